@@ -1,0 +1,122 @@
+"""Diagnostics: the one error type shared by every phase (syntax, checker, data loading).
+
+Diagnostics are values, accumulated in lists and returned alongside results; exceptions are
+reserved for bugs. `render` prints the human form used everywhere:
+
+    plans/ae.plan:12:7: error[E-SYNTAX]: expected a percentage such as 8% after 'at'
+       12 |     from 0% to 100% at 8
+          |                        ^
+       = hint: write the rate with a % sign, e.g. 8%
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from incentive_dsl.span import Span
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@attrs.frozen
+class Related:
+    """A second place a diagnostic talks about ("the quota is in EUR here")."""
+
+    span: Span
+    message: str
+
+
+@attrs.frozen
+class Diagnostic:
+    """One problem found in a plan or a data file."""
+
+    code: str
+    severity: Severity
+    span: Span
+    message: str
+    hint: str | None = None
+    related: tuple[Related, ...] = ()
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple:
+        return (self.span.path, self.span.line, self.span.column, self.code, self.message)
+
+    def to_json(self) -> dict:
+        def place(span: Span) -> dict:
+            return {
+                "path": span.path,
+                "line": span.line,
+                "column": span.column,
+                "end_line": span.end_line,
+                "end_column": span.end_column,
+            }
+
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "hint": self.hint,
+            **place(self.span),
+            "related": [{"message": r.message, **place(r.span)} for r in self.related],
+        }
+
+
+def error(code: str, span: Span, message: str, hint: str | None = None,
+          related: Sequence[Related] = ()) -> Diagnostic:
+    return Diagnostic(code, Severity.ERROR, span, message, hint, tuple(related))
+
+
+def warning(code: str, span: Span, message: str, hint: str | None = None,
+            related: Sequence[Related] = ()) -> Diagnostic:
+    return Diagnostic(code, Severity.WARNING, span, message, hint, tuple(related))
+
+
+def _excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
+    text = sources.get(span.path)
+    if text is None or span.line < 1:
+        return []
+    lines = text.splitlines()
+    if span.line > len(lines):
+        return []
+    source_line = lines[span.line - 1].expandtabs(1)
+    width = len(str(span.line))
+    end = span.end_column if span.end_line == span.line else len(source_line) + 1
+    carets = "^" * max(1, end - span.column)
+    gutter = " " * width
+    return [
+        f" {span.line} | {source_line}",
+        f" {gutter} | {' ' * (span.column - 1)}{carets}",
+    ]
+
+
+def render(diagnostic: Diagnostic, sources: Mapping[str, str]) -> str:
+    """The text form: location, code, message, source line with carets, related places, hint."""
+    d = diagnostic
+    out = [f"{d.span}: {d.severity.value}[{d.code}]: {d.message}"]
+    out += _excerpt(d.span, sources)
+    for rel in d.related:
+        out.append(f"   = note: {rel.message} ({rel.span})")
+        out += ["  " + line for line in _excerpt(rel.span, sources)]
+    if d.hint:
+        out.append(f"   = hint: {d.hint}")
+    return "\n".join(out)
+
+
+def render_all(diagnostics: Iterable[Diagnostic], sources: Mapping[str, str]) -> str:
+    return "\n\n".join(render(d, sources) for d in diagnostics)
+
+
+def to_json(diagnostics: Iterable[Diagnostic]) -> str:
+    return json.dumps({"format_version": 1, "diagnostics": [d.to_json() for d in diagnostics]},
+                      indent=2, sort_keys=True)

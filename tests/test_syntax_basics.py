@@ -1,0 +1,69 @@
+"""Parsing the shipped plans, and the inputs that must never raise."""
+
+from pathlib import Path
+
+import pytest
+
+from incentive_dsl.syntax import format_file, parse_path, parse_text
+from incentive_dsl.syntax import nodes as n
+
+PLANS = sorted(Path(__file__).parents[1].joinpath("plans").rglob("*.plan"))
+
+
+@pytest.mark.parametrize("path", PLANS, ids=lambda p: p.name)
+def test_shipped_plan_parses_and_is_canonical(path):
+    result = parse_path(str(path))
+    assert result.diagnostics == ()
+    assert format_file(result.tree) == path.read_text()
+
+
+def test_sample_plan_tree_shape():
+    text = (
+        'commission core "Core commission"\n'
+        "  on bookings\n"
+        "  marginal rates by attainment per quarter\n"
+        "    from 0% to 100% at 8%  # base\n"
+        "    from 100% at 12%\n"
+    )
+    tree = parse_text("t.plan", text).tree
+    (block,) = tree.blocks
+    assert isinstance(block, n.CommissionBlock)
+    assert block.name.text == "core" and block.label.value == "Core commission"
+    base, table = block.items
+    assert base.credit.text == "bookings"
+    assert table.mode == "marginal" and table.key.text == "attainment" and table.period == "quarter"
+    low, high = table.items
+    assert (low.low.value, low.high.value, low.rate.value) == (0, 1, n.Percent(raw="8%").value)
+    assert low.trailing.text == "# base"
+    assert high.high is None
+    assert block.span.line == 1 and low.span.line == 4 and low.span.column == 5
+
+
+@pytest.mark.parametrize("text", [
+    "", "\n\n\n", "   indented", "((((", "plan", "\x00\x01", "plan \"x\n",
+    "measure m = " + "(" * 1000 + "1" + ")" * 1000,
+    "measure m = " + "1 + " * 3000 + "1",
+    "commission c\n\tat 8%\n", "commission c\n    on x\n  on y\n",
+])
+def test_bad_text_gives_diagnostics_not_exceptions(text):
+    result = parse_text("t.plan", text)
+    assert all(d.span.path == "t.plan" for d in result.diagnostics)
+
+
+def test_every_block_reports_its_own_error():
+    text = "comission a\n  on x\n\ncredit b\n  on deal boked\n\nbonus c\n  step on x per yeer\n"
+    codes = [(d.code, d.span.line) for d in parse_text("t.plan", text).diagnostics]
+    assert codes == [("E-BLOCK", 1), ("E-SYNTAX", 5), ("E-SYNTAX", 8)]
+
+
+def test_files_that_are_not_plans(tmp_path):
+    binary = tmp_path / "b.plan"
+    binary.write_bytes(b"plan \x00")
+    latin = tmp_path / "l.plan"
+    latin.write_bytes(b'plan "caf\xe9"\n')
+    for path, code in [(binary, "E-ENCODING"), (latin, "E-ENCODING"), (tmp_path, "E-FILE"),
+                       (tmp_path / "missing.plan", "E-FILE")]:
+        (d,) = parse_path(str(path)).diagnostics
+        assert d.code == code
+    (d,) = parse_path(str(latin)).diagnostics
+    assert (d.span.line, d.span.column) == (1, 10)
