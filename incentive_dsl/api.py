@@ -15,6 +15,7 @@ from pathlib import Path
 
 import attrs
 
+from incentive_dsl.check import Plan, check_trees
 from incentive_dsl.diagnostics import Diagnostic, render, render_all
 from incentive_dsl.syntax import format_file, parse_path, parse_text
 from incentive_dsl.syntax.nodes import PlanFile
@@ -45,6 +46,7 @@ class CheckResult:
     (for rendering excerpts)."""
 
     files: tuple[PlanFile, ...]
+    plans: tuple[Plan, ...]
     diagnostics: tuple[Diagnostic, ...]
     sources: dict[str, str]
 
@@ -54,15 +56,20 @@ class CheckResult:
 
 
 def check_paths(paths: Iterable[str]) -> CheckResult:
-    """Parse (and check) every plan file named by `paths`, reporting all problems at once."""
-    files, diags, sources = [], [], {}
+    """Parse and check every plan file named by `paths`, reporting all problems at once.
+    Files with syntax errors are not type-checked (their trees are incomplete)."""
+    files, diags, sources, clean = [], [], {}, []
     for path in discover(paths):
         result = parse_path(path)
         sources[path] = result.source
         diags.extend(result.diagnostics)
         files.append(result.tree)
+        if not any(d.is_error for d in result.diagnostics):
+            clean.append((result.tree, result.source))
+    plans, found = check_trees(clean)
+    diags.extend(found)
     diags.sort(key=Diagnostic.sort_key)
-    return CheckResult(tuple(files), tuple(diags), sources)
+    return CheckResult(tuple(files), tuple(plans), tuple(diags), sources)
 
 
 @attrs.frozen

@@ -832,3 +832,13 @@ def children(value: object) -> list[object]:
         if isinstance(v, (Node, tuple)):
             out.append(v)
     return out
+
+
+def walk(root: object):
+    """Every node inside `root` (itself included), depth first, without recursion."""
+    stack = [root]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Node):
+            yield value
+        stack.extend(reversed(children(value)))

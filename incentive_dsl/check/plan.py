@@ -1,0 +1,1290 @@
+"""Syntax tree of one plan file -> checked `Plan` (check/model.py) plus diagnostics.
+
+Each rule of plan sanity is a small named function with its own diagnostic code (see
+docs/diagnostics.md). A block with an error still yields as much of its spec as can be trusted,
+but a file with any error yields no Plan: the interpreter only ever sees clean plans.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from decimal import Decimal
+
+from incentive_dsl.check import model as m
+from incentive_dsl.check import scope as sc
+from incentive_dsl.check import types as ty
+from incentive_dsl.check.exprs import (
+    EVENT_ACTIVITY, EVENT_DEAL, PERIOD, ExprChecker, check_date, constant)
+from incentive_dsl.check.types import Type
+from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
+from incentive_dsl.periods import MONTH_NAMES, MONTHS_PER_UNIT, Calendar
+from incentive_dsl.span import Span
+from incentive_dsl.syntax import nodes as n
+from incentive_dsl.syntax.format import expr as show
+
+ONE, ZERO = Decimal(1), Decimal(0)
+
+COMPONENT_BLOCKS = {
+    n.CommissionBlock: "commission", n.BonusBlock: "bonus", n.SpiffBlock: "SPIFF",
+    n.StageRewardBlock: "stage reward", n.ActivityRewardBlock: "activity reward",
+    n.PoolBlock: "team pool", n.OverrideBlock: "manager override",
+}
+RULE_BLOCKS = {n.QuotaBlock: (sc.QUOTA, "quota"), n.CreditBlock: (sc.CREDIT, "credit"),
+               n.MeasureBlock: (sc.MEASURE, "measure"), n.ClawbackBlock: (sc.CLAWBACK, "clawback"),
+               **{k: (sc.COMPONENT, v) for k, v in COMPONENT_BLOCKS.items()}}
+
+FIELD_KINDS = {"text": ty.T_TEXT, "number": ty.T_NUMBER, "count": ty.T_COUNT,
+               "percent": ty.T_PERCENT, "date": ty.T_DATE, "duration": ty.T_DURATION,
+               "yes or no": ty.T_BOOL}
+BUILTIN_DEAL = ("amount", "annual_value", "term", "id", "owner", "date", "booked_on", "stage")
+BUILTIN_PAYEE = ("id", "role", "team", "territory", "manager", "start", "end")
+
+
+def source_hash(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+class PlanChecker:
+    """Checks one file. `run()` returns the Plan (None if any error) and all diagnostics."""
+
+    def __init__(self, tree: n.PlanFile, source: str) -> None:
+        self.tree = tree
+        self.source = source
+        self.diags: list[Diagnostic] = []
+        self.scope = sc.Scope()
+        self.currency = "XXX"
+        self.calendar = Calendar()
+        self.effective: tuple[dt.date, dt.date | None] | None = None
+        self.applies_to: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ helpers
+
+    def err(self, code: str, node: n.Node | Span, message: str, hint: str | None = None,
+            related: Iterable[Related] = ()) -> None:
+        span = node if isinstance(node, Span) else node.span
+        self.diags.append(error(code, span, message, hint, tuple(related)))
+
+    def warn(self, code: str, node: n.Node | Span, message: str, hint: str | None = None) -> None:
+        span = node if isinstance(node, Span) else node.span
+        self.diags.append(warning(code, span, message, hint))
+
+    def const(self, e: n.Expr, want: str, what: str) -> Decimal | None:
+        """A fixed value of kind `want` (money means the plan currency), or a diagnostic."""
+        value = constant(e)
+        if value is None:
+            t = self.x.infer(e, PERIOD)
+            if not t.unknown:
+                self.err("E-CONSTANT", e, f"{what} must be a fixed value, not '{show(e)}'",
+                         "write a number with its unit, e.g. 10,000 USD or 120%")
+            return None
+        amount, t = value
+        if want == "money-or-count" and t.kind in (ty.NUMBER, ty.COUNT):
+            return amount
+        if want in (ty.MONEY, "money-or-count"):
+            if t.kind != ty.MONEY:
+                hint = f"write {show(e)} {self.currency}" if t.numeric else None
+                self.err("E-UNIT", e, f"{what} must be money in {self.currency}, but this is {t}",
+                         hint)
+                return None
+            if t.currency != self.currency:
+                self.err("E-CURRENCY-MIX", e, f"{what} must be in the plan currency "
+                         f"{self.currency}, but this is {t}")
+                return None
+            return amount
+        if want == ty.PERCENT and t.kind != ty.PERCENT:
+            hint = f"write {show(e)}%" if t.numeric else None
+            self.err("E-UNIT", e, f"{what} must be a percentage, but this is {t}", hint)
+            return None
+        if want == ty.NUMBER and not t.numeric:
+            self.err("E-UNIT", e, f"{what} must be a plain number, but this is {t}")
+            return None
+        if want == "key" and t.kind not in (ty.PERCENT, ty.MONEY, ty.NUMBER, ty.COUNT):
+            self.err("E-UNIT", e, f"{what} must be a percentage, money or a number, not {t}")
+            return None
+        return amount
+
+    def key_kind(self, name: str, node: n.Node) -> Type:
+        sym = self.scope.lookup(name, sc.MEASURE, sc.CREDIT)
+        if sym is None:
+            self.err("E-NAME", node, f"unknown measure or credit '{name}'",
+                     sc.suggest(name, self.scope.names(sc.MEASURE, sc.CREDIT)))
+            return ty.UNKNOWN
+        if sym.kind == sc.CREDIT:
+            return ty.money(self.currency)
+        return self.x.measure_types.get(name, ty.UNKNOWN)
+
+    def bound_unit_ok(self, key: Type, value_node: n.Expr, what: str) -> Decimal | None:
+        value = constant(value_node)
+        if value is None:
+            self.err("E-CONSTANT", value_node, f"{what} must be a fixed value, not "
+                     f"'{show(value_node)}'")
+            return None
+        amount, t = value
+        if key.unknown:
+            return amount
+        ok = (t.kind == key.kind and (t.kind != ty.MONEY or t.currency == key.currency)) or \
+            (t.numeric and key.numeric)
+        if not ok:
+            example = {ty.PERCENT: "100%", ty.MONEY: f"250,000 {self.currency}"}.get(key.kind, "10")
+            self.err("E-TIER-KEY-UNIT", value_node,
+                     f"{what} is {t}, but the table's key is {key}",
+                     f"write bounds in the key's unit, e.g. {example}")
+            return None
+        return amount
+
+    def roles(self, ids: tuple[n.Ident, ...]) -> tuple[str, ...]:
+        out = []
+        for r in ids:
+            if r.text not in self.scope.roles:
+                self.err("E-ROLE", r, f"unknown role '{r.text}'",
+                         sc.suggest(r.text, self.scope.roles) or
+                         f"declare it in the plan header: roles ..., {r.text}")
+            elif self.applies_to and r.text not in self.applies_to:
+                self.err("E-ROLE", r, f"the plan does not apply to role '{r.text}'",
+                         f"add it to 'applies to role {', '.join(self.applies_to)}'")
+            out.append(r.text)
+        return tuple(out)
+
+    def window(self, r: n.DateRange) -> m.Window | None:
+        if not check_date(r.start, self.diags) or (r.end and not check_date(r.end, self.diags)):
+            return None
+        start, end = r.start.value, r.end.value if r.end else None
+        if end is not None and end < start:
+            self.err("E-RANGE", r, f"the range ends ({end}) before it starts ({start})")
+            return None
+        return m.Window(start=start, end=end)
+
+    def single(self, items: tuple[n.Statement, ...], cls: type, what: str) -> list:
+        found = [i for i in items if isinstance(i, cls)]
+        for extra in found[1:]:
+            self.err("E-REPEATED", extra, f"{what} is given twice in this block",
+                     related=[Related(found[0].span, "first given here")],
+                     hint="keep one line")
+        return found
+
+    def require(self, block: n.Block, found: list, what: str, example: str) -> bool:
+        if not found:
+            self.err("E-MISSING", head(block), f"{self.block_title(block)} has no {what}",
+                     f"add a line such as: {example}")
+            return False
+        return True
+
+    @staticmethod
+    def block_title(block: n.Block) -> str:
+        if isinstance(block, n.RuleBlock):
+            kind = RULE_BLOCKS.get(type(block), (None, "block"))[1]
+            return f"{kind} '{block.name.text}'"
+        return "the block"
+
+    # ------------------------------------------------------------------ run
+
+    def run(self) -> tuple[m.Plan | None, list[Diagnostic]]:
+        blocks = self.tree.blocks
+        plans = [b for b in blocks if isinstance(b, n.PlanBlock)]
+        if not plans:
+            where = blocks[0].span if blocks else Span.point(self.tree.path, 1, 1)
+            self.err("E-PLAN", where, "this file has no plan header",
+                     'start the file with: plan "Name" and its currency and effective lines')
+            return None, self.diags
+        for extra in plans[1:]:
+            self.err("E-PLAN", extra, "a file holds one plan; this is a second plan header",
+                     "put each plan (or plan version) in its own file",
+                     [Related(plans[0].span, "the first plan header is here")])
+        header = self.check_header(plans[0])
+        self.declare(blocks)
+        fields = self.check_fields([b for b in blocks if isinstance(b, n.FieldsBlock)])
+        quota_kinds = {b.name.text: self.quota_kind(b) for b in blocks
+                       if isinstance(b, n.QuotaBlock)}
+        self.x = ExprChecker(
+            scope=self.scope, currency=self.currency, calendar=self.calendar,
+            deal_fields=self.deal_fields(fields), payee_fields=self.payee_fields(fields),
+            activity_fields={"kind": Type(ty.ENUM, values=self.scope.activities,
+                                          name="activity.kind") if self.scope.activities
+                             else ty.T_TEXT, "date": ty.T_DATE, "id": ty.T_TEXT},
+            measure_types={}, quota_types=quota_kinds, diags=self.diags)
+        measures = self.check_measures([b for b in blocks if isinstance(b, n.MeasureBlock)])
+        quotas, credits, components, clawbacks, examples = [], [], [], [], []
+        payout = m.PayoutSpec()
+        payouts = [b for b in blocks if isinstance(b, n.PayoutBlock)]
+        for extra in payouts[1:]:
+            self.err("E-REPEATED", extra, "the plan has two payout blocks",
+                     related=[Related(payouts[0].span, "the first is here")])
+        for block in blocks:
+            if isinstance(block, n.QuotaBlock):
+                quotas.append(self.check_quota(block))
+            elif isinstance(block, n.CreditBlock):
+                credits.append(self.check_credit(block))
+            elif type(block) in COMPONENT_BLOCKS:
+                components.append(getattr(self, "check_" + type(block).__name__)(block))
+            elif isinstance(block, n.ClawbackBlock):
+                clawbacks.append(self.check_clawback(block))
+            elif isinstance(block, n.PayoutBlock) and block is payouts[0]:
+                payout = self.check_payout(block)
+            elif isinstance(block, n.ExampleBlock):
+                examples.append(self.check_example(block))
+        self.check_unused(blocks)
+        if not examples:
+            self.warn("W-NO-EXAMPLE", plans[0], f"plan {plans[0].name.raw} has no worked example",
+                      "add an example block with a payee, a deal and an expected payout; "
+                      "`incentive test` runs it")
+        if any(d.severity is Severity.ERROR for d in self.diags) or header is None:
+            return None, self.diags
+        plan = m.Plan(
+            **header, quotas=tuple(quotas), credits=tuple(credits), measures=tuple(measures),
+            components=tuple(components), clawbacks=tuple(clawbacks), payout=payout,
+            examples=tuple(examples), fields=tuple(fields.values()),
+            stages=self.scope.stages, channels=self.scope.channels,
+            activities=self.scope.activities)
+        return plan, self.diags
+
+    # ------------------------------------------------------------------ header and names
+
+    def check_header(self, block: n.PlanBlock) -> dict | None:
+        items = block.items
+        for cls, what in ((n.CurrencyDecl, "the currency"), (n.EffectiveDecl, "the effective range"),
+                          (n.VersionDecl, "the version"), (n.RolesDecl, "the roles"),
+                          (n.AppliesDecl, "'applies to'"), (n.FiscalDecl, "the fiscal year"),
+                          (n.RoundingDecl, "the rounding"), (n.FxDecl, "the conversion rule")):
+            self.single(items, cls, what)
+        for kind in ("stages", "channels", "activities"):
+            self.single(tuple(i for i in items if isinstance(i, n.VocabularyDecl)
+                              and i.kind == kind), n.VocabularyDecl, f"the {kind}")
+        currency = next((i for i in items if isinstance(i, n.CurrencyDecl)), None)
+        effective = next((i for i in items if isinstance(i, n.EffectiveDecl)), None)
+        ok = True
+        if currency is None:
+            ok = self.require(block, [], "currency", "currency USD")
+        else:
+            self.currency = currency.code.text
+        if effective is None:
+            ok = self.require(block, [], "effective range", "effective 2027-01-01 to 2027-12-31")
+        else:
+            window = self.window(effective.range)
+            if window is None:
+                ok = False
+            else:
+                self.effective = (window.start, window.end)
+        fiscal = next((i for i in items if isinstance(i, n.FiscalDecl)), None)
+        if fiscal is not None:
+            self.calendar = Calendar(MONTH_NAMES.index(fiscal.month.text) + 1)
+        declared = next((i for i in items if isinstance(i, n.RolesDecl)), None)
+        applies = next((i for i in items if isinstance(i, n.AppliesDecl)), None)
+        for decl in (declared, applies):
+            if decl is None:
+                continue
+            for r in decl.roles:
+                if decl is declared and r.text in self.scope.roles:
+                    self.err("E-DUPLICATE", r, f"role '{r.text}' is listed twice")
+                self.scope.roles.setdefault(r.text, r.span)
+        if declared is not None and applies is not None:
+            for r in applies.roles:
+                if all(r.text != d.text for d in declared.roles):
+                    self.err("E-ROLE", r, f"role '{r.text}' is not among the plan's roles",
+                             sc.suggest(r.text, [d.text for d in declared.roles]) or
+                             f"add it to: roles {', '.join(d.text for d in declared.roles)}")
+        self.applies_to = tuple(r.text for r in applies.roles) if applies else ()
+        for v in (i for i in items if isinstance(i, n.VocabularyDecl)):
+            values = tuple(t.value for t in v.values)
+            for i, t in enumerate(v.values):
+                if t.value in values[:i]:
+                    self.err("E-DUPLICATE", t, f"{t.raw} is listed twice in {v.kind}")
+            setattr(self.scope, v.kind, tuple(dict.fromkeys(values)))
+        rounding = next((i for i in items if isinstance(i, n.RoundingDecl)), None)
+        fx = next((i for i in items if isinstance(i, n.FxDecl)), None)
+        version = next((i for i in items if isinstance(i, n.VersionDecl)), None)
+        if not ok:
+            return None
+        return dict(
+            name=block.name.value, path=self.tree.path, source_hash=source_hash(self.source),
+            span=block.span, currency=self.currency, effective_start=self.effective[0],
+            effective_end=self.effective[1], calendar=self.calendar,
+            version=version.label.value if version else None,
+            roles=tuple(self.scope.roles), applies_to=self.applies_to,
+            rounding=m.Rounding(mode=rounding.mode, point=rounding.point, stated=True)
+            if rounding else m.Rounding(),
+            fx_basis=fx.basis if fx else "event date")
+
+    def declare(self, blocks: tuple[n.Block, ...]) -> None:
+        for block in blocks:
+            kind = RULE_BLOCKS.get(type(block))
+            if kind is None:
+                continue
+            name = block.name
+            table = self.scope.table(kind[0])
+            previous = table.get(name.text)
+            if previous is not None:
+                self.err("E-DUPLICATE", name, f"the name '{name.text}' is already used by the "
+                         f"{previous.detail} on line {previous.span.line}",
+                         "every credit, measure and rule needs its own name (quotas have "
+                         "their own names, written 'quota NAME')",
+                         [Related(previous.span, f"'{name.text}' is first declared here")])
+                continue
+            table[name.text] = sc.Symbol(kind[0], name.text, name.span, kind[1])
+
+    def check_fields(self, blocks: list[n.FieldsBlock]) -> dict[tuple[str, str], m.FieldSpec]:
+        out: dict[tuple[str, str], m.FieldSpec] = {}
+        spans: dict[tuple[str, str], Span] = {}
+        for block in blocks:
+            for f in block.items:
+                key = (f.owner, f.name.text)
+                builtin = BUILTIN_DEAL if f.owner == "deal" else BUILTIN_PAYEE
+                if f.name.text in builtin:
+                    self.err("E-DUPLICATE", f.name, f"{f.owner}.{f.name.text} is a built-in field",
+                             "choose another name; built-in fields need no declaration")
+                    continue
+                if key in out:
+                    self.err("E-DUPLICATE", f.name, f"{f.owner}.{f.name.text} is declared twice",
+                             related=[Related(spans[key], "first declared here")])
+                    continue
+                options = tuple(o.value for o in f.options)
+                out[key] = m.FieldSpec(owner=f.owner, name=f.name.text, kind=f.kind,
+                                       options=options)
+                spans[key] = f.name.span
+        return out
+
+    def field_type(self, f: m.FieldSpec) -> Type:
+        if f.kind == "money":
+            return ty.money(self.currency)
+        if f.kind == "one of":
+            return Type(ty.ENUM, values=f.options, name=f"{f.owner}.{f.name}")
+        return FIELD_KINDS[f.kind]
+
+    def deal_fields(self, fields) -> dict[str, Type]:
+        stage = (Type(ty.ENUM, values=self.scope.stages, name="deal.stage")
+                 if self.scope.stages else ty.T_TEXT)
+        out = {"amount": ty.money(self.currency), "annual_value": ty.money(self.currency),
+               "term": ty.T_DURATION, "id": ty.T_TEXT, "owner": ty.T_TEXT, "date": ty.T_DATE,
+               "booked_on": ty.T_DATE, "stage": stage}
+        out.update({f.name: self.field_type(f) for f in fields.values() if f.owner == "deal"})
+        return out
+
+    def payee_fields(self, fields) -> dict[str, Type]:
+        out = {"id": ty.T_TEXT, "role": Type(ty.ENUM, values=tuple(self.scope.roles), name="role"),
+               "team": ty.T_TEXT, "territory": ty.T_TEXT, "manager": ty.T_TEXT,
+               "start": ty.T_DATE, "end": ty.T_DATE}
+        out.update({f.name: self.field_type(f) for f in fields.values() if f.owner == "payee"})
+        return out
+
+    def check_unused(self, blocks: tuple[n.Block, ...]) -> None:
+        if any(d.is_error for d in self.diags):
+            return  # a misspelt reference would make its target look unused: no cascades
+        for sym in [*self.scope.rules.values(), *self.scope.quotas.values()]:
+            if not sym.used and sym.kind in (sc.QUOTA, sc.CREDIT, sc.MEASURE):
+                self.warn("W-UNUSED", sym.span, f"the {sym.detail} '{sym.name}' is never used",
+                          "remove it, or use it in a measure or a rule")
+
+    # ------------------------------------------------------------------ measures
+
+    def check_measures(self, blocks: list[n.MeasureBlock]) -> list[m.MeasureSpec]:
+        by_name = {b.name.text: b for b in blocks}
+        order = self.measure_order(by_name)
+        specs = {}
+        for name in order:
+            b = by_name[name]
+            t = self.x.infer(b.expr, PERIOD)
+            if not t.unknown and t.kind not in (ty.MONEY, ty.PERCENT, ty.COUNT, ty.NUMBER):
+                self.err("E-UNIT", b.expr, f"measure '{name}' must be an amount, a percentage "
+                         f"or a count, but it is {t}")
+                t = ty.UNKNOWN
+            self.x.measure_types[name] = t
+            specs[name] = m.MeasureSpec(name=name, label=b.label.value if b.label else name,
+                                        expr=b.expr, kind=t.kind, span=b.span)
+        return [specs[b.name.text] for b in blocks if b.name.text in specs]
+
+    def measure_order(self, by_name: dict[str, n.MeasureBlock]) -> list[str]:
+        """Measures in dependency order; a cycle is an error (evaluation must terminate)."""
+        deps = {name: [r for r in refs(b.expr) if r in by_name] for name, b in by_name.items()}
+        order: list[str] = []
+        state: dict[str, int] = {}
+        for root in by_name:
+            stack = [(root, iter(deps[root]))]
+            if state.get(root):
+                continue
+            state[root] = 1
+            while stack:
+                name, it = stack[-1]
+                nxt = next(it, None)
+                if nxt is None:
+                    stack.pop()
+                    state[name] = 2
+                    order.append(name)
+                elif state.get(nxt) == 1:
+                    cycle = [s for s, _ in stack][[s for s, _ in stack].index(nxt):] + [nxt]
+                    self.err("E-CYCLE", by_name[name].name,
+                             f"measures depend on each other in a circle: {' -> '.join(cycle)}",
+                             "a measure cannot be defined in terms of itself")
+                    state[name] = 2
+                    return [o for o in order if o not in cycle]
+                elif not state.get(nxt):
+                    state[nxt] = 1
+                    stack.append((nxt, iter(deps[nxt])))
+        return order
+
+    # ------------------------------------------------------------------ quotas
+
+    def quota_kind(self, b: n.QuotaBlock) -> Type:
+        for item in b.items:
+            if isinstance(item, n.QuotaValue):
+                c = constant(item.amount)
+                if c is not None and c[1].kind == ty.MONEY:
+                    return c[1]
+                if c is not None:
+                    return ty.T_COUNT
+        return ty.money(self.currency)
+
+    def check_quota(self, b: n.QuotaBlock) -> m.QuotaSpec:
+        values, kinds = [], set()
+        for v in (i for i in b.items if isinstance(i, n.QuotaValue)):
+            amount = self.const(v.amount, "money-or-count", "a quota")
+            window = self.window(v.valid) if v.valid else None
+            c = constant(v.amount)
+            if c is not None:
+                kinds.add(ty.MONEY if c[1].kind == ty.MONEY else ty.COUNT)
+            if amount is not None and amount < 0:
+                self.err("E-RANGE", v.amount, "a quota cannot be negative")
+            values.append(m.QuotaValueSpec(
+                amount=amount or ZERO, per=v.period, roles=self.roles(v.roles),
+                start=window.start if window else None, end=window.end if window else None,
+                span=v.span))
+        if len(kinds) > 1:
+            self.err("E-UNIT", b.name, f"quota '{b.name.text}' mixes money and counts",
+                     "a quota is either an amount of money or a count, for every role")
+        self.check_quota_overlaps(values)
+        forecasts = self.single(b.items, n.QuotaForecast, "a forecast")
+        from_data = self.single(b.items, n.QuotaFromData, "'from data'")
+        prorations = self.single(b.items, n.QuotaProration, "the proration")
+        ramps = self.single(b.items, n.QuotaRamp, "the ramp")
+        normalize = self.single(b.items, n.QuotaNormalize, "the normalisation")
+        if not values and not forecasts and not from_data:
+            self.require(b, [], "value", "250,000 USD per quarter  (or: from data, or: forecast ...)")
+        if forecasts and values:
+            self.err("E-QUOTA", forecasts[0], "a quota is either forecast or given as values, "
+                     "not both", related=[Related(values[0].span, "a value is given here")])
+        forecast = self.check_forecast(b, forecasts[0]) if forecasts else None
+        ramp = self.check_ramp(ramps[0]) if ramps else ()
+        return m.QuotaSpec(
+            name=b.name.text, label=b.label.value if b.label else b.name.text, span=b.span,
+            kind=(kinds.pop() if len(kinds) == 1 else ty.MONEY), values=tuple(values),
+            from_data=bool(from_data), forecast=forecast,
+            proration=prorations[0].basis if prorations else None, ramp=ramp,
+            normalize=bool(normalize))
+
+    def check_quota_overlaps(self, values: list[m.QuotaValueSpec]) -> None:
+        """Two values for the same role in force on the same day would make the quota
+        ambiguous. A value for named roles overrides one without roles, so only values of the
+        same kind can clash."""
+        for i, a in enumerate(values):
+            for b in values[i + 1:]:
+                if bool(a.roles) != bool(b.roles):
+                    continue
+                shared = (set(a.roles) & set(b.roles)) if a.roles else {"every role"}
+                if not shared:
+                    continue
+                a_end, b_end = a.end or dt.date.max, b.end or dt.date.max
+                a_start, b_start = a.start or dt.date.min, b.start or dt.date.min
+                if a_start <= b_end and b_start <= a_end:
+                    self.err("E-QUOTA-OVERLAP", b.span,
+                             f"two quota values apply to {', '.join(sorted(shared))} at the "
+                             "same time", "give each value its own roles or its own "
+                             "'from DATE to DATE' range",
+                             [Related(a.span, "the other value is here")])
+
+    def check_forecast(self, b: n.QuotaBlock, f: n.QuotaForecast) -> m.ForecastSpec | None:
+        count = int(f.count.value) if f.count.value == int(f.count.value) else 0
+        unit = f.unit.rstrip("s")
+        if count < 1:
+            self.err("E-FORECAST", f.count, "the history must be a whole number of periods, "
+                     "at least 1")
+            return None
+        need = {"trailing average": 1, "linear trend": 2}.get(f.method)
+        if need is None:  # seasonal naive needs the same period one year back
+            need = 12 // MONTHS_PER_UNIT[unit]
+        if count < need:
+            self.err("E-FORECAST-HISTORY", f, f"a {f.method} forecast needs at least {need} "
+                     f"{unit}s of history, but this one looks at {count}",
+                     f"write: over {need} {unit}s")
+        sym = self.scope.lookup(f.measure.text, sc.MEASURE, sc.CREDIT)
+        if sym is None:
+            self.err("E-NAME", f.measure, f"unknown measure or credit '{f.measure.text}'",
+                     sc.suggest(f.measure.text, self.scope.names(sc.MEASURE, sc.CREDIT)))
+            return None
+        if sym.kind == sc.MEASURE and b.name.text in quota_refs_of(f.measure.text, self.tree):
+            self.err("E-CYCLE", f.measure, f"quota '{b.name.text}' is forecast from "
+                     f"'{f.measure.text}', which itself uses quota '{b.name.text}'",
+                     "forecast from a credit or a measure that does not use this quota")
+            return None
+        uplift = f.uplift.value if f.uplift is not None else ONE
+        return m.ForecastSpec(method=f.method, measure=f.measure.text, count=count, unit=unit,
+                              uplift=uplift, span=f.span)
+
+    def check_ramp(self, r: n.QuotaRamp) -> tuple[Decimal, ...]:
+        shares: list[Decimal] = []
+        for i, step in enumerate(r.steps, start=1):
+            if step.month.value != i:
+                self.err("E-RAMP", step.month, f"ramp steps must be months 1, 2, 3 … in order; "
+                         f"expected month {i} here")
+                return ()
+            shares.append(step.share.value)
+        return tuple(shares)
+
+    # ------------------------------------------------------------------ credits
+
+    def trigger(self, t: n.Trigger) -> m.TriggerSpec:
+        ctx = EVENT_ACTIVITY if t.kind == "activity" else EVENT_DEAL
+        self.subject(t.kind, t.subject)
+        if t.where is not None:
+            self.x.expect(t.where, ctx, ty.BOOL, "the 'where' condition")
+        return m.TriggerSpec(kind=t.kind, event=t.event,
+                             subject=t.subject.value if t.subject else None, where=t.where,
+                             span=t.span)
+
+    def subject(self, kind: str, text: n.Text | None) -> None:
+        if text is None:
+            return
+        declared = self.scope.stages if kind == "stage" else self.scope.activities
+        noun = "stage" if kind == "stage" else "activity"
+        if text.value not in declared:
+            self.err("E-NAME", text, f"unknown {noun} {text.raw}",
+                     sc.suggest(text.value, declared) or
+                     f"declare it in the plan header: {noun if kind == 'activity' else 'stage'}s "
+                     f"{text.raw}".replace("activitys", "activities"))
+
+    def common(self, b: n.RuleBlock, period: str | None = None) -> dict:
+        roles = self.single(b.items, n.RolesFilter, "the roles")
+        during = self.single(b.items, n.During, "the date window")
+        whens = self.single(b.items, n.When, "the condition")
+        limits = []
+        for lim in (i for i in b.items if isinstance(i, n.Limit)):
+            spec = self.check_limit(b, lim, period)
+            if spec is not None:
+                limits.append(spec)
+        when = whens[0].condition if whens else None
+        if when is not None:
+            self.x.expect(when, PERIOD, ty.BOOL, "the 'when' condition")
+        return dict(name=b.name.text, label=b.label.value if b.label else b.name.text, span=b.span,
+                    roles=self.roles(roles[0].roles) if roles else (),
+                    during=self.window(during[0].range) if during else None,
+                    limits=tuple(limits), when=when)
+
+    def check_credit(self, b: n.CreditBlock) -> m.CreditSpec:
+        common = self.common(b)
+        for lim in (i for i in b.items if isinstance(i, n.Limit)):
+            self.err("E-LIMIT-SCOPE", lim, "caps and floors belong on the rules that pay, not on "
+                     "credits", "move this line to the commission that uses the credit")
+        for w in (i for i in b.items if isinstance(i, n.When)):
+            self.err("E-CONTEXT", w, "a credit has no 'when' line; filter events with "
+                     "'on deal booked where ...'")
+        triggers = self.single(b.items, n.OnEvent, "the event")
+        if not self.require(b, triggers, "'on' line", 'on deal booked where deal.type is "new_business"'):
+            trigger = m.TriggerSpec(kind="deal", event="booked", subject=None, where=None,
+                                    span=b.span)
+        else:
+            trigger = self.trigger(triggers[0].trigger)
+        ctx = EVENT_ACTIVITY if trigger.kind == "activity" else EVENT_DEAL
+        values = self.single(b.items, n.ValueLine, "the value")
+        if values:
+            self.x.expect(values[0].value, ctx, ty.MONEY, "a credit's value")
+        splits = self.single(b.items, n.SplitRule, "the split")
+        split = splits[0] if splits else None
+        role_shares: tuple = ()
+        if split is not None and split.mode == "by role":
+            role_shares = self.check_role_split(b, split)
+        overlays = []
+        for o in (i for i in b.items if isinstance(i, n.Overlay)):
+            overlays.append((self.roles(o.roles), o.share.value))
+            if o.share.value <= 0:
+                self.err("E-RANGE", o.share, "an overlay share must be above 0%")
+        rollups = self.single(b.items, n.RollUp, "the roll-up")
+        attributions = self.single(b.items, n.Attribution, "the attribution")
+        digital = self.single(b.items, n.DigitalCredit, "the digital share")
+        weights = None
+        if attributions:
+            a = attributions[0]
+            if a.model == "position":
+                weights = tuple(w.value for w in a.weights)
+                total = sum(weights)
+                if total != 1:
+                    self.err("E-SHARES", a, f"position weights total {fmt_pct(total)}, not 100%",
+                             "e.g. attribute by position 40% first, 20% middle, 40% last")
+            if split is not None and split.mode != "owner":
+                self.err("E-SHARES", split, "a credit is either split or attributed by touches, "
+                         "not both", related=[Related(a.span, "the attribution is here")])
+            if trigger.kind != "deal":
+                self.err("E-CONTEXT", a, "touch attribution applies to deal events only")
+        if digital and not attributions:
+            self.err("E-MISSING", digital[0], "digital touch credit needs an 'attribute by' line")
+        if trigger.kind == "activity" and (split is not None or overlays):
+            self.err("E-CONTEXT", split or b, "an activity is credited to the payee who did it; "
+                     "it cannot be split")
+        return m.CreditSpec(
+            **common, trigger=trigger, value=values[0].value if values else None,
+            split=split.mode if split else "owner", role_shares=role_shares,
+            overlays=tuple(overlays), rollup=rollups[0].scope if rollups else None,
+            attribution=attributions[0].model if attributions else None,
+            position_weights=weights, digital_share=digital[0].share.value if digital else ZERO)
+
+    def check_role_split(self, b: n.CreditBlock, split: n.SplitRule) -> tuple:
+        seen: dict[str, Span] = {}
+        shares = []
+        for s in split.shares:
+            self.roles((s.name,))
+            if s.name.text in seen:
+                self.err("E-DUPLICATE", s.name, f"role {s.name.text} appears twice in the split",
+                         related=[Related(seen[s.name.text], "first here")])
+            seen[s.name.text] = s.span
+            shares.append((s.name.text, s.share.value))
+        total = sum(v for _, v in shares)
+        if total != 1:
+            hint = ("the shares of a split must total 100%; credit that goes to a role on top of "
+                    "the split is an overlay: overlay role X at 100%") if total > 1 else \
+                "the shares of a split must total 100%"
+            self.err("E-SHARES", split, f"the split totals {fmt_pct(total)}, not 100%", hint)
+        return tuple(shares)
+
+    # ------------------------------------------------------------------ limits and periods
+
+    def check_limit(self, b: n.RuleBlock, lim: n.Limit, period: str | None) -> m.LimitSpec | None:
+        amount = self.const(lim.amount, ty.MONEY, f"a {lim.kind}")
+        if amount is None:
+            return None
+        if amount < 0:
+            self.err("E-RANGE", lim.amount, f"a {lim.kind} cannot be negative")
+            return None
+        if lim.kind == "floor" and lim.scope in ("deal", "total"):
+            self.err("E-LIMIT-SCOPE", lim, f"a floor is a minimum per period, not "
+                     f"{'per deal' if lim.scope == 'deal' else 'in total'}",
+                     "write e.g. floor 500 USD per month")
+            return None
+        if lim.scope == "deal" and isinstance(b, (n.BonusBlock, n.PoolBlock, n.OverrideBlock,
+                                                  n.ActivityRewardBlock)):
+            self.err("E-LIMIT-SCOPE", lim, f"a {self.block_title(b).split(' ')[0]} is not paid "
+                     "per deal, so it cannot be capped per deal")
+            return None
+        if period and lim.scope in MONTHS_PER_UNIT and \
+                MONTHS_PER_UNIT[lim.scope] < MONTHS_PER_UNIT[period]:
+            self.err("E-LIMIT-PERIOD", lim, f"this rule is measured per {period}, so it cannot "
+                     f"be limited per {lim.scope}",
+                     f"limit it per {period} or per a longer period")
+            return None
+        if lim.scope in MONTHS_PER_UNIT:
+            self.period_fits(lim.scope, lim)
+        return m.LimitSpec(kind=lim.kind, amount=amount, scope=lim.scope, span=lim.span)
+
+    def period_fits(self, unit: str, node: n.Node) -> None:
+        """A period longer than the plan's effective range would be measured on part of it."""
+        if self.effective is None or self.effective[1] is None:
+            return
+        start, end = self.effective
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        if MONTHS_PER_UNIT[unit] > months:
+            self.err("E-PERIOD-FIT", node, f"the plan is in effect {start} to {end}, shorter "
+                     f"than a {unit}: a {unit}ly amount would be measured on part of a {unit}",
+                     "use a shorter period, or extend the plan's effective range")
+
+    # ------------------------------------------------------------------ commission
+
+    def check_CommissionBlock(self, b: n.CommissionBlock) -> m.CommissionSpec:
+        tables = self.single(b.items, n.TierTable, "a tier table")
+        rates = self.single(b.items, n.RateLine, "the rate")
+        table = tables[0] if tables else None
+        period = (table.period if table and table.period else None)
+        accels = [i for i in b.items if isinstance(i, n.Accelerator)]
+        if period is None and accels and accels[0].period:
+            period = accels[0].period
+        common = self.common(b, period)
+        bases = self.single(b.items, n.BaseLine, "the base")
+        base = ""
+        if self.require(b, bases, "base", "on bookings"):
+            base = bases[0].credit.text
+            if self.scope.lookup(base, sc.CREDIT) is None:
+                self.err("E-NAME", bases[0].credit, f"unknown credit '{base}'",
+                         sc.suggest(base, self.scope.names(sc.CREDIT)))
+        if table and rates:
+            self.err("E-RATE", rates[0], "a commission has a rate or a tier table, not both",
+                     related=[Related(table.span, "the tier table is here")])
+        if not table and not rates:
+            self.require(b, [], "rate", "rate 8%  (or a tier table: marginal rates by ...)")
+        if rates:
+            t = self.x.infer(rates[0].rate, PERIOD)
+            if not t.unknown and t.kind != ty.PERCENT:
+                self.err("E-UNIT", rates[0].rate, f"a commission rate must be a percentage, but "
+                         f"this is {t}",
+                         f"write it with a % sign, e.g. {show(rates[0].rate)}%" if t.numeric else None)
+        table_spec = self.check_tiers(b, table) if table else None
+        accel_specs = [a for a in (self.check_accel(a) for a in accels) if a is not None]
+        if table_spec and common["limits"]:
+            self.unreachable_tiers(b, table_spec, common["limits"])
+        if period:
+            self.period_fits(period, table or accels[0])
+        return m.CommissionSpec(**common, base=base, rate=rates[0].rate if rates else None,
+                                table=table_spec, accelerators=tuple(accel_specs),
+                                period=period or "month")
+
+    def check_tiers(self, b: n.CommissionBlock, t: n.TierTable) -> m.TierTableSpec | None:
+        ok = rows_ok = True
+        if t.mode is None:
+            self.err("E-TIER-MODE", t, "the tier table does not say how tiers apply",
+                     "start it with 'marginal rates' (each tier's rate on the part inside the "
+                     "tier) or 'retroactive rates' (the reached tier's rate on everything)")
+            ok = False
+        if t.key is not None:
+            key = self.key_kind(t.key.text, t.key)
+            if t.period is None:
+                self.err("E-TIER-PERIOD", t, f"the table is keyed on '{t.key.text}', which "
+                         "accumulates over a period, but no period is given",
+                         f"say which: rates by {t.key.text} per quarter")
+                ok = False
+        else:
+            key = ty.money(self.currency)
+        bounds = [i for i in t.items if isinstance(i, n.BoundRule)]
+        for extra in bounds[1:]:
+            self.err("E-REPEATED", extra, "the boundary rule is given twice")
+        rows: list[m.TierRowSpec] = []
+        tier_rows = [i for i in t.items if isinstance(i, n.TierRow)]
+        if not tier_rows:
+            self.err("E-TIER-EMPTY", t, "the tier table has no rows",
+                     "add rows such as: from 0% to 100% at 8%")
+            return None
+        for row in tier_rows:
+            low = self.bound_unit_ok(key, row.low, "the tier's lower bound")
+            high = self.bound_unit_ok(key, row.high, "the tier's upper bound") \
+                if row.high is not None else None
+            rate = self.const(row.rate, ty.PERCENT, "a tier rate")
+            if rate is None:
+                ok = False  # the bounds can still be checked for gaps and overlaps
+            if low is None or (row.high is not None and high is None):
+                rows_ok = False
+                continue
+            rows.append(m.TierRowSpec(low=low, high=high, rate=rate or ZERO, span=row.span,
+                                      text=f"{show(row.low)}" + (f" to {show(row.high)}"
+                                                                 if row.high else " and above")))
+        if rows_ok and rows:
+            rows_ok = self.tier_shape(rows, tier_rows)
+        if not (ok and rows_ok):
+            return None
+        return m.TierTableSpec(mode=t.mode, key=t.key.text if t.key else None,
+                               period=t.period or "month",
+                               bound=bounds[0].side if bounds else "above",
+                               rate_kind=ty.PERCENT, rows=tuple(rows), span=t.span)
+
+    def tier_shape(self, rows: list[m.TierRowSpec], nodes: list[n.TierRow]) -> bool:
+        """Bounds increase, start at zero, no gap, no overlap, only the last row is open."""
+        ok = True
+        if rows[0].low != 0:
+            self.err("E-TIER-START", nodes[0].low, "the first tier must start at 0",
+                     "values below the first bound would have no rate")
+            ok = False
+        for i, (row, node) in enumerate(zip(rows, nodes)):
+            if row.high is not None and row.high <= row.low:
+                self.err("E-TIER-ORDER", node, "a tier must end above where it starts",
+                         "bounds increase from one row to the next")
+                ok = False
+            if row.high is None and i != len(rows) - 1:
+                self.err("E-TIER-OPEN", node, "only the last tier may be open-ended",
+                         related=[Related(nodes[i + 1].span, "this tier follows it")])
+                ok = False
+            if i > 0 and rows[i - 1].high is not None:
+                prev = rows[i - 1].high
+                if row.low > prev:
+                    self.err("E-TIER-GAP", node.low, f"gap between tiers: nothing covers "
+                             f"{show(nodes[i - 1].high)} to {show(node.low)}",
+                             f"start this tier at {show(nodes[i - 1].high)}",
+                             [Related(nodes[i - 1].span, "the tier before ends here")])
+                    ok = False
+                elif row.low < prev:
+                    self.err("E-TIER-OVERLAP", node.low, f"tiers overlap: "
+                             f"{show(node.low)} to {show(nodes[i - 1].high)} is in two tiers",
+                             f"start this tier at {show(nodes[i - 1].high)}",
+                             [Related(nodes[i - 1].span, "the tier before ends here")])
+                    ok = False
+        if rows[-1].high is not None:
+            self.err("E-TIER-OPEN", nodes[-1], f"the last tier ends at {show(nodes[-1].high)}: "
+                     "values above it would have no rate",
+                     f"make it open-ended: from {show(nodes[-1].low)} at {show(nodes[-1].rate)}")
+            ok = False
+        return ok
+
+    def unreachable_tiers(self, b: n.CommissionBlock, table: m.TierTableSpec,
+                          limits: tuple[m.LimitSpec, ...]) -> None:
+        """Warn about tiers a period cap makes unreachable (key in money, or attainment on a
+        single fixed quota)."""
+        scale = self.key_scale(table)
+        if scale is None:
+            return
+        for lim in limits:
+            if lim.kind != "cap" or lim.scope != table.period:
+                continue
+            earned = ZERO
+            for row in table.rows:
+                if earned >= lim.amount and row.low > 0:
+                    self.warn("W-TIER-UNREACHABLE", row.span,
+                              f"this tier can never pay: the {lim.scope}ly cap of "
+                              f"{lim.amount:,} {self.currency} is reached before it starts",
+                              "raise the cap or remove the tier")
+                    return
+                if row.high is not None:
+                    earned += (row.high - row.low) * scale * row.rate
+
+    def key_scale(self, table: m.TierTableSpec) -> Decimal | None:
+        """Money per unit of the key, when it is fixed by the plan."""
+        if table.key is None:
+            return ONE
+        if self.scope.rules.get(table.key, sc.Symbol("", "", Span.point("", 0, 0), "")).kind \
+                == sc.CREDIT:
+            return ONE
+        measure = next((b for b in self.tree.blocks if isinstance(b, n.MeasureBlock)
+                        and b.name.text == table.key), None)
+        if measure is None or not isinstance(measure.expr, n.Binary) or measure.expr.op != "/" \
+                or not isinstance(measure.expr.right, n.QuotaRef):
+            return None
+        quota = next((b for b in self.tree.blocks if isinstance(b, n.QuotaBlock)
+                      and b.name.text == measure.expr.right.name.text), None)
+        values = [i for i in quota.items if isinstance(i, n.QuotaValue)] if quota else []
+        if len(values) != 1 or any(not isinstance(i, n.QuotaValue) for i in quota.items):
+            return None
+        amount = constant(values[0].amount)
+        if amount is None:
+            return None
+        per_month = amount[0] / MONTHS_PER_UNIT[values[0].period]
+        return per_month * MONTHS_PER_UNIT[table.period]
+
+    def check_accel(self, a: n.Accelerator) -> m.AcceleratorSpec | None:
+        key = self.key_kind(a.key.text, a.key)
+        threshold = self.bound_unit_ok(key, a.threshold, "the threshold")
+        if a.period is None:
+            self.err("E-TIER-PERIOD", a, f"say over which period {a.key.text} is measured",
+                     f"e.g. {a.kind} {a.factor.raw} by {a.key.text} per quarter {a.side} "
+                     f"{show(a.threshold)}")
+            return None
+        if a.kind == "accelerate" and (a.side != "above" or a.factor.value < 1):
+            self.err("E-ACCELERATOR", a, "an accelerator raises the rate above a threshold: "
+                     "use a factor of at least 1x and 'above'",
+                     "to lower the rate below a threshold, use 'decelerate 0.5x ... below'")
+            return None
+        if a.kind == "decelerate" and (a.side != "below" or a.factor.value > 1):
+            self.err("E-ACCELERATOR", a, "a decelerator lowers the rate below a threshold: "
+                     "use a factor of at most 1x and 'below'")
+            return None
+        if threshold is None:
+            return None
+        return m.AcceleratorSpec(kind=a.kind, factor=a.factor.value, key=a.key.text,
+                                 period=a.period, side=a.side, threshold=threshold, span=a.span)
+
+    # ------------------------------------------------------------------ other components
+
+    def check_BonusBlock(self, b: n.BonusBlock) -> m.BonusSpec:
+        steps = self.single(b.items, n.StepSchedule, "a schedule")
+        linears = self.single(b.items, n.LinearSchedule, "a schedule")
+        if steps and linears:
+            self.err("E-REPEATED", linears[0], "a bonus has one schedule: step or linear",
+                     related=[Related(steps[0].span, "the step schedule is here")])
+        schedule = (steps or linears or [None])[0]
+        period = schedule.period if schedule else None
+        common = self.common(b, period)
+        if schedule is None:
+            self.require(b, [], "schedule", "step on attainment per year  (with rows: at 120% pay 10,000 USD)")
+            return m.BonusSpec(**common, schedule="step", key="", period="year")
+        self.period_fits(schedule.period, schedule)
+        key = self.key_kind(schedule.key.text, schedule.key)
+        rows: list[m.StepRowSpec] = []
+        points = schedule.rows if isinstance(schedule, n.StepSchedule) else \
+            (schedule.low, schedule.high)
+        for row in points:
+            threshold = self.bound_unit_ok(key, row.threshold, "the threshold")
+            self.x.expect(row.pay, PERIOD, ty.MONEY, "a bonus amount")
+            if threshold is not None:
+                rows.append(m.StepRowSpec(threshold=threshold, pay=row.pay, span=row.span))
+        for a, c in zip(rows, rows[1:]):
+            if c.threshold <= a.threshold:
+                self.err("E-TIER-ORDER", c.span, "thresholds must increase from row to row",
+                         related=[Related(a.span, "the row before")])
+        return m.BonusSpec(**common, schedule="step" if isinstance(schedule, n.StepSchedule)
+                           else "linear", key=schedule.key.text, period=schedule.period,
+                           steps=tuple(rows))
+
+    def check_SpiffBlock(self, b: n.SpiffBlock) -> m.SpiffSpec:
+        common = self.common(b)
+        self.no_when(b)
+        triggers = self.single(b.items, n.OnEvent, "the event")
+        pays = self.single(b.items, n.PayLine, "the amount")
+        trigger = self.trigger(triggers[0].trigger) if self.require(
+            b, triggers, "'on' line", 'on deal booked where deal.product is "P3"') else None
+        ctx = EVENT_ACTIVITY if trigger and trigger.kind == "activity" else EVENT_DEAL
+        if self.require(b, pays, "amount", "pay 500 USD"):
+            self.x.expect(pays[0].amount, ctx, ty.MONEY, "a SPIFF amount")
+        if common["during"] is None:
+            self.warn("W-SPIFF-WINDOW", b.name, f"SPIFF '{b.name.text}' has no 'during' window: "
+                      "it pays for the whole plan", "add: during 2027-04-01 to 2027-06-30")
+        dummy = m.TriggerSpec(kind="deal", event="booked", subject=None, where=None, span=b.span)
+        return m.SpiffSpec(**common, trigger=trigger or dummy,
+                           pay=pays[0].amount if pays else n.Money(amount=n.Number(raw="0"),
+                                                                   currency=self.currency))
+
+    def no_when(self, b: n.RuleBlock) -> None:
+        for w in (i for i in b.items if isinstance(i, n.When)):
+            self.err("E-CONTEXT", w, "this rule pays per event; filter events with "
+                     "'where' on its 'on' line instead of a 'when' line")
+
+    def event_pays(self, b: n.RuleBlock, cls: type, kind: str) -> tuple[m.EventPaySpec, ...]:
+        out = []
+        ctx = EVENT_ACTIVITY if kind == "activity" else EVENT_DEAL
+        subjects: dict[str, Span] = {}
+        for p in (i for i in b.items if isinstance(i, cls)):
+            subject = p.stage if kind == "stage" else p.activity
+            self.subject(kind, subject)
+            if subject.value in subjects:
+                self.err("E-DUPLICATE", subject, f"{subject.raw} is rewarded twice in this block",
+                         related=[Related(subjects[subject.value], "first here")])
+            subjects[subject.value] = subject.span
+            if p.where is not None:
+                self.x.expect(p.where, ctx, ty.BOOL, "the 'where' condition")
+            self.x.expect(p.amount, ctx, ty.MONEY, "a reward")
+            out.append(m.EventPaySpec(subject=subject.value, where=p.where, pay=p.amount,
+                                      span=p.span))
+        if not out:
+            example = 'on deal reaching "proposal" pay 150 USD' if kind == "stage" else \
+                'on activity "meeting" pay 30 USD'
+            self.require(b, [], "reward line", example)
+        return tuple(out)
+
+    def check_StageRewardBlock(self, b: n.StageRewardBlock) -> m.StageRewardSpec:
+        common = self.common(b)
+        self.no_when(b)
+        nets = self.single(b.items, n.NetAgainst, "the netting")
+        net = None
+        if nets:
+            net = nets[0].component.text
+            sym = self.scope.lookup(net, sc.COMPONENT)
+            if sym is None or sym.detail != "commission":
+                self.err("E-NAME", nets[0].component, f"'{net}' is not a commission",
+                         sc.suggest(net, [c.name for c in self.scope.rules.values()
+                                          if c.detail == "commission"]))
+        return m.StageRewardSpec(**common, pays=self.event_pays(b, n.StagePay, "stage"),
+                                 net_against=net)
+
+    def check_ActivityRewardBlock(self, b: n.ActivityRewardBlock) -> m.ActivityRewardSpec:
+        common = self.common(b)
+        self.no_when(b)
+        return m.ActivityRewardSpec(**common, pays=self.event_pays(b, n.ActivityPay, "activity"))
+
+    def periodic(self, b: n.RuleBlock, verb: str, example: str) -> tuple[n.Expr, str]:
+        amounts = [i for i in b.items if isinstance(i, n.PeriodicAmount) and i.verb == verb]
+        self.single(tuple(amounts), n.PeriodicAmount, "the amount")
+        if not self.require(b, amounts, "amount", example):
+            return n.Money(amount=n.Number(raw="0"), currency=self.currency), "month"
+        self.x.expect(amounts[0].amount, PERIOD, ty.MONEY, "the amount")
+        self.period_fits(amounts[0].period, amounts[0])
+        return amounts[0].amount, amounts[0].period
+
+    def check_PoolBlock(self, b: n.PoolBlock) -> m.PoolSpec:
+        fund, period = self.periodic(b, "fund", "fund 1% of team bookings per quarter")
+        common = self.common(b, period)
+        shares = self.single(b.items, n.ShareRule, "the sharing rule")
+        share, by = "equally", None
+        if self.require(b, shares, "sharing rule", "share equally  (or: share by bookings)"):
+            share = shares[0].mode
+            if share == "by":
+                by = shares[0].by.text
+                if self.scope.lookup(by, sc.CREDIT) is None:
+                    self.err("E-NAME", shares[0].by, f"unknown credit '{by}'",
+                             sc.suggest(by, self.scope.names(sc.CREDIT)))
+        return m.PoolSpec(**common, fund=fund, period=period, share=share, share_by=by)
+
+    def check_OverrideBlock(self, b: n.OverrideBlock) -> m.OverrideSpec:
+        pay, period = self.periodic(b, "pay", "pay 2% of team bookings per quarter")
+        common = self.common(b, period)
+        return m.OverrideSpec(**common, pay=pay, period=period)
+
+    # ------------------------------------------------------------------ clawbacks, payout
+
+    def check_clawback(self, b: n.ClawbackBlock) -> m.ClawbackSpec:
+        windows = self.single(b.items, n.CancelWindow, "the window")
+        reverses = self.single(b.items, n.Reverse, "what is reversed")
+        roles = self.single(b.items, n.RolesFilter, "the roles")
+        during = self.single(b.items, n.During, "the date window")
+        count, unit = 0, "days"
+        if self.require(b, windows, "window", "when deal cancelled within 90 days of booking"):
+            d = windows[0].within
+            count, unit = int(d.count.value), d.unit
+            if d.count.value <= 0 or d.count.value != int(d.count.value):
+                self.err("E-RANGE", d, "the window must be a whole number of days, weeks or "
+                         "months, above 0")
+        names: tuple[str, ...] = ()
+        share = ONE
+        if self.require(b, reverses, "'reverse' line", "reverse core at original amounts"):
+            r = reverses[0]
+            for c in r.components:
+                sym = self.scope.lookup(c.text)
+                if sym is None or sym.kind != sc.COMPONENT:
+                    what = f"the {sym.detail} '{c.text}'" if sym else f"'{c.text}'"
+                    self.err("E-CLAWBACK", c, f"{what} is not a paying rule that can be reversed",
+                             sc.suggest(c.text, self.scope.names(sc.COMPONENT)) or
+                             "reverse commissions, SPIFFs or rewards by their names")
+            names = tuple(c.text for c in r.components)
+            if r.share is not None:
+                share = r.share.value
+                if not 0 < share <= 1:
+                    self.err("E-RANGE", r.share, "the reversed share must be above 0% and at "
+                             "most 100%")
+        return m.ClawbackSpec(name=b.name.text, label=b.label.value if b.label else b.name.text,
+                              span=b.span, within_count=count, within_unit=unit,
+                              components=names, share=share,
+                              roles=self.roles(roles[0].roles) if roles else (),
+                              during=self.window(during[0].range) if during else None)
+
+    def check_payout(self, b: n.PayoutBlock) -> m.PayoutSpec:
+        freqs = self.single(b.items, n.Frequency, "the pay frequency")
+        schedules = self.single(b.items, n.Schedule, "the schedule")
+        holdbacks = self.single(b.items, n.Holdback, "the holdback")
+        draws = self.single(b.items, n.Draw, "the draw")
+        frequency = freqs[0].frequency if freqs else "monthly"
+        schedule: tuple = ((("booked", ONE),))
+        if schedules:
+            s = schedules[0]
+            events = [leg.event for leg in s.legs]
+            if len(set(events)) != len(events):
+                self.err("E-SHARES", s, "each event may appear once in the schedule")
+            total = sum(leg.share.value for leg in s.legs)
+            if total != 1:
+                self.err("E-SHARES", s, f"the schedule pays {fmt_pct(total)} of earnings, "
+                         "not 100%", "e.g. 50% when booked, 50% when collected")
+            schedule = tuple((leg.event, leg.share.value) for leg in s.legs)
+        holdback = None
+        if holdbacks:
+            h = holdbacks[0]
+            if not 0 < h.share.value < 1:
+                self.err("E-RANGE", h.share, "a holdback must be above 0% and below 100%")
+            months = days = None
+            if h.duration is not None:
+                count = int(h.duration.count.value)
+                unit = h.duration.unit.rstrip("s")
+                if unit in ("day", "week"):
+                    days = count * (7 if unit == "week" else 1)
+                else:
+                    months = count * MONTHS_PER_UNIT[unit]
+            date = h.date.value if h.date is not None and check_date(h.date, self.diags) else None
+            holdback = m.HoldbackSpec(share=h.share.value, release=h.release, months=months,
+                                      days=days, date=date, span=h.span)
+        draw = None
+        if draws:
+            d = draws[0]
+            amount = self.const(d.amount, ty.MONEY, "a draw")
+            pay_unit = {"monthly": "month", "quarterly": "quarter", "semiannually": "half",
+                        "annually": "year"}[frequency]
+            if d.period != pay_unit:
+                self.err("E-PERIOD-FIT", d, f"the draw is per {d.period}, but pay periods are "
+                         f"{frequency}", f"write the draw per {pay_unit}")
+            forgive = d.forgive_date.value if d.forgive_date is not None and \
+                check_date(d.forgive_date, self.diags) else None
+            if d.recovery == "non-recoverable" and d.forgiveness is not None:
+                self.err("E-DRAW", d, "a non-recoverable draw is never owed, so it cannot be "
+                         "forgiven", "remove the 'forgiven ...' part")
+            if amount is not None:
+                draw = m.DrawSpec(amount=amount, per=d.period, recovery=d.recovery,
+                                  months=int(d.months.value) if d.months is not None else None,
+                                  forgiveness=d.forgiveness, forgive_date=forgive, span=d.span)
+        limits = []
+        for lim in (i for i in b.items if isinstance(i, n.Limit)):
+            if lim.scope == "deal":
+                self.err("E-LIMIT-SCOPE", lim, "a payout cap applies to a payee's total per "
+                         "period, not per deal", "cap deals on the commission instead")
+                continue
+            amount = self.const(lim.amount, ty.MONEY, f"a {lim.kind}")
+            if amount is not None:
+                limits.append(m.LimitSpec(kind=lim.kind, amount=amount, scope=lim.scope,
+                                          span=lim.span))
+        return m.PayoutSpec(frequency=frequency, schedule=schedule, holdback=holdback, draw=draw,
+                            limits=tuple(limits), span=b.span)
+
+    # ------------------------------------------------------------------ examples
+
+    def check_example(self, b: n.ExampleBlock) -> m.ExampleSpec:
+        payees: dict[str, n.ExamplePayee] = {}
+        for p in (i for i in b.items if isinstance(i, n.ExamplePayee)):
+            if p.payee.text in payees:
+                self.err("E-DUPLICATE", p.payee, f"payee {p.payee.text} is described twice",
+                         related=[Related(payees[p.payee.text].span, "first here")])
+            payees[p.payee.text] = p
+            keys = [a.key for a in p.attrs]
+            for a in p.attrs:
+                if keys.count(a.key) > 1:
+                    self.err("E-DUPLICATE", a, f"'{a.key}' is given twice for {p.payee.text}")
+                    break
+            if "role" not in keys:
+                self.err("E-EXAMPLE", p, f"payee {p.payee.text} has no role",
+                         f"write: payee {p.payee.text} role AE from 2027-01-01")
+            for a in p.attrs:
+                if a.key == "role":
+                    self.roles((a.value,))
+                elif a.key in ("from", "to"):
+                    check_date(a.value, self.diags)
+
+        def known(ident: n.Ident) -> None:
+            if ident.text not in payees:
+                self.err("E-EXAMPLE-PAYEE", ident, f"payee '{ident.text}' is not described in "
+                         "this example", sc.suggest(ident.text, payees) or
+                         f"add a line: payee {ident.text} role ... from ...")
+
+        for p in payees.values():
+            for a in p.attrs:
+                if a.key == "manager":
+                    known(a.value)
+        booked: set[str] = set()
+        for item in b.items:
+            if isinstance(item, n.ExampleEvent):
+                self.check_example_event(item, known, booked)
+            elif isinstance(item, n.ExampleActivity):
+                self.subject("activity", item.activity)
+                check_date(item.date, self.diags)
+                known(item.by)
+            elif isinstance(item, n.ExampleQuota):
+                if self.scope.lookup(item.quota.text, sc.QUOTA) is None:
+                    self.err("E-NAME", item.quota, f"unknown quota '{item.quota.text}'",
+                             sc.suggest(item.quota.text, self.scope.names(sc.QUOTA)))
+                known(item.payee)
+                self.example_period(item.period)
+                self.const(item.amount, "money-or-count", "a quota")
+            elif isinstance(item, n.ExampleFx):
+                if item.target.currency != self.currency:
+                    self.err("E-CURRENCY-MIX", item.target, f"rates convert to the plan "
+                             f"currency {self.currency}, not {item.target.currency}")
+                check_date(item.date, self.diags)
+            elif isinstance(item, n.Expectation):
+                self.check_expectation(item, known)
+        if not any(isinstance(i, n.Expectation) for i in b.items):
+            self.err("E-EXAMPLE", b, f"example {b.name.raw} expects nothing",
+                     "add a line such as: expect core for ana in 2027-Q1 is 26,000 USD")
+        return m.ExampleSpec(name=b.name.value, span=b.span, block=b)
+
+    def check_example_event(self, e: n.ExampleEvent, known, booked: set[str]) -> None:
+        deal = e.deal.text if isinstance(e.deal, n.Ident) else e.deal.value
+        check_date(e.date, self.diags)
+        keys = [a.key for a in e.attrs]
+        if e.kind == "stage":
+            self.subject("stage", e.subject)
+        if e.kind == "touch" and self.scope.channels and e.subject.value not in \
+                self.scope.channels:
+            self.err("E-NAME", e.subject, f"unknown channel {e.subject.raw}",
+                     sc.suggest(e.subject.value, self.scope.channels) or
+                     "declare it in the plan header: channels ...")
+        if e.kind == "booked":
+            booked.add(deal)
+            for needed in ("by", "amount"):
+                if needed not in keys:
+                    self.err("E-EXAMPLE", e, f"the booking of {deal} needs '{needed}'",
+                             f"e.g. deal {deal} booked {e.date.raw} by ana amount 10,000 USD")
+        elif e.kind in ("cancelled", "collected", "invoiced", "amended") and deal not in booked:
+            self.err("E-EXAMPLE", e, f"deal {deal} is {e.kind} before it is booked",
+                     "list the booking first")
+        if e.kind in ("collected", "invoiced", "amended") and "amount" not in keys:
+            self.err("E-EXAMPLE", e, f"'{e.kind}' needs an amount")
+        for a in e.attrs:
+            if a.key == "by":
+                known(a.value)
+            elif a.key == "split":
+                for s in a.value:
+                    known(s.name)
+                total = sum(s.share.value for s in a.value)
+                if total != 1:
+                    self.err("E-SHARES", a, f"the recorded split totals {fmt_pct(total)}, "
+                             "not 100%")
+            elif a.key == "amount":
+                c = constant(a.value)
+                if c is not None and c[1].kind != ty.MONEY:
+                    self.err("E-UNIT", a.value, "an amount needs a currency")
+            elif a.custom:
+                spec = self.x.deal_fields.get(a.key)
+                if spec is None or a.key in BUILTIN_DEAL:
+                    self.err("E-FIELD", a, f"unknown deal field '{a.key}'",
+                             sc.suggest(a.key, [k for k in self.x.deal_fields
+                                                if k not in BUILTIN_DEAL]) or
+                             f"declare it: fields / deal.{a.key} text")
+                    continue
+                got = self.x.infer(a.value, PERIOD)
+                if got.unknown:
+                    continue
+                if spec.kind == ty.ENUM:
+                    if got.kind != ty.TEXT or a.value.value not in spec.values:
+                        self.err("E-FIELD", a.value, f"deal.{a.key} is {spec}",
+                                 sc.suggest(getattr(a.value, "value", ""), spec.values))
+                elif ty.comparable(spec, got) or (spec.kind != got.kind and not
+                                                  (spec.numeric and got.numeric)):
+                    self.err("E-FIELD", a.value, f"deal.{a.key} is {spec}, but this is {got}")
+
+    def example_period(self, p: n.PeriodLit | n.YearLit):
+        period = self.calendar.parse(p.raw)
+        if period is None:
+            self.err("E-PERIOD", p, f"'{p.raw}' is not a period",
+                     "periods look like 2027-Q1, 2027-03, 2027-H2 or 2027")
+            return None
+        if self.effective is not None:
+            start, end = self.effective
+            if period.end < start or (end is not None and period.start > end):
+                self.err("E-EXAMPLE-PERIOD", p, f"{p.raw} is outside the plan's effective range "
+                         f"({start} to {end or 'open'})")
+                return None
+        return period
+
+    def check_expectation(self, x: n.Expectation, known) -> None:
+        known(x.payee)
+        self.example_period(x.period)
+        want = ty.money(self.currency)
+        if x.kind == "rule":
+            sym = self.scope.lookup(x.target.text)
+            if sym is None or sym.kind not in (sc.COMPONENT, sc.CREDIT, sc.MEASURE):
+                self.err("E-EXAMPLE-RULE", x.target, f"'{x.target.text}' is not a rule, credit "
+                         "or measure of this plan",
+                         sc.suggest(x.target.text, self.scope.names(sc.COMPONENT, sc.CREDIT,
+                                                                    sc.MEASURE)) or
+                         "expect a component, credit or measure, or 'total' or 'paid'")
+                return
+            if sym.kind == sc.MEASURE:
+                want = self.x.measure_types.get(x.target.text, ty.UNKNOWN)
+        c = constant(x.value)
+        if c is None:
+            self.err("E-CONSTANT", x.value, "an expected value must be a fixed value")
+            return
+        got = c[1]
+        if want.unknown:
+            return
+        if got != want and not (got.numeric and want.numeric):
+            self.err("E-EXAMPLE-UNIT", x.value, f"the expected value is {got}, but "
+                     f"{x.target.text if x.target else x.kind} is {want}")
+
+
+def refs(e: n.Node) -> list[str]:
+    """Names referred to by an expression (measures, credits, components)."""
+    return [x.name.text for x in n.walk(e) if isinstance(x, (n.Ref, n.TeamRef))]
+
+
+def quota_refs_of(measure: str, tree: n.PlanFile) -> set[str]:
+    """Quotas a measure uses, following the measures it uses."""
+    measures = {b.name.text: b for b in tree.blocks if isinstance(b, n.MeasureBlock)}
+    seen, todo, quotas = set(), [measure], set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in measures:
+            continue
+        seen.add(name)
+        for node in n.walk(measures[name].expr):
+            if isinstance(node, n.QuotaRef):
+                quotas.add(node.name.text)
+            elif isinstance(node, (n.Ref, n.TeamRef)):
+                todo.append(node.name.text)
+    return quotas
+
+
+def head(block: n.Block) -> Span:
+    """The span of a block's header line (a block's own span covers its whole body)."""
+    end = block.name.span if isinstance(block, n.RuleBlock) else \
+        block.name.span if isinstance(block, (n.PlanBlock, n.ExampleBlock)) else None
+    s = block.span
+    if end is None:
+        return Span(s.path, s.line, s.column, s.line, s.column + 1)
+    return Span(s.path, s.line, s.column, end.end_line, end.end_column)
+
+
+def fmt_pct(value: Decimal) -> str:
+    return f"{(value * 100).normalize():f}%"

@@ -1,0 +1,125 @@
+"""Calendars and periods: months, quarters, halves and years, calendar or fiscal.
+
+A fiscal year is named by the calendar year in which it ends: with the year starting in
+February, FY2027 runs from 2026-02-01 to 2027-01-31. Without a fiscal start the calendar is
+the calendar year and labels are `2027-Q1`, `2027-H2`, `2027`; months are always `2027-03`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import attrs
+
+UNITS = ("month", "quarter", "half", "year")
+MONTHS_PER_UNIT = {"month": 1, "quarter": 3, "half": 6, "year": 12}
+MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
+               "september", "october", "november", "december")
+
+
+def add_months(year: int, month: int, n: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + n
+    return index // 12, index % 12 + 1
+
+
+def month_end(year: int, month: int) -> dt.date:
+    ny, nm = add_months(year, month, 1)
+    return dt.date(ny, nm, 1) - dt.timedelta(days=1)
+
+
+@attrs.frozen(order=True)
+class Period:
+    """A closed range of days with its unit and label."""
+
+    start: dt.date
+    end: dt.date
+    unit: str
+    label: str
+
+    def __str__(self) -> str:
+        return self.label
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def months(self) -> list[Period]:
+        out, y, m = [], self.start.year, self.start.month
+        while dt.date(y, m, 1) <= self.end:
+            out.append(Period(dt.date(y, m, 1), month_end(y, m), "month", f"{y:04d}-{m:02d}"))
+            y, m = add_months(y, m, 1)
+        return out
+
+
+@attrs.frozen
+class Calendar:
+    fiscal_start: int = 1  # month number the (fiscal) year starts in
+
+    @property
+    def fiscal(self) -> bool:
+        return self.fiscal_start != 1
+
+    def _year_start(self, fiscal_year: int) -> tuple[int, int]:
+        return (fiscal_year, 1) if not self.fiscal else (fiscal_year - 1, self.fiscal_start)
+
+    def fiscal_year_of(self, day: dt.date) -> int:
+        if not self.fiscal:
+            return day.year
+        return day.year + 1 if day.month >= self.fiscal_start else day.year
+
+    def period(self, unit: str, fiscal_year: int, index: int = 1) -> Period:
+        """Period number `index` (1-based) of `unit` within (fiscal) year `fiscal_year`."""
+        span = MONTHS_PER_UNIT[unit]
+        y0, m0 = self._year_start(fiscal_year)
+        y, m = add_months(y0, m0, span * (index - 1))
+        ey, em = add_months(y, m, span - 1)
+        prefix = f"FY{fiscal_year:04d}" if self.fiscal else f"{fiscal_year:04d}"
+        if unit == "month":
+            label = f"{y:04d}-{m:02d}"
+        elif unit == "quarter":
+            label = f"{prefix}-Q{index}"
+        elif unit == "half":
+            label = f"{prefix}-H{index}"
+        else:
+            label = prefix
+        return Period(dt.date(y, m, 1), month_end(ey, em), unit, label)
+
+    def period_of(self, day: dt.date, unit: str) -> Period:
+        fy = self.fiscal_year_of(day)
+        y0, m0 = self._year_start(fy)
+        months_in = (day.year * 12 + day.month) - (y0 * 12 + m0)
+        return self.period(unit, fy, months_in // MONTHS_PER_UNIT[unit] + 1)
+
+    def periods(self, start: dt.date, end: dt.date, unit: str) -> list[Period]:
+        """Every period of `unit` that overlaps start..end, in order."""
+        out, p = [], self.period_of(start, unit)
+        while p.start <= end:
+            out.append(p)
+            p = self.period_of(p.end + dt.timedelta(days=1), unit)
+        return out
+
+    def parse(self, raw: str) -> Period | None:
+        """The period named by a literal (`2027-Q1`, `2027-03`, `FY2027-H2`, `2027`), or None."""
+        m = re.fullmatch(r"(FY)?(\d{4})(?:-(Q[1-4]|H[12]|\d{2}))?", raw)
+        if m is None:
+            return None
+        fy, year, part = m.group(1), int(m.group(2)), m.group(3)
+        if year < 1900 or year > 2999:
+            return None
+        if part is None:
+            return self.period("year", year)
+        if part[0] == "Q":
+            return self.period("quarter", year, int(part[1]))
+        if part[0] == "H":
+            return self.period("half", year, int(part[1]))
+        if fy:
+            return None  # FY2027-03 is not a period: months are calendar months
+        month = int(part)
+        if not 1 <= month <= 12:
+            return None
+        return Period(dt.date(year, month, 1), month_end(year, month), "month",
+                      f"{year:04d}-{month:02d}")
