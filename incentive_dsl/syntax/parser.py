@@ -10,7 +10,6 @@ Guarantees:
 
 from __future__ import annotations
 
-import difflib
 import threading
 from collections.abc import Iterator
 from functools import cache
@@ -19,111 +18,18 @@ from pathlib import Path
 
 import attrs
 from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput
 from lark.indenter import DedentError, Indenter
 
 from incentive_dsl.diagnostics import Diagnostic, error
 from incentive_dsl.syntax import nodes as n
-from incentive_dsl.syntax.build import Builder, CommentTable
+from incentive_dsl.syntax.build import VALUE_TERMINALS, Builder, CommentTable
+from incentive_dsl.syntax.messages import GluedWord, describe
 from incentive_dsl.span import Span
 
 MAX_DEPTH = 100  # deepest expression accepted; deeper input is refused, never recursed into
 MAX_SYNTAX_ERRORS = 50  # per file; the rest are counted in one closing diagnostic
 MAX_FILE_BYTES = 50 * 1024 * 1024
-
-BLOCK_KEYWORDS = (
-    "plan", "fields", "quota", "credit", "measure", "commission", "bonus", "spiff", "stage",
-    "activity", "pool", "override", "clawback", "payout", "example",
-)
-
-# An example of each kind of line, shown as the hint when that line does not parse.
-LINE_EXAMPLES = {
-    "plan": 'plan "Enterprise AE 2027"',
-    "currency": "currency USD",
-    "effective": "effective 2027-01-01 to 2027-12-31",
-    "version": 'version "2027.2"',
-    "roles": "roles AE, SE, SDR, MGR",
-    "applies": "applies to role AE, SE",
-    "fiscal": "fiscal year starts in february",
-    "rounding": "rounding half even per line",
-    "convert": "convert currencies at rate on event date",
-    "stages": 'stages "discovery", "demo", "proposal"',
-    "channels": 'channels "email", "web", "partner", "rep"',
-    "activities": 'activities "meeting", "qualified_demo"',
-    "fields": "fields   (then indented lines such as: deal.segment one of \"smb\", \"ent\")",
-    "quota": 'quota bookings "Bookings quota"',
-    "forecast": "forecast 110% of trailing average of bookings over 4 quarters",
-    "prorate": "prorate by active days",
-    "ramp": "ramp month 1 at 25%, month 2 at 50%, month 3 at 75%",
-    "normalize": "normalize by territory index",
-    "credit": 'credit bookings "New-business bookings"',
-    "on": 'on deal booked where deal.type is "new_business"',
-    "value": "value deal.annual_value",
-    "split": "split as recorded  /  split evenly  /  split by role AE 70%, SE 30%",
-    "overlay": "overlay role SE at 100%",
-    "roll": "roll up to managers",
-    "attribute": "attribute by position 40% first, 20% middle, 40% last",
-    "digital": "digital touches credit owner at 50%",
-    "measure": "measure attainment = bookings / quota bookings",
-    "commission": 'commission core "Core commission"',
-    "rate": "rate 8%",
-    "marginal": "marginal rates by attainment per quarter",
-    "retroactive": "retroactive rates by attainment per quarter",
-    "rates": "marginal rates by attainment per quarter",
-    "from": "from 100% to 150% at 12%",
-    "each": "each bound belongs to the tier above",
-    "accelerate": "accelerate 1.5x by attainment per quarter above 100%",
-    "decelerate": "decelerate 0.5x by attainment per quarter below 50%",
-    "cap": "cap 150,000 USD per year",
-    "floor": "floor 1,000 USD per month",
-    "when": "when attainment reaches 80%",
-    "for": "for role AE, SE",
-    "during": "during 2027-04-01 to 2027-06-30",
-    "bonus": 'bonus club "Club kicker"',
-    "step": "step on attainment per year   (then indented rows: at 120% pay 10,000 USD)",
-    "linear": "linear on attainment per quarter   (then: from 80% pay 0 USD / to 120% pay 6,000 USD)",
-    "at": "at 120% pay 10,000 USD",
-    "to": "to 120% pay 6,000 USD",
-    "spiff": 'spiff p3 "P3 launch"',
-    "pay": "pay 500 USD",
-    "stage": 'stage reward presale "Pre-sale milestones"',
-    "net": "net against core when deal booked",
-    "activity": 'activity reward demos "Qualified demos"',
-    "pool": 'pool team_pool "Team pool"',
-    "fund": "fund 2% of team bookings per quarter",
-    "share": "share equally  /  share by bookings",
-    "override": 'override mgr "Manager override"',
-    "clawback": 'clawback churn "Early churn"',
-    "reverse": "reverse core, p3 at original amounts",
-    "payout": "payout   (then indented lines such as: paid monthly)",
-    "paid": "paid monthly",
-    "hold": "hold back 10% until year end",
-    "draw": "draw 2,000 USD per month recoverable from excess for the first 3 months of employment",
-    "example": 'example "Crossing into the accelerator"',
-    "payee": "payee ana role AE from 2027-01-01 manager mia",
-    "deal": 'deal D1 booked 2027-02-10 by ana amount 300,000 USD type "new_business"',
-    "fx": "fx 1 EUR is 1.08 USD from 2027-01-01",
-    "territory": 'territory "east" index 110%',
-    "expect": "expect core for ana in 2027-Q1 is 26,000 USD",
-}
-
-TERMINAL_WORDS = {
-    "NAME": "a name",
-    "STRING": 'a quoted text such as "proposal"',
-    "NUMBER": "a number",
-    "PERCENT": "a percentage such as 8%",
-    "MULTIPLIER": "a multiplier such as 1.5x",
-    "DATE": "a date such as 2027-03-31",
-    "PERIOD": "a period such as 2027-Q1 or 2027-03",
-    "CURRENCY": "a currency code such as USD",
-    "MONTH": "a month name such as february",
-    "COMPARE": "a comparison such as >=",
-    "_NL": "the end of the line",
-    "_INDENT": "indented lines below this one",
-    "_DEDENT": "the end of the block",
-    "$END": "the end of the block",
-}
-
 
 @attrs.frozen
 class ParseResult:
@@ -145,13 +51,27 @@ class _Indenter(Indenter):
     def __init__(self) -> None:
         super().__init__()
         self.history: list[Token] = []
+        self.text = ""
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         self.history = []
         for tok in super().process(stream):
             if tok.type not in ("_INDENT", "_DEDENT"):
-                self.history = [*self.history[-1:], tok]
+                self.history = [*self.history[-2:], tok]
+                if tok.type not in VALUE_TERMINALS and tok.type != "_NL":
+                    self._check_word_end(tok)
             yield tok
+
+    def _check_word_end(self, tok: Token) -> None:
+        """Lark matches a keyword even when it is only the start of a longer word
+        (`paidmonthly`); a keyword must end where the word ends."""
+        end = tok.end_pos
+        if tok.value[-1:].isalnum() and end < len(self.text) and \
+                (self.text[end].isalnum() or self.text[end] == "_"):
+            stop = end
+            while stop < len(self.text) and (self.text[stop].isalnum() or self.text[stop] == "_"):
+                stop += 1
+            raise GluedWord(tok, self.text[tok.start_pos:stop])
 
 
 class _Grammar:
@@ -290,7 +210,7 @@ def _chunks(path: str, code_lines: list[str], diags: list[Diagnostic]) -> list[_
         if "\t" in line[:indent]:
             diags.append(error("E-INDENT", Span(path, number, 1, number, indent + 1),
                                "indentation uses a tab character",
-                               "indent with spaces (two per level); `incentive fmt` does this"))
+                               "replace the tab with spaces (two per indentation level)"))
         if indent == 0:
             chunks.append((number, [line]))
         elif not chunks:
@@ -327,11 +247,13 @@ def parse_text(path: str, text: str) -> ParseResult:
             g.builder.path = path
             g.builder.line_offset = chunk.first_line - 1
             g.builder.comments = comments
+            g.indenter.text = block_text
             try:
                 block = g.lark.parse(block_text)
                 problem = None
-            except (UnexpectedInput, DedentError) as exc:
-                problem = _describe(exc, path, chunk, g)
+            except (UnexpectedInput, DedentError, GluedWord) as exc:
+                problem = describe(exc, path, chunk.first_line, chunk.lines,
+                                   g.indenter.history, g.keyword_text)
         if problem is not None:
             syntax_errors += 1
             if syntax_errors <= MAX_SYNTAX_ERRORS:
@@ -360,143 +282,3 @@ def parse_path(path: str) -> ParseResult:
         empty = n.PlanFile(path=path, blocks=())
         return ParseResult(empty, tuple(diags), "")
     return parse_text(path, text)
-
-
-# ------------------------------------------------------------------------------ error messages
-
-
-def _token_words(tok: Token, g: _Grammar) -> str:
-    if tok.type in ("_NL", "$END"):
-        return "the end of the line"
-    if tok.type == "_INDENT":
-        return "an indented line"
-    if tok.type == "_DEDENT":
-        return "the end of the block"
-    return f"'{tok}'"
-
-
-def _expected_words(expected: set[str], g: _Grammar) -> list[str]:
-    words = []
-    for name in sorted(expected):
-        if name in TERMINAL_WORDS:
-            words.append(TERMINAL_WORDS[name])
-        elif name in g.keyword_text:
-            words.append(f"'{g.keyword_text[name]}'")
-    # Keep the message readable: plain descriptions first, then keywords.
-    words.sort(key=lambda w: (w.startswith("'"), w))
-    return list(dict.fromkeys(words))
-
-
-def _join(words: list[str]) -> str:
-    if not words:
-        return "something else"
-    if len(words) > 8:
-        return "one of " + ", ".join(words[:8]) + ", …"
-    if len(words) == 1:
-        return words[0]
-    return ", ".join(words[:-1]) + " or " + words[-1]
-
-
-def _line_keyword(chunk: _Chunk, line: int) -> str | None:
-    idx = line - chunk.first_line
-    if 0 <= idx < len(chunk.lines):
-        words = chunk.lines[idx].split()
-        return words[0] if words else None
-    return None
-
-
-def _describe(exc: Exception, path: str, chunk: _Chunk, g: _Grammar) -> Diagnostic:
-    off = chunk.first_line - 1
-    history = g.indenter.history
-    if isinstance(exc, DedentError):
-        tok = history[-1] if history else None
-        line = (tok.line + off + 1) if tok is not None else chunk.first_line
-        return error("E-INDENT", Span.point(path, line, 1),
-                     "this line's indentation matches no line above it",
-                     "indent each level by two spaces and line up lines of the same level")
-    if isinstance(exc, UnexpectedCharacters):
-        line, col = exc.line + off, exc.column
-        ch = exc.char
-        hint = {
-            "'": 'write texts in double quotes, e.g. "new_business"',
-            "$": "write money as an amount and a currency code, e.g. 250,000 USD",
-            "€": "write money as an amount and a currency code, e.g. 250,000 EUR",
-            "£": "write money as an amount and a currency code, e.g. 250,000 GBP",
-            "%": "write a percentage with the % sign right after the number, e.g. 8%",
-            ":": "plan lines do not use colons; see docs/language.md for the form of this line",
-            '"': "a quoted text must end with \" on the same line",
-        }.get(ch)
-        kw = _line_keyword(chunk, line)
-        if hint is None and kw in LINE_EXAMPLES:
-            hint = f"a '{kw}' line looks like: {LINE_EXAMPLES[kw]}"
-        return error("E-SYNTAX", Span.point(path, line, col),
-                     f"unexpected character {ch!r} here", hint)
-    if isinstance(exc, (UnexpectedToken, UnexpectedEOF)):
-        tok = exc.token if isinstance(exc, UnexpectedToken) else Token("$END", "")
-        # The lexer's idea of what was expected can lag one token behind; the parser's is exact.
-        interactive = getattr(exc, "interactive_parser", None)
-        expected = set(interactive.accepts()) if interactive is not None else set(exc.expected or ())
-        prev = None
-        for h in reversed(history):
-            if h is not tok and h.type != "_NL":
-                prev = h
-                break
-        if tok.type in ("$END", "_DEDENT") or getattr(tok, "line", None) is None:
-            last = history[-1] if history else None
-            line = (last.line + off) if last is not None and last.line else chunk.first_line
-            col = (last.end_column if last is not None and last.end_column else 1)
-            span = Span.point(path, line, col)
-        else:
-            line = tok.line + off
-            if tok.type == "_NL":
-                span = Span.point(path, line, tok.column)
-            elif tok.type == "_INDENT":
-                span = Span.point(path, tok.end_line + off, tok.end_column)
-            else:
-                span = Span(path, line, tok.column, tok.end_line + off, tok.end_column)
-        return _unexpected_token(tok, expected, prev, span, chunk, g)
-    raise TypeError(exc)  # pragma: no cover - parse_text catches only the types above
-
-
-def _unexpected_token(tok: Token, expected: set[str], prev: Token | None, span: Span,
-                      chunk: _Chunk, g: _Grammar) -> Diagnostic:
-    exp_words = _expected_words(expected, g)
-    found = _token_words(tok, g)
-    kw = _line_keyword(chunk, span.line)
-    at_block_start = prev is None
-    keywords = [g.keyword_text[e] for e in expected if e in g.keyword_text]
-    close = difflib.get_close_matches(str(tok), keywords, n=1, cutoff=0.75) if tok.type == "NAME" else []
-
-    if at_block_start:
-        message = f"unknown block {found}"
-        close = difflib.get_close_matches(str(tok), BLOCK_KEYWORDS, n=1, cutoff=0.6)
-        hint = (f"did you mean '{close[0]}'? " if close else "") + \
-            "a block starts at the left margin with one of: " + ", ".join(BLOCK_KEYWORDS)
-        if tok.type == "NAME" and str(tok) in LINE_EXAMPLES and str(tok) not in BLOCK_KEYWORDS:
-            hint = f"'{tok}' lines belong inside a block: indent this line under its block"
-        return error("E-BLOCK", span, message, hint)
-
-    after = f" after '{prev}'" if prev is not None else ""
-    message = f"expected {_join(exp_words)}{after}, found {found}"
-    hint: str | None = None
-    if tok.type == "_INDENT":
-        message = f"unexpected indentation{after}"
-        hint = "only block headers, tier tables and step/linear schedules take indented lines"
-    elif expected == {"_INDENT"}:
-        message = f"expected indented lines below the line ending in '{prev}', found {found}"
-        hint = "indent the lines that belong to the line above by two more spaces"
-    elif "PERCENT" in expected and tok.type in ("NUMBER",):
-        hint = f"write percentages with a % sign, e.g. {tok}%"
-    elif "CURRENCY" in expected and tok.type == "NAME" and len(str(tok)) == 3:
-        hint = f"currency codes are three capital letters, e.g. {str(tok).upper()}"
-    elif "CURRENCY" in expected and tok.type in ("_NL", "$END"):
-        hint = "an amount of money needs its currency code, e.g. 250,000 USD"
-    elif close:
-        hint = f"did you mean '{close[0]}'?"
-    elif tok.type == "STRING" and "NAME" in expected:
-        hint = f"names are written without quotes here: {str(tok)[1:-1]}"
-    elif tok.type == "NAME" and "STRING" in expected:
-        hint = f'texts are written in double quotes here: "{tok}"'
-    if hint is None and kw in LINE_EXAMPLES:
-        hint = f"a '{kw}' line looks like: {LINE_EXAMPLES[kw]}"
-    return error("E-SYNTAX", span, message, hint)

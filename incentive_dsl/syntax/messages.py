@@ -1,0 +1,392 @@
+"""Syntax error messages in plan words: Lark's exceptions -> one Diagnostic with a hint.
+
+Never shows Lark's terminal names. The hint is the most specific one that applies: a known
+slip (a `$`, curly quotes, `8,5%`, `250k`), a close keyword ("did you mean 'booked'?"), or else an
+example of the line being written, chosen by the block and the line's first word.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from lark import Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+from lark.indenter import DedentError
+
+from incentive_dsl.diagnostics import Diagnostic, error
+from incentive_dsl.span import Span
+
+BLOCK_KEYWORDS = (
+    "plan", "fields", "quota", "credit", "measure", "commission", "bonus", "spiff", "stage",
+    "activity", "pool", "override", "clawback", "payout", "example",
+)
+
+# An example of each kind of line, shown as the hint when that line does not parse. Keys are
+# (block keyword, first word of the line) or just the first word.
+LINE_EXAMPLES = {
+    "plan": 'plan "Enterprise AE 2027"',
+    "currency": "currency USD",
+    "effective": "effective 2027-01-01 to 2027-12-31",
+    "version": 'version "2027.2"',
+    "roles": "roles AE, SE, SDR, MGR",
+    "applies": "applies to role AE, SE",
+    "fiscal": "fiscal year starts in february",
+    "rounding": "rounding half even per line",
+    "convert": "convert currencies at rate on event date",
+    "stages": 'stages "discovery", "demo", "proposal"',
+    "channels": 'channels "email", "web", "partner", "rep"',
+    "activities": 'activities "meeting", "qualified_demo"',
+    "fields": 'fields  (then indented lines such as: deal.segment one of "smb", "ent")',
+    "deal.": 'deal.segment one of "smb", "ent"   (or: deal.seats count)',
+    "payee.": "payee.region text",
+    "quota": 'quota bookings "Bookings quota"',
+    ("quota", "<number>"): "250,000 USD per quarter for role AE",
+    ("quota", "from"): "from data",
+    "forecast": "forecast 110% of trailing average of bookings over 4 quarters",
+    "prorate": "prorate by active days",
+    "ramp": "ramp month 1 at 25%, month 2 at 50%, month 3 at 75%",
+    "normalize": "normalize by territory index",
+    "credit": 'credit bookings "New-business bookings"',
+    "on": 'on deal booked where deal.type is "new_business"',
+    ("commission", "on"): "on bookings",
+    ("stage", "on"): 'on deal reaching "proposal" pay 150 USD',
+    ("activity", "on"): 'on activity "meeting" pay 30 USD',
+    "value": "value deal.annual_value",
+    "split": "split as recorded  /  split evenly  /  split by role AE 70%, SE 30%",
+    "overlay": "overlay role SE at 100%",
+    "roll": "roll up to managers",
+    "attribute": "attribute by position 40% first, 20% middle, 40% last",
+    "digital": "digital touches credit owner at 50%",
+    "measure": "measure attainment = bookings / quota bookings",
+    "commission": 'commission core "Core commission"',
+    "rate": "rate 8%",
+    "marginal": "marginal rates by attainment per quarter",
+    "retroactive": "retroactive rates by attainment per quarter",
+    "rates": "marginal rates by attainment per quarter",
+    "from": "from 100% to 150% at 12%",
+    ("bonus", "from"): "from 80% pay 0 USD",
+    "each": "each bound belongs to the tier above",
+    "accelerate": "accelerate 1.5x by attainment per quarter above 100%",
+    "decelerate": "decelerate 0.5x by attainment per quarter below 50%",
+    "cap": "cap 150,000 USD per year",
+    "floor": "floor 1,000 USD per month",
+    "when": "when attainment reaches 80%",
+    ("clawback", "when"): "when deal cancelled within 90 days of booking",
+    "for": "for role AE, SE",
+    "during": "during 2027-04-01 to 2027-06-30",
+    "bonus": 'bonus club "Club kicker"',
+    "step": "step on attainment per year   (then indented rows: at 120% pay 10,000 USD)",
+    "linear": "linear on attainment per quarter   (then: from 80% pay 0 USD / to 120% pay 6,000 USD)",
+    "at": "at 120% pay 10,000 USD",
+    "to": "to 120% pay 6,000 USD",
+    "spiff": 'spiff p3 "P3 launch"',
+    "pay": "pay 500 USD",
+    ("override", "pay"): "pay 2% of team bookings per quarter",
+    "stage": 'stage reward presale "Pre-sale milestones"',
+    "net": "net against core when deal booked",
+    "activity": 'activity reward demos "Qualified demos"',
+    ("example", "activity"): 'activity "qualified_demo" 2027-01-05 by ana',
+    "pool": 'pool team_pool "Team pool"',
+    "fund": "fund 2% of team bookings per quarter",
+    "share": "share equally  /  share by bookings",
+    "override": 'override mgr "Manager override"',
+    "clawback": 'clawback churn "Early churn"',
+    "reverse": "reverse core, p3 at original amounts",
+    "payout": "payout  (then indented lines such as: paid monthly)",
+    "paid": "paid monthly",
+    ("payout", "<number>"): "50% when booked, 50% when collected",
+    "hold": "hold back 10% until year end",
+    "draw": "draw 2,000 USD per month recoverable from excess for the first 3 months of employment",
+    "example": 'example "Crossing into the accelerator"',
+    "payee": "payee ana role AE from 2027-01-01 manager mia",
+    "deal": 'deal D1 booked 2027-02-10 by ana amount 300,000 USD type "new_business"',
+    "fx": "fx 1 EUR is 1.08 USD from 2027-01-01",
+    "territory": 'territory "east" index 110%',
+    "quota ": "quota bookings for ana in 2027-Q1 is 250,000 USD",
+    "expect": "expect core for ana in 2027-Q1 is 26,000 USD",
+}
+
+# Words authors bring from other tools or from the handbook's first sketch, with the fix.
+KNOWN_SLIPS = {
+    "rep": "example payees are written: payee ana role AE from 2027-01-01",
+    "monthly": "write: paid monthly",
+    "quarterly": "write: paid quarterly",
+    "annually": "write: paid annually",
+    "==": "compare with = (or 'is' for texts)",
+    "&&": "write 'and'",
+    "||": "write 'or'",
+    "through": "date ranges are written 2027-01-01 to 2027-03-31",
+    "till": "date ranges are written 2027-01-01 to 2027-03-31",
+    "until": "date ranges are written 2027-01-01 to 2027-03-31",
+}
+
+TERMINAL_WORDS = {
+    "NAME": "a name",
+    "STRING": 'a quoted text such as "demo"',
+    "NUMBER": "a number",
+    "PERCENT": "a percentage such as 8%",
+    "MULTIPLIER": "a multiplier such as 1.5x",
+    "DATE": "a date such as 2027-03-31",
+    "PERIOD": "a period such as 2027-Q1 or 2027-03",
+    "CURRENCY": "a currency code such as USD",
+    "MONTH": "a month name such as february",
+    "COMPARE": "a comparison such as >=",
+    "_NL": "the end of the line",
+    "_INDENT": "indented lines below this one",
+    "_DEDENT": "the end of the block",
+    "$END": "the end of the block",
+}
+
+CHARACTER_HINTS = {
+    "'": 'write texts in straight double quotes, e.g. "new_business"',
+    "\u2018": 'curly quotes are not quotes here: use straight double quotes "…"',
+    "\u2019": 'curly quotes are not quotes here: use straight double quotes "…"',
+    "\u201c": 'curly quotes are not quotes here: use straight double quotes "…"',
+    "\u201d": 'curly quotes are not quotes here: use straight double quotes "…"',
+    "$": "write money as an amount and a currency code, e.g. 250,000 USD",
+    "€": "write money as an amount and a currency code, e.g. 250,000 EUR",
+    "£": "write money as an amount and a currency code, e.g. 250,000 GBP",
+    "%": "write a percentage with the % sign right after the number, e.g. 8%",
+    ":": "plan lines do not use colons; docs/language.md shows the form of every line",
+    "\u00a0": "a non-breaking space (pasted from a document): type a normal space",
+    "\u2013": "date ranges are written with 'to': 2027-01-01 to 2027-03-31",
+    "\u2014": "date ranges are written with 'to': 2027-01-01 to 2027-03-31",
+    "&": "write 'and'",
+    "|": "write 'or'",
+}
+
+
+class GluedWord(Exception):
+    """A keyword ran into the next word (`paidmonthly`); raised by the indenting post-lexer."""
+
+    def __init__(self, token: Token, word: str) -> None:
+        super().__init__(word)
+        self.token, self.word = token, word
+
+
+def _a(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _example(block: str | None, first: str | None) -> str | None:
+    if first is None:
+        return None
+    key = "<number>" if first[:1].isdigit() else first
+    for k in ((block, key), key, first.split(".")[0] + "." if "." in first else None):
+        if k is not None and k in LINE_EXAMPLES:
+            return LINE_EXAMPLES[k]
+    return None
+
+
+def _example_hint(block: str | None, first: str | None) -> str | None:
+    example = _example(block, first)
+    if example is None:
+        return None
+    word = first if first and not first[:1].isdigit() else None
+    return f"{_a(word)} '{word}' line looks like: {example}" if word else \
+        f"this line looks like: {example}"
+
+
+def _expected_words(expected: set[str], keyword_text: dict[str, str]) -> list[str]:
+    words = []
+    for name in sorted(expected):
+        if name in TERMINAL_WORDS:
+            words.append(TERMINAL_WORDS[name])
+        elif name in keyword_text:
+            words.append(f"'{keyword_text[name]}'")
+    # Plain descriptions first, then keywords.
+    words.sort(key=lambda w: (w.startswith("'"), w))
+    return list(dict.fromkeys(words))
+
+
+def _join(words: list[str]) -> str:
+    if not words:
+        return "something else"
+    if len(words) > 8:
+        return "one of " + ", ".join(words[:8]) + ", …"
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+class _Where:
+    """The block being parsed: its lines and what they start with."""
+
+    def __init__(self, path: str, first_line: int, lines: tuple[str, ...]) -> None:
+        self.path, self.first_line, self.lines = path, first_line, lines
+        self.block = lines[0].split()[0] if lines and lines[0].split() else None
+
+    def text(self, line: int) -> str:
+        idx = line - self.first_line
+        return self.lines[idx] if 0 <= idx < len(self.lines) else ""
+
+    def first_word(self, line: int) -> str | None:
+        words = self.text(line).split()
+        return words[0] if words else None
+
+
+def describe(exc: Exception, path: str, first_line: int, lines: tuple[str, ...],
+             history: list[Token], keyword_text: dict[str, str]) -> Diagnostic:
+    where = _Where(path, first_line, lines)
+    off = first_line - 1
+    if isinstance(exc, GluedWord):
+        return _glued(exc, where, off)
+    if isinstance(exc, DedentError):
+        return _dedent(where, history, off)
+    if isinstance(exc, UnexpectedCharacters):
+        return _character(exc, where, off)
+    tok = exc.token if isinstance(exc, UnexpectedToken) else Token("$END", "")
+    # The lexer's idea of what was expected can lag one token behind; the parser's is exact.
+    interactive = getattr(exc, "interactive_parser", None)
+    expected = set(interactive.accepts()) if interactive is not None else set(exc.expected or ())
+    return _unexpected(tok, expected, history, where, off, keyword_text)
+
+
+def _glued(exc: GluedWord, where: _Where, off: int) -> Diagnostic:
+    tok = exc.token
+    line = tok.line + off
+    span = Span(where.path, line, tok.column, line, tok.column + len(exc.word))
+    rest = exc.word[len(tok.value):]
+    hint = (f"did you mean '{tok.value} {rest}'? words are separated by spaces" if len(rest) >= 3
+            else f"did you mean '{tok.value}'?")
+    return error("E-SYNTAX", span, f"unknown word '{exc.word}'", hint)
+
+
+def _dedent(where: _Where, history: list[Token], off: int) -> Diagnostic:
+    nl = next((t for t in reversed(history) if t.type == "_NL"), None)
+    line = (nl.end_line + off) if nl is not None else where.first_line
+    text = where.text(line)
+    indent = len(text) - len(text.lstrip(" \t"))
+    span = Span(where.path, line, 1, line, indent + 1)
+    first = where.first_word(line)
+    if first in BLOCK_KEYWORDS:
+        return error("E-INDENT", span, f"'{first}' starts a block, but this line is indented",
+                     "write block headers at the left margin")
+    levels = sorted({len(t) - len(t.lstrip(" \t")) for t in where.lines[:line - where.first_line]
+                     if t.strip()})
+    above = ", ".join(str(x) for x in levels)
+    return error("E-INDENT", span,
+                 f"this line is indented {indent} spaces, which matches no line above it "
+                 f"(those are indented {above})",
+                 "line it up with the lines of its level; if a line above is indented one "
+                 "space too far, fix that one")
+
+
+def _character(exc: UnexpectedCharacters, where: _Where, off: int) -> Diagnostic:
+    line, col = exc.line + off, exc.column
+    ch = exc.char
+    text = where.text(line)
+    rest = text[col - 1:]
+    hint = CHARACTER_HINTS.get(ch)
+    message = f"unexpected character {ch!r} here"
+    if ch == '"':
+        message, hint = "this quoted text is not closed", 'end it with " on the same line'
+    elif re.match(r"\d+(\.\d+)?[kKmM]\b", rest):
+        hint = "write the full amount with its currency, e.g. 250,000 USD"
+    elif ch.isdigit() and re.match(r"\d+,\d{1,2}%", rest):
+        hint = "use a decimal point: e.g. 8.5%"
+    elif re.match(r"\d{1,2}/\d{1,2}/\d{2,4}", rest):
+        hint = "write dates as year-month-day: 2027-03-31"
+    elif re.match(r"\d{4}-\d{1,2}-\d{1,2}", rest):
+        hint = "write dates with two-digit months and days: 2027-03-01"
+    if hint is None:
+        hint = _example_hint(where.block, where.first_word(line))
+    return error("E-SYNTAX", Span.point(where.path, line, col), message, hint)
+
+
+def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Where, off: int,
+                keyword_text: dict[str, str]) -> Diagnostic:
+    path = where.path
+    before = [h for h in history if h is not tok]
+    prev = next((h for h in reversed(before) if h.type != "_NL"), None)
+    starts_line = not before or before[-1].type == "_NL"
+    if tok.type in ("$END", "_DEDENT") or getattr(tok, "line", None) is None:
+        line = (prev.line + off) if prev is not None else where.first_line
+        col = prev.end_column if prev is not None else 1
+        span = Span.point(path, line, col)
+    elif tok.type == "_NL":
+        span = Span.point(path, tok.line + off, tok.column)
+    elif tok.type == "_INDENT":
+        span = Span.point(path, tok.end_line + off, tok.end_column)
+    else:
+        span = Span(path, tok.line + off, tok.column, tok.end_line + off, tok.end_column)
+    found = {"_NL": "the end of the line", "$END": "the end of the block",
+             "_DEDENT": "the end of the block", "_INDENT": "an indented line"}.get(
+        tok.type, f"'{tok}'")
+    first = where.first_word(span.line)
+    words = _expected_words(expected, keyword_text)
+
+    if prev is None:
+        close = difflib.get_close_matches(str(tok).lower(), BLOCK_KEYWORDS, n=1, cutoff=0.6)
+        hint = (f"did you mean '{close[0]}'? " if close else "") + \
+            "a block starts at the left margin with one of: " + ", ".join(BLOCK_KEYWORDS)
+        if str(tok) in LINE_EXAMPLES and str(tok) not in BLOCK_KEYWORDS:
+            hint = f"'{tok}' lines belong inside a block: indent this line under its block"
+        return error("E-BLOCK", span, f"unknown block {found}", hint)
+
+    if tok.type in ("$END", "_DEDENT") and expected == {"_INDENT"}:
+        return error("E-SYNTAX", span, f"'{where.first_word(prev.line + off)}' needs indented "
+                     "lines below it", _example_hint(where.block, where.first_word(prev.line + off)))
+    if tok.type == "_INDENT":
+        return error("E-SYNTAX", span, "unexpected indentation: this line is indented deeper "
+                     "than the line above, which takes no indented lines",
+                     "a statement must fit on one line; only block headers, tier tables and "
+                     "step/linear schedules take indented lines")
+    if expected == {"_INDENT"}:
+        return error("E-SYNTAX", span, f"expected indented lines below the line ending in "
+                     f"'{prev}', found {found}",
+                     "indent the lines that belong to the line above by two more spaces")
+
+    context = f" at the start of this line in the '{where.block}' block" if starts_line else \
+        f" after '{prev}'"
+    message = f"expected {_join(words)}{context}, found {found}"
+    value = str(tok)
+    hint: str | None = None
+    keywords = [keyword_text[e] for e in expected if e in keyword_text]
+    close = difflib.get_close_matches(value, keywords, n=1, cutoff=0.75) \
+        if tok.type == "NAME" else []
+    after_block_keyword = prev is not None and str(prev) in BLOCK_KEYWORDS + ("reward",) and \
+        prev.line + off == where.first_line
+    if value in KNOWN_SLIPS:
+        hint = KNOWN_SLIPS[value]
+    elif "PERCENT" in expected and tok.type == "NUMBER":
+        hint = f"write percentages with a % sign, e.g. {value}%"
+    elif "CURRENCY" in expected and tok.type == "NAME" and len(value) == 3:
+        hint = f"currency codes are three capital letters, e.g. {value.upper()}"
+    elif "CURRENCY" in expected and tok.type in ("_NL", "$END"):
+        hint = "an amount of money needs its currency code, e.g. 250,000 USD"
+    elif tok.type == "CURRENCY" and "NUMBER" in expected:
+        hint = f"put the amount before the currency, e.g. 250,000 {value}"
+    elif value == "," and prev is not None and prev.type == "NUMBER":
+        hint = "use a decimal point (8.5%) and thousands commas in groups of three (250,000)"
+    elif tok.type == "STRING" and "NAME" in expected and after_block_keyword:
+        slug = "_".join(re.findall(r"[a-z0-9]+", value.lower())[:2]) or "name"
+        if slug[0].isdigit():
+            slug = "x" + slug
+        hint = (f"give the block a one-word name before its label, e.g. "
+                f"{where.block} {slug} {value}")
+    elif tok.type == "NAME" and "STRING" in expected and where.block == "plan" and \
+            str(prev) == "plan":
+        name = where.text(span.line).strip()[len("plan"):].strip()
+        hint = f'write the plan name in double quotes: plan "{name}"'
+    elif tok.type == "NAME" and "STRING" in expected:
+        hint = f'texts are written in double quotes here: "{tok}"'
+    elif (tok.type == "NAME" or value == "-") and prev is not None and prev.type == "NAME" and \
+            after_block_keyword:
+        hint = f"a name is one word of letters, digits and _, e.g. {prev}_{tok if value != '-' else 'x'}"
+    elif where.block == "measure" and any(keyword_text.get(e) == "=" for e in expected):
+        hint = "write = after the measure's name: measure attainment = bookings / quota bookings"
+    elif value == "per" and where.block == "spiff":
+        hint = "a SPIFF pays once per matching event: write pay 500 USD"
+    elif value == "per" and where.block == "bonus":
+        hint = "give the period on the schedule: step on attainment per year, then rows " \
+            "such as: at 120% pay 10,000 USD"
+    elif close:
+        hint = f"did you mean '{close[0]}'?"
+    elif starts_line and value in ("from", "at", "to") and where.block in ("commission", "bonus"):
+        hint = "rows of a tier table or schedule are indented under its header line, like the " \
+            "rows above"
+    if hint is None:
+        hint = _example_hint(where.block, first)
+    return error("E-SYNTAX", span, message, hint)
