@@ -95,6 +95,20 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_explain_code(args: argparse.Namespace) -> int:
+    from incentive_dsl import codes
+
+    text = codes.explain(args.code)
+    if text is None:
+        close = codes.suggest(args.code)
+        hint = f"; did you mean {close}?" if close else ""
+        print(f"incentive explain-code: unknown diagnostic code '{args.code}'{hint}\n"
+              "the codes are listed in docs/diagnostics.md", file=sys.stderr)
+        return EXIT_USAGE
+    print(text, end="")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     # argparse exits with 2 on usage errors, which is our usage exit code too.
     parser = argparse.ArgumentParser(
@@ -127,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--diff", action="store_true",
                      help="change nothing; print what would change as a unified diff")
     fmt.set_defaults(run=cmd_fmt)
+
+    explain_code = sub.add_parser(
+        "explain-code", help="explain a diagnostic code such as E-TIER-GAP",
+        description="Explain a diagnostic code: what it means, why it matters for payouts, "
+                    "and a wrong plan fragment next to its fix.",
+        epilog="exit codes:\n  0  the code is known\n  2  unknown code",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    explain_code.add_argument("code", metavar="CODE", help="a code such as E-TIER-GAP or W-NEVER")
+    explain_code.set_defaults(run=cmd_explain_code)
     return parser
 
 
