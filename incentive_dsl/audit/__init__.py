@@ -1,0 +1,1 @@
+"""Audit: run stamps, explanations of payout lines, plan and payout diffs."""

@@ -1,0 +1,1 @@
+"""Input data: deal histories, rosters, quotas, FX rates and territory indexes."""

@@ -1,0 +1,197 @@
+"""Input records: deal events, the roster, quotas, FX rates and territory indexes.
+
+These are what loaders (CSV, JSON Lines, CRM mappings, plan examples) produce and the interpreter
+consumes. Amounts are exact Decimals in the currency they were recorded in; conversion to the
+plan currency happens in evaluation, with the dated FX table. Every record keeps `source`
+(file and row) so a payout line can point back at the row it came from.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from decimal import Decimal
+
+import attrs
+
+EVENT_KINDS = ("booked", "stage", "cancelled", "amended", "invoiced", "collected", "activity",
+               "touch")
+# Same-day events are processed in this order, then by event id: a deal is booked before it is
+# amended, invoiced, collected or cancelled on the same day.
+KIND_ORDER = {k: i for i, k in enumerate(
+    ("touch", "stage", "activity", "booked", "amended", "invoiced", "collected", "cancelled"))}
+
+
+@attrs.frozen
+class Source:
+    """Where a record came from: a file and a 1-based row (line) number."""
+
+    path: str
+    row: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.row}"
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    id: str
+    deal: str
+    date: dt.date
+    kind: str  # one of EVENT_KINDS
+    amount: Decimal | None = None
+    currency: str | None = None
+    owner: str | None = None  # the deal owner (booked), the actor (activity, touch, stage)
+    splits: tuple[tuple[str, Decimal], ...] = ()  # (payee, fraction) recorded at booking
+    subject: str | None = None  # the stage, activity kind or touch channel
+    term_months: int | None = None  # contract length (booked)
+    fields: tuple[tuple[str, object], ...] = ()  # custom deal fields declared by the plan
+    source: Source | None = attrs.field(default=None, eq=False)
+
+    def sort_key(self) -> tuple:
+        return (self.date, KIND_ORDER[self.kind], self.deal, self.id)
+
+    def field(self, name: str) -> object:
+        return dict(self.fields).get(name)
+
+
+@attrs.frozen(kw_only=True)
+class PayeeRecord:
+    """One payee as of `effective_from`: a later row for the same id records a change (a new
+    role, team or manager) from its date; earlier history is kept."""
+
+    id: str
+    role: str
+    start: dt.date
+    end: dt.date | None = None
+    manager: str | None = None
+    team: str | None = None
+    territory: str | None = None
+    effective_from: dt.date | None = None
+    fields: tuple[tuple[str, object], ...] = ()
+    source: Source | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class QuotaRecord:
+    payee: str
+    quota: str
+    period: str  # a period label as written in plans (2027-Q1, 2027-03, 2027)
+    amount: Decimal
+    currency: str | None = None
+    source: Source | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class FxRate:
+    """1 unit of `currency` is worth `rate` units of `target`, from `date` on."""
+
+    currency: str
+    target: str
+    date: dt.date
+    rate: Decimal
+    source: Source | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class TerritoryIndex:
+    territory: str
+    index: Decimal  # a fraction: 1.10 for 110%
+    source: Source | None = attrs.field(default=None, eq=False)
+
+
+class Roster:
+    """Payees with their effective-dated history, and the reporting lines."""
+
+    def __init__(self, records: list[PayeeRecord]) -> None:
+        self.records = sorted(records, key=lambda r: (r.id, r.effective_from or dt.date.min))
+        self._by_id: dict[str, list[PayeeRecord]] = defaultdict(list)
+        for r in self.records:
+            self._by_id[r.id].append(r)
+        self._starts = {pid: [r.effective_from or dt.date.min for r in rs]
+                        for pid, rs in self._by_id.items()}
+
+    def ids(self) -> list[str]:
+        return sorted(self._by_id)
+
+    def __contains__(self, payee: str) -> bool:
+        return payee in self._by_id
+
+    def at(self, payee: str, day: dt.date) -> PayeeRecord | None:
+        """The payee's record in force on `day` (None if unknown)."""
+        rows = self._by_id.get(payee)
+        if not rows:
+            return None
+        i = bisect.bisect_right(self._starts[payee], day) - 1
+        return rows[max(i, 0)]
+
+    def first(self, payee: str) -> PayeeRecord | None:
+        rows = self._by_id.get(payee)
+        return rows[0] if rows else None
+
+    def employment(self, payee: str) -> tuple[dt.date, dt.date | None]:
+        rows = self._by_id[payee]
+        return rows[0].start, rows[-1].end
+
+    def active_on(self, payee: str, day: dt.date) -> bool:
+        start, end = self.employment(payee)
+        return start <= day and (end is None or day <= end)
+
+    def active_days(self, payee: str, start: dt.date, end: dt.date) -> int:
+        s, e = self.employment(payee)
+        lo, hi = max(s, start), min(e or end, end)
+        return max(0, (hi - lo).days + 1)
+
+    def role_on(self, payee: str, day: dt.date) -> str | None:
+        r = self.at(payee, day)
+        return r.role if r else None
+
+    def managers_of(self, payee: str, day: dt.date) -> list[str]:
+        """The payee's manager, their manager, and so on (a cycle in the data stops the walk)."""
+        chain, seen = [], {payee}
+        r = self.at(payee, day)
+        while r is not None and r.manager and r.manager not in seen:
+            chain.append(r.manager)
+            seen.add(r.manager)
+            r = self.at(r.manager, day)
+        return chain
+
+    def reports(self, manager: str, day: dt.date) -> list[str]:
+        """Direct reports of `manager` on `day`."""
+        out = []
+        for pid in self.ids():
+            r = self.at(pid, day)
+            if r is not None and r.manager == manager:
+                out.append(pid)
+        return out
+
+
+@attrs.frozen
+class Dataset:
+    """Everything a run reads besides the plan, with a hash of its content for run stamps."""
+
+    events: tuple[Event, ...]
+    payees: tuple[PayeeRecord, ...]
+    quotas: tuple[QuotaRecord, ...] = ()
+    fx: tuple[FxRate, ...] = ()
+    territories: tuple[TerritoryIndex, ...] = ()
+    sources: tuple[str, ...] = ()  # the files read, for the record
+
+    def content_hash(self) -> str:
+        """A hash of the records (not of file names or row order), so reordering input rows
+        does not change it."""
+        h = hashlib.sha256()
+        for group in (sorted(self.events, key=Event.sort_key),
+                      sorted(self.payees, key=lambda r: (r.id, str(r.effective_from))),
+                      sorted(self.quotas, key=lambda q: (q.payee, q.quota, q.period)),
+                      sorted(self.fx, key=lambda f: (f.currency, f.target, f.date)),
+                      sorted(self.territories, key=lambda t: t.territory)):
+            for rec in group:
+                h.update(json.dumps(attrs.asdict(rec, filter=lambda a, v: a.name != "source"),
+                                    default=str, sort_keys=True).encode())
+                h.update(b"\n")
+            h.update(b"--\n")
+        return h.hexdigest()

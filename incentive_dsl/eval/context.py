@@ -1,0 +1,303 @@
+"""Evaluation context: deals assembled from events, currency conversion, and the expression
+evaluator. The checker has typed every expression, so evaluation here does no type checks.
+
+Value representation: money, percentages (as fractions), numbers and counts are Decimals;
+dates are `datetime.date`; durations are Decimal days (a month counts as 30 days in
+expressions); periods are `Period`; texts and enumerations are `str`; conditions are `bool`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import attrs
+
+from incentive_dsl.check.model import Plan
+from incentive_dsl.data.records import Dataset, Event, FxRate
+from incentive_dsl.eval.money import CONTEXT, ZERO, round_money
+from incentive_dsl.periods import Period
+from incentive_dsl.syntax import nodes as n
+
+if TYPE_CHECKING:
+    from incentive_dsl.eval.measures import MeasureEngine
+
+DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
+
+
+class EvaluationError(Exception):
+    """Input data the plan cannot be evaluated on (e.g. no FX rate); reported as a data
+    diagnostic by the run, never shown as a traceback."""
+
+    def __init__(self, message: str, event: Event | None = None) -> None:
+        super().__init__(message)
+        self.message, self.event = message, event
+
+
+class Fx:
+    """Dated FX rates into the plan currency. Converted amounts are rounded to the plan
+    currency's minor unit (half even): credits and splits then work in whole cents."""
+
+    def __init__(self, rates: tuple[FxRate, ...], currency: str) -> None:
+        self.currency = currency
+        self._rates: dict[str, list[FxRate]] = defaultdict(list)
+        for r in sorted(rates, key=lambda r: (r.currency, r.date)):
+            if r.target == currency:
+                self._rates[r.currency].append(r)
+
+    def rate(self, currency: str, day: dt.date) -> FxRate | None:
+        best = None
+        for r in self._rates.get(currency, ()):
+            if r.date <= day:
+                best = r
+            else:
+                break
+        return best
+
+    def convert(self, amount: Decimal, currency: str | None, day: dt.date,
+                event: Event | None = None) -> tuple[Decimal, FxRate | None]:
+        if currency is None or currency == self.currency:
+            return amount, None
+        r = self.rate(currency, day)
+        if r is None:
+            raise EvaluationError(f"no {currency}->{self.currency} rate on or before {day}",
+                                  event)
+        return round_money(CONTEXT.multiply(amount, r.rate), self.currency), r
+
+
+@attrs.define
+class Deal:
+    """A deal as its events describe it."""
+
+    id: str
+    booked: Event | None = None
+    amendments: list[Event] = attrs.Factory(list)
+    stages: list[Event] = attrs.Factory(list)
+    cancelled: Event | None = None
+    collections: list[Event] = attrs.Factory(list)
+    invoices: list[Event] = attrs.Factory(list)
+    touches: list[Event] = attrs.Factory(list)
+    amount: Decimal = ZERO  # the booked amount in the plan currency
+
+    @property
+    def owner(self) -> str | None:
+        return self.booked.owner if self.booked else None
+
+    def stage_on(self, day: dt.date) -> str | None:
+        reached = [e.subject for e in self.stages if e.date <= day]
+        return reached[-1] if reached else None
+
+
+def build_deals(dataset: Dataset, fx: Fx) -> dict[str, Deal]:
+    deals: dict[str, Deal] = {}
+    for e in dataset.events:
+        if e.kind == "activity":
+            continue
+        d = deals.setdefault(e.deal, Deal(e.deal))
+        if e.kind == "booked":
+            d.booked = e
+            if e.amount is not None:
+                d.amount = fx.convert(e.amount, e.currency, e.date, e)[0]
+        elif e.kind == "amended":
+            d.amendments.append(e)
+        elif e.kind == "stage":
+            d.stages.append(e)
+        elif e.kind == "cancelled":
+            d.cancelled = d.cancelled or e
+        elif e.kind == "collected":
+            d.collections.append(e)
+        elif e.kind == "invoiced":
+            d.invoices.append(e)
+        elif e.kind == "touch":
+            d.touches.append(e)
+    return deals
+
+
+@attrs.frozen
+class Env:
+    """What an expression can see. `payees` is the subject: one payee, or a team."""
+
+    payee: str | None
+    day: dt.date
+    period: Period | None = None
+    payees: tuple[str, ...] = ()
+    deal: Deal | None = None
+    event: Event | None = None
+    until: int | None = None  # credit lines with a higher sequence number are not yet counted
+
+
+def _truthy_compare(op: str, a, b) -> bool:
+    if op in ("=", "is"):
+        return a == b
+    if op in ("!=", "is not"):
+        return a != b
+    if op == "<":
+        return a < b
+    if op == "<=":
+        return a <= b
+    if op == ">":
+        return a > b
+    if op in (">=", "reaches"):
+        return a >= b
+    raise AssertionError(op)
+
+
+class Evaluator:
+    """Evaluates checked expressions. Evaluation is total: division by zero gives 0 (noted by
+    the callers that show it), and every loop is over finite input."""
+
+    def __init__(self, plan: Plan, engine: MeasureEngine) -> None:
+        self.plan = plan
+        self.engine = engine
+        self.fx = engine.fx
+        self.roster = engine.roster
+
+    def eval(self, e: n.Expr, env: Env):
+        return getattr(self, "_" + type(e).__name__)(e, env)
+
+    def _Number(self, e, env):
+        return e.value
+
+    _Percent = _Number
+    _Multiplier = _Number
+
+    def _Money(self, e, env):
+        return e.amount.value
+
+    def _Duration(self, e, env):
+        return e.count.value * DAYS_PER_UNIT[e.unit.rstrip("s")]
+
+    def _DateLit(self, e, env):
+        return e.value
+
+    def _PeriodLit(self, e, env):
+        return self.plan.calendar.parse(e.raw)
+
+    _YearLit = _PeriodLit
+
+    def _Text(self, e, env):
+        return e.value
+
+    def _Bool(self, e, env):
+        return e.value
+
+    def _Paren(self, e, env):
+        return self.eval(e.inner, env)
+
+    def _Ref(self, e, env):
+        name = e.name.text
+        if name in self.plan.roles and self.plan.measure(name) is None and \
+                not any(c.name == name for c in self.plan.credits) and \
+                self.plan.component(name) is None:
+            return name
+        return self.engine.value(name, env)
+
+    def _QuotaRef(self, e, env):
+        return self.engine.quota_total(e.name.text, env.payees or (env.payee,), env.period)
+
+    def _TeamRef(self, e, env):
+        team = self.engine.team(env.payee, env.period)
+        return self.engine.value(e.name.text, attrs.evolve(env, payees=tuple(team)))
+
+    def _FieldRef(self, e, env):
+        owner, name = e.parts[0].text, e.parts[1].text
+        if owner == "payee":
+            return self.payee_field(env.payee, name, env.day)
+        if owner == "activity":
+            ev = env.event
+            return {"kind": ev.subject, "date": ev.date, "id": ev.id}.get(name) if ev else None
+        return self.deal_field(env.deal, name, env.day)
+
+    def payee_field(self, payee: str | None, name: str, day: dt.date):
+        if payee is None:
+            return None
+        r = self.roster.at(payee, day)
+        if r is None:
+            return None
+        builtin = {"id": r.id, "role": r.role, "team": r.team, "territory": r.territory,
+                   "manager": r.manager, "start": r.start, "end": r.end}
+        return builtin[name] if name in builtin else dict(r.fields).get(name)
+
+    def deal_field(self, deal: Deal | None, name: str, day: dt.date):
+        if deal is None:
+            return None
+        b = deal.booked
+        term = b.term_months if b and b.term_months else None
+        if name == "amount":
+            return deal.amount
+        if name == "annual_value":
+            if term and term > 12:
+                return CONTEXT.divide(CONTEXT.multiply(deal.amount, Decimal(12)), Decimal(term))
+            return deal.amount
+        if name == "term":
+            return Decimal(term * 30) if term else ZERO
+        if name == "id":
+            return deal.id
+        if name == "owner":
+            return deal.owner
+        if name in ("date", "booked_on"):
+            return b.date if b else None
+        if name == "stage":
+            return deal.stage_on(day)
+        for ev in (b, *(deal.stages[::-1])):
+            if ev is not None and ev.field(name) is not None:
+                return ev.field(name)
+        return None
+
+    def _Call(self, e, env):
+        func = e.func.text
+        if func in ("min", "max") and len(e.args) >= 2:
+            values = [self.eval(a, env) for a in e.args]
+            return min(values) if func == "min" else max(values)
+        return self.engine.aggregate(func, e.args[0].name.text, e.where, env)
+
+    def _Unary(self, e, env):
+        v = self.eval(e.operand, env)
+        if e.op == "not":
+            return not v
+        return -v
+
+    def _Binary(self, e, env):
+        op = e.op
+        if op == "and":
+            return bool(self.eval(e.left, env)) and bool(self.eval(e.right, env))
+        if op == "or":
+            return bool(self.eval(e.left, env)) or bool(self.eval(e.right, env))
+        a, b = self.eval(e.left, env), self.eval(e.right, env)
+        if op in ("in", "not in"):
+            inside = a is not None and b is not None and b.contains(a)
+            return inside if op == "in" else not inside
+        if op in ("+", "-", "*", "/", "of"):
+            if a is None or b is None:
+                return ZERO
+            if isinstance(a, dt.date):
+                delta = dt.timedelta(days=int(b)) if not isinstance(b, dt.date) else None
+                if delta is None:
+                    return Decimal((a - b).days)
+                return a + delta if op == "+" else a - delta
+            if op == "+":
+                return CONTEXT.add(a, b)
+            if op == "-":
+                return CONTEXT.subtract(a, b)
+            if op in ("*", "of"):
+                return CONTEXT.multiply(a, b)
+            return CONTEXT.divide(a, b) if b != 0 else ZERO
+        if a is None or b is None:
+            return op in ("!=", "is not") and a != b
+        return _truthy_compare(op, a, b)
+
+    def _OneOf(self, e, env):
+        a = self.eval(e.operand, env)
+        found = any(a == self.eval(o, env) for o in e.options)
+        return found != e.negated
+
+    def _InRange(self, e, env):
+        a = self.eval(e.operand, env)
+        lo, hi = self.eval(e.low, env), self.eval(e.high, env)
+        inside = a is not None and lo <= a <= hi
+        return inside != e.negated
+
+    def _IfThenElse(self, e, env):
+        return self.eval(e.then if self.eval(e.condition, env) else e.otherwise, env)

@@ -1,0 +1,218 @@
+"""Stage 2: events -> credit lines. Who gets credit for which event, how much, under which rule.
+
+Allocation is cent-exact: a credited value is rounded to the cent once, then split with
+`money.allocate`, so the parts of a split always add up to the whole. Overlay and roll-up
+credit are deliberate extra credit and are marked as such. Credit is computed for every event
+in the data, including history before the plan starts (forecast quotas read it); the plan's
+effective range limits earnings, not credit.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from incentive_dsl.check.model import CreditSpec, Plan
+from incentive_dsl.data.records import Dataset, Event, Roster
+from incentive_dsl.eval.context import Deal, Env, Evaluator, Fx
+from incentive_dsl.eval.money import ZERO, allocate, fmt, fmt_pct, round_money
+from incentive_dsl.eval.records import CreditLine, Skip, Trace
+
+ONE = Decimal(1)
+
+
+def _matches(spec: CreditSpec, e: Event) -> bool:
+    t = spec.trigger
+    if t.kind == "deal":
+        return e.kind == t.event or (t.event == "booked" and e.kind == "amended")
+    if t.kind == "stage":
+        return e.kind == "stage" and e.subject == t.subject
+    return e.kind == "activity" and e.subject == t.subject
+
+
+def eligible(plan: Plan, roles: tuple[str, ...], roster: Roster, payee: str, day) -> str | None:
+    """None if the payee can earn under a rule with these roles on `day`, else the reason."""
+    if payee not in roster:
+        return f"{payee} is not in the roster"
+    if not roster.active_on(payee, day):
+        return f"{payee} is not employed on {day}"
+    role = roster.role_on(payee, day)
+    if plan.applies_to and role not in plan.applies_to:
+        return f"{payee}'s role {role} is not covered by the plan"
+    if roles and role not in roles:
+        return f"{payee}'s role {role} is not one of {', '.join(roles)}"
+    return None
+
+
+class CreditStage:
+    def __init__(self, plan: Plan, dataset: Dataset, deals: dict[str, Deal], fx: Fx,
+                 roster: Roster, evaluator: Evaluator) -> None:
+        self.plan, self.dataset, self.deals, self.fx = plan, dataset, deals, fx
+        self.roster, self.evaluator = roster, evaluator
+        self.skips: list[Skip] = []
+        self.lines: list[CreditLine] = []
+        self._previous_amount: dict[tuple[str, str], Decimal] = {}
+
+    def run(self) -> tuple[list[CreditLine], list[Skip]]:
+        order = {c.name: i for i, c in enumerate(self.plan.credits)}
+        for e in self.dataset.events:
+            for spec in self.plan.credits:
+                if _matches(spec, e):
+                    self._credit(spec, e)
+        kinds = {"owner": 0, "split": 0, "role split": 0, "touch": 0, "overlay": 1, "roll-up": 2}
+        self.lines.sort(key=lambda ln: (ln.date, ln.event, order[ln.credit], kinds[ln.kind],
+                                        ln.payee, ln.id))
+        return self.lines, self.skips
+
+    def _skip(self, spec: CreditSpec, e: Event, reason: str) -> None:
+        self.skips.append(Skip(rule=spec.name, subject=e.id, reason=reason, date=e.date))
+
+    def _credit(self, spec: CreditSpec, e: Event) -> None:
+        deal = self.deals.get(e.deal) if e.kind != "activity" else None
+        if e.kind in ("amended",) and (deal is None or deal.booked is None):
+            return
+        if spec.during is not None and not spec.during.contains(e.date):
+            self._skip(spec, e, f"dated {e.date}, outside the rule's window")
+            return
+        actor = e.owner if e.kind == "activity" else (deal.owner if deal else e.owner)
+        env = Env(payee=actor, day=e.date, deal=deal, event=e)
+        if spec.trigger.where is not None and not self.evaluator.eval(spec.trigger.where, env):
+            self._skip(spec, e, "the rule's 'where' condition does not hold")
+            return
+        value, how = self._value(spec, e, deal, env)
+        if value == 0 and e.kind == "amended":
+            return
+        shares, detail = self._shares(spec, e, deal, actor)
+        if not shares:
+            self._skip(spec, e, detail)
+            return
+        amounts = allocate(value, [w for _, w, _ in shares], self.plan.currency)
+        direct = []
+        for (payee, weight, kind), amount in zip(shares, amounts):
+            if payee is None:
+                self._skip(spec, e, f"{fmt(amount, self.plan.currency)} of credit went to "
+                           "digital touches")
+                continue
+            line = self._line(spec, e, payee, kind, amount, value, weight, how, detail)
+            if line is not None:
+                direct.append(line)
+        for roles, share in spec.overlays:
+            for payee in self._participants(deal, actor):
+                if self.roster.role_on(payee, e.date) in roles:
+                    amount = round_money(value * share, self.plan.currency)
+                    self._line(spec, e, payee, "overlay", amount, value, share, how,
+                               f"overlay credit for role {', '.join(roles)}")
+        if spec.rollup is not None:
+            for line in direct:
+                chain = self.roster.managers_of(line.payee, e.date)
+                if spec.rollup == "direct manager":
+                    chain = chain[:1]
+                for manager in chain:
+                    self._line(spec, e, manager, "roll-up", line.amount, value, None, how,
+                               f"rolled up from {line.payee}", source=line.payee)
+
+    def _value(self, spec: CreditSpec, e: Event, deal: Deal | None, env: Env) -> tuple[Decimal, str]:
+        cur = self.plan.currency
+        if spec.value is not None:
+            raw = self.evaluator.eval(spec.value, env)
+            return round_money(raw, cur), "the rule's value"
+        if e.kind == "booked" and deal is not None:
+            self._previous_amount[(spec.name, deal.id)] = deal.amount
+            return deal.amount, f"deal {deal.id} booked at {fmt(deal.amount, cur)}"
+        if e.kind == "amended" and deal is not None:
+            new = self.fx.convert(e.amount or ZERO, e.currency, e.date, e)[0]
+            old = self._previous_amount.get((spec.name, deal.id), deal.amount)
+            self._previous_amount[(spec.name, deal.id)] = new
+            return new - old, (f"deal {deal.id} amended from {fmt(old, cur)} to {fmt(new, cur)}")
+        if e.amount is None:
+            return ZERO, f"{e.kind} event without an amount"
+        amount = self.fx.convert(e.amount, e.currency, e.date, e)[0]
+        return amount, f"{e.kind} {fmt(amount, cur)}"
+
+    def _participants(self, deal: Deal | None, actor: str | None) -> list[str]:
+        if deal is not None and deal.booked is not None and deal.booked.splits:
+            return [p for p, _ in deal.booked.splits]
+        return [actor] if actor else []
+
+    def _shares(self, spec: CreditSpec, e: Event, deal: Deal | None,
+                actor: str | None) -> tuple[list[tuple[str | None, Decimal, str]], str]:
+        if spec.attribution is not None and deal is not None:
+            return self._touch_shares(spec, e, deal, actor)
+        if actor is None:
+            return [], "the event names no owner"
+        if spec.split == "recorded":
+            if deal is not None and deal.booked is not None and deal.booked.splits:
+                return ([(p, w, "split") for p, w in deal.booked.splits],
+                        "split as recorded in the CRM")
+            return [(actor, ONE, "owner")], "no split recorded: all to the owner"
+        if spec.split == "evenly":
+            people = self._participants(deal, actor)
+            return [(p, ONE, "split") for p in people], f"split evenly among {len(people)}"
+        if spec.split == "by role":
+            people = self._participants(deal, actor)
+            out: list[tuple[str | None, Decimal, str]] = []
+            for role, share in spec.role_shares:
+                holders = [p for p in people if self.roster.role_on(p, e.date) == role]
+                if holders:
+                    out += [(p, share / len(holders), "role split") for p in holders]
+                else:
+                    out.append((actor, share, "role split"))
+            return out, "split by role " + ", ".join(f"{r} {fmt_pct(s)}"
+                                                     for r, s in spec.role_shares)
+        return [(actor, ONE, "owner")], "credited to the owner"
+
+    def _touch_shares(self, spec: CreditSpec, e: Event, deal: Deal,
+                      actor: str | None) -> tuple[list[tuple[str | None, Decimal, str]], str]:
+        touches = sorted((t for t in deal.touches if t.date <= e.date),
+                         key=lambda t: (t.date, t.id))
+        if not touches:
+            return ([(actor, ONE, "owner")] if actor else [],
+                    "no touches recorded: all to the owner")
+        count = len(touches)
+        if spec.attribution == "first touch":
+            weights = [ONE] + [ZERO] * (count - 1)
+        elif spec.attribution == "last touch":
+            weights = [ZERO] * (count - 1) + [ONE]
+        elif spec.attribution == "linear touches":
+            weights = [ONE / count] * count
+        else:
+            first, middle, last = spec.position_weights
+            if count == 1:
+                weights = [ONE]
+            elif count == 2:
+                weights = [first + middle / 2, last + middle / 2]
+            else:
+                weights = [first] + [middle / (count - 2)] * (count - 2) + [last]
+        by_payee: dict[str | None, Decimal] = {}
+        for t, w in zip(touches, weights):
+            if t.owner:
+                by_payee[t.owner] = by_payee.get(t.owner, ZERO) + w
+            else:
+                digital = w * spec.digital_share
+                if digital and actor:
+                    by_payee[actor] = by_payee.get(actor, ZERO) + digital
+                by_payee[None] = by_payee.get(None, ZERO) + (w - digital)
+        shares = [(p, w, "touch") for p, w in sorted(by_payee.items(), key=lambda kv: (
+            kv[0] is None, kv[0] or "")) if w]
+        return shares, f"{spec.attribution} attribution over {count} touches"
+
+    def _line(self, spec: CreditSpec, e: Event, payee: str, kind: str, amount: Decimal,
+              value: Decimal, weight: Decimal | None, how: str, detail: str,
+              source: str | None = None) -> CreditLine | None:
+        reason = eligible(self.plan, spec.roles, self.roster, payee, e.date)
+        if reason is not None:
+            self._skip(spec, e, reason)
+            return None
+        cur = self.plan.currency
+        share = f" × {fmt_pct(weight)}" if weight is not None and weight != ONE else ""
+        suffix = f":{source}" if source else ""
+        line = CreditLine(
+            id=f"{spec.name}:{e.id}:{payee}:{kind}{suffix}", credit=spec.name, payee=payee,
+            deal=e.deal if e.kind != "activity" else None, event=e.id, date=e.date,
+            amount=amount, kind=kind,
+            trace=Trace(rule=spec.name, label=spec.label, span=spec.span,
+                        because=f"{how}; {detail}",
+                        arithmetic=f"{fmt(value, cur)}{share} = {fmt(amount, cur)}",
+                        values=(("value", fmt(value, cur)), ("credited", fmt(amount, cur))),
+                        events=(e.id,)))
+        self.lines.append(line)
+        return line

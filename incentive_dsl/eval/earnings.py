@@ -1,0 +1,716 @@
+"""Stage 4: credits and measures -> earning lines, component by component.
+
+Order: stage rewards, activity rewards, SPIFFs and commissions (per event, in event order),
+then bonuses, pools and overrides (per period, after the period closes), then clawbacks, then
+the payout block's plan-wide caps. Components that read other components' earnings (an
+override on the team's commission) therefore see them complete.
+
+Every adjustment is its own line: a cap that bites is a negative `capped` line next to the
+full earning; a retroactive tier crossing is a `true-up` line; a failed `when` is a
+`condition` line; a clawback reverses the original lines one by one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+import attrs
+
+from incentive_dsl.check import model as m
+from incentive_dsl.data.records import Dataset, Event, Roster
+from incentive_dsl.eval.context import Deal, Env, Evaluator
+from incentive_dsl.eval.credits import eligible
+from incentive_dsl.eval.measures import MeasureEngine
+from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
+from incentive_dsl.eval.records import CreditLine, EarningLine, Skip, Trace
+from incentive_dsl.periods import MONTHS_PER_UNIT, Period, add_months, month_end
+from incentive_dsl.syntax.format import expr as show
+
+ONE = Decimal(1)
+EVENT_COMPONENTS = (m.StageRewardSpec, m.ActivityRewardSpec, m.SpiffSpec, m.CommissionSpec)
+REVERSIBLE = ("commission", "true-up", "capped", "netting", "spiff", "stage", "activity")
+
+
+@attrs.frozen
+class _Piece:
+    """A stretch of the tier key that one credit line moves through, at one rate."""
+
+    low: Decimal
+    high: Decimal
+    rate: Decimal
+    factor: Decimal
+    row: m.TierRowSpec | None
+    amount: Decimal  # the part of the line's credit inside this stretch
+
+
+class EarningStage:
+    def __init__(self, plan: m.Plan, dataset: Dataset, engine: MeasureEngine, roster: Roster,
+                 deals: dict[str, Deal], evaluator: Evaluator, start: dt.date,
+                 end: dt.date) -> None:
+        self.plan, self.dataset, self.engine, self.roster = plan, dataset, engine, roster
+        self.deals, self.evaluator = deals, evaluator
+        self.start, self.end = start, end  # earnings are computed for this range of days
+        self.cur = plan.currency
+        self.lines: list[EarningLine] = []
+        self.skips: list[Skip] = []
+        self._ids: dict[str, int] = defaultdict(int)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _id(self, *parts: object) -> str:
+        base = ":".join(str(p) for p in parts)
+        self._ids[base] += 1
+        n = self._ids[base]
+        return base if n == 1 else f"{base}#{n}"
+
+    def _line(self, comp, kind: str, payee: str, day: dt.date, period: str, amount: Decimal,
+              deal: str | None, trace: Trace, key: object) -> EarningLine:
+        return EarningLine(id=self._id(comp.name, kind, payee, key), component=comp.name,
+                           kind=kind, payee=payee, date=day, period=period, amount=amount,
+                           deal=deal, trace=trace)
+
+    def _trace(self, comp, because: str, arithmetic: str = "", values=(), events=(), inputs=(),
+               span=None) -> Trace:
+        return Trace(rule=comp.name, label=comp.label, span=span or comp.span, because=because,
+                     arithmetic=arithmetic, values=tuple(values), events=tuple(events),
+                     inputs=tuple(inputs))
+
+    def _in_range(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+    def _periods(self, unit: str) -> list[Period]:
+        """Closed periods of `unit` overlapping the evaluated range."""
+        return [p for p in self.plan.calendar.periods(self.start, self.end, unit)
+                if p.end <= self.end]
+
+    def _eligible_in(self, comp, payee: str, period: Period) -> str | None:
+        start, end = self.roster.employment(payee)
+        day = min(period.end, end) if end else period.end
+        if day < period.start or start > period.end:
+            return f"{payee} is not employed in {period.label}"
+        return eligible(self.plan, comp.roles, self.roster, payee, day)
+
+    def _period_env(self, payee: str, period: Period, until: int | None = None) -> Env:
+        return Env(payee=payee, day=period.end, period=period, payees=(payee,), until=until)
+
+    def _skip(self, rule: str, subject: str, reason: str, day: dt.date | None = None) -> None:
+        self.skips.append(Skip(rule=rule, subject=subject, reason=reason, date=day))
+
+    # ------------------------------------------------------------------ run
+
+    def run(self) -> tuple[list[EarningLine], list[Skip]]:
+        ordered = sorted(self.plan.components, key=lambda c: (
+            (m.StageRewardSpec, m.ActivityRewardSpec, m.SpiffSpec, m.CommissionSpec,
+             m.BonusSpec, m.PoolSpec, m.OverrideSpec).index(type(c))))
+        for comp in ordered:
+            produce = {m.CommissionSpec: self.commission, m.BonusSpec: self.bonus,
+                       m.SpiffSpec: self.spiff, m.StageRewardSpec: self.stage_reward,
+                       m.ActivityRewardSpec: self.activity_reward, m.PoolSpec: self.pool,
+                       m.OverrideSpec: self.override}[type(comp)]
+            lines = produce(comp)
+            lines = self.apply_limits(comp, lines)
+            self._publish(comp.name, lines)
+        for claw in self.plan.clawbacks:
+            lines = self.clawback(claw)
+            for comp_name in claw.components:
+                self._publish(comp_name, [ln for ln in lines if ln.component == comp_name])
+        if self.plan.payout.limits:
+            self.lines.extend(self.plan_caps())
+        self.lines.sort(key=lambda ln: (ln.date, ln.payee, ln.component, ln.id))
+        return self.lines, self.skips
+
+    def _publish(self, name: str, lines: list[EarningLine]) -> None:
+        self.lines.extend(lines)
+        for ln in lines:
+            self.engine.component_lines[(name, ln.payee)].append(ln)
+
+    # ------------------------------------------------------------------ commission
+
+    def commission(self, c: m.CommissionSpec) -> list[EarningLine]:
+        out: list[EarningLine] = []
+        nets = [s for s in self.plan.components
+                if isinstance(s, m.StageRewardSpec) and s.net_against == c.name]
+        for payee in self.roster.ids():
+            series = self.engine.series.get((c.base, payee))
+            if series is None:
+                continue
+            state: dict[str, tuple[Decimal, Decimal]] = {}  # period -> (credit so far, paid)
+            netted: dict[str, Decimal] = defaultdict(lambda: ZERO)
+            by_period: dict[Period, list[EarningLine]] = defaultdict(list)
+            for line in series.lines:
+                if not self._in_range(line.date):
+                    continue
+                if c.during is not None and not c.during.contains(line.date):
+                    self._skip(c.name, line.event, "outside the rule's window", line.date)
+                    continue
+                reason = eligible(self.plan, c.roles, self.roster, payee, line.date)
+                if reason is not None:
+                    self._skip(c.name, line.event, reason, line.date)
+                    continue
+                period = self.plan.calendar.period_of(line.date, c.period)
+                made = self._commission_line(c, line, period, state)
+                for earned in made:
+                    by_period[period].append(earned)
+                    out.append(earned)
+                if nets and line.deal is not None and line.kind != "roll-up":
+                    out += self._netting(c, nets, line, made, netted, by_period[period])
+            if c.when is not None:
+                for period, lines in sorted(by_period.items()):
+                    if not self.evaluator.eval(c.when, self._period_env(payee, period)):
+                        for ln in lines:
+                            out.append(self._line(
+                                c, "condition", payee, period.end, period.label, -ln.amount,
+                                ln.deal, self._trace(
+                                    c, f"not paid: the condition '{show(c.when)}' does not "
+                                    f"hold for {payee} in {period.label}",
+                                    f"-{fmt(ln.amount, self.cur)}", inputs=(ln.id,)),
+                                period.label))
+        return out
+
+    def _key(self, c: m.CommissionSpec, key: str | None, period_unit: str, line: CreditLine,
+             payee: str) -> tuple[Decimal, Decimal]:
+        if key is None:
+            return ZERO, line.amount
+        period = self.plan.calendar.period_of(line.date, period_unit)
+        seq = self.engine.seq_of[line.id]
+        return (self.engine.measure(key, payee, period, seq - 1),
+                self.engine.measure(key, payee, period, seq))
+
+    def _commission_line(self, c: m.CommissionSpec, line: CreditLine, period: Period,
+                         state: dict) -> list[EarningLine]:
+        payee, amount = line.payee, line.amount
+        table = c.table
+        seq = self.engine.seq_of[line.id]
+        values: list[tuple[str, str]] = [("credit", fmt(amount, self.cur))]
+        if table is not None:
+            k0, k1 = self._key(c, table.key, table.period, line, payee)
+            key_name = table.key or "deal amount"
+            values += [(f"{key_name} before", self._show_key(table.key, k0)),
+                       (f"{key_name} after", self._show_key(table.key, k1))]
+        else:
+            k0 = k1 = ZERO
+            rate = self.evaluator.eval(c.rate, self._period_env(payee, period, seq))
+        pieces: list[_Piece]
+        if table is None:
+            pieces = [_Piece(k0, k1, rate, ONE, None, amount)]
+        elif table.mode == "marginal":
+            pieces = self._marginal_pieces(table, k0, k1, amount)
+        else:
+            row = self._row_at(table, k1)
+            pieces = [_Piece(k0, k1, row.rate, ONE, row, amount)]
+        pieces = self._accelerate(c, line, period, pieces, table, values)
+        earned = sum((CONTEXT.multiply(CONTEXT.multiply(p.amount, p.rate), p.factor)
+                      for p in pieces), ZERO)
+        arithmetic = " + ".join(
+            f"{fmt(p.amount, self.cur)} × {fmt_pct(p.rate)}" +
+            (f" × {p.factor.normalize():f}" if p.factor != ONE else "") for p in pieces)
+        arithmetic += f" = {fmt(earned, self.cur)}"
+        because = self._because(c, line, period, pieces, table, k0, k1)
+        out = [self._line(c, "commission", payee, line.date, period.label, earned, line.deal,
+                          self._trace(c, because, arithmetic, values, (line.event,), (line.id,),
+                                      span=pieces[0].row.span if len(pieces) == 1 and
+                                      pieces[0].row else c.span), line.event)]
+        base_before, paid_before = state.get(period.label, (ZERO, ZERO))
+        paid_now = earned
+        if table is not None and table.mode == "retroactive" and base_before:
+            rate_now = pieces[-1].rate
+            true_up = CONTEXT.multiply(base_before, rate_now) - paid_before
+            if true_up:
+                out.append(self._line(
+                    c, "true-up", payee, line.date, period.label, true_up, None, self._trace(
+                        c, f"{payee}'s {table.key or 'deal amount'} in {period.label} reached "
+                        f"the tier '{pieces[-1].row.text}', so the {fmt(base_before, self.cur)} "
+                        f"credited earlier in the period is re-rated at {fmt_pct(rate_now)}",
+                        f"{fmt(base_before, self.cur)} × {fmt_pct(rate_now)} − "
+                        f"{fmt(paid_before, self.cur)} already paid = {fmt(true_up, self.cur)}",
+                        values, (line.event,), (line.id,), span=pieces[-1].row.span),
+                    line.event))
+                paid_now += true_up
+        state[period.label] = (base_before + amount, paid_before + paid_now)
+        return out
+
+    def _show_key(self, key: str | None, value: Decimal) -> str:
+        spec = self.plan.measure(key) if key else None
+        if spec is not None and spec.kind == "percent":
+            return fmt_pct(value)
+        if spec is not None and spec.kind in ("count", "number"):
+            return f"{value.normalize():f}"
+        return fmt(value, self.cur)
+
+    def _row_at(self, table: m.TierTableSpec, value: Decimal) -> m.TierRowSpec:
+        for row in table.rows:
+            above_low = value >= row.low if table.bound == "above" or row.low == 0 \
+                else value > row.low
+            below_high = row.high is None or (value < row.high if table.bound == "above"
+                                              else value <= row.high)
+            if above_low and below_high:
+                return row
+        return table.rows[0] if value < table.rows[0].low else table.rows[-1]
+
+    def _marginal_pieces(self, table: m.TierTableSpec, k0: Decimal, k1: Decimal,
+                         amount: Decimal) -> list[_Piece]:
+        if k1 == k0:
+            row = self._row_at(table, k0)
+            return [_Piece(k0, k1, row.rate, ONE, row, amount)]
+        lo, hi = min(k0, k1), max(k0, k1)
+        pieces = []
+        width = hi - lo
+        for row in table.rows:
+            top = row.high if row.high is not None else hi
+            a, b = max(lo, row.low), min(hi, top)
+            if row is table.rows[0]:
+                a = lo  # a key below the first bound (a negative key) is in the first tier
+            if b > a:
+                part = CONTEXT.divide(CONTEXT.multiply(amount, b - a), width)
+                pieces.append(_Piece(a, b, row.rate, ONE, row, part))
+        return _fix_total(pieces, amount)
+
+    def _accelerate(self, c: m.CommissionSpec, line: CreditLine, period: Period,
+                    pieces: list[_Piece], table: m.TierTableSpec | None,
+                    values: list) -> list[_Piece]:
+        for acc in c.accelerators:
+            same_key = table is not None and acc.key == table.key and acc.period == table.period
+            if same_key:
+                pieces = _split_at(pieces, acc.threshold, line.amount)
+                pieces = [attrs.evolve(p, factor=p.factor * acc.factor)
+                          if _in_region(p, acc) else p for p in pieces]
+                continue
+            a0, a1 = self._key(c, acc.key, acc.period, line, line.payee)
+            values.append((f"{acc.key} ({acc.kind})", self._show_key(acc.key, a1)))
+            if a1 == a0:
+                share = ONE if _in_region(_Piece(a0, a0, ZERO, ONE, None, ZERO), acc) else ZERO
+            else:
+                lo, hi = min(a0, a1), max(a0, a1)
+                if acc.side == "above":
+                    inside = max(ZERO, hi - max(lo, acc.threshold))
+                else:
+                    inside = max(ZERO, min(hi, acc.threshold) - lo)
+                share = CONTEXT.divide(inside, hi - lo)
+            if share == 0:
+                continue
+            out = []
+            for p in pieces:
+                boosted = CONTEXT.multiply(p.amount, share)
+                if boosted:
+                    out.append(attrs.evolve(p, amount=boosted, factor=p.factor * acc.factor))
+                if p.amount - boosted:
+                    out.append(attrs.evolve(p, amount=p.amount - boosted))
+            pieces = out
+        return pieces
+
+    def _because(self, c: m.CommissionSpec, line: CreditLine, period: Period,
+                 pieces: list[_Piece], table: m.TierTableSpec | None, k0: Decimal,
+                 k1: Decimal) -> str:
+        parts = []
+        for p in pieces:
+            factor = f" × {p.factor.normalize():f}" if p.factor != ONE else ""
+            tier = f" (tier '{p.row.text}')" if p.row else ""
+            parts.append(f"{fmt_pct(p.rate)}{factor} of {fmt(p.amount, self.cur)}{tier}")
+        text = " + ".join(parts)
+        deal = f"deal {line.deal}" if line.deal else f"event {line.event}"
+        if table is None:
+            return f"{text} for {deal}: the commission rate"
+        key = table.key or "deal amount"
+        if table.key is None:
+            return f"{text} for {deal}: the deal amount is {fmt(k1, self.cur)}"
+        how = "marginal" if table.mode == "marginal" else "retroactive"
+        return (f"{text} for {deal} because your {period.label} {key} went from "
+                f"{self._show_key(table.key, k0)} to {self._show_key(table.key, k1)} "
+                f"({how} tiers)")
+
+    def _netting(self, c: m.CommissionSpec, nets: list[m.StageRewardSpec], line: CreditLine,
+                 made: list[EarningLine], netted: dict, period_lines: list) -> list[EarningLine]:
+        earned = sum((ln.amount for ln in made if ln.kind == "commission"), ZERO)
+        if earned <= 0:
+            return []
+        rewards = sum((ln.amount for s in nets
+                       for ln in self.engine.component_lines.get((s.name, line.payee), ())
+                       if ln.deal == line.deal and ln.date <= line.date), ZERO)
+        remaining = rewards - netted[line.deal]
+        take = min(remaining, earned)
+        if take <= 0:
+            return []
+        netted[line.deal] += take
+        ln = self._line(c, "netting", line.payee, line.date, made[0].period, -take, line.deal,
+                        self._trace(c, f"pre-sale rewards of {fmt(rewards, self.cur)} already "
+                                    f"paid on deal {line.deal} are netted against this "
+                                    "commission (never below zero for the deal)",
+                                    f"-min({fmt(remaining, self.cur)}, {fmt(earned, self.cur)})"
+                                    f" = -{fmt(take, self.cur)}", events=(line.event,),
+                                    inputs=tuple(x.id for x in made)), line.event)
+        period_lines.append(ln)
+        return [ln]
+
+    # ------------------------------------------------------------------ event rewards
+
+    def _event_reward(self, comp, e: Event, payee: str | None, pay, deal: Deal | None,
+                      kind: str, because: str, span) -> EarningLine | None:
+        if payee is None:
+            self._skip(comp.name, e.id, "the event names no payee", e.date)
+            return None
+        reason = eligible(self.plan, comp.roles, self.roster, payee, e.date)
+        if reason is not None:
+            self._skip(comp.name, e.id, reason, e.date)
+            return None
+        env = Env(payee=payee, day=e.date, deal=deal, event=e)
+        amount = self.evaluator.eval(pay, env)
+        if not amount:
+            self._skip(comp.name, e.id, f"'{show(pay)}' is zero for this event", e.date)
+            return None
+        period = self.plan.calendar.period_of(e.date, "month")
+        return self._line(comp, kind, payee, e.date, period.label, amount,
+                          e.deal if kind != "activity" else None,
+                          self._trace(comp, because, f"{show(pay)} = {fmt(amount, self.cur)}",
+                                      events=(e.id,), span=span), e.id)
+
+    def _event_window(self, comp, e: Event) -> bool:
+        if not self._in_range(e.date):
+            return False
+        if comp.during is not None and not comp.during.contains(e.date):
+            self._skip(comp.name, e.id, f"dated {e.date}, outside the rule's window", e.date)
+            return False
+        return True
+
+    def spiff(self, s: m.SpiffSpec) -> list[EarningLine]:
+        out = []
+        t = s.trigger
+        for e in self.dataset.events:
+            hit = (t.kind == "deal" and e.kind == t.event) or \
+                (t.kind == "stage" and e.kind == "stage" and e.subject == t.subject) or \
+                (t.kind == "activity" and e.kind == "activity" and e.subject == t.subject)
+            if not hit or not self._event_window(s, e):
+                continue
+            deal = self.deals.get(e.deal) if e.kind != "activity" else None
+            payee = e.owner if e.kind == "activity" else (deal.owner if deal and deal.owner
+                                                          else e.owner)
+            env = Env(payee=payee, day=e.date, deal=deal, event=e)
+            if t.where is not None and not self.evaluator.eval(t.where, env):
+                self._skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", e.date)
+                continue
+            line = self._event_reward(s, e, payee, s.pay, deal, "spiff",
+                                      f"SPIFF for {e.kind} event {e.id}"
+                                      + (f" on deal {e.deal}" if deal else ""), s.span)
+            if line is not None:
+                out.append(line)
+        return out
+
+    def stage_reward(self, s: m.StageRewardSpec) -> list[EarningLine]:
+        out = []
+        pays = {p.subject: p for p in s.pays}
+        seen: set[tuple[str, str]] = set()
+        for e in self.dataset.events:
+            if e.kind != "stage" or e.subject not in pays:
+                continue
+            if (e.deal, e.subject) in seen:
+                self._skip(s.name, e.id, f"deal {e.deal} already reached {e.subject!r}", e.date)
+                continue
+            seen.add((e.deal, e.subject))
+            if not self._event_window(s, e):
+                continue
+            deal = self.deals.get(e.deal)
+            payee = e.owner or (deal.owner if deal else None)
+            p = pays[e.subject]
+            if p.where is not None and not self.evaluator.eval(
+                    p.where, Env(payee=payee, day=e.date, deal=deal, event=e)):
+                self._skip(s.name, e.id, "the reward's 'where' condition does not hold", e.date)
+                continue
+            line = self._event_reward(s, e, payee, p.pay, deal, "stage",
+                                      f"deal {e.deal} reached {e.subject!r}", p.span)
+            if line is not None:
+                out.append(line)
+        return out
+
+    def activity_reward(self, s: m.ActivityRewardSpec) -> list[EarningLine]:
+        out = []
+        pays = {p.subject: p for p in s.pays}
+        for e in self.dataset.events:
+            if e.kind != "activity" or e.subject not in pays or not self._event_window(s, e):
+                continue
+            p = pays[e.subject]
+            if p.where is not None and not self.evaluator.eval(
+                    p.where, Env(payee=e.owner, day=e.date, event=e)):
+                self._skip(s.name, e.id, "the reward's 'where' condition does not hold", e.date)
+                continue
+            line = self._event_reward(s, e, e.owner, p.pay, None, "activity",
+                                      f"activity {e.subject!r} ({e.id})", p.span)
+            if line is not None:
+                out.append(line)
+        return out
+
+    # ------------------------------------------------------------------ periodic components
+
+    def bonus(self, b: m.BonusSpec) -> list[EarningLine]:
+        out = []
+        for period in self._periods(b.period):
+            for payee in self.roster.ids():
+                if self._eligible_in(b, payee, period) is not None:
+                    continue
+                env = self._period_env(payee, period)
+                if b.when is not None and not self.evaluator.eval(b.when, env):
+                    self._skip(b.name, f"{payee} {period.label}",
+                               f"the condition '{show(b.when)}' does not hold", period.end)
+                    continue
+                value = self.engine.measure(b.key, payee, period)
+                shown = self._show_key(b.key, value)
+                if b.schedule == "step":
+                    reached = [r for r in b.steps if value >= r.threshold]
+                    if not reached:
+                        self._skip(b.name, f"{payee} {period.label}",
+                                   f"{b.key} {shown} reached no step", period.end)
+                        continue
+                    row = reached[-1]
+                    amount = self.evaluator.eval(row.pay, env)
+                    because = (f"your {period.label} {b.key} was {shown}, reaching the step "
+                               f"at {self._show_key(b.key, row.threshold)}")
+                    arithmetic = f"{show(row.pay)} = {fmt(amount, self.cur)}"
+                    span = row.span
+                else:
+                    low, high = b.steps
+                    a, z = self.evaluator.eval(low.pay, env), self.evaluator.eval(high.pay, env)
+                    if value < low.threshold:
+                        self._skip(b.name, f"{payee} {period.label}",
+                                   f"{b.key} {shown} is below "
+                                   f"{self._show_key(b.key, low.threshold)}", period.end)
+                        continue
+                    if value >= high.threshold:
+                        amount, arithmetic = z, f"at or above the top: {fmt(z, self.cur)}"
+                    else:
+                        frac = CONTEXT.divide(value - low.threshold,
+                                              high.threshold - low.threshold)
+                        amount = a + CONTEXT.multiply(z - a, frac)
+                        arithmetic = (f"{fmt(a, self.cur)} + ({fmt(z, self.cur)} − "
+                                      f"{fmt(a, self.cur)}) × ({shown} − "
+                                      f"{self._show_key(b.key, low.threshold)}) / "
+                                      f"({self._show_key(b.key, high.threshold)} − "
+                                      f"{self._show_key(b.key, low.threshold)}) = "
+                                      f"{fmt(amount, self.cur)}")
+                    because = f"your {period.label} {b.key} was {shown} (linear scale)"
+                    span = b.span
+                if amount:
+                    out.append(self._line(b, "bonus", payee, period.end, period.label, amount,
+                                          None, self._trace(b, because, arithmetic,
+                                                            [(b.key, shown)], span=span),
+                                          period.label))
+        return out
+
+    def _managers(self, period: Period) -> list[str]:
+        return [p for p in self.roster.ids() if self.engine.team(p, period)]
+
+    def pool(self, p: m.PoolSpec) -> list[EarningLine]:
+        out = []
+        for period in self._periods(p.period):
+            for manager in self._managers(period):
+                members = [x for x in self.engine.team(manager, period)
+                           if self._eligible_in(p, x, period) is None]
+                subject = f"team of {manager} {period.label}"
+                env = self._period_env(manager, period)
+                if p.when is not None and not self.evaluator.eval(p.when, env):
+                    self._skip(p.name, subject, f"the condition '{show(p.when)}' does not hold",
+                               period.end)
+                    continue
+                fund = round_money(self.evaluator.eval(p.fund, env), self.cur)
+                if fund <= 0 or not members:
+                    self._skip(p.name, subject, "nothing to share" if members
+                               else "no eligible members", period.end)
+                    continue
+                if p.share == "equally":
+                    weights = [ONE] * len(members)
+                else:
+                    weights = [self.engine.credit_total(p.share_by, (x,), period, None)
+                               for x in members]
+                if not any(weights):
+                    self._skip(p.name, subject, f"no member has {p.share_by} credit to share by",
+                               period.end)
+                    continue
+                parts = allocate(fund, weights, self.cur)
+                for member, weight, part in zip(members, weights, parts):
+                    if not part:
+                        continue
+                    how = "an equal share" if p.share == "equally" else \
+                        f"a share in proportion to {p.share_by} ({fmt(weight, self.cur)})"
+                    out.append(self._line(
+                        p, "pool", member, period.end, period.label, part, None, self._trace(
+                            p, f"{how} of the {period.label} pool of {manager}'s team, funded "
+                            f"{fmt(fund, self.cur)} by '{show(p.fund)}'",
+                            f"{fmt(fund, self.cur)} shared among {len(members)} = "
+                            f"{fmt(part, self.cur)} for {member}",
+                            [("pool", fmt(fund, self.cur)), ("members", str(len(members)))]),
+                        period.label))
+        return out
+
+    def override(self, o: m.OverrideSpec) -> list[EarningLine]:
+        out = []
+        for period in self._periods(o.period):
+            for payee in self.roster.ids():
+                if self._eligible_in(o, payee, period) is not None:
+                    continue
+                env = self._period_env(payee, period)
+                subject = f"{payee} {period.label}"
+                if o.when is not None and not self.evaluator.eval(o.when, env):
+                    self._skip(o.name, subject, f"the condition '{show(o.when)}' does not hold",
+                               period.end)
+                    continue
+                amount = self.evaluator.eval(o.pay, env)
+                if not amount:
+                    self._skip(o.name, subject, f"'{show(o.pay)}' is zero", period.end)
+                    continue
+                team = self.engine.team(payee, period)
+                out.append(self._line(
+                    o, "override", payee, period.end, period.label, amount, None, self._trace(
+                        o, f"override on the {period.label} results of {payee}'s team "
+                        f"({', '.join(team) or 'no reports'})",
+                        f"{show(o.pay)} = {fmt(amount, self.cur)}"), period.label))
+        return out
+
+    # ------------------------------------------------------------------ limits
+
+    def apply_limits(self, comp, lines: list[EarningLine]) -> list[EarningLine]:
+        caps = sorted((lim for lim in comp.limits if lim.kind == "cap"),
+                      key=lambda lim: (lim.scope != "deal",
+                                       MONTHS_PER_UNIT.get(lim.scope, 10 ** 6)))
+        lines = sorted(lines, key=lambda ln: (ln.date, ln.id))
+        result = list(lines)
+        effective = {ln.id: ln.amount for ln in lines}
+        for cap in caps:
+            used: dict[tuple, tuple[Decimal, Decimal]] = {}
+            for ln in lines:
+                group = self._cap_group(cap.scope, ln)
+                if group is None:
+                    continue
+                total, allowed = used.get(group, (ZERO, ZERO))
+                total += effective[ln.id]
+                new_allowed = min(total, cap.amount)
+                passed = new_allowed - allowed
+                used[group] = (total, new_allowed)
+                cut = effective[ln.id] - passed
+                if cut:
+                    effective[ln.id] = passed
+                    where = {"deal": f"on deal {ln.deal}", "total": "in total"}.get(
+                        cap.scope, f"per {cap.scope} ({group[-1]})")
+                    result.append(self._line(
+                        comp, "capped", ln.payee, ln.date, ln.period, -cut, ln.deal, self._trace(
+                            comp, f"the cap of {fmt(cap.amount, self.cur)} {where} is reached: "
+                            f"{fmt(cut, self.cur)} of this line is not paid",
+                            f"{fmt(ln.amount, self.cur)} earned − {fmt(cut, self.cur)} over the "
+                            f"cap = {fmt(passed, self.cur)}",
+                            [("cap", fmt(cap.amount, self.cur))], inputs=(ln.id,),
+                            span=cap.span), ln.id))
+        for floor in (lim for lim in comp.limits if lim.kind == "floor"):
+            result += self._floor(comp, floor, result)
+        return result
+
+    def _cap_group(self, scope: str, ln: EarningLine) -> tuple | None:
+        if scope == "deal":
+            return (ln.payee, ln.deal) if ln.deal is not None else None
+        if scope == "total":
+            return (ln.payee,)
+        return (ln.payee, self.plan.calendar.period_of(ln.date, scope).label)
+
+    def _floor(self, comp, floor: m.LimitSpec, lines: list[EarningLine]) -> list[EarningLine]:
+        out = []
+        for period in self._periods(floor.scope):
+            for payee in self.roster.ids():
+                if self._eligible_in(comp, payee, period) is not None:
+                    continue
+                total = sum((ln.amount for ln in lines if ln.payee == payee
+                             and period.contains(ln.date)), ZERO)
+                if total < floor.amount:
+                    top = floor.amount - total
+                    out.append(self._line(comp, "floor", payee, period.end, period.label, top,
+                                          None, self._trace(
+                                              comp, f"{payee} earned {fmt(total, self.cur)} in "
+                                              f"{period.label}, below the floor of "
+                                              f"{fmt(floor.amount, self.cur)}",
+                                              f"{fmt(floor.amount, self.cur)} − "
+                                              f"{fmt(total, self.cur)} = {fmt(top, self.cur)}",
+                                              span=floor.span), period.label))
+        return out
+
+    def plan_caps(self) -> list[EarningLine]:
+        payout = m.CommissionSpec(name="payout", label="Plan-wide cap", span=self.plan.payout.span
+                                  or self.plan.span, base="")
+        capped = self.apply_limits(attrs.evolve(payout, limits=self.plan.payout.limits),
+                                   [ln for ln in self.lines])
+        return [attrs.evolve(ln, kind="plan cap") for ln in capped
+                if ln.kind == "capped" and ln.component == "payout"]
+
+    # ------------------------------------------------------------------ clawbacks
+
+    def clawback(self, c: m.ClawbackSpec) -> list[EarningLine]:
+        out = []
+        for e in self.dataset.events:
+            if e.kind != "cancelled" or not self._in_range(e.date):
+                continue
+            deal = self.deals.get(e.deal)
+            if deal is None or deal.booked is None:
+                continue
+            booked = deal.booked.date
+            if c.during is not None and not c.during.contains(booked):
+                continue
+            limit = _add(booked, c.within_count, c.within_unit)
+            if e.date > limit:
+                self._skip(c.name, e.id, f"cancelled {(e.date - booked).days} days after booking,"
+                           f" outside the {c.within_count} {c.within_unit} window", e.date)
+                continue
+            originals = [ln for ln in self.lines if ln.component in c.components
+                         and ln.deal == e.deal and ln.kind in REVERSIBLE and ln.date <= e.date]
+            for ln in originals:
+                if c.roles and self.roster.role_on(ln.payee, ln.date) not in c.roles:
+                    continue
+                amount = -CONTEXT.multiply(ln.amount, c.share)
+                if not amount:
+                    continue
+                share = "" if c.share == ONE else f" × {fmt_pct(c.share)}"
+                period = self.plan.calendar.period_of(e.date, "month").label
+                out.append(EarningLine(
+                    id=self._id(c.name, "clawback", ln.payee, ln.id), component=ln.component,
+                    kind="clawback", payee=ln.payee, date=e.date, period=period, amount=amount,
+                    deal=e.deal, trace=Trace(
+                        rule=c.name, label=c.label, span=c.span,
+                        because=f"deal {e.deal} was cancelled on {e.date}, "
+                        f"{(e.date - booked).days} days after booking on {booked} (within "
+                        f"{c.within_count} {c.within_unit}): the {ln.kind} line of "
+                        f"{ln.date} is reversed at its original amount",
+                        arithmetic=f"-{fmt(ln.amount, self.cur)}{share} = {fmt(amount, self.cur)}",
+                        events=(e.id,), inputs=(ln.id,))))
+        return out
+
+
+def _add(day: dt.date, count: int, unit: str) -> dt.date:
+    unit = unit.rstrip("s")
+    if unit in ("day", "week"):
+        return day + dt.timedelta(days=count * (7 if unit == "week" else 1))
+    year, month = add_months(day.year, day.month, count * MONTHS_PER_UNIT[unit])
+    return dt.date(year, month, min(day.day, month_end(year, month).day))
+
+
+def _fix_total(pieces: list[_Piece], amount: Decimal) -> list[_Piece]:
+    """Make the pieces' amounts add up to the line exactly (division can leave a last-digit
+    residue); the residue goes to the last piece."""
+    if not pieces:
+        return pieces
+    residue = amount - sum((p.amount for p in pieces), ZERO)
+    if residue:
+        pieces[-1] = attrs.evolve(pieces[-1], amount=pieces[-1].amount + residue)
+    return pieces
+
+
+def _in_region(p: _Piece, acc: m.AcceleratorSpec) -> bool:
+    mid = (p.low + p.high) / 2
+    return mid > acc.threshold or (p.low == p.high and p.low >= acc.threshold) \
+        if acc.side == "above" else mid < acc.threshold
+
+
+def _split_at(pieces: list[_Piece], threshold: Decimal, amount: Decimal) -> list[_Piece]:
+    out = []
+    for p in pieces:
+        if p.low < threshold < p.high:
+            width = p.high - p.low
+            left = CONTEXT.divide(CONTEXT.multiply(p.amount, threshold - p.low), width)
+            out += [attrs.evolve(p, high=threshold, amount=left),
+                    attrs.evolve(p, low=threshold, amount=p.amount - left)]
+        else:
+            out.append(p)
+    return out

@@ -1,0 +1,300 @@
+"""Measures: per-payee (or per-team), per-period values of credits, quotas and measures.
+
+Credit sums are answered from prefix sums over each payee's credit lines in evaluation order,
+so "the measure as it stood after this deal" costs a binary search, not a rescan: the whole
+evaluation stays linear in the number of events (times a logarithm).
+
+Quotas are built month by month: each month's value comes from the quotas table when it has a
+row for it (with or without `from data`, which only says the plan expects the table), else from
+the plan (role-specific values before general ones, effective-dated),
+else from a forecast; then prorated, ramped and normalised as the quota says. A period's quota
+is the sum of its months.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from incentive_dsl.check.model import ForecastSpec, Plan, QuotaSpec
+from incentive_dsl.data.records import Dataset, Event, Roster
+from incentive_dsl.eval.context import Deal, Env, Evaluator, Fx
+from incentive_dsl.eval.money import CONTEXT, ZERO
+from incentive_dsl.eval.records import CreditLine
+from incentive_dsl.periods import MONTHS_PER_UNIT, Period
+
+ONE = Decimal(1)
+
+
+class _Series:
+    """One payee's lines of one credit, in evaluation order, with running totals."""
+
+    __slots__ = ("seqs", "dates", "totals", "lines")
+
+    def __init__(self) -> None:
+        self.seqs: list[int] = []
+        self.dates: list[dt.date] = []
+        self.totals: list[Decimal] = []
+        self.lines: list[CreditLine] = []
+
+    def add(self, seq: int, line: CreditLine) -> None:
+        self.seqs.append(seq)
+        self.dates.append(line.date)
+        self.totals.append((self.totals[-1] if self.totals else ZERO) + line.amount)
+        self.lines.append(line)
+
+    def _upto(self, day: dt.date, until: int | None) -> int:
+        """How many lines are dated on or before `day` (and not after sequence `until`)."""
+        count = bisect.bisect_right(self.dates, day)
+        if until is not None:
+            count = min(count, bisect.bisect_right(self.seqs, until))
+        return count
+
+    def total(self, start: dt.date, end: dt.date, until: int | None) -> Decimal:
+        hi = self._upto(end, until)
+        lo = bisect.bisect_left(self.dates, start)
+        if hi <= lo:
+            return ZERO
+        return self.totals[hi - 1] - (self.totals[lo - 1] if lo else ZERO)
+
+    def within(self, start: dt.date, end: dt.date, until: int | None) -> list[CreditLine]:
+        return self.lines[bisect.bisect_left(self.dates, start):self._upto(end, until)]
+
+
+class MeasureEngine:
+    def __init__(self, plan: Plan, dataset: Dataset, roster: Roster, fx: Fx,
+                 deals: dict[str, Deal], notes: list[str]) -> None:
+        self.plan, self.dataset, self.roster, self.fx, self.deals = plan, dataset, roster, fx, deals
+        self.notes = notes  # warnings about the data found while evaluating (run diagnostics)
+        self.series: dict[tuple[str, str], _Series] = defaultdict(_Series)
+        self.seq_of: dict[str, int] = {}
+        self.component_lines: dict[tuple[str, str], list] = defaultdict(list)
+        self.evaluator = Evaluator(plan, self)
+        self.activities: dict[str, list[Event]] = defaultdict(list)
+        for e in dataset.events:
+            if e.kind == "activity" and e.owner:
+                self.activities[e.owner].append(e)
+        self.quota_rows: dict[tuple[str, str], list] = defaultdict(list)
+        for q in dataset.quotas:
+            self.quota_rows[(q.payee, q.quota)].append(q)
+        self.territory_index = {t.territory: t.index for t in dataset.territories}
+        self._cache: dict = {}
+        self._team_cache: dict = {}
+        self._noted: set = set()
+
+    # ------------------------------------------------------------------ credits
+
+    def add_credits(self, lines: list[CreditLine]) -> None:
+        for seq, line in enumerate(lines):
+            self.seq_of[line.id] = seq
+            self.series[(line.credit, line.payee)].add(seq, line)
+
+    def credit_total(self, credit: str, payees: tuple[str, ...], period: Period,
+                     until: int | None) -> Decimal:
+        total = ZERO
+        for p in payees:
+            s = self.series.get((credit, p))
+            if s is not None:
+                total += s.total(period.start, period.end, until)
+        return total
+
+    def credit_lines(self, credit: str, payees: tuple[str, ...], period: Period,
+                     until: int | None) -> list[CreditLine]:
+        out = []
+        for p in payees:
+            s = self.series.get((credit, p))
+            if s is not None:
+                out.extend(s.within(period.start, period.end, until))
+        return out
+
+    def aggregate(self, func: str, source: str, where, env: Env) -> Decimal:
+        payees = env.payees or (env.payee,)
+        if source == "activities":
+            count = 0
+            for p in payees:
+                for ev in self.activities.get(p, ()):
+                    if env.period.contains(ev.date) and (where is None or self.evaluator.eval(
+                            where, Env(payee=p, day=ev.date, event=ev))):
+                        count += 1
+            return Decimal(count)
+        lines = self.credit_lines(source, payees, env.period, env.until)
+        if where is not None:
+            lines = [ln for ln in lines if self.evaluator.eval(where, Env(
+                payee=ln.payee, day=ln.date, deal=self.deals.get(ln.deal)))]
+        if func == "count":
+            return Decimal(len({(ln.deal or ln.event) for ln in lines}))
+        amounts = [ln.amount for ln in lines]
+        if not amounts:
+            return ZERO
+        if func == "sum":
+            return sum(amounts, ZERO)
+        if func == "average":
+            return CONTEXT.divide(sum(amounts, ZERO), Decimal(len(amounts)))
+        return min(amounts) if func == "min" else max(amounts)
+
+    # ------------------------------------------------------------------ values
+
+    def value(self, name: str, env: Env) -> Decimal:
+        payees = env.payees or (env.payee,)
+        if any(c.name == name for c in self.plan.credits):
+            return self.credit_total(name, payees, env.period, env.until)
+        spec = self.plan.measure(name)
+        if spec is not None:
+            key = (name, payees, env.period, env.until)
+            if key not in self._cache:
+                self._cache[key] = self.evaluator.eval(
+                    spec.expr, Env(payee=payees[0], day=env.period.end, period=env.period,
+                                   payees=payees, until=env.until))
+            return self._cache[key]
+        return self.component_total(name, payees, env.period)
+
+    def measure(self, name: str, payee: str, period: Period, until: int | None = None) -> Decimal:
+        """A measure (or credit) of one payee for one period, as it stood at `until`."""
+        return self.value(name, Env(payee=payee, day=period.end, period=period,
+                                    payees=(payee,), until=until))
+
+    def component_total(self, name: str, payees: tuple[str, ...], period: Period) -> Decimal:
+        total = ZERO
+        for p in payees:
+            for line in self.component_lines.get((name, p), ()):
+                if period.contains(line.date):
+                    total += line.amount
+        return total
+
+    def team(self, manager: str | None, period: Period) -> list[str]:
+        """The direct reports of `manager` during `period` (reporting to them at some point
+        of the period while employed)."""
+        if manager is None:
+            return []
+        key = (manager, period)
+        if key not in self._team_cache:
+            members = set()
+            for month in period.months():
+                for pid in self.roster.reports(manager, min(month.end, period.end)):
+                    if self.roster.active_days(pid, month.start, month.end):
+                        members.add(pid)
+            self._team_cache[key] = sorted(members)
+        return self._team_cache[key]
+
+    # ------------------------------------------------------------------ quotas
+
+    def quota_total(self, name: str, payees: tuple[str, ...], period: Period) -> Decimal:
+        spec = self.plan.quota(name)
+        return sum((self.month_quota(spec, p, m) for p in payees for m in period.months()), ZERO)
+
+    def month_quota(self, spec: QuotaSpec, payee: str, month: Period) -> Decimal:
+        key = ("quota", spec.name, payee, month.start)
+        if key in self._cache:
+            return self._cache[key]
+        value = self._base_month_quota(spec, payee, month)
+        if payee in self.roster and value:
+            if spec.proration == "days":
+                active = self.roster.active_days(payee, month.start, month.end)
+                value = CONTEXT.divide(CONTEXT.multiply(value, Decimal(active)),
+                                       Decimal(month.days))
+            elif spec.proration == "months" and not self.roster.active_days(
+                    payee, month.start, month.end):
+                value = ZERO
+            if spec.ramp:
+                start = self.roster.employment(payee)[0]
+                tenure = (month.start.year - start.year) * 12 + month.start.month - start.month + 1
+                if 1 <= tenure <= len(spec.ramp):
+                    value = CONTEXT.multiply(value, spec.ramp[tenure - 1])
+            if spec.normalize:
+                value = CONTEXT.multiply(value, self._territory_index(payee, month))
+        self._cache[key] = value
+        return value
+
+    def _territory_index(self, payee: str, month: Period) -> Decimal:
+        r = self.roster.at(payee, month.start)
+        territory = r.territory if r else None
+        if territory in self.territory_index:
+            return self.territory_index[territory]
+        self.note(("territory", payee, territory),
+                  f"payee {payee}: territory {territory!r} has no index in the territories "
+                  "table; 100% used")
+        return ONE
+
+    def note(self, key, message: str) -> None:
+        if key not in self._noted:
+            self._noted.add(key)
+            self.notes.append(message)
+
+    def _base_month_quota(self, spec: QuotaSpec, payee: str, month: Period) -> Decimal:
+        # A row of the quotas table (or an example's quota line) wins over the plan's values.
+        for row in self.quota_rows.get((payee, spec.name), ()):
+            p = self.plan.calendar.parse(row.period)
+            if p is not None and p.start <= month.start and month.end <= p.end:
+                return CONTEXT.divide(row.amount, Decimal(len(p.months())))
+        if spec.forecast is not None:
+            return self._forecast_month(spec.forecast, payee, month)
+        role = self.roster.role_on(payee, month.start) if payee in self.roster else None
+        if role is None and payee in self.roster:
+            role = self.roster.first(payee).role
+        best = None
+        for v in spec.values:
+            if v.start is not None and month.end < v.start:
+                continue
+            if v.end is not None and month.start > v.end:
+                continue
+            if v.roles and role not in v.roles:
+                continue
+            if best is None or (v.roles and not best.roles):
+                best = v
+        if best is None:
+            return ZERO
+        return CONTEXT.divide(best.amount, Decimal(MONTHS_PER_UNIT[best.per]))
+
+    def _forecast_month(self, f: ForecastSpec, payee: str, month: Period) -> Decimal:
+        period = self.plan.calendar.period_of(month.start, f.unit)
+        value = self.forecast(f, payee, period)[0]
+        return CONTEXT.divide(value, Decimal(MONTHS_PER_UNIT[f.unit]))
+
+    def forecast(self, f: ForecastSpec, payee: str,
+                 period: Period) -> tuple[Decimal, list[tuple[str, Decimal]]]:
+        """The forecast for `period` and the history it used: [(period label, value)]."""
+        key = ("forecast", f.measure, f.method, f.count, f.unit, payee, period.start)
+        if key in self._cache:
+            return self._cache[key]
+        cal = self.plan.calendar
+        if f.method == "seasonal naive":
+            year_before = period.start.replace(year=period.start.year - 1)
+            history_periods = [cal.period_of(year_before, f.unit)]
+        else:
+            history_periods, p = [], period
+            for _ in range(f.count):
+                p = cal.period_of(p.start - dt.timedelta(days=1), f.unit)
+                history_periods.insert(0, p)
+        earliest = self.dataset.events[0].date if self.dataset.events else period.start
+        usable = [p for p in history_periods if p.end >= earliest]
+        if len(usable) < len(history_periods):
+            self.note(("forecast", payee, f.measure),
+                      f"payee {payee}: the data starts {earliest}, so the {f.method} forecast "
+                      f"of {f.measure} uses {len(usable)} of {len(history_periods)} periods")
+        history = [(p.label, self.measure(f.measure, payee, p)) for p in usable]
+        values = [v for _, v in history]
+        if not values:
+            result = ZERO
+        elif f.method == "trailing average" or f.method == "seasonal naive" or len(values) < 2:
+            result = CONTEXT.divide(sum(values, ZERO), Decimal(len(values)))
+        else:
+            result = _linear_next(values)
+        result = max(ZERO, CONTEXT.multiply(result, f.uplift))
+        self._cache[key] = (result, history)
+        return self._cache[key]
+
+
+def _linear_next(values: list[Decimal]) -> Decimal:
+    """The least-squares line through (1, v1) … (n, vn), evaluated at n + 1."""
+    count = len(values)
+    n = Decimal(count)
+    xs = [Decimal(i) for i in range(1, count + 1)]
+    mean_x = CONTEXT.divide(sum(xs, ZERO), n)
+    mean_y = CONTEXT.divide(sum(values, ZERO), n)
+    sxx = sum(((x - mean_x) ** 2 for x in xs), ZERO)
+    sxy = sum(((x - mean_x) * (y - mean_y) for x, y in zip(xs, values)), ZERO)
+    slope = CONTEXT.divide(sxy, sxx)
+    return mean_y + slope * (n + 1 - mean_x)
+

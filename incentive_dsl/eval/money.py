@@ -1,0 +1,79 @@
+"""Exact money: the decimal context, rounding modes, minor units and cent-exact allocation.
+
+All arithmetic runs in `CONTEXT` (34 significant digits, the IEEE decimal128 precision), so
+results never depend on the caller's decimal context. Rounding happens only where the plan
+says (per line or per statement) and through `round_money`. `allocate` splits an amount into
+parts that add up to it exactly, to the minor unit.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Sequence
+from decimal import Decimal
+
+CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, Emin=-999999,
+                          Emax=999999, traps=[decimal.InvalidOperation, decimal.DivisionByZero,
+                                              decimal.Overflow])
+
+ROUNDING_MODES = {
+    "half up": decimal.ROUND_HALF_UP,
+    "half even": decimal.ROUND_HALF_EVEN,
+    "half down": decimal.ROUND_HALF_DOWN,
+    "up": decimal.ROUND_UP,  # away from zero
+    "down": decimal.ROUND_DOWN,  # towards zero
+}
+
+# ISO 4217 currencies whose minor unit is not the cent.
+MINOR_DIGITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "HUF": 2, "BHD": 3, "KWD": 3,
+                "OMR": 3, "JOD": 3, "TND": 3}
+
+ZERO = Decimal(0)
+
+
+def quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-MINOR_DIGITS.get(currency, 2))
+
+
+def round_money(amount: Decimal, currency: str, mode: str = "half even") -> Decimal:
+    return amount.quantize(quantum(currency), rounding=ROUNDING_MODES[mode], context=CONTEXT)
+
+
+def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
+    """Split `total` (a whole number of minor units) in proportion to `weights`, exactly: each
+    part is rounded down to the minor unit and the leftover units go to the parts with the
+    largest remainders (ties: the earlier part). The parts always add up to `total`."""
+    if not weights:
+        return []
+    q = quantum(currency)
+    weight_sum = sum(weights, ZERO)
+    if weight_sum == 0:
+        return [ZERO for _ in weights]
+    units = (total / q).to_integral_value(rounding=decimal.ROUND_HALF_EVEN, context=CONTEXT)
+    sign = -1 if units < 0 else 1
+    units = abs(units)
+    exact = [CONTEXT.divide(CONTEXT.multiply(units, w), weight_sum) for w in weights]
+    floors = [e.to_integral_value(rounding=decimal.ROUND_FLOOR, context=CONTEXT) for e in exact]
+    left = int(units - sum(floors, ZERO))
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [sign * f * q for f in floors]
+
+
+def fmt(amount: Decimal, currency: str | None = None) -> str:
+    """`1,234.50 USD`: amounts in traces and statements, always with the currency's minor unit
+    (exact values with more digits keep them)."""
+    digits = MINOR_DIGITS.get(currency or "", 2)
+    exp = amount.as_tuple().exponent
+    places = max(digits, -exp if isinstance(exp, int) and exp < 0 else 0)
+    text = f"{amount:,.{places}f}"
+    return f"{text} {currency}" if currency else text
+
+
+def fmt_pct(fraction: Decimal) -> str:
+    """`12.5%` from 0.125: at most four decimals, without trailing zeros."""
+    value = (fraction * 100).quantize(Decimal("0.0001"), context=CONTEXT).normalize(CONTEXT)
+    if value == value.to_integral_value():
+        value = value.quantize(Decimal(1))
+    return f"{value:f}%"

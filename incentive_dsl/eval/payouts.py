@@ -1,0 +1,259 @@
+"""Stage 5: earning lines -> payout lines and statements, pay period by pay period.
+
+The schedule decides when a deal's earnings become payable (at the earning, or as the deal's
+money is collected or invoiced); holdbacks withhold a share and release it later; draws top up
+a pay period to a guaranteed minimum and, when recoverable, are recovered from later pay.
+
+Rounding happens here and only here. `per line`: each earning line is rounded once, then its
+legs are allocated cent-exactly. `per statement`: lines stay exact and each payee's pay period
+total is rounded, the difference shown as a `rounding` line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from incentive_dsl.check.model import Plan
+from incentive_dsl.data.records import Roster
+from incentive_dsl.eval.context import Deal, Fx
+from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
+from incentive_dsl.eval.records import EarningLine, PayoutLine, Statement, Trace
+from incentive_dsl.periods import Period
+
+FREQUENCY_UNIT = {"monthly": "month", "quarterly": "quarter", "semiannually": "half",
+                  "annually": "year"}
+DEAL_KINDS = ("commission", "true-up", "capped", "netting", "spiff", "stage", "condition")
+
+
+def _months_between(a: dt.date, b: dt.date) -> int:
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+class PayoutStage:
+    def __init__(self, plan: Plan, roster: Roster, deals: dict[str, Deal], fx: Fx,
+                 start: dt.date, end: dt.date) -> None:
+        self.plan, self.roster, self.deals, self.fx = plan, roster, deals, fx
+        self.spec = plan.payout
+        self.cur = plan.currency
+        self.unit = FREQUENCY_UNIT[self.spec.frequency]
+        self.start, self.end = start, end
+        self.periods = plan.calendar.periods(start, end, self.unit)
+
+    def _trace(self, rule: str, because: str, arithmetic: str = "", inputs=()) -> Trace:
+        return Trace(rule=rule, label="Payout", span=self.spec.span or self.plan.span,
+                     because=because, arithmetic=arithmetic, inputs=tuple(inputs))
+
+    def _pay_period(self, day: dt.date) -> Period:
+        return self.plan.calendar.period_of(day, self.unit)
+
+    def _round(self, amount: Decimal) -> Decimal:
+        return round_money(amount, self.cur, self.plan.rounding.mode)
+
+    # ------------------------------------------------------------------ legs
+
+    def legs(self, line: EarningLine) -> list[tuple[dt.date | None, Decimal, str]]:
+        """When each part of an earning line is payable: [(day or None if not yet, amount,
+        why)]. Amounts add up to the line (rounded first when rounding is per line)."""
+        amount = self._round(line.amount) if self.plan.rounding.point == "line" else line.amount
+        schedule = self.spec.schedule
+        deal = self.deals.get(line.deal) if line.deal else None
+        if deal is None or line.kind not in DEAL_KINDS or line.amount < 0 and \
+                line.kind == "clawback" or len(schedule) == 1 and schedule[0][0] == "booked":
+            return [(line.date, amount, "payable when earned")]
+        weights = [share for _, share in schedule]
+        if self.plan.rounding.point == "line":
+            parts = allocate(amount, weights, self.cur)
+        else:
+            parts = [CONTEXT.multiply(amount, w) for w in weights]
+        out: list[tuple[dt.date | None, Decimal, str]] = []
+        for (event, share), part in zip(schedule, parts):
+            if event == "booked":
+                out.append((line.date, part, f"{fmt_pct(share)} payable when booked"))
+                continue
+            moves = deal.collections if event == "collected" else deal.invoices
+            base = deal.amount
+            paid = ZERO
+            for mv in sorted(moves, key=lambda e: (e.date, e.id)):
+                if paid >= part or not base:
+                    break
+                got = self.fx.convert(mv.amount or ZERO, mv.currency, mv.date, mv)[0]
+                frac = min(Decimal(1), CONTEXT.divide(got, base))
+                piece = min(part - paid, CONTEXT.multiply(part, frac))
+                if self.plan.rounding.point == "line":
+                    piece = self._round(piece)
+                if piece:
+                    out.append((max(mv.date, line.date), piece,
+                                f"{fmt_pct(share)} payable when {event}: {fmt(got, self.cur)} "
+                                f"{event} on {mv.date} ({mv.id})"))
+                    paid += piece
+            if part - paid:
+                out.append((None, part - paid, f"awaiting {event.replace('ed', 'ion')} of "
+                            f"deal {deal.id}"))
+        return out
+
+    # ------------------------------------------------------------------ run
+
+    def run(self, earnings: list[EarningLine]) -> tuple[list[PayoutLine], list[Statement]]:
+        payable: dict[tuple[str, str], list[PayoutLine]] = defaultdict(list)
+        awaiting: dict[str, list[PayoutLine]] = defaultdict(list)
+        for line in earnings:
+            for day, amount, why in self.legs(line):
+                if day is None:
+                    awaiting[line.payee].append(PayoutLine(
+                        payee=line.payee, pay_period="(awaiting)", kind="awaiting collection",
+                        amount=amount, earning=line.id,
+                        trace=self._trace(line.component, why, inputs=(line.id,))))
+                    continue
+                if day > self.end:
+                    continue
+                pp = self._pay_period(max(day, self.start))
+                payable[(line.payee, pp.label)].append(PayoutLine(
+                    payee=line.payee, pay_period=pp.label, kind="earning", amount=amount,
+                    earning=line.id, trace=self._trace(
+                        line.component, f"{why}: {line.trace.because}", line.trace.arithmetic,
+                        (line.id,))))
+        payees = sorted({p for p, _ in payable} | set(awaiting) | self._draw_payees())
+        lines: list[PayoutLine] = []
+        statements: list[Statement] = []
+        by_line = {ln.id: ln for ln in earnings}
+        for payee in payees:
+            held_queue: list[tuple[dt.date, Decimal, str]] = []
+            balance = ZERO
+            for pp in self.periods:
+                period_lines = list(payable.get((payee, pp.label), ()))
+                earned = sum((ln.amount for ln in period_lines), ZERO)
+                extra: list[PayoutLine] = []
+                # Holdback of this period's positive pay, and releases falling due now.
+                if self.spec.holdback is not None and earned > 0:
+                    hold = self._round(CONTEXT.multiply(earned, self.spec.holdback.share))
+                    if hold:
+                        due = self._release_day(pp)
+                        held_queue.append((due, hold, pp.label))
+                        extra.append(self._pl(payee, pp, "holdback", -hold, (
+                            f"{fmt_pct(self.spec.holdback.share)} of {fmt(earned, self.cur)} "
+                            f"held back until {due}")))
+                for due, amount, origin in list(held_queue):
+                    if due <= pp.end:
+                        held_queue.remove((due, amount, origin))
+                        extra.append(self._pl(payee, pp, "release", amount,
+                                              f"release of the holdback from {origin}"))
+                subtotal = earned + sum((x.amount for x in extra), ZERO)
+                subtotal, balance, draw_lines = self._draw(payee, pp, subtotal, balance)
+                extra += draw_lines
+                period_lines += extra
+                if self.plan.rounding.point == "statement":
+                    exact = sum((ln.amount for ln in period_lines), ZERO)
+                    diff = self._round(exact) - exact
+                    if diff:
+                        period_lines.append(self._pl(payee, pp, "rounding", diff,
+                                                     f"statement total {fmt(exact, self.cur)} "
+                                                     f"rounded {self.plan.rounding.mode}"))
+                if not period_lines and not self._active_in(payee, pp):
+                    continue
+                lines += period_lines
+                statements.append(self._statement(payee, pp, period_lines, by_line, balance))
+            lines += awaiting.get(payee, [])
+        return lines, statements
+
+    def _active_in(self, payee: str, pp: Period) -> bool:
+        return payee in self.roster and bool(self.roster.active_days(payee, pp.start, pp.end))
+
+    def _draw_payees(self) -> set[str]:
+        if self.spec.draw is None:
+            return set()
+        return {p for p in self.roster.ids() if self._draw_applies(p, self.start)
+                or self.roster.active_days(p, self.start, self.end)}
+
+    def _pl(self, payee: str, pp: Period, kind: str, amount: Decimal, because: str) -> PayoutLine:
+        return PayoutLine(payee=payee, pay_period=pp.label, kind=kind, amount=amount,
+                          earning=None, trace=self._trace("payout", because,
+                                                          f"{fmt(amount, self.cur)}"))
+
+    def _release_day(self, pp: Period) -> dt.date:
+        h = self.spec.holdback
+        if h.release == "until":
+            return h.date
+        if h.release == "year end":
+            return self.plan.calendar.period_of(pp.end, "year").end
+        if h.days is not None:
+            return pp.end + dt.timedelta(days=h.days)
+        index = pp.end.year * 12 + pp.end.month - 1 + h.months
+        return self.plan.calendar.period_of(dt.date(index // 12, index % 12 + 1, 1), "month").end
+
+    def _draw_applies(self, payee: str, day: dt.date) -> bool:
+        d = self.spec.draw
+        if d is None or payee not in self.roster or not self.roster.active_on(payee, day):
+            return False
+        role = self.roster.role_on(payee, day)
+        if self.plan.applies_to and role not in self.plan.applies_to:
+            return False
+        if d.months is None:
+            return True
+        start = self.roster.employment(payee)[0]
+        return _months_between(start, day) < d.months
+
+    def _draw(self, payee: str, pp: Period, subtotal: Decimal,
+              balance: Decimal) -> tuple[Decimal, Decimal, list[PayoutLine]]:
+        d = self.spec.draw
+        out: list[PayoutLine] = []
+        if d is None or payee not in self.roster:
+            return subtotal, balance, out
+        day = min(pp.end, self.roster.employment(payee)[1] or pp.end)
+        in_force = self._draw_applies(payee, max(pp.start, self.roster.employment(payee)[0])) \
+            and self.roster.active_days(payee, pp.start, pp.end)
+        # Recovery first: only from money this period actually pays.
+        if balance > 0 and subtotal > 0:
+            room = subtotal - d.amount if d.recovery == "excess" and in_force else subtotal
+            take = min(balance, max(room, ZERO))
+            if take:
+                balance -= take
+                subtotal -= take
+                out.append(self._pl(payee, pp, "recovery", -take,
+                                    f"recovery of the draw balance ({d.recovery}); "
+                                    f"{fmt(balance, self.cur)} still owed"))
+        if in_force and subtotal < d.amount:
+            top = d.amount - subtotal
+            subtotal += top
+            if d.recovery != "non-recoverable":
+                balance += top
+            out.append(self._pl(payee, pp, "draw", top,
+                                f"draw: pay topped up to the guaranteed {fmt(d.amount, self.cur)} "
+                                f"({'forgiven' if d.recovery == 'non-recoverable' else 'owed'})"))
+        forgive = (d.forgiveness == "at" and d.forgive_date is not None and
+                   pp.contains(d.forgive_date)) or (
+            d.forgiveness == "termination" and self.roster.employment(payee)[1] is not None and
+            pp.contains(self.roster.employment(payee)[1]))
+        if forgive and balance > 0:
+            out.append(self._pl(payee, pp, "forgiven", ZERO,
+                                f"draw balance of {fmt(balance, self.cur)} forgiven on {day}"))
+            balance = ZERO
+        return subtotal, balance, out
+
+    def _statement(self, payee: str, pp: Period, lines: list[PayoutLine],
+                   by_line: dict[str, EarningLine], balance: Decimal) -> Statement:
+        def total(*kinds: str, earning_kinds: tuple[str, ...] | None = None) -> Decimal:
+            out = ZERO
+            for ln in lines:
+                if ln.kind not in kinds:
+                    continue
+                if earning_kinds is not None:
+                    src = by_line.get(ln.earning)
+                    if src is None or src.kind not in earning_kinds:
+                        continue
+                out += ln.amount
+            return out
+
+        earning_kinds = {ln.kind for ln in by_line.values()}
+        gross = tuple(k for k in earning_kinds if k not in ("capped", "plan cap", "clawback",
+                                                            "condition"))
+        return Statement(
+            payee=payee, pay_period=pp.label, start=pp.start, end=pp.end,
+            earned=total("earning", earning_kinds=gross),
+            capped=total("earning", earning_kinds=("capped", "plan cap", "condition")),
+            clawed_back=total("earning", earning_kinds=("clawback",)),
+            held=total("holdback"), released=total("release"), drawn=total("draw"),
+            recovered=total("recovery"),
+            paid=sum((ln.amount for ln in lines), ZERO), draw_balance=balance)
+
