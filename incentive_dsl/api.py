@@ -10,19 +10,25 @@ Every function returns values (trees, diagnostics, results); none prints or exit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import attrs
 
+from incentive_dsl.audit.examples import ExampleResult, run_example
 from incentive_dsl.check import Plan, check_trees
+from incentive_dsl.data.records import Dataset
+from incentive_dsl.eval.run import RunResult, evaluate
+from incentive_dsl.periods import Period
 from incentive_dsl.diagnostics import Diagnostic, render, render_all
 from incentive_dsl.syntax import format_file, parse_path, parse_text
 from incentive_dsl.syntax.nodes import PlanFile
 
 __all__ = [
-    "CheckResult", "FormatResult", "check_paths", "discover", "format_path", "format_text",
-    "parse_path", "parse_text", "render", "render_all",
+    "CheckResult", "FormatResult", "PlanLoad", "check_paths", "discover", "explain",
+    "format_path", "format_text", "load_data", "load_plan", "parse_path", "parse_text",
+    "render", "render_all", "run", "run_examples", "window",
 ]
 
 PLAN_SUFFIX = ".plan"
@@ -105,3 +111,66 @@ def format_path(path: str) -> FormatResult:
     if any(d.is_error for d in parsed.diagnostics):
         return FormatResult(path, parsed.source, None, parsed.diagnostics)
     return format_text(path, parsed.source)
+
+
+# ------------------------------------------------------------------------------ running plans
+
+
+@attrs.frozen
+class PlanLoad:
+    """A checked plan (None when the file has errors), with every diagnostic and the source."""
+
+    plan: Plan | None
+    diagnostics: tuple[Diagnostic, ...]
+    sources: dict[str, str]
+
+
+def load_plan(path: str) -> PlanLoad:
+    """Parse and check one plan file."""
+    result = check_paths([path])
+    plan = result.plans[0] if result.plans and result.ok else None
+    return PlanLoad(plan, result.diagnostics, result.sources)
+
+
+def load_data(deals: str, roster: str, quotas: str | None = None, fx: str | None = None,
+              territories: str | None = None,
+              plan: Plan | None = None) -> tuple[Dataset, tuple[Diagnostic, ...]]:
+    """Load and validate the input files (see docs/data.md)."""
+    from incentive_dsl.data.loaders import load_dataset
+
+    dataset, diags = load_dataset(deals, roster, quotas=quotas, fx=fx, territories=territories,
+                                  plan=plan)
+    return dataset, tuple(diags)
+
+
+def window(plan: Plan, period: str | None = None, start: dt.date | None = None,
+           end: dt.date | None = None) -> Period | None:
+    """The period to report on: a named period, a from/to range, or None (everything)."""
+    if period is not None:
+        return plan.calendar.parse(period)
+    if start is None and end is None:
+        return None
+    s = start or plan.effective_start
+    e = end or plan.effective_end or dt.date.max
+    return Period(s, e, "range", f"{s} to {e}")
+
+
+def run(plan: Plan, dataset: Dataset, until: dt.date | None = None,
+        progress: Callable[[str], None] | None = None) -> RunResult:
+    """Evaluate `plan` on `dataset` from the plan's start up to `until` (default: the plan's
+    end). Earlier periods are always evaluated, since caps, tiers and draws carry over."""
+    return evaluate(plan, dataset, end=until, progress=progress)
+
+
+def explain(result: RunResult, payee: str, period: Period, deal: str | None = None):
+    """The explanation tree (audit.explain.Node) of a payee's pay in a period."""
+    from incentive_dsl.audit.explain import explain as build
+
+    return build(result, payee, period, deal)
+
+
+def run_examples(paths: Iterable[str]) -> tuple[list[ExampleResult], CheckResult]:
+    """Run the worked examples of every plan named by `paths` that checks clean."""
+    checked = check_paths(paths)
+    results = [run_example(plan, ex) for plan in checked.plans for ex in plan.examples]
+    return results, checked

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Callable
 
 import attrs
 
@@ -52,9 +53,12 @@ def default_range(plan: Plan, dataset: Dataset) -> tuple[dt.date, dt.date]:
 
 
 def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
-             end: dt.date | None = None) -> RunResult:
+             end: dt.date | None = None,
+             progress: Callable[[str], None] | None = None) -> RunResult:
     """Evaluate `plan` on `dataset` for the days start..end (default: the plan's effective
-    range), clipped to the plan's effective range."""
+    range), clipped to the plan's effective range. `progress` is told each stage's name as it
+    starts (the CLI shows it on a terminal)."""
+    step = progress or (lambda stage: None)
     d_start, d_end = default_range(plan, dataset)
     start = max(start or d_start, plan.effective_start)
     end = min(end or d_end, plan.effective_end or end or d_end)
@@ -62,6 +66,7 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
     notes: list[str] = []
     with decimal.localcontext(CONTEXT):
         try:
+            step("credits")
             roster = Roster(list(dataset.payees))
             fx = Fx(dataset.fx, plan.currency)
             deals = build_deals(dataset, fx)
@@ -69,8 +74,10 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
             credits, credit_skips = CreditStage(plan, dataset, deals, fx, roster,
                                                 engine.evaluator).run()
             engine.add_credits(credits)
+            step("earnings")
             earnings, earning_skips = EarningStage(plan, dataset, engine, roster, deals,
                                                    engine.evaluator, start, end).run()
+            step("payouts")
             payouts, statements = PayoutStage(plan, roster, deals, fx, start, end).run(earnings)
         except EvaluationError as exc:
             src = exc.event.source if exc.event is not None else None

@@ -1,0 +1,153 @@
+"""Explanations a rep can follow: a payee's pay for a period as a tree of reasons.
+
+    ana, 2027-Q1: earned 26,000.00 USD, paid 13,000.00 USD
+    └── Core commission (core) — plans/ae.plan:29
+        └── deal D1: 26,000.00 USD
+            12% of 50,000.00 USD because your 2027-Q1 attainment went from 0% to 120% …
+            ├── 250,000.00 USD × 8% + 50,000.00 USD × 12% = 26,000.00 USD
+            └── credit 300,000.00 USD from event D1-booked (data/deals.csv:14)
+
+The tree is built as plain data (`Node`) so the CLI can print it with rich and tests can
+read it; nothing here recomputes a value: it only reads the traces the stages recorded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+import attrs
+
+from incentive_dsl.eval.money import ZERO, fmt, fmt_pct
+from incentive_dsl.eval.records import EarningLine
+from incentive_dsl.eval.run import RunResult
+from incentive_dsl.periods import Period
+
+
+@attrs.define
+class Node:
+    text: str
+    children: list[Node] = attrs.Factory(list)
+
+    def add(self, text: str) -> Node:
+        child = Node(text)
+        self.children.append(child)
+        return child
+
+    def lines(self, indent: str = "") -> list[str]:
+        out = [indent + self.text] if indent or self.text else []
+        for i, c in enumerate(self.children):
+            last = i == len(self.children) - 1
+            head = indent.replace("├── ", "│   ").replace("└── ", "    ")
+            out += c.lines(head + ("└── " if last else "├── "))
+        return out
+
+
+def _where(span) -> str:
+    return f"{span.path}:{span.line}"
+
+
+def explain(result: RunResult, payee: str, window: Period, deal: str | None = None) -> Node:
+    plan = result.plan
+    cur = plan.currency
+    events = {}
+    if result.engine is not None:
+        events = {e.id: e for e in result.engine.dataset.events}
+    credits = {c.id: c for c in result.credits}
+    earnings = [e for e in result.earnings if e.payee == payee and window.contains(e.date)
+                and (deal is None or e.deal == deal)]
+    statements = [s for s in result.statements if s.payee == payee
+                  and window.start <= s.start and s.end <= window.end]
+    earned = sum((e.amount for e in earnings), ZERO)
+    paid = sum((s.paid for s in statements), ZERO)
+    what = f" on deal {deal}" if deal else ""
+    root = Node(f"{payee}, {window.label}{what}: earned {fmt(earned, cur)}"
+                + ("" if deal else f", paid {fmt(paid, cur)}"))
+    by_component: dict[str, list[EarningLine]] = defaultdict(list)
+    for e in earnings:
+        by_component[e.component].append(e)
+    for name, lines in by_component.items():
+        comp = plan.component(name)
+        label = comp.label if comp else "Plan-wide cap"
+        span = comp.span if comp else plan.span
+        total = sum((ln.amount for ln in lines), ZERO)
+        branch = root.add(f"{label} ({name}): {fmt(total, cur)} — rule '{name}', {_where(span)}")
+        for ln in lines:
+            subject = f"deal {ln.deal}" if ln.deal else ln.period
+            item = branch.add(f"{ln.kind} {subject} on {ln.date}: {fmt(ln.amount, cur)} — "
+                              f"{ln.trace.because}")
+            if ln.trace.arithmetic:
+                item.add(ln.trace.arithmetic)
+            if ln.trace.span != span:
+                item.add(f"rule '{ln.trace.rule}', {_where(ln.trace.span)}")
+            for name_, value in ln.trace.values:
+                if name_ != "credit":
+                    item.add(f"{name_}: {value}")
+            for ref in ln.trace.inputs:
+                c = credits.get(ref)
+                if c is not None:
+                    src = events.get(c.event)
+                    where = f" ({src.source})" if src is not None and src.source else ""
+                    item.add(f"credit {fmt(c.amount, cur)} from event {c.event}{where}: "
+                             f"{c.trace.because}")
+    if not deal:
+        _quotas(result, payee, window, root)
+        _payouts(result, payee, statements, root)
+    skipped = [s for s in result.skips if (s.subject in events and (
+        events[s.subject].owner == payee or any(p == payee for p, _ in events[s.subject].splits))
+        or s.subject.startswith(payee + " ")) and (s.date is None or window.contains(s.date))
+        and (deal is None or (s.subject in events and events[s.subject].deal == deal))]
+    if skipped:
+        branch = root.add("not paid")
+        for s in skipped:
+            branch.add(f"{s.rule}: {s.subject} — {s.reason}")
+    return root
+
+
+def _quotas(result: RunResult, payee: str, window: Period, root: Node) -> None:
+    engine = result.engine
+    if engine is None or not result.plan.quotas or payee not in engine.roster:
+        return
+    branch = root.add("quotas")
+    for q in result.plan.quotas:
+        value = engine.quota_total(q.name, (payee,), window)
+        shown = fmt(value, result.plan.currency) if q.kind == "money" else \
+            f"{value.normalize():f}"
+        node = branch.add(f"quota {q.name} for {window.label}: {shown}")
+        if q.forecast is not None:
+            f = q.forecast
+            for p in result.plan.calendar.periods(window.start, window.end, f.unit):
+                forecast, history = engine.forecast(f, payee, p)
+                uplift = f" × {fmt_pct(f.uplift)}" if f.uplift != 1 else ""
+                inputs = ", ".join(f"{label} {fmt(v, result.plan.currency)}"
+                                   for label, v in history) or "no history"
+                node.add(f"{p.label}: {f.method} of {f.measure} over {f.count} {f.unit}s "
+                         f"({inputs}){uplift} = {fmt(forecast, result.plan.currency)} — "
+                         f"{_where(f.span)}")
+        if q.normalize:
+            r = engine.roster.at(payee, window.start)
+            index = engine.territory_index.get(r.territory if r else None)
+            node.add(f"normalised by territory {r.territory if r else None!r} index "
+                     f"{fmt_pct(index) if index is not None else '100% (no index)'}")
+        if q.proration:
+            node.add(f"prorated by active {q.proration}")
+        if q.ramp:
+            node.add("ramped: " + ", ".join(f"month {i} at {fmt_pct(s)}"
+                                            for i, s in enumerate(q.ramp, 1)))
+
+
+def _payouts(result: RunResult, payee: str, statements, root: Node) -> None:
+    if not statements:
+        return
+    cur = result.plan.currency
+    branch = root.add("payouts")
+    periods = {s.pay_period for s in statements}
+    for s in statements:
+        node = branch.add(f"{s.pay_period}: paid {fmt(s.paid, cur)}")
+        for p in result.payouts:
+            if p.payee == payee and p.pay_period == s.pay_period and p.kind != "earning":
+                node.add(f"{p.kind} {fmt(p.amount, cur)} — {p.trace.because}")
+    waiting = sum((p.amount for p in result.payouts if p.payee == payee
+                   and p.kind == "awaiting collection"), Decimal(0))
+    if waiting and periods:
+        branch.add(f"awaiting collection: {fmt(waiting, cur)}")

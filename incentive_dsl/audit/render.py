@@ -1,0 +1,120 @@
+"""Run results as JSON, CSV and terminal tables.
+
+JSON is versioned (`format_version`) and deterministic: keys sorted, amounts as exact decimal
+strings, records in evaluation order, no timestamps, so two runs on the same inputs give
+byte-identical output. Money in tables and CSV is rounded to the currency's minor unit for
+display only; the JSON keeps exact values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+import attrs
+
+from incentive_dsl.eval.money import ZERO, fmt
+from incentive_dsl.eval.records import Statement
+from incentive_dsl.eval.run import RunResult
+from incentive_dsl.periods import Period
+
+FORMAT_VERSION = 1
+STATEMENT_COLUMNS = ("earned", "capped", "clawed_back", "held", "released", "drawn",
+                     "recovered", "paid")
+
+
+def _record(rec) -> dict:
+    def convert(inst, field, value):
+        if isinstance(value, Decimal):
+            return str(value)
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return value
+    return attrs.asdict(rec, value_serializer=convert)
+
+
+def in_window(statement: Statement, window: Period | None) -> bool:
+    return window is None or (window.start <= statement.start and statement.end <= window.end)
+
+
+def to_json(result: RunResult, window: Period | None = None, lines: bool = True) -> str:
+    statements = [s for s in result.statements if in_window(s, window)]
+    periods = {s.pay_period for s in statements}
+    doc = {
+        "format_version": FORMAT_VERSION,
+        "stamp": result.stamp.to_json(),
+        "window": None if window is None else {"label": window.label,
+                                                "start": window.start.isoformat(),
+                                                "end": window.end.isoformat()},
+        "currency": result.plan.currency,
+        "statements": [_record(s) for s in statements],
+        "diagnostics": [d.to_json() for d in result.diagnostics],
+    }
+    if lines:
+        doc["payouts"] = [_record(p) for p in result.payouts
+                          if window is None or p.pay_period in periods]
+        doc["earnings"] = [_record(e) for e in result.earnings
+                           if window is None or window.contains(e.date)]
+        doc["credits"] = [_record(c) for c in result.credits
+                          if window is None or window.contains(c.date)]
+        doc["skipped"] = [_record(s) for s in result.skips
+                          if window is None or s.date is None or window.contains(s.date)]
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def statements_csv(result: RunResult, window: Period | None = None) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["payee", "pay_period", "start", "end", *STATEMENT_COLUMNS, "draw_balance",
+                "currency"])
+    cur = result.plan.currency
+    for s in result.statements:
+        if in_window(s, window):
+            w.writerow([s.payee, s.pay_period, s.start, s.end,
+                        *(fmt(getattr(s, c), None).replace(",", "") for c in STATEMENT_COLUMNS),
+                        fmt(s.draw_balance, None).replace(",", ""), cur])
+    return out.getvalue()
+
+
+def payout_lines_csv(result: RunResult, window: Period | None = None) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["payee", "pay_period", "kind", "amount", "rule", "earning", "explanation",
+                "arithmetic"])
+    periods = {s.pay_period for s in result.statements if in_window(s, window)}
+    for p in result.payouts:
+        if window is None or p.pay_period in periods:
+            w.writerow([p.payee, p.pay_period, p.kind, str(p.amount), p.trace.rule,
+                        p.earning or "", p.trace.because, p.trace.arithmetic])
+    return out.getvalue()
+
+
+def statement_table(result: RunResult, window: Period | None = None, lines: bool = False):
+    """A rich Table of statements (one row per payee and pay period, totals per payee)."""
+    from rich.table import Table
+
+    cur = result.plan.currency
+    title = f"{result.plan.name} — {window.label if window else result.stamp.start + ' to ' + result.stamp.end} ({cur})"
+    table = Table(title=title, show_lines=False)
+    table.add_column("Payee")
+    table.add_column("Period")
+    for col in STATEMENT_COLUMNS:
+        table.add_column(col.replace("_", " ").capitalize(), justify="right")
+    by_payee: dict[str, list[Statement]] = {}
+    for s in result.statements:
+        if in_window(s, window):
+            by_payee.setdefault(s.payee, []).append(s)
+    for payee, rows in by_payee.items():
+        for s in rows:
+            table.add_row(payee, s.pay_period, *(_cell(getattr(s, c)) for c in STATEMENT_COLUMNS))
+        if len(rows) > 1:
+            table.add_row("", "[bold]total[/bold]", *(
+                f"[bold]{_cell(sum((getattr(s, c) for s in rows), ZERO))}[/bold]"
+                for c in STATEMENT_COLUMNS), end_section=True)
+    return table
+
+
+def _cell(amount: Decimal) -> str:
+    return "" if amount == 0 else fmt(amount)
