@@ -1,13 +1,14 @@
 """The registry of diagnostic codes: what each code means, why it matters for payouts, and a
-bad plan fragment next to its fix.
+wrong plan fragment next to its fix.
 
 It backs `incentive explain-code CODE` and docs/diagnostics.md, which is generated from it:
 
     python -m incentive_dsl.codes > docs/diagnostics.md
 
-Tests keep the three in step: every code the package can emit has an entry here, every entry
-is exercised by a golden file (tests/golden/syntax/, tests/golden/check/), and
-docs/diagnostics.md equals render_markdown().
+Tests keep them in step (tests/test_codes.py, tests/test_golden_check.py): every code the
+package can emit has an entry here; every entry of the file, syntax, check and versions layers
+is shown by a golden file (tests/golden/syntax/, tests/golden/check/); docs/diagnostics.md
+equals render_markdown().
 """
 
 from __future__ import annotations
@@ -17,19 +18,28 @@ import textwrap
 
 import attrs
 
-FILE, SYNTAX, CHECK, VERSIONS = "file", "syntax", "check", "versions"
+FILE, SYNTAX, CHECK, VERSIONS, DATA = "file", "syntax", "check", "versions", "data"
 
-LAYER_TITLES = {
-    FILE: "Reading files",
-    SYNTAX: "Syntax",
-    CHECK: "Checking a plan",
-    VERSIONS: "Checking versions of a plan",
+LAYERS = {
+    FILE: ("Reading files", "Found before parsing: the file cannot be read as a plan file. "
+           "Nothing else in it is checked."),
+    SYNTAX: ("Syntax", "Found while parsing. Each block is parsed on its own, so an error in "
+             "one block never hides the errors of the next; a file with syntax errors is not "
+             "checked further."),
+    CHECK: ("Checking a plan", "Found by `incentive check` in a file that parses: names, units, "
+            "tier tables, shares, periods, quotas, payout and worked examples. Warnings (`W-`) "
+            "do not fail the check."),
+    VERSIONS: ("Checking versions of a plan", "Found across files: files whose plan headers "
+               "share a name are versions of one plan, checked together when they are given to "
+               "one `incentive check`. Only files without errors take part."),
+    DATA: ("Running a plan on data", "Found while evaluating a checked plan on deal data, not "
+           "by `check`."),
 }
 
 
 @attrs.frozen
 class Code:
-    """One diagnostic code. `bad` and `fixed` are short plan fragments (several lines)."""
+    """One diagnostic code. `bad` and `fixed` are short plan fragments (one or more lines)."""
 
     code: str
     title: str
@@ -49,12 +59,795 @@ def _entry(code: str, title: str, layer: str, explanation: str, bad: str, fixed:
 
 
 _ENTRIES = [
+    # ------------------------------------------------------------------ reading files
     _entry("E-FILE", "the file cannot be read", FILE, """
-        The path names no file, a directory, or a file too large or unreadable. Nothing in it
-        is checked, so none of its rules would be paid.""", """
-        $ incentive check plans/enterprise_ae_2027.plan   # the file was renamed
+        The path names no file, names a directory, or a file that is unreadable or larger than
+        50 MB. Nothing in it is checked, so none of its rules could be paid or reviewed. The
+        command exits with 2 when every error is of this kind.""", """
+        $ incentive check plans/enterprise_ae_2026.plan   # renamed last week
         """, """
         $ incentive check plans/enterprise_ae.plan
+        """),
+    _entry("E-ENCODING", "the file is binary or not UTF-8", FILE, """
+        Plan files are UTF-8 text. A file saved by a spreadsheet or word processor in another
+        encoding (Windows-1252, Latin-1) or a binary file cannot be read reliably: an accented
+        name or a currency sign could change meaning, so nothing in the file is checked.""", """
+        bonus club "Pr\\xe9sident's club"   # saved as Windows-1252: byte 0xe9
+        """, """
+        bonus club "Président's club"      # saved as UTF-8
+        """),
+    # ------------------------------------------------------------------ syntax
+    _entry("E-SYNTAX", "a line does not follow its form", SYNTAX, """
+        The line does not read as any form the language knows: a missing % sign, a currency
+        sign instead of a code, a colon, a misspelt keyword. The message says what was
+        expected and the hint shows the form of the line. A plan with syntax errors is not
+        checked further, so no rule in it can pay.""", """
+        credit bookings "New-business bookings"
+          on deal booked
+          split by role AE 70, SE 30%
+        """, """
+        credit bookings "New-business bookings"
+          on deal booked
+          split by role AE 70%, SE 30%
+        """),
+    _entry("E-BLOCK", "a line at the left margin starts no known block", SYNTAX, """
+        Every line at the left margin starts a block (plan, fields, quota, credit, measure,
+        commission, bonus, spiff, stage reward, activity reward, pool, override, clawback,
+        payout, example). A misspelt block keyword, or a block line that lost its indentation,
+        would otherwise silently drop a rule from the plan.""", """
+        comission core "Core commission"
+          on bookings
+          rate 8%
+        """, """
+        commission core "Core commission"
+          on bookings
+          rate 8%
+        """),
+    _entry("E-INDENT", "indentation is wrong", SYNTAX, """
+        Indentation says which block a line belongs to: two spaces per level, no tabs. A tab,
+        an indented line before any block, or a line indented to no level above would attach a
+        line to the wrong rule.""", """
+        commission core "Core commission"
+          on bookings
+        \trate 8%
+        """, """
+        commission core "Core commission"
+          on bookings
+          rate 8%
+        """),
+    _entry("E-DEPTH", "an expression is nested too deeply", SYNTAX, """
+        Expressions may nest at most 100 levels (parentheses, operators). Deeper input, usually
+        generated by a tool, is refused rather than risked: checking and evaluating a plan
+        must always finish quickly. Name the parts as measures instead.""", """
+        measure attainment = ((((((((((bookings)))))))))) / quota bookings   # ... 101 deep
+        """, """
+        measure attainment = bookings / quota bookings
+        """),
+    # ------------------------------------------------------------------ plan and blocks
+    _entry("E-PLAN", "no plan header, or two in one file", CHECK, """
+        A plan file holds exactly one plan: one `plan` header with its currency and effective
+        range. Without it no rule has a currency or dates; with two, it is unclear which rules
+        belong to which plan. Put each plan, or each version of a plan, in its own file.""", """
+        quota bookings "Bookings quota"
+          250,000 USD per quarter
+        """, """
+        plan "Enterprise AE 2027"
+          currency USD
+          effective 2027-01-01 to 2027-12-31
+
+        quota bookings "Bookings quota"
+          250,000 USD per quarter
+        """),
+    _entry("E-MISSING", "a required line is missing", CHECK, """
+        A block lacks a line it cannot do without: the header's currency or effective range, a
+        credit's `on` line, a commission's base or rate, a bonus schedule, a SPIFF's amount, a
+        pool's sharing rule, a clawback's window. Nothing money-critical is implicit, so the
+        checker does not guess it.""", """
+        commission core "Core commission"
+          marginal rates by attainment per quarter
+            from 0% to 100% at 8%
+            from 100% at 12%
+        """, """
+        commission core "Core commission"
+          on bookings
+          marginal rates by attainment per quarter
+            from 0% to 100% at 8%
+            from 100% at 12%
+        """),
+    _entry("E-REPEATED", "a line is given twice", CHECK, """
+        A line that may appear once in a block (a rate, a currency, a schedule, the payout
+        block itself) is given twice. Which one pays? Rather than pick one, the checker asks
+        for one line; the note points at the first.""", """
+        commission core "Core commission"
+          on bookings
+          rate 8%
+          rate 9%
+        """, """
+        commission core "Core commission"
+          on bookings
+          rate 9%
+        """),
+    _entry("E-DUPLICATE", "a name or value is declared twice", CHECK, """
+        Two rules, credits or measures share a name, a role or field is declared twice, a
+        built-in field is redeclared, a payee is described twice in one example, or a stage is
+        rewarded twice in one block. Statements, diffs and clawbacks cite rules by name, so a
+        name must mean one thing; the note points at the first declaration.""", """
+        commission core "Core commission (AE)"
+          for role AE
+          on bookings
+          rate 8%
+
+        commission core "Core commission (SE)"
+          for role SE
+          on bookings
+          rate 3%
+        """, """
+        commission core_ae "Core commission (AE)"
+          for role AE
+          on bookings
+          rate 8%
+
+        commission core_se "Core commission (SE)"
+          for role SE
+          on bookings
+          rate 3%
+        """),
+    # ------------------------------------------------------------------ names
+    _entry("E-NAME", "an unknown name", CHECK, """
+        A credit, measure, quota, rule, stage, activity or channel is named but not declared,
+        usually a typo; the hint says "did you mean ...?". A quota's value is written
+        `quota NAME`, so a bare quota name is reported too. An unknown name would otherwise
+        pay nothing, silently.""", """
+        measure attainment = bookings / quota bookngs
+        """, """
+        measure attainment = bookings / quota bookings
+        """),
+    _entry("E-FIELD", "an unknown record or field, or a field value of the wrong type", CHECK, """
+        Conditions read deal, payee and activity fields: `deal.product`, `payee.territory`.
+        The field must be built in or declared in the `fields` block, and an example's deal
+        must give a declared field a value of its type (one of the listed values, money, a
+        number ...). A misspelt field would make a filter match no deal.""", """
+        credit bookings "New-business bookings"
+          on deal booked where deal.prodcut is "P3"
+        """, """
+        fields
+          deal.product text
+
+        credit bookings "New-business bookings"
+          on deal booked where deal.product is "P3"
+        """),
+    _entry("E-ROLE", "an undeclared role, or one the plan does not apply to", CHECK, """
+        Roles named in `for role`, quotas, splits and examples must be declared in the header's
+        `roles` line and, when the plan says `applies to role ...`, be among those. A typo in a
+        role would leave its reps out of a rule, or in a rule of a plan they are not on.""", """
+        plan "Enterprise AE 2027"
+          currency USD
+          effective 2027-01-01 to 2027-12-31
+          roles AE, SE
+
+        bonus club "Club kicker"
+          for role Ae
+          step on attainment per year
+            at 120% pay 10,000 USD
+        """, """
+        plan "Enterprise AE 2027"
+          currency USD
+          effective 2027-01-01 to 2027-12-31
+          roles AE, SE
+
+        bonus club "Club kicker"
+          for role AE
+          step on attainment per year
+            at 120% pay 10,000 USD
+        """),
+    _entry("E-CONTEXT", "used where it has no meaning", CHECK, """
+        Some things only exist in some places. A deal's fields exist while one deal is looked
+        at (an `on` line's `where`, an aggregate's `where`); credits, measures and quotas are
+        totals for a period (measures, `when` lines, bonus amounts). A deal field in a `when`
+        line, or a measure in a SPIFF's `where`, has no single value, so it cannot decide a
+        payout. Activities cannot be split or attributed by touches.""", """
+        commission core "Core commission"
+          on bookings
+          rate 8%
+          when deal.product is "P3"
+        """, """
+        credit p3_bookings "P3 bookings"
+          on deal booked where deal.product is "P3"
+
+        commission core "Core commission"
+          on p3_bookings
+          rate 8%
+        """),
+    _entry("E-FUNCTION", "an unknown function or wrong arguments", CHECK, """
+        The functions are sum, count, average, min and max. Aggregates take one credit (or
+        `activities`, which can only be counted) with an optional `where`; min and max also
+        take two or more values of one kind. Spreadsheet names such as `avg` or `total` get a
+        "did you mean".""", """
+        measure deal_size = avg(bookings)
+        """, """
+        measure deal_size = average(bookings)
+        """),
+    _entry("E-CYCLE", "a measure or a forecast quota depends on itself", CHECK, """
+        Measures that are defined in terms of each other, or a quota forecast from a measure
+        that itself uses that quota, have no value to start from: evaluation could not finish,
+        or would depend on the order of computation.""", """
+        quota bookings "Bookings quota"
+          forecast 110% of trailing average of attainment over 4 quarters
+
+        measure attainment = bookings / quota bookings
+        """, """
+        quota bookings "Bookings quota"
+          forecast 110% of trailing average of bookings over 4 quarters
+
+        measure attainment = bookings / quota bookings
+        """),
+    # ------------------------------------------------------------------ units and values
+    _entry("E-UNIT", "a value of the wrong unit", CHECK, """
+        Money carries a currency, percentages a % sign, counts are counts. `8` where `8%` was
+        meant is a 100-fold overpayment; a cap of `150,000` with no currency, money plus a
+        percentage, or a yes/no value used as an amount cannot be paid correctly. The checker
+        refuses the plan instead of guessing the unit.""", """
+        commission core "Core commission"
+          on bookings
+          rate 8
+          cap 150,000 per year
+        """, """
+        commission core "Core commission"
+          on bookings
+          rate 8%
+          cap 150,000 USD per year
+        """),
+    _entry("E-CURRENCY-MIX", "two currencies, or not the plan currency", CHECK, """
+        Every amount in a plan is in the plan currency; deals in other currencies are converted
+        when they are loaded. An amount in another currency (a cap in EUR in a USD plan), or
+        arithmetic across two currencies, would pay the wrong amount by the exchange rate.""", """
+        plan "Enterprise AE 2027"
+          currency USD
+          effective 2027-01-01 to 2027-12-31
+
+        commission core "Core commission"
+          on bookings
+          rate 8%
+          cap 140,000 EUR per year
+        """, """
+        plan "Enterprise AE 2027"
+          currency USD
+          effective 2027-01-01 to 2027-12-31
+
+        commission core "Core commission"
+          on bookings
+          rate 8%
+          cap 150,000 USD per year
+        """),
+    _entry("E-COMPARE", "values that cannot be compared", CHECK, """
+        A comparison needs two values of one kind: attainment (a percentage) with a
+        percentage, money with money of the same currency. `attainment >= 1.2` or
+        `deal.amount >= 50,000` compares different units, and an order (`>=`) on names such as
+        segments has no meaning. `in` tests a date against a period.""", """
+        bonus club "Club kicker"
+          step on attainment per year
+            at 120% pay 10,000 USD
+          when attainment >= 1.2
+        """, """
+        bonus club "Club kicker"
+          step on attainment per year
+            at 120% pay 10,000 USD
+          when attainment >= 120%
+        """),
+    _entry("E-CONDITION", "not a condition where one is needed", CHECK, """
+        `when`, `where`, `if`, `and`, `or` and `not` need conditions (yes or no). `when
+        attainment` does not say when: reaching what? A condition that is really an amount
+        would decide every payout the same way.""", """
+        bonus club "Club kicker"
+          step on attainment per year
+            at 120% pay 10,000 USD
+          when attainment
+        """, """
+        bonus club "Club kicker"
+          step on attainment per year
+            at 120% pay 10,000 USD
+          when attainment reaches 100%
+        """),
+    _entry("E-CONSTANT", "a value that must be fixed depends on data", CHECK, """
+        Tier bounds, thresholds, caps, floors, draws and an example's expected values are
+        written as fixed amounts, so a reviewer can read what the plan pays without running
+        it. A cap of "10% of bookings" or a threshold taken from a measure changes with the
+        data.""", """
+        commission core "Core commission"
+          on bookings
+          rate 8%
+          cap 10% of bookings per year
+        """, """
+        commission core "Core commission"
+          on bookings
+          rate 8%
+          cap 150,000 USD per year
+        """),
+    _entry("E-RANGE", "a value outside its allowed range", CHECK, """
+        A date range that ends before it starts, a negative cap or floor, a clawback of more
+        than 100% or of a 0-day window, a 100% holdback, a 0% overlay. Each would either pay
+        nothing or pay more than was earned.""", """
+        plan "Enterprise AE 2027"
+          currency USD
+          effective 2027-12-31 to 2027-01-01
+        """, """
+        plan "Enterprise AE 2027"
+          currency USD
+          effective 2027-01-01 to 2027-12-31
+        """),
+    _entry("E-DATE", "not a calendar date", CHECK, """
+        Dates are written 2027-03-31 and must exist: 2027-02-30 or 2027-06-31 do not. A
+        window or an example built on a date that does not exist has no defined start or
+        end.""", """
+        spiff p3 "P3 launch"
+          on deal booked where deal.product is "P3"
+          during 2027-02-30 to 2027-03-31
+          pay 500 USD
+        """, """
+        spiff p3 "P3 launch"
+          on deal booked where deal.product is "P3"
+          during 2027-03-01 to 2027-03-31
+          pay 500 USD
+        """),
+    _entry("E-PERIOD", "not a period", CHECK, """
+        Periods are written 2027-03 (a month), 2027-Q1, 2027-H2, 2027 or FY2027 (with a fiscal
+        year). `2027-Q5` or `2027-13` name no period, so an expectation or a condition on them
+        could never be met.""", """
+        expect core for ana in 2027-Q5 is 8,000 USD
+        """, """
+        expect core for ana in 2027-Q4 is 8,000 USD
+        """),
+    _entry("E-SHARES", "shares that do not total 100%", CHECK, """
+        The shares of a role split, the weights of position attribution, the legs of a payout
+        schedule and the recorded split of an example deal must total exactly 100%, with each
+        event named once; a credit is split or attributed by touches, not both. Shares over
+        100% pay more than the deal; under 100%, part of every deal pays no one. Credit on top
+        of a split is an overlay.""", """
+        credit bookings "New-business bookings"
+          on deal booked
+          split by role AE 100%, SE 30%
+        """, """
+        credit bookings "New-business bookings"
+          on deal booked
+          split by role AE 100%
+          overlay role SE at 30%
+        """),
+    # ------------------------------------------------------------------ limits and periods
+    _entry("E-LIMIT-SCOPE", "a cap or floor where it cannot apply", CHECK, """
+        Caps and floors belong on the rules that pay. A floor is a guaranteed minimum per
+        period, never per deal or in total; bonuses, pools, overrides, activity rewards and
+        the payout block are not paid per deal, so they cannot be capped per deal. The
+        payout's per-deal limit would otherwise be applied to nothing.""", """
+        commission core "Core commission"
+          on bookings
+          rate 8%
+          floor 100 USD per deal
+        """, """
+        commission core "Core commission"
+          on bookings
+          rate 8%
+          floor 500 USD per month
+        """),
+    _entry("E-LIMIT-PERIOD", "a cap or floor shorter than the rule's period", CHECK, """
+        A rule measured per quarter (its tier table, accelerator or schedule) only knows what
+        it pays at the end of the quarter; a monthly cap on it would have to cut in before the
+        amount is known. Limit it per quarter or per a longer period.""", """
+        commission core "Core commission"
+          on bookings
+          marginal rates by attainment per quarter
+            from 0% to 100% at 8%
+            from 100% at 12%
+          cap 10,000 USD per month
+        """, """
+        commission core "Core commission"
+          on bookings
+          marginal rates by attainment per quarter
+            from 0% to 100% at 8%
+            from 100% at 12%
+          cap 30,000 USD per quarter
+        """),
+    _entry("E-PERIOD-FIT", "a period that does not fit the plan", CHECK, """
+        A period longer than the plan's effective range (a yearly cap in a plan for the first
+        half of the year) would be measured on part of a year; a draw given per quarter when
+        pay is monthly does not match any pay period.""", """
+        plan "Enterprise AE H1 2027"
+          currency USD
+          effective 2027-01-01 to 2027-06-30
+
+        commission core "Core commission"
+          on bookings
+          rate 8%
+          cap 75,000 USD per year
+        """, """
+        plan "Enterprise AE H1 2027"
+          currency USD
+          effective 2027-01-01 to 2027-06-30
+
+        commission core "Core commission"
+          on bookings
+          rate 8%
+          cap 75,000 USD per half
+        """),
+    # ------------------------------------------------------------------ tier tables
+    _entry("E-TIER-MODE", "the tier table does not say marginal or retroactive", CHECK, """
+        Marginal tiers pay each tier's rate on the part inside the tier; retroactive tiers pay
+        the reached tier's rate on everything. Past quota the two differ by thousands, so the
+        plan must say which: there is no default.""", """
+          rates by attainment per quarter
+            from 0% to 100% at 8%
+            from 100% at 12%
+        """, """
+          marginal rates by attainment per quarter
+            from 0% to 100% at 8%
+            from 100% at 12%
+        """),
+    _entry("E-TIER-PERIOD", "no period for a tier table or accelerator", CHECK, """
+        Attainment accumulates over a period: per month, quarter or year gives very different
+        tiers for the same deals. A table keyed on a measure or credit, and every accelerator,
+        says which period.""", """
+          marginal rates by attainment
+            from 0% to 100% at 8%
+            from 100% at 12%
+        """, """
+          marginal rates by attainment per quarter
+            from 0% to 100% at 8%
+            from 100% at 12%
+        """),
+    _entry("E-TIER-START", "the first tier does not start at 0", CHECK, """
+        Values below the first bound would have no rate: the first part of every quota would
+        earn nothing, by accident. If that is intended, write a 0% tier for it.""", """
+            from 50% to 100% at 8%
+            from 100% at 12%
+        """, """
+            from 0% to 50% at 0%
+            from 50% to 100% at 8%
+            from 100% at 12%
+        """),
+    _entry("E-TIER-GAP", "a gap between two tiers", CHECK, """
+        A tier starts above where the previous one ends, so values in between have no rate:
+        a rep between 100% and 110% attainment would earn nothing on that part.""", """
+            from 0% to 100% at 8%
+            from 110% to 150% at 12%
+            from 150% at 15%
+        """, """
+            from 0% to 100% at 8%
+            from 100% to 150% at 12%
+            from 150% at 15%
+        """),
+    _entry("E-TIER-OVERLAP", "two tiers overlap", CHECK, """
+        A tier starts below where the previous one ends, so values in between are in two
+        tiers: paid twice under marginal rates, or at an undefined rate.""", """
+            from 0% to 100% at 8%
+            from 90% to 150% at 12%
+            from 150% at 15%
+        """, """
+            from 0% to 100% at 8%
+            from 100% to 150% at 12%
+            from 150% at 15%
+        """),
+    _entry("E-TIER-ORDER", "bounds or thresholds do not increase", CHECK, """
+        A tier must end above where it starts, and the thresholds of a bonus schedule must
+        increase from row to row. A reversed row is almost always a typo, and which rate
+        applies would be undefined.""", """
+            from 0% to 100% at 8%
+            from 150% to 100% at 12%
+            from 150% at 15%
+        """, """
+            from 0% to 100% at 8%
+            from 100% to 150% at 12%
+            from 150% at 15%
+        """),
+    _entry("E-TIER-OPEN", "a tier table's open end is wrong", CHECK, """
+        Only the last tier may be open-ended, and it must be: a closed last tier leaves values
+        above it with no rate (the best months would earn nothing past the top bound); an
+        open tier in the middle hides the tiers after it.""", """
+            from 0% to 100% at 8%
+            from 100% to 150% at 12%
+        """, """
+            from 0% to 100% at 8%
+            from 100% at 12%
+        """),
+    _entry("E-TIER-KEY-UNIT", "a bound or threshold in the wrong unit", CHECK, """
+        Bounds and thresholds are in the unit of what the table (or accelerator, or bonus
+        schedule) is keyed on: percentages for attainment, money for a credit. `100` where
+        `100%` was meant, or bookings amounts on an attainment key, put every tier in the
+        wrong place.""", """
+          marginal rates by attainment per quarter
+            from 0 to 100 at 8%
+            from 100 at 12%
+        """, """
+          marginal rates by attainment per quarter
+            from 0% to 100% at 8%
+            from 100% at 12%
+        """),
+    _entry("E-TIER-EMPTY", "a tier table with no rows", CHECK, """
+        The table has a header (and perhaps its boundary rule) but no `from ... at ...` rows,
+        so the commission would pay nothing.""", """
+          marginal rates by attainment per quarter
+            each bound belongs to the tier above
+        """, """
+          marginal rates by attainment per quarter
+            each bound belongs to the tier above
+            from 0% to 100% at 8%
+            from 100% at 12%
+        """),
+    _entry("E-RATE", "a rate and a tier table together", CHECK, """
+        A commission has a flat rate or a tier table, not both: a flat rate left next to a new
+        table would make it unclear which one pays.""", """
+        commission core "Core commission"
+          on bookings
+          rate 8%
+          marginal rates by attainment per quarter
+            from 0% to 100% at 8%
+            from 100% at 12%
+        """, """
+        commission core "Core commission"
+          on bookings
+          marginal rates by attainment per quarter
+            from 0% to 100% at 8%
+            from 100% at 12%
+        """),
+    _entry("E-ACCELERATOR", "an accelerator or decelerator that goes the wrong way", CHECK, """
+        An accelerator raises the rate above a threshold (a factor of at least 1x, `above`); a
+        decelerator lowers it below one (at most 1x, `below`). An "accelerator" of 0.5x, or one
+        below a threshold, would cut pay where the plan document promises more.""", """
+          rate 8%
+          accelerate 1.5x by attainment per quarter below 50%
+        """, """
+          rate 8%
+          decelerate 0.5x by attainment per quarter below 50%
+        """),
+    # ------------------------------------------------------------------ quotas
+    _entry("E-QUOTA", "a quota both forecast and given", CHECK, """
+        A quota is either forecast from history or given as values (or read from data), not
+        both: a rep's target must have one source.""", """
+        quota bookings "Bookings quota"
+          250,000 USD per quarter
+          forecast 110% of trailing average of bookings over 4 quarters
+        """, """
+        quota bookings "Bookings quota"
+          forecast 110% of trailing average of bookings over 4 quarters
+        """),
+    _entry("E-QUOTA-OVERLAP", "two quota values apply at the same time", CHECK, """
+        Two values of one quota apply to the same role on the same day, typically when a
+        raised quota is added without ending the old one. Attainment, and so every tier,
+        would depend on which value is picked.""", """
+        quota bookings "Bookings quota"
+          250,000 USD per quarter for role AE from 2027-01-01
+          300,000 USD per quarter for role AE from 2027-07-01 to 2027-12-31
+        """, """
+        quota bookings "Bookings quota"
+          250,000 USD per quarter for role AE from 2027-01-01 to 2027-06-30
+          300,000 USD per quarter for role AE from 2027-07-01 to 2027-12-31
+        """),
+    _entry("E-RAMP", "ramp steps out of order", CHECK, """
+        A ramp lists the first months of a new hire's tenure in order: month 1, month 2,
+        month 3 ... A skipped month would leave that month's quota at 100% for a rep who is
+        still ramping.""", """
+          ramp month 1 at 25%, month 3 at 75%
+        """, """
+          ramp month 1 at 25%, month 2 at 50%, month 3 at 75%
+        """),
+    _entry("E-FORECAST", "a forecast over no history", CHECK, """
+        A forecast looks back over a whole number of periods, at least one. Over 0 quarters
+        there is nothing to forecast from.""", """
+          forecast 110% of trailing average of bookings over 0 quarters
+        """, """
+          forecast 110% of trailing average of bookings over 4 quarters
+        """),
+    _entry("E-FORECAST-HISTORY", "too little history for the forecast method", CHECK, """
+        A linear trend needs at least two periods; a seasonal forecast looks one year back, so
+        it needs a year of history. With less, the quota would be a guess.""", """
+          forecast seasonal naive of bookings over 6 months
+        """, """
+          forecast seasonal naive of bookings over 12 months
+        """),
+    # ------------------------------------------------------------------ clawbacks and payout
+    _entry("E-CLAWBACK", "a clawback reverses something that does not pay", CHECK, """
+        A clawback reverses payouts of commissions, SPIFFs or rewards, named by their rule
+        names. A credit, a measure or an unknown name has nothing to reverse, so the clawback
+        would silently never take anything back.""", """
+        clawback churn "Early churn"
+          when deal cancelled within 90 days of booking
+          reverse bookings at original amounts
+        """, """
+        clawback churn "Early churn"
+          when deal cancelled within 90 days of booking
+          reverse core at original amounts
+        """),
+    _entry("E-DRAW", "a draw that contradicts itself", CHECK, """
+        A non-recoverable draw is never owed back, so it cannot also be forgiven; a reader
+        would not know whether the rep owes it.""", """
+          draw 2,000 USD per month non-recoverable for the first 3 months of employment forgiven on termination
+        """, """
+          draw 2,000 USD per month recoverable from excess for the first 3 months of employment forgiven on termination
+        """),
+    # ------------------------------------------------------------------ examples
+    _entry("E-EXAMPLE", "a worked example is incomplete", CHECK, """
+        A worked example must be runnable: each payee has a role, each booking says who booked
+        it and for how much, a deal is booked before it is cancelled, invoiced or collected,
+        and the example expects at least one value. Otherwise `incentive test` cannot show
+        the reviewer what the plan pays.""", """
+        example "One deal in the first quarter"
+          payee ana from 2027-01-01
+          deal D1 booked 2027-02-10 by ana
+        """, """
+        example "One deal in the first quarter"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 USD
+          expect core for ana in 2027-Q1 is 8,000 USD
+        """),
+    _entry("E-EXAMPLE-PAYEE", "an example names a payee it does not describe", CHECK, """
+        Every payee an example's deals, managers and expectations name must be described by a
+        `payee` line in that example, with a role and start date; a typo in a name would test
+        nobody.""", """
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by anna amount 100,000 USD
+        """, """
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 USD
+        """),
+    _entry("E-EXAMPLE-RULE", "an expectation names no rule, credit or measure", CHECK, """
+        `expect NAME ...` names a paying rule, a credit or a measure of the plan by its name
+        (not its label), or `total` or `paid`. A clawback has no amount of its own: expect
+        the rule it reverses.""", """
+          expect core_commission for ana in 2027-Q1 is 8,000 USD
+        """, """
+          expect core for ana in 2027-Q1 is 8,000 USD
+        """),
+    _entry("E-EXAMPLE-PERIOD", "an expectation outside the plan's dates", CHECK, """
+        An example's periods must lie inside the plan's effective range; the plan pays nothing
+        outside it, so the expectation could only fail. With a fiscal year, `2027-Q1` means
+        fiscal quarter 1 of FY2027.""", """
+        plan "Enterprise AE 2027"
+          currency USD
+          effective 2027-01-01 to 2027-12-31
+
+        example "One deal in the first quarter"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 USD
+          expect core for ana in 2026-Q4 is 8,000 USD
+        """, """
+        plan "Enterprise AE 2027"
+          currency USD
+          effective 2027-01-01 to 2027-12-31
+
+        example "One deal in the first quarter"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 USD
+          expect core for ana in 2027-Q1 is 8,000 USD
+        """),
+    _entry("E-EXAMPLE-UNIT", "an expected value of the wrong unit", CHECK, """
+        An expected payout or credit is money in the plan currency; an expected measure has
+        the measure's unit (attainment is a percentage). `8,000` without a currency or
+        attainment `40` where 40% was meant can never match.""", """
+          expect core for ana in 2027-Q1 is 8,000
+          expect attainment for ana in 2027-Q1 is 40
+        """, """
+          expect core for ana in 2027-Q1 is 8,000 USD
+          expect attainment for ana in 2027-Q1 is 40%
+        """),
+    # ------------------------------------------------------------------ warnings
+    _entry("W-UNUSED", "a quota, credit or measure is never used", CHECK, """
+        Something is declared but no rule or measure uses it, often a leftover from last
+        year's plan or a sign that a rule names the wrong thing. It pays nothing. Only
+        reported when the file has no errors (a misspelt reference would make its target look
+        unused).""", """
+        quota se_bookings "SE bookings quota"
+          400,000 USD per quarter
+        """, """
+        quota se_bookings "SE bookings quota"
+          400,000 USD per quarter
+
+        measure se_attainment = bookings / quota se_bookings   # keys the SE commission's tiers
+        """),
+    _entry("W-NEVER", "a condition on a value the field never has", CHECK, """
+        A field declared `one of ...` (or a role, a stage, an activity kind) is compared with a
+        value it cannot have, usually a typo: the condition can never hold, so the rule pays
+        nothing.""", """
+          on deal booked where deal.type is "new_busines"
+        """, """
+          on deal booked where deal.type is "new_business"
+        """),
+    _entry("W-TIER-UNREACHABLE", "a tier that a cap makes unreachable", CHECK, """
+        The period cap is reached before this tier starts, so its rate can never pay; the plan
+        document promises an accelerator that no rep can earn. Raise the cap or remove the
+        tier.""", """
+          marginal rates by attainment per quarter
+            from 0% to 100% at 8%
+            from 100% at 12%
+          cap 20,000 USD per quarter   # 8% of a 250,000 USD quota
+        """, """
+          marginal rates by attainment per quarter
+            from 0% to 100% at 8%
+            from 100% at 12%
+          cap 35,000 USD per quarter
+        """),
+    _entry("W-NO-EXAMPLE", "a plan without a worked example", CHECK, """
+        Worked examples let a reviewer see what the author expects a rep to earn, next to the
+        rules; `incentive test` runs them. A plan without one has no check that the rules pay
+        what the plan document says.""", """
+        plan "Enterprise AE 2027"
+          currency USD
+          effective 2027-01-01 to 2027-12-31
+        """, """
+        plan "Enterprise AE 2027"
+          currency USD
+          effective 2027-01-01 to 2027-12-31
+
+        example "Crossing into the accelerator"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 300,000 USD
+          expect core for ana in 2027-Q1 is 26,000 USD
+        """),
+    _entry("W-SPIFF-WINDOW", "a SPIFF without a date window", CHECK, """
+        A SPIFF is a short incentive; without a `during` window it pays for the whole plan,
+        which is rarely what a launch promotion meant.""", """
+        spiff p3 "P3 launch"
+          on deal booked where deal.product is "P3"
+          pay 500 USD
+        """, """
+        spiff p3 "P3 launch"
+          on deal booked where deal.product is "P3"
+          during 2027-04-01 to 2027-06-30
+          pay 500 USD
+        """),
+    # ------------------------------------------------------------------ versions
+    _entry("E-VERSION-OVERLAP", "two versions of a plan overlap", VERSIONS, """
+        Files whose plan headers share a name are versions of one plan. If a version starts
+        before the previous one ends (or the previous one has no end date), deals in the
+        overlap would be paid under both.""", """
+        # enterprise_ae_2027_1.plan
+        plan "Enterprise AE 2027"
+          effective 2027-01-01 to 2027-06-30
+        # enterprise_ae_2027_2.plan
+        plan "Enterprise AE 2027"
+          effective 2027-06-01 to 2027-12-31
+        """, """
+        # enterprise_ae_2027_1.plan
+        plan "Enterprise AE 2027"
+          effective 2027-01-01 to 2027-05-31
+        # enterprise_ae_2027_2.plan
+        plan "Enterprise AE 2027"
+          effective 2027-06-01 to 2027-12-31
+        """),
+    _entry("E-VERSION-GAP", "a gap between two versions of a plan", VERSIONS, """
+        A version starts later than the day after the previous one ends: deals booked in
+        between would be under no plan and earn nothing.""", """
+        # enterprise_ae_2027_1.plan
+        plan "Enterprise AE 2027"
+          effective 2027-01-01 to 2027-06-30
+        # enterprise_ae_2027_2.plan
+        plan "Enterprise AE 2027"
+          effective 2027-07-15 to 2027-12-31
+        """, """
+        # enterprise_ae_2027_1.plan
+        plan "Enterprise AE 2027"
+          effective 2027-01-01 to 2027-06-30
+        # enterprise_ae_2027_2.plan
+        plan "Enterprise AE 2027"
+          effective 2027-07-01 to 2027-12-31
+        """),
+    # ------------------------------------------------------------------ running on data
+    _entry("E-DATA", "the data cannot be evaluated", DATA, """
+        Found while running a checked plan on deal data, not by `check`: something the run
+        needs is missing from the data, such as an exchange rate for a deal's currency on or
+        before its date. No payout is computed rather than a wrong one.""", """
+        # deal D1 is in EUR, booked 2027-02-10; the FX data has no EUR rate on or before then
+        """, """
+        # the FX data gets a EUR to USD rate dated on or before 2027-02-10
+        """),
+    _entry("W-DATA", "the run used a documented default for missing data", DATA, """
+        Found while running a plan on data: a value the plan asks for is missing and the
+        documented default was used, such as a payee's territory with no row in the
+        territory index table (100% is used). The payout is computed, but check the data.""", """
+        quota sourced "Sourced pipeline quota"
+          forecast 110% of trailing average of sourced_bookings over 4 quarters
+          normalize by territory index   # payee sam's territory "west" has no index in the data
+        """, """
+        quota sourced "Sourced pipeline quota"
+          forecast 110% of trailing average of sourced_bookings over 4 quarters
+          normalize by territory index   # the territory data gives "west" an index
         """),
 ]
 
@@ -69,9 +862,9 @@ def lookup(code: str) -> Code | None:
 def suggest(code: str) -> str | None:
     """The closest known code, for a "did you mean" hint."""
     wanted = code.strip().upper()
+    if wanted and not wanted.startswith(("E-", "W-")):
+        wanted = "E-" + wanted.removeprefix("E").removeprefix("-")
     close = difflib.get_close_matches(wanted, list(CODES), n=1, cutoff=0.6)
-    if not close:
-        close = [c for c in CODES if wanted and (c.startswith(wanted) or wanted in c)][:1]
     return close[0] if close else None
 
 
@@ -86,12 +879,106 @@ def explain(code: str) -> str | None:
         return None
     wrapped = textwrap.fill(e.explanation, width=88)
     return (f"{e.code} ({e.severity}): {e.title}\n\n{wrapped}\n\n"
-            f"For example, this is wrong:\n\n{_indent(e.bad)}\n\n"
-            f"and this is right:\n\n{_indent(e.fixed)}\n")
+            f"Wrong:\n\n{_indent(e.bad)}\n\n"
+            f"Right:\n\n{_indent(e.fixed)}\n\n"
+            f"More: docs/diagnostics.md#{anchor(e.code)}\n")
+
+
+def anchor(code: str) -> str:
+    """The GitHub-style anchor of a code's heading in docs/diagnostics.md."""
+    return code.lower()
+
+
+# ------------------------------------------------------------------------------ the document
+
+_FORMAT = """\
+## How a diagnostic looks
+
+`incentive check` reports every problem of every file at once, sorted by file, line and column.
+Each diagnostic reads:
+
+```text
+PATH:LINE:COLUMN: SEVERITY[CODE]: MESSAGE
+ LINE | the source line
+      |    ^^^^ under the part in question
+   = note: a second place involved (PATH:LINE:COLUMN)
+     LINE | its source line
+          | ^^^^^
+   = hint: how to fix it
+```
+
+- `PATH:LINE:COLUMN` is where the problem starts; lines and columns count from 1.
+- `SEVERITY` is `error` or `warning`. Errors fail the check; warnings are reported but do not.
+- `CODE` is one of the codes below; `incentive explain-code CODE` prints its entry.
+- The source line is shown with carets (`^`) under the part in question.
+- `= note:` lines name related places (the first declaration of a duplicate name, the tier
+  before a gap, the other overlapping version), each with its own source line.
+- `= hint:` says how to fix it when there is a likely fix ("did you mean 'bookings'?").
+
+For example:
+
+```text
+plans/ae.plan:20:10: error[E-TIER-GAP]: gap between tiers: nothing covers 100% to 110%
+ 20 |     from 110% to 150% at 12%
+    |          ^^^^
+   = note: the tier before ends here (plans/ae.plan:19:5)
+   19 |     from 0% to 100% at 8%
+      |     ^^^^^^^^^^^^^^^^^^^^^
+   = hint: start this tier at 100%
+```
+
+Text diagnostics go to standard error, followed by a count of errors and warnings.
+`incentive check --format json` prints them to standard output instead, as
+`{"format_version": 1, "diagnostics": [...]}`, each with `code`, `severity`, `message`,
+`hint`, `path`, `line`, `column`, `end_line`, `end_column` and `related` (a list of
+`message` with the same position fields).
+
+## Exit codes
+
+The same for every command:
+
+| exit code | meaning |
+| --- | --- |
+| `0` | no errors (warnings may have been reported); for `fmt --check`, nothing to reformat; for `explain-code`, the code is known |
+| `1` | problems found in the plans: errors, or files that `fmt --check` would change |
+| `2` | usage error or unreadable input: a bad option, no plan files in the paths given, a missing or unreadable file (`E-FILE` only), an unknown code for `explain-code` |
+| `3` | internal error: a bug in incentive-dsl; rerun with `INCENTIVE_DEBUG=1` and report it with the input |
+"""
+
+
+def _table_row(e: Code) -> str:
+    return f"| [`{e.code}`](#{anchor(e.code)}) | {e.severity} | {e.title} |"
 
 
 def render_markdown() -> str:
-    return "# Diagnostics\n"
+    """docs/diagnostics.md: the diagnostic format, exit codes, and every code of CODES."""
+    out = [
+        "# Diagnostics",
+        "",
+        "<!-- Generated from incentive_dsl/codes.py by render_markdown(); do not edit by hand.",
+        "     Refresh with:  python -m incentive_dsl.codes > docs/diagnostics.md",
+        "     tests/test_codes.py fails when this file and the registry differ. -->",
+        "",
+        "Every problem `incentive` finds in a plan is a diagnostic with a code. This page "
+        "explains each code in sales-ops terms: what it means, why it matters for payouts, and a "
+        "wrong plan fragment next to its fix. The same text is printed by "
+        "`incentive explain-code CODE`.",
+        "",
+        _FORMAT,
+        "## Codes at a glance",
+        "",
+    ]
+    for layer, (title, _) in LAYERS.items():
+        entries = [e for e in CODES.values() if e.layer == layer]
+        out += [f"**{title}**", "", "| code | severity | what it means |",
+                "| --- | --- | --- |", *map(_table_row, entries), ""]
+    for layer, (title, intro) in LAYERS.items():
+        out += [f"## {title}", "", intro, ""]
+        for e in (e for e in CODES.values() if e.layer == layer):
+            out += [f"### {e.code}", "", f"**{e.title}** ({e.severity})", "", e.explanation, "",
+                    "Wrong:", "", "```plan", e.bad, "```", "", "Right:", "", "```plan", e.fixed,
+                    "```", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 if __name__ == "__main__":

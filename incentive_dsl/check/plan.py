@@ -1017,7 +1017,11 @@ class PlanChecker:
             r = reverses[0]
             for c in r.components:
                 sym = self.scope.lookup(c.text)
-                if sym is None or sym.kind != sc.COMPONENT:
+                if sym is not None and sym.detail in ("bonus", "team pool", "manager override"):
+                    self.err("E-CLAWBACK", c, f"the {sym.detail} '{c.text}' is paid per period, "
+                             "not per deal, so a cancelled deal has nothing of it to reverse",
+                             "reverse commissions, SPIFFs and stage or activity rewards")
+                elif sym is None or sym.kind != sc.COMPONENT:
                     what = f"the {sym.detail} '{c.text}'" if sym else f"'{c.text}'"
                     self.err("E-CLAWBACK", c, f"{what} is not a paying rule that can be reversed",
                              sc.suggest(c.text, self.scope.names(sc.COMPONENT)) or

@@ -18,7 +18,7 @@ import attrs
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Dataset, Event, FxRate
 from incentive_dsl.eval.money import CONTEXT, ZERO, round_money
-from incentive_dsl.periods import Period
+from incentive_dsl.periods import Period, month_end
 from incentive_dsl.syntax import nodes as n
 
 if TYPE_CHECKING:
@@ -40,8 +40,10 @@ class Fx:
     """Dated FX rates into the plan currency. Converted amounts are rounded to the plan
     currency's minor unit (half even): credits and splits then work in whole cents."""
 
-    def __init__(self, rates: tuple[FxRate, ...], currency: str) -> None:
+    def __init__(self, rates: tuple[FxRate, ...], currency: str,
+                 basis: str = "event date") -> None:
         self.currency = currency
+        self.basis = basis  # "event date", or "period end": the rate of the month's last day
         self._rates: dict[str, list[FxRate]] = defaultdict(list)
         for r in sorted(rates, key=lambda r: (r.currency, r.date)):
             if r.target == currency:
@@ -60,6 +62,8 @@ class Fx:
                 event: Event | None = None) -> tuple[Decimal, FxRate | None]:
         if currency is None or currency == self.currency:
             return amount, None
+        if self.basis == "period end":
+            day = month_end(day.year, day.month)
         r = self.rate(currency, day)
         if r is None:
             raise EvaluationError(f"no {currency}->{self.currency} rate on or before {day}",

@@ -80,10 +80,12 @@ class EarningStage:
     def _in_range(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
 
-    def _periods(self, unit: str) -> list[Period]:
-        """Closed periods of `unit` overlapping the evaluated range."""
+    def _periods(self, unit: str, comp=None) -> list[Period]:
+        """Closed periods of `unit` overlapping the evaluated range (and, for a rule with a
+        `during` window, ending inside the window)."""
+        window = getattr(comp, "during", None)
         return [p for p in self.plan.calendar.periods(self.start, self.end, unit)
-                if p.end <= self.end]
+                if p.end <= self.end and (window is None or window.contains(p.end))]
 
     def _eligible_in(self, comp, payee: str, period: Period) -> str | None:
         start, end = self.roster.employment(payee)
@@ -443,7 +445,7 @@ class EarningStage:
 
     def bonus(self, b: m.BonusSpec) -> list[EarningLine]:
         out = []
-        for period in self._periods(b.period):
+        for period in self._periods(b.period, b):
             for payee in self.roster.ids():
                 if self._eligible_in(b, payee, period) is not None:
                     continue
@@ -500,7 +502,7 @@ class EarningStage:
 
     def pool(self, p: m.PoolSpec) -> list[EarningLine]:
         out = []
-        for period in self._periods(p.period):
+        for period in self._periods(p.period, p):
             for manager in self._managers(period):
                 members = [x for x in self.engine.team(manager, period)
                            if self._eligible_in(p, x, period) is None]
@@ -542,7 +544,7 @@ class EarningStage:
 
     def override(self, o: m.OverrideSpec) -> list[EarningLine]:
         out = []
-        for period in self._periods(o.period):
+        for period in self._periods(o.period, o):
             for payee in self.roster.ids():
                 if self._eligible_in(o, payee, period) is not None:
                     continue

@@ -17,6 +17,7 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from fractions import Fraction
 
 from incentive_dsl.check.model import ForecastSpec, Plan, QuotaSpec
 from incentive_dsl.data.records import Dataset, Event, Roster
@@ -181,10 +182,14 @@ class MeasureEngine:
     # ------------------------------------------------------------------ quotas
 
     def quota_total(self, name: str, payees: tuple[str, ...], period: Period) -> Decimal:
+        """Exact: months are added as fractions (a third of a quarterly 250,000 is not a finite
+        decimal, but three of them are exactly 250,000), then converted once."""
         spec = self.plan.quota(name)
-        return sum((self.month_quota(spec, p, m) for p in payees for m in period.months()), ZERO)
+        total = sum((self.month_quota(spec, p, m) for p in payees for m in period.months()),
+                    Fraction(0))
+        return CONTEXT.divide(Decimal(total.numerator), Decimal(total.denominator))
 
-    def month_quota(self, spec: QuotaSpec, payee: str, month: Period) -> Decimal:
+    def month_quota(self, spec: QuotaSpec, payee: str, month: Period) -> Fraction:
         key = ("quota", spec.name, payee, month.start)
         if key in self._cache:
             return self._cache[key]
@@ -192,18 +197,17 @@ class MeasureEngine:
         if payee in self.roster and value:
             if spec.proration == "days":
                 active = self.roster.active_days(payee, month.start, month.end)
-                value = CONTEXT.divide(CONTEXT.multiply(value, Decimal(active)),
-                                       Decimal(month.days))
+                value = value * Fraction(active, month.days)
             elif spec.proration == "months" and not self.roster.active_days(
                     payee, month.start, month.end):
-                value = ZERO
+                value = Fraction(0)
             if spec.ramp:
                 start = self.roster.employment(payee)[0]
                 tenure = (month.start.year - start.year) * 12 + month.start.month - start.month + 1
                 if 1 <= tenure <= len(spec.ramp):
-                    value = CONTEXT.multiply(value, spec.ramp[tenure - 1])
+                    value = value * Fraction(spec.ramp[tenure - 1])
             if spec.normalize:
-                value = CONTEXT.multiply(value, self._territory_index(payee, month))
+                value = value * Fraction(self._territory_index(payee, month))
         self._cache[key] = value
         return value
 
@@ -222,12 +226,12 @@ class MeasureEngine:
             self._noted.add(key)
             self.notes.append(message)
 
-    def _base_month_quota(self, spec: QuotaSpec, payee: str, month: Period) -> Decimal:
+    def _base_month_quota(self, spec: QuotaSpec, payee: str, month: Period) -> Fraction:
         # A row of the quotas table (or an example's quota line) wins over the plan's values.
         for row in self.quota_rows.get((payee, spec.name), ()):
             p = self.plan.calendar.parse(row.period)
             if p is not None and p.start <= month.start and month.end <= p.end:
-                return CONTEXT.divide(row.amount, Decimal(len(p.months())))
+                return Fraction(row.amount) / len(p.months())
         if spec.forecast is not None:
             return self._forecast_month(spec.forecast, payee, month)
         role = self.roster.role_on(payee, month.start) if payee in self.roster else None
@@ -244,13 +248,12 @@ class MeasureEngine:
             if best is None or (v.roles and not best.roles):
                 best = v
         if best is None:
-            return ZERO
-        return CONTEXT.divide(best.amount, Decimal(MONTHS_PER_UNIT[best.per]))
+            return Fraction(0)
+        return Fraction(best.amount) / MONTHS_PER_UNIT[best.per]
 
-    def _forecast_month(self, f: ForecastSpec, payee: str, month: Period) -> Decimal:
+    def _forecast_month(self, f: ForecastSpec, payee: str, month: Period) -> Fraction:
         period = self.plan.calendar.period_of(month.start, f.unit)
-        value = self.forecast(f, payee, period)[0]
-        return CONTEXT.divide(value, Decimal(MONTHS_PER_UNIT[f.unit]))
+        return Fraction(self.forecast(f, payee, period)[0]) / MONTHS_PER_UNIT[f.unit]
 
     def forecast(self, f: ForecastSpec, payee: str,
                  period: Period) -> tuple[Decimal, list[tuple[str, Decimal]]]:

@@ -68,7 +68,7 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
         try:
             step("credits")
             roster = Roster(list(dataset.payees))
-            fx = Fx(dataset.fx, plan.currency)
+            fx = Fx(dataset.fx, plan.currency, plan.fx_basis)
             deals = build_deals(dataset, fx)
             engine = MeasureEngine(plan, dataset, roster, fx, deals, notes)
             credits, credit_skips = CreditStage(plan, dataset, deals, fx, roster,

@@ -1,0 +1,413 @@
+"""Reading data files (CSV, JSON Lines) into rows of cells that know where they are.
+
+A `Table` is what a file holds before any column has a meaning: its column names and its
+non-blank rows, each cell with its text and its span (the physical line and the 1-based
+character columns of the field in the raw line, quotes included). Reading never raises: a
+missing file, a directory, bytes that are not UTF-8, a binary file, a broken quote or a line
+that is not a JSON object is a diagnostic, and whatever can still be read is returned.
+
+CSV: the first non-blank record is the header; a UTF-8 byte order mark, CRLF line ends,
+quoted fields with commas or newlines, and blank lines (also lines of empty cells) are handled;
+a row with more or fewer cells than the header is reported and left out. JSON Lines: one object
+per line; the column names are the keys, in order of first appearance.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from decimal import Decimal
+
+import attrs
+
+from incentive_dsl.diagnostics import Diagnostic, error, warning
+from incentive_dsl.span import Span
+
+SUFFIXES = (".csv", ".jsonl")
+FILE, ENCODING, SYNTAX, COLUMN, EMPTY = "D-FILE", "D-ENCODING", "D-SYNTAX", "D-COLUMN", "D-EMPTY"
+
+
+@attrs.frozen
+class Cell:
+    """One value of a row. `text` is stripped; JSON numbers keep their text as written,
+    `true`/`false` become 'true'/'false', null becomes ''. `data` is a JSON object or list
+    when the value was one (only splits may be an object)."""
+
+    column: str
+    text: str
+    span: Span
+    data: object = None
+
+
+@attrs.frozen
+class Row:
+    line: int  # the physical line the row starts on
+    cells: dict[str, Cell]  # by column name; columns without a name are dropped
+    span: Span  # the whole first line of the row
+
+    def get(self, column: str) -> Cell | None:
+        """The cell, or None when the column is absent or the cell is empty."""
+        cell = self.cells.get(column)
+        if cell is None or (cell.text == "" and cell.data is None):
+            return None
+        return cell
+
+
+@attrs.frozen
+class Table:
+    path: str
+    format: str  # csv or jsonl
+    columns: tuple[str, ...]  # header names (CSV) or keys in order of first appearance (JSONL)
+    column_spans: dict[str, Span]  # where each column is named: header cell or first key
+    rows: tuple[Row, ...]
+    header_line: int  # CSV: the header's line (0 when there is none); JSONL: 0
+    header_spans: tuple[Span, ...] = ()  # CSV: the span of each header cell
+
+    def row_at(self, line: int) -> Row | None:
+        for row in self.rows:
+            if row.line == line:
+                return row
+        return None
+
+
+def file_span(path: str) -> Span:
+    return Span.point(path, 1, 1)
+
+
+def read_table(path: str) -> tuple[Table | None, list[Diagnostic]]:
+    """Read a .csv or .jsonl file; None when nothing could be read."""
+    path = str(path)
+    text, diags = read_text(path)
+    if text is None:
+        return None, diags
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix == ".csv":
+        table, more = _read_csv(path, text)
+    else:
+        table, more = _read_jsonl(path, text)
+    return table, diags + more
+
+
+# ------------------------------------------------------------------------------ bytes -> text
+
+
+def read_text(path: str) -> tuple[str | None, list[Diagnostic]]:
+    suffix = os.path.splitext(path)[1].lower()
+    if os.path.isdir(path):
+        return None, [error(FILE, file_span(path), f"'{path}' is a directory, not a data file",
+                            "name a .csv or .jsonl file")]
+    if not os.path.exists(path):
+        return None, [error(FILE, file_span(path), f"file not found: '{path}'",
+                            "check the path")]
+    if suffix not in SUFFIXES:
+        return None, [error(FILE, file_span(path),
+                            f"'{path}' is neither a .csv nor a .jsonl file",
+                            "data files are CSV (.csv) or JSON Lines (.jsonl)")]
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        return None, [error(FILE, file_span(path), f"cannot read '{path}': {e.strerror or e}")]
+    return decode(path, data)
+
+
+def _place(data: bytes, pos: int) -> tuple[int, int]:
+    """Line and 1-based character column of byte `pos` (the bytes before it on its line are
+    valid UTF-8)."""
+    line_start = data.rfind(b"\n", 0, pos) + 1
+    prefix = data[line_start:pos].decode("utf-8", errors="replace")
+    if data.count(b"\n", 0, pos) == 0:
+        prefix = prefix.removeprefix("\ufeff")
+    return data.count(b"\n", 0, pos) + 1, len(prefix) + 1
+
+
+def decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [error(ENCODING, file_span(path), "the file is UTF-16, not UTF-8",
+                            "save it as CSV UTF-8 (in a spreadsheet: 'CSV UTF-8 (comma "
+                            "delimited)')")]
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line, col = _place(data, nul)
+        return None, [error(ENCODING, Span.point(path, line, col),
+                            f"the file is binary, not text (a NUL byte at byte {nul})",
+                            "data files are UTF-8 text: CSV or JSON Lines")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line, col = _place(data, e.start)
+        bad = sum(1 for _ in _bad_bytes(data))
+        more = f"; {bad - 1} more such places in the file" if bad > 1 else ""
+        return None, [error(ENCODING, Span.point(path, line, col),
+                            f"the file is not UTF-8: byte 0x{data[e.start]:02X} at byte "
+                            f"{e.start} cannot be read{more}",
+                            "save the file as UTF-8 (in a spreadsheet: 'CSV UTF-8')")]
+    return text.removeprefix("\ufeff"), []
+
+
+def _bad_bytes(data: bytes):
+    pos = 0
+    while pos < len(data):
+        try:
+            data[pos:].decode("utf-8")
+            return
+        except UnicodeDecodeError as e:
+            yield pos + e.start
+            pos += e.end
+
+
+# ------------------------------------------------------------------------------ CSV
+
+
+def _physical_lines(text: str) -> list[str]:
+    # The same split csv.reader sees: \n, \r\n and lone \r end a line.
+    return io.StringIO(text, newline="").readlines()
+
+
+def _field_offsets(raw: str) -> tuple[list[tuple[int, int]], int | None]:
+    """Start and end offsets of each field of one CSV record (excel dialect), and the offset of
+    a quote that is never closed (None when all are)."""
+    offsets, i, n = [], 0, len(raw)
+    while True:
+        start = i
+        if i < n and raw[i] == '"':
+            i += 1
+            while True:
+                if i >= n:
+                    return offsets + [(start, n)], start
+                if raw[i] == '"':
+                    if i + 1 < n and raw[i + 1] == '"':
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                i += 1
+        while i < n and raw[i] not in ",\r\n":
+            i += 1
+        offsets.append((start, i))
+        if i < n and raw[i] == ",":
+            i += 1
+            continue
+        return offsets, None
+
+
+class _Locator:
+    """Offsets in a record's raw text -> (line, column) spans."""
+
+    def __init__(self, path: str, first_line: int, lines: list[str]) -> None:
+        self.path, self.first, self.lines = path, first_line, lines
+        self.starts, pos = [], 0
+        for ln in lines:
+            self.starts.append(pos)
+            pos += len(ln)
+
+    def span(self, start: int, end: int) -> Span:
+        k = max(i for i, s in enumerate(self.starts) if s <= start) if self.starts else 0
+        body = self.lines[k].rstrip("\r\n") if self.lines else ""
+        col = start - self.starts[k] + 1 if self.starts else 1
+        end_col = min(end - self.starts[k], len(body)) + 1 if self.starts else 2
+        return Span(self.path, self.first + k, col, self.first + k, max(end_col, col + 1))
+
+    def line_span(self) -> Span:
+        body = self.lines[0].rstrip("\r\n") if self.lines else ""
+        return Span(self.path, self.first, 1, self.first, len(body) + 1)
+
+
+def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
+    lines = _physical_lines(text)
+    reader = csv.reader(iter(lines))
+    diags: list[Diagnostic] = []
+    header: list[str] | None = None
+    header_spans: list[Span] = []
+    header_line = 0
+    rows: list[Row] = []
+    while True:
+        first = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            diags.append(error(SYNTAX, Span.point(path, first, 1),
+                               f"this row cannot be read as CSV: {e}",
+                               "check the quotes: a field that starts with \" must end with \""))
+            break
+        raw_lines = lines[first - 1:reader.line_num]
+        loc = _Locator(path, first, raw_lines)
+        if all(not c.strip() for c in record):
+            continue  # a blank line, or a line of empty cells
+        offsets, open_quote = _field_offsets("".join(raw_lines))
+        if open_quote is not None:
+            diags.append(error(SYNTAX, loc.span(open_quote, open_quote + 1),
+                               "a quote opened here is never closed, so the rest of the file "
+                               "is read as one value",
+                               "close the quote; a quote inside a quoted value is written \"\""))
+            break
+        if len(offsets) != len(record):
+            spans = [loc.span(0, 0)] * len(record)  # positions unknown: column 1
+        else:
+            spans = [loc.span(s, e) for s, e in offsets]
+        if header is None:
+            header = [c.strip() for c in record]
+            header_spans, header_line = spans, first
+            continue
+        if len(record) != len(header):
+            diags.append(_cell_count(path, record, header, spans, loc))
+            continue
+        cells = {}
+        for name, value, span in zip(header, record, spans):
+            if not name and value.strip():
+                diags.append(error(COLUMN, span, "this value is in a column with no name in the "
+                                   "header", "name the column in the header or remove the value"))
+                cells = None
+                break
+            if name and name not in cells:
+                cells[name] = Cell(name, value.strip(), span)
+        if cells is not None:
+            rows.append(Row(first, cells, loc.line_span()))
+    if header is None:
+        diags.append(warning(EMPTY, file_span(path), "the file is empty: no header, no rows",
+                             "the first line names the columns; each further line is a row"))
+        return None, diags
+    if not rows and not diags:
+        diags.append(warning(EMPTY, Span(path, header_line, 1, header_line, 2),
+                             "the file has a header but no rows",
+                             "each line after the header is one row"))
+    column_spans: dict[str, Span] = {}
+    for name, span in zip(header, header_spans):
+        column_spans.setdefault(name, span)
+    return Table(path, "csv", tuple(header), column_spans, tuple(rows), header_line,
+                 tuple(header_spans)), diags
+
+
+def _cell_count(path: str, record: list[str], header: list[str], spans: list[Span],
+                loc: _Locator) -> Diagnostic:
+    have, want = len(record), len(header)
+    message = f"this row has {have} cells but the header has {want} columns"
+    if have > want:
+        for i, (a, b) in enumerate(zip(record, record[1:])):
+            if re.fullmatch(r"\d{1,3}", a.strip()) and re.fullmatch(r"\d{3}(\.\d+)?", b.strip()):
+                first, second = spans[i], spans[i + 1]
+                span = Span(path, first.line, first.column, second.line, second.end_column)
+                return error(COLUMN, span, message,
+                             f"quote amounts that contain commas: \"{a.strip()},{b.strip()}\"")
+        return error(COLUMN, loc.line_span(), message,
+                     "quote values that contain commas, or add the extra columns to the header")
+    last = spans[-1] if spans else loc.line_span()
+    return error(COLUMN, Span.point(path, last.end_line, last.end_column), message,
+                 "every row needs a cell for every column (leave optional cells empty: a,,c)")
+
+
+# ------------------------------------------------------------------------------ JSON Lines
+
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal)
+_WS = " \t\r\n"
+
+
+class _NotAnObject(Exception):
+    def __init__(self, pos: int, message: str) -> None:
+        super().__init__(message)
+        self.pos, self.message = pos, message
+
+
+def _skip(line: str, i: int) -> int:
+    while i < len(line) and line[i] in _WS:
+        i += 1
+    return i
+
+
+def _object_members(line: str) -> list[tuple[str, int, int, object, int, int]]:
+    """(key, key start, key end, value, value start, value end) of a one-line JSON object."""
+    i = _skip(line, 0)
+    if i >= len(line) or line[i] != "{":
+        try:
+            _DECODER.raw_decode(line, i)
+            raise _NotAnObject(i, "this line is JSON but not an object")
+        except json.JSONDecodeError as e:
+            raise _NotAnObject(e.pos, f"this line is not JSON: {e.msg}") from None
+    members = []
+    i = _skip(line, i + 1)
+    if i < len(line) and line[i] == "}":
+        end = _skip(line, i + 1)
+        if end != len(line):
+            raise _NotAnObject(end, "unexpected text after the object")
+        return members
+    while True:
+        if i >= len(line) or line[i] != '"':
+            raise _NotAnObject(i, "this line is not JSON: expected a key in double quotes")
+        try:
+            key, key_end = json.decoder.scanstring(line, i + 1)
+        except json.JSONDecodeError as e:
+            raise _NotAnObject(e.pos, f"this line is not JSON: {e.msg}") from None
+        key_start = i
+        i = _skip(line, key_end)
+        if i >= len(line) or line[i] != ":":
+            raise _NotAnObject(i, "this line is not JSON: expected ':' after the key")
+        i = _skip(line, i + 1)
+        try:
+            value, value_end = _DECODER.raw_decode(line, i)
+        except json.JSONDecodeError as e:
+            raise _NotAnObject(e.pos, f"this line is not JSON: {e.msg}") from None
+        members.append((key, key_start, key_end, value, i, value_end))
+        i = _skip(line, value_end)
+        if i < len(line) and line[i] == ",":
+            i = _skip(line, i + 1)
+            continue
+        if i < len(line) and line[i] == "}":
+            end = _skip(line, i + 1)
+            if end != len(line):
+                raise _NotAnObject(end, "unexpected text after the object (one object per "
+                                   "line)")
+            return members
+        raise _NotAnObject(i, "this line is not JSON: expected ',' or '}'")
+
+
+def _json_cell(name: str, value: object, raw: str, span: Span) -> Cell:
+    if value is None:
+        return Cell(name, "", span)
+    if isinstance(value, bool):
+        return Cell(name, "true" if value else "false", span)
+    if isinstance(value, Decimal):
+        return Cell(name, raw, span)
+    if isinstance(value, str):
+        return Cell(name, value.strip(), span)
+    return Cell(name, raw, span, data=value)
+
+
+def _read_jsonl(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
+    diags: list[Diagnostic] = []
+    rows: list[Row] = []
+    columns: dict[str, Span] = {}
+    for number, raw_line in enumerate(text.split("\n"), start=1):
+        line = raw_line.removesuffix("\r")
+        if not line.strip():
+            continue
+        row_span = Span(path, number, 1, number, len(line) + 1)
+        try:
+            members = _object_members(line)
+        except _NotAnObject as e:
+            pos = min(e.pos, max(len(line) - 1, 0))
+            diags.append(error(SYNTAX, Span.point(path, number, pos + 1), e.message,
+                               "write one JSON object per line: {\"event_id\": \"E1\", ...}"))
+            continue
+        cells: dict[str, Cell] | None = {}
+        for key, ks, ke, value, vs, ve in members:
+            key = key.strip()
+            span = Span(path, number, vs + 1, number, ve + 1)
+            if key in cells:
+                diags.append(error(COLUMN, Span(path, number, ks + 1, number, ke + 1),
+                                   f"key '{key}' appears twice in this object",
+                                   "give each key once"))
+                cells = None
+                break
+            columns.setdefault(key, Span(path, number, ks + 1, number, ke + 1))
+            cells[key] = _json_cell(key, value, line[vs:ve], span)
+        if cells is not None:
+            rows.append(Row(number, cells, row_span))
+    if not rows and not diags:
+        diags.append(warning(EMPTY, file_span(path), "the file has no records",
+                             "write one JSON object per line"))
+    return Table(path, "jsonl", tuple(columns), columns, tuple(rows), 0), diags

@@ -1,0 +1,357 @@
+"""Checks across the records of a dataset: what no single row can tell.
+
+Each check is a small function over the whole dataset (duplicates, bookings, payees,
+employment, the roster, the plan's names, currencies, quotas, territories) that reports
+diagnostics pointing at the offending record's row and cell. `check_dataset` also returns the
+records with an error, which `load_dataset` leaves out; checks run once over all loaded records,
+so leaving a record out never creates new problems. Keys of rows the loaders already rejected
+('deal:D1', 'payee:ana', 'currency:EUR') silence the problems that would only repeat them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from incentive_dsl.check.model import Plan
+from incentive_dsl.data.records import Dataset, Event, Roster
+from incentive_dsl.data.tables import Row, Table, read_table
+from incentive_dsl.data.values import Money, suggest
+from incentive_dsl.diagnostics import Diagnostic, Related, error, warning
+from incentive_dsl.span import NO_SPAN, Span
+
+OWNER_ACTS = ("booked", "stage", "activity", "touch")  # the owner is the one who acted
+NEEDS_BOOKING = ("cancelled", "amended", "invoiced", "collected")
+
+
+class Places:
+    """Record -> span of one of its cells, from the tables read (files are read again only
+    when no table is given, e.g. for records loaded earlier)."""
+
+    def __init__(self, tables: Mapping[str, Table] | None = None) -> None:
+        self.tables: dict[str, Table | None] = dict(tables or {})
+        self.rows: dict[str, dict[int, Row]] = {}
+
+    def _row(self, path: str, line: int) -> Row | None:
+        if path not in self.rows:
+            if path not in self.tables:
+                try:
+                    self.tables[path] = read_table(path)[0]
+                except Exception:  # positions are a nicety: never fail a check for them
+                    self.tables[path] = None
+            table = self.tables[path]
+            self.rows[path] = {r.line: r for r in table.rows} if table is not None else {}
+        return self.rows[path].get(line)
+
+    def span(self, record: object, column: str | None = None) -> Span:
+        source = getattr(record, "source", None)
+        if source is None:
+            return NO_SPAN
+        row = self._row(source.path, source.row)
+        if row is None:
+            return Span.point(source.path, source.row, 1)
+        cell = row.cells.get(column) if column else None
+        return cell.span if cell is not None else row.span
+
+
+class Checks:
+    def __init__(self, dataset: Dataset, plan: Plan | None, places: Places,
+                 rejected: set[str]) -> None:
+        self.data, self.plan, self.places, self.rejected = dataset, plan, places, rejected
+        self.diags: list[Diagnostic] = []
+        self.bad: set[int] = set()
+        self.order = {p: i for i, p in enumerate(dataset.sources)}
+
+    def at(self, record: object, column: str | None = None) -> Span:
+        return self.places.span(record, column)
+
+    def err(self, code: str, record: object, column: str | None, message: str,
+            hint: str | None = None, related: Iterable[Related] = ()) -> None:
+        self.diags.append(error(code, self.at(record, column), message, hint, tuple(related)))
+        self.bad.add(id(record))
+
+    def warn(self, code: str, record: object, column: str | None, message: str,
+             hint: str | None = None) -> None:
+        self.diags.append(warning(code, self.at(record, column), message, hint))
+
+    def file_order(self, record: object) -> tuple:
+        s = getattr(record, "source", None)
+        if s is None:
+            return (len(self.order), "", 0)
+        return (self.order.get(s.path, len(self.order)), s.path, s.row)
+
+    def first_seen(self, record: object, column: str) -> Related:
+        s = record.source
+        where = f"line {s.row}" if s is not None else "another record"
+        return Related(self.at(record, column), f"first on {where}")
+
+
+# ------------------------------------------------------------------------------ the checks
+
+
+def check_duplicates(c: Checks) -> None:
+    d = c.data
+    groups = (
+        (d.events, lambda e: e.id, "event_id",
+         lambda e: f"event id '{e.id}' is used twice", "every event needs its own id"),
+        (d.payees, lambda p: (p.id, p.effective_from),
+         lambda p: "effective_from" if p.effective_from else "payee_id",
+         lambda p: f"payee '{p.id}' has a second row "
+                   + (f"effective from {p.effective_from}" if p.effective_from
+                      else "without effective_from"),
+         "record a change as a new row with a later effective_from date"),
+        (d.quotas, lambda q: (q.payee, q.quota, q.period), "period",
+         lambda q: f"a second quota '{q.quota}' for '{q.payee}' in {q.period}",
+         "keep one row per period"),
+        (d.fx, lambda f: (f.currency, f.target, f.date), "date",
+         lambda f: f"a second {f.currency}→{f.target} rate dated {f.date}",
+         "keep one rate per date"),
+        (d.territories, lambda t: t.territory, "territory",
+         lambda t: f"territory '{t.territory}' has a second index", "keep one row per territory"),
+    )
+    for records, key, column, message, hint in groups:
+        first: dict = {}
+        for rec in sorted(records, key=c.file_order):
+            col = column(rec) if callable(column) else column
+            k = key(rec)
+            if k in first:
+                c.err("D-DUPLICATE", rec, col, message(rec), hint,
+                      [c.first_seen(first[k], col)])
+            else:
+                first[k] = rec
+
+
+def check_bookings(c: Checks) -> None:
+    """One booking per deal; cancelled, amended, invoiced and collected events need the deal's
+    booking dated on or before them."""
+    bookings: dict[str, Event] = {}
+    for e in sorted((e for e in c.data.events if e.kind == "booked"),
+                    key=lambda e: (e.date, c.file_order(e))):
+        first = bookings.get(e.deal)
+        if first is None:
+            bookings[e.deal] = e
+            continue
+        c.err("D-DUPLICATE", e, "deal_id", f"deal '{e.deal}' is booked twice (first on "
+              f"{first.date})", "book a deal once; record later changes as 'amended' events",
+              [c.first_seen(first, "deal_id")])
+    for e in c.data.events:
+        if e.kind not in NEEDS_BOOKING or f"deal:{e.deal}" in c.rejected:
+            continue
+        booking = bookings.get(e.deal)
+        if booking is None:
+            c.err("D-ORPHAN", e, "deal_id", f"deal '{e.deal}' is {e.kind} but never "
+                  "booked", suggest(e.deal, bookings) or
+                  "add the deal's booked event, or check the deal id")
+        elif booking.date > e.date:
+            c.err("D-ORPHAN", e, "date", f"deal '{e.deal}' is {e.kind} on {e.date}, "
+                  f"before it is booked on {booking.date}",
+                  "check the dates: a deal is booked before anything else happens to it",
+                  [Related(c.at(booking, "date"), "the booking")])
+
+
+def check_payees(c: Checks) -> None:
+    """Every payee named by an event, a split, a manager or a quota is in the roster."""
+    if not c.data.payees:
+        return  # an empty roster is reported by its loader; naming every payee would be noise
+    ids = {p.id for p in c.data.payees}
+
+    def known(payee: str | None, record: object, column: str, role: str) -> None:
+        if payee is None or payee in ids or f"payee:{payee}" in c.rejected:
+            return
+        c.err("D-PAYEE", record, column, f"{role} '{payee}' is not in the roster",
+              suggest(payee, ids) or "add the payee to the roster, or check the id")
+
+    for e in c.data.events:
+        known(e.owner, e, "owner", "the owner" if e.kind == "booked" else "payee")
+        for payee, _ in e.splits:
+            known(payee, e, "splits", "split payee")
+    for p in c.data.payees:
+        known(p.manager, p, "manager", "manager")
+    for q in c.data.quotas:
+        known(q.payee, q, "payee_id", "payee")
+
+
+def check_employment(c: Checks) -> None:
+    """A warning for an event whose payee is not employed on its date."""
+    if not c.data.payees:
+        return
+    roster = Roster(list(c.data.payees))
+    for e in c.data.events:
+        if e.kind not in OWNER_ACTS:
+            continue
+        for payee, column in [(e.owner, "owner"), *((p, "splits") for p, _ in e.splits)]:
+            if payee is None or payee not in roster or roster.active_on(payee, e.date):
+                continue
+            start, end = roster.employment(payee)
+            c.warn("D-PAYEE", e, column, f"'{payee}' is not employed on {e.date} (employed "
+                   f"from {start}{f' to {end}' if end else ''})",
+                   "check the event date and the roster's start and end dates")
+
+
+def check_roster(c: Checks) -> None:
+    """End dates after start dates, no manager cycles, roles the plan knows."""
+    for p in c.data.payees:
+        if p.end is not None and p.end < p.start:
+            c.err("D-ROSTER", p, "end", f"payee '{p.id}' ends on {p.end}, before starting on "
+                  f"{p.start}", "the end date is the last day of employment, on or after start")
+    check_manager_cycles(c)
+    if c.plan is not None and c.plan.roles:
+        for p in c.data.payees:
+            if p.role not in c.plan.roles:
+                c.warn("D-ROLE", p, "role", f"role '{p.role}' is not one of the plan's roles "
+                       f"({', '.join(c.plan.roles)}); '{p.id}' is not covered by this plan",
+                       suggest(p.role, c.plan.roles))
+
+
+def check_manager_cycles(c: Checks) -> None:
+    payees = list(c.data.payees)
+    if not payees:
+        return
+    roster = Roster(payees)
+    days = sorted({p.effective_from or dt.date.min for p in payees})
+    reported: set[frozenset[str]] = set()
+    for day in days:
+        now = {pid: roster.at(pid, day) for pid in roster.ids()}
+        for pid in sorted(now):
+            path, walk = [], pid
+            while walk in now and walk not in path:
+                path.append(walk)
+                walk = now[walk].manager
+            if walk != pid:
+                continue
+            members = frozenset(path)
+            if members in reported:
+                continue
+            reported.add(members)
+            chain = " → ".join([*path, pid])
+            related = [Related(c.at(now[m], "manager"), f"{m}'s manager is {now[m].manager}")
+                       for m in path[1:]]
+            for m in path[1:]:
+                c.bad.add(id(now[m]))
+            c.err("D-ROSTER", now[pid], "manager",
+                  f"'{pid}' is their own manager" if len(path) == 1 else
+                  f"the managers form a cycle: {chain}" + (f" (from {day})"
+                                                           if day != dt.date.min else ""),
+                  "every chain of managers must end at someone without a manager", related)
+
+
+def check_names(c: Checks) -> None:
+    """Stages, activities and channels the plan declares (when it declares a list)."""
+    if c.plan is None:
+        return
+    vocab = {"stage": ("stage", c.plan.stages, "stages"),
+             "activity": ("activity", c.plan.activities, "activities"),
+             "touch": ("channel", c.plan.channels, "channels")}
+    for e in c.data.events:
+        if e.kind not in vocab or e.subject is None:
+            continue
+        column, names, plural = vocab[e.kind]
+        if names and e.subject not in names:
+            listed = ", ".join(f"'{n}'" for n in names)
+            c.err("D-STAGE", e, column, f"{column} '{e.subject}' is not one of the plan's "
+                  f"{plural} ({listed})", suggest(e.subject, names) or
+                  f"use one of {listed}, or declare it in the plan: {plural} \"...\"")
+
+
+def check_currencies(c: Checks) -> None:
+    """Every currency other than the plan's has a rate to the plan currency dated on or before
+    the day it is needed (the event date; a quota's period end). One diagnostic per currency,
+    at the earliest record that needs a missing rate."""
+    plan = c.plan
+    if plan is None:
+        return
+    rates: dict[tuple[str, str], list[dt.date]] = defaultdict(list)
+    for f in c.data.fx:
+        rates[(f.currency, f.target)].append(f.date)
+    for dates in rates.values():
+        dates.sort()
+    needs: list[tuple[str, dt.date, object, str]] = []
+    for e in c.data.events:
+        if e.currency:
+            needs.append((e.currency, e.date, e, "currency"))
+        for name, value in e.fields:
+            if isinstance(value, Money):
+                needs.append((value.currency, e.date, e, name))
+    for q in c.data.quotas:
+        spec = next((s for s in plan.quotas if s.name == q.quota), None)
+        if spec is not None and spec.kind == "count" and q.currency:
+            c.err("D-CURRENCY", q, "currency", f"quota '{q.quota}' is a count; its rows have no "
+                  "currency", "leave the currency empty")
+            continue
+        period = plan.calendar.parse(q.period)
+        if q.currency and period is not None:
+            needs.append((q.currency, period.end, q, "currency"))
+    missing: dict[str, list[tuple[dt.date, object, str]]] = defaultdict(list)
+    for currency, day, record, column in needs:
+        if currency == plan.currency or f"currency:{currency}" in c.rejected:
+            continue
+        dates = rates.get((currency, plan.currency), [])
+        if bisect.bisect_right(dates, day) == 0:
+            missing[currency].append((day, record, column))
+    for currency, items in sorted(missing.items()):
+        items.sort(key=lambda t: (t[0], c.file_order(t[1])))
+        day, record, column = items[0]
+        more = f" ({len(items)} records in {currency} need one)" if len(items) > 1 else ""
+        dates = rates.get((currency, plan.currency), [])
+        if dates:
+            hint = (f"the first {currency}→{plan.currency} rate is dated {dates[0]}; add one "
+                    f"dated on or before {day}")
+        elif (plan.currency, currency) in rates:
+            hint = (f"the FX file has {plan.currency}→{currency} rates, but converting needs "
+                    f"{currency}→{plan.currency}: a row {currency},{plan.currency},DATE,RATE "
+                    f"(1 {currency} = RATE {plan.currency})")
+        else:
+            hint = (f"add a row to the FX file: {currency},{plan.currency},{day},RATE "
+                    f"(1 {currency} = RATE {plan.currency})")
+        c.err("D-CURRENCY", record, column, f"no FX rate from {currency} to {plan.currency} on "
+              f"or before {day}{more}", hint)
+        for _, rec, _ in items[1:]:
+            c.bad.add(id(rec))
+
+
+def check_quotas(c: Checks) -> None:
+    """Quota rows name a quota the plan declares."""
+    if c.plan is None:
+        return
+    names = [q.name for q in c.plan.quotas]
+    for q in c.data.quotas:
+        if q.quota not in names:
+            c.err("D-QUOTA", q, "quota", f"quota '{q.quota}' is not a quota of the plan",
+                  suggest(q.quota, names) or (f"the plan's quotas are {', '.join(names)}"
+                                              if names else "the plan declares no quotas"))
+
+
+def check_territories(c: Checks) -> None:
+    """A warning for a payee whose territory has no index (when there is an index table)."""
+    if not c.data.territories:
+        return
+    names = {t.territory for t in c.data.territories}
+    for p in c.data.payees:
+        if p.territory and p.territory not in names and f"territory:{p.territory}" not in \
+                c.rejected:
+            c.warn("D-TERRITORY", p, "territory", f"territory '{p.territory}' has no index",
+                   suggest(p.territory, names) or "add it to the territories file")
+
+
+CHECKS = (check_duplicates, check_bookings, check_payees, check_employment, check_roster,
+          check_names, check_currencies, check_quotas, check_territories)
+
+
+def check_dataset(dataset: Dataset, plan: Plan | None = None,
+                  tables: Mapping[str, Table] | None = None,
+                  rejected: Iterable[str] = ()) -> tuple[list[Diagnostic], set[int]]:
+    """Every problem across the dataset's records, and the ids (`id()`) of the records with an
+    error."""
+    c = Checks(dataset, plan, Places(tables), set(rejected))
+    for check in CHECKS:
+        check(c)
+    return sorted(c.diags, key=Diagnostic.sort_key), c.bad
+
+
+def validate(dataset: Dataset, plan: Plan | None = None) -> list[Diagnostic]:
+    """Problems across the files of a dataset, each pointing at the offending row (and cell,
+    when the record's file can be read)."""
+    return check_dataset(dataset, plan)[0]
+
