@@ -24,7 +24,8 @@ def test_code_is_case_insensitive(capsys):
     assert capsys.readouterr().out.startswith("E-FILE (error)")
 
 
-@pytest.mark.parametrize("typed, meant", [("E-FIEL", "E-FILE"), ("efile", "E-FILE")])
+@pytest.mark.parametrize("typed, meant", [("E-TIERGAP", "E-TIER-GAP"), ("tier-gap", "E-TIER-GAP"),
+                                          ("efile", "E-FILE"), ("W-NEVR", "W-NEVER")])
 def test_unknown_code_suggests_the_closest(typed, meant, capsys):
     assert cli.main(["explain-code", typed]) == cli.EXIT_USAGE
     captured = capsys.readouterr()
