@@ -28,7 +28,7 @@ STATEMENT_COLUMNS = ("earned", "capped", "clawed_back", "held", "released", "dra
 def _record(rec) -> dict:
     def convert(inst, field, value):
         if isinstance(value, Decimal):
-            return str(value)
+            return format(value, "f")  # never exponent notation such as 2.000E+4
         if hasattr(value, "isoformat"):
             return value.isoformat()
         return value

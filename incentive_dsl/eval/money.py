@@ -58,7 +58,7 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
     order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
     for i in order[:left]:
         floors[i] += 1
-    return [sign * f * q for f in floors]
+    return [(sign * f * q).quantize(q, context=CONTEXT) for f in floors]
 
 
 def fmt(amount: Decimal, currency: str | None = None) -> str:

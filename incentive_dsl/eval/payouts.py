@@ -24,7 +24,10 @@ from incentive_dsl.periods import Period
 
 FREQUENCY_UNIT = {"monthly": "month", "quarterly": "quarter", "semiannually": "half",
                   "annually": "year"}
-DEAL_KINDS = ("commission", "true-up", "capped", "netting", "spiff", "stage", "condition")
+# Lines tied to one deal follow the payout schedule; a clawback follows it too, so the part of
+# a cancelled deal's commission that was waiting for collection is simply never paid.
+DEAL_KINDS = ("commission", "true-up", "capped", "netting", "spiff", "stage", "condition",
+              "clawback")
 
 
 def _months_between(a: dt.date, b: dt.date) -> int:
@@ -59,8 +62,8 @@ class PayoutStage:
         amount = self._round(line.amount) if self.plan.rounding.point == "line" else line.amount
         schedule = self.spec.schedule
         deal = self.deals.get(line.deal) if line.deal else None
-        if deal is None or line.kind not in DEAL_KINDS or line.amount < 0 and \
-                line.kind == "clawback" or len(schedule) == 1 and schedule[0][0] == "booked":
+        if deal is None or line.kind not in DEAL_KINDS or \
+                len(schedule) == 1 and schedule[0][0] == "booked":
             return [(line.date, amount, "payable when earned")]
         weights = [share for _, share in schedule]
         if self.plan.rounding.point == "line":
@@ -121,10 +124,15 @@ class PayoutStage:
         for payee in payees:
             held_queue: list[tuple[dt.date, Decimal, str]] = []
             balance = ZERO
+            carried = ZERO  # a negative pay period (clawbacks beyond earnings) carried forward
             for pp in self.periods:
                 period_lines = list(payable.get((payee, pp.label), ()))
                 earned = sum((ln.amount for ln in period_lines), ZERO)
                 extra: list[PayoutLine] = []
+                if carried:
+                    extra.append(self._pl(payee, pp, "carried", -carried,
+                                          f"{fmt(carried, self.cur)} carried from earlier pay "
+                                          "periods is recovered"))
                 # Holdback of this period's positive pay, and releases falling due now.
                 if self.spec.holdback is not None and earned > 0:
                     hold = self._round(CONTEXT.multiply(earned, self.spec.holdback.share))
@@ -142,6 +150,13 @@ class PayoutStage:
                 subtotal = earned + sum((x.amount for x in extra), ZERO)
                 subtotal, balance, draw_lines = self._draw(payee, pp, subtotal, balance)
                 extra += draw_lines
+                carried = ZERO
+                if subtotal < 0:
+                    carried = -subtotal
+                    extra.append(self._pl(payee, pp, "carried", carried,
+                                          f"pay would be {fmt(subtotal, self.cur)}: nothing is "
+                                          "taken back from pay; the amount is carried forward and "
+                                          "recovered from later pay"))
                 period_lines += extra
                 if self.plan.rounding.point == "statement":
                     exact = sum((ln.amount for ln in period_lines), ZERO)
@@ -154,8 +169,26 @@ class PayoutStage:
                     continue
                 lines += period_lines
                 statements.append(self._statement(payee, pp, period_lines, by_line, balance))
-            lines += awaiting.get(payee, [])
+            lines += self._net_awaiting(awaiting.get(payee, []), by_line)
         return lines, statements
+
+    def _net_awaiting(self, waiting: list[PayoutLine],
+                      by_line: dict[str, EarningLine]) -> list[PayoutLine]:
+        """One line per deal still waiting for its money; a cancelled deal's commission and its
+        clawback cancel out here and leave nothing waiting."""
+        per_deal: dict[str, list[PayoutLine]] = defaultdict(list)
+        for ln in waiting:
+            per_deal[by_line[ln.earning].deal or ""].append(ln)
+        out = []
+        for deal, group in per_deal.items():
+            total = sum((ln.amount for ln in group), ZERO)
+            if total:
+                out.append(PayoutLine(
+                    payee=group[0].payee, pay_period="(awaiting)", kind="awaiting collection",
+                    amount=total, earning=group[0].earning if len(group) == 1 else None,
+                    trace=self._trace(group[0].trace.rule, group[0].trace.because,
+                                      inputs=tuple(ln.earning for ln in group))))
+        return out
 
     def _active_in(self, payee: str, pp: Period) -> bool:
         return payee in self.roster and bool(self.roster.active_days(payee, pp.start, pp.end))
@@ -167,6 +200,8 @@ class PayoutStage:
                 or self.roster.active_days(p, self.start, self.end)}
 
     def _pl(self, payee: str, pp: Period, kind: str, amount: Decimal, because: str) -> PayoutLine:
+        if self.plan.rounding.point == "line":
+            amount = self._round(amount)
         return PayoutLine(payee=payee, pay_period=pp.label, kind=kind, amount=amount,
                           earning=None, trace=self._trace("payout", because,
                                                           f"{fmt(amount, self.cur)}"))
@@ -214,8 +249,8 @@ class PayoutStage:
                                     f"recovery of the draw balance ({d.recovery}); "
                                     f"{fmt(balance, self.cur)} still owed"))
         if in_force and subtotal < d.amount:
-            top = d.amount - subtotal
-            subtotal += top
+            top = d.amount - max(subtotal, ZERO)  # a negative period is carried, not drawn
+            subtotal = max(subtotal, ZERO) + top
             if d.recovery != "non-recoverable":
                 balance += top
             out.append(self._pl(payee, pp, "draw", top,
