@@ -393,9 +393,15 @@ _ENTRIES = [
         Periods are written 2027-03 (a month), 2027-Q1, 2027-H2, 2027 or FY2027 (with a fiscal
         year). `2027-Q5` or `2027-13` name no period, so an expectation or a condition on them
         could never be met.""", """
-        expect core for ana in 2027-Q5 is 8,000 USD
+        example "One deal in the first quarter"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 USD
+          expect core for ana in 2027-Q5 is 8,000 USD
         """, """
-        expect core for ana in 2027-Q4 is 8,000 USD
+        example "One deal in the first quarter"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 USD
+          expect core for ana in 2027-Q1 is 8,000 USD
         """),
     _entry("E-SHARES", "shares that do not total 100%", CHECK, """
         The shares of a role split, the weights of position attribution, the legs of a payout
@@ -473,10 +479,14 @@ _ENTRIES = [
         Marginal tiers pay each tier's rate on the part inside the tier; retroactive tiers pay
         the reached tier's rate on everything. Past quota the two differ by thousands, so the
         plan must say which: there is no default.""", """
+        commission core "Core commission"
+          on bookings
           rates by attainment per quarter
             from 0% to 100% at 8%
             from 100% at 12%
         """, """
+        commission core "Core commission"
+          on bookings
           marginal rates by attainment per quarter
             from 0% to 100% at 8%
             from 100% at 12%
@@ -485,10 +495,14 @@ _ENTRIES = [
         Attainment accumulates over a period: per month, quarter or year gives very different
         tiers for the same deals. A table keyed on a measure or credit, and every accelerator,
         says which period.""", """
+        commission core "Core commission"
+          on bookings
           marginal rates by attainment
             from 0% to 100% at 8%
             from 100% at 12%
         """, """
+        commission core "Core commission"
+          on bookings
           marginal rates by attainment per quarter
             from 0% to 100% at 8%
             from 100% at 12%
@@ -496,9 +510,15 @@ _ENTRIES = [
     _entry("E-TIER-START", "the first tier does not start at 0", CHECK, """
         Values below the first bound would have no rate: the first part of every quota would
         earn nothing, by accident. If that is intended, write a 0% tier for it.""", """
+        commission core "Core commission"
+          on bookings
+          marginal rates by attainment per quarter
             from 50% to 100% at 8%
             from 100% at 12%
         """, """
+        commission core "Core commission"
+          on bookings
+          marginal rates by attainment per quarter
             from 0% to 50% at 0%
             from 50% to 100% at 8%
             from 100% at 12%
@@ -506,10 +526,16 @@ _ENTRIES = [
     _entry("E-TIER-GAP", "a gap between two tiers", CHECK, """
         A tier starts above where the previous one ends, so values in between have no rate:
         a rep between 100% and 110% attainment would earn nothing on that part.""", """
+        commission core "Core commission"
+          on bookings
+          marginal rates by attainment per quarter
             from 0% to 100% at 8%
             from 110% to 150% at 12%
             from 150% at 15%
         """, """
+        commission core "Core commission"
+          on bookings
+          marginal rates by attainment per quarter
             from 0% to 100% at 8%
             from 100% to 150% at 12%
             from 150% at 15%
@@ -517,10 +543,16 @@ _ENTRIES = [
     _entry("E-TIER-OVERLAP", "two tiers overlap", CHECK, """
         A tier starts below where the previous one ends, so values in between are in two
         tiers: paid twice under marginal rates, or at an undefined rate.""", """
+        commission core "Core commission"
+          on bookings
+          marginal rates by attainment per quarter
             from 0% to 100% at 8%
             from 90% to 150% at 12%
             from 150% at 15%
         """, """
+        commission core "Core commission"
+          on bookings
+          marginal rates by attainment per quarter
             from 0% to 100% at 8%
             from 100% to 150% at 12%
             from 150% at 15%
@@ -529,10 +561,16 @@ _ENTRIES = [
         A tier must end above where it starts, and the thresholds of a bonus schedule must
         increase from row to row. A reversed row is almost always a typo, and which rate
         applies would be undefined.""", """
+        commission core "Core commission"
+          on bookings
+          marginal rates by attainment per quarter
             from 0% to 100% at 8%
             from 150% to 100% at 12%
             from 150% at 15%
         """, """
+        commission core "Core commission"
+          on bookings
+          marginal rates by attainment per quarter
             from 0% to 100% at 8%
             from 100% to 150% at 12%
             from 150% at 15%
@@ -541,9 +579,15 @@ _ENTRIES = [
         Only the last tier may be open-ended, and it must be: a closed last tier leaves values
         above it with no rate (the best months would earn nothing past the top bound); an
         open tier in the middle hides the tiers after it.""", """
+        commission core "Core commission"
+          on bookings
+          marginal rates by attainment per quarter
             from 0% to 100% at 8%
             from 100% to 150% at 12%
         """, """
+        commission core "Core commission"
+          on bookings
+          marginal rates by attainment per quarter
             from 0% to 100% at 8%
             from 100% at 12%
         """),
@@ -552,10 +596,14 @@ _ENTRIES = [
         schedule) is keyed on: percentages for attainment, money for a credit. `100` where
         `100%` was meant, or bookings amounts on an attainment key, put every tier in the
         wrong place.""", """
+        commission core "Core commission"
+          on bookings
           marginal rates by attainment per quarter
             from 0 to 100 at 8%
             from 100 at 12%
         """, """
+        commission core "Core commission"
+          on bookings
           marginal rates by attainment per quarter
             from 0% to 100% at 8%
             from 100% at 12%
@@ -563,9 +611,13 @@ _ENTRIES = [
     _entry("E-TIER-EMPTY", "a tier table with no rows", CHECK, """
         The table has a header (and perhaps its boundary rule) but no `from ... at ...` rows,
         so the commission would pay nothing.""", """
+        commission core "Core commission"
+          on bookings
           marginal rates by attainment per quarter
             each bound belongs to the tier above
         """, """
+        commission core "Core commission"
+          on bookings
           marginal rates by attainment per quarter
             each bound belongs to the tier above
             from 0% to 100% at 8%
@@ -591,9 +643,13 @@ _ENTRIES = [
         An accelerator raises the rate above a threshold (a factor of at least 1x, `above`); a
         decelerator lowers it below one (at most 1x, `below`). An "accelerator" of 0.5x, or one
         below a threshold, would cut pay where the plan document promises more.""", """
+        commission core "Core commission"
+          on bookings
           rate 8%
           accelerate 1.5x by attainment per quarter below 50%
         """, """
+        commission core "Core commission"
+          on bookings
           rate 8%
           decelerate 0.5x by attainment per quarter below 50%
         """),
@@ -624,22 +680,30 @@ _ENTRIES = [
         A ramp lists the first months of a new hire's tenure in order: month 1, month 2,
         month 3 ... A skipped month would leave that month's quota at 100% for a rep who is
         still ramping.""", """
+        quota meetings "Meetings quota"
+          40 per month
           ramp month 1 at 25%, month 3 at 75%
         """, """
+        quota meetings "Meetings quota"
+          40 per month
           ramp month 1 at 25%, month 2 at 50%, month 3 at 75%
         """),
     _entry("E-FORECAST", "a forecast over no history", CHECK, """
         A forecast looks back over a whole number of periods, at least one. Over 0 quarters
         there is nothing to forecast from.""", """
+        quota bookings "Bookings quota"
           forecast 110% of trailing average of bookings over 0 quarters
         """, """
+        quota bookings "Bookings quota"
           forecast 110% of trailing average of bookings over 4 quarters
         """),
     _entry("E-FORECAST-HISTORY", "too little history for the forecast method", CHECK, """
         A linear trend needs at least two periods; a seasonal forecast looks one year back, so
         it needs a year of history. With less, the quota would be a guess.""", """
+        quota bookings "Bookings quota"
           forecast seasonal naive of bookings over 6 months
         """, """
+        quota bookings "Bookings quota"
           forecast seasonal naive of bookings over 12 months
         """),
     # ------------------------------------------------------------------ clawbacks and payout
@@ -658,9 +722,13 @@ _ENTRIES = [
     _entry("E-DRAW", "a draw that contradicts itself", CHECK, """
         A non-recoverable draw is never owed back, so it cannot also be forgiven; a reader
         would not know whether the rep owes it.""", """
-          draw 2,000 USD per month non-recoverable for the first 3 months of employment forgiven on termination
+        payout
+          paid monthly
+          draw 2,000 USD per month non-recoverable forgiven on termination
         """, """
-          draw 2,000 USD per month recoverable from excess for the first 3 months of employment forgiven on termination
+        payout
+          paid monthly
+          draw 2,000 USD per month recoverable from excess forgiven on termination
         """),
     # ------------------------------------------------------------------ examples
     _entry("E-EXAMPLE", "a worked example is incomplete", CHECK, """
@@ -681,18 +749,28 @@ _ENTRIES = [
         Every payee an example's deals, managers and expectations name must be described by a
         `payee` line in that example, with a role and start date; a typo in a name would test
         nobody.""", """
+        example "One deal in the first quarter"
           payee ana role AE from 2027-01-01
           deal D1 booked 2027-02-10 by anna amount 100,000 USD
+          expect core for ana in 2027-Q1 is 8,000 USD
         """, """
+        example "One deal in the first quarter"
           payee ana role AE from 2027-01-01
           deal D1 booked 2027-02-10 by ana amount 100,000 USD
+          expect core for ana in 2027-Q1 is 8,000 USD
         """),
     _entry("E-EXAMPLE-RULE", "an expectation names no rule, credit or measure", CHECK, """
         `expect NAME ...` names a paying rule, a credit or a measure of the plan by its name
         (not its label), or `total` or `paid`. A clawback has no amount of its own: expect
         the rule it reverses.""", """
+        example "One deal in the first quarter"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 USD
           expect core_commission for ana in 2027-Q1 is 8,000 USD
         """, """
+        example "One deal in the first quarter"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 USD
           expect core for ana in 2027-Q1 is 8,000 USD
         """),
     _entry("E-EXAMPLE-PERIOD", "an expectation outside the plan's dates", CHECK, """
@@ -721,9 +799,15 @@ _ENTRIES = [
         An expected payout or credit is money in the plan currency; an expected measure has
         the measure's unit (attainment is a percentage). `8,000` without a currency or
         attainment `40` where 40% was meant can never match.""", """
+        example "One deal in the first quarter"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 USD
           expect core for ana in 2027-Q1 is 8,000
           expect attainment for ana in 2027-Q1 is 40
         """, """
+        example "One deal in the first quarter"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 USD
           expect core for ana in 2027-Q1 is 8,000 USD
           expect attainment for ana in 2027-Q1 is 40%
         """),
@@ -739,25 +823,42 @@ _ENTRIES = [
         quota se_bookings "SE bookings quota"
           400,000 USD per quarter
 
-        measure se_attainment = bookings / quota se_bookings   # keys the SE commission's tiers
+        measure se_attainment = bookings / quota se_bookings
+
+        bonus se_club "SE club"
+          for role SE
+          step on se_attainment per year
+            at 120% pay 5,000 USD
         """),
     _entry("W-NEVER", "a condition on a value the field never has", CHECK, """
         A field declared `one of ...` (or a role, a stage, an activity kind) is compared with a
         value it cannot have, usually a typo: the condition can never hold, so the rule pays
         nothing.""", """
+        fields
+          deal.type one of "new_business", "renewal", "expansion"
+
+        credit bookings "New-business bookings"
           on deal booked where deal.type is "new_busines"
         """, """
+        fields
+          deal.type one of "new_business", "renewal", "expansion"
+
+        credit bookings "New-business bookings"
           on deal booked where deal.type is "new_business"
         """),
     _entry("W-TIER-UNREACHABLE", "a tier that a cap makes unreachable", CHECK, """
         The period cap is reached before this tier starts, so its rate can never pay; the plan
         document promises an accelerator that no rep can earn. Raise the cap or remove the
         tier.""", """
+        commission core "Core commission"
+          on bookings
           marginal rates by attainment per quarter
             from 0% to 100% at 8%
             from 100% at 12%
           cap 20,000 USD per quarter   # 8% of a 250,000 USD quota
         """, """
+        commission core "Core commission"
+          on bookings
           marginal rates by attainment per quarter
             from 0% to 100% at 8%
             from 100% at 12%

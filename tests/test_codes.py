@@ -86,3 +86,64 @@ def test_docs_cover_every_code_and_the_format():
     assert "PATH:LINE:COLUMN: SEVERITY[CODE]: MESSAGE" in text
     for exit_code in ("`0`", "`1`", "`2`", "`3`"):
         assert f"| {exit_code} |" in text
+
+
+# ------------------------------------------------------------------ the examples are right
+
+CONTEXT_HEADER = """plan "Enterprise AE 2027"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE, SE
+"""
+# Declarations the fragments may use; each is added unless the fragment declares it itself.
+CONTEXT_BLOCKS = {
+    "fields": "fields\n  deal.product text\n",
+    "quota bookings": 'quota bookings "Bookings quota"\n  250,000 USD per quarter\n',
+    "credit bookings": 'credit bookings "New-business bookings"\n  on deal booked\n'
+                       "  split as recorded\n",
+    "measure attainment": "measure attainment = bookings / quota bookings\n",
+    "commission core": 'commission core "Core commission"\n  on bookings\n'
+                       "  marginal rates by attainment per quarter\n"
+                       "    from 0% to 100% at 8%\n    from 100% at 12%\n",
+}
+# Fragments that are not plan text, or not one file (file, data and versions layers aside).
+NOT_A_FRAGMENT = {"E-DEPTH"}  # its wrong example stands for 101 levels of parentheses
+
+
+def in_context(fragment: str) -> str:
+    """A whole plan file around a fragment: the header (unless the fragment starts with its
+    own) and the declarations it does not make itself."""
+    if fragment.startswith("plan "):
+        header, _, rest = fragment.partition("\n\n")
+        if "\n  roles " not in header:
+            header += "\n  roles AE, SE"
+        header += "\n"
+    else:
+        header, rest = CONTEXT_HEADER, fragment
+    blocks = [b for key, b in CONTEXT_BLOCKS.items()
+              if not re.search(rf"^{key}\b", fragment, re.M)]
+    return "\n".join([header, *blocks, rest, ""])
+
+
+def codes_found(text: str) -> set[str]:
+    from incentive_dsl.check import check_trees
+    from incentive_dsl.syntax import parse_text
+
+    parsed = parse_text("fragment.plan", text)
+    if any(d.is_error for d in parsed.diagnostics):
+        return {d.code for d in parsed.diagnostics}
+    _, found = check_trees([(parsed.tree, text)])
+    return {d.code for d in found}
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in codes.CODES.values()
+              if e.layer in (codes.SYNTAX, codes.CHECK) and e.code not in NOT_A_FRAGMENT],
+    ids=lambda e: e.code)
+def test_examples_show_their_code(entry: codes.Code):
+    """In a small plan around it, the wrong fragment gets the code; the fixed one gets neither
+    it nor any error."""
+    bad = entry.bad + "\n" if entry.code == "E-PLAN" else in_context(entry.bad)
+    assert entry.code in codes_found(bad), bad
+    found = codes_found(in_context(entry.fixed))
+    assert entry.code not in found and not any(c.startswith("E-") for c in found), found
