@@ -1009,7 +1009,8 @@ PATH:LINE:COLUMN: SEVERITY[CODE]: MESSAGE
 ```
 
 - `PATH:LINE:COLUMN` is where the problem starts; lines and columns count from 1.
-- `SEVERITY` is `error` or `warning`. Errors fail the check; warnings are reported but do not.
+- `SEVERITY` is `error` or `warning`. Errors fail the check; warnings are reported but do
+  not, unless `incentive check --strict` is used.
 - `CODE` is one of the codes below; `incentive explain-code CODE` prints its entry.
 - The source line is shown with carets (`^`) under the part in question.
 - `= note:` lines name related places (the first declaration of a duplicate name, the tier
@@ -1040,8 +1041,8 @@ The same for every command:
 
 | exit code | meaning |
 | --- | --- |
-| `0` | no errors (warnings may have been reported); for `fmt --check`, nothing to reformat; for `explain-code`, the code is known |
-| `1` | problems found in the plans: errors, or files that `fmt --check` would change |
+| `0` | success: no errors (warnings may have been reported, unless `check --strict`); nothing to reformat (`fmt --check`); evaluated (`run`, `explain`); every worked example passes (`test`); a known code (`explain-code`) |
+| `1` | problems found: errors in the plans or the data, warnings with `check --strict`, files that `fmt --check` would change, failing worked examples |
 | `2` | usage error or unreadable input: a bad option, no plan files in the paths given, a missing or unreadable file (`E-FILE` only), an unknown code for `explain-code` |
 | `3` | internal error: a bug in incentive-dsl; rerun with `INCENTIVE_DEBUG=1` and report it with the input |
 """
