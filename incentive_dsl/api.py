@@ -11,7 +11,7 @@ Every function returns values (trees, diagnostics, results); none prints or exit
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import attrs
@@ -19,9 +19,9 @@ import attrs
 from incentive_dsl.audit.examples import ExampleResult, run_example
 from incentive_dsl.check import Plan, check_trees
 from incentive_dsl.data.records import Dataset
-from incentive_dsl.eval.run import RunResult, evaluate
+from incentive_dsl.eval.run import RunResult, evaluate_versions
 from incentive_dsl.periods import Period
-from incentive_dsl.diagnostics import Diagnostic, render, render_all
+from incentive_dsl.diagnostics import Diagnostic, error, render, render_all
 from incentive_dsl.syntax import format_file, parse_path, parse_text
 from incentive_dsl.syntax.nodes import PlanFile
 
@@ -118,18 +118,29 @@ def format_path(path: str) -> FormatResult:
 
 @attrs.frozen
 class PlanLoad:
-    """A checked plan (None when the file has errors), with every diagnostic and the source."""
+    """A checked plan (None when the files have errors), with every diagnostic and the
+    sources. `versions` holds every version when several files of one plan were loaded;
+    `plan` is then the latest."""
 
     plan: Plan | None
     diagnostics: tuple[Diagnostic, ...]
     sources: dict[str, str]
+    versions: tuple[Plan, ...] = ()
 
 
 def load_plan(path: str) -> PlanLoad:
-    """Parse and check one plan file."""
+    """Parse and check a plan file, or a directory holding the versions of one plan."""
     result = check_paths([path])
-    plan = result.plans[0] if result.plans and result.ok else None
-    return PlanLoad(plan, result.diagnostics, result.sources)
+    if not result.ok or not result.plans:
+        return PlanLoad(None, result.diagnostics, result.sources)
+    names = sorted({p.name for p in result.plans})
+    if len(names) > 1:
+        problem = error("E-PLAN", result.plans[1].span,
+                        f"{path} holds different plans ({', '.join(names)}); run one plan "
+                        "(or the versions of one plan) at a time")
+        return PlanLoad(None, (*result.diagnostics, problem), result.sources)
+    versions = tuple(sorted(result.plans, key=lambda p: p.effective_start))
+    return PlanLoad(versions[-1], result.diagnostics, result.sources, versions)
 
 
 def load_data(deals: str, roster: str, quotas: str | None = None, fx: str | None = None,
@@ -155,11 +166,13 @@ def window(plan: Plan, period: str | None = None, start: dt.date | None = None,
     return Period(s, e, "range", f"{s} to {e}")
 
 
-def run(plan: Plan, dataset: Dataset, until: dt.date | None = None,
+def run(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
         progress: Callable[[str], None] | None = None) -> RunResult:
-    """Evaluate `plan` on `dataset` from the plan's start up to `until` (default: the plan's
-    end). Earlier periods are always evaluated, since caps, tiers and draws carry over."""
-    return evaluate(plan, dataset, end=until, progress=progress)
+    """Evaluate a plan (or the versions of one plan) on `dataset` from its start up to
+    `until` (default: the plan's end). Earlier periods are always evaluated, since caps, tiers
+    and draws carry over."""
+    plans = [plan] if isinstance(plan, Plan) else list(plan)
+    return evaluate_versions(plans, dataset, end=until, progress=progress)
 
 
 def explain(result: RunResult, payee: str, period: Period, deal: str | None = None):

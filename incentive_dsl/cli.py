@@ -137,7 +137,8 @@ def _file_sources(diags) -> dict[str, str]:
 
 
 def _load(args: argparse.Namespace):
-    """The checked plan, the dataset and the report window, or an exit code."""
+    """The checked plan (its versions, oldest first), the dataset and the report window, or
+    an exit code."""
     loaded = api.load_plan(args.plan)
     if loaded.plan is None:
         _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
@@ -159,7 +160,7 @@ def _load(args: argparse.Namespace):
         print(f"incentive: '{period}' is not a period (e.g. 2027-Q1, 2027-03, 2027)",
               file=sys.stderr)
         return None, None, None, EXIT_USAGE
-    return plan, dataset, window, None
+    return loaded.versions, dataset, window, None
 
 
 def _evaluate(plan, dataset, window):
@@ -201,7 +202,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     console = Console(record=bool(args.output), quiet=bool(args.output),
-                      width=160 if args.output else None)
+                      width=None if sys.stdout.isatty() and not args.output else 160)
     console.print(render.statement_table(result, window))
     if args.lines:
         for p in result.payouts:
@@ -231,7 +232,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(f"incentive explain: no payee '{args.payee}' in the roster{hint}", file=sys.stderr)
         return EXIT_USAGE
     if window is None:
-        window = api.window(plan, None, plan.effective_start, plan.effective_end)
+        window = api.window(plan[-1], None, plan[0].effective_start, plan[-1].effective_end)
     result = _evaluate(plan, dataset, window)
     if not result.ok:
         print(api.render_all(result.diagnostics, _file_sources(result.diagnostics)),
@@ -286,7 +287,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("plan", metavar="PLAN", help="the plan file")
+    p.add_argument("plan", metavar="PLAN",
+                   help="the plan file, or a directory holding the versions of one plan")
     p.add_argument("--deals", required=True, metavar="FILE",
                    help="deal events, CSV or JSON Lines (docs/data.md)")
     p.add_argument("--roster", required=True, metavar="FILE", help="payees, CSV or JSON Lines")

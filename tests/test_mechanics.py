@@ -26,11 +26,6 @@ FILES = sorted(MECHANICS.glob("*.plan"))
 
 # (file stem, example name) -> reason. Strict: an entry that starts passing fails the run.
 XFAIL: dict[tuple[str, str], str] = {
-    ("draw_recoverable_all", "The reference's example: February recovers everything"): (
-        "BUG: draw recoverable from all earnings tops the period up again after recovering: "
-        "§20.4's example says February (payable 2,600, balance 1,500) recovers the whole 1,500 "
-        "and pays 1,100; the interpreter recovers 1,500, then adds a new 900 draw (pays 2,000, "
-        "balance 900) and recovers that 900 in March (pays 4,100 instead of 5,000)"),
 }
 
 

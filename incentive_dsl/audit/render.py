@@ -22,7 +22,7 @@ from incentive_dsl.periods import Period
 
 FORMAT_VERSION = 1
 STATEMENT_COLUMNS = ("earned", "capped", "clawed_back", "held", "released", "drawn",
-                     "recovered", "paid")
+                     "recovered", "paid", "carried")
 
 
 def _record(rec) -> dict:
@@ -110,8 +110,9 @@ def statement_table(result: RunResult, window: Period | None = None, lines: bool
         for s in rows:
             table.add_row(payee, s.pay_period, *(_cell(getattr(s, c)) for c in STATEMENT_COLUMNS))
         if len(rows) > 1:
+            # A carried balance is a running figure: the total shows where it ended.
             table.add_row("", "[bold]total[/bold]", *(
-                f"[bold]{_cell(sum((getattr(s, c) for s in rows), ZERO))}[/bold]"
+                f"[bold]{_cell(rows[-1].carried if c == 'carried' else sum((getattr(s, c) for s in rows), ZERO))}[/bold]"
                 for c in STATEMENT_COLUMNS), end_section=True)
     return table
 

@@ -4,6 +4,6 @@ Each stage is a function of the previous stage's records (eval/credits.py, eval/
 eval/earnings.py, eval/payouts.py); eval/run.py chains them.
 """
 
-from incentive_dsl.eval.run import RunResult, evaluate
+from incentive_dsl.eval.run import RunResult, evaluate, evaluate_versions
 
-__all__ = ["RunResult", "evaluate"]
+__all__ = ["RunResult", "evaluate", "evaluate_versions"]

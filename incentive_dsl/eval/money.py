@@ -65,7 +65,7 @@ def fmt(amount: Decimal, currency: str | None = None) -> str:
     """`1,234.50 USD`: amounts in traces and statements, always with the currency's minor unit
     (exact values with more digits keep them)."""
     digits = MINOR_DIGITS.get(currency or "", 2)
-    exp = amount.as_tuple().exponent
+    exp = amount.normalize(CONTEXT).as_tuple().exponent
     places = max(digits, -exp if isinstance(exp, int) and exp < 0 else 0)
     text = f"{amount:,.{places}f}"
     return f"{text} {currency}" if currency else text

@@ -15,6 +15,8 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
+import attrs
+
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Roster
 from incentive_dsl.eval.context import Deal, Fx
@@ -168,7 +170,8 @@ class PayoutStage:
                 if not period_lines and not self._active_in(payee, pp):
                     continue
                 lines += period_lines
-                statements.append(self._statement(payee, pp, period_lines, by_line, balance))
+                statements.append(attrs.evolve(
+                    self._statement(payee, pp, period_lines, by_line, balance), carried=carried))
             lines += self._net_awaiting(awaiting.get(payee, []), by_line)
         return lines, statements
 
@@ -191,7 +194,15 @@ class PayoutStage:
         return out
 
     def _active_in(self, payee: str, pp: Period) -> bool:
-        return payee in self.roster and bool(self.roster.active_days(payee, pp.start, pp.end))
+        """Employed in the pay period in a role the plan covers (an empty statement is still
+        a statement for them)."""
+        if payee not in self.roster or not self.roster.active_days(payee, pp.start, pp.end):
+            return False
+        if not self.plan.applies_to:
+            return True
+        start, end = self.roster.employment(payee)
+        day = min(pp.end, end or pp.end)
+        return self.roster.role_on(payee, max(day, start)) in self.plan.applies_to
 
     def _draw_payees(self) -> set[str]:
         if self.spec.draw is None:
@@ -221,6 +232,9 @@ class PayoutStage:
         d = self.spec.draw
         if d is None or payee not in self.roster or not self.roster.active_on(payee, day):
             return False
+        if day < self.plan.effective_start or (self.plan.effective_end is not None
+                                               and day > self.plan.effective_end):
+            return False  # a draw is guaranteed only while its plan is in effect
         role = self.roster.role_on(payee, day)
         if self.plan.applies_to and role not in self.plan.applies_to:
             return False
@@ -248,7 +262,10 @@ class PayoutStage:
                 out.append(self._pl(payee, pp, "recovery", -take,
                                     f"recovery of the draw balance ({d.recovery}); "
                                     f"{fmt(balance, self.cur)} still owed"))
-        if in_force and subtotal < d.amount:
+        recovered = bool(out)
+        # A period that recovered the balance is not topped up again: lending back what was
+        # just recovered would make "recoverable from all earnings" mean nothing.
+        if in_force and subtotal < d.amount and not recovered:
             top = d.amount - max(subtotal, ZERO)  # a negative period is carried, not drawn
             subtotal = max(subtotal, ZERO) + top
             if d.recovery != "non-recoverable":

@@ -100,4 +100,5 @@ class Statement:
     drawn: Decimal
     recovered: Decimal
     paid: Decimal
-    draw_balance: Decimal
+    draw_balance: Decimal  # draw still owed after this pay period
+    carried: Decimal = Decimal(0)  # negative pay carried forward after this pay period

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -39,6 +39,7 @@ class RunResult:
     skips: tuple[Skip, ...]
     diagnostics: tuple[Diagnostic, ...]
     engine: MeasureEngine | None = attrs.field(default=None, eq=False, repr=False)
+    versions: tuple[RunStamp, ...] = ()  # when several versions of a plan were run together
 
     @property
     def ok(self) -> bool:
@@ -61,7 +62,10 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
     step = progress or (lambda stage: None)
     d_start, d_end = default_range(plan, dataset)
     start = max(start or d_start, plan.effective_start)
-    end = min(end or d_end, plan.effective_end or end or d_end)
+    pay_end = end or d_end
+    # Earnings stop at the plan's end; pay goes on to `end`, so money earned under this plan
+    # but paid later (collections, holdback releases) is still paid by it.
+    end = min(pay_end, plan.effective_end or pay_end)
     stamp = make_stamp(plan, dataset, start, end)
     notes: list[str] = []
     with decimal.localcontext(CONTEXT):
@@ -78,7 +82,8 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
             earnings, earning_skips = EarningStage(plan, dataset, engine, roster, deals,
                                                    engine.evaluator, start, end).run()
             step("payouts")
-            payouts, statements = PayoutStage(plan, roster, deals, fx, start, end).run(earnings)
+            payouts, statements = PayoutStage(plan, roster, deals, fx, start,
+                                               max(end, pay_end)).run(earnings)
         except EvaluationError as exc:
             src = exc.event.source if exc.event is not None else None
             span = Span.point(src.path, src.row, 1) if src else plan.span
@@ -88,3 +93,43 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
     diags = tuple(warning("W-DATA", plan.span, note) for note in notes)
     return RunResult(plan, stamp, tuple(credits), tuple(earnings), tuple(payouts),
                      tuple(statements), tuple(credit_skips + earning_skips), diags, engine)
+
+
+def evaluate_versions(plans: Sequence[Plan], dataset: Dataset, end: dt.date | None = None,
+                      progress: Callable[[str], None] | None = None) -> RunResult:
+    """Evaluate the versions of one plan (the checker has made sure their effective ranges
+    follow each other) and merge their results. Each version earns on the events dated in its
+    own range and pays what it earned, even after it ends; nothing else carries over from one
+    version to the next (a yearly cap or a draw balance starts again with the new version)."""
+    plans = sorted(plans, key=lambda p: p.effective_start)
+    if len(plans) == 1:
+        return evaluate(plans[0], dataset, end=end, progress=progress)
+    end = end or max(default_range(p, dataset)[1] for p in plans)
+    results = [evaluate(p, dataset, end=end, progress=progress) for p in plans]
+
+    def mine(plan: Plan, day: dt.date | None) -> bool:
+        return day is None or (plan.effective_start <= day and (
+            plan.effective_end is None or day <= plan.effective_end))
+
+    merged: dict[tuple[str, str], Statement] = {}
+    for r in results:
+        for st in r.statements:
+            key = (st.payee, st.pay_period)
+            if key not in merged:
+                merged[key] = st
+                continue
+            old = merged[key]
+            merged[key] = attrs.evolve(old, **{f: getattr(old, f) + getattr(st, f) for f in (
+                "earned", "capped", "clawed_back", "held", "released", "drawn", "recovered",
+                "paid", "draw_balance", "carried")})
+    last = results[-1]
+    return RunResult(
+        plan=last.plan, stamp=last.stamp,
+        credits=tuple(c for r in results for c in r.credits if mine(r.plan, c.date)),
+        earnings=tuple(sorted((e for r in results for e in r.earnings),
+                              key=lambda e: (e.date, e.payee, e.component, e.id))),
+        payouts=tuple(p for r in results for p in r.payouts),
+        statements=tuple(sorted(merged.values(), key=lambda s: (s.payee, s.start))),
+        skips=tuple(s for r in results for s in r.skips if mine(r.plan, s.date)),
+        diagnostics=tuple(d for r in results for d in r.diagnostics),
+        engine=last.engine, versions=tuple(r.stamp for r in results))
