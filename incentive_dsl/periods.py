@@ -8,6 +8,7 @@ the calendar year and labels are `2027-Q1`, `2027-H2`, `2027`; months are always
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 import attrs
@@ -89,6 +90,9 @@ class Calendar:
         return Period(dt.date(y, m, 1), month_end(ey, em), unit, label)
 
     def period_of(self, day: dt.date, unit: str) -> Period:
+        return _period_of(self, day, unit)
+
+    def _compute_period_of(self, day: dt.date, unit: str) -> Period:
         fy = self.fiscal_year_of(day)
         y0, m0 = self._year_start(fy)
         months_in = (day.year * 12 + day.month) - (y0 * 12 + m0)
@@ -123,3 +127,9 @@ class Calendar:
             return None
         return Period(dt.date(year, month, 1), month_end(year, month), "month",
                       f"{year:04d}-{month:02d}")
+
+
+@functools.lru_cache(maxsize=65536)
+def _period_of(calendar: Calendar, day: dt.date, unit: str) -> Period:
+    # Evaluation asks for the period of the same few hundred days again and again.
+    return calendar._compute_period_of(day, unit)

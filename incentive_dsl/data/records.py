@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import hashlib
-import json
 from collections import defaultdict
 from decimal import Decimal
 
@@ -190,8 +189,9 @@ class Dataset:
                       sorted(self.fx, key=lambda f: (f.currency, f.target, f.date)),
                       sorted(self.territories, key=lambda t: t.territory)):
             for rec in group:
-                h.update(json.dumps(attrs.asdict(rec, filter=lambda a, v: a.name != "source"),
-                                    default=str, sort_keys=True).encode())
+                fields = [(f.name, getattr(rec, f.name)) for f in attrs.fields(type(rec))
+                          if f.name != "source"]
+                h.update(repr(fields).encode())
                 h.update(b"\n")
             h.update(b"--\n")
         return h.hexdigest()

@@ -642,6 +642,10 @@ class EarningStage:
 
     def clawback(self, c: m.ClawbackSpec) -> list[EarningLine]:
         out = []
+        by_deal: dict[str, list[EarningLine]] = defaultdict(list)
+        for ln in self.lines:
+            if ln.deal is not None and ln.component in c.components and ln.kind in REVERSIBLE:
+                by_deal[ln.deal].append(ln)
         for e in self.dataset.events:
             if e.kind != "cancelled" or not self._in_range(e.date):
                 continue
@@ -656,8 +660,7 @@ class EarningStage:
                 self._skip(c.name, e.id, f"cancelled {(e.date - booked).days} days after booking,"
                            f" outside the {c.within_count} {c.within_unit} window", e.date)
                 continue
-            originals = [ln for ln in self.lines if ln.component in c.components
-                         and ln.deal == e.deal and ln.kind in REVERSIBLE and ln.date <= e.date]
+            originals = [ln for ln in by_deal.get(e.deal, ()) if ln.date <= e.date]
             for ln in originals:
                 if c.roles and self.roster.role_on(ln.payee, ln.date) not in c.roles:
                     continue

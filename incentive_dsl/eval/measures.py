@@ -184,10 +184,14 @@ class MeasureEngine:
     def quota_total(self, name: str, payees: tuple[str, ...], period: Period) -> Decimal:
         """Exact: months are added as fractions (a third of a quarterly 250,000 is not a finite
         decimal, but three of them are exactly 250,000), then converted once."""
-        spec = self.plan.quota(name)
-        total = sum((self.month_quota(spec, p, m) for p in payees for m in period.months()),
-                    Fraction(0))
-        return CONTEXT.divide(Decimal(total.numerator), Decimal(total.denominator))
+        key = ("quota total", name, payees, period)
+        if key not in self._cache:
+            spec = self.plan.quota(name)
+            total = sum((self.month_quota(spec, p, m) for p in payees for m in period.months()),
+                        Fraction(0))
+            self._cache[key] = CONTEXT.divide(Decimal(total.numerator),
+                                              Decimal(total.denominator))
+        return self._cache[key]
 
     def month_quota(self, spec: QuotaSpec, payee: str, month: Period) -> Fraction:
         key = ("quota", spec.name, payee, month.start)

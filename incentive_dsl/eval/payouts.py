@@ -123,6 +123,7 @@ class PayoutStage:
         lines: list[PayoutLine] = []
         statements: list[Statement] = []
         by_line = {ln.id: ln for ln in earnings}
+        self._kinds = sorted({ln.kind for ln in earnings})
         for payee in payees:
             held_queue: list[tuple[dt.date, Decimal, str]] = []
             balance = ZERO
@@ -297,9 +298,8 @@ class PayoutStage:
                 out += ln.amount
             return out
 
-        earning_kinds = {ln.kind for ln in by_line.values()}
-        gross = tuple(k for k in earning_kinds if k not in ("capped", "plan cap", "clawback",
-                                                            "condition"))
+        gross = tuple(k for k in self._kinds if k not in ("capped", "plan cap", "clawback",
+                                                          "condition"))
         return Statement(
             payee=payee, pay_period=pp.label, start=pp.start, end=pp.end,
             earned=total("earning", earning_kinds=gross),
