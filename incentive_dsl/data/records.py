@@ -189,9 +189,18 @@ class Dataset:
                       sorted(self.fx, key=lambda f: (f.currency, f.target, f.date)),
                       sorted(self.territories, key=lambda t: t.territory)):
             for rec in group:
-                fields = [(f.name, getattr(rec, f.name)) for f in attrs.fields(type(rec))
-                          if f.name != "source"]
+                fields = [(f.name, _canonical(getattr(rec, f.name)))
+                          for f in attrs.fields(type(rec)) if f.name != "source"]
                 h.update(repr(fields).encode())
                 h.update(b"\n")
             h.update(b"--\n")
         return h.hexdigest()
+
+
+def _canonical(value: object) -> object:
+    """Equal values hash alike: 60, 60.0 and 60.00 are one amount."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, tuple):
+        return tuple(_canonical(v) for v in value)
+    return value
