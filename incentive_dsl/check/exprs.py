@@ -23,7 +23,9 @@ from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
 EVENT_DEAL, EVENT_ACTIVITY, PERIOD, AGG_DEAL, AGG_ACTIVITY = (
-    "a deal event", "an activity", "a period", "a credit aggregate", "an activity aggregate")
+    "a rule that looks at one deal event", "a rule that looks at one activity",
+    "a line evaluated once per period (measures, 'when' lines, bonuses, pools, overrides)",
+    "the 'where' of a credit total", "the 'where' of an activity count")
 
 AGGREGATES = ("sum", "count", "average", "min", "max")
 ORDERED = (">=", "<=", ">", "<", "reaches")
@@ -157,7 +159,7 @@ class ExprChecker:
         allowed = {"deal": (EVENT_DEAL, AGG_DEAL), "activity": (EVENT_ACTIVITY, AGG_ACTIVITY),
                    "payee": None}[owner]
         if allowed is not None and ctx not in allowed:
-            return self._err("E-CONTEXT", e, f"{owner} fields cannot be used in {ctx}",
+            return self._err("E-CONTEXT", e, f"{owner}.{parts[1]} is not known in {ctx}",
                              f"{owner}.{parts[1]} is known only where one {owner} is looked at: "
                              "in an `on ...` line, its `where`, or an aggregate's `where`")
         table = tables[owner]
@@ -218,13 +220,17 @@ class ExprChecker:
             if e.where is not None:
                 self.expect(e.where, AGG_ACTIVITY, ty.BOOL, "the 'where' condition")
             if func != "count":
-                return self._err("E-FUNCTION", e, f"activities can only be counted, "
-                                 f"not {func}", "write count(activities where ...)")
+                return self._err("E-FUNCTION", e, f"{func}(activities) has no meaning: "
+                                 "activities have no amount, they can only be counted",
+                                 "write count(activities where ...)")
             return ty.T_COUNT
         sym = self.scope.lookup(source, sc.CREDIT)
         if sym is None:
+            credits = self.scope.names(sc.CREDIT)
             return self._err("E-NAME", e.args[0], f"unknown credit '{source}'",
-                             sc.suggest(source, self.scope.names(sc.CREDIT) + ["activities"]))
+                             sc.suggest(source, credits + ["activities"]) or
+                             f"{func}(...) takes a credit ({', '.join(credits) or 'none declared'}"
+                             ") or 'activities'")
         if e.where is not None:
             self.expect(e.where, AGG_DEAL, ty.BOOL, "the 'where' condition")
         return ty.T_COUNT if func == "count" else ty.money(self.currency)
@@ -269,18 +275,25 @@ class ExprChecker:
         if e.op in ORDERED and (a.textual or a.kind == ty.BOOL):
             return self._err("E-COMPARE", e, f"'{e.op}' compares amounts; {a} has no order",
                              "use 'is' or 'is one of (...)' for texts")
-        self._never(e, a, b, (e.right,))
+        if e.op in ("=", "is"):
+            self._never(a, (e.right,))
+            self._never(b, (e.left,))
+        elif e.op in ("!=", "is not"):
+            self._never(a, (e.right,), always=True)
+            self._never(b, (e.left,), always=True)
         return ty.T_BOOL
 
-    def _never(self, e: n.Expr, a: Type, b: Type, options: tuple[n.Expr, ...]) -> None:
-        """Warn when an enumerated field is compared with a value it can never have."""
+    def _never(self, a: Type, options: tuple[n.Expr, ...], always: bool = False) -> None:
+        """Warn when an enumerated field is compared with a value it can never have: an
+        equality then never holds (and an inequality always does)."""
         if a.kind != ty.ENUM:
             return
         for opt in options:
             if isinstance(opt, n.Text) and opt.value not in a.values:
+                outcome = "always holds" if always else "can never hold"
                 self.diags.append(warning(
                     "W-NEVER", opt.span,
-                    f"{a.name} is never {opt.raw}, so this condition can never hold",
+                    f"{a.name} is never {opt.raw}, so this condition {outcome}",
                     sc.suggest(opt.value, a.values) or
                     f"the declared values are {', '.join(a.values)}"))
 
@@ -291,7 +304,7 @@ class ExprChecker:
             reason = ty.comparable(a, b)
             if reason:
                 self._err("E-COMPARE", opt, reason)
-        self._never(e, a, a, e.options)
+        self._never(a, e.options, always=e.negated)
         return ty.T_BOOL
 
     def _InRange(self, e: n.InRange, ctx: str) -> Type:

@@ -310,6 +310,7 @@ class Plan:
     effective_end: dt.date | None
     calendar: Calendar
     version: str | None = None
+    effective_span: Span | None = None  # the `effective` line, which version checks cite
     roles: tuple[str, ...] = ()
     applies_to: tuple[str, ...] = ()
     rounding: Rounding = Rounding()

@@ -115,7 +115,8 @@ class PlanChecker:
             return ty.money(self.currency)
         return self.x.measure_types.get(name, ty.UNKNOWN)
 
-    def bound_unit_ok(self, key: Type, value_node: n.Expr, what: str) -> Decimal | None:
+    def bound_unit_ok(self, key: Type, value_node: n.Expr, what: str,
+                      key_name: str = "the table's key") -> Decimal | None:
         value = constant(value_node)
         if value is None:
             self.err("E-CONSTANT", value_node, f"{what} must be a fixed value, not "
@@ -129,7 +130,7 @@ class PlanChecker:
         if not ok:
             example = {ty.PERCENT: "100%", ty.MONEY: f"250,000 {self.currency}"}.get(key.kind, "10")
             self.err("E-TIER-KEY-UNIT", value_node,
-                     f"{what} is {t}, but the table's key is {key}",
+                     f"{what} is {t}, but {key_name} is {key}",
                      f"write bounds in the key's unit, e.g. {example}")
             return None
         return amount
@@ -173,6 +174,8 @@ class PlanChecker:
 
     @staticmethod
     def block_title(block: n.Block) -> str:
+        if isinstance(block, n.PlanBlock):
+            return f"the plan header {block.name.raw}"
         if isinstance(block, n.RuleBlock):
             kind = RULE_BLOCKS.get(type(block), (None, "block"))[1]
             return f"{kind} '{block.name.text}'"
@@ -223,6 +226,11 @@ class PlanChecker:
             elif isinstance(block, n.PayoutBlock) and block is payouts[0]:
                 payout = self.check_payout(block)
             elif isinstance(block, n.ExampleBlock):
+                twin = next((e for e in examples if e.name == block.name.value), None)
+                if twin is not None:
+                    self.err("E-DUPLICATE", block.name, f"two examples are named {block.name.raw}",
+                             "give each example its own name: test results cite it",
+                             [Related(twin.span, "the first one")])
                 examples.append(self.check_example(block))
         self.check_unused(blocks)
         if not examples:
@@ -255,11 +263,15 @@ class PlanChecker:
         effective = next((i for i in items if isinstance(i, n.EffectiveDecl)), None)
         ok = True
         if currency is None:
-            ok = self.require(block, [], "currency", "currency USD")
+            ok = self.require(block, [], "currency line", "currency USD")
+            # Go on with the currency the plan's amounts are written in, so one missing line
+            # does not turn every amount into a currency error.
+            self.currency = next((x.currency for x in n.walk(self.tree)
+                                  if isinstance(x, n.Money)), "USD")
         else:
             self.currency = currency.code.text
         if effective is None:
-            ok = self.require(block, [], "effective range", "effective 2027-01-01 to 2027-12-31")
+            ok = self.require(block, [], "effective line", "effective 2027-01-01 to 2027-12-31")
         else:
             window = self.window(effective.range)
             if window is None:
@@ -274,9 +286,12 @@ class PlanChecker:
         for decl in (declared, applies):
             if decl is None:
                 continue
+            seen: dict[str, Span] = {}
             for r in decl.roles:
-                if decl is declared and r.text in self.scope.roles:
-                    self.err("E-DUPLICATE", r, f"role '{r.text}' is listed twice")
+                if r.text in seen:
+                    self.err("E-DUPLICATE", r, f"role '{r.text}' is listed twice",
+                             "list each role once", [Related(seen[r.text], "first listed here")])
+                seen[r.text] = r.span
                 self.scope.roles.setdefault(r.text, r.span)
         if declared is not None and applies is not None:
             for r in applies.roles:
@@ -289,7 +304,9 @@ class PlanChecker:
             values = tuple(t.value for t in v.values)
             for i, t in enumerate(v.values):
                 if t.value in values[:i]:
-                    self.err("E-DUPLICATE", t, f"{t.raw} is listed twice in {v.kind}")
+                    first = v.values[values.index(t.value)]
+                    self.err("E-DUPLICATE", t, f"{t.raw} is listed twice in {v.kind}",
+                             "list each value once", [Related(first.span, "first listed here")])
             setattr(self.scope, v.kind, tuple(dict.fromkeys(values)))
         rounding = next((i for i in items if isinstance(i, n.RoundingDecl)), None)
         fx = next((i for i in items if isinstance(i, n.FxDecl)), None)
@@ -301,6 +318,7 @@ class PlanChecker:
             span=block.span, currency=self.currency, effective_start=self.effective[0],
             effective_end=self.effective[1], calendar=self.calendar,
             version=version.label.value if version else None,
+            effective_span=effective.span,
             roles=tuple(self.scope.roles), applies_to=self.applies_to,
             rounding=m.Rounding(mode=rounding.mode, point=rounding.point, stated=True)
             if rounding else m.Rounding(),
@@ -378,7 +396,10 @@ class PlanChecker:
     # ------------------------------------------------------------------ measures
 
     def check_measures(self, blocks: list[n.MeasureBlock]) -> list[m.MeasureSpec]:
-        by_name = {b.name.text: b for b in blocks}
+        # A measure whose name was already taken (E-DUPLICATE) is not checked again.
+        by_name = {b.name.text: b for b in blocks
+                   if self.scope.rules.get(b.name.text) is not None
+                   and self.scope.rules[b.name.text].span == b.name.span}
         order = self.measure_order(by_name)
         specs = {}
         for name in order:
@@ -398,6 +419,7 @@ class PlanChecker:
         deps = {name: [r for r in refs(b.expr) if r in by_name] for name, b in by_name.items()}
         order: list[str] = []
         state: dict[str, int] = {}
+        cyclic: set[str] = set()
         for root in by_name:
             stack = [(root, iter(deps[root]))]
             if state.get(root):
@@ -411,16 +433,17 @@ class PlanChecker:
                     state[name] = 2
                     order.append(name)
                 elif state.get(nxt) == 1:
-                    cycle = [s for s, _ in stack][[s for s, _ in stack].index(nxt):] + [nxt]
+                    names = [s for s, _ in stack]
+                    cycle = names[names.index(nxt):] + [nxt]
                     self.err("E-CYCLE", by_name[name].name,
                              f"measures depend on each other in a circle: {' -> '.join(cycle)}",
                              "a measure cannot be defined in terms of itself")
-                    state[name] = 2
-                    return [o for o in order if o not in cycle]
+                    cyclic.update(cycle)
                 elif not state.get(nxt):
                     state[nxt] = 1
                     stack.append((nxt, iter(deps[nxt])))
-        return order
+        # Measures on a cycle are left unchecked (their type is unknown); the others are checked.
+        return [o for o in order if o not in cyclic]
 
     # ------------------------------------------------------------------ quotas
 
@@ -429,7 +452,9 @@ class PlanChecker:
             if isinstance(item, n.QuotaValue):
                 c = constant(item.amount)
                 if c is not None and c[1].kind == ty.MONEY:
-                    return c[1]
+                    # A value in another currency is reported on its own line; measures see
+                    # the quota in the plan currency, so the error does not cascade.
+                    return ty.money(self.currency)
                 if c is not None:
                     return ty.T_COUNT
         return ty.money(self.currency)
@@ -563,6 +588,9 @@ class PlanChecker:
         when = whens[0].condition if whens else None
         if when is not None:
             self.x.expect(when, PERIOD, ty.BOOL, "the 'when' condition")
+            if b.name.text in refs(when):
+                self.err("E-CYCLE", whens[0], f"'{b.name.text}' depends on its own earnings",
+                         "a rule's condition cannot use what the rule itself pays")
         return dict(name=b.name.text, label=b.label.value if b.label else b.name.text, span=b.span,
                     roles=self.roles(roles[0].roles) if roles else (),
                     during=self.window(during[0].range) if during else None,
@@ -785,7 +813,9 @@ class PlanChecker:
                 self.err("E-TIER-OPEN", node, "only the last tier may be open-ended",
                          related=[Related(nodes[i + 1].span, "this tier follows it")])
                 ok = False
-            if i > 0 and rows[i - 1].high is not None:
+            reversed_rows = (row.high is not None and row.high <= row.low) or (
+                i > 0 and rows[i - 1].high is not None and rows[i - 1].high <= rows[i - 1].low)
+            if i > 0 and rows[i - 1].high is not None and not reversed_rows:
                 prev = rows[i - 1].high
                 if row.low > prev:
                     self.err("E-TIER-GAP", node.low, f"gap between tiers: nothing covers "
@@ -852,7 +882,8 @@ class PlanChecker:
 
     def check_accel(self, a: n.Accelerator) -> m.AcceleratorSpec | None:
         key = self.key_kind(a.key.text, a.key)
-        threshold = self.bound_unit_ok(key, a.threshold, "the threshold")
+        threshold = self.bound_unit_ok(key, a.threshold, "the threshold",
+                                       f"'{a.key.text}'")
         if a.period is None:
             self.err("E-TIER-PERIOD", a, f"say over which period {a.key.text} is measured",
                      f"e.g. {a.kind} {a.factor.raw} by {a.key.text} per quarter {a.side} "
@@ -892,7 +923,8 @@ class PlanChecker:
         points = schedule.rows if isinstance(schedule, n.StepSchedule) else \
             (schedule.low, schedule.high)
         for row in points:
-            threshold = self.bound_unit_ok(key, row.threshold, "the threshold")
+            threshold = self.bound_unit_ok(key, row.threshold, "the threshold",
+                                           f"'{schedule.key.text}'")
             self.x.expect(row.pay, PERIOD, ty.MONEY, "a bonus amount")
             if threshold is not None:
                 rows.append(m.StepRowSpec(threshold=threshold, pay=row.pay, span=row.span))
@@ -914,9 +946,16 @@ class PlanChecker:
         ctx = EVENT_ACTIVITY if trigger and trigger.kind == "activity" else EVENT_DEAL
         if self.require(b, pays, "amount", "pay 500 USD"):
             self.x.expect(pays[0].amount, ctx, ty.MONEY, "a SPIFF amount")
-        if common["during"] is None:
+        windows = [i for i in b.items if isinstance(i, n.During)]
+        if not windows:
             self.warn("W-SPIFF-WINDOW", b.name, f"SPIFF '{b.name.text}' has no 'during' window: "
                       "it pays for the whole plan", "add: during 2027-04-01 to 2027-06-30")
+        elif common["during"] is not None and self.effective is not None:
+            w, (start, end) = common["during"], self.effective
+            if (w.end is not None and w.end < start) or (end is not None and w.start > end):
+                self.warn("W-SPIFF-WINDOW", windows[0], f"SPIFF '{b.name.text}' can never pay: "
+                          f"its window lies outside the plan's effective range ({start} to "
+                          f"{end or 'open'})", "move the window inside the plan's range")
         dummy = m.TriggerSpec(kind="deal", event="booked", subject=None, where=None, span=b.span)
         return m.SpiffSpec(**common, trigger=trigger or dummy,
                            pay=pays[0].amount if pays else n.Money(amount=n.Number(raw="0"),
@@ -1061,6 +1100,9 @@ class PlanChecker:
             if not 0 < h.share.value < 1:
                 self.err("E-RANGE", h.share, "a holdback must be above 0% and below 100%")
             months = days = None
+            if h.duration is not None and h.duration.count.value != int(h.duration.count.value):
+                self.err("E-RANGE", h.duration, "a holdback lasts a whole number of days, weeks "
+                         "or months", "e.g. hold back 10% for 3 months")
             if h.duration is not None:
                 count = int(h.duration.count.value)
                 unit = h.duration.unit.rstrip("s")
@@ -1082,6 +1124,10 @@ class PlanChecker:
                          f"{frequency}", f"write the draw per {pay_unit}")
             forgive = d.forgive_date.value if d.forgive_date is not None and \
                 check_date(d.forgive_date, self.diags) else None
+            if d.months is not None and (d.months.value != int(d.months.value)
+                                         or d.months.value < 1):
+                self.err("E-RANGE", d.months, "the draw lasts a whole number of months, at "
+                         "least 1", "e.g. for the first 3 months of employment")
             if d.recovery == "non-recoverable" and d.forgiveness is not None:
                 self.err("E-DRAW", d, "a non-recoverable draw is never owed, so it cannot be "
                          "forgiven", "remove the 'forgiven ...' part")
@@ -1092,10 +1138,17 @@ class PlanChecker:
         limits = []
         for lim in (i for i in b.items if isinstance(i, n.Limit)):
             if lim.scope == "deal":
-                self.err("E-LIMIT-SCOPE", lim, "a payout cap applies to a payee's total per "
-                         "period, not per deal", "cap deals on the commission instead")
+                self.err("E-LIMIT-SCOPE", lim, f"a payout {lim.kind} applies to a payee's total "
+                         "per period, not per deal",
+                         f"put a per-deal {lim.kind} on the commission instead"
+                         if lim.kind == "cap" else "write e.g. floor 500 USD per month")
                 continue
             amount = self.const(lim.amount, ty.MONEY, f"a {lim.kind}")
+            if amount is not None and amount < 0:
+                self.err("E-RANGE", lim.amount, f"a {lim.kind} cannot be negative")
+                continue
+            if lim.scope in MONTHS_PER_UNIT:
+                self.period_fits(lim.scope, lim)
             if amount is not None:
                 limits.append(m.LimitSpec(kind=lim.kind, amount=amount, scope=lim.scope,
                                           span=lim.span))
@@ -1120,8 +1173,12 @@ class PlanChecker:
                 self.err("E-EXAMPLE", p, f"payee {p.payee.text} has no role",
                          f"write: payee {p.payee.text} role AE from 2027-01-01")
             for a in p.attrs:
-                if a.key == "role":
-                    self.roles((a.value,))
+                if a.key == "role" and a.value.text not in self.scope.roles:
+                    # Examples may describe people the plan does not pay (the AE on an SDR's
+                    # deal), so a role need only be declared.
+                    self.err("E-ROLE", a.value, f"unknown role '{a.value.text}'",
+                             sc.suggest(a.value.text, self.scope.roles) or
+                             f"declare it in the plan header: roles ..., {a.value.text}")
                 elif a.key in ("from", "to"):
                     check_date(a.value, self.diags)
 
@@ -1149,7 +1206,9 @@ class PlanChecker:
                              sc.suggest(item.quota.text, self.scope.names(sc.QUOTA)))
                 known(item.payee)
                 self.example_period(item.period)
-                self.const(item.amount, "money-or-count", "a quota")
+                want = self.x.quota_types.get(item.quota.text)
+                self.const(item.amount, ty.MONEY if want is not None and want.kind == ty.MONEY
+                           else "money-or-count", "a quota")
             elif isinstance(item, n.ExampleFx):
                 if item.target.currency != self.currency:
                     self.err("E-CURRENCY-MIX", item.target, f"rates convert to the plan "
@@ -1211,7 +1270,8 @@ class PlanChecker:
                     continue
                 if spec.kind == ty.ENUM:
                     if got.kind != ty.TEXT or a.value.value not in spec.values:
-                        self.err("E-FIELD", a.value, f"deal.{a.key} is {spec}",
+                        self.err("E-FIELD", a.value, f"{show(a.value)} is not a value of "
+                                 f"deal.{a.key}, which is {spec}",
                                  sc.suggest(getattr(a.value, "value", ""), spec.values))
                 elif ty.comparable(spec, got) or (spec.kind != got.kind and not
                                                   (spec.numeric and got.numeric)):
@@ -1226,8 +1286,10 @@ class PlanChecker:
         if self.effective is not None:
             start, end = self.effective
             if period.end < start or (end is not None and period.start > end):
-                self.err("E-EXAMPLE-PERIOD", p, f"{p.raw} is outside the plan's effective range "
-                         f"({start} to {end or 'open'})")
+                self.err("E-EXAMPLE-PERIOD", p, f"{p.raw} ({period.start} to {period.end}) is "
+                         f"outside the plan's effective range ({start} to {end or 'open'})",
+                         "with a fiscal year, 2027-Q1 names the first quarter of FY2027"
+                         if self.calendar.fiscal else None)
                 return None
         return period
 
@@ -1237,6 +1299,11 @@ class PlanChecker:
         want = ty.money(self.currency)
         if x.kind == "rule":
             sym = self.scope.lookup(x.target.text)
+            if sym is not None and sym.kind == sc.CLAWBACK:
+                self.err("E-EXAMPLE-RULE", x.target, f"'{x.target.text}' is a clawback: it has "
+                         "no earnings of its own",
+                         "expect the component it reverses; its lines include the reversal")
+                return
             if sym is None or sym.kind not in (sc.COMPONENT, sc.CREDIT, sc.MEASURE):
                 self.err("E-EXAMPLE-RULE", x.target, f"'{x.target.text}' is not a rule, credit "
                          "or measure of this plan",

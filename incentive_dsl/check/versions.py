@@ -25,18 +25,19 @@ def check_versions(plans: Sequence[Plan]) -> list[Diagnostic]:
             end = before.effective_end
             if end is None or after.effective_start <= end:
                 diags.append(error(
-                    "E-VERSION-OVERLAP", after.span,
+                    "E-VERSION-OVERLAP", after.effective_span or after.span,
                     f"versions of plan \"{after.name}\" overlap: this one starts "
                     f"{after.effective_start}, the one in {before.path} runs to "
                     f"{end or 'no end date'}",
                     f"end the earlier version on {after.effective_start - dt.timedelta(days=1)}",
-                    [Related(before.span, "the earlier version")]))
+                    [Related(before.effective_span or before.span, "the earlier version")]))
             elif after.effective_start > end + dt.timedelta(days=1):
                 diags.append(error(
-                    "E-VERSION-GAP", after.span,
+                    "E-VERSION-GAP", after.effective_span or after.span,
                     f"versions of plan \"{after.name}\" leave a gap: nothing is in effect from "
                     f"{end + dt.timedelta(days=1)} to "
                     f"{after.effective_start - dt.timedelta(days=1)}",
                     f"start this version on {end + dt.timedelta(days=1)}",
-                    [Related(before.span, "the earlier version ends here")]))
+                    [Related(before.effective_span or before.span,
+                             "the earlier version ends here")]))
     return diags

@@ -280,5 +280,10 @@ def parse_path(path: str) -> ParseResult:
     text, diags = read_source(path)
     if text is None:
         empty = n.PlanFile(path=path, blocks=())
-        return ParseResult(empty, tuple(diags), "")
+        # For the excerpt under an encoding error, show the file as best it can be read.
+        try:
+            shown = Path(path).read_bytes().decode("utf-8", "replace").replace("\x00", "\ufffd")
+        except OSError:
+            shown = ""
+        return ParseResult(empty, tuple(diags), shown)
     return parse_text(path, text)
