@@ -31,8 +31,14 @@ MINOR_DIGITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "HUF": 2, "BHD
 ZERO = Decimal(0)
 
 
+_QUANTA: dict[str, Decimal] = {}
+
+
 def quantum(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-MINOR_DIGITS.get(currency, 2))
+    q = _QUANTA.get(currency)
+    if q is None:
+        q = _QUANTA[currency] = Decimal(1).scaleb(-MINOR_DIGITS.get(currency, 2))
+    return q
 
 
 def round_money(amount: Decimal, currency: str, mode: str = "half even") -> Decimal:
@@ -65,7 +71,9 @@ def fmt(amount: Decimal, currency: str | None = None) -> str:
     """`1,234.50 USD`: amounts in traces and statements, always with the currency's minor unit
     (exact values with more digits keep them)."""
     digits = MINOR_DIGITS.get(currency or "", 2)
-    exp = amount.normalize(CONTEXT).as_tuple().exponent
+    exp = amount.as_tuple().exponent
+    if isinstance(exp, int) and exp < -digits:  # trailing zeros beyond the minor unit go
+        exp = amount.normalize(CONTEXT).as_tuple().exponent
     places = max(digits, -exp if isinstance(exp, int) and exp < 0 else 0)
     text = f"{amount:,.{places}f}"
     return f"{text} {currency}" if currency else text
