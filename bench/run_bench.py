@@ -1,0 +1,262 @@
+"""Benchmark: the interpreter (incentive_dsl.eval.run.evaluate, full traces kept) against the
+hand-written baseline (bench/baseline.py) on bench/reference.plan.
+
+    PYTHONPATH=. python bench/run_bench.py                      # 100k and 1M events
+    PYTHONPATH=. python bench/run_bench.py --sizes 100k,300k    # other sizes (k/M suffixes)
+    PYTHONPATH=. python bench/run_bench.py --with-10m           # adds 10M (hours, ~tens of GB)
+    PYTHONPATH=. python bench/run_bench.py --profile            # + cProfile of the interpreter
+                                                                #   on the smallest size
+    PYTHONPATH=. python bench/run_bench.py --json results.json  # also write the numbers
+
+Datasets come from bench/gen_data.py (300 payees, 2026-01-01 + 2 years, seed 7: 2026 is
+history, the plan year is 2027) and are cached in --cache (default /tmp/incentive-bench/<size>),
+reused when their manifest matches. Each measurement runs in its own process, which reads the
+files into an in-memory Dataset with bench/csvdata.py (not timed), then times `--reps` runs
+(default 5 below 1M events, 1 from 1M on) and reports the median; the process's peak memory
+(ru_maxrss) is reported with and without the Dataset (measured right after reading it). The
+interpreter and the baseline must agree to the cent on every payee-month (their payouts are
+hashed and compared); the loader (load_dataset) is timed once on the smallest size and its
+diagnostics counted. A run slower than --timeout seconds (default 1800) is stopped and
+reported as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import io
+import json
+import os
+import platform
+import pstats
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+for p in (ROOT, HERE):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+GEN_ARGS = ["--payees", "300", "--start", "2026-01-01", "--years", "2", "--seed", "7"]
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower()
+    mult = {"k": 1_000, "m": 1_000_000}.get(text[-1], 1)
+    return int(float(text[:-1] if text[-1] in "km" else text) * mult)
+
+
+def label(n: int) -> str:
+    return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+def maxrss_mb() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r / 1024 if sys.platform != "darwin" else r / 1024 / 1024
+
+
+# ------------------------------------------------------------------------------ data
+
+
+def dataset_dir(cache: str, n: int) -> str:
+    """Generate (or reuse) the dataset of about n events."""
+    out = os.path.join(cache, label(n))
+    want = ["--events", str(n), *GEN_ARGS]
+    manifest = os.path.join(out, "manifest.json")
+    if os.path.exists(manifest):
+        with open(manifest) as f:
+            m = json.load(f)
+        a = m["arguments"]
+        have = ["--events", str(a["events"]), "--payees", str(a["payees"]), "--start",
+                a["start"], "--years", str(a["years"]), "--seed", str(a["seed"])]
+        if have == want and a.get("activity_share") == 0.25 and \
+                a.get("fields", "type,product,segment") == "type,product,segment":
+            return out
+    print(f"generating {label(n)} events into {out} ...", flush=True)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, os.path.join(HERE, "gen_data.py"), out, *want], check=True)
+    print(f"  generated in {time.perf_counter() - t0:.1f} s", flush=True)
+    return out
+
+
+# ------------------------------------------------------------------------------ worker
+
+
+def payout_digest(paid: dict) -> tuple[str, int]:
+    h = hashlib.sha256()
+    rows = sorted((p, m, str(v.quantize(type(v)("0.01")))) for (p, m), v in paid.items() if v)
+    for r in rows:
+        h.update(repr(r).encode())
+    return h.hexdigest()[:16], len(rows)
+
+
+def worker(impl: str, directory: str, reps: int, profile: str | None) -> dict:
+    import csvdata
+    import baseline
+    from check_baseline import interpreter_payouts, load_reference_plan
+    from incentive_dsl.eval.run import evaluate
+
+    plan = load_reference_plan()
+    t0 = time.perf_counter()
+    dataset = csvdata.read_dataset(directory)
+    read_s = time.perf_counter() - t0
+    rss_data = maxrss_mb()
+    times, paid = [], None
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        if impl == "interpreter":
+            if profile:
+                prof = cProfile.Profile()
+                prof.enable()
+            result = evaluate(plan, dataset)
+            if profile:
+                prof.disable()
+            times.append(time.perf_counter() - t0)
+            if not result.ok:
+                raise SystemExit("; ".join(d.message for d in result.diagnostics))
+            paid = interpreter_payouts(result)
+            info = {"credit_lines": len(result.credits), "earning_lines": len(result.earnings),
+                    "payout_lines": len(result.payouts), "statements": len(result.statements)}
+            del result
+        else:
+            paid = baseline.payouts(dataset)
+            times.append(time.perf_counter() - t0)
+            info = {}
+    digest, months = payout_digest(paid)
+    out = {"impl": impl, "events": len(dataset.events), "read_s": read_s, "times": times,
+           "median_s": statistics.median(times), "rss_after_read_mb": rss_data,
+           "peak_rss_mb": maxrss_mb(), "digest": digest, "payee_months": months,
+           "total_paid": str(sum(paid.values())), **info}
+    if profile:
+        s = io.StringIO()
+        st = pstats.Stats(prof, stream=s)
+        st.sort_stats("cumulative").print_stats(25)
+        st.sort_stats("tottime").print_stats(15)
+        with open(profile, "w") as f:
+            f.write(s.getvalue())
+        out["profile"] = profile
+    return out
+
+
+def loader_worker(directory: str) -> dict:
+    from check_baseline import FILES, load_reference_plan
+    from incentive_dsl.data.loaders import load_dataset
+
+    plan = load_reference_plan()
+    paths = [os.path.join(directory, f) for f in FILES]
+    t0 = time.perf_counter()
+    dataset, diags = load_dataset(paths[0], paths[1], quotas=paths[2], fx=paths[3],
+                                  territories=paths[4], plan=plan)
+    return {"impl": "loader", "events": len(dataset.events),
+            "median_s": time.perf_counter() - t0, "diagnostics": len(diags),
+            "errors": sum(1 for d in diags if d.is_error), "peak_rss_mb": maxrss_mb()}
+
+
+def run_worker(args: list[str], timeout: float) -> dict:
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", *args]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [ROOT, HERE, os.environ.get("PYTHONPATH", "")]))
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"impl": args[0], "timeout_s": timeout}
+    if done.returncode != 0:
+        return {"impl": args[0], "error": done.stderr.strip().splitlines()[-1:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="100k,1M")
+    ap.add_argument("--with-10m", action="store_true", help="also run 10M events")
+    ap.add_argument("--reps", type=int, default=5, help="repetitions below 1M events")
+    ap.add_argument("--reps-large", type=int, default=1, help="repetitions from 1M events")
+    ap.add_argument("--cache", default="/tmp/incentive-bench")
+    ap.add_argument("--timeout", type=float, default=1800)
+    ap.add_argument("--profile", action="store_true",
+                    help="cProfile the interpreter on the smallest size")
+    ap.add_argument("--no-loader", action="store_true", help="skip timing load_dataset")
+    ap.add_argument("--json", help="write the results to this file")
+    ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.worker:
+        impl = args.worker[0]
+        if impl == "loader":
+            print(json.dumps(loader_worker(args.worker[1])))
+        else:
+            profile = args.worker[3] if len(args.worker) > 3 else None
+            print(json.dumps(worker(impl, args.worker[1], int(args.worker[2]), profile)))
+        return 0
+
+    sizes = sorted(parse_size(s) for s in args.sizes.split(","))
+    if args.with_10m and 10_000_000 not in sizes:
+        sizes.append(10_000_000)
+    print(f"python {platform.python_version()} on {platform.machine()}, "
+          f"{os.cpu_count()} CPUs; sizes {', '.join(label(n) for n in sizes)}", flush=True)
+    results: dict = {"python": platform.python_version(), "machine": platform.machine(),
+                     "cpus": os.cpu_count(), "generator": GEN_ARGS, "sizes": {}}
+    for i, n in enumerate(sizes):
+        directory = dataset_dir(args.cache, n)
+        reps = args.reps if n < 1_000_000 else args.reps_large
+        row = results["sizes"][label(n)] = {}
+        for impl in ("baseline", "interpreter"):
+            extra = [os.path.join(args.cache, f"profile_{label(n)}.txt")] \
+                if impl == "interpreter" and args.profile and i == 0 else []
+            print(f"{label(n)}: {impl} x{reps} ...", flush=True)
+            r = run_worker([impl, directory, str(reps), *extra], args.timeout)
+            row[impl] = r
+            print("  " + _summary(r), flush=True)
+        b, t = row["baseline"], row["interpreter"]
+        if "median_s" in b and "median_s" in t:
+            row["ratio"] = t["median_s"] / b["median_s"]
+            row["agree"] = b["digest"] == t["digest"]
+            print(f"  interpreter/baseline = {row['ratio']:.1f}x; payouts "
+                  f"{'identical' if row['agree'] else 'DIFFER'} "
+                  f"({t['payee_months']} payee-months, {t['total_paid']} USD)", flush=True)
+        if i == 0 and not args.no_loader:
+            r = run_worker(["loader", directory], args.timeout)
+            row["loader"] = r
+            print(f"  load_dataset: {_summary(r)}; {r.get('diagnostics')} diagnostics",
+                  flush=True)
+    labels = list(results["sizes"])
+    for a, b in zip(labels, labels[1:]):
+        ra, rb = results["sizes"][a], results["sizes"][b]
+        for impl in ("baseline", "interpreter"):
+            if "median_s" in ra[impl] and "median_s" in rb[impl]:
+                ev = rb[impl]["events"] / ra[impl]["events"]
+                f = rb[impl]["median_s"] / ra[impl]["median_s"]
+                results.setdefault("scaling", {})[f"{impl} {a}->{b}"] = {
+                    "events_x": ev, "time_x": f}
+                print(f"scaling {impl} {a} -> {b}: {ev:.1f}x events -> {f:.1f}x time")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+def _summary(r: dict) -> str:
+    if "timeout_s" in r:
+        return f"stopped after {r['timeout_s']:.0f} s"
+    if "error" in r:
+        return f"failed: {r['error']}"
+    times = ", ".join(f"{t:.2f}" for t in r.get("times", []))
+    out = f"median {r['median_s']:.2f} s"
+    if times:
+        out += f" [{times}]"
+    out += f", {r['events']} events, peak RSS {r['peak_rss_mb']:.0f} MB"
+    if "rss_after_read_mb" in r:
+        out += f" ({r['rss_after_read_mb']:.0f} MB after reading the data)"
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
