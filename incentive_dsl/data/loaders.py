@@ -178,7 +178,7 @@ def _event(r: RowReader, plan: Plan | None, seen: dict) -> tuple[Event | None, s
     term = None
     if kind in (None, "booked"):
         term = r.value("term_months", parse_term, "D-NUMBER")
-    fields = r.fields(currency or (plan.currency if plan else None))
+    fields = r.fields(currency, plan.currency if plan else None)
     _unique(r, seen, eid, "event_id", f"event id '{eid}' is used twice",
             "every event needs its own id")
     rejected = {f"deal:{deal}"} if deal and kind in (None, "booked") else set()
@@ -199,9 +199,10 @@ def _payee(r: RowReader, plan: Plan | None, seen: dict) -> tuple[PayeeRecord | N
     team = r.text("team")
     territory = r.text("territory")
     effective = r.value("effective_from", parse_date, "D-DATE")
-    fields = r.fields(plan.currency if plan else None)
+    fields = r.fields(None, plan.currency if plan else None)
     when = f"effective from {effective}" if effective else "without effective_from"
-    _unique(r, seen, pid and (pid, effective),
+    key_read = effective is not None or r.cell("effective_from") is None
+    _unique(r, seen, (pid and key_read) and (pid, effective),
             "effective_from" if effective else "payee_id",
             f"payee '{pid}' has a second row {when}",
             "record a change as a new row with a later effective_from date")
@@ -268,7 +269,7 @@ def _load(path: PathLike, columns: Columns, build: RowBuilder, plan: Plan | None
     reader.check_columns()
     out = Loaded([], diags, table)
     seen: dict = {}
-    for row in table.rows:
+    for row in table.rows if not reader.unusable else ():
         record, rejected = build(RowReader(reader, row), plan, seen)
         out.rejected |= rejected
         if record is not None:

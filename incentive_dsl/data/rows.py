@@ -38,8 +38,10 @@ class FileReader:
         self.table, self.columns = table, columns
         self.custom = {f.name: f for f in custom}
         self.diags: list[Diagnostic] = []
-        self._needed: dict[str, tuple[str, list[int]]] = {}
+        self._needed: dict[str, tuple[dict[str, None], list[int]]] = {}
         self._missing_reported: set[str] = set()
+        self.unknown: list[str] = []
+        self.unusable = False  # the header cannot be read: rows are not reported one by one
 
     @property
     def csv(self) -> bool:
@@ -53,7 +55,15 @@ class FileReader:
 
     def check_columns(self) -> None:
         t, known = self.table, self.known()
-        unknown = [c for c in dict.fromkeys(t.columns) if c and c not in known]
+        if self.csv and len(t.columns) == 1 and any(sep in t.columns[0] for sep in ";\t|"):
+            sep = next(sep for sep in ";\t|" if sep in t.columns[0])
+            shown = {"\t": "tabs"}.get(sep, f"'{sep}'")
+            self.diags.append(error(COLUMN, self.header_span(), f"the columns are separated by "
+                                    f"{shown}, not by commas",
+                                    "save the file as CSV with commas ('CSV (comma delimited)')"))
+            self.unusable = True
+            return
+        unknown = self.unknown = [c for c in dict.fromkeys(t.columns) if c and c not in known]
         if self.csv:
             seen: set[str] = set()
             for name, span in zip(t.columns, t.header_spans):
@@ -94,16 +104,20 @@ class FileReader:
         return Span(self.table.path, line, 1, line, end)
 
     def need(self, column: str, why: str, line: int) -> None:
-        if column in self._missing_reported:
+        if column in self._missing_reported or self.unusable:
             return
-        self._needed.setdefault(column, (why, []))[1].append(line)
+        whys, lines = self._needed.setdefault(column, ({}, []))
+        whys[why] = None
+        lines.append(line)
 
     def finish(self) -> list[Diagnostic]:
-        for column, (why, lines) in self._needed.items():
+        for column, (whys, lines) in self._needed.items():
+            why = "; ".join(whys)
             rows = f"{len(lines)} rows, the first on line {lines[0]}" if len(lines) > 1 else \
                 f"line {lines[0]}"
             self.diags.append(error(COLUMN, self.header_span(),
                                     f"missing column '{column}': {why} ({rows})",
+                                    suggest(column, self.unknown) or
                                     f"add the column '{column}' to the header"))
         return self.diags
 
@@ -162,14 +176,16 @@ class RowReader:
     def text(self, column: str, required: str | None = None) -> str | None:
         return self.value(column, lambda s: s, COLUMN, required)
 
-    def fields(self, default_currency: str | None) -> tuple[tuple[str, object], ...]:
-        """The custom fields present in the row, sorted by name (empty cells are skipped)."""
+    def fields(self, currency: str | None,
+               plan_currency: str | None) -> tuple[tuple[str, object], ...]:
+        """The custom fields present in the row, sorted by name (empty cells are skipped); a
+        plain money amount is in `currency` (None: the plan currency)."""
         out = []
         for name, spec in sorted(self.file.custom.items()):
-            if name in self.file.columns.standard:
+            if name in self.file.columns.standard or plan_currency is None:
                 continue
-            value = self.value(name, lambda s, spec=spec: parse_field(spec, s, default_currency),
-                               "D-FIELD")
+            value = self.value(name, lambda s, spec=spec: parse_field(spec, s, currency,
+                                                                      plan_currency), "D-FIELD")
             if value is not None:
                 out.append((name, value))
         return tuple(out)

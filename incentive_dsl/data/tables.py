@@ -14,6 +14,7 @@ per line; the column names are the keys, in order of first appearance.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import json
@@ -32,9 +33,9 @@ FILE, ENCODING, SYNTAX, COLUMN, EMPTY = "D-FILE", "D-ENCODING", "D-SYNTAX", "D-C
 
 @attrs.frozen
 class Cell:
-    """One value of a row. `text` is stripped; JSON numbers keep their text as written,
-    `true`/`false` become 'true'/'false', null becomes ''. `data` is a JSON object or list
-    when the value was one (only splits may be an object)."""
+    """One value of a row. `text` is stripped; JSON numbers keep their text as written (with
+    an exponent written out: 1e5 -> 100000), `true`/`false` become 'true'/'false', null ''.
+    `data` is a JSON object or list when the value was one (only splits may be an object)."""
 
     column: str
     text: str
@@ -66,12 +67,6 @@ class Table:
     header_line: int  # CSV: the header's line (0 when there is none); JSONL: 0
     header_spans: tuple[Span, ...] = ()  # CSV: the span of each header cell
 
-    def row_at(self, line: int) -> Row | None:
-        for row in self.rows:
-            if row.line == line:
-                return row
-        return None
-
 
 def file_span(path: str) -> Span:
     return Span.point(path, 1, 1)
@@ -102,6 +97,9 @@ def read_text(path: str) -> tuple[str | None, list[Diagnostic]]:
     if not os.path.exists(path):
         return None, [error(FILE, file_span(path), f"file not found: '{path}'",
                             "check the path")]
+    if not os.path.isfile(path):
+        return None, [error(FILE, file_span(path), f"'{path}' is not a regular file",
+                            "name a .csv or .jsonl file")]
     if suffix not in SUFFIXES:
         return None, [error(FILE, file_span(path),
                             f"'{path}' is neither a .csv nor a .jsonl file",
@@ -133,30 +131,21 @@ def decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
     if nul >= 0:
         line, col = _place(data, nul)
         return None, [error(ENCODING, Span.point(path, line, col),
-                            f"the file is binary, not text (a NUL byte at byte {nul})",
+                            f"the file is binary, not text (a NUL byte at byte offset {nul})",
                             "data files are UTF-8 text: CSV or JSON Lines")]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line, col = _place(data, e.start)
-        bad = sum(1 for _ in _bad_bytes(data))
-        more = f"; {bad - 1} more such places in the file" if bad > 1 else ""
+        # surrogateescape turns each byte that is not UTF-8 into one lone surrogate
+        escaped = data.decode("utf-8", errors="surrogateescape")
+        bad = sum(1 for ch in escaped if "\udc80" <= ch <= "\udcff")
+        more = f"; {bad - 1} more bytes in the file are not UTF-8" if bad > 1 else ""
         return None, [error(ENCODING, Span.point(path, line, col),
                             f"the file is not UTF-8: byte 0x{data[e.start]:02X} at byte "
-                            f"{e.start} cannot be read{more}",
+                            f"offset {e.start} cannot be read{more}",
                             "save the file as UTF-8 (in a spreadsheet: 'CSV UTF-8')")]
     return text.removeprefix("\ufeff"), []
-
-
-def _bad_bytes(data: bytes):
-    pos = 0
-    while pos < len(data):
-        try:
-            data[pos:].decode("utf-8")
-            return
-        except UnicodeDecodeError as e:
-            yield pos + e.start
-            pos += e.end
 
 
 # ------------------------------------------------------------------------------ CSV
@@ -167,7 +156,7 @@ def _physical_lines(text: str) -> list[str]:
     return io.StringIO(text, newline="").readlines()
 
 
-def _field_offsets(raw: str) -> tuple[list[tuple[int, int]], int | None]:
+def field_offsets(raw: str) -> tuple[list[tuple[int, int]], int | None]:
     """Start and end offsets of each field of one CSV record (excel dialect), and the offset of
     a quote that is never closed (None when all are)."""
     offsets, i, n = [], 0, len(raw)
@@ -198,22 +187,22 @@ class _Locator:
     """Offsets in a record's raw text -> (line, column) spans."""
 
     def __init__(self, path: str, first_line: int, lines: list[str]) -> None:
-        self.path, self.first, self.lines = path, first_line, lines
+        self.path, self.first = path, first_line
+        self.widths = [len(ln.rstrip("\r\n")) for ln in lines] or [0]
         self.starts, pos = [], 0
-        for ln in lines:
+        for ln in lines or [""]:
             self.starts.append(pos)
             pos += len(ln)
 
     def span(self, start: int, end: int) -> Span:
-        k = max(i for i, s in enumerate(self.starts) if s <= start) if self.starts else 0
-        body = self.lines[k].rstrip("\r\n") if self.lines else ""
-        col = start - self.starts[k] + 1 if self.starts else 1
-        end_col = min(end - self.starts[k], len(body)) + 1 if self.starts else 2
-        return Span(self.path, self.first + k, col, self.first + k, max(end_col, col + 1))
+        k = bisect.bisect_right(self.starts, start) - 1 if len(self.starts) > 1 else 0
+        col = start - self.starts[k] + 1
+        end_col = min(end - self.starts[k], self.widths[k]) + 1
+        line = self.first + k
+        return Span(self.path, line, col, line, max(end_col, col + 1))
 
     def line_span(self) -> Span:
-        body = self.lines[0].rstrip("\r\n") if self.lines else ""
-        return Span(self.path, self.first, 1, self.first, len(body) + 1)
+        return Span(self.path, self.first, 1, self.first, self.widths[0] + 1)
 
 
 def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
@@ -239,7 +228,7 @@ def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
         loc = _Locator(path, first, raw_lines)
         if all(not c.strip() for c in record):
             continue  # a blank line, or a line of empty cells
-        offsets, open_quote = _field_offsets("".join(raw_lines))
+        offsets, open_quote = field_offsets("".join(raw_lines))
         if open_quote is not None:
             diags.append(error(SYNTAX, loc.span(open_quote, open_quote + 1),
                                "a quote opened here is never closed, so the rest of the file "
@@ -303,7 +292,8 @@ def _cell_count(path: str, record: list[str], header: list[str], spans: list[Spa
 
 # ------------------------------------------------------------------------------ JSON Lines
 
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal)
+# NaN and Infinity are not JSON numbers: they are read as text, which no number parser accepts
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal, parse_constant=str)
 _WS = " \t\r\n"
 
 
@@ -371,7 +361,8 @@ def _json_cell(name: str, value: object, raw: str, span: Span) -> Cell:
     if isinstance(value, bool):
         return Cell(name, "true" if value else "false", span)
     if isinstance(value, Decimal):
-        return Cell(name, raw, span)
+        # numbers keep their digits as written; 1e5 is written out (100000), never a float
+        return Cell(name, raw if "e" not in raw.lower() else f"{value:f}", span)
     if isinstance(value, str):
         return Cell(name, value.strip(), span)
     return Cell(name, raw, span, data=value)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Dataset, Event, Roster
 from incentive_dsl.data.tables import Row, Table, read_table
-from incentive_dsl.data.values import Money, suggest
+from incentive_dsl.data.values import suggest
 from incentive_dsl.diagnostics import Diagnostic, Related, error, warning
 from incentive_dsl.span import NO_SPAN, Span
 
@@ -206,35 +206,36 @@ def check_roster(c: Checks) -> None:
 
 
 def check_manager_cycles(c: Checks) -> None:
+    """Reporting lines must not loop, on any day. A loop that appears on a day includes a payee
+    whose row takes effect that day, so only those payees are walked from (all on the first)."""
     payees = list(c.data.payees)
     if not payees:
         return
     roster = Roster(payees)
-    days = sorted({p.effective_from or dt.date.min for p in payees})
+    changes: dict[dt.date, set[str]] = defaultdict(set)
+    for p in payees:
+        changes[p.effective_from or dt.date.min].add(p.id)
+    changes[dt.date.min] = set(roster.ids())
     reported: set[frozenset[str]] = set()
-    for day in days:
-        now = {pid: roster.at(pid, day) for pid in roster.ids()}
-        for pid in sorted(now):
+    for day in sorted(changes):
+        for pid in sorted(changes[day]):
             path, walk = [], pid
-            while walk in now and walk not in path:
+            while walk in roster and walk not in path:
                 path.append(walk)
-                walk = now[walk].manager
-            if walk != pid:
+                walk = roster.at(walk, day).manager
+            if walk != pid or frozenset(path) in reported:
                 continue
-            members = frozenset(path)
-            if members in reported:
-                continue
-            reported.add(members)
+            reported.add(frozenset(path))
+            rows = [roster.at(m, day) for m in path]
             chain = " → ".join([*path, pid])
-            related = [Related(c.at(now[m], "manager"), f"{m}'s manager is {now[m].manager}")
-                       for m in path[1:]]
-            for m in path[1:]:
-                c.bad.add(id(now[m]))
-            c.err("D-ROSTER", now[pid], "manager",
-                  f"'{pid}' is their own manager" if len(path) == 1 else
-                  f"the managers form a cycle: {chain}" + (f" (from {day})"
-                                                           if day != dt.date.min else ""),
-                  "every chain of managers must end at someone without a manager", related)
+            since = f" (from {day})" if day != dt.date.min else ""
+            c.err("D-ROSTER", rows[0], "manager",
+                  f"'{pid}' is their own manager{since}" if len(path) == 1 else
+                  f"the managers form a cycle: {chain}{since}",
+                  "every chain of managers must end at someone without a manager",
+                  [Related(c.at(r, "manager"), f"{r.id}'s manager is {r.manager}")
+                   for r in rows[1:]])
+            c.bad.update(id(r) for r in rows)
 
 
 def check_names(c: Checks) -> None:
@@ -271,9 +272,6 @@ def check_currencies(c: Checks) -> None:
     for e in c.data.events:
         if e.currency:
             needs.append((e.currency, e.date, e, "currency"))
-        for name, value in e.fields:
-            if isinstance(value, Money):
-                needs.append((value.currency, e.date, e, name))
     for q in c.data.quotas:
         spec = next((s for s in plan.quotas if s.name == q.quota), None)
         if spec is not None and spec.kind == "count" and q.currency:

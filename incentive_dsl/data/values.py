@@ -3,7 +3,8 @@
 Every parser takes the (stripped) text of one cell and returns an exact value or raises
 `BadValue` with a message and a hint; the loaders turn that into a diagnostic pointing at the
 cell. No binary floating point is ever involved: numbers are read with `Decimal` from their text.
-`Money` and `Duration` are the values of custom fields declared `money` and `duration`.
+Custom fields get the values evaluation works with: a `money` field is a Decimal in the plan
+currency (the checker types it so), a `duration` a Decimal number of days.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import datetime as dt
 import difflib
 import re
 from decimal import Decimal
-
-import attrs
 
 from incentive_dsl.check.model import FieldSpec
 
@@ -25,29 +24,6 @@ class BadValue(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
-
-
-@attrs.frozen
-class Money:
-    """The value of a `money` custom field: an exact amount in a currency."""
-
-    amount: Decimal
-    currency: str
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
-
-
-@attrs.frozen
-class Duration:
-    """The value of a `duration` custom field: a whole number of days, weeks, months, quarters
-    or years (the unit is kept as written, singular; the plan language defines the counting)."""
-
-    count: int
-    unit: str  # day, week, month, quarter, year
-
-    def __str__(self) -> str:
-        return f"{self.count} {self.unit}{'' if self.count == 1 else 's'}"
 
 
 def suggest(word: str, candidates) -> str | None:
@@ -232,32 +208,45 @@ def parse_splits(pairs: list[tuple[str, str]]) -> tuple[tuple[str, Decimal], ...
 DURATION_UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week",
                   "month": "month", "months": "month", "quarter": "quarter",
                   "quarters": "quarter", "year": "year", "years": "year"}
+# Days per unit, as evaluation counts duration literals (incentive_dsl/eval/context.py).
+DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
 _YES = {"yes": True, "true": True, "no": False, "false": False}
 
 
-def parse_money(text: str, default_currency: str | None) -> Money:
-    """`1,000 USD`, or a plain number in `default_currency`."""
+def parse_money(text: str, currency: str | None, plan_currency: str) -> Decimal:
+    """`1,000 USD`, or a plain `1,000` in `currency` (the event's, or the plan's when None). The
+    value must be in the plan currency: the plan types money fields in it."""
     parts = text.split()
     if len(parts) == 2 and _CURRENCY.fullmatch(parts[1]):
-        return Money(parse_amount(parts[0]), parts[1])
-    if len(parts) == 1 and _NUMBER.fullmatch(text):
-        if default_currency is None:
-            raise BadValue(f"'{text}' has no currency", f"write it with its currency: {text} USD")
-        return Money(parse_amount(text), default_currency)
-    raise BadValue(f"'{text}' is not an amount of money",
-                   "write an amount with an optional currency code: 1,000 or 1,000 USD")
+        amount, written = parse_amount(parts[0]), parts[1]
+    elif len(parts) == 1 and _NUMBER.fullmatch(text):
+        amount, written = parse_amount(text), currency or plan_currency
+    else:
+        raise BadValue(f"'{text}' is not an amount of money",
+                       f"write an amount, optionally with its currency: 1,000 or "
+                       f"1,000 {plan_currency}")
+    if written != plan_currency:
+        where = "," if len(parts) == 2 else ", the event's currency,"
+        raise BadValue(f"'{text}' is in {written}{where} not in the plan currency "
+                       f"{plan_currency}", f"money fields are in the plan currency: convert the "
+                       f"amount and write it with its code, e.g. 1,000 {plan_currency}")
+    return amount
 
 
-def parse_duration(text: str) -> Duration:
+def parse_duration(text: str) -> Decimal:
+    """`90 days`, `6 months`: the number of days (a month counts 30, a quarter 91, a year
+    365), as evaluation counts duration literals."""
     parts = text.split()
     if len(parts) == 2 and parts[1].lower() in DURATION_UNITS and _INTEGER.fullmatch(parts[0]):
-        return Duration(int(parts[0].replace(",", "")), DURATION_UNITS[parts[1].lower()])
+        unit = DURATION_UNITS[parts[1].lower()]
+        return Decimal(int(parts[0].replace(",", "")) * DAYS_PER_UNIT[unit])
     raise BadValue(f"'{text}' is not a duration",
                    "write a whole number and a unit: 90 days, 2 weeks, 6 months, 1 year")
 
 
-def parse_field(spec: FieldSpec, text: str, default_currency: str | None) -> object:
-    """A custom field's value, by the kind the plan declares for it."""
+def parse_field(spec: FieldSpec, text: str, currency: str | None, plan_currency: str) -> object:
+    """A custom field's value, by the kind the plan declares for it; `currency` is the one a
+    plain money amount is in (None: the plan currency)."""
     kind = spec.kind
     if kind == "text":
         return text
@@ -266,7 +255,7 @@ def parse_field(spec: FieldSpec, text: str, default_currency: str | None) -> obj
     if kind == "count":
         return parse_count(text, "count")
     if kind == "money":
-        return parse_money(text, default_currency)
+        return parse_money(text, currency, plan_currency)
     if kind == "percent":
         return parse_percent(text)
     if kind == "date":

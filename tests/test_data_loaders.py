@@ -1,0 +1,719 @@
+"""Data loaders: file formats, every D- diagnostic with its exact place, checks across files,
+the CSV / JSON Lines round trip and independence from row order."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from incentive_dsl.check.model import FieldSpec, Plan, QuotaSpec
+from incentive_dsl.data.loaders import (
+    load_dataset, load_events, load_fx, load_quotas, load_roster, load_territories, validate,
+)
+from incentive_dsl.data.records import Dataset, Event, PayeeRecord, Source
+from incentive_dsl.data.tables import field_offsets
+from incentive_dsl.diagnostics import Severity, render_all
+from incentive_dsl.periods import Calendar
+from incentive_dsl.span import Span
+
+DATA = Path(__file__).parent / "data"
+CLEAN = DATA / "clean"
+_S = Span("t.plan", 1, 1, 1, 2)
+
+PLAN = Plan(
+    name="Test", path="t.plan", source_hash="0", span=_S, currency="USD",
+    effective_start=dt.date(2027, 1, 1), effective_end=None, calendar=Calendar(),
+    roles=("AE", "SE", "SDR", "MGR"), stages=("discovery", "demo", "proposal"),
+    channels=("email", "web", "rep"), activities=("meeting", "qualified_demo"),
+    fields=(
+        FieldSpec(owner="deal", name="type", kind="one of",
+                  options=("new_business", "renewal", "expansion")),
+        FieldSpec(owner="deal", name="product", kind="text"),
+        FieldSpec(owner="deal", name="seats", kind="count"),
+        FieldSpec(owner="deal", name="discount", kind="percent"),
+        FieldSpec(owner="deal", name="signed_on", kind="date"),
+        FieldSpec(owner="deal", name="multi_year", kind="yes or no"),
+        FieldSpec(owner="deal", name="list_price", kind="money"),
+        FieldSpec(owner="deal", name="ramp", kind="duration"),
+        FieldSpec(owner="deal", name="score", kind="number"),
+        FieldSpec(owner="payee", name="quota_share", kind="percent"),
+    ),
+    quotas=(QuotaSpec(name="bookings", label="Bookings", span=_S, kind="money"),
+            QuotaSpec(name="meetings", label="Meetings", span=_S, kind="count")),
+)
+
+EVENTS_HEADER = "event_id,deal_id,date,kind,amount,currency,owner,splits\n"
+ROSTER = ("payee_id,role,start,end,manager\n"
+          "mia,MGR,2027-01-01,,\n"
+          "ana,AE,2027-01-01,,mia\n"
+          "bob,SE,2027-01-01,,mia\n")
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> str:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8", newline="")
+    return str(path)
+
+
+def places(diags) -> list[tuple[str, int, int]]:
+    return [(d.code, d.span.line, d.span.column) for d in diags]
+
+
+def one(diags, code: str):
+    found = [d for d in diags if d.code == code]
+    assert len(found) == 1, render_all(diags, {})
+    return found[0]
+
+
+def clean_paths(ext: str, folder: Path = CLEAN) -> list[str]:
+    return [str(folder / f"{name}.{ext}")
+            for name in ("events", "roster", "quotas", "fx", "territories")]
+
+
+# ------------------------------------------------------------------------------ round trip
+
+
+def test_clean_dataset_loads_without_diagnostics():
+    dataset, diags = load_dataset(*clean_paths("csv"), plan=PLAN)
+    assert diags == []
+    assert [e.id for e in dataset.events] == [
+        "E01", "E02", "E03", "E04", "E11", "E05", "E06", "E07", "E08", "E09", "E10"]
+    assert dataset.sources == tuple(clean_paths("csv"))
+    assert (len(dataset.payees), len(dataset.quotas), len(dataset.fx),
+            len(dataset.territories)) == (5, 4, 3, 2)
+
+
+def test_clean_values_are_exact_and_typed():
+    events, diags = load_events(CLEAN / "events.csv", PLAN)
+    assert diags == []
+    by_id = {e.id: e for e in events}
+    booked = by_id["E05"]
+    assert booked == Event(
+        id="E05", deal="D1", date=dt.date(2027, 2, 10), kind="booked",
+        amount=Decimal("100000.00"), currency="EUR", owner="ana",
+        splits=(("ana", Decimal("0.7")), ("bob", Decimal("0.3"))), term_months=36,
+        fields=(("discount", Decimal("0.08")), ("list_price", Decimal("130000")),
+                ("multi_year", True), ("product", "P3"), ("ramp", Decimal(90)),
+                ("score", Decimal("4.5")), ("seats", 25),
+                ("signed_on", dt.date(2027, 2, 9)), ("type", "new_business")))
+    assert booked.source == Source(str(CLEAN / "events.csv"), 6)
+    assert by_id["E09"].currency == "USD"  # empty cell: the plan currency
+    assert by_id["E09"].amount == Decimal("250000.50")
+    assert by_id["E09"].field("product") == "P1, extended"
+    assert by_id["E09"].field("list_price") == Decimal("260000")  # plain: the event currency
+    assert by_id["E09"].field("ramp") == Decimal(180)  # days, as evaluation counts months
+    assert by_id["E01"].owner is None and by_id["E01"].subject == "email"  # a digital touch
+    assert by_id["E02"].deal == "" and by_id["E02"].subject == "meeting"
+    assert by_id["E04"].subject == "demo"
+    assert by_id["E10"].amount is None
+
+
+def test_clean_roster_quotas_fx_territories():
+    payees, diags = load_roster(CLEAN / "roster.csv", PLAN)  # CRLF line ends
+    assert diags == []
+    ana = [p for p in payees if p.id == "ana"]
+    assert ana[1] == PayeeRecord(id="ana", role="AE", start=dt.date(2027, 1, 1), manager="mia",
+                                 team="west", territory="central",
+                                 effective_from=dt.date(2027, 7, 1),
+                                 fields=(("quota_share", Decimal("0.80")),))
+    assert ana[1].source.row == 4
+    quotas, diags = load_quotas(CLEAN / "quotas.csv")
+    assert diags == []
+    assert [(q.payee, q.period, q.amount, q.currency) for q in quotas][:2] == [
+        ("ana", "2027-Q1", Decimal("250000"), "USD"), ("ana", "2027-Q2", Decimal("250000"), None)]
+    fx, diags = load_fx(CLEAN / "fx.csv")
+    assert diags == [] and fx[1].rate == Decimal("1.10") and fx[1].date == dt.date(2027, 4, 1)
+    territories, diags = load_territories(CLEAN / "territories.csv")
+    assert diags == []
+    assert {t.territory: t.index for t in territories} == {"east": Decimal("1.10"),
+                                                          "central": Decimal("0.95")}
+
+
+def test_csv_and_jsonl_give_equal_records():
+    from_csv, d1 = load_dataset(*clean_paths("csv"), plan=PLAN)
+    from_jsonl, d2 = load_dataset(*clean_paths("jsonl"), plan=PLAN)
+    assert d1 == [] and d2 == []
+    for name in ("events", "payees", "quotas", "fx", "territories"):
+        assert getattr(from_csv, name) == getattr(from_jsonl, name), name
+    assert from_csv.content_hash() == from_jsonl.content_hash()
+
+
+def records_of(d: Dataset) -> tuple:
+    return (d.events, d.payees, d.quotas, d.fx, d.territories)
+
+
+def _shuffle_rows(src: Path, dst: Path, rng: random.Random) -> None:
+    text = src.read_text(encoding="utf-8")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = [ln for ln in text.split(newline) if ln.strip()]
+    if src.suffix == ".csv":
+        header, rows = lines[:1], lines[1:]
+    else:
+        header, rows = [], lines
+    rng.shuffle(rows)
+    dst.write_text(newline.join(header + rows) + newline, encoding="utf-8", newline="")
+
+
+@pytest.mark.parametrize("ext", ["csv", "jsonl"])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_shuffled_rows_give_the_same_dataset(tmp_path_factory, ext, seed):
+    rng = random.Random(seed)
+    folder = tmp_path_factory.mktemp("shuffled")
+    for path in clean_paths(ext):
+        _shuffle_rows(Path(path), folder / Path(path).name, rng)
+    original, _ = load_dataset(*clean_paths(ext), plan=PLAN)
+    shuffled, diags = load_dataset(*clean_paths(ext, folder), plan=PLAN)
+    assert diags == []
+    assert shuffled.content_hash() == original.content_hash()
+    assert records_of(shuffled) == records_of(original)
+
+
+# ------------------------------------------------------------------------------ files
+
+
+def test_missing_file_and_directory_are_one_diagnostic_each(tmp_path):
+    dataset, diags = load_dataset(str(tmp_path / "nope.csv"), str(tmp_path))
+    assert places(diags) == [("D-FILE", 1, 1), ("D-FILE", 1, 1)]
+    assert {d.span.path for d in diags} == {str(tmp_path), str(tmp_path / "nope.csv")}
+    assert "directory" in one([d for d in diags if d.span.path == str(tmp_path)], "D-FILE").message
+    assert dataset.events == () and dataset.payees == ()
+
+
+def test_unknown_suffix(tmp_path):
+    _, diags = load_events(write(tmp_path, "events.xlsx", "x"))
+    assert places(diags) == [("D-FILE", 1, 1)]
+    assert "neither a .csv nor a .jsonl" in diags[0].message
+
+
+def test_invalid_utf8_points_at_the_byte(tmp_path):
+    text = (EVENTS_HEADER + "E1,D1,2027-02-10,booked,100,USD,ana,\n").encode()
+    text += "E2,D1,2027-02-11,stage,,,Jos\xe9,\n".encode("latin-1")
+    _, diags = load_events(write(tmp_path, "events.csv", text))
+    d = one(diags, "D-ENCODING")
+    assert (d.span.line, d.span.column) == (3, 29)
+    assert d.message.startswith("the file is not UTF-8: byte 0xE9 at byte offset 121 ") and d.is_error
+
+
+def test_binary_and_utf16_files(tmp_path):
+    _, diags = load_events(write(tmp_path, "events.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00"))
+    assert places(diags) == [("D-ENCODING", 3, 1)]
+    assert "binary" in diags[0].message
+    _, diags = load_events(write(tmp_path, "e16.csv", EVENTS_HEADER.encode("utf-16")))
+    assert places(diags) == [("D-ENCODING", 1, 1)] and "UTF-16" in diags[0].message
+
+
+def test_bom_crlf_blank_lines_and_quoted_newlines(tmp_path):
+    text = ("\ufeff" + EVENTS_HEADER.replace("\n", "\r\n") + "\r\n"
+            + "E1,D1,2027-02-10,booked,100,USD,ana,\r\n"
+            + ",,,,,,,\r\n"
+            + '"E2","D\r\n2",2027-02-11,cancelled,,,ana,\r\n'
+            + "E3,D1,2027-02-3O,invoiced,100,USD,,\r\n")
+    events, diags = load_events(write(tmp_path, "events.csv", text))
+    assert [(e.id, e.deal, e.source.row) for e in events] == [("E1", "D1", 3), ("E2", "D\r\n2", 5)]
+    assert places(diags) == [("D-DATE", 7, 7)]
+    assert diags[0].span.end_column == 17
+
+
+def test_header_only_and_empty_files(tmp_path):
+    events, diags = load_events(write(tmp_path, "events.csv", EVENTS_HEADER))
+    assert events == [] and places(diags) == [("D-EMPTY", 1, 1)]
+    assert diags[0].severity is Severity.WARNING
+    _, diags = load_events(write(tmp_path, "empty.csv", "\n\n"))
+    assert places(diags) == [("D-EMPTY", 1, 1)]
+    _, diags = load_events(write(tmp_path, "empty.jsonl", ""))
+    assert places(diags) == [("D-EMPTY", 1, 1)]
+
+
+# ------------------------------------------------------------------------------ columns
+
+
+def test_unknown_missing_and_duplicate_columns(tmp_path):
+    text = ("event_id,dat,kind,ammount,kind,region\n"
+            "E1,2027-02-10,booked,100,booked,west\n")
+    events, diags = load_events(write(tmp_path, "events.csv", text))
+    assert events == []
+    assert places(diags) == [("D-COLUMN", 1, 1)] * 4 + [
+        ("D-COLUMN", 1, 10), ("D-COLUMN", 1, 19), ("D-COLUMN", 1, 27), ("D-COLUMN", 1, 32)]
+    assert [(d.message, d.hint) for d in diags[:4]] == [
+        ("missing column 'amount': a booked event needs an amount (line 2)",
+         "did you mean 'ammount'?"),
+        ("missing column 'date'", "did you mean 'dat'?"),
+        ("missing column 'deal_id': a booked event names its deal (line 2)",
+         "add the column 'deal_id' to the header"),
+        ("missing column 'owner': a booked event needs its owner (the deal owner) (line 2)",
+         "add the column 'owner' to the header")]
+    dat, ammount, twice, region = diags[4:]
+    assert dat.message == "unknown column 'dat'" and dat.hint == "did you mean 'date'?"
+    assert (dat.span.column, dat.span.end_column) == (10, 13)
+    assert ammount.hint == "did you mean 'amount'?"
+    assert twice.message == "column 'kind' appears twice in the header"
+    assert "fields / deal.region text" in region.hint
+
+
+def test_semicolon_separated_file_is_one_diagnostic(tmp_path):
+    text = "event_id;deal_id;date;kind\nE1;D1;2027-02-10;booked\n"
+    events, diags = load_events(write(tmp_path, "events.csv", text))
+    assert events == [] and places(diags) == [("D-COLUMN", 1, 1)]
+    assert diags[0].message == "the columns are separated by ';', not by commas"
+
+
+def test_declared_custom_fields_are_columns(tmp_path):
+    text = EVENTS_HEADER.strip() + ",region,type\nE1,D1,2027-02-10,booked,100,,ana,,west,renewal\n"
+    _, diags = load_events(write(tmp_path, "events.csv", text), PLAN)
+    assert places(diags) == [("D-COLUMN", 1, 57)]  # region is not declared; type is
+
+
+def test_too_many_and_too_few_cells(tmp_path):
+    text = (EVENTS_HEADER
+            + "E1,D1,2027-02-10,booked,250,000.50,USD,ana,\n"
+            + "E2,D1,2027-02-10,booked\n"
+            + "E3,D2,2027-02-10,booked,100,USD,ana,,x\n")
+    events, diags = load_events(write(tmp_path, "events.csv", text))
+    assert events == []
+    assert places(diags) == [("D-COLUMN", 2, 25), ("D-COLUMN", 3, 24), ("D-COLUMN", 4, 1)]
+    assert diags[0].hint == 'quote amounts that contain commas: "250,000.50"'
+    assert diags[0].span.end_column == 35
+    assert diags[1].message == "this row has 4 cells but the header has 8 columns"
+
+
+def test_required_values_and_columns(tmp_path):
+    text = ("event_id,deal_id,date,kind,owner\n"
+            "E1,D1,2027-02-10,booked,ana\n"
+            "E2,D1,2027-03-10,invoiced,\n"
+            "E3,,2027-03-10,cancelled,\n"
+            ",D1,2027-03-10,stage,\n")
+    events, diags = load_events(write(tmp_path, "events.csv", text))
+    assert events == []
+    assert places(diags) == [("D-COLUMN", 1, 1), ("D-COLUMN", 1, 1), ("D-COLUMN", 4, 4),
+                             ("D-COLUMN", 5, 1)]
+    assert [d.message for d in diags] == [
+        "missing column 'amount': a booked event needs an amount; an invoiced event needs an "
+        "amount (2 rows, the first on line 2)",
+        "missing column 'stage': a stage event names the stage reached (line 5)",
+        "column 'deal_id' is empty: a cancelled event names its deal",
+        "column 'event_id' is empty: every event needs an id"]
+    assert diags[0].span.end_column == 33  # the whole header
+
+
+def test_missing_currency_without_plan_and_plan_default(tmp_path):
+    path = write(tmp_path, "events.csv", EVENTS_HEADER + "E1,D1,2027-02-10,booked,100,,ana,\n")
+    events, diags = load_events(path)
+    assert events == [] and places(diags) == [("D-COLUMN", 2, 29)]
+    assert "an amount needs its currency" in diags[0].message
+    events, diags = load_events(path, PLAN)
+    assert diags == [] and events[0].currency == "USD"
+
+
+# ------------------------------------------------------------------------------ values
+
+
+def test_every_bad_value_of_a_row_is_reported(tmp_path):
+    text = (EVENTS_HEADER.strip() + ",term_months\n"
+            + 'E1,D1,2027-02-30,Booked,"12,5x",usd,ana,ana:60;bob:30,0\n'
+            + "E2,D1,03/15/2027,closed won,100,$,ana,ana:50;ana:50,\n")
+    events, diags = load_events(write(tmp_path, "events.csv", text))
+    assert events == []
+    assert places(diags) == [
+        ("D-DATE", 2, 7), ("D-KIND", 2, 18), ("D-AMOUNT", 2, 25), ("D-CURRENCY", 2, 33),
+        ("D-SPLITS", 2, 41), ("D-NUMBER", 2, 55),
+        ("D-DATE", 3, 7), ("D-KIND", 3, 18), ("D-CURRENCY", 3, 33), ("D-SPLITS", 3, 39)]
+    amount = diags[2]
+    assert amount.message == "column 'amount': '12,5x' is not an amount"
+    assert (amount.span.column, amount.span.end_column) == (25, 32)  # the quoted cell
+    assert diags[0].message == "column 'date': '2027-02-30' is not a calendar date"
+    assert diags[1].hint == "did you mean 'booked'?"
+    assert diags[3].hint == "write currency codes in capitals: USD"
+    assert diags[4].message == "column 'splits': the splits total 90%, not 100%"
+    assert diags[7].hint == "write 'booked'"
+    assert diags[9].message == "column 'splits': 'ana' appears twice in the splits"
+
+
+@pytest.mark.parametrize("amount, hint", [
+    ("-100", "amounts are never negative"),
+    ("1.250,50", "use a decimal point, not a decimal comma: 12.5, or 1,250.50"),
+    ("250k", "write the number out in digits: 250000, not 250k"),
+    ("$100", "write only the number; the currency goes in the 'currency' column"),
+    ("1,2345", None),
+])
+def test_amount_hints(tmp_path, amount, hint):
+    text = EVENTS_HEADER + f'E1,D1,2027-02-10,booked,"{amount}",USD,ana,\n'
+    _, diags = load_events(write(tmp_path, "events.csv", text))
+    d = one(diags, "D-AMOUNT")
+    assert (d.span.line, d.span.column) == (2, 25)
+    assert d.message == f"column 'amount': '{amount}' is not an amount"
+    if hint:
+        assert d.hint == hint
+
+
+def test_custom_field_values(tmp_path):
+    text = ("event_id,deal_id,date,kind,amount,currency,owner,type,seats,discount,"
+            "multi_year,list_price,ramp,signed_on\n"
+            "E1,D1,2027-02-10,booked,100,USD,ana,new_busines,2.5,8 pct,maybe,"
+            "12 usd,3 fortnights,2027-02-31\n"
+            "E2,D2,2027-02-10,booked,100,EUR,ana,renewal,3,8,TRUE,1000 USD,6 months,\n"
+            "E3,D3,2027-02-10,booked,100,EUR,ana,,,,,1000,,\n"
+            "E4,D4,2027-02-10,booked,100,USD,ana,,,,,900 EUR,,\n")
+    events, diags = load_events(write(tmp_path, "events.csv", text), PLAN)
+    assert places(diags) == [("D-FIELD", 2, 37), ("D-FIELD", 2, 49), ("D-FIELD", 2, 53),
+                             ("D-FIELD", 2, 59), ("D-FIELD", 2, 65), ("D-FIELD", 2, 72),
+                             ("D-FIELD", 2, 85), ("D-FIELD", 4, 41), ("D-FIELD", 5, 41)]
+    assert diags[0].message == ("column 'type': 'new_busines' is not one of 'new_business', "
+                                "'renewal', 'expansion'")
+    assert diags[0].hint == "did you mean 'new_business'?"
+    assert diags[1].message == "column 'seats': '2.5' is not a count"
+    assert diags[7].message == ("column 'list_price': '1000' is in EUR, the event's currency, "
+                                "not in the plan currency USD")
+    assert diags[8].message == "column 'list_price': '900 EUR' is in EUR, not in the plan " \
+                               "currency USD"
+    assert [e.id for e in events] == ["E2"]
+    assert events[0].fields == (("discount", Decimal("0.08")), ("list_price", Decimal("1000")),
+                                ("multi_year", True), ("ramp", Decimal(180)),
+                                ("seats", 3), ("type", "renewal"))
+
+
+def test_splits_forms(tmp_path):
+    text = ('{"event_id": "E1", "deal_id": "D1", "date": "2027-02-10", "kind": "booked", '
+            '"amount": 9, "currency": "USD", "owner": "ana", "splits": {"bob": "25%", "ana": 75}}\n'
+            '{"event_id": "E2", "deal_id": "D2", "date": "2027-02-10", "kind": "booked", '
+            '"amount": 9, "currency": "USD", "owner": "ana", '
+            '"splits": "ana: 33.34; bob:33.33;cy:33.33;"}\n'
+            '{"event_id": "E3", "deal_id": "D3", "date": "2027-02-10", "kind": "booked", '
+            '"amount": 9, "currency": "USD", "owner": "ana", "splits": "ana=50, bob=50"}\n'
+            '{"event_id": "E4", "deal_id": "D4", "date": "2027-02-10", "kind": "booked", '
+            '"amount": 9, "currency": "USD", "owner": "ana", "splits": ["ana", 100]}\n')
+    events, diags = load_events(write(tmp_path, "events.jsonl", text))
+    assert [e.splits for e in events] == [
+        (("ana", Decimal("0.75")), ("bob", Decimal("0.25"))),
+        (("ana", Decimal("0.3334")), ("bob", Decimal("0.3333")), ("cy", Decimal("0.3333")))]
+    assert places(diags) == [("D-SPLITS", 3, 135), ("D-SPLITS", 4, 135)]
+    assert diags[0].message == "key 'splits': 'ana=50, bob=50' is not a payee:percent pair"
+
+
+def test_quota_fx_and_territory_values(tmp_path):
+    _, diags = load_quotas(write(tmp_path, "q.csv", "payee_id,quota,period,amount,currency\n"
+                                 "ana,bookings,2027-q1,100,\n"
+                                 "ana,bookings,2027-Q5,100,US\n"))
+    assert places(diags) == [("D-PERIOD", 2, 14), ("D-PERIOD", 3, 14), ("D-CURRENCY", 3, 26)]
+    assert diags[0].hint == "write 2027-Q1"
+    _, diags = load_fx(write(tmp_path, "fx.csv", "currency,target,date,rate\n"
+                             "EUR,USD,2027-01-01,0\nUSD,USD,2027-01-01,1\n"))
+    assert places(diags) == [("D-NUMBER", 2, 20), ("D-CURRENCY", 3, 5)]
+    assert diags[0].message == "column 'rate': a rate must be above zero, not '0'"
+    assert diags[1].message == "a rate from USD to USD"
+    _, diags = load_territories(write(tmp_path, "t.csv", "territory,index\neast,110\nwest,x\n"))
+    assert places(diags) == [("D-NUMBER", 2, 6), ("D-NUMBER", 3, 6)]
+    assert diags[0].hint == "did you mean 110%? write 110% or 1.10"
+
+
+def test_duplicates_within_a_file(tmp_path):
+    events, diags = load_events(write(tmp_path, "events.csv", EVENTS_HEADER
+                                      + "E1,D1,2027-02-10,booked,100,USD,ana,\n"
+                                      + "E1,D2,2027-02-11,booked,100,USD,ana,\n"))
+    assert [e.deal for e in events] == ["D1"]
+    d = one(diags, "D-DUPLICATE")
+    assert (d.span.line, d.span.column) == (3, 1)
+    assert d.message == "event id 'E1' is used twice"
+    assert d.related[0].span.line == 2
+    _, diags = load_roster(write(tmp_path, "r.csv", ROSTER + "ana,AE,2027-01-01,,mia\n"))
+    assert places(diags) == [("D-DUPLICATE", 5, 1)]
+    assert diags[0].message == "payee 'ana' has a second row without effective_from"
+
+
+# ------------------------------------------------------------------------------ JSON Lines
+
+
+def test_jsonl_problems(tmp_path):
+    text = ('{"event_id": "E1", "deal_id": "D1", "date": "2027-02-10", "kind": "booked", '
+            '"amount": 1e5, "currency": "USD", "owner": "ana", "regoin": "x"}\n'
+            '{"event_id": "E2", "date": 5 \n'
+            '[1, 2]\n'
+            '\n'
+            '{"event_id": "E3", "kind": "booked", "kind": "stage"}\n'
+            '{"event_id": "E4", "deal_id": "D1", "date": "2027-02-11", "kind": "invoiced", '
+            '"amount": -5, "currency": "USD"}\n')
+    events, diags = load_events(write(tmp_path, "events.jsonl", text))
+    assert [e.amount for e in events] == [Decimal("100000")]  # 1e5 is exact
+    assert places(diags) == [("D-COLUMN", 1, 127), ("D-SYNTAX", 2, 29), ("D-SYNTAX", 3, 1),
+                             ("D-COLUMN", 5, 38), ("D-AMOUNT", 6, 89)]
+    assert diags[0].message == "unknown key 'regoin'"
+    assert diags[2].message == "this line is JSON but not an object"
+    assert diags[3].message == "key 'kind' appears twice in this object"
+    assert diags[4].message == "key 'amount': '-5' is not an amount"
+
+
+def test_jsonl_missing_key_points_at_the_object(tmp_path):
+    text = '{"event_id": "E1", "deal_id": "D1", "date": "2027-02-10", "kind": "booked"}\n'
+    _, diags = load_events(write(tmp_path, "events.jsonl", text), PLAN)
+    assert places(diags) == [("D-COLUMN", 1, 1), ("D-COLUMN", 1, 1)]
+    assert sorted(d.message for d in diags) == [
+        "key 'amount' is missing: a booked event needs an amount",
+        "key 'owner' is missing: a booked event needs its owner (the deal owner)"]
+
+
+def test_unterminated_quote(tmp_path):
+    text = EVENTS_HEADER + 'E1,"D1,2027-02-10,booked,100,USD,ana,\nE2,D2,2027-02-10,booked\n'
+    events, diags = load_events(write(tmp_path, "events.csv", text))
+    assert events == [] and places(diags) == [("D-SYNTAX", 2, 4)]
+
+
+# ------------------------------------------------------------------------------ across files
+
+
+def _dataset(tmp_path, events: str, roster: str = ROSTER, plan=PLAN, **more):
+    paths = {"events": write(tmp_path, "events.csv", EVENTS_HEADER + events),
+             "roster": write(tmp_path, "roster.csv", roster)}
+    for name, text in more.items():
+        paths[name] = write(tmp_path, f"{name}.csv", text)
+    return load_dataset(paths["events"], paths["roster"], paths.get("quotas"), paths.get("fx"),
+                        paths.get("territories"), plan=plan)
+
+
+def test_unknown_payees(tmp_path):
+    dataset, diags = _dataset(
+        tmp_path,
+        "E1,D1,2027-02-10,booked,100,USD,anna,\n"
+        "E2,D2,2027-02-10,booked,100,USD,ana,ana:50;zoe:50\n"
+        "E3,D3,2027-02-10,booked,100,USD,ana,\n",
+        ROSTER + "cy,AE,2027-01-01,,max\n",
+        quotas="payee_id,quota,period,amount\nbobby,bookings,2027-Q1,100\n")
+    assert places(diags) == [("D-PAYEE", 2, 33), ("D-PAYEE", 3, 37), ("D-PAYEE", 2, 1),
+                             ("D-PAYEE", 5, 19)]
+    assert [d.span.path.rsplit("/", 1)[1] for d in diags] == [
+        "events.csv", "events.csv", "quotas.csv", "roster.csv"]
+    assert diags[0].message == "the owner 'anna' is not in the roster"
+    assert diags[0].hint == "did you mean 'ana'?"
+    assert diags[1].message == "split payee 'zoe' is not in the roster"
+    assert diags[3].message == "manager 'max' is not in the roster"
+    assert [e.id for e in dataset.events] == ["E3"]  # rows with errors are left out
+    assert [p.id for p in dataset.payees] == ["ana", "bob", "mia"]
+
+
+def test_duplicate_event_ids_across_files(tmp_path):
+    first = write(tmp_path, "a.csv", EVENTS_HEADER + "E1,D1,2027-02-10,booked,100,USD,ana,\n")
+    second = write(tmp_path, "b.csv", EVENTS_HEADER + "E1,D1,2027-03-10,invoiced,100,USD,,\n")
+    roster = write(tmp_path, "roster.csv", ROSTER)
+    dataset, diags = load_dataset([first, second], roster, plan=PLAN)
+    d = one(diags, "D-DUPLICATE")
+    assert (d.span.path, d.span.line, d.span.column) == (second, 2, 1)
+    assert d.related[0].span.path == first
+    assert [e.kind for e in dataset.events] == ["booked"]
+    assert dataset.sources == (first, second, roster)
+
+
+def test_bookings_and_orphans(tmp_path):
+    _, diags = _dataset(
+        tmp_path,
+        "E1,D1,2027-02-10,booked,100,USD,ana,\n"
+        "E2,D1,2027-03-10,booked,100,USD,ana,\n"
+        "E3,D2,2027-03-10,collected,100,USD,,\n"
+        "E4,D1,2027-01-10,invoiced,100,USD,,\n"
+        "E5,D1,2027-02-10,amended,120,USD,,\n"
+        "E6,D9,2027-02-10,booked,12x,USD,ana,\n"
+        "E7,D9,2027-02-11,cancelled,,,,\n")
+    assert places(diags) == [("D-DUPLICATE", 3, 4), ("D-ORPHAN", 4, 4), ("D-ORPHAN", 5, 7),
+                             ("D-AMOUNT", 7, 25)]
+    assert diags[0].message == "deal 'D1' is booked twice (first on 2027-02-10)"
+    assert diags[1].message == "deal 'D2' is collected but never booked"
+    assert diags[2].message == ("deal 'D1' is invoiced on 2027-01-10, before it is booked on "
+                                "2027-02-10")
+    # E5 (amended the day of the booking) is fine; E7 follows a booking left out for its
+    # amount, so it is not reported again
+
+
+def test_fx_rates_must_exist_on_or_before_the_event(tmp_path):
+    fx = "currency,target,date,rate\nEUR,USD,2027-03-01,1.08\nUSD,GBP,2027-01-01,0.8\n"
+    dataset, diags = _dataset(
+        tmp_path,
+        "E1,D1,2027-02-10,booked,100,EUR,ana,\n"
+        "E2,D2,2027-03-01,booked,100,EUR,ana,\n"
+        "E3,D3,2027-02-01,booked,100,GBP,ana,\n"
+        "E4,D4,2027-02-20,booked,100,EUR,ana,\n"
+        "E5,D5,2027-02-20,booked,100,USD,ana,\n", fx=fx)
+    assert places(diags) == [("D-CURRENCY", 2, 29), ("D-CURRENCY", 4, 29)]
+    assert diags[0].message == ("no FX rate from EUR to USD on or before 2027-02-10 "
+                                "(2 records in EUR need one)")
+    assert diags[0].hint == ("the first EUR→USD rate is dated 2027-03-01; add one dated on or "
+                             "before 2027-02-10")
+    assert diags[1].hint.startswith("the FX file has USD→GBP rates, but converting needs GBP→USD")
+    assert [e.id for e in dataset.events] == ["E5", "E2"]
+
+
+def test_names_the_plan_does_not_declare(tmp_path):
+    text = ("event_id,deal_id,date,kind,owner,stage,activity,channel\n"
+            "E1,D1,2027-01-10,stage,ana,Demo,,\n"
+            "E2,,2027-01-10,activity,ana,,coffee,\n"
+            "E3,D1,2027-01-10,touch,,,,fax\n")
+    events = write(tmp_path, "events.csv", text)
+    _, diags = load_dataset(events, write(tmp_path, "roster.csv", ROSTER), plan=PLAN)
+    assert places(diags) == [("D-STAGE", 2, 28), ("D-STAGE", 3, 30), ("D-STAGE", 4, 27)]
+    assert diags[0].message == ("stage 'Demo' is not one of the plan's stages ('discovery', "
+                                "'demo', 'proposal')")
+    assert diags[0].hint == "did you mean 'demo'?"
+    assert diags[2].message.startswith("channel 'fax' is not one of the plan's channels")
+    _, diags = load_dataset(events, write(tmp_path, "roster.csv", ROSTER))  # no plan: no list
+    assert diags == []
+
+
+def test_roster_problems(tmp_path):
+    roster = ("payee_id,role,start,end,manager,effective_from\n"
+              "mia,MGR,2027-01-01,,ana,\n"
+              "ana,AE,2027-01-01,,mia,\n"
+              "bob,SE,2027-03-01,2027-02-01,,\n"
+              "cy,CSM,2027-01-01,,cy,\n"
+              "ana,AE,2027-01-01,,,2027-06-01\n"
+              "ana,AE,2027-01-01,,bob,2027-06-01\n")
+    dataset, diags = _dataset(tmp_path, "", roster)
+    assert places(diags) == [
+        ("D-EMPTY", 1, 1),
+        ("D-ROSTER", 3, 20), ("D-ROSTER", 4, 19), ("D-ROLE", 5, 4), ("D-ROSTER", 5, 20),
+        ("D-DUPLICATE", 7, 24)]
+    cycle = diags[1]
+    assert cycle.message == "the managers form a cycle: ana → mia → ana"
+    assert cycle.related[0].message == "mia's manager is ana" and cycle.related[0].span.line == 2
+    assert diags[2].message == "payee 'bob' ends on 2027-02-01, before starting on 2027-03-01"
+    assert diags[3].severity is Severity.WARNING
+    assert diags[4].message == "'cy' is their own manager"
+    assert diags[5].message == "payee 'ana' has a second row effective from 2027-06-01"
+    # from 2027-06-01 ana has no manager: no cycle then; the rows of the cycle are left out
+    assert [(p.id, p.effective_from) for p in dataset.payees] == [("ana", dt.date(2027, 6, 1))]
+
+
+def test_manager_cycle_that_starts_with_a_reorganisation(tmp_path):
+    roster = ("payee_id,role,start,manager,effective_from\n"
+              "mia,MGR,2027-01-01,,\n"
+              "ana,AE,2027-01-01,mia,\n"
+              "mia,MGR,2027-01-01,ana,2027-07-01\n"  # from July mia reports to ana: a loop
+              "bob,SE,2027-01-01,mia,\n"
+              "bob,SE,2027-01-01,ana,2027-03-01\n")  # a change that makes no loop
+    _, diags = _dataset(tmp_path, "", roster)
+    assert places(diags)[1:] == [("D-ROSTER", 4, 20)]  # the row that closes the loop
+    assert diags[1].message == "the managers form a cycle: mia → ana → mia (from 2027-07-01)"
+    assert diags[1].related[0].span.line == 3
+
+
+def test_owner_not_employed_is_a_warning(tmp_path):
+    roster = ROSTER + "sam,SDR,2027-03-01,2027-06-30,mia\n"
+    dataset, diags = _dataset(tmp_path, "E1,D1,2027-02-10,booked,100,USD,sam,sam:50;ana:50\n"
+                              "E2,D1,2027-07-01,invoiced,100,USD,sam,\n", roster)
+    assert places(diags) == [("D-PAYEE", 2, 33), ("D-PAYEE", 2, 37)]
+    assert all(d.severity is Severity.WARNING for d in diags)
+    assert diags[0].message == "'sam' is not employed on 2027-02-10 (employed from 2027-03-01 " \
+                               "to 2027-06-30)"
+    assert len(dataset.events) == 2  # warnings keep the rows
+
+
+def test_quotas_against_the_plan(tmp_path):
+    quotas = ("payee_id,quota,period,amount,currency\n"
+              "ana,booking,2027-Q1,100,USD\n"
+              "ana,meetings,2027-Q1,40,USD\n"
+              "ana,bookings,2027-Q1,100,EUR\n"
+              "ana,bookings,2027-Q1,100,USD\n")
+    _, diags = _dataset(tmp_path, "", quotas=quotas)
+    assert places(diags)[1:] == [("D-QUOTA", 2, 5), ("D-CURRENCY", 3, 25), ("D-CURRENCY", 4, 26),
+                                 ("D-DUPLICATE", 5, 14)]
+    assert diags[1].hint == "did you mean 'bookings'?"
+    assert diags[3].message == "no FX rate from EUR to USD on or before 2027-03-31"
+
+
+def test_territory_without_index_is_a_warning(tmp_path):
+    roster = "payee_id,role,start,territory\nana,AE,2027-01-01,east\nbob,AE,2027-01-01,wst\n"
+    _, diags = _dataset(tmp_path, "", roster,
+                        territories="territory,index\neast,110%\nwest,90%\n")
+    assert places(diags)[1:] == [("D-TERRITORY", 3, 19)]
+    assert diags[1].hint == "did you mean 'west'?"
+
+
+def test_validate_alone_finds_the_cells(tmp_path):
+    events, _ = load_events(write(tmp_path, "events.csv",
+                                  EVENTS_HEADER + "E1,D1,2027-02-10,booked,100,USD,anna,\n"))
+    payees, _ = load_roster(write(tmp_path, "roster.csv", ROSTER))
+    diags = validate(Dataset(tuple(events), tuple(payees)))
+    assert places(diags) == [("D-PAYEE", 2, 33)]
+    # records made in code have no file: the diagnostic still names the problem
+    made = Event(id="X", deal="D", date=dt.date(2027, 1, 1), kind="invoiced",
+                 amount=Decimal(1), currency="USD")
+    diags = validate(Dataset((made,), tuple(payees)))
+    assert [d.code for d in diags] == ["D-ORPHAN"] and diags[0].span.path == "<generated>"
+
+
+def test_render_points_at_the_cell(tmp_path):
+    path = write(tmp_path, "events.csv",
+                 EVENTS_HEADER + 'E1,D1,2027-02-10,booked,"12,5x",USD,ana,\n')
+    _, diags = load_events(path)
+    text = render_all(diags, {path: Path(path).read_text()})
+    assert text.endswith(
+        "error[D-AMOUNT]: column 'amount': '12,5x' is not an amount\n"
+        ' 2 | E1,D1,2027-02-10,booked,"12,5x",USD,ana,\n'
+        "   |                         ^^^^^^^\n"
+        "   = hint: write digits with an optional decimal point; thousands may be grouped with "
+        "commas (250000.50 or 250,000.50)")
+
+
+# ------------------------------------------------------------------------------ never raises
+
+
+@given(st.text(alphabet=st.sampled_from(list('ab,"  \r\n')), min_size=1, max_size=20))
+def test_cell_columns_agree_with_the_csv_module(text):
+    lines = io.StringIO(text + "\n", newline="").readlines()
+    reader = csv.reader(iter(lines))
+    record = next(reader, [])
+    offsets, open_quote = field_offsets("".join(lines[:reader.line_num]))
+    if not record or open_quote is not None:
+        return
+    assert len(offsets) == len(record)
+    raw = "".join(lines)
+    for (start, end), value in zip(offsets, record):
+        if not raw[start:end].startswith('"'):
+            assert raw[start:end] == value
+
+
+@given(st.binary(max_size=300))
+def test_any_bytes_give_diagnostics_not_exceptions(tmp_path_factory, data):
+    folder = tmp_path_factory.mktemp("fuzz")
+    for name in ("events.csv", "events.jsonl"):
+        path = folder / name
+        path.write_bytes(EVENTS_HEADER.encode() + data if name.endswith("csv") else data)
+        events, diags = load_events(path, PLAN)
+        assert isinstance(events, list) and isinstance(diags, list)
+        assert all(d.span.line >= 1 and d.span.column >= 1 for d in diags)
+
+
+@given(st.text(alphabet=st.sampled_from(list('ab,"\n\r 1-:;%{}[]E0.9DUS')), max_size=200))
+def test_any_text_gives_diagnostics_not_exceptions(tmp_path_factory, text):
+    folder = tmp_path_factory.mktemp("fuzz")
+    for name in ("events.csv", "events.jsonl", "roster.csv"):
+        path = folder / name
+        path.write_text(text, encoding="utf-8", newline="")
+    dataset, diags = load_dataset(folder / "events.csv", folder / "roster.csv", plan=PLAN)
+    assert isinstance(dataset, Dataset)
+    events, diags = load_events(folder / "events.jsonl", PLAN)
+    assert isinstance(events, list)
+
+
+def test_fixture_with_many_problems_reports_them_all(tmp_path):
+    broken = DATA / "broken"
+    dataset, diags = load_dataset(broken / "events.csv", broken / "roster.csv",
+                                  fx=CLEAN / "fx.csv", plan=PLAN)
+    assert len({(d.span.path, d.span.line, d.code) for d in diags}) == len(diags)
+    assert sorted({d.code for d in diags}) == [
+        "D-AMOUNT", "D-COLUMN", "D-CURRENCY", "D-DATE", "D-DUPLICATE", "D-FIELD", "D-KIND",
+        "D-ORPHAN", "D-PAYEE", "D-ROSTER", "D-SPLITS", "D-STAGE"]
+    assert [e.id for e in dataset.events] == ["E1"]
+
+
+def test_paths_may_be_pathlib_paths(tmp_path):
+    shutil.copy(CLEAN / "events.csv", tmp_path / "events.csv")
+    dataset, _ = load_dataset(tmp_path / "events.csv", CLEAN / "roster.csv", plan=PLAN)
+    assert dataset.sources == (str(tmp_path / "events.csv"), str(CLEAN / "roster.csv"))
