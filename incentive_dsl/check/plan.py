@@ -1257,6 +1257,14 @@ class PlanChecker:
                 c = constant(a.value)
                 if c is not None and c[1].kind != ty.MONEY:
                     self.err("E-UNIT", a.value, "an amount needs a currency")
+            elif a.key == "term":
+                # The contract length, which deal.term and deal.annual_value read.
+                if e.kind != "booked" or not isinstance(a.value, n.Duration) or \
+                        a.value.unit.rstrip("s") not in ("month", "year") or \
+                        a.value.count.value != int(a.value.count.value):
+                    self.err("E-FIELD", a, "the contract term is set on the booking, in whole "
+                             "months or years", f"e.g. deal {deal} booked {e.date.raw} by ana "
+                             "amount 90,000 USD term 36 months")
             elif a.custom:
                 spec = self.x.deal_fields.get(a.key)
                 if spec is None or a.key in BUILTIN_DEAL:

@@ -54,7 +54,7 @@ def example_dataset(plan: Plan, example: ExampleSpec) -> Dataset:
             kind = item.kind
             counts[f"{deal}-{kind}"] = counts.get(f"{deal}-{kind}", 0) + 1
             number = counts[f"{deal}-{kind}"]
-            amount = currency = owner = None
+            amount = currency = owner = term = None
             splits: tuple = ()
             fields = []
             for x in item.attrs:
@@ -64,12 +64,15 @@ def example_dataset(plan: Plan, example: ExampleSpec) -> Dataset:
                     amount, currency = x.value.amount.value, x.value.currency
                 elif x.key == "split":
                     splits = tuple((s.name.text, s.share.value) for s in x.value)
+                elif x.key == "term":
+                    term = int(x.value.count.value) * (12 if x.value.unit.startswith("year")
+                                                       else 1)
                 else:
                     fields.append((x.key, _value(x.value)))
             events.append(Event(
                 id=f"{deal}-{kind}" + (f"-{number}" if number > 1 else ""), deal=deal,
                 date=item.date.value, kind="touch" if kind == "touch" else kind, amount=amount,
-                currency=currency, owner=owner, splits=splits,
+                currency=currency, owner=owner, splits=splits, term_months=term,
                 subject=item.subject.value if item.subject is not None else None,
                 fields=tuple(fields), source=src))
         elif isinstance(item, n.ExampleActivity):
