@@ -80,9 +80,16 @@ class FileReader:
                         f"{self.columns.what} needs the columns "
                         f"{', '.join(self.columns.required)}"))
         for name in unknown:
-            self.diags.append(error(COLUMN, t.column_spans[name],
-                                    f"unknown {self.label(name)}{self._rows_with(name)}",
-                                    suggest(name, known) or self._declare_hint(name)))
+            close = suggest(name, known)
+            if close:  # a misspelt column would silently lose its values: an error
+                self.diags.append(error(COLUMN, t.column_spans[name],
+                                        f"unknown {self.label(name)}{self._rows_with(name)}",
+                                        close))
+            else:  # an export's extra column the plan does not use: said, then ignored
+                self.diags.append(warning(
+                    COLUMN, t.column_spans[name],
+                    f"{self.label(name)} is not used by this plan and is ignored"
+                    f"{self._rows_with(name)}", self._declare_hint(name)))
 
     def _rows_with(self, name: str) -> str:
         if self.csv:

@@ -310,15 +310,27 @@ def check_currencies(c: Checks) -> None:
 
 
 def check_quotas(c: Checks) -> None:
-    """Quota rows name a quota the plan declares."""
+    """Quota rows name a quota the plan declares. A misspelt name is an error; rows of a
+    shared quota table for quotas this plan does not have are ignored, with one warning."""
     if c.plan is None:
         return
     names = [q.name for q in c.plan.quotas]
+    ignored: dict[str, int] = {}
+    first: dict[str, object] = {}
     for q in c.data.quotas:
-        if q.quota not in names:
-            c.err("D-QUOTA", q, "quota", f"quota '{q.quota}' is not a quota of the plan",
-                  suggest(q.quota, names) or (f"the plan's quotas are {', '.join(names)}"
-                                              if names else "the plan declares no quotas"))
+        if q.quota in names:
+            continue
+        close = suggest(q.quota, names)
+        if close:
+            c.err("D-QUOTA", q, "quota", f"quota '{q.quota}' is not a quota of the plan", close)
+        else:
+            ignored[q.quota] = ignored.get(q.quota, 0) + 1
+            first.setdefault(q.quota, q)
+    for name, count in ignored.items():
+        c.warn("D-QUOTA", first[name], "quota", f"quota '{name}' is not a quota of this plan: "
+               f"its {count} row(s) are ignored",
+               f"the plan's quotas are {', '.join(names)}" if names else
+               "the plan declares no quotas")
 
 
 def check_territories(c: Checks) -> None:
