@@ -154,6 +154,16 @@ def load_data(deals: str, roster: str, quotas: str | None = None, fx: str | None
     return dataset, tuple(diags)
 
 
+def load_mapping(path: str, plan: Plan | None = None
+                 ) -> tuple[Dataset, tuple[Diagnostic, ...]]:
+    """Read a CRM export through its mapping file (TOML; see docs/mapping.md): the dataset
+    and every diagnostic, notes on the mapping's choices included."""
+    from incentive_dsl.data.mapping import load_mapping as load
+
+    dataset, diags = load(path, plan=plan)
+    return dataset, tuple(diags)
+
+
 def window(plan: Plan, period: str | None = None, start: dt.date | None = None,
            end: dt.date | None = None) -> Period | None:
     """The period to report on: a named period, a from/to range, or None (everything)."""

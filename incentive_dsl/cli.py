@@ -136,6 +136,28 @@ def _file_sources(diags) -> dict[str, str]:
     return out
 
 
+def _load_dataset(args: argparse.Namespace, plan):
+    """The dataset from the data files (--deals, --roster ...) or from a CRM export through
+    its mapping (--map, docs/mapping.md): (dataset, diagnostics, None) or (None, (), exit
+    code) on a usage error."""
+    files = [o for o in ("deals", "roster", "quotas", "fx", "territories")
+             if getattr(args, o, None) is not None]
+    if getattr(args, "map", None) is not None:
+        if files:
+            print("incentive: --map names the data files itself; leave out "
+                  + ", ".join(f"--{o}" for o in files), file=sys.stderr)
+            return None, (), EXIT_USAGE
+        dataset, diags = api.load_mapping(args.map, plan=plan)
+        return dataset, diags, None
+    if args.deals is None or args.roster is None:
+        print("incentive: give the data: --deals FILE and --roster FILE, or --map FILE (a CRM "
+              "export read through its mapping, docs/mapping.md)", file=sys.stderr)
+        return None, (), EXIT_USAGE
+    dataset, diags = api.load_data(args.deals, args.roster, quotas=args.quotas, fx=args.fx,
+                                   territories=args.territories, plan=plan)
+    return dataset, diags, None
+
+
 def _load(args: argparse.Namespace):
     """The checked plan (its versions, oldest first), the dataset and the report window, or
     an exit code."""
@@ -145,8 +167,9 @@ def _load(args: argparse.Namespace):
         return None, None, None, (EXIT_USAGE if _file_errors_only(loaded.diagnostics)
                                   else EXIT_PROBLEMS)
     plan = loaded.plan
-    dataset, diags = api.load_data(args.deals, args.roster, quotas=args.quotas, fx=args.fx,
-                                   territories=args.territories, plan=plan)
+    dataset, diags, code = _load_dataset(args, plan)
+    if code is not None:
+        return None, None, None, code
     if diags:
         print(api.render_all(diags, _file_sources(diags)), file=sys.stderr)
     if any(d.is_error for d in diags):
@@ -289,9 +312,12 @@ def cmd_test(args: argparse.Namespace) -> int:
 def _data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("plan", metavar="PLAN",
                    help="the plan file, or a directory holding the versions of one plan")
-    p.add_argument("--deals", required=True, metavar="FILE",
-                   help="deal events, CSV or JSON Lines (docs/data.md)")
-    p.add_argument("--roster", required=True, metavar="FILE", help="payees, CSV or JSON Lines")
+    p.add_argument("--deals", metavar="FILE",
+                   help="deal events, CSV or JSON Lines (docs/data.md); or --map")
+    p.add_argument("--roster", metavar="FILE", help="payees, CSV or JSON Lines; or --map")
+    p.add_argument("--map", metavar="FILE",
+                   help="instead of the data files: a CRM export read through its mapping "
+                        "(TOML, docs/mapping.md)")
     p.add_argument("--quotas", metavar="FILE", help="quota table")
     p.add_argument("--fx", metavar="FILE", help="dated FX rates into the plan currency")
     p.add_argument("--territories", metavar="FILE", help="territory index table")
@@ -307,6 +333,68 @@ RUN_EXIT_CODES = """exit codes:
   1  the plan or the data has errors (all are listed)
   2  usage error, missing or unreadable file
   3  internal error (a bug: please report it)"""
+
+
+# ------------------------------------------------------------------------------ data check
+
+
+def cmd_data_check(args: argparse.Namespace) -> int:
+    plan = None
+    if args.plan is not None:
+        loaded = api.load_plan(args.plan)
+        if loaded.plan is None:
+            _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
+            return EXIT_USAGE if _file_errors_only(loaded.diagnostics) else EXIT_PROBLEMS
+        plan = loaded.plan
+    dataset, diags, code = _load_dataset(args, plan)
+    if code is not None:
+        return code
+    errors = sum(d.is_error for d in diags)
+    if args.format == "json":
+        print(to_json(diags))
+    else:
+        if diags:
+            print(api.render_all(diags, _file_sources(diags)) + "\n")
+        warnings = sum(d.severity.value == "warning" for d in diags)
+        notes = len(diags) - errors - warnings
+        print(f"{len(dataset.events):,} events, {len(dataset.payees):,} payees, "
+              f"{len(dataset.quotas):,} quotas, {len(dataset.fx):,} FX rates, "
+              f"{len(dataset.territories):,} territory indexes read from "
+              f"{len(dataset.sources)} file(s): {errors} error(s), {warnings} warning(s), "
+              f"{notes} note(s)")
+    if errors:
+        missing = all(d.code == "D-FILE" for d in diags if d.is_error)
+        return EXIT_USAGE if missing else EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _add_data_commands(sub) -> None:
+    data = sub.add_parser(
+        "data", help="check data files or a CRM export (through its mapping)",
+        description="Commands on the input data of runs.")
+    dsub = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
+    check = dsub.add_parser(
+        "check", help="read and validate the data, reporting every problem",
+        description="Read the data files (--deals, --roster ...) or a CRM export through its "
+                    "mapping (--map, docs/mapping.md) and report every problem with its file, "
+                    "line and column, and every choice the mapping made (aliases, defaults, "
+                    "rows without a booking) as a note with counts. With --plan, the data is "
+                    "read as that plan reads it: its fields, stages, roles and currency.",
+        epilog="exit codes:\n  0  no errors (warnings and notes may be listed)\n"
+               "  1  the data or the mapping has errors (all are listed)\n"
+               "  2  usage error, missing or unreadable file\n  3  internal error",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("--map", metavar="FILE",
+                       help="a mapping file (TOML) that reads a CRM export (docs/mapping.md)")
+    check.add_argument("--plan", metavar="PLAN", help="check the data against this plan")
+    check.add_argument("--deals", metavar="FILE", help="deal events, CSV or JSON Lines")
+    check.add_argument("--roster", metavar="FILE", help="payees, CSV or JSON Lines")
+    check.add_argument("--quotas", metavar="FILE", help="quota table")
+    check.add_argument("--fx", metavar="FILE", help="dated FX rates into the plan currency")
+    check.add_argument("--territories", metavar="FILE", help="territory index table")
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text for people (default), json for programs")
+    check.set_defaults(run=cmd_data_check)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -389,6 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     test.add_argument("paths", nargs="+", metavar="PATH", help="plan files or directories")
     test.set_defaults(run=cmd_test)
+    _add_data_commands(sub)
     return parser
 
 

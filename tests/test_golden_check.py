@@ -50,7 +50,7 @@ from incentive_dsl.syntax.parser import strip_comments
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "check"
 SYNTAX_GOLDEN = ROOT / "tests" / "golden" / "syntax"
-PLANS = sorted((ROOT / "plans").glob("*.plan"))
+PLANS = sorted((ROOT / "plans").rglob("*.plan"))
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 PATHS_FILE = "paths.txt"
 

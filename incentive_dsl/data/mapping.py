@@ -1,0 +1,1225 @@
+"""CRM exports -> deal events and a roster, through a mapping file (TOML), without code.
+
+Sales ops have exports from a CRM, with its own column names, stage names and inconsistencies,
+not files in the events/roster format of docs/data.md. A mapping file says how to read them:
+
+    [deals]                         the deals table: one row per deal (opportunity)
+    file, id, owner, stage          the file, and the columns of the deal id, owner and stage
+    amount, currency | fixed_currency
+    [deals.stages.VALUE]            what a stage value means: outcome booked | lost | open, the
+                                    date column of the outcome, the stages the deal has reached
+                                    (each with its date column)
+    [deals.fields.NAME]             a typed custom field: a column, or a column of a lookup
+                                    table joined on another field; a default for empty cells
+    [deals.values.COLUMN]           aliases: a value as the export writes it -> the value meant
+    [lookups.NAME]                  a table joined by a key column (products, accounts)
+    [roster]                        the team table: payee id, manager, team, territory columns;
+    [roster.fixed]                  constants for what the export lacks (role, start date);
+    [roster.managers]               managers named in the manager column become payees
+    [territories.index], [quotas], [fx]
+
+`load_mapping(path, plan=None)` reads the mapping and every file it names and returns a
+`Dataset` (records.py) and diagnostics. Paths in the mapping are relative to the mapping file.
+Nothing is raised or printed for bad input: each problem is a diagnostic with file, line and
+column, in the export (a bad date, an unmapped stage value, a product missing from the product
+table) or in the mapping (an unknown key, a column the export does not have). Every choice the
+mapping makes is reported as a note when it applies, with counts: an alias used, a default
+filled in, a lost or open deal that gives no booking, a stage without its date. With a plan,
+the mapping's fields must agree with the plan's `fields` declarations and its stages with the
+plan's `stages`. The whole key reference, with the shipped CRM sample as the worked example,
+is docs/mapping.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+import attrs
+
+from incentive_dsl.check.model import FieldSpec, Plan
+from incentive_dsl.data.loaders import load_fx, load_quotas, load_territories, make_dataset
+from incentive_dsl.data.records import (
+    Dataset, Event, PayeeRecord, Source, TerritoryIndex,
+)
+from incentive_dsl.data.tables import Cell, Row, Table, read_table
+from incentive_dsl.data.validate import check_dataset
+from incentive_dsl.data.values import (
+    BadValue, parse_amount, parse_count, parse_currency, parse_date, parse_field, parse_index,
+    suggest,
+)
+from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
+from incentive_dsl.span import Span
+
+__all__ = ["MAPPING_CODES", "load_mapping"]
+
+MAP, ALIAS, MAPPED = "D-MAP", "D-ALIAS", "D-MAPPED"
+MAPPING_CODES = {
+    MAP: "the mapping file itself: TOML syntax, an unknown key, a missing or wrong value, a "
+         "field type that disagrees with the plan",
+    ALIAS: "(note) an alias of [*.values] applied, with the number of rows; (warning) an alias "
+           "that never applies",
+    MAPPED: "(note) what the mapping did with the rows: outcomes per stage value, defaults "
+            "filled in, stages without a date, payees without deals, managers added",
+}
+OUTCOMES = ("booked", "lost", "open")
+FIELD_TYPES = ("text", "number", "count", "money", "percent", "date", "duration", "yes or no")
+PAYEE_ATTRS = ("role", "start", "end", "manager", "team", "territory")
+SHOW_ROWS = 5  # a problem repeated on many rows: the first rows are listed, then a count
+
+
+def note(code: str, span: Span, message: str, hint: str | None = None,
+         related: Iterable[Related] = ()) -> Diagnostic:
+    return Diagnostic(code, Severity.NOTE, span, message, hint, tuple(related))
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"
+
+
+def _lines(rows: list[int]) -> str:
+    """'line 4' / 'lines 4, 9 and 12' / 'lines 4, 9, 12, 15, 20 and 112 more'."""
+    if len(rows) == 1:
+        return f"line {rows[0]}"
+    shown = ", ".join(str(r) for r in rows[:SHOW_ROWS])
+    if len(rows) <= SHOW_ROWS:
+        head, _, last = shown.rpartition(", ")
+        return f"lines {head} and {last}"
+    return f"lines {shown} and {len(rows) - SHOW_ROWS:,} more"
+
+
+# ------------------------------------------------------------------------------ TOML positions
+
+
+_BARE = r"[A-Za-z0-9_-]+"
+_QUOTED = r'"(?:[^"\\]|\\.)*"|\'[^\']*\''
+_KEY = rf"(?:{_QUOTED}|{_BARE})(?:\s*\.\s*(?:{_QUOTED}|{_BARE}))*"
+_HEADER = re.compile(rf"^\s*\[\[?\s*({_KEY})\s*\]\]?")
+_ASSIGN = re.compile(rf"\s*({_KEY})\s*=")
+
+
+def _split_key(text: str) -> tuple[str, ...]:
+    parts = re.findall(rf"{_QUOTED}|{_BARE}", text)
+    out = []
+    for p in parts:
+        if p[0] == '"':
+            p = p[1:-1].encode().decode("unicode_escape") if "\\" in p else p[1:-1]
+        elif p[0] == "'":
+            p = p[1:-1]
+        out.append(p)
+    return tuple(out)
+
+
+class Locator:
+    """Key path -> where the key is written in the mapping file (tables, keys, and the keys of
+    one-line inline tables), so problems with a key point at it."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.keys: dict[tuple[str, ...], Span] = {}
+        table: tuple[str, ...] = ()
+        for number, line in enumerate(text.splitlines(), 1):
+            m = _HEADER.match(line)
+            if m:
+                table = _split_key(m.group(1))
+                self.keys.setdefault(table, Span(self.path, number, m.start(1) + 1, number,
+                                                 m.end(1) + 1))
+                continue
+            m = re.match(_ASSIGN.pattern, line)
+            if m:
+                self._assign(number, line, 0, table)
+
+    def _assign(self, number: int, line: str, pos: int, table: tuple[str, ...]) -> None:
+        """Register the key assigned at `pos` (and the keys of an inline table after it)."""
+        m = _ASSIGN.match(line, pos)
+        if not m:
+            return
+        key = table + _split_key(m.group(1))
+        self.keys.setdefault(key, Span(self.path, number, m.start(1) + 1, number, m.end(1) + 1))
+        i = m.end()
+        while i < len(line) and line[i] == " ":
+            i += 1
+        if i < len(line) and line[i] == "{":
+            self._inline(number, line, i + 1, key)
+
+    def _inline(self, number: int, line: str, i: int, key: tuple[str, ...]) -> int:
+        expect_key = True
+        while i < len(line):
+            ch = line[i]
+            if ch in "\"'":
+                end = line.find(ch, i + 1)
+                while ch == '"' and end > 0 and line[end - 1] == "\\":
+                    end = line.find(ch, end + 1)
+                if expect_key:
+                    m = _ASSIGN.match(line, i)
+                    if m:
+                        self._assign(number, line, i, key)
+                        i = m.end()
+                        expect_key = False
+                        continue
+                i = (end if end > 0 else len(line)) + 1
+                continue
+            if ch == "}":
+                return i + 1
+            if ch == ",":
+                expect_key = True
+            elif ch == "{":
+                # the inner table of `sub = { ... }` was registered by _assign: skip over it
+                depth = 1
+                i += 1
+                while i < len(line) and depth:
+                    depth += {"{": 1, "}": -1}.get(line[i], 0)
+                    i += 1
+                expect_key = False
+                continue
+            elif expect_key and not ch.isspace():
+                m = _ASSIGN.match(line, i)
+                if m:
+                    sub = key + _split_key(m.group(1))
+                    self.keys.setdefault(sub, Span(self.path, number, m.start(1) + 1, number,
+                                                   m.end(1) + 1))
+                    j = m.end()
+                    while j < len(line) and line[j] == " ":
+                        j += 1
+                    if j < len(line) and line[j] == "{":
+                        i = self._inline(number, line, j + 1, sub)
+                    else:
+                        i = j
+                    expect_key = False
+                    continue
+            i += 1
+        return i
+
+    def span(self, *key: str) -> Span:
+        for n in range(len(key), 0, -1):
+            if key[:n] in self.keys:
+                return self.keys[key[:n]]
+        return Span.point(self.path, 1, 1)
+
+
+# ------------------------------------------------------------------------------ the mapping
+
+
+def _name(key: tuple[str, ...]) -> str:
+    return ".".join(f'"{k}"' if not re.fullmatch(_BARE, k) else k for k in key)
+
+
+@attrs.define
+class FieldMap:
+    """A custom field: where its value comes from and how it is read."""
+
+    name: str
+    key: tuple[str, ...]  # its place in the mapping, for diagnostics
+    type: str
+    column: str | None = None
+    lookup: str | None = None  # a [lookups.NAME]
+    by: str | None = None  # the field whose value is the lookup key
+    default: str | None = None
+    required: bool = False
+    spec: FieldSpec | None = None  # how values are parsed (the plan's declaration, if any)
+
+
+@attrs.define
+class StageRule:
+    value: str
+    key: tuple[str, ...]
+    outcome: str
+    date: str | None = None
+    reached: list[tuple[str, str]] = attrs.Factory(list)  # (stage, date column)
+
+
+class Mapping:
+    """A mapping being read: its TOML, its tables, every diagnostic, and the counts behind the
+    notes."""
+
+    def __init__(self, path: str, plan: Plan | None) -> None:
+        self.path = os.path.normpath(str(path))
+        self.base = os.path.dirname(self.path)
+        self.plan = plan
+        self.diags: list[Diagnostic] = []
+        self.doc: dict = {}
+        self.loc = Locator(self.path, "")
+        self.tables: dict[str, Table] = {}  # by section: deals, roster, lookups.products ...
+        self.lookup_rows: dict[str, dict[str, Row]] = {}
+        self.aliases: dict[str, dict[str, dict[str, str]]] = {}  # section -> column -> map
+        self.alias_rows: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+        self.files: list[str] = []
+        self.rejected: set[str] = set()
+
+    # ------------------------------------------------------------------ reporting
+
+    def at(self, *key: str) -> Span:
+        return self.loc.span(*key)
+
+    def blocked(self) -> bool:
+        """Whether the mapping (or a file) has an error that keeps rows from being read: the
+        rows are read once the mapping is right."""
+        return any(d.is_error and (d.span.path == self.path or d.code in ("D-FILE",
+                                                                             "D-ENCODING"))
+                   for d in self.diags)
+
+    def map_error(self, key: tuple[str, ...], message: str, hint: str | None = None,
+                  related: Iterable[Related] = ()) -> None:
+        self.diags.append(error(MAP, self.at(*key), message, hint, tuple(related)))
+
+    # ------------------------------------------------------------------ TOML
+
+    def read(self) -> bool:
+        text, diags = read_text_any(self.path)
+        if text is None:
+            self.diags += diags
+            return False
+        self.loc = Locator(self.path, text)
+        try:
+            self.doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
+            line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
+            message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e)) or "invalid TOML"
+            self.diags.append(error(MAP, Span.point(self.path, line, col),
+                                    f"the mapping is not valid TOML: {message}",
+                                    "see docs/mapping.md for the layout; texts are quoted: "
+                                    'owner = "sales_agent"'))
+            return False
+        return True
+
+    def keys(self, key: tuple[str, ...], table: object, allowed: Iterable[str],
+             required: Iterable[str] = (), what: str = "") -> dict:
+        """A table of the mapping, checked for unknown and missing keys ({} if not a table)."""
+        if not isinstance(table, dict):
+            self.map_error(key, f"'{_name(key)}' must be a table", f"write [{_name(key)}]")
+            return {}
+        allowed = tuple(allowed)
+        for k in table:
+            if k not in allowed:
+                self.map_error((*key, k), f"unknown key '{k}' in [{_name(key)}]",
+                               suggest(k, allowed) or f"the keys of [{_name(key)}]{what} are "
+                               f"{', '.join(allowed)}")
+        for k in required:
+            if k not in table:
+                self.map_error(key, f"[{_name(key)}] needs '{k}'",
+                               f"add {k} = ... (docs/mapping.md)")
+        return table
+
+    def text(self, key: tuple[str, ...], value: object, what: str = "a text") -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        self.map_error(key, f"'{_name(key)}' must be {what}, not {_show(value)}",
+                       f'write {key[-1]} = "..."')
+        return None
+
+    # ------------------------------------------------------------------ tables
+
+    def load_table(self, section: str, key: tuple[str, ...], spec: dict) -> Table | None:
+        file = self.text((*key, "file"), spec.get("file"), "a file path")
+        if file is None:
+            return None
+        path = os.path.normpath(os.path.join(self.base, file))
+        self.files.append(path)
+        table, diags = read_table(path)
+        if table is None and any(d.code == "D-FILE" for d in diags):
+            self.diags.append(error("D-FILE", self.at(*key, "file"),
+                                    f"{_name((*key, 'file'))}: {diags[0].message}",
+                                    "paths in a mapping are relative to the mapping file"))
+            return None
+        self.diags += diags
+        if table is None:
+            return None
+        self.tables[section] = table
+        self.aliases[section] = self.read_aliases(key, spec.get("values", {}), table)
+        return table
+
+    def column(self, key: tuple[str, ...], value: object, table: Table | None,
+               what: str = "") -> str | None:
+        """A column named by the mapping; it must be in the table's header."""
+        name = self.text(key, value, "a column name")
+        if name is None or table is None:
+            return name
+        if name not in table.columns:
+            header = Span(table.path, table.header_line or 1, 1, table.header_line or 1,
+                          max((s.end_column for s in table.header_spans), default=2))
+            self.diags.append(error(
+                "D-COLUMN", self.at(*key), f"{_name(key)}: column '{name}' is not in "
+                f"{table.path}{what}", suggest(name, table.columns) or
+                f"the columns of {os.path.basename(table.path)} are {', '.join(table.columns)}",
+                [Related(header, "the header of the file")]))
+            return None
+        return name
+
+    def read_aliases(self, key: tuple[str, ...], values: object,
+                     table: Table) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        vkey = (*key, "values")
+        if not isinstance(values, dict):
+            self.map_error(vkey, f"'{_name(vkey)}' must be a table of columns",
+                           f'write [{_name(vkey)}.COLUMN] with lines "as written" = "meant"')
+            return out
+        for col, table_ in values.items():
+            ckey = (*vkey, col)
+            if self.column(ckey, col, table) is None:
+                continue
+            if not isinstance(table_, dict):
+                self.map_error(ckey, f"'{_name(ckey)}' must be a table of aliases",
+                               f'write [{_name(ckey)}] with lines "as written" = "meant"')
+                continue
+            out[col] = {}
+            for raw, meant in table_.items():
+                if not isinstance(meant, str):
+                    self.map_error((*ckey, raw), f"the alias of '{raw}' must be a text, not "
+                                   f"{_show(meant)}", f'write "{raw}" = "..."')
+                    continue
+                out[col][raw] = meant
+        return out
+
+    def cell(self, section: str, row: Row, column: str | None) -> tuple[str, Cell | None]:
+        """A cell's text after the aliases of its column ('' when empty or absent)."""
+        if column is None:
+            return "", None
+        cell = row.get(column)
+        if cell is None:
+            return "", row.cells.get(column)
+        text = cell.text
+        aliases = self.aliases.get(section, {}).get(column)
+        if aliases and text in aliases:
+            self.alias_rows[(section, column, text)].append(row.line)
+            text = aliases[text]
+        return text, cell
+
+    # ------------------------------------------------------------------ fields
+
+    def read_fields(self, owner: str, key: tuple[str, ...], spec: object,
+                    table: Table | None) -> list[FieldMap]:
+        out: list[FieldMap] = []
+        if not isinstance(spec, dict):
+            self.map_error(key, f"'{_name(key)}' must be a table of fields",
+                           f'write [{_name(key)}] with lines NAME = {{ column = "...", '
+                           'type = "text" }')
+            return out
+        declared = {f.name: f for f in self.plan.fields if f.owner == owner} if self.plan \
+            else {}
+        for name, raw in spec.items():
+            fkey = (*key, name)
+            if isinstance(raw, str):
+                raw = {"column": raw}
+            f = self.keys(fkey, raw, ("column", "type", "lookup", "by", "default", "required"),
+                          ("type",))
+            if not f:
+                continue
+            kind = self.text((*fkey, "type"), f.get("type"))
+            if kind is not None and kind not in FIELD_TYPES:
+                self.map_error((*fkey, "type"), f"'{kind}' is not a field type",
+                               suggest(kind, FIELD_TYPES) or
+                               f"the types are {', '.join(FIELD_TYPES)}")
+                kind = None
+            fm = FieldMap(name=name, key=fkey, type=kind or "text")
+            if "lookup" in f:
+                fm.lookup = self.text((*fkey, "lookup"), f["lookup"])
+                fm.by = self.text((*fkey, "by"), f.get("by"))
+                if fm.by is None and "by" not in f:
+                    self.map_error(fkey, f"the lookup field '{name}' needs 'by': the field "
+                                   "whose value is the key of the lookup table",
+                                   'add by = "FIELD"')
+                fm.column = self.text((*fkey, "column"), f.get("column"), "a column name")
+                if fm.column is None and "column" not in f:
+                    self.map_error(fkey, f"the lookup field '{name}' needs 'column': the column "
+                                   "of the lookup table", 'add column = "..."')
+            else:
+                if "by" in f:
+                    self.map_error((*fkey, "by"), "'by' goes with 'lookup'",
+                                   "remove it, or add lookup = \"TABLE\"")
+                fm.column = self.column((*fkey, "column"), f.get("column", name), table)
+            if "default" in f:
+                fm.default = self.text((*fkey, "default"), f["default"])
+            if "required" in f:
+                if isinstance(f["required"], bool):
+                    fm.required = f["required"]
+                else:
+                    self.map_error((*fkey, "required"), "'required' is true or false")
+            declared_spec = declared.get(name)
+            if declared_spec is not None and kind is not None:
+                compatible = declared_spec.kind == kind or (
+                    kind == "text" and declared_spec.kind == "one of")
+                if not compatible:
+                    want = declared_spec.kind
+                    self.map_error((*fkey, "type"), f"field '{name}' is {kind} here but the plan "
+                                   f"declares {owner}.{name} {want}"
+                                   + (" ..." if want == "one of" else ""),
+                                   f'write type = "{"text" if want == "one of" else want}"')
+                    continue
+            fm.spec = declared_spec or FieldSpec(owner=owner, name=name, kind=fm.type)
+            out.append(fm)
+        if self.plan is not None:
+            names = {f.name for f in out}
+            for name in declared:
+                if name not in names and name not in spec:
+                    self.diags.append(warning(
+                        "D-FIELD", self.at(*key), f"the plan declares {owner}.{name} but the "
+                        f"mapping gives no field '{name}': it is empty on every record",
+                        f"add it to [{_name(key)}], or remove it from the plan's fields"))
+        return out
+
+    def check_lookups(self, fields: list[FieldMap]) -> None:
+        names = {f.name for f in fields}
+        for f in fields:
+            if f.lookup is None:
+                continue
+            if f.lookup not in self.lookup_rows:
+                self.map_error((*f.key, "lookup"), f"no lookup table '{f.lookup}'",
+                               suggest(f.lookup, self.lookup_rows) or
+                               f"add [lookups.{f.lookup}] with its file and key")
+                f.lookup = None
+                continue
+            if f.by is not None and f.by not in names:
+                self.map_error((*f.key, "by"), f"'{f.by}' is not a field of this table",
+                               suggest(f.by, names) or "name another field of the table")
+                f.lookup = None
+                continue
+            table = self.tables[f"lookups.{f.lookup}"]
+            if f.column is not None and self.column((*f.key, "column"), f.column, table) is None:
+                f.lookup = None
+
+    # ------------------------------------------------------------------ rows -> fields
+
+
+class RowFields:
+    """Reads the custom fields of one row, reporting each bad value at its cell."""
+
+    def __init__(self, m: Mapping, section: str, fields: list[FieldMap]) -> None:
+        # plain columns first: a lookup reads the value of the field it is joined on
+        self.m, self.section = m, section
+        self.fields = sorted(fields, key=lambda f: f.lookup is not None)
+        self.defaults: dict[str, list[int]] = defaultdict(list)
+        self.empty: dict[str, list[int]] = defaultdict(list)
+        self.missing_keys: dict[tuple[str, str], list[tuple[int, Span]]] = defaultdict(list)
+        self._parsed: dict[tuple[str, str, str], object] = {}
+        self._reported: set[tuple[str, str]] = set()
+
+    def _value(self, f: FieldMap, text: str, currency: str | None) -> object:
+        """The parsed value, or the BadValue saying why it cannot be read (cached: an export
+        repeats the same few values on thousands of rows)."""
+        key = (f.name, text, currency or "")
+        if key not in self._parsed:
+            try:
+                plan_currency = self.m.plan.currency if self.m.plan else currency
+                self._parsed[key] = parse_field(f.spec, text, currency, plan_currency)
+            except BadValue as e:
+                self._parsed[key] = e
+        return self._parsed[key]
+
+    def read(self, row: Row, currency: str | None) -> tuple[tuple[tuple[str, object], ...], bool]:
+        """(fields sorted by name, ok)."""
+        m, ok = self.m, True
+        values: dict[str, object] = {}
+        empty_keys: set[str] = set()
+        raw_text: dict[str, tuple[str, Span]] = {}
+        for f in self.fields:
+            text, span = "", row.span
+            if f.lookup is None and f.column is not None:
+                text, cell = m.cell(self.section, row, f.column)
+                span = cell.span if cell is not None else row.span
+            elif f.lookup is not None:
+                key_text, key_span = raw_text.get(f.by, ("", row.span))
+                if key_text and f.by not in empty_keys:
+                    target = m.lookup_rows[f.lookup].get(key_text)
+                    if target is None:
+                        self.missing_keys[(f.lookup, key_text)].append((row.line, key_span))
+                        ok = False
+                        continue
+                    text, cell = m.cell(f"lookups.{f.lookup}", target, f.column)
+                    span = cell.span if cell is not None else target.span
+            raw_text[f.name] = (text, span)
+            if not text:
+                empty_keys.add(f.name)
+                if f.default is not None:
+                    self.defaults[f.name].append(row.line)
+                    text = f.default
+                    span = m.at(*f.key, "default")
+                elif f.required:
+                    m.diags.append(error("D-COLUMN", span, f"field '{f.name}' is empty: the "
+                                         "mapping says it is required",
+                                         f"fill it in, or give it a default in {_name(f.key)}"))
+                    ok = False
+                    continue
+                else:
+                    self.empty[f.name].append(row.line)
+                    continue
+            value = self._value(f, text, currency)
+            if isinstance(value, BadValue):
+                # a bad cell of the row is reported at each row; a bad value of a lookup table
+                # or a default (somewhere else) once
+                if span.path == row.span.path or (f.name, text) not in self._reported:
+                    self._reported.add((f.name, text))
+                    m.diags.append(error("D-FIELD", span, f"field '{f.name}': {value.message}",
+                                         value.hint))
+                ok = False
+                continue
+            values[f.name] = value
+        return tuple(sorted(values.items())), ok
+
+    def report(self, key: tuple[str, ...], what: str) -> None:
+        m = self.m
+        for (lookup, text), places in sorted(self.missing_keys.items()):
+            rows = [r for r, _ in places]
+            table = m.tables[f"lookups.{lookup}"]
+            keys = list(m.lookup_rows[lookup])
+            column = m.doc["lookups"][lookup]["key"]
+            m.diags.append(error(
+                "D-FIELD", places[0][1],
+                f"'{text}' is not in {table.path} (column '{column}'): "
+                f"{_plural(len(rows), 'row')} of the {what} ({_lines(rows)})",
+                (suggest(text, keys) or "check the value") +
+                f"; to read it as a value of the table, add an alias: "
+                f"[{_name((*key, 'values'))}.COLUMN] \"{text}\" = \"...\""))
+        for fname, rows in sorted(self.defaults.items()):
+            f = next(x for x in self.fields if x.name == fname)
+            m.diags.append(note(MAPPED, m.at(*f.key, "default"),
+                                f"field '{fname}' is empty in {_plural(len(rows), 'row')} of "
+                                f"the {what} ({_lines(rows)}): the default '{f.default}' is "
+                                "used"))
+        for fname, rows in sorted(self.empty.items()):
+            f = next(x for x in self.fields if x.name == fname)
+            m.diags.append(note(MAPPED, m.at(*f.key),
+                                f"field '{fname}' is empty in {_plural(len(rows), 'row')} of "
+                                f"the {what} ({_lines(rows)}): it is left unset on them"))
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+def read_text_any(path: str) -> tuple[str | None, list[Diagnostic]]:
+    """The mapping file's text (read_text insists on .csv/.jsonl)."""
+    span = Span.point(path, 1, 1)
+    if os.path.isdir(path):
+        return None, [error("D-FILE", span, f"'{path}' is a directory, not a mapping file",
+                            "name a .toml mapping file")]
+    if not os.path.isfile(path):
+        return None, [error("D-FILE", span, f"file not found: '{path}'", "check the path")]
+    try:
+        data = open(path, "rb").read()
+    except OSError as e:
+        return None, [error("D-FILE", span, f"cannot read '{path}': {e.strerror or e}")]
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff"), []
+    except UnicodeDecodeError as e:
+        return None, [error("D-ENCODING", span, f"the mapping is not UTF-8 (byte {e.start})",
+                            "save it as UTF-8")]
+
+
+# ------------------------------------------------------------------------------ the sections
+
+
+TOP_KEYS = ("deals", "roster", "lookups", "territories", "quotas", "fx")
+DEAL_KEYS = ("file", "id", "owner", "stage", "amount", "currency", "fixed_currency", "term",
+             "stages", "fields", "values")
+ROSTER_KEYS = ("file", "id", *PAYEE_ATTRS, "fixed", "managers", "fields", "values")
+
+
+def _lookups(m: Mapping) -> None:
+    spec = m.doc.get("lookups", {})
+    if not isinstance(spec, dict):
+        m.map_error(("lookups",), "'lookups' must be a table of tables",
+                    "write [lookups.NAME] with file and key")
+        return
+    for name, t in spec.items():
+        key = ("lookups", name)
+        t = m.keys(key, t, ("file", "key", "values"), ("file", "key"))
+        if not t:
+            continue
+        table = m.load_table(f"lookups.{name}", key, t)
+        column = m.column((*key, "key"), t.get("key"), table)
+        if table is None or column is None:
+            continue
+        rows: dict[str, Row] = {}
+        for row in table.rows:
+            text, cell = m.cell(f"lookups.{name}", row, column)
+            if not text:
+                continue
+            if text in rows:
+                first = rows[text].cells[column]
+                m.diags.append(error("D-DUPLICATE", cell.span, f"'{text}' appears twice in "
+                                     f"column '{column}' of the lookup table '{name}'",
+                                     "keep one row per key", [Related(first.span, "first here")]))
+                continue
+            rows[text] = row
+        m.lookup_rows[name] = rows
+
+
+def _roster(m: Mapping) -> list[PayeeRecord]:
+    key = ("roster",)
+    spec = m.keys(key, m.doc.get("roster", {}), ROSTER_KEYS, ("file", "id"))
+    if not spec:
+        return []
+    table = m.load_table("roster", key, spec)
+    id_col = m.column((*key, "id"), spec.get("id"), table)
+    cols = {a: m.column((*key, a), spec[a], table) for a in PAYEE_ATTRS if a in spec}
+    fixed = m.keys((*key, "fixed"), spec.get("fixed", {}), PAYEE_ATTRS)
+    consts: dict[str, object] = {}
+    for a, v in fixed.items():
+        if a in spec:
+            m.map_error((*key, "fixed", a), f"'{a}' is both a column (roster.{a}) and a fixed "
+                        "value", "keep one of them")
+            continue
+        consts[a] = _fixed_value(m, (*key, "fixed", a), a, v)
+    for a in ("role", "start"):
+        if a not in spec and a not in fixed:
+            m.map_error(key, f"[roster] needs the payees' {a}: a column (roster.{a}) or a fixed "
+                        f"value ([roster.fixed] {a} = ...)",
+                        "the export has none? give a fixed value and document it")
+    fields = m.read_fields("payee", (*key, "fields"), spec.get("fields", {}), table)
+    m.check_lookups(fields)
+    managers = m.keys((*key, "managers"), spec.get("managers", {}),
+                      ("role", "start", "end", "team", "territory", "inherit"))
+    if table is None or id_col is None or m.blocked():
+        return []
+    reader = RowFields(m, "roster", fields)
+    records: list[PayeeRecord] = []
+    first: dict[str, Row] = {}
+    for row in table.rows:
+        ok = True
+        pid, cell = m.cell("roster", row, id_col)
+        if not pid:
+            m.diags.append(error("D-COLUMN", cell.span if cell else row.span,
+                                 f"column '{id_col}' is empty: every payee needs an id",
+                                 "fill it in or remove the row"))
+            continue
+        if pid in first:
+            m.diags.append(error("D-DUPLICATE", cell.span, f"payee '{pid}' has a second row",
+                                 "one row per payee",
+                                 [Related(first[pid].cells[id_col].span, "first here")]))
+            continue
+        first[pid] = row
+        values: dict[str, object] = dict(consts)
+        for a, col in cols.items():
+            if col is None:
+                continue
+            text, c = m.cell("roster", row, col)
+            if not text:
+                continue
+            if a in ("start", "end"):
+                try:
+                    values[a] = parse_date(text)
+                except BadValue as e:
+                    m.diags.append(error("D-DATE", c.span, f"column '{col}': {e.message}",
+                                         e.hint))
+                    ok = False
+            else:
+                values[a] = text
+        for a in ("role", "start"):
+            if a not in values:
+                col = cols.get(a)
+                m.diags.append(error("D-COLUMN", row.span, f"payee '{pid}' has no {a}"
+                                     + (f": column '{col}' is empty" if col else ""),
+                                     f"fill it in, or give [roster.fixed] {a}"))
+                ok = False
+        flds, fields_ok = reader.read(row, m.plan.currency if m.plan else None)
+        if not (ok and fields_ok):
+            m.rejected.add(f"payee:{pid}")
+            continue
+        records.append(PayeeRecord(id=pid, fields=flds, source=Source(table.path, row.line),
+                                   **values))
+    reader.report(key, "roster")
+    if managers:
+        records += _managers(m, managers, records, cols.get("manager"), consts, first)
+    return records
+
+
+def _managers(m: Mapping, spec: dict, agents: list[PayeeRecord], column: str | None,
+              consts: dict, rows: dict[str, Row]) -> list[PayeeRecord]:
+    """Everyone named in the manager column who has no row of their own becomes a payee."""
+    key = ("roster", "managers")
+    if column is None:
+        m.map_error(key, "[roster.managers] needs roster.manager: the column naming each "
+                    "payee's manager", 'add manager = "COLUMN" to [roster]')
+        return []
+    role = m.text((*key, "role"), spec.get("role"))
+    if role is None:
+        m.map_error(key, "[roster.managers] needs 'role': the role of the managers it adds",
+                    'add role = "MANAGER"')
+        return []
+    inherit = spec.get("inherit", [])
+    if not isinstance(inherit, list) or any(x not in ("team", "territory") for x in inherit):
+        m.map_error((*key, "inherit"), "'inherit' lists 'team' and/or 'territory'",
+                    'write inherit = ["territory"]')
+        inherit = []
+    own: dict[str, object] = {a: consts[a] for a in ("start", "end") if a in consts}
+    for a in ("start", "end", "team", "territory"):
+        if a in spec:
+            if a in inherit:
+                m.map_error((*key, a), f"'{a}' is both fixed and inherited", "keep one of them")
+                continue
+            own[a] = _fixed_value(m, (*key, a), a, spec[a])
+    if "start" not in own:
+        m.map_error(key, "the managers need a start date: [roster.fixed] start or "
+                    "[roster.managers] start")
+        return []
+    ids = {a.id for a in agents} | set(rows)
+    reports: dict[str, list[PayeeRecord]] = defaultdict(list)
+    for a in agents:
+        if a.manager:
+            reports[a.manager].append(a)
+    out = []
+    for manager, team in sorted(reports.items()):
+        if manager in ids:
+            continue
+        values = dict(own)
+        ok = True
+        for attr in inherit:
+            seen = Counter(getattr(a, attr) for a in team if getattr(a, attr))
+            if len(seen) > 1:
+                first = min(team, key=lambda a: a.source.row)
+                shown = ", ".join(f"'{v}' ({_plural(n, 'report')})" for v, n in seen.items())
+                m.diags.append(error(
+                    "D-ROSTER", Span.point(first.source.path, first.source.row, 1),
+                    f"the reports of manager '{manager}' are in several {attr}s ({shown}): "
+                    f"[roster.managers] inherit cannot choose one",
+                    f"give the managers a fixed {attr}, or their own rows in the roster"))
+                ok = False
+            elif seen:
+                values[attr] = next(iter(seen))
+        if not ok:
+            continue
+        first = min(team, key=lambda a: a.source.row)
+        out.append(PayeeRecord(id=manager, role=role, source=first.source, **values))
+    if out:
+        m.diags.append(note(MAPPED, m.at(*key), f"{_plural(len(out), 'manager')} named in column "
+                            f"'{column}' added as payees with role {role}: "
+                            f"{', '.join(p.id for p in out)}"))
+    return out
+
+
+def _fixed_value(m: Mapping, key: tuple[str, ...], attr: str, value: object) -> object:
+    if attr in ("start", "end"):
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return parse_date(value.strip())
+            except BadValue as e:
+                m.map_error(key, f"{_name(key)}: {e.message}", e.hint)
+                return None
+        m.map_error(key, f"{_name(key)} must be a date such as 2017-01-01, not {_show(value)}")
+        return None
+    return m.text(key, value)
+
+
+def _stage_rules(m: Mapping, spec: object, table: Table | None) -> dict[str, StageRule]:
+    key = ("deals", "stages")
+    rules: dict[str, StageRule] = {}
+    if not isinstance(spec, dict) or not spec:
+        m.map_error(key if isinstance(spec, dict) else ("deals",),
+                    "[deals.stages] must say what each stage value of the export means",
+                    'e.g. Won = { outcome = "booked", date = "close_date" }')
+        return rules
+    stages = m.plan.stages if m.plan is not None else ()
+    for value, raw in spec.items():
+        rkey = (*key, value)
+        if isinstance(raw, str):
+            if raw not in ("open", "lost"):
+                m.map_error(rkey, f"stage value '{value}': '{raw}' is not an outcome",
+                            'a booking needs its date: write { outcome = "booked", date = '
+                            '"COLUMN" }' if raw == "booked" else
+                            suggest(raw, OUTCOMES) or 'write "open", "lost", or a table')
+                continue
+            raw = {"outcome": raw}
+        r = m.keys(rkey, raw, ("outcome", "date", "reached"), ("outcome",))
+        if not r:
+            continue
+        outcome = m.text((*rkey, "outcome"), r.get("outcome"))
+        if outcome not in OUTCOMES:
+            if outcome is not None:
+                m.map_error((*rkey, "outcome"), f"'{outcome}' is not an outcome",
+                            suggest(outcome, OUTCOMES) or "outcomes are booked, lost and open")
+            continue
+        rule = StageRule(value, rkey, outcome)
+        if "date" in r:
+            if outcome == "open":
+                m.map_error((*rkey, "date"), "an open deal has no outcome to date",
+                            "remove 'date'; date the stages it reached in 'reached'")
+            else:
+                rule.date = m.column((*rkey, "date"), r["date"], table)
+        elif outcome == "booked":
+            m.map_error(rkey, f"stage value '{value}' books the deal but says no date column",
+                        'add date = "COLUMN" (the close date)')
+        reached = r.get("reached", {})
+        if not isinstance(reached, dict):
+            m.map_error((*rkey, "reached"), "'reached' is a table: stage name = date column",
+                        'write reached = { Engaging = "engage_date" }')
+            reached = {}
+        for stage, column in reached.items():
+            skey = (*rkey, "reached", stage)
+            col = m.column(skey, column, table)
+            if stages and stage not in stages:
+                m.diags.append(error("D-STAGE", m.at(*skey), f"stage '{stage}' is not one of "
+                                     f"the plan's stages ({', '.join(map(repr, stages))})",
+                                     suggest(stage, stages) or "declare it in the plan: "
+                                     f'stages "{stage}"'))
+                continue
+            if col is not None:
+                rule.reached.append((stage, col))
+        rules[value] = rule
+    return rules
+
+
+@attrs.define
+class _Tally:
+    rows: list[int] = attrs.Factory(list)
+    booked: int = 0
+    lost: int = 0
+    open: int = 0
+    reached: Counter = attrs.Factory(Counter)
+    undated: dict = attrs.Factory(lambda: defaultdict(list))  # stage -> rows without a date
+
+
+def _deals(m: Mapping, payees: set[str]) -> list[Event]:
+    key = ("deals",)
+    spec = m.keys(key, m.doc.get("deals", {}), DEAL_KEYS, ("file", "id", "owner", "stage",
+                                                          "stages"))
+    if not spec:
+        return []
+    table = m.load_table("deals", key, spec)
+    id_col = m.column((*key, "id"), spec.get("id"), table)
+    owner_col = m.column((*key, "owner"), spec.get("owner"), table)
+    stage_col = m.column((*key, "stage"), spec.get("stage"), table)
+    amount_col = m.column((*key, "amount"), spec["amount"], table) if "amount" in spec else None
+    term_col = m.column((*key, "term"), spec["term"], table) if "term" in spec else None
+    currency_col = fixed_currency = None
+    if "currency" in spec and "fixed_currency" in spec:
+        m.map_error((*key, "fixed_currency"), "both 'currency' and 'fixed_currency' are given",
+                    "keep one: a column of currencies, or one currency for every amount")
+    elif "currency" in spec:
+        currency_col = m.column((*key, "currency"), spec["currency"], table)
+    elif "fixed_currency" in spec:
+        raw = m.text((*key, "fixed_currency"), spec["fixed_currency"])
+        try:
+            fixed_currency = parse_currency(raw) if raw is not None else None
+        except BadValue as e:
+            m.map_error((*key, "fixed_currency"), f"fixed_currency: {e.message}", e.hint)
+    rules = _stage_rules(m, spec.get("stages"), table)
+    if any(r.outcome == "booked" for r in rules.values()):
+        if "amount" not in spec:
+            m.map_error(key, "bookings need an amount: [deals] has no 'amount' column",
+                        'add amount = "COLUMN"')
+        if "currency" not in spec and "fixed_currency" not in spec:
+            m.map_error(key, "amounts need a currency: [deals] has neither 'currency' (a column) "
+                        "nor 'fixed_currency'", 'the export has no currency? add fixed_currency '
+                        '= "USD"')
+    fields = m.read_fields("deal", (*key, "fields"), spec.get("fields", {}), table)
+    m.check_lookups(fields)
+    if table is None or m.blocked():
+        return []
+    reader = RowFields(m, "deals", fields)
+    tallies: dict[str, _Tally] = defaultdict(_Tally)
+    unmapped: dict[str, list[tuple[int, Span]]] = defaultdict(list)
+    unknown_owner: dict[str, list[tuple[int, Span]]] = defaultdict(list)
+    seen: dict[str, Row] = {}
+    events: list[Event] = []
+    for row in table.rows:
+        deal, id_cell = m.cell("deals", row, id_col)
+        if not deal:
+            m.diags.append(error("D-COLUMN", id_cell.span if id_cell else row.span,
+                                 f"column '{id_col}' is empty: every deal needs an id",
+                                 "fill it in or remove the row"))
+            continue
+        if deal in seen:
+            m.diags.append(error("D-DUPLICATE", id_cell.span, f"deal '{deal}' appears twice",
+                                 "one row per deal",
+                                 [Related(seen[deal].cells[id_col].span, "first here")]))
+            m.rejected.add(f"deal:{deal}")
+            continue
+        seen[deal] = row
+        stage, stage_cell = m.cell("deals", row, stage_col)
+        rule = rules.get(stage)
+        if rule is None:
+            unmapped[stage].append((row.line, stage_cell.span if stage_cell else row.span))
+            continue
+        tally = tallies[stage]
+        tally.rows.append(row.line)
+        ok = True
+
+        def date(column: str, why: str | None) -> dt.date | None:
+            nonlocal ok
+            text, c = m.cell("deals", row, column)
+            if not text:
+                if why is not None:
+                    m.diags.append(error("D-DATE", c.span if c else row.span,
+                                         f"column '{column}' is empty: {why}",
+                                         "fill in the date, or map this stage value to another "
+                                         "outcome"))
+                    ok = False
+                return None
+            try:
+                return parse_date(text)
+            except BadValue as e:
+                m.diags.append(error("D-DATE", c.span, f"column '{column}': {e.message}",
+                                     e.hint))
+                ok = False
+                return None
+
+        reached = []
+        for name, column in rule.reached:
+            day = date(column, None)
+            if day is None and ok:
+                tally.undated[name].append(row.line)
+            elif day is not None:
+                reached.append((name, day))
+        outcome_day = None
+        if rule.outcome in ("booked", "lost") and rule.date is not None:
+            outcome_day = date(rule.date, f"a '{stage}' deal is {rule.outcome}, dated by "
+                               f"'{rule.date}'" if rule.outcome == "booked" else None)
+        amount = currency = term = None
+        if rule.outcome == "booked":
+            text, c = m.cell("deals", row, amount_col)
+            if not text:
+                m.diags.append(error("D-AMOUNT", c.span if c else row.span,
+                                     f"column '{amount_col}' is empty: a '{stage}' deal is "
+                                     "booked and needs its amount", "fill in the amount"))
+                ok = False
+            else:
+                try:
+                    amount = parse_amount(text)
+                except BadValue as e:
+                    m.diags.append(error("D-AMOUNT", c.span, f"column '{amount_col}': "
+                                         f"{e.message}", e.hint))
+                    ok = False
+            currency = fixed_currency
+            if currency_col is not None:
+                text, c = m.cell("deals", row, currency_col)
+                try:
+                    currency = parse_currency(text) if text else None
+                except BadValue as e:
+                    m.diags.append(error("D-CURRENCY", c.span, f"column '{currency_col}': "
+                                         f"{e.message}", e.hint))
+                    ok = False
+                if not text:
+                    m.diags.append(error("D-CURRENCY", c.span if c else row.span,
+                                         f"column '{currency_col}' is empty: the amount needs "
+                                         "its currency", "fill it in"))
+                    ok = False
+            if term_col is not None:
+                text, c = m.cell("deals", row, term_col)
+                if text:
+                    try:
+                        term = parse_count(text, "number of months")
+                    except BadValue as e:
+                        m.diags.append(error("D-NUMBER", c.span, f"column '{term_col}': "
+                                             f"{e.message}", e.hint))
+                        ok = False
+        owner, owner_cell = m.cell("deals", row, owner_col)
+        makes_events = rule.outcome == "booked" or reached
+        if makes_events:
+            if not owner:
+                m.diags.append(error("D-COLUMN", owner_cell.span if owner_cell else row.span,
+                                     f"column '{owner_col}' is empty: the deal's events need "
+                                     "their owner", "fill in the owner"))
+                ok = False
+            elif owner not in payees:
+                if f"payee:{owner}" not in m.rejected:
+                    unknown_owner[owner].append((row.line, owner_cell.span))
+                ok = False
+        fields, fields_ok = reader.read(row, currency or (m.plan.currency if m.plan else None))
+        if not (ok and fields_ok):
+            m.rejected.add(f"deal:{deal}")
+            continue
+        source = Source(table.path, row.line)
+        for name, day in reached:
+            tally.reached[name] += 1
+            if outcome_day is not None and day > outcome_day:
+                m.diags.append(warning("D-DATE", row.span, f"deal '{deal}' reaches '{name}' on "
+                                       f"{day}, after it is {rule.outcome} on {outcome_day}",
+                                       "check the dates"))
+            events.append(Event(id=f"{deal}:{name}", deal=deal, date=day, kind="stage",
+                                owner=owner, subject=name, fields=fields, source=source))
+        if rule.outcome == "booked":
+            tally.booked += 1
+            events.append(Event(id=f"{deal}:booked", deal=deal, date=outcome_day, kind="booked",
+                                amount=amount, currency=currency, owner=owner, term_months=term,
+                                fields=fields, source=source))
+        elif rule.outcome == "lost":
+            tally.lost += 1
+        else:
+            tally.open += 1
+    for value, places in unmapped.items():
+        rows = [r for r, _ in places]
+        shown = f"'{value}'" if value else "an empty value"
+        m.diags.append(error(
+            "D-STAGE", places[0][1], f"stage value {shown} of column '{stage_col}' is not "
+            f"mapped: {_plural(len(rows), 'row')} ({_lines(rows)})",
+            (suggest(value, rules) + "; or " if suggest(value, rules) else "") +
+            f'add it to [deals.stages]: "{value}" = {{ outcome = "booked" | "lost" | "open", '
+            "... }"))
+    for owner, places in unknown_owner.items():
+        rows = [r for r, _ in places]
+        m.diags.append(error(
+            "D-PAYEE", places[0][1], f"the owner '{owner}' is not in the roster: "
+            f"{_plural(len(rows), 'deal')} ({_lines(rows)})",
+            suggest(owner, payees) or "add the payee to the roster, or check the name"))
+    reader.report(key, "deals")
+    _report_stages(m, rules, tallies)
+    return events
+
+
+def _report_stages(m: Mapping, rules: dict[str, StageRule], tallies: dict[str, _Tally]) -> None:
+    for value, rule in rules.items():
+        t = tallies.get(value)
+        if t is None:
+            m.diags.append(warning(MAPPED, m.at(*rule.key), f"stage value '{value}' appears in "
+                                   "no row of the export", "check its spelling"))
+            continue
+        parts = []
+        if rule.outcome == "booked":
+            parts.append(f"{_plural(t.booked, 'booking')} dated by '{rule.date}'")
+        elif rule.outcome == "lost":
+            parts.append(f"{_plural(t.lost, 'lost deal')}: no booking and no event for the loss "
+                         "(a lost deal earns nothing)")
+        else:
+            parts.append(f"{_plural(t.open, 'open deal')}: no booking")
+        for name, column in rule.reached:
+            parts.append(f"{t.reached[name]:,} reached '{name}' (dated by '{column}')")
+        m.diags.append(note(MAPPED, m.at(*rule.key), f"stage value '{value}' "
+                            f"({_plural(len(t.rows), 'row')}): " + "; ".join(parts)))
+        for name, rows in t.undated.items():
+            column = dict(rule.reached)[name]
+            m.diags.append(note(MAPPED, m.at(*rule.key, "reached", name),
+                                f"{_plural(len(rows), 'deal')} with stage value '{value}' "
+                                f"{'has' if len(rows) == 1 else 'have'} no '{column}' "
+                                f"({_lines(rows)}): stage '{name}' is not recorded for "
+                                f"{'it' if len(rows) == 1 else 'them'} (an undated stage "
+                                "cannot be placed in a period)"))
+
+
+def _report_aliases(m: Mapping) -> None:
+    for section, columns in m.aliases.items():
+        key = ("lookups", *section.split(".")[1:]) if section.startswith("lookups.") \
+            else (section,)
+        for column, table in columns.items():
+            for raw, meant in table.items():
+                rows = m.alias_rows.get((section, column, raw), [])
+                akey = (*key, "values", column, raw)
+                if not rows:
+                    m.diags.append(warning(ALIAS, m.at(*akey), f"the alias '{raw}' → '{meant}' "
+                                           f"of column '{column}' never applies",
+                                           "remove it, or check its spelling"))
+                    continue
+                path = m.tables[section].path
+                m.diags.append(note(ALIAS, m.at(*akey), f"column '{column}': '{raw}' read as "
+                                    f"'{meant}' in {_plural(len(rows), 'row')} of {path} "
+                                    f"({_lines(rows)})"))
+
+
+def _territories(m: Mapping) -> list[TerritoryIndex]:
+    if "territories" not in m.doc:
+        return []
+    key = ("territories",)
+    spec = m.keys(key, m.doc["territories"], ("index", "file"))
+    if "index" in spec and "file" in spec:
+        m.map_error(key, "[territories] has both 'index' and 'file'", "keep one of them")
+        return []
+    if "file" in spec:
+        return _standard(m, key, spec, load_territories)
+    out = []
+    index = spec.get("index", {})
+    if not isinstance(index, dict):
+        m.map_error((*key, "index"), "'territories.index' is a table: TERRITORY = \"110%\"")
+        return []
+    for name, raw in index.items():
+        ikey = (*key, "index", name)
+        try:
+            if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+                raise BadValue(f"{_show(raw)} is not an index", 'write "110%" or 1.10')
+            text = raw if isinstance(raw, str) else repr(raw)
+            value = parse_index(text.strip())
+        except BadValue as e:
+            m.map_error(ikey, f"territory '{name}': {e.message}", e.hint)
+            continue
+        span = m.at(*ikey)
+        out.append(TerritoryIndex(territory=name, index=value,
+                                  source=Source(m.path, span.line)))
+    return out
+
+
+def _standard(m: Mapping, key: tuple[str, ...], spec: dict, load) -> list:
+    spec = m.keys(key, spec, ("file",), ("file",))
+    file = m.text((*key, "file"), spec.get("file"), "a file path")
+    if file is None:
+        return []
+    path = os.path.normpath(os.path.join(m.base, file))
+    m.files.append(path)
+    records, diags = load(path)
+    for d in diags:
+        if d.code == "D-FILE":
+            m.diags.append(error("D-FILE", m.at(*key, "file"), f"{_name((*key, 'file'))}: "
+                                 f"{d.message}", "paths in a mapping are relative to the "
+                                 "mapping file"))
+        else:
+            m.diags.append(d)
+    return records
+
+
+# ------------------------------------------------------------------------------ public API
+
+
+def load_mapping(path: str | os.PathLike, plan: Plan | None = None
+                 ) -> tuple[Dataset, list[Diagnostic]]:
+    """Read a CRM export through the mapping file at `path`: the dataset of the rows without
+    errors, and every diagnostic (errors, warnings and notes), sorted by file, line and column.
+    With a plan, its field declarations, stages, roles and currency are checked too."""
+    m = Mapping(os.fspath(path), plan)
+    if not m.read():
+        return make_dataset((), ()), sorted(m.diags, key=Diagnostic.sort_key)
+    m.keys((), m.doc, TOP_KEYS, ("deals", "roster"))
+    _lookups(m)
+    payees = _roster(m)
+    events = _deals(m, {p.id for p in payees})
+    territories = _territories(m)
+    quotas = _standard(m, ("quotas",), m.doc["quotas"], load_quotas) if "quotas" in m.doc \
+        else []
+    fx = _standard(m, ("fx",), m.doc["fx"], load_fx) if "fx" in m.doc else []
+    _report_aliases(m)
+    if payees:
+        with_deals = {e.owner for e in events}
+        idle = [p for p in payees if p.id not in with_deals and p.role != _manager_role(m)]
+        if idle and events:
+            m.diags.append(note(MAPPED, m.at("roster"), f"{_plural(len(idle), 'payee')} of the "
+                                f"roster {'has' if len(idle) == 1 else 'have'} no deal in the "
+                                f"export: {', '.join(sorted(p.id for p in idle))} (they are "
+                                "paid nothing, and count in their team's quota)"))
+    sources = tuple(dict.fromkeys([m.path, *m.files]))
+    dataset = make_dataset(events, payees, quotas, fx, territories, sources)
+    tables = {t.path: t for t in m.tables.values()}
+    found, bad = check_dataset(dataset, plan, tables, m.rejected)
+    m.diags += found
+    if bad:
+        dataset = make_dataset(*(
+            [r for r in getattr(dataset, name) if id(r) not in bad]
+            for name in ("events", "payees", "quotas", "fx", "territories")), sources)
+    return dataset, sorted(m.diags, key=Diagnostic.sort_key)
+
+
+def _manager_role(m: Mapping) -> str | None:
+    managers = m.doc.get("roster", {}).get("managers") if isinstance(m.doc.get("roster"),
+                                                                      dict) else None
+    return managers.get("role") if isinstance(managers, dict) else None
+
+
+def summary(diags: Iterable[Diagnostic]) -> str:
+    """'2 errors, 1 warning, 9 notes'."""
+    count = Counter(d.severity for d in diags)
+    return ", ".join([_plural(count[Severity.ERROR], "error"),
+                      _plural(count[Severity.WARNING], "warning"),
+                      _plural(count[Severity.NOTE], "note")])
+
