@@ -2,16 +2,17 @@
 
     python bench/gen_data.py OUT_DIR [--events N] [--payees P] [--start 2026-01-01]
                              [--years 2] [--seed 7] [--activity-share 0.25]
-                             [--fields type,product,segment]
+                             [--fields type,product,segment] [--plain-events NAME]
 
     # the benchmark sizes (bench/run_bench.py calls this itself and caches the result)
     python bench/gen_data.py /tmp/incentive-bench/100k --events 100000 --payees 300
     # the committed sample for the shipped plans (see plans/data/README.md)
     python bench/gen_data.py plans/data --events 16000 --payees 56 --start 2026-01-01 \
-        --years 2 --seed 2027 --activity-share 0.45 --fields type,product
+        --years 2 --seed 2027 --activity-share 0.45 --fields type,product \
+        --plain-events events_plain.csv
 
 Writes five CSV files in the formats of docs/data.md, plus `manifest.json` (the parameters
-and the row counts):
+and the row counts), and with --plain-events a copy of the events without custom columns:
 
     events.csv       event_id,deal_id,date,kind,amount,currency,owner,splits,stage,activity,
                      channel,term_months + the custom deal fields chosen by --fields
@@ -285,6 +286,7 @@ class Generator:
             raise SystemExit(f"--fields: unknown field(s) {', '.join(sorted(unknown))}; "
                              f"choose from {', '.join(EVENT_HEADER[12:])}")
         self.field_index = [EVENT_HEADER.index(f) - 12 for f in self.fields]
+        self.plain = None  # a csv writer for --plain-events
         self.fx = self._fx_table()
         self._pool_cache: dict[tuple[str, int], list] = {}
         share = max(0.0, min(0.9, args.activity_share))
@@ -338,6 +340,8 @@ class Generator:
             self.counts[row[2]] = self.counts.get(row[2], 0) + 1
             writer.writerow([f"E{self.written:08d}", *row[:11],
                              *(row[11 + i] for i in self.field_index)])
+            if self.plain is not None:
+                self.plain.writerow([f"E{self.written:08d}", *row[:11]])
 
     @staticmethod
     def row(deal: str, day: dt.date, kind: str, amount: str = "", currency: str = "",
@@ -610,6 +614,11 @@ class Generator:
                            if (self.start + dt.timedelta(days=i)).weekday() < 5)
         per_workday = self.activity_budget / max(1, working_days)
         lead = 250  # deals created before the range supply its first bookings and invoices
+        plain_file = None
+        if self.args.plain_events:
+            plain_file = open(os.path.join(out, self.args.plain_events), "w", newline="")
+            self.plain = csv.writer(plain_file, lineterminator="\n")
+            self.plain.writerow(EVENT_HEADER[:12])
         with open(os.path.join(out, "events.csv"), "w", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(self._header())
@@ -624,12 +633,15 @@ class Generator:
                 self.flush(day, w)
                 day += dt.timedelta(days=1)
             self.flush(self.end, w)
+        if plain_file is not None:
+            plain_file.close()
         manifest = {
             "generator": "bench/gen_data.py",
             "arguments": {"events": self.args.events, "payees": self.args.payees,
                           "start": self.args.start, "years": self.args.years,
                           "seed": self.args.seed, "activity_share": self.args.activity_share,
-                          "fields": self.args.fields},
+                          "fields": self.args.fields,
+                          "plain_events": self.args.plain_events},
             "range": [self.start.isoformat(), self.end.isoformat()],
             "events": self.written, "events_by_kind": dict(sorted(self.counts.items())),
             "deals": self.deal_no,
@@ -659,6 +671,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fields", default="type,product,segment",
                     help="custom deal-field columns to write (a plan must declare each one it "
                     "loads: see docs/data.md)")
+    ap.add_argument("--plain-events", metavar="NAME",
+                    help="also write the same events without the custom columns to NAME "
+                    "(for plans that declare none of the fields)")
     args = ap.parse_args(argv)
     manifest = Generator(args).run(args.out)
     print(json.dumps({k: manifest[k] for k in ("events", "deals", "payees", "seconds")}))

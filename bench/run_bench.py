@@ -12,7 +12,8 @@ Datasets come from bench/gen_data.py (300 payees, 2026-01-01 + 2 years, seed 7: 
 history, the plan year is 2027) and are cached in --cache (default /tmp/incentive-bench/<size>),
 reused when their manifest matches. Each measurement runs in its own process, which reads the
 files into an in-memory Dataset with bench/csvdata.py (not timed), then times `--reps` runs
-(default 5 below 1M events, 1 from 1M on) and reports the median; the process's peak memory
+(default 5 below 1M events, 1 from 1M on) and reports the medians of wall-clock and CPU time
+(process_time: steadier than wall time on a shared machine); the process's peak memory
 (ru_maxrss) is reported with and without the Dataset (measured right after reading it). The
 interpreter and the baseline must agree to the cent on every payee-month (their payouts are
 hashed and compared); the loader (load_dataset) is timed once on the smallest size and its
@@ -106,9 +107,9 @@ def worker(impl: str, directory: str, reps: int, profile: str | None) -> dict:
     dataset = csvdata.read_dataset(directory)
     read_s = time.perf_counter() - t0
     rss_data = maxrss_mb()
-    times, paid = [], None
+    times, cpu, paid = [], [], None
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if impl == "interpreter":
             if profile:
                 prof = cProfile.Profile()
@@ -117,6 +118,7 @@ def worker(impl: str, directory: str, reps: int, profile: str | None) -> dict:
             if profile:
                 prof.disable()
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
             if not result.ok:
                 raise SystemExit("; ".join(d.message for d in result.diagnostics))
             paid = interpreter_payouts(result)
@@ -126,10 +128,12 @@ def worker(impl: str, directory: str, reps: int, profile: str | None) -> dict:
         else:
             paid = baseline.payouts(dataset)
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
             info = {}
     digest, months = payout_digest(paid)
     out = {"impl": impl, "events": len(dataset.events), "read_s": read_s, "times": times,
-           "median_s": statistics.median(times), "rss_after_read_mb": rss_data,
+           "median_s": statistics.median(times), "cpu_times": cpu,
+           "median_cpu_s": statistics.median(cpu), "rss_after_read_mb": rss_data,
            "peak_rss_mb": maxrss_mb(), "digest": digest, "payee_months": months,
            "total_paid": str(sum(paid.values())), **info}
     if profile:
@@ -149,11 +153,12 @@ def loader_worker(directory: str) -> dict:
 
     plan = load_reference_plan()
     paths = [os.path.join(directory, f) for f in FILES]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     dataset, diags = load_dataset(paths[0], paths[1], quotas=paths[2], fx=paths[3],
                                   territories=paths[4], plan=plan)
     return {"impl": "loader", "events": len(dataset.events),
-            "median_s": time.perf_counter() - t0, "diagnostics": len(diags),
+            "median_s": time.perf_counter() - t0, "median_cpu_s": time.process_time() - c0,
+            "diagnostics": len(diags),
             "errors": sum(1 for d in diags if d.is_error), "peak_rss_mb": maxrss_mb()}
 
 
@@ -218,8 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         b, t = row["baseline"], row["interpreter"]
         if "median_s" in b and "median_s" in t:
             row["ratio"] = t["median_s"] / b["median_s"]
+            row["ratio_cpu"] = t["median_cpu_s"] / b["median_cpu_s"]
             row["agree"] = b["digest"] == t["digest"]
-            print(f"  interpreter/baseline = {row['ratio']:.1f}x; payouts "
+            print(f"  interpreter/baseline = {row['ratio']:.1f}x wall, "
+                  f"{row['ratio_cpu']:.1f}x CPU; payouts "
                   f"{'identical' if row['agree'] else 'DIFFER'} "
                   f"({t['payee_months']} payee-months, {t['total_paid']} USD)", flush=True)
         if i == 0 and not args.no_loader:
@@ -234,9 +241,11 @@ def main(argv: list[str] | None = None) -> int:
             if "median_s" in ra[impl] and "median_s" in rb[impl]:
                 ev = rb[impl]["events"] / ra[impl]["events"]
                 f = rb[impl]["median_s"] / ra[impl]["median_s"]
+                fc = rb[impl]["median_cpu_s"] / ra[impl]["median_cpu_s"]
                 results.setdefault("scaling", {})[f"{impl} {a}->{b}"] = {
-                    "events_x": ev, "time_x": f}
-                print(f"scaling {impl} {a} -> {b}: {ev:.1f}x events -> {f:.1f}x time")
+                    "events_x": ev, "time_x": f, "cpu_x": fc}
+                print(f"scaling {impl} {a} -> {b}: {ev:.1f}x events -> {f:.1f}x wall time, "
+                      f"{fc:.1f}x CPU time")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
@@ -249,9 +258,11 @@ def _summary(r: dict) -> str:
     if "error" in r:
         return f"failed: {r['error']}"
     times = ", ".join(f"{t:.2f}" for t in r.get("times", []))
-    out = f"median {r['median_s']:.2f} s"
+    out = f"median {r['median_s']:.2f} s wall"
     if times:
         out += f" [{times}]"
+    if "median_cpu_s" in r:
+        out += f", {r['median_cpu_s']:.2f} s CPU"
     out += f", {r['events']} events, peak RSS {r['peak_rss_mb']:.0f} MB"
     if "rss_after_read_mb" in r:
         out += f" ({r['rss_after_read_mb']:.0f} MB after reading the data)"
