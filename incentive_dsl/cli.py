@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import difflib
+import math
 import os
 import sys
 import traceback
@@ -149,9 +150,24 @@ def _load_dataset(args: argparse.Namespace, plan):
             return None, (), EXIT_USAGE
         dataset, diags = api.load_mapping(args.map, plan=plan)
         return dataset, diags, None
+    if getattr(args, "data", None) is not None:
+        folder = Path(args.data)
+        if not folder.is_dir():
+            print(f"incentive: --data {args.data}: not a directory", file=sys.stderr)
+            return None, (), EXIT_USAGE
+        # A data directory holds the files under their standard names; a file given on its own
+        # option wins.
+        for option, names in (("deals", ("events.csv", "events.jsonl")),
+                              ("roster", ("roster.csv", "roster.jsonl")),
+                              ("quotas", ("quotas.csv",)), ("fx", ("fx.csv",)),
+                              ("territories", ("territories.csv",))):
+            found = next((folder / n for n in names if (folder / n).is_file()), None)
+            if getattr(args, option, None) is None and found is not None:
+                setattr(args, option, str(found))
     if args.deals is None or args.roster is None:
-        print("incentive: give the data: --deals FILE and --roster FILE, or --map FILE (a CRM "
-              "export read through its mapping, docs/mapping.md)", file=sys.stderr)
+        print("incentive: give the data: --data DIR (events.csv, roster.csv, ...), --deals FILE "
+              "and --roster FILE, or --map FILE (a CRM export read through its mapping, "
+              "docs/mapping.md)", file=sys.stderr)
         return None, (), EXIT_USAGE
     dataset, diags = api.load_data(args.deals, args.roster, quotas=args.quotas, fx=args.fx,
                                    territories=args.territories, plan=plan)
@@ -209,8 +225,16 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if not result.ok:
         return EXIT_PROBLEMS
+    view = None
+    if getattr(args, "ledger", None):  # closed pay periods as paid, corrections (docs/ledger.md)
+        view, code = _run_with_ledger(args, dataset, result, window)
+        if code is not None:
+            return code
+        result = view.result
     if args.format == "json":
         text = render.to_json(result, window, lines=True)
+        if view is not None:
+            text = _ledger_json(text, view)
     elif args.format == "csv":
         text = (render.payout_lines_csv(result, window) if args.lines
                 else render.statements_csv(result, window))
@@ -226,7 +250,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     console = Console(record=bool(args.output), quiet=bool(args.output),
                       width=None if sys.stdout.isatty() and not args.output else 160)
-    console.print(render.statement_table(result, window))
+    console.print(render.statement_table(result, window, by_period=args.by_period))
     if args.lines:
         for p in result.payouts:
             if window is None or any(s.pay_period == p.pay_period for s in result.statements
@@ -239,6 +263,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             if window is None or sk.date is None or window.contains(sk.date):
                 console.print(f"  {sk.rule}: {sk.subject} — {sk.reason}", markup=False,
                               highlight=False)
+    if view is not None:
+        _print_ledger(console, view, result.plan.currency)
     if args.output:
         Path(args.output).write_text(console.export_text(), encoding="utf-8")
     return EXIT_OK
@@ -304,16 +330,121 @@ def cmd_test(args: argparse.Namespace) -> int:
                 for sk in r.run.skips[:10]:
                     print(f"           {sk.rule}: {sk.subject} — {sk.reason}")
     print(f"\n{len(results) - failed} passed, {failed} failed")
-    if errors or failed:
+    low = False
+    if args.coverage or args.min_coverage is not None:
+        low = _print_coverage(api.coverage(results, checked), checked.sources, args.min_coverage)
+    if errors or failed or low:
         return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _shown_percent(value: float) -> str:
+    """A percentage cut (not rounded) to one decimal, so 79.96% never shows as 80.0%."""
+    return f"{math.floor(value * 10) / 10:.1f}%"
+
+
+def _print_coverage(cov, sources, minimum: float | None) -> bool:
+    """Print what the examples reach; True when coverage is below `minimum` percent."""
+    from incentive_dsl.audit.coverage import source_line
+
+    print(f"\ncoverage: the examples reach {cov.hits} of {cov.total} rules, tier rows, steps, "
+          f"pay lines, caps, floors and clawbacks ({_shown_percent(cov.percent)})")
+    for p in cov.plans:
+        print(f"  {p.plan.path}: {p.hits} of {len(p.targets)} ({_shown_percent(p.percent)}) "
+              f"with {p.examples} example(s)")
+        for t in p.missed:
+            print(f"    not reached: {t.span.path}:{t.span.line}: {t.what} | "
+                  f"{source_line(t.span, sources)}")
+    if minimum is not None and cov.below(minimum):
+        print(f"incentive test: coverage {_shown_percent(cov.percent)} is below the minimum of "
+              f"{minimum:g}%", file=sys.stderr)
+        return True
+    return False
+
+
+def _percentage(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a percentage from 0 to 100")
+    return value
+
+
+# ------------------------------------------------------------------------------ diff
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    # Under --exit-code, 2 means "payouts change", so every error exits 1.
+    unreadable = EXIT_PROBLEMS if args.exit_code else EXIT_USAGE
+    plans = []
+    for ref in (args.old, args.new):
+        loaded = api.read_plan(ref)
+        if loaded.plan is None:
+            _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
+            return unreadable if _file_errors_only(loaded.diagnostics) else EXIT_PROBLEMS
+        plans.append(loaded.plan)
+    old, new = plans
+    if (args.deals is None) != (args.roster is None):
+        print("incentive diff: give both --deals and --roster (or neither, for the plan "
+              "changes only)", file=sys.stderr)
+        return unreadable
+    dataset, window, notes = None, None, ()
+    if args.deals is not None:
+        dataset, diags, notes = api.data_for(old, new, args.deals, args.roster,
+                                             quotas=args.quotas, fx=args.fx,
+                                             territories=args.territories)
+        if diags:
+            print(api.render_all(diags, _file_sources(diags)), file=sys.stderr)
+        if any(d.is_error for d in diags):
+            missing = all(d.code == "D-FILE" for d in diags if d.is_error)
+            print(f"\n{sum(d.is_error for d in diags)} data error(s): nothing was evaluated",
+                  file=sys.stderr)
+            return unreadable if missing else EXIT_PROBLEMS
+        window = api.window(new, args.period, args.start, args.end)
+        if args.period is not None and window is None:
+            print(f"incentive diff: '{args.period}' is not a period (e.g. 2027-Q1, 2027-03, "
+                  "2027)", file=sys.stderr)
+            return unreadable
+    if dataset is not None and sys.stderr.isatty():
+        from rich.console import Console
+
+        with Console(stderr=True).status("evaluating") as status:
+            review, diags = api.review(args.old, args.new, old, new, dataset, window,
+                                       args.by_period, notes,
+                                       progress=lambda s: status.update(f"evaluating {s}"))
+    else:
+        review, diags = api.review(args.old, args.new, old, new, dataset, window,
+                                   args.by_period, notes)
+    if diags:
+        print(api.render_all(diags, _file_sources(diags)), file=sys.stderr)
+    if any(d.is_error for d in diags):
+        return EXIT_PROBLEMS
+    from incentive_dsl.audit import review as report
+
+    if args.format == "json":
+        sys.stdout.write(report.to_json(review))
+    elif args.format == "markdown":
+        sys.stdout.write(report.to_markdown(review))
+    else:
+        from rich.console import Console
+
+        console = Console(width=None if sys.stdout.isatty() else 120, highlight=False)
+        report.print_text(review, console, all_payees=args.all_payees)
+    if args.exit_code:
+        return 2 if review.payouts_changed else EXIT_OK
     return EXIT_OK
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("plan", metavar="PLAN",
                    help="the plan file, or a directory holding the versions of one plan")
+    p.add_argument("--data", metavar="DIR",
+                   help="a directory with events.csv, roster.csv and, if present, quotas.csv, "
+                        "fx.csv and territories.csv (docs/data.md)")
     p.add_argument("--deals", metavar="FILE",
-                   help="deal events, CSV or JSON Lines (docs/data.md); or --map")
+                   help="deal events, CSV or JSON Lines (docs/data.md); or --data, or --map")
     p.add_argument("--roster", metavar="FILE", help="payees, CSV or JSON Lines; or --map")
     p.add_argument("--map", metavar="FILE",
                    help="instead of the data files: a CRM export read through its mapping "
@@ -450,6 +581,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=("table", "csv", "json"), default="table",
                      help="table for people (default), csv for spreadsheets, json for programs "
                           "(versioned, with every line and its trace)")
+    run.add_argument("--by-period", action="store_true",
+                     help="table: one row per payee and pay period instead of one per payee")
     run.add_argument("--lines", action="store_true",
                      help="also list the payout lines (csv: the lines instead of statements)")
     run.add_argument("--skipped", action="store_true",
@@ -476,14 +609,327 @@ def build_parser() -> argparse.ArgumentParser:
                "fails\n  2  usage error, no plan files\n  3  internal error",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     test.add_argument("paths", nargs="+", metavar="PATH", help="plan files or directories")
+    test.add_argument("--coverage", action="store_true",
+                      help="also report the rules, tier rows, steps, pay lines, caps, floors "
+                           "and clawbacks no example reaches, with their lines")
+    test.add_argument("--min-coverage", type=_percentage, metavar="N",
+                      help="fail (exit 1) when the examples reach less than N%% of them "
+                           "(implies --coverage)")
     test.set_defaults(run=cmd_test)
+
+    diff = sub.add_parser(
+        "diff", help="review a plan change: what changed, in plan words, and who it pays",
+        description="Compare two versions of a plan: the changes in plan words (rules, tiers, "
+                    "rates, caps, windows, quotas, credits, payout), and with --deals and "
+                    "--roster the payout impact on that history: per payee the old and new "
+                    "totals, the difference and the rules behind it. OLD and NEW are plan files "
+                    "or REV:path, the file at a git revision (git show REV:path, run in the "
+                    "current directory's repository: the path is relative to the repository's "
+                    "top, :path is the staged version). Each plan is evaluated once, on data "
+                    "loaded once.",
+        epilog="exit codes:\n  0  compared (with --exit-code: no payout changes)\n"
+               "  1  the plans or the data have errors (with --exit-code: any error, "
+               "including\n     usage errors and unreadable files or revisions)\n"
+               "  2  usage error, missing or unreadable file or revision (with --exit-code:\n"
+               "     payouts change; without a history: the plan's meaning changed)\n"
+               "  3  internal error (a bug: please report it)",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    diff.add_argument("old", metavar="OLD", help="the plan before: a file, or REV:path")
+    diff.add_argument("new", metavar="NEW", help="the plan after: a file, or REV:path")
+    diff.add_argument("--deals", metavar="FILE",
+                      help="deal events, CSV or JSON Lines (docs/data.md); with --roster, "
+                           "the payout impact is computed")
+    diff.add_argument("--roster", metavar="FILE", help="payees, CSV or JSON Lines")
+    diff.add_argument("--quotas", metavar="FILE", help="quota table")
+    diff.add_argument("--fx", metavar="FILE", help="dated FX rates into the plan currency")
+    diff.add_argument("--territories", metavar="FILE", help="territory index table")
+    diff.add_argument("--period", metavar="PERIOD",
+                      help="compare one period: 2027-Q1, 2027-03, 2027-H1, 2027")
+    diff.add_argument("--from", dest="start", type=_date, metavar="DATE",
+                      help="compare from this date")
+    diff.add_argument("--to", dest="end", type=_date, metavar="DATE",
+                      help="compare up to this date")
+    diff.add_argument("--by-period", nargs="?", const="pay", metavar="UNIT",
+                      choices=("pay", "month", "quarter", "half", "year"),
+                      help="also compare per period: month, quarter, half or year (default: "
+                           "the new plan's pay periods)")
+    diff.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                      help="text for people (default), markdown for a pull-request comment, "
+                           "json for programs (versioned)")
+    diff.add_argument("--all-payees", action="store_true",
+                      help="text: list unchanged payees too")
+    diff.add_argument("--exit-code", action="store_true",
+                      help="exit 2 when payouts change, 0 when not, 1 on any error "
+                           "(like git diff --exit-code)")
+    diff.set_defaults(run=cmd_diff)
+    _add_ledger_commands(sub)
     _add_data_commands(sub)
     return parser
 
 
+# ------------------------------------------------------------------------------ the ledger
+
+
+EXIT_REFUSED = 4
+
+CLOSE_EXIT_CODES = """exit codes:
+  0  closed: the pay period(s), their lines and statements are recorded
+  1  the plan or the data has errors (nothing was recorded)
+  2  usage error, missing or unreadable file, a period that is not whole pay periods
+  3  internal error (a bug: please report it)
+  4  refused by the ledger (nothing was recorded): the period is already closed, an earlier
+     pay period is still open, or another close is writing to the ledger"""
+
+LEDGER_EXIT_CODES = """exit codes:
+  0  the ledger is intact (verify) or was printed (show)
+  1  verify found edited, deleted or missing records
+  2  usage error: no ledger at the path, not a ledger, bad option"""
+
+
+def _ledger_file(args: argparse.Namespace, command: str) -> str | None:
+    if args.ledger:
+        return args.ledger
+    if getattr(args, "plan", None):
+        return api.default_ledger(args.plan)
+    print(f"incentive ledger {command}: say which ledger: --ledger FILE, or --plan PLAN for the "
+          "ledger beside that plan", file=sys.stderr)
+    return None
+
+
+def _money(amount, currency: str | None = None) -> str:
+    from incentive_dsl.eval.money import fmt
+
+    return ("+" if amount > 0 else "") + fmt(amount, currency)
+
+
+def cmd_close(args: argparse.Namespace) -> int:
+    import json
+    from decimal import Decimal
+
+    from incentive_dsl.audit import ledger
+
+    if args.period is not None or args.start is not None or args.end is not None:
+        print("incentive close: the period to close is the first argument "
+              "(incentive close 2027-03 PLAN ...); --period, --from and --to do not apply",
+              file=sys.stderr)
+        return EXIT_USAGE
+    versions, dataset, _, code = _load(args)
+    if code is not None:
+        return code
+    try:
+        pays = ledger.pay_periods(versions, args.close_period)
+    except ledger.PeriodError as exc:
+        print(f"incentive close: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    path = args.ledger or api.default_ledger(args.plan)
+
+    def say(message: str) -> None:
+        if args.verbose:
+            print(f"incentive close: {message}", file=sys.stderr, flush=True)
+
+    say(f"evaluating up to {pays[-1].end}")
+    result = api.run(versions, dataset, pays[-1].end)
+    if result.diagnostics:
+        print(api.render_all(result.diagnostics, _file_sources(result.diagnostics)),
+              file=sys.stderr)
+    if not result.ok:
+        print("incentive close: the plan or the data has errors: nothing was closed",
+              file=sys.stderr)
+        return EXIT_PROBLEMS
+    try:
+        done = api.close_period(versions, dataset, args.close_period, path, result, progress=say)
+    except ledger.Refused as exc:
+        print(f"incentive close: refused: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except ledger.LedgerError as exc:
+        print(f"incentive close: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    cur = result.plan.currency
+    if args.format == "json":
+        print(json.dumps({
+            "format_version": 1, "ledger": done.path, "plan": done.plan, "head": done.head,
+            "run": done.run.to_json(),
+            "periods": [{"pay_period": p.label, "start": p.start.isoformat(),
+                         "end": p.end.isoformat(), "lines": p.line_count,
+                         "statements": p.statement_count, "paid": str(p.paid)}
+                        for p in done.periods],
+            "adjustments": [a.to_json() for a in done.adjustments]},
+            indent=2, sort_keys=True, ensure_ascii=False))
+        return EXIT_OK
+    print(f"closed {', '.join(p.label for p in done.periods)} of \"{done.plan}\" "
+          f"(ledger run #{done.run.id}, {done.run.created_by})")
+    for p in done.periods:
+        print(f"  {p.label}  paid {_fmt_money(p.paid, cur)} on {p.statement_count} statement(s), "
+              f"{p.line_count} line(s)")
+    if done.adjustments:
+        net = sum((a.amount for a in done.adjustments), Decimal(0))
+        print(f"prior-period adjustments paid in {done.periods[0].label}: "
+              f"{len(done.adjustments)} line(s), net {_money(net, cur)}")
+        for a in done.adjustments:
+            what = f"{a.kind} {a.earning}" if a.earning else a.kind
+            print(f"  {a.payee}  {_money(a.amount, cur)}  for {a.closed_period} {what}: "
+                  f"{_fmt_money(a.old)} -> {_fmt_money(a.new)} ({a.cause})")
+    print(f"ledger {done.path}, head {done.head}")
+    print(f"keep the head: `incentive ledger verify --ledger {done.path} --head "
+          f"{done.head[:16]}` later proves that no record up to it was deleted")
+    return EXIT_OK
+
+
+def _fmt_money(amount, currency: str | None = None) -> str:
+    from incentive_dsl.eval.money import fmt
+
+    return fmt(amount, currency)
+
+
+def cmd_ledger_verify(args: argparse.Namespace) -> int:
+    import json
+
+    from incentive_dsl.audit import ledger
+
+    path = _ledger_file(args, "verify")
+    if path is None:
+        return EXIT_USAGE
+    try:
+        report = api.verify_ledger(path, args.head)
+    except ledger.LedgerError as exc:
+        print(f"incentive ledger verify: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "json":
+        print(json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
+    elif report.ok:
+        print(f"ledger {path}: intact, {report.records} record(s), head {report.head}")
+    else:
+        print(f"ledger {path}: BROKEN: {report.problems[0]}")
+        for p in report.problems[1:]:
+            print(f"  also: {p}")
+        print(f"{len(report.problems)} problem(s) in {report.records} record(s)")
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def cmd_ledger_show(args: argparse.Namespace) -> int:
+    import json
+
+    from incentive_dsl.audit import ledger
+
+    path = _ledger_file(args, "show")
+    if path is None:
+        return EXIT_USAGE
+    name = None
+    if args.plan:
+        loaded = api.load_plan(args.plan)
+        if loaded.plan is None:
+            _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
+            return EXIT_USAGE if _file_errors_only(loaded.diagnostics) else EXIT_PROBLEMS
+        name = loaded.plan.name
+    try:
+        found = api.ledger_history(path, name, args.payee, args.period)
+    except ledger.LedgerError as exc:
+        print(f"incentive ledger show: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "json":
+        print(json.dumps(found.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        sys.stdout.write(ledger.render_history(found))
+    return EXIT_OK
+
+
+def _run_with_ledger(args: argparse.Namespace, dataset, result, window):
+    """`incentive run --ledger`: the run as the ledger sees it, or an exit code."""
+    from incentive_dsl.audit import ledger
+
+    try:
+        view = api.with_ledger(result, dataset, args.ledger, window)
+    except ledger.LedgerError as exc:
+        print(f"incentive run: {exc}", file=sys.stderr)
+        return None, EXIT_USAGE
+    for note in view.notes:
+        print(f"incentive run: {note}", file=sys.stderr)
+    return view, None
+
+
+def _ledger_json(text: str, view) -> str:
+    import json
+
+    doc = json.loads(text)
+    doc["ledger"] = view.to_json()
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _print_ledger(console, view, currency: str) -> None:
+    if view.closed:
+        console.print(f"\nclosed in {view.path}: {', '.join(view.closed)} (shown as paid)",
+                      markup=False, highlight=False)
+    if view.adjustments:
+        console.print(f"prior-period adjustments paid in {view.open_period}:", markup=False,
+                      highlight=False)
+        for a in view.adjustments:
+            what = f"{a.kind} {a.earning}" if a.earning else a.kind
+            console.print(f"  {a.payee}  {_money(a.amount, currency)}  for {a.closed_period} "
+                          f"{what}: {_fmt_money(a.old)} -> {_fmt_money(a.new)} ({a.cause})",
+                          markup=False, highlight=False)
+
+
+def _add_ledger_commands(sub) -> None:
+    sub.choices["run"].add_argument(
+        "--ledger", metavar="FILE",
+        help="read this ledger: closed pay periods show what was paid, and differences from "
+             "the recomputation are paid as prior-period adjustments in the first open one")
+    close = sub.add_parser(
+        "close", help="compute pay period(s) and record them as closed in the ledger",
+        description="Compute the pay period(s) named by PERIOD (2027-03, or 2027-Q1 for three "
+                    "monthly pay periods) and record their payout lines and statements, with the "
+                    "prior-period adjustments they pay, in the ledger, in one transaction. Pay "
+                    "periods are closed in order and never reopened (docs/ledger.md).",
+        epilog=CLOSE_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    close.add_argument("close_period", metavar="PERIOD", help="the pay period(s) to close")
+    _data_options(close)
+    for action in close._actions:
+        if action.dest in ("period", "start", "end"):
+            action.help = argparse.SUPPRESS
+    close.add_argument("--ledger", metavar="FILE",
+                       help="the ledger (default: .incentive/ledger.sqlite beside the plan)")
+    close.add_argument("--format", choices=("text", "json"), default="text")
+    close.add_argument("--verbose", action="store_true", help="report each step on stderr")
+    close.set_defaults(run=cmd_close)
+
+    led = sub.add_parser(
+        "ledger", help="verify or show the payout ledger",
+        description="The payout ledger: closed pay periods, append-only and hash-chained "
+                    "(docs/ledger.md).", epilog=LEDGER_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    lsub = led.add_subparsers(dest="ledger_command", metavar="COMMAND", required=True)
+    verify = lsub.add_parser(
+        "verify", help="recompute the hash chain; name any edited or deleted record",
+        epilog=LEDGER_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    show = lsub.add_parser(
+        "show", help="print the closes, closed pay periods and their lines",
+        epilog=LEDGER_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for p in (verify, show):
+        p.add_argument("--ledger", metavar="FILE", help="the ledger file")
+        p.add_argument("--plan", metavar="PLAN",
+                       help="the ledger beside this plan (show: only this plan's records)")
+        p.add_argument("--format", choices=("text", "json"), default="text")
+    verify.add_argument("--head", metavar="HASH",
+                        help="a head hash printed by an earlier close: fail unless the chain "
+                             "still contains it (catches deletion of the newest records)")
+    verify.set_defaults(run=cmd_ledger_verify)
+    show.add_argument("--payee", metavar="ID", help="only this payee's lines")
+    show.add_argument("--period", metavar="PERIOD",
+                      help="only this pay period (or the pay periods inside 2027-Q1, 2027), "
+                           "with the adjustments that corrected it")
+    show.set_defaults(run=cmd_ledger_show)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        # Under `diff --exit-code`, 2 means "payouts change": a usage error must not look so.
+        words = sys.argv[1:] if argv is None else list(argv)
+        if exc.code == EXIT_USAGE and "diff" in words and "--exit-code" in words:
+            raise SystemExit(EXIT_PROBLEMS) from None
+        raise
     try:
         return args.run(args)
     except KeyboardInterrupt:

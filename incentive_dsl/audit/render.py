@@ -91,29 +91,43 @@ def payout_lines_csv(result: RunResult, window: Period | None = None) -> str:
     return out.getvalue()
 
 
-def statement_table(result: RunResult, window: Period | None = None, lines: bool = False):
-    """A rich Table of statements (one row per payee and pay period, totals per payee)."""
+def statement_table(result: RunResult, window: Period | None = None, by_period: bool = False):
+    """A rich Table of statements: one row per payee over the window (with `by_period`, one row
+    per payee and pay period, and a total per payee), and a grand total."""
     from rich.table import Table
 
     cur = result.plan.currency
-    title = f"{result.plan.name} — {window.label if window else result.stamp.start + ' to ' + result.stamp.end} ({cur})"
-    table = Table(title=title, show_lines=False)
+    span = window.label if window else f"{result.stamp.start} to {result.stamp.end}"
+    table = Table(title=f"{result.plan.name} — {span} ({cur})")
     table.add_column("Payee")
-    table.add_column("Period")
+    if by_period:
+        table.add_column("Period")
     for col in STATEMENT_COLUMNS:
         table.add_column(col.replace("_", " ").capitalize(), justify="right")
     by_payee: dict[str, list[Statement]] = {}
     for s in result.statements:
         if in_window(s, window):
             by_payee.setdefault(s.payee, []).append(s)
+
+    def totals(rows: list[Statement]) -> list[str]:
+        # A carried balance is a running figure: its total is where it ended.
+        return [_cell(rows[-1].carried if c == "carried" else
+                      sum((getattr(s, c) for s in rows), ZERO)) for c in STATEMENT_COLUMNS]
+
     for payee, rows in by_payee.items():
+        if not by_period:
+            table.add_row(payee, *totals(rows))
+            continue
         for s in rows:
             table.add_row(payee, s.pay_period, *(_cell(getattr(s, c)) for c in STATEMENT_COLUMNS))
-        if len(rows) > 1:
-            # A carried balance is a running figure: the total shows where it ended.
-            table.add_row("", "[bold]total[/bold]", *(
-                f"[bold]{_cell(rows[-1].carried if c == 'carried' else sum((getattr(s, c) for s in rows), ZERO))}[/bold]"
-                for c in STATEMENT_COLUMNS), end_section=True)
+        table.add_row("", "[bold]total[/bold]", *(f"[bold]{x}[/bold]" for x in totals(rows)),
+                      end_section=True)
+    everyone = [s for rows in by_payee.values() for s in rows]
+    if everyone:
+        grand = [_cell(sum((getattr(s, c) for s in everyone if c != "carried"
+                            or s is by_payee[s.payee][-1]), ZERO)) for c in STATEMENT_COLUMNS]
+        table.add_row(f"[bold]all {len(by_payee)} payees[/bold]", *([""] if by_period else []),
+                      *(f"[bold]{x}[/bold]" for x in grand), end_section=True)
     return table
 
 
