@@ -26,6 +26,7 @@ from incentive_dsl.eval.measures import MeasureEngine
 from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
 from incentive_dsl.eval.records import CreditLine, EarningLine, Skip, Trace
 from incentive_dsl.periods import MONTHS_PER_UNIT, Period, add_months, month_end
+from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
 ONE = Decimal(1)
@@ -364,7 +365,7 @@ class EarningStage:
         period = self.plan.calendar.period_of(e.date, "month")
         return self._line(comp, kind, payee, e.date, period.label, amount,
                           e.deal if kind != "activity" else None,
-                          self._trace(comp, because, f"{show(pay)} = {fmt(amount, self.cur)}",
+                          self._trace(comp, because, _arithmetic(pay, amount, self.cur),
                                       events=(e.id,), span=span), e.id)
 
     def _event_window(self, comp, e: Event) -> bool:
@@ -466,7 +467,7 @@ class EarningStage:
                     amount = self.evaluator.eval(row.pay, env)
                     because = (f"your {period.label} {b.key} was {shown}, reaching the step "
                                f"at {self._show_key(b.key, row.threshold)}")
-                    arithmetic = f"{show(row.pay)} = {fmt(amount, self.cur)}"
+                    arithmetic = _arithmetic(row.pay, amount, self.cur)
                     span = row.span
                 else:
                     low, high = b.steps
@@ -681,6 +682,13 @@ class EarningStage:
                         arithmetic=f"-{fmt(ln.amount, self.cur)}{share} = {fmt(amount, self.cur)}",
                         events=(e.id,), inputs=(ln.id,))))
         return out
+
+
+def _arithmetic(pay, amount: Decimal, currency: str) -> str:
+    """`2% of deal.amount = 1,000.00 USD`; nothing for a fixed amount, which speaks for itself."""
+    if isinstance(pay, n.Money):
+        return ""
+    return f"{show(pay)} = {fmt(amount, currency)}"
 
 
 def _add(day: dt.date, count: int, unit: str) -> dt.date:
