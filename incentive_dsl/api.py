@@ -26,9 +26,10 @@ from incentive_dsl.syntax import format_file, parse_path, parse_text
 from incentive_dsl.syntax.nodes import PlanFile
 
 __all__ = [
-    "CheckResult", "FormatResult", "PlanLoad", "check_paths", "discover", "explain",
-    "format_path", "format_text", "load_data", "load_plan", "parse_path", "parse_text",
-    "render", "render_all", "run", "run_examples", "window",
+    "CheckResult", "FormatResult", "PlanLoad", "check_paths", "coverage", "data_for",
+    "diff_plans", "discover", "explain", "format_path", "format_text", "load_data", "load_plan",
+    "parse_path", "parse_text", "read_plan", "render", "render_all", "review", "run",
+    "run_examples", "window",
 ]
 
 PLAN_SUFFIX = ".plan"
@@ -197,3 +198,127 @@ def run_examples(paths: Iterable[str]) -> tuple[list[ExampleResult], CheckResult
     checked = check_paths(paths)
     results = [run_example(plan, ex) for plan in checked.plans for ex in plan.examples]
     return results, checked
+
+
+# ------------------------------------------------------------------------------ plan review
+
+
+def coverage(results: Iterable[ExampleResult], checked: CheckResult):
+    """Which rules, tier rows, steps, caps, floors and clawbacks of the checked plans their
+    worked examples reach (audit.coverage.Coverage), from `run_examples`' results."""
+    from incentive_dsl.audit.coverage import coverage as measure
+
+    return measure(checked.plans, results)
+
+
+def read_plan(ref: str) -> PlanLoad:
+    """Parse and check one plan named by a path or by `REV:path`: the file at a git revision,
+    read with `git show` in the current directory's repository (audit/revisions.py)."""
+    from incentive_dsl.audit.revisions import read_plan_text
+
+    text, diags = read_plan_text(ref)
+    if text is None:
+        return PlanLoad(None, tuple(diags), {})
+    parsed = parse_text(ref, text)
+    sources = {ref: text}
+    if any(d.is_error for d in parsed.diagnostics):
+        return PlanLoad(None, tuple(sorted(parsed.diagnostics, key=Diagnostic.sort_key)),
+                        sources)
+    plans, found = check_trees([(parsed.tree, text)])
+    found = sorted([*parsed.diagnostics, *found], key=Diagnostic.sort_key)
+    ok = not any(d.is_error for d in found)
+    return PlanLoad(plans[0] if plans and ok else None, tuple(found), sources)
+
+
+def diff_plans(old: Plan, new: Plan):
+    """The semantic changes from `old` to `new` (audit.plandiff.PlanDiff), in plan words."""
+    from incentive_dsl.audit.plandiff import diff_plans as compare
+
+    return compare(old, new)
+
+
+def data_for(old: Plan, new: Plan, deals: str, roster: str, quotas: str | None = None,
+             fx: str | None = None, territories: str | None = None
+             ) -> tuple[Dataset, tuple[Diagnostic, ...], tuple[str, ...]]:
+    """Load the input files once for comparing two plans: read as the new plan reads them,
+    knowing both plans' fields and names (audit.impact.data_plan). Returns the dataset, its
+    diagnostics and notes on where the plans read the data differently."""
+    from incentive_dsl.audit.impact import data_plan
+
+    view, notes = data_plan(old, new)
+    dataset, diags = load_data(deals, roster, quotas=quotas, fx=fx, territories=territories,
+                               plan=view)
+    return dataset, diags, notes
+
+
+def review(old_ref: str, new_ref: str, old: Plan, new: Plan, dataset: Dataset | None = None,
+           window: Period | None = None, by_period: str | None = None,
+           notes: Iterable[str] = (), progress: Callable[[str], None] | None = None):
+    """A plan review (audit.review.Review): the semantic changes, and with a dataset the
+    payout impact, each plan evaluated once on the one dataset. Returns the review and the
+    runs' diagnostics; with errors among them the review has no impact."""
+    from incentive_dsl.audit.impact import impact
+    from incentive_dsl.audit.review import Review
+
+    changes = diff_plans(old, new)
+    if dataset is None:
+        return Review(old_ref, new_ref, changes, None), ()
+    until = window.end if window is not None else None
+    step = progress or (lambda stage: None)
+    results = []
+    for which, plan in (("old", old), ("new", new)):
+        results.append(run(plan, dataset, until, progress=lambda s, w=which: step(f"{w}: {s}")))
+    diags = tuple(d for r in results for d in r.diagnostics)
+    if any(d.is_error for d in diags):
+        return Review(old_ref, new_ref, changes, None), diags
+    payees = {p.id for p in dataset.payees}
+    found = impact(results[0], results[1], payees, window, by_period, notes)
+    return Review(old_ref, new_ref, changes, found), diags
+
+
+# ------------------------------------------------------------------------------ the ledger
+
+
+def default_ledger(plan_path: str) -> str:
+    """The ledger of a plan's workspace: `.incentive/ledger.sqlite` beside the plan file."""
+    from incentive_dsl.audit import ledger
+
+    return ledger.default_path(plan_path)
+
+
+def close_period(plan: Plan | Sequence[Plan], dataset: Dataset, period: str,
+                 ledger_path: str | None = None, result: RunResult | None = None,
+                 progress: Callable[[str], None] | None = None):
+    """Close the pay period(s) named by `period` (`2027-03`, or `2027-Q1` for three monthly
+    pay periods) in the ledger, in one transaction (audit.ledger.CloseResult). Raises
+    audit.ledger.Refused when it is closed already, an earlier pay period is open or another
+    close holds the ledger; audit.ledger.PeriodError when `period` is not whole pay periods."""
+    from incentive_dsl.audit import ledger
+
+    plans = [plan] if isinstance(plan, Plan) else list(plan)
+    path = ledger_path or ledger.default_path(plans[-1].path)
+    return ledger.close(path, plans, dataset, period, result, progress=progress)
+
+
+def with_ledger(result: RunResult, dataset: Dataset, ledger_path: str,
+                window: Period | None = None):
+    """A run as the ledger sees it (audit.ledger.LedgerRun): closed pay periods as recorded,
+    prior-period adjustments in the first open pay period. Reads the ledger, writes nothing."""
+    from incentive_dsl.audit import ledger
+
+    return ledger.with_ledger(ledger_path, result, dataset, window)
+
+
+def verify_ledger(ledger_path: str, head: str | None = None):
+    """Recompute the ledger's hash chain and seals (audit.ledger.VerifyReport)."""
+    from incentive_dsl.audit import ledger
+
+    return ledger.verify(ledger_path, head)
+
+
+def ledger_history(ledger_path: str, plan: str | None = None, payee: str | None = None,
+                   period: str | None = None):
+    """What the ledger records, for one plan, payee or period (audit.ledger.History)."""
+    from incentive_dsl.audit import ledger
+
+    return ledger.history(ledger_path, plan, payee, period)

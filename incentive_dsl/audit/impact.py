@@ -1,0 +1,254 @@
+"""The payout impact of a plan change on a history: per payee, what the old plan and the new plan
+earn and pay, the difference, and the rules that make it.
+
+Both runs are given (each plan evaluated once, on one shared dataset); nothing is re-evaluated
+here. Totals are earnings (every earning line, caps and clawbacks included) in the report window;
+`paid` is what the statements pay in the window's pay periods, so payout settings (holdbacks,
+draws, schedules) show there. Per-rule differences group earning lines by their rule: a
+component's own lines and caps under the component, clawback lines under the clawback rule.
+Amounts are rounded to the currency's minor unit only when compared and shown, so a payee is
+changed only by at least a cent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+import attrs
+
+from incentive_dsl.audit.plandiff import title_of
+from incentive_dsl.check import model as m
+from incentive_dsl.eval.money import ZERO, round_money
+from incentive_dsl.eval.run import RunResult
+from incentive_dsl.periods import Period
+
+PAY_UNITS = {"monthly": "month", "quarterly": "quarter", "semiannually": "half",
+             "annually": "year"}
+
+
+@attrs.frozen
+class RuleDelta:
+    rule: str
+    title: str
+    old: Decimal
+    new: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.new - self.old
+
+
+@attrs.frozen
+class PeriodDelta:
+    period: str
+    old: Decimal
+    new: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.new - self.old
+
+
+@attrs.frozen
+class PayeeImpact:
+    payee: str
+    old: Decimal  # earned under the old plan, in the window
+    new: Decimal
+    old_paid: Decimal
+    new_paid: Decimal
+    rules: tuple[RuleDelta, ...]  # the rules whose earnings differ, largest difference first
+    periods: tuple[PeriodDelta, ...] = ()  # with by-period: the periods whose earnings differ
+
+    @property
+    def difference(self) -> Decimal:
+        return self.new - self.old
+
+    @property
+    def paid_difference(self) -> Decimal:
+        return self.new_paid - self.old_paid
+
+    @property
+    def percent(self) -> Decimal | None:
+        return change_percent(self.old, self.new)
+
+    @property
+    def status(self) -> str:
+        if self.difference > 0:
+            return "gain"
+        if self.difference < 0:
+            return "loss"
+        return "unchanged"
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.difference or self.paid_difference or self.rules)
+
+
+@attrs.frozen
+class Impact:
+    currency: str
+    window: Period | None
+    range: str  # the days compared: the window's, else both runs' ("2027-01-01 to 2027-12-31")
+    payees: tuple[PayeeImpact, ...]  # every payee of the roster or of either run, by id
+    period_unit: str | None = None
+    periods: tuple[PeriodDelta, ...] = ()  # with by-period: all payees' totals per period
+    notes: tuple[str, ...] = ()
+
+    @property
+    def old(self) -> Decimal:
+        return sum((p.old for p in self.payees), ZERO)
+
+    @property
+    def new(self) -> Decimal:
+        return sum((p.new for p in self.payees), ZERO)
+
+    @property
+    def difference(self) -> Decimal:
+        return self.new - self.old
+
+    @property
+    def percent(self) -> Decimal | None:
+        return change_percent(self.old, self.new)
+
+    @property
+    def old_paid(self) -> Decimal:
+        return sum((p.old_paid for p in self.payees), ZERO)
+
+    @property
+    def new_paid(self) -> Decimal:
+        return sum((p.new_paid for p in self.payees), ZERO)
+
+    def count(self, status: str) -> int:
+        return sum(1 for p in self.payees if p.status == status)
+
+    @property
+    def changed(self) -> bool:
+        """Whether any payee earns or is paid a different amount (by at least a cent)."""
+        return any(p.difference or p.paid_difference for p in self.payees)
+
+    def changed_payees(self) -> list[PayeeImpact]:
+        """Payees whose pay changes, the largest changes first (then by id)."""
+        return sorted((p for p in self.payees if p.changed),
+                      key=lambda p: (-abs(p.difference), -abs(p.paid_difference), p.payee))
+
+
+def change_percent(old: Decimal, new: Decimal) -> Decimal | None:
+    """The change in percent of the old amount, to 0.1; None when the old amount is zero."""
+    if old == 0:
+        return None
+    return ((new - old) * 100 / abs(old)).quantize(Decimal("0.1"))
+
+
+def data_plan(old: m.Plan, new: m.Plan) -> tuple[m.Plan, tuple[str, ...]]:
+    """The plan the shared dataset is read with: the new plan, knowing the names of both
+    (custom fields, roles, stages, activities, channels, quotas), so that each plan finds
+    what it reads and neither plan's names are rejected as unknown columns. Notes say where
+    the two plans disagree on how the data is read."""
+    notes = []
+    if old.currency != new.currency:
+        notes.append(f"the plans are in different currencies ({old.currency} → "
+                     f"{new.currency}): amounts are compared as numbers, and data without a "
+                     f"currency is read as {new.currency}")
+    fields = {(f.owner, f.name): f for f in old.fields}
+    for f in new.fields:
+        before = fields.get((f.owner, f.name))
+        if before is not None and (before.kind, before.options) != (f.kind, f.options):
+            notes.append(f"field {f.owner}.{f.name} is read as the new plan declares it "
+                         f"({f.kind}, was {before.kind})")
+        fields[(f.owner, f.name)] = f
+
+    def names(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+        # An empty list means "any name": the union must stay open then.
+        return tuple(dict.fromkeys(b + a)) if a and b else ()
+
+    known = {q.name for q in new.quotas}
+    quotas = new.quotas + tuple(q for q in old.quotas if q.name not in known)
+    return attrs.evolve(new, fields=tuple(fields.values()), roles=names(old.roles, new.roles),
+                        stages=names(old.stages, new.stages),
+                        activities=names(old.activities, new.activities),
+                        channels=names(old.channels, new.channels), quotas=quotas), tuple(notes)
+
+
+def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
+           window: Period | None = None, by_period: str | None = None,
+           notes: Iterable[str] = ()) -> Impact:
+    """Compare two runs on one dataset. `payees`: the roster's ids (payees who earn nothing
+    under either plan count as unchanged); `by_period`: month, quarter, half or year, or
+    "pay" for the new plan's pay periods."""
+    cur = new.plan.currency
+    unit = PAY_UNITS[new.plan.payout.frequency] if by_period == "pay" else by_period
+    calendar = new.plan.calendar
+    sides = []
+    for result in (old, new):
+        mode = result.plan.rounding.mode
+        by_rule: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+        by_payee: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        by_payee_period: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+        for ln in result.earnings:
+            if window is not None and not window.contains(ln.date):
+                continue
+            rule = ln.trace.rule if ln.kind == "clawback" else ln.component
+            by_rule[(ln.payee, rule)] += ln.amount
+            by_payee[ln.payee] += ln.amount
+            if unit is not None:
+                by_payee_period[(ln.payee, calendar.period_of(ln.date, unit).label)] += ln.amount
+        paid: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for s in result.statements:
+            if window is None or (window.start <= s.start and s.end <= window.end):
+                paid[s.payee] += s.paid
+
+        def rounded(table: dict, mode: str = mode) -> dict:
+            return {k: round_money(v, cur, mode) for k, v in table.items()}
+        sides.append((rounded(by_payee), rounded(by_rule), rounded(by_payee_period),
+                      rounded(paid), result.plan))
+    (old_payee, old_rule, old_period, old_paid, old_plan), \
+        (new_payee, new_rule, new_period, new_paid, new_plan) = sides
+
+    titles = {}
+    for plan in (old_plan, new_plan):
+        for spec in (*plan.components, *plan.clawbacks):
+            titles[spec.name] = title_of(spec)
+    titles.setdefault("payout", "Plan-wide cap")
+
+    zero = round_money(ZERO, cur)  # 0.00: missing amounts read like the others
+    everyone = sorted(set(payees) | set(old_payee) | set(new_payee) | set(old_paid)
+                      | set(new_paid))
+    rules_of: dict[str, set[str]] = defaultdict(set)
+    for payee, rule in (*old_rule, *new_rule):
+        rules_of[payee].add(rule)
+    periods_of: dict[str, set[str]] = defaultdict(set)
+    for payee, label in (*old_period, *new_period):
+        periods_of[payee].add(label)
+    out = []
+    for payee in everyone:
+        rules = tuple(sorted(
+            (RuleDelta(rule, titles.get(rule, rule), old_rule.get((payee, rule), zero),
+                       new_rule.get((payee, rule), zero))
+             for rule in rules_of[payee]
+             if old_rule.get((payee, rule), zero) != new_rule.get((payee, rule), zero)),
+            key=lambda r: (-abs(r.difference), r.rule)))
+        periods = tuple(PeriodDelta(label, old_period.get((payee, label), zero),
+                                    new_period.get((payee, label), zero))
+                        for label in sorted(periods_of[payee])
+                        if old_period.get((payee, label), zero)
+                        != new_period.get((payee, label), zero))
+        out.append(PayeeImpact(payee=payee, old=old_payee.get(payee, zero),
+                               new=new_payee.get(payee, zero), old_paid=old_paid.get(payee, zero),
+                               new_paid=new_paid.get(payee, zero), rules=rules, periods=periods))
+    totals = ()
+    if unit is not None:
+        per: dict[str, list[Decimal]] = defaultdict(lambda: [zero, zero])
+        for (_, label), v in old_period.items():
+            per[label][0] += v
+        for (_, label), v in new_period.items():
+            per[label][1] += v
+        totals = tuple(PeriodDelta(label, o, nw) for label, (o, nw) in sorted(per.items()))
+    if window is not None:
+        days = f"{window.start} to {window.end}"
+    else:
+        days = (f"{min(old.stamp.start, new.stamp.start)} to "
+                f"{max(old.stamp.end, new.stamp.end)}")
+    return Impact(currency=cur, window=window, range=days, payees=tuple(out), period_unit=unit,
+                  periods=totals, notes=tuple(notes))

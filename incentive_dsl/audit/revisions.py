@@ -1,0 +1,74 @@
+"""Plan texts named by a path or by a git revision: `plans/ae.plan`, `origin/main:plans/ae.plan`.
+
+A name that is an existing file is read from disk. Otherwise `REV:path` is read with
+`git show REV:path` in the repository of the current directory, exactly as git reads it: the
+path is relative to the repository's top directory (`REV:./path` for the current directory),
+and an empty REV (`:path`) is the staged version. Problems come back as `E-FILE` diagnostics
+that say whether the revision or the path is missing; nothing is raised.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from incentive_dsl.diagnostics import Diagnostic, error
+from incentive_dsl.span import Span
+from incentive_dsl.syntax.parser import MAX_FILE_BYTES, decode_source, read_source
+
+GIT_TIMEOUT = 30  # seconds; a `git show` of one file is instant unless the repository is broken
+
+
+def is_revision(ref: str) -> bool:
+    """Whether `ref` names a file at a git revision (`REV:path`) rather than a file on disk."""
+    if Path(ref).is_file() or ":" not in ref:
+        return False
+    rev, _, path = ref.partition(":")
+    # `C:\plans\ae.plan` is a Windows path, not revision `C`.
+    return bool(path) and not (len(rev) == 1 and rev.isalpha() and path[:1] in ("\\", "/"))
+
+
+def read_plan_text(ref: str) -> tuple[str | None, list[Diagnostic]]:
+    """The text of the plan named by `ref` (a path, or `REV:path`), or None with diagnostics."""
+    if not is_revision(ref):
+        return read_source(ref)
+    rev, _, path = ref.partition(":")
+    at = Span.point(ref, 1, 1)
+    if rev:
+        found = _git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        if isinstance(found, str):
+            return None, [error("E-FILE", at, f"cannot read {ref}: {found}")]
+        if found.returncode != 0:
+            where = _git("rev-parse", "--show-toplevel")
+            if isinstance(where, str) or where.returncode != 0:
+                return None, [error("E-FILE", at, f"cannot read {ref}: the current directory "
+                                    "is not inside a git repository",
+                                    "run the command from the repository, or give a file path")]
+            return None, [error("E-FILE", at, f"cannot read {ref}: there is no revision "
+                                f"'{rev}' in the git repository",
+                                "name a branch, tag or commit that exists here (in CI, fetch "
+                                "it first, e.g. git fetch origin main)")]
+    shown = _git("show", "--no-textconv", f"{rev}:{path}", binary=True)
+    if isinstance(shown, str):
+        return None, [error("E-FILE", at, f"cannot read {ref}: {shown}")]
+    if shown.returncode != 0:
+        what = f"revision '{rev}'" if rev else "the staging area (index)"
+        return None, [error("E-FILE", at, f"cannot read {ref}: there is no file '{path}' in "
+                            f"{what}",
+                            "the path after ':' is relative to the repository's top directory; "
+                            "write REV:./path for a path relative to the current directory")]
+    if len(shown.stdout) > MAX_FILE_BYTES:
+        return None, [error("E-FILE", at, f"{ref} is {len(shown.stdout):,} bytes; plan files are "
+                            f"limited to {MAX_FILE_BYTES:,} bytes")]
+    return decode_source(ref, shown.stdout)
+
+
+def _git(*args: str, binary: bool = False) -> subprocess.CompletedProcess | str:
+    """Run git in the current directory; a string says why it could not run."""
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=not binary,
+                              timeout=GIT_TIMEOUT, check=False)
+    except FileNotFoundError:
+        return "git is not installed (or not on PATH)"
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"git failed: {exc}"
