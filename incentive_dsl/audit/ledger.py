@@ -1,0 +1,1304 @@
+"""The payout ledger: closed pay periods in one SQLite file, append-only and hash-chained.
+
+Invariants (docs/ledger.md explains them to an auditor):
+
+1. Append-only. Rows are only ever inserted. Triggers refuse every UPDATE and DELETE on the
+   ledger tables, and `verify` detects changes made around them (triggers dropped, another
+   tool, a hex editor).
+2. One hash chain. Every record (a row of `runs`, `lines`, `statements` or `periods`) has a
+   sequence number `seq`, 1, 2, 3 ... without gaps across the four tables, and
+   `hash = sha256(prev_hash + "\\n" + canonical JSON of the record)`, `prev_hash` being the hash
+   of record `seq - 1` (64 zeros for the first). An edited record no longer matches its hash; a
+   deleted one leaves a gap and a broken link; deleting the newest records shows in the
+   tables' id counters and against a head hash kept outside the ledger (`verify --head`).
+3. A close is atomic. `close` writes a run record, then for each pay period it closes the
+   payout lines, the statements and a seal (counts and digest of that period's records), in
+   one `BEGIN IMMEDIATE` transaction: a crash or a kill leaves the ledger as it was, and of two
+   closes at once the second waits for the first and then sees its result.
+4. Closed means closed. A (plan, pay period) is closed at most once (a check inside the
+   transaction and a unique index), pay periods are closed in order from the plan's first one
+   without gaps, and nothing is ever reopened.
+5. Corrections go forward. When a recomputation gives a closed period another result than
+   what was paid for it (its recorded lines plus the adjustments already recorded for them),
+   the difference is paid as `prior-period adjustment` lines in the first open pay period,
+   each naming the closed period, the original lines, the old and new amounts and the cause
+   (plan change, data change, both, or a new tool version). A period whose pay would go
+   negative carries the rest forward (`carried adjustment`) instead of taking money back.
+6. Determinism. Only a run record's `created_at` and `created_by` depend on the clock and the
+   user; what a run computes with a ledger depends only on the plan, the data and the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import getpass
+import hashlib
+import heapq
+import json
+import socket
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import quote
+
+import attrs
+
+from incentive_dsl import __version__
+from incentive_dsl.eval.money import CONTEXT, ZERO, fmt
+from incentive_dsl.eval.payouts import FREQUENCY_UNIT
+from incentive_dsl.eval.records import PayoutLine, Statement, Trace
+from incentive_dsl.periods import Calendar, Period
+from incentive_dsl.span import Span
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x49434C44  # "ICLD": an incentive-dsl ledger
+GENESIS = "0" * 64
+DEFAULT_TIMEOUT = 30.0  # seconds a close waits for another close to finish
+TABLES = ("runs", "lines", "statements", "periods")
+ADJUSTMENT = "prior-period adjustment"
+CARRY = "carried adjustment"
+LEDGER_KINDS = (ADJUSTMENT, CARRY)  # lines the ledger adds; the evaluator never makes them
+
+PLAN_CHANGE = "plan change"
+DATA_CHANGE = "data change"
+PLAN_AND_DATA = "plan change and data change"
+TOOL_CHANGE = "tool change"
+RECALCULATION = "recalculation with the same plan, data and tool"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL UNIQUE,
+  kind TEXT NOT NULL, plan TEXT NOT NULL, periods TEXT NOT NULL,
+  plan_path TEXT, plan_version TEXT, plan_hash TEXT NOT NULL, plan_git_revision TEXT,
+  plan_sources TEXT NOT NULL, data_hash TEXT NOT NULL, data_files TEXT NOT NULL,
+  tool_version TEXT NOT NULL, currency TEXT NOT NULL, fiscal_start INTEGER NOT NULL,
+  pay_unit TEXT NOT NULL, created_at TEXT NOT NULL, created_by TEXT NOT NULL,
+  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lines (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL UNIQUE,
+  run_id INTEGER NOT NULL, plan TEXT NOT NULL, pay_period TEXT NOT NULL, payee TEXT NOT NULL,
+  kind TEXT NOT NULL, amount TEXT NOT NULL, earning TEXT, rule TEXT, record TEXT NOT NULL,
+  adj_period TEXT, adj_kind TEXT, adj_earning TEXT, adj_old TEXT, adj_new TEXT,
+  adj_cause TEXT, adj_lines TEXT,
+  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS statements (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL UNIQUE,
+  run_id INTEGER NOT NULL, plan TEXT NOT NULL, pay_period TEXT NOT NULL, payee TEXT NOT NULL,
+  paid TEXT NOT NULL, adjusted TEXT NOT NULL, record TEXT NOT NULL,
+  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS periods (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL UNIQUE,
+  run_id INTEGER NOT NULL, plan TEXT NOT NULL, pay_period TEXT NOT NULL,
+  start_date TEXT NOT NULL, end_date TEXT NOT NULL, line_count INTEGER NOT NULL,
+  statement_count INTEGER NOT NULL, paid_total TEXT NOT NULL, digest TEXT NOT NULL,
+  prev_hash TEXT NOT NULL, hash TEXT NOT NULL, UNIQUE (plan, pay_period));
+CREATE INDEX IF NOT EXISTS lines_by_period ON lines (plan, pay_period);
+CREATE INDEX IF NOT EXISTS statements_by_period ON statements (plan, pay_period);
+"""
+
+_COLUMNS = {
+    "runs": ("id", "seq", "kind", "plan", "periods", "plan_path", "plan_version", "plan_hash",
+             "plan_git_revision", "plan_sources", "data_hash", "data_files", "tool_version",
+             "currency", "fiscal_start", "pay_unit", "created_at", "created_by"),
+    "lines": ("id", "seq", "run_id", "plan", "pay_period", "payee", "kind", "amount", "earning",
+              "rule", "record", "adj_period", "adj_kind", "adj_earning", "adj_old", "adj_new",
+              "adj_cause", "adj_lines"),
+    "statements": ("id", "seq", "run_id", "plan", "pay_period", "payee", "paid", "adjusted",
+                   "record"),
+    "periods": ("id", "seq", "run_id", "plan", "pay_period", "start_date", "end_date",
+                "line_count", "statement_count", "paid_total", "digest"),
+}
+
+
+def _triggers() -> str:
+    out = []
+    for table in TABLES:
+        for op in ("UPDATE", "DELETE"):
+            out.append(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, 'the ledger is append-only: {table} records cannot "
+                f"be {'changed' if op == 'UPDATE' else 'deleted'}'); END;")
+    return "\n".join(out)
+
+
+TRIGGER_NAMES = tuple(f"{t}_no_{op}" for t in TABLES for op in ("update", "delete"))
+
+
+# ------------------------------------------------------------------------------ errors, records
+
+
+class LedgerError(Exception):
+    """The ledger cannot be used: missing, unreadable, not a ledger, or broken."""
+
+
+class Refused(LedgerError):
+    """The ledger refuses the operation: the period is closed, an earlier one is open, another
+    close holds the ledger. Nothing was recorded."""
+
+
+class PeriodError(LedgerError):
+    """The period named is not one the plan pays in (a usage error)."""
+
+
+@attrs.frozen
+class Adjustment:
+    """A correction of one line of a closed pay period, paid in an open one."""
+
+    payee: str
+    pay_period: str  # where the correction is paid
+    closed_period: str  # the closed pay period it corrects
+    kind: str  # the kind of the corrected line(s): earning, draw, recovery, ...
+    earning: str | None  # the earning line they pay, if any
+    old: Decimal  # paid so far for it: the recorded lines plus earlier adjustments
+    new: Decimal  # what the recomputation gives
+    cause: str
+    original: tuple[str, ...]  # ledger references of the original lines ("lines #12")
+    rule: str
+    span: Span | None = attrs.field(default=None, eq=False)
+
+    @property
+    def amount(self) -> Decimal:
+        return CONTEXT.subtract(self.new, self.old)
+
+    def to_json(self) -> dict:
+        return {"payee": self.payee, "pay_period": self.pay_period,
+                "closed_period": self.closed_period, "kind": self.kind,
+                "earning": self.earning, "old": str(self.old), "new": str(self.new),
+                "amount": str(self.amount), "cause": self.cause,
+                "original": list(self.original), "rule": self.rule}
+
+
+@attrs.frozen
+class RunInfo:
+    """A close as recorded: what was read, by which tool, when and by whom."""
+
+    id: int
+    plan: str
+    periods: tuple[str, ...]
+    plan_path: str | None
+    plan_version: str | None
+    plan_hash: str
+    plan_git_revision: str | None
+    plan_sources: tuple[dict, ...] = attrs.field(repr=False)
+    data_hash: str
+    data_files: tuple[str, ...]
+    tool_version: str
+    currency: str
+    fiscal_start: int
+    pay_unit: str
+    created_at: str
+    created_by: str
+    hash: str
+
+    def to_json(self) -> dict:
+        d = attrs.asdict(self)
+        d["plan_sources"] = [{"path": s["path"], "hash": s["hash"]} for s in self.plan_sources]
+        d["periods"], d["data_files"] = list(self.periods), list(self.data_files)
+        return d
+
+
+@attrs.frozen
+class ClosedPeriod:
+    id: int
+    run_id: int
+    plan: str
+    label: str
+    start: dt.date
+    end: dt.date
+    line_count: int
+    statement_count: int
+    paid: Decimal
+
+
+@attrs.frozen
+class CloseResult:
+    path: str
+    plan: str
+    periods: tuple[ClosedPeriod, ...]
+    run: RunInfo
+    adjustments: tuple[Adjustment, ...]
+    lines: int
+    statements: int
+    head: str
+
+
+@attrs.frozen
+class LedgerRun:
+    """A run seen through the ledger: closed pay periods show what was paid, the first open
+    one carries the corrections."""
+
+    path: str
+    result: object  # eval.run.RunResult with recorded and adjustment lines
+    closed: tuple[str, ...]
+    open_period: str | None
+    adjustments: tuple[Adjustment, ...]
+    head: str
+    notes: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "head": self.head, "closed": list(self.closed),
+                "open_period": self.open_period,
+                "adjustments": [a.to_json() for a in self.adjustments],
+                "notes": list(self.notes)}
+
+
+@attrs.frozen
+class Problem:
+    table: str
+    id: int | None
+    seq: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.table} #{self.id}" if self.id is not None else self.table
+        return f"{where}{f' (seq {self.seq})' if self.seq is not None else ''}: {self.message}"
+
+
+@attrs.frozen
+class VerifyReport:
+    path: str
+    records: int
+    head: str
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "ok": self.ok, "records": self.records, "head": self.head,
+                "problems": [attrs.asdict(p) | {"text": str(p)} for p in self.problems]}
+
+
+@attrs.frozen
+class LedgerLine:
+    id: int
+    run_id: int
+    plan: str
+    pay_period: str
+    payee: str
+    kind: str
+    amount: Decimal
+    earning: str | None
+    rule: str | None
+    because: str
+    adjusts: dict | None  # for adjustments: period, kind, earning, old, new, cause, lines
+
+    def to_json(self) -> dict:
+        d = attrs.asdict(self)
+        d["amount"] = str(self.amount)
+        return d
+
+
+@attrs.frozen
+class History:
+    path: str
+    head: str
+    runs: tuple[RunInfo, ...]
+    periods: tuple[ClosedPeriod, ...]
+    lines: tuple[LedgerLine, ...]
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "head": self.head, "runs": [r.to_json() for r in self.runs],
+                "periods": [{"plan": p.plan, "pay_period": p.label,
+                             "start": p.start.isoformat(), "end": p.end.isoformat(),
+                             "run_id": p.run_id, "lines": p.line_count,
+                             "statements": p.statement_count, "paid": str(p.paid)}
+                            for p in self.periods],
+                "lines": [ln.to_json() for ln in self.lines]}
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def default_path(plan_path: str) -> str:
+    """The ledger of a plan's workspace: `.incentive/ledger.sqlite` next to the plan file (in
+    the directory itself for a directory of plan versions)."""
+    p = Path(plan_path)
+    base = p if p.is_dir() else p.parent
+    return str(base / ".incentive" / "ledger.sqlite")
+
+
+def who() -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in the environment (a container): say so
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _canonical(table: str, row: dict) -> str:
+    body = {k: v for k, v in row.items() if k not in ("hash", "prev_hash")}
+    body["table"] = table
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_hash(prev_hash: str, table: str, row: dict) -> str:
+    """sha256 over the previous record's hash and the canonical JSON of this record."""
+    return hashlib.sha256(f"{prev_hash}\n{_canonical(table, row)}".encode()).hexdigest()
+
+
+def _to_json(rec) -> dict:
+    def convert(inst, field, value):
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.isoformat()
+        return value
+    return attrs.asdict(rec, value_serializer=convert)
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _span(d: dict | None) -> Span | None:
+    if not d:
+        return None
+    return Span(d["path"], d["line"], d["column"], d["end_line"], d["end_column"])
+
+
+def _trace_from(d: dict) -> Trace:
+    known = {f.name for f in attrs.fields(Trace)}
+    kw = {k: v for k, v in d.items() if k in known}
+    kw["span"] = _span(d.get("span")) or Span("<ledger>", 0, 0, 0, 0)
+    for name in ("values",):
+        if name in kw:
+            kw[name] = tuple(tuple(v) for v in kw[name])
+    for name in ("events", "inputs"):
+        if name in kw:
+            kw[name] = tuple(kw[name])
+    return Trace(**kw)
+
+
+def _line_from(d: dict) -> PayoutLine:
+    known = {f.name for f in attrs.fields(PayoutLine)}
+    kw = {k: v for k, v in d.items() if k in known}
+    kw["amount"] = Decimal(kw["amount"])
+    kw["trace"] = _trace_from(kw["trace"])
+    return PayoutLine(**kw)
+
+
+_STATEMENT_TEXT = ("payee", "pay_period")
+_STATEMENT_DATES = ("start", "end")
+_RUNNING = ("draw_balance", "carried")  # running balances: carried into a made-up statement
+
+
+def _statement_from(d: dict) -> Statement:
+    kw = {}
+    for f in attrs.fields(Statement):
+        if f.name not in d:
+            continue
+        v = d[f.name]
+        if f.name in _STATEMENT_DATES:
+            v = dt.date.fromisoformat(v)
+        elif f.name not in _STATEMENT_TEXT:
+            v = Decimal(v)
+        kw[f.name] = v
+    return Statement(**kw)
+
+
+def _blank_statement(payee: str, pp: Period, before: Statement | None) -> Statement:
+    kw = {}
+    for f in attrs.fields(Statement):
+        if f.name in ("payee",):
+            kw[f.name] = payee
+        elif f.name == "pay_period":
+            kw[f.name] = pp.label
+        elif f.name == "start":
+            kw[f.name] = pp.start
+        elif f.name == "end":
+            kw[f.name] = pp.end
+        elif f.name in _RUNNING and before is not None:
+            kw[f.name] = getattr(before, f.name)
+        else:
+            kw[f.name] = ZERO
+    return Statement(**kw)
+
+
+# ------------------------------------------------------------------------------ pay periods
+
+
+def pay_unit(plan) -> str:
+    return FREQUENCY_UNIT[plan.payout.frequency]
+
+
+def first_pay_period(versions: Sequence) -> Period:
+    plan = versions[-1]
+    start = min(v.effective_start for v in versions)
+    return plan.calendar.period_of(start, pay_unit(plan))
+
+
+def next_pay_period(plan, after: dt.date) -> Period:
+    return plan.calendar.period_of(after + dt.timedelta(days=1), pay_unit(plan))
+
+
+def pay_periods(versions: Sequence, label: str) -> list[Period]:
+    """The pay periods that make up the period named `label` (one, or several: `2027-Q1` of a
+    plan paid monthly is 2027-01, 2027-02, 2027-03)."""
+    plan = versions[-1]
+    unit = pay_unit(plan)
+    period = plan.calendar.parse(label)
+    if period is None:
+        raise PeriodError(f"'{label}' is not a period (e.g. 2027-03, 2027-Q1, 2027)")
+    pays = plan.calendar.periods(period.start, period.end, unit)
+    if not pays or pays[0].start != period.start or pays[-1].end != period.end:
+        inside = plan.calendar.period_of(period.start, unit)
+        raise PeriodError(
+            f"'{label}' is not made of whole pay periods of \"{plan.name}\", which is paid "
+            f"{plan.payout.frequency}: close {inside.label} (the pay period it starts in)")
+    first = first_pay_period(versions)
+    if pays[0].start < first.start:
+        raise PeriodError(f"'{label}' is before \"{plan.name}\" starts paying ({first.label})")
+    return pays
+
+
+def plan_hash(result) -> str:
+    """The content hash of the plan a run used: the file's sha256, or for several versions
+    run together a sha256 over theirs, oldest first."""
+    stamps = tuple(getattr(result, "versions", ()) or ()) or (result.stamp,)
+    if len(stamps) == 1:
+        return stamps[0].plan_hash
+    joined = "\n".join(s.plan_hash for s in stamps)
+    return hashlib.sha256(f"versions\n{joined}".encode()).hexdigest()
+
+
+def _plan_sources(result) -> list[dict]:
+    """The text of every plan file the run used, checked against the hashes it ran with."""
+    from incentive_dsl.syntax.parser import read_source
+
+    stamps = tuple(getattr(result, "versions", ()) or ()) or (result.stamp,)
+    out = []
+    for s in stamps:
+        text, _ = read_source(s.plan_path)
+        if text is None or hashlib.sha256(text.encode("utf-8")).hexdigest() != s.plan_hash:
+            raise Refused(f"the plan file {s.plan_path} changed (or disappeared) while the period "
+                          "was being computed: nothing was recorded; run the close again")
+        out.append({"path": s.plan_path, "hash": s.plan_hash, "text": text})
+    return out
+
+
+# ------------------------------------------------------------------------------ the file
+
+
+def _connect(path: str, create: bool, timeout: float = DEFAULT_TIMEOUT) -> sqlite3.Connection:
+    p = Path(path)
+    if p.is_dir():
+        raise LedgerError(f"{path} is a directory, not a ledger file")
+    if not create and not p.exists():
+        raise LedgerError(f"no ledger at {path} (a ledger is created by `incentive close`)")
+    if create:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    uri = f"file:{quote(str(p.resolve()))}?mode={'rwc' if create else 'rw'}"
+    try:
+        con = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+        con.row_factory = sqlite3.Row
+        app = con.execute("PRAGMA application_id").fetchone()[0]
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        raise LedgerError(f"{path} is not a readable ledger: {exc}") from None
+    if app not in (0, APPLICATION_ID) or (app == 0 and tables - {"sqlite_sequence"}):
+        con.close()
+        raise LedgerError(f"{path} is an SQLite database but not an incentive-dsl ledger")
+    if version > SCHEMA_VERSION:
+        con.close()
+        raise LedgerError(f"{path} was written by a newer incentive-dsl (ledger schema "
+                          f"{version}); upgrade to read it")
+    return con
+
+
+def _ensure_schema(con: sqlite3.Connection) -> None:
+    if con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        return
+    # One script, one transaction: the tables, the triggers and the version appear together.
+    script = (f"BEGIN IMMEDIATE;\n{_SCHEMA}\n{_triggers()}\n"
+              f"PRAGMA application_id = {APPLICATION_ID};\n"
+              f"PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
+    try:
+        con.executescript(script)
+    except sqlite3.OperationalError as exc:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise Refused(f"the ledger is busy ({exc}): another close is writing to it; "
+                          "nothing was recorded, try again") from None
+        raise
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+
+
+def _row(r: sqlite3.Row) -> dict:
+    return {k: r[k] for k in r.keys()}
+
+
+def _run_info(d: dict) -> RunInfo:
+    return RunInfo(
+        id=d["id"], plan=d["plan"], periods=tuple(json.loads(d["periods"])),
+        plan_path=d["plan_path"], plan_version=d["plan_version"], plan_hash=d["plan_hash"],
+        plan_git_revision=d["plan_git_revision"],
+        plan_sources=tuple(json.loads(d["plan_sources"])), data_hash=d["data_hash"],
+        data_files=tuple(json.loads(d["data_files"])), tool_version=d["tool_version"],
+        currency=d["currency"], fiscal_start=d["fiscal_start"], pay_unit=d["pay_unit"],
+        created_at=d["created_at"], created_by=d["created_by"], hash=d["hash"])
+
+
+def _closed(d: dict) -> ClosedPeriod:
+    return ClosedPeriod(id=d["id"], run_id=d["run_id"], plan=d["plan"], label=d["pay_period"],
+                        start=dt.date.fromisoformat(d["start_date"]),
+                        end=dt.date.fromisoformat(d["end_date"]), line_count=d["line_count"],
+                        statement_count=d["statement_count"], paid=Decimal(d["paid_total"]))
+
+
+def _head(con: sqlite3.Connection) -> tuple[int, str, str | None, dict | None]:
+    """The newest record: (seq, hash, table, row)."""
+    best: tuple[int, str, str | None, dict | None] = (0, GENESIS, None, None)
+    for table in TABLES:
+        r = con.execute(f"SELECT * FROM {table} ORDER BY seq DESC LIMIT 1").fetchone()
+        if r is not None and r["seq"] > best[0]:
+            best = (r["seq"], r["hash"], table, _row(r))
+    return best
+
+
+@attrs.define
+class _State:
+    """What the ledger holds for one plan."""
+
+    head_seq: int
+    head_hash: str
+    runs: dict[int, RunInfo]
+    closed: list[ClosedPeriod]
+    # (closed period, payee, earning or "", kind) -> [paid so far, references, rule, span]
+    paid: dict[tuple[str, str, str, str], list]
+    carry: dict[str, Decimal]  # payee -> carried adjustment still owed
+    line_rows: list[dict]
+    statement_rows: list[dict]
+
+    @property
+    def last_run(self) -> RunInfo | None:
+        return self.runs[max(self.runs)] if self.runs else None
+
+    def closed_by_label(self) -> dict[str, ClosedPeriod]:
+        return {c.label: c for c in self.closed}
+
+
+def _read_state(con: sqlite3.Connection, plan: str) -> _State:
+    seq, head, _, _ = _head(con)
+    runs = {r["id"]: _run_info(_row(r))
+            for r in con.execute("SELECT * FROM runs WHERE plan = ? ORDER BY id", (plan,))}
+    closed = [_closed(_row(r)) for r in con.execute(
+        "SELECT * FROM periods WHERE plan = ? ORDER BY start_date", (plan,))]
+    paid: dict[tuple[str, str, str, str], list] = {}
+    carry: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    rows = [_row(r) for r in con.execute("SELECT * FROM lines WHERE plan = ? ORDER BY seq",
+                                         (plan,))]
+    with decimal.localcontext(CONTEXT):
+        for r in rows:
+            amount = Decimal(r["amount"])
+            if r["kind"] == CARRY:
+                carry[r["payee"]] += amount
+                continue
+            if r["kind"] == ADJUSTMENT:
+                key = (r["adj_period"], r["payee"], r["adj_earning"] or "", r["adj_kind"])
+            else:
+                key = (r["pay_period"], r["payee"], r["earning"] or "", r["kind"])
+            entry = paid.setdefault(key, [ZERO, [], r["rule"], None])
+            entry[0] += amount
+            entry[1].append(f"lines #{r['id']}")
+            if entry[3] is None:
+                entry[3] = json.loads(r["record"]).get("trace", {}).get("span")
+    statements = [_row(r) for r in con.execute(
+        "SELECT * FROM statements WHERE plan = ? ORDER BY seq", (plan,))]
+    return _State(seq, head, runs, closed, paid, dict(carry), rows, statements)
+
+
+# ------------------------------------------------------------------------------ adjustments
+
+
+def _recomputed(result, labels: set[str]) -> dict[tuple[str, str, str, str], list]:
+    out: dict[tuple[str, str, str, str], list] = {}
+    with decimal.localcontext(CONTEXT):
+        for p in result.payouts:
+            if p.pay_period not in labels or p.kind in LEDGER_KINDS:
+                continue
+            key = (p.pay_period, p.payee, p.earning or "", p.kind)
+            entry = out.setdefault(key, [ZERO, p])
+            entry[0] += p.amount
+    return out
+
+
+def _counterfactual(ref: RunInfo, dataset, labels: set[str], until: dt.date):
+    """The closed periods as the plan of the last close computes them on today's data, or
+    None when that plan cannot be evaluated any more."""
+    try:
+        from incentive_dsl import api
+        from incentive_dsl.check import check_trees
+        from incentive_dsl.syntax import parse_text
+
+        trees = []
+        for src in ref.plan_sources:
+            parsed = parse_text(src["path"], src["text"])
+            if any(d.is_error for d in parsed.diagnostics):
+                return None
+            trees.append((parsed.tree, src["text"]))
+        plans, diags = check_trees(trees)
+        if not plans or any(d.is_error for d in diags):
+            return None
+        old = api.run(sorted(plans, key=lambda p: p.effective_start), dataset, until)
+        if not old.ok:
+            return None
+        return _recomputed(old, labels)
+    except Exception:  # attribution is best effort; the amounts never depend on it
+        return None
+
+
+def compute_adjustments(state: _State, result, dataset, pay_in: str) -> list[Adjustment]:
+    """Compare what was paid for each closed period with the recomputation in `result` and
+    return the corrections to pay in `pay_in`."""
+    if not state.closed:
+        return []
+    labels = {c.label for c in state.closed}
+    new = _recomputed(result, labels)
+    ref = state.last_run
+    plan_changed = ref is not None and ref.plan_hash != plan_hash(result)
+    data_changed = ref is not None and ref.data_hash != result.stamp.data_hash
+    mid = None
+    if plan_changed and data_changed:
+        mid = _counterfactual(ref, dataset, labels, state.closed[-1].end)
+    order = {c.label: i for i, c in enumerate(state.closed)}
+    out = []
+    for key in sorted(set(new) | set(state.paid),
+                      key=lambda k: (k[1], order[k[0]], k[3], k[2])):
+        period, payee, earning, kind = key
+        old_entry = state.paid.get(key)
+        new_entry = new.get(key)
+        old = old_entry[0] if old_entry else ZERO
+        now = new_entry[0] if new_entry else ZERO
+        if old == now:
+            continue
+        # Each step from the old amount to the new one, with its cause. With both the plan and
+        # the data changed, the plan of the last close on today's data (`mid`) separates the
+        # part the data changed from the part the plan changed.
+        if plan_changed and data_changed:
+            m = None if mid is None else (mid[key][0] if key in mid else ZERO)
+            if m is None:
+                steps = [(old, now, PLAN_AND_DATA)]
+            elif m == old:
+                steps = [(old, now, PLAN_CHANGE)]
+            elif m == now:
+                steps = [(old, now, DATA_CHANGE)]
+            else:
+                steps = [(old, m, DATA_CHANGE), (m, now, PLAN_CHANGE)]
+        elif plan_changed:
+            steps = [(old, now, PLAN_CHANGE)]
+        elif data_changed:
+            steps = [(old, now, DATA_CHANGE)]
+        elif ref is not None and ref.tool_version != __version__:
+            steps = [(old, now, f"{TOOL_CHANGE} ({ref.tool_version} to {__version__})")]
+        else:
+            steps = [(old, now, RECALCULATION)]
+        if new_entry is not None:
+            rule, span = new_entry[1].trace.rule, new_entry[1].trace.span
+        else:
+            rule, span = old_entry[2] or "payout", _span(old_entry[3])
+        for a, b, cause in steps:
+            out.append(Adjustment(
+                payee=payee, pay_period=pay_in, closed_period=period, kind=kind,
+                earning=earning or None, old=a, new=b, cause=cause,
+                original=tuple(old_entry[1]) if old_entry else (), rule=rule, span=span))
+    return out
+
+
+def _adjustment_line(adj: Adjustment, plan_span: Span, cur: str) -> PayoutLine:
+    what = f"{adj.kind} line for {adj.earning}" if adj.earning else f"{adj.kind} line"
+    refs = ", ".join(adj.original) if adj.original else "none (a line the period did not have)"
+    because = (f"prior-period adjustment for {adj.closed_period} (closed): {what} from "
+               f"{fmt(adj.old, cur)} to {fmt(adj.new, cur)} ({adj.cause}); original: {refs}")
+    return PayoutLine(
+        payee=adj.payee, pay_period=adj.pay_period, kind=ADJUSTMENT, amount=adj.amount,
+        earning=adj.earning,
+        trace=Trace(rule=adj.rule, label="Prior-period adjustment", span=adj.span or plan_span,
+                    because=because,
+                    arithmetic=f"{fmt(adj.new, cur)} − {fmt(adj.old, cur)} = "
+                               f"{fmt(adj.amount, cur)}",
+                    values=(("closed period", adj.closed_period), ("original kind", adj.kind),
+                            ("original earning", adj.earning or ""),
+                            ("original lines", refs), ("old", str(adj.old)),
+                            ("new", str(adj.new)), ("cause", adj.cause)),
+                    inputs=(adj.earning,) if adj.earning else ()))
+
+
+def _carry_line(payee: str, pp: Period, amount: Decimal, because: str, plan_span: Span,
+                cur: str) -> PayoutLine:
+    return PayoutLine(payee=payee, pay_period=pp.label, kind=CARRY, amount=amount, earning=None,
+                      trace=Trace(rule="ledger", label="Carried adjustment", span=plan_span,
+                                  because=because, arithmetic=fmt(amount, cur)))
+
+
+def _apply(result, state: _State, adjustments: list[Adjustment], open_periods: list[Period],
+           replace_closed: bool):
+    """`result` with the ledger's view: closed pay periods as recorded, adjustment lines in the
+    first open pay period, carried adjustments through the open ones. Returns the new result
+    and, per (payee, pay period), the sum of the ledger's lines."""
+    plan = result.plan
+    cur = plan.currency
+    closed = {c.label for c in state.closed}
+    payouts = list(result.payouts)
+    statements = list(result.statements)
+    if replace_closed and closed:
+        payouts = [p for p in payouts if p.pay_period not in closed]
+        statements = [s for s in statements if s.pay_period not in closed]
+        payouts += [_line_from(json.loads(r["record"])) for r in state.line_rows]
+        statements += [_statement_from(json.loads(r["record"])) for r in state.statement_rows]
+    by_key = {(s.payee, s.pay_period): i for i, s in enumerate(statements)}
+    extra_lines: list[PayoutLine] = []
+    made: dict[int, Adjustment] = {}  # id() of each adjustment line -> its adjustment
+    added: dict[tuple[str, str], Decimal] = {}
+    adj_by_payee: dict[str, list[Adjustment]] = defaultdict(list)
+    for a in adjustments:
+        adj_by_payee[a.payee].append(a)
+    payees = sorted(set(adj_by_payee) | {p for p, v in state.carry.items() if v})
+    first_open = open_periods[0].start if open_periods else dt.date.max
+    last_before: dict[str, Statement] = {}
+    for st in statements:
+        if st.end < first_open and (st.payee not in last_before
+                                    or last_before[st.payee].start < st.start):
+            last_before[st.payee] = st
+    with decimal.localcontext(CONTEXT):
+        for payee in payees:
+            carry = state.carry.get(payee, ZERO)
+            before = last_before.get(payee)
+            for i, pp in enumerate(open_periods):
+                lines = []
+                for a in adj_by_payee[payee] if i == 0 else ():
+                    lines.append(_adjustment_line(a, plan.span, cur))
+                    made[id(lines[-1])] = a
+                if carry > 0:
+                    lines.append(_carry_line(
+                        payee, pp, -carry, f"recovery of {fmt(carry, cur)} of prior-period "
+                        "adjustments carried from earlier pay periods", plan.span, cur))
+                if not lines:
+                    continue
+                idx = by_key.get((payee, pp.label))
+                base = statements[idx].paid if idx is not None else ZERO
+                net = base + sum((ln.amount for ln in lines), ZERO)
+                carry = ZERO
+                if net < 0:
+                    carry = -net
+                    lines.append(_carry_line(
+                        payee, pp, carry, f"pay would be {fmt(net, cur)} after prior-period "
+                        "adjustments: nothing is taken back from pay; the amount is carried "
+                        "forward and recovered from later pay", plan.span, cur))
+                delta = sum((ln.amount for ln in lines), ZERO)
+                if idx is None:
+                    statements.append(_blank_statement(payee, pp, before))
+                    idx = len(statements) - 1
+                    by_key[(payee, pp.label)] = idx
+                statements[idx] = attrs.evolve(statements[idx],
+                                               paid=statements[idx].paid + delta)
+                before = statements[idx]
+                added[(payee, pp.label)] = delta
+                extra_lines += lines
+    starts = {s.pay_period: s.start for s in statements}
+    far = dt.date.max
+
+    def order(item):
+        n, ln = item
+        return (ln.payee, starts.get(ln.pay_period, far), 1 if ln.kind in LEDGER_KINDS else 0, n)
+
+    merged = [ln for _, ln in sorted(enumerate(payouts + extra_lines), key=order)]
+    statements.sort(key=lambda s: (s.payee, s.start))
+    return (attrs.evolve(result, payouts=tuple(merged), statements=tuple(statements)), added,
+            made)
+
+
+def _open_periods(plan, state: _State, versions_first: Period, until: dt.date) -> list[Period]:
+    start = state.closed[-1].end + dt.timedelta(days=1) if state.closed else versions_first.start
+    if until < start:
+        return []
+    return plan.calendar.periods(start, until, pay_unit(plan))
+
+
+def _evaluated_until(result, window: Period | None) -> dt.date:
+    if window is not None:
+        return window.end
+    ends = [s.end for s in result.statements]
+    if ends:
+        return max(ends)
+    return dt.date.fromisoformat(result.stamp.end)
+
+
+def with_ledger(path: str, result, dataset, window: Period | None = None) -> LedgerRun:
+    """`result` as the ledger sees it: closed pay periods show what was recorded for them,
+    and the first open pay period carries the prior-period adjustments (when the run reaches
+    it). Nothing is written."""
+    plan = result.plan
+    con = _connect(path, create=False)
+    try:
+        con.execute("BEGIN")
+        state = _read_state(con, plan.name)
+        con.execute("ROLLBACK")
+    except sqlite3.DatabaseError as exc:
+        raise LedgerError(f"{path}: {exc}") from None
+    finally:
+        con.close()
+    if not state.closed:
+        return LedgerRun(path, result, (), None, (), state.head_hash,
+                         (f"nothing of \"{plan.name}\" is closed in {path}",))
+    closed = tuple(c.label for c in state.closed)
+    until = _evaluated_until(result, window)
+    first_open = next_pay_period(plan, state.closed[-1].end)
+    notes = []
+    adjustments: list[Adjustment] = []
+    open_periods: list[Period] = []
+    if until >= first_open.start:
+        open_periods = _open_periods(plan, state, first_open, until)
+        adjustments = compute_adjustments(state, result, dataset, first_open.label)
+        if window is not None and adjustments and not window.contains(first_open.start):
+            notes.append(f"{len(adjustments)} prior-period adjustment(s) are paid in "
+                         f"{first_open.label}, the first open pay period, outside the window")
+    else:
+        notes.append(f"{closed[0]} to {closed[-1]} are closed: closed pay periods show what was "
+                     f"paid; corrections would be paid in {first_open.label}, which this run "
+                     "does not reach")
+    new, _, _ = _apply(result, state, adjustments, open_periods, replace_closed=True)
+    return LedgerRun(path, new, closed, first_open.label, tuple(adjustments), state.head_hash,
+                     tuple(notes))
+
+
+# ------------------------------------------------------------------------------ close
+
+
+class _Writer:
+    """Appends chained records inside the open transaction."""
+
+    def __init__(self, con: sqlite3.Connection, seq: int, head: str) -> None:
+        self.con, self.seq, self.head = con, seq, head
+        self.next_id = {}
+        for table in TABLES:
+            r = con.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+            top = con.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0
+            self.next_id[table] = max(top, r[0] if r else 0) + 1
+        self.pending: list[tuple[str, dict]] = []
+
+    def add(self, table: str, row: dict) -> dict:
+        row = {"id": self.next_id[table], "seq": self.seq + 1, **row}
+        self.next_id[table] += 1
+        self.seq += 1
+        row["prev_hash"] = self.head
+        row["hash"] = self.head = record_hash(self.head, table, row)
+        self.pending.append((table, row))
+        return row
+
+    def flush(self) -> int:
+        n = 0
+        i = 0
+        while i < len(self.pending):
+            table = self.pending[i][0]
+            j = i
+            while j < len(self.pending) and self.pending[j][0] == table:
+                j += 1
+            cols = (*_COLUMNS[table], "prev_hash", "hash")
+            self.con.executemany(
+                f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                [tuple(row[c] for c in cols) for _, row in self.pending[i:j]])
+            n += j - i
+            i = j
+        self.pending.clear()
+        return n
+
+
+def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
+          by: str | None = None, now: dt.datetime | None = None,
+          progress: Callable[[str], None] | None = None,
+          timeout: float = DEFAULT_TIMEOUT, chunk: int = 500) -> CloseResult:
+    """Close the pay period(s) named by `period`: compute them with the plan (its versions,
+    oldest first) and the data, and record them, with the prior-period adjustments they pay,
+    in one transaction. Raises Refused (nothing recorded) when the period is closed already,
+    an earlier one is still open or another close holds the ledger."""
+    from incentive_dsl import api
+
+    step = progress or (lambda message: None)
+    versions = list(versions)
+    plan = versions[-1]
+    pays = pay_periods(versions, period)
+    if result is None:
+        step("evaluating")
+        result = api.run(versions, dataset, pays[-1].end)
+    if not result.ok:
+        raise Refused("the plan or the data has errors: nothing was closed")
+    sources = _plan_sources(result)
+    con = _connect(path, create=True, timeout=timeout)
+    try:
+        _ensure_schema(con)
+        cache: dict[str, object] = {}
+
+        def prepare(state: _State):
+            _check_order(state, plan, pays, versions)
+            key = (state.head_hash, plan_hash(result))
+            if key not in cache:
+                cache[key] = compute_adjustments(state, result, dataset, pays[0].label)
+            return cache[key]
+
+        con.execute("BEGIN")
+        state = _read_state(con, plan.name)
+        con.execute("ROLLBACK")
+        prepare(state)  # refuse early, and compute outside the lock
+        step("waiting for the ledger")
+        try:
+            con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise Refused(f"the ledger {path} is busy ({exc}): another close is writing to it; "
+                          "nothing was recorded, try again") from None
+        try:
+            state = _read_state(con, plan.name)
+            adjustments = prepare(state)
+            _check_head(con)
+            out = _write(con, state, plan, pays, result, sources, adjustments,
+                         by or who(), now or dt.datetime.now(dt.timezone.utc), step, chunk)
+            step("committing")
+            con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+        step("committed")
+        return attrs.evolve(out, path=path)
+    except sqlite3.IntegrityError as exc:  # the unique index, should the check be bypassed
+        raise Refused(f"the ledger refused the close: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise LedgerError(f"{path}: {exc}") from None
+    finally:
+        con.close()
+
+
+def _check_order(state: _State, plan, pays: list[Period], versions: Sequence) -> None:
+    done = state.closed_by_label()
+    for pp in pays:
+        if pp.label in done:
+            c = done[pp.label]
+            run = state.runs.get(c.run_id)
+            when = f" on {run.created_at} by {run.created_by}" if run else ""
+            nxt = next_pay_period(plan, state.closed[-1].end).label
+            raise Refused(
+                f"{pp.label} of \"{plan.name}\" is already closed (ledger run #{c.run_id}"
+                f"{when}). A closed pay period never changes and cannot be reopened: correct "
+                f"the plan or the data and close the next pay period ({nxt}); the differences "
+                "are paid there as prior-period adjustments")
+    expected = (next_pay_period(plan, state.closed[-1].end) if state.closed
+                else first_pay_period(versions))
+    if pays[0].start != expected.start:
+        if pays[0].start > expected.start:
+            raise Refused(f"{pays[0].label} cannot be closed while {expected.label} is open: pay "
+                          f"periods are closed in order; close {expected.label} first")
+        raise Refused(f"{pays[0].label} does not follow the last closed pay period "
+                      f"({state.closed[-1].label}) of \"{plan.name}\": its pay periods changed; "
+                      f"the next pay period to close starts on {expected.start}")
+
+
+def _check_head(con: sqlite3.Connection) -> None:
+    seq, head, table, row = _head(con)
+    if row is not None and record_hash(row["prev_hash"], table, row) != head:
+        raise LedgerError(f"the newest ledger record ({table} #{row['id']}) does not match its "
+                          "hash: the ledger was tampered with; run `incentive ledger verify`; "
+                          "nothing was recorded")
+
+
+def _write(con, state: _State, plan, pays: list[Period], result, sources, adjustments,
+           by: str, now: dt.datetime, step, chunk: int) -> CloseResult:
+    labels = [pp.label for pp in pays]
+    new, added, made = _apply(result, state, adjustments, pays, replace_closed=False)
+    stamp = result.stamp
+    w = _Writer(con, state.head_seq, state.head_hash)
+    run_row = w.add("runs", {
+        "kind": "close", "plan": plan.name, "periods": _dumps(labels),
+        "plan_path": stamp.plan_path, "plan_version": stamp.plan_version,
+        "plan_hash": plan_hash(result), "plan_git_revision": stamp.plan_git_revision,
+        "plan_sources": _dumps(sources), "data_hash": stamp.data_hash,
+        "data_files": _dumps(list(stamp.data_files)), "tool_version": __version__,
+        "currency": plan.currency, "fiscal_start": plan.calendar.fiscal_start,
+        "pay_unit": pay_unit(plan), "created_at": now.isoformat(timespec="seconds"),
+        "created_by": by})
+    run_id = run_row["id"]
+    wanted = set(labels)
+    lines_by = defaultdict(list)
+    for ln in new.payouts:
+        if ln.pay_period in wanted:
+            lines_by[ln.pay_period].append(ln)
+    statements_by = defaultdict(list)
+    for s in new.statements:
+        if s.pay_period in wanted:
+            statements_by[s.pay_period].append(s)
+    total_records = 1 + len(pays) + sum(map(len, lines_by.values())) + \
+        sum(map(len, statements_by.values()))
+    step(f"recording {total_records} records")
+    written = [0]
+    periods = []
+    n_lines = n_statements = 0
+
+    def tick() -> None:
+        if len(w.pending) >= chunk:
+            written[0] += w.flush()
+            step(f"recorded {written[0]}/{total_records} records")
+
+    for pp in pays:
+        hashes = []
+        with decimal.localcontext(CONTEXT):
+            for ln in lines_by[pp.label]:
+                adj = made.get(id(ln)) if ln.kind == ADJUSTMENT else None
+                row = w.add("lines", {
+                    "run_id": run_id, "plan": plan.name, "pay_period": pp.label,
+                    "payee": ln.payee, "kind": ln.kind, "amount": str(ln.amount),
+                    "earning": ln.earning, "rule": ln.trace.rule, "record": _dumps(_to_json(ln)),
+                    "adj_period": adj.closed_period if adj else None,
+                    "adj_kind": adj.kind if adj else None,
+                    "adj_earning": adj.earning if adj else None,
+                    "adj_old": str(adj.old) if adj else None,
+                    "adj_new": str(adj.new) if adj else None,
+                    "adj_cause": adj.cause if adj else None,
+                    "adj_lines": _dumps(list(adj.original)) if adj else None})
+                hashes.append(row["hash"])
+                tick()
+            paid = ZERO
+            for s in statements_by[pp.label]:
+                row = w.add("statements", {
+                    "run_id": run_id, "plan": plan.name, "pay_period": pp.label,
+                    "payee": s.payee, "paid": str(s.paid),
+                    "adjusted": str(added.get((s.payee, pp.label), ZERO)),
+                    "record": _dumps(_to_json(s))})
+                paid += s.paid
+                hashes.append(row["hash"])
+                tick()
+        digest = hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+        prow = w.add("periods", {
+            "run_id": run_id, "plan": plan.name, "pay_period": pp.label,
+            "start_date": pp.start.isoformat(), "end_date": pp.end.isoformat(),
+            "line_count": len(lines_by[pp.label]),
+            "statement_count": len(statements_by[pp.label]), "paid_total": str(paid),
+            "digest": digest})
+        periods.append(_closed(prow))
+        n_lines += len(lines_by[pp.label])
+        n_statements += len(statements_by[pp.label])
+    written[0] += w.flush()
+    step(f"recorded {written[0]}/{total_records} records")
+    return CloseResult(path="", plan=plan.name, periods=tuple(periods), run=_run_info(run_row),
+                       adjustments=tuple(adjustments), lines=n_lines, statements=n_statements,
+                       head=w.head)
+
+
+# ------------------------------------------------------------------------------ verify
+
+
+def _records(con: sqlite3.Connection, table: str) -> Iterator[tuple[int, str, dict]]:
+    for r in con.execute(f"SELECT * FROM {table} ORDER BY seq"):
+        d = _row(r)
+        yield d["seq"], table, d
+
+
+def verify(path: str, head: str | None = None) -> VerifyReport:
+    """Recompute the hash chain and every check the ledger allows; report what is wrong,
+    the first broken record first."""
+    con = _connect(path, create=False)
+    problems: list[Problem] = []
+    try:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables - {"sqlite_sequence"}:
+            return VerifyReport(path, 0, GENESIS, ())
+        quick = con.execute("PRAGMA quick_check").fetchone()[0]
+        if quick != "ok":
+            problems.append(Problem("file", None, None, f"SQLite reports damage: {quick}"))
+        present = [t for t in TABLES if t in tables]
+        for t in TABLES:
+            if t not in tables:
+                problems.append(Problem(t, None, None, "the table is missing (dropped)"))
+        count, prev, expected_seq = 0, GENESIS, 1
+        want = head.strip().lower() if head else None
+        seen_head = False
+        first: list[Problem] = []
+        for seq, table, row in heapq.merge(*(_records(con, t) for t in present),
+                                           key=lambda x: x[0]):
+            count += 1
+            where = (table, row["id"], seq)
+            if seq != expected_seq:
+                if seq < expected_seq:
+                    first.append(Problem(*where, f"sequence number {seq} is used twice"))
+                else:
+                    missing = (f"record {expected_seq}" if seq == expected_seq + 1
+                               else f"records {expected_seq} to {seq - 1}")
+                    first.append(Problem(*where, f"{missing} of the chain before it are missing "
+                                         "(deleted)"))
+            if row["prev_hash"] != prev:
+                first.append(Problem(*where, "its link to the record before it is broken: that "
+                                     "record was deleted, or edited and re-hashed"))
+            if record_hash(row["prev_hash"], table, row) != row["hash"]:
+                first.append(Problem(*where, "its content does not match its hash: the record "
+                                     "was edited"))
+            prev = row["hash"]
+            seen_head = seen_head or bool(want and len(want) >= 8 and prev.startswith(want))
+            expected_seq = max(expected_seq, seq + 1)
+        problems = first + problems
+        for t in present:
+            counter = con.execute("SELECT seq FROM sqlite_sequence WHERE name = ?",
+                                  (t,)).fetchone()
+            top, n = con.execute(f"SELECT coalesce(max(id), 0), count(*) FROM {t}").fetchone()
+            if counter is not None and counter[0] > top:
+                problems.append(Problem(t, None, None, f"records #{top + 1} to #{counter[0]} "
+                                        "were deleted (the table's id counter is past them)"))
+            if n != top:
+                problems.append(Problem(t, None, None, f"{top - n} record(s) with ids below "
+                                        f"#{top} are missing (deleted)"))
+        if {"periods", "lines", "statements", "runs"} <= tables:
+            problems += _check_seals(con)
+        triggers = {r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type='trigger'")}
+        for name in TRIGGER_NAMES:
+            if name not in triggers:
+                problems.append(Problem(name.split("_no_")[0], None, None,
+                                        f"the append-only trigger {name} is missing (dropped)"))
+        if want is not None:
+            if not seen_head:
+                problems.append(Problem("ledger", None, None, f"the head {head} kept from an "
+                                        "earlier close is not in the chain: records were deleted "
+                                        "or the ledger was rewritten"))
+        return VerifyReport(path, count, prev, tuple(problems))
+    except sqlite3.DatabaseError as exc:
+        problems.append(Problem("file", None, None, f"unreadable: {exc}"))
+        return VerifyReport(path, 0, GENESIS, tuple(problems))
+    finally:
+        con.close()
+
+
+def _check_seals(con: sqlite3.Connection) -> list[Problem]:
+    out = []
+    for p in con.execute("SELECT * FROM periods ORDER BY seq"):
+        rows = [r for r in con.execute(
+            "SELECT 'l' AS t, seq, hash FROM lines WHERE plan = ? AND pay_period = ? AND run_id = ?"
+            " UNION ALL SELECT 's', seq, hash FROM statements WHERE plan = ? AND pay_period = ? "
+            "AND run_id = ? ORDER BY t, seq",
+            (p["plan"], p["pay_period"], p["run_id"]) * 2)]
+        lines = [r["hash"] for r in rows if r["t"] == "l"]
+        stmts = [r["hash"] for r in rows if r["t"] == "s"]
+        digest = hashlib.sha256("\n".join(lines + stmts).encode()).hexdigest()
+        if len(lines) != p["line_count"] or len(stmts) != p["statement_count"] or \
+                digest != p["digest"]:
+            out.append(Problem("periods", p["id"], p["seq"], f"the seal of {p['pay_period']} "
+                               f"({p['line_count']} lines, {p['statement_count']} statements) "
+                               f"does not match its records ({len(lines)} lines, {len(stmts)} "
+                               "statements)"))
+    for r in con.execute("SELECT * FROM runs ORDER BY seq"):
+        want = json.loads(r["periods"]) if r["periods"] else []
+        have = {x[0] for x in con.execute("SELECT pay_period FROM periods WHERE run_id = ?",
+                                          (r["id"],))}
+        if set(want) != have:
+            out.append(Problem("runs", r["id"], r["seq"], f"it closed {', '.join(want)} but the "
+                               f"ledger holds seals for {', '.join(sorted(have)) or 'none'}"))
+    return out
+
+
+# ------------------------------------------------------------------------------ show
+
+
+def history(path: str, plan: str | None = None, payee: str | None = None,
+            period: str | None = None) -> History:
+    """The closes, closed pay periods and lines of the ledger, optionally for one plan, one
+    payee, or one period (a pay period label, or a longer period such as 2027-Q1: its pay
+    periods, with the adjustments that corrected them wherever they were paid)."""
+    con = _connect(path, create=False)
+    try:
+        con.execute("BEGIN")
+        _, head, _, _ = _head(con)
+        where, args = ("WHERE plan = ?", (plan,)) if plan else ("", ())
+        runs = [_run_info(_row(r)) for r in con.execute(
+            f"SELECT * FROM runs {where} ORDER BY seq", args)]
+        periods = [_closed(_row(r)) for r in con.execute(
+            f"SELECT * FROM periods {where} ORDER BY plan, start_date", args)]
+        rows = [_row(r) for r in con.execute(f"SELECT * FROM lines {where} ORDER BY seq", args)]
+        con.execute("ROLLBACK")
+    except sqlite3.DatabaseError as exc:
+        raise LedgerError(f"{path}: {exc}") from None
+    finally:
+        con.close()
+    fiscal = {r.plan: r.fiscal_start for r in runs}
+    selected: set[tuple[str, str]] | None = None
+    if period is not None:
+        selected = set()
+        for p in periods:
+            span = Calendar(fiscal.get(p.plan, 1)).parse(period)
+            if p.label == period or (span is not None and span.start <= p.start
+                                     and p.end <= span.end):
+                selected.add((p.plan, p.label))
+    lines = []
+    for r in rows:
+        if payee is not None and r["payee"] != payee:
+            continue
+        if selected is not None and (r["plan"], r["pay_period"]) not in selected and (
+                r["plan"], r["adj_period"]) not in selected:
+            continue
+        adj = None
+        if r["kind"] == ADJUSTMENT:
+            adj = {"period": r["adj_period"], "kind": r["adj_kind"],
+                   "earning": r["adj_earning"], "old": r["adj_old"], "new": r["adj_new"],
+                   "cause": r["adj_cause"], "lines": json.loads(r["adj_lines"] or "[]")}
+        because = json.loads(r["record"]).get("trace", {}).get("because", "")
+        lines.append(LedgerLine(id=r["id"], run_id=r["run_id"], plan=r["plan"],
+                                pay_period=r["pay_period"], payee=r["payee"], kind=r["kind"],
+                                amount=Decimal(r["amount"]), earning=r["earning"],
+                                rule=r["rule"], because=because, adjusts=adj))
+    shown = {(ln.plan, ln.pay_period) for ln in lines}
+    keep = [p for p in periods if (p.plan, p.label) in shown or (
+        payee is None and (selected is None or (p.plan, p.label) in selected))]
+    run_ids = {p.run_id for p in keep}
+    return History(path, head, tuple(r for r in runs if r.id in run_ids or (
+        payee is None and period is None)), tuple(keep), tuple(lines))
+
+
+def _short(text: str | None, n: int = 12) -> str:
+    return (text or "-")[:n]
+
+
+def render_history(h: History) -> str:
+    """The history as text for people: each close, what it read, and what it paid."""
+    out = [f"ledger {h.path}: {len(h.runs)} close(s) shown, head {h.head}"]
+    periods_by_run = defaultdict(list)
+    for p in h.periods:
+        periods_by_run[p.run_id].append(p)
+    lines_by_period = defaultdict(list)
+    for ln in h.lines:
+        lines_by_period[(ln.plan, ln.pay_period)].append(ln)
+    for run in h.runs:
+        out.append("")
+        out.append(f"run #{run.id}  close of \"{run.plan}\" {', '.join(run.periods)}  "
+                   f"{run.created_at} by {run.created_by}")
+        rev = f", git {run.plan_git_revision}" if run.plan_git_revision else ""
+        out.append(f"  plan {run.plan_path} (sha256 {_short(run.plan_hash)}{rev}), data "
+                   f"sha256 {_short(run.data_hash)} ({', '.join(run.data_files)}), "
+                   f"incentive-dsl {run.tool_version}")
+        for p in periods_by_run.get(run.id, []):
+            lns = lines_by_period.get((p.plan, p.label), [])
+            out.append(f"  {p.label} ({p.start} to {p.end}): paid {fmt(p.paid, run.currency)} "
+                       f"on {p.statement_count} statement(s), {p.line_count} line(s)")
+            width = max((len(ln.payee) for ln in lns), default=0)
+            kw = max((len(ln.kind) for ln in lns), default=0)
+            for ln in lns:
+                what = ln.earning or ln.rule or ""
+                if ln.adjusts:
+                    a = ln.adjusts
+                    ref = f"{a['kind']} {a['earning']}" if a["earning"] else a["kind"]
+                    what = (f"for {a['period']} {ref}: {fmt(Decimal(a['old']))} -> "
+                            f"{fmt(Decimal(a['new']))} ({a['cause']}; "
+                            f"{', '.join(a['lines']) or 'new line'})")
+                out.append(f"    #{ln.id:<6} {ln.payee:<{width}}  {ln.kind:<{kw}}  "
+                           f"{fmt(ln.amount):>14}  {what}")
+    adjusted_elsewhere = [ln for ln in h.lines if not any(
+        (ln.plan, ln.pay_period) == (p.plan, p.label) for p in h.periods)]
+    if adjusted_elsewhere:
+        out.append("")
+        out.append("corrections paid in pay periods not shown above:")
+        for ln in adjusted_elsewhere:
+            out.append(f"    #{ln.id:<6} {ln.pay_period} {ln.payee} {ln.kind} {fmt(ln.amount)}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,494 @@
+"""The payout ledger: close, adjustments, integrity (docs/ledger.md).
+
+Every scenario starts from the same small plan and data (two AEs, monthly pay, a recoverable
+draw, a clawback) whose first quarter is worked out by hand below, closes the quarter, then
+changes the data or the plan and checks the prior-period adjustments line by line.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from incentive_dsl import api, cli
+from incentive_dsl.audit import ledger
+
+PLAN = """\
+plan "Ledger test AE"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+  rounding half even per line
+
+quota bookings "Bookings quota"
+  100,000 USD per quarter
+  no proration
+
+credit bookings "Bookings"
+  on deal booked
+
+measure attainment = bookings / quota bookings
+
+commission core "Core commission"
+  on bookings
+  marginal rates by attainment per quarter
+    each bound belongs to the tier above
+    from 0% to 100% at 10%
+    from 100% at 15%
+
+clawback churn "Early churn"
+  when deal cancelled within 120 days of booking
+  reverse core at original amounts
+
+payout
+  paid monthly
+  draw 1,000 USD per month recoverable from all earnings
+"""
+
+ROSTER = "payee_id,role,start\nana,AE,2027-01-01\nbob,AE,2027-01-01\n"
+
+# By hand, Q1 (10% below quota; draw 1,000 a month, recovered from all earnings):
+#   2027-01  ana earning 2,000 (D1)            bob draw 1,000
+#   2027-02  ana draw 1,000                    bob earning 3,000 (D2), recovery -1,000
+#   2027-03  ana earning 6,000 (D3), recovery -1,000    bob draw 1,000
+EVENTS = [
+    ("E1", "D1", "2027-01-10", "booked", "20000", "ana"),
+    ("E2", "D2", "2027-02-15", "booked", "30000", "bob"),
+    ("E3", "D3", "2027-03-05", "booked", "60000", "ana"),
+    ("E4", "D4", "2027-04-10", "booked", "10000", "ana"),
+]
+
+
+class Workspace:
+    def __init__(self, root: Path, capsys) -> None:
+        self.root, self.capsys = root, capsys
+        self.plan = root / "t.plan"
+        self.plan.write_text(PLAN, encoding="utf-8")
+        (root / "roster.csv").write_text(ROSTER, encoding="utf-8")
+        self.ledger = str(root / ".incentive" / "ledger.sqlite")
+        self.write_events(EVENTS)
+
+    def write_events(self, events) -> None:
+        rows = ["event_id,deal_id,date,kind,amount,currency,owner"]
+        for e, d, day, kind, amount, owner in events:
+            rows.append(f"{e},{d},{day},{kind},{amount},{'USD' if amount else ''},{owner}")
+        (self.root / "events.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    def edit_plan(self, old: str, new: str) -> None:
+        text = self.plan.read_text(encoding="utf-8")
+        assert old in text
+        self.plan.write_text(text.replace(old, new), encoding="utf-8")
+
+    def data(self) -> list[str]:
+        return ["--deals", str(self.root / "events.csv"), "--roster",
+                str(self.root / "roster.csv")]
+
+    def cli(self, *args: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        code = cli.main(list(args))
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def close(self, period: str, *extra: str) -> tuple[int, str, str]:
+        return self.cli("close", period, str(self.plan), *self.data(), *extra)
+
+    def run_json(self, period: str) -> dict:
+        code, out, err = self.cli("run", str(self.plan), *self.data(), "--period", period,
+                                  "--ledger", self.ledger, "--format", "json")
+        assert code == 0, err
+        return json.loads(out)
+
+    def line_id(self, payee: str, period: str, kind: str, earning: str | None = None) -> int:
+        found = [ln.id for ln in api.ledger_history(self.ledger).lines
+                 if (ln.payee, ln.pay_period, ln.kind) == (payee, period, kind)
+                 and (earning is None or ln.earning == earning)]
+        assert len(found) == 1, found
+        return found[0]
+
+
+@pytest.fixture
+def ws(tmp_path, capsys) -> Workspace:
+    return Workspace(tmp_path, capsys)
+
+
+def adjustments(doc: dict) -> list[tuple]:
+    return [(a["payee"], a["closed_period"], a["kind"], a["earning"], a["old"], a["new"],
+             a["amount"], a["cause"], tuple(a["original"]))
+            for a in doc["ledger"]["adjustments"]]
+
+
+def paid(doc: dict, payee: str, period: str) -> Decimal:
+    return sum((Decimal(s["paid"]) for s in doc["statements"]
+                if (s["payee"], s["pay_period"]) == (payee, period)), Decimal(0))
+
+
+# ------------------------------------------------------------------------------ close
+
+
+def test_close_records_the_quarter_and_the_ledger_verifies(ws):
+    code, out, err = ws.close("2027-Q1")
+    assert code == 0, err
+    assert "closed 2027-01, 2027-02, 2027-03" in out
+    assert Path(ws.ledger).is_file()  # the default: .incentive/ledger.sqlite beside the plan
+    h = api.ledger_history(ws.ledger)
+    got = sorted((ln.pay_period, ln.payee, ln.kind, str(ln.amount)) for ln in h.lines)
+    assert got == sorted([
+        ("2027-01", "ana", "earning", "2000.00"), ("2027-01", "bob", "draw", "1000.00"),
+        ("2027-02", "ana", "draw", "1000.00"), ("2027-02", "bob", "earning", "3000.00"),
+        ("2027-02", "bob", "recovery", "-1000.00"), ("2027-03", "ana", "earning", "6000.00"),
+        ("2027-03", "ana", "recovery", "-1000.00"), ("2027-03", "bob", "draw", "1000.00")])
+    assert [str(p.paid) for p in h.periods] == ["3000.00", "3000.00", "6000.00"]
+    run = h.runs[0]
+    assert run.plan_hash == api.load_plan(str(ws.plan)).plan.source_hash
+    assert run.tool_version and run.created_by and run.created_at and run.data_hash
+    assert run.plan_sources[0]["text"] == PLAN  # the plan as it was paid, kept verbatim
+    report = api.verify_ledger(ws.ledger)
+    assert report.ok and report.records == 1 + 8 + 6 + 3
+    code, out, _ = ws.cli("ledger", "verify", "--plan", str(ws.plan))
+    assert code == 0 and "intact" in out
+
+
+def test_closing_a_closed_period_is_refused_and_changes_nothing(ws):
+    assert ws.close("2027-01")[0] == 0
+    before = api.verify_ledger(ws.ledger).head
+    code, out, err = ws.close("2027-01")
+    assert code == ledger_exit_refused()
+    assert "2027-01 of \"Ledger test AE\" is already closed (ledger run #1" in err
+    assert "cannot be reopened" in err and "2027-02" in err
+    code, _, err = ws.close("2027-Q1")  # a range that includes it
+    assert code == ledger_exit_refused() and "already closed" in err
+    assert api.verify_ledger(ws.ledger).head == before
+
+
+def ledger_exit_refused() -> int:
+    return cli.EXIT_REFUSED
+
+
+def test_periods_are_closed_in_order(ws):
+    code, _, err = ws.close("2027-03")
+    assert code == ledger_exit_refused()
+    assert "2027-03 cannot be closed while 2027-01 is open" in err
+    assert ws.close("2027-01")[0] == 0
+    code, _, err = ws.close("2027-03")
+    assert code == ledger_exit_refused() and "while 2027-02 is open" in err
+    assert ws.close("2027-02")[0] == 0
+    assert ws.close("2027-03")[0] == 0
+
+
+def test_bad_periods_and_options_are_usage_errors(ws):
+    assert ws.close("2027-13")[0] == cli.EXIT_USAGE
+    assert ws.close("2027-01", "--period", "2027-01")[0] == cli.EXIT_USAGE
+    code, _, err = ws.cli("run", str(ws.plan), *ws.data(), "--ledger",
+                          str(ws.root / "missing.sqlite"))
+    assert code == cli.EXIT_USAGE and "no ledger at" in err
+    code, _, err = ws.cli("ledger", "verify")
+    assert code == cli.EXIT_USAGE and "--ledger FILE" in err
+    not_ledger = ws.root / "other.sqlite"
+    sqlite3.connect(not_ledger).execute("CREATE TABLE t (x)").connection.commit()
+    code, _, err = ws.cli("ledger", "show", "--ledger", str(not_ledger))
+    assert code == cli.EXIT_USAGE and "not an incentive-dsl ledger" in err
+
+
+def test_a_quarterly_plan_closes_quarters_only(ws):
+    ws.edit_plan("  paid monthly\n  draw 1,000 USD per month", "  paid quarterly\n"
+                 "  draw 3,000 USD per quarter")
+    code, _, err = ws.close("2027-02")
+    assert code == cli.EXIT_USAGE and "paid quarterly: close 2027-Q1" in err
+    assert ws.close("2027-Q1")[0] == 0
+
+
+# ------------------------------------------------------------------------------ adjustments
+
+
+def test_a_data_change_in_a_closed_period_pays_an_adjustment_in_the_next(ws):
+    assert ws.close("2027-Q1")[0] == 0
+    original = ws.line_id("bob", "2027-02", "earning")
+    events = [e if e[0] != "E2" else ("E2", "D2", "2027-02-15", "booked", "50000", "bob")
+              for e in EVENTS]
+    ws.write_events(events)
+    doc = ws.run_json("2027-Q2")
+    assert adjustments(doc) == [
+        ("bob", "2027-02", "earning", "core:commission:bob:E2", "3000.00", "5000.00",
+         "2000.00", "data change", (f"lines #{original}",))]
+    line = [p for p in doc["payouts"] if p["kind"] == "prior-period adjustment"]
+    assert len(line) == 1 and line[0]["pay_period"] == "2027-04"
+    assert line[0]["earning"] == "core:commission:bob:E2"
+    assert "for 2027-02 (closed)" in line[0]["trace"]["because"]
+    assert dict(map(tuple, line[0]["trace"]["values"]))["closed period"] == "2027-02"
+    # April pays bob his draw (1,000, recomputed) and the 2,000 correction.
+    assert paid(doc, "bob", "2027-04") == Decimal("3000.00")
+    assert doc["ledger"]["closed"] == ["2027-01", "2027-02", "2027-03"]
+    assert doc["ledger"]["open_period"] == "2027-04"
+
+
+def test_closed_periods_show_what_was_paid(ws):
+    assert ws.close("2027-Q1")[0] == 0
+    ws.write_events([e if e[0] != "E2" else ("E2", "D2", "2027-02-15", "booked", "50000", "bob")
+                     for e in EVENTS])
+    doc = ws.run_json("2027")
+    assert paid(doc, "bob", "2027-02") == Decimal("2000.00")  # as closed, not 4,000
+    feb = [p for p in doc["payouts"] if (p["payee"], p["pay_period"]) == ("bob", "2027-02")]
+    assert sorted(p["amount"] for p in feb) == ["-1000.00", "3000.00"]
+    assert paid(doc, "bob", "2027-04") == Decimal("3000.00")
+
+
+def test_a_plan_change_pays_adjustments_citing_the_plan(ws):
+    assert ws.close("2027-Q1")[0] == 0
+    ws.edit_plan("from 0% to 100% at 10%", "from 0% to 100% at 12%")
+    doc = ws.run_json("2027-04")
+    assert adjustments(doc) == [
+        ("ana", "2027-01", "earning", "core:commission:ana:E1", "2000.00", "2400.00", "400.00",
+         "plan change", (f"lines #{ws.line_id('ana', '2027-01', 'earning')}",)),
+        ("ana", "2027-03", "earning", "core:commission:ana:E3", "6000.00", "7200.00", "1200.00",
+         "plan change", (f"lines #{ws.line_id('ana', '2027-03', 'earning')}",)),
+        ("bob", "2027-02", "earning", "core:commission:bob:E2", "3000.00", "3600.00", "600.00",
+         "plan change", (f"lines #{ws.line_id('bob', '2027-02', 'earning')}",))]
+
+
+def test_plan_and_data_changes_are_told_apart_line_by_line(ws):
+    assert ws.close("2027-Q1")[0] == 0
+    ws.edit_plan("from 0% to 100% at 10%", "from 0% to 100% at 12%")
+    ws.write_events([e if e[0] != "E2" else ("E2", "D2", "2027-02-15", "booked", "50000", "bob")
+                     for e in EVENTS])
+    doc = ws.run_json("2027-04")
+    got = {(a[0], a[1], a[4], a[5], a[7]) for a in adjustments(doc)}
+    assert got == {
+        ("ana", "2027-01", "2000.00", "2400.00", "plan change"),
+        ("ana", "2027-03", "6000.00", "7200.00", "plan change"),
+        # bob's deal changed and so did the rate: 3,000 -> 5,000 by the data, -> 6,000 by the
+        # plan, in two lines
+        ("bob", "2027-02", "3000.00", "5000.00", "data change"),
+        ("bob", "2027-02", "5000.00", "6000.00", "plan change")}
+
+
+def test_adjustments_are_recorded_when_the_next_period_closes_and_settle(ws):
+    assert ws.close("2027-Q1")[0] == 0
+    original = ws.line_id("bob", "2027-02", "earning")
+    ws.write_events([e if e[0] != "E2" else ("E2", "D2", "2027-02-15", "booked", "50000", "bob")
+                     for e in EVENTS])
+    code, out, err = ws.close("2027-04")
+    assert code == 0, err
+    assert "prior-period adjustments paid in 2027-04: 1 line(s), net +2,000.00 USD" in out
+    recorded = [ln for ln in api.ledger_history(ws.ledger).lines
+                if ln.kind == "prior-period adjustment"]
+    assert len(recorded) == 1 and recorded[0].pay_period == "2027-04"
+    assert recorded[0].adjusts == {"period": "2027-02", "kind": "earning",
+                                   "earning": "core:commission:bob:E2", "old": "3000.00",
+                                   "new": "5000.00", "cause": "data change",
+                                   "lines": [f"lines #{original}"]}
+    # Paid: nothing more to correct.
+    assert adjustments(ws.run_json("2027-05")) == []
+    # A second correction of the same line starts from what was paid: 3,000 + 2,000.
+    ws.write_events([e if e[0] != "E2" else ("E2", "D2", "2027-02-15", "booked", "40000", "bob")
+                     for e in EVENTS])
+    assert adjustments(ws.run_json("2027-05")) == [
+        ("bob", "2027-02", "earning", "core:commission:bob:E2", "5000.00", "4000.00",
+         "-1000.00", "data change", (f"lines #{original}", f"lines #{recorded[0].id}"))]
+    assert api.verify_ledger(ws.ledger).ok
+
+
+def test_a_clawback_dated_in_a_closed_period_is_an_adjustment(ws):
+    assert ws.close("2027-Q1")[0] == 0
+    ws.write_events([*EVENTS, ("E5", "D1", "2027-03-20", "cancelled", "", "")])
+    doc = ws.run_json("2027-Q2")
+    (adj,) = adjustments(doc)
+    payee, period, kind, earning, old, new, amount, cause, original = adj
+    assert (payee, period, kind, old, new, amount, cause, original) == (
+        "ana", "2027-03", "earning", "0", "-2000.00", "-2000.00", "data change", ())
+    assert earning.startswith("churn:clawback:ana")
+    # April: 1,000 earned - 2,000 clawed back = -1,000: nothing is taken back from pay, the
+    # rest is carried to May, where it is recovered from the draw.
+    carried = [(p["pay_period"], p["amount"]) for p in doc["payouts"]
+               if p["kind"] == "carried adjustment"]
+    assert carried == [("2027-04", "1000.00"), ("2027-05", "-1000.00")]
+    assert paid(doc, "ana", "2027-04") == 0
+    assert paid(doc, "ana", "2027-05") == 0
+
+
+def test_a_clawback_in_an_open_period_is_an_ordinary_line(ws):
+    assert ws.close("2027-Q1")[0] == 0
+    ws.write_events([*EVENTS, ("E5", "D1", "2027-04-20", "cancelled", "", "")])
+    doc = ws.run_json("2027-04")
+    assert adjustments(doc) == []
+    claw = [p for p in doc["payouts"] if (p["earning"] or "").startswith("churn:clawback")]
+    assert [(p["pay_period"], p["amount"]) for p in claw] == [("2027-04", "-2000.00")]
+
+
+def test_draw_recovery_flows_through_adjustments(ws):
+    assert ws.close("2027-Q1")[0] == 0
+    # A deal bob booked in January arrives late: his January draw was not needed, and his
+    # February recovery had nothing to recover.
+    ws.write_events([*EVENTS, ("E6", "D6", "2027-01-20", "booked", "15000", "bob")])
+    doc = ws.run_json("2027-04")
+    got = {(a[1], a[2], a[4], a[5], a[6]) for a in adjustments(doc) if a[0] == "bob"}
+    assert got == {("2027-01", "earning", "0", "1500.00", "1500.00"),
+                   ("2027-01", "draw", "1000.00", "0", "-1000.00"),
+                   ("2027-02", "recovery", "-1000.00", "0", "1000.00")}
+
+
+def test_cumulative_pay_equals_the_recomputation(ws):
+    """What was paid for the closed periods, plus what the first open one pays, plus what is
+    carried, equals what today's plan and data pay over the same periods."""
+    assert ws.close("2027-Q1")[0] == 0
+    ws.edit_plan("from 0% to 100% at 10%", "from 0% to 100% at 11%")
+    ws.write_events([*EVENTS, ("E5", "D3", "2027-03-25", "cancelled", "", ""),
+                     ("E6", "D6", "2027-01-20", "booked", "15000", "bob")])
+    doc = ws.run_json("2027")
+    loaded = api.load_plan(str(ws.plan))
+    dataset, _ = api.load_data(str(ws.root / "events.csv"), str(ws.root / "roster.csv"),
+                               plan=loaded.plan)
+    fresh = api.run(loaded.versions, dataset)
+    for payee in ("ana", "bob"):
+        through = [f"2027-{m:02d}" for m in range(1, 13)]
+        ledger_paid = sum((paid(doc, payee, p) for p in through), Decimal(0))
+        carried = sum((Decimal(p["amount"]) for p in doc["payouts"]
+                       if p["payee"] == payee and p["kind"] == "carried adjustment"),
+                      Decimal(0))
+        recomputed = sum((s.paid for s in fresh.statements if s.payee == payee), Decimal(0))
+        assert ledger_paid + carried == recomputed, payee
+
+
+def test_run_with_a_ledger_is_deterministic_and_keeps_time_out(ws):
+    assert ws.close("2027-Q1")[0] == 0
+    ws.edit_plan("from 0% to 100% at 10%", "from 0% to 100% at 12%")
+    args = ("run", str(ws.plan), *ws.data(), "--ledger", ws.ledger, "--format", "json")
+    first, second = ws.cli(*args), ws.cli(*args)
+    assert first[0] == 0 and first[1] == second[1]
+    run = api.ledger_history(ws.ledger).runs[0]
+    assert run.created_at not in first[1] and run.created_by not in first[1]
+
+
+def test_api_close_and_view(ws):
+    loaded = api.load_plan(str(ws.plan))
+    dataset, _ = api.load_data(str(ws.root / "events.csv"), str(ws.root / "roster.csv"),
+                               plan=loaded.plan)
+    done = api.close_period(loaded.versions, dataset, "2027-01")
+    assert done.path == api.default_ledger(str(ws.plan)) == ws.ledger
+    assert [p.label for p in done.periods] == ["2027-01"] and done.lines == 2
+    with pytest.raises(ledger.Refused, match="already closed"):
+        api.close_period(loaded.versions, dataset, "2027-01")
+    with pytest.raises(ledger.PeriodError):
+        api.close_period(loaded.versions, dataset, "2026-12")
+    result = api.run(loaded.versions, dataset, None)
+    view = api.with_ledger(result, dataset, ws.ledger)
+    assert view.closed == ("2027-01",) and view.open_period == "2027-02"
+    assert view.adjustments == ()
+
+
+def test_ledger_show_filters_by_payee_and_period(ws):
+    assert ws.close("2027-Q1")[0] == 0
+    ws.write_events([e if e[0] != "E2" else ("E2", "D2", "2027-02-15", "booked", "50000", "bob")
+                     for e in EVENTS])
+    assert ws.close("2027-04")[0] == 0
+    code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--payee", "bob")
+    assert code == 0 and " ana " not in out and "bob" in out
+    assert "run #1" in out and "run #2" in out
+    code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", "2027-02")
+    # the period, and the correction paid for it in 2027-04
+    assert "2027-02 (2027-02-01 to 2027-02-28)" in out and "2027-01 (" not in out
+    assert "for 2027-02 earning core:commission:bob:E2: 3,000.00 -> 5,000.00 (data change" in out
+    code, out, _ = ws.cli("ledger", "show", "--plan", str(ws.plan), "--period", "2027-Q1",
+                          "--format", "json")
+    doc = json.loads(out)
+    assert [p["pay_period"] for p in doc["periods"]][:3] == ["2027-01", "2027-02", "2027-03"]
+
+
+# ------------------------------------------------------------------------------ integrity
+
+
+def _sql(path: str, *statements: str) -> None:
+    con = sqlite3.connect(path)
+    try:
+        for s in statements:
+            con.execute(s)
+        con.commit()
+    finally:
+        con.close()
+
+
+DROP_TRIGGERS = [f"DROP TRIGGER {name}" for name in ledger.TRIGGER_NAMES]
+
+
+def test_the_ledger_refuses_updates_and_deletes(ws):
+    assert ws.close("2027-01")[0] == 0
+    for statement in ("UPDATE lines SET amount = '9999.00' WHERE id = 1",
+                      "DELETE FROM lines WHERE id = 1", "DELETE FROM runs",
+                      "UPDATE periods SET paid_total = '0'"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            _sql(ws.ledger, statement)
+    assert api.verify_ledger(ws.ledger).ok
+
+
+def test_verify_names_an_edited_record(ws):
+    assert ws.close("2027-Q1")[0] == 0
+    target = ws.line_id("bob", "2027-02", "earning")
+    _sql(ws.ledger, *DROP_TRIGGERS,
+         f"UPDATE lines SET amount = '30000.00' WHERE id = {target}")
+    report = api.verify_ledger(ws.ledger)
+    assert not report.ok
+    first = report.problems[0]
+    assert (first.table, first.id) == ("lines", target) and "edited" in first.message
+    code, out, _ = ws.cli("ledger", "verify", "--ledger", ws.ledger)
+    assert code == cli.EXIT_PROBLEMS
+    assert f"BROKEN: lines #{target}" in out and "lines_no_update is missing" in out
+
+
+def test_verify_names_an_edited_and_rehashed_record_by_the_broken_link(ws):
+    assert ws.close("2027-Q1")[0] == 0
+    con = sqlite3.connect(ws.ledger)
+    con.row_factory = sqlite3.Row
+    for s in DROP_TRIGGERS:
+        con.execute(s)
+    row = dict(con.execute("SELECT * FROM statements WHERE id = 2").fetchone())
+    row["paid"] = "1.00"
+    row["hash"] = ledger.record_hash(row["prev_hash"], "statements", row)
+    con.execute("UPDATE statements SET paid = ?, hash = ? WHERE id = 2", (row["paid"], row["hash"]))
+    con.commit()
+    nxt = con.execute("SELECT seq FROM statements WHERE id = 2").fetchone()[0] + 1
+    con.close()
+    first = api.verify_ledger(ws.ledger).problems[0]
+    assert first.seq == nxt and "link to the record before it is broken" in first.message
+
+
+def test_verify_names_a_deleted_record(ws):
+    assert ws.close("2027-Q1")[0] == 0
+    _sql(ws.ledger, *DROP_TRIGGERS, "DELETE FROM lines WHERE id = 3")
+    report = api.verify_ledger(ws.ledger)
+    first = report.problems[0]
+    assert (first.table, first.id) == ("lines", 4)
+    assert "missing (deleted)" in first.message
+    assert any(p.table == "periods" and "seal of 2027-02" in p.message for p in report.problems)
+
+
+def test_verify_sees_the_newest_records_deleted(ws):
+    assert ws.close("2027-01")[0] == 0
+    kept = api.verify_ledger(ws.ledger).head
+    code, out, _ = ws.close("2027-02")
+    head = out.split("head ")[1].split()[0]
+    # Remove the whole second close, as if it never happened.
+    _sql(ws.ledger, *DROP_TRIGGERS, *(f"DELETE FROM {t} WHERE run_id = 2" for t in
+                                      ("lines", "statements", "periods")),
+         "DELETE FROM runs WHERE id = 2")
+    report = api.verify_ledger(ws.ledger)
+    assert not report.ok and "id counter is past them" in str(report.problems[0])
+    # ... and with the id counters reset too, the head kept from the close still tells.
+    _sql(ws.ledger, "UPDATE sqlite_sequence SET seq = (SELECT max(id) FROM lines) "
+         "WHERE name = 'lines'",
+         "UPDATE sqlite_sequence SET seq = (SELECT max(id) FROM statements) "
+         "WHERE name = 'statements'",
+         "UPDATE sqlite_sequence SET seq = 1 WHERE name IN ('runs', 'periods')")
+    assert api.verify_ledger(ws.ledger, kept).problems == tuple(
+        p for p in api.verify_ledger(ws.ledger, kept).problems if "trigger" in p.message)
+    report = api.verify_ledger(ws.ledger, head[:16])
+    assert any("not in the chain" in p.message for p in report.problems)
+
+
+def test_close_refuses_a_tampered_head(ws):
+    assert ws.close("2027-01")[0] == 0
+    _sql(ws.ledger, *DROP_TRIGGERS, "UPDATE periods SET paid_total = '0.00'")
+    code, _, err = ws.close("2027-02")
+    assert code == cli.EXIT_USAGE and "tampered" in err
