@@ -26,12 +26,6 @@ FILES = sorted(MECHANICS.glob("*.plan"))
 
 # (file stem, example name) -> reason. Strict: an entry that starts passing fails the run.
 XFAIL: dict[tuple[str, str], str] = {
-    ("clawback_retroactive", "Every deal of the quarter cancelled"): (
-        "BUG: a clawback does not reverse retroactive true-up lines (they carry no deal): with "
-        "both deals of the quarter cancelled in the window, the 8,000 true-up that D2 brought "
-        "is kept (core for 2027 is 8,000, expected 0; March is -28,000, expected -36,000); §19 "
-        "reverses every earning line that came from the cancelled deal, and §5.2 says the "
-        "crossing deal's line carries the true-up"),
 }
 
 

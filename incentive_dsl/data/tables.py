@@ -31,23 +31,63 @@ SUFFIXES = (".csv", ".jsonl")
 FILE, ENCODING, SYNTAX, COLUMN, EMPTY = "D-FILE", "D-ENCODING", "D-SYNTAX", "D-COLUMN", "D-EMPTY"
 
 
-@attrs.frozen
+class _Where:
+    """Where a CSV record's cells are, worked out only when a diagnostic asks: reading a clean
+    file never computes a position."""
+
+    __slots__ = ("path", "first", "lines", "count", "_spans")
+
+    def __init__(self, path: str, first: int, lines: list[str], count: int) -> None:
+        self.path, self.first, self.lines, self.count = path, first, lines, count
+        self._spans: list[Span] | None = None
+
+    def spans(self) -> list[Span]:
+        if self._spans is None:
+            loc = _Locator(self.path, self.first, self.lines)
+            offsets, _ = field_offsets("".join(self.lines))
+            self._spans = [loc.span(s, e) for s, e in offsets] if len(offsets) == self.count \
+                else [loc.span(0, 0)] * self.count  # positions unknown: column 1
+        return self._spans
+
+    def line_span(self) -> Span:
+        return _Locator(self.path, self.first, self.lines).line_span()
+
+
 class Cell:
     """One value of a row. `text` is stripped; JSON numbers keep their text as written (with
     an exponent written out: 1e5 -> 100000), `true`/`false` become 'true'/'false', null ''.
-    `data` is a JSON object or list when the value was one (only splits may be an object)."""
+    `data` is a JSON object or list when the value was one (only splits may be an object).
+    A plain slotted class: a file has a cell per value, so construction must be cheap."""
 
-    column: str
-    text: str
-    span: Span
-    data: object = None
+    __slots__ = ("column", "text", "data", "_span", "_where", "_index")
+
+    def __init__(self, column: str, text: str, span: Span | None = None, data: object = None,
+                 where: _Where | None = None, index: int = 0) -> None:
+        self.column, self.text, self.data = column, text, data
+        self._span, self._where, self._index = span, where, index
+
+    @property
+    def span(self) -> Span:
+        if self._span is None:
+            self._span = self._where.spans()[self._index]
+        return self._span
 
 
-@attrs.frozen
 class Row:
-    line: int  # the physical line the row starts on
-    cells: dict[str, Cell]  # by column name; columns without a name are dropped
-    span: Span  # the whole first line of the row
+    """One record: its first physical line, its cells by column name (columns without a name
+    are dropped) and the span of its whole first line."""
+
+    __slots__ = ("line", "cells", "_span", "_where")
+
+    def __init__(self, line: int, cells: dict[str, Cell], span: Span | None = None,
+                 where: _Where | None = None) -> None:
+        self.line, self.cells, self._span, self._where = line, cells, span, where
+
+    @property
+    def span(self) -> Span:
+        if self._span is None:
+            self._span = self._where.line_span()
+        return self._span
 
     def get(self, column: str) -> Cell | None:
         """The cell, or None when the column is absent or the cell is empty."""
@@ -225,38 +265,39 @@ def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
                                "check the quotes: a field that starts with \" must end with \""))
             break
         raw_lines = lines[first - 1:reader.line_num]
-        loc = _Locator(path, first, raw_lines)
         if all(not c.strip() for c in record):
             continue  # a blank line, or a line of empty cells
-        offsets, open_quote = field_offsets("".join(raw_lines))
-        if open_quote is not None:
-            diags.append(error(SYNTAX, loc.span(open_quote, open_quote + 1),
-                               "a quote opened here is never closed, so the rest of the file "
-                               "is read as one value",
-                               "close the quote; a quote inside a quoted value is written \"\""))
-            break
-        if len(offsets) != len(record):
-            spans = [loc.span(0, 0)] * len(record)  # positions unknown: column 1
-        else:
-            spans = [loc.span(s, e) for s, e in offsets]
+        where = _Where(path, first, raw_lines, len(record))
+        if any('"' in ln for ln in raw_lines):
+            offsets, open_quote = field_offsets("".join(raw_lines))
+            if open_quote is not None:
+                loc = _Locator(path, first, raw_lines)
+                diags.append(error(SYNTAX, loc.span(open_quote, open_quote + 1),
+                                   "a quote opened here is never closed, so the rest of the file "
+                                   "is read as one value",
+                                   "close the quote; a quote inside a quoted value is written "
+                                   "\"\""))
+                break
         if header is None:
             header = [c.strip() for c in record]
-            header_spans, header_line = spans, first
+            header_spans, header_line = where.spans(), first
             continue
         if len(record) != len(header):
-            diags.append(_cell_count(path, record, header, spans, loc))
+            diags.append(_cell_count(path, record, header, where.spans(),
+                                     _Locator(path, first, raw_lines)))
             continue
         cells = {}
-        for name, value, span in zip(header, record, spans):
+        for index, (name, value) in enumerate(zip(header, record)):
             if not name and value.strip():
-                diags.append(error(COLUMN, span, "this value is in a column with no name in the "
-                                   "header", "name the column in the header or remove the value"))
+                diags.append(error(COLUMN, where.spans()[index], "this value is in a column "
+                                   "with no name in the header",
+                                   "name the column in the header or remove the value"))
                 cells = None
                 break
             if name and name not in cells:
-                cells[name] = Cell(name, value.strip(), span)
+                cells[name] = Cell(name, value.strip(), where=where, index=index)
         if cells is not None:
-            rows.append(Row(first, cells, loc.line_span()))
+            rows.append(Row(first, cells, where=where))
     if header is None:
         diags.append(warning(EMPTY, file_span(path), "the file is empty: no header, no rows",
                              "the first line names the columns; each further line is a row"))

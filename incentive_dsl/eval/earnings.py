@@ -221,8 +221,10 @@ class EarningStage:
             rate_now = pieces[-1].rate
             true_up = CONTEXT.multiply(base_before, rate_now) - paid_before
             if true_up:
+                # The true-up belongs to the deal that crossed the tier: cancelling that deal
+                # reverses it too.
                 out.append(self._line(
-                    c, "true-up", payee, line.date, period.label, true_up, None, self._trace(
+                    c, "true-up", payee, line.date, period.label, true_up, line.deal, self._trace(
                         c, f"{payee}'s {table.key or 'deal amount'} in {period.label} reached "
                         f"the tier '{pieces[-1].row.text}', so the {fmt(base_before, self.cur)} "
                         f"credited earlier in the period is re-rated at {fmt_pct(rate_now)}",
@@ -606,7 +608,8 @@ class EarningStage:
 
     def _cap_group(self, scope: str, ln: EarningLine) -> tuple | None:
         if scope == "deal":
-            return (ln.payee, ln.deal) if ln.deal is not None else None
+            # A true-up re-rates earlier deals' money: it is not the crossing deal's own earning.
+            return (ln.payee, ln.deal) if ln.deal is not None and ln.kind != "true-up" else None
         if scope == "total":
             return (ln.payee,)
         return (ln.payee, self.plan.calendar.period_of(ln.date, scope).label)

@@ -28,8 +28,9 @@ FREQUENCY_UNIT = {"monthly": "month", "quarterly": "quarter", "semiannually": "h
                   "annually": "year"}
 # Lines tied to one deal follow the payout schedule; a clawback follows it too, so the part of
 # a cancelled deal's commission that was waiting for collection is simply never paid.
-DEAL_KINDS = ("commission", "true-up", "capped", "netting", "spiff", "stage", "condition",
-              "clawback")
+# A true-up re-rates earlier deals' money, so it is paid at once, not on the crossing deal's
+# schedule.
+DEAL_KINDS = ("commission", "capped", "netting", "spiff", "stage", "condition", "clawback")
 
 
 def _months_between(a: dt.date, b: dt.date) -> int:

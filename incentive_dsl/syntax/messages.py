@@ -11,7 +11,7 @@ import difflib
 import re
 
 from lark import Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from lark.indenter import DedentError
 
 from incentive_dsl.diagnostics import Diagnostic, error
