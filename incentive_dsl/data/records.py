@@ -188,10 +188,13 @@ class Dataset:
                       sorted(self.quotas, key=lambda q: (q.payee, q.quota, q.period)),
                       sorted(self.fx, key=lambda f: (f.currency, f.target, f.date)),
                       sorted(self.territories, key=lambda t: t.territory)):
+            names: tuple[str, ...] = ()
             for rec in group:
-                fields = [(f.name, _canonical(getattr(rec, f.name)))
-                          for f in attrs.fields(type(rec)) if f.name != "source"]
-                h.update(repr(fields).encode())
+                if not names:
+                    names = tuple(f.name for f in attrs.fields(type(rec)) if f.name != "source")
+                values = [getattr(rec, name) for name in names]
+                h.update(repr([v if v is None or type(v) in (str, int, dt.date) else _canonical(v)
+                               for v in values]).encode())
                 h.update(b"\n")
             h.update(b"--\n")
         return h.hexdigest()
@@ -201,6 +204,6 @@ def _canonical(value: object) -> object:
     """Equal values hash alike: 60, 60.0 and 60.00 are one amount."""
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
-    if isinstance(value, tuple):
+    if isinstance(value, tuple) and value:
         return tuple(_canonical(v) for v in value)
     return value
