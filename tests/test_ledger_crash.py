@@ -137,6 +137,7 @@ def test_a_close_killed_at_random_points_leaves_the_ledger_as_it_was(workspace):
             outcomes.append("all")
         outcomes[-1] += f" after {time.monotonic() - t0:.2f}s"
         trial += 1
+    assert time.monotonic() - started < 20, outcomes  # the trials' budget
     assert mid_write >= 1, outcomes  # at least one kill landed inside the transaction
     # The last ledger is still usable: the next close goes through.
     path = str(root / f"trial{trial - 1}.sqlite")
@@ -144,7 +145,6 @@ def test_a_close_killed_at_random_points_leaves_the_ledger_as_it_was(workspace):
     done = api.close_period(loaded.versions, dataset, nxt, path)
     assert [p.label for p in done.periods] == [nxt]
     assert api.verify_ledger(path).ok
-    assert time.monotonic() - started < 20, outcomes
 
 
 def test_two_closes_at_once_one_succeeds_the_other_is_refused(workspace):
