@@ -27,8 +27,8 @@ from incentive_dsl.syntax.nodes import PlanFile
 
 __all__ = [
     "CheckResult", "FormatResult", "PlanLoad", "check_paths", "coverage", "data_for",
-    "diff_plans", "discover", "explain", "format_path", "format_text", "load_data", "load_plan",
-    "parse_path", "parse_text", "read_plan", "render", "render_all", "review", "run",
+    "data_view", "diff_plans", "discover", "explain", "format_path", "format_text", "load_data",
+    "load_plan", "parse_path", "parse_text", "read_plan", "render", "render_all", "review", "run",
     "run_examples", "window",
 ]
 
@@ -237,15 +237,21 @@ def diff_plans(old: Plan, new: Plan):
     return compare(old, new)
 
 
+def data_view(old: Plan, new: Plan) -> tuple[Plan, tuple[str, ...]]:
+    """The plan to read a history with when comparing `old` and `new`: the new plan, knowing
+    both plans' fields and names (audit.impact.data_plan); and notes on where they differ."""
+    from incentive_dsl.audit.impact import data_plan
+
+    return data_plan(old, new)
+
+
 def data_for(old: Plan, new: Plan, deals: str, roster: str, quotas: str | None = None,
              fx: str | None = None, territories: str | None = None
              ) -> tuple[Dataset, tuple[Diagnostic, ...], tuple[str, ...]]:
     """Load the input files once for comparing two plans: read as the new plan reads them,
     knowing both plans' fields and names (audit.impact.data_plan). Returns the dataset, its
     diagnostics and notes on where the plans read the data differently."""
-    from incentive_dsl.audit.impact import data_plan
-
-    view, notes = data_plan(old, new)
+    view, notes = data_view(old, new)
     dataset, diags = load_data(deals, roster, quotas=quotas, fx=fx, territories=territories,
                                plan=view)
     return dataset, diags, notes

@@ -386,15 +386,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
             return unreadable if _file_errors_only(loaded.diagnostics) else EXIT_PROBLEMS
         plans.append(loaded.plan)
     old, new = plans
-    if (args.deals is None) != (args.roster is None):
-        print("incentive diff: give both --deals and --roster (or neither, for the plan "
-              "changes only)", file=sys.stderr)
-        return unreadable
     dataset, window, notes = None, None, ()
-    if args.deals is not None:
-        dataset, diags, notes = api.data_for(old, new, args.deals, args.roster,
-                                             quotas=args.quotas, fx=args.fx,
-                                             territories=args.territories)
+    if any(getattr(args, o) is not None for o in ("data", "map", "deals", "roster", "quotas",
+                                                  "fx", "territories")):
+        # Read once, as the new plan reads it, knowing the names of both plans.
+        view, notes = api.data_view(old, new)
+        dataset, diags, code = _load_dataset(args, view)
+        if code is not None:
+            return unreadable
         if diags:
             print(api.render_all(diags, _file_sources(diags)), file=sys.stderr)
         if any(d.is_error for d in diags):
@@ -620,10 +619,10 @@ def build_parser() -> argparse.ArgumentParser:
     diff = sub.add_parser(
         "diff", help="review a plan change: what changed, in plan words, and who it pays",
         description="Compare two versions of a plan: the changes in plan words (rules, tiers, "
-                    "rates, caps, windows, quotas, credits, payout), and with --deals and "
-                    "--roster the payout impact on that history: per payee the old and new "
-                    "totals, the difference and the rules behind it. OLD and NEW are plan files "
-                    "or REV:path, the file at a git revision (git show REV:path, run in the "
+                    "rates, caps, windows, quotas, credits, payout), and with a history (--data, "
+                    "--deals and --roster, or --map) the payout impact on it: per payee the old "
+                    "and new totals, the difference and the rules behind it (without a history: "
+                    "the changes only). OLD and NEW are plan files or REV:path, the file at a git revision (git show REV:path, run in the "
                     "current directory's repository: the path is relative to the repository's "
                     "top, :path is the staged version). Each plan is evaluated once, on data "
                     "loaded once.",
@@ -636,10 +635,16 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     diff.add_argument("old", metavar="OLD", help="the plan before: a file, or REV:path")
     diff.add_argument("new", metavar="NEW", help="the plan after: a file, or REV:path")
+    diff.add_argument("--data", metavar="DIR",
+                      help="a history to compute the payout impact on: a directory with "
+                           "events.csv, roster.csv and, if present, quotas.csv, fx.csv and "
+                           "territories.csv (docs/data.md)")
     diff.add_argument("--deals", metavar="FILE",
-                      help="deal events, CSV or JSON Lines (docs/data.md); with --roster, "
-                           "the payout impact is computed")
+                      help="deal events, CSV or JSON Lines; with --roster, instead of --data")
     diff.add_argument("--roster", metavar="FILE", help="payees, CSV or JSON Lines")
+    diff.add_argument("--map", metavar="FILE",
+                      help="instead of the data files: a CRM export read through its mapping "
+                           "(docs/mapping.md)")
     diff.add_argument("--quotas", metavar="FILE", help="quota table")
     diff.add_argument("--fx", metavar="FILE", help="dated FX rates into the plan currency")
     diff.add_argument("--territories", metavar="FILE", help="territory index table")

@@ -138,7 +138,8 @@ def test_diff_between_two_revisions(repo, capsys):
 
 
 def test_revision_against_the_working_tree(repo, capsys):
-    (repo / "plan.plan").write_text(edit(PLAN, "cap 50,000 USD per year", "cap 10,000 USD per year"))
+    (repo / "plan.plan").write_text(edit(PLAN, "cap 50,000 USD per year",
+                                         "cap 10,000 USD per year"))
     assert cli.main(diff("HEAD~1:plan.plan", "plan.plan", "--format", "json")) == cli.EXIT_OK
     doc = json.loads(capsys.readouterr().out)
     assert [c["text"] for c in doc["changes"]] == [
@@ -242,7 +243,13 @@ def test_exit_code_makes_every_error_one(repo, capsys):
 
 def test_deals_without_roster_is_a_usage_error(repo, capsys):
     assert cli.main(diff("plan.plan", "plan.plan", "--deals", "events.csv")) == cli.EXIT_USAGE
-    assert "give both --deals and --roster" in capsys.readouterr().err
+    assert "give the data" in capsys.readouterr().err
+
+
+def test_data_directory(repo, capsys):
+    assert cli.main(diff("HEAD~1:plan.plan", "HEAD:plan.plan", "--data", ".", "--format",
+                         "json")) == cli.EXIT_OK
+    assert json.loads(capsys.readouterr().out)["impact"]["totals"]["difference"] == "1800.00"
 
 
 def test_missing_data_file(repo, capsys):
@@ -365,7 +372,7 @@ def test_markdown_stays_under_the_comment_limit():
     text = review.to_markdown(review.Review("a.plan", "b.plan", api.diff_plans(old, new),
                                             impact))
     assert len(text) < review.MARKDOWN_LIMIT
-    assert "All 5000 changed payee(s)" in text
+    assert "All 5000 payee(s) with a difference" in text
     assert "rows are not shown, to keep this comment under 60,000 characters" in text
     assert text.count("<details>") == text.count("</details>") == 1
     small = review.to_markdown(review.Review("a.plan", "b.plan", api.diff_plans(old, new),

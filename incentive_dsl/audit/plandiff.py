@@ -767,7 +767,8 @@ class _Differ:
             out.append(self.arrow("label", f'"{o.label}"', f'"{nw.label}"', o.span, nw.span))
         out += self.keyed(
             o.values, nw.values, _occurrence_key(lambda v: (v.roles, v.start, v.end)),
-            describe_old=lambda v: ow.quota_value(o, v), describe_new=lambda v: w.quota_value(nw, v),
+            describe_old=lambda v: ow.quota_value(o, v),
+            describe_new=lambda v: w.quota_value(nw, v),
             changed=lambda a, b: self.arrow("", ow.quota_value(o, a), w.quota_value(nw, b),
                                             a.span, b.span))
         if o.from_data != nw.from_data:

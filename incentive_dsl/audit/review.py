@@ -227,7 +227,7 @@ def to_markdown(review: Review, command: str = "incentive diff",
         tail = ["", "</details>", ""]
         folded: list[tuple[str, list[str], list[str]]] = []
         if changed:
-            folded.append((f"All {len(changed)} changed payee(s)", _payee_head(paid),
+            folded.append((f"All {len(changed)} payee(s) with a difference", _payee_head(paid),
                            [_payee_row(p, paid) for p in changed]))
         if impact.period_unit is not None and impact.periods:
             rows = [f"| {md(r.period)} | {money(r.old)} | {money(r.new)} | "
