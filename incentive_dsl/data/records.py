@@ -54,7 +54,10 @@ class Event:
         return (self.date, KIND_ORDER[self.kind], self.deal, self.id)
 
     def field(self, name: str) -> object:
-        return dict(self.fields).get(name)
+        for key, value in self.fields:  # a handful of fields: a scan beats building a dict
+            if key == name:
+                return value
+        return None
 
 
 @attrs.frozen(kw_only=True)
@@ -181,23 +184,37 @@ class Dataset:
 
     def content_hash(self) -> str:
         """A hash of the records (not of file names or row order), so reordering input rows
-        does not change it."""
+        does not change it, and numerically equal amounts (60, 60.00) hash alike."""
         h = hashlib.sha256()
-        for group in (sorted(self.events, key=Event.sort_key),
-                      sorted(self.payees, key=lambda r: (r.id, str(r.effective_from))),
-                      sorted(self.quotas, key=lambda q: (q.payee, q.quota, q.period)),
-                      sorted(self.fx, key=lambda f: (f.currency, f.target, f.date)),
-                      sorted(self.territories, key=lambda t: t.territory)):
-            names: tuple[str, ...] = ()
-            for rec in group:
-                if not names:
-                    names = tuple(f.name for f in attrs.fields(type(rec)) if f.name != "source")
-                values = [getattr(rec, name) for name in names]
-                h.update(repr([v if v is None or type(v) in (str, int, dt.date) else _canonical(v)
-                               for v in values]).encode())
-                h.update(b"\n")
-            h.update(b"--\n")
+        for key, records in ((_event_key, sorted(self.events, key=Event.sort_key)),
+                             (_canonical_record, sorted(self.payees, key=lambda r: (
+                                 r.id, str(r.effective_from)))),
+                             (_canonical_record, sorted(self.quotas, key=lambda q: (
+                                 q.payee, q.quota, q.period))),
+                             (_canonical_record, sorted(self.fx, key=lambda f: (
+                                 f.currency, f.target, f.date))),
+                             (_canonical_record, sorted(self.territories,
+                                                        key=lambda t: t.territory))):
+            h.update("\n".join(map(key, records)).encode())
+            h.update(b"\n--\n")
         return h.hexdigest()
+
+
+def _number(value: Decimal | None) -> str:
+    return "" if value is None else format(value.normalize(), "f")
+
+
+def _event_key(e: Event) -> str:
+    # Written out field by field: a dataset can hold millions of events.
+    splits = ";".join(f"{p}:{_number(w)}" for p, w in e.splits)
+    fields = ";".join(f"{k}={_number(v) if isinstance(v, Decimal) else v}" for k, v in e.fields)
+    return (f"{e.id}|{e.deal}|{e.date.isoformat()}|{e.kind}|{_number(e.amount)}|{e.currency}|"
+            f"{e.owner}|{splits}|{e.subject}|{e.term_months}|{fields}")
+
+
+def _canonical_record(rec: object) -> str:
+    return repr([_canonical(getattr(rec, f.name)) for f in attrs.fields(type(rec))
+                 if f.name != "source"])
 
 
 def _canonical(value: object) -> object:

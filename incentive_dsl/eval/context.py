@@ -71,19 +71,22 @@ class Fx:
         return round_money(CONTEXT.multiply(amount, r.rate), self.currency), r
 
 
-@attrs.define
 class Deal:
-    """A deal as its events describe it."""
+    """A deal as its events describe it. A plain slotted class: a run builds one per deal."""
 
-    id: str
-    booked: Event | None = None
-    amendments: list[Event] = attrs.Factory(list)
-    stages: list[Event] = attrs.Factory(list)
-    cancelled: Event | None = None
-    collections: list[Event] = attrs.Factory(list)
-    invoices: list[Event] = attrs.Factory(list)
-    touches: list[Event] = attrs.Factory(list)
-    amount: Decimal = ZERO  # the booked amount in the plan currency
+    __slots__ = ("id", "booked", "amendments", "stages", "cancelled", "collections", "invoices",
+                 "touches", "amount")
+
+    def __init__(self, deal_id: str) -> None:
+        self.id = deal_id
+        self.booked: Event | None = None
+        self.amendments: list[Event] = []
+        self.stages: list[Event] = []
+        self.cancelled: Event | None = None
+        self.collections: list[Event] = []
+        self.invoices: list[Event] = []
+        self.touches: list[Event] = []
+        self.amount = ZERO  # the booked amount in the plan currency
 
     @property
     def owner(self) -> str | None:
