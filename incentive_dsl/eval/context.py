@@ -18,7 +18,8 @@ import attrs
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Dataset, Event, FxRate
 from incentive_dsl.eval.money import CONTEXT, ZERO, round_money
-from incentive_dsl.periods import Period, month_end
+from incentive_dsl.periods import Period, add_months, month_end
+from incentive_dsl.syntax.format import expr as expr_text
 from incentive_dsl.syntax import nodes as n
 
 if TYPE_CHECKING:
@@ -124,12 +125,17 @@ def build_deals(dataset: Dataset, fx: Fx) -> dict[str, Deal]:
 
 @attrs.frozen
 class Env:
-    """What an expression can see. `payees` is the subject: one payee, or a team."""
+    """What an expression can see. `payees` is the subject: None for `payee` alone, or a team
+    (possibly empty: a team of nobody has no credit and no quota)."""
 
     payee: str | None
     day: dt.date
     period: Period | None = None
-    payees: tuple[str, ...] = ()
+    payees: tuple[str, ...] | None = None
+
+    @property
+    def subject(self) -> tuple[str, ...]:
+        return self.payees if self.payees is not None else (self.payee,)
     deal: Deal | None = None
     event: Event | None = None
     until: int | None = None  # credit lines with a higher sequence number are not yet counted
@@ -163,6 +169,11 @@ class Evaluator:
 
     def eval(self, e: n.Expr, env: Env):
         return getattr(self, "_" + type(e).__name__)(e, env)
+
+    def amount(self, e: n.Expr, env: Env) -> Decimal:
+        """An amount (money, a rate, a measure): a missing input counts as zero."""
+        value = self.eval(e, env)
+        return ZERO if value is None else value
 
     def _Number(self, e, env):
         return e.value
@@ -202,7 +213,7 @@ class Evaluator:
         return self.engine.value(name, env)
 
     def _QuotaRef(self, e, env):
-        return self.engine.quota_total(e.name.text, env.payees or (env.payee,), env.period)
+        return self.engine.quota_total(e.name.text, env.subject, env.period)
 
     def _TeamRef(self, e, env):
         team = self.engine.team(env.payee, env.period)
@@ -278,12 +289,11 @@ class Evaluator:
             return inside if op == "in" else not inside
         if op in ("+", "-", "*", "/", "of"):
             if a is None or b is None:
-                return ZERO
+                return None  # a missing value (a payee with no end date) stays missing
             if isinstance(a, dt.date):
-                delta = dt.timedelta(days=int(b)) if not isinstance(b, dt.date) else None
-                if delta is None:
+                if isinstance(b, dt.date):
                     return Decimal((a - b).days)
-                return a + delta if op == "+" else a - delta
+                return self._shift(a, e.right, b, 1 if op == "+" else -1, env)
             if op == "+":
                 return CONTEXT.add(a, b)
             if op == "-":
@@ -294,6 +304,22 @@ class Evaluator:
         if a is None or b is None:
             return op in ("!=", "is not") and a != b
         return _truthy_compare(op, a, b)
+
+    def _shift(self, day: dt.date, right: n.Expr, days: Decimal, sign: int, env: Env) -> dt.date:
+        """A date moved by a duration: months, quarters and years written as such move by
+        calendar months (2027-01-31 + 1 month = 2027-02-28); anything else by days."""
+        inner = right.inner if isinstance(right, n.Paren) else right
+        try:
+            if isinstance(inner, n.Duration) and inner.unit.rstrip("s") in ("month", "quarter",
+                                                                            "year"):
+                months = int(inner.count.value) * {"month": 1, "quarter": 3, "year": 12}[
+                    inner.unit.rstrip("s")]
+                year, month = add_months(day.year, day.month, sign * months)
+                return dt.date(year, month, min(day.day, month_end(year, month).day))
+            return day + sign * dt.timedelta(days=int(days))
+        except (OverflowError, ValueError):
+            raise EvaluationError(f"'{day} {'+' if sign > 0 else '-'} {expr_text(right)}' is "
+                                  "outside the calendar (years 1 to 9999)", env.event) from None
 
     def _OneOf(self, e, env):
         a = self.eval(e.operand, env)

@@ -116,7 +116,7 @@ class CreditStage:
     def _value(self, spec: CreditSpec, e: Event, deal: Deal | None, env: Env) -> tuple[Decimal, str]:
         cur = self.plan.currency
         if spec.value is not None:
-            raw = self.evaluator.eval(spec.value, env)
+            raw = self.evaluator.amount(spec.value, env)
             return round_money(raw, cur), "the rule's value"
         if e.kind == "booked" and deal is not None:
             self._previous_amount[(spec.name, deal.id)] = deal.amount

@@ -194,7 +194,7 @@ class EarningStage:
                        (f"{key_name} after", self._show_key(table.key, k1))]
         else:
             k0 = k1 = ZERO
-            rate = self.evaluator.eval(c.rate, self._period_env(payee, period, seq))
+            rate = self.evaluator.amount(c.rate, self._period_env(payee, period, seq))
         pieces: list[_Piece]
         if table is None:
             pieces = [_Piece(k0, k1, rate, ONE, None, amount)]
@@ -360,7 +360,7 @@ class EarningStage:
             self._skip(comp.name, e.id, reason, e.date)
             return None
         env = Env(payee=payee, day=e.date, deal=deal, event=e)
-        amount = self.evaluator.eval(pay, env)
+        amount = self.evaluator.amount(pay, env)
         if not amount:
             self._skip(comp.name, e.id, f"'{show(pay)}' is zero for this event", e.date)
             return None
@@ -466,14 +466,14 @@ class EarningStage:
                                    f"{b.key} {shown} reached no step", period.end)
                         continue
                     row = reached[-1]
-                    amount = self.evaluator.eval(row.pay, env)
+                    amount = self.evaluator.amount(row.pay, env)
                     because = (f"your {period.label} {b.key} was {shown}, reaching the step "
                                f"at {self._show_key(b.key, row.threshold)}")
                     arithmetic = _arithmetic(row.pay, amount, self.cur)
                     span = row.span
                 else:
                     low, high = b.steps
-                    a, z = self.evaluator.eval(low.pay, env), self.evaluator.eval(high.pay, env)
+                    a, z = self.evaluator.amount(low.pay, env), self.evaluator.amount(high.pay, env)
                     if value < low.threshold:
                         self._skip(b.name, f"{payee} {period.label}",
                                    f"{b.key} {shown} is below "
@@ -515,7 +515,7 @@ class EarningStage:
                     self._skip(p.name, subject, f"the condition '{show(p.when)}' does not hold",
                                period.end)
                     continue
-                fund = round_money(self.evaluator.eval(p.fund, env), self.cur)
+                fund = round_money(self.evaluator.amount(p.fund, env), self.cur)
                 if fund <= 0 or not members:
                     self._skip(p.name, subject, "nothing to share" if members
                                else "no eligible members", period.end)
@@ -557,7 +557,7 @@ class EarningStage:
                     self._skip(o.name, subject, f"the condition '{show(o.when)}' does not hold",
                                period.end)
                     continue
-                amount = self.evaluator.eval(o.pay, env)
+                amount = self.evaluator.amount(o.pay, env)
                 if not amount:
                     self._skip(o.name, subject, f"'{show(o.pay)}' is zero", period.end)
                     continue

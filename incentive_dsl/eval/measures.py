@@ -111,7 +111,7 @@ class MeasureEngine:
         return out
 
     def aggregate(self, func: str, source: str, where, env: Env) -> Decimal:
-        payees = env.payees or (env.payee,)
+        payees = env.subject
         if source == "activities":
             count = 0
             for p in payees:
@@ -138,15 +138,15 @@ class MeasureEngine:
     # ------------------------------------------------------------------ values
 
     def value(self, name: str, env: Env) -> Decimal:
-        payees = env.payees or (env.payee,)
+        payees = env.subject
         if any(c.name == name for c in self.plan.credits):
             return self.credit_total(name, payees, env.period, env.until)
         spec = self.plan.measure(name)
         if spec is not None:
             key = (name, payees, env.period, env.until)
             if key not in self._cache:
-                self._cache[key] = self.evaluator.eval(
-                    spec.expr, Env(payee=payees[0], day=env.period.end, period=env.period,
+                self._cache[key] = self.evaluator.amount(
+                    spec.expr, Env(payee=env.payee, day=env.period.end, period=env.period,
                                    payees=payees, until=env.until))
             return self._cache[key]
         return self.component_total(name, payees, env.period)
