@@ -112,7 +112,7 @@ def worker(impl: str, directory: str, reps: int, profile: str | None) -> dict:
         t0, c0 = time.perf_counter(), time.process_time()
         if impl == "interpreter":
             if profile:
-                prof = cProfile.Profile()
+                prof = cProfile.Profile(time.process_time)  # CPU time: the machine is shared
                 prof.enable()
             result = evaluate(plan, dataset)
             if profile:
@@ -208,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"python {platform.python_version()} on {platform.machine()}, "
           f"{os.cpu_count()} CPUs; sizes {', '.join(label(n) for n in sizes)}", flush=True)
     results: dict = {"python": platform.python_version(), "machine": platform.machine(),
-                     "cpus": os.cpu_count(), "generator": GEN_ARGS, "sizes": {}}
+                     "cpus": os.cpu_count(), "generator": GEN_ARGS, "commit": _commit(),
+                     "sizes": {}}
+    print(f"incentive_dsl at {results['commit']}", flush=True)
     for i, n in enumerate(sizes):
         directory = dataset_dir(args.cache, n)
         reps = args.reps if n < 1_000_000 else args.reps_large
@@ -254,6 +256,18 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
     return 0
+
+
+def _commit() -> str:
+    """HEAD, and whether incentive_dsl/ has uncommitted changes (the code measured)."""
+    try:
+        head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "incentive_dsl"],
+                               capture_output=True, text=True).stdout.strip()
+        return head + (" + uncommitted changes in incentive_dsl/" if dirty else "")
+    except OSError:
+        return "unknown"
 
 
 def _summary(r: dict) -> str:
