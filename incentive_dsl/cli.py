@@ -333,9 +333,33 @@ def cmd_test(args: argparse.Namespace) -> int:
     low = False
     if args.coverage or args.min_coverage is not None:
         low = _print_coverage(api.coverage(results, checked), checked.sources, args.min_coverage)
-    if errors or failed or low:
+    mapped = _test_mapping(args.map, checked.plans) if getattr(args, "map", None) else EXIT_OK
+    if mapped == EXIT_USAGE:
+        return EXIT_USAGE
+    if errors or failed or low or mapped:
         return EXIT_PROBLEMS
     return EXIT_OK
+
+
+def _test_mapping(path: str, plans) -> int:
+    """`test --map`: read the CRM export through the mapping as each plan reads it (its fields,
+    stages, roles, currency), so a plan and its mapping cannot drift apart. Errors and warnings
+    are printed; the mapping's notes are `incentive data check`'s."""
+    status = EXIT_OK
+    latest = {p.name: p for p in sorted(plans, key=lambda p: p.effective_start)}
+    for plan in latest.values():
+        dataset, diags = api.load_mapping(path, plan=plan)
+        shown = [d for d in diags if d.severity.value != "note"]
+        if shown:
+            print(api.render_all(shown, _file_sources(shown)), file=sys.stderr)
+        errors = sum(d.is_error for d in shown)
+        print(f"{'ok' if not errors else 'FAILED':6} {path} read as '{plan.name}' reads it: "
+              f"{len(dataset.events):,} events, {len(dataset.payees):,} payees, "
+              f"{errors} error(s)")
+        if errors:
+            missing = all(d.code == "D-FILE" for d in diags if d.is_error)
+            status = max(status, EXIT_USAGE if missing else EXIT_PROBLEMS)
+    return status
 
 
 def _shown_percent(value: float) -> str:
@@ -605,7 +629,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every `example` block of the plans: build its inline data, evaluate, "
                     "compare each `expect` line.",
         epilog="exit codes:\n  0  every example passes\n  1  a plan has errors or an example "
-               "fails\n  2  usage error, no plan files\n  3  internal error",
+               "fails (or, with --map, the mapped export has errors)\n  2  usage error, no "
+               "plan files, a missing file\n  3  internal error",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     test.add_argument("paths", nargs="+", metavar="PATH", help="plan files or directories")
     test.add_argument("--coverage", action="store_true",
@@ -614,6 +639,9 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--min-coverage", type=_percentage, metavar="N",
                       help="fail (exit 1) when the examples reach less than N%% of them "
                            "(implies --coverage)")
+    test.add_argument("--map", metavar="FILE",
+                      help="also read this CRM export mapping (docs/mapping.md) as each plan "
+                           "reads it: fail (exit 1) when they disagree or the export has errors")
     test.set_defaults(run=cmd_test)
 
     diff = sub.add_parser(

@@ -247,6 +247,8 @@ class Mapping:
         self.lookup_rows: dict[str, dict[str, Row]] = {}
         self.aliases: dict[str, dict[str, dict[str, str]]] = {}  # section -> column -> map
         self.alias_rows: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+        self.alias_lookup_rows: set[tuple[str, str, int]] = set()
+        self.field_names: set[str] = set()  # of the table being read, broken ones included
         self.files: list[str] = []
         self.rejected: set[str] = set()
 
@@ -387,7 +389,14 @@ class Mapping:
         text = cell.text
         aliases = self.aliases.get(section, {}).get(column)
         if aliases and text in aliases:
-            self.alias_rows[(section, column, text)].append(row.line)
+            lines = self.alias_rows[(section, column, text)]
+            if not lines or lines[-1] != row.line:
+                if section.startswith("lookups."):  # a lookup row is read for many deals
+                    if (section, column, row.line) not in self.alias_lookup_rows:
+                        self.alias_lookup_rows.add((section, column, row.line))
+                        lines.append(row.line)
+                else:
+                    lines.append(row.line)
             text = aliases[text]
         return text, cell
 
@@ -403,6 +412,7 @@ class Mapping:
             return out
         declared = {f.name: f for f in self.plan.fields if f.owner == owner} if self.plan \
             else {}
+        self.field_names = set(spec)
         for name, raw in spec.items():
             fkey = (*key, name)
             if isinstance(raw, str):
@@ -465,7 +475,7 @@ class Mapping:
         return out
 
     def check_lookups(self, fields: list[FieldMap]) -> None:
-        names = {f.name for f in fields}
+        names = self.field_names  # a field with an error of its own is not reported again
         for f in fields:
             if f.lookup is None:
                 continue
@@ -494,9 +504,11 @@ class RowFields:
         # plain columns first: a lookup reads the value of the field it is joined on
         self.m, self.section = m, section
         self.fields = sorted(fields, key=lambda f: f.lookup is not None)
+        self.names = sorted(f.name for f in fields)  # records keep their fields sorted by name
+        self._shared: dict[tuple, tuple] = {}  # one tuple per combination of values
         self.defaults: dict[str, list[int]] = defaultdict(list)
         self.empty: dict[str, list[int]] = defaultdict(list)
-        self.missing_keys: dict[tuple[str, str], list[tuple[int, Span]]] = defaultdict(list)
+        self.missing_keys: dict[tuple[str, str], list[tuple[int, object]]] = defaultdict(list)
         self._parsed: dict[tuple[str, str, str], object] = {}
         self._reported: set[tuple[str, str]] = set()
 
@@ -513,36 +525,35 @@ class RowFields:
         return self._parsed[key]
 
     def read(self, row: Row, currency: str | None) -> tuple[tuple[tuple[str, object], ...], bool]:
-        """(fields sorted by name, ok)."""
+        """(fields sorted by name, ok). Positions are worked out only for a problem: `where` is
+        the cell (or row) a value comes from, and `foreign` says it is not this row's (a lookup
+        table's cell, a default in the mapping)."""
         m, ok = self.m, True
         values: dict[str, object] = {}
-        empty_keys: set[str] = set()
-        raw_text: dict[str, tuple[str, Span]] = {}
+        raw_text: dict[str, tuple[str, object]] = {}
         for f in self.fields:
-            text, span = "", row.span
+            text, where, foreign = "", row, False
             if f.lookup is None and f.column is not None:
                 text, cell = m.cell(self.section, row, f.column)
-                span = cell.span if cell is not None else row.span
+                where = cell if cell is not None else row
             elif f.lookup is not None:
-                key_text, key_span = raw_text.get(f.by, ("", row.span))
-                if key_text and f.by not in empty_keys:
+                key_text, key_where = raw_text.get(f.by, ("", row))
+                if key_text:
                     target = m.lookup_rows[f.lookup].get(key_text)
                     if target is None:
-                        self.missing_keys[(f.lookup, key_text)].append((row.line, key_span))
+                        self.missing_keys[(f.lookup, key_text)].append((row.line, key_where))
                         ok = False
                         continue
                     text, cell = m.cell(f"lookups.{f.lookup}", target, f.column)
-                    span = cell.span if cell is not None else target.span
-            raw_text[f.name] = (text, span)
+                    where, foreign = (cell if cell is not None else target), True
+            raw_text[f.name] = (text, where)
             if not text:
-                empty_keys.add(f.name)
                 if f.default is not None:
                     self.defaults[f.name].append(row.line)
-                    text = f.default
-                    span = m.at(*f.key, "default")
+                    text, where, foreign = f.default, m.at(*f.key, "default"), True
                 elif f.required:
-                    m.diags.append(error("D-COLUMN", span, f"field '{f.name}' is empty: the "
-                                         "mapping says it is required",
+                    m.diags.append(error("D-COLUMN", _span(where), f"field '{f.name}' is empty: "
+                                         "the mapping says it is required",
                                          f"fill it in, or give it a default in {_name(f.key)}"))
                     ok = False
                     continue
@@ -553,14 +564,15 @@ class RowFields:
             if isinstance(value, BadValue):
                 # a bad cell of the row is reported at each row; a bad value of a lookup table
                 # or a default (somewhere else) once
-                if span.path == row.span.path or (f.name, text) not in self._reported:
+                if not foreign or (f.name, text) not in self._reported:
                     self._reported.add((f.name, text))
-                    m.diags.append(error("D-FIELD", span, f"field '{f.name}': {value.message}",
-                                         value.hint))
+                    m.diags.append(error("D-FIELD", _span(where), f"field '{f.name}': "
+                                         f"{value.message}", value.hint))
                 ok = False
                 continue
             values[f.name] = value
-        return tuple(sorted(values.items())), ok
+        fields = tuple((n, values[n]) for n in self.names if n in values)
+        return self._shared.setdefault(fields, fields), ok
 
     def report(self, key: tuple[str, ...], what: str) -> None:
         m = self.m
@@ -570,7 +582,7 @@ class RowFields:
             keys = list(m.lookup_rows[lookup])
             column = m.doc["lookups"][lookup]["key"]
             m.diags.append(error(
-                "D-FIELD", places[0][1],
+                "D-FIELD", _span(places[0][1]),
                 f"'{text}' is not in {table.path} (column '{column}'): "
                 f"{_plural(len(rows), 'row')} of the {what} ({_lines(rows)})",
                 (suggest(text, keys) or "check the value") +
@@ -587,6 +599,11 @@ class RowFields:
             m.diags.append(note(MAPPED, m.at(*f.key),
                                 f"field '{fname}' is empty in {_plural(len(rows), 'row')} of "
                                 f"the {what} ({_lines(rows)}): it is left unset on them"))
+
+
+def _span(where: object) -> Span:
+    """The span of a cell, a row or a span (cells work theirs out when asked)."""
+    return where if isinstance(where, Span) else where.span
 
 
 def _show(value: object) -> str:
@@ -1118,7 +1135,7 @@ def _report_aliases(m: Mapping) -> None:
                 path = m.tables[section].path
                 m.diags.append(note(ALIAS, m.at(*akey), f"column '{column}': '{raw}' read as "
                                     f"'{meant}' in {_plural(len(rows), 'row')} of {path} "
-                                    f"({_lines(rows)})"))
+                                    f"({_lines(sorted(rows))})"))
 
 
 def _territories(m: Mapping) -> list[TerritoryIndex]:
