@@ -88,7 +88,8 @@ def main(argv=None) -> int:
           f"load average {os.getloadavg()[0]:.2f})")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"runs": runs, "median": medians}, f, indent=2)
+            json.dump({"runs": runs, "median": medians, "load": os.getloadavg()[0],
+                       "python": platform.python_version()}, f, indent=2)
     return 0
 
 
