@@ -579,17 +579,17 @@ class EarningStage:
         result = list(lines)
         effective = {ln.id: ln.amount for ln in lines}
         for cap in caps:
-            used: dict[tuple, tuple[Decimal, Decimal]] = {}
+            used: dict[tuple, Decimal] = {}
             for ln in lines:
                 group = self._cap_group(cap.scope, ln)
                 if group is None:
                     continue
-                total, allowed = used.get(group, (ZERO, ZERO))
-                total += effective[ln.id]
-                new_allowed = min(total, cap.amount)
-                passed = new_allowed - allowed
-                used[group] = (total, new_allowed)
-                cut = effective[ln.id] - passed
+                before = used.get(group, ZERO)
+                after = used[group] = before + effective[ln.id]
+                # Only the change in the amount over the cap is cut: below the cap nothing is
+                # computed at all, so no rounding residue can appear as a "capped" line.
+                cut = max(ZERO, after - cap.amount) - max(ZERO, before - cap.amount)
+                passed = effective[ln.id] - cut
                 if cut:
                     effective[ln.id] = passed
                     where = {"deal": f"on deal {ln.deal}", "total": "in total"}.get(

@@ -235,7 +235,11 @@ class MeasureEngine:
         for row in self.quota_rows.get((payee, spec.name), ()):
             p = self.plan.calendar.parse(row.period)
             if p is not None and p.start <= month.start and month.end <= p.end:
-                return Fraction(row.amount) / len(p.months())
+                amount = row.amount
+                if row.currency and row.currency != self.plan.currency and spec.kind == "money":
+                    # A quota in another currency is converted at the rate of its period's end.
+                    amount = self.fx.convert(amount, row.currency, p.end)[0]
+                return Fraction(amount) / len(p.months())
         if spec.forecast is not None:
             return self._forecast_month(spec.forecast, payee, month)
         role = self.roster.role_on(payee, month.start) if payee in self.roster else None

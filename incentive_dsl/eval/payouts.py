@@ -81,12 +81,15 @@ class PayoutStage:
             moves = deal.collections if event == "collected" else deal.invoices
             base = deal.amount
             paid = ZERO
+            # Work in magnitudes: a negative line (a clawback, an amendment down) is released
+            # with the money collected, exactly like the line it corrects.
+            sign = -1 if part < 0 else 1
             for mv in sorted(moves, key=lambda e: (e.date, e.id)):
-                if paid >= part or not base:
+                if abs(paid) >= abs(part) or not base:
                     break
                 got = self.fx.convert(mv.amount or ZERO, mv.currency, mv.date, mv)[0]
                 frac = min(Decimal(1), CONTEXT.divide(got, base))
-                piece = min(part - paid, CONTEXT.multiply(part, frac))
+                piece = sign * min(abs(part - paid), abs(CONTEXT.multiply(part, frac)))
                 if self.plan.rounding.point == "line":
                     piece = self._round(piece)
                 if piece:
