@@ -34,8 +34,8 @@ The plan, as implemented here (docs/language.md section in brackets):
   month; the collected half is paid as the deal's collections come in, collection by
   collection in date and id order, each paying part x min(1, collected / booked amount)
   (rounded), never more than the part, in the month of max(collection, line) date; what is
-  never collected stays unpaid. As the interpreter does, a negative collected half (of a
-  clawback or of an amendment down) is never released (`release_negative` changes that). A
+  never collected stays unpaid. A negative collected half (of a clawback or of an amendment
+  down) is taken back the same way, as the deal's collections come in. A
   month whose pay would be negative pays nothing and carries the amount into the next month.
   Only pay dated in 2027 counts [20].
 
@@ -155,16 +155,14 @@ class Fx:
         return cents(amount * self.rates[currency][i])
 
 
-def payouts(ds: Dataset, release_negative: bool = False) -> dict[tuple[str, str], Decimal]:
+def payouts(ds: Dataset) -> dict[tuple[str, str], Decimal]:
     """Pay per (payee, month) of 2027 under bench/reference.plan (months that pay nothing are
-    left out). `release_negative=True` reads docs/language.md 19-20 literally instead of
-    following the interpreter: a negative line's collected half (a clawback, an amendment
-    down) is taken back as the deal's collections come in, like a positive one is paid."""
+    left out)."""
     with decimal.localcontext(CONTEXT):
-        return _payouts(ds, release_negative)
+        return _payouts(ds)
 
 
-def _payouts(ds: Dataset, release_negative: bool) -> dict[tuple[str, str], Decimal]:
+def _payouts(ds: Dataset) -> dict[tuple[str, str], Decimal]:
     roster = Roster(ds.payees)
     fx = Fx(ds.fx)
 
@@ -263,8 +261,6 @@ def _payouts(ds: Dataset, release_negative: bool) -> dict[tuple[str, str], Decim
         due[(payee, month_label(day))] += booked_half
         base = amount.get(deal)
         sign = -1 if collected_half < 0 else 1
-        if sign < 0 and not release_negative:
-            continue  # never released: it waits for collections forever (see the docstring)
         target = abs(collected_half)
         so_far = ZERO
         for mv in sorted(collections.get(deal, ()), key=lambda e: (e.date, e.id)):
