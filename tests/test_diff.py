@@ -458,6 +458,20 @@ def test_new_tier_row():
                                   "Core commission: tier from 150% at 20% added"]
 
 
+def test_moved_tier_bound_reads_as_two_changed_rows():
+    new = edit(PLAN, "from 0% to 100% at 10%\n    from 100% at 15%",
+               "from 0% to 120% at 10%\n    from 120% at 15%")
+    assert changes(PLAN, new) == ["Core commission: tier from 0% to 100% → from 0% to 120%",
+                                  "Core commission: tier from 100% → from 120%"]
+
+
+def test_a_rule_that_changes_kind_is_removed_and_added():
+    new = edit(PLAN, 'spiff p3 "P3 launch"\n  on deal booked where deal.product is "P3"\n'
+               '  during 2027-04-01 to 2027-06-30\n  pay 500 USD',
+               'bonus p3 "P3 launch"\n  step on attainment per quarter\n    at 100% pay 500 USD')
+    assert [c.split(":")[1].strip() for c in changes(PLAN, new)] == ["added", "removed (was"]
+
+
 def test_removed_tier_row():
     new = edit(PLAN, "    from 0% to 100% at 10%\n    from 100% at 15%", "    from 0% at 10%")
     assert changes(PLAN, new) == ["Core commission: tier from 0% to 100% → from 0%",

@@ -264,7 +264,8 @@ class Words:
         if f is None:
             return "none"
         uplift = f"{fmt_pct(f.uplift)} of " if f.uplift != 1 else ""
-        return f"forecast {uplift}{f.method} of {f.measure} over {f.count} {f.unit}"
+        unit = f.unit if f.count == 1 or f.unit.endswith("s") else f"{f.unit}s"
+        return f"forecast {uplift}{f.method} of {f.measure} over {f.count} {unit}"
 
     @staticmethod
     def ramp(ramp: Sequence[Decimal]) -> str:
@@ -454,7 +455,7 @@ class _Differ:
             return (f.owner, f.name)
 
         def say(f: m.FieldSpec) -> str:
-            return f.kind + (f" ({', '.join(repr(x) for x in f.options)})" if f.options else "")
+            return f.kind + (" " + ", ".join(f'"{x}"' for x in f.options) if f.options else "")
 
         old = {key(f): f for f in self.old.fields}
         new = {key(f): f for f in self.new.fields}
@@ -646,14 +647,14 @@ class _Differ:
                                   nw.span))
 
         def changed(a: m.TierRowSpec, b: m.TierRowSpec) -> Found:
-            if a.high == b.high:
+            if (a.low, a.high) == (b.low, b.high):
                 return self.arrow(f"tier {w.bounds(nw, b)}: rate", ow.rate(o, a.rate),
                                   w.rate(nw, b.rate), a.span, b.span)
             if a.rate == b.rate:
                 return self.arrow("tier", ow.bounds(o, a), w.bounds(nw, b), a.span, b.span)
             return self.arrow("tier", ow.row(o, a), w.row(nw, b), a.span, b.span)
 
-        out += self.keyed(o.rows, nw.rows, _occurrence_key(lambda r: (r.low,)),
+        out += self.keyed(o.rows, nw.rows, _row_key(o.rows, nw.rows, lambda r: (r.low,)),
                           describe_old=lambda r: ow.row(o, r), describe_new=lambda r: w.row(nw, r),
                           changed=changed, noun="tier")
         return out
@@ -671,13 +672,16 @@ class _Differ:
                 first = lambda b: b.steps[0].span if b.steps else b.span  # noqa: E731
                 out.append(self.arrow("", ow.steps(o), w.steps(nw), first(o), first(nw)))
             return out
+        def changed(a: m.StepRowSpec, b: m.StepRowSpec) -> Found:
+            if a.threshold == b.threshold:
+                return self.arrow(f"step at {w.value(b.threshold, w.key_kind(nw.key))}: pay",
+                                  ow.expr(a.pay), w.expr(b.pay), a.span, b.span)
+            return self.arrow("step", ow.step(o, a), w.step(nw, b), a.span, b.span)
+
         out += self.keyed(
-            o.steps, nw.steps, _occurrence_key(lambda r: (r.threshold,)),
+            o.steps, nw.steps, _row_key(o.steps, nw.steps, lambda r: (r.threshold,)),
             describe_old=lambda r: ow.step(o, r), describe_new=lambda r: w.step(nw, r),
-            changed=lambda a, b: self.arrow(
-                f"step at {w.value(b.threshold, w.key_kind(nw.key))}: pay", ow.expr(a.pay),
-                w.expr(b.pay), a.span, b.span),
-            noun="step")
+            changed=changed, noun="step")
         return out
 
     def spiff(self, o: m.SpiffSpec, nw: m.SpiffSpec) -> list[Found]:
@@ -844,6 +848,17 @@ class _Differ:
             if name not in new:
                 self.emit("example", "example", name, f'example "{name}"', "removed",
                           [("removed", e.span, None)])
+
+
+def _row_key(old: Sequence, new: Sequence,
+             bound: Callable[[object], tuple]) -> Callable[[Sequence], list]:
+    """How rows of a tier table or a step schedule are matched. With as many rows on both
+    sides, by position: moving a bound changes two rows, which then read as two changed rows
+    rather than one removed and one added. Otherwise (a row was added or removed) by their
+    lower bound, so the untouched rows still match."""
+    if len(old) == len(new):
+        return lambda rows: list(range(len(rows)))
+    return _occurrence_key(bound)
 
 
 def _occurrence_key(key: Callable[[object], tuple]) -> Callable[[Sequence], list]:
