@@ -2,8 +2,8 @@
 interpreter. It is the yardstick for the interpreter's speed (bench/run_bench.py) and a second
 opinion on its arithmetic (bench/check_baseline.py compares payouts to the cent).
 
-    from bench.baseline import payouts
-    paid = payouts(dataset)   # {(payee, "2027-03"): Decimal("1234.56"), ...}
+    import baseline                      # with bench/ on sys.path
+    paid = baseline.payouts(dataset)     # {(payee, "2027-03"): Decimal("1234.56"), ...}
 
 The plan, as implemented here (docs/language.md section in brackets):
 
