@@ -54,3 +54,25 @@ def test_generator_is_deterministic(tmp_path):
             h.update((tmp_path / run / name).read_bytes())
         digests.append(h.hexdigest())
     assert digests[0] == digests[1]
+
+
+REPRO = os.path.join(BENCH, "repro")
+
+
+def test_reproducers_of_fixed_interpreter_issues_pass():
+    """bench/repro holds the reproducers of interpreter issues the baseline work found; they
+    are fixed and kept as regression checks (bench/README.md, "Interpreter issues found")."""
+    import subprocess
+
+    from incentive_dsl import api
+
+    results, checked = api.run_examples([REPRO])
+    assert checked.ok and results
+    failed = [r for r in results if not r.passed]
+    assert not failed, [r.example.name for r in failed]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(BENCH), os.environ.get("PYTHONPATH", "")]))
+    for script in sorted(f for f in os.listdir(REPRO) if f.endswith(".py")):
+        done = subprocess.run([sys.executable, os.path.join(REPRO, script)], env=env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, f"{script}: {done.stdout}{done.stderr}"
