@@ -635,12 +635,14 @@ class EarningStage:
         return out
 
     def plan_caps(self) -> list[EarningLine]:
-        payout = m.CommissionSpec(name="payout", label="Plan-wide cap", span=self.plan.payout.span
-                                  or self.plan.span, base="")
-        capped = self.apply_limits(attrs.evolve(payout, limits=self.plan.payout.limits),
-                                   [ln for ln in self.lines])
-        return [attrs.evolve(ln, kind="plan cap") for ln in capped
-                if ln.kind == "capped" and ln.component == "payout"]
+        """The payout block's caps and floors, over each payee's earnings from every rule."""
+        payout = m.CommissionSpec(name="payout", label="Plan-wide limits",
+                                  span=self.plan.payout.span or self.plan.span, base="")
+        limited = self.apply_limits(attrs.evolve(payout, limits=self.plan.payout.limits),
+                                    list(self.lines))
+        kinds = {"capped": "plan cap", "floor": "plan floor"}
+        return [attrs.evolve(ln, kind=kinds[ln.kind]) for ln in limited
+                if ln.kind in kinds and ln.component == "payout"]
 
     # ------------------------------------------------------------------ clawbacks
 
