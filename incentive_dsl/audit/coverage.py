@@ -3,17 +3,14 @@ accelerators, caps, floors and clawbacks at least one example reaches.
 
 It is read from the traces the examples' runs recorded, never by evaluating anything again:
 an earning line's `trace.rule` names its rule and `trace.span` its line (a tier row, a step, a
-pay line, or the cap or floor that made a `capped` or `floor` line); a marginal line that crosses
-tiers names each tier row it passed through in its explanation (`tier 'from 0% to 100% at 8%'`)
-and each accelerator by its factor; a clawback line carries the clawback rule, a credit line its
-credit rule. A cap counts as reached only when it bites, since an example that never reaches a
+pay line, or the cap or floor that made a `capped` or `floor` line); `trace.touched` lists the
+tier rows and accelerators a commission line went through; a clawback line carries the
+clawback rule, a credit line its credit rule. A cap counts as reached only when it bites, since an example that never reaches a
 cap does not test it. Targets are listed in source order, so the report reads like the plan.
 """
 
 from __future__ import annotations
 
-import itertools
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -26,8 +23,7 @@ from incentive_dsl.eval.run import RunResult
 from incentive_dsl.span import Span
 
 # Earning lines that are not the rule's own pay: adjustments made by other lines of the plan.
-ADJUSTMENTS = ("capped", "floor", "plan cap", "clawback")
-FACTOR = re.compile(r" × (\d+(?:\.\d+)?) of ")
+ADJUSTMENTS = ("capped", "floor", "plan cap", "plan floor", "clawback")
 
 
 @attrs.frozen
@@ -146,7 +142,7 @@ class _Seen:
         self.lines: set[tuple[str, Span]] = set()  # (rule, span) of every earning line
         self.adjusted: set[Span] = set()  # spans of caps and floors that made a line
         self.clawbacks: set[str] = set()
-        self.explained: dict[str, list[str]] = defaultdict(list)  # commission -> `because`s
+        self.touched: set[tuple[str, Span]] = set()  # tier rows and accelerators gone through
         for run in runs:
             for c in run.credits:
                 self.credits.add(c.trace.rule)
@@ -159,8 +155,7 @@ class _Seen:
                     self.adjusted.add(t.span)
                 else:
                     self.rules.add(t.rule)
-                if ln.kind in ("commission", "true-up"):
-                    self.explained[t.rule].append(t.because)
+                self.touched.update((t.rule, span) for span in t.touched)
 
     def reached(self, target: Target) -> bool:
         kind = target.kind
@@ -170,36 +165,11 @@ class _Seen:
             return target.rule in self.clawbacks
         if kind in ("cap", "floor") or kind.startswith("payout "):
             return target.span in self.adjusted
-        if kind == "tier row":
-            return (target.rule, target.span) in self.lines or self._tier_named(target)
+        if kind in ("tier row", "accelerate", "decelerate"):
+            return (target.rule, target.span) in self.lines | self.touched
         if kind in ("step", "pay line"):
             return (target.rule, target.span) in self.lines
-        if kind in ("accelerate", "decelerate"):
-            return self._accelerated(target)
         return target.rule in self.rules
-
-    def _tier_named(self, target: Target) -> bool:
-        comp = self.plan.component(target.rule)
-        row = next(r for r in comp.table.rows if r.span == target.span)
-        mark = f"(tier '{row.text}')"
-        return any(mark in because for because in self.explained[target.rule])
-
-    def _accelerated(self, target: Target) -> bool:
-        """An accelerator is reached when a line shows a factor that it is part of (a line
-        under two accelerators shows their product)."""
-        comp = self.plan.component(target.rule)
-        acc = next(a for a in comp.accelerators if a.span == target.span)
-        factors = {Decimal(f) for because in self.explained[target.rule]
-                   for f in FACTOR.findall(because)}
-        others = [a.factor for a in comp.accelerators if a is not acc]
-        for k in range(len(others) + 1):
-            for group in itertools.combinations(others, k):
-                product = acc.factor
-                for f in group:
-                    product *= f
-                if product in factors:
-                    return True
-        return False
 
 
 def _keyword(comp: object) -> str:

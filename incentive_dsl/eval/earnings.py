@@ -73,10 +73,10 @@ class EarningStage:
                            deal=deal, trace=trace)
 
     def _trace(self, comp, because: str, arithmetic: str = "", values=(), events=(), inputs=(),
-               span=None) -> Trace:
+               span=None, touched=()) -> Trace:
         return Trace(rule=comp.name, label=comp.label, span=span or comp.span, because=because,
                      arithmetic=arithmetic, values=tuple(values), events=tuple(events),
-                     inputs=tuple(inputs))
+                     inputs=tuple(inputs), touched=tuple(touched))
 
     def _in_range(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
@@ -203,7 +203,9 @@ class EarningStage:
         else:
             row = self._row_at(table, k1)
             pieces = [_Piece(k0, k1, row.rate, ONE, row, amount)]
-        pieces = self._accelerate(c, line, period, pieces, table, values)
+        applied: list = []
+        pieces = self._accelerate(c, line, period, pieces, table, values, applied)
+        touched = [*dict.fromkeys(p.row.span for p in pieces if p.row is not None), *applied]
         earned = sum((CONTEXT.multiply(CONTEXT.multiply(p.amount, p.rate), p.factor)
                       for p in pieces), ZERO)
         arithmetic = " + ".join(
@@ -214,7 +216,7 @@ class EarningStage:
         out = [self._line(c, "commission", payee, line.date, period.label, earned, line.deal,
                           self._trace(c, because, arithmetic, values, (line.event,), (line.id,),
                                       span=pieces[0].row.span if len(pieces) == 1 and
-                                      pieces[0].row else c.span), line.event)]
+                                      pieces[0].row else c.span, touched=touched), line.event)]
         base_before, paid_before = state.get(period.label, (ZERO, ZERO))
         paid_now = earned
         if table is not None and table.mode == "retroactive" and base_before:
@@ -274,11 +276,15 @@ class EarningStage:
 
     def _accelerate(self, c: m.CommissionSpec, line: CreditLine, period: Period,
                     pieces: list[_Piece], table: m.TierTableSpec | None,
-                    values: list) -> list[_Piece]:
+                    values: list, applied: list) -> list[_Piece]:
+        """Pieces with the accelerators' factors applied; `applied` receives the span of each
+        accelerator that changed something."""
         for acc in c.accelerators:
             same_key = table is not None and acc.key == table.key and acc.period == table.period
             if same_key:
                 pieces = _split_at(pieces, acc.threshold, line.amount)
+                if any(_in_region(p, acc) for p in pieces):
+                    applied.append(acc.span)
                 pieces = [attrs.evolve(p, factor=p.factor * acc.factor)
                           if _in_region(p, acc) else p for p in pieces]
                 continue
@@ -295,6 +301,7 @@ class EarningStage:
                 share = CONTEXT.divide(inside, hi - lo)
             if share == 0:
                 continue
+            applied.append(acc.span)
             out = []
             for p in pieces:
                 boosted = CONTEXT.multiply(p.amount, share)

@@ -30,6 +30,7 @@ class Trace:
     values: tuple[tuple[str, str], ...] = ()  # intermediate values, in order
     events: tuple[str, ...] = ()  # input event ids
     inputs: tuple[str, ...] = ()  # ids of the credit or earning lines it was computed from
+    touched: tuple[Span, ...] = ()  # other plan lines it went through (tier rows, accelerators)
 
 
 @record
