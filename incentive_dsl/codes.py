@@ -1,5 +1,5 @@
 """The registry of diagnostic codes: what each code means, why it matters for payouts, and a
-wrong plan fragment next to its fix.
+wrong plan fragment (or data file, for the `D-` codes of data files) next to its fix.
 
 It backs `incentive explain-code CODE` and docs/diagnostics.md, which is generated from it:
 
@@ -7,7 +7,8 @@ It backs `incentive explain-code CODE` and docs/diagnostics.md, which is generat
 
 Tests keep them in step (tests/test_codes.py, tests/test_golden_check.py): every code the
 package can emit has an entry here; every entry of the file, syntax, check and versions layers
-is shown by a golden file (tests/golden/syntax/, tests/golden/check/); docs/diagnostics.md
+is shown by a golden file (tests/golden/syntax/, tests/golden/check/); the wrong and fixed data
+files of the data layer are loaded and give (or no longer give) their code; docs/diagnostics.md
 equals render_markdown().
 """
 
@@ -32,14 +33,24 @@ LAYERS = {
     VERSIONS: ("Checking versions of a plan", "Found across files: files whose plan headers "
                "share a name are versions of one plan, checked together when they are given to "
                "one `incentive check`. Only files without errors take part."),
-    DATA: ("Running a plan on data", "Found while evaluating a checked plan on deal data, not "
-           "by `check`."),
+    DATA: ("Data files and runs", "Found in the data, not in the plan, so `check` never "
+           "reports them. The `D-` codes are found while data files (events, roster, quotas, FX "
+           "rates, territory indexes, or a CRM export read through a mapping file) are loaded, "
+           "by `incentive run`, `explain`, `diff` and `incentive data check`, before anything is "
+           "evaluated: any error among them stops the command, nothing is paid (exit code 1, or "
+           "2 when every error is `D-FILE`); warnings and notes do not. Each points at the file, "
+           "line and column of the cell in question; the file formats are in docs/data.md and "
+           "docs/mapping.md. `E-DATA` and `W-DATA` are found while a checked plan is evaluated "
+           "on loaded data."),
 }
 
 
 @attrs.frozen
 class Code:
-    """One diagnostic code. `bad` and `fixed` are short plan fragments (one or more lines)."""
+    """One diagnostic code. `bad` and `fixed` are short fragments (one or more lines) in the
+    language `lang`: plan text, or for data codes the data file `file` (CSV, a mapping's TOML,
+    or a command line). `severities` lists what a data code can be reported as; other codes are
+    errors, or warnings when they start with W-."""
 
     code: str
     title: str
@@ -47,15 +58,34 @@ class Code:
     explanation: str
     bad: str
     fixed: str
+    lang: str = "plan"
+    file: str | None = None
+    severities: tuple[str, ...] = ()
 
     @property
     def severity(self) -> str:
+        if self.severities:
+            return " or ".join(self.severities)
         return "warning" if self.code.startswith("W-") else "error"
+
+    def label(self, word: str, markdown: bool = False) -> str:
+        """'Wrong:' or, for a data file, 'Wrong (events.csv):'."""
+        if self.file is None:
+            return f"{word}:"
+        return f"{word} (`{self.file}`):" if markdown else f"{word} ({self.file}):"
 
 
 def _entry(code: str, title: str, layer: str, explanation: str, bad: str, fixed: str) -> Code:
     return Code(code, title, layer, " ".join(explanation.split()),
                 textwrap.dedent(bad).strip("\n"), textwrap.dedent(fixed).strip("\n"))
+
+
+def _data(code: str, title: str, severities: str, file: str | None, explanation: str, bad: str,
+          fixed: str, lang: str = "csv") -> Code:
+    """An entry for a code found in data files: `bad` and `fixed` are the file `file` (for CSV,
+    a whole small file: its header and rows), or command lines when `file` is None."""
+    return attrs.evolve(_entry(code, title, DATA, explanation, bad, fixed), lang=lang,
+                        file=file, severities=tuple(severities.split(" or ")))
 
 
 _ENTRIES = [
@@ -929,11 +959,306 @@ _ENTRIES = [
         plan "Enterprise AE 2027"
           effective 2027-07-01 to 2027-12-31
         """),
+    # ------------------------------------------------------------------ data files
+    _data("D-FILE", "a data file cannot be read", "error", None, """
+        A data file named on the command line or in a mapping file does not exist, is a
+        directory or not a regular file, cannot be read, or is not a .csv or .jsonl file (a
+        spreadsheet saved as .xlsx, for example). Nothing is evaluated, so nobody is paid from
+        incomplete data; the command exits with 2 when every error is of this kind.""", """
+        $ incentive run plans/enterprise_ae.plan --deals data/deals.xlsx --roster data/roster.csv
+        """, """
+        $ incentive run plans/enterprise_ae.plan --deals data/deals.csv --roster data/roster.csv
+        """, lang="text"),
+    _data("D-ENCODING", "a data file is not UTF-8 text", "error", "roster.csv", """
+        Data files are UTF-8 text. A file saved by a spreadsheet in another encoding
+        (Windows-1252, Latin-1, UTF-16 "Unicode text") or a binary file cannot be read
+        reliably: an accented name could turn into another payee's id, so the file is refused
+        and the diagnostic points at the first byte that cannot be read. Below, `\\xe9` stands
+        for the byte 0xE9 that Windows-1252 writes for é; save the file as "CSV UTF-8".""", """
+        payee_id,role,start
+        ana,AE,2027-01-01
+        jos\\xe9,SE,2027-01-01
+        """, """
+        payee_id,role,start
+        ana,AE,2027-01-01
+        josé,SE,2027-01-01
+        """),
+    _data("D-SYNTAX", "a data file cannot be split into rows", "error", "events.csv", """
+        In a CSV file a quote opened in a cell is never closed, so the rest of the file would
+        be read as one value; in a JSON Lines file a line is not a JSON object. Every row after
+        the problem is in doubt, so the file is not used: close the quote (amounts with commas
+        must be quoted whole, "250,000.00").""", """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"80,000.00",USD,ana
+        E2,D2,2027-02-11,booked,"250,000.00,USD,ana
+        """, """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"80,000.00",USD,ana
+        E2,D2,2027-02-11,booked,"250,000.00",USD,ana
+        """),
+    _data("D-EMPTY", "a data file has no rows", "warning", "quotas.csv", """
+        The file is empty, or has a header and no rows: usually an export that failed or a
+        filter that matched nothing. The run goes on without its records (here every quota
+        comes from the plan's own values), so check that nothing is missing before paying.""",
+          """
+        payee_id,quota,period,amount,currency
+        """, """
+        payee_id,quota,period,amount,currency
+        ana,bookings,2027-Q1,"250,000",USD
+        """),
+    _data("D-COLUMN", "a column is missing, unknown or misplaced", "error or warning",
+          "events.csv", """
+        The header lacks a column the rows need (an amount for bookings), names a column close
+        to a known one ('ammount': an error, because its values would silently be lost), names
+        a column twice, or a row has more or fewer cells than the header (often an amount with
+        a comma that is not quoted); a column the plan does not use at all is only a warning
+        and is ignored. A required cell left empty (a booking without its owner) is reported
+        here too.""", """
+        event_id,deal_id,date,kind,ammount,currency,owner
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana
+        """, """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana
+        """),
+    _data("D-DATE", "a date is not a calendar date", "error", "events.csv", """
+        Dates are written YYYY-MM-DD. A date such as 02/10/2027 could be 10 February or 2
+        October, and the day decides the period a deal is credited in, its tier, its FX rate
+        and its clawback window, so it is never guessed; a day that does not exist
+        (2027-02-30) is refused too.""", """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,02/10/2027,booked,"100,000.00",USD,ana
+        """, """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana
+        """),
+    _data("D-AMOUNT", "an amount is not a plain number", "error", "events.csv", """
+        Amounts are digits with an optional decimal point, thousands optionally grouped by
+        commas: 100000.50 or 100,000.50. A currency symbol, a decimal comma, letters or a sign
+        would make the amount ambiguous, so it is refused rather than read wrongly. Amounts are
+        never negative: an amendment gives the deal's new total, and the interpreter credits
+        the difference.""", """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"$100,000.00",USD,ana
+        """, """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana
+        """),
+    _data("D-NUMBER", "a term, rate or index is not a usable number", "error",
+          "territories.csv", """
+        A contract term in months must be a whole number of at least 1, an FX rate a number
+        above zero, a territory index a percentage (110%) or a multiplier (1.10). A plain 110
+        is refused, because read as a multiplier it would multiply the territory's quotas by
+        110.""", """
+        territory,index
+        east,110
+        """, """
+        territory,index
+        east,110%
+        """),
+    _data("D-KIND", "an event kind is unknown", "error", "events.csv", """
+        Each row's kind is one of booked, stage, activity, touch, amended, invoiced, collected,
+        cancelled. A CRM's own word (closed won, payment, churned) is not guessed: the kind
+        decides which rules the event pays under, so the hint names the kind meant.""", """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,closed won,"100,000.00",USD,ana
+        """, """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana
+        """),
+    _data("D-CURRENCY", "a currency code is wrong or has no exchange rate", "error", "fx.csv",
+          """
+        A currency is three capital letters (USD, not usd or $). With a plan, every amount in
+        another currency needs a rate to the plan currency dated on or before the amount's
+        date (for a quota row, the end of its period): a rate never applies to earlier days,
+        and rates are used only in the direction written. Below, a EUR deal is booked
+        2027-03-05 and the only rate starts in April. Reported once per currency, at the
+        earliest amount that lacks a rate.""", """
+        currency,target,date,rate
+        EUR,USD,2027-04-01,1.10
+        """, """
+        currency,target,date,rate
+        EUR,USD,2027-01-01,1.08
+        EUR,USD,2027-04-01,1.10
+        """),
+    _data("D-PERIOD", "a quota row's period is not a period", "error", "quotas.csv", """
+        A quota row names its period as plans do: 2027-Q1, 2027-03, 2027-H1, 2027 or FY2027.
+        A period the tool cannot read would leave the payee on the plan's default quota, with
+        a different attainment, so the row is refused.""", """
+        payee_id,quota,period,amount,currency
+        ana,bookings,2027-q1,"250,000",USD
+        """, """
+        payee_id,quota,period,amount,currency
+        ana,bookings,2027-Q1,"250,000",USD
+        """),
+    _data("D-SPLITS", "a deal's recorded split does not add up", "error", "events.csv", """
+        The splits of a booking are payee:percent pairs that must total exactly 100%, each
+        payee once, each share above 0%. A split that totals 90% or 110% would credit the deal
+        short or twice over, so the booking is refused until the CRM split is corrected.""",
+          """
+        event_id,deal_id,date,kind,amount,currency,owner,splits
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana,ana:60;sam:30
+        """, """
+        event_id,deal_id,date,kind,amount,currency,owner,splits
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana,ana:70;sam:30
+        """),
+    _data("D-FIELD", "a custom field's value does not fit its declared type", "error",
+          "events.csv", """
+        A column the plan declares as a custom field (fields / deal.type one of ...) holds a
+        value of another type, or a text that is not one of the listed values, or money in a
+        currency other than the plan's. A misspelt value would silently fail every rule that
+        tests it, so the row is refused, with the closest listed value as a hint. Through a CRM
+        mapping, a value missing from a lookup table is reported here too.""", """
+        event_id,deal_id,date,kind,amount,currency,owner,type
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana,new_busines
+        """, """
+        event_id,deal_id,date,kind,amount,currency,owner,type
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana,new_business
+        """),
+    _data("D-DUPLICATE", "the same record is given twice", "error", "events.csv", """
+        Two rows say the same thing twice: an event id used twice (also across files), a deal
+        booked twice, two roster rows of a payee from the same date, two quota rows for one
+        payee, quota and period, two rates for one currency pair and date, two indexes for one
+        territory. Counting both would pay twice, so the second is refused. A change to a
+        booked deal is an 'amended' event with the new total.""", """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana
+        E2,D1,2027-03-01,booked,"120,000.00",USD,ana
+        """, """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana
+        E2,D1,2027-03-01,amended,"120,000.00",USD,ana
+        """),
+    _data("D-ORPHAN", "an event of a deal that is not booked", "error", "events.csv", """
+        A cancellation, amendment, invoice or collection names a deal that has no booking, or
+        is dated before the deal's booking. It could not be tied to the deal's commission or
+        clawed back correctly, so it is refused: check the deal id and the dates (a booking and
+        an event of the same day are fine).""", """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana
+        E2,D-1,2027-04-02,collected,"100,000.00",USD,
+        """, """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana
+        E2,D1,2027-04-02,collected,"100,000.00",USD,
+        """),
+    _data("D-PAYEE", "a payee is not on the roster, or not employed then", "error or warning",
+          "events.csv", """
+        An event's owner, a split partner, a roster manager or a quota's payee is not on the
+        roster (an error, with the closest id as a hint): their credit could go to nobody. A
+        payee on the roster who is not employed on the event's date is a warning: the plan
+        does not credit them for it, so check the date and the roster's start and end.""", """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"100,000.00",USD,anna
+        """, """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana
+        """),
+    _data("D-STAGE", "a stage, activity or channel the plan does not list", "error",
+          "events.csv", """
+        When a plan lists its stages, activities or touch channels, every stage, activity kind
+        and channel in the data must be one of them, spelt exactly (case matters). A stage
+        spelt 'Demo' where the plan says "demo" would never reach a stage reward or a
+        pipeline credit, so the row is refused. Through a CRM mapping, a value of the stage
+        column that the mapping does not list is reported here too.""", """
+        event_id,deal_id,date,kind,owner,stage
+        E1,D1,2027-01-20,stage,ana,Demo
+        """, """
+        event_id,deal_id,date,kind,owner,stage
+        E1,D1,2027-01-20,stage,ana,demo
+        """),
+    _data("D-QUOTA", "a quota row names no quota of the plan", "error or warning",
+          "quotas.csv", """
+        A quota row names a quota the plan does not declare. A name close to one of the plan's
+        ('booking' for bookings) is an error, because the payee would silently keep the
+        plan's default quota; rows of a shared quota table for quotas this plan does not have
+        at all are ignored, with one warning.""", """
+        payee_id,quota,period,amount,currency
+        ana,booking,2027-Q1,"250,000",USD
+        """, """
+        payee_id,quota,period,amount,currency
+        ana,bookings,2027-Q1,"250,000",USD
+        """),
+    _data("D-ROSTER", "the roster contradicts itself", "error", "roster.csv", """
+        A payee ends before they start, or managers form a circle (mia reports to ana and ana
+        to mia, on some day). Roll-up credit, team measures and overrides follow the reporting
+        lines, so the rows involved are refused until the roster is fixed.""", """
+        payee_id,role,start,end,manager
+        mia,MGR,2027-01-01,,ana
+        ana,AE,2027-01-01,,mia
+        """, """
+        payee_id,role,start,end,manager
+        mia,MGR,2027-01-01,,
+        ana,AE,2027-01-01,,mia
+        """),
+    _data("D-ROLE", "a payee's role is not one of the plan's roles", "warning", "roster.csv",
+          """
+        A roster role the plan does not list ('Ae' where the plan says AE, or a role of
+        another plan): the payee is not covered by this plan and earns nothing under it. A
+        warning, since a shared roster lists people of other plans; check the spelling.""", """
+        payee_id,role,start
+        ana,Ae,2027-01-01
+        """, """
+        payee_id,role,start
+        ana,AE,2027-01-01
+        """),
+    _data("D-TERRITORY", "a payee's territory has no index", "warning", "roster.csv", """
+        With a territories file, a payee's territory is not in it (often a spelling). A quota
+        normalised by territory index then counts the territory at 100%, which changes the
+        payee's attainment: add the territory or correct the roster.""", """
+        payee_id,role,start,territory
+        ana,AE,2027-01-01,wst
+        """, """
+        payee_id,role,start,territory
+        ana,AE,2027-01-01,west
+        """),
+    _data("D-MAP", "the mapping file is wrong", "error", "crm.toml", """
+        The mapping file that reads a CRM export is not TOML, has an unknown or missing key, a
+        value of the wrong kind, an attribute given both as a column and as a fixed value, or a
+        field type that disagrees with the plan. The export's rows are not read until the
+        mapping is right, so no deal is credited from a half-understood export.""", """
+        [deals]
+        file = "data/sales_pipeline.csv"
+        id = "opportunity_id"
+        ownr = "sales_agent"
+        """, """
+        [deals]
+        file = "data/sales_pipeline.csv"
+        id = "opportunity_id"
+        owner = "sales_agent"
+        """, lang="toml"),
+    _data("D-ALIAS", "an alias of a mapping applied, or never applies", "note or warning",
+          "crm.toml", """
+        A mapping's alias reads a value as another ('GTXPro' as 'GTX Pro'). Each alias that
+        applies is reported as a note, with the number of rows and their lines, so the
+        correction is on the record; an alias that applies to no row is a warning (a
+        misspelt alias would leave the values it was meant to correct unread).""", """
+        [deals.values.product]
+        "GTX-Pro" = "GTX Pro"
+        """, """
+        [deals.values.product]
+        GTXPro = "GTX Pro"
+        """, lang="toml"),
+    _data("D-MAPPED", "what a mapping made of the export's rows", "note or warning",
+          "crm.toml", """
+        Notes that say what the mapping did: for each stage value, how many rows became
+        bookings, lost deals or open deals and which stages they reached; defaults filled in;
+        stages left out for want of a date; payees without deals; managers added. A stage value
+        listed in the mapping that no row has is a warning (a misspelt stage value). Read
+        them before paying: they are the mapping's choices.""", """
+        [deals.stages]
+        Won = { outcome = "booked", date = "close_date" }
+        "Closed Won" = { outcome = "booked", date = "close_date" }
+        """, """
+        [deals.stages]
+        Won = { outcome = "booked", date = "close_date" }
+        """, lang="toml"),
     # ------------------------------------------------------------------ running on data
     _entry("E-DATA", "the data cannot be evaluated", DATA, """
         Found while running a checked plan on deal data, not by `check`: something the run
         needs is missing from the data, such as an exchange rate for a deal's currency on or
-        before its date. No payout is computed rather than a wrong one.""", """
+        before its date (loading the data reports most of these first, as D-CURRENCY), or an
+        expression moves a date outside the calendar. No payout is computed rather than a wrong
+        one.""", """
         # deal D1 is in EUR, booked 2027-02-10; the FX data has no EUR rate on or before then
         """, """
         # the FX data gets a EUR to USD rate dated on or before 2027-02-10
@@ -963,7 +1288,7 @@ def lookup(code: str) -> Code | None:
 def suggest(code: str) -> str | None:
     """The closest known code, for a "did you mean" hint."""
     wanted = code.strip().upper()
-    if wanted and not wanted.startswith(("E-", "W-")):
+    if wanted and not wanted.startswith(("E-", "W-", "D-")):
         wanted = "E-" + wanted.removeprefix("E").removeprefix("-")
     close = difflib.get_close_matches(wanted, list(CODES), n=1, cutoff=0.6)
     return close[0] if close else None
@@ -980,8 +1305,8 @@ def explain(code: str) -> str | None:
         return None
     wrapped = textwrap.fill(e.explanation, width=88)
     return (f"{e.code} ({e.severity}): {e.title}\n\n{wrapped}\n\n"
-            f"Wrong:\n\n{_indent(e.bad)}\n\n"
-            f"Right:\n\n{_indent(e.fixed)}\n\n"
+            f"{e.label('Wrong')}\n\n{_indent(e.bad)}\n\n"
+            f"{e.label('Right')}\n\n{_indent(e.fixed)}\n\n"
             f"More: docs/diagnostics.md#{anchor(e.code)}\n")
 
 
@@ -1009,8 +1334,9 @@ PATH:LINE:COLUMN: SEVERITY[CODE]: MESSAGE
 ```
 
 - `PATH:LINE:COLUMN` is where the problem starts; lines and columns count from 1.
-- `SEVERITY` is `error` or `warning`. Errors fail the check; warnings are reported but do
-  not, unless `incentive check --strict` is used.
+- `SEVERITY` is `error`, `warning` or `note`. Errors fail the check (or stop a run); warnings
+  are reported but do not, unless `incentive check --strict` is used; notes, from CRM
+  mappings, record a choice the mapping made.
 - `CODE` is one of the codes below; `incentive explain-code CODE` prints its entry.
 - The source line is shown with carets (`^`) under the part in question.
 - `= note:` lines name related places (the first declaration of a duplicate name, the tier
@@ -1043,7 +1369,7 @@ The same for every command:
 | --- | --- |
 | `0` | success: no errors (warnings may have been reported, unless `check --strict`); nothing to reformat (`fmt --check`); evaluated (`run`, `explain`); every worked example passes (`test`); a known code (`explain-code`) |
 | `1` | problems found: errors in the plans or the data, warnings with `check --strict`, files that `fmt --check` would change, failing worked examples |
-| `2` | usage error or unreadable input: a bad option, no plan files in the paths given, a missing or unreadable file (`E-FILE` only), an unknown code for `explain-code` |
+| `2` | usage error or unreadable input: a bad option, no plan files in the paths given, a missing or unreadable plan or data file (`E-FILE` or `D-FILE` only), an unknown code for `explain-code` |
 | `3` | internal error: a bug in incentive-dsl; rerun with `INCENTIVE_DEBUG=1` and report it with the input |
 """
 
@@ -1061,10 +1387,10 @@ def render_markdown() -> str:
         "     Refresh with:  python -m incentive_dsl.codes > docs/diagnostics.md",
         "     tests/test_codes.py fails when this file and the registry differ. -->",
         "",
-        "Every problem `incentive` finds in a plan is a diagnostic with a code. This page "
-        "explains each code in sales-ops terms: what it means, why it matters for payouts, and a "
-        "wrong plan fragment next to its fix. The same text is printed by "
-        "`incentive explain-code CODE`.",
+        "Every problem `incentive` finds in a plan or in its data is a diagnostic with a code. "
+        "This page explains each code in sales-ops terms: what it means, why it matters for "
+        "payouts, and a wrong plan fragment (for data files, a wrong file) next to its fix. The "
+        "same text is printed by `incentive explain-code CODE`.",
         "",
         _FORMAT,
         "## Codes at a glance",
@@ -1078,8 +1404,8 @@ def render_markdown() -> str:
         out += [f"## {title}", "", intro, ""]
         for e in (e for e in CODES.values() if e.layer == layer):
             out += [f"### {e.code}", "", f"**{e.title}** ({e.severity})", "", e.explanation, "",
-                    "Wrong:", "", "```plan", e.bad, "```", "", "Right:", "", "```plan", e.fixed,
-                    "```", ""]
+                    e.label("Wrong", markdown=True), "", f"```{e.lang}", e.bad, "```", "",
+                    e.label("Right", markdown=True), "", f"```{e.lang}", e.fixed, "```", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
