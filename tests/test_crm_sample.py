@@ -157,9 +157,6 @@ def test_every_payee_with_deals_and_every_manager_has_a_statement_each_quarter(r
     assert len(active) == 36
 
 
-@pytest.mark.xfail(reason="eval/payouts.py: payees with no earning line at all get no "
-                          "statement (PayoutStage.run builds its payee list from the payable "
-                          "lines), though _active_in means to give them an empty one", strict=False)
 def test_all_35_agents_and_6_managers_have_a_statement_each_quarter(result, loaded):
     _, dataset, _ = loaded
     have = {(s.payee, s.pay_period) for s in result.statements}

@@ -123,7 +123,8 @@ class PayoutStage:
                     earning=line.id, trace=self._trace(
                         line.component, f"{why}: {line.trace.because}", line.trace.arithmetic,
                         (line.id,))))
-        payees = sorted({p for p, _ in payable} | set(awaiting) | self._draw_payees())
+        # Everyone the plan covers gets a statement, including those who earned nothing.
+        payees = sorted({p for p, _ in payable} | set(awaiting) | set(self.roster.ids()))
         lines: list[PayoutLine] = []
         statements: list[Statement] = []
         by_line = {ln.id: ln for ln in earnings}
@@ -208,12 +209,6 @@ class PayoutStage:
         start, end = self.roster.employment(payee)
         day = min(pp.end, end or pp.end)
         return self.roster.role_on(payee, max(day, start)) in self.plan.applies_to
-
-    def _draw_payees(self) -> set[str]:
-        if self.spec.draw is None:
-            return set()
-        return {p for p in self.roster.ids() if self._draw_applies(p, self.start)
-                or self.roster.active_days(p, self.start, self.end)}
 
     def _pl(self, payee: str, pp: Period, kind: str, amount: Decimal, because: str) -> PayoutLine:
         if self.plan.rounding.point == "line":
