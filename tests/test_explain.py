@@ -1,0 +1,92 @@
+"""Explanations: forecast quotas show their method and inputs (hand-computed here), and a
+commission line shows its rule, source line, input row and arithmetic."""
+
+import datetime as dt
+from decimal import Decimal
+
+from incentive_dsl import api
+from incentive_dsl.check import check_trees
+from incentive_dsl.data.records import Dataset, Event, PayeeRecord
+from incentive_dsl.syntax import parse_text
+
+PLAN = '''\
+plan "Forecasts"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+  rounding half even per line
+
+quota trailing "Trailing"
+  forecast 110% of trailing average of bookings over 4 quarters
+
+quota trend "Trend"
+  forecast linear trend of bookings over 4 quarters
+
+quota seasonal "Seasonal"
+  forecast 105% of seasonal naive of bookings over 4 quarters
+
+credit bookings "Bookings"
+  on deal booked
+
+measure a1 = bookings / quota trailing
+measure a2 = bookings / quota trend
+measure a3 = bookings / quota seasonal
+
+commission core "Core"
+  on bookings
+  rate 10%
+
+example "one deal"
+  payee ana role AE from 2026-01-01
+  deal D1 booked 2027-02-01 by ana amount 1,000 USD
+  expect core for ana in 2027-Q1 is 100 USD
+'''
+
+# 2026 history, one deal per quarter: 100,000 / 120,000 / 80,000 / 100,000
+HISTORY = [("H1", dt.date(2026, 2, 1), 100_000), ("H2", dt.date(2026, 5, 1), 120_000),
+           ("H3", dt.date(2026, 8, 1), 80_000), ("H4", dt.date(2026, 11, 1), 100_000)]
+
+
+def _run():
+    tree = parse_text("forecasts.plan", PLAN).tree
+    (plan,), diags = check_trees([(tree, PLAN)])
+    assert not [d for d in diags if d.is_error]
+    events = [Event(id=i, deal=i, date=d, kind="booked", amount=Decimal(a), currency="USD",
+                    owner="ana") for i, d, a in HISTORY]
+    events.append(Event(id="D1", deal="D1", date=dt.date(2027, 2, 1), kind="booked",
+                        amount=Decimal(1000), currency="USD", owner="ana"))
+    data = Dataset(events=tuple(events),
+                   payees=(PayeeRecord(id="ana", role="AE", start=dt.date(2026, 1, 1)),))
+    return plan, api.run(plan, data)
+
+
+def test_forecast_values_are_the_hand_computed_ones():
+    plan, result = _run()
+    q1 = plan.calendar.parse("2027-Q1")
+    engine = result.engine
+    # trailing average: (100,000 + 120,000 + 80,000 + 100,000) / 4 = 100,000; x 110%
+    assert engine.quota_total("trailing", ("ana",), q1) == Decimal("110000")
+    # linear trend through (1, 100k) (2, 120k) (3, 80k) (4, 100k): slope -4,000, mean 100,000
+    # at x = 2.5; at x = 5: 100,000 - 4,000 x 2.5 = 90,000
+    assert engine.quota_total("trend", ("ana",), q1) == Decimal("90000")
+    # seasonal naive: 2026-Q1 = 100,000; x 105%
+    assert engine.quota_total("seasonal", ("ana",), q1) == Decimal("105000")
+
+
+def test_explain_shows_each_forecast_with_its_inputs():
+    plan, result = _run()
+    text = "\n".join(api.explain(result, "ana", plan.calendar.parse("2027-Q1")).lines())
+    assert ("2027-Q1: trailing average of bookings over 4 quarters (2026-Q1 100,000.00 USD, "
+            "2026-Q2 120,000.00 USD, 2026-Q3 80,000.00 USD, 2026-Q4 100,000.00 USD) × 110% = "
+            "110,000.00 USD") in text
+    assert "linear trend of bookings over 4 quarters" in text and "= 90,000.00 USD" in text
+    assert ("seasonal naive of bookings over 4 quarters (2026-Q1 100,000.00 USD) × 105% = "
+            "105,000.00 USD") in text
+
+
+def test_explain_cites_rule_source_row_and_arithmetic():
+    plan, result = _run()
+    text = "\n".join(api.explain(result, "ana", plan.calendar.parse("2027-Q1")).lines())
+    assert "Core (core): 100.00 USD — rule 'core', forecasts.plan:23" in text
+    assert "1,000.00 USD × 10% = 100.00 USD" in text
+    assert "credit 1,000.00 USD from event D1" in text
