@@ -10,6 +10,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from functools import cache
@@ -84,11 +85,27 @@ class _Grammar:
         self.lark = Lark(
             grammar_text(), parser="lalr", lexer="contextual", postlex=self.indenter,
             start="block", keep_all_tokens=True, maybe_placeholders=True,
-            transformer=self.builder,
+            transformer=self.builder, cache=_cache_file(),
         )
         self.lock = threading.Lock()
         self.keyword_text = {t.name: t.pattern.value for t in self.lark.terminals
                              if t.pattern.type == "str"}
+
+
+def _cache_file() -> str | bool:
+    """Where the compiled parser is kept between runs (compiling takes about a second; loading
+    the cache a tenth of that). Lark names the content by a hash of the grammar and options and
+    rebuilds on any mismatch; the file lives in the user's own cache directory, never in a
+    shared one. Without a writable directory, nothing is cached."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "incentive-dsl")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return False
+    if not os.access(folder, os.W_OK):
+        return False
+    return os.path.join(folder, "grammar.lark-cache")
 
 
 def grammar_text() -> str:
