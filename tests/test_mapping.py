@@ -377,9 +377,9 @@ def test_managers_in_two_offices(tmp_path):
     _, diags = load(export(tmp_path, teams=teams))
     found = [d for d in diags if d.code == "D-ROSTER"]
     assert [(place(d), d.message) for d in found] == [
-        (("teams.csv", 2, 1), f"the reports of manager 'Mia Moss' are in several {attr}s ('East' "
+        (("teams.csv", 2, 1), f"the reports of manager 'Mia Moss' are in several {attrs} ('East' "
                               "(2 reports), 'West' (1 report)): [roster.managers] inherit cannot "
-                              "choose one") for attr in ("team", "territory")]
+                              "choose one") for attrs in ("teams", "territories")]
 
 
 def test_the_mapping_is_deterministic(tmp_path):
@@ -435,3 +435,38 @@ def test_test_reads_the_mapping_as_each_plan_reads_it(tmp_path, capsys):
     assert "FAILED" in captured.out and "error[D-MAP]" in captured.err
     assert cli.main(["test", "plans/crm/field_sales.plan", "--map",
                      str(tmp_path / "none.toml")]) == 2
+
+
+@pytest.mark.parametrize("change, message", [
+    ('start = 2016-10-01\n\n[roster.managers]\nrole = "MANAGER"',
+     'start = 2016-10-01\n\n[roster.managers]\nrole = "MANAGER"\nstart = "2016-13-01"'),
+    ('[roster.managers]\nrole = "MANAGER"\ninherit = ["team", "territory"]\n',
+     '[roster.managers]\n'),
+])
+def test_bad_manager_settings_are_reported_not_raised(tmp_path, change, message):
+    dataset, diags = load(export(tmp_path, mapping=MAPPING.replace(change, message)))
+    assert [d.code for d in errors(diags)] == ["D-MAP"]
+    assert "Mia Moss" not in {p.id for p in dataset.payees}
+
+
+BAD_VALUES = ("1", "true", "[]", "{}", '""', '"nope"', "2017-01-01", '{ x = 1 }')
+
+
+def _mutations():
+    lines = MAPPING.splitlines()
+    for i, line in enumerate(lines):
+        if "=" not in line or line.startswith("["):
+            continue
+        key = line.split("=", 1)[0]
+        for bad in BAD_VALUES:
+            yield i, "\n".join([*lines[:i], f"{key}= {bad}", *lines[i + 1:]]) + "\n"
+
+
+def test_a_wrong_value_anywhere_is_a_diagnostic_never_an_exception(tmp_path):
+    export(tmp_path)
+    path = tmp_path / "crm.toml"
+    for _, text in _mutations():
+        path.write_text(text)
+        dataset, diags = load_mapping(str(path), PLAN)  # must not raise
+        for d in diags:
+            assert d.span.line >= 1 and d.message

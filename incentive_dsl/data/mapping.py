@@ -750,14 +750,19 @@ def _roster(m: Mapping) -> list[PayeeRecord]:
         records.append(PayeeRecord(id=pid, fields=flds, source=Source(table.path, row.line),
                                    **values))
     reader.report(key, "roster")
-    if managers:
-        records += _managers(m, managers, records, cols.get("manager"), consts, first)
+    if "managers" in spec:
+        added = _managers(m, managers, records, cols.get("manager"), consts, first)
+        if added is None:  # the mapping's error is the cause: not every report's manager too
+            m.rejected |= {f"payee:{r.manager}" for r in records if r.manager}
+        else:
+            records += added
     return records
 
 
 def _managers(m: Mapping, spec: dict, agents: list[PayeeRecord], column: str | None,
-              consts: dict, rows: dict[str, Row]) -> list[PayeeRecord]:
-    """Everyone named in the manager column who has no row of their own becomes a payee."""
+              consts: dict, rows: dict[str, Row]) -> list[PayeeRecord] | None:
+    """Everyone named in the manager column who has no row of their own becomes a payee (None
+    when the settings have an error, which is reported)."""
     key = ("roster", "managers")
     if column is None:
         m.map_error(key, "[roster.managers] needs roster.manager: the column naming each "
@@ -767,7 +772,7 @@ def _managers(m: Mapping, spec: dict, agents: list[PayeeRecord], column: str | N
     if role is None:
         m.map_error(key, "[roster.managers] needs 'role': the role of the managers it adds",
                     'add role = "MANAGER"')
-        return []
+        return None
     inherit = spec.get("inherit", [])
     if not isinstance(inherit, list) or any(x not in ("team", "territory") for x in inherit):
         m.map_error((*key, "inherit"), "'inherit' lists 'team' and/or 'territory'",
@@ -783,7 +788,9 @@ def _managers(m: Mapping, spec: dict, agents: list[PayeeRecord], column: str | N
     if "start" not in own:
         m.map_error(key, "the managers need a start date: [roster.fixed] start or "
                     "[roster.managers] start")
-        return []
+        return None
+    if any(v is None for v in own.values()):
+        return None  # a bad fixed value, reported where it is written
     ids = {a.id for a in agents} | set(rows)
     reports: dict[str, list[PayeeRecord]] = defaultdict(list)
     for a in agents:
@@ -802,7 +809,8 @@ def _managers(m: Mapping, spec: dict, agents: list[PayeeRecord], column: str | N
                 shown = ", ".join(f"'{v}' ({_plural(n, 'report')})" for v, n in seen.items())
                 m.diags.append(error(
                     "D-ROSTER", Span.point(first.source.path, first.source.row, 1),
-                    f"the reports of manager '{manager}' are in several {attr}s ({shown}): "
+                    f"the reports of manager '{manager}' are in several "
+                    f"{'territories' if attr == 'territory' else 'teams'} ({shown}): "
                     f"[roster.managers] inherit cannot choose one",
                     f"give the managers a fixed {attr}, or their own rows in the roster"))
                 ok = False
