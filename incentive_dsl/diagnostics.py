@@ -84,9 +84,9 @@ def warning(code: str, span: Span, message: str, hint: str | None = None,
 
 def _excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
     text = sources.get(span.path)
-    if text is None or span.line < 1:
+    if not text or span.line < 1:
         return []
-    lines = text.splitlines()
+    lines = text.split("\n")  # spans count only \n as a line break, so the excerpt must too
     if span.line > len(lines):
         return []
     source_line = lines[span.line - 1].expandtabs(1)

@@ -1056,10 +1056,12 @@ class PlanChecker:
             r = reverses[0]
             for c in r.components:
                 sym = self.scope.lookup(c.text)
-                if sym is not None and sym.detail in ("bonus", "team pool", "manager override"):
-                    self.err("E-CLAWBACK", c, f"the {sym.detail} '{c.text}' is paid per period, "
+                if sym is not None and sym.detail in ("bonus", "team pool", "manager override",
+                                                      "activity reward"):
+                    how = "per activity" if sym.detail == "activity reward" else "per period"
+                    self.err("E-CLAWBACK", c, f"the {sym.detail} '{c.text}' is paid {how}, "
                              "not per deal, so a cancelled deal has nothing of it to reverse",
-                             "reverse commissions, SPIFFs and stage or activity rewards")
+                             "reverse commissions, SPIFFs and stage rewards")
                 elif sym is None or sym.kind != sc.COMPONENT:
                     what = f"the {sym.detail} '{c.text}'" if sym else f"'{c.text}'"
                     self.err("E-CLAWBACK", c, f"{what} is not a paying rule that can be reversed",

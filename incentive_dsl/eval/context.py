@@ -268,6 +268,8 @@ class Evaluator:
         func = e.func.text
         if func in ("min", "max") and len(e.args) >= 2:
             values = [self.eval(a, env) for a in e.args]
+            if any(v is None for v in values):
+                return None  # the smaller of a value and a missing one is not known
             return min(values) if func == "min" else max(values)
         return self.engine.aggregate(func, e.args[0].name.text, e.where, env)
 
@@ -275,7 +277,7 @@ class Evaluator:
         v = self.eval(e.operand, env)
         if e.op == "not":
             return not v
-        return -v
+        return None if v is None else -v
 
     def _Binary(self, e, env):
         op = e.op
@@ -329,7 +331,7 @@ class Evaluator:
     def _InRange(self, e, env):
         a = self.eval(e.operand, env)
         lo, hi = self.eval(e.low, env), self.eval(e.high, env)
-        inside = a is not None and lo <= a <= hi
+        inside = a is not None and lo is not None and hi is not None and lo <= a <= hi
         return inside != e.negated
 
     def _IfThenElse(self, e, env):

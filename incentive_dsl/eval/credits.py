@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
+
 from incentive_dsl.check.model import CreditSpec, Plan
 from incentive_dsl.data.records import Dataset, Event, Roster
 from incentive_dsl.eval.context import Deal, Env, Evaluator, Fx
@@ -27,6 +29,23 @@ def _matches(spec: CreditSpec, e: Event) -> bool:
     if t.kind == "stage":
         return e.kind == "stage" and e.subject == t.subject
     return e.kind == "activity" and e.subject == t.subject
+
+
+def event_actor(e: Event, deal: Deal | None) -> str | None:
+    """Who an event is about: the doer of an activity or a stage (its `by`), else the deal's
+    owner (the booking's), else whoever the event row names."""
+    if e.kind in ("activity", "stage") and e.owner:
+        return e.owner
+    return deal.owner if deal is not None and deal.owner else e.owner
+
+
+def _with_amount(deal: Deal, amount: Decimal) -> Deal:
+    """The deal as it reads with another amount (to price an amendment)."""
+    copy = Deal(deal.id)
+    for slot in Deal.__slots__:
+        setattr(copy, slot, getattr(deal, slot))
+    copy.amount = amount
+    return copy
 
 
 def eligible(plan: Plan, roles: tuple[str, ...], roster: Roster, payee: str, day) -> str | None:
@@ -54,12 +73,16 @@ class CreditStage:
 
     def run(self) -> tuple[list[CreditLine], list[Skip]]:
         order = {c.name: i for i, c in enumerate(self.plan.credits)}
-        for e in self.dataset.events:
+        position: dict[str, int] = {}
+        for e in sorted(self.dataset.events, key=Event.sort_key):
+            position[e.id] = len(position)
             for spec in self.plan.credits:
                 if _matches(spec, e):
                     self._credit(spec, e)
         kinds = {"owner": 0, "split": 0, "role split": 0, "touch": 0, "overlay": 1, "roll-up": 2}
-        self.lines.sort(key=lambda ln: (ln.date, ln.event, order[ln.credit], kinds[ln.kind],
+        # Credit follows the events' processing order (date, kind, deal, id): it decides which
+        # deal crosses a tier.
+        self.lines.sort(key=lambda ln: (position[ln.event], order[ln.credit], kinds[ln.kind],
                                         ln.payee, ln.id))
         return self.lines, self.skips
 
@@ -73,7 +96,7 @@ class CreditStage:
         if spec.during is not None and not spec.during.contains(e.date):
             self._skip(spec, e, f"dated {e.date}, outside the rule's window")
             return
-        actor = e.owner if e.kind == "activity" else (deal.owner if deal else e.owner)
+        actor = event_actor(e, deal)
         env = Env(payee=actor, day=e.date, deal=deal, event=e)
         if spec.trigger.where is not None and not self.evaluator.eval(spec.trigger.where, env):
             self._skip(spec, e, "the rule's 'where' condition does not hold")
@@ -116,7 +139,19 @@ class CreditStage:
     def _value(self, spec: CreditSpec, e: Event, deal: Deal | None, env: Env) -> tuple[Decimal, str]:
         cur = self.plan.currency
         if spec.value is not None:
+            if e.kind == "amended" and deal is not None:
+                # An amendment changes the value by the difference it makes to the expression.
+                new = self.fx.convert(e.amount or ZERO, e.currency, e.date, e)[0]
+                old = self._previous_amount.get((spec.name, deal.id), deal.amount)
+                self._previous_amount[(spec.name, deal.id)] = new
+                before, after = _with_amount(deal, old), _with_amount(deal, new)
+                delta = self.evaluator.amount(spec.value, attrs.evolve(env, deal=after)) - \
+                    self.evaluator.amount(spec.value, attrs.evolve(env, deal=before))
+                return round_money(delta, cur), (f"deal {deal.id} amended from {fmt(old, cur)} "
+                                                  f"to {fmt(new, cur)}: the rule's value changes")
             raw = self.evaluator.amount(spec.value, env)
+            if e.kind == "booked" and deal is not None:
+                self._previous_amount[(spec.name, deal.id)] = deal.amount
             return round_money(raw, cur), "the rule's value"
         if e.kind == "booked" and deal is not None:
             self._previous_amount[(spec.name, deal.id)] = deal.amount

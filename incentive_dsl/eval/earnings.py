@@ -21,7 +21,7 @@ import attrs
 from incentive_dsl.check import model as m
 from incentive_dsl.data.records import Dataset, Event, Roster
 from incentive_dsl.eval.context import Deal, Env, Evaluator
-from incentive_dsl.eval.credits import eligible
+from incentive_dsl.eval.credits import eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine
 from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
 from incentive_dsl.eval.records import CreditLine, EarningLine, Skip, Trace
@@ -31,7 +31,7 @@ from incentive_dsl.syntax.format import expr as show
 
 ONE = Decimal(1)
 EVENT_COMPONENTS = (m.StageRewardSpec, m.ActivityRewardSpec, m.SpiffSpec, m.CommissionSpec)
-REVERSIBLE = ("commission", "true-up", "capped", "netting", "spiff", "stage", "activity")
+REVERSIBLE = ("commission", "true-up", "capped", "netting", "condition", "spiff", "stage")
 
 
 @attrs.frozen
@@ -49,13 +49,15 @@ class _Piece:
 class EarningStage:
     def __init__(self, plan: m.Plan, dataset: Dataset, engine: MeasureEngine, roster: Roster,
                  deals: dict[str, Deal], evaluator: Evaluator, start: dt.date,
-                 end: dt.date) -> None:
+                 end: dt.date, claw_end: dt.date | None = None) -> None:
         self.plan, self.dataset, self.engine, self.roster = plan, dataset, engine, roster
         self.deals, self.evaluator = deals, evaluator
         self.start, self.end = start, end  # earnings are computed for this range of days
+        self.claw_end = max(claw_end or end, end)  # cancellations up to here are clawed back
         self.cur = plan.currency
         self.lines: list[EarningLine] = []
         self.skips: list[Skip] = []
+        self._deal_credit: dict[tuple, Decimal] = {}  # (commission, payee, deal) -> credit so far
         self._ids: dict[str, int] = defaultdict(int)
 
     # ------------------------------------------------------------------ helpers
@@ -175,7 +177,9 @@ class EarningStage:
     def _key(self, c: m.CommissionSpec, key: str | None, period_unit: str, line: CreditLine,
              payee: str) -> tuple[Decimal, Decimal]:
         if key is None:
-            return ZERO, line.amount
+            # The deal's own amount: an amendment moves it from what was credited before.
+            before = self._deal_credit.get((c.name, payee, line.deal or line.event), ZERO)
+            return before, before + line.amount
         period = self.plan.calendar.period_of(line.date, period_unit)
         seq = self.engine.seq_of[line.id]
         return (self.engine.measure(key, payee, period, seq - 1),
@@ -185,6 +189,7 @@ class EarningStage:
                          state: dict) -> list[EarningLine]:
         payee, amount = line.payee, line.amount
         table = c.table
+        deal_key = (c.name, payee, line.deal or line.event)
         seq = self.engine.seq_of[line.id]
         values: list[tuple[str, str]] = [("credit", fmt(amount, self.cur))]
         if table is not None:
@@ -217,7 +222,10 @@ class EarningStage:
                           self._trace(c, because, arithmetic, values, (line.event,), (line.id,),
                                       span=pieces[0].row.span if len(pieces) == 1 and
                                       pieces[0].row else c.span, touched=touched), line.event)]
-        base_before, paid_before = state.get(period.label, (ZERO, ZERO))
+        # A table keyed on the deal amount re-rates that deal only; one keyed on a period
+        # measure re-rates the period.
+        scope = deal_key if table is not None and table.key is None else period.label
+        base_before, paid_before = state.get(scope, (ZERO, ZERO))
         paid_now = earned
         if table is not None and table.mode == "retroactive" and base_before:
             rate_now = pieces[-1].rate
@@ -235,7 +243,8 @@ class EarningStage:
                         values, (line.event,), (line.id,), span=pieces[-1].row.span),
                     line.event))
                 paid_now += true_up
-        state[period.label] = (base_before + amount, paid_before + paid_now)
+        state[scope] = (base_before + amount, paid_before + paid_now)
+        self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + amount
         return out
 
     def _show_key(self, key: str | None, value: Decimal) -> str:
@@ -395,8 +404,7 @@ class EarningStage:
             if not hit or not self._event_window(s, e):
                 continue
             deal = self.deals.get(e.deal) if e.kind != "activity" else None
-            payee = e.owner if e.kind == "activity" else (deal.owner if deal and deal.owner
-                                                          else e.owner)
+            payee = event_actor(e, deal)
             env = Env(payee=payee, day=e.date, deal=deal, event=e)
             if t.where is not None and not self.evaluator.eval(t.where, env):
                 self._skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", e.date)
@@ -422,7 +430,7 @@ class EarningStage:
             if not self._event_window(s, e):
                 continue
             deal = self.deals.get(e.deal)
-            payee = e.owner or (deal.owner if deal else None)
+            payee = event_actor(e, deal)
             p = pays[e.subject]
             if p.where is not None and not self.evaluator.eval(
                     p.where, Env(payee=payee, day=e.date, deal=deal, event=e)):
@@ -623,7 +631,7 @@ class EarningStage:
 
     def _floor(self, comp, floor: m.LimitSpec, lines: list[EarningLine]) -> list[EarningLine]:
         out = []
-        for period in self._periods(floor.scope):
+        for period in self._periods(floor.scope, comp):
             for payee in self.roster.ids():
                 if self._eligible_in(comp, payee, period) is not None:
                     continue
@@ -660,11 +668,12 @@ class EarningStage:
             if ln.deal is not None and ln.component in c.components and ln.kind in REVERSIBLE:
                 by_deal[ln.deal].append(ln)
         for e in self.dataset.events:
-            if e.kind != "cancelled" or not self._in_range(e.date):
+            # Cancellations after the plan's end still reverse what the plan paid.
+            if e.kind != "cancelled" or not self.start <= e.date <= self.claw_end:
                 continue
             deal = self.deals.get(e.deal)
-            if deal is None or deal.booked is None:
-                continue
+            if deal is None or deal.booked is None or deal.cancelled is not e:
+                continue  # a deal is cancelled once: a second cancellation reverses nothing
             booked = deal.booked.date
             if c.during is not None and not c.during.contains(booked):
                 continue
@@ -673,7 +682,10 @@ class EarningStage:
                 self._skip(c.name, e.id, f"cancelled {(e.date - booked).days} days after booking,"
                            f" outside the {c.within_count} {c.within_unit} window", e.date)
                 continue
-            originals = [ln for ln in by_deal.get(e.deal, ()) if ln.date <= e.date]
+            # A `condition` line (a failed `when`) already took the money back: it is reversed
+            # too, whenever it was written, so the deal nets to zero and not below.
+            originals = [ln for ln in by_deal.get(e.deal, ())
+                         if ln.date <= e.date or ln.kind == "condition"]
             for ln in originals:
                 if c.roles and self.roster.role_on(ln.payee, ln.date) not in c.roles:
                     continue

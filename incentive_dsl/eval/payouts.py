@@ -156,15 +156,18 @@ class PayoutStage:
                         extra.append(self._pl(payee, pp, "release", amount,
                                               f"release of the holdback from {origin}"))
                 subtotal = earned + sum((x.amount for x in extra), ZERO)
-                subtotal, balance, draw_lines = self._draw(payee, pp, subtotal, balance)
-                extra += draw_lines
                 carried = ZERO
                 if subtotal < 0:
+                    # Nothing is taken back from pay: the amount is carried forward (before any
+                    # draw, which then tops up from zero).
                     carried = -subtotal
                     extra.append(self._pl(payee, pp, "carried", carried,
                                           f"pay would be {fmt(subtotal, self.cur)}: nothing is "
                                           "taken back from pay; the amount is carried forward and "
                                           "recovered from later pay"))
+                    subtotal = ZERO
+                subtotal, balance, draw_lines = self._draw(payee, pp, subtotal, balance)
+                extra += draw_lines
                 period_lines += extra
                 if self.plan.rounding.point == "statement":
                     exact = sum((ln.amount for ln in period_lines), ZERO)

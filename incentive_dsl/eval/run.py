@@ -80,7 +80,8 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
             engine.add_credits(credits)
             step("earnings")
             earnings, earning_skips = EarningStage(plan, dataset, engine, roster, deals,
-                                                   engine.evaluator, start, end).run()
+                                                   engine.evaluator, start, end,
+                                                   claw_end=pay_end).run()
             step("payouts")
             payouts, statements = PayoutStage(plan, roster, deals, fx, start,
                                                max(end, pay_end)).run(earnings)
