@@ -255,7 +255,9 @@ class Evaluator:
             return deal.id
         if name == "owner":
             return deal.owner
-        if name in ("date", "booked_on"):
+        if name == "date":
+            return day  # the date of the event being looked at
+        if name == "booked_on":
             return b.date if b else None
         if name == "stage":
             return deal.stage_on(day)
