@@ -463,6 +463,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def _data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("plan", metavar="PLAN",
                    help="the plan file, or a directory holding the versions of one plan")
+    _history_options(p, "report on")
+
+
+def _history_options(p: argparse.ArgumentParser, verb: str) -> None:
+    """The data a plan runs on (one of --data, --deals with --roster, --map) and the window."""
     p.add_argument("--data", metavar="DIR",
                    help="a directory with events.csv, roster.csv and, if present, quotas.csv, "
                         "fx.csv and territories.csv (docs/data.md)")
@@ -476,10 +481,10 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fx", metavar="FILE", help="dated FX rates into the plan currency")
     p.add_argument("--territories", metavar="FILE", help="territory index table")
     p.add_argument("--period", metavar="PERIOD",
-                   help="report on one period: 2027-Q1, 2027-03, 2027-H1, 2027")
+                   help=f"{verb} one period: 2027-Q1, 2027-03, 2027-H1, 2027")
     p.add_argument("--from", dest="start", type=_date, metavar="DATE",
-                   help="report from this date")
-    p.add_argument("--to", dest="end", type=_date, metavar="DATE", help="report up to this date")
+                   help=f"{verb} from this date")
+    p.add_argument("--to", dest="end", type=_date, metavar="DATE", help=f"{verb} up to this date")
 
 
 RUN_EXIT_CODES = """exit codes:
@@ -663,25 +668,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     diff.add_argument("old", metavar="OLD", help="the plan before: a file, or REV:path")
     diff.add_argument("new", metavar="NEW", help="the plan after: a file, or REV:path")
-    diff.add_argument("--data", metavar="DIR",
-                      help="a history to compute the payout impact on: a directory with "
-                           "events.csv, roster.csv and, if present, quotas.csv, fx.csv and "
-                           "territories.csv (docs/data.md)")
-    diff.add_argument("--deals", metavar="FILE",
-                      help="deal events, CSV or JSON Lines; with --roster, instead of --data")
-    diff.add_argument("--roster", metavar="FILE", help="payees, CSV or JSON Lines")
-    diff.add_argument("--map", metavar="FILE",
-                      help="instead of the data files: a CRM export read through its mapping "
-                           "(docs/mapping.md)")
-    diff.add_argument("--quotas", metavar="FILE", help="quota table")
-    diff.add_argument("--fx", metavar="FILE", help="dated FX rates into the plan currency")
-    diff.add_argument("--territories", metavar="FILE", help="territory index table")
-    diff.add_argument("--period", metavar="PERIOD",
-                      help="compare one period: 2027-Q1, 2027-03, 2027-H1, 2027")
-    diff.add_argument("--from", dest="start", type=_date, metavar="DATE",
-                      help="compare from this date")
-    diff.add_argument("--to", dest="end", type=_date, metavar="DATE",
-                      help="compare up to this date")
+    _history_options(diff, "compare")
     diff.add_argument("--by-period", nargs="?", const="pay", metavar="UNIT",
                       choices=("pay", "month", "quarter", "half", "year"),
                       help="also compare per period: month, quarter, half or year (default: "
