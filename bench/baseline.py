@@ -15,7 +15,8 @@ The plan, as implemented here (docs/language.md section in brackets):
   (a zero difference credits nothing) [9.1]. The value is split as recorded (all to the owner
   when no split is recorded) to the cent, largest remainders first, ties in payee id order
   [9.3]. A participant who is unknown, not employed that day or not an AE or SE that day gets
-  no line (the share is not re-allocated). Lines are ordered by date, then event id, then payee.
+  no line (the share is not re-allocated). Lines are in the processing order of their events
+  (date, kind, deal id, event id) [5.2], then by payee.
 - Quota: per month, the quotas-table row covering the month (its amount / months of its
   period), else 250,000 USD (AE) or 400,000 USD (SE) per quarter by the role held on the 1st of
   the month, in thirds; times active days / days in the month. A quarter's quota is the exact
@@ -26,9 +27,9 @@ The plan, as implemented here (docs/language.md section in brackets):
   above; when k0 = k1 the line earns the rate of the tier at k0 [12.3].
 - SPIFF `p3`: 500 USD to the owner of each deal booked 2027-04-01..2027-06-30 with product
   P3, if the owner is an AE or SE employed that day [14].
-- Clawback `churn`: a 2027 cancellation at most 90 days after booking reverses every core and
-  p3 line of that deal dated on or before the cancellation, at its original amount, dated at
-  the cancellation [19].
+- Clawback `churn`: a deal's first cancellation, in 2027 and at most 90 days after booking,
+  reverses every core and p3 line of that deal dated on or before the cancellation, at its
+  original amount, dated at the cancellation [19].
 - Payout: each line rounded half-even to the cent, then allocated 50/50 (the odd cent to the
   booked half); clawback lines follow the same schedule. The booked half is paid in the line's
   month; the collected half is paid as the deal's collections come in, collection by
@@ -69,6 +70,7 @@ TIERS = ((Decimal(0), Decimal(1), Decimal("0.08")),
          (Decimal(1), Decimal("1.5"), Decimal("0.12")),
          (Decimal("1.5"), None, Decimal("0.15")))
 CLAWBACK_DAYS = 90
+KIND_RANK = {"booked": 0, "amended": 1}  # the two kinds that give credit, in processing order
 
 
 def cents(x: Decimal) -> Decimal:
@@ -169,7 +171,7 @@ def _payouts(ds: Dataset) -> dict[tuple[str, str], Decimal]:
     # Deals: the booking (the last booked event wins), its amount in USD, collections.
     booked, amount = {}, {}
     collections = defaultdict(list)
-    cancels = []
+    cancels = {}  # deal -> its first cancellation: a deal is cancelled once
     for e in ds.events:
         k = e.kind
         if k == "booked":
@@ -178,9 +180,9 @@ def _payouts(ds: Dataset) -> dict[tuple[str, str], Decimal]:
         elif k == "collected":
             collections[e.deal].append(e)
         elif k == "cancelled":
-            cancels.append(e)
+            cancels.setdefault(e.deal, e)
 
-    # Credit lines: (date, event id, payee, amount, deal).
+    # Credit lines: (date, kind rank, deal, event id, payee, amount).
     credit = []
     previous = {}
     for e in ds.events:
@@ -206,15 +208,15 @@ def _payouts(ds: Dataset) -> dict[tuple[str, str], Decimal]:
             payees, parts = [b.owner], [cents(value)]
         for payee, part in zip(payees, parts):
             if roster.eligible(payee, e.date):
-                credit.append((e.date, e.id, payee, part, e.deal))
-    credit.sort(key=lambda c: (c[0], c[1], c[2]))
+                credit.append((e.date, KIND_RANK[e.kind], e.deal, e.id, payee, part))
+    credit.sort(key=lambda c: c[:5])  # processing order, then payee
 
     # Commission lines (payee, date, deal, amount) and the credit of each payee-quarter so far.
     earnings = []
     so_far = defaultdict(lambda: ZERO)
     quotas = {}
     rows = {(q.payee, q.period): q.amount for q in ds.quotas if q.quota == "bookings"}
-    for day, _, payee, part, deal in credit:
+    for day, _, deal, _, payee, part in credit:
         if not YEAR_START <= day <= YEAR_END:
             continue
         y, q = quarter_of(day)
@@ -242,7 +244,7 @@ def _payouts(ds: Dataset) -> dict[tuple[str, str], Decimal]:
     for ln in earnings:
         by_deal[ln[2]].append(ln)
     clawed = []
-    for c in cancels:
+    for c in cancels.values():
         b = booked.get(c.deal)
         if b is None or not YEAR_START <= c.date <= YEAR_END:
             continue
