@@ -15,6 +15,8 @@ import attrs
 
 UNITS = ("month", "quarter", "half", "year")
 MONTHS_PER_UNIT = {"month": 1, "quarter": 3, "half": 6, "year": 12}
+FREQUENCY_UNIT = {"monthly": "month", "quarterly": "quarter", "semiannually": "half",
+                  "annually": "year"}  # a payout frequency -> its pay period
 MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
                "september", "october", "november", "december")
 

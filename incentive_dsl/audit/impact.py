@@ -22,11 +22,7 @@ from incentive_dsl.audit.plandiff import title_of
 from incentive_dsl.check import model as m
 from incentive_dsl.eval.money import ZERO, round_money
 from incentive_dsl.eval.run import RunResult
-from incentive_dsl.periods import Period
-
-PAY_UNITS = {"monthly": "month", "quarterly": "quarter", "semiannually": "half",
-             "annually": "year"}
-
+from incentive_dsl.periods import FREQUENCY_UNIT, Period
 
 @attrs.frozen
 class RuleDelta:
@@ -178,7 +174,7 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
     under either plan count as unchanged); `by_period`: month, quarter, half or year, or
     "pay" for the new plan's pay periods."""
     cur = new.plan.currency
-    unit = PAY_UNITS[new.plan.payout.frequency] if by_period == "pay" else by_period
+    unit = FREQUENCY_UNIT[new.plan.payout.frequency] if by_period == "pay" else by_period
     calendar = new.plan.calendar
     sides = []
     for result in (old, new):

@@ -48,7 +48,7 @@ import attrs
 
 from incentive_dsl import __version__
 from incentive_dsl.eval.money import CONTEXT, ZERO, fmt
-from incentive_dsl.eval.payouts import FREQUENCY_UNIT
+from incentive_dsl.periods import FREQUENCY_UNIT
 from incentive_dsl.eval.records import PayoutLine, Statement, Trace
 from incentive_dsl.periods import Calendar, Period
 from incentive_dsl.span import Span

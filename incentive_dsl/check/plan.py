@@ -19,7 +19,7 @@ from incentive_dsl.check.exprs import (
     EVENT_ACTIVITY, EVENT_DEAL, PERIOD, ExprChecker, check_date, constant)
 from incentive_dsl.check.types import Type
 from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
-from incentive_dsl.periods import MONTH_NAMES, MONTHS_PER_UNIT, Calendar
+from incentive_dsl.periods import FREQUENCY_UNIT, MONTH_NAMES, MONTHS_PER_UNIT, Calendar
 from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
@@ -1119,8 +1119,7 @@ class PlanChecker:
         if draws:
             d = draws[0]
             amount = self.const(d.amount, ty.MONEY, "a draw")
-            pay_unit = {"monthly": "month", "quarterly": "quarter", "semiannually": "half",
-                        "annually": "year"}[frequency]
+            pay_unit = FREQUENCY_UNIT[frequency]
             if d.period != pay_unit:
                 self.err("E-PERIOD-FIT", d, f"the draw is per {d.period}, but pay periods are "
                          f"{frequency}", f"write the draw per {pay_unit}")

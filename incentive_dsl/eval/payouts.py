@@ -22,10 +22,8 @@ from incentive_dsl.data.records import Roster
 from incentive_dsl.eval.context import Deal, Fx
 from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
 from incentive_dsl.eval.records import EarningLine, PayoutLine, Statement, Trace
-from incentive_dsl.periods import Period
+from incentive_dsl.periods import FREQUENCY_UNIT, Period
 
-FREQUENCY_UNIT = {"monthly": "month", "quarterly": "quarter", "semiannually": "half",
-                  "annually": "year"}
 # Lines tied to one deal follow the payout schedule; a clawback follows it too, so the part of
 # a cancelled deal's commission that was waiting for collection is simply never paid.
 # A true-up re-rates earlier deals' money, so it is paid at once, not on the crossing deal's
