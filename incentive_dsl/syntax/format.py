@@ -6,7 +6,7 @@ they stand above, trailing comments two spaces after the code, one blank line be
 (none between consecutive one-line `measure` blocks), a final newline.
 
 Formatting changes layout only: literals keep the author's spelling and every token is printed
-in its original order, so the sequence of non-blank tokens is unchanged (tests/test_format.py).
+in its original order, so the sequence of non-blank tokens is unchanged (tests/test_syntax_properties.py).
 Printing is driven by the tree, so `parse(format(tree)) == tree` for any tree this module can
 print, and `format` is idempotent.
 """
