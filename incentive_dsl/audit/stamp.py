@@ -50,5 +50,5 @@ def git_revision(path: str) -> str | None:
 def make_stamp(plan, dataset, start, end) -> RunStamp:
     return RunStamp(plan=plan.name, plan_path=plan.path, plan_version=plan.version,
                     plan_hash=plan.source_hash, plan_git_revision=git_revision(plan.path),
-                    data_hash=dataset.content_hash(), data_files=dataset.sources,
+                    data_hash=dataset.data_hash(), data_files=dataset.sources,
                     tool_version=__version__, start=str(start), end=str(end))

@@ -12,6 +12,7 @@ in processing order. The file formats are described in docs/data.md.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
@@ -380,5 +381,21 @@ def load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
         dataset = make_dataset(
             sources=sources,
             **{name: [r for r in getattr(dataset, name) if id(r) not in bad] for name in groups})
-    return dataset, sorted(diags, key=Diagnostic.sort_key)
+    return attrs.evolve(dataset, fingerprint=fingerprint(sources)), \
+        sorted(diags, key=Diagnostic.sort_key)
+
+
+def fingerprint(paths: Iterable[str]) -> str | None:
+    """sha256 over the files' names and bytes (None if one cannot be read)."""
+    h = hashlib.sha256()
+    try:
+        for path in sorted(paths):
+            h.update(os.path.basename(path).encode() + b"\0")
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            h.update(b"\0")
+    except OSError:
+        return None
+    return h.hexdigest()
 

@@ -181,6 +181,13 @@ class Dataset:
     fx: tuple[FxRate, ...] = ()
     territories: tuple[TerritoryIndex, ...] = ()
     sources: tuple[str, ...] = ()  # the files read, for the record
+    # A hash of the files' bytes, set by loaders that read files: cheaper than hashing every
+    # record, which matters because every run is stamped with it.
+    fingerprint: str | None = attrs.field(default=None, eq=False)
+
+    def data_hash(self) -> str:
+        """What a run is stamped with: the files' fingerprint, or the records' hash."""
+        return self.fingerprint or self.content_hash()
 
     def content_hash(self) -> str:
         """A hash of the records (not of file names or row order), so reordering input rows

@@ -103,7 +103,9 @@ def build_deals(dataset: Dataset, fx: Fx) -> dict[str, Deal]:
     for e in dataset.events:
         if e.kind == "activity":
             continue
-        d = deals.setdefault(e.deal, Deal(e.deal))
+        d = deals.get(e.deal)
+        if d is None:
+            d = deals[e.deal] = Deal(e.deal)
         if e.kind == "booked":
             d.booked = e
             if e.amount is not None:

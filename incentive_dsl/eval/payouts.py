@@ -82,7 +82,7 @@ class PayoutStage:
             # Work in magnitudes: a negative line (a clawback, an amendment down) is released
             # with the money collected, exactly like the line it corrects.
             sign = -1 if part < 0 else 1
-            for mv in sorted(moves, key=lambda e: (e.date, e.id)):
+            for mv in moves:  # in processing order already (date, kind, deal, id)
                 if abs(paid) >= abs(part) or not base:
                     break
                 got = self.fx.convert(mv.amount or ZERO, mv.currency, mv.date, mv)[0]

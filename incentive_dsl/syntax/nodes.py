@@ -144,6 +144,8 @@ class Text(Expr):
     @property
     def value(self) -> str:
         body = self.raw[1:-1]
+        if "\\" not in body:
+            return body
         out, i = [], 0
         while i < len(body):
             if body[i] == "\\" and i + 1 < len(body):
