@@ -137,6 +137,13 @@ class EarningStage:
         out: list[EarningLine] = []
         nets = [s for s in self.plan.components
                 if isinstance(s, m.StageRewardSpec) and s.net_against == c.name]
+        # The pre-sale rewards to net, by payee and deal (looked up once per booking).
+        rewards: dict[tuple[str, str], list[EarningLine]] = defaultdict(list)
+        for s in nets:
+            for (name, _), lines in self.engine.component_lines.items():
+                if name == s.name:
+                    for ln in lines:
+                        rewards[(ln.payee, ln.deal)].append(ln)
         for payee in self.roster.ids():
             series = self.engine.series.get((c.base, payee))
             if series is None:
@@ -160,7 +167,8 @@ class EarningStage:
                     by_period[period].append(earned)
                     out.append(earned)
                 if nets and line.deal is not None and line.kind != "roll-up":
-                    out += self._netting(c, nets, line, made, netted, by_period[period])
+                    out += self._netting(c, rewards.get((payee, line.deal), ()), line, made,
+                                         netted, by_period[period])
             if c.when is not None:
                 for period, lines in sorted(by_period.items()):
                     if not self.evaluator.eval(c.when, self._period_env(payee, period)):
@@ -341,14 +349,12 @@ class EarningStage:
                 f"{self._show_key(table.key, k0)} to {self._show_key(table.key, k1)} "
                 f"({how} tiers)")
 
-    def _netting(self, c: m.CommissionSpec, nets: list[m.StageRewardSpec], line: CreditLine,
+    def _netting(self, c: m.CommissionSpec, reward_lines, line: CreditLine,
                  made: list[EarningLine], netted: dict, period_lines: list) -> list[EarningLine]:
         earned = sum((ln.amount for ln in made if ln.kind == "commission"), ZERO)
         if earned <= 0:
             return []
-        rewards = sum((ln.amount for s in nets
-                       for ln in self.engine.component_lines.get((s.name, line.payee), ())
-                       if ln.deal == line.deal and ln.date <= line.date), ZERO)
+        rewards = sum((ln.amount for ln in reward_lines if ln.date <= line.date), ZERO)
         remaining = rewards - netted[line.deal]
         take = min(remaining, earned)
         if take <= 0:
