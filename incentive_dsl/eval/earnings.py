@@ -207,6 +207,9 @@ class EarningStage:
                        (f"{key_name} after", self._show_key(table.key, k1))]
         else:
             k0 = k1 = ZERO
+            if c.accelerators:  # a flat rate is split along its first accelerator's key
+                first = c.accelerators[0]
+                k0, k1 = self._key(c, first.key, first.period, line, payee)
             rate = self.evaluator.amount(c.rate, self._period_env(payee, period, seq))
         pieces: list[_Piece]
         if table is None:
@@ -297,7 +300,9 @@ class EarningStage:
         """Pieces with the accelerators' factors applied; `applied` receives the span of each
         accelerator that changed something."""
         for acc in c.accelerators:
-            same_key = table is not None and acc.key == table.key and acc.period == table.period
+            axis = (table.key, table.period) if table is not None else \
+                (c.accelerators[0].key, c.accelerators[0].period)
+            same_key = (acc.key, acc.period) == axis
             if same_key:
                 pieces = _split_at(pieces, acc.threshold, line.amount)
                 if any(_in_region(p, acc) for p in pieces):
