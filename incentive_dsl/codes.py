@@ -311,6 +311,33 @@ _ENTRIES = [
 
         measure attainment = bookings / quota bookings
         """),
+    _entry("E-ORDER", "a rule reads what a later rule pays", CHECK, """
+        Rules are computed in a fixed order: stage and activity rewards, SPIFFs, commissions,
+        then bonuses, pools and overrides, each kind in file order. A rule that reads another
+        rule's earnings (directly or through a measure) must come after it; otherwise it would
+        see nothing of them and pay on a wrong premise.""", """
+        measure club_earned = club
+
+        commission core "Core commission"
+          on bookings
+          rate 8%
+          when club_earned > 0 USD
+
+        bonus club "Club kicker"
+          step on bookings per year
+            at 1,000,000 USD pay 10,000 USD
+        """, """
+        measure core_earned = core
+
+        commission core "Core commission"
+          on bookings
+          rate 8%
+
+        bonus club "Club kicker"
+          step on bookings per year
+            at 1,000,000 USD pay 10,000 USD
+          when core_earned > 50,000 USD
+        """),
     # ------------------------------------------------------------------ units and values
     _entry("E-UNIT", "a value of the wrong unit", CHECK, """
         Money carries a currency, percentages a % sign, counts are counts. `8` where `8%` was

@@ -1053,20 +1053,14 @@ def _check_and_run(plan_text: str):
         return checked, results
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the checker accepts a measure that reads a "
-                   "component (`measure club_earned = club`), but the interpreter computes "
-                   "components by block type (stage, activity, SPIFF, commission, bonus, pool, "
-                   "override), so a commission whose `when` reads a bonus sees 0: the kicker "
-                   "example pays 0 instead of 1,000 USD. Either reject it or order by "
-                   "dependency")
+# Was a bug: a rule reading a later rule's earnings is now refused (E-ORDER).
 def test_measure_reading_a_later_component():
     checked, results = _check_and_run(KICKER_REPRO)
+    assert "E-ORDER" in codes(checked.diagnostics)
     assert not checked.ok or all(r.passed for r in results)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a rule that depends on its own earnings through a "
-                   "measure (`measure earned = core`, commission core `when earned < 50 USD`) "
-                   "is accepted (no E-CYCLE) and evaluated with its earnings read as 0")
+# Was a bug: a rule that depends on its own earnings through a measure is now E-CYCLE.
 def test_rule_depending_on_its_own_earnings_is_a_cycle():
     checked, _ = _check_and_run(CYCLE_REPRO)
     assert "E-CYCLE" in codes(checked.diagnostics)

@@ -232,6 +232,7 @@ class PlanChecker:
                              "give each example its own name: test results cite it",
                              [Related(twin.span, "the first one")])
                 examples.append(self.check_example(block))
+        self.check_component_order(blocks)
         self.check_unused(blocks)
         if not examples:
             self.warn("W-NO-EXAMPLE", plans[0], f"plan {plans[0].name.raw} has no worked example",
@@ -392,6 +393,56 @@ class PlanChecker:
             if not sym.used and sym.kind in (sc.QUOTA, sc.CREDIT, sc.MEASURE):
                 self.warn("W-UNUSED", sym.span, f"the {sym.detail} '{sym.name}' is never used",
                           "remove it, or use it in a measure or a rule")
+
+    # ------------------------------------------------------------------ components reading components
+
+    def check_component_order(self, blocks: tuple[n.Block, ...]) -> None:
+        """A rule may read what another rule pays (`measure club_earned = club`) only if that
+        rule is computed first: per-event rules (stage and activity rewards, SPIFFs,
+        commissions), then bonuses, pools and overrides, each kind in file order."""
+        kinds = (n.StageRewardBlock, n.ActivityRewardBlock, n.SpiffBlock, n.CommissionBlock,
+                 n.BonusBlock, n.PoolBlock, n.OverrideBlock)
+        comps = [b for b in blocks if type(b) in kinds]
+        rank = {b.name.text: (kinds.index(type(b)), i) for i, b in enumerate(comps)}
+        measures = {b.name.text: b for b in blocks if isinstance(b, n.MeasureBlock)}
+
+        def reads(node: n.Node) -> dict[str, n.Node]:
+            """Components an expression reads, directly or through measures: name -> where."""
+            found: dict[str, n.Node] = {}
+            todo, seen = [(node, None)], set()
+            while todo:
+                expr, via = todo.pop()
+                for x in n.walk(expr):
+                    if not isinstance(x, (n.Ref, n.TeamRef)):
+                        continue
+                    name = x.name.text
+                    if name in rank:
+                        found.setdefault(name, via or x)
+                    elif name in measures and name not in seen:
+                        seen.add(name)
+                        todo.append((measures[name].expr, via or x))
+            return found
+
+        for b in comps:
+            exprs = [i for i in n.walk(b) if isinstance(i, n.Expr)]
+            keys = [i.key for i in n.walk(b) if isinstance(i, (n.TierTable, n.Accelerator,
+                                                                n.StepSchedule, n.LinearSchedule))
+                    and getattr(i, "key", None) is not None]
+            own = b.name.text
+            late = [(name, where) for node in [*exprs, *(n.Ref(name=k, span=k.span) for k in keys)]
+                    for name, where in reads(node).items() if rank[name] >= rank[own]
+                    and not (name == own and where.name.text == own)]  # direct: E-CYCLE
+            for name, where in late[:1]:  # one report per rule
+                if name == own:
+                    self.err("E-CYCLE", where, f"'{own}' depends on its own earnings through "
+                             f"the measure '{where.name.text}'",
+                             "a rule's condition or rate cannot use what the rule itself pays")
+                    continue
+                self.err("E-ORDER", where, f"'{own}' reads what '{name}' pays, but '{name}' is "
+                         "computed after it",
+                         "rules are computed in this order: stage and activity rewards, SPIFFs, "
+                         "commissions, then bonuses, pools and overrides (each kind in file "
+                         "order); a rule can read only the rules before it")
 
     # ------------------------------------------------------------------ measures
 
