@@ -166,6 +166,8 @@ def decode_source(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]
 
 def _split_comment(line: str) -> int | None:
     """Column index of a `#` that starts a comment (outside a quoted text), or None."""
+    if "#" not in line:
+        return None
     in_text = False
     i = 0
     while i < len(line):
@@ -276,7 +278,9 @@ def parse_text(path: str, text: str) -> ParseResult:
             if syntax_errors <= MAX_SYNTAX_ERRORS:
                 diags.append(problem)
             continue
-        deep = _depth_exceeded(block)
+        # Each level of nesting takes at least two characters of one line, so only a long line
+        # can nest past the limit: short blocks skip the walk.
+        deep = _depth_exceeded(block) if max(map(len, chunk.lines)) > MAX_DEPTH else None
         if deep is not None:
             diags.append(error("E-DEPTH", deep.span,
                                f"this expression is nested more than {MAX_DEPTH} levels deep",
