@@ -20,6 +20,7 @@ import os
 import sys
 from decimal import Decimal
 
+from incentive_dsl.data.loaders import fingerprint
 from incentive_dsl.data.records import (
     Dataset, Event, FxRate, PayeeRecord, QuotaRecord, Source, TerritoryIndex)
 
@@ -118,11 +119,14 @@ def read_territories(path: str) -> list[TerritoryIndex]:
 
 
 def read_dataset(directory: str) -> Dataset:
+    """The files as a Dataset, with the same file fingerprint load_dataset gives it (so a run
+    is stamped as it would be from the command line)."""
     p = lambda name: os.path.join(directory, name)  # noqa: E731
+    sources = tuple(p(n) for n in ("events.csv", "roster.csv", "quotas.csv", "fx.csv",
+                                   "territories.csv"))
     return Dataset(events=tuple(read_events(p("events.csv"))),
                    payees=tuple(read_roster(p("roster.csv"))),
                    quotas=tuple(read_quotas(p("quotas.csv"))),
                    fx=tuple(read_fx(p("fx.csv"))),
                    territories=tuple(read_territories(p("territories.csv"))),
-                   sources=tuple(p(n) for n in ("events.csv", "roster.csv", "quotas.csv",
-                                                "fx.csv", "territories.csv")))
+                   sources=sources, fingerprint=fingerprint(sources))
