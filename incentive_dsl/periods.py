@@ -13,7 +13,6 @@ import re
 
 import attrs
 
-UNITS = ("month", "quarter", "half", "year")
 MONTHS_PER_UNIT = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 FREQUENCY_UNIT = {"monthly": "month", "quarterly": "quarter", "semiannually": "half",
                   "annually": "year"}  # a payout frequency -> its pay period

@@ -24,8 +24,6 @@ from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
-SECTIONS = ("plan", "field", "quota", "credit", "measure", "component", "clawback", "payout",
-            "example")
 KEYWORDS = {m.CommissionSpec: "commission", m.BonusSpec: "bonus", m.SpiffSpec: "SPIFF",
             m.StageRewardSpec: "stage reward", m.ActivityRewardSpec: "activity reward",
             m.PoolSpec: "pool", m.OverrideSpec: "override", m.QuotaSpec: "quota",

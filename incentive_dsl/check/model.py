@@ -25,7 +25,6 @@ spec = attrs.frozen(kw_only=True)
 class Rounding:
     mode: str = "half even"  # half up, half even, half down, up, down
     point: str = "line"  # line or statement
-    stated: bool = False
 
 
 @spec

@@ -321,7 +321,7 @@ class PlanChecker:
             version=version.label.value if version else None,
             effective_span=effective.span,
             roles=tuple(self.scope.roles), applies_to=self.applies_to,
-            rounding=m.Rounding(mode=rounding.mode, point=rounding.point, stated=True)
+            rounding=m.Rounding(mode=rounding.mode, point=rounding.point)
             if rounding else m.Rounding(),
             fx_basis=fx.basis if fx else "event date")
 

@@ -17,9 +17,6 @@ from incentive_dsl.span import Span
 
 QUOTA, CREDIT, MEASURE, COMPONENT, CLAWBACK = "quota", "credit", "measure", "component", "clawback"
 
-BLOCK_NOUN = {QUOTA: "quota", CREDIT: "credit", MEASURE: "measure", COMPONENT: "component",
-              CLAWBACK: "clawback"}
-
 
 @attrs.define
 class Symbol:

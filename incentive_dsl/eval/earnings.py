@@ -30,7 +30,6 @@ from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
 ONE = Decimal(1)
-EVENT_COMPONENTS = (m.StageRewardSpec, m.ActivityRewardSpec, m.SpiffSpec, m.CommissionSpec)
 REVERSIBLE = ("commission", "true-up", "capped", "netting", "condition", "spiff", "stage")
 
 
