@@ -65,8 +65,9 @@ class Builder(Transformer):
         return None
 
     def _span(self, children: list) -> Span:
-        spans = [s for s in map(self._span_of, children) if s is not None]
-        first, last = spans[0], spans[-1]
+        # Only the first and the last positioned child matter: scan in from both ends.
+        first = next(s for s in map(self._span_of, children) if s is not None)
+        last = next(s for s in map(self._span_of, reversed(children)) if s is not None)
         return Span(first.path, first.line, first.column, last.end_line, last.end_column)
 
     @staticmethod
