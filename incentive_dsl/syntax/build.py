@@ -175,6 +175,9 @@ class Builder(Transformer):
 
     # ------------------------------------------------------------------ plan header
 
+    def plan_file(self, c):
+        return tuple(x for x in c if isinstance(x, n.Block))
+
     def plan_block(self, c):
         v = self._vals(c)
         return self._stmt(n.PlanBlock, c, name=self._lit(n.Text, [v[0]]), items=tuple(v[1:]))

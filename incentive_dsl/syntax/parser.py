@@ -84,7 +84,7 @@ class _Grammar:
         self.indenter = _Indenter()
         self.lark = Lark(
             grammar_text(), parser="lalr", lexer="contextual", postlex=self.indenter,
-            start="block", keep_all_tokens=True, maybe_placeholders=True,
+            start=["plan_file", "block"], keep_all_tokens=True, maybe_placeholders=True,
             transformer=self.builder, cache=_cache_file(),
         )
         self.lock = threading.Lock()
@@ -260,7 +260,12 @@ def parse_text(path: str, text: str) -> ParseResult:
     blocks: list[n.Block] = []
     g = _grammar()
     syntax_errors = 0
-    for chunk in _chunks(path, code_lines, diags):
+    chunks = _chunks(path, code_lines, diags)
+    whole = _parse_whole(path, code_lines, chunks, comments, g) if not diags else None
+    if whole is not None:
+        chunks = []  # parsed in one go: nothing to report block by block
+        blocks = list(whole)
+    for chunk in chunks:
         block_text = "\n".join(chunk.lines).rstrip() + "\n"
         with g.lock:
             g.builder.path = path
@@ -268,7 +273,7 @@ def parse_text(path: str, text: str) -> ParseResult:
             g.builder.comments = comments
             g.indenter.text = block_text
             try:
-                block = g.lark.parse(block_text)
+                block = g.lark.parse(block_text, start="block")
                 problem = None
             except (UnexpectedInput, DedentError, GluedWord) as exc:
                 problem = describe(exc, path, chunk.first_line, chunk.lines,
@@ -295,6 +300,31 @@ def parse_text(path: str, text: str) -> ParseResult:
     tree = n.PlanFile(path=path, blocks=tuple(blocks), trailing_comments=comments.after_last,
                       span=Span(path, 1, 1, max(1, len(code_lines)), 1))
     return ParseResult(tree, tuple(sorted(diags, key=Diagnostic.sort_key)), text)
+
+
+def _parse_whole(path: str, code_lines: list[str], chunks: list[_Chunk],
+                 comments: CommentTable, g: _Grammar) -> tuple[n.Block, ...] | None:
+    """The file's blocks parsed in one go (fast), or None if anything is wrong: the caller then
+    parses block by block, to report every error."""
+    if not chunks:
+        return None
+    first = chunks[0].first_line
+    lines = code_lines[first - 1:]
+    text = "\n".join(lines).rstrip() + "\n"
+    with g.lock:
+        g.builder.path = path
+        g.builder.line_offset = first - 1
+        g.builder.comments = comments
+        g.indenter.text = text
+        try:
+            blocks = g.lark.parse(text, start="plan_file")
+        except (UnexpectedInput, DedentError, GluedWord):
+            return None
+    # Each level of nesting takes at least two characters of one line, so only a long line
+    # can nest past the limit: short files skip the walk.
+    if max(map(len, lines)) > MAX_DEPTH and any(_depth_exceeded(b) for b in blocks):
+        return None
+    return blocks
 
 
 def parse_path(path: str) -> ParseResult:
