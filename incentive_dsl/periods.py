@@ -109,6 +109,9 @@ class Calendar:
 
     def parse(self, raw: str) -> Period | None:
         """The period named by a literal (`2027-Q1`, `2027-03`, `FY2027-H2`, `2027`), or None."""
+        return _parse(self, raw)
+
+    def _compute_parse(self, raw: str) -> Period | None:
         m = re.fullmatch(r"(FY)?(\d{4})(?:-(Q[1-4]|H[12]|\d{2}))?", raw)
         if m is None:
             return None
@@ -128,6 +131,11 @@ class Calendar:
             return None
         return Period(dt.date(year, month, 1), month_end(year, month), "month",
                       f"{year:04d}-{month:02d}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(calendar: Calendar, raw: str) -> Period | None:
+    return calendar._compute_parse(raw)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -22,6 +22,14 @@ from incentive_dsl.eval.records import CreditLine, Skip, Trace
 ONE = Decimal(1)
 
 
+def _kinds(spec: CreditSpec) -> tuple[str, ...]:
+    """The event kinds a credit rule can match."""
+    t = spec.trigger
+    if t.kind == "deal":
+        return (t.event, "amended") if t.event == "booked" else (t.event,)
+    return ("stage",) if t.kind == "stage" else ("activity",)
+
+
 def _matches(spec: CreditSpec, e: Event) -> bool:
     t = spec.trigger
     if t.kind == "deal":
@@ -74,8 +82,11 @@ class CreditStage:
     def run(self) -> tuple[list[CreditLine], list[Skip]]:
         order = {c.name: i for i, c in enumerate(self.plan.credits)}
         position: dict[str, int] = {}
-        for e in sorted(self.dataset.events, key=Event.sort_key):
+        kinds = {k for spec in self.plan.credits for k in _kinds(spec)}
+        for e in self.dataset.events:  # already in processing order (Event.sort_key)
             position[e.id] = len(position)
+            if e.kind not in kinds:
+                continue
             for spec in self.plan.credits:
                 if _matches(spec, e):
                     self._credit(spec, e)

@@ -57,6 +57,10 @@ class EarningStage:
         self.lines: list[EarningLine] = []
         self.skips: list[Skip] = []
         self._deal_credit: dict[tuple, Decimal] = {}  # (commission, payee, deal) -> credit so far
+        # Each event rule looks at the events of its kind only (they stay in processing order).
+        self.by_kind: dict[str, list[Event]] = defaultdict(list)
+        for e in dataset.events:
+            self.by_kind[e.kind].append(e)
         self._ids: dict[str, int] = defaultdict(int)
 
     # ------------------------------------------------------------------ helpers
@@ -407,7 +411,8 @@ class EarningStage:
     def spiff(self, s: m.SpiffSpec) -> list[EarningLine]:
         out = []
         t = s.trigger
-        for e in self.dataset.events:
+        kind = {"deal": t.event, "stage": "stage", "activity": "activity"}[t.kind]
+        for e in self.by_kind.get(kind, ()):
             hit = (t.kind == "deal" and e.kind == t.event) or \
                 (t.kind == "stage" and e.kind == "stage" and e.subject == t.subject) or \
                 (t.kind == "activity" and e.kind == "activity" and e.subject == t.subject)
@@ -430,7 +435,7 @@ class EarningStage:
         out = []
         pays = {p.subject: p for p in s.pays}
         seen: set[tuple[str, str]] = set()
-        for e in self.dataset.events:
+        for e in self.by_kind.get("stage", ()):
             if e.kind != "stage" or e.subject not in pays:
                 continue
             if (e.deal, e.subject) in seen:
@@ -455,7 +460,7 @@ class EarningStage:
     def activity_reward(self, s: m.ActivityRewardSpec) -> list[EarningLine]:
         out = []
         pays = {p.subject: p for p in s.pays}
-        for e in self.dataset.events:
+        for e in self.by_kind.get("activity", ()):
             if e.kind != "activity" or e.subject not in pays or not self._event_window(s, e):
                 continue
             p = pays[e.subject]
@@ -677,7 +682,7 @@ class EarningStage:
         for ln in self.lines:
             if ln.deal is not None and ln.component in c.components and ln.kind in REVERSIBLE:
                 by_deal[ln.deal].append(ln)
-        for e in self.dataset.events:
+        for e in self.by_kind.get("cancelled", ()):
             # Cancellations after the plan's end still reverse what the plan paid.
             if e.kind != "cancelled" or not self.start <= e.date <= self.claw_end:
                 continue

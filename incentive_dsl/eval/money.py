@@ -52,6 +52,9 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
     if not weights:
         return []
     q = quantum(currency)
+    if len(weights) == 1:  # the common case (all to the owner): nothing to share
+        return [total.quantize(q, rounding=decimal.ROUND_HALF_EVEN, context=CONTEXT)
+                if weights[0] else ZERO]
     weight_sum = sum(weights, ZERO)
     if weight_sum == 0:
         return [ZERO for _ in weights]

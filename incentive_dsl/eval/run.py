@@ -16,7 +16,7 @@ import attrs
 
 from incentive_dsl.audit.stamp import RunStamp, make_stamp
 from incentive_dsl.check.model import Plan
-from incentive_dsl.data.records import Dataset, Roster
+from incentive_dsl.data.records import Dataset, Event, Roster
 from incentive_dsl.diagnostics import Diagnostic, error, warning
 from incentive_dsl.eval.context import EvaluationError, Fx, build_deals
 from incentive_dsl.eval.credits import CreditStage
@@ -68,6 +68,10 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
     end = min(pay_end, plan.effective_end or pay_end)
     stamp = make_stamp(plan, dataset, start, end)
     notes: list[str] = []
+    keys = [e.sort_key() for e in dataset.events]
+    if any(a > b for a, b in zip(keys, keys[1:])):
+        # Every stage reads events in processing order; loaders deliver them so, others may not.
+        dataset = attrs.evolve(dataset, events=tuple(sorted(dataset.events, key=Event.sort_key)))
     with decimal.localcontext(CONTEXT):
         try:
             step("credits")
