@@ -47,10 +47,17 @@ def _print_diagnostics(result_diags, sources, fmt: str) -> None:
         print(f"\n{errors} error(s), {warnings} warning(s)", file=sys.stderr)
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    files = api.discover(args.paths)
+def _plan_files(paths: list[str], command: str) -> list[str]:
+    """The plan files named by `paths` (directories searched for *.plan); says so if none."""
+    files = api.discover(paths)
     if not files:
-        print("incentive check: no plan files found in the given paths", file=sys.stderr)
+        print(f"incentive {command}: no plan files found in the given paths", file=sys.stderr)
+    return files
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    files = _plan_files(args.paths, "check")
+    if not files:
         return EXIT_USAGE
     result = api.check_paths(files)
     _print_diagnostics(result.diagnostics, result.sources, args.format)
@@ -66,9 +73,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
-    files = api.discover(args.paths)
+    files = _plan_files(args.paths, "fmt")
     if not files:
-        print("incentive fmt: no plan files found in the given paths", file=sys.stderr)
         return EXIT_USAGE
     status = EXIT_OK
     changed = []
@@ -295,9 +301,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     from incentive_dsl.eval.money import fmt as money
 
-    files = api.discover(args.paths)
+    files = _plan_files(args.paths, "test")
     if not files:
-        print("incentive test: no plan files found in the given paths", file=sys.stderr)
         return EXIT_USAGE
     results, checked = api.run_examples(files)
     errors = [d for d in checked.diagnostics if d.is_error]

@@ -29,7 +29,7 @@ from incentive_dsl.diagnostics import render_all
 from incentive_dsl.span import NO_SPAN
 from incentive_dsl.syntax import format_file, parse_text
 from incentive_dsl.syntax import nodes as n
-from incentive_dsl.syntax.parser import decode_source
+from incentive_dsl.syntax.parser import _split_comment, decode_source
 
 PLANS = sorted(Path(__file__).parents[1].joinpath("plans").rglob("*.plan"))
 ABSTRACT = {n.Node, n.Statement, n.Expr, n.Block, n.RuleBlock}
@@ -292,21 +292,8 @@ _INTRA_SPACE = re.compile(r"[A-Za-z0-9_]")
 
 def _split_code_comment(line: str) -> tuple[str, str]:
     """(code, comment) of a canonical line; a '#' inside a "text" is not a comment."""
-    in_text = False
-    i = 0
-    while i < len(line):
-        ch = line[i]
-        if in_text:
-            if ch == "\\":
-                i += 1
-            elif ch == '"':
-                in_text = False
-        elif ch == '"':
-            in_text = True
-        elif ch == "#":
-            return line[:i].rstrip(" "), line[i:]
-        i += 1
-    return line, ""
+    at = _split_comment(line)
+    return (line, "") if at is None else (line[:at].rstrip(" "), line[at:])
 
 
 def _words(code: str) -> list[list[tuple[bool, str]]]:
