@@ -170,6 +170,10 @@ def _load_dataset(args: argparse.Namespace, plan):
             found = next((folder / n for n in names if (folder / n).is_file()), None)
             if getattr(args, option, None) is None and found is not None:
                 setattr(args, option, str(found))
+            elif getattr(args, option, None) is None and option in ("deals", "roster"):
+                print(f"incentive: {folder / names[0]}: no such file (--data needs "
+                      f"{' or '.join(names)} in {folder})", file=sys.stderr)
+                return None, (), EXIT_USAGE
     if args.deals is None or args.roster is None:
         print("incentive: give the data: --data DIR (events.csv, roster.csv, ...), --deals FILE "
               "and --roster FILE, or --map FILE (a CRM export read through its mapping, "
@@ -205,7 +209,34 @@ def _load(args: argparse.Namespace):
         print(f"incentive: '{period}' is not a period (e.g. 2027-Q1, 2027-03, 2027)",
               file=sys.stderr)
         return None, None, None, EXIT_USAGE
+    if window is not None:
+        first, last = loaded.versions[0], loaded.versions[-1]
+        start, end = first.effective_start, last.effective_end
+        if window.end < window.start:
+            print(f"incentive: --to {window.end} is before --from {window.start}",
+                  file=sys.stderr)
+            return None, None, None, EXIT_USAGE
+        if window.end < start or (end is not None and window.start > end):
+            print(f"incentive: {window.label} is outside the plan's effective range ({start} to "
+                  f"{end or 'open'}): there is nothing to report", file=sys.stderr)
+            return None, None, None, EXIT_USAGE
     return loaded.versions, dataset, window, None
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    """A '; did you mean ...?' suffix, ignoring case (ids are often typed with capitals)."""
+    lowered = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
+    return f"; did you mean '{lowered[close[0]]}'?" if close else ""
+
+
+def _write(path: str, text: str) -> int:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"incentive: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 def _evaluate(plan, dataset, window):
@@ -248,9 +279,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         text = None
     if text is not None:
         if args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
-        else:
-            sys.stdout.write(text)
+            return _write(args.output, text)
+        sys.stdout.write(text)
         return EXIT_OK
     from rich.console import Console
 
@@ -272,7 +302,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if view is not None:
         _print_ledger(console, view, result.plan.currency)
     if args.output:
-        Path(args.output).write_text(console.export_text(), encoding="utf-8")
+        return _write(args.output, console.export_text())
     return EXIT_OK
 
 
@@ -282,10 +312,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return code
     if args.payee not in {p.id for p in dataset.payees}:
         ids = sorted({p.id for p in dataset.payees})
-        close = difflib.get_close_matches(args.payee, ids, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        print(f"incentive explain: no payee '{args.payee}' in the roster{hint}", file=sys.stderr)
+        print(f"incentive explain: no payee '{args.payee}' in the roster"
+              f"{_did_you_mean(args.payee, ids)}", file=sys.stderr)
         return EXIT_USAGE
+    deals = {e.deal for e in dataset.events if e.kind != "activity"}
+    if args.deal is not None and args.deal not in deals:
+        print(f"incentive explain: no deal '{args.deal}' in the data"
+              f"{_did_you_mean(args.deal, sorted(deals))}", file=sys.stderr)
+        return EXIT_USAGE
+    roles = {p.role for p in dataset.payees if p.id == args.payee}
+    covered = set(plan[-1].applies_to or plan[-1].roles)
+    if covered and not roles & covered:
+        print(f"incentive explain: note: {args.payee} ({', '.join(sorted(roles))}) holds no role "
+              f"this plan covers ({', '.join(sorted(covered))}), so the plan pays them nothing",
+              file=sys.stderr)
     if window is None:
         window = api.window(plan[-1], None, plan[0].effective_start, plan[-1].effective_end)
     result = _evaluate(plan, dataset, window)
@@ -334,7 +374,9 @@ def cmd_test(args: argparse.Namespace) -> int:
                 print("         nothing was earned; events that earned nothing:")
                 for sk in r.run.skips[:10]:
                     print(f"           {sk.rule}: {sk.subject} — {sk.reason}")
-    print(f"\n{len(results) - failed} passed, {failed} failed")
+    untested = len({d.span.path for d in errors})
+    skipped = f"; {untested} plan file(s) with errors were not tested" if untested else ""
+    print(f"\n{len(results) - failed} passed, {failed} failed{skipped}")
     low = False
     if args.coverage or args.min_coverage is not None:
         low = _print_coverage(api.coverage(results, checked), checked.sources, args.min_coverage)

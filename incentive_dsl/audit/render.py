@@ -97,7 +97,8 @@ def statement_table(result: RunResult, window: Period | None = None, by_period: 
     from rich.table import Table
 
     cur = result.plan.currency
-    span = window.label if window else f"{result.stamp.start} to {result.stamp.end}"
+    first = result.versions[0] if result.versions else result.stamp
+    span = window.label if window else f"{first.start} to {result.stamp.end}"
     table = Table(title=f"{result.plan.name} — {span} ({cur})")
     table.add_column("Payee")
     if by_period:

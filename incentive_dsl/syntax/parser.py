@@ -216,6 +216,7 @@ def strip_comments(path: str, text: str) -> tuple[list[str], CommentTable]:
 class _Chunk:
     first_line: int  # 1-based line number of the block's header
     lines: tuple[str, ...]
+    tabbed: bool = False  # indented with tabs: already reported, not parsed (no second error)
 
 
 def _chunks(path: str, code_lines: list[str], diags: list[Diagnostic]) -> list[_Chunk]:
@@ -238,7 +239,9 @@ def _chunks(path: str, code_lines: list[str], diags: list[Diagnostic]) -> list[_
                                "start the file with a block such as: plan \"Name\""))
         else:
             chunks[-1][1].append(line)
-    return [_Chunk(first, tuple(lines)) for first, lines in chunks]
+    return [_Chunk(first, tuple(lines), any("\t" in ln[:len(ln) - len(ln.lstrip(" \t"))]
+                                            for ln in lines))
+            for first, lines in chunks]
 
 
 def _depth_exceeded(tree: n.Node) -> n.Node | None:
@@ -266,6 +269,8 @@ def parse_text(path: str, text: str) -> ParseResult:
         chunks = []  # parsed in one go: nothing to report block by block
         blocks = list(whole)
     for chunk in chunks:
+        if chunk.tabbed:
+            continue
         block_text = "\n".join(chunk.lines).rstrip() + "\n"
         with g.lock:
             g.builder.path = path
