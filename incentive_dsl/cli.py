@@ -196,6 +196,9 @@ def _load(args: argparse.Namespace):
     dataset, diags, code = _load_dataset(args, plan)
     if code is not None:
         return None, None, None, code
+    # Notes (a mapping's choices, with counts) are for `incentive data check`; a run shows
+    # warnings and errors only.
+    diags = [d for d in diags if d.severity.value != "note"]
     if diags:
         print(api.render_all(diags, _file_sources(diags)), file=sys.stderr)
     if any(d.is_error for d in diags):
