@@ -308,7 +308,7 @@ class Evaluator:
                 return CONTEXT.multiply(a, b)
             return CONTEXT.divide(a, b) if b != 0 else ZERO
         if a is None or b is None:
-            return op in ("!=", "is not") and a != b
+            return op in ("!=", "is not")  # a missing value equals nothing, not even another
         return _truthy_compare(op, a, b)
 
     def _shift(self, day: dt.date, right: n.Expr, days: Decimal, sign: int, env: Env) -> dt.date:
@@ -329,7 +329,7 @@ class Evaluator:
 
     def _OneOf(self, e, env):
         a = self.eval(e.operand, env)
-        found = any(a == self.eval(o, env) for o in e.options)
+        found = a is not None and any(a == self.eval(o, env) for o in e.options)
         return found != e.negated
 
     def _InRange(self, e, env):
