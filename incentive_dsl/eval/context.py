@@ -208,10 +208,10 @@ class Evaluator:
 
     def _Ref(self, e, env):
         name = e.name.text
-        if name in self.plan.roles and self.plan.measure(name) is None and \
-                not any(c.name == name for c in self.plan.credits) and \
-                self.plan.component(name) is None:
-            return name
+        engine = self.engine
+        if name in self.plan.roles and name not in engine.measures and \
+                name not in engine.credit_names and name not in engine.component_names:
+            return name  # a role, compared with payee.role
         return self.engine.value(name, env)
 
     def _QuotaRef(self, e, env):

@@ -72,6 +72,10 @@ class MeasureEngine:
         self.series: dict[tuple[str, str], _Series] = defaultdict(_Series)
         self.seq_of: dict[str, int] = {}
         self.component_lines: dict[tuple[str, str], list] = defaultdict(list)
+        # Names looked up on every evaluation: dictionaries, not scans of the plan's lists.
+        self.credit_names = frozenset(c.name for c in plan.credits)
+        self.measures = {ms.name: ms for ms in plan.measures}
+        self.component_names = frozenset(c.name for c in plan.components)
         self.evaluator = Evaluator(plan, self)
         self.activities: dict[str, list[Event]] = defaultdict(list)
         for e in dataset.events:
@@ -139,9 +143,9 @@ class MeasureEngine:
 
     def value(self, name: str, env: Env) -> Decimal:
         payees = env.subject
-        if any(c.name == name for c in self.plan.credits):
+        if name in self.credit_names:
             return self.credit_total(name, payees, env.period, env.until)
-        spec = self.plan.measure(name)
+        spec = self.measures.get(name)
         if spec is not None:
             key = (name, payees, env.period, env.until)
             if key not in self._cache:
