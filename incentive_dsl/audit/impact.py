@@ -24,27 +24,30 @@ from incentive_dsl.eval.money import ZERO, round_money
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 
+class _Change:
+    """An old and a new amount."""
+
+    old: Decimal
+    new: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.new - self.old
+
+
 @attrs.frozen
-class RuleDelta:
+class RuleDelta(_Change):
     rule: str
     title: str
     old: Decimal
     new: Decimal
 
-    @property
-    def difference(self) -> Decimal:
-        return self.new - self.old
-
 
 @attrs.frozen
-class PeriodDelta:
+class PeriodDelta(_Change):
     period: str
     old: Decimal
     new: Decimal
-
-    @property
-    def difference(self) -> Decimal:
-        return self.new - self.old
 
 
 @attrs.frozen

@@ -22,6 +22,7 @@ from incentive_dsl.eval.money import fmt, fmt_pct
 from incentive_dsl.periods import MONTH_NAMES
 from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
+from incentive_dsl.syntax.format import DRAW_RECOVERY_WORDS
 from incentive_dsl.syntax.format import expr as show
 
 KEYWORDS = {m.CommissionSpec: "commission", m.BonusSpec: "bonus", m.SpiffSpec: "SPIFF",
@@ -314,8 +315,7 @@ class Words:
     def draw(self, d: m.DrawSpec | None) -> str:
         if d is None:
             return "none"
-        recovery = {"non-recoverable": "non-recoverable", "excess": "recoverable from excess",
-                    "all earnings": "recoverable from all earnings"}.get(d.recovery, d.recovery)
+        recovery = DRAW_RECOVERY_WORDS[d.recovery]
         text = f"draw {self.money(d.amount)} per {d.per} {recovery}"
         if d.months is not None:
             text += f" for the first {d.months} months of employment"

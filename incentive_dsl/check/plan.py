@@ -407,7 +407,7 @@ class PlanChecker:
         measures = {b.name.text: b for b in blocks if isinstance(b, n.MeasureBlock)}
 
         def reads(node: n.Node) -> dict[str, n.Node]:
-            """Components an expression reads, directly or through measures: name -> where."""
+            """Components a node reads, directly or through measures: name -> where."""
             found: dict[str, n.Node] = {}
             todo, seen = [(node, None)], set()
             while todo:
@@ -424,13 +424,16 @@ class PlanChecker:
             return found
 
         for b in comps:
-            exprs = [i for i in n.walk(b) if isinstance(i, n.Expr)]
-            keys = [i.key for i in n.walk(b) if isinstance(i, (n.TierTable, n.Accelerator,
-                                                                n.StepSchedule, n.LinearSchedule))
-                    and getattr(i, "key", None) is not None]
+            # Everything the block reads: its expressions (one walk) and its keys (names).
+            found = reads(b)
+            for i in n.walk(b):
+                key = getattr(i, "key", None)
+                if isinstance(i, (n.TierTable, n.Accelerator, n.StepSchedule,
+                                  n.LinearSchedule)) and key is not None:
+                    for name, where in reads(n.Ref(name=key, span=key.span)).items():
+                        found.setdefault(name, where)
             own = b.name.text
-            late = [(name, where) for node in [*exprs, *(n.Ref(name=k, span=k.span) for k in keys)]
-                    for name, where in reads(node).items() if rank[name] >= rank[own]
+            late = [(name, where) for name, where in found.items() if rank[name] >= rank[own]
                     and not (name == own and where.name.text == own)]  # direct: E-CYCLE
             for name, where in late[:1]:  # one report per rule
                 if name == own:

@@ -202,9 +202,13 @@ def _holdback(s: n.Holdback) -> str:
     return f"hold back {s.share.raw} until year end"
 
 
+# How a draw's recovery mode is written (also used when a plan diff shows it).
+DRAW_RECOVERY_WORDS = {"non-recoverable": "non-recoverable", "excess": "recoverable from excess",
+                       "all earnings": "recoverable from all earnings"}
+
+
 def _draw(s: n.Draw) -> str:
-    recovery = {"non-recoverable": "non-recoverable", "excess": "recoverable from excess",
-                "all earnings": "recoverable from all earnings"}[s.recovery]
+    recovery = DRAW_RECOVERY_WORDS[s.recovery]
     text = f"draw {expr(s.amount)} per {s.period} {recovery}"
     if s.months is not None:
         text += f" for the first {s.months.raw} months of employment"
