@@ -339,7 +339,7 @@ def make_dataset(events: Iterable[Event], payees: Iterable[PayeeRecord],
     """A dataset in canonical order: events in processing order (Event.sort_key), the other
     records by their keys, so that the order of input rows does not matter."""
     return Dataset(
-        events=tuple(sorted(events, key=Event.sort_key)),
+        events=events,  # Dataset puts them in processing order
         payees=tuple(sorted(payees, key=lambda p: (p.id, p.effective_from or dt.date.min))),
         quotas=tuple(sorted(quotas, key=lambda q: (q.payee, q.quota, q.period))),
         fx=tuple(sorted(fx, key=lambda f: (f.currency, f.target, f.date))),

@@ -171,11 +171,18 @@ class Roster:
         return out
 
 
+def in_processing_order(events) -> tuple[Event, ...]:
+    """Events sorted by `Event.sort_key` (a stable sort: already ordered input costs one pass)."""
+    return tuple(sorted(events, key=Event.sort_key))
+
+
 @attrs.frozen
 class Dataset:
-    """Everything a run reads besides the plan, with a hash of its content for run stamps."""
+    """Everything a run reads besides the plan, with a hash of its content for run stamps.
+    Events are kept in processing order (`Event.sort_key`), whoever builds the dataset: every
+    stage of a run reads them in that order."""
 
-    events: tuple[Event, ...]
+    events: tuple[Event, ...] = attrs.field(converter=in_processing_order)
     payees: tuple[PayeeRecord, ...]
     quotas: tuple[QuotaRecord, ...] = ()
     fx: tuple[FxRate, ...] = ()
@@ -193,7 +200,7 @@ class Dataset:
         """A hash of the records (not of file names or row order), so reordering input rows
         does not change it, and numerically equal amounts (60, 60.00) hash alike."""
         h = hashlib.sha256()
-        for key, records in ((_event_key, sorted(self.events, key=Event.sort_key)),
+        for key, records in ((_event_key, self.events),
                              (_canonical_record, sorted(self.payees, key=lambda r: (
                                  r.id, str(r.effective_from)))),
                              (_canonical_record, sorted(self.quotas, key=lambda q: (

@@ -17,9 +17,10 @@ from incentive_dsl.check.model import CreditSpec, Plan
 from incentive_dsl.data.records import Dataset, Event, Roster
 from incentive_dsl.eval.context import Deal, Env, Evaluator, Fx
 from incentive_dsl.eval.money import ZERO, allocate, fmt, fmt_pct, round_money
-from incentive_dsl.eval.records import CreditLine, Skip, Trace
+from incentive_dsl.eval.records import CreditLine, DeferredTrace, Skip
 
 ONE = Decimal(1)
+LINE_KINDS = {"owner": 0, "split": 0, "role split": 0, "touch": 0, "overlay": 1, "roll-up": 2}
 
 
 def _kinds(spec: CreditSpec) -> tuple[str, ...]:
@@ -81,21 +82,28 @@ class CreditStage:
 
     def run(self) -> tuple[list[CreditLine], list[Skip]]:
         order = {c.name: i for i, c in enumerate(self.plan.credits)}
-        position: dict[str, int] = {}
-        kinds = {k for spec in self.plan.credits for k in _kinds(spec)}
-        for e in self.dataset.events:  # already in processing order (Event.sort_key)
-            position[e.id] = len(position)
-            if e.kind not in kinds:
+        specs_for: dict[str, list[CreditSpec]] = {}
+        for spec in self.plan.credits:
+            for kind in _kinds(spec):
+                specs_for.setdefault(kind, []).append(spec)
+        lines = self.lines
+
+        def rank(ln: CreditLine) -> tuple:
+            return (order[ln.credit], LINE_KINDS[ln.kind], ln.payee, ln.id)
+
+        # Events come in processing order (date, kind, deal, id), and credit follows it: it
+        # decides which deal crosses a tier. An event's own lines go by rule, kind and payee.
+        for e in self.dataset.events:
+            specs = specs_for.get(e.kind)
+            if specs is None:
                 continue
-            for spec in self.plan.credits:
+            first = len(lines)
+            for spec in specs:
                 if _matches(spec, e):
                     self._credit(spec, e)
-        kinds = {"owner": 0, "split": 0, "role split": 0, "touch": 0, "overlay": 1, "roll-up": 2}
-        # Credit follows the events' processing order (date, kind, deal, id): it decides which
-        # deal crosses a tier.
-        self.lines.sort(key=lambda ln: (position[ln.event], order[ln.credit], kinds[ln.kind],
-                                        ln.payee, ln.id))
-        return self.lines, self.skips
+            if len(lines) - first > 1:
+                lines[first:] = sorted(lines[first:], key=rank)
+        return lines, self.skips
 
     def _skip(self, spec: CreditSpec, e: Event, reason: str) -> None:
         self.skips.append(Skip(rule=spec.name, subject=e.id, reason=reason, date=e.date))
@@ -147,7 +155,10 @@ class CreditStage:
                     self._line(spec, e, manager, "roll-up", line.amount, value, None, how,
                                f"rolled up from {line.payee}", source=line.payee)
 
-    def _value(self, spec: CreditSpec, e: Event, deal: Deal | None, env: Env) -> tuple[Decimal, str]:
+    def _value(self, spec: CreditSpec, e: Event, deal: Deal | None,
+               env: Env) -> tuple[Decimal, tuple]:
+        """The value credited, and how it was found: a phrase whose `{}` are filled in with its
+        other items (amounts in the plan currency) when the trace is read."""
         cur = self.plan.currency
         if spec.value is not None:
             if e.kind == "amended" and deal is not None:
@@ -158,24 +169,24 @@ class CreditStage:
                 before, after = _with_amount(deal, old), _with_amount(deal, new)
                 delta = self.evaluator.amount(spec.value, attrs.evolve(env, deal=after)) - \
                     self.evaluator.amount(spec.value, attrs.evolve(env, deal=before))
-                return round_money(delta, cur), (f"deal {deal.id} amended from {fmt(old, cur)} "
-                                                  f"to {fmt(new, cur)}: the rule's value changes")
+                return round_money(delta, cur), ("deal {} amended from {} to {}: the rule's "
+                                                  "value changes", deal.id, old, new)
             raw = self.evaluator.amount(spec.value, env)
             if e.kind == "booked" and deal is not None:
                 self._previous_amount[(spec.name, deal.id)] = deal.amount
-            return round_money(raw, cur), "the rule's value"
+            return round_money(raw, cur), ("the rule's value",)
         if e.kind == "booked" and deal is not None:
             self._previous_amount[(spec.name, deal.id)] = deal.amount
-            return deal.amount, f"deal {deal.id} booked at {fmt(deal.amount, cur)}"
+            return deal.amount, ("deal {} booked at {}", deal.id, deal.amount)
         if e.kind == "amended" and deal is not None:
             new = self.fx.convert(e.amount or ZERO, e.currency, e.date, e)[0]
             old = self._previous_amount.get((spec.name, deal.id), deal.amount)
             self._previous_amount[(spec.name, deal.id)] = new
-            return new - old, (f"deal {deal.id} amended from {fmt(old, cur)} to {fmt(new, cur)}")
+            return new - old, ("deal {} amended from {} to {}", deal.id, old, new)
         if e.amount is None:
-            return ZERO, f"{e.kind} event without an amount"
+            return ZERO, ("{} event without an amount", e.kind)
         amount = self.fx.convert(e.amount, e.currency, e.date, e)[0]
-        return amount, f"{e.kind} {fmt(amount, cur)}"
+        return amount, ("{} {}", e.kind, amount)
 
     def _participants(self, deal: Deal | None, actor: str | None) -> list[str]:
         if deal is not None and deal.booked is not None and deal.booked.splits:
@@ -245,23 +256,29 @@ class CreditStage:
         return shares, f"{spec.attribution} attribution over {count} touches"
 
     def _line(self, spec: CreditSpec, e: Event, payee: str, kind: str, amount: Decimal,
-              value: Decimal, weight: Decimal | None, how: str, detail: str,
+              value: Decimal, weight: Decimal | None, how: tuple, detail: str,
               source: str | None = None) -> CreditLine | None:
         reason = eligible(self.plan, spec.roles, self.roster, payee, e.date)
         if reason is not None:
             self._skip(spec, e, reason)
             return None
-        cur = self.plan.currency
-        share = f" × {fmt_pct(weight)}" if weight is not None and weight != ONE else ""
         suffix = f":{source}" if source else ""
         line = CreditLine(
             id=f"{spec.name}:{e.id}:{payee}:{kind}{suffix}", credit=spec.name, payee=payee,
             deal=e.deal if e.kind != "activity" else None, event=e.id, date=e.date,
             amount=amount, kind=kind,
-            trace=Trace(rule=spec.name, label=spec.label, span=spec.span,
-                        because=f"{how}; {detail}",
-                        arithmetic=f"{fmt(value, cur)}{share} = {fmt(amount, cur)}",
-                        values=(("value", fmt(value, cur)), ("credited", fmt(amount, cur))),
-                        events=(e.id,)))
+            trace=DeferredTrace(_credit_texts, (self.plan.currency, value, weight, amount, how,
+                                                detail),
+                                rule=spec.name, label=spec.label, span=spec.span,
+                                events=(e.id,)))
         self.lines.append(line)
         return line
+
+
+def _credit_texts(cur: str, value: Decimal, weight: Decimal | None, amount: Decimal,
+                  how: tuple, detail: str) -> tuple[str, str, tuple]:
+    share = f" × {fmt_pct(weight)}" if weight is not None and weight != ONE else ""
+    phrase = how[0].format(*(fmt(v, cur) if isinstance(v, Decimal) else v for v in how[1:]))
+    return (f"{phrase}; {detail}",
+            f"{fmt(value, cur)}{share} = {fmt(amount, cur)}",
+            (("value", fmt(value, cur)), ("credited", fmt(amount, cur))))

@@ -33,6 +33,47 @@ class Trace:
     touched: tuple[Span, ...] = ()  # other plan lines it went through (tier rows, accelerators)
 
 
+class DeferredTrace(Trace):
+    """A trace whose texts (`because`, `arithmetic`, `values`) are written when first read, by
+    `render(*args)`, from values captured when the line was made. A run keeps every trace but
+    few are ever read, and writing the texts of all of them cost more than computing the
+    amounts. To everything that reads it (equality, hashing, `attrs.asdict`, JSON) it is a
+    `Trace` with the same texts; `args` must be values that do not change afterwards."""
+
+    __slots__ = ("_render", "_args", "_text")
+
+    def __init__(self, render, args: tuple, *, rule: str, label: str, span: Span,
+                 events: tuple[str, ...] = (), inputs: tuple[str, ...] = (),
+                 touched: tuple[Span, ...] = ()) -> None:
+        for name, value in (("rule", rule), ("label", label), ("span", span), ("events", events),
+                            ("inputs", inputs), ("touched", touched), ("_render", render),
+                            ("_args", args), ("_text", None)):
+            object.__setattr__(self, name, value)
+
+    def _texts(self) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+        if self._text is None:
+            because, arithmetic, values = self._render(*self._args)
+            object.__setattr__(self, "_text", (because, arithmetic, tuple(values)))
+            object.__setattr__(self, "_args", ())  # what the texts were written from can go
+        return self._text
+
+    # These shadow the base class's slots: reading a text writes all three once.
+    because = property(lambda self: self._texts()[0])
+    arithmetic = property(lambda self: self._texts()[1])
+    values = property(lambda self: self._texts()[2])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Trace):
+            return NotImplemented
+        return _fields(self) == _fields(other)
+
+    __hash__ = Trace.__hash__
+
+
+def _fields(trace: Trace) -> tuple:
+    return tuple(getattr(trace, f.name) for f in attrs.fields(Trace))
+
+
 @record
 class CreditLine:
     """Credit to one payee from one event, under one credit rule."""
