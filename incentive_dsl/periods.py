@@ -30,7 +30,7 @@ def month_end(year: int, month: int) -> dt.date:
     return dt.date(ny, nm, 1) - dt.timedelta(days=1)
 
 
-@attrs.frozen(order=True)
+@attrs.frozen(order=True, cache_hash=True)  # periods key the measure and quota caches
 class Period:
     """A closed range of days with its unit and label."""
 
@@ -57,7 +57,7 @@ class Period:
         return out
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Calendar:
     fiscal_start: int = 1  # month number the (fiscal) year starts in
 

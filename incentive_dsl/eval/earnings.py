@@ -24,7 +24,7 @@ from incentive_dsl.eval.context import Deal, Env, Evaluator
 from incentive_dsl.eval.credits import eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine
 from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
-from incentive_dsl.eval.records import CreditLine, EarningLine, Skip, Trace
+from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, Skip, Trace
 from incentive_dsl.periods import MONTHS_PER_UNIT, Period, add_months, month_end
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
@@ -202,12 +202,13 @@ class EarningStage:
         table = c.table
         deal_key = (c.name, payee, line.deal or line.event)
         seq = self.engine.seq_of[line.id]
-        values: list[tuple[str, str]] = [("credit", fmt(amount, self.cur))]
+        # (label, measure or None for money, value): shown when the trace is read.
+        values: list[tuple[str, str | None, Decimal]] = [("credit", None, amount)]
         if table is not None:
             k0, k1 = self._key(c, table.key, table.period, line, payee)
             key_name = table.key or "deal amount"
-            values += [(f"{key_name} before", self._show_key(table.key, k0)),
-                       (f"{key_name} after", self._show_key(table.key, k1))]
+            values += [(f"{key_name} before", table.key, k0),
+                       (f"{key_name} after", table.key, k1)]
         else:
             k0 = k1 = ZERO
             if c.accelerators:  # a flat rate is split along its first accelerator's key
@@ -227,15 +228,14 @@ class EarningStage:
         touched = [*dict.fromkeys(p.row.span for p in pieces if p.row is not None), *applied]
         earned = sum((CONTEXT.multiply(CONTEXT.multiply(p.amount, p.rate), p.factor)
                       for p in pieces), ZERO)
-        arithmetic = " + ".join(
-            f"{fmt(p.amount, self.cur)} × {fmt_pct(p.rate)}" +
-            (f" × {p.factor.normalize():f}" if p.factor != ONE else "") for p in pieces)
-        arithmetic += f" = {fmt(earned, self.cur)}"
-        because = self._because(c, line, period, pieces, table, k0, k1)
+        trace = DeferredTrace(
+            _commission_texts, (self.plan, c, line, period.label, tuple(pieces), k0, k1, earned,
+                                tuple(values)),
+            rule=c.name, label=c.label, events=(line.event,), inputs=(line.id,),
+            span=pieces[0].row.span if len(pieces) == 1 and pieces[0].row else c.span,
+            touched=tuple(touched))
         out = [self._line(c, "commission", payee, line.date, period.label, earned, line.deal,
-                          self._trace(c, because, arithmetic, values, (line.event,), (line.id,),
-                                      span=pieces[0].row.span if len(pieces) == 1 and
-                                      pieces[0].row else c.span, touched=touched), line.event)]
+                          trace, line.event)]
         # A table keyed on the deal amount re-rates that deal only; one keyed on a period
         # measure re-rates the period.
         scope = deal_key if table is not None and table.key is None else period.label
@@ -254,7 +254,8 @@ class EarningStage:
                         f"credited earlier in the period is re-rated at {fmt_pct(rate_now)}",
                         f"{fmt(base_before, self.cur)} × {fmt_pct(rate_now)} − "
                         f"{fmt(paid_before, self.cur)} already paid = {fmt(true_up, self.cur)}",
-                        values, (line.event,), (line.id,), span=pieces[-1].row.span),
+                        _shown(self.plan, values), (line.event,), (line.id,),
+                        span=pieces[-1].row.span),
                     line.event))
                 paid_now += true_up
         state[scope] = (base_before + amount, paid_before + paid_now)
@@ -262,12 +263,7 @@ class EarningStage:
         return out
 
     def _show_key(self, key: str | None, value: Decimal) -> str:
-        spec = self.plan.measure(key) if key else None
-        if spec is not None and spec.kind == "percent":
-            return fmt_pct(value)
-        if spec is not None and spec.kind in ("count", "number"):
-            return f"{value.normalize():f}"
-        return fmt(value, self.cur)
+        return _show(self.plan, key, value)
 
     def _row_at(self, table: m.TierTableSpec, value: Decimal) -> m.TierRowSpec:
         for row in table.rows:
@@ -314,7 +310,7 @@ class EarningStage:
                           if _in_region(p, acc) else p for p in pieces]
                 continue
             a0, a1 = self._key(c, acc.key, acc.period, line, line.payee)
-            values.append((f"{acc.key} ({acc.kind})", self._show_key(acc.key, a1)))
+            values.append((f"{acc.key} ({acc.kind})", acc.key, a1))
             if a1 == a0:
                 share = ONE if _in_region(_Piece(a0, a0, ZERO, ONE, None, ZERO), acc) else ZERO
             else:
@@ -336,26 +332,6 @@ class EarningStage:
                     out.append(attrs.evolve(p, amount=p.amount - boosted))
             pieces = out
         return pieces
-
-    def _because(self, c: m.CommissionSpec, line: CreditLine, period: Period,
-                 pieces: list[_Piece], table: m.TierTableSpec | None, k0: Decimal,
-                 k1: Decimal) -> str:
-        parts = []
-        for p in pieces:
-            factor = f" × {p.factor.normalize():f}" if p.factor != ONE else ""
-            tier = f" (tier '{p.row.text}')" if p.row else ""
-            parts.append(f"{fmt_pct(p.rate)}{factor} of {fmt(p.amount, self.cur)}{tier}")
-        text = " + ".join(parts)
-        deal = f"deal {line.deal}" if line.deal else f"event {line.event}"
-        if table is None:
-            return f"{text} for {deal}: the commission rate"
-        key = table.key or "deal amount"
-        if table.key is None:
-            return f"{text} for {deal}: the deal amount is {fmt(k1, self.cur)}"
-        how = "marginal" if table.mode == "marginal" else "retroactive"
-        return (f"{text} for {deal} because your {period.label} {key} went from "
-                f"{self._show_key(table.key, k0)} to {self._show_key(table.key, k1)} "
-                f"({how} tiers)")
 
     def _netting(self, c: m.CommissionSpec, reward_lines, line: CreditLine,
                  made: list[EarningLine], netted: dict, period_lines: list) -> list[EarningLine]:
@@ -766,3 +742,45 @@ def _split_at(pieces: list[_Piece], threshold: Decimal, amount: Decimal) -> list
         else:
             out.append(p)
     return out
+
+
+def _show(plan: m.Plan, key: str | None, value: Decimal) -> str:
+    """A tier key's value as its measure reads: a percentage, a number, or money."""
+    spec = plan.measure(key) if key else None
+    if spec is not None and spec.kind == "percent":
+        return fmt_pct(value)
+    if spec is not None and spec.kind in ("count", "number"):
+        return f"{value.normalize():f}"
+    return fmt(value, plan.currency)
+
+
+def _shown(plan: m.Plan, values) -> tuple[tuple[str, str], ...]:
+    return tuple((label, _show(plan, key, value)) for label, key, value in values)
+
+
+def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, period: str,
+                      pieces: tuple[_Piece, ...], k0: Decimal, k1: Decimal, earned: Decimal,
+                      values: tuple) -> tuple[str, str, tuple]:
+    cur = plan.currency
+    arithmetic = " + ".join(
+        f"{fmt(p.amount, cur)} × {fmt_pct(p.rate)}" +
+        (f" × {p.factor.normalize():f}" if p.factor != ONE else "") for p in pieces)
+    arithmetic += f" = {fmt(earned, cur)}"
+    parts = []
+    for p in pieces:
+        factor = f" × {p.factor.normalize():f}" if p.factor != ONE else ""
+        tier = f" (tier '{p.row.text}')" if p.row else ""
+        parts.append(f"{fmt_pct(p.rate)}{factor} of {fmt(p.amount, cur)}{tier}")
+    text = " + ".join(parts)
+    deal = f"deal {line.deal}" if line.deal else f"event {line.event}"
+    table = c.table
+    if table is None:
+        because = f"{text} for {deal}: the commission rate"
+    elif table.key is None:
+        because = f"{text} for {deal}: the deal amount is {fmt(k1, cur)}"
+    else:
+        how = "marginal" if table.mode == "marginal" else "retroactive"
+        because = (f"{text} for {deal} because your {period} {table.key} went from "
+                   f"{_show(plan, table.key, k0)} to {_show(plan, table.key, k1)} "
+                   f"({how} tiers)")
+    return because, arithmetic, _shown(plan, values)

@@ -21,7 +21,7 @@ from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Roster
 from incentive_dsl.eval.context import Deal, Fx
 from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
-from incentive_dsl.eval.records import EarningLine, PayoutLine, Statement, Trace
+from incentive_dsl.eval.records import DeferredTrace, EarningLine, PayoutLine, Statement, Trace
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 
 # Lines tied to one deal follow the payout schedule; a clawback follows it too, so the part of
@@ -29,6 +29,20 @@ from incentive_dsl.periods import FREQUENCY_UNIT, Period
 # A true-up re-rates earlier deals' money, so it is paid at once, not on the crossing deal's
 # schedule.
 DEAL_KINDS = ("commission", "capped", "netting", "spiff", "stage", "condition", "clawback")
+
+
+class _Money(Decimal):
+    """An amount a payout phrase shows as money (a bare Decimal there is a share)."""
+
+
+def _leg_texts(cur: str, why: tuple, earning: Trace | None) -> tuple[str, str, tuple]:
+    """A payout line's texts: why this part is payable now, then the earning's own reason."""
+    args = (fmt(a, cur) if isinstance(a, _Money) else fmt_pct(a) if isinstance(a, Decimal)
+            else a for a in why[1:])
+    phrase = why[0].format(*args)
+    if earning is None:
+        return phrase, "", ()
+    return f"{phrase}: {earning.because}", earning.arithmetic, ()
 
 
 def _months_between(a: dt.date, b: dt.date) -> int:
@@ -57,24 +71,25 @@ class PayoutStage:
 
     # ------------------------------------------------------------------ legs
 
-    def legs(self, line: EarningLine) -> list[tuple[dt.date | None, Decimal, str]]:
+    def legs(self, line: EarningLine) -> list[tuple[dt.date | None, Decimal, tuple]]:
         """When each part of an earning line is payable: [(day or None if not yet, amount,
-        why)]. Amounts add up to the line (rounded first when rounding is per line)."""
+        why)]. Amounts add up to the line (rounded first when rounding is per line). `why` is
+        a phrase whose `{}` are filled in with its other items when a trace is read."""
         amount = self._round(line.amount) if self.plan.rounding.point == "line" else line.amount
         schedule = self.spec.schedule
         deal = self.deals.get(line.deal) if line.deal else None
         if deal is None or line.kind not in DEAL_KINDS or \
                 len(schedule) == 1 and schedule[0][0] == "booked":
-            return [(line.date, amount, "payable when earned")]
+            return [(line.date, amount, ("payable when earned",))]
         weights = [share for _, share in schedule]
         if self.plan.rounding.point == "line":
             parts = allocate(amount, weights, self.cur)
         else:
             parts = [CONTEXT.multiply(amount, w) for w in weights]
-        out: list[tuple[dt.date | None, Decimal, str]] = []
+        out: list[tuple[dt.date | None, Decimal, tuple]] = []
         for (event, share), part in zip(schedule, parts):
             if event == "booked":
-                out.append((line.date, part, f"{fmt_pct(share)} payable when booked"))
+                out.append((line.date, part, ("{} payable when booked", share)))
                 continue
             moves = deal.collections if event == "collected" else deal.invoices
             base = deal.amount
@@ -92,12 +107,12 @@ class PayoutStage:
                     piece = self._round(piece)
                 if piece:
                     out.append((max(mv.date, line.date), piece,
-                                f"{fmt_pct(share)} payable when {event}: {fmt(got, self.cur)} "
-                                f"{event} on {mv.date} ({mv.id})"))
+                                ("{} payable when {}: {} {} on {} ({})", share, event, _Money(got),
+                                 event, mv.date, mv.id)))
                     paid += piece
             if part - paid:
-                out.append((None, part - paid, f"awaiting {event.replace('ed', 'ion')} of "
-                            f"deal {deal.id}"))
+                out.append((None, part - paid, ("awaiting {} of deal {}",
+                                                 event.replace("ed", "ion"), deal.id)))
         return out
 
     # ------------------------------------------------------------------ run
@@ -105,22 +120,24 @@ class PayoutStage:
     def run(self, earnings: list[EarningLine]) -> tuple[list[PayoutLine], list[Statement]]:
         payable: dict[tuple[str, str], list[PayoutLine]] = defaultdict(list)
         awaiting: dict[str, list[PayoutLine]] = defaultdict(list)
+        span = self.spec.span or self.plan.span
         for line in earnings:
             for day, amount, why in self.legs(line):
                 if day is None:
                     awaiting[line.payee].append(PayoutLine(
                         payee=line.payee, pay_period="(awaiting)", kind="awaiting collection",
                         amount=amount, earning=line.id,
-                        trace=self._trace(line.component, why, inputs=(line.id,))))
+                        trace=DeferredTrace(_leg_texts, (self.cur, why, None), rule=line.component,
+                                            label="Payout", span=span, inputs=(line.id,))))
                     continue
                 if day > self.end:
                     continue
                 pp = self._pay_period(max(day, self.start))
                 payable[(line.payee, pp.label)].append(PayoutLine(
                     payee=line.payee, pay_period=pp.label, kind="earning", amount=amount,
-                    earning=line.id, trace=self._trace(
-                        line.component, f"{why}: {line.trace.because}", line.trace.arithmetic,
-                        (line.id,))))
+                    earning=line.id, trace=DeferredTrace(
+                        _leg_texts, (self.cur, why, line.trace), rule=line.component,
+                        label="Payout", span=span, inputs=(line.id,))))
         # Everyone the plan covers gets a statement, including those who earned nothing.
         payees = sorted({p for p, _ in payable} | set(awaiting) | set(self.roster.ids()))
         lines: list[PayoutLine] = []
