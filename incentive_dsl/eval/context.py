@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from incentive_dsl.check.model import Plan
-from incentive_dsl.data.records import Dataset, Event, FxRate
+from incentive_dsl.data.records import EVENT_KINDS, Event, FxRate
 from incentive_dsl.eval.money import CONTEXT, ZERO, round_money
 from incentive_dsl.periods import Period, add_months, month_end
 from incentive_dsl.syntax.format import expr as expr_text
@@ -72,22 +72,71 @@ class Fx:
         return round_money(CONTEXT.multiply(amount, r.rate), self.currency), r
 
 
+class EventIndex:
+    """A run's view of the dataset's events, grouped once: by kind (each group in processing
+    order), and by deal within a kind when first asked. A plan reads a few kinds of event; the
+    others (often most of a CRM export) are grouped and never looked at again."""
+
+    def __init__(self, events: tuple[Event, ...]) -> None:
+        self.events = events
+        self.by_kind: dict[str, list[Event]] = {k: [] for k in EVENT_KINDS}
+        add = {k: group.append for k, group in self.by_kind.items()}
+        for e in events:
+            add[e.kind](e)
+        self._by_deal: dict[str, dict[str, list[Event]]] = {}
+        self._activities: dict[str, list[Event]] | None = None
+
+    def of_deal(self, kind: str) -> dict[str, list[Event]]:
+        """Events of one kind by deal id (grouped on first call)."""
+        groups = self._by_deal.get(kind)
+        if groups is None:
+            groups = self._by_deal[kind] = {}
+            for e in self.by_kind[kind]:
+                group = groups.get(e.deal)
+                if group is None:
+                    groups[e.deal] = [e]
+                else:
+                    group.append(e)
+        return groups
+
+    def activities_of(self, payee: str) -> list[Event]:
+        """A payee's activities, in processing order."""
+        if self._activities is None:
+            self._activities = defaultdict(list)
+            for e in self.by_kind["activity"]:
+                if e.owner:
+                    self._activities[e.owner].append(e)
+        return self._activities.get(payee, [])
+
+
 class Deal:
-    """A deal as its events describe it. A plain slotted class: a run builds one per deal."""
+    """A deal as its events describe it: its booking (the last booked event), its amount in
+    the plan currency, its first cancellation, and its other events by kind, read from the
+    run's `EventIndex` when asked."""
 
-    __slots__ = ("id", "booked", "amendments", "stages", "cancelled", "collections", "invoices",
-                 "touches", "amount")
+    __slots__ = ("id", "booked", "cancelled", "amount", "_index")
 
-    def __init__(self, deal_id: str) -> None:
+    def __init__(self, deal_id: str, index: EventIndex) -> None:
         self.id = deal_id
         self.booked: Event | None = None
-        self.amendments: list[Event] = []
-        self.stages: list[Event] = []
         self.cancelled: Event | None = None
-        self.collections: list[Event] = []
-        self.invoices: list[Event] = []
-        self.touches: list[Event] = []
         self.amount = ZERO  # the booked amount in the plan currency
+        self._index = index
+
+    def copy(self, amount: Decimal) -> Deal:
+        """The deal as it reads with another amount (to price an amendment)."""
+        other = Deal(self.id, self._index)
+        other.booked, other.cancelled, other.amount = self.booked, self.cancelled, amount
+        return other
+
+    def _events(self, kind: str) -> list[Event]:
+        return self._index.of_deal(kind).get(self.id, [])
+
+    amendments = property(lambda self: self._events("amended"))
+    stages = property(lambda self: self._events("stage"))
+    collections = property(lambda self: self._events("collected"))
+    invoices = property(lambda self: self._events("invoiced"))
+    touches = property(lambda self: self._events("touch"))
 
     @property
     def owner(self) -> str | None:
@@ -98,31 +147,35 @@ class Deal:
         return reached[-1] if reached else None
 
 
-def build_deals(dataset: Dataset, fx: Fx) -> dict[str, Deal]:
-    deals: dict[str, Deal] = {}
-    for e in dataset.events:
-        if e.kind == "activity":
-            continue
-        d = deals.get(e.deal)
-        if d is None:
-            d = deals[e.deal] = Deal(e.deal)
-        if e.kind == "booked":
+class Deals:
+    """The deals of a run by id. Booked and cancelled deals are made up front (with the booked
+    amount converted); a deal that only has other events is made when first asked for."""
+
+    def __init__(self, index: EventIndex, fx: Fx) -> None:
+        self.index = index
+        self._deals: dict[str, Deal] = {}
+        self._ids: set[str] | None = None
+        for e in index.by_kind["booked"]:
+            d = self._deals.get(e.deal)
+            if d is None:
+                d = self._deals[e.deal] = Deal(e.deal, index)
             d.booked = e
             if e.amount is not None:
                 d.amount = fx.convert(e.amount, e.currency, e.date, e)[0]
-        elif e.kind == "amended":
-            d.amendments.append(e)
-        elif e.kind == "stage":
-            d.stages.append(e)
-        elif e.kind == "cancelled":
+        for e in index.by_kind["cancelled"]:
+            d = self._deals.get(e.deal)
+            if d is None:
+                d = self._deals[e.deal] = Deal(e.deal, index)
             d.cancelled = d.cancelled or e
-        elif e.kind == "collected":
-            d.collections.append(e)
-        elif e.kind == "invoiced":
-            d.invoices.append(e)
-        elif e.kind == "touch":
-            d.touches.append(e)
-    return deals
+
+    def get(self, deal_id: str | None) -> Deal | None:
+        d = self._deals.get(deal_id)
+        if d is None and deal_id is not None:
+            if self._ids is None:
+                self._ids = {e.deal for e in self.index.events if e.kind != "activity"}
+            if deal_id in self._ids:
+                d = self._deals[deal_id] = Deal(deal_id, self.index)
+        return d
 
 
 @attrs.frozen

@@ -9,13 +9,14 @@ effective range limits earnings, not credit.
 
 from __future__ import annotations
 
+import heapq
 from decimal import Decimal
 
 import attrs
 
 from incentive_dsl.check.model import CreditSpec, Plan
-from incentive_dsl.data.records import Dataset, Event, Roster
-from incentive_dsl.eval.context import Deal, Env, Evaluator, Fx
+from incentive_dsl.data.records import Event, Roster
+from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator, EventIndex, Fx
 from incentive_dsl.eval.money import ZERO, allocate, fmt, fmt_pct, round_money
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, Skip
 
@@ -48,15 +49,6 @@ def event_actor(e: Event, deal: Deal | None) -> str | None:
     return deal.owner if deal is not None and deal.owner else e.owner
 
 
-def _with_amount(deal: Deal, amount: Decimal) -> Deal:
-    """The deal as it reads with another amount (to price an amendment)."""
-    copy = Deal(deal.id)
-    for slot in Deal.__slots__:
-        setattr(copy, slot, getattr(deal, slot))
-    copy.amount = amount
-    return copy
-
-
 def eligible(plan: Plan, roles: tuple[str, ...], roster: Roster, payee: str, day) -> str | None:
     """None if the payee can earn under a rule with these roles on `day`, else the reason."""
     if payee not in roster:
@@ -72,9 +64,9 @@ def eligible(plan: Plan, roles: tuple[str, ...], roster: Roster, payee: str, day
 
 
 class CreditStage:
-    def __init__(self, plan: Plan, dataset: Dataset, deals: dict[str, Deal], fx: Fx,
+    def __init__(self, plan: Plan, index: EventIndex, deals: Deals, fx: Fx,
                  roster: Roster, evaluator: Evaluator) -> None:
-        self.plan, self.dataset, self.deals, self.fx = plan, dataset, deals, fx
+        self.plan, self.index, self.deals, self.fx = plan, index, deals, fx
         self.roster, self.evaluator = roster, evaluator
         self.skips: list[Skip] = []
         self.lines: list[CreditLine] = []
@@ -93,10 +85,10 @@ class CreditStage:
 
         # Events come in processing order (date, kind, deal, id), and credit follows it: it
         # decides which deal crosses a tier. An event's own lines go by rule, kind and payee.
-        for e in self.dataset.events:
-            specs = specs_for.get(e.kind)
-            if specs is None:
-                continue
+        groups = [self.index.by_kind[kind] for kind in specs_for]
+        events = groups[0] if len(groups) == 1 else heapq.merge(*groups, key=Event.sort_key)
+        for e in events:
+            specs = specs_for[e.kind]
             first = len(lines)
             for spec in specs:
                 if _matches(spec, e):
@@ -166,7 +158,7 @@ class CreditStage:
                 new = self.fx.convert(e.amount or ZERO, e.currency, e.date, e)[0]
                 old = self._previous_amount.get((spec.name, deal.id), deal.amount)
                 self._previous_amount[(spec.name, deal.id)] = new
-                before, after = _with_amount(deal, old), _with_amount(deal, new)
+                before, after = deal.copy(old), deal.copy(new)
                 delta = self.evaluator.amount(spec.value, attrs.evolve(env, deal=after)) - \
                     self.evaluator.amount(spec.value, attrs.evolve(env, deal=before))
                 return round_money(delta, cur), ("deal {} amended from {} to {}: the rule's "

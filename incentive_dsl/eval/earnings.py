@@ -20,7 +20,7 @@ import attrs
 
 from incentive_dsl.check import model as m
 from incentive_dsl.data.records import Dataset, Event, Roster
-from incentive_dsl.eval.context import Deal, Env, Evaluator
+from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator
 from incentive_dsl.eval.credits import eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine
 from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
@@ -47,7 +47,7 @@ class _Piece:
 
 class EarningStage:
     def __init__(self, plan: m.Plan, dataset: Dataset, engine: MeasureEngine, roster: Roster,
-                 deals: dict[str, Deal], evaluator: Evaluator, start: dt.date,
+                 deals: Deals, evaluator: Evaluator, start: dt.date,
                  end: dt.date, claw_end: dt.date | None = None) -> None:
         self.plan, self.dataset, self.engine, self.roster = plan, dataset, engine, roster
         self.deals, self.evaluator = deals, evaluator
@@ -58,9 +58,7 @@ class EarningStage:
         self.skips: list[Skip] = []
         self._deal_credit: dict[tuple, Decimal] = {}  # (commission, payee, deal) -> credit so far
         # Each event rule looks at the events of its kind only (they stay in processing order).
-        self.by_kind: dict[str, list[Event]] = defaultdict(list)
-        for e in dataset.events:
-            self.by_kind[e.kind].append(e)
+        self.by_kind = deals.index.by_kind
         self._ids: dict[str, int] = defaultdict(int)
 
     # ------------------------------------------------------------------ helpers

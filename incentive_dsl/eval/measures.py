@@ -20,8 +20,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from incentive_dsl.check.model import ForecastSpec, Plan, QuotaSpec
-from incentive_dsl.data.records import Dataset, Event, Roster
-from incentive_dsl.eval.context import Deal, Env, Evaluator, Fx
+from incentive_dsl.data.records import Dataset, Roster
+from incentive_dsl.eval.context import Deals, Env, Evaluator, Fx
 from incentive_dsl.eval.money import CONTEXT, ZERO
 from incentive_dsl.eval.records import CreditLine
 from incentive_dsl.periods import MONTHS_PER_UNIT, Period
@@ -66,7 +66,7 @@ class _Series:
 
 class MeasureEngine:
     def __init__(self, plan: Plan, dataset: Dataset, roster: Roster, fx: Fx,
-                 deals: dict[str, Deal], notes: list[str]) -> None:
+                 deals: Deals, notes: list[str]) -> None:
         self.plan, self.dataset, self.roster, self.fx, self.deals = plan, dataset, roster, fx, deals
         self.notes = notes  # warnings about the data found while evaluating (run diagnostics)
         self.series: dict[tuple[str, str], _Series] = defaultdict(_Series)
@@ -77,10 +77,6 @@ class MeasureEngine:
         self.measures = {ms.name: ms for ms in plan.measures}
         self.component_names = frozenset(c.name for c in plan.components)
         self.evaluator = Evaluator(plan, self)
-        self.activities: dict[str, list[Event]] = defaultdict(list)
-        for e in dataset.events:
-            if e.kind == "activity" and e.owner:
-                self.activities[e.owner].append(e)
         self.quota_rows: dict[tuple[str, str], list] = defaultdict(list)
         for q in dataset.quotas:
             self.quota_rows[(q.payee, q.quota)].append(q)
@@ -119,7 +115,7 @@ class MeasureEngine:
         if source == "activities":
             count = 0
             for p in payees:
-                for ev in self.activities.get(p, ()):
+                for ev in self.deals.index.activities_of(p):
                     if env.period.contains(ev.date) and (where is None or self.evaluator.eval(
                             where, Env(payee=p, day=ev.date, event=ev))):
                         count += 1

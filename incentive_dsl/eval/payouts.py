@@ -19,7 +19,7 @@ import attrs
 
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Roster
-from incentive_dsl.eval.context import Deal, Fx
+from incentive_dsl.eval.context import Deals, Fx
 from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
 from incentive_dsl.eval.records import DeferredTrace, EarningLine, PayoutLine, Statement, Trace
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
@@ -50,7 +50,7 @@ def _months_between(a: dt.date, b: dt.date) -> int:
 
 
 class PayoutStage:
-    def __init__(self, plan: Plan, roster: Roster, deals: dict[str, Deal], fx: Fx,
+    def __init__(self, plan: Plan, roster: Roster, deals: Deals, fx: Fx,
                  start: dt.date, end: dt.date) -> None:
         self.plan, self.roster, self.deals, self.fx = plan, roster, deals, fx
         self.spec = plan.payout

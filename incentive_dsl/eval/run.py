@@ -20,7 +20,7 @@ from incentive_dsl.audit.stamp import RunStamp, make_stamp
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Dataset, Roster
 from incentive_dsl.diagnostics import Diagnostic, error, warning
-from incentive_dsl.eval.context import EvaluationError, Fx, build_deals
+from incentive_dsl.eval.context import Deals, EvaluationError, EventIndex, Fx
 from incentive_dsl.eval.credits import CreditStage
 from incentive_dsl.eval.earnings import EarningStage
 from incentive_dsl.eval.measures import MeasureEngine
@@ -75,9 +75,10 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
             step("credits")
             roster = Roster(list(dataset.payees))
             fx = Fx(dataset.fx, plan.currency, plan.fx_basis)
-            deals = build_deals(dataset, fx)
+            index = EventIndex(dataset.events)
+            deals = Deals(index, fx)
             engine = MeasureEngine(plan, dataset, roster, fx, deals, notes)
-            credits, credit_skips = CreditStage(plan, dataset, deals, fx, roster,
+            credits, credit_skips = CreditStage(plan, index, deals, fx, roster,
                                                 engine.evaluator).run()
             engine.add_credits(credits)
             step("earnings")
