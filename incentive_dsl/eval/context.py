@@ -9,7 +9,9 @@ expressions); periods are `Period`; texts and enumerations are `str`; conditions
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -196,22 +198,6 @@ class Env:
     until: int | None = None  # credit lines with a higher sequence number are not yet counted
 
 
-def _truthy_compare(op: str, a, b) -> bool:
-    if op in ("=", "is"):
-        return a == b
-    if op in ("!=", "is not"):
-        return a != b
-    if op == "<":
-        return a < b
-    if op == "<=":
-        return a <= b
-    if op == ">":
-        return a > b
-    if op in (">=", "reaches"):
-        return a >= b
-    raise AssertionError(op)
-
-
 class Evaluator:
     """Evaluates checked expressions. Evaluation is total: division by zero gives 0 (noted by
     the callers that show it), and every loop is over finite input."""
@@ -219,69 +205,90 @@ class Evaluator:
     def __init__(self, plan: Plan, engine: MeasureEngine) -> None:
         self.plan = plan
         self.engine = engine
+        self._compiled: dict[int, tuple[n.Expr, Callable[[Env], object]]] = {}
         self.fx = engine.fx
         self.roster = engine.roster
 
     def eval(self, e: n.Expr, env: Env):
-        return getattr(self, "_" + type(e).__name__)(e, env)
+        compiled = self._compiled.get(id(e))
+        if compiled is None or compiled[0] is not e:
+            compiled = self._compiled[id(e)] = (e, self.compile(e))
+        return compiled[1](env)
 
     def amount(self, e: n.Expr, env: Env) -> Decimal:
         """An amount (money, a rate, a measure): a missing input counts as zero."""
         value = self.eval(e, env)
         return ZERO if value is None else value
 
-    def _Number(self, e, env):
-        return e.value
+    def compile(self, e: n.Expr) -> Callable[[Env], object]:
+        """`e` as a function of the environment. Literals are read, names resolved and operators
+        chosen once per expression and run, not on every evaluation."""
+        return getattr(self, "_" + type(e).__name__)(e)
+
+    def _Number(self, e):
+        return _constant(e.value)
 
     _Percent = _Number
     _Multiplier = _Number
 
-    def _Money(self, e, env):
-        return e.amount.value
+    def _Money(self, e):
+        return _constant(e.amount.value)
 
-    def _Duration(self, e, env):
-        return e.count.value * DAYS_PER_UNIT[e.unit.rstrip("s")]
+    def _Duration(self, e):
+        return _constant(e.count.value * DAYS_PER_UNIT[e.unit.rstrip("s")])
 
-    def _DateLit(self, e, env):
-        return e.value
-
-    def _PeriodLit(self, e, env):
-        return self.plan.calendar.parse(e.raw)
+    def _PeriodLit(self, e):
+        return _constant(self.plan.calendar.parse(e.raw))
 
     _YearLit = _PeriodLit
 
-    def _Text(self, e, env):
-        return e.value
+    def _DateLit(self, e):
+        return _constant(e.value)
 
-    def _Bool(self, e, env):
-        return e.value
+    _Text = _DateLit
+    _Bool = _DateLit
 
-    def _Paren(self, e, env):
-        return self.eval(e.inner, env)
+    def _Paren(self, e):
+        return self.compile(e.inner)
 
-    def _Ref(self, e, env):
+    def _Ref(self, e):
         name = e.name.text
         engine = self.engine
-        if name in self.plan.roles and name not in engine.measures and \
-                name not in engine.credit_names and name not in engine.component_names:
-            return name  # a role, compared with payee.role
-        return self.engine.value(name, env)
+        if name in engine.credit_names:
+            credit_total = engine.credit_total
+            return lambda env: credit_total(name, env.subject, env.period, env.until)
+        if name in engine.measures:
+            value = engine.value
+            return lambda env: value(name, env)
+        if name in self.plan.roles and name not in engine.component_names:
+            return _constant(name)  # a role, compared with payee.role
+        component_total = engine.component_total
+        return lambda env: component_total(name, env.subject, env.period)
 
-    def _QuotaRef(self, e, env):
-        return self.engine.quota_total(e.name.text, env.subject, env.period)
+    def _QuotaRef(self, e):
+        name, quota_total = e.name.text, self.engine.quota_total
+        return lambda env: quota_total(name, env.subject, env.period)
 
-    def _TeamRef(self, e, env):
-        team = self.engine.team(env.payee, env.period)
-        return self.engine.value(e.name.text, attrs.evolve(env, payees=tuple(team)))
+    def _TeamRef(self, e):
+        name, engine = e.name.text, self.engine
 
-    def _FieldRef(self, e, env):
+        def team_value(env):
+            team = engine.team(env.payee, env.period)
+            return engine.value(name, attrs.evolve(env, payees=tuple(team)))
+        return team_value
+
+    def _FieldRef(self, e):
         owner, name = e.parts[0].text, e.parts[1].text
         if owner == "payee":
-            return self.payee_field(env.payee, name, env.day)
+            payee_field = self.payee_field
+            return lambda env: payee_field(env.payee, name, env.day)
         if owner == "activity":
-            ev = env.event
-            return {"kind": ev.subject, "date": ev.date, "id": ev.id}.get(name) if ev else None
-        return self.deal_field(env.deal, name, env.day)
+            def activity_field(env):
+                ev = env.event
+                return {"kind": ev.subject, "date": ev.date, "id": ev.id}.get(name) if ev else None
+            return activity_field
+        deal_field = self.deal_field
+        return lambda env: deal_field(env.deal, name, env.day)
 
     def payee_field(self, payee: str | None, name: str, day: dt.date):
         if payee is None:
@@ -321,48 +328,76 @@ class Evaluator:
                 return ev.field(name)
         return None
 
-    def _Call(self, e, env):
+    def _Call(self, e):
         func = e.func.text
         if func in ("min", "max") and len(e.args) >= 2:
-            values = [self.eval(a, env) for a in e.args]
-            if any(v is None for v in values):
-                return None  # the smaller of a value and a missing one is not known
-            return min(values) if func == "min" else max(values)
-        return self.engine.aggregate(func, e.args[0].name.text, e.where, env)
+            args = [self.compile(a) for a in e.args]
+            pick = min if func == "min" else max
 
-    def _Unary(self, e, env):
-        v = self.eval(e.operand, env)
+            def extreme(env):
+                values = [a(env) for a in args]
+                if any(v is None for v in values):
+                    return None  # the smaller of a value and a missing one is not known
+                return pick(values)
+            return extreme
+        source, where, aggregate = e.args[0].name.text, e.where, self.engine.aggregate
+        return lambda env: aggregate(func, source, where, env)
+
+    def _Unary(self, e):
+        operand = self.compile(e.operand)
         if e.op == "not":
-            return not v
-        return None if v is None else -v
+            return lambda env: not operand(env)
 
-    def _Binary(self, e, env):
-        op = e.op
+        def negative(env):
+            v = operand(env)
+            return None if v is None else -v
+        return negative
+
+    def _Binary(self, e):
+        op, left, right = e.op, self.compile(e.left), self.compile(e.right)
         if op == "and":
-            return bool(self.eval(e.left, env)) and bool(self.eval(e.right, env))
+            return lambda env: bool(left(env)) and bool(right(env))
         if op == "or":
-            return bool(self.eval(e.left, env)) or bool(self.eval(e.right, env))
-        a, b = self.eval(e.left, env), self.eval(e.right, env)
+            return lambda env: bool(left(env)) or bool(right(env))
         if op in ("in", "not in"):
-            inside = a is not None and b is not None and b.contains(a)
-            return inside if op == "in" else not inside
-        if op in ("+", "-", "*", "/", "of"):
-            if a is None or b is None:
-                return None  # a missing value (a payee with no end date) stays missing
-            if isinstance(a, dt.date):
-                if isinstance(b, dt.date):
-                    return Decimal((a - b).days)
-                return self._shift(a, e.right, b, 1 if op == "+" else -1, env)
-            if op == "+":
-                return CONTEXT.add(a, b)
-            if op == "-":
-                return CONTEXT.subtract(a, b)
-            if op in ("*", "of"):
+            negated = op == "not in"
+
+            def inside(env):
+                a, b = left(env), right(env)
+                return (a is not None and b is not None and b.contains(a)) != negated
+            return inside
+        if op in ("+", "-"):
+            add = CONTEXT.add if op == "+" else CONTEXT.subtract
+            shift, sign = self._shift, 1 if op == "+" else -1
+
+            def plus_minus(env):
+                a, b = left(env), right(env)
+                if a is None or b is None:
+                    return None  # a missing value (a payee with no end date) stays missing
+                if isinstance(a, dt.date):
+                    if isinstance(b, dt.date):
+                        return Decimal((a - b).days)
+                    return shift(a, e.right, b, sign, env)
+                return add(a, b)
+            return plus_minus
+        if op in ("*", "of", "/"):
+            def arithmetic(env):
+                a, b = left(env), right(env)
+                if a is None or b is None:
+                    return None
+                if op == "/":
+                    return CONTEXT.divide(a, b) if b != 0 else ZERO
                 return CONTEXT.multiply(a, b)
-            return CONTEXT.divide(a, b) if b != 0 else ZERO
-        if a is None or b is None:
-            return op in ("!=", "is not")  # a missing value equals nothing, not even another
-        return _truthy_compare(op, a, b)
+            return arithmetic
+        compare = _COMPARE[op]
+        missing = op in ("!=", "is not")  # a missing value equals nothing, not even another
+
+        def comparison(env):
+            a, b = left(env), right(env)
+            if a is None or b is None:
+                return missing
+            return compare(a, b)
+        return comparison
 
     def _shift(self, day: dt.date, right: n.Expr, days: Decimal, sign: int, env: Env) -> dt.date:
         """A date moved by a duration: months, quarters and years written as such move by
@@ -380,16 +415,35 @@ class Evaluator:
             raise EvaluationError(f"'{day} {'+' if sign > 0 else '-'} {expr_text(right)}' is "
                                   "outside the calendar (years 1 to 9999)", env.event) from None
 
-    def _OneOf(self, e, env):
-        a = self.eval(e.operand, env)
-        found = a is not None and any(a == self.eval(o, env) for o in e.options)
-        return found != e.negated
+    def _OneOf(self, e):
+        operand, options, negated = self.compile(e.operand), [self.compile(o) for o in e.options], \
+            e.negated
 
-    def _InRange(self, e, env):
-        a = self.eval(e.operand, env)
-        lo, hi = self.eval(e.low, env), self.eval(e.high, env)
-        inside = a is not None and lo is not None and hi is not None and lo <= a <= hi
-        return inside != e.negated
+        def one_of(env):
+            a = operand(env)
+            return (a is not None and any(a == o(env) for o in options)) != negated
+        return one_of
 
-    def _IfThenElse(self, e, env):
-        return self.eval(e.then if self.eval(e.condition, env) else e.otherwise, env)
+    def _InRange(self, e):
+        operand, low, high, negated = self.compile(e.operand), self.compile(e.low), \
+            self.compile(e.high), e.negated
+
+        def in_range(env):
+            a, lo, hi = operand(env), low(env), high(env)
+            inside = a is not None and lo is not None and hi is not None and lo <= a <= hi
+            return inside != negated
+        return in_range
+
+    def _IfThenElse(self, e):
+        condition, then, otherwise = self.compile(e.condition), self.compile(e.then), \
+            self.compile(e.otherwise)
+        return lambda env: then(env) if condition(env) else otherwise(env)
+
+
+def _constant(value):
+    return lambda env: value
+
+
+_COMPARE = {"=": operator.eq, "is": operator.eq, "!=": operator.ne, "is not": operator.ne,
+            "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+            "reaches": operator.ge}
