@@ -8,6 +8,7 @@ expressions); periods are `Period`; texts and enumerations are `str`; conditions
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import operator
 from collections import defaultdict
@@ -51,15 +52,16 @@ class Fx:
         for r in sorted(rates, key=lambda r: (r.currency, r.date)):
             if r.target == currency:
                 self._rates[r.currency].append(r)
+        self._dates = {c: [r.date for r in rs] for c, rs in self._rates.items()}
 
     def rate(self, currency: str, day: dt.date) -> FxRate | None:
-        best = None
-        for r in self._rates.get(currency, ()):
-            if r.date <= day:
-                best = r
-            else:
-                break
-        return best
+        """The rate in force on `day`: the latest dated on or before it (of two on one date,
+        the later row)."""
+        dates = self._dates.get(currency)
+        if not dates:
+            return None
+        i = bisect.bisect_right(dates, day)
+        return self._rates[currency][i - 1] if i else None
 
     def convert(self, amount: Decimal, currency: str | None, day: dt.date,
                 event: Event | None = None) -> tuple[Decimal, FxRate | None]:
@@ -287,8 +289,11 @@ class Evaluator:
                 ev = env.event
                 return {"kind": ev.subject, "date": ev.date, "id": ev.id}.get(name) if ev else None
             return activity_field
-        deal_field = self.deal_field
-        return lambda env: deal_field(env.deal, name, env.day)
+        read = _DEAL_FIELDS.get(name)
+        if read is None:
+            def read(deal, day):
+                return _custom_field(deal, name)
+        return lambda env: None if env.deal is None else read(env.deal, env.day)
 
     def payee_field(self, payee: str | None, name: str, day: dt.date):
         if payee is None:
@@ -299,34 +304,6 @@ class Evaluator:
         builtin = {"id": r.id, "role": r.role, "team": r.team, "territory": r.territory,
                    "manager": r.manager, "start": r.start, "end": r.end}
         return builtin[name] if name in builtin else dict(r.fields).get(name)
-
-    def deal_field(self, deal: Deal | None, name: str, day: dt.date):
-        if deal is None:
-            return None
-        b = deal.booked
-        term = b.term_months if b and b.term_months else None
-        if name == "amount":
-            return deal.amount
-        if name == "annual_value":
-            if term and term > 12:
-                return CONTEXT.divide(CONTEXT.multiply(deal.amount, Decimal(12)), Decimal(term))
-            return deal.amount
-        if name == "term":
-            return Decimal(term * 30) if term else ZERO
-        if name == "id":
-            return deal.id
-        if name == "owner":
-            return deal.owner
-        if name == "date":
-            return day  # the date of the event being looked at
-        if name == "booked_on":
-            return b.date if b else None
-        if name == "stage":
-            return deal.stage_on(day)
-        for ev in (b, *(deal.stages[::-1])):
-            if ev is not None and ev.field(name) is not None:
-                return ev.field(name)
-        return None
 
     def _Call(self, e):
         func = e.func.text
@@ -438,6 +415,45 @@ class Evaluator:
         condition, then, otherwise = self.compile(e.condition), self.compile(e.then), \
             self.compile(e.otherwise)
         return lambda env: then(env) if condition(env) else otherwise(env)
+
+
+def _term(deal: Deal) -> int | None:
+    b = deal.booked
+    return b.term_months if b and b.term_months else None
+
+
+def _annual_value(deal: Deal, day: dt.date) -> Decimal:
+    term = _term(deal)
+    if term and term > 12:
+        return CONTEXT.divide(CONTEXT.multiply(deal.amount, Decimal(12)), Decimal(term))
+    return deal.amount
+
+
+def _custom_field(deal: Deal, name: str):
+    """A custom field as recorded at booking, else at the latest stage that records it."""
+    b = deal.booked
+    if b is not None:
+        value = b.field(name)
+        if value is not None:
+            return value
+    for ev in reversed(deal.stages):
+        value = ev.field(name)
+        if value is not None:
+            return value
+    return None
+
+
+# The built-in deal fields: (deal, the date of the event being looked at) -> value.
+_DEAL_FIELDS = {
+    "amount": lambda deal, day: deal.amount,
+    "annual_value": _annual_value,
+    "term": lambda deal, day: Decimal(_term(deal) * 30) if _term(deal) else ZERO,
+    "id": lambda deal, day: deal.id,
+    "owner": lambda deal, day: deal.owner,
+    "date": lambda deal, day: day,
+    "booked_on": lambda deal, day: deal.booked.date if deal.booked else None,
+    "stage": lambda deal, day: deal.stage_on(day),
+}
 
 
 def _constant(value):

@@ -45,10 +45,16 @@ class DeferredTrace(Trace):
     def __init__(self, render, args: tuple, *, rule: str, label: str, span: Span,
                  events: tuple[str, ...] = (), inputs: tuple[str, ...] = (),
                  touched: tuple[Span, ...] = ()) -> None:
-        for name, value in (("rule", rule), ("label", label), ("span", span), ("events", events),
-                            ("inputs", inputs), ("touched", touched), ("_render", render),
-                            ("_args", args), ("_text", None)):
-            object.__setattr__(self, name, value)
+        set_ = object.__setattr__  # the base class is frozen
+        set_(self, "rule", rule)
+        set_(self, "label", label)
+        set_(self, "span", span)
+        set_(self, "events", events)
+        set_(self, "inputs", inputs)
+        set_(self, "touched", touched)
+        set_(self, "_render", render)
+        set_(self, "_args", args)
+        set_(self, "_text", None)
 
     def _texts(self) -> tuple[str, str, tuple[tuple[str, str], ...]]:
         if self._text is None:
