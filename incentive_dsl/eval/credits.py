@@ -259,18 +259,18 @@ class CreditStage:
             id=f"{spec.name}:{e.id}:{payee}:{kind}{suffix}", credit=spec.name, payee=payee,
             deal=e.deal if e.kind != "activity" else None, event=e.id, date=e.date,
             amount=amount, kind=kind,
-            trace=DeferredTrace(_credit_texts, (self.plan.currency, value, weight, amount, how,
-                                                detail),
-                                rule=spec.name, label=spec.label, span=spec.span,
-                                events=(e.id,)))
+            trace=DeferredTrace(_credit_texts, (self.plan.currency, value, weight, amount,
+                                                detail, e.id, *how),
+                                spec.name, spec.label, spec.span))
         self.lines.append(line)
         return line
 
 
 def _credit_texts(cur: str, value: Decimal, weight: Decimal | None, amount: Decimal,
-                  how: tuple, detail: str) -> tuple[str, str, tuple]:
+                  detail: str, event: str, how: str, *how_args) -> tuple:
+    """A credit line's trace (see `DeferredTrace`); `how` is `_value`'s phrase."""
     share = f" × {fmt_pct(weight)}" if weight is not None and weight != ONE else ""
-    phrase = how[0].format(*(fmt(v, cur) if isinstance(v, Decimal) else v for v in how[1:]))
+    phrase = how.format(*(fmt(v, cur) if isinstance(v, Decimal) else v for v in how_args))
     return (f"{phrase}; {detail}",
             f"{fmt(value, cur)}{share} = {fmt(amount, cur)}",
-            (("value", fmt(value, cur)), ("credited", fmt(amount, cur))))
+            (("value", fmt(value, cur)), ("credited", fmt(amount, cur))), (event,), (), ())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from typing import NamedTuple
 
 import attrs
 
@@ -33,9 +34,9 @@ ONE = Decimal(1)
 REVERSIBLE = ("commission", "true-up", "capped", "netting", "condition", "spiff", "stage")
 
 
-@attrs.frozen
-class _Piece:
-    """A stretch of the tier key that one credit line moves through, at one rate."""
+class _Piece(NamedTuple):
+    """A stretch of the tier key that one credit line moves through, at one rate (a named
+    tuple: a run makes one or two per credit line)."""
 
     low: Decimal
     high: Decimal
@@ -152,8 +153,9 @@ class EarningStage:
             state: dict[str, tuple[Decimal, Decimal]] = {}  # period -> (credit so far, paid)
             netted: dict[str, Decimal] = defaultdict(lambda: ZERO)
             by_period: dict[Period, list[EarningLine]] = defaultdict(list)
+            start, end = self.start, self.end
             for line in series.lines:
-                if not self._in_range(line.date):
+                if not start <= line.date <= end:
                     continue
                 if c.during is not None and not c.during.contains(line.date):
                     self._skip(c.name, line.event, "outside the rule's window", line.date)
@@ -200,13 +202,10 @@ class EarningStage:
         table = c.table
         deal_key = (c.name, payee, line.deal or line.event)
         seq = self.engine.seq_of[line.id]
-        # (label, measure or None for money, value): shown when the trace is read.
-        values: list[tuple[str, str | None, Decimal]] = [("credit", None, amount)]
+        # Values the accelerators read besides the tier key: (label, measure, value).
+        extra: list[tuple[str, str | None, Decimal]] = []
         if table is not None:
             k0, k1 = self._key(c, table.key, table.period, line, payee)
-            key_name = table.key or "deal amount"
-            values += [(f"{key_name} before", table.key, k0),
-                       (f"{key_name} after", table.key, k1)]
         else:
             k0 = k1 = ZERO
             if c.accelerators:  # a flat rate is split along its first accelerator's key
@@ -222,16 +221,13 @@ class EarningStage:
             row = self._row_at(table, k1)
             pieces = [_Piece(k0, k1, row.rate, ONE, row, amount)]
         applied: list = []
-        pieces = self._accelerate(c, line, period, pieces, table, values, applied)
-        touched = [*dict.fromkeys(p.row.span for p in pieces if p.row is not None), *applied]
+        pieces = self._accelerate(c, line, period, pieces, table, extra, applied)
         earned = sum((CONTEXT.multiply(CONTEXT.multiply(p.amount, p.rate), p.factor)
                       for p in pieces), ZERO)
         trace = DeferredTrace(
             _commission_texts, (self.plan, c, line, period.label, tuple(pieces), k0, k1, earned,
-                                tuple(values)),
-            rule=c.name, label=c.label, events=(line.event,), inputs=(line.id,),
-            span=pieces[0].row.span if len(pieces) == 1 and pieces[0].row else c.span,
-            touched=tuple(touched))
+                                tuple(extra), tuple(applied)), c.name, c.label,
+            pieces[0].row.span if len(pieces) == 1 and pieces[0].row else c.span)
         out = [self._line(c, "commission", payee, line.date, period.label, earned, line.deal,
                           trace, line.event)]
         # A table keyed on the deal amount re-rates that deal only; one keyed on a period
@@ -252,7 +248,8 @@ class EarningStage:
                         f"credited earlier in the period is re-rated at {fmt_pct(rate_now)}",
                         f"{fmt(base_before, self.cur)} × {fmt_pct(rate_now)} − "
                         f"{fmt(paid_before, self.cur)} already paid = {fmt(true_up, self.cur)}",
-                        _shown(self.plan, values), (line.event,), (line.id,),
+                        _commission_values(self.plan, c, line, k0, k1, extra),
+                        (line.event,), (line.id,),
                         span=pieces[-1].row.span),
                     line.event))
                 paid_now += true_up
@@ -293,9 +290,9 @@ class EarningStage:
 
     def _accelerate(self, c: m.CommissionSpec, line: CreditLine, period: Period,
                     pieces: list[_Piece], table: m.TierTableSpec | None,
-                    values: list, applied: list) -> list[_Piece]:
+                    extra: list, applied: list) -> list[_Piece]:
         """Pieces with the accelerators' factors applied; `applied` receives the span of each
-        accelerator that changed something."""
+        accelerator that changed something, `extra` the values read on another key."""
         for acc in c.accelerators:
             axis = (table.key, table.period) if table is not None else \
                 (c.accelerators[0].key, c.accelerators[0].period)
@@ -304,11 +301,11 @@ class EarningStage:
                 pieces = _split_at(pieces, acc.threshold, line.amount)
                 if any(_in_region(p, acc) for p in pieces):
                     applied.append(acc.span)
-                pieces = [attrs.evolve(p, factor=p.factor * acc.factor)
+                pieces = [p._replace(factor=p.factor * acc.factor)
                           if _in_region(p, acc) else p for p in pieces]
                 continue
             a0, a1 = self._key(c, acc.key, acc.period, line, line.payee)
-            values.append((f"{acc.key} ({acc.kind})", acc.key, a1))
+            extra.append((f"{acc.key} ({acc.kind})", acc.key, a1))
             if a1 == a0:
                 share = ONE if _in_region(_Piece(a0, a0, ZERO, ONE, None, ZERO), acc) else ZERO
             else:
@@ -325,9 +322,9 @@ class EarningStage:
             for p in pieces:
                 boosted = CONTEXT.multiply(p.amount, share)
                 if boosted:
-                    out.append(attrs.evolve(p, amount=boosted, factor=p.factor * acc.factor))
+                    out.append(p._replace(amount=boosted, factor=p.factor * acc.factor))
                 if p.amount - boosted:
-                    out.append(attrs.evolve(p, amount=p.amount - boosted))
+                    out.append(p._replace(amount=p.amount - boosted))
             pieces = out
         return pieces
 
@@ -719,7 +716,7 @@ def _fix_total(pieces: list[_Piece], amount: Decimal) -> list[_Piece]:
         return pieces
     residue = amount - sum((p.amount for p in pieces), ZERO)
     if residue:
-        pieces[-1] = attrs.evolve(pieces[-1], amount=pieces[-1].amount + residue)
+        pieces[-1] = pieces[-1]._replace(amount=pieces[-1].amount + residue)
     return pieces
 
 
@@ -735,8 +732,8 @@ def _split_at(pieces: list[_Piece], threshold: Decimal, amount: Decimal) -> list
         if p.low < threshold < p.high:
             width = p.high - p.low
             left = CONTEXT.divide(CONTEXT.multiply(p.amount, threshold - p.low), width)
-            out += [attrs.evolve(p, high=threshold, amount=left),
-                    attrs.evolve(p, low=threshold, amount=p.amount - left)]
+            out += [p._replace(high=threshold, amount=left),
+                    p._replace(low=threshold, amount=p.amount - left)]
         else:
             out.append(p)
     return out
@@ -752,13 +749,22 @@ def _show(plan: m.Plan, key: str | None, value: Decimal) -> str:
     return fmt(value, plan.currency)
 
 
-def _shown(plan: m.Plan, values) -> tuple[tuple[str, str], ...]:
-    return tuple((label, _show(plan, key, value)) for label, key, value in values)
+def _commission_values(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, k0: Decimal,
+                       k1: Decimal, extra) -> tuple[tuple[str, str], ...]:
+    """The values a commission line's trace shows: the credit, the tier key before and after
+    it, and what the accelerators read."""
+    values = [("credit", None, line.amount)]
+    if c.table is not None:
+        key_name = c.table.key or "deal amount"
+        values += [(f"{key_name} before", c.table.key, k0),
+                   (f"{key_name} after", c.table.key, k1)]
+    return tuple((label, _show(plan, key, value)) for label, key, value in [*values, *extra])
 
 
 def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, period: str,
                       pieces: tuple[_Piece, ...], k0: Decimal, k1: Decimal, earned: Decimal,
-                      values: tuple) -> tuple[str, str, tuple]:
+                      extra: tuple, applied: tuple) -> tuple:
+    """A commission line's trace (see `DeferredTrace`)."""
     cur = plan.currency
     arithmetic = " + ".join(
         f"{fmt(p.amount, cur)} × {fmt_pct(p.rate)}" +
@@ -781,4 +787,6 @@ def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, perio
         because = (f"{text} for {deal} because your {period} {table.key} went from "
                    f"{_show(plan, table.key, k0)} to {_show(plan, table.key, k1)} "
                    f"({how} tiers)")
-    return because, arithmetic, _shown(plan, values)
+    touched = (*dict.fromkeys(p.row.span for p in pieces if p.row is not None), *applied)
+    return (because, arithmetic, _commission_values(plan, c, line, k0, k1, extra), (line.event,),
+            (line.id,), touched)

@@ -143,16 +143,29 @@ class MeasureEngine:
             return self.credit_total(name, payees, env.period, env.until)
         spec = self.measures.get(name)
         if spec is not None:
-            key = (name, payees, env.period, env.until)
-            if key not in self._cache:
-                self._cache[key] = self.evaluator.amount(
-                    spec.expr, Env(payee=env.payee, day=env.period.end, period=env.period,
-                                   payees=payees, until=env.until))
-            return self._cache[key]
+            return self._measure(spec, env.payee, payees, env.period, env.until)
         return self.component_total(name, payees, env.period)
+
+    def _measure(self, spec, payee: str | None, payees: tuple[str, ...], period: Period,
+                 until: int | None) -> Decimal:
+        if until is not None:
+            # As it stood after one credit line: asked for once or twice (a commission line
+            # reads its tier key before and after itself), not worth keeping.
+            return self.evaluator.amount(spec.expr, Env(payee=payee, day=period.end,
+                                                        period=period, payees=payees,
+                                                        until=until))
+        key = (spec.name, payees, period)
+        value = self._cache.get(key)
+        if value is None:
+            value = self._cache[key] = self.evaluator.amount(
+                spec.expr, Env(payee=payee, day=period.end, period=period, payees=payees))
+        return value
 
     def measure(self, name: str, payee: str, period: Period, until: int | None = None) -> Decimal:
         """A measure (or credit) of one payee for one period, as it stood at `until`."""
+        spec = self.measures.get(name)
+        if spec is not None:
+            return self._measure(spec, payee, (payee,), period, until)
         return self.value(name, Env(payee=payee, day=period.end, period=period,
                                     payees=(payee,), until=until))
 

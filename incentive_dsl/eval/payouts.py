@@ -31,18 +31,30 @@ from incentive_dsl.periods import FREQUENCY_UNIT, Period
 DEAL_KINDS = ("commission", "capped", "netting", "spiff", "stage", "condition", "clawback")
 
 
-class _Money(Decimal):
-    """An amount a payout phrase shows as money (a bare Decimal there is a share)."""
+def _when_earned(cur: str) -> str:
+    return "payable when earned"
 
 
-def _leg_texts(cur: str, why: tuple, earning: Trace | None) -> tuple[str, str, tuple]:
-    """A payout line's texts: why this part is payable now, then the earning's own reason."""
-    args = (fmt(a, cur) if isinstance(a, _Money) else fmt_pct(a) if isinstance(a, Decimal)
-            else a for a in why[1:])
-    phrase = why[0].format(*args)
+def _when_booked(cur: str, share: Decimal) -> str:
+    return f"{fmt_pct(share)} payable when booked"
+
+
+def _when_moved(cur: str, share: Decimal, event: str, got: Decimal, day: dt.date,
+                move: str) -> str:
+    return f"{fmt_pct(share)} payable when {event}: {fmt(got, cur)} {event} on {day} ({move})"
+
+
+def _awaiting(cur: str, event: str, deal: str) -> str:
+    return f"awaiting {event.replace('ed', 'ion')} of deal {deal}"
+
+
+def _leg_texts(cur: str, earning: Trace | None, earning_id: str, phrase, *args) -> tuple:
+    """A payout line's trace (see `DeferredTrace`): why this part is payable now, then (for
+    pay) the earning's own reason and arithmetic."""
+    why = phrase(cur, *args)
     if earning is None:
-        return phrase, "", ()
-    return f"{phrase}: {earning.because}", earning.arithmetic, ()
+        return why, "", (), (), (earning_id,), ()
+    return f"{why}: {earning.because}", earning.arithmetic, (), (), (earning_id,), ()
 
 
 def _months_between(a: dt.date, b: dt.date) -> int:
@@ -74,13 +86,13 @@ class PayoutStage:
     def legs(self, line: EarningLine) -> list[tuple[dt.date | None, Decimal, tuple]]:
         """When each part of an earning line is payable: [(day or None if not yet, amount,
         why)]. Amounts add up to the line (rounded first when rounding is per line). `why` is
-        a phrase whose `{}` are filled in with its other items when a trace is read."""
+        (phrase function, its arguments after the currency), written when a trace is read."""
         amount = self._round(line.amount) if self.plan.rounding.point == "line" else line.amount
         schedule = self.spec.schedule
         deal = self.deals.get(line.deal) if line.deal else None
         if deal is None or line.kind not in DEAL_KINDS or \
                 len(schedule) == 1 and schedule[0][0] == "booked":
-            return [(line.date, amount, ("payable when earned",))]
+            return [(line.date, amount, (_when_earned,))]
         weights = [share for _, share in schedule]
         if self.plan.rounding.point == "line":
             parts = allocate(amount, weights, self.cur)
@@ -89,7 +101,7 @@ class PayoutStage:
         out: list[tuple[dt.date | None, Decimal, tuple]] = []
         for (event, share), part in zip(schedule, parts):
             if event == "booked":
-                out.append((line.date, part, ("{} payable when booked", share)))
+                out.append((line.date, part, (_when_booked, share)))
                 continue
             moves = deal.collections if event == "collected" else deal.invoices
             base = deal.amount
@@ -107,12 +119,10 @@ class PayoutStage:
                     piece = self._round(piece)
                 if piece:
                     out.append((max(mv.date, line.date), piece,
-                                ("{} payable when {}: {} {} on {} ({})", share, event, _Money(got),
-                                 event, mv.date, mv.id)))
+                                (_when_moved, share, event, got, mv.date, mv.id)))
                     paid += piece
             if part - paid:
-                out.append((None, part - paid, ("awaiting {} of deal {}",
-                                                 event.replace("ed", "ion"), deal.id)))
+                out.append((None, part - paid, (_awaiting, event, deal.id)))
         return out
 
     # ------------------------------------------------------------------ run
@@ -127,8 +137,8 @@ class PayoutStage:
                     awaiting[line.payee].append(PayoutLine(
                         payee=line.payee, pay_period="(awaiting)", kind="awaiting collection",
                         amount=amount, earning=line.id,
-                        trace=DeferredTrace(_leg_texts, (self.cur, why, None), rule=line.component,
-                                            label="Payout", span=span, inputs=(line.id,))))
+                        trace=DeferredTrace(_leg_texts, (self.cur, None, line.id, *why),
+                                            line.component, "Payout", span)))
                     continue
                 if day > self.end:
                     continue
@@ -136,8 +146,8 @@ class PayoutStage:
                 payable[(line.payee, pp.label)].append(PayoutLine(
                     payee=line.payee, pay_period=pp.label, kind="earning", amount=amount,
                     earning=line.id, trace=DeferredTrace(
-                        _leg_texts, (self.cur, why, line.trace), rule=line.component,
-                        label="Payout", span=span, inputs=(line.id,))))
+                        _leg_texts, (self.cur, line.trace, line.id, *why), line.component,
+                        "Payout", span)))
         # Everyone the plan covers gets a statement, including those who earned nothing.
         payees = sorted({p for p, _ in payable} | set(awaiting) | set(self.roster.ids()))
         lines: list[PayoutLine] = []

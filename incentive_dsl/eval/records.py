@@ -34,39 +34,41 @@ class Trace:
 
 
 class DeferredTrace(Trace):
-    """A trace whose texts (`because`, `arithmetic`, `values`) are written when first read, by
-    `render(*args)`, from values captured when the line was made. A run keeps every trace but
-    few are ever read, and writing the texts of all of them cost more than computing the
-    amounts. To everything that reads it (equality, hashing, `attrs.asdict`, JSON) it is a
-    `Trace` with the same texts; `args` must be values that do not change afterwards."""
+    """A trace whose contents past its rule (texts, values, events, inputs, touched lines) are
+    made when first read, by `render(*args)`, from values captured when the line was made. A
+    run keeps every trace but few are ever read: writing the texts of all of them cost more
+    than computing the amounts, and keeping their parts as objects costs memory and garbage
+    collector time. To everything that reads it (equality, hashing, `attrs.asdict`, JSON) it is
+    a `Trace` with the same contents; `args` must be values that do not change afterwards.
 
-    __slots__ = ("_render", "_args", "_text")
+    `render` returns (because, arithmetic, values, events, inputs, touched)."""
 
-    def __init__(self, render, args: tuple, *, rule: str, label: str, span: Span,
-                 events: tuple[str, ...] = (), inputs: tuple[str, ...] = (),
-                 touched: tuple[Span, ...] = ()) -> None:
+    __slots__ = ("_render", "_args", "_made")
+
+    def __init__(self, render, args: tuple, rule: str, label: str, span: Span) -> None:
         set_ = object.__setattr__  # the base class is frozen
         set_(self, "rule", rule)
         set_(self, "label", label)
         set_(self, "span", span)
-        set_(self, "events", events)
-        set_(self, "inputs", inputs)
-        set_(self, "touched", touched)
         set_(self, "_render", render)
         set_(self, "_args", args)
-        set_(self, "_text", None)
+        set_(self, "_made", None)
 
-    def _texts(self) -> tuple[str, str, tuple[tuple[str, str], ...]]:
-        if self._text is None:
-            because, arithmetic, values = self._render(*self._args)
-            object.__setattr__(self, "_text", (because, arithmetic, tuple(values)))
-            object.__setattr__(self, "_args", ())  # what the texts were written from can go
-        return self._text
+    def _contents(self) -> tuple:
+        if self._made is None:
+            because, arithmetic, values, events, inputs, touched = self._render(*self._args)
+            object.__setattr__(self, "_made", (because, arithmetic, tuple(values), tuple(events),
+                                               tuple(inputs), tuple(touched)))
+            object.__setattr__(self, "_args", ())  # what it was made from can go
+        return self._made
 
-    # These shadow the base class's slots: reading a text writes all three once.
-    because = property(lambda self: self._texts()[0])
-    arithmetic = property(lambda self: self._texts()[1])
-    values = property(lambda self: self._texts()[2])
+    # These shadow the base class's slots: reading one makes them all, once.
+    because = property(lambda self: self._contents()[0])
+    arithmetic = property(lambda self: self._contents()[1])
+    values = property(lambda self: self._contents()[2])
+    events = property(lambda self: self._contents()[3])
+    inputs = property(lambda self: self._contents()[4])
+    touched = property(lambda self: self._contents()[5])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Trace):
