@@ -9,6 +9,7 @@ parts that add up to it exactly, to the minor unit.
 from __future__ import annotations
 
 import decimal
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -55,19 +56,28 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
     if len(weights) == 1:  # the common case (all to the owner): nothing to share
         return [total.quantize(q, rounding=decimal.ROUND_HALF_EVEN, context=CONTEXT)
                 if weights[0] else ZERO]
-    weight_sum = sum(weights, ZERO)
+    # Exact integer arithmetic: weights as integers over a common denominator, the units each
+    # part would get as a quotient and a remainder.
+    ratios = [w.as_integer_ratio() for w in weights]
+    common = math.lcm(*(d for _, d in ratios))
+    ints = [n * (common // d) for n, d in ratios]
+    weight_sum = sum(ints)
     if weight_sum == 0:
         return [ZERO for _ in weights]
+    if weight_sum < 0:
+        ints, weight_sum = [-w for w in ints], -weight_sum
     units = (total / q).to_integral_value(rounding=decimal.ROUND_HALF_EVEN, context=CONTEXT)
-    sign = -1 if units < 0 else 1
-    units = abs(units)
-    exact = [CONTEXT.divide(CONTEXT.multiply(units, w), weight_sum) for w in weights]
-    floors = [e.to_integral_value(rounding=decimal.ROUND_FLOOR, context=CONTEXT) for e in exact]
-    left = int(units - sum(floors, ZERO))
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    negative = units < 0
+    units = int(abs(units))
+    scaled = [units * w for w in ints]
+    floors = [a // weight_sum for a in scaled]
+    left = units - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (floors[i] * weight_sum - scaled[i], i))
     for i in order[:left]:
         floors[i] += 1
-    return [(sign * f * q).quantize(q, context=CONTEXT) for f in floors]
+    parts = [CONTEXT.multiply(Decimal(f), q) for f in floors]
+    # A part of a negative total is negative, zero included (-0.00), as the total's sign says.
+    return [p.copy_negate() for p in parts] if negative else parts
 
 
 def fmt(amount: Decimal, currency: str | None = None) -> str:

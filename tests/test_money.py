@@ -1,0 +1,81 @@
+"""Cent-exact allocation (`eval.money.allocate`): hand-computed cases and, against an
+independent reference in exact fractions, the largest-remainder rule with its tie-break."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+from hypothesis import given, strategies as st
+
+from incentive_dsl.eval.money import allocate, fmt
+
+D = Decimal
+
+
+def reference(total: Decimal, weights: list[Decimal], digits: int) -> list[Decimal]:
+    """Largest remainders in exact fractions: floors, then one unit each to the largest
+    remainders, ties to the earlier part."""
+    units = int(total.scaleb(digits))
+    sign, units = (-1 if units < 0 else 1), abs(units)
+    wsum = sum(Fraction(w) for w in weights)
+    exact = [units * Fraction(w) / wsum for w in weights]
+    floors = [math.floor(e) for e in exact]
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:units - sum(floors)]:
+        floors[i] += 1
+    return [D(sign * f).scaleb(-digits) for f in floors]
+
+
+def test_split_by_recorded_shares():
+    # 1,000.01 at 70/30: 700.007 and 300.003 -> floors 700.00 + 300.00, the cent to 70%
+    assert allocate(D("1000.01"), [D("0.7"), D("0.3")], "USD") == [D("700.01"), D("300.00")]
+
+
+def test_exact_ties_go_to_the_earlier_part():
+    # 6,400,468 cents in 7:4:1 leave a third of a cent on every part: a true tie, so the
+    # earlier part gets the last cent (34-digit division used to break it by the number of
+    # integer digits of each part).
+    parts = allocate(D("-64004.68"), [D(7), D(4), D(1)], "USD")
+    assert parts == [D("-37336.07"), D("-21334.89"), D("-5333.72")]
+    assert sum(parts) == D("-64004.68")
+
+
+def test_zero_part_of_a_negative_total_keeps_its_sign():
+    parts = allocate(D("-0.01"), [D("0.5"), D("0.5")], "USD")
+    assert [str(p) for p in parts] == ["-0.01", "-0.00"]
+
+
+def test_minor_units_follow_the_currency():
+    assert allocate(D(1001), [D(1), D(1)], "JPY") == [D(501), D(500)]
+    assert allocate(D("1.001"), [D(1), D(1)], "KWD") == [D("0.501"), D("0.500")]
+
+
+def test_zero_weights_give_zero_parts():
+    assert allocate(D("10.00"), [D(0), D(0)], "USD") == [D(0), D(0)]
+
+
+weights = st.lists(st.one_of(
+    st.integers(0, 10).map(D),
+    st.integers(0, 100).map(lambda n: D(n) / 100),
+    st.integers(1, 9).map(lambda n: D(1) / D(n))), min_size=2, max_size=6)
+
+
+@given(total=st.integers(-10**10, 10**10), weights=weights,
+       currency=st.sampled_from(["USD", "JPY", "KWD"]))
+def test_matches_the_exact_reference_and_conserves(total, weights, currency):
+    digits = {"USD": 2, "JPY": 0, "KWD": 3}[currency]
+    amount = D(total).scaleb(-digits)
+    parts = allocate(amount, weights, currency)
+    if sum(weights) == 0:
+        assert parts == [0] * len(weights)
+        return
+    assert parts == reference(amount, weights, digits)
+    assert sum(parts) == amount
+
+
+def test_fmt_keeps_the_minor_unit_and_extra_digits():
+    assert fmt(D("1234.5"), "USD") == "1,234.50 USD"
+    assert fmt(D("0.125"), "USD") == "0.125 USD"
+    assert fmt(D("1500"), "JPY") == "1,500 JPY"
