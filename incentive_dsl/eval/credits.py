@@ -18,7 +18,7 @@ from incentive_dsl.check.model import CreditSpec, Plan
 from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator, EventIndex, Fx
 from incentive_dsl.eval.money import ZERO, allocate, fmt, fmt_pct, round_money
-from incentive_dsl.eval.records import CreditLine, DeferredTrace, Skip
+from incentive_dsl.eval.records import CreditLine, DeferredTrace, Skips
 
 ONE = Decimal(1)
 LINE_KINDS = {"owner": 0, "split": 0, "role split": 0, "touch": 0, "overlay": 1, "roll-up": 2}
@@ -68,11 +68,11 @@ class CreditStage:
                  roster: Roster, evaluator: Evaluator) -> None:
         self.plan, self.index, self.deals, self.fx = plan, index, deals, fx
         self.roster, self.evaluator = roster, evaluator
-        self.skips: list[Skip] = []
+        self.skips = Skips()
         self.lines: list[CreditLine] = []
         self._previous_amount: dict[tuple[str, str], Decimal] = {}
 
-    def run(self) -> tuple[list[CreditLine], list[Skip]]:
+    def run(self) -> tuple[list[CreditLine], Skips]:
         order = {c.name: i for i, c in enumerate(self.plan.credits)}
         specs_for: dict[str, list[CreditSpec]] = {}
         for spec in self.plan.credits:
@@ -98,7 +98,7 @@ class CreditStage:
         return lines, self.skips
 
     def _skip(self, spec: CreditSpec, e: Event, reason: str) -> None:
-        self.skips.append(Skip(rule=spec.name, subject=e.id, reason=reason, date=e.date))
+        self.skips.add(spec.name, e.id, reason, e.date)
 
     def _credit(self, spec: CreditSpec, e: Event) -> None:
         deal = self.deals.get(e.deal) if e.kind != "activity" else None

@@ -25,7 +25,7 @@ from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator
 from incentive_dsl.eval.credits import eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine
 from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
-from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, Skip, Trace
+from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, Skips, Trace
 from incentive_dsl.periods import MONTHS_PER_UNIT, Period, add_months, month_end
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
@@ -49,15 +49,19 @@ class _Piece(NamedTuple):
 class EarningStage:
     def __init__(self, plan: m.Plan, dataset: Dataset, engine: MeasureEngine, roster: Roster,
                  deals: Deals, evaluator: Evaluator, start: dt.date,
-                 end: dt.date, claw_end: dt.date | None = None) -> None:
+                 end: dt.date, claw_end: dt.date | None = None,
+                 skips: Skips | None = None) -> None:
         self.plan, self.dataset, self.engine, self.roster = plan, dataset, engine, roster
         self.deals, self.evaluator = deals, evaluator
         self.start, self.end = start, end  # earnings are computed for this range of days
         self.claw_end = max(claw_end or end, end)  # cancellations up to here are clawed back
         self.cur = plan.currency
         self.lines: list[EarningLine] = []
-        self.skips: list[Skip] = []
+        self.skips = Skips() if skips is None else skips  # added to the credit stage's
         self._deal_credit: dict[tuple, Decimal] = {}  # (commission, payee, deal) -> credit so far
+        # Tier keys after the previous line of the commission's base being rated (one payee's,
+        # consecutive): (measure, period unit) -> (period, value).
+        self._keys_after: dict[tuple[str, str], tuple[Period, Decimal]] = {}
         # Each event rule looks at the events of its kind only (they stay in processing order).
         self.by_kind = deals.index.by_kind
         self._ids: dict[str, int] = defaultdict(int)
@@ -103,11 +107,11 @@ class EarningStage:
         return Env(payee=payee, day=period.end, period=period, payees=(payee,), until=until)
 
     def _skip(self, rule: str, subject: str, reason: str, day: dt.date | None = None) -> None:
-        self.skips.append(Skip(rule=rule, subject=subject, reason=reason, date=day))
+        self.skips.add(rule, subject, reason, day)
 
     # ------------------------------------------------------------------ run
 
-    def run(self) -> tuple[list[EarningLine], list[Skip]]:
+    def run(self) -> tuple[list[EarningLine], Skips]:
         ordered = sorted(self.plan.components, key=lambda c: (
             (m.StageRewardSpec, m.ActivityRewardSpec, m.SpiffSpec, m.CommissionSpec,
              m.BonusSpec, m.PoolSpec, m.OverrideSpec).index(type(c))))
@@ -154,15 +158,19 @@ class EarningStage:
             netted: dict[str, Decimal] = defaultdict(lambda: ZERO)
             by_period: dict[Period, list[EarningLine]] = defaultdict(list)
             start, end = self.start, self.end
+            self._keys_after.clear()
             for line in series.lines:
                 if not start <= line.date <= end:
+                    self._keys_after.clear()
                     continue
                 if c.during is not None and not c.during.contains(line.date):
                     self._skip(c.name, line.event, "outside the rule's window", line.date)
+                    self._keys_after.clear()
                     continue
                 reason = eligible(self.plan, c.roles, self.roster, payee, line.date)
                 if reason is not None:
                     self._skip(c.name, line.event, reason, line.date)
+                    self._keys_after.clear()
                     continue
                 period = self.plan.calendar.period_of(line.date, c.period)
                 made = self._commission_line(c, line, period, state)
@@ -193,8 +201,15 @@ class EarningStage:
             return before, before + line.amount
         period = self.plan.calendar.period_of(line.date, period_unit)
         seq = self.engine.seq_of[line.id]
-        return (self.engine.measure(key, payee, period, seq - 1),
-                self.engine.measure(key, payee, period, seq))
+        after = self.engine.measure(key, payee, period, seq)
+        previous = self._keys_after.get((key, period_unit))
+        if previous is not None and previous[0] == period and \
+                self.engine.steps_with(key, c.base):
+            before = previous[1]  # its value after the payee's previous line of c.base
+        else:
+            before = self.engine.measure(key, payee, period, seq - 1)
+        self._keys_after[(key, period_unit)] = (period, after)
+        return before, after
 
     def _commission_line(self, c: m.CommissionSpec, line: CreditLine, period: Period,
                          state: dict) -> list[EarningLine]:

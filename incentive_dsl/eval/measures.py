@@ -19,12 +19,15 @@ from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
 
+import attrs
+
 from incentive_dsl.check.model import ForecastSpec, Plan, QuotaSpec
 from incentive_dsl.data.records import Dataset, Roster
 from incentive_dsl.eval.context import Deals, Env, Evaluator, Fx
 from incentive_dsl.eval.money import CONTEXT, ZERO
 from incentive_dsl.eval.records import CreditLine
 from incentive_dsl.periods import MONTHS_PER_UNIT, Period
+from incentive_dsl.syntax import nodes as n
 
 ONE = Decimal(1)
 
@@ -160,6 +163,34 @@ class MeasureEngine:
             value = self._cache[key] = self.evaluator.amount(
                 spec.expr, Env(payee=payee, day=period.end, period=period, payees=payees))
         return value
+
+    def steps_with(self, name: str, credit: str) -> bool:
+        """Whether measure `name` of a payee reads no credit but the payee's own `credit`
+        (besides quotas, constants and the payee's fields): then, within a period, its value
+        changes only at that payee's lines of `credit`, and its value before one of them is its
+        value after the one before."""
+        key = ("steps with", name, credit)
+        if key not in self._cache:
+            spec = self.measures.get(name)
+            self._cache[key] = spec is not None and self._reads_only(spec.expr, credit, {name})
+        return self._cache[key]
+
+    def _reads_only(self, e, credit: str, seen: set[str]) -> bool:
+        if isinstance(e, (n.TeamRef, n.Call)) and not (
+                isinstance(e, n.Call) and e.func.text in ("min", "max") and len(e.args) >= 2):
+            return False  # other payees' credit, or counts and sums of lines
+        if isinstance(e, n.FieldRef) and e.parts[0].text != "payee":
+            return False
+        if isinstance(e, n.Ref):
+            name = e.name.text
+            if name in self.credit_names:
+                return name == credit
+            if name in self.measures:
+                if name in seen:
+                    return False
+                return self._reads_only(self.measures[name].expr, credit, seen | {name})
+            return name in self.plan.roles and name not in self.component_names
+        return all(self._reads_only(child, credit, seen) for child in _children(e))
 
     def measure(self, name: str, payee: str, period: Period, until: int | None = None) -> Decimal:
         """A measure (or credit) of one payee for one period, as it stood at `until`."""
@@ -308,6 +339,13 @@ class MeasureEngine:
         result = max(ZERO, CONTEXT.multiply(result, f.uplift))
         self._cache[key] = (result, history)
         return self._cache[key]
+
+
+def _children(e) -> list:
+    """The sub-expressions of an expression node."""
+    return [v for f in attrs.fields(type(e)) for v in (
+        getattr(e, f.name) if isinstance(getattr(e, f.name), tuple) else (getattr(e, f.name),))
+        if isinstance(v, n.Expr)]
 
 
 def _linear_next(values: list[Decimal]) -> Decimal:

@@ -9,6 +9,7 @@ stage rounds as the plan says.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 
 import attrs
@@ -134,6 +135,52 @@ class Skip:
     subject: str  # an event id or "payee period"
     reason: str
     date: dt.date | None = None
+
+
+class Skips(Sequence[Skip]):
+    """A run's skips, in the order they were found, stored by column: a large run skips tens
+    of thousands of events (every booking a rule's condition turns away), and a record each
+    would be as many objects to keep and to scan for the garbage collector. Reading one makes
+    its `Skip`."""
+
+    __slots__ = ("_rules", "_subjects", "_reasons", "_dates")
+
+    def __init__(self, skips: Iterable[Skip] = ()) -> None:
+        self._rules: list[str] = []
+        self._subjects: list[str] = []
+        self._reasons: list[str] = []
+        self._dates: list[dt.date | None] = []
+        for s in skips:
+            self.add(s.rule, s.subject, s.reason, s.date)
+
+    def add(self, rule: str, subject: str, reason: str, date: dt.date | None = None) -> None:
+        self._rules.append(rule)
+        self._subjects.append(subject)
+        self._reasons.append(reason)
+        self._dates.append(date)
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return Skip(rule=self._rules[i], subject=self._subjects[i], reason=self._reasons[i],
+                    date=self._dates[i])
+
+    def __iter__(self) -> Iterator[Skip]:
+        for args in zip(self._rules, self._subjects, self._reasons, self._dates):
+            yield Skip(rule=args[0], subject=args[1], reason=args[2], date=args[3])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]  # it grows while a run adds to it
+
+    def __repr__(self) -> str:
+        return f"Skips({list(self)!r})"
 
 
 @record

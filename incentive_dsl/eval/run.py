@@ -38,7 +38,7 @@ class RunResult:
     earnings: tuple[EarningLine, ...]
     payouts: tuple[PayoutLine, ...]
     statements: tuple[Statement, ...]
-    skips: tuple[Skip, ...]
+    skips: Sequence[Skip]  # Skips from a run
     diagnostics: tuple[Diagnostic, ...]
     engine: MeasureEngine | None = attrs.field(default=None, eq=False, repr=False)
     versions: tuple[RunStamp, ...] = ()  # when several versions of a plan were run together
@@ -82,9 +82,9 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
                                                 engine.evaluator).run()
             engine.add_credits(credits)
             step("earnings")
-            earnings, earning_skips = EarningStage(plan, dataset, engine, roster, deals,
-                                                   engine.evaluator, start, end,
-                                                   claw_end=pay_end).run()
+            earnings, skips = EarningStage(plan, dataset, engine, roster, deals,
+                                           engine.evaluator, start, end, claw_end=pay_end,
+                                           skips=credit_skips).run()
             step("payouts")
             payouts, statements = PayoutStage(plan, roster, deals, fx, start,
                                                max(end, pay_end)).run(earnings)
@@ -96,7 +96,7 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
                                     "add the missing rate to the FX table"),))
     diags = tuple(warning("W-DATA", plan.span, note) for note in notes)
     return RunResult(plan, stamp, tuple(credits), tuple(earnings), tuple(payouts),
-                     tuple(statements), tuple(credit_skips + earning_skips), diags, engine)
+                     tuple(statements), skips, diags, engine)
 
 
 @contextlib.contextmanager
