@@ -49,12 +49,8 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    def months(self) -> list[Period]:
-        out, y, m = [], self.start.year, self.start.month
-        while dt.date(y, m, 1) <= self.end:
-            out.append(Period(dt.date(y, m, 1), month_end(y, m), "month", f"{y:04d}-{m:02d}"))
-            y, m = add_months(y, m, 1)
-        return out
+    def months(self) -> tuple[Period, ...]:
+        return _months(self)
 
 
 @attrs.frozen(cache_hash=True)
@@ -131,6 +127,15 @@ class Calendar:
             return None
         return Period(dt.date(year, month, 1), month_end(year, month), "month",
                       f"{year:04d}-{month:02d}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _months(period: Period) -> tuple[Period, ...]:
+    out, y, m = [], period.start.year, period.start.month
+    while dt.date(y, m, 1) <= period.end:
+        out.append(Period(dt.date(y, m, 1), month_end(y, m), "month", f"{y:04d}-{m:02d}"))
+        y, m = add_months(y, m, 1)
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=4096)

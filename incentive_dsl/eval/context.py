@@ -191,10 +191,12 @@ class Deals:
         return d
 
 
-@attrs.frozen
+@attrs.define
 class Env:
     """What an expression can see. `payees` is the subject: None for `payee` alone, or a team
-    (possibly empty: a team of nobody has no credit and no quota)."""
+    (possibly empty: a team of nobody has no credit and no quota). Never changed once made
+    (`attrs.evolve` makes another), but not frozen: a large run makes hundreds of thousands,
+    and a frozen class takes three times as long to make."""
 
     payee: str | None
     day: dt.date

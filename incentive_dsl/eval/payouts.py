@@ -70,6 +70,9 @@ class PayoutStage:
         self.unit = FREQUENCY_UNIT[self.spec.frequency]
         self.start, self.end = start, end
         self.periods = plan.calendar.periods(start, end, self.unit)
+        schedule = self.spec.schedule
+        self._weights = [share for _, share in schedule]
+        self._at_once = len(schedule) == 1 and schedule[0][0] == "booked"
 
     def _trace(self, rule: str, because: str, arithmetic: str = "", inputs=()) -> Trace:
         return Trace(rule=rule, label="Payout", span=self.spec.span or self.plan.span,
@@ -87,14 +90,16 @@ class PayoutStage:
         """When each part of an earning line is payable: [(day or None if not yet, amount,
         why)]. Amounts add up to the line (rounded first when rounding is per line). `why` is
         (phrase function, its arguments after the currency), written when a trace is read."""
-        amount = self._round(line.amount) if self.plan.rounding.point == "line" else line.amount
+        per_line = self.plan.rounding.point == "line"
+        amount = self._round(line.amount) if per_line else line.amount
         schedule = self.spec.schedule
-        deal = self.deals.get(line.deal) if line.deal else None
-        if deal is None or line.kind not in DEAL_KINDS or \
-                len(schedule) == 1 and schedule[0][0] == "booked":
+        if self._at_once or line.kind not in DEAL_KINDS or not line.deal:
             return [(line.date, amount, (_when_earned,))]
-        weights = [share for _, share in schedule]
-        if self.plan.rounding.point == "line":
+        deal = self.deals.get(line.deal)
+        if deal is None:
+            return [(line.date, amount, (_when_earned,))]
+        weights = self._weights
+        if per_line:
             parts = allocate(amount, weights, self.cur)
         else:
             parts = [CONTEXT.multiply(amount, w) for w in weights]
@@ -115,7 +120,7 @@ class PayoutStage:
                 got = self.fx.convert(mv.amount or ZERO, mv.currency, mv.date, mv)[0]
                 frac = min(Decimal(1), CONTEXT.divide(got, base))
                 piece = sign * min(abs(part - paid), abs(CONTEXT.multiply(part, frac)))
-                if self.plan.rounding.point == "line":
+                if per_line:
                     piece = self._round(piece)
                 if piece:
                     out.append((max(mv.date, line.date), piece,
@@ -153,7 +158,6 @@ class PayoutStage:
         lines: list[PayoutLine] = []
         statements: list[Statement] = []
         by_line = {ln.id: ln for ln in earnings}
-        self._kinds = sorted({ln.kind for ln in earnings})
         for payee in payees:
             held_queue: list[tuple[dt.date, Decimal, str]] = []
             balance = ZERO
@@ -313,26 +317,25 @@ class PayoutStage:
 
     def _statement(self, payee: str, pp: Period, lines: list[PayoutLine],
                    by_line: dict[str, EarningLine], balance: Decimal) -> Statement:
-        def total(*kinds: str, earning_kinds: tuple[str, ...] | None = None) -> Decimal:
-            out = ZERO
-            for ln in lines:
-                if ln.kind not in kinds:
+        earned = capped = clawed = paid = ZERO
+        other = dict.fromkeys(("holdback", "release", "draw", "recovery"), ZERO)
+        for ln in lines:  # one pass, each total added up in line order
+            paid += ln.amount
+            if ln.kind == "earning":
+                src = by_line.get(ln.earning)
+                if src is None:
                     continue
-                if earning_kinds is not None:
-                    src = by_line.get(ln.earning)
-                    if src is None or src.kind not in earning_kinds:
-                        continue
-                out += ln.amount
-            return out
-
-        gross = tuple(k for k in self._kinds if k not in ("capped", "plan cap", "clawback",
-                                                          "condition"))
+                if src.kind in ("capped", "plan cap", "condition"):
+                    capped += ln.amount
+                elif src.kind == "clawback":
+                    clawed += ln.amount
+                else:
+                    earned += ln.amount
+            elif ln.kind in other:
+                other[ln.kind] += ln.amount
         return Statement(
-            payee=payee, pay_period=pp.label, start=pp.start, end=pp.end,
-            earned=total("earning", earning_kinds=gross),
-            capped=total("earning", earning_kinds=("capped", "plan cap", "condition")),
-            clawed_back=total("earning", earning_kinds=("clawback",)),
-            held=total("holdback"), released=total("release"), drawn=total("draw"),
-            recovered=total("recovery"),
-            paid=sum((ln.amount for ln in lines), ZERO), draw_balance=balance)
+            payee=payee, pay_period=pp.label, start=pp.start, end=pp.end, earned=earned,
+            capped=capped, clawed_back=clawed, held=other["holdback"],
+            released=other["release"], drawn=other["draw"], recovered=other["recovery"],
+            paid=paid, draw_balance=balance)
 
