@@ -1,0 +1,161 @@
+"""The interpreter's economies, each checked against the plain thing it replaces: deferred
+traces against eager ones, the column store of skips against records, the event index
+against a scan, the reuse of a tier key against computing it again, and the paused garbage
+collector against the caller's setting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+import pytest
+
+from incentive_dsl import api
+from incentive_dsl.check import check_trees
+from incentive_dsl.data.records import Dataset, Event, PayeeRecord
+from incentive_dsl.eval.context import Deals, EventIndex, Fx
+from incentive_dsl.eval.measures import MeasureEngine
+from incentive_dsl.eval.records import DeferredTrace, Skip, Skips, Trace
+from incentive_dsl.span import Span
+from incentive_dsl.syntax import parse_text
+
+ROOT = Path(__file__).parents[1]
+DATA = ROOT / "plans" / "data"
+SPAN = Span("p.plan", 3, 1, 3, 20)
+
+
+def test_deferred_trace_reads_like_the_eager_one_and_renders_once():
+    calls = []
+
+    def render(amount, event):
+        calls.append(event)
+        return (f"{amount} because", f"{amount} x 1", [("credit", str(amount))], (event,),
+                ("c1",), (SPAN,))
+
+    lazy = DeferredTrace(render, (Decimal("5.00"), "E1"), "core", "Core", SPAN)
+    eager = Trace(rule="core", label="Core", span=SPAN, because="5.00 because",
+                  arithmetic="5.00 x 1", values=(("credit", "5.00"),), events=("E1",),
+                  inputs=("c1",), touched=(SPAN,))
+    assert lazy == eager and eager == lazy and hash(lazy) == hash(eager)
+    assert attrs.asdict(lazy) == attrs.asdict(eager)
+    assert lazy.because == "5.00 because" and lazy.touched == (SPAN,)
+    assert calls == ["E1"]  # made once, on the first read
+    assert lazy != attrs.evolve(eager, because="other")
+
+
+def test_skips_keep_order_and_read_as_records():
+    skips = Skips()
+    skips.add("core", "E1", "not new business", dt.date(2027, 1, 5))
+    skips.add("bonus", "ana 2027-Q1", "below the threshold")
+    records = [Skip(rule="core", subject="E1", reason="not new business",
+                    date=dt.date(2027, 1, 5)),
+               Skip(rule="bonus", subject="ana 2027-Q1", reason="below the threshold")]
+    assert list(skips) == records and skips == records and len(skips) == 2
+    assert skips[1] == records[1] and skips[:1] == records[:1] and skips[-1] == records[-1]
+    assert Skips(records) == skips
+
+
+def _event(eid, deal, day, kind, **kw):
+    return Event(id=eid, deal=deal, date=dt.date(2027, 1, day), kind=kind, **kw)
+
+
+def test_event_index_groups_by_kind_and_deal_in_processing_order():
+    events = (_event("E3", "D2", 3, "collected", amount=Decimal(5)),
+              _event("E1", "D1", 1, "booked", amount=Decimal(10), owner="ana"),
+              _event("E2", "D1", 2, "collected", amount=Decimal(4)),
+              _event("E5", "D1", 5, "collected", amount=Decimal(6)),
+              _event("E4", "D3", 4, "stage", subject="proposal"))
+    index = EventIndex(tuple(sorted(events, key=Event.sort_key)))
+    assert [e.id for e in index.by_kind["collected"]] == ["E2", "E3", "E5"]
+    assert [e.id for e in index.of_deal("collected", "D1")] == ["E2", "E5"]
+    assert index.of_deal("collected", "D9") == []
+    deals = Deals(index, Fx((), "USD"))
+    assert deals.get("D1").amount == 10 and deals.get("D1").owner == "ana"
+    assert [e.id for e in deals.get("D3").stages] == ["E4"]  # made when first asked for
+    assert deals.get("D9") is None and deals.get(None) is None
+
+
+PLAN = """plan "Two credits"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+  applies to role AE
+
+fields
+  deal.type one of "new", "renewal"
+
+quota bookings "Quota"
+  100 USD per quarter for role AE
+
+credit new "New"
+  on deal booked where deal.type is "new"
+
+credit renewals "Renewals"
+  on deal booked where deal.type is "renewal"
+
+measure own "Own" = new / quota bookings
+measure both "Both" = (new + renewals) / quota bookings
+
+commission core "Core"
+  on new
+  marginal rates by {key} per quarter
+    from 0% to 100% at 10%
+    from 100% at 20%
+"""
+
+
+def _run(key: str):
+    text = PLAN.format(key=key)
+    (plan,), diags = check_trees([(parse_text("two.plan", text).tree, text)])
+    assert not [d for d in diags if d.is_error], [str(d) for d in diags]
+    payees = (PayeeRecord(id="ana", role="AE", start=dt.date(2027, 1, 1)),)
+    events = [_event(f"E{i}", f"D{i}", i, "booked", amount=Decimal(amount), owner="ana",
+                     fields=(("type", kind),))
+              for i, (amount, kind) in enumerate(
+                  [(60, "new"), (50, "renewal"), (30, "new"), (40, "new")], start=1)]
+    return plan, api.run(plan, Dataset(events=tuple(events), payees=payees))
+
+
+def test_tier_key_reuse_only_when_the_measure_steps_with_the_base():
+    plan, result = _run("own")
+    engine: MeasureEngine = result.engine
+    assert engine.steps_with("own", "new") and not engine.steps_with("both", "new")
+    # own: 60 at 10% = 6; 30 from 60% to 90% at 10% = 3; 40 from 90% to 130%:
+    # 10 at 10% + 30 at 20% = 7
+    assert [ln.amount for ln in result.earnings] == [Decimal(6), Decimal(3), Decimal(7)]
+    plan, result = _run("both")
+    # both: the renewal of 50 moves the key between the first and second new deals:
+    # 60 at 10% = 6; 30 from 110% to 140% at 20% = 6; 40 from 140% at 20% = 8
+    assert [ln.amount for ln in result.earnings] == [Decimal(6), Decimal(6), Decimal(8)]
+
+
+@pytest.mark.parametrize("plan", ["enterprise_ae.plan", "split_deals.plan",
+                                  "sales_manager.plan", "omnichannel.plan"])
+def test_tier_key_reuse_changes_nothing_on_the_shipped_data(plan, monkeypatch):
+    loaded = api.load_plan(str(ROOT / "plans" / plan))
+    dataset, _ = api.load_data(
+        str(DATA / "events.csv"), str(DATA / "roster.csv"), quotas=str(DATA / "quotas.csv"),
+        fx=str(DATA / "fx.csv"), territories=str(DATA / "territories.csv"), plan=loaded.plan)
+    reused = api.run(loaded.versions, dataset)
+    monkeypatch.setattr(MeasureEngine, "steps_with", lambda self, name, credit: False)
+    computed = api.run(loaded.versions, dataset)
+    assert reused.earnings == computed.earnings and reused.earnings
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_paused_for_a_run_and_restored(enabled, monkeypatch):
+    seen = []
+    plan, _ = _run("own")
+    dataset = Dataset(events=(), payees=())
+    real = MeasureEngine.add_credits
+    monkeypatch.setattr(MeasureEngine, "add_credits",
+                        lambda self, lines: (seen.append(gc.isenabled()), real(self, lines)))
+    (gc.enable if enabled else gc.disable)()
+    try:
+        api.run(plan, dataset)
+        assert seen == [False] and gc.isenabled() == enabled
+    finally:
+        gc.enable()
