@@ -87,7 +87,7 @@ class Calendar:
         return Period(dt.date(y, m, 1), month_end(ey, em), unit, label)
 
     def period_of(self, day: dt.date, unit: str) -> Period:
-        return _period_of(self, day, unit)
+        return _period_of(self.fiscal_start, day, unit)
 
     def _compute_period_of(self, day: dt.date, unit: str) -> Period:
         fy = self.fiscal_year_of(day)
@@ -144,6 +144,7 @@ def _parse(calendar: Calendar, raw: str) -> Period | None:
 
 
 @functools.lru_cache(maxsize=65536)
-def _period_of(calendar: Calendar, day: dt.date, unit: str) -> Period:
-    # Evaluation asks for the period of the same few hundred days again and again.
-    return calendar._compute_period_of(day, unit)
+def _period_of(fiscal_start: int, day: dt.date, unit: str) -> Period:
+    # Evaluation asks for the period of the same few hundred days again and again (keyed by
+    # the fiscal start: a calendar's hash is a Python call, an int's is not).
+    return Calendar(fiscal_start)._compute_period_of(day, unit)

@@ -115,6 +115,9 @@ class Roster:
             self._by_id[r.id].append(r)
         self._starts = {pid: [r.effective_from or dt.date.min for r in rs]
                         for pid, rs in self._by_id.items()}
+        # Asked for every credit line: made once.
+        self._employment = {pid: (rs[0].start, rs[-1].end) for pid, rs in self._by_id.items()}
+        self._only = {pid: rs[0] for pid, rs in self._by_id.items() if len(rs) == 1}
 
     def ids(self) -> list[str]:
         return sorted(self._by_id)
@@ -124,6 +127,9 @@ class Roster:
 
     def at(self, payee: str, day: dt.date) -> PayeeRecord | None:
         """The payee's record in force on `day` (None if unknown)."""
+        only = self._only.get(payee)
+        if only is not None:
+            return only
         rows = self._by_id.get(payee)
         if not rows:
             return None
@@ -135,15 +141,14 @@ class Roster:
         return rows[0] if rows else None
 
     def employment(self, payee: str) -> tuple[dt.date, dt.date | None]:
-        rows = self._by_id[payee]
-        return rows[0].start, rows[-1].end
+        return self._employment[payee]
 
     def active_on(self, payee: str, day: dt.date) -> bool:
-        start, end = self.employment(payee)
+        start, end = self._employment[payee]
         return start <= day and (end is None or day <= end)
 
     def active_days(self, payee: str, start: dt.date, end: dt.date) -> int:
-        s, e = self.employment(payee)
+        s, e = self._employment[payee]
         lo, hi = max(s, start), min(e or end, end)
         return max(0, (hi - lo).days + 1)
 

@@ -43,7 +43,8 @@ def quantum(currency: str) -> Decimal:
 
 
 def round_money(amount: Decimal, currency: str, mode: str = "half even") -> Decimal:
-    return amount.quantize(quantum(currency), rounding=ROUNDING_MODES[mode], context=CONTEXT)
+    return amount.quantize(_QUANTA.get(currency) or quantum(currency),
+                           rounding=ROUNDING_MODES[mode], context=CONTEXT)
 
 
 def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
