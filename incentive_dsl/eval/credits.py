@@ -121,7 +121,8 @@ class CreditStage:
             return
         # Payee order, not recorded order, decides who gets a leftover cent: the result must not
         # depend on how the CRM happened to list the split.
-        shares = sorted(shares, key=lambda s: (s[0] is None, s[0] or "", s[2]))
+        if len(shares) > 1:
+            shares = sorted(shares, key=lambda s: (s[0] is None, s[0] or "", s[2]))
         amounts = allocate(value, [w for _, w, _ in shares], self.plan.currency)
         direct = []
         for (payee, weight, kind), amount in zip(shares, amounts):

@@ -9,6 +9,7 @@ parts that add up to it exactly, to the minor unit.
 from __future__ import annotations
 
 import decimal
+import functools
 import math
 from collections.abc import Sequence
 from decimal import Decimal
@@ -57,16 +58,9 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
     if len(weights) == 1:  # the common case (all to the owner): nothing to share
         return [total.quantize(q, rounding=decimal.ROUND_HALF_EVEN, context=CONTEXT)
                 if weights[0] else ZERO]
-    # Exact integer arithmetic: weights as integers over a common denominator, the units each
-    # part would get as a quotient and a remainder.
-    ratios = [w.as_integer_ratio() for w in weights]
-    common = math.lcm(*(d for _, d in ratios))
-    ints = [n * (common // d) for n, d in ratios]
-    weight_sum = sum(ints)
+    ints, weight_sum = _integer_weights(tuple(weights))
     if weight_sum == 0:
         return [ZERO for _ in weights]
-    if weight_sum < 0:
-        ints, weight_sum = [-w for w in ints], -weight_sum
     units = (total / q).to_integral_value(rounding=decimal.ROUND_HALF_EVEN, context=CONTEXT)
     negative = units < 0
     units = int(abs(units))
@@ -79,6 +73,18 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
     parts = [CONTEXT.multiply(Decimal(f), q) for f in floors]
     # A part of a negative total is negative, zero included (-0.00), as the total's sign says.
     return [p.copy_negate() for p in parts] if negative else parts
+
+
+@functools.lru_cache(maxsize=1024)
+def _integer_weights(weights: tuple[Decimal, ...]) -> tuple[tuple[int, ...], int]:
+    """Weights as integers over a common denominator, and their (non-negative) sum: allocation
+    then works in exact integer quotients and remainders. Runs split by the same few shares
+    over and over."""
+    ratios = [w.as_integer_ratio() for w in weights]
+    common = math.lcm(*(d for _, d in ratios))
+    ints = tuple(n * (common // d) for n, d in ratios)
+    total = sum(ints)
+    return (tuple(-w for w in ints), -total) if total < 0 else (ints, total)
 
 
 def fmt(amount: Decimal, currency: str | None = None) -> str:

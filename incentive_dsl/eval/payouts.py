@@ -48,13 +48,16 @@ def _awaiting(cur: str, event: str, deal: str) -> str:
     return f"awaiting {event.replace('ed', 'ion')} of deal {deal}"
 
 
-def _leg_texts(cur: str, earning: Trace | None, earning_id: str, phrase, *args) -> tuple:
-    """A payout line's trace (see `DeferredTrace`): why this part is payable now, then (for
-    pay) the earning's own reason and arithmetic."""
-    why = phrase(cur, *args)
-    if earning is None:
-        return why, "", (), (), (earning_id,), ()
-    return f"{why}: {earning.because}", earning.arithmetic, (), (), (earning_id,), ()
+def _leg_texts(cur: str, earning: Trace, earning_id: str, phrase, *args) -> tuple:
+    """A payout line's trace (see `DeferredTrace`): why this part is payable now, then the
+    earning's own reason and arithmetic."""
+    return (f"{phrase(cur, *args)}: {earning.because}", earning.arithmetic, (), (),
+            (earning_id,), ())
+
+
+def _awaiting_texts(cur: str, earning_ids: tuple[str, ...], phrase, *args) -> tuple:
+    """The trace of what a deal's lines still wait for: why the first of them waits."""
+    return phrase(cur, *args), "", (), (), earning_ids, ()
 
 
 def _months_between(a: dt.date, b: dt.date) -> int:
@@ -134,16 +137,13 @@ class PayoutStage:
 
     def run(self, earnings: list[EarningLine]) -> tuple[list[PayoutLine], list[Statement]]:
         payable: dict[tuple[str, str], list[PayoutLine]] = defaultdict(list)
-        awaiting: dict[str, list[PayoutLine]] = defaultdict(list)
+        # Parts waiting for money: (earning line, amount, why), netted per deal below.
+        awaiting: dict[str, list[tuple[EarningLine, Decimal, tuple]]] = defaultdict(list)
         span = self.spec.span or self.plan.span
         for line in earnings:
             for day, amount, why in self.legs(line):
                 if day is None:
-                    awaiting[line.payee].append(PayoutLine(
-                        payee=line.payee, pay_period="(awaiting)", kind="awaiting collection",
-                        amount=amount, earning=line.id,
-                        trace=DeferredTrace(_leg_texts, (self.cur, None, line.id, *why),
-                                            line.component, "Payout", span)))
+                    awaiting[line.payee].append((line, amount, why))
                     continue
                 if day > self.end:
                     continue
@@ -210,25 +210,28 @@ class PayoutStage:
                 lines += period_lines
                 statements.append(attrs.evolve(
                     self._statement(payee, pp, period_lines, by_line, balance), carried=carried))
-            lines += self._net_awaiting(awaiting.get(payee, []), by_line)
+            lines += self._net_awaiting(awaiting.get(payee, []))
         return lines, statements
 
-    def _net_awaiting(self, waiting: list[PayoutLine],
-                      by_line: dict[str, EarningLine]) -> list[PayoutLine]:
+    def _net_awaiting(self, waiting: list[tuple[EarningLine, Decimal, tuple]]
+                      ) -> list[PayoutLine]:
         """One line per deal still waiting for its money; a cancelled deal's commission and its
         clawback cancel out here and leave nothing waiting."""
-        per_deal: dict[str, list[PayoutLine]] = defaultdict(list)
-        for ln in waiting:
-            per_deal[by_line[ln.earning].deal or ""].append(ln)
+        per_deal: dict[str, list[tuple[EarningLine, Decimal, tuple]]] = defaultdict(list)
+        for part in waiting:
+            per_deal[part[0].deal or ""].append(part)
         out = []
+        span = self.spec.span or self.plan.span
         for deal, group in per_deal.items():
-            total = sum((ln.amount for ln in group), ZERO)
+            total = sum((amount for _, amount, _ in group), ZERO)
             if total:
+                first, _, why = group[0]
+                ids = tuple(line.id for line, _, _ in group)
                 out.append(PayoutLine(
-                    payee=group[0].payee, pay_period="(awaiting)", kind="awaiting collection",
-                    amount=total, earning=group[0].earning if len(group) == 1 else None,
-                    trace=self._trace(group[0].trace.rule, group[0].trace.because,
-                                      inputs=tuple(ln.earning for ln in group))))
+                    payee=first.payee, pay_period="(awaiting)", kind="awaiting collection",
+                    amount=total, earning=first.id if len(group) == 1 else None,
+                    trace=DeferredTrace(_awaiting_texts, (self.cur, ids, *why), first.component,
+                                        "Payout", span)))
         return out
 
     def _active_in(self, payee: str, pp: Period) -> bool:
