@@ -159,3 +159,18 @@ def test_the_collector_is_paused_for_a_run_and_restored(enabled, monkeypatch):
         assert seen == [False] and gc.isenabled() == enabled
     finally:
         gc.enable()
+
+
+def test_a_dropped_result_leaves_no_garbage_cycles():
+    # evaluate hands its records to the collector's oldest generation (see run._gc_paused):
+    # that is only right if they are freed by reference counting once the result is dropped.
+    _, result = _run("own")
+    assert result.earnings and result.engine.evaluator.engine is result.engine
+    gc.collect()
+    gc.disable()
+    try:
+        plan, result = _run("both")
+        del result
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

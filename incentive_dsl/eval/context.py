@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import operator
+import weakref
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from incentive_dsl.check.model import Plan
-from incentive_dsl.data.records import EVENT_KINDS, Event, FxRate
+from incentive_dsl.data.records import EVENT_KINDS, Event, FxRate, Roster
 from incentive_dsl.eval.money import CONTEXT, ZERO, round_money
 from incentive_dsl.periods import Period, add_months, month_end
 from incentive_dsl.syntax.format import expr as expr_text
@@ -213,14 +214,22 @@ class Env:
 
 class Evaluator:
     """Evaluates checked expressions. Evaluation is total: division by zero gives 0 (noted by
-    the callers that show it), and every loop is over finite input."""
+    the callers that show it), and every loop is over finite input.
+
+    The measure engine owns its evaluator; the evaluator and its compiled expressions reach
+    the engine through a weak reference, so a run's result forms no reference cycle and is
+    freed by reference counting as soon as it is dropped."""
 
     def __init__(self, plan: Plan, engine: MeasureEngine) -> None:
         self.plan = plan
-        self.engine = engine
+        self._engine = weakref.ref(engine)
         self._compiled: dict[int, tuple[n.Expr, Callable[[Env], object]]] = {}
         self.fx = engine.fx
         self.roster = engine.roster
+
+    @property
+    def engine(self) -> MeasureEngine:
+        return self._engine()
 
     def eval(self, e: n.Expr, env: Env):
         compiled = self._compiled.get(id(e))
@@ -265,27 +274,24 @@ class Evaluator:
         return self.compile(e.inner)
 
     def _Ref(self, e):
-        name = e.name.text
-        engine = self.engine
+        name, engine, ref = e.name.text, self.engine, self._engine
         if name in engine.credit_names:
-            credit_total = engine.credit_total
-            return lambda env: credit_total(name, env.subject, env.period, env.until)
+            return lambda env: ref().credit_total(name, env.subject, env.period, env.until)
         if name in engine.measures:
-            value = engine.value
-            return lambda env: value(name, env)
+            return lambda env: ref().value(name, env)
         if name in self.plan.roles and name not in engine.component_names:
             return _constant(name)  # a role, compared with payee.role
-        component_total = engine.component_total
-        return lambda env: component_total(name, env.subject, env.period)
+        return lambda env: ref().component_total(name, env.subject, env.period)
 
     def _QuotaRef(self, e):
-        name, quota_total = e.name.text, self.engine.quota_total
-        return lambda env: quota_total(name, env.subject, env.period)
+        name, ref = e.name.text, self._engine
+        return lambda env: ref().quota_total(name, env.subject, env.period)
 
     def _TeamRef(self, e):
-        name, engine = e.name.text, self.engine
+        name, ref = e.name.text, self._engine
 
         def team_value(env):
+            engine = ref()
             team = engine.team(env.payee, env.period)
             return engine.value(name, attrs.evolve(env, payees=tuple(team)))
         return team_value
@@ -293,8 +299,8 @@ class Evaluator:
     def _FieldRef(self, e):
         owner, name = e.parts[0].text, e.parts[1].text
         if owner == "payee":
-            payee_field = self.payee_field
-            return lambda env: payee_field(env.payee, name, env.day)
+            roster = self.roster
+            return lambda env: payee_field(roster, env.payee, name, env.day)
         if owner == "activity":
             def activity_field(env):
                 ev = env.event
@@ -305,16 +311,6 @@ class Evaluator:
             def read(deal, day):
                 return _custom_field(deal, name)
         return lambda env: None if env.deal is None else read(env.deal, env.day)
-
-    def payee_field(self, payee: str | None, name: str, day: dt.date):
-        if payee is None:
-            return None
-        r = self.roster.at(payee, day)
-        if r is None:
-            return None
-        builtin = {"id": r.id, "role": r.role, "team": r.team, "territory": r.territory,
-                   "manager": r.manager, "start": r.start, "end": r.end}
-        return builtin[name] if name in builtin else dict(r.fields).get(name)
 
     def _Call(self, e):
         func = e.func.text
@@ -328,8 +324,8 @@ class Evaluator:
                     return None  # the smaller of a value and a missing one is not known
                 return pick(values)
             return extreme
-        source, where, aggregate = e.args[0].name.text, e.where, self.engine.aggregate
-        return lambda env: aggregate(func, source, where, env)
+        source, where, ref = e.args[0].name.text, e.where, self._engine
+        return lambda env: ref().aggregate(func, source, where, env)
 
     def _Unary(self, e):
         operand = self.compile(e.operand)
@@ -356,7 +352,7 @@ class Evaluator:
             return inside
         if op in ("+", "-"):
             add = CONTEXT.add if op == "+" else CONTEXT.subtract
-            shift, sign = self._shift, 1 if op == "+" else -1
+            sign = 1 if op == "+" else -1
 
             def plus_minus(env):
                 a, b = left(env), right(env)
@@ -365,7 +361,7 @@ class Evaluator:
                 if isinstance(a, dt.date):
                     if isinstance(b, dt.date):
                         return Decimal((a - b).days)
-                    return shift(a, e.right, b, sign, env)
+                    return _shift(a, e.right, b, sign, env)
                 return add(a, b)
             return plus_minus
         if op in ("*", "of", "/"):
@@ -386,22 +382,6 @@ class Evaluator:
                 return missing
             return compare(a, b)
         return comparison
-
-    def _shift(self, day: dt.date, right: n.Expr, days: Decimal, sign: int, env: Env) -> dt.date:
-        """A date moved by a duration: months, quarters and years written as such move by
-        calendar months (2027-01-31 + 1 month = 2027-02-28); anything else by days."""
-        inner = right.inner if isinstance(right, n.Paren) else right
-        try:
-            if isinstance(inner, n.Duration) and inner.unit.rstrip("s") in ("month", "quarter",
-                                                                            "year"):
-                months = int(inner.count.value) * {"month": 1, "quarter": 3, "year": 12}[
-                    inner.unit.rstrip("s")]
-                year, month = add_months(day.year, day.month, sign * months)
-                return dt.date(year, month, min(day.day, month_end(year, month).day))
-            return day + sign * dt.timedelta(days=int(days))
-        except (OverflowError, ValueError):
-            raise EvaluationError(f"'{day} {'+' if sign > 0 else '-'} {expr_text(right)}' is "
-                                  "outside the calendar (years 1 to 9999)", env.event) from None
 
     def _OneOf(self, e):
         operand, options, negated = self.compile(e.operand), [self.compile(o) for o in e.options], \
@@ -426,6 +406,34 @@ class Evaluator:
         condition, then, otherwise = self.compile(e.condition), self.compile(e.then), \
             self.compile(e.otherwise)
         return lambda env: then(env) if condition(env) else otherwise(env)
+
+
+def _shift(day: dt.date, right: n.Expr, days: Decimal, sign: int, env: Env) -> dt.date:
+    """A date moved by a duration: months, quarters and years written as such move by
+    calendar months (2027-01-31 + 1 month = 2027-02-28); anything else by days."""
+    inner = right.inner if isinstance(right, n.Paren) else right
+    try:
+        if isinstance(inner, n.Duration) and inner.unit.rstrip("s") in ("month", "quarter",
+                                                                        "year"):
+            months = int(inner.count.value) * {"month": 1, "quarter": 3, "year": 12}[
+                inner.unit.rstrip("s")]
+            year, month = add_months(day.year, day.month, sign * months)
+            return dt.date(year, month, min(day.day, month_end(year, month).day))
+        return day + sign * dt.timedelta(days=int(days))
+    except (OverflowError, ValueError):
+        raise EvaluationError(f"'{day} {'+' if sign > 0 else '-'} {expr_text(right)}' is "
+                              "outside the calendar (years 1 to 9999)", env.event) from None
+
+
+def payee_field(roster: Roster, payee: str | None, name: str, day: dt.date):
+    if payee is None:
+        return None
+    r = roster.at(payee, day)
+    if r is None:
+        return None
+    builtin = {"id": r.id, "role": r.role, "team": r.team, "territory": r.territory,
+               "manager": r.manager, "start": r.start, "end": r.end}
+    return builtin[name] if name in builtin else dict(r.fields).get(name)
 
 
 def _term(deal: Deal) -> int | None:
