@@ -107,10 +107,18 @@ commission core "Core"
 """
 
 
-def _run(key: str):
+def _plan(key: str):
     text = PLAN.format(key=key)
     (plan,), diags = check_trees([(parse_text("two.plan", text).tree, text)])
     assert not [d for d in diags if d.is_error], [str(d) for d in diags]
+    return plan
+
+
+def _run(key: str):
+    return _evaluate(_plan(key))
+
+
+def _evaluate(plan):
     payees = (PayeeRecord(id="ana", role="AE", start=dt.date(2027, 1, 1)),)
     events = [_event(f"E{i}", f"D{i}", i, "booked", amount=Decimal(amount), owner="ana",
                      fields=(("type", kind),))
@@ -166,10 +174,11 @@ def test_a_dropped_result_leaves_no_garbage_cycles():
     # that is only right if they are freed by reference counting once the result is dropped.
     _, result = _run("own")
     assert result.earnings and result.engine.evaluator.engine is result.engine
+    plan = _plan("both")
     gc.collect()
     gc.disable()
     try:
-        plan, result = _run("both")
+        _, result = _evaluate(plan)
         del result
         assert gc.collect() == 0
     finally:

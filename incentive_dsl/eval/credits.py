@@ -9,7 +9,7 @@ effective range limits earnings, not credit.
 
 from __future__ import annotations
 
-import heapq
+import itertools
 from decimal import Decimal
 
 import attrs
@@ -86,7 +86,9 @@ class CreditStage:
         # Events come in processing order (date, kind, deal, id), and credit follows it: it
         # decides which deal crosses a tier. An event's own lines go by rule, kind and payee.
         groups = [self.index.by_kind[kind] for kind in specs_for]
-        events = groups[0] if len(groups) == 1 else heapq.merge(*groups, key=Event.sort_key)
+        # Each group is in processing order: sorting them together merges the runs.
+        events = groups[0] if len(groups) == 1 else sorted(
+            itertools.chain.from_iterable(groups), key=Event.sort_key)
         for e in events:
             specs = specs_for[e.kind]
             first = len(lines)
