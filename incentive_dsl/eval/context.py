@@ -88,27 +88,22 @@ class EventIndex:
         add = {k: group.append for k, group in self.by_kind.items()}
         for e in events:
             add[e.kind](e)
-        self._by_deal: dict[str, tuple[list[Event], dict[str, int], dict[str, int]]] = {}
+        self._by_deal: dict[str, dict[str, list[Event]]] = {}
         self._activities: dict[str, list[Event]] | None = None
 
     def of_deal(self, kind: str, deal: str) -> list[Event]:
-        """A deal's events of one kind, in processing order. On the first call for a kind, its
-        events are sorted by deal (a stable sort) and each deal's stretch noted: a run asks
-        about tens of thousands of deals, and a list per deal would be as many more objects
-        for the garbage collector."""
-        grouped = self._by_deal.get(kind)
-        if grouped is None:
-            events = sorted(self.by_kind[kind], key=_deal_of)
-            first: dict[str, int] = {}
-            end: dict[str, int] = {}
-            for i, e in enumerate(events):
-                if e.deal not in first:
-                    first[e.deal] = i
-                end[e.deal] = i + 1
-            grouped = self._by_deal[kind] = (events, first, end)
-        events, first, end = grouped
-        lo = first.get(deal)
-        return [] if lo is None else events[lo:end[deal]]
+        """A deal's events of one kind, in processing order (the kind is grouped by deal on
+        the first call for it)."""
+        groups = self._by_deal.get(kind)
+        if groups is None:
+            groups = self._by_deal[kind] = {}
+            for e in self.by_kind[kind]:
+                group = groups.get(e.deal)
+                if group is None:
+                    groups[e.deal] = [e]
+                else:
+                    group.append(e)
+        return groups.get(deal, [])
 
     def activities_of(self, payee: str) -> list[Event]:
         """A payee's activities, in processing order."""
@@ -118,9 +113,6 @@ class EventIndex:
                 if e.owner:
                     self._activities[e.owner].append(e)
         return self._activities.get(payee, [])
-
-
-_deal_of = operator.attrgetter("deal")
 
 
 class Deal:
