@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import hashlib
 import io
 import json
@@ -107,8 +108,8 @@ def worker(impl: str, directory: str, reps: int, profile: str | None) -> dict:
     dataset = csvdata.read_dataset(directory)
     read_s = time.perf_counter() - t0
     rss_data = maxrss_mb()
-    times, cpu, paid = [], [], None
-    for _ in range(reps):
+    times, cpu, collect, paid, traces = [], [], [], None, None
+    for rep in range(reps):
         t0, c0 = time.perf_counter(), time.process_time()
         if impl == "interpreter":
             if profile:
@@ -119,8 +120,11 @@ def worker(impl: str, directory: str, reps: int, profile: str | None) -> dict:
                 prof.disable()
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
+            collect.append(_full_collection())
             if not result.ok:
                 raise SystemExit("; ".join(d.message for d in result.diagnostics))
+            if rep == 0:
+                traces = _read_traces(result)
             paid = interpreter_payouts(result)
             info = {"credit_lines": len(result.credits), "earning_lines": len(result.earnings),
                     "payout_lines": len(result.payouts), "statements": len(result.statements)}
@@ -129,13 +133,17 @@ def worker(impl: str, directory: str, reps: int, profile: str | None) -> dict:
             paid = baseline.payouts(dataset)
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
+            collect.append(_full_collection())
             info = {}
     digest, months = payout_digest(paid)
     out = {"impl": impl, "events": len(dataset.events), "read_s": read_s, "times": times,
            "median_s": statistics.median(times), "cpu_times": cpu,
            "median_cpu_s": statistics.median(cpu), "rss_after_read_mb": rss_data,
            "peak_rss_mb": maxrss_mb(), "digest": digest, "payee_months": months,
-           "total_paid": str(sum(paid.values())), **info}
+           "total_paid": str(sum(paid.values())), "collect_s": statistics.median(collect),
+           **info}
+    if traces is not None:
+        out["read_traces_s"] = traces
     if profile:
         s = io.StringIO()
         st = pstats.Stats(prof, stream=s)
@@ -145,6 +153,23 @@ def worker(impl: str, directory: str, reps: int, profile: str | None) -> dict:
             f.write(s.getvalue())
         out["profile"] = profile
     return out
+
+
+def _full_collection() -> float:
+    """CPU seconds of a full garbage collection right after a run, its result still held:
+    the collector's work that a run leaves to the process (most of it is the dataset's)."""
+    c0 = time.process_time()
+    gc.collect()
+    return time.process_time() - c0
+
+
+def _read_traces(result) -> float:
+    """CPU seconds to read every trace of a result (a run writes trace texts when they are
+    first read): the cost a reader of all of them pays, e.g. the full JSON output."""
+    c0 = time.process_time()
+    for line in (*result.credits, *result.earnings, *result.payouts):
+        line.trace.because, line.trace.values
+    return time.process_time() - c0
 
 
 def loader_worker(directory: str) -> dict:
@@ -281,6 +306,10 @@ def _summary(r: dict) -> str:
         out += f" [{times}]"
     if "median_cpu_s" in r:
         out += f", {r['median_cpu_s']:.2f} s CPU"
+    if "collect_s" in r:
+        out += f"; then a full collection {r['collect_s']:.2f} s"
+    if "read_traces_s" in r:
+        out += f", reading every trace {r['read_traces_s']:.2f} s"
     out += f", {r['events']} events, peak RSS {r['peak_rss_mb']:.0f} MB"
     if "rss_after_read_mb" in r:
         out += f" ({r['rss_after_read_mb']:.0f} MB after reading the data)"

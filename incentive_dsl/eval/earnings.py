@@ -64,14 +64,13 @@ class EarningStage:
         self._keys_after: dict[tuple[str, str], tuple[Period, Decimal]] = {}
         # Each event rule looks at the events of its kind only (they stay in processing order).
         self.by_kind = deals.index.by_kind
-        self._ids: dict[str, int] = defaultdict(int)
+        self._ids: dict[str, int] = {}
 
     # ------------------------------------------------------------------ helpers
 
-    def _id(self, *parts: object) -> str:
-        base = ":".join(str(p) for p in parts)
-        self._ids[base] += 1
-        n = self._ids[base]
+    def _id(self, rule: str, kind: str, payee: str, key: object) -> str:
+        base = f"{rule}:{kind}:{payee}:{key}"
+        n = self._ids[base] = self._ids.get(base, 0) + 1
         return base if n == 1 else f"{base}#{n}"
 
     def _line(self, comp, kind: str, payee: str, day: dt.date, period: str, amount: Decimal,
