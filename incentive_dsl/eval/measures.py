@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
@@ -229,13 +230,18 @@ class MeasureEngine:
         """Exact: months are added as fractions (a third of a quarterly 250,000 is not a finite
         decimal, but three of them are exactly 250,000), then converted once."""
         key = ("quota total", name, payees, period)
-        if key not in self._cache:
+        value = self._cache.get(key)
+        if value is None:
             spec = self.plan.quota(name)
-            total = sum((self.month_quota(spec, p, m) for p in payees for m in period.months()),
-                        Fraction(0))
-            self._cache[key] = CONTEXT.divide(Decimal(total.numerator),
-                                              Decimal(total.denominator))
-        return self._cache[key]
+            parts = [self.month_quota(spec, p, m) for p in payees for m in period.months()]
+            denominator = parts[0].denominator if parts else 1
+            if all(f.denominator == denominator for f in parts):  # the usual case: no sum of
+                numerator = sum(f.numerator for f in parts)      # fractions needed
+            else:
+                total = sum(parts, Fraction(0))
+                numerator, denominator = total.numerator, total.denominator
+            value = self._cache[key] = CONTEXT.divide(Decimal(numerator), Decimal(denominator))
+        return value
 
     def month_quota(self, spec: QuotaSpec, payee: str, month: Period) -> Fraction:
         key = ("quota", spec.name, payee, month.start)
@@ -245,7 +251,8 @@ class MeasureEngine:
         if payee in self.roster and value:
             if spec.proration == "days":
                 active = self.roster.active_days(payee, month.start, month.end)
-                value = value * Fraction(active, month.days)
+                if active != month.days:  # a whole month keeps the whole value
+                    value = value * Fraction(active, month.days)
             elif spec.proration == "months" and not self.roster.active_days(
                     payee, month.start, month.end):
                 value = Fraction(0)
@@ -283,7 +290,7 @@ class MeasureEngine:
                 if row.currency and row.currency != self.plan.currency and spec.kind == "money":
                     # A quota in another currency is converted at the rate of its period's end.
                     amount = self.fx.convert(amount, row.currency, p.end)[0]
-                return Fraction(amount) / len(p.months())
+                return _monthly(amount, len(p.months()))
         if spec.forecast is not None:
             return self._forecast_month(spec.forecast, payee, month)
         role = self.roster.role_on(payee, month.start) if payee in self.roster else None
@@ -301,7 +308,7 @@ class MeasureEngine:
                 best = v
         if best is None:
             return Fraction(0)
-        return Fraction(best.amount) / MONTHS_PER_UNIT[best.per]
+        return _monthly(best.amount, MONTHS_PER_UNIT[best.per])
 
     def _forecast_month(self, f: ForecastSpec, payee: str, month: Period) -> Fraction:
         period = self.plan.calendar.period_of(month.start, f.unit)
@@ -339,6 +346,12 @@ class MeasureEngine:
         result = max(ZERO, CONTEXT.multiply(result, f.uplift))
         self._cache[key] = (result, history)
         return self._cache[key]
+
+
+@functools.lru_cache(maxsize=4096)
+def _monthly(amount: Decimal, months: int) -> Fraction:
+    """One month's share of a quota amount, exactly (quota tables repeat a few amounts)."""
+    return Fraction(amount) / months
 
 
 def _children(e) -> list:

@@ -15,8 +15,6 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-import attrs
-
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Roster
 from incentive_dsl.eval.context import Deals, Fx
@@ -208,8 +206,8 @@ class PayoutStage:
                 if not period_lines and not self._active_in(payee, pp):
                     continue
                 lines += period_lines
-                statements.append(attrs.evolve(
-                    self._statement(payee, pp, period_lines, by_line, balance), carried=carried))
+                statements.append(self._statement(payee, pp, period_lines, by_line, balance,
+                                                  carried))
             lines += self._net_awaiting(awaiting.get(payee, []))
         return lines, statements
 
@@ -319,7 +317,8 @@ class PayoutStage:
         return subtotal, balance, out
 
     def _statement(self, payee: str, pp: Period, lines: list[PayoutLine],
-                   by_line: dict[str, EarningLine], balance: Decimal) -> Statement:
+                   by_line: dict[str, EarningLine], balance: Decimal,
+                   carried: Decimal) -> Statement:
         earned = capped = clawed = paid = ZERO
         other = dict.fromkeys(("holdback", "release", "draw", "recovery"), ZERO)
         for ln in lines:  # one pass, each total added up in line order
@@ -340,5 +339,5 @@ class PayoutStage:
             payee=payee, pay_period=pp.label, start=pp.start, end=pp.end, earned=earned,
             capped=capped, clawed_back=clawed, held=other["holdback"],
             released=other["release"], drawn=other["draw"], recovered=other["recovery"],
-            paid=paid, draw_balance=balance)
+            paid=paid, draw_balance=balance, carried=carried)
 
