@@ -12,9 +12,11 @@ Datasets come from bench/gen_data.py (300 payees, 2026-01-01 + 2 years, seed 7: 
 history, the plan year is 2027) and are cached in --cache (default /tmp/incentive-bench/<size>),
 reused when their manifest matches. Each measurement runs in its own process, which reads the
 files into an in-memory Dataset with bench/csvdata.py (not timed), then times `--reps` runs
-(default 5 below 1M events, 1 from 1M on) and reports the medians of wall-clock and CPU time
-(process_time: steadier than wall time on a shared machine); the process's peak memory
-(ru_maxrss) is reported with and without the Dataset (measured right after reading it). The
+(`--reps-large` from 1M events on; both 5 by default) and reports the medians of wall-clock and
+CPU time (process_time: steadier than wall time on a shared machine), the CPU time of a full
+garbage collection after each run (its result still held) and, for the interpreter, of reading
+every trace once; the process's peak memory (ru_maxrss) is reported with and without the
+Dataset (measured right after reading it). The
 interpreter and the baseline must agree to the cent on every payee-month (their payouts are
 hashed and compared); the loader (load_dataset) is timed once on the smallest size and its
 diagnostics counted. A run slower than --timeout seconds (default 1800) is stopped and
@@ -208,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="100k,1M")
     ap.add_argument("--with-10m", action="store_true", help="also run 10M events")
     ap.add_argument("--reps", type=int, default=5, help="repetitions below 1M events")
-    ap.add_argument("--reps-large", type=int, default=1, help="repetitions from 1M events")
+    ap.add_argument("--reps-large", type=int, default=5, help="repetitions from 1M events")
     ap.add_argument("--cache", default="/tmp/incentive-bench")
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--profile", action="store_true",
