@@ -178,12 +178,13 @@ def window(plan: Plan, period: str | None = None, start: dt.date | None = None,
 
 
 def run(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
-        progress: Callable[[str], None] | None = None) -> RunResult:
+        progress: Callable[[str], None] | None = None, pause_gc: bool = True) -> RunResult:
     """Evaluate a plan (or the versions of one plan) on `dataset` from its start up to
     `until` (default: the plan's end). Earlier periods are always evaluated, since caps, tiers
-    and draws carry over."""
+    and draws carry over. `pause_gc=False` keeps Python's garbage collector running during
+    the run (slower; for programs whose other threads must keep collecting)."""
     plans = [plan] if isinstance(plan, Plan) else list(plan)
-    return evaluate_versions(plans, dataset, end=until, progress=progress)
+    return evaluate_versions(plans, dataset, end=until, progress=progress, pause_gc=pause_gc)
 
 
 def explain(result: RunResult, payee: str, period: Period, deal: str | None = None):

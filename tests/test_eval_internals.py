@@ -5,8 +5,12 @@ collector against the caller's setting."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import decimal
 import gc
+import pickle
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -183,3 +187,116 @@ def test_a_dropped_result_leaves_no_garbage_cycles():
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+ACCELERATED = """plan "Two accelerators"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+  applies to role AE
+
+quota bookings "Quota"
+  100 USD per quarter for role AE
+
+credit new "New"
+  on deal booked
+
+measure own "Own" = new / quota bookings
+
+commission core "Core"
+  on new
+  marginal rates by deal amount
+    from 0 USD at 10%
+  accelerate 1.5x by own per quarter above 100%
+  accelerate 2x by own per quarter above 150%
+"""
+
+
+def _check(text: str):
+    (plan,), diags = check_trees([(parse_text("t.plan", text).tree, text)])
+    assert not [d for d in diags if d.is_error], [str(d) for d in diags]
+    return plan
+
+
+def _deals(plan, amounts):
+    payees = (PayeeRecord(id="ana", role="AE", start=dt.date(2027, 1, 1)),)
+    events = [_event(f"E{i}", f"D{i}", i, "booked", amount=Decimal(a), owner="ana")
+              for i, a in enumerate(amounts, start=1)]
+    return api.run(plan, Dataset(events=tuple(events), payees=payees))
+
+
+def test_two_accelerators_on_one_key_read_it_before_and_after_each_line():
+    result = _deals(_check(ACCELERATED), [60, 60, 60])
+    # own goes 0 -> 60% -> 120% -> 180%.
+    # D1: 60 at 10% = 6.00
+    # D2: 60% -> 120%: 40 at 10% + 20 above 100% at 10% x 1.5 = 4.00 + 3.00 = 7.00
+    # D3: 120% -> 180%: 30 at 10% x 1.5 + 30 above 150% at 10% x 1.5 x 2 = 4.50 + 9.00 = 13.50
+    assert [ln.amount for ln in result.earnings] == [Decimal(6), Decimal(7), Decimal("13.5")]
+
+
+def test_trace_texts_do_not_depend_on_the_readers_decimal_context():
+    text = """plan "Thirds"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+  applies to role AE
+
+credit new "New"
+  on deal booked
+
+measure third "Third" = count(new) / 3
+
+commission core "Core"
+  on new
+  marginal rates by third per quarter
+    from 0 to 1 at 10%
+    from 1 at 20%
+"""
+    result = _deals(_check(text), [60, 60])
+    with decimal.localcontext(decimal.Context(prec=6)):
+        because = result.earnings[1].trace.because
+    assert "went from 0.3333333333333333333333333333333333 to 0.6666666666666666666666666666666667" \
+        in because, because
+
+
+def test_results_and_traces_pickle_copy_and_hash_like_plain_records():
+    plan, result = _run("own")
+    trace = result.earnings[0].trace
+    assert isinstance(trace, DeferredTrace)
+    for copied in (pickle.loads(pickle.dumps(result)), copy.deepcopy(result)):
+        assert copied == result and hash(copied) == hash(result)
+        assert copied.engine.evaluator.engine is copied.engine
+        assert copied.engine.measure("own", "ana", plan.calendar.parse("2027-Q1")) == \
+            result.engine.measure("own", "ana", plan.calendar.parse("2027-Q1"))
+    assert copy.copy(trace) == trace
+    changed = attrs.evolve(trace, because="other")
+    assert changed.because == "other" and changed.arithmetic == trace.arithmetic
+    skips = Skips([Skip(rule="r", subject="s", reason="x")])
+    assert skips + () == tuple(skips) and hash(skips) == hash(tuple(skips))
+    assert Skips() != "" and Skips() == ()
+
+
+@pytest.mark.parametrize("pause", [True, False])
+def test_pause_gc_false_leaves_the_collector_running(pause, monkeypatch):
+    seen = []
+    real = MeasureEngine.add_credits
+    monkeypatch.setattr(MeasureEngine, "add_credits",
+                        lambda self, lines: (seen.append(gc.isenabled()), real(self, lines)))
+    api.run(_plan("own"), Dataset(events=(), payees=()), pause_gc=pause)
+    assert seen == [not pause] and gc.isenabled()
+
+
+def test_runs_in_threads_share_one_pause_and_restore_the_setting():
+    plan = _plan("own")
+    start = threading.Barrier(4)
+
+    def work():
+        start.wait()
+        for _ in range(5):
+            _evaluate(plan)
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert gc.isenabled()

@@ -223,6 +223,16 @@ class Evaluator:
     def engine(self) -> MeasureEngine:
         return self._engine()
 
+    # Pickled and copied with a strong reference to the engine (which owns this evaluator),
+    # without the compiled closures (made again when needed).
+    def __getstate__(self) -> dict:
+        return {"plan": self.plan, "engine": self.engine, "fx": self.fx, "roster": self.roster}
+
+    def __setstate__(self, state: dict) -> None:
+        self.plan, self.fx, self.roster = state["plan"], state["fx"], state["roster"]
+        self._engine = weakref.ref(state["engine"])
+        self._compiled = {}
+
     def eval(self, e: n.Expr, env: Env):
         compiled = self._compiled.get(id(e))
         if compiled is None or compiled[0] is not e:

@@ -59,9 +59,9 @@ class EarningStage:
         self.lines: list[EarningLine] = []
         self.skips = Skips() if skips is None else skips  # added to the credit stage's
         self._deal_credit: dict[tuple, Decimal] = {}  # (commission, payee, deal) -> credit so far
-        # Tier keys after the previous line of the commission's base being rated (one payee's,
-        # consecutive): (measure, period unit) -> (period, value).
-        self._keys_after: dict[tuple[str, str], tuple[Period, Decimal]] = {}
+        # Tier keys around the last line of the commission's base that was rated (one payee's
+        # lines, consecutive): (measure, period unit) -> (period, line seq, before, after).
+        self._keys_after: dict[tuple[str, str], tuple[Period, int, Decimal, Decimal]] = {}
         # Each event rule looks at the events of its kind only (they stay in processing order).
         self.by_kind = deals.index.by_kind
         self._ids: dict[str, int] = {}
@@ -200,14 +200,15 @@ class EarningStage:
             return before, before + line.amount
         period = self.plan.calendar.period_of(line.date, period_unit)
         seq = self.engine.seq_of[line.id]
+        known = self._keys_after.get((key, period_unit))
+        if known is not None and known[1] == seq:
+            return known[2], known[3]  # the same line again (two accelerators on one key)
         after = self.engine.measure(key, payee, period, seq)
-        previous = self._keys_after.get((key, period_unit))
-        if previous is not None and previous[0] == period and \
-                self.engine.steps_with(key, c.base):
-            before = previous[1]  # its value after the payee's previous line of c.base
+        if known is not None and known[0] == period and self.engine.steps_with(key, c.base):
+            before = known[3]  # its value after the payee's previous line of c.base
         else:
             before = self.engine.measure(key, payee, period, seq - 1)
-        self._keys_after[(key, period_unit)] = (period, after)
+        self._keys_after[(key, period_unit)] = (period, seq, before, after)
         return before, after
 
     def _commission_line(self, c: m.CommissionSpec, line: CreditLine, period: Period,

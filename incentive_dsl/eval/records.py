@@ -9,11 +9,13 @@ stage rounds as the plan says.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 
 import attrs
 
+from incentive_dsl.eval.money import CONTEXT
 from incentive_dsl.span import Span
 
 record = attrs.frozen(kw_only=True)
@@ -46,22 +48,37 @@ class DeferredTrace(Trace):
 
     __slots__ = ("_render", "_args", "_made")
 
-    def __init__(self, render, args: tuple, rule: str, label: str, span: Span) -> None:
+    def __init__(self, render=None, args: tuple = (), rule: str = "", label: str = "",
+                 span: Span | None = None, **made) -> None:
         set_ = object.__setattr__  # the base class is frozen
         set_(self, "rule", rule)
         set_(self, "label", label)
         set_(self, "span", span)
         set_(self, "_render", render)
         set_(self, "_args", args)
-        set_(self, "_made", None)
+        # `attrs.evolve` calls the class with every field by name and no render function.
+        set_(self, "_made", None if render is not None else tuple(
+            made.get(name, default) for name, default in _CONTENTS))
 
     def _contents(self) -> tuple:
-        if self._made is None:
-            because, arithmetic, values, events, inputs, touched = self._render(*self._args)
-            object.__setattr__(self, "_made", (because, arithmetic, tuple(values), tuple(events),
-                                               tuple(inputs), tuple(touched)))
+        # The arguments are read before the result: `_made` is set before `_args` is cleared,
+        # so a thread that finds the arguments cleared finds the result made.
+        args, made = self._args, self._made
+        if made is None:
+            # Written in the run's decimal context, whatever the reader's: the text must not
+            # depend on who reads it first.
+            with decimal.localcontext(CONTEXT):
+                because, arithmetic, values, events, inputs, touched = self._render(*args)
+            made = (because, arithmetic, tuple(values), tuple(events), tuple(inputs),
+                    tuple(touched))
+            object.__setattr__(self, "_made", made)
             object.__setattr__(self, "_args", ())  # what it was made from can go
-        return self._made
+        return made
+
+    def __reduce__(self):
+        # Copied or pickled as the plain trace it reads as (its render function may be a
+        # closure, and attrs' own state handling would write to the properties below).
+        return _trace, ({f.name: getattr(self, f.name) for f in attrs.fields(Trace)},)
 
     # These shadow the base class's slots: reading one makes them all, once.
     because = property(lambda self: self._contents()[0])
@@ -77,6 +94,14 @@ class DeferredTrace(Trace):
         return _fields(self) == _fields(other)
 
     __hash__ = Trace.__hash__
+
+
+_CONTENTS = (("because", ""), ("arithmetic", ""), ("values", ()), ("events", ()), ("inputs", ()),
+             ("touched", ()))
+
+
+def _trace(fields: dict) -> Trace:
+    return Trace(**fields)
 
 
 def _fields(trace: Trace) -> tuple:
@@ -172,12 +197,21 @@ class Skips(Sequence[Skip]):
         for args in zip(self._rules, self._subjects, self._reasons, self._dates):
             yield Skip(rule=args[0], subject=args[1], reason=args[2], date=args[3])
 
+    # Equal to the same skips as a tuple or a list, hashed and added like the tuple (a run
+    # adds to it while it runs, and nothing changes it afterwards).
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
+        if not isinstance(other, (Skips, tuple, list)):
             return NotImplemented
         return len(self) == len(other) and all(a == b for a, b in zip(self, other))
 
-    __hash__ = None  # type: ignore[assignment]  # it grows while a run adds to it
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __add__(self, other) -> tuple[Skip, ...]:
+        return (*self, *other)
+
+    def __radd__(self, other) -> tuple[Skip, ...]:
+        return (*other, *self)
 
     def __repr__(self) -> str:
         return f"Skips({list(self)!r})"

@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import decimal
 import gc
+import threading
 from collections.abc import Callable, Sequence
 
 import attrs
@@ -57,10 +58,12 @@ def default_range(plan: Plan, dataset: Dataset) -> tuple[dt.date, dt.date]:
 
 def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
              end: dt.date | None = None,
-             progress: Callable[[str], None] | None = None) -> RunResult:
+             progress: Callable[[str], None] | None = None,
+             pause_gc: bool = True) -> RunResult:
     """Evaluate `plan` on `dataset` for the days start..end (default: the plan's effective
     range), clipped to the plan's effective range. `progress` is told each stage's name as it
-    starts (the CLI shows it on a terminal)."""
+    starts (the CLI shows it on a terminal). `pause_gc`: pause the process's garbage collector
+    during the run (see `_gc_paused`)."""
     step = progress or (lambda stage: None)
     d_start, d_end = default_range(plan, dataset)
     start = max(start or d_start, plan.effective_start)
@@ -70,7 +73,7 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
     end = min(pay_end, plan.effective_end or pay_end)
     stamp = make_stamp(plan, dataset, start, end)
     notes: list[str] = []
-    with decimal.localcontext(CONTEXT), _gc_paused():
+    with decimal.localcontext(CONTEXT), _gc_paused(pause_gc):
         try:
             step("credits")
             roster = Roster(list(dataset.payees))
@@ -99,10 +102,15 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
                      tuple(statements), skips, diags, engine)
 
 
+_gc_lock = threading.Lock()
+_gc_runs = 0  # runs in progress (in any thread) under a paused collector
+_gc_was_enabled = True  # the collector's setting when the first of them began
+
+
 @contextlib.contextmanager
-def _gc_paused():
-    """Pause the cyclic garbage collector for a run, then hand the run's records straight to
-    its oldest generation.
+def _gc_paused(pause: bool = True):
+    """Pause Python's cyclic garbage collector for a run, then hand the run's records straight
+    to its oldest generation.
 
     A run makes hundreds of thousands of small records that form no reference cycle (a
     dropped result is freed by reference counting; tests/test_eval_internals.py checks it)
@@ -110,32 +118,49 @@ def _gc_paused():
     more than the run itself (about 40% of a 1M-event run). Paused, the records would all be
     scanned once when the collector next runs, as young objects, only to be kept: they are
     the result (15% of the run). `gc.freeze()` then `gc.unfreeze()` moves every tracked
-    object to the oldest generation without a scan, where full collections still see them.
-    Objects the caller made just before the run move with them. When the caller has frozen
-    objects of its own, that step is left out (unfreezing would undo theirs)."""
-    enabled = gc.isenabled()
-    gc.disable()
+    object to the oldest generation without a scan; full collections still see them.
+
+    The collector is the process's: while a run goes on, no thread's cyclic garbage is
+    collected, and what other threads made during the run moves to the oldest generation with
+    the run's records (a full collection frees it). Runs in several threads share one pause
+    and the last to end restores the setting the first found. When the caller has frozen
+    objects of its own, the promotion is left out (unfreezing would undo theirs). A program
+    that must keep collecting while it runs plans passes `pause_gc=False` to `evaluate`."""
+    global _gc_runs, _gc_was_enabled
+    if not pause:
+        yield
+        return
+    with _gc_lock:
+        if _gc_runs == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_runs += 1
     try:
         yield
     finally:
-        if gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
-        if enabled:
-            gc.enable()
+        with _gc_lock:
+            _gc_runs -= 1
+            if _gc_runs == 0:
+                if gc.get_freeze_count() == 0:
+                    gc.freeze()
+                    gc.unfreeze()
+                if _gc_was_enabled:
+                    gc.enable()
 
 
 def evaluate_versions(plans: Sequence[Plan], dataset: Dataset, end: dt.date | None = None,
-                      progress: Callable[[str], None] | None = None) -> RunResult:
+                      progress: Callable[[str], None] | None = None,
+                      pause_gc: bool = True) -> RunResult:
     """Evaluate the versions of one plan (the checker has made sure their effective ranges
     follow each other) and merge their results. Each version earns on the events dated in its
     own range and pays what it earned, even after it ends; nothing else carries over from one
     version to the next (a yearly cap or a draw balance starts again with the new version)."""
     plans = sorted(plans, key=lambda p: p.effective_start)
     if len(plans) == 1:
-        return evaluate(plans[0], dataset, end=end, progress=progress)
+        return evaluate(plans[0], dataset, end=end, progress=progress, pause_gc=pause_gc)
     end = end or max(default_range(p, dataset)[1] for p in plans)
-    results = [evaluate(p, dataset, end=end, progress=progress) for p in plans]
+    results = [evaluate(p, dataset, end=end, progress=progress, pause_gc=pause_gc)
+               for p in plans]
 
     def mine(plan: Plan, day: dt.date | None) -> bool:
         return day is None or (plan.effective_start <= day and (
