@@ -7,6 +7,7 @@ hand-written baseline (bench/baseline.py) on bench/reference.plan.
     PYTHONPATH=. python bench/run_bench.py --profile            # + cProfile of the interpreter
                                                                 #   on the smallest size
     PYTHONPATH=. python bench/run_bench.py --json results.json  # also write the numbers
+    PYTHONPATH=. python bench/run_bench.py --rounds 1           # one process each (faster)
 
 Datasets come from bench/gen_data.py (300 payees, 2026-01-01 + 2 years, seed 7: 2026 is
 history, the plan year is 2027) and are cached in --cache (default /tmp/incentive-bench/<size>),
@@ -16,7 +17,8 @@ files into an in-memory Dataset with bench/csvdata.py (not timed), then times `-
 CPU time (process_time: steadier than wall time on a shared machine), the CPU time of a full
 garbage collection after each run (its result still held) and, for the interpreter, of reading
 every trace once; the process's peak memory (ru_maxrss) is reported with and without the
-Dataset (measured right after reading it). The
+Dataset (measured right after reading it). The two implementations' processes alternate for
+`--rounds` rounds (default 3); ratios are the median of the rounds' ratios. The
 interpreter and the baseline must agree to the cent on every payee-month (their payouts are
 hashed and compared); the loader (load_dataset) is timed once on the smallest size and its
 diagnostics counted. A run slower than --timeout seconds (default 1800) is stopped and
@@ -211,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--with-10m", action="store_true", help="also run 10M events")
     ap.add_argument("--reps", type=int, default=5, help="repetitions below 1M events")
     ap.add_argument("--reps-large", type=int, default=5, help="repetitions from 1M events")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternate baseline and interpreter processes this many times")
     ap.add_argument("--cache", default="/tmp/incentive-bench")
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--profile", action="store_true",
@@ -241,12 +245,20 @@ def main(argv: list[str] | None = None) -> int:
     for i, n in enumerate(sizes):
         directory = dataset_dir(args.cache, n)
         reps = args.reps if n < 1_000_000 else args.reps_large
-        row = results["sizes"][label(n)] = {}
+        row = results["sizes"][label(n)] = {"rounds": []}
+        # Rounds alternate the two: a machine that slows down or speeds up between processes
+        # moves both sides of a round alike, and the ratio is the median over the rounds.
+        for k in range(args.rounds):
+            pair = {}
+            for impl in ("baseline", "interpreter"):
+                print(f"{label(n)}: {impl} x{reps}"
+                      f"{f' (round {k + 1} of {args.rounds})' if args.rounds > 1 else ''} ...",
+                      flush=True)
+                pair[impl] = run_worker([impl, directory, str(reps)], args.timeout)
+                print("  " + _summary(pair[impl]), flush=True)
+            row["rounds"].append(pair)
         for impl in ("baseline", "interpreter"):
-            print(f"{label(n)}: {impl} x{reps} ...", flush=True)
-            r = run_worker([impl, directory, str(reps)], args.timeout)
-            row[impl] = r
-            print("  " + _summary(r), flush=True)
+            row[impl] = _over_rounds([pair[impl] for pair in row["rounds"]])
         if args.profile and i == 0:  # a separate, untimed run: cProfile slows it down
             path = os.path.join(args.cache, f"profile_{label(n)}.txt")
             r = run_worker(["interpreter", directory, "1", path], args.timeout)
@@ -255,11 +267,17 @@ def main(argv: list[str] | None = None) -> int:
                   f"({r.get('median_cpu_s', 0):.1f} s CPU): {path}", flush=True)
         b, t = row["baseline"], row["interpreter"]
         if "median_s" in b and "median_s" in t:
-            row["ratio"] = t["median_s"] / b["median_s"]
-            row["ratio_cpu"] = t["median_cpu_s"] / b["median_cpu_s"]
-            row["agree"] = b["digest"] == t["digest"]
+            pairs = [p for p in row["rounds"] if "median_s" in p["baseline"]
+                     and "median_s" in p["interpreter"]]
+            row["ratio"] = statistics.median(
+                p["interpreter"]["median_s"] / p["baseline"]["median_s"] for p in pairs)
+            row["ratio_cpu"] = statistics.median(
+                p["interpreter"]["median_cpu_s"] / p["baseline"]["median_cpu_s"] for p in pairs)
+            row["agree"] = all(p["baseline"]["digest"] == p["interpreter"]["digest"]
+                               for p in pairs)
+            rounds = f" (median of {len(pairs)} rounds)" if len(pairs) > 1 else ""
             print(f"  interpreter/baseline = {row['ratio']:.1f}x wall, "
-                  f"{row['ratio_cpu']:.1f}x CPU; payouts "
+                  f"{row['ratio_cpu']:.1f}x CPU{rounds}; payouts "
                   f"{'identical' if row['agree'] else 'DIFFER'} "
                   f"({t['payee_months']} payee-months, {t['total_paid']} USD)", flush=True)
         if i == 0 and not args.no_loader:
@@ -283,6 +301,24 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
     return 0
+
+
+def _over_rounds(runs: list[dict]) -> dict:
+    """One implementation's figures over the rounds: the first round's, with the medians
+    taken over every round's runs."""
+    done = [r for r in runs if "median_s" in r]
+    if not done:
+        return runs[0]
+    out = dict(done[0])
+    for key in ("times", "cpu_times"):
+        out[key] = [t for r in done for t in r[key]]
+    out["median_s"] = statistics.median(out["times"])
+    out["median_cpu_s"] = statistics.median(out["cpu_times"])
+    out["peak_rss_mb"] = max(r["peak_rss_mb"] for r in done)
+    for key in ("collect_s", "read_traces_s"):
+        if key in out:
+            out[key] = statistics.median(r[key] for r in done)
+    return out
 
 
 def _commit() -> str:

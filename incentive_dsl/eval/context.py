@@ -234,10 +234,14 @@ class Evaluator:
         self._compiled = {}
 
     def eval(self, e: n.Expr, env: Env):
+        return self.function(e)(env)
+
+    def function(self, e: n.Expr) -> Callable[[Env], object]:
+        """`e` compiled, once per run: callers on a hot path keep it."""
         compiled = self._compiled.get(id(e))
         if compiled is None or compiled[0] is not e:
             compiled = self._compiled[id(e)] = (e, self.compile(e))
-        return compiled[1](env)
+        return compiled[1]
 
     def amount(self, e: n.Expr, env: Env) -> Decimal:
         """An amount (money, a rate, a measure): a missing input counts as zero."""

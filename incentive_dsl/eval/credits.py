@@ -71,6 +71,8 @@ class CreditStage:
         self.skips = Skips()
         self.lines: list[CreditLine] = []
         self._previous_amount: dict[tuple[str, str], Decimal] = {}
+        self._where = {c.name: evaluator.function(c.trigger.where)
+                       if c.trigger.where is not None else None for c in plan.credits}
 
     def run(self) -> tuple[list[CreditLine], Skips]:
         order = {c.name: i for i, c in enumerate(self.plan.credits)}
@@ -111,7 +113,8 @@ class CreditStage:
             return
         actor = event_actor(e, deal)
         env = Env(payee=actor, day=e.date, deal=deal, event=e)
-        if spec.trigger.where is not None and not self.evaluator.eval(spec.trigger.where, env):
+        where = self._where[spec.name]
+        if where is not None and not where(env):
             self._skip(spec, e, "the rule's 'where' condition does not hold")
             return
         value, how = self._value(spec, e, deal, env)

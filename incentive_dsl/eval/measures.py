@@ -155,9 +155,9 @@ class MeasureEngine:
         if until is not None:
             # As it stood after one credit line: asked for once or twice (a commission line
             # reads its tier key before and after itself), not worth keeping.
-            return self.evaluator.amount(spec.expr, Env(payee=payee, day=period.end,
-                                                        period=period, payees=payees,
-                                                        until=until))
+            value = self.evaluator.function(spec.expr)(Env(
+                payee=payee, day=period.end, period=period, payees=payees, until=until))
+            return ZERO if value is None else value
         key = (spec.name, payees, period)
         value = self._cache.get(key)
         if value is None:

@@ -26,6 +26,7 @@ from incentive_dsl.periods import FREQUENCY_UNIT, Period
 # a cancelled deal's commission that was waiting for collection is simply never paid.
 # A true-up re-rates earlier deals' money, so it is paid at once, not on the crossing deal's
 # schedule.
+ONE = Decimal(1)
 DEAL_KINDS = ("commission", "capped", "netting", "spiff", "stage", "condition", "clawback")
 
 
@@ -79,9 +80,6 @@ class PayoutStage:
         return Trace(rule=rule, label="Payout", span=self.spec.span or self.plan.span,
                      because=because, arithmetic=arithmetic, inputs=tuple(inputs))
 
-    def _pay_period(self, day: dt.date) -> Period:
-        return self.plan.calendar.period_of(day, self.unit)
-
     def _round(self, amount: Decimal) -> Decimal:
         return round_money(amount, self.cur, self.plan.rounding.mode)
 
@@ -119,7 +117,7 @@ class PayoutStage:
                 if abs(paid) >= abs(part) or not base:
                     break
                 got = self.fx.convert(mv.amount or ZERO, mv.currency, mv.date, mv)[0]
-                frac = min(Decimal(1), CONTEXT.divide(got, base))
+                frac = min(ONE, CONTEXT.divide(got, base))
                 piece = sign * min(abs(part - paid), abs(CONTEXT.multiply(part, frac)))
                 if per_line:
                     piece = self._round(piece)
@@ -138,19 +136,21 @@ class PayoutStage:
         # Parts waiting for money: (earning line, amount, why), netted per deal below.
         awaiting: dict[str, list[tuple[EarningLine, Decimal, tuple]]] = defaultdict(list)
         span = self.spec.span or self.plan.span
+        start, end, cur, unit = self.start, self.end, self.cur, self.unit
+        period_of = self.plan.calendar.period_of
         for line in earnings:
             for day, amount, why in self.legs(line):
                 if day is None:
                     awaiting[line.payee].append((line, amount, why))
                     continue
-                if day > self.end:
+                if day > end:
                     continue
-                pp = self._pay_period(max(day, self.start))
-                payable[(line.payee, pp.label)].append(PayoutLine(
-                    payee=line.payee, pay_period=pp.label, kind="earning", amount=amount,
+                label = period_of(max(day, start), unit).label
+                payable[(line.payee, label)].append(PayoutLine(
+                    payee=line.payee, pay_period=label, kind="earning", amount=amount,
                     earning=line.id, trace=DeferredTrace(
-                        _leg_texts, (self.cur, line.trace, line.id, *why), line.component,
-                        "Payout", span)))
+                        _leg_texts, (cur, line.trace, line.id, *why), line.component, "Payout",
+                        span)))
         # Everyone the plan covers gets a statement, including those who earned nothing.
         payees = sorted({p for p, _ in payable} | set(awaiting) | set(self.roster.ids()))
         lines: list[PayoutLine] = []

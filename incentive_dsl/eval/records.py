@@ -49,7 +49,8 @@ class DeferredTrace(Trace):
     __slots__ = ("_render", "_args", "_made")
 
     def __init__(self, render=None, args: tuple = (), rule: str = "", label: str = "",
-                 span: Span | None = None, **made) -> None:
+                 span: Span | None = None, because: str = "", arithmetic: str = "",
+                 values=(), events=(), inputs=(), touched=()) -> None:
         set_ = object.__setattr__  # the base class is frozen
         set_(self, "rule", rule)
         set_(self, "label", label)
@@ -57,8 +58,8 @@ class DeferredTrace(Trace):
         set_(self, "_render", render)
         set_(self, "_args", args)
         # `attrs.evolve` calls the class with every field by name and no render function.
-        set_(self, "_made", None if render is not None else tuple(
-            made.get(name, default) for name, default in _CONTENTS))
+        set_(self, "_made", None if render is not None else (
+            because, arithmetic, tuple(values), tuple(events), tuple(inputs), tuple(touched)))
 
     def _contents(self) -> tuple:
         # The arguments are read before the result: `_made` is set before `_args` is cleared,
@@ -94,10 +95,6 @@ class DeferredTrace(Trace):
         return _fields(self) == _fields(other)
 
     __hash__ = Trace.__hash__
-
-
-_CONTENTS = (("because", ""), ("arithmetic", ""), ("values", ()), ("events", ()), ("inputs", ()),
-             ("touched", ()))
 
 
 def _trace(fields: dict) -> Trace:
