@@ -145,23 +145,25 @@ def load_plan(path: str) -> PlanLoad:
 
 
 def load_data(deals: str, roster: str, quotas: str | None = None, fx: str | None = None,
-              territories: str | None = None,
-              plan: Plan | None = None) -> tuple[Dataset, tuple[Diagnostic, ...]]:
-    """Load and validate the input files (see docs/data.md)."""
+              territories: str | None = None, plan: Plan | None = None,
+              pause_gc: bool = True) -> tuple[Dataset, tuple[Diagnostic, ...]]:
+    """Load and validate the input files (see docs/data.md). `pause_gc=False` keeps Python's
+    garbage collector running while it loads (see `run`)."""
     from incentive_dsl.data.loaders import load_dataset
 
     dataset, diags = load_dataset(deals, roster, quotas=quotas, fx=fx, territories=territories,
-                                  plan=plan)
+                                  plan=plan, pause_gc=pause_gc)
     return dataset, tuple(diags)
 
 
-def load_mapping(path: str, plan: Plan | None = None
+def load_mapping(path: str, plan: Plan | None = None, pause_gc: bool = True
                  ) -> tuple[Dataset, tuple[Diagnostic, ...]]:
     """Read a CRM export through its mapping file (TOML; see docs/mapping.md): the dataset
-    and every diagnostic, notes on the mapping's choices included."""
+    and every diagnostic, notes on the mapping's choices included. `pause_gc` as in
+    `load_data`."""
     from incentive_dsl.data.mapping import load_mapping as load
 
-    dataset, diags = load(path, plan=plan)
+    dataset, diags = load(path, plan=plan, pause_gc=pause_gc)
     return dataset, tuple(diags)
 
 

@@ -20,6 +20,7 @@ from decimal import Decimal
 import attrs
 
 from incentive_dsl.check.model import Plan
+from incentive_dsl.collector import collector_paused
 from incentive_dsl.data.records import (
     EVENT_KINDS, Dataset, Event, FxRate, PayeeRecord, QuotaRecord, Source, TerritoryIndex,
 )
@@ -349,11 +350,18 @@ def make_dataset(events: Iterable[Event], payees: Iterable[PayeeRecord],
 
 def load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
                  quotas: PathLike | None = None, fx: PathLike | None = None,
-                 territories: PathLike | None = None,
-                 plan: Plan | None = None) -> tuple[Dataset, list[Diagnostic]]:
+                 territories: PathLike | None = None, plan: Plan | None = None,
+                 pause_gc: bool = True) -> tuple[Dataset, list[Diagnostic]]:
     """Load every file, check them together, and return the dataset of the records without
     errors and every diagnostic of every file, sorted by file, line and column. `deals` is one
-    events file or a list of them."""
+    events file or a list of them. `pause_gc`: see `incentive_dsl.collector`."""
+    with collector_paused(pause_gc):
+        return _load_dataset(deals, roster, quotas, fx, territories, plan)
+
+
+def _load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
+                  quotas: PathLike | None, fx: PathLike | None, territories: PathLike | None,
+                  plan: Plan | None) -> tuple[Dataset, list[Diagnostic]]:
     deal_paths = [deals] if isinstance(deals, (str, os.PathLike)) else list(deals)
     parts: list[tuple[str, Loaded]] = [("events", _events(p, plan)) for p in deal_paths]
     parts.append(("payees", _roster(roster, plan)))

@@ -42,6 +42,7 @@ from collections.abc import Iterable
 import attrs
 
 from incentive_dsl.check.model import FieldSpec, Plan
+from incentive_dsl.collector import collector_paused
 from incentive_dsl.data.loaders import load_fx, load_quotas, load_territories, make_dataset
 from incentive_dsl.data.records import (
     Dataset, Event, PayeeRecord, Source, TerritoryIndex,
@@ -1198,11 +1199,17 @@ def _standard(m: Mapping, key: tuple[str, ...], spec: dict, load) -> list:
 # ------------------------------------------------------------------------------ public API
 
 
-def load_mapping(path: str | os.PathLike, plan: Plan | None = None
+def load_mapping(path: str | os.PathLike, plan: Plan | None = None, pause_gc: bool = True
                  ) -> tuple[Dataset, list[Diagnostic]]:
     """Read a CRM export through the mapping file at `path`: the dataset of the rows without
     errors, and every diagnostic (errors, warnings and notes), sorted by file, line and column.
-    With a plan, its field declarations, stages, roles and currency are checked too."""
+    With a plan, its field declarations, stages, roles and currency are checked too.
+    `pause_gc`: see `incentive_dsl.collector`."""
+    with collector_paused(pause_gc):
+        return _load_mapping(path, plan)
+
+
+def _load_mapping(path: str | os.PathLike, plan: Plan | None) -> tuple[Dataset, list[Diagnostic]]:
     m = Mapping(os.fspath(path), plan)
     if not m.read():
         return make_dataset((), ()), sorted(m.diags, key=Diagnostic.sort_key)

@@ -8,17 +8,15 @@ diagnostics, never as exceptions.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import decimal
-import gc
-import threading
 from collections.abc import Callable, Sequence
 
 import attrs
 
 from incentive_dsl.audit.stamp import RunStamp, make_stamp
 from incentive_dsl.check.model import Plan
+from incentive_dsl.collector import collector_paused
 from incentive_dsl.data.records import Dataset, Roster
 from incentive_dsl.diagnostics import Diagnostic, error, warning
 from incentive_dsl.eval.context import Deals, EvaluationError, EventIndex, Fx
@@ -63,7 +61,7 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
     """Evaluate `plan` on `dataset` for the days start..end (default: the plan's effective
     range), clipped to the plan's effective range. `progress` is told each stage's name as it
     starts (the CLI shows it on a terminal). `pause_gc`: pause the process's garbage collector
-    during the run (see `_gc_paused`)."""
+    during the run (see `incentive_dsl.collector`)."""
     step = progress or (lambda stage: None)
     d_start, d_end = default_range(plan, dataset)
     start = max(start or d_start, plan.effective_start)
@@ -73,7 +71,7 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
     end = min(pay_end, plan.effective_end or pay_end)
     stamp = make_stamp(plan, dataset, start, end)
     notes: list[str] = []
-    with decimal.localcontext(CONTEXT), _gc_paused(pause_gc):
+    with decimal.localcontext(CONTEXT), collector_paused(pause_gc):
         try:
             step("credits")
             roster = Roster(list(dataset.payees))
@@ -100,53 +98,6 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
     diags = tuple(warning("W-DATA", plan.span, note) for note in notes)
     return RunResult(plan, stamp, tuple(credits), tuple(earnings), tuple(payouts),
                      tuple(statements), skips, diags, engine)
-
-
-_gc_lock = threading.Lock()
-_gc_runs = 0  # runs in progress (in any thread) under a paused collector
-_gc_was_enabled = True  # the collector's setting when the first of them began
-
-
-@contextlib.contextmanager
-def _gc_paused(pause: bool = True):
-    """Pause Python's cyclic garbage collector for a run, then hand the run's records straight
-    to its oldest generation.
-
-    A run makes hundreds of thousands of small records that form no reference cycle (a
-    dropped result is freed by reference counting; tests/test_eval_internals.py checks it)
-    next to a dataset of millions more. With the collector on, its repeated scans of them cost
-    about as much as the run itself (1M events: 2.0 s with it on, 1.1 s paused). Paused, the
-    records would all be scanned once when the collector next runs, as young objects, only to
-    be kept: they are the result (15% of the run). `gc.freeze()` then `gc.unfreeze()` moves
-    every tracked object to the oldest generation without a scan; full collections still see
-    them.
-
-    The collector is the process's: while a run goes on, no thread's cyclic garbage is
-    collected, and what other threads made during the run moves to the oldest generation with
-    the run's records (a full collection frees it). Runs in several threads share one pause
-    and the last to end restores the setting the first found. When the caller has frozen
-    objects of its own, the promotion is left out (unfreezing would undo theirs). A program
-    that must keep collecting while it runs plans passes `pause_gc=False` to `evaluate`."""
-    global _gc_runs, _gc_was_enabled
-    if not pause:
-        yield
-        return
-    with _gc_lock:
-        if _gc_runs == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_runs += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_runs -= 1
-            if _gc_runs == 0:
-                if gc.get_freeze_count() == 0:
-                    gc.freeze()
-                    gc.unfreeze()
-                if _gc_was_enabled:
-                    gc.enable()
 
 
 def evaluate_versions(plans: Sequence[Plan], dataset: Dataset, end: dt.date | None = None,

@@ -1,0 +1,54 @@
+"""Python's cyclic garbage collector around the two bulk jobs, loading data and running a
+plan.
+
+Both make hundreds of thousands of small records next to a dataset of millions more, and none
+of them forms a reference cycle (a dropped result or dataset is freed by reference counting;
+tests/test_eval_internals.py checks both). With the collector on, its repeated scans of them
+cost about as much as the job itself (1M events: a run takes 2.0 s with it on, 1.1 s paused;
+loading 100k events 4.9 s and 2.7 s). Paused, the records would all be scanned once when the
+collector next runs, as young objects, only to be kept: they are the result (15% of a run).
+`gc.freeze()` then `gc.unfreeze()` moves every tracked object to the oldest generation without
+a scan; full collections still see them.
+
+The collector is the process's: while a job goes on, no thread's cyclic garbage is collected,
+and what other threads made meanwhile moves to the oldest generation with the job's records (a
+full collection frees it). Jobs in several threads share one pause and the last to end
+restores the setting the first found. When the caller has frozen objects of its own, the
+promotion is left out (unfreezing would undo theirs). A program that must keep collecting
+passes `pause_gc=False` to `evaluate`, `api.run` or `load_dataset`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import threading
+
+_lock = threading.Lock()
+_jobs = 0  # jobs in progress (in any thread) under a paused collector
+_was_enabled = True  # the collector's setting when the first of them began
+
+
+@contextlib.contextmanager
+def collector_paused(pause: bool = True):
+    """Pause the collector for a job, then promote what it made (see the module docstring)."""
+    global _jobs, _was_enabled
+    if not pause:
+        yield
+        return
+    with _lock:
+        if _jobs == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _jobs += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _jobs -= 1
+            if _jobs == 0:
+                if gc.get_freeze_count() == 0:
+                    gc.freeze()
+                    gc.unfreeze()
+                if _was_enabled:
+                    gc.enable()
