@@ -18,6 +18,7 @@ import attrs
 
 from incentive_dsl.audit.examples import ExampleResult, run_example
 from incentive_dsl.check import Plan, check_trees
+from incentive_dsl.collector import collector_paused
 from incentive_dsl.data.records import Dataset
 from incentive_dsl.eval.run import RunResult, evaluate_versions
 from incentive_dsl.periods import Period
@@ -64,7 +65,13 @@ class CheckResult:
 
 def check_paths(paths: Iterable[str]) -> CheckResult:
     """Parse and check every plan file named by `paths`, reporting all problems at once.
-    Files with syntax errors are not type-checked (their trees are incomplete)."""
+    Files with syntax errors are not type-checked (their trees are incomplete). The garbage
+    collector is paused meanwhile (see `incentive_dsl.collector`)."""
+    with collector_paused(promote=False):
+        return _check_paths(paths)
+
+
+def _check_paths(paths: Iterable[str]) -> CheckResult:
     files, diags, sources, clean = [], [], {}, []
     for path in discover(paths):
         result = parse_path(path)

@@ -1,5 +1,5 @@
-"""Python's cyclic garbage collector around the two bulk jobs, loading data and running a
-plan.
+"""Python's cyclic garbage collector around the bulk jobs: loading data, running a plan and
+checking plan files.
 
 Both make hundreds of thousands of small records next to a dataset of millions more, and none
 of them forms a reference cycle (a dropped result or dataset is freed by reference counting;
@@ -15,7 +15,12 @@ and what other threads made meanwhile moves to the oldest generation with the jo
 full collection frees it). Jobs in several threads share one pause and the last to end
 restores the setting the first found. When the caller has frozen objects of its own, the
 promotion is left out (unfreezing would undo theirs). A program that must keep collecting
-passes `pause_gc=False` to `evaluate`, `api.run` or `load_dataset`.
+passes `pause_gc=False` to `evaluate`, `api.run`, `api.load_data` or `load_dataset`.
+
+Checking plan files pauses the collector without the promotion (`promote=False`): parsing a
+file with errors raises and catches exceptions, whose tracebacks are reference cycles, and
+those must go at the next young collection (about 0.1 s for 100 files of 200 lines, against
+0.1 to 0.6 s of repeated scans while parsing them with the collector on).
 """
 
 from __future__ import annotations
@@ -27,27 +32,30 @@ import threading
 _lock = threading.Lock()
 _jobs = 0  # jobs in progress (in any thread) under a paused collector
 _was_enabled = True  # the collector's setting when the first of them began
+_promote = True  # whether every job since then leaves only acyclic records
 
 
 @contextlib.contextmanager
-def collector_paused(pause: bool = True):
-    """Pause the collector for a job, then promote what it made (see the module docstring)."""
-    global _jobs, _was_enabled
+def collector_paused(pause: bool = True, promote: bool = True):
+    """Pause the collector for a job, then (with `promote`) move what it made to the oldest
+    generation; see the module docstring."""
+    global _jobs, _was_enabled, _promote
     if not pause:
         yield
         return
     with _lock:
         if _jobs == 0:
-            _was_enabled = gc.isenabled()
+            _was_enabled, _promote = gc.isenabled(), True
             gc.disable()
         _jobs += 1
+        _promote = _promote and promote
     try:
         yield
     finally:
         with _lock:
             _jobs -= 1
             if _jobs == 0:
-                if gc.get_freeze_count() == 0:
+                if _promote and gc.get_freeze_count() == 0:
                     gc.freeze()
                     gc.unfreeze()
                 if _was_enabled:

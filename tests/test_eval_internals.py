@@ -324,3 +324,29 @@ def test_loading_leaves_no_garbage_cycles_and_restores_the_collector(mapped):
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_jobs_that_may_leave_cycles_are_not_promoted(monkeypatch):
+    from incentive_dsl import collector
+    frozen = []
+    monkeypatch.setattr(collector.gc, "freeze", lambda: frozen.append("freeze"))
+    monkeypatch.setattr(collector.gc, "unfreeze", lambda: frozen.append("unfreeze"))
+    with collector.collector_paused(promote=False):
+        assert not gc.isenabled()
+    assert gc.isenabled() and frozen == []
+    with collector.collector_paused():
+        with collector.collector_paused(promote=False):  # one job of the two may leave cycles
+            pass
+    assert frozen == []
+    with collector.collector_paused():
+        pass
+    assert frozen == ["freeze", "unfreeze"] and gc.isenabled()
+
+
+def test_checking_plans_pauses_the_collector(monkeypatch):
+    seen = []
+    real = api.check_trees
+    monkeypatch.setattr(api, "check_trees",
+                        lambda trees: (seen.append(gc.isenabled()), real(trees))[1])
+    result = api.check_paths([str(ROOT / "plans" / "enterprise_ae.plan")])
+    assert result.plans and seen == [False] and gc.isenabled()
