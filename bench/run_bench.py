@@ -8,6 +8,7 @@ hand-written baseline (bench/baseline.py) on bench/reference.plan.
                                                                 #   on the smallest size
     PYTHONPATH=. python bench/run_bench.py --json results.json  # also write the numbers
     PYTHONPATH=. python bench/run_bench.py --rounds 1           # one process each (faster)
+    PYTHONPATH=. python bench/run_bench.py --no-gc-pause        # interpreter: pause_gc=False
 
 Datasets come from bench/gen_data.py (300 payees, 2026-01-01 + 2 years, seed 7: 2026 is
 history, the plan year is 2027) and are cached in --cache (default /tmp/incentive-bench/<size>),
@@ -119,7 +120,8 @@ def worker(impl: str, directory: str, reps: int, profile: str | None) -> dict:
             if profile:
                 prof = cProfile.Profile(time.process_time)  # CPU time: the machine is shared
                 prof.enable()
-            result = evaluate(plan, dataset)
+            result = evaluate(plan, dataset,
+                              pause_gc=os.environ.get("BENCH_PAUSE_GC", "1") == "1")
             if profile:
                 prof.disable()
             times.append(time.perf_counter() - t0)
@@ -220,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true",
                     help="cProfile the interpreter on the smallest size")
     ap.add_argument("--no-loader", action="store_true", help="skip timing load_dataset")
+    ap.add_argument("--no-gc-pause", action="store_true",
+                    help="run the interpreter with pause_gc=False (the collector left on)")
     ap.add_argument("--json", help="write the results to this file")
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -233,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(worker(impl, args.worker[1], int(args.worker[2]), profile)))
         return 0
 
+    if args.no_gc_pause:
+        os.environ["BENCH_PAUSE_GC"] = "0"  # read by the workers
     sizes = sorted(parse_size(s) for s in args.sizes.split(","))
     if args.with_10m and 10_000_000 not in sizes:
         sizes.append(10_000_000)

@@ -4,11 +4,13 @@ checking plan files.
 Both make hundreds of thousands of small records next to a dataset of millions more, and none
 of them forms a reference cycle (a dropped result or dataset is freed by reference counting;
 tests/test_eval_internals.py checks both). With the collector on, its repeated scans of them
-cost about as much as the job itself (1M events: a run takes 2.0 s with it on, 1.1 s paused;
-loading 100k events 4.9 s and 2.7 s). Paused, the records would all be scanned once when the
-collector next runs, as young objects, only to be kept: they are the result (15% of a run).
-`gc.freeze()` then `gc.unfreeze()` moves every tracked object to the oldest generation without
-a scan; full collections still see them.
+can cost more than the job itself: the first run on 1M freshly loaded events took 3.2 s with it
+on and later ones 1.3 s, against 1.1 s paused (`bench/run_bench.py --sizes 1M --rounds 1
+--no-gc-pause`); loading 100k events takes 4.8 s with it on and 2.6 s paused (the loader
+timing of `bench/run_bench.py`). Paused, the records would all be scanned once when the
+collector next runs, as young objects, only to be kept: they are the result. `gc.freeze()` then
+`gc.unfreeze()` moves every tracked object to the oldest generation without a scan; full
+collections still see them.
 
 The collector is the process's: while a job goes on, no thread's cyclic garbage is collected,
 and what other threads made meanwhile moves to the oldest generation with the job's records (a

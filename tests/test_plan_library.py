@@ -2,14 +2,12 @@
 passes, and every component pays someone a non-zero amount (no rule is dead on real data)."""
 
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
 from incentive_dsl import api
+from shipped import ROOT, load_shipped_data
 
-ROOT = Path(__file__).parents[1]
-DATA = ROOT / "plans" / "data"
 LIBRARY = ["enterprise_ae.plan", "sdr_activity.plan", "sales_manager.plan", "split_deals.plan",
            "presale_enterprise.plan", "omnichannel.plan", "operations"]
 
@@ -18,9 +16,7 @@ LIBRARY = ["enterprise_ae.plan", "sdr_activity.plan", "sales_manager.plan", "spl
 def evaluated(request):
     loaded = api.load_plan(str(ROOT / "plans" / request.param))
     assert loaded.plan is not None, [str(d) for d in loaded.diagnostics if d.is_error]
-    dataset, diags = api.load_data(
-        str(DATA / "events.csv"), str(DATA / "roster.csv"), quotas=str(DATA / "quotas.csv"),
-        fx=str(DATA / "fx.csv"), territories=str(DATA / "territories.csv"), plan=loaded.plan)
+    dataset, diags = load_shipped_data(loaded.plan)
     assert not [d for d in diags if d.is_error]
     return loaded, api.run(loaded.versions, dataset)
 

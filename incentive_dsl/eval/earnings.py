@@ -20,7 +20,7 @@ from typing import NamedTuple
 import attrs
 
 from incentive_dsl.check import model as m
-from incentive_dsl.data.records import Dataset, Event, Roster
+from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator
 from incentive_dsl.eval.credits import eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine
@@ -47,11 +47,11 @@ class _Piece(NamedTuple):
 
 
 class EarningStage:
-    def __init__(self, plan: m.Plan, dataset: Dataset, engine: MeasureEngine, roster: Roster,
+    def __init__(self, plan: m.Plan, engine: MeasureEngine, roster: Roster,
                  deals: Deals, evaluator: Evaluator, start: dt.date,
                  end: dt.date, claw_end: dt.date | None = None,
                  skips: Skips | None = None) -> None:
-        self.plan, self.dataset, self.engine, self.roster = plan, dataset, engine, roster
+        self.plan, self.engine, self.roster = plan, engine, roster
         self.deals, self.evaluator = deals, evaluator
         self.start, self.end = start, end  # earnings are computed for this range of days
         self.claw_end = max(claw_end or end, end)  # cancellations up to here are clawed back
@@ -272,9 +272,6 @@ class EarningStage:
         self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + amount
         return out
 
-    def _show_key(self, key: str | None, value: Decimal) -> str:
-        return _show(self.plan, key, value)
-
     def _row_at(self, table: m.TierTableSpec, value: Decimal) -> m.TierRowSpec:
         for row in table.rows:
             above_low = value >= row.low if table.bound == "above" or row.low == 0 \
@@ -474,7 +471,7 @@ class EarningStage:
                                f"the condition '{show(b.when)}' does not hold", period.end)
                     continue
                 value = self.engine.measure(b.key, payee, period)
-                shown = self._show_key(b.key, value)
+                shown = _show(self.plan, b.key, value)
                 if b.schedule == "step":
                     reached = [r for r in b.steps if value >= r.threshold]
                     if not reached:
@@ -484,7 +481,7 @@ class EarningStage:
                     row = reached[-1]
                     amount = self.evaluator.amount(row.pay, env)
                     because = (f"your {period.label} {b.key} was {shown}, reaching the step "
-                               f"at {self._show_key(b.key, row.threshold)}")
+                               f"at {_show(self.plan, b.key, row.threshold)}")
                     arithmetic = _arithmetic(row.pay, amount, self.cur)
                     span = row.span
                 else:
@@ -493,7 +490,7 @@ class EarningStage:
                     if value < low.threshold:
                         self._skip(b.name, f"{payee} {period.label}",
                                    f"{b.key} {shown} is below "
-                                   f"{self._show_key(b.key, low.threshold)}", period.end)
+                                   f"{_show(self.plan, b.key, low.threshold)}", period.end)
                         continue
                     if value >= high.threshold:
                         amount, arithmetic = z, f"at or above the top: {fmt(z, self.cur)}"
@@ -503,9 +500,9 @@ class EarningStage:
                         amount = a + CONTEXT.multiply(z - a, frac)
                         arithmetic = (f"{fmt(a, self.cur)} + ({fmt(z, self.cur)} − "
                                       f"{fmt(a, self.cur)}) × ({shown} − "
-                                      f"{self._show_key(b.key, low.threshold)}) / "
-                                      f"({self._show_key(b.key, high.threshold)} − "
-                                      f"{self._show_key(b.key, low.threshold)}) = "
+                                      f"{_show(self.plan, b.key, low.threshold)}) / "
+                                      f"({_show(self.plan, b.key, high.threshold)} − "
+                                      f"{_show(self.plan, b.key, low.threshold)}) = "
                                       f"{fmt(amount, self.cur)}")
                     because = f"your {period.label} {b.key} was {shown} (linear scale)"
                     span = b.span

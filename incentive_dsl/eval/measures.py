@@ -20,8 +20,6 @@ from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
 
-import attrs
-
 from incentive_dsl.check.model import ForecastSpec, Plan, QuotaSpec
 from incentive_dsl.data.records import Dataset, Roster
 from incentive_dsl.eval.context import Deals, Env, Evaluator, Fx
@@ -176,22 +174,25 @@ class MeasureEngine:
             self._cache[key] = spec is not None and self._reads_only(spec.expr, credit, {name})
         return self._cache[key]
 
-    def _reads_only(self, e, credit: str, seen: set[str]) -> bool:
-        if isinstance(e, (n.TeamRef, n.Call)) and not (
-                isinstance(e, n.Call) and e.func.text in ("min", "max") and len(e.args) >= 2):
-            return False  # other payees' credit, or counts and sums of lines
-        if isinstance(e, n.FieldRef) and e.parts[0].text != "payee":
-            return False
-        if isinstance(e, n.Ref):
-            name = e.name.text
-            if name in self.credit_names:
-                return name == credit
-            if name in self.measures:
-                if name in seen:
+    def _reads_only(self, expr: n.Expr, credit: str, seen: set[str]) -> bool:
+        for e in n.walk(expr):
+            if isinstance(e, n.TeamRef) or isinstance(e, n.Call) and not (
+                    e.func.text in ("min", "max") and len(e.args) >= 2):
+                return False  # other payees' credit, or counts and sums of lines
+            if isinstance(e, n.FieldRef) and e.parts[0].text != "payee":
+                return False
+            if isinstance(e, n.Ref):
+                name = e.name.text
+                if name in self.credit_names:
+                    if name != credit:
+                        return False
+                elif name in self.measures:
+                    if name in seen or not self._reads_only(self.measures[name].expr, credit,
+                                                            seen | {name}):
+                        return False
+                elif name not in self.plan.roles or name in self.component_names:
                     return False
-                return self._reads_only(self.measures[name].expr, credit, seen | {name})
-            return name in self.plan.roles and name not in self.component_names
-        return all(self._reads_only(child, credit, seen) for child in _children(e))
+        return True
 
     def measure(self, name: str, payee: str, period: Period, until: int | None = None) -> Decimal:
         """A measure (or credit) of one payee for one period, as it stood at `until`."""
@@ -352,13 +353,6 @@ class MeasureEngine:
 def _monthly(amount: Decimal, months: int) -> Fraction:
     """One month's share of a quota amount, exactly (quota tables repeat a few amounts)."""
     return Fraction(amount) / months
-
-
-def _children(e) -> list:
-    """The sub-expressions of an expression node."""
-    return [v for f in attrs.fields(type(e)) for v in (
-        getattr(e, f.name) if isinstance(getattr(e, f.name), tuple) else (getattr(e, f.name),))
-        if isinstance(v, n.Expr)]
 
 
 def _linear_next(values: list[Decimal]) -> Decimal:

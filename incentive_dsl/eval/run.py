@@ -83,7 +83,7 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
                                                 engine.evaluator).run()
             engine.add_credits(credits)
             step("earnings")
-            earnings, skips = EarningStage(plan, dataset, engine, roster, deals,
+            earnings, skips = EarningStage(plan, engine, roster, deals,
                                            engine.evaluator, start, end, claw_end=pay_end,
                                            skips=credit_skips).run()
             step("payouts")
