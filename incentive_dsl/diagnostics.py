@@ -12,11 +12,13 @@ reserved for bugs. `render` prints the human form used everywhere:
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
+from incentive_dsl.limits import BIDI_CONTROLS
 from incentive_dsl.span import Span
 
 
@@ -82,14 +84,25 @@ def warning(code: str, span: Span, message: str, hint: str | None = None,
     return Diagnostic(code, Severity.WARNING, span, message, hint, tuple(related))
 
 
+@functools.lru_cache(maxsize=16)
+def _lines(text: str) -> tuple[str, ...]:
+    """The lines of a source, split once for all the diagnostics shown from it (a string's
+    hash is computed once and kept, so finding them again costs nothing)."""
+    return tuple(text.split("\n"))  # spans count only \n as a line break, as here
+
+
+_SHOWN = {ord(c): "\ufffd" for c in BIDI_CONTROLS}
+
+
 def _excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
     text = sources.get(span.path)
     if not text or span.line < 1:
         return []
-    lines = text.split("\n")  # spans count only \n as a line break, so the excerpt must too
+    lines = _lines(text)
     if span.line > len(lines):
         return []
-    source_line = lines[span.line - 1].expandtabs(1)
+    # A bidirectional control character would reorder the excerpt on screen: shown as U+FFFD
+    source_line = lines[span.line - 1].expandtabs(1).translate(_SHOWN)
     width = len(str(span.line))
     end = span.end_column if span.end_line == span.line else len(source_line) + 1
     carets = "^" * max(1, end - span.column)

@@ -16,6 +16,8 @@ import attrs
 MONTHS_PER_UNIT = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 FREQUENCY_UNIT = {"monthly": "month", "quarterly": "quarter", "semiannually": "half",
                   "annually": "year"}  # a payout frequency -> its pay period
+# Days per unit, as expressions and data files count durations (a month is 30 days).
+DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
 MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
                "september", "october", "november", "december")
 

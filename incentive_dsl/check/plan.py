@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -19,7 +20,10 @@ from incentive_dsl.check.exprs import (
     EVENT_ACTIVITY, EVENT_DEAL, PERIOD, ExprChecker, check_date, constant)
 from incentive_dsl.check.types import Type
 from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
-from incentive_dsl.periods import FREQUENCY_UNIT, MONTH_NAMES, MONTHS_PER_UNIT, Calendar
+from incentive_dsl.limits import (
+    MAX_CHAIN, date_problem, duration_problem, find_bidi, number_problem)
+from incentive_dsl.periods import (
+    DAYS_PER_UNIT, FREQUENCY_UNIT, MONTH_NAMES, MONTHS_PER_UNIT, Calendar)
 from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
@@ -181,9 +185,47 @@ class PlanChecker:
             return f"{kind} '{block.name.text}'"
         return "the block"
 
+    # ------------------------------------------------------------------ limits
+
+    def check_limits(self) -> bool:
+        """Every literal within the bounds of incentive_dsl/limits.py (digits, years, durations);
+        False, with an E-RANGE error on each literal beyond them, if any is not."""
+        ok = True
+        for node in n.walk(self.tree):
+            problem = None
+            if isinstance(node, (n.Number, n.Percent, n.Multiplier)):
+                problem = number_problem(node.raw.rstrip("%x"))
+                what = "this number"
+            elif isinstance(node, n.DateLit):
+                try:
+                    problem = date_problem(node.value)
+                except ValueError:
+                    continue  # not a calendar date: reported as E-DATE by the checks
+                what = f"the date {node.raw}"
+            elif isinstance(node, n.Duration) and not number_problem(node.count.raw):
+                days = node.count.value * DAYS_PER_UNIT[node.unit.rstrip("s")]
+                problem = duration_problem(days)
+                what = "this duration"
+            if problem:
+                ok = False
+                self.err("E-RANGE", node, f"{what} {problem}",
+                         "see the limits in docs/language.md")
+        return ok
+
+    def check_bidi(self) -> None:
+        """Characters that reorder text on screen make a plan read differently than it runs."""
+        for line, column, name in find_bidi(self.source):
+            self.warn("W-BIDI", Span(self.tree.path, line, column, line, column + 1),
+                      f"this line contains the invisible bidirectional control character "
+                      f"{name}: the text may be shown in a different order than it is read",
+                      "delete the character (a text editor may show it only as a gap)")
+
     # ------------------------------------------------------------------ run
 
     def run(self) -> tuple[m.Plan | None, list[Diagnostic]]:
+        self.check_bidi()
+        if not self.check_limits():
+            return None, self.diags  # nothing beyond the limits reaches the other checks
         blocks = self.tree.blocks
         plans = [b for b in blocks if isinstance(b, n.PlanBlock)]
         if not plans:
@@ -496,6 +538,16 @@ class PlanChecker:
                 elif not state.get(nxt):
                     state[nxt] = 1
                     stack.append((nxt, iter(deps[nxt])))
+        # Each measure is evaluated inside the measures it reads: a bounded chain keeps that
+        # nesting (and the Python stack) bounded.
+        depth: dict[str, int] = {}
+        for name in order:
+            depth[name] = 1 + max((depth.get(d, 0) for d in deps[name] if d not in cyclic),
+                                  default=0)
+            if depth[name] == MAX_CHAIN + 1:
+                self.err("E-DEPTH", by_name[name].name,
+                         f"measure '{name}' is defined through a chain of more than "
+                         f"{MAX_CHAIN} measures", "define it more directly, from fewer measures")
         # Measures on a cycle are left unchecked (their type is unknown); the others are checked.
         return [o for o in order if o not in cyclic]
 
@@ -554,21 +606,32 @@ class PlanChecker:
         """Two values for the same role in force on the same day would make the quota
         ambiguous. A value for named roles overrides one without roles, so only values of the
         same kind can clash."""
-        for i, a in enumerate(values):
-            for b in values[i + 1:]:
-                if bool(a.roles) != bool(b.roles):
-                    continue
-                shared = (set(a.roles) & set(b.roles)) if a.roles else {"every role"}
-                if not shared:
-                    continue
-                a_end, b_end = a.end or dt.date.max, b.end or dt.date.max
-                a_start, b_start = a.start or dt.date.min, b.start or dt.date.min
-                if a_start <= b_end and b_start <= a_end:
-                    self.err("E-QUOTA-OVERLAP", b.span,
-                             f"two quota values apply to {', '.join(sorted(shared))} at the "
-                             "same time", "give each value its own roles or its own "
-                             "'from DATE to DATE' range",
-                             [Related(a.span, "the other value is here")])
+        # One sweep per role over the values sorted by start (not every pair: a block of
+        # thousands of equal lines must not give millions of errors): each value that starts
+        # inside an earlier-starting one is reported once, with the one it overlaps.
+        lanes: dict[tuple[bool, str], list[int]] = defaultdict(list)
+        for i, v in enumerate(values):
+            for role in v.roles or ("every role",):
+                lanes[(bool(v.roles), role)].append(i)
+        clash: dict[int, int] = {}
+        for lane in lanes.values():
+            lane.sort(key=lambda i: (values[i].start or dt.date.min, i))
+            reach = None  # the value seen so far that ends last
+            for i in lane:
+                v = values[i]
+                if reach is not None and (v.start or dt.date.min) <= (
+                        values[reach].end or dt.date.max):
+                    clash.setdefault(i, reach)
+                if reach is None or (v.end or dt.date.max) > (values[reach].end or dt.date.max):
+                    reach = i
+        for i in sorted(clash):
+            a, b = values[clash[i]], values[i]
+            shared = (set(a.roles) & set(b.roles)) if a.roles else {"every role"}
+            self.err("E-QUOTA-OVERLAP", b.span,
+                     f"two quota values apply to {', '.join(sorted(shared))} at the "
+                     "same time", "give each value its own roles or its own "
+                     "'from DATE to DATE' range",
+                     [Related(a.span, "the other value is here")])
 
     def check_forecast(self, b: n.QuotaBlock, f: n.QuotaForecast) -> m.ForecastSpec | None:
         count = int(f.count.value) if f.count.value == int(f.count.value) else 0

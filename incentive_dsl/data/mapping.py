@@ -54,6 +54,7 @@ from incentive_dsl.data.values import (
     suggest,
 )
 from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
+from incentive_dsl.limits import MAX_INTEGER_DIGITS, MAX_NESTING, date_problem, nested_too_deep
 from incentive_dsl.span import Span
 
 __all__ = ["MAPPING_CODES", "load_mapping"]
@@ -113,6 +114,19 @@ def _split_key(text: str) -> tuple[str, ...]:
             p = p[1:-1]
         out.append(p)
     return tuple(out)
+
+
+def _beyond_toml(path: str, text: str, nested: bool) -> Diagnostic:
+    lines = text.split("\n")
+    if nested:
+        at = next((i for i, ln in enumerate(lines, start=1) if nested_too_deep(ln)), 1)
+        return error(MAP, Span.point(path, at, 1),
+                     f"the mapping nests arrays more than {MAX_NESTING} deep",
+                     "a mapping needs no nesting this deep; see docs/mapping.md for the layout")
+    found = next(((i, m.start() + 1) for i, ln in enumerate(lines, start=1)
+                  for m in [re.search(r"[0-9_]{4300,}", ln)] if m), (1, 1))
+    return error(MAP, Span.point(path, *found), "this number has thousands of digits",
+                 f"numbers have at most {MAX_INTEGER_DIGITS} digits before the decimal point")
 
 
 class Locator:
@@ -287,6 +301,11 @@ class Mapping:
                                     f"the mapping is not valid TOML: {message}",
                                     "see docs/mapping.md for the layout; texts are quoted: "
                                     'owner = "sales_agent"'))
+            return False
+        except (RecursionError, ValueError) as e:
+            # Python's TOML reader recurses into nested arrays and reads integers with int(),
+            # which refuses more than 4,300 digits: both are far beyond what a mapping needs.
+            self.diags.append(_beyond_toml(self.path, text, isinstance(e, RecursionError)))
             return False
         return True
 
@@ -831,6 +850,10 @@ def _managers(m: Mapping, spec: dict, agents: list[PayeeRecord], column: str | N
 def _fixed_value(m: Mapping, key: tuple[str, ...], attr: str, value: object) -> object:
     if attr in ("start", "end"):
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            if date_problem(value):
+                m.map_error(key, f"{_name(key)}: the date {value} {date_problem(value)}",
+                            "see the limits in docs/data.md")
+                return None
             return value
         if isinstance(value, str):
             try:

@@ -25,6 +25,7 @@ from decimal import Decimal
 import attrs
 
 from incentive_dsl.diagnostics import Diagnostic, error, warning
+from incentive_dsl.limits import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, MAX_NESTING, nested_too_deep
 from incentive_dsl.span import Span
 
 SUFFIXES = (".csv", ".jsonl")
@@ -336,6 +337,7 @@ def _cell_count(path: str, record: list[str], header: list[str], spans: list[Spa
 # NaN and Infinity are not JSON numbers: they are read as text, which no number parser accepts
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal, parse_constant=str)
 _WS = " \t\r\n"
+_WRITABLE_EXPONENTS = (-MAX_FRACTION_DIGITS - 1, MAX_INTEGER_DIGITS + 1)
 
 
 class _NotAnObject(Exception):
@@ -402,8 +404,13 @@ def _json_cell(name: str, value: object, raw: str, span: Span) -> Cell:
     if isinstance(value, bool):
         return Cell(name, "true" if value else "false", span)
     if isinstance(value, Decimal):
-        # numbers keep their digits as written; 1e5 is written out (100000), never a float
-        return Cell(name, raw if "e" not in raw.lower() else f"{value:f}", span)
+        # numbers keep their digits as written; 1e5 is written out (100000), never a float; an
+        # exponent that would write out more digits than any value may have is left as
+        # written, for the value's reader to refuse (1E+999999999 must not be written out)
+        if "e" in raw.lower() and _WRITABLE_EXPONENTS[0] <= value.as_tuple().exponent and \
+                value.adjusted() <= _WRITABLE_EXPONENTS[1]:
+            raw = f"{value:f}"
+        return Cell(name, raw, span)
     if isinstance(value, str):
         return Cell(name, value.strip(), span)
     return Cell(name, raw, span, data=value)
@@ -418,6 +425,12 @@ def _read_jsonl(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
         if not line.strip():
             continue
         row_span = Span(path, number, 1, number, len(line) + 1)
+        if nested_too_deep(line):
+            diags.append(error(SYNTAX, Span.point(path, number, 1),
+                               f"this line nests brackets more than {MAX_NESTING} deep",
+                               "write one flat JSON object per line (only 'splits' is an "
+                               "object inside it)"))
+            continue
         try:
             members = _object_members(line)
         except _NotAnObject as e:

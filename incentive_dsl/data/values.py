@@ -15,6 +15,8 @@ import re
 from decimal import Decimal
 
 from incentive_dsl.check.model import FieldSpec
+from incentive_dsl.periods import DAYS_PER_UNIT
+from incentive_dsl.limits import MAX_FX_RATE, date_problem, duration_problem, number_problem
 
 
 class BadValue(Exception):
@@ -39,17 +41,18 @@ def suggest(word: str, candidates) -> str | None:
 
 # ------------------------------------------------------------------------------ dates
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def parse_date(text: str) -> dt.date:
     if _DATE.fullmatch(text):
         try:
-            return dt.date.fromisoformat(text)
+            day = dt.date.fromisoformat(text)
         except ValueError:
             raise BadValue(f"'{text}' is not a calendar date",
                            "check the month and the day: dates are YYYY-MM-DD") from None
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ].*", text):
+        return _in_range(day, text)
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ].*", text):
         raise BadValue(f"'{text}' is not a date", f"drop the time of day: {text[:10]}")
     if re.fullmatch(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}", text):
         raise BadValue(f"'{text}' is not a date",
@@ -58,10 +61,18 @@ def parse_date(text: str) -> dt.date:
     raise BadValue(f"'{text}' is not a date", "write dates as YYYY-MM-DD, e.g. 2027-03-15")
 
 
+def _in_range(day: dt.date, text: str) -> dt.date:
+    problem = date_problem(day)
+    if problem:
+        raise BadValue(f"the date '{text}' {problem}", "see the limits in docs/data.md")
+    return day
+
+
 # ------------------------------------------------------------------------------ numbers
 
-_NUMBER = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
-_INTEGER = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
+# [0-9], not \d: only ASCII digits are digits (limits.py says why)
+_NUMBER = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+_INTEGER = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _SYMBOLS = "$€£¥₹"
 
@@ -81,10 +92,22 @@ def _number_hint(text: str, what: str) -> str:
            "(250000.50 or 250,000.50)"
 
 
+def _exact(text: str) -> Decimal:
+    """The number a matched text writes, within the digits limits.py allows."""
+    problem = number_problem(text)
+    if problem:
+        raise BadValue(f"'{_short(text)}' {problem}", "see the limits in docs/data.md")
+    return Decimal(text.replace(",", ""))
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:20]}…{text[-10:]}"
+
+
 def parse_amount(text: str) -> Decimal:
     """A non-negative exact amount: `250000`, `250,000.50`."""
     if _NUMBER.fullmatch(text):
-        return Decimal(text.replace(",", ""))
+        return _exact(text)
     raise BadValue(f"'{text}' is not an amount", _number_hint(text, "amount"))
 
 
@@ -92,7 +115,7 @@ def parse_number(text: str, what: str = "number") -> Decimal:
     """An exact number, optionally negative: `-3`, `1,250.5`."""
     body = text[1:] if text.startswith("-") else text
     if _NUMBER.fullmatch(body):
-        return Decimal(text.replace(",", ""))
+        return _exact(text)
     raise BadValue(f"'{text}' is not a {what}", _number_hint(body, what)
                    if not text.startswith("-") else None)
 
@@ -100,7 +123,9 @@ def parse_number(text: str, what: str = "number") -> Decimal:
 def parse_positive(text: str, what: str) -> Decimal:
     """A number above zero (FX rates)."""
     if _NUMBER.fullmatch(text):
-        value = Decimal(text.replace(",", ""))
+        value = _exact(text)
+        if value >= MAX_FX_RATE:
+            raise BadValue(f"a {what} must be below {MAX_FX_RATE:,}, not '{_short(text)}'")
         if value > 0:
             return value
         raise BadValue(f"a {what} must be above zero, not '{text}'")
@@ -110,7 +135,7 @@ def parse_positive(text: str, what: str) -> Decimal:
 def parse_count(text: str, what: str = "whole number") -> int:
     """A whole number, zero or more: `3`, `1,200`."""
     if _INTEGER.fullmatch(text):
-        return int(text.replace(",", ""))
+        return int(_exact(text))
     if _NUMBER.fullmatch(text):
         raise BadValue(f"'{text}' is not a {what}", "write a whole number, without decimals")
     raise BadValue(f"'{text}' is not a {what}", _number_hint(text, what))
@@ -120,7 +145,7 @@ def parse_percent(text: str) -> Decimal:
     """`8%` or `8` (percentage points), `12.5%`; returns the fraction (0.08)."""
     body = text[:-1].rstrip() if text.endswith("%") else text
     if _NUMBER.fullmatch(body):
-        return Decimal(body.replace(",", "")).scaleb(-2)
+        return _exact(body).scaleb(-2)
     raise BadValue(f"'{text}' is not a percentage", "write a percentage such as 8% or 12.5%")
 
 
@@ -129,7 +154,7 @@ def parse_index(text: str) -> Decimal:
     if text.endswith("%"):
         value = parse_percent(text)
     elif _NUMBER.fullmatch(text):
-        value = Decimal(text.replace(",", ""))
+        value = _exact(text)
         if value > 10:
             raise BadValue(f"an index of {text} would multiply quotas by {text}",
                            f"did you mean {text}%? write 110% or 1.10")
@@ -208,8 +233,6 @@ def parse_splits(pairs: list[tuple[str, str]]) -> tuple[tuple[str, Decimal], ...
 DURATION_UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week",
                   "month": "month", "months": "month", "quarter": "quarter",
                   "quarters": "quarter", "year": "year", "years": "year"}
-# Days per unit, as evaluation counts duration literals (incentive_dsl/eval/context.py).
-DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
 _YES = {"yes": True, "true": True, "no": False, "false": False}
 
 
@@ -239,7 +262,12 @@ def parse_duration(text: str) -> Decimal:
     parts = text.split()
     if len(parts) == 2 and parts[1].lower() in DURATION_UNITS and _INTEGER.fullmatch(parts[0]):
         unit = DURATION_UNITS[parts[1].lower()]
-        return Decimal(int(parts[0].replace(",", "")) * DAYS_PER_UNIT[unit])
+        days = _exact(parts[0]) * DAYS_PER_UNIT[unit]
+        problem = duration_problem(days)
+        if problem:
+            raise BadValue(f"the duration '{_short(text)}' {problem}",
+                           "see the limits in docs/data.md")
+        return days
     raise BadValue(f"'{text}' is not a duration",
                    "write a whole number and a unit: 90 days, 2 weeks, 6 months, 1 year")
 

@@ -22,14 +22,13 @@ import attrs
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import EVENT_KINDS, Event, FxRate, Roster
 from incentive_dsl.eval.money import CONTEXT, ZERO, round_money
-from incentive_dsl.periods import Period, add_months, month_end
+from incentive_dsl.periods import DAYS_PER_UNIT, Period, add_months, month_end
 from incentive_dsl.syntax.format import expr as expr_text
 from incentive_dsl.syntax import nodes as n
 
 if TYPE_CHECKING:
     from incentive_dsl.eval.measures import MeasureEngine
 
-DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
 
 
 class EvaluationError(Exception):

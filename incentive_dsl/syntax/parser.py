@@ -23,12 +23,13 @@ from lark.exceptions import UnexpectedInput
 from lark.indenter import DedentError, Indenter
 
 from incentive_dsl.diagnostics import Diagnostic, error
+from incentive_dsl.limits import MAX_EXPRESSION_DEPTH
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.build import VALUE_TERMINALS, Builder, CommentTable
 from incentive_dsl.syntax.messages import GluedWord, describe
 from incentive_dsl.span import Span
 
-MAX_DEPTH = 100  # deepest expression accepted; deeper input is refused, never recursed into
+MAX_DEPTH = MAX_EXPRESSION_DEPTH  # deeper input is refused, never recursed into
 MAX_SYNTAX_ERRORS = 50  # per file; the rest are counted in one closing diagnostic
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
