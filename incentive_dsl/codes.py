@@ -1042,10 +1042,11 @@ _ENTRIES = [
         E1,D1,2027-02-10,booked,"80,000.00",USD,ana
         E2,D2,2027-02-11,booked,"250,000.00",USD,ana
         """),
-    _data("D-EMPTY", "a data file has no rows", "warning", "quotas.csv", """
+    _data("D-EMPTY", "a data file has no rows", "error or warning", "quotas.csv", """
         The file is empty, or has a header and no rows: usually an export that failed or a
         filter that matched nothing. The run goes on without its records (here every quota
-        comes from the plan's own values), so check that nothing is missing before paying.""",
+        comes from the plan's own values), so check that nothing is missing before paying. An
+        empty roster is an error: with no payee, nobody can be paid.""",
           """
         payee_id,quota,period,amount,currency
         """, """

@@ -22,7 +22,7 @@ from decimal import Decimal
 MAX_INTEGER_DIGITS = 15  # digits before the decimal point: values below 10^15
 MAX_FRACTION_DIGITS = 12  # digits after it
 MAX_FX_RATE = Decimal(10) ** 6  # an exchange rate is below a million
-MAX_COMPUTED = Decimal(10) ** 24  # a value computed by a plan's expression stays below this
+MAX_COMPUTED_DIGITS = 24  # a product or quotient in a plan's expression stays below 10^24
 FIRST_YEAR, LAST_YEAR = 1900, 2999  # dates and periods in plans and data
 MAX_DURATION_DAYS = 100 * 366  # a duration is at most 100 years
 MAX_EXPRESSION_DEPTH = 100  # brackets and operators nested inside one expression

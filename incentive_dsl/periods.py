@@ -110,7 +110,7 @@ class Calendar:
         return _parse(self, raw)
 
     def _compute_parse(self, raw: str) -> Period | None:
-        m = re.fullmatch(r"(FY)?(\d{4})(?:-(Q[1-4]|H[12]|\d{2}))?", raw)
+        m = re.fullmatch(r"(FY)?([0-9]{4})(?:-(Q[1-4]|H[12]|[0-9]{2}))?", raw)  # ASCII digits only
         if m is None:
             return None
         fy, year, part = m.group(1), int(m.group(2)), m.group(3)

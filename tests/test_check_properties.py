@@ -611,7 +611,9 @@ class Reference:
             if slack and abs(x - y) <= slack:
                 unsure = True
         if x is None or y is None:
-            return V(op in ("!=", "is not") and x != y, Fraction(0), unsure)
+            # docs/language.md §22.3: a missing value equals nothing, not even another missing
+            # one, so '!=' and 'is not' with it hold (payee.end != payee.end is true)
+            return V(op in ("!=", "is not"), Fraction(0), unsure)
         result = {"=": x == y, "is": x == y, "!=": x != y, "is not": x != y, "<": x < y,
                   "<=": x <= y, ">": x > y, ">=": x >= y, "reaches": x >= y}[op]
         return V(result, Fraction(0), unsure)

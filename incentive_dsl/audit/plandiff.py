@@ -18,7 +18,7 @@ from decimal import Decimal
 import attrs
 
 from incentive_dsl.check import model as m
-from incentive_dsl.eval.money import fmt, fmt_pct
+from incentive_dsl.eval.money import CONTEXT, fmt, fmt_pct
 from incentive_dsl.periods import MONTH_NAMES
 from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
@@ -132,12 +132,12 @@ class Words:
 
     def money(self, amount: Decimal) -> str:
         if amount == amount.to_integral_value():
-            return f"{amount.quantize(Decimal(1)):,f} {self.cur}"
+            return f"{amount.quantize(Decimal(1), context=CONTEXT):,f} {self.cur}"
         return fmt(amount, self.cur)
 
     @staticmethod
     def number(value: Decimal) -> str:
-        return f"{value.normalize():,f}" if value != 0 else "0"
+        return f"{value.normalize(CONTEXT):,f}" if value != 0 else "0"
 
     def key_kind(self, key: str | None) -> str:
         spec = self.plan.measure(key) if key else None
@@ -186,7 +186,7 @@ class Words:
         return f"{self.bounds(t, row)} at {self.rate(t, row.rate)}"
 
     def accelerator(self, a: m.AcceleratorSpec) -> str:
-        return (f"{a.kind} {a.factor.normalize():f}x by {a.key} per {a.period} {a.side} "
+        return (f"{a.kind} {a.factor.normalize(CONTEXT):f}x by {a.key} per {a.period} {a.side} "
                 f"{self.value(a.threshold, self.key_kind(a.key))}")
 
     def commission_pay(self, c: m.CommissionSpec) -> str:

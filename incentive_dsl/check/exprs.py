@@ -20,6 +20,7 @@ from incentive_dsl.check.types import Type
 from incentive_dsl.diagnostics import Diagnostic, Related, error, warning
 from incentive_dsl.periods import Calendar
 from incentive_dsl.syntax import nodes as n
+from incentive_dsl.syntax.messages import percent_hint
 from incentive_dsl.syntax.format import expr as show
 
 EVENT_DEAL, EVENT_ACTIVITY, PERIOD, AGG_DEAL, AGG_ACTIVITY = (
@@ -71,7 +72,7 @@ class ExprChecker:
                              f"but this is {t}",
                              "compare it with something, e.g. attainment reaches 100%")
         if want == ty.PERCENT and t.kind != ty.PERCENT:
-            hint = f"write it with a % sign, e.g. {show(e)}%" if t.numeric else None
+            hint = number_as_percent(e) if t.numeric else None
             return self._err("E-UNIT", e, f"{what} must be a percentage, but this is {t}", hint)
         return t
 
@@ -326,6 +327,13 @@ class ExprChecker:
                              (Related(e.then.span, f"this is {a}"),
                               Related(e.otherwise.span, f"this is {b}")))
         return a
+
+
+def number_as_percent(e: n.Expr) -> str:
+    """The hint for a number where a percentage belongs (`0.06` is most likely 6%)."""
+    if isinstance(e, n.Number):
+        return percent_hint(e.raw)
+    return f"write it with a % sign, e.g. {show(e)}%"
 
 
 def check_date(e: n.DateLit, diags: list[Diagnostic]) -> bool:

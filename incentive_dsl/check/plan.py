@@ -17,7 +17,7 @@ from incentive_dsl.check import model as m
 from incentive_dsl.check import scope as sc
 from incentive_dsl.check import types as ty
 from incentive_dsl.check.exprs import (
-    EVENT_ACTIVITY, EVENT_DEAL, PERIOD, ExprChecker, check_date, constant)
+    EVENT_ACTIVITY, EVENT_DEAL, PERIOD, ExprChecker, check_date, constant, number_as_percent)
 from incentive_dsl.check.types import Type
 from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
 from incentive_dsl.limits import (
@@ -98,7 +98,7 @@ class PlanChecker:
                 return None
             return amount
         if want == ty.PERCENT and t.kind != ty.PERCENT:
-            hint = f"write {show(e)}%" if t.numeric else None
+            hint = number_as_percent(e) if t.numeric else None
             self.err("E-UNIT", e, f"{what} must be a percentage, but this is {t}", hint)
             return None
         if want == ty.NUMBER and not t.numeric:
@@ -856,7 +856,7 @@ class PlanChecker:
             if not t.unknown and t.kind != ty.PERCENT:
                 self.err("E-UNIT", rates[0].rate, f"a commission rate must be a percentage, but "
                          f"this is {t}",
-                         f"write it with a % sign, e.g. {show(rates[0].rate)}%" if t.numeric else None)
+                         number_as_percent(rates[0].rate) if t.numeric else None)
         table_spec = self.check_tiers(b, table) if table else None
         accel_specs = [a for a in (self.check_accel(a) for a in accels) if a is not None]
         if table_spec and common["limits"]:

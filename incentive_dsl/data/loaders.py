@@ -31,7 +31,7 @@ from incentive_dsl.data.values import (
     BadValue, parse_amount, parse_count, parse_currency, parse_date, parse_index,
     parse_positive, parse_splits, split_text_pairs, suggest,
 )
-from incentive_dsl.diagnostics import Diagnostic, Related
+from incentive_dsl.diagnostics import Diagnostic, Related, Severity
 from incentive_dsl.periods import Calendar
 
 __all__ = ["load_dataset", "load_events", "load_fx", "load_quotas", "load_roster",
@@ -286,7 +286,13 @@ def _events(path: PathLike, plan: Plan | None) -> Loaded:
 
 
 def _roster(path: PathLike, plan: Plan | None) -> Loaded:
-    return _load(path, ROSTER_COLUMNS, _payee, plan)
+    loaded = _load(path, ROSTER_COLUMNS, _payee, plan)
+    # Unlike an empty quota or FX file, a roster without payees leaves nobody to pay: any run
+    # on it would pay nothing, so it is an error, not a warning.
+    loaded.diags = [attrs.evolve(d, severity=Severity.ERROR, message=f"{d.message}: the roster "
+                                 "names no payee, so nobody can be paid")
+                    if d.code == "D-EMPTY" else d for d in loaded.diags]
+    return loaded
 
 
 def _quotas(path: PathLike) -> Loaded:

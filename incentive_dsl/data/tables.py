@@ -25,7 +25,8 @@ from decimal import Decimal
 import attrs
 
 from incentive_dsl.diagnostics import Diagnostic, error, warning
-from incentive_dsl.limits import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, MAX_NESTING, nested_too_deep
+from incentive_dsl.limits import (
+    MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, MAX_NESTING, nested_too_deep)
 from incentive_dsl.span import Span
 
 SUFFIXES = (".csv", ".jsonl")

@@ -22,8 +22,10 @@ import attrs
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import EVENT_KINDS, Event, FxRate, Roster
 from incentive_dsl.eval.money import CONTEXT, ZERO, round_money
+from incentive_dsl.limits import MAX_COMPUTED_DIGITS
 from incentive_dsl.periods import DAYS_PER_UNIT, Period, add_months, month_end
 from incentive_dsl.syntax.format import expr as expr_text
+from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 
 if TYPE_CHECKING:
@@ -35,9 +37,10 @@ class EvaluationError(Exception):
     """Input data the plan cannot be evaluated on (e.g. no FX rate); reported as a data
     diagnostic by the run, never shown as a traceback."""
 
-    def __init__(self, message: str, event: Event | None = None) -> None:
+    def __init__(self, message: str, event: Event | None = None, hint: str | None = None,
+                 span: Span | None = None) -> None:
         super().__init__(message)
-        self.message, self.event = message, event
+        self.message, self.event, self.hint, self.span = message, event, hint, span
 
 
 class Fx:
@@ -375,8 +378,12 @@ class Evaluator:
                 if a is None or b is None:
                     return None
                 if op == "/":
-                    return CONTEXT.divide(a, b) if b != 0 else ZERO
-                return CONTEXT.multiply(a, b)
+                    value = CONTEXT.divide(a, b) if b != 0 else ZERO
+                else:
+                    value = CONTEXT.multiply(a, b)
+                if value and value.adjusted() >= MAX_COMPUTED_DIGITS:
+                    _too_large(e, value, env)
+                return value
             return arithmetic
         compare = _COMPARE[op]
         missing = op in ("!=", "is not")  # a missing value equals nothing, not even another
@@ -411,6 +418,15 @@ class Evaluator:
         condition, then, otherwise = self.compile(e.condition), self.compile(e.then), \
             self.compile(e.otherwise)
         return lambda env: then(env) if condition(env) else otherwise(env)
+
+
+def _too_large(e: n.Expr, value: Decimal, env: Env) -> None:
+    """A product or quotient beyond the bound of limits.py: every value derived from data
+    stays small enough for exact money arithmetic, or the run stops here."""
+    raise EvaluationError(f"'{expr_text(e)}' comes to {value:.3E}, beyond the largest value a "
+                          f"plan may compute (10^{MAX_COMPUTED_DIGITS})", env.event,
+                          "check the data this expression reads (amounts, quotas, FX rates), "
+                          "or divide it down", e.span)
 
 
 def _shift(day: dt.date, right: n.Expr, days: Decimal, sign: int, env: Env) -> dt.date:

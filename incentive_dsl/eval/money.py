@@ -100,8 +100,12 @@ def fmt(amount: Decimal, currency: str | None = None) -> str:
 
 
 def fmt_pct(fraction: Decimal) -> str:
-    """`12.5%` from 0.125: at most four decimals, without trailing zeros."""
-    value = (fraction * 100).quantize(Decimal("0.0001"), context=CONTEXT).normalize(CONTEXT)
+    """`12.5%` from 0.125: at most four decimals, without trailing zeros (`1.2346E+31%` when
+    four decimals would take more digits than the context keeps)."""
+    value = CONTEXT.multiply(fraction, 100)
+    if value.adjusted() >= CONTEXT.prec - 5:
+        return f"{value:.4E}%"
+    value = value.quantize(Decimal("0.0001"), context=CONTEXT).normalize(CONTEXT)
     if value == value.to_integral_value():
         value = value.quantize(Decimal(1))
     return f"{value:f}%"

@@ -91,10 +91,18 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
                                                max(end, pay_end)).run(earnings)
         except EvaluationError as exc:
             src = exc.event.source if exc.event is not None else None
-            span = Span.point(src.path, src.row, 1) if src else plan.span
+            span = exc.span or (Span.point(src.path, src.row, 1) if src else plan.span)
+            where = f" (on {src.path}:{src.row})" if src and exc.span else ""
             return RunResult(plan, stamp, (), (), (), (), (),
-                             (error("E-DATA", span, exc.message,
-                                    "add the missing rate to the FX table"),))
+                             (error("E-DATA", span, exc.message + where,
+                                    exc.hint or "add the missing rate to the FX table"),))
+        except decimal.DecimalException as exc:
+            # Beyond the 34 exact digits of the money context; limits.py keeps data and plan
+            # values far below, so only a computation of many products can get here.
+            return RunResult(plan, stamp, (), (), (), (), (),
+                             (error("E-DATA", plan.span, "a value computed in this run is too "
+                                    f"large for exact arithmetic ({type(exc).__name__})",
+                                    "check the data for huge amounts or tiny quotas"),))
     diags = tuple(warning("W-DATA", plan.span, note) for note in notes)
     return RunResult(plan, stamp, tuple(credits), tuple(earnings), tuple(payouts),
                      tuple(statements), skips, diags, engine)

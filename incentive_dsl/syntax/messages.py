@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from decimal import Decimal
 
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
@@ -163,6 +164,20 @@ class GluedWord(Exception):
     def __init__(self, token: Token, word: str) -> None:
         super().__init__(word)
         self.token, self.word = token, word
+
+
+
+def percent_hint(raw: str) -> str:
+    """The hint for a plain number written where a percentage belongs: `8` -> 8%, but a
+    fraction such as `0.06` is most likely meant as 6%, not 0.06%."""
+    try:
+        value = Decimal(raw.replace(",", ""))
+    except ArithmeticError:
+        return "write percentages with a % sign, e.g. 8%"
+    if 0 < value < 1:
+        shown = f"{value.scaleb(2).normalize():f}"
+        return f"write percentages with a % sign: {shown}% (not {raw}%, which is a hundredth of it)"
+    return f"write percentages with a % sign, e.g. {raw}%"
 
 
 def _a(word: str) -> str:
@@ -351,7 +366,7 @@ def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Wh
     if value in KNOWN_SLIPS:
         hint = KNOWN_SLIPS[value]
     elif "PERCENT" in expected and tok.type == "NUMBER":
-        hint = f"write percentages with a % sign, e.g. {value}%"
+        hint = percent_hint(value)
     elif "CURRENCY" in expected and tok.type == "NAME" and len(value) == 3:
         hint = f"currency codes are three capital letters, e.g. {value.upper()}"
     elif "CURRENCY" in expected and tok.type in ("_NL", "$END"):
