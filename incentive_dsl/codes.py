@@ -1067,6 +1067,19 @@ _ENTRIES = [
         event_id,deal_id,date,kind,amount,currency,owner
         E1,D1,2027-02-10,booked,"100,000.00",USD,ana
         """),
+    _data("D-BIDI", "an invisible character reorders a line on screen", "warning", "events.csv",
+          """
+        A Unicode bidirectional control character (U+202A to U+202E, U+2066 to U+2069, U+200E,
+        U+200F, U+061C) is invisible and changes the order in which a line is shown, not the
+        order in which it is read: a spreadsheet can show one owner or amount while the loader
+        reads another. The row is read as written; delete the character. The first ten in a
+        file are reported.""", """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"100,000.00",USD,‮ana
+        """, """
+        event_id,deal_id,date,kind,amount,currency,owner
+        E1,D1,2027-02-10,booked,"100,000.00",USD,ana
+        """),
     _data("D-DATE", "a date is not a calendar date", "error", "events.csv", """
         Dates are written YYYY-MM-DD. A date such as 02/10/2027 could be 10 February or 2
         October, and the day decides the period a deal is credited in, its tier, its FX rate

@@ -26,11 +26,13 @@ import attrs
 
 from incentive_dsl.diagnostics import Diagnostic, error, warning
 from incentive_dsl.limits import (
-    MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, MAX_NESTING, nested_too_deep)
+    MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, MAX_NESTING, find_bidi, nested_too_deep)
 from incentive_dsl.span import Span
 
 SUFFIXES = (".csv", ".jsonl")
 FILE, ENCODING, SYNTAX, COLUMN, EMPTY = "D-FILE", "D-ENCODING", "D-SYNTAX", "D-COLUMN", "D-EMPTY"
+BIDI = "D-BIDI"
+MAX_BIDI_SHOWN = 10  # per file
 
 
 class _Where:
@@ -125,7 +127,23 @@ def read_table(path: str) -> tuple[Table | None, list[Diagnostic]]:
         table, more = _read_csv(path, text)
     else:
         table, more = _read_jsonl(path, text)
-    return table, diags + more
+    return table, diags + more + _bidi(path, text)
+
+
+def _bidi(path: str, text: str) -> list[Diagnostic]:
+    """A warning at each of the first bidirectional control characters (limits.py): invisible,
+    they make a cell read differently on screen than the loader reads it."""
+    found = find_bidi(text)
+    out = []
+    for line, column, name in found[:MAX_BIDI_SHOWN]:
+        more = len(found) - MAX_BIDI_SHOWN
+        tail = f" ({more:,} more in this file)" if more > 0 and len(out) == MAX_BIDI_SHOWN - 1 \
+            else ""
+        out.append(warning(BIDI, Span(path, line, column, line, column + 1),
+                           f"this line contains the invisible bidirectional control character "
+                           f"{name}{tail}: the text may be shown in a different order than it "
+                           "is read", "delete the character"))
+    return out
 
 
 # ------------------------------------------------------------------------------ bytes -> text
