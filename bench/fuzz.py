@@ -94,6 +94,10 @@ def main() -> int:
             agg["bad"] += r["bad"]
             agg["slow"] = sorted(agg["slow"] + r["slow"], reverse=True)[:5]
             agg["n"] += r["n"]
+            done = sum(a["n"] for a in results.values())
+            print(f"{done:,} inputs, {time.perf_counter() - start:,.0f} s, "
+                  f"{sum(len(a['bad']) for a in results.values())} internal errors or hangs",
+                  file=sys.stderr, flush=True)
     total = sum(r["n"] for r in results.values())
     print(f"{total:,} inputs in {time.perf_counter() - start:,.0f} s "
           f"(seed {args.seed}, {args.jobs} job(s), limit {SECONDS:.0f} s per input)")

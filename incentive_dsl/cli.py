@@ -992,6 +992,11 @@ def _add_ledger_commands(sub) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    if argv is not None and any("\x00" in a for a in argv):
+        # No path or value can hold a NUL (a shell cannot even pass one): refused before a
+        # file function sees it and raises.
+        print("incentive: error: an argument contains a NUL character", file=sys.stderr)
+        return EXIT_USAGE
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

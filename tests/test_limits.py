@@ -44,7 +44,8 @@ def codes_at(diags) -> list[tuple[str, int, int]]:
 
 
 @pytest.mark.parametrize("old, new, code, line, column", [
-    ("effective 2027-01-01 to 2027-12-31", "effective 2027-01-01 to 9999-12-31", "E-RANGE", 4, 27),
+    ("effective 2027-01-01 to 2027-12-31", "effective 2027-01-01 to 9999-12-31", "E-RANGE", 4,
+     27),
     ("amount 100,000 USD", "amount 1000000000000000000000000000000000 USD", "E-RANGE", 17, 43),
     ("rate 8%", "rate 0.0000000000001%", "E-RANGE", 13, 8),
     ("rate 8%", "rate 8%\n  floor 10000000000000000000000000000 USD per month", "E-RANGE", 14, 9),
@@ -216,3 +217,10 @@ def test_mappings_beyond_the_limits(tmp_path, value, what):
     _, diags = load_mapping(path)
     assert [(d.code, d.span.line) for d in diags if d.is_error] == [("D-MAP", 3)]
     assert what in diags[0].message
+
+
+def test_an_argument_with_a_nul_character_is_a_usage_error(capsys):
+    """Found by bench/fuzz.py: `test '\\x00' plan` raised ValueError in os.stat (exit 3)."""
+    plan = str(ROOT / "tests" / "mechanics" / "flat_rate.plan")
+    code, out = cli_run(capsys, "test", "\x00", plan)
+    assert code == 2 and "NUL character" in out
