@@ -59,12 +59,34 @@ def _work(job: tuple[str, list[int]]) -> dict:
             "n": len(seeds)}
 
 
+def summary(results: dict, kinds: list[str], seconds: float, args) -> str:
+    total = sum(r["n"] for r in results.values())
+    out = [f"{total:,} inputs in {seconds:,.0f} s (seed {args.seed}, {args.jobs} job(s), "
+           f"limit {SECONDS:.0f} s per input)"]
+    bad_all = []
+    for kind in kinds:
+        r = results.get(kind)
+        if r is None:
+            continue
+        exits = ", ".join(f"exit {k}: {v:,}" for k, v in sorted(r["exits"].items(), key=str))
+        out.append(f"\n{kind}: {r['n']:,} inputs; {exits}")
+        codes = ", ".join(f"{c} {v:,}" for c, v in sorted(r["codes"].items()))
+        out.append(f"  inputs reporting each code: {codes}")
+        out.append("  slowest: " + ", ".join(f"{t:.2f} s ({k}:{s})" for t, k, s in r["slow"]))
+        bad_all += r["bad"]
+    out.append(f"\ninternal errors or hangs: {len(bad_all)}")
+    for kind, seed, what, argv in bad_all[:20]:
+        out.append(f"  {kind}:{seed}: {argv!r}\n    {what!r}")
+    return "\n".join(out)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--inputs", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--kinds", default="plan,data,mapping,args")
+    ap.add_argument("--report", metavar="FILE", help="keep the summary so far in FILE")
     ap.add_argument("--replay", metavar="KIND:SEED", help="run one input and show its output")
     args = ap.parse_args()
     if args.replay:
@@ -79,9 +101,10 @@ def main() -> int:
     rng = random.Random(args.seed)
     per_kind = {k: [rng.randrange(2**32) for _ in range(args.inputs // len(kinds))]
                 for k in kinds}
-    chunk = 500
-    jobs = [(k, seeds[i:i + chunk]) for k, seeds in per_kind.items()
-            for i in range(0, len(seeds), chunk)]
+    chunk = 200
+    # Kinds take turns, so a run stopped early has covered them all alike.
+    jobs = [(k, seeds[i:i + chunk]) for i in range(0, args.inputs // len(kinds), chunk)
+            for k, seeds in per_kind.items()]
     start = time.perf_counter()
     results: dict[str, dict] = {}
     with multiprocessing.Pool(args.jobs) as pool:
@@ -94,25 +117,15 @@ def main() -> int:
             agg["bad"] += r["bad"]
             agg["slow"] = sorted(agg["slow"] + r["slow"], reverse=True)[:5]
             agg["n"] += r["n"]
+            if args.report:  # the summary so far, kept current: a long run may be stopped
+                Path(args.report).write_text(
+                    summary(results, kinds, time.perf_counter() - start, args) + "\n")
             done = sum(a["n"] for a in results.values())
             print(f"{done:,} inputs, {time.perf_counter() - start:,.0f} s, "
                   f"{sum(len(a['bad']) for a in results.values())} internal errors or hangs",
                   file=sys.stderr, flush=True)
-    total = sum(r["n"] for r in results.values())
-    print(f"{total:,} inputs in {time.perf_counter() - start:,.0f} s "
-          f"(seed {args.seed}, {args.jobs} job(s), limit {SECONDS:.0f} s per input)")
-    bad_all = []
-    for kind in kinds:
-        r = results[kind]
-        exits = ", ".join(f"exit {k}: {v:,}" for k, v in sorted(r["exits"].items(), key=str))
-        print(f"\n{kind}: {r['n']:,} inputs; {exits}")
-        codes = ", ".join(f"{c} {v:,}" for c, v in sorted(r["codes"].items()))
-        print(f"  inputs reporting each code: {codes}")
-        print("  slowest: " + ", ".join(f"{t:.2f} s ({k}:{s})" for t, k, s in r["slow"]))
-        bad_all += r["bad"]
-    print(f"\ninternal errors or hangs: {len(bad_all)}")
-    for kind, seed, what, argv in bad_all[:20]:
-        print(f"  {kind}:{seed}: {argv!r}\n    {what!r}")
+    print(summary(results, kinds, time.perf_counter() - start, args))
+    bad_all = [b for r in results.values() for b in r["bad"]]
     return 1 if bad_all else 0
 
 

@@ -901,7 +901,7 @@ plan "Overflow"
   roles AE
 
 credit bookings "Bookings"
-  on deal booked where deal.date + 10,000 years > 2027-01-01
+  on deal booked where deal.date + 100 years * 100 > 2027-01-01
   split as recorded
 
 commission core "Core"
@@ -916,7 +916,14 @@ example "One deal"
 
 
 def test_date_outside_the_calendar_is_a_data_error():
-    """Was: OverflowError (`incentive test` exit 3, internal error)."""
+    """Was: OverflowError (`incentive test` exit 3, internal error). A duration literal of
+    10,000 years is refused by the checker (docs §25.1); a computed one is found running."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "repro.plan")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(OVERFLOW_REPRO.replace("100 years * 100", "10,000 years"))
+        checked = api.check_paths([path])
+    assert [d.code for d in checked.diagnostics if d.is_error] == ["E-RANGE"]
     results = _run_example(OVERFLOW_REPRO)
     assert [d.code for d in results[0].run.diagnostics] == ["E-DATA"]
     assert "outside the calendar" in results[0].run.diagnostics[0].message
