@@ -69,7 +69,7 @@ class IncentiveLexer(RegexLexer):
                       Name.Function)),
             (r"^(plan|fields|payout|example)\b", Keyword.Declaration),
             (r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?![\w-])", Literal.Date),
-            (r"(?:FY[0-9]{4}(?:-Q[0-9]|-H[0-9])?|[0-9]{4}-(?:Q[0-9]|H[0-9]|[0-9]{2}))(?![\w-])",
+            (r"(?:FY[0-9]{4}(?:-Q[0-9]|-H[0-9])?(?!\w)|[0-9]{4}-(?:Q[0-9]|H[0-9]|[0-9]{2})(?![\w-]))",
              Literal.Date),
             (_NUMBER + r"%", Number.Float),
             (r"[0-9]+(?:\.[0-9]+)?x(?!\w)", Number.Float),
