@@ -17,7 +17,7 @@ import attrs
 from incentive_dsl.check.model import CreditSpec, Plan
 from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator, EventIndex, Fx
-from incentive_dsl.eval.money import ZERO, allocate, fmt, fmt_pct, round_money
+from incentive_dsl.eval.money import ZERO, add, allocate, div, fmt, fmt_pct, mul, round_money, sub
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, Skips
 
 ONE = Decimal(1)
@@ -141,7 +141,7 @@ class CreditStage:
         for roles, share in spec.overlays:
             for payee in self._participants(deal, actor):
                 if self.roster.role_on(payee, e.date) in roles:
-                    amount = round_money(value * share, self.plan.currency)
+                    amount = round_money(mul(value, share), self.plan.currency)
                     self._line(spec, e, payee, "overlay", amount, value, share, how,
                                f"overlay credit for role {', '.join(roles)}")
         if spec.rollup is not None:
@@ -165,8 +165,8 @@ class CreditStage:
                 old = self._previous_amount.get((spec.name, deal.id), deal.amount)
                 self._previous_amount[(spec.name, deal.id)] = new
                 before, after = deal.copy(old), deal.copy(new)
-                delta = self.evaluator.amount(spec.value, attrs.evolve(env, deal=after)) - \
-                    self.evaluator.amount(spec.value, attrs.evolve(env, deal=before))
+                delta = sub(self.evaluator.amount(spec.value, attrs.evolve(env, deal=after)),
+                            self.evaluator.amount(spec.value, attrs.evolve(env, deal=before)))
                 return round_money(delta, cur), ("deal {} amended from {} to {}: the rule's "
                                                   "value changes", deal.id, old, new)
             raw = self.evaluator.amount(spec.value, env)
@@ -211,7 +211,7 @@ class CreditStage:
             for role, share in spec.role_shares:
                 holders = [p for p in people if self.roster.role_on(p, e.date) == role]
                 if holders:
-                    out += [(p, share / len(holders), "role split") for p in holders]
+                    out += [(p, div(share, Decimal(len(holders))), "role split") for p in holders]
                 else:
                     out.append((actor, share, "role split"))
             return out, "split by role " + ", ".join(f"{r} {fmt_pct(s)}"
@@ -231,24 +231,25 @@ class CreditStage:
         elif spec.attribution == "last touch":
             weights = [ZERO] * (count - 1) + [ONE]
         elif spec.attribution == "linear touches":
-            weights = [ONE / count] * count
+            weights = [div(ONE, Decimal(count))] * count
         else:
             first, middle, last = spec.position_weights
             if count == 1:
                 weights = [ONE]
             elif count == 2:
-                weights = [first + middle / 2, last + middle / 2]
+                half = div(middle, Decimal(2))
+                weights = [add(first, half), add(last, half)]
             else:
-                weights = [first] + [middle / (count - 2)] * (count - 2) + [last]
+                weights = [first] + [div(middle, Decimal(count - 2))] * (count - 2) + [last]
         by_payee: dict[str | None, Decimal] = {}
         for t, w in zip(touches, weights):
             if t.owner:
-                by_payee[t.owner] = by_payee.get(t.owner, ZERO) + w
+                by_payee[t.owner] = add(by_payee.get(t.owner, ZERO), w)
             else:
-                digital = w * spec.digital_share
+                digital = mul(w, spec.digital_share)
                 if digital and actor:
-                    by_payee[actor] = by_payee.get(actor, ZERO) + digital
-                by_payee[None] = by_payee.get(None, ZERO) + (w - digital)
+                    by_payee[actor] = add(by_payee.get(actor, ZERO), digital)
+                by_payee[None] = add(by_payee.get(None, ZERO), sub(w, digital))
         shares = [(p, w, "touch") for p, w in sorted(by_payee.items(), key=lambda kv: (
             kv[0] is None, kv[0] or "")) if w]
         return shares, f"{spec.attribution} attribution over {count} touches"

@@ -24,7 +24,8 @@ from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator
 from incentive_dsl.eval.credits import eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine
-from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
+from incentive_dsl.eval.money import (ZERO, Number, add, allocate, div, fmt, fmt_pct, mul,
+                                      fmt_number, round_money, sub, to_money)
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, Skips, Trace
 from incentive_dsl.periods import MONTHS_PER_UNIT, Period, add_months, month_end
 from incentive_dsl.syntax import nodes as n
@@ -38,12 +39,12 @@ class _Piece(NamedTuple):
     """A stretch of the tier key that one credit line moves through, at one rate (a named
     tuple: a run makes one or two per credit line)."""
 
-    low: Decimal
-    high: Decimal
-    rate: Decimal
+    low: Number
+    high: Number
+    rate: Number
     factor: Decimal
     row: m.TierRowSpec | None
-    amount: Decimal  # the part of the line's credit inside this stretch
+    amount: Number  # the part of the line's credit inside this stretch, exact
 
 
 class EarningStage:
@@ -73,11 +74,15 @@ class EarningStage:
         n = self._ids[base] = self._ids.get(base, 0) + 1
         return base if n == 1 else f"{base}#{n}"
 
-    def _line(self, comp, kind: str, payee: str, day: dt.date, period: str, amount: Decimal,
+    def _line(self, comp, kind: str, payee: str, day: dt.date, period: str, amount: Number,
               deal: str | None, trace: Trace, key: object) -> EarningLine:
         return EarningLine(id=self._id(comp.name, kind, payee, key), component=comp.name,
-                           kind=kind, payee=payee, date=day, period=period, amount=amount,
-                           deal=deal, trace=trace)
+                           kind=kind, payee=payee, date=day, period=period,
+                           amount=self._money(amount), deal=deal, trace=trace)
+
+    def _money(self, value: Number) -> Decimal:
+        """Where an exact value becomes money: see `money.to_money`."""
+        return to_money(value, self.cur, self.plan.rounding.mode)
 
     def _trace(self, comp, because: str, arithmetic: str = "", values=(), events=(), inputs=(),
                span=None, touched=()) -> Trace:
@@ -237,8 +242,10 @@ class EarningStage:
             pieces = [_Piece(k0, k1, row.rate, ONE, row, amount)]
         applied: list = []
         pieces = self._accelerate(c, line, period, pieces, table, extra, applied)
-        earned = sum((CONTEXT.multiply(CONTEXT.multiply(p.amount, p.rate), p.factor)
-                      for p in pieces), ZERO)
+        earned = ZERO
+        for p in pieces:
+            earned = add(earned, mul(mul(p.amount, p.rate), p.factor))
+        earned = self._money(earned)
         trace = DeferredTrace(
             _commission_texts, (self.plan, c, line, period.label, tuple(pieces), k0, k1, earned,
                                 tuple(extra), tuple(applied)), c.name, c.label,
@@ -252,7 +259,7 @@ class EarningStage:
         paid_now = earned
         if table is not None and table.mode == "retroactive" and base_before:
             rate_now = pieces[-1].rate
-            true_up = CONTEXT.multiply(base_before, rate_now) - paid_before
+            true_up = self._money(sub(mul(base_before, rate_now), paid_before))
             if true_up:
                 # The true-up belongs to the deal that crossed the tier: cancelling that deal
                 # reverses it too.
@@ -282,23 +289,34 @@ class EarningStage:
                 return row
         return table.rows[0] if value < table.rows[0].low else table.rows[-1]
 
-    def _marginal_pieces(self, table: m.TierTableSpec, k0: Decimal, k1: Decimal,
+    def _marginal_pieces(self, table: m.TierTableSpec, k0: Number, k1: Number,
                          amount: Decimal) -> list[_Piece]:
+        """The credit cut where its tier key crosses the table's bounds, in money space and
+        exactly: the credit below bound b is amount × (b − low) / (high − low) (with a
+        quota-based key, quota × b less the credit before), a fraction where it has no finite
+        decimal form (a boundary between two cents, as with a prorated quota). Each piece is
+        the difference of two cuts, so the pieces add up to the credit exactly; the line's
+        earnings become money once, in `_line`."""
         if k1 == k0:
             row = self._row_at(table, k0)
             return [_Piece(k0, k1, row.rate, ONE, row, amount)]
         lo, hi = min(k0, k1), max(k0, k1)
-        pieces = []
-        width = hi - lo
+        width = sub(hi, lo)
+        stretches = []
         for row in table.rows:
             top = row.high if row.high is not None else hi
             a, b = max(lo, row.low), min(hi, top)
             if row is table.rows[0]:
                 a = lo  # a key below the first bound (a negative key) is in the first tier
             if b > a:
-                part = CONTEXT.divide(CONTEXT.multiply(amount, b - a), width)
-                pieces.append(_Piece(a, b, row.rate, ONE, row, part))
-        return _fix_total(pieces, amount)
+                stretches.append((a, b, row))
+        pieces, done = [], ZERO
+        for i, (a, b, row) in enumerate(stretches):
+            # The last stretch takes the rest: a key past a closed last row stays in it.
+            cut = amount if i == len(stretches) - 1 else _cut(amount, sub(b, lo), width)
+            pieces.append(_Piece(a, b, row.rate, ONE, row, sub(cut, done)))
+            done = cut
+        return pieces
 
     def _accelerate(self, c: m.CommissionSpec, line: CreditLine, period: Period,
                     pieces: list[_Piece], table: m.TierTableSpec | None,
@@ -310,10 +328,10 @@ class EarningStage:
                 (c.accelerators[0].key, c.accelerators[0].period)
             same_key = (acc.key, acc.period) == axis
             if same_key:
-                pieces = _split_at(pieces, acc.threshold, line.amount)
+                pieces = _split_at(pieces, acc.threshold)
                 if any(_in_region(p, acc) for p in pieces):
                     applied.append(acc.span)
-                pieces = [p._replace(factor=p.factor * acc.factor)
+                pieces = [p._replace(factor=mul(p.factor, acc.factor))
                           if _in_region(p, acc) else p for p in pieces]
                 continue
             a0, a1 = self._key(c, acc.key, acc.period, line, line.payee)
@@ -323,20 +341,20 @@ class EarningStage:
             else:
                 lo, hi = min(a0, a1), max(a0, a1)
                 if acc.side == "above":
-                    inside = max(ZERO, hi - max(lo, acc.threshold))
+                    inside = max(ZERO, sub(hi, max(lo, acc.threshold)))
                 else:
-                    inside = max(ZERO, min(hi, acc.threshold) - lo)
-                share = CONTEXT.divide(inside, hi - lo)
+                    inside = max(ZERO, sub(min(hi, acc.threshold), lo))
+                share = div(inside, sub(hi, lo))
             if share == 0:
                 continue
             applied.append(acc.span)
             out = []
             for p in pieces:
-                boosted = CONTEXT.multiply(p.amount, share)
+                boosted = mul(p.amount, share)
                 if boosted:
-                    out.append(p._replace(amount=boosted, factor=p.factor * acc.factor))
-                if p.amount - boosted:
-                    out.append(p._replace(amount=p.amount - boosted))
+                    out.append(p._replace(amount=boosted, factor=mul(p.factor, acc.factor)))
+                if p.amount != boosted:
+                    out.append(p._replace(amount=sub(p.amount, boosted)))
             pieces = out
         return pieces
 
@@ -495,9 +513,8 @@ class EarningStage:
                     if value >= high.threshold:
                         amount, arithmetic = z, f"at or above the top: {fmt(z, self.cur)}"
                     else:
-                        frac = CONTEXT.divide(value - low.threshold,
-                                              high.threshold - low.threshold)
-                        amount = a + CONTEXT.multiply(z - a, frac)
+                        frac = div(sub(value, low.threshold), sub(high.threshold, low.threshold))
+                        amount = self._money(add(a, mul(sub(z, a), frac)))
                         arithmetic = (f"{fmt(a, self.cur)} + ({fmt(z, self.cur)} − "
                                       f"{fmt(a, self.cur)}) × ({shown} − "
                                       f"{_show(self.plan, b.key, low.threshold)}) / "
@@ -687,7 +704,7 @@ class EarningStage:
             for ln in originals:
                 if c.roles and self.roster.role_on(ln.payee, ln.date) not in c.roles:
                     continue
-                amount = -CONTEXT.multiply(ln.amount, c.share)
+                amount = -mul(ln.amount, c.share)
                 if not amount:
                     continue
                 share = "" if c.share == ONE else f" × {fmt_pct(c.share)}"
@@ -721,34 +738,28 @@ def _add(day: dt.date, count: int, unit: str) -> dt.date:
     return dt.date(year, month, min(day.day, month_end(year, month).day))
 
 
-def _fix_total(pieces: list[_Piece], amount: Decimal) -> list[_Piece]:
-    """Make the pieces' amounts add up to the line exactly (division can leave a last-digit
-    residue); the residue goes to the last piece."""
-    if not pieces:
-        return pieces
-    residue = amount - sum((p.amount for p in pieces), ZERO)
-    if residue:
-        pieces[-1] = pieces[-1]._replace(amount=pieces[-1].amount + residue)
-    return pieces
-
-
-def _in_region(p: _Piece, acc: m.AcceleratorSpec) -> bool:
-    mid = (p.low + p.high) / 2
-    return mid > acc.threshold or (p.low == p.high and p.low >= acc.threshold) \
-        if acc.side == "above" else mid < acc.threshold
-
-
-def _split_at(pieces: list[_Piece], threshold: Decimal, amount: Decimal) -> list[_Piece]:
+def _split_at(pieces: list[_Piece], threshold: Decimal) -> list[_Piece]:
+    """Pieces cut where the key crosses `threshold`, in money space like tier bounds."""
     out = []
     for p in pieces:
         if p.low < threshold < p.high:
-            width = p.high - p.low
-            left = CONTEXT.divide(CONTEXT.multiply(p.amount, threshold - p.low), width)
+            left = _cut(p.amount, sub(threshold, p.low), sub(p.high, p.low))
             out += [p._replace(high=threshold, amount=left),
-                    p._replace(low=threshold, amount=p.amount - left)]
+                    p._replace(low=threshold, amount=sub(p.amount, left))]
         else:
             out.append(p)
     return out
+
+
+def _cut(amount: Number, part: Number, whole: Number) -> Number:
+    """The share `part / whole` of an amount, exactly."""
+    return mul(amount, div(part, whole))
+
+
+def _in_region(p: _Piece, acc: m.AcceleratorSpec) -> bool:
+    mid = div(add(p.low, p.high), Decimal(2))
+    return mid > acc.threshold or (p.low == p.high and p.low >= acc.threshold) \
+        if acc.side == "above" else mid < acc.threshold
 
 
 def _show(plan: m.Plan, key: str | None, value: Decimal) -> str:
@@ -757,7 +768,7 @@ def _show(plan: m.Plan, key: str | None, value: Decimal) -> str:
     if spec is not None and spec.kind == "percent":
         return fmt_pct(value)
     if spec is not None and spec.kind in ("count", "number"):
-        return f"{value.normalize():f}"
+        return fmt_number(value)
     return fmt(value, plan.currency)
 
 
