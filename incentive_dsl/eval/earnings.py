@@ -13,6 +13,8 @@ full earning; a retroactive tier crossing is a `true-up` line; a failed `when` i
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 from collections import defaultdict
 from decimal import Decimal
 from typing import NamedTuple
@@ -32,6 +34,7 @@ from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
 ONE = Decimal(1)
+SHARE_KINDS = ("split", "role split", "touch")  # credit lines that are shares of one amount
 REVERSIBLE = ("commission", "true-up", "capped", "netting", "condition", "spiff", "stage")
 
 
@@ -76,9 +79,13 @@ class EarningStage:
 
     def _line(self, comp, kind: str, payee: str, day: dt.date, period: str, amount: Number,
               deal: str | None, trace: Trace, key: object) -> EarningLine:
+        # Rounding per line, an exact line is rounded once, in `_rounded` (split shares
+        # together): it must not be rounded here first.
+        if self.plan.rounding.point != "line":
+            amount = self._money(amount)
         return EarningLine(id=self._id(comp.name, kind, payee, key), component=comp.name,
-                           kind=kind, payee=payee, date=day, period=period,
-                           amount=self._money(amount), deal=deal, trace=trace)
+                           kind=kind, payee=payee, date=day, period=period, amount=amount,
+                           deal=deal, trace=trace)
 
     def _money(self, value: Number) -> Decimal:
         """Where an exact value becomes money: see `money.to_money`."""
@@ -124,17 +131,24 @@ class EarningStage:
                        m.SpiffSpec: self.spiff, m.StageRewardSpec: self.stage_reward,
                        m.ActivityRewardSpec: self.activity_reward, m.PoolSpec: self.pool,
                        m.OverrideSpec: self.override}[type(comp)]
-            lines = produce(comp)
+            lines = self._rounded(produce(comp))
             lines = self.apply_limits(comp, lines)
             self._publish(comp.name, lines)
         for claw in self.plan.clawbacks:
-            lines = self.clawback(claw)
+            lines = self._rounded(self.clawback(claw))
             for comp_name in claw.components:
                 self._publish(comp_name, [ln for ln in lines if ln.component == comp_name])
         if self.plan.payout.limits:
             self.lines.extend(self.plan_caps())
         self.lines.sort(key=lambda ln: (ln.date, ln.payee, ln.component, ln.id))
         return self.lines, self.skips
+
+    def _rounded(self, lines: list[EarningLine]) -> list[EarningLine]:
+        """Rounding per line happens as lines are made, before caps and floors look at them:
+        what a cap limits and a clawback reverses is what is paid."""
+        if self.plan.rounding.point != "line":
+            return lines
+        return [self._round_line(ln) for ln in lines]
 
     def _publish(self, name: str, lines: list[EarningLine]) -> None:
         self.lines.extend(lines)
@@ -154,13 +168,14 @@ class EarningStage:
                 if name == s.name:
                     for ln in lines:
                         rewards[(ln.payee, ln.deal)].append(ln)
+        # First every payee's lines are rated; then, rounding per line, the shares of one split
+        # deal are rounded together; then netting and conditions read the rounded lines.
+        rated: list[tuple[CreditLine, list[EarningLine], Period]] = []
         for payee in self.roster.ids():
             series = self.engine.series.get((c.base, payee))
             if series is None:
                 continue
             state: dict[str, tuple[Decimal, Decimal]] = {}  # period -> (credit so far, paid)
-            netted: dict[str, Decimal] = defaultdict(lambda: ZERO)
-            by_period: dict[Period, list[EarningLine]] = defaultdict(list)
             start, end = self.start, self.end
             self._keys_after.clear()
             for line in series.lines:
@@ -177,10 +192,15 @@ class EarningStage:
                     self._keys_after.clear()
                     continue
                 period = self.plan.calendar.period_of(line.date, c.period)
-                made = self._commission_line(c, line, period, state)
-                for earned in made:
-                    by_period[period].append(earned)
-                    out.append(earned)
+                rated.append((line, self._commission_line(c, line, period, state), period))
+        if self.plan.rounding.point == "line":
+            self._round_rated(rated)
+        for payee, group in itertools.groupby(rated, key=lambda r: r[0].payee):
+            netted: dict[str, Decimal] = defaultdict(lambda: ZERO)
+            by_period: dict[Period, list[EarningLine]] = defaultdict(list)
+            for line, made, period in group:
+                by_period[period] += made
+                out += made
                 if nets and line.deal is not None and line.kind != "roll-up":
                     out += self._netting(c, rewards.get((payee, line.deal), ()), line, made,
                                          netted, by_period[period])
@@ -196,6 +216,48 @@ class EarningStage:
                                     f"-{fmt(ln.amount, self.cur)}", inputs=(ln.id,)),
                                 period.label))
         return out
+
+    def _round_line(self, ln: EarningLine, rounded: Decimal | None = None,
+                    whole: Decimal | None = None) -> EarningLine:
+        """`ln` rounded to the minor unit (rounding per line), its trace saying so; `rounded`
+        is its share of a split deal's rounded `whole` when given."""
+        if rounded is None:
+            rounded = round_money(ln.amount, self.cur, self.plan.rounding.mode)
+        if rounded == ln.amount and type(ln.amount) is Decimal:
+            same_digits = rounded.as_tuple().exponent == ln.amount.as_tuple().exponent
+            return ln if same_digits else attrs.evolve(ln, amount=rounded)
+        t = ln.trace
+        trace = DeferredTrace(_rounded_texts, (t, ln.amount, rounded, self.plan.rounding.mode,
+                                               self.cur, whole), t.rule, t.label, t.span)
+        return attrs.evolve(ln, amount=rounded, trace=trace)
+
+    def _round_rated(self, rated: list[tuple[CreditLine, list[EarningLine], Period]]) -> None:
+        """Rounding per line, in place. The commission lines of one deal's split shares are
+        rounded as a whole: the sum of their exact amounts is rounded, then shared out to the
+        minor unit in proportion to them (largest remainder), so the shares never pay more or
+        less than the rounded whole (a 3-way split at 0.5% of 100 pays 0.17 + 0.17 + 0.16, not
+        0.17 × 3). Every other line is rounded on its own."""
+        shares: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for i, (line, made, _) in enumerate(rated):
+            if line.kind in SHARE_KINDS:
+                for j, ln in enumerate(made):
+                    if ln.kind == "commission":
+                        shares[line.event].append((i, j))
+        done: set[tuple[int, int]] = set()
+        for places in shares.values():
+            amounts = [rated[i][1][j].amount for i, j in places]
+            if len(places) < 2 or not (all(a >= 0 for a in amounts)
+                                       or all(a <= 0 for a in amounts)):
+                continue  # a single share, or shares of both signs: each rounded on its own
+            whole = round_money(functools.reduce(add, amounts), self.cur,
+                                self.plan.rounding.mode)
+            for (i, j), part in zip(places, allocate(whole, amounts, self.cur)):
+                made = rated[i][1]
+                made[j] = self._round_line(made[j], part, whole)
+                done.add((i, j))
+        for i, (_, made, _) in enumerate(rated):
+            made[:] = [ln if (i, j) in done else self._round_line(ln)
+                       for j, ln in enumerate(made)]
 
     def _key(self, c: m.CommissionSpec, key: str | None, period_unit: str, line: CreditLine,
              payee: str) -> tuple[Decimal, Decimal]:
@@ -245,7 +307,6 @@ class EarningStage:
         earned = ZERO
         for p in pieces:
             earned = add(earned, mul(mul(p.amount, p.rate), p.factor))
-        earned = self._money(earned)
         trace = DeferredTrace(
             _commission_texts, (self.plan, c, line, period.label, tuple(pieces), k0, k1, earned,
                                 tuple(extra), tuple(applied)), c.name, c.label,
@@ -259,7 +320,7 @@ class EarningStage:
         paid_now = earned
         if table is not None and table.mode == "retroactive" and base_before:
             rate_now = pieces[-1].rate
-            true_up = self._money(sub(mul(base_before, rate_now), paid_before))
+            true_up = sub(mul(base_before, rate_now), paid_before)
             if true_up:
                 # The true-up belongs to the deal that crossed the tier: cancelling that deal
                 # reverses it too.
@@ -274,8 +335,8 @@ class EarningStage:
                         (line.event,), (line.id,),
                         span=pieces[-1].row.span),
                     line.event))
-                paid_now += true_up
-        state[scope] = (base_before + amount, paid_before + paid_now)
+                paid_now = add(paid_now, true_up)
+        state[scope] = (base_before + amount, add(paid_before, paid_now))
         self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + amount
         return out
 
@@ -813,3 +874,15 @@ def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, perio
     touched = (*dict.fromkeys(p.row.span for p in pieces if p.row is not None), *applied)
     return (because, arithmetic, _commission_values(plan, c, line, k0, k1, extra), (line.event,),
             (line.id,), touched)
+
+
+def _rounded_texts(trace: Trace, exact: Decimal, rounded: Decimal, mode: str, currency: str,
+                   whole: Decimal | None) -> tuple:
+    """A line's trace once rounded per line: its own texts, and the rounding."""
+    how = f"rounded {mode} per line: {fmt(rounded, currency)}"
+    if whole is not None:
+        how = (f"{how} (this share of the split deal's {fmt(whole, currency)}, rounded as a "
+               "whole)")
+    arithmetic = f"{trace.arithmetic}; {how}" if trace.arithmetic else \
+        f"{fmt(exact, currency)} {how}"
+    return (trace.because, arithmetic, trace.values, trace.events, trace.inputs, trace.touched)

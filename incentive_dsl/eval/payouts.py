@@ -339,6 +339,8 @@ class PayoutStage:
                     earned += ln.amount
             elif ln.kind in other:
                 other[ln.kind] += ln.amount
+        if self.plan.rounding.point == "statement":  # a whole number of cents already:
+            paid = self._round(paid)  # written with the minor unit's digits, not the lines'
         return Statement(
             payee=payee, pay_period=pp.label, start=pp.start, end=pp.end, earned=earned,
             capped=capped, clawed_back=clawed, held=other["holdback"],
