@@ -378,7 +378,7 @@ _worded(m.ActivityRewardSpec, *COMMON, "pays")
 _worded(m.PoolSpec, *COMMON, "fund", "period", "share", "share_by")
 _worded(m.OverrideSpec, *COMMON, "pay", "period")
 _worded(m.CreditSpec, *COMMON, "trigger", "value", "split", "role_shares", "overlays", "rollup",
-        "attribution", "position_weights", "digital_share")
+        "attribution", "position_weights", "digital_share", "cancelled")
 _worded(m.MeasureSpec, "name", "label", "expr", "kind", "span")
 _worded(m.QuotaSpec, "name", "label", "span", "kind", "values", "from_data", "forecast",
         "proration", "ramp", "normalize")
@@ -751,6 +751,9 @@ class _Differ:
             out.append(self.arrow("digital touches credit the owner at",
                                   fmt_pct(o.digital_share), fmt_pct(nw.digital_share), o.span,
                                   nw.span))
+        if o.cancelled != nw.cancelled:
+            out.append(self.arrow("cancelled deals", f"{o.cancelled} their credit",
+                                  f"{nw.cancelled} their credit", o.span, nw.span))
         return out + self.common(o, nw) + self.leftovers(o, nw)
 
     def measure(self, o: m.MeasureSpec, nw: m.MeasureSpec) -> list[Found]:

@@ -234,6 +234,8 @@ class PlanChecker:
                 examples.append(self.check_example(block))
         self.check_component_order(blocks)
         self.check_unused(blocks)
+        if clawbacks:
+            self.check_cancelled_credit(blocks, credits)
         if not examples:
             self.warn("W-NO-EXAMPLE", plans[0], f"plan {plans[0].name.raw} has no worked example",
                       "add an example block with a payee, a deal and an expected payout; "
@@ -697,6 +699,10 @@ class PlanChecker:
                 self.err("E-CONTEXT", a, "touch attribution applies to deal events only")
         if digital and not attributions:
             self.err("E-MISSING", digital[0], "digital touch credit needs an 'attribute by' line")
+        cancelled = self.single(b.items, n.CancelledCredit, "what cancelled deals do")
+        if cancelled and (trigger.kind != "deal" or trigger.event != "booked"):
+            self.err("E-CONTEXT", cancelled[0], "only a credit 'on deal booked' can say what a "
+                     "cancelled deal does to it", "remove the line")
         if trigger.kind == "activity" and (split is not None or overlays):
             self.err("E-CONTEXT", split or b, "an activity is credited to the payee who did it; "
                      "it cannot be split")
@@ -705,7 +711,22 @@ class PlanChecker:
             split=split.mode if split else "owner", role_shares=role_shares,
             overlays=tuple(overlays), rollup=rollups[0].scope if rollups else None,
             attribution=attributions[0].model if attributions else None,
-            position_weights=weights, digital_share=digital[0].share.value if digital else ZERO)
+            position_weights=weights, digital_share=digital[0].share.value if digital else ZERO,
+            cancelled=cancelled[0].choice if cancelled else "keep")
+
+    def check_cancelled_credit(self, blocks, credits: list[m.CreditSpec]) -> None:
+        """A plan that claws back cancelled deals must say whether they still count toward
+        attainment: two plans can differ there and both be reasonable."""
+        for b, spec in zip((b for b in blocks if isinstance(b, n.CreditBlock)), credits):
+            t = spec.trigger
+            stated = any(isinstance(i, n.CancelledCredit) for i in b.items)
+            if t.kind == "deal" and t.event == "booked" and not stated:
+                self.warn("W-CANCELLED-CREDIT", b.name,
+                          f"credit '{b.name.text}' does not say whether a cancelled deal still "
+                          "counts toward attainment (the plan claws cancelled deals back); it is "
+                          "kept",
+                          "add 'cancelled deals keep their credit' (tier positions keep the deal) "
+                          "or 'cancelled deals lose their credit' (taken back at the cancellation)")
 
     def check_role_split(self, b: n.CreditBlock, split: n.SplitRule) -> tuple:
         seen: dict[str, Span] = {}

@@ -10,6 +10,7 @@ effective range limits earnings, not credit.
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from decimal import Decimal
 
 import attrs
@@ -21,14 +22,18 @@ from incentive_dsl.eval.money import ZERO, add, allocate, div, fmt, fmt_pct, mul
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, Skips
 
 ONE = Decimal(1)
-LINE_KINDS = {"owner": 0, "split": 0, "role split": 0, "touch": 0, "overlay": 1, "roll-up": 2}
+LINE_KINDS = {"owner": 0, "split": 0, "role split": 0, "touch": 0, "overlay": 1, "roll-up": 2,
+              "cancelled": 3}
 
 
 def _kinds(spec: CreditSpec) -> tuple[str, ...]:
     """The event kinds a credit rule can match."""
     t = spec.trigger
     if t.kind == "deal":
-        return (t.event, "amended") if t.event == "booked" else (t.event,)
+        if t.event == "booked":  # a cancellation takes the credit back if the rule says so
+            return ("booked", "amended", "cancelled") if spec.cancelled == "lose" else \
+                ("booked", "amended")
+        return (t.event,)
     return ("stage",) if t.kind == "stage" else ("activity",)
 
 
@@ -71,6 +76,9 @@ class CreditStage:
         self.skips = Skips()
         self.lines: list[CreditLine] = []
         self._previous_amount: dict[tuple[str, str], Decimal] = {}
+        # (credit, deal) -> the deal's credit lines so far, for credits whose cancelled deals
+        # lose their credit
+        self._of_deal: dict[tuple[str, str], list[CreditLine]] = defaultdict(list)
         self._where = {c.name: evaluator.function(c.trigger.where)
                        if c.trigger.where is not None else None for c in plan.credits}
 
@@ -97,6 +105,8 @@ class CreditStage:
             for spec in specs:
                 if _matches(spec, e):
                     self._credit(spec, e)
+                elif e.kind == "cancelled":  # a credit on bookings whose deals lose it
+                    self._take_back(spec, e)
             if len(lines) - first > 1:
                 lines[first:] = sorted(lines[first:], key=rank)
         return lines, self.skips
@@ -152,6 +162,29 @@ class CreditStage:
                 for manager in chain:
                     self._line(spec, e, manager, "roll-up", line.amount, value, None, how,
                                f"rolled up from {line.payee}", source=line.payee)
+
+    def _take_back(self, spec: CreditSpec, e: Event) -> None:
+        """`cancelled deals lose their credit`: at the deal's (first) cancellation, each payee's
+        credit from the deal is taken back by a negative `cancelled` line dated that day, so
+        attainment counts the deal until then and not after."""
+        deal = self.deals.get(e.deal)
+        if deal is None or deal.cancelled is not e:
+            return  # a deal is cancelled once: a second cancellation takes nothing back
+        if spec.during is not None and not spec.during.contains(e.date):
+            self._skip(spec, e, f"dated {e.date}, outside the rule's window")
+            return
+        held: dict[str, Decimal] = {}
+        for ln in self._of_deal.pop((spec.name, e.deal), ()):
+            held[ln.payee] = held.get(ln.payee, ZERO) + ln.amount
+        if not any(held.values()):
+            self._skip(spec, e, f"deal {e.deal} has no credit under this rule to take back")
+            return
+        how = ("deal {} was cancelled on {}: its credit is taken back (cancelled deals lose "
+               "their credit)", e.deal, e.date)
+        for payee, amount in sorted(held.items()):
+            if amount:
+                self._line(spec, e, payee, "cancelled", -amount, -amount, None, how,
+                           f"{payee} held {fmt(amount, self.plan.currency)} of it")
 
     def _value(self, spec: CreditSpec, e: Event, deal: Deal | None,
                env: Env) -> tuple[Decimal, tuple]:
@@ -270,6 +303,8 @@ class CreditStage:
                                                 detail, e.id, *how),
                                 spec.name, spec.label, spec.span))
         self.lines.append(line)
+        if spec.cancelled == "lose" and line.deal is not None and kind != "cancelled":
+            self._of_deal[(spec.name, line.deal)].append(line)
         return line
 
 

@@ -63,6 +63,8 @@ class EarningStage:
         self.lines: list[EarningLine] = []
         self.skips = Skips() if skips is None else skips  # added to the credit stage's
         self._deal_credit: dict[tuple, Decimal] = {}  # (commission, payee, deal) -> credit so far
+        # (commission, payee, deal, tier scope) -> what the deal's lines were paid there
+        self._deal_paid: dict[tuple, Decimal] = {}
         # Tier keys around the last line of the commission's base that was rated (one payee's
         # lines, consecutive): (measure, period unit) -> (period, line seq, before, after).
         self._keys_after: dict[tuple[str, str], tuple[Period, int, Decimal, Decimal]] = {}
@@ -186,12 +188,16 @@ class EarningStage:
                     self._skip(c.name, line.event, "outside the rule's window", line.date)
                     self._keys_after.clear()
                     continue
+                period = self.plan.calendar.period_of(line.date, c.period)
+                if line.kind == "cancelled":
+                    self._cancelled(c, line, period, state)
+                    self._keys_after.clear()
+                    continue
                 reason = eligible(self.plan, c.roles, self.roster, payee, line.date)
                 if reason is not None:
                     self._skip(c.name, line.event, reason, line.date)
                     self._keys_after.clear()
                     continue
-                period = self.plan.calendar.period_of(line.date, c.period)
                 rated.append((line, self._commission_line(c, line, period, state), period))
         if self.plan.rounding.point == "line":
             self._round_rated(rated)
@@ -338,7 +344,25 @@ class EarningStage:
                 paid_now = add(paid_now, true_up)
         state[scope] = (base_before + amount, add(paid_before, paid_now))
         self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + amount
+        paid_key = (*deal_key, scope)
+        self._deal_paid[paid_key] = add(self._deal_paid.get(paid_key, ZERO), paid_now)
         return out
+
+    def _cancelled(self, c: m.CommissionSpec, line: CreditLine, period: Period,
+                   state: dict) -> None:
+        """A cancelled deal's credit taken back (`cancelled deals lose their credit`): not
+        rated (reversing what the deal earned is the clawback's work), but later lines are
+        rated on the lower credit. A retroactive table re-rates the period without the deal:
+        what the deal was paid leaves the period's paid total too (the clawback takes it)."""
+        deal_key = (c.name, line.payee, line.deal or line.event)
+        table = c.table
+        scope = deal_key if table is not None and table.key is None else period.label
+        base, paid = state.get(scope, (ZERO, ZERO))
+        state[scope] = (base + line.amount,
+                        sub(paid, self._deal_paid.pop((*deal_key, scope), ZERO)))
+        self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + line.amount
+        self._skip(c.name, line.event, f"deal {line.deal} was cancelled: its credit is taken "
+                   "back, not rated (cancelled deals lose their credit)", line.date)
 
     def _row_at(self, table: m.TierTableSpec, value: Decimal) -> m.TierRowSpec:
         for row in table.rows:

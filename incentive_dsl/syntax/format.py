@@ -277,6 +277,7 @@ _HEAD: dict[type, Callable] = {
     n.RollUp: lambda s: f"roll up to {s.scope}",
     n.Attribution: _attribution,
     n.DigitalCredit: lambda s: f"digital touches credit owner at {s.share.raw}",
+    n.CancelledCredit: lambda s: f"cancelled deals {s.choice} their credit",
     # measures
     n.MeasureBlock: lambda s: _rule("measure", s) + f" = {expr(s.expr)}",
     # commission

@@ -501,6 +501,13 @@ class DigitalCredit(Statement):
 
 
 @node
+class CancelledCredit(Statement):
+    """`cancelled deals keep their credit` / `cancelled deals lose their credit`."""
+
+    choice: str  # "keep" or "lose"
+
+
+@node
 class CreditBlock(RuleBlock):
     pass
 
