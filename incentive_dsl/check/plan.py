@@ -16,7 +16,7 @@ from incentive_dsl.check import model as m
 from incentive_dsl.check import scope as sc
 from incentive_dsl.check import types as ty
 from incentive_dsl.check.exprs import (
-    EVENT_ACTIVITY, EVENT_DEAL, PERIOD, ExprChecker, check_date, constant)
+    EVENT_ACTIVITY, EVENT_DEAL, PERIOD, RATE, ExprChecker, check_date, constant)
 from incentive_dsl.check.types import Type
 from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
 from incentive_dsl.periods import FREQUENCY_UNIT, MONTH_NAMES, MONTHS_PER_UNIT, Calendar
@@ -810,7 +810,7 @@ class PlanChecker:
         if not table and not rates:
             self.require(b, [], "rate", "rate 8%  (or a tier table: marginal rates by ...)")
         if rates:
-            t = self.x.infer(rates[0].rate, PERIOD)
+            t = self.x.infer(rates[0].rate, RATE)
             if not t.unknown and t.kind != ty.PERCENT:
                 self.err("E-UNIT", rates[0].rate, f"a commission rate must be a percentage, but "
                          f"this is {t}",

@@ -301,9 +301,11 @@ class EarningStage:
                 first = c.accelerators[0]
                 k0, k1 = self._key(c, first.key, first.period, line, payee)
             # Read on the line's date: a payee field (`rate payee.rate`) is the value in force
-            # that day, measures are as they stood after the line.
-            rate = self.evaluator.amount(c.rate, Env(payee=payee, day=line.date, period=period,
-                                                     payees=(payee,), until=seq))
+            # that day, measures are as they stood after the line, `deal.` fields are the
+            # line's deal's (margin bands).
+            rate = self.evaluator.amount(c.rate, Env(
+                payee=payee, day=line.date, period=period, payees=(payee,), until=seq,
+                deal=self.deals.get(line.deal)))
         pieces: list[_Piece]
         if table is None:
             pieces = [_Piece(k0, k1, rate, ONE, None, amount)]
