@@ -372,7 +372,7 @@ def _worded(cls: type, *fields: str) -> None:
 COMMON = ("name", "label", "span", "roles", "during", "limits", "when")
 _worded(m.CommissionSpec, *COMMON, "base", "rate", "table", "accelerators", "period")
 _worded(m.BonusSpec, *COMMON, "schedule", "key", "period", "bound", "steps")
-_worded(m.SpiffSpec, *COMMON, "trigger", "pay")
+_worded(m.SpiffSpec, *COMMON, "trigger", "pay", "budget")
 _worded(m.StageRewardSpec, *COMMON, "pays", "net_against")
 _worded(m.ActivityRewardSpec, *COMMON, "pays")
 _worded(m.PoolSpec, *COMMON, "fund", "period", "share", "share_by")
@@ -690,6 +690,11 @@ class _Differ:
         if not same(o.pay, nw.pay):
             out.append(self.arrow("pay", self.ow.expr(o.pay), self.nw.expr(nw.pay), o.span,
                                   nw.span))
+        if o.budget != nw.budget:
+            out.append(self.arrow(
+                "budget (first come, first served)",
+                self.ow.money(o.budget) if o.budget is not None else "none",
+                self.nw.money(nw.budget) if nw.budget is not None else "none", o.span, nw.span))
         return out
 
     def event_pays(self, o, nw) -> list[Found]:

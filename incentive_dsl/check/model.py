@@ -202,6 +202,7 @@ class BonusSpec(RuleCommon):
 class SpiffSpec(RuleCommon):
     trigger: TriggerSpec
     pay: n.Expr
+    budget: Decimal | None = None  # shared by all payees, first come first served
 
 
 @spec

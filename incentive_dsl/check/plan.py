@@ -1021,6 +1021,11 @@ class PlanChecker:
         ctx = EVENT_ACTIVITY if trigger and trigger.kind == "activity" else EVENT_DEAL
         if self.require(b, pays, "amount", "pay 500 USD"):
             self.x.expect(pays[0].amount, ctx, ty.MONEY, "a SPIFF amount")
+        budgets = self.single(b.items, n.Budget, "the budget")
+        budget = self.const(budgets[0].amount, ty.MONEY, "a SPIFF budget") if budgets else None
+        if budget is not None and budget <= 0:
+            self.err("E-RANGE", budgets[0].amount, "a SPIFF budget must be above 0",
+                     "remove the budget line for a SPIFF without a limit")
         windows = [i for i in b.items if isinstance(i, n.During)]
         if not windows:
             self.warn("W-SPIFF-WINDOW", b.name, f"SPIFF '{b.name.text}' has no 'during' window: "
@@ -1032,7 +1037,7 @@ class PlanChecker:
                           f"its window lies outside the plan's effective range ({start} to "
                           f"{end or 'open'})", "move the window inside the plan's range")
         dummy = m.TriggerSpec(kind="deal", event="booked", subject=None, where=None, span=b.span)
-        return m.SpiffSpec(**common, trigger=trigger or dummy,
+        return m.SpiffSpec(**common, trigger=trigger or dummy, budget=budget,
                            pay=pays[0].amount if pays else n.Money(amount=n.Number(raw="0"),
                                                                    currency=self.currency))
 

@@ -25,7 +25,8 @@ TYPES = ("text", "number", "count", "money", "percent", "date", "duration", "yes
 OTHER_KEYWORDS = (
     "above", "accelerate", "active", "activities", "against", "all", "amended", "amount",
     "amounts", "annually", "applies", "as", "at", "attribute", "average", "back", "belongs",
-    "below", "booked", "booking", "bound", "by", "cancelled", "cap", "channels", "collected",
+    "below", "booked", "booking", "bound", "budget", "by", "cancelled", "cap", "channels",
+    "collected", "come",
     "convert", "currencies", "currency", "data", "day", "days", "deal", "deals", "decelerate",
     "digital",
     "direct", "down", "draw", "during", "each", "earnings", "effective", "employment", "end",
@@ -37,6 +38,7 @@ OTHER_KEYWORDS = (
     "paid", "pay", "payee", "per", "period", "position", "prorate", "proration", "quarter",
     "quarterly", "quarters", "ramp", "rate", "rates", "reaching", "recorded", "recoverable",
     "retroactive", "reverse", "role", "roles", "roll", "rounding", "seasonal", "semiannually",
+    "served",
     "share", "split", "stages", "starts", "statement", "step", "team", "termination",
     "territory", "the", "their", "tier", "to", "total", "touch", "touches", "trailing", "trend", "until",
     "up", "value", "version", "week", "weeks", "when", "where", "within", "year", "years",

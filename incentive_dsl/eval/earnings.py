@@ -502,6 +502,7 @@ class EarningStage:
 
     def spiff(self, s: m.SpiffSpec) -> list[EarningLine]:
         out = []
+        left = s.budget  # what the shared budget still has, events taken in processing order
         t = s.trigger
         kind = {"deal": t.event, "stage": "stage", "activity": "activity"}[t.kind]
         for e in self.by_kind.get(kind, ()):
@@ -516,11 +517,24 @@ class EarningStage:
             if t.where is not None and not self.evaluator.eval(t.where, env):
                 self._skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", e.date)
                 continue
+            if left is not None and left <= 0:
+                self._skip(s.name, e.id, f"the SPIFF's budget of {fmt(s.budget, self.cur)} is "
+                           "spent (first come, first served)", e.date)
+                continue
             line = self._event_reward(s, e, payee, s.pay, deal, "spiff",
                                       f"SPIFF for {e.kind} event {e.id}"
                                       + (f" on deal {e.deal}" if deal else ""), s.span)
-            if line is not None:
-                out.append(line)
+            if line is None:
+                continue
+            if left is not None:
+                if line.amount > left:  # the last of the budget: only what is left
+                    line = attrs.evolve(line, amount=left, trace=self._trace(
+                        s, f"{line.trace.because}; only {fmt(left, self.cur)} of the SPIFF's "
+                        f"{fmt(s.budget, self.cur)} budget was left (first come, first served)",
+                        f"min({fmt(line.amount, self.cur)}, {fmt(left, self.cur)} left) = "
+                        f"{fmt(left, self.cur)}", events=(e.id,), span=s.span))
+                left = sub(left, line.amount)
+            out.append(line)
         return out
 
     def stage_reward(self, s: m.StageRewardSpec) -> list[EarningLine]:

@@ -350,6 +350,9 @@ class Builder(Transformer):
     def digital_line(self, c):
         return self._stmt(n.DigitalCredit, c, share=self._lit(n.Percent, self._vals(c)))
 
+    def budget_line(self, c):
+        return self._stmt(n.Budget, c, amount=self._vals(c)[0])
+
     def cancelled_line(self, c):
         return self._stmt(n.CancelledCredit, c, choice=str(self._vals(c)[0]))
 
