@@ -304,16 +304,19 @@ def default_ledger(plan_path: str) -> str:
 
 def close_period(plan: Plan | Sequence[Plan], dataset: Dataset, period: str,
                  ledger_path: str | None = None, result: RunResult | None = None,
-                 progress: Callable[[str], None] | None = None):
+                 progress: Callable[[str], None] | None = None, new_plan: bool = False):
     """Close the pay period(s) named by `period` (`2027-03`, or `2027-Q1` for three monthly
     pay periods) in the ledger, in one transaction (audit.ledger.CloseResult). Raises
     audit.ledger.Refused when it is closed already, an earlier pay period is open or another
-    close holds the ledger; audit.ledger.PeriodError when `period` is not whole pay periods."""
+    close holds the ledger; audit.ledger.PeriodError when `period` is not whole pay periods;
+    audit.ledger.Broken when the ledger fails verification. `new_plan` allows the first close
+    of a plan in a ledger that holds other plans (it is not one of them renamed)."""
     from incentive_dsl.audit import ledger
 
     plans = [plan] if isinstance(plan, Plan) else list(plan)
     path = ledger_path or ledger.default_path(plans[-1].path)
-    return ledger.close(path, plans, dataset, period, result, progress=progress)
+    return ledger.close(path, plans, dataset, period, result, progress=progress,
+                        new_plan=new_plan)
 
 
 def with_ledger(result: RunResult, dataset: Dataset, ledger_path: str,

@@ -744,16 +744,30 @@ EXIT_REFUSED = 4
 
 CLOSE_EXIT_CODES = """exit codes:
   0  closed: the pay period(s), their lines and statements are recorded
-  1  the plan or the data has errors (nothing was recorded)
+  1  the plan or the data has errors, or the ledger is broken (fails `ledger verify`);
+     nothing was recorded
   2  usage error, missing or unreadable file, a period that is not whole pay periods
   3  internal error (a bug: please report it)
   4  refused by the ledger (nothing was recorded): the period is already closed, an earlier
-     pay period is still open, or another close is writing to the ledger"""
+     pay period is still open, the plan was renamed or pays on other pay periods than those
+     closed, or another process held the ledger past the timeout (30 s)"""
 
 LEDGER_EXIT_CODES = """exit codes:
   0  the ledger is intact (verify) or was printed (show)
-  1  verify found edited, deleted or missing records
-  2  usage error: no ledger at the path, not a ledger, bad option"""
+  1  verify found edited, deleted, unreadable or missing records, or the head is missing;
+     show found an unreadable record
+  2  usage error: no ledger at the path, not a ledger, bad option
+  4  another process held the ledger past the timeout (30 s)"""
+
+
+def _ledger_error(command: str, exc) -> int:
+    """Print a ledger error as a diagnostic; its exit code."""
+    from incentive_dsl.audit import ledger
+
+    print(f"incentive {command}: {exc.render()}", file=sys.stderr)
+    if isinstance(exc, ledger.Broken):
+        return EXIT_PROBLEMS
+    return EXIT_REFUSED if isinstance(exc, ledger.Refused) else EXIT_USAGE
 
 
 def _ledger_file(args: argparse.Namespace, command: str) -> str | None:
@@ -789,8 +803,7 @@ def cmd_close(args: argparse.Namespace) -> int:
     try:
         pays = ledger.pay_periods(versions, args.close_period)
     except ledger.PeriodError as exc:
-        print(f"incentive close: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _ledger_error("close", exc)
     path = args.ledger or api.default_ledger(args.plan)
 
     def say(message: str) -> None:
@@ -807,13 +820,10 @@ def cmd_close(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_PROBLEMS
     try:
-        done = api.close_period(versions, dataset, args.close_period, path, result, progress=say)
-    except ledger.Refused as exc:
-        print(f"incentive close: refused: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
+        done = api.close_period(versions, dataset, args.close_period, path, result, progress=say,
+                                new_plan=args.new_plan)
     except ledger.LedgerError as exc:
-        print(f"incentive close: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _ledger_error("close", exc)
     cur = result.plan.currency
     if args.format == "json":
         print(json.dumps({
@@ -862,8 +872,7 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
     try:
         report = api.verify_ledger(path, args.head)
     except ledger.LedgerError as exc:
-        print(f"incentive ledger verify: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _ledger_error("ledger verify", exc)
     if args.format == "json":
         print(json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
     elif report.ok:
@@ -894,8 +903,7 @@ def cmd_ledger_show(args: argparse.Namespace) -> int:
     try:
         found = api.ledger_history(path, name, args.payee, args.period)
     except ledger.LedgerError as exc:
-        print(f"incentive ledger show: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _ledger_error("ledger show", exc)
     if args.format == "json":
         print(json.dumps(found.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
     else:
@@ -910,8 +918,7 @@ def _run_with_ledger(args: argparse.Namespace, dataset, result, window):
     try:
         view = api.with_ledger(result, dataset, args.ledger, window)
     except ledger.LedgerError as exc:
-        print(f"incentive run: {exc}", file=sys.stderr)
-        return None, EXIT_USAGE
+        return None, _ledger_error("run", exc)
     for note in view.notes:
         print(f"incentive run: {note}", file=sys.stderr)
     return view, None
@@ -960,6 +967,9 @@ def _add_ledger_commands(sub) -> None:
                        help="the ledger (default: .incentive/ledger.sqlite beside the plan)")
     close.add_argument("--format", choices=("text", "json"), default="text")
     close.add_argument("--verbose", action="store_true", help="report each step on stderr")
+    close.add_argument("--new-plan", action="store_true",
+                       help="the first close of a plan in a ledger that holds other plans: "
+                            "it is a new plan, not one of them renamed")
     close.set_defaults(run=cmd_close)
 
     led = sub.add_parser(
