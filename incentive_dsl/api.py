@@ -11,6 +11,7 @@ Every function returns values (trees, diagnostics, results); none prints or exit
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def discover(paths: Iterable[str]) -> list[str]:
     found: list[str] = []
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
+        if os.path.isdir(p):  # False, not an error, for a name too long or a link loop
             found.extend(str(f) for f in sorted(p.rglob(f"*{PLAN_SUFFIX}")) if f.is_file())
         else:
             found.append(raw)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from incentive_dsl import __version__, api
 from incentive_dsl.diagnostics import to_json
+from incentive_dsl.files import read_regular
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -136,8 +137,8 @@ def _file_sources(diags) -> dict[str, str]:
     for d in diags:
         for span in (d.span, *(r.span for r in d.related)):
             if span.path not in out:
-                try:
-                    out[span.path] = Path(span.path).read_text(encoding="utf-8")
+                try:  # a regular file only: the diagnostic may be about a pipe or a device
+                    out[span.path] = read_regular(span.path).decode("utf-8")
                 except (OSError, UnicodeDecodeError):
                     out[span.path] = ""
     return out
@@ -158,7 +159,7 @@ def _load_dataset(args: argparse.Namespace, plan):
         return dataset, diags, None
     if getattr(args, "data", None) is not None:
         folder = Path(args.data)
-        if not folder.is_dir():
+        if not os.path.isdir(folder):
             print(f"incentive: --data {args.data}: not a directory", file=sys.stderr)
             return None, (), EXIT_USAGE
         # A data directory holds the files under their standard names; a file given on its own
@@ -167,7 +168,7 @@ def _load_dataset(args: argparse.Namespace, plan):
                               ("roster", ("roster.csv", "roster.jsonl")),
                               ("quotas", ("quotas.csv",)), ("fx", ("fx.csv",)),
                               ("territories", ("territories.csv",))):
-            found = next((folder / n for n in names if (folder / n).is_file()), None)
+            found = next((folder / n for n in names if os.path.isfile(folder / n)), None)
             if getattr(args, option, None) is None and found is not None:
                 setattr(args, option, str(found))
             elif getattr(args, option, None) is None and option in ("deals", "roster"):

@@ -36,6 +36,7 @@ import getpass
 import hashlib
 import heapq
 import json
+import os
 import socket
 import sqlite3
 import stat
@@ -367,7 +368,7 @@ def default_path(plan_path: str) -> str:
     """The ledger of a plan's workspace: `.incentive/ledger.sqlite` next to the plan file (in
     the directory itself for a directory of plan versions)."""
     p = Path(plan_path)
-    base = p if p.is_dir() else p.parent
+    base = p if os.path.isdir(p) else p.parent
     return str(base / ".incentive" / "ledger.sqlite")
 
 
@@ -1241,6 +1242,8 @@ def _check_plan(con: sqlite3.Connection, state: _State, plan, result,
 def _renamed_from(others: list[RunInfo], plan, result) -> RunInfo | None:
     """The newest close of another plan name made from the same plan file (the same path,
     or a file whose text differs only in the plan's name), if any."""
+    from incentive_dsl.syntax.parser import read_source
+
     def body(text: str, name: str) -> str:
         return hashlib.sha256(text.replace(f'"{name}"', '""', 1).encode()).hexdigest()
 
@@ -1254,10 +1257,9 @@ def _renamed_from(others: list[RunInfo], plan, result) -> RunInfo | None:
     paths, bodies = set(), set()
     for s in stamps:
         paths.update(where(s.plan_path))
-        try:
-            bodies.add(body(Path(s.plan_path).read_text(encoding="utf-8"), plan.name))
-        except (OSError, UnicodeDecodeError):
-            pass
+        text, _ = read_source(s.plan_path)
+        if text is not None:
+            bodies.add(body(text, plan.name))
     for run in reversed(others):
         for src in run.plan_sources:
             if set(where(src["path"])) & paths or body(src["text"], run.plan) in bodies:

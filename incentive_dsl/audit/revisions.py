@@ -9,8 +9,8 @@ that say whether the revision or the path is missing; nothing is raised.
 
 from __future__ import annotations
 
+import os
 import subprocess
-from pathlib import Path
 
 from incentive_dsl.diagnostics import Diagnostic, error
 from incentive_dsl.span import Span
@@ -21,7 +21,7 @@ GIT_TIMEOUT = 30  # seconds; a `git show` of one file is instant unless the repo
 
 def is_revision(ref: str) -> bool:
     """Whether `ref` names a file at a git revision (`REV:path`) rather than a file on disk."""
-    if Path(ref).is_file() or ":" not in ref:
+    if os.path.isfile(ref) or ":" not in ref:
         return False
     rev, _, path = ref.partition(":")
     # `C:\plans\ae.plan` is a Windows path, not revision `C`.

@@ -22,6 +22,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedInput
 from lark.indenter import DedentError, Indenter
 
+from incentive_dsl.files import FileTooLarge, read_regular
 from incentive_dsl.diagnostics import Diagnostic, error
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.build import VALUE_TERMINALS, Builder, CommentTable
@@ -126,17 +127,15 @@ def _grammar() -> _Grammar:
 
 def read_source(path: str) -> tuple[str | None, list[Diagnostic]]:
     """The text of a plan file, or diagnostics saying why it cannot be read as one."""
-    p = Path(path)
     at = Span.point(path, 1, 1)
-    if p.is_dir():
+    try:
+        data = read_regular(path, MAX_FILE_BYTES)
+    except IsADirectoryError:
         return None, [error("E-FILE", at, f"{path} is a directory, not a plan file",
                             "give plan files, or use a command that accepts directories")]
-    try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [error("E-FILE", at, f"{path} is {size:,} bytes; plan files are limited "
-                                f"to {MAX_FILE_BYTES:,} bytes")]
-        data = p.read_bytes()
+    except FileTooLarge:
+        return None, [error("E-FILE", at, f"{path} is larger than {MAX_FILE_BYTES:,} bytes; "
+                            "plan files are limited to that")]
     except FileNotFoundError:
         return None, [error("E-FILE", at, f"no such file: {path}")]
     except OSError as exc:
@@ -338,7 +337,8 @@ def parse_path(path: str) -> ParseResult:
         empty = n.PlanFile(path=path, blocks=())
         # For the excerpt under an encoding error, show the file as best it can be read.
         try:
-            shown = Path(path).read_bytes().decode("utf-8", "replace").replace("\x00", "\ufffd")
+            shown = read_regular(path, MAX_FILE_BYTES).decode("utf-8", "replace").replace(
+                "\x00", "\ufffd")
         except OSError:
             shown = ""
         return ParseResult(empty, tuple(diags), shown)
