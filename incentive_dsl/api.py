@@ -26,6 +26,7 @@ from incentive_dsl.periods import Period
 from incentive_dsl.diagnostics import Diagnostic, error, render, render_all
 from incentive_dsl.syntax import format_file, parse_path, parse_text
 from incentive_dsl.syntax.nodes import PlanFile
+from incentive_dsl.span import Span
 
 __all__ = [
     "CheckResult", "FormatResult", "PlanLoad", "check_paths", "coverage", "data_for",
@@ -139,6 +140,10 @@ class PlanLoad:
 
 def load_plan(path: str) -> PlanLoad:
     """Parse and check a plan file, or a directory holding the versions of one plan."""
+    if not discover([path]):  # a directory without plan files: say so, not nothing
+        return PlanLoad(None, (error("E-FILE", Span.point(path, 1, 1),
+                                     f"{path} holds no plan files (*{PLAN_SUFFIX})",
+                                     "name a plan file, or a directory of its versions"),), {})
     result = check_paths([path])
     if not result.ok or not result.plans:
         return PlanLoad(None, result.diagnostics, result.sources)

@@ -462,6 +462,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
         plans.append(loaded.plan)
     old, new = plans
     dataset, window, notes = None, None, ()
+    if args.period is not None and api.window(new, args.period) is None:
+        print(f"incentive diff: '{args.period}' is not a period (e.g. 2027-Q1, 2027-03, 2027)",
+              file=sys.stderr)
+        return unreadable
     if any(getattr(args, o) is not None for o in ("data", "map", "deals", "roster", "quotas",
                                                   "fx", "territories")):
         # Read once, as the new plan reads it, knowing the names of both plans.
@@ -477,10 +481,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return unreadable if missing else EXIT_PROBLEMS
         window = api.window(new, args.period, args.start, args.end)
-        if args.period is not None and window is None:
-            print(f"incentive diff: '{args.period}' is not a period (e.g. 2027-Q1, 2027-03, "
-                  "2027)", file=sys.stderr)
-            return unreadable
     if dataset is not None and sys.stderr.isatty():
         from rich.console import Console
 
@@ -597,6 +597,9 @@ def _add_data_commands(sub) -> None:
     check.add_argument("--map", metavar="FILE",
                        help="a mapping file (TOML) that reads a CRM export (docs/mapping.md)")
     check.add_argument("--plan", metavar="PLAN", help="check the data against this plan")
+    check.add_argument("--data", metavar="DIR",
+                       help="a directory with events.csv, roster.csv and, if present, "
+                            "quotas.csv, fx.csv and territories.csv (docs/data.md)")
     check.add_argument("--deals", metavar="FILE", help="deal events, CSV or JSON Lines")
     check.add_argument("--roster", metavar="FILE", help="payees, CSV or JSON Lines")
     check.add_argument("--quotas", metavar="FILE", help="quota table")
@@ -1038,12 +1041,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.code == EXIT_USAGE and "diff" in words and "--exit-code" in words:
             raise SystemExit(EXIT_PROBLEMS) from None
         raise
+    stdout = sys.stdout
+    sys.stdout = _PipeSafe(stdout)
     try:
         return args.run(args)
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
     except Exception as exc:  # a bug: say so plainly; the traceback only on request
         if os.environ.get("INCENTIVE_DEBUG"):
             traceback.print_exc()
@@ -1051,6 +1054,43 @@ def main(argv: Sequence[str] | None = None) -> int:
               "this is a bug in incentive-dsl; rerun with INCENTIVE_DEBUG=1 for details "
               "and report it with the input", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        sys.stdout = stdout
+
+
+class _PipeSafe:
+    """Standard output that a closed pipe (`incentive run ... | head -1`) does not interrupt:
+    the rest of the output is dropped and the command finishes, so its exit code is the
+    command's (1 for errors found), not that of the broken pipe, and no traceback is shown."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._drop()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._drop()
+
+    def _drop(self) -> None:
+        # Everything still buffered, and all later output, goes nowhere: flushing it at exit
+        # would raise again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # no file descriptor behind it (captured output)
+            pass
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 if __name__ == "__main__":
