@@ -193,9 +193,17 @@ def test_a_renamed_and_moved_plan_is_recognised_by_its_text(ws):
     moved.parent.mkdir()
     moved.write_text(ws.plan.read_text(encoding="utf-8").replace(
         'plan "Ledger test AE"', 'plan "AE 2027"'), encoding="utf-8")
-    code, _, err = ws.cli("close", "2027-01", str(moved), *ws.data(), "--ledger", ws.ledger)
+    args = ("close", "2027-01", str(moved), *ws.data(), "--ledger", ws.ledger)
+    code, _, err = ws.cli(*args)
     assert code == cli.EXIT_REFUSED and "error[E-LEDGER-PLAN]" in err
     assert '"AE 2027" is "Ledger test AE" renamed' in err
+    # A copy for another team may differ only in its name: --new-plan says it is one.
+    assert ws.cli(*args, "--new-plan")[0] == 0
+    # The same file under a new name is a rename, --new-plan or not.
+    ws.edit_plan('plan "Ledger test AE"', 'plan "Renamed AE"')
+    code, _, err = ws.cli("close", "2027-04", str(ws.plan),
+                          *ws.data(), "--new-plan")
+    assert code == cli.EXIT_REFUSED and '"Renamed AE" is "Ledger test AE" renamed' in err
 
 
 def test_a_new_plan_in_a_shared_ledger_needs_new_plan(ws):

@@ -1217,7 +1217,9 @@ def _check_plan(con: sqlite3.Connection, state: _State, plan, result,
         "SELECT * FROM runs WHERE plan != ? ORDER BY id", (plan.name,))]
     if not others:
         return
-    old = _renamed_from(others, plan, result)
+    # A plan copied for another team may differ from its original only in the name:
+    # --new-plan says so; the same file under a new name is a rename all the same.
+    old = _renamed_from(others, plan, result, by_text=not new_plan)
     if old is not None:
         closed = [r[0] for r in con.execute(
             "SELECT pay_period FROM periods WHERE plan = ? ORDER BY start_date", (old.plan,))]
@@ -1239,9 +1241,9 @@ def _check_plan(con: sqlite3.Connection, state: _State, plan, result,
                  "--new-plan")
 
 
-def _renamed_from(others: list[RunInfo], plan, result) -> RunInfo | None:
+def _renamed_from(others: list[RunInfo], plan, result, by_text: bool) -> RunInfo | None:
     """The newest close of another plan name made from the same plan file (the same path,
-    or a file whose text differs only in the plan's name), if any."""
+    or with `by_text` a file whose text differs only in the plan's name), if any."""
     from incentive_dsl.syntax.parser import read_source
 
     def body(text: str, name: str) -> str:
@@ -1262,7 +1264,8 @@ def _renamed_from(others: list[RunInfo], plan, result) -> RunInfo | None:
             bodies.add(body(text, plan.name))
     for run in reversed(others):
         for src in run.plan_sources:
-            if set(where(src["path"])) & paths or body(src["text"], run.plan) in bodies:
+            if set(where(src["path"])) & paths or (
+                    by_text and body(src["text"], run.plan) in bodies):
                 return run
     return None
 
