@@ -170,6 +170,19 @@ def test_verify_head_fails_on_an_empty_or_table_less_file(ws):
         code, out, _ = ws.cli("ledger", "verify", "--ledger", str(path))
         assert code == cli.EXIT_PROBLEMS and "BROKEN" in out and "intact" not in out, out
     assert "no ledger tables" in out
+    for path, code, said in ((empty, cli.EXIT_USAGE, "error[E-LEDGER-FILE]: this file holds no "
+                              "ledger tables"),
+                             (dropped, cli.EXIT_PROBLEMS, "error[E-LEDGER-BROKEN]")):
+        for args in (("run", str(ws.plan), *ws.data(), "--ledger", str(path)),
+                     ("ledger", "show", "--ledger", str(path))):
+            got, _, err = ws.cli(*args)
+            assert got == code and said in err, (args, err)
+
+
+def test_a_refused_first_close_creates_no_ledger(ws):
+    code, _, err = ws.close("2027-02")
+    assert code == cli.EXIT_REFUSED and "while 2027-01 is open" in err
+    assert not (ws.root / ".incentive").exists()
 
 
 # ------------------------------------------------------------------------------ the plan

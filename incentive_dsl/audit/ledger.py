@@ -1135,6 +1135,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
     if not result.ok:
         raise Refused("the plan or the data has errors: nothing was closed")
     sources = _plan_sources(result)
+    if not os.path.exists(path):  # refuse before creating the ledger (and its directory)
+        _check_order(_State(0, GENESIS, {}, [], {}, {}, [], []), plan, pays, versions)
     con = _connect(path, create=True, timeout=timeout)
     try:
         _ensure_schema(con)
@@ -1150,7 +1152,7 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
 
         step("verifying the ledger")
         con.execute("BEGIN")
-        _require_intact(con, path)
+        _require_intact(con, path, new=True)
         state = _read_state(con, plan.name)
         con.execute("ROLLBACK")
         verified = (state.head_seq, state.head_hash)
@@ -1160,7 +1162,7 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
         try:
             seq, head, _, _ = _head(con)
             if (seq, head) != verified:  # another close wrote meanwhile: verify again
-                _require_intact(con, path)
+                _require_intact(con, path, new=True)
             state = _read_state(con, plan.name)
             adjustments = prepare(state)
             out = _write(con, state, plan, pays, result, sources, adjustments,
@@ -1485,12 +1487,17 @@ def _verify(con: sqlite3.Connection, path: str, head: str | None = None) -> Veri
                         tuple(problems))
 
 
-def _require_intact(con: sqlite3.Connection, path: str) -> None:
+def _require_intact(con: sqlite3.Connection, path: str, new: bool = False) -> None:
     """Refuse a ledger that `verify` reports broken: a tampered amount must never become a
-    payment or an adjustment."""
+    payment or an adjustment. A file without ledger tables is a new ledger when `new` (the
+    first close creates them), else no ledger."""
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    if not tables & set(TABLES):
-        return  # a new ledger: its schema is created by the first close
+    never = con.execute("PRAGMA user_version").fetchone()[0] == 0  # no schema was ever made
+    if never and not tables & set(TABLES):
+        if new:
+            return
+        raise LedgerError("this file holds no ledger tables: it is not a ledger written by "
+                          "`incentive close`", path=path)
     report = _verify(con, path)
     if not report.ok:
         more = len(report.problems) - 1
