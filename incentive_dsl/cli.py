@@ -1046,15 +1046,16 @@ def cmd_ledger_show(args: argparse.Namespace) -> int:
 
 
 def _run_with_ledger(args: argparse.Namespace, dataset, result, window):
-    """`incentive run --ledger`: the run as the ledger sees it, or an exit code."""
+    """`incentive run --ledger` (and explain): the run as the ledger sees it, or an exit
+    code."""
     from incentive_dsl.audit import ledger
 
     try:
         view = api.with_ledger(result, dataset, args.ledger, window)
     except ledger.LedgerError as exc:
-        return None, _ledger_error("run", exc)
+        return None, _ledger_error(args.command, exc)
     for note in view.notes:
-        print(f"incentive run: {note}", file=sys.stderr)
+        print(f"incentive {args.command}: {note}", file=sys.stderr)
     return view, None
 
 
