@@ -5,8 +5,9 @@ date.
 The world of the worked examples: managers mia and max (MGR), reps ana (always under mia) and
 bob, who reports to mia until 2027-02-14 and to max from 2027-02-15 (a second roster row, as
 in roster.csv). Quotas are 300,000 USD per quarter per AE, with no proration (100,000 a month).
-Example blocks cannot describe a second roster row for a payee (a payee described twice is an
-E-DUPLICATE), so these examples are written as data here.
+The same world is the worked example of tests/mechanics/org_change.plan; here it is written as
+data, with what an example cannot say (a custom payee field, `rate payee.rate`), the team
+members' stretches of days, and a property over random moves.
 """
 
 from __future__ import annotations

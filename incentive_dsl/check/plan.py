@@ -1239,12 +1239,16 @@ class PlanChecker:
     # ------------------------------------------------------------------ examples
 
     def check_example(self, b: n.ExampleBlock) -> m.ExampleSpec:
-        payees: dict[str, n.ExamplePayee] = {}
+        payees: dict[str, list[n.ExamplePayee]] = {}  # a payee's lines: a row, then changes
         for p in (i for i in b.items if isinstance(i, n.ExamplePayee)):
-            if p.payee.text in payees:
+            earlier = payees.setdefault(p.payee.text, [])
+            if earlier and not _later_from(p, earlier[-1]):
                 self.err("E-DUPLICATE", p.payee, f"payee {p.payee.text} is described twice",
-                         related=[Related(payees[p.payee.text].span, "first here")])
-            payees[p.payee.text] = p
+                         "a second line for a payee records a change (a new manager, role or "
+                         "territory) from its `from` date, which must be later than the date "
+                         "of the line before",
+                         related=[Related(earlier[-1].span, "first here")])
+            earlier.append(p)
             keys = [a.key for a in p.attrs]
             for a in p.attrs:
                 if keys.count(a.key) > 1:
@@ -1269,7 +1273,7 @@ class PlanChecker:
                          "this example", sc.suggest(ident.text, payees) or
                          f"add a line: payee {ident.text} role ... from ...")
 
-        for p in payees.values():
+        for p in (p for lines in payees.values() for p in lines):
             for a in p.attrs:
                 if a.key == "manager":
                     known(a.value)
@@ -1448,3 +1452,10 @@ def head(block: n.Block) -> Span:
 
 def fmt_pct(value: Decimal) -> str:
     return f"{(value * 100).normalize():f}%"
+
+
+def _later_from(line: n.ExamplePayee, before: n.ExamplePayee) -> bool:
+    """Whether a payee line starts later than the line before it (a change, not a repeat)."""
+    dates = [next((getattr(a.value, "value", None) for a in x.attrs if a.key == "from"), None)
+             for x in (line, before)]
+    return dates[0] is not None and (dates[1] is None or dates[0] > dates[1])
