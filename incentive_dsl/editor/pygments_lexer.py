@@ -25,18 +25,22 @@ TYPES = ("text", "number", "count", "money", "percent", "date", "duration", "yes
 OTHER_KEYWORDS = (
     "above", "accelerate", "active", "activities", "against", "all", "amended", "amount",
     "amounts", "annually", "applies", "as", "at", "attribute", "average", "back", "belongs",
-    "below", "booked", "booking", "bound", "by", "cancelled", "cap", "channels", "collected",
-    "convert", "currencies", "currency", "data", "day", "days", "deal", "decelerate", "digital",
+    "below", "booked", "booking", "bound", "budget", "by", "cancelled", "cap", "channels",
+    "collected", "come",
+    "convert", "currencies", "currency", "data", "day", "days", "deal", "deals", "decelerate",
+    "digital",
     "direct", "down", "draw", "during", "each", "earnings", "effective", "employment", "end",
     "equally", "even", "evenly", "event", "excess", "expect", "first", "fiscal", "floor", "for",
-    "forecast", "forgiven", "from", "fund", "fx", "half", "hold", "index", "invoiced", "last",
-    "line", "linear", "manager", "managers", "marginal", "middle", "month", "monthly", "months",
+    "forecast", "forgiven", "from", "fund", "fx", "half", "hold", "index", "invoiced", "keep",
+    "last",
+    "line", "linear", "lose", "manager", "managers", "marginal", "middle", "month", "monthly", "months",
     "naive", "net", "non-recoverable", "normalize", "on", "original", "over", "overlay", "owner",
     "paid", "pay", "payee", "per", "period", "position", "prorate", "proration", "quarter",
     "quarterly", "quarters", "ramp", "rate", "rates", "reaching", "recorded", "recoverable",
     "retroactive", "reverse", "role", "roles", "roll", "rounding", "seasonal", "semiannually",
+    "served",
     "share", "split", "stages", "starts", "statement", "step", "team", "termination",
-    "territory", "the", "tier", "to", "total", "touch", "touches", "trailing", "trend", "until",
+    "territory", "the", "their", "tier", "to", "total", "touch", "touches", "trailing", "trend", "until",
     "up", "value", "version", "week", "weeks", "when", "where", "within", "year", "years",
 )
 KEYWORDS = frozenset((*NAMED_BLOCKS, *OTHER_BLOCKS, *WORD_OPERATORS, *CONSTANTS, *TYPES,
@@ -55,7 +59,6 @@ class IncentiveLexer(RegexLexer):
     aliases = ["incentive", "incentive-plan"]
     filenames = ["*.plan"]
     mimetypes = ["text/x-incentive-plan"]
-    url = "https://github.com/incentive-dsl/incentive-dsl"
 
     tokens = {
         "root": [
