@@ -30,7 +30,7 @@ __all__ = [
     "CheckResult", "FormatResult", "PlanLoad", "check_paths", "coverage", "data_for",
     "data_view", "diff_plans", "discover", "explain", "format_path", "format_text", "load_data",
     "load_plan", "parse_path", "parse_text", "read_plan", "render", "render_all", "review", "run",
-    "run_examples", "window",
+    "run_examples", "statement", "statement_html", "window",
 ]
 
 PLAN_SUFFIX = ".plan"
@@ -201,6 +201,22 @@ def explain(result: RunResult, payee: str, period: Period, deal: str | None = No
     from incentive_dsl.audit.explain import explain as build
 
     return build(result, payee, period, deal)
+
+
+def statement(result: RunResult, payee: str, period: Period, ledger_view=None):
+    """A rep statement (audit.statement.PayeeStatement): the payee's pay for `period` as `run`
+    and `explain` show it, with year-to-date attainment and, given `with_ledger`'s view of the
+    run, the prior-period adjustments it pays."""
+    from incentive_dsl.audit.statement import build
+
+    return build(result, payee, period, ledger_view)
+
+
+def statement_html(statement) -> str:
+    """A rep statement as one self-contained HTML page (inline CSS and SVG, no script)."""
+    from incentive_dsl.audit.statement import to_html
+
+    return to_html(statement)
 
 
 def run_examples(paths: Iterable[str]) -> tuple[list[ExampleResult], CheckResult]:

@@ -341,6 +341,62 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_statement(args: argparse.Namespace) -> int:
+    from incentive_dsl.audit import statement as rep
+
+    if args.pdf and rep.pdf_renderer() is None:
+        print("incentive statement: --pdf: no PDF renderer is installed (chromium, or the "
+              "weasyprint package); nothing was written", file=sys.stderr)
+        return EXIT_USAGE
+    plan, dataset, window, code = _load(args)
+    if code is not None:
+        return code
+    known = {p.id for p in dataset.payees}
+    for payee in args.payee or ():
+        if payee not in known:
+            print(f"incentive statement: no payee '{payee}' in the roster"
+                  f"{_did_you_mean(payee, sorted(known))}", file=sys.stderr)
+            return EXIT_USAGE
+    if window is None:
+        window = api.window(plan[-1], None, plan[0].effective_start, plan[-1].effective_end)
+    result = _evaluate(plan, dataset, window)
+    if result.diagnostics:
+        print(api.render_all(result.diagnostics, _file_sources(result.diagnostics)),
+              file=sys.stderr)
+    if not result.ok:
+        return EXIT_PROBLEMS
+    view = None
+    if args.ledger:
+        view, code = _run_with_ledger(args, dataset, result, window)
+        if code is not None:
+            return code
+    out = Path(args.output_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"incentive statement: cannot create {out}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    payees = rep.payees_of(view.result if view else result, window, args.payee or ())
+    for payee in payees:
+        page = api.statement_html(api.statement(result, payee, window, view))
+        path = out / f"{rep.file_stem(payee, window.label)}.html"
+        if _write(str(path), page) != EXIT_OK:
+            return EXIT_USAGE
+        print(path)
+        if args.pdf:
+            failed = rep.write_pdf(str(path), str(path.with_suffix(".pdf")))
+            if failed:
+                print(f"incentive statement: {path.with_suffix('.pdf')}: {failed}",
+                      file=sys.stderr)
+                return EXIT_USAGE
+            print(path.with_suffix(".pdf"))
+    if not payees:
+        print(f"incentive statement: no payee has a statement in {window.label}",
+              file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     from incentive_dsl.eval.money import fmt as money
 
@@ -733,6 +789,27 @@ def build_parser() -> argparse.ArgumentParser:
                            "(like git diff --exit-code)")
     diff.set_defaults(run=cmd_diff)
     _add_ledger_commands(sub)
+    statement = sub.add_parser(
+        "statement", help="write each payee's statement for a period as an HTML page (and PDF)",
+        description="Write one self-contained HTML page per payee for the period (--period, or "
+                    "--from/--to; default: the plan's whole range): earned, paid, held back, "
+                    "carried, awaiting collection, every earning with its credit and reason, "
+                    "year-to-date attainment against quota, and with --ledger the prior-period "
+                    "adjustments. The numbers are those of `run` and `explain`.",
+        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _data_options(statement)
+    statement.add_argument("--payee", action="append", metavar="ID",
+                           help="only this payee (repeat for several; default: every payee "
+                                "with a statement in the period)")
+    statement.add_argument("--output-dir", metavar="DIR", default="statements",
+                           help="where to write PAYEE_PERIOD.html (default: ./statements)")
+    statement.add_argument("--pdf", action="store_true",
+                           help="also print each page to PDF (needs chromium or weasyprint; "
+                                "exit 2 without one)")
+    statement.add_argument("--ledger", metavar="FILE",
+                           help="read this ledger: closed pay periods as paid, and the "
+                                "prior-period adjustments paid in the period")
+    statement.set_defaults(run=cmd_statement)
     _add_data_commands(sub)
     return parser
 
