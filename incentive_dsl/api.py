@@ -30,7 +30,7 @@ __all__ = [
     "CheckResult", "FormatResult", "PlanLoad", "check_paths", "coverage", "data_for",
     "data_view", "diff_plans", "discover", "explain", "format_path", "format_text", "load_data",
     "load_plan", "parse_path", "parse_text", "read_plan", "render", "render_all", "review", "run",
-    "run_examples", "statement", "statement_html", "window",
+    "run_examples", "statement", "statement_html", "window", "accruals", "amortisation",
 ]
 
 PLAN_SUFFIX = ".plan"
@@ -217,6 +217,24 @@ def statement_html(statement) -> str:
     from incentive_dsl.audit.statement import to_html
 
     return to_html(statement)
+
+
+def accruals(result: RunResult, period: Period):
+    """Per payee, commissions earned and not yet paid at the end of `period`
+    (audit.finance.Accrual); `result` is a run up to `period.end`."""
+    from incentive_dsl.audit.finance import accruals as compute
+
+    return compute(result, period)
+
+
+def amortisation(result: RunResult, benefit_months: int, rules: Sequence[str] = (),
+                 period: Period | None = None):
+    """The straight-line amortisation schedule (ASC 340-40) of the capitalised earning lines
+    dated in `period` (audit.finance.AmortisationRow): `rules` (default: every commission
+    rule) over `benefit_months` months each."""
+    from incentive_dsl.audit.finance import amortisation as schedule
+
+    return schedule(result, benefit_months, rules, period)
 
 
 def run_examples(paths: Iterable[str]) -> tuple[list[ExampleResult], CheckResult]:

@@ -397,6 +397,76 @@ def cmd_statement(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_finance(args: argparse.Namespace) -> int:
+    from incentive_dsl.audit import finance
+
+    command = f"incentive finance {args.finance_command}"
+    if args.finance_command == "accruals" and args.period is None and args.end is None:
+        print(f"{command}: say which period the accruals close: --period 2027-03 (or --to "
+              "DATE)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.finance_command == "amortisation" and args.benefit_months < 1:
+        print(f"{command}: --benefit-months must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    plan, dataset, window, code = _load(args)
+    if code is not None:
+        return code
+    rules = tuple(r for r in (getattr(args, "rules", None) or "").split(",") if r)
+    for rule in rules:
+        if plan[-1].component(rule) is None:
+            names = [c.name for c in plan[-1].components]
+            print(f"{command}: no rule '{rule}' in the plan{_did_you_mean(rule, names)}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+    result = _evaluate(plan, dataset, window)
+    if result.diagnostics:
+        print(api.render_all(result.diagnostics, _file_sources(result.diagnostics)),
+              file=sys.stderr)
+    if not result.ok:
+        return EXIT_PROBLEMS
+    if args.finance_command == "accruals":
+        text = finance.accruals_csv(api.accruals(result, window))
+    else:
+        text = finance.amortisation_csv(api.amortisation(result, args.benefit_months, rules,
+                                                         window))
+    if args.output:
+        return _write(args.output, text)
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _add_finance_commands(sub) -> None:
+    fin = sub.add_parser(
+        "finance", help="accruals and commission amortisation as CSV for the general ledger",
+        description="Finance exports as CSV a ledger system can import (docs/finance.md).",
+        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    fsub = fin.add_subparsers(dest="finance_command", metavar="COMMAND", required=True)
+    acc = fsub.add_parser(
+        "accruals", help="per payee, commissions earned and not yet paid at a period end",
+        description="Per payee, what is earned and not yet paid at the end of the period: "
+                    "unpaid payable + held back + awaiting collection - carried forward, with "
+                    "the period's earned and paid and the draw receivable (docs/finance.md).",
+        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    amo = fsub.add_parser(
+        "amortisation", help="straight-line amortisation of capitalised commissions",
+        description="The amortisation schedule of capitalised commissions (ASC 340-40): each "
+                    "earning line of the capitalised rules dated in the period (--period, "
+                    "--from/--to; default: the whole plan), straight-line over the benefit "
+                    "period from the month of its date, one row per line and month; the "
+                    "cents left over go to the last month (docs/finance.md).",
+        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for p in (acc, amo):
+        _data_options(p)
+        p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+        p.set_defaults(run=cmd_finance)
+    amo.add_argument("--benefit-months", type=int, required=True, metavar="N",
+                     help="the benefit period in months over which each capitalised line is "
+                          "amortised (the expected life of the customer contract)")
+    amo.add_argument("--rules", metavar="RULE,...",
+                     help="the rules whose lines are capitalised (default: every commission "
+                          "rule)")
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     from incentive_dsl.eval.money import fmt as money
 
@@ -810,6 +880,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="read this ledger: closed pay periods as paid, and the "
                                 "prior-period adjustments paid in the period")
     statement.set_defaults(run=cmd_statement)
+    _add_finance_commands(sub)
     _add_data_commands(sub)
     return parser
 
