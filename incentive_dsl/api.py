@@ -31,6 +31,7 @@ __all__ = [
     "data_view", "diff_plans", "discover", "explain", "format_path", "format_text", "load_data",
     "load_plan", "parse_path", "parse_text", "read_plan", "render", "render_all", "review", "run",
     "run_examples", "statement", "statement_html", "window", "accruals", "amortisation",
+    "plan_document",
 ]
 
 PLAN_SUFFIX = ".plan"
@@ -235,6 +236,16 @@ def amortisation(result: RunResult, benefit_months: int, rules: Sequence[str] = 
     from incentive_dsl.audit.finance import amortisation as schedule
 
     return schedule(result, benefit_months, rules, period)
+
+
+def plan_document(plan: Plan | Sequence[Plan], fmt: str = "markdown") -> str:
+    """The plan as the document a rep signs (audit.document), generated from the checked plan:
+    terms in plain words, tier tables, the worked examples with their computed results,
+    effective dates, version, plan hash and an acknowledgement. `fmt`: markdown or html (one
+    self-contained page). Several versions of one plan give one document, oldest first."""
+    from incentive_dsl.audit.document import render as write
+
+    return write([plan] if isinstance(plan, Plan) else list(plan), fmt)
 
 
 def run_examples(paths: Iterable[str]) -> tuple[list[ExampleResult], CheckResult]:

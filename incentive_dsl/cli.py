@@ -467,6 +467,18 @@ def _add_finance_commands(sub) -> None:
                           "rule)")
 
 
+def cmd_document(args: argparse.Namespace) -> int:
+    loaded = api.load_plan(args.plan)
+    if loaded.plan is None:
+        _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
+        return EXIT_USAGE if _file_errors_only(loaded.diagnostics) else EXIT_PROBLEMS
+    text = api.plan_document(loaded.versions, args.format)
+    if args.output:
+        return _write(args.output, text)
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     from incentive_dsl.eval.money import fmt as money
 
@@ -881,6 +893,22 @@ def build_parser() -> argparse.ArgumentParser:
                                 "prior-period adjustments paid in the period")
     statement.set_defaults(run=cmd_statement)
     _add_finance_commands(sub)
+    document = sub.add_parser(
+        "document", help="write the plan as the document a rep reads and signs",
+        description="Write the plan as a human-readable document, generated from the checked "
+                    "plan so the two cannot drift: its terms in plain words, tier and step "
+                    "tables, the worked examples with the results computed for them, effective "
+                    "dates, version, plan hash and an acknowledgement to sign. A directory of "
+                    "versions gives each version in turn.",
+        epilog="exit codes:\n  0  written\n  1  the plan has errors (all are listed)\n"
+               "  2  usage error, missing or unreadable file\n  3  internal error",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    document.add_argument("plan", metavar="PLAN",
+                          help="the plan file, or a directory holding the versions of one plan")
+    document.add_argument("--format", choices=("markdown", "html"), default="markdown",
+                          help="markdown (default) or html (one self-contained page)")
+    document.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    document.set_defaults(run=cmd_document)
     _add_data_commands(sub)
     _add_editor_commands(sub)
     return parser
