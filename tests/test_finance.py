@@ -17,6 +17,7 @@ from incentive_dsl.audit import finance
 from incentive_dsl.check import check_trees
 from incentive_dsl.syntax import parse_text
 
+from shipped import load_shipped_data
 from test_statement import ANA, PLAN, _run
 
 ROOT = Path(__file__).parents[1]
@@ -101,11 +102,9 @@ def test_amortisation_hand_computed():
 
 def test_shipped_commissions_amortise_to_the_cent():
     loaded = api.load_plan(str(ROOT / "plans" / "enterprise_ae.plan"))
-    from shipped import load_shipped_data
-
     dataset, _ = load_shipped_data(loaded.plan)
-    result = api.run(loaded.plan, dataset)
-    rows = finance.amortisation(result, 36, window=api.window(loaded.plan, "2027-Q1"))
+    window = api.window(loaded.plan, "2027-Q1")
+    rows = finance.amortisation(api.run(loaded.plan, dataset, window.end), 36, window=window)
     assert rows
     per_line: dict[str, D] = {}
     for r in rows:
