@@ -86,17 +86,18 @@ def test_statement_numbers_hand_computed():
     # February: D1's collected half 500 + D3's booked half 250 = 750, 75 held, January's 150
     # released: 825. March: D3 cancelled: its paid half, -250, clawed back; February's 75
     # released; pay would be -175: nothing paid, 175 carried forward.
-    assert [(r.statement.pay_period, r.statement.paid) for r in st.rows] == [
+    assert [(r.pay_period, r.paid) for r in st.rows] == [
         ("2027-01", D("1350.00")), ("2027-02", D("825.00")), ("2027-03", D("0.00"))]
-    assert [r.carried_move for r in st.rows] == [0, 0, D("175.00")]
+    assert [r.carry for r in st.rows] == [0, 0, D("175.00")]
     assert st.earned == D("3000")  # 1,000 + 2,000 + 500 - 500 (the clawback)
     assert st.paid == D("2175.00")
-    assert (st.held, st.released) == (D("-225.00"), D("225.00"))
-    assert st.carried == D("175.00")
-    assert st.awaiting == D("1000.00")  # D2's collected half; D3's nets to nothing
-    assert st.earned == st.paid + st.awaiting - st.carried
+    assert (st.term("held back"), st.term("released")) == (D("-225.00"), D("225.00"))
+    assert st.balance("negative pay carried forward") == D("175.00")
+    assert st.term("awaiting collection") == D("-1000.00")  # D2's half; D3's nets out
+    # earned - awaiting - held + released + carried forward = paid
+    assert st.earned + sum(a for _, a in st.terms) == st.paid
     # The same numbers as `run`: its statements are the rows.
-    assert [r.statement for r in st.rows] == [s for s in result.statements if s.payee == ANA]
+    assert st.rows == tuple(s for s in result.statements if s.payee == ANA)
     # Year to date against 10,000 a month: 30,000 / 10,000, 35,000 / 20,000, 35,000 / 30,000.
     (att,) = st.attainment
     assert [(p.month, p.quota) for p in att.points] == [
@@ -143,9 +144,9 @@ def test_rows_add_up_to_paid_on_shipped_plan(shipped):
     assert len(payees) > 20
     for payee in payees:
         st = api.statement(result, payee, window)
-        for r in st.rows:
-            parts = sum(r.value(c) for c, _ in rep.COLUMNS if c != "paid")
-            assert parts == r.statement.paid, (payee, r.statement.pay_period)
+        for r in st.rows:  # the page's columns are the flows that add up to paid
+            assert sum(getattr(r, c) for c, _ in rep.COLUMNS if c != "paid") == r.paid
+        assert st.earned + sum(a for _, a in st.terms) == st.paid
         tree = api.explain(result, payee, window)
         head = tree.text  # explain's earned and paid are the statement's
         assert f"earned {rep.fmt(st.earned, 'USD')}" in head and \
@@ -206,7 +207,9 @@ def test_browser_renders_the_totals(page):
     assert "<b>" not in dom and "&lt;b&gt;Ana &amp; \"co\"&lt;/b&gt;" in dom
     total = re.search(r'<tr class="total" id="pay-total">(.*?)</tr>', dom, re.S).group(1)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", total)
-    assert cells[0] == "Total" and cells[1] == "2,250.00" and cells[-1] == "2,175.00"
+    assert cells[0] == "Total" and cells[1] == "3,000.00" and cells[-1] == "2,175.00"
+    paid = re.search(r'<tr class="total" id="reconciled">(.*?)</tr>', dom, re.S).group(1)
+    assert re.findall(r"<td[^>]*>(.*?)</td>", paid) == ["Paid", "2,175.00"]
     assert dom.count("<rect") == 3  # one bar per month of the year to date
 
 
@@ -271,6 +274,7 @@ def test_prior_period_adjustments_from_the_ledger(tmp_path):
                    ("2027-01", "holdback", D("-150.00"), D("-160.00"), D("-10.00"))]
     (row,) = st.rows
     assert row.adjusted == D("90.00")
-    assert sum(row.value(c) for c, _ in rep.COLUMNS if c != "paid") == row.statement.paid
+    assert sum(getattr(row, c) for c, _ in rep.COLUMNS if c != "paid") == row.paid
+    assert st.term("prior-period adjustments") == D("90.00")
     page = api.statement_html(st)
     assert 'id="adjustments"' in page and "data change" in page

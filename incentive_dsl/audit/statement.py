@@ -2,12 +2,12 @@
 renderer is installed).
 
 A statement shows the numbers `run` and `explain` show, read from the same records, never
-recomputed: the pay periods' statements (earned, capped, clawed back, held, released, drawn,
-recovered, paid, carried) as `run --by-period` prints them, the earning lines dated in the
-period with their credit and reason text as `explain` lists them, what is awaiting collection
-at the end of the period, year-to-date attainment against each quota (the plan's own measure,
-evaluated by the run's measure engine over the year to date), and, with a ledger, the
-prior-period adjustments it pays.
+recomputed: the pay periods' statements with their flows from earned to paid (as `run
+--by-period` prints them; each row adds up to its paid), the reconciliation of the period's
+earned and paid term by term with what is still owed (audit/reconcile.py, as `explain` shows
+it), the earning lines dated in the period with their credit and reason text, year-to-date
+attainment against each quota (the plan's own measure, evaluated by the run's measure engine
+over the year to date), and, with a ledger, the prior-period adjustments it pays.
 
 The page is one file: inline CSS, an inline SVG chart, no script and no external reference.
 Every text that comes from the plan or the data (payee ids, rule labels, reasons) is escaped.
@@ -21,28 +21,22 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
 import attrs
 
+from incentive_dsl.audit.reconcile import reconcile
+from incentive_dsl.audit.render import HEADERS
 from incentive_dsl.eval.money import CONTEXT, ZERO, fmt, fmt_pct, round_money
-from incentive_dsl.eval.records import Statement
+from incentive_dsl.eval.records import STATEMENT_FLOWS, Statement
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import Period
 from incentive_dsl.syntax import nodes as n
 
-# The pay-period columns, in the order money flows into pay; each is a sum of payout lines.
-# `carried` here is the movement of the period (negative pay carried forward, or taken back
-# from this period); the Statement's own `carried` is the balance after it.
-COLUMNS = (("earned", "Earned"), ("capped", "Capped"), ("clawed_back", "Clawed back"),
-           ("held", "Held back"), ("released", "Released"), ("drawn", "Draw"),
-           ("recovered", "Draw recovered"), ("carried_move", "Carried"),
-           ("adjusted", "Prior-period adjustments"), ("rounding", "Rounding"),
-           ("paid", "Paid"))
-LEDGER_KINDS = ("prior-period adjustment", "carried adjustment")
+# The pay-period columns: the statement's flows, which add up to its paid.
+COLUMNS = tuple((c, HEADERS[c]) for c in (*STATEMENT_FLOWS, "paid"))
 
 
 @attrs.frozen
@@ -58,21 +52,6 @@ class DealLine:
     amount: Decimal
     reason: str
     arithmetic: str
-
-
-@attrs.frozen
-class PayRow:
-    """One pay period: the run's statement, and the movements its columns leave out."""
-
-    statement: Statement
-    carried_move: Decimal  # carried lines: - taken back from this period, + carried forward
-    adjusted: Decimal  # prior-period adjustments and carried adjustments (ledger)
-    rounding: Decimal  # per-statement rounding lines
-
-    def value(self, column: str) -> Decimal:
-        if column in ("carried_move", "adjusted", "rounding"):
-            return getattr(self, column)
-        return getattr(self.statement, column)
 
 
 @attrs.frozen
@@ -122,19 +101,24 @@ class PayeeStatement:
     period: str
     start: str
     end: str
-    earned: Decimal  # earning lines dated in the period (explain's "earned")
-    paid: Decimal  # paid in the period's pay periods (run's "paid")
-    held: Decimal  # withheld in the period (negative)
-    released: Decimal
-    carried: Decimal  # negative pay still carried forward at the end of the period
-    awaiting: Decimal  # earned, waiting for the customer's payment at the end of the period
-    draw_balance: Decimal
-    rows: tuple[PayRow, ...]
+    earned: Decimal  # every earning line dated in the period (the one meaning of earned)
+    paid: Decimal  # paid on the statements of the pay periods inside the period
+    terms: tuple[tuple[str, Decimal], ...]  # earned to paid, each with its sign on pay
+    owed: tuple[tuple[str, Decimal], ...]  # balances still owed after the period
+    rows: tuple[Statement, ...]
     deals: tuple[DealLine, ...]
     attainment: tuple[Attainment, ...]
     adjustments: tuple[Adjustment, ...]
     ledger: str | None  # the ledger read, if any
     closed: tuple[str, ...]  # closed pay periods of the window (shown as recorded)
+
+    def term(self, name: str) -> Decimal:
+        """A reconciliation term by its name (zero when the period has none)."""
+        return sum((amount for what, amount in self.terms if what == name), ZERO)
+
+    def balance(self, name: str) -> Decimal:
+        """A balance still owed after the period, by its name (zero when there is none)."""
+        return sum((amount for what, amount in self.owed if what == name), ZERO)
 
 
 def build(result: RunResult, payee: str, window: Period, ledger_view=None) -> PayeeStatement:
@@ -143,21 +127,10 @@ def build(result: RunResult, payee: str, window: Period, ledger_view=None) -> Pa
     if ledger_view is not None:
         result = ledger_view.result
     plan, cur = result.plan, result.plan.currency
-    statements = [s for s in result.statements if s.payee == payee
-                  and window.start <= s.start and s.end <= window.end]
-    periods = {s.pay_period for s in statements}
-    moves: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    awaiting = ZERO
-    for p in result.payouts:
-        if p.payee != payee:
-            continue
-        if p.kind == "awaiting collection":
-            awaiting += p.amount
-        elif p.pay_period in periods:
-            key = "adjusted" if p.kind in LEDGER_KINDS else p.kind
-            moves[p.pay_period][key] += p.amount
-    rows = tuple(PayRow(s, moves[s.pay_period]["carried"], moves[s.pay_period]["adjusted"],
-                        moves[s.pay_period]["rounding"]) for s in statements)
+    rows = tuple(s for s in result.statements if s.payee == payee
+                 and window.start <= s.start and s.end <= window.end)
+    periods = {s.pay_period for s in rows}
+    money = reconcile(result, payee, window)
     credits = {c.id: c for c in result.credits if c.payee == payee}
     deals = []
     for e in result.earnings:
@@ -189,16 +162,10 @@ def build(result: RunResult, payee: str, window: Period, ledger_view=None) -> Pa
         tool_version=result.stamp.tool_version, currency=cur, payee=payee,
         role=record.role if record else None, manager=record.manager if record else None,
         territory=record.territory if record else None, period=window.label,
-        start=window.start.isoformat(), end=window.end.isoformat(),
-        earned=sum((d.amount for d in deals), ZERO),
-        paid=sum((s.paid for s in statements), ZERO),
-        held=sum((s.held for s in statements), ZERO),
-        released=sum((s.released for s in statements), ZERO),
-        carried=statements[-1].carried if statements else ZERO, awaiting=awaiting,
-        draw_balance=statements[-1].draw_balance if statements else ZERO,
-        rows=rows, deals=tuple(deals), attainment=_attainment(result, payee, window),
-        adjustments=adjustments, ledger=ledger_view.path if ledger_view is not None else None,
-        closed=closed)
+        start=window.start.isoformat(), end=window.end.isoformat(), earned=money.earned,
+        paid=money.paid, terms=money.terms, owed=money.owed, rows=rows, deals=tuple(deals),
+        attainment=_attainment(result, payee, window), adjustments=adjustments,
+        ledger=ledger_view.path if ledger_view is not None else None, closed=closed)
 
 
 def _label(plan, name: str) -> str:
@@ -238,7 +205,14 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+SHOWN = Decimal("0.0001")  # exact amounts with more digits are shown to four decimals
+
+
 def _money(amount: Decimal, cur: str, sign: bool = False) -> str:
+    # An exact amount keeps the digits past the cent that matter (5,928.126), but not the
+    # 34-digit tail of a repeating quotient: shown, not rounded in any sum.
+    if amount != amount.quantize(SHOWN, context=CONTEXT):
+        amount = amount.quantize(SHOWN, context=CONTEXT)
     # A real minus sign: "-" is easily lost in a printed statement.
     text = fmt(abs(amount), cur)
     if amount < 0:
@@ -269,6 +243,7 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px;
 .card .n{font-size:12px;color:#5b6775}
 .card.paid{border-color:#2f7d4f;background:#f1f9f4}
 table{border-collapse:collapse;width:100%;font-size:13px}
+table.narrow{width:auto;min-width:60%}
 th,td{padding:5px 7px;border-bottom:1px solid #e6eaef;vertical-align:top;text-align:left}
 th{background:#f4f6f9;font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -309,19 +284,25 @@ def to_html(st: PayeeStatement) -> str:
            f"{' · ' + _e(who) if who else ''}</p>"]
     out.append('<h2>Summary</h2><div class="cards" id="summary">')
     out.append(_card("Earned", _money(st.earned, cur, True),
-                     "earnings dated in the period, before the payout schedule"))
+                     "every earning dated in the period, caps and clawbacks included"))
     out.append(_card("Paid", _money(st.paid, cur), "paid in the period's pay periods", "paid"))
-    out.append(_card("Awaiting collection", _money(st.awaiting, cur),
-                     "earned, paid when the customer pays (not in Paid)"))
-    out.append(_card("Held back", _money(st.held, cur, True),
-                     f"withheld this period; released {_money(st.released, cur, True)}"))
-    out.append(_card("Carried forward", _money(-st.carried, cur, True),
+    later = -st.term("paid in later pay periods")
+    out.append(_card("Awaiting collection", _money(-st.term("awaiting collection"), cur),
+                     "of this period's earnings, paid when the customer pays"
+                     + (f"; {_money(later, cur)} more is paid in later pay periods"
+                        if later else "")))
+    held, released = st.term("held back"), st.term("released")
+    out.append(_card("Held back", _money(held, cur, True),
+                     f"withheld this period; released {_money(released, cur, True)}"))
+    carried = st.balance("negative pay carried forward")
+    out.append(_card("Carried forward", _money(-carried, cur, True),
                      "negative pay carried to later pay periods and recovered from them"
-                     if st.carried else "nothing carried: pay is never negative"))
-    out.append(_card("Draw balance owed", _money(st.draw_balance, cur),
-                     "recovered from later pay as the plan says" if st.draw_balance
-                     else "no draw owed"))
+                     if carried else "nothing carried: pay is never negative"))
+    draw = st.balance("draw balance")
+    out.append(_card("Draw balance owed", _money(draw, cur),
+                     "recovered from later pay as the plan says" if draw else "no draw owed"))
     out.append("</div>")
+    out.append(_reconciliation(st))
     out.append(_pay_table(st))
     out.append(_chart_section(st))
     out.append(_deals_table(st))
@@ -334,22 +315,37 @@ def to_html(st: PayeeStatement) -> str:
     return "\n".join(out)
 
 
+def _reconciliation(st: PayeeStatement) -> str:
+    """Earned, each term with its sign on pay, = paid, and what is still owed: the identity
+    `explain` prints (audit/reconcile.py)."""
+    cur = st.currency
+    rows = [f'<tr><td>Earned in {_e(st.period)}</td>{_num(st.earned, cur)}</tr>']
+    rows += [f"<tr><td>{_e(name[:1].upper() + name[1:])}</td>{_num(amount, cur, True)}</tr>"
+             for name, amount in st.terms]
+    rows.append(f'<tr class="total" id="reconciled"><td>Paid</td>{_num(st.paid, cur)}</tr>')
+    rows += [f'<tr><td>Still owed after {_e(st.period)}: {_e(name)}</td>{_num(amount, cur)}'
+             "</tr>" for name, amount in st.owed]
+    return ('<h2>How earned becomes paid</h2><table id="reconciliation" class="narrow">'
+            + "".join(rows) + "</table>")
+
+
 def _pay_table(st: PayeeStatement) -> str:
     cur = st.currency
     shown = [(c, t) for c, t in COLUMNS
-             if c in ("earned", "paid") or any(r.value(c) for r in st.rows)]
+             if c in ("earned", "paid") or any(getattr(r, c) for r in st.rows)]
     head = "".join(f'<th class="num">{_e(t)}</th>' for _, t in shown)
     body = []
     for r in st.rows:
-        mark = " (closed)" if r.statement.pay_period in st.closed else ""
-        body.append(f"<tr><td>{_e(r.statement.pay_period + mark)}</td>"
-                    + "".join(_num(r.value(c), cur) for c, _ in shown) + "</tr>")
-    totals = "".join(_num(sum((r.value(c) for r in st.rows), ZERO), cur) for c, _ in shown)
+        mark = " (closed)" if r.pay_period in st.closed else ""
+        body.append(f"<tr><td>{_e(r.pay_period + mark)}</td>"
+                    + "".join(_num(getattr(r, c), cur) for c, _ in shown) + "</tr>")
+    totals = "".join(_num(sum((getattr(r, c) for r in st.rows), ZERO), cur) for c, _ in shown)
     body.append(f'<tr class="total" id="pay-total"><td>Total</td>{totals}</tr>')
-    note = ("Each row adds up to its paid amount. Held back is released in a later pay period; "
-            "carried is negative pay (a clawback larger than the period's earnings) taken out "
-            "of this period and recovered from later pay; nothing is ever taken back from a "
-            "paycheck.")
+    note = ("Each row adds up to its paid amount: what was earned in the pay period, less what "
+            "is paid later or awaits the customer's payment, plus earlier earnings payable now; "
+            "held back is released in a later pay period; carried is negative pay (a clawback "
+            "larger than the period's earnings) taken out of this period and recovered from "
+            "later pay: nothing is ever taken back from a paycheck.")
     return (f'<h2>Pay periods</h2><table id="pay"><tr><th>Pay period</th>{head}</tr>'
             + "".join(body) + f'</table><p class="note">{_e(note)}</p>')
 
@@ -398,13 +394,14 @@ def _chart_section(st: PayeeStatement) -> str:
     for a in st.attainment:
         parts.append(f"<h2>Year-to-date attainment: {_e(a.label)} ({_e(a.year)})</h2>")
         parts.append(_svg_chart(a))
+        measure = a.measure_label[:1].upper() + a.measure_label[1:]
         rows = "".join(
             f"<tr><td>{_e(p.month)}</td>"
             f"<td class=\"num\">{_e(_quota(p.quota, a, st.currency))}</td>"
             f"<td class=\"num\">{_e(_value(p.value, a.kind, st.currency))}</td></tr>"
             for p in a.points)
         parts.append(f'<table class="attainment"><tr><th>Through</th>'
-                     f'<th class="num">Quota to date</th><th class="num">{_e(a.measure_label[:1].upper() + a.measure_label[1:])} to '
+                     f'<th class="num">Quota to date</th><th class="num">{_e(measure)} to '
                      f"date</th></tr>{rows}</table>")
     return "\n".join(parts)
 
