@@ -235,6 +235,11 @@ def _credits(plan: m.Plan, w: Terms) -> list[Block]:
             items.append(f"Overlay credit on top of the split: {w.overlays(c)}.")
         if c.rollup:
             items.append(f"Rolled up to {c.rollup}.")
+        items.append("A cancelled deal keeps its credit (a clawback may still take back pay)."
+                     if c.cancelled == "keep" else
+                     "A cancelled deal's credit is taken back at its cancellation.")
+        if c.digital_share:
+            items.append(f"Digital touches credit the deal owner at {fmt_pct(c.digital_share)}.")
         if c.attribution:
             items.append(f"Credit is attributed {w.attribution(c).removeprefix('attribute ')} "
                          "among the touches.")
@@ -270,7 +275,9 @@ def _components(plan: m.Plan, w: Terms) -> list[Block]:
             extra = []
         elif isinstance(c, m.SpiffSpec):
             out.append(Para(f"Pays {w.expr(c.pay)} {w.trigger(c.trigger)}."))
-            extra = []
+            extra = [] if c.budget is None else [
+                f"A budget of {w.money(c.budget)} is shared by every payee, first come first "
+                "served: the deal that reaches it gets what is left, later deals nothing."]
         elif isinstance(c, (m.StageRewardSpec, m.ActivityRewardSpec)):
             what = "stage" if isinstance(c, m.StageRewardSpec) else "activity"
             out.append(Table(("When", "Condition", "Pay"), tuple(

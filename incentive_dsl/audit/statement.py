@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import attrs
@@ -56,9 +57,18 @@ class DealLine:
 
 @attrs.frozen
 class AttainmentPoint:
+    """One month of the chart; values for display (a quota prorated by days is a fraction
+    without a decimal form: shown to 34 digits, never added into an amount)."""
+
     month: str
     quota: Decimal  # the quota for the year to date
     value: Decimal  # the measure over the year to date
+
+
+def _shown(value) -> Decimal:
+    if isinstance(value, Fraction):
+        return CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
+    return value
 
 
 @attrs.frozen
@@ -191,8 +201,9 @@ def _attainment(result: RunResult, payee: str, window: Period) -> tuple[Attainme
             points = []
             for m in months:
                 ytd = Period(start, m.end, "range", f"{start} to {m.end}")
-                points.append(AttainmentPoint(m.label, engine.quota_total(q.name, (payee,), ytd),
-                                              engine.measure(ms.name, payee, ytd)))
+                points.append(AttainmentPoint(
+                    m.label, _shown(engine.quota_total(q.name, (payee,), ytd)),
+                    _shown(engine.measure(ms.name, payee, ytd))))
             out.append(Attainment(q.name, q.label, q.kind, ms.name, ms.label or ms.name, ms.kind,
                                   year.label, tuple(points)))
     return tuple(out)
