@@ -30,6 +30,7 @@ from incentive_dsl.data.values import (
     BadValue, parse_amount, parse_currency, parse_date, parse_field, parse_split_share,
     parse_splits, split_text_pairs,
 )
+from incentive_dsl.progress import EVERY, QUIET, Meter
 
 # ASCII whitespace that str.strip() removes inside a line; a file without any (and ASCII only)
 # needs no cell stripped.
@@ -76,7 +77,8 @@ def _splits(text: str, share_of) -> tuple | None:
     return tuple(pairs)
 
 
-def clean_events(path: str, columns, plan: Plan | None) -> list[Event] | None:
+def clean_events(path: str, columns, plan: Plan | None,
+                 meter: Meter = QUIET) -> list[Event] | None:
     """The events of a clean CSV file, as `loaders._event` reads them, or None when the
     general loader must read it (see the module docstring). `columns` is EVENT_COLUMNS."""
     if os.path.splitext(path)[1].lower() != ".csv" or not os.path.isfile(path):
@@ -85,12 +87,12 @@ def clean_events(path: str, columns, plan: Plan | None) -> list[Event] | None:
     if text is None or diags:
         return None
     try:
-        return _read(path, text, columns, plan)
+        return _read(path, text, columns, plan, meter)
     except (_GiveUp, csv.Error):
         return None
 
 
-def _read(path: str, text: str, columns, plan: Plan | None) -> list[Event]:
+def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> list[Event]:
     # The general loader's rules, read where they are written (it imports this module).
     from incentive_dsl.data.loaders import HAS_AMOUNT, NEEDS_AMOUNT, SUBJECT_COLUMN, parse_term
 
@@ -132,6 +134,8 @@ def _read(path: str, text: str, columns, plan: Plan | None) -> list[Event]:
     line = reader.line_num
     for record in reader:
         first, line = line + 1, reader.line_num
+        if not first % EVERY:
+            meter.update(first)
         if line != first or len(record) != width:
             if not any(c.strip() for c in record):
                 continue  # a blank line, or a line of empty cells

@@ -19,6 +19,7 @@ from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator, EventIndex, Fx
 from incentive_dsl.eval.money import ZERO, allocate, fmt, fmt_pct, round_money
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, Skips
+from incentive_dsl.progress import EVERY, QUIET, Meter
 
 ONE = Decimal(1)
 LINE_KINDS = {"owner": 0, "split": 0, "role split": 0, "touch": 0, "overlay": 1, "roll-up": 2}
@@ -74,7 +75,7 @@ class CreditStage:
         self._where = {c.name: evaluator.function(c.trigger.where)
                        if c.trigger.where is not None else None for c in plan.credits}
 
-    def run(self) -> tuple[list[CreditLine], Skips]:
+    def run(self, meter: Meter = QUIET) -> tuple[list[CreditLine], Skips]:
         order = {c.name: i for i, c in enumerate(self.plan.credits)}
         specs_for: dict[str, list[CreditSpec]] = {}
         for spec in self.plan.credits:
@@ -91,7 +92,10 @@ class CreditStage:
         # Each group is in processing order: sorting them together merges the runs.
         events = groups[0] if len(groups) == 1 else sorted(
             itertools.chain.from_iterable(groups), key=Event.sort_key)
-        for e in events:
+        skipped = len(self.index.events) - len(events)  # events no credit rule looks at
+        for i, e in enumerate(events):
+            if not i % EVERY:
+                meter.update(skipped + i)
             specs = specs_for[e.kind]
             first = len(lines)
             for spec in specs:

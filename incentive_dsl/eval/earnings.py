@@ -27,6 +27,7 @@ from incentive_dsl.eval.measures import MeasureEngine
 from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, Skips, Trace
 from incentive_dsl.periods import MONTHS_PER_UNIT, Period, add_months, month_end
+from incentive_dsl.progress import QUIET, Meter
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
@@ -65,6 +66,7 @@ class EarningStage:
         # Each event rule looks at the events of its kind only (they stay in processing order).
         self.by_kind = deals.index.by_kind
         self._ids: dict[str, int] = {}
+        self.meter: Meter = QUIET  # told how many credit lines the commissions have rated
 
     # ------------------------------------------------------------------ helpers
 
@@ -110,7 +112,8 @@ class EarningStage:
 
     # ------------------------------------------------------------------ run
 
-    def run(self) -> tuple[list[EarningLine], Skips]:
+    def run(self, meter: Meter = QUIET) -> tuple[list[EarningLine], Skips]:
+        self.meter = meter
         ordered = sorted(self.plan.components, key=lambda c: (
             (m.StageRewardSpec, m.ActivityRewardSpec, m.SpiffSpec, m.CommissionSpec,
              m.BonusSpec, m.PoolSpec, m.OverrideSpec).index(type(c))))
@@ -149,10 +152,13 @@ class EarningStage:
                 if name == s.name:
                     for ln in lines:
                         rewards[(ln.payee, ln.deal)].append(ln)
+        rated = 0
         for payee in self.roster.ids():
             series = self.engine.series.get((c.base, payee))
             if series is None:
                 continue
+            self.meter.update(rated)
+            rated += len(series.lines)
             state: dict[str, tuple[Decimal, Decimal]] = {}  # period -> (credit so far, paid)
             netted: dict[str, Decimal] = defaultdict(lambda: ZERO)
             by_period: dict[Period, list[EarningLine]] = defaultdict(list)

@@ -21,6 +21,7 @@ from incentive_dsl.eval.context import Deals, Fx
 from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
 from incentive_dsl.eval.records import DeferredTrace, EarningLine, PayoutLine, Statement, Trace
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
+from incentive_dsl.progress import EVERY, QUIET, Meter
 
 # Lines tied to one deal follow the payout schedule; a clawback follows it too, so the part of
 # a cancelled deal's commission that was waiting for collection is simply never paid.
@@ -131,14 +132,17 @@ class PayoutStage:
 
     # ------------------------------------------------------------------ run
 
-    def run(self, earnings: list[EarningLine]) -> tuple[list[PayoutLine], list[Statement]]:
+    def run(self, earnings: list[EarningLine],
+            meter: Meter = QUIET) -> tuple[list[PayoutLine], list[Statement]]:
         payable: dict[tuple[str, str], list[PayoutLine]] = defaultdict(list)
         # Parts waiting for money: (earning line, amount, why), netted per deal below.
         awaiting: dict[str, list[tuple[EarningLine, Decimal, tuple]]] = defaultdict(list)
         span = self.spec.span or self.plan.span
         start, end, cur, unit = self.start, self.end, self.cur, self.unit
         period_of = self.plan.calendar.period_of
-        for line in earnings:
+        for i, line in enumerate(earnings):
+            if not i % EVERY:
+                meter.update(i)
             for day, amount, why in self.legs(line):
                 if day is None:
                     awaiting[line.payee].append((line, amount, why))
