@@ -347,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.end_to_end:
                 json_too = n <= parse_size(args.json_up_to)
                 for impl in ("baseline", "cli-csv", "cli-json")[:3 if json_too else 2]:
-                    out = os.path.join(args.cache, f"e2e-{impl}.{impl[-4:].lstrip('-')}")
+                    ext = "json" if impl == "cli-json" else "csv"
+                    out = os.path.join(args.cache, f"e2e-{impl}.{ext}")
                     r = pair[f"e2e {impl}"] = end_to_end(impl, args.workload, directory, out,
                                                          args.timeout)
                     if impl != "cli-json" and "error" not in r:
