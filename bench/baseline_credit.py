@@ -25,7 +25,11 @@ The plan, as implemented here (section numbers of docs/language.md):
 - Clawback `churn`: a deal cancelled at most 90 days after its booking has every core and p3
   line dated on or before the cancellation reversed at its original amount, dated at the
   cancellation [19].
-- Payout: each line rounded half-even to the cent, all paid in the line's month; a month whose
+- Rounding per line [5.4]: each line half-even to the cent, except that the commission lines
+  of one split deal are rounded as a whole (their exact sum rounded, then shared to the cent in
+  proportion to the exact amounts, leftover cents to the largest remainders, ties to the
+  earlier payee id); a clawback reverses the rounded lines.
+- Payout: all paid in the line's month; a month whose
   pay would be negative pays nothing and carries the amount into the next month [20].
 """
 
@@ -34,10 +38,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
+import math
 import os
 import sys
 from collections import defaultdict
 from decimal import Decimal
+from fractions import Fraction
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
@@ -134,16 +140,33 @@ def _earnings(bookings, cancels, employed, quotas):
                     amount += (hi - lo) * rate
                     lo = hi
             lines.append((payee, amount))
+        lines = _round_shares(lines)
         if b.product == "P3" and SPIFF_START <= day <= SPIFF_END and works(b.owner, day):
             lines.append((b.owner, SPIFF_PAY))
         for payee, amount in lines:
-            earned[(payee, month)] += cents(amount)
+            earned[(payee, month)] += amount
         cancel = clawable.get(b.deal)
         if cancel is not None and day <= cancel:
             back = f"{cancel.year:04d}-{cancel.month:02d}"
             for payee, amount in lines:
-                clawed[(payee, back)] -= cents(amount)
+                clawed[(payee, back)] -= amount
     return earned, clawed
+
+
+def _round_shares(lines):
+    """Commission lines rounded per line, the shares of a split deal as a whole [5.4]: their
+    exact sum rounded half-even, then shared to the cent in proportion to the exact amounts,
+    leftover cents to the largest remainders (ties: the earlier payee id). In fractions."""
+    if len(lines) < 2:
+        return [(payee, cents(amount)) for payee, amount in lines]
+    total = sum((a for _, a in lines), ZERO)
+    units = int(cents(total) * 100)
+    exact = [Fraction(units) * Fraction(a) / Fraction(total) for _, a in lines]
+    parts = [math.floor(x) for x in exact]
+    order = sorted(range(len(lines)), key=lambda i: (-(exact[i] - parts[i]), lines[i][0]))
+    for i in order[:units - sum(parts)]:
+        parts[i] += 1
+    return [(payee, Decimal(n) / 100) for (payee, _), n in zip(lines, parts)]
 
 
 def _pay(columns):
