@@ -412,7 +412,10 @@ def _load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
 
 
 def _lines(path: PathLike) -> int:
-    """The number of lines of a file, for a progress bar (0 when it cannot be read)."""
+    """The number of lines of a file, for a progress bar (0 when it cannot be read, and
+    for anything but a regular file: opening a pipe would block)."""
+    if not os.path.isfile(path):
+        return 0
     try:
         with open(path, "rb") as f:
             return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
