@@ -1079,7 +1079,7 @@ CLOSE_EXIT_CODES = """exit codes:
 LEDGER_EXIT_CODES = """exit codes:
   0  the ledger is intact (verify) or was printed (show)
   1  verify found edited, deleted, unreadable or missing records, or the head is missing;
-     show found an unreadable record
+     show refuses such a ledger (E-LEDGER-BROKEN)
   2  usage error: no ledger at the path, not a ledger, bad option
   4  another process held the ledger past the timeout (30 s)"""
 
