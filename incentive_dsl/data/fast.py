@@ -30,6 +30,7 @@ from incentive_dsl.data.values import (
     BadValue, parse_amount, parse_currency, parse_date, parse_field, parse_split_share,
     parse_splits, split_text_pairs,
 )
+from incentive_dsl.limits import find_bidi
 from incentive_dsl.progress import EVERY, QUIET, Meter
 
 # ASCII whitespace that str.strip() removes inside a line; a file without any (and ASCII only)
@@ -84,8 +85,8 @@ def clean_events(path: str, columns, plan: Plan | None,
     if os.path.splitext(path)[1].lower() != ".csv" or not os.path.isfile(path):
         return None
     text, diags = read_text(path)
-    if text is None or diags:
-        return None
+    if text is None or diags or (not text.isascii() and find_bidi(text)):
+        return None  # a bidirectional control is reported (D-BIDI) by the general loader
     try:
         return _read(path, text, columns, plan, meter)
     except (_GiveUp, csv.Error):
