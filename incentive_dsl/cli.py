@@ -259,7 +259,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     plan, dataset, window, code = _load(args)
     if code is not None:
         return code
-    result = _evaluate(plan, dataset, window)
+    columnar = False
+    if getattr(args, "engine", "interpreter") == "columnar":
+        # Statements only (docs/columnar.md): the options that read lines need the interpreter.
+        if args.lines or args.skipped or getattr(args, "ledger", None):
+            print("incentive run: --engine columnar computes statements only; --lines, "
+                  "--skipped and --ledger need the interpreter", file=sys.stderr)
+            return EXIT_USAGE
+        from incentive_dsl.columnar.runner import ColumnarUnavailable
+
+        try:
+            result, fallback = api.run_columnar(plan, dataset, window.end if window else None)
+        except ColumnarUnavailable as exc:
+            print(f"incentive run: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        columnar = fallback is None
+        if fallback is not None:
+            print(f"note: {fallback}", file=sys.stderr)
+    else:
+        result = _evaluate(plan, dataset, window)
     if result.diagnostics:
         print(api.render_all(result.diagnostics, _file_sources(result.diagnostics)),
               file=sys.stderr)
@@ -272,7 +290,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return code
         result = view.result
     if args.format == "json":
-        text = render.to_json(result, window, lines=True)
+        text = render.to_json(result, window, lines=not columnar)
         if view is not None:
             text = _ledger_json(text, view)
     elif args.format == "csv":
@@ -666,6 +684,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--skipped", action="store_true",
                      help="also list the events and periods that earned nothing, and why")
     run.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
+    run.add_argument("--engine", choices=("interpreter", "columnar"), default="interpreter",
+                     help="columnar: compute the statements as one SQL query on DuckDB (for "
+                          "large histories; statements only; plans it does not cover run on the "
+                          "interpreter, with a note saying why; docs/columnar.md)")
     run.set_defaults(run=cmd_run)
 
     explain = sub.add_parser(

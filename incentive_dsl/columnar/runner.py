@@ -21,9 +21,11 @@ from incentive_dsl.columnar.compiler import INPUT_TABLES, Compiled, NotCovered, 
 from incentive_dsl.data.records import Dataset
 from incentive_dsl.eval.money import ZERO
 from incentive_dsl.eval.records import Statement
-from incentive_dsl.eval.run import default_range
+from incentive_dsl.audit.stamp import make_stamp
+from incentive_dsl.eval.run import RunResult, default_range, evaluate_versions
 
 NULL = "\\N"
+CENT = Decimal("0.01")
 AMOUNT_DIGITS = 6  # decimals of amounts the input tables hold exactly
 SHARE_DIGITS = 12
 
@@ -133,11 +135,18 @@ def load(con, plan: Plan, dataset: Dataset, compiled: Compiled) -> None:
     _table(con, "quota_rows", INPUT_TABLES["quota_rows"], rows)
 
 
+def _tidy(value: Decimal) -> Decimal:
+    """An exact amount without the query's trailing zeros past the cent."""
+    cents = value.quantize(CENT)
+    return cents if cents == value else value.normalize()
+
+
 def statements(con, compiled: Compiled) -> list[Statement]:
     """Run the query on the loaded tables."""
     out = []
     for payee, label, start, end, earned, clawed, paid, carried in con.execute(
             compiled.sql).fetchall():
+        earned, clawed, carried = _tidy(earned), _tidy(clawed), _tidy(carried)
         out.append(Statement(payee=payee, pay_period=label, start=start, end=end, earned=earned,
                              capped=ZERO, clawed_back=clawed, held=ZERO, released=ZERO,
                              drawn=ZERO, recovered=ZERO, paid=paid, draw_balance=ZERO,
@@ -174,3 +183,19 @@ def run(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = 
             return ColumnarRun(None, f"the data has {what}; the interpreter runs the plan "
                                "instead and reports it", compiled)
     return ColumnarRun(tuple(statements(con, compiled)), None, compiled)
+
+
+def run_or_interpret(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
+                     progress=None, pause_gc: bool = True) -> tuple[RunResult, str | None]:
+    """The run on the columnar engine (a `RunResult` with statements only: no lines, no
+    traces), or, when it does not cover the plan or the data, the interpreter's full run and
+    the message saying why."""
+    plans = [plans] if isinstance(plans, Plan) else list(plans)
+    done = run(plans, dataset, until)
+    if done.statements is None:
+        return evaluate_versions(plans, dataset, end=until, progress=progress,
+                                 pause_gc=pause_gc), done.fallback
+    plan = plans[-1]
+    rng = run_range(plan, dataset, until)
+    stamp = make_stamp(plan, dataset, rng.start, rng.end)
+    return RunResult(plan, stamp, (), (), (), done.statements, (), ()), None
