@@ -28,6 +28,7 @@ from incentive_dsl.columnar import runner  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+import columnar_bench  # noqa: E402
 import gen_data  # noqa: E402
 
 CENT = Decimal("0.01")
@@ -37,6 +38,7 @@ FIELDS = ("earned", "capped", "clawed_back", "held", "released", "drawn", "recov
 # Plan -> None (covered) or (feature named, file:line of the fallback message).
 EXPECTED = {
     "bench/reference.plan": None,
+    "bench/columnar.plan": None,
     "plans/enterprise_ae.plan": ("caps and floors (core)", "plans/enterprise_ae.plan:39"),
     "plans/omnichannel.plan": ("attribution by touches", "plans/omnichannel.plan:14"),
     "plans/presale_enterprise.plan": ("stage rewards (milestones)",
@@ -52,7 +54,8 @@ EXPECTED = {
 
 def test_every_shipped_plan_is_listed():
     shipped = {str(p.relative_to(ROOT)) for p in (ROOT / "plans").glob("*.plan")}
-    shipped |= {"plans/operations", "plans/crm/field_sales.plan", "bench/reference.plan"}
+    shipped |= {"plans/operations", "plans/crm/field_sales.plan", "bench/reference.plan",
+                "bench/columnar.plan"}
     assert shipped == set(EXPECTED)
 
 
@@ -92,6 +95,9 @@ def histories(tmp_path_factory):
         path = tmp_path_factory.mktemp(name)
         gen_data.main([str(path), *args])
         out[name] = str(path)
+    path = tmp_path_factory.mktemp("credit-heavy")
+    columnar_bench.generate(str(path), deals=4000, reps=40)
+    out["credit-heavy"] = str(path)
     return out
 
 
@@ -190,6 +196,17 @@ def test_variants_match(name, histories, tmp_path):
     assert not_covered(loaded.plan) is None
     data = histories["two-years"]
     assert assert_same_statements([loaded.plan], _load(loaded.plan, data)) > 50
+
+
+def test_benchmark_baseline_query_matches(histories):
+    """bench/columnar_bench.py's hand-written query pays what the compiled one pays."""
+    plan = _plans("bench/columnar.plan")[-1]
+    con = duckdb.connect()
+    columnar_bench.load_tables(con, histories["credit-heavy"])
+    compiled = compile_plan(plan, plan.effective_start, plan.effective_end, plan.effective_end)
+    mine = [(r[0], r[1], *r[4:]) for r in con.execute(compiled.sql).fetchall()]
+    assert mine == con.execute(columnar_bench.BASELINE).fetchall()
+    assert len(mine) > 400
 
 
 def test_generated_sql_is_exact_and_runs_on_the_embedded_engine(histories):

@@ -80,16 +80,22 @@ def _cell(value) -> str:
 def _table(con, name: str, columns: Sequence[str], rows) -> None:
     """Create table `name` (columns as `name TYPE`) from rows, through a CSV file: the fastest
     way into DuckDB without pandas or Arrow."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:  # nothing to read (DuckDB cannot sniff an empty file)
+        con.execute(f"CREATE OR REPLACE TABLE {name} ({', '.join(columns)})")
+        return
     fd, path = tempfile.mkstemp(suffix=".csv", prefix=f"incentive-{name}-")
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
+            w.writerow([_cell(v) for v in first])
             for row in rows:
                 w.writerow([_cell(v) for v in row])
         spec = ", ".join(f"'{c.split()[0]}': '{c.split(maxsplit=1)[1]}'" for c in columns)
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_csv('{path}', "
-                    f"header = false, nullstr = '\\N', quote = '\"', escape = '\"', "
-                    f"columns = {{{spec}}})")
+                    f"header = false, auto_detect = false, delim = ',', nullstr = '\\N', "
+                    f"quote = '\"', escape = '\"', columns = {{{spec}}})")
     finally:
         os.unlink(path)
 
