@@ -270,3 +270,25 @@ def test_cli_engine_option(histories):
     refused = cli("run", "bench/reference.plan", "--data", data, "--engine", "columnar",
                   "--lines")
     assert refused.returncode == 2 and "statements only" in refused.stderr
+
+
+@pytest.mark.parametrize("mode", ["half even", "half up", "half down", "up", "down"])
+def test_rounding_in_sql_is_the_interpreters(mode):
+    """round_cents and round_div round as eval/money.py's round_money, ties and signs
+    included."""
+    from incentive_dsl.columnar.compiler import EXACT, round_cents, round_div
+    from incentive_dsl.eval.money import ROUNDING_MODES, round_money
+
+    values = [Decimal(v) for v in (
+        "0.125", "0.135", "-0.125", "-0.135", "0.005", "-0.005", "2.5", "1.004999999", "1.005",
+        "-1.00500000000000000001", "123456789.995", "0", "-0.01", "0.0149999999999",
+        "7.77500000000000000001", "-99.994", "0.00000000000000000001")]
+    con = duckdb.connect()
+    for v in values:
+        got = con.execute(f"SELECT {round_cents(f'CAST({str(v)!r} AS {EXACT})', mode)}"
+                          ).fetchone()[0]
+        assert Decimal(got) / 100 == round_money(v, "USD", mode), (v, got)
+    for num, den in ((5, 2), (7, 2), (1, 3), (2, 3), (10, 4), (0, 7), (15, 10), (25, 10)):
+        got = con.execute(f"SELECT {round_div(str(num), str(den), mode)}").fetchone()[0]
+        whole = (Decimal(num) / Decimal(den)).quantize(Decimal(1), rounding=ROUNDING_MODES[mode])
+        assert got == int(whole), (num, den, got)

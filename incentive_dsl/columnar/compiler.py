@@ -104,23 +104,33 @@ def exact(expr: str) -> str:
     return f"CAST({expr} AS {EXACT})"
 
 
-INCREMENT = {  # whether a magnitude with cut-off fraction f (0 <= f < 1) goes up one cent
-    "half even": "CASE WHEN {f} > 0.5 OR ({f} = 0.5 AND abs({t}) % 2 = 1) THEN 1 ELSE 0 END",
-    "half up": "CASE WHEN {f} >= 0.5 THEN 1 ELSE 0 END",
-    "half down": "CASE WHEN {f} > 0.5 THEN 1 ELSE 0 END",
-    "up": "CASE WHEN {f} > 0 THEN 1 ELSE 0 END",
-    "down": "0",
-}
-
-
 def round_cents(x: str, mode: str) -> str:
     """A decimal rounded to whole cents in a plan's rounding mode, as integer cents (HUGEINT).
-    The modes are symmetric about zero: the magnitude is rounded and the sign put back."""
-    h = f"(CAST({x} AS {EXACT}) * 100)"
-    t = f"CAST(trunc({h}) AS HUGEINT)"
-    f = f"abs({h} - trunc({h}))"
-    inc = INCREMENT[mode].format(f=f, t=t)
-    return f"((CASE WHEN {x} < 0 THEN -1 ELSE 1 END) * (abs({t}) + {inc}))"
+    A cast to two decimals rounds half away from zero (`half up`); the other modes correct it
+    where the rest `d = x - a` says so (a tie is |d| = 0.005 exactly). A cast, not `trunc`: on
+    38-digit decimals DuckDB's `trunc` costs several times as much."""
+    a = f"CAST({x} AS DECIMAL(38,2))"
+    d = f"({x} - {a})"
+    cent = "CAST('0.01' AS DECIMAL(3,2))"
+    sign = f"(CASE WHEN {x} < 0 THEN -1 ELSE 1 END)"
+    fix = {
+        "half up": None,
+        "half even": f"{d} = 0.005 OR {d} = -0.005) AND CAST({a} * 100 AS HUGEINT) % 2 <> 0",
+        "half down": f"{d} = 0.005 OR {d} = -0.005)",
+        "up": None,
+        "down": None,
+    }[mode]
+    if mode in ("half even", "half down"):
+        value = f"(CASE WHEN ({fix} THEN {a} - {sign} * {cent} ELSE {a} END)"
+    elif mode == "up":  # away from zero: a cast that went towards zero goes one further
+        value = (f"(CASE WHEN {x} > 0 AND {d} > 0 THEN {a} + {cent} "
+                 f"WHEN {x} < 0 AND {d} < 0 THEN {a} - {cent} ELSE {a} END)")
+    elif mode == "down":  # towards zero: a cast that went away from zero comes back
+        value = (f"(CASE WHEN {x} > 0 AND {d} < 0 THEN {a} - {cent} "
+                 f"WHEN {x} < 0 AND {d} > 0 THEN {a} + {cent} ELSE {a} END)")
+    else:
+        value = a
+    return f"CAST({value} * 100 AS HUGEINT)"
 
 
 def round_div(num: str, den: str, mode: str) -> str:
