@@ -40,6 +40,8 @@ EXPECTED = {
     "bench/reference.plan": None,
     "bench/columnar.plan": None,
     "plans/enterprise_ae.plan": ("caps and floors (core)", "plans/enterprise_ae.plan:39"),
+    "plans/inside_sales_retroactive.plan": ("caps and floors (retro)",
+                                            "plans/inside_sales_retroactive.plan:37"),
     "plans/omnichannel.plan": ("attribution by touches", "plans/omnichannel.plan:14"),
     "plans/presale_enterprise.plan": ("stage rewards (milestones)",
                                       "plans/presale_enterprise.plan:25"),
