@@ -267,7 +267,7 @@ def main(argv=None) -> int:
         print(f"round {r + 1}: baseline {times['baseline'][-1]:.2f} s, columnar "
               f"{times['columnar'][-1]:.2f} s, ratio {ratios[-1]:.2f}x")
     base = {(p, pp): (e, c, paid, carried) for p, pp, e, c, paid, carried in results["baseline"]}
-    mine = {(p, pp): (e, c, paid, carried) for p, pp, _, _, e, c, paid, carried
+    mine = {(p, pp): (e, c, paid, carried) for p, pp, _, _, e, _, c, paid, carried
             in results["columnar"]}
     same = base == mine
     total = sum(v[2] for v in mine.values())

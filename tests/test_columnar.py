@@ -39,9 +39,8 @@ FIELDS = ("earned", "capped", "clawed_back", "held", "released", "drawn", "recov
 EXPECTED = {
     "bench/reference.plan": None,
     "bench/columnar.plan": None,
-    "plans/enterprise_ae.plan": ("caps and floors (core)", "plans/enterprise_ae.plan:39"),
-    "plans/inside_sales_retroactive.plan": ("caps and floors (retro)",
-                                            "plans/inside_sales_retroactive.plan:37"),
+    "plans/enterprise_ae.plan": ("accelerators and decelerators", "plans/enterprise_ae.plan:38"),
+    "plans/inside_sales_retroactive.plan": None,
     "plans/omnichannel.plan": ("attribution by touches", "plans/omnichannel.plan:14"),
     "plans/presale_enterprise.plan": ("stage rewards (milestones)",
                                       "plans/presale_enterprise.plan:25"),
@@ -151,7 +150,15 @@ QUOTA = """quota bookings "Bookings quota"
   from data
   prorate by active days
 """
+CAPS = """    from 150% at 15%
+  cap 3,000 USD per deal
+  cap 40,000 USD per quarter
+  cap 90,000 USD in total"""
 VARIANTS = {
+    "caps per deal, quarter and in total, SPIFF cap": [
+        ("    from 150% at 15%", CAPS), ("  pay 500 USD", "  pay 500 USD\n  cap 1,500 USD per month")],
+    "retroactive with caps": [("    from 150% at 15%", CAPS),
+                              ("marginal rates", "retroactive rates")],
     "retroactive": [("marginal rates", "retroactive rates")],
     "retroactive, bounds below": [
         ("marginal rates", "retroactive rates"),
@@ -206,7 +213,7 @@ def test_benchmark_baseline_query_matches(histories):
     con = duckdb.connect()
     columnar_bench.load_tables(con, histories["credit-heavy"])
     compiled = compile_plan(plan, plan.effective_start, plan.effective_end, plan.effective_end)
-    mine = [(r[0], r[1], *r[4:]) for r in con.execute(compiled.sql).fetchall()]
+    mine = [(r[0], r[1], r[4], *r[6:]) for r in con.execute(compiled.sql).fetchall()]
     assert mine == con.execute(columnar_bench.BASELINE).fetchall()
     assert len(mine) > 400
 
@@ -236,8 +243,8 @@ def test_api_falls_back_with_the_message():
     plans = _plans("plans/enterprise_ae.plan")
     dataset, _ = load_shipped_data(plans[-1])
     result, message = api.run_columnar(plans, dataset)
-    assert message.startswith("plans/enterprise_ae.plan:39:3: the columnar engine does not "
-                              "cover caps and floors (core)")
+    assert message.startswith("plans/enterprise_ae.plan:38:3: the columnar engine does not "
+                              "cover accelerators and decelerators")
     assert result.earnings, "the interpreter's full run"
     assert result.statements == api.run(plans, dataset).statements
 

@@ -48,8 +48,9 @@ EXACT = "DECIMAL(38,20)"  # exact earnings: 18 digits before the point, 20 after
 # Days of every month length divide it: a month's share of a quota in whole units of 1/DAYS.
 DAYS = 377580  # lcm(28, 29, 30, 31)
 QUOTA_DEN = 10 ** 6 * 12 * DAYS  # micro-units, twelfths of a year, days of a month
-REVERSIBLE = ("commission", "true-up", "spiff")
-DEAL_KINDS = ("commission", "spiff", "clawback")  # lines that follow the payment schedule
+REVERSIBLE = ("commission", "true-up", "capped", "spiff")
+DEAL_KINDS = ("commission", "capped", "spiff", "clawback")
+LINE = "comp, kind, payee, deal, day, amount, role, event_id"  # the columns of an earning line  # lines that follow the payment schedule
 
 
 class NotCovered(Exception):
@@ -318,8 +319,9 @@ class _Compiler:
                              p.span or plan.span)
 
     def check_rule(self, comp, what: str) -> None:
-        if comp.limits:
-            raise NotCovered(f"caps and floors ({comp.name})", comp.limits[0].span)
+        for lim in comp.limits:
+            if lim.kind == "floor":
+                raise NotCovered(f"floors ({comp.name})", lim.span)
         if comp.when is not None:
             raise NotCovered(f"'when' conditions ({comp.name})", comp.when.span)
 
@@ -395,14 +397,14 @@ class _Compiler:
                 if comp.base not in credits_done:
                     self.credit_lines(plan.credit(comp.base))
                     credits_done.add(comp.base)
-                lines.append(self.commission(comp))
+                lines.append(self.limited(comp, self.commission(comp)))
             else:
-                lines.append(self.spiff(comp))
+                lines.append(self.limited(comp, self.spiff(comp)))
             self.covers.append(comp.name)
         union = " UNION ALL ".join(f"SELECT * FROM {x}" for x in lines) if lines else \
             f"SELECT NULL::VARCHAR AS comp, NULL::VARCHAR AS kind, NULL::VARCHAR AS payee, " \
             f"NULL::VARCHAR AS deal, NULL::DATE AS day, NULL::{EXACT} AS amount, " \
-            f"NULL::VARCHAR AS role WHERE FALSE"
+            f"NULL::VARCHAR AS role, NULL::VARCHAR AS event_id WHERE FALSE"
         self.cte("earned", union)
         claws = [self.clawback(c) for c in plan.clawbacks]
         self.covers += [c.name for c in plan.clawbacks]
@@ -572,7 +574,7 @@ WHERE {self.role_ok('s_s.role', cr.roles)}""")
             rate = dec(_strip(c.rate).value)
             self.cte(name, f"""
 SELECT {comp} AS comp, 'commission' AS kind, payee, deal, day,
-  {exact(f"{cents_to_dec('cents')} * {rate}")} AS amount, role
+  {exact(f"{cents_to_dec('cents')} * {rate}")} AS amount, role, event_id
 FROM {base} l WHERE {self.rated(c, 'l')}""")
             return name
         quota = self.key_of(c)
@@ -613,7 +615,8 @@ FROM {base} l""")
                       f"ELSE (CASE WHEN cents < 0 THEN -1 ELSE 1 END) * ("
                       + " + ".join(exact(p) for p in pieces) + ") END")
             self.cte(name, f"""
-SELECT {comp} AS comp, 'commission' AS kind, payee, deal, day, {exact(earned)} AS amount, role
+SELECT {comp} AS comp, 'commission' AS kind, payee, deal, day, {exact(earned)} AS amount, role,
+  event_id
 FROM (SELECT k.*, {q} AS q, least({c0}, {c1}) AS lo, greatest({c0}, {c1}) AS hi
       FROM {name}_keys k {join} WHERE {self.rated(c, 'k')}) k""")
             return name
@@ -629,11 +632,11 @@ FROM (SELECT k.*, {rate_at.format(key=f'({key})', q=f'({qq})')} AS rate
 WINDOW w AS (PARTITION BY payee, pk ORDER BY seq ROWS UNBOUNDED PRECEDING)""")
         self.cte(name, f"""
 SELECT {comp} AS comp, 'commission' AS kind, payee, deal, day,
-  {exact(f"{cents_to_dec('cents')} * rate")} AS amount, role
+  {exact(f"{cents_to_dec('cents')} * rate")} AS amount, role, event_id
 FROM {name}_rates
 UNION ALL
 SELECT {comp}, 'true-up', payee, deal, day,
-  {exact(f"{cents_to_dec('base_before')} * (rate - rate_before)")}, role
+  {exact(f"{cents_to_dec('base_before')} * (rate - rate_before)")}, role, event_id
 FROM {name}_rates WHERE base_before <> 0 AND rate <> rate_before""")
         return name
 
@@ -692,6 +695,47 @@ SELECT payee, pk, CAST((total // {den}) * CAST('{scale}' AS HUGEINT)
     * CAST('0.00000000000000000001' AS DECIMAL(21,20)) AS q
 FROM (SELECT payee, pk, sum(units) AS total FROM {name}_qmonth GROUP BY payee, pk)""")
 
+    def limited(self, comp, name: str) -> str:
+        """A component's lines with its caps: per deal first, then per period from the
+        shortest, then in total, each on what the ones before left. Lines are taken in date
+        order, then by kind and event (the interpreter's line ids); at each line a cap cuts
+        what takes the running total of its group over it, as a `capped` line."""
+        caps = sorted((lim for lim in comp.limits if lim.kind == "cap"),
+                      key=lambda lim: (lim.scope != "deal", MONTHS_PER_UNIT.get(lim.scope, 10 ** 6)))
+        if not caps:
+            return name
+        prev = f"{name}_e0"
+        self.cte(prev, f"SELECT {LINE}, amount AS eff FROM {name}")
+        cuts: list[str] = []
+        for i, cap in enumerate(caps):
+            if cap.scope == "deal":
+                # A true-up re-rates other deals' money: it does not count on the deal's cap.
+                group, applies = "payee, deal", "kind <> 'true-up' AND deal IS NOT NULL"
+            elif cap.scope == "total":
+                group, applies = "payee", "TRUE"
+            else:
+                group = f"payee, {period_key(month_index('day'), cap.scope, self.fs)}"
+                applies = "TRUE"
+            limit = dec(cap.amount)
+            carried = "".join(f", {c}" for c in cuts)
+            cut = f"cut{i}"
+            self.cte(f"{name}_e{i + 1}", f"""
+SELECT {LINE}{carried}, {cut}, eff - {cut} AS eff
+FROM (SELECT *, CASE WHEN {applies} THEN greatest(CAST(0 AS {EXACT}), run - {limit})
+                     - greatest(CAST(0 AS {EXACT}), run - eff - {limit}) ELSE CAST(0 AS {EXACT})
+                END AS {cut}
+      FROM (SELECT *, sum(CASE WHEN {applies} THEN eff ELSE CAST(0 AS {EXACT}) END)
+                        OVER (PARTITION BY {group} ORDER BY day, kind, event_id
+                              ROWS UNBOUNDED PRECEDING) AS run
+            FROM {prev}))""")
+            cuts.append(cut)
+            prev = f"{name}_e{i + 1}"
+        capped = " UNION ALL ".join(
+            f"SELECT comp, 'capped', payee, deal, day, {exact(f'-{c}')}, role, event_id "
+            f"FROM {prev} WHERE {c} <> 0" for c in cuts)
+        self.cte(f"{name}_capped", f"SELECT {LINE} FROM {name} UNION ALL {capped}")
+        return f"{name}_capped"
+
     # ------------------------------------------------------------------ SPIFFs, clawbacks
 
     def spiff(self, s: m.SpiffSpec) -> str:
@@ -705,8 +749,8 @@ FROM (SELECT payee, pk, sum(units) AS total FROM {name}_qmonth GROUP BY payee, p
                 tests.append(f"e.day <= {date(s.during.end)}")
         self.cte(name, f"""
 SELECT {text(s.name)} AS comp, 'spiff' AS kind, x.payee, x.deal, x.day, x.amount,
-  p_s.role AS role
-FROM (SELECT coalesce(d.owner, e.owner) AS payee, e.deal, e.day,
+  p_s.role AS role, x.event_id
+FROM (SELECT coalesce(d.owner, e.owner) AS payee, e.deal, e.day, e.id AS event_id,
         coalesce({exact(pay)}, CAST(0 AS {EXACT})) AS amount, {where} AS ok
       FROM ev e JOIN deals d ON d.deal = e.deal
       WHERE e.kind = 'booked' AND {' AND '.join(tests)}) x
@@ -749,8 +793,7 @@ SELECT *, {round_cents('amount', self.mode)} AS r FROM earnings""")
         at_once = len(schedule) == 1 and schedule[0][0] == "booked"
         deal_kind = f"{in_list('kind', DEAL_KINDS)} AND deal IS NOT NULL"
         if at_once:
-            self.cte("legs", "SELECT payee, day, r AS amount, kind = 'clawback' AS claw "
-                     "FROM rounded")
+            self.cte("legs", "SELECT payee, day, r AS amount, kind FROM rounded")
             return
         # Schedule parts of a line: cut down to the cent, leftover cents to the largest
         # remainders, ties to the earlier leg (eval/money.py, allocate).
@@ -785,11 +828,11 @@ FROM (SELECT p.*, mv.day AS mv_day, mv.seq AS mv_seq, {release} AS x
       WHERE p.ev <> 'booked' AND d.amount > 0)
 WINDOW w AS (PARTITION BY line, leg ORDER BY mv_seq ROWS UNBOUNDED PRECEDING)""")
         self.cte("legs", f"""
-SELECT payee, day, r AS amount, kind = 'clawback' AS claw FROM rounded WHERE NOT ({deal_kind})
+SELECT payee, day, r AS amount, kind FROM rounded WHERE NOT ({deal_kind})
 UNION ALL
-SELECT payee, day, part, kind = 'clawback' FROM parts WHERE ev = 'booked'
+SELECT payee, day, part, kind FROM parts WHERE ev = 'booked'
 UNION ALL
-SELECT payee, day, amount, kind = 'clawback' FROM released WHERE amount <> 0""")
+SELECT payee, day, amount, kind FROM released WHERE amount <> 0""")
 
     def pay_periods(self) -> list[tuple[int, int, str, dt.date, dt.date]]:
         unit = FREQUENCY_UNIT[self.plan.payout.frequency]
@@ -808,7 +851,8 @@ SELECT payee, day, amount, kind = 'clawback' FROM released WHERE amount <> 0""")
         self.cte("pay_periods", values)
         self.cte("period_legs", f"""
 SELECT payee, {pk} AS pk, count(*) AS n, sum(amount) AS x,
-  sum(CASE WHEN claw THEN amount ELSE 0 END) AS claw
+  sum(CASE WHEN kind = 'clawback' THEN amount ELSE 0 END) AS claw,
+  sum(CASE WHEN kind = 'capped' THEN amount ELSE 0 END) AS capped
 FROM legs WHERE day <= {date(pay_end)} GROUP BY payee, {pk}""")
         zero = "CAST(0 AS HUGEINT)" if self.per_line else f"CAST(0 AS {EXACT})"
         # Covered in a pay period: employed in it, in a role the plan covers on the period's
@@ -823,7 +867,8 @@ WHERE e.start_day <= pp.p1 AND (e.end_day IS NULL OR e.end_day >= pp.p0) AND {ac
         # running total so far (or 0) less the running total now.
         self.cte("grid", f"""
 SELECT p.payee, pp.i, pp.label, pp.p0, pp.p1, coalesce(l.n, 0) AS n,
-  coalesce(l.x, {zero}) AS x, coalesce(l.claw, {zero}) AS claw
+  coalesce(l.x, {zero}) AS x, coalesce(l.claw, {zero}) AS claw,
+  coalesce(l.capped, {zero}) AS capped
 FROM (SELECT id AS payee FROM employment UNION SELECT payee FROM legs) p
 CROSS JOIN pay_periods pp
 LEFT JOIN period_legs l ON l.payee = p.payee AND l.pk = pp.pk""")
@@ -842,7 +887,8 @@ FROM carry""")
         else:
             paid = cents_to_dec(paid)
         return f"""SELECT c.payee, c.label AS pay_period, c.p0 AS start, c.p1 AS "end",
-  {money('c.x - c.claw')} AS earned, {money('c.claw')} AS clawed_back,
+  {money('c.x - c.claw - c.capped')} AS earned, {money('c.capped')} AS capped,
+  {money('c.claw')} AS clawed_back,
   {paid} AS paid, {money('c.carried')} AS carried
 FROM carried c
 WHERE c.n > 0 OR c.before <> 0 OR EXISTS (

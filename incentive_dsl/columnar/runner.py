@@ -150,11 +150,12 @@ def _tidy(value: Decimal) -> Decimal:
 def statements(con, compiled: Compiled) -> list[Statement]:
     """Run the query on the loaded tables."""
     out = []
-    for payee, label, start, end, earned, clawed, paid, carried in con.execute(
+    for payee, label, start, end, earned, capped, clawed, paid, carried in con.execute(
             compiled.sql).fetchall():
-        earned, clawed, carried = _tidy(earned), _tidy(clawed), _tidy(carried)
+        earned, capped, clawed = _tidy(earned), _tidy(capped), _tidy(clawed)
+        carried = _tidy(carried)
         out.append(Statement(payee=payee, pay_period=label, start=start, end=end, earned=earned,
-                             capped=ZERO, clawed_back=clawed, held=ZERO, released=ZERO,
+                             capped=capped, clawed_back=clawed, held=ZERO, released=ZERO,
                              drawn=ZERO, recovered=ZERO, paid=paid, draw_balance=ZERO,
                              carried=carried))
     return out
