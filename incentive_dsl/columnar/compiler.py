@@ -74,7 +74,6 @@ class Compiled:
     fields: tuple[tuple[str, str], ...]  # custom deal fields read: (name, SQL type)
     kinds: tuple[str, ...]  # event kinds the query reads
     checks: tuple[tuple[str, str], ...]  # (query counting offending rows, what they mean)
-    covers: tuple[str, ...]  # the plan's rules the query computes, for the record
 
 
 # ------------------------------------------------------------------------------ SQL pieces
@@ -281,7 +280,6 @@ class _Compiler:
         self.exprs = Expressions(plan)
         self.ctes: list[tuple[str, str]] = []
         self.kinds = {"booked", "amended", "cancelled"}
-        self.covers: list[str] = []
 
     def cte(self, name: str, sql: str) -> None:
         self.ctes.append((name, sql.strip()))
@@ -294,7 +292,7 @@ class _Compiler:
             if isinstance(comp, m.CommissionSpec):
                 self.check_commission(comp)
             elif isinstance(comp, m.SpiffSpec):
-                self.check_rule(comp, "a SPIFF")
+                self.check_rule(comp)
                 t = comp.trigger
                 if t.kind != "deal" or t.event != "booked":
                     raise NotCovered("a SPIFF on other events than bookings", t.span)
@@ -318,7 +316,7 @@ class _Compiler:
             raise NotCovered("rounding per statement with pay when collected or invoiced",
                              p.span or plan.span)
 
-    def check_rule(self, comp, what: str) -> None:
+    def check_rule(self, comp) -> None:
         for lim in comp.limits:
             if lim.kind == "floor":
                 raise NotCovered(f"floors ({comp.name})", lim.span)
@@ -326,7 +324,7 @@ class _Compiler:
             raise NotCovered(f"'when' conditions ({comp.name})", comp.when.span)
 
     def check_commission(self, c: m.CommissionSpec) -> None:
-        self.check_rule(c, "a commission")
+        self.check_rule(c)
         if c.accelerators:
             raise NotCovered("accelerators and decelerators", c.accelerators[0].span)
         self.check_credit(self.plan.credit(c.base))
@@ -400,14 +398,12 @@ class _Compiler:
                 lines.append(self.limited(comp, self.commission(comp)))
             else:
                 lines.append(self.limited(comp, self.spiff(comp)))
-            self.covers.append(comp.name)
         union = " UNION ALL ".join(f"SELECT * FROM {x}" for x in lines) if lines else \
             f"SELECT NULL::VARCHAR AS comp, NULL::VARCHAR AS kind, NULL::VARCHAR AS payee, " \
             f"NULL::VARCHAR AS deal, NULL::DATE AS day, NULL::{EXACT} AS amount, " \
             f"NULL::VARCHAR AS role, NULL::VARCHAR AS event_id WHERE FALSE"
         self.cte("earned", union)
         claws = [self.clawback(c) for c in plan.clawbacks]
-        self.covers += [c.name for c in plan.clawbacks]
         self.cte("earnings", " UNION ALL ".join(
             ["SELECT comp, kind, payee, deal, day, amount FROM earned"] +
             [f"SELECT comp, kind, payee, deal, day, amount FROM {c}" for c in claws]))
@@ -422,8 +418,7 @@ class _Compiler:
              "an amount in another currency without an FX rate"),
         )
         return Compiled(sql=f"WITH {body}\n{sql}", fields=tuple(sorted(self.exprs.fields.items())),
-                        kinds=tuple(sorted(self.kinds)), checks=checks,
-                        covers=tuple(self.covers))
+                        kinds=tuple(sorted(self.kinds)), checks=checks)
 
     def fx_day(self, day: str) -> str:
         return f"last_day({day})" if self.plan.fx_basis == "period end" else day
@@ -802,7 +797,8 @@ SELECT *, {round_cents('amount', self.mode)} AS r FROM earnings""")
             f"SELECT {i} AS leg, {text(ev)} AS ev, CAST({w} AS HUGEINT) AS w"
             for i, ((ev, _), w) in enumerate(zip(schedule, weights)))
         self.cte("line_ids", f"""
-SELECT row_number() OVER () AS line, * FROM rounded WHERE {deal_kind}""")
+SELECT row_number() OVER (ORDER BY payee, day, comp, kind, deal, amount) AS line, *
+FROM rounded WHERE {deal_kind}""")
         self.cte("parts", f"""
 SELECT *, (CASE WHEN r < 0 THEN -1 ELSE 1 END)
     * (fl + CASE WHEN rk <= abs(r) - sum(fl) OVER (PARTITION BY line) THEN 1 ELSE 0 END)
