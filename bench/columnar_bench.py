@@ -122,7 +122,7 @@ FROM read_csv('{roster}', header = true, columns = {{'payee_id': 'VARCHAR',
 # The plan written by hand as one query over the same tables: bookings split 60/40 to the
 # cent, quarterly running credit against the prorated quota (exact, in units of 1/DAYS of a
 # cent-month), marginal pieces in money, the SPIFF, the 90-day clawback, monthly statements
-# with negative pay carried forward.
+# (earned: every earning line of the month, exact) with negative pay carried forward.
 BASELINE = f"""
 WITH bk AS (
   SELECT e.id, e.deal, e.day, e.amount, e.owner, e.f_product,
@@ -193,7 +193,7 @@ lines AS (
   WHERE x.cancel_day <= b.day + INTERVAL 90 DAY AND e.day <= x.cancel_day AND e.amount <> 0
     AND x.cancel_day <= DATE '2027-12-31'),
 cents AS (
-  SELECT payee, year(day) * 12 + month(day) - 1 AS m, claw,
+  SELECT payee, year(day) * 12 + month(day) - 1 AS m, claw, amount,
     (CASE WHEN amount < 0 THEN -1 ELSE 1 END) * (CAST(trunc(abs(amount) * 100) AS HUGEINT)
       + CASE WHEN abs(amount) * 100 - trunc(abs(amount) * 100) > 0.5
                OR (abs(amount) * 100 - trunc(abs(amount) * 100) = 0.5
@@ -203,7 +203,8 @@ cents AS (
 months AS (SELECT 2027 * 12 + i AS m FROM range(12) t(i)),
 grid AS (
   SELECT p.payee, mo.m, count(c.c) AS n, coalesce(sum(c.c), 0) AS x,
-    coalesce(sum(CASE WHEN c.claw THEN c.c ELSE 0 END), 0) AS claw
+    coalesce(sum(c.amount), 0) AS earned,
+    coalesce(sum(CASE WHEN c.claw THEN c.amount ELSE 0 END), 0) AS claw
   FROM (SELECT id AS payee FROM roster) p CROSS JOIN months mo
   LEFT JOIN cents c ON c.payee = p.payee AND c.m = mo.m
   GROUP BY p.payee, mo.m),
@@ -216,8 +217,7 @@ st AS (
   SELECT *, coalesce(lag(carried) OVER (PARTITION BY payee ORDER BY m), 0) AS before FROM carry)
 SELECT s.payee, strftime(make_date(CAST(s.m // 12 AS INTEGER), CAST(s.m % 12 + 1 AS INTEGER), 1),
                          '%Y-%m') AS pay_period,
-  CAST(s.x - s.claw AS DECIMAL(38,0)) * CAST('0.01' AS DECIMAL(3,2)) AS earned,
-  CAST(s.claw AS DECIMAL(38,0)) * CAST('0.01' AS DECIMAL(3,2)) AS clawed_back,
+  s.earned, s.claw AS clawed_back,
   CAST(s.x - s.before + s.carried AS DECIMAL(38,0)) * CAST('0.01' AS DECIMAL(3,2)) AS paid,
   CAST(s.carried AS DECIMAL(38,0)) * CAST('0.01' AS DECIMAL(3,2)) AS carried
 FROM st s JOIN roster r ON r.id = s.payee
@@ -267,7 +267,7 @@ def main(argv=None) -> int:
         print(f"round {r + 1}: baseline {times['baseline'][-1]:.2f} s, columnar "
               f"{times['columnar'][-1]:.2f} s, ratio {ratios[-1]:.2f}x")
     base = {(p, pp): (e, c, paid, carried) for p, pp, e, c, paid, carried in results["baseline"]}
-    mine = {(p, pp): (e, c, paid, carried) for p, pp, _, _, e, _, c, paid, carried
+    mine = {(p, pp): (e, c, paid, carried) for p, pp, _, _, e, _, c, paid, carried, *_
             in results["columnar"]}
     same = base == mine
     total = sum(v[2] for v in mine.values())

@@ -777,18 +777,18 @@ WHERE {in_list('l.comp', c.components)} AND {in_list('l.kind', REVERSIBLE)}
     # ------------------------------------------------------------------ payouts
 
     def legs(self) -> None:
-        """When each earning is payable: `legs(payee, day, amount, clawback)`; amounts in cents
-        when rounding is per line, exact when per statement."""
+        """When each earning is payable: `legs(payee, own, day, amount)`, `own` the pay period
+        the line is dated in (its first month's index); amounts in cents when rounding is per
+        line, exact when per statement."""
         schedule = self.plan.payout.schedule
-        if self.per_line:
-            self.cte("rounded", f"""
-SELECT *, {round_cents('amount', self.mode)} AS r FROM earnings""")
-        else:
-            self.cte("rounded", "SELECT *, amount AS r FROM earnings")
+        unit = FREQUENCY_UNIT[self.plan.payout.frequency]
+        own = period_key(month_index(f"greatest(day, {date(self.start)})"), unit, self.fs)
+        r = round_cents("amount", self.mode) if self.per_line else "amount"
+        self.cte("rounded", f"SELECT *, {r} AS r, {own} AS own FROM earnings")
         at_once = len(schedule) == 1 and schedule[0][0] == "booked"
         deal_kind = f"{in_list('kind', DEAL_KINDS)} AND deal IS NOT NULL"
         if at_once:
-            self.cte("legs", "SELECT payee, day, r AS amount, kind FROM rounded")
+            self.cte("legs", "SELECT payee, own, day, r AS amount FROM rounded")
             return
         # Schedule parts of a line: cut down to the cent, leftover cents to the largest
         # remainders, ties to the earlier leg (eval/money.py, allocate).
@@ -809,13 +809,13 @@ FROM (SELECT l.*, g.leg, g.ev, abs(l.r) * g.w // {sum(weights)} AS fl,
       FROM line_ids l, ({legs_sql}) g)""")
         # A collected (or invoiced) part is released collection by collection, each the
         # share its amount is of the deal's amount (at most all of it), rounded; never more
-        # than the part in all, never before the earning.
+        # than the part in all, never before the earning. What no collection releases waits.
         got = "CAST(coalesce(mv.amt, 0) * 1000000 AS HUGEINT)"
         base = "CAST(d.amount * 1000000 AS HUGEINT)"
         release = (f"CASE WHEN {got} >= {base} THEN abs(p.part) "
                    f"ELSE {round_div(f'abs(p.part) * {got}', base, self.mode)} END")
         self.cte("released", f"""
-SELECT payee, kind, greatest(mv_day, day) AS day,
+SELECT payee, own, greatest(mv_day, day) AS day,
   (CASE WHEN part < 0 THEN -1 ELSE 1 END)
     * (least(abs(part), sum(x) OVER w) - least(abs(part), sum(x) OVER w - x)) AS amount
 FROM (SELECT p.*, mv.day AS mv_day, mv.seq AS mv_seq, {release} AS x
@@ -824,11 +824,11 @@ FROM (SELECT p.*, mv.day AS mv_day, mv.seq AS mv_seq, {release} AS x
       WHERE p.ev <> 'booked' AND d.amount > 0)
 WINDOW w AS (PARTITION BY line, leg ORDER BY mv_seq ROWS UNBOUNDED PRECEDING)""")
         self.cte("legs", f"""
-SELECT payee, day, r AS amount, kind FROM rounded WHERE NOT ({deal_kind})
+SELECT payee, own, day, r AS amount FROM rounded WHERE NOT ({deal_kind})
 UNION ALL
-SELECT payee, day, part, kind FROM parts WHERE ev = 'booked'
+SELECT payee, own, day, part FROM parts WHERE ev = 'booked'
 UNION ALL
-SELECT payee, day, amount, kind FROM released WHERE amount <> 0""")
+SELECT payee, own, day, amount FROM released WHERE amount <> 0""")
 
     def pay_periods(self) -> list[tuple[int, int, str, dt.date, dt.date]]:
         unit = FREQUENCY_UNIT[self.plan.payout.frequency]
@@ -837,20 +837,35 @@ SELECT payee, day, amount, kind FROM released WHERE amount <> 0""")
                 for i, p in enumerate(periods)]
 
     def statements(self) -> str:
+        """One row per statement with the interpreter's flows: `earned` (every earning line
+        dated in the pay period, exact), `capped` and `clawed_back` of it, `later` and
+        `awaiting` (what of it is payable in a later pay period, or after the run), `earlier`
+        (earned before, payable now), `carry`, `rounding` (what is left to `paid`)."""
         unit = FREQUENCY_UNIT[self.plan.payout.frequency]
         periods = self.pay_periods()
         values = " UNION ALL ".join(
             f"SELECT {i} AS i, {pk} AS pk, {text(label)} AS label, {date(s)} AS p0, "
             f"{date(e)} AS p1" for i, pk, label, s, e in periods)
         pay_end = max(self.end, self.pay_end)
-        pk = period_key(month_index(f"greatest(day, {date(self.start)})"), unit, self.fs)
+        target = period_key(month_index(f"greatest(day, {date(self.start)})"), unit, self.fs)
         self.cte("pay_periods", values)
-        self.cte("period_legs", f"""
-SELECT payee, {pk} AS pk, count(*) AS n, sum(amount) AS x,
-  sum(CASE WHEN kind = 'clawback' THEN amount ELSE 0 END) AS claw,
-  sum(CASE WHEN kind = 'capped' THEN amount ELSE 0 END) AS capped
-FROM legs WHERE day <= {date(pay_end)} GROUP BY payee, {pk}""")
         zero = "CAST(0 AS HUGEINT)" if self.per_line else f"CAST(0 AS {EXACT})"
+        nought = f"CAST(0 AS {EXACT})"
+        self.cte("owned", """
+SELECT payee, own AS pk, count(*) AS n, sum(amount) AS earned, sum(r) AS due,
+  sum(CASE WHEN kind = 'capped' THEN amount ELSE 0 END) AS capped,
+  sum(CASE WHEN kind = 'clawback' THEN amount ELSE 0 END) AS claw
+FROM rounded GROUP BY payee, own""")
+        # Legs payable after the run's last day are still waiting, as if for money.
+        self.cte("payable", f"""
+SELECT payee, own, {target} AS pk, amount FROM legs WHERE day <= {date(pay_end)}""")
+        self.cte("paid_own", f"""
+SELECT payee, own AS pk, sum(CASE WHEN pk = own THEN amount ELSE {zero} END) AS same,
+  sum(CASE WHEN pk <> own THEN amount ELSE {zero} END) AS other
+FROM payable GROUP BY payee, own""")
+        self.cte("paid_earlier", """
+SELECT payee, pk, count(*) AS n, sum(amount) AS earlier FROM payable WHERE pk <> own
+GROUP BY payee, pk""")
         # Covered in a pay period: employed in it, in a role the plan covers on the period's
         # last day (or the last day of employment).
         role_day = "greatest(least(pp.p1, coalesce(e.end_day, pp.p1)), e.start_day)"
@@ -859,15 +874,20 @@ FROM legs WHERE day <= {date(pay_end)} GROUP BY payee, {pk}""")
 SELECT e.id AS payee, pp.i FROM employment e CROSS JOIN pay_periods pp
 JOIN spans s ON s.id = e.id AND s.r0 <= {role_day} AND (s.r1 IS NULL OR {role_day} < s.r1)
 WHERE e.start_day <= pp.p1 AND (e.end_day IS NULL OR e.end_day >= pp.p0) AND {active}""")
+        self.cte("grid", f"""
+SELECT p.payee, pp.i, pp.label, pp.p0, pp.p1, coalesce(o.n, 0) + coalesce(r.n, 0) AS n,
+  coalesce(l.same, {zero}) + coalesce(r.earlier, {zero}) AS x,
+  coalesce(o.earned, {nought}) AS earned, coalesce(o.capped, {nought}) AS capped,
+  coalesce(o.claw, {nought}) AS claw, coalesce(o.due, {zero}) AS due,
+  coalesce(l.same, {zero}) AS same, coalesce(l.other, {zero}) AS other,
+  coalesce(r.earlier, {zero}) AS earlier
+FROM (SELECT id AS payee FROM employment UNION SELECT payee FROM rounded) p
+CROSS JOIN pay_periods pp
+LEFT JOIN owned o ON o.payee = p.payee AND o.pk = pp.pk
+LEFT JOIN paid_own l ON l.payee = p.payee AND l.pk = pp.pk
+LEFT JOIN paid_earlier r ON r.payee = p.payee AND r.pk = pp.pk""")
         # Negative pay is carried forward: the amount carried after a period is the highest
         # running total so far (or 0) less the running total now.
-        self.cte("grid", f"""
-SELECT p.payee, pp.i, pp.label, pp.p0, pp.p1, coalesce(l.n, 0) AS n,
-  coalesce(l.x, {zero}) AS x, coalesce(l.claw, {zero}) AS claw,
-  coalesce(l.capped, {zero}) AS capped
-FROM (SELECT id AS payee FROM employment UNION SELECT payee FROM legs) p
-CROSS JOIN pay_periods pp
-LEFT JOIN period_legs l ON l.payee = p.payee AND l.pk = pp.pk""")
         self.cte("carry", f"""
 SELECT *, greatest(max(total) OVER w, {zero}) - total AS carried
 FROM (SELECT *, sum(x) OVER w AS total FROM grid
@@ -878,15 +898,18 @@ SELECT *, coalesce(lag(carried) OVER (PARTITION BY payee ORDER BY i), {zero}) AS
 FROM carry""")
         money = cents_to_dec if self.per_line else (lambda x: x)
         paid = "x - before + carried"
-        if not self.per_line:
-            paid = cents_to_dec(round_cents(f"({paid})", self.mode))
-        else:
-            paid = cents_to_dec(paid)
-        return f"""SELECT c.payee, c.label AS pay_period, c.p0 AS start, c.p1 AS "end",
-  {money('c.x - c.claw - c.capped')} AS earned, {money('c.capped')} AS capped,
-  {money('c.claw')} AS clawed_back,
-  {paid} AS paid, {money('c.carried')} AS carried
-FROM carried c
-WHERE c.n > 0 OR c.before <> 0 OR EXISTS (
-  SELECT 1 FROM covered v WHERE v.payee = c.payee AND v.i = c.i)
-ORDER BY c.payee, c.p0"""
+        paid = cents_to_dec(paid if self.per_line else round_cents(f"({paid})", self.mode))
+        self.cte("flows", f"""
+SELECT c.payee, c.i, c.label, c.p0, c.p1, c.n, c.before, c.earned, c.capped, c.claw,
+  {paid} AS paid, {money('c.carried')} AS carried, {money('-c.other')} AS later,
+  {money('c.same + c.other - c.due')} AS awaiting, {money('c.earlier')} AS earlier,
+  {money('c.carried - c.before')} AS carry
+FROM carried c""")
+        return f"""SELECT f.payee, f.label AS pay_period, f.p0 AS start, f.p1 AS "end",
+  f.earned, f.capped, f.claw AS clawed_back, f.paid, f.carried, f.later, f.awaiting,
+  f.earlier, f.carry,
+  {exact('f.paid - (f.earned + f.later + f.awaiting + f.earlier + f.carry)')} AS rounding
+FROM flows f
+WHERE f.n > 0 OR f.before <> 0 OR EXISTS (
+  SELECT 1 FROM covered v WHERE v.payee = f.payee AND v.i = f.i)
+ORDER BY f.payee, f.p0"""

@@ -150,14 +150,14 @@ def _tidy(value: Decimal) -> Decimal:
 def statements(con, compiled: Compiled) -> list[Statement]:
     """Run the query on the loaded tables."""
     out = []
-    for payee, label, start, end, earned, capped, clawed, paid, carried in con.execute(
-            compiled.sql).fetchall():
-        earned, capped, clawed = _tidy(earned), _tidy(capped), _tidy(clawed)
-        carried = _tidy(carried)
+    for payee, label, start, end, *amounts in con.execute(compiled.sql).fetchall():
+        earned, capped, clawed, paid, carried, later, awaiting, earlier, carry, rounding = (
+            _tidy(a) for a in amounts)
         out.append(Statement(payee=payee, pay_period=label, start=start, end=end, earned=earned,
                              capped=capped, clawed_back=clawed, held=ZERO, released=ZERO,
                              drawn=ZERO, recovered=ZERO, paid=paid, draw_balance=ZERO,
-                             carried=carried))
+                             carried=carried, later=later, awaiting=awaiting, earlier=earlier,
+                             carry=carry, rounding=rounding))
     return out
 
 
