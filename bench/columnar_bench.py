@@ -4,10 +4,11 @@
     PYTHONPATH=. python bench/columnar_bench.py --deals 100000 --rounds 5
 
 The history (`generate`, seeded): DEALS deals in 2027 over REPS account executives (5% hired
-during the year, so their quotas are prorated), 90% won (a booking; lost deals leave no
+during the year; their deals before their start earn nothing), 90% won (a booking; lost deals leave no
 event), 30% of the won split 60/40 with a second rep, a product field (P3 earns the SPIFF in
 Q2), 8% of the won cancelled 1 to 150 days after booking. The plan is bench/columnar.plan:
-marginal 8/12/15% tiers on quarterly attainment, the SPIFF, a 90-day clawback, paid monthly.
+marginal 8/12/15% tiers on quarterly attainment, the SPIFF, a 90-day clawback, paid monthly,
+rounded per statement.
 
 Both queries read the same DuckDB tables, filled from the CSV files by SQL (not timed): the
 compiled query (`incentive_dsl.columnar.compile_plan`) and `BASELINE`, a query written by hand
@@ -120,9 +121,10 @@ FROM read_csv('{roster}', header = true, columns = {{'payee_id': 'VARCHAR',
 
 
 # The plan written by hand as one query over the same tables: bookings split 60/40 to the
-# cent, quarterly running credit against the prorated quota (exact, in units of 1/DAYS of a
-# cent-month), marginal pieces in money, the SPIFF, the 90-day clawback, monthly statements
-# (earned: every earning line of the month, exact) with negative pay carried forward.
+# cent, quarterly running credit against the quota (exact, in units of 1/DAYS of a
+# cent-month, as the compiled query keeps quotas), marginal pieces in money, the SPIFF, the 90-day clawback, monthly statements
+# (earned: every earning line of the month, exact) with negative pay carried forward, each
+# statement rounded half even (the plan rounds per statement).
 BASELINE = f"""
 WITH bk AS (
   SELECT e.id, e.deal, e.day, e.amount, e.owner, e.f_product,
@@ -148,9 +150,7 @@ run AS (
   SELECT *, sum(c) OVER (PARTITION BY payee, q ORDER BY seq ROWS UNBOUNDED PRECEDING) AS c1
   FROM cr WHERE day BETWEEN DATE '2027-01-01' AND DATE '2027-12-31'),
 qm AS (
-  SELECT p.payee, p.q, sum(CAST(25000000 AS HUGEINT) * 4 * ({DAYS} // (last_day(ms) - ms + 1))
-      * greatest(0, least(coalesce(r.end_day, last_day(ms)), last_day(ms))
-                    - greatest(r.start_day, ms) + 1)) AS n
+  SELECT p.payee, p.q, sum(CAST(25000000 AS HUGEINT) * 4 * {DAYS}) AS n
   FROM (SELECT DISTINCT payee, q FROM run) p
   CROSS JOIN (SELECT 0 AS i UNION ALL SELECT 1 UNION ALL SELECT 2) m
   JOIN roster r ON r.id = p.payee,
@@ -192,34 +192,33 @@ lines AS (
   JOIN bk b ON b.deal = e.deal
   WHERE x.cancel_day <= b.day + INTERVAL 90 DAY AND e.day <= x.cancel_day AND e.amount <> 0
     AND x.cancel_day <= DATE '2027-12-31'),
-cents AS (
-  SELECT payee, year(day) * 12 + month(day) - 1 AS m, claw, amount,
-    (CASE WHEN amount < 0 THEN -1 ELSE 1 END) * (CAST(trunc(abs(amount) * 100) AS HUGEINT)
-      + CASE WHEN abs(amount) * 100 - trunc(abs(amount) * 100) > 0.5
-               OR (abs(amount) * 100 - trunc(abs(amount) * 100) = 0.5
-                   AND CAST(trunc(abs(amount) * 100) AS HUGEINT) % 2 = 1) THEN 1 ELSE 0 END)
-      AS c
-  FROM lines),
 months AS (SELECT 2027 * 12 + i AS m FROM range(12) t(i)),
 grid AS (
-  SELECT p.payee, mo.m, count(c.c) AS n, coalesce(sum(c.c), 0) AS x,
-    coalesce(sum(c.amount), 0) AS earned,
-    coalesce(sum(CASE WHEN c.claw THEN c.amount ELSE 0 END), 0) AS claw
+  SELECT p.payee, mo.m, count(c.amount) AS n,
+    coalesce(sum(c.amount), CAST(0 AS DECIMAL(38,20))) AS x,
+    coalesce(sum(CASE WHEN c.claw THEN c.amount ELSE 0 END), CAST(0 AS DECIMAL(38,20))) AS claw
   FROM (SELECT id AS payee FROM roster) p CROSS JOIN months mo
-  LEFT JOIN cents c ON c.payee = p.payee AND c.m = mo.m
+  LEFT JOIN (SELECT payee, year(day) * 12 + month(day) - 1 AS m, claw, amount FROM lines) c
+    ON c.payee = p.payee AND c.m = mo.m
   GROUP BY p.payee, mo.m),
 carry AS (
-  SELECT *, greatest(max(total) OVER w, 0) - total AS carried
+  SELECT *, greatest(max(total) OVER w, CAST(0 AS DECIMAL(38,20))) - total AS carried
   FROM (SELECT *, sum(x) OVER w AS total FROM grid
         WINDOW w AS (PARTITION BY payee ORDER BY m ROWS UNBOUNDED PRECEDING))
   WINDOW w AS (PARTITION BY payee ORDER BY m ROWS UNBOUNDED PRECEDING)),
 st AS (
-  SELECT *, coalesce(lag(carried) OVER (PARTITION BY payee ORDER BY m), 0) AS before FROM carry)
+  SELECT *, CAST(x - coalesce(lag(carried) OVER (PARTITION BY payee ORDER BY m), 0) + carried
+                 AS DECIMAL(38,20)) AS due,
+    coalesce(lag(carried) OVER (PARTITION BY payee ORDER BY m), 0) AS before
+  FROM carry)
 SELECT s.payee, strftime(make_date(CAST(s.m // 12 AS INTEGER), CAST(s.m % 12 + 1 AS INTEGER), 1),
                          '%Y-%m') AS pay_period,
-  s.earned, s.claw AS clawed_back,
-  CAST(s.x - s.before + s.carried AS DECIMAL(38,0)) * CAST('0.01' AS DECIMAL(3,2)) AS paid,
-  CAST(s.carried AS DECIMAL(38,0)) * CAST('0.01' AS DECIMAL(3,2)) AS carried
+  s.x AS earned, s.claw AS clawed_back,
+  CASE WHEN abs(s.due - CAST(s.due AS DECIMAL(38,2))) = 0.005
+            AND CAST(CAST(s.due AS DECIMAL(38,2)) * 100 AS HUGEINT) % 2 <> 0
+       THEN CAST(s.due AS DECIMAL(38,2)) - (CASE WHEN s.due < 0 THEN -1 ELSE 1 END) * 0.01
+       ELSE CAST(s.due AS DECIMAL(38,2)) END AS paid,
+  s.carried
 FROM st s JOIN roster r ON r.id = s.payee
 WHERE s.n > 0 OR s.before <> 0 OR (r.start_day <= last_day(make_date(CAST(s.m // 12 AS INTEGER),
   CAST(s.m % 12 + 1 AS INTEGER), 1)))

@@ -48,6 +48,7 @@ EXACT = "DECIMAL(38,20)"  # exact earnings: 18 digits before the point, 20 after
 # Days of every month length divide it: a month's share of a quota in whole units of 1/DAYS.
 DAYS = 377580  # lcm(28, 29, 30, 31)
 QUOTA_DEN = 10 ** 6 * 12 * DAYS  # micro-units, twelfths of a year, days of a month
+ENDLESS = 3 * 3 * 7 * 29 * 31  # QUOTA_DEN's factors other than 2 and 5
 REVERSIBLE = ("commission", "true-up", "capped", "spiff")
 DEAL_KINDS = ("commission", "capped", "spiff", "clawback")
 LINE = "comp, kind, payee, deal, day, amount, role, event_id"  # the columns of an earning line  # lines that follow the payment schedule
@@ -279,6 +280,7 @@ class _Compiler:
         self.per_line = plan.rounding.point == "line"
         self.exprs = Expressions(plan)
         self.ctes: list[tuple[str, str]] = []
+        self.marginal_quotas: list[str] = []  # quota tables of marginal tier keys
         self.kinds = {"booked", "amended", "cancelled"}
 
     def cte(self, name: str, sql: str) -> None:
@@ -293,6 +295,8 @@ class _Compiler:
                 self.check_commission(comp)
             elif isinstance(comp, m.SpiffSpec):
                 self.check_rule(comp)
+                if comp.budget is not None:
+                    raise NotCovered(f"a SPIFF budget ({comp.name})", comp.span)
                 t = comp.trigger
                 if t.kind != "deal" or t.event != "booked":
                     raise NotCovered("a SPIFF on other events than bookings", t.span)
@@ -302,6 +306,9 @@ class _Compiler:
                         m.OverrideSpec: "manager overrides"}[type(comp)]
                 raise NotCovered(f"{kind} ({comp.name})", comp.span)
         for claw in plan.clawbacks:
+            if self.per_line and claw.share != 1:  # it reverses a share of the rounded line
+                raise NotCovered(f"a partial clawback with rounding per line ({claw.name})",
+                                 claw.span)
             for name in claw.components:
                 if not isinstance(plan.component(name), (m.CommissionSpec, m.SpiffSpec)):
                     raise NotCovered(f"clawing back '{name}'", claw.span)
@@ -320,6 +327,8 @@ class _Compiler:
         for lim in comp.limits:
             if lim.kind == "floor":
                 raise NotCovered(f"floors ({comp.name})", lim.span)
+            if self.per_line:  # the interpreter caps lines already rounded
+                raise NotCovered(f"caps with rounding per line ({comp.name})", lim.span)
         if comp.when is not None:
             raise NotCovered(f"'when' conditions ({comp.name})", comp.when.span)
 
@@ -356,6 +365,12 @@ class _Compiler:
             raise NotCovered("attribution by touches", cr.span)
         if cr.during is not None:
             raise NotCovered("a 'during' window on a credit", cr.span)
+        if cr.cancelled != "keep":
+            raise NotCovered("cancelled deals losing their credit", cr.span)
+        if self.per_line and cr.split != "owner":
+            # The interpreter rounds the commission lines of one deal's split shares as a
+            # whole, then shares the rounded amount to the cent; the query rounds each line.
+            raise NotCovered("split credit with rounding per line", cr.span)
 
     def key_of(self, c: m.CommissionSpec) -> str | None:
         """The quota a tier key divides the base credit by (None: the key is the credit)."""
@@ -410,7 +425,14 @@ class _Compiler:
         self.legs()
         sql = self.statements()
         body = ",\n".join(f"{name} AS (\n{text_}\n)" for name, text_ in self.ctes)
-        checks = (
+        # A quota without a finite decimal form (a prorated third of a quarter) makes the
+        # marginal lines that cross its bounds fractions, which the interpreter rounds to the
+        # cent where it makes them; rounding per statement, the query does not: it steps aside.
+        endless = () if self.per_line else tuple(
+            (f"WITH {body}\nSELECT count(*) FROM {q} WHERE total % {ENDLESS} <> 0",
+             "a prorated quota without a finite decimal form under a marginal tier table")
+            for q in self.marginal_quotas)
+        checks = endless + (
             ("SELECT count(*) FROM events e WHERE e.currency IS NOT NULL AND e.currency <> "
              f"{text(self.cur)} AND {in_list('e.kind', sorted(self.kinds - {'cancelled'}))} "
              "AND NOT EXISTS (SELECT 1 FROM fx WHERE fx.currency = e.currency AND fx.day <= "
@@ -595,6 +617,8 @@ FROM {base} l""")
         rate_at = "CASE " + " ".join(
             f"WHEN {{key}} {below} {{q}} * {dec(r.high)} THEN {dec(r.rate)}"
             for r in rows[:-1]) + f" ELSE {dec(rows[-1].rate)} END"
+        if t.mode == "marginal" and quota is not None:
+            self.marginal_quotas.append(f"{name}_quota")
         if t.mode == "marginal":
             # Each tier's part of the line: the overlap, in money, of the credit's stretch
             # [c0, c1] with the tier's [quota x low, quota x high]; the first tier reaches down
@@ -685,7 +709,7 @@ JOIN spans s ON s.id = m.payee AND s.r0 <= {ms} AND (s.r1 IS NULL OR {ms} < s.r1
         den = QUOTA_DEN
         scale = 10 ** 20
         self.cte(f"{name}_quota", f"""
-SELECT payee, pk, CAST((total // {den}) * CAST('{scale}' AS HUGEINT)
+SELECT payee, pk, total, CAST((total // {den}) * CAST('{scale}' AS HUGEINT)
                        + (total % {den}) * CAST('{scale}' AS HUGEINT) // {den} AS DECIMAL(38,0))
     * CAST('0.00000000000000000001' AS DECIMAL(21,20)) AS q
 FROM (SELECT payee, pk, sum(units) AS total FROM {name}_qmonth GROUP BY payee, pk)""")
@@ -851,10 +875,13 @@ SELECT payee, own, day, amount FROM released WHERE amount <> 0""")
         self.cte("pay_periods", values)
         zero = "CAST(0 AS HUGEINT)" if self.per_line else f"CAST(0 AS {EXACT})"
         nought = f"CAST(0 AS {EXACT})"
-        self.cte("owned", """
-SELECT payee, own AS pk, count(*) AS n, sum(amount) AS earned, sum(r) AS due,
-  sum(CASE WHEN kind = 'capped' THEN amount ELSE 0 END) AS capped,
-  sum(CASE WHEN kind = 'clawback' THEN amount ELSE 0 END) AS claw
+        # Rounding per line, the interpreter rounds each line where it is made: what it earned
+        # is the rounded lines.
+        line = exact(cents_to_dec("r")) if self.per_line else "amount"
+        self.cte("owned", f"""
+SELECT payee, own AS pk, count(*) AS n, sum({line}) AS earned, sum(r) AS due,
+  sum(CASE WHEN kind = 'capped' THEN {line} ELSE 0 END) AS capped,
+  sum(CASE WHEN kind = 'clawback' THEN {line} ELSE 0 END) AS claw
 FROM rounded GROUP BY payee, own""")
         # Legs payable after the run's last day are still waiting, as if for money.
         self.cte("payable", f"""
