@@ -21,7 +21,7 @@ import attrs
 
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import EVENT_KINDS, Event, FxRate, Roster
-from incentive_dsl.eval.money import CONTEXT, ZERO, round_money
+from incentive_dsl.eval.money import CONTEXT, ZERO, divide_money, round_money
 from incentive_dsl.periods import Period, add_months, month_end
 from incentive_dsl.syntax.format import expr as expr_text
 from incentive_dsl.syntax import nodes as n
@@ -74,6 +74,8 @@ class Fx:
         if r is None:
             raise EvaluationError(f"no {currency}->{self.currency} rate on or before {day}",
                                   event)
+        if r.inverse:
+            return divide_money(amount, r.rate, self.currency), r
         return round_money(CONTEXT.multiply(amount, r.rate), self.currency), r
 
 

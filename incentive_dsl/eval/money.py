@@ -48,6 +48,20 @@ def round_money(amount: Decimal, currency: str, mode: str = "half even") -> Deci
                            rounding=ROUNDING_MODES[mode], context=CONTEXT)
 
 
+def divide_money(amount: Decimal, divisor: Decimal, currency: str) -> Decimal:
+    """`amount / divisor` rounded half even to the currency's minor unit, exactly: the
+    quotient is never cut to 34 digits first (which could turn a near-tie into a tie)."""
+    digits = MINOR_DIGITS.get(currency, 2)
+    a, b = amount.as_integer_ratio(), divisor.as_integer_ratio()
+    num, den = a[0] * b[1] * 10 ** digits, a[1] * b[0]
+    if den < 0:
+        num, den = -num, -den
+    q, r = divmod(num, den)
+    if 2 * r > den or (2 * r == den and q % 2):
+        q += 1
+    return Decimal(q).scaleb(-digits)
+
+
 def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
     """Split `total` (a whole number of minor units) in proportion to `weights`, exactly: each
     part is rounded down to the minor unit and the leftover units go to the parts with the
