@@ -313,6 +313,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     plan, dataset, window, code = _load(args)
     if code is not None:
         return code
+    named = {p.id for p in dataset.payees if p.name == args.payee}
+    if args.payee not in {p.id for p in dataset.payees} and len(named) == 1:
+        args.payee = named.pop()  # a display name from the roster (--map [roster] name)
     if args.payee not in {p.id for p in dataset.payees}:
         ids = sorted({p.id for p in dataset.payees})
         print(f"incentive explain: no payee '{args.payee}' in the roster"

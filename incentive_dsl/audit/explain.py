@@ -61,7 +61,10 @@ def explain(result: RunResult, payee: str, window: Period, deal: str | None = No
     earned = sum((e.amount for e in earnings), ZERO)
     paid = sum((s.paid for s in statements), ZERO)
     what = f" on deal {deal}" if deal else ""
-    root = Node(f"{payee}, {window.label}{what}: earned {fmt(earned, cur)}"
+    names = {r.id: r.name for r in result.engine.dataset.payees if r.name} \
+        if result.engine is not None else {}
+    shown = f"{names[payee]} ({payee})" if payee in names else payee
+    root = Node(f"{shown}, {window.label}{what}: earned {fmt(earned, cur)}"
                 + ("" if deal else f", paid {fmt(paid, cur)}"))
     by_component: dict[str, list[EarningLine]] = defaultdict(list)
     for e in earnings:

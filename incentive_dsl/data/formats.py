@@ -19,7 +19,9 @@ import attrs
 
 from incentive_dsl.data.values import BadValue
 
-__all__ = ["ColumnFormat", "DATE_TOKENS", "FormatError", "date_pattern", "number_format"]
+__all__ = ["ColumnFormat", "DATE_TOKENS", "FormatError", "TAKES", "date_pattern",
+           "number_format"]
+TAKES = ("email",)
 
 # Date pattern tokens, longest first so that "YYYY" is not read as two "YY".
 DATE_TOKENS = {
@@ -36,6 +38,7 @@ DATE_TOKENS = {
 _TOKEN = re.compile("|".join(sorted(map(re.escape, DATE_TOKENS), key=len, reverse=True)))
 SEPARATORS = {",": "a comma", ".": "a point", " ": "a space", "'": "an apostrophe",
               "": "none"}
+_EMAIL = re.compile(r"[^\s()<>@,;:\"\[\]]+@[^\s()<>@,;:\"\[\]]+\.[A-Za-z]{2,}")
 _EXACT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
 
 
@@ -53,10 +56,13 @@ class ColumnFormat:
     thousands: str = ","
     symbols: tuple[str, ...] = ()
     scale: Decimal | None = None
+    take: str | None = None  # "email": the address in 'Jane Smith (jane@acme.io)'
 
     def describe(self) -> str:
         if self.date is not None:
             return f"date '{self.date}'"
+        if self.take is not None:
+            return f"take '{self.take}'"
         parts = []
         if self.symbols:
             parts.append("symbol " + " or ".join(f"'{s}'" for s in self.symbols))
@@ -68,7 +74,18 @@ class ColumnFormat:
 
     def normalize(self, text: str) -> str:
         """The cell's text in the plain form values.py reads; BadValue if it does not match."""
+        if self.take is not None:
+            return self.taken(text)
         return self._date(text) if self.date is not None else self._number(text)
+
+    def taken(self, text: str) -> str:
+        """The part of a text cell the format takes: the one e-mail address in it."""
+        found = _EMAIL.findall(text)
+        if len(found) != 1:
+            raise BadValue(f"'{text}' has {'no' if not found else 'more than one'} e-mail "
+                           "address", "the column's format takes the e-mail address from "
+                           "each cell")
+        return found[0]
 
     def _date(self, text: str) -> str:
         m = self.regex.fullmatch(text)

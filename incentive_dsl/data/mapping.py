@@ -44,7 +44,9 @@ import attrs
 
 from incentive_dsl.check.model import FieldSpec, Plan
 from incentive_dsl.collector import collector_paused
-from incentive_dsl.data.formats import ColumnFormat, FormatError, date_pattern, number_format
+from incentive_dsl.data.formats import (
+    TAKES, ColumnFormat, FormatError, date_pattern, number_format,
+)
 from incentive_dsl.data.loaders import load_fx, load_quotas, load_territories, make_dataset
 from incentive_dsl.data.records import (
     Dataset, Event, FxRate, PayeeRecord, Source, TerritoryIndex,
@@ -365,6 +367,15 @@ class Mapping:
             if not f:
                 continue
             try:
+                if "take" in f:
+                    extra = [k for k in f if k != "take"]
+                    if extra:
+                        raise FormatError(f"'take' goes alone, not with '{extra[0]}'")
+                    if f["take"] not in TAKES:
+                        raise FormatError(f"'take' is one of {', '.join(TAKES)}, not "
+                                          f"{_show(f['take'])}")
+                    out[col] = ColumnFormat(take=f["take"])
+                    continue
                 if "date" in f:
                     extra = [k for k in f if k != "date"]
                     if extra:
@@ -431,9 +442,10 @@ class Mapping:
         return out
 
     def parse(self, section: str, column: str, text: str, parser):
-        """`parser` on a cell's text after the column's format (BadValue either way)."""
+        """`parser` on a cell's text after the column's format (BadValue either way); a
+        `take` format was applied by `cell` already."""
         f = self.formats.get(section, {}).get(column)
-        return parser(f.normalize(text) if f is not None else text)
+        return parser(f.normalize(text) if f is not None and f.take is None else text)
 
     def column(self, key: tuple[str, ...], value: object, table: Table | None,
                what: str = "") -> str | None:
@@ -491,6 +503,12 @@ class Mapping:
             cell = row.cells.get(column)
         else:
             text = cell.text
+        fmt = self.formats.get(section, {}).get(column)
+        if fmt is not None and fmt.take is not None:
+            try:
+                text = fmt.taken(text)
+            except BadValue:
+                pass  # kept as written: whatever reads it reports it (an unknown owner ...)
         aliases = self.aliases.get(section, {}).get(column)
         if aliases and text in aliases:
             lines = self.alias_rows[(section, column, text)]
@@ -626,8 +644,9 @@ class RowFields:
             try:
                 plan_currency = self.m.plan.currency if self.m.plan else currency
                 fmt = self.m.formats.get(section, {}).get(f.column) if section else None
-                self._parsed[key] = parse_field(f.spec, fmt.normalize(text) if fmt else text,
-                                                currency, plan_currency)
+                if fmt is not None and fmt.take is None:
+                    text = fmt.normalize(text)
+                self._parsed[key] = parse_field(f.spec, text, currency, plan_currency)
             except BadValue as e:
                 self._parsed[key] = e
         return self._parsed[key]
@@ -769,7 +788,7 @@ def read_text_any(path: str) -> tuple[str | None, list[Diagnostic]]:
 # ------------------------------------------------------------------------------ the sections
 
 
-FORMAT_KEYS = ("date", "decimal", "thousands", "symbol", "scale")
+FORMAT_KEYS = ("date", "decimal", "thousands", "symbol", "scale", "take")
 TOP_KEYS = ("deals", "roster", "lookups", "territories", "quotas", "fx")
 TABLE_KEYS = ("values", "formats", "defaults")  # every table read from a file may have these
 DEAL_KEYS = ("file", "id", "owner", "stage", "amount", "currency", "fixed_currency", "term",
@@ -893,11 +912,11 @@ def _roster(m: Mapping) -> list[PayeeRecord]:
     reader.report(key, "roster")
     if active is not None and active.inactive:
         rows = active.inactive
-        ends = f"dated by '{active.end}'" if isinstance(active.end, str) else \
+        ends = f"on their '{active.end}'" if isinstance(active.end, str) else \
             f"on {active.end}"
         m.diags.append(note(MAPPED, m.at(*key, "active"), f"{_plural(len(rows), 'payee')} "
                             f"inactive in column '{active.column}' ({_lines(rows)}): "
-                            f"employment ends {ends}"))
+                            f"their employment ends {ends}"))
     if "managers" in spec:
         added = _managers(m, managers, records, cols.get("manager"), consts, first)
         if added is None:  # the mapping's error is the cause: not every report's manager too
