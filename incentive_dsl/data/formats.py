@@ -129,7 +129,10 @@ class ColumnFormat:
                            "check the format in the mapping's [*.formats]")
         plain = "".join(groups) + (f".{frac}" if sep else "")
         if self.scale is not None:
-            plain = format(_EXACT.multiply(Decimal(plain), self.scale), "f")
+            try:
+                plain = format(_EXACT.multiply(Decimal(plain), self.scale), "f")
+            except decimal.Inexact:
+                raise BadValue(f"'{text}' has too many digits to scale exactly") from None
         return ("-" if negative else "") + plain
 
 

@@ -1546,7 +1546,9 @@ def _read_splits(m: Mapping, child: _Child, payees: set[str]
                 continue
             if payee in shares:
                 m.diags.append(error("D-SPLITS", _span(pcell), f"'{payee}' has two splits of "
-                                     f"deal '{deal}'", "give each payee one share per deal"))
+                                     f"deal '{deal}'", "give each payee one share per deal; "
+                                     "overlay splits are not part of the 100%: keep them out "
+                                     "with where = { ... }"))
                 ok = False
                 continue
             shares[payee] = share
@@ -1909,7 +1911,7 @@ def _fx(m: Mapping) -> list[FxRate]:
                     "currency every rate converts to)", 'e.g. fixed_target = "USD"')
         return []
     quote = spec.get("quote", "target per unit")
-    if quote not in QUOTES:
+    if not isinstance(quote, str) or quote not in QUOTES:
         m.map_error((*key, "quote"), f"'quote' is \"target per unit\" (1 unit of the currency "
                     f"= RATE target) or \"units per target\" (1 target = RATE units of the "
                     f"currency), not {_show(quote)}", suggest(str(quote), QUOTES))
