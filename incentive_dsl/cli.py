@@ -737,7 +737,34 @@ def build_parser() -> argparse.ArgumentParser:
     diff.set_defaults(run=cmd_diff)
     _add_ledger_commands(sub)
     _add_data_commands(sub)
+    _add_editor_commands(sub)
     return parser
+
+
+# ------------------------------------------------------------------------------ editors
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    try:
+        from incentive_dsl.editor import lsp
+    except ImportError as exc:  # pygls is an optional extra
+        print(f"incentive lsp: needs the language-server extra ({exc.name} is not installed): "
+              "pip install 'incentive-dsl[lsp]'", file=sys.stderr)
+        return EXIT_USAGE
+    return lsp.main()
+
+
+def _add_editor_commands(sub) -> None:
+    lsp = sub.add_parser(
+        "lsp", help="the language server for editors (stdio)",
+        description="Serve the Language Server Protocol over stdin and stdout: diagnostics as "
+                    "`incentive check` reports them, hover and go-to-definition on names. "
+                    "Needs the [lsp] extra; docs/editor.md shows how to set up VS Code and "
+                    "Neovim.",
+        epilog="exit codes:\n  0  the client ended the session\n  2  the [lsp] extra "
+               "(pygls) is not installed",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    lsp.set_defaults(run=cmd_lsp)
 
 
 # ------------------------------------------------------------------------------ the ledger

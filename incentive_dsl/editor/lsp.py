@@ -1,0 +1,138 @@
+"""The language server (`incentive lsp`, over stdio; needs the `[lsp]` extra, pygls).
+
+On every open and change it checks the document as `incentive check` does and publishes all
+of its diagnostics (syntax errors, check errors, warnings) with their ranges, codes, hints and
+related places; hover shows what a name is (its kind, its type or unit, the line defining
+it); go-to-definition jumps to where a rule, quota, field, role or example payee is declared.
+Each document is checked on its own: the checks across the versions of one plan are
+`incentive check DIR`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types as T
+from pygls.lsp.server import LanguageServer
+from pygls.workspace.position_codec import PositionCodec, ServerTextPosition
+
+from incentive_dsl import __version__
+from incentive_dsl.diagnostics import Diagnostic, Severity
+from incentive_dsl.editor.symbols import Analysis, analyze
+from incentive_dsl.span import Span
+
+SEVERITY = {Severity.ERROR: T.DiagnosticSeverity.Error,
+            Severity.WARNING: T.DiagnosticSeverity.Warning,
+            Severity.NOTE: T.DiagnosticSeverity.Information}
+
+
+def document_path(uri: str) -> str:
+    """The path diagnostics name: the file's path for file: URIs, the URI otherwise."""
+    parsed = urlparse(uri)
+    return unquote(parsed.path) if parsed.scheme == "file" else uri
+
+
+class PlanServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("incentive", __version__)
+        self.analyses: dict[str, Analysis] = {}
+
+    def codec(self) -> PositionCodec:
+        return PositionCodec(self.workspace.position_encoding or T.PositionEncodingKind.Utf16)
+
+    def refresh(self, uri: str) -> None:
+        doc = self.workspace.get_text_document(uri)
+        result = analyze(document_path(uri), doc.source)
+        self.analyses[uri] = result
+        lines = result.source.split("\n")  # spans count only \n as a line break
+        self.text_document_publish_diagnostics(T.PublishDiagnosticsParams(
+            uri=uri, version=doc.version,
+            diagnostics=[self.diagnostic(d, uri, result.path, lines) for d in result.diagnostics]))
+
+    def range(self, span: Span, lines: Sequence[str]) -> T.Range:
+        codec = self.codec()
+
+        def position(line: int, column: int) -> T.Position:
+            # A span's line and column count from 1; a generated span (line 0) is the start.
+            line, column = max(line - 1, 0), max(column - 1, 0)
+            if line >= len(lines):
+                return T.Position(line=line, character=0)
+            column = min(column, len(lines[line]))
+            return codec.position_to_client_units(lines, ServerTextPosition(line, column))
+
+        start = position(span.line, span.column)
+        end = position(span.end_line, span.end_column)
+        if (end.line, end.character) <= (start.line, start.character):
+            end = T.Position(line=start.line, character=start.character + 1)
+        return T.Range(start=start, end=end)
+
+    def diagnostic(self, d: Diagnostic, uri: str, path: str, lines: Sequence[str]
+                   ) -> T.Diagnostic:
+        related = [T.DiagnosticRelatedInformation(
+            location=T.Location(uri=uri, range=self.range(r.span, lines)), message=r.message)
+            for r in d.related if r.span.path == path]
+        message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+        return T.Diagnostic(range=self.range(d.span, lines), message=message,
+                            severity=SEVERITY[d.severity], code=d.code, source="incentive",
+                            related_information=related or None)
+
+    def lookup(self, uri: str, position: T.Position):
+        result = self.analyses.get(uri)
+        if result is None:
+            return None, None
+        lines = result.source.split("\n")
+        if position.line >= len(lines):
+            return result, None
+        at = self.codec().position_from_client_units(lines, position)
+        return result, result.at(at.line + 1, at.character + 1)
+
+
+server = PlanServer()
+
+
+@server.feature(T.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: PlanServer, params: T.DidOpenTextDocumentParams) -> None:
+    ls.refresh(params.text_document.uri)
+
+
+@server.feature(T.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: PlanServer, params: T.DidChangeTextDocumentParams) -> None:
+    ls.refresh(params.text_document.uri)
+
+
+@server.feature(T.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: PlanServer, params: T.DidCloseTextDocumentParams) -> None:
+    ls.analyses.pop(params.text_document.uri, None)
+    ls.text_document_publish_diagnostics(T.PublishDiagnosticsParams(
+        uri=params.text_document.uri, diagnostics=[]))
+
+
+@server.feature(T.TEXT_DOCUMENT_HOVER)
+def hover(ls: PlanServer, params: T.HoverParams) -> T.Hover | None:
+    result, occ = ls.lookup(params.text_document.uri, params.position)
+    if occ is None:
+        return None
+    text = result.describe(occ)
+    if text is None:
+        return None
+    return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=text),
+                   range=ls.range(occ.span, result.source.split("\n")))
+
+
+@server.feature(T.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: PlanServer, params: T.DefinitionParams) -> T.Location | None:
+    uri = params.text_document.uri
+    result, occ = ls.lookup(uri, params.position)
+    if occ is None:
+        return None
+    d = result.definition(occ)
+    if d is None:
+        return None
+    return T.Location(uri=uri, range=ls.range(d.span, result.source.split("\n")))
+
+
+def main() -> int:
+    """Serve over stdin and stdout until the client says exit."""
+    server.start_io()
+    return 0
