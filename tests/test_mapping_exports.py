@@ -538,3 +538,84 @@ def test_a_wrong_value_anywhere_in_the_salesforce_mapping_is_a_diagnostic(tmp_pa
             path.write_text("\n".join([*lines[:i], f"{key}= {bad}", *lines[i + 1:]]) + "\n")
             _, diags = load_mapping(str(path), plan)  # must not raise
             assert all(d.span.line >= 1 and d.message for d in diags)
+
+
+# ------------------------------------------------------------------------------ child tables
+
+LINES = """OpportunityId,Family,TotalPrice,Quantity
+D1,License,"$10,000.25",4
+D1,Services,"$2,500.25",1
+D1,License,$0.50,2
+D2,Services,"$9,900.00",1
+"""
+TEAM_MEMBERS = """OpportunityId,UserId,TeamMemberRole
+D1,bob,Sales Engineer
+D1,ana,Account Manager
+D2,bob,Sales Engineer
+D2,ana,Sales Engineer
+"""
+WITH_CHILDREN = BASE.replace("[deals.stages]", """[deals.children.licenses]
+file = "lines.csv"
+deal = "OpportunityId"
+where = { Family = "License" }
+
+[deals.children.licenses.formats]
+TotalPrice = { symbol = "$" }
+
+[deals.children.engineers]
+file = "members.csv"
+deal = "OpportunityId"
+where = { TeamMemberRole = "Sales Engineer" }
+
+[deals.fields]
+license_value = { child = "licenses", sum = "TotalPrice", type = "money" }
+seats = { child = "licenses", sum = "Quantity", type = "count" }
+engineers = { child = "engineers", count = true, type = "count" }
+
+[deals.stages]""")
+
+
+def test_child_tables_are_added_up_per_deal(tmp_path):
+    dataset, diags = load_mapping(str(export(tmp_path, WITH_CHILDREN, lines_csv=LINES,
+                                             members_csv=TEAM_MEMBERS)))
+    assert errors(diags) == []
+    got = {e.id: dict(e.fields) for e in dataset.events}
+    assert got["D1:booked"] == {"engineers": 1, "license_value": Decimal("10000.75"),
+                                "seats": 6}
+    assert got["D2:booked"] == {"engineers": 2, "license_value": Decimal("0"), "seats": 0}
+    notes = {d.message for d in diags if d.severity is Severity.NOTE}
+    assert f"child table 'licenses': 2 rows of {tmp_path / 'lines.csv'} joined to 1 deal; 2 " \
+           "deals without a row (their totals are 0)" in notes
+    assert f"child table 'engineers': 1 row of {tmp_path / 'members.csv'} left out (only rows " \
+           "where 'TeamMemberRole' is 'Sales Engineer' are read)" in notes
+
+
+def test_child_table_problems(tmp_path):
+    lines = LINES.replace("$0.50", "0.50 EUR")
+    dataset, diags = load_mapping(str(export(tmp_path, WITH_CHILDREN, lines_csv=lines,
+                                             members_csv=TEAM_MEMBERS)))
+    [d] = [d for d in diags if d.is_error]
+    assert (d.code, place(d)) == ("D-FIELD", ("lines.csv", 4, 12))
+    assert d.message.startswith("field 'license_value' (column 'TotalPrice'): '0.50 EUR' does "
+                                "not match the column's number format")
+    assert "D1" not in {e.deal for e in dataset.events}
+    mapping = WITH_CHILDREN.replace('child = "engineers"', 'child = "engineer"').replace(
+        'sum = "Quantity"', 'sum = "Qty"').replace('count = true, type = "count"',
+                                                  'count = true, type = "text"')
+    _, diags = load_mapping(str(export(tmp_path, mapping, lines_csv=LINES,
+                                       members_csv=TEAM_MEMBERS)))
+    assert sorted((d.code, d.message, d.hint) for d in diags if d.is_error) == [
+        ("D-COLUMN", f"deals.fields.seats.sum: column 'Qty' is not in {tmp_path / 'lines.csv'}",
+         "the columns of lines.csv are OpportunityId, Family, TotalPrice, Quantity"),
+        ("D-MAP", "a child field is a number, count or money, not text",
+         'write type = "number"'),
+    ]
+    mapping = WITH_CHILDREN.replace('count = true, type = "count"', 'type = "count"').replace(
+        'child = "licenses", sum', 'child = "license", sum', 1)
+    _, diags = load_mapping(str(export(tmp_path, mapping, lines_csv=LINES,
+                                       members_csv=TEAM_MEMBERS)))
+    assert sorted((d.message, d.hint) for d in diags if d.is_error) == [
+        ("no child table 'license'", "did you mean 'licenses'?"),
+        ("the child field 'engineers' needs one of 'sum' (a column of the child table) and "
+         "'count' (= true)", 'e.g. sum = "TotalPrice" or count = true'),
+    ]

@@ -33,6 +33,7 @@ is docs/mapping.md.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import os
 from decimal import Decimal
 import re
@@ -55,7 +56,7 @@ from incentive_dsl.data.tables import Cell, Row, Table, read_table
 from incentive_dsl.data.validate import check_dataset
 from incentive_dsl.data.values import (
     BadValue, parse_amount, parse_count, parse_currency, parse_date, parse_field, parse_index,
-    parse_positive, parse_split_share, parse_splits, split_text_pairs, suggest,
+    parse_number, parse_positive, parse_split_share, parse_splits, split_text_pairs, suggest,
 )
 from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
 from incentive_dsl.span import Span
@@ -74,6 +75,8 @@ MAPPING_CODES = {
 OUTCOMES = ("booked", "cancelled", "lost", "open")
 FIELD_TYPES = ("text", "number", "count", "money", "percent", "date", "duration", "yes or no")
 PAYEE_ATTRS = ("role", "start", "end", "manager", "team", "territory")
+# Totals of child rows are exact: a sum that would need rounding is an error, never rounded.
+_EXACT_SUM = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
 SHOW_ROWS = 5  # a problem repeated on many rows: the first rows are listed, then a count
 
 
@@ -226,6 +229,8 @@ class FieldMap:
     default: str | None = None
     required: bool = False
     spec: FieldSpec | None = None  # how values are parsed (the plan's declaration, if any)
+    child: str | None = None  # a [deals.children.NAME] whose rows of the deal are added up
+    total: str | None = None  # with child: "sum" (of `column`) or "count" (of rows)
 
 
 @attrs.define
@@ -255,6 +260,7 @@ class Mapping:
         self.alias_rows: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         self.alias_lookup_rows: set[tuple[str, str, int]] = set()
         self.formats: dict[str, dict[str, ColumnFormat]] = {}  # section -> column -> format
+        self.children: dict[str, _Child] = {}  # [deals.children.NAME] by name
         self.defaults: dict[str, dict[str, str]] = {}  # section -> column -> value
         self.default_rows: dict[tuple[str, str], set[int]] = defaultdict(set)
         self.field_names: set[str] = set()  # of the table being read, broken ones included
@@ -539,7 +545,8 @@ class Mapping:
             fkey = (*key, name)
             if isinstance(raw, str):
                 raw = {"column": raw}
-            f = self.keys(fkey, raw, ("column", "type", "lookup", "by", "default", "required"),
+            f = self.keys(fkey, raw, ("column", "type", "lookup", "by", "default", "required",
+                                      *(("child", "sum", "count") if owner == "deal" else ())),
                           ("type",))
             if not f:
                 continue
@@ -550,7 +557,14 @@ class Mapping:
                                f"the types are {', '.join(FIELD_TYPES)}")
                 kind = None
             fm = FieldMap(name=name, key=fkey, type=kind or "text")
-            if "lookup" in f:
+            if "child" in f:
+                if not self.child_field(fm, f):
+                    continue
+            elif "sum" in f or "count" in f:
+                self.map_error((*fkey, "sum" if "sum" in f else "count"), "'sum' and 'count' go "
+                               "with 'child'", 'add child = "NAME" (a [deals.children.NAME])')
+                continue
+            elif "lookup" in f:
                 fm.lookup = self.text((*fkey, "lookup"), f["lookup"])
                 fm.by = self.text((*fkey, "by"), f.get("by"))
                 if fm.by is None and "by" not in f:
@@ -596,6 +610,48 @@ class Mapping:
                         f"add it to [{_name(key)}], or remove it from the plan's fields"))
         return out
 
+    def child_field(self, fm: FieldMap, f: dict) -> bool:
+        """A field added up from a child table: child = NAME and sum = COLUMN or count = true
+        (its column is checked against the child's file once that is read)."""
+        extra = [k for k in ("lookup", "by", "column") if k in f]
+        if extra:
+            self.map_error((*fm.key, extra[0]), f"'{extra[0]}' does not go with 'child'",
+                           "a child field adds up its child's rows: sum = COLUMN or count = true")
+            return False
+        fm.child = self.text((*fm.key, "child"), f["child"])
+        if ("sum" in f) == ("count" in f):
+            self.map_error(fm.key, f"the child field '{fm.name}' needs one of 'sum' (a column "
+                           "of the child table) and 'count' (= true)",
+                           'e.g. sum = "TotalPrice" or count = true')
+            return False
+        if "sum" in f:
+            fm.total, fm.column = "sum", self.text((*fm.key, "sum"), f["sum"], "a column name")
+        elif f["count"] is not True:
+            self.map_error((*fm.key, "count"), "'count' is true (the number of rows)")
+            return False
+        else:
+            fm.total = "count"
+        if fm.type not in ("number", "count", "money"):
+            self.map_error((*fm.key, "type"), f"a child field is a number, count or money, not "
+                           f"{fm.type}", 'write type = "number"')
+            return False
+        return fm.child is not None and (fm.total == "count" or fm.column is not None)
+
+    def check_children(self, fields: list[FieldMap], children: dict) -> None:
+        for f in fields:
+            if f.child is None:
+                continue
+            child = children.get(f.child)
+            if child is None:
+                if f.child not in self.doc.get("deals", {}).get("children", {}):
+                    self.map_error((*f.key, "child"), f"no child table '{f.child}'",
+                                   suggest(f.child, children) or
+                                   f"add [deals.children.{f.child}] with its file and deal")
+                f.child = None  # a child table with an error of its own: reported there
+            elif f.total == "sum" and self.column((*f.key, "sum"), f.column,
+                                                 child.table) is None:
+                f.child = None
+
     def check_lookups(self, fields: list[FieldMap]) -> None:
         names = self.field_names  # a field with an error of its own is not reported again
         for f in fields:
@@ -632,6 +688,7 @@ class RowFields:
         self.empty: dict[str, list[int]] = defaultdict(list)
         self.missing_keys: dict[tuple[str, str], list[tuple[int, object]]] = defaultdict(list)
         self._parsed: dict[tuple[str, str, str, bool], object] = {}
+        self._reported_rows: set[tuple[str, int]] = set()
         self._reported: set[tuple[str, str]] = set()
 
     def _value(self, f: FieldMap, text: str, currency: str | None,
@@ -651,16 +708,25 @@ class RowFields:
                 self._parsed[key] = e
         return self._parsed[key]
 
-    def read(self, row: Row, currency: str | None) -> tuple[tuple[tuple[str, object], ...], bool]:
+    def read(self, row: Row, currency: str | None, deal: str | None = None
+             ) -> tuple[tuple[tuple[str, object], ...], bool]:
         """(fields sorted by name, ok). Positions are worked out only for a problem: `where` is
         the cell (or row) a value comes from, and `foreign` says it is not this row's (a lookup
-        table's cell, a default in the mapping)."""
+        table's cell, a default in the mapping). `deal`: the row's deal id, for child fields."""
         m, ok = self.m, True
         values: dict[str, object] = {}
         raw_text: dict[str, tuple[str, object]] = {}
         for f in self.fields:
             text, where, foreign, section = "", row, False, self.section
-            if f.lookup is None and f.column is not None:
+            if f.total is not None:
+                if f.child is None:
+                    continue  # the field's mapping is in error, reported there
+                text = self.child_total(f, deal)
+                if text is None:
+                    ok = False
+                    continue
+                section = None  # a total, not a cell: no column format applies
+            elif f.lookup is None and f.column is not None:
                 text, cell = m.cell(self.section, row, f.column)
                 where = cell if cell is not None else row
             elif f.lookup is not None:
@@ -702,6 +768,31 @@ class RowFields:
             values[f.name] = value
         fields = tuple((n, values[n]) for n in self.names if n in values)
         return self._shared.setdefault(fields, fields), ok
+
+    def child_total(self, f: FieldMap, deal: str | None) -> str | None:
+        """The sum of the child rows' column, or their count, as plain text (None: a cell that
+        is not a number, reported at the cell)."""
+        child = self.m.children[f.child]
+        rows = child.by_deal.get(deal, [])
+        if f.total == "count":
+            return str(len(rows))
+        total = Decimal(0)
+        for r in rows:
+            text, cell = self.m.cell(child.section, r, f.column)
+            if not text:
+                continue
+            try:
+                total = _EXACT_SUM.add(total, self.m.parse(child.section, f.column, text,
+                                                           parse_number))
+            except BadValue as e:
+                if (f.name, r.line) not in self._reported_rows:
+                    self._reported_rows.add((f.name, r.line))
+                    self.m.diags.append(error("D-FIELD", _span(cell or r), f"field '{f.name}' "
+                                              f"(column '{f.column}'): {e.message}", e.hint))
+                return None
+        if f.type == "count" and total == total.to_integral_value():
+            return str(int(total))
+        return format(total, "f")
 
     def report(self, key: tuple[str, ...], what: str) -> None:
         m = self.m
@@ -792,7 +883,7 @@ FORMAT_KEYS = ("date", "decimal", "thousands", "symbol", "scale", "take")
 TOP_KEYS = ("deals", "roster", "lookups", "territories", "quotas", "fx")
 TABLE_KEYS = ("values", "formats", "defaults")  # every table read from a file may have these
 DEAL_KEYS = ("file", "id", "owner", "stage", "amount", "currency", "fixed_currency", "term",
-             "stages", "fields", "splits", "history", *TABLE_KEYS)
+             "stages", "fields", "splits", "history", "children", *TABLE_KEYS)
 ROSTER_KEYS = ("file", "id", "name", *PAYEE_ATTRS, "active", "fixed", "managers", "fields",
                *TABLE_KEYS)
 
@@ -1182,14 +1273,19 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
             m.map_error(key, "amounts need a currency: [deals] has neither 'currency' (a column) "
                         "nor 'fixed_currency'", 'the export has no currency? add fixed_currency '
                         '= "USD"')
+    children = _children_spec(m, spec.get("children", {}))
     fields = m.read_fields("deal", (*key, "fields"), spec.get("fields", {}), table)
     m.check_lookups(fields)
+    m.check_children(fields, children)
     splits_spec = _splits_spec(m, spec, table)
     history_spec = _history_spec(m, spec.get("history")) if "history" in spec else None
     if table is None or m.blocked():
         return []
     splits = _read_splits(m, splits_spec, payees) if isinstance(splits_spec, _Child) else {}
     history = _read_history(m, history_spec, rules) if history_spec is not None else {}
+    for child in children.values():
+        child.by_deal = _child_rows(m, child)
+    m.children = children
     reader = RowFields(m, "deals", fields)
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     unmapped: dict[str, list[tuple[int, Span]]] = defaultdict(list)
@@ -1316,7 +1412,8 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
                 if f"payee:{owner}" not in m.rejected:
                     unknown_owner[owner].append((row.line, owner_cell.span))
                 ok = False
-        fields, fields_ok = reader.read(row, currency or (m.plan.currency if m.plan else None))
+        fields, fields_ok = reader.read(row, currency or (m.plan.currency if m.plan else None),
+                                        deal)
         shares = splits.get(deal, ())
         if isinstance(splits_spec, str) and splits_spec and books:
             shares = _split_column(m, row, splits_spec, payees)
@@ -1379,6 +1476,14 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
                     'splits = "COLUMN" (payee:percent;... in the deals file)')
     if history_spec is not None:
         _report_history(m, history_spec, history, seen, deals_with_history)
+    for name, child in children.items():
+        _report_child(m, child, child.by_deal, seen, f"child table '{name}'")
+        joined = sum(1 for d in seen if d in child.by_deal)
+        m.diags.append(note(MAPPED, m.at(*child.key), f"child table '{name}': "
+                            f"{_plural(sum(len(r) for r in child.by_deal.values()), 'row')} of "
+                            f"{child.table.path} joined to {_plural(joined, 'deal')}; "
+                            f"{_plural(len(seen) - joined, 'deal')} without a row (their totals "
+                            "are 0)"))
     return events
 
 
@@ -1472,6 +1577,21 @@ def _report_child(m: Mapping, child: _Child, by_deal: dict, deals: dict[str, Row
 
 
 # ------------------------------------------------------------------------------ splits
+
+
+def _children_spec(m: Mapping, raw: object) -> dict[str, _Child]:
+    """`[deals.children.NAME]`: tables joined to the deals one-to-many (line items, team
+    members), which child fields add up."""
+    if not isinstance(raw, dict):
+        m.map_error(("deals", "children"), "'deals.children' must be a table of tables",
+                    "write [deals.children.NAME] with file and deal")
+        return {}
+    out = {}
+    for name, spec in raw.items():
+        child = _child_spec(m, ("deals", "children", name), spec, ())
+        if child is not None:
+            out[name] = child
+    return out
 
 
 def _splits_spec(m: Mapping, spec: dict, table: Table | None) -> _Child | str | None:
