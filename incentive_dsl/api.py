@@ -28,9 +28,9 @@ from incentive_dsl.syntax.nodes import PlanFile
 
 __all__ = [
     "CheckResult", "FormatResult", "PlanLoad", "check_paths", "coverage", "data_for",
-    "data_view", "diff_plans", "discover", "explain", "format_path", "format_text", "load_data",
-    "load_plan", "parse_path", "parse_text", "read_plan", "render", "render_all", "review", "run",
-    "run_examples", "window",
+    "data_view", "diff_plans", "discover", "estimate", "explain", "format_path", "format_text",
+    "hypothetical_deal", "load_data", "load_plan", "open_deals", "parse_path", "parse_text",
+    "read_plan", "render", "render_all", "review", "run", "run_examples", "scenarios", "window",
 ]
 
 PLAN_SUFFIX = ".plan"
@@ -208,6 +208,45 @@ def run_examples(paths: Iterable[str]) -> tuple[list[ExampleResult], CheckResult
     checked = check_paths(paths)
     results = [run_example(plan, ex) for plan in checked.plans for ex in plan.examples]
     return results, checked
+
+
+# ------------------------------------------------------------------------------ estimates
+
+
+def hypothetical_deal(plan: Plan, dataset: Dataset, payee: str, values: dict[str, str],
+                      date: dt.date | None = None):
+    """A deal `payee` might close (audit.estimate.Closing), from `key=value` texts: `amount`
+    (`120,000` in the plan currency or `120,000 EUR`), `date` (else `date`, else the day the
+    data runs up to), `id`, `currency`, `splits`, `term_months` and the plan's custom deal
+    fields. Raises audit.estimate.DealError (message, hint) for a value it cannot read."""
+    from incentive_dsl.audit.estimate import hypothetical_deal as make
+
+    return make(plan, dataset, payee, values, date)
+
+
+def open_deals(plan: Plan, dataset: Dataset, payee: str, date: dt.date | None = None):
+    """The payee's open pipeline deals (reached a stage, neither booked nor cancelled), each
+    as a closing on `date` (default: the day the data runs up to) at its last recorded
+    amount; and notes on those left out. Returns (closings, notes)."""
+    from incentive_dsl.audit import estimate
+
+    return estimate.open_deals(dataset, payee, date or estimate.today_in_data(dataset, plan))
+
+
+def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closings: Sequence):
+    """What `payee` earns if `closings` close (audit.estimate.Estimate): the plan run with
+    and without them on the history, compared per rule, each changed line explained."""
+    from incentive_dsl.audit.estimate import estimate as compare
+
+    return compare(plan, dataset, payee, closings)
+
+
+def scenarios(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closings: Sequence):
+    """`estimate` for each closing on its own and, with several, for all together:
+    (list of estimates, the estimate of all or None). The history is run once without them."""
+    from incentive_dsl.audit.estimate import scenarios as each
+
+    return each(plan, dataset, payee, closings)
 
 
 # ------------------------------------------------------------------------------ plan review

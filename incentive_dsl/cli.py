@@ -521,6 +521,15 @@ def _data_options(p: argparse.ArgumentParser) -> None:
 
 def _history_options(p: argparse.ArgumentParser, verb: str) -> None:
     """The data a plan runs on (one of --data, --deals with --roster, --map) and the window."""
+    _data_file_options(p)
+    p.add_argument("--period", metavar="PERIOD",
+                   help=f"{verb} one period: 2027-Q1, 2027-03, 2027-H1, 2027")
+    p.add_argument("--from", dest="start", type=_date, metavar="DATE",
+                   help=f"{verb} from this date")
+    p.add_argument("--to", dest="end", type=_date, metavar="DATE", help=f"{verb} up to this date")
+
+
+def _data_file_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", metavar="DIR",
                    help="a directory with events.csv, roster.csv and, if present, quotas.csv, "
                         "fx.csv and territories.csv (docs/data.md)")
@@ -533,11 +542,6 @@ def _history_options(p: argparse.ArgumentParser, verb: str) -> None:
     p.add_argument("--quotas", metavar="FILE", help="quota table")
     p.add_argument("--fx", metavar="FILE", help="dated FX rates into the plan currency")
     p.add_argument("--territories", metavar="FILE", help="territory index table")
-    p.add_argument("--period", metavar="PERIOD",
-                   help=f"{verb} one period: 2027-Q1, 2027-03, 2027-H1, 2027")
-    p.add_argument("--from", dest="start", type=_date, metavar="DATE",
-                   help=f"{verb} from this date")
-    p.add_argument("--to", dest="end", type=_date, metavar="DATE", help=f"{verb} up to this date")
 
 
 RUN_EXIT_CODES = """exit codes:
@@ -738,7 +742,101 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ledger_commands(sub)
     _add_data_commands(sub)
     _add_editor_commands(sub)
+    _add_estimate_command(sub)
     return parser
+
+
+# ------------------------------------------------------------------------------ estimates
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from incentive_dsl.audit import estimate
+
+    plans, dataset, _, code = _load(args)
+    if code is not None:
+        return code
+    ids = sorted({p.id for p in dataset.payees})
+    if args.payee not in ids:
+        print(f"incentive estimate: no payee '{args.payee}' in the roster"
+              f"{_did_you_mean(args.payee, ids)}", file=sys.stderr)
+        return EXIT_USAGE
+    notes: list[str] = []
+    heading: list[str] = []
+    if args.pipeline:
+        closings, notes = api.open_deals(plans[-1], dataset, args.payee, args.date)
+        if not closings:
+            print(f"{args.payee} has no open pipeline deal with an amount in the data",
+                  *(f"note: {n}" for n in notes), sep="\n")
+            return EXIT_OK
+        one_by_one, together = api.scenarios(plans, dataset, args.payee, closings)
+        heading = estimate.summary(args.payee, closings[0].event.date, one_by_one, together)
+        labelled = [(f"if {estimate.describe(e.closings[0], e.currency)} closes", e)
+                    for e in one_by_one]
+        if together is not None:
+            labelled.append((f"if all {len(closings)} open deals close", together))
+    else:
+        values = {}
+        for item in args.deal:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                print(f"incentive estimate: --deal {item}: write key=value, e.g. "
+                      "amount=120,000", file=sys.stderr)
+                return EXIT_USAGE
+            values[key.strip()] = value
+        try:
+            closing = api.hypothetical_deal(plans[-1], dataset, args.payee, values, args.date)
+        except estimate.DealError as exc:
+            print(f"incentive estimate: --deal: {exc.message}"
+                  + (f"\n   = hint: {exc.hint}" if exc.hint else ""), file=sys.stderr)
+            return EXIT_USAGE
+        est = api.estimate(plans, dataset, args.payee, [closing])
+        labelled = [(f"if {estimate.describe(closing, est.currency)} closes", est)]
+    problems = [d for _, e in labelled for d in e.diagnostics]
+    if problems:
+        unique = list(dict.fromkeys(problems))
+        print(api.render_all(unique, _file_sources(unique)), file=sys.stderr)
+        return EXIT_PROBLEMS
+    if args.format == "json":
+        sys.stdout.write(estimate.to_json(labelled))
+        return EXIT_OK
+    blocks = ["\n".join(estimate.tree(e, label).lines()) for label, e in labelled]
+    if heading:
+        blocks.insert(0, "\n".join(heading))
+    print("\n\n".join(blocks + [f"note: {n}" for n in notes]))
+    return EXIT_OK
+
+
+def _add_estimate_command(sub) -> None:
+    est = sub.add_parser(
+        "estimate", help="what a payee earns if a deal closes, on their live history",
+        description="What would the payee earn if this deal closed? The deal (--deal "
+                    "key=value ...) is added to the payee's history and the plan run with and "
+                    "without it: the difference per rule, each changed line with its reason "
+                    "(a tier crossed, a bonus step reached, a cap hit), the pay periods whose "
+                    "pay changes and the other payees it changes. --pipeline does it for "
+                    "each of the payee's open deals in the data, one by one and all together. "
+                    "docs/estimate.md.",
+        epilog="exit codes:\n  0  estimated\n  1  the plan or the data has errors\n"
+               "  2  usage error, a value of --deal that cannot be read, an unknown payee, "
+               "a missing file\n  3  internal error (a bug: please report it)",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    est.add_argument("plan", metavar="PLAN",
+                     help="the plan file, or a directory holding the versions of one plan")
+    _data_file_options(est)
+    est.add_argument("--payee", required=True, help="the payee id")
+    what = est.add_mutually_exclusive_group(required=True)
+    what.add_argument("--deal", nargs="+", metavar="KEY=VALUE",
+                      help="the deal: amount=120,000 (or 'amount=120,000 EUR'), and "
+                           "optionally date=, id=, currency=, splits=ana:60;bob:40, "
+                           "term_months=, and the plan's deal fields (type=new_business)")
+    what.add_argument("--pipeline", action="store_true",
+                      help="each open deal of the payee in the data (reached a stage, not "
+                           "booked or cancelled) at its last amount, and all together")
+    est.add_argument("--date", type=_date, metavar="DATE",
+                     help="the day the deal closes (default: the day the data runs up to)")
+    est.add_argument("--format", choices=("text", "json"), default="text",
+                     help="text for people (default), json for programs")
+    est.set_defaults(run=cmd_estimate, period=None, start=None, end=None)
 
 
 # ------------------------------------------------------------------------------ editors

@@ -9,7 +9,8 @@ from incentive_dsl import api
 from shipped import ROOT, load_shipped_data
 
 LIBRARY = ["enterprise_ae.plan", "sdr_activity.plan", "sales_manager.plan", "split_deals.plan",
-           "presale_enterprise.plan", "omnichannel.plan", "operations"]
+           "presale_enterprise.plan", "omnichannel.plan", "operations",
+           "inside_sales_retroactive.plan"]
 
 
 @pytest.fixture(scope="module", params=LIBRARY)

@@ -170,13 +170,29 @@ class Roster:
             r = self.at(r.manager, day)
         return chain
 
-    def reports(self, manager: str, day: dt.date) -> list[str]:
-        """Direct reports of `manager` on `day`."""
-        out = []
-        for pid in self.ids():
-            r = self.at(pid, day)
-            if r is not None and r.manager == manager:
-                out.append(pid)
+    def reporting_spans(self, start: dt.date, end: dt.date
+                        ) -> dict[str, list[tuple[str, dt.date, dt.date]]]:
+        """Who reported to whom between `start` and `end`, day by day: manager ->
+        [(payee, first day, last day)], each stretch clipped to the payee's employment and
+        stretches of one payee under one manager that follow each other joined."""
+        out: dict[str, list[tuple[str, dt.date, dt.date]]] = defaultdict(list)
+        for pid, rows in sorted(self._by_id.items()):
+            first, last = self._employment[pid]
+            lo_all, hi_all = max(start, first), min(end, last or end)
+            for i, r in enumerate(rows):
+                if not r.manager:
+                    continue
+                # As `at` reads the rows: the first is in force before its own date too.
+                lo = max(lo_all, self._starts[pid][i]) if i else lo_all
+                hi = hi_all if i + 1 == len(rows) else min(
+                    hi_all, self._starts[pid][i + 1] - dt.timedelta(days=1))
+                if lo > hi:
+                    continue
+                spans = out[r.manager]
+                if spans and spans[-1][0] == pid and spans[-1][2] + dt.timedelta(days=1) == lo:
+                    spans[-1] = (pid, spans[-1][1], hi)
+                else:
+                    spans.append((pid, lo, hi))
         return out
 
 

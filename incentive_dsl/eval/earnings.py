@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from fractions import Fraction
 from typing import NamedTuple
 
 import attrs
@@ -226,7 +227,10 @@ class EarningStage:
             if c.accelerators:  # a flat rate is split along its first accelerator's key
                 first = c.accelerators[0]
                 k0, k1 = self._key(c, first.key, first.period, line, payee)
-            rate = self.evaluator.amount(c.rate, self._period_env(payee, period, seq))
+            # Read on the line's date: a payee field (`rate payee.rate`) is the value in force
+            # that day, measures are as they stood after the line.
+            rate = self.evaluator.amount(c.rate, Env(payee=payee, day=line.date, period=period,
+                                                     payees=(payee,), until=seq))
         pieces: list[_Piece]
         if table is None:
             pieces = [_Piece(k0, k1, rate, ONE, None, amount)]
@@ -513,15 +517,16 @@ class EarningStage:
                                           period.label))
         return out
 
-    def _managers(self, period: Period) -> list[str]:
-        return [p for p in self.roster.ids() if self.engine.team(p, period)]
-
     def pool(self, p: m.PoolSpec) -> list[EarningLine]:
         out = []
         for period in self._periods(p.period, p):
-            for manager in self._managers(period):
-                members = [x for x in self.engine.team(manager, period)
+            for manager in self.engine.managers(period):
+                team = self.engine.team(manager, period)
+                members = [x for x in self.engine.team_ids(manager, period)
                            if self._eligible_in(p, x, period) is None]
+                # Each member's days in this team (a member who changed teams in the period
+                # has some in each).
+                stretches = {x: tuple(s for s in team if s.id == x) for x in members}
                 subject = f"team of {manager} {period.label}"
                 env = self._period_env(manager, period)
                 if p.when is not None and not self.evaluator.eval(p.when, env):
@@ -534,9 +539,9 @@ class EarningStage:
                                else "no eligible members", period.end)
                     continue
                 if p.share == "equally":
-                    weights = [ONE] * len(members)
+                    weights = [self._team_share(x, stretches[x], period) for x in members]
                 else:
-                    weights = [self.engine.credit_total(p.share_by, (x,), period, None)
+                    weights = [self.engine.credit_total(p.share_by, stretches[x], period, None)
                                for x in members]
                 if not any(weights):
                     self._skip(p.name, subject, f"no member has {p.share_by} credit to share by",
@@ -546,8 +551,12 @@ class EarningStage:
                 for member, weight, part in zip(members, weights, parts):
                     if not part:
                         continue
-                    how = "an equal share" if p.share == "equally" else \
-                        f"a share in proportion to {p.share_by} ({fmt(weight, self.cur)})"
+                    if p.share == "equally":
+                        how = "an equal share" if weight == 1 else \
+                            f"an equal share for {weight} of the period in this team"
+                    else:
+                        how = f"a share in proportion to {p.share_by} in this team " \
+                            f"({fmt(weight, self.cur)})"
                     out.append(self._line(
                         p, "pool", member, period.end, period.label, part, None, self._trace(
                             p, f"{how} of the {period.label} pool of {manager}'s team, funded "
@@ -557,6 +566,13 @@ class EarningStage:
                             [("pool", fmt(fund, self.cur)), ("members", str(len(members)))]),
                         period.label))
         return out
+
+    def _team_share(self, payee: str, stretches, period: Period) -> Fraction:
+        """The part of an equal share a member gets: their days in the team over their days
+        employed in the period (1 for a member who was in no other team)."""
+        employed = self.roster.active_days(payee, period.start, period.end)
+        inside = sum((s.end - s.start).days + 1 for s in stretches)
+        return Fraction(1) if not employed or inside >= employed else Fraction(inside, employed)
 
     def override(self, o: m.OverrideSpec) -> list[EarningLine]:
         out = []
@@ -574,7 +590,7 @@ class EarningStage:
                 if not amount:
                     self._skip(o.name, subject, f"'{show(o.pay)}' is zero", period.end)
                     continue
-                team = self.engine.team(payee, period)
+                team = self.engine.team_ids(payee, period)
                 out.append(self._line(
                     o, "override", payee, period.end, period.label, amount, None, self._trace(
                         o, f"override on the {period.label} results of {payee}'s team "

@@ -4,6 +4,10 @@ Credit sums are answered from prefix sums over each payee's credit lines in eval
 so "the measure as it stood after this deal" costs a binary search, not a rescan: the whole
 evaluation stays linear in the number of events (times a logarithm).
 
+Team measures follow the roster day by day: a team is its members' stretches of days under the
+manager (`Member`), so a payee who changes manager mid-period brings each credit line, earning
+line and day of quota to the manager they reported to on its date, and to no one else.
+
 Quotas are built month by month: each month's value comes from the quotas table when it has a
 row for it (with or without `from data`, which only says the plan expects the table), else from
 the plan (role-specific values before general ones, effective-dated),
@@ -19,6 +23,7 @@ import functools
 from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from incentive_dsl.check.model import ForecastSpec, Plan, QuotaSpec
 from incentive_dsl.data.records import Dataset, Roster
@@ -29,6 +34,22 @@ from incentive_dsl.periods import MONTHS_PER_UNIT, Period
 from incentive_dsl.syntax import nodes as n
 
 ONE = Decimal(1)
+
+
+class Member(NamedTuple):
+    """A payee's stretch of days in a manager's team within one period (a team subject is a
+    tuple of these; a single payee's subject is their id, for the whole period)."""
+
+    id: str
+    start: dt.date
+    end: dt.date
+
+
+def _days(p: str | Member, period: Period) -> tuple[str, dt.date, dt.date]:
+    """Whose lines count, and between which days, for one entry of a subject."""
+    if type(p) is str:
+        return p, period.start, period.end
+    return p.id, max(p.start, period.start), min(p.end, period.end)
 
 
 class _Series:
@@ -98,18 +119,25 @@ class MeasureEngine:
                      until: int | None) -> Decimal:
         total = ZERO
         for p in payees:
-            s = self.series.get((credit, p))
+            if type(p) is str:  # asked for every credit line: no call for the usual case
+                s = self.series.get((credit, p))
+                if s is not None:
+                    total += s.total(period.start, period.end, until)
+                continue
+            payee, start, end = _days(p, period)
+            s = self.series.get((credit, payee))
             if s is not None:
-                total += s.total(period.start, period.end, until)
+                total += s.total(start, end, until)
         return total
 
     def credit_lines(self, credit: str, payees: tuple[str, ...], period: Period,
                      until: int | None) -> list[CreditLine]:
         out = []
         for p in payees:
-            s = self.series.get((credit, p))
+            payee, start, end = _days(p, period)
+            s = self.series.get((credit, payee))
             if s is not None:
-                out.extend(s.within(period.start, period.end, until))
+                out.extend(s.within(start, end, until))
         return out
 
     def aggregate(self, func: str, source: str, where, env: Env) -> Decimal:
@@ -117,9 +145,10 @@ class MeasureEngine:
         if source == "activities":
             count = 0
             for p in payees:
-                for ev in self.deals.index.activities_of(p):
-                    if env.period.contains(ev.date) and (where is None or self.evaluator.eval(
-                            where, Env(payee=p, day=ev.date, event=ev))):
+                payee, start, end = _days(p, env.period)
+                for ev in self.deals.index.activities_of(payee):
+                    if start <= ev.date <= end and (where is None or self.evaluator.eval(
+                            where, Env(payee=payee, day=ev.date, event=ev))):
                         count += 1
             return Decimal(count)
         lines = self.credit_lines(source, payees, env.period, env.until)
@@ -205,25 +234,33 @@ class MeasureEngine:
     def component_total(self, name: str, payees: tuple[str, ...], period: Period) -> Decimal:
         total = ZERO
         for p in payees:
-            for line in self.component_lines.get((name, p), ()):
-                if period.contains(line.date):
+            payee, start, end = _days(p, period)
+            for line in self.component_lines.get((name, payee), ()):
+                if start <= line.date <= end:
                     total += line.amount
         return total
 
-    def team(self, manager: str | None, period: Period) -> list[str]:
-        """The direct reports of `manager` during `period` (reporting to them at some point
-        of the period while employed)."""
-        if manager is None:
-            return []
-        key = (manager, period)
-        if key not in self._team_cache:
-            members = set()
-            for month in period.months():
-                for pid in self.roster.reports(manager, min(month.end, period.end)):
-                    if self.roster.active_days(pid, month.start, month.end):
-                        members.add(pid)
-            self._team_cache[key] = sorted(members)
-        return self._team_cache[key]
+    def _teams(self, period: Period) -> dict[str, tuple[Member, ...]]:
+        teams = self._team_cache.get(period)
+        if teams is None:
+            teams = self._team_cache[period] = {
+                manager: tuple(Member(*span) for span in spans) for manager, spans in
+                self.roster.reporting_spans(period.start, period.end).items()}
+        return teams
+
+    def team(self, manager: str | None, period: Period) -> tuple[Member, ...]:
+        """The direct reports of `manager` during `period`, each with the days of the period
+        they reported to `manager` while employed (a payee who left and came back has two
+        entries)."""
+        return self._teams(period).get(manager, ()) if manager is not None else ()
+
+    def team_ids(self, manager: str | None, period: Period) -> list[str]:
+        """The payees who reported to `manager` on some day of `period`."""
+        return sorted({m.id for m in self.team(manager, period)})
+
+    def managers(self, period: Period) -> list[str]:
+        """The payees with a direct report on some day of `period`."""
+        return sorted(self._teams(period))
 
     # ------------------------------------------------------------------ quotas
 
@@ -234,7 +271,8 @@ class MeasureEngine:
         value = self._cache.get(key)
         if value is None:
             spec = self.plan.quota(name)
-            parts = [self.month_quota(spec, p, m) for p in payees for m in period.months()]
+            parts = [self._member_quota(spec, p, m) if type(p) is Member else
+                     self.month_quota(spec, p, m) for p in payees for m in period.months()]
             denominator = parts[0].denominator if parts else 1
             if all(f.denominator == denominator for f in parts):  # the usual case: no sum of
                 numerator = sum(f.numerator for f in parts)      # fractions needed
@@ -243,6 +281,18 @@ class MeasureEngine:
                 numerator, denominator = total.numerator, total.denominator
             value = self._cache[key] = CONTEXT.divide(Decimal(numerator), Decimal(denominator))
         return value
+
+    def _member_quota(self, spec: QuotaSpec, member: Member, month: Period) -> Fraction:
+        """The share of a member's month quota that falls in their days in the team: their
+        days in the team over their days employed that month, so that a month split between
+        two managers is split between their teams, and adds up to the whole."""
+        lo, hi = max(member.start, month.start), min(member.end, month.end)
+        if lo > hi:
+            return Fraction(0)
+        value = self.month_quota(spec, member.id, month)
+        employed = self.roster.active_days(member.id, month.start, month.end)
+        inside = (hi - lo).days + 1
+        return value if not value or inside >= employed else value * Fraction(inside, employed)
 
     def month_quota(self, spec: QuotaSpec, payee: str, month: Period) -> Fraction:
         key = ("quota", spec.name, payee, month.start)

@@ -1,0 +1,183 @@
+"""`incentive estimate`: what a payee earns if a deal closes, on their live history, and the
+open pipeline closed one by one and all together. The plans are mechanics plans
+(tests/mechanics/), the figures computed by hand in the comments."""
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from incentive_dsl import api
+from incentive_dsl.audit.estimate import DealError
+from incentive_dsl.cli import main
+
+MECHANICS = Path(__file__).parent / "mechanics"
+D = Decimal
+
+EVENTS = """event_id,deal_id,date,kind,amount,currency,owner,stage
+E1,D1,2027-01-10,booked,"200,000",USD,ana,
+E2,D2,2027-01-20,stage,"100,000",USD,ana,proposal
+E3,D3,2027-01-25,stage,"60,000",USD,ana,demo
+E4,D4,2027-01-26,stage,,,ana,demo
+E5,D5,2027-02-01,stage,"10,000",USD,bob,demo
+E6,D6,2027-01-05,stage,"10,000",USD,ana,demo
+E7,D6,2027-01-09,booked,"10,000",USD,bob,
+"""
+ROSTER = "payee_id,role,start,manager\nana,AE,2027-01-01,mia\nbob,AE,2027-01-01,mia\n" \
+    "mia,MGR,2027-01-01,\n"
+
+
+@pytest.fixture
+def data(tmp_path):
+    (tmp_path / "events.csv").write_text(EVENTS)
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    return tmp_path
+
+
+def load(name: str, data: Path, events: str | None = None):
+    if events is not None:
+        (data / "events.csv").write_text(events)
+    plan = api.load_plan(str(MECHANICS / f"{name}.plan")).plan
+    dataset, diags = api.load_data(str(data / "events.csv"), str(data / "roster.csv"),
+                                   plan=plan)
+    assert not any(d.is_error for d in diags)
+    return plan, dataset
+
+
+def test_a_deal_crossing_a_marginal_bound(data):
+    plan, dataset = load("marginal_tiers", data)
+    deal = api.hypothetical_deal(plan, dataset, "ana", {"amount": "100,000",
+                                                        "date": "2027-02-10"})
+    est = api.estimate(plan, dataset, "ana", [deal])
+    # ana has 200,000 booked (80% of 250,000); 100,000 more takes her to 120%:
+    # 50,000 at 8% + 50,000 at 12% = 4,000 + 6,000.
+    assert est.difference == D("10000")
+    assert (est.earned_before, est.earned_after) == (D("16000"), D("26000"))
+    (rule,) = est.rules
+    assert rule.component == "core" and rule.difference == D("10000")
+    (line,) = rule.lines
+    assert (line.deal, line.period, line.before, line.after) == \
+        ("HYPOTHETICAL", "2027-Q1", D(0), D("10000"))
+    assert "attainment went from 80% to 120%" in line.because
+    assert "tier '100% to 150%'" in line.because
+    (pay,) = est.paid
+    assert (pay.pay_period, pay.before, pay.after) == ("2027-02", D(0), D("10000"))
+    assert est.others == () and est.notes == ()
+
+
+def test_a_deal_crossing_a_retroactive_bound_trues_up_the_earlier_ones(data):
+    plan, dataset = load("retroactive_tiers", data)
+    deal = api.hypothetical_deal(plan, dataset, "ana", {"amount": "100,000",
+                                                        "date": "2027-02-20"})
+    est = api.estimate(plan, dataset, "ana", [deal])
+    # 300,000 is 120%: the deal at 12% = 12,000, and D1's 200,000 trued up from 8% to 12% =
+    # 8,000; 36,000 in all against 16,000.
+    assert est.difference == D("20000")
+    lines = {(ln.kind, ln.deal): ln.difference for ln in est.rules[0].lines}
+    assert lines[("commission", "HYPOTHETICAL")] == D("12000")
+    assert sum(v for (kind, _), v in lines.items() if kind == "true-up") == D("8000")
+
+
+def test_what_a_deal_changes_for_others(data):
+    plan, dataset = load("override", data, EVENTS + "E8,D8,2027-03-01,booked,\"150,000\",USD,bob,\n")
+    deal = api.hypothetical_deal(plan, dataset, "ana", {"amount": "100,000",
+                                                        "date": "2027-02-01"})
+    est = api.estimate(plan, dataset, "ana", [deal])
+    # The plan pays managers only: ana earns nothing more, but her team (ana 200,000 +
+    # 100,000, bob 10,000 + 150,000 = 460,000 of 500,000, 92%) now reaches 80%: mia gets 2%.
+    assert est.difference == 0 and est.rules == ()
+    assert est.others == (("mia", D("9200")),)
+
+
+def test_custom_fields_and_bad_values(data):
+    plan, dataset = load("spiff", data)
+    p3 = api.hypothetical_deal(plan, dataset, "ana", {"amount": "50,000 USD", "product": "P3",
+                                                      "date": "2027-04-01"})
+    est = api.estimate(plan, dataset, "ana", [p3])
+    # 2% of 50,000 + 500 fixed.
+    assert est.difference == D("1500")
+    assert {r.component: r.difference for r in est.rules} == {"p3": D("1000"),
+                                                              "p3_flat": D("500")}
+    p1 = api.hypothetical_deal(plan, dataset, "ana", {"amount": "50,000", "product": "P1",
+                                                      "date": "2027-04-01"})
+    assert api.estimate(plan, dataset, "ana", [p1]).difference == 0
+    with pytest.raises(DealError) as bad:
+        api.hypothetical_deal(plan, dataset, "ana", {"amount": "50,000", "prodcut": "P3"})
+    assert bad.value.hint == "did you mean 'product'?"
+    with pytest.raises(DealError) as bad:
+        api.hypothetical_deal(plan, dataset, "ana", {"amount": "50.000,00"})
+    assert bad.value.message.startswith("amount: '50.000,00' is not an amount")
+    with pytest.raises(DealError):
+        api.hypothetical_deal(plan, dataset, "ana", {"date": "2027-04-01"})
+    with pytest.raises(DealError) as bad:
+        api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "id": "D1"})
+    assert bad.value.message == "id: deal D1 is booked in the data already"
+    # An open deal may be closed at another amount than its pipeline's.
+    assert api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "id": "D2"}).event.deal \
+        == "D2"
+
+
+def test_the_date_defaults_to_the_day_the_data_runs_up_to(data):
+    plan, dataset = load("marginal_tiers", data)
+    deal = api.hypothetical_deal(plan, dataset, "ana", {"amount": "1"})
+    assert deal.event.date == dt.date(2027, 2, 1)  # E5, the latest event
+    outside = api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "date": "2028-01-05"})
+    (note,) = api.estimate(plan, dataset, "ana", [outside]).notes
+    assert "outside the plan's effective range" in note
+
+
+def test_the_open_pipeline_one_by_one_and_together(data):
+    plan, dataset = load("marginal_tiers", data)
+    closings, notes = api.open_deals(plan, dataset, "ana", dt.date(2027, 2, 10))
+    # D2 and D3 are ana's open deals; D4 has no amount, D5 is bob's, D6 was booked.
+    assert [c.event.deal for c in closings] == ["D2", "D3"]
+    assert [c.event.amount for c in closings] == [D("100000"), D("60000")]
+    assert notes == ["open deal D4 (stage 'demo') has no amount in its stage events: left out"]
+    each, together = api.scenarios(plan, dataset, "ana", closings)
+    # D2: 80% -> 120%: 50,000 at 8% + 50,000 at 12% = 10,000.
+    # D3: 80% -> 104%: 50,000 at 8% + 10,000 at 12% = 5,200.
+    # Both (D2 first): 10,000, then D3 from 120% to 144% all at 12% = 7,200; 17,200.
+    assert [e.difference for e in each] == [D("10000"), D("5200")]
+    assert together.difference == D("17200")
+    assert [ln.difference for ln in together.rules[0].lines] == [D("10000"), D("7200")]
+
+
+def test_cli_estimate_text_and_json(data, capsys):
+    plan = str(MECHANICS / "marginal_tiers.plan")
+    code = main(["estimate", plan, "--data", str(data), "--payee", "ana",
+                 "--deal", "amount=100,000", "date=2027-02-10"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith("if deal HYPOTHETICAL booked 2027-02-10 at 100,000.00 USD closes: "
+                          "+10,000.00 USD earned by ana (16,000.00 USD -> 26,000.00 USD)")
+    assert "attainment went from 80% to 120% (marginal tiers)" in out
+    code = main(["estimate", plan, "--data", str(data), "--payee", "ana", "--pipeline",
+                 "--date", "2027-02-10"])
+    out = capsys.readouterr().out
+    assert out.split("\n")[:4] == [
+        "open pipeline of ana, each deal closing on 2027-02-10: what ana would earn",
+        "  D2     stage 'proposal'  100,000.00 USD  +10,000.00 USD",
+        "  D3     stage 'demo'       60,000.00 USD   +5,200.00 USD",
+        "  all 2                                    +17,200.00 USD"]
+    assert out.rstrip().endswith(
+        "note: open deal D4 (stage 'demo') has no amount in its stage events: left out")
+    code = main(["estimate", plan, "--data", str(data), "--payee", "ana", "--pipeline",
+                 "--date", "2027-02-10", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [(e["scenario"].split(" ")[2], Decimal(e["difference"]))
+            for e in report["estimates"]] == [("D2", 10000), ("D3", 5200), ("2", 17200)]
+    assert all("E" not in e["difference"] for e in report["estimates"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--payee", "ann", "--deal", "amount=1"], "no payee 'ann' in the roster; did you mean 'ana'?"),
+    (["--payee", "ana", "--deal", "amount"], "--deal amount: write key=value"),
+    (["--payee", "ana", "--deal", "amount=1", "colour=red"], "'colour' is not a deal field"),
+])
+def test_cli_estimate_usage_errors(data, capsys, args, message):
+    code = main(["estimate", str(MECHANICS / "marginal_tiers.plan"), "--data", str(data), *args])
+    assert code == 2
+    assert message in capsys.readouterr().err
