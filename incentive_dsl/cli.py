@@ -339,6 +339,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(api.render_all(result.diagnostics, _file_sources(result.diagnostics)),
               file=sys.stderr)
         return EXIT_PROBLEMS
+    if getattr(args, "ledger", None):  # closed pay periods as paid, prior-period adjustments
+        view, code = _run_with_ledger(args, dataset, result, window)
+        if code is not None:
+            return code
+        result = view.result
     tree = api.explain(result, args.payee, window, args.deal)
     print("\n".join(tree.lines()))
     return EXIT_OK
@@ -1068,10 +1073,12 @@ def _print_ledger(console, view, currency: str) -> None:
 
 
 def _add_ledger_commands(sub) -> None:
-    sub.choices["run"].add_argument(
-        "--ledger", metavar="FILE",
-        help="read this ledger: closed pay periods show what was paid, and differences from "
-             "the recomputation are paid as prior-period adjustments in the first open one")
+    for command in ("run", "explain"):
+        sub.choices[command].add_argument(
+            "--ledger", metavar="FILE",
+            help="read this ledger: closed pay periods show what was paid, and differences "
+                 "from the recomputation are paid as prior-period adjustments in the first "
+                 "open one")
     close = sub.add_parser(
         "close", help="compute pay period(s) and record them as closed in the ledger",
         description="Compute the pay period(s) named by PERIOD (2027-03, or 2027-Q1 for three "

@@ -13,12 +13,14 @@ read it; nothing here recomputes a value: it only reads the traces the stages re
 
 from __future__ import annotations
 
+import decimal
 from collections import defaultdict
 from decimal import Decimal
 
 import attrs
 
-from incentive_dsl.eval.money import ZERO, fmt, fmt_pct
+from incentive_dsl.audit.reconcile import reconcile
+from incentive_dsl.eval.money import CONTEXT, ZERO, fmt, fmt_pct
 from incentive_dsl.eval.records import EarningLine
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import Period
@@ -48,6 +50,12 @@ def _where(span) -> str:
 
 
 def explain(result: RunResult, payee: str, window: Period, deal: str | None = None) -> Node:
+    # Totals are added in the run's decimal context, so they are the statements' numbers.
+    with decimal.localcontext(CONTEXT):
+        return _explain(result, payee, window, deal)
+
+
+def _explain(result: RunResult, payee: str, window: Period, deal: str | None) -> Node:
     plan = result.plan
     cur = plan.currency
     events = {}
@@ -96,6 +104,7 @@ def explain(result: RunResult, payee: str, window: Period, deal: str | None = No
     if not deal:
         _quotas(result, payee, window, root)
         _payouts(result, payee, statements, root)
+        _reconciliation(result, payee, window, root)
     skipped = [s for s in result.skips if (s.subject in events and (
         events[s.subject].owner == payee or any(p == payee for p, _ in events[s.subject].splits))
         or s.subject.startswith(payee + " ")) and (s.date is None or window.contains(s.date))
@@ -154,3 +163,19 @@ def _payouts(result: RunResult, payee: str, statements, root: Node) -> None:
                    and p.kind == "awaiting collection"), Decimal(0))
     if waiting and periods:
         branch.add(f"awaiting collection: {fmt(waiting, cur)}")
+
+
+def _reconciliation(result: RunResult, payee: str, window: Period, root: Node) -> None:
+    """earned, each term with its sign on pay, = paid; then what is still owed."""
+    cur = result.plan.currency
+    r = reconcile(result, payee, window)
+    if not r.pay_periods:
+        root.add(f"no pay period lies wholly inside {window.label}: see the pay period that "
+                 f"contains it for what was paid")
+    branch = root.add(f"how earned becomes paid in {window.label}")
+    branch.add(f"earned {fmt(r.earned, cur)}")
+    for name, amount in r.terms:
+        branch.add(f"{'+' if amount > 0 else '−'} {name} {fmt(abs(amount), cur)}")
+    branch.add(f"= paid {fmt(r.paid, cur)}")
+    for name, amount in r.owed:
+        branch.add(f"still owed after {window.label}: {name} {fmt(amount, cur)}")

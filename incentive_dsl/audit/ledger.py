@@ -799,8 +799,10 @@ def _apply(result, state: _State, adjustments: list[Adjustment], open_periods: l
                     statements.append(_blank_statement(payee, pp, before))
                     idx = len(statements) - 1
                     by_key[(payee, pp.label)] = idx
+                # The ledger's lines are the statement's `adjusted` flow.
                 statements[idx] = attrs.evolve(statements[idx],
-                                               paid=statements[idx].paid + delta)
+                                               paid=statements[idx].paid + delta,
+                                               adjusted=statements[idx].adjusted + delta)
                 before = statements[idx]
                 added[(payee, pp.label)] = delta
                 extra_lines += lines

@@ -16,13 +16,19 @@ from decimal import Decimal
 import attrs
 
 from incentive_dsl.eval.money import ZERO, fmt
-from incentive_dsl.eval.records import Statement
+from incentive_dsl.eval.records import STATEMENT_FLOWS, Statement
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import Period
 
 FORMAT_VERSION = 1
-STATEMENT_COLUMNS = ("earned", "capped", "clawed_back", "held", "released", "drawn",
-                     "recovered", "paid", "carried")
+# The table's columns: the statement's flows, which add up to `paid` (eval.records.Statement).
+STATEMENT_COLUMNS = (*STATEMENT_FLOWS, "paid")
+HEADERS = {"earned": "Earned", "later": "Paid later", "awaiting": "Awaiting",
+           "earlier": "Earned before", "held": "Held", "released": "Released", "drawn": "Drawn",
+           "recovered": "Recovered", "carry": "Carried", "rounding": "Rounding",
+           "adjusted": "Adjusted", "paid": "Paid"}
+# CSV adds how much of `earned` caps and clawbacks are, and the balances after the period.
+CSV_COLUMNS = (*STATEMENT_COLUMNS, "capped", "clawed_back", "draw_balance", "carried")
 
 
 def _record(rec) -> dict:
@@ -83,14 +89,13 @@ def statements_csv(result: RunResult, window: Period | None = None) -> str:
     w = csv.writer(out, lineterminator="\n")
     names = payee_labels(result)  # a payee_name column only when the roster has names
     w.writerow(["payee", *(["payee_name"] if names else []), "pay_period", "start", "end",
-                *STATEMENT_COLUMNS, "draw_balance", "currency"])
+                *CSV_COLUMNS, "currency"])
     cur = result.plan.currency
     for s in result.statements:
         if in_window(s, window):
             w.writerow([s.payee, *([names.get(s.payee, s.payee)] if names else []),
                         s.pay_period, s.start, s.end,
-                        *(fmt(getattr(s, c), None).replace(",", "") for c in STATEMENT_COLUMNS),
-                        fmt(s.draw_balance, None).replace(",", ""), cur])
+                        *(fmt(getattr(s, c), None).replace(",", "") for c in CSV_COLUMNS), cur])
     return out.getvalue()
 
 
@@ -111,7 +116,9 @@ def payout_lines_csv(result: RunResult, window: Period | None = None) -> str:
 
 def statement_table(result: RunResult, window: Period | None = None, by_period: bool = False):
     """A rich Table of statements: one row per payee over the window (with `by_period`, one row
-    per payee and pay period, and a total per payee), and a grand total."""
+    per payee and pay period, and a total per payee), and a grand total. Every column is a flow
+    of the statement, so each row adds up to its Paid; columns that are zero throughout (no
+    holdback, no draw, no ledger) are left out."""
     from rich.table import Table
 
     cur = result.plan.currency
@@ -121,17 +128,18 @@ def statement_table(result: RunResult, window: Period | None = None, by_period: 
     table.add_column("Payee")
     if by_period:
         table.add_column("Period")
-    for col in STATEMENT_COLUMNS:
-        table.add_column(col.replace("_", " ").capitalize(), justify="right")
     by_payee: dict[str, list[Statement]] = {}
     for s in result.statements:
         if in_window(s, window):
             by_payee.setdefault(s.payee, []).append(s)
+    everyone = [s for rows in by_payee.values() for s in rows]
+    columns = [c for c in STATEMENT_COLUMNS if c in ("earned", "paid")
+               or any(getattr(s, c) for s in everyone)]
+    for col in columns:
+        table.add_column(HEADERS[col], justify="right")
 
     def totals(rows: list[Statement]) -> list[str]:
-        # A carried balance is a running figure: its total is where it ended.
-        return [_cell(rows[-1].carried if c == "carried" else
-                      sum((getattr(s, c) for s in rows), ZERO)) for c in STATEMENT_COLUMNS]
+        return [_cell(sum((getattr(s, c) for s in rows), ZERO)) for c in columns]
 
     names = payee_labels(result)
     for payee, rows in by_payee.items():
@@ -140,15 +148,12 @@ def statement_table(result: RunResult, window: Period | None = None, by_period: 
             table.add_row(label, *totals(rows))
             continue
         for s in rows:
-            table.add_row(label, s.pay_period, *(_cell(getattr(s, c)) for c in STATEMENT_COLUMNS))
+            table.add_row(label, s.pay_period, *(_cell(getattr(s, c)) for c in columns))
         table.add_row("", "[bold]total[/bold]", *(f"[bold]{x}[/bold]" for x in totals(rows)),
                       end_section=True)
-    everyone = [s for rows in by_payee.values() for s in rows]
     if everyone:
-        grand = [_cell(sum((getattr(s, c) for s in everyone if c != "carried"
-                            or s is by_payee[s.payee][-1]), ZERO)) for c in STATEMENT_COLUMNS]
         table.add_row(f"[bold]all {len(by_payee)} payees[/bold]", *([""] if by_period else []),
-                      *(f"[bold]{x}[/bold]" for x in grand), end_section=True)
+                      *(f"[bold]{x}[/bold]" for x in totals(everyone)), end_section=True)
     return table
 
 

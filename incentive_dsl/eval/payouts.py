@@ -59,6 +59,14 @@ def _awaiting_texts(cur: str, earning_ids: tuple[str, ...], phrase, *args) -> tu
     return phrase(cur, *args), "", (), (), earning_ids, ()
 
 
+def payable_amount(plan: Plan, line: EarningLine) -> Decimal:
+    """What an earning line's payout legs add up to: the line rounded once when rounding is per
+    line, else the exact line (its statement is rounded)."""
+    if plan.rounding.point == "line":
+        return round_money(line.amount, plan.currency, plan.rounding.mode)
+    return line.amount
+
+
 def _months_between(a: dt.date, b: dt.date) -> int:
     return (b.year - a.year) * 12 + b.month - a.month
 
@@ -90,7 +98,7 @@ class PayoutStage:
         why)]. Amounts add up to the line (rounded first when rounding is per line). `why` is
         (phrase function, its arguments after the currency), written when a trace is read."""
         per_line = self.plan.rounding.point == "line"
-        amount = self._round(line.amount) if per_line else line.amount
+        amount = payable_amount(self.plan, line)
         schedule = self.spec.schedule
         if self._at_once or line.kind not in DEAL_KINDS or not line.deal:
             return [(line.date, amount, (_when_earned,))]
@@ -138,24 +146,46 @@ class PayoutStage:
         span = self.spec.span or self.plan.span
         start, end, cur, unit = self.start, self.end, self.cur, self.unit
         period_of = self.plan.calendar.period_of
+        # What each (payee, pay period) earned and where it went: the statement's flows.
+        flows: dict[tuple[str, str], dict[str, Decimal]] = {}
+
+        def flow(key: tuple[str, str]) -> dict[str, Decimal]:
+            f = flows.get(key)
+            if f is None:
+                f = flows[key] = dict.fromkeys(
+                    ("earned", "capped", "clawed_back", "later", "awaiting", "earlier"), ZERO)
+            return f
+
         for line in earnings:
+            own = (line.payee, period_of(max(line.date, start), unit).label)
+            mine = flow(own)
+            mine["earned"] += line.amount
+            if line.kind in ("capped", "plan cap", "condition"):
+                mine["capped"] += line.amount
+            elif line.kind == "clawback":
+                mine["clawed_back"] += line.amount
             for day, amount, why in self.legs(line):
+                if day is not None and day > end:
+                    # Payable after the run's last day: from the run's point of view, still
+                    # waiting for the money.
+                    day, why = None, (_awaiting, why[2], line.deal)
                 if day is None:
                     awaiting[line.payee].append((line, amount, why))
-                    continue
-                if day > end:
+                    mine["awaiting"] -= amount
                     continue
                 label = period_of(max(day, start), unit).label
+                if label != own[1]:
+                    mine["later"] -= amount
+                    flow((line.payee, label))["earlier"] += amount
                 payable[(line.payee, label)].append(PayoutLine(
                     payee=line.payee, pay_period=label, kind="earning", amount=amount,
                     earning=line.id, trace=DeferredTrace(
                         _leg_texts, (cur, line.trace, line.id, *why), line.component, "Payout",
                         span)))
         # Everyone the plan covers gets a statement, including those who earned nothing.
-        payees = sorted({p for p, _ in payable} | set(awaiting) | set(self.roster.ids()))
+        payees = sorted({p for p, _ in flows} | set(self.roster.ids()))
         lines: list[PayoutLine] = []
         statements: list[Statement] = []
-        by_line = {ln.id: ln for ln in earnings}
         for payee in payees:
             held_queue: list[tuple[dt.date, Decimal, str]] = []
             balance = ZERO
@@ -203,10 +233,11 @@ class PayoutStage:
                         period_lines.append(self._pl(payee, pp, "rounding", diff,
                                                      f"statement total {fmt(exact, self.cur)} "
                                                      f"rounded {self.plan.rounding.mode}"))
-                if not period_lines and not self._active_in(payee, pp):
+                earned = flows.get((payee, pp.label))
+                if not period_lines and earned is None and not self._active_in(payee, pp):
                     continue
                 lines += period_lines
-                statements.append(self._statement(payee, pp, period_lines, by_line, balance,
+                statements.append(self._statement(payee, pp, period_lines, earned, balance,
                                                   carried))
             lines += self._net_awaiting(awaiting.get(payee, []))
         return lines, statements
@@ -317,27 +348,25 @@ class PayoutStage:
         return subtotal, balance, out
 
     def _statement(self, payee: str, pp: Period, lines: list[PayoutLine],
-                   by_line: dict[str, EarningLine], balance: Decimal,
+                   earned: dict[str, Decimal] | None, balance: Decimal,
                    carried: Decimal) -> Statement:
-        earned = capped = clawed = paid = ZERO
-        other = dict.fromkeys(("holdback", "release", "draw", "recovery"), ZERO)
+        totals = dict.fromkeys(("holdback", "release", "draw", "recovery", "carried"), ZERO)
+        paid = ZERO
         for ln in lines:  # one pass, each total added up in line order
             paid += ln.amount
-            if ln.kind == "earning":
-                src = by_line.get(ln.earning)
-                if src is None:
-                    continue
-                if src.kind in ("capped", "plan cap", "condition"):
-                    capped += ln.amount
-                elif src.kind == "clawback":
-                    clawed += ln.amount
-                else:
-                    earned += ln.amount
-            elif ln.kind in other:
-                other[ln.kind] += ln.amount
+            if ln.kind in totals:
+                totals[ln.kind] += ln.amount
+        f = earned or dict.fromkeys(("earned", "capped", "clawed_back", "later", "awaiting",
+                                     "earlier"), ZERO)
+        # Rounding is what is left between the other flows and what is paid: the lines'
+        # rounding to the cent, and the last-digit residue of adding 34-digit amounts, so
+        # that the statement adds up exactly on its face.
+        others = (f["earned"] + f["later"] + f["awaiting"] + f["earlier"] + totals["holdback"]
+                  + totals["release"] + totals["draw"] + totals["recovery"] + totals["carried"])
         return Statement(
-            payee=payee, pay_period=pp.label, start=pp.start, end=pp.end, earned=earned,
-            capped=capped, clawed_back=clawed, held=other["holdback"],
-            released=other["release"], drawn=other["draw"], recovered=other["recovery"],
-            paid=paid, draw_balance=balance, carried=carried)
-
+            payee=payee, pay_period=pp.label, start=pp.start, end=pp.end, earned=f["earned"],
+            capped=f["capped"], clawed_back=f["clawed_back"], held=totals["holdback"],
+            released=totals["release"], drawn=totals["draw"], recovered=totals["recovery"],
+            paid=paid, draw_balance=balance, carried=carried, later=f["later"],
+            awaiting=f["awaiting"], earlier=f["earlier"], carry=totals["carried"],
+            rounding=paid - others)

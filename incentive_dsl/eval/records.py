@@ -214,19 +214,35 @@ class Skips(Sequence[Skip]):
         return f"Skips({list(self)!r})"
 
 
+# A statement's flows, in the order they take `earned` to `paid`: their sum is `paid`.
+STATEMENT_FLOWS = ("earned", "later", "awaiting", "earlier", "held", "released", "drawn",
+                   "recovered", "carry", "rounding", "adjusted")
+
+
 @record
 class Statement:
+    """One payee's pay period. `earned` is every earning line dated in the pay period (the one
+    meaning of "earned" everywhere: caps, unmet conditions and clawbacks included, `capped` and
+    `clawed_back` saying how much of it they are); the other flows (`STATEMENT_FLOWS`, each
+    with the sign it has on pay) take it to `paid`."""
+
     payee: str
     pay_period: str
     start: dt.date
     end: dt.date
     earned: Decimal
-    capped: Decimal
-    clawed_back: Decimal
-    held: Decimal
-    released: Decimal
-    drawn: Decimal
-    recovered: Decimal
+    capped: Decimal  # of `earned`: cap and unmet-condition lines (negative)
+    clawed_back: Decimal  # of `earned`: clawback lines (negative)
+    held: Decimal  # holdbacks (negative)
+    released: Decimal  # holdbacks released (positive)
+    drawn: Decimal  # draws (positive)
+    recovered: Decimal  # draw recoveries (negative)
     paid: Decimal
     draw_balance: Decimal  # draw still owed after this pay period
     carried: Decimal = Decimal(0)  # negative pay carried forward after this pay period
+    later: Decimal = Decimal(0)  # of `earned`, payable in a later pay period (negative)
+    awaiting: Decimal = Decimal(0)  # of `earned`, still waiting for money at the run's end
+    earlier: Decimal = Decimal(0)  # earned in an earlier pay period, payable now (positive)
+    carry: Decimal = Decimal(0)  # carried forward (positive) or recovered (negative) lines
+    rounding: Decimal = Decimal(0)  # earning lines or the statement rounded to the cent
+    adjusted: Decimal = Decimal(0)  # prior-period adjustments and their carried lines (ledger)

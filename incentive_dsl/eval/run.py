@@ -25,7 +25,8 @@ from incentive_dsl.eval.earnings import EarningStage
 from incentive_dsl.eval.measures import MeasureEngine
 from incentive_dsl.eval.money import CONTEXT
 from incentive_dsl.eval.payouts import PayoutStage
-from incentive_dsl.eval.records import CreditLine, EarningLine, PayoutLine, Skip, Statement
+from incentive_dsl.eval.records import (
+    STATEMENT_FLOWS, CreditLine, EarningLine, PayoutLine, Skip, Statement)
 from incentive_dsl.span import Span
 
 
@@ -127,8 +128,7 @@ def evaluate_versions(plans: Sequence[Plan], dataset: Dataset, end: dt.date | No
                 continue
             old = merged[key]
             merged[key] = attrs.evolve(old, **{f: getattr(old, f) + getattr(st, f) for f in (
-                "earned", "capped", "clawed_back", "held", "released", "drawn", "recovered",
-                "paid", "draw_balance", "carried")})
+                *STATEMENT_FLOWS, "capped", "clawed_back", "paid", "draw_balance", "carried")})
     last = results[-1]
     return RunResult(
         plan=last.plan, stamp=last.stamp,

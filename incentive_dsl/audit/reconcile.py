@@ -1,0 +1,153 @@
+"""How a payee's earnings in a period become their pay: the statement's identity, term by term.
+
+"Earned" means one thing everywhere (run, explain, diff): every earning line of the payee dated
+in the period, caps, unmet conditions and clawbacks included. "Paid" is what the statements of
+the pay periods lying wholly inside the period pay. The terms between them, each with its sign
+on pay, add up exactly:
+
+    earned
+    − paid in later pay periods       (money earned here, payable after the period)
+    − awaiting collection             (earned here, still waiting for the customer's money)
+    + earned before, paid now         (earlier earnings that became payable in the period)
+    − held back / + released
+    + drawn / − recovered
+    + carried forward / − carried from earlier pay periods, recovered
+    ± prior-period adjustments        (with a ledger: corrections of closed pay periods)
+    ± rounding to the cent
+    = paid
+
+Nothing is recomputed: the terms are read from the run's earning and payout lines (a leg of
+an earning line names its line and its pay period). For one pay period the terms are the
+statement's own flows (`eval.records.Statement`), which a test holds them to.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections import defaultdict
+from decimal import Decimal
+
+import attrs
+
+from incentive_dsl.audit.ledger import ADJUSTMENT, CARRY
+from incentive_dsl.eval.money import CONTEXT, ZERO
+from incentive_dsl.eval.payouts import payable_amount
+from incentive_dsl.eval.run import RunResult
+from incentive_dsl.periods import Period
+
+# Payout kinds that are not legs of an earning line, with their term (by the sign of the line).
+_OTHER = {"holdback": ("held back", "held back"), "release": ("released", "released"),
+          "draw": ("drawn", "drawn"), "recovery": ("draw recovered", "draw recovered"),
+          "carried": ("carried forward: pay would be negative, nothing is taken from pay",
+                      "carried from earlier pay periods, recovered"),
+          "rounding": ("rounding to the cent", "rounding to the cent"),
+          CARRY: ("prior-period adjustments carried forward",
+                  "prior-period adjustments carried from earlier, recovered")}
+
+
+@attrs.frozen
+class Reconciliation:
+    earned: Decimal
+    paid: Decimal
+    terms: tuple[tuple[str, Decimal], ...]  # (what, amount with its sign on pay), in order
+    pay_periods: tuple[str, ...]  # the pay periods wholly inside the window
+    owed: tuple[tuple[str, Decimal], ...]  # balances still owed after the window
+
+    @property
+    def balances(self) -> bool:
+        """Whether earned plus the terms, in order, is paid."""
+        total = self.earned
+        for _, amount in self.terms:
+            total += amount
+        return total == self.paid
+
+
+def reconcile(result: RunResult, payee: str, window: Period) -> Reconciliation:
+    """The terms for one payee and period, added in the run's decimal context (as the
+    statements add them)."""
+    with decimal.localcontext(CONTEXT):
+        return _reconcile(result, payee, window)
+
+
+def _reconcile(result: RunResult, payee: str, window: Period) -> Reconciliation:
+    plan = result.plan
+    statements = [s for s in result.statements if s.payee == payee
+                  and window.start <= s.start and s.end <= window.end]
+    inside = {s.pay_period for s in statements}
+    starts = {s.pay_period: s.start for s in result.statements if s.payee == payee}
+    lines = {ln.id: ln for ln in result.earnings if ln.payee == payee}
+    mine = {i: ln for i, ln in lines.items() if window.contains(ln.date)}
+    earned = sum((ln.amount for ln in mine.values()), ZERO)
+    settled: dict[str, Decimal] = defaultdict(lambda: ZERO)  # earning line -> legs so far
+    terms: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for p in result.payouts:
+        if p.payee != payee or p.kind == "awaiting collection":
+            continue
+        here = p.pay_period in inside
+        if p.kind in ("earning", ADJUSTMENT) and p.earning is not None:
+            ours = p.earning in mine
+            if ours:
+                settled[p.earning] += p.amount
+            if p.kind == ADJUSTMENT:
+                if here and not ours:
+                    terms["adjusted"] += p.amount
+                elif ours and not here:
+                    terms["adjusted"] -= p.amount  # a correction of this period paid elsewhere
+                continue
+            if ours and not here:
+                after = starts.get(p.pay_period, window.end) > window.end
+                terms["later" if after else "around"] -= p.amount
+            elif here and not ours:
+                terms["earlier"] += p.amount
+            continue
+        if not here:
+            continue
+        if p.kind == ADJUSTMENT:
+            terms["adjusted"] += p.amount
+        elif p.kind in _OTHER:
+            name = _OTHER[p.kind][0 if p.amount >= 0 else 1]
+            terms[name] += p.amount
+        elif p.kind != "forgiven":  # a forgiven draw balance pays nothing (amount 0)
+            terms[p.kind] += p.amount
+    awaiting = sum((payable_amount(plan, ln) for ln in mine.values()), ZERO) - sum(
+        settled.values(), ZERO)
+    around = ", ".join(sorted({s.pay_period for s in result.statements if s.payee == payee
+                               and s.pay_period not in inside and s.start <= window.end
+                               and s.end >= window.start}))
+    ordered = [
+        ("paid in later pay periods", terms.pop("later", ZERO)),
+        (f"paid in {around or 'pay periods not inside the period'}", terms.pop("around", ZERO)),
+        ("awaiting collection", -awaiting),
+        ("earned before, paid now", terms.pop("earlier", ZERO)),
+    ]
+    for kind in ("holdback", "release", "draw", "recovery", "carried"):
+        for name in dict.fromkeys(_OTHER[kind]):
+            ordered.append((name, terms.pop(name, ZERO)))
+    ordered.append(("prior-period adjustments", terms.pop("adjusted", ZERO)))
+    for name in dict.fromkeys(_OTHER[CARRY]):
+        ordered.append((name, terms.pop(name, ZERO)))
+    terms.pop("rounding to the cent", None)
+    ordered += sorted(terms.items())
+    paid = sum((s.paid for s in statements), ZERO)
+    # Last, what rounding to the cent added (rounded lines and statements), read as what is
+    # left between the other terms and the pay: it also takes the last-digit residue of
+    # adding 34-digit amounts, so the identity holds exactly.
+    total = earned
+    for _, amount in ordered:
+        total += amount
+    ordered.append(("rounding to the cent", paid - total))
+    shown = tuple((name, amount) for name, amount in ordered
+                  if amount or name in ("paid in later pay periods", "awaiting collection"))
+    owed = []
+    if statements:
+        last = max(statements, key=lambda s: s.start)
+        if last.carried:
+            owed.append(("negative pay carried forward", last.carried))
+        if last.draw_balance:
+            owed.append(("draw balance", last.draw_balance))
+    ledger_carry = sum((p.amount for p in result.payouts if p.payee == payee and p.kind == CARRY
+                        and starts.get(p.pay_period, window.end) <= window.end), ZERO)
+    if ledger_carry:
+        owed.append(("prior-period adjustments carried forward", ledger_carry))
+    return Reconciliation(earned, paid, shown, tuple(sorted(inside, key=starts.get)),
+                          tuple(owed))
