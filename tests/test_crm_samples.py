@@ -68,18 +68,32 @@ def statements(plan_path: Path, mapping: Path):
     return result, got
 
 
+def lines() -> defaultdict:
+    """(payee, quarter) -> [exact, rounded]: earning lines as earned, and as paid (each line
+    rounded half even to the cent: the plans round per line)."""
+    return defaultdict(lambda: [Fraction(0), Fraction(0)])
+
+
+def add(book: defaultdict, key: tuple, exact: Fraction, sign: int = 1) -> None:
+    book[key][0] += sign * exact
+    book[key][1] += sign * cents(exact)
+
+
 def with_pay(earned: dict, clawed: dict, payees) -> dict:
-    """Quarterly pay of earnings and clawbacks: a negative quarter pays nothing and is carried
-    into the next (docs/language.md §20.7)."""
+    """Statements (earned, of it clawed back, paid, carried) from the quarters' earning and
+    clawback lines: a statement's earned is its lines as earned, clawbacks included; pay is the
+    rounded lines, and a negative quarter pays nothing and is carried into the next
+    (docs/language.md §20.7)."""
     out = {}
+    zero = [Fraction(0), Fraction(0)]
     for p in payees:
         carried = Fraction(0)
         for q in QUARTERS:
-            e, c = earned.get((p, q), Fraction(0)), clawed.get((p, q), Fraction(0))
-            due = e + c - carried
+            e, c = earned.get((p, q), zero), clawed.get((p, q), zero)
+            due = e[1] + c[1] - carried
             paid, carried = (due, Fraction(0)) if due >= 0 else (Fraction(0), -due)
             out[(p, q)] = tuple(Decimal(x.numerator) / Decimal(x.denominator)
-                                for x in (e, c, paid, carried))
+                                for x in (e[0] + c[0], c[0], paid, carried))
     return out
 
 
@@ -110,6 +124,11 @@ def salesforce_by_hand() -> dict:
         return cents(Fraction(amount) / rate)  # units of the currency per 1 USD: divide
 
     currency = {o["Id"]: o["CurrencyIsoCode"] for o in rows(data / "Opportunity.csv")}
+    owner = {o["Id"]: o["OwnerId"] for o in rows(data / "Opportunity.csv")}
+    services = defaultdict(Fraction)
+    for li in rows(data / "OpportunityLineItem.csv"):
+        if li["ProductCode"].startswith("SVC-"):
+            services[li["OpportunityId"]] += Fraction(li["TotalPrice"])
     splits = defaultdict(dict)
     for s in rows(data / "OpportunitySplit.csv"):
         if s["SplitTypeId"] == "1495e000000CaRvAAK":  # revenue splits; overlays are not paid
@@ -119,15 +138,18 @@ def salesforce_by_hand() -> dict:
         history[h["OpportunityId"]].append(h)
 
     credit = defaultdict(Fraction)  # (payee, quarter) -> bookings net of cancellations
-    earned, clawed = defaultdict(Fraction), defaultdict(Fraction)
+    earned, clawed = lines(), lines()
     for deal, hs in history.items():
-        won, booked_on, booked_usd, amount, lines = False, None, None, None, []
+        won, booked_on, booked_usd, amount, paid_lines = False, None, None, None, []
         for h in sorted(hs, key=lambda h: h["CreatedDate"]):
             day = dt.date.fromisoformat(h["CreatedDate"][:10])
             if h["StageName"] == "Closed Won":
-                if not won:  # a booking: commission on each split line
+                if not won:  # a booking: commission on each split line, the owner's SPIFF
                     won, booked_on, amount = True, day, h["Amount"]
                     booked_usd = value = usd(amount, currency[deal], day)
+                    if services[deal] > 0 and users[owner[deal]][0] == "AE":
+                        add(earned, (owner[deal], quarter(day)), Fraction(250))
+                        paid_lines.append((owner[deal], Fraction(250)))
                 elif h["Amount"] != amount:  # an amendment: the difference
                     value = usd(h["Amount"], currency[deal], day) - usd(amount, currency[deal],
                                                                          day)
@@ -137,32 +159,33 @@ def salesforce_by_hand() -> dict:
                 for p, line in share_out(value, splits[deal]).items():
                     credit[(p, quarter(day))] += line
                     if users[p][0] in ("AE", "SE"):
-                        commission = cents(line * Fraction(8, 100))
-                        earned[(p, quarter(day))] += commission
-                        lines.append((p, commission))
+                        commission = line * Fraction(8, 100)
+                        add(earned, (p, quarter(day)), commission)
+                        paid_lines.append((p, commission))
             elif won:  # re-opened or lost after being won: a cancellation
                 won = False
                 for p, line in share_out(booked_usd, splits[deal]).items():
                     if employed(p, day):
                         credit[(p, quarter(day))] -= line
                 if (day - booked_on).days <= 180:
-                    for p, commission in lines:
-                        clawed[(p, quarter(day))] -= commission
-                lines = []
+                    for p, commission in paid_lines:
+                        add(clawed, (p, quarter(day)), commission, -1)
+                paid_lines = []
     for m, (role, *_rest) in users.items():
         if role == "RVP":
             team = [p for p, u in users.items() if u[3] == m]
             for q in QUARTERS:
-                earned[(m, q)] += cents(sum(credit[(p, q)] for p in team) / 100)
+                add(earned, (m, q), sum(credit[(p, q)] for p in team) / 100)
     return with_pay(earned, clawed, users)
 
 
 def test_salesforce_payouts_reconcile_with_a_computation_from_the_raw_files():
     _, got = statements(SF / "salesforce.plan", SF / "salesforce.toml")
     assert got == salesforce_by_hand()
-    # what the sample is there to show, in figures: the re-opened deal is clawed back (Tom
-    # Becker, who has left, carries what he owes), the overlay splits are not paid
-    assert got[("0055e000004Ae3cAAC", "2024-Q2")] == (Decimal("4032.00"), Decimal("-4480.00"),
+    # what the sample is there to show, in figures: the re-opened deal's commission and SPIFF
+    # are clawed back (Tom Becker, who has left, carries what he owes), the won-again deal
+    # earns both again
+    assert got[("0055e000004Ae3cAAC", "2024-Q2")] == (Decimal("-448.00"), Decimal("-4730.00"),
                                                      Decimal(0), Decimal("448.00"))
 
 
@@ -230,7 +253,7 @@ def test_a_shared_display_name_shows_the_id():
 def hubspot_by_hand() -> dict:
     data = HS / "data"
     users = {u["Email"]: (u["Role"] or "Sales Rep", u["Manager"]) for u in rows(data / "users.csv")}
-    earned, clawed = defaultdict(Fraction), defaultdict(Fraction)
+    earned, clawed = lines(), lines()
     team_nb = defaultdict(Fraction)
 
     def day(text: str) -> dt.date:
@@ -245,16 +268,16 @@ def hubspot_by_hand() -> dict:
         amount = Fraction(d["Amount"].lstrip("$").replace(",", ""))
         booked = day(d["Close Date"])
         new_business = d["Pipeline"] == "Sales Pipeline"
-        commission = cents(amount * (Fraction(10, 100) if new_business else Fraction(4, 100)))
-        earned[(owner, quarter(booked))] += commission
+        commission = amount * (Fraction(10, 100) if new_business else Fraction(4, 100))
+        add(earned, (owner, quarter(booked)), commission)
         if new_business:
             team_nb[(users[owner][1], quarter(booked))] += amount
         if stage == "Cancelled":
             cancelled = day(d["Cancellation Date"])
             if (cancelled - booked).days <= 90:
-                clawed[(owner, quarter(cancelled))] -= commission
+                add(clawed, (owner, quarter(cancelled)), commission, -1)
     for (manager, q), total in team_nb.items():
-        earned[(manager, q)] += cents(total * Fraction(2, 100))
+        add(earned, (manager, q), total * Fraction(2, 100))
     return with_pay(earned, clawed, users)
 
 

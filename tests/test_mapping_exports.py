@@ -518,7 +518,7 @@ def test_managers_are_not_listed_as_payees_without_deals(tmp_path):
     _, diags = load_mapping(str(export(tmp_path, mapping, team=team)))
     [d] = [d for d in diags if "no deal in the export" in d.message]
     assert d.message.startswith("1 payee of the roster has no deal in the export and manages "
-                                "nobody: cy ")
+                                "nobody: Cy Cole (cy) ")
 
 
 BAD_VALUES = ("1", "true", "[]", "{}", '""', '"nope"', "2017-01-01", '{ x = 1 }', "0.5")

@@ -12,11 +12,17 @@ not files in the events/roster format of docs/data.md. A mapping file says how t
     [deals.fields.NAME]             a typed custom field: a column, or a column of a lookup
                                     table joined on another field; a default for empty cells
     [deals.values.COLUMN]           aliases: a value as the export writes it -> the value meant
+    [deals.splits]                  a splits file joined per deal (shares total 100% per deal)
+    [deals.history]                 stage history -> bookings, amendments, cancellations
+    [deals.children.NAME]           line items, team members: added up into deal fields
     [lookups.NAME]                  a table joined by a key column (products, accounts)
-    [roster]                        the team table: payee id, manager, team, territory columns;
+    [roster]                        the team table: payee id, display name, manager, team,
+                                    territory columns; [roster.active] an active flag
     [roster.fixed]                  constants for what the export lacks (role, start date);
     [roster.managers]               managers named in the manager column become payees
-    [territories.index], [quotas], [fx]
+    [territories.index], [quotas], [fx] (an FX file, or an export's rate table by its columns)
+    [SECTION.formats], [SECTION.defaults]   per column: how it writes dates, amounts and owners
+                                    (formats.py), and values for its empty cells
 
 `load_mapping(path, plan=None)` reads the mapping and every file it names and returns a
 `Dataset` (records.py) and diagnostics. Paths in the mapping are relative to the mapping file.
@@ -2123,8 +2129,10 @@ def _load_mapping(path: str | os.PathLike, plan: Plan | None) -> tuple[Dataset, 
             m.diags.append(note(MAPPED, m.at("roster"), f"{_plural(len(idle), 'payee')} of the "
                                 f"roster {'has' if len(idle) == 1 else 'have'} no deal in the "
                                 f"export and {'manages' if len(idle) == 1 else 'manage'} "
-                                f"nobody: {', '.join(sorted(p.id for p in idle))} (no credit "
-                                "of their own; they count in their team's quota)"))
+                                "nobody: " + ", ".join(sorted(
+                                    f"{p.name} ({p.id})" if p.name else p.id for p in idle))
+                                + " (no credit of their own; they count in their team's "
+                                "quota)"))
     sources = tuple(dict.fromkeys([m.path, *m.files]))
     dataset = make_dataset(events, payees, quotas, fx, territories, sources)
     tables = {t.path: t for t in m.tables.values()}
