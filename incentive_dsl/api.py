@@ -11,6 +11,7 @@ Every function returns values (trees, diagnostics, results); none prints or exit
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from incentive_dsl.periods import Period
 from incentive_dsl.diagnostics import Diagnostic, error, render, render_all
 from incentive_dsl.syntax import format_file, parse_path, parse_text
 from incentive_dsl.syntax.nodes import PlanFile
+from incentive_dsl.span import Span
 
 __all__ = [
     "CheckResult", "FormatResult", "PlanLoad", "check_paths", "coverage", "data_for",
@@ -41,7 +43,7 @@ def discover(paths: Iterable[str]) -> list[str]:
     found: list[str] = []
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
+        if os.path.isdir(p):  # False, not an error, for a name too long or a link loop
             found.extend(str(f) for f in sorted(p.rglob(f"*{PLAN_SUFFIX}")) if f.is_file())
         else:
             found.append(raw)
@@ -138,6 +140,10 @@ class PlanLoad:
 
 def load_plan(path: str) -> PlanLoad:
     """Parse and check a plan file, or a directory holding the versions of one plan."""
+    if not discover([path]):  # a directory without plan files: say so, not nothing
+        return PlanLoad(None, (error("E-FILE", Span.point(path, 1, 1),
+                                     f"{path} holds no plan files (*{PLAN_SUFFIX})",
+                                     "name a plan file, or a directory of its versions"),), {})
     result = check_paths([path])
     if not result.ok or not result.plans:
         return PlanLoad(None, result.diagnostics, result.sources)
@@ -343,16 +349,19 @@ def default_ledger(plan_path: str) -> str:
 
 def close_period(plan: Plan | Sequence[Plan], dataset: Dataset, period: str,
                  ledger_path: str | None = None, result: RunResult | None = None,
-                 progress: Callable[[str], None] | None = None):
+                 progress: Callable[[str], None] | None = None, new_plan: bool = False):
     """Close the pay period(s) named by `period` (`2027-03`, or `2027-Q1` for three monthly
     pay periods) in the ledger, in one transaction (audit.ledger.CloseResult). Raises
     audit.ledger.Refused when it is closed already, an earlier pay period is open or another
-    close holds the ledger; audit.ledger.PeriodError when `period` is not whole pay periods."""
+    close holds the ledger; audit.ledger.PeriodError when `period` is not whole pay periods;
+    audit.ledger.Broken when the ledger fails verification. `new_plan` allows the first close
+    of a plan in a ledger that holds other plans (it is not one of them renamed)."""
     from incentive_dsl.audit import ledger
 
     plans = [plan] if isinstance(plan, Plan) else list(plan)
     path = ledger_path or ledger.default_path(plans[-1].path)
-    return ledger.close(path, plans, dataset, period, result, progress=progress)
+    return ledger.close(path, plans, dataset, period, result, progress=progress,
+                        new_plan=new_plan)
 
 
 def with_ledger(result: RunResult, dataset: Dataset, ledger_path: str,

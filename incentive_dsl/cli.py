@@ -21,6 +21,7 @@ from pathlib import Path
 
 from incentive_dsl import __version__, api
 from incentive_dsl.diagnostics import to_json
+from incentive_dsl.files import read_regular
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -136,8 +137,8 @@ def _file_sources(diags) -> dict[str, str]:
     for d in diags:
         for span in (d.span, *(r.span for r in d.related)):
             if span.path not in out:
-                try:
-                    out[span.path] = Path(span.path).read_text(encoding="utf-8")
+                try:  # a regular file only: the diagnostic may be about a pipe or a device
+                    out[span.path] = read_regular(span.path).decode("utf-8")
                 except (OSError, UnicodeDecodeError):
                     out[span.path] = ""
     return out
@@ -158,7 +159,7 @@ def _load_dataset(args: argparse.Namespace, plan):
         return dataset, diags, None
     if getattr(args, "data", None) is not None:
         folder = Path(args.data)
-        if not folder.is_dir():
+        if not os.path.isdir(folder):
             print(f"incentive: --data {args.data}: not a directory", file=sys.stderr)
             return None, (), EXIT_USAGE
         # A data directory holds the files under their standard names; a file given on its own
@@ -167,7 +168,7 @@ def _load_dataset(args: argparse.Namespace, plan):
                               ("roster", ("roster.csv", "roster.jsonl")),
                               ("quotas", ("quotas.csv",)), ("fx", ("fx.csv",)),
                               ("territories", ("territories.csv",))):
-            found = next((folder / n for n in names if (folder / n).is_file()), None)
+            found = next((folder / n for n in names if os.path.isfile(folder / n)), None)
             if getattr(args, option, None) is None and found is not None:
                 setattr(args, option, str(found))
             elif getattr(args, option, None) is None and option in ("deals", "roster"):
@@ -469,6 +470,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
         plans.append(loaded.plan)
     old, new = plans
     dataset, window, notes = None, None, ()
+    if args.period is not None and api.window(new, args.period) is None:
+        print(f"incentive diff: '{args.period}' is not a period (e.g. 2027-Q1, 2027-03, 2027)",
+              file=sys.stderr)
+        return unreadable
     if any(getattr(args, o) is not None for o in ("data", "map", "deals", "roster", "quotas",
                                                   "fx", "territories")):
         # Read once, as the new plan reads it, knowing the names of both plans.
@@ -484,10 +489,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return unreadable if missing else EXIT_PROBLEMS
         window = api.window(new, args.period, args.start, args.end)
-        if args.period is not None and window is None:
-            print(f"incentive diff: '{args.period}' is not a period (e.g. 2027-Q1, 2027-03, "
-                  "2027)", file=sys.stderr)
-            return unreadable
     if dataset is not None and sys.stderr.isatty():
         from rich.console import Console
 
@@ -608,6 +609,9 @@ def _add_data_commands(sub) -> None:
     check.add_argument("--map", metavar="FILE",
                        help="a mapping file (TOML) that reads a CRM export (docs/mapping.md)")
     check.add_argument("--plan", metavar="PLAN", help="check the data against this plan")
+    check.add_argument("--data", metavar="DIR",
+                       help="a directory with events.csv, roster.csv and, if present, "
+                            "quotas.csv, fx.csv and territories.csv (docs/data.md)")
     check.add_argument("--deals", metavar="FILE", help="deal events, CSV or JSON Lines")
     check.add_argument("--roster", metavar="FILE", help="payees, CSV or JSON Lines")
     check.add_argument("--quotas", metavar="FILE", help="quota table")
@@ -877,16 +881,30 @@ EXIT_REFUSED = 4
 
 CLOSE_EXIT_CODES = """exit codes:
   0  closed: the pay period(s), their lines and statements are recorded
-  1  the plan or the data has errors (nothing was recorded)
+  1  the plan or the data has errors, or the ledger is broken (fails `ledger verify`);
+     nothing was recorded
   2  usage error, missing or unreadable file, a period that is not whole pay periods
   3  internal error (a bug: please report it)
   4  refused by the ledger (nothing was recorded): the period is already closed, an earlier
-     pay period is still open, or another close is writing to the ledger"""
+     pay period is still open, the plan was renamed or pays on other pay periods than those
+     closed, or another process held the ledger past the timeout (30 s)"""
 
 LEDGER_EXIT_CODES = """exit codes:
   0  the ledger is intact (verify) or was printed (show)
-  1  verify found edited, deleted or missing records
-  2  usage error: no ledger at the path, not a ledger, bad option"""
+  1  verify found edited, deleted, unreadable or missing records, or the head is missing;
+     show found an unreadable record
+  2  usage error: no ledger at the path, not a ledger, bad option
+  4  another process held the ledger past the timeout (30 s)"""
+
+
+def _ledger_error(command: str, exc) -> int:
+    """Print a ledger error as a diagnostic; its exit code."""
+    from incentive_dsl.audit import ledger
+
+    print(f"incentive {command}: {exc.render()}", file=sys.stderr)
+    if isinstance(exc, ledger.Broken):
+        return EXIT_PROBLEMS
+    return EXIT_REFUSED if isinstance(exc, ledger.Refused) else EXIT_USAGE
 
 
 def _ledger_file(args: argparse.Namespace, command: str) -> str | None:
@@ -922,8 +940,7 @@ def cmd_close(args: argparse.Namespace) -> int:
     try:
         pays = ledger.pay_periods(versions, args.close_period)
     except ledger.PeriodError as exc:
-        print(f"incentive close: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _ledger_error("close", exc)
     path = args.ledger or api.default_ledger(args.plan)
 
     def say(message: str) -> None:
@@ -940,13 +957,10 @@ def cmd_close(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_PROBLEMS
     try:
-        done = api.close_period(versions, dataset, args.close_period, path, result, progress=say)
-    except ledger.Refused as exc:
-        print(f"incentive close: refused: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
+        done = api.close_period(versions, dataset, args.close_period, path, result, progress=say,
+                                new_plan=args.new_plan)
     except ledger.LedgerError as exc:
-        print(f"incentive close: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _ledger_error("close", exc)
     cur = result.plan.currency
     if args.format == "json":
         print(json.dumps({
@@ -995,8 +1009,7 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
     try:
         report = api.verify_ledger(path, args.head)
     except ledger.LedgerError as exc:
-        print(f"incentive ledger verify: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _ledger_error("ledger verify", exc)
     if args.format == "json":
         print(json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
     elif report.ok:
@@ -1027,8 +1040,7 @@ def cmd_ledger_show(args: argparse.Namespace) -> int:
     try:
         found = api.ledger_history(path, name, args.payee, args.period)
     except ledger.LedgerError as exc:
-        print(f"incentive ledger show: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _ledger_error("ledger show", exc)
     if args.format == "json":
         print(json.dumps(found.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
     else:
@@ -1037,16 +1049,16 @@ def cmd_ledger_show(args: argparse.Namespace) -> int:
 
 
 def _run_with_ledger(args: argparse.Namespace, dataset, result, window):
-    """`incentive run --ledger`: the run as the ledger sees it, or an exit code."""
+    """`incentive run --ledger` (and explain): the run as the ledger sees it, or an exit
+    code."""
     from incentive_dsl.audit import ledger
 
     try:
         view = api.with_ledger(result, dataset, args.ledger, window)
     except ledger.LedgerError as exc:
-        print(f"incentive run: {exc}", file=sys.stderr)
-        return None, EXIT_USAGE
+        return None, _ledger_error(args.command, exc)
     for note in view.notes:
-        print(f"incentive run: {note}", file=sys.stderr)
+        print(f"incentive {args.command}: {note}", file=sys.stderr)
     return view, None
 
 
@@ -1095,6 +1107,9 @@ def _add_ledger_commands(sub) -> None:
                        help="the ledger (default: .incentive/ledger.sqlite beside the plan)")
     close.add_argument("--format", choices=("text", "json"), default="text")
     close.add_argument("--verbose", action="store_true", help="report each step on stderr")
+    close.add_argument("--new-plan", action="store_true",
+                       help="the first close of a plan in a ledger that holds other plans: "
+                            "it is a new plan, not one of them renamed")
     close.set_defaults(run=cmd_close)
 
     led = sub.add_parser(
@@ -1135,12 +1150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.code == EXIT_USAGE and "diff" in words and "--exit-code" in words:
             raise SystemExit(EXIT_PROBLEMS) from None
         raise
+    stdout = sys.stdout
+    sys.stdout = _PipeSafe(stdout)
     try:
         return args.run(args)
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
     except Exception as exc:  # a bug: say so plainly; the traceback only on request
         if os.environ.get("INCENTIVE_DEBUG"):
             traceback.print_exc()
@@ -1148,6 +1163,43 @@ def main(argv: Sequence[str] | None = None) -> int:
               "this is a bug in incentive-dsl; rerun with INCENTIVE_DEBUG=1 for details "
               "and report it with the input", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        sys.stdout = stdout
+
+
+class _PipeSafe:
+    """Standard output that a closed pipe (`incentive run ... | head -1`) does not interrupt:
+    the rest of the output is dropped and the command finishes, so its exit code is the
+    command's (1 for errors found), not that of the broken pipe, and no traceback is shown."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._drop()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._drop()
+
+    def _drop(self) -> None:
+        # Everything still buffered, and all later output, goes nowhere: flushing it at exit
+        # would raise again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # no file descriptor behind it (captured output)
+            pass
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ import textwrap
 
 import attrs
 
-FILE, SYNTAX, CHECK, VERSIONS, DATA = "file", "syntax", "check", "versions", "data"
+FILE, SYNTAX, CHECK, VERSIONS, DATA, LEDGER = ("file", "syntax", "check", "versions", "data",
+                                               "ledger")
 
 LAYERS = {
     FILE: ("Reading files", "Found before parsing: the file cannot be read as a plan file. "
@@ -42,6 +43,11 @@ LAYERS = {
            "line and column of the cell in question; the file formats are in docs/data.md and "
            "docs/mapping.md. `E-DATA` and `W-DATA` are found while a checked plan is evaluated "
            "on loaded data."),
+    LEDGER: ("The payout ledger", "Found by `incentive close`, `run --ledger` and `incentive "
+             "ledger` in the ledger file (docs/ledger.md). Each names the ledger file and, "
+             "where one is at fault, the record (`lines #12 (seq 40)`); nothing is written to "
+             "the ledger when one is reported. Exit code 1 for a broken ledger, 2 for a file "
+             "that is no ledger or a period that is no pay period, 4 when the ledger refuses."),
 }
 
 
@@ -78,6 +84,11 @@ class Code:
 def _entry(code: str, title: str, layer: str, explanation: str, bad: str, fixed: str) -> Code:
     return Code(code, title, layer, " ".join(explanation.split()),
                 textwrap.dedent(bad).strip("\n"), textwrap.dedent(fixed).strip("\n"))
+
+
+def _ledger(code: str, title: str, explanation: str, bad: str, fixed: str) -> Code:
+    """An entry for a code of the ledger: `bad` and `fixed` are command lines."""
+    return attrs.evolve(_entry(code, title, LEDGER, explanation, bad, fixed), lang="text")
 
 
 def _data(code: str, title: str, severities: str, file: str | None, explanation: str, bad: str,
@@ -1302,6 +1313,68 @@ _ENTRIES = [
           forecast 110% of trailing average of sourced_bookings over 4 quarters
           normalize by territory index   # the territory data gives "west" an index
         """),
+    # ------------------------------------------------------------------ the payout ledger
+    _ledger("E-LEDGER-FILE", "the ledger file cannot be used", """
+        The path names no ledger, a directory, a pipe or a device, a symbolic link to nothing
+        or in a loop, an SQLite database of another program, or a place where no ledger can be
+        created (`.incentive` beside the plan is a file). Nothing is read or written; the
+        command exits with 2.""", """
+        $ incentive run plans/ae.plan --data data --ledger plans/.incentive/ledger.db
+        """, """
+        $ incentive run plans/ae.plan --data data --ledger plans/.incentive/ledger.sqlite
+        """),
+    _ledger("E-LEDGER-BROKEN", "the ledger fails verification", """
+        A record was edited, deleted or damaged: its content no longer matches its hash, the
+        chain has a gap, a period's seal does not match its records, or a record cannot be
+        read at all. Closing or running on it could pay a tampered amount as a real
+        adjustment, so `close` and `run --ledger` refuse it (exit 1) and `ledger verify`
+        names every broken record. Restore the ledger from a backup.""", """
+        $ sqlite3 plans/.incentive/ledger.sqlite "DROP TRIGGER lines_no_update;
+            UPDATE lines SET amount = '30000.00' WHERE id = 4"
+        $ incentive close 2027-04 plans/ae.plan --data data     # error[E-LEDGER-BROKEN]
+        """, """
+        $ cp backup/ledger.sqlite plans/.incentive/ledger.sqlite
+        $ incentive ledger verify --plan plans/ae.plan --head 3b1a98f66b902954
+        $ incentive close 2027-04 plans/ae.plan --data data
+        """),
+    _ledger("E-LEDGER-REFUSED", "the ledger refuses to close the period", """
+        Pay periods are closed once, in order, and never reopened: the period is already
+        closed, or an earlier one is still open. Nothing is recorded (exit 4). Corrections to
+        a closed period are paid as prior-period adjustments when the next one closes.""", """
+        $ incentive close 2027-03 plans/ae.plan --data data    # 2027-02 is still open
+        """, """
+        $ incentive close 2027-02 plans/ae.plan --data data
+        $ incentive close 2027-03 plans/ae.plan --data data
+        """),
+    _ledger("E-LEDGER-BUSY", "another process holds the ledger", """
+        Another close (or another program) held the ledger longer than the timeout (30
+        seconds). Nothing is recorded (exit 4); run the command again when it is done.""", """
+        $ incentive close 2027-03 plans/ae.plan --data data &
+        $ incentive close 2027-03 plans/ae.plan --data data    # while the first one writes
+        """, """
+        $ incentive close 2027-03 plans/ae.plan --data data
+        """),
+    _ledger("E-LEDGER-PLAN", "the plan does not continue the ledger's history", """
+        The ledger records closes under the plan's name and pay period labels. A renamed plan
+        would find nothing closed and pay its closed periods again; a plan now paid quarterly
+        instead of monthly (or with another fiscal year or currency) would reverse every closed
+        month. Such closes and runs are refused (exit 4). Keep the plan's name and pay periods;
+        a plan paid otherwise is a new plan with its own name and ledger. The first close of a
+        plan in a ledger that holds other plans needs `--new-plan`.""", """
+        $ sed -i 's/plan "Enterprise AE"/plan "Enterprise AE 2.0"/' plans/ae.plan
+        $ incentive close 2027-04 plans/ae.plan --data data
+        """, """
+        $ sed -i 's/rate 8%/rate 9%/' plans/ae.plan    # the name stays "Enterprise AE"
+        $ incentive close 2027-04 plans/ae.plan --data data
+        """),
+    _ledger("E-LEDGER-PERIOD", "the period is not whole pay periods of the plan", """
+        `close PERIOD` closes whole pay periods: a month of a plan paid monthly, or a quarter
+        made of three of them; a quarter of a plan paid quarterly, not a month of it. Nothing
+        is recorded (exit 2).""", """
+        $ incentive close 2027-02 plans/quarterly.plan --data data
+        """, """
+        $ incentive close 2027-Q1 plans/quarterly.plan --data data
+        """),
 ]
 
 CODES: dict[str, Code] = {e.code: e for e in _ENTRIES}
@@ -1398,6 +1471,10 @@ The same for every command:
 | `1` | problems found: errors in the plans or the data, warnings with `check --strict`, files that `fmt --check` would change, failing worked examples |
 | `2` | usage error or unreadable input: a bad option, no plan files in the paths given, a missing or unreadable plan or data file (`E-FILE` or `D-FILE` only), an unknown code for `explain-code` |
 | `3` | internal error: a bug in incentive-dsl; rerun with `INCENTIVE_DEBUG=1` and report it with the input |
+| `4` | refused by the ledger (`close`, `run --ledger`, `ledger`): a closed or out-of-order pay period, a renamed plan or other pay periods (`E-LEDGER-REFUSED`, `E-LEDGER-PLAN`), a ledger held past the timeout (`E-LEDGER-BUSY`); nothing was recorded |
+
+A broken ledger (`E-LEDGER-BROKEN`) exits with 1, a file that is no ledger (`E-LEDGER-FILE`) or
+a period that is no pay period (`E-LEDGER-PERIOD`) with 2.
 """
 
 

@@ -55,7 +55,7 @@ UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 PATHS_FILE = "paths.txt"
 
 # Codes found only while running plans on data: no plan file can show them to `check`.
-RUN_TIME_LAYERS = (codes.DATA,)
+RUN_TIME_LAYERS = (codes.DATA, codes.LEDGER)  # ledger: tests/test_ledger_hardening.py
 
 MARK = "###"
 MARKER_RE = re.compile(

@@ -490,5 +490,8 @@ def test_verify_sees_the_newest_records_deleted(ws):
 def test_close_refuses_a_tampered_head(ws):
     assert ws.close("2027-01")[0] == 0
     _sql(ws.ledger, *DROP_TRIGGERS, "UPDATE periods SET paid_total = '0.00'")
+    before = Path(ws.ledger).read_bytes()
     code, _, err = ws.close("2027-02")
-    assert code == cli.EXIT_USAGE and "tampered" in err
+    assert code == cli.EXIT_PROBLEMS
+    assert f"{ws.ledger}: error[E-LEDGER-BROKEN]: the ledger is broken: periods #1" in err
+    assert Path(ws.ledger).read_bytes() == before  # nothing was written

@@ -4,6 +4,7 @@ extra, part of the test extras)."""
 
 import json
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -200,6 +201,25 @@ def test_definition_jumps_to_the_declaration(client):
     loc = client.request("textDocument/definition",
                          {"textDocument": {"uri": uri}, "position": at})
     assert loc["range"]["start"] == position_of(text, "deal.product one of", offset=5)
+
+
+def test_references_and_outline(client):
+    text = PLAN.read_text("utf-8")
+    uri = open_doc(client, "references.plan", text)
+    client.diagnostics(uri)
+    at = position_of(text, "measure attainment", offset=len("measure "))
+    found = client.request("textDocument/references", {
+        "textDocument": {"uri": uri}, "position": at, "context": {"includeDeclaration": False}})
+    lines = text.split("\n")
+    used = sorted(r["range"]["start"]["line"] for r in found)
+    # Every line whose code (not its comment) names `attainment`, the definition excluded.
+    expected = [i for i, line in enumerate(lines) if i != at["line"]
+                and re.search(r"\battainment\b", line.split("#")[0])]
+    assert used == expected and len(used) >= 3
+    symbols = client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})
+    names = {(s["name"], s["containerName"]) for s in symbols}
+    assert {("core", "commission"), ("bookings", "quota"), ("bookings", "credit"),
+            ("deal.type", "deal field"), ("AE", "role")} <= names
 
 
 def test_positions_count_utf16_units(client):

@@ -36,8 +36,10 @@ import getpass
 import hashlib
 import heapq
 import json
+import os
 import socket
 import sqlite3
+import stat
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
@@ -131,16 +133,64 @@ TRIGGER_NAMES = tuple(f"{t}_no_{op}" for t in TABLES for op in ("update", "delet
 
 
 class LedgerError(Exception):
-    """The ledger cannot be used: missing, unreadable, not a ledger, or broken."""
+    """The ledger cannot be used: missing, unreadable, not a ledger (a usage error). Each kind
+    of ledger error has its diagnostic code (incentive_dsl/codes.py); `path` is the ledger
+    file, set by whoever knows it, and `hint` says what to do."""
+
+    code = "E-LEDGER-FILE"
+
+    def __init__(self, message: str, hint: str | None = None, path: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.hint, self.path = message, hint, path
+
+    def render(self) -> str:
+        """`PATH: error[CODE]: MESSAGE` and the hint, as diagnostics are printed."""
+        where = f"{self.path}: " if self.path else ""
+        out = f"{where}error[{self.code}]: {self.message}"
+        return out + (f"\n   = hint: {self.hint}" if self.hint else "")
 
 
 class Refused(LedgerError):
-    """The ledger refuses the operation: the period is closed, an earlier one is open, another
-    close holds the ledger. Nothing was recorded."""
+    """The ledger refuses the operation: the period is closed, or an earlier one is open.
+    Nothing was recorded."""
+
+    code = "E-LEDGER-REFUSED"
+
+
+class Busy(Refused):
+    """Another process held the ledger longer than the timeout. Nothing was recorded."""
+
+    code = "E-LEDGER-BUSY"
+
+
+class PlanMismatch(Refused):
+    """The plan does not continue the ledger's history: renamed, or paid on other pay periods
+    (frequency, fiscal year) or in another currency than its closed periods."""
+
+    code = "E-LEDGER-PLAN"
+
+
+class Broken(LedgerError):
+    """The ledger's records fail verification (edited, deleted, unreadable): nothing is read
+    from it or written to it until it is restored."""
+
+    code = "E-LEDGER-BROKEN"
 
 
 class PeriodError(LedgerError):
     """The period named is not one the plan pays in (a usage error)."""
+
+    code = "E-LEDGER-PERIOD"
+
+
+def _db_error(path: str, exc: sqlite3.DatabaseError) -> LedgerError:
+    """The ledger error for an SQLite error: a lock held past the timeout is Busy."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        return Busy(f"the ledger is busy ({text}): another process held it longer than the "
+                    "timeout; nothing was recorded", hint="try again when it is done",
+                    path=path)
+    return LedgerError(f"the ledger cannot be read: {text}", path=path)
 
 
 @attrs.frozen
@@ -318,7 +368,7 @@ def default_path(plan_path: str) -> str:
     """The ledger of a plan's workspace: `.incentive/ledger.sqlite` next to the plan file (in
     the directory itself for a directory of plan versions)."""
     p = Path(plan_path)
-    base = p if p.is_dir() else p.parent
+    base = p if os.path.isdir(p) else p.parent
     return str(base / ".incentive" / "ledger.sqlite")
 
 
@@ -355,6 +405,66 @@ def _dumps(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# No amount a ledger records has a decimal exponent past this; a bound keeps a tampered amount
+# ("1E+999999") from overflowing the arithmetic that reads it.
+_EXPONENT_LIMIT = 40
+# What reading a tampered record can raise (JSONDecodeError is a ValueError, decimal's
+# InvalidOperation an ArithmeticError).
+_UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError, ArithmeticError)
+VERIFY_HINT = ("`incentive ledger verify` names every broken record; restore the ledger from a "
+               "backup (nothing was read from it or written to it)")
+
+
+def _amount(text) -> Decimal:
+    """An amount as recorded: the exact decimal text, finite and of sane size."""
+    if not isinstance(text, str):
+        raise ValueError(f"the amount {text!r} is not decimal text")
+    try:
+        value = Decimal(text)
+    except decimal.InvalidOperation:
+        raise ValueError(f"'{text[:40]}' is not an amount") from None
+    if not value.is_finite() or abs(value.adjusted()) > _EXPONENT_LIMIT:
+        raise ValueError(f"'{text[:40]}' is not an amount")
+    return value
+
+
+def _json(text, kind: type):
+    """A JSON column: text holding a value of type `kind` (list or dict)."""
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r} is not JSON text")
+    value = json.loads(text)
+    if not isinstance(value, kind):
+        raise ValueError(f"it holds {type(value).__name__}, not {kind.__name__}")
+    return value
+
+
+def _text(value, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{what} {value!r} is not text")
+    return value
+
+
+def _name(table: str, row: dict) -> str:
+    return f"{table} #{row.get('id')} (seq {row.get('seq')})"
+
+
+def _read(table: str, row: dict, convert: Callable):
+    """`convert(row)`, or Broken naming the record when it cannot be read."""
+    try:
+        return convert(row)
+    except _UNREADABLE as exc:
+        raise Broken(f"{_name(table, row)} cannot be read: {_why(exc)}",
+                     hint=VERIFY_HINT) from None
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"the field {exc} is missing"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"its JSON is damaged ({exc.msg} at character {exc.pos})"
+    return str(exc) or type(exc).__name__
+
+
 def _span(d: dict | None) -> Span | None:
     if not d:
         return None
@@ -377,7 +487,7 @@ def _trace_from(d: dict) -> Trace:
 def _line_from(d: dict) -> PayoutLine:
     known = {f.name for f in attrs.fields(PayoutLine)}
     kw = {k: v for k, v in d.items() if k in known}
-    kw["amount"] = Decimal(kw["amount"])
+    kw["amount"] = _amount(kw["amount"])
     kw["trace"] = _trace_from(kw["trace"])
     return PayoutLine(**kw)
 
@@ -396,7 +506,7 @@ def _statement_from(d: dict) -> Statement:
         if f.name in _STATEMENT_DATES:
             v = dt.date.fromisoformat(v)
         elif f.name not in _STATEMENT_TEXT:
-            v = Decimal(v)
+            v = _amount(v)
         kw[f.name] = v
     return Statement(**kw)
 
@@ -484,30 +594,66 @@ def _plan_sources(result) -> list[dict]:
 # ------------------------------------------------------------------------------ the file
 
 
-def _connect(path: str, create: bool, timeout: float = DEFAULT_TIMEOUT) -> sqlite3.Connection:
+def _ledger_file(path: str, create: bool) -> Path:
+    """The ledger file, resolved; LedgerError unless it is a regular file (or, to create, a
+    path where one can be made). Nothing is opened: a FIFO or a device would block or never
+    end."""
     p = Path(path)
-    if p.is_dir():
-        raise LedgerError(f"{path} is a directory, not a ledger file")
-    if not create and not p.exists():
-        raise LedgerError(f"no ledger at {path} (a ledger is created by `incentive close`)")
-    if create:
-        p.parent.mkdir(parents=True, exist_ok=True)
-    uri = f"file:{quote(str(p.resolve()))}?mode={'rwc' if create else 'rw'}"
     try:
-        con = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+        st = p.stat()
+    except FileNotFoundError:
+        st = None
+    except NotADirectoryError:  # e.g. `.incentive` beside the plan is a file
+        parent = next((q for q in p.parents if q.is_file()), p.parent)
+        raise LedgerError(f"the ledger path cannot be used: {parent} is a file, not a "
+                          "directory", path=path) from None
+    except OSError as exc:  # a symbolic link loop, a name too long
+        raise LedgerError(f"the ledger path cannot be used: {exc.strerror or exc}",
+                          path=path) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise LedgerError("this is a directory, not a ledger file", path=path)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise LedgerError("this is not a regular file (a pipe, a device or a socket): a ledger "
+                          "is an SQLite file", path=path)
+    if st is None:
+        if p.is_symlink():
+            raise LedgerError("this is a symbolic link to nothing", path=path)
+        if not create:
+            raise LedgerError("no ledger at this path (a ledger is created by `incentive close`)",
+                              path=path)
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # e.g. `.incentive` beside the plan is a file
+            raise LedgerError(f"cannot make the ledger's directory {p.parent}: "
+                              f"{exc.strerror or exc}", path=path) from None
+    try:
+        return p.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop (Python 3.11)
+        raise LedgerError(f"the ledger path cannot be used: {exc}", path=path) from None
+
+
+def _connect(path: str, create: bool, timeout: float | None = None) -> sqlite3.Connection:
+    p = _ledger_file(path, create)
+    uri = f"file:{quote(str(p))}?mode={'rwc' if create else 'rw'}"
+    try:
+        con = sqlite3.connect(uri, uri=True, isolation_level=None,
+                              timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
         con.row_factory = sqlite3.Row
         app = con.execute("PRAGMA application_id").fetchone()[0]
         version = con.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
-        raise LedgerError(f"{path} is not a readable ledger: {exc}") from None
+        err = _db_error(path, exc)
+        if not isinstance(err, Busy):
+            err = LedgerError(f"not a readable ledger: {exc}", path=path)
+        raise err from None
     if app not in (0, APPLICATION_ID) or (app == 0 and tables - {"sqlite_sequence"}):
         con.close()
-        raise LedgerError(f"{path} is an SQLite database but not an incentive-dsl ledger")
+        raise LedgerError("an SQLite database but not an incentive-dsl ledger", path=path)
     if version > SCHEMA_VERSION:
         con.close()
-        raise LedgerError(f"{path} was written by a newer incentive-dsl (ledger schema "
-                          f"{version}); upgrade to read it")
+        raise LedgerError(f"written by a newer incentive-dsl (ledger schema {version}); "
+                          "upgrade to read it", path=path)
     return con
 
 
@@ -523,10 +669,7 @@ def _ensure_schema(con: sqlite3.Connection) -> None:
     except sqlite3.OperationalError as exc:
         if con.in_transaction:
             con.execute("ROLLBACK")
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise Refused(f"the ledger is busy ({exc}): another close is writing to it; "
-                          "nothing was recorded, try again") from None
-        raise
+        raise _db_error("", exc) from None
     except BaseException:
         if con.in_transaction:
             con.execute("ROLLBACK")
@@ -538,28 +681,75 @@ def _row(r: sqlite3.Row) -> dict:
 
 
 def _run_info(d: dict) -> RunInfo:
+    sources = tuple(_json(d["plan_sources"], list))
+    for src in sources:
+        _text(src["path"], "a plan path"), _text(src["hash"], "a plan hash")
+        _text(src["text"], "a plan text")
+    if d["pay_unit"] not in FREQUENCY_UNIT.values():
+        raise ValueError(f"the pay period unit {d['pay_unit']!r} is unknown")
+    if not isinstance(d["fiscal_start"], int) or not 1 <= d["fiscal_start"] <= 12:
+        raise ValueError(f"the fiscal year start {d['fiscal_start']!r} is not a month")
     return RunInfo(
-        id=d["id"], plan=d["plan"], periods=tuple(json.loads(d["periods"])),
-        plan_path=d["plan_path"], plan_version=d["plan_version"], plan_hash=d["plan_hash"],
+        id=d["id"], plan=_text(d["plan"], "the plan name"),
+        periods=tuple(_text(x, "a period") for x in _json(d["periods"], list)),
+        plan_path=d["plan_path"], plan_version=d["plan_version"],
+        plan_hash=_text(d["plan_hash"], "the plan hash"),
         plan_git_revision=d["plan_git_revision"],
-        plan_sources=tuple(json.loads(d["plan_sources"])), data_hash=d["data_hash"],
-        data_files=tuple(json.loads(d["data_files"])), tool_version=d["tool_version"],
-        currency=d["currency"], fiscal_start=d["fiscal_start"], pay_unit=d["pay_unit"],
-        created_at=d["created_at"], created_by=d["created_by"], hash=d["hash"])
+        plan_sources=sources, data_hash=_text(d["data_hash"], "the data hash"),
+        data_files=tuple(_json(d["data_files"], list)), tool_version=d["tool_version"],
+        currency=_text(d["currency"], "the currency"), fiscal_start=d["fiscal_start"],
+        pay_unit=d["pay_unit"], created_at=d["created_at"], created_by=d["created_by"],
+        hash=d["hash"])
 
 
 def _closed(d: dict) -> ClosedPeriod:
-    return ClosedPeriod(id=d["id"], run_id=d["run_id"], plan=d["plan"], label=d["pay_period"],
-                        start=dt.date.fromisoformat(d["start_date"]),
-                        end=dt.date.fromisoformat(d["end_date"]), line_count=d["line_count"],
-                        statement_count=d["statement_count"], paid=Decimal(d["paid_total"]))
+    start = dt.date.fromisoformat(_text(d["start_date"], "the start date"))
+    end = dt.date.fromisoformat(_text(d["end_date"], "the end date"))
+    if end < start:
+        raise ValueError(f"it ends ({end}) before it starts ({start})")
+    for f in ("line_count", "statement_count", "run_id"):
+        if not isinstance(d[f], int):
+            raise ValueError(f"{f} {d[f]!r} is not a number")
+    return ClosedPeriod(id=d["id"], run_id=d["run_id"], plan=_text(d["plan"], "the plan name"),
+                        label=_text(d["pay_period"], "the pay period"), start=start, end=end,
+                        line_count=d["line_count"], statement_count=d["statement_count"],
+                        paid=_amount(d["paid_total"]))
+
+
+def _line_row(d: dict) -> PayoutLine:
+    """Every field of a `lines` record read and checked; the payout line it records."""
+    for f in ("plan", "pay_period", "payee", "kind"):
+        _text(d[f], f)
+    _amount(d["amount"])
+    if d["kind"] == ADJUSTMENT:
+        _text(d["adj_period"], "the corrected period"), _text(d["adj_kind"], "the kind")
+        _amount(d["adj_old"]), _amount(d["adj_new"])
+        for ref in _json(d["adj_lines"], list):
+            _text(ref, "a line reference")
+    if not isinstance(d["run_id"], int):
+        raise ValueError(f"run_id {d['run_id']!r} is not a number")
+    return _line_from(_json(d["record"], dict))
+
+
+def _statement_row(d: dict) -> Statement:
+    for f in ("plan", "pay_period", "payee"):
+        _text(d[f], f)
+    _amount(d["paid"]), _amount(d["adjusted"])
+    if not isinstance(d["run_id"], int):
+        raise ValueError(f"run_id {d['run_id']!r} is not a number")
+    return _statement_from(_json(d["record"], dict))
+
+
+_CHECK = {"runs": _run_info, "periods": _closed, "lines": _line_row,
+          "statements": _statement_row}
 
 
 def _head(con: sqlite3.Connection) -> tuple[int, str, str | None, dict | None]:
     """The newest record: (seq, hash, table, row)."""
     best: tuple[int, str, str | None, dict | None] = (0, GENESIS, None, None)
     for table in TABLES:
-        r = con.execute(f"SELECT * FROM {table} ORDER BY seq DESC LIMIT 1").fetchone()
+        r = con.execute(f"SELECT * FROM {table} WHERE typeof(seq) = 'integer' "
+                        "ORDER BY seq DESC LIMIT 1").fetchone()
         if r is not None and r["seq"] > best[0]:
             best = (r["seq"], r["hash"], table, _row(r))
     return best
@@ -589,9 +779,9 @@ class _State:
 
 def _read_state(con: sqlite3.Connection, plan: str) -> _State:
     seq, head, _, _ = _head(con)
-    runs = {r["id"]: _run_info(_row(r))
+    runs = {r["id"]: _read("runs", _row(r), _run_info)
             for r in con.execute("SELECT * FROM runs WHERE plan = ? ORDER BY id", (plan,))}
-    closed = [_closed(_row(r)) for r in con.execute(
+    closed = [_read("periods", _row(r), _closed) for r in con.execute(
         "SELECT * FROM periods WHERE plan = ? ORDER BY start_date", (plan,))]
     paid: dict[tuple[str, str, str, str], list] = {}
     carry: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -599,7 +789,8 @@ def _read_state(con: sqlite3.Connection, plan: str) -> _State:
                                          (plan,))]
     with decimal.localcontext(CONTEXT):
         for r in rows:
-            amount = Decimal(r["amount"])
+            trace = _read("lines", r, _line_row).trace
+            amount = _amount(r["amount"])
             if r["kind"] == CARRY:
                 carry[r["payee"]] += amount
                 continue
@@ -611,9 +802,11 @@ def _read_state(con: sqlite3.Connection, plan: str) -> _State:
             entry[0] += amount
             entry[1].append(f"lines #{r['id']}")
             if entry[3] is None:
-                entry[3] = json.loads(r["record"]).get("trace", {}).get("span")
+                entry[3] = attrs.asdict(trace.span) if trace.span.line else None
     statements = [_row(r) for r in con.execute(
         "SELECT * FROM statements WHERE plan = ? ORDER BY seq", (plan,))]
+    for r in statements:
+        _read("statements", r, _statement_row)
     return _State(seq, head, runs, closed, paid, dict(carry), rows, statements)
 
 
@@ -753,8 +946,8 @@ def _apply(result, state: _State, adjustments: list[Adjustment], open_periods: l
     if replace_closed and closed:
         payouts = [p for p in payouts if p.pay_period not in closed]
         statements = [s for s in statements if s.pay_period not in closed]
-        payouts += [_line_from(json.loads(r["record"])) for r in state.line_rows]
-        statements += [_statement_from(json.loads(r["record"])) for r in state.statement_rows]
+        payouts += [_read("lines", r, _line_row) for r in state.line_rows]
+        statements += [_read("statements", r, _statement_row) for r in state.statement_rows]
     by_key = {(s.payee, s.pay_period): i for i, s in enumerate(statements)}
     extra_lines: list[PayoutLine] = []
     made: dict[int, Adjustment] = {}  # id() of each adjustment line -> its adjustment
@@ -843,10 +1036,15 @@ def with_ledger(path: str, result, dataset, window: Period | None = None) -> Led
     con = _connect(path, create=False)
     try:
         con.execute("BEGIN")
+        _require_intact(con, path)
         state = _read_state(con, plan.name)
+        _check_plan(con, state, plan, result, new_plan=None)
         con.execute("ROLLBACK")
     except sqlite3.DatabaseError as exc:
-        raise LedgerError(f"{path}: {exc}") from None
+        raise _db_error(path, exc) from None
+    except LedgerError as exc:
+        exc.path = exc.path or path
+        raise
     finally:
         con.close()
     if not state.closed:
@@ -918,11 +1116,15 @@ class _Writer:
 def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
           by: str | None = None, now: dt.datetime | None = None,
           progress: Callable[[str], None] | None = None,
-          timeout: float = DEFAULT_TIMEOUT, chunk: int = 500) -> CloseResult:
+          timeout: float | None = None, chunk: int = 500, new_plan: bool = False
+          ) -> CloseResult:
     """Close the pay period(s) named by `period`: compute them with the plan (its versions,
     oldest first) and the data, and record them, with the prior-period adjustments they pay,
     in one transaction. Raises Refused (nothing recorded) when the period is closed already,
-    an earlier one is still open or another close holds the ledger."""
+    an earlier one is still open, the plan does not continue the ledger's history of it
+    (PlanMismatch: renamed, other pay periods; `new_plan` says a plan new to a ledger that
+    holds other plans is no renamed one) or another close holds the ledger (Busy); Broken
+    when the ledger fails verification."""
     from incentive_dsl import api
 
     step = progress or (lambda message: None)
@@ -935,32 +1137,36 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
     if not result.ok:
         raise Refused("the plan or the data has errors: nothing was closed")
     sources = _plan_sources(result)
+    if not os.path.exists(path):  # refuse before creating the ledger (and its directory)
+        _check_order(_State(0, GENESIS, {}, [], {}, {}, [], []), plan, pays, versions)
     con = _connect(path, create=True, timeout=timeout)
     try:
         _ensure_schema(con)
         cache: dict[str, object] = {}
 
         def prepare(state: _State):
+            _check_plan(con, state, plan, result, new_plan)
             _check_order(state, plan, pays, versions)
             key = (state.head_hash, plan_hash(result))
             if key not in cache:
                 cache[key] = compute_adjustments(state, result, dataset, pays[0].label)
             return cache[key]
 
+        step("verifying the ledger")
         con.execute("BEGIN")
+        _require_intact(con, path, new=True)
         state = _read_state(con, plan.name)
         con.execute("ROLLBACK")
+        verified = (state.head_seq, state.head_hash)
         prepare(state)  # refuse early, and compute outside the lock
         step("waiting for the ledger")
+        con.execute("BEGIN IMMEDIATE")
         try:
-            con.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise Refused(f"the ledger {path} is busy ({exc}): another close is writing to it; "
-                          "nothing was recorded, try again") from None
-        try:
+            seq, head, _, _ = _head(con)
+            if (seq, head) != verified:  # another close wrote meanwhile: verify again
+                _require_intact(con, path, new=True)
             state = _read_state(con, plan.name)
             adjustments = prepare(state)
-            _check_head(con)
             out = _write(con, state, plan, pays, result, sources, adjustments,
                          by or who(), now or dt.datetime.now(dt.timezone.utc), step, chunk)
             step("committing")
@@ -972,11 +1178,100 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
         step("committed")
         return attrs.evolve(out, path=path)
     except sqlite3.IntegrityError as exc:  # the unique index, should the check be bypassed
-        raise Refused(f"the ledger refused the close: {exc}") from None
+        raise Refused(f"the ledger refused the close: {exc}", path=path) from None
     except sqlite3.DatabaseError as exc:
-        raise LedgerError(f"{path}: {exc}") from None
+        raise _db_error(path, exc) from None
+    except LedgerError as exc:
+        exc.path = exc.path or path
+        raise
     finally:
         con.close()
+
+
+def _check_plan(con: sqlite3.Connection, state: _State, plan, result,
+                new_plan: bool | None) -> None:
+    """Refuse a plan that does not continue the ledger's history of it. The ledger keys
+    closes on the plan's name and pay period labels, so a renamed plan would find nothing
+    closed and pay its closed periods again, and other pay periods (frequency, fiscal year)
+    would reverse every closed one. `new_plan` None (a run, which writes nothing) skips the
+    refusal of a plan new to a ledger of other plans."""
+    last = state.last_run
+    if last is not None:
+        changed = []
+        if last.pay_unit != pay_unit(plan):
+            changed.append(f"its closed pay periods are {last.pay_unit}s, it is now paid "
+                           f"{plan.payout.frequency}")
+        # Months are months whatever the fiscal year; quarters, halves and years move with it.
+        if last.fiscal_start != plan.calendar.fiscal_start and last.pay_unit != "month":
+            changed.append(f"its fiscal year started in month {last.fiscal_start}, now in "
+                           f"month {plan.calendar.fiscal_start}")
+        if last.currency != plan.currency:
+            changed.append(f"it was paid in {last.currency}, now in {plan.currency}")
+        if changed:
+            raise PlanMismatch(
+                f"\"{plan.name}\" no longer pays on the pay periods the ledger closed "
+                f"({state.closed[0].label} to {state.closed[-1].label}): {'; '.join(changed)}. "
+                "Its recomputation would not line up with what was paid and would reverse "
+                "every closed pay period",
+                hint="keep the pay frequency, fiscal year and currency of the closed pay "
+                     "periods; a plan paid otherwise is a new plan: give it a new name and "
+                     "its own ledger (--ledger FILE)")
+        return
+    others = [_read("runs", _row(r), _run_info) for r in con.execute(
+        "SELECT * FROM runs WHERE plan != ? ORDER BY id", (plan.name,))]
+    if not others:
+        return
+    # A plan copied for another team may differ from its original only in the name:
+    # --new-plan says so; the same file under a new name is a rename all the same.
+    old = _renamed_from(others, plan, result, by_text=not new_plan)
+    if old is not None:
+        closed = [r[0] for r in con.execute(
+            "SELECT pay_period FROM periods WHERE plan = ? ORDER BY start_date", (old.plan,))]
+        span = f" ({closed[0]} to {closed[-1]})" if closed else ""
+        raise PlanMismatch(
+            f"\"{plan.name}\" is \"{old.plan}\" renamed (the same plan file as its close "
+            f"#{old.id}, {old.plan_sources[0]['path']}): the ledger records closes under the "
+            f"plan's name, so the renamed plan would close and pay \"{old.plan}\"'s closed "
+            f"pay periods{span} again",
+            hint=f"keep the name \"{old.plan}\" in the plan header (the label can change in "
+                 "a comment or in the rule labels)")
+    if new_plan is False:
+        names = ", ".join(f"\"{n}\"" for n in dict.fromkeys(r.plan for r in others))
+        raise PlanMismatch(
+            f"nothing of \"{plan.name}\" is closed in this ledger, which holds closes of "
+            f"{names}: if \"{plan.name}\" is one of them renamed, this close would pay its "
+            "closed pay periods again",
+            hint="give the plan back its old name; if it is a different plan, close with "
+                 "--new-plan")
+
+
+def _renamed_from(others: list[RunInfo], plan, result, by_text: bool) -> RunInfo | None:
+    """The newest close of another plan name made from the same plan file (the same path,
+    or with `by_text` a file whose text differs only in the plan's name), if any."""
+    from incentive_dsl.syntax.parser import read_source
+
+    def body(text: str, name: str) -> str:
+        return hashlib.sha256(text.replace(f'"{name}"', '""', 1).encode()).hexdigest()
+
+    def where(path: str) -> tuple[str, str]:
+        try:
+            return path, str(Path(path).resolve())
+        except (OSError, RuntimeError):
+            return path, path
+
+    stamps = tuple(getattr(result, "versions", ()) or ()) or (result.stamp,)
+    paths, bodies = set(), set()
+    for s in stamps:
+        paths.update(where(s.plan_path))
+        text, _ = read_source(s.plan_path)
+        if text is not None:
+            bodies.add(body(text, plan.name))
+    for run in reversed(others):
+        for src in run.plan_sources:
+            if set(where(src["path"])) & paths or (
+                    by_text and body(src["text"], run.plan) in bodies):
+                return run
+    return None
 
 
 def _check_order(state: _State, plan, pays: list[Period], versions: Sequence) -> None:
@@ -1001,14 +1296,6 @@ def _check_order(state: _State, plan, pays: list[Period], versions: Sequence) ->
         raise Refused(f"{pays[0].label} does not follow the last closed pay period "
                       f"({state.closed[-1].label}) of \"{plan.name}\": its pay periods changed; "
                       f"the next pay period to close starts on {expected.start}")
-
-
-def _check_head(con: sqlite3.Connection) -> None:
-    seq, head, table, row = _head(con)
-    if row is not None and record_hash(row["prev_hash"], table, row) != head:
-        raise LedgerError(f"the newest ledger record ({table} #{row['id']}) does not match its "
-                          "hash: the ledger was tampered with; run `incentive ledger verify`; "
-                          "nothing was recorded")
 
 
 def _write(con, state: _State, plan, pays: list[Period], result, sources, adjustments,
@@ -1096,83 +1383,130 @@ def _write(con, state: _State, plan, pays: list[Period], result, sources, adjust
 # ------------------------------------------------------------------------------ verify
 
 
-def _records(con: sqlite3.Connection, table: str) -> Iterator[tuple[int, str, dict]]:
+def _records(con: sqlite3.Connection, table: str) -> Iterator[tuple[tuple, str, dict]]:
     for r in con.execute(f"SELECT * FROM {table} ORDER BY seq"):
         d = _row(r)
-        yield d["seq"], table, d
+        seq = d.get("seq")
+        # A tampered seq may not be a number: such records sort last instead of failing.
+        yield ((0, seq) if isinstance(seq, int) else (1, repr(seq))), table, d
 
 
 def verify(path: str, head: str | None = None) -> VerifyReport:
     """Recompute the hash chain and every check the ledger allows; report what is wrong,
     the first broken record first."""
     con = _connect(path, create=False)
-    problems: list[Problem] = []
     try:
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not tables - {"sqlite_sequence"}:
-            return VerifyReport(path, 0, GENESIS, ())
+        con.execute("BEGIN")  # one consistent snapshot, however long the check takes
+        return _verify(con, path, head)
+    except sqlite3.DatabaseError as exc:
+        if isinstance(_db_error(path, exc), Busy):
+            raise _db_error(path, exc) from None
+        return VerifyReport(path, 0, GENESIS, (Problem("file", None, None,
+                                                       f"unreadable: {exc}"),))
+    finally:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        con.close()
+
+
+def _verify(con: sqlite3.Connection, path: str, head: str | None = None) -> VerifyReport:
+    problems: list[Problem] = []
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not tables & set(TABLES):
+        problems.append(Problem("file", None, None, "it holds no ledger records and no ledger "
+                                "tables: it is not a ledger written by `incentive close`, or "
+                                "its tables were dropped"))
+    else:
         quick = con.execute("PRAGMA quick_check").fetchone()[0]
         if quick != "ok":
             problems.append(Problem("file", None, None, f"SQLite reports damage: {quick}"))
-        present = [t for t in TABLES if t in tables]
         for t in TABLES:
             if t not in tables:
                 problems.append(Problem(t, None, None, "the table is missing (dropped)"))
-        count, prev, expected_seq = 0, GENESIS, 1
-        want = head.strip().lower() if head else None
-        seen_head = False
-        first: list[Problem] = []
-        for seq, table, row in heapq.merge(*(_records(con, t) for t in present),
-                                           key=lambda x: x[0]):
-            count += 1
-            where = (table, row["id"], seq)
-            if seq != expected_seq:
-                if seq < expected_seq:
-                    first.append(Problem(*where, f"sequence number {seq} is used twice"))
-                else:
-                    missing = (f"record {expected_seq}" if seq == expected_seq + 1
-                               else f"records {expected_seq} to {seq - 1}")
-                    first.append(Problem(*where, f"{missing} of the chain before it are missing "
-                                         "(deleted)"))
-            if row["prev_hash"] != prev:
-                first.append(Problem(*where, "its link to the record before it is broken: that "
-                                     "record was deleted, or edited and re-hashed"))
-            if record_hash(row["prev_hash"], table, row) != row["hash"]:
-                first.append(Problem(*where, "its content does not match its hash: the record "
-                                     "was edited"))
-            prev = row["hash"]
-            seen_head = seen_head or bool(want and len(want) >= 8 and prev.startswith(want))
+    present = [t for t in TABLES if t in tables]
+    count, prev, expected_seq = 0, GENESIS, 1
+    want = head.strip().lower() if head else None
+    seen_head = False
+    first: list[Problem] = []
+    for key, table, row in heapq.merge(*(_records(con, t) for t in present),
+                                       key=lambda x: x[0]):
+        count += 1
+        seq = row.get("seq")
+        where = (table, row.get("id"), seq)
+        if key[0] != 0:
+            first.append(Problem(*where, "its sequence number is not a number"))
+        elif seq != expected_seq:
+            if seq < expected_seq:
+                first.append(Problem(*where, f"sequence number {seq} is used twice"))
+            else:
+                missing = (f"record {expected_seq}" if seq == expected_seq + 1
+                           else f"records {expected_seq} to {seq - 1}")
+                first.append(Problem(*where, f"{missing} of the chain before it are missing "
+                                     "(deleted)"))
+        if row.get("prev_hash") != prev:
+            first.append(Problem(*where, "its link to the record before it is broken: that "
+                                 "record was deleted, or edited and re-hashed"))
+        try:
+            matches = record_hash(row.get("prev_hash"), table, row) == row.get("hash")
+        except _UNREADABLE:
+            matches = False
+        if not matches:
+            first.append(Problem(*where, "its content does not match its hash: the record "
+                                 "was edited"))
+        try:
+            _CHECK[table](row)
+        except _UNREADABLE as exc:
+            first.append(Problem(*where, f"its content cannot be read: {_why(exc)}"))
+        prev = row.get("hash")
+        seen_head = seen_head or bool(want and len(want) >= 8 and isinstance(prev, str)
+                                      and prev.startswith(want))
+        if key[0] == 0:
             expected_seq = max(expected_seq, seq + 1)
-        problems = first + problems
-        for t in present:
-            counter = con.execute("SELECT seq FROM sqlite_sequence WHERE name = ?",
-                                  (t,)).fetchone()
-            top, n = con.execute(f"SELECT coalesce(max(id), 0), count(*) FROM {t}").fetchone()
-            if counter is not None and counter[0] > top:
-                problems.append(Problem(t, None, None, f"records #{top + 1} to #{counter[0]} "
-                                        "were deleted (the table's id counter is past them)"))
-            if n != top:
-                problems.append(Problem(t, None, None, f"{top - n} record(s) with ids below "
-                                        f"#{top} are missing (deleted)"))
-        if {"periods", "lines", "statements", "runs"} <= tables:
-            problems += _check_seals(con)
-        triggers = {r[0] for r in con.execute(
-            "SELECT name FROM sqlite_master WHERE type='trigger'")}
-        for name in TRIGGER_NAMES:
-            if name not in triggers:
-                problems.append(Problem(name.split("_no_")[0], None, None,
-                                        f"the append-only trigger {name} is missing (dropped)"))
-        if want is not None:
-            if not seen_head:
-                problems.append(Problem("ledger", None, None, f"the head {head} kept from an "
-                                        "earlier close is not in the chain: records were deleted "
-                                        "or the ledger was rewritten"))
-        return VerifyReport(path, count, prev, tuple(problems))
-    except sqlite3.DatabaseError as exc:
-        problems.append(Problem("file", None, None, f"unreadable: {exc}"))
-        return VerifyReport(path, 0, GENESIS, tuple(problems))
-    finally:
-        con.close()
+    problems = first + problems
+    for t in present:
+        counter = con.execute("SELECT seq FROM sqlite_sequence WHERE name = ?",
+                              (t,)).fetchone() if "sqlite_sequence" in tables else None
+        top, n = con.execute(f"SELECT coalesce(max(id), 0), count(*) FROM {t}").fetchone()
+        if counter is not None and counter[0] > top:
+            problems.append(Problem(t, None, None, f"records #{top + 1} to #{counter[0]} "
+                                    "were deleted (the table's id counter is past them)"))
+        if n != top:
+            problems.append(Problem(t, None, None, f"{top - n} record(s) with ids below "
+                                    f"#{top} are missing (deleted)"))
+    if set(TABLES) <= tables:
+        problems += _check_seals(con)
+    triggers = {r[0] for r in con.execute(
+        "SELECT name FROM sqlite_master WHERE type='trigger'")}
+    for name in TRIGGER_NAMES if present else ():
+        if name not in triggers:
+            problems.append(Problem(name.split("_no_")[0], None, None,
+                                    f"the append-only trigger {name} is missing (dropped)"))
+    if want is not None and not seen_head:
+        problems.append(Problem("ledger", None, None, f"the head {head} kept from an earlier "
+                                "close is not in the chain: records were deleted or the ledger "
+                                "was rewritten" + ("" if count else " (it holds no records)")))
+    return VerifyReport(path, count, prev if isinstance(prev, str) else GENESIS,
+                        tuple(problems))
+
+
+def _require_intact(con: sqlite3.Connection, path: str, new: bool = False) -> None:
+    """Refuse a ledger that `verify` reports broken: a tampered amount must never become a
+    payment or an adjustment. A file without ledger tables is a new ledger when `new` (the
+    first close creates them), else no ledger."""
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    never = con.execute("PRAGMA user_version").fetchone()[0] == 0  # no schema was ever made
+    if never and not tables & set(TABLES):
+        if new:
+            return
+        raise LedgerError("this file holds no ledger tables: it is not a ledger written by "
+                          "`incentive close`", path=path)
+    report = _verify(con, path)
+    if not report.ok:
+        more = len(report.problems) - 1
+        raise Broken(f"the ledger is broken: {report.problems[0]}"
+                     + (f" (and {more} more problem(s))" if more else "")
+                     + "; nothing was read from it or written to it", hint=VERIFY_HINT,
+                     path=path)
 
 
 def _check_seals(con: sqlite3.Connection) -> list[Problem]:
@@ -1183,8 +1517,8 @@ def _check_seals(con: sqlite3.Connection) -> list[Problem]:
             " UNION ALL SELECT 's', seq, hash FROM statements WHERE plan = ? AND pay_period = ? "
             "AND run_id = ? ORDER BY t, seq",
             (p["plan"], p["pay_period"], p["run_id"]) * 2)]
-        lines = [r["hash"] for r in rows if r["t"] == "l"]
-        stmts = [r["hash"] for r in rows if r["t"] == "s"]
+        lines = [str(r["hash"]) for r in rows if r["t"] == "l"]
+        stmts = [str(r["hash"]) for r in rows if r["t"] == "s"]
         digest = hashlib.sha256("\n".join(lines + stmts).encode()).hexdigest()
         if len(lines) != p["line_count"] or len(stmts) != p["statement_count"] or \
                 digest != p["digest"]:
@@ -1193,7 +1527,10 @@ def _check_seals(con: sqlite3.Connection) -> list[Problem]:
                                f"does not match its records ({len(lines)} lines, {len(stmts)} "
                                "statements)"))
     for r in con.execute("SELECT * FROM runs ORDER BY seq"):
-        want = json.loads(r["periods"]) if r["periods"] else []
+        try:
+            want = [_text(x, "a period") for x in _json(r["periods"], list)]
+        except _UNREADABLE:
+            continue  # reported as unreadable
         have = {x[0] for x in con.execute("SELECT pay_period FROM periods WHERE run_id = ?",
                                           (r["id"],))}
         if set(want) != have:
@@ -1213,16 +1550,21 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
     con = _connect(path, create=False)
     try:
         con.execute("BEGIN")
+        _require_intact(con, path)  # what a broken ledger says cannot be shown as paid
         _, head, _, _ = _head(con)
         where, args = ("WHERE plan = ?", (plan,)) if plan else ("", ())
-        runs = [_run_info(_row(r)) for r in con.execute(
+        runs = [_read("runs", _row(r), _run_info) for r in con.execute(
             f"SELECT * FROM runs {where} ORDER BY seq", args)]
-        periods = [_closed(_row(r)) for r in con.execute(
+        periods = [_read("periods", _row(r), _closed) for r in con.execute(
             f"SELECT * FROM periods {where} ORDER BY plan, start_date", args)]
         rows = [_row(r) for r in con.execute(f"SELECT * FROM lines {where} ORDER BY seq", args)]
+        traces = [_read("lines", r, _line_row).trace for r in rows]
         con.execute("ROLLBACK")
     except sqlite3.DatabaseError as exc:
-        raise LedgerError(f"{path}: {exc}") from None
+        raise _db_error(path, exc) from None
+    except LedgerError as exc:
+        exc.path = exc.path or path
+        raise
     finally:
         con.close()
     fiscal = {r.plan: r.fiscal_start for r in runs}
@@ -1235,7 +1577,7 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
                                      and p.end <= span.end):
                 selected.add((p.plan, p.label))
     lines = []
-    for r in rows:
+    for r, trace in zip(rows, traces):
         if payee is not None and r["payee"] != payee:
             continue
         if selected is not None and (r["plan"], r["pay_period"]) not in selected and (
@@ -1246,11 +1588,10 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
             adj = {"period": r["adj_period"], "kind": r["adj_kind"],
                    "earning": r["adj_earning"], "old": r["adj_old"], "new": r["adj_new"],
                    "cause": r["adj_cause"], "lines": json.loads(r["adj_lines"] or "[]")}
-        because = json.loads(r["record"]).get("trace", {}).get("because", "")
         lines.append(LedgerLine(id=r["id"], run_id=r["run_id"], plan=r["plan"],
                                 pay_period=r["pay_period"], payee=r["payee"], kind=r["kind"],
-                                amount=Decimal(r["amount"]), earning=r["earning"],
-                                rule=r["rule"], because=because, adjusts=adj))
+                                amount=_amount(r["amount"]), earning=r["earning"],
+                                rule=r["rule"], because=trace.because, adjusts=adj))
     shown = {(ln.plan, ln.pay_period) for ln in lines}
     keep = [p for p in periods if (p.plan, p.label) in shown or (
         payee is None and (selected is None or (p.plan, p.label) in selected))]

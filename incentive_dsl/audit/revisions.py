@@ -9,8 +9,8 @@ that say whether the revision or the path is missing; nothing is raised.
 
 from __future__ import annotations
 
+import os
 import subprocess
-from pathlib import Path
 
 from incentive_dsl.diagnostics import Diagnostic, error
 from incentive_dsl.span import Span
@@ -21,7 +21,7 @@ GIT_TIMEOUT = 30  # seconds; a `git show` of one file is instant unless the repo
 
 def is_revision(ref: str) -> bool:
     """Whether `ref` names a file at a git revision (`REV:path`) rather than a file on disk."""
-    if Path(ref).is_file() or ":" not in ref:
+    if os.path.isfile(ref) or ":" not in ref:
         return False
     rev, _, path = ref.partition(":")
     # `C:\plans\ae.plan` is a Windows path, not revision `C`.
@@ -63,12 +63,29 @@ def read_plan_text(ref: str) -> tuple[str | None, list[Diagnostic]]:
     return decode_source(ref, shown.stdout)
 
 
-def _git(*args: str, binary: bool = False) -> subprocess.CompletedProcess | str:
-    """Run git in the current directory; a string says why it could not run."""
+# The repository is as untrusted as the plan: its configuration can name commands git runs
+# (core.fsmonitor on every index refresh, hooks, a signature program for log.showSignature,
+# external diff drivers, text conversions, clean filters). Each git call here turns the first
+# three off, and none uses a command that would run the others (`show --no-textconv`, no
+# `git diff` of the work tree: see stamp.git_revision).
+SAFE_CONFIG = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
+               "-c", "log.showSignature=false", "--no-pager")
+
+
+def git(*args: str, cwd: str | None = None, binary: bool = False,
+        timeout: float = GIT_TIMEOUT) -> subprocess.CompletedProcess | str:
+    """Run git (in `cwd`, default the current directory) with the repository's command
+    settings turned off; a string says why it could not run."""
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0")
     try:
-        return subprocess.run(["git", *args], capture_output=True, text=not binary,
-                              timeout=GIT_TIMEOUT, check=False)
+        return subprocess.run(["git", *SAFE_CONFIG, *args], cwd=cwd, capture_output=True,
+                              text=not binary, timeout=timeout, check=False, env=env,
+                              stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         return "git is not installed (or not on PATH)"
     except (OSError, subprocess.SubprocessError) as exc:
         return f"git failed: {exc}"
+
+
+def _git(*args: str, binary: bool = False) -> subprocess.CompletedProcess | str:
+    return git(*args, binary=binary)

@@ -7,7 +7,6 @@ tool version. It holds no wall-clock time: the same inputs give byte-identical o
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import attrs
@@ -33,18 +32,29 @@ class RunStamp:
 
 
 def git_revision(path: str) -> str | None:
-    """The last commit that touched `path`, with '+modified' if the file differs from it."""
-    p = Path(path).resolve()
+    """The last commit that touched `path`, with '+modified' if the file differs from it.
+
+    The plan's repository is untrusted: git runs with its configured commands off
+    (revisions.SAFE_CONFIG), and the file is compared with HEAD by blob id (`hash-object
+    --no-filters` against `rev-parse HEAD:file`) instead of `git diff`, which would refresh the
+    index (core.fsmonitor) and run clean filters. A file stored through a filter or line-end
+    conversion therefore reads as modified."""
+    from incentive_dsl.audit.revisions import git
+
     try:
-        rev = subprocess.run(["git", "log", "-1", "--format=%H", "--", p.name], cwd=p.parent,
-                             capture_output=True, text=True, timeout=10, check=False)
-        if rev.returncode != 0 or not rev.stdout.strip():
-            return None
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", p.name], cwd=p.parent,
-                               capture_output=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
+        p = Path(path).resolve()
+    except (OSError, RuntimeError):
         return None
-    return rev.stdout.strip() + ("+modified" if dirty.returncode == 1 else "")
+    where = str(p.parent)
+    rev = git("log", "-1", "--format=%H", "--", p.name, cwd=where, timeout=10)
+    if isinstance(rev, str) or rev.returncode != 0 or not rev.stdout.strip():
+        return None
+    stored = git("rev-parse", "--verify", "--quiet", f"HEAD:./{p.name}", cwd=where, timeout=10)
+    current = git("hash-object", "--no-filters", "--", p.name, cwd=where, timeout=10)
+    same = not isinstance(stored, str) and not isinstance(current, str) and \
+        stored.returncode == 0 and current.returncode == 0 and \
+        stored.stdout.strip() == current.stdout.strip()
+    return rev.stdout.strip() + ("" if same else "+modified")
 
 
 def make_stamp(plan, dataset, start, end) -> RunStamp:

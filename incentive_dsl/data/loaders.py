@@ -32,6 +32,7 @@ from incentive_dsl.data.values import (
     parse_positive, parse_splits, split_text_pairs, suggest,
 )
 from incentive_dsl.diagnostics import Diagnostic, Related
+from incentive_dsl.files import read_regular
 from incentive_dsl.periods import Calendar
 
 __all__ = ["load_dataset", "load_events", "load_fx", "load_quotas", "load_roster",
@@ -399,9 +400,7 @@ def fingerprint(paths: Iterable[str]) -> str | None:
     try:
         for path in sorted(paths):
             h.update(os.path.basename(path).encode() + b"\0")
-            with open(path, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
+            h.update(read_regular(path))  # never a pipe or device: they would never end
             h.update(b"\0")
     except OSError:
         return None

@@ -58,7 +58,7 @@ from incentive_dsl.data.loaders import load_fx, load_quotas, load_territories, m
 from incentive_dsl.data.records import (
     Dataset, Event, FxRate, PayeeRecord, Source, TerritoryIndex,
 )
-from incentive_dsl.data.tables import Cell, Row, Table, read_table
+from incentive_dsl.data.tables import Cell, Row, Table, read_data_file, read_table
 from incentive_dsl.data.validate import check_dataset
 from incentive_dsl.data.values import (
     BadValue, parse_amount, parse_count, parse_currency, parse_date, parse_field, parse_index,
@@ -869,12 +869,9 @@ def read_text_any(path: str) -> tuple[str | None, list[Diagnostic]]:
     if os.path.isdir(path):
         return None, [error("D-FILE", span, f"'{path}' is a directory, not a mapping file",
                             "name a .toml mapping file")]
-    if not os.path.isfile(path):
-        return None, [error("D-FILE", span, f"file not found: '{path}'", "check the path")]
-    try:
-        data = open(path, "rb").read()
-    except OSError as e:
-        return None, [error("D-FILE", span, f"cannot read '{path}': {e.strerror or e}")]
+    data, diags = read_data_file(path, "name a .toml mapping file")
+    if data is None:
+        return None, diags
     try:
         return data.decode("utf-8").removeprefix("\ufeff"), []
     except UnicodeDecodeError as e:

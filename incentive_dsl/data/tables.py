@@ -25,6 +25,7 @@ from decimal import Decimal
 import attrs
 
 from incentive_dsl.diagnostics import Diagnostic, error, warning
+from incentive_dsl.files import NotRegularFile, read_regular
 from incentive_dsl.span import Span
 
 SUFFIXES = (".csv", ".jsonl")
@@ -131,25 +132,32 @@ def read_table(path: str) -> tuple[Table | None, list[Diagnostic]]:
 
 def read_text(path: str) -> tuple[str | None, list[Diagnostic]]:
     suffix = os.path.splitext(path)[1].lower()
-    if os.path.isdir(path):
-        return None, [error(FILE, file_span(path), f"'{path}' is a directory, not a data file",
-                            "name a .csv or .jsonl file")]
-    if not os.path.exists(path):
-        return None, [error(FILE, file_span(path), f"file not found: '{path}'",
-                            "check the path")]
-    if not os.path.isfile(path):
-        return None, [error(FILE, file_span(path), f"'{path}' is not a regular file",
-                            "name a .csv or .jsonl file")]
+    data, diags = read_data_file(path, "name a .csv or .jsonl file")
+    if data is None:
+        return None, diags
     if suffix not in SUFFIXES:
         return None, [error(FILE, file_span(path),
                             f"'{path}' is neither a .csv nor a .jsonl file",
                             "data files are CSV (.csv) or JSON Lines (.jsonl)")]
+    return decode(path, data)
+
+
+def read_data_file(path: str, hint: str) -> tuple[bytes | None, list[Diagnostic]]:
+    """The bytes of a data or mapping file, or a D-FILE error saying why there are none: no
+    file, a directory, a pipe or device (refused before anything is read), unreadable."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        return read_regular(path), []
+    except FileNotFoundError:
+        return None, [error(FILE, file_span(path), f"file not found: '{path}'",
+                            "check the path")]
+    except IsADirectoryError:
+        return None, [error(FILE, file_span(path), f"'{path}' is a directory, not a data file",
+                            hint)]
+    except NotRegularFile:
+        return None, [error(FILE, file_span(path), f"'{path}' is not a regular file (a pipe, a "
+                            "device or a socket)", hint)]
     except OSError as e:
         return None, [error(FILE, file_span(path), f"cannot read '{path}': {e.strerror or e}")]
-    return decode(path, data)
 
 
 def _place(data: bytes, pos: int) -> tuple[int, int]:

@@ -3,7 +3,8 @@
 On every open and change it checks the document as `incentive check` does and publishes all
 of its diagnostics (syntax errors, check errors, warnings) with their ranges, codes, hints and
 related places; hover shows what a name is (its kind, its type or unit, the line defining
-it); go-to-definition jumps to where a rule, quota, field, role or example payee is declared.
+it); go-to-definition jumps to where a rule, quota, field, role or example payee is declared,
+find-references lists its uses, and the outline lists every declaration.
 Each document is checked on its own: the checks across the versions of one plan are
 `incentive check DIR`'s.
 """
@@ -130,6 +131,38 @@ def definition(ls: PlanServer, params: T.DefinitionParams) -> T.Location | None:
     if d is None:
         return None
     return T.Location(uri=uri, range=ls.range(d.span, result.source.split("\n")))
+
+
+@server.feature(T.TEXT_DOCUMENT_REFERENCES)
+def references(ls: PlanServer, params: T.ReferenceParams) -> list[T.Location] | None:
+    uri = params.text_document.uri
+    result, occ = ls.lookup(uri, params.position)
+    if occ is None:
+        return None
+    lines = result.source.split("\n")
+    return [T.Location(uri=uri, range=ls.range(o.span, lines)) for o in result.occurrences
+            if o.key == occ.key and (params.context.include_declaration or not o.definition)]
+
+
+SYMBOL_KINDS = {"quota": T.SymbolKind.Constant, "credit": T.SymbolKind.Variable,
+                "measure": T.SymbolKind.Variable, "role": T.SymbolKind.EnumMember,
+                "deal field": T.SymbolKind.Field, "payee field": T.SymbolKind.Field,
+                "example payee": T.SymbolKind.Object}
+
+
+@server.feature(T.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def outline(ls: PlanServer, params: T.DocumentSymbolParams) -> list[T.SymbolInformation]:
+    """Every definition, for an editor's outline and go-to-symbol."""
+    uri = params.text_document.uri
+    result = ls.analyses.get(uri)
+    if result is None:
+        return []
+    lines = result.source.split("\n")
+    return [T.SymbolInformation(
+        name=".".join(d.key[1:]) if d.key[0] == "field" else d.key[-1],
+        kind=SYMBOL_KINDS.get(d.what, T.SymbolKind.Function), container_name=d.what,
+        location=T.Location(uri=uri, range=ls.range(d.span, lines)))
+        for d in sorted(result.definitions.values(), key=lambda d: (d.span.line, d.span.column))]
 
 
 def main() -> int:

@@ -55,7 +55,6 @@ class IncentiveLexer(RegexLexer):
     aliases = ["incentive", "incentive-plan"]
     filenames = ["*.plan"]
     mimetypes = ["text/x-incentive-plan"]
-    url = "https://github.com/incentive-dsl/incentive-dsl"
 
     tokens = {
         "root": [

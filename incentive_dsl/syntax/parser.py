@@ -10,7 +10,6 @@ Guarantees:
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from functools import cache
@@ -18,14 +17,16 @@ from importlib import resources
 from pathlib import Path
 
 import attrs
-from lark import Lark, Token
+from lark import Token
 from lark.exceptions import UnexpectedInput
 from lark.indenter import DedentError, Indenter
 
+from incentive_dsl.files import FileTooLarge, read_regular
 from incentive_dsl.diagnostics import Diagnostic, error
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.build import VALUE_TERMINALS, Builder, CommentTable
 from incentive_dsl.syntax.messages import GluedWord, describe
+from incentive_dsl.syntax.table import load_parser
 from incentive_dsl.span import Span
 
 MAX_DEPTH = 100  # deepest expression accepted; deeper input is refused, never recursed into
@@ -82,30 +83,11 @@ class _Grammar:
     def __init__(self) -> None:
         self.builder = Builder()
         self.indenter = _Indenter()
-        self.lark = Lark(
-            grammar_text(), parser="lalr", lexer="contextual", postlex=self.indenter,
-            start=["plan_file", "block"], keep_all_tokens=True, maybe_placeholders=True,
-            transformer=self.builder, cache=_cache_file(),
-        )
+        self.lark = load_parser(grammar_text(), postlex=self.indenter,
+                                transformer=self.builder)
         self.lock = threading.Lock()
         self.keyword_text = {t.name: t.pattern.value for t in self.lark.terminals
                              if t.pattern.type == "str"}
-
-
-def _cache_file() -> str | bool:
-    """Where the compiled parser is kept between runs (compiling takes about a second; loading
-    the cache a tenth of that). Lark names the content by a hash of the grammar and options and
-    rebuilds on any mismatch; the file lives in the user's own cache directory, never in a
-    shared one. Without a writable directory, nothing is cached."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "incentive-dsl")
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
-        return False
-    if not os.access(folder, os.W_OK):
-        return False
-    return os.path.join(folder, "grammar.lark-cache")
 
 
 def grammar_text() -> str:
@@ -126,17 +108,15 @@ def _grammar() -> _Grammar:
 
 def read_source(path: str) -> tuple[str | None, list[Diagnostic]]:
     """The text of a plan file, or diagnostics saying why it cannot be read as one."""
-    p = Path(path)
     at = Span.point(path, 1, 1)
-    if p.is_dir():
+    try:
+        data = read_regular(path, MAX_FILE_BYTES)
+    except IsADirectoryError:
         return None, [error("E-FILE", at, f"{path} is a directory, not a plan file",
                             "give plan files, or use a command that accepts directories")]
-    try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [error("E-FILE", at, f"{path} is {size:,} bytes; plan files are limited "
-                                f"to {MAX_FILE_BYTES:,} bytes")]
-        data = p.read_bytes()
+    except FileTooLarge:
+        return None, [error("E-FILE", at, f"{path} is larger than {MAX_FILE_BYTES:,} bytes; "
+                            "plan files are limited to that")]
     except FileNotFoundError:
         return None, [error("E-FILE", at, f"no such file: {path}")]
     except OSError as exc:
@@ -338,7 +318,8 @@ def parse_path(path: str) -> ParseResult:
         empty = n.PlanFile(path=path, blocks=())
         # For the excerpt under an encoding error, show the file as best it can be read.
         try:
-            shown = Path(path).read_bytes().decode("utf-8", "replace").replace("\x00", "\ufffd")
+            shown = read_regular(path, MAX_FILE_BYTES).decode("utf-8", "replace").replace(
+                "\x00", "\ufffd")
         except OSError:
             shown = ""
         return ParseResult(empty, tuple(diags), shown)

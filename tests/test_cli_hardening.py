@@ -1,0 +1,81 @@
+"""Command-line cases of issue 13: a directory without plans, a broken pipe, `data check
+--data`, an impossible `diff --period`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from incentive_dsl import cli
+from test_ledger import Workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def ws(tmp_path, capsys) -> Workspace:
+    return Workspace(tmp_path, capsys)
+
+
+def test_commands_on_a_directory_without_plans_say_so(ws):
+    empty = ws.root / "empty"
+    empty.mkdir()
+    for args in (("run", str(empty), *ws.data()),
+                 ("explain", str(empty), *ws.data(), "--payee", "ana"),
+                 ("close", "2027-01", str(empty), *ws.data())):
+        code, out, err = ws.cli(*args)
+        assert code == cli.EXIT_USAGE, (args, err)
+        assert f"{empty}:1:1: error[E-FILE]: {empty} holds no plan files (*.plan)" in err
+        assert not out
+    assert not (empty / ".incentive").exists()
+
+
+def _piped(args: list[str], cwd: Path) -> tuple[int, str]:
+    """Run the command line with its output read by a reader that stops after one line,
+    like `| head -1`: (exit code, stderr)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "incentive_dsl.cli", *args], cwd=cwd,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader is gone: the next writes hit a broken pipe
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    return proc.wait(timeout=120), err
+
+
+def test_a_broken_pipe_keeps_the_exit_code(ws):
+    rows = [f"E{i},D{i},2027-13-01,booked,100,USD,ana" for i in range(500)]
+    (ws.root / "bad.csv").write_text("event_id,deal_id,date,kind,amount,currency,owner\n"
+                                     + "\n".join(rows) + "\n", encoding="utf-8")
+    # 500 errors, reported on standard output: more than a pipe holds (64 KiB).
+    code, err = _piped(["data", "check", "--deals", "bad.csv", "--roster", "roster.csv"],
+                       ws.root)
+    assert code == cli.EXIT_PROBLEMS, err
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception" not in err
+    events = [f"E{i},D{i},2027-02-01,booked,100,USD,ana" for i in range(500)]
+    (ws.root / "events.csv").write_text("event_id,deal_id,date,kind,amount,currency,owner\n"
+                                        + "\n".join(events) + "\n", encoding="utf-8")
+    code, err = _piped(["run", "t.plan", *ws.data(), "--format", "json"], ws.root)
+    assert code == cli.EXIT_OK and not err.strip(), err
+
+
+def test_data_check_takes_the_data_option_it_suggests(ws):
+    code, out, err = ws.cli("data", "check")
+    assert code == cli.EXIT_USAGE and "--data DIR" in err
+    code, out, err = ws.cli("data", "check", "--data", str(ws.root))
+    assert code == cli.EXIT_OK, err
+    assert "read from 2 file(s): 0 error(s)" in out
+
+
+def test_diff_refuses_a_period_that_does_not_exist(ws):
+    for extra in ((), tuple(ws.data())):
+        code, _, err = ws.cli("diff", str(ws.plan), str(ws.plan), "--period", "2027-Q5", *extra)
+        assert code == cli.EXIT_USAGE and "'2027-Q5' is not a period" in err, err
+        code, _, _ = ws.cli("diff", str(ws.plan), str(ws.plan), "--period", "2027-Q5",
+                            "--exit-code", *extra)
+        assert code == cli.EXIT_PROBLEMS  # under --exit-code, 2 means "payouts change"
+    assert ws.cli("diff", str(ws.plan), str(ws.plan), "--period", "2027-Q1")[0] == cli.EXIT_OK
