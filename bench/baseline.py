@@ -7,9 +7,9 @@ opinion on its arithmetic (bench/check_baseline.py compares payouts to the cent)
 
 The plan, as implemented here (docs/language.md section in brackets):
 
-- Money is exact Decimal in a 34-digit context (eval/money.py CONTEXT); amounts from the data
-  are converted to USD at the latest rate dated on or before the event, rounded half-even to
-  the cent [5.3].
+- Money is exact: Decimal for amounts with a finite decimal form, Fraction where they have none
+  (a prorated quota); amounts from the data are converted to USD at the latest rate dated on
+  or before the event, rounded half-even to the cent [5.3].
 - Credit `bookings`: every booked event of a deal whose `type` is new_business credits the
   deal's booked amount; every amended event credits the difference from the previous amount
   (a zero difference credits nothing) [9.1]. The value is split as recorded (all to the owner
@@ -20,11 +20,15 @@ The plan, as implemented here (docs/language.md section in brackets):
 - Quota: per month, the quotas-table row covering the month (its amount / months of its
   period), else 250,000 USD (AE) or 400,000 USD (SE) per quarter by the role held on the 1st of
   the month, in thirds; times active days / days in the month. A quarter's quota is the exact
-  sum of its months (fractions), converted to a 34-digit decimal once [8].
-- Commission `core`, marginal rates by quarterly attainment: each 2027 credit line moves
-  attainment (credit of the quarter so far / quarter quota; 0 when the quota is 0) from k0 to
-  k1 and earns rate x credit x overlap / (k1 - k0) per tier: 8% to 100%, 12% to 150%, 15%
-  above; when k0 = k1 the line earns the rate of the tier at k0 [12.3].
+  sum of its months, a fraction [8].
+- Commission `core`, marginal rates by quarterly attainment, worked in money space: the tiers
+  are the credit intervals [0, quota), [quota, 1.5 x quota), [1.5 x quota, ...) (bounds exact
+  fractions); each 2027 credit line covers [credit of the quarter before it, after it) and
+  earns 8%, 12% or 15% of the part of that interval inside each tier, exactly; with a zero
+  quota, attainment is 0% (8%). Each line is rounded half even to the cent, except that the
+  lines of one split deal's shares are rounded as a whole, the rounded whole shared to the cent
+  in proportion to their exact amounts (largest remainders, ties to the earlier payee id)
+  [12.3, 5.4].
 - SPIFF `p3`: 500 USD to the owner of each deal booked 2027-04-01..2027-06-30 with product
   P3, if the owner is an AE or SE employed that day [14].
 - Clawback `churn`: a deal's first cancellation, in 2027 and at most 90 days after booking,
@@ -33,9 +37,10 @@ The plan, as implemented here (docs/language.md section in brackets):
 - Payout: each line rounded half-even to the cent, then allocated 50/50 (the odd cent to the
   booked half); clawback lines follow the same schedule. The booked half is paid in the line's
   month; the collected half is paid as the deal's collections come in, collection by
-  collection in date and id order, each paying part x min(1, collected / booked amount)
-  (rounded), never more than the part, in the month of max(collection, line) date; what is
-  never collected stays unpaid. A negative collected half (of a clawback or of an amendment
+  collection in date and id order: after each, the part x min(1, collected so far / booked
+  amount), rounded half even, is released in all, so each collection pays that less what the
+  earlier ones paid, in the month of max(collection, line) date; what is never collected
+  stays unpaid. A negative collected half (of a clawback or of an amendment
   down) is taken back the same way, as the deal's collections come in. A
   month whose pay would be negative pays nothing and carries the amount into the next month.
   Only pay dated in 2027 counts [20].
@@ -59,16 +64,14 @@ CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, Emin=-99999
                                               decimal.Overflow])
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
-ONE = Decimal(1)
 HALF = Decimal("0.5")
 YEAR_START, YEAR_END = dt.date(2027, 1, 1), dt.date(2027, 12, 31)
 SPIFF_START, SPIFF_END = dt.date(2027, 4, 1), dt.date(2027, 6, 30)
 SPIFF_PAY = Decimal(500)
 ROLES = ("AE", "SE")
 PLAN_QUOTA = {"AE": Decimal(250_000), "SE": Decimal(400_000)}  # per quarter
-TIERS = ((Decimal(0), Decimal(1), Decimal("0.08")),
-         (Decimal(1), Decimal("1.5"), Decimal("0.12")),
-         (Decimal("1.5"), None, Decimal("0.15")))
+TIER_BOUNDS = (Fraction(0), Fraction(1), Fraction(3, 2))  # lower bounds, as shares of the quota
+TIER_RATES = (Decimal("0.08"), Decimal("0.12"), Decimal("0.15"))
 CLAWBACK_DAYS = 90
 KIND_RANK = {"booked": 0, "amended": 1}  # the two kinds that give credit, in processing order
 
@@ -94,7 +97,7 @@ def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
     """Cent-exact split: floors, then one cent each to the largest remainders (ties: first)."""
     units = int(total / CENT)
     sign, units = (-1 if units < 0 else 1), abs(units)
-    wsum = sum(weights, ZERO)
+    wsum = sum(weights)  # Decimal or Fraction weights
     exact = [units * w / wsum for w in weights]
     floors = [int(e) for e in exact]  # exact >= 0, so int() is the floor
     left = units - sum(floors)
@@ -208,7 +211,8 @@ def _payouts(ds: Dataset) -> dict[tuple[str, str], Decimal]:
             payees, parts = [b.owner], [cents(value)]
         for payee, part in zip(payees, parts):
             if roster.eligible(payee, e.date):
-                credit.append((e.date, KIND_RANK[e.kind], e.deal, e.id, payee, part))
+                credit.append((e.date, KIND_RANK[e.kind], e.deal, e.id, payee, part,
+                               bool(b.splits)))
     credit.sort(key=lambda c: c[:5])  # processing order, then payee
 
     # Commission lines (payee, date, deal, amount) and the credit of each payee-quarter so far.
@@ -216,19 +220,37 @@ def _payouts(ds: Dataset) -> dict[tuple[str, str], Decimal]:
     so_far = defaultdict(lambda: ZERO)
     quotas = {}
     rows = {(q.payee, q.period): q.amount for q in ds.quotas if q.quota == "bookings"}
-    for day, _, deal, _, payee, part in credit:
+    shares = defaultdict(list)  # event -> indexes of the commission lines of its split shares
+    for day, _, deal, event, payee, part, split in credit:
         if not YEAR_START <= day <= YEAR_END:
             continue
         y, q = quarter_of(day)
         key = (payee, y, q)
         if key not in quotas:
             quotas[key] = _quarter_quota(roster, rows, payee, y, q)
-        quota = quotas[key]
         before = so_far[key]
         after = so_far[key] = before + part
-        k0 = before / quota if quota else ZERO
-        k1 = after / quota if quota else ZERO
-        earnings.append((payee, day, deal, _marginal(k0, k1, part), "commission"))
+        if split:
+            shares[event].append(len(earnings))
+        earnings.append([payee, day, deal, _commission(before, after, quotas[key]),
+                         "commission"])
+    # Rounding per line: the shares of one split deal are rounded as a whole and shared out
+    # in proportion to their exact amounts; every other line on its own.
+    rounded = set()
+    for places in shares.values():
+        exact = [Fraction(earnings[i][3]) for i in places]
+        if len(places) < 2 or not (all(x >= 0 for x in exact) or all(x <= 0 for x in exact)):
+            continue
+        whole = _round_cents(sum(exact))
+        weights = [abs(x) for x in exact]
+        if not any(weights):
+            continue
+        for i, part in zip(places, allocate(whole, weights)):
+            earnings[i][3] = part
+            rounded.add(i)
+    for i, line in enumerate(earnings):
+        if i not in rounded:
+            line[3] = _round_cents(line[3])
 
     # SPIFF: per booked event, to the deal's owner.
     for e in ds.events:
@@ -262,19 +284,19 @@ def _payouts(ds: Dataset) -> dict[tuple[str, str], Decimal]:
         booked_half, collected_half = allocate(line, [HALF, HALF])
         due[(payee, month_label(day))] += booked_half
         base = amount.get(deal)
-        sign = -1 if collected_half < 0 else 1
-        target = abs(collected_half)
-        so_far = ZERO
+        released = collected = ZERO
         for mv in sorted(collections.get(deal, ()), key=lambda e: (e.date, e.id)):
-            if so_far >= target or not base:
+            if abs(released) >= abs(collected_half) or not base:
                 break
-            got = fx.usd(mv.amount, mv.currency, mv.date)
-            piece = cents(min(target - so_far, target * min(ONE, got / base)))
+            collected += fx.usd(mv.amount, mv.currency, mv.date)
+            share = Fraction(collected) / Fraction(base)
+            now = collected_half if share >= 1 else _round_cents(Fraction(collected_half) * share)
+            piece = now - released
             if piece:
                 when = max(mv.date, day)
                 if when <= YEAR_END:
-                    due[(payee, month_label(when))] += sign * piece
-                so_far += piece
+                    due[(payee, month_label(when))] += piece
+                released = now
 
     # A month whose pay would be negative pays nothing and carries the debt to the next month.
     paid = {}
@@ -289,8 +311,8 @@ def _payouts(ds: Dataset) -> dict[tuple[str, str], Decimal]:
     return paid
 
 
-def _quarter_quota(roster: Roster, rows: dict, payee: str, y: int, q: int) -> Decimal:
-    """Exact (as a fraction) month by month, converted to a 34-digit decimal once."""
+def _quarter_quota(roster: Roster, rows: dict, payee: str, y: int, q: int) -> Fraction:
+    """Exact (a fraction), month by month."""
     total = Fraction(0)
     for m in range(3 * q - 2, 3 * q + 1):
         first = dt.date(y, m, 1)
@@ -304,28 +326,34 @@ def _quarter_quota(roster: Roster, rows: dict, payee: str, y: int, q: int) -> De
             last = first + dt.timedelta(days=days - 1)
             value *= Fraction(roster.active_days(payee, first, last), days)
         total += value
-    return Decimal(total.numerator) / Decimal(total.denominator)
+    return total
 
 
-def _marginal(k0: Decimal, k1: Decimal, part: Decimal) -> Decimal:
-    if k0 == k1:
-        return part * _rate_at(k0)
-    lo, hi = min(k0, k1), max(k0, k1)
-    width = hi - lo
-    pieces = []
-    for i, (low, high, rate) in enumerate(TIERS):
-        a = lo if i == 0 else max(lo, low)
-        b = min(hi, high if high is not None else hi)
+def _commission(before: Decimal, after: Decimal, quota: Fraction) -> Decimal | Fraction:
+    """The exact commission of the credit from `before` to `after`."""
+    if before == after:
+        return ZERO
+    lo, hi = min(before, after), max(before, after)
+    sign = 1 if after > before else -1
+    if not quota:  # attainment over a zero quota is 0%
+        return sign * (hi - lo) * TIER_RATES[0]
+    lows = [quota * b for b in TIER_BOUNDS]  # in money: 0, quota, 1.5 x quota
+    tiers = list(zip(lows, lows[1:] + [None], TIER_RATES))
+    # the common case: the whole credit inside one tier, in plain Decimal arithmetic
+    for i, (low, high, rate) in enumerate(tiers):
+        if (i == 0 or low <= lo) and (high is None or hi <= high):
+            return sign * (hi - lo) * rate
+    total = Fraction(0)
+    for i, (low, high, rate) in enumerate(tiers):
+        a = Fraction(lo) if i == 0 else max(Fraction(lo), low)  # below 0 is the first tier
+        b = Fraction(hi) if high is None else min(Fraction(hi), high)
         if b > a:
-            pieces.append([part * (b - a) / width, rate])
-    residue = part - sum((p[0] for p in pieces), ZERO)
-    if residue:
-        pieces[-1][0] += residue
-    return sum((p * r for p, r in pieces), ZERO)
+            total += (b - a) * Fraction(rate)
+    return sign * total
 
 
-def _rate_at(k: Decimal) -> Decimal:
-    for low, high, rate in TIERS:
-        if k >= low and (high is None or k < high):
-            return rate
-    return TIERS[0][2] if k < TIERS[0][0] else TIERS[-1][2]
+def _round_cents(x) -> Decimal:
+    """A Decimal or a Fraction rounded half even to the cent."""
+    if isinstance(x, Decimal):
+        return cents(x)
+    return Decimal(round(x * 100)) / 100  # Fraction.__round__ rounds half to even

@@ -351,7 +351,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from incentive_dsl.eval.money import fmt as money
+    from incentive_dsl.eval.money import fmt as money, sub
 
     files = _plan_files(args.paths, "test")
     if not files:
@@ -374,7 +374,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         for o in r.outcomes:
             if o.passed:
                 continue
-            diff = o.actual - o.expected
+            diff = sub(o.actual, o.expected)
             print(f"       {o.span}: {o.text}")
             print(f"         expected {o.show(o.expected, cur)}, got {o.show(o.actual, cur)} "
                   f"(difference {o.show(diff, cur) if o.unit != 'money' else money(diff, cur)})")

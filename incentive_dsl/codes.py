@@ -210,7 +210,7 @@ _ENTRIES = [
         """),
     _entry("E-DUPLICATE", "a name or value is declared twice", CHECK, """
         Two rules, credits or measures share a name, a role or field is declared twice, a
-        built-in field is redeclared, a payee is described twice in one example, or a stage is
+        built-in field is redeclared, a payee is described twice from one date in an example, or a stage is
         rewarded twice in one block. Statements, diffs and clawbacks cite rules by name, so a
         name must mean one thing; the note points at the first declaration.""", """
         commission core "Core commission (AE)"
@@ -897,6 +897,29 @@ _ENTRIES = [
           for role SE
           step on se_attainment per year
             at 120% pay 5,000 USD
+        """),
+    _entry("W-CANCELLED-CREDIT", "the plan does not say whether cancelled deals count", CHECK, """
+        The plan claws back cancelled deals, but a credit on booked deals does not say whether
+        a cancelled deal still counts toward attainment (and so toward the tier of later
+        deals, bonuses and team measures). Plans differ here, so the plan must say: `cancelled
+        deals keep their credit` (the deal's credit stays; the clawback reverses earnings
+        only) or `cancelled deals lose their credit` (the credit is taken back on the
+        cancellation date; later deals are rated on the lower attainment, and the earnings
+        are reversed by the clawback). Unstated, the credit is kept.""", """
+        credit bookings "Bookings"
+          on deal booked
+
+        clawback churn "Early churn"
+          when deal cancelled within 90 days of booking
+          reverse core at original amounts
+        """, """
+        credit bookings "Bookings"
+          on deal booked
+          cancelled deals lose their credit
+
+        clawback churn "Early churn"
+          when deal cancelled within 90 days of booking
+          reverse core at original amounts
         """),
     _entry("W-NEVER", "a condition on a value the field never has", CHECK, """
         A field declared `one of ...` (or a role, a stage, an activity kind) is compared with a

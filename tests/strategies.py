@@ -366,6 +366,7 @@ CREDIT_ITEMS = {
              weights=st.tuples(percents, percents, percents)),
     ),
     n.DigitalCredit: stmt(n.DigitalCredit, share=percents),
+    n.CancelledCredit: stmt(n.CancelledCredit, choice=st.sampled_from(["keep", "lose"])),
     **SHARED,
 }
 
@@ -401,6 +402,7 @@ BONUS_ITEMS = {
 SPIFF_ITEMS = {
     n.OnEvent: stmt(n.OnEvent, trigger=triggers),
     n.PayLine: stmt(n.PayLine, amount=any_exprs),
+    n.Budget: stmt(n.Budget, amount=quantities),
     **LIMIT, **SHARED,
 }
 STAGE_ITEMS = {

@@ -51,7 +51,7 @@ from incentive_dsl.check.plan import PlanChecker
 from incentive_dsl.data.records import Dataset, Event, PayeeRecord
 from incentive_dsl.diagnostics import Diagnostic, render_all
 from incentive_dsl.eval.context import Env, EvaluationError
-from incentive_dsl.eval.money import CONTEXT
+from incentive_dsl.eval.money import CONTEXT, exact
 from incentive_dsl.eval.run import evaluate
 from incentive_dsl.periods import Period
 from incentive_dsl.syntax import format_file, parse_text
@@ -645,9 +645,11 @@ class Reference:
 
 
 MISSING_FIELDS = ("end", "manager", "team")  # payee fields some payees do not have
-PY_TYPES = {ty.MONEY: Decimal, ty.PERCENT: Decimal, ty.NUMBER: Decimal, ty.COUNT: Decimal,
-            ty.MULTIPLIER: Decimal, ty.DURATION: Decimal, ty.DATE: dt.date, ty.BOOL: bool,
-            ty.TEXT: str, ty.ENUM: str, ty.PERIOD: Period}
+# Numbers are exact: a Decimal, or a Fraction where the value has no finite decimal form.
+EXACT = (Decimal, Fraction)
+PY_TYPES = {ty.MONEY: EXACT, ty.PERCENT: EXACT, ty.NUMBER: EXACT, ty.COUNT: EXACT,
+            ty.MULTIPLIER: EXACT, ty.DURATION: EXACT, ty.DATE: (dt.date,), ty.BOOL: (bool,),
+            ty.TEXT: (str,), ty.ENUM: (str,), ty.PERIOD: (Period,)}
 
 
 def interpret(e: n.Expr, seed: int, payee: str, label: str):
@@ -688,17 +690,18 @@ def assert_sound(e: n.Expr, seed: int, payee: str, label: str) -> None:
         assert want.value is None or want.unsure, want
         event("value: missing")
         return
-    expected_type = PY_TYPES[inferred.kind]
-    assert type(got) is expected_type, (inferred, type(got), got)
+    assert type(got) in PY_TYPES[inferred.kind], (inferred, type(got), got)
     if want.unsure:
         event("value: unsure at 34 digits (type checked only)")
         return
-    event(f"value: {'exact' if not want.err else 'within rounding'} ({inferred.kind})")
+    event(f"value: {'exact' if not want.err else 'exact where 34 digits would round'} "
+          f"({inferred.kind})")
     if isinstance(want.value, Fraction):
-        diff = abs(Fraction(got) - want.value)
-        assert diff <= want.err, (got, want.value, float(diff), float(want.err))
-        if want.err == 0:  # every step exact in 34 digits: the very same decimal
-            assert Fraction(got) == want.value
+        # The interpreter never rounds: its value is the exact rational one, whatever error
+        # 34-digit arithmetic would have made.
+        assert Fraction(got) == want.value, (got, want.value)
+        if type(got) is Fraction:  # a fraction only where no finite decimal form exists
+            assert type(exact(got)) is Fraction
     else:
         assert got == want.value
 

@@ -35,9 +35,6 @@ from incentive_dsl.eval.run import RunResult, evaluate
 from incentive_dsl.syntax import parse_text
 
 CENT = Decimal("0.01")
-# Marginal pieces are proportional shares (credit × overlap / width) computed with 34 significant
-# digits; two evaluations may differ by far less than this in the last digits.
-EPS = Decimal("1e-20")
 ZERO = Decimal(0)
 YEAR_START = dt.date(2027, 1, 1)
 YEAR_END = dt.date(2027, 12, 31)
@@ -343,7 +340,8 @@ NEAR_BOUNDS = st.sampled_from([Decimal(b) for b in (100_000, 250_000, 375_000)])
 @given(prior=st.one_of(st.just(ZERO), money(500_000)),
        amount=st.one_of(NEAR_BOUNDS, money(1_000_000)))
 def test_marginal_commission_is_continuous_and_non_decreasing(prior, amount):
-    plan = plan_from_text(header("Marginal") + MARGINAL_PLAN)
+    # Rounding per statement keeps the lines exact (rounding per line rounds each line once).
+    plan = plan_from_text(header("Marginal", rounding="half even per statement") + MARGINAL_PLAN)
     day = dt.date(2027, 2, 10)
 
     def pay(a: Decimal) -> dict[str, Decimal]:
@@ -357,8 +355,9 @@ def test_marginal_commission_is_continuous_and_non_decreasing(prior, amount):
     low, high = pay(amount), pay(amount + CENT)
     for comp, top in TOP_RATE.items():
         step = high[comp] - low[comp]
-        assert step >= -EPS, (comp, amount, low[comp], high[comp])
-        assert step <= top * CENT + EPS, (comp, amount, low[comp], high[comp])
+        # exact pieces: a cent more credit earns between 0 and the top rate of a cent, exactly
+        assert step >= 0, (comp, amount, low[comp], high[comp])
+        assert step <= top * CENT, (comp, amount, low[comp], high[comp])
         rounded = round_money(high[comp], "USD") - round_money(low[comp], "USD")
         assert ZERO <= rounded <= top * CENT + CENT, (comp, amount, rounded)
 
@@ -391,7 +390,7 @@ def table_text(mode: str, bounds, rates) -> str:
        deals=st.lists(st.tuples(money(300_000), st.integers(0, 88)), min_size=1, max_size=6))
 def test_retroactive_pays_at_least_the_marginal_table(table, deals):
     bounds, rates = table
-    text = (header("Retro vs marginal") + "quota bookings\n  250,000 USD per quarter\n"
+    text = (header("Retro vs marginal", rounding="half even per statement") + "quota bookings\n  250,000 USD per quarter\n"
             "  no proration\n\ncredit bookings\n  on deal booked\n\n"
             "measure attainment = bookings / quota bookings\n\n"
             + table_text("marginal", bounds, rates) + "\n"
@@ -440,7 +439,8 @@ RETRO_TABLE = MARGINAL_TABLE.replace("marginal", "retroactive")
 
 
 def _claw_everything(table: str, deals) -> None:
-    plan = plan_from_text(header("Clawback") + CLAWBACK_PLAN.format(table=table))
+    plan = plan_from_text(header("Clawback", rounding="half even per statement") +
+                          CLAWBACK_PLAN.format(table=table))
     events = list(deals) + [cancellation(d.deal, d.date + dt.timedelta(days=1)) for d in deals]
     result = run(plan, events, [payee(p, ROLE_OF[p]) for p in PEOPLE])
     assert any(ln.kind == "commission" and ln.amount > 0 for ln in result.earnings)

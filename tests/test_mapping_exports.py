@@ -20,7 +20,7 @@ from incentive_dsl.data.formats import FormatError, date_pattern, number_format
 from incentive_dsl.data.mapping import load_mapping
 from incentive_dsl.data.values import BadValue
 from incentive_dsl.diagnostics import Severity
-from incentive_dsl.eval.money import divide_money
+from incentive_dsl.eval.money import div, round_money
 
 import pytest
 
@@ -485,11 +485,11 @@ def test_an_export_rate_table_read_as_a_plain_fx_file_is_not_told_startdate_is_r
 
 @given(st.decimals(min_value=0, max_value=10**9, places=2),
        st.decimals(min_value=Decimal("0.000001"), max_value=1000, places=6))
-def test_divide_money_rounds_the_exact_quotient(amount, rate):
+def test_an_inverse_rate_converts_by_the_exact_quotient_rounded(amount, rate):
     exact = Fraction(amount) / Fraction(rate) * 100
     q, r = divmod(exact, 1)
     q += 1 if r > Fraction(1, 2) or (r == Fraction(1, 2) and q % 2) else 0
-    assert divide_money(amount, rate, "USD") == Decimal(q) / 100
+    assert round_money(div(amount, rate), "USD") == Decimal(q) / 100
 
 
 # ------------------------------------------------------------------------------ aliases, notes

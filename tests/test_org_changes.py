@@ -5,19 +5,22 @@ date.
 The world of the worked examples: managers mia and max (MGR), reps ana (always under mia) and
 bob, who reports to mia until 2027-02-14 and to max from 2027-02-15 (a second roster row, as
 in roster.csv). Quotas are 300,000 USD per quarter per AE, with no proration (100,000 a month).
-Example blocks cannot describe a second roster row for a payee (a payee described twice is an
-E-DUPLICATE), so these examples are written as data here.
+The same world is the worked example of tests/mechanics/org_change.plan; here it is written as
+data, with what an example cannot say (a custom payee field, `rate payee.rate`), the team
+members' stretches of days, and a property over random moves.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 
 from hypothesis import given, settings, strategies as st
 
 from incentive_dsl.check import check_trees
 from incentive_dsl.data.records import Dataset, Event, PayeeRecord
+from incentive_dsl.eval.money import round_money
 from incentive_dsl.eval.run import evaluate
 from incentive_dsl.syntax import parse_text
 
@@ -245,13 +248,15 @@ def test_moves_never_change_the_total_over_all_managers(org):
     teams = [engine.team(m, q1) for m in MANAGERS]
     # Every credit line counts for exactly one manager: the one of its date.
     assert sum(engine.credit_total("bookings", t, q1, None) for t in teams) == booked
-    # Every day of every rep's quota counts for exactly one manager (each team's quota is exact
-    # until it is written as a 34-digit decimal: 100,000 × 20/31 does not end).
-    quotas = sum(engine.quota_total("bookings", t, q1) for t in teams)
-    assert abs(quotas - Decimal("900000")) < Decimal("1e-20")
-    # The override is 2% of the team's bookings: its total is 2% of everything booked.
-    override = sum(_earned(r, "mgr", m) for m in MANAGERS)
-    assert override == booked * Decimal("0.02")
+    # Every day of every rep's quota counts for exactly one manager (each team's quota is an
+    # exact fraction: 100,000 × 20/31 does not end, and the teams add up to exactly 900,000).
+    quotas = sum((Fraction(engine.quota_total("bookings", t, q1)) for t in teams), Fraction(0))
+    assert quotas == 900_000
+    # The override is 2% of each team's bookings, rounded per line: the managers share what
+    # was booked, and each is paid 2% of their part.
+    for m, t in zip(MANAGERS, teams):
+        part = engine.credit_total("bookings", t, q1, None)
+        assert _earned(r, "mgr", m) == round_money(part * Decimal("0.02"), "USD")
     # The roll-up gives each manager what the team measure counts.
     for m, t in zip(MANAGERS, teams):
         assert engine.measure("rolled", m, q1) == engine.credit_total("bookings", t, q1, None)

@@ -184,10 +184,12 @@ def test_explain_spells_out_awaiting_collection_with_its_sign():
     q1 = loaded.plan.calendar.parse("2027-Q1")
     result = api.run(loaded.versions, dataset, q1.end)
     text = "\n".join(api.explain(result, "abe.d", q1).lines())
-    # 50% when booked, 50% when collected: half of the 67,096.998 commission (rounded per
-    # line to 67,097.00) waits for the customer's money at the end of the quarter.
+    # 50% when booked, 50% when collected: half of the 65,746.998 commission (rounded per
+    # line when it is made, to 65,747.00) waits for the customer's money at the end of the
+    # quarter; earned is already in cents, so no rounding term is left.
+    assert "earned 72,097.00 USD" in text
     assert "− awaiting collection 33,548.50 USD" in text
-    assert "+ rounding to the cent 0.002 USD" in text
+    assert "rounding to the cent" not in text
     assert "= paid 38,548.50 USD" in text
 
 

@@ -15,7 +15,7 @@ import attrs
 from incentive_dsl.check.exprs import constant
 from incentive_dsl.check.model import ExampleSpec, Plan
 from incentive_dsl.data.examples import example_dataset
-from incentive_dsl.eval.money import ZERO, fmt, fmt_pct, round_money
+from incentive_dsl.eval.money import ZERO, fmt, fmt_number, fmt_pct, round_money, sub
 from incentive_dsl.eval.records import EarningLine
 from incentive_dsl.eval.run import RunResult, evaluate
 from incentive_dsl.periods import Period
@@ -40,7 +40,7 @@ class Outcome:
         if self.unit == "percent":
             return fmt_pct(value)
         if self.unit in ("count", "number"):
-            return f"{value.normalize():f}"
+            return fmt_number(value)
         return fmt(value, currency)
 
 
@@ -101,7 +101,7 @@ def _check(plan: Plan, result: RunResult, x: n.Expectation) -> Outcome:
         passed = got == round_money(expected, plan.currency, plan.rounding.mode)
     else:
         got = actual
-        passed = abs(actual - expected) < Decimal("0.000001")
+        passed = abs(sub(actual, expected)) < Decimal("0.000001")
     text = (f"expect {target or x.kind} for {x.payee.text} in {x.period.raw} is "
             f"{show(x.value)}")
     return Outcome(text=text, span=x.span, expected=expected, actual=got, unit=unit,

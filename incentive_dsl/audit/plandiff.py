@@ -372,13 +372,13 @@ def _worded(cls: type, *fields: str) -> None:
 COMMON = ("name", "label", "span", "roles", "during", "limits", "when")
 _worded(m.CommissionSpec, *COMMON, "base", "rate", "table", "accelerators", "period")
 _worded(m.BonusSpec, *COMMON, "schedule", "key", "period", "bound", "steps")
-_worded(m.SpiffSpec, *COMMON, "trigger", "pay")
+_worded(m.SpiffSpec, *COMMON, "trigger", "pay", "budget")
 _worded(m.StageRewardSpec, *COMMON, "pays", "net_against")
 _worded(m.ActivityRewardSpec, *COMMON, "pays")
 _worded(m.PoolSpec, *COMMON, "fund", "period", "share", "share_by")
 _worded(m.OverrideSpec, *COMMON, "pay", "period")
 _worded(m.CreditSpec, *COMMON, "trigger", "value", "split", "role_shares", "overlays", "rollup",
-        "attribution", "position_weights", "digital_share")
+        "attribution", "position_weights", "digital_share", "cancelled")
 _worded(m.MeasureSpec, "name", "label", "expr", "kind", "span")
 _worded(m.QuotaSpec, "name", "label", "span", "kind", "values", "from_data", "forecast",
         "proration", "ramp", "normalize")
@@ -690,6 +690,11 @@ class _Differ:
         if not same(o.pay, nw.pay):
             out.append(self.arrow("pay", self.ow.expr(o.pay), self.nw.expr(nw.pay), o.span,
                                   nw.span))
+        if o.budget != nw.budget:
+            out.append(self.arrow(
+                "budget (first come, first served)",
+                self.ow.money(o.budget) if o.budget is not None else "none",
+                self.nw.money(nw.budget) if nw.budget is not None else "none", o.span, nw.span))
         return out
 
     def event_pays(self, o, nw) -> list[Found]:
@@ -751,6 +756,9 @@ class _Differ:
             out.append(self.arrow("digital touches credit the owner at",
                                   fmt_pct(o.digital_share), fmt_pct(nw.digital_share), o.span,
                                   nw.span))
+        if o.cancelled != nw.cancelled:
+            out.append(self.arrow("cancelled deals", f"{o.cancelled} their credit",
+                                  f"{nw.cancelled} their credit", o.span, nw.span))
         return out + self.common(o, nw) + self.leftovers(o, nw)
 
     def measure(self, o: m.MeasureSpec, nw: m.MeasureSpec) -> list[Found]:

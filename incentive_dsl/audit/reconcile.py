@@ -129,9 +129,8 @@ def _reconcile(result: RunResult, payee: str, window: Period) -> Reconciliation:
     terms.pop("rounding to the cent", None)
     ordered += sorted(terms.items())
     paid = sum((s.paid for s in statements), ZERO)
-    # Last, what rounding to the cent added (rounded lines and statements), read as what is
-    # left between the other terms and the pay: it also takes the last-digit residue of
-    # adding 34-digit amounts, so the identity holds exactly.
+    # Last, what rounding to the cent added (rounded legs and statements), read as what is
+    # left between the other terms and the pay, so the identity holds exactly.
     total = earned
     for _, amount in ordered:
         total += amount

@@ -26,6 +26,8 @@ EVENT_DEAL, EVENT_ACTIVITY, PERIOD, AGG_DEAL, AGG_ACTIVITY = (
     "a rule that looks at one deal event", "a rule that looks at one activity",
     "a line evaluated once per period (measures, 'when' lines, bonuses, pools, overrides)",
     "the 'where' of a credit total", "the 'where' of an activity count")
+# A commission's rate is read for each credit line: it sees the line's deal and its period.
+RATE = "a commission rate (read for each credit line: its deal and its period)"
 
 AGGREGATES = ("sum", "count", "average", "min", "max")
 ORDERED = (">=", "<=", ">", "<", "reaches")
@@ -117,7 +119,7 @@ class ExprChecker:
         return self.infer(e.inner, ctx)
 
     def _needs_period(self, e: n.Node, what: str, ctx: str) -> bool:
-        if ctx == PERIOD:
+        if ctx in (PERIOD, RATE):
             return True
         self._err("E-CONTEXT", e, f"{what} cannot be used in {ctx}",
                   "measures, credits and quotas are totals for a period; use them in a "
@@ -156,7 +158,8 @@ class ExprChecker:
         if len(parts) != 2:
             return self._err("E-FIELD", e, f"'{show(e)}' has too many parts",
                              f"write {owner}.{parts[1]}")
-        allowed = {"deal": (EVENT_DEAL, AGG_DEAL), "activity": (EVENT_ACTIVITY, AGG_ACTIVITY),
+        allowed = {"deal": (EVENT_DEAL, AGG_DEAL, RATE),
+                   "activity": (EVENT_ACTIVITY, AGG_ACTIVITY),
                    "payee": None}[owner]
         if allowed is not None and ctx not in allowed:
             return self._err("E-CONTEXT", e, f"{owner}.{parts[1]} is not known in {ctx}",

@@ -125,6 +125,9 @@ class CreditSpec(RuleCommon):
     attribution: str | None = None  # first touch, last touch, linear touches, position
     position_weights: tuple[Decimal, Decimal, Decimal] | None = None
     digital_share: Decimal = Decimal(0)
+    # Whether a cancelled deal's credit is taken back at the cancellation ("lose") or kept
+    # ("keep", also when the plan does not say).
+    cancelled: str = "keep"
 
 
 @spec
@@ -199,6 +202,7 @@ class BonusSpec(RuleCommon):
 class SpiffSpec(RuleCommon):
     trigger: TriggerSpec
     pay: n.Expr
+    budget: Decimal | None = None  # shared by all payees, first come first served
 
 
 @spec

@@ -16,7 +16,7 @@ from incentive_dsl.check import model as m
 from incentive_dsl.check import scope as sc
 from incentive_dsl.check import types as ty
 from incentive_dsl.check.exprs import (
-    EVENT_ACTIVITY, EVENT_DEAL, PERIOD, ExprChecker, check_date, constant)
+    EVENT_ACTIVITY, EVENT_DEAL, PERIOD, RATE, ExprChecker, check_date, constant)
 from incentive_dsl.check.types import Type
 from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
 from incentive_dsl.periods import FREQUENCY_UNIT, MONTH_NAMES, MONTHS_PER_UNIT, Calendar
@@ -234,6 +234,8 @@ class PlanChecker:
                 examples.append(self.check_example(block))
         self.check_component_order(blocks)
         self.check_unused(blocks)
+        if clawbacks:
+            self.check_cancelled_credit(blocks, credits)
         if not examples:
             self.warn("W-NO-EXAMPLE", plans[0], f"plan {plans[0].name.raw} has no worked example",
                       "add an example block with a payee, a deal and an expected payout; "
@@ -697,6 +699,10 @@ class PlanChecker:
                 self.err("E-CONTEXT", a, "touch attribution applies to deal events only")
         if digital and not attributions:
             self.err("E-MISSING", digital[0], "digital touch credit needs an 'attribute by' line")
+        cancelled = self.single(b.items, n.CancelledCredit, "what cancelled deals do")
+        if cancelled and (trigger.kind != "deal" or trigger.event != "booked"):
+            self.err("E-CONTEXT", cancelled[0], "only a credit 'on deal booked' can say what a "
+                     "cancelled deal does to it", "remove the line")
         if trigger.kind == "activity" and (split is not None or overlays):
             self.err("E-CONTEXT", split or b, "an activity is credited to the payee who did it; "
                      "it cannot be split")
@@ -705,7 +711,22 @@ class PlanChecker:
             split=split.mode if split else "owner", role_shares=role_shares,
             overlays=tuple(overlays), rollup=rollups[0].scope if rollups else None,
             attribution=attributions[0].model if attributions else None,
-            position_weights=weights, digital_share=digital[0].share.value if digital else ZERO)
+            position_weights=weights, digital_share=digital[0].share.value if digital else ZERO,
+            cancelled=cancelled[0].choice if cancelled else "keep")
+
+    def check_cancelled_credit(self, blocks, credits: list[m.CreditSpec]) -> None:
+        """A plan that claws back cancelled deals must say whether they still count toward
+        attainment: two plans can differ there and both be reasonable."""
+        for b, spec in zip((b for b in blocks if isinstance(b, n.CreditBlock)), credits):
+            t = spec.trigger
+            stated = any(isinstance(i, n.CancelledCredit) for i in b.items)
+            if t.kind == "deal" and t.event == "booked" and not stated:
+                self.warn("W-CANCELLED-CREDIT", b.name,
+                          f"credit '{b.name.text}' does not say whether a cancelled deal still "
+                          "counts toward attainment (the plan claws cancelled deals back); it is "
+                          "kept",
+                          "add 'cancelled deals keep their credit' (tier positions keep the deal) "
+                          "or 'cancelled deals lose their credit' (taken back at the cancellation)")
 
     def check_role_split(self, b: n.CreditBlock, split: n.SplitRule) -> tuple:
         seen: dict[str, Span] = {}
@@ -789,7 +810,7 @@ class PlanChecker:
         if not table and not rates:
             self.require(b, [], "rate", "rate 8%  (or a tier table: marginal rates by ...)")
         if rates:
-            t = self.x.infer(rates[0].rate, PERIOD)
+            t = self.x.infer(rates[0].rate, RATE)
             if not t.unknown and t.kind != ty.PERCENT:
                 self.err("E-UNIT", rates[0].rate, f"a commission rate must be a percentage, but "
                          f"this is {t}",
@@ -1000,6 +1021,11 @@ class PlanChecker:
         ctx = EVENT_ACTIVITY if trigger and trigger.kind == "activity" else EVENT_DEAL
         if self.require(b, pays, "amount", "pay 500 USD"):
             self.x.expect(pays[0].amount, ctx, ty.MONEY, "a SPIFF amount")
+        budgets = self.single(b.items, n.Budget, "the budget")
+        budget = self.const(budgets[0].amount, ty.MONEY, "a SPIFF budget") if budgets else None
+        if budget is not None and budget <= 0:
+            self.err("E-RANGE", budgets[0].amount, "a SPIFF budget must be above 0",
+                     "remove the budget line for a SPIFF without a limit")
         windows = [i for i in b.items if isinstance(i, n.During)]
         if not windows:
             self.warn("W-SPIFF-WINDOW", b.name, f"SPIFF '{b.name.text}' has no 'during' window: "
@@ -1011,7 +1037,7 @@ class PlanChecker:
                           f"its window lies outside the plan's effective range ({start} to "
                           f"{end or 'open'})", "move the window inside the plan's range")
         dummy = m.TriggerSpec(kind="deal", event="booked", subject=None, where=None, span=b.span)
-        return m.SpiffSpec(**common, trigger=trigger or dummy,
+        return m.SpiffSpec(**common, trigger=trigger or dummy, budget=budget,
                            pay=pays[0].amount if pays else n.Money(amount=n.Number(raw="0"),
                                                                    currency=self.currency))
 
@@ -1213,12 +1239,16 @@ class PlanChecker:
     # ------------------------------------------------------------------ examples
 
     def check_example(self, b: n.ExampleBlock) -> m.ExampleSpec:
-        payees: dict[str, n.ExamplePayee] = {}
+        payees: dict[str, list[n.ExamplePayee]] = {}  # a payee's lines: a row, then changes
         for p in (i for i in b.items if isinstance(i, n.ExamplePayee)):
-            if p.payee.text in payees:
+            earlier = payees.setdefault(p.payee.text, [])
+            if earlier and not _later_from(p, earlier[-1]):
                 self.err("E-DUPLICATE", p.payee, f"payee {p.payee.text} is described twice",
-                         related=[Related(payees[p.payee.text].span, "first here")])
-            payees[p.payee.text] = p
+                         "a second line for a payee records a change (a new manager, role or "
+                         "territory) from its `from` date, which must be later than the date "
+                         "of the line before",
+                         related=[Related(earlier[-1].span, "first here")])
+            earlier.append(p)
             keys = [a.key for a in p.attrs]
             for a in p.attrs:
                 if keys.count(a.key) > 1:
@@ -1243,7 +1273,7 @@ class PlanChecker:
                          "this example", sc.suggest(ident.text, payees) or
                          f"add a line: payee {ident.text} role ... from ...")
 
-        for p in payees.values():
+        for p in (p for lines in payees.values() for p in lines):
             for a in p.attrs:
                 if a.key == "manager":
                     known(a.value)
@@ -1422,3 +1452,10 @@ def head(block: n.Block) -> Span:
 
 def fmt_pct(value: Decimal) -> str:
     return f"{(value * 100).normalize():f}%"
+
+
+def _later_from(line: n.ExamplePayee, before: n.ExamplePayee) -> bool:
+    """Whether a payee line starts later than the line before it (a change, not a repeat)."""
+    dates = [next((getattr(a.value, "value", None) for a in x.attrs if a.key == "from"), None)
+             for x in (line, before)]
+    return dates[0] is not None and (dates[1] is None or dates[0] > dates[1])

@@ -38,13 +38,19 @@ def example_dataset(plan: Plan, example: ExampleSpec) -> Dataset:
     path = plan.path
     payees, events, quotas, fx, territories = [], [], [], [], []
     counts: dict[str, int] = {}
+    hired: dict[str, object] = {}  # payee -> the start of their first line
     for item in block.items:
         src = Source(path, item.span.line)
         if isinstance(item, n.ExamplePayee):
             a = {x.key: x.value for x in item.attrs}
+            since = a["from"].value if "from" in a else plan.effective_start
+            # A later line for the same payee is a change from its `from` date (as a second
+            # roster row with an effective date is); employment starts with the first.
+            change = item.payee.text in hired
+            start = hired.setdefault(item.payee.text, since)
             payees.append(PayeeRecord(
-                id=item.payee.text, role=a["role"].text,
-                start=a["from"].value if "from" in a else plan.effective_start,
+                id=item.payee.text, role=a["role"].text, start=start,
+                effective_from=since if change else None,
                 end=a["to"].value if "to" in a else None,
                 manager=a["manager"].text if "manager" in a else None,
                 team=a["team"].value if "team" in a else None,

@@ -1,7 +1,8 @@
 """Evaluation context: deals assembled from events, currency conversion, and the expression
 evaluator. The checker has typed every expression, so evaluation here does no type checks.
 
-Value representation: money, percentages (as fractions), numbers and counts are Decimals;
+Value representation: money, percentages (as fractions), numbers and counts are exact numbers:
+Decimals, or `Fraction`s where a quotient has no finite decimal form (see `money`);
 dates are `datetime.date`; durations are Decimal days (a month counts as 30 days in
 expressions); periods are `Period`; texts and enumerations are `str`; conditions are `bool`.
 """
@@ -21,7 +22,7 @@ import attrs
 
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import EVENT_KINDS, Event, FxRate, Roster
-from incentive_dsl.eval.money import CONTEXT, ZERO, divide_money, round_money
+from incentive_dsl.eval.money import ZERO, add, div, mul, round_money, sub
 from incentive_dsl.periods import Period, add_months, month_end
 from incentive_dsl.syntax.format import expr as expr_text
 from incentive_dsl.syntax import nodes as n
@@ -74,9 +75,9 @@ class Fx:
         if r is None:
             raise EvaluationError(f"no {currency}->{self.currency} rate on or before {day}",
                                   event)
-        if r.inverse:
-            return divide_money(amount, r.rate, self.currency), r
-        return round_money(CONTEXT.multiply(amount, r.rate), self.currency), r
+        if r.inverse:  # quoted per unit of the target: the exact quotient, then rounded
+            return round_money(div(amount, r.rate), self.currency), r
+        return round_money(mul(amount, r.rate), self.currency), r
 
 
 class EventIndex:
@@ -359,7 +360,7 @@ class Evaluator:
                 return (a is not None and b is not None and b.contains(a)) != negated
             return inside
         if op in ("+", "-"):
-            add = CONTEXT.add if op == "+" else CONTEXT.subtract
+            combine = add if op == "+" else sub
             sign = 1 if op == "+" else -1
 
             def plus_minus(env):
@@ -370,16 +371,16 @@ class Evaluator:
                     if isinstance(b, dt.date):
                         return Decimal((a - b).days)
                     return _shift(a, e.right, b, sign, env)
-                return add(a, b)
+                return combine(a, b)
             return plus_minus
         if op in ("*", "of", "/"):
+            combine = div if op == "/" else mul  # exact: a third stays a third
+
             def arithmetic(env):
                 a, b = left(env), right(env)
                 if a is None or b is None:
                     return None
-                if op == "/":
-                    return CONTEXT.divide(a, b) if b != 0 else ZERO
-                return CONTEXT.multiply(a, b)
+                return combine(a, b)
             return arithmetic
         compare = _COMPARE[op]
         missing = op in ("!=", "is not")  # a missing value equals nothing, not even another
@@ -452,7 +453,7 @@ def _term(deal: Deal) -> int | None:
 def _annual_value(deal: Deal, day: dt.date) -> Decimal:
     term = _term(deal)
     if term and term > 12:
-        return CONTEXT.divide(CONTEXT.multiply(deal.amount, Decimal(12)), Decimal(term))
+        return div(mul(deal.amount, Decimal(12)), Decimal(term))
     return deal.amount
 
 

@@ -10,6 +10,7 @@ effective range limits earnings, not credit.
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from decimal import Decimal
 
 import attrs
@@ -17,18 +18,22 @@ import attrs
 from incentive_dsl.check.model import CreditSpec, Plan
 from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator, EventIndex, Fx
-from incentive_dsl.eval.money import ZERO, allocate, fmt, fmt_pct, round_money
+from incentive_dsl.eval.money import ZERO, add, allocate, div, fmt, fmt_pct, mul, round_money, sub
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, Skips
 
 ONE = Decimal(1)
-LINE_KINDS = {"owner": 0, "split": 0, "role split": 0, "touch": 0, "overlay": 1, "roll-up": 2}
+LINE_KINDS = {"owner": 0, "split": 0, "role split": 0, "touch": 0, "overlay": 1, "roll-up": 2,
+              "cancelled": 3}
 
 
 def _kinds(spec: CreditSpec) -> tuple[str, ...]:
     """The event kinds a credit rule can match."""
     t = spec.trigger
     if t.kind == "deal":
-        return (t.event, "amended") if t.event == "booked" else (t.event,)
+        if t.event == "booked":  # a cancellation takes the credit back if the rule says so
+            return ("booked", "amended", "cancelled") if spec.cancelled == "lose" else \
+                ("booked", "amended")
+        return (t.event,)
     return ("stage",) if t.kind == "stage" else ("activity",)
 
 
@@ -71,6 +76,9 @@ class CreditStage:
         self.skips = Skips()
         self.lines: list[CreditLine] = []
         self._previous_amount: dict[tuple[str, str], Decimal] = {}
+        # (credit, deal) -> the deal's credit lines so far, for credits whose cancelled deals
+        # lose their credit
+        self._of_deal: dict[tuple[str, str], list[CreditLine]] = defaultdict(list)
         self._where = {c.name: evaluator.function(c.trigger.where)
                        if c.trigger.where is not None else None for c in plan.credits}
 
@@ -97,6 +105,8 @@ class CreditStage:
             for spec in specs:
                 if _matches(spec, e):
                     self._credit(spec, e)
+                elif e.kind == "cancelled":  # a credit on bookings whose deals lose it
+                    self._take_back(spec, e)
             if len(lines) - first > 1:
                 lines[first:] = sorted(lines[first:], key=rank)
         return lines, self.skips
@@ -141,7 +151,7 @@ class CreditStage:
         for roles, share in spec.overlays:
             for payee in self._participants(deal, actor):
                 if self.roster.role_on(payee, e.date) in roles:
-                    amount = round_money(value * share, self.plan.currency)
+                    amount = round_money(mul(value, share), self.plan.currency)
                     self._line(spec, e, payee, "overlay", amount, value, share, how,
                                f"overlay credit for role {', '.join(roles)}")
         if spec.rollup is not None:
@@ -152,6 +162,29 @@ class CreditStage:
                 for manager in chain:
                     self._line(spec, e, manager, "roll-up", line.amount, value, None, how,
                                f"rolled up from {line.payee}", source=line.payee)
+
+    def _take_back(self, spec: CreditSpec, e: Event) -> None:
+        """`cancelled deals lose their credit`: at the deal's (first) cancellation, each payee's
+        credit from the deal is taken back by a negative `cancelled` line dated that day, so
+        attainment counts the deal until then and not after."""
+        deal = self.deals.get(e.deal)
+        if deal is None or deal.cancelled is not e:
+            return  # a deal is cancelled once: a second cancellation takes nothing back
+        if spec.during is not None and not spec.during.contains(e.date):
+            self._skip(spec, e, f"dated {e.date}, outside the rule's window")
+            return
+        held: dict[str, Decimal] = {}
+        for ln in self._of_deal.pop((spec.name, e.deal), ()):
+            held[ln.payee] = held.get(ln.payee, ZERO) + ln.amount
+        if not any(held.values()):
+            self._skip(spec, e, f"deal {e.deal} has no credit under this rule to take back")
+            return
+        how = ("deal {} was cancelled on {}: its credit is taken back (cancelled deals lose "
+               "their credit)", e.deal, e.date)
+        for payee, amount in sorted(held.items()):
+            if amount:
+                self._line(spec, e, payee, "cancelled", -amount, -amount, None, how,
+                           f"{payee} held {fmt(amount, self.plan.currency)} of it")
 
     def _value(self, spec: CreditSpec, e: Event, deal: Deal | None,
                env: Env) -> tuple[Decimal, tuple]:
@@ -165,8 +198,8 @@ class CreditStage:
                 old = self._previous_amount.get((spec.name, deal.id), deal.amount)
                 self._previous_amount[(spec.name, deal.id)] = new
                 before, after = deal.copy(old), deal.copy(new)
-                delta = self.evaluator.amount(spec.value, attrs.evolve(env, deal=after)) - \
-                    self.evaluator.amount(spec.value, attrs.evolve(env, deal=before))
+                delta = sub(self.evaluator.amount(spec.value, attrs.evolve(env, deal=after)),
+                            self.evaluator.amount(spec.value, attrs.evolve(env, deal=before)))
                 return round_money(delta, cur), ("deal {} amended from {} to {}: the rule's "
                                                   "value changes", deal.id, old, new)
             raw = self.evaluator.amount(spec.value, env)
@@ -211,7 +244,7 @@ class CreditStage:
             for role, share in spec.role_shares:
                 holders = [p for p in people if self.roster.role_on(p, e.date) == role]
                 if holders:
-                    out += [(p, share / len(holders), "role split") for p in holders]
+                    out += [(p, div(share, Decimal(len(holders))), "role split") for p in holders]
                 else:
                     out.append((actor, share, "role split"))
             return out, "split by role " + ", ".join(f"{r} {fmt_pct(s)}"
@@ -231,24 +264,25 @@ class CreditStage:
         elif spec.attribution == "last touch":
             weights = [ZERO] * (count - 1) + [ONE]
         elif spec.attribution == "linear touches":
-            weights = [ONE / count] * count
+            weights = [div(ONE, Decimal(count))] * count
         else:
             first, middle, last = spec.position_weights
             if count == 1:
                 weights = [ONE]
             elif count == 2:
-                weights = [first + middle / 2, last + middle / 2]
+                half = div(middle, Decimal(2))
+                weights = [add(first, half), add(last, half)]
             else:
-                weights = [first] + [middle / (count - 2)] * (count - 2) + [last]
+                weights = [first] + [div(middle, Decimal(count - 2))] * (count - 2) + [last]
         by_payee: dict[str | None, Decimal] = {}
         for t, w in zip(touches, weights):
             if t.owner:
-                by_payee[t.owner] = by_payee.get(t.owner, ZERO) + w
+                by_payee[t.owner] = add(by_payee.get(t.owner, ZERO), w)
             else:
-                digital = w * spec.digital_share
+                digital = mul(w, spec.digital_share)
                 if digital and actor:
-                    by_payee[actor] = by_payee.get(actor, ZERO) + digital
-                by_payee[None] = by_payee.get(None, ZERO) + (w - digital)
+                    by_payee[actor] = add(by_payee.get(actor, ZERO), digital)
+                by_payee[None] = add(by_payee.get(None, ZERO), sub(w, digital))
         shares = [(p, w, "touch") for p, w in sorted(by_payee.items(), key=lambda kv: (
             kv[0] is None, kv[0] or "")) if w]
         return shares, f"{spec.attribution} attribution over {count} touches"
@@ -269,6 +303,8 @@ class CreditStage:
                                                 detail, e.id, *how),
                                 spec.name, spec.label, spec.span))
         self.lines.append(line)
+        if spec.cancelled == "lose" and line.deal is not None and kind != "cancelled":
+            self._of_deal[(spec.name, line.deal)].append(line)
         return line
 
 

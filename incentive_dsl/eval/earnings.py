@@ -13,6 +13,8 @@ full earning; a retroactive tier crossing is a `true-up` line; a failed `when` i
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
@@ -25,13 +27,15 @@ from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator
 from incentive_dsl.eval.credits import eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine
-from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
+from incentive_dsl.eval.money import (ZERO, Number, add, allocate, div, fmt, fmt_pct, mul,
+                                      fmt_number, round_money, sub, to_money)
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, Skips, Trace
 from incentive_dsl.periods import MONTHS_PER_UNIT, Period, add_months, month_end
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
 ONE = Decimal(1)
+SHARE_KINDS = ("split", "role split", "touch")  # credit lines that are shares of one amount
 REVERSIBLE = ("commission", "true-up", "capped", "netting", "condition", "spiff", "stage")
 
 
@@ -39,12 +43,12 @@ class _Piece(NamedTuple):
     """A stretch of the tier key that one credit line moves through, at one rate (a named
     tuple: a run makes one or two per credit line)."""
 
-    low: Decimal
-    high: Decimal
-    rate: Decimal
+    low: Number
+    high: Number
+    rate: Number
     factor: Decimal
     row: m.TierRowSpec | None
-    amount: Decimal  # the part of the line's credit inside this stretch
+    amount: Number  # the part of the line's credit inside this stretch, exact
 
 
 class EarningStage:
@@ -60,6 +64,8 @@ class EarningStage:
         self.lines: list[EarningLine] = []
         self.skips = Skips() if skips is None else skips  # added to the credit stage's
         self._deal_credit: dict[tuple, Decimal] = {}  # (commission, payee, deal) -> credit so far
+        # (commission, payee, deal, tier scope) -> what the deal's lines were paid there
+        self._deal_paid: dict[tuple, Decimal] = {}
         # Tier keys around the last line of the commission's base that was rated (one payee's
         # lines, consecutive): (measure, period unit) -> (period, line seq, before, after).
         self._keys_after: dict[tuple[str, str], tuple[Period, int, Decimal, Decimal]] = {}
@@ -74,11 +80,19 @@ class EarningStage:
         n = self._ids[base] = self._ids.get(base, 0) + 1
         return base if n == 1 else f"{base}#{n}"
 
-    def _line(self, comp, kind: str, payee: str, day: dt.date, period: str, amount: Decimal,
+    def _line(self, comp, kind: str, payee: str, day: dt.date, period: str, amount: Number,
               deal: str | None, trace: Trace, key: object) -> EarningLine:
+        # Rounding per line, an exact line is rounded once, in `_rounded` (split shares
+        # together): it must not be rounded here first.
+        if self.plan.rounding.point != "line":
+            amount = self._money(amount)
         return EarningLine(id=self._id(comp.name, kind, payee, key), component=comp.name,
                            kind=kind, payee=payee, date=day, period=period, amount=amount,
                            deal=deal, trace=trace)
+
+    def _money(self, value: Number) -> Decimal:
+        """Where an exact value becomes money: see `money.to_money`."""
+        return to_money(value, self.cur, self.plan.rounding.mode)
 
     def _trace(self, comp, because: str, arithmetic: str = "", values=(), events=(), inputs=(),
                span=None, touched=()) -> Trace:
@@ -120,17 +134,24 @@ class EarningStage:
                        m.SpiffSpec: self.spiff, m.StageRewardSpec: self.stage_reward,
                        m.ActivityRewardSpec: self.activity_reward, m.PoolSpec: self.pool,
                        m.OverrideSpec: self.override}[type(comp)]
-            lines = produce(comp)
+            lines = self._rounded(produce(comp))
             lines = self.apply_limits(comp, lines)
             self._publish(comp.name, lines)
         for claw in self.plan.clawbacks:
-            lines = self.clawback(claw)
+            lines = self._rounded(self.clawback(claw))
             for comp_name in claw.components:
                 self._publish(comp_name, [ln for ln in lines if ln.component == comp_name])
         if self.plan.payout.limits:
             self.lines.extend(self.plan_caps())
         self.lines.sort(key=lambda ln: (ln.date, ln.payee, ln.component, ln.id))
         return self.lines, self.skips
+
+    def _rounded(self, lines: list[EarningLine]) -> list[EarningLine]:
+        """Rounding per line happens as lines are made, before caps and floors look at them:
+        what a cap limits and a clawback reverses is what is paid."""
+        if self.plan.rounding.point != "line":
+            return lines
+        return [self._round_line(ln) for ln in lines]
 
     def _publish(self, name: str, lines: list[EarningLine]) -> None:
         self.lines.extend(lines)
@@ -150,13 +171,14 @@ class EarningStage:
                 if name == s.name:
                     for ln in lines:
                         rewards[(ln.payee, ln.deal)].append(ln)
+        # First every payee's lines are rated; then, rounding per line, the shares of one split
+        # deal are rounded together; then netting and conditions read the rounded lines.
+        rated: list[tuple[CreditLine, list[EarningLine], Period]] = []
         for payee in self.roster.ids():
             series = self.engine.series.get((c.base, payee))
             if series is None:
                 continue
             state: dict[str, tuple[Decimal, Decimal]] = {}  # period -> (credit so far, paid)
-            netted: dict[str, Decimal] = defaultdict(lambda: ZERO)
-            by_period: dict[Period, list[EarningLine]] = defaultdict(list)
             start, end = self.start, self.end
             self._keys_after.clear()
             for line in series.lines:
@@ -167,16 +189,25 @@ class EarningStage:
                     self._skip(c.name, line.event, "outside the rule's window", line.date)
                     self._keys_after.clear()
                     continue
+                period = self.plan.calendar.period_of(line.date, c.period)
+                if line.kind == "cancelled":
+                    self._cancelled(c, line, period, state)
+                    self._keys_after.clear()
+                    continue
                 reason = eligible(self.plan, c.roles, self.roster, payee, line.date)
                 if reason is not None:
                     self._skip(c.name, line.event, reason, line.date)
                     self._keys_after.clear()
                     continue
-                period = self.plan.calendar.period_of(line.date, c.period)
-                made = self._commission_line(c, line, period, state)
-                for earned in made:
-                    by_period[period].append(earned)
-                    out.append(earned)
+                rated.append((line, self._commission_line(c, line, period, state), period))
+        if self.plan.rounding.point == "line":
+            self._round_rated(rated)
+        for payee, group in itertools.groupby(rated, key=lambda r: r[0].payee):
+            netted: dict[str, Decimal] = defaultdict(lambda: ZERO)
+            by_period: dict[Period, list[EarningLine]] = defaultdict(list)
+            for line, made, period in group:
+                by_period[period] += made
+                out += made
                 if nets and line.deal is not None and line.kind != "roll-up":
                     out += self._netting(c, rewards.get((payee, line.deal), ()), line, made,
                                          netted, by_period[period])
@@ -192,6 +223,48 @@ class EarningStage:
                                     f"-{fmt(ln.amount, self.cur)}", inputs=(ln.id,)),
                                 period.label))
         return out
+
+    def _round_line(self, ln: EarningLine, rounded: Decimal | None = None,
+                    whole: Decimal | None = None) -> EarningLine:
+        """`ln` rounded to the minor unit (rounding per line), its trace saying so; `rounded`
+        is its share of a split deal's rounded `whole` when given."""
+        if rounded is None:
+            rounded = round_money(ln.amount, self.cur, self.plan.rounding.mode)
+        if rounded == ln.amount and type(ln.amount) is Decimal:
+            same_digits = rounded.as_tuple().exponent == ln.amount.as_tuple().exponent
+            return ln if same_digits else attrs.evolve(ln, amount=rounded)
+        t = ln.trace
+        trace = DeferredTrace(_rounded_texts, (t, ln.amount, rounded, self.plan.rounding.mode,
+                                               self.cur, whole), t.rule, t.label, t.span)
+        return attrs.evolve(ln, amount=rounded, trace=trace)
+
+    def _round_rated(self, rated: list[tuple[CreditLine, list[EarningLine], Period]]) -> None:
+        """Rounding per line, in place. The commission lines of one deal's split shares are
+        rounded as a whole: the sum of their exact amounts is rounded, then shared out to the
+        minor unit in proportion to them (largest remainder), so the shares never pay more or
+        less than the rounded whole (a 3-way split at 0.5% of 100 pays 0.17 + 0.17 + 0.16, not
+        0.17 × 3). Every other line is rounded on its own."""
+        shares: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for i, (line, made, _) in enumerate(rated):
+            if line.kind in SHARE_KINDS:
+                for j, ln in enumerate(made):
+                    if ln.kind == "commission":
+                        shares[line.event].append((i, j))
+        done: set[tuple[int, int]] = set()
+        for places in shares.values():
+            amounts = [rated[i][1][j].amount for i, j in places]
+            if len(places) < 2 or not (all(a >= 0 for a in amounts)
+                                       or all(a <= 0 for a in amounts)):
+                continue  # a single share, or shares of both signs: each rounded on its own
+            whole = round_money(functools.reduce(add, amounts), self.cur,
+                                self.plan.rounding.mode)
+            for (i, j), part in zip(places, allocate(whole, amounts, self.cur)):
+                made = rated[i][1]
+                made[j] = self._round_line(made[j], part, whole)
+                done.add((i, j))
+        for i, (_, made, _) in enumerate(rated):
+            made[:] = [ln if (i, j) in done else self._round_line(ln)
+                       for j, ln in enumerate(made)]
 
     def _key(self, c: m.CommissionSpec, key: str | None, period_unit: str, line: CreditLine,
              payee: str) -> tuple[Decimal, Decimal]:
@@ -228,9 +301,11 @@ class EarningStage:
                 first = c.accelerators[0]
                 k0, k1 = self._key(c, first.key, first.period, line, payee)
             # Read on the line's date: a payee field (`rate payee.rate`) is the value in force
-            # that day, measures are as they stood after the line.
-            rate = self.evaluator.amount(c.rate, Env(payee=payee, day=line.date, period=period,
-                                                     payees=(payee,), until=seq))
+            # that day, measures are as they stood after the line, `deal.` fields are the
+            # line's deal's (margin bands).
+            rate = self.evaluator.amount(c.rate, Env(
+                payee=payee, day=line.date, period=period, payees=(payee,), until=seq,
+                deal=self.deals.get(line.deal)))
         pieces: list[_Piece]
         if table is None:
             pieces = [_Piece(k0, k1, rate, ONE, None, amount)]
@@ -241,8 +316,9 @@ class EarningStage:
             pieces = [_Piece(k0, k1, row.rate, ONE, row, amount)]
         applied: list = []
         pieces = self._accelerate(c, line, period, pieces, table, extra, applied)
-        earned = sum((CONTEXT.multiply(CONTEXT.multiply(p.amount, p.rate), p.factor)
-                      for p in pieces), ZERO)
+        earned = ZERO
+        for p in pieces:
+            earned = add(earned, mul(mul(p.amount, p.rate), p.factor))
         trace = DeferredTrace(
             _commission_texts, (self.plan, c, line, period.label, tuple(pieces), k0, k1, earned,
                                 tuple(extra), tuple(applied)), c.name, c.label,
@@ -256,7 +332,7 @@ class EarningStage:
         paid_now = earned
         if table is not None and table.mode == "retroactive" and base_before:
             rate_now = pieces[-1].rate
-            true_up = CONTEXT.multiply(base_before, rate_now) - paid_before
+            true_up = sub(mul(base_before, rate_now), paid_before)
             if true_up:
                 # The true-up belongs to the deal that crossed the tier: cancelling that deal
                 # reverses it too.
@@ -271,10 +347,28 @@ class EarningStage:
                         (line.event,), (line.id,),
                         span=pieces[-1].row.span),
                     line.event))
-                paid_now += true_up
-        state[scope] = (base_before + amount, paid_before + paid_now)
+                paid_now = add(paid_now, true_up)
+        state[scope] = (base_before + amount, add(paid_before, paid_now))
         self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + amount
+        paid_key = (*deal_key, scope)
+        self._deal_paid[paid_key] = add(self._deal_paid.get(paid_key, ZERO), paid_now)
         return out
+
+    def _cancelled(self, c: m.CommissionSpec, line: CreditLine, period: Period,
+                   state: dict) -> None:
+        """A cancelled deal's credit taken back (`cancelled deals lose their credit`): not
+        rated (reversing what the deal earned is the clawback's work), but later lines are
+        rated on the lower credit. A retroactive table re-rates the period without the deal:
+        what the deal was paid leaves the period's paid total too (the clawback takes it)."""
+        deal_key = (c.name, line.payee, line.deal or line.event)
+        table = c.table
+        scope = deal_key if table is not None and table.key is None else period.label
+        base, paid = state.get(scope, (ZERO, ZERO))
+        state[scope] = (base + line.amount,
+                        sub(paid, self._deal_paid.pop((*deal_key, scope), ZERO)))
+        self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + line.amount
+        self._skip(c.name, line.event, f"deal {line.deal} was cancelled: its credit is taken "
+                   "back, not rated (cancelled deals lose their credit)", line.date)
 
     def _row_at(self, table: m.TierTableSpec, value: Decimal) -> m.TierRowSpec:
         for row in table.rows:
@@ -286,23 +380,34 @@ class EarningStage:
                 return row
         return table.rows[0] if value < table.rows[0].low else table.rows[-1]
 
-    def _marginal_pieces(self, table: m.TierTableSpec, k0: Decimal, k1: Decimal,
+    def _marginal_pieces(self, table: m.TierTableSpec, k0: Number, k1: Number,
                          amount: Decimal) -> list[_Piece]:
+        """The credit cut where its tier key crosses the table's bounds, in money space and
+        exactly: the credit below bound b is amount × (b − low) / (high − low) (with a
+        quota-based key, quota × b less the credit before), a fraction where it has no finite
+        decimal form (a boundary between two cents, as with a prorated quota). Each piece is
+        the difference of two cuts, so the pieces add up to the credit exactly; the line's
+        earnings become money once, in `_line`."""
         if k1 == k0:
             row = self._row_at(table, k0)
             return [_Piece(k0, k1, row.rate, ONE, row, amount)]
         lo, hi = min(k0, k1), max(k0, k1)
-        pieces = []
-        width = hi - lo
+        width = sub(hi, lo)
+        stretches = []
         for row in table.rows:
             top = row.high if row.high is not None else hi
             a, b = max(lo, row.low), min(hi, top)
             if row is table.rows[0]:
                 a = lo  # a key below the first bound (a negative key) is in the first tier
             if b > a:
-                part = CONTEXT.divide(CONTEXT.multiply(amount, b - a), width)
-                pieces.append(_Piece(a, b, row.rate, ONE, row, part))
-        return _fix_total(pieces, amount)
+                stretches.append((a, b, row))
+        pieces, done = [], ZERO
+        for i, (a, b, row) in enumerate(stretches):
+            # The last stretch takes the rest: a key past a closed last row stays in it.
+            cut = amount if i == len(stretches) - 1 else _cut(amount, sub(b, lo), width)
+            pieces.append(_Piece(a, b, row.rate, ONE, row, sub(cut, done)))
+            done = cut
+        return pieces
 
     def _accelerate(self, c: m.CommissionSpec, line: CreditLine, period: Period,
                     pieces: list[_Piece], table: m.TierTableSpec | None,
@@ -314,10 +419,10 @@ class EarningStage:
                 (c.accelerators[0].key, c.accelerators[0].period)
             same_key = (acc.key, acc.period) == axis
             if same_key:
-                pieces = _split_at(pieces, acc.threshold, line.amount)
+                pieces = _split_at(pieces, acc.threshold)
                 if any(_in_region(p, acc) for p in pieces):
                     applied.append(acc.span)
-                pieces = [p._replace(factor=p.factor * acc.factor)
+                pieces = [p._replace(factor=mul(p.factor, acc.factor))
                           if _in_region(p, acc) else p for p in pieces]
                 continue
             a0, a1 = self._key(c, acc.key, acc.period, line, line.payee)
@@ -327,20 +432,20 @@ class EarningStage:
             else:
                 lo, hi = min(a0, a1), max(a0, a1)
                 if acc.side == "above":
-                    inside = max(ZERO, hi - max(lo, acc.threshold))
+                    inside = max(ZERO, sub(hi, max(lo, acc.threshold)))
                 else:
-                    inside = max(ZERO, min(hi, acc.threshold) - lo)
-                share = CONTEXT.divide(inside, hi - lo)
+                    inside = max(ZERO, sub(min(hi, acc.threshold), lo))
+                share = div(inside, sub(hi, lo))
             if share == 0:
                 continue
             applied.append(acc.span)
             out = []
             for p in pieces:
-                boosted = CONTEXT.multiply(p.amount, share)
+                boosted = mul(p.amount, share)
                 if boosted:
-                    out.append(p._replace(amount=boosted, factor=p.factor * acc.factor))
-                if p.amount - boosted:
-                    out.append(p._replace(amount=p.amount - boosted))
+                    out.append(p._replace(amount=boosted, factor=mul(p.factor, acc.factor)))
+                if p.amount != boosted:
+                    out.append(p._replace(amount=sub(p.amount, boosted)))
             pieces = out
         return pieces
 
@@ -397,6 +502,7 @@ class EarningStage:
 
     def spiff(self, s: m.SpiffSpec) -> list[EarningLine]:
         out = []
+        left = s.budget  # what the shared budget still has, events taken in processing order
         t = s.trigger
         kind = {"deal": t.event, "stage": "stage", "activity": "activity"}[t.kind]
         for e in self.by_kind.get(kind, ()):
@@ -411,11 +517,24 @@ class EarningStage:
             if t.where is not None and not self.evaluator.eval(t.where, env):
                 self._skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", e.date)
                 continue
+            if left is not None and left <= 0:
+                self._skip(s.name, e.id, f"the SPIFF's budget of {fmt(s.budget, self.cur)} is "
+                           "spent (first come, first served)", e.date)
+                continue
             line = self._event_reward(s, e, payee, s.pay, deal, "spiff",
                                       f"SPIFF for {e.kind} event {e.id}"
                                       + (f" on deal {e.deal}" if deal else ""), s.span)
-            if line is not None:
-                out.append(line)
+            if line is None:
+                continue
+            if left is not None:
+                if line.amount > left:  # the last of the budget: only what is left
+                    line = attrs.evolve(line, amount=left, trace=self._trace(
+                        s, f"{line.trace.because}; only {fmt(left, self.cur)} of the SPIFF's "
+                        f"{fmt(s.budget, self.cur)} budget was left (first come, first served)",
+                        f"min({fmt(line.amount, self.cur)}, {fmt(left, self.cur)} left) = "
+                        f"{fmt(left, self.cur)}", events=(e.id,), span=s.span))
+                left = sub(left, line.amount)
+            out.append(line)
         return out
 
     def stage_reward(self, s: m.StageRewardSpec) -> list[EarningLine]:
@@ -499,9 +618,8 @@ class EarningStage:
                     if value >= high.threshold:
                         amount, arithmetic = z, f"at or above the top: {fmt(z, self.cur)}"
                     else:
-                        frac = CONTEXT.divide(value - low.threshold,
-                                              high.threshold - low.threshold)
-                        amount = a + CONTEXT.multiply(z - a, frac)
+                        frac = div(sub(value, low.threshold), sub(high.threshold, low.threshold))
+                        amount = self._money(add(a, mul(sub(z, a), frac)))
                         arithmetic = (f"{fmt(a, self.cur)} + ({fmt(z, self.cur)} − "
                                       f"{fmt(a, self.cur)}) × ({shown} − "
                                       f"{_show(self.plan, b.key, low.threshold)}) / "
@@ -703,7 +821,7 @@ class EarningStage:
             for ln in originals:
                 if c.roles and self.roster.role_on(ln.payee, ln.date) not in c.roles:
                     continue
-                amount = -CONTEXT.multiply(ln.amount, c.share)
+                amount = -mul(ln.amount, c.share)
                 if not amount:
                     continue
                 share = "" if c.share == ONE else f" × {fmt_pct(c.share)}"
@@ -737,34 +855,28 @@ def _add(day: dt.date, count: int, unit: str) -> dt.date:
     return dt.date(year, month, min(day.day, month_end(year, month).day))
 
 
-def _fix_total(pieces: list[_Piece], amount: Decimal) -> list[_Piece]:
-    """Make the pieces' amounts add up to the line exactly (division can leave a last-digit
-    residue); the residue goes to the last piece."""
-    if not pieces:
-        return pieces
-    residue = amount - sum((p.amount for p in pieces), ZERO)
-    if residue:
-        pieces[-1] = pieces[-1]._replace(amount=pieces[-1].amount + residue)
-    return pieces
-
-
-def _in_region(p: _Piece, acc: m.AcceleratorSpec) -> bool:
-    mid = (p.low + p.high) / 2
-    return mid > acc.threshold or (p.low == p.high and p.low >= acc.threshold) \
-        if acc.side == "above" else mid < acc.threshold
-
-
-def _split_at(pieces: list[_Piece], threshold: Decimal, amount: Decimal) -> list[_Piece]:
+def _split_at(pieces: list[_Piece], threshold: Decimal) -> list[_Piece]:
+    """Pieces cut where the key crosses `threshold`, in money space like tier bounds."""
     out = []
     for p in pieces:
         if p.low < threshold < p.high:
-            width = p.high - p.low
-            left = CONTEXT.divide(CONTEXT.multiply(p.amount, threshold - p.low), width)
+            left = _cut(p.amount, sub(threshold, p.low), sub(p.high, p.low))
             out += [p._replace(high=threshold, amount=left),
-                    p._replace(low=threshold, amount=p.amount - left)]
+                    p._replace(low=threshold, amount=sub(p.amount, left))]
         else:
             out.append(p)
     return out
+
+
+def _cut(amount: Number, part: Number, whole: Number) -> Number:
+    """The share `part / whole` of an amount, exactly."""
+    return mul(amount, div(part, whole))
+
+
+def _in_region(p: _Piece, acc: m.AcceleratorSpec) -> bool:
+    mid = div(add(p.low, p.high), Decimal(2))
+    return mid > acc.threshold or (p.low == p.high and p.low >= acc.threshold) \
+        if acc.side == "above" else mid < acc.threshold
 
 
 def _show(plan: m.Plan, key: str | None, value: Decimal) -> str:
@@ -773,7 +885,7 @@ def _show(plan: m.Plan, key: str | None, value: Decimal) -> str:
     if spec is not None and spec.kind == "percent":
         return fmt_pct(value)
     if spec is not None and spec.kind in ("count", "number"):
-        return f"{value.normalize():f}"
+        return fmt_number(value)
     return fmt(value, plan.currency)
 
 
@@ -818,3 +930,15 @@ def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, perio
     touched = (*dict.fromkeys(p.row.span for p in pieces if p.row is not None), *applied)
     return (because, arithmetic, _commission_values(plan, c, line, k0, k1, extra), (line.event,),
             (line.id,), touched)
+
+
+def _rounded_texts(trace: Trace, exact: Decimal, rounded: Decimal, mode: str, currency: str,
+                   whole: Decimal | None) -> tuple:
+    """A line's trace once rounded per line: its own texts, and the rounding."""
+    how = f"rounded {mode} per line: {fmt(rounded, currency)}"
+    if whole is not None:
+        how = (f"{how} (this share of the split deal's {fmt(whole, currency)}, rounded as a "
+               "whole)")
+    arithmetic = f"{trace.arithmetic}; {how}" if trace.arithmetic else \
+        f"{fmt(exact, currency)} {how}"
+    return (trace.because, arithmetic, trace.values, trace.events, trace.inputs, trace.touched)

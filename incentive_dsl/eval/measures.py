@@ -28,7 +28,7 @@ from typing import NamedTuple
 from incentive_dsl.check.model import ForecastSpec, Plan, QuotaSpec
 from incentive_dsl.data.records import Dataset, Roster
 from incentive_dsl.eval.context import Deals, Env, Evaluator, Fx
-from incentive_dsl.eval.money import CONTEXT, ZERO
+from incentive_dsl.eval.money import ZERO, Number, div, exact, mul
 from incentive_dsl.eval.records import CreditLine
 from incentive_dsl.periods import MONTHS_PER_UNIT, Period
 from incentive_dsl.syntax import nodes as n
@@ -163,7 +163,7 @@ class MeasureEngine:
         if func == "sum":
             return sum(amounts, ZERO)
         if func == "average":
-            return CONTEXT.divide(sum(amounts, ZERO), Decimal(len(amounts)))
+            return div(sum(amounts, ZERO), Decimal(len(amounts)))
         return min(amounts) if func == "min" else max(amounts)
 
     # ------------------------------------------------------------------ values
@@ -264,9 +264,10 @@ class MeasureEngine:
 
     # ------------------------------------------------------------------ quotas
 
-    def quota_total(self, name: str, payees: tuple[str, ...], period: Period) -> Decimal:
+    def quota_total(self, name: str, payees: tuple[str, ...], period: Period) -> Number:
         """Exact: months are added as fractions (a third of a quarterly 250,000 is not a finite
-        decimal, but three of them are exactly 250,000), then converted once."""
+        decimal, but three of them are exactly 250,000); a total with no finite decimal form (a
+        quota prorated by 31 of 90 days) stays a fraction."""
         key = ("quota total", name, payees, period)
         value = self._cache.get(key)
         if value is None:
@@ -279,7 +280,7 @@ class MeasureEngine:
             else:
                 total = sum(parts, Fraction(0))
                 numerator, denominator = total.numerator, total.denominator
-            value = self._cache[key] = CONTEXT.divide(Decimal(numerator), Decimal(denominator))
+            value = self._cache[key] = exact(Fraction(numerator, denominator))
         return value
 
     def _member_quota(self, spec: QuotaSpec, member: Member, month: Period) -> Fraction:
@@ -391,10 +392,10 @@ class MeasureEngine:
         if not values:
             result = ZERO
         elif f.method == "trailing average" or f.method == "seasonal naive" or len(values) < 2:
-            result = CONTEXT.divide(sum(values, ZERO), Decimal(len(values)))
+            result = exact(sum(map(Fraction, values), Fraction(0)) / len(values))
         else:
             result = _linear_next(values)
-        result = max(ZERO, CONTEXT.multiply(result, f.uplift))
+        result = max(ZERO, mul(result, f.uplift))
         self._cache[key] = (result, history)
         return self._cache[key]
 
@@ -405,15 +406,14 @@ def _monthly(amount: Decimal, months: int) -> Fraction:
     return Fraction(amount) / months
 
 
-def _linear_next(values: list[Decimal]) -> Decimal:
-    """The least-squares line through (1, v1) … (n, vn), evaluated at n + 1."""
+def _linear_next(values: list[Number]) -> Number:
+    """The least-squares line through (1, v1) … (n, vn), evaluated at n + 1, exactly."""
     count = len(values)
-    n = Decimal(count)
-    xs = [Decimal(i) for i in range(1, count + 1)]
-    mean_x = CONTEXT.divide(sum(xs, ZERO), n)
-    mean_y = CONTEXT.divide(sum(values, ZERO), n)
-    sxx = sum(((x - mean_x) ** 2 for x in xs), ZERO)
-    sxy = sum(((x - mean_x) * (y - mean_y) for x, y in zip(xs, values)), ZERO)
-    slope = CONTEXT.divide(sxy, sxx)
-    return mean_y + slope * (n + 1 - mean_x)
+    ys = [Fraction(v) for v in values]
+    mean_x = Fraction(count + 1, 2)
+    mean_y = sum(ys, Fraction(0)) / count
+    sxx = sum(((x - mean_x) ** 2 for x in range(1, count + 1)), Fraction(0))
+    sxy = sum(((x - mean_x) * (y - mean_y) for x, y in zip(range(1, count + 1), ys)),
+              Fraction(0))
+    return exact(mean_y + sxy / sxx * (count + 1 - mean_x))
 

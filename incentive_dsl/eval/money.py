@@ -1,9 +1,17 @@
-"""Exact money: the decimal context, rounding modes, minor units and cent-exact allocation.
+"""Exact money: exact arithmetic, rounding modes, minor units and cent-exact allocation.
 
-All arithmetic runs in `CONTEXT` (34 significant digits, the IEEE decimal128 precision), so
-results never depend on the caller's decimal context. Rounding happens only where the plan
-says (per line or per statement) and through `round_money`. `allocate` splits an amount into
-parts that add up to it exactly, to the minor unit.
+Numbers are exact. A value is a `Decimal` while its decimal expansion ends, and a
+`fractions.Fraction` when it does not (a third, or a quota prorated by 31/90 days): `add`,
+`sub`, `mul` and `div` never round, so no amount ever depends on a 34-digit quotient. A
+fraction becomes money at one named point, `to_money` (where an earning line is made), which
+keeps a terminating value as it is and rounds only a value that has no finite decimal form, to
+the minor unit with the plan's rounding mode. All other rounding happens where the plan says
+(per line or per statement) through `round_money`. `allocate` splits an amount into parts that
+add up to it exactly, to the minor unit.
+
+Decimal operations run in `CONTEXT` with the `Inexact` signal trapped (`EXACT`): a result
+that would need more than 34 digits falls back to integer arithmetic instead of being rounded,
+and results never depend on the caller's decimal context.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import functools
 import math
 from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
 
 CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, Emin=-999999,
                           Emax=999999, traps=[decimal.InvalidOperation, decimal.DivisionByZero,
@@ -32,6 +41,100 @@ MINOR_DIGITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "HUF": 2, "BHD
 
 ZERO = Decimal(0)
 
+# Arithmetic that refuses to round: an inexact result raises, and is made again exactly.
+EXACT = CONTEXT.copy()
+EXACT.traps[decimal.Inexact] = True
+
+Number = Decimal | Fraction
+
+
+def exact(value: Fraction) -> Number:
+    """`value` as a Decimal when its decimal expansion ends (its denominator has no prime
+    factor but 2 and 5), else the fraction itself."""
+    num, den = value.numerator, value.denominator
+    if den == 1:
+        return Decimal(num)
+    twos = (den & -den).bit_length() - 1
+    rest, fives = den >> twos, 0
+    while rest % 5 == 0:
+        rest //= 5
+        fives += 1
+    if rest != 1:
+        return value
+    places = max(twos, fives)
+    return Decimal(f"{num * 2 ** (places - twos) * 5 ** (places - fives)}E-{places}")
+
+
+def _fraction_op(op, a: Number, b: Number) -> Number:
+    return exact(op(Fraction(a), Fraction(b)))
+
+
+def add(a: Number, b: Number) -> Number:
+    if type(a) is Decimal and type(b) is Decimal:
+        try:
+            return EXACT.add(a, b)
+        except decimal.Inexact:
+            pass
+    return _fraction_op(Fraction.__add__, a, b)
+
+
+def sub(a: Number, b: Number) -> Number:
+    if type(a) is Decimal and type(b) is Decimal:
+        try:
+            return EXACT.subtract(a, b)
+        except decimal.Inexact:
+            pass
+    return _fraction_op(Fraction.__sub__, a, b)
+
+
+def mul(a: Number, b: Number) -> Number:
+    if type(a) is Decimal and type(b) is Decimal:
+        try:
+            return EXACT.multiply(a, b)
+        except decimal.Inexact:
+            pass
+    return _fraction_op(Fraction.__mul__, a, b)
+
+
+def div(a: Number, b: Number) -> Number:
+    """The exact quotient (a Decimal when it ends, else a fraction); by zero, 0 (evaluation
+    is total: callers that show a quotient note the zero divisor)."""
+    if not b:
+        return ZERO
+    if type(a) is Decimal and type(b) is Decimal:
+        try:
+            return EXACT.divide(a, b)
+        except decimal.Inexact:
+            pass
+    return _fraction_op(Fraction.__truediv__, a, b)
+
+
+def to_money(value: Number, currency: str, mode: str = "half even") -> Decimal:
+    """The point where an exact value becomes an amount of money: a Decimal is kept as it is
+    (rounding to the minor unit comes later, where the plan says); a fraction with no finite
+    decimal form is rounded to the minor unit with `mode`."""
+    if type(value) is Decimal:
+        return value
+    return round_money(value, currency, mode)
+
+
+def round_to(value: Fraction, places: int, mode: str = "half even") -> Decimal:
+    """`value` rounded to `places` decimals, exactly (integer quotient and remainder)."""
+    scaled = value * 10 ** places
+    negative = scaled < 0
+    whole, rest = divmod(abs(scaled.numerator), scaled.denominator)
+    twice, den = 2 * rest, scaled.denominator
+    if rest:
+        if mode == "up":
+            whole += 1
+        elif mode == "half up":
+            whole += twice >= den
+        elif mode == "half down":
+            whole += twice > den
+        elif mode == "half even":
+            whole += twice > den or (twice == den and whole % 2 == 1)
+    return Decimal(f"{'-' if negative else ''}{whole}E-{places}")
+
 
 _QUANTA: dict[str, Decimal] = {}
 
@@ -43,23 +146,11 @@ def quantum(currency: str) -> Decimal:
     return q
 
 
-def round_money(amount: Decimal, currency: str, mode: str = "half even") -> Decimal:
+def round_money(amount: Number, currency: str, mode: str = "half even") -> Decimal:
+    if type(amount) is Fraction:
+        return round_to(amount, MINOR_DIGITS.get(currency, 2), mode)
     return amount.quantize(_QUANTA.get(currency) or quantum(currency),
                            rounding=ROUNDING_MODES[mode], context=CONTEXT)
-
-
-def divide_money(amount: Decimal, divisor: Decimal, currency: str) -> Decimal:
-    """`amount / divisor` rounded half even to the currency's minor unit, exactly: the
-    quotient is never cut to 34 digits first (which could turn a near-tie into a tie)."""
-    digits = MINOR_DIGITS.get(currency, 2)
-    a, b = amount.as_integer_ratio(), divisor.as_integer_ratio()
-    num, den = a[0] * b[1] * 10 ** digits, a[1] * b[0]
-    if den < 0:
-        num, den = -num, -den
-    q, r = divmod(num, den)
-    if 2 * r > den or (2 * r == den and q % 2):
-        q += 1
-    return Decimal(q).scaleb(-digits)
 
 
 def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
@@ -101,10 +192,13 @@ def _integer_weights(weights: tuple[Decimal, ...]) -> tuple[tuple[int, ...], int
     return (tuple(-w for w in ints), -total) if total < 0 else (ints, total)
 
 
-def fmt(amount: Decimal, currency: str | None = None) -> str:
+def fmt(amount: Number, currency: str | None = None) -> str:
     """`1,234.50 USD`: amounts in traces and statements, always with the currency's minor unit
-    (exact values with more digits keep them)."""
+    (exact values with more digits keep them; a value with no finite decimal form, such as a
+    prorated quota, is shown to the minor unit after `≈`)."""
     digits = MINOR_DIGITS.get(currency or "", 2)
+    if type(amount) is Fraction:
+        return "≈" + fmt(round_to(amount, digits, "half even"), currency)
     exp = amount.as_tuple().exponent
     if isinstance(exp, int) and exp < -digits:  # trailing zeros beyond the minor unit go
         exp = amount.normalize(CONTEXT).as_tuple().exponent
@@ -113,9 +207,20 @@ def fmt(amount: Decimal, currency: str | None = None) -> str:
     return f"{text} {currency}" if currency else text
 
 
-def fmt_pct(fraction: Decimal) -> str:
+def fmt_pct(fraction: Number) -> str:
     """`12.5%` from 0.125: at most four decimals, without trailing zeros."""
-    value = (fraction * 100).quantize(Decimal("0.0001"), context=CONTEXT).normalize(CONTEXT)
+    if type(fraction) is Fraction:
+        value = round_to(fraction * 100, 4, "half even").normalize(CONTEXT)
+    else:
+        value = (fraction * 100).quantize(Decimal("0.0001"), context=CONTEXT).normalize(CONTEXT)
     if value == value.to_integral_value():
         value = value.quantize(Decimal(1))
     return f"{value:f}%"
+
+
+def fmt_number(value: Number) -> str:
+    """`12.5`: a count or number as written, without trailing zeros; a value with no finite
+    decimal form to four decimals after `≈`."""
+    if type(value) is Fraction:
+        return f"≈{round_to(value, 4).normalize(CONTEXT):f}"
+    return f"{value.normalize(CONTEXT):f}"

@@ -18,7 +18,7 @@ from decimal import Decimal
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Roster
 from incentive_dsl.eval.context import Deals, Fx
-from incentive_dsl.eval.money import CONTEXT, ZERO, allocate, fmt, fmt_pct, round_money
+from incentive_dsl.eval.money import ZERO, allocate, div, fmt, fmt_pct, mul, round_money, to_money
 from incentive_dsl.eval.records import DeferredTrace, EarningLine, PayoutLine, Statement, Trace
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 
@@ -109,7 +109,7 @@ class PayoutStage:
         if per_line:
             parts = allocate(amount, weights, self.cur)
         else:
-            parts = [CONTEXT.multiply(amount, w) for w in weights]
+            parts = [mul(amount, w) for w in weights]
         out: list[tuple[dt.date | None, Decimal, tuple]] = []
         for (event, share), part in zip(schedule, parts):
             if event == "booked":
@@ -117,18 +117,22 @@ class PayoutStage:
                 continue
             moves = deal.collections if event == "collected" else deal.invoices
             base = deal.amount
-            paid = ZERO
-            # Work in magnitudes: a negative line (a clawback, an amendment down) is released
-            # with the money collected, exactly like the line it corrects.
-            sign = -1 if part < 0 else 1
+            paid = collected = ZERO
+            # What is released by a collection is the part times the share of the deal
+            # collected so far, less what earlier collections released: exact, or rounded to
+            # the minor unit where that share has no finite decimal form (a third collected),
+            # and never more than the part. A negative line (a clawback, an amendment down) is
+            # released with the money collected, exactly like the line it corrects.
             for mv in moves:  # in processing order already (date, kind, deal, id)
                 if abs(paid) >= abs(part) or not base:
                     break
                 got = self.fx.convert(mv.amount or ZERO, mv.currency, mv.date, mv)[0]
-                frac = min(ONE, CONTEXT.divide(got, base))
-                piece = sign * min(abs(part - paid), abs(CONTEXT.multiply(part, frac)))
-                if per_line:
-                    piece = self._round(piece)
+                collected += got
+                share = min(ONE, div(collected, base))
+                released = part if share == ONE else mul(part, share)
+                released = self._round(released) if per_line else \
+                    to_money(released, self.cur, self.plan.rounding.mode)
+                piece = released - paid
                 if piece:
                     out.append((max(mv.date, line.date), piece,
                                 (_when_moved, share, event, got, mv.date, mv.id)))
@@ -200,7 +204,7 @@ class PayoutStage:
                                           "periods is recovered"))
                 # Holdback of this period's positive pay, and releases falling due now.
                 if self.spec.holdback is not None and earned > 0:
-                    hold = self._round(CONTEXT.multiply(earned, self.spec.holdback.share))
+                    hold = self._round(mul(earned, self.spec.holdback.share))
                     if hold:
                         due = self._release_day(pp)
                         held_queue.append((due, hold, pp.label))
@@ -356,11 +360,13 @@ class PayoutStage:
             paid += ln.amount
             if ln.kind in totals:
                 totals[ln.kind] += ln.amount
+        if self.plan.rounding.point == "statement":  # a whole number of cents already:
+            paid = self._round(paid)  # written with the minor unit's digits, not the lines'
         f = earned or dict.fromkeys(("earned", "capped", "clawed_back", "later", "awaiting",
                                      "earlier"), ZERO)
-        # Rounding is what is left between the other flows and what is paid: the lines'
-        # rounding to the cent, and the last-digit residue of adding 34-digit amounts, so
-        # that the statement adds up exactly on its face.
+        # Rounding is what is left between the other flows and what is paid (amounts are
+        # exact, so that is the rounding to the cent of legs and statements), so that the
+        # statement adds up exactly on its face.
         others = (f["earned"] + f["later"] + f["awaiting"] + f["earlier"] + totals["holdback"]
                   + totals["release"] + totals["draw"] + totals["recovery"] + totals["carried"])
         return Statement(

@@ -350,6 +350,12 @@ class Builder(Transformer):
     def digital_line(self, c):
         return self._stmt(n.DigitalCredit, c, share=self._lit(n.Percent, self._vals(c)))
 
+    def budget_line(self, c):
+        return self._stmt(n.Budget, c, amount=self._vals(c)[0])
+
+    def cancelled_line(self, c):
+        return self._stmt(n.CancelledCredit, c, choice=str(self._vals(c)[0]))
+
     # ------------------------------------------------------------------ measures
 
     def measure_block(self, c):
@@ -764,9 +770,9 @@ class Builder(Transformer):
 # Rules whose value is the keyword (or keyword phrase) the author chose.
 KEYWORD_CHOICE_RULES = (
     "round_mode", "rounding_point", "fx_basis", "vocabulary_kind", "field_owner", "field_kind",
-    "forecast_method", "proration_basis", "deal_event", "rollup_scope", "tier_mode", "bound_side",
-    "accel_kind", "accel_side", "frequency", "schedule_event", "limit_kind", "period_unit",
-    "period_units", "duration_unit",
+    "forecast_method", "proration_basis", "deal_event", "rollup_scope", "cancelled_choice",
+    "tier_mode", "bound_side", "accel_kind", "accel_side", "frequency", "schedule_event",
+    "limit_kind", "period_unit", "period_units", "duration_unit",
 )
 for _rule in KEYWORD_CHOICE_RULES:
     setattr(Builder, _rule, Builder.keyword_choice)

@@ -277,6 +277,8 @@ _HEAD: dict[type, Callable] = {
     n.RollUp: lambda s: f"roll up to {s.scope}",
     n.Attribution: _attribution,
     n.DigitalCredit: lambda s: f"digital touches credit owner at {s.share.raw}",
+    n.CancelledCredit: lambda s: f"cancelled deals {s.choice} their credit",
+    n.Budget: lambda s: f"budget {expr(s.amount)} first come first served",
     # measures
     n.MeasureBlock: lambda s: _rule("measure", s) + f" = {expr(s.expr)}",
     # commission

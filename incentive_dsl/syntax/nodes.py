@@ -501,6 +501,20 @@ class DigitalCredit(Statement):
 
 
 @node
+class Budget(Statement):
+    """`budget 10,000 USD first come first served` (a SPIFF's budget for all payees)."""
+
+    amount: Expr
+
+
+@node
+class CancelledCredit(Statement):
+    """`cancelled deals keep their credit` / `cancelled deals lose their credit`."""
+
+    choice: str  # "keep" or "lose"
+
+
+@node
 class CreditBlock(RuleBlock):
     pass
 

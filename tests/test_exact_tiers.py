@@ -1,0 +1,132 @@
+"""Tier pieces are exact: every commission line of a marginal table equals the same plan
+worked out independently with `fractions.Fraction` (docs/language.md §5.4).
+
+The reference here shares nothing with the interpreter: it places each tier bound in money
+space (quota × bound), intersects the deal's credit interval with each tier's interval, and
+multiplies by the rate, all in rational arithmetic. Amounts cross the bounds on purpose; the
+quota is sometimes a third of a quarterly figure (a monthly table), so bounds fall between
+cents and attainment has no finite decimal form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from fractions import Fraction
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from incentive_dsl import api
+from incentive_dsl.eval.money import round_to
+from tests.test_eval_properties import booking, header, payee, plan_from_text, run
+
+CENT = Fraction(1, 100)
+
+
+def reference_line(credit_before: Fraction, amount: Fraction, quota: Fraction,
+                   bounds: list[Fraction], rates: list[Fraction]) -> Fraction:
+    """The exact commission of one deal: the part of [before, before + amount] inside each
+    tier's money interval [quota × low, quota × high], times the tier's rate."""
+    lows = [None] + [quota * b for b in bounds]  # the first tier also takes a negative key
+    highs = [quota * b for b in bounds] + [None]
+    start, end = credit_before, credit_before + amount
+    total = Fraction(0)
+    for low, high, rate in zip(lows, highs, rates):
+        a = start if low is None else max(start, low)
+        b = end if high is None else min(end, high)
+        if b > a:
+            total += (b - a) * rate
+    return total
+
+
+def terminates(f: Fraction) -> bool:
+    d = f.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
+def as_money(f: Fraction) -> Fraction:
+    """What a line must hold: the exact value, or the cent it rounds to (half even) when it
+    has no finite decimal form."""
+    return f if terminates(f) else Fraction(round_to(f, 2))
+
+
+@st.composite
+def tables(draw):
+    count = draw(st.integers(2, 4))
+    # bounds in hundredths of a percent, so that quota × bound often falls between cents
+    bounds = sorted(draw(st.lists(st.integers(1, 30_000), min_size=count - 1,
+                                  max_size=count - 1, unique=True)))
+    rates = draw(st.lists(st.integers(1, 2_500), min_size=count, max_size=count))
+    return [Fraction(b, 10_000) for b in bounds], [Fraction(r, 10_000) for r in rates]
+
+
+def table_text(period: str, bounds, rates) -> str:
+    def pct(f: Fraction) -> str:
+        return f"{(Decimal(f.numerator) / f.denominator * 100).normalize():f}%"
+    lows = [Fraction(0)] + bounds
+    rows = []
+    for i, rate in enumerate(rates):
+        top = f" to {pct(bounds[i])}" if i < len(bounds) else ""
+        rows.append(f"    from {pct(lows[i])}{top} at {pct(rate)}")
+    return ("commission core\n  on bookings\n"
+            f"  marginal rates by attainment per {period}\n" + "\n".join(rows) + "\n")
+
+
+amounts = st.integers(1, 40_000_000).map(lambda c: Decimal(c) / 100)
+
+
+@given(table=tables(), quarterly=st.integers(100, 100_000_000), monthly=st.booleans(),
+       deals=st.lists(amounts, min_size=1, max_size=6),
+       rounding=st.sampled_from(["half even per statement", "half up per line"]))
+@example(table=([Fraction(1)], [Fraction(6, 100), Fraction(9, 100)]), quarterly=3_649_950,
+         monthly=False, deals=[Decimal("52000.00")], rounding="half even per statement")
+def test_every_tier_line_equals_exact_rational_arithmetic(table, quarterly, monthly, deals,
+                                                          rounding):
+    bounds, rates = table
+    period = "month" if monthly else "quarter"
+    text = (header("Exact tiers", rounding=rounding) +
+            f"quota bookings\n  {Decimal(quarterly) / 100:f} USD per quarter\n"
+            "  no proration\n\ncredit bookings\n  on deal booked\n\n"
+            "measure attainment = bookings / quota bookings\n\n" +
+            table_text(period, bounds, rates))
+    plan = plan_from_text(text)
+    day = dt.date(2027, 2, 1)  # every deal in February: one month, one quarter
+    events = [booking(f"D{i}", day + dt.timedelta(days=i), "ana", a)
+              for i, a in enumerate(deals)]
+    result = run(plan, events, [payee("ana")])
+    quota = Fraction(quarterly, 100) / (3 if monthly else 1)
+    lines = {ln.deal: ln.amount for ln in result.earnings if ln.kind == "commission"}
+    before = Fraction(0)
+    per_line = rounding.endswith("per line")
+    for i, a in enumerate(deals):
+        want = reference_line(before, Fraction(a), quota, bounds, rates)
+        got = lines.get(f"D{i}", Decimal(0))
+        if per_line:  # rounded once, in the plan's mode
+            mode = rounding.removesuffix(" per line")
+            assert got == round_to(want, 2, mode), (i, got, want)
+        else:
+            assert Fraction(got) == as_money(want), (i, got, want, float(want))
+        before += Fraction(a)
+
+
+def test_the_issue_example_pays_the_exact_half_cent_rounded():
+    """36,499.50 × 6% + 15,500.50 × 9% = 3,585.015, which is 3,585.02 half even and half up
+    (a 34-digit quotient made it 3,585.01)."""
+    for mode in ("half even", "half up"):
+        text = (header("Issue", rounding=f"{mode} per line") +
+                "quota bookings\n  36,499.50 USD per quarter\n  no proration\n\n"
+                "credit bookings\n  on deal booked\n\n"
+                "measure attainment = bookings / quota bookings\n\n" +
+                table_text("quarter", [Fraction(1)], [Fraction(6, 100), Fraction(9, 100)]))
+        result = run(plan_from_text(text), [booking("D1", dt.date(2027, 2, 1), "ana",
+                                                    Decimal("52000.00"))], [payee("ana")])
+        (line,) = [ln for ln in result.earnings if ln.kind == "commission"]
+        assert line.amount == Decimal("3585.02"), (mode, line.amount)
+        assert "= 3,585.015 USD; rounded " + mode + " per line: 3,585.02 USD" in \
+            line.trace.arithmetic, line.trace.arithmetic
+        assert "36,499.50 USD" in line.trace.because and "15,500.50 USD" in line.trace.because
