@@ -68,32 +68,29 @@ def statements(plan_path: Path, mapping: Path):
     return result, got
 
 
-def lines() -> defaultdict:
-    """(payee, quarter) -> [exact, rounded]: earning lines as earned, and as paid (each line
-    rounded half even to the cent: the plans round per line)."""
-    return defaultdict(lambda: [Fraction(0), Fraction(0)])
-
-
-def add(book: defaultdict, key: tuple, exact: Fraction, sign: int = 1) -> None:
-    book[key][0] += sign * exact
-    book[key][1] += sign * cents(exact)
+def commission_lines(credit_lines: dict[str, Fraction], rate: Fraction) -> dict[str, Fraction]:
+    """The commission lines of one deal event: rounded half even to the cent as a whole, then
+    shared to the cent in proportion to the payees' credit (docs/language.md §12)."""
+    total = sum(credit_lines.values())
+    if not total:
+        return {}
+    return share_out(cents(total * rate), {p: x / total for p, x in credit_lines.items()})
 
 
 def with_pay(earned: dict, clawed: dict, payees) -> dict:
     """Statements (earned, of it clawed back, paid, carried) from the quarters' earning and
-    clawback lines: a statement's earned is its lines as earned, clawbacks included; pay is the
-    rounded lines, and a negative quarter pays nothing and is carried into the next
+    clawback lines (each already rounded to the cent): a statement's earned includes its
+    clawbacks; a negative quarter pays nothing and is carried into the next
     (docs/language.md §20.7)."""
     out = {}
-    zero = [Fraction(0), Fraction(0)]
     for p in payees:
         carried = Fraction(0)
         for q in QUARTERS:
-            e, c = earned.get((p, q), zero), clawed.get((p, q), zero)
-            due = e[1] + c[1] - carried
+            e, c = earned.get((p, q), Fraction(0)), clawed.get((p, q), Fraction(0))
+            due = e + c - carried
             paid, carried = (due, Fraction(0)) if due >= 0 else (Fraction(0), -due)
             out[(p, q)] = tuple(Decimal(x.numerator) / Decimal(x.denominator)
-                                for x in (e[0] + c[0], c[0], paid, carried))
+                                for x in (e + c, c, paid, carried))
     return out
 
 
@@ -138,7 +135,7 @@ def salesforce_by_hand() -> dict:
         history[h["OpportunityId"]].append(h)
 
     credit = defaultdict(Fraction)  # (payee, quarter) -> bookings net of cancellations
-    earned, clawed = lines(), lines()
+    earned, clawed = defaultdict(Fraction), defaultdict(Fraction)
     for deal, hs in history.items():
         won, booked_on, booked_usd, amount, paid_lines = False, None, None, None, []
         for h in sorted(hs, key=lambda h: h["CreatedDate"]):
@@ -148,7 +145,7 @@ def salesforce_by_hand() -> dict:
                     won, booked_on, amount = True, day, h["Amount"]
                     booked_usd = value = usd(amount, currency[deal], day)
                     if services[deal] > 0 and users[owner[deal]][0] == "AE":
-                        add(earned, (owner[deal], quarter(day)), Fraction(250))
+                        earned[(owner[deal], quarter(day))] += 250
                         paid_lines.append((owner[deal], Fraction(250)))
                 elif h["Amount"] != amount:  # an amendment: the difference
                     value = usd(h["Amount"], currency[deal], day) - usd(amount, currency[deal],
@@ -156,12 +153,14 @@ def salesforce_by_hand() -> dict:
                     amount = h["Amount"]
                 else:
                     continue
-                for p, line in share_out(value, splits[deal]).items():
+                shares = share_out(value, splits[deal])
+                for p, line in shares.items():
                     credit[(p, quarter(day))] += line
-                    if users[p][0] in ("AE", "SE"):
-                        commission = line * Fraction(8, 100)
-                        add(earned, (p, quarter(day)), commission)
-                        paid_lines.append((p, commission))
+                for p, commission in commission_lines(
+                        {p: x for p, x in shares.items() if users[p][0] in ("AE", "SE")},
+                        Fraction(8, 100)).items():
+                    earned[(p, quarter(day))] += commission
+                    paid_lines.append((p, commission))
             elif won:  # re-opened or lost after being won: a cancellation
                 won = False
                 for p, line in share_out(booked_usd, splits[deal]).items():
@@ -169,13 +168,13 @@ def salesforce_by_hand() -> dict:
                         credit[(p, quarter(day))] -= line
                 if (day - booked_on).days <= 180:
                     for p, commission in paid_lines:
-                        add(clawed, (p, quarter(day)), commission, -1)
+                        clawed[(p, quarter(day))] -= commission
                 paid_lines = []
     for m, (role, *_rest) in users.items():
         if role == "RVP":
             team = [p for p, u in users.items() if u[3] == m]
             for q in QUARTERS:
-                add(earned, (m, q), sum(credit[(p, q)] for p in team) / 100)
+                earned[(m, q)] += cents(sum(credit[(p, q)] for p in team) / 100)
     return with_pay(earned, clawed, users)
 
 
@@ -253,7 +252,7 @@ def test_a_shared_display_name_shows_the_id():
 def hubspot_by_hand() -> dict:
     data = HS / "data"
     users = {u["Email"]: (u["Role"] or "Sales Rep", u["Manager"]) for u in rows(data / "users.csv")}
-    earned, clawed = lines(), lines()
+    earned, clawed = defaultdict(Fraction), defaultdict(Fraction)
     team_nb = defaultdict(Fraction)
 
     def day(text: str) -> dt.date:
@@ -268,16 +267,16 @@ def hubspot_by_hand() -> dict:
         amount = Fraction(d["Amount"].lstrip("$").replace(",", ""))
         booked = day(d["Close Date"])
         new_business = d["Pipeline"] == "Sales Pipeline"
-        commission = amount * (Fraction(10, 100) if new_business else Fraction(4, 100))
-        add(earned, (owner, quarter(booked)), commission)
+        commission = cents(amount * (Fraction(10, 100) if new_business else Fraction(4, 100)))
+        earned[(owner, quarter(booked))] += commission
         if new_business:
             team_nb[(users[owner][1], quarter(booked))] += amount
         if stage == "Cancelled":
             cancelled = day(d["Cancellation Date"])
             if (cancelled - booked).days <= 90:
-                add(clawed, (owner, quarter(cancelled)), commission, -1)
+                clawed[(owner, quarter(cancelled))] -= commission
     for (manager, q), total in team_nb.items():
-        add(earned, (manager, q), total * Fraction(2, 100))
+        earned[(manager, q)] += cents(total * Fraction(2, 100))
     return with_pay(earned, clawed, users)
 
 
