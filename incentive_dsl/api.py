@@ -33,6 +33,7 @@ __all__ = [
     "data_view", "diff_plans", "discover", "estimate", "explain", "format_path", "format_text",
     "hypothetical_deal", "load_data", "load_plan", "open_deals", "parse_path", "parse_text",
     "read_plan", "render", "render_all", "review", "run", "run_examples", "scenarios", "window",
+    "statement", "statement_html", "accruals", "amortisation", "plan_document",
 ]
 
 PLAN_SUFFIX = ".plan"
@@ -207,6 +208,50 @@ def explain(result: RunResult, payee: str, period: Period, deal: str | None = No
     from incentive_dsl.audit.explain import explain as build
 
     return build(result, payee, period, deal)
+
+
+def statement(result: RunResult, payee: str, period: Period, ledger_view=None):
+    """A rep statement (audit.statement.PayeeStatement): the payee's pay for `period` as `run`
+    and `explain` show it, with year-to-date attainment and, given `with_ledger`'s view of the
+    run, the prior-period adjustments it pays."""
+    from incentive_dsl.audit.statement import build
+
+    return build(result, payee, period, ledger_view)
+
+
+def statement_html(statement) -> str:
+    """A rep statement as one self-contained HTML page (inline CSS and SVG, no script)."""
+    from incentive_dsl.audit.statement import to_html
+
+    return to_html(statement)
+
+
+def accruals(result: RunResult, period: Period):
+    """Per payee, commissions earned and not yet paid at the end of `period`
+    (audit.finance.Accrual); `result` is a run up to `period.end`."""
+    from incentive_dsl.audit.finance import accruals as compute
+
+    return compute(result, period)
+
+
+def amortisation(result: RunResult, benefit_months: int, rules: Sequence[str] = (),
+                 period: Period | None = None):
+    """The straight-line amortisation schedule (ASC 340-40) of the capitalised earning lines
+    dated in `period` (audit.finance.AmortisationRow): `rules` (default: every commission
+    rule) over `benefit_months` months each."""
+    from incentive_dsl.audit.finance import amortisation as schedule
+
+    return schedule(result, benefit_months, rules, period)
+
+
+def plan_document(plan: Plan | Sequence[Plan], fmt: str = "markdown") -> str:
+    """The plan as the document a rep signs (audit.document), generated from the checked plan:
+    terms in plain words, tier tables, the worked examples with their computed results,
+    effective dates, version, plan hash and an acknowledgement. `fmt`: markdown or html (one
+    self-contained page). Several versions of one plan give one document, oldest first."""
+    from incentive_dsl.audit.document import render as write
+
+    return write([plan] if isinstance(plan, Plan) else list(plan), fmt)
 
 
 def run_examples(paths: Iterable[str]) -> tuple[list[ExampleResult], CheckResult]:

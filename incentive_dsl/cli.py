@@ -350,6 +350,144 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_statement(args: argparse.Namespace) -> int:
+    from incentive_dsl.audit import statement as rep
+
+    if args.pdf and rep.pdf_renderer() is None:
+        print("incentive statement: --pdf: no PDF renderer is installed (chromium, or the "
+              "weasyprint package); nothing was written", file=sys.stderr)
+        return EXIT_USAGE
+    plan, dataset, window, code = _load(args)
+    if code is not None:
+        return code
+    known = {p.id for p in dataset.payees}
+    for payee in args.payee or ():
+        if payee not in known:
+            print(f"incentive statement: no payee '{payee}' in the roster"
+                  f"{_did_you_mean(payee, sorted(known))}", file=sys.stderr)
+            return EXIT_USAGE
+    if window is None:
+        window = api.window(plan[-1], None, plan[0].effective_start, plan[-1].effective_end)
+    result = _evaluate(plan, dataset, window)
+    if result.diagnostics:
+        print(api.render_all(result.diagnostics, _file_sources(result.diagnostics)),
+              file=sys.stderr)
+    if not result.ok:
+        return EXIT_PROBLEMS
+    view = None
+    if args.ledger:
+        view, code = _run_with_ledger(args, dataset, result, window)
+        if code is not None:
+            return code
+    out = Path(args.output_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"incentive statement: cannot create {out}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    payees = rep.payees_of(view.result if view else result, window, args.payee or ())
+    for payee in payees:
+        page = api.statement_html(api.statement(result, payee, window, view))
+        path = out / f"{rep.file_stem(payee, window.label)}.html"
+        if _write(str(path), page) != EXIT_OK:
+            return EXIT_USAGE
+        print(path)
+        if args.pdf:
+            failed = rep.write_pdf(str(path), str(path.with_suffix(".pdf")))
+            if failed:
+                print(f"incentive statement: {path.with_suffix('.pdf')}: {failed}",
+                      file=sys.stderr)
+                return EXIT_USAGE
+            print(path.with_suffix(".pdf"))
+    if not payees:
+        print(f"incentive statement: no payee has a statement in {window.label}",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_finance(args: argparse.Namespace) -> int:
+    from incentive_dsl.audit import finance
+
+    command = f"incentive finance {args.finance_command}"
+    if args.finance_command == "accruals" and args.period is None and args.end is None:
+        print(f"{command}: say which period the accruals close: --period 2027-03 (or --to "
+              "DATE)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.finance_command == "amortisation" and args.benefit_months < 1:
+        print(f"{command}: --benefit-months must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    plan, dataset, window, code = _load(args)
+    if code is not None:
+        return code
+    rules = tuple(r for r in (getattr(args, "rules", None) or "").split(",") if r)
+    for rule in rules:
+        if plan[-1].component(rule) is None:
+            names = [c.name for c in plan[-1].components]
+            print(f"{command}: no rule '{rule}' in the plan{_did_you_mean(rule, names)}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+    result = _evaluate(plan, dataset, window)
+    if result.diagnostics:
+        print(api.render_all(result.diagnostics, _file_sources(result.diagnostics)),
+              file=sys.stderr)
+    if not result.ok:
+        return EXIT_PROBLEMS
+    if args.finance_command == "accruals":
+        text = finance.accruals_csv(api.accruals(result, window))
+    else:
+        text = finance.amortisation_csv(api.amortisation(result, args.benefit_months, rules,
+                                                         window))
+    if args.output:
+        return _write(args.output, text)
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _add_finance_commands(sub) -> None:
+    fin = sub.add_parser(
+        "finance", help="accruals and commission amortisation as CSV for the general ledger",
+        description="Finance exports as CSV a ledger system can import (docs/finance.md).",
+        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    fsub = fin.add_subparsers(dest="finance_command", metavar="COMMAND", required=True)
+    acc = fsub.add_parser(
+        "accruals", help="per payee, commissions earned and not yet paid at a period end",
+        description="Per payee, what is earned and not yet paid at the end of the period: "
+                    "unpaid payable + held back + awaiting collection - carried forward, with "
+                    "the period's earned and paid and the draw receivable (docs/finance.md).",
+        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    amo = fsub.add_parser(
+        "amortisation", help="straight-line amortisation of capitalised commissions",
+        description="The amortisation schedule of capitalised commissions (ASC 340-40): each "
+                    "earning line of the capitalised rules dated in the period (--period, "
+                    "--from/--to; default: the whole plan), straight-line over the benefit "
+                    "period from the month of its date, one row per line and month; the "
+                    "cents left over go to the last month (docs/finance.md).",
+        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for p in (acc, amo):
+        _data_options(p)
+        p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+        p.set_defaults(run=cmd_finance)
+    amo.add_argument("--benefit-months", type=int, required=True, metavar="N",
+                     help="the benefit period in months over which each capitalised line is "
+                          "amortised (the expected life of the customer contract)")
+    amo.add_argument("--rules", metavar="RULE,...",
+                     help="the rules whose lines are capitalised (default: every commission "
+                          "rule)")
+
+
+def cmd_document(args: argparse.Namespace) -> int:
+    loaded = api.load_plan(args.plan)
+    if loaded.plan is None:
+        _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
+        return EXIT_USAGE if _file_errors_only(loaded.diagnostics) else EXIT_PROBLEMS
+    text = api.plan_document(loaded.versions, args.format)
+    if args.output:
+        return _write(args.output, text)
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     from incentive_dsl.eval.money import fmt as money, sub
 
@@ -749,6 +887,44 @@ def build_parser() -> argparse.ArgumentParser:
                            "(like git diff --exit-code)")
     diff.set_defaults(run=cmd_diff)
     _add_ledger_commands(sub)
+    statement = sub.add_parser(
+        "statement", help="write each payee's statement for a period as an HTML page (and PDF)",
+        description="Write one self-contained HTML page per payee for the period (--period, or "
+                    "--from/--to; default: the plan's whole range): earned, paid, held back, "
+                    "carried, awaiting collection, every earning with its credit and reason, "
+                    "year-to-date attainment against quota, and with --ledger the prior-period "
+                    "adjustments. The numbers are those of `run` and `explain`.",
+        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _data_options(statement)
+    statement.add_argument("--payee", action="append", metavar="ID",
+                           help="only this payee (repeat for several; default: every payee "
+                                "with a statement in the period)")
+    statement.add_argument("--output-dir", metavar="DIR", default="statements",
+                           help="where to write PAYEE_PERIOD.html (default: ./statements)")
+    statement.add_argument("--pdf", action="store_true",
+                           help="also print each page to PDF (needs chromium or weasyprint; "
+                                "exit 2 without one)")
+    statement.add_argument("--ledger", metavar="FILE",
+                           help="read this ledger: closed pay periods as paid, and the "
+                                "prior-period adjustments paid in the period")
+    statement.set_defaults(run=cmd_statement)
+    _add_finance_commands(sub)
+    document = sub.add_parser(
+        "document", help="write the plan as the document a rep reads and signs",
+        description="Write the plan as a human-readable document, generated from the checked "
+                    "plan so the two cannot drift: its terms in plain words, tier and step "
+                    "tables, the worked examples with the results computed for them, effective "
+                    "dates, version, plan hash and an acknowledgement to sign. A directory of "
+                    "versions gives each version in turn.",
+        epilog="exit codes:\n  0  written\n  1  the plan has errors (all are listed)\n"
+               "  2  usage error, missing or unreadable file\n  3  internal error",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    document.add_argument("plan", metavar="PLAN",
+                          help="the plan file, or a directory holding the versions of one plan")
+    document.add_argument("--format", choices=("markdown", "html"), default="markdown",
+                          help="markdown (default) or html (one self-contained page)")
+    document.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    document.set_defaults(run=cmd_document)
     _add_data_commands(sub)
     _add_editor_commands(sub)
     _add_estimate_command(sub)

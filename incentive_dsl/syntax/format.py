@@ -38,6 +38,14 @@ def format_file(tree: n.PlanFile) -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
+def statement_lines(stmt: n.Statement) -> list[str]:
+    """One block (or statement) in the canonical layout, with its comments: how generated
+    documents quote a plan's worked examples."""
+    out: list[str] = []
+    _statement(stmt, 0, out)
+    return out
+
+
 def _statement(stmt: n.Statement, depth: int, out: list[str]) -> None:
     pad = INDENT * depth
     for c in stmt.leading:
