@@ -140,6 +140,10 @@ class Roster:
         i = bisect.bisect_right(self._starts[payee], day) - 1
         return rows[max(i, 0)]
 
+    def only(self, payee: str) -> PayeeRecord | None:
+        """The payee's record when they have one row (nothing changes over their history)."""
+        return self._only.get(payee)
+
     def first(self, payee: str) -> PayeeRecord | None:
         rows = self._by_id.get(payee)
         return rows[0] if rows else None
