@@ -1,8 +1,11 @@
-"""Check that bench/baseline.py and the interpreter pay exactly the same under
-bench/reference.plan: the same amount per payee and pay period, to the cent.
+"""Check that a hand-written baseline and the interpreter pay exactly the same: the same
+amount per payee and pay period, to the cent. Two workloads: `reference` (bench/baseline.py
+and bench/reference.plan on histories of bench/gen_data.py) and `credit` (bench/baseline_credit.py
+and bench/credit_heavy.plan on histories of bench/gen_credit.py).
 
     PYTHONPATH=. python bench/check_baseline.py DATA_DIR     # files from bench/gen_data.py
     PYTHONPATH=. python bench/check_baseline.py --generate 3000 [--seed 7]
+    PYTHONPATH=. python bench/check_baseline.py --workload credit --generate 3000  # deals
 
 With --generate, a dataset of about that many events is generated into a temporary directory
 first. The data is read with incentive_dsl's loader (load_dataset) when it is available and the
@@ -26,20 +29,31 @@ for p in (ROOT, HERE):
         sys.path.insert(0, p)
 
 import baseline  # noqa: E402
+import baseline_credit  # noqa: E402
 import csvdata  # noqa: E402
+import gen_credit  # noqa: E402
 import gen_data  # noqa: E402
 from incentive_dsl import api  # noqa: E402
 from incentive_dsl.eval.run import evaluate  # noqa: E402
 
 PLAN = os.path.join(HERE, "reference.plan")
 FILES = ("events.csv", "roster.csv", "quotas.csv", "fx.csv", "territories.csv")
+# workload -> (plan, the baseline's payouts(dataset))
+WORKLOADS = {"reference": (PLAN, baseline.payouts),
+             "credit": (os.path.join(HERE, "credit_heavy.plan"), baseline_credit.payouts)}
 
 
-def load_reference_plan():
-    loaded = api.load_plan(PLAN)
+def load_reference_plan(workload: str = "reference"):
+    loaded = api.load_plan(WORKLOADS[workload][0])
     if loaded.plan is None:
         raise SystemExit(api.render_all(loaded.diagnostics, loaded.sources))
     return loaded.plan
+
+
+def data_files(directory: str) -> list[str | None]:
+    """The paths of FILES in the directory (None for an optional file that is not there)."""
+    paths = [os.path.join(directory, f) for f in FILES]
+    return [p if i < 2 or os.path.exists(p) else None for i, p in enumerate(paths)]
 
 
 def loader_available() -> bool:
@@ -56,7 +70,7 @@ def load(directory: str, plan, fast: bool = False):
         return csvdata.read_dataset(directory), ()
     from incentive_dsl.data.loaders import load_dataset
 
-    paths = [os.path.join(directory, f) for f in FILES]
+    paths = data_files(directory)
     dataset, diags = load_dataset(paths[0], paths[1], quotas=paths[2], fx=paths[3],
                                   territories=paths[4], plan=plan)
     return dataset, tuple(diags)
@@ -79,15 +93,16 @@ def compare(ours: dict, theirs: dict) -> list[tuple[str, str, Decimal, Decimal]]
     return out
 
 
-def check(directory: str, fast: bool = False, verbose: bool = True) -> tuple[list, dict]:
-    plan = load_reference_plan()
+def check(directory: str, fast: bool = False, verbose: bool = True,
+          workload: str = "reference") -> tuple[list, dict]:
+    plan = load_reference_plan(workload)
     dataset, diags = load(directory, plan, fast)
     errors = [d for d in diags if d.is_error]
     result = evaluate(plan, dataset)
     if not result.ok:
         raise SystemExit("interpreter: " + "; ".join(d.message for d in result.diagnostics))
     interp = interpreter_payouts(result)
-    base = baseline.payouts(dataset)
+    base = WORKLOADS[workload][1](dataset)
     diffs = compare(interp, base)
     info = {"events": len(dataset.events), "payee_months": len(set(interp) | set(base)),
             "total_interpreter": sum(interp.values(), Decimal(0)),
@@ -118,8 +133,9 @@ def _kinds(result) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", nargs="?", help="a directory written by bench/gen_data.py")
-    ap.add_argument("--generate", type=int, metavar="EVENTS",
-                    help="generate a dataset of about EVENTS events first")
+    ap.add_argument("--workload", choices=sorted(WORKLOADS), default="reference")
+    ap.add_argument("--generate", type=int, metavar="N",
+                    help="generate a dataset of about N events (credit: N deals) first")
     ap.add_argument("--payees", type=int, default=60)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--fast-reader", action="store_true",
@@ -127,12 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.generate:
         tmp = tempfile.mkdtemp(prefix="incentive-check-")
-        gen_data.main([tmp, "--events", str(args.generate), "--payees", str(args.payees),
-                       "--seed", str(args.seed)])
+        if args.workload == "credit":
+            gen_credit.main([tmp, "--deals", str(args.generate), "--reps", str(args.payees),
+                             "--seed", str(args.seed)])
+        else:
+            gen_data.main([tmp, "--events", str(args.generate), "--payees", str(args.payees),
+                           "--seed", str(args.seed)])
         args.data = tmp
     if not args.data:
-        ap.error("give a data directory or --generate EVENTS")
-    diffs, info = check(args.data, fast=args.fast_reader)
+        ap.error("give a data directory or --generate N")
+    diffs, info = check(args.data, fast=args.fast_reader, workload=args.workload)
     return 1 if diffs or info["load_errors"] else 0
 
 

@@ -49,10 +49,12 @@ def read_events(path: str, with_source: bool = False) -> list[Event]:
         col = {name: i for i, name in enumerate(header)}
         i_id, i_deal, i_date, i_kind = col["event_id"], col["deal_id"], col["date"], col["kind"]
         i_amount, i_cur, i_owner = col["amount"], col["currency"], col["owner"]
-        i_splits, i_term = col["splits"], col["term_months"]
-        subj = {k: col[c] for k, c in SUBJECT.items()}
+        # Optional columns: a missing one reads as an empty cell (the row's extra last cell).
+        i_splits, i_term = col.get("splits", -1), col.get("term_months", -1)
+        subj = {k: col.get(c, -1) for k, c in SUBJECT.items()}
         custom = [(name, col[name]) for name in CUSTOM if name in col]
         for line, row in enumerate(reader, start=2):
+            row.append("")
             kind = intern(row[i_kind])
             amount = row[i_amount]
             splits = row[i_splits]
@@ -89,9 +91,9 @@ def _date(text: str) -> dt.date | None:
 def read_roster(path: str) -> list[PayeeRecord]:
     with open(path, newline="") as f:
         return [PayeeRecord(id=r["payee_id"], role=r["role"], start=_date(r["start"]),
-                            end=_date(r["end"]), manager=r["manager"] or None,
-                            team=r["team"] or None, territory=r["territory"] or None,
-                            effective_from=_date(r["effective_from"]))
+                            end=_date(r.get("end")), manager=r.get("manager") or None,
+                            team=r.get("team") or None, territory=r.get("territory") or None,
+                            effective_from=_date(r.get("effective_from")))
                 for r in csv.DictReader(f)]
 
 
@@ -121,12 +123,13 @@ def read_territories(path: str) -> list[TerritoryIndex]:
 def read_dataset(directory: str) -> Dataset:
     """The files as a Dataset, with the same file fingerprint load_dataset gives it (so a run
     is stamped as it would be from the command line)."""
-    p = lambda name: os.path.join(directory, name)  # noqa: E731
-    sources = tuple(p(n) for n in ("events.csv", "roster.csv", "quotas.csv", "fx.csv",
-                                   "territories.csv"))
-    return Dataset(events=tuple(read_events(p("events.csv"))),
-                   payees=tuple(read_roster(p("roster.csv"))),
-                   quotas=tuple(read_quotas(p("quotas.csv"))),
-                   fx=tuple(read_fx(p("fx.csv"))),
-                   territories=tuple(read_territories(p("territories.csv"))),
+    names = ("events.csv", "roster.csv", "quotas.csv", "fx.csv", "territories.csv")
+    sources = tuple(p for p in (os.path.join(directory, n) for n in names) if os.path.exists(p))
+
+    def read(reader, name):  # quotas, FX rates and territory indexes are optional
+        path = os.path.join(directory, name)
+        return tuple(reader(path)) if os.path.exists(path) else ()
+    return Dataset(events=read(read_events, "events.csv"), payees=read(read_roster, "roster.csv"),
+                   quotas=read(read_quotas, "quotas.csv"), fx=read(read_fx, "fx.csv"),
+                   territories=read(read_territories, "territories.csv"),
                    sources=sources, fingerprint=fingerprint(sources))

@@ -1,5 +1,7 @@
-"""Benchmark: the interpreter (incentive_dsl.eval.run.evaluate, full traces kept) against the
-hand-written baseline (bench/baseline.py) on bench/reference.plan.
+"""Benchmark: the interpreter (incentive_dsl.eval.run.evaluate, full traces kept) against a
+hand-written baseline, on one of two workloads: `reference` (bench/baseline.py on
+bench/reference.plan, about 3% of the events give credit) and `credit` (bench/baseline_credit.py
+on bench/credit_heavy.plan, every closed-won deal gives credit).
 
     PYTHONPATH=. python bench/run_bench.py                      # 100k and 1M events
     PYTHONPATH=. python bench/run_bench.py --sizes 100k,300k    # other sizes (k/M suffixes)
@@ -9,10 +11,12 @@ hand-written baseline (bench/baseline.py) on bench/reference.plan.
     PYTHONPATH=. python bench/run_bench.py --json results.json  # also write the numbers
     PYTHONPATH=. python bench/run_bench.py --rounds 1           # one process each (faster)
     PYTHONPATH=. python bench/run_bench.py --no-gc-pause        # interpreter: pause_gc=False
+    PYTHONPATH=. python bench/run_bench.py --workload credit --end-to-end   # 100k and 1M deals
 
 Datasets come from bench/gen_data.py (300 payees, 2026-01-01 + 2 years, seed 7: 2026 is
-history, the plan year is 2027) and are cached in --cache (default /tmp/incentive-bench/<size>),
-reused when their manifest matches. Each measurement runs in its own process, which reads the
+history, the plan year is 2027), or for `credit` from bench/gen_credit.py (sizes count deals;
+one rep per 100 deals, seed 7), and are cached in --cache (default
+/tmp/incentive-bench/<size>, credit-<size> for `credit`), reused when their manifest matches. Each measurement runs in its own process, which reads the
 files into an in-memory Dataset with bench/csvdata.py (not timed), then times `--reps` runs
 (`--reps-large` from 1M events on; both 5 by default) and reports the medians of wall-clock and
 CPU time (process_time: steadier than wall time on a shared machine), the CPU time of a full
@@ -24,6 +28,13 @@ interpreter and the baseline must agree to the cent on every payee-month (their 
 hashed and compared); the loader (load_dataset) is timed once on the smallest size and its
 diagnostics counted. A run slower than --timeout seconds (default 1800) is stopped and
 reported as such.
+
+With --end-to-end (workload `credit`), each round also times whole processes from the
+command line, reading the CSV files and writing statements: `bench/baseline_credit.py DIR
+OUT.csv` (its own csv reader and loop) against `incentive run PLAN --data DIR --format csv`
+and `--format json` (the full document, every line with its trace); CPU time and peak
+memory are the child process's (wait4), and the statements' pay must agree with the
+baseline's to the cent.
 """
 
 from __future__ import annotations
@@ -41,6 +52,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,6 +62,7 @@ for p in (ROOT, HERE):
         sys.path.insert(0, p)
 
 GEN_ARGS = ["--payees", "300", "--start", "2026-01-01", "--years", "2", "--seed", "7"]
+DEALS_PER_REP = 100  # workload `credit`: 1M deals, 10,000 reps
 
 
 def parse_size(text: str) -> int:
@@ -70,8 +83,10 @@ def maxrss_mb() -> float:
 # ------------------------------------------------------------------------------ data
 
 
-def dataset_dir(cache: str, n: int) -> str:
-    """Generate (or reuse) the dataset of about n events."""
+def dataset_dir(cache: str, n: int, workload: str = "reference") -> str:
+    """Generate (or reuse) the dataset of about n events (`credit`: n deals)."""
+    if workload == "credit":
+        return _credit_dir(cache, n)
     out = os.path.join(cache, label(n))
     want = ["--events", str(n), *GEN_ARGS]
     manifest = os.path.join(out, "manifest.json")
@@ -91,6 +106,22 @@ def dataset_dir(cache: str, n: int) -> str:
     return out
 
 
+def _credit_dir(cache: str, n: int) -> str:
+    out = os.path.join(cache, f"credit-{label(n)}")
+    want = {"deals": n, "reps": max(1, n // DEALS_PER_REP), "seed": 7}
+    manifest = os.path.join(out, "manifest.json")
+    if os.path.exists(manifest):
+        with open(manifest) as f:
+            if json.load(f)["arguments"] == want:
+                return out
+    print(f"generating {label(n)} deals into {out} ...", flush=True)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, os.path.join(HERE, "gen_credit.py"), out,
+                    *(x for k, v in want.items() for x in (f"--{k}", str(v)))], check=True)
+    print(f"  generated in {time.perf_counter() - t0:.1f} s", flush=True)
+    return out
+
+
 # ------------------------------------------------------------------------------ worker
 
 
@@ -102,13 +133,13 @@ def payout_digest(paid: dict) -> tuple[str, int]:
     return h.hexdigest()[:16], len(rows)
 
 
-def worker(impl: str, directory: str, reps: int, profile: str | None) -> dict:
+def worker(impl: str, workload: str, directory: str, reps: int, profile: str | None) -> dict:
     import csvdata
-    import baseline
-    from check_baseline import interpreter_payouts, load_reference_plan
+    from check_baseline import WORKLOADS, interpreter_payouts, load_reference_plan
     from incentive_dsl.eval.run import evaluate
 
-    plan = load_reference_plan()
+    plan = load_reference_plan(workload)
+    baseline_payouts = WORKLOADS[workload][1]
     t0 = time.perf_counter()
     dataset = csvdata.read_dataset(directory)
     read_s = time.perf_counter() - t0
@@ -136,7 +167,7 @@ def worker(impl: str, directory: str, reps: int, profile: str | None) -> dict:
                     "payout_lines": len(result.payouts), "statements": len(result.statements)}
             del result
         else:
-            paid = baseline.payouts(dataset)
+            paid = baseline_payouts(dataset)
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
             collect.append(_full_collection())
@@ -178,12 +209,12 @@ def _read_traces(result) -> float:
     return time.process_time() - c0
 
 
-def loader_worker(directory: str) -> dict:
-    from check_baseline import FILES, load_reference_plan
+def loader_worker(workload: str, directory: str) -> dict:
+    from check_baseline import data_files, load_reference_plan
     from incentive_dsl.data.loaders import load_dataset
 
-    plan = load_reference_plan()
-    paths = [os.path.join(directory, f) for f in FILES]
+    plan = load_reference_plan(workload)
+    paths = data_files(directory)
     t0, c0 = time.perf_counter(), time.process_time()
     dataset, diags = load_dataset(paths[0], paths[1], quotas=paths[2], fx=paths[3],
                                   territories=paths[4], plan=plan)
@@ -191,6 +222,46 @@ def loader_worker(directory: str) -> dict:
             "median_s": time.perf_counter() - t0, "median_cpu_s": time.process_time() - c0,
             "diagnostics": len(diags),
             "errors": sum(1 for d in diags if d.is_error), "peak_rss_mb": maxrss_mb()}
+
+
+def end_to_end(impl: str, workload: str, directory: str, out: str, timeout: float) -> dict:
+    """One whole process from the command line, reading the files and writing its output:
+    wall time, and the child's CPU time and peak memory."""
+    from check_baseline import WORKLOADS
+
+    if impl == "baseline":
+        cmd = [sys.executable, os.path.join(HERE, "baseline_credit.py"), directory, out]
+    else:
+        cmd = [sys.executable, "-m", "incentive_dsl.cli", "run", WORKLOADS[workload][0],
+               "--data", directory, "--format", impl.split("-")[1], "--output", out]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [ROOT, HERE, os.environ.get("PYTHONPATH", "")]))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    timer.cancel()
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace").strip()
+    proc.stderr.close()
+    if proc.returncode != 0:
+        return {"impl": impl, "error": err.splitlines()[-1:] or [f"exit {proc.returncode}"]}
+    rss = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    return {"impl": impl, "median_s": wall, "median_cpu_s": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": rss, "output_mb": os.path.getsize(out) / 1e6}
+
+
+def statement_pay(path: str) -> dict[tuple[str, str], str]:
+    """Pay per payee and month from a statement CSV (the CLI's or the baseline's), months
+    that pay nothing left out."""
+    import csv
+    from decimal import Decimal
+
+    with open(path, newline="") as f:
+        return {(r["payee"], r["pay_period"]): r["paid"] for r in csv.DictReader(f)
+                if Decimal(r["paid"])}
 
 
 def run_worker(args: list[str], timeout: float) -> dict:
@@ -224,6 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-loader", action="store_true", help="skip timing load_dataset")
     ap.add_argument("--no-gc-pause", action="store_true",
                     help="run the interpreter with pause_gc=False (the collector left on)")
+    ap.add_argument("--workload", choices=("reference", "credit"), default="reference")
+    ap.add_argument("--end-to-end", action="store_true",
+                    help="(credit) also time whole command-line runs, CSV and JSON output")
+    ap.add_argument("--json-up-to", default="100k",
+                    help="end to end: JSON output only up to this size (1M deals write ~4 GB)")
     ap.add_argument("--json", help="write the results to this file")
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -231,11 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         impl = args.worker[0]
         if impl == "loader":
-            print(json.dumps(loader_worker(args.worker[1])))
+            print(json.dumps(loader_worker(args.worker[1], args.worker[2])))
         else:
-            profile = args.worker[3] if len(args.worker) > 3 else None
-            print(json.dumps(worker(impl, args.worker[1], int(args.worker[2]), profile)))
+            profile = args.worker[4] if len(args.worker) > 4 else None
+            print(json.dumps(worker(impl, args.worker[1], args.worker[2], int(args.worker[3]),
+                                    profile)))
         return 0
+    if args.end_to_end and args.workload != "credit":
+        ap.error("--end-to-end needs --workload credit (the reference baseline reads no files)")
 
     if args.no_gc_pause:
         os.environ["BENCH_PAUSE_GC"] = "0"  # read by the workers
@@ -245,11 +324,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"python {platform.python_version()} on {platform.machine()}, "
           f"{os.cpu_count()} CPUs; sizes {', '.join(label(n) for n in sizes)}", flush=True)
     results: dict = {"python": platform.python_version(), "machine": platform.machine(),
-                     "cpus": os.cpu_count(), "generator": GEN_ARGS, "commit": _commit(),
-                     "sizes": {}}
+                     "cpus": os.cpu_count(), "workload": args.workload,
+                     "generator": GEN_ARGS if args.workload == "reference" else
+                     f"gen_credit.py --deals N --reps N/{DEALS_PER_REP} --seed 7",
+                     "commit": _commit(), "load": os.getloadavg(), "sizes": {}}
     print(f"incentive_dsl at {results['commit']}", flush=True)
     for i, n in enumerate(sizes):
-        directory = dataset_dir(args.cache, n)
+        directory = dataset_dir(args.cache, n, args.workload)
         reps = args.reps if n < 1_000_000 else args.reps_large
         row = results["sizes"][label(n)] = {"rounds": []}
         # Rounds alternate the two: a machine that slows down or speeds up between processes
@@ -260,14 +341,29 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{label(n)}: {impl} x{reps}"
                       f"{f' (round {k + 1} of {args.rounds})' if args.rounds > 1 else ''} ...",
                       flush=True)
-                pair[impl] = run_worker([impl, directory, str(reps)], args.timeout)
+                pair[impl] = run_worker([impl, args.workload, directory, str(reps)],
+                                        args.timeout)
                 print("  " + _summary(pair[impl]), flush=True)
+            if args.end_to_end:
+                json_too = n <= parse_size(args.json_up_to)
+                for impl in ("baseline", "cli-csv", "cli-json")[:3 if json_too else 2]:
+                    ext = "json" if impl == "cli-json" else "csv"
+                    out = os.path.join(args.cache, f"e2e-{impl}.{ext}")
+                    r = pair[f"e2e {impl}"] = end_to_end(impl, args.workload, directory, out,
+                                                         args.timeout)
+                    if impl != "cli-json" and "error" not in r:
+                        r["pay"] = statement_pay(out)
+                    elif os.path.exists(out):
+                        os.remove(out)  # a JSON document of gigabytes
+                    print(f"  end to end, {impl}: " + _summary(r), flush=True)
             row["rounds"].append(pair)
         for impl in ("baseline", "interpreter"):
             row[impl] = _over_rounds([pair[impl] for pair in row["rounds"]])
+        if args.end_to_end:
+            _end_to_end_report(row)
         if args.profile and i == 0:  # a separate, untimed run: cProfile slows it down
             path = os.path.join(args.cache, f"profile_{label(n)}.txt")
-            r = run_worker(["interpreter", directory, "1", path], args.timeout)
+            r = run_worker(["interpreter", args.workload, directory, "1", path], args.timeout)
             row["profile"] = path
             print(f"  profile of one interpreter run under cProfile "
                   f"({r.get('median_cpu_s', 0):.1f} s CPU): {path}", flush=True)
@@ -287,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{'identical' if row['agree'] else 'DIFFER'} "
                   f"({t['payee_months']} payee-months, {t['total_paid']} USD)", flush=True)
         if i == 0 and not args.no_loader:
-            r = run_worker(["loader", directory], args.timeout)
+            r = run_worker(["loader", args.workload, directory], args.timeout)
             row["loader"] = r
             print(f"  load_dataset: {_summary(r)}; {r.get('diagnostics')} diagnostics",
                   flush=True)
@@ -307,6 +403,42 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
     return 0
+
+
+def _end_to_end_report(row: dict) -> None:
+    """Medians of the end-to-end runs over the rounds, ratios per round, and whether the
+    CLI's statements pay what the baseline's do."""
+    pairs = row["rounds"]
+    e2e = row["end_to_end"] = {}
+    for impl in ("baseline", "cli-csv", "cli-json"):
+        if f"e2e {impl}" not in pairs[0]:
+            continue
+        done = [p[f"e2e {impl}"] for p in pairs if "median_s" in p[f"e2e {impl}"]]
+        if not done:
+            e2e[impl] = pairs[0][f"e2e {impl}"]
+            continue
+        e2e[impl] = {k: statistics.median(r[k] for r in done)
+                     for k in ("median_s", "median_cpu_s", "peak_rss_mb", "output_mb")}
+        e2e[impl]["times"] = [r["median_s"] for r in done]
+    for num, den in (("cli-csv", "baseline"), ("cli-json", "cli-csv")):
+        ok = [p for p in pairs if "median_s" in p.get(f"e2e {num}", {})
+              and "median_s" in p.get(f"e2e {den}", {})]
+        if ok:
+            for unit, key in (("wall", "median_s"), ("cpu", "median_cpu_s")):
+                e2e[f"{num} / {den} {unit}"] = statistics.median(
+                    p[f"e2e {num}"][key] / p[f"e2e {den}"][key] for p in ok)
+    agree = [p["e2e cli-csv"].get("pay") == p["e2e baseline"].get("pay") for p in pairs
+             if "pay" in p["e2e cli-csv"] and "pay" in p["e2e baseline"]]
+    e2e["statements_agree"] = bool(agree) and all(agree)
+    for p in pairs:
+        for impl in ("baseline", "cli-csv"):
+            p[f"e2e {impl}"].pop("pay", None)
+    for num, den in (("cli-csv", "baseline"), ("cli-json", "cli-csv")):
+        if f"{num} / {den} wall" in e2e:
+            print(f"  end to end {num} / {den} = {e2e[f'{num} / {den} wall']:.1f}x wall, "
+                  f"{e2e[f'{num} / {den} cpu']:.1f}x CPU", flush=True)
+    print(f"  end to end: statements {'agree with' if e2e['statements_agree'] else 'DIFFER from'}"
+          " the baseline's", flush=True)
 
 
 def _over_rounds(runs: list[dict]) -> dict:
@@ -354,7 +486,11 @@ def _summary(r: dict) -> str:
         out += f"; then a full collection {r['collect_s']:.2f} s"
     if "read_traces_s" in r:
         out += f", reading every trace {r['read_traces_s']:.2f} s"
-    out += f", {r['events']} events, peak RSS {r['peak_rss_mb']:.0f} MB"
+    if "events" in r:
+        out += f", {r['events']} events"
+    out += f", peak RSS {r['peak_rss_mb']:.0f} MB"
+    if "output_mb" in r:
+        out += f", wrote {r['output_mb']:.0f} MB"
     if "rss_after_read_mb" in r:
         out += f" ({r['rss_after_read_mb']:.0f} MB after reading the data)"
     return out

@@ -23,6 +23,7 @@ from incentive_dsl.collector import collector_paused
 from incentive_dsl.data.records import Dataset
 from incentive_dsl.eval.run import RunResult, evaluate_versions
 from incentive_dsl.periods import Period
+from incentive_dsl.progress import Meter
 from incentive_dsl.diagnostics import Diagnostic, error, render, render_all
 from incentive_dsl.syntax import format_file, parse_path, parse_text
 from incentive_dsl.syntax.nodes import PlanFile
@@ -161,13 +162,15 @@ def load_plan(path: str) -> PlanLoad:
 
 def load_data(deals: str, roster: str, quotas: str | None = None, fx: str | None = None,
               territories: str | None = None, plan: Plan | None = None,
-              pause_gc: bool = True) -> tuple[Dataset, tuple[Diagnostic, ...]]:
+              pause_gc: bool = True,
+              meter: Meter | None = None) -> tuple[Dataset, tuple[Diagnostic, ...]]:
     """Load and validate the input files (see docs/data.md). `pause_gc=False` keeps Python's
-    garbage collector running while it loads (see `run`)."""
+    garbage collector running while it loads (see `run`); `meter` is told how far it is
+    (`incentive_dsl.progress`)."""
     from incentive_dsl.data.loaders import load_dataset
 
     dataset, diags = load_dataset(deals, roster, quotas=quotas, fx=fx, territories=territories,
-                                  plan=plan, pause_gc=pause_gc)
+                                  plan=plan, pause_gc=pause_gc, meter=meter)
     return dataset, tuple(diags)
 
 
@@ -195,13 +198,16 @@ def window(plan: Plan, period: str | None = None, start: dt.date | None = None,
 
 
 def run(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
-        progress: Callable[[str], None] | None = None, pause_gc: bool = True) -> RunResult:
+        progress: Callable[[str], None] | None = None, pause_gc: bool = True,
+        meter: Meter | None = None) -> RunResult:
     """Evaluate a plan (or the versions of one plan) on `dataset` from its start up to
     `until` (default: the plan's end). Earlier periods are always evaluated, since caps, tiers
     and draws carry over. `pause_gc=False` keeps Python's garbage collector running during
-    the run (slower; for programs whose other threads must keep collecting)."""
+    the run (slower; for programs whose other threads must keep collecting). `progress` is
+    told each stage's name; `meter` how far each stage is (`incentive_dsl.progress`)."""
     plans = [plan] if isinstance(plan, Plan) else list(plan)
-    return evaluate_versions(plans, dataset, end=until, progress=progress, pause_gc=pause_gc)
+    return evaluate_versions(plans, dataset, end=until, progress=progress, pause_gc=pause_gc,
+                             meter=meter)
 
 
 def run_columnar(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,

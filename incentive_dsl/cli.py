@@ -10,6 +10,7 @@ Exit codes (the same for every command unless its help says otherwise):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import difflib
 import math
@@ -180,8 +181,9 @@ def _load_dataset(args: argparse.Namespace, plan):
               "and --roster FILE, or --map FILE (a CRM export read through its mapping, "
               "docs/mapping.md)", file=sys.stderr)
         return None, (), EXIT_USAGE
-    dataset, diags = api.load_data(args.deals, args.roster, quotas=args.quotas, fx=args.fx,
-                                   territories=args.territories, plan=plan)
+    with _meter() as meter:
+        dataset, diags = api.load_data(args.deals, args.roster, quotas=args.quotas, fx=args.fx,
+                                       territories=args.territories, plan=plan, meter=meter)
     return dataset, diags, None
 
 
@@ -235,23 +237,35 @@ def _did_you_mean(name: str, known: list[str]) -> str:
 
 
 def _write(path: str, text: str) -> int:
+    return _write_with(path, lambda out: out.write(text))
+
+
+def _write_with(path: str | None, write) -> int:
+    """Let `write` write to the file at `path` (stdout when None)."""
+    if path is None:
+        write(sys.stdout)
+        return EXIT_OK
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        with open(path, "w", encoding="utf-8") as out:
+            write(out)
     except OSError as exc:
         print(f"incentive: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
 
 
+def _meter():
+    """A progress bar on stderr while loading or evaluating, when stderr is a terminal (a
+    context giving None, and nothing shown, when it is not)."""
+    from incentive_dsl.progress import TerminalMeter
+
+    return TerminalMeter.for_stderr() or contextlib.nullcontext()
+
+
 def _evaluate(plan, dataset, window):
     until = window.end if window is not None else None
-    if not sys.stderr.isatty():
-        return api.run(plan, dataset, until)
-    from rich.console import Console
-
-    with Console(stderr=True).status("evaluating") as status:
-        return api.run(plan, dataset, until,
-                       progress=lambda stage: status.update(f"evaluating: {stage}"))
+    with _meter() as meter:
+        return api.run(plan, dataset, until, meter=meter)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -260,7 +274,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     plan, dataset, window, code = _load(args)
     if code is not None:
         return code
-    columnar = False
     if getattr(args, "engine", "interpreter") == "columnar":
         # Statements only (docs/columnar.md): the options that read lines need the interpreter.
         if args.lines or args.skipped or getattr(args, "ledger", None):
@@ -274,7 +287,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         except ColumnarUnavailable as exc:
             print(f"incentive run: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        columnar = fallback is None
         if fallback is not None:
             print(f"note: {fallback}", file=sys.stderr)
     else:
@@ -290,10 +302,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if code is not None:
             return code
         result = view.result
+    if args.format == "json" and view is None:  # streamed: the document can be gigabytes
+        return _write_with(args.output, lambda out: render.write_json(out, result, window))
     if args.format == "json":
-        text = render.to_json(result, window, lines=not columnar)
-        if view is not None:
-            text = _ledger_json(text, view)
+        text = _ledger_json(render.to_json(result, window, lines=True), view)
     elif args.format == "csv":
         text = (render.payout_lines_csv(result, window) if args.lines
                 else render.statements_csv(result, window))
@@ -332,6 +344,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     plan, dataset, window, code = _load(args)
     if code is not None:
         return code
+    named = {p.id for p in dataset.payees if p.name == args.payee}
+    if args.payee not in {p.id for p in dataset.payees} and len(named) == 1:
+        args.payee = named.pop()  # a display name from the roster (--map [roster] name)
     if args.payee not in {p.id for p in dataset.payees}:
         ids = sorted({p.id for p in dataset.payees})
         print(f"incentive explain: no payee '{args.payee}' in the roster"
@@ -1087,7 +1102,7 @@ CLOSE_EXIT_CODES = """exit codes:
 LEDGER_EXIT_CODES = """exit codes:
   0  the ledger is intact (verify) or was printed (show)
   1  verify found edited, deleted, unreadable or missing records, or the head is missing;
-     show found an unreadable record
+     show refuses such a ledger (E-LEDGER-BROKEN)
   2  usage error: no ledger at the path, not a ledger, bad option
   4  another process held the ledger past the timeout (30 s)"""
 

@@ -76,3 +76,21 @@ def test_reproducers_of_fixed_interpreter_issues_pass():
         done = subprocess.run([sys.executable, os.path.join(REPRO, script)], env=env,
                               capture_output=True, text=True)
         assert done.returncode == 0, f"{script}: {done.stdout}{done.stderr}"
+
+
+def test_credit_heavy_baseline_matches_interpreter(tmp_path):
+    """The credit-heavy workload (bench/gen_credit.py, bench/credit_heavy.plan): every won deal
+    gives credit; bench/baseline_credit.py pays the same to the cent, from the Dataset and from
+    its own CSV reader."""
+    import baseline_credit
+    import gen_credit
+
+    gen_credit.main([str(tmp_path), "--deals", "3000", "--reps", "30", "--seed", "7"])
+    diffs, info = check_baseline.check(str(tmp_path), verbose=False, workload="credit")
+    assert info["load_diagnostics"] == 0
+    assert not diffs, diffs[:20]
+    kinds = info["earning_kinds"]
+    assert kinds["commission"] > 3000 and kinds["spiff"] and kinds["clawback"]
+    assert info["total_interpreter"] == info["total_baseline"] > Decimal(0)
+    paid = baseline_credit.run(str(tmp_path), str(tmp_path / "statements.csv"))
+    assert sum(paid.values()) == info["total_baseline"]

@@ -19,7 +19,7 @@ import pytest
 
 from incentive_dsl import api, cli, codes
 from incentive_dsl.audit import ledger
-from test_ledger import DROP_TRIGGERS, Workspace, _sql
+from test_ledger import DROP_TRIGGERS, EVENTS, Workspace, _sql
 
 
 @pytest.fixture
@@ -136,6 +136,38 @@ def test_a_record_that_chains_but_cannot_be_read_is_named(ws, damage, what):
     assert snapshot(ws.ledger) == before
 
 
+@pytest.mark.parametrize("damage, said", [
+    ("UPDATE lines SET pay_period = '2027-04' WHERE id = 1",
+     "lines #1 (seq 2): it belongs to pay period '2027-04', which its close did not seal"),
+    ("UPDATE statements SET run_id = 7 WHERE id = 1",
+     "statements #1 (seq 4): it belongs to pay period '2027-01', which its close did not seal"),
+])
+def test_a_record_moved_out_of_its_period_is_named(ws, damage, said):
+    assert ws.close("2027-01")[0] == 0
+    _sql(ws.ledger, *DROP_TRIGGERS, damage)
+    rechain(ws.ledger)
+    assert said in [str(p) for p in api.verify_ledger(ws.ledger).problems]
+    code, _, err = ws.close("2027-02")
+    assert code == cli.EXIT_PROBLEMS and "error[E-LEDGER-BROKEN]" in err
+
+
+def test_an_adjustment_of_a_period_never_closed_is_named(ws):
+    assert ws.close("2027-01")[0] == 0
+    ws.write_events([e if e[0] != "E1" else ("E1", "D1", "2027-01-10", "booked", "30000", "ana")
+                     for e in EVENTS])
+    assert ws.close("2027-02")[0] == 0
+    adjustment = ws.line_id("ana", "2027-02", "prior-period adjustment")
+    assert api.verify_ledger(ws.ledger).ok
+    _sql(ws.ledger, *DROP_TRIGGERS,
+         f"UPDATE lines SET adj_period = '2026-12' WHERE id = {adjustment}")
+    rechain(ws.ledger)
+    problems = [str(p) for p in api.verify_ledger(ws.ledger).problems]
+    assert any(p.startswith(f"lines #{adjustment} ") and "corrects pay period '2026-12', "
+               "which was not closed before it" in p for p in problems), problems
+    for code, _, err in (ws.close("2027-03"), everything(ws)["run"]):
+        assert code == cli.EXIT_PROBLEMS and "error[E-LEDGER-BROKEN]" in err, err
+
+
 def test_a_deleted_seal_is_named_even_with_the_chain_rebuilt(ws):
     assert ws.close("2027-Q1")[0] == 0
     _sql(ws.ledger, *DROP_TRIGGERS, "DELETE FROM periods WHERE id = 2")
@@ -143,10 +175,11 @@ def test_a_deleted_seal_is_named_even_with_the_chain_rebuilt(ws):
     assert not report.ok and "missing (deleted)" in str(report.problems[0])
     _sql(ws.ledger, "UPDATE periods SET id = 2 WHERE id = 3")
     rechain(ws.ledger)
-    report = api.verify_ledger(ws.ledger)
-    assert [str(p) for p in report.problems] == [
-        "runs #1 (seq 1): it closed 2027-01, 2027-02, 2027-03 but the ledger holds seals for "
-        "2027-01, 2027-03"]
+    problems = [str(p) for p in api.verify_ledger(ws.ledger).problems]
+    assert "runs #1 (seq 1): it closed 2027-01, 2027-02, 2027-03 but the ledger holds seals " \
+        "for 2027-01, 2027-03" in problems
+    unsealed = [p for p in problems if "pay period '2027-02', which its close did not seal" in p]
+    assert len(unsealed) == len(problems) - 1 == 3 + 2  # February's lines and statements
     before = snapshot(ws.ledger)
     for command, (code, out, err) in everything(ws).items():
         assert code == cli.EXIT_PROBLEMS and "Traceback" not in err, (command, err)

@@ -866,7 +866,7 @@ def compute_adjustments(state: _State, result, dataset, pay_in: str) -> list[Adj
     order = {c.label: i for i, c in enumerate(state.closed)}
     out = []
     for key in sorted(set(new) | set(state.paid),
-                      key=lambda k: (k[1], order[k[0]], k[3], k[2])):
+                      key=lambda k: (k[1], order.get(k[0], len(order)), k[3], k[2])):
         period, payee, earning, kind = key
         old_entry = state.paid.get(key)
         new_entry = new.get(key)
@@ -1536,6 +1536,21 @@ def _check_seals(con: sqlite3.Connection) -> list[Problem]:
         if set(want) != have:
             out.append(Problem("runs", r["id"], r["seq"], f"it closed {', '.join(want)} but the "
                                f"ledger holds seals for {', '.join(sorted(have)) or 'none'}"))
+    # Every line and statement belongs to a sealed pay period, and every adjustment corrects a
+    # closed one: a record moved to another period (and the chain rebuilt) shows here.
+    for table in ("lines", "statements"):
+        for r in con.execute(
+                f"SELECT t.id, t.seq, t.pay_period FROM {table} t WHERE NOT EXISTS (SELECT 1 "
+                "FROM periods p WHERE p.plan = t.plan AND p.pay_period = t.pay_period AND "
+                "p.run_id = t.run_id) ORDER BY t.seq"):
+            out.append(Problem(table, r["id"], r["seq"], f"it belongs to pay period "
+                               f"{r['pay_period']!r}, which its close did not seal"))
+    for r in con.execute(
+            "SELECT l.id, l.seq, l.adj_period FROM lines l WHERE l.kind = ? AND NOT EXISTS "
+            "(SELECT 1 FROM periods p WHERE p.plan = l.plan AND p.pay_period = l.adj_period "
+            "AND p.run_id < l.run_id) ORDER BY l.seq", (ADJUSTMENT,)):
+        out.append(Problem("lines", r["id"], r["seq"], f"it corrects pay period "
+                           f"{r['adj_period']!r}, which was not closed before it"))
     return out
 
 

@@ -4,21 +4,30 @@ JSON is versioned (`format_version`) and deterministic: keys sorted, amounts as 
 strings, records in evaluation order, no timestamps, so two runs on the same inputs give
 byte-identical output. Money in tables and CSV is rounded to the currency's minor unit for
 display only; the JSON keeps exact values.
+
+The JSON document is written piece by piece (`write_json`), record by record, never built whole
+in memory: a run's lines with their traces make a document of gigabytes. Its text is exactly
+`json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)` of the document `_record`
+describes (tests/test_render_stream.py checks it against that).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
+from collections.abc import Iterator
 from decimal import Decimal
+from typing import TextIO
 
 import attrs
 
 from incentive_dsl.eval.money import ZERO, fmt
-from incentive_dsl.eval.records import STATEMENT_FLOWS, Statement
+from incentive_dsl.eval.records import STATEMENT_FLOWS, DeferredTrace, Statement, Trace
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import Period
+from incentive_dsl.span import Span
 
 FORMAT_VERSION = 1
 # The table's columns: the statement's flows, which add up to `paid` (eval.records.Statement).
@@ -41,43 +50,199 @@ def _record(rec) -> dict:
     return attrs.asdict(rec, value_serializer=convert)
 
 
+def payee_labels(result: RunResult) -> dict[str, str]:
+    """Payee id -> what tables show: the display name the roster gives (a CRM's 18-character
+    user ids mean nothing to a reader), with the id after a name two payees share; payees
+    without a name are shown by id and are not in the dict."""
+    if result.engine is None:
+        return {}
+    names: dict[str, str] = {}
+    for r in result.engine.dataset.payees:
+        if r.name:
+            names[r.id] = r.name  # the latest row's name
+    shared = {n for n in names.values() if list(names.values()).count(n) > 1}
+    return {pid: f"{n} ({pid})" if n in shared else n for pid, n in names.items()}
+
+
 def in_window(statement: Statement, window: Period | None) -> bool:
     return window is None or (window.start <= statement.start and statement.end <= window.end)
 
 
 def to_json(result: RunResult, window: Period | None = None, lines: bool = True) -> str:
+    """The run as one JSON document (see `write_json`, which writes the same text)."""
+    return "".join(iter_json(result, window, lines))
+
+
+def write_json(out: TextIO, result: RunResult, window: Period | None = None,
+               lines: bool = True) -> None:
+    """Write the JSON document of the run to `out` piece by piece (see the module docstring)."""
+    chunk: list[str] = []
+    size = 0
+    for piece in iter_json(result, window, lines):
+        chunk.append(piece)
+        size += len(piece)
+        if size > 1 << 20:
+            out.write("".join(chunk))
+            chunk, size = [], 0
+    out.write("".join(chunk))
+
+
+def iter_json(result: RunResult, window: Period | None = None,
+              lines: bool = True) -> Iterator[str]:
+    """The JSON document of the run, in pieces: statements, diagnostics and, with `lines`,
+    every payout, earning and credit line with its trace, and the skips; keys sorted."""
     statements = [s for s in result.statements if in_window(s, window)]
     periods = {s.pay_period for s in statements}
-    doc = {
+    small = {
         "format_version": FORMAT_VERSION,
         "stamp": result.stamp.to_json(),
         "window": None if window is None else {"label": window.label,
                                                 "start": window.start.isoformat(),
                                                 "end": window.end.isoformat()},
         "currency": result.plan.currency,
-        "statements": [_record(s) for s in statements],
         "diagnostics": [d.to_json() for d in result.diagnostics],
     }
+    records = {"statements": statements}
     if lines:
-        doc["payouts"] = [_record(p) for p in result.payouts
-                          if window is None or p.pay_period in periods]
-        doc["earnings"] = [_record(e) for e in result.earnings
-                           if window is None or window.contains(e.date)]
-        doc["credits"] = [_record(c) for c in result.credits
-                          if window is None or window.contains(c.date)]
-        doc["skipped"] = [_record(s) for s in result.skips
-                          if window is None or s.date is None or window.contains(s.date)]
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        records["payouts"] = (p for p in result.payouts
+                              if window is None or p.pay_period in periods)
+        records["earnings"] = (e for e in result.earnings
+                               if window is None or window.contains(e.date))
+        records["credits"] = (c for c in result.credits
+                              if window is None or window.contains(c.date))
+        records["skipped"] = (s for s in result.skips
+                              if window is None or s.date is None or window.contains(s.date))
+    yield "{"
+    for i, key in enumerate(sorted((*small, *records))):
+        yield f'{"," if i else ""}\n  {_string(key)}: '
+        if key in small:
+            yield json.dumps(small[key], indent=2, sort_keys=True,
+                             ensure_ascii=False).replace("\n", "\n  ")
+            continue
+        first = True
+        for rec in records[key]:
+            yield "[\n    " if first else ",\n    "
+            yield _encode(rec, "    ")
+            first = False
+        yield "[]" if first else "\n  ]"
+    yield "\n}\n"
+
+
+# What json.dumps(_record(rec), indent=2, sort_keys=True, ensure_ascii=False) writes, written
+# straight from the record: no dictionary of each record is built, and a deferred trace's
+# texts are written without being kept (a document of a million lines would keep them all).
+_string = json.encoder.encode_basestring  # ensure_ascii=False
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _encode(value, indent: str) -> str:
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if value is None:
+        return "null"
+    if kind is Decimal:
+        return f'"{value:f}"'  # never exponent notation such as 2.000E+4
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is dt.date or kind is dt.datetime:
+        return f'"{value.isoformat()}"'
+    inner = indent + "  "
+    if kind is tuple or kind is list:
+        if not value:
+            return "[]"
+        sep = ",\n" + inner
+        if all(type(v) is str for v in value):
+            return f"[\n{inner}{sep.join(map(_string, value))}\n{indent}]"
+        return f"[\n{inner}{sep.join([_encode(v, inner) for v in value])}\n{indent}]"
+    if kind is DeferredTrace or kind is Trace:
+        return _trace(value, indent)
+    if kind is Span:
+        return _span(value, indent)
+    if attrs.has(kind):
+        values = {name: getattr(value, name) for name in _fields(kind)}
+    elif kind is dict:
+        values = value
+    else:  # anything else a record may hold, as json.dumps writes it
+        return json.dumps(_record_value(value), indent=2, sort_keys=True,
+                          ensure_ascii=False).replace("\n", "\n" + indent)
+    if not values:
+        return "{}"
+    sep = ",\n" + inner
+    body = sep.join([f"{_string(k)}: {_encode(values[k], inner)}" for k in sorted(values)])
+    return f"{{\n{inner}{body}\n{indent}}}"
+
+
+# Traces and spans are most of the document: written by templates of their fields in key order.
+_SPAN_KEYS = ("column", "end_column", "end_line", "line", "path")
+_TRACE_KEYS = ("arithmetic", "because", "events", "inputs", "label", "rule", "span", "touched",
+               "values")
+assert tuple(sorted(f.name for f in attrs.fields(Span))) == _SPAN_KEYS
+assert tuple(sorted(f.name for f in attrs.fields(Trace))) == _TRACE_KEYS
+_spans: dict[tuple[Span, str], str] = {}  # a plan has few spans; every line repeats them
+
+
+def _span(span: Span, indent: str) -> str:
+    text = _spans.get((span, indent))
+    if text is None:
+        if all(type(getattr(span, k)) is int for k in _SPAN_KEYS[:4]) and \
+                type(span.path) is str:
+            i = ",\n" + indent + "  "
+            text = (f'{{\n{indent}  "column": {span.column}{i}"end_column": {span.end_column}'
+                    f'{i}"end_line": {span.end_line}{i}"line": {span.line}{i}"path": '
+                    f'{_string(span.path)}\n{indent}}}')
+        else:
+            values = {k: getattr(span, k) for k in _SPAN_KEYS}
+            text = _encode(values, indent)
+        if len(_spans) < 4096:
+            _spans[(span, indent)] = text
+    return text
+
+
+def _trace(trace: Trace, indent: str) -> str:
+    if type(trace) is DeferredTrace:
+        rule, label, span, because, arithmetic, values, events, inputs, touched = \
+            trace.contents()
+    else:
+        rule, label, span, because, arithmetic, values, events, inputs, touched = (
+            getattr(trace, f) for f in _fields(Trace))
+    inner = indent + "  "
+    sep = ",\n" + inner
+    return (f'{{\n{inner}"arithmetic": {_encode(arithmetic, inner)}{sep}"because": '
+            f'{_encode(because, inner)}{sep}"events": {_encode(events, inner)}{sep}"inputs": '
+            f'{_encode(inputs, inner)}{sep}"label": {_encode(label, inner)}{sep}"rule": '
+            f'{_encode(rule, inner)}{sep}"span": {_encode(span, inner)}{sep}"touched": '
+            f'{_encode(touched, inner)}{sep}"values": {_encode(values, inner)}\n{indent}}}')
+
+
+def _fields(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in attrs.fields(kind))
+    return names
+
+
+def _record_value(value):
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
 
 
 def statements_csv(result: RunResult, window: Period | None = None) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["payee", "pay_period", "start", "end", *CSV_COLUMNS, "currency"])
+    names = payee_labels(result)  # a payee_name column only when the roster has names
+    w.writerow(["payee", *(["payee_name"] if names else []), "pay_period", "start", "end",
+                *CSV_COLUMNS, "currency"])
     cur = result.plan.currency
     for s in result.statements:
         if in_window(s, window):
-            w.writerow([s.payee, s.pay_period, s.start, s.end,
+            w.writerow([s.payee, *([names.get(s.payee, s.payee)] if names else []),
+                        s.pay_period, s.start, s.end,
                         *(fmt(getattr(s, c), None).replace(",", "") for c in CSV_COLUMNS), cur])
     return out.getvalue()
 
@@ -85,12 +250,14 @@ def statements_csv(result: RunResult, window: Period | None = None) -> str:
 def payout_lines_csv(result: RunResult, window: Period | None = None) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["payee", "pay_period", "kind", "amount", "rule", "earning", "explanation",
-                "arithmetic"])
+    names = payee_labels(result)
+    w.writerow(["payee", *(["payee_name"] if names else []), "pay_period", "kind", "amount",
+                "rule", "earning", "explanation", "arithmetic"])
     periods = {s.pay_period for s in result.statements if in_window(s, window)}
     for p in result.payouts:
         if window is None or p.pay_period in periods:
-            w.writerow([p.payee, p.pay_period, p.kind, str(p.amount), p.trace.rule,
+            w.writerow([p.payee, *([names.get(p.payee, p.payee)] if names else []),
+                        p.pay_period, p.kind, str(p.amount), p.trace.rule,
                         p.earning or "", p.trace.because, p.trace.arithmetic])
     return out.getvalue()
 
@@ -122,12 +289,14 @@ def statement_table(result: RunResult, window: Period | None = None, by_period: 
     def totals(rows: list[Statement]) -> list[str]:
         return [_cell(sum((getattr(s, c) for s in rows), ZERO)) for c in columns]
 
+    names = payee_labels(result)
     for payee, rows in by_payee.items():
+        label = names.get(payee, payee)
         if not by_period:
-            table.add_row(payee, *totals(rows))
+            table.add_row(label, *totals(rows))
             continue
         for s in rows:
-            table.add_row(payee, s.pay_period, *(_cell(getattr(s, c)) for c in columns))
+            table.add_row(label, s.pay_period, *(_cell(getattr(s, c)) for c in columns))
         table.add_row("", "[bold]total[/bold]", *(f"[bold]{x}[/bold]" for x in totals(rows)),
                       end_section=True)
     if everyone:

@@ -1365,7 +1365,8 @@ class PlanChecker:
                     if got.kind != ty.TEXT or a.value.value not in spec.values:
                         self.err("E-FIELD", a.value, f"{show(a.value)} is not a value of "
                                  f"deal.{a.key}, which is {spec}",
-                                 sc.suggest(getattr(a.value, "value", ""), spec.values))
+                                 sc.suggest(a.value.value, spec.values)
+                                 if isinstance(a.value, n.Text) else None)
                 elif ty.comparable(spec, got) or (spec.kind != got.kind and not
                                                   (spec.numeric and got.numeric)):
                     self.err("E-FIELD", a.value, f"deal.{a.key} is {spec}, but this is {got}")

@@ -21,6 +21,7 @@ import attrs
 
 from incentive_dsl.check.model import Plan
 from incentive_dsl.collector import collector_paused
+from incentive_dsl.data.fast import clean_events
 from incentive_dsl.data.records import (
     EVENT_KINDS, Dataset, Event, FxRate, PayeeRecord, QuotaRecord, Source, TerritoryIndex,
 )
@@ -34,6 +35,7 @@ from incentive_dsl.data.values import (
 from incentive_dsl.diagnostics import Diagnostic, Related
 from incentive_dsl.files import read_regular
 from incentive_dsl.periods import Calendar
+from incentive_dsl.progress import EVERY, QUIET, Meter
 
 __all__ = ["load_dataset", "load_events", "load_fx", "load_quotas", "load_roster",
            "load_territories", "validate"]
@@ -262,7 +264,8 @@ def _territory(r: RowReader, plan: Plan | None,
 RowBuilder = Callable[[RowReader, Plan | None, dict], tuple[object, set[str]]]
 
 
-def _load(path: PathLike, columns: Columns, build: RowBuilder, plan: Plan | None) -> Loaded:
+def _load(path: PathLike, columns: Columns, build: RowBuilder, plan: Plan | None,
+          meter: Meter = QUIET) -> Loaded:
     table, diags = read_table(os.fspath(path))
     if table is None:
         return Loaded([], diags)
@@ -273,6 +276,8 @@ def _load(path: PathLike, columns: Columns, build: RowBuilder, plan: Plan | None
     out = Loaded([], diags, table)
     seen: dict = {}
     for row in table.rows if not reader.unusable else ():
+        if not row.line % EVERY:
+            meter.update(row.line)
         record, rejected = build(RowReader(reader, row), plan, seen)
         out.rejected |= rejected
         if record is not None:
@@ -282,8 +287,11 @@ def _load(path: PathLike, columns: Columns, build: RowBuilder, plan: Plan | None
     return out
 
 
-def _events(path: PathLike, plan: Plan | None) -> Loaded:
-    return _load(path, EVENT_COLUMNS, _event, plan)
+def _events(path: PathLike, plan: Plan | None, meter: Meter = QUIET) -> Loaded:
+    records = clean_events(os.fspath(path), EVENT_COLUMNS, plan, meter)
+    if records is not None:  # a clean CSV file, read in one pass (see data/fast.py)
+        return Loaded(records, [])
+    return _load(path, EVENT_COLUMNS, _event, plan, meter)
 
 
 def _roster(path: PathLike, plan: Plan | None) -> Loaded:
@@ -352,24 +360,33 @@ def make_dataset(events: Iterable[Event], payees: Iterable[PayeeRecord],
 def load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
                  quotas: PathLike | None = None, fx: PathLike | None = None,
                  territories: PathLike | None = None, plan: Plan | None = None,
-                 pause_gc: bool = True) -> tuple[Dataset, list[Diagnostic]]:
+                 pause_gc: bool = True,
+                 meter: Meter | None = None) -> tuple[Dataset, list[Diagnostic]]:
     """Load every file, check them together, and return the dataset of the records without
     errors and every diagnostic of every file, sorted by file, line and column. `deals` is one
-    events file or a list of them. `pause_gc`: see `incentive_dsl.collector`."""
+    events file or a list of them. `pause_gc`: see `incentive_dsl.collector`; `meter` is told
+    each file read, by lines (see `incentive_dsl.progress`)."""
     with collector_paused(pause_gc):
-        return _load_dataset(deals, roster, quotas, fx, territories, plan)
+        return _load_dataset(deals, roster, quotas, fx, territories, plan, meter or QUIET)
 
 
 def _load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
                   quotas: PathLike | None, fx: PathLike | None, territories: PathLike | None,
-                  plan: Plan | None) -> tuple[Dataset, list[Diagnostic]]:
+                  plan: Plan | None, meter: Meter) -> tuple[Dataset, list[Diagnostic]]:
     deal_paths = [deals] if isinstance(deals, (str, os.PathLike)) else list(deals)
-    parts: list[tuple[str, Loaded]] = [("events", _events(p, plan)) for p in deal_paths]
-    parts.append(("payees", _roster(roster, plan)))
+
+    def read(path: PathLike, load: Callable[[PathLike], Loaded]) -> Loaded:
+        meter.stage(f"reading {os.path.basename(path)}", _lines(path))
+        return load(path)
+
+    parts: list[tuple[str, Loaded]] = [
+        ("events", read(p, lambda p: _events(p, plan, meter))) for p in deal_paths]
+    parts.append(("payees", read(roster, lambda p: _roster(p, plan))))
     for name, path, load in (("quotas", quotas, _quotas), ("fx", fx, _fx_rates),
                              ("territories", territories, _territories)):
         if path is not None:
-            parts.append((name, load(path)))
+            parts.append((name, read(path, load)))
+    meter.stage("checking the files together", 0)
     groups: dict[str, list] = {"events": [], "payees": [], "quotas": [], "fx": [],
                                "territories": []}
     diags: list[Diagnostic] = []
@@ -392,6 +409,18 @@ def _load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
             **{name: [r for r in getattr(dataset, name) if id(r) not in bad] for name in groups})
     return attrs.evolve(dataset, fingerprint=fingerprint(sources)), \
         sorted(diags, key=Diagnostic.sort_key)
+
+
+def _lines(path: PathLike) -> int:
+    """The number of lines of a file, for a progress bar (0 when it cannot be read, and
+    for anything but a regular file: opening a pipe would block)."""
+    if not os.path.isfile(path):
+        return 0
+    try:
+        with open(path, "rb") as f:
+            return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
+    except OSError:
+        return 0
 
 
 def fingerprint(paths: Iterable[str]) -> str | None:

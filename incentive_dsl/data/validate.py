@@ -112,6 +112,8 @@ def check_duplicates(c: Checks) -> None:
          lambda t: f"territory '{t.territory}' has a second index", "keep one row per territory"),
     )
     for records, key, column, message, hint in groups:
+        if len(set(map(key, records))) == len(records):
+            continue  # no key twice (the common case): no need to sort into file order
         first: dict = {}
         for rec in sorted(records, key=c.file_order):
             col = column(rec) if callable(column) else column
@@ -127,8 +129,10 @@ def check_bookings(c: Checks) -> None:
     """One booking per deal; cancelled, amended, invoiced and collected events need the deal's
     booking dated on or before them."""
     bookings: dict[str, Event] = {}
-    for e in sorted((e for e in c.data.events if e.kind == "booked"),
-                    key=lambda e: (e.date, c.file_order(e))):
+    booked = [e for e in c.data.events if e.kind == "booked"]
+    if len({e.deal for e in booked}) < len(booked):  # some deal twice: the first is reported
+        booked.sort(key=lambda e: (e.date, c.file_order(e)))
+    for e in booked:
         first = bookings.get(e.deal)
         if first is None:
             bookings[e.deal] = e

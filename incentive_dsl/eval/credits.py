@@ -20,6 +20,7 @@ from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator, EventIndex, Fx
 from incentive_dsl.eval.money import ZERO, add, allocate, div, fmt, fmt_pct, mul, round_money, sub
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, Skips
+from incentive_dsl.progress import EVERY, QUIET, Meter
 
 ONE = Decimal(1)
 LINE_KINDS = {"owner": 0, "split": 0, "role split": 0, "touch": 0, "overlay": 1, "roll-up": 2,
@@ -68,6 +69,45 @@ def eligible(plan: Plan, roles: tuple[str, ...], roster: Roster, payee: str, day
     return None
 
 
+class Eligibility:
+    """`eligible` for one plan and roster, answering from what is known once per rule's roles
+    and payee when the payee has a single roster row (then only the day's employment is
+    checked); payees with several rows are asked `eligible` each time. The same answers."""
+
+    def __init__(self, plan: Plan, roster: Roster) -> None:
+        self.plan, self.roster = plan, roster
+        # (roles, payee) -> (start, end, the reason their role is not covered, or None); or
+        # None for a payee with several rows
+        self._fixed: dict[tuple, tuple | None] = {}
+
+    def __call__(self, roles: tuple[str, ...], payee: str, day) -> str | None:
+        key = (roles, payee)
+        try:
+            fixed = self._fixed[key]
+        except KeyError:
+            fixed = self._fixed[key] = self._fix(roles, payee)
+        if fixed is None:
+            return eligible(self.plan, roles, self.roster, payee, day)
+        start, end, reason = fixed
+        if start is None:
+            return reason
+        if day < start or (end is not None and day > end):
+            return f"{payee} is not employed on {day}"
+        return reason
+
+    def _fix(self, roles: tuple[str, ...], payee: str) -> tuple | None:
+        if payee not in self.roster:
+            return None, None, f"{payee} is not in the roster"
+        only = self.roster.only(payee)
+        if only is None:
+            return None
+        start, end = self.roster.employment(payee)
+        if end is not None and end < start:
+            return None
+        # Asked on a day of employment, `eligible` gives the role's reason (or None).
+        return start, end, eligible(self.plan, roles, self.roster, payee, start)
+
+
 class CreditStage:
     def __init__(self, plan: Plan, index: EventIndex, deals: Deals, fx: Fx,
                  roster: Roster, evaluator: Evaluator) -> None:
@@ -81,8 +121,9 @@ class CreditStage:
         self._of_deal: dict[tuple[str, str], list[CreditLine]] = defaultdict(list)
         self._where = {c.name: evaluator.function(c.trigger.where)
                        if c.trigger.where is not None else None for c in plan.credits}
+        self.eligible = Eligibility(plan, roster)
 
-    def run(self) -> tuple[list[CreditLine], Skips]:
+    def run(self, meter: Meter = QUIET) -> tuple[list[CreditLine], Skips]:
         order = {c.name: i for i, c in enumerate(self.plan.credits)}
         specs_for: dict[str, list[CreditSpec]] = {}
         for spec in self.plan.credits:
@@ -99,7 +140,10 @@ class CreditStage:
         # Each group is in processing order: sorting them together merges the runs.
         events = groups[0] if len(groups) == 1 else sorted(
             itertools.chain.from_iterable(groups), key=Event.sort_key)
-        for e in events:
+        skipped = len(self.index.events) - len(events)  # events no credit rule looks at
+        for i, e in enumerate(events):
+            if not i % EVERY:
+                meter.update(skipped + i)
             specs = specs_for[e.kind]
             first = len(lines)
             for spec in specs:
@@ -122,7 +166,8 @@ class CreditStage:
             self._skip(spec, e, f"dated {e.date}, outside the rule's window")
             return
         actor = event_actor(e, deal)
-        env = Env(payee=actor, day=e.date, deal=deal, event=e)
+        env = Env(payee=actor, day=e.date, deal=deal, event=e) \
+            if spec.value is not None or self._where[spec.name] is not None else None
         where = self._where[spec.name]
         if where is not None and not where(env):
             self._skip(spec, e, "the rule's 'where' condition does not hold")
@@ -290,7 +335,7 @@ class CreditStage:
     def _line(self, spec: CreditSpec, e: Event, payee: str, kind: str, amount: Decimal,
               value: Decimal, weight: Decimal | None, how: tuple, detail: str,
               source: str | None = None) -> CreditLine | None:
-        reason = eligible(self.plan, spec.roles, self.roster, payee, e.date)
+        reason = self.eligible(spec.roles, payee, e.date)
         if reason is not None:
             self._skip(spec, e, reason)
             return None

@@ -31,6 +31,7 @@ from incentive_dsl.eval.money import (ZERO, Number, add, allocate, div, fmt, fmt
                                       fmt_number, round_money, sub, to_money)
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, Skips, Trace
 from incentive_dsl.periods import MONTHS_PER_UNIT, Period, add_months, month_end
+from incentive_dsl.progress import QUIET, Meter
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
@@ -72,6 +73,7 @@ class EarningStage:
         # Each event rule looks at the events of its kind only (they stay in processing order).
         self.by_kind = deals.index.by_kind
         self._ids: dict[str, int] = {}
+        self.meter: Meter = QUIET  # told how many credit lines the commissions have rated
 
     # ------------------------------------------------------------------ helpers
 
@@ -125,7 +127,8 @@ class EarningStage:
 
     # ------------------------------------------------------------------ run
 
-    def run(self) -> tuple[list[EarningLine], Skips]:
+    def run(self, meter: Meter = QUIET) -> tuple[list[EarningLine], Skips]:
+        self.meter = meter
         ordered = sorted(self.plan.components, key=lambda c: (
             (m.StageRewardSpec, m.ActivityRewardSpec, m.SpiffSpec, m.CommissionSpec,
              m.BonusSpec, m.PoolSpec, m.OverrideSpec).index(type(c))))
@@ -174,10 +177,13 @@ class EarningStage:
         # First every payee's lines are rated; then, rounding per line, the shares of one split
         # deal are rounded together; then netting and conditions read the rounded lines.
         rated: list[tuple[CreditLine, list[EarningLine], Period]] = []
+        done = 0  # credit lines looked at, for the progress meter
         for payee in self.roster.ids():
             series = self.engine.series.get((c.base, payee))
             if series is None:
                 continue
+            self.meter.update(done)
+            done += len(series.lines)
             state: dict[str, tuple[Decimal, Decimal]] = {}  # period -> (credit so far, paid)
             start, end = self.start, self.end
             self._keys_after.clear()

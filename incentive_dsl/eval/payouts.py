@@ -21,6 +21,7 @@ from incentive_dsl.eval.context import Deals, Fx
 from incentive_dsl.eval.money import ZERO, allocate, div, fmt, fmt_pct, mul, round_money, to_money
 from incentive_dsl.eval.records import DeferredTrace, EarningLine, PayoutLine, Statement, Trace
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
+from incentive_dsl.progress import EVERY, QUIET, Meter
 
 # Lines tied to one deal follow the payout schedule; a clawback follows it too, so the part of
 # a cancelled deal's commission that was waiting for collection is simply never paid.
@@ -143,7 +144,8 @@ class PayoutStage:
 
     # ------------------------------------------------------------------ run
 
-    def run(self, earnings: list[EarningLine]) -> tuple[list[PayoutLine], list[Statement]]:
+    def run(self, earnings: list[EarningLine],
+            meter: Meter = QUIET) -> tuple[list[PayoutLine], list[Statement]]:
         payable: dict[tuple[str, str], list[PayoutLine]] = defaultdict(list)
         # Parts waiting for money: (earning line, amount, why), netted per deal below.
         awaiting: dict[str, list[tuple[EarningLine, Decimal, tuple]]] = defaultdict(list)
@@ -160,7 +162,9 @@ class PayoutStage:
                     ("earned", "capped", "clawed_back", "later", "awaiting", "earlier"), ZERO)
             return f
 
-        for line in earnings:
+        for i, line in enumerate(earnings):
+            if not i % EVERY:
+                meter.update(i)
             own = (line.payee, period_of(max(line.date, start), unit).label)
             mine = flow(own)
             mine["earned"] += line.amount

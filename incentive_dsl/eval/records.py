@@ -61,6 +61,18 @@ class DeferredTrace(Trace):
         set_(self, "_made", None if render is not None else (
             because, arithmetic, tuple(values), tuple(events), tuple(inputs), tuple(touched)))
 
+    def contents(self) -> tuple:
+        """The trace's fields, in order (rule, label, span, because, arithmetic, values,
+        events, inputs, touched), made without being kept when they have not been read yet:
+        for a reader that reads every trace once (the JSON output)."""
+        args, made = self._args, self._made  # in this order: see _contents
+        if made is None:
+            with decimal.localcontext(CONTEXT):
+                because, arithmetic, values, events, inputs, touched = self._render(*args)
+            made = (because, arithmetic, tuple(values), tuple(events), tuple(inputs),
+                    tuple(touched))
+        return (self.rule, self.label, self.span, *made)
+
     def _contents(self) -> tuple:
         # The arguments are read before the result: `_made` is set before `_args` is cleared,
         # so a thread that finds the arguments cleared finds the result made.

@@ -27,6 +27,7 @@ from incentive_dsl.eval.money import CONTEXT
 from incentive_dsl.eval.payouts import PayoutStage
 from incentive_dsl.eval.records import (
     STATEMENT_FLOWS, CreditLine, EarningLine, PayoutLine, Skip, Statement)
+from incentive_dsl.progress import QUIET, Meter
 from incentive_dsl.span import Span
 
 
@@ -58,12 +59,19 @@ def default_range(plan: Plan, dataset: Dataset) -> tuple[dt.date, dt.date]:
 def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
              end: dt.date | None = None,
              progress: Callable[[str], None] | None = None,
-             pause_gc: bool = True) -> RunResult:
+             pause_gc: bool = True, meter: Meter | None = None) -> RunResult:
     """Evaluate `plan` on `dataset` for the days start..end (default: the plan's effective
     range), clipped to the plan's effective range. `progress` is told each stage's name as it
-    starts (the CLI shows it on a terminal). `pause_gc`: pause the process's garbage collector
-    during the run (see `incentive_dsl.collector`)."""
-    step = progress or (lambda stage: None)
+    starts; `meter` is told each stage's size and how far it is (the CLI's progress bar, see
+    `incentive_dsl.progress`). `pause_gc`: pause the process's garbage collector during the
+    run (see `incentive_dsl.collector`)."""
+    meter = meter or QUIET
+
+    def step(stage: str, total: int) -> None:
+        if progress is not None:
+            progress(stage)
+        meter.stage(f"evaluating: {stage}", total)
+
     d_start, d_end = default_range(plan, dataset)
     start = max(start or d_start, plan.effective_start)
     pay_end = end or d_end
@@ -74,22 +82,22 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
     notes: list[str] = []
     with decimal.localcontext(CONTEXT), collector_paused(pause_gc):
         try:
-            step("credits")
+            step("credits", len(dataset.events))
             roster = Roster(list(dataset.payees))
             fx = Fx(dataset.fx, plan.currency, plan.fx_basis)
             index = EventIndex(dataset.events)
             deals = Deals(index, fx)
             engine = MeasureEngine(plan, dataset, roster, fx, deals, notes)
             credits, credit_skips = CreditStage(plan, index, deals, fx, roster,
-                                                engine.evaluator).run()
+                                                engine.evaluator).run(meter)
             engine.add_credits(credits)
-            step("earnings")
+            step("earnings", len(credits))
             earnings, skips = EarningStage(plan, engine, roster, deals,
                                            engine.evaluator, start, end, claw_end=pay_end,
-                                           skips=credit_skips).run()
-            step("payouts")
+                                           skips=credit_skips).run(meter)
+            step("payouts", len(earnings))
             payouts, statements = PayoutStage(plan, roster, deals, fx, start,
-                                               max(end, pay_end)).run(earnings)
+                                               max(end, pay_end)).run(earnings, meter)
         except EvaluationError as exc:
             src = exc.event.source if exc.event is not None else None
             span = Span.point(src.path, src.row, 1) if src else plan.span
@@ -103,16 +111,17 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
 
 def evaluate_versions(plans: Sequence[Plan], dataset: Dataset, end: dt.date | None = None,
                       progress: Callable[[str], None] | None = None,
-                      pause_gc: bool = True) -> RunResult:
+                      pause_gc: bool = True, meter: Meter | None = None) -> RunResult:
     """Evaluate the versions of one plan (the checker has made sure their effective ranges
     follow each other) and merge their results. Each version earns on the events dated in its
     own range and pays what it earned, even after it ends; nothing else carries over from one
     version to the next (a yearly cap or a draw balance starts again with the new version)."""
     plans = sorted(plans, key=lambda p: p.effective_start)
     if len(plans) == 1:
-        return evaluate(plans[0], dataset, end=end, progress=progress, pause_gc=pause_gc)
+        return evaluate(plans[0], dataset, end=end, progress=progress, pause_gc=pause_gc,
+                        meter=meter)
     end = end or max(default_range(p, dataset)[1] for p in plans)
-    results = [evaluate(p, dataset, end=end, progress=progress, pause_gc=pause_gc)
+    results = [evaluate(p, dataset, end=end, progress=progress, pause_gc=pause_gc, meter=meter)
                for p in plans]
 
     def mine(plan: Plan, day: dt.date | None) -> bool:

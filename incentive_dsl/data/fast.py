@@ -1,0 +1,212 @@
+"""The clean-file fast path of the events loader.
+
+The general loader (`loaders._load`) first reads a file into a `Table` of cells that know their
+positions, then reads each row's cells through a `RowReader` that turns every problem into a
+diagnostic. That costs an object per cell and several calls per value: most of the time of
+loading a million events, and most of its memory. A large events file is usually clean, so
+`clean_events` first tries to read it in one pass straight into `Event` records, and gives up
+(returns None) at the first thing the general loader would report or treat specially: then the
+general loader reads the file from the start and reports everything as before. So a file gets
+exactly the records and diagnostics it always got; only clean files get them faster.
+
+Given up on: a file that is not CSV, cannot be decoded or read by the csv module in strict mode;
+a header with an empty, repeated, unknown or missing required column; no rows; a record spanning
+several lines or with the wrong number of cells; any value the general loader would reject or
+report (a missing required value, a bad date, amount, currency, split, term or custom field, a
+repeated event id).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+
+from incentive_dsl.check.model import Plan
+from incentive_dsl.data.records import EVENT_KINDS, Event, Source
+from incentive_dsl.data.tables import read_text
+from incentive_dsl.data.values import (
+    BadValue, parse_amount, parse_currency, parse_date, parse_field, parse_split_share,
+    parse_splits, split_text_pairs,
+)
+from incentive_dsl.progress import EVERY, QUIET, Meter
+
+# ASCII whitespace that str.strip() removes inside a line; a file without any (and ASCII only)
+# needs no cell stripped.
+_SPACE = " \t\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+class _GiveUp(Exception):
+    """The general loader must read this file."""
+
+
+def _cached(parse):
+    """`parse` with a cache of its results (a file repeats dates, currencies, splits): equal
+    values are then one object, which also keeps a large dataset small."""
+    store: dict = {}
+
+    def get(text):
+        value = store.get(text)
+        if value is None:
+            try:
+                value = store[text] = parse(text)
+            except BadValue:
+                raise _GiveUp from None
+        return value
+    return get
+
+
+def _splits(text: str, share_of) -> tuple | None:
+    """`ana:60;bob:40` as `parse_splits` reads it, when written plainly (no spaces, no empty
+    piece); None otherwise, and for anything `parse_splits` would reject."""
+    if " " in text:
+        return None
+    pairs = []
+    total = 0
+    for piece in text.split(";"):
+        payee, sep, share = piece.partition(":")
+        if not payee or not sep or ":" in share:
+            return None
+        value = share_of(share)
+        total += value
+        pairs.append((payee, value))
+    if total != 1 or len({p for p, _ in pairs}) != len(pairs):
+        return None
+    pairs.sort()
+    return tuple(pairs)
+
+
+def clean_events(path: str, columns, plan: Plan | None,
+                 meter: Meter = QUIET) -> list[Event] | None:
+    """The events of a clean CSV file, as `loaders._event` reads them, or None when the
+    general loader must read it (see the module docstring). `columns` is EVENT_COLUMNS."""
+    if os.path.splitext(path)[1].lower() != ".csv" or not os.path.isfile(path):
+        return None
+    text, diags = read_text(path)
+    if text is None or diags:
+        return None
+    try:
+        return _read(path, text, columns, plan, meter)
+    except (_GiveUp, csv.Error):
+        return None
+
+
+def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> list[Event]:
+    # The general loader's rules, read where they are written (it imports this module).
+    from incentive_dsl.data.loaders import HAS_AMOUNT, NEEDS_AMOUNT, SUBJECT_COLUMN, parse_term
+
+    custom = {f.name: f for f in plan.fields if f.owner == "deal"} if plan is not None else {}
+    strip = not text.isascii() or any(c in text for c in _SPACE)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header = None
+    while header is None:
+        record = next(reader, None)
+        if record is None:
+            raise _GiveUp  # no header: the general loader says so
+        if any(c.strip() for c in record):
+            header = [c.strip() for c in record]
+    known = (*columns.standard, *custom)
+    if "" in header or len(set(header)) != len(header) or \
+            any(c not in known for c in header) or any(c not in header for c in columns.required):
+        raise _GiveUp
+    width = len(header)
+    col = {name: i for i, name in enumerate(header)}
+    col_of = lambda name: col.get(name, width)  # noqa: E731  (absent: the empty cell added)
+    i_id, i_deal, i_date, i_kind = (col_of(c) for c in ("event_id", "deal_id", "date", "kind"))
+    i_amount, i_cur, i_owner, i_splits, i_term = (
+        col_of(c) for c in ("amount", "currency", "owner", "splits", "term_months"))
+    i_subject = {kind: col_of(c) for kind, c in SUBJECT_COLUMN.items()}
+    plan_currency = plan.currency if plan is not None else None
+    fields = [(name, col_of(name), spec) for name, spec in sorted(custom.items())
+              if name not in columns.standard and plan_currency is not None]
+    kinds = set(EVENT_KINDS)
+    date = _cached(parse_date)
+    currency_of = _cached(parse_currency)
+    splits_of = _cached(lambda t: parse_splits(split_text_pairs(t)))
+    share_of = _cached(lambda t: parse_split_share("", t).normalize())
+    term_of = _cached(parse_term)
+    intern = sys.intern
+    field_values: dict = {}
+    seen: set[str] = set()
+    out: list[Event] = []
+    append = out.append
+    line = reader.line_num
+    for record in reader:
+        first, line = line + 1, reader.line_num
+        if not first % EVERY:
+            meter.update(first)
+        if line != first or len(record) != width:
+            if not any(c.strip() for c in record):
+                continue  # a blank line, or a line of empty cells
+            raise _GiveUp  # several lines, or the wrong number of cells
+        if strip:
+            record = [c.strip() for c in record]
+        record.append("")
+        eid = record[i_id]
+        if not eid:
+            if not any(record):
+                continue
+            raise _GiveUp
+        kind = record[i_kind]
+        if kind not in kinds or eid in seen:
+            raise _GiveUp
+        seen.add(eid)
+        if not record[i_date]:
+            raise _GiveUp
+        day = date(record[i_date])
+        deal = record[i_deal]
+        if not deal and kind != "activity":
+            raise _GiveUp
+        amount = currency = None
+        if kind in HAS_AMOUNT:
+            text = record[i_amount]
+            if text:
+                try:
+                    amount = parse_amount(text)
+                except BadValue:
+                    raise _GiveUp from None
+            elif kind in NEEDS_AMOUNT:
+                raise _GiveUp
+            text = record[i_cur]
+            if text:
+                currency = currency_of(text)
+            elif amount is not None:
+                if plan_currency is None:
+                    raise _GiveUp
+                currency = plan_currency
+        owner = record[i_owner] or None
+        if owner is None and (kind == "booked" or kind == "activity"):
+            raise _GiveUp
+        splits = ()
+        subject = term = None
+        if kind == "booked":
+            text = record[i_splits]
+            if text:
+                splits = _splits(text, share_of) or splits_of(text)
+            text = record[i_term]
+            if text:
+                term = term_of(text)
+        elif kind in i_subject:
+            subject = record[i_subject[kind]]
+            if not subject:
+                raise _GiveUp
+            subject = intern(subject)
+        values = ()
+        if fields:
+            key = (currency, *(record[i] for _, i, _ in fields))
+            values = field_values.get(key)
+            if values is None:
+                try:
+                    values = field_values[key] = tuple(
+                        (name, parse_field(spec, record[i], currency, plan_currency))
+                        for name, i, spec in fields if record[i])
+                except BadValue:
+                    raise _GiveUp from None
+        append(Event(id=eid, deal=deal, date=day, kind=kind, amount=amount,
+                     currency=currency if amount is not None else None,
+                     owner=intern(owner) if owner else None, splits=splits, subject=subject,
+                     term_months=term, fields=values, source=Source(path, first)))
+    if not out:
+        raise _GiveUp  # the general loader warns about a file without rows
+    return out

@@ -1,0 +1,90 @@
+"""The clean-file fast path of the events loader (incentive_dsl/data/fast.py) gives exactly what
+the general loader gives: the same records with the same sources, or it gives up and the
+general loader reads the file (so the diagnostics are the general loader's)."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from incentive_dsl import api
+from incentive_dsl.data import fast, loaders
+
+PLAN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench",
+                    "credit_heavy.plan")
+_plan = api.load_plan(PLAN).plan
+
+HEADERS = [
+    ["event_id", "deal_id", "date", "kind", "amount", "currency", "owner", "splits", "product",
+     "stage"],
+    ["event_id", "date", "kind", "deal_id", "amount", "owner", "splits", "term_months"],
+    ["event_id", "deal_id", "date", "kind", "amount", "owner", "bogus"],
+    ["event_id", "deal_id", "date", "kind", "amount", "owner", "event_id"],
+    ["deal_id", "date", "kind", "amount", "owner"],
+]
+CELLS = {
+    "event_id": ["E1", "E2", "E3", "E4", "", " E5 "],
+    "deal_id": ["D1", "D2", "", "D 3"],
+    "date": ["2027-01-05", "2027-02-30", "05/01/2027", "", " 2027-03-01"],
+    "kind": ["booked", "booked", "stage", "cancelled", "activity", "won", ""],
+    "amount": ["1000", "250,000.50", "-5", "12,50", "", "1e5"],
+    "currency": ["USD", "EUR", "usd", ""],
+    "owner": ["ana", "bob", "", " ana"],
+    "splits": ["", "ana:60;bob:40", "ana:60;bob:30", "ana:100%", "ana;bob"],
+    "product": ["P1", "P3", "", "P9"],
+    "stage": ["lost", "", "demo"],
+    "term_months": ["12", "", "0", "x"],
+    "bogus": ["", "x"],
+}
+
+
+def _quote(text: str) -> str:
+    return f'"{text}"' if "," in text or '"' in text else text
+
+
+@st.composite
+def events_file(draw):
+    header = draw(st.sampled_from(HEADERS))
+    lines = [",".join(header)]
+    for _ in range(draw(st.integers(0, 6))):
+        shape = draw(st.sampled_from(["row", "row", "row", "blank", "commas", "short"]))
+        if shape == "blank":
+            lines.append("")
+        elif shape == "commas":
+            lines.append("," * (len(header) - 1))
+        else:
+            cells = [_quote(draw(st.sampled_from(CELLS[c]))) for c in header]
+            lines.append(",".join(cells[:-1] if shape == "short" else cells))
+    return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=events_file(), with_plan=st.booleans())
+def test_fast_path_reads_what_the_general_loader_reads(tmp_path_factory, text, with_plan):
+    path = str(tmp_path_factory.mktemp("fast") / "events.csv")
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    plan = _plan if with_plan else None
+    quick = fast.clean_events(path, loaders.EVENT_COLUMNS, plan)
+    general = loaders._load(path, loaders.EVENT_COLUMNS, loaders._event, plan)
+    if quick is not None:
+        assert not general.diags and not general.rejected
+        assert quick == general.records
+        assert [e.source for e in quick] == [e.source for e in general.records]
+    records, diags = loaders.load_events(path, plan)
+    assert records == general.records and diags == general.diags
+
+
+def test_clean_file_takes_the_fast_path(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("event_id,deal_id,date,kind,amount,currency,owner,splits,product\n"
+                    "E1,D1,2027-01-05,booked,\"1,000.50\",USD,ana,ana:60;bob:40,P3\n\n"
+                    "E2,D1,2027-02-01,cancelled,,,,,\n", encoding="utf-8")
+    events = fast.clean_events(str(path), loaders.EVENT_COLUMNS, _plan)
+    assert events is not None and [e.source.row for e in events] == [2, 4]
+    assert events[0].splits and events[0].fields == (("product", "P3"),)
+    assert events == loaders.load_events(str(path), _plan)[0]
+    path.write_text(path.read_text() + "E2,D2,2027-02-01,booked,5,USD,ana,,P1\n")
+    assert fast.clean_events(str(path), loaders.EVENT_COLUMNS, _plan) is None  # a repeated id
