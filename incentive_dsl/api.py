@@ -33,8 +33,9 @@ __all__ = [
     "CheckResult", "FormatResult", "PlanLoad", "check_paths", "coverage", "data_for",
     "data_view", "diff_plans", "discover", "estimate", "explain", "format_path", "format_text",
     "hypothetical_deal", "load_data", "load_plan", "open_deals", "parse_path", "parse_text",
-    "read_plan", "render", "render_all", "review", "run", "run_examples", "scenarios", "window",
-    "statement", "statement_html", "accruals", "amortisation", "plan_document",
+    "read_plan", "render", "render_all", "review", "run", "run_columnar", "run_examples",
+    "scenarios", "window", "statement", "statement_html", "accruals", "amortisation",
+    "plan_document",
 ]
 
 PLAN_SUFFIX = ".plan"
@@ -207,6 +208,19 @@ def run(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = N
     plans = [plan] if isinstance(plan, Plan) else list(plan)
     return evaluate_versions(plans, dataset, end=until, progress=progress, pause_gc=pause_gc,
                              meter=meter)
+
+
+def run_columnar(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
+                 progress: Callable[[str], None] | None = None, pause_gc: bool = True
+                 ) -> tuple[RunResult, str | None]:
+    """`run` on the columnar engine (DuckDB, the `[columnar]` extra; docs/columnar.md): the
+    same statements to the cent, without lines or traces. When the engine does not cover the
+    plan (or the data), the interpreter runs it, and the second value is the message naming
+    the first feature not covered and its plan line (None when the columnar engine ran).
+    Raises columnar.runner.ColumnarUnavailable when DuckDB is not installed."""
+    from incentive_dsl.columnar.runner import run_or_interpret
+
+    return run_or_interpret(plan, dataset, until, progress=progress, pause_gc=pause_gc)
 
 
 def explain(result: RunResult, payee: str, period: Period, deal: str | None = None):

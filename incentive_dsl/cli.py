@@ -274,7 +274,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     plan, dataset, window, code = _load(args)
     if code is not None:
         return code
-    result = _evaluate(plan, dataset, window)
+    if getattr(args, "engine", "interpreter") == "columnar":
+        # Statements only (docs/columnar.md): the options that read lines need the interpreter.
+        if args.lines or args.skipped or getattr(args, "ledger", None):
+            print("incentive run: --engine columnar computes statements only; --lines, "
+                  "--skipped and --ledger need the interpreter", file=sys.stderr)
+            return EXIT_USAGE
+        from incentive_dsl.columnar.runner import ColumnarUnavailable
+
+        try:
+            result, fallback = api.run_columnar(plan, dataset, window.end if window else None)
+        except ColumnarUnavailable as exc:
+            print(f"incentive run: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if fallback is not None:
+            print(f"note: {fallback}", file=sys.stderr)
+    else:
+        result = _evaluate(plan, dataset, window)
     if result.diagnostics:
         print(api.render_all(result.diagnostics, _file_sources(result.diagnostics)),
               file=sys.stderr)
@@ -328,6 +344,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     plan, dataset, window, code = _load(args)
     if code is not None:
         return code
+    named = {p.id for p in dataset.payees if p.name == args.payee}
+    if args.payee not in {p.id for p in dataset.payees} and len(named) == 1:
+        args.payee = named.pop()  # a display name from the roster (--map [roster] name)
     if args.payee not in {p.id for p in dataset.payees}:
         ids = sorted({p.id for p in dataset.payees})
         print(f"incentive explain: no payee '{args.payee}' in the roster"
@@ -831,6 +850,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--skipped", action="store_true",
                      help="also list the events and periods that earned nothing, and why")
     run.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
+    run.add_argument("--engine", choices=("interpreter", "columnar"), default="interpreter",
+                     help="columnar: compute the statements as one SQL query on DuckDB (for "
+                          "large histories; statements only; plans it does not cover run on the "
+                          "interpreter, with a note saying why; docs/columnar.md)")
     run.set_defaults(run=cmd_run)
 
     explain = sub.add_parser(

@@ -79,8 +79,8 @@ def test_the_mapping_reads_everything_and_reports_its_choices(loaded):
         "'technolgy' read as 'technology' in 12 rows",
         "field 'account' is empty in 1,425 rows of the deals",
         "field 'sector' is empty in 1,425 rows of the deals",
-        "5 payees of the roster have no deal in the export: Carl Lin, Carol Thompson, "
-        "Elizabeth Anderson, Mei-Mei Johns, Natalya Ivanova",
+        "5 payees of the roster have no deal in the export and manage nobody: Carl Lin, "
+        "Carol Thompson, Elizabeth Anderson, Mei-Mei Johns, Natalya Ivanova",
         "6 managers named in column 'manager' added as payees with role MANAGER: Cara Losch, "
         "Celia Rouche, Dustin Brinkmann, Melvin Marxen, Rocco Neubert, Summer Sewald",
     ]

@@ -182,8 +182,8 @@ def test_every_choice_is_reported_as_a_note_with_counts(tmp_path):
     assert "stage value 'Prospecting' (1 row): 1 open deal: no booking" in notes
     assert "field 'account' is empty in 2 rows of the deals (lines 3 and 5): the default " \
            "'(no account)' is used" in notes
-    assert "1 payee of the roster has no deal in the export: Cy Cole (they are paid nothing, " \
-           "and count in their team's quota)" in notes
+    assert "1 payee of the roster has no deal in the export and manages nobody: Cy Cole (no " \
+           "credit of their own; they count in their team's quota)" in notes
     assert "1 manager named in column 'manager' added as payees with role MANAGER: Mia Moss" \
         in notes
 

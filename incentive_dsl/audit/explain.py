@@ -69,7 +69,10 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
     earned = sum((e.amount for e in earnings), ZERO)
     paid = sum((s.paid for s in statements), ZERO)
     what = f" on deal {deal}" if deal else ""
-    root = Node(f"{payee}, {window.label}{what}: earned {fmt(earned, cur)}"
+    names = {r.id: r.name for r in result.engine.dataset.payees if r.name} \
+        if result.engine is not None else {}
+    shown = f"{names[payee]} ({payee})" if payee in names else payee
+    root = Node(f"{shown}, {window.label}{what}: earned {fmt(earned, cur)}"
                 + ("" if deal else f", paid {fmt(paid, cur)}"))
     by_component: dict[str, list[EarningLine]] = defaultdict(list)
     for e in earnings:

@@ -50,6 +50,20 @@ def _record(rec) -> dict:
     return attrs.asdict(rec, value_serializer=convert)
 
 
+def payee_labels(result: RunResult) -> dict[str, str]:
+    """Payee id -> what tables show: the display name the roster gives (a CRM's 18-character
+    user ids mean nothing to a reader), with the id after a name two payees share; payees
+    without a name are shown by id and are not in the dict."""
+    if result.engine is None:
+        return {}
+    names: dict[str, str] = {}
+    for r in result.engine.dataset.payees:
+        if r.name:
+            names[r.id] = r.name  # the latest row's name
+    shared = {n for n in names.values() if list(names.values()).count(n) > 1}
+    return {pid: f"{n} ({pid})" if n in shared else n for pid, n in names.items()}
+
+
 def in_window(statement: Statement, window: Period | None) -> bool:
     return window is None or (window.start <= statement.start and statement.end <= window.end)
 
@@ -221,11 +235,14 @@ def _record_value(value):
 def statements_csv(result: RunResult, window: Period | None = None) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["payee", "pay_period", "start", "end", *CSV_COLUMNS, "currency"])
+    names = payee_labels(result)  # a payee_name column only when the roster has names
+    w.writerow(["payee", *(["payee_name"] if names else []), "pay_period", "start", "end",
+                *CSV_COLUMNS, "currency"])
     cur = result.plan.currency
     for s in result.statements:
         if in_window(s, window):
-            w.writerow([s.payee, s.pay_period, s.start, s.end,
+            w.writerow([s.payee, *([names.get(s.payee, s.payee)] if names else []),
+                        s.pay_period, s.start, s.end,
                         *(fmt(getattr(s, c), None).replace(",", "") for c in CSV_COLUMNS), cur])
     return out.getvalue()
 
@@ -233,12 +250,14 @@ def statements_csv(result: RunResult, window: Period | None = None) -> str:
 def payout_lines_csv(result: RunResult, window: Period | None = None) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["payee", "pay_period", "kind", "amount", "rule", "earning", "explanation",
-                "arithmetic"])
+    names = payee_labels(result)
+    w.writerow(["payee", *(["payee_name"] if names else []), "pay_period", "kind", "amount",
+                "rule", "earning", "explanation", "arithmetic"])
     periods = {s.pay_period for s in result.statements if in_window(s, window)}
     for p in result.payouts:
         if window is None or p.pay_period in periods:
-            w.writerow([p.payee, p.pay_period, p.kind, str(p.amount), p.trace.rule,
+            w.writerow([p.payee, *([names.get(p.payee, p.payee)] if names else []),
+                        p.pay_period, p.kind, str(p.amount), p.trace.rule,
                         p.earning or "", p.trace.because, p.trace.arithmetic])
     return out.getvalue()
 
@@ -270,12 +289,14 @@ def statement_table(result: RunResult, window: Period | None = None, by_period: 
     def totals(rows: list[Statement]) -> list[str]:
         return [_cell(sum((getattr(s, c) for s in rows), ZERO)) for c in columns]
 
+    names = payee_labels(result)
     for payee, rows in by_payee.items():
+        label = names.get(payee, payee)
         if not by_period:
-            table.add_row(payee, *totals(rows))
+            table.add_row(label, *totals(rows))
             continue
         for s in rows:
-            table.add_row(payee, s.pay_period, *(_cell(getattr(s, c)) for c in columns))
+            table.add_row(label, s.pay_period, *(_cell(getattr(s, c)) for c in columns))
         table.add_row("", "[bold]total[/bold]", *(f"[bold]{x}[/bold]" for x in totals(rows)),
                       end_section=True)
     if everyone:

@@ -12,11 +12,17 @@ not files in the events/roster format of docs/data.md. A mapping file says how t
     [deals.fields.NAME]             a typed custom field: a column, or a column of a lookup
                                     table joined on another field; a default for empty cells
     [deals.values.COLUMN]           aliases: a value as the export writes it -> the value meant
+    [deals.splits]                  a splits file joined per deal (shares total 100% per deal)
+    [deals.history]                 stage history -> bookings, amendments, cancellations
+    [deals.children.NAME]           line items, team members: added up into deal fields
     [lookups.NAME]                  a table joined by a key column (products, accounts)
-    [roster]                        the team table: payee id, manager, team, territory columns;
+    [roster]                        the team table: payee id, display name, manager, team,
+                                    territory columns; [roster.active] an active flag
     [roster.fixed]                  constants for what the export lacks (role, start date);
     [roster.managers]               managers named in the manager column become payees
-    [territories.index], [quotas], [fx]
+    [territories.index], [quotas], [fx] (an FX file, or an export's rate table by its columns)
+    [SECTION.formats], [SECTION.defaults]   per column: how it writes dates, amounts and owners
+                                    (formats.py), and values for its empty cells
 
 `load_mapping(path, plan=None)` reads the mapping and every file it names and returns a
 `Dataset` (records.py) and diagnostics. Paths in the mapping are relative to the mapping file.
@@ -33,7 +39,9 @@ is docs/mapping.md.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import os
+from decimal import Decimal
 import re
 import tomllib
 from collections import Counter, defaultdict
@@ -43,15 +51,18 @@ import attrs
 
 from incentive_dsl.check.model import FieldSpec, Plan
 from incentive_dsl.collector import collector_paused
+from incentive_dsl.data.formats import (
+    TAKES, ColumnFormat, FormatError, date_pattern, number_format,
+)
 from incentive_dsl.data.loaders import load_fx, load_quotas, load_territories, make_dataset
 from incentive_dsl.data.records import (
-    Dataset, Event, PayeeRecord, Source, TerritoryIndex,
+    Dataset, Event, FxRate, PayeeRecord, Source, TerritoryIndex,
 )
 from incentive_dsl.data.tables import Cell, Row, Table, read_data_file, read_table
 from incentive_dsl.data.validate import check_dataset
 from incentive_dsl.data.values import (
     BadValue, parse_amount, parse_count, parse_currency, parse_date, parse_field, parse_index,
-    suggest,
+    parse_number, parse_positive, parse_split_share, parse_splits, split_text_pairs, suggest,
 )
 from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
 from incentive_dsl.limits import MAX_INTEGER_DIGITS, MAX_NESTING, date_problem, nested_too_deep
@@ -68,9 +79,11 @@ MAPPING_CODES = {
     MAPPED: "(note) what the mapping did with the rows: outcomes per stage value, defaults "
             "filled in, stages without a date, payees without deals, managers added",
 }
-OUTCOMES = ("booked", "lost", "open")
+OUTCOMES = ("booked", "cancelled", "lost", "open")
 FIELD_TYPES = ("text", "number", "count", "money", "percent", "date", "duration", "yes or no")
 PAYEE_ATTRS = ("role", "start", "end", "manager", "team", "territory")
+# Totals of child rows are exact: a sum that would need rounding is an error, never rounded.
+_EXACT_SUM = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
 SHOW_ROWS = 5  # a problem repeated on many rows: the first rows are listed, then a count
 
 
@@ -236,6 +249,8 @@ class FieldMap:
     default: str | None = None
     required: bool = False
     spec: FieldSpec | None = None  # how values are parsed (the plan's declaration, if any)
+    child: str | None = None  # a [deals.children.NAME] whose rows of the deal are added up
+    total: str | None = None  # with child: "sum" (of `column`) or "count" (of rows)
 
 
 @attrs.define
@@ -244,6 +259,7 @@ class StageRule:
     key: tuple[str, ...]
     outcome: str
     date: str | None = None
+    booked: str | None = None  # outcome cancelled: the column dating the booking
     reached: list[tuple[str, str]] = attrs.Factory(list)  # (stage, date column)
 
 
@@ -263,6 +279,10 @@ class Mapping:
         self.aliases: dict[str, dict[str, dict[str, str]]] = {}  # section -> column -> map
         self.alias_rows: dict[tuple[str, str, str], list[int]] = defaultdict(list)
         self.alias_lookup_rows: set[tuple[str, str, int]] = set()
+        self.formats: dict[str, dict[str, ColumnFormat]] = {}  # section -> column -> format
+        self.children: dict[str, _Child] = {}  # [deals.children.NAME] by name
+        self.defaults: dict[str, dict[str, str]] = {}  # section -> column -> value
+        self.default_rows: dict[tuple[str, str], set[int]] = defaultdict(set)
         self.field_names: set[str] = set()  # of the table being read, broken ones included
         self.files: list[str] = []
         self.rejected: set[str] = set()
@@ -355,7 +375,108 @@ class Mapping:
             return None
         self.tables[section] = table
         self.aliases[section] = self.read_aliases(key, spec.get("values", {}), table)
+        self.formats[section] = self.read_formats((*key, "formats"), spec.get("formats", {}),
+                                                  table)
+        self.defaults[section] = self.read_defaults((*key, "defaults"),
+                                                    spec.get("defaults", {}), table)
         return table
+
+    def read_formats(self, key: tuple[str, ...], spec: object,
+                     table: Table) -> dict[str, ColumnFormat]:
+        """`[SECTION.formats]`: COLUMN = { date = "MM/DD/YYYY" } or { decimal, thousands,
+        symbol, scale }."""
+        out: dict[str, ColumnFormat] = {}
+        if not isinstance(spec, dict):
+            self.map_error(key, f"'{_name(key)}' must be a table of columns",
+                           f'write [{_name(key)}] with lines COLUMN = {{ date = "DD/MM/YYYY" }}')
+            return out
+        for col, raw in spec.items():
+            ckey = (*key, col)
+            if self.column(ckey, col, table) is None:
+                continue
+            f = self.keys(ckey, raw, FORMAT_KEYS)
+            if not f:
+                continue
+            try:
+                if "take" in f:
+                    extra = [k for k in f if k != "take"]
+                    if extra:
+                        raise FormatError(f"'take' goes alone, not with '{extra[0]}'")
+                    if f["take"] not in TAKES:
+                        raise FormatError(f"'take' is one of {', '.join(TAKES)}, not "
+                                          f"{_show(f['take'])}")
+                    out[col] = ColumnFormat(take=f["take"])
+                    continue
+                if "date" in f:
+                    extra = [k for k in f if k != "date"]
+                    if extra:
+                        raise FormatError(f"a date column has no '{extra[0]}'")
+                    pattern = self.text((*ckey, "date"), f["date"], "a date pattern")
+                    if pattern is None:
+                        continue
+                    out[col] = date_pattern(pattern)
+                    continue
+                symbols = f.get("symbol", ())
+                if isinstance(symbols, str):
+                    symbols = (symbols,)
+                if not isinstance(symbols, (list, tuple)) or not all(
+                        isinstance(x, str) and x.strip() for x in symbols):
+                    raise FormatError("'symbol' is a text or a list of texts: \"$\" or "
+                                      "[\"$\", \"USD\"]")
+                seps = {}
+                for k in ("decimal", "thousands"):
+                    if k in f and not isinstance(f[k], str):
+                        raise FormatError(f"'{k}' is a text such as \",\" or \".\"")
+                    seps[k] = f.get(k)
+                decimal_sep = seps["decimal"] if seps["decimal"] is not None else (
+                    "," if seps["thousands"] == "." else ".")
+                thousands = seps["thousands"] if seps["thousands"] is not None else (
+                    "." if decimal_sep == "," else ",")
+                out[col] = number_format(decimal_sep, thousands,
+                                         tuple(x.strip() for x in symbols),
+                                         self.scale((*ckey, "scale"), f["scale"])
+                                         if "scale" in f else None)
+            except FormatError as e:
+                self.map_error(ckey, f"format of column '{col}': {e}",
+                               "see docs/mapping.md, column formats")
+        return out
+
+    def scale(self, key: tuple[str, ...], value: object) -> Decimal | None:
+        """A scale is written as a text or a whole number (never a TOML float, which is
+        binary): "0.01" for cents."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return Decimal(value)
+        if isinstance(value, str):
+            try:
+                return parse_positive(value.strip(), "scale")
+            except BadValue:
+                pass
+        raise FormatError(f"'scale' must be a number written as a text, such as \"0.01\" for "
+                          f"cents, not {_show(value)}")
+
+    def read_defaults(self, key: tuple[str, ...], spec: object, table: Table) -> dict[str, str]:
+        """`[SECTION.defaults]`: COLUMN = "value used when the cell is empty"."""
+        out: dict[str, str] = {}
+        if not isinstance(spec, dict):
+            self.map_error(key, f"'{_name(key)}' must be a table of columns",
+                           f'write [{_name(key)}] with lines COLUMN = "value"')
+            return out
+        for col, value in spec.items():
+            ckey = (*key, col)
+            if self.column(ckey, col, table) is None:
+                continue
+            if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                value = value.isoformat()
+            text = self.text(ckey, value, "a text")
+            if text is not None:
+                out[col] = text
+        return out
+
+    def parse(self, section: str, column: str, text: str, parser):
+        """`parser` on a cell's text after the column's format (BadValue either way); a
+        `take` format was applied by `cell` already."""
+        f = self.formats.get(section, {}).get(column)
+        return parser(f.normalize(text) if f is not None and f.take is None else text)
 
     def column(self, key: tuple[str, ...], value: object, table: Table | None,
                what: str = "") -> str | None:
@@ -405,8 +526,20 @@ class Mapping:
             return "", None
         cell = row.get(column)
         if cell is None:
-            return "", row.cells.get(column)
-        text = cell.text
+            # a default fills the empty cell as if the export had written it
+            text = self.defaults.get(section, {}).get(column)
+            if text is None:
+                return "", row.cells.get(column)
+            self.default_rows[(section, column)].add(row.line)
+            cell = row.cells.get(column)
+        else:
+            text = cell.text
+        fmt = self.formats.get(section, {}).get(column)
+        if fmt is not None and fmt.take is not None:
+            try:
+                text = fmt.taken(text)
+            except BadValue:
+                pass  # kept as written: whatever reads it reports it (an unknown owner ...)
         aliases = self.aliases.get(section, {}).get(column)
         if aliases and text in aliases:
             lines = self.alias_rows[(section, column, text)]
@@ -437,7 +570,8 @@ class Mapping:
             fkey = (*key, name)
             if isinstance(raw, str):
                 raw = {"column": raw}
-            f = self.keys(fkey, raw, ("column", "type", "lookup", "by", "default", "required"),
+            f = self.keys(fkey, raw, ("column", "type", "lookup", "by", "default", "required",
+                                      *(("child", "sum", "count") if owner == "deal" else ())),
                           ("type",))
             if not f:
                 continue
@@ -448,7 +582,14 @@ class Mapping:
                                f"the types are {', '.join(FIELD_TYPES)}")
                 kind = None
             fm = FieldMap(name=name, key=fkey, type=kind or "text")
-            if "lookup" in f:
+            if "child" in f:
+                if not self.child_field(fm, f):
+                    continue
+            elif "sum" in f or "count" in f:
+                self.map_error((*fkey, "sum" if "sum" in f else "count"), "'sum' and 'count' go "
+                               "with 'child'", 'add child = "NAME" (a [deals.children.NAME])')
+                continue
+            elif "lookup" in f:
                 fm.lookup = self.text((*fkey, "lookup"), f["lookup"])
                 fm.by = self.text((*fkey, "by"), f.get("by"))
                 if fm.by is None and "by" not in f:
@@ -494,6 +635,48 @@ class Mapping:
                         f"add it to [{_name(key)}], or remove it from the plan's fields"))
         return out
 
+    def child_field(self, fm: FieldMap, f: dict) -> bool:
+        """A field added up from a child table: child = NAME and sum = COLUMN or count = true
+        (its column is checked against the child's file once that is read)."""
+        extra = [k for k in ("lookup", "by", "column") if k in f]
+        if extra:
+            self.map_error((*fm.key, extra[0]), f"'{extra[0]}' does not go with 'child'",
+                           "a child field adds up its child's rows: sum = COLUMN or count = true")
+            return False
+        fm.child = self.text((*fm.key, "child"), f["child"])
+        if ("sum" in f) == ("count" in f):
+            self.map_error(fm.key, f"the child field '{fm.name}' needs one of 'sum' (a column "
+                           "of the child table) and 'count' (= true)",
+                           'e.g. sum = "TotalPrice" or count = true')
+            return False
+        if "sum" in f:
+            fm.total, fm.column = "sum", self.text((*fm.key, "sum"), f["sum"], "a column name")
+        elif f["count"] is not True:
+            self.map_error((*fm.key, "count"), "'count' is true (the number of rows)")
+            return False
+        else:
+            fm.total = "count"
+        if fm.type not in ("number", "count", "money"):
+            self.map_error((*fm.key, "type"), f"a child field is a number, count or money, not "
+                           f"{fm.type}", 'write type = "number"')
+            return False
+        return fm.child is not None and (fm.total == "count" or fm.column is not None)
+
+    def check_children(self, fields: list[FieldMap], children: dict) -> None:
+        for f in fields:
+            if f.child is None:
+                continue
+            child = children.get(f.child)
+            if child is None:
+                if f.child not in self.doc.get("deals", {}).get("children", {}):
+                    self.map_error((*f.key, "child"), f"no child table '{f.child}'",
+                                   suggest(f.child, children) or
+                                   f"add [deals.children.{f.child}] with its file and deal")
+                f.child = None  # a child table with an error of its own: reported there
+            elif f.total == "sum" and self.column((*f.key, "sum"), f.column,
+                                                 child.table) is None:
+                f.child = None
+
     def check_lookups(self, fields: list[FieldMap]) -> None:
         names = self.field_names  # a field with an error of its own is not reported again
         for f in fields:
@@ -529,31 +712,46 @@ class RowFields:
         self.defaults: dict[str, list[int]] = defaultdict(list)
         self.empty: dict[str, list[int]] = defaultdict(list)
         self.missing_keys: dict[tuple[str, str], list[tuple[int, object]]] = defaultdict(list)
-        self._parsed: dict[tuple[str, str, str], object] = {}
+        self._parsed: dict[tuple[str, str, str, bool], object] = {}
+        self._reported_rows: set[tuple[str, int]] = set()
         self._reported: set[tuple[str, str]] = set()
 
-    def _value(self, f: FieldMap, text: str, currency: str | None) -> object:
+    def _value(self, f: FieldMap, text: str, currency: str | None,
+               section: str | None) -> object:
         """The parsed value, or the BadValue saying why it cannot be read (cached: an export
-        repeats the same few values on thousands of rows)."""
-        key = (f.name, text, currency or "")
+        repeats the same few values on thousands of rows). `section`: the table whose column
+        the text is in (its format applies); None for the mapping's own default."""
+        key = (f.name, text, currency or "", section is None)
         if key not in self._parsed:
             try:
                 plan_currency = self.m.plan.currency if self.m.plan else currency
+                fmt = self.m.formats.get(section, {}).get(f.column) if section else None
+                if fmt is not None and fmt.take is None:
+                    text = fmt.normalize(text)
                 self._parsed[key] = parse_field(f.spec, text, currency, plan_currency)
             except BadValue as e:
                 self._parsed[key] = e
         return self._parsed[key]
 
-    def read(self, row: Row, currency: str | None) -> tuple[tuple[tuple[str, object], ...], bool]:
+    def read(self, row: Row, currency: str | None, deal: str | None = None
+             ) -> tuple[tuple[tuple[str, object], ...], bool]:
         """(fields sorted by name, ok). Positions are worked out only for a problem: `where` is
         the cell (or row) a value comes from, and `foreign` says it is not this row's (a lookup
-        table's cell, a default in the mapping)."""
+        table's cell, a default in the mapping). `deal`: the row's deal id, for child fields."""
         m, ok = self.m, True
         values: dict[str, object] = {}
         raw_text: dict[str, tuple[str, object]] = {}
         for f in self.fields:
-            text, where, foreign = "", row, False
-            if f.lookup is None and f.column is not None:
+            text, where, foreign, section = "", row, False, self.section
+            if f.total is not None:
+                if f.child is None:
+                    continue  # the field's mapping is in error, reported there
+                text = self.child_total(f, deal)
+                if text is None:
+                    ok = False
+                    continue
+                section = None  # a total, not a cell: no column format applies
+            elif f.lookup is None and f.column is not None:
                 text, cell = m.cell(self.section, row, f.column)
                 where = cell if cell is not None else row
             elif f.lookup is not None:
@@ -564,13 +762,15 @@ class RowFields:
                         self.missing_keys[(f.lookup, key_text)].append((row.line, key_where))
                         ok = False
                         continue
-                    text, cell = m.cell(f"lookups.{f.lookup}", target, f.column)
+                    section = f"lookups.{f.lookup}"
+                    text, cell = m.cell(section, target, f.column)
                     where, foreign = (cell if cell is not None else target), True
             raw_text[f.name] = (text, where)
             if not text:
                 if f.default is not None:
                     self.defaults[f.name].append(row.line)
                     text, where, foreign = f.default, m.at(*f.key, "default"), True
+                    section = None
                 elif f.required:
                     m.diags.append(error("D-COLUMN", _span(where), f"field '{f.name}' is empty: "
                                          "the mapping says it is required",
@@ -580,7 +780,7 @@ class RowFields:
                 else:
                     self.empty[f.name].append(row.line)
                     continue
-            value = self._value(f, text, currency)
+            value = self._value(f, text, currency, section)
             if isinstance(value, BadValue):
                 # a bad cell of the row is reported at each row; a bad value of a lookup table
                 # or a default (somewhere else) once
@@ -593,6 +793,31 @@ class RowFields:
             values[f.name] = value
         fields = tuple((n, values[n]) for n in self.names if n in values)
         return self._shared.setdefault(fields, fields), ok
+
+    def child_total(self, f: FieldMap, deal: str | None) -> str | None:
+        """The sum of the child rows' column, or their count, as plain text (None: a cell that
+        is not a number, reported at the cell)."""
+        child = self.m.children[f.child]
+        rows = child.by_deal.get(deal, [])
+        if f.total == "count":
+            return str(len(rows))
+        total = Decimal(0)
+        for r in rows:
+            text, cell = self.m.cell(child.section, r, f.column)
+            if not text:
+                continue
+            try:
+                total = _EXACT_SUM.add(total, self.m.parse(child.section, f.column, text,
+                                                           parse_number))
+            except BadValue as e:
+                if (f.name, r.line) not in self._reported_rows:
+                    self._reported_rows.add((f.name, r.line))
+                    self.m.diags.append(error("D-FIELD", _span(cell or r), f"field '{f.name}' "
+                                              f"(column '{f.column}'): {e.message}", e.hint))
+                return None
+        if f.type == "count" and total == total.to_integral_value():
+            return str(int(total))
+        return format(total, "f")
 
     def report(self, key: tuple[str, ...], what: str) -> None:
         m = self.m
@@ -619,6 +844,25 @@ class RowFields:
             m.diags.append(note(MAPPED, m.at(*f.key),
                                 f"field '{fname}' is empty in {_plural(len(rows), 'row')} of "
                                 f"the {what} ({_lines(rows)}): it is left unset on them"))
+
+
+def amount_hint(e: BadValue, column: str, fmt: ColumnFormat | None) -> str | None:
+    """The hint for an amount the mapping cannot read: a mapping has no currency column to put
+    a symbol in, but it can declare the column's format."""
+    text = e.message.split("'")[1] if e.message.count("'") >= 2 else ""
+    if fmt is not None:
+        return e.hint
+    symbol = next((s for s in ("US$", "$", "€", "£", "¥", "₹") if s in text), None)
+    if symbol is None:
+        m = re.search(r"\b[A-Z]{3}\b", text)
+        symbol = m.group() if m else None
+    if symbol is not None:
+        return (f"declare the column's format in the mapping: [deals.formats] \"{column}\" = "
+                f"{{ symbol = \"{symbol}\" }} (docs/mapping.md, column formats)")
+    if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d{1,2}", text):
+        return (f"the column writes a decimal comma: [deals.formats] \"{column}\" = "
+                "{ decimal = \",\", thousands = \".\" }")
+    return e.hint
 
 
 def _span(where: object) -> Span:
@@ -657,10 +901,13 @@ def read_text_any(path: str) -> tuple[str | None, list[Diagnostic]]:
 # ------------------------------------------------------------------------------ the sections
 
 
+FORMAT_KEYS = ("date", "decimal", "thousands", "symbol", "scale", "take")
 TOP_KEYS = ("deals", "roster", "lookups", "territories", "quotas", "fx")
+TABLE_KEYS = ("values", "formats", "defaults")  # every table read from a file may have these
 DEAL_KEYS = ("file", "id", "owner", "stage", "amount", "currency", "fixed_currency", "term",
-             "stages", "fields", "values")
-ROSTER_KEYS = ("file", "id", *PAYEE_ATTRS, "fixed", "managers", "fields", "values")
+             "stages", "fields", "splits", "history", "children", *TABLE_KEYS)
+ROSTER_KEYS = ("file", "id", "name", *PAYEE_ATTRS, "active", "fixed", "managers", "fields",
+               *TABLE_KEYS)
 
 
 def _lookups(m: Mapping) -> None:
@@ -671,7 +918,7 @@ def _lookups(m: Mapping) -> None:
         return
     for name, t in spec.items():
         key = ("lookups", name)
-        t = m.keys(key, t, ("file", "key", "values"), ("file", "key"))
+        t = m.keys(key, t, ("file", "key", *TABLE_KEYS), ("file", "key"))
         if not t:
             continue
         table = m.load_table(f"lookups.{name}", key, t)
@@ -701,6 +948,11 @@ def _roster(m: Mapping) -> list[PayeeRecord]:
     table = m.load_table("roster", key, spec)
     id_col = m.column((*key, "id"), spec.get("id"), table)
     cols = {a: m.column((*key, a), spec[a], table) for a in PAYEE_ATTRS if a in spec}
+    name_col = m.column((*key, "name"), spec["name"], table) if "name" in spec else None
+    active = _active_spec(m, spec.get("active"), table) if "active" in spec else None
+    if active is not None and "end" in spec:
+        m.map_error((*key, "active"), "[roster] has both an 'end' column and 'active'",
+                    "keep one: the end date column, or the active flag with its end date")
     fixed = m.keys((*key, "fixed"), spec.get("fixed", {}), PAYEE_ATTRS)
     consts: dict[str, object] = {}
     for a, v in fixed.items():
@@ -746,13 +998,17 @@ def _roster(m: Mapping) -> list[PayeeRecord]:
                 continue
             if a in ("start", "end"):
                 try:
-                    values[a] = parse_date(text)
+                    values[a] = m.parse("roster", col, text, parse_date)
                 except BadValue as e:
-                    m.diags.append(error("D-DATE", c.span, f"column '{col}': {e.message}",
-                                         e.hint))
+                    m.diags.append(error("D-DATE", _span(c or row), f"column '{col}': "
+                                         f"{e.message}", e.hint))
                     ok = False
             else:
                 values[a] = text
+        if active is not None and ok:
+            ok = _read_active(m, active, row, pid, values)
+        if name_col is not None:
+            values["name"] = m.cell("roster", row, name_col)[0] or None
         for a in ("role", "start"):
             if a not in values:
                 col = cols.get(a)
@@ -767,6 +1023,13 @@ def _roster(m: Mapping) -> list[PayeeRecord]:
         records.append(PayeeRecord(id=pid, fields=flds, source=Source(table.path, row.line),
                                    **values))
     reader.report(key, "roster")
+    if active is not None and active.inactive:
+        rows = active.inactive
+        ends = f"on their '{active.end}'" if isinstance(active.end, str) else \
+            f"on {active.end}"
+        m.diags.append(note(MAPPED, m.at(*key, "active"), f"{_plural(len(rows), 'payee')} "
+                            f"inactive in column '{active.column}' ({_lines(rows)}): "
+                            f"their employment ends {ends}"))
     if "managers" in spec:
         added = _managers(m, managers, records, cols.get("manager"), consts, first)
         if added is None:  # the mapping's error is the cause: not every report's manager too
@@ -774,6 +1037,63 @@ def _roster(m: Mapping) -> list[PayeeRecord]:
         else:
             records += added
     return records
+
+
+@attrs.define
+class _Active:
+    column: str
+    end: str | dt.date  # a column, or one date for every inactive payee
+    inactive: list[int] = attrs.Factory(list)
+
+
+def _active_spec(m: Mapping, raw: object, table: Table | None) -> _Active | None:
+    """`[roster.active]`: column = the yes/no column; end = the column dating an inactive
+    payee's last day, or one TOML date."""
+    key = ("roster", "active")
+    spec = m.keys(key, raw, ("column", "end"), ("column", "end"))
+    if not spec or "column" not in spec or "end" not in spec:
+        return None
+    column = m.column((*key, "column"), spec["column"], table)
+    end = spec["end"]
+    if isinstance(end, dt.date) and not isinstance(end, dt.datetime):
+        return _Active(column, end) if column else None
+    end = m.column((*key, "end"), end, table)
+    return _Active(column, end) if column and end else None
+
+
+def _read_active(m: Mapping, a: _Active, row: Row, pid: str, values: dict) -> bool:
+    """An inactive payee's end date, from the column or the fixed date (False: an error)."""
+    text, c = m.cell("roster", row, a.column)
+    flag = _YES_NO.get(text.lower()) if text else None
+    if flag is None:
+        m.diags.append(error("D-FIELD", _span(c or row), f"column '{a.column}': "
+                             f"{_show(text) if text else 'an empty cell'} is not yes or no",
+                             "write true or false (yes, no, 1, 0), or give the column a "
+                             "default in [roster.defaults]"))
+        return False
+    if flag:
+        return True
+    a.inactive.append(row.line)
+    if isinstance(a.end, dt.date):
+        values["end"] = a.end
+        return True
+    text, c = m.cell("roster", row, a.end)
+    if not text:
+        m.diags.append(error("D-DATE", _span(c or row), f"payee '{pid}' is inactive "
+                             f"('{a.column}' is false) but column '{a.end}' is empty: their "
+                             "last day is not known", "fill it in, or give [roster.defaults] "
+                             f"{a.end}"))
+        return False
+    try:
+        values["end"] = m.parse("roster", a.end, text, parse_date)
+    except BadValue as e:
+        m.diags.append(error("D-DATE", _span(c or row), f"column '{a.end}': {e.message}",
+                             e.hint))
+        return False
+    return True
+
+
+_YES_NO = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
 
 def _managers(m: Mapping, spec: dict, agents: list[PayeeRecord], column: str | None,
@@ -882,25 +1202,38 @@ def _stage_rules(m: Mapping, spec: object, table: Table | None) -> dict[str, Sta
                             suggest(raw, OUTCOMES) or 'write "open", "lost", or a table')
                 continue
             raw = {"outcome": raw}
-        r = m.keys(rkey, raw, ("outcome", "date", "reached"), ("outcome",))
+        r = m.keys(rkey, raw, ("outcome", "date", "booked", "reached"), ("outcome",))
         if not r:
             continue
         outcome = m.text((*rkey, "outcome"), r.get("outcome"))
         if outcome not in OUTCOMES:
             if outcome is not None:
                 m.map_error((*rkey, "outcome"), f"'{outcome}' is not an outcome",
-                            suggest(outcome, OUTCOMES) or "outcomes are booked, lost and open")
+                            suggest(outcome, OUTCOMES) or
+                            "outcomes are booked, cancelled, lost and open")
             continue
         rule = StageRule(value, rkey, outcome)
+        if "booked" in r:
+            if outcome != "cancelled":
+                m.map_error((*rkey, "booked"), "'booked' dates the booking of a cancelled deal",
+                            'remove it, or write outcome = "cancelled"')
+            else:
+                rule.booked = m.column((*rkey, "booked"), r["booked"], table)
+        elif outcome == "cancelled":
+            m.map_error(rkey, f"stage value '{value}' cancels a booked deal but says no column "
+                        "dating its booking", 'add booked = "COLUMN" (the close date)')
         if "date" in r:
             if outcome == "open":
                 m.map_error((*rkey, "date"), "an open deal has no outcome to date",
                             "remove 'date'; date the stages it reached in 'reached'")
             else:
                 rule.date = m.column((*rkey, "date"), r["date"], table)
-        elif outcome == "booked":
-            m.map_error(rkey, f"stage value '{value}' books the deal but says no date column",
-                        'add date = "COLUMN" (the close date)')
+        elif outcome in ("booked", "cancelled"):
+            m.map_error(rkey, f"stage value '{value}' "
+                        f"{'books' if outcome == 'booked' else 'cancels'} the deal but says no "
+                        "date column",
+                        'add date = "COLUMN" (the close date)' if outcome == "booked" else
+                        'add date = "COLUMN" (the day of the cancellation)')
         reached = r.get("reached", {})
         if not isinstance(reached, dict):
             m.map_error((*rkey, "reached"), "'reached' is a table: stage name = date column",
@@ -927,6 +1260,8 @@ class _Tally:
     booked: int = 0
     lost: int = 0
     open: int = 0
+    cancelled: int = 0
+    history: int = 0  # deals whose bookings come from the history file
     reached: Counter = attrs.Factory(Counter)
     undated: dict = attrs.Factory(lambda: defaultdict(list))  # stage -> rows without a date
 
@@ -956,7 +1291,7 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
         except BadValue as e:
             m.map_error((*key, "fixed_currency"), f"fixed_currency: {e.message}", e.hint)
     rules = _stage_rules(m, spec.get("stages"), table)
-    if any(r.outcome == "booked" for r in rules.values()):
+    if any(r.outcome in ("booked", "cancelled") for r in rules.values()):
         if "amount" not in spec:
             m.map_error(key, "bookings need an amount: [deals] has no 'amount' column",
                         'add amount = "COLUMN"')
@@ -964,16 +1299,26 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
             m.map_error(key, "amounts need a currency: [deals] has neither 'currency' (a column) "
                         "nor 'fixed_currency'", 'the export has no currency? add fixed_currency '
                         '= "USD"')
+    children = _children_spec(m, spec.get("children", {}))
     fields = m.read_fields("deal", (*key, "fields"), spec.get("fields", {}), table)
     m.check_lookups(fields)
+    m.check_children(fields, children)
+    splits_spec = _splits_spec(m, spec, table)
+    history_spec = _history_spec(m, spec.get("history")) if "history" in spec else None
     if table is None or m.blocked():
         return []
+    splits = _read_splits(m, splits_spec, payees) if isinstance(splits_spec, _Child) else {}
+    history = _read_history(m, history_spec, rules) if history_spec is not None else {}
+    for child in children.values():
+        child.by_deal = _child_rows(m, child)
+    m.children = children
     reader = RowFields(m, "deals", fields)
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     unmapped: dict[str, list[tuple[int, Span]]] = defaultdict(list)
     unknown_owner: dict[str, list[tuple[int, Span]]] = defaultdict(list)
     seen: dict[str, Row] = {}
     events: list[Event] = []
+    deals_with_history: list[str] = []
     for row in table.rows:
         deal, id_cell = m.cell("deals", row, id_col)
         if not deal:
@@ -996,6 +1341,10 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
         tally = tallies[stage]
         tally.rows.append(row.line)
         ok = True
+        if deal in history and history[deal] is None:  # its history has an error
+            m.rejected.add(f"deal:{deal}")
+            continue
+        timeline = history.get(deal)
 
         def date(column: str, why: str | None) -> dt.date | None:
             nonlocal ok
@@ -1009,10 +1358,10 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
                     ok = False
                 return None
             try:
-                return parse_date(text)
+                return m.parse("deals", column, text, parse_date)
             except BadValue as e:
-                m.diags.append(error("D-DATE", c.span, f"column '{column}': {e.message}",
-                                     e.hint))
+                m.diags.append(error("D-DATE", _span(c or row), f"column '{column}': "
+                                     f"{e.message}", e.hint))
                 ok = False
                 return None
 
@@ -1023,24 +1372,35 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
                 tally.undated[name].append(row.line)
             elif day is not None:
                 reached.append((name, day))
-        outcome_day = None
-        if rule.outcome in ("booked", "lost") and rule.date is not None:
+        outcome_day = booked_day = None
+        books = rule.outcome in ("booked", "cancelled") if timeline is None else \
+            timeline.books
+        if timeline is None and rule.outcome != "open" and rule.date is not None:
             outcome_day = date(rule.date, f"a '{stage}' deal is {rule.outcome}, dated by "
-                               f"'{rule.date}'" if rule.outcome == "booked" else None)
+                               f"'{rule.date}'" if rule.outcome in ("booked", "cancelled")
+                               else None)
+        if timeline is None and rule.outcome == "cancelled" and rule.booked is not None:
+            booked_day = date(rule.booked, f"a '{stage}' deal was booked before it was "
+                              f"cancelled, dated by '{rule.booked}'")
         amount = currency = term = None
-        if rule.outcome == "booked":
+        if books:
             text, c = m.cell("deals", row, amount_col)
             if not text:
-                m.diags.append(error("D-AMOUNT", c.span if c else row.span,
-                                     f"column '{amount_col}' is empty: a '{stage}' deal is "
-                                     "booked and needs its amount", "fill in the amount"))
-                ok = False
+                if timeline is None or timeline.needs_amount:
+                    m.diags.append(error("D-AMOUNT", c.span if c else row.span,
+                                         f"column '{amount_col}' is empty: a '{stage}' deal is "
+                                         "booked and needs its amount" if timeline is None else
+                                         f"column '{amount_col}' is empty: deal '{deal}' is "
+                                         "booked in its history and needs its amount",
+                                         "fill in the amount"))
+                    ok = False
             else:
                 try:
-                    amount = parse_amount(text)
+                    amount = m.parse("deals", amount_col, text, parse_amount)
                 except BadValue as e:
-                    m.diags.append(error("D-AMOUNT", c.span, f"column '{amount_col}': "
-                                         f"{e.message}", e.hint))
+                    m.diags.append(error("D-AMOUNT", _span(c or row), f"column '{amount_col}': "
+                                         f"{e.message}", amount_hint(e, amount_col, m.formats.get(
+                                             "deals", {}).get(amount_col))))
                     ok = False
             currency = fixed_currency
             if currency_col is not None:
@@ -1060,13 +1420,14 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
                 text, c = m.cell("deals", row, term_col)
                 if text:
                     try:
-                        term = parse_count(text, "number of months")
+                        term = m.parse("deals", term_col, text,
+                                       lambda t: parse_count(t, "number of months"))
                     except BadValue as e:
                         m.diags.append(error("D-NUMBER", c.span, f"column '{term_col}': "
                                              f"{e.message}", e.hint))
                         ok = False
         owner, owner_cell = m.cell("deals", row, owner_col)
-        makes_events = rule.outcome == "booked" or reached
+        makes_events = books or reached
         if makes_events:
             if not owner:
                 m.diags.append(error("D-COLUMN", owner_cell.span if owner_cell else row.span,
@@ -1077,8 +1438,12 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
                 if f"payee:{owner}" not in m.rejected:
                     unknown_owner[owner].append((row.line, owner_cell.span))
                 ok = False
-        fields, fields_ok = reader.read(row, currency or (m.plan.currency if m.plan else None))
-        if not (ok and fields_ok):
+        fields, fields_ok = reader.read(row, currency or (m.plan.currency if m.plan else None),
+                                        deal)
+        shares = splits.get(deal, ())
+        if isinstance(splits_spec, str) and splits_spec and books:
+            shares = _split_column(m, row, splits_spec, payees)
+        if not (ok and fields_ok) or shares is None:  # None: the deal's splits are in error
             m.rejected.add(f"deal:{deal}")
             continue
         source = Source(table.path, row.line)
@@ -1090,11 +1455,23 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
                                        "check the dates"))
             events.append(Event(id=f"{deal}:{name}", deal=deal, date=day, kind="stage",
                                 owner=owner, subject=name, fields=fields, source=source))
-        if rule.outcome == "booked":
-            tally.booked += 1
-            events.append(Event(id=f"{deal}:booked", deal=deal, date=outcome_day, kind="booked",
-                                amount=amount, currency=currency, owner=owner, term_months=term,
-                                fields=fields, source=source))
+        if timeline is not None:
+            tally.history += 1
+            deals_with_history.append(deal)
+            events += timeline.events(deal, owner, amount, currency, term, shares, fields)
+            timeline.check_current(m, rule, row, deal)
+        elif rule.outcome in ("booked", "cancelled"):
+            day = booked_day if rule.outcome == "cancelled" else outcome_day
+            events.append(Event(id=f"{deal}:booked", deal=deal, date=day, kind="booked",
+                                amount=amount, currency=currency, owner=owner, splits=shares,
+                                term_months=term, fields=fields, source=source))
+            if rule.outcome == "cancelled":
+                tally.cancelled += 1
+                events.append(Event(id=f"{deal}:cancelled", deal=deal, date=outcome_day,
+                                    kind="cancelled", owner=owner, fields=fields,
+                                    source=source))
+            else:
+                tally.booked += 1
         elif rule.outcome == "lost":
             tally.lost += 1
         else:
@@ -1115,25 +1492,446 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
             f"{_plural(len(rows), 'deal')} ({_lines(rows)})",
             suggest(owner, payees) or "add the payee to the roster, or check the name"))
     reader.report(key, "deals")
-    _report_stages(m, rules, tallies)
+    _report_stages(m, rules, tallies, history_spec)
+    if isinstance(splits_spec, _Child):
+        _report_splits(m, splits_spec, splits, seen)
+    elif splits_spec is None and _plan_splits_as_recorded(m):
+        m.map_error(key, "the plan credits 'split as recorded' but the mapping reads no splits: "
+                    "every deal would go 100% to its owner",
+                    'add [deals.splits] (a file of splits, one row per payee and deal) or '
+                    'splits = "COLUMN" (payee:percent;... in the deals file)')
+    if history_spec is not None:
+        _report_history(m, history_spec, history, seen, deals_with_history)
+    for name, child in children.items():
+        _report_child(m, child, child.by_deal, seen, f"child table '{name}'")
+        joined = sum(1 for d in seen if d in child.by_deal)
+        m.diags.append(note(MAPPED, m.at(*child.key), f"child table '{name}': "
+                            f"{_plural(sum(len(r) for r in child.by_deal.values()), 'row')} of "
+                            f"{child.table.path} joined to {_plural(joined, 'deal')}; "
+                            f"{_plural(len(seen) - joined, 'deal')} without a row (their totals "
+                            "are 0)"))
     return events
 
 
-def _report_stages(m: Mapping, rules: dict[str, StageRule], tallies: dict[str, _Tally]) -> None:
+# ------------------------------------------------------------------------------ child tables
+
+
+@attrs.define
+class _Child:
+    """A table joined to the deals one-to-many by a deal id column (splits, history)."""
+
+    section: str  # deals.splits, deals.history
+    key: tuple[str, ...]
+    table: Table
+    deal: str  # the column holding the deal id
+    columns: dict[str, str]  # role (payee, share, stage, date, amount) -> column
+    where: dict[str, tuple[str, ...]]  # column -> values kept
+    left_out: int = 0
+    by_deal: dict[str, list[Row]] = attrs.Factory(dict)
+    counts: Counter = attrs.Factory(Counter)  # history: rows per stage value
+    unchanged: int = 0  # history: rows that give no event
+
+
+def _child_spec(m: Mapping, key: tuple[str, ...], raw: object, roles: tuple[str, ...],
+                optional: tuple[str, ...] = ()) -> _Child | None:
+    section = ".".join(key)
+    spec = m.keys(key, raw, ("file", "deal", *roles, *optional, "where", *TABLE_KEYS),
+                  ("file", "deal", *roles))
+    if not spec or any(k not in spec for k in ("file", "deal", *roles)):
+        return None
+    table = m.load_table(section, key, spec)
+    deal = m.column((*key, "deal"), spec["deal"], table)
+    columns = {r: m.column((*key, r), spec[r], table) for r in (*roles, *optional) if r in spec}
+    where: dict[str, tuple[str, ...]] = {}
+    raw_where = spec.get("where", {})
+    if not isinstance(raw_where, dict):
+        m.map_error((*key, "where"), "'where' is a table: COLUMN = \"value\" or [\"a\", \"b\"]",
+                    'write where = { SplitTypeId = "Revenue" }')
+        raw_where = {}
+    for col, values in raw_where.items():
+        wkey = (*key, "where", col)
+        if m.column(wkey, col, table) is None:
+            continue
+        values = [values] if isinstance(values, str) else values
+        if not isinstance(values, list) or not values or not all(
+                isinstance(v, str) for v in values):
+            m.map_error(wkey, f"'where' keeps rows whose column '{col}' has one of the values "
+                        "given: a text or a list of texts", f'write {col} = "value"')
+            continue
+        where[col] = tuple(values)
+    if table is None or deal is None or any(c is None for c in columns.values()):
+        return None
+    return _Child(section, key, table, deal, columns, where)
+
+
+def _child_rows(m: Mapping, child: _Child) -> dict[str, list[Row]]:
+    """The child table's rows by deal id, in file order, after its `where`."""
+    out: dict[str, list[Row]] = defaultdict(list)
+    for row in child.table.rows:
+        if any(m.cell(child.section, row, col)[0] not in values
+               for col, values in child.where.items()):
+            child.left_out += 1
+            continue
+        deal, cell = m.cell(child.section, row, child.deal)
+        if not deal:
+            m.diags.append(error("D-COLUMN", _span(cell or row), f"column '{child.deal}' is "
+                                 "empty: the row belongs to no deal", "fill in the deal id"))
+            continue
+        out[deal].append(row)
+    return out
+
+
+def _report_child(m: Mapping, child: _Child, by_deal: dict, deals: dict[str, Row],
+                  what: str) -> None:
+    if child.where:
+        shown = " and ".join(f"'{c}' is " + " or ".join(f"'{v}'" for v in vs)
+                             for c, vs in child.where.items())
+        m.diags.append(note(MAPPED, m.at(*child.key, "where"), f"{what}: "
+                            f"{_plural(child.left_out, 'row')} of {child.table.path} left out "
+                            f"(only rows where {shown} are read)"))
+    strays = sorted((rows[0].line, deal) for deal, rows in by_deal.items() if deal not in deals)
+    if strays:
+        line, deal = strays[0]
+        row = next(r for r in by_deal[deal] if r.line == line)
+        m.diags.append(warning(
+            "D-ORPHAN", _span(row.cells.get(child.deal) or row),
+            f"{_plural(len(strays), 'deal')} of {child.table.path} "
+            f"{'is' if len(strays) == 1 else 'are'} not in the deals file: "
+            f"{', '.join(repr(d) for _, d in strays[:SHOW_ROWS])}"
+            + (f" and {len(strays) - SHOW_ROWS:,} more" if len(strays) > SHOW_ROWS else "")
+            + f" ({what} of them are not read)", "check the deal ids, or the deals file"))
+
+
+# ------------------------------------------------------------------------------ splits
+
+
+def _children_spec(m: Mapping, raw: object) -> dict[str, _Child]:
+    """`[deals.children.NAME]`: tables joined to the deals one-to-many (line items, team
+    members), which child fields add up."""
+    if not isinstance(raw, dict):
+        m.map_error(("deals", "children"), "'deals.children' must be a table of tables",
+                    "write [deals.children.NAME] with file and deal")
+        return {}
+    out = {}
+    for name, spec in raw.items():
+        child = _child_spec(m, ("deals", "children", name), spec, ())
+        if child is not None:
+            out[name] = child
+    return out
+
+
+def _splits_spec(m: Mapping, spec: dict, table: Table | None) -> _Child | str | None:
+    """`splits = "COLUMN"` (payee:percent;... in the deals file) or [deals.splits] (a file,
+    one row per payee and deal)."""
+    if "splits" not in spec:
+        return None
+    raw = spec["splits"]
+    if isinstance(raw, str):
+        return m.column(("deals", "splits"), raw, table) or ""
+    return _child_spec(m, ("deals", "splits"), raw, ("payee", "share")) or ""
+
+
+def _split_column(m: Mapping, row: Row, column: str, payees: set[str]
+                  ) -> tuple[tuple[str, Decimal], ...] | None:
+    """A deal's splits written in one cell of the deals file: `ana:60;bob:40`."""
+    text, cell = m.cell("deals", row, column)
+    if not text:
+        return ()
+    try:
+        shares = m.parse("deals", column, text, lambda t: parse_splits(split_text_pairs(t)))
+    except BadValue as e:
+        m.diags.append(error("D-SPLITS", _span(cell or row), f"column '{column}': {e.message}",
+                             e.hint))
+        return None
+    for payee, _ in shares:
+        if payee not in payees and f"payee:{payee}" not in m.rejected:
+            m.diags.append(error("D-PAYEE", _span(cell), f"split payee '{payee}' is not in the "
+                                 "roster", suggest(payee, payees) or "check the id"))
+            return None
+    return shares
+
+
+def _plan_splits_as_recorded(m: Mapping) -> bool:
+    return m.plan is not None and any(getattr(c, "split", None) == "recorded"
+                                      for c in getattr(m.plan, "credits", ()))
+
+
+def _read_splits(m: Mapping, child: _Child, payees: set[str]
+                 ) -> dict[str, tuple[tuple[str, Decimal], ...] | None]:
+    """Each deal's recorded split from the splits file (None: a deal whose splits are in
+    error, reported at its rows)."""
+    by_deal = _child_rows(m, child)
+    child.by_deal = by_deal
+    out: dict[str, tuple[tuple[str, Decimal], ...] | None] = {}
+    payee_col, share_col = child.columns["payee"], child.columns["share"]
+    unknown: dict[str, list[tuple[int, Span]]] = defaultdict(list)
+    for deal, rows in by_deal.items():
+        shares: dict[str, Decimal] = {}
+        ok = True
+        for row in rows:
+            payee, pcell = m.cell(child.section, row, payee_col)
+            text, scell = m.cell(child.section, row, share_col)
+            if not payee:
+                m.diags.append(error("D-SPLITS", _span(pcell or row), f"column '{payee_col}' is "
+                                     f"empty: a split of deal '{deal}' names nobody",
+                                     "fill in the payee"))
+                ok = False
+                continue
+            if payee not in payees:
+                if f"payee:{payee}" not in m.rejected:
+                    unknown[payee].append((row.line, _span(pcell)))
+                ok = False
+                continue
+            try:
+                share = m.parse(child.section, share_col, text,
+                                lambda t: parse_split_share(payee, t))
+            except BadValue as e:
+                m.diags.append(error("D-SPLITS", _span(scell or row), f"column '{share_col}': "
+                                     f"{e.message}", e.hint))
+                ok = False
+                continue
+            if payee in shares:
+                m.diags.append(error("D-SPLITS", _span(pcell), f"'{payee}' has two splits of "
+                                     f"deal '{deal}'", "give each payee one share per deal; "
+                                     "overlay splits are not part of the 100%: keep them out "
+                                     "with where = { ... }"))
+                ok = False
+                continue
+            shares[payee] = share
+        total = sum(shares.values(), Decimal(0))
+        if ok and total != 1:
+            lines = [r.line for r in rows]
+            first = rows[0]
+            m.diags.append(error(
+                "D-SPLITS", _span(first.cells.get(share_col) or first),
+                f"the splits of deal '{deal}' total {total.scaleb(2).normalize():f}%, not 100% "
+                f"({_lines(lines)})", "the shares of a deal must total exactly 100%"
+                + ("; overlay splits do not: keep them out with where = { ... }"
+                   if total > 1 else "")))
+            ok = False
+        out[deal] = tuple(sorted((p, s.normalize()) for p, s in shares.items())) if ok \
+            else None
+    for payee, places in unknown.items():
+        rows = [r for r, _ in places]
+        m.diags.append(error(
+            "D-PAYEE", places[0][1], f"split payee '{payee}' is not in the roster: "
+            f"{_plural(len(rows), 'row')} of {child.table.path} ({_lines(rows)})",
+            suggest(payee, payees) or "add the payee to the roster, or check the id"))
+    return out
+
+
+def _report_splits(m: Mapping, child: _Child, splits: dict, deals: dict[str, Row]) -> None:
+    by_deal = child.by_deal
+    _report_child(m, child, by_deal, deals, "the splits")
+    read = [d for d in deals if d in splits and splits[d] is not None]
+    shared = sum(1 for d in read if len(splits[d]) > 1)
+    without = [deals[d].line for d in deals if d not in splits]
+    m.diags.append(note(MAPPED, m.at(*child.key), f"splits of {_plural(len(read), 'deal')} "
+                        f"read from {child.table.path}, {shared:,} shared by several payees"
+                        + (f"; {_plural(len(without), 'deal')} without a split row "
+                           f"({_lines(without)}) go 100% to their owner" if without else "")))
+
+
+# ------------------------------------------------------------------------------ history
+
+
+@attrs.define
+class _Step:
+    kind: str  # booked, amended, cancelled
+    date: dt.date
+    amount: Decimal | None
+    row: Row
+    why: str = ""  # a cancellation: re-opened, lost, cancelled
+
+
+@attrs.define
+class _Timeline:
+    """What one deal's stage history says happened: bookings, amendments, cancellations."""
+
+    path: str
+    steps: list[_Step]
+    last: tuple[str, str, dt.date]  # the last row's stage value, outcome and date
+
+    @property
+    def books(self) -> bool:
+        return any(s.kind == "booked" for s in self.steps)
+
+    @property
+    def needs_amount(self) -> bool:
+        return any(s.kind == "booked" and s.amount is None for s in self.steps)
+
+    def events(self, deal: str, owner: str, amount: Decimal | None, currency: str | None,
+               term: int | None, shares: tuple, fields: tuple) -> list[Event]:
+        """A deal booked again after a cancellation is a new booking of deal `ID#2` (a deal
+        is booked once); its first booking stays cancelled."""
+        out: list[Event] = []
+        n, did, amended = 0, deal, 0
+        for s in self.steps:
+            source = Source(self.path, s.row.line)
+            if s.kind == "booked":
+                n += 1
+                did = deal if n == 1 else f"{deal}#{n}"
+                out.append(Event(id=f"{did}:booked", deal=did, date=s.date, kind="booked",
+                                 amount=s.amount if s.amount is not None else amount,
+                                 currency=currency, owner=owner, splits=shares,
+                                 term_months=term, fields=fields, source=source))
+            elif s.kind == "amended":
+                amended += 1
+                out.append(Event(id=f"{did}:amended:{amended}", deal=did, date=s.date,
+                                 kind="amended", amount=s.amount, currency=currency,
+                                 owner=owner, fields=fields, source=source))
+            else:
+                out.append(Event(id=f"{did}:cancelled", deal=did, date=s.date,
+                                 kind="cancelled", owner=owner, fields=fields, source=source))
+        return out
+
+    def check_current(self, m: Mapping, rule: StageRule, row: Row, deal: str) -> None:
+        booked_now = rule.outcome == "booked"
+        ends_booked = bool(self.steps) and self.steps[-1].kind != "cancelled"
+        if booked_now != ends_booked:
+            value, outcome, day = self.last
+            m.diags.append(warning(
+                MAPPED, row.span, f"deal '{deal}' is '{rule.value}' ({rule.outcome}) in the "
+                f"deals file, but its history ends with '{value}' ({outcome}) on {day}: the "
+                "history is used", "check that the history export is as recent as the deals "
+                "export"))
+
+
+def _history_spec(m: Mapping, raw: object) -> _Child | None:
+    return _child_spec(m, ("deals", "history"), raw, ("stage", "date"), ("amount",))
+
+
+def _read_history(m: Mapping, child: _Child, rules: dict[str, StageRule]
+                  ) -> dict[str, _Timeline | None]:
+    """Each deal's timeline from its history rows (None: a deal whose history has an error,
+    reported at its cell)."""
+    by_deal = _child_rows(m, child)
+    child.by_deal = by_deal
+    stage_col, date_col = child.columns["stage"], child.columns["date"]
+    amount_col = child.columns.get("amount")
+    unmapped: dict[str, list[tuple[int, Span]]] = defaultdict(list)
+    out: dict[str, _Timeline | None] = {}
+    for deal, rows in by_deal.items():
+        ok = True
+        dated: list[tuple[dt.date, int, Row, StageRule, Decimal | None]] = []
+        for row in rows:
+            value, scell = m.cell(child.section, row, stage_col)
+            rule = rules.get(value)
+            if rule is None:
+                unmapped[value].append((row.line, _span(scell or row)))
+                ok = False
+                continue
+            child.counts[value] += 1
+            text, dcell = m.cell(child.section, row, date_col)
+            try:
+                if not text:
+                    raise BadValue("the row is not dated", "fill in the date of the change")
+                day = m.parse(child.section, date_col, text, parse_date)
+            except BadValue as e:
+                m.diags.append(error("D-DATE", _span(dcell or row), f"column '{date_col}': "
+                                     f"{e.message}", e.hint))
+                ok = False
+                continue
+            amount = None
+            if amount_col is not None and rule.outcome == "booked":
+                text, acell = m.cell(child.section, row, amount_col)
+                if text:
+                    try:
+                        amount = m.parse(child.section, amount_col, text, parse_amount)
+                    except BadValue as e:
+                        m.diags.append(error("D-AMOUNT", _span(acell or row), f"column "
+                                             f"'{amount_col}': {e.message}", e.hint))
+                        ok = False
+                        continue
+            dated.append((day, row.line, row, rule, amount))
+        if not ok:
+            out[deal] = None
+            continue
+        dated.sort(key=lambda x: (x[0], x[1]))
+        steps: list[_Step] = []
+        state, current = None, None
+        for day, _, row, rule, amount in dated:
+            if rule.outcome == "booked":
+                if state != "booked":
+                    steps.append(_Step("booked", day, amount, row))
+                    current = amount
+                elif amount is not None and current is not None and amount != current:
+                    steps.append(_Step("amended", day, amount, row))
+                    current = amount
+                else:
+                    child.unchanged += 1
+            elif state == "booked":
+                why = {"open": "re-opened", "lost": "lost"}.get(rule.outcome, "cancelled")
+                steps.append(_Step("cancelled", day, None, row, why))
+            else:
+                child.unchanged += 1
+            state = rule.outcome
+        last = dated[-1]
+        out[deal] = _Timeline(child.table.path, steps, (last[3].value, last[3].outcome,
+                                                         last[0]))
+    for value, places in unmapped.items():
+        rows = [r for r, _ in places]
+        shown = f"'{value}'" if value else "an empty value"
+        m.diags.append(error(
+            "D-STAGE", places[0][1], f"stage value {shown} of column '{stage_col}' of "
+            f"{child.table.path} is not mapped: {_plural(len(rows), 'row')} ({_lines(rows)})",
+            (suggest(value, rules) + "; or " if suggest(value, rules) else "") +
+            f'add it to [deals.stages]: "{value}" = {{ outcome = ... }}'))
+    return out
+
+
+def _report_history(m: Mapping, child: _Child, history: dict, deals: dict[str, Row],
+                    used: list[str]) -> None:
+    _report_child(m, child, child.by_deal, deals, "the history")
+    steps = [s for d in used if history.get(d) for s in history[d].steps]
+    kinds = Counter(s.kind for s in steps)
+    whys = Counter(s.why for s in steps if s.kind == "cancelled")
+    rebooked = sum(1 for d in used
+                   if sum(s.kind == "booked" for s in history[d].steps) > 1)
+    parts = [f"{_plural(kinds['booked'], 'booking')}",
+             f"{_plural(kinds['amended'], 'amendment')} (a booked amount changed)",
+             f"{_plural(kinds['cancelled'], 'cancellation')}"
+             + (" (" + ", ".join(f"{n:,} {why}" for why, n in sorted(whys.items())) + ")"
+                if whys else "")]
+    if rebooked:
+        parts.append(f"{_plural(rebooked, 'deal')} booked again after a cancellation, as "
+                     "deal ID#2 (a deal is booked once)")
+    without = [deals[d].line for d in deals if d not in history]
+    m.diags.append(note(
+        MAPPED, m.at(*child.key), f"the history of {_plural(len(used), 'deal')} read from "
+        f"{child.table.path}: " + "; ".join(parts) + f"; {_plural(child.unchanged, 'row')} "
+        "change neither the outcome nor the booked amount (no event)"
+        + (f"; {_plural(len(without), 'deal')} without history ({_lines(without)}) are read "
+           "from their current stage" if without else "")))
+
+
+def _report_stages(m: Mapping, rules: dict[str, StageRule], tallies: dict[str, _Tally],
+                   history: _Child | None) -> None:
     for value, rule in rules.items():
         t = tallies.get(value)
+        in_history = history.counts[value] if history is not None else 0
         if t is None:
-            m.diags.append(warning(MAPPED, m.at(*rule.key), f"stage value '{value}' appears in "
-                                   "no row of the export", "check its spelling"))
+            if in_history:
+                m.diags.append(note(MAPPED, m.at(*rule.key), f"stage value '{value}' appears "
+                                    f"only in the history ({_plural(in_history, 'row')})"))
+            else:
+                m.diags.append(warning(MAPPED, m.at(*rule.key), f"stage value '{value}' "
+                                       "appears in no row of the export", "check its spelling"))
             continue
         parts = []
-        if rule.outcome == "booked":
+        if rule.outcome == "booked" and (t.booked or not t.history):
             parts.append(f"{_plural(t.booked, 'booking')} dated by '{rule.date}'")
-        elif rule.outcome == "lost":
+        elif rule.outcome == "cancelled" and (t.cancelled or not t.history):
+            parts.append(f"{_plural(t.cancelled, 'booking')} dated by '{rule.booked}', each "
+                         f"cancelled on its '{rule.date}'")
+        elif rule.outcome == "lost" and (t.lost or not t.history):
             parts.append(f"{_plural(t.lost, 'lost deal')}: no booking and no event for the loss "
                          "(a lost deal earns nothing)")
-        else:
+        elif rule.outcome == "open" and (t.open or not t.history):
             parts.append(f"{_plural(t.open, 'open deal')}: no booking")
+        if t.history:
+            parts.append(f"{_plural(t.history, 'deal')} read from "
+                         f"{'its' if t.history == 1 else 'their'} history")
         for name, column in rule.reached:
             parts.append(f"{t.reached[name]:,} reached '{name}' (dated by '{column}')")
         m.diags.append(note(MAPPED, m.at(*rule.key), f"stage value '{value}' "
@@ -1150,21 +1948,39 @@ def _report_stages(m: Mapping, rules: dict[str, StageRule], tallies: dict[str, _
 
 def _report_aliases(m: Mapping) -> None:
     for section, columns in m.aliases.items():
-        key = ("lookups", *section.split(".")[1:]) if section.startswith("lookups.") \
-            else (section,)
+        key = tuple(section.split("."))
         for column, table in columns.items():
             for raw, meant in table.items():
                 rows = m.alias_rows.get((section, column, raw), [])
                 akey = (*key, "values", column, raw)
+                path = m.tables[section].path
                 if not rows:
+                    # rows the mapping reads nothing from (lost deals, rows left out by
+                    # `where`) still show that the alias is spelt right
+                    unread = [r.line for r in m.tables[section].rows
+                              if (c := r.get(column)) is not None and c.text == raw]
+                    if unread:
+                        m.diags.append(note(ALIAS, m.at(*akey), f"column '{column}': '{raw}' "
+                                            f"occurs in {_plural(len(unread), 'row')} of {path} "
+                                            f"({_lines(unread)}), none of which gives a record "
+                                            "that reads this column"))
+                        continue
                     m.diags.append(warning(ALIAS, m.at(*akey), f"the alias '{raw}' → '{meant}' "
                                            f"of column '{column}' never applies",
                                            "remove it, or check its spelling"))
                     continue
-                path = m.tables[section].path
                 m.diags.append(note(ALIAS, m.at(*akey), f"column '{column}': '{raw}' read as "
                                     f"'{meant}' in {_plural(len(rows), 'row')} of {path} "
                                     f"({_lines(sorted(rows))})"))
+
+
+def _report_defaults(m: Mapping) -> None:
+    for (section, column), rows in sorted(m.default_rows.items()):
+        key = (*section.split("."), "defaults", column)
+        m.diags.append(note(MAPPED, m.at(*key), f"column '{column}' is empty in "
+                            f"{_plural(len(rows), 'row')} of {m.tables[section].path} "
+                            f"({_lines(sorted(rows))}): '{m.defaults[section][column]}' is "
+                            "used"))
 
 
 def _territories(m: Mapping) -> list[TerritoryIndex]:
@@ -1211,9 +2027,90 @@ def _standard(m: Mapping, key: tuple[str, ...], spec: dict, load) -> list:
             m.diags.append(error("D-FILE", m.at(*key, "file"), f"{_name((*key, 'file'))}: "
                                  f"{d.message}", "paths in a mapping are relative to the "
                                  "mapping file"))
+        elif key == ("fx",) and d.code == "D-COLUMN" and "unknown column" in d.message:
+            # an export's rate table has its own columns: they are named in the mapping
+            m.diags.append(attrs.evolve(d, hint="name the file's columns in [fx]: currency = "
+                                        "..., date = ..., rate = ..., fixed_target = ..., "
+                                        "quote = ... (docs/mapping.md)"))
         else:
             m.diags.append(d)
     return records
+
+
+FX_KEYS = ("file", "currency", "target", "fixed_target", "date", "rate", "quote", *TABLE_KEYS)
+QUOTES = {"target per unit": False, "units per target": True}
+
+
+def _fx(m: Mapping) -> list[FxRate]:
+    """`[fx] file = ...` alone reads an FX file of docs/data.md; with `currency`, `date` and
+    `rate` (and `target` or `fixed_target`) it names the columns of an export's rate table,
+    and `quote` says which way its rates go."""
+    key = ("fx",)
+    raw = m.doc["fx"]
+    if isinstance(raw, dict) and set(raw) <= {"file"}:
+        return _standard(m, key, raw, load_fx)
+    spec = m.keys(key, raw, FX_KEYS, ("file", "currency", "date", "rate"))
+    if not spec or not all(k in spec for k in ("file", "currency", "date", "rate")):
+        return []
+    if ("target" in spec) == ("fixed_target" in spec):
+        m.map_error(key, "[fx] needs one of 'target' (a column) and 'fixed_target' (the "
+                    "currency every rate converts to)", 'e.g. fixed_target = "USD"')
+        return []
+    quote = spec.get("quote", "target per unit")
+    if not isinstance(quote, str) or quote not in QUOTES:
+        m.map_error((*key, "quote"), f"'quote' is \"target per unit\" (1 unit of the currency "
+                    f"= RATE target) or \"units per target\" (1 target = RATE units of the "
+                    f"currency), not {_show(quote)}", suggest(str(quote), QUOTES))
+        return []
+    table = m.load_table("fx", key, spec)
+    cols = {k: m.column((*key, k), spec[k], table) for k in ("currency", "target", "date",
+                                                             "rate") if k in spec}
+    fixed = None
+    if "fixed_target" in spec:
+        text = m.text((*key, "fixed_target"), spec["fixed_target"])
+        try:
+            fixed = parse_currency(text) if text else None
+        except BadValue as e:
+            m.map_error((*key, "fixed_target"), f"fixed_target: {e.message}", e.hint)
+    if table is None or any(c is None for c in cols.values()) or m.blocked():
+        return []
+    out: list[FxRate] = []
+    same: list[int] = []
+    for row in table.rows:
+        values: dict[str, object] = {}
+        ok = True
+        for k, parse, code in (("currency", parse_currency, "D-CURRENCY"),
+                               ("target", parse_currency, "D-CURRENCY"),
+                               ("date", parse_date, "D-DATE"),
+                               ("rate", lambda t: parse_positive(t, "rate"), "D-NUMBER")):
+            if k not in cols:
+                continue
+            text, c = m.cell("fx", row, cols[k])
+            try:
+                if not text:
+                    raise BadValue("the cell is empty", f"every rate needs its {k}")
+                values[k] = m.parse("fx", cols[k], text, parse)
+            except BadValue as e:
+                m.diags.append(error(code, _span(c or row), f"column '{cols[k]}': {e.message}",
+                                     e.hint))
+                ok = False
+        if not ok:
+            continue
+        target = values.get("target", fixed)
+        if values["currency"] == target:
+            same.append(row.line)  # the corporate currency's own rate of 1
+            continue
+        out.append(FxRate(currency=values["currency"], target=target, date=values["date"],
+                          rate=values["rate"], inverse=QUOTES[quote],
+                          source=Source(table.path, row.line)))
+    direction = ("1 unit of the currency = RATE target" if not QUOTES[quote] else
+                 "1 target = RATE units of the currency: amounts are divided by the rate, "
+                 "rounded half even to the cent")
+    m.diags.append(note(MAPPED, m.at(*key), f"{_plural(len(out), 'FX rate')} read from "
+                        f"{table.path} ({direction})"
+                        + (f"; {_plural(len(same), 'row')} converting a currency to itself "
+                           f"left out ({_lines(same)})" if same else "")))
+    return out
 
 
 # ------------------------------------------------------------------------------ public API
@@ -1240,16 +2137,22 @@ def _load_mapping(path: str | os.PathLike, plan: Plan | None) -> tuple[Dataset, 
     territories = _territories(m)
     quotas = _standard(m, ("quotas",), m.doc["quotas"], load_quotas) if "quotas" in m.doc \
         else []
-    fx = _standard(m, ("fx",), m.doc["fx"], load_fx) if "fx" in m.doc else []
+    fx = _fx(m) if "fx" in m.doc else []
     _report_aliases(m)
+    _report_defaults(m)
     if payees:
-        with_deals = {e.owner for e in events}
-        idle = [p for p in payees if p.id not in with_deals and p.role != _manager_role(m)]
+        # owners, split partners and managers (paid on their team) are not idle
+        busy = {e.owner for e in events} | {p for e in events for p, _ in e.splits} | \
+            {p.manager for p in payees if p.manager}
+        idle = [p for p in payees if p.id not in busy and p.role != _manager_role(m)]
         if idle and events:
             m.diags.append(note(MAPPED, m.at("roster"), f"{_plural(len(idle), 'payee')} of the "
                                 f"roster {'has' if len(idle) == 1 else 'have'} no deal in the "
-                                f"export: {', '.join(sorted(p.id for p in idle))} (they are "
-                                "paid nothing, and count in their team's quota)"))
+                                f"export and {'manages' if len(idle) == 1 else 'manage'} "
+                                "nobody: " + ", ".join(sorted(
+                                    f"{p.name} ({p.id})" if p.name else p.id for p in idle))
+                                + " (no credit of their own; they count in their team's "
+                                "quota)"))
     sources = tuple(dict.fromkeys([m.path, *m.files]))
     dataset = make_dataset(events, payees, quotas, fx, territories, sources)
     tables = {t.path: t for t in m.tables.values()}

@@ -74,6 +74,7 @@ class PayeeRecord:
     territory: str | None = None
     effective_from: dt.date | None = None
     fields: tuple[tuple[str, object], ...] = ()
+    name: str | None = None  # the display name statements show (the id when None)
     source: Source | None = attrs.field(default=None, eq=False)
 
 
@@ -89,12 +90,15 @@ class QuotaRecord:
 
 @attrs.frozen(kw_only=True)
 class FxRate:
-    """1 unit of `currency` is worth `rate` units of `target`, from `date` on."""
+    """1 unit of `currency` is worth `rate` units of `target`, from `date` on; with `inverse`,
+    1 unit of `target` is worth `rate` units of `currency` (CRMs quote rates per unit of the
+    corporate currency), and amounts are converted by an exactly rounded division."""
 
     currency: str
     target: str
     date: dt.date
     rate: Decimal
+    inverse: bool = False
     source: Source | None = attrs.field(default=None, eq=False)
 
 
@@ -252,8 +256,10 @@ def _event_key(e: Event) -> str:
 
 
 def _canonical_record(rec: object) -> str:
+    # a payee without a display name, a rate quoted the usual way, hash as before they existed
     return repr([_canonical(getattr(rec, f.name)) for f in attrs.fields(type(rec))
-                 if f.name != "source"])
+                 if f.name != "source" and not (f.name == "name" and rec.name is None)
+                 and not (f.name == "inverse" and not rec.inverse)])
 
 
 def _canonical(value: object) -> object:

@@ -77,6 +77,8 @@ class Fx:
         if r is None:
             raise EvaluationError(f"no {currency}->{self.currency} rate on or before {day}",
                                   event)
+        if r.inverse:  # quoted per unit of the target: the exact quotient, then rounded
+            return round_money(div(amount, r.rate), self.currency), r
         return round_money(mul(amount, r.rate), self.currency), r
 
 

@@ -1,0 +1,285 @@
+"""The columnar engine against hand-written SQL, on a credit-heavy history.
+
+    PYTHONPATH=. python bench/columnar_bench.py                 # 1M deals, 3 rounds
+    PYTHONPATH=. python bench/columnar_bench.py --deals 100000 --rounds 5
+
+The history (`generate`, seeded): DEALS deals in 2027 over REPS account executives (5% hired
+during the year; their deals before their start earn nothing), 90% won (a booking; lost deals leave no
+event), 30% of the won split 60/40 with a second rep, a product field (P3 earns the SPIFF in
+Q2), 8% of the won cancelled 1 to 150 days after booking. The plan is bench/columnar.plan:
+marginal 8/12/15% tiers on quarterly attainment, the SPIFF, a 90-day clawback, paid monthly,
+rounded per statement.
+
+Both queries read the same DuckDB tables, filled from the CSV files by SQL (not timed): the
+compiled query (`incentive_dsl.columnar.compile_plan`) and `BASELINE`, a query written by hand
+for this plan alone (it knows there are no amendments, no other currencies, one roster row per
+rep, no quota rows). Each round times one run of each on the same connection; the report gives
+the median of each and the median of the rounds' ratios, the load average before and after,
+and checks that both give the same statements to the cent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from incentive_dsl import api  # noqa: E402
+from incentive_dsl.columnar import compile_plan  # noqa: E402
+from incentive_dsl.columnar.compiler import DAYS  # noqa: E402
+from incentive_dsl.columnar.runner import connect  # noqa: E402
+
+PLAN = os.path.join(ROOT, "bench", "columnar.plan")
+YEAR = dt.date(2027, 1, 1)
+
+
+def generate(out: str, deals: int = 1_000_000, reps: int = 10_000, seed: int = 14) -> None:
+    """Write events.csv, roster.csv and empty quotas/fx/territories files (docs/data.md)."""
+    rng = random.Random(seed)
+    os.makedirs(out, exist_ok=True)
+    ids = [f"r{i:05d}" for i in range(1, reps + 1)]
+    with open(os.path.join(out, "roster.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["payee_id", "role", "start", "end", "manager", "team", "territory",
+                    "effective_from"])
+        for pid in ids:
+            start = YEAR + dt.timedelta(days=rng.randrange(180)) if rng.random() < 0.05 \
+                else dt.date(2025, 1, 1)
+            w.writerow([pid, "AE", start, "", "", "", "", start])
+    for name, header in (("quotas.csv", "payee_id,quota,period,amount,currency"),
+                         ("fx.csv", "currency,target,date,rate"),
+                         ("territories.csv", "territory,index")):
+        with open(os.path.join(out, name), "w") as f:
+            f.write(header + "\n")
+    rows = []
+    for i in range(1, deals + 1):
+        if rng.random() >= 0.9:
+            continue  # lost: no event
+        deal = f"D{i:07d}"
+        day = YEAR + dt.timedelta(days=rng.randrange(365))
+        owner = rng.choice(ids)
+        amount = f"{rng.randrange(100_000, 2_000_000) / 100:.2f}"
+        splits = ""
+        if rng.random() < 0.3:
+            other = rng.choice(ids)
+            if other != owner:
+                splits = f"{owner}:60;{other}:40"
+        product = rng.choice(("P1", "P2", "P3", "P4"))
+        rows.append((day, deal, "booked", amount, owner, splits, product))
+        if rng.random() < 0.08:
+            rows.append((day + dt.timedelta(days=rng.randrange(1, 151)), deal, "cancelled", "",
+                         "", "", ""))
+    rows.sort(key=lambda r: (r[0], r[2] == "cancelled", r[1]))
+    with open(os.path.join(out, "events.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["event_id", "deal_id", "date", "kind", "amount", "currency", "owner",
+                    "splits", "product"])
+        for n, (day, deal, kind, amount, owner, splits, product) in enumerate(rows, 1):
+            w.writerow([f"E{n:08d}", deal, day, kind, amount, "USD" if amount else "", owner,
+                        splits, product])
+
+
+def load_tables(con, data: str) -> None:
+    """The compiled query's input tables, read from the CSV files by DuckDB."""
+    ev = os.path.join(data, "events.csv")
+    con.execute(f"""
+CREATE OR REPLACE TABLE raw AS SELECT * FROM read_csv('{ev}', header = true, columns = {{
+  'event_id': 'VARCHAR', 'deal_id': 'VARCHAR', 'date': 'DATE', 'kind': 'VARCHAR',
+  'amount': 'DECIMAL(38,6)', 'currency': 'VARCHAR', 'owner': 'VARCHAR', 'splits': 'VARCHAR',
+  'product': 'VARCHAR'}})""")
+    con.execute("""
+CREATE OR REPLACE TABLE events AS SELECT event_id AS id, deal_id AS deal, date AS day, kind,
+  amount, currency, owner, product AS f_product FROM raw""")
+    con.execute("""
+CREATE OR REPLACE TABLE splits AS
+SELECT event_id, split_part(part, ':', 1) AS payee,
+  CAST(CAST(split_part(part, ':', 2) AS DECIMAL(18,6)) * CAST('0.01' AS DECIMAL(3,2))
+       AS DECIMAL(38,12)) AS share
+FROM (SELECT event_id, unnest(string_split(splits, ';')) AS part FROM raw
+      WHERE kind = 'booked' AND splits IS NOT NULL AND splits <> '')""")
+    roster = os.path.join(data, "roster.csv")
+    con.execute(f"""
+CREATE OR REPLACE TABLE roster AS
+SELECT payee_id AS id, role, start AS start_day, "end" AS end_day, effective_from,
+  CAST(row_number() OVER (ORDER BY payee_id, effective_from) AS INTEGER) AS ord
+FROM read_csv('{roster}', header = true, columns = {{'payee_id': 'VARCHAR',
+  'role': 'VARCHAR', 'start': 'DATE', 'end': 'DATE', 'manager': 'VARCHAR', 'team': 'VARCHAR',
+  'territory': 'VARCHAR', 'effective_from': 'DATE'}})""")
+    con.execute("CREATE OR REPLACE TABLE fx (currency VARCHAR, day DATE, "
+                "rate DECIMAL(38,12), ord INTEGER)")
+    con.execute("CREATE OR REPLACE TABLE quota_rows (payee VARCHAR, quota VARCHAR, "
+                "first_month INTEGER, months INTEGER, amount DECIMAL(38,6), ord INTEGER)")
+    con.execute("DROP TABLE raw")
+
+
+# The plan written by hand as one query over the same tables: bookings split 60/40 to the
+# cent, quarterly running credit against the quota (exact, in units of 1/DAYS of a
+# cent-month, as the compiled query keeps quotas), marginal pieces in money, the SPIFF, the 90-day clawback, monthly statements
+# (earned: every earning line of the month, exact) with negative pay carried forward, each
+# statement rounded half even (the plan rounds per statement).
+BASELINE = f"""
+WITH bk AS (
+  SELECT e.id, e.deal, e.day, e.amount, e.owner, e.f_product,
+    row_number() OVER (ORDER BY e.day, e.deal, e.id) AS seq
+  FROM events e WHERE e.kind = 'booked'),
+cx AS (SELECT deal, min(day) AS cancel_day FROM events WHERE kind = 'cancelled' GROUP BY deal),
+sh AS (
+  SELECT b.seq, b.deal, b.day, coalesce(s.payee, b.owner) AS payee,
+    CAST(round(b.amount * 100) AS HUGEINT) AS units,
+    coalesce(CAST(s.share * 100 AS HUGEINT), 100) AS w
+  FROM bk b LEFT JOIN splits s ON s.event_id = b.id),
+al AS (
+  SELECT *, units * w // 100 AS fl, units * w % 100 AS rem,
+    units - sum(units * w // 100) OVER (PARTITION BY seq) AS left_,
+    row_number() OVER (PARTITION BY seq ORDER BY units * w % 100 DESC, payee) AS rk
+  FROM sh),
+cr AS (
+  SELECT a.seq, a.deal, a.day, a.payee, a.fl + CASE WHEN a.rk <= a.left_ THEN 1 ELSE 0 END AS c,
+    (year(a.day) * 12 + month(a.day) - 1) // 3 * 3 AS q
+  FROM al a JOIN roster r ON r.id = a.payee AND r.start_day <= a.day
+    AND (r.end_day IS NULL OR a.day <= r.end_day)),
+run AS (
+  SELECT *, sum(c) OVER (PARTITION BY payee, q ORDER BY seq ROWS UNBOUNDED PRECEDING) AS c1
+  FROM cr WHERE day BETWEEN DATE '2027-01-01' AND DATE '2027-12-31'),
+qm AS (
+  SELECT p.payee, p.q, sum(CAST(25000000 AS HUGEINT) * 4 * {DAYS}) AS n
+  FROM (SELECT DISTINCT payee, q FROM run) p
+  CROSS JOIN (SELECT 0 AS i UNION ALL SELECT 1 UNION ALL SELECT 2) m
+  JOIN roster r ON r.id = p.payee,
+  LATERAL (SELECT make_date(CAST((p.q + m.i) // 12 AS INTEGER),
+                            CAST((p.q + m.i) % 12 + 1 AS INTEGER), 1) AS ms) d
+  GROUP BY p.payee, p.q),
+quota AS (
+  SELECT payee, q, CAST((n // {12 * DAYS}) * CAST('100000000000000000000' AS HUGEINT)
+      + (n % {12 * DAYS}) * CAST('100000000000000000000' AS HUGEINT) // {12 * DAYS}
+      AS DECIMAL(38,0)) * CAST('0.0000000000000000000001' AS DECIMAL(23,22)) AS quota
+  FROM qm),
+pc AS (
+  SELECT r.payee, r.deal, r.day, r.c,
+    CAST(CAST(r.c1 - r.c AS DECIMAL(38,0)) * CAST('0.01' AS DECIMAL(3,2)) AS DECIMAL(38,20)) AS k0,
+    CAST(CAST(r.c1 AS DECIMAL(38,0)) * CAST('0.01' AS DECIMAL(3,2)) AS DECIMAL(38,20)) AS k1,
+    q.quota
+  FROM run r JOIN quota q ON q.payee = r.payee AND q.q = r.q),
+comm AS (
+  SELECT payee, deal, day, 'core' AS comp, CAST(CASE WHEN quota = 0 THEN
+      CAST(c AS DECIMAL(38,0)) * CAST('0.0008' AS DECIMAL(4,4)) ELSE
+      (CASE WHEN c < 0 THEN -1 ELSE 1 END) * (
+        greatest(0, least(hi, quota) - lo) * CAST('0.08' AS DECIMAL(2,2))
+        + greatest(0, least(hi, quota * CAST('1.5' AS DECIMAL(2,1))) - greatest(lo, quota))
+          * CAST('0.12' AS DECIMAL(2,2))
+        + greatest(0, hi - greatest(lo, quota * CAST('1.5' AS DECIMAL(2,1))))
+          * CAST('0.15' AS DECIMAL(2,2))) END AS DECIMAL(38,20)) AS amount
+  FROM (SELECT *, least(k0, k1) AS lo, greatest(k0, k1) AS hi FROM pc)),
+spiff AS (
+  SELECT b.owner AS payee, b.deal, b.day, 'p3' AS comp, CAST(500 AS DECIMAL(38,20)) AS amount
+  FROM bk b JOIN roster r ON r.id = b.owner AND r.start_day <= b.day
+    AND (r.end_day IS NULL OR b.day <= r.end_day)
+  WHERE b.f_product = 'P3' AND b.day BETWEEN DATE '2027-04-01' AND DATE '2027-06-30'),
+earned AS (SELECT * FROM comm UNION ALL SELECT * FROM spiff),
+lines AS (
+  SELECT payee, day, amount, FALSE AS claw FROM earned
+  UNION ALL
+  SELECT e.payee, x.cancel_day, -e.amount, TRUE FROM earned e
+  JOIN cx x ON x.deal = e.deal
+  JOIN bk b ON b.deal = e.deal
+  WHERE x.cancel_day <= b.day + INTERVAL 90 DAY AND e.day <= x.cancel_day AND e.amount <> 0
+    AND x.cancel_day <= DATE '2027-12-31'),
+months AS (SELECT 2027 * 12 + i AS m FROM range(12) t(i)),
+grid AS (
+  SELECT p.payee, mo.m, count(c.amount) AS n,
+    coalesce(sum(c.amount), CAST(0 AS DECIMAL(38,20))) AS x,
+    coalesce(sum(CASE WHEN c.claw THEN c.amount ELSE 0 END), CAST(0 AS DECIMAL(38,20))) AS claw
+  FROM (SELECT id AS payee FROM roster) p CROSS JOIN months mo
+  LEFT JOIN (SELECT payee, year(day) * 12 + month(day) - 1 AS m, claw, amount FROM lines) c
+    ON c.payee = p.payee AND c.m = mo.m
+  GROUP BY p.payee, mo.m),
+carry AS (
+  SELECT *, greatest(max(total) OVER w, CAST(0 AS DECIMAL(38,20))) - total AS carried
+  FROM (SELECT *, sum(x) OVER w AS total FROM grid
+        WINDOW w AS (PARTITION BY payee ORDER BY m ROWS UNBOUNDED PRECEDING))
+  WINDOW w AS (PARTITION BY payee ORDER BY m ROWS UNBOUNDED PRECEDING)),
+st AS (
+  SELECT *, CAST(x - coalesce(lag(carried) OVER (PARTITION BY payee ORDER BY m), 0) + carried
+                 AS DECIMAL(38,20)) AS due,
+    coalesce(lag(carried) OVER (PARTITION BY payee ORDER BY m), 0) AS before
+  FROM carry)
+SELECT s.payee, strftime(make_date(CAST(s.m // 12 AS INTEGER), CAST(s.m % 12 + 1 AS INTEGER), 1),
+                         '%Y-%m') AS pay_period,
+  s.x AS earned, s.claw AS clawed_back,
+  CASE WHEN abs(s.due - CAST(s.due AS DECIMAL(38,2))) = 0.005
+            AND CAST(CAST(s.due AS DECIMAL(38,2)) * 100 AS HUGEINT) % 2 <> 0
+       THEN CAST(s.due AS DECIMAL(38,2)) - (CASE WHEN s.due < 0 THEN -1 ELSE 1 END) * 0.01
+       ELSE CAST(s.due AS DECIMAL(38,2)) END AS paid,
+  s.carried
+FROM st s JOIN roster r ON r.id = s.payee
+WHERE s.n > 0 OR s.before <> 0 OR (r.start_day <= last_day(make_date(CAST(s.m // 12 AS INTEGER),
+  CAST(s.m % 12 + 1 AS INTEGER), 1)))
+ORDER BY s.payee, s.m
+"""
+
+
+def loadavg() -> str:
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--deals", type=int, default=1_000_000)
+    ap.add_argument("--reps", type=int, default=10_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--data", default="/tmp/incentive-bench/columnar")
+    args = ap.parse_args(argv)
+    data = f"{args.data}-{args.deals}"
+    if not os.path.exists(os.path.join(data, "events.csv")):
+        t = time.perf_counter()
+        generate(data, args.deals, args.reps)
+        print(f"generated {data} in {time.perf_counter() - t:.1f} s")
+    plan = api.load_plan(PLAN).plan
+    compiled = compile_plan(plan, plan.effective_start, plan.effective_end, plan.effective_end)
+    con = connect()
+    t = time.perf_counter()
+    load_tables(con, data)
+    events = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    print(f"loaded {events:,} events into DuckDB in {time.perf_counter() - t:.1f} s; "
+          f"load average {loadavg()}")
+    times = {"baseline": [], "columnar": []}
+    ratios = []
+    results = {}
+    for r in range(args.rounds):
+        for name, sql in (("baseline", BASELINE), ("columnar", compiled.sql)):
+            t = time.perf_counter()
+            results[name] = con.execute(sql).fetchall()
+            times[name].append(time.perf_counter() - t)
+        ratios.append(times["columnar"][-1] / times["baseline"][-1])
+        print(f"round {r + 1}: baseline {times['baseline'][-1]:.2f} s, columnar "
+              f"{times['columnar'][-1]:.2f} s, ratio {ratios[-1]:.2f}x")
+    base = {(p, pp): (e, c, paid, carried) for p, pp, e, c, paid, carried in results["baseline"]}
+    mine = {(p, pp): (e, c, paid, carried) for p, pp, _, _, e, _, c, paid, carried, *_
+            in results["columnar"]}
+    same = base == mine
+    total = sum(v[2] for v in mine.values())
+    print(f"statements: {len(mine):,}; the same to the cent: {same}; paid in all {total:,} USD")
+    print(f"median: baseline {statistics.median(times['baseline']):.2f} s, columnar "
+          f"{statistics.median(times['columnar']):.2f} s, ratio {statistics.median(ratios):.2f}x "
+          f"(median of {args.rounds} rounds); load average {loadavg()}")
+    if not same:
+        diff = sorted(set(base.items()) ^ set(mine.items()))[:10]
+        print("differences:", diff)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Running a compiled plan on DuckDB: the input tables filled from a `Dataset` (or from CSV
+files by the caller), the query run, its rows read back as the interpreter's `Statement`s.
+
+DuckDB is an optional dependency (`pip install 'incentive-dsl[columnar]'`); without it,
+`ColumnarUnavailable` says how to install it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Sequence
+from decimal import Decimal
+
+import attrs
+
+from incentive_dsl.check.model import Plan
+from incentive_dsl.columnar.compiler import INPUT_TABLES, Compiled, NotCovered, compile_plan
+from incentive_dsl.data.records import Dataset
+from incentive_dsl.eval.money import ZERO
+from incentive_dsl.eval.records import Statement
+from incentive_dsl.audit.stamp import make_stamp
+from incentive_dsl.eval.run import RunResult, default_range, evaluate_versions
+
+NULL = "\\N"
+CENT = Decimal("0.01")
+AMOUNT_DIGITS = 6  # decimals of amounts the input tables hold exactly
+SHARE_DIGITS = 12
+
+
+class ColumnarUnavailable(Exception):
+    """DuckDB is not installed."""
+
+
+def connect():
+    try:
+        import duckdb
+    except ImportError:  # an optional extra
+        raise ColumnarUnavailable(
+            "the columnar engine needs DuckDB: pip install 'incentive-dsl[columnar]'") from None
+    return duckdb.connect()
+
+
+@attrs.frozen
+class Range:
+    """The days a run earns on (start..end) and pays up to (pay_end), as `evaluate` has them."""
+
+    start: dt.date
+    end: dt.date
+    pay_end: dt.date
+
+
+def run_range(plan: Plan, dataset: Dataset, until: dt.date | None = None) -> Range:
+    d_start, d_end = default_range(plan, dataset)
+    start = max(d_start, plan.effective_start)
+    pay_end = until or d_end
+    end = min(pay_end, plan.effective_end or pay_end)
+    return Range(start, end, pay_end)
+
+
+def _fine(value: Decimal | None, digits: int) -> bool:
+    if value is None:
+        return True
+    exp = value.as_tuple().exponent
+    return isinstance(exp, int) and exp >= -digits
+
+
+def _cell(value) -> str:
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    return str(value)
+
+
+def _table(con, name: str, columns: Sequence[str], rows) -> None:
+    """Create table `name` (columns as `name TYPE`) from rows, through a CSV file: the fastest
+    way into DuckDB without pandas or Arrow."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:  # nothing to read (DuckDB cannot sniff an empty file)
+        con.execute(f"CREATE OR REPLACE TABLE {name} ({', '.join(columns)})")
+        return
+    fd, path = tempfile.mkstemp(suffix=".csv", prefix=f"incentive-{name}-")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow([_cell(v) for v in first])
+            for row in rows:
+                w.writerow([_cell(v) for v in row])
+        spec = ", ".join(f"'{c.split()[0]}': '{c.split(maxsplit=1)[1]}'" for c in columns)
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_csv('{path}', "
+                    f"header = false, auto_detect = false, delim = ',', nullstr = '\\N', "
+                    f"quote = '\"', escape = '\"', columns = {{{spec}}})")
+    finally:
+        os.unlink(path)
+
+
+def data_problem(plan: Plan, dataset: Dataset) -> str | None:
+    """Data the input tables cannot hold exactly, or that the query does not read as the
+    interpreter does (the interpreter then runs)."""
+    for e in dataset.events:
+        if not _fine(e.amount, AMOUNT_DIGITS):
+            return f"event {e.id} has an amount with more than {AMOUNT_DIGITS} decimals"
+        for _, share in e.splits:
+            if not _fine(share, SHARE_DIGITS):
+                return f"event {e.id} records a split share with more than {SHARE_DIGITS} decimals"
+    for q in dataset.quotas:
+        if q.currency and q.currency != plan.currency:
+            return f"the quota row of {q.payee} for {q.period} is in {q.currency}"
+        if not _fine(q.amount, AMOUNT_DIGITS) or plan.calendar.parse(q.period) is None:
+            return f"the quota row of {q.payee} for {q.period}"
+    return None
+
+
+def load(con, plan: Plan, dataset: Dataset, compiled: Compiled) -> None:
+    """Fill the input tables the query reads from a dataset."""
+    kinds = set(compiled.kinds) | ({"stage"} if compiled.fields else set())
+    names = [f for f, _ in compiled.fields]
+    events = [e for e in dataset.events if e.kind in kinds]
+    _table(con, "events", [*INPUT_TABLES["events"], *(f"f_{f} {t}" for f, t in compiled.fields)],
+           ((e.id, e.deal, e.date, e.kind, e.amount, e.currency, e.owner,
+             *(e.field(f) for f in names)) for e in events))
+    _table(con, "splits", INPUT_TABLES["splits"],
+           ((e.id, p, w) for e in events if e.kind == "booked" for p, w in e.splits))
+    roster = sorted(dataset.payees, key=lambda r: (r.id, r.effective_from or dt.date.min))
+    _table(con, "roster", INPUT_TABLES["roster"],
+           ((r.id, r.role, r.start, r.end, r.effective_from, i) for i, r in enumerate(roster)))
+    _table(con, "fx", INPUT_TABLES["fx"],
+           ((r.currency, r.date, r.rate, i) for i, r in enumerate(dataset.fx)
+            if r.target == plan.currency))
+    rows = []
+    for i, q in enumerate(dataset.quotas):
+        p = plan.calendar.parse(q.period)
+        rows.append((q.payee, q.quota, p.start.year * 12 + p.start.month - 1, len(p.months()),
+                     q.amount, i))
+    _table(con, "quota_rows", INPUT_TABLES["quota_rows"], rows)
+
+
+def _tidy(value: Decimal) -> Decimal:
+    """An exact amount without the query's trailing zeros past the cent."""
+    cents = value.quantize(CENT)
+    return cents if cents == value else value.normalize()
+
+
+def statements(con, compiled: Compiled) -> list[Statement]:
+    """Run the query on the loaded tables."""
+    out = []
+    for payee, label, start, end, *amounts in con.execute(compiled.sql).fetchall():
+        earned, capped, clawed, paid, carried, later, awaiting, earlier, carry, rounding = (
+            _tidy(a) for a in amounts)
+        out.append(Statement(payee=payee, pay_period=label, start=start, end=end, earned=earned,
+                             capped=capped, clawed_back=clawed, held=ZERO, released=ZERO,
+                             drawn=ZERO, recovered=ZERO, paid=paid, draw_balance=ZERO,
+                             carried=carried, later=later, awaiting=awaiting, earlier=earlier,
+                             carry=carry, rounding=rounding))
+    return out
+
+
+@attrs.frozen
+class ColumnarRun:
+    """What the columnar engine made of a run: its statements, or why it stepped aside."""
+
+    statements: tuple[Statement, ...] | None  # None: not covered, run the interpreter
+    fallback: str | None  # the message naming what is not covered
+    compiled: Compiled | None = None
+
+
+def run(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
+        con=None) -> ColumnarRun:
+    plans = [plans] if isinstance(plans, Plan) else list(plans)
+    plan = plans[-1]
+    rng = run_range(plan, dataset, until)
+    try:
+        compiled = compile_plan(plans, rng.start, rng.end, rng.pay_end)
+    except NotCovered as exc:
+        return ColumnarRun(None, exc.message())
+    problem = data_problem(plan, dataset)
+    if problem is not None:
+        return ColumnarRun(None, f"the columnar engine does not take this data ({problem}); "
+                           "the interpreter runs the plan instead", compiled)
+    con = con or connect()
+    load(con, plan, dataset, compiled)
+    for query, what in compiled.checks:
+        if con.execute(query).fetchone()[0]:
+            return ColumnarRun(None, f"the data has {what}; the interpreter runs the plan "
+                               "instead and reports it", compiled)
+    return ColumnarRun(tuple(statements(con, compiled)), None, compiled)
+
+
+def run_or_interpret(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
+                     progress=None, pause_gc: bool = True) -> tuple[RunResult, str | None]:
+    """The run on the columnar engine (a `RunResult` with statements only: no lines, no
+    traces), or, when it does not cover the plan or the data, the interpreter's full run and
+    the message saying why."""
+    plans = [plans] if isinstance(plans, Plan) else list(plans)
+    done = run(plans, dataset, until)
+    if done.statements is None:
+        return evaluate_versions(plans, dataset, end=until, progress=progress,
+                                 pause_gc=pause_gc), done.fallback
+    plan = plans[-1]
+    rng = run_range(plan, dataset, until)
+    stamp = make_stamp(plan, dataset, rng.start, rng.end)
+    return RunResult(plan, stamp, (), (), (), done.statements, (), ()), None

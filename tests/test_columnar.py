@@ -1,0 +1,317 @@
+"""The columnar engine (incentive_dsl/columnar) against the interpreter.
+
+Every shipped plan and the benchmark plan is either covered, and then its statements equal the
+interpreter's to the cent on generated histories, or falls back with the message naming the
+feature and its plan line: `EXPECTED` says which, so coverage cannot shrink (or grow) unseen.
+Variants of the benchmark plan exercise the other covered features (retroactive tiers and
+true-ups, bounds below, rounding per statement and in other modes, flat rates, even splits,
+a fiscal calendar with quarterly pay, tiers on a credit, invoiced legs, partial clawbacks).
+The generated SQL is checked to run on the embedded engine with exact types only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+import pytest
+
+duckdb = pytest.importorskip("duckdb")
+
+from incentive_dsl import api  # noqa: E402
+from incentive_dsl.columnar import compile_plan, not_covered  # noqa: E402
+from incentive_dsl.columnar import runner  # noqa: E402
+from incentive_dsl.data.records import QuotaRecord  # noqa: E402
+from incentive_dsl.eval.records import Statement  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+import columnar_bench  # noqa: E402
+import gen_data  # noqa: E402
+
+CENT = Decimal("0.01")
+FIELDS = tuple(f.name for f in attrs.fields(Statement)
+               if f.name not in ("payee", "pay_period", "start", "end"))
+
+# Plan -> None (covered) or (feature named, file:line of the fallback message).
+EXPECTED = {
+    "bench/columnar.plan": None,
+    "bench/reference.plan": ("split credit with rounding per line", "bench/reference.plan:24"),
+    "plans/enterprise_ae.plan": ("caps with rounding per line (core)",
+                                 "plans/enterprise_ae.plan:40"),
+    "plans/inside_sales_retroactive.plan": ("caps with rounding per line (retro)",
+                                            "plans/inside_sales_retroactive.plan:37"),
+    "plans/omnichannel.plan": ("attribution by touches", "plans/omnichannel.plan:14"),
+    "plans/presale_enterprise.plan": ("split credit with rounding per line",
+                                      "plans/presale_enterprise.plan:17"),
+    "plans/sales_manager.plan": ("manager overrides (mgr)", "plans/sales_manager.plan:22"),
+    "plans/sdr_activity.plan": ("activity rewards (demos)", "plans/sdr_activity.plan:29"),
+    "plans/split_deals.plan": ("split credit with rounding per line",
+                               "plans/split_deals.plan:17"),
+    "plans/operations": ("several versions of one plan",
+                         "plans/operations/commission_2027_h2.plan:6"),
+    "plans/crm/field_sales.plan": ("territory normalisation", "plans/crm/field_sales.plan:26"),
+}
+
+
+def test_every_shipped_plan_is_listed():
+    shipped = {str(p.relative_to(ROOT)) for p in (ROOT / "plans").glob("*.plan")}
+    shipped |= {"plans/operations", "plans/crm/field_sales.plan", "bench/reference.plan",
+                "bench/columnar.plan"}
+    assert shipped == set(EXPECTED)
+
+
+def _plans(rel: str):
+    old = os.getcwd()
+    os.chdir(ROOT)  # spans carry the path as given
+    try:
+        loaded = api.load_plan(rel)
+    finally:
+        os.chdir(old)
+    assert loaded.plan is not None, rel
+    return list(loaded.versions or (loaded.plan,))
+
+
+@pytest.mark.parametrize("rel", sorted(EXPECTED))
+def test_coverage_of_shipped_plans(rel):
+    found = not_covered(_plans(rel))
+    expected = EXPECTED[rel]
+    if expected is None:
+        assert found is None, found.message()
+        return
+    assert found is not None, f"{rel} is now covered: compare it in test_covered_plans_match"
+    feature, where = expected
+    assert found.feature == feature
+    assert found.message().startswith(f"{where}:")
+    assert "the interpreter runs the plan instead" in found.message()
+
+
+@pytest.fixture(scope="module")
+def histories(tmp_path_factory):
+    """Two generated histories: a single plan year, and a history year plus the plan year."""
+    out = {}
+    for name, args in {
+            "plan-year": ["--events", "3000", "--payees", "30", "--seed", "11", "--start",
+                          "2027-01-01", "--years", "1", "--activity-share", "0.1"],
+            "two-years": ["--events", "3000", "--payees", "40", "--seed", "1"]}.items():
+        path = tmp_path_factory.mktemp(name)
+        gen_data.main([str(path), *args])
+        out[name] = str(path)
+    path = tmp_path_factory.mktemp("credit-heavy")
+    columnar_bench.generate(str(path), deals=4000, reps=40)
+    out["credit-heavy"] = str(path)
+    return out
+
+
+def _load(plan, data: str):
+    dataset, diags = api.load_data(f"{data}/events.csv", f"{data}/roster.csv",
+                                   quotas=f"{data}/quotas.csv", fx=f"{data}/fx.csv",
+                                   territories=f"{data}/territories.csv", plan=plan)
+    assert not any(d.is_error for d in diags)
+    return dataset
+
+
+def assert_same_statements(plans, dataset) -> int:
+    """The columnar statements equal the interpreter's, field by field, to the cent; returns
+    how many statements were compared."""
+    interpreted = api.run(plans, dataset)
+    done = runner.run(plans, dataset)
+    assert done.statements is not None, done.fallback
+    mine = {(s.payee, s.pay_period): s for s in done.statements}
+    theirs = {(s.payee, s.pay_period): s for s in interpreted.statements}
+    assert set(mine) == set(theirs)
+    wrong = [(k, f, getattr(theirs[k], f), getattr(mine[k], f)) for k in sorted(theirs)
+             for f in FIELDS
+             if getattr(theirs[k], f).quantize(CENT) != getattr(mine[k], f).quantize(CENT)]
+    assert not wrong, wrong[:10]
+    assert [(s.payee, s.pay_period) for s in done.statements] == \
+        [(s.payee, s.pay_period) for s in interpreted.statements]
+    return len(mine)
+
+
+def test_covered_plans_match(histories):
+    for rel, expected in EXPECTED.items():
+        if expected is None:
+            plans = _plans(rel)
+            for data in histories.values():
+                assert assert_same_statements(plans, _load(plans[-1], data)) > 100
+
+
+REFERENCE = (ROOT / "bench" / "reference.plan").read_text(encoding="utf-8")
+BASE = REFERENCE[:REFERENCE.index('example "')]  # the examples are about the original rules
+TIERS = """  marginal rates by attainment per quarter
+    each bound belongs to the tier above
+    from 0% to 100% at 8%
+    from 100% to 150% at 12%
+    from 150% at 15%"""
+MEASURE = 'measure attainment "Quarterly attainment" = bookings / quota bookings\n'
+QUOTA = """quota bookings "Bookings quota"
+  250,000 USD per quarter for role AE
+  400,000 USD per quarter for role SE
+  from data
+  prorate by active days
+"""
+CAPS = """    from 150% at 15%
+  cap 3,000 USD per deal
+  cap 40,000 USD per quarter
+  cap 90,000 USD in total"""
+OWNER = ("split as recorded  # CRM splits; must total 100%", "to owner")
+STATEMENT = [("rounding half even per line", "rounding half up per statement"),
+             ("50% when booked, 50% when collected", "100% when booked")]
+VARIANTS = {
+    # Rounding per line with credit to the owner (split shares are rounded as a whole by the
+    # interpreter, which the columnar engine does not do: it falls back).
+    "owner, marginal, collected leg": [OWNER],
+    "owner, retroactive": [OWNER, ("marginal rates", "retroactive rates")],
+    "owner, retroactive, bounds below": [
+        OWNER, ("marginal rates", "retroactive rates"),
+        ("each bound belongs to the tier above", "each bound belongs to the tier below")],
+    "owner, fiscal April, quarterly pay, FX at month end": [
+        OWNER, ("paid monthly", "paid quarterly"),
+        ("  convert currencies at rate on event date",
+         "  convert currencies at rate on period end\n  fiscal year starts in april"),
+        ("effective 2027-01-01 to 2027-12-31", "effective 2026-04-01 to 2027-03-31"),
+        ("during 2027-04-01 to 2027-06-30", "during 2026-07-01 to 2026-09-30")],
+    "owner, tiers on a credit per month": [
+        OWNER, ("rates by attainment per quarter", "rates by bookings per month"),
+        ("from 0% to 100% at 8%", "from 0 USD to 60,000 USD at 8%"),
+        ("from 100% to 150% at 12%", "from 60,000 USD to 90,000 USD at 12%"),
+        ("from 150% at 15%", "from 90,000 USD at 15%"), (MEASURE, ""), (QUOTA, "")],
+    "owner, no proration, invoiced leg": [
+        ("  prorate by active days\n", ""), OWNER,
+        ("applies to role AE, SE", "applies to role AE, SE, MGR"),
+        ("50% when booked, 50% when collected",
+         "40% when booked, 30% when invoiced, 30% when collected")],
+    # Rounding per statement: splits, caps and partial clawbacks too.
+    "per statement, splits": STATEMENT,
+    "per statement, flat rate, split evenly": [
+        *STATEMENT, (TIERS, "  rate 8.5%"), ("split as recorded", "split evenly"),
+        (MEASURE, "")],
+    "per statement, half clawback in months, SPIFF a share": [
+        *STATEMENT, ("at original amounts", "at 50% of original amounts"),
+        ("pay 500 USD", "pay 1.5% of deal.amount"), ("90 days", "3 months")],
+    "per statement, caps per deal, quarter and in total, SPIFF cap": [
+        *STATEMENT, ("    from 150% at 15%", CAPS),
+        ("  pay 500 USD", "  pay 500 USD\n  cap 1,500 USD per month")],
+    "per statement, retroactive with caps": [
+        *STATEMENT, ("    from 150% at 15%", CAPS), ("marginal rates", "retroactive rates")],
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_variants_match(name, histories, tmp_path):
+    text = BASE
+    for old, new in VARIANTS[name]:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "variant.plan"
+    path.write_text(text, encoding="utf-8")
+    loaded = api.load_plan(str(path))
+    assert loaded.plan is not None, [d.message for d in loaded.diagnostics]
+    assert not_covered(loaded.plan) is None
+    data = histories["two-years"]
+    assert assert_same_statements([loaded.plan], _load(loaded.plan, data)) > 50
+
+
+def test_benchmark_baseline_query_matches(histories):
+    """bench/columnar_bench.py's hand-written query pays what the compiled one pays."""
+    plan = _plans("bench/columnar.plan")[-1]
+    con = duckdb.connect()
+    columnar_bench.load_tables(con, histories["credit-heavy"])
+    compiled = compile_plan(plan, plan.effective_start, plan.effective_end, plan.effective_end)
+    mine = [(r[0], r[1], r[4], r[6], r[7], r[8]) for r in con.execute(compiled.sql).fetchall()]
+    assert mine == con.execute(columnar_bench.BASELINE).fetchall()
+    assert len(mine) > 400
+
+
+def test_generated_sql_is_exact_and_runs_on_the_embedded_engine(histories):
+    """No floating type, no decimal division (DuckDB's `/` on decimals gives a DOUBLE): the
+    text is run on a fresh connection and its money columns come back as DECIMALs."""
+    plans = _plans("bench/columnar.plan")
+    dataset = _load(plans[-1], histories["credit-heavy"])
+    rng = runner.run_range(plans[-1], dataset)
+    compiled = compile_plan(plans, rng.start, rng.end, rng.pay_end)
+    sql = compiled.sql
+    assert not re.search(r"\b(DOUBLE|FLOAT|REAL)\b", sql, re.IGNORECASE)
+    assert not re.search(r"(?<!/)/(?!/)", sql), "a '/' that is not an integer division"
+    con = duckdb.connect()
+    runner.load(con, plans[-1], dataset, compiled)
+    rel = con.sql(sql)
+    types = dict(zip(rel.columns, (str(t) for t in rel.types)))
+    assert all(types[c].startswith("DECIMAL") for c in rel.columns[4:]), types
+    assert len(rel.fetchall()) == len(api.run(plans, dataset).statements)
+
+
+def test_api_falls_back_with_the_message():
+    from tests.shipped import load_shipped_data
+
+    plans = _plans("plans/enterprise_ae.plan")
+    dataset, _ = load_shipped_data(plans[-1])
+    result, message = api.run_columnar(plans, dataset)
+    assert message.startswith("plans/enterprise_ae.plan:40:3: the columnar engine does not "
+                              "cover caps with rounding per line (core)")
+    assert result.earnings, "the interpreter's full run"
+    assert result.statements == api.run(plans, dataset).statements
+
+
+def test_data_it_cannot_hold_falls_back(histories):
+    plans = _plans("bench/columnar.plan")
+    dataset = _load(plans[-1], histories["credit-heavy"])
+    odd = attrs.evolve(dataset, quotas=(QuotaRecord(
+        payee="r00001", quota="bookings", period="2027-Q1", amount=Decimal(9), currency="EUR"),))
+    done = runner.run(plans, odd)
+    assert done.statements is None
+    assert "the quota row of r00001 for 2027-Q1 is in EUR" in done.fallback
+    assert runner.run(plans, dataset).statements is not None
+
+
+def test_cli_engine_option(histories):
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "incentive_dsl.cli", *args],
+                              capture_output=True, text=True, cwd=ROOT)
+
+    data = histories["credit-heavy"]
+    both = [cli("run", "bench/columnar.plan", "--data", data, "--period", "2027-Q2",
+                "--format", "csv", *extra) for extra in ((), ("--engine", "columnar"))]
+    assert both[0].returncode == both[1].returncode == 0 and "note:" not in both[1].stderr
+
+    def cents(text: str) -> list[list[str]]:  # exact amounts compared to the cent
+        return [[str(Decimal(c).quantize(CENT)) if re.fullmatch(r"-?[\d.]+", c) and "." in c
+                 else c for c in row.split(",")] for row in text.splitlines()]
+    assert cents(both[0].stdout) == cents(both[1].stdout)
+    assert len(both[1].stdout.splitlines()) > 50
+    fallback = cli("run", "plans/split_deals.plan", "--data", "plans/data", "--period",
+                   "2027-Q1", "--engine", "columnar", "--format", "csv")
+    assert fallback.returncode == 0
+    assert "note: plans/split_deals.plan:17:1: the columnar engine does not cover split " \
+           "credit with rounding per line" in fallback.stderr
+    refused = cli("run", "bench/columnar.plan", "--data", data, "--engine", "columnar",
+                  "--lines")
+    assert refused.returncode == 2 and "statements only" in refused.stderr
+
+
+@pytest.mark.parametrize("mode", ["half even", "half up", "half down", "up", "down"])
+def test_rounding_in_sql_is_the_interpreters(mode):
+    """round_cents and round_div round as eval/money.py's round_money, ties and signs
+    included."""
+    from incentive_dsl.columnar.compiler import EXACT, round_cents, round_div
+    from incentive_dsl.eval.money import ROUNDING_MODES, round_money
+
+    values = [Decimal(v) for v in (
+        "0.125", "0.135", "-0.125", "-0.135", "0.005", "-0.005", "2.5", "1.004999999", "1.005",
+        "-1.00500000000000000001", "123456789.995", "0", "-0.01", "0.0149999999999",
+        "7.77500000000000000001", "-99.994", "0.00000000000000000001")]
+    con = duckdb.connect()
+    for v in values:
+        got = con.execute(f"SELECT {round_cents(f'CAST({str(v)!r} AS {EXACT})', mode)}"
+                          ).fetchone()[0]
+        assert Decimal(got) / 100 == round_money(v, "USD", mode), (v, got)
+    for num, den in ((5, 2), (7, 2), (1, 3), (2, 3), (10, 4), (0, 7), (15, 10), (25, 10)):
+        got = con.execute(f"SELECT {round_div(str(num), str(den), mode)}").fetchone()[0]
+        whole = (Decimal(num) / Decimal(den)).quantize(Decimal(1), rounding=ROUNDING_MODES[mode])
+        assert got == int(whole), (num, den, got)
