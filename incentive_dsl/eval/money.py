@@ -65,48 +65,29 @@ def exact(value: Fraction) -> Number:
     return Decimal(f"{num * 2 ** (places - twos) * 5 ** (places - fives)}E-{places}")
 
 
-def _fraction_op(op, a: Number, b: Number) -> Number:
-    return exact(op(Fraction(a), Fraction(b)))
+def _exact_op(decimal_op, fraction_op):
+    """An operation on exact numbers: the Decimal one while it is exact (the common case, and
+    fast), else the same on fractions."""
+    def op(a: Number, b: Number) -> Number:
+        if type(a) is Decimal and type(b) is Decimal:
+            try:
+                return decimal_op(a, b)
+            except decimal.Inexact:
+                pass
+        return exact(fraction_op(Fraction(a), Fraction(b)))
+    return op
 
 
-def add(a: Number, b: Number) -> Number:
-    if type(a) is Decimal and type(b) is Decimal:
-        try:
-            return EXACT.add(a, b)
-        except decimal.Inexact:
-            pass
-    return _fraction_op(Fraction.__add__, a, b)
-
-
-def sub(a: Number, b: Number) -> Number:
-    if type(a) is Decimal and type(b) is Decimal:
-        try:
-            return EXACT.subtract(a, b)
-        except decimal.Inexact:
-            pass
-    return _fraction_op(Fraction.__sub__, a, b)
-
-
-def mul(a: Number, b: Number) -> Number:
-    if type(a) is Decimal and type(b) is Decimal:
-        try:
-            return EXACT.multiply(a, b)
-        except decimal.Inexact:
-            pass
-    return _fraction_op(Fraction.__mul__, a, b)
+add = _exact_op(EXACT.add, Fraction.__add__)
+sub = _exact_op(EXACT.subtract, Fraction.__sub__)
+mul = _exact_op(EXACT.multiply, Fraction.__mul__)
+_divide = _exact_op(EXACT.divide, Fraction.__truediv__)
 
 
 def div(a: Number, b: Number) -> Number:
     """The exact quotient (a Decimal when it ends, else a fraction); by zero, 0 (evaluation
     is total: callers that show a quotient note the zero divisor)."""
-    if not b:
-        return ZERO
-    if type(a) is Decimal and type(b) is Decimal:
-        try:
-            return EXACT.divide(a, b)
-        except decimal.Inexact:
-            pass
-    return _fraction_op(Fraction.__truediv__, a, b)
+    return _divide(a, b) if b else ZERO
 
 
 def to_money(value: Number, currency: str, mode: str = "half even") -> Decimal:
