@@ -45,7 +45,7 @@ EXPECTED = {
     "plans/enterprise_ae.plan": ("caps with rounding per line (core)",
                                  "plans/enterprise_ae.plan:40"),
     "plans/inside_sales_retroactive.plan": ("caps with rounding per line (retro)",
-                                            "plans/inside_sales_retroactive.plan:37"),
+                                            "plans/inside_sales_retroactive.plan:38"),
     "plans/omnichannel.plan": ("attribution by touches", "plans/omnichannel.plan:14"),
     "plans/presale_enterprise.plan": ("split credit with rounding per line",
                                       "plans/presale_enterprise.plan:17"),
