@@ -120,12 +120,7 @@ def accruals(result: RunResult, window: Period) -> list[Accrual]:
 
 
 def accruals_csv(rows: Sequence[Accrual]) -> str:
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(ACCRUAL_COLUMNS)
-    for r in rows:
-        w.writerow(r.row())
-    return out.getvalue()
+    return _csv(ACCRUAL_COLUMNS, rows)
 
 
 # ------------------------------------------------------------------------------ amortisation
@@ -200,9 +195,14 @@ def amortisation(result: RunResult, benefit_months: int, rules: Sequence[str] = 
 
 
 def amortisation_csv(rows: Sequence[AmortisationRow]) -> str:
+    return _csv(AMORTISATION_COLUMNS, rows)
+
+
+def _csv(columns: Sequence[str], rows) -> str:
+    """The rows as CSV under a header of `columns` (each row knows its own cells)."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(AMORTISATION_COLUMNS)
+    w.writerow(columns)
     for r in rows:
         w.writerow(r.row())
     return out.getvalue()
