@@ -548,6 +548,18 @@ _ENTRIES = [
           rate 8%
           cap 75,000 USD per half
         """),
+    _entry("E-PAY-PERIOD", "a pay frequency without the day its periods are counted from",
+           CHECK, """
+        Bi-weekly pay periods are fortnights, and which fortnights depends on the payroll
+        calendar: the plan states the first day of one of them (any one; the others follow
+        every 14 days, before and after). Monthly, semi-monthly, quarterly, half-yearly and
+        yearly periods start on fixed days, so for them a start day is an error.""", """
+        payout
+          paid biweekly
+        """, """
+        payout
+          paid biweekly from 2027-01-04
+        """),
     # ------------------------------------------------------------------ tier tables
     _entry("E-TIER-MODE", "the tier table does not say marginal or retroactive", CHECK, """
         Marginal tiers pay each tier's rate on the part inside the tier; retroactive tiers pay

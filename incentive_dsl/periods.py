@@ -1,8 +1,14 @@
-"""Calendars and periods: months, quarters, halves and years, calendar or fiscal.
+"""Calendars and periods: months, quarters, halves and years, calendar or fiscal, and the
+pay periods shorter than a month (semi-monthly and bi-weekly).
 
 A fiscal year is named by the calendar year in which it ends: with the year starting in
 February, FY2027 runs from 2026-02-01 to 2027-01-31. Without a fiscal start the calendar is
 the calendar year and labels are `2027-Q1`, `2027-H2`, `2027`; months are always `2027-03`.
+
+Semi-monthly periods run from the 1st to the 15th and from the 16th to the month's end;
+bi-weekly ones are fortnights counted from the plan's stated first day (before it too). Their
+labels are ISO 8601 intervals with the end abbreviated: `2027-03-01/15`, `2027-01-25/02-07`,
+`2027-12-27/2028-01-09`.
 """
 
 from __future__ import annotations
@@ -10,12 +16,19 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from fractions import Fraction
 
 import attrs
 
 MONTHS_PER_UNIT = {"month": 1, "quarter": 3, "half": 6, "year": 12}
+WEEK_UNITS = ("semimonth", "biweek")  # pay periods that are not whole months
 FREQUENCY_UNIT = {"monthly": "month", "quarterly": "quarter", "semiannually": "half",
-                  "annually": "year"}  # a payout frequency -> its pay period
+                  "annually": "year", "semimonthly": "semimonth",
+                  "biweekly": "biweek"}  # a payout frequency -> its pay period
+# A period unit's nominal length, to order units (a cap per month is checked after one per
+# bi-weekly period, before one per quarter).
+UNIT_DAYS = {"biweek": 14, "semimonth": 15, "month": 30, "quarter": 91, "half": 182,
+             "year": 365}
 # Days per unit, as expressions and data files count durations (a month is 30 days).
 DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
 MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
@@ -54,10 +67,17 @@ class Period:
     def months(self) -> tuple[Period, ...]:
         return _months(self)
 
+    def month_shares(self) -> tuple[tuple[Period, Fraction], ...]:
+        """The months this period overlaps, each with the share of its days inside the
+        period (1 for every month of a period made of whole months)."""
+        return _month_shares(self)
+
 
 @attrs.frozen(cache_hash=True)
 class Calendar:
     fiscal_start: int = 1  # month number the (fiscal) year starts in
+    pay_unit: str = "month"  # the plan's pay period: labels of semimonth or biweek parse
+    pay_start: dt.date | None = None  # biweek: the first day of one of its periods
 
     @property
     def fiscal(self) -> bool:
@@ -89,9 +109,17 @@ class Calendar:
         return Period(dt.date(y, m, 1), month_end(ey, em), unit, label)
 
     def period_of(self, day: dt.date, unit: str) -> Period:
+        if unit == "biweek":
+            return _fortnight_of(self.pay_start, day)
         return _period_of(self.fiscal_start, day, unit)
 
     def _compute_period_of(self, day: dt.date, unit: str) -> Period:
+        if unit == "semimonth":
+            if day.day <= 15:
+                return _interval(dt.date(day.year, day.month, 1),
+                                 dt.date(day.year, day.month, 15), unit)
+            return _interval(dt.date(day.year, day.month, 16), month_end(day.year, day.month),
+                             unit)
         fy = self.fiscal_year_of(day)
         y0, m0 = self._year_start(fy)
         months_in = (day.year * 12 + day.month) - (y0 * 12 + m0)
@@ -110,6 +138,8 @@ class Calendar:
         return _parse(self, raw)
 
     def _compute_parse(self, raw: str) -> Period | None:
+        if "/" in raw:
+            return self._parse_interval(raw)
         m = re.fullmatch(r"(FY)?([0-9]{4})(?:-(Q[1-4]|H[12]|[0-9]{2}))?", raw)  # ASCII digits only
         if m is None:
             return None
@@ -129,6 +159,54 @@ class Calendar:
             return None
         return Period(dt.date(year, month, 1), month_end(year, month), "month",
                       f"{year:04d}-{month:02d}")
+
+
+    def _parse_interval(self, raw: str) -> Period | None:
+        """A pay period of this calendar written as its label (`2027-03-16/31`); None for any
+        other interval."""
+        if self.pay_unit not in WEEK_UNITS or (self.pay_unit == "biweek" and
+                                                self.pay_start is None):
+            return None
+        m = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})/"
+                         r"(?:(?:([0-9]{4})-)?([0-9]{2})-)?([0-9]{2})", raw)
+        if m is None:
+            return None
+        try:
+            start = dt.date(int(m[1]), int(m[2]), int(m[3]))
+            if start.year < 1900 or start.year > 2999:
+                return None
+            period = self.period_of(start, self.pay_unit)
+        except ValueError:
+            return None
+        return period if period.start == start and period.label == raw else None
+
+
+def _interval(start: dt.date, end: dt.date, unit: str) -> Period:
+    if start.year != end.year:
+        tail = end.isoformat()
+    elif start.month != end.month:
+        tail = f"{end.month:02d}-{end.day:02d}"
+    else:
+        tail = f"{end.day:02d}"
+    return Period(start, end, unit, f"{start.isoformat()}/{tail}")
+
+
+@functools.lru_cache(maxsize=65536)
+def _fortnight_of(anchor: dt.date | None, day: dt.date) -> Period:
+    if anchor is None:
+        raise ValueError("a bi-weekly calendar needs the first day of a pay period")
+    start = anchor + dt.timedelta(days=(day - anchor).days // 14 * 14)
+    return _interval(start, start + dt.timedelta(days=13), "biweek")
+
+
+@functools.lru_cache(maxsize=4096)
+def _month_shares(period: Period) -> tuple[tuple[Period, Fraction], ...]:
+    out = []
+    for month in _months(period):
+        inside = (min(period.end, month.end) - max(period.start, month.start)).days + 1
+        out.append((month, Fraction(1) if inside == month.days else
+                    Fraction(inside, month.days)))
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=4096)

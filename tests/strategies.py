@@ -282,7 +282,7 @@ def stmt(cls, **fields):
     return st.builds(cls, leading=leading_comments, trailing=trailing_comment, **fields)
 
 
-PERIOD_UNITS = ("month", "quarter", "half", "year")
+PERIOD_UNITS = ("month", "quarter", "half", "year", "pay period")
 period_units = st.sampled_from(PERIOD_UNITS)
 optional_period = st.one_of(st.none(), period_units)
 
@@ -440,9 +440,10 @@ CLAWBACK_ITEMS = {
 
 # payout
 PAYOUT_ITEMS = {
-    n.Frequency: stmt(n.Frequency,
-                      frequency=st.sampled_from(["monthly", "quarterly", "semiannually",
-                                                 "annually"])),
+    n.Frequency: st.one_of(
+        stmt(n.Frequency, frequency=st.sampled_from(["monthly", "quarterly", "semiannually",
+                                                     "annually", "semimonthly", "biweekly"])),
+        stmt(n.Frequency, frequency=st.just("biweekly"), start=dates)),
     n.Schedule: stmt(n.Schedule, legs=tuples(st.builds(
         n.ScheduleLeg, share=percents,
         event=st.sampled_from(["booked", "invoiced", "collected"])))),
@@ -461,7 +462,21 @@ PAYOUT_ITEMS = {
              months=st.one_of(st.none(), small_numbers),
              forgiveness=st.just("at"), forgive_date=dates),
     ),
+    n.Advance: st.one_of(
+        stmt(n.Advance, amount=any_exprs, period=period_units, months=small_numbers),
+        stmt(n.Advance, amount=any_exprs)),
+    n.RecoverAdvances: stmt(n.RecoverAdvances, share=st.one_of(st.none(), percents)),
+    n.ForgiveAdvances: st.one_of(stmt(n.ForgiveAdvances, when=st.just("termination")),
+                                 stmt(n.ForgiveAdvances, when=st.just("at"), date=dates)),
     **LIMIT,
+}
+
+# compensation
+COMPENSATION_ITEMS = {
+    n.CompensationAmount: stmt(
+        n.CompensationAmount, kind=st.sampled_from(["base salary", "target incentive"]),
+        amount=any_exprs, period=period_units, roles=st.one_of(st.just(()), name_lists),
+        valid=st.one_of(st.none(), date_ranges)),
 }
 
 # examples
@@ -525,6 +540,7 @@ BLOCK_ITEMS: dict[type, dict[type, st.SearchStrategy]] = {
     n.OverrideBlock: OVERRIDE_ITEMS,
     n.ClawbackBlock: CLAWBACK_ITEMS,
     n.PayoutBlock: PAYOUT_ITEMS,
+    n.CompensationBlock: COMPENSATION_ITEMS,
     n.ExampleBlock: EXAMPLE_ITEMS,
 }
 labels = st.one_of(st.none(), texts)
@@ -547,7 +563,7 @@ def blocks(draw, cls: type | None = None, force=None, max_items: int = 4):
     items = tuple(items)
     if cls in (n.PlanBlock, n.ExampleBlock):
         return cls(name=draw(texts), items=items, **head)
-    if cls in (n.FieldsBlock, n.PayoutBlock):
+    if cls in (n.FieldsBlock, n.PayoutBlock, n.CompensationBlock):
         return cls(items=items, **head)
     return cls(name=draw(idents), label=draw(labels), items=items, **head)
 

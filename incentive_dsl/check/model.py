@@ -280,13 +280,45 @@ class DrawSpec:
 
 
 @spec
+class AdvanceSpec:
+    """Paid whatever was earned (each pay period of the first `months` of employment, or once
+    at hire), then recovered from later pay."""
+
+    amount: Decimal
+    per: str | None  # the pay period unit; None: once, at hire
+    months: int | None
+    recovery_share: Decimal | None  # at most this share of each payout; None: all of it
+    forgiveness: str | None  # at, termination
+    forgive_date: dt.date | None
+    span: Span
+
+
+@spec
 class PayoutSpec:
     frequency: str = "monthly"
     schedule: tuple[tuple[str, Decimal], ...] = (("booked", Decimal(1)),)
     holdback: HoldbackSpec | None = None
     draw: DrawSpec | None = None
+    advance: AdvanceSpec | None = None
     limits: tuple[LimitSpec, ...] = ()
     span: Span | None = None
+
+
+# ------------------------------------------------------------------------------ compensation
+
+
+@spec
+class CompensationSpec:
+    """One `base salary ...` or `target incentive ...` line: an amount per period for the
+    payees of some roles, from a date."""
+
+    kind: str  # base salary, target incentive
+    amount: n.Expr  # money; may read payee fields (and base_salary, for a target incentive)
+    per: str  # month, quarter, half, year
+    roles: tuple[str, ...]
+    start: dt.date | None
+    end: dt.date | None
+    span: Span
 
 
 # ------------------------------------------------------------------------------ examples
@@ -328,6 +360,7 @@ class Plan:
     components: tuple[Component, ...] = ()
     clawbacks: tuple[ClawbackSpec, ...] = ()
     payout: PayoutSpec = PayoutSpec()
+    compensation: tuple[CompensationSpec, ...] = ()
     examples: tuple[ExampleSpec, ...] = ()
 
     def quota(self, name: str) -> QuotaSpec:

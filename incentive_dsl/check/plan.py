@@ -13,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
+import attrs
+
 from incentive_dsl.check import model as m
 from incentive_dsl.check import scope as sc
 from incentive_dsl.check import types as ty
@@ -24,7 +26,7 @@ from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warn
 from incentive_dsl.limits import (
     MAX_CHAIN, date_problem, duration_problem, find_bidi, number_problem)
 from incentive_dsl.periods import (
-    DAYS_PER_UNIT, FREQUENCY_UNIT, MONTH_NAMES, MONTHS_PER_UNIT, Calendar)
+    DAYS_PER_UNIT, FREQUENCY_UNIT, MONTH_NAMES, MONTHS_PER_UNIT, UNIT_DAYS, Calendar)
 from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
@@ -47,6 +49,32 @@ BUILTIN_DEAL = ("amount", "annual_value", "term", "id", "owner", "date", "booked
 BUILTIN_PAYEE = ("id", "role", "team", "territory", "manager", "start", "end")
 
 
+def with_pay_unit(tree, unit: str):
+    """`tree` with every `per pay period` written as the unit of the plan's pay period, so the
+    rules below the syntax see one kind of period name."""
+    if not any(getattr(x, "period", None) == "pay period" or getattr(x, "scope", None) ==
+               "pay period" for x in n.walk(tree)):
+        return tree
+
+    def resolve(value):
+        if isinstance(value, tuple):
+            new = tuple(resolve(v) for v in value)
+            return value if all(a is b for a, b in zip(new, value)) else new
+        if not isinstance(value, n.Node):
+            return value
+        changes = {}
+        for f in attrs.fields(type(value)):
+            old = getattr(value, f.name)
+            if f.name in ("period", "scope") and old == "pay period":
+                changes[f.name] = unit
+            elif isinstance(old, (tuple, n.Node)):
+                new = resolve(old)
+                if new is not old:
+                    changes[f.name] = new
+        return attrs.evolve(value, **changes) if changes else value
+    return resolve(tree)
+
+
 def source_hash(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
@@ -63,6 +91,7 @@ class PlanChecker:
         self.calendar = Calendar()
         self.effective: tuple[dt.date, dt.date | None] | None = None
         self.applies_to: tuple[str, ...] = ()
+        self.frequency = "monthly"
 
     # ------------------------------------------------------------------ helpers
 
@@ -239,6 +268,13 @@ class PlanChecker:
                      "put each plan (or plan version) in its own file",
                      [Related(plans[0].span, "the first plan header is here")])
         header = self.check_header(plans[0])
+        payouts = [b for b in blocks if isinstance(b, n.PayoutBlock)]
+        self.check_pay_periods(payouts[0] if payouts else None)
+        if header is not None:
+            header["calendar"] = self.calendar
+        self.tree = with_pay_unit(self.tree, FREQUENCY_UNIT[self.frequency])
+        blocks = self.tree.blocks
+        payouts = [b for b in blocks if isinstance(b, n.PayoutBlock)]
         self.declare(blocks)
         fields = self.check_fields([b for b in blocks if isinstance(b, n.FieldsBlock)])
         quota_kinds = {b.name.text: self.quota_kind(b) for b in blocks
@@ -253,7 +289,6 @@ class PlanChecker:
         measures = self.check_measures([b for b in blocks if isinstance(b, n.MeasureBlock)])
         quotas, credits, components, clawbacks, examples = [], [], [], [], []
         payout = m.PayoutSpec()
-        payouts = [b for b in blocks if isinstance(b, n.PayoutBlock)]
         for extra in payouts[1:]:
             self.err("E-REPEATED", extra, "the plan has two payout blocks",
                      related=[Related(payouts[0].span, "the first is here")])
@@ -292,6 +327,32 @@ class PlanChecker:
             stages=self.scope.stages, channels=self.scope.channels,
             activities=self.scope.activities)
         return plan, self.diags
+
+    def check_pay_periods(self, payout: n.PayoutBlock | None) -> None:
+        """The pay frequency, read before the rules: `per pay period` means its pay period,
+        and a bi-weekly calendar counts fortnights from the stated day."""
+        freq = next((i for i in payout.items if isinstance(i, n.Frequency)), None) \
+            if payout is not None else None
+        if freq is None:
+            return
+        start = None
+        if freq.frequency == "biweekly":
+            if freq.start is None:
+                self.err("E-PAY-PERIOD", freq, "bi-weekly pay periods are counted from a stated "
+                         "day, and this line states none",
+                         f"write the first day of one pay period: paid biweekly from "
+                         f"{self.effective[0] if self.effective else '2027-01-04'}")
+                return  # the rules are checked as if paid monthly
+            if not check_date(freq.start, self.diags):
+                return
+            start = freq.start.value
+        elif freq.start is not None:
+            self.err("E-PAY-PERIOD", freq.start, f"{freq.frequency} pay periods start on fixed "
+                     "days; only bi-weekly ones are counted from a stated day",
+                     f"write: paid {freq.frequency}")
+        self.frequency = freq.frequency
+        self.calendar = Calendar(self.calendar.fiscal_start, FREQUENCY_UNIT[freq.frequency],
+                                 start)
 
     # ------------------------------------------------------------------ header and names
 
@@ -578,6 +639,11 @@ class PlanChecker:
                 kinds.add(ty.MONEY if c[1].kind == ty.MONEY else ty.COUNT)
             if amount is not None and amount < 0:
                 self.err("E-RANGE", v.amount, "a quota cannot be negative")
+            if v.period not in MONTHS_PER_UNIT:
+                self.err("E-PERIOD-FIT", v, f"a quota is stated per month, quarter, half or year, "
+                         f"not per {self.frequency} pay period",
+                         "state it per month or longer: a pay period's quota is the days of "
+                         "each month it covers")
             values.append(m.QuotaValueSpec(
                 amount=amount or ZERO, per=v.period, roles=self.roles(v.roles),
                 start=window.start if window else None, end=window.end if window else None,
@@ -829,20 +895,19 @@ class PlanChecker:
             self.err("E-LIMIT-SCOPE", lim, f"a {self.block_title(b).split(' ')[0]} is not paid "
                      "per deal, so it cannot be capped per deal")
             return None
-        if period and lim.scope in MONTHS_PER_UNIT and \
-                MONTHS_PER_UNIT[lim.scope] < MONTHS_PER_UNIT[period]:
+        if period and lim.scope in UNIT_DAYS and UNIT_DAYS[lim.scope] < UNIT_DAYS[period]:
             self.err("E-LIMIT-PERIOD", lim, f"this rule is measured per {period}, so it cannot "
                      f"be limited per {lim.scope}",
                      f"limit it per {period} or per a longer period")
             return None
-        if lim.scope in MONTHS_PER_UNIT:
+        if lim.scope in UNIT_DAYS:
             self.period_fits(lim.scope, lim)
         return m.LimitSpec(kind=lim.kind, amount=amount, scope=lim.scope, span=lim.span)
 
     def period_fits(self, unit: str, node: n.Node) -> None:
         """A period longer than the plan's effective range would be measured on part of it."""
-        if self.effective is None or self.effective[1] is None:
-            return
+        if self.effective is None or self.effective[1] is None or unit not in MONTHS_PER_UNIT:
+            return  # a pay period shorter than a month fits any plan of a month or more
         start, end = self.effective
         months = (end.year - start.year) * 12 + end.month - start.month + 1
         if MONTHS_PER_UNIT[unit] > months:
@@ -1014,7 +1079,8 @@ class PlanChecker:
         if len(values) != 1 or any(not isinstance(i, n.QuotaValue) for i in quota.items):
             return None
         amount = constant(values[0].amount)
-        if amount is None:
+        if amount is None or table.period not in MONTHS_PER_UNIT or \
+                values[0].period not in MONTHS_PER_UNIT:
             return None
         per_month = amount[0] / MONTHS_PER_UNIT[values[0].period]
         return per_month * MONTHS_PER_UNIT[table.period]

@@ -18,11 +18,14 @@ __all__ = ["IncentiveLexer", "KEYWORDS"]
 # Blocks whose header is `KEYWORD NAME ["label"]`.
 NAMED_BLOCKS = ("quota", "credit", "measure", "commission", "bonus", "spiff", "pool",
                 "override", "clawback")
-OTHER_BLOCKS = ("plan", "fields", "payout", "example", "stage", "activity", "reward")
+OTHER_BLOCKS = ("plan", "fields", "payout", "example", "stage", "activity", "reward",
+                "compensation")
 WORD_OPERATORS = ("and", "or", "not", "is", "in", "of", "reaches", "if", "then", "else")
 CONSTANTS = ("true", "false")
 TYPES = ("text", "number", "count", "money", "percent", "date", "duration", "yes", "no", "one")
 OTHER_KEYWORDS = (
+    "advance", "advances", "base", "biweekly", "forgive", "hire", "incentive", "later", "most",
+    "recover", "salary", "semimonthly", "target",
     "above", "accelerate", "active", "activities", "against", "all", "amended", "amount",
     "amounts", "annually", "applies", "as", "at", "attribute", "average", "back", "belongs",
     "below", "booked", "booking", "bound", "budget", "by", "cancelled", "cap", "channels",

@@ -495,7 +495,47 @@ class Builder(Transformer):
         return self._stmt(n.PayoutBlock, c, items=tuple(self._vals(c)))
 
     def frequency_line(self, c):
-        return self._stmt(n.Frequency, c, frequency=str(self._vals(c)[0]))
+        frequency, start = self._vals(c)
+        return self._stmt(n.Frequency, c, frequency=str(frequency), start=start)
+
+    def pay_start(self, c):
+        return self._lit(n.DateLit, self._vals(c))
+
+    def advance_periodic(self, c):
+        amount, period, months = self._vals(c)
+        return self._stmt(n.Advance, c, amount=amount, period=str(period), months=months)
+
+    def advance_at_hire(self, c):
+        (amount,) = self._vals(c)
+        return self._stmt(n.Advance, c, amount=amount)
+
+    def recover_line(self, c):
+        (share,) = self._vals(c)
+        return self._stmt(n.RecoverAdvances, c, share=share)
+
+    def recover_share(self, c):
+        return self._lit(n.Percent, self._vals(c))
+
+    def forgive_advances_at(self, c):
+        return self._stmt(n.ForgiveAdvances, c, when="at",
+                          date=self._lit(n.DateLit, self._vals(c)))
+
+    def forgive_advances_on_termination(self, c):
+        return self._stmt(n.ForgiveAdvances, c, when="termination")
+
+    def compensation_block(self, c):
+        return self._stmt(n.CompensationBlock, c, items=tuple(self._vals(c)))
+
+    def salary_line(self, c):
+        return self._compensation("base salary", c)
+
+    def target_line(self, c):
+        return self._compensation("target incentive", c)
+
+    def _compensation(self, kind: str, c):
+        amount, period, roles, valid = self._vals(c)
+        return self._stmt(n.CompensationAmount, c, kind=kind, amount=amount, period=str(period),
+                          roles=roles or (), valid=valid)
 
     def schedule_line(self, c):
         return self._stmt(n.Schedule, c, legs=tuple(self._vals(c)))

@@ -148,7 +148,10 @@ def _trigger(t: n.Trigger) -> str:
 
 
 def _quota_value(s: n.QuotaValue) -> str:
-    text = f"{expr(s.amount)} per {s.period}"
+    return _for_roles_from(f"{expr(s.amount)} per {s.period}", s)
+
+
+def _for_roles_from(text: str, s: n.QuotaValue | n.CompensationAmount) -> str:
     if s.roles:
         text += f" for role {_names(s.roles)}"
     if s.valid is not None:
@@ -225,6 +228,13 @@ def _draw(s: n.Draw) -> str:
     elif s.forgiveness == "termination":
         text += " forgiven on termination"
     return text
+
+
+def _advance(s: n.Advance) -> str:
+    if s.period is None:
+        return f"advance {expr(s.amount)} at hire"
+    return (f"advance {expr(s.amount)} per {s.period} for the first {s.months.raw} months of "
+            "employment")
 
 
 def _attr_value(a: n.Attr) -> str:
@@ -330,10 +340,19 @@ _HEAD: dict[type, Callable] = {
                           + "original amounts"),
     # payout
     n.PayoutBlock: lambda s: "payout",
-    n.Frequency: lambda s: f"paid {s.frequency}",
+    n.Frequency: lambda s: f"paid {s.frequency}" + (f" from {s.start.raw}" if s.start else ""),
     n.Schedule: lambda s: _join(f"{leg.share.raw} when {leg.event}" for leg in s.legs),
     n.Holdback: _holdback,
     n.Draw: _draw,
+    n.Advance: _advance,
+    n.RecoverAdvances: lambda s: "recover advances from later pay" + (
+        f" at most {s.share.raw} of each payout" if s.share is not None else ""),
+    n.ForgiveAdvances: lambda s: ("forgive advances on termination" if s.when == "termination"
+                                  else f"forgive advances at {s.date.raw}"),
+    # compensation
+    n.CompensationBlock: lambda s: "compensation",
+    n.CompensationAmount: lambda s: _for_roles_from(f"{s.kind} {expr(s.amount)} per {s.period}",
+                                                    s),
     # examples
     n.ExampleBlock: lambda s: f"example {s.name.raw}",
     n.ExamplePayee: lambda s: f"payee {s.payee.text}{_attrs(s.attrs)}",

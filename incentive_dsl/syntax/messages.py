@@ -210,6 +210,8 @@ def _expected_words(expected: set[str], keyword_text: dict[str, str]) -> list[st
             words.append(TERMINAL_WORDS[name])
         elif name in keyword_text:
             words.append(f"'{keyword_text[name]}'")
+    if "'pay'" in words and "'quarter'" in words:  # a period unit: the two words `pay period`
+        words[words.index("'pay'")] = "'pay period'"
     # Plain descriptions first, then keywords.
     words.sort(key=lambda w: (w.startswith("'"), w))
     return list(dict.fromkeys(words))

@@ -706,6 +706,7 @@ class ClawbackBlock(RuleBlock):
 @node
 class Frequency(Statement):
     frequency: str
+    start: DateLit | None = None  # bi-weekly: the first day of a pay period
 
 
 @node
@@ -738,7 +739,48 @@ class Draw(Statement):
 
 
 @node
+class Advance(Statement):
+    """`advance 3,000 USD per month for the first 3 months of employment`, or
+    `advance 10,000 USD at hire`: paid whatever was earned."""
+
+    amount: Expr
+    period: str | None = None  # None: once, at hire
+    months: Number | None = None
+
+
+@node
+class RecoverAdvances(Statement):
+    share: Percent | None = None  # at most this share of each payout; None: all of it
+
+
+@node
+class ForgiveAdvances(Statement):
+    when: str  # "at" or "termination"
+    date: DateLit | None = None
+
+
+@node
 class PayoutBlock(Block):
+    pass
+
+
+# ------------------------------------------------------------------------------ compensation
+
+
+@node
+class CompensationAmount(Statement):
+    """`base salary 90,000 USD per year for role AE from 2027-07-01`, or
+    `target incentive 40% of base_salary per year`."""
+
+    kind: str  # "base salary" or "target incentive"
+    amount: Expr
+    period: str
+    roles: tuple[Ident, ...] = ()
+    valid: DateRange | None = None
+
+
+@node
+class CompensationBlock(Block):
     pass
 
 
