@@ -321,3 +321,26 @@ example "Owing at the quarter's end"
     rows = accruals(result, q1)
     assert [(r.payee, r.advance_receivable, r.draw_receivable) for r in rows] == \
         [("cy", Decimal("3000.00"), Decimal("0.00"))]
+
+
+def test_plan_diff_and_document_state_the_advance(tmp_path):
+    def plan(payout: str):
+        path = tmp_path / f"p{len(payout)}.plan"
+        path.write_text(HEAD.format(payout=payout, rounding="half up per line"))
+        return api.check_paths([str(path)]).plans[0]
+
+    old = plan("  advance 3,000 USD per month for the first 3 months of employment\n"
+               "  recover advances from later pay\n")
+    new = plan("  advance 10,000 USD at hire\n"
+               "  recover advances from later pay at most 25% of each payout\n"
+               "  forgive advances at 2027-12-31\n")
+    details = [c.detail for c in api.diff_plans(old, new).changes if c.kind == "payout"]
+    assert details == ["advance: advance 3,000 USD per month for the first 3 months of "
+                       "employment; recover advances from later pay → advance 10,000 USD at "
+                       "hire; recover advances from later pay at most 25% of each payout; "
+                       "forgive advances at 2027-12-31"]
+    text = api.plan_document(new)
+    assert ("An advance of 10,000 USD is paid in the pay period you start in, whatever you "
+            "earn. Advances are owed: from the first pay period after the last advance, at "
+            "most 25% of each later payout goes to repay them until they are repaid (pay is "
+            "never below zero). Whatever is still owed on 2027-12-31 is forgiven.") in text
