@@ -1,4 +1,4 @@
-"""Advances (docs/language.md §20.5): paid whatever was earned, recovered from later pay.
+"""Advances (docs/language.md §20.8): paid whatever was earned, recovered from later pay.
 
 Worked examples with hand-computed amounts, pay period by pay period, then properties over
 random monthly earnings: what was advanced is recovered, forgiven or still owed, to the cent;
