@@ -1335,7 +1335,8 @@ class PlanChecker:
             pay_unit = FREQUENCY_UNIT[frequency]
             if d.period != pay_unit:
                 self.err("E-PERIOD-FIT", d, f"the draw is per {d.period}, but pay periods are "
-                         f"{frequency}", f"write the draw per {pay_unit}")
+                         f"{frequency}", f"write the draw per {pay_unit}"
+                         if pay_unit in MONTHS_PER_UNIT else "write the draw per pay period")
             forgive = d.forgive_date.value if d.forgive_date is not None and \
                 check_date(d.forgive_date, self.diags) else None
             if d.months is not None and (d.months.value != int(d.months.value)
