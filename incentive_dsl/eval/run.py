@@ -145,7 +145,8 @@ def evaluate_versions(plans: Sequence[Plan], dataset: Dataset, end: dt.date | No
                 continue
             old = merged[key]
             merged[key] = attrs.evolve(old, **{f: getattr(old, f) + getattr(st, f) for f in (
-                *STATEMENT_FLOWS, "capped", "clawed_back", "paid", "draw_balance", "carried")})
+                *STATEMENT_FLOWS, "capped", "clawed_back", "paid", "draw_balance", "carried",
+                "advance_balance")})
     last = results[-1]
     return RunResult(
         plan=last.plan, stamp=last.stamp,
