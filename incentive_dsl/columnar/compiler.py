@@ -290,6 +290,9 @@ class _Compiler:
 
     def covered(self) -> None:
         plan = self.plan
+        if FREQUENCY_UNIT[plan.payout.frequency] not in MONTHS_PER_UNIT:
+            raise NotCovered(f"{plan.payout.frequency} pay periods (shorter than a month)",
+                             plan.payout.span or plan.span)
         for comp in plan.components:
             if isinstance(comp, m.CommissionSpec):
                 self.check_commission(comp)
