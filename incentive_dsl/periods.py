@@ -39,6 +39,11 @@ def unit_text(unit: str) -> str:
     return "pay period" if unit in WEEK_UNITS else unit
 
 
+def months_text(count: object) -> str:
+    """`1 month`, `3 months`."""
+    return f"{count} month" if str(count) == "1" else f"{count} months"
+
+
 MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
                "september", "october", "november", "december")
 

@@ -21,7 +21,7 @@ from incentive_dsl.audit.examples import ExampleResult, run_example
 from incentive_dsl.audit.plandiff import Words
 from incentive_dsl.check import model as m
 from incentive_dsl.eval.money import fmt_pct
-from incentive_dsl.periods import MONTH_NAMES
+from incentive_dsl.periods import MONTH_NAMES, months_text
 from incentive_dsl.syntax.format import statement_lines
 
 # ------------------------------------------------------------------------------ the blocks
@@ -355,7 +355,7 @@ def _advance(a: m.AdvanceSpec, w: Terms) -> str:
         paid = (f"An advance of {w.money(a.amount)} is paid in the pay period you start in, "
                 "whatever you earn.")
     else:
-        first = f" of your first {a.months} months of employment" if a.months else ""
+        first = f" of your first {months_text(a.months)} of employment" if a.months else ""
         paid = (f"An advance of {w.money(a.amount)} is paid each {a.per}{first}, whatever "
                 "you earn.")
     share = ("each later payout goes" if a.recovery_share is None

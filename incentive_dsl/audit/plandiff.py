@@ -19,7 +19,7 @@ import attrs
 
 from incentive_dsl.check import model as m
 from incentive_dsl.eval.money import CONTEXT, fmt, fmt_pct
-from incentive_dsl.periods import MONTH_NAMES, unit_text
+from incentive_dsl.periods import MONTH_NAMES, months_text, unit_text
 from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import DRAW_RECOVERY_WORDS
@@ -318,7 +318,7 @@ class Words:
         recovery = DRAW_RECOVERY_WORDS[d.recovery]
         text = f"draw {self.money(d.amount)} per {unit_text(d.per)} {recovery}"
         if d.months is not None:
-            text += f" for the first {d.months} months of employment"
+            text += f" for the first {months_text(d.months)} of employment"
         if d.forgiveness == "at":
             text += f" forgiven at {d.forgive_date}"
         elif d.forgiveness == "termination":
@@ -331,7 +331,7 @@ class Words:
             return "none"
         text = f"advance {self.money(a.amount)} " + (
             "at hire" if a.per is None else f"per {a.per}" + (
-                f" for the first {a.months} months of employment" if a.months else ""))
+                f" for the first {months_text(a.months)} of employment" if a.months else ""))
         text += "; recover advances from later pay" + (
             f" at most {fmt_pct(a.recovery_share)} of each payout"
             if a.recovery_share is not None else "")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from incentive_dsl.periods import months_text
 from incentive_dsl.syntax import nodes as n
 
 INDENT = "  "
@@ -222,7 +223,7 @@ def _draw(s: n.Draw) -> str:
     recovery = DRAW_RECOVERY_WORDS[s.recovery]
     text = f"draw {expr(s.amount)} per {s.period} {recovery}"
     if s.months is not None:
-        text += f" for the first {s.months.raw} months of employment"
+        text += f" for the first {months_text(s.months.raw)} of employment"
     if s.forgiveness == "at":
         text += f" forgiven at {s.forgive_date.raw}"
     elif s.forgiveness == "termination":
@@ -233,7 +234,7 @@ def _draw(s: n.Draw) -> str:
 def _advance(s: n.Advance) -> str:
     if s.period is None:
         return f"advance {expr(s.amount)} at hire"
-    return (f"advance {expr(s.amount)} per {s.period} for the first {s.months.raw} months of "
+    return (f"advance {expr(s.amount)} per {s.period} for the first {months_text(s.months.raw)} of "
             "employment")
 
 
