@@ -258,3 +258,8 @@ class Statement:
     carry: Decimal = Decimal(0)  # carried forward (positive) or recovered (negative) lines
     rounding: Decimal = Decimal(0)  # earning lines or the statement rounded to the cent
     adjusted: Decimal = Decimal(0)  # prior-period adjustments and their carried lines (ledger)
+    # The pay period's base salary and target incentive (the plan's compensation block), each
+    # rounded once to the minor unit: shown beside pay, never part of it (payroll pays the
+    # base salary; the target is what the plan's rules aim to pay).
+    base_salary: Decimal = Decimal(0)
+    target_incentive: Decimal = Decimal(0)
