@@ -1429,7 +1429,9 @@ class PlanChecker:
             if every:
                 continue
             roles = spec.roles or self.applies_to or tuple(self.scope.roles)
-            missing = [r for r in roles if r not in covered] if roles else [""]
+            # An unknown role is reported as such (E-ROLE), not as one without a salary too.
+            missing = [r for r in roles if r not in covered and r in self.scope.roles] \
+                if roles else [""]
             if missing:
                 whose = f"role {', '.join(missing)} has" if missing[0] else "the plan states"
                 suffix = f" for role {missing[0]}" if missing[0] else ""

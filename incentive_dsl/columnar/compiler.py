@@ -290,6 +290,9 @@ class _Compiler:
 
     def covered(self) -> None:
         plan = self.plan
+        if plan.compensation:
+            raise NotCovered("base salaries and target incentives (the compensation block)",
+                             plan.compensation[0].span)
         for comp in plan.components:
             if isinstance(comp, m.CommissionSpec):
                 self.check_commission(comp)
