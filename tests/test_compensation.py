@@ -389,3 +389,12 @@ def test_a_full_year_at_one_rate_is_exactly_the_yearly_amount(cents):
     assert engine.compensation("base salary", "p", year.start, year.end) == salary
     assert engine.compensation("target incentive", "p", year.start, year.end) == \
         Fraction(salary) * Fraction(2, 5)  # 40% of a twelfth, every month
+
+
+def test_a_plan_diff_names_changed_compensation_lines():
+    new = _plan(PLAN.replace("target incentive 60,000 USD per year for role AE",
+                             "target incentive 66,000 USD per year for role AE"))
+    changes = api.diff_plans(PLAN_CHECKED, new).changes
+    assert [c.text for c in changes] == [
+        "compensation: target incentive 60,000 USD per year for role AE → target incentive "
+        "66,000 USD per year for role AE"]

@@ -150,8 +150,11 @@ class ExprChecker:
             return self._err("E-CONTEXT", e, f"{name} cannot be used in {ctx}",
                              "a target incentive may read base_salary; nothing else of the "
                              "compensation block")
-        if not self._needs_period(e, f"the payee's {COMPENSATION_NAMES[name]} ({name})", ctx):
-            return ty.UNKNOWN
+        if ctx not in (PERIOD, RATE):
+            return self._err("E-CONTEXT", e, f"the payee's {COMPENSATION_NAMES[name]} ({name}) "
+                             f"cannot be used in {ctx}",
+                             f"{name} is an amount for a period; use it in a measure, a `when` "
+                             "line, a bonus, pool or override amount, or a commission rate")
         return ty.money(self.currency)
 
     def _Ref(self, e: n.Ref, ctx: str) -> Type:

@@ -1403,9 +1403,15 @@ class PlanChecker:
                 self.err("E-CONTEXT", salary_refs[0], "a base salary cannot be stated in terms "
                          "of base_salary", "state it as an amount, or read a payee field: "
                          "base salary payee.base_salary per year")
+            elif (c := constant(line.amount)) is not None and c[1].kind == ty.PERCENT:
+                self.err("E-UNIT", line.amount, f"{what} must be money in {self.currency}, but "
+                         "this is a percentage",
+                         f"write an amount, e.g. 60,000 {self.currency}"
+                         if line.kind == "base salary" else
+                         f"a share of the base salary is written {show(line.amount)} of "
+                         "base_salary")
             else:
                 t = self.x.expect(line.amount, COMPENSATION, ty.MONEY, what)
-                c = constant(line.amount)
                 if not t.unknown and c is not None and c[0] < 0:
                     self.err("E-RANGE", line.amount, f"{what} cannot be negative")
             if line.period not in MONTHS_PER_UNIT:
