@@ -816,6 +816,20 @@ _ENTRIES = [
           paid monthly
           draw 2,000 USD per month recoverable from excess forgiven on termination
         """),
+    _entry("E-ADVANCE", "an advance without its recovery, or with a draw", CHECK, """
+        An advance is paid whatever was earned and is owed back, so the plan must say how it
+        is recovered (`recover advances from later pay`). Recovery and forgiveness lines need
+        an advance to apply to, and a plan pays a draw or an advance, not both: both would be
+        recovered from the same later pay.""", """
+        payout
+          paid monthly
+          advance 3,000 USD per month for the first 3 months of employment
+        """, """
+        payout
+          paid monthly
+          advance 3,000 USD per month for the first 3 months of employment
+          recover advances from later pay at most 50% of each payout
+        """),
     # ------------------------------------------------------------------ examples
     _entry("E-EXAMPLE", "a worked example is incomplete", CHECK, """
         A worked example must be runnable: each payee has a role, each booking says who booked

@@ -363,8 +363,32 @@ def _payout(plan: m.Plan, w: Terms) -> list[Block]:
     if p.draw is not None:
         items.append(f"{_first_upper(w.draw(p.draw))}: a guaranteed minimum pay per pay "
                      "period.")
+    if p.advance is not None:
+        items.append(_advance(p.advance, w))
     items += w.limits(p.limits)
     return [Heading(2, "When you are paid"), Bullets(tuple(items))]
+
+
+def _advance(a: m.AdvanceSpec, w: Terms) -> str:
+    """The advance in plain words: when it is paid, how it is paid back, what is forgiven."""
+    if a.per is None:
+        paid = (f"An advance of {w.money(a.amount)} is paid in the pay period you start in, "
+                "whatever you earn.")
+    else:
+        first = f" of your first {a.months} months of employment" if a.months else ""
+        paid = (f"An advance of {w.money(a.amount)} is paid each {a.per}{first}, whatever "
+                "you earn.")
+    share = ("each later payout goes" if a.recovery_share is None
+             else f"at most {fmt_pct(a.recovery_share)} of each later payout goes")
+    back = (f" Advances are owed: from the first pay period after the last advance, {share} "
+            "to repay them until they are repaid (pay is never below zero).")
+    if a.forgiveness == "termination":
+        end = " Whatever is still owed when you leave is forgiven."
+    elif a.forgiveness == "at":
+        end = f" Whatever is still owed on {a.forgive_date} is forgiven."
+    else:
+        end = " Whatever is still owed when you leave is not forgiven by this plan."
+    return paid + back + end
 
 
 def _examples(plan: m.Plan, results: Sequence[ExampleResult]) -> list[Block]:

@@ -35,7 +35,7 @@ from incentive_dsl.periods import Period, add_months
 
 ACCRUAL_COLUMNS = ("period", "as_of", "payee", "earned_in_period", "paid_in_period",
                    "unpaid_payable", "held_back", "awaiting_collection", "carried_forward",
-                   "accrued", "draw_receivable", "currency")
+                   "accrued", "draw_receivable", "advance_receivable", "currency")
 AMORTISATION_COLUMNS = ("payee", "deal", "rule", "kind", "earning", "capitalised_on",
                         "capitalised", "benefit_months", "month", "amortisation", "remaining",
                         "currency")
@@ -55,6 +55,7 @@ class Accrual:
     carried_forward: Decimal  # negative pay to recover from later pay (reduces the accrual)
     draw_receivable: Decimal  # recoverable draw still owed by the payee (not netted)
     currency: str
+    advance_receivable: Decimal = ZERO  # advances still owed by the payee (not netted)
 
     @property
     def accrued(self) -> Decimal:
@@ -64,7 +65,7 @@ class Accrual:
     def row(self) -> list[str]:
         return [self.period, self.as_of.isoformat(), self.payee,
                 *(_amount(getattr(self, c)) for c in ACCRUAL_COLUMNS[3:10]),
-                _amount(self.draw_receivable), self.currency]
+                _amount(self.draw_receivable), _amount(self.advance_receivable), self.currency]
 
 
 def _amount(value: Decimal) -> str:
@@ -115,6 +116,7 @@ def accruals(result: RunResult, window: Period) -> list[Accrual]:
             awaiting_collection=cents(t["awaiting"]),
             carried_forward=cents(st.carried) if st is not None else cents(ZERO),
             draw_receivable=cents(st.draw_balance) if st is not None else cents(ZERO),
+            advance_receivable=cents(st.advance_balance) if st is not None else cents(ZERO),
             currency=cur))
     return out
 

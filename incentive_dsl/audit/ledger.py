@@ -494,7 +494,7 @@ def _line_from(d: dict) -> PayoutLine:
 
 _STATEMENT_TEXT = ("payee", "pay_period")
 _STATEMENT_DATES = ("start", "end")
-_RUNNING = ("draw_balance", "carried")  # running balances: carried into a made-up statement
+_RUNNING = ("draw_balance", "carried", "advance_balance")  # running balances: carried into a made-up statement
 
 
 def _statement_from(d: dict) -> Statement:

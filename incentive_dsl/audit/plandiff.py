@@ -334,6 +334,22 @@ class Words:
             text += " forgiven on termination"
         return text
 
+    def advance(self, a: m.AdvanceSpec | None) -> str:
+        """The advance's lines, as the plan states them."""
+        if a is None:
+            return "none"
+        text = f"advance {self.money(a.amount)} " + (
+            "at hire" if a.per is None else f"per {a.per}" + (
+                f" for the first {a.months} months of employment" if a.months else ""))
+        text += "; recover advances from later pay" + (
+            f" at most {fmt_pct(a.recovery_share)} of each payout"
+            if a.recovery_share is not None else "")
+        if a.forgiveness == "at":
+            text += f"; forgive advances at {a.forgive_date}"
+        elif a.forgiveness == "termination":
+            text += "; forgive advances on termination"
+        return text
+
     # any value, for fields without words of their own
 
     def any(self, value: object) -> str:
@@ -393,7 +409,7 @@ _worded(m.QuotaSpec, "name", "label", "span", "kind", "values", "from_data", "fo
         "proration", "ramp", "normalize")
 _worded(m.ClawbackSpec, "name", "label", "span", "within_count", "within_unit", "components",
         "share", "roles", "during")
-_worded(m.PayoutSpec, "frequency", "schedule", "holdback", "draw", "limits", "span")
+_worded(m.PayoutSpec, "frequency", "schedule", "holdback", "draw", "advance", "limits", "span")
 _worded(m.Plan, "name", "currency", "effective_start", "effective_end", "calendar", "version",
         "roles", "applies_to", "rounding", "fx_basis", "stages", "channels", "activities",
         "fields", "quotas", "credits", "measures", "components", "clawbacks", "payout",
@@ -845,6 +861,10 @@ class _Differ:
         if not same(o.draw, nw.draw):
             out.append(self.arrow("draw:", self.ow.draw(o.draw), self.nw.draw(nw.draw),
                                   o.draw.span if o.draw else so, nw.draw.span if nw.draw else sn))
+        if not same(o.advance, nw.advance):
+            out.append(self.arrow("advance:", self.ow.advance(o.advance),
+                                  self.nw.advance(nw.advance), o.advance.span if o.advance
+                                  else so, nw.advance.span if nw.advance else sn))
         out += self.limits(o.limits, nw.limits)
         out += self.leftovers(o, nw)
         self.emit("payout", "payout", None, "payout", "changed", out)

@@ -11,6 +11,7 @@ on pay, add up exactly:
     + earned before, paid now         (earlier earnings that became payable in the period)
     − held back / + released
     + drawn / − recovered
+    + advanced / − advances recovered
     + carried forward / − carried from earlier pay periods, recovered
     ± prior-period adjustments        (with a ledger: corrections of closed pay periods)
     ± rounding to the cent
@@ -38,6 +39,8 @@ from incentive_dsl.periods import Period
 # Payout kinds that are not legs of an earning line, with their term (by the sign of the line).
 _OTHER = {"holdback": ("held back", "held back"), "release": ("released", "released"),
           "draw": ("drawn", "drawn"), "recovery": ("draw recovered", "draw recovered"),
+          "advance": ("advanced", "advanced"),
+          "advance recovery": ("advances recovered", "advances recovered"),
           "carried": ("carried forward: pay would be negative, nothing is taken from pay",
                       "carried from earlier pay periods, recovered"),
           "rounding": ("rounding to the cent", "rounding to the cent"),
@@ -107,7 +110,7 @@ def _reconcile(result: RunResult, payee: str, window: Period) -> Reconciliation:
         elif p.kind in _OTHER:
             name = _OTHER[p.kind][0 if p.amount >= 0 else 1]
             terms[name] += p.amount
-        elif p.kind != "forgiven":  # a forgiven draw balance pays nothing (amount 0)
+        elif p.kind not in ("forgiven", "advance forgiven"):  # forgiving pays nothing
             terms[p.kind] += p.amount
     awaiting = sum((payable_amount(plan, ln) for ln in mine.values()), ZERO) - sum(
         settled.values(), ZERO)
@@ -120,7 +123,8 @@ def _reconcile(result: RunResult, payee: str, window: Period) -> Reconciliation:
         ("awaiting collection", -awaiting),
         ("earned before, paid now", terms.pop("earlier", ZERO)),
     ]
-    for kind in ("holdback", "release", "draw", "recovery", "carried"):
+    for kind in ("holdback", "release", "draw", "recovery", "advance", "advance recovery",
+                 "carried"):
         for name in dict.fromkeys(_OTHER[kind]):
             ordered.append((name, terms.pop(name, ZERO)))
     ordered.append(("prior-period adjustments", terms.pop("adjusted", ZERO)))
@@ -144,6 +148,8 @@ def _reconcile(result: RunResult, payee: str, window: Period) -> Reconciliation:
             owed.append(("negative pay carried forward", last.carried))
         if last.draw_balance:
             owed.append(("draw balance", last.draw_balance))
+        if last.advance_balance:
+            owed.append(("advance balance", last.advance_balance))
     ledger_carry = sum((p.amount for p in result.payouts if p.payee == payee and p.kind == CARRY
                         and starts.get(p.pay_period, window.end) <= window.end), ZERO)
     if ledger_carry:

@@ -34,10 +34,12 @@ FORMAT_VERSION = 1
 STATEMENT_COLUMNS = (*STATEMENT_FLOWS, "paid")
 HEADERS = {"earned": "Earned", "later": "Paid later", "awaiting": "Awaiting",
            "earlier": "Earned before", "held": "Held", "released": "Released", "drawn": "Drawn",
-           "recovered": "Recovered", "carry": "Carried", "rounding": "Rounding",
+           "recovered": "Recovered", "advanced": "Advanced",
+           "advance_recovered": "Advance recovered", "carry": "Carried", "rounding": "Rounding",
            "adjusted": "Adjusted", "paid": "Paid"}
 # CSV adds how much of `earned` caps and clawbacks are, and the balances after the period.
-CSV_COLUMNS = (*STATEMENT_COLUMNS, "capped", "clawed_back", "draw_balance", "carried")
+CSV_COLUMNS = (*STATEMENT_COLUMNS, "capped", "clawed_back", "draw_balance", "carried",
+               "advance_balance")
 # A plan with a compensation block: the pay period's base salary and target incentive, shown
 # after Paid (payroll pays the base salary; neither is part of Paid).
 COMPENSATION_COLUMNS = ("base_salary", "target_incentive")

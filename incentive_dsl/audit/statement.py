@@ -354,6 +354,11 @@ def to_html(st: PayeeStatement) -> str:
     draw = st.balance("draw balance")
     out.append(_card("Draw balance owed", _money(draw, cur),
                      "recovered from later pay as the plan says" if draw else "no draw owed"))
+    advance = st.balance("advance balance")
+    if advance or any(r.advanced or r.advance_recovered for r in st.rows):
+        out.append(_card("Advance balance owed", _money(advance, cur),
+                         "paid whatever was earned, recovered from later pay as the plan says"
+                         if advance else "advances fully recovered or forgiven"))
     out.append("</div>")
     out.append(_compensation(st))
     out.append(_reconciliation(st))

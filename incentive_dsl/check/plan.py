@@ -1312,6 +1312,9 @@ class PlanChecker:
         schedules = self.single(b.items, n.Schedule, "the schedule")
         holdbacks = self.single(b.items, n.Holdback, "the holdback")
         draws = self.single(b.items, n.Draw, "the draw")
+        advances = self.single(b.items, n.Advance, "the advance")
+        recovers = self.single(b.items, n.RecoverAdvances, "the recovery of advances")
+        forgives = self.single(b.items, n.ForgiveAdvances, "the forgiveness of advances")
         frequency = freqs[0].frequency if freqs else "monthly"
         schedule: tuple = ((("booked", ONE),))
         if schedules:
@@ -1364,6 +1367,7 @@ class PlanChecker:
                 draw = m.DrawSpec(amount=amount, per=d.period, recovery=d.recovery,
                                   months=int(d.months.value) if d.months is not None else None,
                                   forgiveness=d.forgiveness, forgive_date=forgive, span=d.span)
+        advance = self.check_advance(advances, recovers, forgives, draws, frequency)
         limits = []
         for lim in (i for i in b.items if isinstance(i, n.Limit)):
             if lim.scope == "deal":
@@ -1382,7 +1386,62 @@ class PlanChecker:
                 limits.append(m.LimitSpec(kind=lim.kind, amount=amount, scope=lim.scope,
                                           span=lim.span))
         return m.PayoutSpec(frequency=frequency, schedule=schedule, holdback=holdback, draw=draw,
-                            limits=tuple(limits), span=b.span)
+                            advance=advance, limits=tuple(limits), span=b.span)
+
+    def check_advance(self, advances: list[n.Advance], recovers: list[n.RecoverAdvances],
+                      forgives: list[n.ForgiveAdvances], draws: list[n.Draw],
+                      frequency: str) -> m.AdvanceSpec | None:
+        """The advance and its recovery and forgiveness lines, which only make sense together."""
+        if not advances:
+            for line in (*recovers[:1], *forgives[:1]):
+                what = "recovers" if isinstance(line, n.RecoverAdvances) else "forgives"
+                self.err("E-ADVANCE", line, f"this line {what} advances, but the plan pays "
+                         "none", "add an advance line, e.g. advance 3,000 USD per month for "
+                         "the first 3 months of employment, or remove this line")
+            return None
+        a = advances[0]
+        if draws:
+            self.err("E-ADVANCE", a, "a plan pays a draw or an advance, not both: both would "
+                     "claim the same later pay (the draw tops it up or recovers from it, the "
+                     "advance is recovered from it)", "keep either the draw or the advance",
+                     related=[Related(draws[0].span, "the draw is here")])
+        amount = self.const(a.amount, ty.MONEY, "an advance")
+        if amount is not None and amount <= 0:
+            self.err("E-RANGE", a.amount, "an advance must be more than 0")
+            amount = None
+        months = None
+        if a.period is not None:
+            pay_unit = FREQUENCY_UNIT[frequency]
+            if a.period != pay_unit:
+                self.err("E-PERIOD-FIT", a, f"the advance is per {a.period}, but pay periods "
+                         f"are {frequency}", f"write the advance per {pay_unit}, or per pay "
+                         "period")
+            if a.months is not None and (a.months.value != int(a.months.value)
+                                         or a.months.value < 1):
+                self.err("E-RANGE", a.months, "the advance lasts a whole number of months, at "
+                         "least 1", "e.g. for the first 3 months of employment")
+            elif a.months is not None:
+                months = int(a.months.value)
+        share = None
+        if not recovers:
+            self.err("E-ADVANCE", a, "an advance is recovered from later pay, but the plan "
+                     "does not say how", "add a line: recover advances from later pay "
+                     "(optionally: at most 50% of each payout)")
+        elif recovers[0].share is not None:
+            share = recovers[0].share.value
+            if not 0 < share <= 1:
+                self.err("E-RANGE", recovers[0].share, "the share of each payout that "
+                         "recovers advances must be above 0% and at most 100%")
+        forgiveness = forgive_date = None
+        if forgives:
+            f = forgives[0]
+            forgiveness = f.when
+            if f.date is not None and check_date(f.date, self.diags):
+                forgive_date = f.date.value
+        if amount is None:
+            return None
+        return m.AdvanceSpec(amount=amount, per=a.period, months=months, recovery_share=share,
+                             forgiveness=forgiveness, forgive_date=forgive_date, span=a.span)
 
     # ------------------------------------------------------------------ examples
 

@@ -320,6 +320,8 @@ class _Compiler:
             raise NotCovered("holdbacks", p.holdback.span)
         if p.draw is not None:
             raise NotCovered("draws", p.draw.span)
+        if p.advance is not None:
+            raise NotCovered("advances", p.advance.span)
         if p.limits:
             raise NotCovered("payout caps and floors", p.limits[0].span)
         if not self.per_line and any(event != "booked" for event, _ in p.schedule):

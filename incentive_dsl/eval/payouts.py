@@ -2,7 +2,8 @@
 
 The schedule decides when a deal's earnings become payable (at the earning, or as the deal's
 money is collected or invoiced); holdbacks withhold a share and release it later; draws top up
-a pay period to a guaranteed minimum and, when recoverable, are recovered from later pay.
+a pay period to a guaranteed minimum and, when recoverable, are recovered from later pay;
+advances are paid whatever was earned and recovered from the pay periods after them.
 
 Rounding happens here and only here. `per line`: each earning line is rounded once, then its
 legs are allocated cent-exactly. `per statement`: lines stay exact and each payee's pay period
@@ -203,6 +204,7 @@ class PayoutStage:
         for payee in payees:
             held_queue: list[tuple[dt.date, Decimal, str]] = []
             balance = ZERO
+            advance_balance = ZERO
             carried = ZERO  # a negative pay period (clawbacks beyond earnings) carried forward
             for pp in self.periods:
                 period_lines = list(payable.get((payee, pp.label), ()))
@@ -239,6 +241,9 @@ class PayoutStage:
                     subtotal = ZERO
                 subtotal, balance, draw_lines = self._draw(payee, pp, subtotal, balance)
                 extra += draw_lines
+                subtotal, advance_balance, advance_lines = self._advance(
+                    payee, pp, subtotal, advance_balance)
+                extra += advance_lines
                 period_lines += extra
                 if self.plan.rounding.point == "statement":
                     exact = sum((ln.amount for ln in period_lines), ZERO)
@@ -252,7 +257,7 @@ class PayoutStage:
                     continue
                 lines += period_lines
                 statements.append(self._statement(payee, pp, period_lines, earned, balance,
-                                                  carried))
+                                                  carried, advance_balance))
             lines += self._net_awaiting(awaiting.get(payee, []))
         return lines, statements
 
@@ -288,12 +293,13 @@ class PayoutStage:
         day = min(pp.end, end or pp.end)
         return self.roster.role_on(payee, max(day, start)) in self.plan.applies_to
 
-    def _pl(self, payee: str, pp: Period, kind: str, amount: Decimal, because: str) -> PayoutLine:
+    def _pl(self, payee: str, pp: Period, kind: str, amount: Decimal, because: str,
+            arithmetic: str | None = None) -> PayoutLine:
         if self.plan.rounding.point == "line":
             amount = self._round(amount)
         return PayoutLine(payee=payee, pay_period=pp.label, kind=kind, amount=amount,
-                          earning=None, trace=self._trace("payout", because,
-                                                          f"{fmt(amount, self.cur)}"))
+                          earning=None, trace=self._trace(
+                              "payout", because, arithmetic or fmt(amount, self.cur)))
 
     def _release_day(self, pp: Period) -> dt.date:
         h = self.spec.holdback
@@ -306,15 +312,20 @@ class PayoutStage:
         index = pp.end.year * 12 + pp.end.month - 1 + h.months
         return self.plan.calendar.period_of(dt.date(index // 12, index % 12 + 1, 1), "month").end
 
-    def _draw_applies(self, payee: str, day: dt.date) -> bool:
-        d = self.spec.draw
-        if d is None or payee not in self.roster or not self.roster.active_on(payee, day):
+    def _covered_on(self, payee: str, day: dt.date) -> bool:
+        """Employed on `day` in a role the plan covers, while the plan is in effect: when a
+        draw is guaranteed and an advance is paid."""
+        if payee not in self.roster or not self.roster.active_on(payee, day):
             return False
         if day < self.plan.effective_start or (self.plan.effective_end is not None
                                                and day > self.plan.effective_end):
-            return False  # a draw is guaranteed only while its plan is in effect
+            return False
         role = self.roster.role_on(payee, day)
-        if self.plan.applies_to and role not in self.plan.applies_to:
+        return not self.plan.applies_to or role in self.plan.applies_to
+
+    def _draw_applies(self, payee: str, day: dt.date) -> bool:
+        d = self.spec.draw
+        if d is None or not self._covered_on(payee, day):
             return False
         if d.months is None:
             return True
@@ -361,10 +372,72 @@ class PayoutStage:
             balance = ZERO
         return subtotal, balance, out
 
+    def _advance_month(self, payee: str, pp: Period) -> int | None:
+        """The month of employment (1 = the month of the start date) in which this pay period
+        pays the advance, or None when it pays none: a periodic advance in each pay period
+        whose first day of employment is in the first months, an advance at hire in the pay
+        period of the start date; either only to a payee the plan covers on that day."""
+        a = self.spec.advance
+        start = self.roster.employment(payee)[0]
+        day = start if a.per is None else max(pp.start, start)
+        if not pp.contains(day) or not self._covered_on(payee, day):
+            return None
+        month = _months_between(start, day) + 1
+        return month if a.months is None or month <= a.months else None
+
+    def _advance(self, payee: str, pp: Period, subtotal: Decimal,
+                 balance: Decimal) -> tuple[Decimal, Decimal, list[PayoutLine]]:
+        """After carry and holdback: pay the advance (owed), or recover what is owed from a
+        pay period that pays none; then forgive the balance when the plan says so."""
+        a = self.spec.advance
+        out: list[PayoutLine] = []
+        if a is None or payee not in self.roster:
+            return subtotal, balance, out
+        cur = self.cur
+        month = self._advance_month(payee, pp)
+        if month is not None:
+            when = (f"at hire ({self.roster.employment(payee)[0]})" if a.per is None else
+                    f"for month {month} of the first {a.months} months of employment"
+                    if a.months is not None else f"per {a.per}")
+            line = self._pl(payee, pp, "advance", a.amount,
+                            f"advance {when}, paid whatever was earned; "
+                            f"{fmt(balance + a.amount, cur)} owed, recovered from later pay")
+            out.append(line)
+            balance += line.amount
+            subtotal += line.amount
+        elif balance > 0 and subtotal > 0:
+            # Recovery never takes more than the pay period pays, so pay stays at 0 or more.
+            if a.recovery_share is None:
+                room, how = subtotal, f"from this pay period's pay of {fmt(subtotal, cur)}"
+            else:
+                room = min(subtotal, self._round(mul(subtotal, a.recovery_share)))
+                how = (f"from at most {fmt_pct(a.recovery_share)} of this pay period's pay of "
+                       f"{fmt(subtotal, cur)} ({fmt(room, cur)})")
+            take = min(balance, room)
+            if take:
+                balance -= take
+                subtotal -= take
+                out.append(self._pl(
+                    payee, pp, "advance recovery", -take,
+                    f"recovery of advances {how}; {fmt(balance, cur)} still owed",
+                    f"min(owed {fmt(balance + take, cur)}, {fmt(room, cur)}) = "
+                    f"{fmt(take, cur)}"))
+        end = self.roster.employment(payee)[1]
+        day = a.forgive_date if a.forgiveness == "at" else \
+            end if a.forgiveness == "termination" else None
+        if day is not None and pp.contains(day) and balance > 0:
+            reason = "on termination" if a.forgiveness == "termination" else "as the plan says"
+            out.append(self._pl(payee, pp, "advance forgiven", ZERO,
+                                f"advance balance of {fmt(balance, cur)} forgiven on {day} "
+                                f"({reason})"))
+            balance = ZERO
+        return subtotal, balance, out
+
     def _statement(self, payee: str, pp: Period, lines: list[PayoutLine],
                    earned: dict[str, Decimal] | None, balance: Decimal,
-                   carried: Decimal) -> Statement:
-        totals = dict.fromkeys(("holdback", "release", "draw", "recovery", "carried"), ZERO)
+                   carried: Decimal, advance_balance: Decimal = ZERO) -> Statement:
+        totals = dict.fromkeys(("holdback", "release", "draw", "recovery", "carried", "advance",
+                                "advance recovery"), ZERO)
         paid = ZERO
         for ln in lines:  # one pass, each total added up in line order
             paid += ln.amount
@@ -378,14 +451,17 @@ class PayoutStage:
         # exact, so that is the rounding to the cent of legs and statements), so that the
         # statement adds up exactly on its face.
         others = (f["earned"] + f["later"] + f["awaiting"] + f["earlier"] + totals["holdback"]
-                  + totals["release"] + totals["draw"] + totals["recovery"] + totals["carried"])
+                  + totals["release"] + totals["draw"] + totals["recovery"] + totals["carried"]
+                  + totals["advance"] + totals["advance recovery"])
         return Statement(
             payee=payee, pay_period=pp.label, start=pp.start, end=pp.end, earned=f["earned"],
             capped=f["capped"], clawed_back=f["clawed_back"], held=totals["holdback"],
             released=totals["release"], drawn=totals["draw"], recovered=totals["recovery"],
             paid=paid, draw_balance=balance, carried=carried, later=f["later"],
             awaiting=f["awaiting"], earlier=f["earlier"], carry=totals["carried"],
-            rounding=paid - others, **self._compensation(payee, pp))
+            rounding=paid - others, advanced=totals["advance"],
+            advance_recovered=totals["advance recovery"], advance_balance=advance_balance,
+            **self._compensation(payee, pp))
 
     def _compensation(self, payee: str, pp: Period) -> dict[str, Decimal]:
         if self.compensation is None:

@@ -228,7 +228,7 @@ class Skips(Sequence[Skip]):
 
 # A statement's flows, in the order they take `earned` to `paid`: their sum is `paid`.
 STATEMENT_FLOWS = ("earned", "later", "awaiting", "earlier", "held", "released", "drawn",
-                   "recovered", "carry", "rounding", "adjusted")
+                   "recovered", "advanced", "advance_recovered", "carry", "rounding", "adjusted")
 
 
 @record
@@ -258,6 +258,9 @@ class Statement:
     carry: Decimal = Decimal(0)  # carried forward (positive) or recovered (negative) lines
     rounding: Decimal = Decimal(0)  # earning lines or the statement rounded to the cent
     adjusted: Decimal = Decimal(0)  # prior-period adjustments and their carried lines (ledger)
+    advanced: Decimal = Decimal(0)  # advances paid (positive)
+    advance_recovered: Decimal = Decimal(0)  # advances recovered (negative)
+    advance_balance: Decimal = Decimal(0)  # advances still owed after this pay period
     # The pay period's base salary and target incentive (the plan's compensation block), each
     # rounded once to the minor unit: shown beside pay, never part of it (payroll pays the
     # base salary; the target is what the plan's rules aim to pay).

@@ -147,7 +147,7 @@ def evaluate_versions(plans: Sequence[Plan], dataset: Dataset, end: dt.date | No
             old = merged[key]
             merged[key] = attrs.evolve(old, **{f: getattr(old, f) + getattr(st, f) for f in (
                 *STATEMENT_FLOWS, "capped", "clawed_back", "paid", "draw_balance", "carried",
-                "base_salary", "target_incentive")})
+                "advance_balance", "base_salary", "target_incentive")})
     last = results[-1]
     return RunResult(
         plan=last.plan, stamp=last.stamp,
