@@ -1,4 +1,4 @@
-"""Advances (docs/language.md §20.5): paid whatever was earned, recovered from later pay.
+"""Advances (docs/language.md §20.8): paid whatever was earned, recovered from later pay.
 
 Worked examples with hand-computed amounts, pay period by pay period, then properties over
 random monthly earnings: what was advanced is recovered, forgiven or still owed, to the cent;
@@ -344,3 +344,20 @@ def test_plan_diff_and_document_state_the_advance(tmp_path):
             "earn. Advances are owed: from the first pay period after the last advance, at "
             "most 25% of each later payout goes to repay them until they are repaid (pay is "
             "never below zero). Whatever is still owed on 2027-12-31 is forgiven.") in text
+
+
+def test_rep_statement_shows_the_advance(tmp_path):
+    result = _run(tmp_path, """\
+  advance 4,000 USD at hire
+  recover advances from later pay at most 50% of each payout
+""", """\
+example "Owing at the quarter's end"
+  payee cy role AE from 2027-01-10
+  deal D1 booked 2027-02-10 by cy amount 10,000 USD
+  expect paid for cy in 2027-02 is 500 USD  # half of 1,000 recovered: 3,500 owed
+""")
+    q1 = Calendar().period_of(result.statements[0].start, "quarter")
+    page = api.statement_html(api.statement(result, "cy", q1))
+    assert "Advance balance owed</div><div class=\"v\">3,500.00 USD" in page
+    assert "<th class=\"num\">Advanced</th><th class=\"num\">Advance recovered</th>" in page
+    assert "An advance is paid whatever was earned" in page

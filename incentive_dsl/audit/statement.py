@@ -439,6 +439,9 @@ def _pay_table(st: PayeeStatement) -> str:
             "held back is released in a later pay period; carried is negative pay (a clawback "
             "larger than the period's earnings) taken out of this period and recovered from "
             "later pay: nothing is ever taken back from a paycheck.")
+    if any(r.advanced or r.advance_recovered for r in st.rows):
+        note += (" An advance is paid whatever was earned; advance recovered is what later pay "
+                 "gave back of it.")
     return (f'<h2>Pay periods</h2><table id="pay"><tr><th>Pay period</th>{head}</tr>'
             + "".join(body) + f'</table><p class="note">{_e(note)}</p>')
 

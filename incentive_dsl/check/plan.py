@@ -1353,7 +1353,8 @@ class PlanChecker:
             pay_unit = FREQUENCY_UNIT[frequency]
             if d.period != pay_unit:
                 self.err("E-PERIOD-FIT", d, f"the draw is per {d.period}, but pay periods are "
-                         f"{frequency}", f"write the draw per {pay_unit}")
+                         f"{frequency}", f"write the draw per {pay_unit}"
+                         if pay_unit in MONTHS_PER_UNIT else "write the draw per pay period")
             forgive = d.forgive_date.value if d.forgive_date is not None and \
                 check_date(d.forgive_date, self.diags) else None
             if d.months is not None and (d.months.value != int(d.months.value)
@@ -1413,9 +1414,12 @@ class PlanChecker:
         if a.period is not None:
             pay_unit = FREQUENCY_UNIT[frequency]
             if a.period != pay_unit:
+                # Only calendar units are words of the language; a semi-monthly or bi-weekly
+                # pay period is written `per pay period`.
                 self.err("E-PERIOD-FIT", a, f"the advance is per {a.period}, but pay periods "
                          f"are {frequency}", f"write the advance per {pay_unit}, or per pay "
-                         "period")
+                         "period" if pay_unit in MONTHS_PER_UNIT else
+                         "write the advance per pay period")
             if a.months is not None and (a.months.value != int(a.months.value)
                                          or a.months.value < 1):
                 self.err("E-RANGE", a.months, "the advance lasts a whole number of months, at "
