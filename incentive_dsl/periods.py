@@ -31,6 +31,14 @@ UNIT_DAYS = {"biweek": 14, "semimonth": 15, "month": 30, "quarter": 91, "half": 
              "year": 365}
 # Days per unit, as expressions and data files count durations (a month is 30 days).
 DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
+
+
+def unit_text(unit: str) -> str:
+    """A period unit as plan text writes it: units shorter than a month are only reached as
+    `per pay period`."""
+    return "pay period" if unit in WEEK_UNITS else unit
+
+
 MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
                "september", "october", "november", "december")
 
@@ -132,6 +140,14 @@ class Calendar:
             out.append(p)
             p = self.period_of(p.end + dt.timedelta(days=1), unit)
         return out
+
+    def examples(self, day: dt.date) -> str:
+        """Period names for a message: a pay period of this calendar near `day` first when pay
+        periods are shorter than a month."""
+        named = "2027-Q1, 2027-03, 2027" if not self.fiscal else "FY2027-Q1, 2027-03, FY2027"
+        if self.pay_unit in WEEK_UNITS:
+            return f"{self.period_of(day, self.pay_unit).label}, {named}"
+        return named
 
     def parse(self, raw: str) -> Period | None:
         """The period named by a literal (`2027-Q1`, `2027-03`, `FY2027-H2`, `2027`), or None."""

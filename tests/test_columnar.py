@@ -44,6 +44,8 @@ EXPECTED = {
     "bench/reference.plan": ("split credit with rounding per line", "bench/reference.plan:24"),
     "plans/enterprise_ae.plan": ("caps with rounding per line (core)",
                                  "plans/enterprise_ae.plan:40"),
+    "plans/inside_sales_biweekly.plan": ("biweekly pay periods (shorter than a month)",
+                                         "plans/inside_sales_biweekly.plan:37"),
     "plans/inside_sales_retroactive.plan": ("caps with rounding per line (retro)",
                                             "plans/inside_sales_retroactive.plan:38"),
     "plans/omnichannel.plan": ("attribution by touches", "plans/omnichannel.plan:14"),

@@ -470,3 +470,12 @@ def test_a_wrong_value_anywhere_is_a_diagnostic_never_an_exception(tmp_path):
         dataset, diags = load_mapping(str(path), PLAN)  # must not raise
         for d in diags:
             assert d.span.line >= 1 and d.message
+
+
+def test_a_bidirectional_control_in_the_mapping_is_a_warning(tmp_path):
+    # Reviewers read a mapping like a plan: an invisible reordering character in it (here in
+    # an alias) must be shown, as it is in plans and data files.
+    mapping = MAPPING.replace('GTXPro = "GTX Pro"', 'GTXPro = "GTX\u202e Pro"')
+    _, diags = load(export(tmp_path, mapping=mapping))
+    d = only(diags, "D-BIDI", Severity.WARNING)
+    assert place(d) == ("crm.toml", 22, 14) and "U+202E" in d.message

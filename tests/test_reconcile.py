@@ -31,7 +31,7 @@ from test_ledger import EVENTS, Workspace
 
 PLANS = ["enterprise_ae.plan", "sales_manager.plan", "sdr_activity.plan", "split_deals.plan",
          "presale_enterprise.plan", "omnichannel.plan", "operations",
-         "inside_sales_retroactive.plan"]
+         "inside_sales_retroactive.plan", "inside_sales_biweekly.plan"]
 
 
 @pytest.fixture(scope="module", params=PLANS)
@@ -91,6 +91,9 @@ def _explain_identity(shipped):
     year = cal.parse("2027")
     windows = [year, *cal.periods(year.start, year.end, "quarter"),
                *cal.periods(year.start, year.end, "month")]
+    pay_unit = FREQUENCY_UNIT[plan.payout.frequency]
+    if pay_unit not in ("month", "quarter", "year"):  # pay periods shorter than a month
+        windows += cal.periods(year.start, year.end, pay_unit)
     checked = 0
     for payee, mine in _per_payee(shipped):
         by_label = {s.pay_period: s for s in mine.statements}

@@ -68,8 +68,14 @@ Block = Heading | Para | Bullets | Table | Code | Signature
 
 
 SCOPE = {"deal": "per deal", "month": "per month", "quarter": "per quarter",
-         "half": "per half-year", "year": "per year", "total": "in total"}
-PERIOD = {"month": "month", "quarter": "quarter", "half": "half-year", "year": "year"}
+         "half": "per half-year", "year": "per year", "total": "in total",
+         "semimonth": "per pay period", "biweek": "per pay period"}
+PERIOD = {"month": "month", "quarter": "quarter", "half": "half-year", "year": "year",
+          "semimonth": "pay period (half-month)", "biweek": "pay period (two weeks)"}
+# How often pay comes, in the words of the document.
+FREQUENCY = {"semimonthly": "twice a month, for the 1st to the 15th and the 16th to the "
+                            "month's end",
+             "biweekly": "every two weeks"}
 
 
 class Terms(Words):
@@ -350,7 +356,9 @@ def _clawbacks(plan: m.Plan, w: Terms) -> list[Block]:
 
 def _payout(plan: m.Plan, w: Terms) -> list[Block]:
     p = plan.payout
-    items = [f"You are paid {p.frequency}."]
+    items = [f"You are paid {FREQUENCY.get(p.frequency, p.frequency)}" + (
+        f", for the fortnights counted from {plan.calendar.pay_start}" if
+        p.frequency == "biweekly" else "") + "."]
     legs = p.schedule
     if len(legs) == 1 and legs[0][0] == "booked":
         items.append("Earnings are payable in the pay period they are earned in.")

@@ -553,7 +553,8 @@ def pay_periods(versions: Sequence, label: str) -> list[Period]:
     unit = pay_unit(plan)
     period = plan.calendar.parse(label)
     if period is None:
-        raise PeriodError(f"'{label}' is not a period (e.g. 2027-03, 2027-Q1, 2027)")
+        raise PeriodError(f"'{label}' is not a period (e.g. "
+                          f"{plan.calendar.examples(plan.effective_start)})")
     pays = plan.calendar.periods(period.start, period.end, unit)
     if not pays or pays[0].start != period.start or pays[-1].end != period.end:
         inside = plan.calendar.period_of(period.start, unit)
@@ -1201,6 +1202,10 @@ def _check_plan(con: sqlite3.Connection, state: _State, plan, result,
         if last.pay_unit != pay_unit(plan):
             changed.append(f"its closed pay periods are {last.pay_unit}s, it is now paid "
                            f"{plan.payout.frequency}")
+        elif last.pay_unit == "biweek" and state.closed and \
+                plan.calendar.parse(state.closed[-1].label) is None:
+            changed.append(f"its bi-weekly pay periods ({state.closed[-1].label}) are now "
+                           f"counted from {plan.calendar.pay_start}")
         # Months are months whatever the fiscal year; quarters, halves and years move with it.
         if last.fiscal_start != plan.calendar.fiscal_start and last.pay_unit != "month":
             changed.append(f"its fiscal year started in month {last.fiscal_start}, now in "

@@ -19,7 +19,7 @@ import attrs
 
 from incentive_dsl.check import model as m
 from incentive_dsl.eval.money import CONTEXT, fmt, fmt_pct
-from incentive_dsl.periods import MONTH_NAMES
+from incentive_dsl.periods import MONTH_NAMES, unit_text
 from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import DRAW_RECOVERY_WORDS
@@ -173,7 +173,7 @@ class Words:
     def table_head(self, t: m.TierTableSpec) -> str:
         if t.key is None:
             return f"{t.mode} rates by deal amount"
-        return f"{t.mode} rates by {t.key} per {t.period}"
+        return f"{t.mode} rates by {t.key} per {unit_text(t.period)}"
 
     def bounds(self, t: m.TierTableSpec, row: m.TierRowSpec) -> str:
         kind = self.key_kind(t.key)
@@ -187,8 +187,8 @@ class Words:
         return f"{self.bounds(t, row)} at {self.rate(t, row.rate)}"
 
     def accelerator(self, a: m.AcceleratorSpec) -> str:
-        return (f"{a.kind} {a.factor.normalize(CONTEXT):f}x by {a.key} per {a.period} {a.side} "
-                f"{self.value(a.threshold, self.key_kind(a.key))}")
+        return (f"{a.kind} {a.factor.normalize(CONTEXT):f}x by {a.key} per "
+                f"{unit_text(a.period)} {a.side} {self.value(a.threshold, self.key_kind(a.key))}")
 
     def commission_pay(self, c: m.CommissionSpec) -> str:
         if c.table is None:
@@ -199,7 +199,7 @@ class Words:
     # bonuses
 
     def schedule(self, b: m.BonusSpec) -> str:
-        return f"{b.schedule} on {b.key} per {b.period}"
+        return f"{b.schedule} on {b.key} per {unit_text(b.period)}"
 
     def step(self, b: m.BonusSpec, row: m.StepRowSpec, word: str = "at") -> str:
         return f"{word} {self.value(row.threshold, self.key_kind(b.key))} pay {self.expr(row.pay)}"
@@ -253,7 +253,7 @@ class Words:
 
     def quota_value(self, q: m.QuotaSpec, v: m.QuotaValueSpec) -> str:
         amount = self.money(v.amount) if q.kind == "money" else self.number(v.amount)
-        text = f"{amount} per {v.per}"
+        text = f"{amount} per {unit_text(v.per)}"
         if v.roles:
             text += f" for role {', '.join(v.roles)}"
         if v.start is not None:
@@ -325,7 +325,7 @@ class Words:
         if d is None:
             return "none"
         recovery = DRAW_RECOVERY_WORDS[d.recovery]
-        text = f"draw {self.money(d.amount)} per {d.per} {recovery}"
+        text = f"draw {self.money(d.amount)} per {unit_text(d.per)} {recovery}"
         if d.months is not None:
             text += f" for the first {d.months} months of employment"
         if d.forgiveness == "at":
@@ -370,7 +370,7 @@ class Words:
 
 
 def _scope(scope: str) -> str:
-    return "in total" if scope == "total" else f"per {scope}"
+    return "in total" if scope == "total" else f"per {unit_text(scope)}"
 
 
 def title_of(spec: object) -> str:
@@ -551,10 +551,10 @@ class _Differ:
             if getattr(r, "net_against", None):
                 text += f"; net against {r.net_against} when deal booked"
         elif isinstance(r, m.PoolSpec):
-            text = f"fund {w.expr(r.fund)} per {r.period}, " + (
+            text = f"fund {w.expr(r.fund)} per {unit_text(r.period)}, " + (
                 "share equally" if r.share == "equally" else f"share by {r.share_by}")
         elif isinstance(r, m.OverrideSpec):
-            text = f"pay {w.expr(r.pay)} per {r.period}"
+            text = f"pay {w.expr(r.pay)} per {unit_text(r.period)}"
         elif isinstance(r, m.CreditSpec):
             text = f"{w.trigger(r.trigger)}, {w.split(r)}"
         elif isinstance(r, m.MeasureSpec):
@@ -744,8 +744,9 @@ class _Differ:
     def pool(self, o: m.PoolSpec, nw: m.PoolSpec) -> list[Found]:
         out: list[Found] = []
         if not same((o.fund, o.period), (nw.fund, nw.period)):
-            out.append(self.arrow("fund", f"{self.ow.expr(o.fund)} per {o.period}",
-                                  f"{self.nw.expr(nw.fund)} per {nw.period}", o.span, nw.span))
+            out.append(self.arrow("fund", f"{self.ow.expr(o.fund)} per {unit_text(o.period)}",
+                                  f"{self.nw.expr(nw.fund)} per {unit_text(nw.period)}",
+                                  o.span, nw.span))
         if (o.share, o.share_by) != (nw.share, nw.share_by):
             def say(p: m.PoolSpec) -> str:
                 return "share equally" if p.share == "equally" else f"share by {p.share_by}"
@@ -755,8 +756,8 @@ class _Differ:
     def override(self, o: m.OverrideSpec, nw: m.OverrideSpec) -> list[Found]:
         if same((o.pay, o.period), (nw.pay, nw.period)):
             return []
-        return [self.arrow("pay", f"{self.ow.expr(o.pay)} per {o.period}",
-                           f"{self.nw.expr(nw.pay)} per {nw.period}", o.span, nw.span)]
+        return [self.arrow("pay", f"{self.ow.expr(o.pay)} per {unit_text(o.period)}",
+                           f"{self.nw.expr(nw.pay)} per {unit_text(nw.period)}", o.span, nw.span)]
 
     def credit(self, o: m.CreditSpec, nw: m.CreditSpec) -> list[Found]:
         ow, w = self.ow, self.nw
@@ -849,8 +850,10 @@ class _Differ:
         o, nw = self.old.payout, self.new.payout
         so, sn = o.span or self.old.span, nw.span or self.new.span
         out: list[Found] = []
-        if o.frequency != nw.frequency:
-            out.append(self.arrow("", f"paid {o.frequency}", f"paid {nw.frequency}", so, sn))
+        was, now = self.old.calendar.pay_start, self.new.calendar.pay_start
+        if o.frequency != nw.frequency or was != now:
+            out.append(self.arrow("", f"paid {o.frequency}" + (f" from {was}" if was else ""),
+                                  f"paid {nw.frequency}" + (f" from {now}" if now else ""), so, sn))
         if not same(o.schedule, nw.schedule):
             out.append(self.arrow("schedule", Words.schedule_legs(o.schedule),
                                   Words.schedule_legs(nw.schedule), so, sn))

@@ -20,6 +20,7 @@ import attrs
 from incentive_dsl.audit.impact import Impact, PayeeImpact
 from incentive_dsl.audit.plandiff import Change, PlanDiff
 from incentive_dsl.eval.money import fmt
+from incentive_dsl.periods import unit_text
 
 FORMAT_VERSION = 1
 MARKDOWN_LIMIT = 60_000
@@ -169,7 +170,7 @@ def print_text(review: Review, console, all_payees: bool = False) -> None:
         console.print()
         console.print(table)
         if impact.period_unit is not None and impact.periods:
-            per = Table(title=f"By {impact.period_unit} ({cur})")
+            per = Table(title=f"By {unit_text(impact.period_unit)} ({cur})")
             per.add_column("Period")
             for col in ("Old", "New", "Difference"):
                 per.add_column(col, justify="right")
@@ -232,13 +233,13 @@ def to_markdown(review: Review, command: str = "incentive diff",
         if impact.period_unit is not None and impact.periods:
             rows = [f"| {md(r.period)} | {money(r.old)} | {money(r.new)} | "
                     f"{signed(r.difference)} |" for r in impact.periods]
-            folded.append((f"By {impact.period_unit}: all payees",
+            folded.append((f"By {unit_text(impact.period_unit)}: all payees",
                            ["| Period | Old | New | Difference |",
                             "| --- | ---: | ---: | ---: |"], rows))
             rows = [f"| {md(p.payee)} | {md(r.period)} | {money(r.old)} | {money(r.new)} | "
                     f"{signed(r.difference)} |" for p in changed for r in p.periods]
             if rows:
-                folded.append((f"By {impact.period_unit} and payee",
+                folded.append((f"By {unit_text(impact.period_unit)} and payee",
                                ["| Payee | Period | Old | New | Difference |",
                                 "| --- | --- | ---: | ---: | ---: |"], rows))
         note_room = 400  # for the note saying rows were cut

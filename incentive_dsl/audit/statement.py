@@ -242,7 +242,8 @@ def _attainment(result: RunResult, payee: str, window: Period) -> tuple[Attainme
                 continue
             points = []
             for m in months:
-                ytd = Period(start, m.end, "range", f"{start} to {m.end}")
+                end = min(m.end, window.end)  # a pay period may end inside a month
+                ytd = Period(start, end, "range", f"{start} to {end}")
                 points.append(AttainmentPoint(
                     m.label, _shown(engine.quota_total(q.name, (payee,), ytd)),
                     _shown(engine.measure(ms.name, payee, ytd))))

@@ -293,6 +293,9 @@ class _Compiler:
         if plan.compensation:
             raise NotCovered("base salaries and target incentives (the compensation block)",
                              plan.compensation[0].span)
+        if FREQUENCY_UNIT[plan.payout.frequency] not in MONTHS_PER_UNIT:
+            raise NotCovered(f"{plan.payout.frequency} pay periods (shorter than a month)",
+                             plan.payout.span or plan.span)
         for comp in plan.components:
             if isinstance(comp, m.CommissionSpec):
                 self.check_commission(comp)

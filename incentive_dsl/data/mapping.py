@@ -58,7 +58,8 @@ from incentive_dsl.data.loaders import load_fx, load_quotas, load_territories, m
 from incentive_dsl.data.records import (
     Dataset, Event, FxRate, PayeeRecord, Source, TerritoryIndex,
 )
-from incentive_dsl.data.tables import Cell, Row, Table, read_data_file, read_table
+from incentive_dsl.data.tables import (
+    Cell, Row, Table, bidi_warnings, read_data_file, read_table)
 from incentive_dsl.data.validate import check_dataset
 from incentive_dsl.data.values import (
     BadValue, parse_amount, parse_count, parse_currency, parse_date, parse_field, parse_index,
@@ -311,6 +312,7 @@ class Mapping:
             self.diags += diags
             return False
         self.loc = Locator(self.path, text)
+        self.diags += bidi_warnings(self.path, text)  # a mapping is reviewed like a plan
         try:
             self.doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:

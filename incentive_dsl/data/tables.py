@@ -128,10 +128,10 @@ def read_table(path: str) -> tuple[Table | None, list[Diagnostic]]:
         table, more = _read_csv(path, text)
     else:
         table, more = _read_jsonl(path, text)
-    return table, diags + more + _bidi(path, text)
+    return table, diags + more + bidi_warnings(path, text)
 
 
-def _bidi(path: str, text: str) -> list[Diagnostic]:
+def bidi_warnings(path: str, text: str) -> list[Diagnostic]:
     """A warning at each of the first bidirectional control characters (limits.py): invisible,
     they make a cell read differently on screen than the loader reads it."""
     found = find_bidi(text)

@@ -30,7 +30,8 @@ from incentive_dsl.eval.measures import MeasureEngine
 from incentive_dsl.eval.money import (ZERO, Number, add, allocate, div, fmt, fmt_pct, mul,
                                       fmt_number, round_money, sub, to_money)
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, Skips, Trace
-from incentive_dsl.periods import MONTHS_PER_UNIT, Period, add_months, month_end
+from incentive_dsl.periods import (
+    MONTHS_PER_UNIT, UNIT_DAYS, Period, add_months, month_end, unit_text)
 from incentive_dsl.progress import QUIET, Meter
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
@@ -727,7 +728,7 @@ class EarningStage:
     def apply_limits(self, comp, lines: list[EarningLine]) -> list[EarningLine]:
         caps = sorted((lim for lim in comp.limits if lim.kind == "cap"),
                       key=lambda lim: (lim.scope != "deal",
-                                       MONTHS_PER_UNIT.get(lim.scope, 10 ** 6)))
+                                       UNIT_DAYS.get(lim.scope, 10 ** 6)))
         lines = sorted(lines, key=lambda ln: (ln.date, ln.id))
         result = list(lines)
         effective = {ln.id: ln.amount for ln in lines}
@@ -746,7 +747,7 @@ class EarningStage:
                 if cut:
                     effective[ln.id] = passed
                     where = {"deal": f"on deal {ln.deal}", "total": "in total"}.get(
-                        cap.scope, f"per {cap.scope} ({group[-1]})")
+                        cap.scope, f"per {unit_text(cap.scope)} ({group[-1]})")
                     result.append(self._line(
                         comp, "capped", ln.payee, ln.date, ln.period, -cut, ln.deal, self._trace(
                             comp, f"the cap of {fmt(cap.amount, self.cur)} {where} is reached: "

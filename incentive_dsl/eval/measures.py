@@ -379,7 +379,8 @@ class MeasureEngine:
         if value is None:
             spec = self.plan.quota(name)
             parts = [self._member_quota(spec, p, m) if type(p) is Member else
-                     self.month_quota(spec, p, m) for p in payees for m in period.months()]
+                     self._part_quota(spec, p, period, m) for p in payees
+                     for m in period.months()]
             denominator = parts[0].denominator if parts else 1
             if all(f.denominator == denominator for f in parts):  # the usual case: no sum of
                 numerator = sum(f.numerator for f in parts)      # fractions needed
@@ -388,6 +389,22 @@ class MeasureEngine:
                 numerator, denominator = total.numerator, total.denominator
             value = self._cache[key] = exact(Fraction(numerator, denominator))
         return value
+
+    def _part_quota(self, spec: QuotaSpec, payee: str, period: Period,
+                    month: Period) -> Fraction:
+        """The part of a payee's month quota inside `period`: all of it for a period made of
+        whole months; for a pay period shorter than a month (semi-monthly, bi-weekly), the
+        payee's days employed inside it over their days employed that month, so that the pay
+        periods of a month add up to the month's quota."""
+        value = self.month_quota(spec, payee, month)
+        if not value or (period.start <= month.start and month.end <= period.end):
+            return value
+        lo, hi = max(period.start, month.start), min(period.end, month.end)
+        if payee not in self.roster:
+            return value * Fraction((hi - lo).days + 1, month.days)
+        employed = self.roster.active_days(payee, month.start, month.end)
+        inside = self.roster.active_days(payee, lo, hi)
+        return value * Fraction(inside, employed) if employed else Fraction(0)
 
     def _member_quota(self, spec: QuotaSpec, member: Member, month: Period) -> Fraction:
         """The share of a member's month quota that falls in their days in the team: their
