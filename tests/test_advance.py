@@ -41,15 +41,15 @@ clawback churn "Early churn"
   reverse core at original amounts
 
 payout
-  paid monthly
+  paid {pay}
 {payout}
 """
 
 
 def _run(tmp_path, payout: str, example: str, rounding: str = "half up per line",
-         expectations: bool = True):
+         expectations: bool = True, pay: str = "monthly"):
     path = tmp_path / "advance.plan"
-    path.write_text(HEAD.format(payout=payout, rounding=rounding) + "\n" + example)
+    path.write_text(HEAD.format(payout=payout, rounding=rounding, pay=pay) + "\n" + example)
     checked = api.check_paths([str(path)])
     assert not [d for d in checked.diagnostics], [d.message for d in checked.diagnostics]
     plan = checked.plans[0]
@@ -293,7 +293,7 @@ def test_columnar_engine_falls_back_for_advances(tmp_path):
 
     path = tmp_path / "advance.plan"
     text = HEAD.format(payout="  advance 10,000 USD at hire\n  recover advances from later pay",
-                       rounding="half up per statement")
+                       rounding="half up per statement", pay="monthly")
     # Without a clawback, an advance is the first thing the columnar engine does not cover.
     text = text.replace("  cancelled deals lose their credit\n", "").split("clawback churn")[0] \
         + "payout" + text.split("payout", 1)[1]
@@ -326,7 +326,7 @@ example "Owing at the quarter's end"
 def test_plan_diff_and_document_state_the_advance(tmp_path):
     def plan(payout: str):
         path = tmp_path / f"p{len(payout)}.plan"
-        path.write_text(HEAD.format(payout=payout, rounding="half up per line"))
+        path.write_text(HEAD.format(payout=payout, rounding="half up per line", pay="monthly"))
         return api.check_paths([str(path)]).plans[0]
 
     old = plan("  advance 3,000 USD per month for the first 3 months of employment\n"
@@ -361,3 +361,25 @@ example "Owing at the quarter's end"
     assert "Advance balance owed</div><div class=\"v\">3,500.00 USD" in page
     assert "<th class=\"num\">Advanced</th><th class=\"num\">Advance recovered</th>" in page
     assert "An advance is paid whatever was earned" in page
+
+
+def test_advance_per_pay_period_with_biweekly_pay(tmp_path):
+    # Pay periods are fortnights from 2027-01-04; the payee starts on 2027-01-13, so the
+    # fortnights starting (for them) on 01-13 and 01-18 are in their first month of employment,
+    # the one from 02-01 is not.
+    result = _run(tmp_path, """\
+  advance 1,200 USD per pay period for the first 1 months of employment
+  recover advances from later pay
+""", """\
+example "Fortnights"
+  payee gus role AE from 2027-01-13
+  deal D1 booked 2027-02-10 by gus amount 20,000 USD
+  expect paid for gus in 2027-01 is 2,400 USD  # two fortnights' advances
+  expect paid for gus in 2027-02 is 0 USD  # 2,000 earned, all recovered: 400 owed
+""", pay="biweekly from 2027-01-04")
+    rows = _by_period(result, "gus")
+    assert [(k, s.advanced) for k, s in rows.items() if s.advanced] == \
+        [("2027-01-04/17", 1200), ("2027-01-18/31", 1200)]
+    assert rows["2027-02-01/14"].advance_recovered == -2000
+    assert rows["2027-02-01/14"].advance_balance == 400
+    _adds_up(result)

@@ -115,6 +115,8 @@ def _explain_identity(shipped):
             assert terms.get("released", ZERO) == s.released
             assert terms.get("drawn", ZERO) == s.drawn
             assert terms.get("draw recovered", ZERO) == s.recovered
+            assert terms.get("advanced", ZERO) == s.advanced
+            assert terms.get("advances recovered", ZERO) == s.advance_recovered
             # Rounding is read as the rest (it takes the last-digit residue of 34-digit
             # additions, which differs with the order of addition); it is what rounding the
             # lines and the statement to the cent added.

@@ -397,8 +397,7 @@ class PayoutStage:
         month = self._advance_month(payee, pp)
         if month is not None:
             when = (f"at hire ({self.roster.employment(payee)[0]})" if a.per is None else
-                    f"for month {month} of the first {a.months} months of employment"
-                    if a.months is not None else f"per {a.per}")
+                    f"for month {month} of the first {a.months} months of employment")
             line = self._pl(payee, pp, "advance", a.amount,
                             f"advance {when}, paid whatever was earned; "
                             f"{fmt(balance + a.amount, cur)} owed, recovered from later pay")
@@ -435,7 +434,7 @@ class PayoutStage:
 
     def _statement(self, payee: str, pp: Period, lines: list[PayoutLine],
                    earned: dict[str, Decimal] | None, balance: Decimal,
-                   carried: Decimal, advance_balance: Decimal = ZERO) -> Statement:
+                   carried: Decimal, advance_balance: Decimal) -> Statement:
         totals = dict.fromkeys(("holdback", "release", "draw", "recovery", "carried", "advance",
                                 "advance recovery"), ZERO)
         paid = ZERO
