@@ -398,3 +398,23 @@ def test_a_plan_diff_names_changed_compensation_lines():
     assert [c.text for c in changes] == [
         "compensation: target incentive 60,000 USD per year for role AE → target incentive "
         "66,000 USD per year for role AE"]
+
+
+def test_versions_count_their_own_days_and_a_statement_adds_them():
+    def version(effective: str, salary: str) -> str:
+        return f"""plan "Versions"
+  currency USD
+  effective {effective}
+  roles AE
+
+compensation
+  base salary {salary} USD per year
+"""
+    texts = [version("2027-01-01 to 2027-02-14", "84,000"), version("2027-02-15 to 2027-12-31",
+                                                                    "96,000")]
+    plans, diags = check_trees([(parse_text(f"v{i}.plan", t).tree, t)
+                                for i, t in enumerate(texts)])
+    assert len(plans) == 2, [str(d) for d in diags if d.is_error]
+    result = api.run(plans, Dataset(events=(), payees=(_payee("ana", "AE", D(2026, 1, 1)),)))
+    feb = next(s for s in result.statements if s.pay_period == "2027-02")
+    assert feb.base_salary == Decimal("7500.00")  # 7,000 × 14 / 28 + 8,000 × 14 / 28
