@@ -1029,6 +1029,34 @@ _ENTRIES = [
           during 2027-04-01 to 2027-06-30
           pay 500 USD
         """),
+    # ------------------------------------------------------------------ compensation
+    _entry("E-COMPENSATION-OVERLAP", "two base salaries or target incentives at once", CHECK, """
+        Two lines of one kind (base salary, or target incentive) apply to the same role on the
+        same day, typically when a raise is added without ending the old amount. Statements
+        would show, and bonuses written as shares of the target incentive would pay, whichever
+        was picked. A line for named roles overrides one without roles.""", """
+        compensation
+          base salary 90,000 USD per year for role AE
+          base salary 96,000 USD per year for role AE from 2027-07-01
+        """, """
+        compensation
+          base salary 90,000 USD per year for role AE from 2027-01-01 to 2027-06-30
+          base salary 96,000 USD per year for role AE from 2027-07-01
+        """),
+    _entry("E-NO-BASE-SALARY", "a target incentive reads a base salary the plan lacks", CHECK,
+           """
+        A target incentive written as a share of `base_salary` needs a base salary line for
+        every role it covers; without one it would be a share of nothing, and the rep's
+        target (and any bonus paying it) would be zero.""", """
+        compensation
+          base salary 90,000 USD per year for role AE
+          target incentive 40% of base_salary per year for role AE, SE
+        """, """
+        compensation
+          base salary 90,000 USD per year for role AE
+          base salary 110,000 USD per year for role SE
+          target incentive 40% of base_salary per year for role AE, SE
+        """),
     # ------------------------------------------------------------------ versions
     _entry("E-VERSION-OVERLAP", "two versions of a plan overlap", VERSIONS, """
         Files whose plan headers share a name are versions of one plan. If a version starts

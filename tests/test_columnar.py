@@ -55,6 +55,8 @@ EXPECTED = {
     "plans/sdr_activity.plan": ("activity rewards (demos)", "plans/sdr_activity.plan:29"),
     "plans/split_deals.plan": ("split credit with rounding per line",
                                "plans/split_deals.plan:17"),
+    "plans/target_bonus.plan": ("base salaries and target incentives (the compensation block)",
+                                "plans/target_bonus.plan:29"),
     "plans/operations": ("several versions of one plan",
                          "plans/operations/commission_2027_h2.plan:6"),
     "plans/crm/field_sales.plan": ("territory normalisation", "plans/crm/field_sales.plan:26"),

@@ -10,7 +10,8 @@ from shipped import ROOT, load_shipped_data
 
 LIBRARY = ["enterprise_ae.plan", "sdr_activity.plan", "sales_manager.plan", "split_deals.plan",
            "presale_enterprise.plan", "omnichannel.plan", "operations",
-           "inside_sales_retroactive.plan", "inside_sales_biweekly.plan"]
+           "inside_sales_retroactive.plan", "inside_sales_biweekly.plan",
+           "target_bonus.plan"]
 
 
 @pytest.fixture(scope="module", params=LIBRARY)

@@ -22,6 +22,7 @@ from incentive_dsl.audit.plandiff import Words
 from incentive_dsl.check import model as m
 from incentive_dsl.eval.money import fmt_pct
 from incentive_dsl.periods import MONTH_NAMES, months_text
+from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import statement_lines
 
 # ------------------------------------------------------------------------------ the blocks
@@ -179,6 +180,7 @@ def build(plan: m.Plan, results: Sequence[ExampleResult] | None = None) -> list[
         "file is what computes your pay. Amounts are in "
         f"{plan.currency}; money is rounded {plan.rounding.mode} to the cent "
         f"{'on each line' if plan.rounding.point == 'line' else 'on each statement'}."))
+    out += _compensation(plan, words)
     out += _quotas(plan, words)
     out += _credits(plan, words)
     if plan.measures:
@@ -198,6 +200,32 @@ def _covers(roles: Sequence[str]) -> str:
     if not roles:
         return "every payee"
     return f"role{'s' if len(roles) > 1 else ''} {_list(roles)}"
+
+
+def _compensation(plan: m.Plan, w: Terms) -> list[Block]:
+    if not plan.compensation:
+        return []
+    items = []
+    for c in plan.compensation:
+        dates = "" if c.start is None else (
+            f", from {c.start}" + (f" to {c.end}" if c.end is not None else ""))
+        roles = f" for role {_list(c.roles)}" if c.roles else ""
+        items.append(f"{_first_upper(c.kind)}: {w.expr(c.amount)} per "
+                     f"{PERIOD[c.per]}{roles}{dates}.")
+    reads = [c for c in plan.compensation if c.kind == "target incentive" and any(
+        isinstance(e, n.Ref) and e.name.text == "base_salary" for e in n.walk(c.amount))]
+    if reads:
+        items.append("In a target incentive, base_salary is your base salary on the same day, "
+                     "per the same period.")
+    return [Heading(2, "Base salary and target incentive"), Bullets(tuple(items)), Para(
+        "Your base salary is paid by payroll, not by this plan: it is stated here, and on your "
+        "statements beside your pay, with your target incentive, so that you can see your "
+        "target total compensation (base salary plus target incentive). Amounts count the days "
+        "you are employed in a role a line covers, month by month: a yearly amount is a "
+        "twelfth of it each month, and a partial month counts its days. Where a rule pays "
+        "target_incentive (or reads base_salary or target_total_compensation), it is your "
+        "amount for the rule's period: a quarterly bonus paying target_incentive pays a "
+        "quarter of a yearly target.")]
 
 
 def _quotas(plan: m.Plan, w: Terms) -> list[Block]:

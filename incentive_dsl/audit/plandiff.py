@@ -77,7 +77,7 @@ class PlanDiff:
 def diff_plans(old: m.Plan, new: m.Plan) -> PlanDiff:
     """Every semantic difference between two checked plans, in a stable order: plan header,
     fields, quotas, credits, measures, components, clawbacks, payout, examples; inside each,
-    the new plan's order, then what was removed in the old plan's order."""
+    the new plan's order, then what was removed in the old plan's order; then compensation."""
     d = _Differ(old, new)
     d.header()
     d.fields()
@@ -87,6 +87,7 @@ def diff_plans(old: m.Plan, new: m.Plan) -> PlanDiff:
     d.rules("component", old.components, new.components, d.component)
     d.rules("clawback", old.clawbacks, new.clawbacks, d.clawback)
     d.payout()
+    d.compensation()
     d.examples()
     return PlanDiff(old, new, tuple(d.changes))
 
@@ -259,6 +260,14 @@ class Words:
             text += f" from {v.start}" + (f" to {v.end}" if v.end is not None else "")
         return text
 
+    def compensation_line(self, c: m.CompensationSpec) -> str:
+        text = f"{c.kind} {self.expr(c.amount)} per {c.per}"
+        if c.roles:
+            text += f" for role {', '.join(c.roles)}"
+        if c.start is not None:
+            text += f" from {c.start}" + (f" to {c.end}" if c.end is not None else "")
+        return text
+
     def forecast(self, f: m.ForecastSpec | None) -> str:
         if f is None:
             return "none"
@@ -404,7 +413,7 @@ _worded(m.PayoutSpec, "frequency", "schedule", "holdback", "draw", "advance", "l
 _worded(m.Plan, "name", "currency", "effective_start", "effective_end", "calendar", "version",
         "roles", "applies_to", "rounding", "fx_basis", "stages", "channels", "activities",
         "fields", "quotas", "credits", "measures", "components", "clawbacks", "payout",
-        "examples")
+        "compensation", "examples")
 
 
 class _Differ:
@@ -862,6 +871,16 @@ class _Differ:
         out += self.limits(o.limits, nw.limits)
         out += self.leftovers(o, nw)
         self.emit("payout", "payout", None, "payout", "changed", out)
+
+    def compensation(self) -> None:
+        """Base salary and target incentive lines, matched by kind, roles and dates."""
+        ow, w = self.ow, self.nw
+        self.emit("compensation", "compensation", None, "compensation", "changed", self.keyed(
+            self.old.compensation, self.new.compensation,
+            _occurrence_key(lambda c: (c.kind, c.roles, c.start, c.end)),
+            describe_old=ow.compensation_line, describe_new=w.compensation_line,
+            changed=lambda a, b: self.arrow("", ow.compensation_line(a),
+                                            w.compensation_line(b), a.span, b.span)))
 
     def examples(self) -> None:
         old = {e.name: e for e in self.old.examples}

@@ -40,6 +40,10 @@ HEADERS = {"earned": "Earned", "later": "Paid later", "awaiting": "Awaiting",
 # CSV adds how much of `earned` caps and clawbacks are, and the balances after the period.
 CSV_COLUMNS = (*STATEMENT_COLUMNS, "capped", "clawed_back", "draw_balance", "carried",
                "advance_balance")
+# A plan with a compensation block: the pay period's base salary and target incentive, shown
+# after Paid (payroll pays the base salary; neither is part of Paid).
+COMPENSATION_COLUMNS = ("base_salary", "target_incentive")
+COMPENSATION_HEADERS = {"base_salary": "Base salary", "target_incentive": "Target incentive"}
 
 
 def _record(rec) -> dict:
@@ -238,14 +242,15 @@ def statements_csv(result: RunResult, window: Period | None = None) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     names = payee_labels(result)  # a payee_name column only when the roster has names
+    columns = (*CSV_COLUMNS, *(COMPENSATION_COLUMNS if result.plan.compensation else ()))
     w.writerow(["payee", *(["payee_name"] if names else []), "pay_period", "start", "end",
-                *CSV_COLUMNS, "currency"])
+                *columns, "currency"])
     cur = result.plan.currency
     for s in result.statements:
         if in_window(s, window):
             w.writerow([s.payee, *([names.get(s.payee, s.payee)] if names else []),
                         s.pay_period, s.start, s.end,
-                        *(fmt(getattr(s, c), None).replace(",", "") for c in CSV_COLUMNS), cur])
+                        *(fmt(getattr(s, c), None).replace(",", "") for c in columns), cur])
     return out.getvalue()
 
 
@@ -268,7 +273,8 @@ def statement_table(result: RunResult, window: Period | None = None, by_period: 
     """A rich Table of statements: one row per payee over the window (with `by_period`, one row
     per payee and pay period, and a total per payee), and a grand total. Every column is a flow
     of the statement, so each row adds up to its Paid; columns that are zero throughout (no
-    holdback, no draw, no ledger) are left out."""
+    holdback, no draw, no ledger) are left out. A plan with a compensation block adds Base
+    salary and Target incentive after Paid (not part of it)."""
     from rich.table import Table
 
     cur = result.plan.currency
@@ -285,8 +291,10 @@ def statement_table(result: RunResult, window: Period | None = None, by_period: 
     everyone = [s for rows in by_payee.values() for s in rows]
     columns = [c for c in STATEMENT_COLUMNS if c in ("earned", "paid")
                or any(getattr(s, c) for s in everyone)]
+    if result.plan.compensation:
+        columns += COMPENSATION_COLUMNS
     for col in columns:
-        table.add_column(HEADERS[col], justify="right")
+        table.add_column({**HEADERS, **COMPENSATION_HEADERS}[col], justify="right")
 
     def totals(rows: list[Statement]) -> list[str]:
         return [_cell(sum((getattr(s, c) for s in rows), ZERO)) for c in columns]

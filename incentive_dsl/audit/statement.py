@@ -84,6 +84,28 @@ class Attainment:
 
 
 @attrs.frozen
+class TargetCompensation:
+    """The compensation block's amounts for the period and the year to date, each the sum of
+    the pay periods' statements (rounded there once per pay period), beside what was earned."""
+
+    year: str  # the (fiscal) year label
+    ytd_start: str
+    base: Decimal
+    target: Decimal
+    base_ytd: Decimal
+    target_ytd: Decimal
+    earned_ytd: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.base + self.target
+
+    @property
+    def total_ytd(self) -> Decimal:
+        return self.base_ytd + self.target_ytd
+
+
+@attrs.frozen
 class Adjustment:
     pay_period: str
     closed_period: str
@@ -121,6 +143,7 @@ class PayeeStatement:
     adjustments: tuple[Adjustment, ...]
     ledger: str | None  # the ledger read, if any
     closed: tuple[str, ...]  # closed pay periods of the window (shown as recorded)
+    compensation: TargetCompensation | None = None  # a plan with a compensation block
 
     def term(self, name: str) -> Decimal:
         """A reconciliation term by its name (zero when the period has none)."""
@@ -175,7 +198,26 @@ def build(result: RunResult, payee: str, window: Period, ledger_view=None) -> Pa
         start=window.start.isoformat(), end=window.end.isoformat(), earned=money.earned,
         paid=money.paid, terms=money.terms, owed=money.owed, rows=rows, deals=tuple(deals),
         attainment=_attainment(result, payee, window), adjustments=adjustments,
-        ledger=ledger_view.path if ledger_view is not None else None, closed=closed)
+        ledger=ledger_view.path if ledger_view is not None else None, closed=closed,
+        compensation=_target_compensation(result, payee, window, rows))
+
+
+def _target_compensation(result: RunResult, payee: str, window: Period,
+                         rows: tuple[Statement, ...]) -> TargetCompensation | None:
+    plan = result.plan
+    if not plan.compensation:
+        return None
+    year = plan.calendar.period_of(window.end, "year")
+    start = max(year.start, plan.effective_start)
+    ytd = [s for s in result.statements if s.payee == payee and start <= s.start
+           and s.end <= window.end]
+
+    def total(statements, field: str) -> Decimal:
+        return sum((getattr(s, field) for s in statements), ZERO)
+    return TargetCompensation(
+        year=year.label, ytd_start=start.isoformat(), base=total(rows, "base_salary"),
+        target=total(rows, "target_incentive"), base_ytd=total(ytd, "base_salary"),
+        target_ytd=total(ytd, "target_incentive"), earned_ytd=total(ytd, "earned"))
 
 
 def _label(plan, name: str) -> str:
@@ -319,6 +361,7 @@ def to_html(st: PayeeStatement) -> str:
                          "paid whatever was earned, recovered from later pay as the plan says"
                          if advance else "advances fully recovered or forgiven"))
     out.append("</div>")
+    out.append(_compensation(st))
     out.append(_reconciliation(st))
     out.append(_pay_table(st))
     out.append(_chart_section(st))
@@ -330,6 +373,40 @@ def to_html(st: PayeeStatement) -> str:
                "its rule, source line and input rows.</p>")
     out.append("</main></body></html>\n")
     return "\n".join(out)
+
+
+def _compensation(st: PayeeStatement) -> str:
+    """Target total compensation: base salary (paid by payroll, not by this plan) and target
+    incentive for the period and the year to date, what was earned against the target, and the
+    pay mix."""
+    c, cur = st.compensation, st.currency
+    if c is None:
+        return ""
+    rows = "".join(
+        f"<tr{attr}><td>{_e(what)}</td>{_num(now, cur)}{_num(ytd, cur)}</tr>"
+        for what, now, ytd, attr in (
+            ("Base salary (paid by payroll)", c.base, c.base_ytd, ""),
+            ("Target incentive", c.target, c.target_ytd, ""),
+            ("Target total compensation", c.total, c.total_ytd, ' class="total" id="ttc"')))
+    notes = []
+    if c.target_ytd:
+        notes.append(f"Earned {_money(c.earned_ytd, cur)} from {c.ytd_start} to {st.end}: "
+                     f"{fmt_pct(_share(c.earned_ytd, c.target_ytd))} of the target "
+                     "incentive to date.")
+    if c.total_ytd:
+        notes.append(f"Pay mix: {fmt_pct(_share(c.base_ytd, c.total_ytd))} base salary, "
+                     f"{fmt_pct(_share(c.target_ytd, c.total_ytd))} target incentive.")
+    notes.append("The base salary is paid by payroll: it is not part of the pay on this "
+                 "statement.")
+    return (f'<h2>Target total compensation</h2><table id="compensation" class="narrow">'
+            f'<tr><th></th><th class="num">{_e(st.period)}</th><th class="num">Year to date '
+            f"({_e(c.year)})</th></tr>{rows}</table>"
+            f'<p class="note">{_e(" ".join(notes))}</p>')
+
+
+def _share(part: Decimal, whole: Decimal) -> Decimal:
+    """A share for display, to a tenth of a percent (half even)."""
+    return CONTEXT.divide(part, whole).quantize(Decimal("0.001"), context=CONTEXT)
 
 
 def _reconciliation(st: PayeeStatement) -> str:

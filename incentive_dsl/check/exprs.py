@@ -29,6 +29,12 @@ EVENT_DEAL, EVENT_ACTIVITY, PERIOD, AGG_DEAL, AGG_ACTIVITY = (
     "the 'where' of a credit total", "the 'where' of an activity count")
 # A commission's rate is read for each credit line: it sees the line's deal and its period.
 RATE = "a commission rate (read for each credit line: its deal and its period)"
+# A compensation line's amount is read for one payee on each day it applies.
+COMPENSATION = "a compensation amount (read for one payee on one day)"
+# The names a compensation block gives rules (money for the expression's period); inside the
+# block a target incentive may read `base_salary` (the payee's rate that day).
+COMPENSATION_NAMES = {"base_salary": "base salary", "target_incentive": "target incentive",
+                      "target_total_compensation": "target total compensation"}
 
 AGGREGATES = ("sum", "count", "average", "min", "max")
 ORDERED = (">=", "<=", ">", "<", "reaches")
@@ -45,6 +51,7 @@ class ExprChecker:
     measure_types: dict[str, Type]
     quota_types: dict[str, Type]
     diags: list[Diagnostic]
+    compensation: bool = False  # the plan has a compensation block
 
     def _err(self, code: str, node: n.Node, message: str, hint: str | None = None,
              related: tuple[Related, ...] = ()) -> Type:
@@ -123,13 +130,38 @@ class ExprChecker:
         if ctx in (PERIOD, RATE):
             return True
         self._err("E-CONTEXT", e, f"{what} cannot be used in {ctx}",
+                  "a compensation amount reads payee fields and fixed amounts (a target "
+                  "incentive also base_salary), nothing measured over a period"
+                  if ctx == COMPENSATION else
                   "measures, credits and quotas are totals for a period; use them in a "
                   "measure, a `when` line or a bonus, not in a rule that looks at one event")
         return False
 
+    def _compensation_name(self, e: n.Ref, name: str, ctx: str) -> Type:
+        if not self.compensation:
+            return self._err("E-NAME", e, f"'{name}' is the payee's {COMPENSATION_NAMES[name]}, "
+                             "and this plan states none",
+                             "state it in a compensation block, e.g. 'base salary 90,000 USD "
+                             "per year' and 'target incentive 60,000 USD per year' under "
+                             "'compensation' (docs/language.md §20b)")
+        if ctx == COMPENSATION:
+            if name == "base_salary":
+                return ty.money(self.currency)  # the plan checker says which lines may read it
+            return self._err("E-CONTEXT", e, f"{name} cannot be used in {ctx}",
+                             "a target incentive may read base_salary; nothing else of the "
+                             "compensation block")
+        if ctx not in (PERIOD, RATE):
+            return self._err("E-CONTEXT", e, f"the payee's {COMPENSATION_NAMES[name]} ({name}) "
+                             f"cannot be used in {ctx}",
+                             f"{name} is an amount for a period; use it in a measure, a `when` "
+                             "line, a bonus, pool or override amount, or a commission rate")
+        return ty.money(self.currency)
+
     def _Ref(self, e: n.Ref, ctx: str) -> Type:
         name = e.name.text
         sym = self.scope.lookup(name)
+        if sym is None and name in COMPENSATION_NAMES:
+            return self._compensation_name(e, name, ctx)
         if sym is None:
             if name in self.scope.roles:
                 return Type(ty.ENUM, values=tuple(self.scope.roles), name="role")

@@ -19,8 +19,8 @@ from incentive_dsl.check import model as m
 from incentive_dsl.check import scope as sc
 from incentive_dsl.check import types as ty
 from incentive_dsl.check.exprs import (
-    EVENT_ACTIVITY, EVENT_DEAL, PERIOD, RATE, ExprChecker, check_date, constant,
-    number_as_percent)
+    COMPENSATION, COMPENSATION_NAMES, EVENT_ACTIVITY, EVENT_DEAL, PERIOD, RATE, ExprChecker,
+    check_date, constant, number_as_percent)
 from incentive_dsl.check.types import Type
 from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
 from incentive_dsl.limits import (
@@ -275,7 +275,8 @@ class PlanChecker:
         self.tree = with_pay_unit(self.tree, FREQUENCY_UNIT[self.frequency])
         blocks = self.tree.blocks
         payouts = [b for b in blocks if isinstance(b, n.PayoutBlock)]
-        self.declare(blocks)
+        comp_blocks = [b for b in blocks if isinstance(b, n.CompensationBlock)]
+        self.declare(blocks, compensation=bool(comp_blocks))
         fields = self.check_fields([b for b in blocks if isinstance(b, n.FieldsBlock)])
         quota_kinds = {b.name.text: self.quota_kind(b) for b in blocks
                        if isinstance(b, n.QuotaBlock)}
@@ -285,13 +286,19 @@ class PlanChecker:
             activity_fields={"kind": Type(ty.ENUM, values=self.scope.activities,
                                           name="activity.kind") if self.scope.activities
                              else ty.T_TEXT, "date": ty.T_DATE, "id": ty.T_TEXT},
-            measure_types={}, quota_types=quota_kinds, diags=self.diags)
+            measure_types={}, quota_types=quota_kinds, diags=self.diags,
+            compensation=bool(comp_blocks))
         measures = self.check_measures([b for b in blocks if isinstance(b, n.MeasureBlock)])
         quotas, credits, components, clawbacks, examples = [], [], [], [], []
         payout = m.PayoutSpec()
         for extra in payouts[1:]:
             self.err("E-REPEATED", extra, "the plan has two payout blocks",
                      related=[Related(payouts[0].span, "the first is here")])
+        for extra in comp_blocks[1:]:
+            self.err("E-REPEATED", head(extra), "the plan has two compensation blocks",
+                     "state every base salary and target incentive in one block",
+                     [Related(head(comp_blocks[0]), "the first is here")])
+        compensation = self.check_compensation(comp_blocks[0]) if comp_blocks else ()
         for block in blocks:
             if isinstance(block, n.QuotaBlock):
                 quotas.append(self.check_quota(block))
@@ -323,7 +330,7 @@ class PlanChecker:
         plan = m.Plan(
             **header, quotas=tuple(quotas), credits=tuple(credits), measures=tuple(measures),
             components=tuple(components), clawbacks=tuple(clawbacks), payout=payout,
-            examples=tuple(examples), fields=tuple(fields.values()),
+            compensation=compensation, examples=tuple(examples), fields=tuple(fields.values()),
             stages=self.scope.stages, channels=self.scope.channels,
             activities=self.scope.activities)
         return plan, self.diags
@@ -431,13 +438,19 @@ class PlanChecker:
             if rounding else m.Rounding(),
             fx_basis=fx.basis if fx else "event date")
 
-    def declare(self, blocks: tuple[n.Block, ...]) -> None:
+    def declare(self, blocks: tuple[n.Block, ...], compensation: bool = False) -> None:
         for block in blocks:
             kind = RULE_BLOCKS.get(type(block))
             if kind is None:
                 continue
             name = block.name
             table = self.scope.table(kind[0])
+            if compensation and table is self.scope.rules and name.text in COMPENSATION_NAMES:
+                self.err("E-DUPLICATE", name, f"the name '{name.text}' is the payee's "
+                         f"{COMPENSATION_NAMES[name.text]}, stated in the compensation block",
+                         "choose another name: in a rule, this name reads the compensation "
+                         "block")
+                continue
             previous = table.get(name.text)
             if previous is not None:
                 self.err("E-DUPLICATE", name, f"the name '{name.text}' is already used by the "
@@ -675,6 +688,12 @@ class PlanChecker:
         """Two values for the same role in force on the same day would make the quota
         ambiguous. A value for named roles overrides one without roles, so only values of the
         same kind can clash."""
+        self.check_overlaps(values, "E-QUOTA-OVERLAP", "two quota values", "value")
+
+    def check_overlaps(self, values: list, code: str, what: str, noun: str) -> None:
+        """Dated, role-specific values (quota values, compensation lines: each with `roles`,
+        `start`, `end` and `span`) of which at most one may apply to a role on a day; one
+        for named roles overrides one without roles, so only values of the same kind clash."""
         # One sweep per role over the values sorted by start (not every pair: a block of
         # thousands of equal lines must not give millions of errors): each value that starts
         # inside an earlier-starting one is reported once, with the one it overlaps.
@@ -696,11 +715,10 @@ class PlanChecker:
         for i in sorted(clash):
             a, b = values[clash[i]], values[i]
             shared = (set(a.roles) & set(b.roles)) if a.roles else {"every role"}
-            self.err("E-QUOTA-OVERLAP", b.span,
-                     f"two quota values apply to {', '.join(sorted(shared))} at the "
-                     "same time", "give each value its own roles or its own "
+            self.err(code, b.span, f"{what} apply to {', '.join(sorted(shared))} at the "
+                     "same time", f"give each {noun} its own roles or its own "
                      "'from DATE to DATE' range",
-                     [Related(a.span, "the other value is here")])
+                     [Related(a.span, f"the other {noun} is here")])
 
     def check_forecast(self, b: n.QuotaBlock, f: n.QuotaForecast) -> m.ForecastSpec | None:
         count = int(f.count.value) if f.count.value == int(f.count.value) else 0
@@ -1430,6 +1448,66 @@ class PlanChecker:
                              forgiveness=forgiveness, forgive_date=forgive_date, span=a.span)
 
     # ------------------------------------------------------------------ examples
+
+    # ------------------------------------------------------------------ compensation
+
+    def check_compensation(self, b: n.CompensationBlock) -> tuple[m.CompensationSpec, ...]:
+        """Base salaries and target incentives: money per month or longer, read per payee
+        per day (payee fields and fixed amounts; a target incentive may read base_salary), at
+        most one line of each kind for a role on a day."""
+        specs: dict[str, list[m.CompensationSpec]] = {"base salary": [], "target incentive": []}
+        reads_base: list[tuple[n.Ref, m.CompensationSpec]] = []
+        for line in b.items:
+            what = f"a {line.kind}"
+            salary_refs = [r for r in n.walk(line.amount)
+                           if isinstance(r, n.Ref) and r.name.text == "base_salary"
+                           and self.scope.lookup("base_salary") is None]
+            if line.kind == "base salary" and salary_refs:
+                self.err("E-CONTEXT", salary_refs[0], "a base salary cannot be stated in terms "
+                         "of base_salary", "state it as an amount, or read a payee field: "
+                         "base salary payee.base_salary per year")
+            elif (c := constant(line.amount)) is not None and c[1].kind == ty.PERCENT:
+                self.err("E-UNIT", line.amount, f"{what} must be money in {self.currency}, but "
+                         "this is a percentage",
+                         f"write an amount, e.g. 60,000 {self.currency}"
+                         if line.kind == "base salary" else
+                         f"a share of the base salary is written {show(line.amount)} of "
+                         "base_salary")
+            else:
+                t = self.x.expect(line.amount, COMPENSATION, ty.MONEY, what)
+                if not t.unknown and c is not None and c[0] < 0:
+                    self.err("E-RANGE", line.amount, f"{what} cannot be negative")
+            if line.period not in MONTHS_PER_UNIT:
+                self.err("E-PERIOD-FIT", line, f"{what} is stated per month, quarter, half or "
+                         f"year, not per {self.frequency} pay period",
+                         "state it per month or longer: a pay period's amount is the days of "
+                         "each month it covers")
+            window = self.window(line.valid) if line.valid else None
+            spec = m.CompensationSpec(
+                kind=line.kind, amount=line.amount, per=line.period,
+                roles=self.roles(line.roles), start=window.start if window else None,
+                end=window.end if window else None, span=line.span)
+            specs[line.kind].append(spec)
+            if line.kind == "target incentive" and salary_refs:
+                reads_base.append((salary_refs[0], spec))
+        for kind, lines in specs.items():
+            self.check_overlaps(lines, "E-COMPENSATION-OVERLAP", f"two {kind} lines", "line")
+        covered = {r for s in specs["base salary"] for r in s.roles}
+        every = any(not s.roles for s in specs["base salary"])
+        for ref, spec in reads_base:
+            if every:
+                continue
+            roles = spec.roles or self.applies_to or tuple(self.scope.roles)
+            # An unknown role is reported as such (E-ROLE), not as one without a salary too.
+            missing = [r for r in roles if r not in covered and r in self.scope.roles] \
+                if roles else [""]
+            if missing:
+                whose = f"role {', '.join(missing)} has" if missing[0] else "the plan states"
+                suffix = f" for role {missing[0]}" if missing[0] else ""
+                self.err("E-NO-BASE-SALARY", ref, f"this target incentive reads base_salary, "
+                         f"but {whose} no base salary line",
+                         f"add one, e.g. base salary 90,000 {self.currency} per year{suffix}")
+        return tuple(s for lines in specs.values() for s in lines)
 
     def check_example(self, b: n.ExampleBlock) -> m.ExampleSpec:
         payees: dict[str, list[n.ExamplePayee]] = {}  # a payee's lines: a row, then changes

@@ -290,6 +290,9 @@ class _Compiler:
 
     def covered(self) -> None:
         plan = self.plan
+        if plan.compensation:
+            raise NotCovered("base salaries and target incentives (the compensation block)",
+                             plan.compensation[0].span)
         if FREQUENCY_UNIT[plan.payout.frequency] not in MONTHS_PER_UNIT:
             raise NotCovered(f"{plan.payout.frequency} pay periods (shorter than a month)",
                              plan.payout.span or plan.span)

@@ -144,6 +144,10 @@ class Roster:
         """The payee's record when they have one row (nothing changes over their history)."""
         return self._only.get(payee)
 
+    def records_of(self, payee: str) -> list[PayeeRecord]:
+        """The payee's rows, in order of their dates."""
+        return self._by_id.get(payee, [])
+
     def first(self, payee: str) -> PayeeRecord | None:
         rows = self._by_id.get(payee)
         return rows[0] if rows else None

@@ -39,7 +39,12 @@ _USES: dict[tuple[type, str], str] = {
 _ATTR_USES = {"role": ROLE, "by": PAYEE, "manager": PAYEE}
 # Names the language defines (a plan may not declare them).
 BUILTIN_NAMES = {(RULE, "activities"): "built-in `activities`: the payee's activities in the "
-                                       "period, counted with count(activities where ...)"}
+                                       "period, counted with count(activities where ...)",
+                 **{(RULE, name): f"built-in `{name}`: money, the payee's {what} for the "
+                    "period (the plan's compensation block)" for name, what in (
+                        ("base_salary", "base salary"), ("target_incentive", "target incentive"),
+                        ("target_total_compensation",
+                         "target total compensation (base salary plus target incentive)"))}}
 
 
 @attrs.frozen

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from incentive_dsl.check.exprs import COMPENSATION_NAMES
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import EVENT_KINDS, Event, FxRate, Roster
-from incentive_dsl.eval.money import ZERO, add, div, mul, round_money, sub
+from incentive_dsl.eval.money import ZERO, Number, add, div, mul, round_money, sub
 from incentive_dsl.limits import MAX_COMPUTED_DIGITS
 from incentive_dsl.periods import DAYS_PER_UNIT, Period, add_months, month_end
 from incentive_dsl.syntax.format import expr as expr_text
@@ -207,6 +208,9 @@ class Env:
     deal: Deal | None = None
     event: Event | None = None
     until: int | None = None  # credit lines with a higher sequence number are not yet counted
+    # A compensation line's `base_salary`: the payee's base salary that day, per the line's
+    # period unit (no period: the line is read for one day).
+    salary: Number | None = None
 
 
 class Evaluator:
@@ -290,6 +294,9 @@ class Evaluator:
             return lambda env: ref().credit_total(name, env.subject, env.period, env.until)
         if name in engine.measures:
             return lambda env: ref().value(name, env)
+        if name in COMPENSATION_NAMES and self.plan.compensation:
+            return lambda env: env.salary if env.period is None else \
+                ref().compensation_total(name, env.subject, env.period)
         if name in self.plan.roles and name not in engine.component_names:
             return _constant(name)  # a role, compared with payee.role
         return lambda env: ref().component_total(name, env.subject, env.period)

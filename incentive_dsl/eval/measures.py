@@ -13,6 +13,13 @@ row for it (with or without `from data`, which only says the plan expects the ta
 the plan (role-specific values before general ones, effective-dated),
 else from a forecast; then prorated, ramped and normalised as the quota says. A period's quota
 is the sum of its months.
+
+Base salaries and target incentives (the compensation block) are counted by days: for each
+month a period overlaps, a line's monthly amount (the stated amount over the months of its
+unit) counts for each day of that month inside the period on which the payee is employed, in
+a role the line covers, within the line's dates and the plan's effective range, i.e. the
+monthly amount times those days over the month's days. A month is cut into stretches where
+nothing changes (a roster row, a line's dates, employment), each read once.
 """
 
 from __future__ import annotations
@@ -25,15 +32,19 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import NamedTuple
 
-from incentive_dsl.check.model import ForecastSpec, Plan, QuotaSpec
+from incentive_dsl.check.model import CompensationSpec, ForecastSpec, Plan, QuotaSpec
 from incentive_dsl.data.records import Dataset, Roster
 from incentive_dsl.eval.context import Deals, Env, Evaluator, Fx
 from incentive_dsl.eval.money import ZERO, Number, div, exact, mul
 from incentive_dsl.eval.records import CreditLine
-from incentive_dsl.periods import MONTHS_PER_UNIT, Period
+from incentive_dsl.periods import MONTHS_PER_UNIT, Period, add_months, month_end
 from incentive_dsl.syntax import nodes as n
 
 ONE = Decimal(1)
+# What each name of the compensation block adds up.
+COMPENSATION_KINDS = {"base_salary": ("base salary",),
+                      "target_incentive": ("target incentive",),
+                      "target_total_compensation": ("base salary", "target incentive")}
 
 
 class Member(NamedTuple):
@@ -261,6 +272,101 @@ class MeasureEngine:
     def managers(self, period: Period) -> list[str]:
         """The payees with a direct report on some day of `period`."""
         return sorted(self._teams(period))
+
+    # ------------------------------------------------------------------ compensation
+
+    def compensation_total(self, name: str, payees: tuple, period: Period) -> Number:
+        """`base_salary`, `target_incentive` or `target_total_compensation` of a subject for
+        a period, exactly (a team's is the sum of its members' days in the team)."""
+        key = ("compensation", name, payees, period)
+        value = self._cache.get(key)
+        if value is None:
+            total = Fraction(0)
+            for p in payees:
+                payee, start, end = _days(p, period)
+                for kind in COMPENSATION_KINDS[name]:
+                    total += self.compensation(kind, payee, start, end)
+            value = self._cache[key] = exact(total)
+        return value
+
+    def compensation(self, kind: str, payee: str | None, start: dt.date,
+                     end: dt.date) -> Fraction:
+        """A payee's base salary or target incentive for the days start..end."""
+        total = Fraction(0)
+        if payee is None or payee not in self.roster or start > end:
+            return total
+        year, month = start.year, start.month
+        while dt.date(year, month, 1) <= end:
+            last = month_end(year, month)
+            lo, hi = max(start, dt.date(year, month, 1)), min(end, last)
+            for a, b, monthly in self._month_compensation(kind, payee, year, month):
+                days = (min(b, hi) - max(a, lo)).days + 1
+                if days > 0:
+                    total += monthly if days == last.day else monthly * Fraction(days, last.day)
+            year, month = add_months(year, month, 1)
+        return total
+
+    def _month_compensation(self, kind: str, payee: str, year: int,
+                            month: int) -> list[tuple[dt.date, dt.date, Fraction]]:
+        """The stretches of one month in which one line applies to the payee, each with the
+        line's monthly amount."""
+        key = ("month compensation", kind, payee, year, month)
+        out = self._cache.get(key)
+        if out is not None:
+            return out
+        out = self._cache[key] = []
+        first, (hired, left) = dt.date(year, month, 1), self.roster.employment(payee)
+        lo = max(first, hired, self.plan.effective_start)
+        hi = min(month_end(year, month), *(d for d in (left, self.plan.effective_end) if d))
+        if lo > hi:
+            return out
+        one = dt.timedelta(days=1)
+        cuts = {lo, hi + one}
+        for r in self.roster.records_of(payee):
+            cuts.add(r.effective_from or lo)
+        for line in self.plan.compensation:
+            cuts.update(d for d in (line.start, line.end and line.end + one) if d)
+        cuts = sorted(d for d in cuts if lo <= d <= hi + one)
+        for a, b in zip(cuts, cuts[1:]):
+            line = self.compensation_line(kind, self.roster.role_on(payee, a), a)
+            if line is not None:
+                out.append((a, b - one, self._stated(line, payee, a) /
+                            MONTHS_PER_UNIT[line.per]))
+        return out
+
+    def compensation_line(self, kind: str, role: str | None,
+                          day: dt.date) -> CompensationSpec | None:
+        """The line of `kind` for a role on a day: one for the role before one for every role
+        the plan applies to (the checker allows one of each)."""
+        best = None
+        for line in self.plan.compensation:
+            if line.kind != kind or (line.start and day < line.start) or (
+                    line.end and day > line.end):
+                continue
+            if line.roles and role not in line.roles:
+                continue
+            if not line.roles and self.plan.applies_to and role not in self.plan.applies_to:
+                continue
+            if best is None or (line.roles and not best.roles):
+                best = line
+        return best
+
+    def _stated(self, line: CompensationSpec, payee: str, day: dt.date) -> Fraction:
+        """A line's amount for a payee on a day, per the line's unit: a target incentive's
+        `base_salary` is the payee's base salary that day, per the same unit."""
+        salary = None
+        if line.kind == "target incentive":
+            base = self.compensation_line("base salary", self.roster.role_on(payee, day), day)
+            salary = ZERO if base is None else exact(
+                self._stated(base, payee, day) * MONTHS_PER_UNIT[line.per] /
+                MONTHS_PER_UNIT[base.per])
+        value = self.evaluator.eval(line.amount, Env(payee=payee, day=day, salary=salary))
+        if value is None:
+            self.note(("compensation", payee, line.span.line),
+                      f"payee {payee}: the {line.kind} on plan line {line.span.line} reads a "
+                      f"payee field the roster leaves empty on {day}; 0 used")
+            return Fraction(0)
+        return Fraction(value)
 
     # ------------------------------------------------------------------ quotas
 

@@ -7,7 +7,9 @@ advances are paid whatever was earned and recovered from the pay periods after t
 
 Rounding happens here and only here. `per line`: each earning line is rounded once, then its
 legs are allocated cent-exactly. `per statement`: lines stay exact and each payee's pay period
-total is rounded, the difference shown as a `rounding` line.
+total is rounded, the difference shown as a `rounding` line. A statement's base salary and
+target incentive (never part of its pay) are each rounded once, from their exact values for
+the pay period, with the plan's rounding mode.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from decimal import Decimal
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Roster
 from incentive_dsl.eval.context import Deals, Fx
-from incentive_dsl.eval.money import ZERO, allocate, div, fmt, fmt_pct, mul, round_money, to_money
+from incentive_dsl.eval.money import (
+    ZERO, allocate, div, exact, fmt, fmt_pct, mul, round_money, to_money)
 from incentive_dsl.eval.records import DeferredTrace, EarningLine, PayoutLine, Statement, Trace
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 from incentive_dsl.progress import EVERY, QUIET, Meter
@@ -75,8 +78,11 @@ def _months_between(a: dt.date, b: dt.date) -> int:
 
 class PayoutStage:
     def __init__(self, plan: Plan, roster: Roster, deals: Deals, fx: Fx,
-                 start: dt.date, end: dt.date) -> None:
+                 start: dt.date, end: dt.date, compensation=None) -> None:
         self.plan, self.roster, self.deals, self.fx = plan, roster, deals, fx
+        # (kind, payee, first day, last day) -> the exact amount (MeasureEngine.compensation),
+        # for a plan with a compensation block.
+        self.compensation = compensation if plan.compensation else None
         self.spec = plan.payout
         self.cur = plan.currency
         self.unit = FREQUENCY_UNIT[self.spec.frequency]
@@ -453,4 +459,11 @@ class PayoutStage:
             paid=paid, draw_balance=balance, carried=carried, later=f["later"],
             awaiting=f["awaiting"], earlier=f["earlier"], carry=totals["carried"],
             rounding=paid - others, advanced=totals["advance"],
-            advance_recovered=totals["advance recovery"], advance_balance=advance_balance)
+            advance_recovered=totals["advance recovery"], advance_balance=advance_balance,
+            **self._compensation(payee, pp))
+
+    def _compensation(self, payee: str, pp: Period) -> dict[str, Decimal]:
+        if self.compensation is None:
+            return {}
+        return {kind.replace(" ", "_"): self._round(exact(self.compensation(
+            kind, payee, pp.start, pp.end))) for kind in ("base salary", "target incentive")}

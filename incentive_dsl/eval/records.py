@@ -261,3 +261,8 @@ class Statement:
     advanced: Decimal = Decimal(0)  # advances paid (positive)
     advance_recovered: Decimal = Decimal(0)  # advances recovered (negative)
     advance_balance: Decimal = Decimal(0)  # advances still owed after this pay period
+    # The pay period's base salary and target incentive (the plan's compensation block), each
+    # rounded once to the minor unit: shown beside pay, never part of it (payroll pays the
+    # base salary; the target is what the plan's rules aim to pay).
+    base_salary: Decimal = Decimal(0)
+    target_incentive: Decimal = Decimal(0)

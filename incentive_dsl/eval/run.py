@@ -97,7 +97,8 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
                                            skips=credit_skips).run(meter)
             step("payouts", len(earnings))
             payouts, statements = PayoutStage(plan, roster, deals, fx, start,
-                                               max(end, pay_end)).run(earnings, meter)
+                                               max(end, pay_end),
+                                               engine.compensation).run(earnings, meter)
         except EvaluationError as exc:
             src = exc.event.source if exc.event is not None else None
             span = exc.span or (Span.point(src.path, src.row, 1) if src else plan.span)
@@ -146,7 +147,7 @@ def evaluate_versions(plans: Sequence[Plan], dataset: Dataset, end: dt.date | No
             old = merged[key]
             merged[key] = attrs.evolve(old, **{f: getattr(old, f) + getattr(st, f) for f in (
                 *STATEMENT_FLOWS, "capped", "clawed_back", "paid", "draw_balance", "carried",
-                "advance_balance")})
+                "advance_balance", "base_salary", "target_incentive")})
     last = results[-1]
     return RunResult(
         plan=last.plan, stamp=last.stamp,
