@@ -167,6 +167,14 @@ class GluedWord(Exception):
 
 
 
+def _spaced_name(before: str, word: str) -> str | None:
+    """The hint for `base salary` written where the name `base_salary` is meant."""
+    if f"{before}_{word}" in ("base_salary", "target_incentive", "target_total"):
+        return ("these names are written with underscores: base_salary, target_incentive, "
+                "target_total_compensation")
+    return None
+
+
 def percent_hint(raw: str) -> str:
     """The hint for a plain number written where a percentage belongs: `8` -> 8%, but a
     fraction such as `0.06` is most likely meant as 6%, not 0.06%."""
@@ -265,8 +273,10 @@ def _glued(exc: GluedWord, where: _Where, off: int) -> Diagnostic:
     line = tok.line + off
     span = Span(where.path, line, tok.column, line, tok.column + len(exc.word))
     rest = exc.word[len(tok.value):]
-    hint = (f"did you mean '{tok.value} {rest}'? words are separated by spaces" if len(rest) >= 3
-            else f"did you mean '{tok.value}'?")
+    before = where.text(line)[:tok.column - 1].split()
+    hint = (_spaced_name(before[-1], exc.word) if before else None) or (
+        f"did you mean '{tok.value} {rest}'? words are separated by spaces" if len(rest) >= 3
+        else f"did you mean '{tok.value}'?")
     return error("E-SYNTAX", span, f"unknown word '{exc.word}'", hint)
 
 
@@ -367,6 +377,8 @@ def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Wh
         prev.line + off == where.first_line
     if value in KNOWN_SLIPS:
         hint = KNOWN_SLIPS[value]
+    elif prev is not None and _spaced_name(str(prev), value):
+        hint = _spaced_name(str(prev), value)
     elif "PERCENT" in expected and tok.type == "NUMBER":
         hint = percent_hint(value)
     elif "CURRENCY" in expected and tok.type == "NAME" and len(value) == 3:
