@@ -323,6 +323,18 @@ def test_the_rep_statement_shows_target_total_compensation():
     assert "Pay mix: 60% base salary, 40% target incentive" in page
 
 
+def test_explain_reads_earnings_against_the_target():
+    result = _shown_run()
+    q1 = result.plan.calendar.period_of(D(2027, 1, 1), "quarter")
+    tree = api.explain(result, "ana", q1)
+    branch = next(c for c in tree.children if c.text.startswith("compensation"))
+    assert [c.text for c in branch.children] == [
+        "base salary for 2027-Q1: 22,500.00 USD",
+        "target incentive for 2027-Q1: 15,000.00 USD",
+        "target total compensation for 2027-Q1: 37,500.00 USD",
+        "earned 15,000.00 USD = 100% of the target incentive"]
+
+
 def test_the_plan_document_and_the_columnar_engine():
     md = to_markdown(build(PLAN_CHECKED, results=[]))
     assert "## Base salary and target incentive" in md

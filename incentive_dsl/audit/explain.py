@@ -20,7 +20,7 @@ from decimal import Decimal
 import attrs
 
 from incentive_dsl.audit.reconcile import reconcile
-from incentive_dsl.eval.money import CONTEXT, ZERO, fmt, fmt_pct
+from incentive_dsl.eval.money import CONTEXT, ZERO, div, fmt, fmt_pct
 from incentive_dsl.eval.records import EarningLine
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import Period
@@ -103,6 +103,7 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
                              f"{c.trace.because}")
     if not deal:
         _quotas(result, payee, window, root)
+        _compensation(result, payee, window, root)
         _payouts(result, payee, statements, root)
         _reconciliation(result, payee, window, root)
     skipped = [s for s in result.skips if (s.subject in events and (
@@ -114,6 +115,24 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
         for s in skipped:
             branch.add(f"{s.rule}: {s.subject} — {s.reason}")
     return root
+
+
+def _compensation(result: RunResult, payee: str, window: Period, root: Node) -> None:
+    """Base salary and target incentive for the window: paid by payroll, not in `paid`, shown
+    so that earnings can be read against the target."""
+    engine, cur = result.engine, result.plan.currency
+    if engine is None or not result.plan.compensation or payee not in engine.roster:
+        return
+    branch = root.add("compensation (paid by payroll, not part of paid)")
+    values = {name: engine.compensation_total(name, (payee,), window)
+              for name in ("base_salary", "target_incentive", "target_total_compensation")}
+    for name, value in values.items():
+        branch.add(f"{name.replace('_', ' ')} for {window.label}: {fmt(value, cur)}")
+    earned = sum((ln.amount for ln in result.earnings
+                  if ln.payee == payee and window.contains(ln.date)), ZERO)
+    if values["target_incentive"]:
+        branch.add(f"earned {fmt(earned, cur)} = "
+                   f"{fmt_pct(div(earned, values['target_incentive']))} of the target incentive")
 
 
 def _quotas(result: RunResult, payee: str, window: Period, root: Node) -> None:
