@@ -1093,6 +1093,33 @@ _ENTRIES = [
         plan "Enterprise AE 2027"
           effective 2027-07-01 to 2027-12-31
         """),
+    _entry("E-VERSION-PAY", "versions of a plan paid on other pay periods", VERSIONS, """
+        Each version of a plan pays what it earned even after it ends, and the ledger closes a
+        plan's pay periods by their names, so all versions pay on the same pay periods: the
+        same frequency, and for bi-weekly pay the same first day. A plan paid otherwise from
+        a date is a new plan with its own name.""", """
+        # commission_h1.plan
+        plan "Inside sales"
+          effective 2027-01-01 to 2027-06-30
+        payout
+          paid monthly
+        # commission_h2.plan
+        plan "Inside sales"
+          effective 2027-07-01 to 2027-12-31
+        payout
+          paid biweekly from 2027-07-05
+        """, """
+        # commission_h1.plan
+        plan "Inside sales"
+          effective 2027-01-01 to 2027-06-30
+        payout
+          paid monthly
+        # commission_h2.plan
+        plan "Inside sales"
+          effective 2027-07-01 to 2027-12-31
+        payout
+          paid monthly
+        """),
     # ------------------------------------------------------------------ data files
     _data("D-FILE", "a data file cannot be read", "error", None, """
         A data file named on the command line or in a mapping file does not exist, is a

@@ -1,7 +1,10 @@
-"""Checks across files: the versions of one plan must follow each other without overlap or gap.
+"""Checks across files: the versions of one plan must follow each other without overlap or gap,
+and pay on the same pay periods.
 
 Files whose plan headers share a name are versions of one plan. Sorted by start date, each
-version must start the day after the previous one ends; only the last may be open-ended.
+version must start the day after the previous one ends; only the last may be open-ended. Each
+version pays what it earned even after it ends, so versions paid on other pay periods would
+give overlapping statements (and the ledger could not close them): they must agree.
 """
 
 from __future__ import annotations
@@ -40,4 +43,17 @@ def check_versions(plans: Sequence[Plan]) -> list[Diagnostic]:
                     f"start this version on {end + dt.timedelta(days=1)}",
                     [Related(before.effective_span or before.span,
                              "the earlier version ends here")]))
+            if _pay(before) != _pay(after):
+                diags.append(error(
+                    "E-VERSION-PAY", after.payout.span or after.span,
+                    f"versions of plan \"{after.name}\" pay on other pay periods: this one is "
+                    f"paid {_pay(after)}, the one in {before.path} is paid {_pay(before)}",
+                    "keep the pay frequency of the plan; paying otherwise from a date is a new "
+                    "plan, with its own name",
+                    [Related(before.payout.span or before.span, "the earlier version's payout")]))
     return diags
+
+
+def _pay(plan: Plan) -> str:
+    start = plan.calendar.pay_start
+    return plan.payout.frequency + (f" from {start}" if start is not None else "")
