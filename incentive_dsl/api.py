@@ -22,7 +22,7 @@ from incentive_dsl.check import Plan, check_trees
 from incentive_dsl.collector import collector_paused
 from incentive_dsl.data.records import Dataset
 from incentive_dsl.eval.run import RunResult, evaluate_versions
-from incentive_dsl.periods import Period
+from incentive_dsl.periods import FREQUENCY_UNIT, WEEK_UNITS, Period
 from incentive_dsl.progress import Meter
 from incentive_dsl.diagnostics import Diagnostic, error, render, render_all
 from incentive_dsl.syntax import format_file, parse_path, parse_text
@@ -186,15 +186,30 @@ def load_mapping(path: str, plan: Plan | None = None, pause_gc: bool = True
 
 
 def window(plan: Plan, period: str | None = None, start: dt.date | None = None,
-           end: dt.date | None = None) -> Period | None:
-    """The period to report on: a named period, a from/to range, or None (everything)."""
+           end: dt.date | None = None, overlap: bool = False) -> Period | None:
+    """The period to report on: a named period, a from/to range, or None (everything).
+
+    A plan paid more often than monthly reports on whole pay periods, so that a statement is
+    never cut: a window holds the pay periods that end inside it (a fortnight across the end
+    of a quarter belongs to the quarter it ends in, so the quarters add up to the year), or
+    with `overlap` every pay period it touches (a plan's whole range)."""
     if period is not None:
-        return plan.calendar.parse(period)
-    if start is None and end is None:
+        w = plan.calendar.parse(period)
+    elif start is None and end is None:
         return None
-    s = start or plan.effective_start
-    e = end or plan.effective_end or dt.date.max
-    return Period(s, e, "range", f"{s} to {e}")
+    else:
+        s = start or plan.effective_start
+        e = end or plan.effective_end or dt.date.max
+        w = Period(s, e, "range", f"{s} to {e}")
+    unit = FREQUENCY_UNIT[plan.payout.frequency]
+    if w is None or unit not in WEEK_UNITS or w.unit == unit or w.end == dt.date.max:
+        return w
+    pays = [p for p in plan.calendar.periods(w.start, w.end, unit)
+            if overlap or p.end <= w.end]
+    if not pays or (pays[0].start == w.start and pays[-1].end == w.end):
+        return w
+    return Period(pays[0].start, pays[-1].end, "range",
+                  f"{w.label}, pay periods {pays[0].label} to {pays[-1].label}")
 
 
 def run(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,

@@ -364,7 +364,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
               f"this plan covers ({', '.join(sorted(covered))}), so the plan pays them nothing",
               file=sys.stderr)
     if window is None:
-        window = api.window(plan[-1], None, plan[0].effective_start, plan[-1].effective_end)
+        window = api.window(plan[-1], None, plan[0].effective_start, plan[-1].effective_end,
+                            overlap=True)
     result = _evaluate(plan, dataset, window)
     if not result.ok:
         print(api.render_all(result.diagnostics, _file_sources(result.diagnostics)),
@@ -397,7 +398,8 @@ def cmd_statement(args: argparse.Namespace) -> int:
                   f"{_did_you_mean(payee, sorted(known))}", file=sys.stderr)
             return EXIT_USAGE
     if window is None:
-        window = api.window(plan[-1], None, plan[0].effective_start, plan[-1].effective_end)
+        window = api.window(plan[-1], None, plan[0].effective_start, plan[-1].effective_end,
+                            overlap=True)
     result = _evaluate(plan, dataset, window)
     if result.diagnostics:
         print(api.render_all(result.diagnostics, _file_sources(result.diagnostics)),

@@ -130,8 +130,10 @@ def test_a_pay_periods_quota_is_the_sum_of_its_days(anchor, hired, amount):
     result = _run(plan, [], start=hired)
     cal, engine = plan.calendar, result.engine
     for p in cal.periods(D(2027, 1, 1), D(2027, 12, 31), "biweek"):
-        expected, day = Fraction(0), max(p.start, hired)
-        while day <= p.end:
+        # Days employed and inside the plan (2027): a plan's first and last fortnights are not
+        # measured against the days outside it.
+        expected, day = Fraction(0), max(p.start, hired, D(2027, 1, 1))
+        while day <= min(p.end, D(2027, 12, 31)):
             expected += _daily_quota(Fraction(amount), day)
             day += ONE_DAY
         assert Fraction(engine.quota_total("bookings", ("ana",), p)) == expected, p.label
@@ -247,3 +249,24 @@ def test_the_plan_document_says_how_often_pay_comes():
     doc = (ROOT / "plans/documents/inside_sales_biweekly.md").read_text()
     assert "You are paid every two weeks, for the fortnights counted from 2027-01-04." in doc
     assert "tier of attainment per pay period (two weeks)" in doc
+
+
+def test_a_report_window_holds_the_pay_periods_that_end_in_it():
+    from incentive_dsl import api
+    plan = _plan()
+    deals = [_deal("D1", D(2027, 3, 30), 1_000), _deal("D2", D(2027, 1, 2), 1_000)]
+    result = _run(plan, deals)
+    q1, q2 = (api.window(plan, q) for q in ("2027-Q1", "2027-Q2"))
+    # 2026-12-21/2027-01-03 ends in Q1; 2027-03-29/04-11 ends in Q2, so D1 is Q2's.
+    assert (q1.start, q1.end) == (D(2026, 12, 21), D(2027, 3, 28))
+    assert (q2.start, q2.end) == (D(2027, 3, 29), D(2027, 6, 20))
+    assert q1.label == "2027-Q1, pay periods 2026-12-21/2027-01-03 to 2027-03-15/28"
+    quarters = [api.window(plan, f"2027-Q{i}") for i in range(1, 5)]
+    for a, b in zip(quarters, quarters[1:]):
+        assert b.start == a.end + ONE_DAY  # the quarters share no pay period
+    year = api.window(plan, "2027")
+    assert (year.start, year.end) == (quarters[0].start, quarters[-1].end)
+    whole = api.window(plan, None, plan.effective_start, plan.effective_end, overlap=True)
+    assert whole.end == D(2028, 1, 2)  # the plan's last fortnight is in its whole range
+    assert [s.earned for s in result.statements if s.paid and q2.contains(s.start)] == \
+        [Decimal("50.00")]

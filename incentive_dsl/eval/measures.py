@@ -394,12 +394,18 @@ class MeasureEngine:
                     month: Period) -> Fraction:
         """The part of a payee's month quota inside `period`: all of it for a period made of
         whole months; for a pay period shorter than a month (semi-monthly, bi-weekly), the
-        payee's days employed inside it over their days employed that month, so that the pay
-        periods of a month add up to the month's quota."""
+        payee's days employed inside it, and inside the plan's effective range, over their
+        days employed that month, so that the pay periods of a month add up to the month's
+        quota and the first and last fortnights of a plan are not measured against days on
+        which nothing can be credited."""
         value = self.month_quota(spec, payee, month)
         if not value or (period.start <= month.start and month.end <= period.end):
             return value
-        lo, hi = max(period.start, month.start), min(period.end, month.end)
+        plan = self.plan
+        lo = max(period.start, month.start, plan.effective_start)
+        hi = min(period.end, month.end, plan.effective_end or month.end)
+        if lo > hi:
+            return Fraction(0)
         if payee not in self.roster:
             return value * Fraction((hi - lo).days + 1, month.days)
         employed = self.roster.active_days(payee, month.start, month.end)
