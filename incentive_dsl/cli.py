@@ -1399,6 +1399,10 @@ class _PipeSafe:
             self._drop()
             return len(text)
 
+    def writelines(self, lines) -> None:
+        for line in lines:  # each through write(): the stream's own would raise
+            self.write(line)
+
     def flush(self) -> None:
         try:
             self._stream.flush()

@@ -61,6 +61,12 @@ def test_a_broken_pipe_keeps_the_exit_code(ws):
                                         + "\n".join(events) + "\n", encoding="utf-8")
     code, err = _piped(["run", "t.plan", *ws.data(), "--format", "json"], ws.root)
     assert code == cli.EXIT_OK and not err.strip(), err
+    # `fmt --diff` writes its diff with writelines(): a long one, read by `| head -1`.
+    long = "\n".join(f"  # comment {i}" for i in range(5000))
+    (ws.root / "messy.plan").write_text((ws.root / "t.plan").read_text().replace("\n  ", "\n    ")
+                                        + long + "\n", encoding="utf-8")
+    code, err = _piped(["fmt", "--diff", "messy.plan"], ws.root)
+    assert code == cli.EXIT_PROBLEMS and "Traceback" not in err and "internal" not in err, err
 
 
 def test_data_check_takes_the_data_option_it_suggests(ws):
