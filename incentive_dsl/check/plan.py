@@ -1492,22 +1492,43 @@ class PlanChecker:
                 reads_base.append((salary_refs[0], spec))
         for kind, lines in specs.items():
             self.check_overlaps(lines, "E-COMPENSATION-OVERLAP", f"two {kind} lines", "line")
-        covered = {r for s in specs["base salary"] for r in s.roles}
-        every = any(not s.roles for s in specs["base salary"])
-        for ref, spec in reads_base:
-            if every:
-                continue
-            roles = spec.roles or self.applies_to or tuple(self.scope.roles)
-            # An unknown role is reported as such (E-ROLE), not as one without a salary too.
-            missing = [r for r in roles if r not in covered and r in self.scope.roles] \
-                if roles else [""]
-            if missing:
-                whose = f"role {', '.join(missing)} has" if missing[0] else "the plan states"
-                suffix = f" for role {missing[0]}" if missing[0] else ""
-                self.err("E-NO-BASE-SALARY", ref, f"this target incentive reads base_salary, "
-                         f"but {whose} no base salary line",
-                         f"add one, e.g. base salary 90,000 {self.currency} per year{suffix}")
+        # A base salary line of an unknown role is reported as such (E-ROLE), not as a role
+        # without a salary too.
+        if not any(r not in self.scope.roles for s in specs["base salary"] for r in s.roles):
+            for ref, spec in reads_base:
+                self.check_base_read(ref, spec, specs["base salary"])
         return tuple(s for lines in specs.values() for s in lines)
+
+    def check_base_read(self, ref: n.Ref, target: m.CompensationSpec,
+                        bases: list[m.CompensationSpec]) -> None:
+        """A target incentive read from base_salary needs a base salary on each of its days
+        in the plan: without one it would be 0 on those days, silently."""
+        if self.effective is None:
+            return
+        lo = max(self.effective[0], target.start or self.effective[0])
+        ends = [d for d in (self.effective[1], target.end) if d is not None]
+        hi = min(ends) if ends else dt.date.max
+        roles = [r for r in target.roles or self.applies_to or tuple(self.scope.roles)
+                 if r in self.scope.roles]  # an unknown role is reported as such (E-ROLE)
+        for role in roles or ([] if target.roles else [""]):
+            spans = sorted((b.start or dt.date.min, b.end or dt.date.max) for b in bases
+                           if not b.roles or role in b.roles)
+            day: dt.date | None = lo  # the first day not covered yet
+            for start, end in spans:
+                if start > day:
+                    break
+                if end >= hi:
+                    day = None
+                    break
+                day = max(day, end + dt.timedelta(days=1))
+            if day is not None and day <= hi:
+                whose = f"role {role} has" if role else "the plan states"
+                since = f" from {day}" if spans else ""
+                self.err("E-NO-BASE-SALARY", ref, f"this target incentive reads base_salary, "
+                         f"but {whose} no base salary line{since}",
+                         f"add one, e.g. base salary 90,000 {self.currency} per year"
+                         f"{f' for role {role}' if role else ''}{since}")
+                return
 
     def check_example(self, b: n.ExampleBlock) -> m.ExampleSpec:
         payees: dict[str, list[n.ExamplePayee]] = {}  # a payee's lines: a row, then changes
