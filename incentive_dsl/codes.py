@@ -1046,8 +1046,9 @@ _ENTRIES = [
     _entry("E-NO-BASE-SALARY", "a target incentive reads a base salary the plan lacks", CHECK,
            """
         A target incentive written as a share of `base_salary` needs a base salary line for
-        every role it covers; without one it would be a share of nothing, and the rep's
-        target (and any bonus paying it) would be zero.""", """
+        every role it covers, on every day of it while the plan is in effect (a base salary
+        that ends in June needs the line that follows it); without one it would be a share of
+        nothing, and the rep's target (and any bonus paying it) would be zero.""", """
         compensation
           base salary 90,000 USD per year for role AE
           target incentive 40% of base_salary per year for role AE, SE
