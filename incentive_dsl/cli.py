@@ -213,7 +213,7 @@ def _load(args: argparse.Namespace):
     window = api.window(plan, period, args.start, args.end)
     if period is not None and window is None:
         print(f"incentive: '{period}' is not a period (e.g. "
-              f"{plan.calendar.examples(plan.effective_start)})", file=sys.stderr)
+              f"{plan.calendar.examples(period, plan.effective_start)})", file=sys.stderr)
         return None, None, None, EXIT_USAGE
     if window is not None:
         first, last = loaded.versions[0], loaded.versions[-1]
@@ -642,7 +642,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     dataset, window, notes = None, None, ()
     if args.period is not None and api.window(new, args.period) is None:
         print(f"incentive diff: '{args.period}' is not a period (e.g. "
-              f"{new.calendar.examples(new.effective_start)})", file=sys.stderr)
+              f"{new.calendar.examples(args.period, new.effective_start)})", file=sys.stderr)
         return unreadable
     if any(getattr(args, o) is not None for o in ("data", "map", "deals", "roster", "quotas",
                                                   "fx", "territories")):

@@ -146,11 +146,16 @@ class Calendar:
             p = self.period_of(p.end + dt.timedelta(days=1), unit)
         return out
 
-    def examples(self, day: dt.date) -> str:
-        """Period names for a message: a pay period of this calendar near `day` first when pay
-        periods are shorter than a month."""
+    def examples(self, wrong: str, day: dt.date) -> str:
+        """Period names for a message about the name `wrong`: when pay periods are shorter
+        than a month, first the pay period holding the date `wrong` starts with (else `day`)."""
         named = "2027-Q1, 2027-03, 2027" if not self.fiscal else "FY2027-Q1, 2027-03, FY2027"
         if self.pay_unit in WEEK_UNITS:
+            m = re.match(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", wrong)
+            try:
+                day = dt.date(int(m[1]), int(m[2]), int(m[3])) if m else day
+            except ValueError:
+                pass
             return f"{self.period_of(day, self.pay_unit).label}, {named}"
         return named
 
@@ -199,7 +204,9 @@ class Calendar:
             period = self.period_of(start, self.pay_unit)
         except ValueError:
             return None
-        return period if period.start == start and period.label == raw else None
+        # Its label, or the same interval with the end written in full.
+        return period if period.start == start and raw in (
+            period.label, f"{period.start}/{period.end}") else None
 
 
 def _interval(start: dt.date, end: dt.date, unit: str) -> Period:

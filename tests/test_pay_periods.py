@@ -88,9 +88,12 @@ def test_biweekly_periods_are_counted_from_the_stated_day_both_ways():
     assert cal.period_of(D(2027, 1, 30), "biweek").label == "2027-01-18/31"
     assert cal.period_of(D(2027, 3, 30), "biweek").label == "2027-03-29/04-11"
     assert cal.parse("2027-03-29/04-11").start == D(2027, 3, 29)
-    assert cal.parse("2027-03-29/2027-04-11") is None  # a label is written one way only
+    assert cal.parse("2027-03-29/2027-04-11") == cal.parse("2027-03-29/04-11")  # end in full
+    assert cal.parse("2027-03-29/2027-04-12") is None
     assert cal.parse("2027-03-30/04-12") is None  # not one of this calendar's fortnights
-    assert cal.examples(D(2027, 1, 1)).startswith("2026-12-21/2027-01-03, ")
+    assert cal.examples("2027", D(2027, 1, 1)).startswith("2026-12-21/2027-01-03, ")
+    # A wrong pay period is answered with the one holding its first day.
+    assert cal.examples("2027-03-03/16", D(2027, 1, 1)).startswith("2027-03-01/14, ")
 
 
 @settings(max_examples=60, deadline=None)
@@ -215,7 +218,7 @@ def test_run_accepts_a_pay_period_label_and_explains_a_wrong_one(tmp_path, capsy
     bad = _cli(capsys, "run", str(ROOT / PLAN_FILE), "--data", str(ROOT / "plans/data"),
                "--period", "2027-03-01/15")
     assert bad.returncode == 2
-    assert "'2027-03-01/15' is not a period (e.g. 2026-12-21/2027-01-03, 2027-Q1" in bad.stderr
+    assert "'2027-03-01/15' is not a period (e.g. 2027-03-01/14, 2027-Q1" in bad.stderr
 
 
 def test_the_ledger_refuses_fortnights_counted_from_another_day(tmp_path, capsys):

@@ -554,7 +554,7 @@ def pay_periods(versions: Sequence, label: str) -> list[Period]:
     period = plan.calendar.parse(label)
     if period is None:
         raise PeriodError(f"'{label}' is not a period (e.g. "
-                          f"{plan.calendar.examples(plan.effective_start)})")
+                          f"{plan.calendar.examples(label, plan.effective_start)})")
     pays = plan.calendar.periods(period.start, period.end, unit)
     if not pays or pays[0].start != period.start or pays[-1].end != period.end:
         inside = plan.calendar.period_of(period.start, unit)
