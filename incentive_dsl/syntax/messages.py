@@ -379,6 +379,10 @@ def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Wh
         hint = KNOWN_SLIPS[value]
     elif prev is not None and _spaced_name(str(prev), value):
         hint = _spaced_name(str(prev), value)
+    elif value == "-" and prev is not None and prev.type in ("NUMBER", "PERIOD") and \
+            where.first_word(span.line) == "expect":
+        hint = ("an expectation names a month or a longer period (2027-02, 2027-Q1, 2027); its "
+                "lines are dated, so a month covers its semi-monthly or bi-weekly pay periods")
     elif "PERCENT" in expected and tok.type == "NUMBER":
         hint = percent_hint(value)
     elif "CURRENCY" in expected and tok.type == "NAME" and len(value) == 3:
