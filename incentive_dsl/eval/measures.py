@@ -38,6 +38,7 @@ from incentive_dsl.eval.context import Deals, Env, Evaluator, Fx
 from incentive_dsl.eval.money import ZERO, Number, div, exact, mul
 from incentive_dsl.eval.records import CreditLine
 from incentive_dsl.periods import MONTHS_PER_UNIT, Period, add_months, month_end
+from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 
 ONE = Decimal(1)
@@ -100,7 +101,7 @@ class _Series:
 
 class MeasureEngine:
     def __init__(self, plan: Plan, dataset: Dataset, roster: Roster, fx: Fx,
-                 deals: Deals, notes: list[str]) -> None:
+                 deals: Deals, notes: list[tuple[str, Span | None]]) -> None:
         self.plan, self.dataset, self.roster, self.fx, self.deals = plan, dataset, roster, fx, deals
         self.notes = notes  # warnings about the data found while evaluating (run diagnostics)
         self.series: dict[tuple[str, str], _Series] = defaultdict(_Series)
@@ -363,8 +364,8 @@ class MeasureEngine:
         value = self.evaluator.eval(line.amount, Env(payee=payee, day=day, salary=salary))
         if value is None:
             self.note(("compensation", payee, line.span.line),
-                      f"payee {payee}: the {line.kind} on plan line {line.span.line} reads a "
-                      f"payee field the roster leaves empty on {day}; 0 used")
+                      f"payee {payee}: this {line.kind} reads a payee field the roster leaves "
+                      f"empty on {day}; 0 used", line.span)
             return Fraction(0)
         return Fraction(value)
 
@@ -457,10 +458,12 @@ class MeasureEngine:
                   "table; 100% used")
         return ONE
 
-    def note(self, key, message: str) -> None:
+    def note(self, key, message: str, span: Span | None = None) -> None:
+        """A warning about the data, once per `key`, at `span` (the plan line that read the
+        data) or else at the plan header."""
         if key not in self._noted:
             self._noted.add(key)
-            self.notes.append(message)
+            self.notes.append((message, span))
 
     def _base_month_quota(self, spec: QuotaSpec, payee: str, month: Period) -> Fraction:
         # A row of the quotas table (or an example's quota line) wins over the plan's values.

@@ -79,7 +79,7 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
     # but paid later (collections, holdback releases) is still paid by it.
     end = min(pay_end, plan.effective_end or pay_end)
     stamp = make_stamp(plan, dataset, start, end)
-    notes: list[str] = []
+    notes: list[tuple[str, Span | None]] = []
     with decimal.localcontext(CONTEXT), collector_paused(pause_gc):
         try:
             step("credits", len(dataset.events))
@@ -113,7 +113,7 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
                              (error("E-DATA", plan.span, "a value computed in this run is too "
                                     f"large for exact arithmetic ({type(exc).__name__})",
                                     "check the data for huge amounts or tiny quotas"),))
-    diags = tuple(warning("W-DATA", plan.span, note) for note in notes)
+    diags = tuple(warning("W-DATA", span or plan.span, note) for note, span in notes)
     return RunResult(plan, stamp, tuple(credits), tuple(earnings), tuple(payouts),
                      tuple(statements), skips, diags, engine)
 
