@@ -274,8 +274,12 @@ def test_advances_are_recovered_forgiven_or_owed(tmp_path_factory, share, cents,
     for s in rows:
         pay = s.paid - s.advance_recovered  # the pay the recovery was taken from
         if share is not None:
-            limit = round_money(mul(pay, Decimal(share[:-1]) / 100), "USD", "half even")
+            # Never more than the share, not even by half a cent: rounded down.
+            limit = mul(pay, Decimal(share[:-1]) / 100)
             assert -s.advance_recovered <= limit, s
+            if s.advance_recovered:  # the share rounded down, or what was still owed
+                assert -s.advance_recovered == round_money(limit, "USD", "down") or \
+                    s.advance_balance == 0, s
         assert -s.advance_recovered <= pay
         if s.advanced:
             assert not s.advance_recovered  # recovery starts after the advances

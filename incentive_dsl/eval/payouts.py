@@ -409,7 +409,8 @@ class PayoutStage:
             if a.recovery_share is None:
                 room, how = subtotal, f"from this pay period's pay of {fmt(subtotal, cur)}"
             else:
-                room = min(subtotal, self._round(mul(subtotal, a.recovery_share)))
+                # Rounded down: "at most 50%" never takes half a cent more than half.
+                room = min(subtotal, round_money(mul(subtotal, a.recovery_share), cur, "down"))
                 how = (f"from at most {fmt_pct(a.recovery_share)} of this pay period's pay of "
                        f"{fmt(subtotal, cur)} ({fmt(room, cur)})")
             take = min(balance, room)
