@@ -310,7 +310,8 @@ def statement_table(result: RunResult, window: Period | None = None, by_period: 
         table.add_row("", "[bold]total[/bold]", *(f"[bold]{x}[/bold]" for x in totals(rows)),
                       end_section=True)
     if everyone:
-        table.add_row(f"[bold]all {len(by_payee)} payees[/bold]", *([""] if by_period else []),
+        label = f"all {len(by_payee)} payee{'s' if len(by_payee) != 1 else ''}"
+        table.add_row(f"[bold]{label}[/bold]", *([""] if by_period else []),
                       *(f"[bold]{x}[/bold]" for x in totals(everyone)), end_section=True)
     return table
 
