@@ -513,7 +513,9 @@ def cmd_document(args: argparse.Namespace) -> int:
     if loaded.plan is None:
         _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
         return EXIT_USAGE if _file_errors_only(loaded.diagnostics) else EXIT_PROBLEMS
-    text = api.plan_document(loaded.versions, args.format)
+    fmt = args.format or ("html" if (args.output or "").lower().endswith((".html", ".htm"))
+                          else "markdown")
+    text = api.plan_document(loaded.versions, fmt)
     if args.output:
         return _write(args.output, text)
     sys.stdout.write(text)
@@ -957,8 +959,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     document.add_argument("plan", metavar="PLAN",
                           help="the plan file, or a directory holding the versions of one plan")
-    document.add_argument("--format", choices=("markdown", "html"), default="markdown",
-                          help="markdown (default) or html (one self-contained page)")
+    document.add_argument("--format", choices=("markdown", "html"), default=None,
+                          help="markdown or html (one self-contained page); default: html for "
+                               "an --output ending in .html or .htm, else markdown")
     document.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     document.set_defaults(run=cmd_document)
     _add_data_commands(sub)

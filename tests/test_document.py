@@ -102,6 +102,10 @@ def test_cli_document(tmp_path, capsys):
     assert cli.main(["document", "plans/enterprise_ae.plan", "--format", "html", "--output",
                      str(out)]) == 0
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    # The format follows the file's extension when not given.
+    page = tmp_path / "plan.HTML"
+    assert cli.main(["document", "plans/split_deals.plan", "--output", str(page)]) == 0
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert cli.main(["document", "plans/split_deals.plan"]) == 0
     assert capsys.readouterr().out.startswith("# Split deals 2027\n")
     assert cli.main(["document", "plans/nope.plan"]) == 2
