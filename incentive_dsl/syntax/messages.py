@@ -379,6 +379,12 @@ def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Wh
         hint = KNOWN_SLIPS[value]
     elif prev is not None and _spaced_name(str(prev), value):
         hint = _spaced_name(str(prev), value)
+    elif value in ("bi", "semi") and str(prev) == "paid":
+        hint = ("write the frequency as one word: " + (
+            "paid biweekly from 2027-01-04 (the first day of one of the fortnights)"
+            if value == "bi" else "paid semimonthly"))
+    elif "DATE" in expected and tok.type == "PERIOD" and len(value) == 7:
+        hint = f"a date has its day: e.g. {value}-01"
     elif value == "-" and prev is not None and prev.type in ("NUMBER", "PERIOD") and \
             where.first_word(span.line) == "expect":
         hint = ("an expectation names a month or a longer period (2027-02, 2027-Q1, 2027); its "
