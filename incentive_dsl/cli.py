@@ -701,7 +701,9 @@ def _history_options(p: argparse.ArgumentParser, verb: str) -> None:
     """The data a plan runs on (one of --data, --deals with --roster, --map) and the window."""
     _data_file_options(p)
     p.add_argument("--period", metavar="PERIOD",
-                   help=f"{verb} one period: 2027-Q1, 2027-03, 2027-H1, 2027")
+                   help=f"{verb} one period: 2027-Q1, 2027-03, 2027-H1, 2027, or a pay period "
+                        "of a plan paid semi-monthly or bi-weekly (2027-03-01/15); such a plan "
+                        "reports the pay periods that end in the period")
     p.add_argument("--from", dest="start", type=_date, metavar="DATE",
                    help=f"{verb} from this date")
     p.add_argument("--to", dest="end", type=_date, metavar="DATE", help=f"{verb} up to this date")
