@@ -335,6 +335,18 @@ def test_explain_reads_earnings_against_the_target():
         "earned 15,000.00 USD = 100% of the target incentive"]
 
 
+def test_a_biweekly_statement_counts_its_year_to_date_by_pay_periods():
+    # The window's first fortnight starts in December: its year to date starts with it.
+    plan = _plan(PLAN.replace("paid monthly", "paid biweekly from 2027-01-11"))
+    result = api.run(plan, Dataset(events=(), payees=(_payee("ana", "AE", D(2027, 1, 10)),)))
+    window = api.window(plan, "2027-Q1")
+    c = rep.build(result, "ana", window).compensation
+    assert window.start == D(2026, 12, 28) and c.ytd_start == "2026-12-28"
+    # 7,500 a month from 2027-01-10 to 2027-03-21: 22/31 of January, February, 21/31 of March
+    # = 17,903.2258..., each fortnight's statement rounded to the cent (their sum: .24).
+    assert (c.base, c.base_ytd) == (Decimal("17903.24"), Decimal("17903.24"))
+
+
 def test_the_plan_document_and_the_columnar_engine():
     md = to_markdown(build(PLAN_CHECKED, results=[]))
     assert "## Base salary and target incentive" in md

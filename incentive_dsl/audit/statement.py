@@ -209,8 +209,10 @@ def _target_compensation(result: RunResult, payee: str, window: Period,
         return None
     year = plan.calendar.period_of(window.end, "year")
     start = max(year.start, plan.effective_start)
-    ytd = [s for s in result.statements if s.payee == payee and start <= s.start
-           and s.end <= window.end]
+    # The pay periods that end in the year up to the window's end (a fortnight across New
+    # Year belongs to the year it ends in, as in reports: api.window).
+    ytd = [s for s in result.statements if s.payee == payee and start <= s.end <= window.end]
+    start = min((s.start for s in ytd), default=start)
 
     def total(statements, field: str) -> Decimal:
         return sum((getattr(s, field) for s in statements), ZERO)
