@@ -404,9 +404,12 @@ def test_splits_forms(tmp_path):
 def test_quota_fx_and_territory_values(tmp_path):
     _, diags = load_quotas(write(tmp_path, "q.csv", "payee_id,quota,period,amount,currency\n"
                                  "ana,bookings,2027-q1,100,\n"
-                                 "ana,bookings,2027-Q5,100,US\n"))
-    assert places(diags) == [("D-PERIOD", 2, 14), ("D-PERIOD", 3, 14), ("D-CURRENCY", 3, 26)]
+                                 "ana,bookings,2027-Q5,100,US\n"
+                                 "ana,bookings,2027-03-01/15,100,USD\n"))
+    assert places(diags) == [("D-PERIOD", 2, 14), ("D-PERIOD", 3, 14), ("D-CURRENCY", 3, 26),
+                             ("D-PERIOD", 4, 14)]
     assert diags[0].hint == "write 2027-Q1"
+    assert diags[3].hint.startswith("a quota is given per month or longer")
     _, diags = load_fx(write(tmp_path, "fx.csv", "currency,target,date,rate\n"
                              "EUR,USD,2027-01-01,0\nUSD,USD,2027-01-01,1\n"))
     assert places(diags) == [("D-NUMBER", 2, 20), ("D-CURRENCY", 3, 5)]

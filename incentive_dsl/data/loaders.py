@@ -108,6 +108,9 @@ def parse_period(text: str) -> str:
     hint = "periods look like 2027-Q1, 2027-03, 2027-H1, 2027 or FY2027"
     if Calendar().parse(text.upper()) is not None:
         hint = f"write {text.upper()}"
+    elif "/" in text:
+        hint = ("a quota is given per month or longer (2027-03, 2027-Q1); a semi-monthly or "
+                "bi-weekly pay period takes its quota from the days of the months it covers")
     raise BadValue(f"'{text}' is not a period", hint)
 
 
