@@ -99,6 +99,13 @@ LINE_EXAMPLES = {
     ("payout", "<number>"): "50% when booked, 50% when collected",
     "hold": "hold back 10% until year end",
     "draw": "draw 2,000 USD per month recoverable from excess for the first 3 months of employment",
+    "advance": "advance 3,000 USD per pay period for the first 3 months of employment",
+    "recover": "recover advances from later pay at most 50% of each payout",
+    "forgive": "forgive advances on termination",
+    "compensation": "compensation  (then indented lines such as: base salary 90,000 USD per "
+                    "year)",
+    "base": "base salary 90,000 USD per year for role AE",
+    "target": "target incentive 40% of base_salary per year",
     "example": 'example "Crossing into the accelerator"',
     "payee": "payee ana role AE from 2027-01-01 manager mia",
     "deal": 'deal D1 booked 2027-02-10 by ana amount 300,000 USD type "new_business"',
@@ -371,8 +378,9 @@ def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Wh
     value = str(tok)
     hint: str | None = None
     keywords = [keyword_text[e] for e in expected if e in keyword_text]
+    # A word that is itself a keyword is in the wrong place, not misspelt: no "did you mean".
     close = difflib.get_close_matches(value, keywords, n=1, cutoff=0.75) \
-        if tok.type == "NAME" else []
+        if tok.type == "NAME" and value not in keyword_text.values() else []
     after_block_keyword = prev is not None and str(prev) in BLOCK_KEYWORDS + ("reward",) and \
         prev.line + off == where.first_line
     if value in KNOWN_SLIPS:
