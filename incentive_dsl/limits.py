@@ -23,6 +23,9 @@ MAX_INTEGER_DIGITS = 15  # digits before the decimal point: values below 10^15
 MAX_FRACTION_DIGITS = 12  # digits after it
 MAX_FX_RATE = Decimal(10) ** 6  # an exchange rate is below a million
 MAX_COMPUTED_DIGITS = 24  # a product or quotient in a plan's expression stays below 10^24
+# A value with no finite decimal form is kept as a fraction whose denominator has at most this
+# many digits (a third of a prorated quota has a handful; only chained divisions go further).
+MAX_DENOMINATOR_DIGITS = 100
 FIRST_YEAR, LAST_YEAR = 1900, 2999  # dates and periods in plans and data
 MAX_DURATION_DAYS = 100 * 366  # a duration is at most 100 years
 MAX_EXPRESSION_DEPTH = 100  # brackets and operators nested inside one expression

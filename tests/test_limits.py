@@ -100,6 +100,22 @@ def test_a_computed_value_beyond_the_bound_is_a_located_data_error(tmp_path, cap
     assert f"{plan_path}:20:14" in out or f"{plan_path}:21:14" in out  # at the product
 
 
+def test_a_fraction_with_a_huge_denominator_is_a_located_data_error(tmp_path, capsys):
+    """Measures each dividing by the next primes: the exact fraction's denominator passes
+    10^100 digits' bound and the run stops there, naming the expression (before: every later
+    step slowed down on ever longer integers)."""
+    primes = [p for p in range(7, 400) if all(p % d for d in range(2, p))]
+    steps = [primes[i:i + 4] for i in range(0, len(primes), 4)]  # a chain of 20 measures
+    chain = "".join(f"measure m{i} = m{i - 1} / " + " / ".join(map(str, ps)) + "\n"
+                    for i, ps in enumerate(steps, 1))
+    text = HEAD.replace("rate 8%", f"rate 8%\n  when m{len(steps)} > 0 USD") + \
+        "measure m0 = bookings\n" + chain
+    plan_path = write(tmp_path, "p.plan", text)
+    code, out = cli_run(capsys, "run", plan_path, "--data", str(DATA))
+    assert code == 1 and "internal error" not in out, out[-2000:]
+    assert "error[E-DATA]" in out and "needs a denominator of more than 100 digits" in out
+
+
 def test_a_tiny_quota_gives_a_huge_attainment_that_coverage_can_show(tmp_path, capsys):
     text = FLAT.replace("commission core", "quota q\n  0.000000000001 USD per quarter\n\n"
                         "measure attainment = bookings / quota q\n\ncommission core").replace(

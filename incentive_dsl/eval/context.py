@@ -24,7 +24,7 @@ from incentive_dsl.check.exprs import COMPENSATION_NAMES
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import EVENT_KINDS, Event, FxRate, Roster
 from incentive_dsl.eval.money import ZERO, Number, add, div, mul, round_money, sub
-from incentive_dsl.limits import MAX_COMPUTED_DIGITS
+from incentive_dsl.limits import MAX_COMPUTED_DIGITS, MAX_DENOMINATOR_DIGITS
 from incentive_dsl.periods import DAYS_PER_UNIT, Period, add_months, month_end
 from incentive_dsl.syntax.format import expr as expr_text
 from incentive_dsl.span import Span
@@ -390,9 +390,13 @@ class Evaluator:
                 if a is None or b is None:
                     return None
                 value = combine(a, b)
-                if (value.adjusted() >= MAX_COMPUTED_DIGITS if type(value) is Decimal
-                        else abs(value) >= _COMPUTED_BOUND) and value:
+                if type(value) is Decimal:
+                    if value.adjusted() >= MAX_COMPUTED_DIGITS and value:
+                        _too_large(e, value, env)
+                elif abs(value) >= _COMPUTED_BOUND:
                     _too_large(e, value, env)
+                elif value.denominator >= _DENOMINATOR_BOUND:
+                    _too_fine(e, env)
                 return value
             return arithmetic
         compare = _COMPARE[op]
@@ -431,6 +435,7 @@ class Evaluator:
 
 
 _COMPUTED_BOUND = 10 ** MAX_COMPUTED_DIGITS
+_DENOMINATOR_BOUND = 10 ** MAX_DENOMINATOR_DIGITS
 
 
 def _too_large(e: n.Expr, value, env: Env) -> None:
@@ -441,6 +446,16 @@ def _too_large(e: n.Expr, value, env: Env) -> None:
                           env.event,
                           "check the data this expression reads (amounts, quotas, FX rates), "
                           "or divide it down", e.span)
+
+
+def _too_fine(e: n.Expr, env: Env) -> None:
+    """A fraction whose exact denominator passed the bound of limits.py: arithmetic on it
+    would slow every later step, so the run stops here."""
+    raise EvaluationError(f"'{expr_text(e)}' has no finite decimal form and its exact fraction "
+                          f"needs a denominator of more than {MAX_DENOMINATOR_DIGITS} digits",
+                          env.event,
+                          "divide fewer times in a chain of measures, or multiply before "
+                          "dividing", e.span)
 
 
 def _shift(day: dt.date, right: n.Expr, days: Decimal, sign: int, env: Env) -> dt.date:
