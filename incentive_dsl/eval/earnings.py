@@ -32,6 +32,7 @@ from incentive_dsl.eval.money import (ZERO, Number, add, allocate, div, fmt, fmt
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, Skips, Trace
 from incentive_dsl.periods import (
     MONTHS_PER_UNIT, UNIT_DAYS, Period, add_months, month_end, unit_text)
+from incentive_dsl.limits import MAX_COMPUTED_DIGITS
 from incentive_dsl.progress import QUIET, Meter
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
@@ -53,6 +54,21 @@ class _Piece(NamedTuple):
     amount: Number  # the part of the line's credit inside this stretch, exact
 
 
+_COMPUTED_BOUND = Decimal(10) ** MAX_COMPUTED_DIGITS
+
+
+class _Quotient(NamedTuple):
+    """A tier key `credit / quota` kept as its two terms when its pieces were cut in money
+    space: divided (exactly) only when a trace is read."""
+
+    credit: Decimal
+    quota: Number
+
+
+def _key_value(k):
+    return div(k.credit, k.quota) if type(k) is _Quotient else k
+
+
 class EarningStage:
     def __init__(self, plan: m.Plan, engine: MeasureEngine, roster: Roster,
                  deals: Deals, evaluator: Evaluator, start: dt.date,
@@ -71,6 +87,8 @@ class EarningStage:
         # Tier keys around the last line of the commission's base that was rated (one payee's
         # lines, consecutive): (measure, period unit) -> (period, line seq, before, after).
         self._keys_after: dict[tuple[str, str], tuple[Period, int, Decimal, Decimal]] = {}
+        # Commission -> (credit, quota) when its tier key is `credit / quota` (see _money_key).
+        self._money_keys: dict[str, tuple[str, str] | None] = {}
         # Each event rule looks at the events of its kind only (they stay in processing order).
         self.by_kind = deals.index.by_kind
         self._ids: dict[str, int] = {}
@@ -300,8 +318,13 @@ class EarningStage:
         seq = self.engine.seq_of[line.id]
         # Values the accelerators read besides the tier key: (label, measure, value).
         extra: list[tuple[str, str | None, Decimal]] = []
+        pieces: list[_Piece] | None = None
         if table is not None:
-            k0, k1 = self._key(c, table.key, table.period, line, payee)
+            cut = self._money_pieces(c, table, line, payee, seq)
+            if cut is not None:
+                pieces, k0, k1 = cut
+            else:
+                k0, k1 = self._key(c, table.key, table.period, line, payee)
         else:
             k0 = k1 = ZERO
             if c.accelerators:  # a flat rate is split along its first accelerator's key
@@ -313,8 +336,9 @@ class EarningStage:
             rate = self.evaluator.amount(c.rate, Env(
                 payee=payee, day=line.date, period=period, payees=(payee,), until=seq,
                 deal=self.deals.get(line.deal)))
-        pieces: list[_Piece]
-        if table is None:
+        if pieces is not None:
+            pass  # cut in money space
+        elif table is None:
             pieces = [_Piece(k0, k1, rate, ONE, None, amount)]
         elif table.mode == "marginal":
             pieces = self._marginal_pieces(table, k0, k1, amount)
@@ -386,6 +410,62 @@ class EarningStage:
             if above_low and below_high:
                 return row
         return table.rows[0] if value < table.rows[0].low else table.rows[-1]
+
+    def _money_key(self, c: m.CommissionSpec) -> tuple[str, str] | None:
+        """(credit, quota) when the commission's marginal tiers are keyed on a measure that is
+        exactly `CREDIT / quota QUOTA` of its own base credit, with no accelerator on that key:
+        then a line's pieces can be cut where the credit crosses quota × bound."""
+        if c.name not in self._money_keys:
+            found, table = None, c.table
+            spec = self.engine.measures.get(table.key) if table.key is not None else None
+            e = spec.expr if spec is not None else None
+            while isinstance(e, n.Paren):
+                e = e.inner
+            if (table.mode == "marginal" and isinstance(e, n.Binary) and e.op == "/"
+                    and isinstance(e.left, n.Ref) and e.left.name.text == c.base
+                    and isinstance(e.right, n.QuotaRef)
+                    and not any((a.key, a.period) == (table.key, table.period)
+                                for a in c.accelerators)):
+                found = (c.base, e.right.name.text)
+            self._money_keys[c.name] = found
+        return self._money_keys[c.name]
+
+    def _money_pieces(self, c: m.CommissionSpec, table: m.TierTableSpec, line: CreditLine,
+                      payee: str, seq: int) -> tuple[list[_Piece], _Quotient, _Quotient] | None:
+        """The pieces `_marginal_pieces` would cut, computed in money space: with key
+        k = credit / quota, the key crosses bound b where the credit crosses quota × b, and
+        the part of the line below that bound is quota × b less the credit before it (the
+        same exact value as amount × (b − k0) / (k1 − k0), without dividing). None when the
+        key is not of that form, or the quota is 0 (the key is then 0), or the key would pass
+        the bound on computed values (the measure reports it)."""
+        money = self._money_key(c)
+        if money is None:
+            return None
+        credit, quota = money
+        period = self.plan.calendar.period_of(line.date, table.period)
+        q = self.engine.quota_total(quota, (payee,), period)
+        c1 = self.engine.credit_total(credit, (payee,), period, seq)
+        c0 = self.engine.credit_total(credit, (payee,), period, seq - 1)
+        amount = line.amount
+        if not q or c1 - c0 != amount or not amount or \
+                max(abs(c0), abs(c1)) >= mul(q, _COMPUTED_BOUND):
+            return None
+        # The key path's memory of the last line's key would now be stale.
+        self._keys_after.pop((table.key, table.period), None)
+        lo, hi = (c0, c1) if amount > 0 else (c1, c0)
+        stretches = []
+        for row in table.rows:
+            a = lo if row is table.rows[0] else max(lo, mul(q, row.low))
+            b = hi if row.high is None else min(hi, mul(q, row.high))
+            if b > a:
+                stretches.append((a, b, row))
+        pieces, done = [], ZERO
+        for i, (a, b, row) in enumerate(stretches):
+            cut = amount if i == len(stretches) - 1 else (
+                sub(b, lo) if amount > 0 else sub(lo, b))
+            pieces.append(_Piece(a, b, row.rate, ONE, row, sub(cut, done)))
+            done = cut
+        return pieces, _Quotient(c0, q), _Quotient(c1, q)
 
     def _marginal_pieces(self, table: m.TierTableSpec, k0: Number, k1: Number,
                          amount: Decimal) -> list[_Piece]:
@@ -912,6 +992,7 @@ def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, perio
                       pieces: tuple[_Piece, ...], k0: Decimal, k1: Decimal, earned: Decimal,
                       extra: tuple, applied: tuple) -> tuple:
     """A commission line's trace (see `DeferredTrace`)."""
+    k0, k1 = _key_value(k0), _key_value(k1)
     cur = plan.currency
     arithmetic = " + ".join(
         f"{fmt(p.amount, cur)} × {fmt_pct(p.rate)}" +
