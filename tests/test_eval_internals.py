@@ -341,3 +341,18 @@ def test_checking_plans_pauses_the_collector(monkeypatch):
                         lambda trees: (seen.append(gc.isenabled()), real(trees))[1])
     result = api.check_paths([str(ROOT / "plans" / "enterprise_ae.plan")])
     assert result.plans and seen == [False] and gc.isenabled()
+
+
+def test_a_rounded_earning_line_keeps_every_other_field():
+    # EarningLine.rounded() builds the copy field by field (for speed): a field added later
+    # must be carried too, as attrs.evolve would.
+    from incentive_dsl.eval.records import EarningLine, Trace
+    from incentive_dsl.span import Span
+    values = {f.name: f"v{i}" for i, f in enumerate(attrs.fields(EarningLine))}
+    values.update(date=dt.date(2027, 1, 1), amount=Decimal("1.005"), trace=Trace(
+        rule="r", label="R", span=Span.point("p", 1, 1), because="b"))
+    line = EarningLine(**values)
+    other = Trace(rule="r", label="R", span=Span.point("p", 1, 1), because="c")
+    assert line.rounded(Decimal("1.00"), other) == attrs.evolve(line, amount=Decimal("1.00"),
+                                                                  trace=other)
+    assert line.rounded(Decimal("1.01")) == attrs.evolve(line, amount=Decimal("1.01"))

@@ -257,11 +257,11 @@ class EarningStage:
             rounded = round_money(ln.amount, self.cur, self.plan.rounding.mode)
         if rounded == ln.amount and type(ln.amount) is Decimal:
             same_digits = rounded.as_tuple().exponent == ln.amount.as_tuple().exponent
-            return ln if same_digits else attrs.evolve(ln, amount=rounded)
+            return ln if same_digits else ln.rounded(rounded)
         t = ln.trace
         trace = DeferredTrace(_rounded_texts, (t, ln.amount, rounded, self.plan.rounding.mode,
                                                self.cur, whole), t.rule, t.label, t.span)
-        return attrs.evolve(ln, amount=rounded, trace=trace)
+        return ln.rounded(rounded, trace)
 
     def _round_rated(self, rated: list[tuple[CreditLine, list[EarningLine], Period]]) -> None:
         """Rounding per line, in place. The commission lines of one deal's split shares are
