@@ -183,12 +183,17 @@ def test_json_lines_beyond_the_limits(tmp_path):
         '"amount": ' + "[" * 5000 + "]" * 5000 + ', "currency": "USD", "owner": "ana"}',
         '{"event_id": "E3", "deal_id": "D3", "date": "2027-01-10", "kind": "booked", '
         '"amount": 1e5, "currency": "USD", "owner": "ana"}',
+        # An exponent beyond what even a Decimal holds (found by bench/fuzz.py, seed 2027):
+        # in a member, and as a line that is JSON but not an object.
+        '{"event_id": "E4", "deal_id": "D4", "date": "2027-01-10", "kind": "booked", '
+        '"amount": 1E+99999999999999999999, "currency": "USD", "owner": "ana"}',
+        "-1e-99999999999999999999",
     ]
     start = time.perf_counter()
     events, diags = load_events(write(tmp_path, "events.jsonl", "\n".join(lines) + "\n"))
     assert time.perf_counter() - start < 5  # was 18 s and 2 GB writing out a billion digits
-    assert [(d.code, d.span.line) for d in diags if d.is_error] == [("D-AMOUNT", 1),
-                                                                     ("D-SYNTAX", 2)]
+    assert [(d.code, d.span.line) for d in diags if d.is_error] == [
+        ("D-AMOUNT", 1), ("D-SYNTAX", 2), ("D-AMOUNT", 4), ("D-SYNTAX", 5)]
     assert [e.amount for e in events] == [Decimal(100000)]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import decimal
 import io
 import json
 import os
@@ -361,8 +362,18 @@ def _cell_count(path: str, record: list[str], header: list[str], spans: list[Spa
 
 # ------------------------------------------------------------------------------ JSON Lines
 
+def _json_number(text: str) -> Decimal | str:
+    """A JSON number as a Decimal; one whose exponent not even a Decimal can hold (1E+10^20)
+    stays text, for the value's reader to refuse with the row and column."""
+    try:
+        return Decimal(text)
+    except decimal.InvalidOperation:
+        return text
+
+
 # NaN and Infinity are not JSON numbers: they are read as text, which no number parser accepts
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal, parse_constant=str)
+_DECODER = json.JSONDecoder(parse_float=_json_number, parse_int=_json_number,
+                            parse_constant=str)
 _WS = " \t\r\n"
 _WRITABLE_EXPONENTS = (-MAX_FRACTION_DIGITS - 1, MAX_INTEGER_DIGITS + 1)
 
