@@ -124,6 +124,15 @@ def same(a: object, b: object) -> bool:
 # ------------------------------------------------------------------------------ plan words
 
 
+
+def _for_roles_from(text: str, v: m.QuotaValueSpec | m.CompensationSpec) -> str:
+    """A quota value or compensation line's roles and dates, as plan text writes them."""
+    if v.roles:
+        text += f" for role {', '.join(v.roles)}"
+    if v.start is not None:
+        text += f" from {v.start}" + (f" to {v.end}" if v.end is not None else "")
+    return text
+
 class Words:
     """One plan's values in plan words: 250,000 USD, 12%, 2027-04-01 to 2027-06-30."""
 
@@ -253,20 +262,10 @@ class Words:
 
     def quota_value(self, q: m.QuotaSpec, v: m.QuotaValueSpec) -> str:
         amount = self.money(v.amount) if q.kind == "money" else self.number(v.amount)
-        text = f"{amount} per {unit_text(v.per)}"
-        if v.roles:
-            text += f" for role {', '.join(v.roles)}"
-        if v.start is not None:
-            text += f" from {v.start}" + (f" to {v.end}" if v.end is not None else "")
-        return text
+        return _for_roles_from(f"{amount} per {unit_text(v.per)}", v)
 
     def compensation_line(self, c: m.CompensationSpec) -> str:
-        text = f"{c.kind} {self.expr(c.amount)} per {c.per}"
-        if c.roles:
-            text += f" for role {', '.join(c.roles)}"
-        if c.start is not None:
-            text += f" from {c.start}" + (f" to {c.end}" if c.end is not None else "")
-        return text
+        return _for_roles_from(f"{c.kind} {self.expr(c.amount)} per {c.per}", c)
 
     def forecast(self, f: m.ForecastSpec | None) -> str:
         if f is None:
