@@ -49,30 +49,24 @@ BUILTIN_DEAL = ("amount", "annual_value", "term", "id", "owner", "date", "booked
 BUILTIN_PAYEE = ("id", "role", "team", "territory", "manager", "start", "end")
 
 
-def with_pay_unit(tree, unit: str):
+def with_pay_unit(tree: n.PlanFile, unit: str) -> n.PlanFile:
     """`tree` with every `per pay period` written as the unit of the plan's pay period, so the
-    rules below the syntax see one kind of period name."""
-    if not any(getattr(x, "period", None) == "pay period" or getattr(x, "scope", None) ==
-               "pay period" for x in n.walk(tree)):
-        return tree
+    rules below the syntax see one kind of period name. Period units are only written on the
+    lines of a block (quota values, tier tables, schedules, limits, draws, ...), so only those
+    are looked at: expressions, most of a tree, never hold one."""
+    def resolved(item: n.Statement) -> n.Statement:
+        changes = {f: unit for f in ("period", "scope")
+                   if getattr(item, f, None) == "pay period"}
+        return attrs.evolve(item, **changes) if changes else item
 
-    def resolve(value):
-        if isinstance(value, tuple):
-            new = tuple(resolve(v) for v in value)
-            return value if all(a is b for a, b in zip(new, value)) else new
-        if not isinstance(value, n.Node):
-            return value
-        changes = {}
-        for f in attrs.fields(type(value)):
-            old = getattr(value, f.name)
-            if f.name in ("period", "scope") and old == "pay period":
-                changes[f.name] = unit
-            elif isinstance(old, (tuple, n.Node)):
-                new = resolve(old)
-                if new is not old:
-                    changes[f.name] = new
-        return attrs.evolve(value, **changes) if changes else value
-    return resolve(tree)
+    blocks = []
+    for block in tree.blocks:
+        items = tuple(resolved(i) for i in block.items)
+        same = all(a is b for a, b in zip(items, block.items))
+        blocks.append(block if same else attrs.evolve(block, items=items))
+    if all(a is b for a, b in zip(blocks, tree.blocks)):
+        return tree
+    return attrs.evolve(tree, blocks=tuple(blocks))
 
 
 def source_hash(source: str) -> str:
