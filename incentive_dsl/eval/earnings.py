@@ -12,6 +12,7 @@ full earning; a retroactive tier crossing is a `true-up` line; a failed `when` i
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import itertools
@@ -26,7 +27,7 @@ from incentive_dsl.check import model as m
 from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator
 from incentive_dsl.eval.credits import eligible, event_actor
-from incentive_dsl.eval.measures import MeasureEngine
+from incentive_dsl.eval.measures import MeasureEngine, CreditSeries
 from incentive_dsl.eval.money import (ZERO, Number, add, allocate, div, fmt, fmt_pct, mul,
                                       fmt_number, round_money, sub, to_money)
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, Skips, Trace
@@ -92,6 +93,8 @@ class EarningStage:
         # Each event rule looks at the events of its kind only (they stay in processing order).
         self.by_kind = deals.index.by_kind
         self._ids: dict[str, int] = {}
+        # One payee's tier periods -> what `_money_pieces` reads for each (see `_quota_cut`).
+        self._quota_cuts: dict[Period, tuple] = {}
         self.meter: Meter = QUIET  # told how many credit lines the commissions have rated
 
     # ------------------------------------------------------------------ helpers
@@ -156,7 +159,9 @@ class EarningStage:
                        m.SpiffSpec: self.spiff, m.StageRewardSpec: self.stage_reward,
                        m.ActivityRewardSpec: self.activity_reward, m.PoolSpec: self.pool,
                        m.OverrideSpec: self.override}[type(comp)]
-            lines = self._rounded(produce(comp))
+            lines = produce(comp)
+            if type(comp) is not m.CommissionSpec:  # a commission rounds its lines itself
+                lines = self._rounded(lines)
             lines = self.apply_limits(comp, lines)
             self._publish(comp.name, lines)
         for claw in self.plan.clawbacks:
@@ -206,7 +211,8 @@ class EarningStage:
             state: dict[str, tuple[Decimal, Decimal]] = {}  # period -> (credit so far, paid)
             start, end = self.start, self.end
             self._keys_after.clear()
-            for line in series.lines:
+            self._quota_cuts.clear()
+            for i, line in enumerate(series.lines):
                 if not start <= line.date <= end:
                     self._keys_after.clear()
                     continue
@@ -224,7 +230,8 @@ class EarningStage:
                     self._skip(c.name, line.event, reason, line.date)
                     self._keys_after.clear()
                     continue
-                rated.append((line, self._commission_line(c, line, period, state), period))
+                rated.append((line, self._commission_line(c, line, period, state, series, i),
+                              period))
         if self.plan.rounding.point == "line":
             self._round_rated(rated)
         for payee, group in itertools.groupby(rated, key=lambda r: r[0].payee):
@@ -234,19 +241,19 @@ class EarningStage:
                 by_period[period] += made
                 out += made
                 if nets and line.deal is not None and line.kind != "roll-up":
-                    out += self._netting(c, rewards.get((payee, line.deal), ()), line, made,
-                                         netted, by_period[period])
+                    out += self._rounded(self._netting(c, rewards.get((payee, line.deal), ()),
+                                                       line, made, netted, by_period[period]))
             if c.when is not None:
                 for period, lines in sorted(by_period.items()):
                     if not self.evaluator.eval(c.when, self._period_env(payee, period)):
                         for ln in lines:
-                            out.append(self._line(
+                            out += self._rounded([self._line(
                                 c, "condition", payee, period.end, period.label, -ln.amount,
                                 ln.deal, self._trace(
                                     c, f"not paid: the condition '{show(c.when)}' does not "
                                     f"hold for {payee} in {period.label}",
                                     f"-{fmt(ln.amount, self.cur)}", inputs=(ln.id,)),
-                                period.label))
+                                period.label)])
         return out
 
     def _round_line(self, ln: EarningLine, rounded: Decimal | None = None,
@@ -278,9 +285,10 @@ class EarningStage:
         done: set[tuple[int, int]] = set()
         for places in shares.values():
             amounts = [rated[i][1][j].amount for i, j in places]
-            if len(places) < 2 or not (all(a >= 0 for a in amounts)
-                                       or all(a <= 0 for a in amounts)):
-                continue  # a single share, or shares of both signs: each rounded on its own
+            if len(places) < 2 or not any(amounts) or not (all(a >= 0 for a in amounts)
+                                                           or all(a <= 0 for a in amounts)):
+                continue  # a single share, nothing to share, or shares of both signs: each
+                # rounded on its own
             whole = round_money(functools.reduce(add, amounts), self.cur,
                                 self.plan.rounding.mode)
             for (i, j), part in zip(places, allocate(whole, amounts, self.cur)):
@@ -311,16 +319,17 @@ class EarningStage:
         return before, after
 
     def _commission_line(self, c: m.CommissionSpec, line: CreditLine, period: Period,
-                         state: dict) -> list[EarningLine]:
+                         state: dict, series: CreditSeries, index: int) -> list[EarningLine]:
+        """The lines one credit line earns: `series.lines[index]` is `line`."""
         payee, amount = line.payee, line.amount
         table = c.table
         deal_key = (c.name, payee, line.deal or line.event)
-        seq = self.engine.seq_of[line.id]
+        seq = series.seqs[index]
         # Values the accelerators read besides the tier key: (label, measure, value).
         extra: list[tuple[str, str | None, Decimal]] = []
         pieces: list[_Piece] | None = None
         if table is not None:
-            cut = self._money_pieces(c, table, line, payee, seq)
+            cut = self._money_pieces(c, table, line, series, index)
             if cut is not None:
                 pieces, k0, k1 = cut
             else:
@@ -431,32 +440,41 @@ class EarningStage:
         return self._money_keys[c.name]
 
     def _money_pieces(self, c: m.CommissionSpec, table: m.TierTableSpec, line: CreditLine,
-                      payee: str, seq: int) -> tuple[list[_Piece], _Quotient, _Quotient] | None:
+                      series: CreditSeries, index: int
+                      ) -> tuple[list[_Piece], _Quotient, _Quotient] | None:
         """The pieces `_marginal_pieces` would cut, computed in money space: with key
         k = credit / quota, the key crosses bound b where the credit crosses quota × b, and
         the part of the line below that bound is quota × b less the credit before it (the
         same exact value as amount × (b − k0) / (k1 − k0), without dividing). None when the
         key is not of that form, or the quota is 0 (the key is then 0), or the key would pass
-        the bound on computed values (the measure reports it)."""
-        money = self._money_key(c)
-        if money is None:
+        the bound on computed values (the measure reports it).
+
+        `series` is the payee's lines of the commission's base credit, `line` its line at
+        `index`: the credit before and after the line are read from its running totals, as
+        `MeasureEngine.credit_total` would for this payee, period and line."""
+        if self._money_key(c) is None:
             return None
-        credit, quota = money
         period = self.plan.calendar.period_of(line.date, table.period)
-        q = self.engine.quota_total(quota, (payee,), period)
-        c1 = self.engine.credit_total(credit, (payee,), period, seq)
-        c0 = self.engine.credit_total(credit, (payee,), period, seq - 1)
+        cut = self._quota_cuts.get(period)
+        if cut is None:
+            cut = self._quota_cut(c, table, line.payee, period, series)
+        q, limit, bounds, first = cut
+        if not q:
+            return None
+        totals = series.totals
+        before = totals[first - 1] if first else ZERO
+        c1 = ZERO + (totals[index] - before)
+        c0 = ZERO if index == first else ZERO + (totals[index - 1] - before)
         amount = line.amount
-        if not q or c1 - c0 != amount or not amount or \
-                max(abs(c0), abs(c1)) >= mul(q, _COMPUTED_BOUND):
+        if c1 - c0 != amount or not amount or max(abs(c0), abs(c1)) >= limit:
             return None
         # The key path's memory of the last line's key would now be stale.
         self._keys_after.pop((table.key, table.period), None)
         lo, hi = (c0, c1) if amount > 0 else (c1, c0)
         stretches = []
-        for row in table.rows:
-            a = lo if row is table.rows[0] else max(lo, mul(q, row.low))
-            b = hi if row.high is None else min(hi, mul(q, row.high))
+        for low, high, row in bounds:
+            a = lo if low is None else max(lo, low)
+            b = hi if high is None else min(hi, high)
             if b > a:
                 stretches.append((a, b, row))
         pieces, done = [], ZERO
@@ -466,6 +484,20 @@ class EarningStage:
             pieces.append(_Piece(a, b, row.rate, ONE, row, sub(cut, done)))
             done = cut
         return pieces, _Quotient(c0, q), _Quotient(c1, q)
+
+    def _quota_cut(self, c: m.CommissionSpec, table: m.TierTableSpec, payee: str,
+                   period: Period, series: CreditSeries) -> tuple:
+        """What `_money_pieces` reads for every line of one payee and tier period: the quota,
+        the largest credit it cuts exactly, the tier rows' bounds in money (quota × bound;
+        None for the first row's low and the last row's open high) and where the period's
+        lines start in `series`. Kept while the commission rates that payee."""
+        q = self.engine.quota_total(self._money_key(c)[1], (payee,), period)
+        rows = table.rows
+        bounds = tuple((None if row is rows[0] else mul(q, row.low),
+                        None if row.high is None else mul(q, row.high), row) for row in rows)
+        cut = self._quota_cuts[period] = (q, mul(q, _COMPUTED_BOUND), bounds,
+                                          bisect.bisect_left(series.dates, period.start))
+        return cut
 
     def _marginal_pieces(self, table: m.TierTableSpec, k0: Number, k1: Number,
                          amount: Decimal) -> list[_Piece]:
