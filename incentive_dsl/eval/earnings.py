@@ -26,7 +26,7 @@ import attrs
 from incentive_dsl.check import model as m
 from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator
-from incentive_dsl.eval.credits import eligible, event_actor
+from incentive_dsl.eval.credits import Eligibility, eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine, CreditSeries
 from incentive_dsl.eval.money import (ZERO, Number, add, allocate, div, fmt, fmt_pct, mul,
                                       fmt_number, round_money, sub, to_money)
@@ -90,9 +90,11 @@ class EarningStage:
         self._keys_after: dict[tuple[str, str], tuple[Period, int, Decimal, Decimal]] = {}
         # Commission -> (credit, quota) when its tier key is `credit / quota` (see _money_key).
         self._money_keys: dict[str, tuple[str, str] | None] = {}
+        self._deal_keyed: dict[str, bool] = {}  # commission -> `_reads_deal_credit`
         # Each event rule looks at the events of its kind only (they stay in processing order).
         self.by_kind = deals.index.by_kind
         self._ids: dict[str, int] = {}
+        self.eligible = Eligibility(plan, roster)
         # One payee's tier periods -> what `_money_pieces` reads for each (see `_quota_cut`).
         self._quota_cuts: dict[Period, tuple] = {}
         self.meter: Meter = QUIET  # told how many credit lines the commissions have rated
@@ -225,7 +227,7 @@ class EarningStage:
                     self._cancelled(c, line, period, state)
                     self._keys_after.clear()
                     continue
-                reason = eligible(self.plan, c.roles, self.roster, payee, line.date)
+                reason = self.eligible(c.roles, payee, line.date)
                 if reason is not None:
                     self._skip(c.name, line.event, reason, line.date)
                     self._keys_after.clear()
@@ -260,10 +262,11 @@ class EarningStage:
                     whole: Decimal | None = None) -> EarningLine:
         """`ln` rounded to the minor unit (rounding per line), its trace saying so; `rounded`
         is its share of a split deal's rounded `whole` when given."""
+        amount = ln.amount
         if rounded is None:
-            rounded = round_money(ln.amount, self.cur, self.plan.rounding.mode)
-        if rounded == ln.amount and type(ln.amount) is Decimal:
-            same_digits = rounded.as_tuple().exponent == ln.amount.as_tuple().exponent
+            rounded = round_money(amount, self.cur, self.plan.rounding.mode)
+        if rounded == amount and type(amount) is Decimal:
+            same_digits = rounded.as_tuple().exponent == amount.as_tuple().exponent
             return ln if same_digits else ln.rounded(rounded)
         t = ln.trace
         trace = DeferredTrace(_rounded_texts, (t, ln.amount, rounded, self.plan.rounding.mode,
@@ -295,9 +298,14 @@ class EarningStage:
                 made = rated[i][1]
                 made[j] = self._round_line(made[j], part, whole)
                 done.add((i, j))
+        round_line = self._round_line
         for i, (_, made, _) in enumerate(rated):
-            made[:] = [ln if (i, j) in done else self._round_line(ln)
-                       for j, ln in enumerate(made)]
+            if len(made) == 1:  # the usual case: one commission line
+                if (i, 0) not in done:
+                    made[0] = round_line(made[0])
+            else:
+                made[:] = [ln if (i, j) in done else round_line(ln)
+                           for j, ln in enumerate(made)]
 
     def _key(self, c: m.CommissionSpec, key: str | None, period_unit: str, line: CreditLine,
              payee: str) -> tuple[Decimal, Decimal]:
@@ -323,7 +331,6 @@ class EarningStage:
         """The lines one credit line earns: `series.lines[index]` is `line`."""
         payee, amount = line.payee, line.amount
         table = c.table
-        deal_key = (c.name, payee, line.deal or line.event)
         seq = series.seqs[index]
         # Values the accelerators read besides the tier key: (label, measure, value).
         extra: list[tuple[str, str | None, Decimal]] = []
@@ -355,22 +362,49 @@ class EarningStage:
             row = self._row_at(table, k1)
             pieces = [_Piece(k0, k1, row.rate, ONE, row, amount)]
         applied: list = []
-        pieces = self._accelerate(c, line, period, pieces, table, extra, applied)
+        if c.accelerators:
+            pieces = self._accelerate(c, line, period, pieces, table, extra, applied)
         earned = ZERO
         for p in pieces:
-            earned = add(earned, mul(mul(p.amount, p.rate), p.factor))
+            part = mul(p.amount, p.rate)
+            earned = add(earned, part if p.factor is ONE else mul(part, p.factor))
         trace = DeferredTrace(
             _commission_texts, (self.plan, c, line, period.label, tuple(pieces), k0, k1, earned,
                                 tuple(extra), tuple(applied)), c.name, c.label,
             pieces[0].row.span if len(pieces) == 1 and pieces[0].row else c.span)
         out = [self._line(c, "commission", payee, line.date, period.label, earned, line.deal,
                           trace, line.event)]
+        deal_key = (c.name, payee, line.deal or line.event)
+        if table is not None and table.mode == "retroactive":
+            out += self._true_up(c, line, period, state, pieces, deal_key, earned, k0, k1, extra)
+        if self._reads_deal_credit(c):
+            self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + amount
+        return out
+
+    def _reads_deal_credit(self, c: m.CommissionSpec) -> bool:
+        """Whether a tier key of `c` is the deal's own amount (read from `_deal_credit`): only
+        then is the credit each deal had so far kept."""
+        known = self._deal_keyed.get(c.name)
+        if known is None:
+            keys = [a.key for a in c.accelerators]
+            if c.table is not None:
+                keys.append(c.table.key)
+            known = self._deal_keyed[c.name] = None in keys
+        return known
+
+    def _true_up(self, c: m.CommissionSpec, line: CreditLine, period: Period, state: dict,
+                 pieces: list[_Piece], deal_key: tuple, earned: Number, k0, k1,
+                 extra: list) -> list[EarningLine]:
+        """A retroactive table's true-up of the credit rated earlier in the line's scope, when
+        the line moved it to another tier; and the scope's totals after the line (what
+        `_cancelled` takes a deal out of). Marginal tables re-rate nothing, and keep none."""
+        table, payee, out = c.table, line.payee, []
         # A table keyed on the deal amount re-rates that deal only; one keyed on a period
         # measure re-rates the period.
-        scope = deal_key if table is not None and table.key is None else period.label
+        scope = deal_key if table.key is None else period.label
         base_before, paid_before = state.get(scope, (ZERO, ZERO))
         paid_now = earned
-        if table is not None and table.mode == "retroactive" and base_before:
+        if base_before:
             rate_now = pieces[-1].rate
             true_up = sub(mul(base_before, rate_now), paid_before)
             if true_up:
@@ -388,8 +422,7 @@ class EarningStage:
                         span=pieces[-1].row.span),
                     line.event))
                 paid_now = add(paid_now, true_up)
-        state[scope] = (base_before + amount, add(paid_before, paid_now))
-        self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + amount
+        state[scope] = (base_before + line.amount, add(paid_before, paid_now))
         paid_key = (*deal_key, scope)
         self._deal_paid[paid_key] = add(self._deal_paid.get(paid_key, ZERO), paid_now)
         return out
@@ -406,7 +439,8 @@ class EarningStage:
         base, paid = state.get(scope, (ZERO, ZERO))
         state[scope] = (base + line.amount,
                         sub(paid, self._deal_paid.pop((*deal_key, scope), ZERO)))
-        self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + line.amount
+        if self._reads_deal_credit(c):
+            self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + line.amount
         self._skip(c.name, line.event, f"deal {line.deal} was cancelled: its credit is taken "
                    "back, not rated (cancelled deals lose their credit)", line.date)
 
@@ -596,7 +630,7 @@ class EarningStage:
         if payee is None:
             self._skip(comp.name, e.id, "the event names no payee", e.date)
             return None
-        reason = eligible(self.plan, comp.roles, self.roster, payee, e.date)
+        reason = self.eligible(comp.roles, payee, e.date)
         if reason is not None:
             self._skip(comp.name, e.id, reason, e.date)
             return None
