@@ -95,8 +95,9 @@ class EarningStage:
         self.by_kind = deals.index.by_kind
         self._ids: dict[str, int] = {}
         self.eligible = Eligibility(plan, roster)
-        # One payee's tier periods -> what `_money_pieces` reads for each (see `_quota_cut`).
-        self._quota_cuts: dict[Period, tuple] = {}
+        # One payee's tier periods (labels) -> what `_money_pieces` reads for each (see
+        # `_quota_cut`).
+        self._quota_cuts: dict[str, tuple] = {}
         self.meter: Meter = QUIET  # told how many credit lines the commissions have rated
 
     # ------------------------------------------------------------------ helpers
@@ -240,7 +241,8 @@ class EarningStage:
             netted: dict[str, Decimal] = defaultdict(lambda: ZERO)
             by_period: dict[Period, list[EarningLine]] = defaultdict(list)
             for line, made, period in group:
-                by_period[period] += made
+                if nets or c.when is not None:
+                    by_period[period] += made
                 out += made
                 if nets and line.deal is not None and line.kind != "roll-up":
                     out += self._rounded(self._netting(c, rewards.get((payee, line.deal), ()),
@@ -489,7 +491,7 @@ class EarningStage:
         if self._money_key(c) is None:
             return None
         period = self.plan.calendar.period_of(line.date, table.period)
-        cut = self._quota_cuts.get(period)
+        cut = self._quota_cuts.get(period.label)
         if cut is None:
             cut = self._quota_cut(c, table, line.payee, period, series)
         q, limit, bounds, first = cut
@@ -529,7 +531,7 @@ class EarningStage:
         rows = table.rows
         bounds = tuple((None if row is rows[0] else mul(q, row.low),
                         None if row.high is None else mul(q, row.high), row) for row in rows)
-        cut = self._quota_cuts[period] = (q, mul(q, _COMPUTED_BOUND), bounds,
+        cut = self._quota_cuts[period.label] = (q, mul(q, _COMPUTED_BOUND), bounds,
                                           bisect.bisect_left(series.dates, period.start))
         return cut
 
