@@ -44,6 +44,7 @@ FIELD_TYPES = {"text": "VARCHAR", "one of": "VARCHAR", "number": "DECIMAL(38,6)"
                "date": "DATE", "yes or no": "BOOLEAN"}
 KIND_RANK = ("touch", "stage", "activity", "booked", "amended", "invoiced", "collected",
              "cancelled")
+CENT = Decimal("0.01")
 EXACT = "DECIMAL(38,20)"  # exact earnings: 18 digits before the point, 20 after
 # Days of every month length divide it: a month's share of a quota in whole units of 1/DAYS.
 DAYS = 377580  # lcm(28, 29, 30, 31)
@@ -312,9 +313,6 @@ class _Compiler:
                         m.OverrideSpec: "manager overrides"}[type(comp)]
                 raise NotCovered(f"{kind} ({comp.name})", comp.span)
         for claw in plan.clawbacks:
-            if self.per_line and claw.share != 1:  # it reverses a share of the rounded line
-                raise NotCovered(f"a partial clawback with rounding per line ({claw.name})",
-                                 claw.span)
             for name in claw.components:
                 if not isinstance(plan.component(name), (m.CommissionSpec, m.SpiffSpec)):
                     raise NotCovered(f"clawing back '{name}'", claw.span)
@@ -335,8 +333,10 @@ class _Compiler:
         for lim in comp.limits:
             if lim.kind == "floor":
                 raise NotCovered(f"floors ({comp.name})", lim.span)
-            if self.per_line:  # the interpreter caps lines already rounded
-                raise NotCovered(f"caps with rounding per line ({comp.name})", lim.span)
+            if self.per_line and lim.amount != lim.amount.quantize(CENT):
+                # A cap cuts rounded lines: a cut finer than the cent stays as it is.
+                raise NotCovered(f"a cap finer than the cent with rounding per line "
+                                 f"({comp.name})", lim.span)
         if comp.when is not None:
             raise NotCovered(f"'when' conditions ({comp.name})", comp.when.span)
 
@@ -375,10 +375,6 @@ class _Compiler:
             raise NotCovered("a 'during' window on a credit", cr.span)
         if cr.cancelled != "keep":
             raise NotCovered("cancelled deals losing their credit", cr.span)
-        if self.per_line and cr.split != "owner":
-            # The interpreter rounds the commission lines of one deal's split shares as a
-            # whole, then shares the rounded amount to the cent; the query rounds each line.
-            raise NotCovered("split credit with rounding per line", cr.span)
 
     def key_of(self, c: m.CommissionSpec) -> str | None:
         """The quota a tier key divides the base credit by (None: the key is the credit)."""
@@ -418,9 +414,9 @@ class _Compiler:
                 if comp.base not in credits_done:
                     self.credit_lines(plan.credit(comp.base))
                     credits_done.add(comp.base)
-                lines.append(self.limited(comp, self.commission(comp)))
+                lines.append(self.limited(comp, self.round_lines(self.commission(comp))))
             else:
-                lines.append(self.limited(comp, self.spiff(comp)))
+                lines.append(self.limited(comp, self.round_lines(self.spiff(comp))))
         union = " UNION ALL ".join(f"SELECT * FROM {x}" for x in lines) if lines else \
             f"SELECT NULL::VARCHAR AS comp, NULL::VARCHAR AS kind, NULL::VARCHAR AS payee, " \
             f"NULL::VARCHAR AS deal, NULL::DATE AS day, NULL::{EXACT} AS amount, " \
@@ -666,6 +662,56 @@ SELECT {comp}, 'true-up', payee, deal, day,
   {exact(f"{cents_to_dec('base_before')} * (rate - rate_before)")}, role, event_id
 FROM {name}_rates WHERE base_before <> 0 AND rate <> rate_before""")
         return name
+
+    def round_lines(self, name: str) -> str:
+        """Rounding per line, a component's lines rounded where they are made, before caps
+        and clawbacks read them (eval/earnings.py, `_round_rated`). The commission lines of
+        one credit event's shares (two or more, all of one sign) are rounded as a whole: their
+        exact sum is rounded, then shared out to the cent in proportion to their exact amounts
+        (parts cut down to the cent, the cents left over to the largest remainders, ties to the
+        payee first in id order: eval/money.py, `allocate`). Every other line is rounded on
+        its own. Rounding per statement, the lines stay exact."""
+        if not self.per_line:
+            return name
+        one = round_cents("amount", self.mode)
+        # The exact amounts as whole numbers (20 decimals: the query's exact scale), cut down by
+        # the trailing zeros all the group's amounts share, to keep the products small.
+        tens = lambda k: f"CAST('1{'0' * k}' AS HUGEINT)"  # noqa: E731
+        self.cte(f"{name}_g", f"""
+SELECT *, kind = 'commission' AND count(*) OVER g >= 2
+    AND (bool_and(amount >= 0) OVER g OR bool_and(amount <= 0) OVER g) AS grouped,
+  sum(amount) OVER g AS total
+FROM {name}
+WINDOW g AS (PARTITION BY event_id, kind)""")
+        self.cte(f"{name}_i", f"""
+SELECT *, CAST(ip AS HUGEINT) * {tens(20)} + CAST(floor(f) AS HUGEINT) * {tens(10)}
+    + CAST((f - floor(f)) * {tens(10)} AS HUGEINT) AS a20
+FROM (SELECT *, floor(abs(amount)) AS ip, (abs(amount) - floor(abs(amount))) * {tens(10)} AS f
+      FROM {name}_g WHERE grouped)""")
+        zeros = "CASE " + " ".join(f"WHEN a20 % {tens(k)} = 0 THEN {k}"
+                                   for k in range(20, 0, -2)) + " ELSE 0 END"
+        self.cte(f"{name}_z", f"""
+SELECT *, min({zeros}) OVER (PARTITION BY event_id) AS z FROM {name}_i""")
+        powers = "CASE z " + " ".join(f"WHEN {k} THEN {tens(k)}" for k in range(20, 0, -2)) \
+            + " ELSE CAST(1 AS HUGEINT) END"
+        self.cte(f"{name}_w", f"""
+SELECT *, abs({round_cents("total", self.mode)}) AS units, a20 // ({powers}) AS w
+FROM {name}_z""")
+        self.cte(f"{name}_s", f"""
+SELECT *, units - sum(fl) OVER (PARTITION BY event_id) AS left_over,
+  row_number() OVER (PARTITION BY event_id ORDER BY rem DESC, payee) AS rk
+FROM (SELECT *, CASE WHEN ws = 0 THEN 0 ELSE units * w // ws END AS fl,
+        CASE WHEN ws = 0 THEN 0 ELSE units * w % ws END AS rem
+      FROM (SELECT *, sum(w) OVER (PARTITION BY event_id) AS ws FROM {name}_w))""")
+        sign = "(CASE WHEN total < 0 THEN -1 ELSE 1 END)"
+        part = f"{sign} * (fl + CASE WHEN rk <= left_over THEN 1 ELSE 0 END)"
+        self.cte(f"{name}_r", f"""
+SELECT comp, kind, payee, deal, day, {exact(cents_to_dec(one))} AS amount, role, event_id
+FROM {name}_g WHERE NOT grouped
+UNION ALL
+SELECT comp, kind, payee, deal, day, {exact(cents_to_dec(part))}, role, event_id
+FROM {name}_s""")
+        return f"{name}_r"
 
     def quota_table(self, name: str, quota: str, unit: str) -> None:
         """The payee's quota for each period a line falls in, exact to 20 decimals: months
