@@ -31,8 +31,11 @@ import datetime as dt
 import os
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from decimal import Decimal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -422,6 +425,91 @@ def credit_data(deals: int, reps: int, cache: str = "/tmp/incentive-bench") -> s
     return out
 
 
+def phases(data: str) -> dict:
+    """CPU time of each step `incentive run PLAN --data DIR --engine columnar --format csv`
+    takes, in this process (the same API calls as the CLI): checking the plan, reading the
+    files into a Dataset (api.load_data, with full validation), filling DuckDB's tables from
+    it, the query, and writing the CSV."""
+    from incentive_dsl.audit import render
+    from incentive_dsl.columnar import runner
+
+    out = {}
+    c = time.process_time()
+    plan = api.load_plan(CREDIT_PLAN).plan
+    out["plan"] = time.process_time() - c
+    c = time.process_time()
+    dataset, _ = api.load_data(*(os.path.join(data, f"{t}.csv") for t in ("events", "roster")),
+                               quotas=os.path.join(data, "quotas.csv"), plan=plan)
+    out["load_data"] = time.process_time() - c
+    rng = runner.run_range(plan, dataset)
+    compiled = compile_plan(plan, rng.start, rng.end, rng.pay_end)
+    con = connect()
+    c = time.process_time()
+    runner.load(con, plan, dataset, compiled)
+    out["fill_tables"] = time.process_time() - c
+    c = time.process_time()
+    done = runner.statements(con, compiled)
+    out["query"] = time.process_time() - c
+    c = time.process_time()
+    result, _ = api.run_columnar(plan, dataset)  # the whole engine call, as the CLI makes it
+    out["run_columnar"] = time.process_time() - c
+    c = time.process_time()
+    text = render.statements_csv(result)
+    out["write_csv"] = time.process_time() - c
+    out["statements"], out["csv_mb"] = len(done), len(text) / 1e6
+    return out
+
+
+def end_to_end(cmd: list[str], out: str) -> dict:
+    """One whole process: wall time, and the child's CPU time and peak memory (wait4)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0 or "note:" in err:
+        raise SystemExit(f"{' '.join(cmd)}: {err.strip()}")
+    with open(out, newline="") as f:
+        pay = {(r["payee"], r["pay_period"]): Decimal(r["paid"]) for r in csv.DictReader(f)
+               if Decimal(r["paid"])}
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+            "rss_mb": usage.ru_maxrss / 1024, "pay": pay}
+
+
+def main_end_to_end(data: str, rounds: int) -> int:
+    """`incentive run bench/credit_heavy.plan --data DIR --engine columnar --format csv`
+    against `python bench/baseline_credit.py DIR OUT.csv`, alternating, `rounds` times."""
+    tmp = tempfile.mkdtemp(prefix="incentive-e2e-")
+    cmds = {"baseline": [sys.executable, os.path.join(ROOT, "bench", "baseline_credit.py"), data,
+                         os.path.join(tmp, "baseline.csv")],
+            "columnar": [sys.executable, "-m", "incentive_dsl.cli", "run", CREDIT_PLAN,
+                         "--data", data, "--engine", "columnar", "--format", "csv",
+                         "--output", os.path.join(tmp, "columnar.csv")]}
+    runs = {k: [] for k in cmds}
+    same = True
+    for r in range(rounds):
+        for name, cmd in cmds.items():
+            runs[name].append(end_to_end(cmd, cmd[-1]))
+        a, b = runs["baseline"][-1], runs["columnar"][-1]
+        same = same and a.pop("pay") == b.pop("pay")
+        print(f"round {r + 1}: baseline_credit.py {a['wall']:.1f} s ({a['cpu']:.1f} s CPU, "
+              f"{a['rss_mb']:.0f} MB), incentive run --engine columnar {b['wall']:.1f} s "
+              f"({b['cpu']:.1f} s CPU, {b['rss_mb']:.0f} MB); load average {loadavg()}",
+              flush=True)
+    med = {k: {f: statistics.median(x[f] for x in v) for f in ("wall", "cpu", "rss_mb")}
+           for k, v in runs.items()}
+    ratio = statistics.median(b["cpu"] / a["cpu"] for a, b in zip(runs["baseline"],
+                                                                  runs["columnar"]))
+    print(f"median of {rounds}: baseline_credit.py {med['baseline']['wall']:.1f} s "
+          f"({med['baseline']['cpu']:.1f} s CPU, {med['baseline']['rss_mb']:.0f} MB peak), "
+          f"CLI --engine columnar {med['columnar']['wall']:.1f} s "
+          f"({med['columnar']['cpu']:.1f} s CPU, {med['columnar']['rss_mb']:.0f} MB peak), "
+          f"{ratio:.2f}x CPU; pay per payee and month the same to the cent: {same}")
+    return 0 if same else 1
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workload", choices=("columnar", "credit"), default="columnar",
@@ -431,7 +519,21 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--data", default="/tmp/incentive-bench/columnar")
+    ap.add_argument("--end-to-end", action="store_true",
+                    help="(credit) time whole command lines instead: the CLI with --engine "
+                    "columnar against bench/baseline_credit.py, child CPU time and peak memory")
+    ap.add_argument("--phases", action="store_true",
+                    help="(credit) CPU time of each step of the CLI's columnar run")
     args = ap.parse_args(argv)
+    if (args.end_to_end or args.phases) and args.workload != "credit":
+        ap.error("--end-to-end and --phases need --workload credit")
+    if args.phases:
+        import json
+
+        print(json.dumps(phases(credit_data(args.deals, args.reps))))
+        return 0
+    if args.end_to_end:
+        return main_end_to_end(credit_data(args.deals, args.reps), args.rounds)
     if args.workload == "credit":
         data, plan_path, loader, baseline = (credit_data(args.deals, args.reps), CREDIT_PLAN,
                                              load_credit_tables, BASELINE_CREDIT)
