@@ -23,6 +23,7 @@ from typing import TextIO
 
 import attrs
 
+from incentive_dsl.collector import collector_paused
 from incentive_dsl.eval.money import ZERO, fmt
 from incentive_dsl.eval.records import STATEMENT_FLOWS, DeferredTrace, Statement, Trace
 from incentive_dsl.eval.run import RunResult
@@ -81,16 +82,20 @@ def to_json(result: RunResult, window: Period | None = None, lines: bool = True)
 
 def write_json(out: TextIO, result: RunResult, window: Period | None = None,
                lines: bool = True) -> None:
-    """Write the JSON document of the run to `out` piece by piece (see the module docstring)."""
+    """Write the JSON document of the run to `out` piece by piece (see the module docstring).
+    The garbage collector is paused meanwhile: the texts of a million traces make as many
+    short-lived tuples, none in a cycle, and its scans of them and of the run's records cost
+    more than a third of the writing (see `incentive_dsl.collector`)."""
     chunk: list[str] = []
     size = 0
-    for piece in iter_json(result, window, lines):
-        chunk.append(piece)
-        size += len(piece)
-        if size > 1 << 20:
-            out.write("".join(chunk))
-            chunk, size = [], 0
-    out.write("".join(chunk))
+    with collector_paused():
+        for piece in iter_json(result, window, lines):
+            chunk.append(piece)
+            size += len(piece)
+            if size > 1 << 20:
+                out.write("".join(chunk))
+                chunk, size = [], 0
+        out.write("".join(chunk))
 
 
 def iter_json(result: RunResult, window: Period | None = None,
