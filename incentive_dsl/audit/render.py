@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import io
 import json
+import operator
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import TextIO
@@ -142,8 +143,7 @@ def iter_json(result: RunResult, window: Period | None = None,
 # What json.dumps(_record(rec), indent=2, sort_keys=True, ensure_ascii=False) writes, written
 # straight from the record: no dictionary of each record is built, and a deferred trace's
 # texts are written without being kept (a document of a million lines would keep them all).
-_string = json.encoder.encode_basestring  # ensure_ascii=False
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_string = json.encoder.encode_basestring  # ensure_ascii=False; a TypeError for a non-string
 
 
 def _encode(value, indent: str) -> str:
@@ -154,27 +154,25 @@ def _encode(value, indent: str) -> str:
         return "null"
     if kind is Decimal:
         return f'"{value:f}"'  # never exponent notation such as 2.000E+4
+    if kind is DeferredTrace or kind is Trace:
+        return _trace(value, indent)
+    if kind is dt.date or kind is dt.datetime:
+        return f'"{value.isoformat()}"'
     if kind is bool:
         return "true" if value else "false"
     if kind is int:
         return str(value)
-    if kind is dt.date or kind is dt.datetime:
-        return f'"{value.isoformat()}"'
     inner = indent + "  "
     if kind is tuple or kind is list:
         if not value:
             return "[]"
         sep = ",\n" + inner
-        if all(type(v) is str for v in value):
-            return f"[\n{inner}{sep.join(map(_string, value))}\n{indent}]"
         return f"[\n{inner}{sep.join([_encode(v, inner) for v in value])}\n{indent}]"
-    if kind is DeferredTrace or kind is Trace:
-        return _trace(value, indent)
     if kind is Span:
         return _span(value, indent)
     if attrs.has(kind):
-        values = {name: getattr(value, name) for name in _fields(kind)}
-    elif kind is dict:
+        return _attrs(value, indent)
+    if kind is dict:
         values = value
     else:  # anything else a record may hold, as json.dumps writes it
         return json.dumps(_record_value(value), indent=2, sort_keys=True,
@@ -186,12 +184,41 @@ def _encode(value, indent: str) -> str:
     return f"{{\n{inner}{body}\n{indent}}}"
 
 
+# Per record class: its fields in key order, read at once, and the text before each value.
+_LAYOUTS: dict[type, tuple[operator.attrgetter, tuple[str, ...]]] = {}
+
+
+def _attrs(value, indent: str) -> str:
+    layout = _LAYOUTS.get(type(value))
+    if layout is None:
+        names = sorted(f.name for f in attrs.fields(type(value)))
+        if not names:
+            return "{}"
+        layout = _LAYOUTS[type(value)] = (operator.attrgetter(*names, names[0]),
+                                          tuple(f"{_string(n)}: " for n in names))
+    read, keys = layout
+    inner = indent + "  "
+    parts = []
+    # (The first name is read twice so that the getter always returns a tuple.)
+    for key, v in zip(keys, read(value)):
+        kind = type(v)
+        if kind is str:
+            parts.append(key + _string(v))
+        elif kind is Decimal:
+            parts.append(f'{key}"{v:f}"')
+        else:
+            parts.append(key + _encode(v, inner))
+    sep = ",\n" + inner
+    return f"{{\n{inner}{sep.join(parts)}\n{indent}}}"
+
+
 # Traces and spans are most of the document: written by templates of their fields in key order.
 _SPAN_KEYS = ("column", "end_column", "end_line", "line", "path")
 _TRACE_KEYS = ("arithmetic", "because", "events", "inputs", "label", "rule", "span", "touched",
                "values")
+_TRACE_FIELDS = tuple(f.name for f in attrs.fields(Trace))  # the order `contents` returns
 assert tuple(sorted(f.name for f in attrs.fields(Span))) == _SPAN_KEYS
-assert tuple(sorted(f.name for f in attrs.fields(Trace))) == _TRACE_KEYS
+assert tuple(sorted(_TRACE_FIELDS)) == _TRACE_KEYS
 _spans: dict[tuple[Span, str], str] = {}  # a plan has few spans; every line repeats them
 
 
@@ -214,25 +241,49 @@ def _span(span: Span, indent: str) -> str:
 
 def _trace(trace: Trace, indent: str) -> str:
     if type(trace) is DeferredTrace:
-        rule, label, span, because, arithmetic, values, events, inputs, touched = \
-            trace.contents()
+        fields = trace.contents()
     else:
-        rule, label, span, because, arithmetic, values, events, inputs, touched = (
-            getattr(trace, f) for f in _fields(Trace))
+        fields = tuple(getattr(trace, f) for f in _TRACE_FIELDS)
+    rule, label, span, because, arithmetic, values, events, inputs, touched = fields
     inner = indent + "  "
     sep = ",\n" + inner
-    return (f'{{\n{inner}"arithmetic": {_encode(arithmetic, inner)}{sep}"because": '
-            f'{_encode(because, inner)}{sep}"events": {_encode(events, inner)}{sep}"inputs": '
-            f'{_encode(inputs, inner)}{sep}"label": {_encode(label, inner)}{sep}"rule": '
-            f'{_encode(rule, inner)}{sep}"span": {_encode(span, inner)}{sep}"touched": '
-            f'{_encode(touched, inner)}{sep}"values": {_encode(values, inner)}\n{indent}}}')
+    try:
+        texts = (_string(arithmetic), _string(because), _string(label), _string(rule))
+    except TypeError:  # a field that is not a string: every field the general way
+        return _encode(dict(zip(_TRACE_FIELDS, fields)), indent)
+    if values and (type(values) is tuple or type(values) is list):  # of (name, value) pairs
+        item = inner + "  "
+        pairs = (",\n" + item).join([_strings(v, item) for v in values])
+        values = f"[\n{item}{pairs}\n{inner}]"
+    else:
+        values = _encode(values, inner)
+    return (f'{{\n{inner}"arithmetic": {texts[0]}{sep}"because": {texts[1]}{sep}"events": '
+            f'{_strings(events, inner)}{sep}"inputs": {_strings(inputs, inner)}{sep}"label": '
+            f'{texts[2]}{sep}"rule": {texts[3]}{sep}"span": '
+            f'{_span(span, inner) if type(span) is Span else _encode(span, inner)}{sep}'
+            f'"touched": {_spans_list(touched, inner)}{sep}"values": {values}\n{indent}}}')
 
 
-def _fields(kind: type) -> tuple[str, ...]:
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = _FIELDS[kind] = tuple(f.name for f in attrs.fields(kind))
-    return names
+def _strings(seq, indent: str) -> str:
+    """A list of strings (a trace's events, inputs and each of its values); anything else the
+    general way."""
+    if seq and (type(seq) is tuple or type(seq) is list):
+        inner = indent + "  "
+        try:
+            items = (",\n" + inner).join(map(_string, seq))
+        except TypeError:  # not all strings
+            return _encode(seq, indent)
+        return f"[\n{inner}{items}\n{indent}]"
+    return _encode(seq, indent)
+
+
+def _spans_list(seq, indent: str) -> str:
+    if seq and (type(seq) is tuple or type(seq) is list) and \
+            all(type(s) is Span for s in seq):
+        inner = indent + "  "
+        items = (",\n" + inner).join([_span(s, inner) for s in seq])
+        return f"[\n{inner}{items}\n{indent}]"
+    return _encode(seq, indent)
 
 
 def _record_value(value):
