@@ -118,8 +118,8 @@ def iter_json(result: RunResult, window: Period | None = None,
     if lines:
         records["payouts"] = (p for p in result.payouts
                               if window is None or p.pay_period in periods)
-        records["earnings"] = (e for e in result.earnings
-                               if window is None or window.contains(e.date))
+        records["earnings"] = _kept(e for e in result.earnings
+                                    if window is None or window.contains(e.date))
         records["credits"] = (c for c in result.credits
                               if window is None or window.contains(c.date))
         records["skipped"] = (s for s in result.skips
@@ -132,12 +132,20 @@ def iter_json(result: RunResult, window: Period | None = None,
                              ensure_ascii=False).replace("\n", "\n  ")
             continue
         first = True
-        for rec in records[key]:
-            yield "[\n    " if first else ",\n    "
-            yield _encode(rec, "    ")
+        for rec in records[key]:  # records are attrs classes
+            yield ("[\n    " if first else ",\n    ") + _attrs(rec, "    ")
             first = False
         yield "[]" if first else "\n  ]"
     yield "\n}\n"
+
+
+def _kept(lines: Iterator) -> Iterator:
+    """Earning lines, each with its trace's texts made and kept before it is written: the
+    traces of its payouts read them again, written later, and keep them anyway."""
+    for line in lines:
+        if type(line.trace) is DeferredTrace:
+            line.trace.contents(keep=True)
+        yield line
 
 
 # What json.dumps(_record(rec), indent=2, sort_keys=True, ensure_ascii=False) writes, written
