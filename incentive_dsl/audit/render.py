@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import operator
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import TextIO
 
@@ -174,8 +175,7 @@ def _encode(value, indent: str) -> str:
     if kind is tuple or kind is list:
         if not value:
             return "[]"
-        sep = ",\n" + inner
-        return f"[\n{inner}{sep.join([_encode(v, inner) for v in value])}\n{indent}]"
+        return _list([_encode(v, inner) for v in value], indent)
     if kind is Span:
         return _span(value, indent)
     if attrs.has(kind):
@@ -253,45 +253,62 @@ def _trace(trace: Trace, indent: str) -> str:
     else:
         fields = tuple(getattr(trace, f) for f in _TRACE_FIELDS)
     rule, label, span, because, arithmetic, values, events, inputs, touched = fields
+    if type(values) is tuple and type(events) is tuple and type(inputs) is tuple and \
+            type(touched) is tuple:  # as a deferred trace always has them
+        keys, close, inner = _trace_layout(indent)
+        try:
+            return "".join((
+                keys[0], _string(arithmetic), keys[1], _string(because), keys[2],
+                _strings(events, inner), keys[3], _strings(inputs, inner), keys[4],
+                _string(label), keys[5], _string(rule), keys[6],
+                _span(span, inner) if type(span) is Span else _encode(span, inner), keys[7],
+                _spans_list(touched, inner), keys[8], _pairs(values, inner), close))
+        except TypeError:  # a text or a list item that is not a string
+            pass
+    return _encode(dict(zip(_TRACE_FIELDS, fields)), indent)
+
+
+@functools.cache
+def _trace_layout(indent: str) -> tuple[tuple[str, ...], str, str]:
+    """A trace's fixed text at `indent`: what comes before each field's value (in key order),
+    the closing brace, and the fields' indent."""
+    inner = indent + "  "
+    keys = tuple(f'{"," if i else "{"}\n{inner}"{key}": ' for i, key in enumerate(_TRACE_KEYS))
+    return keys, f"\n{indent}}}", inner
+
+
+def _strings(items: tuple, indent: str) -> str:
+    """A tuple of strings (a TypeError for anything else)."""
+    if not items:
+        return "[]"
+    return _list(map(_string, items), indent)
+
+
+def _pairs(values: tuple, indent: str) -> str:
+    """A trace's values: (name, value) tuples of strings (a TypeError for other items)."""
+    if not values:
+        return "[]"
+    item = indent + "  "
+    pair = item + "  "
+    sep, close = ",\n" + pair, "\n" + item + "]"
+    texts = [f"[\n{pair}{sep.join(map(_string, p))}{close}" if type(p) is tuple and p
+             else _encode(p, item) for p in values]
+    return _list(texts, indent)
+
+
+def _spans_list(spans: tuple, indent: str) -> str:
+    if not spans:
+        return "[]"
+    inner = indent + "  "
+    return _list([_span(s, inner) if type(s) is Span else _encode(s, inner) for s in spans],
+                 indent)
+
+
+def _list(texts: Iterable[str], indent: str) -> str:
+    """A list of items written at `indent` + 2, laid out as json.dumps lays it out."""
     inner = indent + "  "
     sep = ",\n" + inner
-    try:
-        texts = (_string(arithmetic), _string(because), _string(label), _string(rule))
-    except TypeError:  # a field that is not a string: every field the general way
-        return _encode(dict(zip(_TRACE_FIELDS, fields)), indent)
-    if values and (type(values) is tuple or type(values) is list):  # of (name, value) pairs
-        item = inner + "  "
-        pairs = (",\n" + item).join([_strings(v, item) for v in values])
-        values = f"[\n{item}{pairs}\n{inner}]"
-    else:
-        values = _encode(values, inner)
-    return (f'{{\n{inner}"arithmetic": {texts[0]}{sep}"because": {texts[1]}{sep}"events": '
-            f'{_strings(events, inner)}{sep}"inputs": {_strings(inputs, inner)}{sep}"label": '
-            f'{texts[2]}{sep}"rule": {texts[3]}{sep}"span": '
-            f'{_span(span, inner) if type(span) is Span else _encode(span, inner)}{sep}'
-            f'"touched": {_spans_list(touched, inner)}{sep}"values": {values}\n{indent}}}')
-
-
-def _strings(seq, indent: str) -> str:
-    """A list of strings (a trace's events, inputs and each of its values); anything else the
-    general way."""
-    if seq and (type(seq) is tuple or type(seq) is list):
-        inner = indent + "  "
-        try:
-            items = (",\n" + inner).join(map(_string, seq))
-        except TypeError:  # not all strings
-            return _encode(seq, indent)
-        return f"[\n{inner}{items}\n{indent}]"
-    return _encode(seq, indent)
-
-
-def _spans_list(seq, indent: str) -> str:
-    if seq and (type(seq) is tuple or type(seq) is list) and \
-            all(type(s) is Span for s in seq):
-        inner = indent + "  "
-        items = (",\n" + inner).join([_span(s, inner) for s in seq])
-        return f"[\n{inner}{items}\n{indent}]"
-    return _encode(seq, indent)
+    return f"[\n{inner}{sep.join(texts)}\n{indent}]"
 
 
 def _record_value(value):
