@@ -5,7 +5,9 @@ interpreter's to the cent on generated histories, or falls back with the message
 feature and its plan line: `EXPECTED` says which, so coverage cannot shrink (or grow) unseen.
 Variants of the benchmark plan exercise the other covered features (retroactive tiers and
 true-ups, bounds below, rounding per statement and in other modes, flat rates, even splits,
-a fiscal calendar with quarterly pay, tiers on a credit, invoiced legs, partial clawbacks).
+a fiscal calendar with quarterly pay, tiers on a credit, invoiced legs, partial clawbacks,
+caps with rounding per line). A small history of deals split two to four ways in odd cents
+exercises the rounding of split shares as a whole, and its ties, in every mode.
 The generated SQL is checked to run on the embedded engine with exact types only.
 """
 
@@ -32,6 +34,7 @@ from incentive_dsl.eval.records import Statement  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 import columnar_bench  # noqa: E402
+import gen_credit  # noqa: E402
 import gen_data  # noqa: E402
 
 CENT = Decimal("0.01")
@@ -41,20 +44,18 @@ FIELDS = tuple(f.name for f in attrs.fields(Statement)
 # Plan -> None (covered) or (feature named, file:line of the fallback message).
 EXPECTED = {
     "bench/columnar.plan": None,
-    "bench/reference.plan": ("split credit with rounding per line", "bench/reference.plan:24"),
-    "plans/enterprise_ae.plan": ("caps with rounding per line (core)",
-                                 "plans/enterprise_ae.plan:40"),
+    "bench/credit_heavy.plan": None,
+    "bench/reference.plan": None,
+    "plans/enterprise_ae.plan": ("accelerators and decelerators", "plans/enterprise_ae.plan:39"),
     "plans/inside_sales_biweekly.plan": ("biweekly pay periods (shorter than a month)",
                                          "plans/inside_sales_biweekly.plan:37"),
-    "plans/inside_sales_retroactive.plan": ("caps with rounding per line (retro)",
-                                            "plans/inside_sales_retroactive.plan:38"),
+    "plans/inside_sales_retroactive.plan": None,
     "plans/omnichannel.plan": ("attribution by touches", "plans/omnichannel.plan:14"),
-    "plans/presale_enterprise.plan": ("split credit with rounding per line",
-                                      "plans/presale_enterprise.plan:17"),
+    "plans/presale_enterprise.plan": ("stage rewards (milestones)",
+                                      "plans/presale_enterprise.plan:25"),
     "plans/sales_manager.plan": ("manager overrides (mgr)", "plans/sales_manager.plan:22"),
     "plans/sdr_activity.plan": ("activity rewards (demos)", "plans/sdr_activity.plan:29"),
-    "plans/split_deals.plan": ("split credit with rounding per line",
-                               "plans/split_deals.plan:17"),
+    "plans/split_deals.plan": ("split by role", "plans/split_deals.plan:21"),
     "plans/target_bonus.plan": ("base salaries and target incentives (the compensation block)",
                                 "plans/target_bonus.plan:29"),
     "plans/operations": ("several versions of one plan",
@@ -66,7 +67,7 @@ EXPECTED = {
 def test_every_shipped_plan_is_listed():
     shipped = {str(p.relative_to(ROOT)) for p in (ROOT / "plans").glob("*.plan")}
     shipped |= {"plans/operations", "plans/crm/field_sales.plan", "bench/reference.plan",
-                "bench/columnar.plan"}
+                "bench/columnar.plan", "bench/credit_heavy.plan"}
     assert shipped == set(EXPECTED)
 
 
@@ -109,13 +110,17 @@ def histories(tmp_path_factory):
     path = tmp_path_factory.mktemp("credit-heavy")
     columnar_bench.generate(str(path), deals=4000, reps=40)
     out["credit-heavy"] = str(path)
+    path = tmp_path_factory.mktemp("gen-credit")
+    assert gen_credit.main([str(path), "--deals", "3000", "--reps", "30"]) == 0
+    out["gen-credit"] = str(path)
     return out
 
 
 def _load(plan, data: str):
-    dataset, diags = api.load_data(f"{data}/events.csv", f"{data}/roster.csv",
-                                   quotas=f"{data}/quotas.csv", fx=f"{data}/fx.csv",
-                                   territories=f"{data}/territories.csv", plan=plan)
+    tables = {t: f"{data}/{t}.csv" for t in ("quotas", "fx", "territories")
+              if os.path.exists(f"{data}/{t}.csv")}
+    dataset, diags = api.load_data(f"{data}/events.csv", f"{data}/roster.csv", plan=plan,
+                                   **tables)
     assert not any(d.is_error for d in diags)
     return dataset
 
@@ -168,8 +173,7 @@ OWNER = ("split as recorded  # CRM splits; must total 100%", "to owner")
 STATEMENT = [("rounding half even per line", "rounding half up per statement"),
              ("50% when booked, 50% when collected", "100% when booked")]
 VARIANTS = {
-    # Rounding per line with credit to the owner (split shares are rounded as a whole by the
-    # interpreter, which the columnar engine does not do: it falls back).
+    # Rounding per line (the reference plan itself, with splits, is compared above).
     "owner, marginal, collected leg": [OWNER],
     "owner, retroactive": [OWNER, ("marginal rates", "retroactive rates")],
     "owner, retroactive, bounds below": [
@@ -191,6 +195,14 @@ VARIANTS = {
         ("applies to role AE, SE", "applies to role AE, SE, MGR"),
         ("50% when booked, 50% when collected",
          "40% when booked, 30% when invoiced, 30% when collected")],
+    "per line, splits, caps per deal, quarter and in total, SPIFF cap, half clawback": [
+        ("    from 150% at 15%", CAPS),
+        ("  pay 500 USD", "  pay 1.5% of deal.amount\n  cap 1,500 USD per month"),
+        ("at original amounts", "at 50% of original amounts")],
+    "per line half up, splits, retroactive with caps, SPIFF a share": [
+        ("    from 150% at 15%", CAPS), ("marginal rates", "retroactive rates"),
+        ("rounding half even per line", "rounding half up per line"),
+        ("pay 500 USD", "pay 1.5% of deal.amount")],
     # Rounding per statement: splits, caps and partial clawbacks too.
     "per statement, splits": STATEMENT,
     "per statement, flat rate, split evenly": [
@@ -233,11 +245,27 @@ def test_benchmark_baseline_query_matches(histories):
     assert len(mine) > 400
 
 
-def test_generated_sql_is_exact_and_runs_on_the_embedded_engine(histories):
+def test_credit_benchmark_baseline_query_matches(histories):
+    """bench/columnar_bench.py's hand-written query for credit_heavy.plan (integers, rounding
+    per line, split shares as a whole) pays what the compiled one pays, and the compiled one
+    what the interpreter pays (test_covered_plans_match)."""
+    plan = _plans("bench/credit_heavy.plan")[-1]
+    con = duckdb.connect()
+    columnar_bench.load_credit_tables(con, histories["gen-credit"])
+    compiled = compile_plan(plan, plan.effective_start, plan.effective_end, plan.effective_end)
+    mine = [(r[0], r[1], r[4], r[6], r[7], r[8]) for r in con.execute(compiled.sql).fetchall()]
+    assert mine == con.execute(columnar_bench.BASELINE_CREDIT).fetchall()
+    assert len(mine) > 300 and any(r[3] for r in mine)  # clawbacks included
+
+
+@pytest.mark.parametrize("rel, history", [("bench/columnar.plan", "credit-heavy"),
+                                          ("bench/credit_heavy.plan", "gen-credit")])
+def test_generated_sql_is_exact_and_runs_on_the_embedded_engine(rel, history, histories):
     """No floating type, no decimal division (DuckDB's `/` on decimals gives a DOUBLE): the
-    text is run on a fresh connection and its money columns come back as DECIMALs."""
-    plans = _plans("bench/columnar.plan")
-    dataset = _load(plans[-1], histories["credit-heavy"])
+    text is run on a fresh connection and its money columns come back as DECIMALs (rounding
+    per statement, and per line with split shares)."""
+    plans = _plans(rel)
+    dataset = _load(plans[-1], histories[history])
     rng = runner.run_range(plans[-1], dataset)
     compiled = compile_plan(plans, rng.start, rng.end, rng.pay_end)
     sql = compiled.sql
@@ -257,8 +285,8 @@ def test_api_falls_back_with_the_message():
     plans = _plans("plans/enterprise_ae.plan")
     dataset, _ = load_shipped_data(plans[-1])
     result, message = api.run_columnar(plans, dataset)
-    assert message.startswith("plans/enterprise_ae.plan:40:3: the columnar engine does not "
-                              "cover caps with rounding per line (core)")
+    assert message.startswith("plans/enterprise_ae.plan:39:3: the columnar engine does not "
+                              "cover accelerators and decelerators")
     assert result.earnings, "the interpreter's full run"
     assert result.statements == api.run(plans, dataset).statements
 
@@ -292,8 +320,8 @@ def test_cli_engine_option(histories):
     fallback = cli("run", "plans/split_deals.plan", "--data", "plans/data", "--period",
                    "2027-Q1", "--engine", "columnar", "--format", "csv")
     assert fallback.returncode == 0
-    assert "note: plans/split_deals.plan:17:1: the columnar engine does not cover split " \
-           "credit with rounding per line" in fallback.stderr
+    assert "note: plans/split_deals.plan:21:1: the columnar engine does not cover split " \
+           "by role" in fallback.stderr
     refused = cli("run", "bench/columnar.plan", "--data", data, "--engine", "columnar",
                   "--lines")
     assert refused.returncode == 2 and "statements only" in refused.stderr
@@ -319,3 +347,102 @@ def test_rounding_in_sql_is_the_interpreters(mode):
         got = con.execute(f"SELECT {round_div(str(num), str(den), mode)}").fetchone()[0]
         whole = (Decimal(num) / Decimal(den)).quantize(Decimal(1), rounding=ROUNDING_MODES[mode])
         assert got == int(whole), (num, den, got)
+
+
+# Rounding per line with split credit: the commission lines of one deal's shares are rounded
+# as a whole and shared out to the cent, ties to the payee first in id order (code points:
+# "Bob" < "amy" < "zed" < "émile"). Odd cents split three ways make ties on most deals.
+TIE_PAYEES = ("zed", "amy", "Bob", "émile")
+TIE_PLAN = """plan "Split ties"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+  applies to role AE
+  rounding {mode} per line
+
+credit bookings "Bookings"
+  on deal booked
+  {split}
+
+commission core "Core"
+  on bookings
+{rates}
+{spiff}
+clawback churn "Early churn"
+  when deal cancelled within 60 days of booking
+  reverse core at {share}original amounts
+
+payout
+  paid monthly
+  100% when booked
+"""
+FLAT = "  rate 0.5%"
+TIERED = """  marginal rates by bookings per month
+    from 0 USD to 20,000 USD at 1.5%
+    from 20,000 USD to 50,000 USD at 2.5%
+    from 50,000 USD at 3.5%
+  cap 600 USD per deal
+  cap 2,000 USD per month"""
+SPIFF = """
+spiff big "Big deals"
+  on deal booked where deal.amount >= 5,000 USD
+  pay 0.35% of deal.amount
+  cap 100 USD per month
+"""
+TIE_VARIANTS = {
+    **{f"flat rate, {mode}": dict(mode=mode, split="split as recorded", rates=FLAT, share="",
+                                  spiff="")
+       for mode in ("half even", "half up", "half down", "up", "down")},
+    "tiers, caps, even split, half clawback, SPIFF": dict(
+        mode="half even", split="split evenly", rates=TIERED, share="50% of ", spiff=SPIFF),
+    "tiers, caps, recorded split, half clawback, SPIFF, half up": dict(
+        mode="half up", split="split as recorded", rates=TIERED, share="50% of ", spiff=SPIFF),
+}
+
+
+def _tie_history(path: Path, seed: int = 5) -> None:
+    """Deals of 0.01 to 999.99 USD with odd cents (and a few large ones to cross the tiers),
+    split 2 to 4 ways in shuffled order (50/25/25, 40/30/30, 34/33/33, 25 each, 50/50), some
+    amended down or up, some cancelled."""
+    import random
+
+    rng = random.Random(seed)
+    rows = []
+    for i in range(400):
+        day = f"2027-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+        cents = rng.choice((rng.randrange(1, 100_000), rng.randrange(1, 1000),
+                            rng.randrange(1_000_000, 4_000_000)))
+        shares = rng.choice(((50, 25, 25), (40, 30, 30), (34, 33, 33), (25, 25, 25, 25),
+                             (50, 50)))
+        who = rng.sample(TIE_PAYEES, len(shares))
+        splits = ";".join(f"{p}:{s}" for p, s in zip(who, shares))
+        rows.append((day, f"D{i:04d}", "booked", f"{cents / 100:.2f}", who[0], splits))
+        if rng.random() < 0.2:
+            later = f"{day[:8]}{min(28, int(day[8:]) + rng.randrange(0, 3)):02d}"
+            rows.append((later, f"D{i:04d}", "amended",
+                         f"{rng.randrange(1, 2 * cents + 2) / 100:.2f}", who[0], ""))
+        elif rng.random() < 0.15:
+            rows.append((f"{day[:8]}28", f"D{i:04d}", "cancelled", "", "", ""))
+    rows.sort()
+    with open(path / "events.csv", "w", encoding="utf-8") as f:
+        f.write("event_id,deal_id,date,kind,amount,currency,owner,splits\n")
+        for n, (day, deal, kind, amount, owner, splits) in enumerate(rows):
+            f.write(f"E{n:05d},{deal},{day},{kind},{amount},{'USD' if amount else ''},"
+                    f"{owner},{splits}\n")
+    with open(path / "roster.csv", "w", encoding="utf-8") as f:
+        f.write("payee_id,role,start,end\n")
+        f.writelines(f"{p},AE,2026-01-01,\n" for p in TIE_PAYEES)
+
+
+@pytest.mark.parametrize("name", sorted(TIE_VARIANTS))
+def test_split_shares_rounded_as_a_whole(name, tmp_path):
+    plan_path = tmp_path / "ties.plan"
+    plan_path.write_text(TIE_PLAN.format(**TIE_VARIANTS[name]), encoding="utf-8")
+    loaded = api.load_plan(str(plan_path))
+    assert loaded.plan is not None, [d.message for d in loaded.diagnostics]
+    assert not_covered(loaded.plan) is None
+    _tie_history(tmp_path)
+    dataset, diags = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                                   plan=loaded.plan)
+    assert not any(d.is_error for d in diags), [d.message for d in diags]
+    assert assert_same_statements([loaded.plan], dataset) == 48

@@ -1,5 +1,6 @@
 """Cent-exact allocation (`eval.money.allocate`): hand-computed cases and, against an
-independent reference in exact fractions, the largest-remainder rule with its tie-break."""
+independent reference in exact fractions, the largest-remainder rule with its tie-break; and
+the statement CSV's amount cells against `fmt`."""
 
 from __future__ import annotations
 
@@ -79,3 +80,12 @@ def test_fmt_keeps_the_minor_unit_and_extra_digits():
     assert fmt(D("1234.5"), "USD") == "1,234.50 USD"
     assert fmt(D("0.125"), "USD") == "0.125 USD"
     assert fmt(D("1500"), "JPY") == "1,500 JPY"
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=None)
+       | st.decimals(min_value=-10**12, max_value=10**12, places=2)
+       | st.fractions(max_denominator=1000))
+def test_statement_csv_cells_are_fmt_without_separators(value):
+    from incentive_dsl.audit.render import _csv_amount
+
+    assert _csv_amount(value) == fmt(value, None).replace(",", "")

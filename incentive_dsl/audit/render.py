@@ -331,8 +331,19 @@ def statements_csv(result: RunResult, window: Period | None = None) -> str:
         if in_window(s, window):
             w.writerow([s.payee, *([names.get(s.payee, s.payee)] if names else []),
                         s.pay_period, s.start, s.end,
-                        *(fmt(getattr(s, c), None).replace(",", "") for c in columns), cur])
+                        *(_csv_amount(getattr(s, c)) for c in columns), cur])
     return out.getvalue()
+
+
+def _csv_amount(value) -> str:
+    """`fmt(value)` without thousands separators. An amount in cents (most of a statement's
+    cells) is its plain decimal text, which is that already, and much cheaper to make."""
+    if type(value) is Decimal:
+        text = format(value, "f")
+        point = text.find(".")
+        if point >= 0 and len(text) - point == 3:
+            return text
+    return fmt(value, None).replace(",", "")
 
 
 def payout_lines_csv(result: RunResult, window: Period | None = None) -> str:

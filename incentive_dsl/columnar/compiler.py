@@ -44,6 +44,7 @@ FIELD_TYPES = {"text": "VARCHAR", "one of": "VARCHAR", "number": "DECIMAL(38,6)"
                "date": "DATE", "yes or no": "BOOLEAN"}
 KIND_RANK = ("touch", "stage", "activity", "booked", "amended", "invoiced", "collected",
              "cancelled")
+CENT = Decimal("0.01")
 EXACT = "DECIMAL(38,20)"  # exact earnings: 18 digits before the point, 20 after
 # Days of every month length divide it: a month's share of a quota in whole units of 1/DAYS.
 DAYS = 377580  # lcm(28, 29, 30, 31)
@@ -51,7 +52,7 @@ QUOTA_DEN = 10 ** 6 * 12 * DAYS  # micro-units, twelfths of a year, days of a mo
 ENDLESS = 3 * 3 * 7 * 29 * 31  # QUOTA_DEN's factors other than 2 and 5
 REVERSIBLE = ("commission", "true-up", "capped", "spiff")
 DEAL_KINDS = ("commission", "capped", "spiff", "clawback")
-LINE = "comp, kind, payee, deal, day, amount, role, event_id"  # the columns of an earning line  # lines that follow the payment schedule
+LINE = "comp, kind, payee, deal, day, amount, role, event_id"  # the columns of an earning line
 
 
 class NotCovered(Exception):
@@ -312,9 +313,6 @@ class _Compiler:
                         m.OverrideSpec: "manager overrides"}[type(comp)]
                 raise NotCovered(f"{kind} ({comp.name})", comp.span)
         for claw in plan.clawbacks:
-            if self.per_line and claw.share != 1:  # it reverses a share of the rounded line
-                raise NotCovered(f"a partial clawback with rounding per line ({claw.name})",
-                                 claw.span)
             for name in claw.components:
                 if not isinstance(plan.component(name), (m.CommissionSpec, m.SpiffSpec)):
                     raise NotCovered(f"clawing back '{name}'", claw.span)
@@ -335,8 +333,10 @@ class _Compiler:
         for lim in comp.limits:
             if lim.kind == "floor":
                 raise NotCovered(f"floors ({comp.name})", lim.span)
-            if self.per_line:  # the interpreter caps lines already rounded
-                raise NotCovered(f"caps with rounding per line ({comp.name})", lim.span)
+            if self.per_line and lim.amount != lim.amount.quantize(CENT):
+                # A cap cuts rounded lines: a cut finer than the cent stays as it is.
+                raise NotCovered(f"a cap finer than the cent with rounding per line "
+                                 f"({comp.name})", lim.span)
         if comp.when is not None:
             raise NotCovered(f"'when' conditions ({comp.name})", comp.when.span)
 
@@ -375,10 +375,6 @@ class _Compiler:
             raise NotCovered("a 'during' window on a credit", cr.span)
         if cr.cancelled != "keep":
             raise NotCovered("cancelled deals losing their credit", cr.span)
-        if self.per_line and cr.split != "owner":
-            # The interpreter rounds the commission lines of one deal's split shares as a
-            # whole, then shares the rounded amount to the cent; the query rounds each line.
-            raise NotCovered("split credit with rounding per line", cr.span)
 
     def key_of(self, c: m.CommissionSpec) -> str | None:
         """The quota a tier key divides the base credit by (None: the key is the credit)."""
@@ -418,9 +414,9 @@ class _Compiler:
                 if comp.base not in credits_done:
                     self.credit_lines(plan.credit(comp.base))
                     credits_done.add(comp.base)
-                lines.append(self.limited(comp, self.commission(comp)))
+                lines.append(self.limited(comp, self.round_lines(self.commission(comp), True)))
             else:
-                lines.append(self.limited(comp, self.spiff(comp)))
+                lines.append(self.limited(comp, self.round_lines(self.spiff(comp), False)))
         union = " UNION ALL ".join(f"SELECT * FROM {x}" for x in lines) if lines else \
             f"SELECT NULL::VARCHAR AS comp, NULL::VARCHAR AS kind, NULL::VARCHAR AS payee, " \
             f"NULL::VARCHAR AS deal, NULL::DATE AS day, NULL::{EXACT} AS amount, " \
@@ -565,13 +561,13 @@ SELECT c.seq, c.event_id, c.deal, c.day, s.payee, s.w,
 FROM {name}_events c JOIN {name}_shares s ON s.seq = c.seq
 WHERE s.payee IS NOT NULL""")
         self.cte(f"{name}_parts", f"""
-SELECT *, sum(fl) OVER (PARTITION BY seq) AS fl_sum,
+SELECT *, sum(fl) OVER (PARTITION BY seq) AS fl_sum, count(*) OVER (PARTITION BY seq) AS shares,
   row_number() OVER (PARTITION BY seq ORDER BY rem DESC, payee) AS rk
 FROM (SELECT *, CASE WHEN wsum = 0 THEN 0 ELSE abs(units) * w // wsum END AS fl,
         CASE WHEN wsum = 0 THEN 0 ELSE abs(units) * w % wsum END AS rem
       FROM {name}_alloc)""")
         self.cte(name, f"""
-SELECT p.seq, p.event_id, p.deal, p.day, p.payee, s_s.role,
+SELECT p.seq, p.shares, p.event_id, p.deal, p.day, p.payee, s_s.role,
   (CASE WHEN p.units < 0 THEN -1 ELSE 1 END)
     * (p.fl + CASE WHEN p.rk <= abs(p.units) - p.fl_sum THEN 1 ELSE 0 END) AS cents
 FROM {name}_parts p
@@ -599,7 +595,7 @@ WHERE {self.role_ok('s_s.role', cr.roles)}""")
             rate = dec(_strip(c.rate).value)
             self.cte(name, f"""
 SELECT {comp} AS comp, 'commission' AS kind, payee, deal, day,
-  {exact(f"{cents_to_dec('cents')} * {rate}")} AS amount, role, event_id
+  {exact(f"{cents_to_dec('cents')} * {rate}")} AS amount, role, event_id, seq, shares
 FROM {base} l WHERE {self.rated(c, 'l')}""")
             return name
         quota = self.key_of(c)
@@ -643,7 +639,7 @@ FROM {base} l""")
                       + " + ".join(exact(p) for p in pieces) + ") END")
             self.cte(name, f"""
 SELECT {comp} AS comp, 'commission' AS kind, payee, deal, day, {exact(earned)} AS amount, role,
-  event_id
+  event_id, seq, shares
 FROM (SELECT k.*, {q} AS q, least({c0}, {c1}) AS lo, greatest({c0}, {c1}) AS hi
       FROM {name}_keys k {join} WHERE {self.rated(c, 'k')}) k""")
             return name
@@ -659,13 +655,72 @@ FROM (SELECT k.*, {rate_at.format(key=f'({key})', q=f'({qq})')} AS rate
 WINDOW w AS (PARTITION BY payee, pk ORDER BY seq ROWS UNBOUNDED PRECEDING)""")
         self.cte(name, f"""
 SELECT {comp} AS comp, 'commission' AS kind, payee, deal, day,
-  {exact(f"{cents_to_dec('cents')} * rate")} AS amount, role, event_id
+  {exact(f"{cents_to_dec('cents')} * rate")} AS amount, role, event_id, seq, shares
 FROM {name}_rates
 UNION ALL
 SELECT {comp}, 'true-up', payee, deal, day,
-  {exact(f"{cents_to_dec('base_before')} * (rate - rate_before)")}, role, event_id
+  {exact(f"{cents_to_dec('base_before')} * (rate - rate_before)")}, role, event_id, seq, shares
 FROM {name}_rates WHERE base_before <> 0 AND rate <> rate_before""")
         return name
+
+    def round_lines(self, name: str, shared: bool) -> str:
+        """Rounding per line, a component's lines (`shared`: commission lines, with the
+        `seq` and `shares` of their credit event) rounded where they are made, before caps
+        and clawbacks read them (eval/earnings.py, `_round_rated`). The commission lines of one
+        credit event's shares (two or more, all of one sign) are rounded as a whole: their
+        exact sum is rounded, then shared out to the cent in proportion to their exact amounts
+        (parts cut down to the cent, the cents left over to the largest remainders, ties to the
+        payee first in id order: eval/money.py, `allocate`). Every other line is rounded on
+        its own. Rounding per statement, the lines stay exact."""
+        if not self.per_line:
+            return self.just_lines(name) if shared else name
+        alone = (f"SELECT comp, kind, payee, deal, day, "
+                 f"{exact(cents_to_dec(round_cents('amount', self.mode)))} AS amount, role, "
+                 "event_id")
+        if not shared:
+            self.cte(f"{name}_r", f"{alone} FROM {name}")
+            return f"{name}_r"
+        # The exact amounts as whole numbers at the query's exact scale (20 decimals: the
+        # integer part, then the fraction in two halves of 10 digits, each exact through
+        # `floor`), divided by the power of ten of the trailing zeros they all share, to keep
+        # the products small.
+        tens = lambda k: f"CAST('1{'0' * k}' AS HUGEINT)"  # noqa: E731
+        zeros = "CASE " + " ".join(f"WHEN a20 % {tens(k)} = 0 THEN {k}"
+                                   for k in range(20, 0, -2)) + " ELSE 0 END"
+        powers = "CASE z " + " ".join(f"WHEN {k} THEN {tens(k)}" for k in range(20, 0, -2)) \
+            + " ELSE CAST(1 AS HUGEINT) END"
+        self.cte(f"{name}_g", f"""
+SELECT *, count(*) OVER g AS n, bool_and(amount >= 0) OVER g AS pos,
+  bool_and(amount <= 0) OVER g AS neg, sum(amount) OVER g AS total, sum(a20) OVER g AS a_sum,
+  min({zeros}) OVER g AS z
+FROM (SELECT *, CAST(ip AS HUGEINT) * {tens(20)} + CAST(floor(f) AS HUGEINT) * {tens(10)}
+        + CAST((f - floor(f)) * {tens(10)} AS HUGEINT) AS a20
+      FROM (SELECT *, floor(abs(amount)) AS ip,
+              (abs(amount) - floor(abs(amount))) * {tens(10)} AS f
+            FROM {name} WHERE kind = 'commission' AND shares >= 2))
+WINDOW g AS (PARTITION BY seq)""")
+        self.cte(f"{name}_s", f"""
+SELECT *, sum(fl) OVER o AS fl_sum, row_number() OVER o AS rk
+FROM (SELECT *, CASE WHEN ws = 0 THEN 0 ELSE units * w // ws END AS fl,
+        CASE WHEN ws = 0 THEN 0 ELSE units * w % ws END AS rem
+      FROM (SELECT *, abs({round_cents("total", self.mode)}) AS units, a20 // p AS w,
+              a_sum // p AS ws
+            FROM (SELECT *, {powers} AS p FROM {name}_g WHERE n >= 2 AND (pos OR neg))))
+WINDOW o AS (PARTITION BY seq ORDER BY rem DESC, payee
+             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)""")
+        sign = "(CASE WHEN total < 0 THEN -1 ELSE 1 END)"
+        part = f"{sign} * (fl + CASE WHEN rk <= units - fl_sum THEN 1 ELSE 0 END)"
+        self.cte(f"{name}_r", f"""
+{alone} FROM {name} WHERE NOT (kind = 'commission' AND shares >= 2)
+UNION ALL
+{alone} FROM {name}_g WHERE NOT (n >= 2 AND (pos OR neg))
+UNION ALL
+SELECT comp, kind, payee, deal, day, {exact(cents_to_dec(part))}, role, event_id FROM {name}_s""")
+        return f"{name}_r"
+
+    def just_lines(self, name: str) -> str:
+        self.cte(f"{name}_l", f"SELECT {LINE} FROM {name}")
+        return f"{name}_l"
 
     def quota_table(self, name: str, quota: str, unit: str) -> None:
         """The payee's quota for each period a line falls in, exact to 20 decimals: months
@@ -798,9 +853,12 @@ WHERE x.ok AND x.amount <> 0 AND {self.role_ok('p_s.role', s.roles)}""")
                 tests.append(f"d.booked_day <= {date(c.during.end)}")
         if c.roles:
             tests.append(in_list("l.role", c.roles))
+        amount = f"-l.amount * {dec(c.share)}"
+        if self.per_line:  # a reversal is a line too: rounded where it is made
+            amount = cents_to_dec(round_cents(f"({amount})", self.mode))
         self.cte(name, f"""
 SELECT l.comp, 'clawback' AS kind, l.payee, l.deal, d.cancel_day AS day,
-  {exact(f"-l.amount * {dec(c.share)}")} AS amount
+  {exact(amount)} AS amount
 FROM earned l JOIN deals d ON d.deal = l.deal
 WHERE {in_list('l.comp', c.components)} AND {in_list('l.kind', REVERSIBLE)}
   AND l.day <= d.cancel_day AND l.amount <> 0 AND {' AND '.join(tests)}""")
@@ -815,7 +873,8 @@ WHERE {in_list('l.comp', c.components)} AND {in_list('l.kind', REVERSIBLE)}
         schedule = self.plan.payout.schedule
         unit = FREQUENCY_UNIT[self.plan.payout.frequency]
         own = period_key(month_index(f"greatest(day, {date(self.start)})"), unit, self.fs)
-        r = round_cents("amount", self.mode) if self.per_line else "amount"
+        # Rounding per line, every line is already whole cents.
+        r = "CAST(CAST(amount AS DECIMAL(38,2)) * 100 AS HUGEINT)" if self.per_line else "amount"
         self.cte("rounded", f"SELECT *, {r} AS r, {own} AS own FROM earnings")
         at_once = len(schedule) == 1 and schedule[0][0] == "booked"
         deal_kind = f"{in_list('kind', DEAL_KINDS)} AND deal IS NOT NULL"

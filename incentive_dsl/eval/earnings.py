@@ -12,6 +12,7 @@ full earning; a retroactive tier crossing is a `true-up` line; a failed `when` i
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import itertools
@@ -26,8 +27,8 @@ import attrs
 from incentive_dsl.check import model as m
 from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator
-from incentive_dsl.eval.credits import eligible, event_actor
-from incentive_dsl.eval.measures import MeasureEngine
+from incentive_dsl.eval.credits import Eligibility, eligible, event_actor
+from incentive_dsl.eval.measures import MeasureEngine, CreditSeries
 from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, ZERO, Number, add, allocate, div, fmt,
                                       fmt_pct, mul, fmt_number, round_money, sub, to_money)
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, Skips, Trace
@@ -113,9 +114,14 @@ class EarningStage:
         self._keys_after: dict[tuple[str, str], tuple[Period, int, Decimal, Decimal]] = {}
         # Commission -> (credit, quota) when its tier key is `credit / quota` (see _money_key).
         self._money_keys: dict[str, tuple[str, str] | None] = {}
+        self._deal_keyed: dict[str, bool] = {}  # commission -> `_reads_deal_credit`
         # Each event rule looks at the events of its kind only (they stay in processing order).
         self.by_kind = deals.index.by_kind
         self._ids: dict[str, int] = {}
+        self.eligible = Eligibility(plan, roster)
+        # One payee's tier periods (labels) -> what `_money_pieces` reads for each (see
+        # `_quota_cut`).
+        self._quota_cuts: dict[str, tuple] = {}
         self.meter: Meter = QUIET  # told how many credit lines the commissions have rated
 
     # ------------------------------------------------------------------ helpers
@@ -180,7 +186,9 @@ class EarningStage:
                        m.SpiffSpec: self.spiff, m.StageRewardSpec: self.stage_reward,
                        m.ActivityRewardSpec: self.activity_reward, m.PoolSpec: self.pool,
                        m.OverrideSpec: self.override}[type(comp)]
-            lines = self._rounded(produce(comp))
+            lines = produce(comp)
+            if type(comp) is not m.CommissionSpec:  # a commission rounds its lines itself
+                lines = self._rounded(lines)
             lines = self.apply_limits(comp, lines)
             self._publish(comp.name, lines)
         for claw in self.plan.clawbacks:
@@ -230,7 +238,8 @@ class EarningStage:
             state: dict[str, tuple[Decimal, Decimal]] = {}  # period -> (credit so far, paid)
             start, end = self.start, self.end
             self._keys_after.clear()
-            for line in series.lines:
+            self._quota_cuts.clear()
+            for i, line in enumerate(series.lines):
                 if not start <= line.date <= end:
                     self._keys_after.clear()
                     continue
@@ -243,44 +252,47 @@ class EarningStage:
                     self._cancelled(c, line, period, state)
                     self._keys_after.clear()
                     continue
-                reason = eligible(self.plan, c.roles, self.roster, payee, line.date)
+                reason = self.eligible(c.roles, payee, line.date)
                 if reason is not None:
                     self._skip(c.name, line.event, reason, line.date)
                     self._keys_after.clear()
                     continue
-                rated.append((line, self._commission_line(c, line, period, state), period))
+                rated.append((line, self._commission_line(c, line, period, state, series, i),
+                              period))
         if self.plan.rounding.point == "line":
             self._round_rated(rated)
         for payee, group in itertools.groupby(rated, key=lambda r: r[0].payee):
             netted: dict[str, Decimal] = defaultdict(lambda: ZERO)
             by_period: dict[Period, list[EarningLine]] = defaultdict(list)
             for line, made, period in group:
-                by_period[period] += made
+                if nets or c.when is not None:
+                    by_period[period] += made
                 out += made
                 if nets and line.deal is not None and line.kind != "roll-up":
-                    out += self._netting(c, rewards.get((payee, line.deal), ()), line, made,
-                                         netted, by_period[period])
+                    out += self._rounded(self._netting(c, rewards.get((payee, line.deal), ()),
+                                                       line, made, netted, by_period[period]))
             if c.when is not None:
                 for period, lines in sorted(by_period.items()):
                     if not self.evaluator.eval(c.when, self._period_env(payee, period)):
                         for ln in lines:
-                            out.append(self._line(
+                            out += self._rounded([self._line(
                                 c, "condition", payee, period.end, period.label, -ln.amount,
                                 ln.deal, self._trace(
                                     c, f"not paid: the condition '{show(c.when)}' does not "
                                     f"hold for {payee} in {period.label}",
                                     f"-{fmt(ln.amount, self.cur)}", inputs=(ln.id,)),
-                                period.label))
+                                period.label)])
         return out
 
     def _round_line(self, ln: EarningLine, rounded: Decimal | None = None,
                     whole: Decimal | None = None) -> EarningLine:
         """`ln` rounded to the minor unit (rounding per line), its trace saying so; `rounded`
         is its share of a split deal's rounded `whole` when given."""
+        amount = ln.amount
         if rounded is None:
-            rounded = round_money(ln.amount, self.cur, self.plan.rounding.mode)
-        if rounded == ln.amount and type(ln.amount) is Decimal:
-            same_digits = rounded.as_tuple().exponent == ln.amount.as_tuple().exponent
+            rounded = round_money(amount, self.cur, self.plan.rounding.mode)
+        if rounded == amount and type(amount) is Decimal:
+            same_digits = rounded.as_tuple().exponent == amount.as_tuple().exponent
             return ln if same_digits else ln.rounded(rounded)
         t = ln.trace
         trace = DeferredTrace(_rounded_texts, (t, ln.amount, rounded, self.plan.rounding.mode,
@@ -302,18 +314,24 @@ class EarningStage:
         done: set[tuple[int, int]] = set()
         for places in shares.values():
             amounts = [rated[i][1][j].amount for i, j in places]
-            if len(places) < 2 or not (all(a >= 0 for a in amounts)
-                                       or all(a <= 0 for a in amounts)):
-                continue  # a single share, or shares of both signs: each rounded on its own
+            if len(places) < 2 or not any(amounts) or not (all(a >= 0 for a in amounts)
+                                                           or all(a <= 0 for a in amounts)):
+                continue  # a single share, nothing to share, or shares of both signs: each
+                # rounded on its own
             whole = round_money(functools.reduce(add, amounts), self.cur,
                                 self.plan.rounding.mode)
             for (i, j), part in zip(places, allocate(whole, amounts, self.cur)):
                 made = rated[i][1]
                 made[j] = self._round_line(made[j], part, whole)
                 done.add((i, j))
+        round_line = self._round_line
         for i, (_, made, _) in enumerate(rated):
-            made[:] = [ln if (i, j) in done else self._round_line(ln)
-                       for j, ln in enumerate(made)]
+            if len(made) == 1:  # the usual case: one commission line
+                if (i, 0) not in done:
+                    made[0] = round_line(made[0])
+            else:
+                made[:] = [ln if (i, j) in done else round_line(ln)
+                           for j, ln in enumerate(made)]
 
     def _key(self, c: m.CommissionSpec, key: str | None, period_unit: str, line: CreditLine,
              payee: str) -> tuple[Decimal, Decimal]:
@@ -335,16 +353,16 @@ class EarningStage:
         return before, after
 
     def _commission_line(self, c: m.CommissionSpec, line: CreditLine, period: Period,
-                         state: dict) -> list[EarningLine]:
+                         state: dict, series: CreditSeries, index: int) -> list[EarningLine]:
+        """The lines one credit line earns: `series.lines[index]` is `line`."""
         payee, amount = line.payee, line.amount
         table = c.table
-        deal_key = (c.name, payee, line.deal or line.event)
-        seq = self.engine.seq_of[line.id]
+        seq = series.seqs[index]
         # Values the accelerators read besides the tier key: (label, measure, value).
         extra: list[tuple[str, str | None, Decimal]] = []
         pieces: list[_Piece] | None = None
         if table is not None:
-            cut = self._money_pieces(c, table, line, payee, seq)
+            cut = self._money_pieces(c, table, line, series, index)
             if cut is not None:
                 pieces, k0, k1 = cut
             else:
@@ -370,22 +388,49 @@ class EarningStage:
             row = self._row_at(table, k1)
             pieces = [_Piece(k0, k1, row.rate, ONE, row, amount)]
         applied: list = []
-        pieces = self._accelerate(c, line, period, pieces, table, extra, applied)
+        if c.accelerators:
+            pieces = self._accelerate(c, line, period, pieces, table, extra, applied)
         earned = ZERO
         for p in pieces:
-            earned = add(earned, mul(mul(p.amount, p.rate), p.factor))
+            part = mul(p.amount, p.rate)
+            earned = add(earned, part if p.factor is ONE else mul(part, p.factor))
         trace = DeferredTrace(
             _commission_texts, (self.plan, c, line, period.label, tuple(pieces), k0, k1, earned,
                                 tuple(extra), tuple(applied)), c.name, c.label,
             pieces[0].row.span if len(pieces) == 1 and pieces[0].row else c.span)
         out = [self._line(c, "commission", payee, line.date, period.label, earned, line.deal,
                           trace, line.event)]
+        deal_key = (c.name, payee, line.deal or line.event)
+        if table is not None and table.mode == "retroactive":
+            out += self._true_up(c, line, period, state, pieces, deal_key, earned, k0, k1, extra)
+        if self._reads_deal_credit(c):
+            self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + amount
+        return out
+
+    def _reads_deal_credit(self, c: m.CommissionSpec) -> bool:
+        """Whether a tier key of `c` is the deal's own amount (read from `_deal_credit`): only
+        then is the credit each deal had so far kept."""
+        known = self._deal_keyed.get(c.name)
+        if known is None:
+            keys = [a.key for a in c.accelerators]
+            if c.table is not None:
+                keys.append(c.table.key)
+            known = self._deal_keyed[c.name] = None in keys
+        return known
+
+    def _true_up(self, c: m.CommissionSpec, line: CreditLine, period: Period, state: dict,
+                 pieces: list[_Piece], deal_key: tuple, earned: Number, k0, k1,
+                 extra: list) -> list[EarningLine]:
+        """A retroactive table's true-up of the credit rated earlier in the line's scope, when
+        the line moved it to another tier; and the scope's totals after the line (what
+        `_cancelled` takes a deal out of). Marginal tables re-rate nothing, and keep none."""
+        table, payee, out = c.table, line.payee, []
         # A table keyed on the deal amount re-rates that deal only; one keyed on a period
         # measure re-rates the period.
-        scope = deal_key if table is not None and table.key is None else period.label
+        scope = deal_key if table.key is None else period.label
         base_before, paid_before = state.get(scope, (ZERO, ZERO))
         paid_now = earned
-        if table is not None and table.mode == "retroactive" and base_before:
+        if base_before:
             rate_now = pieces[-1].rate
             true_up = sub(mul(base_before, rate_now), paid_before)
             if true_up:
@@ -403,8 +448,7 @@ class EarningStage:
                         span=pieces[-1].row.span),
                     line.event))
                 paid_now = add(paid_now, true_up)
-        state[scope] = (base_before + amount, add(paid_before, paid_now))
-        self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + amount
+        state[scope] = (base_before + line.amount, add(paid_before, paid_now))
         paid_key = (*deal_key, scope)
         self._deal_paid[paid_key] = add(self._deal_paid.get(paid_key, ZERO), paid_now)
         return out
@@ -421,7 +465,8 @@ class EarningStage:
         base, paid = state.get(scope, (ZERO, ZERO))
         state[scope] = (base + line.amount,
                         sub(paid, self._deal_paid.pop((*deal_key, scope), ZERO)))
-        self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + line.amount
+        if self._reads_deal_credit(c):
+            self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + line.amount
         self._skip(c.name, line.event, f"deal {line.deal} was cancelled: its credit is taken "
                    "back, not rated (cancelled deals lose their credit)", line.date)
 
@@ -455,32 +500,41 @@ class EarningStage:
         return self._money_keys[c.name]
 
     def _money_pieces(self, c: m.CommissionSpec, table: m.TierTableSpec, line: CreditLine,
-                      payee: str, seq: int) -> tuple[list[_Piece], _Quotient, _Quotient] | None:
+                      series: CreditSeries, index: int
+                      ) -> tuple[list[_Piece], _Quotient, _Quotient] | None:
         """The pieces `_marginal_pieces` would cut, computed in money space: with key
         k = credit / quota, the key crosses bound b where the credit crosses quota × b, and
         the part of the line below that bound is quota × b less the credit before it (the
         same exact value as amount × (b − k0) / (k1 − k0), without dividing). None when the
         key is not of that form, or the quota is 0 (the key is then 0), or the key would pass
-        the bound on computed values (the measure reports it)."""
-        money = self._money_key(c)
-        if money is None:
+        the bound on computed values (the measure reports it).
+
+        `series` is the payee's lines of the commission's base credit, `line` its line at
+        `index`: the credit before and after the line are read from its running totals, as
+        `MeasureEngine.credit_total` would for this payee, period and line."""
+        if self._money_key(c) is None:
             return None
-        credit, quota = money
         period = self.plan.calendar.period_of(line.date, table.period)
-        q = self.engine.quota_total(quota, (payee,), period)
-        c1 = self.engine.credit_total(credit, (payee,), period, seq)
-        c0 = self.engine.credit_total(credit, (payee,), period, seq - 1)
+        cut = self._quota_cuts.get(period.label)
+        if cut is None:
+            cut = self._quota_cut(c, table, line.payee, period, series)
+        q, limit, bounds, first = cut
+        if not q:
+            return None
+        totals = series.totals
+        before = totals[first - 1] if first else ZERO
+        c1 = ZERO + (totals[index] - before)
+        c0 = ZERO if index == first else ZERO + (totals[index - 1] - before)
         amount = line.amount
-        if not q or c1 - c0 != amount or not amount or \
-                max(abs(c0), abs(c1)) >= mul(q, _COMPUTED_BOUND):
+        if c1 - c0 != amount or not amount or max(abs(c0), abs(c1)) >= limit:
             return None
         # The key path's memory of the last line's key would now be stale.
         self._keys_after.pop((table.key, table.period), None)
         lo, hi = (c0, c1) if amount > 0 else (c1, c0)
         stretches = []
-        for row in table.rows:
-            a = lo if row is table.rows[0] else max(lo, mul(q, row.low))
-            b = hi if row.high is None else min(hi, mul(q, row.high))
+        for low, high, row in bounds:
+            a = lo if low is None else max(lo, low)
+            b = hi if high is None else min(hi, high)
             if b > a:
                 stretches.append((a, b, row))
         pieces, done = [], ZERO
@@ -490,6 +544,20 @@ class EarningStage:
             pieces.append(_Piece(a, b, row.rate, ONE, row, sub(cut, done)))
             done = cut
         return pieces, _Quotient(c0, q), _Quotient(c1, q)
+
+    def _quota_cut(self, c: m.CommissionSpec, table: m.TierTableSpec, payee: str,
+                   period: Period, series: CreditSeries) -> tuple:
+        """What `_money_pieces` reads for every line of one payee and tier period: the quota,
+        the largest credit it cuts exactly, the tier rows' bounds in money (quota × bound;
+        None for the first row's low and the last row's open high) and where the period's
+        lines start in `series`. Kept while the commission rates that payee."""
+        q = self.engine.quota_total(self._money_key(c)[1], (payee,), period)
+        rows = table.rows
+        bounds = tuple((None if row is rows[0] else mul(q, row.low),
+                        None if row.high is None else mul(q, row.high), row) for row in rows)
+        cut = self._quota_cuts[period.label] = (q, mul(q, _COMPUTED_BOUND), bounds,
+                                          bisect.bisect_left(series.dates, period.start))
+        return cut
 
     def _marginal_pieces(self, table: m.TierTableSpec, k0: Number, k1: Number,
                          amount: Decimal) -> list[_Piece]:
@@ -588,7 +656,7 @@ class EarningStage:
         if payee is None:
             self._skip(comp.name, e.id, "the event names no payee", e.date)
             return None
-        reason = eligible(self.plan, comp.roles, self.roster, payee, e.date)
+        reason = self.eligible(comp.roles, payee, e.date)
         if reason is not None:
             self._skip(comp.name, e.id, reason, e.date)
             return None

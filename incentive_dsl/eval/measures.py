@@ -64,7 +64,7 @@ def _days(p: str | Member, period: Period) -> tuple[str, dt.date, dt.date]:
     return p.id, max(p.start, period.start), min(p.end, period.end)
 
 
-class _Series:
+class CreditSeries:
     """One payee's lines of one credit, in evaluation order, with running totals."""
 
     __slots__ = ("seqs", "dates", "totals", "lines")
@@ -104,7 +104,7 @@ class MeasureEngine:
                  deals: Deals, notes: list[tuple[str, Span | None]]) -> None:
         self.plan, self.dataset, self.roster, self.fx, self.deals = plan, dataset, roster, fx, deals
         self.notes = notes  # warnings about the data found while evaluating (run diagnostics)
-        self.series: dict[tuple[str, str], _Series] = defaultdict(_Series)
+        self.series: dict[tuple[str, str], CreditSeries] = defaultdict(CreditSeries)
         self.seq_of: dict[str, int] = {}
         self.component_lines: dict[tuple[str, str], list] = defaultdict(list)
         # Names looked up on every evaluation: dictionaries, not scans of the plan's lists.

@@ -188,7 +188,7 @@ class PayoutStage:
                     awaiting[line.payee].append((line, amount, why))
                     mine["awaiting"] -= amount
                     continue
-                label = period_of(max(day, start), unit).label
+                label = own[1] if day == line.date else period_of(max(day, start), unit).label
                 if label != own[1]:
                     mine["later"] -= amount
                     flow((line.payee, label))["earlier"] += amount
