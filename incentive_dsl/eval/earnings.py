@@ -305,33 +305,33 @@ class EarningStage:
         minor unit in proportion to them (largest remainder), so the shares never pay more or
         less than the rounded whole (a 3-way split at 0.5% of 100 pays 0.17 + 0.17 + 0.16, not
         0.17 × 3). Every other line is rounded on its own."""
-        shares: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for i, (line, made, _) in enumerate(rated):
+        round_line = self._round_line
+        # A split deal's commission lines, by its event: (the lines made from one share, where)
+        shares: dict[str, list[tuple[list[EarningLine], int]]] = defaultdict(list)
+        for line, made, _ in rated:
             if line.kind in SHARE_KINDS:
                 for j, ln in enumerate(made):
                     if ln.kind == "commission":
-                        shares[line.event].append((i, j))
-        done: set[tuple[int, int]] = set()
+                        shares[line.event].append((made, j))
+                    else:
+                        made[j] = round_line(ln)
+            elif len(made) == 1:  # the usual case: one commission line
+                made[0] = round_line(made[0])
+            else:
+                made[:] = [round_line(ln) for ln in made]
         for places in shares.values():
-            amounts = [rated[i][1][j].amount for i, j in places]
+            amounts = [made[j].amount for made, j in places]
             if len(places) < 2 or not any(amounts) or not (all(a >= 0 for a in amounts)
                                                            or all(a <= 0 for a in amounts)):
-                continue  # a single share, nothing to share, or shares of both signs: each
-                # rounded on its own
+                # A single share, nothing to share, or shares of both signs: each rounded on
+                # its own.
+                for made, j in places:
+                    made[j] = round_line(made[j])
+                continue
             whole = round_money(functools.reduce(add, amounts), self.cur,
                                 self.plan.rounding.mode)
-            for (i, j), part in zip(places, allocate(whole, amounts, self.cur)):
-                made = rated[i][1]
-                made[j] = self._round_line(made[j], part, whole)
-                done.add((i, j))
-        round_line = self._round_line
-        for i, (_, made, _) in enumerate(rated):
-            if len(made) == 1:  # the usual case: one commission line
-                if (i, 0) not in done:
-                    made[0] = round_line(made[0])
-            else:
-                made[:] = [ln if (i, j) in done else round_line(ln)
-                           for j, ln in enumerate(made)]
+            for (made, j), part in zip(places, allocate(whole, amounts, self.cur)):
+                made[j] = round_line(made[j], part, whole)
 
     def _key(self, c: m.CommissionSpec, key: str | None, period_unit: str, line: CreditLine,
              payee: str) -> tuple[Decimal, Decimal]:
