@@ -31,7 +31,8 @@ from incentive_dsl.eval.credits import Eligibility, eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine, CreditSeries
 from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, ZERO, Number, add, allocate, div, fmt,
                                       fmt_pct, mul, fmt_number, round_money, sub, to_money)
-from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, Skips, Trace
+from incentive_dsl.eval.records import (CreditLine, DeferredTrace, EarningLine, Skips, Trace,
+                                        earning_line)
 from incentive_dsl.periods import (
     MONTHS_PER_UNIT, UNIT_DAYS, Period, add_months, month_end, unit_text)
 from incentive_dsl.limits import MAX_COMPUTED_DIGITS
@@ -165,9 +166,9 @@ class EarningStage:
         # together): it must not be rounded here first.
         if self.plan.rounding.point != "line":
             amount = self._money(amount)
-        return EarningLine(id=self._id(comp.name, kind, payee, key), component=comp.name,
-                           kind=kind, payee=payee, date=day, period=period, amount=amount,
-                           deal=deal, trace=trace)
+        return earning_line(id=self._id(comp.name, kind, payee, key), component=comp.name,
+                            kind=kind, payee=payee, date=day, period=period, amount=amount,
+                            deal=deal, trace=trace)
 
     def _money(self, value: Number) -> Decimal:
         """Where an exact value becomes money: see `money.to_money`."""
@@ -320,8 +321,7 @@ class EarningStage:
         if rounded is None:
             rounded = round_money(amount, self.cur, self.plan.rounding.mode)
         if rounded == amount and type(amount) is Decimal:
-            same_digits = rounded.as_tuple().exponent == amount.as_tuple().exponent
-            return ln if same_digits else ln.rounded(rounded)
+            return ln if rounded.same_quantum(amount) else ln.rounded(rounded)
         t = ln.trace
         trace = DeferredTrace(_rounded_texts, (t, ln.amount, rounded, self.plan.rounding.mode,
                                                self.cur, whole), t.rule, t.label, t.span)
