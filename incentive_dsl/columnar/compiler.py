@@ -738,6 +738,7 @@ SELECT comp, kind, payee, deal, day, {exact(cents_to_dec(part))}, role, event_id
         return f"{name}_r"
 
     def just_lines(self, name: str) -> str:
+        """The lines without the credit event's `seq` and `shares` (rounding per statement)."""
         self.cte(f"{name}_l", f"SELECT {LINE} FROM {name}")
         return f"{name}_l"
 
