@@ -3,14 +3,19 @@ writes of the run's records, and writing it keeps no trace text in memory."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from incentive_dsl import api
 from incentive_dsl.audit import render
-from incentive_dsl.eval.records import DeferredTrace
+from incentive_dsl.eval.records import CreditLine, DeferredTrace, Trace
+from incentive_dsl.span import Span
 from tests.shipped import ROOT, load_shipped_data
 
 
@@ -71,3 +76,83 @@ def test_writing_every_trace_keeps_none_of_their_texts():
     assert all(t._made is None for t in deferred)
     assert deferred[0].because  # still readable afterwards, and kept once read
     assert deferred[0]._made is not None
+
+
+# Records of any contents: the writer's templates and shortcuts (strings straight to the C
+# encoder, traces and spans by layout) must write what json.dumps writes, or fall back on the
+# general path; texts that need escaping, non-ASCII and control characters, odd Decimals, and
+# trace fields of unusual types (lists, pairs that are not tuples of strings, spans missing).
+_texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12) | st.sampled_from(
+    ['"quoted"', "back\\slash", "tab\tnew\nline\r", "\x00\x1f\x7f", "×–≈ 12.5%", "😀", ""])
+_amounts = st.decimals(allow_nan=False, allow_infinity=False) | st.sampled_from(
+    [Decimal("2.000E+4"), Decimal("-0.00"), Decimal("1E-9"), Decimal("0E+3"), Decimal("NaN")])
+_spans = st.builds(Span, path=_texts, line=st.integers(1, 9), column=st.integers(1, 9),
+                   end_line=st.integers(1, 9), end_column=st.integers(1, 9))
+_odd = st.one_of(st.none(), st.integers(-5, 5), _amounts, st.booleans(), _spans)
+_strings = st.lists(_texts, max_size=3).map(tuple)
+# Each field as a deferred trace has it, or else of an unusual type.
+_usual = dict(rule=_texts, label=_texts, span=_spans, because=_texts, arithmetic=_texts,
+              values=st.lists(st.tuples(_texts, _texts), max_size=3).map(tuple),
+              events=_strings, inputs=_strings, touched=st.lists(_spans, max_size=2).map(tuple))
+_unusual = dict(
+    rule=_odd, label=_odd, span=_odd, because=_odd, arithmetic=_odd,
+    values=st.one_of(
+        st.lists(st.tuples(_texts, _texts), min_size=1, max_size=2),
+        st.lists(st.one_of(st.tuples(_texts, _texts), st.lists(_texts, max_size=2),
+                           st.tuples(), st.tuples(_texts, _odd), st.tuples(_texts), _texts, _odd),
+                 min_size=1, max_size=3).map(tuple)),
+    events=st.one_of(st.lists(_texts, max_size=2), _texts, _odd,
+                     st.lists(_texts | _odd, min_size=1, max_size=3).map(tuple)),
+    inputs=st.one_of(st.lists(_texts, max_size=2), _texts,
+                     st.lists(_texts | _odd, min_size=1, max_size=3).map(tuple)),
+    touched=st.one_of(st.lists(_spans, max_size=2), _texts,
+                      st.lists(_spans | _odd, min_size=1, max_size=2).map(tuple)))
+
+
+@st.composite
+def _traces(draw):
+    fields = {k: draw(v) for k, v in _usual.items()}
+    for odd in draw(st.lists(st.sampled_from(sorted(_unusual)), max_size=2)):
+        fields[odd] = draw(_unusual[odd])
+    return _trace(fields, draw(st.booleans()))
+
+
+_MADE = ("because", "arithmetic", "values", "events", "inputs", "touched")
+
+
+def _trace(fields: dict, deferred: bool) -> Trace:
+    """A trace of these fields, or a deferred one made of them when it can hold them (it makes
+    its lists tuples)."""
+    if not deferred or not all(isinstance(fields[k], (tuple, list, str)) for k in _MADE[2:]):
+        return Trace(**fields)
+    made = tuple(fields.pop(k) for k in _MADE)
+    return DeferredTrace(lambda: made, (), **fields)
+
+
+_SPAN = Span(path='p"\\é', line=1, column=2, end_line=3, end_column=4)
+_ODD_FIELDS = [  # each a trap for a shortcut that would write it as the usual type
+    {"values": ("ab",)}, {"values": (["a", "b"],)}, {"values": (("a",), ("b", "c", "d"))},
+    {"values": ((),)}, {"values": (("a", 1),)}, {"values": (None,)}, {"values": [("a", "b")]},
+    {"events": "ab"}, {"events": ["a"]}, {"events": ("a", 1)}, {"events": (None,)},
+    {"inputs": "xy"}, {"inputs": ("x", Decimal("1.0"))}, {"touched": (_SPAN, None)},
+    {"touched": [_SPAN]}, {"touched": "ab"}, {"span": None}, {"span": 5}, {"label": None},
+    {"because": 5}, {"rule": Decimal("2E+4")}, {"arithmetic": True}]
+
+
+@pytest.mark.parametrize("odd", _ODD_FIELDS, ids=str)
+@pytest.mark.parametrize("deferred", [False, True])
+def test_a_trace_with_unusual_fields_is_written_as_json_dumps_writes_it(odd, deferred):
+    fields = dict(rule="r\x00", label="l\u2028", span=_SPAN, because='b"\\', arithmetic="a\t×",
+                  values=(("credit", "1 USD"),), events=("E1",), inputs=("i",),
+                  touched=(_SPAN,)) | odd
+    test_any_record_is_written_as_json_dumps_writes_it.hypothesis.inner_test(
+        _trace(fields, deferred), Decimal("1.50"), None, ("id", "credit"))
+
+
+@given(trace=_traces(), amount=_amounts, deal=_texts | st.none(), ids=st.tuples(_texts, _texts))
+def test_any_record_is_written_as_json_dumps_writes_it(trace, amount, deal, ids):
+    line = CreditLine(id=ids[0], credit=ids[1], payee="p\u00e9", deal=deal, event="E\n1",
+                      date=dt.date(2027, 1, 2), amount=amount, kind="split", trace=trace)
+    written = render._attrs(line, "    ")
+    assert written == json.dumps(render._record(line), indent=2, sort_keys=True,
+                                 ensure_ascii=False).replace("\n", "\n    ")

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
-from collections.abc import Iterator
+import operator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import TextIO
 
 import attrs
 
+from incentive_dsl.collector import collector_paused
 from incentive_dsl.eval.money import ZERO, fmt
 from incentive_dsl.eval.records import STATEMENT_FLOWS, DeferredTrace, Statement, Trace
 from incentive_dsl.eval.run import RunResult
@@ -81,16 +84,20 @@ def to_json(result: RunResult, window: Period | None = None, lines: bool = True)
 
 def write_json(out: TextIO, result: RunResult, window: Period | None = None,
                lines: bool = True) -> None:
-    """Write the JSON document of the run to `out` piece by piece (see the module docstring)."""
+    """Write the JSON document of the run to `out` piece by piece (see the module docstring).
+    The garbage collector is paused meanwhile: the texts of a million traces make as many
+    short-lived tuples, none in a cycle, and its scans of them and of the run's records cost
+    more than a third of the writing (see `incentive_dsl.collector`)."""
     chunk: list[str] = []
     size = 0
-    for piece in iter_json(result, window, lines):
-        chunk.append(piece)
-        size += len(piece)
-        if size > 1 << 20:
-            out.write("".join(chunk))
-            chunk, size = [], 0
-    out.write("".join(chunk))
+    with collector_paused():
+        for piece in iter_json(result, window, lines):
+            chunk.append(piece)
+            size += len(piece)
+            if size > 1 << 20:
+                out.write("".join(chunk))
+                chunk, size = [], 0
+        out.write("".join(chunk))
 
 
 def iter_json(result: RunResult, window: Period | None = None,
@@ -112,8 +119,8 @@ def iter_json(result: RunResult, window: Period | None = None,
     if lines:
         records["payouts"] = (p for p in result.payouts
                               if window is None or p.pay_period in periods)
-        records["earnings"] = (e for e in result.earnings
-                               if window is None or window.contains(e.date))
+        records["earnings"] = _kept(e for e in result.earnings
+                                    if window is None or window.contains(e.date))
         records["credits"] = (c for c in result.credits
                               if window is None or window.contains(c.date))
         records["skipped"] = (s for s in result.skips
@@ -126,19 +133,26 @@ def iter_json(result: RunResult, window: Period | None = None,
                              ensure_ascii=False).replace("\n", "\n  ")
             continue
         first = True
-        for rec in records[key]:
-            yield "[\n    " if first else ",\n    "
-            yield _encode(rec, "    ")
+        for rec in records[key]:  # records are attrs classes
+            yield ("[\n    " if first else ",\n    ") + _attrs(rec, "    ")
             first = False
         yield "[]" if first else "\n  ]"
     yield "\n}\n"
 
 
+def _kept(lines: Iterator) -> Iterator:
+    """Earning lines, each with its trace's texts made and kept before it is written: the
+    traces of its payouts read them again, written later, and keep them anyway."""
+    for line in lines:
+        if type(line.trace) is DeferredTrace:
+            line.trace.contents(keep=True)
+        yield line
+
+
 # What json.dumps(_record(rec), indent=2, sort_keys=True, ensure_ascii=False) writes, written
 # straight from the record: no dictionary of each record is built, and a deferred trace's
 # texts are written without being kept (a document of a million lines would keep them all).
-_string = json.encoder.encode_basestring  # ensure_ascii=False
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_string = json.encoder.encode_basestring  # ensure_ascii=False; a TypeError for a non-string
 
 
 def _encode(value, indent: str) -> str:
@@ -149,27 +163,24 @@ def _encode(value, indent: str) -> str:
         return "null"
     if kind is Decimal:
         return f'"{value:f}"'  # never exponent notation such as 2.000E+4
+    if kind is DeferredTrace or kind is Trace:
+        return _trace(value, indent)
+    if kind is dt.date or kind is dt.datetime:
+        return f'"{value.isoformat()}"'
     if kind is bool:
         return "true" if value else "false"
     if kind is int:
         return str(value)
-    if kind is dt.date or kind is dt.datetime:
-        return f'"{value.isoformat()}"'
     inner = indent + "  "
     if kind is tuple or kind is list:
         if not value:
             return "[]"
-        sep = ",\n" + inner
-        if all(type(v) is str for v in value):
-            return f"[\n{inner}{sep.join(map(_string, value))}\n{indent}]"
-        return f"[\n{inner}{sep.join([_encode(v, inner) for v in value])}\n{indent}]"
-    if kind is DeferredTrace or kind is Trace:
-        return _trace(value, indent)
+        return _list([_encode(v, inner) for v in value], indent)
     if kind is Span:
         return _span(value, indent)
     if attrs.has(kind):
-        values = {name: getattr(value, name) for name in _fields(kind)}
-    elif kind is dict:
+        return _attrs(value, indent)
+    if kind is dict:
         values = value
     else:  # anything else a record may hold, as json.dumps writes it
         return json.dumps(_record_value(value), indent=2, sort_keys=True,
@@ -181,12 +192,41 @@ def _encode(value, indent: str) -> str:
     return f"{{\n{inner}{body}\n{indent}}}"
 
 
+# Per record class: its fields in key order, read at once, and the text before each value.
+_LAYOUTS: dict[type, tuple[operator.attrgetter, tuple[str, ...]]] = {}
+
+
+def _attrs(value, indent: str) -> str:
+    layout = _LAYOUTS.get(type(value))
+    if layout is None:
+        names = sorted(f.name for f in attrs.fields(type(value)))
+        if not names:
+            return "{}"
+        layout = _LAYOUTS[type(value)] = (operator.attrgetter(*names, names[0]),
+                                          tuple(f"{_string(n)}: " for n in names))
+    read, keys = layout
+    inner = indent + "  "
+    parts = []
+    # (The first name is read twice so that the getter always returns a tuple.)
+    for key, v in zip(keys, read(value)):
+        kind = type(v)
+        if kind is str:
+            parts.append(key + _string(v))
+        elif kind is Decimal:
+            parts.append(f'{key}"{v:f}"')
+        else:
+            parts.append(key + _encode(v, inner))
+    sep = ",\n" + inner
+    return f"{{\n{inner}{sep.join(parts)}\n{indent}}}"
+
+
 # Traces and spans are most of the document: written by templates of their fields in key order.
 _SPAN_KEYS = ("column", "end_column", "end_line", "line", "path")
 _TRACE_KEYS = ("arithmetic", "because", "events", "inputs", "label", "rule", "span", "touched",
                "values")
+_TRACE_FIELDS = tuple(f.name for f in attrs.fields(Trace))  # the order `contents` returns
 assert tuple(sorted(f.name for f in attrs.fields(Span))) == _SPAN_KEYS
-assert tuple(sorted(f.name for f in attrs.fields(Trace))) == _TRACE_KEYS
+assert tuple(sorted(_TRACE_FIELDS)) == _TRACE_KEYS
 _spans: dict[tuple[Span, str], str] = {}  # a plan has few spans; every line repeats them
 
 
@@ -209,25 +249,66 @@ def _span(span: Span, indent: str) -> str:
 
 def _trace(trace: Trace, indent: str) -> str:
     if type(trace) is DeferredTrace:
-        rule, label, span, because, arithmetic, values, events, inputs, touched = \
-            trace.contents()
+        fields = trace.contents()
     else:
-        rule, label, span, because, arithmetic, values, events, inputs, touched = (
-            getattr(trace, f) for f in _fields(Trace))
+        fields = tuple(getattr(trace, f) for f in _TRACE_FIELDS)
+    rule, label, span, because, arithmetic, values, events, inputs, touched = fields
+    if type(values) is tuple and type(events) is tuple and type(inputs) is tuple and \
+            type(touched) is tuple:  # as a deferred trace always has them
+        keys, close, inner = _trace_layout(indent)
+        try:
+            return "".join((
+                keys[0], _string(arithmetic), keys[1], _string(because), keys[2],
+                _strings(events, inner), keys[3], _strings(inputs, inner), keys[4],
+                _string(label), keys[5], _string(rule), keys[6],
+                _span(span, inner) if type(span) is Span else _encode(span, inner), keys[7],
+                _spans_list(touched, inner), keys[8], _pairs(values, inner), close))
+        except TypeError:  # a text or a list item that is not a string
+            pass
+    return _encode(dict(zip(_TRACE_FIELDS, fields)), indent)
+
+
+@functools.cache
+def _trace_layout(indent: str) -> tuple[tuple[str, ...], str, str]:
+    """A trace's fixed text at `indent`: what comes before each field's value (in key order),
+    the closing brace, and the fields' indent."""
+    inner = indent + "  "
+    keys = tuple(f'{"," if i else "{"}\n{inner}"{key}": ' for i, key in enumerate(_TRACE_KEYS))
+    return keys, f"\n{indent}}}", inner
+
+
+def _strings(items: tuple, indent: str) -> str:
+    """A tuple of strings (a TypeError for anything else)."""
+    if not items:
+        return "[]"
+    return _list(map(_string, items), indent)
+
+
+def _pairs(values: tuple, indent: str) -> str:
+    """A trace's values: (name, value) tuples of strings (a TypeError for other items)."""
+    if not values:
+        return "[]"
+    item = indent + "  "
+    pair = item + "  "
+    sep, close = ",\n" + pair, "\n" + item + "]"
+    texts = [f"[\n{pair}{sep.join(map(_string, p))}{close}" if type(p) is tuple and p
+             else _encode(p, item) for p in values]
+    return _list(texts, indent)
+
+
+def _spans_list(spans: tuple, indent: str) -> str:
+    if not spans:
+        return "[]"
+    inner = indent + "  "
+    return _list([_span(s, inner) if type(s) is Span else _encode(s, inner) for s in spans],
+                 indent)
+
+
+def _list(texts: Iterable[str], indent: str) -> str:
+    """A list of items written at `indent` + 2, laid out as json.dumps lays it out."""
     inner = indent + "  "
     sep = ",\n" + inner
-    return (f'{{\n{inner}"arithmetic": {_encode(arithmetic, inner)}{sep}"because": '
-            f'{_encode(because, inner)}{sep}"events": {_encode(events, inner)}{sep}"inputs": '
-            f'{_encode(inputs, inner)}{sep}"label": {_encode(label, inner)}{sep}"rule": '
-            f'{_encode(rule, inner)}{sep}"span": {_encode(span, inner)}{sep}"touched": '
-            f'{_encode(touched, inner)}{sep}"values": {_encode(values, inner)}\n{indent}}}')
-
-
-def _fields(kind: type) -> tuple[str, ...]:
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = _FIELDS[kind] = tuple(f.name for f in attrs.fields(kind))
-    return names
+    return f"[\n{inner}{sep.join(texts)}\n{indent}]"
 
 
 def _record_value(value):

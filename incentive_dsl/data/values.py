@@ -16,7 +16,8 @@ from decimal import Decimal
 
 from incentive_dsl.check.model import FieldSpec
 from incentive_dsl.periods import DAYS_PER_UNIT
-from incentive_dsl.limits import MAX_FX_RATE, date_problem, duration_problem, number_problem
+from incentive_dsl.limits import (MAX_FRACTION_DIGITS, MAX_FX_RATE, MAX_INTEGER_DIGITS,
+                                  date_problem, duration_problem, number_problem)
 
 
 class BadValue(Exception):
@@ -72,6 +73,9 @@ def _in_range(day: dt.date, text: str) -> dt.date:
 
 # [0-9], not \d: only ASCII digits are digits (limits.py says why)
 _NUMBER = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+# Digits with an optional decimal part, within the limits (limits.py): read as they are.
+_PLAIN_AMOUNT = re.compile(
+    rf"[0-9]{{1,{MAX_INTEGER_DIGITS}}}(?:\.[0-9]{{1,{MAX_FRACTION_DIGITS}}})?")
 _INTEGER = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _SYMBOLS = "$€£¥₹"
@@ -106,6 +110,8 @@ def _short(text: str) -> str:
 
 def parse_amount(text: str) -> Decimal:
     """A non-negative exact amount: `250000`, `250,000.50`."""
+    if _PLAIN_AMOUNT.fullmatch(text):  # most amounts: no separators, within the digit limits
+        return Decimal(text)
     if _NUMBER.fullmatch(text):
         return _exact(text)
     raise BadValue(f"'{text}' is not an amount", _number_hint(text, "amount"))

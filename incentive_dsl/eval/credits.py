@@ -358,6 +358,6 @@ def _credit_texts(cur: str, value: Decimal, weight: Decimal | None, amount: Deci
     """A credit line's trace (see `DeferredTrace`); `how` is `_value`'s phrase."""
     share = f" × {fmt_pct(weight)}" if weight is not None and weight != ONE else ""
     phrase = how.format(*(fmt(v, cur) if isinstance(v, Decimal) else v for v in how_args))
-    return (f"{phrase}; {detail}",
-            f"{fmt(value, cur)}{share} = {fmt(amount, cur)}",
-            (("value", fmt(value, cur)), ("credited", fmt(amount, cur))), (event,), (), ())
+    shown, credited = fmt(value, cur), fmt(amount, cur)
+    return (f"{phrase}; {detail}", f"{shown}{share} = {credited}",
+            (("value", shown), ("credited", credited)), (event,), (), ())

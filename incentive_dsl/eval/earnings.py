@@ -16,6 +16,7 @@ import bisect
 import datetime as dt
 import functools
 import itertools
+import math
 from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
@@ -28,8 +29,8 @@ from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator
 from incentive_dsl.eval.credits import Eligibility, eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine, CreditSeries
-from incentive_dsl.eval.money import (ZERO, Number, add, allocate, div, fmt, fmt_pct, mul,
-                                      fmt_number, round_money, sub, to_money)
+from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, ZERO, Number, add, allocate, div, fmt,
+                                      fmt_pct, mul, fmt_number, round_money, sub, to_money)
 from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, Skips, Trace
 from incentive_dsl.periods import (
     MONTHS_PER_UNIT, UNIT_DAYS, Period, add_months, month_end, unit_text)
@@ -68,6 +69,29 @@ class _Quotient(NamedTuple):
 
 def _key_value(k):
     return div(k.credit, k.quota) if type(k) is _Quotient else k
+
+
+def _quotient_pct(k: _Quotient) -> str:
+    """`fmt_pct(_key_value(k))`, in integers when the quotient has no finite decimal form (a
+    quota such as 123,456 USD): `fmt_pct` then rounds the fraction exactly, half even to four
+    decimals, which is one integer division here instead of several operations on fractions.
+    Commission traces show two of these per line, and JSON output reads every trace."""
+    n, d = k.credit.as_integer_ratio()
+    quota_n, quota_d = k.quota.as_integer_ratio()
+    n, d = n * quota_d, d * quota_n
+    if d < 0:
+        n, d = -n, -d
+    odd = d // math.gcd(n, d) if d else 1  # the reduced denominator, without its 2s and 5s
+    odd >>= (odd & -odd).bit_length() - 1
+    while odd % 5 == 0:
+        odd //= 5
+    if odd == 1 or abs(n) >= _PCT_EXPONENT_FROM * d:
+        return fmt_pct(_key_value(k))  # a finite decimal (or a zero quota), or a huge one
+    whole, rest = divmod(abs(n) * 1_000_000, d)
+    whole += 2 * rest > d  # never a tie: the quotient has no finite decimal form
+    digits = f"{whole:05d}"
+    decimals = digits[-4:].rstrip("0")
+    return f"{'-' if n < 0 else ''}{digits[:-4]}{'.' if decimals else ''}{decimals}%"
 
 
 class EarningStage:
@@ -281,33 +305,33 @@ class EarningStage:
         minor unit in proportion to them (largest remainder), so the shares never pay more or
         less than the rounded whole (a 3-way split at 0.5% of 100 pays 0.17 + 0.17 + 0.16, not
         0.17 × 3). Every other line is rounded on its own."""
-        shares: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for i, (line, made, _) in enumerate(rated):
+        round_line = self._round_line
+        # A split deal's commission lines, by its event: (the lines made from one share, where)
+        shares: dict[str, list[tuple[list[EarningLine], int]]] = defaultdict(list)
+        for line, made, _ in rated:
             if line.kind in SHARE_KINDS:
                 for j, ln in enumerate(made):
                     if ln.kind == "commission":
-                        shares[line.event].append((i, j))
-        done: set[tuple[int, int]] = set()
+                        shares[line.event].append((made, j))
+                    else:
+                        made[j] = round_line(ln)
+            elif len(made) == 1:  # the usual case: one commission line
+                made[0] = round_line(made[0])
+            else:
+                made[:] = [round_line(ln) for ln in made]
         for places in shares.values():
-            amounts = [rated[i][1][j].amount for i, j in places]
+            amounts = [made[j].amount for made, j in places]
             if len(places) < 2 or not any(amounts) or not (all(a >= 0 for a in amounts)
                                                            or all(a <= 0 for a in amounts)):
-                continue  # a single share, nothing to share, or shares of both signs: each
-                # rounded on its own
+                # A single share, nothing to share, or shares of both signs: each rounded on
+                # its own.
+                for made, j in places:
+                    made[j] = round_line(made[j])
+                continue
             whole = round_money(functools.reduce(add, amounts), self.cur,
                                 self.plan.rounding.mode)
-            for (i, j), part in zip(places, allocate(whole, amounts, self.cur)):
-                made = rated[i][1]
-                made[j] = self._round_line(made[j], part, whole)
-                done.add((i, j))
-        round_line = self._round_line
-        for i, (_, made, _) in enumerate(rated):
-            if len(made) == 1:  # the usual case: one commission line
-                if (i, 0) not in done:
-                    made[0] = round_line(made[0])
-            else:
-                made[:] = [ln if (i, j) in done else round_line(ln)
-                           for j, ln in enumerate(made)]
+            for (made, j), part in zip(places, allocate(whole, amounts, self.cur)):
+                made[j] = round_line(made[j], part, whole)
 
     def _key(self, c: m.CommissionSpec, key: str | None, period_unit: str, line: CreditLine,
              payee: str) -> tuple[Decimal, Decimal]:
@@ -1034,11 +1058,12 @@ def _in_region(p: _Piece, acc: m.AcceleratorSpec) -> bool:
         if acc.side == "above" else mid < acc.threshold
 
 
-def _show(plan: m.Plan, key: str | None, value: Decimal) -> str:
+def _show(plan: m.Plan, key: str | None, value: Number | _Quotient) -> str:
     """A tier key's value as its measure reads: a percentage, a number, or money."""
     spec = plan.measure(key) if key else None
     if spec is not None and spec.kind == "percent":
-        return fmt_pct(value)
+        return _quotient_pct(value) if type(value) is _Quotient else fmt_pct(value)
+    value = _key_value(value)
     if spec is not None and spec.kind in ("count", "number"):
         return fmt_number(value)
     return fmt(value, plan.currency)
@@ -1057,35 +1082,48 @@ def _commission_values(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, k0: 
 
 
 def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, period: str,
-                      pieces: tuple[_Piece, ...], k0: Decimal, k1: Decimal, earned: Decimal,
-                      extra: tuple, applied: tuple) -> tuple:
-    """A commission line's trace (see `DeferredTrace`)."""
-    k0, k1 = _key_value(k0), _key_value(k1)
+                      pieces: tuple[_Piece, ...], k0: Number | _Quotient,
+                      k1: Number | _Quotient, earned: Decimal, extra: tuple,
+                      applied: tuple) -> tuple:
+    """A commission line's trace (see `DeferredTrace`). Each value is formatted once: JSON
+    output reads every trace."""
     cur = plan.currency
-    arithmetic = " + ".join(
-        f"{fmt(p.amount, cur)} × {fmt_pct(p.rate)}" +
-        (f" × {p.factor.normalize():f}" if p.factor != ONE else "") for p in pieces)
-    arithmetic += f" = {fmt(earned, cur)}"
-    parts = []
+    values = _commission_values(plan, c, line, k0, k1, extra)
+    terms, parts = [], []
     for p in pieces:
+        amount, rate = fmt(p.amount, cur), _rate_pct(p.rate)
         factor = f" × {p.factor.normalize():f}" if p.factor != ONE else ""
+        terms.append(f"{amount} × {rate}{factor}")
         tier = f" (tier '{p.row.text}')" if p.row else ""
-        parts.append(f"{fmt_pct(p.rate)}{factor} of {fmt(p.amount, cur)}{tier}")
+        parts.append(f"{rate}{factor} of {amount}{tier}")
+    arithmetic = f"{' + '.join(terms)} = {fmt(earned, cur)}"
     text = " + ".join(parts)
     deal = f"deal {line.deal}" if line.deal else f"event {line.event}"
     table = c.table
     if table is None:
         because = f"{text} for {deal}: the commission rate"
-    elif table.key is None:
-        because = f"{text} for {deal}: the deal amount is {fmt(k1, cur)}"
     else:
-        how = "marginal" if table.mode == "marginal" else "retroactive"
-        because = (f"{text} for {deal} because your {period} {table.key} went from "
-                   f"{_show(plan, table.key, k0)} to {_show(plan, table.key, k1)} "
-                   f"({how} tiers)")
+        before, after = values[1][1], values[2][1]  # the tier key, as the values show it
+        if table.key is None:
+            because = f"{text} for {deal}: the deal amount is {after}"
+        else:
+            how = "marginal" if table.mode == "marginal" else "retroactive"
+            because = (f"{text} for {deal} because your {period} {table.key} went from "
+                       f"{before} to {after} ({how} tiers)")
     touched = (*dict.fromkeys(p.row.span for p in pieces if p.row is not None), *applied)
-    return (because, arithmetic, _commission_values(plan, c, line, k0, k1, extra), (line.event,),
-            (line.id,), touched)
+    return because, arithmetic, values, (line.event,), (line.id,), touched
+
+
+_RATES: dict[Number, str] = {}  # rates as percentages: a plan has few, its lines repeat them
+
+
+def _rate_pct(rate: Number) -> str:
+    text = _RATES.get(rate) if rate else None  # (-0 equals 0 but is shown "-0%")
+    if text is None:
+        text = fmt_pct(rate)
+        if rate and len(_RATES) < 4096:
+            _RATES[rate] = text
+    return text
 
 
 def _rounded_texts(trace: Trace, exact: Decimal, rounded: Decimal, mode: str, currency: str,

@@ -61,10 +61,13 @@ class DeferredTrace(Trace):
         set_(self, "_made", None if render is not None else (
             because, arithmetic, tuple(values), tuple(events), tuple(inputs), tuple(touched)))
 
-    def contents(self) -> tuple:
+    def contents(self, keep: bool = False) -> tuple:
         """The trace's fields, in order (rule, label, span, because, arithmetic, values,
         events, inputs, touched), made without being kept when they have not been read yet:
-        for a reader that reads every trace once (the JSON output)."""
+        for a reader that reads every trace once (the JSON output). With `keep`, kept as
+        reading a field keeps them (for a trace that other traces read again)."""
+        if keep:
+            return (self.rule, self.label, self.span, *self._contents())
         args, made = self._args, self._made  # in this order: see _contents
         if made is None:
             with decimal.localcontext(CONTEXT):
