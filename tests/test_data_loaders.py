@@ -248,8 +248,8 @@ def test_unknown_missing_and_duplicate_columns(tmp_path):
         ("D-COLUMN", 1, 10), ("D-COLUMN", 1, 19), ("D-COLUMN", 1, 27), ("D-COLUMN", 1, 32)]
     assert [(d.message, d.hint) for d in diags[:4]] == [
         ("missing column 'amount': a booked event needs an amount (line 2)",
-         "did you mean 'ammount'?"),
-        ("missing column 'date'", "did you mean 'dat'?"),
+         "is the header's 'ammount' meant to be 'amount'? rename it"),
+        ("missing column 'date'", "is the header's 'dat' meant to be 'date'? rename it"),
         ("missing column 'deal_id': a booked event names its deal (line 2)",
          "add the column 'deal_id' to the header"),
         ("missing column 'owner': a booked event needs its owner (the deal owner) (line 2)",
