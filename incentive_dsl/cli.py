@@ -163,7 +163,8 @@ def _load_dataset(args: argparse.Namespace, plan):
     if getattr(args, "data", None) is not None:
         folder = Path(args.data)
         if not os.path.isdir(folder):
-            print(f"incentive: --data {args.data}: not a directory", file=sys.stderr)
+            what = "not a directory" if os.path.exists(folder) else "no such directory"
+            print(f"incentive: --data {args.data}: {what}", file=sys.stderr)
             return None, (), EXIT_USAGE
         # A data directory holds the files under their standard names; a file given on its own
         # option wins.
