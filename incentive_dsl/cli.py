@@ -318,15 +318,22 @@ def _evaluate(plan, dataset, window):
 def cmd_run(args: argparse.Namespace) -> int:
     from incentive_dsl.audit import render
 
+    columnar = getattr(args, "engine", "interpreter") == "columnar"
+    if columnar:
+        # Statements only (docs/columnar.md): the options that read lines need the interpreter.
+        given = [option for option, value in (("--lines", args.lines),
+                                              ("--skipped", args.skipped),
+                                              ("--ledger", getattr(args, "ledger", None)))
+                 if value]
+        if given:
+            print(f"incentive run: --engine columnar computes statements only; "
+                  f"{' and '.join(given)} {'needs' if len(given) == 1 else 'need'} the "
+                  "interpreter (leave out --engine columnar)", file=sys.stderr)
+            return EXIT_USAGE
     plan, dataset, window, code = _load(args)
     if code is not None:
         return code
-    if getattr(args, "engine", "interpreter") == "columnar":
-        # Statements only (docs/columnar.md): the options that read lines need the interpreter.
-        if args.lines or args.skipped or getattr(args, "ledger", None):
-            print("incentive run: --engine columnar computes statements only; --lines, "
-                  "--skipped and --ledger need the interpreter", file=sys.stderr)
-            return EXIT_USAGE
+    if columnar:
         from incentive_dsl.columnar.runner import ColumnarUnavailable
 
         try:
