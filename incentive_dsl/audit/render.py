@@ -227,23 +227,24 @@ _TRACE_KEYS = ("arithmetic", "because", "events", "inputs", "label", "rule", "sp
 _TRACE_FIELDS = tuple(f.name for f in attrs.fields(Trace))  # the order `contents` returns
 assert tuple(sorted(f.name for f in attrs.fields(Span))) == _SPAN_KEYS
 assert tuple(sorted(_TRACE_FIELDS)) == _TRACE_KEYS
-_spans: dict[tuple[Span, str], str] = {}  # a plan has few spans; every line repeats them
+# A plan has few spans and every line repeats them: their texts by the span's identity (a hash
+# of its fields would cost more than the lookup saves), each kept with its span.
+_spans: dict[tuple[int, str], tuple[Span, str]] = {}
 
 
 def _span(span: Span, indent: str) -> str:
-    text = _spans.get((span, indent))
-    if text is None:
-        if all(type(getattr(span, k)) is int for k in _SPAN_KEYS[:4]) and \
-                type(span.path) is str:
-            i = ",\n" + indent + "  "
-            text = (f'{{\n{indent}  "column": {span.column}{i}"end_column": {span.end_column}'
-                    f'{i}"end_line": {span.end_line}{i}"line": {span.line}{i}"path": '
-                    f'{_string(span.path)}\n{indent}}}')
-        else:
-            values = {k: getattr(span, k) for k in _SPAN_KEYS}
-            text = _encode(values, indent)
-        if len(_spans) < 4096:
-            _spans[(span, indent)] = text
+    known = _spans.get((id(span), indent))
+    if known is not None and known[0] is span:
+        return known[1]
+    if all(type(getattr(span, k)) is int for k in _SPAN_KEYS[:4]) and type(span.path) is str:
+        i = ",\n" + indent + "  "
+        text = (f'{{\n{indent}  "column": {span.column}{i}"end_column": {span.end_column}'
+                f'{i}"end_line": {span.end_line}{i}"line": {span.line}{i}"path": '
+                f'{_string(span.path)}\n{indent}}}')
+    else:
+        text = _encode({k: getattr(span, k) for k in _SPAN_KEYS}, indent)
+    if len(_spans) < 4096:
+        _spans[(id(span), indent)] = (span, text)
     return text
 
 

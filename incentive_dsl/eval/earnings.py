@@ -1073,12 +1073,13 @@ def _commission_values(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, k0: 
                        k1: Decimal, extra) -> tuple[tuple[str, str], ...]:
     """The values a commission line's trace shows: the credit, the tier key before and after
     it, and what the accelerators read."""
-    values = [("credit", None, line.amount)]
+    values = [("credit", fmt(line.amount, plan.currency))]
     if c.table is not None:
-        key_name = c.table.key or "deal amount"
-        values += [(f"{key_name} before", c.table.key, k0),
-                   (f"{key_name} after", c.table.key, k1)]
-    return tuple((label, _show(plan, key, value)) for label, key, value in [*values, *extra])
+        key, key_name = c.table.key, c.table.key or "deal amount"
+        values += [(f"{key_name} before", _show(plan, key, k0)),
+                   (f"{key_name} after", _show(plan, key, k1))]
+    values += [(label, _show(plan, key, value)) for label, key, value in extra]
+    return tuple(values)
 
 
 def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, period: str,
@@ -1133,6 +1134,6 @@ def _rounded_texts(trace: Trace, exact: Decimal, rounded: Decimal, mode: str, cu
     if whole is not None:
         how = (f"{how} (this share of the split deal's {fmt(whole, currency)}, rounded as a "
                "whole)")
-    arithmetic = f"{trace.arithmetic}; {how}" if trace.arithmetic else \
-        f"{fmt(exact, currency)} {how}"
-    return (trace.because, arithmetic, trace.values, trace.events, trace.inputs, trace.touched)
+    because, arithmetic, values, events, inputs, touched = trace.texts()
+    arithmetic = f"{arithmetic}; {how}" if arithmetic else f"{fmt(exact, currency)} {how}"
+    return because, arithmetic, values, events, inputs, touched

@@ -180,10 +180,17 @@ def fmt(amount: Number, currency: str | None = None) -> str:
     digits = MINOR_DIGITS.get(currency or "", 2)
     if type(amount) is Fraction:
         return "≈" + fmt(round_to(amount, digits, "half even"), currency)
-    exp = amount.as_tuple().exponent
-    if isinstance(exp, int) and exp < -digits:  # trailing zeros beyond the minor unit go
-        exp = amount.normalize(CONTEXT).as_tuple().exponent
-    places = max(digits, -exp if isinstance(exp, int) and exp < 0 else 0)
+    # Most amounts have at most the minor unit's decimals, which their plain text shows at less
+    # cost than `as_tuple` (traces show several amounts per line, and JSON output reads them all).
+    plain = str(amount)
+    point = plain.find(".")
+    if (point < 0 or len(plain) - point - 1 <= digits) and "E" not in plain:
+        places = digits
+    else:
+        exp = amount.as_tuple().exponent
+        if isinstance(exp, int) and exp < -digits:  # trailing zeros beyond the minor unit go
+            exp = amount.normalize(CONTEXT).as_tuple().exponent
+        places = max(digits, -exp if isinstance(exp, int) and exp < 0 else 0)
     text = f"{amount:,.{places}f}"
     return f"{text} {currency}" if currency else text
 

@@ -35,6 +35,11 @@ class Trace:
     inputs: tuple[str, ...] = ()  # ids of the credit or earning lines it was computed from
     touched: tuple[Span, ...] = ()  # other plan lines it went through (tier rows, accelerators)
 
+    def texts(self) -> tuple:
+        """(because, arithmetic, values, events, inputs, touched), read at once: for a trace
+        that writes its texts from another's."""
+        return self.because, self.arithmetic, self.values, self.events, self.inputs, self.touched
+
 
 class DeferredTrace(Trace):
     """A trace whose contents past its rule (texts, values, events, inputs, touched lines) are
@@ -75,6 +80,9 @@ class DeferredTrace(Trace):
             made = (because, arithmetic, tuple(values), tuple(events), tuple(inputs),
                     tuple(touched))
         return (self.rule, self.label, self.span, *made)
+
+    def texts(self) -> tuple:
+        return self._contents()
 
     def _contents(self) -> tuple:
         # The arguments are read before the result: `_made` is set before `_args` is cleared,
