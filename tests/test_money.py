@@ -103,6 +103,12 @@ def fmt_reference(amount: Decimal, currency: str | None) -> str:
 @example(value=D("0E-9"), currency="USD")
 @example(value=D("-0.00"), currency="USD")
 @example(value=D("12.3400"), currency="USD")  # trailing zeros beyond the minor unit
+@example(value=D("100.000"), currency="USD")
+@example(value=D("120.0"), currency="JPY")
+@example(value=D("1.50"), currency="BHD")
+@example(value=D("0.000"), currency=None)
+@example(value=D("1234567890123456789012345678901234567.12300"), currency="USD")  # > 34 digits
+@example(value=D("-Infinity"), currency="USD")
 @example(value=D("12.340"), currency="JPY")
 @example(value=D("NaN"), currency="USD")
 def test_fmt_shows_the_minor_unit_or_every_significant_decimal(value, currency):

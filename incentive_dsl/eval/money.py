@@ -180,12 +180,13 @@ def fmt(amount: Number, currency: str | None = None) -> str:
     digits = MINOR_DIGITS.get(currency or "", 2)
     if type(amount) is Fraction:
         return "≈" + fmt(round_to(amount, digits, "half even"), currency)
-    # Most amounts have at most the minor unit's decimals, which their plain text shows at less
-    # cost than `as_tuple` (traces show several amounts per line, and JSON output reads them all).
+    # The decimals an amount has past its trailing zeros, read from its plain text (what
+    # `normalize` leaves, at less cost: traces show several amounts per line, and JSON output
+    # reads them all); scientific notation, or more digits than `normalize` keeps, the long way.
     plain = str(amount)
-    point = plain.find(".")
-    if (point < 0 or len(plain) - point - 1 <= digits) and "E" not in plain:
-        places = digits
+    if "E" not in plain and len(plain) <= CONTEXT.prec:
+        point = plain.find(".")
+        places = digits if point < 0 else max(digits, len(plain.rstrip("0")) - point - 1)
     else:
         exp = amount.as_tuple().exponent
         if isinstance(exp, int) and exp < -digits:  # trailing zeros beyond the minor unit go
