@@ -27,7 +27,8 @@ import attrs
 
 from incentive_dsl.collector import collector_paused
 from incentive_dsl.eval.money import ZERO, fmt
-from incentive_dsl.eval.records import STATEMENT_FLOWS, DeferredTrace, Statement, Trace
+from incentive_dsl.eval.records import (STATEMENT_FLOWS, CreditLine, DeferredTrace, EarningLine,
+                                        PayoutLine, Statement, Trace)
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import Period
 from incentive_dsl.span import Span
@@ -134,7 +135,7 @@ def iter_json(result: RunResult, window: Period | None = None,
             continue
         first = True
         for rec in records[key]:  # records are attrs classes
-            yield ("[\n    " if first else ",\n    ") + _attrs(rec, "    ")
+            yield ("[\n    " if first else ",\n    ") + _record_text(rec)
             first = False
         yield "[]" if first else "\n  ]"
     yield "\n}\n"
@@ -190,6 +191,58 @@ def _encode(value, indent: str) -> str:
     sep = ",\n" + inner
     body = sep.join([f"{_string(k)}: {_encode(values[k], inner)}" for k in sorted(values)])
     return f"{{\n{inner}{body}\n{indent}}}"
+
+
+def _record_text(rec) -> str:
+    """A record of the document's lists, at their indent: credit, earning and payout lines (its
+    bulk) by templates of their fields, anything else (or a line with a field of another type
+    than its usual one) by the general layout."""
+    template = _LINE_TEMPLATES.get(type(rec))
+    if template is not None and type(rec.amount) is Decimal and \
+            (type(rec.trace) is DeferredTrace or type(rec.trace) is Trace):
+        try:
+            return template(rec)
+        except TypeError:  # a text field that is not a string
+            pass
+    return _attrs(rec, "    ")
+
+
+def _or_null(text: str | None) -> str:
+    return "null" if text is None else _string(text)
+
+
+_F = ",\n      "  # between a line's fields
+
+
+def _credit_line(c: CreditLine) -> str:
+    if type(c.date) is not dt.date:
+        raise TypeError("not a date")
+    return (f'{{\n      "amount": "{c.amount:f}"{_F}"credit": {_string(c.credit)}{_F}"date": '
+            f'"{c.date.isoformat()}"{_F}"deal": {_or_null(c.deal)}{_F}"event": '
+            f'{_string(c.event)}{_F}"id": {_string(c.id)}{_F}"kind": {_string(c.kind)}{_F}'
+            f'"payee": {_string(c.payee)}{_F}"trace": {_trace(c.trace, "      ")}\n    }}')
+
+
+def _earning_line(e: EarningLine) -> str:
+    if type(e.date) is not dt.date:
+        raise TypeError("not a date")
+    return (f'{{\n      "amount": "{e.amount:f}"{_F}"component": {_string(e.component)}{_F}'
+            f'"date": "{e.date.isoformat()}"{_F}"deal": {_or_null(e.deal)}{_F}"id": '
+            f'{_string(e.id)}{_F}"kind": {_string(e.kind)}{_F}"payee": {_string(e.payee)}{_F}'
+            f'"period": {_string(e.period)}{_F}"trace": {_trace(e.trace, "      ")}\n    }}')
+
+
+def _payout_line(p: PayoutLine) -> str:
+    return (f'{{\n      "amount": "{p.amount:f}"{_F}"earning": {_or_null(p.earning)}{_F}"kind": '
+            f'{_string(p.kind)}{_F}"pay_period": {_string(p.pay_period)}{_F}"payee": '
+            f'{_string(p.payee)}{_F}"trace": {_trace(p.trace, "      ")}\n    }}')
+
+
+_LINE_TEMPLATES = {CreditLine: _credit_line, EarningLine: _earning_line, PayoutLine: _payout_line}
+for _kind, _keys in ((CreditLine, "amount credit date deal event id kind payee trace"),
+                     (EarningLine, "amount component date deal id kind payee period trace"),
+                     (PayoutLine, "amount earning kind pay_period payee trace")):
+    assert sorted(f.name for f in attrs.fields(_kind)) == _keys.split(), _kind
 
 
 # Per record class: its fields in key order, read at once, and the text before each value.
