@@ -344,10 +344,10 @@ def _pairs(values: tuple, indent: str) -> str:
         return "[]"
     item = indent + "  "
     pair = item + "  "
-    sep, close = ",\n" + pair, "\n" + item + "]"
-    texts = [f"[\n{pair}{sep.join(map(_string, p))}{close}" if type(p) is tuple and p
-             else _encode(p, item) for p in values]
-    return _list(texts, indent)
+    opening, sep, close = "[\n" + pair, ",\n" + pair, "\n" + item + "]"
+    return _list([opening + _string(p[0]) + sep + _string(p[1]) + close
+                  if type(p) is tuple and len(p) == 2 else _encode(p, item) for p in values],
+                 indent)
 
 
 def _spans_list(spans: tuple, indent: str) -> str:

@@ -1092,7 +1092,10 @@ def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, perio
     values = _commission_values(plan, c, line, k0, k1, extra)
     terms, parts = [], []
     for p in pieces:
-        amount, rate = fmt(p.amount, cur), _rate_pct(p.rate)
+        # A piece of the whole credit is shown as the values show the credit (equal nonzero
+        # amounts of one type are shown alike; -0 and 0 are not).
+        same = p.amount == line.amount and type(p.amount) is type(line.amount) and p.amount
+        amount, rate = values[0][1] if same else fmt(p.amount, cur), _rate_pct(p.rate)
         factor = f" × {p.factor.normalize():f}" if p.factor != ONE else ""
         terms.append(f"{amount} × {rate}{factor}")
         tier = f" (tier '{p.row.text}')" if p.row else ""
