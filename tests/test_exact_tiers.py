@@ -15,10 +15,11 @@ import json
 from decimal import Decimal
 from fractions import Fraction
 
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from incentive_dsl import api
+from incentive_dsl.eval import earnings
 from incentive_dsl.eval.money import round_to
 from tests.test_eval_properties import booking, header, payee, plan_from_text, run
 
@@ -130,3 +131,32 @@ def test_the_issue_example_pays_the_exact_half_cent_rounded():
         assert "= 3,585.015 USD; rounded " + mode + " per line: 3,585.02 USD" in \
             line.trace.arithmetic, line.trace.arithmetic
         assert "36,499.50 USD" in line.trace.because and "15,500.50 USD" in line.trace.because
+
+
+@settings(max_examples=30)
+@given(table=tables(), quarterly=st.integers(100, 100_000_000),
+       deals=st.lists(amounts, min_size=1, max_size=5))
+def test_tiers_cut_in_money_space_explain_themselves_as_the_key_space_cut(table, quarterly, deals):
+    """A tier key `credit / quota` is cut in money space and its trace keeps only the credit
+    before and after the line and the quota (`_money_commission_texts`); the same key written
+    so that the interpreter cuts it in key space (`(bookings + 0 USD) / quota`) must give the
+    same lines with the same traces, word for word."""
+    bounds, rates = table
+
+    def plan(measure: str):
+        return plan_from_text(
+            header("Traces", rounding="half even per statement") +
+            f"quota bookings\n  {Decimal(quarterly) / 100:f} USD per quarter\n"
+            "  no proration\n\ncredit bookings\n  on deal booked\n\n"
+            f"measure attainment = {measure}\n\n" + table_text("quarter", bounds, rates))
+
+    day = dt.date(2027, 2, 1)
+    events = [booking(f"D{i}", day + dt.timedelta(days=i), "ana", a)
+              for i, a in enumerate(deals)]
+    money = run(plan("bookings / quota bookings"), events, [payee("ana")])
+    keyed = run(plan("(bookings + 0 USD) / quota bookings"), events, [payee("ana")])
+    # Each plan took its own path (read before any trace is: reading one lets its inputs go).
+    assert {ln.trace._render for ln in money.earnings} == {earnings._money_commission_texts}
+    assert {ln.trace._render for ln in keyed.earnings} == {earnings._commission_texts}
+    assert [(ln.id, ln.amount, ln.trace) for ln in money.earnings] == \
+        [(ln.id, ln.amount, ln.trace) for ln in keyed.earnings]

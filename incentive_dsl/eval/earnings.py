@@ -71,6 +71,34 @@ def _key_value(k):
     return div(k.credit, k.quota) if type(k) is _Quotient else k
 
 
+def _money_bounds(rows: tuple[m.TierRowSpec, ...], quota: Number) -> tuple:
+    """A marginal table's rows as stretches of credit against `quota`: (low, high, row) with
+    the bounds in money (quota × bound), None for the first row's low and an open last row's
+    high."""
+    return tuple((None if row is rows[0] else mul(quota, row.low),
+                  None if row.high is None else mul(quota, row.high), row) for row in rows)
+
+
+def _cut_in_money(bounds: tuple, c0: Decimal, c1: Decimal, amount: Decimal) -> list[_Piece]:
+    """The pieces of a credit line of `amount` that moves its period's credit from `c0` to
+    `c1`, cut where the credit crosses the bounds (`_money_bounds`): each the part of the line
+    inside one stretch, exactly; the last takes the rest."""
+    lo, hi = (c0, c1) if amount > 0 else (c1, c0)
+    stretches = []
+    for low, high, row in bounds:
+        a = lo if low is None else max(lo, low)
+        b = hi if high is None else min(hi, high)
+        if b > a:
+            stretches.append((a, b, row))
+    pieces, done = [], ZERO
+    for i, (a, b, row) in enumerate(stretches):
+        cut = amount if i == len(stretches) - 1 else (
+            sub(b, lo) if amount > 0 else sub(lo, b))
+        pieces.append(_Piece(a, b, row.rate, ONE, row, sub(cut, done)))
+        done = cut
+    return pieces
+
+
 def _quotient_pct(k: _Quotient) -> str:
     """`fmt_pct(_key_value(k))`, in integers when the quotient has no finite decimal form (a
     quota such as 123,456 USD): `fmt_pct` then rounds the fraction exactly, half even to four
@@ -361,10 +389,11 @@ class EarningStage:
         # Values the accelerators read besides the tier key: (label, measure, value).
         extra: list[tuple[str, str | None, Decimal]] = []
         pieces: list[_Piece] | None = None
+        cut = None
         if table is not None:
             cut = self._money_pieces(c, table, line, series, index)
             if cut is not None:
-                pieces, k0, k1 = cut
+                pieces, c0, c1, q = cut
             else:
                 k0, k1 = self._key(c, table.key, table.period, line, payee)
         else:
@@ -394,10 +423,19 @@ class EarningStage:
         for p in pieces:
             part = mul(p.amount, p.rate)
             earned = add(earned, part if p.factor is ONE else mul(part, p.factor))
-        trace = DeferredTrace(
-            _commission_texts, (self.plan, c, line, period.label, tuple(pieces), k0, k1, earned,
-                                tuple(extra), tuple(applied)), c.name, c.label,
-            pieces[0].row.span if len(pieces) == 1 and pieces[0].row else c.span)
+        span = pieces[0].row.span if len(pieces) == 1 and pieces[0].row else c.span
+        if cut is not None and not c.accelerators:
+            # The pieces are cut again from these when the trace is read: a run keeps one
+            # per line, and few are read.
+            trace = DeferredTrace(_money_commission_texts,
+                                  (self.plan, c, line, period.label, c0, c1, q, earned),
+                                  c.name, c.label, span)
+        else:
+            if cut is not None:
+                k0, k1 = _Quotient(c0, q), _Quotient(c1, q)
+            trace = DeferredTrace(
+                _commission_texts, (self.plan, c, line, period.label, tuple(pieces), k0, k1,
+                                    earned, tuple(extra), tuple(applied)), c.name, c.label, span)
         out = [self._line(c, "commission", payee, line.date, period.label, earned, line.deal,
                           trace, line.event)]
         deal_key = (c.name, payee, line.deal or line.event)
@@ -501,13 +539,14 @@ class EarningStage:
 
     def _money_pieces(self, c: m.CommissionSpec, table: m.TierTableSpec, line: CreditLine,
                       series: CreditSeries, index: int
-                      ) -> tuple[list[_Piece], _Quotient, _Quotient] | None:
+                      ) -> tuple[list[_Piece], Decimal, Decimal, Number] | None:
         """The pieces `_marginal_pieces` would cut, computed in money space: with key
         k = credit / quota, the key crosses bound b where the credit crosses quota × b, and
         the part of the line below that bound is quota × b less the credit before it (the
         same exact value as amount × (b − k0) / (k1 − k0), without dividing). None when the
         key is not of that form, or the quota is 0 (the key is then 0), or the key would pass
-        the bound on computed values (the measure reports it).
+        the bound on computed values (the measure reports it). Else the pieces, the credit
+        before and after the line, and the quota.
 
         `series` is the payee's lines of the commission's base credit, `line` its line at
         `index`: the credit before and after the line are read from its running totals, as
@@ -530,20 +569,7 @@ class EarningStage:
             return None
         # The key path's memory of the last line's key would now be stale.
         self._keys_after.pop((table.key, table.period), None)
-        lo, hi = (c0, c1) if amount > 0 else (c1, c0)
-        stretches = []
-        for low, high, row in bounds:
-            a = lo if low is None else max(lo, low)
-            b = hi if high is None else min(hi, high)
-            if b > a:
-                stretches.append((a, b, row))
-        pieces, done = [], ZERO
-        for i, (a, b, row) in enumerate(stretches):
-            cut = amount if i == len(stretches) - 1 else (
-                sub(b, lo) if amount > 0 else sub(lo, b))
-            pieces.append(_Piece(a, b, row.rate, ONE, row, sub(cut, done)))
-            done = cut
-        return pieces, _Quotient(c0, q), _Quotient(c1, q)
+        return _cut_in_money(bounds, c0, c1, amount), c0, c1, q
 
     def _quota_cut(self, c: m.CommissionSpec, table: m.TierTableSpec, payee: str,
                    period: Period, series: CreditSeries) -> tuple:
@@ -552,9 +578,7 @@ class EarningStage:
         None for the first row's low and the last row's open high) and where the period's
         lines start in `series`. Kept while the commission rates that payee."""
         q = self.engine.quota_total(self._money_key(c)[1], (payee,), period)
-        rows = table.rows
-        bounds = tuple((None if row is rows[0] else mul(q, row.low),
-                        None if row.high is None else mul(q, row.high), row) for row in rows)
+        bounds = _money_bounds(table.rows, q)
         cut = self._quota_cuts[period.label] = (q, mul(q, _COMPUTED_BOUND), bounds,
                                           bisect.bisect_left(series.dates, period.start))
         return cut
@@ -1128,6 +1152,16 @@ def _rate_pct(rate: Number) -> str:
         if rate and len(_RATES) < 4096:
             _RATES[rate] = text
     return text
+
+
+def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, period: str,
+                            c0: Decimal, c1: Decimal, quota: Number, earned: Number) -> tuple:
+    """`_commission_texts` of a line whose tiers were cut in money space (`_money_pieces`):
+    its pieces cut again, exactly as they were, from the credit before and after it and the
+    quota."""
+    pieces = _cut_in_money(_money_bounds(c.table.rows, quota), c0, c1, line.amount)
+    return _commission_texts(plan, c, line, period, tuple(pieces), _Quotient(c0, quota),
+                             _Quotient(c1, quota), earned, (), ())
 
 
 def _rounded_texts(trace: Trace, exact: Decimal, rounded: Decimal, mode: str, currency: str,

@@ -64,6 +64,9 @@ def _awaiting_texts(cur: str, earning_ids: tuple[str, ...], phrase, *args) -> tu
     return phrase(cur, *args), "", (), (), earning_ids, ()
 
 
+_EARNED = (_when_earned,)  # the reason of a leg paid when its line is earned
+
+
 def payable_amount(plan: Plan, line: EarningLine) -> Decimal:
     """What an earning line's payout legs add up to: the line rounded once when rounding is per
     line, else the exact line (its statement is rounded)."""
@@ -109,10 +112,10 @@ class PayoutStage:
         amount = payable_amount(self.plan, line)
         schedule = self.spec.schedule
         if self._at_once or line.kind not in DEAL_KINDS or not line.deal:
-            return [(line.date, amount, (_when_earned,))]
+            return [(line.date, amount, _EARNED)]
         deal = self.deals.get(line.deal)
         if deal is None:
-            return [(line.date, amount, (_when_earned,))]
+            return [(line.date, amount, _EARNED)]
         weights = self._weights
         if per_line:
             parts = allocate(amount, weights, self.cur)
@@ -169,17 +172,20 @@ class PayoutStage:
                     ("earned", "capped", "clawed_back", "later", "awaiting", "earlier"), ZERO)
             return f
 
+        at_once = self._at_once
         for i, line in enumerate(earnings):
             if not i % EVERY:
                 meter.update(i)
             own = (line.payee, period_of(max(line.date, start), unit).label)
-            mine = flow(own)
+            mine = flows.get(own) or flow(own)
             mine["earned"] += line.amount
             if line.kind in ("capped", "plan cap", "condition"):
                 mine["capped"] += line.amount
             elif line.kind == "clawback":
                 mine["clawed_back"] += line.amount
-            for day, amount, why in self.legs(line):
+            # All paid when earned (the usual schedule): `legs` without its list.
+            for day, amount, why in ((line.date, payable_amount(self.plan, line), _EARNED),) \
+                    if at_once else self.legs(line):
                 if day is not None and day > end:
                     # Payable after the run's last day: from the run's point of view, still
                     # waiting for the money.
