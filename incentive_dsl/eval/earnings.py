@@ -1154,12 +1154,23 @@ def _rate_pct(rate: Number) -> str:
     return text
 
 
+# A table's bounds in money per quota (by identity: the lines of a payee's period share one),
+# each kept with the objects it was made from: reading every trace would make them per line.
+_BOUNDS: dict[tuple[int, int], tuple] = {}
+
+
 def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, period: str,
                             c0: Decimal, c1: Decimal, quota: Number, earned: Number) -> tuple:
     """`_commission_texts` of a line whose tiers were cut in money space (`_money_pieces`):
     its pieces cut again, exactly as they were, from the credit before and after it and the
     quota."""
-    pieces = _cut_in_money(_money_bounds(c.table.rows, quota), c0, c1, line.amount)
+    rows = c.table.rows
+    known = _BOUNDS.get((id(rows), id(quota)))
+    if known is None or known[0] is not rows or known[1] is not quota:
+        if len(_BOUNDS) >= 65536:
+            _BOUNDS.clear()
+        known = _BOUNDS[(id(rows), id(quota))] = (rows, quota, _money_bounds(rows, quota))
+    pieces = _cut_in_money(known[2], c0, c1, line.amount)
     return _commission_texts(plan, c, line, period, tuple(pieces), _Quotient(c0, quota),
                              _Quotient(c1, quota), earned, (), ())
 
