@@ -98,7 +98,8 @@ def test_coverage_of_shipped_plans(rel):
 
 @pytest.fixture(scope="module")
 def histories(tmp_path_factory):
-    """Two generated histories: a single plan year, and a history year plus the plan year."""
+    """Four generated histories: a single plan year, a history year plus the plan year, the
+    columnar benchmark's (bench/columnar_bench.py) and bench/gen_credit.py's."""
     out = {}
     for name, args in {
             "plan-year": ["--events", "3000", "--payees", "30", "--seed", "11", "--start",

@@ -541,36 +541,43 @@ SELECT * FROM (
   FROM ev e JOIN deals d ON d.deal = e.deal
   WHERE e.kind IN ('booked', 'amended') AND {where})
 WHERE kind = 'booked' OR value <> 0""")
-        if cr.split == "owner":
-            shares = f"SELECT seq, actor AS payee, CAST(1 AS HUGEINT) AS w FROM {name}_events"
-        else:
+        # The value in cents, rounded half even; all of it to the owner when the deal records
+        # no split (or the credit is to the owner).
+        units = round_cents("value", "half even")
+        owner_only = "TRUE" if cr.split == "owner" else \
+            "NOT EXISTS (SELECT 1 FROM splits s WHERE s.event_id = c.booked_id)"
+        self.cte(f"{name}_units", f"""
+SELECT *, {units} AS units, {owner_only} AS alone FROM {name}_events c""")
+        parts = [f"""
+SELECT seq, 1 AS shares, event_id, deal, day, actor AS payee, units AS cents
+FROM {name}_units WHERE alone AND actor IS NOT NULL"""]
+        if cr.split != "owner":
             weight = "CAST(s.share * 1000000000000 AS HUGEINT)" if cr.split == "recorded" \
                 else "CAST(1 AS HUGEINT)"
-            shares = f"""
-SELECT c.seq, s.payee, {weight} AS w FROM {name}_events c JOIN splits s ON s.event_id = c.booked_id
-UNION ALL
-SELECT c.seq, c.actor, CAST(1 AS HUGEINT) FROM {name}_events c
-WHERE NOT EXISTS (SELECT 1 FROM splits s WHERE s.event_id = c.booked_id)"""
-        self.cte(f"{name}_shares", shares)
-        units = round_cents("c.value", "half even")
-        # Cent-exact split: each part cut down to the cent, the cents left over to the largest
-        # remainders, ties to the payee first in id order (eval/money.py, allocate).
-        self.cte(f"{name}_alloc", f"""
-SELECT c.seq, c.event_id, c.deal, c.day, s.payee, s.w,
-  {units} AS units, sum(s.w) OVER (PARTITION BY c.seq) AS wsum
-FROM {name}_events c JOIN {name}_shares s ON s.seq = c.seq
-WHERE s.payee IS NOT NULL""")
-        self.cte(f"{name}_parts", f"""
-SELECT *, sum(fl) OVER (PARTITION BY seq) AS fl_sum, count(*) OVER (PARTITION BY seq) AS shares,
-  row_number() OVER (PARTITION BY seq ORDER BY rem DESC, payee) AS rk
+            # Cent-exact split: each part cut down to the cent, the cents left over to the
+            # largest remainders, ties to the payee first in id order; nothing when the
+            # weights add up to 0 (eval/money.py, allocate).
+            self.cte(f"{name}_alloc", f"""
+SELECT c.seq, c.event_id, c.deal, c.day, s.payee, {weight} AS w, c.units,
+  sum({weight}) OVER (PARTITION BY c.seq) AS wsum, count(*) OVER (PARTITION BY c.seq) AS shares
+FROM {name}_units c JOIN splits s ON s.event_id = c.booked_id
+WHERE NOT c.alone AND s.payee IS NOT NULL""")
+            self.cte(f"{name}_parts", f"""
+SELECT *, sum(fl) OVER w AS fl_sum, row_number() OVER w AS rk
 FROM (SELECT *, CASE WHEN wsum = 0 THEN 0 ELSE abs(units) * w // wsum END AS fl,
         CASE WHEN wsum = 0 THEN 0 ELSE abs(units) * w % wsum END AS rem
-      FROM {name}_alloc)""")
+      FROM {name}_alloc)
+WINDOW w AS (PARTITION BY seq ORDER BY rem DESC, payee
+             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)""")
+            parts.append(f"""
+SELECT seq, shares, event_id, deal, day, payee,
+  CASE WHEN wsum = 0 THEN 0 ELSE (CASE WHEN units < 0 THEN -1 ELSE 1 END)
+    * (fl + CASE WHEN rk <= abs(units) - fl_sum THEN 1 ELSE 0 END) END AS cents
+FROM {name}_parts""")
+        self.cte(f"{name}_split", " UNION ALL ".join(parts))
         self.cte(name, f"""
-SELECT p.seq, p.shares, p.event_id, p.deal, p.day, p.payee, s_s.role,
-  (CASE WHEN p.units < 0 THEN -1 ELSE 1 END)
-    * (p.fl + CASE WHEN p.rk <= abs(p.units) - p.fl_sum THEN 1 ELSE 0 END) AS cents
-FROM {name}_parts p
+SELECT p.seq, p.shares, p.event_id, p.deal, p.day, p.payee, s_s.role, p.cents
+FROM {name}_split p
 {self.eligible_join('p.payee', 'p.day', 's')}
 WHERE {self.role_ok('s_s.role', cr.roles)}""")
 
@@ -628,10 +635,22 @@ FROM {base} l""")
             # [c0, c1] with the tier's [quota x low, quota x high]; the first tier reaches down
             # and the last up without end. With a quota of 0 the key stays at 0% and the whole
             # line earns the rate there.
+            # The bounds in money, quota x bound, once per payee and period.
+            bounds = sorted({r.low for r in rows[1:]}
+                            | {r.high for r in rows if r.high is not None})
+            col = {b: f"b{i}" for i, b in enumerate(bounds)}
+            if quota is not None:
+                cols = "".join(f", {exact(f'q * {dec(b)}')} AS {col[b]}" for b in bounds)
+                self.cte(f"{name}_bounds", f"SELECT payee, pk, q{cols} FROM {name}_quota")
+                join = join.replace(f"{name}_quota", f"{name}_bounds")
+                at = "".join(f", coalesce(q.{col[b]}, CAST(0 AS {EXACT})) AS {col[b]}"
+                             for b in bounds)
+            else:
+                at = "".join(f", {exact(dec(b))} AS {col[b]}" for b in bounds)
             pieces = []
             for i, r in enumerate(rows):
-                lo_b = "lo" if i == 0 else f"greatest(lo, {exact(f'q * {dec(r.low)}')})"
-                hi_b = "hi" if r.high is None else f"least(hi, {exact(f'q * {dec(r.high)}')})"
+                lo_b = "lo" if i == 0 else f"greatest(lo, {col[r.low]})"
+                hi_b = "hi" if r.high is None else f"least(hi, {col[r.high]})"
                 pieces.append(f"greatest(CAST(0 AS {EXACT}), {hi_b} - {lo_b}) * {dec(r.rate)}")
             zero_rate = rate_at.format(key="0", q="1")
             earned = (f"CASE WHEN q = 0 THEN {amount} * {zero_rate} "
@@ -640,7 +659,7 @@ FROM {base} l""")
             self.cte(name, f"""
 SELECT {comp} AS comp, 'commission' AS kind, payee, deal, day, {exact(earned)} AS amount, role,
   event_id, seq, shares
-FROM (SELECT k.*, {q} AS q, least({c0}, {c1}) AS lo, greatest({c0}, {c1}) AS hi
+FROM (SELECT k.*, {q} AS q, least({c0}, {c1}) AS lo, greatest({c0}, {c1}) AS hi{at}
       FROM {name}_keys k {join} WHERE {self.rated(c, 'k')}) k""")
             return name
         # Retroactive: each line at the rate of the tier reached after it; a line that changes
@@ -719,6 +738,7 @@ SELECT comp, kind, payee, deal, day, {exact(cents_to_dec(part))}, role, event_id
         return f"{name}_r"
 
     def just_lines(self, name: str) -> str:
+        """The lines without the credit event's `seq` and `shares` (rounding per statement)."""
         self.cte(f"{name}_l", f"SELECT {LINE} FROM {name}")
         return f"{name}_l"
 
@@ -878,6 +898,7 @@ WHERE {in_list('l.comp', c.components)} AND {in_list('l.kind', REVERSIBLE)}
         self.cte("rounded", f"SELECT *, {r} AS r, {own} AS own FROM earnings")
         at_once = len(schedule) == 1 and schedule[0][0] == "booked"
         deal_kind = f"{in_list('kind', DEAL_KINDS)} AND deal IS NOT NULL"
+        self.at_once = at_once
         if at_once:
             self.cte("legs", "SELECT payee, own, day, r AS amount FROM rounded")
             return
@@ -951,8 +972,10 @@ SELECT payee, own AS pk, count(*) AS n, sum({line}) AS earned, sum(r) AS due,
   sum(CASE WHEN kind = 'clawback' THEN {line} ELSE 0 END) AS claw
 FROM rounded GROUP BY payee, own""")
         # Legs payable after the run's last day are still waiting, as if for money.
+        # All paid when booked, a leg is payable in the pay period of its line.
         self.cte("payable", f"""
-SELECT payee, own, {target} AS pk, amount FROM legs WHERE day <= {date(pay_end)}""")
+SELECT payee, own, {'own' if self.at_once else target} AS pk, amount FROM legs
+WHERE day <= {date(pay_end)}""")
         self.cte("paid_own", f"""
 SELECT payee, own AS pk, sum(CASE WHEN pk = own THEN amount ELSE {zero} END) AS same,
   sum(CASE WHEN pk <> own THEN amount ELSE {zero} END) AS other
