@@ -228,15 +228,22 @@ def _load(args: argparse.Namespace):
         return None, None, None, code
     # Notes (a mapping's choices, with counts) are for `incentive data check`; a run shows
     # warnings and errors only.
-    diags = [d for d in diags if d.severity.value != "note"]
-    if diags:
-        print(api.render_all(diags, _file_sources(diags)), file=sys.stderr)
-    if any(d.is_error for d in diags):
-        missing = all(d.code == "D-FILE" for d in diags if d.is_error)
-        print(f"\n{sum(d.is_error for d in diags)} data error(s): nothing was evaluated",
-              file=sys.stderr)
+    missing = _report_data([d for d in diags if d.severity.value != "note"])
+    if missing is not None:
         return None, None, None, EXIT_USAGE if missing else EXIT_PROBLEMS
     return loaded.versions, dataset, window, None
+
+
+def _report_data(diags) -> bool | None:
+    """Print what loading the data found; None when it found no error, else whether every
+    error is a missing file."""
+    if diags:
+        print(api.render_all(diags, _file_sources(diags)), file=sys.stderr)
+    if not any(d.is_error for d in diags):
+        return None
+    print(f"\n{sum(d.is_error for d in diags)} data error(s): nothing was evaluated",
+          file=sys.stderr)
+    return all(d.code == "D-FILE" for d in diags if d.is_error)
 
 
 def _did_you_mean(name: str, known: list[str]) -> str:
@@ -707,12 +714,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         dataset, diags, code = _load_dataset(args, view)
         if code is not None:
             return unreadable
-        if diags:
-            print(api.render_all(diags, _file_sources(diags)), file=sys.stderr)
-        if any(d.is_error for d in diags):
-            missing = all(d.code == "D-FILE" for d in diags if d.is_error)
-            print(f"\n{sum(d.is_error for d in diags)} data error(s): nothing was evaluated",
-                  file=sys.stderr)
+        missing = _report_data(diags)
+        if missing is not None:
             return unreadable if missing else EXIT_PROBLEMS
         window = api.window(new, args.period, args.start, args.end)
     if dataset is not None and sys.stderr.isatty():
