@@ -25,6 +25,7 @@ from pathlib import Path
 from incentive_dsl import __version__, api
 from incentive_dsl.diagnostics import to_json
 from incentive_dsl.files import read_regular
+from incentive_dsl.progress import QUIET
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -364,7 +365,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             return code
         result = view.result
     if args.format == "json" and view is None:  # streamed: the document can be gigabytes
-        return _write_with(args.output, lambda out: render.write_json(out, result, window))
+        # A bar while the document is written, unless it is written to the same terminal.
+        quiet = args.output is None and sys.stdout.isatty()
+        with contextlib.nullcontext() if quiet else _meter() as meter:
+            return _write_with(args.output, lambda out: render.write_json(
+                out, result, window, meter=meter or QUIET))
     if args.format == "json":
         text = _ledger_json(render.to_json(result, window, lines=True), view)
     elif args.format == "csv":
