@@ -85,6 +85,9 @@ def _cut_in_money(bounds: tuple, c0: Decimal, c1: Decimal, amount: Decimal) -> l
     `c1`, cut where the credit crosses the bounds (`_money_bounds`): each the part of the line
     inside one stretch, exactly; the last takes the rest."""
     lo, hi = (c0, c1) if amount > 0 else (c1, c0)
+    for low, high, row in bounds:  # most lines stay inside one tier: one piece, the line
+        if (low is None or lo >= low) and (high is None or hi <= high):
+            return [_Piece(lo, hi, row.rate, ONE, row, sub(amount, ZERO))]
     stretches = []
     for low, high, row in bounds:
         a = lo if low is None else max(lo, low)
