@@ -1,8 +1,8 @@
 """The interpreter's economies, each checked against the plain thing it replaces: deferred
 traces against eager ones, the column store of skips against records, the event index
-against a scan, the reuse of a tier key against computing it again, and the paused garbage
+against a scan, the reuse of a tier key against computing it again, the paused garbage
 collector (for runs and for loading) against the caller's setting and against leftover
-reference cycles."""
+reference cycles, and the stages' makers of line records against the record classes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import copy
 import datetime as dt
 import decimal
 import gc
+import inspect
 import pickle
 from decimal import Decimal
 
@@ -19,9 +20,11 @@ import pytest
 from incentive_dsl import api
 from incentive_dsl.check import check_trees
 from incentive_dsl.data.mapping import load_mapping  # imported before the collector is watched
+from incentive_dsl.data import records as data_records
 from incentive_dsl.data.records import Dataset, Event, PayeeRecord
 from incentive_dsl.eval.context import Deals, EventIndex, Fx
 from incentive_dsl.eval.measures import MeasureEngine
+from incentive_dsl.eval import records
 from incentive_dsl.eval.records import DeferredTrace, Skip, Skips, Trace
 from incentive_dsl.span import Span
 from incentive_dsl.syntax import parse_text
@@ -356,3 +359,26 @@ def test_a_rounded_earning_line_keeps_every_other_field():
     assert line.rounded(Decimal("1.00"), other) == attrs.evolve(line, amount=Decimal("1.00"),
                                                                   trace=other)
     assert line.rounded(Decimal("1.01")) == attrs.evolve(line, amount=Decimal("1.01"))
+
+
+@pytest.mark.parametrize("cls, maker", [(records.CreditLine, records.credit_line),
+                                        (records.EarningLine, records.earning_line),
+                                        (records.PayoutLine, records.payout_line),
+                                        (data_records.Event, data_records.event)])
+def test_record_makers_make_what_the_classes_make(cls, maker):
+    """The makers of records made once per row or per line (events read by the CSV fast path,
+    the stages' lines) take exactly the record's fields, and make a record equal to the
+    class's, frozen like it."""
+    names = [f.name for f in attrs.fields(cls)]
+    assert list(inspect.signature(maker).parameters) == names
+    trace = Trace(rule="r", label="R", span=Span("p", 1, 1, 1, 2), because="b")
+    values = {name: f"{name}-value" for name in names} | {
+        "date": dt.date(2027, 1, 2), "amount": Decimal("1.50"), "trace": trace,
+        "splits": (("ana", Decimal("0.6")),), "fields": (("product", "P1"),),
+        "source": data_records.Source("events.csv", 7)}
+    values = {name: values[name] for name in names}
+    made = maker(**values)
+    assert type(made) is cls and made == cls(**values) and hash(made) == hash(cls(**values))
+    assert attrs.asdict(made) == attrs.asdict(cls(**values))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        made.amount = Decimal(2)

@@ -24,7 +24,7 @@ import os
 import sys
 
 from incentive_dsl.check.model import Plan
-from incentive_dsl.data.records import EVENT_KINDS, Event, Source
+from incentive_dsl.data.records import EVENT_KINDS, Event, Source, event
 from incentive_dsl.data.tables import read_text
 from incentive_dsl.data.values import (
     BadValue, parse_amount, parse_currency, parse_date, parse_field, parse_split_share,
@@ -204,7 +204,7 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
                         for name, i, spec in fields if record[i])
                 except BadValue:
                     raise _GiveUp from None
-        append(Event(id=eid, deal=deal, date=day, kind=kind, amount=amount,
+        append(event(id=eid, deal=deal, date=day, kind=kind, amount=amount,
                      currency=currency if amount is not None else None,
                      owner=intern(owner) if owner else None, splits=splits, subject=subject,
                      term_months=term, fields=values, source=Source(path, first)))

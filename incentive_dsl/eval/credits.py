@@ -19,7 +19,7 @@ from incentive_dsl.check.model import CreditSpec, Plan
 from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator, EventIndex, Fx
 from incentive_dsl.eval.money import ZERO, add, allocate, div, fmt, fmt_pct, mul, round_money, sub
-from incentive_dsl.eval.records import CreditLine, DeferredTrace, Skips
+from incentive_dsl.eval.records import CreditLine, DeferredTrace, Skips, credit_line
 from incentive_dsl.progress import EVERY, QUIET, Meter
 
 ONE = Decimal(1)
@@ -340,7 +340,7 @@ class CreditStage:
             self._skip(spec, e, reason)
             return None
         suffix = f":{source}" if source else ""
-        line = CreditLine(
+        line = credit_line(
             id=f"{spec.name}:{e.id}:{payee}:{kind}{suffix}", credit=spec.name, payee=payee,
             deal=e.deal if e.kind != "activity" else None, event=e.id, date=e.date,
             amount=amount, kind=kind,

@@ -31,7 +31,8 @@ from incentive_dsl.eval.credits import Eligibility, eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine, CreditSeries
 from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, ZERO, Number, add, allocate, div, fmt,
                                       fmt_pct, mul, fmt_number, round_money, sub, to_money)
-from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, Skips, Trace
+from incentive_dsl.eval.records import (CreditLine, DeferredTrace, EarningLine, Skips, Trace,
+                                        earning_line)
 from incentive_dsl.periods import (
     MONTHS_PER_UNIT, UNIT_DAYS, Period, add_months, month_end, unit_text)
 from incentive_dsl.limits import MAX_COMPUTED_DIGITS
@@ -165,9 +166,9 @@ class EarningStage:
         # together): it must not be rounded here first.
         if self.plan.rounding.point != "line":
             amount = self._money(amount)
-        return EarningLine(id=self._id(comp.name, kind, payee, key), component=comp.name,
-                           kind=kind, payee=payee, date=day, period=period, amount=amount,
-                           deal=deal, trace=trace)
+        return earning_line(id=self._id(comp.name, kind, payee, key), component=comp.name,
+                            kind=kind, payee=payee, date=day, period=period, amount=amount,
+                            deal=deal, trace=trace)
 
     def _money(self, value: Number) -> Decimal:
         """Where an exact value becomes money: see `money.to_money`."""
@@ -316,23 +317,30 @@ class EarningStage:
                     whole: Decimal | None = None) -> EarningLine:
         """`ln` rounded to the minor unit (rounding per line), its trace saying so; `rounded`
         is its share of a split deal's rounded `whole` when given."""
-        amount = ln.amount
+        amount, trace = self._rounding(ln.amount, ln.trace, rounded, whole)
+        if amount is ln.amount and trace is ln.trace:
+            return ln
+        return ln.rounded(amount, trace)
+
+    def _rounding(self, amount: Number, trace: Trace, rounded: Decimal | None = None,
+                  whole: Decimal | None = None) -> tuple[Number, Trace]:
+        """An exact amount rounded to the minor unit and its trace saying so (see
+        `_round_line`); the amount and trace themselves when nothing changes."""
         if rounded is None:
             rounded = round_money(amount, self.cur, self.plan.rounding.mode)
         if rounded == amount and type(amount) is Decimal:
-            same_digits = rounded.as_tuple().exponent == amount.as_tuple().exponent
-            return ln if same_digits else ln.rounded(rounded)
-        t = ln.trace
-        trace = DeferredTrace(_rounded_texts, (t, ln.amount, rounded, self.plan.rounding.mode,
-                                               self.cur, whole), t.rule, t.label, t.span)
-        return ln.rounded(rounded, trace)
+            return (amount if rounded.same_quantum(amount) else rounded), trace
+        return rounded, DeferredTrace(
+            _rounded_texts, (trace, amount, rounded, self.plan.rounding.mode, self.cur, whole),
+            trace.rule, trace.label, trace.span)
 
     def _round_rated(self, rated: list[tuple[CreditLine, list[EarningLine], Period]]) -> None:
         """Rounding per line, in place. The commission lines of one deal's split shares are
         rounded as a whole: the sum of their exact amounts is rounded, then shared out to the
         minor unit in proportion to them (largest remainder), so the shares never pay more or
         less than the rounded whole (a 3-way split at 0.5% of 100 pays 0.17 + 0.17 + 0.16, not
-        0.17 × 3). Every other line is rounded on its own."""
+        0.17 × 3). Every other line is rounded on its own; the commission line of a credit
+        line that is not a share, first of what it made, was rounded where it was made."""
         round_line = self._round_line
         # A split deal's commission lines, by its event: (the lines made from one share, where)
         shares: dict[str, list[tuple[list[EarningLine], int]]] = defaultdict(list)
@@ -343,10 +351,9 @@ class EarningStage:
                         shares[line.event].append((made, j))
                     else:
                         made[j] = round_line(ln)
-            elif len(made) == 1:  # the usual case: one commission line
-                made[0] = round_line(made[0])
-            else:
-                made[:] = [round_line(ln) for ln in made]
+            else:  # true-ups (the commission line is rounded)
+                for j in range(1, len(made)):
+                    made[j] = round_line(made[j])
         for places in shares.values():
             amounts = [made[j].amount for made, j in places]
             if len(places) < 2 or not any(amounts) or not (all(a >= 0 for a in amounts)
@@ -436,7 +443,11 @@ class EarningStage:
             trace = DeferredTrace(
                 _commission_texts, (self.plan, c, line, period.label, tuple(pieces), k0, k1,
                                     earned, tuple(extra), tuple(applied)), c.name, c.label, span)
-        out = [self._line(c, "commission", payee, line.date, period.label, earned, line.deal,
+        paid = earned
+        if self.plan.rounding.point == "line" and line.kind not in SHARE_KINDS:
+            # Rounded now, as `_round_rated` would (only shares of a split wait for it).
+            paid, trace = self._rounding(earned, trace)
+        out = [self._line(c, "commission", payee, line.date, period.label, paid, line.deal,
                           trace, line.event)]
         deal_key = (c.name, payee, line.deal or line.event)
         if table is not None and table.mode == "retroactive":

@@ -17,7 +17,6 @@ and results never depend on the caller's decimal context.
 from __future__ import annotations
 
 import decimal
-import functools
 import math
 from collections.abc import Sequence
 from decimal import Decimal
@@ -144,33 +143,36 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
     if len(weights) == 1:  # the common case (all to the owner): nothing to share
         return [total.quantize(q, rounding=decimal.ROUND_HALF_EVEN, context=CONTEXT)
                 if weights[0] else ZERO]
-    ints, weight_sum = _integer_weights(tuple(weights))
+    ints, weight_sum = _integer_weights(weights)
     if weight_sum == 0:
         return [ZERO for _ in weights]
     units = (total / q).to_integral_value(rounding=decimal.ROUND_HALF_EVEN, context=CONTEXT)
     negative = units < 0
     units = int(abs(units))
-    scaled = [units * w for w in ints]
-    floors = [a // weight_sum for a in scaled]
+    floors, remainders = [], []
+    for w in ints:
+        floor, remainder = divmod(units * w, weight_sum)
+        floors.append(floor)
+        remainders.append(remainder)
     left = units - sum(floors)
-    order = sorted(range(len(weights)), key=lambda i: (floors[i] * weight_sum - scaled[i], i))
-    for i in order[:left]:
-        floors[i] += 1
+    if left:
+        for i in sorted(range(len(ints)), key=lambda i: (-remainders[i], i))[:left]:
+            floors[i] += 1
     parts = [CONTEXT.multiply(Decimal(f), q) for f in floors]
     # A part of a negative total is negative, zero included (-0.00), as the total's sign says.
     return [p.copy_negate() for p in parts] if negative else parts
 
 
-@functools.lru_cache(maxsize=1024)
-def _integer_weights(weights: tuple[Decimal, ...]) -> tuple[tuple[int, ...], int]:
+def _integer_weights(weights: Sequence[Decimal]) -> tuple[list[int], int]:
     """Weights as integers over a common denominator, and their (non-negative) sum: allocation
-    then works in exact integer quotients and remainders. Runs split by the same few shares
-    over and over."""
+    then works in exact integer quotients and remainders. (Not cached: the split shares of a
+    rounded deal are its lines' exact amounts, different every time, and a cache's misses cost
+    more than working the few weights out again.)"""
     ratios = [w.as_integer_ratio() for w in weights]
     common = math.lcm(*(d for _, d in ratios))
-    ints = tuple(n * (common // d) for n, d in ratios)
+    ints = [n * (common // d) for n, d in ratios]
     total = sum(ints)
-    return (tuple(-w for w in ints), -total) if total < 0 else (ints, total)
+    return ([-w for w in ints], -total) if total < 0 else (ints, total)
 
 
 def fmt(amount: Number, currency: str | None = None) -> str:

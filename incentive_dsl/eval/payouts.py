@@ -23,7 +23,8 @@ from incentive_dsl.data.records import Roster
 from incentive_dsl.eval.context import Deals, Fx
 from incentive_dsl.eval.money import (
     ZERO, allocate, div, exact, fmt, fmt_pct, mul, round_money, to_money)
-from incentive_dsl.eval.records import DeferredTrace, EarningLine, PayoutLine, Statement, Trace
+from incentive_dsl.eval.records import (DeferredTrace, EarningLine, PayoutLine, Statement, Trace,
+                                        payout_line)
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 from incentive_dsl.progress import EVERY, QUIET, Meter
 
@@ -198,7 +199,7 @@ class PayoutStage:
                 if label != own[1]:
                     mine["later"] -= amount
                     flow((line.payee, label))["earlier"] += amount
-                payable[(line.payee, label)].append(PayoutLine(
+                payable[(line.payee, label)].append(payout_line(
                     payee=line.payee, pay_period=label, kind="earning", amount=amount,
                     earning=line.id, trace=DeferredTrace(
                         _leg_texts, (cur, line.trace, line.id, *why), line.component, "Payout",

@@ -51,14 +51,16 @@ class DeferredTrace(Trace):
     def __init__(self, render=None, args: tuple = (), rule: str = "", label: str = "",
                  span: Span | None = None, because: str = "", arithmetic: str = "",
                  values=(), events=(), inputs=(), touched=()) -> None:
-        set_ = object.__setattr__  # the base class is frozen
-        set_(self, "rule", rule)
-        set_(self, "label", label)
-        set_(self, "span", span)
-        set_(self, "_render", render)
-        set_(self, "_args", args)
+        # The base class is frozen: its slots are set through their descriptors, which costs
+        # half of `object.__setattr__` (a run makes several traces per credit line).
+        set_rule, set_label, set_span, set_render, set_args, set_made = _TRACE_SLOTS
+        set_rule(self, rule)
+        set_label(self, label)
+        set_span(self, span)
+        set_render(self, render)
+        set_args(self, args)
         # `attrs.evolve` calls the class with every field by name and no render function.
-        set_(self, "_made", None if render is not None else (
+        set_made(self, None if render is not None else (
             because, arithmetic, tuple(values), tuple(events), tuple(inputs), tuple(touched)))
 
     def contents(self, keep: bool = False) -> tuple:
@@ -112,6 +114,11 @@ class DeferredTrace(Trace):
     __hash__ = Trace.__hash__
 
 
+# The setters of the slots a DeferredTrace's __init__ fills, in its order.
+_TRACE_SLOTS = (*(Trace.__dict__[name].__set__ for name in ("rule", "label", "span")),
+                *(DeferredTrace.__dict__[name].__set__ for name in ("_render", "_args", "_made")))
+
+
 def _trace(fields: dict) -> Trace:
     return Trace(**fields)
 
@@ -152,10 +159,10 @@ class EarningLine:
 
     def rounded(self, amount: Decimal, trace: Trace | None = None) -> EarningLine:
         """This line with another amount (and trace): made directly, since `attrs.evolve`
-        costs three times as much and rounding per line makes one per line."""
-        return EarningLine(id=self.id, component=self.component, kind=self.kind,
-                           payee=self.payee, date=self.date, period=self.period, amount=amount,
-                           deal=self.deal, trace=trace or self.trace)
+        costs several times as much and rounding per line makes one per line."""
+        return earning_line(id=self.id, component=self.component, kind=self.kind,
+                            payee=self.payee, date=self.date, period=self.period, amount=amount,
+                            deal=self.deal, trace=trace or self.trace)
 
 
 @record
@@ -169,6 +176,68 @@ class PayoutLine:
     amount: Decimal
     earning: str | None  # the earning line it pays
     trace: Trace
+
+
+# Makers of the line records for the stages, which make several per credit line: the same
+# record as the class makes from the same fields, in half the time. The classes are frozen, so
+# attrs' __init__ sets each field through `object.__setattr__`; these set the slots through
+# their descriptors. Each takes exactly the record's fields (tests/test_eval_internals.py).
+_new = object.__new__
+
+
+def _slot_setters(cls: type) -> tuple:
+    return tuple(getattr(cls, f.name).__set__ for f in attrs.fields(cls))
+
+
+def credit_line(*, id: str, credit: str, payee: str, deal: str | None, event: str,
+                date: dt.date, amount: Decimal, kind: str, trace: Trace) -> CreditLine:
+    line = _new(CreditLine)
+    s_id, s_credit, s_payee, s_deal, s_event, s_date, s_amount, s_kind, s_trace = _CREDIT_SLOTS
+    s_id(line, id)
+    s_credit(line, credit)
+    s_payee(line, payee)
+    s_deal(line, deal)
+    s_event(line, event)
+    s_date(line, date)
+    s_amount(line, amount)
+    s_kind(line, kind)
+    s_trace(line, trace)
+    return line
+
+
+def earning_line(*, id: str, component: str, kind: str, payee: str, date: dt.date,
+                 period: str, amount: Decimal, deal: str | None, trace: Trace) -> EarningLine:
+    line = _new(EarningLine)
+    s_id, s_component, s_kind, s_payee, s_date, s_period, s_amount, s_deal, s_trace = \
+        _EARNING_SLOTS
+    s_id(line, id)
+    s_component(line, component)
+    s_kind(line, kind)
+    s_payee(line, payee)
+    s_date(line, date)
+    s_period(line, period)
+    s_amount(line, amount)
+    s_deal(line, deal)
+    s_trace(line, trace)
+    return line
+
+
+def payout_line(*, payee: str, pay_period: str, kind: str, amount: Decimal,
+                earning: str | None, trace: Trace) -> PayoutLine:
+    line = _new(PayoutLine)
+    s_payee, s_pay_period, s_kind, s_amount, s_earning, s_trace = _PAYOUT_SLOTS
+    s_payee(line, payee)
+    s_pay_period(line, pay_period)
+    s_kind(line, kind)
+    s_amount(line, amount)
+    s_earning(line, earning)
+    s_trace(line, trace)
+    return line
+
+
+_CREDIT_SLOTS = _slot_setters(CreditLine)
+_EARNING_SLOTS = _slot_setters(EarningLine)
+_PAYOUT_SLOTS = _slot_setters(PayoutLine)
 
 
 @record
