@@ -8,9 +8,9 @@ import math
 from decimal import Decimal
 from fractions import Fraction
 
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
-from incentive_dsl.eval.money import allocate, fmt
+from incentive_dsl.eval.money import CONTEXT, MINOR_DIGITS, allocate, fmt
 
 D = Decimal
 
@@ -80,6 +80,39 @@ def test_fmt_keeps_the_minor_unit_and_extra_digits():
     assert fmt(D("1234.5"), "USD") == "1,234.50 USD"
     assert fmt(D("0.125"), "USD") == "0.125 USD"
     assert fmt(D("1500"), "JPY") == "1,500 JPY"
+
+
+def fmt_reference(amount: Decimal, currency: str | None) -> str:
+    """What `fmt` shows, from the amount's digits (its exponent as `as_tuple` gives it): the
+    minor unit's decimals, or every significant decimal beyond them."""
+    digits = MINOR_DIGITS.get(currency or "", 2)
+    exp = amount.as_tuple().exponent
+    if isinstance(exp, int) and exp < -digits:
+        exp = amount.normalize(CONTEXT).as_tuple().exponent
+    places = max(digits, -exp if isinstance(exp, int) and exp < 0 else 0)
+    text = f"{amount:,.{places}f}"
+    return f"{text} {currency}" if currency else text
+
+
+@given(value=st.decimals(allow_nan=False, places=None)
+       | st.decimals(min_value=-10**12, max_value=10**12, places=4),
+       currency=st.sampled_from(["USD", "JPY", "BHD", None]))
+@example(value=D("1E+3"), currency="USD")  # scientific notation
+@example(value=D("1.50E-8"), currency="USD")
+@example(value=D("1E-7"), currency="USD")  # scientific, one digit: no point in its text
+@example(value=D("0E-9"), currency="USD")
+@example(value=D("-0.00"), currency="USD")
+@example(value=D("12.3400"), currency="USD")  # trailing zeros beyond the minor unit
+@example(value=D("100.000"), currency="USD")
+@example(value=D("120.0"), currency="JPY")
+@example(value=D("1.50"), currency="BHD")
+@example(value=D("0.000"), currency=None)
+@example(value=D("1234567890123456789012345678901234567.12300"), currency="USD")  # > 34 digits
+@example(value=D("-Infinity"), currency="USD")
+@example(value=D("12.340"), currency="JPY")
+@example(value=D("NaN"), currency="USD")
+def test_fmt_shows_the_minor_unit_or_every_significant_decimal(value, currency):
+    assert fmt(value, currency) == fmt_reference(value, currency)
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=None)

@@ -1,16 +1,19 @@
 """The shortcuts trace texts take to be cheap to write (JSON output writes every trace) show
-exactly what the general formatting shows."""
+exactly what the general formatting shows, in the run's decimal context whoever reads them."""
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal
 from fractions import Fraction
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from incentive_dsl.eval.earnings import _key_value, _Quotient, _quotient_pct, _rate_pct
-from incentive_dsl.eval.money import fmt_pct
+from incentive_dsl.eval.money import CONTEXT, fmt_pct
+from incentive_dsl.eval.records import DeferredTrace
 
 credits = st.decimals(min_value=-10**12, max_value=10**12, places=2, allow_nan=False,
                       allow_infinity=False)
@@ -34,9 +37,11 @@ quotas = st.one_of(
 @example(credit=Decimal("1000000.00"), quota=Decimal("1E-40"))  # too large for four decimals
 @example(credit=Decimal("1000000.00"), quota=Fraction(1, 3 * 10**25))
 @example(credit=Decimal("1.00"), quota=Decimal("8"))  # a finite decimal with five places
+@example(credit=Decimal("0.01"), quota=Decimal("1E-28"))  # 10^28 %
 def test_a_quotient_is_shown_as_fmt_pct_shows_its_value(credit, quota):
     key = _Quotient(credit, quota)
-    assert _quotient_pct(key) == fmt_pct(_key_value(key))
+    with decimal.localcontext(CONTEXT):  # where trace texts are made
+        assert _quotient_pct(key) == fmt_pct(_key_value(key))
 
 
 @given(rate=st.one_of(st.decimals(min_value=-10, max_value=10, places=4, allow_nan=False,
@@ -45,7 +50,24 @@ def test_a_quotient_is_shown_as_fmt_pct_shows_its_value(credit, quota):
 @example(rate=Decimal("-0"))
 @example(rate=Decimal("0"))
 def test_a_cached_rate_is_shown_as_fmt_pct_shows_it(rate):
-    assert _rate_pct(rate) == fmt_pct(rate)
-    assert _rate_pct(rate) == fmt_pct(rate)  # again, from the cache
-    if rate == 0:  # -0 and 0 are equal keys but are shown differently
-        assert _rate_pct(Decimal("-0")) == "-0%" and _rate_pct(Decimal(0)) == "0%"
+    with decimal.localcontext(CONTEXT):
+        assert _rate_pct(rate) == fmt_pct(rate)
+        assert _rate_pct(rate) == fmt_pct(rate)  # again, from the cache
+        if rate == 0:  # -0 and 0 are equal keys but are shown differently
+            assert _rate_pct(Decimal("-0")) == "-0%" and _rate_pct(Decimal(0)) == "0%"
+
+
+def test_texts_are_made_in_the_run_context_and_the_readers_is_left_as_it_was():
+    inner = DeferredTrace(lambda: (f"prec {decimal.getcontext().prec}", "", (), (), (), ()), ())
+
+    def outer_texts():  # a rounded line's trace reads its commission's while it is made
+        return f"{inner.because}, prec {decimal.getcontext().prec}", "", (), (), (), ()
+
+    outer = DeferredTrace(outer_texts, ())
+    with decimal.localcontext(decimal.Context(prec=6)) as reader:
+        assert outer.contents()[3] == "prec 34, prec 34"
+        assert decimal.getcontext() is reader and reader.prec == 6
+        failing = DeferredTrace(lambda: 1 / Decimal(0), ())
+        with pytest.raises(decimal.DivisionByZero):
+            failing.contents()
+        assert decimal.getcontext() is reader

@@ -27,7 +27,8 @@ import attrs
 
 from incentive_dsl.collector import collector_paused
 from incentive_dsl.eval.money import ZERO, fmt
-from incentive_dsl.eval.records import STATEMENT_FLOWS, DeferredTrace, Statement, Trace
+from incentive_dsl.eval.records import (STATEMENT_FLOWS, CreditLine, DeferredTrace, EarningLine,
+                                        PayoutLine, Statement, Trace)
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import Period
 from incentive_dsl.span import Span
@@ -134,7 +135,7 @@ def iter_json(result: RunResult, window: Period | None = None,
             continue
         first = True
         for rec in records[key]:  # records are attrs classes
-            yield ("[\n    " if first else ",\n    ") + _attrs(rec, "    ")
+            yield ("[\n    " if first else ",\n    ") + _record_text(rec)
             first = False
         yield "[]" if first else "\n  ]"
     yield "\n}\n"
@@ -192,6 +193,58 @@ def _encode(value, indent: str) -> str:
     return f"{{\n{inner}{body}\n{indent}}}"
 
 
+def _record_text(rec) -> str:
+    """A record of the document's lists, at their indent: credit, earning and payout lines (its
+    bulk) by templates of their fields, anything else (or a line with a field of another type
+    than its usual one) by the general layout."""
+    template = _LINE_TEMPLATES.get(type(rec))
+    if template is not None and type(rec.amount) is Decimal and \
+            (type(rec.trace) is DeferredTrace or type(rec.trace) is Trace):
+        try:
+            return template(rec)
+        except TypeError:  # a text field that is not a string
+            pass
+    return _attrs(rec, "    ")
+
+
+def _or_null(text: str | None) -> str:
+    return "null" if text is None else _string(text)
+
+
+_F = ",\n      "  # between a line's fields
+
+
+def _credit_line(c: CreditLine) -> str:
+    if type(c.date) is not dt.date:
+        raise TypeError("not a date")
+    return (f'{{\n      "amount": "{c.amount:f}"{_F}"credit": {_string(c.credit)}{_F}"date": '
+            f'"{c.date.isoformat()}"{_F}"deal": {_or_null(c.deal)}{_F}"event": '
+            f'{_string(c.event)}{_F}"id": {_string(c.id)}{_F}"kind": {_string(c.kind)}{_F}'
+            f'"payee": {_string(c.payee)}{_F}"trace": {_trace(c.trace, "      ")}\n    }}')
+
+
+def _earning_line(e: EarningLine) -> str:
+    if type(e.date) is not dt.date:
+        raise TypeError("not a date")
+    return (f'{{\n      "amount": "{e.amount:f}"{_F}"component": {_string(e.component)}{_F}'
+            f'"date": "{e.date.isoformat()}"{_F}"deal": {_or_null(e.deal)}{_F}"id": '
+            f'{_string(e.id)}{_F}"kind": {_string(e.kind)}{_F}"payee": {_string(e.payee)}{_F}'
+            f'"period": {_string(e.period)}{_F}"trace": {_trace(e.trace, "      ")}\n    }}')
+
+
+def _payout_line(p: PayoutLine) -> str:
+    return (f'{{\n      "amount": "{p.amount:f}"{_F}"earning": {_or_null(p.earning)}{_F}"kind": '
+            f'{_string(p.kind)}{_F}"pay_period": {_string(p.pay_period)}{_F}"payee": '
+            f'{_string(p.payee)}{_F}"trace": {_trace(p.trace, "      ")}\n    }}')
+
+
+_LINE_TEMPLATES = {CreditLine: _credit_line, EarningLine: _earning_line, PayoutLine: _payout_line}
+for _kind, _keys in ((CreditLine, "amount credit date deal event id kind payee trace"),
+                     (EarningLine, "amount component date deal id kind payee period trace"),
+                     (PayoutLine, "amount earning kind pay_period payee trace")):
+    assert sorted(f.name for f in attrs.fields(_kind)) == _keys.split(), _kind
+
+
 # Per record class: its fields in key order, read at once, and the text before each value.
 _LAYOUTS: dict[type, tuple[operator.attrgetter, tuple[str, ...]]] = {}
 
@@ -227,23 +280,24 @@ _TRACE_KEYS = ("arithmetic", "because", "events", "inputs", "label", "rule", "sp
 _TRACE_FIELDS = tuple(f.name for f in attrs.fields(Trace))  # the order `contents` returns
 assert tuple(sorted(f.name for f in attrs.fields(Span))) == _SPAN_KEYS
 assert tuple(sorted(_TRACE_FIELDS)) == _TRACE_KEYS
-_spans: dict[tuple[Span, str], str] = {}  # a plan has few spans; every line repeats them
+# A plan has few spans and every line repeats them: their texts by the span's identity (a hash
+# of its fields would cost more than the lookup saves), each kept with its span.
+_spans: dict[tuple[int, str], tuple[Span, str]] = {}
 
 
 def _span(span: Span, indent: str) -> str:
-    text = _spans.get((span, indent))
-    if text is None:
-        if all(type(getattr(span, k)) is int for k in _SPAN_KEYS[:4]) and \
-                type(span.path) is str:
-            i = ",\n" + indent + "  "
-            text = (f'{{\n{indent}  "column": {span.column}{i}"end_column": {span.end_column}'
-                    f'{i}"end_line": {span.end_line}{i}"line": {span.line}{i}"path": '
-                    f'{_string(span.path)}\n{indent}}}')
-        else:
-            values = {k: getattr(span, k) for k in _SPAN_KEYS}
-            text = _encode(values, indent)
-        if len(_spans) < 4096:
-            _spans[(span, indent)] = text
+    known = _spans.get((id(span), indent))
+    if known is not None and known[0] is span:
+        return known[1]
+    if all(type(getattr(span, k)) is int for k in _SPAN_KEYS[:4]) and type(span.path) is str:
+        i = ",\n" + indent + "  "
+        text = (f'{{\n{indent}  "column": {span.column}{i}"end_column": {span.end_column}'
+                f'{i}"end_line": {span.end_line}{i}"line": {span.line}{i}"path": '
+                f'{_string(span.path)}\n{indent}}}')
+    else:
+        text = _encode({k: getattr(span, k) for k in _SPAN_KEYS}, indent)
+    if len(_spans) < 4096:
+        _spans[(id(span), indent)] = (span, text)
     return text
 
 
@@ -290,10 +344,10 @@ def _pairs(values: tuple, indent: str) -> str:
         return "[]"
     item = indent + "  "
     pair = item + "  "
-    sep, close = ",\n" + pair, "\n" + item + "]"
-    texts = [f"[\n{pair}{sep.join(map(_string, p))}{close}" if type(p) is tuple and p
-             else _encode(p, item) for p in values]
-    return _list(texts, indent)
+    opening, sep, close = "[\n" + pair, ",\n" + pair, "\n" + item + "]"
+    return _list([opening + _string(p[0]) + sep + _string(p[1]) + close
+                  if type(p) is tuple and len(p) == 2 else _encode(p, item) for p in values],
+                 indent)
 
 
 def _spans_list(spans: tuple, indent: str) -> str:

@@ -1108,12 +1108,13 @@ def _commission_values(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, k0: 
                        k1: Decimal, extra) -> tuple[tuple[str, str], ...]:
     """The values a commission line's trace shows: the credit, the tier key before and after
     it, and what the accelerators read."""
-    values = [("credit", None, line.amount)]
+    values = [("credit", fmt(line.amount, plan.currency))]
     if c.table is not None:
-        key_name = c.table.key or "deal amount"
-        values += [(f"{key_name} before", c.table.key, k0),
-                   (f"{key_name} after", c.table.key, k1)]
-    return tuple((label, _show(plan, key, value)) for label, key, value in [*values, *extra])
+        key, key_name = c.table.key, c.table.key or "deal amount"
+        values += [(f"{key_name} before", _show(plan, key, k0)),
+                   (f"{key_name} after", _show(plan, key, k1))]
+    values += [(label, _show(plan, key, value)) for label, key, value in extra]
+    return tuple(values)
 
 
 def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, period: str,
@@ -1126,7 +1127,10 @@ def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, perio
     values = _commission_values(plan, c, line, k0, k1, extra)
     terms, parts = [], []
     for p in pieces:
-        amount, rate = fmt(p.amount, cur), _rate_pct(p.rate)
+        # A piece of the whole credit is shown as the values show the credit (equal nonzero
+        # amounts of one type are shown alike; -0 and 0 are not).
+        same = p.amount == line.amount and type(p.amount) is type(line.amount) and p.amount
+        amount, rate = values[0][1] if same else fmt(p.amount, cur), _rate_pct(p.rate)
         factor = f" × {p.factor.normalize():f}" if p.factor != ONE else ""
         terms.append(f"{amount} × {rate}{factor}")
         tier = f" (tier '{p.row.text}')" if p.row else ""
@@ -1161,12 +1165,23 @@ def _rate_pct(rate: Number) -> str:
     return text
 
 
+# A table's bounds in money per quota (by identity: the lines of a payee's period share one),
+# each kept with the objects it was made from: reading every trace would make them per line.
+_BOUNDS: dict[tuple[int, int], tuple] = {}
+
+
 def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, period: str,
                             c0: Decimal, c1: Decimal, quota: Number, earned: Number) -> tuple:
     """`_commission_texts` of a line whose tiers were cut in money space (`_money_pieces`):
     its pieces cut again, exactly as they were, from the credit before and after it and the
     quota."""
-    pieces = _cut_in_money(_money_bounds(c.table.rows, quota), c0, c1, line.amount)
+    rows = c.table.rows
+    known = _BOUNDS.get((id(rows), id(quota)))
+    if known is None or known[0] is not rows or known[1] is not quota:
+        if len(_BOUNDS) >= 65536:
+            _BOUNDS.clear()
+        known = _BOUNDS[(id(rows), id(quota))] = (rows, quota, _money_bounds(rows, quota))
+    pieces = _cut_in_money(known[2], c0, c1, line.amount)
     return _commission_texts(plan, c, line, period, tuple(pieces), _Quotient(c0, quota),
                              _Quotient(c1, quota), earned, (), ())
 
@@ -1178,6 +1193,6 @@ def _rounded_texts(trace: Trace, exact: Decimal, rounded: Decimal, mode: str, cu
     if whole is not None:
         how = (f"{how} (this share of the split deal's {fmt(whole, currency)}, rounded as a "
                "whole)")
-    arithmetic = f"{trace.arithmetic}; {how}" if trace.arithmetic else \
-        f"{fmt(exact, currency)} {how}"
-    return (trace.because, arithmetic, trace.values, trace.events, trace.inputs, trace.touched)
+    because, arithmetic, values, events, inputs, touched = trace.texts()
+    arithmetic = f"{arithmetic}; {how}" if arithmetic else f"{fmt(exact, currency)} {how}"
+    return because, arithmetic, values, events, inputs, touched

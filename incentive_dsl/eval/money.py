@@ -182,10 +182,18 @@ def fmt(amount: Number, currency: str | None = None) -> str:
     digits = MINOR_DIGITS.get(currency or "", 2)
     if type(amount) is Fraction:
         return "≈" + fmt(round_to(amount, digits, "half even"), currency)
-    exp = amount.as_tuple().exponent
-    if isinstance(exp, int) and exp < -digits:  # trailing zeros beyond the minor unit go
-        exp = amount.normalize(CONTEXT).as_tuple().exponent
-    places = max(digits, -exp if isinstance(exp, int) and exp < 0 else 0)
+    # The decimals an amount has past its trailing zeros, read from its plain text (what
+    # `normalize` leaves, at less cost: traces show several amounts per line, and JSON output
+    # reads them all); scientific notation, or more digits than `normalize` keeps, the long way.
+    plain = str(amount)
+    if "E" not in plain and len(plain) <= CONTEXT.prec:
+        point = plain.find(".")
+        places = digits if point < 0 else max(digits, len(plain.rstrip("0")) - point - 1)
+    else:
+        exp = amount.as_tuple().exponent
+        if isinstance(exp, int) and exp < -digits:  # trailing zeros beyond the minor unit go
+            exp = amount.normalize(CONTEXT).as_tuple().exponent
+        places = max(digits, -exp if isinstance(exp, int) and exp < 0 else 0)
     text = f"{amount:,.{places}f}"
     return f"{text} {currency}" if currency else text
 

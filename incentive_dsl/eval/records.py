@@ -35,6 +35,14 @@ class Trace:
     inputs: tuple[str, ...] = ()  # ids of the credit or earning lines it was computed from
     touched: tuple[Span, ...] = ()  # other plan lines it went through (tier rows, accelerators)
 
+    def texts(self) -> tuple:
+        """(because, arithmetic, values, events, inputs, touched), read at once: for a trace
+        that writes its texts from another's."""
+        return self.because, self.arithmetic, self.values, self.events, self.inputs, self.touched
+
+
+_TEXTS = CONTEXT.copy()  # the decimal context deferred trace texts are made in
+
 
 class DeferredTrace(Trace):
     """A trace whose contents past its rule (texts, values, events, inputs, touched lines) are
@@ -71,27 +79,34 @@ class DeferredTrace(Trace):
         if keep:
             return (self.rule, self.label, self.span, *self._contents())
         args, made = self._args, self._made  # in this order: see _contents
-        if made is None:
-            with decimal.localcontext(CONTEXT):
-                because, arithmetic, values, events, inputs, touched = self._render(*args)
-            made = (because, arithmetic, tuple(values), tuple(events), tuple(inputs),
-                    tuple(touched))
-        return (self.rule, self.label, self.span, *made)
+        return (self.rule, self.label, self.span, *(made or self._make(args)))
+
+    def texts(self) -> tuple:
+        return self._contents()
 
     def _contents(self) -> tuple:
         # The arguments are read before the result: `_made` is set before `_args` is cleared,
         # so a thread that finds the arguments cleared finds the result made.
         args, made = self._args, self._made
         if made is None:
-            # Written in the run's decimal context, whatever the reader's: the text must not
-            # depend on who reads it first.
-            with decimal.localcontext(CONTEXT):
-                because, arithmetic, values, events, inputs, touched = self._render(*args)
-            made = (because, arithmetic, tuple(values), tuple(events), tuple(inputs),
-                    tuple(touched))
+            made = self._make(args)
             object.__setattr__(self, "_made", made)
             object.__setattr__(self, "_args", ())  # what it was made from can go
         return made
+
+    def _make(self, args: tuple) -> tuple:
+        # Written in the run's decimal context, whatever the reader's: the text must not depend
+        # on who reads it first. A trace read while another is made (a rounded line's reads its
+        # commission's) finds it set already: entering a context costs as much as a short text.
+        reader = decimal.getcontext()
+        if reader is not _TEXTS:
+            decimal.setcontext(_TEXTS)
+        try:
+            because, arithmetic, values, events, inputs, touched = self._render(*args)
+        finally:
+            if reader is not _TEXTS:
+                decimal.setcontext(reader)
+        return because, arithmetic, tuple(values), tuple(events), tuple(inputs), tuple(touched)
 
     def __reduce__(self):
         # Copied or pickled as the plain trace it reads as (its render function may be a
