@@ -15,7 +15,9 @@ import datetime as dt
 import difflib
 import math
 import os
+import stat
 import sys
+import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -161,7 +163,8 @@ def _load_dataset(args: argparse.Namespace, plan):
     if getattr(args, "data", None) is not None:
         folder = Path(args.data)
         if not os.path.isdir(folder):
-            print(f"incentive: --data {args.data}: not a directory", file=sys.stderr)
+            what = "not a directory" if os.path.exists(folder) else "no such directory"
+            print(f"incentive: --data {args.data}: {what}", file=sys.stderr)
             return None, (), EXIT_USAGE
         # A data directory holds the files under their standard names; a file given on its own
         # option wins.
@@ -196,19 +199,8 @@ def _load(args: argparse.Namespace):
         return None, None, None, (EXIT_USAGE if _file_errors_only(loaded.diagnostics)
                                   else EXIT_PROBLEMS)
     plan = loaded.plan
-    dataset, diags, code = _load_dataset(args, plan)
-    if code is not None:
-        return None, None, None, code
-    # Notes (a mapping's choices, with counts) are for `incentive data check`; a run shows
-    # warnings and errors only.
-    diags = [d for d in diags if d.severity.value != "note"]
-    if diags:
-        print(api.render_all(diags, _file_sources(diags)), file=sys.stderr)
-    if any(d.is_error for d in diags):
-        missing = all(d.code == "D-FILE" for d in diags if d.is_error)
-        print(f"\n{sum(d.is_error for d in diags)} data error(s): nothing was evaluated",
-              file=sys.stderr)
-        return None, None, None, EXIT_USAGE if missing else EXIT_PROBLEMS
+    # What the command line asks is checked before the data is read: on a large history
+    # reading takes a while, and a mistyped period or output path should not wait for it.
     period = getattr(args, "period", None)
     window = api.window(plan, period, args.start, args.end)
     if period is not None and window is None:
@@ -226,6 +218,24 @@ def _load(args: argparse.Namespace):
             print(f"incentive: {window.label} is outside the plan's effective range ({start} to "
                   f"{end or 'open'}): there is nothing to report", file=sys.stderr)
             return None, None, None, EXIT_USAGE
+    output = getattr(args, "output", None)
+    problem = _output_problem(output) if output else None
+    if problem:
+        print(f"incentive: cannot write {output}: {problem}", file=sys.stderr)
+        return None, None, None, EXIT_USAGE
+    dataset, diags, code = _load_dataset(args, plan)
+    if code is not None:
+        return None, None, None, code
+    # Notes (a mapping's choices, with counts) are for `incentive data check`; a run shows
+    # warnings and errors only.
+    diags = [d for d in diags if d.severity.value != "note"]
+    if diags:
+        print(api.render_all(diags, _file_sources(diags)), file=sys.stderr)
+    if any(d.is_error for d in diags):
+        missing = all(d.code == "D-FILE" for d in diags if d.is_error)
+        print(f"\n{sum(d.is_error for d in diags)} data error(s): nothing was evaluated",
+              file=sys.stderr)
+        return None, None, None, EXIT_USAGE if missing else EXIT_PROBLEMS
     return loaded.versions, dataset, window, None
 
 
@@ -234,6 +244,24 @@ def _did_you_mean(name: str, known: list[str]) -> str:
     lowered = {k.lower(): k for k in known}
     close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
     return f"; did you mean '{lowered[close[0]]}'?" if close else ""
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: put back at once
+    os.umask(mask)
+    return mask
+
+
+def _output_problem(path: str) -> str | None:
+    """Why a file cannot be written at `path`, as far as can be told before writing it."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return "it is a directory"
+    if not os.path.isdir(folder):
+        return f"no such directory: {folder}"
+    if not os.access(folder, os.W_OK):
+        return f"the directory {folder} is not writable"
+    return None
 
 
 def _write(path: str, text: str) -> int:
@@ -245,12 +273,31 @@ def _write_with(path: str | None, write) -> int:
     if path is None:
         write(sys.stdout)
         return EXIT_OK
+    # Written to a file beside it, which then replaces it: an interrupted or failed write
+    # (Ctrl-C halfway through a large JSON document) leaves the file as it was, never half
+    # written.
+    target = os.path.realpath(path)  # through a symbolic link, as opening it would
+    folder, name = os.path.split(target)
     try:
-        with open(path, "w", encoding="utf-8") as out:
-            write(out)
+        # The mode opening the file would give it: an existing file's, else the umask's.
+        mode = stat.S_IMODE(os.stat(target).st_mode) if os.path.exists(target) else \
+            0o666 & ~_umask()
+        fd, partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=folder)
     except OSError as exc:
         print(f"incentive: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        with open(fd, "w", encoding="utf-8") as out:
+            write(out)
+        os.chmod(partial, mode)
+        os.replace(partial, target)
+    except OSError as exc:
+        os.unlink(partial)
+        print(f"incentive: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BaseException:
+        os.unlink(partial)
+        raise
     return EXIT_OK
 
 
@@ -271,15 +318,22 @@ def _evaluate(plan, dataset, window):
 def cmd_run(args: argparse.Namespace) -> int:
     from incentive_dsl.audit import render
 
+    columnar = getattr(args, "engine", "interpreter") == "columnar"
+    if columnar:
+        # Statements only (docs/columnar.md): the options that read lines need the interpreter.
+        given = [option for option, value in (("--lines", args.lines),
+                                              ("--skipped", args.skipped),
+                                              ("--ledger", getattr(args, "ledger", None)))
+                 if value]
+        if given:
+            print(f"incentive run: --engine columnar computes statements only; "
+                  f"{' and '.join(given)} {'needs' if len(given) == 1 else 'need'} the "
+                  "interpreter (leave out --engine columnar)", file=sys.stderr)
+            return EXIT_USAGE
     plan, dataset, window, code = _load(args)
     if code is not None:
         return code
-    if getattr(args, "engine", "interpreter") == "columnar":
-        # Statements only (docs/columnar.md): the options that read lines need the interpreter.
-        if args.lines or args.skipped or getattr(args, "ledger", None):
-            print("incentive run: --engine columnar computes statements only; --lines, "
-                  "--skipped and --ledger need the interpreter", file=sys.stderr)
-            return EXIT_USAGE
+    if columnar:
         from incentive_dsl.columnar.runner import ColumnarUnavailable
 
         try:

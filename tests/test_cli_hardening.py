@@ -1,5 +1,5 @@
-"""Command-line cases of issue 13: a directory without plans, a broken pipe, `data check
---data`, an impossible `diff --period`."""
+"""Command-line cases of issues 13 and 14: a directory without plans, a broken pipe, `data
+check --data`, an impossible `diff --period`, an output file written whole or not at all."""
 
 from __future__ import annotations
 
@@ -85,3 +85,33 @@ def test_diff_refuses_a_period_that_does_not_exist(ws):
                             "--exit-code", *extra)
         assert code == cli.EXIT_PROBLEMS  # under --exit-code, 2 means "payouts change"
     assert ws.cli("diff", str(ws.plan), str(ws.plan), "--period", "2027-Q1")[0] == cli.EXIT_OK
+
+
+def test_an_interrupted_write_leaves_the_output_as_it_was(tmp_path):
+    """Ctrl-C halfway through writing a large document: the file keeps its old contents and
+    mode, and no partial file is left beside it; a finished write replaces it, keeping its mode."""
+    out = tmp_path / "statements.json"
+    out.write_text("old\n")
+    out.chmod(0o640)
+
+    def interrupted(stream):
+        stream.write("{\"half\": ")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cli._write_with(str(out), interrupted)
+    assert out.read_text() == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "statements.json"]
+    assert cli._write_with(str(out), lambda stream: stream.write("new\n")) == cli.EXIT_OK
+    assert out.read_text() == "new\n" and (out.stat().st_mode & 0o777) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["statements.json"]
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_data_is_read(tmp_path, capsys):
+    code = cli.main(["run", str(ROOT / "plans" / "split_deals.plan"), "--data",
+                     str(tmp_path / "no-data-here"), "--output",
+                     str(tmp_path / "missing" / "out.csv")])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_USAGE
+    assert f"cannot write {tmp_path / 'missing' / 'out.csv'}: no such directory" in err
+    assert "no-data-here" not in err  # the data was not looked at

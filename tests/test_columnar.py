@@ -468,3 +468,18 @@ def test_cap_finer_than_the_cent_falls_back_when_rounding_per_line(tmp_path):
             assert found.message() == (
                 f"{path}:28:3: the columnar engine does not cover a cap finer than the cent "
                 "with rounding per line (core); the interpreter runs the plan instead")
+
+
+def test_monthly_tiers_on_quarterly_quota_rows_match(histories, tmp_path):
+    """The credit-heavy plan with monthly tiers: a month's quota is a third of the quarter's
+    row, so tier pieces have no finite decimal form; a commission CASE whose zero-quota branch
+    had 4 decimals made DuckDB round the pieces to 4, and split shares rounded as a whole
+    then tied on a half cent the interpreter does not see (issue 14's tester, 1 cent)."""
+    text = (ROOT / "bench" / "credit_heavy.plan").read_text(encoding="utf-8")
+    text = text.replace("marginal rates by attainment per quarter",
+                        "marginal rates by attainment per month")
+    plan_path = tmp_path / "monthly.plan"
+    plan_path.write_text(text, encoding="utf-8")
+    loaded = api.load_plan(str(plan_path))
+    assert loaded.plan is not None and not_covered(loaded.plan) is None
+    assert assert_same_statements([loaded.plan], _load(loaded.plan, histories["gen-credit"]))

@@ -248,8 +248,8 @@ def test_unknown_missing_and_duplicate_columns(tmp_path):
         ("D-COLUMN", 1, 10), ("D-COLUMN", 1, 19), ("D-COLUMN", 1, 27), ("D-COLUMN", 1, 32)]
     assert [(d.message, d.hint) for d in diags[:4]] == [
         ("missing column 'amount': a booked event needs an amount (line 2)",
-         "did you mean 'ammount'?"),
-        ("missing column 'date'", "did you mean 'dat'?"),
+         "is the header's 'ammount' meant to be 'amount'? rename it"),
+        ("missing column 'date'", "is the header's 'dat' meant to be 'date'? rename it"),
         ("missing column 'deal_id': a booked event names its deal (line 2)",
          "add the column 'deal_id' to the header"),
         ("missing column 'owner': a booked event needs its owner (the deal owner) (line 2)",
@@ -722,3 +722,17 @@ def test_paths_may_be_pathlib_paths(tmp_path):
     shutil.copy(CLEAN / "events.csv", tmp_path / "events.csv")
     dataset, _ = load_dataset(tmp_path / "events.csv", CLEAN / "roster.csv", plan=PLAN)
     assert dataset.sources == (str(tmp_path / "events.csv"), str(CLEAN / "roster.csv"))
+
+
+def test_a_quote_left_open_far_from_the_end_is_reported_where_it_opens(tmp_path):
+    """A stray quote swallows the rows after it; with more than the csv module's field limit
+    (128 KiB) left, reading stops on that limit, and the error must still name the quote, at
+    its row and column, not the limit."""
+    rows = [f"E{i:05d},D{i:05d},2027-02-01,booked,100.00,USD,ana" for i in range(5000)]
+    rows[10] = 'E00010,D00010,2027-02-01,booked,100.00,"USD,ana'
+    path = write(tmp_path, "events.csv",
+                 "event_id,deal_id,date,kind,amount,currency,owner\n" + "\n".join(rows) + "\n")
+    _, diags = load_events(path, PLAN)
+    d = one(diags, "D-SYNTAX")
+    assert (d.span.line, d.span.column) == (12, 40)
+    assert "never closed" in d.message and "limit" not in d.message

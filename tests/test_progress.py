@@ -39,13 +39,19 @@ def test_loading_and_evaluating_report_each_stage_and_advance():
     names = [name for name, _ in meter.stages]
     assert names == ["reading events.csv", "reading roster.csv", "reading quotas.csv",
                      "reading fx.csv", "reading territories.csv", "checking the files together",
-                     "evaluating: credits", "evaluating: earnings", "evaluating: payouts"]
+                     "evaluating: credits", "evaluating: earnings",
+                     "evaluating: clawbacks and caps", "evaluating: payouts",
+                     "evaluating: statements"]
     totals = dict(meter.stages)
     lines = (DATA / "events.csv").read_text().count("\n")
     assert totals["reading events.csv"] == lines
     assert totals["evaluating: credits"] == len(dataset.events)
     assert totals["evaluating: earnings"] == len(result.credits)
     assert totals["evaluating: payouts"] == len(result.earnings)
+    assert totals["evaluating: statements"] == len({p.id for p in dataset.payees})  # looked at
+    # Each counted stage ends at its size: a bar never stops short.
+    for name in ("evaluating: earnings", "evaluating: payouts"):
+        assert meter.updates[name][-1] == totals[name], name
     # 15,895 events: updates at every EVERY lines or events, never past the stage's size.
     assert meter.updates["reading events.csv"] == list(range(EVERY, lines + 1, EVERY))
     for name, total in meter.stages:

@@ -390,13 +390,18 @@ def statements_csv(result: RunResult, window: Period | None = None) -> str:
 
 
 def _csv_amount(value) -> str:
-    """`fmt(value)` without thousands separators. An amount in cents (most of a statement's
-    cells) is its plain decimal text, which is that already, and much cheaper to make."""
+    """`fmt(value)` without thousands separators. An amount with at most two decimals (every
+    cell of most statements: cents, or a whole 0) is its plain decimal text padded to two,
+    which is that already, and much cheaper to make."""
     if type(value) is Decimal:
         text = format(value, "f")
         point = text.find(".")
-        if point >= 0 and len(text) - point == 3:
+        if point < 0:
+            return text + ".00"
+        if len(text) - point == 3:
             return text
+        if len(text) - point == 2:
+            return text + "0"
     return fmt(value, None).replace(",", "")
 
 

@@ -653,7 +653,9 @@ FROM {base} l""")
                 hi_b = "hi" if r.high is None else f"least(hi, {col[r.high]})"
                 pieces.append(f"greatest(CAST(0 AS {EXACT}), {hi_b} - {lo_b}) * {dec(r.rate)}")
             zero_rate = rate_at.format(key="0", q="1")
-            earned = (f"CASE WHEN q = 0 THEN {amount} * {zero_rate} "
+            # Both branches at the exact scale: DuckDB gives a CASE its branches' common type,
+            # and the THEN branch's 4 decimals would round the ELSE branch's pieces.
+            earned = (f"CASE WHEN q = 0 THEN {exact(f'{amount} * {zero_rate}')} "
                       f"ELSE (CASE WHEN cents < 0 THEN -1 ELSE 1 END) * ("
                       + " + ".join(exact(p) for p in pieces) + ") END")
             self.cte(name, f"""

@@ -16,7 +16,7 @@ import attrs
 
 from incentive_dsl.check.model import FieldSpec
 from incentive_dsl.data.tables import COLUMN, Cell, Row, Table
-from incentive_dsl.data.values import BadValue, parse_field, suggest
+from incentive_dsl.data.values import BadValue, closest, parse_field, suggest
 from incentive_dsl.diagnostics import Diagnostic, Related, error, warning
 from incentive_dsl.span import Span
 
@@ -76,8 +76,7 @@ class FileReader:
                     self._missing_reported.add(name)
                     self.diags.append(error(
                         COLUMN, self.header_span(), f"missing column '{name}'",
-                        suggest(name, unknown) or
-                        f"{self.columns.what} needs the columns "
+                        _renamed(name, unknown) or f"{self.columns.what} needs the columns "
                         f"{', '.join(self.columns.required)}"))
         for name in unknown:
             close = suggest(name, known)
@@ -124,9 +123,15 @@ class FileReader:
                 f"line {lines[0]}"
             self.diags.append(error(COLUMN, self.header_span(),
                                     f"missing column '{column}': {why} ({rows})",
-                                    suggest(column, self.unknown) or
+                                    _renamed(column, self.unknown) or
                                     f"add the column '{column}' to the header"))
         return self.diags
+
+
+def _renamed(missing: str, unknown: list[str]) -> str | None:
+    """The hint for a missing column that an unknown column of the header may be, misspelt."""
+    near = closest(missing, unknown)
+    return f"is the header's '{near}' meant to be '{missing}'? rename it" if near else None
 
 
 class RowReader:

@@ -274,6 +274,19 @@ class _Locator:
         return Span(self.path, self.first, 1, self.first, self.widths[0] + 1)
 
 
+def _unclosed_quote(path: str, first: int, raw_lines: list[str]) -> Diagnostic | None:
+    """The error for a quote opened in these lines (a row from line `first`) and never closed,
+    or None."""
+    if not any('"' in ln for ln in raw_lines):
+        return None
+    _, open_quote = field_offsets("".join(raw_lines))
+    if open_quote is None:
+        return None
+    return error(SYNTAX, _Locator(path, first, raw_lines).span(open_quote, open_quote + 1),
+                 "a quote opened here is never closed, so the rest of the file is read as one "
+                 "value", "close the quote; a quote inside a quoted value is written \"\"")
+
+
 def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
     lines = _physical_lines(text)
     reader = csv.reader(iter(lines))
@@ -289,24 +302,21 @@ def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
         except StopIteration:
             break
         except csv.Error as e:
-            diags.append(error(SYNTAX, Span.point(path, first, 1),
-                               f"this row cannot be read as CSV: {e}",
-                               "check the quotes: a field that starts with \" must end with \""))
+            # A quote left open swallows the lines after it until the csv module's field limit:
+            # the quote, not the limit, is what to report.
+            unclosed = _unclosed_quote(path, first, lines[first - 1:max(reader.line_num, first)])
+            diags.append(unclosed or error(
+                SYNTAX, Span.point(path, first, 1), f"this row cannot be read as CSV: {e}",
+                "check the quotes: a field that starts with \" must end with \""))
             break
         raw_lines = lines[first - 1:reader.line_num]
         if all(not c.strip() for c in record):
             continue  # a blank line, or a line of empty cells
         where = _Where(path, first, raw_lines, len(record))
-        if any('"' in ln for ln in raw_lines):
-            offsets, open_quote = field_offsets("".join(raw_lines))
-            if open_quote is not None:
-                loc = _Locator(path, first, raw_lines)
-                diags.append(error(SYNTAX, loc.span(open_quote, open_quote + 1),
-                                   "a quote opened here is never closed, so the rest of the file "
-                                   "is read as one value",
-                                   "close the quote; a quote inside a quoted value is written "
-                                   "\"\""))
-                break
+        unclosed = _unclosed_quote(path, first, raw_lines)
+        if unclosed is not None:
+            diags.append(unclosed)
+            break
         if header is None:
             header = [c.strip() for c in record]
             header_spans, header_line = where.spans(), first

@@ -31,13 +31,19 @@ class BadValue(Exception):
 
 def suggest(word: str, candidates) -> str | None:
     """A 'did you mean' hint for a misspelt word, or None."""
+    close = closest(word, candidates)
+    return f"did you mean '{close}'?" if close else None
+
+
+def closest(word: str, candidates) -> str | None:
+    """The candidate `word` is most likely a misspelling of (or the other way round), or None."""
     candidates = sorted(set(candidates))
     close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in candidates}
         if word.lower() in lowered:
             close = [lowered[word.lower()]]
-    return f"did you mean '{close[0]}'?" if close else None
+    return close[0] if close else None
 
 
 # ------------------------------------------------------------------------------ dates

@@ -220,6 +220,8 @@ class EarningStage:
                 lines = self._rounded(lines)
             lines = self.apply_limits(comp, lines)
             self._publish(comp.name, lines)
+        if self.plan.clawbacks or self.plan.payout.limits:
+            self.meter.stage("evaluating: clawbacks and caps", 0)  # no count to show
         for claw in self.plan.clawbacks:
             lines = self._rounded(self.clawback(claw))
             for comp_name in claw.components:
@@ -288,6 +290,7 @@ class EarningStage:
                     continue
                 rated.append((line, self._commission_line(c, line, period, state, series, i),
                               period))
+        self.meter.update(done)
         if self.plan.rounding.point == "line":
             self._round_rated(rated)
         for payee, group in itertools.groupby(rated, key=lambda r: r[0].payee):

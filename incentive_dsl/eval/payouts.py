@@ -204,11 +204,15 @@ class PayoutStage:
                     earning=line.id, trace=DeferredTrace(
                         _leg_texts, (cur, line.trace, line.id, *why), line.component, "Payout",
                         span)))
+        meter.update(len(earnings))
         # Everyone the plan covers gets a statement, including those who earned nothing.
         payees = sorted({p for p, _ in flows} | set(self.roster.ids()))
+        meter.stage("evaluating: statements", len(payees))
         lines: list[PayoutLine] = []
         statements: list[Statement] = []
-        for payee in payees:
+        for n, payee in enumerate(payees):
+            if not n % 256:  # a payee's pay periods are much more work than a line
+                meter.update(n)
             held_queue: list[tuple[dt.date, Decimal, str]] = []
             balance = ZERO
             advance_balance = ZERO
