@@ -7,14 +7,15 @@ import datetime as dt
 import io
 import json
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from incentive_dsl import api
 from incentive_dsl.audit import render
-from incentive_dsl.eval.records import CreditLine, DeferredTrace, Trace
+from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, PayoutLine, Trace
 from incentive_dsl.span import Span
 from tests.shipped import ROOT, load_shipped_data
 
@@ -145,14 +146,40 @@ def test_a_trace_with_unusual_fields_is_written_as_json_dumps_writes_it(odd, def
     fields = dict(rule="r\x00", label="l\u2028", span=_SPAN, because='b"\\', arithmetic="a\t×",
                   values=(("credit", "1 USD"),), events=("E1",), inputs=("i",),
                   touched=(_SPAN,)) | odd
-    test_any_record_is_written_as_json_dumps_writes_it.hypothesis.inner_test(
-        _trace(fields, deferred), Decimal("1.50"), None, ("id", "credit"))
+    _assert_written_as_json_dumps_writes(CreditLine(
+        id="id", credit="credit", payee="p", deal=None, event="E1", date=dt.date(2027, 1, 2),
+        amount=Decimal("1.50"), kind="split", trace=_trace(fields, deferred)))
 
 
-@given(trace=_traces(), amount=_amounts, deal=_texts | st.none(), ids=st.tuples(_texts, _texts))
-def test_any_record_is_written_as_json_dumps_writes_it(trace, amount, deal, ids):
-    line = CreditLine(id=ids[0], credit=ids[1], payee="p\u00e9", deal=deal, event="E\n1",
-                      date=dt.date(2027, 1, 2), amount=amount, kind="split", trace=trace)
-    written = render._attrs(line, "    ")
-    assert written == json.dumps(render._record(line), indent=2, sort_keys=True,
-                                 ensure_ascii=False).replace("\n", "\n    ")
+def _assert_written_as_json_dumps_writes(record) -> None:
+    assert render._record_text(record) == json.dumps(
+        render._record(record), indent=2, sort_keys=True,
+        ensure_ascii=False).replace("\n", "\n    ")
+
+
+# A line's fields as the stages make them, or else of another type (the line templates' traps).
+_amounts_or_not = _amounts | st.sampled_from([1, Fraction(1, 3), None, "1.50"])
+_dates = st.just(dt.date(2027, 1, 2)) | st.sampled_from([dt.datetime(2027, 1, 2, 3, 4), None])
+_or_none = _texts | st.none() | st.sampled_from([7, Decimal("7")])
+
+
+@given(kind=st.sampled_from(["credit", "earning", "payout"]), trace=_traces(),
+       amount=_amounts_or_not, date=_dates, deal=_or_none, texts=st.tuples(_texts, _or_none))
+@example(kind="credit", trace=Trace(rule="r", label="l", span=None, because=""), amount=Decimal(1),
+         date=None, deal=None, texts=("i", "k"))
+@example(kind="earning", trace=Trace(rule="r", label="l", span=None, because=""), amount=1,
+         date=dt.date(2027, 1, 2), deal=7, texts=("i", None))
+@example(kind="payout", trace=Trace(rule="r", label="l", span=None, because=""),
+         amount=Decimal("2E+1"), date=None, deal=Decimal(7), texts=("2027-01", "k"))
+def test_any_line_is_written_as_json_dumps_writes_it(kind, trace, amount, date, deal, texts):
+    if isinstance(amount, Fraction):  # json.dumps cannot write it: neither can the writer
+        return
+    common = dict(amount=amount, kind=texts[1], payee="p\u00e9", trace=trace)
+    if kind == "credit":
+        line = CreditLine(id=texts[0], credit="c", deal=deal, event="E\n1", date=date, **common)
+    elif kind == "earning":
+        line = EarningLine(id=texts[0], component="c", date=date, period="2027-Q1", deal=deal,
+                           **common)
+    else:
+        line = PayoutLine(pay_period=texts[0], earning=deal, **common)
+    _assert_written_as_json_dumps_writes(line)

@@ -152,7 +152,8 @@ def _kept(lines: Iterator) -> Iterator:
 
 # What json.dumps(_record(rec), indent=2, sort_keys=True, ensure_ascii=False) writes, written
 # straight from the record: no dictionary of each record is built, and a deferred trace's
-# texts are written without being kept (a document of a million lines would keep them all).
+# texts are written without being kept (a document of a million lines would keep them all),
+# but for an earning line's (`_kept`).
 _string = json.encoder.encode_basestring  # ensure_ascii=False; a TypeError for a non-string
 
 
@@ -202,7 +203,7 @@ def _record_text(rec) -> str:
             (type(rec.trace) is DeferredTrace or type(rec.trace) is Trace):
         try:
             return template(rec)
-        except TypeError:  # a text field that is not a string
+        except TypeError:  # a field of another type (the C string encoder's, or a date's)
             pass
     return _attrs(rec, "    ")
 
