@@ -25,6 +25,7 @@ from pathlib import Path
 from incentive_dsl import __version__, api
 from incentive_dsl.diagnostics import to_json
 from incentive_dsl.files import read_regular
+from incentive_dsl.progress import QUIET
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -228,15 +229,22 @@ def _load(args: argparse.Namespace):
         return None, None, None, code
     # Notes (a mapping's choices, with counts) are for `incentive data check`; a run shows
     # warnings and errors only.
-    diags = [d for d in diags if d.severity.value != "note"]
-    if diags:
-        print(api.render_all(diags, _file_sources(diags)), file=sys.stderr)
-    if any(d.is_error for d in diags):
-        missing = all(d.code == "D-FILE" for d in diags if d.is_error)
-        print(f"\n{sum(d.is_error for d in diags)} data error(s): nothing was evaluated",
-              file=sys.stderr)
+    missing = _report_data([d for d in diags if d.severity.value != "note"])
+    if missing is not None:
         return None, None, None, EXIT_USAGE if missing else EXIT_PROBLEMS
     return loaded.versions, dataset, window, None
+
+
+def _report_data(diags) -> bool | None:
+    """Print what loading the data found; None when it found no error, else whether every
+    error is a missing file."""
+    if diags:
+        print(api.render_all(diags, _file_sources(diags)), file=sys.stderr)
+    if not any(d.is_error for d in diags):
+        return None
+    print(f"\n{sum(d.is_error for d in diags)} data error(s): nothing was evaluated",
+          file=sys.stderr)
+    return all(d.code == "D-FILE" for d in diags if d.is_error)
 
 
 def _did_you_mean(name: str, known: list[str]) -> str:
@@ -357,7 +365,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             return code
         result = view.result
     if args.format == "json" and view is None:  # streamed: the document can be gigabytes
-        return _write_with(args.output, lambda out: render.write_json(out, result, window))
+        # A bar while the document is written, unless it is written to the same terminal.
+        quiet = args.output is None and sys.stdout.isatty()
+        with contextlib.nullcontext() if quiet else _meter() as meter:
+            return _write_with(args.output, lambda out: render.write_json(
+                out, result, window, meter=meter or QUIET))
     if args.format == "json":
         text = _ledger_json(render.to_json(result, window, lines=True), view)
     elif args.format == "csv":
@@ -707,12 +719,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         dataset, diags, code = _load_dataset(args, view)
         if code is not None:
             return unreadable
-        if diags:
-            print(api.render_all(diags, _file_sources(diags)), file=sys.stderr)
-        if any(d.is_error for d in diags):
-            missing = all(d.code == "D-FILE" for d in diags if d.is_error)
-            print(f"\n{sum(d.is_error for d in diags)} data error(s): nothing was evaluated",
-                  file=sys.stderr)
+        missing = _report_data(diags)
+        if missing is not None:
             return unreadable if missing else EXIT_PROBLEMS
         window = api.window(new, args.period, args.start, args.end)
     if dataset is not None and sys.stderr.isatty():

@@ -1,6 +1,6 @@
-"""Progress of loading and evaluating (incentive_dsl/progress.py): each stage is announced with
-its size and advanced within it; the command line shows a bar on a terminal and nothing when
-stderr is not one."""
+"""Progress of loading, evaluating and writing JSON (incentive_dsl/progress.py): each stage
+is announced with its size and advanced within it; the command line shows a bar on a terminal
+and nothing when stderr is not one."""
 
 from __future__ import annotations
 
@@ -80,3 +80,20 @@ def test_nothing_is_shown_when_stderr_is_not_a_terminal(capsys, tmp_path):
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
     assert out.read_text().startswith("payee,pay_period,")
+
+
+def test_writing_json_reports_the_records_written(monkeypatch):
+    from incentive_dsl.audit import render
+
+    monkeypatch.setattr(render, "EVERY", 100)  # the sample run writes a few thousand records
+    plan, dataset = _load()
+    result = api.run(plan, dataset)
+    meter, out = Recorder(), io.StringIO()
+    render.write_json(out, result, meter=meter)
+    records = (len(result.statements) + len(result.payouts) + len(result.earnings)
+               + len(result.credits) + len(result.skips))
+    assert meter.stages == [("writing JSON", records)] and records > 1000
+    assert meter.updates["writing JSON"] == list(range(100, records + 1, 100))
+    plain = io.StringIO()
+    render.write_json(plain, result)
+    assert out.getvalue() == plain.getvalue()  # told or not, the same document

@@ -31,6 +31,7 @@ from incentive_dsl.eval.records import (STATEMENT_FLOWS, CreditLine, DeferredTra
                                         PayoutLine, Statement, Trace)
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import Period
+from incentive_dsl.progress import EVERY, QUIET, Meter
 from incentive_dsl.span import Span
 
 FORMAT_VERSION = 1
@@ -84,15 +85,16 @@ def to_json(result: RunResult, window: Period | None = None, lines: bool = True)
 
 
 def write_json(out: TextIO, result: RunResult, window: Period | None = None,
-               lines: bool = True) -> None:
+               lines: bool = True, meter: Meter = QUIET) -> None:
     """Write the JSON document of the run to `out` piece by piece (see the module docstring).
     The garbage collector is paused meanwhile: the texts of a million traces make as many
     short-lived tuples, none in a cycle, and its scans of them and of the run's records cost
-    more than a third of the writing (see `incentive_dsl.collector`)."""
+    more than a third of the writing (see `incentive_dsl.collector`). `meter` is told how many
+    records are written (a progress bar: at a million lines this takes a while)."""
     chunk: list[str] = []
     size = 0
     with collector_paused():
-        for piece in iter_json(result, window, lines):
+        for piece in iter_json(result, window, lines, meter):
             chunk.append(piece)
             size += len(piece)
             if size > 1 << 20:
@@ -102,7 +104,7 @@ def write_json(out: TextIO, result: RunResult, window: Period | None = None,
 
 
 def iter_json(result: RunResult, window: Period | None = None,
-              lines: bool = True) -> Iterator[str]:
+              lines: bool = True, meter: Meter = QUIET) -> Iterator[str]:
     """The JSON document of the run, in pieces: statements, diagnostics and, with `lines`,
     every payout, earning and credit line with its trace, and the skips; keys sorted."""
     statements = [s for s in result.statements if in_window(s, window)]
@@ -126,6 +128,11 @@ def iter_json(result: RunResult, window: Period | None = None,
                               if window is None or window.contains(c.date))
         records["skipped"] = (s for s in result.skips
                               if window is None or s.date is None or window.contains(s.date))
+    # At most this many records (a window writes fewer): the progress bar's size.
+    meter.stage("writing JSON", len(statements) + (len(result.payouts) + len(result.earnings)
+                                                   + len(result.credits) + len(result.skips)
+                                                   if lines else 0))
+    written = 0
     yield "{"
     for i, key in enumerate(sorted((*small, *records))):
         yield f'{"," if i else ""}\n  {_string(key)}: '
@@ -137,6 +144,9 @@ def iter_json(result: RunResult, window: Period | None = None,
         for rec in records[key]:  # records are attrs classes
             yield ("[\n    " if first else ",\n    ") + _record_text(rec)
             first = False
+            written += 1
+            if not written % EVERY:
+                meter.update(written)
         yield "[]" if first else "\n  ]"
     yield "\n}\n"
 
