@@ -449,6 +449,27 @@ def test_split_shares_rounded_as_a_whole(name, tmp_path):
     assert assert_same_statements([loaded.plan], dataset) == 48
 
 
+def test_cap_finer_than_the_cent_falls_back_when_rounding_per_line(tmp_path):
+    """A cap cuts rounded lines, so its cut is as fine as the cap: the query, which keeps
+    lines in cents when rounding per line, steps aside (a whole-cent cap is covered)."""
+    text = (ROOT / "bench" / "credit_heavy.plan").read_text(encoding="utf-8")
+    for cap, covered in (("100.005 USD", False), ("100.01 USD", True)):
+        path = tmp_path / "capped.plan"
+        path.write_text(text.replace("  marginal rates by attainment per quarter",
+                                     f"  cap {cap} per deal\n"
+                                     "  marginal rates by attainment per quarter"),
+                        encoding="utf-8")
+        loaded = api.load_plan(str(path))
+        assert loaded.plan is not None
+        found = not_covered(loaded.plan)
+        if covered:
+            assert found is None, found.message()
+        else:
+            assert found.message() == (
+                f"{path}:28:3: the columnar engine does not cover a cap finer than the cent "
+                "with rounding per line (core); the interpreter runs the plan instead")
+
+
 def test_monthly_tiers_on_quarterly_quota_rows_match(histories, tmp_path):
     """The credit-heavy plan with monthly tiers: a month's quota is a third of the quarter's
     row, so tier pieces have no finite decimal form; a commission CASE whose zero-quota branch
