@@ -518,7 +518,9 @@ def main(argv=None) -> int:
     ap.add_argument("--deals", type=int, default=1_000_000)
     ap.add_argument("--reps", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--data", default="/tmp/incentive-bench/columnar")
+    ap.add_argument("--data", help="(columnar) where its generated histories are cached, "
+                    "suffixed with the deals (default /tmp/incentive-bench/columnar); credit "
+                    "histories are run_bench.py's, chosen by --deals and --reps")
     ap.add_argument("--end-to-end", action="store_true",
                     help="(credit) time whole command lines instead: the CLI with --engine "
                     "columnar against bench/baseline_credit.py, child CPU time and peak memory")
@@ -527,6 +529,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if (args.end_to_end or args.phases) and args.workload != "credit":
         ap.error("--end-to-end and --phases need --workload credit")
+    if args.data and args.workload == "credit":
+        ap.error("--data is for --workload columnar: --workload credit reads run_bench.py's "
+                 "cached history for --deals and --reps")
     if args.phases:
         import json
 
@@ -538,8 +543,9 @@ def main(argv=None) -> int:
         data, plan_path, loader, baseline = (credit_data(args.deals, args.reps), CREDIT_PLAN,
                                              load_credit_tables, BASELINE_CREDIT)
     else:
-        data, plan_path, loader, baseline = f"{args.data}-{args.deals}", PLAN, load_tables, \
-            BASELINE
+        data, plan_path, loader, baseline = (
+            f"{args.data or '/tmp/incentive-bench/columnar'}-{args.deals}", PLAN, load_tables,
+            BASELINE)
         if not os.path.exists(os.path.join(data, "events.csv")):
             t = time.perf_counter()
             generate(data, args.deals, args.reps)

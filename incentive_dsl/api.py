@@ -226,8 +226,8 @@ def run(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = N
 
 
 def run_columnar(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
-                 progress: Callable[[str], None] | None = None, pause_gc: bool = True
-                 ) -> tuple[RunResult, str | None]:
+                 progress: Callable[[str], None] | None = None, pause_gc: bool = True,
+                 meter: Meter | None = None) -> tuple[RunResult, str | None]:
     """`run` on the columnar engine (DuckDB, the `[columnar]` extra; docs/columnar.md): the
     same statements to the cent, without lines or traces. When the engine does not cover the
     plan (or the data), the interpreter runs it, and the second value is the message naming
@@ -235,7 +235,8 @@ def run_columnar(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date |
     Raises columnar.runner.ColumnarUnavailable when DuckDB is not installed."""
     from incentive_dsl.columnar.runner import run_or_interpret
 
-    return run_or_interpret(plan, dataset, until, progress=progress, pause_gc=pause_gc)
+    return run_or_interpret(plan, dataset, until, progress=progress, pause_gc=pause_gc,
+                            meter=meter)
 
 
 def explain(result: RunResult, payee: str, period: Period, deal: str | None = None):

@@ -345,7 +345,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         from incentive_dsl.columnar.runner import ColumnarUnavailable
 
         try:
-            result, fallback = api.run_columnar(plan, dataset, window.end if window else None)
+            with _meter() as meter:
+                result, fallback = api.run_columnar(plan, dataset,
+                                                    window.end if window else None, meter=meter)
         except ColumnarUnavailable as exc:
             print(f"incentive run: {exc}", file=sys.stderr)
             return EXIT_USAGE

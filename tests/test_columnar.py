@@ -292,6 +292,24 @@ def test_api_falls_back_with_the_message():
     assert result.statements == api.run(plans, dataset).statements
 
 
+def test_progress_names_the_engine_that_runs(histories):
+    """A progress bar shows the query's stage when the engine runs the plan, and the
+    interpreter's stages when it falls back."""
+    from tests.shipped import load_shipped_data
+    from tests.test_progress import Recorder
+
+    covered = _plans("bench/credit_heavy.plan")
+    meter = Recorder()
+    api.run_columnar(covered, _load(covered[-1], histories["gen-credit"]), meter=meter)
+    assert meter.stages == [("evaluating: the plan's query on DuckDB", 0)]
+    fallback = _plans("plans/enterprise_ae.plan")
+    dataset, _ = load_shipped_data(fallback[-1])
+    meter = Recorder()
+    api.run_columnar(fallback, dataset, meter=meter)
+    assert [name for name, _ in meter.stages][:3] == [
+        "evaluating: credits", "evaluating: earnings", "evaluating: clawbacks and caps"]
+
+
 def test_data_it_cannot_hold_falls_back(histories):
     plans = _plans("bench/columnar.plan")
     dataset = _load(plans[-1], histories["credit-heavy"])

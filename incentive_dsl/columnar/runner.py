@@ -23,6 +23,7 @@ from incentive_dsl.eval.money import ZERO
 from incentive_dsl.eval.records import Statement
 from incentive_dsl.audit.stamp import make_stamp
 from incentive_dsl.eval.run import RunResult, default_range, evaluate_versions
+from incentive_dsl.progress import QUIET, Meter
 
 NULL = "\\N"
 CENT = Decimal("0.01")
@@ -171,7 +172,9 @@ class ColumnarRun:
 
 
 def run(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
-        con=None) -> ColumnarRun:
+        con=None, meter: Meter = QUIET) -> ColumnarRun:
+    """The statements of the plan's query on DuckDB, or why the engine steps aside. `meter`
+    is told of the query once the plan is known to be covered (one stage without a count)."""
     plans = [plans] if isinstance(plans, Plan) else list(plans)
     plan = plans[-1]
     rng = run_range(plan, dataset, until)
@@ -183,6 +186,7 @@ def run(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = 
     if problem is not None:
         return ColumnarRun(None, f"the columnar engine does not take this data ({problem}); "
                            "the interpreter runs the plan instead", compiled)
+    meter.stage("evaluating: the plan's query on DuckDB", 0)
     con = con or connect()
     load(con, plan, dataset, compiled)
     for query, what in compiled.checks:
@@ -193,15 +197,16 @@ def run(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = 
 
 
 def run_or_interpret(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
-                     progress=None, pause_gc: bool = True) -> tuple[RunResult, str | None]:
+                     progress=None, pause_gc: bool = True,
+                     meter: Meter | None = None) -> tuple[RunResult, str | None]:
     """The run on the columnar engine (a `RunResult` with statements only: no lines, no
     traces), or, when it does not cover the plan or the data, the interpreter's full run and
     the message saying why."""
     plans = [plans] if isinstance(plans, Plan) else list(plans)
-    done = run(plans, dataset, until)
+    done = run(plans, dataset, until, meter=meter or QUIET)
     if done.statements is None:
         return evaluate_versions(plans, dataset, end=until, progress=progress,
-                                 pause_gc=pause_gc), done.fallback
+                                 pause_gc=pause_gc, meter=meter), done.fallback
     plan = plans[-1]
     rng = run_range(plan, dataset, until)
     stamp = make_stamp(plan, dataset, rng.start, rng.end)
