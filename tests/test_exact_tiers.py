@@ -11,14 +11,12 @@ cents and attainment has no finite decimal form.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 from fractions import Fraction
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from incentive_dsl import api
 from incentive_dsl.eval import earnings
 from incentive_dsl.eval.money import round_to
 from tests.test_eval_properties import booking, header, payee, plan_from_text, run
