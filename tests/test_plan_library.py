@@ -1,5 +1,6 @@
 """The shipped plan library on the shipped data: every plan checks clean, every worked example
-passes, and every component pays someone a non-zero amount (no rule is dead on real data)."""
+passes, every component pays someone a non-zero amount (no rule is dead on real data), and
+every line has its own id."""
 
 from collections import defaultdict
 
@@ -34,6 +35,15 @@ def test_every_component_pays_someone(evaluated):
     dead = sorted(c for c in components if not paid.get(c))
     assert not dead, f"components that pay nobody on the shipped data: {dead}"
     assert sum(s.paid for s in result.statements) > 0
+
+
+def test_every_line_has_its_own_id(evaluated):
+    """Earning and payout traces, the ledger and `explain --deal` find lines by id: no two
+    credit lines, and no two earning lines, of a run share one."""
+    _, result = evaluated
+    for lines in (result.credits, result.earnings):
+        ids = [line.id for line in lines]
+        assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1][:5]
 
 
 def test_examples_of_the_library_pass():

@@ -122,6 +122,7 @@ class CreditStage:
         self._where = {c.name: evaluator.function(c.trigger.where)
                        if c.trigger.where is not None else None for c in plan.credits}
         self.eligible = Eligibility(plan, roster)
+        self._event_ids: dict[str, int] = {}  # the current event's line ids, and how many
 
     def run(self, meter: Meter = QUIET) -> tuple[list[CreditLine], Skips]:
         order = {c.name: i for i, c in enumerate(self.plan.credits)}
@@ -146,6 +147,7 @@ class CreditStage:
                 meter.update(skipped + i)
             specs = specs_for[e.kind]
             first = len(lines)
+            self._event_ids.clear()
             for spec in specs:
                 if _matches(spec, e):
                     self._credit(spec, e)
@@ -340,8 +342,12 @@ class CreditStage:
             self._skip(spec, e, reason)
             return None
         suffix = f":{source}" if source else ""
+        base = f"{spec.name}:{e.id}:{payee}:{kind}{suffix}"
+        # A payee can get two lines of one kind from one event (the actor standing in for
+        # two roles nobody holds): the second is `#2`, so that every line has its own id.
+        n = self._event_ids[base] = self._event_ids.get(base, 0) + 1
         line = credit_line(
-            id=f"{spec.name}:{e.id}:{payee}:{kind}{suffix}", credit=spec.name, payee=payee,
+            id=base if n == 1 else f"{base}#{n}", credit=spec.name, payee=payee,
             deal=e.deal if e.kind != "activity" else None, event=e.id, date=e.date,
             amount=amount, kind=kind,
             trace=DeferredTrace(_credit_texts, (self.plan.currency, value, weight, amount,

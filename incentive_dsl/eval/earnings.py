@@ -223,6 +223,9 @@ class EarningStage:
                 lines = self._rounded(lines)
             lines = self.apply_limits(comp, lines)
             self._publish(comp.name, lines)
+            # Ids begin with their rule's name, which no other rule has: none of this rule's
+            # can come up again, and a large run need not keep them all.
+            self._ids.clear()
         if self.plan.clawbacks or self.plan.payout.limits:
             self.meter.stage("evaluating: clawbacks and caps", 0)  # no count to show
         for claw in self.plan.clawbacks:
