@@ -96,14 +96,8 @@ def generate(out: str, deals: int = 1_000_000, reps: int = 10_000, seed: int = 1
                         splits, product])
 
 
-def load_tables(con, data: str) -> None:
-    """The compiled query's input tables, read from the CSV files by DuckDB."""
-    ev = os.path.join(data, "events.csv")
-    con.execute(f"""
-CREATE OR REPLACE TABLE raw AS SELECT * FROM read_csv('{ev}', header = true, columns = {{
-  'event_id': 'VARCHAR', 'deal_id': 'VARCHAR', 'date': 'DATE', 'kind': 'VARCHAR',
-  'amount': 'DECIMAL(38,6)', 'currency': 'VARCHAR', 'owner': 'VARCHAR', 'splits': 'VARCHAR',
-  'product': 'VARCHAR'}})""")
+def _events_and_splits(con) -> None:
+    """The query's events and splits tables from the table `raw` of the events file."""
     con.execute("""
 CREATE OR REPLACE TABLE events AS SELECT event_id AS id, deal_id AS deal, date AS day, kind,
   amount, currency, owner, product AS f_product FROM raw""")
@@ -114,6 +108,17 @@ SELECT event_id, split_part(part, ':', 1) AS payee,
        AS DECIMAL(38,12)) AS share
 FROM (SELECT event_id, unnest(string_split(splits, ';')) AS part FROM raw
       WHERE kind = 'booked' AND splits IS NOT NULL AND splits <> '')""")
+
+
+def load_tables(con, data: str) -> None:
+    """The compiled query's input tables, read from the CSV files by DuckDB."""
+    ev = os.path.join(data, "events.csv")
+    con.execute(f"""
+CREATE OR REPLACE TABLE raw AS SELECT * FROM read_csv('{ev}', header = true, columns = {{
+  'event_id': 'VARCHAR', 'deal_id': 'VARCHAR', 'date': 'DATE', 'kind': 'VARCHAR',
+  'amount': 'DECIMAL(38,6)', 'currency': 'VARCHAR', 'owner': 'VARCHAR', 'splits': 'VARCHAR',
+  'product': 'VARCHAR'}})""")
+    _events_and_splits(con)
     roster = os.path.join(data, "roster.csv")
     con.execute(f"""
 CREATE OR REPLACE TABLE roster AS
@@ -243,16 +248,7 @@ CREATE OR REPLACE TABLE raw AS SELECT * FROM read_csv('{ev}', header = true, col
   'event_id': 'VARCHAR', 'deal_id': 'VARCHAR', 'date': 'DATE', 'kind': 'VARCHAR',
   'amount': 'DECIMAL(38,6)', 'currency': 'VARCHAR', 'owner': 'VARCHAR', 'splits': 'VARCHAR',
   'product': 'VARCHAR', 'stage': 'VARCHAR'}})""")
-    con.execute("""
-CREATE OR REPLACE TABLE events AS SELECT event_id AS id, deal_id AS deal, date AS day, kind,
-  amount, currency, owner, product AS f_product FROM raw""")
-    con.execute("""
-CREATE OR REPLACE TABLE splits AS
-SELECT event_id, split_part(part, ':', 1) AS payee,
-  CAST(CAST(split_part(part, ':', 2) AS DECIMAL(18,6)) * CAST('0.01' AS DECIMAL(3,2))
-       AS DECIMAL(38,12)) AS share
-FROM (SELECT event_id, unnest(string_split(splits, ';')) AS part FROM raw
-      WHERE kind = 'booked' AND splits IS NOT NULL AND splits <> '')""")
+    _events_and_splits(con)
     roster = os.path.join(data, "roster.csv")
     con.execute(f"""
 CREATE OR REPLACE TABLE roster AS
