@@ -235,28 +235,20 @@ def test_variants_match(name, histories, tmp_path):
     assert assert_same_statements([loaded.plan], _load(loaded.plan, data)) > 50
 
 
-def test_benchmark_baseline_query_matches(histories):
-    """bench/columnar_bench.py's hand-written query pays what the compiled one pays."""
-    plan = _plans("bench/columnar.plan")[-1]
+@pytest.mark.parametrize("rel, history, loader, baseline, at_least", [
+    ("bench/columnar.plan", "credit-heavy", "load_tables", "BASELINE", 400),
+    # integers, rounding per line, split shares rounded as a whole
+    ("bench/credit_heavy.plan", "gen-credit", "load_credit_tables", "BASELINE_CREDIT", 300)])
+def test_benchmark_baseline_queries_match(rel, history, loader, baseline, at_least, histories):
+    """bench/columnar_bench.py's hand-written queries pay what the compiled ones pay (and the
+    compiled ones what the interpreter pays: test_covered_plans_match)."""
+    plan = _plans(rel)[-1]
     con = duckdb.connect()
-    columnar_bench.load_tables(con, histories["credit-heavy"])
+    getattr(columnar_bench, loader)(con, histories[history])
     compiled = compile_plan(plan, plan.effective_start, plan.effective_end, plan.effective_end)
     mine = [(r[0], r[1], r[4], r[6], r[7], r[8]) for r in con.execute(compiled.sql).fetchall()]
-    assert mine == con.execute(columnar_bench.BASELINE).fetchall()
-    assert len(mine) > 400
-
-
-def test_credit_benchmark_baseline_query_matches(histories):
-    """bench/columnar_bench.py's hand-written query for credit_heavy.plan (integers, rounding
-    per line, split shares as a whole) pays what the compiled one pays, and the compiled one
-    what the interpreter pays (test_covered_plans_match)."""
-    plan = _plans("bench/credit_heavy.plan")[-1]
-    con = duckdb.connect()
-    columnar_bench.load_credit_tables(con, histories["gen-credit"])
-    compiled = compile_plan(plan, plan.effective_start, plan.effective_end, plan.effective_end)
-    mine = [(r[0], r[1], r[4], r[6], r[7], r[8]) for r in con.execute(compiled.sql).fetchall()]
-    assert mine == con.execute(columnar_bench.BASELINE_CREDIT).fetchall()
-    assert len(mine) > 300 and any(r[3] for r in mine)  # clawbacks included
+    assert mine == con.execute(getattr(columnar_bench, baseline)).fetchall()
+    assert len(mine) > at_least and any(r[3] for r in mine)  # clawbacks included
 
 
 @pytest.mark.parametrize("rel, history", [("bench/columnar.plan", "credit-heavy"),
