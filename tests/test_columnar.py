@@ -475,9 +475,10 @@ def test_cap_finer_than_the_cent_falls_back_when_rounding_per_line(tmp_path):
         if covered:
             assert found is None, found.message()
         else:
+            line = path.read_text(encoding="utf-8").splitlines().index(f"  cap {cap} per deal")
             assert found.message() == (
-                f"{path}:28:3: the columnar engine does not cover a cap finer than the cent "
-                "with rounding per line (core); the interpreter runs the plan instead")
+                f"{path}:{line + 1}:3: the columnar engine does not cover a cap finer than the "
+                "cent with rounding per line (core); the interpreter runs the plan instead")
 
 
 def test_monthly_tiers_on_quarterly_quota_rows_match(histories, tmp_path):
