@@ -401,10 +401,9 @@ class EarningStage:
         """The lines one credit line earns: `series.lines[index]` is `line`."""
         payee, amount = line.payee, line.amount
         table = c.table
-        seq = series.seqs[index]
         # Values the accelerators read besides the tier key: (label, measure, value).
         extra: list[tuple[str, str | None, Decimal]] = []
-        pieces: list[_Piece] | None = None
+        applied: list = []
         cut = None
         if table is not None:
             cut = self._money_pieces(c, table, line, series, index)
@@ -412,6 +411,11 @@ class EarningStage:
                 pieces, c0, c1, q = cut
             else:
                 k0, k1 = self._key(c, table.key, table.period, line, payee)
+                if table.mode == "marginal":
+                    pieces = self._marginal_pieces(table, k0, k1, amount)
+                else:
+                    row = self._row_at(table, k1)
+                    pieces = [_Piece(k0, k1, row.rate, ONE, row, amount)]
         else:
             k0 = k1 = ZERO
             if c.accelerators:  # a flat rate is split along its first accelerator's key
@@ -421,47 +425,51 @@ class EarningStage:
             # that day, measures are as they stood after the line, `deal.` fields are the
             # line's deal's (margin bands).
             rate = self.evaluator.amount(c.rate, Env(
-                payee=payee, day=line.date, period=period, payees=(payee,), until=seq,
-                deal=self.deals.get(line.deal)))
-        if pieces is not None:
-            pass  # cut in money space
-        elif table is None:
+                payee=payee, day=line.date, period=period, payees=(payee,),
+                until=series.seqs[index], deal=self.deals.get(line.deal)))
             pieces = [_Piece(k0, k1, rate, ONE, None, amount)]
-        elif table.mode == "marginal":
-            pieces = self._marginal_pieces(table, k0, k1, amount)
-        else:
-            row = self._row_at(table, k1)
-            pieces = [_Piece(k0, k1, row.rate, ONE, row, amount)]
-        applied: list = []
         if c.accelerators:
             pieces = self._accelerate(c, line, period, pieces, table, extra, applied)
-        earned = ZERO
-        for p in pieces:
-            part = mul(p.amount, p.rate)
-            earned = add(earned, part if p.factor is ONE else mul(part, p.factor))
-        span = pieces[0].row.span if len(pieces) == 1 and pieces[0].row else c.span
+        if len(pieces) == 1:  # most lines stay inside one tier
+            p = pieces[0]
+            # (0 + the part, as the sum below: it sets the zero's sign and the exponent)
+            earned = add(ZERO, mul(p.amount, p.rate) if p.factor is ONE else
+                         mul(mul(p.amount, p.rate), p.factor))
+            span = p.row.span if p.row else c.span
+        else:
+            earned = ZERO
+            for p in pieces:
+                part = mul(p.amount, p.rate)
+                earned = add(earned, part if p.factor is ONE else mul(part, p.factor))
+            span = c.span
         if cut is not None and not c.accelerators:
             # The pieces are cut again from these when the trace is read: a run keeps one
             # per line, and few are read.
-            trace = DeferredTrace(_money_commission_texts,
-                                  (self.plan, c, line, period.label, c0, c1, q, earned),
-                                  c.name, c.label, span)
+            render, args = _money_commission_texts, (self.plan, c, line, period.label, c0, c1,
+                                                     q, earned)
         else:
             if cut is not None:
                 k0, k1 = _Quotient(c0, q), _Quotient(c1, q)
-            trace = DeferredTrace(
-                _commission_texts, (self.plan, c, line, period.label, tuple(pieces), k0, k1,
-                                    earned, tuple(extra), tuple(applied)), c.name, c.label, span)
+            render, args = _commission_texts, (self.plan, c, line, period.label, tuple(pieces),
+                                               k0, k1, earned, tuple(extra), tuple(applied))
         paid = earned
-        if self.plan.rounding.point == "line" and line.kind not in SHARE_KINDS:
-            # Rounded now, as `_round_rated` would (only shares of a split wait for it).
-            paid, trace = self._rounding(earned, trace)
+        rounding = self.plan.rounding
+        if rounding.point == "line" and line.kind not in SHARE_KINDS:
+            # Rounded now, as `_round_rated` would (only shares of a split wait for it), with
+            # one trace saying both: a run makes one per line.
+            paid = round_money(earned, self.cur, rounding.mode)
+            if paid == earned and type(earned) is Decimal:
+                paid = earned if paid.same_quantum(earned) else paid
+            else:
+                render, args = _then_rounded, (render, args, earned, paid, rounding.mode,
+                                               self.cur, None)
         out = [self._line(c, "commission", payee, line.date, period.label, paid, line.deal,
-                          trace, line.event)]
-        deal_key = (c.name, payee, line.deal or line.event)
+                          DeferredTrace(render, args, c.name, c.label, span), line.event)]
         if table is not None and table.mode == "retroactive":
+            deal_key = (c.name, payee, line.deal or line.event)
             out += self._true_up(c, line, period, state, pieces, deal_key, earned, k0, k1, extra)
         if self._reads_deal_credit(c):
+            deal_key = (c.name, payee, line.deal or line.event)
             self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + amount
         return out
 
@@ -1198,10 +1206,21 @@ def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine,
 def _rounded_texts(trace: Trace, exact: Decimal, rounded: Decimal, mode: str, currency: str,
                    whole: Decimal | None) -> tuple:
     """A line's trace once rounded per line: its own texts, and the rounding."""
+    return _with_rounding(trace.texts(), exact, rounded, mode, currency, whole)
+
+
+def _then_rounded(render, args: tuple, exact: Decimal, rounded: Decimal, mode: str,
+                  currency: str, whole: Decimal | None) -> tuple:
+    """`_rounded_texts` of the trace `render(*args)` would be, without that trace."""
+    return _with_rounding(render(*args), exact, rounded, mode, currency, whole)
+
+
+def _with_rounding(texts: tuple, exact: Decimal, rounded: Decimal, mode: str, currency: str,
+                   whole: Decimal | None) -> tuple:
     how = f"rounded {mode} per line: {fmt(rounded, currency)}"
     if whole is not None:
         how = (f"{how} (this share of the split deal's {fmt(whole, currency)}, rounded as a "
                "whole)")
-    because, arithmetic, values, events, inputs, touched = trace.texts()
+    because, arithmetic, values, events, inputs, touched = texts
     arithmetic = f"{arithmetic}; {how}" if arithmetic else f"{fmt(exact, currency)} {how}"
     return because, arithmetic, values, events, inputs, touched
