@@ -950,6 +950,8 @@ class EarningStage:
     # ------------------------------------------------------------------ limits
 
     def apply_limits(self, comp, lines: list[EarningLine]) -> list[EarningLine]:
+        if not comp.limits:
+            return sorted(lines, key=lambda ln: (ln.date, ln.id))
         caps = sorted((lim for lim in comp.limits if lim.kind == "cap"),
                       key=lambda lim: (lim.scope != "deal",
                                        UNIT_DAYS.get(lim.scope, 10 ** 6)))
