@@ -266,6 +266,12 @@ class EarningStage:
         # deal are rounded together; then netting and conditions read the rounded lines.
         rated: list[tuple[CreditLine, list[EarningLine], Period]] = []
         done = 0  # credit lines looked at, for the progress meter
+        # Looked up once, not per line: the periods of the days lines are dated, and what
+        # each line is checked against.
+        periods: dict[dt.date, Period] = {}
+        period_of, unit, during = self.plan.calendar.period_of, c.period, c.during
+        eligible, roles, rate = self.eligible, c.roles, self._commission_line
+        start, end, keys_after = self.start, self.end, self._keys_after
         for payee in self.roster.ids():
             series = self.engine.series.get((c.base, payee))
             if series is None:
@@ -273,29 +279,30 @@ class EarningStage:
             self.meter.update(done)
             done += len(series.lines)
             state: dict[str, tuple[Decimal, Decimal]] = {}  # period -> (credit so far, paid)
-            start, end = self.start, self.end
-            self._keys_after.clear()
+            keys_after.clear()
             self._quota_cuts.clear()
             for i, line in enumerate(series.lines):
-                if not start <= line.date <= end:
-                    self._keys_after.clear()
+                day = line.date
+                if not start <= day <= end:
+                    keys_after.clear()
                     continue
-                if c.during is not None and not c.during.contains(line.date):
-                    self._skip(c.name, line.event, "outside the rule's window", line.date)
-                    self._keys_after.clear()
+                if during is not None and not during.contains(day):
+                    self._skip(c.name, line.event, "outside the rule's window", day)
+                    keys_after.clear()
                     continue
-                period = self.plan.calendar.period_of(line.date, c.period)
+                period = periods.get(day)
+                if period is None:
+                    period = periods[day] = period_of(day, unit)
                 if line.kind == "cancelled":
                     self._cancelled(c, line, period, state)
-                    self._keys_after.clear()
+                    keys_after.clear()
                     continue
-                reason = self.eligible(c.roles, payee, line.date)
+                reason = eligible(roles, payee, day)
                 if reason is not None:
-                    self._skip(c.name, line.event, reason, line.date)
-                    self._keys_after.clear()
+                    self._skip(c.name, line.event, reason, day)
+                    keys_after.clear()
                     continue
-                rated.append((line, self._commission_line(c, line, period, state, series, i),
-                              period))
+                rated.append((line, rate(c, line, period, state, series, i), period))
         self.meter.update(done)
         if self.plan.rounding.point == "line":
             self._round_rated(rated)
@@ -365,8 +372,8 @@ class EarningStage:
                     made[j] = round_line(made[j])
         for places in shares.values():
             amounts = [made[j].amount for made, j in places]
-            if len(places) < 2 or not any(amounts) or not (all(a >= 0 for a in amounts)
-                                                           or all(a <= 0 for a in amounts)):
+            if len(places) < 2 or not any(amounts) or not (min(amounts) >= 0
+                                                           or max(amounts) <= 0):
                 # A single share, nothing to share, or shares of both signs: each rounded on
                 # its own.
                 for made, j in places:
@@ -378,13 +385,14 @@ class EarningStage:
                 made[j] = round_line(made[j], part, whole)
 
     def _key(self, c: m.CommissionSpec, key: str | None, period_unit: str, line: CreditLine,
-             payee: str) -> tuple[Decimal, Decimal]:
+             payee: str, seq: int) -> tuple[Decimal, Decimal]:
+        """The tier key before and after `line`, number `seq` of the credit lines in
+        evaluation order (`MeasureEngine.add_credits`)."""
         if key is None:
             # The deal's own amount: an amendment moves it from what was credited before.
             before = self._deal_credit.get((c.name, payee, line.deal or line.event), ZERO)
             return before, before + line.amount
         period = self.plan.calendar.period_of(line.date, period_unit)
-        seq = self.engine.seq_of[line.id]
         known = self._keys_after.get((key, period_unit))
         if known is not None and known[1] == seq:
             return known[2], known[3]  # the same line again (two accelerators on one key)
@@ -406,11 +414,13 @@ class EarningStage:
         applied: list = []
         cut = None
         if table is not None:
-            cut = self._money_pieces(c, table, line, series, index)
+            cut = self._money_pieces(c, table, line, period if table.period == c.period else
+                                     self.plan.calendar.period_of(line.date, table.period),
+                                     series, index)
             if cut is not None:
                 pieces, c0, c1, q = cut
             else:
-                k0, k1 = self._key(c, table.key, table.period, line, payee)
+                k0, k1 = self._key(c, table.key, table.period, line, payee, series.seqs[index])
                 if table.mode == "marginal":
                     pieces = self._marginal_pieces(table, k0, k1, amount)
                 else:
@@ -420,7 +430,8 @@ class EarningStage:
             k0 = k1 = ZERO
             if c.accelerators:  # a flat rate is split along its first accelerator's key
                 first = c.accelerators[0]
-                k0, k1 = self._key(c, first.key, first.period, line, payee)
+                k0, k1 = self._key(c, first.key, first.period, line, payee,
+                                   series.seqs[index])
             # Read on the line's date: a payee field (`rate payee.rate`) is the value in force
             # that day, measures are as they stood after the line, `deal.` fields are the
             # line's deal's (margin bands).
@@ -429,7 +440,8 @@ class EarningStage:
                 until=series.seqs[index], deal=self.deals.get(line.deal)))
             pieces = [_Piece(k0, k1, rate, ONE, None, amount)]
         if c.accelerators:
-            pieces = self._accelerate(c, line, period, pieces, table, extra, applied)
+            pieces = self._accelerate(c, line, series.seqs[index], period, pieces, table, extra,
+                                      applied)
         if len(pieces) == 1:  # most lines stay inside one tier
             p = pieces[0]
             # (0 + the part, as the sum below: it sets the zero's sign and the exponent)
@@ -566,7 +578,7 @@ class EarningStage:
         return self._money_keys[c.name]
 
     def _money_pieces(self, c: m.CommissionSpec, table: m.TierTableSpec, line: CreditLine,
-                      series: CreditSeries, index: int
+                      period: Period, series: CreditSeries, index: int
                       ) -> tuple[list[_Piece], Decimal, Decimal, Number] | None:
         """The pieces `_marginal_pieces` would cut, computed in money space: with key
         k = credit / quota, the key crosses bound b where the credit crosses quota × b, and
@@ -577,11 +589,11 @@ class EarningStage:
         before and after the line, and the quota.
 
         `series` is the payee's lines of the commission's base credit, `line` its line at
-        `index`: the credit before and after the line are read from its running totals, as
-        `MeasureEngine.credit_total` would for this payee, period and line."""
+        `index`, in the table's `period`: the credit before and after the line are read from
+        its running totals, as `MeasureEngine.credit_total` would for this payee, period and
+        line."""
         if self._money_key(c) is None:
             return None
-        period = self.plan.calendar.period_of(line.date, table.period)
         cut = self._quota_cuts.get(period.label)
         if cut is None:
             cut = self._quota_cut(c, table, line.payee, period, series)
@@ -640,7 +652,7 @@ class EarningStage:
             done = cut
         return pieces
 
-    def _accelerate(self, c: m.CommissionSpec, line: CreditLine, period: Period,
+    def _accelerate(self, c: m.CommissionSpec, line: CreditLine, seq: int, period: Period,
                     pieces: list[_Piece], table: m.TierTableSpec | None,
                     extra: list, applied: list) -> list[_Piece]:
         """Pieces with the accelerators' factors applied; `applied` receives the span of each
@@ -656,7 +668,7 @@ class EarningStage:
                 pieces = [p._replace(factor=mul(p.factor, acc.factor))
                           if _in_region(p, acc) else p for p in pieces]
                 continue
-            a0, a1 = self._key(c, acc.key, acc.period, line, line.payee)
+            a0, a1 = self._key(c, acc.key, acc.period, line, line.payee, seq)
             extra.append((f"{acc.key} ({acc.kind})", acc.key, a1))
             if a1 == a0:
                 share = ONE if _in_region(_Piece(a0, a0, ZERO, ONE, None, ZERO), acc) else ZERO

@@ -141,8 +141,11 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
         return []
     q = quantum(currency)
     if len(weights) == 1:  # the common case (all to the owner): nothing to share
-        return [total.quantize(q, rounding=decimal.ROUND_HALF_EVEN, context=CONTEXT)
-                if weights[0] else ZERO]
+        if not weights[0]:
+            return [ZERO]
+        part = total.quantize(q, rounding=decimal.ROUND_HALF_EVEN, context=CONTEXT)
+        # The total itself when it is whole minor units already (a run keeps one per line).
+        return [total if part == total and part.same_quantum(total) else part]
     ints, weight_sum = _integer_weights(weights)
     if weight_sum == 0:
         return [ZERO for _ in weights]
