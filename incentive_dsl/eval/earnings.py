@@ -600,10 +600,17 @@ class EarningStage:
         q, limit, bounds, first = cut
         if not q:
             return None
+        # Running totals start from 0 and add amounts (half even): none is -0 or has a
+        # positive exponent, so the first period's are read as they are, the others' less
+        # the total before the period.
         totals = series.totals
-        before = totals[first - 1] if first else ZERO
-        c1 = ZERO + (totals[index] - before)
-        c0 = ZERO if index == first else ZERO + (totals[index - 1] - before)
+        if first:
+            before = totals[first - 1]
+            c1 = totals[index] - before
+            c0 = ZERO if index == first else totals[index - 1] - before
+        else:
+            c1 = totals[index]
+            c0 = ZERO if index == 0 else totals[index - 1]
         amount = line.amount
         if c1 - c0 != amount or not amount or max(abs(c0), abs(c1)) >= limit:
             return None
@@ -1040,9 +1047,11 @@ class EarningStage:
 
     def clawback(self, c: m.ClawbackSpec) -> list[EarningLine]:
         out = []
+        # The lines of cancelled deals only (a few in a hundred): one look each at the others.
+        cancelled = {e.deal for e in self.by_kind.get("cancelled", ()) if e.deal is not None}
         by_deal: dict[str, list[EarningLine]] = defaultdict(list)
         for ln in self.lines:
-            if ln.deal is not None and ln.component in c.components and ln.kind in REVERSIBLE:
+            if ln.deal in cancelled and ln.component in c.components and ln.kind in REVERSIBLE:
                 by_deal[ln.deal].append(ln)
         for e in self.by_kind.get("cancelled", ()):
             # Cancellations after the plan's end still reverse what the plan paid.
