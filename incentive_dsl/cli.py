@@ -160,7 +160,7 @@ def _load_dataset(args: argparse.Namespace, plan):
                   + ", ".join(f"--{o}" for o in files), file=sys.stderr)
             return None, (), EXIT_USAGE
         dataset, diags = api.load_mapping(args.map, plan=plan)
-        return dataset, diags, None
+        return _keep(dataset), diags, None
     if getattr(args, "data", None) is not None:
         folder = Path(args.data)
         if not os.path.isdir(folder):
@@ -188,7 +188,7 @@ def _load_dataset(args: argparse.Namespace, plan):
     with _meter() as meter:
         dataset, diags = api.load_data(args.deals, args.roster, quotas=args.quotas, fx=args.fx,
                                        territories=args.territories, plan=plan, meter=meter)
-    return dataset, diags, None
+    return _keep(dataset), diags, None
 
 
 def _load(args: argparse.Namespace):
@@ -320,7 +320,7 @@ def _meter():
 def _evaluate(plan, dataset, window):
     until = window.end if window is not None else None
     with _meter() as meter:
-        return api.run(plan, dataset, until, meter=meter)
+        return _keep(api.run(plan, dataset, until, meter=meter))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -348,6 +348,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             with _meter() as meter:
                 result, fallback = api.run_columnar(plan, dataset,
                                                     window.end if window else None, meter=meter)
+            _keep(result)
         except ColumnarUnavailable as exc:
             print(f"incentive run: {exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -1229,7 +1230,7 @@ def cmd_close(args: argparse.Namespace) -> int:
             print(f"incentive close: {message}", file=sys.stderr, flush=True)
 
     say(f"evaluating up to {pays[-1].end}")
-    result = api.run(versions, dataset, pays[-1].end)
+    result = _keep(api.run(versions, dataset, pays[-1].end))
     if result.diagnostics:
         print(api.render_all(result.diagnostics, _file_sources(result.diagnostics)),
               file=sys.stderr)
@@ -1492,5 +1493,37 @@ class _PipeSafe:
         return getattr(self._stream, name)
 
 
+# What the command made, when `entry` runs it: left for the process's end to take back.
+_kept: list | None = None
+
+
+def _keep(made):
+    if _kept is not None:
+        _kept.append(made)
+    return made
+
+
+def entry() -> None:
+    """The `incentive` command: `main`, then the process ends without freeing what the command
+    made. A run over a large history holds millions of records; freeing them one at a time
+    took about a twentieth of a whole `run` (bench/README.md), and the operating system takes
+    the memory back at once. Every file is closed by then, and the output is flushed here;
+    nothing registers exit handlers. `main` itself, called from Python, keeps nothing."""
+    global _kept
+    _kept = []
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse's usage errors and --help
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):  # a reader that left: what main already handles
+        pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
