@@ -963,6 +963,7 @@ WHERE {in_list('l.comp', c.components)} AND {in_list('l.kind', REVERSIBLE)}
         self.at_once = at_once
         if at_once:
             self.cte("legs", "SELECT payee, own, day, r AS amount FROM rounded")
+            self.cte("waiting", "SELECT payee, own, 0 AS n FROM rounded WHERE FALSE")
             return
         # Schedule parts of a line: cut down to the cent, leftover cents to the largest
         # remainders, ties to the earlier leg (eval/money.py, allocate).
@@ -981,28 +982,48 @@ FROM (SELECT l.*, g.leg, g.ev, abs(l.r) * g.w // {sum(weights)} AS fl,
         row_number() OVER (PARTITION BY l.line ORDER BY abs(l.r) * g.w % {sum(weights)} DESC,
                            g.leg) AS rk
       FROM line_ids l, ({legs_sql}) g)""")
-        # A collected (or invoiced) part is released collection by collection, each the
-        # share its amount is of the deal's amount (at most all of it), rounded; never more
-        # than the part in all, never before the earning. What no collection releases waits.
+        # A collected (or invoiced) part is released as the deal's money comes in: after each
+        # collection, the part times the share of the deal collected so far (all of it from
+        # the deal's amount on), rounded, less what the collections before released; nothing
+        # once the part is released, never before the earning. Rounding the running share,
+        # not each collection's, keeps the pieces adding up to what the interpreter releases
+        # (eval/payouts.py, legs). What no collection releases waits.
         got = "CAST(coalesce(mv.amt, 0) * 1000000 AS HUGEINT)"
         base = "CAST(d.amount * 1000000 AS HUGEINT)"
-        release = (f"CASE WHEN {got} >= {base} THEN abs(p.part) "
-                   f"ELSE {round_div(f'abs(p.part) * {got}', base, self.mode)} END")
+        sign = "(CASE WHEN {} < 0 THEN -1 ELSE 1 END)"
+        release = (f"{sign.format('part')} * {sign.format('cum')} * CASE WHEN cum >= base "
+                   f"THEN abs(part) ELSE {round_div('abs(part) * abs(cum)', 'base', self.mode)} "
+                   "END")
         self.cte("released", f"""
-SELECT payee, own, greatest(mv_day, day) AS day,
-  (CASE WHEN part < 0 THEN -1 ELSE 1 END)
-    * (least(abs(part), sum(x) OVER w) - least(abs(part), sum(x) OVER w - x)) AS amount
-FROM (SELECT p.*, mv.day AS mv_day, mv.seq AS mv_seq, {release} AS x
-      FROM parts p JOIN deals d ON d.deal = p.deal
-      JOIN ev mv ON mv.deal = p.deal AND mv.kind = p.ev
-      WHERE p.ev <> 'booked' AND d.amount > 0)
-WINDOW w AS (PARTITION BY line, leg ORDER BY mv_seq ROWS UNBOUNDED PRECEDING)""")
+SELECT payee, own, line, leg, greatest(mv_day, day) AS day,
+  rel - coalesce(lag(rel) OVER w, 0) AS amount,
+  max(CASE WHEN abs(rel) >= abs(part) THEN 1 ELSE 0 END)
+    OVER (PARTITION BY line, leg ORDER BY mv_seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+    AS done
+FROM (SELECT *, {release} AS rel
+      FROM (SELECT p.*, mv.day AS mv_day, mv.seq AS mv_seq, {base} AS base,
+              sum({got}) OVER (PARTITION BY p.line, p.leg ORDER BY mv.seq
+                               ROWS UNBOUNDED PRECEDING) AS cum
+            FROM parts p JOIN deals d ON d.deal = p.deal
+            JOIN ev mv ON mv.deal = p.deal AND mv.kind = p.ev
+            WHERE p.ev <> 'booked' AND d.amount > 0))
+WINDOW w AS (PARTITION BY line, leg ORDER BY mv_seq)""")
         self.cte("legs", f"""
 SELECT payee, own, day, r AS amount FROM rounded WHERE NOT ({deal_kind})
 UNION ALL
 SELECT payee, own, day, part FROM parts WHERE ev = 'booked'
 UNION ALL
-SELECT payee, own, day, amount FROM released WHERE amount <> 0""")
+SELECT payee, own, day, amount FROM released WHERE amount <> 0 AND coalesce(done, 0) = 0""")
+        # The parts still waiting at the end of the run (for `awaiting` to be written as the
+        # interpreter writes it: "0" when no part of the period's lines waits).
+        self.cte("waiting", f"""
+SELECT p.payee, p.own, count(*) AS n
+FROM parts p LEFT JOIN (
+  SELECT line, leg, sum(amount) AS amount FROM released
+  WHERE amount <> 0 AND coalesce(done, 0) = 0 AND day <= {date(max(self.end, self.pay_end))}
+  GROUP BY line, leg) x ON x.line = p.line AND x.leg = p.leg
+WHERE p.ev <> 'booked' AND p.part <> coalesce(x.amount, 0)
+GROUP BY p.payee, p.own""")
 
     def pay_periods(self) -> list[tuple[int, int, str, dt.date, dt.date]]:
         unit = FREQUENCY_UNIT[self.plan.payout.frequency]
@@ -1014,7 +1035,9 @@ SELECT payee, own, day, amount FROM released WHERE amount <> 0""")
         """One row per statement with the interpreter's flows: `earned` (every earning line
         dated in the pay period, exact), `capped` and `clawed_back` of it, `later` and
         `awaiting` (what of it is payable in a later pay period, or after the run), `earlier`
-        (earned before, payable now), `carry`, `rounding` (what is left to `paid`)."""
+        (earned before, payable now), `carry`, `rounding` (what is left to `paid`); and for
+        each but `carried`, whether any line went into it (`t_...`: the interpreter writes
+        an amount no line went into as 0, one that lines made with the lines' digits)."""
         unit = FREQUENCY_UNIT[self.plan.payout.frequency]
         periods = self.pay_periods()
         values = " UNION ALL ".join(
@@ -1031,7 +1054,9 @@ SELECT payee, own, day, amount FROM released WHERE amount <> 0""")
         self.cte("owned", f"""
 SELECT payee, own AS pk, count(*) AS n, sum({line}) AS earned, sum(r) AS due,
   sum(CASE WHEN kind = 'capped' THEN {line} ELSE 0 END) AS capped,
-  sum(CASE WHEN kind = 'clawback' THEN {line} ELSE 0 END) AS claw
+  sum(CASE WHEN kind = 'clawback' THEN {line} ELSE 0 END) AS claw,
+  sum(CASE WHEN kind = 'capped' THEN 1 ELSE 0 END) AS n_capped,
+  sum(CASE WHEN kind = 'clawback' THEN 1 ELSE 0 END) AS n_claw
 FROM rounded GROUP BY payee, own""")
         # Legs payable after the run's last day are still waiting, as if for money.
         # All paid when booked, a leg is payable in the pay period of its line.
@@ -1040,7 +1065,9 @@ SELECT payee, own, {'own' if self.at_once else target} AS pk, amount FROM legs
 WHERE day <= {date(pay_end)}""")
         self.cte("paid_own", f"""
 SELECT payee, own AS pk, sum(CASE WHEN pk = own THEN amount ELSE {zero} END) AS same,
-  sum(CASE WHEN pk <> own THEN amount ELSE {zero} END) AS other
+  sum(CASE WHEN pk <> own THEN amount ELSE {zero} END) AS other,
+  sum(CASE WHEN pk = own THEN 1 ELSE 0 END) AS n_same,
+  sum(CASE WHEN pk <> own THEN 1 ELSE 0 END) AS n_other
 FROM payable GROUP BY payee, own""")
         self.cte("paid_earlier", """
 SELECT payee, pk, count(*) AS n, sum(amount) AS earlier FROM payable WHERE pk <> own
@@ -1059,12 +1086,16 @@ SELECT p.payee, pp.i, pp.label, pp.p0, pp.p1, coalesce(o.n, 0) + coalesce(r.n, 0
   coalesce(o.earned, {nought}) AS earned, coalesce(o.capped, {nought}) AS capped,
   coalesce(o.claw, {nought}) AS claw, coalesce(o.due, {zero}) AS due,
   coalesce(l.same, {zero}) AS same, coalesce(l.other, {zero}) AS other,
-  coalesce(r.earlier, {zero}) AS earlier
+  coalesce(r.earlier, {zero}) AS earlier, coalesce(o.n, 0) AS n_earned,
+  coalesce(o.n_capped, 0) AS n_capped, coalesce(o.n_claw, 0) AS n_claw,
+  coalesce(l.n_other, 0) AS n_later, coalesce(w.n, 0) AS n_awaiting,
+  coalesce(r.n, 0) AS n_earlier, coalesce(l.n_same, 0) + coalesce(r.n, 0) AS n_paid
 FROM (SELECT id AS payee FROM employment UNION SELECT payee FROM rounded) p
 CROSS JOIN pay_periods pp
 LEFT JOIN owned o ON o.payee = p.payee AND o.pk = pp.pk
 LEFT JOIN paid_own l ON l.payee = p.payee AND l.pk = pp.pk
-LEFT JOIN paid_earlier r ON r.payee = p.payee AND r.pk = pp.pk""")
+LEFT JOIN paid_earlier r ON r.payee = p.payee AND r.pk = pp.pk
+LEFT JOIN waiting w ON w.payee = p.payee AND w.own = pp.pk""")
         # Negative pay is carried forward: the amount carried after a period is the highest
         # running total so far (or 0) less the running total now.
         self.cte("carry", f"""
@@ -1078,8 +1109,15 @@ FROM carry""")
         money = cents_to_dec if self.per_line else (lambda x: x)
         paid = "x - before + carried"
         paid = cents_to_dec(paid if self.per_line else round_cents(f"({paid})", self.mode))
+        # Rounding per statement, paid is rounded, so written with the cent's digits always.
+        paid_lines = "c.n_paid > 0 OR c.before <> 0 OR c.carried <> 0" if self.per_line \
+            else "TRUE"
         self.cte("flows", f"""
 SELECT c.payee, c.i, c.label, c.p0, c.p1, c.n, c.before, c.earned, c.capped, c.claw,
+  c.n_earned > 0 AS t_earned, c.n_capped > 0 AS t_capped, c.n_claw > 0 AS t_claw,
+  c.n_later > 0 AS t_later, c.n_awaiting > 0 AS t_awaiting, c.n_earlier > 0 AS t_earlier,
+  {paid_lines} AS t_paid,
+  c.before <> 0 OR c.carried <> 0 AS t_carry,
   {paid} AS paid, {money('c.carried')} AS carried, {money('-c.other')} AS later,
   {money('c.same + c.other - c.due')} AS awaiting, {money('c.earlier')} AS earlier,
   {money('c.carried - c.before')} AS carry
@@ -1087,7 +1125,10 @@ FROM carried c""")
         return f"""SELECT f.payee, f.label AS pay_period, f.p0 AS start, f.p1 AS "end",
   f.earned, f.capped, f.claw AS clawed_back, f.paid, f.carried, f.later, f.awaiting,
   f.earlier, f.carry,
-  {exact('f.paid - (f.earned + f.later + f.awaiting + f.earlier + f.carry)')} AS rounding
+  {exact('f.paid - (f.earned + f.later + f.awaiting + f.earlier + f.carry)')} AS rounding,
+  f.t_earned, f.t_capped, f.t_claw, f.t_paid, f.t_later, f.t_awaiting, f.t_earlier,
+  f.t_carry, f.t_paid OR f.t_earned OR f.t_later OR f.t_awaiting OR f.t_earlier OR f.t_carry
+    AS t_rounding
 FROM flows f
 WHERE f.n > 0 OR f.before <> 0 OR EXISTS (
   SELECT 1 FROM covered v WHERE v.payee = f.payee AND v.i = f.i)
