@@ -1522,7 +1522,7 @@ def entry() -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except (BrokenPipeError, OSError):  # a reader that left: what main already handles
+    except (OSError, ValueError):  # a reader that left (main said so), or a closed stream
         pass
     os._exit(code)
 
