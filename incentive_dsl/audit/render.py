@@ -119,16 +119,16 @@ def iter_json(result: RunResult, window: Period | None = None,
         "currency": result.plan.currency,
         "diagnostics": [d.to_json() for d in result.diagnostics],
     }
-    records = {"statements": statements}
+    records: dict[str, Iterable] = {"statements": statements}
     if lines:
-        records["payouts"] = (p for p in result.payouts
-                              if window is None or p.pay_period in periods)
-        records["earnings"] = _kept(e for e in result.earnings
-                                    if window is None or window.contains(e.date))
-        records["credits"] = (c for c in result.credits
-                              if window is None or window.contains(c.date))
-        records["skipped"] = (s for s in result.skips
-                              if window is None or s.date is None or window.contains(s.date))
+        records["payouts"] = result.payouts if window is None else (
+            p for p in result.payouts if p.pay_period in periods)
+        records["earnings"] = result.earnings if window is None else (
+            e for e in result.earnings if window.contains(e.date))
+        records["credits"] = result.credits if window is None else (
+            c for c in result.credits if window.contains(c.date))
+        records["skipped"] = result.skips if window is None else (
+            s for s in result.skips if s.date is None or window.contains(s.date))
     # At most this many records (a window writes fewer): the progress bar's size.
     meter.stage("writing JSON", len(statements) + (len(result.payouts) + len(result.earnings)
                                                    + len(result.credits) + len(result.skips)
@@ -141,30 +141,34 @@ def iter_json(result: RunResult, window: Period | None = None,
             yield json.dumps(small[key], indent=2, sort_keys=True,
                              ensure_ascii=False).replace("\n", "\n  ")
             continue
-        first = True
+        # An earning line's trace texts are made and kept before it is written: the traces of
+        # its payouts read them again, written later, and keep them anyway.
+        keep = key == "earnings"
+        batch, sep = [], "[\n    "
         for rec in records[key]:  # records are attrs classes
-            yield ("[\n    " if first else ",\n    ") + _record_text(rec)
-            first = False
+            if keep and type(rec.trace) is DeferredTrace:
+                rec.trace.contents(keep=True)
+            batch += (sep, _record_text(rec))
+            sep = ",\n    "
             written += 1
-            if not written % EVERY:
-                meter.update(written)
-        yield "[]" if first else "\n  ]"
+            if not written % _BATCH:
+                yield "".join(batch)
+                batch = []
+                if not written % EVERY:
+                    meter.update(written)
+        batch.append("[]" if sep[0] == "[" else "\n  ]")
+        yield "".join(batch)
     yield "\n}\n"
 
 
-def _kept(lines: Iterator) -> Iterator:
-    """Earning lines, each with its trace's texts made and kept before it is written: the
-    traces of its payouts read them again, written later, and keep them anyway."""
-    for line in lines:
-        if type(line.trace) is DeferredTrace:
-            line.trace.contents(keep=True)
-        yield line
+_BATCH = 256  # records written in one piece (EVERY, the progress bar's step, is a multiple)
+assert EVERY % _BATCH == 0
 
 
 # What json.dumps(_record(rec), indent=2, sort_keys=True, ensure_ascii=False) writes, written
 # straight from the record: no dictionary of each record is built, and a deferred trace's
 # texts are written without being kept (a document of a million lines would keep them all),
-# but for an earning line's (`_kept`).
+# but for an earning line's (`iter_json`).
 _string = json.encoder.encode_basestring  # ensure_ascii=False; a TypeError for a non-string
 
 

@@ -1194,6 +1194,21 @@ def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine,
             _BOUNDS.clear()
         known = _BOUNDS[(id(rows), id(quota))] = (rows, quota, _money_bounds(rows, quota))
     pieces = _cut_in_money(known[2], c0, c1, line.amount)
+    table = c.table
+    spec = plan.measure(table.key) if table.key else None
+    if len(pieces) == 1 and line.amount and spec is not None and spec.kind == "percent" and \
+            table.mode == "marginal":
+        # Most lines: one tier, on an attainment. What `_commission_texts` writes of them, with
+        # less work (JSON output reads every trace).
+        row, cur = pieces[0].row, plan.currency
+        shown, rate = fmt(line.amount, cur), _rate_pct(row.rate)
+        before, after = _quotient_pct(_Quotient(c0, quota)), _quotient_pct(_Quotient(c1, quota))
+        deal = f"deal {line.deal}" if line.deal else f"event {line.event}"
+        return (f"{rate} of {shown} (tier '{row.text}') for {deal} because your {period} "
+                f"{table.key} went from {before} to {after} (marginal tiers)",
+                f"{shown} × {rate} = {fmt(earned, cur)}",
+                (("credit", shown), (f"{table.key} before", before),
+                 (f"{table.key} after", after)), (line.event,), (line.id,), (row.span,))
     return _commission_texts(plan, c, line, period, tuple(pieces), _Quotient(c0, quota),
                              _Quotient(c1, quota), earned, (), ())
 
