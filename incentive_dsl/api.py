@@ -231,7 +231,8 @@ def run_columnar(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date |
     """`run` on the columnar engine (DuckDB, the `[columnar]` extra; docs/columnar.md): the
     same statements to the cent, without lines or traces. When the engine does not cover the
     plan (or the data), the interpreter runs it, and the second value is the message naming
-    the first feature not covered and its plan line (None when the columnar engine ran).
+    every feature not covered, in plan order, each with its plan line (None when the columnar
+    engine ran).
     Raises columnar.runner.ColumnarUnavailable when DuckDB is not installed."""
     from incentive_dsl.columnar.runner import run_or_interpret
 

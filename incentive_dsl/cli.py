@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import datetime as dt
 import difflib
+import io
 import math
 import os
 import stat
@@ -386,7 +387,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     from rich.console import Console
 
-    console = Console(record=bool(args.output), quiet=bool(args.output),
+    # Written to a file: recorded into a buffer (a quiet console records nothing in rich 15).
+    console = Console(record=bool(args.output), file=io.StringIO() if args.output else None,
                       width=None if sys.stdout.isatty() and not args.output else 160)
     console.print(render.statement_table(result, window, by_period=args.by_period))
     if args.lines:

@@ -8,8 +8,8 @@ quotients are integer divisions with an explicit rounding, and tier pieces are c
 space (a bound of the key is quota x bound, compared with the running credit).
 
 The plan model is read, never syntax trees beyond the checked expressions it holds. A plan the
-compiler does not cover raises `NotCovered`, naming the first feature it met and its plan line;
-the caller runs the interpreter instead. Covered (docs/columnar.md has the whole list): credits
+compiler does not cover raises `NotCovered`, naming every feature it does not cover, in plan
+order, each with its plan line; the caller runs the interpreter instead. Covered (docs/columnar.md has the whole list): credits
 on deal bookings and amendments (to the owner, split as recorded or evenly), flat rates and
 marginal or retroactive tiers on a credit or on credit / quota per period, SPIFFs on
 bookings, clawbacks, pay monthly to annually, when booked and when collected or invoiced,
@@ -19,6 +19,7 @@ rounding per line or per statement in every mode, negative pay carried forward.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 import attrs
@@ -55,17 +56,34 @@ DEAL_KINDS = ("commission", "capped", "spiff", "clawback")
 LINE = "comp, kind, payee, deal, day, amount, role, event_id"  # the columns of an earning line
 
 
-class NotCovered(Exception):
-    """The plan uses a feature the columnar engine does not compute."""
+@attrs.frozen
+class Gap:
+    """One feature of a plan the columnar engine does not compute, and where the plan uses it."""
 
-    def __init__(self, feature: str, span: Span | None) -> None:
-        super().__init__(feature)
-        self.feature, self.span = feature, span
+    feature: str
+    span: Span | None
+
+    def __str__(self) -> str:
+        return f"{self.span}: {self.feature}" if self.span is not None else self.feature
+
+
+class NotCovered(Exception):
+    """The plan uses features the columnar engine does not compute: `gaps`, every one of them,
+    in plan order (file, line, column); `feature` and `span` are the first."""
+
+    def __init__(self, gaps: Sequence[Gap]) -> None:
+        self.gaps = tuple(gaps)
+        super().__init__("; ".join(str(g) for g in self.gaps))
+        self.feature, self.span = self.gaps[0].feature, self.gaps[0].span
 
     def message(self) -> str:
-        where = f"{self.span}: " if self.span is not None else ""
-        return (f"{where}the columnar engine does not cover {self.feature}; "
-                "the interpreter runs the plan instead")
+        if len(self.gaps) == 1:
+            where = f"{self.span}: " if self.span is not None else ""
+            return (f"{where}the columnar engine does not cover {self.feature}; "
+                    "the interpreter runs the plan instead")
+        return (f"the columnar engine does not cover {len(self.gaps)} features of the plan; "
+                "the interpreter runs the plan instead:"
+                + "".join(f"\n  {g}" for g in self.gaps))
 
 
 @attrs.frozen
@@ -183,9 +201,16 @@ class Expressions:
     BUILTIN = {"amount": "d.amount", "id": "d.deal", "owner": "d.owner",
                "booked_on": "d.booked_day"}
 
-    def __init__(self, plan: m.Plan) -> None:
+    def __init__(self, plan: m.Plan, gaps: list[Gap] | None = None) -> None:
         self.plan = plan
         self.fields: dict[str, str] = {}
+        self.gaps = gaps  # collect what is not covered here (and go on), or raise it
+
+    def uncovered(self, feature: str, span: Span) -> str:
+        if self.gaps is None:
+            raise NotCovered([Gap(feature, span)])
+        self.gaps.append(Gap(feature, span))
+        return "NULL"
 
     def condition(self, e: n.Expr) -> str:
         if isinstance(e, n.Paren):
@@ -210,7 +235,7 @@ class Expressions:
             return f"(NOT {inside})" if e.negated else inside
         if isinstance(e, (n.Bool, n.FieldRef)):
             return f"coalesce({self.value(e)}, FALSE)"
-        raise NotCovered("this condition", e.span)
+        return self.uncovered("this condition", e.span)
 
     def value(self, e: n.Expr) -> str:
         if isinstance(e, n.Paren):
@@ -231,7 +256,7 @@ class Expressions:
                 return self.BUILTIN[name]
             spec = self.plan.field("deal", name) if owner == "deal" else None
             if spec is None or spec.kind not in FIELD_TYPES:
-                raise NotCovered(f"the field '{owner}.{name}' in an expression", e.span)
+                return self.uncovered(f"the field '{owner}.{name}' in an expression", e.span)
             self.fields[name] = FIELD_TYPES[spec.kind]
             return f"d.f_{name}"
         if isinstance(e, n.Unary) and e.op == "-":
@@ -239,7 +264,7 @@ class Expressions:
         if isinstance(e, n.Binary) and e.op in ("+", "-", "*", "of"):
             op = "*" if e.op == "of" else e.op
             return f"(({self.value(e.left)}) {op} ({self.value(e.right)}))"
-        raise NotCovered("this expression", e.span)
+        return self.uncovered("this expression", e.span)
 
 
 def _strip(e: n.Expr) -> n.Expr:
@@ -252,28 +277,39 @@ def _strip(e: n.Expr) -> n.Expr:
 
 
 def not_covered(plans) -> NotCovered | None:
-    """Why the columnar engine cannot run these plan versions, or None if it can."""
+    """Everything the columnar engine does not cover in these plan versions (every version is
+    read), or None if it covers them."""
     plans = [plans] if isinstance(plans, m.Plan) else list(plans)
-    try:
-        _Compiler(plans, dt.date(2000, 1, 1), dt.date(2000, 1, 1), dt.date(2000, 1, 1)).build()
-    except NotCovered as exc:
-        return exc
-    return None
+    gaps = [Gap("several versions of one plan", plans[1].span)] if len(plans) > 1 else []
+    for plan in plans:
+        gaps += _Compiler(plan, dt.date(2000, 1, 1), dt.date(2000, 1, 1),
+                          dt.date(2000, 1, 1)).covered()
+    if not gaps:
+        return None
+    files = list(dict.fromkeys(p.span.path for p in plans))
+
+    def where(g: Gap):  # plan order: the versions' files in turn, then line and column
+        if g.span is None:
+            return (len(files) + 1, "", 0, 0)
+        rank = files.index(g.span.path) if g.span.path in files else len(files)
+        return (rank, g.span.path, g.span.line, g.span.column)
+    return NotCovered(sorted(dict.fromkeys(gaps), key=where))
 
 
 def compile_plan(plans, start: dt.date, end: dt.date, pay_end: dt.date) -> Compiled:
     """The statements query of a plan for a run that earns from `start` to `end` and pays up to
-    `pay_end` (as `eval.run.evaluate` chooses them). Raises NotCovered."""
+    `pay_end` (as `eval.run.evaluate` chooses them). Raises NotCovered, naming every feature
+    not covered."""
     plans = [plans] if isinstance(plans, m.Plan) else list(plans)
-    return _Compiler(plans, start, end, pay_end).build()
+    found = not_covered(plans)
+    if found is not None:
+        raise found
+    return _Compiler(plans[0], start, end, pay_end).build()
 
 
 class _Compiler:
-    def __init__(self, plans: list[m.Plan], start: dt.date, end: dt.date,
-                 pay_end: dt.date) -> None:
-        if len(plans) != 1:
-            raise NotCovered("several versions of one plan", plans[1].span)
-        self.plan = plan = plans[0]
+    def __init__(self, plan: m.Plan, start: dt.date, end: dt.date, pay_end: dt.date) -> None:
+        self.plan = plan
         self.start, self.end, self.pay_end = start, end, pay_end
         self.fs = plan.calendar.fiscal_start
         self.cur = plan.currency
@@ -283,101 +319,135 @@ class _Compiler:
         self.ctes: list[tuple[str, str]] = []
         self.marginal_quotas: list[str] = []  # quota tables of marginal tier keys
         self.kinds = {"booked", "amended", "cancelled"}
+        self.gaps: list[Gap] = []
 
     def cte(self, name: str, sql: str) -> None:
         self.ctes.append((name, sql.strip()))
 
     # ------------------------------------------------------------------ coverage
 
-    def covered(self) -> None:
+    def gap(self, feature: str, span: Span | None) -> None:
+        self.gaps.append(Gap(feature, span))
+
+    def covered(self) -> list[Gap]:
+        """Every feature of the plan the query does not compute (none: `build` may run)."""
         plan = self.plan
         if plan.compensation:
-            raise NotCovered("base salaries and target incentives (the compensation block)",
-                             plan.compensation[0].span)
+            self.gap("base salaries and target incentives (the compensation block)",
+                     plan.compensation[0].span)
         if FREQUENCY_UNIT[plan.payout.frequency] not in MONTHS_PER_UNIT:
-            raise NotCovered(f"{plan.payout.frequency} pay periods (shorter than a month)",
-                             plan.payout.span or plan.span)
+            self.gap(f"{plan.payout.frequency} pay periods (shorter than a month)",
+                     plan.payout.span or plan.span)
+        # Conditions and amounts are read by a collecting compiler of expressions: every
+        # field or form it does not take is noted, not only the first.
+        exprs = Expressions(plan, self.gaps)
+        credits: set[str] = set()
         for comp in plan.components:
             if isinstance(comp, m.CommissionSpec):
                 self.check_commission(comp)
+                cr = plan.credit(comp.base)
+                if cr.name not in credits:
+                    credits.add(cr.name)
+                    self.check_credit(cr)
+                    if cr.trigger.where is not None:
+                        exprs.condition(cr.trigger.where)
             elif isinstance(comp, m.SpiffSpec):
                 self.check_rule(comp)
                 if comp.budget is not None:
-                    raise NotCovered(f"a SPIFF budget ({comp.name})", comp.span)
+                    self.gap(f"a SPIFF budget ({comp.name})", comp.span)
                 t = comp.trigger
                 if t.kind != "deal" or t.event != "booked":
-                    raise NotCovered("a SPIFF on other events than bookings", t.span)
+                    self.gap("a SPIFF on other events than bookings", t.span)
+                if t.where is not None:
+                    exprs.condition(t.where)
+                exprs.value(comp.pay)
             else:
                 kind = {m.BonusSpec: "bonuses", m.StageRewardSpec: "stage rewards",
                         m.ActivityRewardSpec: "activity rewards", m.PoolSpec: "team pools",
                         m.OverrideSpec: "manager overrides"}[type(comp)]
-                raise NotCovered(f"{kind} ({comp.name})", comp.span)
+                self.gap(f"{kind} ({comp.name})", comp.span)
         for claw in plan.clawbacks:
             for name in claw.components:
                 if not isinstance(plan.component(name), (m.CommissionSpec, m.SpiffSpec)):
-                    raise NotCovered(f"clawing back '{name}'", claw.span)
+                    self.gap(f"clawing back '{name}'", claw.span)
         p = plan.payout
         if p.holdback is not None:
-            raise NotCovered("holdbacks", p.holdback.span)
+            self.gap("holdbacks", p.holdback.span)
         if p.draw is not None:
-            raise NotCovered("draws", p.draw.span)
+            self.gap("draws", p.draw.span)
         if p.advance is not None:
-            raise NotCovered("advances", p.advance.span)
-        if p.limits:
-            raise NotCovered("payout caps and floors", p.limits[0].span)
+            self.gap("advances", p.advance.span)
+        for lim in p.limits:
+            self.gap("payout caps and floors", lim.span)
         if not self.per_line and any(event != "booked" for event, _ in p.schedule):
-            raise NotCovered("rounding per statement with pay when collected or invoiced",
-                             p.span or plan.span)
+            self.gap("rounding per statement with pay when collected or invoiced",
+                     p.span or plan.span)
+        return self.gaps
 
     def check_rule(self, comp) -> None:
         for lim in comp.limits:
             if lim.kind == "floor":
-                raise NotCovered(f"floors ({comp.name})", lim.span)
-            if self.per_line and lim.amount != lim.amount.quantize(CENT):
+                self.gap(f"floors ({comp.name})", lim.span)
+            elif self.per_line and lim.amount != lim.amount.quantize(CENT):
                 # A cap cuts rounded lines: a cut finer than the cent stays as it is.
-                raise NotCovered(f"a cap finer than the cent with rounding per line "
-                                 f"({comp.name})", lim.span)
+                self.gap(f"a cap finer than the cent with rounding per line ({comp.name})",
+                         lim.span)
         if comp.when is not None:
-            raise NotCovered(f"'when' conditions ({comp.name})", comp.when.span)
+            self.gap(f"'when' conditions ({comp.name})", comp.when.span)
 
     def check_commission(self, c: m.CommissionSpec) -> None:
         self.check_rule(c)
         if c.accelerators:
-            raise NotCovered("accelerators and decelerators", c.accelerators[0].span)
-        self.check_credit(self.plan.credit(c.base))
+            self.gap("accelerators and decelerators", c.accelerators[0].span)
         if c.table is None:
             if not isinstance(_strip(c.rate), n.Percent):
-                raise NotCovered("a commission rate that is not a fixed percentage",
-                                 c.rate.span)
+                self.gap("a commission rate that is not a fixed percentage", c.rate.span)
             return
         t = c.table
         if t.key is None:
-            raise NotCovered("tier tables keyed on the deal amount", t.span)
+            self.gap("tier tables keyed on the deal amount", t.span)
+            return
         if t.period != c.period:
-            raise NotCovered("a tier table whose period is not the commission's", t.span)
-        self.key_of(c)
+            self.gap("a tier table whose period is not the commission's", t.span)
+        quota = self.key_of(c)
+        if quota is not None:
+            self.check_quota(self.plan.quota(quota))
 
     def check_credit(self, cr: m.CreditSpec) -> None:
         t = cr.trigger
         if t.kind != "deal" or t.event != "booked":
-            raise NotCovered("credit on other events than bookings", t.span)
+            self.gap("credit on other events than bookings", t.span)
         if cr.value is not None:
-            raise NotCovered("a credit 'value' line", cr.value.span)
+            self.gap("a credit 'value' line", cr.value.span)
         if cr.split not in ("owner", "recorded", "evenly"):
-            raise NotCovered("split by role", cr.span)
+            self.gap("split by role", cr.span)
         if cr.overlays:
-            raise NotCovered("overlay credit", cr.span)
+            self.gap("overlay credit", cr.span)
         if cr.rollup is not None:
-            raise NotCovered("roll-up to managers", cr.span)
+            self.gap("roll-up to managers", cr.span)
         if cr.attribution is not None:
-            raise NotCovered("attribution by touches", cr.span)
+            self.gap("attribution by touches", cr.span)
         if cr.during is not None:
-            raise NotCovered("a 'during' window on a credit", cr.span)
+            self.gap("a 'during' window on a credit", cr.span)
         if cr.cancelled != "keep":
-            raise NotCovered("cancelled deals losing their credit", cr.span)
+            self.gap("cancelled deals losing their credit", cr.span)
+
+    def check_quota(self, q) -> None:
+        if q.forecast is not None:
+            self.gap("forecast quotas", q.forecast.span)
+        if q.ramp:
+            self.gap("quota ramps", q.span)
+        if q.normalize:
+            self.gap("territory normalisation", q.span)
+        if q.kind != "money":
+            self.gap("count quotas", q.span)
+        for v in q.values:
+            if v.amount * 10 ** 6 != int(v.amount * 10 ** 6):
+                self.gap("a quota value finer than a millionth", v.span)
 
     def key_of(self, c: m.CommissionSpec) -> str | None:
-        """The quota a tier key divides the base credit by (None: the key is the credit)."""
+        """The quota a tier key divides the base credit by (None: the key is the credit, or a
+        key not covered, which it notes)."""
         key = c.table.key
         if key == c.base:
             return None
@@ -386,23 +456,15 @@ class _Compiler:
         if not (isinstance(expr, n.Binary) and expr.op == "/"
                 and isinstance(_strip(expr.left), n.Ref) and _strip(expr.left).name.text == c.base
                 and isinstance(_strip(expr.right), n.QuotaRef)):
-            raise NotCovered(f"a tier key other than '{c.base}' or '{c.base} / quota ...'",
-                             spec.span if spec is not None else c.table.span)
-        q = self.plan.quota(_strip(expr.right).name.text)
-        if q.forecast is not None:
-            raise NotCovered("forecast quotas", q.forecast.span)
-        if q.ramp:
-            raise NotCovered("quota ramps", q.span)
-        if q.normalize:
-            raise NotCovered("territory normalisation", q.span)
-        if q.kind != "money":
-            raise NotCovered("count quotas", q.span)
-        return q.name
+            self.gap(f"a tier key other than '{c.base}' or '{c.base} / quota ...'",
+                     spec.span if spec is not None else c.table.span)
+            return None
+        return _strip(expr.right).name.text
 
     # ------------------------------------------------------------------ build
 
     def build(self) -> Compiled:
-        self.covered()
+        """The query of a plan `covered` found nothing against."""
         plan = self.plan
         if any(ev != "booked" for ev, _ in plan.payout.schedule):
             self.kinds |= {ev for ev, _ in plan.payout.schedule if ev != "booked"}
@@ -761,9 +823,7 @@ SELECT comp, kind, payee, deal, day, {exact(cents_to_dec(part))}, role, event_id
                 tests.append(f"last_day({ms}) >= {date(v.start)}")
             if v.end is not None:
                 tests.append(f"{ms} <= {date(v.end)}")
-            micro = int(v.amount * 10 ** 6)
-            if micro != v.amount * 10 ** 6:
-                raise NotCovered("a quota value finer than a millionth", v.span)
+            micro = int(v.amount * 10 ** 6)  # whole: `check_quota`
             per = 12 // MONTHS_PER_UNIT[v.per]
             plan_values.append(f"WHEN {' AND '.join(tests) or 'TRUE'} THEN "
                                f"CAST({micro} AS HUGEINT) * {per}")
@@ -903,6 +963,7 @@ WHERE {in_list('l.comp', c.components)} AND {in_list('l.kind', REVERSIBLE)}
         self.at_once = at_once
         if at_once:
             self.cte("legs", "SELECT payee, own, day, r AS amount FROM rounded")
+            self.cte("waiting", "SELECT payee, own, 0 AS n FROM rounded WHERE FALSE")
             return
         # Schedule parts of a line: cut down to the cent, leftover cents to the largest
         # remainders, ties to the earlier leg (eval/money.py, allocate).
@@ -921,28 +982,48 @@ FROM (SELECT l.*, g.leg, g.ev, abs(l.r) * g.w // {sum(weights)} AS fl,
         row_number() OVER (PARTITION BY l.line ORDER BY abs(l.r) * g.w % {sum(weights)} DESC,
                            g.leg) AS rk
       FROM line_ids l, ({legs_sql}) g)""")
-        # A collected (or invoiced) part is released collection by collection, each the
-        # share its amount is of the deal's amount (at most all of it), rounded; never more
-        # than the part in all, never before the earning. What no collection releases waits.
+        # A collected (or invoiced) part is released as the deal's money comes in: after each
+        # collection, the part times the share of the deal collected so far (all of it from
+        # the deal's amount on), rounded, less what the collections before released; nothing
+        # once the part is released, never before the earning. Rounding the running share,
+        # not each collection's, keeps the pieces adding up to what the interpreter releases
+        # (eval/payouts.py, legs). What no collection releases waits.
         got = "CAST(coalesce(mv.amt, 0) * 1000000 AS HUGEINT)"
         base = "CAST(d.amount * 1000000 AS HUGEINT)"
-        release = (f"CASE WHEN {got} >= {base} THEN abs(p.part) "
-                   f"ELSE {round_div(f'abs(p.part) * {got}', base, self.mode)} END")
+        sign = "(CASE WHEN {} < 0 THEN -1 ELSE 1 END)"
+        release = (f"{sign.format('part')} * {sign.format('cum')} * CASE WHEN cum >= base "
+                   f"THEN abs(part) ELSE {round_div('abs(part) * abs(cum)', 'base', self.mode)} "
+                   "END")
         self.cte("released", f"""
-SELECT payee, own, greatest(mv_day, day) AS day,
-  (CASE WHEN part < 0 THEN -1 ELSE 1 END)
-    * (least(abs(part), sum(x) OVER w) - least(abs(part), sum(x) OVER w - x)) AS amount
-FROM (SELECT p.*, mv.day AS mv_day, mv.seq AS mv_seq, {release} AS x
-      FROM parts p JOIN deals d ON d.deal = p.deal
-      JOIN ev mv ON mv.deal = p.deal AND mv.kind = p.ev
-      WHERE p.ev <> 'booked' AND d.amount > 0)
-WINDOW w AS (PARTITION BY line, leg ORDER BY mv_seq ROWS UNBOUNDED PRECEDING)""")
+SELECT payee, own, line, leg, greatest(mv_day, day) AS day,
+  rel - coalesce(lag(rel) OVER w, 0) AS amount,
+  max(CASE WHEN abs(rel) >= abs(part) THEN 1 ELSE 0 END)
+    OVER (PARTITION BY line, leg ORDER BY mv_seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+    AS done
+FROM (SELECT *, {release} AS rel
+      FROM (SELECT p.*, mv.day AS mv_day, mv.seq AS mv_seq, {base} AS base,
+              sum({got}) OVER (PARTITION BY p.line, p.leg ORDER BY mv.seq
+                               ROWS UNBOUNDED PRECEDING) AS cum
+            FROM parts p JOIN deals d ON d.deal = p.deal
+            JOIN ev mv ON mv.deal = p.deal AND mv.kind = p.ev
+            WHERE p.ev <> 'booked' AND d.amount > 0))
+WINDOW w AS (PARTITION BY line, leg ORDER BY mv_seq)""")
         self.cte("legs", f"""
 SELECT payee, own, day, r AS amount FROM rounded WHERE NOT ({deal_kind})
 UNION ALL
 SELECT payee, own, day, part FROM parts WHERE ev = 'booked'
 UNION ALL
-SELECT payee, own, day, amount FROM released WHERE amount <> 0""")
+SELECT payee, own, day, amount FROM released WHERE amount <> 0 AND coalesce(done, 0) = 0""")
+        # The parts still waiting at the end of the run (for `awaiting` to be written as the
+        # interpreter writes it: "0" when no part of the period's lines waits).
+        self.cte("waiting", f"""
+SELECT p.payee, p.own, count(*) AS n
+FROM parts p LEFT JOIN (
+  SELECT line, leg, sum(amount) AS amount FROM released
+  WHERE amount <> 0 AND coalesce(done, 0) = 0 AND day <= {date(max(self.end, self.pay_end))}
+  GROUP BY line, leg) x ON x.line = p.line AND x.leg = p.leg
+WHERE p.ev <> 'booked' AND p.part <> coalesce(x.amount, 0)
+GROUP BY p.payee, p.own""")
 
     def pay_periods(self) -> list[tuple[int, int, str, dt.date, dt.date]]:
         unit = FREQUENCY_UNIT[self.plan.payout.frequency]
@@ -954,7 +1035,9 @@ SELECT payee, own, day, amount FROM released WHERE amount <> 0""")
         """One row per statement with the interpreter's flows: `earned` (every earning line
         dated in the pay period, exact), `capped` and `clawed_back` of it, `later` and
         `awaiting` (what of it is payable in a later pay period, or after the run), `earlier`
-        (earned before, payable now), `carry`, `rounding` (what is left to `paid`)."""
+        (earned before, payable now), `carry`, `rounding` (what is left to `paid`); and for
+        each but `carried`, whether any line went into it (`t_...`: the interpreter writes
+        an amount no line went into as 0, one that lines made with the lines' digits)."""
         unit = FREQUENCY_UNIT[self.plan.payout.frequency]
         periods = self.pay_periods()
         values = " UNION ALL ".join(
@@ -971,7 +1054,9 @@ SELECT payee, own, day, amount FROM released WHERE amount <> 0""")
         self.cte("owned", f"""
 SELECT payee, own AS pk, count(*) AS n, sum({line}) AS earned, sum(r) AS due,
   sum(CASE WHEN kind = 'capped' THEN {line} ELSE 0 END) AS capped,
-  sum(CASE WHEN kind = 'clawback' THEN {line} ELSE 0 END) AS claw
+  sum(CASE WHEN kind = 'clawback' THEN {line} ELSE 0 END) AS claw,
+  sum(CASE WHEN kind = 'capped' THEN 1 ELSE 0 END) AS n_capped,
+  sum(CASE WHEN kind = 'clawback' THEN 1 ELSE 0 END) AS n_claw
 FROM rounded GROUP BY payee, own""")
         # Legs payable after the run's last day are still waiting, as if for money.
         # All paid when booked, a leg is payable in the pay period of its line.
@@ -980,7 +1065,9 @@ SELECT payee, own, {'own' if self.at_once else target} AS pk, amount FROM legs
 WHERE day <= {date(pay_end)}""")
         self.cte("paid_own", f"""
 SELECT payee, own AS pk, sum(CASE WHEN pk = own THEN amount ELSE {zero} END) AS same,
-  sum(CASE WHEN pk <> own THEN amount ELSE {zero} END) AS other
+  sum(CASE WHEN pk <> own THEN amount ELSE {zero} END) AS other,
+  sum(CASE WHEN pk = own THEN 1 ELSE 0 END) AS n_same,
+  sum(CASE WHEN pk <> own THEN 1 ELSE 0 END) AS n_other
 FROM payable GROUP BY payee, own""")
         self.cte("paid_earlier", """
 SELECT payee, pk, count(*) AS n, sum(amount) AS earlier FROM payable WHERE pk <> own
@@ -999,12 +1086,16 @@ SELECT p.payee, pp.i, pp.label, pp.p0, pp.p1, coalesce(o.n, 0) + coalesce(r.n, 0
   coalesce(o.earned, {nought}) AS earned, coalesce(o.capped, {nought}) AS capped,
   coalesce(o.claw, {nought}) AS claw, coalesce(o.due, {zero}) AS due,
   coalesce(l.same, {zero}) AS same, coalesce(l.other, {zero}) AS other,
-  coalesce(r.earlier, {zero}) AS earlier
+  coalesce(r.earlier, {zero}) AS earlier, coalesce(o.n, 0) AS n_earned,
+  coalesce(o.n_capped, 0) AS n_capped, coalesce(o.n_claw, 0) AS n_claw,
+  coalesce(l.n_other, 0) AS n_later, coalesce(w.n, 0) AS n_awaiting,
+  coalesce(r.n, 0) AS n_earlier, coalesce(l.n_same, 0) + coalesce(r.n, 0) AS n_paid
 FROM (SELECT id AS payee FROM employment UNION SELECT payee FROM rounded) p
 CROSS JOIN pay_periods pp
 LEFT JOIN owned o ON o.payee = p.payee AND o.pk = pp.pk
 LEFT JOIN paid_own l ON l.payee = p.payee AND l.pk = pp.pk
-LEFT JOIN paid_earlier r ON r.payee = p.payee AND r.pk = pp.pk""")
+LEFT JOIN paid_earlier r ON r.payee = p.payee AND r.pk = pp.pk
+LEFT JOIN waiting w ON w.payee = p.payee AND w.own = pp.pk""")
         # Negative pay is carried forward: the amount carried after a period is the highest
         # running total so far (or 0) less the running total now.
         self.cte("carry", f"""
@@ -1018,8 +1109,15 @@ FROM carry""")
         money = cents_to_dec if self.per_line else (lambda x: x)
         paid = "x - before + carried"
         paid = cents_to_dec(paid if self.per_line else round_cents(f"({paid})", self.mode))
+        # Rounding per statement, paid is rounded, so written with the cent's digits always.
+        paid_lines = "c.n_paid > 0 OR c.before <> 0 OR c.carried <> 0" if self.per_line \
+            else "TRUE"
         self.cte("flows", f"""
 SELECT c.payee, c.i, c.label, c.p0, c.p1, c.n, c.before, c.earned, c.capped, c.claw,
+  c.n_earned > 0 AS t_earned, c.n_capped > 0 AS t_capped, c.n_claw > 0 AS t_claw,
+  c.n_later > 0 AS t_later, c.n_awaiting > 0 AS t_awaiting, c.n_earlier > 0 AS t_earlier,
+  {paid_lines} AS t_paid,
+  c.before <> 0 OR c.carried <> 0 AS t_carry,
   {paid} AS paid, {money('c.carried')} AS carried, {money('-c.other')} AS later,
   {money('c.same + c.other - c.due')} AS awaiting, {money('c.earlier')} AS earlier,
   {money('c.carried - c.before')} AS carry
@@ -1027,7 +1125,10 @@ FROM carried c""")
         return f"""SELECT f.payee, f.label AS pay_period, f.p0 AS start, f.p1 AS "end",
   f.earned, f.capped, f.claw AS clawed_back, f.paid, f.carried, f.later, f.awaiting,
   f.earlier, f.carry,
-  {exact('f.paid - (f.earned + f.later + f.awaiting + f.earlier + f.carry)')} AS rounding
+  {exact('f.paid - (f.earned + f.later + f.awaiting + f.earlier + f.carry)')} AS rounding,
+  f.t_earned, f.t_capped, f.t_claw, f.t_paid, f.t_later, f.t_awaiting, f.t_earlier,
+  f.t_carry, f.t_paid OR f.t_earned OR f.t_later OR f.t_awaiting OR f.t_earlier OR f.t_carry
+    AS t_rounding
 FROM flows f
 WHERE f.n > 0 OR f.before <> 0 OR EXISTS (
   SELECT 1 FROM covered v WHERE v.payee = f.payee AND v.i = f.i)

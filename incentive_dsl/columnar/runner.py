@@ -142,8 +142,14 @@ def load(con, plan: Plan, dataset: Dataset, compiled: Compiled) -> None:
     _table(con, "quota_rows", INPUT_TABLES["quota_rows"], rows)
 
 
-def _tidy(value: Decimal) -> Decimal:
-    """An exact amount without the query's trailing zeros past the cent."""
+def _written(value: Decimal, touched: bool) -> Decimal:
+    """An amount as the interpreter's statement holds it, so that it is written with the same
+    text: 0 (Decimal 0, written `0`) when no line of the pay period went into it (the
+    interpreter's totals start at 0); else with the digits the amounts added had, which are
+    the cent's, or, for exact amounts rounding per statement, without the query's trailing
+    zeros past the cent."""
+    if not touched and not value:
+        return ZERO
     cents = value.quantize(CENT)
     return cents if cents == value else value.normalize()
 
@@ -151,9 +157,9 @@ def _tidy(value: Decimal) -> Decimal:
 def statements(con, compiled: Compiled) -> list[Statement]:
     """Run the query on the loaded tables."""
     out = []
-    for payee, label, start, end, *amounts in con.execute(compiled.sql).fetchall():
+    for payee, label, start, end, *rest in con.execute(compiled.sql).fetchall():
         earned, capped, clawed, paid, carried, later, awaiting, earlier, carry, rounding = (
-            _tidy(a) for a in amounts)
+            _written(a, t) for a, t in zip(rest[:10], (*rest[10:14], False, *rest[14:])))
         out.append(Statement(payee=payee, pay_period=label, start=start, end=end, earned=earned,
                              capped=capped, clawed_back=clawed, held=ZERO, released=ZERO,
                              drawn=ZERO, recovered=ZERO, paid=paid, draw_balance=ZERO,
