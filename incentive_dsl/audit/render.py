@@ -151,18 +151,14 @@ def iter_json(result: RunResult, window: Period | None = None,
             batch += (sep, _record_text(rec))
             sep = ",\n    "
             written += 1
-            if not written % _BATCH:
+            if not written % EVERY:
+                meter.update(written)
+            if len(batch) >= 512:  # 256 records in one piece
                 yield "".join(batch)
                 batch = []
-                if not written % EVERY:
-                    meter.update(written)
         batch.append("[]" if sep[0] == "[" else "\n  ]")
         yield "".join(batch)
     yield "\n}\n"
-
-
-_BATCH = 256  # records written in one piece (EVERY, the progress bar's step, is a multiple)
-assert EVERY % _BATCH == 0
 
 
 # What json.dumps(_record(rec), indent=2, sort_keys=True, ensure_ascii=False) writes, written
