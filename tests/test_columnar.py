@@ -649,3 +649,31 @@ def test_cli_statements_are_byte_identical_on_both_engines(rel, histories, seede
     table = tmp_path / "table.txt"
     run("plans/data", "--engine", "columnar", "--output", str(table))
     assert table.read_text(encoding="utf-8") == run("plans/data")
+
+
+def test_crm_export_byte_identical_on_both_engines(tmp_path, capsys):
+    """The Salesforce sample without its manager override (which the engine does not cover):
+    amounts in GBP and EUR converted by rates quoted per USD (divided, not multiplied: the
+    columnar engine multiplied, paying 6,560.00 for 7,227.83), and a roster with names (a
+    payee_name column and names in the table, which the columnar run left out)."""
+    from incentive_dsl import cli
+
+    folder = ROOT / "plans" / "crm" / "salesforce"
+    text = (folder / "salesforce.plan").read_text(encoding="utf-8")
+    override = 'override rvp "RVP override"\n  for role RVP\n  pay 1% of team net_bookings ' \
+               'per quarter\n'
+    assert override in text
+    plan = tmp_path / "covered.plan"
+    plan.write_text(text.replace(override, ""), encoding="utf-8")
+    loaded = api.load_plan(str(plan))
+    assert loaded.plan is not None and not_covered(loaded.plan) is None
+    outputs = {}
+    for fmt in ("csv", "table"):
+        for engine in ("interpreter", "columnar"):
+            assert cli.main(["run", str(plan), "--map", str(folder / "salesforce.toml"),
+                             "--format", fmt, "--engine", engine]) == 0
+            outputs[fmt, engine] = capsys.readouterr().out
+        assert outputs[fmt, "interpreter"] == outputs[fmt, "columnar"], fmt
+    assert outputs["csv", "columnar"].startswith("payee,payee_name,")
+    assert "Priya Nair" in outputs["table", "columnar"]
+    assert ",Priya Nair,2024-Q1,2024-01-01,2024-03-31,7227.83," in outputs["csv", "columnar"]

@@ -132,7 +132,7 @@ def load(con, plan: Plan, dataset: Dataset, compiled: Compiled) -> None:
     _table(con, "roster", INPUT_TABLES["roster"],
            ((r.id, r.role, r.start, r.end, r.effective_from, i) for i, r in enumerate(roster)))
     _table(con, "fx", INPUT_TABLES["fx"],
-           ((r.currency, r.date, r.rate, i) for i, r in enumerate(dataset.fx)
+           ((r.currency, r.date, r.rate, i, r.inverse) for i, r in enumerate(dataset.fx)
             if r.target == plan.currency))
     rows = []
     for i, q in enumerate(dataset.quotas):
@@ -216,4 +216,5 @@ def run_or_interpret(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.d
     plan = plans[-1]
     rng = run_range(plan, dataset, until)
     stamp = make_stamp(plan, dataset, rng.start, rng.end)
-    return RunResult(plan, stamp, (), (), (), done.statements, (), ()), None
+    return RunResult(plan, stamp, (), (), (), done.statements, (), (),
+                     roster=dataset.payees), None
