@@ -3,6 +3,7 @@ exactly what the general formatting shows, in the run's decimal context whoever 
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 from decimal import Decimal
 from fractions import Fraction
@@ -38,6 +39,9 @@ quotas = st.one_of(
 @example(credit=Decimal("1000000.00"), quota=Fraction(1, 3 * 10**25))
 @example(credit=Decimal("1.00"), quota=Decimal("8"))  # a finite decimal with five places
 @example(credit=Decimal("0.01"), quota=Decimal("1E-28"))  # 10^28 %
+@example(credit=Decimal("1.00"), quota=Decimal("2000000"))  # a tie: 0.00005%, to 0%
+@example(credit=Decimal("3.00"), quota=Decimal("2000000"))  # a tie: 0.00015%, to 0.0002%
+@example(credit=Decimal("1.00"), quota=Decimal(2 ** 120))  # more than 34 digits
 def test_a_quotient_is_shown_as_fmt_pct_shows_its_value(credit, quota):
     key = _Quotient(credit, quota)
     with decimal.localcontext(CONTEXT):  # where trace texts are made
@@ -71,3 +75,52 @@ def test_texts_are_made_in_the_run_context_and_the_readers_is_left_as_it_was():
         with pytest.raises(decimal.DivisionByZero):
             failing.contents()
         assert decimal.getcontext() is reader
+
+
+_BENCH_PLAN = None
+
+
+def _bench_plan():
+    global _BENCH_PLAN
+    if _BENCH_PLAN is None:
+        from incentive_dsl import api
+        from tests.shipped import ROOT
+        _BENCH_PLAN = api.load_plan(str(ROOT / "bench" / "credit_heavy.plan")).plan
+    return _BENCH_PLAN
+
+
+_money = st.decimals(min_value=-10**7, max_value=10**7, places=2, allow_nan=False,
+                     allow_infinity=False)
+
+
+@given(before=_money, amount=_money, quota=quotas.filter(lambda q: q > 0),
+       earned=_money, deal=st.sampled_from(["D1", None]))
+@example(before=Decimal("0"), amount=Decimal("0.00"), quota=Decimal("100"), earned=Decimal(0),
+         deal="D1")  # a line of nothing
+@example(before=Decimal("90"), amount=Decimal("20"), quota=Decimal("100"), earned=Decimal(1),
+         deal="D1")  # across a bound: two pieces
+@example(before=Decimal("120"), amount=Decimal("-30"), quota=Decimal("100"),
+         earned=Decimal(-2), deal=None)  # taken back across it
+@example(before=Decimal("10"), amount=Decimal("-10"), quota=Fraction(1000, 3),
+         earned=Decimal(-1), deal="D1")
+def test_a_line_in_one_tier_is_written_as_the_general_texts_write_it(before, amount, quota,
+                                                                      earned, deal):
+    """`_money_commission_texts` writes a line inside one tier itself: the texts are those
+    `_commission_texts` writes of its pieces, cut in money space."""
+    from incentive_dsl.eval import earnings
+    from incentive_dsl.eval.records import credit_line
+
+    plan = _bench_plan()
+    core = plan.component("core")
+    line = credit_line(id="bookings:E1:ana:owner", credit="bookings", payee="ana", deal=deal,
+                       event="E1", date=dt.date(2027, 2, 1), amount=amount, kind="owner",
+                       trace=None)
+    after = before + amount
+    with decimal.localcontext(CONTEXT):
+        pieces = earnings._cut_in_money(earnings._money_bounds(core.table.rows, quota), before,
+                                        after, amount)
+        general = earnings._commission_texts(
+            plan, core, line, "2027-Q1", tuple(pieces), _Quotient(before, quota),
+            _Quotient(after, quota), earned, (), ())
+        assert earnings._money_commission_texts(plan, core, line, "2027-Q1", before, after,
+                                                quota, earned) == general

@@ -28,7 +28,7 @@ import attrs
 from incentive_dsl.collector import collector_paused
 from incentive_dsl.eval.money import ZERO, fmt
 from incentive_dsl.eval.records import (STATEMENT_FLOWS, CreditLine, DeferredTrace, EarningLine,
-                                        PayoutLine, Statement, Trace)
+                                        PayoutLine, Statement, Trace, texts_context)
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import Period
 from incentive_dsl.progress import EVERY, QUIET, Meter
@@ -88,11 +88,12 @@ def write_json(out: TextIO, result: RunResult, window: Period | None = None,
     """Write the JSON document of the run to `out` piece by piece (see the module docstring).
     The garbage collector is paused meanwhile: the texts of a million traces make as many
     short-lived tuples, none in a cycle, and its scans of them and of the run's records cost
-    more than a third of the writing (see `incentive_dsl.collector`). `meter` is told how many
-    records are written (a progress bar: at a million lines this takes a while)."""
+    more than a third of the writing (see `incentive_dsl.collector`); and the traces' decimal
+    context is entered once, not once per trace. `meter` is told how many records are written
+    (a progress bar: at a million lines this takes a while)."""
     chunk: list[str] = []
     size = 0
-    with collector_paused():
+    with collector_paused(), texts_context():
         for piece in iter_json(result, window, lines, meter):
             chunk.append(piece)
             size += len(piece)
@@ -117,16 +118,16 @@ def iter_json(result: RunResult, window: Period | None = None,
         "currency": result.plan.currency,
         "diagnostics": [d.to_json() for d in result.diagnostics],
     }
-    records = {"statements": statements}
+    records: dict[str, Iterable] = {"statements": statements}
     if lines:
-        records["payouts"] = (p for p in result.payouts
-                              if window is None or p.pay_period in periods)
-        records["earnings"] = _kept(e for e in result.earnings
-                                    if window is None or window.contains(e.date))
-        records["credits"] = (c for c in result.credits
-                              if window is None or window.contains(c.date))
-        records["skipped"] = (s for s in result.skips
-                              if window is None or s.date is None or window.contains(s.date))
+        records["payouts"] = result.payouts if window is None else (
+            p for p in result.payouts if p.pay_period in periods)
+        records["earnings"] = result.earnings if window is None else (
+            e for e in result.earnings if window.contains(e.date))
+        records["credits"] = result.credits if window is None else (
+            c for c in result.credits if window.contains(c.date))
+        records["skipped"] = result.skips if window is None else (
+            s for s in result.skips if s.date is None or window.contains(s.date))
     # At most this many records (a window writes fewer): the progress bar's size.
     meter.stage("writing JSON", len(statements) + (len(result.payouts) + len(result.earnings)
                                                    + len(result.credits) + len(result.skips)
@@ -139,30 +140,30 @@ def iter_json(result: RunResult, window: Period | None = None,
             yield json.dumps(small[key], indent=2, sort_keys=True,
                              ensure_ascii=False).replace("\n", "\n  ")
             continue
-        first = True
+        # An earning line's trace texts are made and kept before it is written: the traces of
+        # its payouts read them again, written later, and keep them anyway.
+        keep = key == "earnings"
+        batch, sep = [], "[\n    "
         for rec in records[key]:  # records are attrs classes
-            yield ("[\n    " if first else ",\n    ") + _record_text(rec)
-            first = False
+            if keep and type(rec.trace) is DeferredTrace:
+                rec.trace.contents(keep=True)
+            batch += (sep, _record_text(rec))
+            sep = ",\n    "
             written += 1
             if not written % EVERY:
                 meter.update(written)
-        yield "[]" if first else "\n  ]"
+            if len(batch) >= 512:  # 256 records in one piece
+                yield "".join(batch)
+                batch = []
+        batch.append("[]" if sep[0] == "[" else "\n  ]")
+        yield "".join(batch)
     yield "\n}\n"
-
-
-def _kept(lines: Iterator) -> Iterator:
-    """Earning lines, each with its trace's texts made and kept before it is written: the
-    traces of its payouts read them again, written later, and keep them anyway."""
-    for line in lines:
-        if type(line.trace) is DeferredTrace:
-            line.trace.contents(keep=True)
-        yield line
 
 
 # What json.dumps(_record(rec), indent=2, sort_keys=True, ensure_ascii=False) writes, written
 # straight from the record: no dictionary of each record is built, and a deferred trace's
 # texts are written without being kept (a document of a million lines would keep them all),
-# but for an earning line's (`_kept`).
+# but for an earning line's (`iter_json`).
 _string = json.encoder.encode_basestring  # ensure_ascii=False; a TypeError for a non-string
 
 
@@ -319,26 +320,92 @@ def _trace(trace: Trace, indent: str) -> str:
     rule, label, span, because, arithmetic, values, events, inputs, touched = fields
     if type(values) is tuple and type(events) is tuple and type(inputs) is tuple and \
             type(touched) is tuple:  # as a deferred trace always has them
-        keys, close, inner = _trace_layout(indent)
+        layout = _TRACE_LAYOUTS.get(indent) or _TraceLayout(indent)
         try:
-            return "".join((
-                keys[0], _string(arithmetic), keys[1], _string(because), keys[2],
-                _strings(events, inner), keys[3], _strings(inputs, inner), keys[4],
-                _string(label), keys[5], _string(rule), keys[6],
-                _span(span, inner) if type(span) is Span else _encode(span, inner), keys[7],
-                _spans_list(touched, inner), keys[8], _pairs(values, inner), close))
+            # Most traces have one event or input, at most one touched line, and values whose
+            # names every line of their rule repeats; a rule's label, rule and span are the
+            # same on all its lines: the text around them is made once.
+            middle = _MIDDLES.get((rule, label, id(span), indent))
+            if middle is None or middle[0] is not span:
+                middle = _middle(rule, label, span, indent)
+            out = [layout.opening, _string(arithmetic), layout.because, _string(because),
+                   layout.events,
+                   layout.one + _string(events[0]) + layout.one_end if len(events) == 1 else
+                   _strings(events, layout.inner), layout.inputs,
+                   layout.one + _string(inputs[0]) + layout.one_end if len(inputs) == 1 else
+                   _strings(inputs, layout.inner), middle[1],
+                   "[]" if not touched else
+                   layout.one + _span(touched[0], layout.item) + layout.one_end
+                   if len(touched) == 1 and type(touched[0]) is Span else
+                   _spans_list(touched, layout.inner), layout.values]
+            if values:
+                heads, pair_end = layout.first_heads, layout.pair_end
+                for pair in values:
+                    if type(pair) is not tuple or len(pair) != 2:
+                        raise TypeError("not a pair")  # written the general way
+                    name, value = pair
+                    head = heads.get(name)
+                    if head is None:
+                        head = layout.head(name, heads)
+                    out += (head, _string(value), pair_end)
+                    heads = layout.next_heads
+                out.append(layout.values_end)
+            else:
+                out.append("[]")
+            out.append(layout.close)
+            return "".join(out)
         except TypeError:  # a text or a list item that is not a string
             pass
     return _encode(dict(zip(_TRACE_FIELDS, fields)), indent)
 
 
-@functools.cache
-def _trace_layout(indent: str) -> tuple[tuple[str, ...], str, str]:
-    """A trace's fixed text at `indent`: what comes before each field's value (in key order),
-    the closing brace, and the fields' indent."""
+class _TraceLayout:
+    """A trace's fixed text at one indent: what comes before the values of arithmetic, because,
+    events, inputs (label, rule, span and touched: `_middle`) and values, and after them;
+    before and after the item of a list of one; and before each value of the trace's values
+    (by its name: a few names, such as "credit", that every line of a rule repeats)."""
+
+    __slots__ = ("opening", "because", "events", "inputs", "values", "close", "inner", "item",
+                 "one", "one_end", "first_heads", "next_heads", "pair_end", "values_end")
+
+    def __init__(self, indent: str) -> None:
+        inner = self.inner = indent + "  "
+        item = self.item = inner + "  "
+        self.opening, self.because, self.events, self.inputs, self.values = (
+            f'{"," if i else "{"}\n{inner}"{key}": '
+            for i, key in enumerate(("arithmetic", "because", "events", "inputs", "values")))
+        self.close = f"\n{indent}}}"
+        self.one, self.one_end = f"[\n{item}", f"\n{inner}]"
+        self.first_heads: dict[str, str] = {}
+        self.next_heads: dict[str, str] = {}
+        self.pair_end, self.values_end = f"\n{item}]", f"\n{inner}]"
+        if len(_TRACE_LAYOUTS) < 64:
+            _TRACE_LAYOUTS[indent] = self
+
+    def head(self, name: str, heads: dict[str, str]) -> str:
+        """The text before the value of a pair named `name`, first or not (`heads`)."""
+        text = (f'{"[" if heads is self.first_heads else ","}\n{self.item}[\n{self.item}  '
+                f'{_string(name)},\n{self.item}  ')
+        if len(heads) < 4096:
+            heads[name] = text
+        return text
+
+
+_TRACE_LAYOUTS: dict[str, _TraceLayout] = {}
+# The text from a trace's label to its touched lines' key, by (rule, label, span's identity,
+# indent), each kept with its span (see `_spans`).
+_MIDDLES: dict[tuple, tuple[Span, str]] = {}
+
+
+def _middle(rule: str, label: str, span: Span, indent: str) -> tuple[Span, str]:
     inner = indent + "  "
-    keys = tuple(f'{"," if i else "{"}\n{inner}"{key}": ' for i, key in enumerate(_TRACE_KEYS))
-    return keys, f"\n{indent}}}", inner
+    text = (f',\n{inner}"label": {_string(label)},\n{inner}"rule": {_string(rule)},\n{inner}'
+            f'"span": {_span(span, inner) if type(span) is Span else _encode(span, inner)},\n'
+            f'{inner}"touched": ')
+    middle = (span, text)
+    if type(span) is Span and len(_MIDDLES) < 4096:
+        _MIDDLES[(rule, label, id(span), indent)] = middle
+    return middle
 
 
 def _strings(items: tuple, indent: str) -> str:
@@ -346,18 +413,6 @@ def _strings(items: tuple, indent: str) -> str:
     if not items:
         return "[]"
     return _list(map(_string, items), indent)
-
-
-def _pairs(values: tuple, indent: str) -> str:
-    """A trace's values: (name, value) tuples of strings (a TypeError for other items)."""
-    if not values:
-        return "[]"
-    item = indent + "  "
-    pair = item + "  "
-    opening, sep, close = "[\n" + pair, ",\n" + pair, "\n" + item + "]"
-    return _list([opening + _string(p[0]) + sep + _string(p[1]) + close
-                  if type(p) is tuple and len(p) == 2 else _encode(p, item) for p in values],
-                 indent)
 
 
 def _spans_list(spans: tuple, indent: str) -> str:

@@ -104,26 +104,29 @@ def _cut_in_money(bounds: tuple, c0: Decimal, c1: Decimal, amount: Decimal) -> l
 
 
 def _quotient_pct(k: _Quotient) -> str:
-    """`fmt_pct(_key_value(k))`, in integers when the quotient has no finite decimal form (a
-    quota such as 123,456 USD): `fmt_pct` then rounds the fraction exactly, half even to four
-    decimals, which is one integer division here instead of several operations on fractions.
-    Commission traces show two of these per line, and JSON output reads every trace."""
+    """`fmt_pct(_key_value(k))` in integers: one exact division, half even to four decimals,
+    instead of a division and rounding of decimals or fractions (commission traces show two of
+    these per line, and JSON output reads every trace)."""
     n, d = k.credit.as_integer_ratio()
     quota_n, quota_d = k.quota.as_integer_ratio()
     n, d = n * quota_d, d * quota_n
     if d < 0:
         n, d = -n, -d
-    odd = d // math.gcd(n, d) if d else 1  # the reduced denominator, without its 2s and 5s
-    odd >>= (odd & -odd).bit_length() - 1
-    while odd % 5 == 0:
-        odd //= 5
-    if odd == 1 or abs(n) >= _PCT_EXPONENT_FROM * d:
-        return fmt_pct(_key_value(k))  # a finite decimal (or a zero quota), or a huge one
-    whole, rest = divmod(abs(n) * 1_000_000, d)
-    whole += 2 * rest > d  # never a tie: the quotient has no finite decimal form
-    digits = f"{whole:05d}"
-    decimals = digits[-4:].rstrip("0")
-    return f"{'-' if n < 0 else ''}{digits[:-4]}{'.' if decimals else ''}{decimals}%"
+    # A zero (shown "0%" or "-0%"), a zero quota or a huge quotient go the long way, and so
+    # does a quotient at a tie or within 34 digits of one: `fmt_pct` rounds a finite decimal
+    # of more than 34 digits to 34 before it rounds to four decimals.
+    if n and d and abs(n) < _PCT_EXPONENT_FROM * d:
+        whole, rest = divmod(abs(n) * 1_000_000, d)
+        if abs(2 * rest - d) * _NOT_NEAR_A_TIE > d * (whole + 1):
+            whole += 2 * rest > d
+            digits = f"{whole:05d}"
+            decimals = digits[-4:].rstrip("0")
+            return f"{'-' if n < 0 else ''}{digits[:-4]}{'.' if decimals else ''}{decimals}%"
+    return fmt_pct(_key_value(k))
+
+
+# 10 ** (the context's precision - 1): how near a tie `_quotient_pct` leaves to `fmt_pct`.
+_NOT_NEAR_A_TIE = _PCT_EXPONENT_FROM * 10 ** 6
 
 
 class EarningStage:
@@ -1191,6 +1194,21 @@ def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine,
             _BOUNDS.clear()
         known = _BOUNDS[(id(rows), id(quota))] = (rows, quota, _money_bounds(rows, quota))
     pieces = _cut_in_money(known[2], c0, c1, line.amount)
+    table = c.table
+    spec = plan.measure(table.key) if table.key else None
+    if len(pieces) == 1 and line.amount and spec is not None and spec.kind == "percent" and \
+            table.mode == "marginal":
+        # Most lines: one tier, on an attainment. What `_commission_texts` writes of them, with
+        # less work (JSON output reads every trace).
+        row, cur = pieces[0].row, plan.currency
+        shown, rate = fmt(line.amount, cur), _rate_pct(row.rate)
+        before, after = _quotient_pct(_Quotient(c0, quota)), _quotient_pct(_Quotient(c1, quota))
+        deal = f"deal {line.deal}" if line.deal else f"event {line.event}"
+        return (f"{rate} of {shown} (tier '{row.text}') for {deal} because your {period} "
+                f"{table.key} went from {before} to {after} (marginal tiers)",
+                f"{shown} × {rate} = {fmt(earned, cur)}",
+                (("credit", shown), (f"{table.key} before", before),
+                 (f"{table.key} after", after)), (line.event,), (line.id,), (row.span,))
     return _commission_texts(plan, c, line, period, tuple(pieces), _Quotient(c0, quota),
                              _Quotient(c1, quota), earned, (), ())
 

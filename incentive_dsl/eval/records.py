@@ -8,6 +8,7 @@ stage rounds as the plan says.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 from collections.abc import Iterable, Iterator, Sequence
@@ -42,6 +43,19 @@ class Trace:
 
 
 _TEXTS = CONTEXT.copy()  # the decimal context deferred trace texts are made in
+
+
+@contextlib.contextmanager
+def texts_context():
+    """The decimal context deferred traces make their texts in, entered once by a reader of
+    many of them (the JSON output): each then finds it set instead of entering it and leaving
+    it again. Nothing else should run in it."""
+    reader = decimal.getcontext()
+    decimal.setcontext(_TEXTS)
+    try:
+        yield
+    finally:
+        decimal.setcontext(reader)
 
 
 class DeferredTrace(Trace):
