@@ -161,7 +161,7 @@ def _load_dataset(args: argparse.Namespace, plan):
                   + ", ".join(f"--{o}" for o in files), file=sys.stderr)
             return None, (), EXIT_USAGE
         dataset, diags = api.load_mapping(args.map, plan=plan)
-        return _keep(dataset), diags, None
+        return dataset, diags, None
     if getattr(args, "data", None) is not None:
         folder = Path(args.data)
         if not os.path.isdir(folder):
@@ -189,7 +189,7 @@ def _load_dataset(args: argparse.Namespace, plan):
     with _meter() as meter:
         dataset, diags = api.load_data(args.deals, args.roster, quotas=args.quotas, fx=args.fx,
                                        territories=args.territories, plan=plan, meter=meter)
-    return _keep(dataset), diags, None
+    return dataset, diags, None
 
 
 def _load(args: argparse.Namespace):
@@ -345,11 +345,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if columnar:
         from incentive_dsl.columnar.runner import ColumnarUnavailable
 
+        until = window.end if window else None
         try:
             with _meter() as meter:
-                result, fallback = api.run_columnar(plan, dataset,
-                                                    window.end if window else None, meter=meter)
-            _keep(result)
+                ready, fallback = api.prepare_columnar(plan, dataset, until, meter=meter)
+                if ready is None:
+                    result = _keep(api.run(plan, dataset, until, meter=meter))
+                else:
+                    # The history is in DuckDB and no fallback is left: the dataset's memory
+                    # goes before the query adds its own (docs/columnar.md, "Memory").
+                    dataset = None
+                    result = ready.result()
         except ColumnarUnavailable as exc:
             print(f"incentive run: {exc}", file=sys.stderr)
             return EXIT_USAGE
