@@ -314,6 +314,10 @@ class Skips(Sequence[Skip]):
         for args in zip(self._rules, self._subjects, self._reasons, self._dates):
             yield Skip(rule=args[0], subject=args[1], reason=args[2], date=args[3])
 
+    def rows(self) -> Iterator[tuple[str, str, str, dt.date | None]]:
+        """The skips' fields (rule, subject, reason, date), without making their records."""
+        return zip(self._rules, self._subjects, self._reasons, self._dates)
+
     # Equal to the same skips as a tuple or a list, hashed and added like the tuple (a run
     # adds to it while it runs, and nothing changes it afterwards).
     def __eq__(self, other: object) -> bool:
