@@ -317,6 +317,7 @@ _SPAN_KEYS = ("column", "end_column", "end_line", "line", "path")
 _TRACE_KEYS = ("arithmetic", "because", "events", "inputs", "label", "rule", "span", "touched",
                "values")
 _TRACE_FIELDS = tuple(f.name for f in attrs.fields(Trace))  # the order `contents` returns
+_trace_fields = operator.attrgetter(*_TRACE_FIELDS)
 assert tuple(sorted(f.name for f in attrs.fields(Span))) == _SPAN_KEYS
 assert tuple(sorted(_TRACE_FIELDS)) == _TRACE_KEYS
 # A plan has few spans and every line repeats them: their texts by the span's identity (a hash
@@ -382,10 +383,7 @@ def _trace_writer(indent: str):
         return text
 
     def write(trace: Trace) -> str:
-        if type(trace) is DeferredTrace:
-            fields = trace.contents()
-        else:
-            fields = tuple(getattr(trace, f) for f in _TRACE_FIELDS)
+        fields = trace.contents() if type(trace) is DeferredTrace else _trace_fields(trace)
         rule, label, span, because, arithmetic, values, events, inputs, touched = fields
         if type(values) is tuple and type(events) is tuple and type(inputs) is tuple and \
                 type(touched) is tuple:  # as a deferred trace always has them

@@ -104,8 +104,8 @@ class DeferredTrace(Trace):
         args, made = self._args, self._made
         if made is None:
             made = self._make(args)
-            object.__setattr__(self, "_made", made)
-            object.__setattr__(self, "_args", ())  # what it was made from can go
+            _TRACE_SLOTS[5](self, made)  # (the slots' own setters: see __init__)
+            _TRACE_SLOTS[4](self, ())  # what it was made from can go
         return made
 
     def _make(self, args: tuple) -> tuple:
@@ -116,10 +116,14 @@ class DeferredTrace(Trace):
         if reader is not _TEXTS:
             decimal.setcontext(_TEXTS)
         try:
-            because, arithmetic, values, events, inputs, touched = self._render(*args)
+            made = self._render(*args)
         finally:
             if reader is not _TEXTS:
                 decimal.setcontext(reader)
+        because, arithmetic, values, events, inputs, touched = made
+        if type(made) is tuple and type(values) is tuple and type(events) is tuple and \
+                type(inputs) is tuple and type(touched) is tuple:
+            return made  # as render functions return them
         return because, arithmetic, tuple(values), tuple(events), tuple(inputs), tuple(touched)
 
     def __reduce__(self):
