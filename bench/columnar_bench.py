@@ -128,7 +128,7 @@ FROM read_csv('{roster}', header = true, columns = {{'payee_id': 'VARCHAR',
   'role': 'VARCHAR', 'start': 'DATE', 'end': 'DATE', 'manager': 'VARCHAR', 'team': 'VARCHAR',
   'territory': 'VARCHAR', 'effective_from': 'DATE'}})""")
     con.execute("CREATE OR REPLACE TABLE fx (currency VARCHAR, day DATE, "
-                "rate DECIMAL(38,12), ord INTEGER)")
+                "rate DECIMAL(38,12), ord INTEGER, inverse BOOLEAN)")
     con.execute("CREATE OR REPLACE TABLE quota_rows (payee VARCHAR, quota VARCHAR, "
                 "first_month INTEGER, months INTEGER, amount DECIMAL(38,6), ord INTEGER)")
     con.execute("DROP TABLE raw")
@@ -268,7 +268,7 @@ FROM read_csv('{quotas}', header = true, columns = {{'payee_id': 'VARCHAR',
   'quota': 'VARCHAR', 'period': 'VARCHAR', 'amount': 'DECIMAL(38,6)', 'currency': 'VARCHAR'}})
 """)
     con.execute("CREATE OR REPLACE TABLE fx (currency VARCHAR, day DATE, "
-                "rate DECIMAL(38,12), ord INTEGER)")
+                "rate DECIMAL(38,12), ord INTEGER, inverse BOOLEAN)")
     con.execute("DROP TABLE raw")
 
 

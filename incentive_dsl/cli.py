@@ -345,10 +345,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if columnar:
         from incentive_dsl.columnar.runner import ColumnarUnavailable
 
+        until = window.end if window else None
         try:
             with _meter() as meter:
-                result, fallback = api.run_columnar(plan, dataset,
-                                                    window.end if window else None, meter=meter)
+                ready, fallback = api.prepare_columnar(plan, dataset, until, meter=meter)
+                if ready is None:
+                    result = api.run(plan, dataset, until, meter=meter)
+                else:
+                    # The history is in DuckDB and no fallback is left: the dataset's memory
+                    # goes before the query adds its own (docs/columnar.md, "Memory").
+                    dataset = None
+                    result = ready.result()
         except ColumnarUnavailable as exc:
             print(f"incentive run: {exc}", file=sys.stderr)
             return EXIT_USAGE

@@ -66,10 +66,9 @@ def payee_labels(result: RunResult) -> dict[str, str]:
     """Payee id -> what tables show: the display name the roster gives (a CRM's 18-character
     user ids mean nothing to a reader), with the id after a name two payees share; payees
     without a name are shown by id and are not in the dict."""
-    if result.engine is None:
-        return {}
+    rows = result.engine.dataset.payees if result.engine is not None else result.roster
     names: dict[str, str] = {}
-    for r in result.engine.dataset.payees:
+    for r in rows:
         if r.name:
             names[r.id] = r.name  # the latest row's name
     shared = {n for n in names.values() if list(names.values()).count(n) > 1}

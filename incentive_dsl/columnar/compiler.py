@@ -36,7 +36,8 @@ INPUT_TABLES = {
     "splits": ("event_id VARCHAR", "payee VARCHAR", "share DECIMAL(38,12)"),
     "roster": ("id VARCHAR", "role VARCHAR", "start_day DATE", "end_day DATE",
                "effective_from DATE", "ord INTEGER"),
-    "fx": ("currency VARCHAR", "day DATE", "rate DECIMAL(38,12)", "ord INTEGER"),
+    "fx": ("currency VARCHAR", "day DATE", "rate DECIMAL(38,12)", "ord INTEGER",
+           "inverse BOOLEAN"),
     "quota_rows": ("payee VARCHAR", "quota VARCHAR", "first_month INTEGER", "months INTEGER",
                    "amount DECIMAL(38,6)", "ord INTEGER"),
 }
@@ -517,13 +518,21 @@ class _Compiler:
         fields = self.field_columns()
         kinds = sorted(self.kinds | ({"stage"} if fields else set()))
         self.cte("fxr", """
-SELECT currency, day AS d0, lead(day) OVER (PARTITION BY currency ORDER BY day, ord) AS d1, rate
+SELECT currency, day AS d0, lead(day) OVER (PARTITION BY currency ORDER BY day, ord) AS d1, rate,
+  inverse
 FROM fx""")
         # Events in processing order (date, kind, deal, id), amounts in the plan currency.
         converted = round_cents("e.amount * r.rate", "half even")
+        # A rate quoted per unit of the plan currency (a CRM's): the amount divided by it,
+        # exactly rounded, in integers (millionths of the amount, 10^-12 of the rate).
+        micro = "CAST(e.amount * 1000000 AS HUGEINT)"
+        pico = "CAST(r.rate * 1000000000000 AS HUGEINT)"
+        divided = (f"(CASE WHEN e.amount < 0 THEN -1 ELSE 1 END) * "
+                   f"{round_div(f'abs({micro}) * 100000000', pico, 'half even')}")
         self.cte("ev", f"""
 SELECT e.*, row_number() OVER (ORDER BY e.day, CASE e.kind {rank} END, e.deal, e.id) AS seq,
   CASE WHEN e.currency IS NULL OR e.currency = {cur} THEN e.amount
+       WHEN r.inverse THEN CAST({cents_to_dec(divided)} AS DECIMAL(38,6))
        ELSE CAST({cents_to_dec(converted)} AS DECIMAL(38,6)) END AS amt
 FROM events e
 LEFT JOIN fxr r ON e.currency <> {cur} AND r.currency = e.currency

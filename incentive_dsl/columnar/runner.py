@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import shutil
 import tempfile
+import weakref
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -26,6 +28,11 @@ from incentive_dsl.eval.run import RunResult, default_range, evaluate_versions
 from incentive_dsl.progress import QUIET, Meter
 
 NULL = "\\N"
+# DuckDB's memory (its default: 80% of the machine's). At 1M deals the credit-heavy query
+# takes 1.2 GB beside its 0.3 GB of tables; held to this, it spills to disk, for about 10%
+# more CPU in the query and a command line peaking at the loader's 1.05 GB instead of 2.2 GB
+# (bench/README.md, "credit_heavy.plan on the columnar engine").
+MEMORY_LIMIT = "512MB"
 CENT = Decimal("0.01")
 AMOUNT_DIGITS = 6  # decimals of amounts the input tables hold exactly
 SHARE_DIGITS = 12
@@ -36,12 +43,31 @@ class ColumnarUnavailable(Exception):
 
 
 def connect():
+    """An in-memory DuckDB database that holds at most `MEMORY_LIMIT` in memory and spills the
+    rest (its tables and the query's sorts and windows) to a temporary folder of its own,
+    removed with the connection (DuckDB's default spills into `.tmp` in the working folder)."""
     try:
         import duckdb
     except ImportError:  # an optional extra
         raise ColumnarUnavailable(
             "the columnar engine needs DuckDB: pip install 'incentive-dsl[columnar]'") from None
-    return duckdb.connect()
+    spill = tempfile.mkdtemp(prefix="incentive-duckdb-")
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill})
+    weakref.finalize(con, shutil.rmtree, spill, True)
+    return con
+
+
+def execute(con, sql: str):
+    """`con.execute(sql)`, run again without the memory limit when DuckDB cannot run it within
+    it (an operator that cannot spill enough: on a history much larger than 1M deals, or a
+    connection given a smaller limit); the limit then stays off for the connection."""
+    import duckdb
+
+    try:
+        return con.execute(sql)
+    except duckdb.OutOfMemoryException:
+        con.execute("RESET memory_limit")
+        return con.execute(sql)
 
 
 @attrs.frozen
@@ -84,7 +110,7 @@ def _table(con, name: str, columns: Sequence[str], rows) -> None:
     rows = iter(rows)
     first = next(rows, None)
     if first is None:  # nothing to read (DuckDB cannot sniff an empty file)
-        con.execute(f"CREATE OR REPLACE TABLE {name} ({', '.join(columns)})")
+        execute(con, f"CREATE OR REPLACE TABLE {name} ({', '.join(columns)})")
         return
     fd, path = tempfile.mkstemp(suffix=".csv", prefix=f"incentive-{name}-")
     try:
@@ -94,7 +120,7 @@ def _table(con, name: str, columns: Sequence[str], rows) -> None:
             for row in rows:
                 w.writerow([_cell(v) for v in row])
         spec = ", ".join(f"'{c.split()[0]}': '{c.split(maxsplit=1)[1]}'" for c in columns)
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_csv('{path}', "
+        execute(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_csv('{path}', "
                     f"header = false, auto_detect = false, delim = ',', nullstr = '\\N', "
                     f"quote = '\"', escape = '\"', columns = {{{spec}}})")
     finally:
@@ -132,7 +158,7 @@ def load(con, plan: Plan, dataset: Dataset, compiled: Compiled) -> None:
     _table(con, "roster", INPUT_TABLES["roster"],
            ((r.id, r.role, r.start, r.end, r.effective_from, i) for i, r in enumerate(roster)))
     _table(con, "fx", INPUT_TABLES["fx"],
-           ((r.currency, r.date, r.rate, i) for i, r in enumerate(dataset.fx)
+           ((r.currency, r.date, r.rate, i, r.inverse) for i, r in enumerate(dataset.fx)
             if r.target == plan.currency))
     rows = []
     for i, q in enumerate(dataset.quotas):
@@ -157,7 +183,7 @@ def _written(value: Decimal, touched: bool) -> Decimal:
 def statements(con, compiled: Compiled) -> list[Statement]:
     """Run the query on the loaded tables."""
     out = []
-    for payee, label, start, end, *rest in con.execute(compiled.sql).fetchall():
+    for payee, label, start, end, *rest in execute(con, compiled.sql).fetchall():
         earned, capped, clawed, paid, carried, later, awaiting, earlier, carry, rounding = (
             _written(a, t) for a, t in zip(rest[:10], (*rest[10:14], False, *rest[14:])))
         out.append(Statement(payee=payee, pay_period=label, start=start, end=end, earned=earned,
@@ -177,10 +203,33 @@ class ColumnarRun:
     compiled: Compiled | None = None
 
 
-def run(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
-        con=None, meter: Meter = QUIET) -> ColumnarRun:
-    """The statements of the plan's query on DuckDB, or why the engine steps aside. `meter`
-    is told of the query once the plan is known to be covered (one stage without a count)."""
+@attrs.frozen(eq=False)
+class Loaded:
+    """A covered plan's input tables in DuckDB, checked: the query will run, and the dataset
+    they were filled from is no longer needed (a caller may drop it before `result`, which on
+    a large history is most of the memory the query would otherwise add to)."""
+
+    con: object
+    compiled: Compiled
+    plan: Plan
+    stamp: object  # the run's RunStamp
+    roster: tuple  # the roster's rows (payee names for statements)
+
+    def statements(self) -> tuple[Statement, ...]:
+        return tuple(statements(self.con, self.compiled))
+
+    def result(self) -> RunResult:
+        """The run: statements only (no lines, no traces)."""
+        return RunResult(self.plan, self.stamp, (), (), (), self.statements(), (), (),
+                         roster=self.roster)
+
+
+def prepare(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
+            con=None, meter: Meter = QUIET) -> Loaded | ColumnarRun:
+    """The input tables of the plan's query filled from the dataset and checked (`Loaded`),
+    or why the engine steps aside (a `ColumnarRun` without statements): every fallback is
+    decided here, before the query. `meter` is told of the query once the plan is known to be
+    covered (one stage without a count)."""
     plans = [plans] if isinstance(plans, Plan) else list(plans)
     plan = plans[-1]
     rng = run_range(plan, dataset, until)
@@ -196,10 +245,20 @@ def run(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = 
     con = con or connect()
     load(con, plan, dataset, compiled)
     for query, what in compiled.checks:
-        if con.execute(query).fetchone()[0]:
+        if execute(con, query).fetchone()[0]:
             return ColumnarRun(None, f"the data has {what}; the interpreter runs the plan "
                                "instead and reports it", compiled)
-    return ColumnarRun(tuple(statements(con, compiled)), None, compiled)
+    return Loaded(con, compiled, plan, make_stamp(plan, dataset, rng.start, rng.end),
+                  dataset.payees)
+
+
+def run(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
+        con=None, meter: Meter = QUIET) -> ColumnarRun:
+    """The statements of the plan's query on DuckDB, or why the engine steps aside."""
+    ready = prepare(plans, dataset, until, con, meter)
+    if isinstance(ready, ColumnarRun):
+        return ready
+    return ColumnarRun(ready.statements(), None, ready.compiled)
 
 
 def run_or_interpret(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
@@ -209,11 +268,8 @@ def run_or_interpret(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.d
     traces), or, when it does not cover the plan or the data, the interpreter's full run and
     the message saying why."""
     plans = [plans] if isinstance(plans, Plan) else list(plans)
-    done = run(plans, dataset, until, meter=meter or QUIET)
-    if done.statements is None:
+    ready = prepare(plans, dataset, until, meter=meter or QUIET)
+    if isinstance(ready, ColumnarRun):
         return evaluate_versions(plans, dataset, end=until, progress=progress,
-                                 pause_gc=pause_gc, meter=meter), done.fallback
-    plan = plans[-1]
-    rng = run_range(plan, dataset, until)
-    stamp = make_stamp(plan, dataset, rng.start, rng.end)
-    return RunResult(plan, stamp, (), (), (), done.statements, (), ()), None
+                                 pause_gc=pause_gc, meter=meter), ready.fallback
+    return ready.result(), None

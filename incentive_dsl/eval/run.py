@@ -17,7 +17,7 @@ import attrs
 from incentive_dsl.audit.stamp import RunStamp, make_stamp
 from incentive_dsl.check.model import Plan
 from incentive_dsl.collector import collector_paused
-from incentive_dsl.data.records import Dataset, Roster
+from incentive_dsl.data.records import Dataset, PayeeRecord, Roster
 from incentive_dsl.diagnostics import Diagnostic, error, warning
 from incentive_dsl.eval.context import Deals, EvaluationError, EventIndex, Fx
 from incentive_dsl.eval.credits import CreditStage
@@ -43,6 +43,8 @@ class RunResult:
     diagnostics: tuple[Diagnostic, ...]
     engine: MeasureEngine | None = attrs.field(default=None, eq=False, repr=False)
     versions: tuple[RunStamp, ...] = ()  # when several versions of a plan were run together
+    # The roster's rows when no engine is kept (a columnar run): the names statements show.
+    roster: tuple[PayeeRecord, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @property
     def ok(self) -> bool:
