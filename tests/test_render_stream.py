@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from incentive_dsl import api
 from incentive_dsl.audit import render
-from incentive_dsl.eval.records import CreditLine, DeferredTrace, EarningLine, PayoutLine, Trace
+from incentive_dsl.eval.records import (CreditLine, DeferredTrace, EarningLine, PayoutLine, Skip,
+                                        Trace)
 from incentive_dsl.span import Span
 from tests.shipped import ROOT, load_shipped_data
 
@@ -151,8 +152,8 @@ def test_a_trace_with_unusual_fields_is_written_as_json_dumps_writes_it(odd, def
         amount=Decimal("1.50"), kind="split", trace=_trace(fields, deferred)))
 
 
-def _assert_written_as_json_dumps_writes(record) -> None:
-    assert render._record_text(record) == json.dumps(
+def _assert_written_as_json_dumps_writes(record, text: str | None = None) -> None:
+    assert (render._record_text(record) if text is None else text) == json.dumps(
         render._record(record), indent=2, sort_keys=True,
         ensure_ascii=False).replace("\n", "\n    ")
 
@@ -183,3 +184,12 @@ def test_any_line_is_written_as_json_dumps_writes_it(kind, trace, amount, date, 
     else:
         line = PayoutLine(pay_period=texts[0], earning=deal, **common)
     _assert_written_as_json_dumps_writes(line)
+
+
+@pytest.mark.parametrize("row", [
+    ("r", "E1", "why", dt.date(2027, 1, 2)), ("r", "ana 2027-01", 'a "quoted"\nreason', None),
+    ("r", 5, "x", dt.datetime(2027, 1, 2, 3, 4)), ("r\u2028", "s", None, "2027-01-02")])
+def test_a_skip_is_written_from_its_fields_as_json_dumps_writes_it(row):
+    rule, subject, reason, date = row
+    _assert_written_as_json_dumps_writes(Skip(rule=rule, subject=subject, reason=reason,
+                                              date=date), render._skip_text(row))

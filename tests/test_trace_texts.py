@@ -124,3 +124,26 @@ def test_a_line_in_one_tier_is_written_as_the_general_texts_write_it(before, amo
             _Quotient(after, quota), earned, (), ())
         assert earnings._money_commission_texts(plan, core, line, "2027-Q1", before, after,
                                                 quota, earned) == general
+
+
+@given(value=st.decimals(allow_nan=False, allow_infinity=False, min_value=-10**9,
+                         max_value=10**9), exponent=st.integers(-6, 2))
+@example(value=Decimal("0"), exponent=0)
+@example(value=Decimal("-0.00"), exponent=-2)  # shown "-0.00", not "0.00"
+@example(value=Decimal("1E+2"), exponent=-3)
+def test_a_credit_of_the_whole_value_shows_its_own_amount(value, exponent):
+    """`_credit_texts` shows an amount equal to the value as it shows the value: the same text
+    `fmt` makes of the amount itself, whatever its exponent."""
+    from incentive_dsl.eval.credits import _credit_texts
+    from incentive_dsl.eval.money import fmt
+
+    with decimal.localcontext(CONTEXT):
+        amount = value.quantize(Decimal(1).scaleb(exponent))  # equal, other digits
+    if amount != value:  # the quantum would round it: the value itself
+        amount = value
+    if amount == 0:  # a zero of the other sign: equal, but shown otherwise
+        amount = value.copy_negate()
+    with decimal.localcontext(CONTEXT):
+        texts = _credit_texts("USD", value, None, amount, "detail", "E1", "at {}", value)
+        assert texts[2] == (("value", fmt(value, "USD")), ("credited", fmt(amount, "USD")))
+        assert texts[1] == f"{fmt(value, 'USD')} = {fmt(amount, 'USD')}"

@@ -28,7 +28,8 @@ import attrs
 from incentive_dsl.collector import collector_paused
 from incentive_dsl.eval.money import ZERO, fmt
 from incentive_dsl.eval.records import (STATEMENT_FLOWS, CreditLine, DeferredTrace, EarningLine,
-                                        PayoutLine, Statement, Trace, texts_context)
+                                        PayoutLine, Skip, Skips, Statement, Trace,
+                                        texts_context)
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import Period
 from incentive_dsl.progress import EVERY, QUIET, Meter
@@ -126,8 +127,11 @@ def iter_json(result: RunResult, window: Period | None = None,
             e for e in result.earnings if window.contains(e.date))
         records["credits"] = result.credits if window is None else (
             c for c in result.credits if window.contains(c.date))
-        records["skipped"] = result.skips if window is None else (
-            s for s in result.skips if s.date is None or window.contains(s.date))
+        # Skips (tens of thousands in a large run) are written from their fields.
+        skips = result.skips.rows() if type(result.skips) is Skips else \
+            ((s.rule, s.subject, s.reason, s.date) for s in result.skips)
+        records["skipped"] = skips if window is None else (
+            s for s in skips if s[3] is None or window.contains(s[3]))
     # At most this many records (a window writes fewer): the progress bar's size.
     meter.stage("writing JSON", len(statements) + (len(result.payouts) + len(result.earnings)
                                                    + len(result.credits) + len(result.skips)
@@ -143,11 +147,12 @@ def iter_json(result: RunResult, window: Period | None = None,
         # An earning line's trace texts are made and kept before it is written: the traces of
         # its payouts read them again, written later, and keep them anyway.
         keep = key == "earnings"
+        write = _skip_text if key == "skipped" else _record_text
         batch, sep = [], "[\n    "
-        for rec in records[key]:  # records are attrs classes
+        for rec in records[key]:  # records are attrs classes (skips: their fields)
             if keep and type(rec.trace) is DeferredTrace:
                 rec.trace.contents(keep=True)
-            batch += (sep, _record_text(rec))
+            batch += (sep, write(rec))
             sep = ",\n    "
             written += 1
             if not written % EVERY:
@@ -218,35 +223,56 @@ def _record_text(rec) -> str:
     return _attrs(rec, "    ")
 
 
+def _skip_text(row: tuple) -> str:
+    """A skip from its fields (`Skips.rows`), as `_record_text` writes its `Skip`."""
+    rule, subject, reason, date = row
+    try:
+        return (f'{{\n      "date": {"null" if date is None else _date(date)}{_F}"reason": '
+                f'{_string(reason)}{_F}"rule": {_string(rule)}{_F}"subject": '
+                f'{_string(subject)}\n    }}')
+    except TypeError:  # a field of another type
+        return _attrs(Skip(rule=rule, subject=subject, reason=reason, date=date), "    ")
+
+
 def _or_null(text: str | None) -> str:
     return "null" if text is None else _string(text)
+
+
+_DATES: dict[dt.date, str] = {}  # dates as written: a run's lines repeat a year's days
+
+
+def _date(day: dt.date) -> str:
+    text = _DATES.get(day)
+    if text is None:
+        if type(day) is not dt.date:
+            raise TypeError("not a date")
+        text = f'"{day.isoformat()}"'
+        if len(_DATES) < 65536:
+            _DATES[day] = text
+    return text
 
 
 _F = ",\n      "  # between a line's fields
 
 
 def _credit_line(c: CreditLine) -> str:
-    if type(c.date) is not dt.date:
-        raise TypeError("not a date")
     return (f'{{\n      "amount": "{c.amount:f}"{_F}"credit": {_string(c.credit)}{_F}"date": '
-            f'"{c.date.isoformat()}"{_F}"deal": {_or_null(c.deal)}{_F}"event": '
+            f'{_date(c.date)}{_F}"deal": {_or_null(c.deal)}{_F}"event": '
             f'{_string(c.event)}{_F}"id": {_string(c.id)}{_F}"kind": {_string(c.kind)}{_F}'
-            f'"payee": {_string(c.payee)}{_F}"trace": {_trace(c.trace, "      ")}\n    }}')
+            f'"payee": {_string(c.payee)}{_F}"trace": {_line_trace(c.trace)}\n    }}')
 
 
 def _earning_line(e: EarningLine) -> str:
-    if type(e.date) is not dt.date:
-        raise TypeError("not a date")
     return (f'{{\n      "amount": "{e.amount:f}"{_F}"component": {_string(e.component)}{_F}'
-            f'"date": "{e.date.isoformat()}"{_F}"deal": {_or_null(e.deal)}{_F}"id": '
+            f'"date": {_date(e.date)}{_F}"deal": {_or_null(e.deal)}{_F}"id": '
             f'{_string(e.id)}{_F}"kind": {_string(e.kind)}{_F}"payee": {_string(e.payee)}{_F}'
-            f'"period": {_string(e.period)}{_F}"trace": {_trace(e.trace, "      ")}\n    }}')
+            f'"period": {_string(e.period)}{_F}"trace": {_line_trace(e.trace)}\n    }}')
 
 
 def _payout_line(p: PayoutLine) -> str:
     return (f'{{\n      "amount": "{p.amount:f}"{_F}"earning": {_or_null(p.earning)}{_F}"kind": '
             f'{_string(p.kind)}{_F}"pay_period": {_string(p.pay_period)}{_F}"payee": '
-            f'{_string(p.payee)}{_F}"trace": {_trace(p.trace, "      ")}\n    }}')
+            f'{_string(p.payee)}{_F}"trace": {_line_trace(p.trace)}\n    }}')
 
 
 _LINE_TEMPLATES = {CreditLine: _credit_line, EarningLine: _earning_line, PayoutLine: _payout_line}
@@ -254,6 +280,7 @@ for _kind, _keys in ((CreditLine, "amount credit date deal event id kind payee t
                      (EarningLine, "amount component date deal id kind payee period trace"),
                      (PayoutLine, "amount earning kind pay_period payee trace")):
     assert sorted(f.name for f in attrs.fields(_kind)) == _keys.split(), _kind
+assert [f.name for f in attrs.fields(Skip)] == ["rule", "subject", "reason", "date"]
 
 
 # Per record class: its fields in key order, read at once, and the text before each value.
@@ -289,6 +316,7 @@ _SPAN_KEYS = ("column", "end_column", "end_line", "line", "path")
 _TRACE_KEYS = ("arithmetic", "because", "events", "inputs", "label", "rule", "span", "touched",
                "values")
 _TRACE_FIELDS = tuple(f.name for f in attrs.fields(Trace))  # the order `contents` returns
+_trace_fields = operator.attrgetter(*_TRACE_FIELDS)
 assert tuple(sorted(f.name for f in attrs.fields(Span))) == _SPAN_KEYS
 assert tuple(sorted(_TRACE_FIELDS)) == _TRACE_KEYS
 # A plan has few spans and every line repeats them: their texts by the span's identity (a hash
@@ -313,99 +341,87 @@ def _span(span: Span, indent: str) -> str:
 
 
 def _trace(trace: Trace, indent: str) -> str:
-    if type(trace) is DeferredTrace:
-        fields = trace.contents()
-    else:
-        fields = tuple(getattr(trace, f) for f in _TRACE_FIELDS)
-    rule, label, span, because, arithmetic, values, events, inputs, touched = fields
-    if type(values) is tuple and type(events) is tuple and type(inputs) is tuple and \
-            type(touched) is tuple:  # as a deferred trace always has them
-        layout = _TRACE_LAYOUTS.get(indent) or _TraceLayout(indent)
-        try:
-            # Most traces have one event or input, at most one touched line, and values whose
-            # names every line of their rule repeats; a rule's label, rule and span are the
-            # same on all its lines: the text around them is made once.
-            middle = _MIDDLES.get((rule, label, id(span), indent))
-            if middle is None or middle[0] is not span:
-                middle = _middle(rule, label, span, indent)
-            out = [layout.opening, _string(arithmetic), layout.because, _string(because),
-                   layout.events,
-                   layout.one + _string(events[0]) + layout.one_end if len(events) == 1 else
-                   _strings(events, layout.inner), layout.inputs,
-                   layout.one + _string(inputs[0]) + layout.one_end if len(inputs) == 1 else
-                   _strings(inputs, layout.inner), middle[1],
-                   "[]" if not touched else
-                   layout.one + _span(touched[0], layout.item) + layout.one_end
-                   if len(touched) == 1 and type(touched[0]) is Span else
-                   _spans_list(touched, layout.inner), layout.values]
-            if values:
-                heads, pair_end = layout.first_heads, layout.pair_end
-                for pair in values:
-                    if type(pair) is not tuple or len(pair) != 2:
-                        raise TypeError("not a pair")  # written the general way
-                    name, value = pair
-                    head = heads.get(name)
-                    if head is None:
-                        head = layout.head(name, heads)
-                    out += (head, _string(value), pair_end)
-                    heads = layout.next_heads
-                out.append(layout.values_end)
-            else:
-                out.append("[]")
-            out.append(layout.close)
-            return "".join(out)
-        except TypeError:  # a text or a list item that is not a string
-            pass
-    return _encode(dict(zip(_TRACE_FIELDS, fields)), indent)
+    return _trace_writer(indent)(trace)
 
 
-class _TraceLayout:
-    """A trace's fixed text at one indent: what comes before the values of arithmetic, because,
-    events, inputs (label, rule, span and touched: `_middle`) and values, and after them;
-    before and after the item of a list of one; and before each value of the trace's values
-    (by its name: a few names, such as "credit", that every line of a rule repeats)."""
+@functools.cache
+def _trace_writer(indent: str):
+    """The writer of traces at `indent`, with their fixed text made once: what comes before
+    and after each field's value; before and after the item of a list of one (most traces have
+    one event or input and at most one touched line); the text from the label to the touched
+    lines' key (a rule's label, rule and span are the same on all its lines), by rule, label
+    and span; and before each value of the values (a few names, such as "credit", that every
+    line of a rule repeats), by name."""
+    inner = indent + "  "
+    item = inner + "  "
+    opening, before_because, before_events, before_inputs, before_values = (
+        f'{"," if i else "{"}\n{inner}"{key}": '
+        for i, key in enumerate(("arithmetic", "because", "events", "inputs", "values")))
+    close = f"\n{indent}}}"
+    one, one_end = f"[\n{item}", f"\n{inner}]"
+    pair_end, values_end = f"\n{item}]", f"\n{inner}]"
+    middles: dict[tuple, tuple[Span, str]] = {}  # by (rule, label, the span's identity)
+    first_heads: dict[str, str] = {}
+    next_heads: dict[str, str] = {}
 
-    __slots__ = ("opening", "because", "events", "inputs", "values", "close", "inner", "item",
-                 "one", "one_end", "first_heads", "next_heads", "pair_end", "values_end")
+    def middle(rule: str, label: str, span: Span) -> tuple[Span, str]:
+        text = (f',\n{inner}"label": {_string(label)},\n{inner}"rule": {_string(rule)},\n'
+                f'{inner}"span": '
+                f'{_span(span, inner) if type(span) is Span else _encode(span, inner)},\n'
+                f'{inner}"touched": ')
+        known = (span, text)  # kept with its span (see `_spans`)
+        if type(span) is Span and len(middles) < 4096:
+            middles[(rule, label, id(span))] = known
+        return known
 
-    def __init__(self, indent: str) -> None:
-        inner = self.inner = indent + "  "
-        item = self.item = inner + "  "
-        self.opening, self.because, self.events, self.inputs, self.values = (
-            f'{"," if i else "{"}\n{inner}"{key}": '
-            for i, key in enumerate(("arithmetic", "because", "events", "inputs", "values")))
-        self.close = f"\n{indent}}}"
-        self.one, self.one_end = f"[\n{item}", f"\n{inner}]"
-        self.first_heads: dict[str, str] = {}
-        self.next_heads: dict[str, str] = {}
-        self.pair_end, self.values_end = f"\n{item}]", f"\n{inner}]"
-        if len(_TRACE_LAYOUTS) < 64:
-            _TRACE_LAYOUTS[indent] = self
-
-    def head(self, name: str, heads: dict[str, str]) -> str:
-        """The text before the value of a pair named `name`, first or not (`heads`)."""
-        text = (f'{"[" if heads is self.first_heads else ","}\n{self.item}[\n{self.item}  '
-                f'{_string(name)},\n{self.item}  ')
+    def head(name: str, heads: dict[str, str]) -> str:
+        text = (f'{"[" if heads is first_heads else ","}\n{item}[\n{item}  {_string(name)},\n'
+                f'{item}  ')
         if len(heads) < 4096:
             heads[name] = text
         return text
 
+    def write(trace: Trace) -> str:
+        fields = trace.contents() if type(trace) is DeferredTrace else _trace_fields(trace)
+        rule, label, span, because, arithmetic, values, events, inputs, touched = fields
+        if type(values) is tuple and type(events) is tuple and type(inputs) is tuple and \
+                type(touched) is tuple:  # as a deferred trace always has them
+            try:
+                known = middles.get((rule, label, id(span)))
+                if known is None or known[0] is not span:
+                    known = middle(rule, label, span)
+                out = [opening, _string(arithmetic), before_because, _string(because),
+                       before_events,
+                       one + _string(events[0]) + one_end if len(events) == 1 else
+                       _strings(events, inner), before_inputs,
+                       one + _string(inputs[0]) + one_end if len(inputs) == 1 else
+                       _strings(inputs, inner), known[1],
+                       "[]" if not touched else
+                       one + _span(touched[0], item) + one_end
+                       if len(touched) == 1 and type(touched[0]) is Span else
+                       _spans_list(touched, inner), before_values]
+                if values:
+                    heads = first_heads
+                    for pair in values:
+                        if type(pair) is not tuple or len(pair) != 2:
+                            raise TypeError("not a pair")  # written the general way
+                        name, value = pair
+                        text = heads.get(name)
+                        out += (text or head(name, heads), _string(value), pair_end)
+                        heads = next_heads
+                    out.append(values_end)
+                else:
+                    out.append("[]")
+                out.append(close)
+                return "".join(out)
+            except TypeError:  # a text or a list item that is not a string
+                pass
+        return _encode(dict(zip(_TRACE_FIELDS, fields)), indent)
 
-_TRACE_LAYOUTS: dict[str, _TraceLayout] = {}
-# The text from a trace's label to its touched lines' key, by (rule, label, span's identity,
-# indent), each kept with its span (see `_spans`).
-_MIDDLES: dict[tuple, tuple[Span, str]] = {}
+    return write
 
 
-def _middle(rule: str, label: str, span: Span, indent: str) -> tuple[Span, str]:
-    inner = indent + "  "
-    text = (f',\n{inner}"label": {_string(label)},\n{inner}"rule": {_string(rule)},\n{inner}'
-            f'"span": {_span(span, inner) if type(span) is Span else _encode(span, inner)},\n'
-            f'{inner}"touched": ')
-    middle = (span, text)
-    if type(span) is Span and len(_MIDDLES) < 4096:
-        _MIDDLES[(rule, label, id(span), indent)] = middle
-    return middle
+_line_trace = _trace_writer("      ")  # the trace of a credit, earning or payout line
 
 
 def _strings(items: tuple, indent: str) -> str:

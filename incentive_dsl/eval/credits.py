@@ -366,7 +366,10 @@ def _credit_texts(cur: str, value: Decimal, weight: Decimal | None, amount: Deci
                   detail: str, event: str, how: str, *how_args) -> tuple:
     """A credit line's trace (see `DeferredTrace`); `how` is `_value`'s phrase."""
     share = f" × {fmt_pct(weight)}" if weight is not None and weight != ONE else ""
-    shown, credited = fmt(value, cur), fmt(amount, cur)
+    shown = fmt(value, cur)
+    # All of the value (no split): equal nonzero amounts of one type are shown alike.
+    credited = shown if amount == value and amount and type(amount) is type(value) else \
+        fmt(amount, cur)
     phrase = how.format(*(shown if v is value else fmt(v, cur) if isinstance(v, Decimal) else v
                           for v in how_args))  # (the value is usually one of them)
     return (f"{phrase}; {detail}", f"{shown}{share} = {credited}",

@@ -104,8 +104,8 @@ class DeferredTrace(Trace):
         args, made = self._args, self._made
         if made is None:
             made = self._make(args)
-            object.__setattr__(self, "_made", made)
-            object.__setattr__(self, "_args", ())  # what it was made from can go
+            _TRACE_SLOTS[5](self, made)  # (the slots' own setters: see __init__)
+            _TRACE_SLOTS[4](self, ())  # what it was made from can go
         return made
 
     def _make(self, args: tuple) -> tuple:
@@ -116,10 +116,14 @@ class DeferredTrace(Trace):
         if reader is not _TEXTS:
             decimal.setcontext(_TEXTS)
         try:
-            because, arithmetic, values, events, inputs, touched = self._render(*args)
+            made = self._render(*args)
         finally:
             if reader is not _TEXTS:
                 decimal.setcontext(reader)
+        because, arithmetic, values, events, inputs, touched = made
+        if type(made) is tuple and type(values) is tuple and type(events) is tuple and \
+                type(inputs) is tuple and type(touched) is tuple:
+            return made  # as render functions return them
         return because, arithmetic, tuple(values), tuple(events), tuple(inputs), tuple(touched)
 
     def __reduce__(self):
@@ -313,6 +317,10 @@ class Skips(Sequence[Skip]):
     def __iter__(self) -> Iterator[Skip]:
         for args in zip(self._rules, self._subjects, self._reasons, self._dates):
             yield Skip(rule=args[0], subject=args[1], reason=args[2], date=args[3])
+
+    def rows(self) -> Iterator[tuple[str, str, str, dt.date | None]]:
+        """The skips' fields (rule, subject, reason, date), without making their records."""
+        return zip(self._rules, self._subjects, self._reasons, self._dates)
 
     # Equal to the same skips as a tuple or a list, hashed and added like the tuple (a run
     # adds to it while it runs, and nothing changes it afterwards).
