@@ -115,3 +115,28 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_data_is_read(tmp
     assert code == cli.EXIT_USAGE
     assert f"cannot write {tmp_path / 'missing' / 'out.csv'}: no such directory" in err
     assert "no-data-here" not in err  # the data was not looked at
+
+
+def _command(*args: str) -> subprocess.CompletedProcess:
+    """The `incentive` command as a process (`cli.entry`, which ends it with `os._exit`)."""
+    return subprocess.run([sys.executable, "-m", "incentive_dsl.cli", *args], cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_the_command_ends_with_mains_exit_code_and_all_of_its_output(capsys):
+    # `entry` skips freeing the run's records at exit: the output must still be flushed
+    # whole and the exit code be main's, for a run, a usage error and --help alike.
+    args = ("run", "plans/split_deals.plan", "--data", "plans/data", "--format", "csv",
+            "--lines")
+    done = _command(*args)
+    code = cli.main(list(args))
+    expected = capsys.readouterr().out
+    assert (done.returncode, done.stdout) == (code, expected) == (0, expected)
+    assert len(expected) > 65536  # more than a pipe and a stream buffer hold
+    usage = _command("run")
+    assert usage.returncode == cli.EXIT_USAGE
+    assert "the following arguments are required: PLAN" in usage.stderr
+    shown = _command("--help")
+    assert shown.returncode == 0 and "usage: incentive" in shown.stdout
+    assert cli._kept is None  # main, called from Python, keeps nothing

@@ -4,13 +4,14 @@ the statement CSV's amount cells against `fmt`."""
 
 from __future__ import annotations
 
+import decimal
 import math
 from decimal import Decimal
 from fractions import Fraction
 
 from hypothesis import example, given, strategies as st
 
-from incentive_dsl.eval.money import CONTEXT, MINOR_DIGITS, allocate, fmt
+from incentive_dsl.eval.money import CONTEXT, MINOR_DIGITS, allocate, fmt, fmt_pct
 
 D = Decimal
 
@@ -122,3 +123,18 @@ def test_statement_csv_cells_are_fmt_without_separators(value):
     from incentive_dsl.audit.render import _csv_amount
 
     assert _csv_amount(value) == fmt(value, None).replace(",", "")
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=6,
+                   min_value=Decimal("-1e29"), max_value=Decimal("1e29")))
+@example(Decimal("1e26"))
+@example(Decimal("123456789012345678901234567.123456"))
+def test_fmt_pct_reads_alike_in_any_decimal_context(value):
+    # A reader's default context (28 digits) refused percentages from 10^26 (the last step
+    # ran in it) and rounded long ones before the four decimals were kept.
+    with decimal.localcontext(CONTEXT):
+        expected = fmt_pct(value)
+    assert fmt_pct(value) == expected
+    if abs(value) < Decimal("1e27"):  # shown in full: the exact value to four decimals
+        error = CONTEXT.subtract(Decimal(expected[:-1]), CONTEXT.multiply(value, 100))
+        assert abs(error) <= Decimal("0.00005")

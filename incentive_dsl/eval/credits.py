@@ -116,6 +116,8 @@ class CreditStage:
         self.skips = Skips()
         self.lines: list[CreditLine] = []
         self._previous_amount: dict[tuple[str, str], Decimal] = {}
+        # Only amendments read the amount a deal had: without any, it is not kept per booking.
+        self._amends = bool(index.by_kind["amended"])
         # (credit, deal) -> the deal's credit lines so far, for credits whose cancelled deals
         # lose their credit
         self._of_deal: dict[tuple[str, str], list[CreditLine]] = defaultdict(list)
@@ -250,11 +252,12 @@ class CreditStage:
                 return round_money(delta, cur), ("deal {} amended from {} to {}: the rule's "
                                                   "value changes", deal.id, old, new)
             raw = self.evaluator.amount(spec.value, env)
-            if e.kind == "booked" and deal is not None:
+            if e.kind == "booked" and deal is not None and self._amends:
                 self._previous_amount[(spec.name, deal.id)] = deal.amount
             return round_money(raw, cur), ("the rule's value",)
         if e.kind == "booked" and deal is not None:
-            self._previous_amount[(spec.name, deal.id)] = deal.amount
+            if self._amends:
+                self._previous_amount[(spec.name, deal.id)] = deal.amount
             return deal.amount, ("deal {} booked at {}", deal.id, deal.amount)
         if e.kind == "amended" and deal is not None:
             new = self.fx.convert(e.amount or ZERO, e.currency, e.date, e)[0]

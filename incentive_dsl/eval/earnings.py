@@ -15,8 +15,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-import itertools
 import math
+import operator
 from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
@@ -43,6 +43,9 @@ from incentive_dsl.syntax.format import expr as show
 ONE = Decimal(1)
 SHARE_KINDS = ("split", "role split", "touch")  # credit lines that are shares of one amount
 REVERSIBLE = ("commission", "true-up", "capped", "netting", "condition", "spiff", "stage")
+# Orders of earning lines (key functions in C: a run sorts every line twice).
+_BY_DAY = operator.attrgetter("date", "id")
+_BY_DAY_PAYEE = operator.attrgetter("date", "payee", "component", "id")
 
 
 class _Piece(NamedTuple):
@@ -237,7 +240,7 @@ class EarningStage:
                 self._publish(comp_name, [ln for ln in lines if ln.component == comp_name])
         if self.plan.payout.limits:
             self.lines.extend(self.plan_caps())
-        self.lines.sort(key=lambda ln: (ln.date, ln.payee, ln.component, ln.id))
+        self.lines.sort(key=_BY_DAY_PAYEE)
         return self.lines, self.skips
 
     def _rounded(self, lines: list[EarningLine]) -> list[EarningLine]:
@@ -269,40 +272,52 @@ class EarningStage:
         # deal are rounded together; then netting and conditions read the rounded lines.
         rated: list[tuple[CreditLine, list[EarningLine], Period]] = []
         done = 0  # credit lines looked at, for the progress meter
+        # Looked up once, not per line: the periods of the days lines are dated, and what
+        # each line is checked against.
+        periods: dict[dt.date, Period] = {}
+        period_of, unit, during = self.plan.calendar.period_of, c.period, c.during
+        eligible, roles, rate = self.eligible, c.roles, self._commission_line
+        start, end, keys_after = self.start, self.end, self._keys_after
+        spans: list[tuple[str, int, int]] = []  # each payee's stretch of `rated`
         for payee in self.roster.ids():
             series = self.engine.series.get((c.base, payee))
             if series is None:
                 continue
             self.meter.update(done)
             done += len(series.lines)
+            first = len(rated)
             state: dict[str, tuple[Decimal, Decimal]] = {}  # period -> (credit so far, paid)
-            start, end = self.start, self.end
-            self._keys_after.clear()
+            keys_after.clear()
             self._quota_cuts.clear()
             for i, line in enumerate(series.lines):
-                if not start <= line.date <= end:
-                    self._keys_after.clear()
+                day = line.date
+                if not start <= day <= end:
+                    keys_after.clear()
                     continue
-                if c.during is not None and not c.during.contains(line.date):
-                    self._skip(c.name, line.event, "outside the rule's window", line.date)
-                    self._keys_after.clear()
+                if during is not None and not during.contains(day):
+                    self._skip(c.name, line.event, "outside the rule's window", day)
+                    keys_after.clear()
                     continue
-                period = self.plan.calendar.period_of(line.date, c.period)
+                period = periods.get(day)
+                if period is None:
+                    period = periods[day] = period_of(day, unit)
                 if line.kind == "cancelled":
                     self._cancelled(c, line, period, state)
-                    self._keys_after.clear()
+                    keys_after.clear()
                     continue
-                reason = self.eligible(c.roles, payee, line.date)
+                reason = eligible(roles, payee, day)
                 if reason is not None:
-                    self._skip(c.name, line.event, reason, line.date)
-                    self._keys_after.clear()
+                    self._skip(c.name, line.event, reason, day)
+                    keys_after.clear()
                     continue
-                rated.append((line, self._commission_line(c, line, period, state, series, i),
-                              period))
+                rated.append((line, rate(c, line, period, state, series, i), period))
+            if len(rated) > first:
+                spans.append((payee, first, len(rated)))
         self.meter.update(done)
         if self.plan.rounding.point == "line":
             self._round_rated(rated)
-        for payee, group in itertools.groupby(rated, key=lambda r: r[0].payee):
+        for payee, first, last in spans:
+            group = rated[first:last]
             netted: dict[str, Decimal] = defaultdict(lambda: ZERO)
             by_period: dict[Period, list[EarningLine]] = defaultdict(list)
             for line, made, period in group:
@@ -368,8 +383,8 @@ class EarningStage:
                     made[j] = round_line(made[j])
         for places in shares.values():
             amounts = [made[j].amount for made, j in places]
-            if len(places) < 2 or not any(amounts) or not (all(a >= 0 for a in amounts)
-                                                           or all(a <= 0 for a in amounts)):
+            if len(places) < 2 or not any(amounts) or not (min(amounts) >= 0
+                                                           or max(amounts) <= 0):
                 # A single share, nothing to share, or shares of both signs: each rounded on
                 # its own.
                 for made, j in places:
@@ -381,13 +396,14 @@ class EarningStage:
                 made[j] = round_line(made[j], part, whole)
 
     def _key(self, c: m.CommissionSpec, key: str | None, period_unit: str, line: CreditLine,
-             payee: str) -> tuple[Decimal, Decimal]:
+             payee: str, seq: int) -> tuple[Decimal, Decimal]:
+        """The tier key before and after `line`, number `seq` of the credit lines in
+        evaluation order (`MeasureEngine.add_credits`)."""
         if key is None:
             # The deal's own amount: an amendment moves it from what was credited before.
             before = self._deal_credit.get((c.name, payee, line.deal or line.event), ZERO)
             return before, before + line.amount
         period = self.plan.calendar.period_of(line.date, period_unit)
-        seq = self.engine.seq_of[line.id]
         known = self._keys_after.get((key, period_unit))
         if known is not None and known[1] == seq:
             return known[2], known[3]  # the same line again (two accelerators on one key)
@@ -404,67 +420,79 @@ class EarningStage:
         """The lines one credit line earns: `series.lines[index]` is `line`."""
         payee, amount = line.payee, line.amount
         table = c.table
-        seq = series.seqs[index]
         # Values the accelerators read besides the tier key: (label, measure, value).
         extra: list[tuple[str, str | None, Decimal]] = []
-        pieces: list[_Piece] | None = None
+        applied: list = []
         cut = None
         if table is not None:
-            cut = self._money_pieces(c, table, line, series, index)
+            cut = self._money_pieces(c, table, line, period if table.period == c.period else
+                                     self.plan.calendar.period_of(line.date, table.period),
+                                     series, index)
             if cut is not None:
                 pieces, c0, c1, q = cut
             else:
-                k0, k1 = self._key(c, table.key, table.period, line, payee)
+                k0, k1 = self._key(c, table.key, table.period, line, payee, series.seqs[index])
+                if table.mode == "marginal":
+                    pieces = self._marginal_pieces(table, k0, k1, amount)
+                else:
+                    row = self._row_at(table, k1)
+                    pieces = [_Piece(k0, k1, row.rate, ONE, row, amount)]
         else:
             k0 = k1 = ZERO
             if c.accelerators:  # a flat rate is split along its first accelerator's key
                 first = c.accelerators[0]
-                k0, k1 = self._key(c, first.key, first.period, line, payee)
+                k0, k1 = self._key(c, first.key, first.period, line, payee,
+                                   series.seqs[index])
             # Read on the line's date: a payee field (`rate payee.rate`) is the value in force
             # that day, measures are as they stood after the line, `deal.` fields are the
             # line's deal's (margin bands).
             rate = self.evaluator.amount(c.rate, Env(
-                payee=payee, day=line.date, period=period, payees=(payee,), until=seq,
-                deal=self.deals.get(line.deal)))
-        if pieces is not None:
-            pass  # cut in money space
-        elif table is None:
+                payee=payee, day=line.date, period=period, payees=(payee,),
+                until=series.seqs[index], deal=self.deals.get(line.deal)))
             pieces = [_Piece(k0, k1, rate, ONE, None, amount)]
-        elif table.mode == "marginal":
-            pieces = self._marginal_pieces(table, k0, k1, amount)
-        else:
-            row = self._row_at(table, k1)
-            pieces = [_Piece(k0, k1, row.rate, ONE, row, amount)]
-        applied: list = []
         if c.accelerators:
-            pieces = self._accelerate(c, line, period, pieces, table, extra, applied)
-        earned = ZERO
-        for p in pieces:
-            part = mul(p.amount, p.rate)
-            earned = add(earned, part if p.factor is ONE else mul(part, p.factor))
-        span = pieces[0].row.span if len(pieces) == 1 and pieces[0].row else c.span
+            pieces = self._accelerate(c, line, series.seqs[index], period, pieces, table, extra,
+                                      applied)
+        if len(pieces) == 1:  # most lines stay inside one tier
+            p = pieces[0]
+            # (0 + the part, as the sum below: it sets the zero's sign and the exponent)
+            earned = add(ZERO, mul(p.amount, p.rate) if p.factor is ONE else
+                         mul(mul(p.amount, p.rate), p.factor))
+            span = p.row.span if p.row else c.span
+        else:
+            earned = ZERO
+            for p in pieces:
+                part = mul(p.amount, p.rate)
+                earned = add(earned, part if p.factor is ONE else mul(part, p.factor))
+            span = c.span
         if cut is not None and not c.accelerators:
             # The pieces are cut again from these when the trace is read: a run keeps one
             # per line, and few are read.
-            trace = DeferredTrace(_money_commission_texts,
-                                  (self.plan, c, line, period.label, c0, c1, q, earned),
-                                  c.name, c.label, span)
+            render, args = _money_commission_texts, (self.plan, c, line, period.label, c0, c1,
+                                                     q, earned)
         else:
             if cut is not None:
                 k0, k1 = _Quotient(c0, q), _Quotient(c1, q)
-            trace = DeferredTrace(
-                _commission_texts, (self.plan, c, line, period.label, tuple(pieces), k0, k1,
-                                    earned, tuple(extra), tuple(applied)), c.name, c.label, span)
+            render, args = _commission_texts, (self.plan, c, line, period.label, tuple(pieces),
+                                               k0, k1, earned, tuple(extra), tuple(applied))
         paid = earned
-        if self.plan.rounding.point == "line" and line.kind not in SHARE_KINDS:
-            # Rounded now, as `_round_rated` would (only shares of a split wait for it).
-            paid, trace = self._rounding(earned, trace)
+        rounding = self.plan.rounding
+        if rounding.point == "line" and line.kind not in SHARE_KINDS:
+            # Rounded now, as `_round_rated` would (only shares of a split wait for it), with
+            # one trace saying both: a run makes one per line.
+            paid = round_money(earned, self.cur, rounding.mode)
+            if paid == earned and type(earned) is Decimal:
+                paid = earned if paid.same_quantum(earned) else paid
+            else:
+                render, args = _then_rounded, (render, args, earned, paid, rounding.mode,
+                                               self.cur, None)
         out = [self._line(c, "commission", payee, line.date, period.label, paid, line.deal,
-                          trace, line.event)]
-        deal_key = (c.name, payee, line.deal or line.event)
+                          DeferredTrace(render, args, c.name, c.label, span), line.event)]
         if table is not None and table.mode == "retroactive":
+            deal_key = (c.name, payee, line.deal or line.event)
             out += self._true_up(c, line, period, state, pieces, deal_key, earned, k0, k1, extra)
         if self._reads_deal_credit(c):
+            deal_key = (c.name, payee, line.deal or line.event)
             self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + amount
         return out
 
@@ -561,7 +589,7 @@ class EarningStage:
         return self._money_keys[c.name]
 
     def _money_pieces(self, c: m.CommissionSpec, table: m.TierTableSpec, line: CreditLine,
-                      series: CreditSeries, index: int
+                      period: Period, series: CreditSeries, index: int
                       ) -> tuple[list[_Piece], Decimal, Decimal, Number] | None:
         """The pieces `_marginal_pieces` would cut, computed in money space: with key
         k = credit / quota, the key crosses bound b where the credit crosses quota × b, and
@@ -572,21 +600,28 @@ class EarningStage:
         before and after the line, and the quota.
 
         `series` is the payee's lines of the commission's base credit, `line` its line at
-        `index`: the credit before and after the line are read from its running totals, as
-        `MeasureEngine.credit_total` would for this payee, period and line."""
+        `index`, in the table's `period`: the credit before and after the line are read from
+        its running totals, as `MeasureEngine.credit_total` would for this payee, period and
+        line."""
         if self._money_key(c) is None:
             return None
-        period = self.plan.calendar.period_of(line.date, table.period)
         cut = self._quota_cuts.get(period.label)
         if cut is None:
             cut = self._quota_cut(c, table, line.payee, period, series)
         q, limit, bounds, first = cut
         if not q:
             return None
+        # Running totals start from 0 and add amounts (half even): none is -0 or has a
+        # positive exponent, so the first period's are read as they are, the others' less
+        # the total before the period.
         totals = series.totals
-        before = totals[first - 1] if first else ZERO
-        c1 = ZERO + (totals[index] - before)
-        c0 = ZERO if index == first else ZERO + (totals[index - 1] - before)
+        if first:
+            before = totals[first - 1]
+            c1 = totals[index] - before
+            c0 = ZERO if index == first else totals[index - 1] - before
+        else:
+            c1 = totals[index]
+            c0 = ZERO if index == 0 else totals[index - 1]
         amount = line.amount
         if c1 - c0 != amount or not amount or max(abs(c0), abs(c1)) >= limit:
             return None
@@ -635,7 +670,7 @@ class EarningStage:
             done = cut
         return pieces
 
-    def _accelerate(self, c: m.CommissionSpec, line: CreditLine, period: Period,
+    def _accelerate(self, c: m.CommissionSpec, line: CreditLine, seq: int, period: Period,
                     pieces: list[_Piece], table: m.TierTableSpec | None,
                     extra: list, applied: list) -> list[_Piece]:
         """Pieces with the accelerators' factors applied; `applied` receives the span of each
@@ -651,7 +686,7 @@ class EarningStage:
                 pieces = [p._replace(factor=mul(p.factor, acc.factor))
                           if _in_region(p, acc) else p for p in pieces]
                 continue
-            a0, a1 = self._key(c, acc.key, acc.period, line, line.payee)
+            a0, a1 = self._key(c, acc.key, acc.period, line, line.payee, seq)
             extra.append((f"{acc.key} ({acc.kind})", acc.key, a1))
             if a1 == a0:
                 share = ONE if _in_region(_Piece(a0, a0, ZERO, ONE, None, ZERO), acc) else ZERO
@@ -945,10 +980,12 @@ class EarningStage:
     # ------------------------------------------------------------------ limits
 
     def apply_limits(self, comp, lines: list[EarningLine]) -> list[EarningLine]:
+        if not comp.limits:
+            return sorted(lines, key=_BY_DAY)
         caps = sorted((lim for lim in comp.limits if lim.kind == "cap"),
                       key=lambda lim: (lim.scope != "deal",
                                        UNIT_DAYS.get(lim.scope, 10 ** 6)))
-        lines = sorted(lines, key=lambda ln: (ln.date, ln.id))
+        lines = sorted(lines, key=_BY_DAY)
         result = list(lines)
         effective = {ln.id: ln.amount for ln in lines}
         for cap in caps:
@@ -1021,9 +1058,11 @@ class EarningStage:
 
     def clawback(self, c: m.ClawbackSpec) -> list[EarningLine]:
         out = []
+        # The lines of cancelled deals only (a few in a hundred): one look each at the others.
+        cancelled = {e.deal for e in self.by_kind.get("cancelled", ()) if e.deal is not None}
         by_deal: dict[str, list[EarningLine]] = defaultdict(list)
         for ln in self.lines:
-            if ln.deal is not None and ln.component in c.components and ln.kind in REVERSIBLE:
+            if ln.deal in cancelled and ln.component in c.components and ln.kind in REVERSIBLE:
                 by_deal[ln.deal].append(ln)
         for e in self.by_kind.get("cancelled", ()):
             # Cancellations after the plan's end still reverse what the plan paid.
@@ -1216,10 +1255,21 @@ def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine,
 def _rounded_texts(trace: Trace, exact: Decimal, rounded: Decimal, mode: str, currency: str,
                    whole: Decimal | None) -> tuple:
     """A line's trace once rounded per line: its own texts, and the rounding."""
+    return _with_rounding(trace.texts(), exact, rounded, mode, currency, whole)
+
+
+def _then_rounded(render, args: tuple, exact: Decimal, rounded: Decimal, mode: str,
+                  currency: str, whole: Decimal | None) -> tuple:
+    """`_rounded_texts` of the trace `render(*args)` would be, without that trace."""
+    return _with_rounding(render(*args), exact, rounded, mode, currency, whole)
+
+
+def _with_rounding(texts: tuple, exact: Decimal, rounded: Decimal, mode: str, currency: str,
+                   whole: Decimal | None) -> tuple:
     how = f"rounded {mode} per line: {fmt(rounded, currency)}"
     if whole is not None:
         how = (f"{how} (this share of the split deal's {fmt(whole, currency)}, rounded as a "
                "whole)")
-    because, arithmetic, values, events, inputs, touched = trace.texts()
+    because, arithmetic, values, events, inputs, touched = texts
     arithmetic = f"{arithmetic}; {how}" if arithmetic else f"{fmt(exact, currency)} {how}"
     return because, arithmetic, values, events, inputs, touched

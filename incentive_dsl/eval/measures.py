@@ -105,7 +105,6 @@ class MeasureEngine:
         self.plan, self.dataset, self.roster, self.fx, self.deals = plan, dataset, roster, fx, deals
         self.notes = notes  # warnings about the data found while evaluating (run diagnostics)
         self.series: dict[tuple[str, str], CreditSeries] = defaultdict(CreditSeries)
-        self.seq_of: dict[str, int] = {}
         self.component_lines: dict[tuple[str, str], list] = defaultdict(list)
         # Names looked up on every evaluation: dictionaries, not scans of the plan's lists.
         self.credit_names = frozenset(c.name for c in plan.credits)
@@ -124,7 +123,6 @@ class MeasureEngine:
 
     def add_credits(self, lines: list[CreditLine]) -> None:
         for seq, line in enumerate(lines):
-            self.seq_of[line.id] = seq
             self.series[(line.credit, line.payee)].add(seq, line)
 
     def credit_total(self, credit: str, payees: tuple[str, ...], period: Period,

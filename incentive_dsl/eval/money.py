@@ -141,8 +141,11 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
         return []
     q = quantum(currency)
     if len(weights) == 1:  # the common case (all to the owner): nothing to share
-        return [total.quantize(q, rounding=decimal.ROUND_HALF_EVEN, context=CONTEXT)
-                if weights[0] else ZERO]
+        if not weights[0]:
+            return [ZERO]
+        part = total.quantize(q, rounding=decimal.ROUND_HALF_EVEN, context=CONTEXT)
+        # The total itself when it is whole minor units already (a run keeps one per line).
+        return [total if part == total and part.same_quantum(total) else part]
     ints, weight_sum = _integer_weights(weights)
     if weight_sum == 0:
         return [ZERO for _ in weights]
@@ -199,6 +202,7 @@ def fmt(amount: Number, currency: str | None = None) -> str:
 
 
 _PCT_EXPONENT_FROM = 10 ** (CONTEXT.prec - 7)  # a fraction this large has no room for four decimals
+_HUNDRED, _PCT_QUANTUM, _UNIT = Decimal(100), Decimal("0.0001"), Decimal(1)
 
 
 def fmt_pct(fraction: Number) -> str:
@@ -206,12 +210,15 @@ def fmt_pct(fraction: Number) -> str:
     four decimals would take more digits than the context keeps)."""
     if abs(fraction) >= _PCT_EXPONENT_FROM:
         return f"{Decimal(round(fraction * 100)):.4E}%"
+    # Every step in the run's context, whatever the caller's: a reader's default context (28
+    # digits) would round a large percentage, or refuse it.
     if type(fraction) is Fraction:
         value = round_to(fraction * 100, 4, "half even").normalize(CONTEXT)
     else:
-        value = (fraction * 100).quantize(Decimal("0.0001"), context=CONTEXT).normalize(CONTEXT)
-    if value == value.to_integral_value():
-        value = value.quantize(Decimal(1))
+        value = CONTEXT.multiply(fraction, _HUNDRED).quantize(
+            _PCT_QUANTUM, context=CONTEXT).normalize(CONTEXT)
+    if value == value.to_integral_value(context=CONTEXT):
+        value = value.quantize(_UNIT, context=CONTEXT)
     return f"{value:f}%"
 
 

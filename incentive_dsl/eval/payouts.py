@@ -71,9 +71,12 @@ _EARNED = (_when_earned,)  # the reason of a leg paid when its line is earned
 def payable_amount(plan: Plan, line: EarningLine) -> Decimal:
     """What an earning line's payout legs add up to: the line rounded once when rounding is per
     line, else the exact line (its statement is rounded)."""
+    amount = line.amount
     if plan.rounding.point == "line":
-        return round_money(line.amount, plan.currency, plan.rounding.mode)
-    return line.amount
+        paid = round_money(amount, plan.currency, plan.rounding.mode)
+        # The line's own amount when it is rounded already (as most are): not another copy.
+        return amount if paid == amount and paid.same_quantum(amount) else paid
+    return amount
 
 
 def _months_between(a: dt.date, b: dt.date) -> int:
@@ -174,17 +177,30 @@ class PayoutStage:
             return f
 
         at_once = self._at_once
+        labels: dict[dt.date, str] = {}  # the pay period of each day lines are dated
         for i, line in enumerate(earnings):
             if not i % EVERY:
                 meter.update(i)
-            own = (line.payee, period_of(max(line.date, start), unit).label)
+            day = line.date
+            label = labels.get(day)
+            if label is None:
+                label = labels[day] = period_of(max(day, start), unit).label
+            own = (line.payee, label)
             mine = flows.get(own) or flow(own)
             mine["earned"] += line.amount
             if line.kind in ("capped", "plan cap", "condition"):
                 mine["capped"] += line.amount
             elif line.kind == "clawback":
                 mine["clawed_back"] += line.amount
-            # All paid when earned (the usual schedule): `legs` without its list.
+            if at_once and day <= end:  # the usual schedule, paid in the line's pay period
+                payable[own].append(payout_line(
+                    payee=line.payee, pay_period=label, kind="earning",
+                    amount=payable_amount(self.plan, line),
+                    earning=line.id, trace=DeferredTrace(
+                        _leg_texts, (cur, line.trace, line.id, _when_earned), line.component,
+                        "Payout", span)))
+                continue
+            # (All paid when earned, as above, but after the run's last day.)
             for day, amount, why in ((line.date, payable_amount(self.plan, line), _EARNED),) \
                     if at_once else self.legs(line):
                 if day is not None and day > end:
