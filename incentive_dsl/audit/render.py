@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import functools
 import io
+import itertools
 import json
 import operator
 from collections.abc import Iterable, Iterator
@@ -148,20 +149,18 @@ def iter_json(result: RunResult, window: Period | None = None,
         # its payouts read them again, written later, and keep them anyway.
         keep = key == "earnings"
         write = _skip_text if key == "skipped" else _record_text
-        batch, sep = [], "[\n    "
-        for rec in records[key]:  # records are attrs classes (skips: their fields)
-            if keep and type(rec.trace) is DeferredTrace:
-                rec.trace.contents(keep=True)
-            batch += (sep, write(rec))
+        rest, sep = iter(records[key]), "[\n    "  # records are attrs classes (skips: fields)
+        while batch := list(itertools.islice(rest, 256)):
+            if keep:
+                for rec in batch:
+                    if type(rec.trace) is DeferredTrace:
+                        rec.trace.contents(keep=True)
+            yield sep + ",\n    ".join([write(rec) for rec in batch])
             sep = ",\n    "
-            written += 1
-            if not written % EVERY:
-                meter.update(written)
-            if len(batch) >= 512:  # 256 records in one piece
-                yield "".join(batch)
-                batch = []
-        batch.append("[]" if sep[0] == "[" else "\n  ]")
-        yield "".join(batch)
+            for done in range(written // EVERY + 1, (written + len(batch)) // EVERY + 1):
+                meter.update(done * EVERY)
+            written += len(batch)
+        yield "[]" if sep[0] == "[" else "\n  ]"
     yield "\n}\n"
 
 
