@@ -1514,7 +1514,7 @@ def _keep(made):
 def entry() -> None:
     """The `incentive` command: `main`, then the process ends without freeing what the command
     made. A run over a large history holds millions of records; freeing them one at a time
-    took about a twentieth of a whole `run` (bench/README.md), and the operating system takes
+    took about a tenth of a whole `run` at 100k deals (bench/README.md), and the operating system takes
     the memory back at once. Every file is closed by then, and the output is flushed here;
     nothing registers exit handlers. `main` itself, called from Python, keeps nothing."""
     global _kept

@@ -200,7 +200,7 @@ class PayoutStage:
                         _leg_texts, (cur, line.trace, line.id, _when_earned), line.component,
                         "Payout", span)))
                 continue
-            # (All paid when earned, as above, but after the run's last day.)
+            # Another schedule's legs, or a line paid when earned after the run's last day.
             for day, amount, why in ((line.date, payable_amount(self.plan, line), _EARNED),) \
                     if at_once else self.legs(line):
                 if day is not None and day > end:
