@@ -33,9 +33,9 @@ __all__ = [
     "CheckResult", "FormatResult", "PlanLoad", "check_paths", "coverage", "data_for",
     "data_view", "diff_plans", "discover", "estimate", "explain", "format_path", "format_text",
     "hypothetical_deal", "load_data", "load_plan", "open_deals", "parse_path", "parse_text",
-    "prepare_columnar", "read_plan", "render", "render_all", "review", "run", "run_columnar", "run_examples",
-    "scenarios", "window", "statement", "statement_html", "accruals", "amortisation",
-    "plan_document",
+    "prepare_columnar", "read_plan", "render", "render_all", "review", "run", "run_columnar",
+    "run_examples", "scenarios", "window", "statement", "statement_html", "accruals",
+    "amortisation", "plan_document",
 ]
 
 PLAN_SUFFIX = ".plan"

@@ -418,6 +418,20 @@ def test_cli_engine_option(histories):
     assert refused.returncode == 2 and "statements only" in refused.stderr
 
 
+def test_the_command_leaves_no_spill_folder_behind(tmp_path):
+    # DuckDB spills into a folder of its own, removed when its connection goes; the command
+    # ends with os._exit (cli.entry), which runs no exit handler: the connection must be gone
+    # before then.
+    env = dict(os.environ, TMPDIR=str(tmp_path), PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "incentive_dsl.cli", "run",
+                           "plans/inside_sales_retroactive.plan", "--data", "plans/data",
+                           "--engine", "columnar", "--format", "csv"],
+                          capture_output=True, text=True, cwd=ROOT, env=env)
+    assert done.returncode == 0 and "note:" not in done.stderr, done.stderr
+    assert len(done.stdout.splitlines()) > 10
+    assert not list(tmp_path.glob("incentive-duckdb-*"))
+
+
 @pytest.mark.parametrize("mode", ["half even", "half up", "half down", "up", "down"])
 def test_rounding_in_sql_is_the_interpreters(mode):
     """round_cents and round_div round as eval/money.py's round_money, ties and signs

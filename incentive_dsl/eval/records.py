@@ -104,8 +104,9 @@ class DeferredTrace(Trace):
         args, made = self._args, self._made
         if made is None:
             made = self._make(args)
-            _TRACE_SLOTS[5](self, made)  # (the slots' own setters: see __init__)
-            _TRACE_SLOTS[4](self, ())  # what it was made from can go
+            set_args, set_made = _TRACE_SLOTS[4:]  # (the slots' own setters: see __init__)
+            set_made(self, made)
+            set_args(self, ())  # what it was made from can go
         return made
 
     def _make(self, args: tuple) -> tuple:
