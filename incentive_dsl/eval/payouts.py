@@ -22,7 +22,7 @@ from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Roster
 from incentive_dsl.eval.context import Deals, Fx
 from incentive_dsl.eval.money import (
-    ZERO, allocate, div, exact, fmt, fmt_pct, mul, round_money, to_money)
+    ZERO, allocate, div, exact, fmt, fmt_pct, mul, quantum, round_money, to_money)
 from incentive_dsl.eval.records import (DeferredTrace, EarningLine, PayoutLine, Statement, Trace,
                                         payout_line)
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
@@ -72,11 +72,10 @@ def payable_amount(plan: Plan, line: EarningLine) -> Decimal:
     """What an earning line's payout legs add up to: the line rounded once when rounding is per
     line, else the exact line (its statement is rounded)."""
     amount = line.amount
-    if plan.rounding.point == "line":
-        paid = round_money(amount, plan.currency, plan.rounding.mode)
-        # The line's own amount when it is rounded already (as most are): not another copy.
-        return amount if paid == amount and paid.same_quantum(amount) else paid
-    return amount
+    if plan.rounding.point != "line" or (
+            type(amount) is Decimal and amount.same_quantum(quantum(plan.currency))):
+        return amount  # exact, or rounded already (as most are): not another copy
+    return round_money(amount, plan.currency, plan.rounding.mode)
 
 
 def _months_between(a: dt.date, b: dt.date) -> int:
