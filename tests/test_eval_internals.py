@@ -382,3 +382,43 @@ def test_record_makers_make_what_the_classes_make(cls, maker):
     assert attrs.asdict(made) == attrs.asdict(cls(**values))
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         made.amount = Decimal(2)
+
+
+@pytest.mark.parametrize("cls, maker", [(records.CreditLine, records.credit_line),
+                                        (records.EarningLine, records.earning_line),
+                                        (records.PayoutLine, records.payout_line)])
+def test_a_line_given_what_makes_its_trace_reads_as_the_line_with_the_trace(cls, maker):
+    """A maker given the flat tuple (render, rule, label, span, *args) instead of a trace makes
+    a line whose trace is made on its first read, and kept; until then the line is equal to,
+    hashed, shown, copied and evolved as the line made with that trace."""
+    calls = []
+
+    def render(amount, event):
+        calls.append(event)
+        return f"{amount} because", f"{amount} x 1", (("credit", str(amount)),), (event,), (), ()
+
+    names = [f.name for f in attrs.fields(cls)]
+    values = {name: f"{name}-value" for name in names} | {
+        "date": dt.date(2027, 1, 2), "amount": Decimal("1.50")}
+    values = {name: values[name] for name in names if name != "trace"}
+    later = maker(**values, trace=(render, "core", "Core", SPAN, Decimal("5.00"), "E1"))
+    plain = cls(**values, trace=DeferredTrace(render, (Decimal("5.00"), "E1"), "core", "Core",
+                                              SPAN))
+    assert isinstance(later, cls) and type(records.raw_trace(later)) is tuple and not calls
+    assert records.trace_contents(later) == records.trace_contents(plain)
+    assert type(records.raw_trace(later)) is tuple  # read (by the writer) without being kept
+    calls.clear()
+    trace = later.trace
+    assert trace is later.trace and trace is records.raw_trace(later)  # made once, then kept
+    assert trace.because == "5.00 because" and trace.values == (("credit", "5.00"),)
+    assert calls == ["E1"]
+    assert repr(later) == repr(plain) and later == plain and plain == later and not later != plain
+    assert hash(later) == hash(plain) and attrs.asdict(later) == attrs.asdict(plain)
+    assert later != attrs.evolve(plain, amount=Decimal("1.51"))
+    for copied in (copy.copy(later), pickle.loads(pickle.dumps(later))):
+        assert type(copied) is cls and copied == plain
+    evolved = attrs.evolve(later, amount=Decimal("2"))
+    assert evolved == attrs.evolve(plain, amount=Decimal("2"))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        later.trace = plain.trace
+

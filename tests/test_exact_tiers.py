@@ -158,3 +158,30 @@ def test_tiers_cut_in_money_space_explain_themselves_as_the_key_space_cut(table,
     assert {ln.trace._render for ln in keyed.earnings} == {earnings._commission_texts}
     assert [(ln.id, ln.amount, ln.trace) for ln in money.earnings] == \
         [(ln.id, ln.amount, ln.trace) for ln in keyed.earnings]
+
+
+def test_split_shares_rounded_as_a_whole_explain_it_without_making_the_exact_trace():
+    """Rounding per line rounds a split deal's commission shares as a whole: 500.04 + 500.03
+    at 8% is 40.0032 + 40.0024 = 80.0056, 80.01 rounded, shared 40.01 + 40.00 by the larger
+    remainder. Each share's trace is made from what makes the exact line's (the exact line's is
+    never made): its texts, then the rounding."""
+    from incentive_dsl.eval import records
+    text = (header("Shares") + "quota bookings\n  100,000 USD per quarter\n  no proration\n\n"
+            "credit bookings\n  on deal booked\n  split as recorded\n\n"
+            "measure attainment = bookings / quota bookings\n\n" +
+            table_text("quarter", [Fraction(1)], [Fraction(8, 100), Fraction(12, 100)]))
+    split = (("ana", Decimal("0.5")), ("bo", Decimal("0.5")))
+    result = run(plan_from_text(text), [booking("D1", dt.date(2027, 2, 1), "ana",
+                                                Decimal("1000.07"), split)],
+                 [payee("ana"), payee("bo")])
+    shares = [ln for ln in result.earnings if ln.kind == "commission"]
+    assert [(ln.payee, ln.amount) for ln in shares] == [("ana", Decimal("40.01")),
+                                                         ("bo", Decimal("40.00"))]
+    assert all(type(records.raw_trace(ln)) is tuple for ln in shares)
+    whole = "(this share of the split deal's 80.01 USD, rounded as a whole)"
+    assert [ln.trace.arithmetic for ln in shares] == [
+        f"500.04 USD × 8% = 40.0032 USD; rounded half even per line: 40.01 USD {whole}",
+        f"500.03 USD × 8% = 40.0024 USD; rounded half even per line: 40.00 USD {whole}"]
+    assert shares[1].trace.because == ("8% of 500.03 USD (tier '0% to 100%') for deal D1 "
+                                       "because your 2027-Q1 attainment went from 0% to 0.5% "
+                                       "(marginal tiers)")

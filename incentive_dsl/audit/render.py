@@ -28,9 +28,9 @@ import attrs
 
 from incentive_dsl.collector import collector_paused
 from incentive_dsl.eval.money import ZERO, fmt
-from incentive_dsl.eval.records import (STATEMENT_FLOWS, CreditLine, DeferredTrace, EarningLine,
-                                        PayoutLine, Skip, Skips, Statement, Trace,
-                                        texts_context)
+from incentive_dsl.eval.records import (STATEMENT_FLOWS, TWINS, CreditLine, DeferredTrace,
+                                        EarningLine, PayoutLine, Skip, Skips, Statement, Trace,
+                                        raw_trace, texts_context, trace_contents)
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import Period
 from incentive_dsl.progress import EVERY, QUIET, Meter
@@ -153,8 +153,9 @@ def iter_json(result: RunResult, window: Period | None = None,
         while batch := list(itertools.islice(rest, 256)):
             if keep:
                 for rec in batch:
-                    if type(rec.trace) is DeferredTrace:
-                        rec.trace.contents(keep=True)
+                    trace = rec.trace
+                    if type(trace) is DeferredTrace:
+                        trace.contents(keep=True)
             yield sep + ",\n    ".join([write(rec) for rec in batch])
             sep = ",\n    "
             for done in range(written // EVERY + 1, (written + len(batch)) // EVERY + 1):
@@ -214,7 +215,7 @@ def _record_text(rec) -> str:
     than its usual one) by the general layout."""
     template = _LINE_TEMPLATES.get(type(rec))
     if template is not None and type(rec.amount) is Decimal and \
-            (type(rec.trace) is DeferredTrace or type(rec.trace) is Trace):
+            type(raw_trace(rec)) in (tuple, DeferredTrace, Trace):
         try:
             return template(rec)
         except TypeError:  # a field of another type (the C string encoder's, or a date's)
@@ -258,23 +259,24 @@ def _credit_line(c: CreditLine) -> str:
     return (f'{{\n      "amount": "{c.amount:f}"{_F}"credit": {_string(c.credit)}{_F}"date": '
             f'{_date(c.date)}{_F}"deal": {_or_null(c.deal)}{_F}"event": '
             f'{_string(c.event)}{_F}"id": {_string(c.id)}{_F}"kind": {_string(c.kind)}{_F}'
-            f'"payee": {_string(c.payee)}{_F}"trace": {_line_trace(c.trace)}\n    }}')
+            f'"payee": {_string(c.payee)}{_F}"trace": {_line_trace(c)}\n    }}')
 
 
 def _earning_line(e: EarningLine) -> str:
     return (f'{{\n      "amount": "{e.amount:f}"{_F}"component": {_string(e.component)}{_F}'
             f'"date": {_date(e.date)}{_F}"deal": {_or_null(e.deal)}{_F}"id": '
             f'{_string(e.id)}{_F}"kind": {_string(e.kind)}{_F}"payee": {_string(e.payee)}{_F}'
-            f'"period": {_string(e.period)}{_F}"trace": {_line_trace(e.trace)}\n    }}')
+            f'"period": {_string(e.period)}{_F}"trace": {_line_trace(e)}\n    }}')
 
 
 def _payout_line(p: PayoutLine) -> str:
     return (f'{{\n      "amount": "{p.amount:f}"{_F}"earning": {_or_null(p.earning)}{_F}"kind": '
             f'{_string(p.kind)}{_F}"pay_period": {_string(p.pay_period)}{_F}"payee": '
-            f'{_string(p.payee)}{_F}"trace": {_line_trace(p.trace)}\n    }}')
+            f'{_string(p.payee)}{_F}"trace": {_line_trace(p)}\n    }}')
 
 
 _LINE_TEMPLATES = {CreditLine: _credit_line, EarningLine: _earning_line, PayoutLine: _payout_line}
+_LINE_TEMPLATES |= {twin: _LINE_TEMPLATES[cls] for cls, twin in TWINS.items()}
 for _kind, _keys in ((CreditLine, "amount credit date deal event id kind payee trace"),
                      (EarningLine, "amount component date deal id kind payee period trace"),
                      (PayoutLine, "amount earning kind pay_period payee trace")):
@@ -340,12 +342,14 @@ def _span(span: Span, indent: str) -> str:
 
 
 def _trace(trace: Trace, indent: str) -> str:
-    return _trace_writer(indent)(trace)
+    return _trace_writer(indent)(
+        trace.contents() if type(trace) is DeferredTrace else _trace_fields(trace))
 
 
 @functools.cache
 def _trace_writer(indent: str):
-    """The writer of traces at `indent`, with their fixed text made once: what comes before
+    """The writer of traces at `indent`, from their fields in order (`DeferredTrace.contents`),
+    with their fixed text made once: what comes before
     and after each field's value; before and after the item of a list of one (most traces have
     one event or input and at most one touched line); the text from the label to the touched
     lines' key (a rule's label, rule and span are the same on all its lines), by rule, label
@@ -380,8 +384,7 @@ def _trace_writer(indent: str):
             heads[name] = text
         return text
 
-    def write(trace: Trace) -> str:
-        fields = trace.contents() if type(trace) is DeferredTrace else _trace_fields(trace)
+    def write(fields: tuple) -> str:
         rule, label, span, because, arithmetic, values, events, inputs, touched = fields
         if type(values) is tuple and type(events) is tuple and type(inputs) is tuple and \
                 type(touched) is tuple:  # as a deferred trace always has them
@@ -420,7 +423,13 @@ def _trace_writer(indent: str):
     return write
 
 
-_line_trace = _trace_writer("      ")  # the trace of a credit, earning or payout line
+_line_trace_fields = _trace_writer("      ")
+
+
+def _line_trace(line) -> str:
+    """The trace of a credit, earning or payout line, made without being kept if it has not
+    been read (`trace_contents`)."""
+    return _line_trace_fields(trace_contents(line))
 
 
 def _strings(items: tuple, indent: str) -> str:

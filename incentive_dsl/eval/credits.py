@@ -19,7 +19,7 @@ from incentive_dsl.check.model import CreditSpec, Plan
 from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator, EventIndex, Fx
 from incentive_dsl.eval.money import ZERO, add, allocate, div, fmt, fmt_pct, mul, round_money, sub
-from incentive_dsl.eval.records import CreditLine, DeferredTrace, Skips, credit_line
+from incentive_dsl.eval.records import CreditLine, Skips, credit_line
 from incentive_dsl.progress import EVERY, QUIET, Meter
 
 ONE = Decimal(1)
@@ -155,7 +155,10 @@ class CreditStage:
                     self._credit(spec, e)
                 elif e.kind == "cancelled":  # a credit on bookings whose deals lose it
                     self._take_back(spec, e)
-            if len(lines) - first > 1:
+            # One rule's own shares are made in payee order already (see `_credit`); the lines
+            # of several rules, overlays and roll-ups are sorted.
+            if len(lines) - first > 1 and (len(specs) > 1 or specs[0].overlays or
+                                           specs[0].rollup is not None):
                 lines[first:] = sorted(lines[first:], key=rank)
         return lines, self.skips
 
@@ -353,9 +356,8 @@ class CreditStage:
             id=base if n == 1 else f"{base}#{n}", credit=spec.name, payee=payee,
             deal=e.deal if e.kind != "activity" else None, event=e.id, date=e.date,
             amount=amount, kind=kind,
-            trace=DeferredTrace(_credit_texts, (self.plan.currency, value, weight, amount,
-                                                detail, e.id, *how),
-                                spec.name, spec.label, spec.span))
+            trace=(_credit_texts, spec.name, spec.label, spec.span, self.plan.currency, value,
+                   weight, amount, detail, e.id, *how))
         self.lines.append(line)
         if spec.cancelled == "lose" and line.deal is not None and kind != "cancelled":
             self._of_deal[(spec.name, line.deal)].append(line)

@@ -31,8 +31,8 @@ from incentive_dsl.eval.credits import Eligibility, eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine, CreditSeries
 from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, ZERO, Number, add, allocate, div, fmt,
                                       fmt_pct, mul, fmt_number, round_money, sub, to_money)
-from incentive_dsl.eval.records import (CreditLine, DeferredTrace, EarningLine, Skips, Trace,
-                                        earning_line)
+from incentive_dsl.eval.records import (CreditLine, EarningLine, Later, Skips, Trace,
+                                        earning_line, raw_trace)
 from incentive_dsl.periods import (
     MONTHS_PER_UNIT, UNIT_DAYS, Period, add_months, month_end, unit_text)
 from incentive_dsl.limits import MAX_COMPUTED_DIGITS
@@ -170,7 +170,7 @@ class EarningStage:
         return base if n == 1 else f"{base}#{n}"
 
     def _line(self, comp, kind: str, payee: str, day: dt.date, period: str, amount: Number,
-              deal: str | None, trace: Trace, key: object) -> EarningLine:
+              deal: str | None, trace: Trace | Later, key: object) -> EarningLine:
         # Rounding per line, an exact line is rounded once, in `_rounded` (split shares
         # together): it must not be rounded here first.
         if self.plan.rounding.point != "line":
@@ -344,22 +344,25 @@ class EarningStage:
                     whole: Decimal | None = None) -> EarningLine:
         """`ln` rounded to the minor unit (rounding per line), its trace saying so; `rounded`
         is its share of a split deal's rounded `whole` when given."""
-        amount, trace = self._rounding(ln.amount, ln.trace, rounded, whole)
-        if amount is ln.amount and trace is ln.trace:
+        trace = raw_trace(ln)  # not made: the rounded line's is made from what makes it
+        amount, rounded_trace = self._rounding(ln.amount, trace, rounded, whole)
+        if amount is ln.amount and rounded_trace is trace:
             return ln
-        return ln.rounded(amount, trace)
+        return ln.rounded(amount, rounded_trace)
 
-    def _rounding(self, amount: Number, trace: Trace, rounded: Decimal | None = None,
-                  whole: Decimal | None = None) -> tuple[Number, Trace]:
+    def _rounding(self, amount: Number, trace: Trace | Later, rounded: Decimal | None = None,
+                  whole: Decimal | None = None) -> tuple[Number, Trace | Later]:
         """An exact amount rounded to the minor unit and its trace saying so (see
-        `_round_line`); the amount and trace themselves when nothing changes."""
+        `_round_line`), to be made when read; the amount and trace themselves when nothing
+        changes."""
         if rounded is None:
             rounded = round_money(amount, self.cur, self.plan.rounding.mode)
         if rounded == amount and type(amount) is Decimal:
             return (amount if rounded.same_quantum(amount) else rounded), trace
-        return rounded, DeferredTrace(
-            _rounded_texts, (trace, amount, rounded, self.plan.rounding.mode, self.cur, whole),
-            trace.rule, trace.label, trace.span)
+        how = (amount, rounded, self.plan.rounding.mode, self.cur, whole)
+        if type(trace) is tuple:  # the texts of the trace it would have been, then rounding
+            return rounded, (_then_rounded, *trace[1:4], trace[0], *how, *trace[4:])
+        return rounded, (_rounded_texts, trace.rule, trace.label, trace.span, trace, *how)
 
     def _round_rated(self, rated: list[tuple[CreditLine, list[EarningLine], Period]]) -> None:
         """Rounding per line, in place. The commission lines of one deal's split shares are
@@ -477,6 +480,8 @@ class EarningStage:
                                                k0, k1, earned, tuple(extra), tuple(applied))
         paid = earned
         rounding = self.plan.rounding
+        # The trace is made when read (`Later`).
+        trace = None
         if rounding.point == "line" and line.kind not in SHARE_KINDS:
             # Rounded now, as `_round_rated` would (only shares of a split wait for it), with
             # one trace saying both: a run makes one per line.
@@ -484,10 +489,12 @@ class EarningStage:
             if paid == earned and type(earned) is Decimal:
                 paid = earned if paid.same_quantum(earned) else paid
             else:
-                render, args = _then_rounded, (render, args, earned, paid, rounding.mode,
-                                               self.cur, None)
+                trace = (_then_rounded, c.name, c.label, span, render, earned, paid,
+                         rounding.mode, self.cur, None, *args)
+        if trace is None:
+            trace = (render, c.name, c.label, span, *args)
         out = [self._line(c, "commission", payee, line.date, period.label, paid, line.deal,
-                          DeferredTrace(render, args, c.name, c.label, span), line.event)]
+                          trace, line.event)]
         if table is not None and table.mode == "retroactive":
             deal_key = (c.name, payee, line.deal or line.event)
             out += self._true_up(c, line, period, state, pieces, deal_key, earned, k0, k1, extra)
@@ -1258,8 +1265,8 @@ def _rounded_texts(trace: Trace, exact: Decimal, rounded: Decimal, mode: str, cu
     return _with_rounding(trace.texts(), exact, rounded, mode, currency, whole)
 
 
-def _then_rounded(render, args: tuple, exact: Decimal, rounded: Decimal, mode: str,
-                  currency: str, whole: Decimal | None) -> tuple:
+def _then_rounded(render, exact: Decimal, rounded: Decimal, mode: str, currency: str,
+                  whole: Decimal | None, *args) -> tuple:
     """`_rounded_texts` of the trace `render(*args)` would be, without that trace."""
     return _with_rounding(render(*args), exact, rounded, mode, currency, whole)
 

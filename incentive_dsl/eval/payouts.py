@@ -53,11 +53,12 @@ def _awaiting(cur: str, event: str, deal: str) -> str:
     return f"awaiting {event.replace('ed', 'ion')} of deal {deal}"
 
 
-def _leg_texts(cur: str, earning: Trace, earning_id: str, phrase, *args) -> tuple:
-    """A payout line's trace (see `DeferredTrace`): why this part is payable now, then the
-    earning's own reason and arithmetic."""
-    return (f"{phrase(cur, *args)}: {earning.because}", earning.arithmetic, (), (),
-            (earning_id,), ())
+def _leg_texts(cur: str, earning: EarningLine, phrase, *args) -> tuple:
+    """A payout line's trace (see `Later`): why this part is payable now, then the earning
+    line's own reason and arithmetic."""
+    trace = earning.trace
+    return (f"{phrase(cur, *args)}: {trace.because}", trace.arithmetic, (), (), (earning.id,),
+            ())
 
 
 def _awaiting_texts(cur: str, earning_ids: tuple[str, ...], phrase, *args) -> tuple:
@@ -195,9 +196,8 @@ class PayoutStage:
                 payable[own].append(payout_line(
                     payee=line.payee, pay_period=label, kind="earning",
                     amount=payable_amount(self.plan, line),
-                    earning=line.id, trace=DeferredTrace(
-                        _leg_texts, (cur, line.trace, line.id, _when_earned), line.component,
-                        "Payout", span)))
+                    earning=line.id,
+                    trace=(_leg_texts, line.component, "Payout", span, cur, line, _when_earned)))
                 continue
             # Another schedule's legs, or a line paid when earned after the run's last day.
             for day, amount, why in ((line.date, payable_amount(self.plan, line), _EARNED),) \
@@ -216,9 +216,8 @@ class PayoutStage:
                     flow((line.payee, label))["earlier"] += amount
                 payable[(line.payee, label)].append(payout_line(
                     payee=line.payee, pay_period=label, kind="earning", amount=amount,
-                    earning=line.id, trace=DeferredTrace(
-                        _leg_texts, (cur, line.trace, line.id, *why), line.component, "Payout",
-                        span)))
+                    earning=line.id,
+                    trace=(_leg_texts, line.component, "Payout", span, cur, line, *why)))
         meter.update(len(earnings))
         # Everyone the plan covers gets a statement, including those who earned nothing.
         payees = sorted({p for p, _ in flows} | set(self.roster.ids()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import decimal
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 
@@ -191,12 +192,12 @@ class EarningLine:
     deal: str | None
     trace: Trace
 
-    def rounded(self, amount: Decimal, trace: Trace | None = None) -> EarningLine:
+    def rounded(self, amount: Decimal, trace: Trace | Later | None = None) -> EarningLine:
         """This line with another amount (and trace): made directly, since `attrs.evolve`
         costs several times as much and rounding per line makes one per line."""
         return earning_line(id=self.id, component=self.component, kind=self.kind,
                             payee=self.payee, date=self.date, period=self.period, amount=amount,
-                            deal=self.deal, trace=trace or self.trace)
+                            deal=self.deal, trace=raw_trace(self) if trace is None else trace)
 
 
 @record
@@ -212,10 +213,74 @@ class PayoutLine:
     trace: Trace
 
 
+# A line's trace can also be given as the flat tuple (render, rule, label, span, *args): the
+# `DeferredTrace(render, args, rule, label, span)` it stands for is made when the line's trace
+# is first read, and kept. A run makes several lines per credit line and reads few traces:
+# until then each line keeps one tuple, not a trace object and its tuple of arguments (the
+# object alone took a tenth of a run's time to make, and a sixth of its memory). The makers
+# below give such a line a twin of its record class (`_traced_later`) that reads the tuple.
+Later = tuple
+
+
+def _traced_later(cls: type) -> type:
+    """A subclass of the line record `cls` whose `trace` field is read through a property
+    that makes the trace from the flat tuple its slot holds (see above). To every reader it is
+    a `cls`: equal to and hashed as the `cls` with the same fields, shown and copied as one (a
+    copy or pickle is a `cls`); `attrs.evolve` and `attrs.asdict` read its trace."""
+    slot = cls.__dict__["trace"]
+    get, put = slot.__get__, slot.__set__
+    names = tuple(f.name for f in attrs.fields(cls))
+    fields = operator.attrgetter(*names)
+
+    def trace(self) -> Trace:
+        made = get(self)
+        if type(made) is tuple:
+            made = DeferredTrace(made[0], made[4:], made[1], made[2], made[3])
+            put(self, made)  # two threads may both make it: equal traces, one kept
+        return made
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, cls):
+            return NotImplemented
+        return fields(self) == fields(other)
+
+    def __reduce__(self):
+        return _remade, (cls, dict(zip(names, fields(self))))
+
+    return type(cls.__name__, (cls,), {
+        "__slots__": (), "__qualname__": cls.__qualname__, "__module__": cls.__module__,
+        "__doc__": cls.__doc__, "trace": property(trace, put), "__eq__": __eq__,
+        "__hash__": cls.__hash__, "__reduce__": __reduce__})
+
+
+def _remade(cls: type, fields: dict):
+    return cls(**fields)
+
+
+def trace_contents(line) -> tuple:
+    """The fields of a line's trace, in order (`DeferredTrace.contents`), made without being
+    kept when they have not been read yet: for a reader that reads every line's once (the JSON
+    output)."""
+    made = _RAW_TRACE[type(line)](line) if type(line) in _RAW_TRACE else line.trace
+    if type(made) is tuple:
+        return DeferredTrace(made[0], made[4:], made[1], made[2], made[3]).contents()
+    if type(made) is DeferredTrace:
+        return made.contents()
+    return tuple(getattr(made, f.name) for f in attrs.fields(Trace))
+
+
+def raw_trace(line) -> Trace | Later:
+    """A line's trace as it holds it: the trace, or the tuple it is made from when first read
+    (for a stage that makes another line's trace from it without reading it)."""
+    raw = _RAW_TRACE.get(type(line))
+    return line.trace if raw is None else raw(line)
+
+
 # Makers of the line records for the stages, which make several per credit line: the same
 # record as the class makes from the same fields, in half the time. The classes are frozen, so
 # attrs' __init__ sets each field through `object.__setattr__`; these set the slots through
-# their descriptors. Each takes exactly the record's fields (tests/test_eval_internals.py).
+# their descriptors. Each takes exactly the record's fields (tests/test_eval_internals.py),
+# the trace possibly as the tuple it is made from (see `Later`).
 _new = object.__new__
 
 
@@ -224,8 +289,8 @@ def _slot_setters(cls: type) -> tuple:
 
 
 def credit_line(*, id: str, credit: str, payee: str, deal: str | None, event: str,
-                date: dt.date, amount: Decimal, kind: str, trace: Trace) -> CreditLine:
-    line = _new(CreditLine)
+                date: dt.date, amount: Decimal, kind: str, trace: Trace | Later) -> CreditLine:
+    line = _new(_CREDIT_LATER if type(trace) is tuple else CreditLine)
     s_id, s_credit, s_payee, s_deal, s_event, s_date, s_amount, s_kind, s_trace = _CREDIT_SLOTS
     s_id(line, id)
     s_credit(line, credit)
@@ -240,8 +305,9 @@ def credit_line(*, id: str, credit: str, payee: str, deal: str | None, event: st
 
 
 def earning_line(*, id: str, component: str, kind: str, payee: str, date: dt.date,
-                 period: str, amount: Decimal, deal: str | None, trace: Trace) -> EarningLine:
-    line = _new(EarningLine)
+                 period: str, amount: Decimal, deal: str | None,
+                 trace: Trace | Later) -> EarningLine:
+    line = _new(_EARNING_LATER if type(trace) is tuple else EarningLine)
     s_id, s_component, s_kind, s_payee, s_date, s_period, s_amount, s_deal, s_trace = \
         _EARNING_SLOTS
     s_id(line, id)
@@ -257,8 +323,8 @@ def earning_line(*, id: str, component: str, kind: str, payee: str, date: dt.dat
 
 
 def payout_line(*, payee: str, pay_period: str, kind: str, amount: Decimal,
-                earning: str | None, trace: Trace) -> PayoutLine:
-    line = _new(PayoutLine)
+                earning: str | None, trace: Trace | Later) -> PayoutLine:
+    line = _new(_PAYOUT_LATER if type(trace) is tuple else PayoutLine)
     s_payee, s_pay_period, s_kind, s_amount, s_earning, s_trace = _PAYOUT_SLOTS
     s_payee(line, payee)
     s_pay_period(line, pay_period)
@@ -272,6 +338,13 @@ def payout_line(*, payee: str, pay_period: str, kind: str, amount: Decimal,
 _CREDIT_SLOTS = _slot_setters(CreditLine)
 _EARNING_SLOTS = _slot_setters(EarningLine)
 _PAYOUT_SLOTS = _slot_setters(PayoutLine)
+_CREDIT_LATER = _traced_later(CreditLine)
+_EARNING_LATER = _traced_later(EarningLine)
+_PAYOUT_LATER = _traced_later(PayoutLine)
+# Each line record's twin whose trace is made when read (for readers that go by exact type).
+TWINS = {CreditLine: _CREDIT_LATER, EarningLine: _EARNING_LATER, PayoutLine: _PAYOUT_LATER}
+# The slot a twin's trace is kept in, read as it is (the made trace or its tuple).
+_RAW_TRACE = {twin: cls.__dict__["trace"].__get__ for cls, twin in TWINS.items()}
 
 
 @record
