@@ -30,7 +30,7 @@ from incentive_dsl.collector import collector_paused
 from incentive_dsl.eval.money import ZERO, fmt
 from incentive_dsl.eval.records import (STATEMENT_FLOWS, TWINS, CreditLine, DeferredTrace,
                                         EarningLine, PayoutLine, Skip, Skips, Statement, Trace,
-                                        raw_trace, texts_context, trace_contents)
+                                        texts_context, trace_contents)
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import Period
 from incentive_dsl.progress import EVERY, QUIET, Meter
@@ -214,11 +214,11 @@ def _record_text(rec) -> str:
     bulk) by templates of their fields, anything else (or a line with a field of another type
     than its usual one) by the general layout."""
     template = _LINE_TEMPLATES.get(type(rec))
-    if template is not None and type(rec.amount) is Decimal and \
-            type(raw_trace(rec)) in (tuple, DeferredTrace, Trace):
+    if template is not None and type(rec.amount) is Decimal:
         try:
             return template(rec)
-        except TypeError:  # a field of another type (the C string encoder's, or a date's)
+        except TypeError:  # a field of another type (the C string encoder's, a date's, or
+            # `trace_contents`')
             pass
     return _attrs(rec, "    ")
 
@@ -259,20 +259,20 @@ def _credit_line(c: CreditLine) -> str:
     return (f'{{\n      "amount": "{c.amount:f}"{_F}"credit": {_string(c.credit)}{_F}"date": '
             f'{_date(c.date)}{_F}"deal": {_or_null(c.deal)}{_F}"event": '
             f'{_string(c.event)}{_F}"id": {_string(c.id)}{_F}"kind": {_string(c.kind)}{_F}'
-            f'"payee": {_string(c.payee)}{_F}"trace": {_line_trace(c)}\n    }}')
+            f'"payee": {_string(c.payee)}{_F}"trace": {_line_trace(trace_contents(c))}\n    }}')
 
 
 def _earning_line(e: EarningLine) -> str:
     return (f'{{\n      "amount": "{e.amount:f}"{_F}"component": {_string(e.component)}{_F}'
             f'"date": {_date(e.date)}{_F}"deal": {_or_null(e.deal)}{_F}"id": '
             f'{_string(e.id)}{_F}"kind": {_string(e.kind)}{_F}"payee": {_string(e.payee)}{_F}'
-            f'"period": {_string(e.period)}{_F}"trace": {_line_trace(e)}\n    }}')
+            f'"period": {_string(e.period)}{_F}"trace": {_line_trace(trace_contents(e))}\n    }}')
 
 
 def _payout_line(p: PayoutLine) -> str:
     return (f'{{\n      "amount": "{p.amount:f}"{_F}"earning": {_or_null(p.earning)}{_F}"kind": '
             f'{_string(p.kind)}{_F}"pay_period": {_string(p.pay_period)}{_F}"payee": '
-            f'{_string(p.payee)}{_F}"trace": {_line_trace(p)}\n    }}')
+            f'{_string(p.payee)}{_F}"trace": {_line_trace(trace_contents(p))}\n    }}')
 
 
 _LINE_TEMPLATES = {CreditLine: _credit_line, EarningLine: _earning_line, PayoutLine: _payout_line}
@@ -423,13 +423,9 @@ def _trace_writer(indent: str):
     return write
 
 
-_line_trace_fields = _trace_writer("      ")
-
-
-def _line_trace(line) -> str:
-    """The trace of a credit, earning or payout line, made without being kept if it has not
-    been read (`trace_contents`)."""
-    return _line_trace_fields(trace_contents(line))
+# The trace of a credit, earning or payout line, from its fields (`trace_contents`: made
+# without being kept if it has not been read).
+_line_trace = _trace_writer("      ")
 
 
 def _strings(items: tuple, indent: str) -> str:

@@ -370,7 +370,10 @@ class Plan:
         return next(c for c in self.credits if c.name == name)
 
     def measure(self, name: str) -> MeasureSpec | None:
-        return next((m for m in self.measures if m.name == name), None)
+        for m in self.measures:  # (a loop, not a generator: every commission trace asks)
+            if m.name == name:
+                return m
+        return None
 
     def component(self, name: str) -> Component | None:
         return next((c for c in self.components if c.name == name), None)

@@ -56,9 +56,8 @@ def _awaiting(cur: str, event: str, deal: str) -> str:
 def _leg_texts(cur: str, earning: EarningLine, phrase, *args) -> tuple:
     """A payout line's trace (see `Later`): why this part is payable now, then the earning
     line's own reason and arithmetic."""
-    trace = earning.trace
-    return (f"{phrase(cur, *args)}: {trace.because}", trace.arithmetic, (), (), (earning.id,),
-            ())
+    because, arithmetic = earning.trace.texts()[:2]
+    return f"{phrase(cur, *args)}: {because}", arithmetic, (), (), (earning.id,), ()
 
 
 def _awaiting_texts(cur: str, earning_ids: tuple[str, ...], phrase, *args) -> tuple:

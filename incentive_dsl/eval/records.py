@@ -111,22 +111,7 @@ class DeferredTrace(Trace):
         return made
 
     def _make(self, args: tuple) -> tuple:
-        # Written in the run's decimal context, whatever the reader's: the text must not depend
-        # on who reads it first. A trace read while another is made (a rounded line's reads its
-        # commission's) finds it set already: entering a context costs as much as a short text.
-        reader = decimal.getcontext()
-        if reader is not _TEXTS:
-            decimal.setcontext(_TEXTS)
-        try:
-            made = self._render(*args)
-        finally:
-            if reader is not _TEXTS:
-                decimal.setcontext(reader)
-        because, arithmetic, values, events, inputs, touched = made
-        if type(made) is tuple and type(values) is tuple and type(events) is tuple and \
-                type(inputs) is tuple and type(touched) is tuple:
-            return made  # as render functions return them
-        return because, arithmetic, tuple(values), tuple(events), tuple(inputs), tuple(touched)
+        return _texts(self._render, args)
 
     def __reduce__(self):
         # Copied or pickled as the plain trace it reads as (its render function may be a
@@ -149,6 +134,26 @@ class DeferredTrace(Trace):
     __hash__ = Trace.__hash__
 
 
+def _texts(render, args: tuple) -> tuple:
+    """`render(*args)`: a deferred trace's texts, values, events, inputs and touched lines."""
+    # Written in the run's decimal context, whatever the reader's: the text must not depend on
+    # who reads it first. A trace read while another is made (a rounded line's reads its
+    # commission's) finds it set already: entering a context costs as much as a short text.
+    reader = decimal.getcontext()
+    if reader is not _TEXTS:
+        decimal.setcontext(_TEXTS)
+    try:
+        made = render(*args)
+    finally:
+        if reader is not _TEXTS:
+            decimal.setcontext(reader)
+    because, arithmetic, values, events, inputs, touched = made
+    if type(made) is tuple and type(values) is tuple and type(events) is tuple and \
+            type(inputs) is tuple and type(touched) is tuple:
+        return made  # as render functions return them
+    return because, arithmetic, tuple(values), tuple(events), tuple(inputs), tuple(touched)
+
+
 # The setters of the slots a DeferredTrace's __init__ fills, in its order.
 _TRACE_SLOTS = (*(Trace.__dict__[name].__set__ for name in ("rule", "label", "span")),
                 *(DeferredTrace.__dict__[name].__set__ for name in ("_render", "_args", "_made")))
@@ -158,8 +163,11 @@ def _trace(fields: dict) -> Trace:
     return Trace(**fields)
 
 
+_trace_fields = operator.attrgetter(*(f.name for f in attrs.fields(Trace)))
+
+
 def _fields(trace: Trace) -> tuple:
-    return tuple(getattr(trace, f.name) for f in attrs.fields(Trace))
+    return _trace_fields(trace)
 
 
 @record
@@ -260,13 +268,17 @@ def _remade(cls: type, fields: dict):
 def trace_contents(line) -> tuple:
     """The fields of a line's trace, in order (`DeferredTrace.contents`), made without being
     kept when they have not been read yet: for a reader that reads every line's once (the JSON
-    output)."""
-    made = _RAW_TRACE[type(line)](line) if type(line) in _RAW_TRACE else line.trace
-    if type(made) is tuple:
-        return DeferredTrace(made[0], made[4:], made[1], made[2], made[3]).contents()
-    if type(made) is DeferredTrace:
+    output). A TypeError for a trace of another type."""
+    raw = _RAW_TRACE.get(type(line))
+    made = line.trace if raw is None else raw(line)
+    kind = type(made)
+    if kind is tuple:
+        return (made[1], made[2], made[3], *_texts(made[0], made[4:]))
+    if kind is DeferredTrace:
         return made.contents()
-    return tuple(getattr(made, f.name) for f in attrs.fields(Trace))
+    if kind is Trace:
+        return _trace_fields(made)
+    raise TypeError(f"not a trace: {kind.__name__}")
 
 
 def raw_trace(line) -> Trace | Later:
