@@ -1228,6 +1228,10 @@ def _rate_pct(rate: Number) -> str:
 _BOUNDS: dict[tuple[int, int], tuple] = {}
 
 
+# The last line's key after (credit, quota, as shown) in `_money_commission_texts`.
+_LAST_AFTER: tuple = (None, None, "")
+
+
 def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, period: str,
                             c0: Decimal, c1: Decimal, quota: Number, earned: Number) -> tuple:
     """`_commission_texts` of a line whose tiers were cut in money space (`_money_pieces`):
@@ -1246,9 +1250,16 @@ def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine,
             table.mode == "marginal":
         # Most lines: one tier, on an attainment. What `_commission_texts` writes of them, with
         # less work (JSON output reads every trace).
+        global _LAST_AFTER
         row, cur = pieces[0].row, plan.currency
         shown, rate = fmt(line.amount, cur), _rate_pct(row.rate)
-        before, after = _quotient_pct(_Quotient(c0, quota)), _quotient_pct(_Quotient(c1, quota))
+        # A payee's lines are read in order: this line's key before is the last one's after.
+        # (Kept as one tuple, read and replaced at once. A zero, "0%" or "-0%", is not reused.)
+        last = _LAST_AFTER
+        before = last[2] if c0 and last[1] is quota and last[0] == c0 else \
+            _quotient_pct(_Quotient(c0, quota))
+        after = _quotient_pct(_Quotient(c1, quota))
+        _LAST_AFTER = (c1, quota, after)
         deal = f"deal {line.deal}" if line.deal else f"event {line.event}"
         return (f"{rate} of {shown} (tier '{row.text}') for {deal} because your {period} "
                 f"{table.key} went from {before} to {after} (marginal tiers)",
