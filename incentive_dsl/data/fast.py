@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import os
 import sys
 
 from incentive_dsl.check.model import Plan
-from incentive_dsl.data.records import EVENT_KINDS, Event, Source, event
+from incentive_dsl.data.records import EVENT_KINDS, Event, event, source
 from incentive_dsl.data.tables import read_text
 from incentive_dsl.data.values import (
     BadValue, parse_amount, parse_currency, parse_date, parse_field, parse_split_share,
@@ -121,6 +122,8 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
     plan_currency = plan.currency if plan is not None else None
     fields = [(name, col_of(name), spec) for name, spec in sorted(custom.items())
               if name not in columns.standard and plan_currency is not None]
+    # a row's custom field cells in one call (a generator per row costs more)
+    field_cells = operator.itemgetter(*(i for _, i, _ in fields)) if fields else None
     kinds = set(EVENT_KINDS)
     date = _cached(parse_date)
     currency_of = _cached(parse_currency)
@@ -195,7 +198,7 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
             subject = intern(subject)
         values = ()
         if fields:
-            key = (currency, *(record[i] for _, i, _ in fields))
+            key = (currency, field_cells(record))
             values = field_values.get(key)
             if values is None:
                 try:
@@ -207,7 +210,7 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
         append(event(id=eid, deal=deal, date=day, kind=kind, amount=amount,
                      currency=currency if amount is not None else None,
                      owner=intern(owner) if owner else None, splits=splits, subject=subject,
-                     term_months=term, fields=values, source=Source(path, first)))
+                     term_months=term, fields=values, source=source(path, first)))
     if not out:
         raise _GiveUp  # the general loader warns about a file without rows
     return out

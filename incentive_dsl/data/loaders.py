@@ -354,7 +354,7 @@ def load_territories(path: PathLike) -> tuple[list[TerritoryIndex], list[Diagnos
 def make_dataset(events: Iterable[Event], payees: Iterable[PayeeRecord],
                  quotas: Iterable[QuotaRecord] = (), fx: Iterable[FxRate] = (),
                  territories: Iterable[TerritoryIndex] = (),
-                 sources: Iterable[str] = ()) -> Dataset:
+                 sources: Iterable[str] = (), fingerprint: str | None = None) -> Dataset:
     """A dataset in canonical order: events in processing order (Event.sort_key), the other
     records by their keys, so that the order of input rows does not matter."""
     return Dataset(
@@ -363,7 +363,7 @@ def make_dataset(events: Iterable[Event], payees: Iterable[PayeeRecord],
         quotas=tuple(sorted(quotas, key=lambda q: (q.payee, q.quota, q.period))),
         fx=tuple(sorted(fx, key=lambda f: (f.currency, f.target, f.date))),
         territories=tuple(sorted(territories, key=lambda t: t.territory)),
-        sources=tuple(sources))
+        sources=tuple(sources), fingerprint=fingerprint)
 
 
 def load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
@@ -409,15 +409,16 @@ def _load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
             tables[loaded.table.path] = loaded.table
     paths = [*deal_paths, roster, *(p for p in (quotas, fx, territories) if p is not None)]
     sources = tuple(dict.fromkeys(os.fspath(p) for p in paths))
-    dataset = make_dataset(sources=sources, **groups)
+    # The fingerprint is given when the dataset is made: attrs.evolve would sort the events again.
+    digest = fingerprint(sources)
+    dataset = make_dataset(sources=sources, fingerprint=digest, **groups)
     found, bad = check_dataset(dataset, plan, tables, rejected)
     diags.extend(found)
     if bad:
         dataset = make_dataset(
-            sources=sources,
+            sources=sources, fingerprint=digest,
             **{name: [r for r in getattr(dataset, name) if id(r) not in bad] for name in groups})
-    return attrs.evolve(dataset, fingerprint=fingerprint(sources)), \
-        sorted(diags, key=Diagnostic.sort_key)
+    return dataset, sorted(diags, key=Diagnostic.sort_key)
 
 
 def _lines(path: PathLike) -> int:
