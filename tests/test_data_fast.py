@@ -5,6 +5,7 @@ general loader reads the file (so the diagnostics are the general loader's)."""
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,7 +33,7 @@ CELLS = {
     "amount": ["1000", "250,000.50", "-5", "12,50", "", "1e5"],
     "currency": ["USD", "EUR", "usd", ""],
     "owner": ["ana", "bob", "", " ana"],
-    "splits": ["", "ana:60;bob:40", "ana:60;bob:30", "ana:100%", "ana;bob"],
+    "splits": ["", "ana:60;bob:40", "ana:60;bob:30", "ana:100%", "ana;bob", "ana\t:60;bob:40"],
     "product": ["P1", "P3", "", "P9"],
     "stage": ["lost", "", "demo"],
     "term_months": ["12", "", "0", "x"],
@@ -88,3 +89,16 @@ def test_clean_file_takes_the_fast_path(tmp_path):
     assert events == loaders.load_events(str(path), _plan)[0]
     path.write_text(path.read_text() + "E2,D2,2027-02-01,booked,5,USD,ana,,P1\n")
     assert fast.clean_events(str(path), loaders.EVENT_COLUMNS, _plan) is None  # a repeated id
+
+
+def test_whitespace_around_a_split_payee_is_stripped_as_the_general_loader_strips_it(tmp_path):
+    """parse_splits strips any whitespace around a payee, not only spaces."""
+    path = tmp_path / "events.csv"
+    for space in ("\t", "\u00a0", "\u3000", "\x1f"):
+        path.write_text("event_id,deal_id,date,kind,amount,currency,owner,splits\n"
+                        f"E1,D1,2027-01-05,booked,100,USD,ana,ana{space}:60;{space}bob:40\n",
+                        encoding="utf-8")
+        general = loaders._load(str(path), loaders.EVENT_COLUMNS, loaders._event, None)
+        assert not general.diags
+        assert general.records[0].splits == (("ana", Decimal("0.6")), ("bob", Decimal("0.4")))
+        assert fast.clean_events(str(path), loaders.EVENT_COLUMNS, None) == general.records

@@ -60,9 +60,10 @@ def _cached(parse):
 
 
 def _splits(text: str, share_of) -> tuple | None:
-    """`ana:60;bob:40` as `parse_splits` reads it, when written plainly (no spaces, no empty
-    piece); None otherwise, and for anything `parse_splits` would reject."""
-    if " " in text:
+    """`ana:60;bob:40` as `parse_splits` reads it, when written plainly (no whitespace, which
+    `parse_splits` strips around payees; no empty piece); None otherwise, and for anything
+    `parse_splits` would reject."""
+    if " " in text or not text.isprintable():  # the only printable whitespace is the space
         return None
     pairs = []
     total = 0

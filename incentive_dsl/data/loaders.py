@@ -102,11 +102,14 @@ def parse_term(text: str) -> int:
     return months
 
 
+_CALENDAR = Calendar()  # made once: a quotas file asks for a period on every row
+
+
 def parse_period(text: str) -> str:
-    if Calendar().parse(text) is not None:
+    if _CALENDAR.parse(text) is not None:
         return text
     hint = "periods look like 2027-Q1, 2027-03, 2027-H1, 2027 or FY2027"
-    if Calendar().parse(text.upper()) is not None:
+    if _CALENDAR.parse(text.upper()) is not None:
         hint = f"write {text.upper()}"
     elif "/" in text:
         hint = ("a quota is given per month or longer (2027-03, 2027-Q1); a semi-monthly or "
