@@ -23,6 +23,7 @@ import io
 import operator
 import os
 import sys
+from decimal import Decimal
 
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import EVENT_KINDS, Event, event, source
@@ -59,22 +60,24 @@ def _cached(parse):
     return get
 
 
-def _splits(text: str, share_of) -> tuple | None:
-    """`ana:60;bob:40` as `parse_splits` reads it, when written plainly (no whitespace, which
-    `parse_splits` strips around payees; no empty piece); None otherwise, and for anything
-    `parse_splits` would reject."""
-    if " " in text or not text.isprintable():  # the only printable whitespace is the space
+def _split_piece(piece: str, share_of) -> tuple[str, Decimal] | None:
+    """`ana:60` as `parse_splits` reads it, when written plainly (no whitespace, which
+    `parse_splits` strips around a payee); None otherwise."""
+    payee, sep, share = piece.partition(":")
+    if not payee or not sep or ":" in share or " " in piece or not piece.isprintable():
+        return None  # every whitespace character but the space is unprintable
+    return payee, share_of(share)
+
+
+def _splits(text: str, piece_of) -> tuple | None:
+    """`ana:60;bob:40` as `parse_splits` reads it, when each piece is written plainly (see
+    `_split_piece`); None otherwise, and for anything `parse_splits` would reject. `piece_of`
+    caches `_split_piece`: a file repeats its pieces, and equal pairs are then one tuple."""
+    pairs = list(map(piece_of, text.split(";")))
+    if None in pairs:
         return None
-    pairs = []
-    total = 0
-    for piece in text.split(";"):
-        payee, sep, share = piece.partition(":")
-        if not payee or not sep or ":" in share:
-            return None
-        value = share_of(share)
-        total += value
-        pairs.append((payee, value))
-    if total != 1 or len({p for p, _ in pairs}) != len(pairs):
+    payees, shares = zip(*pairs)
+    if len(set(payees)) != len(pairs) or sum(shares) != 1:
         return None
     pairs.sort()
     return tuple(pairs)
@@ -125,11 +128,12 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
               if name not in columns.standard and plan_currency is not None]
     # a row's custom field cells in one call (a generator per row costs more)
     field_cells = operator.itemgetter(*(i for _, i, _ in fields)) if fields else None
-    kinds = set(EVENT_KINDS)
+    kinds = {k: k for k in EVENT_KINDS}  # each row's kind becomes the one shared string
     date = _cached(parse_date)
     currency_of = _cached(parse_currency)
     splits_of = _cached(lambda t: parse_splits(split_text_pairs(t)))
     share_of = _cached(lambda t: parse_split_share("", t).normalize())
+    piece_of = _cached(lambda t: _split_piece(t, share_of))
     term_of = _cached(parse_term)
     intern = sys.intern
     field_values: dict = {}
@@ -153,8 +157,8 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
             if not any(record):
                 continue
             raise _GiveUp
-        kind = record[i_kind]
-        if kind not in kinds or eid in seen:
+        kind = kinds.get(record[i_kind])
+        if kind is None or eid in seen:
             raise _GiveUp
         seen.add(eid)
         if not record[i_date]:
@@ -188,7 +192,7 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
         if kind == "booked":
             text = record[i_splits]
             if text:
-                splits = _splits(text, share_of) or splits_of(text)
+                splits = _splits(text, piece_of) or splits_of(text)
             text = record[i_term]
             if text:
                 term = term_of(text)

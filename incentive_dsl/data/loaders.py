@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
@@ -388,7 +389,8 @@ def _load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
     deal_paths = [deals] if isinstance(deals, (str, os.PathLike)) else list(deals)
 
     def read(path: PathLike, load: Callable[[PathLike], Loaded]) -> Loaded:
-        meter.stage(f"reading {os.path.basename(path)}", _lines(path))
+        # counting the lines reads the file: only for someone watching
+        meter.stage(f"reading {os.path.basename(path)}", _lines(path) if meter is not QUIET else 0)
         return load(path)
 
     parts: list[tuple[str, Loaded]] = [
@@ -415,7 +417,11 @@ def _load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
     # The fingerprint is given when the dataset is made: attrs.evolve would sort the events again.
     digest = fingerprint(sources)
     dataset = make_dataset(sources=sources, fingerprint=digest, **groups)
-    found, bad = check_dataset(dataset, plan, tables, rejected)
+    # A loader reports a key repeated within its file (`_unique`, or the fast path gives up), so
+    # only records read from several files can repeat one.
+    files = Counter(name for name, _ in parts)
+    found, bad = check_dataset(dataset, plan, tables, rejected,
+                               unique=[name for name, n in files.items() if n == 1])
     diags.extend(found)
     if bad:
         dataset = make_dataset(

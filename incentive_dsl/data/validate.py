@@ -59,8 +59,9 @@ class Places:
 
 class Checks:
     def __init__(self, dataset: Dataset, plan: Plan | None, places: Places,
-                 rejected: set[str]) -> None:
+                 rejected: set[str], unique: set[str] = frozenset()) -> None:
         self.data, self.plan, self.places, self.rejected = dataset, plan, places, rejected
+        self.unique = unique  # see check_dataset
         self.diags: list[Diagnostic] = []
         self.bad: set[int] = set()
         self.order = {p: i for i, p in enumerate(dataset.sources)}
@@ -96,25 +97,25 @@ def check_duplicates(c: Checks) -> None:
     d = c.data
     # attrgetter: the keys of every record are taken, and a lambda per record costs more
     groups = (
-        (d.events, attrgetter("id"), "event_id",
+        ("events", d.events, attrgetter("id"), "event_id",
          lambda e: f"event id '{e.id}' is used twice", "every event needs its own id"),
-        (d.payees, attrgetter("id", "effective_from"),
+        ("payees", d.payees, attrgetter("id", "effective_from"),
          lambda p: "effective_from" if p.effective_from else "payee_id",
          lambda p: f"payee '{p.id}' has a second row "
                    + (f"effective from {p.effective_from}" if p.effective_from
                       else "without effective_from"),
          "record a change as a new row with a later effective_from date"),
-        (d.quotas, attrgetter("payee", "quota", "period"), "period",
+        ("quotas", d.quotas, attrgetter("payee", "quota", "period"), "period",
          lambda q: f"a second quota '{q.quota}' for '{q.payee}' in {q.period}",
          "keep one row per period"),
-        (d.fx, attrgetter("currency", "target", "date"), "date",
+        ("fx", d.fx, attrgetter("currency", "target", "date"), "date",
          lambda f: f"a second {f.currency}→{f.target} rate dated {f.date}",
          "keep one rate per date"),
-        (d.territories, attrgetter("territory"), "territory",
+        ("territories", d.territories, attrgetter("territory"), "territory",
          lambda t: f"territory '{t.territory}' has a second index", "keep one row per territory"),
     )
-    for records, key, column, message, hint in groups:
-        if len(set(map(key, records))) == len(records):
+    for name, records, key, column, message, hint in groups:
+        if name in c.unique or len(set(map(key, records))) == len(records):
             continue  # no key twice (the common case): no need to sort into file order
         first: dict = {}
         for rec in sorted(records, key=c.file_order):
@@ -202,8 +203,8 @@ def check_employment(c: Checks) -> None:
     if not short:
         return
 
-    def employed(payee: str | None, e: Event, column: str) -> None:
-        if payee in short and not roster.active_on(payee, e.date):
+    def employed(payee: str, e: Event, column: str) -> None:
+        if not roster.active_on(payee, e.date):
             start, end = roster.employment(payee)
             c.warn("D-PAYEE", e, column, f"'{payee}' is not employed on {e.date} (employed "
                    f"from {start}{f' to {end}' if end else ''})",
@@ -211,9 +212,11 @@ def check_employment(c: Checks) -> None:
 
     for e in events:
         if e.kind in OWNER_ACTS:
-            employed(e.owner, e, "owner")
+            if e.owner in short:
+                employed(e.owner, e, "owner")
             for payee, _ in e.splits:
-                employed(payee, e, "splits")
+                if payee in short:
+                    employed(payee, e, "splits")
 
 
 def check_roster(c: Checks) -> None:
@@ -377,10 +380,12 @@ CHECKS = (check_duplicates, check_bookings, check_payees, check_employment, chec
 
 def check_dataset(dataset: Dataset, plan: Plan | None = None,
                   tables: Mapping[str, Table] | None = None,
-                  rejected: Iterable[str] = ()) -> tuple[list[Diagnostic], set[int]]:
+                  rejected: Iterable[str] = (),
+                  unique: Iterable[str] = ()) -> tuple[list[Diagnostic], set[int]]:
     """Every problem across the dataset's records, and the ids (`id()`) of the records with an
-    error."""
-    c = Checks(dataset, plan, Places(tables), set(rejected))
+    error. `unique` names the kinds of records (events, payees, quotas, fx, territories) known
+    to have no key twice, so that looking for repeats is left out."""
+    c = Checks(dataset, plan, Places(tables), set(rejected), set(unique))
     for check in CHECKS:
         check(c)
     return sorted(c.diags, key=Diagnostic.sort_key), c.bad
