@@ -76,6 +76,8 @@ def test_fast_path_reads_what_the_general_loader_reads(tmp_path_factory, text, w
         assert [e.source for e in quick] == [e.source for e in general.records]
     records, diags = loaders.load_events(path, plan)
     assert records == general.records and diags == general.diags
+    # load_dataset relies on it (check_dataset's `unique`): no id twice among a file's records
+    assert len({e.id for e in records}) == len(records)
 
 
 def test_clean_file_takes_the_fast_path(tmp_path):
