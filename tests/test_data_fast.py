@@ -4,6 +4,7 @@ general loader reads the file (so the diagnostics are the general loader's)."""
 
 from __future__ import annotations
 
+import csv
 import os
 from decimal import Decimal
 
@@ -104,3 +105,24 @@ def test_whitespace_around_a_split_payee_is_stripped_as_the_general_loader_strip
         assert not general.diags
         assert general.records[0].splits == (("ana", Decimal("0.6")), ("bob", Decimal("0.4")))
         assert fast.clean_events(str(path), loaders.EVENT_COLUMNS, None) == general.records
+
+
+def _filled(records):
+    return [(line, cells) for line, cells in records if any(c.strip() for c in cells)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=["a", "b", ",", "\n", " ", "\t", "\r", '"', "\u2028", "\x85", "\x0c",
+                              "\x1c"], max_size=40))
+def test_lines_are_split_as_the_csv_module_reads_them(text):
+    """Without quotes or carriage returns the fast path splits lines and cells itself: it must
+    give the records (and lines) csv.reader gives, blank ones aside, whatever else the text
+    holds (other line separators, tabs, blank lines, no final newline)."""
+    try:
+        expected = _filled(fast._csv_records(text))
+    except (fast._GiveUp, csv.Error):
+        expected = None
+    try:
+        assert _filled(fast._records(text)) == expected
+    except (fast._GiveUp, csv.Error):
+        assert expected is None
