@@ -4,7 +4,9 @@ general loader reads the file (so the diagnostics are the general loader's)."""
 
 from __future__ import annotations
 
+import csv
 import os
+from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,7 +34,7 @@ CELLS = {
     "amount": ["1000", "250,000.50", "-5", "12,50", "", "1e5"],
     "currency": ["USD", "EUR", "usd", ""],
     "owner": ["ana", "bob", "", " ana"],
-    "splits": ["", "ana:60;bob:40", "ana:60;bob:30", "ana:100%", "ana;bob"],
+    "splits": ["", "ana:60;bob:40", "ana:60;bob:30", "ana:100%", "ana;bob", "ana\t:60;bob:40"],
     "product": ["P1", "P3", "", "P9"],
     "stage": ["lost", "", "demo"],
     "term_months": ["12", "", "0", "x"],
@@ -75,6 +77,8 @@ def test_fast_path_reads_what_the_general_loader_reads(tmp_path_factory, text, w
         assert [e.source for e in quick] == [e.source for e in general.records]
     records, diags = loaders.load_events(path, plan)
     assert records == general.records and diags == general.diags
+    # load_dataset relies on it (check_dataset's `unique`): no id twice among a file's records
+    assert len({e.id for e in records}) == len(records)
 
 
 def test_clean_file_takes_the_fast_path(tmp_path):
@@ -88,3 +92,37 @@ def test_clean_file_takes_the_fast_path(tmp_path):
     assert events == loaders.load_events(str(path), _plan)[0]
     path.write_text(path.read_text() + "E2,D2,2027-02-01,booked,5,USD,ana,,P1\n")
     assert fast.clean_events(str(path), loaders.EVENT_COLUMNS, _plan) is None  # a repeated id
+
+
+def test_whitespace_around_a_split_payee_is_stripped_as_the_general_loader_strips_it(tmp_path):
+    """parse_splits strips any whitespace around a payee, not only spaces."""
+    path = tmp_path / "events.csv"
+    for space in ("\t", "\u00a0", "\u3000", "\x1f"):
+        path.write_text("event_id,deal_id,date,kind,amount,currency,owner,splits\n"
+                        f"E1,D1,2027-01-05,booked,100,USD,ana,ana{space}:60;{space}bob:40\n",
+                        encoding="utf-8")
+        general = loaders._load(str(path), loaders.EVENT_COLUMNS, loaders._event, None)
+        assert not general.diags
+        assert general.records[0].splits == (("ana", Decimal("0.6")), ("bob", Decimal("0.4")))
+        assert fast.clean_events(str(path), loaders.EVENT_COLUMNS, None) == general.records
+
+
+def _filled(records):
+    return [(line, cells) for line, cells in records if any(c.strip() for c in cells)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=["a", "b", ",", "\n", " ", "\t", "\r", '"', "\u2028", "\x85", "\x0c",
+                              "\x1c"], max_size=40))
+def test_lines_are_split_as_the_csv_module_reads_them(text):
+    """Without quotes or carriage returns the fast path splits lines and cells itself: it must
+    give the records (and lines) csv.reader gives, blank ones aside, whatever else the text
+    holds (other line separators, tabs, blank lines, no final newline)."""
+    try:
+        expected = _filled(fast._csv_records(text))
+    except (fast._GiveUp, csv.Error):
+        expected = None
+    try:
+        assert _filled(fast._records(text)) == expected
+    except (fast._GiveUp, csv.Error):
+        assert expected is None

@@ -517,6 +517,18 @@ def test_duplicate_event_ids_across_files(tmp_path):
     assert dataset.sources == (first, second, roster)
 
 
+def test_an_events_file_given_twice_repeats_its_ids(tmp_path):
+    """load_dataset leaves the search for repeated keys to each file's loader only for the
+    kinds of records read from one file: the same file twice is two."""
+    events = write(tmp_path, "events.csv", EVENTS_HEADER + "E1,D1,2027-02-10,booked,100,USD,ana,\n")
+    roster = write(tmp_path, "roster.csv", ROSTER)
+    dataset, diags = load_dataset([events, events], roster, plan=PLAN)
+    assert [(d.code, d.span.line, d.span.column) for d in diags] == [
+        ("D-DUPLICATE", 2, 1), ("D-DUPLICATE", 2, 4)]
+    assert diags[0].message == "event id 'E1' is used twice"
+    assert [e.id for e in dataset.events] == ["E1"]
+
+
 def test_bookings_and_orphans(tmp_path):
     _, diags = _dataset(
         tmp_path,

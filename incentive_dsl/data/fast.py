@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import os
 import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from itertools import repeat
 
 from incentive_dsl.check.model import Plan
-from incentive_dsl.data.records import EVENT_KINDS, Event, Source, event
+from incentive_dsl.data.records import EVENT_KINDS, Event, event, source
 from incentive_dsl.data.tables import read_text
 from incentive_dsl.data.values import (
     BadValue, parse_amount, parse_currency, parse_date, parse_field, parse_split_share,
@@ -58,24 +62,50 @@ def _cached(parse):
     return get
 
 
-def _splits(text: str, share_of) -> tuple | None:
-    """`ana:60;bob:40` as `parse_splits` reads it, when written plainly (no spaces, no empty
-    piece); None otherwise, and for anything `parse_splits` would reject."""
-    if " " in text:
+def _split_piece(piece: str, share_of) -> tuple[str, Decimal] | None:
+    """`ana:60` as `parse_splits` reads it, when written plainly (no whitespace, which
+    `parse_splits` strips around a payee); None otherwise."""
+    payee, sep, share = piece.partition(":")
+    if not payee or not sep or ":" in share or " " in piece or not piece.isprintable():
+        return None  # every whitespace character but the space is unprintable
+    return payee, share_of(share)
+
+
+def _splits(text: str, piece_of) -> tuple | None:
+    """`ana:60;bob:40` as `parse_splits` reads it, when each piece is written plainly (see
+    `_split_piece`); None otherwise, and for anything `parse_splits` would reject. `piece_of`
+    caches `_split_piece`: a file repeats its pieces, and equal pairs are then one tuple."""
+    pairs = list(map(piece_of, text.split(";")))
+    if None in pairs:
         return None
-    pairs = []
-    total = 0
-    for piece in text.split(";"):
-        payee, sep, share = piece.partition(":")
-        if not payee or not sep or ":" in share:
-            return None
-        value = share_of(share)
-        total += value
-        pairs.append((payee, value))
-    if total != 1 or len({p for p, _ in pairs}) != len(pairs):
+    payees, shares = zip(*pairs)
+    if len(set(payees)) != len(pairs) or sum(shares) != 1:
         return None
     pairs.sort()
     return tuple(pairs)
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record of `text` with its line, as csv.reader in strict mode reads them; a
+    blank record over several lines is skipped, and any other gives up."""
+    if '"' not in text and "\r" not in text:
+        lines = text.split("\n")
+        if max(map(len, lines)) <= csv.field_size_limit():
+            # Then a record is one line and its cells what lies between commas: str.split
+            # reads them as csv.reader would, in half its time.
+            return enumerate(map(str.split, lines, repeat(",")), 1)
+    return _csv_records(text)
+
+
+def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    line = 0
+    for record in reader:
+        first, line = line + 1, reader.line_num
+        if line == first:
+            yield first, record
+        elif any(c.strip() for c in record):
+            raise _GiveUp  # a record over several lines
 
 
 def clean_events(path: str, columns, plan: Plan | None,
@@ -99,10 +129,10 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
 
     custom = {f.name: f for f in plan.fields if f.owner == "deal"} if plan is not None else {}
     strip = not text.isascii() or any(c in text for c in _SPACE)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records = _records(text)
     header = None
     while header is None:
-        record = next(reader, None)
+        _, record = next(records, (0, None))
         if record is None:
             raise _GiveUp  # no header: the general loader says so
         if any(c.strip() for c in record):
@@ -121,26 +151,27 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
     plan_currency = plan.currency if plan is not None else None
     fields = [(name, col_of(name), spec) for name, spec in sorted(custom.items())
               if name not in columns.standard and plan_currency is not None]
-    kinds = set(EVENT_KINDS)
+    # a row's custom field cells in one call (a generator per row costs more)
+    field_cells = operator.itemgetter(*(i for _, i, _ in fields)) if fields else None
+    kinds = {k: k for k in EVENT_KINDS}  # each row's kind becomes the one shared string
     date = _cached(parse_date)
     currency_of = _cached(parse_currency)
     splits_of = _cached(lambda t: parse_splits(split_text_pairs(t)))
     share_of = _cached(lambda t: parse_split_share("", t).normalize())
+    piece_of = _cached(lambda t: _split_piece(t, share_of))
     term_of = _cached(parse_term)
     intern = sys.intern
     field_values: dict = {}
     seen: set[str] = set()
     out: list[Event] = []
     append = out.append
-    line = reader.line_num
-    for record in reader:
-        first, line = line + 1, reader.line_num
+    for first, record in records:
         if not first % EVERY:
             meter.update(first)
-        if line != first or len(record) != width:
+        if len(record) != width:
             if not any(c.strip() for c in record):
                 continue  # a blank line, or a line of empty cells
-            raise _GiveUp  # several lines, or the wrong number of cells
+            raise _GiveUp  # the wrong number of cells
         if strip:
             record = [c.strip() for c in record]
         record.append("")
@@ -149,8 +180,8 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
             if not any(record):
                 continue
             raise _GiveUp
-        kind = record[i_kind]
-        if kind not in kinds or eid in seen:
+        kind = kinds.get(record[i_kind])
+        if kind is None or eid in seen:
             raise _GiveUp
         seen.add(eid)
         if not record[i_date]:
@@ -184,7 +215,7 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
         if kind == "booked":
             text = record[i_splits]
             if text:
-                splits = _splits(text, share_of) or splits_of(text)
+                splits = _splits(text, piece_of) or splits_of(text)
             text = record[i_term]
             if text:
                 term = term_of(text)
@@ -195,7 +226,7 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
             subject = intern(subject)
         values = ()
         if fields:
-            key = (currency, *(record[i] for _, i, _ in fields))
+            key = (currency, field_cells(record))
             values = field_values.get(key)
             if values is None:
                 try:
@@ -207,7 +238,7 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
         append(event(id=eid, deal=deal, date=day, kind=kind, amount=amount,
                      currency=currency if amount is not None else None,
                      owner=intern(owner) if owner else None, splits=splits, subject=subject,
-                     term_months=term, fields=values, source=Source(path, first)))
+                     term_months=term, fields=values, source=source(path, first)))
     if not out:
         raise _GiveUp  # the general loader warns about a file without rows
     return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
@@ -102,11 +103,14 @@ def parse_term(text: str) -> int:
     return months
 
 
+_CALENDAR = Calendar()  # made once: a quotas file asks for a period on every row
+
+
 def parse_period(text: str) -> str:
-    if Calendar().parse(text) is not None:
+    if _CALENDAR.parse(text) is not None:
         return text
     hint = "periods look like 2027-Q1, 2027-03, 2027-H1, 2027 or FY2027"
-    if Calendar().parse(text.upper()) is not None:
+    if _CALENDAR.parse(text.upper()) is not None:
         hint = f"write {text.upper()}"
     elif "/" in text:
         hint = ("a quota is given per month or longer (2027-03, 2027-Q1); a semi-monthly or "
@@ -354,7 +358,7 @@ def load_territories(path: PathLike) -> tuple[list[TerritoryIndex], list[Diagnos
 def make_dataset(events: Iterable[Event], payees: Iterable[PayeeRecord],
                  quotas: Iterable[QuotaRecord] = (), fx: Iterable[FxRate] = (),
                  territories: Iterable[TerritoryIndex] = (),
-                 sources: Iterable[str] = ()) -> Dataset:
+                 sources: Iterable[str] = (), fingerprint: str | None = None) -> Dataset:
     """A dataset in canonical order: events in processing order (Event.sort_key), the other
     records by their keys, so that the order of input rows does not matter."""
     return Dataset(
@@ -363,7 +367,7 @@ def make_dataset(events: Iterable[Event], payees: Iterable[PayeeRecord],
         quotas=tuple(sorted(quotas, key=lambda q: (q.payee, q.quota, q.period))),
         fx=tuple(sorted(fx, key=lambda f: (f.currency, f.target, f.date))),
         territories=tuple(sorted(territories, key=lambda t: t.territory)),
-        sources=tuple(sources))
+        sources=tuple(sources), fingerprint=fingerprint)
 
 
 def load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
@@ -385,7 +389,8 @@ def _load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
     deal_paths = [deals] if isinstance(deals, (str, os.PathLike)) else list(deals)
 
     def read(path: PathLike, load: Callable[[PathLike], Loaded]) -> Loaded:
-        meter.stage(f"reading {os.path.basename(path)}", _lines(path))
+        # counting the lines reads the file: only for someone watching
+        meter.stage(f"reading {os.path.basename(path)}", _lines(path) if meter is not QUIET else 0)
         return load(path)
 
     parts: list[tuple[str, Loaded]] = [
@@ -409,15 +414,20 @@ def _load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
             tables[loaded.table.path] = loaded.table
     paths = [*deal_paths, roster, *(p for p in (quotas, fx, territories) if p is not None)]
     sources = tuple(dict.fromkeys(os.fspath(p) for p in paths))
-    dataset = make_dataset(sources=sources, **groups)
-    found, bad = check_dataset(dataset, plan, tables, rejected)
+    # The fingerprint is given when the dataset is made: attrs.evolve would sort the events again.
+    digest = fingerprint(sources)
+    dataset = make_dataset(sources=sources, fingerprint=digest, **groups)
+    # A loader reports a key repeated within its file (`_unique`, or the fast path gives up), so
+    # only records read from several files can repeat one.
+    files = Counter(name for name, _ in parts)
+    found, bad = check_dataset(dataset, plan, tables, rejected,
+                               unique=[name for name, n in files.items() if n == 1])
     diags.extend(found)
     if bad:
         dataset = make_dataset(
-            sources=sources,
+            sources=sources, fingerprint=digest,
             **{name: [r for r in getattr(dataset, name) if id(r) not in bad] for name in groups})
-    return attrs.evolve(dataset, fingerprint=fingerprint(sources)), \
-        sorted(diags, key=Diagnostic.sort_key)
+    return dataset, sorted(diags, key=Diagnostic.sort_key)
 
 
 def _lines(path: PathLike) -> int:

@@ -88,6 +88,17 @@ def event(*, id: str, deal: str, date: dt.date, kind: str, amount: Decimal | Non
 _EVENT_SLOTS = tuple(getattr(Event, f.name).__set__ for f in attrs.fields(Event))
 
 
+def source(path: str, row: int) -> Source:
+    """`Source(path, row)`, made as `event` makes an Event, for the same reason."""
+    s = object.__new__(Source)
+    _SOURCE_PATH(s, path)
+    _SOURCE_ROW(s, row)
+    return s
+
+
+_SOURCE_PATH, _SOURCE_ROW = (getattr(Source, f.name).__set__ for f in attrs.fields(Source))
+
+
 @attrs.frozen(kw_only=True)
 class PayeeRecord:
     """One payee as of `effective_from`: a later row for the same id records a change (a new

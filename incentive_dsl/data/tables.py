@@ -277,9 +277,10 @@ class _Locator:
 def _unclosed_quote(path: str, first: int, raw_lines: list[str]) -> Diagnostic | None:
     """The error for a quote opened in these lines (a row from line `first`) and never closed,
     or None."""
-    if not any('"' in ln for ln in raw_lines):
+    raw = "".join(raw_lines)
+    if '"' not in raw:
         return None
-    _, open_quote = field_offsets("".join(raw_lines))
+    _, open_quote = field_offsets(raw)
     if open_quote is None:
         return None
     return error(SYNTAX, _Locator(path, first, raw_lines).span(open_quote, open_quote + 1),
@@ -310,7 +311,7 @@ def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
                 "check the quotes: a field that starts with \" must end with \""))
             break
         raw_lines = lines[first - 1:reader.line_num]
-        if all(not c.strip() for c in record):
+        if not "".join(record).strip():
             continue  # a blank line, or a line of empty cells
         where = _Where(path, first, raw_lines, len(record))
         unclosed = _unclosed_quote(path, first, raw_lines)

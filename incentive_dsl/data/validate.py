@@ -14,6 +14,7 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Dataset, Event, Roster
@@ -58,8 +59,9 @@ class Places:
 
 class Checks:
     def __init__(self, dataset: Dataset, plan: Plan | None, places: Places,
-                 rejected: set[str]) -> None:
+                 rejected: set[str], unique: set[str] = frozenset()) -> None:
         self.data, self.plan, self.places, self.rejected = dataset, plan, places, rejected
+        self.unique = unique  # see check_dataset
         self.diags: list[Diagnostic] = []
         self.bad: set[int] = set()
         self.order = {p: i for i, p in enumerate(dataset.sources)}
@@ -93,26 +95,27 @@ class Checks:
 
 def check_duplicates(c: Checks) -> None:
     d = c.data
+    # attrgetter: the keys of every record are taken, and a lambda per record costs more
     groups = (
-        (d.events, lambda e: e.id, "event_id",
+        ("events", d.events, attrgetter("id"), "event_id",
          lambda e: f"event id '{e.id}' is used twice", "every event needs its own id"),
-        (d.payees, lambda p: (p.id, p.effective_from),
+        ("payees", d.payees, attrgetter("id", "effective_from"),
          lambda p: "effective_from" if p.effective_from else "payee_id",
          lambda p: f"payee '{p.id}' has a second row "
                    + (f"effective from {p.effective_from}" if p.effective_from
                       else "without effective_from"),
          "record a change as a new row with a later effective_from date"),
-        (d.quotas, lambda q: (q.payee, q.quota, q.period), "period",
+        ("quotas", d.quotas, attrgetter("payee", "quota", "period"), "period",
          lambda q: f"a second quota '{q.quota}' for '{q.payee}' in {q.period}",
          "keep one row per period"),
-        (d.fx, lambda f: (f.currency, f.target, f.date), "date",
+        ("fx", d.fx, attrgetter("currency", "target", "date"), "date",
          lambda f: f"a second {f.currency}→{f.target} rate dated {f.date}",
          "keep one rate per date"),
-        (d.territories, lambda t: t.territory, "territory",
+        ("territories", d.territories, attrgetter("territory"), "territory",
          lambda t: f"territory '{t.territory}' has a second index", "keep one row per territory"),
     )
-    for records, key, column, message, hint in groups:
-        if len(set(map(key, records))) == len(records):
+    for name, records, key, column, message, hint in groups:
+        if name in c.unique or len(set(map(key, records))) == len(records):
             continue  # no key twice (the common case): no need to sort into file order
         first: dict = {}
         for rec in sorted(records, key=c.file_order):
@@ -128,9 +131,12 @@ def check_duplicates(c: Checks) -> None:
 def check_bookings(c: Checks) -> None:
     """One booking per deal; cancelled, amended, invoiced and collected events need the deal's
     booking dated on or before them."""
-    bookings: dict[str, Event] = {}
     booked = [e for e in c.data.events if e.kind == "booked"]
-    if len({e.deal for e in booked}) < len(booked):  # some deal twice: the first is reported
+    bookings: dict[str, Event] = dict(zip([e.deal for e in booked], booked))
+    if len(bookings) == len(booked):
+        booked = []  # no deal twice (the common case): nothing to report
+    else:  # some deal twice: the first is reported
+        bookings = {}
         booked.sort(key=lambda e: (e.date, c.file_order(e)))
     for e in booked:
         first = bookings.get(e.deal)
@@ -160,6 +166,12 @@ def check_payees(c: Checks) -> None:
     if not c.data.payees:
         return  # an empty roster is reported by its loader; naming every payee would be noise
     ids = {p.id for p in c.data.payees}
+    events = c.data.events
+    # The names no roster row has, in one pass: usually none, and the events need no more look.
+    named = {e.owner for e in events}
+    named.update(p for e in events if e.splits for p, _ in e.splits)
+    if not named - ids - {None}:
+        events = ()
 
     def known(payee: str | None, record: object, column: str, role: str) -> None:
         if payee is None or payee in ids or f"payee:{payee}" in c.rejected:
@@ -167,7 +179,7 @@ def check_payees(c: Checks) -> None:
         c.err("D-PAYEE", record, column, f"{role} '{payee}' is not in the roster",
               suggest(payee, ids) or "add the payee to the roster, or check the id")
 
-    for e in c.data.events:
+    for e in events:
         known(e.owner, e, "owner", "the owner" if e.kind == "booked" else "payee")
         for payee, _ in e.splits:
             known(payee, e, "splits", "split payee")
@@ -179,19 +191,32 @@ def check_payees(c: Checks) -> None:
 
 def check_employment(c: Checks) -> None:
     """A warning for an event whose payee is not employed on its date."""
-    if not c.data.payees:
+    events = c.data.events
+    if not c.data.payees or not events:
         return
     roster = Roster(list(c.data.payees))
-    for e in c.data.events:
-        if e.kind not in OWNER_ACTS:
-            continue
-        for payee, column in [(e.owner, "owner"), *((p, "splits") for p, _ in e.splits)]:
-            if payee is None or payee not in roster or roster.active_on(payee, e.date):
-                continue
+    # Only payees not employed from the first event's date to the last's (events are in
+    # processing order, by date first) can have an event outside their employment.
+    first, last = events[0].date, events[-1].date
+    short = {p for p in roster.ids()
+             if not (roster.active_on(p, first) and roster.active_on(p, last))}
+    if not short:
+        return
+
+    def employed(payee: str, e: Event, column: str) -> None:
+        if not roster.active_on(payee, e.date):
             start, end = roster.employment(payee)
             c.warn("D-PAYEE", e, column, f"'{payee}' is not employed on {e.date} (employed "
                    f"from {start}{f' to {end}' if end else ''})",
                    "check the event date and the roster's start and end dates")
+
+    for e in events:
+        if e.kind in OWNER_ACTS:
+            if e.owner in short:
+                employed(e.owner, e, "owner")
+            for payee, _ in e.splits:
+                if payee in short:
+                    employed(payee, e, "splits")
 
 
 def check_roster(c: Checks) -> None:
@@ -244,8 +269,8 @@ def check_manager_cycles(c: Checks) -> None:
 
 def check_names(c: Checks) -> None:
     """Stages, activities and channels the plan declares (when it declares a list)."""
-    if c.plan is None:
-        return
+    if c.plan is None or not (c.plan.stages or c.plan.activities or c.plan.channels):
+        return  # no list declared: any name will do
     vocab = {"stage": ("stage", c.plan.stages, "stages"),
              "activity": ("activity", c.plan.activities, "activities"),
              "touch": ("channel", c.plan.channels, "channels")}
@@ -272,10 +297,10 @@ def check_currencies(c: Checks) -> None:
         rates[(f.currency, f.target)].append(f.date)
     for dates in rates.values():
         dates.sort()
-    needs: list[tuple[str, dt.date, object, str]] = []
-    for e in c.data.events:
-        if e.currency:
-            needs.append((e.currency, e.date, e, "currency"))
+    # events in the plan currency need no rate: left out at once (they are most events)
+    needs: list[tuple[str, dt.date, object, str]] = [
+        (e.currency, e.date, e, "currency") for e in c.data.events
+        if e.currency and e.currency != plan.currency]
     for q in c.data.quotas:
         spec = next((s for s in plan.quotas if s.name == q.quota), None)
         if spec is not None and spec.kind == "count" and q.currency:
@@ -355,10 +380,12 @@ CHECKS = (check_duplicates, check_bookings, check_payees, check_employment, chec
 
 def check_dataset(dataset: Dataset, plan: Plan | None = None,
                   tables: Mapping[str, Table] | None = None,
-                  rejected: Iterable[str] = ()) -> tuple[list[Diagnostic], set[int]]:
+                  rejected: Iterable[str] = (),
+                  unique: Iterable[str] = ()) -> tuple[list[Diagnostic], set[int]]:
     """Every problem across the dataset's records, and the ids (`id()`) of the records with an
-    error."""
-    c = Checks(dataset, plan, Places(tables), set(rejected))
+    error. `unique` names the kinds of records (events, payees, quotas, fx, territories) known
+    to have no key twice, so that looking for repeats is left out."""
+    c = Checks(dataset, plan, Places(tables), set(rejected), set(unique))
     for check in CHECKS:
         check(c)
     return sorted(c.diags, key=Diagnostic.sort_key), c.bad
