@@ -208,6 +208,11 @@ def fmt(amount: Number, currency: str | None = None) -> str:
     if "E" not in plain and len(plain) <= CONTEXT.prec:
         point = plain.find(".")
         places = digits if point < 0 else max(digits, len(plain.rstrip("0")) - point - 1)
+        if places == (0 if point < 0 else len(plain) - point - 1):
+            # Shown with the decimals it has (most amounts): grouping alone, no format spec
+            # made for it.
+            text = format(amount, ",")
+            return f"{text} {currency}" if currency else text
     else:
         exp = amount.as_tuple().exponent
         if isinstance(exp, int) and exp < -digits:  # trailing zeros beyond the minor unit go
