@@ -124,6 +124,9 @@ def test_a_line_in_one_tier_is_written_as_the_general_texts_write_it(before, amo
             _Quotient(after, quota), earned, (), ())
         assert earnings._money_commission_texts(plan, core, line, "2027-Q1", before, after,
                                                 quota, earned) == general
+        if len(pieces) == 1:  # a line that was cut into one piece keeps its tier: not cut again
+            assert earnings._money_commission_texts(plan, core, line, "2027-Q1", before, after,
+                                                    quota, earned, pieces[0].row) == general
 
 
 @given(value=st.decimals(allow_nan=False, allow_infinity=False, min_value=-10**9,

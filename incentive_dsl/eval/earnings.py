@@ -471,8 +471,9 @@ class EarningStage:
         if cut is not None and not c.accelerators:
             # The pieces are cut again from these when the trace is read: a run keeps one
             # per line, and few are read.
-            render, args = _money_commission_texts, (self.plan, c, line, period.label, c0, c1,
-                                                     q, earned)
+            render, args = _money_commission_texts, (
+                self.plan, c, line, period.label, c0, c1, q, earned,
+                pieces[0].row if len(pieces) == 1 else None)
         else:
             if cut is not None:
                 k0, k1 = _Quotient(c0, q), _Quotient(c1, q)
@@ -1228,46 +1229,56 @@ def _rate_pct(rate: Number) -> str:
 _BOUNDS: dict[tuple[int, int], tuple] = {}
 
 
-# The last line's key after (credit, quota, as shown) in `_money_commission_texts`.
+# The last line's key after (credit, quota, as shown) in `_one_tier_texts`.
 _LAST_AFTER: tuple = (None, None, "")
 
 
 def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, period: str,
-                            c0: Decimal, c1: Decimal, quota: Number, earned: Number) -> tuple:
+                            c0: Decimal, c1: Decimal, quota: Number, earned: Number,
+                            row: m.TierRowSpec | None = None) -> tuple:
     """`_commission_texts` of a line whose tiers were cut in money space (`_money_pieces`):
     its pieces cut again, exactly as they were, from the credit before and after it and the
-    quota."""
-    rows = c.table.rows
+    quota; `row` is the tier of a line that was cut into one piece (then not cut again)."""
+    table = c.table
+    spec = plan.measure(table.key) if table.key else None
+    if row is not None and line.amount and spec is not None and spec.kind == "percent" and \
+            table.mode == "marginal":
+        return _one_tier_texts(plan, table, line, period, c0, c1, quota, earned, row)
+    rows = table.rows
     known = _BOUNDS.get((id(rows), id(quota)))
     if known is None or known[0] is not rows or known[1] is not quota:
         if len(_BOUNDS) >= 65536:
             _BOUNDS.clear()
         known = _BOUNDS[(id(rows), id(quota))] = (rows, quota, _money_bounds(rows, quota))
     pieces = _cut_in_money(known[2], c0, c1, line.amount)
-    table = c.table
-    spec = plan.measure(table.key) if table.key else None
     if len(pieces) == 1 and line.amount and spec is not None and spec.kind == "percent" and \
             table.mode == "marginal":
-        # Most lines: one tier, on an attainment. What `_commission_texts` writes of them, with
-        # less work (JSON output reads every trace).
-        global _LAST_AFTER
-        row, cur = pieces[0].row, plan.currency
-        shown, rate = fmt(line.amount, cur), _rate_pct(row.rate)
-        # A payee's lines are read in order: this line's key before is the last one's after.
-        # (Kept as one tuple, read and replaced at once. A zero, "0%" or "-0%", is not reused.)
-        last = _LAST_AFTER
-        before = last[2] if c0 and last[1] is quota and last[0] == c0 else \
-            _quotient_pct(_Quotient(c0, quota))
-        after = _quotient_pct(_Quotient(c1, quota))
-        _LAST_AFTER = (c1, quota, after)
-        deal = f"deal {line.deal}" if line.deal else f"event {line.event}"
-        return (f"{rate} of {shown} (tier '{row.text}') for {deal} because your {period} "
-                f"{table.key} went from {before} to {after} (marginal tiers)",
-                f"{shown} × {rate} = {fmt(earned, cur)}",
-                (("credit", shown), (f"{table.key} before", before),
-                 (f"{table.key} after", after)), (line.event,), (line.id,), (row.span,))
+        return _one_tier_texts(plan, table, line, period, c0, c1, quota, earned, pieces[0].row)
     return _commission_texts(plan, c, line, period, tuple(pieces), _Quotient(c0, quota),
                              _Quotient(c1, quota), earned, (), ())
+
+
+def _one_tier_texts(plan: m.Plan, table: m.TierTableSpec, line: CreditLine, period: str,
+                    c0: Decimal, c1: Decimal, quota: Number, earned: Number,
+                    row: m.TierRowSpec) -> tuple:
+    """Most lines: one tier, on an attainment. What `_commission_texts` writes of them, with
+    less work (JSON output reads every trace)."""
+    global _LAST_AFTER
+    cur = plan.currency
+    shown, rate = fmt(line.amount, cur), _rate_pct(row.rate)
+    # A payee's lines are read in order: this line's key before is the last one's after.
+    # (Kept as one tuple, read and replaced at once. A zero, "0%" or "-0%", is not reused.)
+    last = _LAST_AFTER
+    before = last[2] if c0 and last[1] is quota and last[0] == c0 else \
+        _quotient_pct(_Quotient(c0, quota))
+    after = _quotient_pct(_Quotient(c1, quota))
+    _LAST_AFTER = (c1, quota, after)
+    deal = f"deal {line.deal}" if line.deal else f"event {line.event}"
+    return (f"{rate} of {shown} (tier '{row.text}') for {deal} because your {period} "
+            f"{table.key} went from {before} to {after} (marginal tiers)",
+            f"{shown} × {rate} = {fmt(earned, cur)}",
+            (("credit", shown), (f"{table.key} before", before), (f"{table.key} after", after)),
+            (line.event,), (line.id,), (row.span,))
 
 
 def _rounded_texts(trace: Trace, exact: Decimal, rounded: Decimal, mode: str, currency: str,
