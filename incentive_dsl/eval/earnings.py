@@ -1229,10 +1229,6 @@ def _rate_pct(rate: Number) -> str:
 _BOUNDS: dict[tuple[int, int], tuple] = {}
 
 
-# The last line's key after (credit, quota, as shown) in `_one_tier_texts`.
-_LAST_AFTER: tuple = (None, None, "")
-
-
 def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, period: str,
                             c0: Decimal, c1: Decimal, quota: Number, earned: Number,
                             row: m.TierRowSpec | None = None) -> tuple:
@@ -1263,16 +1259,9 @@ def _one_tier_texts(plan: m.Plan, table: m.TierTableSpec, line: CreditLine, peri
                     row: m.TierRowSpec) -> tuple:
     """Most lines: one tier, on an attainment. What `_commission_texts` writes of them, with
     less work (JSON output reads every trace)."""
-    global _LAST_AFTER
     cur = plan.currency
     shown, rate = fmt(line.amount, cur), _rate_pct(row.rate)
-    # A payee's lines are read in order: this line's key before is the last one's after.
-    # (Kept as one tuple, read and replaced at once. A zero, "0%" or "-0%", is not reused.)
-    last = _LAST_AFTER
-    before = last[2] if c0 and last[1] is quota and last[0] == c0 else \
-        _quotient_pct(_Quotient(c0, quota))
-    after = _quotient_pct(_Quotient(c1, quota))
-    _LAST_AFTER = (c1, quota, after)
+    before, after = _quotient_pct(_Quotient(c0, quota)), _quotient_pct(_Quotient(c1, quota))
     deal = f"deal {line.deal}" if line.deal else f"event {line.event}"
     return (f"{rate} of {shown} (tier '{row.text}') for {deal} because your {period} "
             f"{table.key} went from {before} to {after} (marginal tiers)",
