@@ -26,6 +26,8 @@ CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, Emin=-99999
                           Emax=999999, traps=[decimal.InvalidOperation, decimal.DivisionByZero,
                                               decimal.Overflow])
 
+_PREC = CONTEXT.prec  # (read per amount shown)
+
 ROUNDING_MODES = {
     "half up": decimal.ROUND_HALF_UP,
     "half even": decimal.ROUND_HALF_EVEN,
@@ -205,10 +207,12 @@ def fmt(amount: Number, currency: str | None = None) -> str:
     # `normalize` leaves, at less cost: traces show several amounts per line, and JSON output
     # reads them all); scientific notation, or more digits than `normalize` keeps, the long way.
     plain = str(amount)
-    if "E" not in plain and len(plain) <= CONTEXT.prec:
+    if "E" not in plain and len(plain) <= _PREC:
         point = plain.find(".")
-        places = digits if point < 0 else max(digits, len(plain.rstrip("0")) - point - 1)
-        if places == (0 if point < 0 else len(plain) - point - 1):
+        have = 0 if point < 0 else len(plain) - point - 1  # the decimals it has
+        places = have if have == digits else digits if point < 0 else \
+            max(digits, len(plain.rstrip("0")) - point - 1)
+        if places == have:
             # Shown with the decimals it has (most amounts): grouping alone, no format spec
             # made for it.
             text = format(amount, ",")
