@@ -422,3 +422,20 @@ def test_a_line_given_what_makes_its_trace_reads_as_the_line_with_the_trace(cls,
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         later.trace = plain.trace
 
+
+
+def test_a_payee_standing_in_for_two_roles_gets_lines_with_their_own_ids():
+    """With nobody in the SE role, the owner takes both role shares of a deal: two credit
+    lines from one event for one payee, and so two commission lines; the second of each gets
+    `#2`, so that every line has its own id."""
+    from tests.test_eval_properties import booking, header, payee, plan_from_text, run
+    text = (header("Roles") + "credit bookings\n  on deal booked\n"
+            "  split by role AE 70%, SE 30%\n\ncommission core\n  on bookings\n  rate 10%\n")
+    result = run(plan_from_text(text), [booking("D1", dt.date(2027, 2, 1), "ana",
+                                                Decimal("1000.00"))], [payee("ana")])
+    assert [(ln.id, ln.amount) for ln in result.credits] == [
+        ("bookings:D1-booked:ana:role split", Decimal("700.00")),
+        ("bookings:D1-booked:ana:role split#2", Decimal("300.00"))]
+    assert [(ln.id, ln.amount) for ln in result.earnings] == [
+        ("core:commission:ana:D1-booked", Decimal("70.00")),
+        ("core:commission:ana:D1-booked#2", Decimal("30.00"))]

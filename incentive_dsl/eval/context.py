@@ -167,13 +167,15 @@ class Deals:
         self.index = index
         self._deals: dict[str, Deal] = {}
         self._ids: set[str] | None = None
+        plan_currency = fx.currency
         for e in index.by_kind["booked"]:
             d = self._deals.get(e.deal)
             if d is None:
                 d = self._deals[e.deal] = Deal(e.deal, index)
             d.booked = e
-            if e.amount is not None:
-                d.amount = fx.convert(e.amount, e.currency, e.date, e)[0]
+            if e.amount is not None:  # (in the plan currency, as most are: no conversion)
+                d.amount = e.amount if e.currency is None or e.currency == plan_currency else \
+                    fx.convert(e.amount, e.currency, e.date, e)[0]
         for e in index.by_kind["cancelled"]:
             d = self._deals.get(e.deal)
             if d is None:

@@ -155,7 +155,8 @@ class EarningStage:
         self._deal_keyed: dict[str, bool] = {}  # commission -> `_reads_deal_credit`
         # Each event rule looks at the events of its kind only (they stay in processing order).
         self.by_kind = deals.index.by_kind
-        self._ids: dict[str, int] = {}
+        self._ids: set[str] = set()  # line ids made, and how many lines repeat one (`_id`)
+        self._repeats: dict[str, int] = {}
         self.eligible = Eligibility(plan, roster)
         # One payee's tier periods (labels) -> what `_money_pieces` reads for each (see
         # `_quota_cut`).
@@ -166,8 +167,11 @@ class EarningStage:
 
     def _id(self, rule: str, kind: str, payee: str, key: object) -> str:
         base = f"{rule}:{kind}:{payee}:{key}"
-        n = self._ids[base] = self._ids.get(base, 0) + 1
-        return base if n == 1 else f"{base}#{n}"
+        if base not in self._ids:  # the usual case: a set, and no count kept
+            self._ids.add(base)
+            return base
+        n = self._repeats[base] = self._repeats.get(base, 1) + 1
+        return f"{base}#{n}"
 
     def _line(self, comp, kind: str, payee: str, day: dt.date, period: str, amount: Number,
               deal: str | None, trace: Trace | Later, key: object) -> EarningLine:
@@ -232,6 +236,7 @@ class EarningStage:
             # Ids begin with their rule's name, which no other rule has: none of this rule's
             # can come up again, and a large run need not keep them all.
             self._ids.clear()
+            self._repeats.clear()
         if self.plan.clawbacks or self.plan.payout.limits:
             self.meter.stage("evaluating: clawbacks and caps", 0)  # no count to show
         for claw in self.plan.clawbacks:
