@@ -18,7 +18,8 @@ import attrs
 from incentive_dsl.check.model import CreditSpec, Plan
 from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator, EventIndex, Fx
-from incentive_dsl.eval.money import ZERO, add, allocate, div, fmt, fmt_pct, mul, round_money, sub
+from incentive_dsl.eval.money import (ZERO, add, allocate, div, fmt, fmt_pct, mul, quantum,
+                                      round_money, sub)
 from incentive_dsl.eval.records import CreditLine, Skips, credit_line
 from incentive_dsl.progress import EVERY, QUIET, Meter
 
@@ -125,6 +126,7 @@ class CreditStage:
                        if c.trigger.where is not None else None for c in plan.credits}
         self.eligible = Eligibility(plan, roster)
         self._event_ids: dict[str, int] = {}  # the current event's line ids, and how many
+        self._minor = quantum(plan.currency)
 
     def run(self, meter: Meter = QUIET) -> tuple[list[CreditLine], Skips]:
         order = {c.name: i for i, c in enumerate(self.plan.credits)}
@@ -190,7 +192,10 @@ class CreditStage:
         # depend on how the CRM happened to list the split.
         if len(shares) > 1:
             shares = sorted(shares, key=lambda s: (s[0] is None, s[0] or "", s[2]))
-        amounts = allocate(value, [w for _, w, _ in shares], self.plan.currency)
+        if shares[0][1] is ONE and len(shares) == 1 and value.same_quantum(self._minor):
+            amounts = (value,)  # all to one payee, in minor units already: `allocate`'s answer
+        else:
+            amounts = allocate(value, [w for _, w, _ in shares], self.plan.currency)
         direct = []
         for (payee, weight, kind), amount in zip(shares, amounts):
             if payee is None:
