@@ -439,3 +439,20 @@ def test_a_payee_standing_in_for_two_roles_gets_lines_with_their_own_ids():
     assert [(ln.id, ln.amount) for ln in result.earnings] == [
         ("core:commission:ana:D1-booked", Decimal("70.00")),
         ("core:commission:ana:D1-booked#2", Decimal("30.00"))]
+
+
+@pytest.mark.parametrize("amount", ["1000.00", "1000.005", "1000.015", "1000", "1E+3",
+                                    "0.10", "-250.50", "-250.505", "1234.5"])
+def test_a_booking_credited_whole_to_its_owner_is_allocate_s_answer(amount):
+    """A booking all to one payee takes its amount as it is when it is in minor units already
+    (the common case, without `allocate`): the credit is `allocate`'s answer for every amount,
+    its digits included (a shorter or longer exponent is rounded to the cent, half even)."""
+    from incentive_dsl.eval.money import allocate
+    from tests.test_eval_properties import booking, header, payee, plan_from_text, run
+    text = (header("Owner") + "credit bookings\n  on deal booked\n\n"
+            "commission core\n  on bookings\n  rate 10%\n")
+    result = run(plan_from_text(text), [booking("D1", dt.date(2027, 2, 1), "ana",
+                                                Decimal(amount))], [payee("ana")])
+    [line] = result.credits
+    [expected] = allocate(Decimal(amount), [Decimal(1)], "USD")
+    assert str(line.amount) == str(expected)

@@ -176,6 +176,10 @@ class PayoutStage:
             return f
 
         at_once = self._at_once
+        # `payable_amount`, inline for the usual schedule: a line rounded already (most) is paid
+        # as it is.
+        per_line, minor, mode = self.plan.rounding.point == "line", quantum(cur), \
+            self.plan.rounding.mode
         labels: dict[dt.date, str] = {}  # the pay period of each day lines are dated
         for i, line in enumerate(earnings):
             if not i % EVERY:
@@ -192,9 +196,11 @@ class PayoutStage:
             elif line.kind == "clawback":
                 mine["clawed_back"] += line.amount
             if at_once and day <= end:  # the usual schedule, paid in the line's pay period
+                amount = line.amount
+                if per_line and not (type(amount) is Decimal and amount.same_quantum(minor)):
+                    amount = round_money(amount, cur, mode)
                 payable[own].append(payout_line(
-                    payee=line.payee, pay_period=label, kind="earning",
-                    amount=payable_amount(self.plan, line),
+                    payee=line.payee, pay_period=label, kind="earning", amount=amount,
                     earning=line.id,
                     trace=(_leg_texts, line.component, "Payout", span, cur, line, _when_earned)))
                 continue
