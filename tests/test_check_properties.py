@@ -415,10 +415,21 @@ class Reference:
         return [ln for ln in self.result.credits if ln.credit == credit and ln.payee in payees
                 and period.contains(ln.date)]
 
-    def quota(self, name: str, payees, period: Period) -> V:
+    def quota(self, name: str, payees, period: Period, team: bool) -> V:
+        """The quotas (`no proration`: every month in full) of a payee, or of a team: a
+        member's month counts when they are in the team on a day of it, which here (one
+        manager, rows without changes) is a month in which they are employed (docs §10,
+        "Team measures"); bob leaves on 2027-09-30 and brings no quota for the fourth
+        quarter."""
         per_month = {"bookings": Fraction(250_000, 3), "meetings": Fraction(40)}[name]
-        exact = per_month * len(period.months()) * len(payees)
+        months = sum(1 for p in payees for m in period.months()
+                     if not team or self.employed_in(p, m))
+        exact = per_month * months
         return V(exact, rounded(exact, Fraction(0)))
+
+    def employed_in(self, payee: str, month: Period) -> bool:
+        p = self.roster[payee]
+        return p.start <= month.end and (p.end is None or p.end >= month.start)
 
     def name_value(self, name: str, env: RefEnv) -> V:
         if any(c.name == name for c in self.plan.credits):
@@ -475,7 +486,7 @@ class Reference:
         return self.name_value(e.name.text, env)
 
     def _QuotaRef(self, e, env):
-        return self.quota(e.name.text, env.payees, env.period)
+        return self.quota(e.name.text, env.payees, env.period, env.payees != (env.payee,))
 
     def _TeamRef(self, e, env):
         team = self.team(env.payee, env.period)
@@ -891,6 +902,28 @@ def test_team_value_of_a_payee_without_reports_is_zero():
     for seed in range(6):
         assert _eval_text("team bookings", label=label, seed=seed) == 0
         assert _eval_text("team attainment", label=label, seed=seed) == 0
+
+
+def test_a_team_quota_counts_a_member_for_the_months_they_are_in_the_team():
+    """bob reports to mia until he leaves on 2027-09-30: mia's team quota counts his quota for
+    July to September and not after (docs §10, "Team measures"), while his own quota, `no
+    proration`, counts every month. The reference model counted his whole second half-year
+    for the team (the property test above found it: `team attainment` of mia in 2027-H2).
+    `gap` is `quota bookings - bookings`, so a quota is a gap plus the bookings."""
+    def quota(payee, label, team):
+        prefix = "team " if team else ""
+        return (_eval_text(f"{prefix}gap", payee=payee, label=label)
+                + _eval_text(f"{prefix}bookings", payee=payee, label=label))
+    quarter = Decimal(250_000)
+    assert quota("mia", "2027-Q3", True) == 2 * quarter  # ana and bob
+    assert quota("mia", "2027-Q4", True) == quarter  # ana only
+    assert quota("mia", "2027-H2", True) == 3 * quarter
+    assert quota("bob", "2027-Q4", False) == quarter  # his own, in full
+    # The case the property test drew: mia's team has bookings in the half-year.
+    bookings = _eval_text("team bookings", payee="mia", label="2027-H2")
+    assert bookings
+    assert Fraction(_eval_text("team attainment", payee="mia", label="2027-H2")) == \
+        Fraction(bookings) / Fraction(3 * quarter)
 
 
 def test_team_kicker_example_with_no_reports():
