@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, currently_in_test_context, given, note, sett
 from hypothesis import strategies as st
 
 import strategies as S
+from incentive_dsl.api import format_text
 from incentive_dsl.diagnostics import render_all
 from incentive_dsl.span import NO_SPAN
 from incentive_dsl.syntax import format_file, parse_text
@@ -436,25 +437,30 @@ def test_relayout_really_moves_things():
 # start passing (strict xfail) when the bug is fixed.
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "grammar bug: in an example's event line, a custom field named with three capitals (ARR, "
-    "ACV, MRR) or a duration unit (months, days) cannot follow a field whose value is a plain "
-    "number: after `seats 5` the lexer offers CURRENCY and the duration units, so `5 ARR` is "
-    "read as money and `5 months` as a duration. The tree prints as text that does not parse."))
-@pytest.mark.parametrize("key, value", [("ARR", "120,000 USD"), ("months", "12")])
+# Was a grammar bug: in an example's event line, a custom field named with three capitals (ARR,
+# ACV) or a duration unit (months, days) could not follow a field whose value is a plain number:
+# after `seats 5` the lexer offers CURRENCY and the duration units, so `5 ARR` was read as money
+# and `5 months` as a duration, and the tree printed as text that did not parse. Such a key is
+# now written quoted (`seats 5 "ARR" 120,000 USD`), which the grammar reads as the same key.
+@pytest.mark.parametrize("key, value", [("ARR", "120,000 USD"), ("months", "12"),
+                                        ("days", "3"), ("ACV", "5")])
 def test_custom_field_after_a_number_round_trips(key, value):
     text = (f'example "x"\n'
             f"  deal D1 booked 2027-01-10 by ana {key} {value} seats 5\n")
     tree = parse_text(S.PATH, text).tree
     (event,) = tree.blocks[0].items
     assert [a.key for a in event.attrs] == ["by", key, "seats"]
-    # the same facts in the other order: a tree the formatter prints but the parser refuses
+    # the same facts in the other order: the key follows a plain number
     swapped = n.PlanFile(path=S.PATH, blocks=(n.ExampleBlock(
         name=n.Text(raw='"x"'),
         items=(n.ExampleEvent(deal=n.Ident(text="D1"), kind="booked", subject=None,
                               date=n.DateLit(raw="2027-01-10"),
                               attrs=(event.attrs[0], event.attrs[2], event.attrs[1])),)),))
+    assert f'seats 5 "{key}" {value}' in format_file(swapped)
     assert_round_trip(swapped)
+    # and a key needs no quotes elsewhere: the formatter writes it bare
+    quoted = text.replace(f" {key} ", f' "{key}" ')
+    assert format_text(S.PATH, quoted).formatted == text
 
 
 # Was a bug (render() cut lines with str.splitlines(), which also breaks at form feeds and

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -1639,10 +1640,13 @@ class PlanChecker:
             elif a.custom:
                 spec = self.x.deal_fields.get(a.key)
                 if spec is None or a.key in BUILTIN_DEAL:
+                    named = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", a.key)
                     self.err("E-FIELD", a, f"unknown deal field '{a.key}'",
                              sc.suggest(a.key, [k for k in self.x.deal_fields
                                                 if k not in BUILTIN_DEAL]) or
-                             f"declare it: fields / deal.{a.key} text")
+                             (f"declare it: fields / deal.{a.key} text" if named else
+                              "a field's name is one word of letters, digits and _, e.g. "
+                              + ("_".join(re.findall(r"[A-Za-z0-9]+", a.key)) or "size")))
                     continue
                 got = self.x.infer(a.value, PERIOD)
                 if got.unknown:

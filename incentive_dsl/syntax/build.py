@@ -642,7 +642,8 @@ class Builder(Transformer):
 
     def field_attr(self, c):
         name, value = self._vals(c)
-        return self._attr(str(name), value, c, custom=True)
+        key = n.Text(raw=str(name)).value if name.type == "STRING" else str(name)
+        return self._attr(key, value, c, custom=True)
 
     def example_activity(self, c):
         v = self._vals(c)

@@ -13,6 +13,7 @@ print, and `format` is idempotent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from incentive_dsl.periods import months_text
@@ -246,8 +247,31 @@ def _attr_value(a: n.Attr) -> str:
     return expr(a.value)
 
 
+# A custom field's key is written bare where it reads back as that key, else quoted: a word the
+# line's own attributes begin with, a key that is not a name, and, after a value that is a plain
+# number, a key the number would take as its unit (`seats 5 ARR 120,000 USD` reads `5 ARR` as
+# money, `seats 5 months 12` reads `5 months` as a duration).
+_ATTR_WORDS = frozenset({"by", "amount", "split"})
+_UNITS = frozenset({"day", "days", "week", "weeks", "month", "months", "quarter", "quarters",
+                    "year", "years"})
+_BARE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CURRENCY_LIKE = re.compile(r"[A-Z]{3}")
+
+
+def _key(a: n.Attr, after_number: bool) -> str:
+    key = a.key
+    if not a.custom or (_BARE_KEY.fullmatch(key) and key not in _ATTR_WORDS and not (
+            after_number and (key in _UNITS or _CURRENCY_LIKE.fullmatch(key)))):
+        return key
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _attrs(attrs: tuple[n.Attr, ...]) -> str:
-    return "".join(f" {a.key} {_attr_value(a)}" for a in attrs)
+    out, after_number = [], False
+    for a in attrs:
+        out.append(f" {_key(a, after_number)} {_attr_value(a)}")
+        after_number = isinstance(a.value, n.Number)
+    return "".join(out)
 
 
 def _event(s: n.ExampleEvent) -> str:

@@ -329,6 +329,26 @@ def _character(exc: UnexpectedCharacters, where: _Where, off: int) -> Diagnostic
     return error("E-SYNTAX", Span.point(where.path, line, col), message, hint)
 
 
+# The duration units, which a number before them takes as its unit (grammar: duration_unit).
+_UNIT_WORDS = frozenset({"day", "days", "week", "weeks", "month", "months", "quarter",
+                         "quarters", "year", "years"})
+
+
+def _taken_as_unit(before: list[Token], tok: Token) -> str | None:
+    """The hint for a custom field of an example line named like a unit after a number:
+    `seats 5 ARR 120,000 USD` reads ARR as the currency of 5, `seats 5 months 12` reads `5
+    months` as a duration (the formatter quotes such a key)."""
+    if len(before) < 3:
+        return None
+    key, number, word = before[-3:]
+    if key.type in ("NAME", "STRING") and number.type == "NUMBER" and (
+            word.type == "CURRENCY" or str(word) in _UNIT_WORDS):
+        unit = "currency" if word.type == "CURRENCY" else "unit"
+        return (f"after a number, '{word}' is read as its {unit} ({number} {word}): to name a "
+                f'field {word}, quote it: "{word}" {tok}')
+    return None
+
+
 def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Where, off: int,
                 keyword_text: dict[str, str]) -> Diagnostic:
     path = where.path
@@ -397,6 +417,8 @@ def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Wh
             where.first_word(span.line) == "expect":
         hint = ("an expectation names a month or a longer period (2027-02, 2027-Q1, 2027); its "
                 "lines are dated, so a month covers its semi-monthly or bi-weekly pay periods")
+    elif where.block == "example" and _taken_as_unit(before, tok) is not None:
+        hint = _taken_as_unit(before, tok)
     elif "PERCENT" in expected and tok.type == "NUMBER":
         hint = percent_hint(value)
     elif "CURRENCY" in expected and tok.type == "NAME" and len(value) == 3:
