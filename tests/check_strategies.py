@@ -870,11 +870,11 @@ ORDER_OPS = (">=", "<=", ">", "<", "reaches", "=", "!=", "is", "is not")
 
 @st.composite
 def typed_exprs(draw, kind: str, depth: int = 3, minimum: int = IF, team: bool = True,
-                calendar_durations: bool = True, computed_shifts: bool = False):
+                calendar_durations: bool = True, computed_shifts: bool = True):
     """An expression of unit `kind` (well typed by construction, in a period context).
     `team` allows `team X`; `calendar_durations` allows month, quarter and year durations;
-    a date is moved (date + duration) by a duration literal unless `computed_shifts`, which
-    allows any duration expression there (`2027-01-31 + 1 month * 2`)."""
+    `computed_shifts` allows any duration expression where a date is moved (`2027-01-31 + 1
+    month * 2`), else only a duration literal."""
     if depth <= 0 or draw(st.integers(0, 3)) == 0:
         return at_least(draw(typed_leaves(kind, team, calendar_durations)), minimum)
     sub = depth - 1

@@ -1004,23 +1004,33 @@ def test_missing_payee_field_stays_missing():
     assert _eval_text("payee.end + 30 days", payee="bob") == dt.date(2027, 10, 30)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a date moves by calendar months only when the "
-                   "duration is written as a literal (Evaluator._shift looks at the syntax); a "
-                   "computed duration counts a month as 30 days: 2027-01-31 + 1 month * 2 is "
-                   "2027-04-01, but 2027-01-31 + 2 months is 2027-03-31 (docs §4.5)")
 def test_computed_month_durations_move_dates_by_calendar_months():
+    """Was a bug (docs §27.3, item 1): a date moved by calendar months only when the duration
+    was written as a literal (the evaluator looked at the syntax); a computed duration counted a
+    month as 30 days, so 2027-01-31 + 1 month * 2 was 2027-04-01. Months go first, then days."""
     assert _eval_text("2027-01-31 + 2 months") == dt.date(2027, 3, 31)
     assert _eval_text("2027-01-31 + 1 month * 2") == dt.date(2027, 3, 31)
+    assert _eval_text("2027-01-31 + (1 quarter - 1 month)") == dt.date(2027, 3, 31)
+    assert _eval_text("2027-01-31 + 1 month + 3 days") == dt.date(2027, 3, 3)
+    assert _eval_text("2027-01-31 + (1 month + 3 days)") == dt.date(2027, 3, 3)
+    assert _eval_text("2027-03-31 - 1 month * 1") == dt.date(2027, 2, 28)
+    assert _eval_text("2027-01-31 + -(2 months)") == dt.date(2026, 11, 30)
+    assert _eval_text("2027-01-31 + 6 months / 3") == dt.date(2027, 3, 31)
+    assert _eval_text("2027-01-31 + 50% of 4 months") == dt.date(2027, 3, 31)
+    assert _eval_text("2027-01-31 + max(1 month, 20 days)") == dt.date(2027, 2, 28)
+    assert _eval_text("2027-01-31 + max(30 days, 1 month)") == dt.date(2027, 3, 2)  # the first
+    assert _eval_text("2027-01-31 + (if 1 > 0 then 1 month else 1 day)") == dt.date(2027, 2, 28)
+    # a date minus a date is days, whatever moved those dates
+    assert _eval_text("2027-01-31 + ((2027-03-31 - 1 month) - 2027-01-31)") == \
+        dt.date(2027, 1, 31) + dt.timedelta(days=28)
+    assert _eval_text("2027-01-31 + 3 months / 2") == dt.date(2027, 2, 28)  # 1.5: one month
 
 
 @MORE
-@pytest.mark.xfail(strict=True, reason="BUG: see test_computed_month_durations_move_dates_by_"
-                   "calendar_months; the soundness property with computed durations added to "
-                   "dates")
 @given(e=C.typed_exprs(C.DATE, depth=3, computed_shifts=True), seed=seeds, label=period_labels,
        payee=probe_payees)
 @example(e=parse_text("x.plan", "measure m = 2027-01-31 + 1 month * 2\n").tree.blocks[0].expr,
-         seed=0, label="2027-Q1", payee="ana")  # the known case, so the xfail is deterministic
+         seed=0, label="2027-Q1", payee="ana")  # the case that was a bug
 def test_dates_moved_by_computed_durations(e, seed, label, payee):
     assert_sound(e, seed, payee, label)
 

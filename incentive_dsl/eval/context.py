@@ -4,7 +4,7 @@ evaluator. The checker has typed every expression, so evaluation here does no ty
 Value representation: money, percentages (as fractions), numbers and counts are exact numbers:
 Decimals, or `Fraction`s where a quotient has no finite decimal form (see `money`);
 dates are `datetime.date`; durations are Decimal days (a month counts as 30 days in
-expressions); periods are `Period`; texts and enumerations are `str`; conditions are `bool`.
+expressions), and a date is moved by a duration's calendar months and days (`_calendar`); periods are `Period`; texts and enumerations are `str`; conditions are `bool`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import EVENT_KINDS, Event, FxRate, Roster
 from incentive_dsl.eval.money import ZERO, Number, add, div, mul, round_money, sub
 from incentive_dsl.limits import MAX_COMPUTED_DIGITS, MAX_DENOMINATOR_DIGITS
-from incentive_dsl.periods import DAYS_PER_UNIT, Period, add_months, month_end
+from incentive_dsl.periods import (DAYS_PER_UNIT, MONTHS_PER_UNIT, Period, add_months,
+                                   month_end)
 from incentive_dsl.syntax.format import expr as expr_text
 from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
@@ -373,6 +374,7 @@ class Evaluator:
         if op in ("+", "-"):
             combine = add if op == "+" else sub
             sign = 1 if op == "+" else -1
+            calendar = self._calendar(e.right)  # how the right side moves a date, if it does
 
             def plus_minus(env):
                 a, b = left(env), right(env)
@@ -381,7 +383,8 @@ class Evaluator:
                 if isinstance(a, dt.date):
                     if isinstance(b, dt.date):
                         return Decimal((a - b).days)
-                    return _shift(a, e.right, b, sign, env)
+                    form = calendar(env) if calendar is not None else None
+                    return _shift(a, e.right, (ZERO, b) if form is None else form, sign, env)
                 return combine(a, b)
             return plus_minus
         if op in ("*", "of", "/"):
@@ -435,6 +438,97 @@ class Evaluator:
             self.compile(e.otherwise)
         return lambda env: then(env) if condition(env) else otherwise(env)
 
+    # ------------------------------------------------------------------ moving dates
+
+    def _calendar(self, e: n.Expr) -> Callable[[Env], tuple | None] | None:
+        """How the duration `e` moves a date (docs §4.5): a function giving its (months, days),
+        or None when it has no months, quarters or years in it and so moves a date by its days
+        (its value). Months are counted from the duration literals through signs, sums,
+        products and quotients by numbers, conditions and min/max; a duration read from a
+        field or a measure, or a date minus a date, is days. The function gives None where the
+        value it follows is missing (the date then stays missing)."""
+        if isinstance(e, n.Paren):
+            return self._calendar(e.inner)
+        if isinstance(e, n.Duration):
+            months = MONTHS_PER_UNIT.get(e.unit.rstrip("s"))
+            if months is None:
+                return None
+            form = (e.count.value * months, ZERO)
+            return lambda env: form
+        if isinstance(e, n.Unary) and e.op == "-":
+            inner = self._calendar(e.operand)
+            if inner is None:
+                return None
+
+            def negated(env):
+                form = inner(env)
+                return None if form is None else (-form[0], -form[1])
+            return negated
+        if isinstance(e, n.IfThenElse):
+            then, otherwise = self._calendar(e.then), self._calendar(e.otherwise)
+            if then is None and otherwise is None:
+                return None
+            condition = self.compile(e.condition)
+            then, otherwise = then or self._days(e.then), otherwise or self._days(e.otherwise)
+            return lambda env: then(env) if condition(env) else otherwise(env)
+        if isinstance(e, n.Call) and e.func.text in ("min", "max") and len(e.args) >= 2:
+            forms = [self._calendar(a) for a in e.args]
+            if all(f is None for f in forms):
+                return None
+            values = [self.compile(a) for a in e.args]
+            forms = [f or self._days(a) for f, a in zip(forms, e.args)]
+            pick = min if e.func.text == "min" else max
+
+            def extreme(env):  # the argument min/max picks (the first of equals), as a form
+                found = [v(env) for v in values]
+                if any(v is None for v in found):
+                    return None
+                return forms[found.index(pick(found))](env)
+            return extreme
+        if isinstance(e, n.Binary) and e.op in ("+", "-", "*", "/", "of"):
+            return self._calendar_binary(e)
+        return None
+
+    def _calendar_binary(self, e: n.Binary) -> Callable[[Env], tuple | None] | None:
+        left_form, right_form = self._calendar(e.left), self._calendar(e.right)
+        if left_form is None and right_form is None:
+            return None
+        left, right = self.compile(e.left), self.compile(e.right)
+        if e.op in ("+", "-"):
+            sign = 1 if e.op == "+" else -1
+            left_form, right_form = left_form or self._days(e.left), \
+                right_form or self._days(e.right)
+
+            def sum_form(env):
+                a = left(env)
+                if isinstance(a, dt.date):  # a date minus a date: days
+                    b = right(env)
+                    return None if b is None else (ZERO, Decimal((a - b).days))
+                x, y = left_form(env), right_form(env)
+                if x is None or y is None:
+                    return None
+                return add(x[0], sign * y[0]), add(x[1], sign * y[1])
+            return sum_form
+        if e.op in ("*", "of"):  # a duration times a number, or a percentage of one
+            form, factor, combine = (left_form, right, mul) if left_form is not None else \
+                (right_form, left, mul)
+        elif left_form is not None:  # a duration divided by a number (by 0: 0, as values are)
+            form, factor, combine = left_form, right, div
+        else:
+            return None  # a number divided by a duration is not a duration
+
+        def scaled(env):
+            f, k = form(env), factor(env)
+            if f is None or k is None:
+                return None
+            return combine(f[0], k), combine(f[1], k)
+        return scaled
+
+    def _days(self, e: n.Expr) -> Callable[[Env], tuple | None]:
+        """A duration without months as a (months, days) form: its value in days."""
+        value = self.compile(e)
+        return lambda env: None if (v := value(env)) is None else (ZERO, v)
+
 
 _COMPUTED_BOUND = 10 ** MAX_COMPUTED_DIGITS
 _DENOMINATOR_BOUND = 10 ** MAX_DENOMINATOR_DIGITS
@@ -460,17 +554,15 @@ def _too_fine(e: n.Expr, env: Env) -> None:
                           "dividing", e.span)
 
 
-def _shift(day: dt.date, right: n.Expr, days: Decimal, sign: int, env: Env) -> dt.date:
-    """A date moved by a duration: months, quarters and years written as such move by
-    calendar months (2027-01-31 + 1 month = 2027-02-28); anything else by days."""
-    inner = right.inner if isinstance(right, n.Paren) else right
+def _shift(day: dt.date, right: n.Expr, form: tuple, sign: int, env: Env) -> dt.date:
+    """A date moved by a duration's (months, days) (`Evaluator._calendar`): by the calendar
+    months first (2027-01-31 + 1 month = 2027-02-28), then by the days; each a whole number,
+    its fraction dropped (1.5 months moves by one month)."""
+    months, days = form
     try:
-        if isinstance(inner, n.Duration) and inner.unit.rstrip("s") in ("month", "quarter",
-                                                                        "year"):
-            months = int(inner.count.value) * {"month": 1, "quarter": 3, "year": 12}[
-                inner.unit.rstrip("s")]
-            year, month = add_months(day.year, day.month, sign * months)
-            return dt.date(year, month, min(day.day, month_end(year, month).day))
+        if months:
+            year, month = add_months(day.year, day.month, sign * int(months))
+            day = dt.date(year, month, min(day.day, month_end(year, month).day))
         return day + sign * dt.timedelta(days=int(days))
     except (OverflowError, ValueError):
         raise EvaluationError(f"'{day} {'+' if sign > 0 else '-'} {expr_text(right)}' is "
