@@ -4,7 +4,8 @@ evaluator. The checker has typed every expression, so evaluation here does no ty
 Value representation: money, percentages (as fractions), numbers and counts are exact numbers:
 Decimals, or `Fraction`s where a quotient has no finite decimal form (see `money`);
 dates are `datetime.date`; durations are Decimal days (a month counts as 30 days in
-expressions), and a date is moved by a duration's calendar months and days (`_calendar`); periods are `Period`; texts and enumerations are `str`; conditions are `bool`.
+expressions), and a date is moved by a duration's calendar months and days (`_calendar`);
+periods are `Period`; texts and enumerations are `str`; conditions are `bool`.
 """
 
 from __future__ import annotations
