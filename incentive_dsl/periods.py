@@ -31,6 +31,8 @@ UNIT_DAYS = {"biweek": 14, "semimonth": 15, "month": 30, "quarter": 91, "half": 
              "year": 365}
 # Days per unit, as expressions and data files count durations (a month is 30 days).
 DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
+# The words of a duration (`90 days`, `1 quarter`): a number before one takes it as its unit.
+DURATION_WORDS = frozenset(w for unit in DAYS_PER_UNIT for w in (unit, unit + "s"))
 
 
 def unit_text(unit: str) -> str:

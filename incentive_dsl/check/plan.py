@@ -1640,7 +1640,7 @@ class PlanChecker:
             elif a.custom:
                 spec = self.x.deal_fields.get(a.key)
                 if spec is None or a.key in BUILTIN_DEAL:
-                    named = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", a.key)
+                    named = n.NAME_PATTERN.fullmatch(a.key)
                     self.err("E-FIELD", a, f"unknown deal field '{a.key}'",
                              sc.suggest(a.key, [k for k in self.x.deal_fields
                                                 if k not in BUILTIN_DEAL]) or

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from incentive_dsl.periods import months_text
+from incentive_dsl.periods import DURATION_WORDS, months_text
 from incentive_dsl.syntax import nodes as n
 
 INDENT = "  "
@@ -252,16 +252,13 @@ def _attr_value(a: n.Attr) -> str:
 # number, a key the number would take as its unit (`seats 5 ARR 120,000 USD` reads `5 ARR` as
 # money, `seats 5 months 12` reads `5 months` as a duration).
 _ATTR_WORDS = frozenset({"by", "amount", "split"})
-_UNITS = frozenset({"day", "days", "week", "weeks", "month", "months", "quarter", "quarters",
-                    "year", "years"})
-_BARE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CURRENCY_LIKE = re.compile(r"[A-Z]{3}")
 
 
 def _key(a: n.Attr, after_number: bool) -> str:
     key = a.key
-    if not a.custom or (_BARE_KEY.fullmatch(key) and key not in _ATTR_WORDS and not (
-            after_number and (key in _UNITS or _CURRENCY_LIKE.fullmatch(key)))):
+    if not a.custom or (n.NAME_PATTERN.fullmatch(key) and key not in _ATTR_WORDS and not (
+            after_number and (key in DURATION_WORDS or _CURRENCY_LIKE.fullmatch(key)))):
         return key
     return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

@@ -16,6 +16,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from lark.indenter import DedentError
 
 from incentive_dsl.diagnostics import Diagnostic, error
+from incentive_dsl.periods import DURATION_WORDS
 from incentive_dsl.span import Span
 
 BLOCK_KEYWORDS = (
@@ -329,11 +330,6 @@ def _character(exc: UnexpectedCharacters, where: _Where, off: int) -> Diagnostic
     return error("E-SYNTAX", Span.point(where.path, line, col), message, hint)
 
 
-# The duration units, which a number before them takes as its unit (grammar: duration_unit).
-_UNIT_WORDS = frozenset({"day", "days", "week", "weeks", "month", "months", "quarter",
-                         "quarters", "year", "years"})
-
-
 def _taken_as_unit(before: list[Token], tok: Token) -> str | None:
     """The hint for a custom field of an example line named like a unit after a number:
     `seats 5 ARR 120,000 USD` reads ARR as the currency of 5, `seats 5 months 12` reads `5
@@ -342,7 +338,7 @@ def _taken_as_unit(before: list[Token], tok: Token) -> str | None:
         return None
     key, number, word = before[-3:]
     if key.type in ("NAME", "STRING") and number.type == "NUMBER" and (
-            word.type == "CURRENCY" or str(word) in _UNIT_WORDS):
+            word.type == "CURRENCY" or str(word) in DURATION_WORDS):
         unit = "currency" if word.type == "CURRENCY" else "unit"
         return (f"after a number, '{word}' is read as its {unit} ({number} {word}): to name a "
                 f'field {word}, quote it: "{word}" {tok}')

@@ -13,6 +13,7 @@ Invariants:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Union
 
@@ -787,6 +788,10 @@ class CompensationBlock(Block):
 # ------------------------------------------------------------------------------ examples
 
 AttrValue = Union[Expr, Ident, tuple[Share, ...]]
+
+
+# A name (the grammar's NAME): a custom field's key that is not one is quoted in an example line.
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @node
