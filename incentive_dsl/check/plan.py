@@ -1746,7 +1746,14 @@ def fmt_pct(value: Decimal) -> str:
 
 
 def _later_from(line: n.ExamplePayee, before: n.ExamplePayee) -> bool:
-    """Whether a payee line starts later than the line before it (a change, not a repeat)."""
-    dates = [next((getattr(a.value, "value", None) for a in x.attrs if a.key == "from"), None)
-             for x in (line, before)]
+    """Whether a payee line starts later than the line before it (a change, not a repeat). A
+    `from` that is not a calendar date (2027-02-30, reported as E-DATE) is taken as later: the
+    line is not reported as a repeat as well."""
+    dates = []
+    for x in (line, before):
+        given = next((a.value for a in x.attrs if a.key == "from"), None)
+        try:
+            dates.append(getattr(given, "value", None))
+        except ValueError:
+            return True
     return dates[0] is not None and (dates[1] is None or dates[0] > dates[1])
