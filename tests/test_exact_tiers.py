@@ -138,7 +138,8 @@ def test_tiers_cut_in_money_space_explain_themselves_as_the_key_space_cut(table,
     """A tier key `credit / quota` is cut in money space and its trace keeps only the credit
     before and after the line and the quota (`_money_commission_texts`); the same key written
     so that the interpreter cuts it in key space (`(bookings + 0 USD) / quota`) must give the
-    same lines with the same traces, word for word."""
+    same lines with the same traces, word for word. The deals fall in several quarters, so
+    the credit before a line is the running total less the total before its quarter."""
     bounds, rates = table
 
     def plan(measure: str):
@@ -149,7 +150,7 @@ def test_tiers_cut_in_money_space_explain_themselves_as_the_key_space_cut(table,
             f"measure attainment = {measure}\n\n" + table_text("quarter", bounds, rates))
 
     day = dt.date(2027, 2, 1)
-    events = [booking(f"D{i}", day + dt.timedelta(days=i), "ana", a)
+    events = [booking(f"D{i}", day + dt.timedelta(days=40 * i), "ana", a)
               for i, a in enumerate(deals)]
     money = run(plan("bookings / quota bookings"), events, [payee("ana")])
     keyed = run(plan("(bookings + 0 USD) / quota bookings"), events, [payee("ana")])

@@ -15,7 +15,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-import math
 import operator
 from collections import defaultdict
 from decimal import Decimal
