@@ -870,17 +870,16 @@ ORDER_OPS = (">=", "<=", ">", "<", "reaches", "=", "!=", "is", "is not")
 
 @st.composite
 def typed_exprs(draw, kind: str, depth: int = 3, minimum: int = IF, team: bool = True,
-                calendar_durations: bool = True, computed_shifts: bool = True):
+                calendar_durations: bool = True):
     """An expression of unit `kind` (well typed by construction, in a period context).
-    `team` allows `team X`; `calendar_durations` allows month, quarter and year durations;
-    `computed_shifts` allows any duration expression where a date is moved (`2027-01-31 + 1
-    month * 2`), else only a duration literal."""
+    `team` allows `team X`; `calendar_durations` allows month, quarter and year durations. A
+    date is moved by any duration expression (`2027-01-31 + 1 month * 2`)."""
     if depth <= 0 or draw(st.integers(0, 3)) == 0:
         return at_least(draw(typed_leaves(kind, team, calendar_durations)), minimum)
     sub = depth - 1
 
     def child(k: str, level: int) -> n.Expr:
-        return draw(typed_exprs(k, sub, level, team, calendar_durations, computed_shifts))
+        return draw(typed_exprs(k, sub, level, team, calendar_durations))
 
     forms = ["arith"] * 4 if kind in ARITHMETIC else []
     forms += ["if", "paren"]
@@ -894,13 +893,7 @@ def typed_exprs(draw, kind: str, depth: int = 3, minimum: int = IF, team: bool =
     if form == "arith":
         op, lk, rk = draw(st.sampled_from(ARITHMETIC[kind]))
         lv = S.BINARY_LEVELS[op]
-        if kind == DATE and not computed_shifts:
-            right = draw(typed_leaves(DURATION, team, calendar_durations))
-            if draw(st.integers(0, 3)) == 0:
-                right = n.Paren(inner=right)
-        else:
-            right = child(rk, lv + 1)
-        e = n.Binary(op=op, left=child(lk, lv), right=right)
+        e = n.Binary(op=op, left=child(lk, lv), right=child(rk, lv + 1))
     elif form == "if":
         e = n.IfThenElse(condition=child(BOOL, IF), then=child(kind, IF),
                          otherwise=child(kind, IF))

@@ -740,7 +740,7 @@ def test_well_typed_expressions_evaluate_to_their_unit(data, kind, seed, label, 
 def test_checker_accepts_expressions_well_typed_by_the_unit_rules(data, kind):
     """Expressions built by the rules of docs §4.10 (as types.py implements them) are accepted
     in a period context, with the unit they were built for."""
-    e = data.draw(C.typed_exprs(kind, depth=3, computed_shifts=True))
+    e = data.draw(C.typed_exprs(kind, depth=3))
     x = expr_checker()
     inferred = x.infer(e, PERIOD)
     note(show(e))
@@ -1027,7 +1027,7 @@ def test_computed_month_durations_move_dates_by_calendar_months():
 
 
 @MORE
-@given(e=C.typed_exprs(C.DATE, depth=3, computed_shifts=True), seed=seeds, label=period_labels,
+@given(e=C.typed_exprs(C.DATE, depth=3), seed=seeds, label=period_labels,
        payee=probe_payees)
 @example(e=parse_text("x.plan", "measure m = 2027-01-31 + 1 month * 2\n").tree.blocks[0].expr,
          seed=0, label="2027-Q1", payee="ana")  # the case that was a bug

@@ -511,8 +511,8 @@ class Evaluator:
                 return add(x[0], sign * y[0]), add(x[1], sign * y[1])
             return sum_form
         if e.op in ("*", "of"):  # a duration times a number, or a percentage of one
-            form, factor, combine = (left_form, right, mul) if left_form is not None else \
-                (right_form, left, mul)
+            form, factor = (left_form, right) if left_form is not None else (right_form, left)
+            combine = mul
         elif left_form is not None:  # a duration divided by a number (by 0: 0, as values are)
             form, factor, combine = left_form, right, div
         else:

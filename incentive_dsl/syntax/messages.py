@@ -413,8 +413,8 @@ def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Wh
             where.first_word(span.line) == "expect":
         hint = ("an expectation names a month or a longer period (2027-02, 2027-Q1, 2027); its "
                 "lines are dated, so a month covers its semi-monthly or bi-weekly pay periods")
-    elif where.block == "example" and _taken_as_unit(before, tok) is not None:
-        hint = _taken_as_unit(before, tok)
+    elif where.block == "example" and (taken := _taken_as_unit(before, tok)) is not None:
+        hint = taken
     elif "PERCENT" in expected and tok.type == "NUMBER":
         hint = percent_hint(value)
     elif "CURRENCY" in expected and tok.type == "NAME" and len(value) == 3:
