@@ -94,19 +94,20 @@ _money = st.decimals(min_value=-10**7, max_value=10**7, places=2, allow_nan=Fals
 
 
 @given(before=_money, amount=_money, quota=quotas.filter(lambda q: q > 0),
-       earned=_money, deal=st.sampled_from(["D1", None]))
-@example(before=Decimal("0"), amount=Decimal("0.00"), quota=Decimal("100"), earned=Decimal(0),
+       opening=st.none() | _money, deal=st.sampled_from(["D1", None]))
+@example(before=Decimal("0"), amount=Decimal("0.00"), quota=Decimal("100"), opening=None,
          deal="D1")  # a line of nothing
-@example(before=Decimal("90"), amount=Decimal("20"), quota=Decimal("100"), earned=Decimal(1),
+@example(before=Decimal("90"), amount=Decimal("20"), quota=Decimal("100"), opening=None,
          deal="D1")  # across a bound: two pieces
 @example(before=Decimal("120"), amount=Decimal("-30"), quota=Decimal("100"),
-         earned=Decimal(-2), deal=None)  # taken back across it
+         opening=Decimal("500.25"), deal=None)  # taken back across it, in a later period
 @example(before=Decimal("10"), amount=Decimal("-10"), quota=Fraction(1000, 3),
-         earned=Decimal(-1), deal="D1")
+         opening=Decimal("7"), deal="D1")
 def test_a_line_in_one_tier_is_written_as_the_general_texts_write_it(before, amount, quota,
-                                                                      earned, deal):
-    """`_money_commission_texts` writes a line inside one tier itself: the texts are those
-    `_commission_texts` writes of its pieces, cut in money space."""
+                                                                      opening, deal):
+    """`_money_commission_texts` writes a line inside one tier itself, and works out the
+    credit before and after the line from the running totals: the texts are those
+    `_commission_texts` writes of its pieces, cut in money space, and of what they earn."""
     from incentive_dsl.eval import earnings
     from incentive_dsl.eval.records import credit_line
 
@@ -115,18 +116,21 @@ def test_a_line_in_one_tier_is_written_as_the_general_texts_write_it(before, amo
     line = credit_line(id="bookings:E1:ana:owner", credit="bookings", payee="ana", deal=deal,
                        event="E1", date=dt.date(2027, 2, 1), amount=amount, kind="owner",
                        trace=None)
-    after = before + amount
     with decimal.localcontext(CONTEXT):
-        pieces = earnings._cut_in_money(earnings._money_bounds(core.table.rows, quota), before,
-                                        after, amount)
+        start = opening or 0
+        kept = (opening, start + before, start + before + amount)
+        c0, c1 = earnings._period_credit(*kept)
+        assert (c0, c1) == (before, before + amount)
+        pieces = earnings._cut_in_money(earnings._money_bounds(core.table.rows, quota), c0,
+                                        c1, amount)
         general = earnings._commission_texts(
-            plan, core, line, "2027-Q1", tuple(pieces), _Quotient(before, quota),
-            _Quotient(after, quota), earned, (), ())
-        assert earnings._money_commission_texts(plan, core, line, "2027-Q1", before, after,
-                                                quota, earned) == general
+            plan, core, line, "2027-Q1", tuple(pieces), _Quotient(c0, quota),
+            _Quotient(c1, quota), earnings._earned(pieces), (), ())
+        assert earnings._money_commission_texts(plan, core, line, "2027-Q1", *kept,
+                                                quota) == general
         if len(pieces) == 1:  # a line that was cut into one piece keeps its tier: not cut again
-            assert earnings._money_commission_texts(plan, core, line, "2027-Q1", before, after,
-                                                    quota, earned, pieces[0].row) == general
+            assert earnings._money_commission_texts(plan, core, line, "2027-Q1", *kept, quota,
+                                                    pieces[0].row) == general
 
 
 @given(value=st.decimals(allow_nan=False, allow_infinity=False, min_value=-10**9,

@@ -20,7 +20,7 @@ from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator, EventIndex, Fx
 from incentive_dsl.eval.money import (ZERO, add, allocate, div, fmt, fmt_pct, mul, quantum,
                                       round_money, sub)
-from incentive_dsl.eval.records import CreditLine, Skips, credit_line
+from incentive_dsl.eval.records import CreditLine, Skips, credit_line, outside_window
 from incentive_dsl.progress import EVERY, QUIET, Meter
 
 ONE = Decimal(1)
@@ -172,7 +172,7 @@ class CreditStage:
         if e.kind in ("amended",) and (deal is None or deal.booked is None):
             return
         if spec.during is not None and not spec.during.contains(e.date):
-            self._skip(spec, e, f"dated {e.date}, outside the rule's window")
+            self._skip(spec, e, outside_window(e.date))
             return
         actor = event_actor(e, deal)
         env = Env(payee=actor, day=e.date, deal=deal, event=e) \
@@ -228,7 +228,7 @@ class CreditStage:
         if deal is None or deal.cancelled is not e:
             return  # a deal is cancelled once: a second cancellation takes nothing back
         if spec.during is not None and not spec.during.contains(e.date):
-            self._skip(spec, e, f"dated {e.date}, outside the rule's window")
+            self._skip(spec, e, outside_window(e.date))
             return
         held: dict[str, Decimal] = {}
         for ln in self._of_deal.pop((spec.name, e.deal), ()):

@@ -31,7 +31,7 @@ from incentive_dsl.eval.measures import MeasureEngine, CreditSeries
 from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, ZERO, Number, add, allocate, div, fmt,
                                       fmt_pct, mul, fmt_number, round_money, sub, to_money)
 from incentive_dsl.eval.records import (CreditLine, EarningLine, Later, Skips, Trace,
-                                        earning_line, raw_trace)
+                                        earning_line, outside_window, raw_trace)
 from incentive_dsl.periods import (
     MONTHS_PER_UNIT, UNIT_DAYS, Period, add_months, month_end, unit_text)
 from incentive_dsl.limits import MAX_COMPUTED_DIGITS
@@ -80,6 +80,32 @@ def _money_bounds(rows: tuple[m.TierRowSpec, ...], quota: Number) -> tuple:
     high."""
     return tuple((None if row is rows[0] else mul(quota, row.low),
                   None if row.high is None else mul(quota, row.high), row) for row in rows)
+
+
+def _period_credit(before: Decimal | None, total0: Decimal | None,
+                   total1: Decimal) -> tuple[Decimal, Decimal]:
+    """A payee's credit in a tier period before and after one line, from the running totals
+    of their credit series: `before` the period (None in the series' first period), before
+    the line (None for the period's first line) and after it. Running totals start from 0 and
+    add amounts (half even): none is -0 or has a positive exponent, so the first period's are
+    read as they are, the others' less the total before the period."""
+    if before is None:
+        return (ZERO if total0 is None else total0), total1
+    return (ZERO if total0 is None else total0 - before), total1 - before
+
+
+def _earned(pieces: list[_Piece] | tuple[_Piece, ...]) -> Number:
+    """What a commission line's pieces earn: each piece's amount × rate (× factor), added to
+    0 (which sets the zero's sign and the exponent), exactly."""
+    if len(pieces) == 1:  # most lines stay inside one tier
+        p = pieces[0]
+        return add(ZERO, mul(p.amount, p.rate) if p.factor is ONE else
+                   mul(mul(p.amount, p.rate), p.factor))
+    earned = ZERO
+    for p in pieces:
+        part = mul(p.amount, p.rate)
+        earned = add(earned, part if p.factor is ONE else mul(part, p.factor))
+    return earned
 
 
 def _cut_in_money(bounds: tuple, c0: Decimal, c1: Decimal, amount: Decimal) -> list[_Piece]:
@@ -363,9 +389,11 @@ class EarningStage:
             rounded = round_money(amount, self.cur, self.plan.rounding.mode)
         if rounded == amount and type(amount) is Decimal:
             return (amount if rounded.same_quantum(amount) else rounded), trace
-        how = (amount, rounded, self.plan.rounding.mode, self.cur, whole)
         if type(trace) is tuple:  # the texts of the trace it would have been, then rounding
-            return rounded, (_then_rounded, *trace[1:4], trace[0], *how, *trace[4:])
+            exact = None if trace[0] in _SHOWS_EARNED else amount
+            return rounded, (_then_rounded, *trace[1:4], trace[0], exact, rounded,
+                             self.plan.rounding.mode, self.cur, whole, *trace[4:])
+        how = (amount, rounded, self.plan.rounding.mode, self.cur, whole)
         return rounded, (_rounded_texts, trace.rule, trace.label, trace.span, trace, *how)
 
     def _round_rated(self, rated: list[tuple[CreditLine, list[EarningLine], Period]]) -> None:
@@ -436,7 +464,7 @@ class EarningStage:
                                      self.plan.calendar.period_of(line.date, table.period),
                                      series, index)
             if cut is not None:
-                pieces, c0, c1, q = cut
+                pieces, c0, c1, q, kept = cut
             else:
                 k0, k1 = self._key(c, table.key, table.period, line, payee, series.seqs[index])
                 if table.mode == "marginal":
@@ -460,23 +488,13 @@ class EarningStage:
         if c.accelerators:
             pieces = self._accelerate(c, line, series.seqs[index], period, pieces, table, extra,
                                       applied)
-        if len(pieces) == 1:  # most lines stay inside one tier
-            p = pieces[0]
-            # (0 + the part, as the sum below: it sets the zero's sign and the exponent)
-            earned = add(ZERO, mul(p.amount, p.rate) if p.factor is ONE else
-                         mul(mul(p.amount, p.rate), p.factor))
-            span = p.row.span if p.row else c.span
-        else:
-            earned = ZERO
-            for p in pieces:
-                part = mul(p.amount, p.rate)
-                earned = add(earned, part if p.factor is ONE else mul(part, p.factor))
-            span = c.span
+        earned = _earned(pieces)
+        span = pieces[0].row.span if len(pieces) == 1 and pieces[0].row else c.span
         if cut is not None and not c.accelerators:
-            # The pieces are cut again from these when the trace is read: a run keeps one
-            # per line, and few are read.
+            # The pieces, and what they earn, are worked out again from these when the trace
+            # is read: a run keeps one per line, and few are read.
             render, args = _money_commission_texts, (
-                self.plan, c, line, period.label, c0, c1, q, earned,
+                self.plan, c, line, period.label, *kept, q,
                 pieces[0].row if len(pieces) == 1 else None)
         else:
             if cut is not None:
@@ -494,7 +512,7 @@ class EarningStage:
             if paid == earned and type(earned) is Decimal:
                 paid = earned if paid.same_quantum(earned) else paid
             else:
-                trace = (_then_rounded, c.name, c.label, span, render, earned, paid,
+                trace = (_then_rounded, c.name, c.label, span, render, None, paid,
                          rounding.mode, self.cur, None, *args)
         if trace is None:
             trace = (render, c.name, c.label, span, *args)
@@ -602,14 +620,16 @@ class EarningStage:
 
     def _money_pieces(self, c: m.CommissionSpec, table: m.TierTableSpec, line: CreditLine,
                       period: Period, series: CreditSeries, index: int
-                      ) -> tuple[list[_Piece], Decimal, Decimal, Number] | None:
+                      ) -> tuple[list[_Piece], Decimal, Decimal, Number, tuple] | None:
         """The pieces `_marginal_pieces` would cut, computed in money space: with key
         k = credit / quota, the key crosses bound b where the credit crosses quota × b, and
         the part of the line below that bound is quota × b less the credit before it (the
         same exact value as amount × (b − k0) / (k1 − k0), without dividing). None when the
         key is not of that form, or the quota is 0 (the key is then 0), or the key would pass
         the bound on computed values (the measure reports it). Else the pieces, the credit
-        before and after the line, and the quota.
+        before and after the line, the quota, and the running totals the credit before and
+        after are computed from (`_period_credit`: a trace keeps those, which the series
+        keeps anyway, not two more amounts per line).
 
         `series` is the payee's lines of the commission's base credit, `line` its line at
         `index`, in the table's `period`: the credit before and after the line are read from
@@ -623,23 +643,16 @@ class EarningStage:
         q, limit, bounds, first = cut
         if not q:
             return None
-        # Running totals start from 0 and add amounts (half even): none is -0 or has a
-        # positive exponent, so the first period's are read as they are, the others' less
-        # the total before the period.
         totals = series.totals
-        if first:
-            before = totals[first - 1]
-            c1 = totals[index] - before
-            c0 = ZERO if index == first else totals[index - 1] - before
-        else:
-            c1 = totals[index]
-            c0 = ZERO if index == 0 else totals[index - 1]
+        kept = (totals[first - 1] if first else None,
+                None if index == first else totals[index - 1], totals[index])
+        c0, c1 = _period_credit(*kept)
         amount = line.amount
         if c1 - c0 != amount or not amount or max(abs(c0), abs(c1)) >= limit:
             return None
         # The key path's memory of the last line's key would now be stale.
         self._keys_after.pop((table.key, table.period), None)
-        return _cut_in_money(bounds, c0, c1, amount), c0, c1, q
+        return _cut_in_money(bounds, c0, c1, amount), c0, c1, q, kept
 
     def _quota_cut(self, c: m.CommissionSpec, table: m.TierTableSpec, payee: str,
                    period: Period, series: CreditSeries) -> tuple:
@@ -769,7 +782,7 @@ class EarningStage:
         if not self._in_range(e.date):
             return False
         if comp.during is not None and not comp.during.contains(e.date):
-            self._skip(comp.name, e.id, f"dated {e.date}, outside the rule's window", e.date)
+            self._skip(comp.name, e.id, outside_window(e.date), e.date)
             return False
         return True
 
@@ -1234,16 +1247,18 @@ _BOUNDS: dict[tuple[int, int], tuple] = {}
 
 
 def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, period: str,
-                            c0: Decimal, c1: Decimal, quota: Number, earned: Number,
-                            row: m.TierRowSpec | None = None) -> tuple:
+                            before: Decimal | None, total0: Decimal | None, total1: Decimal,
+                            quota: Number, row: m.TierRowSpec | None = None) -> tuple:
     """`_commission_texts` of a line whose tiers were cut in money space (`_money_pieces`):
-    its pieces cut again, exactly as they were, from the credit before and after it and the
-    quota; `row` is the tier of a line that was cut into one piece (then not cut again)."""
+    its pieces cut again, exactly as they were, from the credit before and after it (made
+    from the running totals, `_period_credit`) and the quota, and what they earn summed again;
+    `row` is the tier of a line that was cut into one piece (then not cut again)."""
+    c0, c1 = _period_credit(before, total0, total1)
     table = c.table
     spec = plan.measure(table.key) if table.key else None
     if row is not None and line.amount and spec is not None and spec.kind == "percent" and \
             table.mode == "marginal":
-        return _one_tier_texts(plan, table, line, period, c0, c1, quota, earned, row)
+        return _one_tier_texts(plan, table, line, period, c0, c1, quota, row)
     rows = table.rows
     known = _BOUNDS.get((id(rows), id(quota)))
     if known is None or known[0] is not rows or known[1] is not quota:
@@ -1253,17 +1268,18 @@ def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine,
     pieces = _cut_in_money(known[2], c0, c1, line.amount)
     if len(pieces) == 1 and line.amount and spec is not None and spec.kind == "percent" and \
             table.mode == "marginal":
-        return _one_tier_texts(plan, table, line, period, c0, c1, quota, earned, pieces[0].row)
+        return _one_tier_texts(plan, table, line, period, c0, c1, quota, pieces[0].row)
     return _commission_texts(plan, c, line, period, tuple(pieces), _Quotient(c0, quota),
-                             _Quotient(c1, quota), earned, (), ())
+                             _Quotient(c1, quota), _earned(pieces), (), ())
 
 
 def _one_tier_texts(plan: m.Plan, table: m.TierTableSpec, line: CreditLine, period: str,
-                    c0: Decimal, c1: Decimal, quota: Number, earned: Number,
-                    row: m.TierRowSpec) -> tuple:
+                    c0: Decimal, c1: Decimal, quota: Number, row: m.TierRowSpec) -> tuple:
     """Most lines: one tier, on an attainment. What `_commission_texts` writes of them, with
     less work (JSON output reads every trace)."""
     cur = plan.currency
+    # What the line's one piece earned (`_cut_in_money`, `_earned`)
+    earned = add(ZERO, mul(sub(line.amount, ZERO), row.rate))
     shown, rate = fmt(line.amount, cur), _rate_pct(row.rate)
     before, after = _quotient_pct(_Quotient(c0, quota)), _quotient_pct(_Quotient(c1, quota))
     deal = f"deal {line.deal}" if line.deal else f"event {line.event}"
@@ -1274,20 +1290,27 @@ def _one_tier_texts(plan: m.Plan, table: m.TierTableSpec, line: CreditLine, peri
             (line.event,), (line.id,), (row.span,))
 
 
-def _rounded_texts(trace: Trace, exact: Decimal, rounded: Decimal, mode: str, currency: str,
+# Renders whose arithmetic always ends with the exact amount earned: a line rounded from one
+# keeps no copy of it (`_with_rounding`).
+_SHOWS_EARNED = frozenset((_commission_texts, _money_commission_texts))
+
+
+def _rounded_texts(trace: Trace, exact: Decimal | None, rounded: Decimal, mode: str, currency: str,
                    whole: Decimal | None) -> tuple:
     """A line's trace once rounded per line: its own texts, and the rounding."""
     return _with_rounding(trace.texts(), exact, rounded, mode, currency, whole)
 
 
-def _then_rounded(render, exact: Decimal, rounded: Decimal, mode: str, currency: str,
+def _then_rounded(render, exact: Decimal | None, rounded: Decimal, mode: str, currency: str,
                   whole: Decimal | None, *args) -> tuple:
     """`_rounded_texts` of the trace `render(*args)` would be, without that trace."""
     return _with_rounding(render(*args), exact, rounded, mode, currency, whole)
 
 
-def _with_rounding(texts: tuple, exact: Decimal, rounded: Decimal, mode: str, currency: str,
-                   whole: Decimal | None) -> tuple:
+def _with_rounding(texts: tuple, exact: Decimal | None, rounded: Decimal, mode: str,
+                   currency: str, whole: Decimal | None) -> tuple:
+    """`texts` and the rounding of `exact` to `rounded`. `exact` is shown only when the texts
+    have no arithmetic; it is None for texts that always end with it (`_SHOWS_EARNED`)."""
     how = f"rounded {mode} per line: {fmt(rounded, currency)}"
     if whole is not None:
         how = (f"{how} (this share of the split deal's {fmt(whole, currency)}, rounded as a "

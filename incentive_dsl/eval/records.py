@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import decimal
+import functools
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
@@ -367,6 +368,13 @@ class Skip:
     subject: str  # an event id or "payee period"
     reason: str
     date: dt.date | None = None
+
+
+@functools.lru_cache(maxsize=4096)
+def outside_window(day: dt.date) -> str:
+    """Why a rule with a window skips an event dated `day`: one text per day, which the events
+    of that day share (a large run can skip tens of thousands)."""
+    return f"dated {day}, outside the rule's window"
 
 
 class Skips(Sequence[Skip]):
