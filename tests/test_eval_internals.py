@@ -388,9 +388,10 @@ def test_record_makers_make_what_the_classes_make(cls, maker):
                                         (records.EarningLine, records.earning_line),
                                         (records.PayoutLine, records.payout_line)])
 def test_a_line_given_what_makes_its_trace_reads_as_the_line_with_the_trace(cls, maker):
-    """A maker given the flat tuple (render, rule, label, span, *args) instead of a trace makes
-    a line whose trace is made on its first read, and kept; until then the line is equal to,
-    hashed, shown, copied and evolved as the line made with that trace."""
+    """A maker given the tuple (head, *args) instead of a trace, the head being the tuple
+    (render, rule, label, span, *fixed) that lines share, makes a line whose trace is made on
+    its first read, and kept; until then the line is equal to, hashed, shown, copied and
+    evolved as the line made with that trace."""
     calls = []
 
     def render(amount, event):
@@ -401,7 +402,8 @@ def test_a_line_given_what_makes_its_trace_reads_as_the_line_with_the_trace(cls,
     values = {name: f"{name}-value" for name in names} | {
         "date": dt.date(2027, 1, 2), "amount": Decimal("1.50")}
     values = {name: values[name] for name in names if name != "trace"}
-    later = maker(**values, trace=(render, "core", "Core", SPAN, Decimal("5.00"), "E1"))
+    head = (render, "core", "Core", SPAN, Decimal("5.00"))
+    later = maker(**values, trace=(head, "E1"))
     plain = cls(**values, trace=DeferredTrace(render, (Decimal("5.00"), "E1"), "core", "Core",
                                               SPAN))
     assert isinstance(later, cls) and type(records.raw_trace(later)) is tuple and not calls

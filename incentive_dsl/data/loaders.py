@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
@@ -89,7 +90,7 @@ class Loaded:
 
 def parse_kind(text: str) -> str:
     if text in EVENT_KINDS:
-        return text
+        return sys.intern(text)  # the kind's one copy (see RowReader.name)
     alias = KIND_ALIASES.get(text.lower())
     hint = (f"write '{alias}'" if alias else
             suggest(text, EVENT_KINDS) or f"the kinds are {', '.join(EVENT_KINDS)}")
@@ -175,7 +176,7 @@ def _event(r: RowReader, plan: Plan | None, seen: dict) -> tuple[Event | None, s
             else:
                 r.missing("currency", "an amount needs its currency (when the plan is given, "
                           "its currency fills empty cells)")
-    owner = r.text("owner", {"booked": "a booked event needs its owner (the deal owner)",
+    owner = r.name("owner", {"booked": "a booked event needs its owner (the deal owner)",
                              "activity": "an activity needs the payee who did it"}.get(kind))
     splits: tuple = ()
     cell = r.cell("splits")
@@ -186,7 +187,7 @@ def _event(r: RowReader, plan: Plan | None, seen: dict) -> tuple[Event | None, s
             r.report("D-SPLITS", cell.span, f"{r.file.label('splits')}: {e.message}", e.hint)
     subject = None
     if kind in SUBJECT_COLUMN:
-        subject = r.text(SUBJECT_COLUMN[kind], SUBJECT_NEEDED[kind])
+        subject = r.name(SUBJECT_COLUMN[kind], SUBJECT_NEEDED[kind])
     term = None
     if kind in (None, "booked"):
         term = r.value("term_months", parse_term, "D-NUMBER")

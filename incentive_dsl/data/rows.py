@@ -10,6 +10,7 @@ reported once, at the header, instead of once per row.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 
 import attrs
@@ -187,6 +188,11 @@ class RowReader:
 
     def text(self, column: str, required: str | None = None) -> str | None:
         return self.value(column, lambda s: s, COLUMN, required)
+
+    def name(self, column: str, required: str | None = None) -> str | None:
+        """`text`, for a column whose values many rows repeat (payees, stages): each value is
+        kept once (`sys.intern`), not once per row, as a large history would."""
+        return self.value(column, sys.intern, COLUMN, required)
 
     def fields(self, currency: str | None,
                plan_currency: str | None) -> tuple[tuple[str, object], ...]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import sys
 from decimal import Decimal
 
 from incentive_dsl.check.model import FieldSpec
@@ -51,14 +52,25 @@ def closest(word: str, candidates) -> str | None:
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+# The dates read, by their text: a history of a million events has a few hundred days, and
+# each event would otherwise keep its own copy of its day.
+_DATES: dict[str, dt.date] = {}
+
+
 def parse_date(text: str) -> dt.date:
+    day = _DATES.get(text)
+    if day is not None:
+        return day
     if _DATE.fullmatch(text):
         try:
             day = dt.date.fromisoformat(text)
         except ValueError:
             raise BadValue(f"'{text}' is not a calendar date",
                            "check the month and the day: dates are YYYY-MM-DD") from None
-        return _in_range(day, text)
+        day = _in_range(day, text)
+        if len(_DATES) < 100_000:
+            _DATES[text] = day
+        return day
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ].*", text):
         raise BadValue(f"'{text}' is not a date", f"drop the time of day: {text[:10]}")
     if re.fullmatch(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}", text):
@@ -180,7 +192,7 @@ def parse_index(text: str) -> Decimal:
 
 def parse_currency(text: str) -> str:
     if _CURRENCY.fullmatch(text):
-        return text
+        return sys.intern(text)  # one copy of each code, not one per row
     if _CURRENCY.fullmatch(text.upper()):
         return_hint = f"write currency codes in capitals: {text.upper()}"
     elif any(s in text for s in _SYMBOLS):
@@ -231,7 +243,7 @@ def parse_splits(pairs: list[tuple[str, str]]) -> tuple[tuple[str, Decimal], ...
         if payee in shares:
             raise BadValue(f"'{payee}' appears twice in the splits",
                            "give each payee one share")
-        shares[payee] = parse_split_share(payee, raw)
+        shares[sys.intern(payee)] = parse_split_share(payee, raw)  # (see RowReader.name)
     total = sum(shares.values(), Decimal(0))
     if total != 1:
         shown = f"{total.scaleb(2).normalize():f}"

@@ -127,6 +127,9 @@ class CreditStage:
         self.eligible = Eligibility(plan, roster)
         self._event_ids: dict[str, int] = {}  # the current event's line ids, and how many
         self._minor = quantum(plan.currency)
+        # Each rule's trace head (see `Later`): what the traces of its lines share.
+        self._heads = {c.name: (_credit_texts, c.name, c.label, c.span, plan.currency)
+                       for c in plan.credits}
 
     def run(self, meter: Meter = QUIET) -> tuple[list[CreditLine], Skips]:
         order = {c.name: i for i, c in enumerate(self.plan.credits)}
@@ -361,8 +364,7 @@ class CreditStage:
             id=base if n == 1 else f"{base}#{n}", credit=spec.name, payee=payee,
             deal=e.deal if e.kind != "activity" else None, event=e.id, date=e.date,
             amount=amount, kind=kind,
-            trace=(_credit_texts, spec.name, spec.label, spec.span, self.plan.currency, value,
-                   weight, amount, detail, e.id, *how))
+            trace=(self._heads[spec.name], value, weight, amount, detail, e.id, *how))
         self.lines.append(line)
         if spec.cancelled == "lose" and line.deal is not None and kind != "cancelled":
             self._of_deal[(spec.name, line.deal)].append(line)

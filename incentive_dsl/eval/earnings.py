@@ -36,6 +36,7 @@ from incentive_dsl.periods import (
     MONTHS_PER_UNIT, UNIT_DAYS, Period, add_months, month_end, unit_text)
 from incentive_dsl.limits import MAX_COMPUTED_DIGITS
 from incentive_dsl.progress import QUIET, Meter
+from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
@@ -186,6 +187,7 @@ class EarningStage:
         # One payee's tier periods (labels) -> what `_money_pieces` reads for each (see
         # `_quota_cut`).
         self._quota_cuts: dict[str, tuple] = {}
+        self._heads: dict[object, tuple] = {}  # trace heads (`_head`, `_then_head`)
         self.meter: Meter = QUIET  # told how many credit lines the commissions have rated
 
     # ------------------------------------------------------------------ helpers
@@ -390,11 +392,29 @@ class EarningStage:
         if rounded == amount and type(amount) is Decimal:
             return (amount if rounded.same_quantum(amount) else rounded), trace
         if type(trace) is tuple:  # the texts of the trace it would have been, then rounding
-            exact = None if trace[0] in _SHOWS_EARNED else amount
-            return rounded, (_then_rounded, *trace[1:4], trace[0], exact, rounded,
-                             self.plan.rounding.mode, self.cur, whole, *trace[4:])
-        how = (amount, rounded, self.plan.rounding.mode, self.cur, whole)
-        return rounded, (_rounded_texts, trace.rule, trace.label, trace.span, trace, *how)
+            head = trace[0]
+            exact = None if head[0] in _SHOWS_EARNED else amount
+            return rounded, (self._then_head(head), exact, rounded, whole, *trace[1:])
+        return rounded, ((_rounded_texts, trace.rule, trace.label, trace.span), trace, amount,
+                         rounded, self.plan.rounding.mode, self.cur, whole)
+
+    def _head(self, render, comp, span: Span) -> tuple:
+        """The trace head (see `Later`) of a component's lines written by `render(plan, comp,
+        ...)` and pointing at `span`: made once, and shared by those lines."""
+        key = (render, id(comp), id(span))
+        head = self._heads.get(key)
+        if head is None:
+            head = self._heads[key] = (render, comp.name, comp.label, span, self.plan, comp)
+        return head
+
+    def _then_head(self, head: tuple) -> tuple:
+        """The head of the traces of lines rounded from lines whose trace head is `head`
+        (`_then_rounded`): made once, and shared by those lines."""
+        then = self._heads.get(id(head))
+        if then is None:
+            then = self._heads[id(head)] = (_then_rounded, *head[1:4], head,
+                                            self.plan.rounding.mode, self.cur)
+        return then
 
     def _round_rated(self, rated: list[tuple[CreditLine, list[EarningLine], Period]]) -> None:
         """Rounding per line, in place. The commission lines of one deal's split shares are
@@ -493,14 +513,14 @@ class EarningStage:
         if cut is not None and not c.accelerators:
             # The pieces, and what they earn, are worked out again from these when the trace
             # is read: a run keeps one per line, and few are read.
-            render, args = _money_commission_texts, (
-                self.plan, c, line, period.label, *kept, q,
-                pieces[0].row if len(pieces) == 1 else None)
+            head = self._head(_money_commission_texts, c, span)
+            args = (line, period.label, *kept, q, pieces[0].row if len(pieces) == 1 else None)
         else:
             if cut is not None:
                 k0, k1 = _Quotient(c0, q), _Quotient(c1, q)
-            render, args = _commission_texts, (self.plan, c, line, period.label, tuple(pieces),
-                                               k0, k1, earned, tuple(extra), tuple(applied))
+            head = self._head(_commission_texts, c, span)
+            args = (line, period.label, tuple(pieces), k0, k1, earned, tuple(extra),
+                    tuple(applied))
         paid = earned
         rounding = self.plan.rounding
         # The trace is made when read (`Later`).
@@ -512,10 +532,9 @@ class EarningStage:
             if paid == earned and type(earned) is Decimal:
                 paid = earned if paid.same_quantum(earned) else paid
             else:
-                trace = (_then_rounded, c.name, c.label, span, render, None, paid,
-                         rounding.mode, self.cur, None, *args)
+                trace = (self._then_head(head), None, paid, None, *args)
         if trace is None:
-            trace = (render, c.name, c.label, span, *args)
+            trace = (head, *args)
         out = [self._line(c, "commission", payee, line.date, period.label, paid, line.deal,
                           trace, line.event)]
         if table is not None and table.mode == "retroactive":
@@ -1301,10 +1320,11 @@ def _rounded_texts(trace: Trace, exact: Decimal | None, rounded: Decimal, mode: 
     return _with_rounding(trace.texts(), exact, rounded, mode, currency, whole)
 
 
-def _then_rounded(render, exact: Decimal | None, rounded: Decimal, mode: str, currency: str,
-                  whole: Decimal | None, *args) -> tuple:
-    """`_rounded_texts` of the trace `render(*args)` would be, without that trace."""
-    return _with_rounding(render(*args), exact, rounded, mode, currency, whole)
+def _then_rounded(head: tuple, mode: str, currency: str, exact: Decimal | None,
+                  rounded: Decimal, whole: Decimal | None, *args) -> tuple:
+    """`_rounded_texts` of the trace that the trace head `head` and `args` stand for (see
+    `Later`), without making that trace."""
+    return _with_rounding(head[0](*head[4:], *args), exact, rounded, mode, currency, whole)
 
 
 def _with_rounding(texts: tuple, exact: Decimal | None, rounded: Decimal, mode: str,

@@ -53,7 +53,7 @@ def _awaiting(cur: str, event: str, deal: str) -> str:
     return f"awaiting {event.replace('ed', 'ion')} of deal {deal}"
 
 
-def _leg_texts(cur: str, earning: EarningLine, phrase, *args) -> tuple:
+def _leg_texts(cur: str, phrase, earning: EarningLine, *args) -> tuple:
     """A payout line's trace (see `Later`): why this part is payable now, then the earning
     line's own reason and arithmetic."""
     because, arithmetic = earning.trace.texts()[:2]
@@ -181,6 +181,14 @@ class PayoutStage:
         per_line, minor, mode = self.plan.rounding.point == "line", quantum(cur), \
             self.plan.rounding.mode
         labels: dict[dt.date, str] = {}  # the pay period of each day lines are dated
+        heads: dict[tuple, tuple] = {}  # the payout lines' trace heads (see `Later`)
+
+        def head_of(component: str, phrase) -> tuple:
+            head = heads.get((component, phrase))
+            if head is None:
+                head = heads[(component, phrase)] = (_leg_texts, component, "Payout", span,
+                                                     cur, phrase)
+            return head
         for i, line in enumerate(earnings):
             if not i % EVERY:
                 meter.update(i)
@@ -201,8 +209,7 @@ class PayoutStage:
                     amount = round_money(amount, cur, mode)
                 payable[own].append(payout_line(
                     payee=line.payee, pay_period=label, kind="earning", amount=amount,
-                    earning=line.id,
-                    trace=(_leg_texts, line.component, "Payout", span, cur, line, _when_earned)))
+                    earning=line.id, trace=(head_of(line.component, _when_earned), line)))
                 continue
             # Another schedule's legs, or a line paid when earned after the run's last day.
             for day, amount, why in ((line.date, payable_amount(self.plan, line), _EARNED),) \
@@ -222,7 +229,7 @@ class PayoutStage:
                 payable[(line.payee, label)].append(payout_line(
                     payee=line.payee, pay_period=label, kind="earning", amount=amount,
                     earning=line.id,
-                    trace=(_leg_texts, line.component, "Payout", span, cur, line, *why)))
+                    trace=(head_of(line.component, why[0]), line, *why[1:])))
         meter.update(len(earnings))
         # Everyone the plan covers gets a statement, including those who earned nothing.
         payees = sorted({p for p, _ in flows} | set(self.roster.ids()))

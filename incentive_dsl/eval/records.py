@@ -222,18 +222,25 @@ class PayoutLine:
     trace: Trace
 
 
-# A line's trace can also be given as the flat tuple (render, rule, label, span, *args): the
-# `DeferredTrace(render, args, rule, label, span)` it stands for is made when the line's trace
-# is first read, and kept. A run makes several lines per credit line and reads few traces:
-# until then each line keeps one tuple, not a trace object and its tuple of arguments (the
-# object alone took a tenth of a run's time to make, and a sixth of its memory). The makers
-# below give such a line a twin of its record class (`_traced_later`) that reads the tuple.
+# A line's trace can also be given as the tuple (head, *args), where `head` is the tuple
+# (render, rule, label, span, *fixed) that the lines of one rule share: the
+# `DeferredTrace(render, (*fixed, *args), rule, label, span)` it stands for is made when the
+# line's trace is first read, and kept. A run makes several lines per credit line and reads
+# few traces: until then each line keeps one short tuple of its own values, not a trace object
+# and its tuple of arguments (the object alone took a tenth of a run's time to make, and a
+# sixth of its memory), nor a copy of what its rule's lines have in common. The makers below
+# give such a line a twin of its record class (`_traced_later`) that reads the tuple.
 Later = tuple
+
+
+def _later_trace(later: Later) -> DeferredTrace:
+    head = later[0]
+    return DeferredTrace(head[0], (*head[4:], *later[1:]), head[1], head[2], head[3])
 
 
 def _traced_later(cls: type) -> type:
     """A subclass of the line record `cls` whose `trace` field is read through a property
-    that makes the trace from the flat tuple its slot holds (see above). To every reader it is
+    that makes the trace from the tuple its slot holds (see above). To every reader it is
     a `cls`: equal to and hashed as the `cls` with the same fields, shown and copied as one (a
     copy or pickle is a `cls`); `attrs.evolve` and `attrs.asdict` read its trace."""
     slot = cls.__dict__["trace"]
@@ -244,7 +251,7 @@ def _traced_later(cls: type) -> type:
     def trace(self) -> Trace:
         made = get(self)
         if type(made) is tuple:
-            made = DeferredTrace(made[0], made[4:], made[1], made[2], made[3])
+            made = _later_trace(made)
             put(self, made)  # two threads may both make it: equal traces, one kept
         return made
 
@@ -274,7 +281,8 @@ def trace_contents(line) -> tuple:
     made = line.trace if raw is None else raw(line)
     kind = type(made)
     if kind is tuple:
-        return (made[1], made[2], made[3], *_texts(made[0], made[4:]))
+        head = made[0]
+        return (head[1], head[2], head[3], *_texts(head[0], (*head[4:], *made[1:])))
     if kind is DeferredTrace:
         return made.contents()
     if kind is Trace:
