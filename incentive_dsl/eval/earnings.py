@@ -36,7 +36,6 @@ from incentive_dsl.periods import (
     MONTHS_PER_UNIT, UNIT_DAYS, Period, add_months, month_end, unit_text)
 from incentive_dsl.limits import MAX_COMPUTED_DIGITS
 from incentive_dsl.progress import QUIET, Meter
-from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
@@ -187,7 +186,11 @@ class EarningStage:
         # One payee's tier periods (labels) -> what `_money_pieces` reads for each (see
         # `_quota_cut`).
         self._quota_cuts: dict[str, tuple] = {}
-        self._heads: dict[object, tuple] = {}  # trace heads (`_head`, `_then_head`)
+        # Trace heads (see `Later`): the commission's lines', by render (money cut, general)
+        # and the span they point at (set for each commission); and those of rounded lines
+        # (`_then_head`).
+        self._span_heads: tuple[dict[int, tuple], dict[int, tuple]] = ({}, {})
+        self._heads: dict[int, tuple] = {}
         self.meter: Meter = QUIET  # told how many credit lines the commissions have rated
 
     # ------------------------------------------------------------------ helpers
@@ -291,6 +294,7 @@ class EarningStage:
 
     def commission(self, c: m.CommissionSpec) -> list[EarningLine]:
         out: list[EarningLine] = []
+        self._span_heads = ({}, {})
         nets = [s for s in self.plan.components
                 if isinstance(s, m.StageRewardSpec) and s.net_against == c.name]
         # The pre-sale rewards to net, by payee and deal (looked up once per booking).
@@ -398,15 +402,6 @@ class EarningStage:
         return rounded, ((_rounded_texts, trace.rule, trace.label, trace.span), trace, amount,
                          rounded, self.plan.rounding.mode, self.cur, whole)
 
-    def _head(self, render, comp, span: Span) -> tuple:
-        """The trace head (see `Later`) of a component's lines written by `render(plan, comp,
-        ...)` and pointing at `span`: made once, and shared by those lines."""
-        key = (render, id(comp), id(span))
-        head = self._heads.get(key)
-        if head is None:
-            head = self._heads[key] = (render, comp.name, comp.label, span, self.plan, comp)
-        return head
-
     def _then_head(self, head: tuple) -> tuple:
         """The head of the traces of lines rounded from lines whose trace head is `head`
         (`_then_rounded`): made once, and shared by those lines."""
@@ -510,17 +505,21 @@ class EarningStage:
                                       applied)
         earned = _earned(pieces)
         span = pieces[0].row.span if len(pieces) == 1 and pieces[0].row else c.span
+        # The trace head (see `Later`) of the component's lines that point at `span`.
         if cut is not None and not c.accelerators:
             # The pieces, and what they earn, are worked out again from these when the trace
             # is read: a run keeps one per line, and few are read.
-            head = self._head(_money_commission_texts, c, span)
+            render, heads = _money_commission_texts, self._span_heads[0]
             args = (line, period.label, *kept, q, pieces[0].row if len(pieces) == 1 else None)
         else:
             if cut is not None:
                 k0, k1 = _Quotient(c0, q), _Quotient(c1, q)
-            head = self._head(_commission_texts, c, span)
+            render, heads = _commission_texts, self._span_heads[1]
             args = (line, period.label, tuple(pieces), k0, k1, earned, tuple(extra),
                     tuple(applied))
+        head = heads.get(id(span))
+        if head is None:
+            head = heads[id(span)] = (render, c.name, c.label, span, self.plan, c)
         paid = earned
         rounding = self.plan.rounding
         # The trace is made when read (`Later`).
@@ -532,7 +531,8 @@ class EarningStage:
             if paid == earned and type(earned) is Decimal:
                 paid = earned if paid.same_quantum(earned) else paid
             else:
-                trace = (self._then_head(head), None, paid, None, *args)
+                trace = (self._heads.get(id(head)) or self._then_head(head), None, paid, None,
+                         *args)
         if trace is None:
             trace = (head, *args)
         out = [self._line(c, "commission", payee, line.date, period.label, paid, line.deal,

@@ -183,11 +183,15 @@ class PayoutStage:
         labels: dict[dt.date, str] = {}  # the pay period of each day lines are dated
         heads: dict[tuple, tuple] = {}  # the payout lines' trace heads (see `Later`)
 
+        earned_heads: dict[str, tuple] = {}  # the usual ones (paid when earned), by component
+
         def head_of(component: str, phrase) -> tuple:
             head = heads.get((component, phrase))
             if head is None:
                 head = heads[(component, phrase)] = (_leg_texts, component, "Payout", span,
                                                      cur, phrase)
+                if phrase is _when_earned:
+                    earned_heads[component] = head
             return head
         for i, line in enumerate(earnings):
             if not i % EVERY:
@@ -209,7 +213,8 @@ class PayoutStage:
                     amount = round_money(amount, cur, mode)
                 payable[own].append(payout_line(
                     payee=line.payee, pay_period=label, kind="earning", amount=amount,
-                    earning=line.id, trace=(head_of(line.component, _when_earned), line)))
+                    earning=line.id, trace=(earned_heads.get(line.component) or
+                                            head_of(line.component, _when_earned), line)))
                 continue
             # Another schedule's legs, or a line paid when earned after the run's last day.
             for day, amount, why in ((line.date, payable_amount(self.plan, line), _EARNED),) \
