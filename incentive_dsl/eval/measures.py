@@ -27,7 +27,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-from array import array
 from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
@@ -66,13 +65,12 @@ def _days(p: str | Member, period: Period) -> tuple[str, dt.date, dt.date]:
 
 
 class CreditSeries:
-    """One payee's lines of one credit, in evaluation order, with running totals. The lines'
-    sequence numbers are kept as machine integers: a run keeps one per credit line."""
+    """One payee's lines of one credit, in evaluation order, with running totals."""
 
     __slots__ = ("seqs", "dates", "totals", "lines")
 
     def __init__(self) -> None:
-        self.seqs = array("q")
+        self.seqs: list[int] = []
         self.dates: list[dt.date] = []
         self.totals: list[Decimal] = []
         self.lines: list[CreditLine] = []
