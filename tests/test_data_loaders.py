@@ -150,6 +150,23 @@ def test_csv_and_jsonl_give_equal_records():
     assert from_csv.content_hash() == from_jsonl.content_hash()
 
 
+def test_jsonl_events_share_their_repeated_values(tmp_path):
+    """The general loader (JSON Lines here) keeps one copy of each kind, currency, owner, split
+    payee and date, whatever the number of rows naming it: a large history would otherwise
+    hold one per row. (The clean CSV fast path caches them likewise.)"""
+    rows = "".join(
+        f'{{"event_id": "E{i}", "deal_id": "D{i}", "date": "2027-02-0{1 + i % 2}", '
+        f'"kind": "booked", "amount": "100", "currency": "USD", "owner": "ana", '
+        f'"splits": "ana:60;bob:40"}}\n' for i in range(6))
+    events, diags = load_events(write(tmp_path, "events.jsonl", rows), PLAN)
+    assert diags == [] and len(events) == 6
+    for field in ("kind", "currency", "owner", "date"):
+        values = [getattr(e, field) for e in events]
+        assert len({id(v) for v in values}) == len(set(values)) < len(values), field
+    payees = [p for e in events for p, _ in e.splits]
+    assert len({id(p) for p in payees}) == len(set(payees)) == 2
+
+
 def records_of(d: Dataset) -> tuple:
     return (d.events, d.payees, d.quotas, d.fx, d.territories)
 
