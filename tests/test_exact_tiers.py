@@ -135,8 +135,8 @@ def test_the_issue_example_pays_the_exact_half_cent_rounded():
 @given(table=tables(), quarterly=st.integers(100, 100_000_000),
        deals=st.lists(amounts, min_size=1, max_size=5))
 def test_tiers_cut_in_money_space_explain_themselves_as_the_key_space_cut(table, quarterly, deals):
-    """A tier key `credit / quota` is cut in money space and its trace keeps only the credit
-    before and after the line and the quota (`_money_commission_texts`); the same key written
+    """A tier key `credit / quota` is cut in money space and its trace keeps only the running
+    totals of the credit and the quota (`_money_commission_texts`); the same key written
     so that the interpreter cuts it in key space (`(bookings + 0 USD) / quota`) must give the
     same lines with the same traces, word for word. The deals fall in several quarters, so
     the credit before a line is the running total less the total before its quarter."""

@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from incentive_dsl.eval.earnings import _key_value, _Quotient, _quotient_pct, _rate_pct
-from incentive_dsl.eval.money import CONTEXT, fmt_pct
+from incentive_dsl.eval.money import CONTEXT, ZERO, fmt_pct
 from incentive_dsl.eval.records import DeferredTrace
 
 credits = st.decimals(min_value=-10**12, max_value=10**12, places=2, allow_nan=False,
@@ -94,17 +94,19 @@ _money = st.decimals(min_value=-10**7, max_value=10**7, places=2, allow_nan=Fals
 
 
 @given(before=_money, amount=_money, quota=quotas.filter(lambda q: q > 0),
-       opening=st.none() | _money, deal=st.sampled_from(["D1", None]))
+       opening=st.none() | _money, deal=st.sampled_from(["D1", None]), first=st.booleans())
 @example(before=Decimal("0"), amount=Decimal("0.00"), quota=Decimal("100"), opening=None,
-         deal="D1")  # a line of nothing
+         deal="D1", first=False)  # a line of nothing
+@example(before=Decimal("0"), amount=Decimal("250.00"), quota=Decimal("100"),
+         opening=Decimal("90"), deal="D1", first=True)  # a period's first line, across bounds
 @example(before=Decimal("90"), amount=Decimal("20"), quota=Decimal("100"), opening=None,
-         deal="D1")  # across a bound: two pieces
+         deal="D1", first=False)  # across a bound: two pieces
 @example(before=Decimal("120"), amount=Decimal("-30"), quota=Decimal("100"),
-         opening=Decimal("500.25"), deal=None)  # taken back across it, in a later period
+         opening=Decimal("500.25"), deal=None, first=False)  # taken back across it, later
 @example(before=Decimal("10"), amount=Decimal("-10"), quota=Fraction(1000, 3),
-         opening=Decimal("7"), deal="D1")
+         opening=Decimal("7"), deal="D1", first=False)
 def test_a_line_in_one_tier_is_written_as_the_general_texts_write_it(before, amount, quota,
-                                                                      opening, deal):
+                                                                      opening, deal, first):
     """`_money_commission_texts` writes a line inside one tier itself, and works out the
     credit before and after the line from the running totals: the texts are those
     `_commission_texts` writes of its pieces, cut in money space, and of what they earn."""
@@ -118,7 +120,9 @@ def test_a_line_in_one_tier_is_written_as_the_general_texts_write_it(before, amo
                        trace=None)
     with decimal.localcontext(CONTEXT):
         start = opening or 0
-        kept = (opening, start + before, start + before + amount)
+        if first:  # the period's first line: no total before it in the period
+            before = ZERO
+        kept = (opening, None if first else start + before, start + before + amount)
         c0, c1 = earnings._period_credit(*kept)
         assert (c0, c1) == (before, before + amount)
         pieces = earnings._cut_in_money(earnings._money_bounds(core.table.rows, quota), c0,

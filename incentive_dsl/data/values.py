@@ -68,7 +68,7 @@ def parse_date(text: str) -> dt.date:
             raise BadValue(f"'{text}' is not a calendar date",
                            "check the month and the day: dates are YYYY-MM-DD") from None
         day = _in_range(day, text)
-        if len(_DATES) < 100_000:
+        if len(_DATES) < 65536:
             _DATES[text] = day
         return day
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ].*", text):

@@ -187,10 +187,13 @@ class EarningStage:
         # `_quota_cut`).
         self._quota_cuts: dict[str, tuple] = {}
         # Trace heads (see `Later`): the commission's lines', by render (money cut, general)
-        # and the span they point at (set for each commission); and those of rounded lines
-        # (`_then_head`).
+        # and the span they point at (set for each commission); and those of rounded lines,
+        # by the id of the head they wrap (`_then_head`) or, for a line whose trace is a
+        # `Trace`, by its rule, label and the id of its span. Each entry holds the object
+        # whose id keys it, so no id is reused while the entry lives; there are a few per
+        # rule and span.
         self._span_heads: tuple[dict[int, tuple], dict[int, tuple]] = ({}, {})
-        self._heads: dict[int, tuple] = {}
+        self._heads: dict[object, tuple] = {}
         self.meter: Meter = QUIET  # told how many credit lines the commissions have rated
 
     # ------------------------------------------------------------------ helpers
@@ -399,8 +402,11 @@ class EarningStage:
             head = trace[0]
             exact = None if head[0] in _SHOWS_EARNED else amount
             return rounded, (self._then_head(head), exact, rounded, whole, *trace[1:])
-        return rounded, ((_rounded_texts, trace.rule, trace.label, trace.span), trace, amount,
-                         rounded, self.plan.rounding.mode, self.cur, whole)
+        key = (trace.rule, trace.label, id(trace.span))
+        head = self._heads.get(key)
+        if head is None:
+            head = self._heads[key] = (_rounded_texts, trace.rule, trace.label, trace.span)
+        return rounded, (head, trace, amount, rounded, self.plan.rounding.mode, self.cur, whole)
 
     def _then_head(self, head: tuple) -> tuple:
         """The head of the traces of lines rounded from lines whose trace head is `head`
