@@ -522,6 +522,50 @@ def test_unknown_payees(tmp_path):
     assert [p.id for p in dataset.payees] == ["ana", "bob", "mia"]
 
 
+def test_a_payee_missing_from_the_roster_is_one_error_per_kind_of_record(tmp_path):
+    dataset, diags = _dataset(
+        tmp_path,
+        "E1,D1,2027-02-10,booked,100,USD,ana,ana:50;zed:50\n"
+        "E2,D2,2027-02-11,booked,100,USD,zed,\n"
+        "E3,D3,2027-02-12,booked,100,USD,zed,zed:60;bob:40\n"
+        "E4,D4,2027-02-12,booked,100,USD,ana,\n",
+        ROSTER + "cy,AE,2027-01-01,,max\ndee,AE,2027-01-01,,max\n",
+        quotas="payee_id,quota,period,amount\nzed,bookings,2027-Q1,100\n"
+               "zed,bookings,2027-Q2,100\n")
+    assert places(diags) == [("D-PAYEE", 2, 37), ("D-PAYEE", 2, 1), ("D-PAYEE", 5, 19)]
+    # at the first record naming them, in file order, counting the others
+    assert diags[0].message == "split payee 'zed' is not in the roster (3 events name 'zed')"
+    assert diags[1].message == "payee 'zed' is not in the roster (2 quota rows name 'zed')"
+    assert diags[2].message == "manager 'max' is not in the roster (2 roster rows name 'max')"
+    # every record naming them is still left out
+    assert [e.id for e in dataset.events] == ["E4"]
+    assert dataset.quotas == ()
+    assert [p.id for p in dataset.payees] == ["ana", "bob", "mia"]
+
+
+def test_a_rejected_roster_row_is_not_repeated_for_each_event(tmp_path):
+    """A payee whose roster row is rejected is not also reported for each of their events:
+    not as unknown, not as not employed (on the dates the rejected row leaves)."""
+    events = "".join(f"E{i},D{i},2027-02-{i:02},booked,100,USD,sam,\n" for i in range(1, 6))
+    for roster, code in (
+            # ends before starting (a check across files)
+            (ROSTER + "sam,SDR,2027-03-01,2027-01-31,mia\n", "D-ROSTER"),
+            # a row with one cell too many (the table)
+            (ROSTER + "sam,SDR,2027,01-01,,mia\n", "D-COLUMN"),
+            # a bad date (the row's own reading)
+            (ROSTER + "sam,SDR,2027-13-01,,mia\n", "D-DATE")):
+        _, diags = _dataset(tmp_path, events, roster)
+        assert places(diags) == [(code, 5, places(diags)[0][2])], render_all(diags, {})
+    # of a payee's two rows, the rejected one set the start: the other would leave the events
+    # outside the employment
+    roster = ("payee_id,role,start,end,manager,effective_from\n"
+              "mia,MGR,2027-01-01,,,\n"
+              "sam,SDR,2027-01-0x,,mia,\n"
+              "sam,SDR,2027-04-01,,mia,2027-04-01\n")
+    _, diags = _dataset(tmp_path, events, roster)
+    assert places(diags) == [("D-DATE", 3, 9)]
+
+
 def test_duplicate_event_ids_across_files(tmp_path):
     first = write(tmp_path, "a.csv", EVENTS_HEADER + "E1,D1,2027-02-10,booked,100,USD,ana,\n")
     second = write(tmp_path, "b.csv", EVENTS_HEADER + "E1,D1,2027-03-10,invoiced,100,USD,,\n")
@@ -564,6 +608,48 @@ def test_bookings_and_orphans(tmp_path):
                                 "2027-02-10")
     # E5 (amended the day of the booking) is fine; E7 follows a booking left out for its
     # amount, so it is not reported again
+
+
+def test_a_booking_rejected_for_its_number_of_cells_leaves_no_orphans(tmp_path):
+    """The row's deal id is read from its cells as placed from the left (right before a stray
+    separator) and from the right (right after it): either way the booking's later events
+    are not orphans, and no other deal is suggested for them."""
+    for booking in ("E1,D1144,2027-02-15,booked,14,370.00x,USD,ana,\n",  # one cell too many
+                    "E1,D1144,2027-02-15,booked,14370,USD,ana\n",  # one too few
+                    "ana:100,E1,D1144,2027-02-15,booked,14370,USD,ana,\n",  # one too many first
+                    "E1,D1144,2027-02-15,booked,14370,USD,ana,,x\n"):  # a cell with no column
+        _, diags = _dataset(
+            tmp_path,
+            "E0,D1614,2027-01-10,booked,100,USD,ana,\n" + booking
+            + "E2,D1144,2027-02-20,invoiced,14370.00,USD,,\n"
+            + "E3,D1144,2027-03-17,collected,14370.00,USD,,\n")
+        assert [d.code for d in diags] == ["D-COLUMN"], render_all(diags, {})
+    # a stage row with a wrong number of cells is not the deal's booking: the orphan stays
+    _, diags = _dataset(
+        tmp_path,
+        "E1,D7,2027-02-15,stage,14,370.00,USD,ana,\n"
+        "E2,D7,2027-02-20,invoiced,14370.00,USD,,\n")
+    assert places(diags) == [("D-COLUMN", 2, 24), ("D-ORPHAN", 3, 4)]
+
+
+def test_a_jsonl_booking_with_a_key_twice_leaves_no_orphans(tmp_path):
+    events = write(tmp_path, "events.jsonl",
+                   '{"event_id": "E1", "deal_id": "D1", "date": "2027-02-15", "kind": "booked", '
+                   '"amount": 100, "currency": "USD", "owner": "ana", "owner": "bob"}\n'
+                   '{"event_id": "E2", "deal_id": "D1", "date": "2027-02-20", '
+                   '"kind": "invoiced", "amount": 100, "currency": "USD"}\n')
+    _, diags = load_dataset(events, write(tmp_path, "roster.csv", ROSTER), plan=PLAN)
+    assert places(diags) == [("D-COLUMN", 1, 127)]
+
+
+def test_rates_and_indexes_rejected_for_their_number_of_cells(tmp_path):
+    _, diags = _dataset(tmp_path, "E1,D1,2027-02-10,booked,100,EUR,ana,\n",
+                        "payee_id,role,start,territory\nana,AE,2027-01-01,east\n",
+                        fx="currency,target,date,rate\nEUR,USD,2027-01-01,1,08\n",
+                        territories="territory,index\neast,1,10\n")
+    # not also: no rate from EUR to USD; territory 'east' has no index
+    assert [(d.code, d.span.path.rsplit("/", 1)[1]) for d in diags] == [
+        ("D-COLUMN", "fx.csv"), ("D-COLUMN", "territories.csv")]
 
 
 def test_fx_rates_must_exist_on_or_before_the_event(tmp_path):

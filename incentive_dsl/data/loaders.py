@@ -194,13 +194,45 @@ def _event(r: RowReader, plan: Plan | None, seen: dict) -> tuple[Event | None, s
     fields = r.fields(currency, plan.currency if plan else None)
     _unique(r, seen, eid, "event_id", f"event id '{eid}' is used twice",
             "every event needs its own id")
-    rejected = {f"deal:{deal}"} if deal and kind in (None, "booked") else set()
     if not r.ok:
-        return None, rejected
+        return None, _deal_key(deal, kind)
     return Event(id=eid, deal=deal or "", date=day, kind=kind, amount=amount,
                  currency=currency if amount is not None else None, owner=owner,
                  splits=splits, subject=subject, term_months=term, fields=fields,
                  source=Source(r.path, r.row.line)), set()
+
+
+def _deal_key(deal: str | None, kind: str | None) -> set[str]:
+    """The key of a rejected event row that may be its deal's booking (its kind is 'booked' or
+    unreadable): the deal's later events are then not reported as orphans."""
+    return {f"deal:{deal}"} if deal and kind in (None, "booked") else set()
+
+
+def _readable(parse: Callable[[str], object], text: str | None) -> object:
+    try:
+        return parse(text) if text else None
+    except BadValue:
+        return None
+
+
+# The keys of a row left out before its cells were read one by one (tables.Table.broken),
+# from one reading of its cells, as the row's builder gives them for a rejected row.
+
+def _event_keys(cells: dict[str, str]) -> set[str]:
+    return _deal_key(cells.get("deal_id"), _readable(parse_kind, cells.get("kind")))
+
+
+def _payee_keys(cells: dict[str, str]) -> set[str]:
+    return {f"payee:{cells['payee_id']}"} if cells.get("payee_id") else set()
+
+
+def _fx_keys(cells: dict[str, str]) -> set[str]:
+    currency = _readable(parse_currency, cells.get("currency"))
+    return {f"currency:{currency}"} if currency else set()
+
+
+def _territory_keys(cells: dict[str, str]) -> set[str]:
+    return {f"territory:{cells['territory']}"} if cells.get("territory") else set()
 
 
 def _payee(r: RowReader, plan: Plan | None, seen: dict) -> tuple[PayeeRecord | None, set[str]]:
@@ -270,10 +302,15 @@ def _territory(r: RowReader, plan: Plan | None,
 
 
 RowBuilder = Callable[[RowReader, Plan | None, dict], tuple[object, set[str]]]
+BrokenKeys = Callable[[dict[str, str]], set[str]]
+
+
+def _no_keys(cells: dict[str, str]) -> set[str]:
+    return set()
 
 
 def _load(path: PathLike, columns: Columns, build: RowBuilder, plan: Plan | None,
-          meter: Meter = QUIET) -> Loaded:
+          meter: Meter = QUIET, broken_keys: BrokenKeys = _no_keys) -> Loaded:
     table, diags = read_table(os.fspath(path))
     if table is None:
         return Loaded([], diags)
@@ -282,6 +319,7 @@ def _load(path: PathLike, columns: Columns, build: RowBuilder, plan: Plan | None
     reader = FileReader(table, columns, custom)
     reader.check_columns()
     out = Loaded([], diags, table)
+    out.rejected.update(*map(broken_keys, table.broken))
     seen: dict = {}
     for row in table.rows if not reader.unusable else ():
         if not row.line % EVERY:
@@ -299,11 +337,11 @@ def _events(path: PathLike, plan: Plan | None, meter: Meter = QUIET) -> Loaded:
     records = clean_events(os.fspath(path), EVENT_COLUMNS, plan, meter)
     if records is not None:  # a clean CSV file, read in one pass (see data/fast.py)
         return Loaded(records, [])
-    return _load(path, EVENT_COLUMNS, _event, plan, meter)
+    return _load(path, EVENT_COLUMNS, _event, plan, meter, _event_keys)
 
 
 def _roster(path: PathLike, plan: Plan | None) -> Loaded:
-    loaded = _load(path, ROSTER_COLUMNS, _payee, plan)
+    loaded = _load(path, ROSTER_COLUMNS, _payee, plan, broken_keys=_payee_keys)
     # Unlike an empty quota or FX file, a roster without payees leaves nobody to pay: any run
     # on it would pay nothing, so it is an error, not a warning.
     loaded.diags = [attrs.evolve(d, severity=Severity.ERROR, message=f"{d.message}: the roster "
@@ -317,11 +355,11 @@ def _quotas(path: PathLike) -> Loaded:
 
 
 def _fx_rates(path: PathLike) -> Loaded:
-    return _load(path, FX_COLUMNS, _fx, None)
+    return _load(path, FX_COLUMNS, _fx, None, broken_keys=_fx_keys)
 
 
 def _territories(path: PathLike) -> Loaded:
-    return _load(path, TERRITORY_COLUMNS, _territory, None)
+    return _load(path, TERRITORY_COLUMNS, _territory, None, broken_keys=_territory_keys)
 
 
 # ------------------------------------------------------------------------------ public API

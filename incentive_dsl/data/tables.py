@@ -8,8 +8,9 @@ that is not a JSON object is a diagnostic, and whatever can still be read is ret
 
 CSV: the first non-blank record is the header; a UTF-8 byte order mark, CRLF line ends,
 quoted fields with commas or newlines, and blank lines (also lines of empty cells) are handled;
-a row with more or fewer cells than the header is reported and left out. JSON Lines: one object
-per line; the column names are the keys, in order of first appearance.
+a row with more or fewer cells than the header is reported and left out (what it may hold is
+kept in `Table.broken`). JSON Lines: one object per line; the column names are the keys, in
+order of first appearance.
 """
 
 from __future__ import annotations
@@ -112,6 +113,9 @@ class Table:
     rows: tuple[Row, ...]
     header_line: int  # CSV: the header's line (0 when there is none); JSONL: 0
     header_spans: tuple[Span, ...] = ()  # CSV: the span of each header cell
+    # Rows left out before their cells could be read one by one, as column -> text readings
+    # (see `_readings`): their keys still tell the checks across files what not to repeat.
+    broken: tuple[dict[str, str], ...] = ()
 
 
 def file_span(path: str) -> Span:
@@ -296,6 +300,7 @@ def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
     header_spans: list[Span] = []
     header_line = 0
     rows: list[Row] = []
+    broken: list[dict[str, str]] = []
     while True:
         first = reader.line_num + 1
         try:
@@ -325,6 +330,7 @@ def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
         if len(record) != len(header):
             diags.append(_cell_count(path, record, header, where.spans(),
                                      _Locator(path, first, raw_lines)))
+            broken.extend(_readings(header, record))
             continue
         cells = {}
         for index, (name, value) in enumerate(zip(header, record)):
@@ -332,6 +338,7 @@ def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
                 diags.append(error(COLUMN, where.spans()[index], "this value is in a column "
                                    "with no name in the header",
                                    "name the column in the header or remove the value"))
+                broken.extend(_readings(header, record))
                 cells = None
                 break
             if name and name not in cells:
@@ -350,7 +357,27 @@ def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
     for name, span in zip(header, header_spans):
         column_spans.setdefault(name, span)
     return Table(path, "csv", tuple(header), column_spans, tuple(rows), header_line,
-                 tuple(header_spans)), diags
+                 tuple(header_spans), tuple(broken)), diags
+
+
+def _readings(header: list[str], record: list[str]) -> list[dict[str, str]]:
+    """What a row left out may hold, column by column. With as many cells as columns, its one
+    reading. Otherwise a separator is missing or too many (an unquoted `14,370.00`), and where
+    is unknown: the cells before it are in place when read from the left, those after it when
+    read from the right, so both readings are given. A cell read in the wrong place holds a
+    neighbour's value (a date as the deal id), which in practice names no deal, payee or
+    currency, so taking keys from both readings silences only what follows from this row."""
+    cells = [c.strip() for c in record]
+    pad = [""] * (len(header) - len(cells))
+    readings = [(cells + pad)[:len(header)], (pad + cells)[-len(header):]]
+    out = []
+    for reading in readings[:1] if len(cells) == len(header) else readings:
+        named: dict[str, str] = {}
+        for name, text in zip(header, reading):
+            if name:
+                named.setdefault(name, text)
+        out.append(named)
+    return out
 
 
 def _cell_count(path: str, record: list[str], header: list[str], spans: list[Span],
@@ -468,6 +495,7 @@ def _json_cell(name: str, value: object, raw: str, span: Span) -> Cell:
 def _read_jsonl(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
     diags: list[Diagnostic] = []
     rows: list[Row] = []
+    broken: list[dict[str, str]] = []
     columns: dict[str, Span] = {}
     for number, raw_line in enumerate(text.split("\n"), start=1):
         line = raw_line.removesuffix("\r")
@@ -495,6 +523,10 @@ def _read_jsonl(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
                 diags.append(error(COLUMN, Span(path, number, ks + 1, number, ke + 1),
                                    f"key '{key}' appears twice in this object",
                                    "give each key once"))
+                # either value of the key may be the one meant: a reading with each
+                texts = [(k.strip(), _json_cell(k, v, line[vs:ve], span).text)
+                         for k, _, _, v, vs, ve in members]
+                broken.extend([dict(reversed(texts)), dict(texts)])
                 cells = None
                 break
             columns.setdefault(key, Span(path, number, ks + 1, number, ke + 1))
@@ -504,4 +536,5 @@ def _read_jsonl(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
     if not rows and not diags:
         diags.append(warning(EMPTY, file_span(path), "the file has no records",
                              "write one JSON object per line"))
-    return Table(path, "jsonl", tuple(columns), columns, tuple(rows), 0), diags
+    return Table(path, "jsonl", tuple(columns), columns, tuple(rows), 0,
+                 broken=tuple(broken)), diags

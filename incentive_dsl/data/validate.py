@@ -173,20 +173,34 @@ def check_payees(c: Checks) -> None:
     if not named - ids - {None}:
         events = ()
 
-    def known(payee: str | None, record: object, column: str, role: str) -> None:
-        if payee is None or payee in ids or f"payee:{payee}" in c.rejected:
-            return
-        c.err("D-PAYEE", record, column, f"{role} '{payee}' is not in the roster",
-              suggest(payee, ids) or "add the payee to the roster, or check the id")
+    def unknown(payee: str | None) -> bool:
+        return payee is not None and payee not in ids and f"payee:{payee}" not in c.rejected
 
+    # One error per payee and kind of record, at the first record naming them in file order:
+    # one payee missing from the roster (or misspelt there) would otherwise be an error per
+    # event of their history, and per quota row.
+    uses: dict[tuple[str, str], list[tuple[object, str, str]]] = defaultdict(list)
     for e in events:
-        known(e.owner, e, "owner", "the owner" if e.kind == "booked" else "payee")
+        if unknown(e.owner):
+            uses[e.owner, "events"].append(
+                (e, "owner", "the owner" if e.kind == "booked" else "payee"))
         for payee, _ in e.splits:
-            known(payee, e, "splits", "split payee")
+            if unknown(payee):
+                uses[payee, "events"].append((e, "splits", "split payee"))
     for p in c.data.payees:
-        known(p.manager, p, "manager", "manager")
+        if unknown(p.manager):
+            uses[p.manager, "roster rows"].append((p, "manager", "manager"))
     for q in c.data.quotas:
-        known(q.payee, q, "payee_id", "payee")
+        if unknown(q.payee):
+            uses[q.payee, "quota rows"].append((q, "payee_id", "payee"))
+    for (payee, noun), found in uses.items():
+        found.sort(key=lambda use: c.file_order(use[0]))  # stable: an owner before its splits
+        record, column, role = found[0]
+        named_by = {id(use[0]) for use in found}
+        more = f" ({len(named_by)} {noun} name '{payee}')" if len(named_by) > 1 else ""
+        c.err("D-PAYEE", record, column, f"{role} '{payee}' is not in the roster{more}",
+              suggest(payee, ids) or "add the payee to the roster, or check the id")
+        c.bad.update(named_by)
 
 
 def check_employment(c: Checks) -> None:
@@ -196,10 +210,12 @@ def check_employment(c: Checks) -> None:
         return
     roster = Roster(list(c.data.payees))
     # Only payees not employed from the first event's date to the last's (events are in
-    # processing order, by date first) can have an event outside their employment.
+    # processing order, by date first) can have an event outside their employment. A payee
+    # with a rejected roster row is left out: that row is reported, and the dates it leaves
+    # (end before start, or the payee's other rows) would give a warning per event.
     first, last = events[0].date, events[-1].date
-    short = {p for p in roster.ids()
-             if not (roster.active_on(p, first) and roster.active_on(p, last))}
+    short = {p for p in roster.ids() if f"payee:{p}" not in c.rejected
+             and not (roster.active_on(p, first) and roster.active_on(p, last))}
     if not short:
         return
 
@@ -225,6 +241,7 @@ def check_roster(c: Checks) -> None:
         if p.end is not None and p.end < p.start:
             c.err("D-ROSTER", p, "end", f"payee '{p.id}' ends on {p.end}, before starting on "
                   f"{p.start}", "the end date is the last day of employment, on or after start")
+            c.rejected.add(f"payee:{p.id}")  # see check_employment
     check_manager_cycles(c)
     if c.plan is not None and c.plan.roles:
         for p in c.data.payees:
@@ -374,7 +391,8 @@ def check_territories(c: Checks) -> None:
                    suggest(p.territory, names) or "add it to the territories file")
 
 
-CHECKS = (check_duplicates, check_bookings, check_payees, check_employment, check_roster,
+# check_roster first: the payees whose rows it rejects are not checked against their events
+CHECKS = (check_duplicates, check_roster, check_bookings, check_payees, check_employment,
           check_names, check_currencies, check_quotas, check_territories)
 
 
