@@ -1322,8 +1322,9 @@ _ENTRIES = [
         An event's owner, a split partner, a roster manager or a quota's payee is not on the
         roster (an error, with the closest id as a hint): their credit could go to nobody. It is
         reported once per payee, at the first event (quota row, roster row) naming them, with
-        the number of the others, which are refused too. A payee on the roster who is not employed on the event's date is a warning: the plan
-        does not credit them for it, so check the date and the roster's start and end.""", """
+        the number of the others, which are refused too. A payee on the roster who is not
+        employed on the event's date is a warning: the plan does not credit them for it, so
+        check the date and the roster's start and end.""", """
         event_id,deal_id,date,kind,amount,currency,owner
         E1,D1,2027-02-10,booked,"100,000.00",USD,anna
         """, """
