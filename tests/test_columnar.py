@@ -195,8 +195,8 @@ def _load(plan, data: str):
 
 
 def _same(theirs: Decimal, mine: Decimal, per_line: bool) -> bool:
-    """Rounding per line, the same text (JSON writes `f"{amount:f}"`: `0` for a flow no line
-    went into, else the cent's digits); per statement, the same exact value, and `0` for the
+    """Rounding per line, the same text (`f"{amount:f}"`: `0` for a flow no line went into,
+    else the cent's digits); per statement, the same exact value, and `0` for the
     same flows (exact amounts may have other trailing zeros past the cent, docs/columnar.md)."""
     if per_line:
         return f"{theirs:f}" == f"{mine:f}"
@@ -627,8 +627,7 @@ def test_cli_statements_are_byte_identical_on_both_engines(rel, histories, seede
     """`incentive run` writes the same bytes with `--engine columnar` as without it: the CSV
     statements, the table (on plans/data; to the terminal and to a file), and in the JSON
     document every member but the lines (credits, earnings, payouts, skipped), which the
-    columnar engine does not make. Zeros are the telling case: the interpreter writes a flow no line went into as
-    `0` and one that lines made as `0.00`."""
+    columnar engine does not make."""
     from incentive_dsl import cli
 
     def run(data: str, *args: str) -> str:

@@ -2,7 +2,8 @@
 the point than the plan's rounding allows (issue: values like 3,585.000…001 USD must never
 reach JSON): to the minor unit wherever the plan has rounded (every amount of a plan rounding
 per line; what a statement pays, for a plan rounding per statement), and exact finite
-decimals elsewhere (no 34-digit tails)."""
+decimals elsewhere (no 34-digit tails); and a statement's amounts with at least the minor
+unit's digits, zeros too."""
 
 from __future__ import annotations
 
@@ -52,3 +53,10 @@ def test_json_money_has_no_more_digits_than_the_rounding_allows(plan, tmp_path):
             assert digits <= 8, (where, value)
         seen += 1
     assert seen > 100  # the walk found the run's amounts
+    # Every amount of a statement carries the cent's digits, a zero too: `0.00`, never `0`
+    # (a flow no line went into is a bare Decimal 0 in the record).
+    statements = doc["statements"]
+    amounts = [(k, v) for s in statements for k, v in s.items()
+               if k not in ("payee", "pay_period", "start", "end")]
+    assert ("earned", "0.00") in amounts
+    assert [(k, v) for k, v in amounts if not re.fullmatch(r"-?\d+\.\d{2,}", v)] == []

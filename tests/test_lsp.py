@@ -142,7 +142,7 @@ def test_check_errors_and_warnings_are_published_with_ranges(client):
     # Exactly the misspelt name `bookngs` (0-based line 10, after `... / quota `).
     assert name["range"] == {"start": {"line": 10, "character": 38},
                              "end": {"line": 10, "character": 45}}
-    assert "did you mean 'bookings'?" in name["message"]
+    assert "did you mean 'quota bookings'?" in name["message"]
     assert by_code["W-NO-EXAMPLE"]["severity"] == 2
 
 

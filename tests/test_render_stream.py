@@ -32,7 +32,7 @@ def _whole_document(result, window, lines=True) -> str:
                                                 "start": window.start.isoformat(),
                                                 "end": window.end.isoformat()},
         "currency": result.plan.currency,
-        "statements": [render._record(s) for s in statements],
+        "statements": [render.statement_record(s, result.plan.currency) for s in statements],
         "diagnostics": [d.to_json() for d in result.diagnostics],
     }
     if lines:

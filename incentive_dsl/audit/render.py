@@ -3,7 +3,9 @@
 JSON is versioned (`format_version`) and deterministic: keys sorted, amounts as exact decimal
 strings, records in evaluation order, no timestamps, so two runs on the same inputs give
 byte-identical output. Money in tables and CSV is rounded to the currency's minor unit for
-display only; the JSON keeps exact values.
+display only; the JSON keeps exact values. A statement's amounts are written with at least the
+currency's minor digits (`0.00`, not `0`: a total that no line went into starts as a bare 0),
+more when an exact amount has them (`statement_record`).
 
 The JSON document is written piece by piece (`write_json`), record by record, never built whole
 in memory: a run's lines with their traces make a document of gigabytes. Its text is exactly
@@ -27,7 +29,7 @@ from typing import TextIO
 import attrs
 
 from incentive_dsl.collector import collector_paused
-from incentive_dsl.eval.money import ZERO, fmt
+from incentive_dsl.eval.money import MINOR_DIGITS, ZERO, fmt
 from incentive_dsl.eval.records import (STATEMENT_FLOWS, TWINS, CreditLine, DeferredTrace,
                                         EarningLine, PayoutLine, Skip, Skips, Statement, Trace,
                                         texts_context, trace_contents)
@@ -61,6 +63,26 @@ def _record(rec) -> dict:
             return value.isoformat()
         return value
     return attrs.asdict(rec, value_serializer=convert)
+
+
+def statement_record(statement: Statement, currency: str) -> dict:
+    """A statement as the JSON document has it: every amount (all are money) padded with zeros
+    to the currency's minor digits, so equal amounts read alike; the value is unchanged."""
+    digits = MINOR_DIGITS.get(currency, 2)
+    record = _record(statement)
+    for key, value in record.items():
+        if type(getattr(statement, key)) is Decimal:
+            record[key] = _padded(value, digits)
+    return record
+
+
+def _padded(text: str, digits: int) -> str:
+    """A plain decimal text with at least `digits` decimals."""
+    point = text.find(".")
+    have = 0 if point < 0 else len(text) - point - 1
+    if have >= digits:
+        return text
+    return text + ("." if point < 0 else "") + "0" * (digits - have)
 
 
 def payee_labels(result: RunResult) -> dict[str, str]:
@@ -120,7 +142,8 @@ def iter_json(result: RunResult, window: Period | None = None,
         "currency": result.plan.currency,
         "diagnostics": [d.to_json() for d in result.diagnostics],
     }
-    records: dict[str, Iterable] = {"statements": statements}
+    records: dict[str, Iterable] = {"statements": (statement_record(s, result.plan.currency)
+                                                   for s in statements)}
     if lines:
         records["payouts"] = result.payouts if window is None else (
             p for p in result.payouts if p.pay_period in periods)
@@ -148,7 +171,8 @@ def iter_json(result: RunResult, window: Period | None = None,
         # An earning line's trace texts are made and kept before it is written: the traces of
         # its payouts read them again, written later, and keep them anyway.
         keep = key == "earnings"
-        write = _skip_text if key == "skipped" else _record_text
+        write = _skip_text if key == "skipped" else _statement_text if key == "statements" \
+            else _record_text
         rest, sep = iter(records[key]), "[\n    "  # records are attrs classes (skips: fields)
         while batch := list(itertools.islice(rest, 256)):
             if keep:
@@ -221,6 +245,11 @@ def _record_text(rec) -> str:
             # `trace_contents`')
             pass
     return _attrs(rec, "    ")
+
+
+def _statement_text(record: dict) -> str:
+    """A statement (`statement_record`), at its indent."""
+    return _encode(record, "    ")
 
 
 def _skip_text(row: tuple) -> str:

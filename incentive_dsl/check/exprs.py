@@ -186,7 +186,7 @@ class ExprChecker:
                   "activity": self.activity_fields}
         if owner not in tables:
             return self._err("E-FIELD", e, f"unknown record '{owner}'",
-                             sc.suggest(owner, tables) or
+                             sc.suggest(owner, tables, "{}." + ".".join(parts[1:])) or
                              "fields are written deal.NAME, payee.NAME or activity.NAME")
         if len(parts) != 2:
             return self._err("E-FIELD", e, f"'{show(e)}' has too many parts",
@@ -201,7 +201,7 @@ class ExprChecker:
         table = tables[owner]
         if parts[1] not in table:
             return self._err("E-FIELD", e, f"unknown field '{show(e)}'",
-                             sc.suggest(parts[1], table) or
+                             sc.suggest(parts[1], table, owner + ".{}") or
                              f"declare it in the fields block: {owner}.{parts[1]} text")
         return table[parts[1]]
 
@@ -210,7 +210,7 @@ class ExprChecker:
         sym = self.scope.lookup(name, sc.QUOTA)
         if sym is None:
             return self._err("E-NAME", e.name, f"unknown quota '{name}'",
-                             sc.suggest(name, self.scope.names(sc.QUOTA)))
+                             sc.suggest(name, self.scope.names(sc.QUOTA), "quota {}"))
         if not self._needs_period(e, f"quota {name}", ctx):
             return ty.UNKNOWN
         return self.quota_types.get(name, ty.UNKNOWN)
@@ -220,7 +220,7 @@ class ExprChecker:
         sym = self.scope.lookup(name, sc.CREDIT, sc.MEASURE)
         if sym is None:
             return self._err("E-NAME", e.name, f"unknown credit or measure '{name}'",
-                             sc.suggest(name, self.scope.names(sc.CREDIT, sc.MEASURE)))
+                             sc.suggest(name, self.scope.names(sc.CREDIT, sc.MEASURE), "team {}"))
         if not self._needs_period(e, f"team {name}", ctx):
             return ty.UNKNOWN
         if sym.kind == sc.MEASURE:

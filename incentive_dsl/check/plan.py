@@ -86,6 +86,9 @@ class PlanChecker:
         self.calendar = Calendar()
         self.effective: tuple[dt.date, dt.date | None] | None = None
         self.applies_to: tuple[str, ...] = ()
+        # An `applies to` role that is not declared is reported once; since the role meant is
+        # unknown, no role is then reported as one the plan does not apply to.
+        self.applies_in_error = False
         self.frequency = "monthly"
 
     # ------------------------------------------------------------------ helpers
@@ -171,7 +174,7 @@ class PlanChecker:
                 self.err("E-ROLE", r, f"unknown role '{r.text}'",
                          sc.suggest(r.text, self.scope.roles) or
                          f"declare it in the plan header: roles ..., {r.text}")
-            elif self.applies_to and r.text not in self.applies_to:
+            elif self.applies_to and not self.applies_in_error and r.text not in self.applies_to:
                 self.err("E-ROLE", r, f"the plan does not apply to role '{r.text}'",
                          f"add it to 'applies to role {', '.join(self.applies_to)}'")
             out.append(r.text)
@@ -405,6 +408,7 @@ class PlanChecker:
         if declared is not None and applies is not None:
             for r in applies.roles:
                 if all(r.text != d.text for d in declared.roles):
+                    self.applies_in_error = True
                     self.err("E-ROLE", r, f"role '{r.text}' is not among the plan's roles",
                              sc.suggest(r.text, [d.text for d in declared.roles]) or
                              f"add it to: roles {', '.join(d.text for d in declared.roles)}")
@@ -1285,6 +1289,10 @@ class PlanChecker:
                     self.err("E-CLAWBACK", c, f"the {sym.detail} '{c.text}' is paid {how}, "
                              "not per deal, so a cancelled deal has nothing of it to reverse",
                              "reverse commissions, SPIFFs and stage rewards")
+                elif sym is None and c.text not in self.scope.quotas:
+                    self.err("E-NAME", c, f"unknown name '{c.text}'",
+                             sc.suggest(c.text, self.scope.names(sc.COMPONENT)) or
+                             "reverse commissions, SPIFFs or rewards by their names")
                 elif sym is None or sym.kind != sc.COMPONENT:
                     what = f"the {sym.detail} '{c.text}'" if sym else f"'{c.text}'"
                     self.err("E-CLAWBACK", c, f"{what} is not a paying rule that can be reversed",
@@ -1575,7 +1583,7 @@ class PlanChecker:
             elif isinstance(item, n.ExampleQuota):
                 if self.scope.lookup(item.quota.text, sc.QUOTA) is None:
                     self.err("E-NAME", item.quota, f"unknown quota '{item.quota.text}'",
-                             sc.suggest(item.quota.text, self.scope.names(sc.QUOTA)))
+                             sc.suggest(item.quota.text, self.scope.names(sc.QUOTA), "quota {}"))
                 known(item.payee)
                 self.example_period(item.period)
                 want = self.x.quota_types.get(item.quota.text)
