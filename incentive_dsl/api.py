@@ -22,7 +22,7 @@ from incentive_dsl.check import Plan, check_trees
 from incentive_dsl.collector import collector_paused
 from incentive_dsl.data.records import Dataset
 from incentive_dsl.eval.run import RunResult, evaluate_versions
-from incentive_dsl.periods import FREQUENCY_UNIT, WEEK_UNITS, Period
+from incentive_dsl.periods import FREQUENCY_UNIT, Period
 from incentive_dsl.progress import QUIET, Meter
 from incentive_dsl.diagnostics import Diagnostic, error, render, render_all
 from incentive_dsl.syntax import format_file, parse_path, parse_text
@@ -34,8 +34,8 @@ __all__ = [
     "data_view", "diff_plans", "discover", "estimate", "explain", "format_path", "format_text",
     "hypothetical_deal", "load_data", "load_plan", "open_deals", "parse_path", "parse_text",
     "prepare_columnar", "read_plan", "render", "render_all", "review", "run", "run_columnar",
-    "run_examples", "scenarios", "window", "statement", "statement_html", "accruals",
-    "amortisation", "plan_document",
+    "run_examples", "scenarios", "window", "EmptyWindow", "statement", "statement_html",
+    "accruals", "amortisation", "plan_document",
 ]
 
 PLAN_SUFFIX = ".plan"
@@ -185,14 +185,30 @@ def load_mapping(path: str, plan: Plan | None = None, pause_gc: bool = True
     return dataset, tuple(diags)
 
 
+class EmptyWindow(ValueError):
+    """A report window in which no pay period of the plan ends: `window` is the window as
+    asked, `holding` the pay period that holds all of it."""
+
+    def __init__(self, window: Period, holding: Period) -> None:
+        super().__init__(f"no pay period of the plan ends in {window.label}")
+        self.window = window
+        self.holding = holding
+
+
 def window(plan: Plan, period: str | None = None, start: dt.date | None = None,
-           end: dt.date | None = None, overlap: bool = False) -> Period | None:
+           end: dt.date | None = None, overlap: bool = False,
+           whole_pay_periods: bool = True) -> Period | None:
     """The period to report on: a named period, a from/to range, or None (everything).
 
-    A plan paid more often than monthly reports on whole pay periods, so that a statement is
-    never cut: a window holds the pay periods that end inside it (a fortnight across the end
-    of a quarter belongs to the quarter it ends in, so the quarters add up to the year), or
-    with `overlap` every pay period it touches (a plan's whole range)."""
+    A report covers whole pay periods, so that a statement is never cut, whatever the pay
+    frequency: a window holds the pay periods that end inside it (a fortnight across the end
+    of a quarter belongs to the quarter it ends in, so the quarters add up to the year; a
+    range from the 15th of one month to the 14th of the next holds the first month of a plan
+    paid monthly), labelled with their names when they are not the window as asked; with
+    `overlap` every pay period it touches (a plan's whole range). Raises EmptyWindow when no
+    pay period ends in the window. `whole_pay_periods=False` gives the window as asked (the
+    finance exports, whose as-of date is the period's last day). A window whose end is before
+    its start is returned as asked, for the caller to report."""
     if period is not None:
         w = plan.calendar.parse(period)
     elif start is None and end is None:
@@ -202,14 +218,23 @@ def window(plan: Plan, period: str | None = None, start: dt.date | None = None,
         e = end or plan.effective_end or dt.date.max
         w = Period(s, e, "range", f"{s} to {e}")
     unit = FREQUENCY_UNIT[plan.payout.frequency]
-    if w is None or unit not in WEEK_UNITS or w.unit == unit or w.end == dt.date.max:
+    if w is None or not whole_pay_periods or w.unit == unit or w.end < w.start:
         return w
-    pays = [p for p in plan.calendar.periods(w.start, w.end, unit)
-            if overlap or p.end <= w.end]
-    if not pays or (pays[0].start == w.start and pays[-1].end == w.end):
+    first = plan.calendar.period_of(w.start, unit)
+    if w.end == dt.date.max:  # open-ended: every pay period from the one holding the start
+        if first.start == w.start:
+            return w
+        return Period(first.start, w.end, "range", f"{w.label}, pay periods from {first.label}")
+    last = plan.calendar.period_of(w.end, unit)
+    if not overlap and last.end > w.end:
+        if last.start <= w.start:  # one pay period holds the whole window
+            raise EmptyWindow(w, last)
+        last = plan.calendar.period_of(last.start - dt.timedelta(days=1), unit)
+    if first.start == w.start and last.end == w.end:
         return w
-    return Period(pays[0].start, pays[-1].end, "range",
-                  f"{w.label}, pay periods {pays[0].label} to {pays[-1].label}")
+    named = (f"pay period {first.label}" if first == last
+             else f"pay periods {first.label} to {last.label}")
+    return Period(first.start, last.end, "range", f"{w.label}, {named}")
 
 
 def run(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,

@@ -67,14 +67,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     result = api.check_paths(files)
     _print_diagnostics(result.diagnostics, result.sources, args.format)
+    # A file that could not be read was not checked: unreadable input, whatever the others
+    # hold (as with fmt).
+    if any(d.code == "E-FILE" for d in result.diagnostics if d.is_error):
+        return EXIT_USAGE
     if args.strict and any(d.severity.value == "warning" for d in result.diagnostics):
         return EXIT_PROBLEMS
     if result.ok:
         if args.format == "text":
             print(f"{len(files)} plan file(s) checked: no errors")
         return EXIT_OK
-    if _file_errors_only(result.diagnostics):
-        return EXIT_USAGE
     return EXIT_PROBLEMS
 
 
@@ -192,9 +194,18 @@ def _load_dataset(args: argparse.Namespace, plan):
     return dataset, diags, None
 
 
-def _load(args: argparse.Namespace):
+def _empty_window(exc: api.EmptyWindow, plan) -> str:
+    """Why a window holding no whole pay period reports nothing, naming the pay period that
+    holds it."""
+    pay = exc.holding
+    return (f"{exc}: nothing to report (the plan is paid {plan.payout.frequency}, and a report "
+            f"covers the pay periods that end in its window)\n   = hint: the pay period "
+            f"{pay.label} ({pay.start} to {pay.end}) holds it: --period {pay.label}")
+
+
+def _load(args: argparse.Namespace, whole_pay_periods: bool = True):
     """The checked plan (its versions, oldest first), the dataset and the report window, or
-    an exit code."""
+    an exit code. `whole_pay_periods`: see api.window."""
     loaded = api.load_plan(args.plan)
     if loaded.plan is None:
         _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
@@ -204,7 +215,12 @@ def _load(args: argparse.Namespace):
     # What the command line asks is checked before the data is read: on a large history
     # reading takes a while, and a mistyped period or output path should not wait for it.
     period = getattr(args, "period", None)
-    window = api.window(plan, period, args.start, args.end)
+    empty = None
+    try:
+        window = api.window(plan, period, args.start, args.end,
+                            whole_pay_periods=whole_pay_periods)
+    except api.EmptyWindow as exc:  # reported after the checks of the window as asked
+        window, empty = exc.window, exc
     if period is not None and window is None:
         print(f"incentive: '{period}' is not a period (e.g. "
               f"{plan.calendar.examples(period, plan.effective_start)})", file=sys.stderr)
@@ -220,6 +236,9 @@ def _load(args: argparse.Namespace):
             print(f"incentive: {window.label} is outside the plan's effective range ({start} to "
                   f"{end or 'open'}): there is nothing to report", file=sys.stderr)
             return None, None, None, EXIT_USAGE
+    if empty is not None:
+        print(f"incentive: {_empty_window(empty, plan)}", file=sys.stderr)
+        return None, None, None, EXIT_USAGE
     output = getattr(args, "output", None)
     problem = _output_problem(output) if output else None
     if problem:
@@ -434,12 +453,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(f"incentive explain: no deal '{args.deal}' in the data"
               f"{_did_you_mean(args.deal, sorted(deals))}", file=sys.stderr)
         return EXIT_USAGE
-    roles = {p.role for p in dataset.payees if p.id == args.payee}
-    covered = set(plan[-1].applies_to or plan[-1].roles)
-    if covered and not roles & covered:
-        print(f"incentive explain: note: {args.payee} ({', '.join(sorted(roles))}) holds no role "
-              f"this plan covers ({', '.join(sorted(covered))}), so the plan pays them nothing",
-              file=sys.stderr)
     if window is None:
         window = api.window(plan[-1], None, plan[0].effective_start, plan[-1].effective_end,
                             overlap=True)
@@ -526,7 +539,8 @@ def cmd_finance(args: argparse.Namespace) -> int:
     if args.finance_command == "amortisation" and args.benefit_months < 1:
         print(f"{command}: --benefit-months must be at least 1", file=sys.stderr)
         return EXIT_USAGE
-    plan, dataset, window, code = _load(args)
+    # Accruals are as of the period's last day, which may fall inside a pay period.
+    plan, dataset, window, code = _load(args, whole_pay_periods=False)
     if code is not None:
         return code
     rules = tuple(r for r in (getattr(args, "rules", None) or "").split(",") if r)
@@ -575,6 +589,10 @@ def _add_finance_commands(sub) -> None:
         epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     for p in (acc, amo):
         _data_options(p)
+        for action in p._actions:
+            if action.dest == "period":
+                action.help = ("the period: 2027-03, 2027-Q1, 2027-H1, 2027 (FY2027-Q1 ... for "
+                               "a fiscal year), taken as asked (not with --from or --to)")
         p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
         p.set_defaults(run=cmd_finance)
     amo.add_argument("--benefit-months", type=int, required=True, metavar="N",
@@ -718,8 +736,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
             return unreadable if _file_errors_only(loaded.diagnostics) else EXIT_PROBLEMS
         plans.append(loaded.plan)
     old, new = plans
-    dataset, window, notes = None, None, ()
-    if args.period is not None and api.window(new, args.period) is None:
+    dataset, notes = None, ()
+    try:
+        window = api.window(new, args.period, args.start, args.end)
+    except api.EmptyWindow as exc:
+        print(f"incentive diff: {_empty_window(exc, new)}", file=sys.stderr)
+        return unreadable
+    if args.period is not None and window is None:
         print(f"incentive diff: '{args.period}' is not a period (e.g. "
               f"{new.calendar.examples(args.period, new.effective_start)})", file=sys.stderr)
         return unreadable
@@ -733,7 +756,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         missing = _report_data(diags)
         if missing is not None:
             return unreadable if missing else EXIT_PROBLEMS
-        window = api.window(new, args.period, args.start, args.end)
+    else:
+        window = None  # without a history there is nothing to report per period
     if dataset is not None and sys.stderr.isatty():
         from rich.console import Console
 
@@ -770,16 +794,35 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     _history_options(p, "report on")
 
 
+class _WindowOption(argparse.Action):
+    """--period, or a range with --from and --to: given both, one would go unread."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        others = ("--from", "--to") if self.dest == "period" else ("--period",)
+        given = [o for o in others if getattr(namespace, _WINDOW_DESTS[o]) is not None]
+        if given:
+            raise argparse.ArgumentError(
+                self, f"not allowed with {' and '.join(given)}: give --period, or --from "
+                      "and/or --to")
+        setattr(namespace, self.dest, values)
+
+
+_WINDOW_DESTS = {"--period": "period", "--from": "start", "--to": "end"}
+
+
 def _history_options(p: argparse.ArgumentParser, verb: str) -> None:
     """The data a plan runs on (one of --data, --deals with --roster, --map) and the window."""
     _data_file_options(p)
-    p.add_argument("--period", metavar="PERIOD",
-                   help=f"{verb} one period: 2027-Q1, 2027-03, 2027-H1, 2027, or a pay period "
-                        "of a plan paid semi-monthly or bi-weekly (2027-03-01/15); such a plan "
-                        "reports the pay periods that end in the period")
-    p.add_argument("--from", dest="start", type=_date, metavar="DATE",
+    p.add_argument("--period", metavar="PERIOD", action=_WindowOption,
+                   help=f"{verb} one period: 2027-Q1, 2027-03, 2027-H1, 2027 (FY2027-Q1 ... "
+                        "for a fiscal year), or a pay period of a plan paid semi-monthly or "
+                        "bi-weekly (2027-03-01/15); the report holds the plan's pay periods "
+                        "that end in it (not with --from or --to)")
+    p.add_argument("--from", dest="start", type=_date, metavar="DATE", action=_WindowOption,
                    help=f"{verb} from this date")
-    p.add_argument("--to", dest="end", type=_date, metavar="DATE", help=f"{verb} up to this date")
+    p.add_argument("--to", dest="end", type=_date, metavar="DATE", action=_WindowOption,
+                   help=f"{verb} up to this date (with --from: the pay periods that end "
+                        "between the two dates)")
 
 
 def _data_file_options(p: argparse.ArgumentParser) -> None:
@@ -869,9 +912,21 @@ def _add_data_commands(sub) -> None:
     check.set_defaults(run=cmd_data_check)
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser whose subcommands report arguments they do not know with their own usage
+    (argparse leaves them to the top-level parser, whose usage says nothing of the command's
+    options). Subparsers are made of the same class."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        parsed, extra = super().parse_known_args(args, namespace)
+        if extra:
+            self.error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed, extra
+
+
 def build_parser() -> argparse.ArgumentParser:
     # argparse exits with 2 on usage errors, which is our usage exit code too.
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="incentive",
         description="Sales-compensation plans as code: check, format and run plan files.",
         epilog=EXIT_CODES_HELP,
@@ -883,7 +938,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser(
         "check", help="parse and check plan files, reporting every problem",
         description="Parse and check plan files (directories are searched for *.plan). "
-                    "Every problem of every file is reported at once.",
+                    "Every problem of every file is reported at once (a file with syntax "
+                    "errors is not checked further).",
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("paths", nargs="+", metavar="PATH", help="plan files or directories")
     check.add_argument("--format", choices=("text", "json"), default="text",

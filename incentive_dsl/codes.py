@@ -1560,7 +1560,7 @@ def anchor(code: str) -> str:
 _FORMAT = """\
 ## How a diagnostic looks
 
-`incentive check` reports every problem of every file at once, sorted by file, line and column.
+`incentive check` reports every problem of every file at once (a file with syntax errors is not checked further), sorted by file, line and column.
 Each diagnostic reads:
 
 ```text
@@ -1609,7 +1609,7 @@ The same for every command:
 | --- | --- |
 | `0` | success: no errors (warnings may have been reported, unless `check --strict`); nothing to reformat (`fmt --check`); evaluated (`run`, `explain`); every worked example passes (`test`); a known code (`explain-code`) |
 | `1` | problems found: errors in the plans or the data, warnings with `check --strict`, files that `fmt --check` would change, failing worked examples |
-| `2` | usage error or unreadable input: a bad option, no plan files in the paths given, a missing or unreadable plan or data file (`E-FILE` or `D-FILE` only), an unknown code for `explain-code` |
+| `2` | usage error or unreadable input: a bad option, `--period` with `--from`/`--to`, a report window in which no pay period ends, no plan files in the paths given, a missing or unreadable plan file (`E-FILE`: for `check` and `fmt` even when other files have errors), data files of which every error is a missing or unreadable file (`D-FILE`), an unknown code for `explain-code` |
 | `3` | internal error: a bug in incentive-dsl; rerun with `INCENTIVE_DEBUG=1` and report it with the input |
 | `4` | refused by the ledger (`close`, `run --ledger`, `ledger`): a closed or out-of-order pay period, a renamed plan or other pay periods (`E-LEDGER-REFUSED`, `E-LEDGER-PLAN`), a ledger held past the timeout (`E-LEDGER-BUSY`); nothing was recorded |
 

@@ -151,7 +151,9 @@ class Calendar:
     def examples(self, wrong: str, day: dt.date) -> str:
         """Period names for a message about the name `wrong`: when pay periods are shorter
         than a month, first the pay period holding the date `wrong` starts with (else `day`)."""
-        named = "2027-Q1, 2027-03, 2027" if not self.fiscal else "FY2027-Q1, 2027-03, FY2027"
+        # Every form `parse` takes: a quarter, a month, a half, a year (FY is optional).
+        named = ("2027-Q1, 2027-03, 2027-H1, 2027 or FY2027" if not self.fiscal
+                 else "FY2027-Q1, 2027-03, FY2027-H1, FY2027")
         if self.pay_unit in WEEK_UNITS:
             m = re.match(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", wrong)
             try:

@@ -29,7 +29,7 @@ def _accruals(period: str, plan_text: str = PLAN):
         parsed = parse_text("q.plan", plan_text)
         (plan,), _ = check_trees([(parsed.tree, plan_text)])
         result = api.run(plan, result.engine.dataset)
-    window = api.window(result.plan, period)
+    window = api.window(result.plan, period, whole_pay_periods=False)
     again = api.run(result.plan, result.engine.dataset, window.end)
     (row,) = finance.accruals(again, window)
     return row

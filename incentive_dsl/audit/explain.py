@@ -13,6 +13,7 @@ read it; nothing here recomputes a value: it only reads the traces the stages re
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 from collections import defaultdict
 from decimal import Decimal
@@ -23,7 +24,7 @@ from incentive_dsl.audit.reconcile import reconcile
 from incentive_dsl.eval.money import CONTEXT, ZERO, div, fmt, fmt_pct
 from incentive_dsl.eval.records import EarningLine
 from incentive_dsl.eval.run import RunResult
-from incentive_dsl.periods import Period
+from incentive_dsl.periods import FREQUENCY_UNIT, Period
 
 
 @attrs.define
@@ -102,10 +103,15 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
                     item.add(f"credit {fmt(c.amount, cur)} from event {c.event}{where}: "
                              f"{c.trace.because}")
     if not deal:
-        _quotas(result, payee, window, root)
-        _compensation(result, payee, window, root)
-        _payouts(result, payee, statements, root)
-        _reconciliation(result, payee, window, root)
+        absent = None if statements else _no_statement(result, payee, window)
+        if absent is None:
+            _quotas(result, payee, window, root)
+            _compensation(result, payee, window, root)
+            _payouts(result, payee, statements, root)
+        else:  # the plan's quotas and targets are not theirs: only why it pays them nothing
+            root.add(absent)
+        if absent is None or earnings:
+            _reconciliation(result, payee, window, root)
     skipped = [s for s in result.skips if (s.subject in events and (
         events[s.subject].owner == payee or any(p == payee for p, _ in events[s.subject].splits))
         or s.subject.startswith(payee + " ")) and (s.date is None or window.contains(s.date))
@@ -115,6 +121,45 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
         for s in skipped:
             branch.add(f"{s.rule}: {s.subject} — {s.reason}")
     return root
+
+
+def _holds_pay_period(plan, window: Period) -> bool:
+    """Whether a whole pay period of the plan lies inside `window`."""
+    unit = FREQUENCY_UNIT[plan.payout.frequency]
+    first = plan.calendar.period_of(window.start, unit)
+    if first.start < window.start:
+        if first.end >= window.end:
+            return False
+        first = plan.calendar.period_of(first.end + dt.timedelta(days=1), unit)
+    return first.end <= window.end
+
+
+def _no_statement(result: RunResult, payee: str, window: Period) -> str | None:
+    """Why the payee has no statement in `window`; None when the window holds no whole pay
+    period (nobody has a statement in it: `_reconciliation` says so)."""
+    if not _holds_pay_period(result.plan, window):
+        return None
+    head = f"no statement in {window.label}: "
+    covered = result.plan.applies_to
+    roster = result.engine.roster if result.engine is not None else None
+    if roster is None or payee not in roster:
+        return head + f"{payee} is not in the roster, so the plan pays them nothing"
+    if not roster.active_days(payee, window.start, window.end):
+        start, end = roster.employment(payee)
+        return head + (f"{payee} was not employed in it (employed from {start}"
+                       f"{f' to {end}' if end else ''})")
+    rows = roster.records_of(payee)
+    # As Roster.at reads the rows: each is in force up to the next; the first before its date.
+    held = list(dict.fromkeys(
+        r.role for i, r in enumerate(rows)
+        if (i == 0 or r.effective_from is None or r.effective_from <= window.end)
+        and (i + 1 == len(rows) or rows[i + 1].effective_from is None
+             or rows[i + 1].effective_from > window.start)))
+    if covered and not set(held) & set(covered):
+        return head + (f"{payee} ({', '.join(held)}) holds no role this plan covers "
+                       f"({', '.join(sorted(covered))}), so the plan pays them nothing")
+    return head + (f"{payee} was not employed in a role this plan covers in any pay period "
+                   "that lies wholly inside it")
 
 
 def _compensation(result: RunResult, payee: str, window: Period, root: Node) -> None:
@@ -188,7 +233,7 @@ def _reconciliation(result: RunResult, payee: str, window: Period, root: Node) -
     """earned, each term with its sign on pay, = paid; then what is still owed."""
     cur = result.plan.currency
     r = reconcile(result, payee, window)
-    if not r.pay_periods:
+    if not _holds_pay_period(result.plan, window):
         root.add(f"no pay period lies wholly inside {window.label}: see the pay period that "
                  f"contains it for what was paid")
     branch = root.add(f"how earned becomes paid in {window.label}")

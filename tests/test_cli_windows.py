@@ -1,0 +1,177 @@
+"""Report windows of every pay frequency, and the command line's usage errors around them: a
+window holds the pay periods that end in it, one in which none ends is a usage error naming
+the pay period that holds it; --period with --from/--to, a subcommand's unknown option, a
+wrong period name; explain's reason for a payee without a statement; `check` on a missing
+file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from incentive_dsl import api, cli
+from incentive_dsl.periods import Period
+
+ROOT = Path(__file__).resolve().parents[1]
+MONTHLY = str(ROOT / "plans/enterprise_ae.plan")
+QUARTERLY = str(ROOT / "plans/sales_manager.plan")
+BIWEEKLY = str(ROOT / "plans/inside_sales_biweekly.plan")
+DATA = ("--data", str(ROOT / "plans/data"))
+D = dt.date
+
+
+def _plan(path: str):
+    return api.load_plan(path).plan
+
+
+def _cli(capsys, *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    try:
+        code = cli.main(list(args))
+    except SystemExit as exc:  # argparse's usage errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_monthly_window_holds_the_months_that_end_in_it():
+    plan = _plan(MONTHLY)
+    w = api.window(plan, None, D(2027, 1, 15), D(2027, 2, 14))
+    assert (w.start, w.end) == (D(2027, 1, 1), D(2027, 1, 31))
+    assert w.label == "2027-01-15 to 2027-02-14, pay period 2027-01"
+    w = api.window(plan, None, D(2027, 1, 1), D(2027, 3, 14))
+    assert (w.start, w.end) == (D(2027, 1, 1), D(2027, 2, 28))
+    assert w.label == "2027-01-01 to 2027-03-14, pay periods 2027-01 to 2027-02"
+    # Whole pay periods as asked: the window itself, its label unchanged.
+    assert api.window(plan, "2027-Q1") == plan.calendar.parse("2027-Q1")
+    touched = api.window(plan, None, D(2027, 1, 15), D(2027, 2, 14), overlap=True)
+    assert (touched.start, touched.end) == (D(2027, 1, 1), D(2027, 2, 28))
+    raw = api.window(plan, None, D(2027, 1, 15), D(2027, 2, 14), whole_pay_periods=False)
+    assert (raw.start, raw.end) == (D(2027, 1, 15), D(2027, 2, 14))
+
+
+def test_a_window_in_which_no_pay_period_ends_names_the_one_that_holds_it():
+    with pytest.raises(api.EmptyWindow) as monthly:
+        api.window(_plan(MONTHLY), None, D(2027, 1, 5), D(2027, 1, 20))
+    assert monthly.value.holding.label == "2027-01"
+    quarterly = _plan(QUARTERLY)
+    with pytest.raises(api.EmptyWindow) as month:
+        api.window(quarterly, "2027-02")
+    assert month.value.holding.label == "2027-Q1"
+    march = api.window(quarterly, "2027-03")  # Q1 ends in March
+    assert (march.start, march.end, march.label) == (D(2027, 1, 1), D(2027, 3, 31),
+                                                     "2027-03, pay period 2027-Q1")
+    with pytest.raises(api.EmptyWindow) as fortnight:
+        api.window(_plan(BIWEEKLY), None, D(2027, 1, 5), D(2027, 1, 10))
+    assert fortnight.value.holding.label == "2027-01-04/17"
+
+
+def test_run_reports_the_pay_periods_that_end_in_a_from_to_window(capsys):
+    code, out, err = _cli(capsys, "run", MONTHLY, *DATA, "--from", "2027-01-15",
+                          "--to", "2027-02-14", "--format", "csv")
+    assert code == 0, err
+    rows = out.splitlines()[1:]
+    assert rows and {r.split(",")[1] for r in rows} == {"2027-01"}
+    code, out, err = _cli(capsys, "run", MONTHLY, *DATA, "--from", "2027-01-15",
+                          "--to", "2027-02-14")
+    title = " ".join(out.split("┏")[0].split())  # the title, as the table wraps it
+    assert code == 0 and title == ("Enterprise AE 2027 — 2027-01-15 to 2027-02-14, pay period "
+                                   "2027-01 (USD)")
+
+
+def test_a_window_without_a_pay_period_is_a_usage_error(capsys):
+    for command in (("run", MONTHLY), ("explain", MONTHLY, "--payee", "abe.d"),
+                    ("statement", MONTHLY), ("diff", MONTHLY, MONTHLY)):
+        code, out, err = _cli(capsys, *command, *DATA, "--from", "2027-01-05",
+                              "--to", "2027-01-20")
+        assert code == cli.EXIT_USAGE, (command, err)
+        assert not out
+        assert "no pay period of the plan ends in 2027-01-05 to 2027-01-20" in err
+        assert "the pay period 2027-01 (2027-01-01 to 2027-01-31) holds it: --period 2027-01" \
+            in err
+    code, _, err = _cli(capsys, "run", QUARTERLY, *DATA, "--period", "2027-02")
+    assert code == cli.EXIT_USAGE and "--period 2027-Q1" in err
+    # Under --exit-code, 2 means "payouts change": the error exits 1.
+    code, _, _ = _cli(capsys, "diff", MONTHLY, MONTHLY, *DATA, "--from", "2027-01-05",
+                      "--to", "2027-01-20", "--exit-code")
+    assert code == cli.EXIT_PROBLEMS
+
+
+def test_finance_takes_the_period_as_asked(capsys):
+    # Accruals at the end of February, inside a quarterly pay period.
+    code, out, err = _cli(capsys, "finance", "accruals", QUARTERLY, *DATA, "--period", "2027-02")
+    assert code == 0, err
+    assert ",2027-02-28," in out.splitlines()[1]
+
+
+def test_explain_says_why_a_payee_has_no_statement(capsys):
+    code, out, err = _cli(capsys, "explain", MONTHLY, *DATA, "--period", "2027-Q1",
+                          "--payee", "bea.l")
+    assert code == 0, err
+    assert ("no statement in 2027-Q1: bea.l (SDR) holds no role this plan covers (AE, SE), "
+            "so the plan pays them nothing") in out
+    assert "wholly inside" not in out and "quota" not in out
+    code, out, err = _cli(capsys, "explain", MONTHLY, *DATA, "--period", "2027-Q1",
+                          "--payee", "vic.f")
+    assert code == 0, err
+    assert ("no statement in 2027-Q1: vic.f was not employed in it (employed from 2023-01-03 "
+            "to 2026-03-05)") in out
+
+
+def test_explain_of_a_window_inside_one_pay_period_says_so():
+    plan = _plan(MONTHLY)
+    dataset, _ = api.load_data(str(ROOT / "plans/data/events.csv"),
+                               str(ROOT / "plans/data/roster.csv"),
+                               quotas=str(ROOT / "plans/data/quotas.csv"), plan=plan)
+    result = api.run(plan, dataset, D(2027, 1, 31))
+    inside = Period(D(2027, 1, 5), D(2027, 1, 20), "range", "2027-01-05 to 2027-01-20")
+    text = "\n".join(api.explain(result, "abe.d", inside).lines())
+    assert "no pay period lies wholly inside 2027-01-05 to 2027-01-20" in text
+    assert "no statement" not in text
+
+
+@pytest.mark.parametrize("command", [
+    ("run", MONTHLY), ("explain", MONTHLY, "--payee", "abe.d"), ("statement", MONTHLY),
+    ("diff", MONTHLY, MONTHLY), ("finance", "accruals", MONTHLY)])
+def test_period_and_from_to_are_alternatives(capsys, command):
+    name = " ".join(c for c in command if not c.startswith(("/", "-")) and c != "abe.d")
+    for window in (("--period", "2027-Q1", "--from", "2027-01-01"),
+                   ("--to", "2027-03-31", "--period", "2027-Q1")):
+        code, out, err = _cli(capsys, *command, *DATA, *window)
+        assert code == cli.EXIT_USAGE
+        assert not out
+        assert err.startswith(f"usage: incentive {name} ")
+        assert "not allowed with" in err
+
+
+def test_a_subcommand_reports_an_unknown_option_with_its_own_usage(capsys):
+    code, _, err = _cli(capsys, "explain", MONTHLY, *DATA, "--payee", "abe.d",
+                        "--format", "json")
+    assert code == cli.EXIT_USAGE
+    assert err.startswith("usage: incentive explain ")
+    assert "incentive explain: error: unrecognized arguments: --format json" in err
+    code, _, err = _cli(capsys, "finance", "accruals", MONTHLY, "--bogus")
+    assert code == cli.EXIT_USAGE and err.startswith("usage: incentive finance accruals ")
+    code, _, err = _cli(capsys, "--bogus", "check", "plans")
+    assert code == cli.EXIT_USAGE and err.startswith("usage: incentive [-h]")
+
+
+def test_a_wrong_period_lists_every_accepted_form(capsys):
+    code, _, err = _cli(capsys, "run", MONTHLY, *DATA, "--period", "2027-X")
+    assert code == cli.EXIT_USAGE
+    assert "'2027-X' is not a period (e.g. 2027-Q1, 2027-03, 2027-H1, 2027 or FY2027)" in err
+    for named in ("2027-H1", "FY2027"):
+        assert _plan(MONTHLY).calendar.parse(named) is not None
+
+
+def test_check_exits_2_when_a_plan_file_is_missing_even_beside_errors(tmp_path, capsys):
+    bad = tmp_path / "bad.plan"
+    bad.write_text("plan x\n", encoding="utf-8")
+    missing = str(tmp_path / "missing.plan")
+    code, _, err = _cli(capsys, "check", str(bad), missing)
+    assert code == cli.EXIT_USAGE
+    assert "error[E-SYNTAX]" in err and f"no such file: {missing}" in err
+    assert _cli(capsys, "check", str(bad))[0] == cli.EXIT_PROBLEMS
+    assert _cli(capsys, "check", "--strict", MONTHLY, missing)[0] == cli.EXIT_USAGE
