@@ -26,6 +26,7 @@ from pathlib import Path
 from incentive_dsl import __version__, api
 from incentive_dsl.diagnostics import to_json
 from incentive_dsl.files import read_regular
+from incentive_dsl.limits import date_problem
 from incentive_dsl.progress import QUIET
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -133,9 +134,15 @@ def cmd_explain_code(args: argparse.Namespace) -> int:
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2027-03-31") from None
+    # The years data and plans may use (docs/data.md): periods are worked out around a date,
+    # and a pay period past the year 9999 has no end.
+    problem = date_problem(day)
+    if problem:
+        raise argparse.ArgumentTypeError(f"'{text}' {problem}")
+    return day
 
 
 def _file_sources(diags) -> dict[str, str]:

@@ -175,3 +175,13 @@ def test_check_exits_2_when_a_plan_file_is_missing_even_beside_errors(tmp_path, 
     assert "error[E-SYNTAX]" in err and f"no such file: {missing}" in err
     assert _cli(capsys, "check", str(bad))[0] == cli.EXIT_PROBLEMS
     assert _cli(capsys, "check", "--strict", MONTHLY, missing)[0] == cli.EXIT_USAGE
+
+
+@pytest.mark.parametrize("option", ["--from", "--to"])
+def test_a_date_outside_the_supported_years_is_a_usage_error(capsys, option):
+    """A window's date beyond the years plans and data may use (limits.py) is refused as an
+    argument: periods are worked out around it, and past the year 9999 there are none."""
+    code, out, err = _cli(capsys, "run", MONTHLY, *DATA, option, "9999-12-30")
+    assert code == cli.EXIT_USAGE and not out
+    assert f"argument {option}: '9999-12-30' is outside the years 1900 to 2999" in err
+    assert "internal error" not in err
