@@ -11,6 +11,7 @@ reserved for bugs. `render` prints the human form used everywhere:
 
 from __future__ import annotations
 
+import difflib
 import enum
 import functools
 import json
@@ -82,6 +83,30 @@ def error(code: str, span: Span, message: str, hint: str | None = None,
 def warning(code: str, span: Span, message: str, hint: str | None = None,
             related: Sequence[Related] = ()) -> Diagnostic:
     return Diagnostic(code, Severity.WARNING, span, message, hint, tuple(related))
+
+
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate `word` is most likely a misspelling of (or the other way round), or None:
+    for the 'did you mean' hints of every phase."""
+    candidates = sorted(set(candidates))
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    lowered = {c.lower(): c for c in candidates}
+    if word.lower() in lowered:
+        return lowered[word.lower()]
+    # Short names (rule names such as p3) are below difflib's cutoff after one slip.
+    return next((c for c in candidates if _one_letter_apart(word, c)), None)
+
+
+def _one_letter_apart(a: str, b: str) -> bool:
+    """Whether one letter replaced, added or dropped turns `a` into `b`."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 @functools.lru_cache(maxsize=16)

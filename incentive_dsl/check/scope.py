@@ -8,11 +8,11 @@ Roles, fields, stages, channels and activities have their own too.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 import attrs
 
+from incentive_dsl.diagnostics import closest
 from incentive_dsl.span import Span
 
 QUOTA, CREDIT, MEASURE, COMPONENT, CLAWBACK = "quota", "credit", "measure", "component", "clawback"
@@ -30,26 +30,8 @@ class Symbol:
 def suggest(name: str, candidates: Iterable[str], written: str = "{}") -> str | None:
     """A 'did you mean' hint for a misspelt name, or None. `written` is how the name is written
     where it is used (`deal.{}`, `quota {}`), so the hint can be copied as it stands."""
-    candidates = sorted(set(candidates))
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    if not close:
-        lowered = {c.lower(): c for c in candidates}
-        if name.lower() in lowered:
-            close = [lowered[name.lower()]]
-    if not close:
-        # Short names (rule names such as p3) are below difflib's cutoff after one slip.
-        close = [c for c in candidates if _one_letter_apart(name, c)][:1]
-    return f"did you mean '{written.format(close[0])}'?" if close else None
-
-
-def _one_letter_apart(a: str, b: str) -> bool:
-    """Whether one letter replaced, added or dropped turns `a` into `b`."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b)) == 1
-    short, long = sorted((a, b), key=len)
-    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+    close = closest(name, candidates)
+    return f"did you mean '{written.format(close)}'?" if close else None
 
 
 @attrs.define

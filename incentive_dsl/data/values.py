@@ -10,12 +10,12 @@ currency (the checker types it so), a `duration` a Decimal number of days.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 import sys
 from decimal import Decimal
 
 from incentive_dsl.check.model import FieldSpec
+from incentive_dsl.diagnostics import closest
 from incentive_dsl.periods import DAYS_PER_UNIT
 from incentive_dsl.limits import (MAX_FRACTION_DIGITS, MAX_FX_RATE, MAX_INTEGER_DIGITS,
                                   date_problem, duration_problem, number_problem)
@@ -34,17 +34,6 @@ def suggest(word: str, candidates) -> str | None:
     """A 'did you mean' hint for a misspelt word, or None."""
     close = closest(word, candidates)
     return f"did you mean '{close}'?" if close else None
-
-
-def closest(word: str, candidates) -> str | None:
-    """The candidate `word` is most likely a misspelling of (or the other way round), or None."""
-    candidates = sorted(set(candidates))
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    if not close:
-        lowered = {c.lower(): c for c in candidates}
-        if word.lower() in lowered:
-            close = [lowered[word.lower()]]
-    return close[0] if close else None
 
 
 # ------------------------------------------------------------------------------ dates
