@@ -1281,7 +1281,14 @@ class PlanChecker:
         share = ONE
         if self.require(b, reverses, "'reverse' line", "reverse core at original amounts"):
             r = reverses[0]
+            first: dict[str, Span] = {}
             for c in r.components:
+                if c.text in first:  # it would be reversed twice: a cancelled deal pays -100%
+                    self.err("E-DUPLICATE", c, f"'{c.text}' is reversed twice in this line",
+                             "name each component once",
+                             [Related(first[c.text], "first named here")])
+                    continue
+                first[c.text] = c.span
                 sym = self.scope.lookup(c.text)
                 if sym is not None and sym.detail in ("bonus", "team pool", "manager override",
                                                       "activity reward"):
@@ -1298,7 +1305,7 @@ class PlanChecker:
                     self.err("E-CLAWBACK", c, f"{what} is not a paying rule that can be reversed",
                              sc.suggest(c.text, self.scope.names(sc.COMPONENT)) or
                              "reverse commissions, SPIFFs or rewards by their names")
-            names = tuple(c.text for c in r.components)
+            names = tuple(first)
             if r.share is not None:
                 share = r.share.value
                 if not 0 < share <= 1:
