@@ -794,10 +794,12 @@ _ENTRIES = [
           forecast seasonal naive of bookings over 12 months
         """),
     # ------------------------------------------------------------------ clawbacks and payout
-    _entry("E-CLAWBACK", "a clawback reverses something that does not pay", CHECK, """
+    _entry("E-CLAWBACK", "a clawback reverses something that does not pay, or twice", CHECK, """
         A clawback reverses payouts of commissions, SPIFFs or rewards, named by their rule
         names. A credit, a measure or an unknown name has nothing to reverse, so the clawback
-        would silently never take anything back.""", """
+        would silently never take anything back. A component reversed by two clawbacks whose
+        roles and `during` windows overlap would be reversed twice for a deal cancelled soon
+        after booking (both cancellation windows start at the booking).""", """
         clawback churn "Early churn"
           when deal cancelled within 90 days of booking
           reverse bookings at original amounts

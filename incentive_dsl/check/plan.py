@@ -89,6 +89,10 @@ class PlanChecker:
         # An `applies to` role that is not declared is reported once; since the role meant is
         # unknown, no role is then reported as one the plan does not apply to.
         self.applies_in_error = False
+        # Each component clawbacks reverse: (its name in a reverse line, that clawback's roles,
+        # `during` window and name), to find two clawbacks reversing the same lines.
+        self.reversed: dict[str, list[tuple[n.Ident, tuple[str, ...], m.Window | None, str]]] = \
+            defaultdict(list)
         self.frequency = "monthly"
 
     # ------------------------------------------------------------------ helpers
@@ -1311,11 +1315,34 @@ class PlanChecker:
                 if not 0 < share <= 1:
                     self.err("E-RANGE", r.share, "the reversed share must be above 0% and at "
                              "most 100%")
+        role_list = self.roles(roles[0].roles) if roles else ()
+        window = self.window(during[0].range) if during else None
+        if reverses:
+            self.check_reversed_once(b.name.text, reverses[0], role_list, window)
         return m.ClawbackSpec(name=b.name.text, label=b.label.value if b.label else b.name.text,
                               span=b.span, within_count=count, within_unit=unit,
-                              components=names, share=share,
-                              roles=self.roles(roles[0].roles) if roles else (),
-                              during=self.window(during[0].range) if during else None)
+                              components=names, share=share, roles=role_list, during=window)
+
+    def check_reversed_once(self, claw: str, reverse: n.Reverse, roles: tuple[str, ...],
+                            window: m.Window | None) -> None:
+        """A component reversed by two clawbacks whose roles and `during` windows overlap:
+        both cancellation windows start at the booking, so a deal cancelled soon enough would
+        be reversed twice."""
+        named: set[str] = set()
+        for c in reverse.components:
+            if c.text in named:  # twice in one line: E-DUPLICATE
+                continue
+            named.add(c.text)
+            earlier = self.reversed[c.text]
+            clash = next((e for e in earlier if _windows_overlap(window, e[2]) and (
+                not roles or not e[1] or set(roles) & set(e[1]))), None)
+            earlier.append((c, roles, window, claw))
+            if clash is not None:
+                self.err("E-CLAWBACK", c, f"'{c.text}' is also reversed by clawback '{clash[3]}':"
+                         " a deal cancelled within both windows would be reversed twice",
+                         "reverse each component in one clawback, or give the clawbacks roles "
+                         "or 'during' windows that do not overlap",
+                         [Related(clash[0].span, "reversed here too")])
 
     def check_payout(self, b: n.PayoutBlock) -> m.PayoutSpec:
         freqs = self.single(b.items, n.Frequency, "the pay frequency")
@@ -1754,6 +1781,13 @@ def head(block: n.Block) -> Span:
     if end is None:
         return Span(s.path, s.line, s.column, s.line, s.column + 1)
     return Span(s.path, s.line, s.column, end.end_line, end.end_column)
+
+
+def _windows_overlap(a: m.Window | None, b: m.Window | None) -> bool:
+    """Whether two `during` windows share a day (no window: every day)."""
+    if a is None or b is None:
+        return True
+    return (a.end is None or b.start <= a.end) and (b.end is None or a.start <= b.end)
 
 
 def fmt_pct(value: Decimal) -> str:
