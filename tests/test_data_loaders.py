@@ -305,6 +305,15 @@ def test_too_many_and_too_few_cells(tmp_path):
     assert diags[1].message == "this row has 4 cells but the header has 8 columns"
 
 
+def test_an_unquoted_amount_in_millions_is_quoted_whole_in_the_hint(tmp_path):
+    """Two separators make a row two cells too long: the hint quotes the three groups, not the
+    first two."""
+    text = EVENTS_HEADER + "E1,D1,2027-02-10,booked,1,011,880.00,USD,ana,\n"
+    _, diags = load_events(write(tmp_path, "events.csv", text))
+    assert [d.hint for d in diags] == ['quote amounts that contain commas: "1,011,880.00"']
+    assert (diags[0].span.column, diags[0].span.end_column) == (25, 37)
+
+
 def test_required_values_and_columns(tmp_path):
     text = ("event_id,deal_id,date,kind,owner\n"
             "E1,D1,2027-02-10,booked,ana\n"

@@ -385,12 +385,18 @@ def _cell_count(path: str, record: list[str], header: list[str], spans: list[Spa
     have, want = len(record), len(header)
     message = f"this row has {have} cells but the header has {want} columns"
     if have > want:
-        for i, (a, b) in enumerate(zip(record, record[1:])):
-            if re.fullmatch(r"\d{1,3}", a.strip()) and re.fullmatch(r"\d{3}(\.\d+)?", b.strip()):
-                first, second = spans[i], spans[i + 1]
-                span = Span(path, first.line, first.column, second.line, second.end_column)
+        # An amount written with thousands separators, unquoted: as many cells as there are
+        # cells too many, plus one (1,011,880.00 with one row too long by two).
+        size = have - want + 1
+        for i in range(have - size + 1):
+            groups = [c.strip() for c in record[i:i + size]]
+            if re.fullmatch(r"\d{1,3}", groups[0]) and all(
+                    re.fullmatch(r"\d{3}", g) for g in groups[1:-1]) and \
+                    re.fullmatch(r"\d{3}(\.\d+)?", groups[-1]):
+                first, last = spans[i], spans[i + size - 1]
+                span = Span(path, first.line, first.column, last.line, last.end_column)
                 return error(COLUMN, span, message,
-                             f"quote amounts that contain commas: \"{a.strip()},{b.strip()}\"")
+                             f"quote amounts that contain commas: \"{','.join(groups)}\"")
         return error(COLUMN, loc.line_span(), message,
                      "quote values that contain commas, or add the extra columns to the header")
     last = spans[-1] if spans else loc.line_span()
