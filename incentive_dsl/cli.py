@@ -16,6 +16,7 @@ import difflib
 import io
 import math
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from pathlib import Path
 from incentive_dsl import __version__, api
 from incentive_dsl.diagnostics import to_json
 from incentive_dsl.files import read_regular
-from incentive_dsl.limits import date_problem
+from incentive_dsl.limits import FIRST_YEAR, LAST_YEAR, date_problem
 from incentive_dsl.progress import QUIET
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -145,6 +146,18 @@ def _date(text: str) -> dt.date:
     return day
 
 
+def _not_a_period(period: str, plan) -> str:
+    """Why `--period` names no period of `plan`, with the forms it takes."""
+    if plan.calendar.parse(period.upper()) is not None:  # 2027-q1, fy2027
+        return f"'{period}' is not a period: write it in capitals, {period.upper()}"
+    forms = plan.calendar.examples(period, plan.effective_start)
+    year = re.match(r"(?:FY)?([0-9]{4})(?![0-9])", period.upper())
+    if year and not FIRST_YEAR <= int(year[1]) <= LAST_YEAR:
+        return (f"'{period}' is not a period: the year {year[1]} is outside the years "
+                f"{FIRST_YEAR} to {LAST_YEAR} (e.g. {forms})")
+    return f"'{period}' is not a period (e.g. {forms})"
+
+
 def _file_sources(diags) -> dict[str, str]:
     """The text of every file the diagnostics point into, for their excerpts."""
     out = {}
@@ -229,8 +242,7 @@ def _load(args: argparse.Namespace, whole_pay_periods: bool = True):
     except api.EmptyWindow as exc:  # reported after the checks of the window as asked
         window, empty = exc.window, exc
     if period is not None and window is None:
-        print(f"incentive: '{period}' is not a period (e.g. "
-              f"{plan.calendar.examples(period, plan.effective_start)})", file=sys.stderr)
+        print(f"incentive: {_not_a_period(period, plan)}", file=sys.stderr)
         return None, None, None, EXIT_USAGE
     if window is not None:
         first, last = loaded.versions[0], loaded.versions[-1]
@@ -750,8 +762,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(f"incentive diff: {_empty_window(exc, new)}", file=sys.stderr)
         return unreadable
     if args.period is not None and window is None:
-        print(f"incentive diff: '{args.period}' is not a period (e.g. "
-              f"{new.calendar.examples(args.period, new.effective_start)})", file=sys.stderr)
+        print(f"incentive diff: {_not_a_period(args.period, new)}", file=sys.stderr)
         return unreadable
     if any(getattr(args, o) is not None for o in ("data", "map", "deals", "roster", "quotas",
                                                   "fx", "territories")):

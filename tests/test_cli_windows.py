@@ -185,3 +185,15 @@ def test_a_date_outside_the_supported_years_is_a_usage_error(capsys, option):
     assert code == cli.EXIT_USAGE and not out
     assert f"argument {option}: '9999-12-30' is outside the years 1900 to 2999" in err
     assert "internal error" not in err
+
+
+@pytest.mark.parametrize("period, says", [
+    ("2027-q1", "'2027-q1' is not a period: write it in capitals, 2027-Q1"),
+    ("fy2027", "'fy2027' is not a period: write it in capitals, FY2027"),
+    ("9999", "'9999' is not a period: the year 9999 is outside the years 1900 to 2999 (e.g. "),
+])
+def test_a_wrong_period_says_what_is_wrong_with_it(capsys, period, says):
+    for command in (("run", MONTHLY, *DATA), ("diff", MONTHLY, MONTHLY)):
+        code, out, err = _cli(capsys, *command, "--period", period)
+        assert code == cli.EXIT_USAGE and not out
+        assert says in err, err
