@@ -197,3 +197,21 @@ def test_a_wrong_period_says_what_is_wrong_with_it(capsys, period, says):
         code, out, err = _cli(capsys, *command, "--period", period)
         assert code == cli.EXIT_USAGE and not out
         assert says in err, err
+
+
+def test_a_whole_run_names_the_pay_periods_it_reports_beyond_the_plan():
+    """Without a window, a plan paid bi-weekly reports pay periods from before its start to
+    after its end: the table's title says so; a monthly plan's title is its range."""
+    from incentive_dsl.audit import render
+
+    dataset, _ = api.load_data(str(ROOT / "plans/data/events.csv"),
+                               str(ROOT / "plans/data/roster.csv"),
+                               quotas=str(ROOT / "plans/data/quotas.csv"),
+                               fx=str(ROOT / "plans/data/fx.csv"),
+                               territories=str(ROOT / "plans/data/territories.csv"),
+                               plan=_plan(BIWEEKLY))
+    titles = [render.statement_table(api.run(_plan(path), dataset)).title
+              for path in (BIWEEKLY, MONTHLY)]
+    assert titles[0] == ("Inside sales bi-weekly 2027 — 2027-01-01 to 2027-12-31, pay periods "
+                         "2026-12-21/2027-01-03 to 2027-12-20/2028-01-02 (USD)")
+    assert titles[1] == "Enterprise AE 2027 — 2027-01-01 to 2027-12-31 (USD)"

@@ -545,6 +545,13 @@ def statement_table(result: RunResult, window: Period | None = None, by_period: 
     cur = result.plan.currency
     first = result.versions[0] if result.versions else result.stamp
     span = window.label if window else f"{first.start} to {result.stamp.end}"
+    if window is None and result.statements:
+        # Pay periods shorter than a month can begin before the plan and end after it: the
+        # title names the ones the table covers, as a window's does.
+        lo = min(result.statements, key=lambda s: s.start)
+        hi = max(result.statements, key=lambda s: s.end)
+        if str(lo.start) < first.start or str(hi.end) > result.stamp.end:  # (ISO texts)
+            span += f", pay periods {lo.pay_period} to {hi.pay_period}"
     table = Table(title=f"{result.plan.name} — {span} ({cur})")
     table.add_column("Payee")
     if by_period:
