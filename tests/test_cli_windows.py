@@ -215,3 +215,11 @@ def test_a_whole_run_names_the_pay_periods_it_reports_beyond_the_plan():
     assert titles[0] == ("Inside sales bi-weekly 2027 — 2027-01-01 to 2027-12-31, pay periods "
                          "2026-12-21/2027-01-03 to 2027-12-20/2028-01-02 (USD)")
     assert titles[1] == "Enterprise AE 2027 — 2027-01-01 to 2027-12-31 (USD)"
+
+
+def test_diff_names_the_window_as_run_does(capsys):
+    """diff's review says the window as asked and the pay period it holds, as run's title."""
+    code, out, _ = _cli(capsys, "diff", MONTHLY, MONTHLY, *DATA, "--from", "2027-01-15",
+                        "--to", "2027-02-14", "--format", "markdown")
+    assert code == 0
+    assert "(2027-01-15 to 2027-02-14, pay period 2027-01)" in out

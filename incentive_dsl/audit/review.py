@@ -68,10 +68,9 @@ def rules_text(p: PayeeImpact) -> str:
 
 
 def _window(impact: Impact) -> str:
-    if impact.window is None:
-        return impact.range
-    w = impact.window
-    return w.label if w.unit != "range" else f"{w.start} to {w.end}"
+    # As `run` titles it: a range names the pay periods it holds when they are not the range
+    # as asked (api.window).
+    return impact.range if impact.window is None else impact.window.label
 
 
 def _paid_differs(impact: Impact) -> bool:
