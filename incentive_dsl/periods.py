@@ -55,6 +55,11 @@ def add_months(year: int, month: int, n: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+def month_number(start: dt.date, day: dt.date) -> int:
+    """Which month since `start` holds `day`: 1 for `start`'s own month (a quota's ramp)."""
+    return (day.year - start.year) * 12 + day.month - start.month + 1
+
+
 def month_end(year: int, month: int) -> dt.date:
     ny, nm = add_months(year, month, 1)
     return dt.date(ny, nm, 1) - dt.timedelta(days=1)

@@ -90,3 +90,31 @@ def test_explain_cites_rule_source_row_and_arithmetic():
     assert "Core (core): 100.00 USD — rule 'core', forecasts.plan:23" in text
     assert "1,000.00 USD × 10% = 100.00 USD" in text
     assert "credit 1,000.00 USD from event D1" in text
+
+
+def test_explain_says_whether_a_quota_ramp_applies_to_the_payee():
+    """A ramped quota is explained with the payee's start: the ramp applies in the months of
+    employment it covers, not to someone hired years ago (the SDR plan's 3-month ramp)."""
+    from pathlib import Path
+
+    from incentive_dsl.periods import Calendar
+
+    root = Path(__file__).resolve().parents[1]
+    plan = api.load_plan(str(root / "plans/sdr_activity.plan")).plan
+    data = root / "plans/data"
+    dataset, _ = api.load_data(str(data / "events.csv"), str(data / "roster.csv"),
+                               quotas=str(data / "quotas.csv"), fx=str(data / "fx.csv"),
+                               territories=str(data / "territories.csv"), plan=plan)
+    result = api.run(plan, dataset)
+    q1 = Calendar().parse("2027-Q1")
+
+    def ramp(payee: str) -> str:
+        found = [ln for ln in api.explain(result, payee, q1).lines() if "ramped" in ln]
+        assert len(found) == 1
+        return found[0]
+
+    assert ramp("bea.l").endswith("bea.l started on 2023-07-01, so the ramp does not apply "
+                                  "in 2027-Q1")
+    # started 2026-11-05: January 2027 is the third month of employment, still ramped
+    assert ramp("finn.l").endswith("finn.l started on 2026-11-05, so the ramp applies in "
+                                   "2027-Q1")

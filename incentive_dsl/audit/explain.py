@@ -24,7 +24,7 @@ from incentive_dsl.audit.reconcile import reconcile
 from incentive_dsl.eval.money import CONTEXT, ZERO, div, fmt, fmt_pct
 from incentive_dsl.eval.records import EarningLine
 from incentive_dsl.eval.run import RunResult
-from incentive_dsl.periods import FREQUENCY_UNIT, Period
+from incentive_dsl.periods import FREQUENCY_UNIT, Period, month_number
 
 
 @attrs.define
@@ -208,8 +208,16 @@ def _quotas(result: RunResult, payee: str, window: Period, root: Node) -> None:
         if q.proration:
             node.add(f"prorated by active {q.proration}")
         if q.ramp:
-            node.add("ramped: " + ", ".join(f"month {i} at {fmt_pct(s)}"
-                                            for i, s in enumerate(q.ramp, 1)))
+            steps = ", ".join(f"month {i} at {fmt_pct(s)}" for i, s in enumerate(q.ramp, 1))
+            text = f"ramped in the first {len(q.ramp)} months of employment ({steps})"
+            if payee in engine.roster:
+                start = engine.roster.employment(payee)[0]
+                # (as the quota is ramped: by the month of employment each month falls in)
+                inside = max(1, month_number(start, window.start)) <= min(
+                    len(q.ramp), month_number(start, window.end))
+                text += (f": {payee} started on {start}, so the ramp "
+                         f"{'applies' if inside else 'does not apply'} in {window.label}")
+            node.add(text)
 
 
 def _payouts(result: RunResult, payee: str, statements, root: Node) -> None:

@@ -37,7 +37,7 @@ from incentive_dsl.data.records import Dataset, Roster
 from incentive_dsl.eval.context import Deals, Env, Evaluator, Fx
 from incentive_dsl.eval.money import ZERO, Number, div, exact, mul
 from incentive_dsl.eval.records import CreditLine
-from incentive_dsl.periods import MONTHS_PER_UNIT, Period, add_months, month_end
+from incentive_dsl.periods import MONTHS_PER_UNIT, Period, add_months, month_end, month_number
 from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 
@@ -437,8 +437,7 @@ class MeasureEngine:
                     payee, month.start, month.end):
                 value = Fraction(0)
             if spec.ramp:
-                start = self.roster.employment(payee)[0]
-                tenure = (month.start.year - start.year) * 12 + month.start.month - start.month + 1
+                tenure = month_number(self.roster.employment(payee)[0], month.start)
                 if 1 <= tenure <= len(spec.ramp):
                     value = value * Fraction(spec.ramp[tenure - 1])
             if spec.normalize:
