@@ -1360,8 +1360,9 @@ _ENTRIES = [
         ana,bookings,2027-Q1,"250,000",USD
         """),
     _data("D-ROSTER", "the roster contradicts itself", "error", "roster.csv", """
-        A payee ends before they start, or managers form a circle (mia reports to ana and ana
-        to mia, on some day). Roll-up credit, team measures and overrides follow the reporting
+        A payee ends before they start, a roster row takes effect before the payee starts or
+        after the row's end, or managers form a circle (mia reports to ana and ana to mia, on
+        some day). Roll-up credit, team measures and overrides follow the reporting
         lines, so the rows involved are refused until the roster is fixed.""", """
         payee_id,role,start,end,manager
         mia,MGR,2027-01-01,,ana

@@ -575,6 +575,45 @@ def test_a_rejected_roster_row_is_not_repeated_for_each_event(tmp_path):
     assert places(diags) == [("D-DATE", 3, 9)]
 
 
+@pytest.mark.parametrize("rows, line, column, message", [
+    # a later row ends before it takes effect (the payee's employment ends on that row's end)
+    ("sam,SDR,2027-01-01,,mia,\nsam,SDR,2027-01-01,2027-01-31,mia,2027-04-01\n", 4, 20,
+     "payee 'sam' ends on 2027-01-31, before this row takes effect on 2027-04-01"),
+    # a middle row does: its end is not the employment's, but the row contradicts itself
+    ("sam,SDR,2027-01-01,,mia,\nsam,SDR,2027-01-01,2027-01-31,mia,2027-04-01\n"
+     "sam,SDR,2027-01-01,,mia,2027-06-01\n", 4, 20,
+     "payee 'sam' ends on 2027-01-31, before this row takes effect on 2027-04-01"),
+    # a change takes effect before the start of the earliest row (whatever its own start)
+    ("sam,SDR,2027-01-01,,mia,\nsam,SDR,2026-01-01,,mia,2026-12-01\n", 4, 25,
+     "payee 'sam' has a row taking effect on 2026-12-01, before starting on 2027-01-01"),
+    # the only row takes effect before the start
+    ("sam,SDR,2027-01-01,,mia,2026-12-01\n", 3, 25,
+     "payee 'sam' has a row taking effect on 2026-12-01, before starting on 2027-01-01"),
+])
+def test_a_roster_row_taking_effect_outside_the_employment(tmp_path, rows, line, column,
+                                                          message):
+    """One error at the row's cell, and none of the payee's events is also reported as
+    outside the employment the row leaves."""
+    events = "".join(f"E{i},D{i},2027-02-{i:02},booked,100,USD,sam,\n" for i in range(1, 6))
+    roster = "payee_id,role,start,end,manager,effective_from\nmia,MGR,2027-01-01,,,\n" + rows
+    _, diags = _dataset(tmp_path, events, roster)
+    assert places(diags) == [("D-ROSTER", line, column)], render_all(diags, {})
+    assert diags[0].message == message
+
+
+def test_roster_rows_taking_effect_on_the_first_or_the_last_day(tmp_path):
+    """The bounds are days of the employment, and the rows' order in the file does not
+    matter; the same rows with the end a day earlier are an error."""
+    rows = ("sam,SDR,2027-01-01,2027-04-01,mia,2027-04-01\n"
+            "sam,SDR,2027-01-01,,mia,2027-01-01\n")
+    roster = "payee_id,role,start,end,manager,effective_from\nmia,MGR,2027-01-01,,,\n"
+    events = "E1,D1,2027-03-01,booked,100,USD,sam,\n"
+    assert _dataset(tmp_path, events, roster + rows)[1] == []
+    early = rows.replace("2027-04-01,mia", "2027-03-31,mia")
+    _, diags = _dataset(tmp_path, events, roster + early)
+    assert places(diags) == [("D-ROSTER", 3, 20)], render_all(diags, {})
+
+
 def test_duplicate_event_ids_across_files(tmp_path):
     first = write(tmp_path, "a.csv", EVENTS_HEADER + "E1,D1,2027-02-10,booked,100,USD,ana,\n")
     second = write(tmp_path, "b.csv", EVENTS_HEADER + "E1,D1,2027-03-10,invoiced,100,USD,,\n")

@@ -236,12 +236,30 @@ def check_employment(c: Checks) -> None:
 
 
 def check_roster(c: Checks) -> None:
-    """End dates after start dates, no manager cycles, roles the plan knows."""
+    """End dates after start dates, rows taking effect within the employment, no manager
+    cycles, roles the plan knows."""
+    roster = Roster(list(c.data.payees))
     for p in c.data.payees:
+        since = p.effective_from
+        # Employment starts with the earliest row (docs/data.md): a row taking effect before
+        # that would apply on days the payee is not employed.
+        hired = roster.first(p.id).start
         if p.end is not None and p.end < p.start:
             c.err("D-ROSTER", p, "end", f"payee '{p.id}' ends on {p.end}, before starting on "
                   f"{p.start}", "the end date is the last day of employment, on or after start")
-            c.rejected.add(f"payee:{p.id}")  # see check_employment
+        elif since is not None and since < hired:
+            c.err("D-ROSTER", p, "effective_from", f"payee '{p.id}' has a row taking effect on "
+                  f"{since}, before starting on {hired}",
+                  "a change takes effect during the employment; leave effective_from empty "
+                  "for the row in force from the start")
+        elif since is not None and p.end is not None and p.end < since:
+            c.err("D-ROSTER", p, "end", f"payee '{p.id}' ends on {p.end}, before this row "
+                  f"takes effect on {since}", "the end date is the last day of employment, "
+                  "on or after the row's effective_from", [Related(c.at(p, "effective_from"),
+                                                          "the row takes effect here")])
+        else:
+            continue
+        c.rejected.add(f"payee:{p.id}")  # see check_employment
     check_manager_cycles(c)
     if c.plan is not None and c.plan.roles:
         for p in c.data.payees:
