@@ -480,6 +480,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_statement(args: argparse.Namespace) -> int:
     from incentive_dsl.audit import statement as rep
+    from incentive_dsl.audit.explain import no_statement
 
     if args.pdf and rep.pdf_renderer() is None:
         print("incentive statement: --pdf: no PDF renderer is installed (chromium, or the "
@@ -508,6 +509,12 @@ def cmd_statement(args: argparse.Namespace) -> int:
         view, code = _run_with_ledger(args, dataset, result, window)
         if code is not None:
             return code
+    # A payee the plan does not pay would get an all-zero statement: refused, with the reason.
+    for payee in args.payee or ():
+        absent = no_statement(view.result if view else result, payee, window)
+        if absent is not None:
+            print(f"incentive statement: {absent}; nothing was written", file=sys.stderr)
+            return EXIT_USAGE
     out = Path(args.output_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)

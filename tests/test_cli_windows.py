@@ -1,7 +1,8 @@
 """Report windows of every pay frequency, and the command line's usage errors around them: a
 window holds the pay periods that end in it, one in which none ends is a usage error naming
 the pay period that holds it; --period with --from/--to, a subcommand's unknown option, a
-wrong period name; explain's reason for a payee without a statement; `check` on a missing
+wrong period name; the reason for a payee without a statement (explain, estimate, and
+statement, which refuses them); `check` on a missing
 file."""
 
 from __future__ import annotations
@@ -118,6 +119,29 @@ def test_explain_says_why_a_payee_has_no_statement(capsys):
     assert code == 0, err
     assert ("no statement in 2027-Q1: vic.f was not employed in it (employed from 2023-01-03 "
             "to 2026-03-05)") in out
+
+
+@pytest.mark.parametrize("payee, reason", [
+    ("bea.l", "no statement in 2027-Q1: bea.l (SDR) holds no role this plan covers (AE, SE)"),
+    ("vic.f", "no statement in 2027-Q1: vic.f was not employed in it (employed from 2023-01-03"),
+])
+def test_statement_refuses_a_payee_the_plan_does_not_pay(capsys, tmp_path, payee, reason):
+    code, out, err = _cli(capsys, "statement", MONTHLY, *DATA, "--period", "2027-Q1",
+                          "--payee", payee, "--output-dir", str(tmp_path))
+    assert code == cli.EXIT_USAGE and reason in err, err
+    assert not list(tmp_path.iterdir()) and not out  # no all-zero statement
+
+
+def test_explain_of_a_deal_and_estimate_say_why_the_plan_does_not_pay_the_payee(capsys):
+    reason = "bea.l (SDR) holds no role this plan covers (AE, SE), so the plan pays them nothing"
+    code, out, err = _cli(capsys, "explain", MONTHLY, *DATA, "--period", "2027-Q1",
+                          "--payee", "bea.l", "--deal", "D0001027")
+    assert code == 0, err
+    assert f"no statement in 2027-Q1: {reason}" in out
+    code, out, err = _cli(capsys, "estimate", MONTHLY, *DATA, "--payee", "bea.l",
+                          "--deal", "amount=100000", "date=2027-02-10")
+    assert code == 0, err
+    assert f"note: no statement in 2027-02: {reason}" in out
 
 
 def test_explain_of_a_window_inside_one_pay_period_says_so():
