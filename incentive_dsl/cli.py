@@ -674,7 +674,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     if args.coverage or args.min_coverage is not None:
         low = _print_coverage(api.coverage(results, checked), checked.sources, args.min_coverage)
     mapped = _test_mapping(args.map, checked.plans) if getattr(args, "map", None) else EXIT_OK
-    if mapped == EXIT_USAGE:
+    # A plan file that could not be read was not tested: unreadable input, as with check.
+    if mapped == EXIT_USAGE or any(d.code == "E-FILE" for d in errors):
         return EXIT_USAGE
     if errors or failed or low or mapped:
         return EXIT_PROBLEMS
@@ -1495,8 +1496,8 @@ def _add_ledger_commands(sub) -> None:
     verify.set_defaults(run=cmd_ledger_verify)
     show.add_argument("--payee", metavar="ID", help="only this payee's lines")
     show.add_argument("--period", metavar="PERIOD",
-                      help="only this pay period (or the pay periods inside 2027-Q1, 2027), "
-                           "with the adjustments that corrected it")
+                      help="only this pay period (or those that end in 2027-Q1, 2027, as "
+                           "in a run's window), with the adjustments that corrected it")
     show.set_defaults(run=cmd_ledger_show)
 
 

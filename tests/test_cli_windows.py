@@ -2,8 +2,7 @@
 window holds the pay periods that end in it, one in which none ends is a usage error naming
 the pay period that holds it; --period with --from/--to, a subcommand's unknown option, a
 wrong period name; the reason for a payee without a statement (explain, estimate, and
-statement, which refuses them); `check` on a missing
-file."""
+statement, which refuses them); `check` and `test` on a missing file."""
 
 from __future__ import annotations
 
@@ -199,6 +198,15 @@ def test_check_exits_2_when_a_plan_file_is_missing_even_beside_errors(tmp_path, 
     assert "error[E-SYNTAX]" in err and f"no such file: {missing}" in err
     assert _cli(capsys, "check", str(bad))[0] == cli.EXIT_PROBLEMS
     assert _cli(capsys, "check", "--strict", MONTHLY, missing)[0] == cli.EXIT_USAGE
+
+
+def test_test_exits_2_when_a_plan_file_is_missing_as_its_help_says(tmp_path, capsys):
+    missing = str(tmp_path / "missing.plan")
+    code, out, err = _cli(capsys, "test", missing)
+    assert code == cli.EXIT_USAGE and f"no such file: {missing}" in err
+    code, out, _ = _cli(capsys, "test", MONTHLY, missing)  # the readable one is still tested
+    assert code == cli.EXIT_USAGE and "passed, 0 failed" in out
+    assert "2  usage error, no plan files, a missing file" in _cli(capsys, "test", "--help")[1]
 
 
 @pytest.mark.parametrize("option", ["--from", "--to"])
