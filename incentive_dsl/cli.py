@@ -492,6 +492,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_statement(args: argparse.Namespace) -> int:
     from incentive_dsl.audit import statement as rep
+    from incentive_dsl.audit.explain import no_statement
 
     if args.pdf and rep.pdf_renderer() is None:
         print("incentive statement: --pdf: no PDF renderer is installed (chromium, or the "
@@ -520,6 +521,12 @@ def cmd_statement(args: argparse.Namespace) -> int:
         view, code = _run_with_ledger(args, dataset, result, window)
         if code is not None:
             return code
+    # A payee the plan does not pay would get an all-zero statement: refused, with the reason.
+    for payee in args.payee or ():
+        absent = no_statement(view.result if view else result, payee, window)
+        if absent is not None:
+            print(f"incentive statement: {absent}; nothing was written", file=sys.stderr)
+            return EXIT_USAGE
     out = Path(args.output_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -679,7 +686,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     if args.coverage or args.min_coverage is not None:
         low = _print_coverage(api.coverage(results, checked), checked.sources, args.min_coverage)
     mapped = _test_mapping(args.map, checked.plans) if getattr(args, "map", None) else EXIT_OK
-    if mapped == EXIT_USAGE:
+    # A plan file that could not be read was not tested: unreadable input, as with check.
+    if mapped == EXIT_USAGE or any(d.code == "E-FILE" for d in errors):
         return EXIT_USAGE
     if errors or failed or low or mapped:
         return EXIT_PROBLEMS
@@ -1499,8 +1507,8 @@ def _add_ledger_commands(sub) -> None:
     verify.set_defaults(run=cmd_ledger_verify)
     show.add_argument("--payee", metavar="ID", help="only this payee's lines")
     show.add_argument("--period", metavar="PERIOD",
-                      help="only this pay period (or the pay periods inside 2027-Q1, 2027), "
-                           "with the adjustments that corrected it")
+                      help="only this pay period (or those that end in 2027-Q1, 2027, as "
+                           "in a run's window), with the adjustments that corrected it")
     show.set_defaults(run=cmd_ledger_show)
 
 

@@ -1514,7 +1514,8 @@ _ENTRIES = [
     _ledger("E-LEDGER-PERIOD", "the period is not whole pay periods of the plan", """
         `close PERIOD` closes whole pay periods: a month of a plan paid monthly, or a quarter
         made of three of them; a quarter of a plan paid quarterly, not a month of it. Nothing
-        is recorded (exit 2).""", """
+        is recorded (exit 2). `ledger show --period` gives the same error for a name that is
+        no period (`2027-Q5`).""", """
         $ incentive close 2027-02 plans/quarterly.plan --data data
         """, """
         $ incentive close 2027-Q1 plans/quarterly.plan --data data

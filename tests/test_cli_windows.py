@@ -1,8 +1,8 @@
 """Report windows of every pay frequency, and the command line's usage errors around them: a
 window holds the pay periods that end in it, one in which none ends is a usage error naming
 the pay period that holds it; --period with --from/--to, a subcommand's unknown option, a
-wrong period name; explain's reason for a payee without a statement; `check` on a missing
-file."""
+wrong period name; the reason for a payee without a statement (explain, estimate, and
+statement, which refuses them); `check` and `test` on a missing file."""
 
 from __future__ import annotations
 
@@ -120,6 +120,29 @@ def test_explain_says_why_a_payee_has_no_statement(capsys):
             "to 2026-03-05)") in out
 
 
+@pytest.mark.parametrize("payee, reason", [
+    ("bea.l", "no statement in 2027-Q1: bea.l (SDR) holds no role this plan covers (AE, SE)"),
+    ("vic.f", "no statement in 2027-Q1: vic.f was not employed in it (employed from 2023-01-03"),
+])
+def test_statement_refuses_a_payee_the_plan_does_not_pay(capsys, tmp_path, payee, reason):
+    code, out, err = _cli(capsys, "statement", MONTHLY, *DATA, "--period", "2027-Q1",
+                          "--payee", payee, "--output-dir", str(tmp_path))
+    assert code == cli.EXIT_USAGE and reason in err, err
+    assert not list(tmp_path.iterdir()) and not out  # no all-zero statement
+
+
+def test_explain_of_a_deal_and_estimate_say_why_the_plan_does_not_pay_the_payee(capsys):
+    reason = "bea.l (SDR) holds no role this plan covers (AE, SE), so the plan pays them nothing"
+    code, out, err = _cli(capsys, "explain", MONTHLY, *DATA, "--period", "2027-Q1",
+                          "--payee", "bea.l", "--deal", "D0001027")
+    assert code == 0, err
+    assert f"no statement in 2027-Q1: {reason}" in out
+    code, out, err = _cli(capsys, "estimate", MONTHLY, *DATA, "--payee", "bea.l",
+                          "--deal", "amount=100000", "date=2027-02-10")
+    assert code == 0, err
+    assert f"note: no statement in 2027-02: {reason}" in out
+
+
 def test_explain_of_a_window_inside_one_pay_period_says_so():
     plan = _plan(MONTHLY)
     dataset, _ = api.load_data(str(ROOT / "plans/data/events.csv"),
@@ -175,6 +198,15 @@ def test_check_exits_2_when_a_plan_file_is_missing_even_beside_errors(tmp_path, 
     assert "error[E-SYNTAX]" in err and f"no such file: {missing}" in err
     assert _cli(capsys, "check", str(bad))[0] == cli.EXIT_PROBLEMS
     assert _cli(capsys, "check", "--strict", MONTHLY, missing)[0] == cli.EXIT_USAGE
+
+
+def test_test_exits_2_when_a_plan_file_is_missing_as_its_help_says(tmp_path, capsys):
+    missing = str(tmp_path / "missing.plan")
+    code, out, err = _cli(capsys, "test", missing)
+    assert code == cli.EXIT_USAGE and f"no such file: {missing}" in err
+    code, out, _ = _cli(capsys, "test", MONTHLY, missing)  # the readable one is still tested
+    assert code == cli.EXIT_USAGE and "passed, 0 failed" in out
+    assert "2  usage error, no plan files, a missing file" in _cli(capsys, "test", "--help")[1]
 
 
 @pytest.mark.parametrize("option", ["--from", "--to"])

@@ -397,6 +397,36 @@ def test_ledger_show_filters_by_payee_and_period(ws):
     assert [p["pay_period"] for p in doc["periods"]][:3] == ["2027-01", "2027-02", "2027-03"]
 
 
+def test_ledger_show_refuses_a_period_that_is_not_one(ws):
+    assert ws.close("2027-01")[0] == 0
+    for bad in ("garbage", "2027-Q5"):
+        code, out, err = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", bad)
+        assert code == cli.EXIT_USAGE and not out
+        assert f"error[E-LEDGER-PERIOD]: '{bad}' is not a period (e.g. 2027-Q1, 2027-03" in err
+
+
+def test_ledger_show_selects_the_pay_periods_that_end_in_the_period(tmp_path, capsys):
+    # As run's window: the fortnight 2026-12-21/2027-01-03 belongs to January, Q1 and 2027.
+    root = Path(__file__).resolve().parents[1]
+    path = str(tmp_path / "ledger.sqlite")
+    plan = str(root / "plans/inside_sales_biweekly.plan")
+    assert cli.main(["close", "2026-12-21/2027-01-03", plan, "--data", str(root / "plans/data"),
+                     "--ledger", path]) == 0
+    shown = "2026-12-21/2027-01-03 (2026-12-21 to 2027-01-03): paid"
+    for period, held in (("2027-01", True), ("2027-Q1", True), ("2027", True),
+                         ("2026-12-21/2027-01-03", True), ("2026-12", False), ("2026", False)):
+        capsys.readouterr()
+        assert cli.main(["ledger", "show", "--ledger", path, "--period", period]) == 0
+        assert (shown in capsys.readouterr().out) == held, period
+
+
+def test_a_run_names_a_single_closed_period_once(ws):
+    assert ws.close("2027-01")[0] == 0
+    code, _, err = ws.cli("run", str(ws.plan), *ws.data(), "--period", "2027-01", "--ledger",
+                          ws.ledger)
+    assert code == 0 and "2027-01 is closed: closed pay periods show what was paid" in err
+
+
 # ------------------------------------------------------------------------------ integrity
 
 

@@ -33,10 +33,11 @@ from incentive_dsl.data.values import (BadValue, parse_amount, parse_count, pars
                                        parse_date, parse_field, parse_splits, split_text_pairs,
                                        suggest)
 from incentive_dsl.diagnostics import Diagnostic
-from incentive_dsl.audit.explain import Node
+from incentive_dsl.audit.explain import Node, no_statement
 from incentive_dsl.eval.money import ZERO, fmt
 from incentive_dsl.eval.records import EarningLine
 from incentive_dsl.eval.run import RunResult, evaluate_versions
+from incentive_dsl.periods import FREQUENCY_UNIT
 
 # The keys of `--deal key=value` besides the plan's custom deal fields.
 DEAL_KEYS = ("amount", "date", "id", "currency", "splits", "term_months")
@@ -223,7 +224,8 @@ def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str,
     before = baseline or _run(plan, dataset)
     after = _run(plan, with_closings(dataset, closings))
     last = after.plan
-    notes = _notes([plan] if isinstance(plan, Plan) else list(plan), dataset, payee, closings)
+    notes = _notes([plan] if isinstance(plan, Plan) else list(plan), dataset, payee, closings,
+                   after)
     diags = tuple(d for d in (*before.diagnostics, *after.diagnostics) if d.is_error)
     if diags:
         return Estimate(payee, last.currency, tuple(closings), ZERO, ZERO, (), (), (), notes,
@@ -304,8 +306,9 @@ def _totals(result: RunResult) -> dict[str, Decimal]:
 
 
 def _notes(plans: Sequence[Plan], dataset: Dataset, payee: str,
-           closings: Sequence[Closing]) -> tuple:
+           closings: Sequence[Closing], after: RunResult) -> tuple:
     notes = []
+    unit = FREQUENCY_UNIT[after.plan.payout.frequency]
     roster = Roster(list(dataset.payees))
     start = min(p.effective_start for p in plans)
     end = None if any(p.effective_end is None for p in plans) else \
@@ -317,6 +320,10 @@ def _notes(plans: Sequence[Plan], dataset: Dataset, payee: str,
                          f"range ({start} to {end or 'open'}): the plan pays nothing for it")
         elif payee in roster and not roster.active_on(payee, day):
             notes.append(f"{payee} is not employed on {day}: the deal earns them nothing")
+        else:  # employed, yet the plan may not pay them (a role it does not cover)
+            absent = no_statement(after, payee, after.plan.calendar.period_of(day, unit))
+            if absent is not None:
+                notes.append(absent)
     return tuple(notes)
 
 

@@ -102,8 +102,10 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
                     where = f" ({src.source})" if src is not None and src.source else ""
                     item.add(f"credit {fmt(c.amount, cur)} from event {c.event}{where}: "
                              f"{c.trace.because}")
-    if not deal:
-        absent = None if statements else _no_statement(result, payee, window)
+    absent = no_statement(result, payee, window)
+    if deal and absent is not None:  # a deal earns nothing for a payee the plan never pays
+        root.add(absent)
+    elif not deal:
         if absent is None:
             _quotas(result, payee, window, root)
             _compensation(result, payee, window, root)
@@ -134,10 +136,13 @@ def _holds_pay_period(plan, window: Period) -> bool:
     return first.end <= window.end
 
 
-def _no_statement(result: RunResult, payee: str, window: Period) -> str | None:
-    """Why the payee has no statement in `window`; None when the window holds no whole pay
-    period (nobody has a statement in it: `_reconciliation` says so)."""
-    if not _holds_pay_period(result.plan, window):
+def no_statement(result: RunResult, payee: str, window: Period) -> str | None:
+    """Why the payee has no statement in `window`; None when they have one, or when the
+    window holds no whole pay period (nobody has a statement in it: `_reconciliation` says
+    so)."""
+    if not _holds_pay_period(result.plan, window) or any(
+            s.payee == payee and window.start <= s.start and s.end <= window.end
+            for s in result.statements):
         return None
     head = f"no statement in {window.label}: "
     covered = result.plan.applies_to

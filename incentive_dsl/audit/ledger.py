@@ -1064,9 +1064,9 @@ def with_ledger(path: str, result, dataset, window: Period | None = None) -> Led
             notes.append(f"{len(adjustments)} prior-period adjustment(s) are paid in "
                          f"{first_open.label}, the first open pay period, outside the window")
     else:
-        notes.append(f"{closed[0]} to {closed[-1]} are closed: closed pay periods show what was "
-                     f"paid; corrections would be paid in {first_open.label}, which this run "
-                     "does not reach")
+        notes.append(f"{_range_of(closed)} {'is' if len(closed) == 1 else 'are'} closed: closed "
+                     f"pay periods show what was paid; corrections would be paid in "
+                     f"{first_open.label}, which this run does not reach")
     new, _, _ = _apply(result, state, adjustments, open_periods, replace_closed=True)
     return LedgerRun(path, new, closed, first_open.label, tuple(adjustments), state.head_hash,
                      tuple(notes))
@@ -1215,7 +1215,7 @@ def _check_plan(con: sqlite3.Connection, state: _State, plan, result,
         if changed:
             raise PlanMismatch(
                 f"\"{plan.name}\" no longer pays on the pay periods the ledger closed "
-                f"({state.closed[0].label} to {state.closed[-1].label}): {'; '.join(changed)}. "
+                f"({_range_of([c.label for c in state.closed])}): {'; '.join(changed)}. "
                 "Its recomputation would not line up with what was paid and would reverse "
                 "every closed pay period",
                 hint="keep the pay frequency, fiscal year and currency of the closed pay "
@@ -1232,7 +1232,7 @@ def _check_plan(con: sqlite3.Connection, state: _State, plan, result,
     if old is not None:
         closed = [r[0] for r in con.execute(
             "SELECT pay_period FROM periods WHERE plan = ? ORDER BY start_date", (old.plan,))]
-        span = f" ({closed[0]} to {closed[-1]})" if closed else ""
+        span = f" ({_range_of(closed)})" if closed else ""
         raise PlanMismatch(
             f"\"{plan.name}\" is \"{old.plan}\" renamed (the same plan file as its close "
             f"#{old.id}, {old.plan_sources[0]['path']}): the ledger records closes under the "
@@ -1587,14 +1587,20 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
         raise
     finally:
         con.close()
-    fiscal = {r.plan: r.fiscal_start for r in runs}
     selected: set[tuple[str, str]] | None = None
     if period is not None:
+        calendars = _calendars(runs, periods) or {None: Calendar()}  # None: no plan closed
+        spans = {plan: cal.parse(period) for plan, cal in calendars.items()}
+        if not any(spans.values()):
+            cal = next(iter(calendars.values()))
+            first = periods[0].start if periods else dt.date.today()
+            raise PeriodError(f"'{period}' is not a period (e.g. {cal.examples(period, first)})",
+                              path=path)
         selected = set()
         for p in periods:
-            span = Calendar(fiscal.get(p.plan, 1)).parse(period)
-            if p.label == period or (span is not None and span.start <= p.start
-                                     and p.end <= span.end):
+            span = spans.get(p.plan)
+            # As a report's window: the pay periods that end in it (api.window).
+            if span is not None and span.start <= p.end <= span.end:
                 selected.add((p.plan, p.label))
     lines = []
     for r, trace in zip(rows, traces):
@@ -1618,6 +1624,19 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
     run_ids = {p.run_id for p in keep}
     return History(path, head, tuple(r for r in runs if r.id in run_ids or (
         payee is None and period is None)), tuple(keep), tuple(lines))
+
+
+def _calendars(runs: Sequence[RunInfo], periods: Sequence[ClosedPeriod]) -> dict[str, Calendar]:
+    """Each plan's calendar as its last close recorded it; a bi-weekly plan's fortnights are
+    counted from one it closed, so its pay period labels parse too."""
+    starts = {p.plan: p.start for p in periods}
+    return {r.plan: Calendar(r.fiscal_start, r.pay_unit, starts.get(r.plan)
+                             if r.pay_unit == "biweek" else None) for r in runs}
+
+
+def _range_of(labels: Sequence[str]) -> str:
+    """Consecutive pay periods by their first and last labels ("2027-01", "2027-01 to 2027-03")."""
+    return labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
 
 
 def _short(text: str | None, n: int = 12) -> str:
