@@ -201,6 +201,30 @@ def test_a_quarterly_plan_closes_quarters_only(ws):
     assert ws.close("2027-Q1")[0] == 0
 
 
+def test_a_biweekly_plan_closes_the_fortnights_that_end_in_a_quarter(ws):
+    """As a run's window: `close 2027-Q1` closes the fortnights that end in the quarter, the
+    one across the new year included; once the first is closed, closing the quarter again is
+    refused with the next fortnight to close named, not the closed one."""
+    ws.edit_plan("  paid monthly\n  draw 1,000 USD per month",
+                 "  paid biweekly from 2027-01-04\n  draw 500 USD per pay period")
+    assert ws.close("2026-12-21/2027-01-03")[0] == 0
+    code, _, err = ws.close("2027-Q1")
+    assert code != 0 and "2026-12-21/2027-01-03" in err and "already closed" in err
+    assert "close the next pay period (2027-01-04/17)" in err
+    assert ws.close("2027-01-04/17")[0] == 0
+    closed = [p.label for p in api.ledger_history(ws.ledger).periods]
+    assert closed == ["2026-12-21/2027-01-03", "2027-01-04/17"]
+
+
+def test_a_biweekly_quarter_is_closed_whole(ws):
+    ws.edit_plan("  paid monthly\n  draw 1,000 USD per month",
+                 "  paid biweekly from 2027-01-04\n  draw 500 USD per pay period")
+    assert ws.close("2027-Q1")[0] == 0
+    closed = [p.label for p in api.ledger_history(ws.ledger).periods]
+    assert closed[0] == "2026-12-21/2027-01-03" and closed[-1] == "2027-03-15/28"
+    assert len(closed) == 7
+
+
 # ------------------------------------------------------------------------------ adjustments
 
 

@@ -547,20 +547,25 @@ def next_pay_period(plan, after: dt.date) -> Period:
 
 
 def pay_periods(versions: Sequence, label: str) -> list[Period]:
-    """The pay periods that make up the period named `label` (one, or several: `2027-Q1` of a
-    plan paid monthly is 2027-01, 2027-02, 2027-03)."""
+    """The pay periods the period named `label` closes: those that end in it, as a report's
+    window holds them (api.window): `2027-Q1` of a plan paid monthly is 2027-01 to 2027-03, of
+    a plan paid bi-weekly the fortnights that end in the quarter (the one across the new year
+    included). A period inside one pay period is refused, with that pay period named."""
     plan = versions[-1]
     unit = pay_unit(plan)
     period = plan.calendar.parse(label)
     if period is None:
         raise PeriodError(f"'{label}' is not a period (e.g. "
                           f"{plan.calendar.examples(label, plan.effective_start)})")
-    pays = plan.calendar.periods(period.start, period.end, unit)
-    if not pays or pays[0].start != period.start or pays[-1].end != period.end:
-        inside = plan.calendar.period_of(period.start, unit)
+    pays = [p for p in plan.calendar.periods(period.start, period.end, unit)
+            if p.end <= period.end]
+    if not pays or (len(pays) == 1 and pays[0].start < period.start):
+        # A part of one pay period (a month of a quarterly plan): closing is for good, so the
+        # pay period is not taken for it; it is named.
+        holding = pays[0] if pays else plan.calendar.period_of(period.end, unit)
         raise PeriodError(
-            f"'{label}' is not made of whole pay periods of \"{plan.name}\", which is paid "
-            f"{plan.payout.frequency}: close {inside.label} (the pay period it starts in)")
+            f"'{label}' is part of one pay period of \"{plan.name}\", which is paid "
+            f"{plan.payout.frequency}: close {holding.label} (the pay period that holds it)")
     first = first_pay_period(versions)
     if pays[0].start < first.start:
         raise PeriodError(f"'{label}' is before \"{plan.name}\" starts paying ({first.label})")
