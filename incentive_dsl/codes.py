@@ -1511,11 +1511,12 @@ _ENTRIES = [
         $ sed -i 's/rate 8%/rate 9%/' plans/ae.plan    # the name stays "Enterprise AE"
         $ incentive close 2027-04 plans/ae.plan --data data
         """),
-    _ledger("E-LEDGER-PERIOD", "the period is not whole pay periods of the plan", """
-        `close PERIOD` closes whole pay periods: a month of a plan paid monthly, or a quarter
-        made of three of them; a quarter of a plan paid quarterly, not a month of it. Nothing
-        is recorded (exit 2). `ledger show --period` gives the same error for a name that is
-        no period (`2027-Q5`).""", """
+    _ledger("E-LEDGER-PERIOD", "the period is inside one pay period of the plan", """
+        `close PERIOD` closes the pay periods that end in the period: a month of a plan paid
+        monthly, a quarter's three months, the fortnights that end in a quarter of a plan paid
+        bi-weekly; a quarter of a plan paid quarterly, not a month of it, which is part of one
+        pay period (the error names it). Nothing is recorded (exit 2). `ledger show --period`
+        gives the same error for a name that is no period (`2027-Q5`).""", """
         $ incentive close 2027-02 plans/quarterly.plan --data data
         """, """
         $ incentive close 2027-Q1 plans/quarterly.plan --data data
