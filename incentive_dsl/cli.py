@@ -235,21 +235,27 @@ def _load(args: argparse.Namespace, whole_pay_periods: bool = True):
     # What the command line asks is checked before the data is read: on a large history
     # reading takes a while, and a mistyped period or output path should not wait for it.
     period = getattr(args, "period", None)
+    first, last = loaded.versions[0], loaded.versions[-1]
+    start, end = first.effective_start, last.effective_end
     empty = None
     try:
-        window = api.window(plan, period, args.start, args.end,
-                            whole_pay_periods=whole_pay_periods)
+        # A range given by its end alone starts with the first version, not the last.
+        window = api.window(plan, period, args.start if args.start or not args.end else start,
+                            args.end, whole_pay_periods=whole_pay_periods)
     except api.EmptyWindow as exc:  # reported after the checks of the window as asked
         window, empty = exc.window, exc
     if period is not None and window is None:
         print(f"incentive: {_not_a_period(period, plan)}", file=sys.stderr)
         return None, None, None, EXIT_USAGE
     if window is not None:
-        first, last = loaded.versions[0], loaded.versions[-1]
-        start, end = first.effective_start, last.effective_end
-        if window.end < window.start:
+        if window.end < window.start and args.start and args.end:
             print(f"incentive: --to {window.end} is before --from {window.start}",
                   file=sys.stderr)
+            return None, None, None, EXIT_USAGE
+        if window.end < window.start:  # one end given, beyond the plan's other end
+            given = f"--from {args.start}" if args.start else f"--to {args.end}"
+            print(f"incentive: {given} is outside the plan's effective range ({start} to "
+                  f"{end or 'open'}): there is nothing to report", file=sys.stderr)
             return None, None, None, EXIT_USAGE
         if window.end < start or (end is not None and window.start > end):
             print(f"incentive: {window.label} is outside the plan's effective range ({start} to "

@@ -255,3 +255,22 @@ def test_diff_names_the_window_as_run_does(capsys):
                         "--to", "2027-02-14", "--format", "markdown")
     assert code == 0
     assert "(2027-01-15 to 2027-02-14, pay period 2027-01)" in out
+
+
+def test_a_window_given_by_its_end_starts_with_the_first_version(capsys):
+    """`--to` alone on a plan of several versions reports from the first version's start (the
+    H1 version of plans/operations included), not from the last version's."""
+    code, out, _ = _cli(capsys, "run", str(ROOT / "plans/operations"), *DATA,
+                        "--to", "2027-08-31", "--format", "csv", "--by-period")
+    assert code == 0
+    periods = {row.split(",")[1] for row in out.splitlines()[1:]}
+    assert {"2027-01", "2027-06", "2027-08"} <= periods and "2027-09" not in periods
+
+
+@pytest.mark.parametrize("option, day", [("--from", "2028-02-01"), ("--to", "2026-02-01")])
+def test_one_end_beyond_the_plan_is_said_as_given(capsys, option, day):
+    code, _, err = _cli(capsys, "run", MONTHLY, *DATA, option, day)
+    assert code == cli.EXIT_USAGE
+    assert f"{option} {day} is outside the plan's effective range (2027-01-01 to 2027-12-31)" \
+        in err
+    assert "before --from" not in err
