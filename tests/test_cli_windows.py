@@ -110,8 +110,8 @@ def test_explain_says_why_a_payee_has_no_statement(capsys):
     code, out, err = _cli(capsys, "explain", MONTHLY, *DATA, "--period", "2027-Q1",
                           "--payee", "bea.l")
     assert code == 0, err
-    assert ("no statement in 2027-Q1: bea.l (SDR) holds no role this plan covers (AE, SE), "
-            "so the plan pays them nothing") in out
+    assert ("no statement in 2027-Q1: bea.l (SDR) holds no role this plan covers (AE, SE) "
+            "at the end of its pay periods, so the plan pays them nothing") in out
     assert "wholly inside" not in out and "quota" not in out
     code, out, err = _cli(capsys, "explain", MONTHLY, *DATA, "--period", "2027-Q1",
                           "--payee", "vic.f")
@@ -132,7 +132,8 @@ def test_statement_refuses_a_payee_the_plan_does_not_pay(capsys, tmp_path, payee
 
 
 def test_explain_of_a_deal_and_estimate_say_why_the_plan_does_not_pay_the_payee(capsys):
-    reason = "bea.l (SDR) holds no role this plan covers (AE, SE), so the plan pays them nothing"
+    reason = ("bea.l (SDR) holds no role this plan covers (AE, SE) at the end of its pay "
+              "periods, so the plan pays them nothing")
     code, out, err = _cli(capsys, "explain", MONTHLY, *DATA, "--period", "2027-Q1",
                           "--payee", "bea.l", "--deal", "D0001027")
     assert code == 0, err
@@ -274,3 +275,14 @@ def test_one_end_beyond_the_plan_is_said_as_given(capsys, option, day):
     assert f"{option} {day} is outside the plan's effective range (2027-01-01 to 2027-12-31)" \
         in err
     assert "before --from" not in err
+
+
+def test_explain_reads_the_role_at_the_end_of_the_pay_period_as_statements_do(capsys):
+    """tom.d is an SDR until 2027-06-08 and an AE from 06-09: the SDR plan makes no statement
+    for June, whose last day finds him an AE; explain says that, not that he held no role the
+    plan covers at all."""
+    code, out, err = _cli(capsys, "explain", str(ROOT / "plans/sdr_activity.plan"), *DATA,
+                          "--period", "2027-06", "--payee", "tom.d")
+    assert code == 0, err
+    assert ("no statement in 2027-06: tom.d (AE) holds no role this plan covers (SDR) at the "
+            "end of its pay periods") in out

@@ -153,16 +153,19 @@ def no_statement(result: RunResult, payee: str, window: Period) -> str | None:
         start, end = roster.employment(payee)
         return head + (f"{payee} was not employed in it (employed from {start}"
                        f"{f' to {end}' if end else ''})")
-    rows = roster.records_of(payee)
-    # As Roster.at reads the rows: each is in force up to the next; the first before its date.
+    # As statements are made (PayoutStage._active_in): the role held on the last day of
+    # each pay period the payee is employed in (or of the employment, when it ends first).
+    start, end = roster.employment(payee)
+    unit = FREQUENCY_UNIT[result.plan.payout.frequency]
     held = list(dict.fromkeys(
-        r.role for i, r in enumerate(rows)
-        if (i == 0 or r.effective_from is None or r.effective_from <= window.end)
-        and (i + 1 == len(rows) or rows[i + 1].effective_from is None
-             or rows[i + 1].effective_from > window.start)))
-    if covered and not set(held) & set(covered):
+        roster.role_on(payee, max(min(p.end, end or p.end), start))
+        for p in result.plan.calendar.periods(window.start, window.end, unit)
+        if window.start <= p.start and p.end <= window.end
+        and roster.active_days(payee, p.start, p.end)))
+    if covered and held and not set(held) & set(covered):
         return head + (f"{payee} ({', '.join(held)}) holds no role this plan covers "
-                       f"({', '.join(sorted(covered))}), so the plan pays them nothing")
+                       f"({', '.join(sorted(covered))}) at the end of its pay periods, so the "
+                       "plan pays them nothing")
     return head + (f"{payee} was not employed in a role this plan covers in any pay period "
                    "that lies wholly inside it")
 
