@@ -1283,6 +1283,7 @@ class PlanChecker:
                          "months, above 0")
         names: tuple[str, ...] = ()
         share = ONE
+        wrong: set[str] = set()  # names reported as not reversible: not compared again
         if self.require(b, reverses, "'reverse' line", "reverse core at original amounts"):
             r = reverses[0]
             first: dict[str, Span] = {}
@@ -1294,6 +1295,9 @@ class PlanChecker:
                     continue
                 first[c.text] = c.span
                 sym = self.scope.lookup(c.text)
+                if sym is None or sym.kind != sc.COMPONENT or sym.detail in (
+                        "bonus", "team pool", "manager override", "activity reward"):
+                    wrong.add(c.text)
                 if sym is not None and sym.detail in ("bonus", "team pool", "manager override",
                                                       "activity reward"):
                     how = "per activity" if sym.detail == "activity reward" else "per period"
@@ -1318,19 +1322,19 @@ class PlanChecker:
         role_list = self.roles(roles[0].roles) if roles else ()
         window = self.window(during[0].range) if during else None
         if reverses:
-            self.check_reversed_once(b.name.text, reverses[0], role_list, window)
+            self.check_reversed_once(b.name.text, reverses[0], role_list, window, wrong)
         return m.ClawbackSpec(name=b.name.text, label=b.label.value if b.label else b.name.text,
                               span=b.span, within_count=count, within_unit=unit,
                               components=names, share=share, roles=role_list, during=window)
 
     def check_reversed_once(self, claw: str, reverse: n.Reverse, roles: tuple[str, ...],
-                            window: m.Window | None) -> None:
+                            window: m.Window | None, wrong: set[str]) -> None:
         """A component reversed by two clawbacks whose roles and `during` windows overlap:
         both cancellation windows start at the booking, so a deal cancelled soon enough would
         be reversed twice."""
         named: set[str] = set()
         for c in reverse.components:
-            if c.text in named:  # twice in one line: E-DUPLICATE
+            if c.text in named or c.text in wrong:  # reported already
                 continue
             named.add(c.text)
             earlier = self.reversed[c.text]
