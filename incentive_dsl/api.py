@@ -195,10 +195,12 @@ class EmptyWindow(ValueError):
         self.holding = holding
 
 
-def window(plan: Plan, period: str | None = None, start: dt.date | None = None,
-           end: dt.date | None = None, overlap: bool = False,
+def window(plan: Plan | Sequence[Plan], period: str | None = None,
+           start: dt.date | None = None, end: dt.date | None = None, overlap: bool = False,
            whole_pay_periods: bool = True) -> Period | None:
-    """The period to report on: a named period, a from/to range, or None (everything).
+    """The period to report on: a named period, a from/to range, or None (everything). `plan`
+    is a plan or its versions, oldest first: a range given by one end reaches the other end of
+    all of them, and the last one's calendar names the periods.
 
     A report covers whole pay periods, so that a statement is never cut, whatever the pay
     frequency: a window holds the pay periods that end inside it (a fortnight across the end
@@ -209,12 +211,14 @@ def window(plan: Plan, period: str | None = None, start: dt.date | None = None,
     pay period ends in the window. `whole_pay_periods=False` gives the window as asked (the
     finance exports, whose as-of date is the period's last day). A window whose end is before
     its start is returned as asked, for the caller to report."""
+    versions = [plan] if isinstance(plan, Plan) else list(plan)
+    plan = versions[-1]
     if period is not None:
         w = plan.calendar.parse(period)
     elif start is None and end is None:
         return None
     else:
-        s = start or plan.effective_start
+        s = start or versions[0].effective_start
         e = end or plan.effective_end or dt.date.max
         w = Period(s, e, "range", f"{s} to {e}")
     unit = FREQUENCY_UNIT[plan.payout.frequency]

@@ -239,9 +239,8 @@ def _load(args: argparse.Namespace, whole_pay_periods: bool = True):
     start, end = first.effective_start, last.effective_end
     empty = None
     try:
-        # A range given by its end alone starts with the first version, not the last.
-        window = api.window(plan, period, args.start if args.start or not args.end else start,
-                            args.end, whole_pay_periods=whole_pay_periods)
+        window = api.window(loaded.versions, period, args.start, args.end,
+                            whole_pay_periods=whole_pay_periods)
     except api.EmptyWindow as exc:  # reported after the checks of the window as asked
         window, empty = exc.window, exc
     if period is not None and window is None:
@@ -479,7 +478,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
               f"{_did_you_mean(args.deal, sorted(deals))}", file=sys.stderr)
         return EXIT_USAGE
     if window is None:
-        window = api.window(plan[-1], None, plan[0].effective_start, plan[-1].effective_end,
+        window = api.window(plan, None, plan[0].effective_start, plan[-1].effective_end,
                             overlap=True)
     result = _evaluate(plan, dataset, window)
     if not result.ok:
@@ -514,7 +513,7 @@ def cmd_statement(args: argparse.Namespace) -> int:
                   f"{_did_you_mean(payee, sorted(known))}", file=sys.stderr)
             return EXIT_USAGE
     if window is None:
-        window = api.window(plan[-1], None, plan[0].effective_start, plan[-1].effective_end,
+        window = api.window(plan, None, plan[0].effective_start, plan[-1].effective_end,
                             overlap=True)
     result = _evaluate(plan, dataset, window)
     if result.diagnostics:
