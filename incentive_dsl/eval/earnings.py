@@ -31,7 +31,8 @@ from incentive_dsl.eval.measures import MeasureEngine, CreditSeries
 from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, ZERO, Number, add, allocate, div, fmt,
                                       fmt_pct, mul, fmt_number, round_money, sub, to_money)
 from incentive_dsl.eval.records import (CreditLine, EarningLine, Later, Skips, Trace,
-                                        earning_line, outside_window, raw_trace)
+                                        earning_line, outside_window, raw_trace,
+                                        rounded_unread)
 from incentive_dsl.periods import (
     MONTHS_PER_UNIT, UNIT_DAYS, Period, add_months, month_end, unit_text)
 from incentive_dsl.limits import MAX_COMPUTED_DIGITS
@@ -315,7 +316,8 @@ class EarningStage:
         # each line is checked against.
         periods: dict[dt.date, Period] = {}
         period_of, unit, during = self.plan.calendar.period_of, c.period, c.during
-        eligible, roles, rate = self.eligible, c.roles, self._commission_line
+        eligible, roles = self.eligible, c.roles
+        rate = self._money_line if self._money_path(c) else self._commission_line
         start, end, keys_after = self.start, self.end, self._keys_after
         spans: list[tuple[str, int, int]] = []  # each payee's stretch of `rated`
         for payee in self.roster.ids():
@@ -449,7 +451,9 @@ class EarningStage:
             whole = round_money(functools.reduce(add, amounts), self.cur,
                                 self.plan.rounding.mode)
             for (made, j), part in zip(places, allocate(whole, amounts, self.cur)):
-                made[j] = round_line(made[j], part, whole)
+                ln = made[j]  # made by `commission`, which has not handed it on yet
+                made[j] = rounded_unread(ln, *self._rounding(ln.amount, raw_trace(ln), part,
+                                                             whole))
 
     def _key(self, c: m.CommissionSpec, key: str | None, period_unit: str, line: CreditLine,
              payee: str, seq: int) -> tuple[Decimal, Decimal]:
@@ -480,10 +484,11 @@ class EarningStage:
         extra: list[tuple[str, str | None, Decimal]] = []
         applied: list = []
         cut = None
-        if table is not None:
+        if table is not None and self._money_key(c) is not None:
             cut = self._money_pieces(c, table, line, period if table.period == c.period else
                                      self.plan.calendar.period_of(line.date, table.period),
                                      series, index)
+        if table is not None:
             if cut is not None:
                 pieces, c0, c1, q, kept = cut
             else:
@@ -550,6 +555,51 @@ class EarningStage:
             deal_key = (c.name, payee, line.deal or line.event)
             self._deal_credit[deal_key] = self._deal_credit.get(deal_key, ZERO) + amount
         return out
+
+    def _money_path(self, c: m.CommissionSpec) -> bool:
+        """Whether `_money_line` rates `c`'s lines: marginal tiers keyed on `credit / quota`
+        in the commission's own period, and nothing else a line's pieces depend on (no
+        accelerator, no flat rate, the deal's credit so far not read)."""
+        table = c.table
+        return (table is not None and table.period == c.period and not c.accelerators
+                and self._money_key(c) is not None and not self._reads_deal_credit(c))
+
+    def _money_line(self, c: m.CommissionSpec, line: CreditLine, period: Period,
+                    state: dict, series: CreditSeries, index: int) -> list[EarningLine]:
+        """`_commission_line` for a commission on `_money_path`, with what it does not need
+        left out (a run rates every credit line; most take this way). A line whose pieces
+        `_money_pieces` cannot cut goes the general way."""
+        cut = self._money_pieces(c, c.table, line, period, series, index)
+        if cut is None:
+            return self._commission_line(c, line, period, state, series, index)
+        pieces, _, _, q, kept = cut
+        row = pieces[0].row if len(pieces) == 1 else None
+        earned = _earned(pieces)
+        heads = self._span_heads[0]
+        span = c.span if row is None else row.span
+        head = heads.get(id(span))
+        if head is None:
+            head = heads[id(span)] = (_money_commission_texts, c.name, c.label, span, self.plan,
+                                      c)
+        args = (line, period.label, *kept, q, row)
+        rounding, paid = self.plan.rounding, earned
+        if rounding.point != "line":
+            paid = to_money(earned, self.cur, rounding.mode)
+            trace = (head, *args)
+        elif line.kind in SHARE_KINDS:  # rounded with the deal's other shares (`_round_rated`)
+            trace = (head, *args)
+        else:  # rounded now, with one trace saying both (see `_commission_line`)
+            paid = round_money(earned, self.cur, rounding.mode)
+            if paid == earned and type(earned) is Decimal:
+                paid = earned if paid.same_quantum(earned) else paid
+                trace = (head, *args)
+            else:
+                trace = (self._heads.get(id(head)) or self._then_head(head), None, paid, None,
+                         *args)
+        return [earning_line(id=self._id(c.name, "commission", line.payee, line.event),
+                             component=c.name, kind="commission", payee=line.payee,
+                             date=line.date, period=period.label, amount=paid, deal=line.deal,
+                             trace=trace)]
 
     def _reads_deal_credit(self, c: m.CommissionSpec) -> bool:
         """Whether a tier key of `c` is the deal's own amount (read from `_deal_credit`): only
@@ -649,9 +699,10 @@ class EarningStage:
         """The pieces `_marginal_pieces` would cut, computed in money space: with key
         k = credit / quota, the key crosses bound b where the credit crosses quota × b, and
         the part of the line below that bound is quota × b less the credit before it (the
-        same exact value as amount × (b − k0) / (k1 − k0), without dividing). None when the
-        key is not of that form, or the quota is 0 (the key is then 0), or the key would pass
-        the bound on computed values (the measure reports it). Else the pieces, the credit
+        same exact value as amount × (b − k0) / (k1 − k0), without dividing), for a
+        commission whose key is of that form (`_money_key`). None when the quota is 0 (the
+        key is then 0), or the key would pass the bound on computed values (the measure
+        reports it). Else the pieces, the credit
         before and after the line, the quota, and the running totals the credit before and
         after are computed from (`_period_credit`: a trace keeps those, which the series
         keeps anyway, not two more amounts per line).
@@ -660,8 +711,6 @@ class EarningStage:
         `index`, in the table's `period`: the credit before and after the line are read from
         its running totals, as `MeasureEngine.credit_total` would for this payee, period and
         line."""
-        if self._money_key(c) is None:
-            return None
         cut = self._quota_cuts.get(period.label)
         if cut is None:
             cut = self._quota_cut(c, table, line.payee, period, series)

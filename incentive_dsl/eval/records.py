@@ -356,9 +356,22 @@ def payout_line(*, payee: str, pay_period: str, kind: str, amount: Decimal,
     return line
 
 
+def rounded_unread(line: EarningLine, amount: Decimal, trace: Later) -> EarningLine:
+    """`line.rounded(amount, trace)` for a line that its maker has not handed on, so nobody
+    has read it (a split share waiting to be rounded with its deal's other shares): its amount
+    and trace are set in place, as a trace is when first read, not copied into another record
+    (a run rounds one per share)."""
+    if type(line) is not _EARNING_LATER or type(trace) is not tuple:
+        return line.rounded(amount, trace)
+    _SET_EARNING_AMOUNT(line, amount)
+    _SET_EARNING_TRACE(line, trace)
+    return line
+
+
 _CREDIT_SLOTS = _slot_setters(CreditLine)
 _EARNING_SLOTS = _slot_setters(EarningLine)
 _PAYOUT_SLOTS = _slot_setters(PayoutLine)
+_SET_EARNING_AMOUNT, _SET_EARNING_TRACE = EarningLine.amount.__set__, EarningLine.trace.__set__
 _CREDIT_LATER = _traced_later(CreditLine)
 _EARNING_LATER = _traced_later(EarningLine)
 _PAYOUT_LATER = _traced_later(PayoutLine)
