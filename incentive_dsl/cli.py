@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from incentive_dsl import __version__, api
-from incentive_dsl.diagnostics import to_json
+from incentive_dsl.diagnostics import closest, to_json
 from incentive_dsl.files import read_regular
 from incentive_dsl.limits import FIRST_YEAR, LAST_YEAR, date_problem
 from incentive_dsl.progress import QUIET
@@ -291,11 +291,11 @@ def _report_data(diags) -> bool | None:
     return all(d.code == "D-FILE" for d in diags if d.is_error)
 
 
-def _did_you_mean(name: str, known: list[str]) -> str:
-    """A '; did you mean ...?' suffix, ignoring case (ids are often typed with capitals)."""
-    lowered = {k.lower(): k for k in known}
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
-    return f"; did you mean '{lowered[close[0]]}'?" if close else ""
+def _not_found(what: str, name: str, place: str, known) -> str:
+    """"no payee 'x' in the roster", with the name meant when one is close (ignoring case:
+    ids are often typed with capitals)."""
+    near = closest(name, known, ignore_case=True)
+    return f"no {what} '{name}' in {place}" + (f"; did you mean '{near}'?" if near else "")
 
 
 def _umask() -> int:
@@ -469,13 +469,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
         args.payee = named.pop()  # a display name from the roster (--map [roster] name)
     if args.payee not in {p.id for p in dataset.payees}:
         ids = sorted({p.id for p in dataset.payees})
-        print(f"incentive explain: no payee '{args.payee}' in the roster"
-              f"{_did_you_mean(args.payee, ids)}", file=sys.stderr)
+        print(f"incentive explain: {_not_found('payee', args.payee, 'the roster', ids)}",
+              file=sys.stderr)
         return EXIT_USAGE
     deals = {e.deal for e in dataset.events if e.kind != "activity"}
     if args.deal is not None and args.deal not in deals:
-        print(f"incentive explain: no deal '{args.deal}' in the data"
-              f"{_did_you_mean(args.deal, sorted(deals))}", file=sys.stderr)
+        print(f"incentive explain: {_not_found('deal', args.deal, 'the data', deals)}",
+              file=sys.stderr)
         return EXIT_USAGE
     if window is None:
         window = api.window(plan, None, plan[0].effective_start, plan[-1].effective_end,
@@ -509,8 +509,8 @@ def cmd_statement(args: argparse.Namespace) -> int:
     known = {p.id for p in dataset.payees}
     for payee in args.payee or ():
         if payee not in known:
-            print(f"incentive statement: no payee '{payee}' in the roster"
-                  f"{_did_you_mean(payee, sorted(known))}", file=sys.stderr)
+            print(f"incentive statement: {_not_found('payee', payee, 'the roster', known)}",
+                  file=sys.stderr)
             return EXIT_USAGE
     if window is None:
         window = api.window(plan, None, plan[0].effective_start, plan[-1].effective_end,
@@ -578,7 +578,7 @@ def cmd_finance(args: argparse.Namespace) -> int:
     for rule in rules:
         if plan[-1].component(rule) is None:
             names = [c.name for c in plan[-1].components]
-            print(f"{command}: no rule '{rule}' in the plan{_did_you_mean(rule, names)}",
+            print(f"{command}: {_not_found('rule', rule, 'the plan', names)}",
                   file=sys.stderr)
             return EXIT_USAGE
     result = _evaluate(plan, dataset, window)
@@ -1143,8 +1143,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         return code
     ids = sorted({p.id for p in dataset.payees})
     if args.payee not in ids:
-        print(f"incentive estimate: no payee '{args.payee}' in the roster"
-              f"{_did_you_mean(args.payee, ids)}", file=sys.stderr)
+        print(f"incentive estimate: {_not_found('payee', args.payee, 'the roster', ids)}",
+              file=sys.stderr)
         return EXIT_USAGE
     notes: list[str] = []
     heading: list[str] = []
