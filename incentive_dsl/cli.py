@@ -16,7 +16,6 @@ import difflib
 import io
 import math
 import os
-import re
 import stat
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 from incentive_dsl import __version__, api
 from incentive_dsl.diagnostics import closest, to_json
 from incentive_dsl.files import read_regular
-from incentive_dsl.limits import FIRST_YEAR, LAST_YEAR, date_problem
+from incentive_dsl.limits import date_problem
 from incentive_dsl.progress import QUIET
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -148,14 +147,7 @@ def _date(text: str) -> dt.date:
 
 def _not_a_period(period: str, plan) -> str:
     """Why `--period` names no period of `plan`, with the forms it takes."""
-    if plan.calendar.parse(period.upper()) is not None:  # 2027-q1, fy2027
-        return f"'{period}' is not a period: write it in capitals, {period.upper()}"
-    forms = plan.calendar.examples(period, plan.effective_start)
-    year = re.match(r"(?:FY)?([0-9]{4})(?![0-9])", period.upper())
-    if year and not FIRST_YEAR <= int(year[1]) <= LAST_YEAR:
-        return (f"'{period}' is not a period: the year {year[1]} is outside the years "
-                f"{FIRST_YEAR} to {LAST_YEAR} (e.g. {forms})")
-    return f"'{period}' is not a period (e.g. {forms})"
+    return plan.calendar.not_a_period(period, plan.effective_start)
 
 
 def _file_sources(diags) -> dict[str, str]:

@@ -1515,8 +1515,10 @@ _ENTRIES = [
         `close PERIOD` closes the pay periods that end in the period: a month of a plan paid
         monthly, a quarter's three months, the fortnights that end in a quarter of a plan paid
         bi-weekly; a quarter of a plan paid quarterly, not a month of it, which is part of one
-        pay period (the error names it). Nothing is recorded (exit 2). `ledger show --period`
-        gives the same error for a name that is no period (`2027-Q5`).""", """
+        pay period (the error names it). Nothing is recorded (exit 2).
+        `ledger show --period` gives the same error for a name that is no period (`2027-Q5`,
+        or `2027-q1`, to be written in capitals) and for a period in which no closed plan's
+        pay period ends (`2027-02` of a plan paid quarterly).""", """
         $ incentive close 2027-02 plans/quarterly.plan --data data
         """, """
         $ incentive close 2027-Q1 plans/quarterly.plan --data data

@@ -429,6 +429,39 @@ def test_ledger_show_refuses_a_period_that_is_not_one(ws):
         assert f"error[E-LEDGER-PERIOD]: '{bad}' is not a period (e.g. 2027-Q1, 2027-03" in err
 
 
+def test_ledger_show_says_a_period_in_lower_case_is_written_in_capitals(ws):
+    """As `run --period` says it (periods.Calendar.not_a_period)."""
+    assert ws.close("2027-01")[0] == 0
+    for bad, meant in (("2027-q1", "2027-Q1"), ("fy2027", "FY2027")):
+        code, out, err = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", bad)
+        assert code == cli.EXIT_USAGE and not out
+        assert err == (f"incentive ledger show: {ws.ledger}: error[E-LEDGER-PERIOD]: '{bad}' is "
+                       f"not a period: write it in capitals, {meant}\n")
+    code, _, err = ws.close("2027-q2")
+    assert code == cli.EXIT_USAGE
+    assert "error[E-LEDGER-PERIOD]: '2027-q2' is not a period: write it in capitals, 2027-Q2" in err
+
+
+def test_ledger_show_names_the_pay_period_holding_a_period_in_which_none_ends(ws):
+    """A month of a plan paid quarterly shows nothing, so it is refused with the reason and the
+    pay period to ask for, as `run --period` refuses it (api.EmptyWindow); the quarter's last
+    month holds the quarter's end and shows it."""
+    ws.edit_plan("  paid monthly\n  draw 1,000 USD per month", "  paid quarterly\n"
+                 "  draw 3,000 USD per quarter")
+    assert ws.close("2027-Q1")[0] == 0
+    for how in (("--ledger", ws.ledger), ("--plan", str(ws.plan))):
+        code, out, err = ws.cli("ledger", "show", *how, "--period", "2027-02")
+        assert code == cli.EXIT_USAGE and not out
+        assert err == (
+            f"incentive ledger show: {ws.ledger}: error[E-LEDGER-PERIOD]: no pay period of "
+            "\"Ledger test AE\" ends in 2027-02: nothing to show (the plan is paid quarterly, and "
+            "a period shows the pay periods that end in it)\n"
+            "   = hint: the pay period 2027-Q1 (2027-01-01 to 2027-03-31) holds it: --period "
+            "2027-Q1\n")
+    code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", "2027-03")
+    assert code == 0 and "2027-Q1 (2027-01-01 to 2027-03-31): paid" in out
+
+
 def test_ledger_show_selects_the_pay_periods_that_end_in_the_period(tmp_path, capsys):
     # As run's window: the fortnight 2026-12-21/2027-01-03 belongs to January, Q1 and 2027.
     root = Path(__file__).resolve().parents[1]

@@ -555,8 +555,7 @@ def pay_periods(versions: Sequence, label: str) -> list[Period]:
     unit = pay_unit(plan)
     period = plan.calendar.parse(label)
     if period is None:
-        raise PeriodError(f"'{label}' is not a period (e.g. "
-                          f"{plan.calendar.examples(label, plan.effective_start)})")
+        raise PeriodError(plan.calendar.not_a_period(label, plan.effective_start))
     pays = [p for p in plan.calendar.periods(period.start, period.end, unit)
             if p.end <= period.end]
     if not pays or (len(pays) == 1 and pays[0].start < period.start):
@@ -1599,8 +1598,8 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
         if not any(spans.values()):
             cal = next(iter(calendars.values()))
             first = periods[0].start if periods else dt.date.today()
-            raise PeriodError(f"'{period}' is not a period (e.g. {cal.examples(period, first)})",
-                              path=path)
+            raise PeriodError(cal.not_a_period(period, first), path=path)
+        _require_a_pay_period(period, spans, calendars, path)
         selected = set()
         for p in periods:
             span = spans.get(p.plan)
@@ -1629,6 +1628,37 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
     run_ids = {p.run_id for p in keep}
     return History(path, head, tuple(r for r in runs if r.id in run_ids or (
         payee is None and period is None)), tuple(keep), tuple(lines))
+
+
+def _require_a_pay_period(period: str, spans: dict[str | None, Period | None],
+                          calendars: dict[str | None, Calendar], path: str) -> None:
+    """Refuse a period in which no pay period of the ledger's plans ends (2027-02 of a plan
+    paid quarterly), naming the pay period that holds it, as a report's window does
+    (api.EmptyWindow): shown as nothing, it would look like a period without closes."""
+    holding = {}
+    for name, span in spans.items():
+        if name is None or span is None:  # nothing closed yet, or another plan's calendar
+            return
+        cal = calendars[name]
+        pay = cal.period_of(span.end, cal.pay_unit)
+        if pay.end <= span.end or pay.start > span.start:
+            return  # a pay period of this plan ends in the period
+        paid = next((f for f, u in FREQUENCY_UNIT.items() if u == cal.pay_unit), cal.pay_unit)
+        holding[name] = (paid, pay)
+    names = " or ".join(f'"{name}"' for name in holding)
+    if len(holding) == 1:
+        (paid, pay), = holding.values()
+        raise PeriodError(
+            f"no pay period of {names} ends in {period}: nothing to show (the plan is paid "
+            f"{paid}, and a period shows the pay periods that end in it)",
+            hint=f"the pay period {pay.label} ({pay.start} to {pay.end}) holds it: --period "
+                 f"{pay.label}", path=path)
+    raise PeriodError(
+        f"no pay period of {names} ends in {period}: nothing to show (a period shows the pay "
+        "periods that end in it)",
+        hint="the pay periods that hold it: " + ", ".join(
+            f"{pay.label} of \"{name}\" (paid {paid})" for name, (paid, pay) in holding.items()),
+        path=path)
 
 
 def _calendars(runs: Sequence[RunInfo], periods: Sequence[ClosedPeriod]) -> dict[str, Calendar]:
