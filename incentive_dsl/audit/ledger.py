@@ -568,6 +568,22 @@ def pay_periods(versions: Sequence, label: str) -> list[Period]:
     first = first_pay_period(versions)
     if pays[0].start < first.start:
         raise PeriodError(f"'{label}' is before \"{plan.name}\" starts paying ({first.label})")
+    # A pay period that starts after the plan's last day is closed with the version in effect
+    # then (run with the earlier ones, it also pays what they still owe): closed under this
+    # plan, it would stay so for good. `run` may still report it.
+    start, end = versions[0].effective_start, plan.effective_end
+    after = [p for p in pays if end is not None and p.start > end]
+    if after:
+        last = plan.calendar.period_of(end, unit)
+        range_ = f"the effective range of \"{plan.name}\" ({start} to {end})"
+        what = (f"is outside {range_}: no pay period of the plan ends in it"
+                if len(after) == len(pays) else
+                f"reaches past {range_}: its pay periods {_range_of([p.label for p in after])} "
+                "start after the plan ends")
+        raise PeriodError(
+            f"'{label}' {what}, and a close is for good",
+            hint=f"the plan's last pay period is {last.label}; later pay periods are closed "
+                 "under the plan (or the new version of it) that pays them")
     return pays
 
 
