@@ -758,16 +758,16 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if loaded.plan is None:
             _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
             return unreadable if _file_errors_only(loaded.diagnostics) else EXIT_PROBLEMS
-        plans.append(loaded.plan)
-    old, new = plans
+        plans.append(loaded.versions)
+    old, new = plans  # each a plan's versions, oldest first (one for a plan file)
     dataset, notes = None, ()
     try:
         window = api.window(new, args.period, args.start, args.end)
     except api.EmptyWindow as exc:
-        print(f"incentive diff: {_empty_window(exc, new)}", file=sys.stderr)
+        print(f"incentive diff: {_empty_window(exc, new[-1])}", file=sys.stderr)
         return unreadable
     if args.period is not None and window is None:
-        print(f"incentive diff: {_not_a_period(args.period, new)}", file=sys.stderr)
+        print(f"incentive diff: {_not_a_period(args.period, new[-1])}", file=sys.stderr)
         return unreadable
     if any(getattr(args, o) is not None for o in ("data", "map", "deals", "roster", "quotas",
                                                   "fx", "territories")):
@@ -1062,8 +1062,10 @@ def build_parser() -> argparse.ArgumentParser:
                "     payouts change; without a history: the plan's meaning changed)\n"
                "  3  internal error (a bug: please report it)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    diff.add_argument("old", metavar="OLD", help="the plan before: a file, or REV:path")
-    diff.add_argument("new", metavar="NEW", help="the plan after: a file, or REV:path")
+    diff.add_argument("old", metavar="OLD",
+                      help="the plan before: a file, a directory of its versions, or REV:path")
+    diff.add_argument("new", metavar="NEW",
+                      help="the plan after: a file, a directory of its versions, or REV:path")
     _history_options(diff, "compare")
     diff.add_argument("--by-period", nargs="?", const="pay", metavar="UNIT",
                       choices=("pay", "month", "quarter", "half", "year"),
