@@ -147,7 +147,11 @@ def load_plan(path: str) -> PlanLoad:
         return PlanLoad(None, (error("E-FILE", Span.point(path, 1, 1),
                                      f"{path} holds no plan files (*{PLAN_SUFFIX})",
                                      "name a plan file, or a directory of its versions"),), {})
-    result = check_paths([path])
+    return _versions(path, check_paths([path]))
+
+
+def _versions(path: str, result: CheckResult) -> PlanLoad:
+    """The checked files of `path` as the versions of one plan, oldest first."""
     if not result.ok or not result.plans:
         return PlanLoad(None, result.diagnostics, result.sources)
     names = sorted({p.name for p in result.plans})
@@ -391,22 +395,27 @@ def coverage(results: Iterable[ExampleResult], checked: CheckResult):
 
 
 def read_plan(ref: str) -> PlanLoad:
-    """Parse and check one plan named by a path or by `REV:path`: the file at a git revision,
-    read with `git show` in the current directory's repository (audit/revisions.py)."""
-    from incentive_dsl.audit.revisions import read_plan_text
+    """Parse and check a plan named by a path or by `REV:path`, the file at a git revision
+    read with `git show` in the current directory's repository (audit/revisions.py). A
+    directory, on disk or at a revision, holds the versions of one plan, as for `load_plan`."""
+    from incentive_dsl.audit.revisions import is_revision, read_plan_texts
 
-    text, diags = read_plan_text(ref)
-    if text is None:
+    if not is_revision(ref) and os.path.isdir(ref):
+        return load_plan(ref)
+    texts, diags = read_plan_texts(ref)
+    if texts is None:
         return PlanLoad(None, tuple(diags), {})
-    parsed = parse_text(ref, text)
-    sources = {ref: text}
-    if any(d.is_error for d in parsed.diagnostics):
-        return PlanLoad(None, tuple(sorted(parsed.diagnostics, key=Diagnostic.sort_key)),
-                        sources)
-    plans, found = check_trees([(parsed.tree, text)])
-    found = sorted([*parsed.diagnostics, *found], key=Diagnostic.sort_key)
-    ok = not any(d.is_error for d in found)
-    return PlanLoad(plans[0] if plans and ok else None, tuple(found), sources)
+    with collector_paused(promote=False):
+        files, found, clean = [], [], []
+        for name, text in texts:
+            parsed = parse_text(name, text)
+            files.append(parsed.tree)
+            found.extend(parsed.diagnostics)
+            if not any(d.is_error for d in parsed.diagnostics):
+                clean.append((parsed.tree, text))
+        plans, checked = (check_trees(clean) if len(clean) == len(texts) else ([], []))
+    found = sorted([*found, *checked], key=Diagnostic.sort_key)
+    return _versions(ref, CheckResult(tuple(files), tuple(plans), tuple(found), dict(texts)))
 
 
 def diff_plans(old: Plan, new: Plan):
@@ -416,12 +425,23 @@ def diff_plans(old: Plan, new: Plan):
     return compare(old, new)
 
 
-def data_view(old: Plan, new: Plan) -> tuple[Plan, tuple[str, ...]]:
-    """The plan to read a history with when comparing `old` and `new`: the new plan, knowing
-    both plans' fields and names (audit.impact.data_plan); and notes on where they differ."""
+def _versions_of(plan: Plan | Sequence[Plan]) -> list[Plan]:
+    return [plan] if isinstance(plan, Plan) else list(plan)
+
+
+def data_view(old: Plan | Sequence[Plan], new: Plan | Sequence[Plan]
+              ) -> tuple[Plan, tuple[str, ...]]:
+    """The plan to read a history with when comparing `old` and `new` (plans, or the versions
+    of plans): the new plan's last version, knowing the fields and names of every version on
+    both sides (audit.impact.data_plan); and notes on where they differ."""
     from incentive_dsl.audit.impact import data_plan
 
-    return data_plan(old, new)
+    olds, news = _versions_of(old), _versions_of(new)
+    view, notes = data_plan(olds[-1], news[-1])
+    for other in (*olds[:-1], *news[:-1]):  # earlier versions read the same history
+        view, more = data_plan(other, view)
+        notes = (*notes, *more)
+    return view, tuple(dict.fromkeys(notes))
 
 
 def data_for(old: Plan, new: Plan, deals: str, roster: str, quotas: str | None = None,
@@ -436,29 +456,44 @@ def data_for(old: Plan, new: Plan, deals: str, roster: str, quotas: str | None =
     return dataset, diags, notes
 
 
-def review(old_ref: str, new_ref: str, old: Plan, new: Plan, dataset: Dataset | None = None,
-           window: Period | None = None, by_period: str | None = None,
-           notes: Iterable[str] = (), progress: Callable[[str], None] | None = None):
+def review(old_ref: str, new_ref: str, old: Plan | Sequence[Plan], new: Plan | Sequence[Plan],
+           dataset: Dataset | None = None, window: Period | None = None,
+           by_period: str | None = None, notes: Iterable[str] = (),
+           progress: Callable[[str], None] | None = None):
     """A plan review (audit.review.Review): the semantic changes, and with a dataset the
-    payout impact, each plan evaluated once on the one dataset. Returns the review and the
-    runs' diagnostics; with errors among them the review has no impact."""
+    payout impact, each plan evaluated once on the one dataset. `old` and `new` are plans or
+    the versions of plans (oldest first): the versions of each side are run together, as `run`
+    runs them, and each stretch of days is compared with the two versions in effect on it
+    (audit.plandiff.diff_versions). Returns the review and the runs' diagnostics; with errors
+    among them the review has no impact."""
     from incentive_dsl.audit.impact import impact
+    from incentive_dsl.audit.plandiff import diff_versions
     from incentive_dsl.audit.review import Review
 
-    changes = diff_plans(old, new)
+    olds, news = _versions_of(old), _versions_of(new)
+    changes = diff_versions(olds, news)
     if dataset is None:
         return Review(old_ref, new_ref, changes, None), ()
     until = window.end if window is not None else None
     step = progress or (lambda stage: None)
     results = []
-    for which, plan in (("old", old), ("new", new)):
-        results.append(run(plan, dataset, until, progress=lambda s, w=which: step(f"{w}: {s}")))
+    for which, plans in (("old", olds), ("new", news)):
+        results.append(run(plans, dataset, until,
+                           progress=lambda s, w=which: step(f"{w}: {s}")))
     diags = tuple(d for r in results for d in r.diagnostics)
     if any(d.is_error for d in diags):
         return Review(old_ref, new_ref, changes, None), diags
     payees = {p.id for p in dataset.payees}
-    found = impact(results[0], results[1], payees, window, by_period, notes)
+    if len(olds) > 1 or len(news) > 1:
+        notes = (*notes, f"each side's versions are run together, as `incentive run` runs a "
+                 f"directory of versions: {_count(olds)} before, {_count(news)} after")
+    found = impact(results[0], results[1], payees, window, by_period, notes,
+                   plans=(*olds, *news))
     return Review(old_ref, new_ref, changes, found), diags
+
+
+def _count(versions: Sequence[Plan]) -> str:
+    return f"{len(versions)} version{'s' if len(versions) > 1 else ''}"
 
 
 # ------------------------------------------------------------------------------ the ledger

@@ -16,7 +16,6 @@ import difflib
 import io
 import math
 import os
-import re
 import stat
 import sys
 import tempfile
@@ -25,9 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from incentive_dsl import __version__, api
-from incentive_dsl.diagnostics import to_json
+from incentive_dsl.diagnostics import closest, to_json
 from incentive_dsl.files import read_regular
-from incentive_dsl.limits import FIRST_YEAR, LAST_YEAR, date_problem
+from incentive_dsl.limits import date_problem
 from incentive_dsl.progress import QUIET
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -148,14 +147,7 @@ def _date(text: str) -> dt.date:
 
 def _not_a_period(period: str, plan) -> str:
     """Why `--period` names no period of `plan`, with the forms it takes."""
-    if plan.calendar.parse(period.upper()) is not None:  # 2027-q1, fy2027
-        return f"'{period}' is not a period: write it in capitals, {period.upper()}"
-    forms = plan.calendar.examples(period, plan.effective_start)
-    year = re.match(r"(?:FY)?([0-9]{4})(?![0-9])", period.upper())
-    if year and not FIRST_YEAR <= int(year[1]) <= LAST_YEAR:
-        return (f"'{period}' is not a period: the year {year[1]} is outside the years "
-                f"{FIRST_YEAR} to {LAST_YEAR} (e.g. {forms})")
-    return f"'{period}' is not a period (e.g. {forms})"
+    return plan.calendar.not_a_period(period, plan.effective_start)
 
 
 def _file_sources(diags) -> dict[str, str]:
@@ -291,11 +283,11 @@ def _report_data(diags) -> bool | None:
     return all(d.code == "D-FILE" for d in diags if d.is_error)
 
 
-def _did_you_mean(name: str, known: list[str]) -> str:
-    """A '; did you mean ...?' suffix, ignoring case (ids are often typed with capitals)."""
-    lowered = {k.lower(): k for k in known}
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
-    return f"; did you mean '{lowered[close[0]]}'?" if close else ""
+def _not_found(what: str, name: str, place: str, known) -> str:
+    """"no payee 'x' in the roster", with the name meant when one is close (ignoring case:
+    ids are often typed with capitals)."""
+    near = closest(name, known, ignore_case=True)
+    return f"no {what} '{name}' in {place}" + (f"; did you mean '{near}'?" if near else "")
 
 
 def _umask() -> int:
@@ -469,13 +461,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
         args.payee = named.pop()  # a display name from the roster (--map [roster] name)
     if args.payee not in {p.id for p in dataset.payees}:
         ids = sorted({p.id for p in dataset.payees})
-        print(f"incentive explain: no payee '{args.payee}' in the roster"
-              f"{_did_you_mean(args.payee, ids)}", file=sys.stderr)
+        print(f"incentive explain: {_not_found('payee', args.payee, 'the roster', ids)}",
+              file=sys.stderr)
         return EXIT_USAGE
     deals = {e.deal for e in dataset.events if e.kind != "activity"}
     if args.deal is not None and args.deal not in deals:
-        print(f"incentive explain: no deal '{args.deal}' in the data"
-              f"{_did_you_mean(args.deal, sorted(deals))}", file=sys.stderr)
+        print(f"incentive explain: {_not_found('deal', args.deal, 'the data', deals)}",
+              file=sys.stderr)
         return EXIT_USAGE
     if window is None:
         window = api.window(plan, None, plan[0].effective_start, plan[-1].effective_end,
@@ -509,8 +501,8 @@ def cmd_statement(args: argparse.Namespace) -> int:
     known = {p.id for p in dataset.payees}
     for payee in args.payee or ():
         if payee not in known:
-            print(f"incentive statement: no payee '{payee}' in the roster"
-                  f"{_did_you_mean(payee, sorted(known))}", file=sys.stderr)
+            print(f"incentive statement: {_not_found('payee', payee, 'the roster', known)}",
+                  file=sys.stderr)
             return EXIT_USAGE
     if window is None:
         window = api.window(plan, None, plan[0].effective_start, plan[-1].effective_end,
@@ -578,7 +570,7 @@ def cmd_finance(args: argparse.Namespace) -> int:
     for rule in rules:
         if plan[-1].component(rule) is None:
             names = [c.name for c in plan[-1].components]
-            print(f"{command}: no rule '{rule}' in the plan{_did_you_mean(rule, names)}",
+            print(f"{command}: {_not_found('rule', rule, 'the plan', names)}",
                   file=sys.stderr)
             return EXIT_USAGE
     result = _evaluate(plan, dataset, window)
@@ -766,16 +758,16 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if loaded.plan is None:
             _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
             return unreadable if _file_errors_only(loaded.diagnostics) else EXIT_PROBLEMS
-        plans.append(loaded.plan)
-    old, new = plans
+        plans.append(loaded.versions)
+    old, new = plans  # each a plan's versions, oldest first (one for a plan file)
     dataset, notes = None, ()
     try:
         window = api.window(new, args.period, args.start, args.end)
     except api.EmptyWindow as exc:
-        print(f"incentive diff: {_empty_window(exc, new)}", file=sys.stderr)
+        print(f"incentive diff: {_empty_window(exc, new[-1])}", file=sys.stderr)
         return unreadable
     if args.period is not None and window is None:
-        print(f"incentive diff: {_not_a_period(args.period, new)}", file=sys.stderr)
+        print(f"incentive diff: {_not_a_period(args.period, new[-1])}", file=sys.stderr)
         return unreadable
     if any(getattr(args, o) is not None for o in ("data", "map", "deals", "roster", "quotas",
                                                   "fx", "territories")):
@@ -1070,8 +1062,10 @@ def build_parser() -> argparse.ArgumentParser:
                "     payouts change; without a history: the plan's meaning changed)\n"
                "  3  internal error (a bug: please report it)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    diff.add_argument("old", metavar="OLD", help="the plan before: a file, or REV:path")
-    diff.add_argument("new", metavar="NEW", help="the plan after: a file, or REV:path")
+    diff.add_argument("old", metavar="OLD",
+                      help="the plan before: a file, a directory of its versions, or REV:path")
+    diff.add_argument("new", metavar="NEW",
+                      help="the plan after: a file, a directory of its versions, or REV:path")
     _history_options(diff, "compare")
     diff.add_argument("--by-period", nargs="?", const="pay", metavar="UNIT",
                       choices=("pay", "month", "quarter", "half", "year"),
@@ -1143,8 +1137,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         return code
     ids = sorted({p.id for p in dataset.payees})
     if args.payee not in ids:
-        print(f"incentive estimate: no payee '{args.payee}' in the roster"
-              f"{_did_you_mean(args.payee, ids)}", file=sys.stderr)
+        print(f"incentive estimate: {_not_found('payee', args.payee, 'the roster', ids)}",
+              file=sys.stderr)
         return EXIT_USAGE
     notes: list[str] = []
     heading: list[str] = []

@@ -85,18 +85,21 @@ def warning(code: str, span: Span, message: str, hint: str | None = None,
     return Diagnostic(code, Severity.WARNING, span, message, hint, tuple(related))
 
 
-def closest(word: str, candidates: Iterable[str]) -> str | None:
+def closest(word: str, candidates: Iterable[str], ignore_case: bool = False) -> str | None:
     """The candidate `word` is most likely a misspelling of (or the other way round), or None:
-    for the 'did you mean' hints of every phase."""
+    for the 'did you mean' hints of every phase. `ignore_case` compares the words in lower
+    case (ids typed on a command line, often with capitals: `Abe.D` for `abe.d`)."""
     candidates = sorted(set(candidates))
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    fold = str.lower if ignore_case else str
+    folded = {fold(c): c for c in candidates}
+    close = difflib.get_close_matches(fold(word), list(folded), n=1, cutoff=0.6)
     if close:
-        return close[0]
+        return folded[close[0]]
     lowered = {c.lower(): c for c in candidates}
     if word.lower() in lowered:
         return lowered[word.lower()]
     # Short names (rule names such as p3) are below difflib's cutoff after one slip.
-    return next((c for c in candidates if _one_letter_apart(word, c)), None)
+    return next((c for c in candidates if _one_letter_apart(fold(word), fold(c))), None)
 
 
 def _one_letter_apart(a: str, b: str) -> bool:

@@ -20,6 +20,8 @@ from fractions import Fraction
 
 import attrs
 
+from incentive_dsl.limits import FIRST_YEAR, LAST_YEAR
+
 MONTHS_PER_UNIT = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 WEEK_UNITS = ("semimonth", "biweek")  # pay periods that are not whole months
 FREQUENCY_UNIT = {"monthly": "month", "quarterly": "quarter", "semiannually": "half",
@@ -167,6 +169,19 @@ class Calendar:
                 pass
             return f"{self.period_of(day, self.pay_unit).label}, {named}"
         return named
+
+    def not_a_period(self, wrong: str, day: dt.date) -> str:
+        """Why `wrong` names no period, with the forms a period takes (`day` as in
+        `examples`): written in lower case (2027-q1), a year outside the years a plan may
+        use, or not a period's name at all."""
+        if self.parse(wrong.upper()) is not None:  # 2027-q1, fy2027
+            return f"'{wrong}' is not a period: write it in capitals, {wrong.upper()}"
+        forms = self.examples(wrong, day)
+        year = re.match(r"(?:FY)?([0-9]{4})(?![0-9])", wrong.upper())
+        if year and not FIRST_YEAR <= int(year[1]) <= LAST_YEAR:
+            return (f"'{wrong}' is not a period: the year {year[1]} is outside the years "
+                    f"{FIRST_YEAR} to {LAST_YEAR} (e.g. {forms})")
+        return f"'{wrong}' is not a period (e.g. {forms})"
 
     def parse(self, raw: str) -> Period | None:
         """The period named by a literal (`2027-Q1`, `2027-03`, `FY2027-H2`, `2027`), or None."""

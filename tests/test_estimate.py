@@ -174,6 +174,9 @@ def test_cli_estimate_text_and_json(data, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--payee", "ann", "--deal", "amount=1"], "no payee 'ann' in the roster; did you mean 'ana'?"),
+    # Ids are compared ignoring case (diagnostics.closest): a capital is no reason to miss one.
+    (["--payee", "MIe", "--deal", "amount=1"], "no payee 'MIe' in the roster; did you mean 'mia'?"),
+    (["--payee", "zed", "--deal", "amount=1"], "no payee 'zed' in the roster\n"),
     (["--payee", "ana", "--deal", "amount"], "--deal amount: write key=value"),
     (["--payee", "ana", "--deal", "amount=1", "colour=red"], "'colour' is not a deal field"),
 ])

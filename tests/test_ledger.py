@@ -201,6 +201,35 @@ def test_a_quarterly_plan_closes_quarters_only(ws):
     assert ws.close("2027-Q1")[0] == 0
 
 
+def test_a_period_after_the_plans_effective_range_is_not_closed(ws):
+    """Closing is for good: a pay period that starts after the plan ends is refused (exit 2,
+    the plan's range named, nothing recorded), whether the period lies wholly after the range
+    or reaches past it; `run` still reports a range reaching past it."""
+    ws.edit_plan("effective 2027-01-01 to 2027-12-31", "effective 2027-01-01 to 2027-06-30")
+    code, out, err = ws.close("2027-07")
+    assert code == cli.EXIT_USAGE and not out
+    assert err == (
+        "incentive close: error[E-LEDGER-PERIOD]: '2027-07' is outside the effective range of "
+        "\"Ledger test AE\" (2027-01-01 to 2027-06-30): no pay period of the plan ends in it, "
+        "and a close is for good\n   = hint: the plan's last pay period is 2027-06; later pay "
+        "periods are closed under the plan (or the new version of it) that pays them\n")
+    code, _, err = ws.close("2027")
+    assert code == cli.EXIT_USAGE
+    assert ("'2027' reaches past the effective range of \"Ledger test AE\" (2027-01-01 to "
+            "2027-06-30): its pay periods 2027-07 to 2027-12 start after the plan ends") in err
+    assert not Path(ws.ledger).exists()
+    assert ws.close("2027-H1")[0] == 0
+    code, _, err = ws.close("2027-Q3")
+    assert code == cli.EXIT_USAGE and "is outside the effective range" in err
+    with pytest.raises(ledger.PeriodError, match="outside the effective range"):
+        ledger.pay_periods([api.load_plan(str(ws.plan)).plan], "2028-01")
+    # A report of a range reaching past the plan is still made; one wholly after it is not.
+    assert ws.cli("run", str(ws.plan), *ws.data(), "--from", "2027-06-01", "--to",
+                  "2027-09-30")[0] == 0
+    code, _, err = ws.cli("run", str(ws.plan), *ws.data(), "--period", "2027-Q3")
+    assert code == cli.EXIT_USAGE and "outside the plan's effective range" in err
+
+
 def test_a_biweekly_plan_closes_the_fortnights_that_end_in_a_quarter(ws):
     """As a run's window: `close 2027-Q1` closes the fortnights that end in the quarter, the
     one across the new year included; once the first is closed, closing the quarter again is
@@ -427,6 +456,39 @@ def test_ledger_show_refuses_a_period_that_is_not_one(ws):
         code, out, err = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", bad)
         assert code == cli.EXIT_USAGE and not out
         assert f"error[E-LEDGER-PERIOD]: '{bad}' is not a period (e.g. 2027-Q1, 2027-03" in err
+
+
+def test_ledger_show_says_a_period_in_lower_case_is_written_in_capitals(ws):
+    """As `run --period` says it (periods.Calendar.not_a_period)."""
+    assert ws.close("2027-01")[0] == 0
+    for bad, meant in (("2027-q1", "2027-Q1"), ("fy2027", "FY2027")):
+        code, out, err = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", bad)
+        assert code == cli.EXIT_USAGE and not out
+        assert err == (f"incentive ledger show: {ws.ledger}: error[E-LEDGER-PERIOD]: '{bad}' is "
+                       f"not a period: write it in capitals, {meant}\n")
+    code, _, err = ws.close("2027-q2")
+    assert code == cli.EXIT_USAGE
+    assert "error[E-LEDGER-PERIOD]: '2027-q2' is not a period: write it in capitals, 2027-Q2" in err
+
+
+def test_ledger_show_names_the_pay_period_holding_a_period_in_which_none_ends(ws):
+    """A month of a plan paid quarterly shows nothing, so it is refused with the reason and the
+    pay period to ask for, as `run --period` refuses it (api.EmptyWindow); the quarter's last
+    month holds the quarter's end and shows it."""
+    ws.edit_plan("  paid monthly\n  draw 1,000 USD per month", "  paid quarterly\n"
+                 "  draw 3,000 USD per quarter")
+    assert ws.close("2027-Q1")[0] == 0
+    for how in (("--ledger", ws.ledger), ("--plan", str(ws.plan))):
+        code, out, err = ws.cli("ledger", "show", *how, "--period", "2027-02")
+        assert code == cli.EXIT_USAGE and not out
+        assert err == (
+            f"incentive ledger show: {ws.ledger}: error[E-LEDGER-PERIOD]: no pay period of "
+            "\"Ledger test AE\" ends in 2027-02: nothing to show (the plan is paid quarterly, and "
+            "a period shows the pay periods that end in it)\n"
+            "   = hint: the pay period 2027-Q1 (2027-01-01 to 2027-03-31) holds it: --period "
+            "2027-Q1\n")
+    code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", "2027-03")
+    assert code == 0 and "2027-Q1 (2027-01-01 to 2027-03-31): paid" in out
 
 
 def test_ledger_show_selects_the_pay_periods_that_end_in_the_period(tmp_path, capsys):

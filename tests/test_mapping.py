@@ -311,6 +311,36 @@ def test_an_owner_missing_from_the_roster(tmp_path):
     assert d.hint == "did you mean 'Ana Ames'?"
 
 
+SPLITS = """\
+[deals.splits]
+file = "splits.csv"
+deal = "opp"
+payee = "who"
+share = "pct"
+
+"""
+
+
+def test_a_row_with_the_wrong_number_of_cells_is_reported_once(tmp_path):
+    """Rows left out before their cells are read (tables.Table.broken) are reported there
+    only, as by the general loader: not again as an unknown owner, orphan splits or a split
+    total short of 100%. A deal truly missing from the deals file is still an orphan."""
+    rows = [r if not r.startswith("D5,") else
+            "D5,Bob Burr,GTXPro,Acme,Won,2017-02-10,2017-04-03,4,700" for r in ROWS]
+    rows.append("D6,Cy Cole,GTX Pro,Acme,Won,2017-01-05,2017-03-05,40")
+    teams = TEAMS.replace("Cy Cole,Mia Moss,East", "Cy Cole,Mia Moss,East,extra")
+    mapping = MAPPING.replace("[deals.stages]", SPLITS + "[deals.stages]", 1)
+    (tmp_path / "splits.csv").write_text("opp,who,pct\nD1,Ana Ames,50,%\nD1,Bob Burr,50\n"
+                                         "D5,Bob Burr,100\nD9,Ana Ames,100\n")
+    dataset, diags = load(export(tmp_path, rows, mapping, teams))
+    found = sorted((place(d), d.code) for d in diags if d.severity is not Severity.NOTE)
+    assert found == [(("pipeline.csv", 6, 51), "D-COLUMN"), (("splits.csv", 2, 1), "D-COLUMN"),
+                     (("splits.csv", 5, 1), "D-ORPHAN"), (("teams.csv", 4, 1), "D-COLUMN")]
+    assert "'D9'" in only(diags, "D-ORPHAN", Severity.WARNING).message
+    # D1 (a split row left out), D5 and D6 (their rows left out) are not read at all.
+    assert {e.deal for e in dataset.events} == {"D2", "D3"}
+
+
 def test_a_deal_id_twice(tmp_path):
     rows = [*ROWS, "D1,Ana Ames,GTX Pro,Acme,Won,2017-01-05,2017-03-05,40"]
     _, diags = load(export(tmp_path, rows))

@@ -172,10 +172,11 @@ def data_plan(old: m.Plan, new: m.Plan) -> tuple[m.Plan, tuple[str, ...]]:
 
 def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
            window: Period | None = None, by_period: str | None = None,
-           notes: Iterable[str] = ()) -> Impact:
+           notes: Iterable[str] = (), plans: Iterable[m.Plan] = ()) -> Impact:
     """Compare two runs on one dataset. `payees`: the roster's ids (payees who earn nothing
     under either plan count as unchanged); `by_period`: month, quarter, half or year, or
-    "pay" for the new plan's pay periods."""
+    "pay" for the new plan's pay periods; `plans`: every version the runs ran, whose rules
+    name the lines (a run keeps its last version only)."""
     cur = new.plan.currency
     unit = FREQUENCY_UNIT[new.plan.payout.frequency] if by_period == "pay" else by_period
     calendar = new.plan.calendar
@@ -206,7 +207,7 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
         (new_payee, new_rule, new_period, new_paid, new_plan) = sides
 
     titles = {}
-    for plan in (old_plan, new_plan):
+    for plan in (*plans, old_plan, new_plan):
         for spec in (*plan.components, *plan.clawbacks):
             titles[spec.name] = title_of(spec)
     titles.setdefault("payout", "Plan-wide cap")
@@ -247,7 +248,7 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
     if window is not None:
         days = f"{window.start} to {window.end}"
     else:
-        days = (f"{min(old.stamp.start, new.stamp.start)} to "
-                f"{max(old.stamp.end, new.stamp.end)}")
+        stamps = [s for r in (old, new) for s in (r.versions or (r.stamp,))]
+        days = f"{min(s.start for s in stamps)} to {max(s.end for s in stamps)}"
     return Impact(currency=cur, window=window, range=days, payees=tuple(out), period_unit=unit,
                   periods=totals, notes=tuple(notes))

@@ -555,8 +555,7 @@ def pay_periods(versions: Sequence, label: str) -> list[Period]:
     unit = pay_unit(plan)
     period = plan.calendar.parse(label)
     if period is None:
-        raise PeriodError(f"'{label}' is not a period (e.g. "
-                          f"{plan.calendar.examples(label, plan.effective_start)})")
+        raise PeriodError(plan.calendar.not_a_period(label, plan.effective_start))
     pays = [p for p in plan.calendar.periods(period.start, period.end, unit)
             if p.end <= period.end]
     if not pays or (len(pays) == 1 and pays[0].start < period.start):
@@ -569,6 +568,22 @@ def pay_periods(versions: Sequence, label: str) -> list[Period]:
     first = first_pay_period(versions)
     if pays[0].start < first.start:
         raise PeriodError(f"'{label}' is before \"{plan.name}\" starts paying ({first.label})")
+    # A pay period that starts after the plan's last day is closed with the version in effect
+    # then (run with the earlier ones, it also pays what they still owe): closed under this
+    # plan, it would stay so for good. `run` may still report it.
+    start, end = versions[0].effective_start, plan.effective_end
+    after = [p for p in pays if end is not None and p.start > end]
+    if after:
+        last = plan.calendar.period_of(end, unit)
+        range_ = f"the effective range of \"{plan.name}\" ({start} to {end})"
+        what = (f"is outside {range_}: no pay period of the plan ends in it"
+                if len(after) == len(pays) else
+                f"reaches past {range_}: its pay periods {_range_of([p.label for p in after])} "
+                "start after the plan ends")
+        raise PeriodError(
+            f"'{label}' {what}, and a close is for good",
+            hint=f"the plan's last pay period is {last.label}; later pay periods are closed "
+                 "under the plan (or the new version of it) that pays them")
     return pays
 
 
@@ -1599,8 +1614,8 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
         if not any(spans.values()):
             cal = next(iter(calendars.values()))
             first = periods[0].start if periods else dt.date.today()
-            raise PeriodError(f"'{period}' is not a period (e.g. {cal.examples(period, first)})",
-                              path=path)
+            raise PeriodError(cal.not_a_period(period, first), path=path)
+        _require_a_pay_period(period, spans, calendars, path)
         selected = set()
         for p in periods:
             span = spans.get(p.plan)
@@ -1629,6 +1644,37 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
     run_ids = {p.run_id for p in keep}
     return History(path, head, tuple(r for r in runs if r.id in run_ids or (
         payee is None and period is None)), tuple(keep), tuple(lines))
+
+
+def _require_a_pay_period(period: str, spans: dict[str | None, Period | None],
+                          calendars: dict[str | None, Calendar], path: str) -> None:
+    """Refuse a period in which no pay period of the ledger's plans ends (2027-02 of a plan
+    paid quarterly), naming the pay period that holds it, as a report's window does
+    (api.EmptyWindow): shown as nothing, it would look like a period without closes."""
+    holding = {}
+    for name, span in spans.items():
+        if name is None or span is None:  # nothing closed yet, or another plan's calendar
+            return
+        cal = calendars[name]
+        pay = cal.period_of(span.end, cal.pay_unit)
+        if pay.end <= span.end or pay.start > span.start:
+            return  # a pay period of this plan ends in the period
+        paid = next((f for f, u in FREQUENCY_UNIT.items() if u == cal.pay_unit), cal.pay_unit)
+        holding[name] = (paid, pay)
+    names = " or ".join(f'"{name}"' for name in holding)
+    if len(holding) == 1:
+        (paid, pay), = holding.values()
+        raise PeriodError(
+            f"no pay period of {names} ends in {period}: nothing to show (the plan is paid "
+            f"{paid}, and a period shows the pay periods that end in it)",
+            hint=f"the pay period {pay.label} ({pay.start} to {pay.end}) holds it: --period "
+                 f"{pay.label}", path=path)
+    raise PeriodError(
+        f"no pay period of {names} ends in {period}: nothing to show (a period shows the pay "
+        "periods that end in it)",
+        hint="the pay periods that hold it: " + ", ".join(
+            f"{pay.label} of \"{name}\" (paid {paid})" for name, (paid, pay) in holding.items()),
+        path=path)
 
 
 def _calendars(runs: Sequence[RunInfo], periods: Sequence[ClosedPeriod]) -> dict[str, Calendar]:

@@ -12,6 +12,7 @@ without words of their own here are still reported, by field name.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
@@ -68,10 +69,28 @@ class PlanDiff:
     old: m.Plan
     new: m.Plan
     changes: tuple[Change, ...]
+    # Between versions of plans (diff_versions): the first and last day (None: open) on which
+    # `old` and `new` are the versions in effect; None between two single plans.
+    days: tuple[dt.date, dt.date | None] | None = None
 
     @property
     def changed(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def compared(self) -> str | None:
+        """Which versions are compared, on which days; None between two single plans."""
+        if self.days is None:
+            return None
+        start, end = self.days
+        days = f"{start} to {end}" if end is not None else f"from {start}"
+        old, new = self.old.version, self.new.version
+        if old == new:
+            named = "" if old is None else f' (version "{old}")'
+        else:
+            named = " (version {} → {})".format(*('none' if v is None else f'"{v}"'
+                                                  for v in (old, new)))
+        return f"{days}: {self.old.path} → {self.new.path}{named}"
 
 
 def diff_plans(old: m.Plan, new: m.Plan) -> PlanDiff:
@@ -90,6 +109,32 @@ def diff_plans(old: m.Plan, new: m.Plan) -> PlanDiff:
     d.compensation()
     d.examples()
     return PlanDiff(old, new, tuple(d.changes))
+
+
+def diff_versions(old: Sequence[m.Plan], new: Sequence[m.Plan]) -> tuple[PlanDiff, ...]:
+    """The changes between two plans given as their versions (oldest first): for each stretch
+    of days on which the same two versions are in effect, those two compared. On days one
+    side does not cover, its version nearest in time stands in (a version added after the
+    old plan's last is compared with that last). Two single plans give one diff without days."""
+    if len(old) == 1 and len(new) == 1:
+        return (diff_plans(old[0], new[0]),)
+
+    def in_effect(versions: Sequence[m.Plan], day: dt.date) -> m.Plan:
+        started = [v for v in versions if v.effective_start <= day]
+        return started[-1] if started else versions[0]
+
+    stretches: list[tuple[dt.date, m.Plan, m.Plan]] = []
+    for day in sorted({v.effective_start for v in (*old, *new)}):
+        pair = (in_effect(old, day), in_effect(new, day))
+        if not stretches or stretches[-1][1:] != pair:
+            stretches.append((day, *pair))
+    ends = [v.effective_end for v in (*old, *new)]
+    last = None if None in ends else max(ends)
+    out = []
+    for i, (day, o, n) in enumerate(stretches):
+        end = stretches[i + 1][0] - dt.timedelta(days=1) if i + 1 < len(stretches) else last
+        out.append(attrs.evolve(diff_plans(o, n), days=(day, end)))
+    return tuple(out)
 
 
 # ------------------------------------------------------------------------------ comparison

@@ -30,17 +30,29 @@ MAX_CHANGE_CHARS = 20_000  # of the markdown's list of plan changes
 
 @attrs.frozen
 class Review:
-    old_ref: str  # as given: a path or REV:path
+    old_ref: str  # as given: a path, a directory of versions, or REV:path
     new_ref: str
-    diff: PlanDiff
+    # One diff between two single plans (a PlanDiff alone is taken as it); between versions
+    # of plans, one per stretch of days with the same two versions in effect
+    # (plandiff.diff_versions), oldest first.
+    diffs: tuple[PlanDiff, ...] = attrs.field(
+        converter=lambda d: (d,) if isinstance(d, PlanDiff) else tuple(d))
     impact: Impact | None  # None when no history was given
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return tuple(c for d in self.diffs for c in d.changes)
+
+    @property
+    def new_plan(self):
+        return self.diffs[-1].new
 
     @property
     def payouts_changed(self) -> bool:
         """Whether pay changes: on the history when one is given, else whether the plan's
         meaning changed at all."""
         if self.impact is None:
-            return self.diff.changed
+            return bool(self.changes)
         return self.impact.changed
 
 
@@ -81,9 +93,9 @@ def summary(review: Review) -> str:
     """One sentence: does pay change, by how much, for how many payees."""
     impact = review.impact
     if impact is None:
-        if not review.diff.changed:
+        if not review.changes:
             return "No change to what the plan pays: only comments or layout differ."
-        return (f"{len(review.diff.changes)} change(s) to the plan; no history was given, so "
+        return (f"{len(review.changes)} change(s) to the plan; no history was given, so "
                 "the payout impact was not computed.")
     cur = impact.currency
     counts = (f"{impact.count('gain')} payee(s) gain, {impact.count('loss')} lose, "
@@ -132,18 +144,22 @@ def print_text(review: Review, console, all_payees: bool = False) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    d = review.diff
-    console.print(f"[bold]{escape(d.new.name)}[/bold]: {escape(review.old_ref)} → "
+    console.print(f"[bold]{escape(review.new_plan.name)}[/bold]: {escape(review.old_ref)} → "
                   f"{escape(review.new_ref)}")
-    if not d.changes:
-        console.print("  no change to what the plan pays (comments and layout are not "
-                      "compared)")
-    for head, items in grouped(d.changes):
-        console.print(f"  [bold]{escape(_heading(head))}[/bold]")
-        for c in items:
-            place = _place(c)
-            console.print(f"    {escape(c.detail)}" + (f"  [dim]{escape(place)}[/dim]"
-                                                      if place else ""))
+    for d in review.diffs:
+        indent = "  "
+        if d.compared is not None:  # versions: which two, on which days
+            console.print(f"  [bold]{escape(d.compared)}[/bold]")
+            indent = "    "
+        if not d.changes:
+            console.print(f"{indent}no change to what the plan pays (comments and layout are "
+                          "not compared)")
+        for head, items in grouped(d.changes):
+            console.print(f"{indent}[bold]{escape(_heading(head))}[/bold]")
+            for c in items:
+                place = _place(c)
+                console.print(f"{indent}  {escape(c.detail)}"
+                              + (f"  [dim]{escape(place)}[/dim]" if place else ""))
     impact = review.impact
     if impact is not None:
         cur = impact.currency
@@ -210,10 +226,10 @@ def _payee_head(paid: bool) -> list[str]:
 def to_markdown(review: Review, command: str = "incentive diff",
                 limit: int = MARKDOWN_LIMIT) -> str:
     """A pull-request comment, always shorter than `limit` characters."""
-    d, impact = review.diff, review.impact
-    out = [f"## Plan review: {md(d.new.name)}", "",
+    impact = review.impact
+    out = [f"## Plan review: {md(review.new_plan.name)}", "",
            f"`{review.old_ref}` → `{review.new_ref}`", "", md(summary(review)), ""]
-    out += _md_changes(d)
+    out += _md_changes(review)
     if impact is not None:
         paid = _paid_differs(impact)
         changed = impact.changed_payees()
@@ -261,28 +277,39 @@ def to_markdown(review: Review, command: str = "incentive diff",
     return text if len(text) < limit else text[: limit - 200] + "\n\n_(cut)_\n"
 
 
-def _md_changes(d: PlanDiff) -> list[str]:
-    if not d.changes:
+def _md_changes(review: Review) -> list[str]:
+    changes = review.changes
+    versions = any(d.compared is not None for d in review.diffs)
+    if not changes and not versions:
         return ["### Plan changes", "", "No change to what the plan pays: comments and layout "
                 "are not compared.", ""]
-    out = [f"### Plan changes ({len(d.changes)})", ""]
+    out = [f"### Plan changes ({len(changes)})", ""]
     size, shown = 0, 0
-    for head, items in grouped(d.changes):
-        title, plain = _names(head)
-        lines = [f"- **{md(title)}**" + (f" (`{plain}`)" if plain else "")]
-        for c in items:
-            span = c.new or c.old
-            where = f" (line {span.line})" if span is not None else ""
-            lines.append(f"  - {md(c.detail)}{where}")
+    for d in review.diffs:
+        lines = []
+        if d.compared is not None:
+            lines += [f"#### {md(d.compared)}", ""]
+            if not d.changes:
+                lines += ["No change to what the plan pays.", ""]
+        for head, items in grouped(d.changes):
+            title, plain = _names(head)
+            lines.append(f"- **{md(title)}**" + (f" (`{plain}`)" if plain else ""))
+            for c in items:
+                span = c.new or c.old
+                where = f" (line {span.line})" if span is not None else ""
+                lines.append(f"  - {md(c.detail)}{where}")
+        if d.compared is not None and d.changes:
+            lines.append("")
         size += sum(len(x) + 1 for x in lines)
         if size > MAX_CHANGE_CHARS:
             break
         out += lines
-        shown += len(items)
-    if shown < len(d.changes):
-        out.append(f"- _{len(d.changes) - shown} more change(s) not shown; see the JSON "
+        shown += len(d.changes)
+    if shown < len(changes):
+        out.append(f"- _{len(changes) - shown} more change(s) not shown; see the JSON "
                    "output_")
-    out.append("")
+    if not versions or shown < len(changes):
+        out.append("")
     return out
 
 
@@ -290,18 +317,29 @@ def _md_changes(d: PlanDiff) -> list[str]:
 
 
 def to_json(review: Review) -> str:
-    d, impact = review.diff, review.impact
+    impact = review.impact
 
     def side(ref: str, plan) -> dict:
         return {"ref": ref, "plan": plan.name, "version": plan.version,
                 "plan_hash": plan.source_hash, "currency": plan.currency}
 
+    def days(d: PlanDiff) -> dict | None:
+        if d.days is None:
+            return None
+        return {"start": d.days[0].isoformat(),
+                "end": None if d.days[1] is None else d.days[1].isoformat()}
+
     doc: dict = {
         "format_version": FORMAT_VERSION,
-        "old": side(review.old_ref, d.old),
-        "new": side(review.new_ref, d.new),
-        "plan_changed": d.changed,
-        "changes": [c.to_json() for c in d.changes],
+        "old": side(review.old_ref, review.diffs[-1].old),
+        "new": side(review.new_ref, review.new_plan),
+        "plan_changed": bool(review.changes),
+        "changes": [c.to_json() for c in review.changes],
+        # Between versions of plans, which two versions each stretch of days compares.
+        "versions": [{"days": days(d), "old": side(d.old.path, d.old),
+                      "new": side(d.new.path, d.new),
+                      "changes": [c.to_json() for c in d.changes]}
+                     for d in review.diffs if d.days is not None],
         "payouts_changed": review.payouts_changed if impact is not None else None,
         "summary": summary(review),
         "impact": None if impact is None else _impact_json(impact),

@@ -63,6 +63,38 @@ def read_plan_text(ref: str) -> tuple[str | None, list[Diagnostic]]:
     return decode_source(ref, shown.stdout)
 
 
+def read_plan_texts(ref: str) -> tuple[list[tuple[str, str]] | None, list[Diagnostic]]:
+    """The plan files named by `ref`, each as (its name, its text): one file, or every *.plan
+    file under a directory at a git revision (`main:plans/operations`, the versions of one
+    plan), by path; or None with diagnostics."""
+    if not is_revision(ref):
+        text, diags = read_source(ref)
+        return (None if text is None else [(ref, text)]), diags
+    rev, _, path = ref.partition(":")
+    kind = _git("cat-file", "-t", f"{rev}:{path}") if rev else None
+    if isinstance(kind, str) or kind is None or kind.stdout.strip() != "tree":
+        text, diags = read_plan_text(ref)
+        return (None if text is None else [(ref, text)]), diags
+    listed = _git("ls-tree", "-r", "-z", "--name-only", f"{rev}:{path}")
+    if isinstance(listed, str) or listed.returncode != 0:
+        why = listed if isinstance(listed, str) else listed.stderr.strip()
+        return None, [error("E-FILE", Span.point(ref, 1, 1), f"cannot read {ref}: {why}")]
+    folder = path.rstrip("/")
+    names = sorted(n for n in listed.stdout.split("\0") if n.endswith(".plan"))
+    if not names:
+        return None, [error("E-FILE", Span.point(ref, 1, 1),
+                            f"{ref} holds no plan files (*.plan)",
+                            "name a plan file, or a directory of its versions")]
+    out, diags = [], []
+    for name in names:
+        file = f"{rev}:{folder}/{name}"
+        text, found = read_plan_text(file)
+        diags += found
+        if text is not None:
+            out.append((file, text))
+    return (out if not any(d.is_error for d in diags) else None), diags
+
+
 # The repository is as untrusted as the plan: its configuration can name commands git runs
 # (core.fsmonitor on every index refresh, hooks, a signature program for log.showSignature,
 # external diff drivers, text conversions, clean filters). Each git call here turns the first

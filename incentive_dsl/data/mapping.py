@@ -555,6 +555,27 @@ class Mapping:
             text = aliases[text]
         return text, cell
 
+    def broken(self, section: str, column: str | None) -> set[str]:
+        """The texts in `column` (as `cell` reads them) of the rows of `section` left out
+        before their cells were read (tables.Table.broken): the keys (deal, payee) the checks
+        across tables must not report again, as the general loader does (data/loaders.py)."""
+        table = self.tables.get(section)
+        if table is None or column is None:
+            return set()
+        out = set()
+        for reading in table.broken:
+            text = reading.get(column, "")
+            fmt = self.formats.get(section, {}).get(column)
+            if fmt is not None and fmt.take is not None:
+                try:
+                    text = fmt.taken(text)
+                except BadValue:
+                    pass
+            text = self.aliases.get(section, {}).get(column, {}).get(text, text)
+            if text:
+                out.add(text)
+        return out
+
     # ------------------------------------------------------------------ fields
 
     def read_fields(self, owner: str, key: tuple[str, ...], spec: object,
@@ -974,6 +995,7 @@ def _roster(m: Mapping) -> list[PayeeRecord]:
                       ("role", "start", "end", "team", "territory", "inherit"))
     if table is None or id_col is None or m.blocked():
         return []
+    m.rejected |= {f"payee:{pid}" for pid in m.broken("roster", id_col)}
     reader = RowFields(m, "roster", fields)
     records: list[PayeeRecord] = []
     first: dict[str, Row] = {}
@@ -1309,6 +1331,7 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
     history_spec = _history_spec(m, spec.get("history")) if "history" in spec else None
     if table is None or m.blocked():
         return []
+    m.rejected |= {f"deal:{deal}" for deal in m.broken("deals", id_col)}
     splits = _read_splits(m, splits_spec, payees) if isinstance(splits_spec, _Child) else {}
     history = _read_history(m, history_spec, rules) if history_spec is not None else {}
     for child in children.values():
@@ -1532,6 +1555,8 @@ class _Child:
     by_deal: dict[str, list[Row]] = attrs.Factory(dict)
     counts: Counter = attrs.Factory(Counter)  # history: rows per stage value
     unchanged: int = 0  # history: rows that give no event
+    # Deals with a row left out before its cells were read: their rows here are incomplete.
+    broken: set[str] = attrs.Factory(set)
 
 
 def _child_spec(m: Mapping, key: tuple[str, ...], raw: object, roles: tuple[str, ...],
@@ -1568,6 +1593,7 @@ def _child_spec(m: Mapping, key: tuple[str, ...], raw: object, roles: tuple[str,
 
 def _child_rows(m: Mapping, child: _Child) -> dict[str, list[Row]]:
     """The child table's rows by deal id, in file order, after its `where`."""
+    child.broken = m.broken(child.section, child.deal)
     out: dict[str, list[Row]] = defaultdict(list)
     for row in child.table.rows:
         if any(m.cell(child.section, row, col)[0] not in values
@@ -1591,7 +1617,8 @@ def _report_child(m: Mapping, child: _Child, by_deal: dict, deals: dict[str, Row
         m.diags.append(note(MAPPED, m.at(*child.key, "where"), f"{what}: "
                             f"{_plural(child.left_out, 'row')} of {child.table.path} left out "
                             f"(only rows where {shown} are read)"))
-    strays = sorted((rows[0].line, deal) for deal, rows in by_deal.items() if deal not in deals)
+    strays = sorted((rows[0].line, deal) for deal, rows in by_deal.items()
+                    if deal not in deals and f"deal:{deal}" not in m.rejected)
     if strays:
         line, deal = strays[0]
         row = next(r for r in by_deal[deal] if r.line == line)
@@ -1667,7 +1694,12 @@ def _read_splits(m: Mapping, child: _Child, payees: set[str]
     out: dict[str, tuple[tuple[str, Decimal], ...] | None] = {}
     payee_col, share_col = child.columns["payee"], child.columns["share"]
     unknown: dict[str, list[tuple[int, Span]]] = defaultdict(list)
+    # A deal with a split row left out has splits in error, reported at that row: its total
+    # would be short for no reason of its own.
+    out.update((deal, None) for deal in child.broken)
     for deal, rows in by_deal.items():
+        if deal in child.broken:
+            continue
         shares: dict[str, Decimal] = {}
         ok = True
         for row in rows:
@@ -1812,8 +1844,12 @@ def _read_history(m: Mapping, child: _Child, rules: dict[str, StageRule]
     stage_col, date_col = child.columns["stage"], child.columns["date"]
     amount_col = child.columns.get("amount")
     unmapped: dict[str, list[tuple[int, Span]]] = defaultdict(list)
-    out: dict[str, _Timeline | None] = {}
+    # A deal with a history row left out has a history in error, reported at that row: read
+    # without it, its timeline would be wrong.
+    out: dict[str, _Timeline | None] = dict.fromkeys(child.broken)
     for deal, rows in by_deal.items():
+        if deal in child.broken:
+            continue
         ok = True
         dated: list[tuple[dt.date, int, Row, StageRule, Decimal | None]] = []
         for row in rows:
