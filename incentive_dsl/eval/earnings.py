@@ -357,13 +357,14 @@ class EarningStage:
         self.meter.update(done)
         if self.plan.rounding.point == "line":
             self._round_rated(rated)
+        if not nets and c.when is None:  # the usual commission: its lines, as they were made
+            return [ln for _, made, _ in rated for ln in made]
         for payee, first, last in spans:
             group = rated[first:last]
             netted: dict[str, Decimal] = defaultdict(lambda: ZERO)
             by_period: dict[Period, list[EarningLine]] = defaultdict(list)
             for line, made, period in group:
-                if nets or c.when is not None:
-                    by_period[period] += made
+                by_period[period] += made
                 out += made
                 if nets and line.deal is not None and line.kind != "roll-up":
                     out += self._rounded(self._netting(c, rewards.get((payee, line.deal), ()),
