@@ -215,6 +215,24 @@ def _empty_window(exc: api.EmptyWindow, plan) -> str:
             f"{pay.label} ({pay.start} to {pay.end}) holds it: --period {pay.label}")
 
 
+def _window_problem(window, args: argparse.Namespace, start: dt.date, end: dt.date | None,
+                    whose: str = "the plan's") -> str | None:
+    """Why the window asked for (--period, --from, --to) reports nothing on plans in effect
+    from `start` to `end` (None: open-ended), or None when it is a window to report on."""
+    if window is None:
+        return None
+    if window.end < window.start and args.start and args.end:
+        return f"--to {window.end} is before --from {window.start}"
+    if window.end < window.start:  # one end given, beyond the plan's other end
+        given = f"--from {args.start}" if args.start else f"--to {args.end}"
+        return (f"{given} is outside {whose} effective range ({start} to {end or 'open'}): "
+                "there is nothing to report")
+    if window.end < start or (end is not None and window.start > end):
+        return (f"{window.label} is outside {whose} effective range ({start} to "
+                f"{end or 'open'}): there is nothing to report")
+    return None
+
+
 def _load(args: argparse.Namespace, whole_pay_periods: bool = True):
     """The checked plan (its versions, oldest first), the dataset and the report window, or
     an exit code. `whole_pay_periods`: see api.window."""
@@ -238,20 +256,10 @@ def _load(args: argparse.Namespace, whole_pay_periods: bool = True):
     if period is not None and window is None:
         print(f"incentive: {_not_a_period(period, plan)}", file=sys.stderr)
         return None, None, None, EXIT_USAGE
-    if window is not None:
-        if window.end < window.start and args.start and args.end:
-            print(f"incentive: --to {window.end} is before --from {window.start}",
-                  file=sys.stderr)
-            return None, None, None, EXIT_USAGE
-        if window.end < window.start:  # one end given, beyond the plan's other end
-            given = f"--from {args.start}" if args.start else f"--to {args.end}"
-            print(f"incentive: {given} is outside the plan's effective range ({start} to "
-                  f"{end or 'open'}): there is nothing to report", file=sys.stderr)
-            return None, None, None, EXIT_USAGE
-        if window.end < start or (end is not None and window.start > end):
-            print(f"incentive: {window.label} is outside the plan's effective range ({start} to "
-                  f"{end or 'open'}): there is nothing to report", file=sys.stderr)
-            return None, None, None, EXIT_USAGE
+    problem = _window_problem(window, args, start, end)
+    if problem:
+        print(f"incentive: {problem}", file=sys.stderr)
+        return None, None, None, EXIT_USAGE
     if empty is not None:
         print(f"incentive: {_empty_window(empty, plan)}", file=sys.stderr)
         return None, None, None, EXIT_USAGE
@@ -761,13 +769,24 @@ def cmd_diff(args: argparse.Namespace) -> int:
         plans.append(loaded.versions)
     old, new = plans  # each a plan's versions, oldest first (one for a plan file)
     dataset, notes = None, ()
+    empty = None
     try:
         window = api.window(new, args.period, args.start, args.end)
-    except api.EmptyWindow as exc:
-        print(f"incentive diff: {_empty_window(exc, new[-1])}", file=sys.stderr)
-        return unreadable
+    except api.EmptyWindow as exc:  # reported after the checks of the window as asked
+        window, empty = exc.window, exc
     if args.period is not None and window is None:
         print(f"incentive diff: {_not_a_period(args.period, new[-1])}", file=sys.stderr)
+        return unreadable
+    # A window that neither plan is in effect in (or ends before it starts) would be
+    # reported as "no payout change", and --exit-code would answer 0 for it.
+    ends = [p[-1].effective_end for p in plans]
+    problem = _window_problem(window, args, min(p[0].effective_start for p in plans),
+                              None if None in ends else max(ends), "the plans'")
+    if problem:
+        print(f"incentive diff: {problem}", file=sys.stderr)
+        return unreadable
+    if empty is not None:
+        print(f"incentive diff: {_empty_window(empty, new[-1])}", file=sys.stderr)
         return unreadable
     if any(getattr(args, o) is not None for o in ("data", "map", "deals", "roster", "quotas",
                                                   "fx", "territories")):
