@@ -1181,7 +1181,12 @@ def cmd_estimate(args: argparse.Namespace) -> int:
                 print(f"incentive estimate: --deal {item}: write key=value, e.g. "
                       "amount=120,000", file=sys.stderr)
                 return EXIT_USAGE
-            values[key.strip()] = value
+            key = key.strip()
+            if key in values:
+                print(f"incentive estimate: --deal {item}: {key} is given twice "
+                      f"({key}={values[key]} before)", file=sys.stderr)
+                return EXIT_USAGE
+            values[key] = value
         try:
             closing = api.hypothetical_deal(plans[-1], dataset, args.payee, values, args.date)
         except estimate.DealError as exc:
@@ -1224,7 +1229,8 @@ def _add_estimate_command(sub) -> None:
     _data_file_options(est)
     est.add_argument("--payee", required=True, help="the payee id")
     what = est.add_mutually_exclusive_group(required=True)
-    what.add_argument("--deal", nargs="+", metavar="KEY=VALUE",
+    # extend: `--deal amount=1 --deal date=...` is one deal, as `--deal amount=1 date=...`.
+    what.add_argument("--deal", nargs="+", action="extend", metavar="KEY=VALUE",
                       help="the deal: amount=120,000 (or 'amount=120,000 EUR'), and "
                            "optionally date=, id=, currency=, splits=ana:60;bob:40, "
                            "term_months=, and the plan's deal fields (type=new_business)")
