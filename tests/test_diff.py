@@ -430,6 +430,22 @@ def test_data_is_read_with_the_fields_of_both_plans(repo, capsys):
         "during 2027-04-01 to 2027-06-30)"}
 
 
+def test_field_and_example_headings_name_them_once(repo, capsys):
+    """A field's or an example's heading is its name: no "(example Over quota)" after
+    'example "Over quota"', no "(field product)" after "field deal.product"."""
+    new = edit(edit(PLAN, "deal.product text", "deal.product one of \"P1\", \"P3\""),
+               "is 17,500 USD", "is 17,000 USD")
+    (repo / "plan.plan").write_text(new)
+    assert cli.main(diff("HEAD~1:plan.plan", "plan.plan")) == 0
+    out = capsys.readouterr().out
+    headings = [line.strip() for line in out.splitlines()
+                if line.strip().startswith(("field ", "example "))]
+    assert headings == ["field deal.product", 'example "Over quota"'], out
+    assert cli.main(diff("HEAD~1:plan.plan", "plan.plan", "--format", "markdown")) == 0
+    out = capsys.readouterr().out
+    assert "- **field deal.product**\n" in out and '- **example "Over quota"**\n' in out
+
+
 # ------------------------------------------------------------------------------ semantic changes
 
 
