@@ -573,6 +573,15 @@ def test_changes_cite_lines_on_both_sides():
     assert (change.new.path, change.new.line) == ("new.plan", 24)
 
 
+def test_a_new_effective_range_cites_the_effective_line():
+    """Not the plan's first line: a version split moves this line, and a reviewer looks for
+    it."""
+    new = edit(PLAN, "effective 2027-01-01 to 2027-12-31", "effective 2027-01-01 to 2028-12-31")
+    (change,) = api.diff_plans(_plan(PLAN, "old.plan"), _plan(new, "new.plan")).changes
+    assert change.text == "plan: effective 2027-01-01 to 2027-12-31 → 2027-01-01 to 2028-12-31"
+    assert (change.old.line, change.new.line) == (4, 4)
+
+
 def test_every_model_field_is_put_into_words():
     """A field added to the checked model must get words in plandiff (or be marked as not
     compared): otherwise it would only be reported by its field name."""
