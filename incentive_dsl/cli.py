@@ -16,6 +16,7 @@ import difflib
 import io
 import math
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -1394,6 +1395,18 @@ def _fmt_money(amount, currency: str | None = None) -> str:
     return fmt(amount, currency)
 
 
+def _head_hash(text: str) -> str:
+    """--head: a head hash as a close prints it (at least 8 hex digits). Anything else would
+    be reported as a ledger whose records were deleted, and an empty one (`--head "$HEAD"`
+    with HEAD unset) would skip the check."""
+    head = text.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{8,64}", head):
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a head hash: give the hash a close printed (8 to 64 hex digits, "
+            "e.g. 3b1a98f66b902954)")
+    return head
+
+
 def cmd_ledger_verify(args: argparse.Namespace) -> int:
     import json
 
@@ -1525,7 +1538,7 @@ def _add_ledger_commands(sub) -> None:
         p.add_argument("--plan", metavar="PLAN",
                        help="the ledger beside this plan (show: only this plan's records)")
         p.add_argument("--format", choices=("text", "json"), default="text")
-    verify.add_argument("--head", metavar="HASH",
+    verify.add_argument("--head", metavar="HASH", type=_head_hash,
                         help="a head hash printed by an earlier close: fail unless the chain "
                              "still contains it (catches deletion of the newest records)")
     verify.set_defaults(run=cmd_ledger_verify)
