@@ -1450,6 +1450,11 @@ def cmd_ledger_show(args: argparse.Namespace) -> int:
         found = api.ledger_history(path, name, args.payee, args.period)
     except ledger.LedgerError as exc:
         return _ledger_error("ledger show", exc)
+    if args.payee is not None and args.payee not in found.payees:
+        place = f'the ledger for "{name}"' if name else "the ledger"
+        print(f"incentive ledger show: {path}: "
+              f"{_not_found('payee', args.payee, place, found.payees)}", file=sys.stderr)
+        return EXIT_USAGE
     if args.format == "json":
         print(json.dumps(found.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
     else:
