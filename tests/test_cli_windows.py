@@ -310,3 +310,19 @@ def test_diff_window_reaches_over_both_plans(capsys):
     code, out, err = _cli(capsys, "diff", h1, h2, *DATA, "--period", "2027-Q1")
     assert code == 0, err
     assert "total earnings 152,371.36 → 0.00 USD" in " ".join(out.split())
+
+
+@pytest.mark.parametrize("payee, period, deal, says", [
+    ("ana.b", "2027-Q1", "D0001064", "it is eli.g's deal (split dee.l 25%; eli.g 75%), and ana.b "
+                                     "has no credit on it"),
+    ("abe.d", "2027-Q3", "D0001027", "none of its events is dated in it (they are dated "
+                                     "2026-10-27 to 2027-05-24)")])
+def test_explain_of_a_deal_that_earns_the_payee_nothing_says_why(capsys, payee, period, deal,
+                                                                  says):
+    """Not a bare "earned 0.00 USD": the deal is someone else's, or not in the window."""
+    code, out, err = _cli(capsys, "explain", MONTHLY, *DATA, "--period", period, "--payee",
+                          payee, "--deal", deal)
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"{payee}, {period} on deal {deal}: earned 0.00 USD",
+        f"└── no earning on deal {deal} for {payee} in {period}: {says}"]
