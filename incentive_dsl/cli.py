@@ -16,6 +16,7 @@ import difflib
 import io
 import math
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -215,6 +216,24 @@ def _empty_window(exc: api.EmptyWindow, plan) -> str:
             f"{pay.label} ({pay.start} to {pay.end}) holds it: --period {pay.label}")
 
 
+def _window_problem(window, args: argparse.Namespace, start: dt.date, end: dt.date | None,
+                    whose: str = "the plan's") -> str | None:
+    """Why the window asked for (--period, --from, --to) reports nothing on plans in effect
+    from `start` to `end` (None: open-ended), or None when it is a window to report on."""
+    if window is None:
+        return None
+    if window.end < window.start and args.start and args.end:
+        return f"--to {window.end} is before --from {window.start}"
+    if window.end < window.start:  # one end given, beyond the plan's other end
+        given = f"--from {args.start}" if args.start else f"--to {args.end}"
+        return (f"{given} is outside {whose} effective range ({start} to {end or 'open'}): "
+                "there is nothing to report")
+    if window.end < start or (end is not None and window.start > end):
+        return (f"{window.label} is outside {whose} effective range ({start} to "
+                f"{end or 'open'}): there is nothing to report")
+    return None
+
+
 def _load(args: argparse.Namespace, whole_pay_periods: bool = True):
     """The checked plan (its versions, oldest first), the dataset and the report window, or
     an exit code. `whole_pay_periods`: see api.window."""
@@ -238,20 +257,10 @@ def _load(args: argparse.Namespace, whole_pay_periods: bool = True):
     if period is not None and window is None:
         print(f"incentive: {_not_a_period(period, plan)}", file=sys.stderr)
         return None, None, None, EXIT_USAGE
-    if window is not None:
-        if window.end < window.start and args.start and args.end:
-            print(f"incentive: --to {window.end} is before --from {window.start}",
-                  file=sys.stderr)
-            return None, None, None, EXIT_USAGE
-        if window.end < window.start:  # one end given, beyond the plan's other end
-            given = f"--from {args.start}" if args.start else f"--to {args.end}"
-            print(f"incentive: {given} is outside the plan's effective range ({start} to "
-                  f"{end or 'open'}): there is nothing to report", file=sys.stderr)
-            return None, None, None, EXIT_USAGE
-        if window.end < start or (end is not None and window.start > end):
-            print(f"incentive: {window.label} is outside the plan's effective range ({start} to "
-                  f"{end or 'open'}): there is nothing to report", file=sys.stderr)
-            return None, None, None, EXIT_USAGE
+    problem = _window_problem(window, args, start, end)
+    if problem:
+        print(f"incentive: {problem}", file=sys.stderr)
+        return None, None, None, EXIT_USAGE
     if empty is not None:
         print(f"incentive: {_empty_window(empty, plan)}", file=sys.stderr)
         return None, None, None, EXIT_USAGE
@@ -761,13 +770,24 @@ def cmd_diff(args: argparse.Namespace) -> int:
         plans.append(loaded.versions)
     old, new = plans  # each a plan's versions, oldest first (one for a plan file)
     dataset, notes = None, ()
+    empty = None
     try:
         window = api.window(new, args.period, args.start, args.end)
-    except api.EmptyWindow as exc:
-        print(f"incentive diff: {_empty_window(exc, new[-1])}", file=sys.stderr)
-        return unreadable
+    except api.EmptyWindow as exc:  # reported after the checks of the window as asked
+        window, empty = exc.window, exc
     if args.period is not None and window is None:
         print(f"incentive diff: {_not_a_period(args.period, new[-1])}", file=sys.stderr)
+        return unreadable
+    # A window that neither plan is in effect in (or ends before it starts) would be
+    # reported as "no payout change", and --exit-code would answer 0 for it.
+    ends = [p[-1].effective_end for p in plans]
+    problem = _window_problem(window, args, min(p[0].effective_start for p in plans),
+                              None if None in ends else max(ends), "the plans'")
+    if problem:
+        print(f"incentive diff: {problem}", file=sys.stderr)
+        return unreadable
+    if empty is not None:
+        print(f"incentive diff: {_empty_window(empty, new[-1])}", file=sys.stderr)
         return unreadable
     if any(getattr(args, o) is not None for o in ("data", "map", "deals", "roster", "quotas",
                                                   "fx", "territories")):
@@ -1162,7 +1182,12 @@ def cmd_estimate(args: argparse.Namespace) -> int:
                 print(f"incentive estimate: --deal {item}: write key=value, e.g. "
                       "amount=120,000", file=sys.stderr)
                 return EXIT_USAGE
-            values[key.strip()] = value
+            key = key.strip()
+            if key in values:
+                print(f"incentive estimate: --deal {item}: {key} is given twice "
+                      f"({key}={values[key]} before)", file=sys.stderr)
+                return EXIT_USAGE
+            values[key] = value
         try:
             closing = api.hypothetical_deal(plans[-1], dataset, args.payee, values, args.date)
         except estimate.DealError as exc:
@@ -1205,7 +1230,8 @@ def _add_estimate_command(sub) -> None:
     _data_file_options(est)
     est.add_argument("--payee", required=True, help="the payee id")
     what = est.add_mutually_exclusive_group(required=True)
-    what.add_argument("--deal", nargs="+", metavar="KEY=VALUE",
+    # extend: `--deal amount=1 --deal date=...` is one deal, as `--deal amount=1 date=...`.
+    what.add_argument("--deal", nargs="+", action="extend", metavar="KEY=VALUE",
                       help="the deal: amount=120,000 (or 'amount=120,000 EUR'), and "
                            "optionally date=, id=, currency=, splits=ana:60;bob:40, "
                            "term_months=, and the plan's deal fields (type=new_business)")
@@ -1369,6 +1395,18 @@ def _fmt_money(amount, currency: str | None = None) -> str:
     return fmt(amount, currency)
 
 
+def _head_hash(text: str) -> str:
+    """--head: a head hash as a close prints it (at least 8 hex digits). Anything else would
+    be reported as a ledger whose records were deleted, and an empty one (`--head "$HEAD"`
+    with HEAD unset) would skip the check."""
+    head = text.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{8,64}", head):
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a head hash: give the hash a close printed (8 to 64 hex digits, "
+            "e.g. 3b1a98f66b902954)")
+    return head
+
+
 def cmd_ledger_verify(args: argparse.Namespace) -> int:
     import json
 
@@ -1412,6 +1450,11 @@ def cmd_ledger_show(args: argparse.Namespace) -> int:
         found = api.ledger_history(path, name, args.payee, args.period)
     except ledger.LedgerError as exc:
         return _ledger_error("ledger show", exc)
+    if args.payee is not None and args.payee not in found.payees:
+        place = f'the ledger for "{name}"' if name else "the ledger"
+        print(f"incentive ledger show: {path}: "
+              f"{_not_found('payee', args.payee, place, found.payees)}", file=sys.stderr)
+        return EXIT_USAGE
     if args.format == "json":
         print(json.dumps(found.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
     else:
@@ -1500,7 +1543,7 @@ def _add_ledger_commands(sub) -> None:
         p.add_argument("--plan", metavar="PLAN",
                        help="the ledger beside this plan (show: only this plan's records)")
         p.add_argument("--format", choices=("text", "json"), default="text")
-    verify.add_argument("--head", metavar="HASH",
+    verify.add_argument("--head", metavar="HASH", type=_head_hash,
                         help="a head hash printed by an earlier close: fail unless the chain "
                              "still contains it (catches deletion of the newest records)")
     verify.set_defaults(run=cmd_ledger_verify)

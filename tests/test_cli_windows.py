@@ -286,3 +286,43 @@ def test_explain_reads_the_role_at_the_end_of_the_pay_period_as_statements_do(ca
     assert code == 0, err
     assert ("no statement in 2027-06: tom.d (AE) holds no role this plan covers (SDR) at the "
             "end of its pay periods") in out
+
+
+@pytest.mark.parametrize("window, says", [
+    (("--from", "2027-03-01", "--to", "2027-02-01"), "--to 2027-02-01 is before --from 2027-03-01"),
+    (("--period", "2026"), "2026 is outside the plans' effective range (2027-01-01 to 2027-12-31)"),
+    (("--from", "2028-02-01"), "--from 2028-02-01 is outside the plans' effective range"),
+    (("--to", "2026-02-01"), "--to 2026-02-01 is outside the plans' effective range")])
+def test_diff_refuses_a_window_that_run_refuses(capsys, window, says):
+    """A reversed window, or one neither plan is in effect in, is a usage error in diff as in
+    run: reviewed, it said "no payout change" (and --exit-code 0) for a window that held no
+    pay at all."""
+    code, out, err = _cli(capsys, "diff", MONTHLY, MONTHLY, *DATA, *window)
+    assert code == cli.EXIT_USAGE and not out
+    assert f"incentive diff: {says}" in err
+    code, out, _ = _cli(capsys, "diff", MONTHLY, MONTHLY, *DATA, *window, "--exit-code")
+    assert code == cli.EXIT_PROBLEMS and not out
+
+
+def test_diff_window_reaches_over_both_plans(capsys):
+    """A window in which only the old plan is in effect is reviewed: its pay ends there."""
+    h1, h2 = (str(ROOT / f"plans/operations/commission_2027_h{n}.plan") for n in (1, 2))
+    code, out, err = _cli(capsys, "diff", h1, h2, *DATA, "--period", "2027-Q1")
+    assert code == 0, err
+    assert "total earnings 152,371.36 → 0.00 USD" in " ".join(out.split())
+
+
+@pytest.mark.parametrize("payee, period, deal, says", [
+    ("ana.b", "2027-Q1", "D0001064", "it is eli.g's deal (split dee.l 25%; eli.g 75%), and ana.b "
+                                     "has no credit on it"),
+    ("abe.d", "2027-Q3", "D0001027", "none of its events is dated in it (they are dated "
+                                     "2026-10-27 to 2027-05-24)")])
+def test_explain_of_a_deal_that_earns_the_payee_nothing_says_why(capsys, payee, period, deal,
+                                                                  says):
+    """Not a bare "earned 0.00 USD": the deal is someone else's, or not in the window."""
+    code, out, err = _cli(capsys, "explain", MONTHLY, *DATA, "--period", period, "--payee",
+                          payee, "--deal", deal)
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"{payee}, {period} on deal {deal}: earned 0.00 USD",
+        f"└── no earning on deal {deal} for {payee} in {period}: {says}"]

@@ -430,6 +430,22 @@ def test_data_is_read_with_the_fields_of_both_plans(repo, capsys):
         "during 2027-04-01 to 2027-06-30)"}
 
 
+def test_field_and_example_headings_name_them_once(repo, capsys):
+    """A field's or an example's heading is its name: no "(example Over quota)" after
+    'example "Over quota"', no "(field product)" after "field deal.product"."""
+    new = edit(edit(PLAN, "deal.product text", "deal.product one of \"P1\", \"P3\""),
+               "is 17,500 USD", "is 17,000 USD")
+    (repo / "plan.plan").write_text(new)
+    assert cli.main(diff("HEAD~1:plan.plan", "plan.plan")) == 0
+    out = capsys.readouterr().out
+    headings = [line.strip() for line in out.splitlines()
+                if line.strip().startswith(("field ", "example "))]
+    assert headings == ["field deal.product", 'example "Over quota"'], out
+    assert cli.main(diff("HEAD~1:plan.plan", "plan.plan", "--format", "markdown")) == 0
+    out = capsys.readouterr().out
+    assert "- **field deal.product**\n" in out and '- **example "Over quota"**\n' in out
+
+
 # ------------------------------------------------------------------------------ semantic changes
 
 
@@ -555,6 +571,15 @@ def test_changes_cite_lines_on_both_sides():
     (change,) = api.diff_plans(_plan(PLAN, "old.plan"), _plan(new, "new.plan")).changes
     assert (change.old.path, change.old.line) == ("old.plan", 22)
     assert (change.new.path, change.new.line) == ("new.plan", 24)
+
+
+def test_a_new_effective_range_cites_the_effective_line():
+    """Not the plan's first line: a version split moves this line, and a reviewer looks for
+    it."""
+    new = edit(PLAN, "effective 2027-01-01 to 2027-12-31", "effective 2027-01-01 to 2028-12-31")
+    (change,) = api.diff_plans(_plan(PLAN, "old.plan"), _plan(new, "new.plan")).changes
+    assert change.text == "plan: effective 2027-01-01 to 2027-12-31 → 2027-01-01 to 2028-12-31"
+    assert (change.old.line, change.new.line) == (4, 4)
 
 
 def test_every_model_field_is_put_into_words():

@@ -172,6 +172,18 @@ def test_cli_estimate_text_and_json(data, capsys):
     assert all("E" not in e["difference"] for e in report["estimates"])
 
 
+def test_cli_estimate_takes_deal_keys_over_several_deal_options(data, capsys):
+    """`--deal amount=... --deal date=...` is one deal: the second --deal dropped the first
+    (and then said "the deal needs an amount")."""
+    plan = str(MECHANICS / "marginal_tiers.plan")
+    code = main(["estimate", plan, "--data", str(data), "--payee", "ana",
+                 "--deal", "amount=100,000", "--deal", "date=2027-02-10"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.startswith("if deal HYPOTHETICAL booked 2027-02-10 at 100,000.00 USD closes: "
+                          "+10,000.00 USD earned by ana")
+
+
 @pytest.mark.parametrize("args, message", [
     (["--payee", "ann", "--deal", "amount=1"], "no payee 'ann' in the roster; did you mean 'ana'?"),
     # Ids are compared ignoring case (diagnostics.closest): a capital is no reason to miss one.
@@ -179,6 +191,9 @@ def test_cli_estimate_text_and_json(data, capsys):
     (["--payee", "zed", "--deal", "amount=1"], "no payee 'zed' in the roster\n"),
     (["--payee", "ana", "--deal", "amount"], "--deal amount: write key=value"),
     (["--payee", "ana", "--deal", "amount=1", "colour=red"], "'colour' is not a deal field"),
+    # One value per key: the second amount would silently replace the first.
+    (["--payee", "ana", "--deal", "amount=1", "--deal", "amount=2"],
+     "--deal amount=2: amount is given twice (amount=1 before)"),
 ])
 def test_cli_estimate_usage_errors(data, capsys, args, message):
     code = main(["estimate", str(MECHANICS / "marginal_tiers.plan"), "--data", str(data), *args])

@@ -450,6 +450,21 @@ def test_ledger_show_filters_by_payee_and_period(ws):
     assert [p["pay_period"] for p in doc["periods"]][:3] == ["2027-01", "2027-02", "2027-03"]
 
 
+def test_ledger_show_refuses_a_payee_it_has_never_recorded(ws):
+    """A mistyped --payee showed "0 close(s) shown", as for a payee never paid: it is refused
+    as explain refuses it, with the id meant (exit 2)."""
+    assert ws.close("2027-01")[0] == 0
+    code, out, err = ws.cli("ledger", "show", "--ledger", ws.ledger, "--payee", "BOB")
+    assert code == cli.EXIT_USAGE and not out
+    assert err == (f"incentive ledger show: {ws.ledger}: no payee 'BOB' in the ledger; did you "
+                   "mean 'bob'?\n")
+    code, out, err = ws.cli("ledger", "show", "--plan", str(ws.plan), "--payee", "zed")
+    assert code == cli.EXIT_USAGE
+    assert "no payee 'zed' in the ledger for \"" in err  # only that plan's payees
+    code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--payee", "bob")
+    assert code == 0 and "bob" in out
+
+
 def test_ledger_show_refuses_a_period_that_is_not_one(ws):
     assert ws.close("2027-01")[0] == 0
     for bad in ("garbage", "2027-Q5"):

@@ -212,6 +212,23 @@ def test_verify_head_fails_on_an_empty_or_table_less_file(ws):
             assert got == code and said in err, (args, err)
 
 
+@pytest.mark.parametrize("head", ["", "zzzz1234", "3b1a98f", "3b1a 98f66b"])
+def test_verify_head_that_is_no_hash_is_a_usage_error(ws, head):
+    """A mistyped head is not a ledger whose records were deleted (exit 1, BROKEN), and an
+    empty one (`--head "$HEAD"` with HEAD unset) does not skip the check."""
+    assert ws.close("2027-01")[0] == 0
+    try:
+        code = cli.main(["ledger", "verify", "--ledger", ws.ledger, "--head", head])
+    except SystemExit as exc:
+        code = exc.code
+    out, err = ws.capsys.readouterr()
+    assert code == cli.EXIT_USAGE and not out, out
+    assert f"argument --head: '{head}' is not a head hash" in err
+    head = ws.cli("ledger", "verify", "--ledger", ws.ledger)[1].split()[-1]
+    code, out, _ = ws.cli("ledger", "verify", "--ledger", ws.ledger, "--head", head[:8].upper())
+    assert code == 0 and "intact" in out
+
+
 def test_a_refused_first_close_creates_no_ledger(ws):
     code, _, err = ws.close("2027-02")
     assert code == cli.EXIT_REFUSED and "while 2027-01 is open" in err

@@ -122,7 +122,32 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
         branch = root.add("not paid")
         for s in skipped:
             branch.add(f"{s.rule}: {s.subject} — {s.reason}")
+    elif deal and absent is None and not earnings:
+        reason = _not_theirs(result, payee, window, deal, events.values())
+        if reason:
+            root.add(reason)
     return root
+
+
+def _not_theirs(result: RunResult, payee: str, window: Period, deal: str,
+                events) -> str | None:
+    """Why a deal earns the payee nothing when no rule skipped it for them: none of its events
+    is in the window, or it is someone else's deal (they are neither its owner nor in its
+    split, and got no credit on it). None when neither is so."""
+    head = f"no earning on deal {deal} for {payee} in {window.label}: "
+    mine = sorted((e for e in events if e.deal == deal), key=lambda e: e.sort_key())
+    if mine and not any(window.contains(e.date) for e in mine):
+        return head + (f"none of its events is dated in it (they are dated {mine[0].date}"
+                       + (f" to {mine[-1].date})" if mine[-1].date != mine[0].date else ")"))
+    if any(c.payee == payee and c.deal == deal for c in result.credits):
+        return None
+    booked = [e for e in mine if e.kind == "booked"]
+    if booked and all(e.owner != payee and payee not in dict(e.splits) for e in booked):
+        last = booked[-1]
+        split = "; ".join(f"{p} {fmt_pct(share)}" for p, share in last.splits)
+        return head + (f"it is {last.owner}'s deal" + (f" (split {split})" if split else "")
+                       + f", and {payee} has no credit on it")
+    return None
 
 
 def _holds_pay_period(plan, window: Period) -> bool:

@@ -350,6 +350,9 @@ class History:
     runs: tuple[RunInfo, ...]
     periods: tuple[ClosedPeriod, ...]
     lines: tuple[LedgerLine, ...]
+    # Every payee with a line or a statement (of the plan asked for): a payee asked for that
+    # is not among them is a mistyped id, not a payee never paid.
+    payees: frozenset[str] = frozenset()
 
     def to_json(self) -> dict:
         return {"path": self.path, "head": self.head, "runs": [r.to_json() for r in self.runs],
@@ -1599,6 +1602,8 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
             f"SELECT * FROM periods {where} ORDER BY plan, start_date", args)]
         rows = [_row(r) for r in con.execute(f"SELECT * FROM lines {where} ORDER BY seq", args)]
         traces = [_read("lines", r, _line_row).trace for r in rows]
+        payees = frozenset(r[0] for r in con.execute(
+            f"SELECT DISTINCT payee FROM statements {where}", args)) | {r["payee"] for r in rows}
         con.execute("ROLLBACK")
     except sqlite3.DatabaseError as exc:
         raise _db_error(path, exc) from None
@@ -1643,7 +1648,7 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
         payee is None and (selected is None or (p.plan, p.label) in selected))]
     run_ids = {p.run_id for p in keep}
     return History(path, head, tuple(r for r in runs if r.id in run_ids or (
-        payee is None and period is None)), tuple(keep), tuple(lines))
+        payee is None and period is None)), tuple(keep), tuple(lines), payees)
 
 
 def _require_a_pay_period(period: str, spans: dict[str | None, Period | None],

@@ -494,16 +494,18 @@ class _Differ:
         o, nw = self.old, self.new
         found: list[Found] = []
 
-        def check(what: str, a: object, b: object, say: Callable[[object], str] = str) -> None:
+        def check(what: str, a: object, b: object, say: Callable[[object], str] = str,
+                  spans: tuple[Span | None, Span | None] = (o.span, nw.span)) -> None:
             if not same(a, b):
-                found.append(self.arrow(what, say(a), say(b), o.span, nw.span))
+                found.append(self.arrow(what, say(a), say(b), *spans))
 
         check("plan name", o.name, nw.name, lambda v: f'"{v}"')
         check("version", o.version, nw.version, lambda v: "none" if v is None else f'"{v}"')
         check("currency", o.currency, nw.currency)
         check("effective", (o.effective_start, o.effective_end),
               (nw.effective_start, nw.effective_end),
-              lambda v: f"{v[0]} to {v[1]}" if v[1] is not None else f"from {v[0]}")
+              lambda v: f"{v[0]} to {v[1]}" if v[1] is not None else f"from {v[0]}",
+              (o.effective_span or o.span, nw.effective_span or nw.span))  # its own line
         check("fiscal year starts in", o.calendar.fiscal_start, nw.calendar.fiscal_start,
               lambda v: MONTH_NAMES[v - 1].capitalize())
         check("roles", o.roles, nw.roles, lambda v: ", ".join(v) or "none")

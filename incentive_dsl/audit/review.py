@@ -122,6 +122,8 @@ def grouped(changes: Iterable[Change]) -> list[tuple[Change, list[Change]]]:
 
 def _names(c: Change) -> tuple[str, str | None]:
     """A group's title, and the rule's keyword and name when the title is a label."""
+    if c.kind in ("field", "example"):  # titled by their own name (field deal.type)
+        return c.title, None
     plain = f"{c.kind} {c.name}" if c.name is not None else c.kind
     return c.title, None if c.title == plain else plain
 
