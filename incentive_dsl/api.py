@@ -34,7 +34,8 @@ __all__ = [
     "data_view", "diff_plans", "discover", "estimate", "explain", "format_path", "format_text",
     "hypothetical_deal", "load_data", "load_plan", "open_deals", "parse_path", "parse_text",
     "prepare_columnar", "read_plan", "render", "render_all", "review", "run", "run_columnar",
-    "run_examples", "scenarios", "window", "EmptyWindow", "statement", "statement_html",
+    "run_examples", "scenarios", "window", "EmptyWindow", "NotAPeriod", "statement",
+    "statement_html",
     "accruals", "amortisation", "plan_document",
 ]
 
@@ -199,6 +200,11 @@ class EmptyWindow(ValueError):
         self.holding = holding
 
 
+class NotAPeriod(ValueError):
+    """A period name the plan's calendar does not read (`2027-Q5`, `2027-q1`); the message
+    says why, with the forms a period takes."""
+
+
 def window(plan: Plan | Sequence[Plan], period: str | None = None,
            start: dt.date | None = None, end: dt.date | None = None, overlap: bool = False,
            whole_pay_periods: bool = True) -> Period | None:
@@ -214,11 +220,14 @@ def window(plan: Plan | Sequence[Plan], period: str | None = None,
     `overlap` every pay period it touches (a plan's whole range). Raises EmptyWindow when no
     pay period ends in the window. `whole_pay_periods=False` gives the window as asked (the
     finance exports, whose as-of date is the period's last day). A window whose end is before
-    its start is returned as asked, for the caller to report."""
+    its start is returned as asked, for the caller to report. Raises NotAPeriod for a
+    `period` that names no period: None would mean everything."""
     versions = [plan] if isinstance(plan, Plan) else list(plan)
     plan = versions[-1]
     if period is not None:
         w = plan.calendar.parse(period)
+        if w is None:
+            raise NotAPeriod(plan.calendar.not_a_period(period, plan.effective_start))
     elif start is None and end is None:
         return None
     else:
@@ -226,7 +235,7 @@ def window(plan: Plan | Sequence[Plan], period: str | None = None,
         e = end or plan.effective_end or dt.date.max
         w = Period(s, e, "range", f"{s} to {e}")
     unit = FREQUENCY_UNIT[plan.payout.frequency]
-    if w is None or not whole_pay_periods or w.unit == unit or w.end < w.start:
+    if not whole_pay_periods or w.unit == unit or w.end < w.start:
         return w
     first = plan.calendar.period_of(w.start, unit)
     if w.end == dt.date.max:  # open-ended: every pay period from the one holding the start

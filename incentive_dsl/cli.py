@@ -146,11 +146,6 @@ def _date(text: str) -> dt.date:
     return day
 
 
-def _not_a_period(period: str, plan) -> str:
-    """Why `--period` names no period of `plan`, with the forms it takes."""
-    return plan.calendar.not_a_period(period, plan.effective_start)
-
-
 def _file_sources(diags) -> dict[str, str]:
     """The text of every file the diagnostics point into, for their excerpts."""
     out = {}
@@ -254,8 +249,8 @@ def _load(args: argparse.Namespace, whole_pay_periods: bool = True):
                             whole_pay_periods=whole_pay_periods)
     except api.EmptyWindow as exc:  # reported after the checks of the window as asked
         window, empty = exc.window, exc
-    if period is not None and window is None:
-        print(f"incentive: {_not_a_period(period, plan)}", file=sys.stderr)
+    except api.NotAPeriod as exc:
+        print(f"incentive: {exc}", file=sys.stderr)
         return None, None, None, EXIT_USAGE
     problem = _window_problem(window, args, start, end)
     if problem:
@@ -775,8 +770,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         window = api.window(new, args.period, args.start, args.end)
     except api.EmptyWindow as exc:  # reported after the checks of the window as asked
         window, empty = exc.window, exc
-    if args.period is not None and window is None:
-        print(f"incentive diff: {_not_a_period(args.period, new[-1])}", file=sys.stderr)
+    except api.NotAPeriod as exc:
+        print(f"incentive diff: {exc}", file=sys.stderr)
         return unreadable
     # A window that neither plan is in effect in (or ends before it starts) would be
     # reported as "no payout change", and --exit-code would answer 0 for it.
