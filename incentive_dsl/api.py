@@ -54,6 +54,15 @@ def discover(paths: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _versions_of(plan: Plan | Sequence[Plan] | None) -> list[Plan]:
+    """A plan or the versions of one plan, as a list. `load_plan` gives None for a plan
+    with errors: said here, not as 'NoneType is not iterable' deep inside a run."""
+    if plan is None:
+        raise TypeError("no plan: load_plan gives plan=None when the plan has errors (render "
+                        "them with api.render_all(loaded.diagnostics, loaded.sources))")
+    return [plan] if isinstance(plan, Plan) else list(plan)
+
+
 @attrs.frozen
 class CheckResult:
     """Trees of the files that parsed, every diagnostic of every file, and the sources
@@ -222,7 +231,7 @@ def window(plan: Plan | Sequence[Plan], period: str | None = None,
     finance exports, whose as-of date is the period's last day). A window whose end is before
     its start is returned as asked, for the caller to report. Raises NotAPeriod for a
     `period` that names no period: None would mean everything."""
-    versions = [plan] if isinstance(plan, Plan) else list(plan)
+    versions = _versions_of(plan)
     plan = versions[-1]
     if period is not None:
         w = plan.calendar.parse(period)
@@ -262,7 +271,7 @@ def run(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = N
     and draws carry over. `pause_gc=False` keeps Python's garbage collector running during
     the run (slower; for programs whose other threads must keep collecting). `progress` is
     told each stage's name; `meter` how far each stage is (`incentive_dsl.progress`)."""
-    plans = [plan] if isinstance(plan, Plan) else list(plan)
+    plans = _versions_of(plan)
     return evaluate_versions(plans, dataset, end=until, progress=progress, pause_gc=pause_gc,
                              meter=meter)
 
@@ -278,8 +287,8 @@ def run_columnar(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date |
     Raises columnar.runner.ColumnarUnavailable when DuckDB is not installed."""
     from incentive_dsl.columnar.runner import run_or_interpret
 
-    return run_or_interpret(plan, dataset, until, progress=progress, pause_gc=pause_gc,
-                            meter=meter)
+    return run_or_interpret(_versions_of(plan), dataset, until, progress=progress,
+                            pause_gc=pause_gc, meter=meter)
 
 
 def prepare_columnar(plan: Plan | Sequence[Plan], dataset: Dataset,
@@ -291,7 +300,7 @@ def prepare_columnar(plan: Plan | Sequence[Plan], dataset: Dataset,
     the interpreter, `run`). Raises columnar.runner.ColumnarUnavailable without DuckDB."""
     from incentive_dsl.columnar.runner import ColumnarRun, prepare
 
-    ready = prepare(plan, dataset, until, meter=meter or QUIET)
+    ready = prepare(_versions_of(plan), dataset, until, meter=meter or QUIET)
     return (None, ready.fallback) if isinstance(ready, ColumnarRun) else (ready, None)
 
 
@@ -343,7 +352,7 @@ def plan_document(plan: Plan | Sequence[Plan], fmt: str = "markdown") -> str:
     self-contained page). Several versions of one plan give one document, oldest first."""
     from incentive_dsl.audit.document import render as write
 
-    return write([plan] if isinstance(plan, Plan) else list(plan), fmt)
+    return write(_versions_of(plan), fmt)
 
 
 def run_examples(paths: Iterable[str]) -> tuple[list[ExampleResult], CheckResult]:
@@ -381,7 +390,7 @@ def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closings
     and without them on the history, compared per rule, each changed line explained."""
     from incentive_dsl.audit.estimate import estimate as compare
 
-    return compare(plan, dataset, payee, closings)
+    return compare(_versions_of(plan), dataset, payee, closings)
 
 
 def scenarios(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closings: Sequence):
@@ -389,7 +398,7 @@ def scenarios(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closing
     (list of estimates, the estimate of all or None). The history is run once without them."""
     from incentive_dsl.audit.estimate import scenarios as each
 
-    return each(plan, dataset, payee, closings)
+    return each(_versions_of(plan), dataset, payee, closings)
 
 
 # ------------------------------------------------------------------------------ plan review
@@ -432,10 +441,6 @@ def diff_plans(old: Plan, new: Plan):
     from incentive_dsl.audit.plandiff import diff_plans as compare
 
     return compare(old, new)
-
-
-def _versions_of(plan: Plan | Sequence[Plan]) -> list[Plan]:
-    return [plan] if isinstance(plan, Plan) else list(plan)
 
 
 def data_view(old: Plan | Sequence[Plan], new: Plan | Sequence[Plan]
@@ -526,7 +531,7 @@ def close_period(plan: Plan | Sequence[Plan], dataset: Dataset, period: str,
     of a plan in a ledger that holds other plans (it is not one of them renamed)."""
     from incentive_dsl.audit import ledger
 
-    plans = [plan] if isinstance(plan, Plan) else list(plan)
+    plans = _versions_of(plan)
     path = ledger_path or ledger.default_path(plans[-1].path)
     return ledger.close(path, plans, dataset, period, result, progress=progress,
                         new_plan=new_plan)
