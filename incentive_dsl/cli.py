@@ -676,8 +676,11 @@ def cmd_test(args: argparse.Namespace) -> int:
                 print(f"         {ln.kind} {money(ln.amount, cur)}: {ln.trace.because}")
                 if ln.trace.arithmetic:
                     print(f"           {ln.trace.arithmetic}")
-            if not o.lines and o.actual == 0:
-                print("         nothing was earned; events that earned nothing:")
+            if o.what == "paid":
+                print(f"         {_paid_by_period(r.run, o.payee)}")
+            elif o.what in ("rule", "total") and not o.lines and o.actual == 0:
+                print("         nothing was earned" +
+                      ("; events that earned nothing:" if r.run.skips else ""))
                 for sk in r.run.skips[:10]:
                     print(f"           {sk.rule}: {sk.subject} — {sk.reason}")
     untested = len({d.span.path for d in errors})
@@ -693,6 +696,25 @@ def cmd_test(args: argparse.Namespace) -> int:
     if errors or failed or low or mapped:
         return EXIT_PROBLEMS
     return EXIT_OK
+
+
+def _paid_by_period(result, payee: str) -> str:
+    """What a payee was paid in each pay period of an example's run, and what still awaits
+    the customer's payment: where the money of a failed `expect paid` went."""
+    from incentive_dsl.eval.money import ZERO, add, fmt as money
+
+    paid: dict = {}  # pay period (or awaiting collection) -> amount, in pay order
+    for ln in result.payouts:
+        if ln.payee == payee:
+            key = "awaiting collection" if ln.kind == "awaiting collection" else ln.pay_period
+            paid[key] = add(paid.get(key, ZERO), ln.amount)
+    cur = result.plan.currency
+    shown = [f"{money(amount, cur)} in {when}" for when, amount in paid.items()
+             if amount and when != "awaiting collection"]
+    if paid.get("awaiting collection"):
+        shown.append(f"{money(paid['awaiting collection'], cur)} awaiting collection")
+    return (f"paid to {payee}: {', '.join(shown)}" if shown
+            else f"nothing was paid to {payee} in any pay period")
 
 
 def _test_mapping(path: str, plans) -> int:

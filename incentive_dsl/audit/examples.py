@@ -35,6 +35,8 @@ class Outcome:
     unit: str  # money, percent, count, number
     passed: bool
     lines: tuple[EarningLine, ...]  # the earning lines behind the actual value
+    what: str = "rule"  # paid, total, rule (a component's earnings) or measure (a credit too)
+    payee: str = ""
 
     def show(self, value: Decimal, currency: str) -> str:
         if self.unit == "percent":
@@ -104,5 +106,7 @@ def _check(plan: Plan, result: RunResult, x: n.Expectation) -> Outcome:
         passed = abs(sub(actual, expected)) < Decimal("0.000001")
     text = (f"expect {target or x.kind} for {x.payee.text} in {x.period.raw} is "
             f"{show(x.value)}")
+    what = (x.kind if x.kind in ("paid", "total")
+            else "rule" if plan.component(target) is not None else "measure")
     return Outcome(text=text, span=x.span, expected=expected, actual=got, unit=unit,
-                   passed=passed, lines=lines)
+                   passed=passed, lines=lines, what=what, payee=x.payee.text)
