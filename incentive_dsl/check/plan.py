@@ -1636,7 +1636,7 @@ class PlanChecker:
                 self.check_expectation(item, known)
         if not any(isinstance(i, n.Expectation) for i in b.items):
             self.err("E-EXAMPLE", b, f"example {b.name.raw} expects nothing",
-                     "add a line such as: expect core for ana in 2027-Q1 is 26,000 USD")
+                     f"add a line such as: {self.sample_expectation(payees)}")
         return m.ExampleSpec(name=b.name.value, span=b.span, block=b)
 
     def check_example_event(self, e: n.ExampleEvent, known, booked: set[str]) -> None:
@@ -1706,6 +1706,15 @@ class PlanChecker:
                 elif ty.comparable(spec, got) or (spec.kind != got.kind and not
                                                   (spec.numeric and got.numeric)):
                     self.err("E-FIELD", a.value, f"deal.{a.key} is {spec}, but this is {got}")
+
+    def sample_expectation(self, payees) -> str:
+        """An `expect` line written with this plan's names: its first rule, the example's
+        first payee, the plan's first quarter and currency (the amount is for the writer)."""
+        rules = self.scope.names(sc.COMPONENT)
+        start = self.effective[0] if self.effective else dt.date(2027, 1, 1)
+        quarter = self.calendar.period_of(start, "quarter").label
+        return (f"expect {rules[0] if rules else 'total'} for {next(iter(payees), 'ana')} "
+                f"in {quarter} is 1,000 {self.currency}  # the amount worked out by hand")
 
     def example_period(self, p: n.PeriodLit | n.YearLit):
         period = self.calendar.parse(p.raw)
