@@ -2,6 +2,7 @@
 passes, every component pays someone a non-zero amount (no rule is dead on real data), and
 every line has its own id."""
 
+import re
 from collections import defaultdict
 
 import pytest
@@ -51,3 +52,19 @@ def test_examples_of_the_library_pass():
     assert checked.ok
     failed = [f"{r.plan.name} / {r.example.name}" for r in results if not r.passed]
     assert results and not failed
+
+
+NUMBERS = {w: i for i, w in enumerate(
+    "one two three four five six seven eight nine ten eleven twelve".split(), start=1)}
+
+
+def test_the_readme_counts_the_worked_examples_of_a_library_plan_right():
+    # A row of README's library table that says how many worked examples its plan has.
+    rows = re.findall(r"^\| \[plans/([^\]]+)\]\([^)]*\) \|(.*)$",
+                      (ROOT / "README.md").read_text(encoding="utf-8"), re.M)
+    counted = [(plan, NUMBERS[m[1]]) for plan, text in rows
+               if (m := re.search(r"\b(" + "|".join(NUMBERS) + r") worked examples?", text))]
+    assert counted  # the table still says it somewhere
+    for plan, said in counted:
+        loaded = api.load_plan(str(ROOT / "plans" / plan))
+        assert said == sum(len(p.examples) for p in loaded.versions), plan
