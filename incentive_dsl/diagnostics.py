@@ -15,6 +15,7 @@ import difflib
 import enum
 import functools
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
@@ -120,6 +121,7 @@ def _lines(text: str) -> tuple[str, ...]:
 
 
 _SHOWN = {ord(c): "\ufffd" for c in BIDI_CONTROLS}
+_INNER_CR = re.compile(r"\r(?!$)")
 
 
 def _excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
@@ -129,8 +131,10 @@ def _excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
     lines = _lines(text)
     if span.line > len(lines):
         return []
-    # A bidirectional control character would reorder the excerpt on screen: shown as U+FFFD
-    source_line = lines[span.line - 1].expandtabs(1).translate(_SHOWN)
+    # A bidirectional control character would reorder the excerpt on screen: shown as U+FFFD;
+    # a carriage return inside the line (a CRLF line's end aside) would send the rest of it
+    # over its start: shown as U+240D
+    source_line = _INNER_CR.sub("\u240d", lines[span.line - 1].expandtabs(1).translate(_SHOWN))
     width = len(str(span.line))
     end = span.end_column if span.end_line == span.line else len(source_line) + 1
     carets = "^" * max(1, end - span.column)

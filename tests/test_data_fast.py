@@ -59,7 +59,9 @@ def events_file(draw):
         else:
             cells = [_quote(draw(st.sampled_from(CELLS[c]))) for c in header]
             lines.append(",".join(cells[:-1] if shape == "short" else cells))
-    return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
+    # LF, CRLF, and CRLF saved once more as text (\r\r\n): one line each, in both loaders
+    end = draw(st.sampled_from(["\n", "\r\n", "\r\r\n"]))
+    return end.join(lines) + draw(st.sampled_from([end, "", end * 2]))
 
 
 @settings(max_examples=150, deadline=None)
@@ -92,6 +94,21 @@ def test_clean_file_takes_the_fast_path(tmp_path):
     assert events == loaders.load_events(str(path), _plan)[0]
     path.write_text(path.read_text() + "E2,D2,2027-02-01,booked,5,USD,ana,,P1\n")
     assert fast.clean_events(str(path), loaders.EVENT_COLUMNS, _plan) is None  # a repeated id
+
+
+def test_the_fast_path_counts_lines_as_editors_do(tmp_path):
+    """Only \\n ends a line: a CRLF file saved once more as text (\\r\\r\\n) has its rows on
+    lines 2 and 3, and a carriage return inside a row is the general loader's to report."""
+    path = tmp_path / "events.csv"
+    rows = ["event_id,deal_id,date,kind,amount,currency,owner",
+            "E1,D1,2027-01-05,booked,100,USD,ana", "E2,D2,2027-01-06,booked,100,USD,ana"]
+    path.write_bytes(("\r\r\n".join(rows) + "\r\r\n").encode())
+    events = fast.clean_events(str(path), loaders.EVENT_COLUMNS, _plan)
+    assert [e.source.row for e in events] == [2, 3]
+    assert events == loaders._load(str(path), loaders.EVENT_COLUMNS, loaders._event,
+                                   _plan).records
+    path.write_bytes(("\r\n".join(rows).replace("D2", "D\r2") + "\r\n").encode())
+    assert fast.clean_events(str(path), loaders.EVENT_COLUMNS, _plan) is None
 
 
 def test_whitespace_around_a_split_payee_is_stripped_as_the_general_loader_strips_it(tmp_path):

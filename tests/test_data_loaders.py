@@ -243,6 +243,28 @@ def test_bom_crlf_blank_lines_and_quoted_newlines(tmp_path):
     assert diags[0].span.end_column == 17
 
 
+def test_a_stray_carriage_return_in_a_crlf_file_is_reported_where_it_is(tmp_path):
+    """A carriage return inside a row (not before its \\n) is an error at its line and column,
+    and its row is left out; the lines after it keep the numbers editors give them, so a later
+    error cites its own line, and a line ending \\r\\r\\n is one line."""
+    text = (EVENTS_HEADER.replace("\n", "\r\n")
+            + "E1,D1,2027-02-10,booked,100,USD,ana,\r\r\n"
+            + "E2,D2,2027-02-11,booked,100,U\rSD,ana,\r\n"
+            + '"E3","D\r3",2027-02-12,booked,100,USD,ana,\r\n'
+            + "E4,D4,2027-02-3O,booked,100,USD,ana,\r\n"
+            + "E5,D5,2027-02-14,booked,100,USD,ana,\r\n")
+    path = write(tmp_path, "events.csv", text)
+    events, diags = load_events(path, PLAN)
+    assert places(diags) == [("D-SYNTAX", 3, 30), ("D-DATE", 5, 7)]
+    assert [(e.id, e.deal, e.source.row) for e in events] == [
+        ("E1", "D1", 2), ("E3", "D\r3", 4), ("E5", "D5", 6)]
+    shown = render_all(diags, {path: text})
+    assert "\n 3 | E2,D2,2027-02-11,booked,100,U\u240dSD,ana,\r\n" in shown
+    assert "\n 5 | E4,D4,2027-02-3O,booked,100,USD,ana,\r\n" in shown
+    assert diags[0].message == "a carriage return (\\r) inside this row, not at its end: " \
+        "the row is left out"
+
+
 def test_header_only_and_empty_files(tmp_path):
     events, diags = load_events(write(tmp_path, "events.csv", EVENTS_HEADER))
     assert events == [] and places(diags) == [("D-EMPTY", 1, 1)]

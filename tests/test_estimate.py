@@ -119,6 +119,38 @@ def test_custom_fields_and_bad_values(data):
         == "D2"
 
 
+def test_a_deal_that_earns_nothing_says_which_rule_turned_it_away_and_why(data, capsys):
+    plan, dataset = load("spiff", data)
+    # No product: both SPIFFs' conditions are false; a P3 deal in July is outside the window.
+    bare = api.hypothetical_deal(plan, dataset, "ana", {"amount": "10,000",
+                                                        "date": "2027-05-01"})
+    late = api.hypothetical_deal(plan, dataset, "ana", {"amount": "10,000", "product": "P3",
+                                                        "date": "2027-07-01"})
+    for deal, reason in ((bare, "the SPIFF's 'where' condition does not hold "
+                                "(where deal.product is \"P3\")"),
+                         (late, "dated 2027-07-01, outside the rule's window")):
+        est = api.estimate(plan, dataset, "ana", [deal])
+        assert est.difference == 0
+        assert [(n.rule, n.label, n.deal, n.reason) for n in est.not_paid] == [
+            ("p3", "P3 launch", "HYPOTHETICAL", reason),
+            ("p3_flat", "P3 launch, fixed", "HYPOTHETICAL", reason)]
+    plan_file = str(MECHANICS / "spiff.plan")
+    args = ["estimate", plan_file, "--data", str(data), "--payee", "ana",
+            "--deal", "amount=10,000", "date=2027-05-01"]
+    assert main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1:] == [
+        "└── not paid",
+        "    ├── P3 launch (p3): deal HYPOTHETICAL — the SPIFF's 'where' condition does not "
+        "hold (where deal.product is \"P3\")",
+        "    └── P3 launch, fixed (p3_flat): deal HYPOTHETICAL — the SPIFF's 'where' condition "
+        "does not hold (where deal.product is \"P3\")"]
+    assert main([*args, "--format", "json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)["estimates"]
+    assert [n["rule"] for n in report["not_paid"]] == ["p3", "p3_flat"]
+    assert report["not_paid"][0]["reason"].startswith("the SPIFF's 'where' condition")
+
+
 def test_the_date_defaults_to_the_day_the_data_runs_up_to(data):
     plan, dataset = load("marginal_tiers", data)
     deal = api.hypothetical_deal(plan, dataset, "ana", {"amount": "1"})

@@ -341,6 +341,17 @@ def test_a_row_with_the_wrong_number_of_cells_is_reported_once(tmp_path):
     assert {e.deal for e in dataset.events} == {"D2", "D3"}
 
 
+def test_a_territory_row_left_out_is_not_followed_by_no_index(tmp_path):
+    """A `[territories] file =` row left out for its number of cells is reported there only,
+    as by load_dataset: the payees of its territory are not told it has no index."""
+    mapping = MAPPING.replace('[territories.index]\nEast = "90%"\n',
+                              '[territories]\nfile = "territories.csv"\n')
+    (tmp_path / "territories.csv").write_text("territory,index\nEast,9,0%\nWest,100%\n")
+    _, diags = load(export(tmp_path, mapping=mapping), PLAN)
+    assert [(d.code, place(d)) for d in diags if d.severity is not Severity.NOTE] == [
+        ("D-COLUMN", ("territories.csv", 2, 1))]
+
+
 def test_a_deal_id_twice(tmp_path):
     rows = [*ROWS, "D1,Ana Ames,GTX Pro,Acme,Won,2017-01-05,2017-03-05,40"]
     _, diags = load(export(tmp_path, rows))

@@ -462,6 +462,32 @@ def test_fx_rates_quoted_per_unit_of_the_target_are_divided_exactly(tmp_path):
     assert credit.amount == Decimal("13587.50")  # 12,500.50 / 0.92 = 13,587.5000
 
 
+def test_a_rate_row_left_out_is_not_followed_by_no_rate_errors(tmp_path):
+    """An FX row left out (its number of cells, or a cell that cannot be read) is reported
+    there only: the EUR deal is not told there is no EUR rate, whether the file is an FX file
+    of docs/data.md (`[fx] file =` alone) or an export's rate table, as in load_dataset."""
+    deals = DEALS.replace("cancelled_on\n", "cancelled_on,cur\n").replace(
+        "2024-02-01,\n", "2024-02-01,,EUR\n").replace("2024-03-01\n", "2024-03-01,USD\n") \
+        .replace("2024-01-12,\n", "2024-01-12,,USD\n")
+    plan = api.load_plan(str(ROOT / "plans" / "crm" / "salesforce" / "salesforce.plan")).plan
+    # Its credit reads recorded splits, which this mapping does not: an error that would keep
+    # the rate table from being read. The currencies are what is checked here.
+    plan = attrs.evolve(plan, credits=())
+    plain = BASE.replace('fixed_currency = "USD"', 'currency = "cur"') + \
+        '\n[fx]\nfile = "fx.csv"\n'
+    cases = [
+        (plain, "currency,target,date,rate\nEUR,USD,2024-01-01,1,08\n", "D-COLUMN", 2),
+        (plain, "currency,target,date,rate\nEUR,USD,2024-01-01,1.08x\n", "D-NUMBER", 2),
+        (WITH_FX.replace("rates.csv", "fx.csv"), RATES.replace("EUR,0.92,", "EUR,0,92,"),
+         "D-COLUMN", 3),
+        (WITH_FX.replace("rates.csv", "fx.csv"), RATES.replace("EUR,0.92,", "EUR,0.92x,"),
+         "D-NUMBER", 3),
+    ]
+    for mapping, rates, code, line in cases:
+        _, diags = load_mapping(str(export(tmp_path, mapping, deals, fx_csv=rates)), plan)
+        assert [(d.code, place(d)[:2]) for d in diags if d.is_error] == [(code, ("fx.csv", line))]
+
+
 def test_fx_mapping_problems(tmp_path):
     _, diags = load_mapping(str(export(tmp_path, WITH_FX.replace("units per target",
                                                                  "units per targets"),

@@ -35,9 +35,10 @@ from incentive_dsl.data.values import (BadValue, parse_amount, parse_count, pars
 from incentive_dsl.diagnostics import Diagnostic
 from incentive_dsl.audit.explain import Node, no_statement
 from incentive_dsl.eval.money import ZERO, fmt
-from incentive_dsl.eval.records import EarningLine
+from incentive_dsl.eval.records import EarningLine, Skips
 from incentive_dsl.eval.run import RunResult, evaluate_versions
 from incentive_dsl.periods import FREQUENCY_UNIT
+from incentive_dsl.syntax.format import expr as show
 
 # The keys of `--deal key=value` besides the plan's custom deal fields.
 DEAL_KEYS = ("amount", "date", "id", "currency", "splits", "term_months")
@@ -100,6 +101,16 @@ class PayChange:
 
 
 @attrs.frozen
+class NotPaid:
+    """A rule that turned a closing's event away in the "with" run, and why (the run's skip)."""
+
+    rule: str
+    label: str
+    deal: str
+    reason: str
+
+
+@attrs.frozen
 class Estimate:
     """The payee's earnings with and without `closings`, per rule, and what else changes."""
 
@@ -113,6 +124,9 @@ class Estimate:
     others: tuple[tuple[str, Decimal], ...]  # other payees whose earnings change, and by how much
     notes: tuple[str, ...]
     diagnostics: tuple[Diagnostic, ...]  # from the runs (a missing FX rate...)
+    # The rules that skipped the closings' events, and why: what a deal that earns nothing
+    # (or less than the payee expects: no SPIFF) needs to be told.
+    not_paid: tuple[NotPaid, ...] = ()
 
     @property
     def difference(self) -> Decimal:
@@ -264,7 +278,7 @@ def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str,
                    for p in sorted({*totals_b, *totals_a})
                    if p != payee and totals_a.get(p, ZERO) != totals_b.get(p, ZERO))
     return Estimate(payee, last.currency, tuple(closings), earned_b, earned_a, tuple(rules),
-                    paid, others, notes, ())
+                    paid, others, notes, (), _not_paid(after, closings))
 
 
 def scenarios(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str,
@@ -303,6 +317,34 @@ def _totals(result: RunResult) -> dict[str, Decimal]:
     for e in result.earnings:
         out[e.payee] += e.amount
     return out
+
+
+def _not_paid(result: RunResult, closings: Sequence[Closing]) -> tuple[NotPaid, ...]:
+    # The payee owns each closing, so a skip of its event is a rule not paying them (or a
+    # split partner) for it.
+    deals = {c.event.id: c.event.deal for c in closings}
+    rules = (*result.plan.credits, *result.plan.components)
+    labels = {r.name: r.label for r in rules}
+    # The skip says a 'where' condition does not hold, not which: the deal's keys are chosen
+    # by hand, and the condition tells the one missing (`type=new_business`).
+    conditions = {r.name: show(r.trigger.where) for r in rules
+                  if getattr(r, "trigger", None) is not None and r.trigger.where is not None}
+
+    def reason_of(rule: str, reason: str) -> str:
+        if "'where' condition" in reason and rule in conditions:
+            return f"{reason} (where {conditions[rule]})"
+        return reason
+
+    return tuple(dict.fromkeys(
+        NotPaid(rule, labels.get(rule, rule), deals[subject], reason_of(rule, reason))
+        for rule, subject, reason, _ in _rows(result.skips) if subject in deals))
+
+
+def _rows(skips) -> Sequence[tuple]:
+    # A single run keeps its `Skips` by column; the versions of a plan run together give a
+    # tuple of records.
+    return skips.rows() if isinstance(skips, Skips) else \
+        [(s.rule, s.subject, s.reason, s.date) for s in skips]
 
 
 def _notes(plans: Sequence[Plan], dataset: Dataset, payee: str,
@@ -364,6 +406,10 @@ def tree(est: Estimate, title: str) -> Node:
         others = root.add("also changes the earnings of")
         for payee, delta in est.others:
             others.add(f"{payee}: {_signed(delta, cur)}")
+    if est.not_paid:
+        unpaid = root.add("not paid")
+        for n in est.not_paid:
+            unpaid.add(f"{n.label} ({n.rule}): deal {n.deal} — {n.reason}")
     for note in est.notes:
         root.add(f"note: {note}")
     return root
@@ -411,6 +457,8 @@ def to_json(estimates: Sequence[tuple[str, Estimate]]) -> str:
             "paid": [{"pay_period": p.pay_period, "before": money(p.before),
                       "after": money(p.after)} for p in est.paid],
             "others": [{"payee": p, "difference": money(d)} for p, d in est.others],
+            "not_paid": [{"rule": n.rule, "label": n.label, "deal": n.deal,
+                          "reason": n.reason} for n in est.not_paid],
             "notes": list(est.notes),
         })
     return json.dumps({"format_version": 1, "estimates": out}, indent=2, sort_keys=True) + "\n"

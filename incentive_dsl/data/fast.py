@@ -98,7 +98,10 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
 
 
 def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # Only \n ends a line, as for the general loader (tables._physical_lines): a carriage
+    # return elsewhere is refused by csv.reader (the general loader reports it), and a line
+    # ending \r\r\n is one line.
+    reader = csv.reader(io.StringIO(text, newline="\n"), strict=True)
     line = 0
     for record in reader:
         first, line = line + 1, reader.line_num

@@ -394,6 +394,13 @@ def load_territories(path: PathLike) -> tuple[list[TerritoryIndex], list[Diagnos
     return loaded.records, loaded.diags
 
 
+def load_keyed(kind: str, path: PathLike) -> Loaded:
+    """A quotas, fx or territories file (`kind`) as `load_dataset` reads it, with the keys of
+    its rows left out (`Loaded.rejected`): for a loader that checks the files together itself
+    (data/mapping.py), so that a rate row left out is not followed by 'no rate' errors."""
+    return {"quotas": _quotas, "fx": _fx_rates, "territories": _territories}[kind](path)
+
+
 def make_dataset(events: Iterable[Event], payees: Iterable[PayeeRecord],
                  quotas: Iterable[QuotaRecord] = (), fx: Iterable[FxRate] = (),
                  territories: Iterable[TerritoryIndex] = (),

@@ -54,7 +54,7 @@ from incentive_dsl.collector import collector_paused
 from incentive_dsl.data.formats import (
     TAKES, ColumnFormat, FormatError, date_pattern, number_format,
 )
-from incentive_dsl.data.loaders import load_fx, load_quotas, load_territories, make_dataset
+from incentive_dsl.data.loaders import load_keyed, make_dataset
 from incentive_dsl.data.records import (
     Dataset, Event, FxRate, PayeeRecord, Source, TerritoryIndex,
 )
@@ -2030,7 +2030,7 @@ def _territories(m: Mapping) -> list[TerritoryIndex]:
         m.map_error(key, "[territories] has both 'index' and 'file'", "keep one of them")
         return []
     if "file" in spec:
-        return _standard(m, key, spec, load_territories)
+        return _standard(m, key, spec)
     out = []
     index = spec.get("index", {})
     if not isinstance(index, dict):
@@ -2052,15 +2052,19 @@ def _territories(m: Mapping) -> list[TerritoryIndex]:
     return out
 
 
-def _standard(m: Mapping, key: tuple[str, ...], spec: dict, load) -> list:
+def _standard(m: Mapping, key: tuple[str, ...], spec: dict) -> list:
+    """The records of a `[quotas]`, `[fx]` or `[territories]` file of docs/data.md (`key`
+    names which), read by the general loader; the keys of its rows left out go to the checks
+    across tables, as in load_dataset."""
     spec = m.keys(key, spec, ("file",), ("file",))
     file = m.text((*key, "file"), spec.get("file"), "a file path")
     if file is None:
         return []
     path = os.path.normpath(os.path.join(m.base, file))
     m.files.append(path)
-    records, diags = load(path)
-    for d in diags:
+    loaded = load_keyed(key[0], path)
+    m.rejected |= loaded.rejected
+    for d in loaded.diags:
         if d.code == "D-FILE":
             m.diags.append(error("D-FILE", m.at(*key, "file"), f"{_name((*key, 'file'))}: "
                                  f"{d.message}", "paths in a mapping are relative to the "
@@ -2072,7 +2076,7 @@ def _standard(m: Mapping, key: tuple[str, ...], spec: dict, load) -> list:
                                         "quote = ... (docs/mapping.md)"))
         else:
             m.diags.append(d)
-    return records
+    return loaded.records
 
 
 FX_KEYS = ("file", "currency", "target", "fixed_target", "date", "rate", "quote", *TABLE_KEYS)
@@ -2086,7 +2090,7 @@ def _fx(m: Mapping) -> list[FxRate]:
     key = ("fx",)
     raw = m.doc["fx"]
     if isinstance(raw, dict) and set(raw) <= {"file"}:
-        return _standard(m, key, raw, load_fx)
+        return _standard(m, key, raw)
     spec = m.keys(key, raw, FX_KEYS, ("file", "currency", "date", "rate"))
     if not spec or not all(k in spec for k in ("file", "currency", "date", "rate")):
         return []
@@ -2112,6 +2116,13 @@ def _fx(m: Mapping) -> list[FxRate]:
             m.map_error((*key, "fixed_target"), f"fixed_target: {e.message}", e.hint)
     if table is None or any(c is None for c in cols.values()) or m.blocked():
         return []
+    # A row left out (for its number of cells, or a cell) keeps its currency's 'no rate'
+    # errors away, as in load_dataset (loaders._fx): the row is what to fix.
+    for text in m.broken("fx", cols["currency"]):
+        try:
+            m.rejected.add(f"currency:{parse_currency(text)}")
+        except BadValue:
+            pass  # no currency to name: nothing follows from the row
     out: list[FxRate] = []
     same: list[int] = []
     for row in table.rows:
@@ -2133,6 +2144,8 @@ def _fx(m: Mapping) -> list[FxRate]:
                                      e.hint))
                 ok = False
         if not ok:
+            if "currency" in values:
+                m.rejected.add(f"currency:{values['currency']}")
             continue
         target = values.get("target", fixed)
         if values["currency"] == target:
@@ -2173,8 +2186,7 @@ def _load_mapping(path: str | os.PathLike, plan: Plan | None) -> tuple[Dataset, 
     payees = _roster(m)
     events = _deals(m, {p.id for p in payees})
     territories = _territories(m)
-    quotas = _standard(m, ("quotas",), m.doc["quotas"], load_quotas) if "quotas" in m.doc \
-        else []
+    quotas = _standard(m, ("quotas",), m.doc["quotas"]) if "quotas" in m.doc else []
     fx = _fx(m) if "fx" in m.doc else []
     _report_aliases(m)
     _report_defaults(m)

@@ -8,8 +8,9 @@ that is not a JSON object is a diagnostic, and whatever can still be read is ret
 
 CSV: the first non-blank record is the header; a UTF-8 byte order mark, CRLF line ends,
 quoted fields with commas or newlines, and blank lines (also lines of empty cells) are handled;
-a row with more or fewer cells than the header is reported and left out (what it may hold is
-kept in `Table.broken`). JSON Lines: one object per line; the column names are the keys, in
+a row with more or fewer cells than the header, or with a carriage return that ends no line
+(only \n does, in a file that has any), is reported and left out (what it may hold is kept in
+`Table.broken`). JSON Lines: one object per line; the column names are the keys, in
 order of first appearance.
 """
 
@@ -225,8 +226,34 @@ def decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
 
 
 def _physical_lines(text: str) -> list[str]:
-    # The same split csv.reader sees: \n, \r\n and lone \r end a line.
-    return io.StringIO(text, newline="").readlines()
+    """The lines of a CSV text, with their ends, as spans count them (diagnostics._lines,
+    and editors): only \n ends a line, so a carriage return inside a row of a CRLF file does not
+    shift every line number after it (`_stray_return` reports it). A text without any \n
+    ends its lines with lone \r (the classic Mac line end): those are its lines."""
+    return io.StringIO(text, newline="\n" if "\n" in text else "").readlines()
+
+
+def _stray_return(path: str, first: int, raw_lines: list[str]) -> Diagnostic | None:
+    """The error for a carriage return outside quotes that does not end a line, in a row read
+    from line `first` (csv.reader refuses the row), or None."""
+    raw = "".join(raw_lines)
+    offsets, _ = field_offsets(raw)
+    end = offsets[-1][1]  # where reading the row stopped: \r, \n or the end
+    if raw[end:end + 1] != "\r" or raw[end + 1:end + 2] in ("\n", ""):
+        return None
+    return error(SYNTAX, _Locator(path, first, raw_lines).span(end, end + 1),
+                 "a carriage return (\\r) inside this row, not at its end: the row is left "
+                 "out", "delete the character (most editors do not show it); a line break "
+                 "inside a value needs the value in quotes")
+
+
+def _without_returns(raw_lines: list[str]) -> list[str]:
+    """A row with stray carriage returns (`_stray_return`) as the user sees it: without them."""
+    raw = re.sub(r"\r(?!\n)", "", "".join(raw_lines))
+    try:
+        return next(csv.reader([raw]), [])
+    except csv.Error:
+        return []
 
 
 def field_offsets(raw: str) -> tuple[list[tuple[int, int]], int | None]:
@@ -308,9 +335,23 @@ def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
         except StopIteration:
             break
         except csv.Error as e:
+            raw_lines = lines[first - 1:max(reader.line_num, first)]
+            stray = _stray_return(path, first, raw_lines)
+            if stray is not None:  # the row is left out, and reading goes on after it
+                diags.append(stray)
+                record = _without_returns(raw_lines)
+                if not any(c.strip() for c in record):
+                    continue
+                if header is None:  # the columns are read, for the rows after it
+                    header = [c.strip() for c in record]
+                    header_spans = [_Locator(path, first, raw_lines).line_span()] * len(header)
+                    header_line = first
+                else:
+                    broken.extend(_readings(header, record))
+                continue
             # A quote left open swallows the lines after it until the csv module's field limit:
             # the quote, not the limit, is what to report.
-            unclosed = _unclosed_quote(path, first, lines[first - 1:max(reader.line_num, first)])
+            unclosed = _unclosed_quote(path, first, raw_lines)
             diags.append(unclosed or error(
                 SYNTAX, Span.point(path, first, 1), f"this row cannot be read as CSV: {e}",
                 "check the quotes: a field that starts with \" must end with \""))

@@ -304,8 +304,35 @@ def _dedent(where: _Where, history: list[Token], off: int) -> Diagnostic:
     return error("E-INDENT", span,
                  f"this line is indented {indent} spaces, which matches no line above it "
                  f"(those are indented {above})",
-                 "line it up with the lines of its level; if a line above is indented one "
-                 "space too far, fix that one")
+                 "line it up with the lines of its level" + _too_far(where, line, indent))
+
+
+def _too_far(where: _Where, line: int, indent: int) -> str:
+    """The other fix of a dedent to no level: the innermost open block indented deeper than
+    `indent` may be the one too far, by the count found (`; if line 4 above, indented 6 spaces,
+    is 2 spaces too far, fix that one`)."""
+    # The open blocks at `line`: (indent, its lines at that indent), innermost last.
+    blocks: list[tuple[int, list[int]]] = []
+    for number, text in enumerate(where.lines[:line - where.first_line], where.first_line):
+        if not text.strip():
+            continue
+        level = len(text) - len(text.lstrip(" \t"))
+        while blocks and blocks[-1][0] > level:
+            blocks.pop()
+        if blocks and blocks[-1][0] == level:
+            blocks[-1][1].append(number)
+        else:
+            blocks.append((level, [number]))
+    level, lines = next(((lv, ls) for lv, ls in blocks if lv > indent), (None, []))
+    if level is None:
+        return ""
+    over = level - indent
+    far = f"{over} space{'s' if over > 1 else ''} too far"
+    shown = f"indented {level} spaces"
+    if len(lines) == 1:
+        return f"; if line {lines[0]} above, {shown}, is {far}, fix that one"
+    joined = "and" if len(lines) == 2 else "to"
+    return f"; if lines {lines[0]} {joined} {lines[-1]} above, {shown}, are {far}, fix them"
 
 
 def _character(exc: UnexpectedCharacters, where: _Where, off: int) -> Diagnostic:
