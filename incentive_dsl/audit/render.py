@@ -142,8 +142,7 @@ def iter_json(result: RunResult, window: Period | None = None,
         "currency": result.plan.currency,
         "diagnostics": [d.to_json() for d in result.diagnostics],
     }
-    records: dict[str, Iterable] = {"statements": (statement_record(s, result.plan.currency)
-                                                   for s in statements)}
+    records: dict[str, Iterable] = {"statements": statements}
     if lines:
         records["payouts"] = result.payouts if window is None else (
             p for p in result.payouts if p.pay_period in periods)
@@ -171,7 +170,8 @@ def iter_json(result: RunResult, window: Period | None = None,
         # An earning line's trace texts are made and kept before it is written: the traces of
         # its payouts read them again, written later, and keep them anyway.
         keep = key == "earnings"
-        write = _skip_text if key == "skipped" else _statement_text if key == "statements" \
+        write = _skip_text if key == "skipped" else functools.partial(
+            _statement_text, currency=result.plan.currency) if key == "statements" \
             else _record_text
         rest, sep = iter(records[key]), "[\n    "  # records are attrs classes (skips: fields)
         while batch := list(itertools.islice(rest, 256)):
@@ -247,9 +247,30 @@ def _record_text(rec) -> str:
     return _attrs(rec, "    ")
 
 
-def _statement_text(record: dict) -> str:
-    """A statement (`statement_record`), at its indent."""
-    return _encode(record, "    ")
+def _statement_text(statement: Statement, currency: str) -> str:
+    """A statement as `statement_record` has it, at its indent: from its fields, by the
+    general layout if one is of another type than its usual one."""
+    digits = MINOR_DIGITS.get(currency, 2)
+    parts = []
+    for key, value in zip(_STATEMENT_KEYS, _statement_fields(statement)):
+        kind = type(value)
+        if kind is Decimal:
+            text = format(value, "f")
+            if text[-digits - 1:-digits] != ".":  # (most have the minor digits already)
+                text = _padded(text, digits)
+            parts.append(f'{key}"{text}"')
+        elif kind is dt.date:
+            parts.append(key + _date(value))
+        elif kind is str:
+            parts.append(key + _string(value))
+        else:
+            return _encode(statement_record(statement, currency), "    ")
+    return f"{{\n      {_F.join(parts)}\n    }}"
+
+
+# A statement's fields in key order, and the text before each value.
+_statement_fields = operator.attrgetter(*sorted(f.name for f in attrs.fields(Statement)))
+_STATEMENT_KEYS = tuple(f"{_string(f)}: " for f in sorted(f.name for f in attrs.fields(Statement)))
 
 
 def _skip_text(row: tuple) -> str:

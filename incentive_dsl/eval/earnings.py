@@ -135,9 +135,22 @@ def _quotient_pct(k: _Quotient) -> str:
     """`fmt_pct(_key_value(k))` in integers: one exact division, half even to four decimals,
     instead of a division and rounding of decimals or fractions (commission traces show two of
     these per line, and JSON output reads every trace)."""
-    n, d = k.credit.as_integer_ratio()
-    quota_n, quota_d = k.quota.as_integer_ratio()
-    n, d = n * quota_d, d * quota_n
+    return _credit_pct(k.credit, k.quota)
+
+
+# The last quota read as a ratio, with its ratio: the lines of a payee's period, whose traces
+# are read one after another, share one.
+_last_quota: tuple = (None, 1, 1)
+
+
+def _credit_pct(credit: Decimal, quota: Number) -> str:
+    """`_quotient_pct` of `credit / quota`."""
+    global _last_quota
+    n, d = credit.as_integer_ratio()
+    known = _last_quota
+    if known[0] is not quota:
+        known = _last_quota = (quota, *quota.as_integer_ratio())
+    n, d = n * known[2], d * known[1]
     if d < 0:
         n, d = -n, -d
     # A zero (shown "0%" or "-0%"), a zero quota or a huge quotient go the long way, and so
@@ -150,7 +163,7 @@ def _quotient_pct(k: _Quotient) -> str:
             digits = f"{whole:05d}"
             decimals = digits[-4:].rstrip("0")
             return f"{'-' if n < 0 else ''}{digits[:-4]}{'.' if decimals else ''}{decimals}%"
-    return fmt_pct(_key_value(k))
+    return fmt_pct(div(credit, quota))
 
 
 # 10 ** (the context's precision - 1): how near a tie `_quotient_pct` leaves to `fmt_pct`.
@@ -1266,6 +1279,9 @@ def _rate_pct(rate: Number) -> str:
     return text
 
 
+# Per tier table (by identity, each kept with its table): whether a line that stays in one of
+# its tiers has `_one_tier_texts`, marginal tiers on a percentage.
+_ONE_TIER: dict[int, tuple[m.TierTableSpec, bool]] = {}
 # A table's bounds in money per quota (by identity: the lines of a payee's period share one),
 # each kept with the objects it was made from: reading every trace would make them per line.
 _BOUNDS: dict[tuple[int, int], tuple] = {}
@@ -1280,9 +1296,12 @@ def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine,
     `row` is the tier of a line that was cut into one piece (then not cut again)."""
     c0, c1 = _period_credit(before, total0, total1)
     table = c.table
-    spec = plan.measure(table.key) if table.key else None
-    if row is not None and line.amount and spec is not None and spec.kind == "percent" and \
-            table.mode == "marginal":
+    one_tier = _ONE_TIER.get(id(table))
+    if one_tier is None or one_tier[0] is not table:
+        spec = plan.measure(table.key) if table.key else None
+        one_tier = _ONE_TIER[id(table)] = (table, spec is not None and spec.kind == "percent"
+                                           and table.mode == "marginal")
+    if row is not None and line.amount and one_tier[1]:
         return _one_tier_texts(plan, table, line, period, c0, c1, quota, row)
     rows = table.rows
     known = _BOUNDS.get((id(rows), id(quota)))
@@ -1291,8 +1310,7 @@ def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine,
             _BOUNDS.clear()
         known = _BOUNDS[(id(rows), id(quota))] = (rows, quota, _money_bounds(rows, quota))
     pieces = _cut_in_money(known[2], c0, c1, line.amount)
-    if len(pieces) == 1 and line.amount and spec is not None and spec.kind == "percent" and \
-            table.mode == "marginal":
+    if len(pieces) == 1 and line.amount and one_tier[1]:
         return _one_tier_texts(plan, table, line, period, c0, c1, quota, pieces[0].row)
     return _commission_texts(plan, c, line, period, tuple(pieces), _Quotient(c0, quota),
                              _Quotient(c1, quota), _earned(pieces), (), ())
@@ -1306,13 +1324,36 @@ def _one_tier_texts(plan: m.Plan, table: m.TierTableSpec, line: CreditLine, peri
     # What the line's one piece earned (`_cut_in_money`, `_earned`)
     earned = add(ZERO, mul(sub(line.amount, ZERO), row.rate))
     shown, rate = fmt(line.amount, cur), _rate_pct(row.rate)
-    before, after = _quotient_pct(_Quotient(c0, quota)), _quotient_pct(_Quotient(c1, quota))
+    # The key before the line is the key after the payee's previous line of the period, whose
+    # trace is usually read before (the same text for an equal quotient, but a zero's sign).
+    known = _KEYS_AFTER.get(id(quota))
+    before = known[2] if known is not None and known[0] is quota and c0 and c0 == known[1] \
+        else _credit_pct(c0, quota)
+    after = _credit_pct(c1, quota)
+    if len(_KEYS_AFTER) >= 65536:
+        _KEYS_AFTER.clear()
+    _KEYS_AFTER[id(quota)] = (quota, c1, after)
+    names = _KEY_NAMES.get(table.key) or _key_names(table.key)
     deal = f"deal {line.deal}" if line.deal else f"event {line.event}"
     return (f"{rate} of {shown} (tier '{row.text}') for {deal} because your {period} "
             f"{table.key} went from {before} to {after} (marginal tiers)",
             f"{shown} × {rate} = {fmt(earned, cur)}",
-            (("credit", shown), (f"{table.key} before", before), (f"{table.key} after", after)),
+            (("credit", shown), (names[0], before), (names[1], after)),
             (line.event,), (line.id,), (row.span,))
+
+
+# By quota (by identity: a payee's period has its own), the last one-tier trace read with it:
+# (quota, the credit after its line, the key shown).
+_KEYS_AFTER: dict[int, tuple[Number, Decimal, str]] = {}
+# A tier key's value names, before and after a line: "attainment before", "attainment after".
+_KEY_NAMES: dict[str, tuple[str, str]] = {}
+
+
+def _key_names(key: str) -> tuple[str, str]:
+    names = (f"{key} before", f"{key} after")
+    if len(_KEY_NAMES) < 4096:
+        _KEY_NAMES[key] = names
+    return names
 
 
 # Renders whose arithmetic always ends with the exact amount earned: a line rounded from one
