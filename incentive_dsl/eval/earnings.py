@@ -29,7 +29,8 @@ from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator
 from incentive_dsl.eval.credits import Eligibility, eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine, CreditSeries
 from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, ZERO, Number, add, allocate, div, fmt,
-                                      fmt_pct, mul, fmt_number, round_money, sub, to_money)
+                                      fmt_pct, fmt_rate, mul, fmt_number, round_money, sub,
+                                      to_money)
 from incentive_dsl.eval.records import (CreditLine, EarningLine, Later, Skips, Trace,
                                         earning_line, outside_window, raw_trace)
 from incentive_dsl.periods import (
@@ -1244,7 +1245,7 @@ def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, perio
         # A piece of the whole credit is shown as the values show the credit (equal nonzero
         # amounts of one type are shown alike; -0 and 0 are not).
         same = p.amount == line.amount and type(p.amount) is type(line.amount) and p.amount
-        amount, rate = values[0][1] if same else fmt(p.amount, cur), _rate_pct(p.rate)
+        amount, rate = values[0][1] if same else fmt(p.amount, cur), fmt_rate(p.rate)
         factor = f" × {p.factor.normalize():f}" if p.factor != ONE else ""
         terms.append(f"{amount} × {rate}{factor}")
         tier = f" (tier '{p.row.text}')" if p.row else ""
@@ -1265,18 +1266,6 @@ def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, perio
                        f"{before} to {after} ({how} tiers)")
     touched = (*dict.fromkeys(p.row.span for p in pieces if p.row is not None), *applied)
     return because, arithmetic, values, (line.event,), (line.id,), touched
-
-
-_RATES: dict[Number, str] = {}  # rates as percentages: a plan has few, its lines repeat them
-
-
-def _rate_pct(rate: Number) -> str:
-    text = _RATES.get(rate) if rate else None  # (-0 equals 0 but is shown "-0%")
-    if text is None:
-        text = fmt_pct(rate)
-        if rate and len(_RATES) < 4096:
-            _RATES[rate] = text
-    return text
 
 
 # Per tier table (by identity, each kept with its table): whether a line that stays in one of
@@ -1323,7 +1312,7 @@ def _one_tier_texts(plan: m.Plan, table: m.TierTableSpec, line: CreditLine, peri
     cur = plan.currency
     # What the line's one piece earned (`_cut_in_money`, `_earned`)
     earned = add(ZERO, mul(sub(line.amount, ZERO), row.rate))
-    shown, rate = fmt(line.amount, cur), _rate_pct(row.rate)
+    shown, rate = fmt(line.amount, cur), fmt_rate(row.rate)
     # The key before the line is the key after the payee's previous line of the period, whose
     # trace is usually read before (the same text for an equal quotient, but a zero's sign).
     known = _KEYS_AFTER.get(id(quota))
