@@ -115,13 +115,19 @@ def write_json(out: TextIO, result: RunResult, window: Period | None = None,
     more than a third of the writing (see `incentive_dsl.collector`); and the traces' decimal
     context is entered once, not once per trace. `meter` is told how many records are written
     (a progress bar: at a million lines this takes a while)."""
-    chunk: list[str] = []
+    chunk: list[str] = []  # small pieces, written together
     size = 0
     with collector_paused(), texts_context():
         for piece in iter_json(result, window, lines, meter):
+            if len(piece) > 1 << 16:  # a batch of records: written as it is, not copied again
+                if chunk:
+                    out.write("".join(chunk))
+                    chunk, size = [], 0
+                out.write(piece)
+                continue
             chunk.append(piece)
             size += len(piece)
-            if size > 1 << 20:
+            if size > 1 << 16:
                 out.write("".join(chunk))
                 chunk, size = [], 0
         out.write("".join(chunk))
@@ -180,7 +186,8 @@ def iter_json(result: RunResult, window: Period | None = None,
                     trace = rec.trace
                     if type(trace) is DeferredTrace:
                         trace.contents(keep=True)
-            yield sep + ",\n    ".join([write(rec) for rec in batch])
+            yield sep
+            yield ",\n    ".join([write(rec) for rec in batch])
             sep = ",\n    "
             for done in range(written // EVERY + 1, (written + len(batch)) // EVERY + 1):
                 meter.update(done * EVERY)
