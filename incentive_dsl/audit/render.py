@@ -185,7 +185,7 @@ def iter_json(result: RunResult, window: Period | None = None,
                 for rec in batch:
                     trace = rec.trace
                     if type(trace) is DeferredTrace:
-                        trace.contents(keep=True)
+                        trace.texts()
             yield sep
             yield ",\n    ".join([write(rec) for rec in batch])
             sep = ",\n    "
@@ -291,10 +291,6 @@ def _skip_text(row: tuple) -> str:
         return _attrs(Skip(rule=rule, subject=subject, reason=reason, date=date), "    ")
 
 
-def _or_null(text: str | None) -> str:
-    return "null" if text is None else _string(text)
-
-
 _DATES: dict[dt.date, str] = {}  # dates as written: a run's lines repeat a year's days
 
 
@@ -314,20 +310,23 @@ _F = ",\n      "  # between a line's fields
 
 def _credit_line(c: CreditLine) -> str:
     return (f'{{\n      "amount": "{c.amount:f}"{_F}"credit": {_string(c.credit)}{_F}"date": '
-            f'{_date(c.date)}{_F}"deal": {_or_null(c.deal)}{_F}"event": '
+            f'{_DATES.get(c.date) or _date(c.date)}{_F}"deal": '
+            f'{"null" if c.deal is None else _string(c.deal)}{_F}"event": '
             f'{_string(c.event)}{_F}"id": {_string(c.id)}{_F}"kind": {_string(c.kind)}{_F}'
             f'"payee": {_string(c.payee)}{_F}"trace": {_line_trace(trace_contents(c))}\n    }}')
 
 
 def _earning_line(e: EarningLine) -> str:
     return (f'{{\n      "amount": "{e.amount:f}"{_F}"component": {_string(e.component)}{_F}'
-            f'"date": {_date(e.date)}{_F}"deal": {_or_null(e.deal)}{_F}"id": '
+            f'"date": {_DATES.get(e.date) or _date(e.date)}{_F}"deal": '
+            f'{"null" if e.deal is None else _string(e.deal)}{_F}"id": '
             f'{_string(e.id)}{_F}"kind": {_string(e.kind)}{_F}"payee": {_string(e.payee)}{_F}'
             f'"period": {_string(e.period)}{_F}"trace": {_line_trace(trace_contents(e))}\n    }}')
 
 
 def _payout_line(p: PayoutLine) -> str:
-    return (f'{{\n      "amount": "{p.amount:f}"{_F}"earning": {_or_null(p.earning)}{_F}"kind": '
+    return (f'{{\n      "amount": "{p.amount:f}"{_F}"earning": '
+            f'{"null" if p.earning is None else _string(p.earning)}{_F}"kind": '
             f'{_string(p.kind)}{_F}"pay_period": {_string(p.pay_period)}{_F}"payee": '
             f'{_string(p.payee)}{_F}"trace": {_line_trace(trace_contents(p))}\n    }}')
 

@@ -379,7 +379,7 @@ def _credit_texts(cur: str, value: Decimal, weight: Decimal | None, amount: Deci
     # All of the value (no split): equal nonzero amounts of one type are shown alike.
     credited = shown if amount == value and amount and type(amount) is type(value) else \
         fmt(amount, cur)
-    phrase = how.format(*(shown if v is value else fmt(v, cur) if isinstance(v, Decimal) else v
-                          for v in how_args))  # (the value is usually one of them)
+    phrase = how.format(*[shown if v is value else fmt(v, cur) if isinstance(v, Decimal) else v
+                          for v in how_args])  # (the value is usually one of them)
     return (f"{phrase}; {detail}", f"{shown}{share} = {credited}",
             (("value", shown), ("credited", credited)), (event,), (), ())
