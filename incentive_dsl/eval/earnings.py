@@ -136,22 +136,13 @@ def _quotient_pct(k: _Quotient) -> str:
     """`fmt_pct(_key_value(k))` in integers: one exact division, half even to four decimals,
     instead of a division and rounding of decimals or fractions (commission traces show two of
     these per line, and JSON output reads every trace)."""
-    return _credit_pct(k.credit, k.quota)
+    return _ratio_pct(k.credit, k.quota, *k.quota.as_integer_ratio())
 
 
-# The last quota read as a ratio, with its ratio: the lines of a payee's period, whose traces
-# are read one after another, share one.
-_last_quota: tuple = (None, 1, 1)
-
-
-def _credit_pct(credit: Decimal, quota: Number) -> str:
-    """`_quotient_pct` of `credit / quota`."""
-    global _last_quota
+def _ratio_pct(credit: Decimal, quota: Number, quota_n: int, quota_d: int) -> str:
+    """`_quotient_pct` of `credit / quota`, whose integer ratio is `quota_n / quota_d`."""
     n, d = credit.as_integer_ratio()
-    known = _last_quota
-    if known[0] is not quota:
-        known = _last_quota = (quota, *quota.as_integer_ratio())
-    n, d = n * known[2], d * known[1]
+    n, d = n * quota_d, d * quota_n
     if d < 0:
         n, d = -n, -d
     # A zero (shown "0%" or "-0%"), a zero quota or a huge quotient go the long way, and so
@@ -160,10 +151,11 @@ def _credit_pct(credit: Decimal, quota: Number) -> str:
     if n and d and abs(n) < _PCT_EXPONENT_FROM * d:
         whole, rest = divmod(abs(n) * 1_000_000, d)
         if abs(2 * rest - d) * _NOT_NEAR_A_TIE > d * (whole + 1):
-            whole += 2 * rest > d
-            digits = f"{whole:05d}"
-            decimals = digits[-4:].rstrip("0")
-            return f"{'-' if n < 0 else ''}{digits[:-4]}{'.' if decimals else ''}{decimals}%"
+            units, decimals = divmod(whole + (2 * rest > d), 10_000)
+            sign = "-" if n < 0 else ""
+            if decimals:
+                return f"{sign}{units}.{f'{decimals:04d}'.rstrip('0')}%"
+            return f"{sign}{units}%"
     return fmt_pct(div(credit, quota))
 
 
@@ -1316,12 +1308,13 @@ def _one_tier_texts(plan: m.Plan, table: m.TierTableSpec, line: CreditLine, peri
     # The key before the line is the key after the payee's previous line of the period, whose
     # trace is usually read before (the same text for an equal quotient, but a zero's sign).
     known = _KEYS_AFTER.get(id(quota))
-    before = known[2] if known is not None and known[0] is quota and c0 and c0 == known[1] \
-        else _credit_pct(c0, quota)
-    after = _credit_pct(c1, quota)
-    if len(_KEYS_AFTER) >= 65536:
-        _KEYS_AFTER.clear()
-    _KEYS_AFTER[id(quota)] = (quota, c1, after)
+    if known is None or known[0] is not quota:
+        if len(_KEYS_AFTER) >= 65536:
+            _KEYS_AFTER.clear()
+        known = (quota, *quota.as_integer_ratio(), None, "")
+    before = known[4] if c0 and c0 == known[3] else _ratio_pct(c0, *known[:3])
+    after = _ratio_pct(c1, *known[:3])
+    _KEYS_AFTER[id(quota)] = (*known[:3], c1, after)
     names = _KEY_NAMES.get(table.key) or _key_names(table.key)
     deal = f"deal {line.deal}" if line.deal else f"event {line.event}"
     return (f"{rate} of {shown} (tier '{row.text}') for {deal} because your {period} "
@@ -1331,9 +1324,10 @@ def _one_tier_texts(plan: m.Plan, table: m.TierTableSpec, line: CreditLine, peri
             (line.event,), (line.id,), (row.span,))
 
 
-# By quota (by identity: a payee's period has its own), the last one-tier trace read with it:
-# (quota, the credit after its line, the key shown).
-_KEYS_AFTER: dict[int, tuple[Number, Decimal, str]] = {}
+# By quota (by identity: a payee's period has its own): (quota, its integer ratio's numerator
+# and denominator, the credit after the line of the last one-tier trace read with it, the key
+# shown after it).
+_KEYS_AFTER: dict[int, tuple] = {}
 # A tier key's value names, before and after a line: "attainment before", "attainment after".
 _KEY_NAMES: dict[str, tuple[str, str]] = {}
 
