@@ -262,7 +262,9 @@ def _statement_text(statement: Statement, currency: str) -> str:
     for key, value in zip(_STATEMENT_KEYS, _statement_fields(statement)):
         kind = type(value)
         if kind is Decimal:
-            text = format(value, "f")
+            text = str(value)  # the text `format(value, "f")` makes, unless in exponent form
+            if "E" in text:
+                text = format(value, "f")
             if text[-digits - 1:-digits] != ".":  # (most have the minor digits already)
                 text = _padded(text, digits)
             parts.append(f'{key}"{text}"')
