@@ -246,8 +246,9 @@ def _record_text(rec) -> str:
     than its usual one) by the general layout."""
     template = _LINE_TEMPLATES.get(type(rec))
     if template is not None and type(rec.amount) is Decimal:
+        amount = str(rec.amount)  # what `format(amount, "f")` writes, unless in exponent form
         try:
-            return template(rec)
+            return template(rec, amount if "E" not in amount else format(rec.amount, "f"))
         except TypeError:  # a field of another type (the C string encoder's, a date's, or
             # `trace_contents`')
             pass
@@ -310,24 +311,24 @@ def _date(day: dt.date) -> str:
 _F = ",\n      "  # between a line's fields
 
 
-def _credit_line(c: CreditLine) -> str:
-    return (f'{{\n      "amount": "{c.amount:f}"{_F}"credit": {_string(c.credit)}{_F}"date": '
+def _credit_line(c: CreditLine, amount: str) -> str:
+    return (f'{{\n      "amount": "{amount}"{_F}"credit": {_string(c.credit)}{_F}"date": '
             f'{_DATES.get(c.date) or _date(c.date)}{_F}"deal": '
             f'{"null" if c.deal is None else _string(c.deal)}{_F}"event": '
             f'{_string(c.event)}{_F}"id": {_string(c.id)}{_F}"kind": {_string(c.kind)}{_F}'
             f'"payee": {_string(c.payee)}{_F}"trace": {_line_trace(trace_contents(c))}\n    }}')
 
 
-def _earning_line(e: EarningLine) -> str:
-    return (f'{{\n      "amount": "{e.amount:f}"{_F}"component": {_string(e.component)}{_F}'
+def _earning_line(e: EarningLine, amount: str) -> str:
+    return (f'{{\n      "amount": "{amount}"{_F}"component": {_string(e.component)}{_F}'
             f'"date": {_DATES.get(e.date) or _date(e.date)}{_F}"deal": '
             f'{"null" if e.deal is None else _string(e.deal)}{_F}"id": '
             f'{_string(e.id)}{_F}"kind": {_string(e.kind)}{_F}"payee": {_string(e.payee)}{_F}'
             f'"period": {_string(e.period)}{_F}"trace": {_line_trace(trace_contents(e))}\n    }}')
 
 
-def _payout_line(p: PayoutLine) -> str:
-    return (f'{{\n      "amount": "{p.amount:f}"{_F}"earning": '
+def _payout_line(p: PayoutLine, amount: str) -> str:
+    return (f'{{\n      "amount": "{amount}"{_F}"earning": '
             f'{"null" if p.earning is None else _string(p.earning)}{_F}"kind": '
             f'{_string(p.kind)}{_F}"pay_period": {_string(p.pay_period)}{_F}"payee": '
             f'{_string(p.payee)}{_F}"trace": {_line_trace(trace_contents(p))}\n    }}')
