@@ -1260,9 +1260,6 @@ def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, perio
     return because, arithmetic, values, (line.event,), (line.id,), touched
 
 
-# Per tier table and plan (by identity, each kept with them): whether a line that stays in one
-# of the table's tiers has `_one_tier_texts`, marginal tiers on a percentage.
-_ONE_TIER: dict[tuple[int, int], tuple[m.TierTableSpec, m.Plan, bool]] = {}
 # A table's bounds in money per quota (by identity: the lines of a payee's period share one),
 # each kept with the objects it was made from: reading every trace would make them per line.
 _BOUNDS: dict[tuple[int, int], tuple] = {}
@@ -1277,14 +1274,9 @@ def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine,
     `row` is the tier of a line that was cut into one piece (then not cut again)."""
     c0, c1 = _period_credit(before, total0, total1)
     table = c.table
-    one_tier = _ONE_TIER.get((id(table), id(plan)))
-    if one_tier is None or one_tier[0] is not table or one_tier[1] is not plan:
-        if len(_ONE_TIER) >= 4096:
-            _ONE_TIER.clear()
-        spec = plan.measure(table.key) if table.key else None
-        one_tier = _ONE_TIER[(id(table), id(plan))] = (
-            table, plan, spec is not None and spec.kind == "percent" and table.mode == "marginal")
-    if row is not None and line.amount and one_tier[2]:
+    spec = plan.measure(table.key) if table.key else None
+    one_tier = spec is not None and spec.kind == "percent" and table.mode == "marginal"
+    if row is not None and line.amount and one_tier:
         return _one_tier_texts(plan, table, line, period, c0, c1, quota, row)
     rows = table.rows
     known = _BOUNDS.get((id(rows), id(quota)))
@@ -1293,7 +1285,7 @@ def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine,
             _BOUNDS.clear()
         known = _BOUNDS[(id(rows), id(quota))] = (rows, quota, _money_bounds(rows, quota))
     pieces = _cut_in_money(known[2], c0, c1, line.amount)
-    if len(pieces) == 1 and line.amount and one_tier[2]:
+    if len(pieces) == 1 and line.amount and one_tier:
         return _one_tier_texts(plan, table, line, period, c0, c1, quota, pieces[0].row)
     return _commission_texts(plan, c, line, period, tuple(pieces), _Quotient(c0, quota),
                              _Quotient(c1, quota), _earned(pieces), (), ())
