@@ -279,8 +279,9 @@ def _statement_text(statement: Statement, currency: str) -> str:
 
 
 # A statement's fields in key order, and the text before each value.
-_statement_fields = operator.attrgetter(*sorted(f.name for f in attrs.fields(Statement)))
-_STATEMENT_KEYS = tuple(f"{_string(f)}: " for f in sorted(f.name for f in attrs.fields(Statement)))
+_STATEMENT_NAMES = sorted(f.name for f in attrs.fields(Statement))
+_statement_fields = operator.attrgetter(*_STATEMENT_NAMES)
+_STATEMENT_KEYS = tuple(f"{_string(name)}: " for name in _STATEMENT_NAMES)
 
 
 def _skip_text(row: tuple) -> str:
