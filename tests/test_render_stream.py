@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 from fractions import Fraction
 
+import attrs
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from incentive_dsl import api
 from incentive_dsl.audit import render
 from incentive_dsl.eval.records import (CreditLine, DeferredTrace, EarningLine, PayoutLine, Skip,
-                                        Trace, raw_trace)
+                                        Statement, Trace, raw_trace)
 from incentive_dsl.span import Span
 from tests.shipped import ROOT, load_shipped_data
 
@@ -195,3 +196,22 @@ def test_a_skip_is_written_from_its_fields_as_json_dumps_writes_it(row):
     rule, subject, reason, date = row
     _assert_written_as_json_dumps_writes(Skip(rule=rule, subject=subject, reason=reason,
                                               date=date), render._skip_text(row))
+
+
+_STATEMENT = Statement(payee="ana", pay_period="2027-01", start=dt.date(2027, 1, 1),
+                       end=dt.date(2027, 1, 31), earned=Decimal("1250.5"), capped=Decimal(0),
+                       clawed_back=Decimal("-10.00"), held=Decimal("-0"), released=Decimal(0),
+                       drawn=Decimal("0.001"), recovered=Decimal(0), paid=Decimal("1240.50"),
+                       draw_balance=Decimal("2E+3"))
+
+
+@pytest.mark.parametrize("currency", ["USD", "JPY", "BHD"])
+@pytest.mark.parametrize("changes", [
+    {}, {"earned": Decimal("2.000E+4")}, {"paid": Decimal("-0.00")}, {"later": Decimal("1E-9")},
+    {"payee": 'a "quoted"\nname ×'}, {"paid": 1}, {"carried": None},
+    {"start": dt.datetime(2027, 1, 2, 3, 4)}, {"pay_period": 7}], ids=str)
+def test_a_statement_is_written_as_json_dumps_writes_its_record(changes, currency):
+    statement = attrs.evolve(_STATEMENT, **changes)
+    assert render._statement_text(statement, currency) == json.dumps(
+        render.statement_record(statement, currency), indent=2, sort_keys=True,
+        ensure_ascii=False).replace("\n", "\n    ")

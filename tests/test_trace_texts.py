@@ -12,8 +12,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from incentive_dsl.eval.earnings import _key_value, _Quotient, _quotient_pct, _rate_pct
-from incentive_dsl.eval.money import CONTEXT, ZERO, fmt_pct
+from incentive_dsl.eval.earnings import _key_value, _Quotient, _quotient_pct
+from incentive_dsl.eval.money import CONTEXT, ZERO, fmt_pct, fmt_rate
 from incentive_dsl.eval.records import DeferredTrace
 
 credits = st.decimals(min_value=-10**12, max_value=10**12, places=2, allow_nan=False,
@@ -55,10 +55,10 @@ def test_a_quotient_is_shown_as_fmt_pct_shows_its_value(credit, quota):
 @example(rate=Decimal("0"))
 def test_a_cached_rate_is_shown_as_fmt_pct_shows_it(rate):
     with decimal.localcontext(CONTEXT):
-        assert _rate_pct(rate) == fmt_pct(rate)
-        assert _rate_pct(rate) == fmt_pct(rate)  # again, from the cache
+        assert fmt_rate(rate) == fmt_pct(rate)
+        assert fmt_rate(rate) == fmt_pct(rate)  # again, from the cache
         if rate == 0:  # -0 and 0 are equal keys but are shown differently
-            assert _rate_pct(Decimal("-0")) == "-0%" and _rate_pct(Decimal(0)) == "0%"
+            assert fmt_rate(Decimal("-0")) == "-0%" and fmt_rate(Decimal(0)) == "0%"
 
 
 def test_texts_are_made_in_the_run_context_and_the_readers_is_left_as_it_was():

@@ -115,13 +115,19 @@ def write_json(out: TextIO, result: RunResult, window: Period | None = None,
     more than a third of the writing (see `incentive_dsl.collector`); and the traces' decimal
     context is entered once, not once per trace. `meter` is told how many records are written
     (a progress bar: at a million lines this takes a while)."""
-    chunk: list[str] = []
+    chunk: list[str] = []  # small pieces, written together
     size = 0
     with collector_paused(), texts_context():
         for piece in iter_json(result, window, lines, meter):
+            if len(piece) > 1 << 16:  # a batch of records: written as it is, not copied again
+                if chunk:
+                    out.write("".join(chunk))
+                    chunk, size = [], 0
+                out.write(piece)
+                continue
             chunk.append(piece)
             size += len(piece)
-            if size > 1 << 20:
+            if size > 1 << 16:
                 out.write("".join(chunk))
                 chunk, size = [], 0
         out.write("".join(chunk))
@@ -142,8 +148,7 @@ def iter_json(result: RunResult, window: Period | None = None,
         "currency": result.plan.currency,
         "diagnostics": [d.to_json() for d in result.diagnostics],
     }
-    records: dict[str, Iterable] = {"statements": (statement_record(s, result.plan.currency)
-                                                   for s in statements)}
+    records: dict[str, Iterable] = {"statements": statements}
     if lines:
         records["payouts"] = result.payouts if window is None else (
             p for p in result.payouts if p.pay_period in periods)
@@ -171,7 +176,8 @@ def iter_json(result: RunResult, window: Period | None = None,
         # An earning line's trace texts are made and kept before it is written: the traces of
         # its payouts read them again, written later, and keep them anyway.
         keep = key == "earnings"
-        write = _skip_text if key == "skipped" else _statement_text if key == "statements" \
+        write = _skip_text if key == "skipped" else functools.partial(
+            _statement_text, currency=result.plan.currency) if key == "statements" \
             else _record_text
         rest, sep = iter(records[key]), "[\n    "  # records are attrs classes (skips: fields)
         while batch := list(itertools.islice(rest, 256)):
@@ -179,8 +185,9 @@ def iter_json(result: RunResult, window: Period | None = None,
                 for rec in batch:
                     trace = rec.trace
                     if type(trace) is DeferredTrace:
-                        trace.contents(keep=True)
-            yield sep + ",\n    ".join([write(rec) for rec in batch])
+                        trace.texts()
+            yield sep
+            yield ",\n    ".join([write(rec) for rec in batch])
             sep = ",\n    "
             for done in range(written // EVERY + 1, (written + len(batch)) // EVERY + 1):
                 meter.update(done * EVERY)
@@ -239,17 +246,42 @@ def _record_text(rec) -> str:
     than its usual one) by the general layout."""
     template = _LINE_TEMPLATES.get(type(rec))
     if template is not None and type(rec.amount) is Decimal:
+        amount = str(rec.amount)  # what `format(amount, "f")` writes, unless in exponent form
         try:
-            return template(rec)
+            return template(rec, amount if "E" not in amount else format(rec.amount, "f"))
         except TypeError:  # a field of another type (the C string encoder's, a date's, or
             # `trace_contents`')
             pass
     return _attrs(rec, "    ")
 
 
-def _statement_text(record: dict) -> str:
-    """A statement (`statement_record`), at its indent."""
-    return _encode(record, "    ")
+def _statement_text(statement: Statement, currency: str) -> str:
+    """A statement as `statement_record` has it, at its indent: from its fields, by the
+    general layout if one is of another type than its usual one."""
+    digits = MINOR_DIGITS.get(currency, 2)
+    parts = []
+    for key, value in zip(_STATEMENT_KEYS, _statement_fields(statement)):
+        kind = type(value)
+        if kind is Decimal:
+            text = str(value)  # the text `format(value, "f")` makes, unless in exponent form
+            if "E" in text:
+                text = format(value, "f")
+            if text[-digits - 1:-digits] != ".":  # (most have the minor digits already)
+                text = _padded(text, digits)
+            parts.append(f'{key}"{text}"')
+        elif kind is dt.date:
+            parts.append(key + _date(value))
+        elif kind is str:
+            parts.append(key + _string(value))
+        else:
+            return _encode(statement_record(statement, currency), "    ")
+    return f"{{\n      {_F.join(parts)}\n    }}"
+
+
+# A statement's fields in key order, and the text before each value.
+_STATEMENT_NAMES = sorted(f.name for f in attrs.fields(Statement))
+_statement_fields = operator.attrgetter(*_STATEMENT_NAMES)
+_STATEMENT_KEYS = tuple(f"{_string(name)}: " for name in _STATEMENT_NAMES)
 
 
 def _skip_text(row: tuple) -> str:
@@ -261,10 +293,6 @@ def _skip_text(row: tuple) -> str:
                 f'{_string(subject)}\n    }}')
     except TypeError:  # a field of another type
         return _attrs(Skip(rule=rule, subject=subject, reason=reason, date=date), "    ")
-
-
-def _or_null(text: str | None) -> str:
-    return "null" if text is None else _string(text)
 
 
 _DATES: dict[dt.date, str] = {}  # dates as written: a run's lines repeat a year's days
@@ -284,22 +312,25 @@ def _date(day: dt.date) -> str:
 _F = ",\n      "  # between a line's fields
 
 
-def _credit_line(c: CreditLine) -> str:
-    return (f'{{\n      "amount": "{c.amount:f}"{_F}"credit": {_string(c.credit)}{_F}"date": '
-            f'{_date(c.date)}{_F}"deal": {_or_null(c.deal)}{_F}"event": '
+def _credit_line(c: CreditLine, amount: str) -> str:
+    return (f'{{\n      "amount": "{amount}"{_F}"credit": {_string(c.credit)}{_F}"date": '
+            f'{_DATES.get(c.date) or _date(c.date)}{_F}"deal": '
+            f'{"null" if c.deal is None else _string(c.deal)}{_F}"event": '
             f'{_string(c.event)}{_F}"id": {_string(c.id)}{_F}"kind": {_string(c.kind)}{_F}'
             f'"payee": {_string(c.payee)}{_F}"trace": {_line_trace(trace_contents(c))}\n    }}')
 
 
-def _earning_line(e: EarningLine) -> str:
-    return (f'{{\n      "amount": "{e.amount:f}"{_F}"component": {_string(e.component)}{_F}'
-            f'"date": {_date(e.date)}{_F}"deal": {_or_null(e.deal)}{_F}"id": '
+def _earning_line(e: EarningLine, amount: str) -> str:
+    return (f'{{\n      "amount": "{amount}"{_F}"component": {_string(e.component)}{_F}'
+            f'"date": {_DATES.get(e.date) or _date(e.date)}{_F}"deal": '
+            f'{"null" if e.deal is None else _string(e.deal)}{_F}"id": '
             f'{_string(e.id)}{_F}"kind": {_string(e.kind)}{_F}"payee": {_string(e.payee)}{_F}'
             f'"period": {_string(e.period)}{_F}"trace": {_line_trace(trace_contents(e))}\n    }}')
 
 
-def _payout_line(p: PayoutLine) -> str:
-    return (f'{{\n      "amount": "{p.amount:f}"{_F}"earning": {_or_null(p.earning)}{_F}"kind": '
+def _payout_line(p: PayoutLine, amount: str) -> str:
+    return (f'{{\n      "amount": "{amount}"{_F}"earning": '
+            f'{"null" if p.earning is None else _string(p.earning)}{_F}"kind": '
             f'{_string(p.kind)}{_F}"pay_period": {_string(p.pay_period)}{_F}"payee": '
             f'{_string(p.payee)}{_F}"trace": {_line_trace(trace_contents(p))}\n    }}')
 

@@ -18,8 +18,8 @@ import attrs
 from incentive_dsl.check.model import CreditSpec, Plan
 from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator, EventIndex, Fx
-from incentive_dsl.eval.money import (ZERO, add, allocate, div, fmt, fmt_pct, mul, quantum,
-                                      round_money, sub)
+from incentive_dsl.eval.money import (ZERO, add, allocate, div, fmt, fmt_pct, fmt_rate, mul,
+                                      quantum, round_money, sub)
 from incentive_dsl.eval.records import CreditLine, Skips, credit_line, outside_window
 from incentive_dsl.progress import EVERY, QUIET, Meter
 
@@ -374,12 +374,12 @@ class CreditStage:
 def _credit_texts(cur: str, value: Decimal, weight: Decimal | None, amount: Decimal,
                   detail: str, event: str, how: str, *how_args) -> tuple:
     """A credit line's trace (see `DeferredTrace`); `how` is `_value`'s phrase."""
-    share = f" × {fmt_pct(weight)}" if weight is not None and weight != ONE else ""
+    share = f" × {fmt_rate(weight)}" if weight is not None and weight != ONE else ""
     shown = fmt(value, cur)
     # All of the value (no split): equal nonzero amounts of one type are shown alike.
     credited = shown if amount == value and amount and type(amount) is type(value) else \
         fmt(amount, cur)
-    phrase = how.format(*(shown if v is value else fmt(v, cur) if isinstance(v, Decimal) else v
-                          for v in how_args))  # (the value is usually one of them)
+    phrase = how.format(*[shown if v is value else fmt(v, cur) if isinstance(v, Decimal) else v
+                          for v in how_args])  # (the value is usually one of them)
     return (f"{phrase}; {detail}", f"{shown}{share} = {credited}",
             (("value", shown), ("credited", credited)), (event,), (), ())

@@ -29,7 +29,8 @@ from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator
 from incentive_dsl.eval.credits import Eligibility, eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine, CreditSeries
 from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, ZERO, Number, add, allocate, div, fmt,
-                                      fmt_pct, mul, fmt_number, round_money, sub, to_money)
+                                      fmt_pct, fmt_rate, mul, fmt_number, round_money, sub,
+                                      to_money)
 from incentive_dsl.eval.records import (CreditLine, EarningLine, Later, Skips, Trace,
                                         earning_line, outside_window, raw_trace,
                                         rounded_unread)
@@ -136,8 +137,12 @@ def _quotient_pct(k: _Quotient) -> str:
     """`fmt_pct(_key_value(k))` in integers: one exact division, half even to four decimals,
     instead of a division and rounding of decimals or fractions (commission traces show two of
     these per line, and JSON output reads every trace)."""
-    n, d = k.credit.as_integer_ratio()
-    quota_n, quota_d = k.quota.as_integer_ratio()
+    return _ratio_pct(k.credit, k.quota, *k.quota.as_integer_ratio())
+
+
+def _ratio_pct(credit: Decimal, quota: Number, quota_n: int, quota_d: int) -> str:
+    """`_quotient_pct` of `credit / quota`, whose integer ratio is `quota_n / quota_d`."""
+    n, d = credit.as_integer_ratio()
     n, d = n * quota_d, d * quota_n
     if d < 0:
         n, d = -n, -d
@@ -147,11 +152,12 @@ def _quotient_pct(k: _Quotient) -> str:
     if n and d and abs(n) < _PCT_EXPONENT_FROM * d:
         whole, rest = divmod(abs(n) * 1_000_000, d)
         if abs(2 * rest - d) * _NOT_NEAR_A_TIE > d * (whole + 1):
-            whole += 2 * rest > d
-            digits = f"{whole:05d}"
-            decimals = digits[-4:].rstrip("0")
-            return f"{'-' if n < 0 else ''}{digits[:-4]}{'.' if decimals else ''}{decimals}%"
-    return fmt_pct(_key_value(k))
+            units, decimals = divmod(whole + (2 * rest > d), 10_000)
+            sign = "-" if n < 0 else ""
+            if decimals:
+                return f"{sign}{units}.{f'{decimals:04d}'.rstrip('0')}%"
+            return f"{sign}{units}%"
+    return fmt_pct(div(credit, quota))
 
 
 # 10 ** (the context's precision - 1): how near a tie `_quotient_pct` leaves to `fmt_pct`.
@@ -1281,7 +1287,7 @@ def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, perio
         # A piece of the whole credit is shown as the values show the credit (equal nonzero
         # amounts of one type are shown alike; -0 and 0 are not).
         same = p.amount == line.amount and type(p.amount) is type(line.amount) and p.amount
-        amount, rate = values[0][1] if same else fmt(p.amount, cur), _rate_pct(p.rate)
+        amount, rate = values[0][1] if same else fmt(p.amount, cur), fmt_rate(p.rate)
         factor = f" × {p.factor.normalize():f}" if p.factor != ONE else ""
         terms.append(f"{amount} × {rate}{factor}")
         tier = f" (tier '{p.row.text}')" if p.row else ""
@@ -1304,18 +1310,6 @@ def _commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine, perio
     return because, arithmetic, values, (line.event,), (line.id,), touched
 
 
-_RATES: dict[Number, str] = {}  # rates as percentages: a plan has few, its lines repeat them
-
-
-def _rate_pct(rate: Number) -> str:
-    text = _RATES.get(rate) if rate else None  # (-0 equals 0 but is shown "-0%")
-    if text is None:
-        text = fmt_pct(rate)
-        if rate and len(_RATES) < 4096:
-            _RATES[rate] = text
-    return text
-
-
 # A table's bounds in money per quota (by identity: the lines of a payee's period share one),
 # each kept with the objects it was made from: reading every trace would make them per line.
 _BOUNDS: dict[tuple[int, int], tuple] = {}
@@ -1331,8 +1325,8 @@ def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine,
     c0, c1 = _period_credit(before, total0, total1)
     table = c.table
     spec = plan.measure(table.key) if table.key else None
-    if row is not None and line.amount and spec is not None and spec.kind == "percent" and \
-            table.mode == "marginal":
+    one_tier = spec is not None and spec.kind == "percent" and table.mode == "marginal"
+    if row is not None and line.amount and one_tier:
         return _one_tier_texts(plan, table, line, period, c0, c1, quota, row)
     rows = table.rows
     known = _BOUNDS.get((id(rows), id(quota)))
@@ -1341,8 +1335,7 @@ def _money_commission_texts(plan: m.Plan, c: m.CommissionSpec, line: CreditLine,
             _BOUNDS.clear()
         known = _BOUNDS[(id(rows), id(quota))] = (rows, quota, _money_bounds(rows, quota))
     pieces = _cut_in_money(known[2], c0, c1, line.amount)
-    if len(pieces) == 1 and line.amount and spec is not None and spec.kind == "percent" and \
-            table.mode == "marginal":
+    if len(pieces) == 1 and line.amount and one_tier:
         return _one_tier_texts(plan, table, line, period, c0, c1, quota, pieces[0].row)
     return _commission_texts(plan, c, line, period, tuple(pieces), _Quotient(c0, quota),
                              _Quotient(c1, quota), _earned(pieces), (), ())
@@ -1355,14 +1348,39 @@ def _one_tier_texts(plan: m.Plan, table: m.TierTableSpec, line: CreditLine, peri
     cur = plan.currency
     # What the line's one piece earned (`_cut_in_money`, `_earned`)
     earned = add(ZERO, mul(sub(line.amount, ZERO), row.rate))
-    shown, rate = fmt(line.amount, cur), _rate_pct(row.rate)
-    before, after = _quotient_pct(_Quotient(c0, quota)), _quotient_pct(_Quotient(c1, quota))
+    shown, rate = fmt(line.amount, cur), fmt_rate(row.rate)
+    # The key before the line is the key after the payee's previous line of the period, whose
+    # trace is usually read before (the same text for an equal quotient, but a zero's sign).
+    known = _KEYS_AFTER.get(id(quota))
+    if known is None or known[0] is not quota:
+        if len(_KEYS_AFTER) >= 65536:
+            _KEYS_AFTER.clear()
+        known = (quota, *quota.as_integer_ratio(), None, "")
+    before = known[4] if c0 and c0 == known[3] else _ratio_pct(c0, *known[:3])
+    after = _ratio_pct(c1, *known[:3])
+    _KEYS_AFTER[id(quota)] = (*known[:3], c1, after)
+    names = _KEY_NAMES.get(table.key) or _key_names(table.key)
     deal = f"deal {line.deal}" if line.deal else f"event {line.event}"
     return (f"{rate} of {shown} (tier '{row.text}') for {deal} because your {period} "
             f"{table.key} went from {before} to {after} (marginal tiers)",
             f"{shown} × {rate} = {fmt(earned, cur)}",
-            (("credit", shown), (f"{table.key} before", before), (f"{table.key} after", after)),
+            (("credit", shown), (names[0], before), (names[1], after)),
             (line.event,), (line.id,), (row.span,))
+
+
+# By quota (by identity: a payee's period has its own): (quota, its integer ratio's numerator
+# and denominator, the credit after the line of the last one-tier trace read with it, the key
+# shown after it).
+_KEYS_AFTER: dict[int, tuple] = {}
+# A tier key's value names, before and after a line: "attainment before", "attainment after".
+_KEY_NAMES: dict[str, tuple[str, str]] = {}
+
+
+def _key_names(key: str) -> tuple[str, str]:
+    names = (f"{key} before", f"{key} after")
+    if len(_KEY_NAMES) < 4096:
+        _KEY_NAMES[key] = names
+    return names
 
 
 # Renders whose arithmetic always ends with the exact amount earned: a line rounded from one

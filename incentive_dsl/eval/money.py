@@ -203,20 +203,22 @@ def fmt(amount: Number, currency: str | None = None) -> str:
     digits = MINOR_DIGITS.get(currency or "", 2)
     if type(amount) is Fraction:
         return "≈" + fmt(round_to(amount, digits, "half even"), currency)
+    # Most amounts are shown with the decimals they have: the minor unit's, or more that do
+    # not end with a zero (an exact share). Their plain text with grouping, the text `str`
+    # writes, tells (traces show several amounts per line, and JSON output reads them all).
+    text = format(amount, ",")
+    if len(text) <= _PREC and "E" not in text:
+        point = text.find(".")
+        have = 0 if point < 0 else len(text) - point - 1  # the decimals it has
+        if have == digits or (have > digits and text[-1] != "0"):
+            return f"{text} {currency}" if currency else text
     # The decimals an amount has past its trailing zeros, read from its plain text (what
-    # `normalize` leaves, at less cost: traces show several amounts per line, and JSON output
-    # reads them all); scientific notation, or more digits than `normalize` keeps, the long way.
+    # `normalize` leaves, at less cost); scientific notation, or more digits than `normalize`
+    # keeps, the long way.
     plain = str(amount)
     if "E" not in plain and len(plain) <= _PREC:
         point = plain.find(".")
-        have = 0 if point < 0 else len(plain) - point - 1  # the decimals it has
-        places = have if have == digits else digits if point < 0 else \
-            max(digits, len(plain.rstrip("0")) - point - 1)
-        if places == have:
-            # Shown with the decimals it has (most amounts): grouping alone, no format spec
-            # made for it.
-            text = format(amount, ",")
-            return f"{text} {currency}" if currency else text
+        places = digits if point < 0 else max(digits, len(plain.rstrip("0")) - point - 1)
     else:
         exp = amount.as_tuple().exponent
         if isinstance(exp, int) and exp < -digits:  # trailing zeros beyond the minor unit go
@@ -245,6 +247,19 @@ def fmt_pct(fraction: Number) -> str:
     if value == value.to_integral_value(context=CONTEXT):
         value = value.quantize(_UNIT, context=CONTEXT)
     return f"{value:f}%"
+
+
+_RATES: dict[Number, str] = {}  # rates and shares as percentages: a plan has few
+
+
+def fmt_rate(rate: Number) -> str:
+    """`fmt_pct` of a rate or a share, which a run's lines repeat: made once per value."""
+    text = _RATES.get(rate) if rate else None  # (-0 equals 0 but is shown "-0%")
+    if text is None:
+        text = fmt_pct(rate)
+        if rate and len(_RATES) < 4096:
+            _RATES[rate] = text
+    return text
 
 
 def fmt_number(value: Number) -> str:

@@ -97,9 +97,6 @@ class DeferredTrace(Trace):
         args, made = self._args, self._made  # in this order: see _contents
         return (self.rule, self.label, self.span, *(made or self._make(args)))
 
-    def texts(self) -> tuple:
-        return self._contents()
-
     def _contents(self) -> tuple:
         # The arguments are read before the result: `_made` is set before `_args` is cleared,
         # so a thread that finds the arguments cleared finds the result made.
@@ -110,6 +107,8 @@ class DeferredTrace(Trace):
             set_made(self, made)
             set_args(self, ())  # what it was made from can go
         return made
+
+    texts = _contents  # (one call: the trace of every payout line reads its earning line's)
 
     def _make(self, args: tuple) -> tuple:
         return _texts(self._render, args)
