@@ -463,6 +463,20 @@ def test_custom_field_after_a_number_round_trips(key, value):
     assert format_text(S.PATH, quoted).formatted == text
 
 
+# Was a formatter bug, found by the round trip of example lines: a custom field named with a word
+# that goes on with the value before it (`in`, `is`, `per`, `to`, ...) was written bare, and
+# `x 5 in 0%` read back as the expression `5 in 0%`. Every keyword of the grammar is tried as a
+# key after every kind of value an example line's field can hold.
+@pytest.mark.parametrize("value", ["5", '"t"', "5 USD", "5%", "2027-01-01", "true"])
+def test_every_keyword_as_a_custom_field_key_round_trips(value):
+    for key in sorted(S.KEYWORDS):
+        text = f'example "x"\n  deal D1 booked 2027-01-10 by ana x {value} "{key}" 0%\n'
+        tree = parse_text(S.PATH, text).tree
+        (event,) = tree.blocks[0].items
+        assert [a.key for a in event.attrs] == ["by", "x", key]
+        assert_round_trip(tree)
+
+
 # Was a bug (render() cut lines with str.splitlines(), which also breaks at form feeds and
 # other separators the parser does not count): the excerpt must be the span's line.
 @pytest.mark.parametrize("odd", ["\x0c", "\u2028", "\x85"])

@@ -248,10 +248,15 @@ def _attr_value(a: n.Attr) -> str:
 
 
 # A custom field's key is written bare where it reads back as that key, else quoted: a word the
-# line's own attributes begin with, a key that is not a name, and, after a value that is a plain
-# number, a key the number would take as its unit (`seats 5 ARR 120,000 USD` reads `5 ARR` as
-# money, `seats 5 months 12` reads `5 months` as a duration).
-_ATTR_WORDS = frozenset({"by", "amount", "split"})
+# line's own attributes begin with, a word that would go on with the value before it (an
+# operator, `per`, `at`, `to`: `x 5 in 0%` reads `5 in 0%` as one expression; `first` and `from`
+# after money), a key that is not a name, and, after a value that is a plain number, a key the
+# number would take as its unit (`seats 5 ARR 120,000 USD` reads `5 ARR` as money, `seats 5
+# months 12` reads `5 months` as a duration). tests/test_syntax_properties.py tries every
+# keyword of the grammar after every kind of value.
+_ATTR_WORDS = frozenset({"by", "amount", "split", "and", "at", "else", "first", "from", "in",
+                         "is", "not", "of", "or", "pay", "per", "reaches", "then", "to",
+                         "where"})
 _CURRENCY_LIKE = re.compile(r"[A-Z]{3}")
 
 
