@@ -265,6 +265,18 @@ def test_a_stray_carriage_return_in_a_crlf_file_is_reported_where_it_is(tmp_path
         "the row is left out"
 
 
+
+def test_a_stray_carriage_return_in_the_header_keeps_the_header(tmp_path):
+    """In the header line the character is reported, and the header is read without it: the
+    rows after it are read by its columns (the message must not say the row is left out)."""
+    header = EVENTS_HEADER.replace("\n", "\r\n").replace("deal_id", "deal\r_id", 1)
+    path = write(tmp_path, "events.csv", header + "E1,D1,2027-02-10,booked,100,USD,ana,\r\n")
+    events, diags = load_events(path, PLAN)
+    assert [d.code for d in diags] == ["D-SYNTAX"]
+    assert diags[0].message == "a carriage return (\\r) inside this row, not at its end: " \
+        "the header is read without it"
+    assert [(e.id, e.deal) for e in events] == [("E1", "D1")]
+
 def test_header_only_and_empty_files(tmp_path):
     events, diags = load_events(write(tmp_path, "events.csv", EVENTS_HEADER))
     assert events == [] and places(diags) == [("D-EMPTY", 1, 1)]

@@ -233,17 +233,20 @@ def _physical_lines(text: str) -> list[str]:
     return io.StringIO(text, newline="\n" if "\n" in text else "").readlines()
 
 
-def _stray_return(path: str, first: int, raw_lines: list[str]) -> Diagnostic | None:
+def _stray_return(path: str, first: int, raw_lines: list[str],
+                  is_header: bool) -> Diagnostic | None:
     """The error for a carriage return outside quotes that does not end a line, in a row read
-    from line `first` (csv.reader refuses the row), or None."""
+    from line `first` (csv.reader refuses the row), or None. A data row is left out; the
+    header is read without the character (the rows after it need its columns)."""
     raw = "".join(raw_lines)
     offsets, _ = field_offsets(raw)
     end = offsets[-1][1]  # where reading the row stopped: \r, \n or the end
     if raw[end:end + 1] != "\r" or raw[end + 1:end + 2] in ("\n", ""):
         return None
     return error(SYNTAX, _Locator(path, first, raw_lines).span(end, end + 1),
-                 "a carriage return (\\r) inside this row, not at its end: the row is left "
-                 "out", "delete the character (most editors do not show it); a line break "
+                 "a carriage return (\\r) inside this row, not at its end: "
+                 + ("the header is read without it" if is_header else "the row is left out"),
+                 "delete the character (most editors do not show it); a line break "
                  "inside a value needs the value in quotes")
 
 
@@ -336,7 +339,7 @@ def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
             break
         except csv.Error as e:
             raw_lines = lines[first - 1:max(reader.line_num, first)]
-            stray = _stray_return(path, first, raw_lines)
+            stray = _stray_return(path, first, raw_lines, header is None)
             if stray is not None:  # the row is left out, and reading goes on after it
                 diags.append(stray)
                 record = _without_returns(raw_lines)
