@@ -535,26 +535,7 @@ class EarningStage:
             render, heads = _commission_texts, self._span_heads[1]
             args = (line, period.label, tuple(pieces), k0, k1, earned, tuple(extra),
                     tuple(applied))
-        head = heads.get(id(span))
-        if head is None:
-            head = heads[id(span)] = (render, c.name, c.label, span, self.plan, c)
-        paid = earned
-        rounding = self.plan.rounding
-        # The trace is made when read (`Later`).
-        trace = None
-        if rounding.point == "line" and line.kind not in SHARE_KINDS:
-            # Rounded now, as `_round_rated` would (only shares of a split wait for it), with
-            # one trace saying both: a run makes one per line.
-            paid = round_money(earned, self.cur, rounding.mode)
-            if paid == earned and type(earned) is Decimal:
-                paid = earned if paid.same_quantum(earned) else paid
-            else:
-                trace = (self._heads.get(id(head)) or self._then_head(head), None, paid, None,
-                         *args)
-        if trace is None:
-            trace = (head, *args)
-        out = [self._line(c, "commission", payee, line.date, period.label, paid, line.deal,
-                          trace, line.event)]
+        out = [self._commission_made(c, line, period, earned, render, heads, span, args)]
         if table is not None and table.mode == "retroactive":
             deal_key = (c.name, payee, line.deal or line.event)
             out += self._true_up(c, line, period, state, pieces, deal_key, earned, k0, k1, extra)
@@ -566,7 +547,7 @@ class EarningStage:
     def _money_path(self, c: m.CommissionSpec) -> bool:
         """Whether `_money_line` rates `c`'s lines: marginal tiers keyed on `credit / quota`
         in the commission's own period, and nothing else a line's pieces depend on (no
-        accelerator, no flat rate, the deal's credit so far not read)."""
+        accelerator, the deal's credit so far not read)."""
         table = c.table
         return (table is not None and table.period == c.period and not c.accelerators
                 and self._money_key(c) is not None and not self._reads_deal_credit(c))
@@ -581,32 +562,31 @@ class EarningStage:
             return self._commission_line(c, line, period, state, series, index)
         pieces, _, _, q, kept = cut
         row = pieces[0].row if len(pieces) == 1 else None
-        earned = _earned(pieces)
-        heads = self._span_heads[0]
-        span = c.span if row is None else row.span
+        return [self._commission_made(c, line, period, _earned(pieces), _money_commission_texts,
+                                      self._span_heads[0], c.span if row is None else row.span,
+                                      (line, period.label, *kept, q, row))]
+
+    def _commission_made(self, c: m.CommissionSpec, line: CreditLine, period: Period,
+                         earned: Number, render, heads: dict, span, args: tuple) -> EarningLine:
+        """The commission line that `line` earns `earned` by, its trace made when read
+        (`Later`) by `render` from `args`, under the head of the component's lines that point
+        at `span` (kept in `heads`)."""
         head = heads.get(id(span))
         if head is None:
-            head = heads[id(span)] = (_money_commission_texts, c.name, c.label, span, self.plan,
-                                      c)
-        args = (line, period.label, *kept, q, row)
-        rounding, paid = self.plan.rounding, earned
-        if rounding.point != "line":
-            paid = to_money(earned, self.cur, rounding.mode)
-            trace = (head, *args)
-        elif line.kind in SHARE_KINDS:  # rounded with the deal's other shares (`_round_rated`)
-            trace = (head, *args)
-        else:  # rounded now, with one trace saying both (see `_commission_line`)
+            head = heads[id(span)] = (render, c.name, c.label, span, self.plan, c)
+        paid, trace = earned, None
+        rounding = self.plan.rounding
+        if rounding.point == "line" and line.kind not in SHARE_KINDS:
+            # Rounded now, as `_round_rated` would (only shares of a split wait for it), with
+            # one trace saying both: a run makes one per line.
             paid = round_money(earned, self.cur, rounding.mode)
             if paid == earned and type(earned) is Decimal:
                 paid = earned if paid.same_quantum(earned) else paid
-                trace = (head, *args)
             else:
                 trace = (self._heads.get(id(head)) or self._then_head(head), None, paid, None,
                          *args)
-        return [earning_line(id=self._id(c.name, "commission", line.payee, line.event),
-                             component=c.name, kind="commission", payee=line.payee,
-                             date=line.date, period=period.label, amount=paid, deal=line.deal,
-                             trace=trace)]
+        return self._line(c, "commission", line.payee, line.date, period.label, paid,
+                          line.deal, trace or (head, *args), line.event)
 
     def _reads_deal_credit(self, c: m.CommissionSpec) -> bool:
         """Whether a tier key of `c` is the deal's own amount (read from `_deal_credit`): only
