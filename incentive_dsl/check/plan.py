@@ -126,7 +126,8 @@ class PlanChecker:
                 return None
             if t.currency != self.currency:
                 self.err("E-CURRENCY-MIX", e, f"{what} must be in the plan currency "
-                         f"{self.currency}, but this is {t}")
+                         f"{self.currency}, but this is {t}",
+                         f"write the amount in {self.currency}")
                 return None
             return amount
         if want == ty.PERCENT and t.kind != ty.PERCENT:
