@@ -1761,8 +1761,11 @@ class PlanChecker:
         if want.unknown:
             return
         if got != want and not (got.numeric and want.numeric):
+            such = {ty.MONEY: f"26,000 {want.currency}", ty.PERCENT: "120%", ty.COUNT: "12",
+                    ty.NUMBER: "12"}.get(want.kind)
             self.err("E-EXAMPLE-UNIT", x.value, f"the expected value is {got}, but "
-                     f"{x.target.text if x.target else x.kind} is {want}")
+                     f"{x.target.text if x.target else x.kind} is {want}",
+                     f"write the value as {want}" + (f", e.g. {such}" if such else ""))
 
 
 def refs(e: n.Node) -> list[str]:
