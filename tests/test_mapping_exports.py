@@ -207,6 +207,25 @@ def test_the_amount_hint_points_at_the_mapping_not_a_currency_column(tmp_path):
     ]
 
 
+def test_an_amount_in_another_currency_is_not_read_as_the_fixed_currency(tmp_path):
+    # '12,500.50 EUR' under fixed_currency = "USD": declaring EUR as a symbol would read the
+    # deal as 12,500.50 USD, so the hint must say the currencies differ instead
+    mapping = BASE.replace('amount_cents = { scale = "0.01" }\n', "")
+    deals = DEALS.replace("1250050", '"12,500.50 EUR"').replace("990000", '"€9,900.00"')
+    _, diags = load_mapping(str(export(tmp_path, mapping, deals)))
+    hints = sorted((d.span.line, d.hint) for d in found(diags, "D-AMOUNT"))
+    assert hints == [
+        (2, "the amount is written in EUR, but fixed_currency reads every deal as USD: map the "
+            "export's currency column (currency = \"COLUMN\"), or set fixed_currency = \"EUR\" if "
+            "the whole export is in EUR; then [deals.formats] \"amount_cents\" = "
+            "{ symbol = \"EUR\" }"),
+        (3, "the amount is written in EUR, but fixed_currency reads every deal as USD: map the "
+            "export's currency column (currency = \"COLUMN\"), or set fixed_currency = \"EUR\" if "
+            "the whole export is in EUR; then [deals.formats] \"amount_cents\" = "
+            "{ symbol = \"€\" }"),
+    ]
+
+
 # ------------------------------------------------------------------------------ defaults, roster
 
 

@@ -869,9 +869,16 @@ class RowFields:
                                 f"the {what} ({_lines(rows)}): it is left unset on them"))
 
 
-def amount_hint(e: BadValue, column: str, fmt: ColumnFormat | None) -> str | None:
+# The currency a symbol names, where it names one ('$' and '¥' are several currencies' sign).
+_SYMBOL_CURRENCY = {"US$": "USD", "€": "EUR", "£": "GBP", "₹": "INR"}
+
+
+def amount_hint(e: BadValue, column: str, fmt: ColumnFormat | None,
+                fixed_currency: str | None = None) -> str | None:
     """The hint for an amount the mapping cannot read: a mapping has no currency column to put
-    a symbol in, but it can declare the column's format."""
+    a symbol in, but it can declare the column's format. Not when the amount names another
+    currency than `fixed_currency`: the symbol would then be dropped and the amount read, wrongly,
+    in the fixed currency."""
     text = e.message.split("'")[1] if e.message.count("'") >= 2 else ""
     if fmt is not None:
         return e.hint
@@ -880,8 +887,15 @@ def amount_hint(e: BadValue, column: str, fmt: ColumnFormat | None) -> str | Non
         m = re.search(r"\b[A-Z]{3}\b", text)
         symbol = m.group() if m else None
     if symbol is not None:
-        return (f"declare the column's format in the mapping: [deals.formats] \"{column}\" = "
-                f"{{ symbol = \"{symbol}\" }} (docs/mapping.md, column formats)")
+        declare = f"[deals.formats] \"{column}\" = {{ symbol = \"{symbol}\" }}"
+        named = _SYMBOL_CURRENCY.get(symbol, symbol if len(symbol) == 3 else None)
+        if fixed_currency is not None and named is not None and named != fixed_currency:
+            return (f"the amount is written in {named}, but fixed_currency reads every deal as "
+                    f"{fixed_currency}: map the export's currency column (currency = "
+                    f"\"COLUMN\"), or set fixed_currency = \"{named}\" if the whole export is in "
+                    f"{named}; then {declare}")
+        return (f"declare the column's format in the mapping: {declare} "
+                "(docs/mapping.md, column formats)")
     if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d{1,2}", text):
         return (f"the column writes a decimal comma: [deals.formats] \"{column}\" = "
                 "{ decimal = \",\", thousands = \".\" }")
@@ -1425,7 +1439,7 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
                 except BadValue as e:
                     m.diags.append(error("D-AMOUNT", _span(c or row), f"column '{amount_col}': "
                                          f"{e.message}", amount_hint(e, amount_col, m.formats.get(
-                                             "deals", {}).get(amount_col))))
+                                             "deals", {}).get(amount_col), fixed_currency)))
                     ok = False
             currency = fixed_currency
             if currency_col is not None:
