@@ -226,6 +226,27 @@ def test_an_amount_in_another_currency_is_not_read_as_the_fixed_currency(tmp_pat
     ]
 
 
+@pytest.mark.parametrize("cell, hint", [
+    ("02/13/2024", 'declare the column\'s date format in the mapping: [deals.formats] '
+                   '"closed" = { date = "MM/DD/YYYY" } (docs/mapping.md, column formats)'),
+    ("13.02.2024", 'declare the column\'s date format in the mapping: [deals.formats] '
+                   '"closed" = { date = "DD.MM.YYYY" } (docs/mapping.md, column formats)'),
+    ("02/03/2024", 'declare the column\'s date format in the mapping: [deals.formats] '
+                   '"closed" = { date = "MM/DD/YYYY" } or { date = "DD/MM/YYYY" }, as the '
+                   'export writes its dates (docs/mapping.md, column formats)'),
+    ("2024-02-01T17:20:05.000Z", 'declare the column\'s date format in the mapping: '
+                                 '[deals.formats] "closed" = { date = '
+                                 '"YYYY-MM-DDThh:mm:ss.SSSZ" } (docs/mapping.md, column formats)'),
+])
+def test_the_date_hint_points_at_the_mapping_not_at_editing_the_export(tmp_path, cell, hint):
+    # a mapping reads the export as it is: the hint is the column's format, not "write dates as
+    # YYYY-MM-DD" (the hint for the plain data files)
+    deals = DEALS.replace("D1,ana,won,1250050,2024-02-01,", f"D1,ana,won,1250050,{cell},")
+    _, diags = load_mapping(str(export(tmp_path, deals=deals)))
+    [d] = found(diags, "D-DATE")
+    assert (d.span.line, d.hint) == (2, hint)
+
+
 # ------------------------------------------------------------------------------ defaults, roster
 
 

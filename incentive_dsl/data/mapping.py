@@ -478,6 +478,13 @@ class Mapping:
         """`parser` on a cell's text after the column's format (BadValue either way); a
         `take` format was applied by `cell` already."""
         f = self.formats.get(section, {}).get(column)
+        if f is None and parser is parse_date:
+            try:
+                return parse_date(text)
+            except BadValue as e:
+                # The hint of the plain data files says to rewrite the date; an export is read
+                # as it is, so the hint is the column's format, when one reads this cell.
+                raise BadValue(e.message, date_hint(section, column, text) or e.hint) from None
         return parser(f.normalize(text) if f is not None and f.take is None else text)
 
     def column(self, key: tuple[str, ...], value: object, table: Table | None,
@@ -867,6 +874,33 @@ class RowFields:
             m.diags.append(note(MAPPED, m.at(*f.key),
                                 f"field '{fname}' is empty in {_plural(len(rows), 'row')} of "
                                 f"the {what} ({_lines(rows)}): it is left unset on them"))
+
+
+# Date formats of exports, tried in turn on a date the mapping cannot read without one.
+_DATE_GUESSES = tuple(
+    [f"{a}{sep}{b}{sep}YYYY{time}" for sep in "/.-" for a, b in (("MM", "DD"), ("DD", "MM"))
+     for time in ("", " hh:mm", " hh:mm:ss", " hh:mm AM")]
+    + [f"YYYY-MM-DD{t}hh:mm{s}{z}" for t in "T " for s in ("", ":ss", ":ss.SSS")
+       for z in ("", "Z")])
+
+
+def date_hint(section: str, column: str, text: str) -> str | None:
+    """The `[*.formats]` line that reads `text` as a date (both orders when day and month cannot
+    be told apart), or None when no usual format reads it."""
+    fits = []
+    for pattern in _DATE_GUESSES:
+        try:
+            parse_date(date_pattern(pattern).normalize(text))
+        except BadValue:
+            continue
+        fits.append(pattern)
+    if not fits:
+        return None
+    line = f"[{section}.formats] \"{column}\" = {{ date = \"{fits[0]}\" }}"
+    if len(fits) > 1:
+        line += f" or {{ date = \"{fits[1]}\" }}, as the export writes its dates"
+    return (f"declare the column's date format in the mapping: {line} (docs/mapping.md, column "
+            "formats)")
 
 
 # The currency a symbol names, where it names one ('$' and '¥' are several currencies' sign).
