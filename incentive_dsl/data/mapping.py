@@ -1555,9 +1555,9 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
         m.diags.append(error(
             "D-STAGE", places[0][1], f"stage value {shown} of column '{stage_col}' is not "
             f"mapped: {_plural(len(rows), 'row')} ({_lines(rows)})",
-            (suggest(value, rules) + "; or " if suggest(value, rules) else "") +
-            f'add it to [deals.stages]: "{value}" = {{ outcome = "booked" | "lost" | "open", '
-            "... }"))
+            (suggest(value, rules) + " If not, " if suggest(value, rules) else "") +
+            f'add it to [deals.stages]: "{value}" = {{ outcome = '
+            + " | ".join(f'"{o}"' for o in OUTCOMES) + ", ... }"))
     for owner, places in unknown_owner.items():
         rows = [r for r, _ in places]
         m.diags.append(error(
