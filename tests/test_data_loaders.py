@@ -752,6 +752,15 @@ def test_fx_rates_must_exist_on_or_before_the_event(tmp_path):
     assert [e.id for e in dataset.events] == ["E5", "E2"]
 
 
+def test_a_missing_rate_with_no_fx_rates_at_all_says_none_were_read(tmp_path):
+    # with no FX file given, "add a row to the FX file" names a file that is not there
+    _, diags = _dataset(tmp_path, "E1,D1,2027-02-10,booked,100,EUR,ana,\n")
+    [d] = diags
+    assert d.hint == ("no FX rates were read: give an FX file (--fx FILE, fx.csv in --data, or "
+                      "[fx] in a mapping; docs/data.md) with a row EUR,USD,2027-02-10,RATE "
+                      "(1 EUR = RATE USD)")
+
+
 def test_names_the_plan_does_not_declare(tmp_path):
     text = ("event_id,deal_id,date,kind,owner,stage,activity,channel\n"
             "E1,D1,2027-01-10,stage,ana,Demo,,\n"

@@ -118,3 +118,38 @@ def test_explain_says_whether_a_quota_ramp_applies_to_the_payee():
     # started 2026-11-05: January 2027 is the third month of employment, still ramped
     assert ramp("finn.l").endswith("finn.l started on 2026-11-05, so the ramp applies in "
                                    "2027-Q1")
+
+
+FX_PLAN = '''plan "FX"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+  applies to role AE
+
+credit bookings "Bookings"
+  on deal booked
+
+commission core "Core"
+  on bookings
+  rate 10%
+
+payout
+  paid monthly
+'''
+
+
+def test_explain_shows_the_fx_conversion_of_a_credit(tmp_path):
+    # every cent is explained: a deal booked in EUR shows its amount as booked and the rate
+    # (with its row) that made it 1,100.00 USD, not only the converted amount
+    (tmp_path / "fx.plan").write_text(FX_PLAN)
+    (tmp_path / "events.csv").write_text("event_id,deal_id,date,kind,amount,currency,owner\n"
+                                         "E1,D1,2027-01-11,booked,1000.00,EUR,ann\n")
+    (tmp_path / "roster.csv").write_text("payee_id,role,start\nann,AE,2026-01-01\n")
+    (tmp_path / "fx.csv").write_text("currency,target,date,rate\nEUR,USD,2027-01-09,1.10\n")
+    plan = api.load_plan(str(tmp_path / "fx.plan")).plan
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               fx=str(tmp_path / "fx.csv"), plan=plan)
+    result = api.run(plan, dataset)
+    text = "\n".join(api.explain(result, "ann", plan.calendar.parse("2027-01")).lines())
+    assert ("deal D1 booked at 1,100.00 USD (1,000.00 EUR × 1.10, the EUR→USD rate of "
+            f"2027-01-09, {tmp_path / 'fx.csv'}:2)") in text

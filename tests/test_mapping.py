@@ -245,6 +245,16 @@ def test_unmapped_stage_value(tmp_path):
     assert {e.deal for e in dataset.events} == {"D1", "D2", "D3", "D5"}  # the others are read
 
 
+def test_the_unmapped_stage_hint_lists_every_outcome_and_reads_as_a_sentence(tmp_path):
+    # the hint listed booked | lost | open (not "cancelled", an outcome of docs/mapping.md) and
+    # joined a suggestion as "did you mean 'Won'?; or add it"
+    rows = [*ROWS, "D6,Ana Ames,GTX Pro,Acme,Wonn,2017-01-05,2017-03-01,900"]
+    _, diags = load(export(tmp_path, rows))
+    assert only(diags, "D-STAGE").hint == (
+        "did you mean 'Won'? If not, add it to [deals.stages]: \"Wonn\" = { outcome = "
+        "\"booked\" | \"cancelled\" | \"lost\" | \"open\", ... }")
+
+
 def test_bad_date(tmp_path):
     rows = [*ROWS, "D6,Ana Ames,GTX Pro,Acme,Won,2017-01-05,2017-02-30,4500",
             "D7,Ana Ames,GTX Pro,Acme,Won,01/05/2017,2017-03-03,4500"]

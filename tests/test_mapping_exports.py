@@ -207,6 +207,46 @@ def test_the_amount_hint_points_at_the_mapping_not_a_currency_column(tmp_path):
     ]
 
 
+def test_an_amount_in_another_currency_is_not_read_as_the_fixed_currency(tmp_path):
+    # '12,500.50 EUR' under fixed_currency = "USD": declaring EUR as a symbol would read the
+    # deal as 12,500.50 USD, so the hint must say the currencies differ instead
+    mapping = BASE.replace('amount_cents = { scale = "0.01" }\n', "")
+    deals = DEALS.replace("1250050", '"12,500.50 EUR"').replace("990000", '"€9,900.00"')
+    _, diags = load_mapping(str(export(tmp_path, mapping, deals)))
+    hints = sorted((d.span.line, d.hint) for d in found(diags, "D-AMOUNT"))
+    assert hints == [
+        (2, "the amount is written in EUR, but fixed_currency reads every deal as USD: map the "
+            "export's currency column (currency = \"COLUMN\"), or set fixed_currency = \"EUR\" if "
+            "the whole export is in EUR; then [deals.formats] \"amount_cents\" = "
+            "{ symbol = \"EUR\" }"),
+        (3, "the amount is written in EUR, but fixed_currency reads every deal as USD: map the "
+            "export's currency column (currency = \"COLUMN\"), or set fixed_currency = \"EUR\" if "
+            "the whole export is in EUR; then [deals.formats] \"amount_cents\" = "
+            "{ symbol = \"€\" }"),
+    ]
+
+
+@pytest.mark.parametrize("cell, hint", [
+    ("02/13/2024", 'declare the column\'s date format in the mapping: [deals.formats] '
+                   '"closed" = { date = "MM/DD/YYYY" } (docs/mapping.md, column formats)'),
+    ("13.02.2024", 'declare the column\'s date format in the mapping: [deals.formats] '
+                   '"closed" = { date = "DD.MM.YYYY" } (docs/mapping.md, column formats)'),
+    ("02/03/2024", 'declare the column\'s date format in the mapping: [deals.formats] '
+                   '"closed" = { date = "MM/DD/YYYY" } or { date = "DD/MM/YYYY" }, as the '
+                   'export writes its dates (docs/mapping.md, column formats)'),
+    ("2024-02-01T17:20:05.000Z", 'declare the column\'s date format in the mapping: '
+                                 '[deals.formats] "closed" = { date = '
+                                 '"YYYY-MM-DDThh:mm:ss.SSSZ" } (docs/mapping.md, column formats)'),
+])
+def test_the_date_hint_points_at_the_mapping_not_at_editing_the_export(tmp_path, cell, hint):
+    # a mapping reads the export as it is: the hint is the column's format, not "write dates as
+    # YYYY-MM-DD" (the hint for the plain data files)
+    deals = DEALS.replace("D1,ana,won,1250050,2024-02-01,", f"D1,ana,won,1250050,{cell},")
+    _, diags = load_mapping(str(export(tmp_path, deals=deals)))
+    [d] = found(diags, "D-DATE")
+    assert (d.span.line, d.hint) == (2, hint)
+
+
 # ------------------------------------------------------------------------------ defaults, roster
 
 

@@ -478,6 +478,13 @@ class Mapping:
         """`parser` on a cell's text after the column's format (BadValue either way); a
         `take` format was applied by `cell` already."""
         f = self.formats.get(section, {}).get(column)
+        if f is None and parser is parse_date:
+            try:
+                return parse_date(text)
+            except BadValue as e:
+                # The hint of the plain data files says to rewrite the date; an export is read
+                # as it is, so the hint is the column's format, when one reads this cell.
+                raise BadValue(e.message, date_hint(section, column, text) or e.hint) from None
         return parser(f.normalize(text) if f is not None and f.take is None else text)
 
     def column(self, key: tuple[str, ...], value: object, table: Table | None,
@@ -869,9 +876,43 @@ class RowFields:
                                 f"the {what} ({_lines(rows)}): it is left unset on them"))
 
 
-def amount_hint(e: BadValue, column: str, fmt: ColumnFormat | None) -> str | None:
+# Date formats of exports, tried in turn on a date the mapping cannot read without one.
+_DATE_GUESSES = tuple(
+    [f"{a}{sep}{b}{sep}YYYY{time}" for sep in "/.-" for a, b in (("MM", "DD"), ("DD", "MM"))
+     for time in ("", " hh:mm", " hh:mm:ss", " hh:mm AM")]
+    + [f"YYYY-MM-DD{t}hh:mm{s}{z}" for t in "T " for s in ("", ":ss", ":ss.SSS")
+       for z in ("", "Z")])
+
+
+def date_hint(section: str, column: str, text: str) -> str | None:
+    """The `[*.formats]` line that reads `text` as a date (both orders when day and month cannot
+    be told apart), or None when no usual format reads it."""
+    fits = []
+    for pattern in _DATE_GUESSES:
+        try:
+            parse_date(date_pattern(pattern).normalize(text))
+        except BadValue:
+            continue
+        fits.append(pattern)
+    if not fits:
+        return None
+    line = f"[{section}.formats] \"{column}\" = {{ date = \"{fits[0]}\" }}"
+    if len(fits) > 1:
+        line += f" or {{ date = \"{fits[1]}\" }}, as the export writes its dates"
+    return (f"declare the column's date format in the mapping: {line} (docs/mapping.md, column "
+            "formats)")
+
+
+# The currency a symbol names, where it names one ('$' and '¥' are several currencies' sign).
+_SYMBOL_CURRENCY = {"US$": "USD", "€": "EUR", "£": "GBP", "₹": "INR"}
+
+
+def amount_hint(e: BadValue, column: str, fmt: ColumnFormat | None,
+                fixed_currency: str | None = None) -> str | None:
     """The hint for an amount the mapping cannot read: a mapping has no currency column to put
-    a symbol in, but it can declare the column's format."""
+    a symbol in, but it can declare the column's format. Not when the amount names another
+    currency than `fixed_currency`: the symbol would then be dropped and the amount read, wrongly,
+    in the fixed currency."""
     text = e.message.split("'")[1] if e.message.count("'") >= 2 else ""
     if fmt is not None:
         return e.hint
@@ -880,8 +921,15 @@ def amount_hint(e: BadValue, column: str, fmt: ColumnFormat | None) -> str | Non
         m = re.search(r"\b[A-Z]{3}\b", text)
         symbol = m.group() if m else None
     if symbol is not None:
-        return (f"declare the column's format in the mapping: [deals.formats] \"{column}\" = "
-                f"{{ symbol = \"{symbol}\" }} (docs/mapping.md, column formats)")
+        declare = f"[deals.formats] \"{column}\" = {{ symbol = \"{symbol}\" }}"
+        named = _SYMBOL_CURRENCY.get(symbol, symbol if len(symbol) == 3 else None)
+        if fixed_currency is not None and named is not None and named != fixed_currency:
+            return (f"the amount is written in {named}, but fixed_currency reads every deal as "
+                    f"{fixed_currency}: map the export's currency column (currency = "
+                    f"\"COLUMN\"), or set fixed_currency = \"{named}\" if the whole export is in "
+                    f"{named}; then {declare}")
+        return (f"declare the column's format in the mapping: {declare} "
+                "(docs/mapping.md, column formats)")
     if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d{1,2}", text):
         return (f"the column writes a decimal comma: [deals.formats] \"{column}\" = "
                 "{ decimal = \",\", thousands = \".\" }")
@@ -1425,7 +1473,7 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
                 except BadValue as e:
                     m.diags.append(error("D-AMOUNT", _span(c or row), f"column '{amount_col}': "
                                          f"{e.message}", amount_hint(e, amount_col, m.formats.get(
-                                             "deals", {}).get(amount_col))))
+                                             "deals", {}).get(amount_col), fixed_currency)))
                     ok = False
             currency = fixed_currency
             if currency_col is not None:
@@ -1507,9 +1555,9 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
         m.diags.append(error(
             "D-STAGE", places[0][1], f"stage value {shown} of column '{stage_col}' is not "
             f"mapped: {_plural(len(rows), 'row')} ({_lines(rows)})",
-            (suggest(value, rules) + "; or " if suggest(value, rules) else "") +
-            f'add it to [deals.stages]: "{value}" = {{ outcome = "booked" | "lost" | "open", '
-            "... }"))
+            (suggest(value, rules) + " If not, " if suggest(value, rules) else "") +
+            f'add it to [deals.stages]: "{value}" = {{ outcome = '
+            + " | ".join(f'"{o}"' for o in OUTCOMES) + ", ... }"))
     for owner, places in unknown_owner.items():
         rows = [r for r, _ in places]
         m.diags.append(error(

@@ -364,6 +364,10 @@ def check_currencies(c: Checks) -> None:
             hint = (f"the FX file has {plan.currency}→{currency} rates, but converting needs "
                     f"{currency}→{plan.currency}: a row {currency},{plan.currency},DATE,RATE "
                     f"(1 {currency} = RATE {plan.currency})")
+        elif not c.data.fx:  # no FX file given (or an empty one): "the FX file" is not there
+            hint = (f"no FX rates were read: give an FX file (--fx FILE, fx.csv in --data, or "
+                    f"[fx] in a mapping; docs/data.md) with a row {currency},{plan.currency},"
+                    f"{day},RATE (1 {currency} = RATE {plan.currency})")
         else:
             hint = (f"add a row to the FX file: {currency},{plan.currency},{day},RATE "
                     f"(1 {currency} = RATE {plan.currency})")

@@ -269,16 +269,30 @@ class CreditStage:
         if e.kind == "booked" and deal is not None:
             if self._amends:
                 self._previous_amount[(spec.name, deal.id)] = deal.amount
-            return deal.amount, ("deal {} booked at {}", deal.id, deal.amount)
+            return deal.amount, ("deal {} booked at {}{}", deal.id, deal.amount,
+                                 self._converted(deal.booked))
         if e.kind == "amended" and deal is not None:
             new = self.fx.convert(e.amount or ZERO, e.currency, e.date, e)[0]
             old = self._previous_amount.get((spec.name, deal.id), deal.amount)
             self._previous_amount[(spec.name, deal.id)] = new
-            return new - old, ("deal {} amended from {} to {}", deal.id, old, new)
+            return new - old, ("deal {} amended from {} to {}{}", deal.id, old, new,
+                               self._converted(e))
         if e.amount is None:
             return ZERO, ("{} event without an amount", e.kind)
         amount = self.fx.convert(e.amount, e.currency, e.date, e)[0]
-        return amount, ("{} {}", e.kind, amount)
+        return amount, ("{} {}{}", e.kind, amount, self._converted(e))
+
+    def _converted(self, e: Event) -> str:
+        """How an event's amount became the plan currency's, for the trace: the amount as
+        recorded and the rate with its row ('' for an amount in the plan currency). Without
+        it a converted credit would show a number found nowhere in the data."""
+        r = self.fx.convert(e.amount or ZERO, e.currency, e.date, e)[1]
+        if r is None:
+            return ""
+        how = (f"÷ {r.rate}, the {r.target}→{r.currency}" if r.inverse else
+               f"× {r.rate}, the {r.currency}→{r.target}")
+        where = f", {r.source}" if r.source is not None else ""
+        return f" ({fmt(e.amount or ZERO, e.currency)} {how} rate of {r.date}{where})"
 
     def _participants(self, deal: Deal | None, actor: str | None) -> list[str]:
         if deal is not None and deal.booked is not None and deal.booked.splits:
