@@ -286,6 +286,8 @@ class CreditStage:
         """How an event's amount became the plan currency's, for the trace: the amount as
         recorded and the rate with its row ('' for an amount in the plan currency). Without
         it a converted credit would show a number found nowhere in the data."""
+        if e.currency is None or e.currency == self.fx.currency:  # most: nothing to look up
+            return ""
         r = self.fx.convert(e.amount or ZERO, e.currency, e.date, e)[1]
         if r is None:
             return ""
