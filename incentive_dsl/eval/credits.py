@@ -269,32 +269,24 @@ class CreditStage:
         if e.kind == "booked" and deal is not None:
             if self._amends:
                 self._previous_amount[(spec.name, deal.id)] = deal.amount
+            booked = deal.booked
+            # The deal's amount was converted when the deals were read: its rate is looked up
+            # again only for a booking in another currency (few).
+            rate = None if booked.currency is None or booked.currency == self.fx.currency \
+                else self.fx.convert(booked.amount or ZERO, booked.currency, booked.date,
+                                     booked)[1]
             return deal.amount, ("deal {} booked at {}{}", deal.id, deal.amount,
-                                 self._converted(deal.booked))
+                                 _converted(booked, rate))
         if e.kind == "amended" and deal is not None:
-            new = self.fx.convert(e.amount or ZERO, e.currency, e.date, e)[0]
+            new, rate = self.fx.convert(e.amount or ZERO, e.currency, e.date, e)
             old = self._previous_amount.get((spec.name, deal.id), deal.amount)
             self._previous_amount[(spec.name, deal.id)] = new
             return new - old, ("deal {} amended from {} to {}{}", deal.id, old, new,
-                               self._converted(e))
+                               _converted(e, rate))
         if e.amount is None:
             return ZERO, ("{} event without an amount", e.kind)
-        amount = self.fx.convert(e.amount, e.currency, e.date, e)[0]
-        return amount, ("{} {}{}", e.kind, amount, self._converted(e))
-
-    def _converted(self, e: Event) -> str:
-        """How an event's amount became the plan currency's, for the trace: the amount as
-        recorded and the rate with its row ('' for an amount in the plan currency). Without
-        it a converted credit would show a number found nowhere in the data."""
-        if e.currency is None or e.currency == self.fx.currency:  # most: nothing to look up
-            return ""
-        r = self.fx.convert(e.amount or ZERO, e.currency, e.date, e)[1]
-        if r is None:
-            return ""
-        how = (f"÷ {r.rate}, the {r.target}→{r.currency}" if r.inverse else
-               f"× {r.rate}, the {r.currency}→{r.target}")
-        where = f", {r.source}" if r.source is not None else ""
-        return f" ({fmt(e.amount or ZERO, e.currency)} {how} rate of {r.date}{where})"
+        amount, rate = self.fx.convert(e.amount, e.currency, e.date, e)
+        return amount, ("{} {}{}", e.kind, amount, _converted(e, rate))
 
     def _participants(self, deal: Deal | None, actor: str | None) -> list[str]:
         if deal is not None and deal.booked is not None and deal.booked.splits:
@@ -385,6 +377,18 @@ class CreditStage:
         if spec.cancelled == "lose" and line.deal is not None and kind != "cancelled":
             self._of_deal[(spec.name, line.deal)].append(line)
         return line
+
+
+def _converted(e: Event, r) -> str:
+    """How an event's amount became the plan currency's, for the trace: the amount as recorded
+    and the rate `r` (an `FxRate`, None for an amount in the plan currency) with its row.
+    Without it a converted credit would show a number found nowhere in the data."""
+    if r is None:
+        return ""
+    how = (f"÷ {r.rate}, the {r.target}→{r.currency}" if r.inverse else
+           f"× {r.rate}, the {r.currency}→{r.target}")
+    where = f", {r.source}" if r.source is not None else ""
+    return f" ({fmt(e.amount or ZERO, e.currency)} {how} rate of {r.date}{where})"
 
 
 def _credit_texts(cur: str, value: Decimal, weight: Decimal | None, amount: Decimal,
