@@ -110,14 +110,23 @@ def _earned(pieces: list[_Piece] | tuple[_Piece, ...]) -> Number:
     return earned
 
 
+def _one_tier(bounds: tuple, lo: Decimal, hi: Decimal) -> m.TierRowSpec | None:
+    """The tier row whose stretch of credit (`_money_bounds`) holds all of `lo` to `hi`, or
+    None when they are in different tiers."""
+    for low, high, row in bounds:
+        if (low is None or lo >= low) and (high is None or hi <= high):
+            return row
+    return None
+
+
 def _cut_in_money(bounds: tuple, c0: Decimal, c1: Decimal, amount: Decimal) -> list[_Piece]:
     """The pieces of a credit line of `amount` that moves its period's credit from `c0` to
     `c1`, cut where the credit crosses the bounds (`_money_bounds`): each the part of the line
     inside one stretch, exactly; the last takes the rest."""
     lo, hi = (c0, c1) if amount > 0 else (c1, c0)
-    for low, high, row in bounds:  # most lines stay inside one tier: one piece, the line
-        if (low is None or lo >= low) and (high is None or hi <= high):
-            return [_Piece(lo, hi, row.rate, ONE, row, sub(amount, ZERO))]
+    row = _one_tier(bounds, lo, hi)
+    if row is not None:  # most lines stay inside one tier: one piece, the line
+        return [_Piece(lo, hi, row.rate, ONE, row, sub(amount, ZERO))]
     stretches = []
     for low, high, row in bounds:
         a = lo if low is None else max(lo, low)
@@ -497,7 +506,8 @@ class EarningStage:
                                      series, index)
         if table is not None:
             if cut is not None:
-                pieces, c0, c1, q, kept = cut
+                bounds, c0, c1, q, kept = cut
+                pieces = _cut_in_money(bounds, c0, c1, amount)
             else:
                 k0, k1 = self._key(c, table.key, table.period, line, payee, series.seqs[index])
                 if table.mode == "marginal":
@@ -560,9 +570,16 @@ class EarningStage:
         cut = self._money_pieces(c, c.table, line, period, series, index)
         if cut is None:
             return self._commission_line(c, line, period, state, series, index)
-        pieces, _, _, q, kept = cut
-        row = pieces[0].row if len(pieces) == 1 else None
-        return [self._commission_made(c, line, period, _earned(pieces), _money_commission_texts,
+        bounds, c0, c1, q, kept = cut
+        amount = line.amount
+        row = _one_tier(bounds, c0, c1) if amount > 0 else _one_tier(bounds, c1, c0)
+        if row is not None:  # most lines: `_earned` of the one piece `_cut_in_money` cuts
+            earned = add(ZERO, mul(sub(amount, ZERO), row.rate))
+        else:
+            pieces = _cut_in_money(bounds, c0, c1, amount)
+            earned = _earned(pieces)
+            row = pieces[0].row if len(pieces) == 1 else None
+        return [self._commission_made(c, line, period, earned, _money_commission_texts,
                                       self._span_heads[0], c.span if row is None else row.span,
                                       (line, period.label, *kept, q, row))]
 
@@ -682,16 +699,16 @@ class EarningStage:
 
     def _money_pieces(self, c: m.CommissionSpec, table: m.TierTableSpec, line: CreditLine,
                       period: Period, series: CreditSeries, index: int
-                      ) -> tuple[list[_Piece], Decimal, Decimal, Number, tuple] | None:
-        """The pieces `_marginal_pieces` would cut, computed in money space: with key
-        k = credit / quota, the key crosses bound b where the credit crosses quota × b, and
-        the part of the line below that bound is quota × b less the credit before it (the
-        same exact value as amount × (b − k0) / (k1 − k0), without dividing), for a
-        commission whose key is of that form (`_money_key`). None when the quota is 0 (the
-        key is then 0), or the key would pass the bound on computed values (the measure
-        reports it). Else the pieces, the credit
-        before and after the line, the quota, and the running totals the credit before and
-        after are computed from (`_period_credit`: a trace keeps those, which the series
+                      ) -> tuple[tuple, Decimal, Decimal, Number, tuple] | None:
+        """What cuts a line into the pieces `_marginal_pieces` would cut, in money space
+        (`_cut_in_money`): with key k = credit / quota, the key crosses bound b where the
+        credit crosses quota × b, and the part of the line below that bound is quota × b less
+        the credit before it (the same exact value as amount × (b − k0) / (k1 − k0), without
+        dividing), for a commission whose key is of that form (`_money_key`). None when the
+        quota is 0 (the key is then 0), or the key would pass the bound on computed values
+        (the measure reports it). Else the tier rows' bounds in money (`_money_bounds`), the
+        credit before and after the line, the quota, and the running totals the credit before
+        and after are computed from (`_period_credit`: a trace keeps those, which the series
         keeps anyway, not two more amounts per line).
 
         `series` is the payee's lines of the commission's base credit, `line` its line at
@@ -713,7 +730,7 @@ class EarningStage:
             return None
         # The key path's memory of the last line's key would now be stale.
         self._keys_after.pop((table.key, table.period), None)
-        return _cut_in_money(bounds, c0, c1, amount), c0, c1, q, kept
+        return bounds, c0, c1, q, kept
 
     def _quota_cut(self, c: m.CommissionSpec, table: m.TierTableSpec, payee: str,
                    period: Period, series: CreditSeries) -> tuple:

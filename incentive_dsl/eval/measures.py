@@ -33,7 +33,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from incentive_dsl.check.model import CompensationSpec, ForecastSpec, Plan, QuotaSpec
-from incentive_dsl.data.records import Dataset, Roster
+from incentive_dsl.data.records import Dataset, QuotaRecord, Roster
 from incentive_dsl.eval.context import Deals, Env, Evaluator, Fx
 from incentive_dsl.eval.money import ZERO, Number, div, exact, mul
 from incentive_dsl.eval.records import CreditLine
@@ -111,9 +111,17 @@ class MeasureEngine:
         self.measures = {ms.name: ms for ms in plan.measures}
         self.component_names = frozenset(c.name for c in plan.components)
         self.evaluator = Evaluator(plan, self)
-        self.quota_rows: dict[tuple[str, str], list] = defaultdict(list)
+        # Each quotas row with the period it names (read for every month of every period),
+        # and a row's monthly share once worked out, by the row's id (rows live as long as the
+        # dataset).
+        self.quota_rows: dict[tuple[str, str], list[tuple[Period, QuotaRecord]]] = \
+            defaultdict(list)
+        parse = plan.calendar.parse
         for q in dataset.quotas:
-            self.quota_rows[(q.payee, q.quota)].append(q)
+            p = parse(q.period)
+            if p is not None:
+                self.quota_rows[(q.payee, q.quota)].append((p, q))
+        self._row_monthly: dict[int, Fraction] = {}
         self.territory_index = {t.territory: t.index for t in dataset.territories}
         self._cache: dict = {}
         self._team_cache: dict = {}
@@ -464,14 +472,18 @@ class MeasureEngine:
 
     def _base_month_quota(self, spec: QuotaSpec, payee: str, month: Period) -> Fraction:
         # A row of the quotas table (or an example's quota line) wins over the plan's values.
-        for row in self.quota_rows.get((payee, spec.name), ()):
-            p = self.plan.calendar.parse(row.period)
-            if p is not None and p.start <= month.start and month.end <= p.end:
-                amount = row.amount
-                if row.currency and row.currency != self.plan.currency and spec.kind == "money":
-                    # A quota in another currency is converted at the rate of its period's end.
-                    amount = self.fx.convert(amount, row.currency, p.end)[0]
-                return _monthly(amount, len(p.months()))
+        for p, row in self.quota_rows.get((payee, spec.name), ()):
+            if p.start <= month.start and month.end <= p.end:
+                monthly = self._row_monthly.get(id(row))
+                if monthly is None:
+                    amount = row.amount
+                    if row.currency and row.currency != self.plan.currency and \
+                            spec.kind == "money":
+                        # A quota in another currency is converted at the rate of its period's
+                        # end.
+                        amount = self.fx.convert(amount, row.currency, p.end)[0]
+                    monthly = self._row_monthly[id(row)] = _monthly(amount, len(p.months()))
+                return monthly
         if spec.forecast is not None:
             return self._forecast_month(spec.forecast, payee, month)
         role = self.roster.role_on(payee, month.start) if payee in self.roster else None
