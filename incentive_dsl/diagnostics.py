@@ -117,7 +117,9 @@ def _one_letter_apart(a: str, b: str) -> bool:
 def _lines(text: str) -> tuple[str, ...]:
     """The lines of a source, split once for all the diagnostics shown from it (a string's
     hash is computed once and kept, so finding them again costs nothing)."""
-    return tuple(text.split("\n"))  # spans count only \n as a line break, as here
+    # Spans count only \n as a line break, as here; a data file without any \n ends its lines
+    # with a lone \r, and the loader counts those (data/tables.decode).
+    return tuple(text.split("\n" if "\n" in text else "\r"))
 
 
 _SHOWN = {ord(c): "\ufffd" for c in BIDI_CONTROLS}

@@ -277,6 +277,36 @@ def test_a_stray_carriage_return_in_the_header_keeps_the_header(tmp_path):
         "the header is read without it"
     assert [(e.id, e.deal) for e in events] == [("E1", "D1")]
 
+def test_lines_ended_by_lone_carriage_returns_are_read_as_lines(tmp_path):
+    """A file saved with classic Mac line ends (a lone \r, Excel's 'CSV (Macintosh)') is read
+    row by row, and each diagnostic cites the row's own line, column and text, not the whole
+    file as line 1."""
+    rows = [EVENTS_HEADER.rstrip("\n"), "E1,D1,2027-02-10,booked,100,USD,ana,",
+            '"E2","D2",2027-02-11,booked,"1,000",USD,bob,', "E3,D1,2027-02-3O,invoiced,100,USD,,",
+            "E4,D1,2027-02-12,invoiced,100,USD,ana\u202e,"]
+    text = "\r".join(rows) + "\r"
+    path = write(tmp_path, "events.csv", text)
+    events, diags = load_events(path, PLAN)
+    assert [(e.id, e.deal, e.amount, e.source.row) for e in events] == [
+        ("E1", "D1", Decimal(100), 2), ("E2", "D2", Decimal(1000), 3),
+        ("E4", "D1", Decimal(100), 5)]
+    assert places(diags) == [("D-DATE", 4, 7), ("D-BIDI", 5, 38)]
+    shown = render_all(diags, {path: text})
+    assert "\n 4 | E3,D1,2027-02-3O,invoiced,100,USD,,\n   |       ^^^^^^^^^^\n" in shown
+    assert "\u240d" not in shown  # no other line is shown after the row's own
+
+    jsonl = '{"event_id": "E1", "deal_id": "D1", "date": "2027-02-10", "kind": "booked", ' \
+        '"amount": 100, "currency": "USD", "owner": "ana"}\r{"event_id": "E2", "deal_id": ' \
+        '"D1", "date": "2027-02-3O", "kind": "invoiced", "amount": 100, "currency": "USD"}\r'
+    events, diags = load_events(write(tmp_path, "events.jsonl", jsonl), PLAN)
+    assert [(e.id, e.source.row) for e in events] == [("E1", 1)]
+    assert places(diags) == [("D-DATE", 2, 45)]
+
+    _, diags = load_events(write(tmp_path, "latin1.csv", "\r".join(rows[:2]).encode()
+                                 + "\rE2,D\xe9,".encode("latin-1")))
+    assert places(diags) == [("D-ENCODING", 3, 5)]
+
+
 def test_header_only_and_empty_files(tmp_path):
     events, diags = load_events(write(tmp_path, "events.csv", EVENTS_HEADER))
     assert events == [] and places(diags) == [("D-EMPTY", 1, 1)]

@@ -188,12 +188,13 @@ def read_data_file(path: str, hint: str) -> tuple[bytes | None, list[Diagnostic]
 
 def _place(data: bytes, pos: int) -> tuple[int, int]:
     """Line and 1-based character column of byte `pos` (the bytes before it on its line are
-    valid UTF-8)."""
-    line_start = data.rfind(b"\n", 0, pos) + 1
+    valid UTF-8). Lines end as `decode` reads them: with \n, or \r in a file without any \n."""
+    end = b"\n" if b"\n" in data else b"\r"
+    line_start = data.rfind(end, 0, pos) + 1
     prefix = data[line_start:pos].decode("utf-8", errors="replace")
-    if data.count(b"\n", 0, pos) == 0:
+    if data.count(end, 0, pos) == 0:
         prefix = prefix.removeprefix("\ufeff")
-    return data.count(b"\n", 0, pos) + 1, len(prefix) + 1
+    return data.count(end, 0, pos) + 1, len(prefix) + 1
 
 
 def decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
@@ -219,7 +220,13 @@ def decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
                             f"the file is not UTF-8: byte 0x{data[e.start]:02X} at byte "
                             f"offset {e.start} cannot be read{more}",
                             "save the file as UTF-8 (in a spreadsheet: 'CSV UTF-8')")]
-    return text.removeprefix("\ufeff"), []
+    text = text.removeprefix("\ufeff")
+    if "\n" not in text:
+        # Lines ended by a lone \r (the classic Mac line end, still Excel's 'CSV (Macintosh)'):
+        # read as the lines they are, by both formats and every check that counts lines, as a
+        # text editor shows them (diagnostics._lines)
+        text = text.replace("\r", "\n")
+    return text, []
 
 
 # ------------------------------------------------------------------------------ CSV
@@ -228,9 +235,9 @@ def decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
 def _physical_lines(text: str) -> list[str]:
     """The lines of a CSV text, with their ends, as spans count them (diagnostics._lines,
     and editors): only \n ends a line, so a carriage return inside a row of a CRLF file does not
-    shift every line number after it (`_stray_return` reports it). A text without any \n
-    ends its lines with lone \r (the classic Mac line end): those are its lines."""
-    return io.StringIO(text, newline="\n" if "\n" in text else "").readlines()
+    shift every line number after it (`_stray_return` reports it). (A file whose lines end
+    with a lone \r has them as \n since `decode`.)"""
+    return io.StringIO(text, newline="\n").readlines()
 
 
 def _stray_return(path: str, first: int, raw_lines: list[str],
