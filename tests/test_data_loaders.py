@@ -277,6 +277,21 @@ def test_a_stray_carriage_return_in_the_header_keeps_the_header(tmp_path):
         "the header is read without it"
     assert [(e.id, e.deal) for e in events] == [("E1", "D1")]
 
+def test_a_header_read_without_its_stray_return_marks_each_cell_where_it_is(tmp_path):
+    """A later diagnostic about a column of that header marks the column's cell (quotes and
+    a stray return inside it included), not the whole rest of the line."""
+    header = 'event_id,deal\r_id,date,kind,amount,currency,owner,splits,"amuont",col\rour\r\n'
+    path = write(tmp_path, "events.csv", header + "E1,D1,2027-02-10,booked,100,USD,ana,,1,r\r\n")
+    _, diags = load_events(path, PLAN)
+    columns = sorted((d for d in diags if d.code == "D-COLUMN"), key=lambda d: d.span.column)
+    assert [(d.message, d.span.line, d.span.column, d.span.end_column) for d in columns] == [
+        ("unknown column 'amuont'", 1, 58, 66),
+        ("column 'colour' is not used by this plan and is ignored", 1, 67, 74)]
+    shown = render_all(columns, {path: header})
+    assert "\n   | " + " " * 57 + "^" * 8 + "\n" in shown  # "amuont", with its quotes
+    assert "\n   | " + " " * 66 + "^" * 7 + "\n" in shown  # col\rour, shown as col␍our
+
+
 def test_lines_ended_by_lone_carriage_returns_are_read_as_lines(tmp_path):
     """A file saved with classic Mac line ends (a lone \r, Excel's 'CSV (Macintosh)') is read
     row by row, and each diagnostic cites the row's own line, column and text, not the whole

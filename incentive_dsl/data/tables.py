@@ -257,13 +257,34 @@ def _stray_return(path: str, first: int, raw_lines: list[str],
                  "inside a value needs the value in quotes")
 
 
+def _kept(raw: str) -> list[int]:
+    """The offsets of the characters of a row that are not stray carriage returns
+    (`_stray_return`)."""
+    return [i for i, ch in enumerate(raw) if ch != "\r" or raw[i + 1:i + 2] == "\n"]
+
+
 def _without_returns(raw_lines: list[str]) -> list[str]:
     """A row with stray carriage returns (`_stray_return`) as the user sees it: without them."""
-    raw = re.sub(r"\r(?!\n)", "", "".join(raw_lines))
+    raw = "".join(raw_lines)
     try:
-        return next(csv.reader([raw]), [])
+        return next(csv.reader(["".join(raw[i] for i in _kept(raw))]), [])
     except csv.Error:
         return []
+
+
+def _spans_without_returns(path: str, first: int, raw_lines: list[str],
+                           count: int) -> list[Span]:
+    """The span of each of the `count` cells of `_without_returns(raw_lines)`, in the lines as
+    they are (a cell holding a stray return covers it), so a diagnostic about one header cell
+    marks that cell; the whole line when the cells cannot be told apart."""
+    raw = "".join(raw_lines)
+    kept = _kept(raw)
+    offsets, _ = field_offsets("".join(raw[i] for i in kept))
+    loc = _Locator(path, first, raw_lines)
+    if len(offsets) != count:
+        return [loc.line_span()] * count
+    kept.append(len(raw))  # where an empty last cell starts
+    return [loc.span(kept[s], kept[e - 1] + 1 if e > s else kept[s]) for s, e in offsets]
 
 
 def field_offsets(raw: str) -> tuple[list[tuple[int, int]], int | None]:
@@ -354,7 +375,7 @@ def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
                     continue
                 if header is None:  # the columns are read, for the rows after it
                     header = [c.strip() for c in record]
-                    header_spans = [_Locator(path, first, raw_lines).line_span()] * len(header)
+                    header_spans = _spans_without_returns(path, first, raw_lines, len(header))
                     header_line = first
                 else:
                     broken.extend(_readings(header, record))
