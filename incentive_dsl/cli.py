@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from incentive_dsl import __version__, api
-from incentive_dsl.diagnostics import closest, to_json
+from incentive_dsl.diagnostics import closest, closest_id, to_json
 from incentive_dsl.files import read_regular
 from incentive_dsl.limits import date_problem
 from incentive_dsl.progress import QUIET
@@ -289,8 +289,10 @@ def _report_data(diags) -> bool | None:
 
 def _not_found(what: str, name: str, place: str, known) -> str:
     """"no payee 'x' in the roster", with the name meant when one is close (ignoring case:
-    ids are often typed with capitals)."""
-    near = closest(name, known, ignore_case=True)
+    ids are often typed with capitals). A deal id is matched as D-ORPHAN matches it
+    (`closest_id`): deal ids share long prefixes, and an id that shares one is another deal."""
+    near = closest_id(name, known) if what == "deal" else \
+        closest(name, known, ignore_case=True)
     return f"no {what} '{name}' in {place}" + (f"; did you mean '{near}'?" if near else "")
 
 

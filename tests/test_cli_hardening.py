@@ -140,3 +140,16 @@ def test_the_command_ends_with_mains_exit_code_and_all_of_its_output(capsys):
     shown = _command("--help")
     assert shown.returncode == 0 and "usage: incentive" in shown.stdout
     assert cli._kept is None  # main, called from Python, keeps nothing
+
+
+def test_explain_suggests_only_a_deal_id_that_may_be_mistyped(ws):
+    """A deal id sharing a long prefix with the one typed is another deal, not suggested; a
+    letter I for a one is, even among ids a character apart from it."""
+    ws.write_events([(f"E{d}", f"D0000{d}", "2027-01-10", "booked", "100", "ana")
+                     for d in ("123", "223", "323", "456")])
+    explain = ("explain", str(ws.plan), *ws.data(), "--period", "2027-Q1", "--payee", "ana")
+    code, _, err = ws.cli(*explain, "--deal", "D0000000")
+    assert code == cli.EXIT_USAGE
+    assert err == "incentive explain: no deal 'D0000000' in the data\n"
+    code, _, err = ws.cli(*explain, "--deal", "D0000I23")
+    assert err == "incentive explain: no deal 'D0000I23' in the data; did you mean 'D0000123'?\n"

@@ -737,6 +737,18 @@ def test_bookings_and_orphans(tmp_path):
     # amount, so it is not reported again
 
 
+def test_an_orphan_suggests_only_a_deal_id_it_may_be_a_typo_of(tmp_path):
+    _, diags = _dataset(
+        tmp_path,
+        "E1,D00000123,2027-02-10,booked,100,USD,ana,\n"
+        "E2,D00000456,2027-02-10,booked,100,USD,ana,\n"
+        "E3,D0000O123,2027-03-10,invoiced,100,USD,,\n"  # a letter O for a zero
+        "E4,D00000789,2027-03-10,invoiced,100,USD,,\n")  # another deal, not booked here
+    assert [(d.code, d.span.line, d.hint) for d in diags] == [
+        ("D-ORPHAN", 4, "did you mean 'D00000123'?"),
+        ("D-ORPHAN", 5, "add the deal's booked event, or check the deal id")]
+
+
 def test_a_booking_rejected_for_its_number_of_cells_leaves_no_orphans(tmp_path):
     """The row's deal id is read from its cells as placed from the left (right before a stray
     separator) and from the right (right after it): either way the booking's later events
