@@ -107,11 +107,11 @@ _LOOK_ALIKE = str.maketrans("oil", "011")  # in lower case: O and 0, I and l and
 
 
 def closest_id(word: str, candidates: Iterable[str]) -> str | None:
-    """The id `word` is plausibly a mistyped form of, or None: for ids (deals, payees), which
-    `closest` would match on a long shared prefix or domain (D00000123 and D00000456 are
-    two-thirds alike). The one id equal but for case, spaces and look-alike characters (O for
-    0, l or I for 1); else the one id nearest within one character replaced, added, dropped or
-    two swapped, or two replaced. None when no id, or more than one, is that near: sequential
+    """The id `word` is plausibly a mistyped form of, or None: for deal ids, which `closest`
+    would match on a long shared prefix (D00000123 and D00000456 are two-thirds alike). The one
+    id equal but for case, spaces and look-alike characters (O for 0, l or I for 1); else the
+    one id nearest within one character replaced, added, dropped or two swapped, or two
+    replaced. None when no id, or more than one, is that near: sequential
     ids are all a character apart, and a guess among them would send the user to another deal."""
     def norm(s: str) -> str:
         return "".join(s.split()).casefold()
