@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from incentive_dsl import __version__, api
-from incentive_dsl.diagnostics import closest, to_json
+from incentive_dsl.diagnostics import closest, closest_id, to_json
 from incentive_dsl.files import read_regular
 from incentive_dsl.limits import date_problem
 from incentive_dsl.progress import QUIET
@@ -159,6 +159,16 @@ def _file_sources(diags) -> dict[str, str]:
     return out
 
 
+def _prog(args: argparse.Namespace) -> str:
+    """The command as typed (`incentive run`, `incentive ledger show`): what every message of a
+    command begins with, as its usage errors do. Only a message written before the command is
+    known begins with `incentive:`."""
+    sub = next((getattr(args, name) for name in ("finance_command", "data_command",
+                                                 "ledger_command") if getattr(args, name, None)),
+               None)
+    return f"incentive {args.command}" + (f" {sub}" if sub else "")
+
+
 def _load_dataset(args: argparse.Namespace, plan):
     """The dataset from the data files (--deals, --roster ...) or from a CRM export through
     its mapping (--map, docs/mapping.md): (dataset, diagnostics, None) or (None, (), exit
@@ -167,7 +177,7 @@ def _load_dataset(args: argparse.Namespace, plan):
              if getattr(args, o, None) is not None]
     if getattr(args, "map", None) is not None:
         if files:
-            print("incentive: --map names the data files itself; leave out "
+            print(f"{_prog(args)}: --map names the data files itself; leave out "
                   + ", ".join(f"--{o}" for o in files), file=sys.stderr)
             return None, (), EXIT_USAGE
         dataset, diags = api.load_mapping(args.map, plan=plan)
@@ -176,7 +186,7 @@ def _load_dataset(args: argparse.Namespace, plan):
         folder = Path(args.data)
         if not os.path.isdir(folder):
             what = "not a directory" if os.path.exists(folder) else "no such directory"
-            print(f"incentive: --data {args.data}: {what}", file=sys.stderr)
+            print(f"{_prog(args)}: --data {args.data}: {what}", file=sys.stderr)
             return None, (), EXIT_USAGE
         # A data directory holds the files under their standard names; a file given on its own
         # option wins.
@@ -188,11 +198,11 @@ def _load_dataset(args: argparse.Namespace, plan):
             if getattr(args, option, None) is None and found is not None:
                 setattr(args, option, str(found))
             elif getattr(args, option, None) is None and option in ("deals", "roster"):
-                print(f"incentive: {folder / names[0]}: no such file (--data needs "
+                print(f"{_prog(args)}: {folder / names[0]}: no such file (--data needs "
                       f"{' or '.join(names)} in {folder})", file=sys.stderr)
                 return None, (), EXIT_USAGE
     if args.deals is None or args.roster is None:
-        print("incentive: give the data: --data DIR (events.csv, roster.csv, ...), --deals FILE "
+        print(f"{_prog(args)}: give the data: --data DIR (events.csv, roster.csv, ...), --deals FILE "
               "and --roster FILE, or --map FILE (a CRM export read through its mapping, "
               "docs/mapping.md)", file=sys.stderr)
         return None, (), EXIT_USAGE
@@ -250,19 +260,19 @@ def _load(args: argparse.Namespace, whole_pay_periods: bool = True):
     except api.EmptyWindow as exc:  # reported after the checks of the window as asked
         window, empty = exc.window, exc
     except api.NotAPeriod as exc:
-        print(f"incentive: {exc}", file=sys.stderr)
+        print(f"{_prog(args)}: {exc}", file=sys.stderr)
         return None, None, None, EXIT_USAGE
     problem = _window_problem(window, args, start, end)
     if problem:
-        print(f"incentive: {problem}", file=sys.stderr)
+        print(f"{_prog(args)}: {problem}", file=sys.stderr)
         return None, None, None, EXIT_USAGE
     if empty is not None:
-        print(f"incentive: {_empty_window(empty, plan)}", file=sys.stderr)
+        print(f"{_prog(args)}: {_empty_window(empty, plan)}", file=sys.stderr)
         return None, None, None, EXIT_USAGE
     output = getattr(args, "output", None)
     problem = _output_problem(output) if output else None
     if problem:
-        print(f"incentive: cannot write {output}: {problem}", file=sys.stderr)
+        print(f"{_prog(args)}: cannot write {output}: {problem}", file=sys.stderr)
         return None, None, None, EXIT_USAGE
     dataset, diags, code = _load_dataset(args, plan)
     if code is not None:
@@ -289,8 +299,10 @@ def _report_data(diags) -> bool | None:
 
 def _not_found(what: str, name: str, place: str, known) -> str:
     """"no payee 'x' in the roster", with the name meant when one is close (ignoring case:
-    ids are often typed with capitals)."""
-    near = closest(name, known, ignore_case=True)
+    ids are often typed with capitals). A deal id is matched as D-ORPHAN matches it
+    (`closest_id`): deal ids share long prefixes, and an id that shares one is another deal."""
+    near = closest_id(name, known) if what == "deal" else \
+        closest(name, known, ignore_case=True)
     return f"no {what} '{name}' in {place}" + (f"; did you mean '{near}'?" if near else "")
 
 
@@ -312,12 +324,13 @@ def _output_problem(path: str) -> str | None:
     return None
 
 
-def _write(path: str, text: str) -> int:
-    return _write_with(path, lambda out: out.write(text))
+def _write(args: argparse.Namespace, path: str, text: str) -> int:
+    return _write_with(args, path, lambda out: out.write(text))
 
 
-def _write_with(path: str | None, write) -> int:
-    """Let `write` write to the file at `path` (stdout when None)."""
+def _write_with(args: argparse.Namespace, path: str | None, write) -> int:
+    """Let `write` write to the file at `path` (stdout when None); a failure is reported as
+    the command's (`_prog`)."""
     if path is None:
         write(sys.stdout)
         return EXIT_OK
@@ -332,7 +345,7 @@ def _write_with(path: str | None, write) -> int:
             0o666 & ~_umask()
         fd, partial = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=folder)
     except OSError as exc:
-        print(f"incentive: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"{_prog(args)}: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
         with open(fd, "w", encoding="utf-8") as out:
@@ -341,7 +354,7 @@ def _write_with(path: str | None, write) -> int:
         os.replace(partial, target)
     except OSError as exc:
         os.unlink(partial)
-        print(f"incentive: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"{_prog(args)}: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     except BaseException:
         os.unlink(partial)
@@ -417,7 +430,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         # A bar while the document is written, unless it is written to the same terminal.
         quiet = args.output is None and sys.stdout.isatty()
         with contextlib.nullcontext() if quiet else _meter() as meter:
-            return _write_with(args.output, lambda out: render.write_json(
+            return _write_with(args, args.output, lambda out: render.write_json(
                 out, result, window, meter=meter or QUIET))
     if args.format == "json":
         text = _ledger_json(render.to_json(result, window, lines=True), view)
@@ -428,7 +441,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         text = None
     if text is not None:
         if args.output:
-            return _write(args.output, text)
+            return _write(args, args.output, text)
         sys.stdout.write(text)
         return EXIT_OK
     from rich.console import Console
@@ -452,7 +465,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if view is not None:
         _print_ledger(console, view, result.plan.currency)
     if args.output:
-        return _write(args.output, console.export_text())
+        return _write(args, args.output, console.export_text())
     return EXIT_OK
 
 
@@ -539,7 +552,7 @@ def cmd_statement(args: argparse.Namespace) -> int:
     for payee in payees:
         page = api.statement_html(api.statement(result, payee, window, view))
         path = out / f"{rep.file_stem(payee, window.label)}.html"
-        if _write(str(path), page) != EXIT_OK:
+        if _write(args, str(path), page) != EXIT_OK:
             return EXIT_USAGE
         print(path)
         if args.pdf:
@@ -558,7 +571,7 @@ def cmd_statement(args: argparse.Namespace) -> int:
 def cmd_finance(args: argparse.Namespace) -> int:
     from incentive_dsl.audit import finance
 
-    command = f"incentive finance {args.finance_command}"
+    command = _prog(args)
     if args.finance_command == "accruals" and args.period is None and args.end is None:
         print(f"{command}: say which period the accruals close: --period 2027-03 (or --to "
               "DATE)", file=sys.stderr)
@@ -589,7 +602,7 @@ def cmd_finance(args: argparse.Namespace) -> int:
         text = finance.amortisation_csv(api.amortisation(result, args.benefit_months, rules,
                                                          window))
     if args.output:
-        return _write(args.output, text)
+        return _write(args, args.output, text)
     sys.stdout.write(text)
     return EXIT_OK
 
@@ -639,7 +652,7 @@ def cmd_document(args: argparse.Namespace) -> int:
                           else "markdown")
     text = api.plan_document(loaded.versions, fmt)
     if args.output:
-        return _write(args.output, text)
+        return _write(args, args.output, text)
     sys.stdout.write(text)
     return EXIT_OK
 
@@ -1595,7 +1608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so plainly; the traceback only on request
         if os.environ.get("INCENTIVE_DEBUG"):
             traceback.print_exc()
-        print(f"incentive: internal error: {type(exc).__name__}: {exc}\n"
+        print(f"{_prog(args)}: internal error: {type(exc).__name__}: {exc}\n"
               "this is a bug in incentive-dsl; rerun with INCENTIVE_DEBUG=1 for details "
               "and report it with the input", file=sys.stderr)
         return EXIT_INTERNAL

@@ -1625,6 +1625,11 @@ The same for every command:
 
 A broken ledger (`E-LEDGER-BROKEN`) exits with 1, a file that is no ledger (`E-LEDGER-FILE`) or
 a period that is no pay period (`E-LEDGER-PERIOD`) with 2.
+
+A message that is not a diagnostic (a usage error, a file that cannot be written) begins with
+the command as typed, as the usage errors of its options do: `incentive run: --data data: no
+such directory`, `incentive data check: ...`, `incentive ledger show: ...`. Only a problem found
+before the command is known (an argument holding a NUL character) begins with `incentive:`.
 """
 
 

@@ -103,6 +103,44 @@ def closest(word: str, candidates: Iterable[str], ignore_case: bool = False) -> 
     return next((c for c in candidates if _one_letter_apart(fold(word), fold(c))), None)
 
 
+_LOOK_ALIKE = str.maketrans("oil", "011")  # in lower case: O and 0, I and l and 1
+
+
+def closest_id(word: str, candidates: Iterable[str]) -> str | None:
+    """The id `word` is plausibly a mistyped form of, or None: for deal ids, which `closest`
+    would match on a long shared prefix (D00000123 and D00000456 are two-thirds alike). The one
+    id equal but for case, spaces and look-alike characters (O for 0, l or I for 1); else the
+    one id nearest within one character replaced, added, dropped or two swapped, or two
+    replaced. None when no id, or more than one, is that near: sequential
+    ids are all a character apart, and a guess among them would send the user to another deal."""
+    def norm(s: str) -> str:
+        return "".join(s.split()).casefold()
+
+    target = norm(word)
+    alike = target.translate(_LOOK_ALIKE)
+    by_distance: dict[int, set[str]] = {}
+    for c in set(candidates):
+        other = norm(c)
+        if other.translate(_LOOK_ALIKE) == alike:
+            distance = 0
+        elif len(other) == len(target):
+            diffs = [i for i, (x, y) in enumerate(zip(other, target)) if x != y]
+            if len(diffs) > 2 or 2 * len(diffs) > len(target):  # most of a short id: no typo
+                continue
+            swapped = len(diffs) == 2 and diffs[1] == diffs[0] + 1 and \
+                other[diffs[0]] == target[diffs[1]] and other[diffs[1]] == target[diffs[0]]
+            distance = 1 if swapped else len(diffs)
+        elif _one_letter_apart(other, target):
+            distance = 1
+        else:
+            continue
+        by_distance.setdefault(distance, set()).add(c)
+    if not by_distance:
+        return None
+    nearest = by_distance[min(by_distance)]
+    return next(iter(nearest)) if len(nearest) == 1 else None
+
+
 def _one_letter_apart(a: str, b: str) -> bool:
     """Whether one letter replaced, added or dropped turns `a` into `b`."""
     if a == b or abs(len(a) - len(b)) > 1:
@@ -117,7 +155,9 @@ def _one_letter_apart(a: str, b: str) -> bool:
 def _lines(text: str) -> tuple[str, ...]:
     """The lines of a source, split once for all the diagnostics shown from it (a string's
     hash is computed once and kept, so finding them again costs nothing)."""
-    return tuple(text.split("\n"))  # spans count only \n as a line break, as here
+    # Spans count only \n as a line break, as here; a data file without any \n ends its lines
+    # with a lone \r, and the loader counts those (data/tables.decode).
+    return tuple(text.split("\n" if "\n" in text else "\r"))
 
 
 _SHOWN = {ord(c): "\ufffd" for c in BIDI_CONTROLS}

@@ -3,6 +3,7 @@ check --data`, an impossible `diff --period`, an output file written whole or no
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -77,6 +78,26 @@ def test_data_check_takes_the_data_option_it_suggests(ws):
     assert "read from 2 file(s): 0 error(s)" in out
 
 
+def test_a_commands_messages_begin_with_the_command(ws):
+    """The checks shared by commands (the window, the data options, the output) speak for the
+    command that made them, as its own messages and its usage errors do."""
+    missing = str(ws.root / "nowhere")
+    for args, says in (
+            (("run", str(ws.plan), "--data", missing), f"--data {missing}: no such directory"),
+            (("data", "check", "--data", missing), f"--data {missing}: no such directory"),
+            (("explain", str(ws.plan), *ws.data(), "--payee", "ana", "--period", "2027-Q5"),
+             "'2027-Q5' is not a period"),
+            (("finance", "accruals", str(ws.plan), "--period", "2027-03"), "give the data: "),
+            (("statement", str(ws.plan), *ws.data(), "--period", "2027-Q1", "--map", missing),
+             "--map names the data files itself; leave out --deals, --roster"),
+            (("document", str(ws.plan), "--output", f"{missing}/plan.md"),
+             f"cannot write {missing}/plan.md: No such file or directory")):
+        code, _, err = ws.cli(*args)
+        command = " ".join(args[:2] if args[0] in ("data", "finance") else args[:1])
+        assert code == cli.EXIT_USAGE, (args, err)
+        assert err.startswith(f"incentive {command}: {says}"), (args, err)
+
+
 def test_diff_refuses_a_period_that_does_not_exist(ws):
     for extra in ((), tuple(ws.data())):
         code, _, err = ws.cli("diff", str(ws.plan), str(ws.plan), "--period", "2027-Q5", *extra)
@@ -85,6 +106,9 @@ def test_diff_refuses_a_period_that_does_not_exist(ws):
                             "--exit-code", *extra)
         assert code == cli.EXIT_PROBLEMS  # under --exit-code, 2 means "payouts change"
     assert ws.cli("diff", str(ws.plan), str(ws.plan), "--period", "2027-Q1")[0] == cli.EXIT_OK
+
+
+RUN = argparse.Namespace(command="run")
 
 
 def test_an_interrupted_write_leaves_the_output_as_it_was(tmp_path):
@@ -99,10 +123,10 @@ def test_an_interrupted_write_leaves_the_output_as_it_was(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        cli._write_with(str(out), interrupted)
+        cli._write_with(RUN, str(out), interrupted)
     assert out.read_text() == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == [
         "statements.json"]
-    assert cli._write_with(str(out), lambda stream: stream.write("new\n")) == cli.EXIT_OK
+    assert cli._write_with(RUN, str(out), lambda stream: stream.write("new\n")) == cli.EXIT_OK
     assert out.read_text() == "new\n" and (out.stat().st_mode & 0o777) == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["statements.json"]
 
@@ -113,7 +137,8 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_data_is_read(tmp
                      str(tmp_path / "missing" / "out.csv")])
     err = capsys.readouterr().err
     assert code == cli.EXIT_USAGE
-    assert f"cannot write {tmp_path / 'missing' / 'out.csv'}: no such directory" in err
+    assert err == f"incentive run: cannot write {tmp_path / 'missing' / 'out.csv'}: no such " \
+        f"directory: {tmp_path / 'missing'}\n"
     assert "no-data-here" not in err  # the data was not looked at
 
 
@@ -140,3 +165,16 @@ def test_the_command_ends_with_mains_exit_code_and_all_of_its_output(capsys):
     shown = _command("--help")
     assert shown.returncode == 0 and "usage: incentive" in shown.stdout
     assert cli._kept is None  # main, called from Python, keeps nothing
+
+
+def test_explain_suggests_only_a_deal_id_that_may_be_mistyped(ws):
+    """A deal id sharing a long prefix with the one typed is another deal, not suggested; a
+    letter I for a one is, even among ids a character apart from it."""
+    ws.write_events([(f"E{d}", f"D0000{d}", "2027-01-10", "booked", "100", "ana")
+                     for d in ("123", "223", "323", "456")])
+    explain = ("explain", str(ws.plan), *ws.data(), "--period", "2027-Q1", "--payee", "ana")
+    code, _, err = ws.cli(*explain, "--deal", "D0000000")
+    assert code == cli.EXIT_USAGE
+    assert err == "incentive explain: no deal 'D0000000' in the data\n"
+    code, _, err = ws.cli(*explain, "--deal", "D0000I23")
+    assert err == "incentive explain: no deal 'D0000I23' in the data; did you mean 'D0000123'?\n"

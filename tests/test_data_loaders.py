@@ -277,6 +277,51 @@ def test_a_stray_carriage_return_in_the_header_keeps_the_header(tmp_path):
         "the header is read without it"
     assert [(e.id, e.deal) for e in events] == [("E1", "D1")]
 
+def test_a_header_read_without_its_stray_return_marks_each_cell_where_it_is(tmp_path):
+    """A later diagnostic about a column of that header marks the column's cell (quotes and
+    a stray return inside it included), not the whole rest of the line."""
+    header = 'event_id,deal\r_id,date,kind,amount,currency,owner,splits,"amuont",col\rour\r\n'
+    path = write(tmp_path, "events.csv", header + "E1,D1,2027-02-10,booked,100,USD,ana,,1,r\r\n")
+    _, diags = load_events(path, PLAN)
+    columns = sorted((d for d in diags if d.code == "D-COLUMN"), key=lambda d: d.span.column)
+    assert [(d.message, d.span.line, d.span.column, d.span.end_column) for d in columns] == [
+        ("unknown column 'amuont'", 1, 58, 66),
+        ("column 'colour' is not used by this plan and is ignored", 1, 67, 74)]
+    shown = render_all(columns, {path: header})
+    assert "\n   | " + " " * 57 + "^" * 8 + "\n" in shown  # "amuont", with its quotes
+    assert "\n   | " + " " * 66 + "^" * 7 + "\n" in shown  # col\rour, shown as col␍our
+
+
+def test_lines_ended_by_lone_carriage_returns_are_read_as_lines(tmp_path):
+    """A file saved with classic Mac line ends (a lone \r, Excel's 'CSV (Macintosh)') is read
+    row by row, and each diagnostic cites the row's own line, column and text, not the whole
+    file as line 1."""
+    rows = [EVENTS_HEADER.rstrip("\n"), "E1,D1,2027-02-10,booked,100,USD,ana,",
+            '"E2","D2",2027-02-11,booked,"1,000",USD,bob,', "E3,D1,2027-02-3O,invoiced,100,USD,,",
+            "E4,D1,2027-02-12,invoiced,100,USD,ana\u202e,"]
+    text = "\r".join(rows) + "\r"
+    path = write(tmp_path, "events.csv", text)
+    events, diags = load_events(path, PLAN)
+    assert [(e.id, e.deal, e.amount, e.source.row) for e in events] == [
+        ("E1", "D1", Decimal(100), 2), ("E2", "D2", Decimal(1000), 3),
+        ("E4", "D1", Decimal(100), 5)]
+    assert places(diags) == [("D-DATE", 4, 7), ("D-BIDI", 5, 38)]
+    shown = render_all(diags, {path: text})
+    assert "\n 4 | E3,D1,2027-02-3O,invoiced,100,USD,,\n   |       ^^^^^^^^^^\n" in shown
+    assert "\u240d" not in shown  # no other line is shown after the row's own
+
+    jsonl = '{"event_id": "E1", "deal_id": "D1", "date": "2027-02-10", "kind": "booked", ' \
+        '"amount": 100, "currency": "USD", "owner": "ana"}\r{"event_id": "E2", "deal_id": ' \
+        '"D1", "date": "2027-02-3O", "kind": "invoiced", "amount": 100, "currency": "USD"}\r'
+    events, diags = load_events(write(tmp_path, "events.jsonl", jsonl), PLAN)
+    assert [(e.id, e.source.row) for e in events] == [("E1", 1)]
+    assert places(diags) == [("D-DATE", 2, 45)]
+
+    _, diags = load_events(write(tmp_path, "latin1.csv", "\r".join(rows[:2]).encode()
+                                 + "\rE2,D\xe9,".encode("latin-1")))
+    assert places(diags) == [("D-ENCODING", 3, 5)]
+
+
 def test_header_only_and_empty_files(tmp_path):
     events, diags = load_events(write(tmp_path, "events.csv", EVENTS_HEADER))
     assert events == [] and places(diags) == [("D-EMPTY", 1, 1)]
@@ -690,6 +735,18 @@ def test_bookings_and_orphans(tmp_path):
                                 "2027-02-10")
     # E5 (amended the day of the booking) is fine; E7 follows a booking left out for its
     # amount, so it is not reported again
+
+
+def test_an_orphan_suggests_only_a_deal_id_it_may_be_a_typo_of(tmp_path):
+    _, diags = _dataset(
+        tmp_path,
+        "E1,D00000123,2027-02-10,booked,100,USD,ana,\n"
+        "E2,D00000456,2027-02-10,booked,100,USD,ana,\n"
+        "E3,D0000O123,2027-03-10,invoiced,100,USD,,\n"  # a letter O for a zero
+        "E4,D00000789,2027-03-10,invoiced,100,USD,,\n")  # another deal, not booked here
+    assert [(d.code, d.span.line, d.hint) for d in diags] == [
+        ("D-ORPHAN", 4, "did you mean 'D00000123'?"),
+        ("D-ORPHAN", 5, "add the deal's booked event, or check the deal id")]
 
 
 def test_a_booking_rejected_for_its_number_of_cells_leaves_no_orphans(tmp_path):

@@ -478,14 +478,19 @@ def _load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
 
 def _lines(path: PathLike) -> int:
     """The number of lines of a file, for a progress bar (0 when it cannot be read, and
-    for anything but a regular file: opening a pipe would block)."""
+    for anything but a regular file: opening a pipe would block). Lines end as
+    `tables.decode` reads them: with \n, or with \r in a file without any \n."""
     if not os.path.isfile(path):
         return 0
+    feeds = returns = 0
     try:
         with open(path, "rb") as f:
-            return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
+            for block in iter(lambda: f.read(1 << 20), b""):
+                feeds += block.count(b"\n")
+                returns += block.count(b"\r")
     except OSError:
         return 0
+    return feeds or returns
 
 
 def fingerprint(paths: Iterable[str]) -> str | None:

@@ -188,12 +188,13 @@ def read_data_file(path: str, hint: str) -> tuple[bytes | None, list[Diagnostic]
 
 def _place(data: bytes, pos: int) -> tuple[int, int]:
     """Line and 1-based character column of byte `pos` (the bytes before it on its line are
-    valid UTF-8)."""
-    line_start = data.rfind(b"\n", 0, pos) + 1
+    valid UTF-8). Lines end as `decode` reads them: with \n, or \r in a file without any \n."""
+    end = b"\n" if b"\n" in data else b"\r"
+    line_start = data.rfind(end, 0, pos) + 1
     prefix = data[line_start:pos].decode("utf-8", errors="replace")
-    if data.count(b"\n", 0, pos) == 0:
+    if data.count(end, 0, pos) == 0:
         prefix = prefix.removeprefix("\ufeff")
-    return data.count(b"\n", 0, pos) + 1, len(prefix) + 1
+    return data.count(end, 0, pos) + 1, len(prefix) + 1
 
 
 def decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
@@ -219,7 +220,13 @@ def decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
                             f"the file is not UTF-8: byte 0x{data[e.start]:02X} at byte "
                             f"offset {e.start} cannot be read{more}",
                             "save the file as UTF-8 (in a spreadsheet: 'CSV UTF-8')")]
-    return text.removeprefix("\ufeff"), []
+    text = text.removeprefix("\ufeff")
+    if "\n" not in text:
+        # Lines ended by a lone \r (the classic Mac line end, still Excel's 'CSV (Macintosh)'):
+        # read as the lines they are, by both formats and every check that counts lines, as a
+        # text editor shows them (diagnostics._lines)
+        text = text.replace("\r", "\n")
+    return text, []
 
 
 # ------------------------------------------------------------------------------ CSV
@@ -228,9 +235,9 @@ def decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
 def _physical_lines(text: str) -> list[str]:
     """The lines of a CSV text, with their ends, as spans count them (diagnostics._lines,
     and editors): only \n ends a line, so a carriage return inside a row of a CRLF file does not
-    shift every line number after it (`_stray_return` reports it). A text without any \n
-    ends its lines with lone \r (the classic Mac line end): those are its lines."""
-    return io.StringIO(text, newline="\n" if "\n" in text else "").readlines()
+    shift every line number after it (`_stray_return` reports it). (A file whose lines end
+    with a lone \r has them as \n since `decode`.)"""
+    return io.StringIO(text, newline="\n").readlines()
 
 
 def _stray_return(path: str, first: int, raw_lines: list[str],
@@ -250,13 +257,34 @@ def _stray_return(path: str, first: int, raw_lines: list[str],
                  "inside a value needs the value in quotes")
 
 
+def _kept(raw: str) -> list[int]:
+    """The offsets of the characters of a row that are not stray carriage returns
+    (`_stray_return`)."""
+    return [i for i, ch in enumerate(raw) if ch != "\r" or raw[i + 1:i + 2] == "\n"]
+
+
 def _without_returns(raw_lines: list[str]) -> list[str]:
     """A row with stray carriage returns (`_stray_return`) as the user sees it: without them."""
-    raw = re.sub(r"\r(?!\n)", "", "".join(raw_lines))
+    raw = "".join(raw_lines)
     try:
-        return next(csv.reader([raw]), [])
+        return next(csv.reader(["".join(raw[i] for i in _kept(raw))]), [])
     except csv.Error:
         return []
+
+
+def _spans_without_returns(path: str, first: int, raw_lines: list[str],
+                           count: int) -> list[Span]:
+    """The span of each of the `count` cells of `_without_returns(raw_lines)`, in the lines as
+    they are (a cell holding a stray return covers it), so a diagnostic about one header cell
+    marks that cell; the whole line when the cells cannot be told apart."""
+    raw = "".join(raw_lines)
+    kept = _kept(raw)
+    offsets, _ = field_offsets("".join(raw[i] for i in kept))
+    loc = _Locator(path, first, raw_lines)
+    if len(offsets) != count:
+        return [loc.line_span()] * count
+    kept.append(len(raw))  # where an empty last cell starts
+    return [loc.span(kept[s], kept[e - 1] + 1 if e > s else kept[s]) for s, e in offsets]
 
 
 def field_offsets(raw: str) -> tuple[list[tuple[int, int]], int | None]:
@@ -347,7 +375,7 @@ def _read_csv(path: str, text: str) -> tuple[Table | None, list[Diagnostic]]:
                     continue
                 if header is None:  # the columns are read, for the rows after it
                     header = [c.strip() for c in record]
-                    header_spans = [_Locator(path, first, raw_lines).line_span()] * len(header)
+                    header_spans = _spans_without_returns(path, first, raw_lines, len(header))
                     header_line = first
                 else:
                     broken.extend(_readings(header, record))

@@ -20,7 +20,7 @@ from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Dataset, Event, Roster
 from incentive_dsl.data.tables import Row, Table, read_table
 from incentive_dsl.data.values import suggest
-from incentive_dsl.diagnostics import Diagnostic, Related, error, warning
+from incentive_dsl.diagnostics import Diagnostic, Related, closest_id, error, warning
 from incentive_dsl.span import NO_SPAN, Span
 
 OWNER_ACTS = ("booked", "stage", "activity", "touch")  # the owner is the one who acted
@@ -151,8 +151,9 @@ def check_bookings(c: Checks) -> None:
             continue
         booking = bookings.get(e.deal)
         if booking is None:
+            near = closest_id(e.deal, bookings)
             c.err("D-ORPHAN", e, "deal_id", f"deal '{e.deal}' is {e.kind} but never "
-                  "booked", suggest(e.deal, bookings) or
+                  "booked", f"did you mean '{near}'?" if near else
                   "add the deal's booked event, or check the deal id")
         elif booking.date > e.date:
             c.err("D-ORPHAN", e, "date", f"deal '{e.deal}' is {e.kind} on {e.date}, "
