@@ -914,6 +914,23 @@ _ENTRIES = [
           expect core for ana in 2027-Q1 is 8,000 USD
           expect attainment for ana in 2027-Q1 is 40%
         """),
+    _entry("W-EXAMPLE-PRECISION", "an expected amount finer than the currency is paid in",
+           CHECK, """
+        `incentive test` compares an expected amount with the amount paid after rounding both
+        to the currency's minor unit (the cent for USD, none for JPY), since that is what is
+        paid. An expected amount with more decimals is compared rounded, so it also passes
+        for every other amount that rounds to the same cent: `8,000.004 USD` passes for
+        8,000.00 USD. Usually a slip; write the amount as it is paid.""", """
+        example "One deal in the first quarter"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 USD
+          expect core for ana in 2027-Q1 is 8,000.004 USD
+        """, """
+        example "One deal in the first quarter"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 USD
+          expect core for ana in 2027-Q1 is 8,000 USD
+        """),
     # ------------------------------------------------------------------ warnings
     _entry("W-UNUSED", "a quota, credit or measure is never used", CHECK, """
         Something is declared but no rule or measure uses it, often a leftover from last

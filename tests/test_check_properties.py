@@ -1121,3 +1121,44 @@ def test_measure_reading_a_later_component():
 def test_rule_depending_on_its_own_earnings_is_a_cycle():
     checked, _ = _check_and_run(CYCLE_REPRO)
     assert "E-CYCLE" in codes(checked.diagnostics)
+
+
+# ------------------------------------------------------------------------------ example amounts
+
+_EXAMPLE_PLAN = """\
+plan "Precision"
+  currency {cur}
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+
+credit bookings "Bookings"
+  on deal booked
+
+commission core "Core"
+  on bookings
+  rate 8%
+
+example "One deal"
+  payee ana role AE from 2027-01-01
+  deal D1 booked 2027-02-10 by ana amount 100,000 {cur}
+  expect core for ana in 2027-Q1 is {amount} {cur}
+"""
+
+
+@given(cur=st.sampled_from([("USD", 2), ("JPY", 0), ("KWD", 3)]),
+       units=st.integers(min_value=0, max_value=10**9), places=st.integers(0, 6))
+def test_an_expected_amount_is_warned_about_exactly_when_finer_than_paid(cur, units, places):
+    """W-EXAMPLE-PRECISION for an expected amount that is not a whole number of the currency's
+    minor units (USD cents, whole yen, KWD fils), and for no other; the oracle is rational
+    arithmetic, not the checker's Decimal scaling."""
+    code, digits = cur
+    amount = Decimal(units).scaleb(-places)
+    text = _EXAMPLE_PLAN.format(cur=code, amount=f"{amount:f}")
+    _, diags = check_text("precision.plan", text)
+    assert not [d for d in diags if d.is_error], diags
+    warned = [d for d in diags if d.code == "W-EXAMPLE-PRECISION"]
+    finer = (Fraction(units, 10**places) * 10**digits).denominator != 1
+    assert len(warned) == (1 if finer else 0), (amount, code, warned)
+    if finer:
+        hint = warned[0].hint
+        assert (f"at most {digits} decimals" in hint) if digits else ("without decimals" in hint)

@@ -26,6 +26,7 @@ from incentive_dsl.check.types import Type
 from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
 from incentive_dsl.limits import (
     MAX_CHAIN, date_problem, duration_problem, find_bidi, number_problem)
+from incentive_dsl.minor_units import minor_digits
 from incentive_dsl.periods import (
     DAYS_PER_UNIT, FREQUENCY_UNIT, MONTH_NAMES, MONTHS_PER_UNIT, UNIT_DAYS, Calendar)
 from incentive_dsl.span import Span
@@ -1766,6 +1767,18 @@ class PlanChecker:
             self.err("E-EXAMPLE-UNIT", x.value, f"the expected value is {got}, but "
                      f"{x.target.text if x.target else x.kind} is {want}",
                      f"write the value as {want}" + (f", e.g. {such}" if such else ""))
+            return
+        if want.kind == ty.MONEY:
+            digits = minor_digits(want.currency)
+            units = c[0].scaleb(digits)
+            if units != units.to_integral_value():
+                # `incentive test` compares money rounded to the minor unit (as it is paid): a
+                # finer expected amount passes for any amount that rounds the same.
+                self.warn("W-EXAMPLE-PRECISION", x.value, f"{show(x.value)} is finer than "
+                          f"{want.currency} is paid in ({digits} decimals): it is compared "
+                          "rounded to that, and matches any amount that rounds the same",
+                          f"write the amount with at most {digits} decimals, as it is paid"
+                          if digits else "write the amount without decimals, as it is paid")
 
 
 def refs(e: n.Node) -> list[str]:

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 
+from incentive_dsl.minor_units import MINOR_DIGITS
+
 CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, Emin=-999999,
                           Emax=999999, traps=[decimal.InvalidOperation, decimal.DivisionByZero,
                                               decimal.Overflow])
@@ -36,9 +38,6 @@ ROUNDING_MODES = {
     "down": decimal.ROUND_DOWN,  # towards zero
 }
 
-# ISO 4217 currencies whose minor unit is not the cent.
-MINOR_DIGITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "HUF": 2, "BHD": 3, "KWD": 3,
-                "OMR": 3, "JOD": 3, "TND": 3}
 
 ZERO = Decimal(0)
 
