@@ -140,15 +140,67 @@ def test_a_deal_that_earns_nothing_says_which_rule_turned_it_away_and_why(data, 
     assert main(args) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1:] == [
-        "└── not paid",
-        "    ├── P3 launch (p3): deal HYPOTHETICAL — the SPIFF's 'where' condition does not "
+        "└── rules that give ana nothing for deal HYPOTHETICAL",
+        "    ├── P3 launch (p3): the SPIFF's 'where' condition does not "
         "hold (where deal.product is \"P3\")",
-        "    └── P3 launch, fixed (p3_flat): deal HYPOTHETICAL — the SPIFF's 'where' condition "
+        "    └── P3 launch, fixed (p3_flat): the SPIFF's 'where' condition "
         "does not hold (where deal.product is \"P3\")"]
     assert main([*args, "--format", "json"]) == 0
     (report,) = json.loads(capsys.readouterr().out)["estimates"]
     assert [n["rule"] for n in report["not_paid"]] == ["p3", "p3_flat"]
     assert report["not_paid"][0]["reason"].startswith("the SPIFF's 'where' condition")
+
+
+COMMISSION_AND_SPIFF = """plan "Commission and a SPIFF"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE, MGR
+  applies to role AE
+
+fields
+  deal.product text
+
+credit bookings "Bookings"
+  on deal booked
+  split as recorded
+
+commission core "Core commission"
+  on bookings
+  rate 10%
+
+spiff p3 "P3 launch"
+  on deal booked where deal.product is "P3"
+  pay 500 USD
+"""
+
+
+def test_a_rule_that_pays_for_the_deal_is_never_listed_as_turning_it_away(data, capsys):
+    # Half of the deal is mia's, a manager the plan does not cover: the credit rule skips her
+    # share, yet credits ana hers, and the commission pays ana. Only the SPIFF (no product)
+    # gives ana nothing for the deal, and the report says so per rule, not as "not paid"
+    # beside a total of +5,000.
+    plan_file = data / "mixed.plan"
+    plan_file.write_text(COMMISSION_AND_SPIFF)
+    args = ["estimate", str(plan_file), "--data", str(data), "--payee", "ana",
+            "--deal", "amount=100,000", "date=2027-05-01", "splits=ana:50;mia:50"]
+    plan = api.load_plan(str(plan_file)).plan
+    dataset, _ = api.load_data(str(data / "events.csv"), str(data / "roster.csv"), plan=plan)
+    deal = api.hypothetical_deal(plan, dataset, "ana", {"amount": "100,000",
+                                                        "date": "2027-05-01",
+                                                        "splits": "ana:50;mia:50"})
+    est = api.estimate(plan, dataset, "ana", [deal])
+    assert est.difference == D("5000")  # 10% of ana's 50,000
+    assert [(n.rule, n.deal) for n in est.not_paid] == [("p3", "HYPOTHETICAL")]
+    assert main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2:] == [
+        "└── rules that give ana nothing for deal HYPOTHETICAL",
+        "    └── P3 launch (p3): the SPIFF's 'where' condition does not hold "
+        "(where deal.product is \"P3\")"]
+    assert "not paid" not in "\n".join(out) and "mia" not in "\n".join(out)
+    assert main([*args, "--format", "json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)["estimates"]
+    assert [(n["rule"], n["deal"]) for n in report["not_paid"]] == [("p3", "HYPOTHETICAL")]
 
 
 def test_the_date_defaults_to_the_day_the_data_runs_up_to(data):
