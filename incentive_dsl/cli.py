@@ -905,6 +905,17 @@ RUN_EXIT_CODES = """exit codes:
   1  the plan or the data has errors (all are listed)
   2  usage error, missing or unreadable file
   3  internal error (a bug: please report it)"""
+# run, explain and statement read a ledger with --ledger, which may be broken or refuse the
+# plan: the codes of close for those cases.
+LEDGER_RUN_EXIT_CODES = """exit codes:
+  0  evaluated
+  1  the plan or the data has errors (all are listed), or the ledger (--ledger) fails
+     `ledger verify`
+  2  usage error, missing or unreadable file (a path that is no ledger)
+  3  internal error (a bug: please report it)
+  4  refused by the ledger (--ledger): the plan was renamed, or is paid on other pay
+     periods or in another currency than the closed ones; or another process held the
+     ledger past the timeout (30 s)"""
 
 
 # ------------------------------------------------------------------------------ data check
@@ -989,7 +1000,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="incentive",
         description="Sales-compensation plans as code: check, format and run plan files.",
-        epilog=EXIT_CODES_HELP,
+        epilog=EXIT_CODES_HELP + "\n  4  refused by the ledger (close, ledger; run, explain "
+               "and statement with --ledger)\neach command's --help says what they mean for it",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"incentive-dsl {__version__}")
@@ -1033,7 +1045,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="evaluate a plan on deal data and print statements",
         description="Evaluate a plan on a deal history and a roster; print each payee's "
                     "statement (earned, capped, clawed back, held, drawn, paid) per pay period.",
-        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=LEDGER_RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     _data_options(run)
     run.add_argument("--format", choices=("table", "csv", "json"), default="table",
                      help="table for people (default), csv for spreadsheets, json for programs "
@@ -1056,7 +1068,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Explain how a payee's pay was computed: every earning with its rule, "
                     "source line, inputs and arithmetic, quotas, payouts, and what earned "
                     "nothing and why.",
-        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=LEDGER_RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     _data_options(explain)
     explain.add_argument("--payee", required=True, help="the payee id")
     explain.add_argument("--deal", help="only this deal")
@@ -1125,7 +1137,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "carried, awaiting collection, every earning with its credit and reason, "
                     "year-to-date attainment against quota, and with --ledger the prior-period "
                     "adjustments. The numbers are those of `run` and `explain`.",
-        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=LEDGER_RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     _data_options(statement)
     statement.add_argument("--payee", action="append", metavar="ID",
                            help="only this payee (repeat for several; default: every payee "
