@@ -989,10 +989,38 @@ class _Parser(argparse.ArgumentParser):
     options). Subparsers are made of the same class."""
 
     def parse_known_args(self, args=None, namespace=None):
+        self._words = list(sys.argv[1:] if args is None else args)
         parsed, extra = super().parse_known_args(args, namespace)
         if extra:
-            self.error(f"unrecognized arguments: {' '.join(extra)}")
+            self.error(f"unrecognized arguments: {' '.join(extra)}" + self._hint(extra))
         return parsed, extra
+
+    def error(self, message: str):
+        # argparse names the word it took for a command, not what was meant: a misspelling, or
+        # an option or path written before the command (`incentive --data DIR run PLAN`).
+        wrong = re.match(r"argument COMMAND: invalid choice: '(.*?)' \(", message)
+        if wrong and self._subparsers is not None:
+            commands = [c for a in self._subparsers._group_actions for c in a.choices]
+            later = [w for w in getattr(self, "_words", ()) if w in commands]
+            near = closest(wrong.group(1), commands)
+            if near:
+                message += f"; did you mean '{near}'?"
+            elif later:
+                message += (f"; the command comes first, then its arguments and options: "
+                            f"{self.prog} {later[0]} ...")
+        super().error(message)
+
+    def _hint(self, extra: list[str]) -> str:
+        # A key=value left behind by another option was meant for --deal (estimate).
+        if "--deal" in self._option_string_actions and \
+                any("=" in w and not w.startswith("-") for w in extra):
+            return "; a deal's key=value pairs follow --deal (or another --deal)"
+        options = [o for o in self._option_string_actions if o.startswith("--")]
+        for word in extra:
+            near = closest(word.partition("=")[0], options) if word.startswith("--") else None
+            if near:
+                return f"; did you mean {near}?"
+        return ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1206,11 +1234,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     else:
         values = {}
         for item in args.deal:
-            key, sep, value = item.partition("=")
-            if not sep or not key.strip():
-                print(f"incentive estimate: --deal {item}: write key=value, e.g. "
-                      "amount=120,000", file=sys.stderr)
-                return EXIT_USAGE
+            key, _, value = item.partition("=")
             key = key.strip()
             if key in values:
                 print(f"incentive estimate: --deal {item}: {key} is given twice "
@@ -1240,6 +1264,16 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _deal_item(text: str) -> str:
+    key, sep, _ = text.partition("=")
+    if not sep or not key.strip():
+        # --deal takes every word up to the next option: a plan path after the pairs is one.
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not key=value, e.g. amount=120,000 (--deal takes the words after it "
+            "up to the next option: write the plan before --deal)")
+    return text
+
+
 def _add_estimate_command(sub) -> None:
     est = sub.add_parser(
         "estimate", help="what a payee earns if a deal closes, on their live history",
@@ -1261,6 +1295,7 @@ def _add_estimate_command(sub) -> None:
     what = est.add_mutually_exclusive_group(required=True)
     # extend: `--deal amount=1 --deal date=...` is one deal, as `--deal amount=1 date=...`.
     what.add_argument("--deal", nargs="+", action="extend", metavar="KEY=VALUE",
+                      type=_deal_item,
                       help="the deal: amount=120,000 (or 'amount=120,000 EUR'), and "
                            "optionally date=, id=, currency=, splits=ana:60;bob:40, "
                            "term_months=, and the plan's deal fields (type=new_business)")

@@ -140,3 +140,31 @@ def test_the_command_ends_with_mains_exit_code_and_all_of_its_output(capsys):
     shown = _command("--help")
     assert shown.returncode == 0 and "usage: incentive" in shown.stdout
     assert cli._kept is None  # main, called from Python, keeps nothing
+
+
+@pytest.mark.parametrize("args, hint", [
+    (["chek", "plans"], "invalid choice: 'chek' (choose from 'check', "),
+    (["chek", "plans"], "; did you mean 'check'?"),
+    (["ledger", "verfy"], "; did you mean 'verify'?"),
+    # An option or a path before the command: argparse took it for the command.
+    (["--data", "plans/data", "run", "plans/enterprise_ae.plan"],
+     "invalid choice: 'plans/data' (choose from"),
+    (["--data", "plans/data", "run", "plans/enterprise_ae.plan"],
+     "; the command comes first, then its arguments and options: incentive run ..."),
+    (["plans/enterprise_ae.plan", "run"], "; the command comes first"),
+    (["run", "plans/enterprise_ae.plan", "--data", "plans/data", "--perod", "2027-Q1"],
+     "unrecognized arguments: --perod 2027-Q1; did you mean --period?"),
+])
+def test_usage_errors_say_what_was_meant(capsys, args, hint):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(args)
+    assert exc.value.code == cli.EXIT_USAGE
+    assert hint in capsys.readouterr().err
+
+
+def test_a_word_close_to_no_command_gets_no_hint(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["frobnicate"])
+    err = capsys.readouterr().err
+    assert "invalid choice: 'frobnicate'" in err and "did you mean" not in err
+    assert "comes first" not in err

@@ -273,13 +273,37 @@ def test_cli_estimate_takes_deal_keys_over_several_deal_options(data, capsys):
     # Ids are compared ignoring case (diagnostics.closest): a capital is no reason to miss one.
     (["--payee", "MIe", "--deal", "amount=1"], "no payee 'MIe' in the roster; did you mean 'mia'?"),
     (["--payee", "zed", "--deal", "amount=1"], "no payee 'zed' in the roster\n"),
-    (["--payee", "ana", "--deal", "amount"], "--deal amount: write key=value"),
+    (["--payee", "ana", "--deal", "amount"],
+     "argument --deal: 'amount' is not key=value, e.g. amount=120,000"),
     (["--payee", "ana", "--deal", "amount=1", "colour=red"], "'colour' is not a deal field"),
     # One value per key: the second amount would silently replace the first.
     (["--payee", "ana", "--deal", "amount=1", "--deal", "amount=2"],
      "--deal amount=2: amount is given twice (amount=1 before)"),
 ])
 def test_cli_estimate_usage_errors(data, capsys, args, message):
-    code = main(["estimate", str(MECHANICS / "marginal_tiers.plan"), "--data", str(data), *args])
+    try:  # argparse's errors exit, the command's return
+        code = main(["estimate", str(MECHANICS / "marginal_tiers.plan"), "--data", str(data),
+                     *args])
+    except SystemExit as exc:
+        code = exc.code
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    # --deal takes every word up to the next option: the plan after the pairs is one of them,
+    # and argparse said "the following arguments are required: PLAN".
+    (["--deal", "amount=1", "PLAN", "--data", "DATA", "--payee", "ana"],
+     "argument --deal: 'PLAN' is not key=value, e.g. amount=120,000 (--deal takes the words "
+     "after it up to the next option: write the plan before --deal)"),
+    # A pair after another option is left over.
+    (["PLAN", "--data", "DATA", "--deal", "amount=1", "--payee", "ana", "date=2027-02-10"],
+     "unrecognized arguments: date=2027-02-10; a deal's key=value pairs follow --deal"),
+])
+def test_cli_estimate_pairs_in_the_wrong_place(data, capsys, args, message):
+    plan = str(MECHANICS / "marginal_tiers.plan")
+    words = [plan if w == "PLAN" else str(data) if w == "DATA" else w for w in args]
+    with pytest.raises(SystemExit) as exc:
+        main(["estimate", *words])
+    assert exc.value.code == 2
+    assert message.replace("PLAN", plan) in capsys.readouterr().err
