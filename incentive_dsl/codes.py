@@ -102,9 +102,10 @@ def _data(code: str, title: str, severities: str, file: str | None, explanation:
 _ENTRIES = [
     # ------------------------------------------------------------------ reading files
     _entry("E-FILE", "the file cannot be read", FILE, """
-        The path names no file, names a directory, or a file that is unreadable or larger than
-        50 MB. Nothing in it is checked, so none of its rules could be paid or reviewed. The
-        command exits with 2 when every error is of this kind.""", """
+        The path names no file, names a directory or a data file (`.csv`, `.tsv`, `.jsonl`,
+        `.json`, `.toml`: the plan and the data swapped), or a file that is unreadable or
+        larger than 50 MB. Nothing in it is checked, so none of its rules could be paid or
+        reviewed. The command exits with 2 when every error is of this kind.""", """
         $ incentive check plans/enterprise_ae_2026.plan   # renamed last week
         """, """
         $ incentive check plans/enterprise_ae.plan

@@ -168,3 +168,20 @@ def test_a_word_close_to_no_command_gets_no_hint(capsys):
     err = capsys.readouterr().err
     assert "invalid choice: 'frobnicate'" in err and "did you mean" not in err
     assert "comes first" not in err
+
+
+def test_a_data_file_given_as_the_plan_is_one_error(tmp_path, capsys):
+    """The plan and the data swapped: one E-FILE saying so (exit 2), not an 'unknown block'
+    error for each row of the CSV file."""
+    events = str(ROOT / "plans/data/events.csv")
+    for args in (("check", events), ("run", events, "--data", str(ROOT / "plans/data"))):
+        code = cli.main(list(args))
+        err = capsys.readouterr().err
+        assert code == cli.EXIT_USAGE, err
+        assert f"error[E-FILE]: {events} is a data file, not a plan file" in err
+        assert "data goes to --data DIR" in err and "E-BLOCK" not in err
+    # Only these suffixes: a plan file named otherwise is still read as a plan.
+    plan = tmp_path / "enterprise_ae.txt"
+    plan.write_text((ROOT / "plans/enterprise_ae.plan").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    assert cli.main(["check", str(plan)]) == cli.EXIT_OK
