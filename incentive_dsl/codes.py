@@ -1622,7 +1622,7 @@ The same for every command:
 | `1` | problems found: errors in the plans or the data, warnings with `check --strict`, files that `fmt --check` would change, failing worked examples |
 | `2` | usage error or unreadable input: a bad option, `--period` with `--from`/`--to`, a report window in which no pay period ends, no plan files in the paths given, a missing or unreadable plan file (`E-FILE`: for `check` and `fmt` even when other files have errors), data files of which every error is a missing or unreadable file (`D-FILE`), an unknown code for `explain-code` |
 | `3` | internal error: a bug in incentive-dsl; rerun with `INCENTIVE_DEBUG=1` and report it with the input |
-| `4` | refused by the ledger (`close`, `run --ledger`, `ledger`): a closed or out-of-order pay period, a renamed plan or other pay periods (`E-LEDGER-REFUSED`, `E-LEDGER-PLAN`), a ledger held past the timeout (`E-LEDGER-BUSY`); nothing was recorded |
+| `4` | refused by the ledger (`close`, `ledger`, and `run`, `explain`, `statement` with `--ledger`): a closed or out-of-order pay period, a renamed plan or other pay periods (`E-LEDGER-REFUSED`, `E-LEDGER-PLAN`), a ledger held past the timeout (`E-LEDGER-BUSY`); nothing was recorded |
 
 A broken ledger (`E-LEDGER-BROKEN`) exits with 1, a file that is no ledger (`E-LEDGER-FILE`) or
 a period that is no pay period (`E-LEDGER-PERIOD`) with 2.

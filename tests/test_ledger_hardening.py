@@ -441,3 +441,6 @@ def test_the_help_of_a_command_reading_a_ledger_lists_its_refusal(ws, capsys, co
         with pytest.raises(SystemExit):
             cli.main(words)
         assert "\n  4  refused by the ledger" in capsys.readouterr().out
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    for page in ("diagnostics.md", "ledger.md"):
+        assert f"`{command}`" in (docs / page).read_text(encoding="utf-8")
