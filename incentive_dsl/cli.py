@@ -531,6 +531,10 @@ def cmd_statement(args: argparse.Namespace) -> int:
     out = Path(args.output_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # mkdir's own words, "File exists", do not say what is wrong
+        print(f"incentive statement: --output-dir {out} is a file, not a directory",
+              file=sys.stderr)
+        return EXIT_USAGE
     except OSError as exc:
         print(f"incentive statement: cannot create {out}: {exc.strerror or exc}",
               file=sys.stderr)

@@ -185,3 +185,12 @@ def test_a_data_file_given_as_the_plan_is_one_error(tmp_path, capsys):
     plan.write_text((ROOT / "plans/enterprise_ae.plan").read_text(encoding="utf-8"),
                     encoding="utf-8")
     assert cli.main(["check", str(plan)]) == cli.EXIT_OK
+
+
+def test_statement_output_dir_that_is_a_file(ws):
+    taken = ws.root / "statements"
+    taken.write_text("not a directory\n", encoding="utf-8")
+    code, out, err = ws.cli("statement", str(ws.plan), *ws.data(), "--period", "2027-Q1",
+                            "--output-dir", str(taken))
+    assert code == cli.EXIT_USAGE and not out
+    assert f"incentive statement: --output-dir {taken} is a file, not a directory" in err
