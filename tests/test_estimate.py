@@ -114,6 +114,12 @@ def test_custom_fields_and_bad_values(data):
     with pytest.raises(DealError) as bad:
         api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "id": "D1"})
     assert bad.value.message == "id: deal D1 is booked in the data already"
+    # A share to a payee the roster does not know would be paid to nobody (the data's
+    # D-PAYEE): refused, with the payee meant.
+    with pytest.raises(DealError) as bad:
+        api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "splits": "ana:50;bbo:50"})
+    assert (bad.value.message, bad.value.hint) == \
+        ("splits: split payee 'bbo' is not in the roster", "did you mean 'bob'?")
     # An open deal may be closed at another amount than its pipeline's.
     assert api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "id": "D2"}).event.deal \
         == "D2"

@@ -175,6 +175,12 @@ def hypothetical_deal(plan: Plan, dataset: Dataset, payee: str, values: Mapping[
         default_date or today_in_data(dataset, plan))
     splits = read("splits", lambda t: parse_splits(split_text_pairs(t))) \
         if "splits" in values else ()
+    # As the data's D-PAYEE: a share to no payee of the roster would be paid to nobody.
+    ids = [p.id for p in dataset.payees]
+    for name, _ in splits:
+        if name not in ids:
+            raise DealError(f"splits: split payee '{name}' is not in the roster",
+                            suggest(name, ids) or "name payees of the roster")
     term = read("term_months", lambda t: parse_count(t, "number of months")) \
         if "term_months" in values else None
     if term is not None and term < 1:
