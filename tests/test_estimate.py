@@ -120,6 +120,11 @@ def test_custom_fields_and_bad_values(data):
         api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "splits": "ana:50;bbo:50"})
     assert (bad.value.message, bad.value.hint) == \
         ("splits: split payee 'bbo' is not in the roster", "did you mean 'bob'?")
+    with pytest.raises(DealError) as bad:
+        api.hypothetical_deal(plan, dataset, "ana", {"amount": "1 EUR", "currency": "GBP"})
+    assert bad.value.message == "currency: the amount is in EUR, but currency= says GBP"
+    assert api.hypothetical_deal(plan, dataset, "ana", {"amount": "1 EUR", "currency": "EUR"}
+                                 ).event.currency == "EUR"
     # An open deal may be closed at another amount than its pipeline's.
     assert api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "id": "D2"}).event.deal \
         == "D2"

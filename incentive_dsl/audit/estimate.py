@@ -171,6 +171,11 @@ def hypothetical_deal(plan: Plan, dataset: Dataset, payee: str, values: Mapping[
     currency = (read("amount", parse_currency, words[1]) if len(words) == 2
                 else read("currency", parse_currency) if "currency" in values
                 else plan.currency)
+    # Both given: one would be dropped without a word.
+    if len(words) == 2 and "currency" in values and \
+            read("currency", parse_currency) != currency:
+        raise DealError(f"currency: the amount is in {currency}, but currency= says "
+                        f"{values['currency'].strip()}", "give the currency once")
     day = read("date", parse_date) if "date" in values else (
         default_date or today_in_data(dataset, plan))
     splits = read("splits", lambda t: parse_splits(split_text_pairs(t))) \
