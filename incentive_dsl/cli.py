@@ -163,7 +163,7 @@ def _load_dataset(args: argparse.Namespace, plan):
     """The dataset from the data files (--deals, --roster ...) or from a CRM export through
     its mapping (--map, docs/mapping.md): (dataset, diagnostics, None) or (None, (), exit
     code) on a usage error."""
-    files = [o for o in ("deals", "roster", "quotas", "fx", "territories")
+    files = [o for o in ("data", "deals", "roster", "quotas", "fx", "territories")
              if getattr(args, o, None) is not None]
     if getattr(args, "map", None) is not None:
         if files:

@@ -194,3 +194,14 @@ def test_statement_output_dir_that_is_a_file(ws):
                             "--output-dir", str(taken))
     assert code == cli.EXIT_USAGE and not out
     assert f"incentive statement: --output-dir {taken} is a file, not a directory" in err
+
+
+def test_map_and_data_together_is_a_usage_error(capsys):
+    """--map names its files itself: --data beside it went unread without a word, as the
+    data files' own options do not."""
+    for command in (["run", str(ROOT / "plans/crm/field_sales.plan")], ["data", "check"]):
+        code = cli.main([*command, "--map", str(ROOT / "plans/crm/crm.toml"),
+                         "--data", str(ROOT / "plans/data")])
+        assert code == cli.EXIT_USAGE
+        assert "incentive: --map names the data files itself; leave out --data" in \
+            capsys.readouterr().err
