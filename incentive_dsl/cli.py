@@ -1399,6 +1399,11 @@ def cmd_close(args: argparse.Namespace) -> int:
               "(incentive close 2027-03 PLAN ...); --period, --from and --to do not apply",
               file=sys.stderr)
         return EXIT_USAGE
+    if not os.path.exists(args.plan) and os.path.exists(args.close_period):
+        # `close PLAN PERIOD` would say only "no such file: 2027-03".
+        print(f"incentive close: the period comes first, then the plan: incentive close "
+              f"{args.plan} {args.close_period} ...", file=sys.stderr)
+        return EXIT_USAGE
     versions, dataset, _, code = _load(args)
     if code is not None:
         return code

@@ -205,3 +205,10 @@ def test_map_and_data_together_is_a_usage_error(capsys):
         assert code == cli.EXIT_USAGE
         assert "incentive: --map names the data files itself; leave out --data" in \
             capsys.readouterr().err
+
+
+def test_close_with_the_plan_and_the_period_swapped(ws):
+    code, out, err = ws.cli("close", str(ws.plan), "2027-01", *ws.data())
+    assert code == cli.EXIT_USAGE and not out
+    assert f"the period comes first, then the plan: incentive close 2027-01 {ws.plan}" in err
+    assert not (ws.root / ".incentive").exists()
