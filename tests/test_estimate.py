@@ -318,3 +318,8 @@ def test_cli_estimate_pairs_in_the_wrong_place(data, capsys, args, message):
         main(["estimate", *words])
     assert exc.value.code == 2
     assert message.replace("PLAN", plan) in capsys.readouterr().err
+
+
+def test_the_docs_name_the_deal_values_refused():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "estimate.md").read_text("utf-8")
+    assert "a split payee the roster does not know" in " ".join(text.split())
