@@ -212,3 +212,35 @@ def test_close_with_the_plan_and_the_period_swapped(ws):
     assert code == cli.EXIT_USAGE and not out
     assert f"the period comes first, then the plan: incentive close 2027-01 {ws.plan}" in err
     assert not (ws.root / ".incentive").exists()
+
+
+def test_the_readme_command_table_shows_each_required_option():
+    """Each row of README's command table names the options its command cannot run without
+    (the finance row showed --benefit-months as optional)."""
+    import argparse
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("## Commands", 1)[1].split("\n\n", 2)[1]
+    rows = [re.split(r"(?<!\\)\|", r)[1].strip(" `") for r in table.splitlines()[2:]]
+    parser = cli.build_parser()
+
+    def sub(p, word):
+        choices = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+        return choices.choices.get(word)
+
+    checked = 0
+    for row in rows:
+        words = row.replace("\\|", "|").split()[1:]
+        commands = [sub(parser, words[0])]
+        if commands[0] is None:
+            continue
+        if any(isinstance(a, argparse._SubParsersAction) for a in commands[0]._actions):
+            commands = [sub(commands[0], w) for w in words[1].split("|")]  # verify|show
+        for command in commands:
+            required = [a.option_strings[0] for a in command._actions
+                        if a.required and a.option_strings]
+            shown = re.sub(r"\[[^\]]*\]", "", row)  # not as optional, in brackets
+            assert all(o in shown for o in required), (row, required)
+            checked += 1
+    assert checked >= 15
