@@ -1019,11 +1019,15 @@ class _Parser(argparse.ArgumentParser):
         if "--deal" in self._option_string_actions and \
                 any("=" in w and not w.startswith("-") for w in extra):
             return "; a deal's key=value pairs follow --deal (or another --deal)"
-        options = [o for o in self._option_string_actions if o.startswith("--")]
+        # Compared without the dashes, and closer than `closest` asks: every option shares
+        # them, and `--format` is not a slip for `--from`.
+        options = {o[2:]: o for o in self._option_string_actions if o.startswith("--")}
         for word in extra:
-            near = closest(word.partition("=")[0], options) if word.startswith("--") else None
-            if near:
-                return f"; did you mean {near}?"
+            if word.startswith("--"):
+                near = difflib.get_close_matches(word.partition("=")[0][2:], list(options),
+                                                 n=1, cutoff=0.75)
+                if near:
+                    return f"; did you mean {options[near[0]]}?"
         return ""
 
 
