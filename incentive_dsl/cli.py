@@ -237,6 +237,12 @@ def _load(args: argparse.Namespace, whole_pay_periods: bool = True):
         _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
         return None, None, None, (EXIT_USAGE if _file_errors_only(loaded.diagnostics)
                                   else EXIT_PROBLEMS)
+    # A condition that can never hold (a misspelt value of a `one of` field) makes its rule
+    # pay nothing: said here too, as `check` says it, or the run shows zeros without a word.
+    # The other warnings are `check`'s to report (W-NO-EXAMPLE on every run would be noise).
+    never = [d for d in loaded.diagnostics if d.code == "W-NEVER"]
+    if never:
+        print(api.render_all(never, loaded.sources), file=sys.stderr)
     plan = loaded.plan
     # What the command line asks is checked before the data is read: on a large history
     # reading takes a while, and a mistyped period or output path should not wait for it.

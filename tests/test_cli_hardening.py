@@ -249,3 +249,15 @@ def test_the_readme_command_table_shows_each_required_option():
             assert all(o in shown for o in required), (row, required)
             checked += 1
     assert checked >= 15
+
+
+def test_run_says_a_condition_can_never_hold(ws):
+    """A misspelt value of a `one of` field (W-NEVER) makes the rule pay nothing: the run says
+    so on stderr, as check does; its other warnings (no example...) stay check's."""
+    ws.edit_plan('quota bookings "', 'fields\n  deal.type one of "new", "renewal"\n\n'
+                 'quota bookings "')
+    ws.edit_plan("  on deal booked\n", "  on deal booked where deal.type is \"nwe\"\n")
+    code, out, err = ws.cli("run", str(ws.plan), *ws.data(), "--period", "2027-Q1")
+    assert code == cli.EXIT_OK and out
+    assert "warning[W-NEVER]: deal.type is never \"nwe\"" in err
+    assert "did you mean 'new'?" in err and "W-NO-EXAMPLE" not in err
