@@ -960,7 +960,8 @@ _ENTRIES = [
     _entry("W-NEVER", "a condition on a value the field never has", CHECK, """
         A field declared `one of ...` (or a role, a stage, an activity kind) is compared with a
         value it cannot have, usually a typo: the condition can never hold, so the rule pays
-        nothing.""", """
+        nothing. The commands that pay (`run`, `explain`, `statement`, `estimate`, `close`,
+        `finance`) report it too, unlike the other warnings.""", """
         fields
           deal.type one of "new_business", "renewal", "expansion"
 
