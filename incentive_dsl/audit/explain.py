@@ -117,8 +117,7 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
     # A rule may skip a split partner's share of an event and still credit the payee theirs:
     # that skip is the partner's, not a reason the payee was not paid.
     gave = {(c.credit, c.event) for c in result.credits if c.payee == payee and c.amount}
-    gave.update((e.component, event) for e in result.earnings if e.payee == payee and e.amount
-                for event in e.trace.events)
+    gave.update((e.component, event) for e in earnings if e.amount for event in e.trace.events)
     skipped = [s for s in result.skips if (s.subject in events and (
         events[s.subject].owner == payee or any(p == payee for p, _ in events[s.subject].splits))
         or s.subject.startswith(payee + " ")) and (s.date is None or window.contains(s.date))
