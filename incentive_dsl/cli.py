@@ -584,8 +584,12 @@ def cmd_finance(args: argparse.Namespace) -> int:
     for rule in rules:
         if plan[-1].component(rule) is None:
             names = [c.name for c in plan[-1].components]
-            print(f"{command}: {_not_found('rule', rule, 'the plan', names)}",
-                  file=sys.stderr)
+            said = _not_found('rule', rule, 'the plan', names)
+            if any(c.name == rule for c in plan[-1].credits):  # it pays nothing to capitalise
+                said = f"'{rule}' is a credit of the plan, not a rule that pays"
+            if "did you mean" not in said:
+                said += f"; --rules takes the rules that pay: {', '.join(names)}"
+            print(f"{command}: {said}", file=sys.stderr)
             return EXIT_USAGE
     result = _evaluate(plan, dataset, window)
     if result.diagnostics:
