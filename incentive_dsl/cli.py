@@ -173,7 +173,7 @@ def _load_dataset(args: argparse.Namespace, plan):
     """The dataset from the data files (--deals, --roster ...) or from a CRM export through
     its mapping (--map, docs/mapping.md): (dataset, diagnostics, None) or (None, (), exit
     code) on a usage error."""
-    files = [o for o in ("deals", "roster", "quotas", "fx", "territories")
+    files = [o for o in ("data", "deals", "roster", "quotas", "fx", "territories")
              if getattr(args, o, None) is not None]
     if getattr(args, "map", None) is not None:
         if files:
@@ -247,6 +247,12 @@ def _load(args: argparse.Namespace, whole_pay_periods: bool = True):
         _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
         return None, None, None, (EXIT_USAGE if _file_errors_only(loaded.diagnostics)
                                   else EXIT_PROBLEMS)
+    # A condition that can never hold (a misspelt value of a `one of` field) makes its rule
+    # pay nothing: said here too, as `check` says it, or the run shows zeros without a word.
+    # The other warnings are `check`'s to report (W-NO-EXAMPLE on every run would be noise).
+    never = [d for d in loaded.diagnostics if d.code == "W-NEVER"]
+    if never:
+        print(api.render_all(never, loaded.sources), file=sys.stderr)
     plan = loaded.plan
     # What the command line asks is checked before the data is read: on a large history
     # reading takes a while, and a mistyped period or output path should not wait for it.
@@ -544,6 +550,10 @@ def cmd_statement(args: argparse.Namespace) -> int:
     out = Path(args.output_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # mkdir's own words, "File exists", do not say what is wrong
+        print(f"incentive statement: --output-dir {out} is a file, not a directory",
+              file=sys.stderr)
+        return EXIT_USAGE
     except OSError as exc:
         print(f"incentive statement: cannot create {out}: {exc.strerror or exc}",
               file=sys.stderr)
@@ -587,8 +597,12 @@ def cmd_finance(args: argparse.Namespace) -> int:
     for rule in rules:
         if plan[-1].component(rule) is None:
             names = [c.name for c in plan[-1].components]
-            print(f"{command}: {_not_found('rule', rule, 'the plan', names)}",
-                  file=sys.stderr)
+            said = _not_found('rule', rule, 'the plan', names)
+            if any(c.name == rule for c in plan[-1].credits):  # it pays nothing to capitalise
+                said = f"'{rule}' is a credit of the plan, not a rule that pays"
+            if "did you mean" not in said:
+                said += f"; --rules takes the rules that pay: {', '.join(names)}"
+            print(f"{command}: {said}", file=sys.stderr)
             return EXIT_USAGE
     result = _evaluate(plan, dataset, window)
     if result.diagnostics:
@@ -918,6 +932,17 @@ RUN_EXIT_CODES = """exit codes:
   1  the plan or the data has errors (all are listed)
   2  usage error, missing or unreadable file
   3  internal error (a bug: please report it)"""
+# run, explain and statement read a ledger with --ledger, which may be broken or refuse the
+# plan: the codes of close for those cases.
+LEDGER_RUN_EXIT_CODES = """exit codes:
+  0  evaluated
+  1  the plan or the data has errors (all are listed), or the ledger (--ledger) fails
+     `ledger verify`
+  2  usage error, missing or unreadable file (a path that is no ledger)
+  3  internal error (a bug: please report it)
+  4  refused by the ledger (--ledger): the plan was renamed, or is paid on other pay
+     periods or in another currency than the closed ones; or another process held the
+     ledger past the timeout (30 s)"""
 
 
 # ------------------------------------------------------------------------------ data check
@@ -991,10 +1016,42 @@ class _Parser(argparse.ArgumentParser):
     options). Subparsers are made of the same class."""
 
     def parse_known_args(self, args=None, namespace=None):
+        self._words = list(sys.argv[1:] if args is None else args)
         parsed, extra = super().parse_known_args(args, namespace)
         if extra:
-            self.error(f"unrecognized arguments: {' '.join(extra)}")
+            self.error(f"unrecognized arguments: {' '.join(extra)}" + self._hint(extra))
         return parsed, extra
+
+    def error(self, message: str):
+        # argparse names the word it took for a command, not what was meant: a misspelling, or
+        # an option or path written before the command (`incentive --data DIR run PLAN`).
+        wrong = re.match(r"argument COMMAND: invalid choice: '(.*?)' \(", message)
+        if wrong and self._subparsers is not None:
+            commands = [c for a in self._subparsers._group_actions for c in a.choices]
+            later = [w for w in getattr(self, "_words", ()) if w in commands]
+            near = closest(wrong.group(1), commands)
+            if near:
+                message += f"; did you mean '{near}'?"
+            elif later:
+                message += (f"; the command comes first, then its arguments and options: "
+                            f"{self.prog} {later[0]} ...")
+        super().error(message)
+
+    def _hint(self, extra: list[str]) -> str:
+        # A key=value left behind by another option was meant for --deal (estimate).
+        if "--deal" in self._option_string_actions and \
+                any("=" in w and not w.startswith("-") for w in extra):
+            return "; a deal's key=value pairs follow --deal (or another --deal)"
+        # Compared without the dashes, and closer than `closest` asks: every option shares
+        # them, and `--format` is not a slip for `--from`.
+        options = {o[2:]: o for o in self._option_string_actions if o.startswith("--")}
+        for word in extra:
+            if word.startswith("--"):
+                near = difflib.get_close_matches(word.partition("=")[0][2:], list(options),
+                                                 n=1, cutoff=0.75)
+                if near:
+                    return f"; did you mean {options[near[0]]}?"
+        return ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1002,7 +1059,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="incentive",
         description="Sales-compensation plans as code: check, format and run plan files.",
-        epilog=EXIT_CODES_HELP,
+        epilog=EXIT_CODES_HELP + "\n  4  refused by the ledger (close, ledger; run, explain "
+               "and statement with --ledger)\neach command's --help says what they mean for it",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"incentive-dsl {__version__}")
@@ -1046,7 +1104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="evaluate a plan on deal data and print statements",
         description="Evaluate a plan on a deal history and a roster; print each payee's "
                     "statement (earned, capped, clawed back, held, drawn, paid) per pay period.",
-        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=LEDGER_RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     _data_options(run)
     run.add_argument("--format", choices=("table", "csv", "json"), default="table",
                      help="table for people (default), csv for spreadsheets, json for programs "
@@ -1069,7 +1127,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Explain how a payee's pay was computed: every earning with its rule, "
                     "source line, inputs and arithmetic, quotas, payouts, and what earned "
                     "nothing and why.",
-        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=LEDGER_RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     _data_options(explain)
     explain.add_argument("--payee", required=True, help="the payee id")
     explain.add_argument("--deal", help="only this deal")
@@ -1138,7 +1196,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "carried, awaiting collection, every earning with its credit and reason, "
                     "year-to-date attainment against quota, and with --ledger the prior-period "
                     "adjustments. The numbers are those of `run` and `explain`.",
-        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=LEDGER_RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     _data_options(statement)
     statement.add_argument("--payee", action="append", metavar="ID",
                            help="only this payee (repeat for several; default: every payee "
@@ -1207,11 +1265,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     else:
         values = {}
         for item in args.deal:
-            key, sep, value = item.partition("=")
-            if not sep or not key.strip():
-                print(f"incentive estimate: --deal {item}: write key=value, e.g. "
-                      "amount=120,000", file=sys.stderr)
-                return EXIT_USAGE
+            key, _, value = item.partition("=")
             key = key.strip()
             if key in values:
                 print(f"incentive estimate: --deal {item}: {key} is given twice "
@@ -1241,6 +1295,16 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _deal_item(text: str) -> str:
+    key, sep, _ = text.partition("=")
+    if not sep or not key.strip():
+        # --deal takes every word up to the next option: a plan path after the pairs is one.
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not key=value, e.g. amount=120,000 (--deal takes the words after it "
+            "up to the next option: write the plan before --deal)")
+    return text
+
+
 def _add_estimate_command(sub) -> None:
     est = sub.add_parser(
         "estimate", help="what a payee earns if a deal closes, on their live history",
@@ -1262,6 +1326,7 @@ def _add_estimate_command(sub) -> None:
     what = est.add_mutually_exclusive_group(required=True)
     # extend: `--deal amount=1 --deal date=...` is one deal, as `--deal amount=1 date=...`.
     what.add_argument("--deal", nargs="+", action="extend", metavar="KEY=VALUE",
+                      type=_deal_item,
                       help="the deal: amount=120,000 (or 'amount=120,000 EUR'), and "
                            "optionally date=, id=, currency=, splits=ana:60;bob:40, "
                            "term_months=, and the plan's deal fields (type=new_business)")
@@ -1360,6 +1425,11 @@ def cmd_close(args: argparse.Namespace) -> int:
         print("incentive close: the period to close is the first argument "
               "(incentive close 2027-03 PLAN ...); --period, --from and --to do not apply",
               file=sys.stderr)
+        return EXIT_USAGE
+    if not os.path.exists(args.plan) and os.path.exists(args.close_period):
+        # `close PLAN PERIOD` would say only "no such file: 2027-03".
+        print(f"incentive close: the period comes first, then the plan: incentive close "
+              f"{args.plan} {args.close_period} ...", file=sys.stderr)
         return EXIT_USAGE
     versions, dataset, _, code = _load(args)
     if code is not None:

@@ -102,9 +102,10 @@ def _data(code: str, title: str, severities: str, file: str | None, explanation:
 _ENTRIES = [
     # ------------------------------------------------------------------ reading files
     _entry("E-FILE", "the file cannot be read", FILE, """
-        The path names no file, names a directory, or a file that is unreadable or larger than
-        50 MB. Nothing in it is checked, so none of its rules could be paid or reviewed. The
-        command exits with 2 when every error is of this kind.""", """
+        The path names no file, names a directory or a data file (`.csv`, `.tsv`, `.jsonl`,
+        `.json`, `.toml`: the plan and the data swapped), or a file that is unreadable or
+        larger than 50 MB. Nothing in it is checked, so none of its rules could be paid or
+        reviewed. The command exits with 2 when every error is of this kind.""", """
         $ incentive check plans/enterprise_ae_2026.plan   # renamed last week
         """, """
         $ incentive check plans/enterprise_ae.plan
@@ -976,7 +977,8 @@ _ENTRIES = [
     _entry("W-NEVER", "a condition on a value the field never has", CHECK, """
         A field declared `one of ...` (or a role, a stage, an activity kind) is compared with a
         value it cannot have, usually a typo: the condition can never hold, so the rule pays
-        nothing.""", """
+        nothing. The commands that pay (`run`, `explain`, `statement`, `estimate`, `close`,
+        `finance`) report it too, unlike the other warnings.""", """
         fields
           deal.type one of "new_business", "renewal", "expansion"
 
@@ -1638,7 +1640,7 @@ The same for every command:
 | `1` | problems found: errors in the plans or the data, warnings with `check --strict`, files that `fmt --check` would change, failing worked examples |
 | `2` | usage error or unreadable input: a bad option, `--period` with `--from`/`--to`, a report window in which no pay period ends, no plan files in the paths given, a missing or unreadable plan file (`E-FILE`: for `check` and `fmt` even when other files have errors), data files of which every error is a missing or unreadable file (`D-FILE`), an unknown code for `explain-code` |
 | `3` | internal error: a bug in incentive-dsl; rerun with `INCENTIVE_DEBUG=1` and report it with the input |
-| `4` | refused by the ledger (`close`, `run --ledger`, `ledger`): a closed or out-of-order pay period, a renamed plan or other pay periods (`E-LEDGER-REFUSED`, `E-LEDGER-PLAN`), a ledger held past the timeout (`E-LEDGER-BUSY`); nothing was recorded |
+| `4` | refused by the ledger (`close`, `ledger`, and `run`, `explain`, `statement` with `--ledger`): a closed or out-of-order pay period, a renamed plan or other pay periods (`E-LEDGER-REFUSED`, `E-LEDGER-PLAN`), a ledger held past the timeout (`E-LEDGER-BUSY`); nothing was recorded |
 
 A broken ledger (`E-LEDGER-BROKEN`) exits with 1, a file that is no ledger (`E-LEDGER-FILE`) or
 a period that is no pay period (`E-LEDGER-PERIOD`) with 2.

@@ -178,3 +178,126 @@ def test_explain_suggests_only_a_deal_id_that_may_be_mistyped(ws):
     assert err == "incentive explain: no deal 'D0000000' in the data\n"
     code, _, err = ws.cli(*explain, "--deal", "D0000I23")
     assert err == "incentive explain: no deal 'D0000I23' in the data; did you mean 'D0000123'?\n"
+
+
+@pytest.mark.parametrize("args, hint", [
+    (["chek", "plans"], "invalid choice: 'chek' (choose from 'check', "),
+    (["chek", "plans"], "; did you mean 'check'?"),
+    (["ledger", "verfy"], "; did you mean 'verify'?"),
+    # An option or a path before the command: argparse took it for the command.
+    (["--data", "plans/data", "run", "plans/enterprise_ae.plan"],
+     "invalid choice: 'plans/data' (choose from"),
+    (["--data", "plans/data", "run", "plans/enterprise_ae.plan"],
+     "; the command comes first, then its arguments and options: incentive run ..."),
+    (["plans/enterprise_ae.plan", "run"], "; the command comes first"),
+    (["run", "plans/enterprise_ae.plan", "--data", "plans/data", "--perod", "2027-Q1"],
+     "unrecognized arguments: --perod 2027-Q1; did you mean --period?"),
+])
+def test_usage_errors_say_what_was_meant(capsys, args, hint):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(args)
+    assert exc.value.code == cli.EXIT_USAGE
+    assert hint in capsys.readouterr().err
+
+
+def test_a_word_close_to_no_command_gets_no_hint(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["frobnicate"])
+    err = capsys.readouterr().err
+    assert "invalid choice: 'frobnicate'" in err and "did you mean" not in err
+    assert "comes first" not in err
+    # explain has no --format: --from, its nearest option, is not what was meant.
+    with pytest.raises(SystemExit):
+        cli.main(["explain", "plans/enterprise_ae.plan", "--payee", "abe.d", "--format", "json"])
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --format json" in err and "did you mean" not in err
+
+
+def test_a_data_file_given_as_the_plan_is_one_error(tmp_path, capsys):
+    """The plan and the data swapped: one E-FILE saying so (exit 2), not an 'unknown block'
+    error for each row of the CSV file."""
+    events = str(ROOT / "plans/data/events.csv")
+    for args in (("check", events), ("run", events, "--data", str(ROOT / "plans/data"))):
+        code = cli.main(list(args))
+        err = capsys.readouterr().err
+        assert code == cli.EXIT_USAGE, err
+        assert f"error[E-FILE]: {events} is a data file, not a plan file" in err
+        assert "data goes to --data DIR" in err and "E-BLOCK" not in err
+    # Only these suffixes: a plan file named otherwise is still read as a plan.
+    plan = tmp_path / "enterprise_ae.txt"
+    plan.write_text((ROOT / "plans/enterprise_ae.plan").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    assert cli.main(["check", str(plan)]) == cli.EXIT_OK
+
+
+def test_statement_output_dir_that_is_a_file(ws):
+    taken = ws.root / "statements"
+    taken.write_text("not a directory\n", encoding="utf-8")
+    code, out, err = ws.cli("statement", str(ws.plan), *ws.data(), "--period", "2027-Q1",
+                            "--output-dir", str(taken))
+    assert code == cli.EXIT_USAGE and not out
+    assert f"incentive statement: --output-dir {taken} is a file, not a directory" in err
+
+
+def test_map_and_data_together_is_a_usage_error(capsys):
+    """--map names its files itself: --data beside it went unread without a word, as the
+    data files' own options do not."""
+    for name, command in (("run", ["run", str(ROOT / "plans/crm/field_sales.plan")]),
+                          ("data check", ["data", "check"])):
+        code = cli.main([*command, "--map", str(ROOT / "plans/crm/crm.toml"),
+                         "--data", str(ROOT / "plans/data")])
+        assert code == cli.EXIT_USAGE
+        assert capsys.readouterr().err == \
+            f"incentive {name}: --map names the data files itself; leave out --data\n"
+
+
+def test_close_with_the_plan_and_the_period_swapped(ws):
+    code, out, err = ws.cli("close", str(ws.plan), "2027-01", *ws.data())
+    assert code == cli.EXIT_USAGE and not out
+    assert f"the period comes first, then the plan: incentive close 2027-01 {ws.plan}" in err
+    assert not (ws.root / ".incentive").exists()
+
+
+def test_the_readme_command_table_shows_each_required_option():
+    """Each row of README's command table names the options its command cannot run without
+    (the finance row showed --benefit-months as optional)."""
+    import argparse
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("## Commands", 1)[1].split("\n\n", 2)[1]
+    rows = [re.split(r"(?<!\\)\|", r)[1].strip(" `") for r in table.splitlines()[2:]]
+    parser = cli.build_parser()
+
+    def sub(p, word):
+        choices = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+        return choices.choices.get(word)
+
+    checked = 0
+    for row in rows:
+        words = row.replace("\\|", "|").split()[1:]
+        commands = [sub(parser, words[0])]
+        if commands[0] is None:
+            continue
+        if any(isinstance(a, argparse._SubParsersAction) for a in commands[0]._actions):
+            commands = [sub(commands[0], w) for w in words[1].split("|")]  # verify|show
+        for command in commands:
+            required = [a.option_strings[0] for a in command._actions
+                        if a.required and a.option_strings]
+            shown = re.sub(r"\[[^\]]*\]", "", row)  # not as optional, in brackets
+            assert all(o in shown for o in required), (row, required)
+            checked += 1
+    assert checked >= 15
+
+
+def test_run_says_a_condition_can_never_hold(ws):
+    """A misspelt value of a `one of` field (W-NEVER) makes the rule pay nothing: the run says
+    so on stderr, as check does; its other warnings (no example...) stay check's."""
+    ws.edit_plan('quota bookings "', 'fields\n  deal.type one of "new", "renewal"\n\n'
+                 'quota bookings "')
+    ws.edit_plan("  on deal booked\n", "  on deal booked where deal.type is \"nwe\"\n")
+    code, out, err = ws.cli("run", str(ws.plan), *ws.data(), "--period", "2027-Q1")
+    assert code == cli.EXIT_OK and out
+    assert "warning[W-NEVER]: deal.type is never \"nwe\"" in err
+    assert "did you mean 'new'?" in err and "W-NO-EXAMPLE" not in err
+    assert "The commands that pay (`run`, " in (ROOT / "docs/diagnostics.md").read_text("utf-8")

@@ -114,6 +114,17 @@ def test_custom_fields_and_bad_values(data):
     with pytest.raises(DealError) as bad:
         api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "id": "D1"})
     assert bad.value.message == "id: deal D1 is booked in the data already"
+    # A share to a payee the roster does not know would be paid to nobody (the data's
+    # D-PAYEE): refused, with the payee meant.
+    with pytest.raises(DealError) as bad:
+        api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "splits": "ana:50;bbo:50"})
+    assert (bad.value.message, bad.value.hint) == \
+        ("splits: split payee 'bbo' is not in the roster", "did you mean 'bob'?")
+    with pytest.raises(DealError) as bad:
+        api.hypothetical_deal(plan, dataset, "ana", {"amount": "1 EUR", "currency": "GBP"})
+    assert bad.value.message == "currency: the amount is in EUR, but currency= says GBP"
+    assert api.hypothetical_deal(plan, dataset, "ana", {"amount": "1 EUR", "currency": "EUR"}
+                                 ).event.currency == "EUR"
     # An open deal may be closed at another amount than its pipeline's.
     assert api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "id": "D2"}).event.deal \
         == "D2"
@@ -140,15 +151,67 @@ def test_a_deal_that_earns_nothing_says_which_rule_turned_it_away_and_why(data, 
     assert main(args) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1:] == [
-        "└── not paid",
-        "    ├── P3 launch (p3): deal HYPOTHETICAL — the SPIFF's 'where' condition does not "
+        "└── rules that give ana nothing for deal HYPOTHETICAL",
+        "    ├── P3 launch (p3): the SPIFF's 'where' condition does not "
         "hold (where deal.product is \"P3\")",
-        "    └── P3 launch, fixed (p3_flat): deal HYPOTHETICAL — the SPIFF's 'where' condition "
+        "    └── P3 launch, fixed (p3_flat): the SPIFF's 'where' condition "
         "does not hold (where deal.product is \"P3\")"]
     assert main([*args, "--format", "json"]) == 0
     (report,) = json.loads(capsys.readouterr().out)["estimates"]
     assert [n["rule"] for n in report["not_paid"]] == ["p3", "p3_flat"]
     assert report["not_paid"][0]["reason"].startswith("the SPIFF's 'where' condition")
+
+
+COMMISSION_AND_SPIFF = """plan "Commission and a SPIFF"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE, MGR
+  applies to role AE
+
+fields
+  deal.product text
+
+credit bookings "Bookings"
+  on deal booked
+  split as recorded
+
+commission core "Core commission"
+  on bookings
+  rate 10%
+
+spiff p3 "P3 launch"
+  on deal booked where deal.product is "P3"
+  pay 500 USD
+"""
+
+
+def test_a_rule_that_pays_for_the_deal_is_never_listed_as_turning_it_away(data, capsys):
+    # Half of the deal is mia's, a manager the plan does not cover: the credit rule skips her
+    # share, yet credits ana hers, and the commission pays ana. Only the SPIFF (no product)
+    # gives ana nothing for the deal, and the report says so per rule, not as "not paid"
+    # beside a total of +5,000.
+    plan_file = data / "mixed.plan"
+    plan_file.write_text(COMMISSION_AND_SPIFF)
+    args = ["estimate", str(plan_file), "--data", str(data), "--payee", "ana",
+            "--deal", "amount=100,000", "date=2027-05-01", "splits=ana:50;mia:50"]
+    plan = api.load_plan(str(plan_file)).plan
+    dataset, _ = api.load_data(str(data / "events.csv"), str(data / "roster.csv"), plan=plan)
+    deal = api.hypothetical_deal(plan, dataset, "ana", {"amount": "100,000",
+                                                        "date": "2027-05-01",
+                                                        "splits": "ana:50;mia:50"})
+    est = api.estimate(plan, dataset, "ana", [deal])
+    assert est.difference == D("5000")  # 10% of ana's 50,000
+    assert [(n.rule, n.deal) for n in est.not_paid] == [("p3", "HYPOTHETICAL")]
+    assert main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2:] == [
+        "└── rules that give ana nothing for deal HYPOTHETICAL",
+        "    └── P3 launch (p3): the SPIFF's 'where' condition does not hold "
+        "(where deal.product is \"P3\")"]
+    assert "not paid" not in "\n".join(out) and "mia" not in "\n".join(out)
+    assert main([*args, "--format", "json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)["estimates"]
+    assert [(n["rule"], n["deal"]) for n in report["not_paid"]] == [("p3", "HYPOTHETICAL")]
 
 
 def test_the_date_defaults_to_the_day_the_data_runs_up_to(data):
@@ -221,13 +284,42 @@ def test_cli_estimate_takes_deal_keys_over_several_deal_options(data, capsys):
     # Ids are compared ignoring case (diagnostics.closest): a capital is no reason to miss one.
     (["--payee", "MIe", "--deal", "amount=1"], "no payee 'MIe' in the roster; did you mean 'mia'?"),
     (["--payee", "zed", "--deal", "amount=1"], "no payee 'zed' in the roster\n"),
-    (["--payee", "ana", "--deal", "amount"], "--deal amount: write key=value"),
+    (["--payee", "ana", "--deal", "amount"],
+     "argument --deal: 'amount' is not key=value, e.g. amount=120,000"),
     (["--payee", "ana", "--deal", "amount=1", "colour=red"], "'colour' is not a deal field"),
     # One value per key: the second amount would silently replace the first.
     (["--payee", "ana", "--deal", "amount=1", "--deal", "amount=2"],
      "--deal amount=2: amount is given twice (amount=1 before)"),
 ])
 def test_cli_estimate_usage_errors(data, capsys, args, message):
-    code = main(["estimate", str(MECHANICS / "marginal_tiers.plan"), "--data", str(data), *args])
+    try:  # argparse's errors exit, the command's return
+        code = main(["estimate", str(MECHANICS / "marginal_tiers.plan"), "--data", str(data),
+                     *args])
+    except SystemExit as exc:
+        code = exc.code
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    # --deal takes every word up to the next option: the plan after the pairs is one of them,
+    # and argparse said "the following arguments are required: PLAN".
+    (["--deal", "amount=1", "PLAN", "--data", "DATA", "--payee", "ana"],
+     "argument --deal: 'PLAN' is not key=value, e.g. amount=120,000 (--deal takes the words "
+     "after it up to the next option: write the plan before --deal)"),
+    # A pair after another option is left over.
+    (["PLAN", "--data", "DATA", "--deal", "amount=1", "--payee", "ana", "date=2027-02-10"],
+     "unrecognized arguments: date=2027-02-10; a deal's key=value pairs follow --deal"),
+])
+def test_cli_estimate_pairs_in_the_wrong_place(data, capsys, args, message):
+    plan = str(MECHANICS / "marginal_tiers.plan")
+    words = [plan if w == "PLAN" else str(data) if w == "DATA" else w for w in args]
+    with pytest.raises(SystemExit) as exc:
+        main(["estimate", *words])
+    assert exc.value.code == 2
+    assert message.replace("PLAN", plan) in capsys.readouterr().err
+
+
+def test_the_docs_name_the_deal_values_refused():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "estimate.md").read_text("utf-8")
+    assert "a split payee the roster does not know" in " ".join(text.split())

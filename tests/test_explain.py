@@ -153,3 +153,46 @@ def test_explain_shows_the_fx_conversion_of_a_credit(tmp_path):
     text = "\n".join(api.explain(result, "ann", plan.calendar.parse("2027-01")).lines())
     assert ("deal D1 booked at 1,100.00 USD (1,000.00 EUR × 1.10, the EUR→USD rate of "
             f"2027-01-09, {tmp_path / 'fx.csv'}:2)") in text
+
+
+SPLIT_PLAN = '''\
+plan "Split partners"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE, SE, SDR
+  applies to role AE, SE
+
+credit bookings "Bookings"
+  on deal booked
+  split as recorded
+
+commission core "Core commission"
+  for role AE
+  on bookings
+  rate 10%
+'''
+
+
+def test_not_paid_leaves_out_a_split_partners_skip_under_a_rule_that_paid(tmp_path):
+    # D1 is ana's and sam's (an SE: core is for AEs), D2 ana's and bea's (an SDR: the plan
+    # does not cover her, so the credit rule skips her share). Each rule paid or credited ana
+    # her share: the partner's skip is no reason ana was not paid. The partner's own
+    # explanation keeps it.
+    (tmp_path / "split.plan").write_text(SPLIT_PLAN)
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,amount,currency,owner,splits\n"
+        'E1,D1,2027-02-10,booked,"100,000",USD,ana,ana:50;sam:50\n'
+        'E2,D2,2027-02-11,booked,"100,000",USD,ana,ana:50;bea:50\n')
+    (tmp_path / "roster.csv").write_text("payee_id,role,start\nana,AE,2027-01-01\n"
+                                         "sam,SE,2027-01-01\nbea,SDR,2027-01-01\n")
+    plan = api.load_plan(str(tmp_path / "split.plan")).plan
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    result = api.run(plan, dataset)
+    q1 = plan.calendar.parse("2027-Q1")
+    text = "\n".join(api.explain(result, "ana", q1).lines())
+    assert "Core commission (core): 10,000.00 USD" in text and "not paid" not in text
+    assert "core: E1 — sam's role SE is not one of AE" in \
+        "\n".join(api.explain(result, "sam", q1).lines())
+    assert "bookings: E2 — bea's role SDR is not covered by the plan" in \
+        "\n".join(api.explain(result, "bea", q1).lines())

@@ -133,6 +133,12 @@ def test_cli_finance_commands(tmp_path, capsys):
     assert "at least 1" in capsys.readouterr().err
     assert cli.main(["finance", "amortisation", *base, "--benefit-months", "12",
                      "--rules", "nope"]) == 2
-    assert "no rule 'nope'" in capsys.readouterr().err
+    assert "no rule 'nope' in the plan; --rules takes the rules that pay: core, milestones" \
+        in capsys.readouterr().err
+    # A credit gives attainment, not pay: there is nothing of it to capitalise.
+    assert cli.main(["finance", "amortisation", *base, "--benefit-months", "12",
+                     "--rules", "bookings"]) == 2
+    assert "'bookings' is a credit of the plan, not a rule that pays; --rules takes" in \
+        capsys.readouterr().err
     assert cli.main(["finance", "accruals", *base]) == 2
     assert "--period" in capsys.readouterr().err

@@ -424,3 +424,23 @@ def test_ledger_code_is_reported(ws, code, monkeypatch):
     assert status == {"E-LEDGER-BROKEN": cli.EXIT_PROBLEMS, "E-LEDGER-FILE": cli.EXIT_USAGE,
                       "E-LEDGER-PERIOD": cli.EXIT_USAGE}.get(code, cli.EXIT_REFUSED)
     assert codes.explain(code) is not None
+
+
+@pytest.mark.parametrize("command", ["run", "explain", "statement"])
+def test_the_help_of_a_command_reading_a_ledger_lists_its_refusal(ws, capsys, command):
+    """run, explain and statement exit 4 when --ledger refuses the plan: their --help says so,
+    as close's and the top-level one do."""
+    assert ws.close("2027-Q1")[0] == 0
+    ws.edit_plan('plan "Ledger test AE"', 'plan "Ledger test AE (renamed)"')
+    extra = {"run": (), "explain": ("--payee", "bob"),
+             "statement": ("--output-dir", str(ws.root / "statements"))}[command]
+    code, _, err = ws.cli(command, str(ws.plan), *ws.data(), "--period", "2027-Q2",
+                          "--ledger", ws.ledger, *extra)
+    assert code == cli.EXIT_REFUSED and "error[E-LEDGER-PLAN]" in err, err
+    for words in ([command, "--help"], ["--help"]):
+        with pytest.raises(SystemExit):
+            cli.main(words)
+        assert "\n  4  refused by the ledger" in capsys.readouterr().out
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    for page in ("diagnostics.md", "ledger.md"):
+        assert f"`{command}`" in (docs / page).read_text(encoding="utf-8")

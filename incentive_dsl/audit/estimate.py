@@ -124,8 +124,9 @@ class Estimate:
     others: tuple[tuple[str, Decimal], ...]  # other payees whose earnings change, and by how much
     notes: tuple[str, ...]
     diagnostics: tuple[Diagnostic, ...]  # from the runs (a missing FX rate...)
-    # The rules that skipped the closings' events, and why: what a deal that earns nothing
-    # (or less than the payee expects: no SPIFF) needs to be told.
+    # The rules that skipped the closings' events and give the payee nothing for the deal,
+    # and why: what a deal that earns nothing (or less than the payee expects: no SPIFF)
+    # needs to be told.
     not_paid: tuple[NotPaid, ...] = ()
 
     @property
@@ -170,10 +171,21 @@ def hypothetical_deal(plan: Plan, dataset: Dataset, payee: str, values: Mapping[
     currency = (read("amount", parse_currency, words[1]) if len(words) == 2
                 else read("currency", parse_currency) if "currency" in values
                 else plan.currency)
+    # Both given: one would be dropped without a word.
+    if len(words) == 2 and "currency" in values and \
+            read("currency", parse_currency) != currency:
+        raise DealError(f"currency: the amount is in {currency}, but currency= says "
+                        f"{values['currency'].strip()}", "give the currency once")
     day = read("date", parse_date) if "date" in values else (
         default_date or today_in_data(dataset, plan))
     splits = read("splits", lambda t: parse_splits(split_text_pairs(t))) \
         if "splits" in values else ()
+    # As the data's D-PAYEE: a share to no payee of the roster would be paid to nobody.
+    ids = [p.id for p in dataset.payees]
+    for name, _ in splits:
+        if name not in ids:
+            raise DealError(f"splits: split payee '{name}' is not in the roster",
+                            suggest(name, ids) or "name payees of the roster")
     term = read("term_months", lambda t: parse_count(t, "number of months")) \
         if "term_months" in values else None
     if term is not None and term < 1:
@@ -278,7 +290,7 @@ def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str,
                    for p in sorted({*totals_b, *totals_a})
                    if p != payee and totals_a.get(p, ZERO) != totals_b.get(p, ZERO))
     return Estimate(payee, last.currency, tuple(closings), earned_b, earned_a, tuple(rules),
-                    paid, others, notes, (), _not_paid(after, closings))
+                    paid, others, notes, (), _not_paid(after, closings, payee))
 
 
 def scenarios(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str,
@@ -319,10 +331,16 @@ def _totals(result: RunResult) -> dict[str, Decimal]:
     return out
 
 
-def _not_paid(result: RunResult, closings: Sequence[Closing]) -> tuple[NotPaid, ...]:
-    # The payee owns each closing, so a skip of its event is a rule not paying them (or a
-    # split partner) for it.
+def _not_paid(result: RunResult, closings: Sequence[Closing],
+              payee: str) -> tuple[NotPaid, ...]:
+    # A skip of a closing's event may be a split partner's (not employed, a role the plan does
+    # not cover) under a rule that credits or pays the payee for the deal all the same: such a
+    # rule is not one that turned the deal away.
     deals = {c.event.id: c.event.deal for c in closings}
+    gives = {(c.credit, c.deal) for c in result.credits
+             if c.payee == payee and c.deal in deals.values() and c.amount}
+    gives.update((e.component, e.deal) for e in result.earnings
+                 if e.payee == payee and e.deal in deals.values() and e.amount)
     rules = (*result.plan.credits, *result.plan.components)
     labels = {r.name: r.label for r in rules}
     # The skip says a 'where' condition does not hold, not which: the deal's keys are chosen
@@ -337,7 +355,8 @@ def _not_paid(result: RunResult, closings: Sequence[Closing]) -> tuple[NotPaid, 
 
     return tuple(dict.fromkeys(
         NotPaid(rule, labels.get(rule, rule), deals[subject], reason_of(rule, reason))
-        for rule, subject, reason, _ in _rows(result.skips) if subject in deals))
+        for rule, subject, reason, _ in _rows(result.skips)
+        if subject in deals and (rule, deals[subject]) not in gives))
 
 
 def _rows(skips) -> Sequence[tuple]:
@@ -406,10 +425,13 @@ def tree(est: Estimate, title: str) -> Node:
         others = root.add("also changes the earnings of")
         for payee, delta in est.others:
             others.add(f"{payee}: {_signed(delta, cur)}")
-    if est.not_paid:
-        unpaid = root.add("not paid")
+    # Per deal and per rule, so that a rule turning the deal away does not read as the deal
+    # earning nothing when other rules pay for it.
+    for deal in dict.fromkeys(n.deal for n in est.not_paid):
+        unpaid = root.add(f"rules that give {est.payee} nothing for deal {deal}")
         for n in est.not_paid:
-            unpaid.add(f"{n.label} ({n.rule}): deal {n.deal} — {n.reason}")
+            if n.deal == deal:
+                unpaid.add(f"{n.label} ({n.rule}): {n.reason}")
     for note in est.notes:
         root.add(f"note: {note}")
     return root

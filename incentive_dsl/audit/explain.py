@@ -114,10 +114,15 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
             root.add(absent)
         if absent is None or earnings:
             _reconciliation(result, payee, window, root)
+    # A rule may skip a split partner's share of an event and still credit the payee theirs:
+    # that skip is the partner's, not a reason the payee was not paid.
+    gave = {(c.credit, c.event) for c in result.credits if c.payee == payee and c.amount}
+    gave.update((e.component, event) for e in earnings if e.amount for event in e.trace.events)
     skipped = [s for s in result.skips if (s.subject in events and (
         events[s.subject].owner == payee or any(p == payee for p, _ in events[s.subject].splits))
         or s.subject.startswith(payee + " ")) and (s.date is None or window.contains(s.date))
-        and (deal is None or (s.subject in events and events[s.subject].deal == deal))]
+        and (deal is None or (s.subject in events and events[s.subject].deal == deal))
+        and (s.rule, s.subject) not in gave]
     if skipped:
         branch = root.add("not paid")
         for s in skipped:

@@ -33,6 +33,8 @@ from incentive_dsl.span import Span
 MAX_DEPTH = MAX_EXPRESSION_DEPTH  # deeper input is refused, never recursed into
 MAX_SYNTAX_ERRORS = 50  # per file; the rest are counted in one closing diagnostic
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# Input files that are never plans (docs/data.md, docs/mapping.md).
+DATA_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".toml")
 
 @attrs.frozen
 class ParseResult:
@@ -122,6 +124,12 @@ def read_source(path: str) -> tuple[str | None, list[Diagnostic]]:
         return None, [error("E-FILE", at, f"no such file: {path}")]
     except OSError as exc:
         return None, [error("E-FILE", at, f"cannot read {path}: {exc.strerror or exc}")]
+    if Path(path).suffix.lower() in DATA_SUFFIXES:
+        # A data file given as the plan (the arguments swapped) would be parsed line by line
+        # into dozens of "unknown block" errors.
+        return None, [error("E-FILE", at, f"{path} is a data file, not a plan file",
+                            "give the plan file first; data goes to --data DIR (or --deals, "
+                            "--roster ... FILE, or --map FILE for a mapping)")]
     return decode_source(path, data)
 
 
