@@ -513,8 +513,8 @@ def _mutations():
             yield i, "\n".join([*lines[:i], f"{key}= {bad}", *lines[i + 1:]]) + "\n"
 
 
-# The only mutations that are no mistake: an alias or a role is any text, a start any date,
-# `inherit` may be empty and a territory's index may be written as a number.
+# The only mutations that are no error: an alias or a role is any text (a role the plan lacks
+# is a warning), a start any date, `inherit` may be empty and an index may be a number.
 ACCEPTED = {('GTXPro = "GTX Pro"', '""'), ('technolgy = "technology"', '""'),
             ('technolgy = "technology"', '"nope"'), ('role = "AGENT"', '"nope"'),
             ("start = 2016-10-01", "2017-01-01"), ('role = "MANAGER"', '"nope"'),

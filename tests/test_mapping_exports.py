@@ -590,8 +590,8 @@ def test_managers_are_not_listed_as_payees_without_deals(tmp_path):
 BAD_VALUES = ("1", "true", "[]", "{}", '""', '"nope"', "2017-01-01", '{ x = 1 }', "0.5")
 
 
-# The only mutations that are no mistake: a filter may be empty, an alias or a role is any
-# text and a role id may be any value (the rows then match no role).
+# The only mutations that are no error: a filter may be empty, an alias or a role is any text
+# and a default role id any value (a role the plan lacks is then a D-ROLE warning).
 SALESFORCE_ACCEPTED = {
     ('where = { ProductCode = ["SVC-ONBOARD", "SVC-TRAINING"] }', "{}"),
     ('"1495e000000CaRvAAK" = "Revenue"', '""'), ('"1495e000000CaRvAAK" = "Revenue"', '"nope"'),
