@@ -1039,7 +1039,10 @@ def test_missing_values_in_min_max_and_ranges():
     """Was (docs §27.3 item 15, fixed in 346a43e): a missing value in min/max or in the bounds
     of `in A to B` raised TypeError (an internal error)."""
     # ana is still employed: her payee.end is missing
-    assert _eval_text("max(payee.end, 2027-01-01)", payee="ana") in (None, dt.date(2027, 1, 1))
+    # docs §22.2: `min` and `max` of a missing value are missing (not the other argument)
+    assert _eval_text("max(payee.end, 2027-01-01)", payee="ana") is None
+    assert _eval_text("min(2027-01-01, payee.end)", payee="ana") is None
+    assert _eval_text("max(payee.end, 2027-01-01)", payee="bob") == dt.date(2027, 9, 30)
     assert _eval_text("2027-06-01 in payee.start to payee.end", payee="ana") is False
 
 

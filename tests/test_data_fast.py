@@ -42,20 +42,44 @@ CELLS = {
 }
 
 
+# The cells of CELLS the general loader takes without a word (with the plan): a "tidy" file of
+# only these, its ids not repeated, is clean and the fast path reads it. Without tidy files
+# the fast path gave up on every generated file (one bad cell among some 30 is enough), and
+# the property never compared its records with the general loader's.
+TIDY = {
+    "deal_id": ["D1", "D2", "D 3"],
+    "date": ["2027-01-05", " 2027-03-01"],
+    "kind": ["booked", "booked", "cancelled"],
+    "amount": ["1000", "250,000.50"],
+    "currency": ["USD", "EUR", ""],
+    "owner": ["ana", "bob", " ana"],
+    "splits": ["", "ana:60;bob:40", "ana:100%", "ana\t:60;bob:40"],
+    "product": ["P1", "P3", ""],
+    "stage": ["lost", "", "demo"],
+    "term_months": ["12", ""],
+}
+
+
 def _quote(text: str) -> str:
     return f'"{text}"' if "," in text or '"' in text else text
 
 
 @st.composite
 def events_file(draw):
-    header = draw(st.sampled_from(HEADERS))
+    tidy = draw(st.booleans())
+    header = draw(st.sampled_from(HEADERS[:2] if tidy else HEADERS))
     lines = [",".join(header)]
-    for _ in range(draw(st.integers(0, 6))):
-        shape = draw(st.sampled_from(["row", "row", "row", "blank", "commas", "short"]))
+    for i in range(draw(st.integers(1 if tidy else 0, 6))):
+        shape = draw(st.sampled_from(["row", "row", "row", "blank"] if tidy else
+                                     ["row", "row", "row", "blank", "commas", "short"]))
         if shape == "blank":
             lines.append("")
         elif shape == "commas":
             lines.append("," * (len(header) - 1))
+        elif tidy:
+            cells = [draw(st.sampled_from([f"E{i}", f" E{i} "])) if c == "event_id"
+                     else _quote(draw(st.sampled_from(TIDY[c]))) for c in header]
+            lines.append(",".join(cells))
         else:
             cells = [_quote(draw(st.sampled_from(CELLS[c]))) for c in header]
             lines.append(",".join(cells[:-1] if shape == "short" else cells))

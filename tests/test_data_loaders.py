@@ -943,8 +943,12 @@ def test_cell_columns_agree_with_the_csv_module(text):
     assert len(offsets) == len(record)
     raw = "".join(lines)
     for (start, end), value in zip(offsets, record):
+        # a cell ends where its record or the next cell begins
+        assert raw[end:end + 1] in ("", ",", "\r", "\n"), (raw, start, end)
         if not raw[start:end].startswith('"'):
             assert raw[start:end] == value
+        else:  # quoted: the whole cell, quotes and what follows the closing one included
+            assert next(csv.reader(io.StringIO(raw[start:end], newline=""))) == [value]
 
 
 @given(st.binary(max_size=300))

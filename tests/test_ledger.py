@@ -238,7 +238,7 @@ def test_a_biweekly_plan_closes_the_fortnights_that_end_in_a_quarter(ws):
                  "  paid biweekly from 2027-01-04\n  draw 500 USD per pay period")
     assert ws.close("2026-12-21/2027-01-03")[0] == 0
     code, _, err = ws.close("2027-Q1")
-    assert code != 0 and "2026-12-21/2027-01-03" in err and "already closed" in err
+    assert code == cli.EXIT_REFUSED and "2026-12-21/2027-01-03" in err and "already closed" in err
     assert "close the next pay period (2027-01-04/17)" in err
     assert ws.close("2027-01-04/17")[0] == 0
     closed = [p.label for p in api.ledger_history(ws.ledger).periods]

@@ -39,15 +39,21 @@ def test_sample_plan_tree_shape():
     assert block.span.line == 1 and low.span.line == 4 and low.span.column == 5
 
 
-@pytest.mark.parametrize("text", [
-    "", "\n\n\n", "   indented", "((((", "plan", "\x00\x01", "plan \"x\n",
-    "measure m = " + "(" * 1000 + "1" + ")" * 1000,
-    "measure m = " + "1 + " * 3000 + "1",
-    "commission c\n\tat 8%\n", "commission c\n    on x\n  on y\n",
+@pytest.mark.parametrize("text, expected", [
+    ("", []), ("\n\n\n", []),  # empty: nothing to parse (the checker says there is no plan)
+    ("   indented", [("E-INDENT", 1, 4)]), ("((((", [("E-BLOCK", 1, 1)]),
+    ("plan", [("E-SYNTAX", 1, 5)]), ("\x00\x01", [("E-SYNTAX", 1, 1)]),
+    ("plan \"x\n", [("E-SYNTAX", 1, 6)]),
+    ("measure m = " + "(" * 1000 + "1" + ")" * 1000, [("E-DEPTH", 1, 113)]),
+    ("measure m = " + "1 + " * 3000 + "1", [("E-DEPTH", 1, 11617)]),
+    ("commission c\n\tat 8%\n", [("E-INDENT", 2, 1)]),
+    ("commission c\n    on x\n  on y\n", [("E-INDENT", 3, 1)]),
 ])
-def test_bad_text_gives_diagnostics_not_exceptions(text):
+def test_bad_text_gives_diagnostics_not_exceptions(text, expected):
     result = parse_text("t.plan", text)
     assert all(d.span.path == "t.plan" for d in result.diagnostics)
+    assert [(d.code, d.span.line, d.span.column) for d in result.diagnostics] == expected
+    assert result.tree.blocks == ()  # a block with an error is left out
 
 
 def test_every_block_reports_its_own_error():
