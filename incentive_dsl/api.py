@@ -43,7 +43,11 @@ PLAN_SUFFIX = ".plan"
 
 
 def discover(paths: Iterable[str]) -> list[str]:
-    """Plan files named by `paths`: files as given, directories searched for *.plan files."""
+    """Plan files named by `paths`: files as given, directories searched for *.plan files.
+    Raises TypeError for one path given alone (a list of paths is wanted)."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        # Iterated, a string is one-letter paths, '/' and '.' among them: whole directory trees.
+        raise TypeError(f"paths is a list of paths, not one path: write [{str(paths)!r}]")
     found: list[str] = []
     for raw in paths:
         p = Path(raw)
