@@ -64,7 +64,26 @@ def _versions_of(plan: Plan | Sequence[Plan] | None) -> list[Plan]:
     if plan is None:
         raise TypeError("no plan: load_plan gives plan=None when the plan has errors (render "
                         "them with api.render_all(loaded.diagnostics, loaded.sources))")
-    return [plan] if isinstance(plan, Plan) else list(plan)
+    versions = ([plan] if isinstance(plan, Plan) else
+                list(plan) if isinstance(plan, (list, tuple)) else [])
+    if not versions or not all(isinstance(p, Plan) for p in versions):
+        raise _not_a_plan(plan, " (or a list of the versions of one plan)")
+    return versions
+
+
+def _not_a_plan(value: object, versions: str = "") -> TypeError:
+    """The error for a plan argument that is not a plan, naming the usual mistake."""
+    if isinstance(value, PlanLoad):
+        return TypeError("not a plan: a PlanLoad; pass loaded.plan, not what load_plan returns")
+    return TypeError(f"not a plan: {value!r:.60}; pass api.load_plan(path).plan{versions}")
+
+
+def _data_of(dataset: Dataset) -> Dataset:
+    """`dataset`, said to be what `load_data` returns unpacked when it is not a Dataset."""
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"not a dataset: {type(dataset).__name__}; load_data returns "
+                        "(dataset, diagnostics): unpack it, dataset, problems = load_data(...)")
+    return dataset
 
 
 @attrs.frozen
@@ -187,6 +206,8 @@ def load_data(deals: str, roster: str, quotas: str | None = None, fx: str | None
     (`incentive_dsl.progress`)."""
     from incentive_dsl.data.loaders import load_dataset
 
+    if plan is not None and not isinstance(plan, Plan):
+        raise _not_a_plan(plan)
     dataset, diags = load_dataset(deals, roster, quotas=quotas, fx=fx, territories=territories,
                                   plan=plan, pause_gc=pause_gc, meter=meter)
     return dataset, tuple(diags)
@@ -199,6 +220,8 @@ def load_mapping(path: str, plan: Plan | None = None, pause_gc: bool = True
     `load_data`."""
     from incentive_dsl.data.mapping import load_mapping as load
 
+    if plan is not None and not isinstance(plan, Plan):
+        raise _not_a_plan(plan)
     dataset, diags = load(path, plan=plan, pause_gc=pause_gc)
     return dataset, tuple(diags)
 
@@ -276,8 +299,8 @@ def run(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = N
     the run (slower; for programs whose other threads must keep collecting). `progress` is
     told each stage's name; `meter` how far each stage is (`incentive_dsl.progress`)."""
     plans = _versions_of(plan)
-    return evaluate_versions(plans, dataset, end=until, progress=progress, pause_gc=pause_gc,
-                             meter=meter)
+    return evaluate_versions(plans, _data_of(dataset), end=until, progress=progress,
+                             pause_gc=pause_gc, meter=meter)
 
 
 def run_columnar(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
@@ -291,7 +314,7 @@ def run_columnar(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date |
     Raises columnar.runner.ColumnarUnavailable when DuckDB is not installed."""
     from incentive_dsl.columnar.runner import run_or_interpret
 
-    return run_or_interpret(_versions_of(plan), dataset, until, progress=progress,
+    return run_or_interpret(_versions_of(plan), _data_of(dataset), until, progress=progress,
                             pause_gc=pause_gc, meter=meter)
 
 
@@ -304,7 +327,7 @@ def prepare_columnar(plan: Plan | Sequence[Plan], dataset: Dataset,
     the interpreter, `run`). Raises columnar.runner.ColumnarUnavailable without DuckDB."""
     from incentive_dsl.columnar.runner import ColumnarRun, prepare
 
-    ready = prepare(_versions_of(plan), dataset, until, meter=meter or QUIET)
+    ready = prepare(_versions_of(plan), _data_of(dataset), until, meter=meter or QUIET)
     return (None, ready.fallback) if isinstance(ready, ColumnarRun) else (ready, None)
 
 
@@ -394,7 +417,7 @@ def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closings
     and without them on the history, compared per rule, each changed line explained."""
     from incentive_dsl.audit.estimate import estimate as compare
 
-    return compare(_versions_of(plan), dataset, payee, closings)
+    return compare(_versions_of(plan), _data_of(dataset), payee, closings)
 
 
 def scenarios(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closings: Sequence):
@@ -402,7 +425,7 @@ def scenarios(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closing
     (list of estimates, the estimate of all or None). The history is run once without them."""
     from incentive_dsl.audit.estimate import scenarios as each
 
-    return each(_versions_of(plan), dataset, payee, closings)
+    return each(_versions_of(plan), _data_of(dataset), payee, closings)
 
 
 # ------------------------------------------------------------------------------ plan review
@@ -537,7 +560,7 @@ def close_period(plan: Plan | Sequence[Plan], dataset: Dataset, period: str,
 
     plans = _versions_of(plan)
     path = ledger_path or ledger.default_path(plans[-1].path)
-    return ledger.close(path, plans, dataset, period, result, progress=progress,
+    return ledger.close(path, plans, _data_of(dataset), period, result, progress=progress,
                         new_plan=new_plan)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from incentive_dsl import api
-from shipped import ROOT
+from shipped import DATA, ROOT, load_shipped_data
 
 PLAN = str(ROOT / "plans" / "enterprise_ae.plan")
 
@@ -22,3 +22,40 @@ def test_one_path_given_where_a_list_is_wanted_is_refused(call, one):
 
 def test_a_list_of_one_path_is_checked():
     assert api.check_paths([PLAN]).ok and len(api.check_paths([PLAN]).plans) == 1
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    loaded = api.load_plan(PLAN)
+    dataset, problems = load_shipped_data(loaded.plan)
+    assert not any(d.is_error for d in problems)
+    return loaded, dataset
+
+
+@pytest.mark.parametrize("call", [
+    lambda plan, dataset: api.run(plan, dataset),
+    lambda plan, dataset: api.window(plan, "2027-Q1"),
+    lambda plan, dataset: api.plan_document(plan),
+    lambda plan, dataset: api.load_data(str(DATA / "events.csv"), str(DATA / "roster.csv"),
+                                        plan=plan),
+])
+def test_what_load_plan_returns_is_not_taken_for_the_plan(shipped, call):
+    loaded, dataset = shipped
+    with pytest.raises(TypeError, match="pass loaded.plan, not what load_plan returns"):
+        call(loaded, dataset)
+
+
+@pytest.mark.parametrize("plan", [[], "plans/enterprise_ae.plan", 7])
+def test_what_is_not_a_plan_is_named(shipped, plan):
+    with pytest.raises(TypeError, match=r"not a plan: .*; pass api.load_plan\(path\).plan"):
+        api.run(plan, shipped[1])
+    with pytest.raises(TypeError, match="not a plan"):
+        api.window(plan, "2027-Q1")
+
+
+@pytest.mark.parametrize("call", [api.run, api.run_columnar])
+def test_load_datas_pair_is_not_taken_for_the_dataset(shipped, call):
+    loaded, dataset = shipped
+    with pytest.raises(TypeError, match=r"not a dataset: tuple; load_data returns "
+                                        r"\(dataset, diagnostics\): unpack it"):
+        call(loaded.plan, (dataset, ()))
