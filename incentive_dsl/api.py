@@ -86,6 +86,26 @@ def _data_of(dataset: Dataset) -> Dataset:
     return dataset
 
 
+def _date_of(value: dt.date | None, name: str) -> dt.date | None:
+    """`value`, refused when it is not a date (or None): compared with dates deep in a run,
+    a string or a datetime would fail there with a message that names neither."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    fix = (f"datetime.date.fromisoformat({value!r})" if isinstance(value, str)
+           else f"{name}.date()" if isinstance(value, dt.datetime) else "a datetime.date")
+    raise TypeError(f"{name} is a datetime.date, not {type(value).__name__} {value!r:.40}; "
+                    f"write {fix}")
+
+
+def _period_of(value: Period | None, name: str = "period", optional: bool = False
+               ) -> Period | None:
+    """`value`, refused when it is not a Period (None allowed when `optional`)."""
+    if isinstance(value, Period) or (optional and value is None):
+        return value
+    raise TypeError(f"{name} is a Period, not {value!r:.40}; api.window(plan, '2027-Q1') "
+                    "gives the Period of a period name")
+
+
 @attrs.frozen
 class CheckResult:
     """Trees of the files that parsed, every diagnostic of every file, and the sources
@@ -260,6 +280,7 @@ def window(plan: Plan | Sequence[Plan], period: str | None = None,
     `period` that names no period: None would mean everything."""
     versions = _versions_of(plan)
     plan = versions[-1]
+    start, end = _date_of(start, "start"), _date_of(end, "end")
     if period is not None:
         w = plan.calendar.parse(period)
         if w is None:
@@ -299,8 +320,8 @@ def run(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = N
     the run (slower; for programs whose other threads must keep collecting). `progress` is
     told each stage's name; `meter` how far each stage is (`incentive_dsl.progress`)."""
     plans = _versions_of(plan)
-    return evaluate_versions(plans, _data_of(dataset), end=until, progress=progress,
-                             pause_gc=pause_gc, meter=meter)
+    return evaluate_versions(plans, _data_of(dataset), end=_date_of(until, "until"),
+                             progress=progress, pause_gc=pause_gc, meter=meter)
 
 
 def run_columnar(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
@@ -314,8 +335,8 @@ def run_columnar(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date |
     Raises columnar.runner.ColumnarUnavailable when DuckDB is not installed."""
     from incentive_dsl.columnar.runner import run_or_interpret
 
-    return run_or_interpret(_versions_of(plan), _data_of(dataset), until, progress=progress,
-                            pause_gc=pause_gc, meter=meter)
+    return run_or_interpret(_versions_of(plan), _data_of(dataset), _date_of(until, "until"),
+                            progress=progress, pause_gc=pause_gc, meter=meter)
 
 
 def prepare_columnar(plan: Plan | Sequence[Plan], dataset: Dataset,
@@ -327,7 +348,8 @@ def prepare_columnar(plan: Plan | Sequence[Plan], dataset: Dataset,
     the interpreter, `run`). Raises columnar.runner.ColumnarUnavailable without DuckDB."""
     from incentive_dsl.columnar.runner import ColumnarRun, prepare
 
-    ready = prepare(_versions_of(plan), _data_of(dataset), until, meter=meter or QUIET)
+    ready = prepare(_versions_of(plan), _data_of(dataset), _date_of(until, "until"),
+                    meter=meter or QUIET)
     return (None, ready.fallback) if isinstance(ready, ColumnarRun) else (ready, None)
 
 
@@ -335,7 +357,7 @@ def explain(result: RunResult, payee: str, period: Period, deal: str | None = No
     """The explanation tree (audit.explain.Node) of a payee's pay in a period."""
     from incentive_dsl.audit.explain import explain as build
 
-    return build(result, payee, period, deal)
+    return build(result, payee, _period_of(period), deal)
 
 
 def statement(result: RunResult, payee: str, period: Period, ledger_view=None):
@@ -344,7 +366,7 @@ def statement(result: RunResult, payee: str, period: Period, ledger_view=None):
     run, the prior-period adjustments it pays."""
     from incentive_dsl.audit.statement import build
 
-    return build(result, payee, period, ledger_view)
+    return build(result, payee, _period_of(period), ledger_view)
 
 
 def statement_html(statement) -> str:
@@ -359,7 +381,7 @@ def accruals(result: RunResult, period: Period):
     (audit.finance.Accrual); `result` is a run up to `period.end`."""
     from incentive_dsl.audit.finance import accruals as compute
 
-    return compute(result, period)
+    return compute(result, _period_of(period))
 
 
 def amortisation(result: RunResult, benefit_months: int, rules: Sequence[str] = (),
@@ -369,7 +391,7 @@ def amortisation(result: RunResult, benefit_months: int, rules: Sequence[str] = 
     rule) over `benefit_months` months each."""
     from incentive_dsl.audit.finance import amortisation as schedule
 
-    return schedule(result, benefit_months, rules, period)
+    return schedule(result, benefit_months, rules, _period_of(period, optional=True))
 
 
 def plan_document(plan: Plan | Sequence[Plan], fmt: str = "markdown") -> str:
@@ -400,7 +422,7 @@ def hypothetical_deal(plan: Plan, dataset: Dataset, payee: str, values: dict[str
     fields. Raises audit.estimate.DealError (message, hint) for a value it cannot read."""
     from incentive_dsl.audit.estimate import hypothetical_deal as make
 
-    return make(plan, dataset, payee, values, date)
+    return make(plan, dataset, payee, values, _date_of(date, "date"))
 
 
 def open_deals(plan: Plan, dataset: Dataset, payee: str, date: dt.date | None = None):
@@ -409,7 +431,8 @@ def open_deals(plan: Plan, dataset: Dataset, payee: str, date: dt.date | None = 
     amount; and notes on those left out. Returns (closings, notes)."""
     from incentive_dsl.audit import estimate
 
-    return estimate.open_deals(dataset, payee, date or estimate.today_in_data(dataset, plan))
+    date = _date_of(date, "date") or estimate.today_in_data(dataset, plan)
+    return estimate.open_deals(dataset, payee, date)
 
 
 def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closings: Sequence):
@@ -570,7 +593,8 @@ def with_ledger(result: RunResult, dataset: Dataset, ledger_path: str,
     prior-period adjustments in the first open pay period. Reads the ledger, writes nothing."""
     from incentive_dsl.audit import ledger
 
-    return ledger.with_ledger(ledger_path, result, dataset, window)
+    return ledger.with_ledger(ledger_path, result, dataset,
+                              _period_of(window, "window", optional=True))
 
 
 def verify_ledger(ledger_path: str, head: str | None = None):

@@ -2,6 +2,7 @@
 and its fix, raised at the API, not as a TypeError or AttributeError from deep inside a run,
 and never as a silently wrong answer."""
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,43 @@ def test_load_datas_pair_is_not_taken_for_the_dataset(shipped, call):
     with pytest.raises(TypeError, match=r"not a dataset: tuple; load_data returns "
                                         r"\(dataset, diagnostics\): unpack it"):
         call(loaded.plan, (dataset, ()))
+
+
+@pytest.mark.parametrize("call", [
+    lambda result, plan: api.explain(result, "abe.d", "2027-Q1"),
+    lambda result, plan: api.explain(result, "abe.d", api.window(plan)),  # None: everything
+    lambda result, plan: api.statement(result, "abe.d", "2027-01"),
+    lambda result, plan: api.accruals(result, "2027-Q1"),
+    lambda result, plan: api.amortisation(result, 24, period="2027"),
+])
+def test_a_period_name_where_a_period_is_wanted_says_how_to_get_one(shipped, call):
+    loaded, dataset = shipped
+    result = api.run(loaded.plan, dataset, until=dt.date(2027, 3, 31))
+    with pytest.raises(TypeError, match=r"period is a Period, not .*; "
+                                        r"api.window\(plan, '2027-Q1'\) gives the Period"):
+        call(result, loaded.plan)
+
+
+@pytest.mark.parametrize("call, fix", [
+    (lambda plan, data: api.window(plan, start="2027-01-01"),
+     r"start is a datetime.date, not str '2027-01-01'; write "
+     r"datetime.date.fromisoformat\('2027-01-01'\)"),
+    (lambda plan, data: api.window(plan, end=dt.datetime(2027, 3, 31, 12)),
+     r"end is a datetime.date, not datetime .*; write end.date\(\)"),
+    (lambda plan, data: api.run(plan, data, until="2027-03-31"),
+     r"until is a datetime.date, not str"),
+    (lambda plan, data: api.open_deals(plan, data, "abe.d", date=20270331),
+     r"date is a datetime.date, not int 20270331; write a datetime.date"),
+])
+def test_a_date_that_is_not_a_date_is_named(shipped, call, fix):
+    loaded, dataset = shipped
+    with pytest.raises(TypeError, match=fix):
+        call(loaded.plan, dataset)
+
+
+def test_dates_and_periods_given_right_are_taken(shipped):
+    loaded, dataset = shipped
+    q1 = api.window(loaded.plan, start=dt.date(2027, 1, 1), end=dt.date(2027, 3, 31))
+    assert (q1.start, q1.end) == (dt.date(2027, 1, 1), dt.date(2027, 3, 31))
+    result = api.run(loaded.plan, dataset, until=q1.end)
+    assert api.statement(result, "abe.d", api.window(loaded.plan, "2027-01")).paid > 0
