@@ -24,7 +24,7 @@ from incentive_dsl.data.records import Dataset
 from incentive_dsl.eval.run import RunResult, evaluate_versions
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 from incentive_dsl.progress import QUIET, Meter
-from incentive_dsl.diagnostics import Diagnostic, error, render, render_all
+from incentive_dsl.diagnostics import Diagnostic, closest, error, render, render_all
 from incentive_dsl.syntax import format_file, parse_path, parse_text
 from incentive_dsl.syntax.nodes import PlanFile
 from incentive_dsl.span import Span
@@ -388,9 +388,20 @@ def amortisation(result: RunResult, benefit_months: int, rules: Sequence[str] = 
                  period: Period | None = None):
     """The straight-line amortisation schedule (ASC 340-40) of the capitalised earning lines
     dated in `period` (audit.finance.AmortisationRow): `rules` (default: every commission
-    rule) over `benefit_months` months each."""
+    rule) over `benefit_months` months each. Raises ValueError for `benefit_months` below 1
+    and for a rule the plan does not have."""
     from incentive_dsl.audit.finance import amortisation as schedule
 
+    if benefit_months < 1:  # said whether or not a line is capitalised
+        raise ValueError(f"benefit_months is at least 1, not {benefit_months}")
+    if isinstance(rules, str):  # iterated, it would be its letters: no rule, no rows
+        raise TypeError(f"rules is a list of rule names: write [{rules!r}]")
+    names = [c.name for c in result.plan.components]
+    for rule in rules:  # an unknown rule would give an empty schedule
+        if rule not in names:
+            near = closest(rule, names)
+            raise ValueError(f"no rule '{rule}' in the plan"
+                             + (f"; did you mean '{near}'?" if near else ""))
     return schedule(result, benefit_months, rules, _period_of(period, optional=True))
 
 

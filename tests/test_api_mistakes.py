@@ -100,3 +100,28 @@ def test_dates_and_periods_given_right_are_taken(shipped):
     assert (q1.start, q1.end) == (dt.date(2027, 1, 1), dt.date(2027, 3, 31))
     result = api.run(loaded.plan, dataset, until=q1.end)
     assert api.statement(result, "abe.d", api.window(loaded.plan, "2027-01")).paid > 0
+
+
+@pytest.fixture(scope="module")
+def q1_run(shipped):
+    loaded, dataset = shipped
+    return api.run(loaded.plan, dataset, until=dt.date(2027, 3, 31))
+
+
+@pytest.mark.parametrize("rules, error, message", [
+    (["cor"], ValueError, "no rule 'cor' in the plan; did you mean 'core'?"),
+    (["core", "nope"], ValueError, "no rule 'nope' in the plan$"),
+    ("core", TypeError, r"rules is a list of rule names: write \['core'\]"),
+])
+def test_amortisation_of_a_rule_the_plan_lacks_is_refused_not_empty(q1_run, rules, error,
+                                                                    message):
+    with pytest.raises(error, match=message):
+        api.amortisation(q1_run, 24, rules)
+    assert api.amortisation(q1_run, 24, ["core"])  # the rule named right has a schedule
+
+
+def test_amortisation_over_less_than_a_month_is_refused_even_with_no_lines(q1_run):
+    empty = api.window(q1_run.plan, "2026")  # before the plan: no earning line
+    assert api.amortisation(q1_run, 1, period=empty) == []
+    with pytest.raises(ValueError, match="benefit_months is at least 1, not 0"):
+        api.amortisation(q1_run, 0, period=empty)
