@@ -409,9 +409,12 @@ def plan_document(plan: Plan | Sequence[Plan], fmt: str = "markdown") -> str:
     """The plan as the document a rep signs (audit.document), generated from the checked plan:
     terms in plain words, tier tables, the worked examples with their computed results,
     effective dates, version, plan hash and an acknowledgement. `fmt`: markdown or html (one
-    self-contained page). Several versions of one plan give one document, oldest first."""
+    self-contained page). Several versions of one plan give one document, oldest first.
+    Raises ValueError for another `fmt`."""
     from incentive_dsl.audit.document import render as write
 
+    if fmt not in ("markdown", "html"):  # anything else was taken as markdown
+        raise ValueError(f"fmt is 'markdown' or 'html', not {fmt!r}")
     return write(_versions_of(plan), fmt)
 
 

@@ -125,3 +125,10 @@ def test_amortisation_over_less_than_a_month_is_refused_even_with_no_lines(q1_ru
     assert api.amortisation(q1_run, 1, period=empty) == []
     with pytest.raises(ValueError, match="benefit_months is at least 1, not 0"):
         api.amortisation(q1_run, 0, period=empty)
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "HTML", "md"])
+def test_a_plan_document_in_a_format_it_does_not_write_is_refused(shipped, fmt):
+    with pytest.raises(ValueError, match=f"fmt is 'markdown' or 'html', not '{fmt}'"):
+        api.plan_document(shipped[0].plan, fmt)
+    assert api.plan_document(shipped[0].plan, "html").lstrip().lower().startswith("<!doctype")
