@@ -363,9 +363,16 @@ def explain(result: RunResult, payee: str, period: Period, deal: str | None = No
 def statement(result: RunResult, payee: str, period: Period, ledger_view=None):
     """A rep statement (audit.statement.PayeeStatement): the payee's pay for `period` as `run`
     and `explain` show it, with year-to-date attainment and, given `with_ledger`'s view of the
-    run, the prior-period adjustments it pays."""
+    run, the prior-period adjustments it pays. Raises ValueError for a payee not in the
+    roster (a mistyped id would otherwise get an all-zero statement)."""
     from incentive_dsl.audit.statement import build
 
+    roster = (result.engine.dataset.payees if result.engine is not None else result.roster)
+    known = {r.id for r in roster}
+    if payee not in known:
+        near = closest(payee, known, ignore_case=True)
+        raise ValueError(f"no payee '{payee}' in the roster"
+                         + (f"; did you mean '{near}'?" if near else ""))
     return build(result, payee, _period_of(period), ledger_view)
 
 

@@ -132,3 +132,15 @@ def test_a_plan_document_in_a_format_it_does_not_write_is_refused(shipped, fmt):
     with pytest.raises(ValueError, match=f"fmt is 'markdown' or 'html', not '{fmt}'"):
         api.plan_document(shipped[0].plan, fmt)
     assert api.plan_document(shipped[0].plan, "html").lstrip().lower().startswith("<!doctype")
+
+
+@pytest.mark.parametrize("payee, message", [
+    ("Abe.D", r"no payee 'Abe.D' in the roster; did you mean 'abe.d'\?"),
+    ("nobody", "no payee 'nobody' in the roster$"),
+])
+def test_a_statement_for_a_payee_not_in_the_roster_is_refused_not_all_zero(q1_run, payee,
+                                                                           message):
+    january = api.window(q1_run.plan, "2027-01")
+    with pytest.raises(ValueError, match=message):
+        api.statement(q1_run, payee, january)
+    assert api.statement(q1_run, "abe.d", january).paid == 275
