@@ -36,7 +36,8 @@ __all__ = [
     "prepare_columnar", "read_plan", "render", "render_all", "review", "run", "run_columnar",
     "run_examples", "scenarios", "window", "EmptyWindow", "NotAPeriod", "statement",
     "statement_html",
-    "accruals", "amortisation", "plan_document",
+    "accruals", "amortisation", "plan_document", "load_mapping", "FormatterBug",
+    "default_ledger", "close_period", "with_ledger", "verify_ledger", "ledger_history",
 ]
 
 PLAN_SUFFIX = ".plan"

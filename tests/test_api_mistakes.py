@@ -144,3 +144,11 @@ def test_a_statement_for_a_payee_not_in_the_roster_is_refused_not_all_zero(q1_ru
     with pytest.raises(ValueError, match=message):
         api.statement(q1_run, payee, january)
     assert api.statement(q1_run, "abe.d", january).paid == 275
+
+
+def test_every_public_name_of_the_api_is_exported():
+    # `from incentive_dsl.api import *` and documentation tools read __all__.
+    defined = {name for name, value in vars(api).items() if not name.startswith("_")
+               and getattr(value, "__module__", None) == api.__name__}
+    assert defined <= set(api.__all__)
+    assert all(hasattr(api, name) for name in api.__all__)
