@@ -283,6 +283,9 @@ def window(plan: Plan | Sequence[Plan], period: str | None = None,
     plan = versions[-1]
     start, end = _date_of(start, "start"), _date_of(end, "end")
     if period is not None:
+        if not isinstance(period, str):  # the calendar reads text only
+            raise TypeError(f"period is a period name such as '2027-Q1', not "
+                            f"{type(period).__name__} {period!r:.40}")
         w = plan.calendar.parse(period)
         if w is None:
             raise NotAPeriod(plan.calendar.not_a_period(period, plan.effective_start))

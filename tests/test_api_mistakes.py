@@ -152,3 +152,11 @@ def test_every_public_name_of_the_api_is_exported():
                and getattr(value, "__module__", None) == api.__name__}
     assert defined <= set(api.__all__)
     assert all(hasattr(api, name) for name in api.__all__)
+
+
+@pytest.mark.parametrize("period", [2027, dt.date(2027, 1, 1)])
+def test_a_period_that_is_not_text_is_named(shipped, period):
+    with pytest.raises(TypeError, match=f"period is a period name such as '2027-Q1', not "
+                                        f"{type(period).__name__}"):
+        api.window(shipped[0].plan, period)
+    assert api.window(shipped[0].plan, "2027").label == "2027"
