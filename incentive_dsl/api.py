@@ -358,9 +358,17 @@ def prepare_columnar(plan: Plan | Sequence[Plan], dataset: Dataset,
 
 
 def explain(result: RunResult, payee: str, period: Period, deal: str | None = None):
-    """The explanation tree (audit.explain.Node) of a payee's pay in a period."""
+    """The explanation tree (audit.explain.Node) of a payee's pay in a period (a payee the
+    plan does not pay: why), or of one deal's part of it. Raises ValueError for a `deal` not
+    in the run's data."""
     from incentive_dsl.audit.explain import explain as build
 
+    if deal is not None and result.engine is not None:  # else an empty tree, saying nothing
+        deals = {e.deal for e in result.engine.dataset.events if e.kind != "activity"}
+        if deal not in deals:
+            near = closest(deal, deals, ignore_case=True)
+            raise ValueError(f"no deal '{deal}' in the data"
+                             + (f"; did you mean '{near}'?" if near else ""))
     return build(result, payee, _period_of(period), deal)
 
 

@@ -160,3 +160,13 @@ def test_a_period_that_is_not_text_is_named(shipped, period):
                                         f"{type(period).__name__}"):
         api.window(shipped[0].plan, period)
     assert api.window(shipped[0].plan, "2027").label == "2027"
+
+
+def test_explaining_a_deal_not_in_the_data_is_refused_not_an_empty_tree(q1_run):
+    q1 = api.window(q1_run.plan, "2027-Q1")
+    with pytest.raises(ValueError, match=r"no deal 'd0001027' in the data; "
+                                         r"did you mean 'D0001027'\?"):
+        api.explain(q1_run, "abe.d", q1, deal="d0001027")
+    assert "D0001027" in "\n".join(api.explain(q1_run, "abe.d", q1, deal="D0001027").lines())
+    # a payee the plan does not pay is explained, not refused
+    assert "nobody is not in the roster" in "\n".join(api.explain(q1_run, "nobody", q1).lines())
