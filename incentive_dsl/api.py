@@ -87,6 +87,17 @@ def _data_of(dataset: Dataset) -> Dataset:
     return dataset
 
 
+def _in_roster(payee: str, roster: Iterable) -> str:
+    """`payee`, refused when not in `roster` (the roster's rows): a mistyped id would get an
+    answer of all zeros."""
+    known = {r.id for r in roster}
+    if payee not in known:
+        near = closest(payee, known, ignore_case=True)
+        raise ValueError(f"no payee '{payee}' in the roster"
+                         + (f"; did you mean '{near}'?" if near else ""))
+    return payee
+
+
 def _date_of(value: dt.date | None, name: str) -> dt.date | None:
     """`value`, refused when it is not a date (or None): compared with dates deep in a run,
     a string or a datetime would fail there with a message that names neither."""
@@ -379,12 +390,8 @@ def statement(result: RunResult, payee: str, period: Period, ledger_view=None):
     roster (a mistyped id would otherwise get an all-zero statement)."""
     from incentive_dsl.audit.statement import build
 
-    roster = (result.engine.dataset.payees if result.engine is not None else result.roster)
-    known = {r.id for r in roster}
-    if payee not in known:
-        near = closest(payee, known, ignore_case=True)
-        raise ValueError(f"no payee '{payee}' in the roster"
-                         + (f"; did you mean '{near}'?" if near else ""))
+    _in_roster(payee, result.engine.dataset.payees if result.engine is not None
+               else result.roster)
     return build(result, payee, _period_of(period), ledger_view)
 
 
@@ -452,36 +459,44 @@ def hypothetical_deal(plan: Plan, dataset: Dataset, payee: str, values: dict[str
     """A deal `payee` might close (audit.estimate.Closing), from `key=value` texts: `amount`
     (`120,000` in the plan currency or `120,000 EUR`), `date` (else `date`, else the day the
     data runs up to), `id`, `currency`, `splits`, `term_months` and the plan's custom deal
-    fields. Raises audit.estimate.DealError (message, hint) for a value it cannot read."""
+    fields. Raises audit.estimate.DealError (message, hint) for a value it cannot read, and
+    ValueError for a payee not in the roster."""
     from incentive_dsl.audit.estimate import hypothetical_deal as make
 
+    _in_roster(payee, _data_of(dataset).payees)
     return make(plan, dataset, payee, values, _date_of(date, "date"))
 
 
 def open_deals(plan: Plan, dataset: Dataset, payee: str, date: dt.date | None = None):
     """The payee's open pipeline deals (reached a stage, neither booked nor cancelled), each
     as a closing on `date` (default: the day the data runs up to) at its last recorded
-    amount; and notes on those left out. Returns (closings, notes)."""
+    amount; and notes on those left out. Returns (closings, notes). Raises ValueError for a
+    payee not in the roster."""
     from incentive_dsl.audit import estimate
 
+    _in_roster(payee, _data_of(dataset).payees)
     date = _date_of(date, "date") or estimate.today_in_data(dataset, plan)
     return estimate.open_deals(dataset, payee, date)
 
 
 def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closings: Sequence):
     """What `payee` earns if `closings` close (audit.estimate.Estimate): the plan run with
-    and without them on the history, compared per rule, each changed line explained."""
+    and without them on the history, compared per rule, each changed line explained. Raises
+    ValueError for a payee not in the roster."""
     from incentive_dsl.audit.estimate import estimate as compare
 
-    return compare(_versions_of(plan), _data_of(dataset), payee, closings)
+    _in_roster(payee, _data_of(dataset).payees)
+    return compare(_versions_of(plan), dataset, payee, closings)
 
 
 def scenarios(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closings: Sequence):
     """`estimate` for each closing on its own and, with several, for all together:
-    (list of estimates, the estimate of all or None). The history is run once without them."""
+    (list of estimates, the estimate of all or None). The history is run once without them.
+    Raises ValueError for a payee not in the roster."""
     from incentive_dsl.audit.estimate import scenarios as each
 
-    return each(_versions_of(plan), _data_of(dataset), payee, closings)
+    _in_roster(payee, _data_of(dataset).payees)
+    return each(_versions_of(plan), dataset, payee, closings)
 
 
 # ------------------------------------------------------------------------------ plan review

@@ -170,3 +170,17 @@ def test_explaining_a_deal_not_in_the_data_is_refused_not_an_empty_tree(q1_run):
     assert "D0001027" in "\n".join(api.explain(q1_run, "abe.d", q1, deal="D0001027").lines())
     # a payee the plan does not pay is explained, not refused
     assert "nobody is not in the roster" in "\n".join(api.explain(q1_run, "nobody", q1).lines())
+
+
+@pytest.mark.parametrize("call", [
+    lambda plan, data, who: api.hypothetical_deal(plan, data, who, {"amount": "1,000"}),
+    lambda plan, data, who: api.open_deals(plan, data, who),
+    lambda plan, data, who: api.estimate(plan, data, who, []),
+    lambda plan, data, who: api.scenarios(plan, data, who, []),
+])
+def test_an_estimate_for_a_payee_not_in_the_roster_is_refused_not_all_zero(shipped, call):
+    loaded, dataset = shipped
+    with pytest.raises(ValueError, match=r"no payee 'Abe.D' in the roster; "
+                                         r"did you mean 'abe.d'\?"):
+        call(loaded.plan, dataset, "Abe.D")
+    call(loaded.plan, dataset, "abe.d")
