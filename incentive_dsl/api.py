@@ -404,10 +404,17 @@ def statement_html(statement) -> str:
 
 def accruals(result: RunResult, period: Period):
     """Per payee, commissions earned and not yet paid at the end of `period`
-    (audit.finance.Accrual); `result` is a run up to `period.end`."""
+    (audit.finance.Accrual); `result` is a run up to `period.end`. Raises ValueError for a
+    run that goes on past it."""
     from incentive_dsl.audit.finance import accruals as compute
 
-    return compute(result, _period_of(period))
+    period = _period_of(period)
+    # A longer run would give what awaits collection at its end, not the period's: wrong
+    # figures with nothing to say so.
+    if any(s.start > period.end for s in result.statements):
+        raise ValueError(f"accruals are as of {period.end}, and this run goes on past it: "
+                         "run up to it, api.run(plan, dataset, until=period.end)")
+    return compute(result, period)
 
 
 def amortisation(result: RunResult, benefit_months: int, rules: Sequence[str] = (),

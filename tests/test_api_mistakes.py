@@ -3,6 +3,7 @@ and its fix, raised at the API, not as a TypeError or AttributeError from deep i
 and never as a silently wrong answer."""
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,15 @@ def test_an_estimate_for_a_payee_not_in_the_roster_is_refused_not_all_zero(shipp
                                          r"did you mean 'abe.d'\?"):
         call(loaded.plan, dataset, "Abe.D")
     call(loaded.plan, dataset, "abe.d")
+
+
+def test_accruals_from_a_run_past_the_period_are_refused_not_wrong(shipped, q1_run):
+    loaded, dataset = shipped
+    q1 = api.window(loaded.plan, "2027-Q1")
+    year = api.run(loaded.plan, dataset)
+    with pytest.raises(ValueError, match=r"accruals are as of 2027-03-31, and this run goes on "
+                                         r"past it: run up to it, api.run\(plan, dataset, "
+                                         r"until=period.end\)"):
+        api.accruals(year, q1)
+    (abe,) = [a for a in api.accruals(q1_run, q1) if a.payee == "abe.d"]
+    assert abe.awaiting_collection == Decimal("33548.50")  # the full run's figure: 23,381.09
