@@ -109,6 +109,15 @@ def _date_of(value: dt.date | None, name: str) -> dt.date | None:
                     f"write {fix}")
 
 
+def _name_of(period: str) -> str:
+    """`period`, refused when it is not a period name: the calendar reads text only."""
+    if not isinstance(period, str):
+        hint = f" (its name: {period.label!r})" if isinstance(period, Period) else ""
+        raise TypeError(f"period is a period name such as '2027-Q1', not "
+                        f"{type(period).__name__} {period!r:.40}{hint}")
+    return period
+
+
 def _period_of(value: Period | None, name: str = "period", optional: bool = False
                ) -> Period | None:
     """`value`, refused when it is not a Period (None allowed when `optional`)."""
@@ -294,10 +303,7 @@ def window(plan: Plan | Sequence[Plan], period: str | None = None,
     plan = versions[-1]
     start, end = _date_of(start, "start"), _date_of(end, "end")
     if period is not None:
-        if not isinstance(period, str):  # the calendar reads text only
-            raise TypeError(f"period is a period name such as '2027-Q1', not "
-                            f"{type(period).__name__} {period!r:.40}")
-        w = plan.calendar.parse(period)
+        w = plan.calendar.parse(_name_of(period))
         if w is None:
             raise NotAPeriod(plan.calendar.not_a_period(period, plan.effective_start))
     elif start is None and end is None:
@@ -638,8 +644,8 @@ def close_period(plan: Plan | Sequence[Plan], dataset: Dataset, period: str,
 
     plans = _versions_of(plan)
     path = ledger_path or ledger.default_path(plans[-1].path)
-    return ledger.close(path, plans, _data_of(dataset), period, result, progress=progress,
-                        new_plan=new_plan)
+    return ledger.close(path, plans, _data_of(dataset), _name_of(period), result,
+                        progress=progress, new_plan=new_plan)
 
 
 def with_ledger(result: RunResult, dataset: Dataset, ledger_path: str,

@@ -197,3 +197,14 @@ def test_accruals_from_a_run_past_the_period_are_refused_not_wrong(shipped, q1_r
         api.accruals(year, q1)
     (abe,) = [a for a in api.accruals(q1_run, q1) if a.payee == "abe.d"]
     assert abe.awaiting_collection == Decimal("33548.50")  # the full run's figure: 23,381.09
+
+
+def test_closing_a_period_given_as_a_period_says_to_give_its_name(shipped, tmp_path):
+    loaded, dataset = shipped
+    january = api.window(loaded.plan, "2027-01")
+    ledger = str(tmp_path / "ledger.sqlite")
+    with pytest.raises(TypeError, match=r"period is a period name such as '2027-Q1', not "
+                                        r"Period .* \(its name: '2027-01'\)"):
+        api.close_period(loaded.plan, dataset, january, ledger)
+    assert [p.label for p in api.close_period(loaded.plan, dataset, "2027-01", ledger).periods] \
+        == ["2027-01"]
