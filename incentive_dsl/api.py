@@ -298,11 +298,14 @@ def window(plan: Plan | Sequence[Plan], period: str | None = None,
     pay period ends in the window. `whole_pay_periods=False` gives the window as asked (the
     finance exports, whose as-of date is the period's last day). A window whose end is before
     its start is returned as asked, for the caller to report. Raises NotAPeriod for a
-    `period` that names no period: None would mean everything."""
+    `period` that names no period: None would mean everything; ValueError for a `period`
+    given with `start` or `end`."""
     versions = _versions_of(plan)
     plan = versions[-1]
     start, end = _date_of(start, "start"), _date_of(end, "end")
     if period is not None:
+        if start is not None or end is not None:  # the range would be dropped unsaid
+            raise ValueError("give a period or a range (start, end), not both")
         w = plan.calendar.parse(_name_of(period))
         if w is None:
             raise NotAPeriod(plan.calendar.not_a_period(period, plan.effective_start))

@@ -208,3 +208,10 @@ def test_closing_a_period_given_as_a_period_says_to_give_its_name(shipped, tmp_p
         api.close_period(loaded.plan, dataset, january, ledger)
     assert [p.label for p in api.close_period(loaded.plan, dataset, "2027-01", ledger).periods] \
         == ["2027-01"]
+
+
+@pytest.mark.parametrize("bounds", [{"start": dt.date(2027, 2, 1)},
+                                    {"end": dt.date(2027, 2, 28)}])
+def test_a_period_and_a_range_together_are_refused_not_one_dropped(shipped, bounds):
+    with pytest.raises(ValueError, match=r"give a period or a range \(start, end\), not both"):
+        api.window(shipped[0].plan, "2027-Q1", **bounds)
