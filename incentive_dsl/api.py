@@ -654,7 +654,9 @@ def close_period(plan: Plan | Sequence[Plan], dataset: Dataset, period: str,
 def with_ledger(result: RunResult, dataset: Dataset, ledger_path: str,
                 window: Period | None = None):
     """A run as the ledger sees it (audit.ledger.LedgerRun): closed pay periods as recorded,
-    prior-period adjustments in the first open pay period. Reads the ledger, writes nothing."""
+    prior-period adjustments in the first open pay period. Reads the ledger, writes nothing.
+    Raises audit.ledger.LedgerError when there is no ledger at `ledger_path` (or it cannot be
+    read); its `render()` names the path."""
     from incentive_dsl.audit import ledger
 
     return ledger.with_ledger(ledger_path, result, dataset,
@@ -662,7 +664,8 @@ def with_ledger(result: RunResult, dataset: Dataset, ledger_path: str,
 
 
 def verify_ledger(ledger_path: str, head: str | None = None):
-    """Recompute the ledger's hash chain and seals (audit.ledger.VerifyReport)."""
+    """Recompute the ledger's hash chain and seals (audit.ledger.VerifyReport). Raises
+    audit.ledger.LedgerError as `with_ledger` does."""
     from incentive_dsl.audit import ledger
 
     return ledger.verify(ledger_path, head)
@@ -670,7 +673,8 @@ def verify_ledger(ledger_path: str, head: str | None = None):
 
 def ledger_history(ledger_path: str, plan: str | None = None, payee: str | None = None,
                    period: str | None = None):
-    """What the ledger records, for one plan, payee or period (audit.ledger.History)."""
+    """What the ledger records, for one plan, payee or period (audit.ledger.History). Raises
+    audit.ledger.LedgerError as `with_ledger` does."""
     from incentive_dsl.audit import ledger
 
     return ledger.history(ledger_path, plan, payee, period)

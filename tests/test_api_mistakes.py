@@ -215,3 +215,19 @@ def test_closing_a_period_given_as_a_period_says_to_give_its_name(shipped, tmp_p
 def test_a_period_and_a_range_together_are_refused_not_one_dropped(shipped, bounds):
     with pytest.raises(ValueError, match=r"give a period or a range \(start, end\), not both"):
         api.window(shipped[0].plan, "2027-Q1", **bounds)
+
+
+@pytest.mark.parametrize("call", [
+    lambda result, dataset, path: api.with_ledger(result, dataset, path),
+    lambda result, dataset, path: api.verify_ledger(path),
+    lambda result, dataset, path: api.ledger_history(path),
+])
+def test_reading_a_ledger_that_is_not_there_raises_the_documented_ledger_error(
+        shipped, q1_run, tmp_path, call):
+    from incentive_dsl.audit.ledger import LedgerError
+
+    path = str(tmp_path / "none.sqlite")
+    with pytest.raises(LedgerError, match="no ledger at this path") as raised:
+        call(q1_run, shipped[1], path)
+    assert raised.value.render().startswith(f"{path}: error[E-LEDGER-FILE]: no ledger")
+    assert not (tmp_path / "none.sqlite").exists()  # reading creates nothing
