@@ -62,9 +62,6 @@ def discover(paths: Iterable[str]) -> list[str]:
 def _versions_of(plan: Plan | Sequence[Plan] | None) -> list[Plan]:
     """A plan or the versions of one plan, as a list. `load_plan` gives None for a plan
     with errors: said here, not as 'NoneType is not iterable' deep inside a run."""
-    if plan is None:
-        raise TypeError("no plan: load_plan gives plan=None when the plan has errors (render "
-                        "them with api.render_all(loaded.diagnostics, loaded.sources))")
     versions = ([plan] if isinstance(plan, Plan) else
                 list(plan) if isinstance(plan, (list, tuple)) else [])
     if not versions or not all(isinstance(p, Plan) for p in versions):
@@ -72,8 +69,18 @@ def _versions_of(plan: Plan | Sequence[Plan] | None) -> list[Plan]:
     return versions
 
 
+def _plan_of(plan: Plan) -> Plan:
+    """`plan`, refused as `_versions_of` refuses it when it is not one plan."""
+    if not isinstance(plan, Plan):
+        raise _not_a_plan(plan)
+    return plan
+
+
 def _not_a_plan(value: object, versions: str = "") -> TypeError:
     """The error for a plan argument that is not a plan, naming the usual mistake."""
+    if value is None:
+        return TypeError("no plan: load_plan gives plan=None when the plan has errors (render "
+                         "them with api.render_all(loaded.diagnostics, loaded.sources))")
     if isinstance(value, PlanLoad):
         return TypeError("not a plan: a PlanLoad; pass loaded.plan, not what load_plan returns")
     return TypeError(f"not a plan: {value!r:.60}; pass api.load_plan(path).plan{versions}")
@@ -247,8 +254,8 @@ def load_data(deals: str, roster: str, quotas: str | None = None, fx: str | None
     (`incentive_dsl.progress`)."""
     from incentive_dsl.data.loaders import load_dataset
 
-    if plan is not None and not isinstance(plan, Plan):
-        raise _not_a_plan(plan)
+    if plan is not None:
+        _plan_of(plan)
     dataset, diags = load_dataset(deals, roster, quotas=quotas, fx=fx, territories=territories,
                                   plan=plan, pause_gc=pause_gc, meter=meter)
     return dataset, tuple(diags)
@@ -261,8 +268,8 @@ def load_mapping(path: str, plan: Plan | None = None, pause_gc: bool = True
     `load_data`."""
     from incentive_dsl.data.mapping import load_mapping as load
 
-    if plan is not None and not isinstance(plan, Plan):
-        raise _not_a_plan(plan)
+    if plan is not None:
+        _plan_of(plan)
     dataset, diags = load(path, plan=plan, pause_gc=pause_gc)
     return dataset, tuple(diags)
 
@@ -480,7 +487,7 @@ def hypothetical_deal(plan: Plan, dataset: Dataset, payee: str, values: dict[str
     from incentive_dsl.audit.estimate import hypothetical_deal as make
 
     _in_roster(payee, _data_of(dataset).payees)
-    return make(plan, dataset, payee, values, _date_of(date, "date"))
+    return make(_plan_of(plan), dataset, payee, values, _date_of(date, "date"))
 
 
 def open_deals(plan: Plan, dataset: Dataset, payee: str, date: dt.date | None = None):
@@ -490,6 +497,7 @@ def open_deals(plan: Plan, dataset: Dataset, payee: str, date: dt.date | None = 
     payee not in the roster."""
     from incentive_dsl.audit import estimate
 
+    _plan_of(plan)
     _in_roster(payee, _data_of(dataset).payees)
     date = _date_of(date, "date") or estimate.today_in_data(dataset, plan)
     return estimate.open_deals(dataset, payee, date)
@@ -554,7 +562,7 @@ def diff_plans(old: Plan, new: Plan):
     """The semantic changes from `old` to `new` (audit.plandiff.PlanDiff), in plan words."""
     from incentive_dsl.audit.plandiff import diff_plans as compare
 
-    return compare(old, new)
+    return compare(_plan_of(old), _plan_of(new))
 
 
 def data_view(old: Plan | Sequence[Plan], new: Plan | Sequence[Plan]

@@ -231,3 +231,17 @@ def test_reading_a_ledger_that_is_not_there_raises_the_documented_ledger_error(
         call(q1_run, shipped[1], path)
     assert raised.value.render().startswith(f"{path}: error[E-LEDGER-FILE]: no ledger")
     assert not (tmp_path / "none.sqlite").exists()  # reading creates nothing
+
+
+@pytest.mark.parametrize("call", [
+    lambda plan, data: api.diff_plans(plan, plan),
+    lambda plan, data: api.hypothetical_deal(plan, data, "abe.d", {"amount": "1,000"}),
+    lambda plan, data: api.open_deals(plan, data, "abe.d"),
+])
+def test_functions_of_one_plan_name_what_is_not_one(shipped, call):
+    loaded, dataset = shipped
+    with pytest.raises(TypeError, match="pass loaded.plan, not what load_plan returns"):
+        call(loaded, dataset)
+    with pytest.raises(TypeError, match="load_plan gives plan=None when the plan has errors"):
+        call(None, dataset)
+    call(loaded.plan, dataset)
