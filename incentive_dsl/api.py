@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 PLAN_SUFFIX = ".plan"
+BY_PERIOD = ("pay", "month", "quarter", "half", "year")  # review's per-period comparisons
 
 
 def discover(paths: Iterable[str]) -> list[str]:
@@ -600,13 +601,18 @@ def review(old_ref: str, new_ref: str, old: Plan | Sequence[Plan], new: Plan | S
     payout impact, each plan evaluated once on the one dataset. `old` and `new` are plans or
     the versions of plans (oldest first): the versions of each side are run together, as `run`
     runs them, and each stretch of days is compared with the two versions in effect on it
-    (audit.plandiff.diff_versions). Returns the review and the runs' diagnostics; with errors
-    among them the review has no impact."""
+    (audit.plandiff.diff_versions). `window` (a Period) limits the impact to its days;
+    `by_period` also compares per month, quarter, half or year, or "pay" (the new plan's pay
+    periods). Returns the review and the runs' diagnostics; with errors among them the review
+    has no impact. Raises ValueError for another `by_period`."""
     from incentive_dsl.audit.impact import impact
     from incentive_dsl.audit.plandiff import diff_versions
     from incentive_dsl.audit.review import Review
 
     olds, news = _versions_of(old), _versions_of(new)
+    window = _period_of(window, "window", optional=True)
+    if by_period not in (None, *BY_PERIOD):  # said before both plans are run
+        raise ValueError(f"by_period is one of {', '.join(BY_PERIOD)}, not {by_period!r}")
     changes = diff_versions(olds, news)
     if dataset is None:
         return Review(old_ref, new_ref, changes, None), ()

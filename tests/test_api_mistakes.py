@@ -245,3 +245,16 @@ def test_functions_of_one_plan_name_what_is_not_one(shipped, call):
     with pytest.raises(TypeError, match="load_plan gives plan=None when the plan has errors"):
         call(None, dataset)
     call(loaded.plan, dataset)
+
+
+def test_a_review_with_a_window_name_or_an_unknown_unit_is_refused_before_running(shipped):
+    loaded, dataset = shipped
+    plan = loaded.plan
+    with pytest.raises(TypeError, match=r"window is a Period, not '2027-Q1'"):
+        api.review("a", "b", plan, plan, dataset, "2027-Q1")
+    with pytest.raises(ValueError, match="by_period is one of pay, month, quarter, half, year, "
+                                         "not 'fortnight'"):
+        api.review("a", "b", plan, plan, dataset, by_period="fortnight")
+    review, diags = api.review("a", "b", plan, plan, dataset, api.window(plan, "2027-Q1"),
+                               by_period="month")
+    assert review.impact is not None and not any(d.is_error for d in diags)
