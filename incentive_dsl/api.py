@@ -284,6 +284,9 @@ class EmptyWindow(ValueError):
         self.window = window
         self.holding = holding
 
+    def __reduce__(self):  # pickled and copied from its fields, not from the message alone
+        return type(self), (self.window, self.holding)
+
 
 class NotAPeriod(ValueError):
     """A period name the plan's calendar does not read (`2027-Q5`, `2027-q1`); the message

@@ -2,7 +2,9 @@
 and its fix, raised at the API, not as a TypeError or AttributeError from deep inside a run,
 and never as a silently wrong answer."""
 
+import copy
 import datetime as dt
+import pickle
 from decimal import Decimal
 from pathlib import Path
 
@@ -258,3 +260,34 @@ def test_a_review_with_a_window_name_or_an_unknown_unit_is_refused_before_runnin
     review, diags = api.review("a", "b", plan, plan, dataset, api.window(plan, "2027-Q1"),
                                by_period="month")
     assert review.impact is not None and not any(d.is_error for d in diags)
+
+
+def _errors_raised(shipped):
+    from incentive_dsl.audit.estimate import DealError
+    from incentive_dsl.audit.ledger import Refused
+
+    plan = shipped[0].plan
+    try:
+        api.window(plan, start=dt.date(2027, 1, 5), end=dt.date(2027, 1, 20))
+    except api.EmptyWindow as empty:
+        yield empty, ("window", "holding")
+    try:
+        api.hypothetical_deal(plan, shipped[1], "abe.d", {"amount": "lots"})
+    except DealError as deal:
+        yield deal, ("message", "hint")
+    yield Refused("closed", hint="close the next one", path="l.sqlite"), ("message", "hint",
+                                                                          "path")
+
+
+@pytest.mark.parametrize("how", [lambda e: pickle.loads(pickle.dumps(e)), copy.copy,
+                                 copy.deepcopy])
+def test_the_documented_errors_pickle_and_copy_with_their_fields(shipped, how):
+    # A worker process's error reaches its parent pickled: EmptyWindow could not be rebuilt,
+    # and the others came back without their hint and path.
+    found = list(_errors_raised(shipped))
+    assert len(found) == 3
+    for error, fields in found:
+        again = how(error)
+        assert type(again) is type(error) and str(again) == str(error)
+        assert [getattr(again, f) for f in fields] == [getattr(error, f) for f in fields]
+        assert all(getattr(again, f) is not None for f in fields)
