@@ -51,7 +51,7 @@ def discover(paths: Iterable[str]) -> list[str]:
         # Iterated, a string is one-letter paths, '/' and '.' among them: whole directory trees.
         raise TypeError(f"paths is a list of paths, not one path: write [{str(paths)!r}]")
     found: list[str] = []
-    for raw in paths:
+    for raw in map(os.fspath, paths):  # a pathlib.Path kept would reach spans and JSON
         p = Path(raw)
         if os.path.isdir(p):  # False, not an error, for a name too long or a link loop
             found.extend(str(f) for f in sorted(p.rglob(f"*{PLAN_SUFFIX}")) if f.is_file())
@@ -202,6 +202,7 @@ def format_text(path: str, text: str) -> FormatResult:
 
 
 def format_path(path: str) -> FormatResult:
+    path = os.fspath(path)
     parsed = parse_path(path)
     if any(d.is_error for d in parsed.diagnostics):
         return FormatResult(path, parsed.source, None, parsed.diagnostics)
@@ -225,6 +226,7 @@ class PlanLoad:
 
 def load_plan(path: str) -> PlanLoad:
     """Parse and check a plan file, or a directory holding the versions of one plan."""
+    path = os.fspath(path)  # as a str in the plan, its spans and the run's stamp
     if not discover([path]):  # a directory without plan files: say so, not nothing
         return PlanLoad(None, (error("E-FILE", Span.point(path, 1, 1),
                                      f"{path} holds no plan files (*{PLAN_SUFFIX})",
@@ -257,6 +259,8 @@ def load_data(deals: str, roster: str, quotas: str | None = None, fx: str | None
 
     if plan is not None:
         _plan_of(plan)
+    deals, roster, quotas, fx, territories = (  # str in diagnostics and the run's stamp
+        None if f is None else os.fspath(f) for f in (deals, roster, quotas, fx, territories))
     dataset, diags = load_dataset(deals, roster, quotas=quotas, fx=fx, territories=territories,
                                   plan=plan, pause_gc=pause_gc, meter=meter)
     return dataset, tuple(diags)
@@ -271,7 +275,7 @@ def load_mapping(path: str, plan: Plan | None = None, pause_gc: bool = True
 
     if plan is not None:
         _plan_of(plan)
-    dataset, diags = load(path, plan=plan, pause_gc=pause_gc)
+    dataset, diags = load(os.fspath(path), plan=plan, pause_gc=pause_gc)
     return dataset, tuple(diags)
 
 
@@ -544,6 +548,7 @@ def read_plan(ref: str) -> PlanLoad:
     directory, on disk or at a revision, holds the versions of one plan, as for `load_plan`."""
     from incentive_dsl.audit.revisions import is_revision, read_plan_texts
 
+    ref = os.fspath(ref)
     if not is_revision(ref) and os.path.isdir(ref):
         return load_plan(ref)
     texts, diags = read_plan_texts(ref)

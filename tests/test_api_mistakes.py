@@ -4,6 +4,7 @@ and never as a silently wrong answer."""
 
 import copy
 import datetime as dt
+import json
 import pickle
 from decimal import Decimal
 from pathlib import Path
@@ -291,3 +292,23 @@ def test_the_documented_errors_pickle_and_copy_with_their_fields(shipped, how):
         assert type(again) is type(error) and str(again) == str(error)
         assert [getattr(again, f) for f in fields] == [getattr(error, f) for f in fields]
         assert all(getattr(again, f) is not None for f in fields)
+
+
+def test_paths_given_as_pathlib_paths_load_as_their_text(tmp_path):
+    # A Path kept in the plan and its spans made the stamp unwritable as JSON, the plan
+    # document fail ('PosixPath' object is not iterable) and the plan unequal to itself.
+    by_text = api.load_plan(PLAN)
+    by_path = api.load_plan(Path(PLAN))
+    assert by_path == by_text and isinstance(by_path.plan.span.path, str)
+    assert api.plan_document(by_path.plan) == api.plan_document(by_text.plan)
+    dataset, problems = api.load_data(*(DATA / f for f in ("events.csv", "roster.csv")),
+                                      quotas=DATA / "quotas.csv", fx=DATA / "fx.csv",
+                                      territories=DATA / "territories.csv", plan=by_path.plan)
+    assert not any(d.is_error for d in problems)
+    stamp = api.run(by_path.plan, dataset, until=dt.date(2027, 1, 31)).stamp
+    json.dumps(stamp.to_json())
+    bad = tmp_path / "bad.plan"
+    bad.write_text('plan "x"\n  currency USD\n  rule foo:\n', encoding="utf-8")
+    checked = api.check_paths([bad, PLAN])  # a Path and a str: their diagnostics sort
+    assert [d.span.path for d in checked.diagnostics if d.is_error] == [str(bad)]
+    assert "rule foo" in api.render_all(checked.diagnostics, checked.sources)
