@@ -24,7 +24,7 @@ from incentive_dsl.data.records import Dataset
 from incentive_dsl.eval.run import RunResult, evaluate_versions
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 from incentive_dsl.progress import QUIET, Meter
-from incentive_dsl.diagnostics import Diagnostic, error, render, render_all
+from incentive_dsl.diagnostics import Diagnostic, closest, error, render, render_all
 from incentive_dsl.syntax import format_file, parse_path, parse_text
 from incentive_dsl.syntax.nodes import PlanFile
 from incentive_dsl.span import Span
@@ -36,16 +36,22 @@ __all__ = [
     "prepare_columnar", "read_plan", "render", "render_all", "review", "run", "run_columnar",
     "run_examples", "scenarios", "window", "EmptyWindow", "NotAPeriod", "statement",
     "statement_html",
-    "accruals", "amortisation", "plan_document",
+    "accruals", "amortisation", "plan_document", "load_mapping", "FormatterBug",
+    "default_ledger", "close_period", "with_ledger", "verify_ledger", "ledger_history",
 ]
 
 PLAN_SUFFIX = ".plan"
+BY_PERIOD = ("pay", "month", "quarter", "half", "year")  # review's per-period comparisons
 
 
 def discover(paths: Iterable[str]) -> list[str]:
-    """Plan files named by `paths`: files as given, directories searched for *.plan files."""
+    """Plan files named by `paths`: files as given, directories searched for *.plan files.
+    Raises TypeError for one path given alone (a list of paths is wanted)."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        # Iterated, a string is one-letter paths, '/' and '.' among them: whole directory trees.
+        raise TypeError(f"paths is a list of paths, not one path: write [{str(paths)!r}]")
     found: list[str] = []
-    for raw in paths:
+    for raw in map(os.fspath, paths):  # a pathlib.Path kept would reach spans and JSON
         p = Path(raw)
         if os.path.isdir(p):  # False, not an error, for a name too long or a link loop
             found.extend(str(f) for f in sorted(p.rglob(f"*{PLAN_SUFFIX}")) if f.is_file())
@@ -57,10 +63,76 @@ def discover(paths: Iterable[str]) -> list[str]:
 def _versions_of(plan: Plan | Sequence[Plan] | None) -> list[Plan]:
     """A plan or the versions of one plan, as a list. `load_plan` gives None for a plan
     with errors: said here, not as 'NoneType is not iterable' deep inside a run."""
-    if plan is None:
-        raise TypeError("no plan: load_plan gives plan=None when the plan has errors (render "
-                        "them with api.render_all(loaded.diagnostics, loaded.sources))")
-    return [plan] if isinstance(plan, Plan) else list(plan)
+    versions = ([plan] if isinstance(plan, Plan) else
+                list(plan) if isinstance(plan, (list, tuple)) else [])
+    if not versions or not all(isinstance(p, Plan) for p in versions):
+        raise _not_a_plan(plan, " (or a list of the versions of one plan)")
+    return versions
+
+
+def _plan_of(plan: Plan) -> Plan:
+    """`plan`, refused as `_versions_of` refuses it when it is not one plan."""
+    if not isinstance(plan, Plan):
+        raise _not_a_plan(plan)
+    return plan
+
+
+def _not_a_plan(value: object, versions: str = "") -> TypeError:
+    """The error for a plan argument that is not a plan, naming the usual mistake."""
+    if value is None:
+        return TypeError("no plan: load_plan gives plan=None when the plan has errors (render "
+                         "them with api.render_all(loaded.diagnostics, loaded.sources))")
+    if isinstance(value, PlanLoad):
+        return TypeError("not a plan: a PlanLoad; pass loaded.plan, not what load_plan returns")
+    return TypeError(f"not a plan: {value!r:.60}; pass api.load_plan(path).plan{versions}")
+
+
+def _data_of(dataset: Dataset) -> Dataset:
+    """`dataset`, said to be what `load_data` returns unpacked when it is not a Dataset."""
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"not a dataset: {type(dataset).__name__}; load_data returns "
+                        "(dataset, diagnostics): unpack it, dataset, problems = load_data(...)")
+    return dataset
+
+
+def _in_roster(payee: str, roster: Iterable) -> str:
+    """`payee`, refused when not in `roster` (the roster's rows): a mistyped id would get an
+    answer of all zeros."""
+    known = {r.id for r in roster}
+    if payee not in known:
+        near = closest(payee, known, ignore_case=True)
+        raise ValueError(f"no payee '{payee}' in the roster"
+                         + (f"; did you mean '{near}'?" if near else ""))
+    return payee
+
+
+def _date_of(value: dt.date | None, name: str) -> dt.date | None:
+    """`value`, refused when it is not a date (or None): compared with dates deep in a run,
+    a string or a datetime would fail there with a message that names neither."""
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    fix = (f"datetime.date.fromisoformat({value!r})" if isinstance(value, str)
+           else f"{name}.date()" if isinstance(value, dt.datetime) else "a datetime.date")
+    raise TypeError(f"{name} is a datetime.date, not {type(value).__name__} {value!r:.40}; "
+                    f"write {fix}")
+
+
+def _name_of(period: str) -> str:
+    """`period`, refused when it is not a period name: the calendar reads text only."""
+    if not isinstance(period, str):
+        hint = f" (its name: {period.label!r})" if isinstance(period, Period) else ""
+        raise TypeError(f"period is a period name such as '2027-Q1', not "
+                        f"{type(period).__name__} {period!r:.40}{hint}")
+    return period
+
+
+def _period_of(value: Period | None, name: str = "period", optional: bool = False
+               ) -> Period | None:
+    """`value`, refused when it is not a Period (None allowed when `optional`)."""
+    if isinstance(value, Period) or (optional and value is None):
+        return value
+    raise TypeError(f"{name} is a Period, not {value!r:.40}; api.window(plan, '2027-Q1') "
+                    "gives the Period of a period name")
 
 
 @attrs.frozen
@@ -130,6 +202,7 @@ def format_text(path: str, text: str) -> FormatResult:
 
 
 def format_path(path: str) -> FormatResult:
+    path = os.fspath(path)
     parsed = parse_path(path)
     if any(d.is_error for d in parsed.diagnostics):
         return FormatResult(path, parsed.source, None, parsed.diagnostics)
@@ -153,6 +226,7 @@ class PlanLoad:
 
 def load_plan(path: str) -> PlanLoad:
     """Parse and check a plan file, or a directory holding the versions of one plan."""
+    path = os.fspath(path)  # as a str in the plan, its spans and the run's stamp
     if not discover([path]):  # a directory without plan files: say so, not nothing
         return PlanLoad(None, (error("E-FILE", Span.point(path, 1, 1),
                                      f"{path} holds no plan files (*{PLAN_SUFFIX})",
@@ -183,6 +257,10 @@ def load_data(deals: str, roster: str, quotas: str | None = None, fx: str | None
     (`incentive_dsl.progress`)."""
     from incentive_dsl.data.loaders import load_dataset
 
+    if plan is not None:
+        _plan_of(plan)
+    deals, roster, quotas, fx, territories = (  # str in diagnostics and the run's stamp
+        None if f is None else os.fspath(f) for f in (deals, roster, quotas, fx, territories))
     dataset, diags = load_dataset(deals, roster, quotas=quotas, fx=fx, territories=territories,
                                   plan=plan, pause_gc=pause_gc, meter=meter)
     return dataset, tuple(diags)
@@ -195,7 +273,9 @@ def load_mapping(path: str, plan: Plan | None = None, pause_gc: bool = True
     `load_data`."""
     from incentive_dsl.data.mapping import load_mapping as load
 
-    dataset, diags = load(path, plan=plan, pause_gc=pause_gc)
+    if plan is not None:
+        _plan_of(plan)
+    dataset, diags = load(os.fspath(path), plan=plan, pause_gc=pause_gc)
     return dataset, tuple(diags)
 
 
@@ -207,6 +287,9 @@ class EmptyWindow(ValueError):
         super().__init__(f"no pay period of the plan ends in {window.label}")
         self.window = window
         self.holding = holding
+
+    def __reduce__(self):  # pickled and copied from its fields, not from the message alone
+        return type(self), (self.window, self.holding)
 
 
 class NotAPeriod(ValueError):
@@ -230,11 +313,15 @@ def window(plan: Plan | Sequence[Plan], period: str | None = None,
     pay period ends in the window. `whole_pay_periods=False` gives the window as asked (the
     finance exports, whose as-of date is the period's last day). A window whose end is before
     its start is returned as asked, for the caller to report. Raises NotAPeriod for a
-    `period` that names no period: None would mean everything."""
+    `period` that names no period: None would mean everything; ValueError for a `period`
+    given with `start` or `end`."""
     versions = _versions_of(plan)
     plan = versions[-1]
+    start, end = _date_of(start, "start"), _date_of(end, "end")
     if period is not None:
-        w = plan.calendar.parse(period)
+        if start is not None or end is not None:  # the range would be dropped unsaid
+            raise ValueError("give a period or a range (start, end), not both")
+        w = plan.calendar.parse(_name_of(period))
         if w is None:
             raise NotAPeriod(plan.calendar.not_a_period(period, plan.effective_start))
     elif start is None and end is None:
@@ -272,8 +359,8 @@ def run(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = N
     the run (slower; for programs whose other threads must keep collecting). `progress` is
     told each stage's name; `meter` how far each stage is (`incentive_dsl.progress`)."""
     plans = _versions_of(plan)
-    return evaluate_versions(plans, dataset, end=until, progress=progress, pause_gc=pause_gc,
-                             meter=meter)
+    return evaluate_versions(plans, _data_of(dataset), end=_date_of(until, "until"),
+                             progress=progress, pause_gc=pause_gc, meter=meter)
 
 
 def run_columnar(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = None,
@@ -287,8 +374,8 @@ def run_columnar(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date |
     Raises columnar.runner.ColumnarUnavailable when DuckDB is not installed."""
     from incentive_dsl.columnar.runner import run_or_interpret
 
-    return run_or_interpret(_versions_of(plan), dataset, until, progress=progress,
-                            pause_gc=pause_gc, meter=meter)
+    return run_or_interpret(_versions_of(plan), _data_of(dataset), _date_of(until, "until"),
+                            progress=progress, pause_gc=pause_gc, meter=meter)
 
 
 def prepare_columnar(plan: Plan | Sequence[Plan], dataset: Dataset,
@@ -300,24 +387,36 @@ def prepare_columnar(plan: Plan | Sequence[Plan], dataset: Dataset,
     the interpreter, `run`). Raises columnar.runner.ColumnarUnavailable without DuckDB."""
     from incentive_dsl.columnar.runner import ColumnarRun, prepare
 
-    ready = prepare(_versions_of(plan), dataset, until, meter=meter or QUIET)
+    ready = prepare(_versions_of(plan), _data_of(dataset), _date_of(until, "until"),
+                    meter=meter or QUIET)
     return (None, ready.fallback) if isinstance(ready, ColumnarRun) else (ready, None)
 
 
 def explain(result: RunResult, payee: str, period: Period, deal: str | None = None):
-    """The explanation tree (audit.explain.Node) of a payee's pay in a period."""
+    """The explanation tree (audit.explain.Node) of a payee's pay in a period (a payee the
+    plan does not pay: why), or of one deal's part of it. Raises ValueError for a `deal` not
+    in the run's data."""
     from incentive_dsl.audit.explain import explain as build
 
-    return build(result, payee, period, deal)
+    if deal is not None and result.engine is not None:  # else an empty tree, saying nothing
+        deals = {e.deal for e in result.engine.dataset.events if e.kind != "activity"}
+        if deal not in deals:
+            near = closest(deal, deals, ignore_case=True)
+            raise ValueError(f"no deal '{deal}' in the data"
+                             + (f"; did you mean '{near}'?" if near else ""))
+    return build(result, payee, _period_of(period), deal)
 
 
 def statement(result: RunResult, payee: str, period: Period, ledger_view=None):
     """A rep statement (audit.statement.PayeeStatement): the payee's pay for `period` as `run`
     and `explain` show it, with year-to-date attainment and, given `with_ledger`'s view of the
-    run, the prior-period adjustments it pays."""
+    run, the prior-period adjustments it pays. Raises ValueError for a payee not in the
+    roster (a mistyped id would otherwise get an all-zero statement)."""
     from incentive_dsl.audit.statement import build
 
-    return build(result, payee, period, ledger_view)
+    _in_roster(payee, result.engine.dataset.payees if result.engine is not None
+               else result.roster)
+    return build(result, payee, _period_of(period), ledger_view)
 
 
 def statement_html(statement) -> str:
@@ -329,9 +428,16 @@ def statement_html(statement) -> str:
 
 def accruals(result: RunResult, period: Period):
     """Per payee, commissions earned and not yet paid at the end of `period`
-    (audit.finance.Accrual); `result` is a run up to `period.end`."""
+    (audit.finance.Accrual); `result` is a run up to `period.end`. Raises ValueError for a
+    run that goes on past it."""
     from incentive_dsl.audit.finance import accruals as compute
 
+    period = _period_of(period)
+    # A longer run would give what awaits collection at its end, not the period's: wrong
+    # figures with nothing to say so.
+    if any(s.start > period.end for s in result.statements):
+        raise ValueError(f"accruals are as of {period.end}, and this run goes on past it: "
+                         "run up to it, api.run(plan, dataset, until=period.end)")
     return compute(result, period)
 
 
@@ -339,19 +445,33 @@ def amortisation(result: RunResult, benefit_months: int, rules: Sequence[str] = 
                  period: Period | None = None):
     """The straight-line amortisation schedule (ASC 340-40) of the capitalised earning lines
     dated in `period` (audit.finance.AmortisationRow): `rules` (default: every commission
-    rule) over `benefit_months` months each."""
+    rule) over `benefit_months` months each. Raises ValueError for `benefit_months` below 1
+    and for a rule the plan does not have."""
     from incentive_dsl.audit.finance import amortisation as schedule
 
-    return schedule(result, benefit_months, rules, period)
+    if benefit_months < 1:  # said whether or not a line is capitalised
+        raise ValueError(f"benefit_months is at least 1, not {benefit_months}")
+    if isinstance(rules, str):  # iterated, it would be its letters: no rule, no rows
+        raise TypeError(f"rules is a list of rule names: write [{rules!r}]")
+    names = [c.name for c in result.plan.components]
+    for rule in rules:  # an unknown rule would give an empty schedule
+        if rule not in names:
+            near = closest(rule, names)
+            raise ValueError(f"no rule '{rule}' in the plan"
+                             + (f"; did you mean '{near}'?" if near else ""))
+    return schedule(result, benefit_months, rules, _period_of(period, optional=True))
 
 
 def plan_document(plan: Plan | Sequence[Plan], fmt: str = "markdown") -> str:
     """The plan as the document a rep signs (audit.document), generated from the checked plan:
     terms in plain words, tier tables, the worked examples with their computed results,
     effective dates, version, plan hash and an acknowledgement. `fmt`: markdown or html (one
-    self-contained page). Several versions of one plan give one document, oldest first."""
+    self-contained page). Several versions of one plan give one document, oldest first.
+    Raises ValueError for another `fmt`."""
     from incentive_dsl.audit.document import render as write
 
+    if fmt not in ("markdown", "html"):  # anything else was taken as markdown
+        raise ValueError(f"fmt is 'markdown' or 'html', not {fmt!r}")
     return write(_versions_of(plan), fmt)
 
 
@@ -370,34 +490,44 @@ def hypothetical_deal(plan: Plan, dataset: Dataset, payee: str, values: dict[str
     """A deal `payee` might close (audit.estimate.Closing), from `key=value` texts: `amount`
     (`120,000` in the plan currency or `120,000 EUR`), `date` (else `date`, else the day the
     data runs up to), `id`, `currency`, `splits`, `term_months` and the plan's custom deal
-    fields. Raises audit.estimate.DealError (message, hint) for a value it cannot read."""
+    fields. Raises audit.estimate.DealError (message, hint) for a value it cannot read, and
+    ValueError for a payee not in the roster."""
     from incentive_dsl.audit.estimate import hypothetical_deal as make
 
-    return make(plan, dataset, payee, values, date)
+    _in_roster(payee, _data_of(dataset).payees)
+    return make(_plan_of(plan), dataset, payee, values, _date_of(date, "date"))
 
 
 def open_deals(plan: Plan, dataset: Dataset, payee: str, date: dt.date | None = None):
     """The payee's open pipeline deals (reached a stage, neither booked nor cancelled), each
     as a closing on `date` (default: the day the data runs up to) at its last recorded
-    amount; and notes on those left out. Returns (closings, notes)."""
+    amount; and notes on those left out. Returns (closings, notes). Raises ValueError for a
+    payee not in the roster."""
     from incentive_dsl.audit import estimate
 
-    return estimate.open_deals(dataset, payee, date or estimate.today_in_data(dataset, plan))
+    _plan_of(plan)
+    _in_roster(payee, _data_of(dataset).payees)
+    date = _date_of(date, "date") or estimate.today_in_data(dataset, plan)
+    return estimate.open_deals(dataset, payee, date)
 
 
 def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closings: Sequence):
     """What `payee` earns if `closings` close (audit.estimate.Estimate): the plan run with
-    and without them on the history, compared per rule, each changed line explained."""
+    and without them on the history, compared per rule, each changed line explained. Raises
+    ValueError for a payee not in the roster."""
     from incentive_dsl.audit.estimate import estimate as compare
 
+    _in_roster(payee, _data_of(dataset).payees)
     return compare(_versions_of(plan), dataset, payee, closings)
 
 
 def scenarios(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closings: Sequence):
     """`estimate` for each closing on its own and, with several, for all together:
-    (list of estimates, the estimate of all or None). The history is run once without them."""
+    (list of estimates, the estimate of all or None). The history is run once without them.
+    Raises ValueError for a payee not in the roster."""
     from incentive_dsl.audit.estimate import scenarios as each
 
+    _in_roster(payee, _data_of(dataset).payees)
     return each(_versions_of(plan), dataset, payee, closings)
 
 
@@ -418,6 +548,7 @@ def read_plan(ref: str) -> PlanLoad:
     directory, on disk or at a revision, holds the versions of one plan, as for `load_plan`."""
     from incentive_dsl.audit.revisions import is_revision, read_plan_texts
 
+    ref = os.fspath(ref)
     if not is_revision(ref) and os.path.isdir(ref):
         return load_plan(ref)
     texts, diags = read_plan_texts(ref)
@@ -440,7 +571,7 @@ def diff_plans(old: Plan, new: Plan):
     """The semantic changes from `old` to `new` (audit.plandiff.PlanDiff), in plan words."""
     from incentive_dsl.audit.plandiff import diff_plans as compare
 
-    return compare(old, new)
+    return compare(_plan_of(old), _plan_of(new))
 
 
 def data_view(old: Plan | Sequence[Plan], new: Plan | Sequence[Plan]
@@ -478,13 +609,18 @@ def review(old_ref: str, new_ref: str, old: Plan | Sequence[Plan], new: Plan | S
     payout impact, each plan evaluated once on the one dataset. `old` and `new` are plans or
     the versions of plans (oldest first): the versions of each side are run together, as `run`
     runs them, and each stretch of days is compared with the two versions in effect on it
-    (audit.plandiff.diff_versions). Returns the review and the runs' diagnostics; with errors
-    among them the review has no impact."""
+    (audit.plandiff.diff_versions). `window` (a Period) limits the impact to its days;
+    `by_period` also compares per month, quarter, half or year, or "pay" (the new plan's pay
+    periods). Returns the review and the runs' diagnostics; with errors among them the review
+    has no impact. Raises ValueError for another `by_period`."""
     from incentive_dsl.audit.impact import impact
     from incentive_dsl.audit.plandiff import diff_versions
     from incentive_dsl.audit.review import Review
 
     olds, news = _versions_of(old), _versions_of(new)
+    window = _period_of(window, "window", optional=True)
+    if by_period not in (None, *BY_PERIOD):  # said before both plans are run
+        raise ValueError(f"by_period is one of {', '.join(BY_PERIOD)}, not {by_period!r}")
     changes = diff_versions(olds, news)
     if dataset is None:
         return Review(old_ref, new_ref, changes, None), ()
@@ -533,21 +669,25 @@ def close_period(plan: Plan | Sequence[Plan], dataset: Dataset, period: str,
 
     plans = _versions_of(plan)
     path = ledger_path or ledger.default_path(plans[-1].path)
-    return ledger.close(path, plans, dataset, period, result, progress=progress,
-                        new_plan=new_plan)
+    return ledger.close(path, plans, _data_of(dataset), _name_of(period), result,
+                        progress=progress, new_plan=new_plan)
 
 
 def with_ledger(result: RunResult, dataset: Dataset, ledger_path: str,
                 window: Period | None = None):
     """A run as the ledger sees it (audit.ledger.LedgerRun): closed pay periods as recorded,
-    prior-period adjustments in the first open pay period. Reads the ledger, writes nothing."""
+    prior-period adjustments in the first open pay period. Reads the ledger, writes nothing.
+    Raises audit.ledger.LedgerError when there is no ledger at `ledger_path` (or it cannot be
+    read); its `render()` names the path."""
     from incentive_dsl.audit import ledger
 
-    return ledger.with_ledger(ledger_path, result, dataset, window)
+    return ledger.with_ledger(ledger_path, result, dataset,
+                              _period_of(window, "window", optional=True))
 
 
 def verify_ledger(ledger_path: str, head: str | None = None):
-    """Recompute the ledger's hash chain and seals (audit.ledger.VerifyReport)."""
+    """Recompute the ledger's hash chain and seals (audit.ledger.VerifyReport). Raises
+    audit.ledger.LedgerError as `with_ledger` does."""
     from incentive_dsl.audit import ledger
 
     return ledger.verify(ledger_path, head)
@@ -555,7 +695,8 @@ def verify_ledger(ledger_path: str, head: str | None = None):
 
 def ledger_history(ledger_path: str, plan: str | None = None, payee: str | None = None,
                    period: str | None = None):
-    """What the ledger records, for one plan, payee or period (audit.ledger.History)."""
+    """What the ledger records, for one plan, payee or period (audit.ledger.History). Raises
+    audit.ledger.LedgerError as `with_ledger` does."""
     from incentive_dsl.audit import ledger
 
     return ledger.history(ledger_path, plan, payee, period)

@@ -1176,7 +1176,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the plan after: a file, a directory of its versions, or REV:path")
     _history_options(diff, "compare")
     diff.add_argument("--by-period", nargs="?", const="pay", metavar="UNIT",
-                      choices=("pay", "month", "quarter", "half", "year"),
+                      choices=api.BY_PERIOD,
                       help="also compare per period: month, quarter, half or year (default: "
                            "the new plan's pay periods)")
     diff.add_argument("--format", choices=("text", "markdown", "json"), default="text",

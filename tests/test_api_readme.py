@@ -55,3 +55,21 @@ def test_the_sample_stops_on_a_plan_with_errors(tmp_path, monkeypatch):
     with pytest.raises(SystemExit) as stop:
         exec(compile(_readme_sample(), "README.md", "exec"), {})
     assert "error[E-SYNTAX]" in str(stop.value.code)
+
+
+def test_data_with_a_bad_row_gives_the_other_records_and_api_run_evaluates_them(tmp_path):
+    # As README.md says: the command line refuses data with errors; api.run runs what it gets.
+    plan = api.load_plan(str(ROOT / "plans" / "enterprise_ae.plan")).plan
+    lines = (ROOT / "plans" / "data" / "events.csv").read_text(encoding="utf-8").splitlines()
+    bad = lines[5].split(",")
+    lines[5] = ",".join([*bad[:2], "2027-13-45", *bad[3:]])
+    events = tmp_path / "events.csv"
+    events.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = ROOT / "plans" / "data"
+    dataset, problems = api.load_data(str(events), str(data / "roster.csv"),
+                                      quotas=str(data / "quotas.csv"), fx=str(data / "fx.csv"),
+                                      territories=str(data / "territories.csv"), plan=plan)
+    assert [d.code for d in problems if d.is_error] == ["D-DATE"]
+    assert "events.csv:6:" in api.render_all(problems, {})
+    assert bad[0] not in {e.id for e in dataset.events} and len(dataset.events) == len(lines) - 2
+    assert api.run(plan, dataset).statements

@@ -53,6 +53,9 @@ class DealError(ValueError):
         self.message = message
         self.hint = hint
 
+    def __reduce__(self):  # pickled and copied with its hint, not from the message alone
+        return type(self), (self.message, self.hint)
+
 
 @attrs.frozen
 class Closing:

@@ -143,6 +143,9 @@ class LedgerError(Exception):
         super().__init__(message)
         self.message, self.hint, self.path = message, hint, path
 
+    def __reduce__(self):  # pickled and copied with its hint and path, not the message alone
+        return type(self), (self.message, self.hint, self.path)
+
     def render(self) -> str:
         """`PATH: error[CODE]: MESSAGE` and the hint, as diagnostics are printed."""
         where = f"{self.path}: " if self.path else ""
