@@ -24,7 +24,7 @@ from incentive_dsl.data.records import Dataset
 from incentive_dsl.eval.run import RunResult, evaluate_versions
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 from incentive_dsl.progress import QUIET, Meter
-from incentive_dsl.diagnostics import Diagnostic, closest, error, render, render_all
+from incentive_dsl.diagnostics import Diagnostic, closest, closest_id, error, render, render_all
 from incentive_dsl.syntax import format_file, parse_path, parse_text
 from incentive_dsl.syntax.nodes import PlanFile
 from incentive_dsl.span import Span
@@ -401,7 +401,7 @@ def explain(result: RunResult, payee: str, period: Period, deal: str | None = No
     if deal is not None and result.engine is not None:  # else an empty tree, saying nothing
         deals = {e.deal for e in result.engine.dataset.events if e.kind != "activity"}
         if deal not in deals:
-            near = closest(deal, deals, ignore_case=True)
+            near = closest_id(deal, deals)  # as `incentive explain --deal` and D-ORPHAN
             raise ValueError(f"no deal '{deal}' in the data"
                              + (f"; did you mean '{near}'?" if near else ""))
     return build(result, payee, _period_of(period), deal)

@@ -171,6 +171,9 @@ def test_explaining_a_deal_not_in_the_data_is_refused_not_an_empty_tree(q1_run):
     with pytest.raises(ValueError, match=r"no deal 'd0001027' in the data; "
                                          r"did you mean 'D0001027'\?"):
         api.explain(q1_run, "abe.d", q1, deal="d0001027")
+    # an id sharing a long prefix with many is no typo of one of them: nothing suggested
+    with pytest.raises(ValueError, match=r"^no deal 'D0000000' in the data$"):
+        api.explain(q1_run, "abe.d", q1, deal="D0000000")
     assert "D0001027" in "\n".join(api.explain(q1_run, "abe.d", q1, deal="D0001027").lines())
     # a payee the plan does not pay is explained, not refused
     assert "nobody is not in the roster" in "\n".join(api.explain(q1_run, "nobody", q1).lines())
