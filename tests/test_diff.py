@@ -276,6 +276,18 @@ def test_text_lists_rules_behind_each_change(repo, capsys):
     assert "2 payee(s) gain, 0 lose, 2 unchanged" in out
 
 
+def test_a_renamed_rule_that_also_changes_is_told_apart_from_its_old_name(repo, capsys):
+    # Renamed and changed, the rule is removed under its old name and added under its new
+    # one, both labelled "Core commission": the Rules column names which is which.
+    renamed = edit(edit(PLAN, "commission core", "commission base"),
+                   "reverse core at", "reverse base at")
+    (repo / "plan.plan").write_text(edit(edit(renamed, "expect core for", "expect base for"),
+                                         "from 100% at 15%", "from 100% at 18%"))
+    assert cli.main(diff("HEAD~1:plan.plan", "plan.plan", *DATA)) == cli.EXIT_OK
+    out = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert "Core commission (base) +" in out and "Core commission (core) -" in out
+
+
 def test_text_all_payees(repo, capsys):
     assert cli.main(diff("HEAD~1:plan.plan", "HEAD:plan.plan", *DATA, "--all-payees")) == 0
     out = capsys.readouterr().out
