@@ -288,6 +288,24 @@ def test_a_renamed_rule_that_also_changes_is_told_apart_from_its_old_name(repo, 
     assert "Core commission (base) +" in out and "Core commission (core) -" in out
 
 
+def test_a_changed_quota_that_the_data_replaces_says_so(repo, capsys):
+    # The quota rows win over the plan's values: a raised quota then changes nothing on
+    # them, and the review must not leave that to be read as the change's effect.
+    (repo / "quotas.csv").write_text("payee_id,quota,period,amount,currency\n"
+                                     "ana,bookings,2027-Q1,100000,USD\n"
+                                     "bob,bookings,2027-Q2,100000,USD\n")
+    (repo / "plan.plan").write_text(edit(PLAN, "100,000 USD per quarter",
+                                         "120,000 USD per quarter"))
+    args = diff("HEAD~1:plan.plan", "plan.plan", *DATA, "--format", "json")
+    assert cli.main([*args, "--quotas", "quotas.csv"]) == cli.EXIT_OK
+    notes = json.loads(capsys.readouterr().out)["impact"]["notes"]
+    assert notes == ["quota bookings: the data's 2 quota row(s) for it replace the plan's "
+                     "values for the payees and periods they cover, so a change of those "
+                     "values does not show there"]
+    assert cli.main(args) == cli.EXIT_OK  # no quota rows: the plan's values are used
+    assert json.loads(capsys.readouterr().out)["impact"]["notes"] == []
+
+
 def test_text_all_payees(repo, capsys):
     assert cli.main(diff("HEAD~1:plan.plan", "HEAD:plan.plan", *DATA, "--all-payees")) == 0
     out = capsys.readouterr().out
