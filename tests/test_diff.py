@@ -306,6 +306,16 @@ def test_a_changed_quota_that_the_data_replaces_says_so(repo, capsys):
     assert json.loads(capsys.readouterr().out)["impact"]["notes"] == []
 
 
+def test_text_by_period_shows_each_payee_per_period(repo, capsys):
+    assert cli.main(diff("HEAD~1:plan.plan", "HEAD:plan.plan", *DATA,
+                         "--by-period", "quarter")) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "By quarter and payee (USD)" in out
+    rows = [line.replace("│", " ").split() for line in out.splitlines()]
+    # ana: Q1 140,000 USD, 100,000 at 10% and 40,000 at 15% → 18%
+    assert ["ana", "2027-Q1", "16,000.00", "17,200.00", "+1,200.00"] in rows
+
+
 def test_text_all_payees(repo, capsys):
     assert cli.main(diff("HEAD~1:plan.plan", "HEAD:plan.plan", *DATA, "--all-payees")) == 0
     out = capsys.readouterr().out
