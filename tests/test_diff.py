@@ -316,6 +316,19 @@ def test_text_by_period_shows_each_payee_per_period(repo, capsys):
     assert ["ana", "2027-Q1", "16,000.00", "17,200.00", "+1,200.00"] in rows
 
 
+def test_a_new_field_the_data_does_not_carry_says_so(repo, capsys):
+    # The history has no region column: the SPIFF stops paying for want of data, which the
+    # review must say rather than leave as the change's effect.
+    plan = edit(PLAN, "deal.product text", "deal.product text\n  deal.region text")
+    (repo / "plan.plan").write_text(edit(plan, 'where deal.product is "P3"',
+                                         'where deal.product is "P3" and deal.region is "EMEA"'))
+    assert cli.main(diff("HEAD~1:plan.plan", "plan.plan", *DATA, "--format", "json")) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["impact"]["notes"] == ["field deal.region: no record of the data has a value "
+                                      "for it, so every rule that reads it finds none"]
+    assert doc["impact"]["totals"]["difference"] == "-500.00"  # bob's P3 deal in Q2
+
+
 def test_text_all_payees(repo, capsys):
     assert cli.main(diff("HEAD~1:plan.plan", "HEAD:plan.plan", *DATA, "--all-payees")) == 0
     out = capsys.readouterr().out
