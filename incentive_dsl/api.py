@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -634,6 +635,24 @@ def review(old_ref: str, new_ref: str, old: Plan | Sequence[Plan], new: Plan | S
     if any(d.is_error for d in diags):
         return Review(old_ref, new_ref, changes, None), diags
     payees = {p.id for p in dataset.payees}
+    # Quota rows win over the plan's quota values (language.md §8.2): without this note a
+    # changed quota that the rows cover reads as a change that does not affect pay.
+    rows = Counter(q.quota for q in dataset.quotas)
+    for name in dict.fromkeys(c.name for d in changes for c in d.changes if c.kind == "quota"):
+        if rows[name]:
+            notes = (*notes, f"quota {name}: the data's {rows[name]} quota row(s) for it replace "
+                     "the plan's values for the payees and periods they cover, so a change of "
+                     "those values does not show there")
+    # A field is an optional column (data.md): one the history never carries reads as no
+    # value, so rules that test it change pay for want of data, not by the plan's design.
+    fields = {c.name for d in changes for c in d.changes
+              if c.kind == "field" and c.action != "removed"}
+    have = {("deal", k) for e in dataset.events for k, _ in e.fields} | {
+        ("payee", k) for p in dataset.payees for k, _ in p.fields}
+    for f in news[-1].fields:
+        if f.name in fields and (f.owner, f.name) not in have:
+            notes = (*notes, f"field {f.owner}.{f.name}: no record of the data has a value for "
+                     "it, so every rule that reads it finds none")
     if len(olds) > 1 or len(news) > 1:
         notes = (*notes, f"each side's versions are run together, as `incentive run` runs a "
                  f"directory of versions: {_count(olds)} before, {_count(news)} after")

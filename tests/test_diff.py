@@ -276,6 +276,59 @@ def test_text_lists_rules_behind_each_change(repo, capsys):
     assert "2 payee(s) gain, 0 lose, 2 unchanged" in out
 
 
+def test_a_renamed_rule_that_also_changes_is_told_apart_from_its_old_name(repo, capsys):
+    # Renamed and changed, the rule is removed under its old name and added under its new
+    # one, both labelled "Core commission": the Rules column names which is which.
+    renamed = edit(edit(PLAN, "commission core", "commission base"),
+                   "reverse core at", "reverse base at")
+    (repo / "plan.plan").write_text(edit(edit(renamed, "expect core for", "expect base for"),
+                                         "from 100% at 15%", "from 100% at 18%"))
+    assert cli.main(diff("HEAD~1:plan.plan", "plan.plan", *DATA)) == cli.EXIT_OK
+    out = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert "Core commission (base) +" in out and "Core commission (core) -" in out
+
+
+def test_a_changed_quota_that_the_data_replaces_says_so(repo, capsys):
+    # The quota rows win over the plan's values: a raised quota then changes nothing on
+    # them, and the review must not leave that to be read as the change's effect.
+    (repo / "quotas.csv").write_text("payee_id,quota,period,amount,currency\n"
+                                     "ana,bookings,2027-Q1,100000,USD\n"
+                                     "bob,bookings,2027-Q2,100000,USD\n")
+    (repo / "plan.plan").write_text(edit(PLAN, "100,000 USD per quarter",
+                                         "120,000 USD per quarter"))
+    args = diff("HEAD~1:plan.plan", "plan.plan", *DATA, "--format", "json")
+    assert cli.main([*args, "--quotas", "quotas.csv"]) == cli.EXIT_OK
+    notes = json.loads(capsys.readouterr().out)["impact"]["notes"]
+    assert notes == ["quota bookings: the data's 2 quota row(s) for it replace the plan's "
+                     "values for the payees and periods they cover, so a change of those "
+                     "values does not show there"]
+    assert cli.main(args) == cli.EXIT_OK  # no quota rows: the plan's values are used
+    assert json.loads(capsys.readouterr().out)["impact"]["notes"] == []
+
+
+def test_text_by_period_shows_each_payee_per_period(repo, capsys):
+    assert cli.main(diff("HEAD~1:plan.plan", "HEAD:plan.plan", *DATA,
+                         "--by-period", "quarter")) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "By quarter and payee (USD)" in out
+    rows = [line.replace("│", " ").split() for line in out.splitlines()]
+    # ana: Q1 140,000 USD, 100,000 at 10% and 40,000 at 15% → 18%
+    assert ["ana", "2027-Q1", "16,000.00", "17,200.00", "+1,200.00"] in rows
+
+
+def test_a_new_field_the_data_does_not_carry_says_so(repo, capsys):
+    # The history has no region column: the SPIFF stops paying for want of data, which the
+    # review must say rather than leave as the change's effect.
+    plan = edit(PLAN, "deal.product text", "deal.product text\n  deal.region text")
+    (repo / "plan.plan").write_text(edit(plan, 'where deal.product is "P3"',
+                                         'where deal.product is "P3" and deal.region is "EMEA"'))
+    assert cli.main(diff("HEAD~1:plan.plan", "plan.plan", *DATA, "--format", "json")) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["impact"]["notes"] == ["field deal.region: no record of the data has a value "
+                                      "for it, so every rule that reads it finds none"]
+    assert doc["impact"]["totals"]["difference"] == "-500.00"  # bob's P3 deal in Q2
+
+
 def test_text_all_payees(repo, capsys):
     assert cli.main(diff("HEAD~1:plan.plan", "HEAD:plan.plan", *DATA, "--all-payees")) == 0
     out = capsys.readouterr().out

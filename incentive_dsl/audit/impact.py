@@ -12,7 +12,7 @@ changed only by at least a cent.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -211,6 +211,9 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
         for spec in (*plan.components, *plan.clawbacks):
             titles[spec.name] = title_of(spec)
     titles.setdefault("payout", "Plan-wide cap")
+    # A rule renamed (with a change) or two rules with one label would read as one rule twice.
+    shared = Counter(titles.values())
+    titles = {rule: f"{t} ({rule})" if shared[t] > 1 else t for rule, t in titles.items()}
 
     zero = round_money(ZERO, cur)  # 0.00: missing amounts read like the others
     everyone = sorted(set(payees) | set(old_payee) | set(new_payee) | set(old_paid)

@@ -194,6 +194,18 @@ def print_text(review: Review, console, all_payees: bool = False) -> None:
             for row in impact.periods:
                 per.add_row(row.period, money(row.old), money(row.new), signed(row.difference))
             console.print(per)
+            # Who changes in which period, as the markdown and JSON have it.
+            each = Table(title=f"By {unit_text(impact.period_unit)} and payee ({cur})")
+            each.add_column("Payee")
+            each.add_column("Period")
+            for col in ("Old", "New", "Difference"):
+                each.add_column(col, justify="right")
+            for p in rows:
+                for row in p.periods:
+                    each.add_row(escape(p.payee), row.period, money(row.old), money(row.new),
+                                 signed(row.difference))
+            if each.row_count:
+                console.print(each)
         for note in impact.notes:
             console.print(f"note: {escape(note)}")
     console.print(escape(summary(review)))
