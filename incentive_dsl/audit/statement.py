@@ -350,10 +350,15 @@ def to_html(st: PayeeStatement) -> str:
     held, released = st.term("held back"), st.term("released")
     out.append(_card("Held back", _money(held, cur, True),
                      f"withheld this period; released {_money(released, cur, True)}"))
-    carried = st.balance("negative pay carried forward")
+    # With a ledger, prior-period adjustments that would make pay negative are carried too:
+    # the card must not say "nothing carried" while the reconciliation above owes them.
+    carries = (("negative pay", st.balance("negative pay carried forward")),
+               ("prior-period adjustments", st.balance("prior-period adjustments carried forward")))
+    carried = sum((amount for _, amount in carries), ZERO)
+    what = " and ".join(name for name, amount in carries if amount)
     out.append(_card("Carried forward", _money(-carried, cur, True),
-                     "negative pay carried to later pay periods and recovered from them"
-                     if carried else "nothing carried: pay is never negative"))
+                     f"{what} carried to later pay periods and recovered from them"
+                     if what else "nothing carried: pay is never negative"))
     draw = st.balance("draw balance")
     out.append(_card("Draw balance owed", _money(draw, cur),
                      "recovered from later pay as the plan says" if draw else "no draw owed"))
