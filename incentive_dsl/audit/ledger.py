@@ -1165,7 +1165,13 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
         raise Refused("the plan or the data has errors: nothing was closed")
     sources = _plan_sources(result)
     if not os.path.exists(path):  # refuse before creating the ledger (and its directory)
-        _check_order(_State(0, GENESIS, {}, [], {}, {}, [], []), plan, pays, versions)
+        try:
+            _check_order(_State(0, GENESIS, {}, [], {}, {}, [], []), plan, pays, versions)
+        except Refused as exc:  # a moved plan or a mistyped --ledger finds no ledger: say so
+            exc.path = path
+            exc.hint = ("there is no ledger at this path yet; if earlier pay periods were "
+                        "closed in another ledger, give it with --ledger")
+            raise
     con = _connect(path, create=True, timeout=timeout)
     try:
         _ensure_schema(con)
