@@ -28,7 +28,7 @@ from pathlib import Path
 
 import attrs
 
-from incentive_dsl.audit.reconcile import reconcile
+from incentive_dsl.audit.reconcile import CORRECTED, reconcile
 from incentive_dsl.audit.render import HEADERS
 from incentive_dsl.eval.money import CONTEXT, ZERO, fmt, fmt_pct, round_money
 from incentive_dsl.eval.records import STATEMENT_FLOWS, Statement
@@ -478,6 +478,12 @@ def _adjustments(st: PayeeStatement) -> str:
     if st.ledger is None:
         return ""
     if not st.adjustments:
+        corrected = st.term(CORRECTED)
+        if corrected:  # this period's pay was corrected after it, so today's figure differs
+            return (f'<h2>Prior-period adjustments</h2><p class="note">None paid in this '
+                    f"period. Later pay periods corrected the earnings it paid by "
+                    f"{_e(_money(-corrected, cur, True))} (prior-period adjustments recorded in "
+                    f"{_e(st.ledger)}).</p>")
         return (f'<h2>Prior-period adjustments</h2><p class="note">None: the recomputation '
                 f"agrees with what was paid for the closed pay periods in {_e(st.ledger)}.</p>")
     rows = "".join(
