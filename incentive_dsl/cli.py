@@ -600,6 +600,11 @@ def cmd_finance(args: argparse.Namespace) -> int:
             said = _not_found('rule', rule, 'the plan', names)
             if any(c.name == rule for c in plan[-1].credits):  # it pays nothing to capitalise
                 said = f"'{rule}' is a credit of the plan, not a rule that pays"
+            # A clawback's lines are those of the rules it reverses (the `rule` column).
+            for claw in plan[-1].clawbacks:
+                if claw.name == rule:
+                    said = (f"'{rule}' is a clawback of the plan: its lines are capitalised "
+                            f"with the rules it reverses ({', '.join(claw.components)})")
             if "did you mean" not in said:
                 said += f"; --rules takes the rules that pay: {', '.join(names)}"
             print(f"{command}: {said}", file=sys.stderr)

@@ -140,5 +140,11 @@ def test_cli_finance_commands(tmp_path, capsys):
                      "--rules", "bookings"]) == 2
     assert "'bookings' is a credit of the plan, not a rule that pays; --rules takes" in \
         capsys.readouterr().err
+    # A clawback is named in the plan: it is not "no rule", its lines go with what it reverses.
+    assert cli.main(["finance", "amortisation", *base, "--benefit-months", "12",
+                     "--rules", "churn"]) == 2
+    assert ("'churn' is a clawback of the plan: its lines are capitalised with the rules it "
+            "reverses (core, p3); --rules takes the rules that pay: core, milestones") in \
+        capsys.readouterr().err
     assert cli.main(["finance", "accruals", *base]) == 2
     assert "--period" in capsys.readouterr().err

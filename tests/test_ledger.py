@@ -450,6 +450,20 @@ def test_ledger_show_filters_by_payee_and_period(ws):
     assert [p["pay_period"] for p in doc["periods"]][:3] == ["2027-01", "2027-02", "2027-03"]
 
 
+def test_ledger_show_payee_paid_by_a_statement_alone(ws):
+    """Without the draw bob earns nothing in January: his statement is recorded, without a
+    line. `--payee bob` accepted him, then showed "0 close(s) shown", as if never closed."""
+    ws.edit_plan("  draw 1,000 USD per month recoverable from all earnings\n", "")
+    assert ws.close("2027-01")[0] == 0
+    assert [ln.payee for ln in api.ledger_history(ws.ledger).lines] == ["ana"]
+    code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--payee", "bob")
+    assert code == 0 and "1 close(s) shown" in out and "run #1" in out
+    assert "2027-01 (2027-01-01 to 2027-01-31): paid 2,000.00 USD on 2 statement(s)" in out
+    code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--payee", "bob",
+                          "--period", "2027-Q2")
+    assert code == 0 and "0 close(s) shown" in out
+
+
 def test_ledger_show_refuses_a_payee_it_has_never_recorded(ws):
     """A mistyped --payee showed "0 close(s) shown", as for a payee never paid: it is refused
     as explain refuses it, with the id meant (exit 2)."""

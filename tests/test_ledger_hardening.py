@@ -235,6 +235,19 @@ def test_a_refused_first_close_creates_no_ledger(ws):
     assert not (ws.root / ".incentive").exists()
 
 
+def test_a_close_that_finds_no_ledger_names_the_path(ws):
+    """A plan moved away from its ledger, or a mistyped --ledger, finds no ledger: the refusal
+    names the path it looked at and says there is none, not only that 2027-01 is open."""
+    assert ws.close("2027-01")[0] == 0
+    wrong = str(ws.root / "legder.sqlite")
+    code, _, err = ws.close("2027-02", "--ledger", wrong)
+    assert code == cli.EXIT_REFUSED and not os.path.exists(wrong)
+    assert f"{wrong}: error[E-LEDGER-REFUSED]: 2027-02 cannot be closed while 2027-01 is " \
+        "open" in err
+    assert "hint: there is no ledger at this path yet; if earlier pay periods were closed in " \
+        "another ledger, give it with --ledger" in err
+
+
 # ------------------------------------------------------------------------------ the plan
 
 

@@ -278,3 +278,62 @@ def test_prior_period_adjustments_from_the_ledger(tmp_path):
     assert st.term("prior-period adjustments") == D("90.00")
     page = api.statement_html(st)
     assert 'id="adjustments"' in page and "data change" in page
+
+
+def test_carried_prior_period_adjustments_show_on_the_summary(tmp_path):
+    """A late cancellation that would make pay negative is carried forward: the summary card
+    says so instead of "nothing carried"."""
+    plan_path = tmp_path / "st.plan"
+    plan_path.write_text(PLAN, encoding="utf-8")
+    loaded = api.load_plan(str(plan_path))
+    result, _ = _run()
+    data = result.engine.dataset
+    ledger_path = str(tmp_path / "ledger.sqlite")
+    api.close_period(loaded.versions, data, "2027-01", ledger_path)
+    # D2 cancelled in January, after the close: January paid 1,000 of its commission and held
+    # 150 where 10% of D1's 500 is 50: adjustments -1,000 + 100 = -900. February pays D3's
+    # booked half 250, D1's collected half 500, less 75 held, plus January's 50 released:
+    # 725 - 900 = -175, carried forward.
+    data = attrs.evolve(data, events=data.events + (
+        _ev("E6", "D2", dt.date(2027, 1, 25), "cancelled"),))
+    window = api.window(loaded.plan, "2027-02")
+    rerun = api.run(loaded.versions, data, window.end)
+    st = api.statement(rerun, ANA, window, api.with_ledger(rerun, data, ledger_path, window))
+    assert st.term("prior-period adjustments") == D("-900.00")
+    assert st.balance("prior-period adjustments carried forward") == D("175.00")
+    assert st.paid == 0
+    card = re.search(r'Carried forward</div><div class="v">([^<]*)</div>'
+                     r'<div class="n">([^<]*)</div>', api.statement_html(st)).groups()
+    assert card == ("−175.00 USD", "prior-period adjustments carried to later pay periods "
+                                  "and recovered from them")
+
+
+def test_a_closed_period_corrected_later_says_so(tmp_path):
+    """January's statement, read after February paid a correction of it, reconciles through
+    the correction, named as such: it is no adjustment paid in January, and the page does not
+    say that the recomputation agrees with what January paid."""
+    plan_path = tmp_path / "st.plan"
+    plan_path.write_text(PLAN, encoding="utf-8")
+    loaded = api.load_plan(str(plan_path))
+    result, _ = _run()
+    data = result.engine.dataset
+    ledger_path = str(tmp_path / "ledger.sqlite")
+    api.close_period(loaded.versions, data, "2027-01", ledger_path)
+    # D1 booked at 12,000, not 10,000: February pays January's corrections, +100 of the
+    # earning and -10 of the holdback.
+    data = attrs.evolve(data, events=tuple(
+        e if e.id != "E1" else attrs.evolve(e, amount=D(12_000)) for e in data.events))
+    rerun = api.run(loaded.versions, data, api.window(loaded.plan, "2027-02").end)
+    api.close_period(loaded.versions, data, "2027-02", ledger_path, result=rerun)
+    window = api.window(loaded.plan, "2027-01")
+    st = api.statement(rerun, ANA, window, api.with_ledger(rerun, data, ledger_path, window))
+    # January paid 1,350; today it earns 3,200, 1,600 payable, 160 held: 1,440.
+    assert st.paid == D("1350.00") and st.earned == D("3200")
+    assert st.term("prior-period adjustments") == 0
+    # Held back is as recorded (-150); D1's earning, paid 500 in January, is now 600.
+    assert st.term("paid here, corrected in later pay periods") == D("-100.00")
+    assert st.earned + sum(a for _, a in st.terms) == st.paid
+    page = api.statement_html(st)
+    assert "recomputation agrees" not in page
+    assert ("None paid in this period. Later pay periods corrected the earnings it paid by "
+            "+100.00 USD") in page

@@ -1165,7 +1165,13 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
         raise Refused("the plan or the data has errors: nothing was closed")
     sources = _plan_sources(result)
     if not os.path.exists(path):  # refuse before creating the ledger (and its directory)
-        _check_order(_State(0, GENESIS, {}, [], {}, {}, [], []), plan, pays, versions)
+        try:
+            _check_order(_State(0, GENESIS, {}, [], {}, {}, [], []), plan, pays, versions)
+        except Refused as exc:  # a moved plan or a mistyped --ledger finds no ledger: say so
+            exc.path = path
+            exc.hint = ("there is no ledger at this path yet; if earlier pay periods were "
+                        "closed in another ledger, give it with --ledger")
+            raise
     con = _connect(path, create=True, timeout=timeout)
     try:
         _ensure_schema(con)
@@ -1605,8 +1611,9 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
             f"SELECT * FROM periods {where} ORDER BY plan, start_date", args)]
         rows = [_row(r) for r in con.execute(f"SELECT * FROM lines {where} ORDER BY seq", args)]
         traces = [_read("lines", r, _line_row).trace for r in rows]
-        payees = frozenset(r[0] for r in con.execute(
-            f"SELECT DISTINCT payee FROM statements {where}", args)) | {r["payee"] for r in rows}
+        stated = {(r[0], r[1], r[2]) for r in con.execute(
+            f"SELECT DISTINCT plan, pay_period, payee FROM statements {where}", args)}
+        payees = frozenset(r[2] for r in stated) | {r["payee"] for r in rows}
         con.execute("ROLLBACK")
     except sqlite3.DatabaseError as exc:
         raise _db_error(path, exc) from None
@@ -1647,6 +1654,10 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
                                 amount=_amount(r["amount"]), earning=r["earning"],
                                 rule=r["rule"], because=trace.because, adjusts=adj))
     shown = {(ln.plan, ln.pay_period) for ln in lines}
+    # A payee's closed pay periods include those that paid them by statement alone (nothing
+    # earned, nothing paid): shown as none, they would look never closed for the payee.
+    shown |= {(p, label) for p, label, who in stated if who == payee and (
+        selected is None or (p, label) in selected)}
     keep = [p for p in periods if (p.plan, p.label) in shown or (
         payee is None and (selected is None or (p.plan, p.label) in selected))]
     run_ids = {p.run_id for p in keep}

@@ -14,6 +14,7 @@ on pay, add up exactly:
     + advanced / − advances recovered
     + carried forward / − carried from earlier pay periods, recovered
     ± prior-period adjustments        (with a ledger: corrections of closed pay periods)
+    ± paid here, corrected later      (what later pay periods corrected of the window's pay)
     ± rounding to the cent
     = paid
 
@@ -46,6 +47,10 @@ _OTHER = {"holdback": ("held back", "held back"), "release": ("released", "relea
           "rounding": ("rounding to the cent", "rounding to the cent"),
           CARRY: ("prior-period adjustments carried forward",
                   "prior-period adjustments carried from earlier, recovered")}
+
+# With a ledger: the window's pay as recorded, less today's figure for it, which prior-period
+# adjustments in later pay periods have paid back or recovered.
+CORRECTED = "paid here, corrected in later pay periods"
 
 
 @attrs.frozen
@@ -94,8 +99,8 @@ def _reconcile(result: RunResult, payee: str, window: Period) -> Reconciliation:
             if p.kind == ADJUSTMENT:
                 if here and not ours:
                     terms["adjusted"] += p.amount
-                elif ours and not here:
-                    terms["adjusted"] -= p.amount  # a correction of this period paid elsewhere
+                elif ours and not here:  # not paid in the window: no adjustment of its pay
+                    terms["corrected"] -= p.amount
                 continue
             if ours and not here:
                 after = starts.get(p.pay_period, window.end) > window.end
@@ -128,6 +133,7 @@ def _reconcile(result: RunResult, payee: str, window: Period) -> Reconciliation:
         for name in dict.fromkeys(_OTHER[kind]):
             ordered.append((name, terms.pop(name, ZERO)))
     ordered.append(("prior-period adjustments", terms.pop("adjusted", ZERO)))
+    ordered.append((CORRECTED, terms.pop("corrected", ZERO)))
     for name in dict.fromkeys(_OTHER[CARRY]):
         ordered.append((name, terms.pop(name, ZERO)))
     terms.pop("rounding to the cent", None)

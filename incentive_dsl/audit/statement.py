@@ -28,7 +28,7 @@ from pathlib import Path
 
 import attrs
 
-from incentive_dsl.audit.reconcile import reconcile
+from incentive_dsl.audit.reconcile import CORRECTED, reconcile
 from incentive_dsl.audit.render import HEADERS
 from incentive_dsl.eval.money import CONTEXT, ZERO, fmt, fmt_pct, round_money
 from incentive_dsl.eval.records import STATEMENT_FLOWS, Statement
@@ -350,10 +350,15 @@ def to_html(st: PayeeStatement) -> str:
     held, released = st.term("held back"), st.term("released")
     out.append(_card("Held back", _money(held, cur, True),
                      f"withheld this period; released {_money(released, cur, True)}"))
-    carried = st.balance("negative pay carried forward")
+    # With a ledger, prior-period adjustments that would make pay negative are carried too:
+    # the card must not say "nothing carried" while the reconciliation above owes them.
+    carries = (("negative pay", st.balance("negative pay carried forward")),
+               ("prior-period adjustments", st.balance("prior-period adjustments carried forward")))
+    carried = sum((amount for _, amount in carries), ZERO)
+    what = " and ".join(name for name, amount in carries if amount)
     out.append(_card("Carried forward", _money(-carried, cur, True),
-                     "negative pay carried to later pay periods and recovered from them"
-                     if carried else "nothing carried: pay is never negative"))
+                     f"{what} carried to later pay periods and recovered from them"
+                     if what else "nothing carried: pay is never negative"))
     draw = st.balance("draw balance")
     out.append(_card("Draw balance owed", _money(draw, cur),
                      "recovered from later pay as the plan says" if draw else "no draw owed"))
@@ -473,6 +478,12 @@ def _adjustments(st: PayeeStatement) -> str:
     if st.ledger is None:
         return ""
     if not st.adjustments:
+        corrected = st.term(CORRECTED)
+        if corrected:  # this period's pay was corrected after it, so today's figure differs
+            return (f'<h2>Prior-period adjustments</h2><p class="note">None paid in this '
+                    f"period. Later pay periods corrected the earnings it paid by "
+                    f"{_e(_money(-corrected, cur, True))} (prior-period adjustments recorded in "
+                    f"{_e(st.ledger)}).</p>")
         return (f'<h2>Prior-period adjustments</h2><p class="note">None: the recomputation '
                 f"agrees with what was paid for the closed pay periods in {_e(st.ledger)}.</p>")
     rows = "".join(
