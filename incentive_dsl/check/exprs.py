@@ -68,7 +68,8 @@ class ExprChecker:
         if want == ty.MONEY:
             if t.kind != ty.MONEY:
                 hint = (f"write an amount with its currency, e.g. {show(e)} {self.currency}"
-                        if t.numeric else None)
+                        if t.numeric else _share_hint(show(e), ctx, self.currency)
+                        if t.kind == ty.PERCENT else None)
                 return self._err("E-UNIT", e, f"{what} must be money in {self.currency}, "
                                  f"but this is {t}", hint)
             if t.currency != self.currency:
@@ -362,6 +363,15 @@ class ExprChecker:
                              (Related(e.then.span, f"this is {a}"),
                               Related(e.otherwise.span, f"this is {b}")))
         return a
+
+
+def _share_hint(pct: str, ctx: str, currency: str) -> str:
+    """The hint for a percentage written where money belongs (`pay 2%`): a share of what."""
+    if ctx == EVENT_ACTIVITY:  # an activity has no amount to take a share of
+        return f"an activity has no amount: write a fixed amount, e.g. 30 {currency}"
+    if ctx in (EVENT_DEAL, RATE):
+        return f"a percentage pays a share of an amount: write e.g. {pct} of deal.amount"
+    return f"a percentage pays a share of a credit or measure: write e.g. {pct} of bookings"
 
 
 def number_as_percent(e: n.Expr) -> str:
