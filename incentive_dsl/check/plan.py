@@ -1672,7 +1672,7 @@ class PlanChecker:
                 total = sum(s.share.value for s in a.value)
                 if total != 1:
                     self.err("E-SHARES", a, f"the recorded split totals {fmt_pct(total)}, "
-                             "not 100%")
+                             "not 100%", "the percentages of a split must total 100%")
             elif a.key == "amount":
                 c = constant(a.value)
                 if c is not None and c[1].kind != ty.MONEY:
@@ -1764,9 +1764,15 @@ class PlanChecker:
         if got != want and not (got.numeric and want.numeric):
             such = {ty.MONEY: f"26,000 {want.currency}", ty.PERCENT: "120%", ty.COUNT: "12",
                     ty.NUMBER: "12"}.get(want.kind)
+            # A plain number missing its unit is shown back with the unit: `3,000` -> 3,000 USD.
+            if got.numeric and want.kind == ty.MONEY:
+                hint = f"write {show(x.value)} {want.currency}"
+            elif got.numeric and want.kind == ty.PERCENT:
+                hint = number_as_percent(x.value)
+            else:
+                hint = f"write the value as {want}" + (f", e.g. {such}" if such else "")
             self.err("E-EXAMPLE-UNIT", x.value, f"the expected value is {got}, but "
-                     f"{x.target.text if x.target else x.kind} is {want}",
-                     f"write the value as {want}" + (f", e.g. {such}" if such else ""))
+                     f"{x.target.text if x.target else x.kind} is {want}", hint)
             return
         if want.kind == ty.MONEY:
             digits = minor_digits(want.currency)
