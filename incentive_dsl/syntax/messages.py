@@ -411,10 +411,14 @@ def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Wh
         return error("E-SYNTAX", span, f"'{where.first_word(prev.line + off)}' needs indented "
                      "lines below it", _example_hint(where.block, where.first_word(prev.line + off)))
     if tok.type == "_INDENT":
+        # A line indented a little too far is as common as a statement wrapped onto the next.
+        above = where.text(prev.line + off)
+        spaces = len(above) - len(above.lstrip(" "))
         return error("E-SYNTAX", span, "unexpected indentation: this line is indented deeper "
                      "than the line above, which takes no indented lines",
-                     "a statement must fit on one line; only block headers, tier tables and "
-                     "step/linear schedules take indented lines")
+                     f"line it up with the line above ({spaces} spaces), or join it to that "
+                     "line: a statement must fit on one line; only block headers, tier tables "
+                     "and step/linear schedules take indented lines")
     if expected == {"_INDENT"}:
         return error("E-SYNTAX", span, f"expected indented lines below the line ending in "
                      f"'{prev}', found {found}",
