@@ -383,9 +383,10 @@ class PlanChecker:
         if currency is None:
             ok = self.require(block, [], "currency line", "currency USD")
             # Go on with the currency the plan's amounts are written in, so one missing line
-            # does not turn every amount into a currency error.
-            self.currency = next((x.currency for x in n.walk(self.tree)
-                                  if isinstance(x, n.Money)), "USD")
+            # does not turn every amount into a currency error: the most used one (the first
+            # amount may be the odd one out), the earliest on a tie.
+            used = [x.currency for x in n.walk(self.tree) if isinstance(x, n.Money)]
+            self.currency = max(used, key=used.count) if used else "USD"
         else:
             self.currency = currency.code.text
         if effective is None:
