@@ -729,13 +729,13 @@ class PlanChecker:
     def check_forecast(self, b: n.QuotaBlock, f: n.QuotaForecast) -> m.ForecastSpec | None:
         count = int(f.count.value) if f.count.value == int(f.count.value) else 0
         unit = f.unit.rstrip("s")
-        if count < 1:
-            self.err("E-FORECAST", f.count, "the history must be a whole number of periods, "
-                     "at least 1")
-            return None
         need = {"trailing average": 1, "linear trend": 2}.get(f.method)
         if need is None:  # seasonal naive needs the same period one year back
             need = 12 // MONTHS_PER_UNIT[unit]
+        if count < 1:
+            self.err("E-FORECAST", f.count, "the history must be a whole number of periods, "
+                     "at least 1", f"e.g. over {max(need, 4)} {unit}s")
+            return None
         if count < need:
             self.err("E-FORECAST-HISTORY", f, f"a {f.method} forecast needs at least {need} "
                      f"{unit}s of history, but this one looks at {count}",
@@ -1728,10 +1728,12 @@ class PlanChecker:
         if self.effective is not None:
             start, end = self.effective
             if period.end < start or (end is not None and period.start > end):
+                first = self.calendar.period_of(start, "quarter").label
                 self.err("E-EXAMPLE-PERIOD", p, f"{p.raw} ({period.start} to {period.end}) is "
                          f"outside the plan's effective range ({start} to {end or 'open'})",
                          "with a fiscal year, 2027-Q1 names the first quarter of FY2027"
-                         if self.calendar.fiscal else None)
+                         if self.calendar.fiscal else
+                         f"name a period inside the plan, e.g. {first}")
                 return None
         return period
 
