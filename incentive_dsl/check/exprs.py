@@ -331,7 +331,7 @@ class ExprChecker:
                 self.diags.append(warning(
                     "W-NEVER", opt.span,
                     f"{a.name} is never {opt.raw}, so this condition {outcome}",
-                    sc.suggest(opt.value, a.values) or
+                    sc.suggest_text(opt.value, a.values) or
                     f"the declared values are {', '.join(a.values)}"))
 
     def _OneOf(self, e: n.OneOf, ctx: str) -> Type:

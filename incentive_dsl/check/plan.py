@@ -782,7 +782,7 @@ class PlanChecker:
         noun = "stage" if kind == "stage" else "activity"
         if text.value not in declared:
             self.err("E-NAME", text, f"unknown {noun} {text.raw}",
-                     sc.suggest(text.value, declared) or
+                     sc.suggest_text(text.value, declared) or
                      f"declare it in the plan header: {noun if kind == 'activity' else 'stage'}s "
                      f"{text.raw}".replace("activitys", "activities"))
 
@@ -1651,7 +1651,7 @@ class PlanChecker:
         if e.kind == "touch" and self.scope.channels and e.subject.value not in \
                 self.scope.channels:
             self.err("E-NAME", e.subject, f"unknown channel {e.subject.raw}",
-                     sc.suggest(e.subject.value, self.scope.channels) or
+                     sc.suggest_text(e.subject.value, self.scope.channels) or
                      "declare it in the plan header: channels ...")
         if e.kind == "booked":
             booked.add(deal)
