@@ -291,6 +291,14 @@ class ExprChecker:
                 if not t.unknown and t.kind != ty.BOOL:
                     self._err("E-CONDITION", side, f"'{e.op}' joins conditions, but this is {t}")
             return ty.T_BOOL
+        if e.op == "/" and a.kind == ty.MONEY and b.kind in (ty.NUMBER, ty.COUNT) and \
+                isinstance(e.right, n.QuotaRef):
+            # `bookings / quota bookings` with the quota written without its currency: the
+            # "attainment" would be money, and every tier and bonus on it reported instead.
+            return self._err("E-UNIT", e.right, f"{show(e.left)} is {a}, but "
+                             f"{show(e.right)} is {b}, so this is no attainment",
+                             f"write the quota in {a.currency}, e.g. 250,000 {a.currency} per "
+                             "quarter")
         if e.op in ("+", "-", "*", "/", "of"):
             try:
                 return ty.arithmetic(e.op, a, b)
