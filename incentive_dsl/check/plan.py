@@ -121,7 +121,9 @@ class PlanChecker:
             return amount
         if want in (ty.MONEY, "money-or-count"):
             if t.kind != ty.MONEY:
-                hint = f"write {show(e)} {self.currency}" if t.numeric else None
+                hint = f"write {show(e)} {self.currency}" if t.numeric else \
+                    f"write a fixed amount, e.g. 10,000 {self.currency}" \
+                    if t.kind == ty.PERCENT else None
                 self.err("E-UNIT", e, f"{what} must be money in {self.currency}, but this is {t}",
                          hint)
                 return None
