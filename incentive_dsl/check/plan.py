@@ -1031,8 +1031,12 @@ class PlanChecker:
         """Bounds increase, start at zero, no gap, no overlap, only the last row is open."""
         ok = True
         if rows[0].low != 0:
+            c = constant(nodes[0].low)
+            kind = c[1] if c is not None else ty.UNKNOWN
+            zero = "0%" if kind.kind == ty.PERCENT else \
+                f"0 {kind.currency}" if kind.kind == ty.MONEY else "0"
             self.err("E-TIER-START", nodes[0].low, "the first tier must start at 0",
-                     "values below the first bound would have no rate")
+                     f"start it at {zero}: values below the first bound would have no rate")
             ok = False
         for i, (row, node) in enumerate(zip(rows, nodes)):
             if row.high is not None and row.high <= row.low:
