@@ -315,7 +315,8 @@ class ExprChecker:
                              "e.g. deal.date in 2027-Q2, or x in 10 to 20 for a range")
         reason = ty.comparable(a, b)
         if reason:
-            return self._err("E-COMPARE", e, reason, None, (
+            return self._err("E-COMPARE", e, reason, _unit_hint(e.right, a) or
+                             _unit_hint(e.left, b), (
                 Related(e.left.span, f"this is {a}"), Related(e.right.span, f"this is {b}")))
         if e.op in ORDERED and (a.textual or a.kind == ty.BOOL):
             return self._err("E-COMPARE", e, f"'{e.op}' compares amounts; {a} has no order",
@@ -371,6 +372,23 @@ class ExprChecker:
                              (Related(e.then.span, f"this is {a}"),
                               Related(e.otherwise.span, f"this is {b}")))
         return a
+
+
+def _unit_hint(side: n.Expr, other: Type) -> str | None:
+    """The hint for a plain number compared with a percentage or money (`attainment > 100`):
+    the number written in the other side's unit."""
+    if not isinstance(side, n.Number):
+        return None
+    if other.kind == ty.PERCENT:
+        value = Decimal(side.raw.replace(",", ""))
+        if 1 <= value < 10 and value != value.to_integral_value():
+            # `attainment >= 1.2` is a ratio: 120%, as 0.8 is 80% (percent_hint).
+            return (f"write percentages with a % sign: {value.scaleb(2).normalize():f}% "
+                    f"(not {side.raw}%, which is a hundredth of it)")
+        return number_as_percent(side)
+    if other.kind == ty.MONEY:
+        return f"write {show(side)} {other.currency}"
+    return None
 
 
 def _share_hint(pct: str, ctx: str, currency: str) -> str:

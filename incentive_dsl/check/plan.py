@@ -967,9 +967,14 @@ class PlanChecker:
         if rates:
             t = self.x.infer(rates[0].rate, RATE)
             if not t.unknown and t.kind != ty.PERCENT:
-                self.err("E-UNIT", rates[0].rate, f"a commission rate must be a percentage, but "
+                r = rates[0].rate
+                # `rate 8% of deal.amount`: the rate already applies to the credit.
+                of = isinstance(r, n.Binary) and r.op == "of" and isinstance(r.left, n.Percent)
+                self.err("E-UNIT", r, f"a commission rate must be a percentage, but "
                          f"this is {t}",
-                         number_as_percent(rates[0].rate) if t.numeric else None)
+                         number_as_percent(r) if t.numeric else
+                         f"a rate applies to the credit itself: write rate {show(r.left)}"
+                         if of else None)
         table_spec = self.check_tiers(b, table) if table else None
         accel_specs = [a for a in (self.check_accel(a) for a in accels) if a is not None]
         if table_spec and common["limits"]:
