@@ -694,8 +694,12 @@ def cmd_test(args: argparse.Namespace) -> int:
         if r.passed:
             continue
         failed += 1
+        # The run's own diagnostics (a missing FX rate stops it) with their code and hint.
         for d in r.run.diagnostics:
-            print(f"       {d.span}: {d.message}")
+            print(f"       {d.span}: {d.severity.value}[{d.code}]: {d.message}")
+            if d.hint:
+                print(f"         = hint: {d.hint}")
+        stopped = any(d.is_error for d in r.run.diagnostics)
         cur = r.plan.currency
         for o in r.outcomes:
             if o.passed:
@@ -708,7 +712,9 @@ def cmd_test(args: argparse.Namespace) -> int:
                 print(f"         {ln.kind} {money(ln.amount, cur)}: {ln.trace.because}")
                 if ln.trace.arithmetic:
                     print(f"           {ln.trace.arithmetic}")
-            if o.what == "paid":
+            if stopped:
+                print("         nothing was computed: the run stopped at the error above")
+            elif o.what == "paid":
                 print(f"         {_paid_by_period(r.run, o.payee)}")
             elif o.what in ("rule", "total") and not o.lines and o.actual == 0:
                 print("         nothing was earned" +

@@ -299,5 +299,5 @@ def test_run_says_a_condition_can_never_hold(ws):
     code, out, err = ws.cli("run", str(ws.plan), *ws.data(), "--period", "2027-Q1")
     assert code == cli.EXIT_OK and out
     assert "warning[W-NEVER]: deal.type is never \"nwe\"" in err
-    assert "did you mean 'new'?" in err and "W-NO-EXAMPLE" not in err
+    assert 'did you mean "new"?' in err and "W-NO-EXAMPLE" not in err
     assert "The commands that pay (`run`, " in (ROOT / "docs/diagnostics.md").read_text("utf-8")

@@ -47,3 +47,44 @@ def test_a_failed_expectation_says_where_the_money_went(tmp_path, capsys):
 
 0 passed, 1 failed
 """
+
+
+EUROS = '''plan "Omnichannel"
+  currency EUR
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+
+credit bookings "Bookings"
+  on deal booked
+
+commission core "Core"
+  on bookings
+  rate 8%
+
+example "A deal in dollars without a rate"
+  payee ana role AE from 2027-01-01
+  deal D1 booked 2027-01-20 by ana amount 10,000 USD
+  expect core for ana in 2027-01 is 800 EUR
+  expect paid for ana in 2027-01 is 800 EUR
+'''
+
+
+def test_a_run_stopped_by_missing_data_says_so(tmp_path, capsys):
+    """The run's error is shown with its code and hint, and the expectations say nothing was
+    computed, not that nothing was earned or paid."""
+    path = tmp_path / "euros.plan"
+    path.write_text(EUROS, encoding="utf-8")
+    assert cli.main(["test", str(path)]) == cli.EXIT_PROBLEMS
+    out = capsys.readouterr().out
+    assert out == f"""FAILED {path}:13 Omnichannel / A deal in dollars without a rate
+       {path}:15:1: error[E-DATA]: no USD->EUR rate on or before 2027-01-20
+         = hint: add the missing rate to the FX table
+       {path}:16:3: expect core for ana in 2027-01 is 800 EUR
+         expected 800.00 EUR, got 0.00 EUR (difference -800.00 EUR)
+         nothing was computed: the run stopped at the error above
+       {path}:17:3: expect paid for ana in 2027-01 is 800 EUR
+         expected 800.00 EUR, got 0.00 EUR (difference -800.00 EUR)
+         nothing was computed: the run stopped at the error above
+
+0 passed, 1 failed
+"""

@@ -68,7 +68,8 @@ class ExprChecker:
         if want == ty.MONEY:
             if t.kind != ty.MONEY:
                 hint = (f"write an amount with its currency, e.g. {show(e)} {self.currency}"
-                        if t.numeric else None)
+                        if t.numeric else _share_hint(show(e), ctx, self.currency)
+                        if t.kind == ty.PERCENT else None)
                 return self._err("E-UNIT", e, f"{what} must be money in {self.currency}, "
                                  f"but this is {t}", hint)
             if t.currency != self.currency:
@@ -290,6 +291,14 @@ class ExprChecker:
                 if not t.unknown and t.kind != ty.BOOL:
                     self._err("E-CONDITION", side, f"'{e.op}' joins conditions, but this is {t}")
             return ty.T_BOOL
+        if e.op == "/" and a.kind == ty.MONEY and b.kind in (ty.NUMBER, ty.COUNT) and \
+                isinstance(e.right, n.QuotaRef):
+            # `bookings / quota bookings` with the quota written without its currency: the
+            # "attainment" would be money, and every tier and bonus on it reported instead.
+            return self._err("E-UNIT", e.right, f"{show(e.left)} is {a}, but "
+                             f"{show(e.right)} is {b}, so this is no attainment",
+                             f"write the quota in {a.currency}, e.g. 250,000 {a.currency} per "
+                             "quarter")
         if e.op in ("+", "-", "*", "/", "of"):
             try:
                 return ty.arithmetic(e.op, a, b)
@@ -306,7 +315,8 @@ class ExprChecker:
                              "e.g. deal.date in 2027-Q2, or x in 10 to 20 for a range")
         reason = ty.comparable(a, b)
         if reason:
-            return self._err("E-COMPARE", e, reason, None, (
+            return self._err("E-COMPARE", e, reason, _unit_hint(e.right, a) or
+                             _unit_hint(e.left, b), (
                 Related(e.left.span, f"this is {a}"), Related(e.right.span, f"this is {b}")))
         if e.op in ORDERED and (a.textual or a.kind == ty.BOOL):
             return self._err("E-COMPARE", e, f"'{e.op}' compares amounts; {a} has no order",
@@ -330,7 +340,7 @@ class ExprChecker:
                 self.diags.append(warning(
                     "W-NEVER", opt.span,
                     f"{a.name} is never {opt.raw}, so this condition {outcome}",
-                    sc.suggest(opt.value, a.values) or
+                    sc.suggest_text(opt.value, a.values) or
                     f"the declared values are {', '.join(a.values)}"))
 
     def _OneOf(self, e: n.OneOf, ctx: str) -> Type:
@@ -362,6 +372,32 @@ class ExprChecker:
                              (Related(e.then.span, f"this is {a}"),
                               Related(e.otherwise.span, f"this is {b}")))
         return a
+
+
+def _unit_hint(side: n.Expr, other: Type) -> str | None:
+    """The hint for a plain number compared with a percentage or money (`attainment > 100`):
+    the number written in the other side's unit."""
+    if not isinstance(side, n.Number):
+        return None
+    if other.kind == ty.PERCENT:
+        value = Decimal(side.raw.replace(",", ""))
+        if 1 <= value < 10 and value != value.to_integral_value():
+            # `attainment >= 1.2` is a ratio: 120%, as 0.8 is 80% (percent_hint).
+            return (f"write percentages with a % sign: {value.scaleb(2).normalize():f}% "
+                    f"(not {side.raw}%, which is a hundredth of it)")
+        return number_as_percent(side)
+    if other.kind == ty.MONEY:
+        return f"write {show(side)} {other.currency}"
+    return None
+
+
+def _share_hint(pct: str, ctx: str, currency: str) -> str:
+    """The hint for a percentage written where money belongs (`pay 2%`): a share of what."""
+    if ctx == EVENT_ACTIVITY:  # an activity has no amount to take a share of
+        return f"an activity has no amount: write a fixed amount, e.g. 30 {currency}"
+    if ctx in (EVENT_DEAL, RATE):
+        return f"a percentage pays a share of an amount: write e.g. {pct} of deal.amount"
+    return f"a percentage pays a share of a credit or measure: write e.g. {pct} of bookings"
 
 
 def number_as_percent(e: n.Expr) -> str:

@@ -121,7 +121,9 @@ class PlanChecker:
             return amount
         if want in (ty.MONEY, "money-or-count"):
             if t.kind != ty.MONEY:
-                hint = f"write {show(e)} {self.currency}" if t.numeric else None
+                hint = f"write {show(e)} {self.currency}" if t.numeric else \
+                    f"write a fixed amount, e.g. 10,000 {self.currency}" \
+                    if t.kind == ty.PERCENT else None
                 self.err("E-UNIT", e, f"{what} must be money in {self.currency}, but this is {t}",
                          hint)
                 return None
@@ -383,9 +385,10 @@ class PlanChecker:
         if currency is None:
             ok = self.require(block, [], "currency line", "currency USD")
             # Go on with the currency the plan's amounts are written in, so one missing line
-            # does not turn every amount into a currency error.
-            self.currency = next((x.currency for x in n.walk(self.tree)
-                                  if isinstance(x, n.Money)), "USD")
+            # does not turn every amount into a currency error: the most used one (the first
+            # amount may be the odd one out), the earliest on a tie.
+            used = [x.currency for x in n.walk(self.tree) if isinstance(x, n.Money)]
+            self.currency = max(used, key=used.count) if used else "USD"
         else:
             self.currency = currency.code.text
         if effective is None:
@@ -728,13 +731,13 @@ class PlanChecker:
     def check_forecast(self, b: n.QuotaBlock, f: n.QuotaForecast) -> m.ForecastSpec | None:
         count = int(f.count.value) if f.count.value == int(f.count.value) else 0
         unit = f.unit.rstrip("s")
-        if count < 1:
-            self.err("E-FORECAST", f.count, "the history must be a whole number of periods, "
-                     "at least 1")
-            return None
         need = {"trailing average": 1, "linear trend": 2}.get(f.method)
         if need is None:  # seasonal naive needs the same period one year back
             need = 12 // MONTHS_PER_UNIT[unit]
+        if count < 1:
+            self.err("E-FORECAST", f.count, "the history must be a whole number of periods, "
+                     "at least 1", f"e.g. over {max(need, 4)} {unit}s")
+            return None
         if count < need:
             self.err("E-FORECAST-HISTORY", f, f"a {f.method} forecast needs at least {need} "
                      f"{unit}s of history, but this one looks at {count}",
@@ -781,7 +784,7 @@ class PlanChecker:
         noun = "stage" if kind == "stage" else "activity"
         if text.value not in declared:
             self.err("E-NAME", text, f"unknown {noun} {text.raw}",
-                     sc.suggest(text.value, declared) or
+                     sc.suggest_text(text.value, declared) or
                      f"declare it in the plan header: {noun if kind == 'activity' else 'stage'}s "
                      f"{text.raw}".replace("activitys", "activities"))
 
@@ -964,9 +967,14 @@ class PlanChecker:
         if rates:
             t = self.x.infer(rates[0].rate, RATE)
             if not t.unknown and t.kind != ty.PERCENT:
-                self.err("E-UNIT", rates[0].rate, f"a commission rate must be a percentage, but "
+                r = rates[0].rate
+                # `rate 8% of deal.amount`: the rate already applies to the credit.
+                of = isinstance(r, n.Binary) and r.op == "of" and isinstance(r.left, n.Percent)
+                self.err("E-UNIT", r, f"a commission rate must be a percentage, but "
                          f"this is {t}",
-                         number_as_percent(rates[0].rate) if t.numeric else None)
+                         number_as_percent(r) if t.numeric else
+                         f"a rate applies to the credit itself: write rate {show(r.left)}"
+                         if of else None)
         table_spec = self.check_tiers(b, table) if table else None
         accel_specs = [a for a in (self.check_accel(a) for a in accels) if a is not None]
         if table_spec and common["limits"]:
@@ -1028,8 +1036,12 @@ class PlanChecker:
         """Bounds increase, start at zero, no gap, no overlap, only the last row is open."""
         ok = True
         if rows[0].low != 0:
+            c = constant(nodes[0].low)
+            kind = c[1] if c is not None else ty.UNKNOWN
+            zero = "0%" if kind.kind == ty.PERCENT else \
+                f"0 {kind.currency}" if kind.kind == ty.MONEY else "0"
             self.err("E-TIER-START", nodes[0].low, "the first tier must start at 0",
-                     "values below the first bound would have no rate")
+                     f"start it at {zero}: values below the first bound would have no rate")
             ok = False
         for i, (row, node) in enumerate(zip(rows, nodes)):
             if row.high is not None and row.high <= row.low:
@@ -1650,7 +1662,7 @@ class PlanChecker:
         if e.kind == "touch" and self.scope.channels and e.subject.value not in \
                 self.scope.channels:
             self.err("E-NAME", e.subject, f"unknown channel {e.subject.raw}",
-                     sc.suggest(e.subject.value, self.scope.channels) or
+                     sc.suggest_text(e.subject.value, self.scope.channels) or
                      "declare it in the plan header: channels ...")
         if e.kind == "booked":
             booked.add(deal)
@@ -1672,7 +1684,7 @@ class PlanChecker:
                 total = sum(s.share.value for s in a.value)
                 if total != 1:
                     self.err("E-SHARES", a, f"the recorded split totals {fmt_pct(total)}, "
-                             "not 100%")
+                             "not 100%", "the percentages of a split must total 100%")
             elif a.key == "amount":
                 c = constant(a.value)
                 if c is not None and c[1].kind != ty.MONEY:
@@ -1727,10 +1739,12 @@ class PlanChecker:
         if self.effective is not None:
             start, end = self.effective
             if period.end < start or (end is not None and period.start > end):
+                first = self.calendar.period_of(start, "quarter").label
                 self.err("E-EXAMPLE-PERIOD", p, f"{p.raw} ({period.start} to {period.end}) is "
                          f"outside the plan's effective range ({start} to {end or 'open'})",
                          "with a fiscal year, 2027-Q1 names the first quarter of FY2027"
-                         if self.calendar.fiscal else None)
+                         if self.calendar.fiscal else
+                         f"name a period inside the plan, e.g. {first}")
                 return None
         return period
 
@@ -1764,9 +1778,15 @@ class PlanChecker:
         if got != want and not (got.numeric and want.numeric):
             such = {ty.MONEY: f"26,000 {want.currency}", ty.PERCENT: "120%", ty.COUNT: "12",
                     ty.NUMBER: "12"}.get(want.kind)
+            # A plain number missing its unit is shown back with the unit: `3,000` -> 3,000 USD.
+            if got.numeric and want.kind == ty.MONEY:
+                hint = f"write {show(x.value)} {want.currency}"
+            elif got.numeric and want.kind == ty.PERCENT:
+                hint = number_as_percent(x.value)
+            else:
+                hint = f"write the value as {want}" + (f", e.g. {such}" if such else "")
             self.err("E-EXAMPLE-UNIT", x.value, f"the expected value is {got}, but "
-                     f"{x.target.text if x.target else x.kind} is {want}",
-                     f"write the value as {want}" + (f", e.g. {such}" if such else ""))
+                     f"{x.target.text if x.target else x.kind} is {want}", hint)
             return
         if want.kind == ty.MONEY:
             digits = minor_digits(want.currency)

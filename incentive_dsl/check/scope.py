@@ -34,6 +34,13 @@ def suggest(name: str, candidates: Iterable[str], written: str = "{}") -> str | 
     return f"did you mean '{written.format(close)}'?" if close else None
 
 
+def suggest_text(value: str, candidates: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for a misspelt text (a stage, an activity, a listed value), shown
+    in double quotes as it is written: single quotes do not make a text."""
+    close = closest(value, candidates)
+    return f'did you mean "{close}"?' if close else None
+
+
 @attrs.define
 class Scope:
     rules: dict[str, Symbol] = attrs.Factory(dict)

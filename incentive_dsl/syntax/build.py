@@ -333,19 +333,22 @@ class Builder(Transformer):
 
     def attribution_line(self, c):
         model, weights = self._vals(c)[0]
-        return self._stmt(n.Attribution, c, model=model, weights=weights)
+        # The model's Word is spanned over its words and weights: the line's span ends there.
+        return self._stmt(n.Attribution, [*c, model], model=str(model), weights=weights)
 
     def first_touch(self, c):
-        return ("first touch", ())
+        return (self._word(c), ())
 
     def last_touch(self, c):
-        return ("last touch", ())
+        return (self._word(c), ())
 
     def linear_touches(self, c):
-        return ("linear touches", ())
+        return (self._word(c), ())
 
     def position_touches(self, c):
-        return ("position", tuple(self._lit(n.Percent, [t]) for t in self._vals(c)))
+        model = Word("position")
+        model.span = self._span(c)
+        return (model, tuple(self._lit(n.Percent, [t]) for t in self._vals(c)))
 
     def digital_line(self, c):
         return self._stmt(n.DigitalCredit, c, share=self._lit(n.Percent, self._vals(c)))

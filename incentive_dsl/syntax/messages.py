@@ -15,7 +15,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from lark.indenter import DedentError
 
-from incentive_dsl.diagnostics import Diagnostic, error
+from incentive_dsl.diagnostics import Diagnostic, closest, error
 from incentive_dsl.periods import DURATION_WORDS
 from incentive_dsl.span import Span
 
@@ -264,7 +264,7 @@ def describe(exc: Exception, path: str, first_line: int, lines: tuple[str, ...],
     where = _Where(path, first_line, lines)
     off = first_line - 1
     if isinstance(exc, GluedWord):
-        return _glued(exc, where, off)
+        return _glued(exc, where, off, keyword_text)
     if isinstance(exc, DedentError):
         return _dedent(where, history, off)
     if isinstance(exc, UnexpectedCharacters):
@@ -276,15 +276,20 @@ def describe(exc: Exception, path: str, first_line: int, lines: tuple[str, ...],
     return _unexpected(tok, expected, history, where, off, keyword_text)
 
 
-def _glued(exc: GluedWord, where: _Where, off: int) -> Diagnostic:
+def _glued(exc: GluedWord, where: _Where, off: int, keyword_text: dict[str, str]) -> Diagnostic:
     tok = exc.token
     line = tok.line + off
     span = Span(where.path, line, tok.column, line, tok.column + len(exc.word))
     rest = exc.word[len(tok.value):]
     before = where.text(line)[:tok.column - 1].split()
+    keywords = {k for k in keyword_text.values() if k.isalpha()}
+    # Two glued keywords (`paidmonthly`) are split; otherwise the word is more likely a
+    # misspelt keyword (`normalise` is not `no rmalise`).
+    near = None if rest in keywords else closest(exc.word, keywords)
     hint = (_spaced_name(before[-1], exc.word) if before else None) or (
-        f"did you mean '{tok.value} {rest}'? words are separated by spaces" if len(rest) >= 3
-        else f"did you mean '{tok.value}'?")
+        f"did you mean '{near}'?" if near else
+        f"did you mean '{tok.value} {rest}'? words are separated by spaces"
+        if len(rest) >= 3 or rest in keywords else f"did you mean '{tok.value}'?")
     return error("E-SYNTAX", span, f"unknown word '{exc.word}'", hint)
 
 
@@ -406,10 +411,14 @@ def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Wh
         return error("E-SYNTAX", span, f"'{where.first_word(prev.line + off)}' needs indented "
                      "lines below it", _example_hint(where.block, where.first_word(prev.line + off)))
     if tok.type == "_INDENT":
+        # A line indented a little too far is as common as a statement wrapped onto the next.
+        above = where.text(prev.line + off)
+        spaces = len(above) - len(above.lstrip(" "))
         return error("E-SYNTAX", span, "unexpected indentation: this line is indented deeper "
                      "than the line above, which takes no indented lines",
-                     "a statement must fit on one line; only block headers, tier tables and "
-                     "step/linear schedules take indented lines")
+                     f"line it up with the line above ({spaces} spaces), or join it to that "
+                     "line: a statement must fit on one line; only block headers, tier tables "
+                     "and step/linear schedules take indented lines")
     if expected == {"_INDENT"}:
         return error("E-SYNTAX", span, f"expected indented lines below the line ending in "
                      f"'{prev}', found {found}",
