@@ -251,7 +251,8 @@ def test_pdf_via_chromium(page, tmp_path, monkeypatch):
     assert data.startswith(b"%PDF-") and len(data) > 5_000
 
 
-def test_prior_period_adjustments_from_the_ledger(tmp_path):
+def _january_closed(tmp_path):
+    """The plan loaded from a file, its data, and a ledger in which 2027-01 is closed."""
     plan_path = tmp_path / "st.plan"
     plan_path.write_text(PLAN, encoding="utf-8")
     loaded = api.load_plan(str(plan_path))
@@ -259,6 +260,11 @@ def test_prior_period_adjustments_from_the_ledger(tmp_path):
     data = result.engine.dataset
     ledger_path = str(tmp_path / "ledger.sqlite")
     api.close_period(loaded.versions, data, "2027-01", ledger_path)
+    return loaded, data, ledger_path
+
+
+def test_prior_period_adjustments_from_the_ledger(tmp_path):
+    loaded, data, ledger_path = _january_closed(tmp_path)
     # D1 was booked at 12,000, not 10,000: January paid 500 of its commission, now 600, and
     # held 150 where 10% of 1,600 is 160.
     events = tuple(e if e.id != "E1" else attrs.evolve(e, amount=D(12_000))
@@ -283,13 +289,7 @@ def test_prior_period_adjustments_from_the_ledger(tmp_path):
 def test_carried_prior_period_adjustments_show_on_the_summary(tmp_path):
     """A late cancellation that would make pay negative is carried forward: the summary card
     says so instead of "nothing carried"."""
-    plan_path = tmp_path / "st.plan"
-    plan_path.write_text(PLAN, encoding="utf-8")
-    loaded = api.load_plan(str(plan_path))
-    result, _ = _run()
-    data = result.engine.dataset
-    ledger_path = str(tmp_path / "ledger.sqlite")
-    api.close_period(loaded.versions, data, "2027-01", ledger_path)
+    loaded, data, ledger_path = _january_closed(tmp_path)
     # D2 cancelled in January, after the close: January paid 1,000 of its commission and held
     # 150 where 10% of D1's 500 is 50: adjustments -1,000 + 100 = -900. February pays D3's
     # booked half 250, D1's collected half 500, less 75 held, plus January's 50 released:
@@ -312,13 +312,7 @@ def test_a_closed_period_corrected_later_says_so(tmp_path):
     """January's statement, read after February paid a correction of it, reconciles through
     the correction, named as such: it is no adjustment paid in January, and the page does not
     say that the recomputation agrees with what January paid."""
-    plan_path = tmp_path / "st.plan"
-    plan_path.write_text(PLAN, encoding="utf-8")
-    loaded = api.load_plan(str(plan_path))
-    result, _ = _run()
-    data = result.engine.dataset
-    ledger_path = str(tmp_path / "ledger.sqlite")
-    api.close_period(loaded.versions, data, "2027-01", ledger_path)
+    loaded, data, ledger_path = _january_closed(tmp_path)
     # D1 booked at 12,000, not 10,000: February pays January's corrections, +100 of the
     # earning and -10 of the holdback.
     data = attrs.evolve(data, events=tuple(
