@@ -362,6 +362,16 @@ def test_a_territory_row_left_out_is_not_followed_by_no_index(tmp_path):
         ("D-COLUMN", ("territories.csv", 2, 1))]
 
 
+def test_a_territory_index_in_error_is_not_followed_by_no_index(tmp_path):
+    """An index of [territories.index] in error is reported at its key only, as a row of a
+    territories file: its territory's payees are not each told it has no index."""
+    mapping = MAPPING.replace('East = "90%"', 'East = "90"\nWest = "110%"')
+    teams = TEAMS + "Di Dunn,Max Marr,West\n"
+    _, diags = load(export(tmp_path, mapping=mapping, teams=teams), PLAN)
+    assert [(d.code, place(d)) for d in diags if d.is_error or d.code == "D-TERRITORY"] == [
+        ("D-MAP", ("crm.toml", 51, 1))]
+
+
 def test_a_deal_id_twice(tmp_path):
     rows = [*ROWS, "D1,Ana Ames,GTX Pro,Acme,Won,2017-01-05,2017-03-05,40"]
     _, diags = load(export(tmp_path, rows))

@@ -2093,6 +2093,9 @@ def _territories(m: Mapping) -> list[TerritoryIndex]:
             value = parse_index(text.strip())
         except BadValue as e:
             m.map_error(ikey, f"territory '{name}': {e.message}", e.hint)
+            # reported here only, as a territories file's row: its payees are not told it has
+            # no index
+            m.rejected.add(f"territory:{name}")
             continue
         span = m.at(*ikey)
         out.append(TerritoryIndex(territory=name, index=value,
