@@ -399,6 +399,23 @@ def test_toml_syntax_error(tmp_path):
     assert d.message.startswith("the mapping is not valid TOML: Invalid value")
 
 
+def test_a_missing_or_misspelt_top_table(tmp_path):
+    """A required table missing is one error that names the table (not "[] needs 'roster'"
+    followed by each of its keys); a misspelt one is an unknown table."""
+    start, end = MAPPING.index("[roster]\n"), MAPPING.index("[roster.fixed]")
+    mapping = MAPPING[:start] + MAPPING[end:].replace("[roster.fixed]", "[rooster.fixed]")
+    mapping = mapping.replace("[roster.managers]\nrole = \"MANAGER\"\ninherit = [\"team\", "
+                              "\"territory\"]\n", "")
+    _, diags = load(export(tmp_path, mapping=mapping))
+    assert sorted((d.message, d.hint) for d in diags if d.code == "D-MAP") == [
+        ("the mapping has no [roster] table",
+         "add [roster] with its file and columns (docs/mapping.md)"),
+        ("unknown table [rooster]", "did you mean 'roster'?")]
+    _, diags = load(export(tmp_path, mapping=MAPPING + "[xyzzy]\n"))
+    assert only(diags, "D-MAP").hint == ("the tables of a mapping are deals, roster, lookups, "
+                                         "territories, quotas, fx")
+
+
 def test_a_missing_file(tmp_path):
     path = export(tmp_path)
     (tmp_path / "products.csv").unlink()

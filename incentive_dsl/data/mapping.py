@@ -340,13 +340,20 @@ class Mapping:
         allowed = tuple(allowed)
         for k in table:
             if k not in allowed:
-                self.map_error((*key, k), f"unknown key '{k}' in [{_name(key)}]",
-                               suggest(k, allowed) or f"the keys of [{_name(key)}]{what} are "
-                               f"{', '.join(allowed)}")
+                self.map_error((*key, k), f"unknown key '{k}' in [{_name(key)}]" if key else
+                               f"unknown table [{k}]",
+                               suggest(k, allowed) or
+                               (f"the keys of [{_name(key)}]{what} are " if key else
+                                "the tables of a mapping are ") + ", ".join(allowed))
         for k in required:
-            if k not in table:
+            if k in table:
+                continue
+            if key:
                 self.map_error(key, f"[{_name(key)}] needs '{k}'",
                                f"add {k} = ... (docs/mapping.md)")
+            else:  # the top level's keys are tables
+                self.map_error(key, f"the mapping has no [{k}] table",
+                               f"add [{k}] with its file and columns (docs/mapping.md)")
         return table
 
     def text(self, key: tuple[str, ...], value: object, what: str = "a text") -> str | None:
@@ -1013,7 +1020,9 @@ def _lookups(m: Mapping) -> None:
 
 def _roster(m: Mapping) -> list[PayeeRecord]:
     key = ("roster",)
-    spec = m.keys(key, m.doc.get("roster", {}), ROSTER_KEYS, ("file", "id"))
+    if "roster" not in m.doc:  # reported as a missing table: not again as each missing key
+        return []
+    spec = m.keys(key, m.doc["roster"], ROSTER_KEYS, ("file", "id"))
     if not spec:
         return []
     table = m.load_table("roster", key, spec)
@@ -1340,8 +1349,9 @@ class _Tally:
 
 def _deals(m: Mapping, payees: set[str]) -> list[Event]:
     key = ("deals",)
-    spec = m.keys(key, m.doc.get("deals", {}), DEAL_KEYS, ("file", "id", "owner", "stage",
-                                                          "stages"))
+    if "deals" not in m.doc:  # reported as a missing table: not again as each missing key
+        return []
+    spec = m.keys(key, m.doc["deals"], DEAL_KEYS, ("file", "id", "owner", "stage", "stages"))
     if not spec:
         return []
     table = m.load_table("deals", key, spec)
