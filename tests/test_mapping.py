@@ -416,6 +416,20 @@ def test_a_missing_or_misspelt_top_table(tmp_path):
                                          "territories, quotas, fx")
 
 
+def test_a_lookup_table_in_error_is_not_also_missing(tmp_path):
+    """A field joined on a lookup table that has an error of its own is not told the table
+    does not exist (with the hint to add it)."""
+    mapping = MAPPING.replace('[lookups.products]\nfile = "products.csv"\n', "[lookups.products]\n")
+    _, diags = load(export(tmp_path, mapping=mapping))
+    assert [d.message for d in diags if d.is_error] == ["[lookups.products] needs 'file'"]
+    # 'lookups' not a table at all: the field's lookup is missing (and nothing fails)
+    start, end = MAPPING.index("[lookups.products]"), MAPPING.index("[roster]")
+    _, diags = load(export(tmp_path, mapping="lookups = 5\n" + MAPPING[:start] + MAPPING[end:]))
+    assert sorted(d.message for d in diags if d.is_error) == [
+        "'lookups' must be a table of tables", "no lookup table 'accounts'",
+        "no lookup table 'products'"]
+
+
 def test_a_missing_file(tmp_path):
     path = export(tmp_path)
     (tmp_path / "products.csv").unlink()

@@ -720,10 +720,12 @@ class Mapping:
             if f.lookup is None:
                 continue
             if f.lookup not in self.lookup_rows:
-                self.map_error((*f.key, "lookup"), f"no lookup table '{f.lookup}'",
-                               suggest(f.lookup, self.lookup_rows) or
-                               f"add [lookups.{f.lookup}] with its file and key")
-                f.lookup = None
+                declared = self.doc.get("lookups")
+                if not isinstance(declared, dict) or f.lookup not in declared:
+                    self.map_error((*f.key, "lookup"), f"no lookup table '{f.lookup}'",
+                                   suggest(f.lookup, self.lookup_rows) or
+                                   f"add [lookups.{f.lookup}] with its file and key")
+                f.lookup = None  # a lookup table with an error of its own: reported there
                 continue
             if f.by is not None and f.by not in names:
                 self.map_error((*f.key, "by"), f"'{f.by}' is not a field of this table",
