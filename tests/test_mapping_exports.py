@@ -701,3 +701,9 @@ def test_child_table_problems(tmp_path):
         ("the child field 'engineers' needs one of 'sum' (a column of the child table) and "
          "'count' (= true)", 'e.g. sum = "TotalPrice" or count = true'),
     ]
+    # 'children' not a table of tables: an error at the key, not an internal error
+    mapping = WITH_CHILDREN.replace("[deals.children.", "[nochildren.").replace(
+        "[deals]\n", "[deals]\nchildren = 5\n")
+    _, diags = load_mapping(str(export(tmp_path, mapping, lines_csv=LINES,
+                                       members_csv=TEAM_MEMBERS)))
+    assert "'deals.children' must be a table of tables" in [d.message for d in diags]

@@ -705,7 +705,8 @@ class Mapping:
                 continue
             child = children.get(f.child)
             if child is None:
-                if f.child not in self.doc.get("deals", {}).get("children", {}):
+                declared = self.doc["deals"].get("children")
+                if not isinstance(declared, dict) or f.child not in declared:
                     self.map_error((*f.key, "child"), f"no child table '{f.child}'",
                                    suggest(f.child, children) or
                                    f"add [deals.children.{f.child}] with its file and deal")
