@@ -138,6 +138,8 @@ def test_a_date_that_does_not_match_its_pattern(pattern, text, message):
 @pytest.mark.parametrize("pattern, message", [
     ("MM/YYYY", "the date format 'MM/YYYY' has no DD"),
     ("DD/MM/YYYY/DD", "'DD' appears twice in the date format 'DD/MM/YYYY/DD'"),
+    ("dd/mm/yyyy", r"^the date format 'dd/mm/yyyy' has no YYYY, MM, DD \(they are written in "
+                   r"capitals; mm is minutes\)$"),
 ])
 def test_unusable_date_patterns(pattern, message):
     with pytest.raises(FormatError, match=message):
