@@ -430,6 +430,14 @@ def test_a_lookup_table_in_error_is_not_also_missing(tmp_path):
         "no lookup table 'products'"]
 
 
+def test_an_empty_stage_cell_not_mapped(tmp_path):
+    rows = [*ROWS, "D6,Bob Burr,MG Special,,,,,"]
+    _, diags = load(export(tmp_path, rows))
+    d = only(diags, "D-STAGE")
+    assert d.message == ("an empty stage value of column 'deal_stage' is not mapped: 1 row "
+                         "(line 7)")
+
+
 def test_a_missing_file(tmp_path):
     path = export(tmp_path)
     (tmp_path / "products.csv").unlink()

@@ -1564,9 +1564,9 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
             tally.open += 1
     for value, places in unmapped.items():
         rows = [r for r, _ in places]
-        shown = f"'{value}'" if value else "an empty value"
+        shown = f"stage value '{value}'" if value else "an empty stage value"
         m.diags.append(error(
-            "D-STAGE", places[0][1], f"stage value {shown} of column '{stage_col}' is not "
+            "D-STAGE", places[0][1], f"{shown} of column '{stage_col}' is not "
             f"mapped: {_plural(len(rows), 'row')} ({_lines(rows)})",
             (suggest(value, rules) + " If not, " if suggest(value, rules) else "") +
             f'add it to [deals.stages]: "{value}" = {{ outcome = '
@@ -1970,9 +1970,9 @@ def _read_history(m: Mapping, child: _Child, rules: dict[str, StageRule]
                                                          last[0]))
     for value, places in unmapped.items():
         rows = [r for r, _ in places]
-        shown = f"'{value}'" if value else "an empty value"
+        shown = f"stage value '{value}'" if value else "an empty stage value"
         m.diags.append(error(
-            "D-STAGE", places[0][1], f"stage value {shown} of column '{stage_col}' of "
+            "D-STAGE", places[0][1], f"{shown} of column '{stage_col}' of "
             f"{child.table.path} is not mapped: {_plural(len(rows), 'row')} ({_lines(rows)})",
             (suggest(value, rules) + "; or " if suggest(value, rules) else "") +
             f'add it to [deals.stages]: "{value}" = {{ outcome = ... }}'))
