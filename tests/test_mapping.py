@@ -362,6 +362,16 @@ def test_a_territory_row_left_out_is_not_followed_by_no_index(tmp_path):
         ("D-COLUMN", ("territories.csv", 2, 1))]
 
 
+def test_a_territory_index_in_error_is_not_followed_by_no_index(tmp_path):
+    """An index of [territories.index] in error is reported at its key only, as a row of a
+    territories file: its territory's payees are not each told it has no index."""
+    mapping = MAPPING.replace('East = "90%"', 'East = "90"\nWest = "110%"')
+    teams = TEAMS + "Di Dunn,Max Marr,West\n"
+    _, diags = load(export(tmp_path, mapping=mapping, teams=teams), PLAN)
+    assert [(d.code, place(d)) for d in diags if d.is_error or d.code == "D-TERRITORY"] == [
+        ("D-MAP", ("crm.toml", 51, 1))]
+
+
 def test_a_deal_id_twice(tmp_path):
     rows = [*ROWS, "D1,Ana Ames,GTX Pro,Acme,Won,2017-01-05,2017-03-05,40"]
     _, diags = load(export(tmp_path, rows))
@@ -387,6 +397,45 @@ def test_toml_syntax_error(tmp_path):
     d = only(diags, "D-MAP")
     assert place(d) == ("crm.toml", 3, 6)
     assert d.message.startswith("the mapping is not valid TOML: Invalid value")
+
+
+def test_a_missing_or_misspelt_top_table(tmp_path):
+    """A required table missing is one error that names the table (not "[] needs 'roster'"
+    followed by each of its keys); a misspelt one is an unknown table."""
+    start, end = MAPPING.index("[roster]\n"), MAPPING.index("[roster.fixed]")
+    mapping = MAPPING[:start] + MAPPING[end:].replace("[roster.fixed]", "[rooster.fixed]")
+    mapping = mapping.replace("[roster.managers]\nrole = \"MANAGER\"\ninherit = [\"team\", "
+                              "\"territory\"]\n", "")
+    _, diags = load(export(tmp_path, mapping=mapping))
+    assert sorted((d.message, d.hint) for d in diags if d.code == "D-MAP") == [
+        ("the mapping has no [roster] table",
+         "add [roster] with its file and columns (docs/mapping.md)"),
+        ("unknown table [rooster]", "did you mean 'roster'?")]
+    _, diags = load(export(tmp_path, mapping=MAPPING + "[xyzzy]\n"))
+    assert only(diags, "D-MAP").hint == ("the tables of a mapping are deals, roster, lookups, "
+                                         "territories, quotas, fx")
+
+
+def test_a_lookup_table_in_error_is_not_also_missing(tmp_path):
+    """A field joined on a lookup table that has an error of its own is not told the table
+    does not exist (with the hint to add it)."""
+    mapping = MAPPING.replace('[lookups.products]\nfile = "products.csv"\n', "[lookups.products]\n")
+    _, diags = load(export(tmp_path, mapping=mapping))
+    assert [d.message for d in diags if d.is_error] == ["[lookups.products] needs 'file'"]
+    # 'lookups' not a table at all: the field's lookup is missing (and nothing fails)
+    start, end = MAPPING.index("[lookups.products]"), MAPPING.index("[roster]")
+    _, diags = load(export(tmp_path, mapping="lookups = 5\n" + MAPPING[:start] + MAPPING[end:]))
+    assert sorted(d.message for d in diags if d.is_error) == [
+        "'lookups' must be a table of tables", "no lookup table 'accounts'",
+        "no lookup table 'products'"]
+
+
+def test_an_empty_stage_cell_not_mapped(tmp_path):
+    rows = [*ROWS, "D6,Bob Burr,MG Special,,,,,"]
+    _, diags = load(export(tmp_path, rows))
+    d = only(diags, "D-STAGE")
+    assert d.message == ("an empty stage value of column 'deal_stage' is not mapped: 1 row "
+                         "(line 7)")
 
 
 def test_a_missing_file(tmp_path):

@@ -138,6 +138,8 @@ def test_a_date_that_does_not_match_its_pattern(pattern, text, message):
 @pytest.mark.parametrize("pattern, message", [
     ("MM/YYYY", "the date format 'MM/YYYY' has no DD"),
     ("DD/MM/YYYY/DD", "'DD' appears twice in the date format 'DD/MM/YYYY/DD'"),
+    ("dd/mm/yyyy", r"^the date format 'dd/mm/yyyy' has no YYYY, MM, DD \(they are written in "
+                   r"capitals; mm is minutes\)$"),
 ])
 def test_unusable_date_patterns(pattern, message):
     with pytest.raises(FormatError, match=message):
@@ -701,3 +703,9 @@ def test_child_table_problems(tmp_path):
         ("the child field 'engineers' needs one of 'sum' (a column of the child table) and "
          "'count' (= true)", 'e.g. sum = "TotalPrice" or count = true'),
     ]
+    # 'children' not a table of tables: an error at the key, not an internal error
+    mapping = WITH_CHILDREN.replace("[deals.children.", "[nochildren.").replace(
+        "[deals]\n", "[deals]\nchildren = 5\n")
+    _, diags = load_mapping(str(export(tmp_path, mapping, lines_csv=LINES,
+                                       members_csv=TEAM_MEMBERS)))
+    assert "'deals.children' must be a table of tables" in [d.message for d in diags]

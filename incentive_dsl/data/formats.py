@@ -150,7 +150,10 @@ def date_pattern(pattern: str) -> ColumnFormat:
     out.append(re.escape(pattern[i:]))
     missing = [t for t in ("YYYY", "MM", "DD") if t not in seen]
     if missing:
-        raise FormatError(f"the date format '{pattern}' has no {', '.join(missing)}")
+        # 'dd/mm/yyyy' is the usual slip: the tokens are case-sensitive, and mm reads minutes
+        case = any(t.lower() in pattern for t in missing)
+        raise FormatError(f"the date format '{pattern}' has no {', '.join(missing)}"
+                          + (" (they are written in capitals; mm is minutes)" if case else ""))
     if "AM" in seen and "hh" not in seen:
         raise FormatError(f"the date format '{pattern}' has AM but no hh")
     return ColumnFormat(date=pattern, regex=re.compile("".join(out)))

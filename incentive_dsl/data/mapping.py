@@ -340,13 +340,20 @@ class Mapping:
         allowed = tuple(allowed)
         for k in table:
             if k not in allowed:
-                self.map_error((*key, k), f"unknown key '{k}' in [{_name(key)}]",
-                               suggest(k, allowed) or f"the keys of [{_name(key)}]{what} are "
-                               f"{', '.join(allowed)}")
+                self.map_error((*key, k), f"unknown key '{k}' in [{_name(key)}]" if key else
+                               f"unknown table [{k}]",
+                               suggest(k, allowed) or
+                               (f"the keys of [{_name(key)}]{what} are " if key else
+                                "the tables of a mapping are ") + ", ".join(allowed))
         for k in required:
-            if k not in table:
+            if k in table:
+                continue
+            if key:
                 self.map_error(key, f"[{_name(key)}] needs '{k}'",
                                f"add {k} = ... (docs/mapping.md)")
+            else:  # the top level's keys are tables
+                self.map_error(key, f"the mapping has no [{k}] table",
+                               f"add [{k}] with its file and columns (docs/mapping.md)")
         return table
 
     def text(self, key: tuple[str, ...], value: object, what: str = "a text") -> str | None:
@@ -698,7 +705,8 @@ class Mapping:
                 continue
             child = children.get(f.child)
             if child is None:
-                if f.child not in self.doc.get("deals", {}).get("children", {}):
+                declared = self.doc["deals"].get("children")
+                if not isinstance(declared, dict) or f.child not in declared:
                     self.map_error((*f.key, "child"), f"no child table '{f.child}'",
                                    suggest(f.child, children) or
                                    f"add [deals.children.{f.child}] with its file and deal")
@@ -713,10 +721,12 @@ class Mapping:
             if f.lookup is None:
                 continue
             if f.lookup not in self.lookup_rows:
-                self.map_error((*f.key, "lookup"), f"no lookup table '{f.lookup}'",
-                               suggest(f.lookup, self.lookup_rows) or
-                               f"add [lookups.{f.lookup}] with its file and key")
-                f.lookup = None
+                declared = self.doc.get("lookups")
+                if not isinstance(declared, dict) or f.lookup not in declared:
+                    self.map_error((*f.key, "lookup"), f"no lookup table '{f.lookup}'",
+                                   suggest(f.lookup, self.lookup_rows) or
+                                   f"add [lookups.{f.lookup}] with its file and key")
+                f.lookup = None  # a lookup table with an error of its own: reported there
                 continue
             if f.by is not None and f.by not in names:
                 self.map_error((*f.key, "by"), f"'{f.by}' is not a field of this table",
@@ -1013,7 +1023,9 @@ def _lookups(m: Mapping) -> None:
 
 def _roster(m: Mapping) -> list[PayeeRecord]:
     key = ("roster",)
-    spec = m.keys(key, m.doc.get("roster", {}), ROSTER_KEYS, ("file", "id"))
+    if "roster" not in m.doc:  # reported as a missing table: not again as each missing key
+        return []
+    spec = m.keys(key, m.doc["roster"], ROSTER_KEYS, ("file", "id"))
     if not spec:
         return []
     table = m.load_table("roster", key, spec)
@@ -1340,8 +1352,9 @@ class _Tally:
 
 def _deals(m: Mapping, payees: set[str]) -> list[Event]:
     key = ("deals",)
-    spec = m.keys(key, m.doc.get("deals", {}), DEAL_KEYS, ("file", "id", "owner", "stage",
-                                                          "stages"))
+    if "deals" not in m.doc:  # reported as a missing table: not again as each missing key
+        return []
+    spec = m.keys(key, m.doc["deals"], DEAL_KEYS, ("file", "id", "owner", "stage", "stages"))
     if not spec:
         return []
     table = m.load_table("deals", key, spec)
@@ -1551,9 +1564,9 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
             tally.open += 1
     for value, places in unmapped.items():
         rows = [r for r, _ in places]
-        shown = f"'{value}'" if value else "an empty value"
+        shown = f"stage value '{value}'" if value else "an empty stage value"
         m.diags.append(error(
-            "D-STAGE", places[0][1], f"stage value {shown} of column '{stage_col}' is not "
+            "D-STAGE", places[0][1], f"{shown} of column '{stage_col}' is not "
             f"mapped: {_plural(len(rows), 'row')} ({_lines(rows)})",
             (suggest(value, rules) + " If not, " if suggest(value, rules) else "") +
             f'add it to [deals.stages]: "{value}" = {{ outcome = '
@@ -1957,9 +1970,9 @@ def _read_history(m: Mapping, child: _Child, rules: dict[str, StageRule]
                                                          last[0]))
     for value, places in unmapped.items():
         rows = [r for r, _ in places]
-        shown = f"'{value}'" if value else "an empty value"
+        shown = f"stage value '{value}'" if value else "an empty stage value"
         m.diags.append(error(
-            "D-STAGE", places[0][1], f"stage value {shown} of column '{stage_col}' of "
+            "D-STAGE", places[0][1], f"{shown} of column '{stage_col}' of "
             f"{child.table.path} is not mapped: {_plural(len(rows), 'row')} ({_lines(rows)})",
             (suggest(value, rules) + "; or " if suggest(value, rules) else "") +
             f'add it to [deals.stages]: "{value}" = {{ outcome = ... }}'))
@@ -2093,6 +2106,9 @@ def _territories(m: Mapping) -> list[TerritoryIndex]:
             value = parse_index(text.strip())
         except BadValue as e:
             m.map_error(ikey, f"territory '{name}': {e.message}", e.hint)
+            # reported here only, as a territories file's row: its payees are not told it has
+            # no index
+            m.rejected.add(f"territory:{name}")
             continue
         span = m.at(*ikey)
         out.append(TerritoryIndex(territory=name, index=value,
