@@ -457,3 +457,23 @@ def test_the_help_of_a_command_reading_a_ledger_lists_its_refusal(ws, capsys, co
     docs = Path(__file__).resolve().parents[1] / "docs"
     for page in ("diagnostics.md", "ledger.md"):
         assert f"`{command}`" in (docs / page).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.97])
+def test_a_ledger_file_cut_short_is_broken_with_a_hint(ws, keep):
+    """A ledger truncated (a copy cut short, a full disk) is a broken ledger, exit 1 with the
+    way back, for every command; it said E-LEDGER-FILE (exit 2) without a hint, or exit 1 only
+    from verify, depending on where the cut fell."""
+    assert ws.close("2027-01")[0] == 0
+    data = Path(ws.ledger).read_bytes()
+    Path(ws.ledger).write_bytes(data[:int(len(data) * keep) // 4096 * 4096 + 100])
+    before = snapshot(ws.ledger)
+    code, out, err = ws.cli("ledger", "verify", "--ledger", ws.ledger)
+    assert code == cli.EXIT_PROBLEMS and "BROKEN" in out and "damage" in out, (out, err)
+    for args in (("ledger", "show", "--ledger", ws.ledger),
+                 ("run", str(ws.plan), *ws.data(), "--ledger", ws.ledger),
+                 ("close", "2027-02", str(ws.plan), *ws.data(), "--ledger", ws.ledger)):
+        code, _, err = ws.cli(*args)
+        assert code == cli.EXIT_PROBLEMS and "error[E-LEDGER-BROKEN]" in err, (args, err)
+        assert "restore the ledger from a backup" in err and "Traceback" not in err, err
+    assert snapshot(ws.ledger) == before

@@ -193,6 +193,10 @@ def _db_error(path: str, exc: sqlite3.DatabaseError) -> LedgerError:
         return Busy(f"the ledger is busy ({text}): another process held it longer than the "
                     "timeout; nothing was recorded", hint="try again when it is done",
                     path=path)
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_CORRUPT:
+        # A ledger file cut short or overwritten is a broken ledger, not a usage error.
+        return Broken(f"the ledger file is damaged ({text}): its records cannot be read",
+                      hint=DAMAGED_HINT, path=path)
     return LedgerError(f"the ledger cannot be read: {text}", path=path)
 
 
@@ -419,6 +423,9 @@ _EXPONENT_LIMIT = 40
 _UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError, ArithmeticError)
 VERIFY_HINT = ("`incentive ledger verify` names every broken record; restore the ledger from a "
                "backup (nothing was read from it or written to it)")
+DAMAGED_HINT = ("nothing was read from it or written to it; the file was cut short or "
+                "overwritten: restore the ledger from a backup and check it with `incentive "
+                "ledger verify --head HASH`, HASH the head the last close printed")
 
 
 def _amount(text) -> Decimal:
@@ -671,7 +678,7 @@ def _connect(path: str, create: bool, timeout: float | None = None) -> sqlite3.C
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
         err = _db_error(path, exc)
-        if not isinstance(err, Busy):
+        if not isinstance(err, (Busy, Broken)):
             err = LedgerError(f"not a readable ledger: {exc}", path=path)
         raise err from None
     if app not in (0, APPLICATION_ID) or (app == 0 and tables - {"sqlite_sequence"}):
@@ -1431,15 +1438,18 @@ def _records(con: sqlite3.Connection, table: str) -> Iterator[tuple[tuple, str, 
 def verify(path: str, head: str | None = None) -> VerifyReport:
     """Recompute the hash chain and every check the ledger allows; report what is wrong,
     the first broken record first."""
-    con = _connect(path, create=False)
+    try:
+        con = _connect(path, create=False)
+    except Broken as exc:  # damaged past opening: reported as any other damage
+        return VerifyReport(path, 0, GENESIS, (Problem("file", None, None, exc.message),))
     try:
         con.execute("BEGIN")  # one consistent snapshot, however long the check takes
         return _verify(con, path, head)
     except sqlite3.DatabaseError as exc:
-        if isinstance(_db_error(path, exc), Busy):
-            raise _db_error(path, exc) from None
-        return VerifyReport(path, 0, GENESIS, (Problem("file", None, None,
-                                                       f"unreadable: {exc}"),))
+        err = _db_error(path, exc)
+        if isinstance(err, Busy):
+            raise err from None
+        return VerifyReport(path, 0, GENESIS, (Problem("file", None, None, err.message),))
     finally:
         if con.in_transaction:
             con.execute("ROLLBACK")
