@@ -477,3 +477,16 @@ def test_a_ledger_file_cut_short_is_broken_with_a_hint(ws, keep):
         assert code == cli.EXIT_PROBLEMS and "error[E-LEDGER-BROKEN]" in err, (args, err)
         assert "restore the ledger from a backup" in err and "Traceback" not in err, err
     assert snapshot(ws.ledger) == before
+
+
+def test_close_starts_no_ledger_in_an_existing_empty_file(ws):
+    """`verify` calls an empty file broken (a ledger wiped to nothing): `close` refuses it as
+    `run --ledger` and `ledger show` do, instead of starting a new history there that pays
+    every pay period again. Where no file is, it creates the ledger."""
+    empty = ws.root / "empty.sqlite"
+    empty.write_bytes(b"")
+    code, out, err = ws.close("2027-01", "--ledger", str(empty))
+    assert code == cli.EXIT_USAGE and "error[E-LEDGER-FILE]: this file holds no ledger tables" \
+        in err and "remove the file" in err and "Traceback" not in err, (out, err)
+    assert empty.read_bytes() == b""
+    assert ws.close("2027-01", "--ledger", str(ws.root / "new.sqlite"))[0] == 0

@@ -1171,7 +1171,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
     if not result.ok:
         raise Refused("the plan or the data has errors: nothing was closed")
     sources = _plan_sources(result)
-    if not os.path.exists(path):  # refuse before creating the ledger (and its directory)
+    existed = os.path.exists(path)
+    if not existed:  # refuse before creating the ledger (and its directory)
         try:
             _check_order(_State(0, GENESIS, {}, [], {}, {}, [], []), plan, pays, versions)
         except Refused as exc:  # a moved plan or a mistyped --ledger finds no ledger: say so
@@ -1181,6 +1182,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
             raise
     con = _connect(path, create=True, timeout=timeout)
     try:
+        if existed:
+            _require_tables(con, path)
         _ensure_schema(con)
         cache: dict[str, object] = {}
 
@@ -1194,7 +1197,7 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
 
         step("verifying the ledger")
         con.execute("BEGIN")
-        _require_intact(con, path, new=True)
+        _require_intact(con, path)
         state = _read_state(con, plan.name)
         con.execute("ROLLBACK")
         verified = (state.head_seq, state.head_hash)
@@ -1204,7 +1207,7 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
         try:
             seq, head, _, _ = _head(con)
             if (seq, head) != verified:  # another close wrote meanwhile: verify again
-                _require_intact(con, path, new=True)
+                _require_intact(con, path)
             state = _read_state(con, plan.name)
             adjustments = prepare(state)
             out = _write(con, state, plan, pays, result, sources, adjustments,
@@ -1536,17 +1539,24 @@ def _verify(con: sqlite3.Connection, path: str, head: str | None = None) -> Veri
                         tuple(problems))
 
 
-def _require_intact(con: sqlite3.Connection, path: str, new: bool = False) -> None:
-    """Refuse a ledger that `verify` reports broken: a tampered amount must never become a
-    payment or an adjustment. A file without ledger tables is a new ledger when `new` (the
-    first close creates them), else no ledger."""
+def _require_tables(con: sqlite3.Connection, path: str) -> None:
+    """Refuse a file without ledger tables (an empty file, or another program's SQLite file):
+    `verify` calls it broken, so no command reads it, and `close` does not start a history in
+    it, as a ledger wiped to an empty file would have all its pay periods paid again."""
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     never = con.execute("PRAGMA user_version").fetchone()[0] == 0  # no schema was ever made
     if never and not tables & set(TABLES):
-        if new:
-            return
         raise LedgerError("this file holds no ledger tables: it is not a ledger written by "
-                          "`incentive close`", path=path)
+                          "`incentive close`",
+                          hint="a close creates a new ledger where no file is: remove the file "
+                               "(or give another --ledger) if it never held a ledger; else "
+                               "restore the ledger from a backup", path=path)
+
+
+def _require_intact(con: sqlite3.Connection, path: str) -> None:
+    """Refuse a ledger that `verify` reports broken: a tampered amount must never become a
+    payment or an adjustment."""
+    _require_tables(con, path)
     report = _verify(con, path)
     if not report.ok:
         more = len(report.problems) - 1
