@@ -490,3 +490,14 @@ def test_close_starts_no_ledger_in_an_existing_empty_file(ws):
         in err and "remove the file" in err and "Traceback" not in err, (out, err)
     assert empty.read_bytes() == b""
     assert ws.close("2027-01", "--ledger", str(ws.root / "new.sqlite"))[0] == 0
+
+
+def test_ledger_show_says_a_period_is_not_closed_and_which_are(ws):
+    """`ledger show --period` of an open period said only "0 close(s) shown", as if the period
+    had paid nothing; it names the closed pay periods (exit 0: the ledger was printed)."""
+    assert ws.close("2027-Q1")[0] == 0
+    code, out, err = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", "2027-05")
+    assert code == 0, err
+    assert '2027-05 is not closed; closed: 2027-01 to 2027-03 of "Ledger test AE"' in out, out
+    code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", "2027-02")
+    assert code == 0 and "not closed" not in out and "1 close(s) shown" in out, out

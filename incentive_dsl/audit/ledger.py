@@ -360,6 +360,10 @@ class History:
     # Every payee with a line or a statement (of the plan asked for): a payee asked for that
     # is not among them is a mistyped id, not a payee never paid.
     payees: frozenset[str] = frozenset()
+    # The period asked for when no pay period of it is closed, and the closed pay periods (of
+    # the plan asked for): said, as an empty history would look like a period that paid nothing.
+    not_closed: str | None = None
+    closed: tuple[ClosedPeriod, ...] = ()
 
     def to_json(self) -> dict:
         return {"path": self.path, "head": self.head, "runs": [r.to_json() for r in self.runs],
@@ -1682,7 +1686,8 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
         payee is None and (selected is None or (p.plan, p.label) in selected))]
     run_ids = {p.run_id for p in keep}
     return History(path, head, tuple(r for r in runs if r.id in run_ids or (
-        payee is None and period is None)), tuple(keep), tuple(lines), payees)
+        payee is None and period is None)), tuple(keep), tuple(lines), payees,
+        period if selected == set() else None, tuple(periods))
 
 
 def _require_a_pay_period(period: str, spans: dict[str | None, Period | None],
@@ -1736,6 +1741,13 @@ def _short(text: str | None, n: int = 12) -> str:
 def render_history(h: History) -> str:
     """The history as text for people: each close, what it read, and what it paid."""
     out = [f"ledger {h.path}: {len(h.runs)} close(s) shown, head {h.head}"]
+    if h.not_closed is not None:
+        closed = defaultdict(list)
+        for p in h.closed:
+            closed[p.plan].append(p.label)
+        out.append(f"{h.not_closed} is not closed; " + ("closed: " + "; ".join(
+            f"{_range_of(labels)} of \"{plan}\"" for plan, labels in closed.items())
+            if closed else "nothing is closed in this ledger"))
     periods_by_run = defaultdict(list)
     for p in h.periods:
         periods_by_run[p.run_id].append(p)
