@@ -11,6 +11,7 @@ incentive_dsl/codes.py is shown here (the golden case the registry asks for).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -501,3 +502,22 @@ def test_ledger_show_says_a_period_is_not_closed_and_which_are(ws):
     assert '2027-05 is not closed; closed: 2027-01 to 2027-03 of "Ledger test AE"' in out, out
     code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", "2027-02")
     assert code == 0 and "not closed" not in out and "1 close(s) shown" in out, out
+
+
+def test_verify_reports_a_deleted_seal_without_a_flood(ws):
+    """A deleted seal leaves every line and statement of its period unsealed: verify named the
+    gap, then listed each of them. It names the gap first and each problem once, with how many
+    records it hits; --format json still lists each."""
+    assert ws.close("2027-Q1")[0] == 0
+    _sql(ws.ledger, "DROP TRIGGER periods_no_delete", "DELETE FROM periods WHERE id = 1")
+    code, out, _ = ws.cli("ledger", "verify", "--ledger", ws.ledger)
+    assert code == cli.EXIT_PROBLEMS
+    text = out.splitlines()
+    assert "BROKEN: " in text[0] and "of the chain before it are missing (deleted)" in text[0], out
+    unsealed = [t for t in text if "which its close did not seal" in t]
+    assert len(unsealed) == 1 and "more record(s), up to statements #" in out, out
+    assert "--format json lists each" in out and "restore the ledger from a backup" in out
+    code, out, _ = ws.cli("ledger", "verify", "--ledger", ws.ledger, "--format", "json")
+    assert code == cli.EXIT_PROBLEMS
+    assert sum("which its close did not seal" in p["text"]
+               for p in json.loads(out)["problems"]) > 2

@@ -309,9 +309,13 @@ class Problem:
     seq: int | None
     message: str
 
-    def __str__(self) -> str:
+    @property
+    def where(self) -> str:
         where = f"{self.table} #{self.id}" if self.id is not None else self.table
-        return f"{where}{f' (seq {self.seq})' if self.seq is not None else ''}: {self.message}"
+        return f"{where}{f' (seq {self.seq})' if self.seq is not None else ''}"
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
 
 
 @attrs.frozen
