@@ -521,3 +521,27 @@ def test_verify_reports_a_deleted_seal_without_a_flood(ws):
     assert code == cli.EXIT_PROBLEMS
     assert sum("which its close did not seal" in p["text"]
                for p in json.loads(out)["problems"]) > 2
+
+
+def test_amounts_are_written_to_the_minor_unit_and_old_records_still_verify(ws):
+    """A zero amount was written "0" beside "275.00". New records hold "0.00"; a ledger whose
+    records hold "0" (written before) still verifies, and its next close finds nothing to
+    adjust, since only the text differs."""
+    assert ws.close("2027-01")[0] == 0
+    con = sqlite3.connect(ws.ledger)
+    texts = [v for r in con.execute("SELECT paid, adjusted, record FROM statements")
+             for v in (r[0], r[1], *json.loads(r[2]).values())]
+    texts += [r[0] for r in con.execute("SELECT amount FROM lines UNION ALL "
+                                        "SELECT paid_total FROM periods")]
+    con.close()
+    assert "0.00" in texts and "0" not in texts, texts
+    # The ledger as the earlier version wrote it: zeros as "0", the chain as it was hashed.
+    _sql(ws.ledger, *DROP_TRIGGERS,
+         "UPDATE statements SET paid = '0' WHERE paid = '0.00'",
+         "UPDATE statements SET adjusted = '0' WHERE adjusted = '0.00'",
+         "UPDATE statements SET record = replace(record, '\"0.00\"', '\"0\"')")
+    rechain(ws.ledger)
+    assert api.verify_ledger(ws.ledger).ok
+    code, out, err = ws.close("2027-02")
+    assert code == 0 and "prior-period adjustments" not in out, (out, err)
+    assert api.verify_ledger(ws.ledger).ok

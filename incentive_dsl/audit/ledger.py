@@ -49,7 +49,7 @@ from urllib.parse import quote
 import attrs
 
 from incentive_dsl import __version__
-from incentive_dsl.eval.money import CONTEXT, ZERO, fmt
+from incentive_dsl.eval.money import CONTEXT, ZERO, fmt, quantum
 from incentive_dsl.periods import FREQUENCY_UNIT
 from incentive_dsl.eval.records import PayoutLine, Statement, Trace
 from incentive_dsl.periods import Calendar, Period
@@ -409,10 +409,21 @@ def record_hash(prev_hash: str, table: str, row: dict) -> str:
     return hashlib.sha256(f"{prev_hash}\n{_canonical(table, row)}".encode()).hexdigest()
 
 
-def _to_json(rec) -> dict:
+def _money(value: Decimal, currency: str) -> str:
+    """An amount as the ledger writes it: to the currency's minor unit ("0.00", not "0"), never
+    rounded (an amount with more digits keeps them). Records written before keep their text:
+    hashes are over the stored text, which is never rewritten."""
+    q = quantum(currency)
+    if value.as_tuple().exponent > q.as_tuple().exponent:
+        value = value.quantize(q, context=CONTEXT)
+    return str(value)
+
+
+def _to_json(rec, currency: str) -> dict:
+    """A line or a statement record; its Decimal fields are all amounts."""
     def convert(inst, field, value):
         if isinstance(value, Decimal):
-            return str(value)
+            return _money(value, currency)
         if isinstance(value, (dt.date, dt.datetime)):
             return value.isoformat()
         return value
@@ -1356,6 +1367,7 @@ def _check_order(state: _State, plan, pays: list[Period], versions: Sequence) ->
 def _write(con, state: _State, plan, pays: list[Period], result, sources, adjustments,
            by: str, now: dt.datetime, step, chunk: int) -> CloseResult:
     labels = [pp.label for pp in pays]
+    cur = plan.currency
     new, added, made = _apply(result, state, adjustments, pays, replace_closed=False)
     stamp = result.stamp
     w = _Writer(con, state.head_seq, state.head_hash)
@@ -1397,13 +1409,14 @@ def _write(con, state: _State, plan, pays: list[Period], result, sources, adjust
                 adj = made.get(id(ln)) if ln.kind == ADJUSTMENT else None
                 row = w.add("lines", {
                     "run_id": run_id, "plan": plan.name, "pay_period": pp.label,
-                    "payee": ln.payee, "kind": ln.kind, "amount": str(ln.amount),
-                    "earning": ln.earning, "rule": ln.trace.rule, "record": _dumps(_to_json(ln)),
+                    "payee": ln.payee, "kind": ln.kind, "amount": _money(ln.amount, cur),
+                    "earning": ln.earning, "rule": ln.trace.rule,
+                    "record": _dumps(_to_json(ln, cur)),
                     "adj_period": adj.closed_period if adj else None,
                     "adj_kind": adj.kind if adj else None,
                     "adj_earning": adj.earning if adj else None,
-                    "adj_old": str(adj.old) if adj else None,
-                    "adj_new": str(adj.new) if adj else None,
+                    "adj_old": _money(adj.old, cur) if adj else None,
+                    "adj_new": _money(adj.new, cur) if adj else None,
                     "adj_cause": adj.cause if adj else None,
                     "adj_lines": _dumps(list(adj.original)) if adj else None})
                 hashes.append(row["hash"])
@@ -1412,9 +1425,9 @@ def _write(con, state: _State, plan, pays: list[Period], result, sources, adjust
             for s in statements_by[pp.label]:
                 row = w.add("statements", {
                     "run_id": run_id, "plan": plan.name, "pay_period": pp.label,
-                    "payee": s.payee, "paid": str(s.paid),
-                    "adjusted": str(added.get((s.payee, pp.label), ZERO)),
-                    "record": _dumps(_to_json(s))})
+                    "payee": s.payee, "paid": _money(s.paid, cur),
+                    "adjusted": _money(added.get((s.payee, pp.label), ZERO), cur),
+                    "record": _dumps(_to_json(s, cur))})
                 paid += s.paid
                 hashes.append(row["hash"])
                 tick()
@@ -1423,7 +1436,7 @@ def _write(con, state: _State, plan, pays: list[Period], result, sources, adjust
             "run_id": run_id, "plan": plan.name, "pay_period": pp.label,
             "start_date": pp.start.isoformat(), "end_date": pp.end.isoformat(),
             "line_count": len(lines_by[pp.label]),
-            "statement_count": len(statements_by[pp.label]), "paid_total": str(paid),
+            "statement_count": len(statements_by[pp.label]), "paid_total": _money(paid, cur),
             "digest": digest})
         periods.append(_closed(prow))
         n_lines += len(lines_by[pp.label])
