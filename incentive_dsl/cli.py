@@ -1520,6 +1520,7 @@ def _head_hash(text: str) -> str:
 
 def cmd_ledger_verify(args: argparse.Namespace) -> int:
     import json
+    from collections import defaultdict
 
     from incentive_dsl.audit import ledger
 
@@ -1536,9 +1537,22 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
         print(f"ledger {path}: intact, {report.records} record(s), head {report.head}")
     else:
         print(f"ledger {path}: BROKEN: {report.problems[0]}")
+        # One deleted or moved record breaks every record that depends on it (a deleted seal,
+        # each line of its period): each problem once, with the count of records it hits.
+        same = defaultdict(list)
         for p in report.problems[1:]:
-            print(f"  also: {p}")
-        print(f"{len(report.problems)} problem(s) in {report.records} record(s)")
+            same[p.message].append(p)
+        for hit in same.values():
+            print(f"  also: {hit[0]}")
+            if len(hit) > 2:
+                print(f"        and {len(hit) - 1} more record(s), up to {hit[-1].where}, "
+                      "with the same problem")
+            elif len(hit) == 2:
+                print(f"  also: {hit[1]}")
+        print(f"{len(report.problems)} problem(s) in {report.records} record(s)"
+              + (" (--format json lists each)" if len(report.problems) > len(same) + 1 else ""))
+        print("   = hint: restore the ledger from a backup and verify it with --head HASH, the "
+              "head a close printed")
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 

@@ -1488,10 +1488,12 @@ _ENTRIES = [
         """),
     _ledger("E-LEDGER-BROKEN", "the ledger fails verification", """
         A record was edited, deleted or damaged: its content no longer matches its hash, the
-        chain has a gap, a period's seal does not match its records, or a record cannot be
-        read at all. Closing or running on it could pay a tampered amount as a real
+        chain has a gap, a period's seal does not match its records, a record cannot be
+        read at all, or the file was cut short or damaged (`database disk image is
+        malformed`). Closing or running on it could pay a tampered amount as a real
         adjustment, so `close` and `run --ledger` refuse it (exit 1) and `ledger verify`
-        names every broken record. Restore the ledger from a backup.""", """
+        names the first broken record and every problem (`--format json` every broken
+        record). Restore the ledger from a backup.""", """
         $ sqlite3 plans/.incentive/ledger.sqlite "DROP TRIGGER lines_no_update;
             UPDATE lines SET amount = '30000.00' WHERE id = 4"
         $ incentive close 2027-04 plans/ae.plan --data data     # error[E-LEDGER-BROKEN]

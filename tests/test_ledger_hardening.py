@@ -11,6 +11,7 @@ incentive_dsl/codes.py is shown here (the golden case the registry asks for).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -457,3 +458,90 @@ def test_the_help_of_a_command_reading_a_ledger_lists_its_refusal(ws, capsys, co
     docs = Path(__file__).resolve().parents[1] / "docs"
     for page in ("diagnostics.md", "ledger.md"):
         assert f"`{command}`" in (docs / page).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.97])
+def test_a_ledger_file_cut_short_is_broken_with_a_hint(ws, keep):
+    """A ledger truncated (a copy cut short, a full disk) is a broken ledger, exit 1 with the
+    way back, for every command; it said E-LEDGER-FILE (exit 2) without a hint, or exit 1 only
+    from verify, depending on where the cut fell."""
+    assert ws.close("2027-01")[0] == 0
+    data = Path(ws.ledger).read_bytes()
+    Path(ws.ledger).write_bytes(data[:int(len(data) * keep) // 4096 * 4096 + 100])
+    before = snapshot(ws.ledger)
+    code, out, err = ws.cli("ledger", "verify", "--ledger", ws.ledger)
+    assert code == cli.EXIT_PROBLEMS and "BROKEN" in out and "damage" in out, (out, err)
+    for args in (("ledger", "show", "--ledger", ws.ledger),
+                 ("run", str(ws.plan), *ws.data(), "--ledger", ws.ledger),
+                 ("close", "2027-02", str(ws.plan), *ws.data(), "--ledger", ws.ledger)):
+        code, _, err = ws.cli(*args)
+        assert code == cli.EXIT_PROBLEMS and "error[E-LEDGER-BROKEN]" in err, (args, err)
+        assert "restore the ledger from a backup" in err and "Traceback" not in err, err
+    assert snapshot(ws.ledger) == before
+
+
+def test_close_starts_no_ledger_in_an_existing_empty_file(ws):
+    """`verify` calls an empty file broken (a ledger wiped to nothing): `close` refuses it as
+    `run --ledger` and `ledger show` do, instead of starting a new history there that pays
+    every pay period again. Where no file is, it creates the ledger."""
+    empty = ws.root / "empty.sqlite"
+    empty.write_bytes(b"")
+    code, out, err = ws.close("2027-01", "--ledger", str(empty))
+    assert code == cli.EXIT_USAGE and "error[E-LEDGER-FILE]: this file holds no ledger tables" \
+        in err and "remove the file" in err and "Traceback" not in err, (out, err)
+    assert empty.read_bytes() == b""
+    assert ws.close("2027-01", "--ledger", str(ws.root / "new.sqlite"))[0] == 0
+
+
+def test_ledger_show_says_a_period_is_not_closed_and_which_are(ws):
+    """`ledger show --period` of an open period said only "0 close(s) shown", as if the period
+    had paid nothing; it names the closed pay periods (exit 0: the ledger was printed)."""
+    assert ws.close("2027-Q1")[0] == 0
+    code, out, err = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", "2027-05")
+    assert code == 0, err
+    assert '2027-05 is not closed; closed: 2027-01 to 2027-03 of "Ledger test AE"' in out, out
+    code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", "2027-02")
+    assert code == 0 and "not closed" not in out and "1 close(s) shown" in out, out
+
+
+def test_verify_reports_a_deleted_seal_without_a_flood(ws):
+    """A deleted seal leaves every line and statement of its period unsealed: verify named the
+    gap, then listed each of them. It names the gap first and each problem once, with how many
+    records it hits; --format json still lists each."""
+    assert ws.close("2027-Q1")[0] == 0
+    _sql(ws.ledger, "DROP TRIGGER periods_no_delete", "DELETE FROM periods WHERE id = 1")
+    code, out, _ = ws.cli("ledger", "verify", "--ledger", ws.ledger)
+    assert code == cli.EXIT_PROBLEMS
+    text = out.splitlines()
+    assert "BROKEN: " in text[0] and "of the chain before it are missing (deleted)" in text[0], out
+    unsealed = [t for t in text if "which its close did not seal" in t]
+    assert len(unsealed) == 1 and "more record(s), up to statements #" in out, out
+    assert "--format json lists each" in out and "restore the ledger from a backup" in out
+    code, out, _ = ws.cli("ledger", "verify", "--ledger", ws.ledger, "--format", "json")
+    assert code == cli.EXIT_PROBLEMS
+    assert sum("which its close did not seal" in p["text"]
+               for p in json.loads(out)["problems"]) > 2
+
+
+def test_amounts_are_written_to_the_minor_unit_and_old_records_still_verify(ws):
+    """A zero amount was written "0" beside "275.00". New records hold "0.00"; a ledger whose
+    records hold "0" (written before) still verifies, and its next close finds nothing to
+    adjust, since only the text differs."""
+    assert ws.close("2027-01")[0] == 0
+    con = sqlite3.connect(ws.ledger)
+    texts = [v for r in con.execute("SELECT paid, adjusted, record FROM statements")
+             for v in (r[0], r[1], *json.loads(r[2]).values())]
+    texts += [r[0] for r in con.execute("SELECT amount FROM lines UNION ALL "
+                                        "SELECT paid_total FROM periods")]
+    con.close()
+    assert "0.00" in texts and "0" not in texts, texts
+    # The ledger as the earlier version wrote it: zeros as "0", the chain as it was hashed.
+    _sql(ws.ledger, *DROP_TRIGGERS,
+         "UPDATE statements SET paid = '0' WHERE paid = '0.00'",
+         "UPDATE statements SET adjusted = '0' WHERE adjusted = '0.00'",
+         "UPDATE statements SET record = replace(record, '\"0.00\"', '\"0\"')")
+    rechain(ws.ledger)
+    assert api.verify_ledger(ws.ledger).ok
+    code, out, err = ws.close("2027-02")
+    assert code == 0 and "prior-period adjustments" not in out, (out, err)
+    assert api.verify_ledger(ws.ledger).ok

@@ -49,7 +49,7 @@ from urllib.parse import quote
 import attrs
 
 from incentive_dsl import __version__
-from incentive_dsl.eval.money import CONTEXT, ZERO, fmt
+from incentive_dsl.eval.money import CONTEXT, ZERO, fmt, quantum
 from incentive_dsl.periods import FREQUENCY_UNIT
 from incentive_dsl.eval.records import PayoutLine, Statement, Trace
 from incentive_dsl.periods import Calendar, Period
@@ -193,6 +193,10 @@ def _db_error(path: str, exc: sqlite3.DatabaseError) -> LedgerError:
         return Busy(f"the ledger is busy ({text}): another process held it longer than the "
                     "timeout; nothing was recorded", hint="try again when it is done",
                     path=path)
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_CORRUPT:
+        # A ledger file cut short or overwritten is a broken ledger, not a usage error.
+        return Broken(f"the ledger file is damaged ({text}): its records cannot be read",
+                      hint=DAMAGED_HINT, path=path)
     return LedgerError(f"the ledger cannot be read: {text}", path=path)
 
 
@@ -305,9 +309,13 @@ class Problem:
     seq: int | None
     message: str
 
-    def __str__(self) -> str:
+    @property
+    def where(self) -> str:
         where = f"{self.table} #{self.id}" if self.id is not None else self.table
-        return f"{where}{f' (seq {self.seq})' if self.seq is not None else ''}: {self.message}"
+        return f"{where}{f' (seq {self.seq})' if self.seq is not None else ''}"
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
 
 
 @attrs.frozen
@@ -356,6 +364,10 @@ class History:
     # Every payee with a line or a statement (of the plan asked for): a payee asked for that
     # is not among them is a mistyped id, not a payee never paid.
     payees: frozenset[str] = frozenset()
+    # The period asked for when no pay period of it is closed, and the closed pay periods (of
+    # the plan asked for): said, as an empty history would look like a period that paid nothing.
+    not_closed: str | None = None
+    closed: tuple[ClosedPeriod, ...] = ()
 
     def to_json(self) -> dict:
         return {"path": self.path, "head": self.head, "runs": [r.to_json() for r in self.runs],
@@ -397,10 +409,21 @@ def record_hash(prev_hash: str, table: str, row: dict) -> str:
     return hashlib.sha256(f"{prev_hash}\n{_canonical(table, row)}".encode()).hexdigest()
 
 
-def _to_json(rec) -> dict:
+def _money(value: Decimal, currency: str) -> str:
+    """An amount as the ledger writes it: to the currency's minor unit ("0.00", not "0"), never
+    rounded (an amount with more digits keeps them). Records written before keep their text:
+    hashes are over the stored text, which is never rewritten."""
+    q = quantum(currency)
+    if value.as_tuple().exponent > q.as_tuple().exponent:
+        value = value.quantize(q, context=CONTEXT)
+    return str(value)
+
+
+def _to_json(rec, currency: str) -> dict:
+    """A line or a statement record; its Decimal fields are all amounts."""
     def convert(inst, field, value):
         if isinstance(value, Decimal):
-            return str(value)
+            return _money(value, currency)
         if isinstance(value, (dt.date, dt.datetime)):
             return value.isoformat()
         return value
@@ -419,6 +442,9 @@ _EXPONENT_LIMIT = 40
 _UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError, ArithmeticError)
 VERIFY_HINT = ("`incentive ledger verify` names every broken record; restore the ledger from a "
                "backup (nothing was read from it or written to it)")
+DAMAGED_HINT = ("nothing was read from it or written to it; the file was cut short or "
+                "overwritten: restore the ledger from a backup and check it with `incentive "
+                "ledger verify --head HASH`, HASH the head the last close printed")
 
 
 def _amount(text) -> Decimal:
@@ -671,7 +697,7 @@ def _connect(path: str, create: bool, timeout: float | None = None) -> sqlite3.C
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
         err = _db_error(path, exc)
-        if not isinstance(err, Busy):
+        if not isinstance(err, (Busy, Broken)):
             err = LedgerError(f"not a readable ledger: {exc}", path=path)
         raise err from None
     if app not in (0, APPLICATION_ID) or (app == 0 and tables - {"sqlite_sequence"}):
@@ -1164,7 +1190,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
     if not result.ok:
         raise Refused("the plan or the data has errors: nothing was closed")
     sources = _plan_sources(result)
-    if not os.path.exists(path):  # refuse before creating the ledger (and its directory)
+    existed = os.path.exists(path)
+    if not existed:  # refuse before creating the ledger (and its directory)
         try:
             _check_order(_State(0, GENESIS, {}, [], {}, {}, [], []), plan, pays, versions)
         except Refused as exc:  # a moved plan or a mistyped --ledger finds no ledger: say so
@@ -1174,6 +1201,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
             raise
     con = _connect(path, create=True, timeout=timeout)
     try:
+        if existed:
+            _require_tables(con, path)
         _ensure_schema(con)
         cache: dict[str, object] = {}
 
@@ -1187,7 +1216,7 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
 
         step("verifying the ledger")
         con.execute("BEGIN")
-        _require_intact(con, path, new=True)
+        _require_intact(con, path)
         state = _read_state(con, plan.name)
         con.execute("ROLLBACK")
         verified = (state.head_seq, state.head_hash)
@@ -1197,7 +1226,7 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
         try:
             seq, head, _, _ = _head(con)
             if (seq, head) != verified:  # another close wrote meanwhile: verify again
-                _require_intact(con, path, new=True)
+                _require_intact(con, path)
             state = _read_state(con, plan.name)
             adjustments = prepare(state)
             out = _write(con, state, plan, pays, result, sources, adjustments,
@@ -1338,6 +1367,7 @@ def _check_order(state: _State, plan, pays: list[Period], versions: Sequence) ->
 def _write(con, state: _State, plan, pays: list[Period], result, sources, adjustments,
            by: str, now: dt.datetime, step, chunk: int) -> CloseResult:
     labels = [pp.label for pp in pays]
+    cur = plan.currency
     new, added, made = _apply(result, state, adjustments, pays, replace_closed=False)
     stamp = result.stamp
     w = _Writer(con, state.head_seq, state.head_hash)
@@ -1379,13 +1409,14 @@ def _write(con, state: _State, plan, pays: list[Period], result, sources, adjust
                 adj = made.get(id(ln)) if ln.kind == ADJUSTMENT else None
                 row = w.add("lines", {
                     "run_id": run_id, "plan": plan.name, "pay_period": pp.label,
-                    "payee": ln.payee, "kind": ln.kind, "amount": str(ln.amount),
-                    "earning": ln.earning, "rule": ln.trace.rule, "record": _dumps(_to_json(ln)),
+                    "payee": ln.payee, "kind": ln.kind, "amount": _money(ln.amount, cur),
+                    "earning": ln.earning, "rule": ln.trace.rule,
+                    "record": _dumps(_to_json(ln, cur)),
                     "adj_period": adj.closed_period if adj else None,
                     "adj_kind": adj.kind if adj else None,
                     "adj_earning": adj.earning if adj else None,
-                    "adj_old": str(adj.old) if adj else None,
-                    "adj_new": str(adj.new) if adj else None,
+                    "adj_old": _money(adj.old, cur) if adj else None,
+                    "adj_new": _money(adj.new, cur) if adj else None,
                     "adj_cause": adj.cause if adj else None,
                     "adj_lines": _dumps(list(adj.original)) if adj else None})
                 hashes.append(row["hash"])
@@ -1394,9 +1425,9 @@ def _write(con, state: _State, plan, pays: list[Period], result, sources, adjust
             for s in statements_by[pp.label]:
                 row = w.add("statements", {
                     "run_id": run_id, "plan": plan.name, "pay_period": pp.label,
-                    "payee": s.payee, "paid": str(s.paid),
-                    "adjusted": str(added.get((s.payee, pp.label), ZERO)),
-                    "record": _dumps(_to_json(s))})
+                    "payee": s.payee, "paid": _money(s.paid, cur),
+                    "adjusted": _money(added.get((s.payee, pp.label), ZERO), cur),
+                    "record": _dumps(_to_json(s, cur))})
                 paid += s.paid
                 hashes.append(row["hash"])
                 tick()
@@ -1405,7 +1436,7 @@ def _write(con, state: _State, plan, pays: list[Period], result, sources, adjust
             "run_id": run_id, "plan": plan.name, "pay_period": pp.label,
             "start_date": pp.start.isoformat(), "end_date": pp.end.isoformat(),
             "line_count": len(lines_by[pp.label]),
-            "statement_count": len(statements_by[pp.label]), "paid_total": str(paid),
+            "statement_count": len(statements_by[pp.label]), "paid_total": _money(paid, cur),
             "digest": digest})
         periods.append(_closed(prow))
         n_lines += len(lines_by[pp.label])
@@ -1431,15 +1462,18 @@ def _records(con: sqlite3.Connection, table: str) -> Iterator[tuple[tuple, str, 
 def verify(path: str, head: str | None = None) -> VerifyReport:
     """Recompute the hash chain and every check the ledger allows; report what is wrong,
     the first broken record first."""
-    con = _connect(path, create=False)
+    try:
+        con = _connect(path, create=False)
+    except Broken as exc:  # damaged past opening: reported as any other damage
+        return VerifyReport(path, 0, GENESIS, (Problem("file", None, None, exc.message),))
     try:
         con.execute("BEGIN")  # one consistent snapshot, however long the check takes
         return _verify(con, path, head)
     except sqlite3.DatabaseError as exc:
-        if isinstance(_db_error(path, exc), Busy):
-            raise _db_error(path, exc) from None
-        return VerifyReport(path, 0, GENESIS, (Problem("file", None, None,
-                                                       f"unreadable: {exc}"),))
+        err = _db_error(path, exc)
+        if isinstance(err, Busy):
+            raise err from None
+        return VerifyReport(path, 0, GENESIS, (Problem("file", None, None, err.message),))
     finally:
         if con.in_transaction:
             con.execute("ROLLBACK")
@@ -1526,17 +1560,24 @@ def _verify(con: sqlite3.Connection, path: str, head: str | None = None) -> Veri
                         tuple(problems))
 
 
-def _require_intact(con: sqlite3.Connection, path: str, new: bool = False) -> None:
-    """Refuse a ledger that `verify` reports broken: a tampered amount must never become a
-    payment or an adjustment. A file without ledger tables is a new ledger when `new` (the
-    first close creates them), else no ledger."""
+def _require_tables(con: sqlite3.Connection, path: str) -> None:
+    """Refuse a file without ledger tables (an empty file, or another program's SQLite file):
+    `verify` calls it broken, so no command reads it, and `close` does not start a history in
+    it, as a ledger wiped to an empty file would have all its pay periods paid again."""
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     never = con.execute("PRAGMA user_version").fetchone()[0] == 0  # no schema was ever made
     if never and not tables & set(TABLES):
-        if new:
-            return
         raise LedgerError("this file holds no ledger tables: it is not a ledger written by "
-                          "`incentive close`", path=path)
+                          "`incentive close`",
+                          hint="a close creates a new ledger where no file is: remove the file "
+                               "(or give another --ledger) if it never held a ledger; else "
+                               "restore the ledger from a backup", path=path)
+
+
+def _require_intact(con: sqlite3.Connection, path: str) -> None:
+    """Refuse a ledger that `verify` reports broken: a tampered amount must never become a
+    payment or an adjustment."""
+    _require_tables(con, path)
     report = _verify(con, path)
     if not report.ok:
         more = len(report.problems) - 1
@@ -1662,7 +1703,8 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
         payee is None and (selected is None or (p.plan, p.label) in selected))]
     run_ids = {p.run_id for p in keep}
     return History(path, head, tuple(r for r in runs if r.id in run_ids or (
-        payee is None and period is None)), tuple(keep), tuple(lines), payees)
+        payee is None and period is None)), tuple(keep), tuple(lines), payees,
+        period if selected == set() else None, tuple(periods))
 
 
 def _require_a_pay_period(period: str, spans: dict[str | None, Period | None],
@@ -1716,6 +1758,13 @@ def _short(text: str | None, n: int = 12) -> str:
 def render_history(h: History) -> str:
     """The history as text for people: each close, what it read, and what it paid."""
     out = [f"ledger {h.path}: {len(h.runs)} close(s) shown, head {h.head}"]
+    if h.not_closed is not None:
+        closed = defaultdict(list)
+        for p in h.closed:
+            closed[p.plan].append(p.label)
+        out.append(f"{h.not_closed} is not closed; " + ("closed: " + "; ".join(
+            f"{_range_of(labels)} of \"{plan}\"" for plan, labels in closed.items())
+            if closed else "nothing is closed in this ledger"))
     periods_by_run = defaultdict(list)
     for p in h.periods:
         periods_by_run[p.run_id].append(p)
