@@ -739,3 +739,18 @@ def test_a_query_that_does_not_fit_the_limit_runs_without_it(histories):
     lifted = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     assert lifted == duckdb.connect().execute(
         "SELECT current_setting('memory_limit')").fetchone()[0]  # DuckDB's default
+
+
+def _docs_sample() -> str:
+    text = (ROOT / "docs" / "columnar.md").read_text(encoding="utf-8")
+    return re.search(r"```python\n(.*?)```", text, re.S).group(1)
+
+
+@pytest.mark.parametrize("plan", ["bench/reference.plan", "plans/split_deals.plan"])
+def test_the_docs_python_sample_runs_as_written_covered_or_not(plan, monkeypatch):
+    monkeypatch.chdir(ROOT)  # its paths are relative to the repository
+    names: dict = {}
+    exec(compile(_docs_sample().replace("bench/reference.plan", plan), "columnar.md", "exec"),
+         names)
+    assert names["result"].statements
+    assert (names["fallback"] is None) == (names["found"] is None) == (EXPECTED[plan] is None)
