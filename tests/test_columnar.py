@@ -754,3 +754,15 @@ def test_the_docs_python_sample_runs_as_written_covered_or_not(plan, monkeypatch
          names)
     assert names["result"].statements
     assert (names["fallback"] is None) == (names["found"] is None) == (EXPECTED[plan] is None)
+
+
+def test_a_temporary_folder_with_a_quote_in_its_name_fills_the_tables(tmp_path, monkeypatch):
+    # The tables are filled through CSV files in the temporary folder, named in the SQL text.
+    from tests.shipped import load_shipped_data
+    folder = tmp_path / "o'brien"
+    folder.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(folder))
+    plan = api.load_plan(str(ROOT / "bench" / "reference.plan")).plan
+    dataset, _ = load_shipped_data(plan)
+    result, fallback = api.run_columnar(plan, dataset)
+    assert fallback is None and result.statements == api.run(plan, dataset).statements

@@ -19,7 +19,8 @@ from decimal import Decimal
 import attrs
 
 from incentive_dsl.check.model import Plan
-from incentive_dsl.columnar.compiler import INPUT_TABLES, Compiled, NotCovered, compile_plan
+from incentive_dsl.columnar.compiler import (INPUT_TABLES, Compiled, NotCovered, compile_plan,
+                                             text)
 from incentive_dsl.data.records import Dataset
 from incentive_dsl.eval.money import ZERO
 from incentive_dsl.eval.records import Statement
@@ -120,7 +121,7 @@ def _table(con, name: str, columns: Sequence[str], rows) -> None:
             for row in rows:
                 w.writerow([_cell(v) for v in row])
         spec = ", ".join(f"'{c.split()[0]}': '{c.split(maxsplit=1)[1]}'" for c in columns)
-        execute(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_csv('{path}', "
+        execute(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_csv({text(path)}, "
                     f"header = false, auto_detect = false, delim = ',', nullstr = '\\N', "
                     f"quote = '\"', escape = '\"', columns = {{{spec}}})")
     finally:
