@@ -766,3 +766,22 @@ def test_a_temporary_folder_with_a_quote_in_its_name_fills_the_tables(tmp_path, 
     dataset, _ = load_shipped_data(plan)
     result, fallback = api.run_columnar(plan, dataset)
     assert fallback is None and result.statements == api.run(plan, dataset).statements
+
+
+def test_the_docs_tell_an_exporter_to_run_the_checks_the_query_relies_on():
+    # The exported query credits an amount without an FX rate as 0: only `checks` finds it.
+    from tests.shipped import load_shipped_data
+    section = (ROOT / "docs" / "columnar.md").read_text(encoding="utf-8").split(
+        "## On a distributed SQL engine", 1)[1].split("\n## ", 1)[0]
+    assert "compile_plan(...).checks" in section and "runner.data_problem" in section
+    plan = api.load_plan(str(ROOT / "bench" / "reference.plan")).plan
+    dataset, _ = load_shipped_data(plan)
+    rng = runner.run_range(plan, dataset, None)
+    compiled = compile_plan(plan, rng.start, rng.end, rng.pay_end)
+    con = duckdb.connect()
+    runner.load(con, plan, dataset, compiled)
+    assert [con.execute(q).fetchone()[0] for q, _ in compiled.checks] == [0]
+    whole = con.execute(compiled.sql).fetchall()
+    con.execute("DELETE FROM fx WHERE currency = 'GBP'")
+    assert con.execute(compiled.sql).fetchall() != whole
+    assert con.execute(compiled.checks[0][0]).fetchone()[0] > 0
