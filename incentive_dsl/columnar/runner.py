@@ -43,6 +43,16 @@ class ColumnarUnavailable(Exception):
     """DuckDB is not installed."""
 
 
+class ColumnarOverflow(Exception):
+    """A total of the history past the query's exact decimals (DECIMAL(38,20): 18 digits before
+    the point), which the interpreter's decimals hold: the interpreter runs the plan."""
+
+    def __init__(self) -> None:
+        super().__init__("a total of this history has more than 18 digits before the decimal "
+                         "point, more than the columnar engine's exact decimals hold; the "
+                         "interpreter runs the plan instead")
+
+
 def connect():
     """An in-memory DuckDB database that holds at most `MEMORY_LIMIT` in memory and spills the
     rest (its tables and the query's sorts and windows) to a temporary folder of its own,
@@ -182,9 +192,18 @@ def _written(value: Decimal, touched: bool) -> Decimal:
 
 
 def statements(con, compiled: Compiled) -> list[Statement]:
-    """Run the query on the loaded tables."""
+    """Run the query on the loaded tables; raises ColumnarOverflow when a value is out of
+    range (DuckDB stops rather than round)."""
+    import duckdb
+
+    try:
+        rows = execute(con, compiled.sql).fetchall()
+    except duckdb.DataError as exc:
+        if isinstance(exc, duckdb.OutOfRangeException) or "out of range" in str(exc):
+            raise ColumnarOverflow() from exc
+        raise
     out = []
-    for payee, label, start, end, *rest in execute(con, compiled.sql).fetchall():
+    for payee, label, start, end, *rest in rows:
         earned, capped, clawed, paid, carried, later, awaiting, earlier, carry, rounding = (
             _written(a, t) for a, t in zip(rest[:10], (*rest[10:14], False, *rest[14:])))
         out.append(Statement(payee=payee, pay_period=label, start=start, end=end, earned=earned,
@@ -273,4 +292,8 @@ def run_or_interpret(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.d
     if isinstance(ready, ColumnarRun):
         return evaluate_versions(plans, dataset, end=until, progress=progress,
                                  pause_gc=pause_gc, meter=meter), ready.fallback
-    return ready.result(), None
+    try:
+        return ready.result(), None
+    except ColumnarOverflow as exc:
+        return evaluate_versions(plans, dataset, end=until, progress=progress,
+                                 pause_gc=pause_gc, meter=meter), str(exc)
