@@ -385,7 +385,9 @@ def prepare_columnar(plan: Plan | Sequence[Plan], dataset: Dataset,
     the query runs (the command line does: at 1M deals it is 0.7 GB): `(loaded, None)`, the
     plan's input tables filled in DuckDB and checked, whose `loaded.result()` runs the query
     and gives `run_columnar`'s result; or `(None, message)` when the engine steps aside (run
-    the interpreter, `run`). Raises columnar.runner.ColumnarUnavailable without DuckDB."""
+    the interpreter, `run`). Raises columnar.runner.ColumnarUnavailable without DuckDB;
+    `loaded.result()` raises columnar.runner.ColumnarOverflow when a total is past the
+    query's exact decimals (run the interpreter)."""
     from incentive_dsl.columnar.runner import ColumnarRun, prepare
 
     ready = prepare(_versions_of(plan), _data_of(dataset), _date_of(until, "until"),

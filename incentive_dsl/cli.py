@@ -401,7 +401,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if code is not None:
         return code
     if columnar:
-        from incentive_dsl.columnar.runner import ColumnarUnavailable
+        from incentive_dsl.columnar.runner import ColumnarOverflow, ColumnarUnavailable
 
         until = window.end if window else None
         try:
@@ -413,7 +413,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                     # The history is in DuckDB and no fallback is left: the dataset's memory
                     # goes before the query adds its own (docs/columnar.md, "Memory").
                     dataset = None
-                    result = ready.result()
+                    try:
+                        result = ready.result()
+                    except ColumnarOverflow as exc:  # the files are read again, already checked
+                        fallback = str(exc)
+                        dataset, _, _ = _load_dataset(args, plan[-1])
+                        result = _keep(api.run(plan, dataset, until, meter=meter))
         except ColumnarUnavailable as exc:
             print(f"incentive run: {exc}", file=sys.stderr)
             return EXIT_USAGE

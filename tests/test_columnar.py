@@ -739,3 +739,82 @@ def test_a_query_that_does_not_fit_the_limit_runs_without_it(histories):
     lifted = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     assert lifted == duckdb.connect().execute(
         "SELECT current_setting('memory_limit')").fetchone()[0]  # DuckDB's default
+
+
+def _docs_sample() -> str:
+    text = (ROOT / "docs" / "columnar.md").read_text(encoding="utf-8")
+    return re.search(r"```python\n(.*?)```", text, re.S).group(1)
+
+
+@pytest.mark.parametrize("plan", ["bench/reference.plan", "plans/split_deals.plan"])
+def test_the_docs_python_sample_runs_as_written_covered_or_not(plan, monkeypatch):
+    monkeypatch.chdir(ROOT)  # its paths are relative to the repository
+    names: dict = {}
+    exec(compile(_docs_sample().replace("bench/reference.plan", plan), "columnar.md", "exec"),
+         names)
+    assert names["result"].statements
+    assert (names["fallback"] is None) == (names["found"] is None) == (EXPECTED[plan] is None)
+
+
+def test_a_temporary_folder_with_a_quote_in_its_name_fills_the_tables(tmp_path, monkeypatch):
+    # The tables are filled through CSV files in the temporary folder, named in the SQL text.
+    from tests.shipped import load_shipped_data
+    folder = tmp_path / "o'brien"
+    folder.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(folder))
+    plan = api.load_plan(str(ROOT / "bench" / "reference.plan")).plan
+    dataset, _ = load_shipped_data(plan)
+    result, fallback = api.run_columnar(plan, dataset)
+    assert fallback is None and result.statements == api.run(plan, dataset).statements
+
+
+def test_the_docs_tell_an_exporter_to_run_the_checks_the_query_relies_on():
+    # The exported query credits an amount without an FX rate as 0: only `checks` finds it.
+    from tests.shipped import load_shipped_data
+    section = (ROOT / "docs" / "columnar.md").read_text(encoding="utf-8").split(
+        "## On a distributed SQL engine", 1)[1].split("\n## ", 1)[0]
+    assert "compile_plan(...).checks" in section and "runner.data_problem" in section
+    plan = api.load_plan(str(ROOT / "bench" / "reference.plan")).plan
+    dataset, _ = load_shipped_data(plan)
+    rng = runner.run_range(plan, dataset, None)
+    compiled = compile_plan(plan, rng.start, rng.end, rng.pay_end)
+    con = duckdb.connect()
+    runner.load(con, plan, dataset, compiled)
+    assert [con.execute(q).fetchone()[0] for q, _ in compiled.checks] == [0]
+    whole = con.execute(compiled.sql).fetchall()
+    con.execute("DELETE FROM fx WHERE currency = 'GBP'")
+    assert con.execute(compiled.sql).fetchall() != whole
+    assert con.execute(compiled.checks[0][0]).fetchone()[0] > 0
+
+
+def _too_large_for_decimals(folder: Path) -> Path:
+    """A history whose quarter credits one payee more than 10^18 USD (1,001 deals at the
+    loader's largest amount): past DECIMAL(38,20)'s 18 integer digits, not the interpreter's."""
+    folder.mkdir()
+    (folder / "roster.csv").write_text("payee_id,role,start,end\nabe.d,AE,2024-03-17,\n",
+                                       encoding="utf-8")
+    rows = [f"E{i:05},D{i:05},2027-01-04,booked,999999999999999.99,USD,abe.d,new_business,P1"
+            for i in range(1001)]
+    (folder / "events.csv").write_text(
+        "event_id,deal_id,date,kind,amount,currency,owner,type,product\n" + "\n".join(rows)
+        + "\n", encoding="utf-8")
+    return folder
+
+
+def test_a_total_past_the_exact_decimals_runs_on_the_interpreter(tmp_path):
+    data = _too_large_for_decimals(tmp_path / "data")
+    plan = api.load_plan(str(ROOT / "bench" / "reference.plan")).plan
+    dataset, problems = api.load_data(str(data / "events.csv"), str(data / "roster.csv"),
+                                      plan=plan)
+    assert not [d for d in problems if d.is_error]
+    result, fallback = api.run_columnar(plan, dataset)
+    assert "18 digits before the decimal point" in fallback
+    assert result.statements == api.run(plan, dataset).statements
+    both = [subprocess.run([sys.executable, "-m", "incentive_dsl.cli", "run",
+                            "bench/reference.plan", "--data", str(data), "--format", "csv",
+                            *engine], capture_output=True, text=True, cwd=ROOT,
+                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
+            for engine in ([], ["--engine", "columnar"])]
+    assert both[1].returncode == 0, both[1].stderr
+    assert "note: " in both[1].stderr and "Traceback" not in both[1].stderr
+    assert both[1].stdout == both[0].stdout

@@ -19,7 +19,8 @@ from decimal import Decimal
 import attrs
 
 from incentive_dsl.check.model import Plan
-from incentive_dsl.columnar.compiler import INPUT_TABLES, Compiled, NotCovered, compile_plan
+from incentive_dsl.columnar.compiler import (INPUT_TABLES, Compiled, NotCovered, compile_plan,
+                                             text)
 from incentive_dsl.data.records import Dataset
 from incentive_dsl.eval.money import ZERO
 from incentive_dsl.eval.records import Statement
@@ -40,6 +41,16 @@ SHARE_DIGITS = 12
 
 class ColumnarUnavailable(Exception):
     """DuckDB is not installed."""
+
+
+class ColumnarOverflow(Exception):
+    """A total of the history past the query's exact decimals (DECIMAL(38,20): 18 digits before
+    the point), which the interpreter's decimals hold: the interpreter runs the plan."""
+
+    def __init__(self) -> None:
+        super().__init__("a total of this history has more than 18 digits before the decimal "
+                         "point, more than the columnar engine's exact decimals hold; the "
+                         "interpreter runs the plan instead")
 
 
 def connect():
@@ -120,7 +131,7 @@ def _table(con, name: str, columns: Sequence[str], rows) -> None:
             for row in rows:
                 w.writerow([_cell(v) for v in row])
         spec = ", ".join(f"'{c.split()[0]}': '{c.split(maxsplit=1)[1]}'" for c in columns)
-        execute(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_csv('{path}', "
+        execute(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM read_csv({text(path)}, "
                     f"header = false, auto_detect = false, delim = ',', nullstr = '\\N', "
                     f"quote = '\"', escape = '\"', columns = {{{spec}}})")
     finally:
@@ -181,9 +192,18 @@ def _written(value: Decimal, touched: bool) -> Decimal:
 
 
 def statements(con, compiled: Compiled) -> list[Statement]:
-    """Run the query on the loaded tables."""
+    """Run the query on the loaded tables; raises ColumnarOverflow when a value is out of
+    range (DuckDB stops rather than round)."""
+    import duckdb
+
+    try:
+        rows = execute(con, compiled.sql).fetchall()
+    except duckdb.DataError as exc:
+        if isinstance(exc, duckdb.OutOfRangeException) or "out of range" in str(exc):
+            raise ColumnarOverflow() from exc
+        raise
     out = []
-    for payee, label, start, end, *rest in execute(con, compiled.sql).fetchall():
+    for payee, label, start, end, *rest in rows:
         earned, capped, clawed, paid, carried, later, awaiting, earlier, carry, rounding = (
             _written(a, t) for a, t in zip(rest[:10], (*rest[10:14], False, *rest[14:])))
         out.append(Statement(payee=payee, pay_period=label, start=start, end=end, earned=earned,
@@ -272,4 +292,8 @@ def run_or_interpret(plans: Plan | Sequence[Plan], dataset: Dataset, until: dt.d
     if isinstance(ready, ColumnarRun):
         return evaluate_versions(plans, dataset, end=until, progress=progress,
                                  pause_gc=pause_gc, meter=meter), ready.fallback
-    return ready.result(), None
+    try:
+        return ready.result(), None
+    except ColumnarOverflow as exc:
+        return evaluate_versions(plans, dataset, end=until, progress=progress,
+                                 pause_gc=pause_gc, meter=meter), str(exc)
