@@ -107,13 +107,24 @@ def _in_roster(payee: str, roster: Iterable) -> str:
     return payee
 
 
+def _iso_date(value: object) -> bool:
+    """Whether `value` is text that `datetime.date.fromisoformat` reads (only then is that
+    the fix to suggest)."""
+    try:
+        dt.date.fromisoformat(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _date_of(value: dt.date | None, name: str) -> dt.date | None:
     """`value`, refused when it is not a date (or None): compared with dates deep in a run,
     a string or a datetime would fail there with a message that names neither."""
     if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
         return value
-    fix = (f"datetime.date.fromisoformat({value!r})" if isinstance(value, str)
-           else f"{name}.date()" if isinstance(value, dt.datetime) else "a datetime.date")
+    fix = (f"datetime.date.fromisoformat({value!r})" if _iso_date(value)
+           else f"{name}.date()" if isinstance(value, dt.datetime)
+           else "a datetime.date, e.g. datetime.date(2027, 3, 31)")
     raise TypeError(f"{name} is a datetime.date, not {type(value).__name__} {value!r:.40}; "
                     f"write {fix}")
 

@@ -91,6 +91,10 @@ def test_a_period_name_where_a_period_is_wanted_says_how_to_get_one(shipped, cal
      r"until is a datetime.date, not str"),
     (lambda plan, data: api.open_deals(plan, data, "abe.d", date=20270331),
      r"date is a datetime.date, not int 20270331; write a datetime.date"),
+    # text that is no ISO date is not told to go through fromisoformat, which would refuse it
+    (lambda plan, data: api.run(plan, data, until="31/03/2027"),
+     r"until is a datetime.date, not str '31/03/2027'; write a datetime.date, "
+     r"e.g. datetime.date\(2027, 3, 31\)$"),
 ])
 def test_a_date_that_is_not_a_date_is_named(shipped, call, fix):
     loaded, dataset = shipped
