@@ -25,7 +25,7 @@ from incentive_dsl.data.records import Dataset
 from incentive_dsl.eval.run import RunResult, evaluate_versions
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 from incentive_dsl.progress import QUIET, Meter
-from incentive_dsl.diagnostics import Diagnostic, closest, closest_id, error, render, render_all
+from incentive_dsl.diagnostics import Diagnostic, error, not_found, render, render_all
 from incentive_dsl.syntax import format_file, parse_path, parse_text
 from incentive_dsl.syntax.nodes import PlanFile
 from incentive_dsl.span import Span
@@ -101,9 +101,7 @@ def _in_roster(payee: str, roster: Iterable) -> str:
     answer of all zeros."""
     known = {r.id for r in roster}
     if payee not in known:
-        near = closest(payee, known, ignore_case=True)
-        raise ValueError(f"no payee '{payee}' in the roster"
-                         + (f"; did you mean '{near}'?" if near else ""))
+        raise ValueError(not_found("payee", payee, "the roster", known))
     return payee
 
 
@@ -414,10 +412,8 @@ def explain(result: RunResult, payee: str, period: Period, deal: str | None = No
 
     if deal is not None and result.engine is not None:  # else an empty tree, saying nothing
         deals = {e.deal for e in result.engine.dataset.events if e.kind != "activity"}
-        if deal not in deals:
-            near = closest_id(deal, deals)  # as `incentive explain --deal` and D-ORPHAN
-            raise ValueError(f"no deal '{deal}' in the data"
-                             + (f"; did you mean '{near}'?" if near else ""))
+        if deal not in deals:  # told as `incentive explain --deal` tells it
+            raise ValueError(not_found("deal", deal, "the data", deals))
     return build(result, payee, _period_of(period), deal)
 
 
@@ -470,9 +466,7 @@ def amortisation(result: RunResult, benefit_months: int, rules: Sequence[str] = 
     names = [c.name for c in result.plan.components]
     for rule in rules:  # an unknown rule would give an empty schedule
         if rule not in names:
-            near = closest(rule, names)
-            raise ValueError(f"no rule '{rule}' in the plan"
-                             + (f"; did you mean '{near}'?" if near else ""))
+            raise ValueError(not_found("rule", rule, "the plan", names))
     return schedule(result, benefit_months, rules, _period_of(period, optional=True))
 
 

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from incentive_dsl import __version__, api
-from incentive_dsl.diagnostics import closest, closest_id, to_json
+from incentive_dsl.diagnostics import closest, not_found, to_json
 from incentive_dsl.files import read_regular
 from incentive_dsl.limits import date_problem
 from incentive_dsl.progress import QUIET
@@ -303,15 +303,6 @@ def _report_data(diags) -> bool | None:
     return all(d.code == "D-FILE" for d in diags if d.is_error)
 
 
-def _not_found(what: str, name: str, place: str, known) -> str:
-    """"no payee 'x' in the roster", with the name meant when one is close (ignoring case:
-    ids are often typed with capitals). A deal id is matched as D-ORPHAN matches it
-    (`closest_id`): deal ids share long prefixes, and an id that shares one is another deal."""
-    near = closest_id(name, known) if what == "deal" else \
-        closest(name, known, ignore_case=True)
-    return f"no {what} '{name}' in {place}" + (f"; did you mean '{near}'?" if near else "")
-
-
 def _umask() -> int:
     mask = os.umask(0o022)  # reading the umask means setting it: put back at once
     os.umask(mask)
@@ -489,12 +480,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
         args.payee = named.pop()  # a display name from the roster (--map [roster] name)
     if args.payee not in {p.id for p in dataset.payees}:
         ids = sorted({p.id for p in dataset.payees})
-        print(f"incentive explain: {_not_found('payee', args.payee, 'the roster', ids)}",
+        print(f"incentive explain: {not_found('payee', args.payee, 'the roster', ids)}",
               file=sys.stderr)
         return EXIT_USAGE
     deals = {e.deal for e in dataset.events if e.kind != "activity"}
     if args.deal is not None and args.deal not in deals:
-        print(f"incentive explain: {_not_found('deal', args.deal, 'the data', deals)}",
+        print(f"incentive explain: {not_found('deal', args.deal, 'the data', deals)}",
               file=sys.stderr)
         return EXIT_USAGE
     if window is None:
@@ -529,7 +520,7 @@ def cmd_statement(args: argparse.Namespace) -> int:
     known = {p.id for p in dataset.payees}
     for payee in args.payee or ():
         if payee not in known:
-            print(f"incentive statement: {_not_found('payee', payee, 'the roster', known)}",
+            print(f"incentive statement: {not_found('payee', payee, 'the roster', known)}",
                   file=sys.stderr)
             return EXIT_USAGE
     if window is None:
@@ -602,7 +593,7 @@ def cmd_finance(args: argparse.Namespace) -> int:
     for rule in rules:
         if plan[-1].component(rule) is None:
             names = [c.name for c in plan[-1].components]
-            said = _not_found('rule', rule, 'the plan', names)
+            said = not_found('rule', rule, 'the plan', names)
             if any(c.name == rule for c in plan[-1].credits):  # it pays nothing to capitalise
                 said = f"'{rule}' is a credit of the plan, not a rule that pays"
             # A clawback's lines are those of the rules it reverses (the `rule` column).
@@ -1261,7 +1252,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         return code
     ids = sorted({p.id for p in dataset.payees})
     if args.payee not in ids:
-        print(f"incentive estimate: {_not_found('payee', args.payee, 'the roster', ids)}",
+        print(f"incentive estimate: {not_found('payee', args.payee, 'the roster', ids)}",
               file=sys.stderr)
         return EXIT_USAGE
     notes: list[str] = []
@@ -1583,7 +1574,7 @@ def cmd_ledger_show(args: argparse.Namespace) -> int:
     if args.payee is not None and args.payee not in found.payees:
         place = f'the ledger for "{name}"' if name else "the ledger"
         print(f"incentive ledger show: {path}: "
-              f"{_not_found('payee', args.payee, place, found.payees)}", file=sys.stderr)
+              f"{not_found('payee', args.payee, place, found.payees)}", file=sys.stderr)
         return EXIT_USAGE
     if args.format == "json":
         print(json.dumps(found.to_json(), indent=2, sort_keys=True, ensure_ascii=False))

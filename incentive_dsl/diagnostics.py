@@ -141,6 +141,15 @@ def closest_id(word: str, candidates: Iterable[str]) -> str | None:
     return next(iter(nearest)) if len(nearest) == 1 else None
 
 
+def not_found(what: str, name: str, place: str, known) -> str:
+    """"no payee 'x' in the roster", with the name meant when one is close (ignoring case:
+    ids are often typed with capitals). A deal id is matched as D-ORPHAN matches it
+    (`closest_id`): deal ids share long prefixes, and an id that shares one is another deal."""
+    near = closest_id(name, known) if what == "deal" else \
+        closest(name, known, ignore_case=True)
+    return f"no {what} '{name}' in {place}" + (f"; did you mean '{near}'?" if near else "")
+
+
 def _one_letter_apart(a: str, b: str) -> bool:
     """Whether one letter replaced, added or dropped turns `a` into `b`."""
     if a == b or abs(len(a) - len(b)) > 1:
