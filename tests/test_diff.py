@@ -10,6 +10,7 @@ refresh with:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -19,11 +20,14 @@ from pathlib import Path
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from incentive_dsl import api, cli
 from incentive_dsl.audit import plandiff, review
-from incentive_dsl.audit.impact import Impact, PayeeImpact, RuleDelta
+from incentive_dsl.audit.impact import Impact, PayeeImpact, RuleDelta, impact
 from incentive_dsl.check import model as m
+from incentive_dsl.data.records import Dataset, Event, PayeeRecord
 
 GOLDEN = Path(__file__).parent / "golden" / "diff"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -497,6 +501,131 @@ def test_field_and_example_headings_name_them_once(repo, capsys):
     assert cli.main(diff("HEAD~1:plan.plan", "plan.plan", "--format", "markdown")) == 0
     out = capsys.readouterr().out
     assert "- **field deal.product**\n" in out and '- **example "Over quota"**\n' in out
+
+
+# ------------------------------------------------------------------------------ offsets and rounding
+
+EXTRA = textwrap.dedent("""\
+    commission extra "Extra"
+      on bookings
+      rate 1%
+
+    spiff p3 "P3 launch"
+    """)
+
+
+def _offset(plan: str) -> str:
+    """Both core tiers one point lower, and a new 1% commission: a payee without a
+    clawback earns the same in total, from other rules."""
+    lower = edit(edit(plan, "from 0% to 100% at 10%", "from 0% to 100% at 9%"),
+                 "from 100% at 15%", "from 100% at 14%")
+    return edit(lower, 'spiff p3 "P3 launch"\n', EXTRA)
+
+
+def test_a_payee_whose_rule_changes_offset_is_not_counted_unchanged(repo, capsys):
+    (repo / "plan.plan").write_text(_offset(PLAN))
+    assert cli.main(diff("HEAD~1:plan.plan", "plan.plan", *DATA, "--format", "json")) == 0
+    doc = json.loads(capsys.readouterr().out)
+    impact = doc["impact"]
+    payees = {p["payee"]: p for p in impact["payees"]}
+    # ana (140,000 USD booked) and bob (170,000): -1% core, +1% extra; cy's cancelled deal
+    # keeps its 1% extra (300.00), which no clawback reverses.
+    assert payees["ana"]["difference"] == "0.00" and payees["ana"]["status"] == "net zero"
+    assert [(r["rule"], r["difference"]) for r in payees["ana"]["rules"]] == [
+        ("core", "-1400.00"), ("extra", "1400.00")]
+    assert payees["bob"]["status"] == "net zero" and payees["cy"]["status"] == "gain"
+    assert payees["dan"]["status"] == "unchanged" and payees["dan"]["rules"] == []
+    assert (impact["payees_gain"], impact["payees_lose"], impact["payees_net_zero"],
+            impact["payees_unchanged"]) == (1, 0, 2, 1)
+    assert doc["summary"].endswith("1 payee(s) gain, 0 lose, 2 changed with no net difference "
+                                   "in earnings, 1 unchanged.")
+
+
+def test_offsetting_changes_alone_are_no_payout_change_but_are_said(repo, capsys):
+    (repo / "plan.plan").write_text(_offset(PLAN))
+    # In Q1 only ana books: her rules change, her pay does not.
+    args = diff("HEAD~1:plan.plan", "plan.plan", *DATA, "--period", "2027-Q1")
+    assert cli.main([*args, "--exit-code"]) == cli.EXIT_OK
+    out = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert "No payout change on the history (2027-Q1): total earnings stay" in out
+    assert ("1 payee(s) changed with no net difference: the changes of their rules offset."
+            in out)
+    assert "ana 16,000.00 16,000.00 0.00 Core commission -1,400.00; Extra +1,400.00" in out
+
+
+ROUNDED = edit(PLAN, "  roles AE\n", "  roles AE\n  rounding half up per statement\n")
+
+
+def test_per_statement_breakdowns_reconcile_with_a_rounding_row(repo, capsys):
+    (repo / "old.plan").write_text(ROUNDED)
+    (repo / "plan.plan").write_text(edit(ROUNDED, 'spiff p3 "P3 launch"\n',
+                                         EXTRA.replace("rate 1%", "rate 2.5%")))
+    (repo / "events.csv").write_text(edit(EVENTS, "80000,USD", "80000.03,USD"))
+    assert cli.main(diff("old.plan", "plan.plan", *DATA, "--format", "json",
+                         "--by-period", "month")) == 0
+    impact = json.loads(capsys.readouterr().out)["impact"]
+    ana = next(p for p in impact["payees"] if p["payee"] == "ana")
+    # Lines are kept exact: core 16,000.0045 stays 16,000.00 (half up), extra 2,000.00075 +
+    # 1,500 = 3,500.00 on its own, but the total 19,500.00525 rounds up to 19,500.01.
+    assert (ana["old"], ana["new"]) == ("16000.00", "19500.01")
+    assert [(r["rule"], r["title"], r["old"], r["new"]) for r in ana["rules"]] == [
+        ("extra", "Extra", "0.00", "3500.00"), ("rounding", "Rounding", "0.00", "0.01")]
+    assert [(r["period"], r["old"], r["new"]) for r in ana["periods"]] == [
+        ("2027-01", "8000.00", "10000.00"), ("2027-02", "8000.00", "9500.00"),
+        ("rounding", "0.00", "0.01")]
+    for side in ("old", "new"):
+        assert (sum(Decimal(r[side]) for r in impact["periods"])
+                == Decimal(impact["totals"][side]))
+
+
+MODES = ("half up", "half even", "half down", "up", "down")
+# Rates in thousandths of a percent: a line of a deal in cents has up to seven decimals.
+RATES = st.integers(1, 30_000).map(lambda n: f"{Decimal(n) / 1000}%")
+
+
+def _rounded_plan(mode: str, low: str, high: str, extra: str) -> str:
+    plan = edit(PLAN, "  roles AE\n", f"  roles AE\n  rounding {mode} per statement\n")
+    plan = edit(edit(plan, "at 10%", f"at {low}"), "at 15%", f"at {high}")
+    return edit(plan, 'spiff p3 "P3 launch"\n', EXTRA.replace("rate 1%", f"rate {extra}"))
+
+
+@st.composite
+def histories(draw):
+    deals = []
+    for i in range(draw(st.integers(1, 8))):
+        deal = f"D{i}"
+        day = dt.date(2027, 1, 1) + dt.timedelta(days=draw(st.integers(0, 300)))
+        deals.append(Event(id=f"{deal}-b", deal=deal, date=day, kind="booked",
+                           amount=Decimal(draw(st.integers(1, 20_000_000))) / 100,
+                           currency="USD", owner=draw(st.sampled_from(("ana", "bob", "cy"))),
+                           fields=(("product", draw(st.sampled_from(("P1", "P3")))),)))
+        if draw(st.booleans()):
+            deals.append(Event(id=f"{deal}-c", deal=deal, date=day + dt.timedelta(days=30),
+                               kind="cancelled"))
+    return Dataset(events=tuple(deals), payees=tuple(
+        PayeeRecord(id=pid, role="AE", start=dt.date(2027, 1, 1)) for pid in ("ana", "bob", "cy")))
+
+
+@given(modes=st.tuples(st.sampled_from(MODES), st.sampled_from(MODES)),
+       rates=st.tuples(RATES, RATES, RATES, RATES, RATES, RATES), data=histories(),
+       unit=st.sampled_from(("month", "quarter", "pay")),
+       window=st.sampled_from((None, "2027-Q2", "2027-H2")))
+def test_per_statement_breakdowns_add_up_to_the_totals(modes, rates, data, unit, window):
+    """With `rounding ... per statement` the lines are exact and every figure is rounded: the
+    rules and the periods listed for a payee still add up to the payee's difference, and the
+    periods of all payees to the totals shown, to the cent."""
+    old = _plan(_rounded_plan(modes[0], *rates[:3]))
+    new = _plan(_rounded_plan(modes[1], *rates[3:]))
+    period = None if window is None else api.window([new], window, None, None)
+    runs = [api.run(plan, data) for plan in (old, new)]
+    assert all(r.ok for r in runs)
+    result = impact(*runs, payees=("ana", "bob", "cy"), window=period, by_period=unit)
+    for p in result.payees:
+        assert sum((r.difference for r in p.rules), Decimal(0)) == p.difference, p
+        assert sum((r.difference for r in p.periods), Decimal(0)) == p.difference, p
+    for side in ("old", "new"):
+        assert (sum((getattr(r, side) for r in result.periods), Decimal(0))
+                == getattr(result, side))
 
 
 # ------------------------------------------------------------------------------ semantic changes

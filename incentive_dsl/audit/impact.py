@@ -6,8 +6,11 @@ here. Totals are earnings (every earning line, caps and clawbacks included) in t
 `paid` is what the statements pay in the window's pay periods, so payout settings (holdbacks,
 draws, schedules) show there. Per-rule differences group earning lines by their rule: a
 component's own lines and caps under the component, clawback lines under the clawback rule.
-Amounts are rounded to the currency's minor unit only when compared and shown, so a payee is
-changed only by at least a cent.
+Amounts are added exactly and rounded to the currency's minor unit (in the plan's mode) only
+when compared and shown, so a payee is changed only by at least a cent. A payee's total is
+rounded once; each rule and each period is rounded on its own, and where those figures do not
+add up to the rounded total (lines kept exact, `rounding ... per statement`), a `rounding` row
+holds the difference, so every breakdown adds up to the total shown, to the cent.
 """
 
 from __future__ import annotations
@@ -20,9 +23,14 @@ import attrs
 
 from incentive_dsl.audit.plandiff import title_of
 from incentive_dsl.check import model as m
-from incentive_dsl.eval.money import ZERO, round_money
+from incentive_dsl.eval.money import ZERO, add, round_money
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
+
+# The row that reconciles a breakdown with its rounded total: a reserved word of the language,
+# so no rule is named so, and no period label reads so.
+ROUNDING = "rounding"
+ROUNDING_TITLE = "Rounding"
 
 class _Change:
     """An old and a new amount."""
@@ -74,11 +82,13 @@ class PayeeImpact:
 
     @property
     def status(self) -> str:
+        """gain or loss by the earnings difference; "net zero" when the total is the same but
+        something under it changes (rules that offset, or what is paid in the window)."""
         if self.difference > 0:
             return "gain"
         if self.difference < 0:
             return "loss"
-        return "unchanged"
+        return "net zero" if self.changed else "unchanged"
 
     @property
     def changed(self) -> bool:
@@ -190,10 +200,11 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
             if window is not None and not window.contains(ln.date):
                 continue
             rule = ln.trace.rule if ln.kind == "clawback" else ln.component
-            by_rule[(ln.payee, rule)] += ln.amount
-            by_payee[ln.payee] += ln.amount
+            by_rule[(ln.payee, rule)] = add(by_rule[(ln.payee, rule)], ln.amount)
+            by_payee[ln.payee] = add(by_payee[ln.payee], ln.amount)
             if unit is not None:
-                by_payee_period[(ln.payee, calendar.period_of(ln.date, unit).label)] += ln.amount
+                key = (ln.payee, calendar.period_of(ln.date, unit).label)
+                by_payee_period[key] = add(by_payee_period[key], ln.amount)
         paid: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for s in result.statements:
             if window is None or (window.start <= s.start and s.end <= window.end):
@@ -201,7 +212,10 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
 
         def rounded(table: dict, mode: str = mode) -> dict:
             return {k: round_money(v, cur, mode) for k, v in table.items()}
-        sides.append((rounded(by_payee), rounded(by_rule), rounded(by_payee_period),
+        totals = rounded(by_payee)
+        per_period = rounded(by_payee_period)
+        sides.append((totals, reconciled(rounded(by_rule), totals),
+                      per_period if unit is None else reconciled(per_period, totals),
                       rounded(paid), result.plan))
     (old_payee, old_rule, old_period, old_paid, old_plan), \
         (new_payee, new_rule, new_period, new_paid, new_plan) = sides
@@ -211,6 +225,7 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
         for spec in (*plan.components, *plan.clawbacks):
             titles[spec.name] = title_of(spec)
     titles.setdefault("payout", "Plan-wide cap")
+    titles[ROUNDING] = ROUNDING_TITLE
     # A rule renamed (with a change) or two rules with one label would read as one rule twice.
     shared = Counter(titles.values())
     titles = {rule: f"{t} ({rule})" if shared[t] > 1 else t for rule, t in titles.items()}
@@ -231,10 +246,10 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
                        new_rule.get((payee, rule), zero))
              for rule in rules_of[payee]
              if old_rule.get((payee, rule), zero) != new_rule.get((payee, rule), zero)),
-            key=lambda r: (-abs(r.difference), r.rule)))
+            key=lambda r: (r.rule == ROUNDING, -abs(r.difference), r.rule)))
         periods = tuple(PeriodDelta(label, old_period.get((payee, label), zero),
                                     new_period.get((payee, label), zero))
-                        for label in sorted(periods_of[payee])
+                        for label in sorted(periods_of[payee], key=_last_rounding)
                         if old_period.get((payee, label), zero)
                         != new_period.get((payee, label), zero))
         out.append(PayeeImpact(payee=payee, old=old_payee.get(payee, zero),
@@ -247,7 +262,8 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
             per[label][0] += v
         for (_, label), v in new_period.items():
             per[label][1] += v
-        totals = tuple(PeriodDelta(label, o, nw) for label, (o, nw) in sorted(per.items()))
+        totals = tuple(PeriodDelta(label, *per[label])
+                       for label in sorted(per, key=_last_rounding))
     if window is not None:
         days = f"{window.start} to {window.end}"
     else:
@@ -255,3 +271,21 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
         days = f"{min(s.start for s in stamps)} to {max(s.end for s in stamps)}"
     return Impact(currency=cur, window=window, range=days, payees=tuple(out), period_unit=unit,
                   periods=totals, notes=tuple(notes))
+
+
+def reconciled(parts: dict[tuple[str, str], Decimal], totals: dict[str, Decimal]
+               ) -> dict[tuple[str, str], Decimal]:
+    """Each payee's rounded parts (by rule or by period), with a (payee, "rounding") part for
+    what the parts, each rounded on its own, miss of the payee's rounded total."""
+    out = dict(parts)
+    missing = dict(totals)
+    for (payee, _), amount in parts.items():
+        missing[payee] -= amount
+    for payee, amount in missing.items():
+        if amount:
+            out[(payee, ROUNDING)] = amount
+    return out
+
+
+def _last_rounding(label: str) -> tuple[bool, str]:
+    return label == ROUNDING, label

@@ -98,11 +98,19 @@ def summary(review: Review) -> str:
         return (f"{len(review.changes)} change(s) to the plan; no history was given, so "
                 "the payout impact was not computed.")
     cur = impact.currency
+    # A payee listed with a difference is never counted as unchanged: one whose total stays
+    # the same while its rules (or what it is paid in the window) change is counted apart.
+    net_zero = impact.count("net zero")
     counts = (f"{impact.count('gain')} payee(s) gain, {impact.count('loss')} lose, "
-              f"{impact.count('unchanged')} unchanged")
+              + (f"{net_zero} changed with no net difference in earnings, " if net_zero else "")
+              + f"{impact.count('unchanged')} unchanged")
     if not impact.changed:
-        return (f"No payout change on the history ({_window(impact)}): total earnings stay "
+        text = (f"No payout change on the history ({_window(impact)}): total earnings stay "
                 f"{money(impact.old)} {cur} for {len(impact.payees)} payee(s).")
+        if net_zero:
+            text += (f" {net_zero} payee(s) changed with no net difference: the changes of "
+                     "their rules offset.")
+        return text
     text = (f"Payouts change on the history ({_window(impact)}): total earnings "
             f"{money(impact.old)} → {money(impact.new)} {cur} ({signed(impact.difference)} "
             f"{cur}{', ' + pct(impact) if pct(impact) else ''}); {counts}.")
@@ -375,6 +383,7 @@ def _impact_json(impact: Impact) -> dict:
                    "old_paid": str(impact.old_paid), "new_paid": str(impact.new_paid)},
         "payees_gain": impact.count("gain"),
         "payees_lose": impact.count("loss"),
+        "payees_net_zero": impact.count("net zero"),
         "payees_unchanged": impact.count("unchanged"),
         "period_unit": impact.period_unit,
         "periods": [{"period": r.period, **amounts(r)} for r in impact.periods],
