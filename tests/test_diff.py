@@ -578,6 +578,25 @@ def test_per_statement_breakdowns_reconcile_with_a_rounding_row(repo, capsys):
                 == Decimal(impact["totals"][side]))
 
 
+def test_a_change_of_currency_labels_each_side(repo, capsys):
+    # The old amounts are dollars: a table or a total titled in euros alone would call them
+    # euros, and a difference of the two is one of numbers.
+    (repo / "plan.plan").write_text(PLAN.replace("USD", "EUR"))
+    (repo / "events.csv").write_text(EVENTS.replace(",USD,", ",,"))
+    (repo / "fx.csv").write_text("currency,target,date,rate\nEUR,USD,2027-01-01,1.25\n")
+    assert cli.main(diff("HEAD~1:plan.plan", "plan.plan", "--data", ".", "--exit-code")) == 2
+    out = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert "Payout impact, 2027-01-01 to 2027-12-31 (USD → EUR)" in out
+    assert ("Payouts change on the history (2027-01-01 to 2027-12-31), and their currency: "
+            "total earnings 45,500.00 USD → 34,500.00 EUR (-11,000.00 as numbers, -24.2%); "
+            "0 payee(s) gain, 2 lose, 1 changed with no net difference in earnings, "
+            "1 unchanged. Paid in that time: 49,250.00 USD → 37,500.00 EUR.") in out
+    assert cli.main(diff("HEAD~1:plan.plan", "plan.plan", "--data", ".", "--format",
+                         "json")) == 0
+    impact = json.loads(capsys.readouterr().out)["impact"]
+    assert (impact["old_currency"], impact["currency"]) == ("USD", "EUR")
+
+
 MODES = ("half up", "half even", "half down", "up", "down")
 # Rates in thousandths of a percent: a line of a deal in cents has up to seven decimals.
 RATES = st.integers(1, 30_000).map(lambda n: f"{Decimal(n) / 1000}%")

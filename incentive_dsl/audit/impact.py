@@ -104,6 +104,14 @@ class Impact:
     period_unit: str | None = None
     periods: tuple[PeriodDelta, ...] = ()  # with by-period: all payees' totals per period
     notes: tuple[str, ...] = ()
+    old_currency: str | None = None  # the old plan's, when it is not `currency`
+
+    @property
+    def currencies(self) -> str:
+        """The currency of the amounts, or of the old and the new ones ("USD → EUR")."""
+        if self.old_currency is None:
+            return self.currency
+        return f"{self.old_currency} → {self.currency}"
 
     @property
     def old(self) -> Decimal:
@@ -134,8 +142,10 @@ class Impact:
 
     @property
     def changed(self) -> bool:
-        """Whether any payee earns or is paid a different amount (by at least a cent)."""
-        return any(p.difference or p.paid_difference for p in self.payees)
+        """Whether any payee earns or is paid a different amount (by at least a cent), or is
+        paid in another currency."""
+        return (self.old_currency is not None
+                or any(p.difference or p.paid_difference for p in self.payees))
 
     def changed_payees(self) -> list[PayeeImpact]:
         """Payees whose pay changes, the largest changes first (then by id)."""
@@ -270,7 +280,8 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
         stamps = [s for r in (old, new) for s in (r.versions or (r.stamp,))]
         days = f"{min(s.start for s in stamps)} to {max(s.end for s in stamps)}"
     return Impact(currency=cur, window=window, range=days, payees=tuple(out), period_unit=unit,
-                  periods=totals, notes=tuple(notes))
+                  periods=totals, notes=tuple(notes),
+                  old_currency=None if old.plan.currency == cur else old.plan.currency)
 
 
 def reconciled(parts: dict[tuple[str, str], Decimal], totals: dict[str, Decimal]
