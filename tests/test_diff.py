@@ -597,6 +597,33 @@ def test_a_change_of_currency_labels_each_side(repo, capsys):
     assert (impact["old_currency"], impact["currency"]) == ("USD", "EUR")
 
 
+SHIPPED = Path(__file__).parent.parent / "plans"
+
+
+def test_a_change_of_rounding_on_a_shipped_plan(tmp_path, capsys):
+    # Half even per line → half up per statement moves some payees by a cent either way.
+    old = SHIPPED / "enterprise_ae.plan"
+    new = tmp_path / "enterprise_ae.plan"
+    new.write_text(old.read_text().replace("rounding half even per line",
+                                           "rounding half up per statement"))
+    args = diff(str(old), str(new), "--data", str(SHIPPED / "data"), "--by-period", "quarter")
+    assert cli.main([*args, "--format", "json"]) == 0
+    impact = json.loads(capsys.readouterr().out)["impact"]
+    # The payees' rounding rows cancel out over all of them: no 0.00 → 0.00 rounding period.
+    assert [r["period"] for r in impact["periods"]] == [
+        "2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4"]
+    for side in ("old", "new"):
+        assert (sum(Decimal(r[side]) for r in impact["periods"])
+                == Decimal(impact["totals"][side]))
+    assert cli.main([*args, "--format", "markdown"]) == 0
+    rows: dict[str, str] = {}  # each payee's first row: the table of largest changes
+    for line in capsys.readouterr().out.splitlines():
+        if line.startswith(("| eva.d ", "| mo.r ")):
+            rows.setdefault(line.split(" | ")[0], line)
+    # A cent on tens of thousands: signed as the difference is, gain or loss.
+    assert "| -0.01 | -0.0% |" in rows["| eva.d"] and "| +0.01 | +0.0% |" in rows["| mo.r"]
+
+
 MODES = ("half up", "half even", "half down", "up", "down")
 # Rates in thousandths of a percent: a line of a deal in cents has up to seven decimals.
 RATES = st.integers(1, 30_000).map(lambda n: f"{Decimal(n) / 1000}%")

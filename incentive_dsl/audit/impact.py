@@ -272,8 +272,10 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
             per[label][0] += v
         for (_, label), v in new_period.items():
             per[label][1] += v
+        # Payees' rounding rows of both signs can cancel out: a 0.00 → 0.00 row says nothing.
         totals = tuple(PeriodDelta(label, *per[label])
-                       for label in sorted(per, key=_last_rounding))
+                       for label in sorted(per, key=_last_rounding)
+                       if label != ROUNDING or any(per[label]))
     if window is not None:
         days = f"{window.start} to {window.end}"
     else:

@@ -72,7 +72,8 @@ def pct(p: PayeeImpact | Impact) -> str:
         return ""
     if p.percent is None:
         return "new" if p.new else ""
-    return f"{'+' if p.percent > 0 else ''}{p.percent}%"
+    # Signed by the difference: a gain under 0.05% is +0.0%, as a loss is -0.0%.
+    return f"{'+' if p.difference > 0 else ''}{p.percent}%"
 
 
 def rules_text(p: PayeeImpact) -> str:
