@@ -1020,7 +1020,12 @@ def _add_data_commands(sub) -> None:
 class _Parser(argparse.ArgumentParser):
     """A parser whose subcommands report arguments they do not know with their own usage
     (argparse leaves them to the top-level parser, whose usage says nothing of the command's
-    options). Subparsers are made of the same class."""
+    options). Subparsers are made of the same class. Options are never abbreviated:
+    argparse would take `--deal X` for `--deals X` without a word."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
     def parse_known_args(self, args=None, namespace=None):
         self._words = list(sys.argv[1:] if args is None else args)

@@ -301,3 +301,21 @@ def test_run_says_a_condition_can_never_hold(ws):
     assert "warning[W-NEVER]: deal.type is never \"nwe\"" in err
     assert 'did you mean "new"?' in err and "W-NO-EXAMPLE" not in err
     assert "The commands that pay (`run`, " in (ROOT / "docs/diagnostics.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize("args, hint", [
+    (["run", "plans/enterprise_ae.plan", "--deal", "plans/data/events.csv"],
+     "unrecognized arguments: --deal plans/data/events.csv; did you mean --deals?"),
+    (["explain", "plans/enterprise_ae.plan", "--data", "plans/data", "--pay", "abe.d"],
+     "the following arguments are required: --payee"),
+    (["ledger", "show", "--pla", "plans/enterprise_ae.plan"],
+     "unrecognized arguments: --pla plans/enterprise_ae.plan; did you mean --plan?"),
+    (["finance", "accruals", "plans/enterprise_ae.plan", "--data", "plans/data",
+      "--per", "2027-03"], "unrecognized arguments: --per 2027-03"),
+])
+def test_an_option_is_never_taken_from_its_prefix(capsys, args, hint):
+    """`--deal X` in run is not `--deals X`: a prefix is a usage error, with the option meant."""
+    with pytest.raises(SystemExit) as exc:
+        cli.main(args)
+    assert exc.value.code == cli.EXIT_USAGE
+    assert hint in capsys.readouterr().err
