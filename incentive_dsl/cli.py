@@ -1017,6 +1017,18 @@ def _add_data_commands(sub) -> None:
     check.set_defaults(run=cmd_data_check)
 
 
+# The commands that evaluate a plan other than run: each reads lines and traces, which the
+# columnar engine never makes.
+_EVALUATING = ("explain", "statement", "estimate", "diff", "close", "accruals", "amortisation",
+               "test")
+
+
+def _no_engine(command: str) -> str:
+    return (f"--engine is an option of `incentive run` only: {command} runs on the "
+            "interpreter (the columnar engine computes statements without their lines, and "
+            f"{command} needs the lines); leave out --engine")
+
+
 class _Parser(argparse.ArgumentParser):
     """A parser whose subcommands report arguments they do not know with their own usage
     (argparse leaves them to the top-level parser, whose usage says nothing of the command's
@@ -1031,6 +1043,9 @@ class _Parser(argparse.ArgumentParser):
         self._words = list(sys.argv[1:] if args is None else args)
         parsed, extra = super().parse_known_args(args, namespace)
         if extra:
+            command = self.prog.split()[-1]
+            if command in _EVALUATING and any(w.partition("=")[0] == "--engine" for w in extra):
+                self.error(_no_engine(command))
             self.error(f"unrecognized arguments: {' '.join(extra)}" + self._hint(extra))
         return parsed, extra
 

@@ -319,3 +319,21 @@ def test_an_option_is_never_taken_from_its_prefix(capsys, args, hint):
         cli.main(args)
     assert exc.value.code == cli.EXIT_USAGE
     assert hint in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [
+    ["explain", "plans/enterprise_ae.plan", "--data", "plans/data", "--payee", "abe.d",
+     "--engine", "columnar"],
+    ["statement", "plans/enterprise_ae.plan", "--data", "plans/data", "--engine=columnar"],
+])
+def test_engine_outside_run_says_why(capsys, args):
+    """explain (like every command that reads lines) runs on the interpreter only: a usage
+    error that says so, not a bare 'unrecognized arguments'."""
+    with pytest.raises(SystemExit) as exc:
+        cli.main(args)
+    assert exc.value.code == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"incentive {args[0]}: error: --engine is an option of `incentive run` only: " \
+           f"{args[0]} runs on the interpreter (the columnar engine computes statements " \
+           "without their lines" in err
+    assert "unrecognized" not in err
