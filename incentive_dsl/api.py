@@ -128,6 +128,18 @@ def _date_of(value: dt.date | None, name: str) -> dt.date | None:
                     f"write {fix}")
 
 
+def _until(plans: list[Plan], until: dt.date | None) -> dt.date | None:
+    """`until`, refused before the plan starts: the run would be empty with nothing to say
+    why (the command line refuses such a window too)."""
+    until = _date_of(until, "until")
+    start = min(p.effective_start for p in plans)
+    if until is not None and until < start:
+        raise ValueError(f"until {until} is before the plan starts ({start}): there is "
+                         "nothing to run; give a date in the plan's effective range, or none "
+                         "for all of it")
+    return until
+
+
 def _name_of(period: str) -> str:
     """`period`, refused when it is not a period name: the calendar reads text only."""
     if not isinstance(period, str):
@@ -370,7 +382,7 @@ def run(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = N
     the run (slower; for programs whose other threads must keep collecting). `progress` is
     told each stage's name; `meter` how far each stage is (`incentive_dsl.progress`)."""
     plans = _versions_of(plan)
-    return evaluate_versions(plans, _data_of(dataset), end=_date_of(until, "until"),
+    return evaluate_versions(plans, _data_of(dataset), end=_until(plans, until),
                              progress=progress, pause_gc=pause_gc, meter=meter)
 
 
@@ -385,7 +397,8 @@ def run_columnar(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date |
     Raises columnar.runner.ColumnarUnavailable when DuckDB is not installed."""
     from incentive_dsl.columnar.runner import run_or_interpret
 
-    return run_or_interpret(_versions_of(plan), _data_of(dataset), _date_of(until, "until"),
+    plans = _versions_of(plan)
+    return run_or_interpret(plans, _data_of(dataset), _until(plans, until),
                             progress=progress, pause_gc=pause_gc, meter=meter)
 
 
@@ -400,7 +413,8 @@ def prepare_columnar(plan: Plan | Sequence[Plan], dataset: Dataset,
     query's exact decimals (run the interpreter)."""
     from incentive_dsl.columnar.runner import ColumnarRun, prepare
 
-    ready = prepare(_versions_of(plan), _data_of(dataset), _date_of(until, "until"),
+    plans = _versions_of(plan)
+    ready = prepare(plans, _data_of(dataset), _until(plans, until),
                     meter=meter or QUIET)
     return (None, ready.fallback) if isinstance(ready, ColumnarRun) else (ready, None)
 

@@ -339,3 +339,17 @@ def test_explaining_many_deals_passes_over_the_events_once(shipped, monkeypatch)
     with pytest.raises(ValueError, match="no deal 'nope' in the data"):
         api.explain(result, "abe.d", jan, deal="nope")
     assert len(passes) == 1 and passes[0] is fresh
+
+
+@pytest.mark.parametrize("call", [
+    lambda plan, data, until: api.run(plan, data, until=until),
+    lambda plan, data, until: api.run([plan], data, until),
+    lambda plan, data, until: api.prepare_columnar(plan, data, until),
+])
+def test_a_run_until_before_the_plan_starts_is_refused_not_empty(shipped, call):
+    loaded, dataset = shipped
+    with pytest.raises(ValueError, match=r"^until 2026-12-31 is before the plan starts "
+                                         r"\(2027-01-01\): there is nothing to run"):
+        call(loaded.plan, dataset, dt.date(2026, 12, 31))
+    # the plan's first day is a run, not a mistake
+    assert api.run(loaded.plan, dataset, until=dt.date(2027, 1, 1)).ok
