@@ -757,3 +757,18 @@ def test_a_written_split_needs_its_separator(tmp_path):
     _, diags = load_mapping(str(export(tmp_path, mapping, _with_team("ana 100%"))))
     [d] = [d for d in diags if d.is_error]
     assert d.message == "the separator '%' would cut into the shares"
+
+
+def test_a_mapping_in_error_reports_its_errors_only(tmp_path):
+    """Rows are not read until the mapping is right: no notes or warnings about them (an
+    alias 'applying to no record', the managers added) alongside the mapping's error."""
+    mapping = BASE.replace('owner = "owner"', 'owner = "ownr"') + \
+        '\n[deals.values.stage]\nWon = "won"\n\n[roster.defaults]\nrole = "AE"\n'
+    dataset, diags = load_mapping(str(export(tmp_path, mapping)))
+    assert [(d.code, d.message, place(d)) for d in diags] == [
+        ("D-COLUMN", f"deals.owner: column 'ownr' is not in {tmp_path / 'deals.csv'}",
+         ("map.toml", 4, 1))]
+    assert dataset.events == () and dataset.payees == ()
+    # once it is right, the notes about the rows are there
+    _, diags = load_mapping(str(export(tmp_path, mapping.replace('"ownr"', '"owner"'))))
+    assert errors(diags) == [] and any(d.code == "D-ALIAS" for d in diags)

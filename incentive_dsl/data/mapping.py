@@ -299,9 +299,10 @@ class Mapping:
     def blocked(self) -> bool:
         """Whether the mapping (or a file) has an error that keeps rows from being read: the
         rows are read once the mapping is right."""
-        return any(d.is_error and (d.span.path == self.path or d.code in ("D-FILE",
-                                                                             "D-ENCODING"))
-                   for d in self.diags)
+        return any(self.blocks(d) for d in self.diags)
+
+    def blocks(self, d: Diagnostic) -> bool:
+        return d.is_error and (d.span.path == self.path or d.code in ("D-FILE", "D-ENCODING"))
 
     def map_error(self, key: tuple[str, ...], message: str, hint: str | None = None,
                   related: Iterable[Related] = ()) -> None:
@@ -2313,8 +2314,9 @@ def _load_mapping(path: str | os.PathLike, plan: Plan | None) -> tuple[Dataset, 
     territories = _territories(m)
     quotas = _standard(m, ("quotas",), m.doc["quotas"]) if "quotas" in m.doc else []
     fx = _fx(m) if "fx" in m.doc else []
-    _report_aliases(m)
-    _report_defaults(m)
+    if not m.blocked():  # they count rows, which are not all read
+        _report_aliases(m)
+        _report_defaults(m)
     if payees:
         # owners, split partners and managers (paid on their team) are not idle
         busy = {e.owner for e in events} | {p for e in events for p, _ in e.splits} | \
@@ -2329,6 +2331,14 @@ def _load_mapping(path: str | os.PathLike, plan: Plan | None) -> tuple[Dataset, 
                                 + " (no credit of their own; they count in their team's "
                                 "quota)"))
     sources = tuple(dict.fromkeys([m.path, *m.files]))
+    if m.blocked():
+        # The rows are not read (or only some are) until the mapping is right: what was said
+        # of them (an alias applying to no record, a manager added) would mislead. Warnings
+        # on the mapping's own keys stay (a plan's field the mapping does not give).
+        return make_dataset((), (), sources=sources), sorted(
+            (d for d in m.diags if m.blocks(d) or (d.span.path == m.path
+                                                   and d.severity is Severity.WARNING)),
+            key=Diagnostic.sort_key)
     dataset = make_dataset(events, payees, quotas, fx, territories, sources)
     tables = {t.path: t for t in m.tables.values()}
     found, bad = check_dataset(dataset, plan, tables, m.rejected)
