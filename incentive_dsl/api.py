@@ -670,8 +670,9 @@ def review(old_ref: str, new_ref: str, old: Plan | Sequence[Plan], new: Plan | S
     step = progress or (lambda stage: None)
     results = []
     for which, plans in (("old", olds), ("new", news)):
-        results.append(run(plans, dataset, until,
-                           progress=lambda s, w=which: step(f"{w}: {s}")))
+        # Not `run`: a window before one side's plan starts is that side paying nothing.
+        results.append(evaluate_versions(plans, _data_of(dataset), end=until,
+                                         progress=lambda s, w=which: step(f"{w}: {s}")))
     diags = tuple(d for r in results for d in r.diagnostics)
     if any(d.is_error for d in diags):
         return Review(old_ref, new_ref, changes, None), diags
