@@ -337,3 +337,14 @@ def test_engine_outside_run_says_why(capsys, args):
            f"{args[0]} runs on the interpreter (the columnar engine computes statements " \
            "without their lines" in err
     assert "unrecognized" not in err
+
+
+def test_the_export_given_as_its_mapping_is_one_error(capsys):
+    """--map takes the mapping (TOML), not the CSV export: said as such (exit 2, like a data
+    file given as the plan), not as TOML's 'Expected = after a key' at line 1."""
+    export = "plans/crm/data/sales_pipeline.csv"
+    assert cli.main(["run", "plans/crm/field_sales.plan", "--map", export]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"{export}:1:1: error[D-FILE]: {export} is a data file (CSV), not a mapping: a " \
+           "mapping is a TOML file that names the export's files and columns" in err
+    assert "TOML:" not in err and err.count("error[") == 1

@@ -320,6 +320,17 @@ class Mapping:
         try:
             self.doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
+            kind = os.path.splitext(self.path)[1].lower()
+            if kind in (".csv", ".jsonl", ".json", ".tsv"):
+                # The export given where its mapping goes: TOML's complaint about line 1
+                # would not say so.
+                self.diags.append(error("D-FILE", Span.point(self.path, 1, 1),
+                                        f"{self.path} is a data file ({kind[1:].upper()}), not "
+                                        "a mapping: a mapping is a TOML file that names the "
+                                        "export's files and columns",
+                                        "write one beside the export, starting from "
+                                        "plans/crm/crm.toml (docs/mapping.md)"))
+                return False
             m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
             line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
             message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e)) or "invalid TOML"
