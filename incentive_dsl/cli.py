@@ -334,6 +334,10 @@ def _write_with(args: argparse.Namespace, path: str | None, write) -> int:
     # Written to a file beside it, which then replaces it: an interrupted or failed write
     # (Ctrl-C halfway through a large JSON document) leaves the file as it was, never half
     # written.
+    problem = _output_problem(path)  # said as every command says it, not as the OS does
+    if problem:
+        print(f"{_prog(args)}: cannot write {path}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     target = os.path.realpath(path)  # through a symbolic link, as opening it would
     folder, name = os.path.split(target)
     try:

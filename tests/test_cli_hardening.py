@@ -348,3 +348,11 @@ def test_the_export_given_as_its_mapping_is_one_error(capsys):
     assert f"{export}:1:1: error[D-FILE]: {export} is a data file (CSV), not a mapping: a " \
            "mapping is a TOML file that names the export's files and columns" in err
     assert "TOML:" not in err and err.count("error[") == 1
+
+
+def test_document_to_a_directory_is_said_as_run_says_it(tmp_path, capsys):
+    for args in (["run", "plans/enterprise_ae.plan", "--data", "plans/data"],
+                 ["document", "plans/enterprise_ae.plan"]):
+        assert cli.main([*args, "--output", str(tmp_path)]) == cli.EXIT_USAGE
+        assert capsys.readouterr().err == \
+            f"incentive {args[0]}: cannot write {tmp_path}: it is a directory\n"
