@@ -91,7 +91,7 @@ def test_a_commands_messages_begin_with_the_command(ws):
             (("statement", str(ws.plan), *ws.data(), "--period", "2027-Q1", "--map", missing),
              "--map names the data files itself; leave out --deals, --roster"),
             (("document", str(ws.plan), "--output", f"{missing}/plan.md"),
-             f"cannot write {missing}/plan.md: No such file or directory")):
+             f"cannot write {missing}/plan.md: no such directory: {missing}")):
         code, _, err = ws.cli(*args)
         command = " ".join(args[:2] if args[0] in ("data", "finance") else args[:1])
         assert code == cli.EXIT_USAGE, (args, err)
