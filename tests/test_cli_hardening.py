@@ -356,3 +356,12 @@ def test_document_to_a_directory_is_said_as_run_says_it(tmp_path, capsys):
         assert cli.main([*args, "--output", str(tmp_path)]) == cli.EXIT_USAGE
         assert capsys.readouterr().err == \
             f"incentive {args[0]}: cannot write {tmp_path}: it is a directory\n"
+
+
+def test_test_map_says_a_missing_mapping_once(capsys):
+    """`test PLANS --map` reads the export once per plan: a problem of the mapping itself is
+    the same for each, said once (each plan's FAILED line still counts it)."""
+    assert cli.main(["test", "plans/crm", "--map", "plans/crm/nope.toml"]) == cli.EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert err.count("error[D-FILE]: file not found: 'plans/crm/nope.toml'") == 1
+    assert out.count("FAILED plans/crm/nope.toml read as ") == 3
