@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -125,6 +126,18 @@ def _date_of(value: dt.date | None, name: str) -> dt.date | None:
            else "a datetime.date, e.g. datetime.date(2027, 3, 31)")
     raise TypeError(f"{name} is a datetime.date, not {type(value).__name__} {value!r:.40}; "
                     f"write {fix}")
+
+
+def _until(plans: list[Plan], until: dt.date | None) -> dt.date | None:
+    """`until`, refused before the plan starts: the run would be empty with nothing to say
+    why (the command line refuses such a window too)."""
+    until = _date_of(until, "until")
+    start = min(p.effective_start for p in plans)
+    if until is not None and until < start:
+        raise ValueError(f"until {until} is before the plan starts ({start}): there is "
+                         "nothing to run; give a date in the plan's effective range, or none "
+                         "for all of it")
+    return until
 
 
 def _name_of(period: str) -> str:
@@ -369,7 +382,7 @@ def run(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date | None = N
     the run (slower; for programs whose other threads must keep collecting). `progress` is
     told each stage's name; `meter` how far each stage is (`incentive_dsl.progress`)."""
     plans = _versions_of(plan)
-    return evaluate_versions(plans, _data_of(dataset), end=_date_of(until, "until"),
+    return evaluate_versions(plans, _data_of(dataset), end=_until(plans, until),
                              progress=progress, pause_gc=pause_gc, meter=meter)
 
 
@@ -384,7 +397,8 @@ def run_columnar(plan: Plan | Sequence[Plan], dataset: Dataset, until: dt.date |
     Raises columnar.runner.ColumnarUnavailable when DuckDB is not installed."""
     from incentive_dsl.columnar.runner import run_or_interpret
 
-    return run_or_interpret(_versions_of(plan), _data_of(dataset), _date_of(until, "until"),
+    plans = _versions_of(plan)
+    return run_or_interpret(plans, _data_of(dataset), _until(plans, until),
                             progress=progress, pause_gc=pause_gc, meter=meter)
 
 
@@ -399,7 +413,8 @@ def prepare_columnar(plan: Plan | Sequence[Plan], dataset: Dataset,
     query's exact decimals (run the interpreter)."""
     from incentive_dsl.columnar.runner import ColumnarRun, prepare
 
-    ready = prepare(_versions_of(plan), _data_of(dataset), _date_of(until, "until"),
+    plans = _versions_of(plan)
+    ready = prepare(plans, _data_of(dataset), _until(plans, until),
                     meter=meter or QUIET)
     return (None, ready.fallback) if isinstance(ready, ColumnarRun) else (ready, None)
 
@@ -411,10 +426,29 @@ def explain(result: RunResult, payee: str, period: Period, deal: str | None = No
     from incentive_dsl.audit.explain import explain as build
 
     if deal is not None and result.engine is not None:  # else an empty tree, saying nothing
-        deals = {e.deal for e in result.engine.dataset.events if e.kind != "activity"}
+        deals = _deal_ids(result.engine.dataset)
         if deal not in deals:  # told as `incentive explain --deal` tells it
             raise ValueError(not_found("deal", deal, "the data", deals))
     return build(result, payee, _period_of(period), deal)
+
+
+# A dataset's deal ids, by the dataset's identity: explaining many deals of a large run must
+# not pass over every event each time. Not a WeakKeyDictionary: a Dataset hashes its records.
+_DEALS: dict[int, frozenset[str]] = {}
+
+
+def _deal_ids(dataset: Dataset) -> frozenset[str]:
+    deals = _DEALS.get(id(dataset))
+    if deals is None:
+        deals = _collect_deal_ids(dataset)
+        _DEALS[id(dataset)] = deals
+        # The id may be reused once the dataset is gone: the entry goes with it.
+        weakref.finalize(dataset, _DEALS.pop, id(dataset), None)
+    return deals
+
+
+def _collect_deal_ids(dataset: Dataset) -> frozenset[str]:
+    return frozenset(e.deal for e in dataset.events if e.kind != "activity")
 
 
 def statement(result: RunResult, payee: str, period: Period, ledger_view=None):
@@ -636,8 +670,9 @@ def review(old_ref: str, new_ref: str, old: Plan | Sequence[Plan], new: Plan | S
     step = progress or (lambda stage: None)
     results = []
     for which, plans in (("old", olds), ("new", news)):
-        results.append(run(plans, dataset, until,
-                           progress=lambda s, w=which: step(f"{w}: {s}")))
+        # Not `run`: a window before one side's plan starts is that side paying nothing.
+        results.append(evaluate_versions(plans, _data_of(dataset), end=until,
+                                         progress=lambda s, w=which: step(f"{w}: {s}")))
     diags = tuple(d for r in results for d in r.diagnostics)
     if any(d.is_error for d in diags):
         return Review(old_ref, new_ref, changes, None), diags

@@ -334,6 +334,10 @@ def _write_with(args: argparse.Namespace, path: str | None, write) -> int:
     # Written to a file beside it, which then replaces it: an interrupted or failed write
     # (Ctrl-C halfway through a large JSON document) leaves the file as it was, never half
     # written.
+    problem = _output_problem(path)  # said as every command says it, not as the OS does
+    if problem:
+        print(f"{_prog(args)}: cannot write {path}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     target = os.path.realpath(path)  # through a symbolic link, as opening it would
     folder, name = os.path.split(target)
     try:
@@ -756,13 +760,16 @@ def _test_mapping(path: str, plans) -> int:
     stages, roles, currency), so a plan and its mapping cannot drift apart. Errors and warnings
     are printed; the mapping's notes are `incentive data check`'s."""
     status = EXIT_OK
+    said: set = set()  # a problem of the mapping or the export is the same for every plan
     latest = {p.name: p for p in sorted(plans, key=lambda p: p.effective_start)}
     for plan in latest.values():
         dataset, diags = api.load_mapping(path, plan=plan)
-        shown = [d for d in diags if d.severity.value != "note"]
+        found = [d for d in diags if d.severity.value != "note"]
+        shown = [d for d in found if (d.code, d.span, d.message) not in said]
+        said |= {(d.code, d.span, d.message) for d in found}
         if shown:
             print(api.render_all(shown, _file_sources(shown)), file=sys.stderr)
-        errors = sum(d.is_error for d in shown)
+        errors = sum(d.is_error for d in found)
         print(f"{'ok' if not errors else 'FAILED':6} {path} read as '{plan.name}' reads it: "
               f"{len(dataset.events):,} events, {len(dataset.payees):,} payees, "
               f"{errors} error(s)")
@@ -1017,15 +1024,35 @@ def _add_data_commands(sub) -> None:
     check.set_defaults(run=cmd_data_check)
 
 
+# The commands that evaluate a plan other than run: each reads lines and traces, which the
+# columnar engine never makes.
+_EVALUATING = ("explain", "statement", "estimate", "diff", "close", "accruals", "amortisation",
+               "test")
+
+
+def _no_engine(command: str) -> str:
+    return (f"--engine is an option of `incentive run` only: {command} runs on the "
+            "interpreter (the columnar engine computes statements without their lines, and "
+            f"{command} needs the lines); leave out --engine")
+
+
 class _Parser(argparse.ArgumentParser):
     """A parser whose subcommands report arguments they do not know with their own usage
     (argparse leaves them to the top-level parser, whose usage says nothing of the command's
-    options). Subparsers are made of the same class."""
+    options). Subparsers are made of the same class. Options are never abbreviated:
+    argparse would take `--deal X` for `--deals X` without a word."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
     def parse_known_args(self, args=None, namespace=None):
         self._words = list(sys.argv[1:] if args is None else args)
         parsed, extra = super().parse_known_args(args, namespace)
         if extra:
+            command = self.prog.split()[-1]
+            if command in _EVALUATING and any(w.partition("=")[0] == "--engine" for w in extra):
+                self.error(_no_engine(command))
             self.error(f"unrecognized arguments: {' '.join(extra)}" + self._hint(extra))
         return parsed, extra
 

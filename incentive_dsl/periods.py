@@ -176,12 +176,34 @@ class Calendar:
         use, or not a period's name at all."""
         if self.parse(wrong.upper()) is not None:  # 2027-q1, fy2027
             return f"'{wrong}' is not a period: write it in capitals, {wrong.upper()}"
+        meant = self._respelt(wrong)
+        if meant is not None:
+            return f"'{wrong}' is not a period: did you mean {meant}?"
         forms = self.examples(wrong, day)
         year = re.match(r"(?:FY)?([0-9]{4})(?![0-9])", wrong.upper())
         if year and not FIRST_YEAR <= int(year[1]) <= LAST_YEAR:
             return (f"'{wrong}' is not a period: the year {year[1]} is outside the years "
                     f"{FIRST_YEAR} to {LAST_YEAR} (e.g. {forms})")
         return f"'{wrong}' is not a period (e.g. {forms})"
+
+    def _respelt(self, wrong: str) -> str | None:
+        """The period `wrong` names in another common spelling (2027Q1, Q1-2027, Q1 2027,
+        2027/03, 2027-3, 03/2027), written as `parse` reads it; None if it names none."""
+        part = r"(Q[1-4]|H[12]|[0-9]{1,2})"
+        year = r"(FY)?\s*([0-9]{4})"
+        text, sep = wrong.strip().upper(), r"([\s\-/_.]*)"
+        found = re.fullmatch(year + sep + part, text)
+        if found:
+            fy, y, between, p = found.groups()
+        else:
+            found = re.fullmatch(part + sep + year, text)
+            if found is None:
+                return None
+            p, between, fy, y = found.groups()
+        if p.isdigit() and not between:  # 202703 or 12027: too far from a period to guess
+            return None
+        meant = f"{fy or ''}{y}-{p.zfill(2) if p.isdigit() else p}"
+        return meant if meant != wrong and self.parse(meant) is not None else None
 
     def parse(self, raw: str) -> Period | None:
         """The period named by a literal (`2027-Q1`, `2027-03`, `FY2027-H2`, `2027`), or None."""

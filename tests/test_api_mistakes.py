@@ -319,3 +319,37 @@ def test_paths_given_as_pathlib_paths_load_as_their_text(tmp_path):
     checked = api.check_paths([bad, PLAN])  # a Path and a str: their diagnostics sort
     assert [d.span.path for d in checked.diagnostics if d.is_error] == [str(bad)]
     assert "rule foo" in api.render_all(checked.diagnostics, checked.sources)
+
+
+def test_explaining_many_deals_passes_over_the_events_once(shipped, monkeypatch):
+    """The deal ids explain checks against are collected once per run's data, not on every
+    call: a program explaining each deal of a large run would otherwise pay a pass each."""
+    import attrs
+
+    loaded, dataset = shipped
+    fresh = attrs.evolve(dataset)  # a dataset no earlier explain has seen
+    result = api.run(loaded.plan, fresh, until=dt.date(2027, 1, 31))
+    passes = []
+    collect = api._collect_deal_ids
+    monkeypatch.setattr(api, "_collect_deal_ids", lambda d: passes.append(d) or collect(d))
+    jan = api.window(loaded.plan, "2027-01")
+    deals = sorted({e.deal for e in fresh.events if e.kind == "booked"})[:5]
+    for deal in deals:
+        api.explain(result, "abe.d", jan, deal=deal)
+    with pytest.raises(ValueError, match="no deal 'nope' in the data"):
+        api.explain(result, "abe.d", jan, deal="nope")
+    assert len(passes) == 1 and passes[0] is fresh
+
+
+@pytest.mark.parametrize("call", [
+    lambda plan, data, until: api.run(plan, data, until=until),
+    lambda plan, data, until: api.run([plan], data, until),
+    lambda plan, data, until: api.prepare_columnar(plan, data, until),
+])
+def test_a_run_until_before_the_plan_starts_is_refused_not_empty(shipped, call):
+    loaded, dataset = shipped
+    with pytest.raises(ValueError, match=r"^until 2026-12-31 is before the plan starts "
+                                         r"\(2027-01-01\): there is nothing to run"):
+        call(loaded.plan, dataset, dt.date(2026, 12, 31))
+    # the plan's first day is a run, not a mistake
+    assert api.run(loaded.plan, dataset, until=dt.date(2027, 1, 1)).ok

@@ -91,7 +91,7 @@ def test_a_commands_messages_begin_with_the_command(ws):
             (("statement", str(ws.plan), *ws.data(), "--period", "2027-Q1", "--map", missing),
              "--map names the data files itself; leave out --deals, --roster"),
             (("document", str(ws.plan), "--output", f"{missing}/plan.md"),
-             f"cannot write {missing}/plan.md: No such file or directory")):
+             f"cannot write {missing}/plan.md: no such directory: {missing}")):
         code, _, err = ws.cli(*args)
         command = " ".join(args[:2] if args[0] in ("data", "finance") else args[:1])
         assert code == cli.EXIT_USAGE, (args, err)
@@ -301,3 +301,67 @@ def test_run_says_a_condition_can_never_hold(ws):
     assert "warning[W-NEVER]: deal.type is never \"nwe\"" in err
     assert 'did you mean "new"?' in err and "W-NO-EXAMPLE" not in err
     assert "The commands that pay (`run`, " in (ROOT / "docs/diagnostics.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize("args, hint", [
+    (["run", "plans/enterprise_ae.plan", "--deal", "plans/data/events.csv"],
+     "unrecognized arguments: --deal plans/data/events.csv; did you mean --deals?"),
+    (["explain", "plans/enterprise_ae.plan", "--data", "plans/data", "--pay", "abe.d"],
+     "the following arguments are required: --payee"),
+    (["ledger", "show", "--pla", "plans/enterprise_ae.plan"],
+     "unrecognized arguments: --pla plans/enterprise_ae.plan; did you mean --plan?"),
+    (["finance", "accruals", "plans/enterprise_ae.plan", "--data", "plans/data",
+      "--per", "2027-03"], "unrecognized arguments: --per 2027-03"),
+])
+def test_an_option_is_never_taken_from_its_prefix(capsys, args, hint):
+    """`--deal X` in run is not `--deals X`: a prefix is a usage error, with the option meant."""
+    with pytest.raises(SystemExit) as exc:
+        cli.main(args)
+    assert exc.value.code == cli.EXIT_USAGE
+    assert hint in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [
+    ["explain", "plans/enterprise_ae.plan", "--data", "plans/data", "--payee", "abe.d",
+     "--engine", "columnar"],
+    ["statement", "plans/enterprise_ae.plan", "--data", "plans/data", "--engine=columnar"],
+])
+def test_engine_outside_run_says_why(capsys, args):
+    """explain (like every command that reads lines) runs on the interpreter only: a usage
+    error that says so, not a bare 'unrecognized arguments'."""
+    with pytest.raises(SystemExit) as exc:
+        cli.main(args)
+    assert exc.value.code == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"incentive {args[0]}: error: --engine is an option of `incentive run` only: " \
+           f"{args[0]} runs on the interpreter (the columnar engine computes statements " \
+           "without their lines" in err
+    assert "unrecognized" not in err
+
+
+def test_the_export_given_as_its_mapping_is_one_error(capsys):
+    """--map takes the mapping (TOML), not the CSV export: said as such (exit 2, like a data
+    file given as the plan), not as TOML's 'Expected = after a key' at line 1."""
+    export = "plans/crm/data/sales_pipeline.csv"
+    assert cli.main(["run", "plans/crm/field_sales.plan", "--map", export]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"{export}:1:1: error[D-FILE]: {export} is a data file (CSV), not a mapping: a " \
+           "mapping is a TOML file that names the export's files and columns" in err
+    assert "TOML:" not in err and err.count("error[") == 1
+
+
+def test_document_to_a_directory_is_said_as_run_says_it(tmp_path, capsys):
+    for args in (["run", "plans/enterprise_ae.plan", "--data", "plans/data"],
+                 ["document", "plans/enterprise_ae.plan"]):
+        assert cli.main([*args, "--output", str(tmp_path)]) == cli.EXIT_USAGE
+        assert capsys.readouterr().err == \
+            f"incentive {args[0]}: cannot write {tmp_path}: it is a directory\n"
+
+
+def test_test_map_says_a_missing_mapping_once(capsys):
+    """`test PLANS --map` reads the export once per plan: a problem of the mapping itself is
+    the same for each, said once (each plan's FAILED line still counts it)."""
+    assert cli.main(["test", "plans/crm", "--map", "plans/crm/nope.toml"]) == cli.EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert err.count("error[D-FILE]: file not found: 'plans/crm/nope.toml'") == 1
+    assert out.count("FAILED plans/crm/nope.toml read as ") == 3

@@ -224,6 +224,16 @@ def test_a_date_outside_the_supported_years_is_a_usage_error(capsys, option):
     ("2027-q1", "'2027-q1' is not a period: write it in capitals, 2027-Q1"),
     ("fy2027", "'fy2027' is not a period: write it in capitals, FY2027"),
     ("9999", "'9999' is not a period: the year 9999 is outside the years 1900 to 2999 (e.g. "),
+    # other spellings of a period: the one meant, as the calendar writes it
+    ("2027Q1", "'2027Q1' is not a period: did you mean 2027-Q1?"),
+    ("Q1-2027", "'Q1-2027' is not a period: did you mean 2027-Q1?"),
+    ("Q2 2027", "'Q2 2027' is not a period: did you mean 2027-Q2?"),
+    ("2027/3", "'2027/3' is not a period: did you mean 2027-03?"),
+    ("03/2027", "'03/2027' is not a period: did you mean 2027-03?"),
+    ("h1-2027", "'h1-2027' is not a period: did you mean 2027-H1?"),
+    # nothing guessed where no period is near
+    ("2027-13", "'2027-13' is not a period (e.g. 2027-Q1"),
+    ("202703", "'202703' is not a period (e.g. 2027-Q1"),
 ])
 def test_a_wrong_period_says_what_is_wrong_with_it(capsys, period, says):
     for command in (("run", MONTHLY, *DATA), ("diff", MONTHLY, MONTHLY)):

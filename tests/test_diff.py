@@ -448,7 +448,7 @@ def test_each_plan_is_evaluated_once_on_data_loaded_once(repo, monkeypatch, caps
     from incentive_dsl.data import loaders
 
     calls = {"load": 0, "run": 0}
-    load, run = loaders.load_dataset, api.run
+    load, run = loaders.load_dataset, api.evaluate_versions
 
     def counting_load(*a, **k):
         calls["load"] += 1
@@ -459,7 +459,7 @@ def test_each_plan_is_evaluated_once_on_data_loaded_once(repo, monkeypatch, caps
         return run(*a, **k)
 
     monkeypatch.setattr(loaders, "load_dataset", counting_load)
-    monkeypatch.setattr(api, "run", counting_run)
+    monkeypatch.setattr(api, "evaluate_versions", counting_run)  # what api.run evaluates with
     assert cli.main(diff("HEAD~1:plan.plan", "HEAD:plan.plan", *DATA, "--by-period")) == 0
     assert calls == {"load": 1, "run": 2}
 

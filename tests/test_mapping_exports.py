@@ -709,3 +709,66 @@ def test_child_table_problems(tmp_path):
     _, diags = load_mapping(str(export(tmp_path, mapping, lines_csv=LINES,
                                        members_csv=TEAM_MEMBERS)))
     assert "'deals.children' must be a table of tables" in [d.message for d in diags]
+
+
+WRITTEN = BASE.replace('fixed_currency = "USD"', 'fixed_currency = "USD"\n'
+                       'splits = { column = "team", separator = "/" }')
+
+
+def _with_team(cell: str) -> str:
+    return DEALS.replace("cancelled_on\n", "cancelled_on,team\n").replace(
+        "2024-02-01,\n", f'2024-02-01,,{cell}\n').replace("2024-03-01\n", "2024-03-01,\n") \
+        .replace("2024-01-12,\n", "2024-01-12,,\n")
+
+
+def test_splits_written_as_payees_and_shares_in_one_cell(tmp_path):
+    """`Ana Ames 60% / Bob Burr 40%`: payees by display name (or id), each with its share."""
+    for cell in ("Ana Ames 60% / Bob Burr 40%", "ana 60 % /bob 40%"):
+        dataset, diags = load_mapping(str(export(tmp_path, WRITTEN, _with_team(cell))))
+        assert errors(diags) == []
+        assert next(e for e in dataset.events if e.id == "D1:booked").splits == (
+            ("ana", Decimal("0.6")), ("bob", Decimal("0.4")))
+
+
+@pytest.mark.parametrize("cell, code, message", [
+    ("Ana Ames 60% / Bob Burr 30%", "D-SPLITS", "column 'team': the splits total 90%, not 100%"),
+    ("Ana Ames 60% / Cy Cole 40%", "D-PAYEE", "split payee 'Cy Cole' is not in the roster"),
+    ("Ana Ames 60% / Bob Burr 40", "D-SPLITS",
+     "column 'team': the share of 'Bob Burr' ('40') has no % sign"),
+    ("Ana Ames 60% / Bob Burr", "D-SPLITS",
+     "column 'team': 'Bob Burr' is not a payee followed by a share"),
+    ("Ana Ames 60% / / Bob Burr 40%", "D-SPLITS", "column 'team': 'Ana Ames 60% / / Bob Burr "
+     "40%' has an empty part between two '/'"),
+    ("Ana Ames 50% / ana 50%", "D-SPLITS", "column 'team': 'ana' appears twice in the splits"),
+])
+def test_a_malformed_written_split_is_an_error_at_its_cell(tmp_path, cell, code, message):
+    dataset, diags = load_mapping(str(export(tmp_path, WRITTEN, _with_team(cell))))
+    [d] = [d for d in diags if d.is_error]
+    assert (d.code, d.message, place(d)) == (code, message, ("deals.csv", 2, 32))
+    assert "D1" not in {e.deal for e in dataset.events}  # the deal gives no record
+
+
+def test_a_written_split_needs_its_separator(tmp_path):
+    mapping = WRITTEN.replace(', separator = "/"', "")
+    _, diags = load_mapping(str(export(tmp_path, mapping, _with_team("ana 100%"))))
+    [d] = [d for d in diags if d.is_error]
+    assert d.code == "D-MAP" and d.message == "[deals.splits] needs 'separator'"
+    mapping = WRITTEN.replace('separator = "/"', 'separator = "%"')
+    _, diags = load_mapping(str(export(tmp_path, mapping, _with_team("ana 100%"))))
+    [d] = [d for d in diags if d.is_error]
+    assert d.message == "the separator '%' would cut into the shares"
+
+
+def test_a_mapping_in_error_reports_its_errors_only(tmp_path):
+    """Rows are not read until the mapping is right: no notes or warnings about them (an
+    alias 'applying to no record', the managers added) alongside the mapping's error."""
+    mapping = BASE.replace('owner = "owner"', 'owner = "ownr"') + \
+        '\n[deals.values.stage]\nWon = "won"\n\n[roster.defaults]\nrole = "AE"\n'
+    dataset, diags = load_mapping(str(export(tmp_path, mapping)))
+    assert [(d.code, d.message, place(d)) for d in diags] == [
+        ("D-COLUMN", f"deals.owner: column 'ownr' is not in {tmp_path / 'deals.csv'}",
+         ("map.toml", 4, 1))]
+    assert dataset.events == () and dataset.payees == ()
+    # once it is right, the notes about the rows are there
+    _, diags = load_mapping(str(export(tmp_path, mapping.replace('"ownr"', '"owner"'))))
+    assert errors(diags) == [] and any(d.code == "D-ALIAS" for d in diags)

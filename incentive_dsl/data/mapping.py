@@ -12,7 +12,9 @@ not files in the events/roster format of docs/data.md. A mapping file says how t
     [deals.fields.NAME]             a typed custom field: a column, or a column of a lookup
                                     table joined on another field; a default for empty cells
     [deals.values.COLUMN]           aliases: a value as the export writes it -> the value meant
-    [deals.splits]                  a splits file joined per deal (shares total 100% per deal)
+    [deals.splits]                  a splits file joined per deal (shares total 100% per deal);
+                                    or splits in a column: splits = "COLUMN" (ana:60;bob:40),
+                                    splits = { column, separator } (Ana Ames 60% / Bob Burr 40%)
     [deals.history]                 stage history -> bookings, amendments, cancellations
     [deals.children.NAME]           line items, team members: added up into deal fields
     [lookups.NAME]                  a table joined by a key column (products, accounts)
@@ -287,6 +289,7 @@ class Mapping:
         self.field_names: set[str] = set()  # of the table being read, broken ones included
         self.files: list[str] = []
         self.rejected: set[str] = set()
+        self.payee_names: dict[str, str] = {}  # a display name two payees share is not here
 
     # ------------------------------------------------------------------ reporting
 
@@ -296,9 +299,10 @@ class Mapping:
     def blocked(self) -> bool:
         """Whether the mapping (or a file) has an error that keeps rows from being read: the
         rows are read once the mapping is right."""
-        return any(d.is_error and (d.span.path == self.path or d.code in ("D-FILE",
-                                                                             "D-ENCODING"))
-                   for d in self.diags)
+        return any(self.blocks(d) for d in self.diags)
+
+    def blocks(self, d: Diagnostic) -> bool:
+        return d.is_error and (d.span.path == self.path or d.code in ("D-FILE", "D-ENCODING"))
 
     def map_error(self, key: tuple[str, ...], message: str, hint: str | None = None,
                   related: Iterable[Related] = ()) -> None:
@@ -316,6 +320,17 @@ class Mapping:
         try:
             self.doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
+            kind = os.path.splitext(self.path)[1].lower()
+            if kind in (".csv", ".jsonl", ".json", ".tsv"):
+                # The export given where its mapping goes: TOML's complaint about line 1
+                # would not say so.
+                self.diags.append(error("D-FILE", Span.point(self.path, 1, 1),
+                                        f"{self.path} is a data file ({kind[1:].upper()}), not "
+                                        "a mapping: a mapping is a TOML file that names the "
+                                        "export's files and columns",
+                                        "write one beside the export, starting from "
+                                        "plans/crm/crm.toml (docs/mapping.md)"))
+                return False
             m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
             line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
             message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e)) or "invalid TOML"
@@ -1527,7 +1542,7 @@ def _deals(m: Mapping, payees: set[str]) -> list[Event]:
         fields, fields_ok = reader.read(row, currency or (m.plan.currency if m.plan else None),
                                         deal)
         shares = splits.get(deal, ())
-        if isinstance(splits_spec, str) and splits_spec and books:
+        if isinstance(splits_spec, _SplitCell) and books:
             shares = _split_column(m, row, splits_spec, payees)
         if not (ok and fields_ok) or shares is None:  # None: the deal's splits are in error
             m.rejected.add(f"deal:{deal}")
@@ -1710,25 +1725,80 @@ def _children_spec(m: Mapping, raw: object) -> dict[str, _Child]:
     return out
 
 
-def _splits_spec(m: Mapping, spec: dict, table: Table | None) -> _Child | str | None:
-    """`splits = "COLUMN"` (payee:percent;... in the deals file) or [deals.splits] (a file,
-    one row per payee and deal)."""
+@attrs.frozen
+class _SplitCell:
+    """Splits written in one cell of the deals file: `ana:60;bob:40` (no separator), or
+    `Ana Ames 60% / Bob Burr 40%` (each payee followed by its share, between `separator`s)."""
+
+    column: str
+    separator: str | None = None
+
+
+def _splits_spec(m: Mapping, spec: dict, table: Table | None) -> _Child | _SplitCell | str | None:
+    """`splits = "COLUMN"` (payee:percent;... in the deals file), `splits = { column = ...,
+    separator = ... }` (payee and share, then the next, in the deals file) or [deals.splits]
+    (a file, one row per payee and deal). '' when in error."""
     if "splits" not in spec:
         return None
     raw = spec["splits"]
+    key = ("deals", "splits")
     if isinstance(raw, str):
-        return m.column(("deals", "splits"), raw, table) or ""
-    return _child_spec(m, ("deals", "splits"), raw, ("payee", "share")) or ""
+        column = m.column(key, raw, table)
+        return _SplitCell(column) if column else ""
+    if isinstance(raw, dict) and "column" in raw and "file" not in raw:
+        written = m.keys(key, raw, ("column", "separator"), ("column", "separator"),
+                         " written in a column")
+        column = m.column((*key, "column"), written.get("column"), table)
+        separator = m.text((*key, "separator"), written.get("separator"), "a text")
+        if separator is not None and (any(c.isdigit() for c in separator) or "%" in separator):
+            m.map_error((*key, "separator"), f"the separator {separator!r} would cut into the "
+                        "shares", 'write the text between two payees, e.g. separator = "/"')
+            separator = None
+        return _SplitCell(column, separator) if column and separator else ""
+    return _child_spec(m, key, raw, ("payee", "share")) or ""
 
 
-def _split_column(m: Mapping, row: Row, column: str, payees: set[str]
+# A payee and its share: `Ana Ames 60%`, `bob 40 %`; the share's number is the last thing.
+_WRITTEN_SHARE = re.compile(r"(.*?)\s*(\d[\d.,]*)\s*(%?)")
+
+
+def _written_pairs(text: str, separator: str) -> list[tuple[str, str]]:
+    """`Ana Ames 60% / Bob Burr 40%` -> [("Ana Ames", "60%"), ("Bob Burr", "40%")]."""
+    pairs = []
+    example = f"Ana Ames 60% {separator} Bob Burr 40%"
+    for piece in text.split(separator):
+        piece = piece.strip()
+        if not piece:
+            raise BadValue(f"'{text}' has an empty part between two '{separator}'",
+                           f"write each payee followed by its share, e.g. {example}")
+        found = _WRITTEN_SHARE.fullmatch(piece)
+        if found is None or not found.group(1):
+            raise BadValue(f"'{piece}' is not a payee followed by a share",
+                           f"write each payee followed by its share, e.g. {example}")
+        if not found.group(3):
+            raise BadValue(f"the share of '{found.group(1)}' ('{found.group(2)}') has no % sign",
+                           f"write it as a percentage: {found.group(1)} {found.group(2)}%")
+        pairs.append((found.group(1), found.group(2) + "%"))
+    return pairs
+
+
+def _split_column(m: Mapping, row: Row, spec: _SplitCell, payees: set[str]
                   ) -> tuple[tuple[str, Decimal], ...] | None:
-    """A deal's splits written in one cell of the deals file: `ana:60;bob:40`."""
+    """A deal's splits written in one cell of the deals file."""
+    column = spec.column
     text, cell = m.cell("deals", row, column)
     if not text:
         return ()
+
+    def pairs(text: str) -> list[tuple[str, str]]:
+        if spec.separator is None:
+            return split_text_pairs(text)
+        # A CRM writes people by name: a payee is its id or, failing that, its display name.
+        return [(p if p in payees else m.payee_names.get(p, p), share)
+                for p, share in _written_pairs(text, spec.separator)]
+
     try:
-        shares = m.parse("deals", column, text, lambda t: parse_splits(split_text_pairs(t)))
+        shares = m.parse("deals", column, text, lambda t: parse_splits(pairs(t)))
     except BadValue as e:
         m.diags.append(error("D-SPLITS", _span(cell or row), f"column '{column}': {e.message}",
                              e.hint))
@@ -1736,7 +1806,8 @@ def _split_column(m: Mapping, row: Row, column: str, payees: set[str]
     for payee, _ in shares:
         if payee not in payees and f"payee:{payee}" not in m.rejected:
             m.diags.append(error("D-PAYEE", _span(cell), f"split payee '{payee}' is not in the "
-                                 "roster", suggest(payee, payees) or "check the id"))
+                                 "roster", suggest(payee, payees | set(m.payee_names))
+                                 or "check the id"))
             return None
     return shares
 
@@ -2248,12 +2319,15 @@ def _load_mapping(path: str | os.PathLike, plan: Plan | None) -> tuple[Dataset, 
     m.keys((), m.doc, TOP_KEYS, ("deals", "roster"))
     _lookups(m)
     payees = _roster(m)
+    named = Counter(p.name for p in payees if p.name)
+    m.payee_names = {p.name: p.id for p in payees if p.name and named[p.name] == 1}
     events = _deals(m, {p.id for p in payees})
     territories = _territories(m)
     quotas = _standard(m, ("quotas",), m.doc["quotas"]) if "quotas" in m.doc else []
     fx = _fx(m) if "fx" in m.doc else []
-    _report_aliases(m)
-    _report_defaults(m)
+    if not m.blocked():  # they count rows, which are not all read
+        _report_aliases(m)
+        _report_defaults(m)
     if payees:
         # owners, split partners and managers (paid on their team) are not idle
         busy = {e.owner for e in events} | {p for e in events for p, _ in e.splits} | \
@@ -2268,6 +2342,14 @@ def _load_mapping(path: str | os.PathLike, plan: Plan | None) -> tuple[Dataset, 
                                 + " (no credit of their own; they count in their team's "
                                 "quota)"))
     sources = tuple(dict.fromkeys([m.path, *m.files]))
+    if m.blocked():
+        # The rows are not read (or only some are) until the mapping is right: what was said
+        # of them (an alias applying to no record, a manager added) would mislead. Warnings
+        # on the mapping's own keys stay (a plan's field the mapping does not give).
+        return make_dataset((), (), sources=sources), sorted(
+            (d for d in m.diags if m.blocks(d) or (d.span.path == m.path
+                                                   and d.severity is Severity.WARNING)),
+            key=Diagnostic.sort_key)
     dataset = make_dataset(events, payees, quotas, fx, territories, sources)
     tables = {t.path: t for t in m.tables.values()}
     found, bad = check_dataset(dataset, plan, tables, m.rejected)
