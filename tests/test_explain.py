@@ -196,3 +196,44 @@ def test_not_paid_leaves_out_a_split_partners_skip_under_a_rule_that_paid(tmp_pa
         "\n".join(api.explain(result, "sam", q1).lines())
     assert "bookings: E2 — bea's role SDR is not covered by the plan" in \
         "\n".join(api.explain(result, "bea", q1).lines())
+
+
+COLLECT_PLAN = '''\
+plan "Paid on collection"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+  rounding half even per line
+
+credit bookings "Bookings"
+  on deal booked
+
+commission core "Core commission"
+  on bookings
+  rate 10%
+
+payout
+  paid monthly
+  50% when booked, 50% when collected
+'''
+
+
+def test_payouts_awaiting_collection_says_it_holds_earlier_periods_earnings(tmp_path):
+    # D1 (January) and D2 (February) are never collected: at the end of February 500 + 1,000
+    # wait for the customer, 1,000 of it earned in February. A bare "awaiting collection:
+    # 1,500.00" beside the reconciliation's "− awaiting collection 1,000.00" read as two
+    # answers to one question.
+    (tmp_path / "c.plan").write_text(COLLECT_PLAN)
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,amount,currency,owner\n"
+        'E1,D1,2027-01-10,booked,"10,000",USD,ana\n'
+        'E2,D2,2027-02-10,booked,"20,000",USD,ana\n')
+    (tmp_path / "roster.csv").write_text("payee_id,role,start\nana,AE,2026-01-01\n")
+    plan = api.load_plan(str(tmp_path / "c.plan")).plan
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    feb = plan.calendar.parse("2027-02")
+    text = "\n".join(api.explain(api.run(plan, dataset, feb.end), "ana", feb).lines())
+    assert ("still awaiting collection on 2027-02-28, from the earnings of every period so "
+            "far: 1,500.00 USD (1,000.00 USD of it earned in 2027-02)") in text
+    assert "− awaiting collection 1,000.00 USD" in text

@@ -109,7 +109,7 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
         if absent is None:
             _quotas(result, payee, window, root)
             _compensation(result, payee, window, root)
-            _payouts(result, payee, statements, root)
+            _payouts(result, payee, window, statements, root)
         else:  # the plan's quotas and targets are not theirs: only why it pays them nothing
             root.add(absent)
         if absent is None or earnings:
@@ -258,7 +258,7 @@ def _quotas(result: RunResult, payee: str, window: Period, root: Node) -> None:
             node.add(text)
 
 
-def _payouts(result: RunResult, payee: str, statements, root: Node) -> None:
+def _payouts(result: RunResult, payee: str, window: Period, statements, root: Node) -> None:
     if not statements:
         return
     cur = result.plan.currency
@@ -272,7 +272,13 @@ def _payouts(result: RunResult, payee: str, statements, root: Node) -> None:
     waiting = sum((p.amount for p in result.payouts if p.payee == payee
                    and p.kind == "awaiting collection"), Decimal(0))
     if waiting and periods:
-        branch.add(f"awaiting collection: {fmt(waiting, cur)}")
+        # The run's awaiting lines hold every period's earnings still unpaid at its last day,
+        # not only the window's (reconcile's term): said so, with the window's own part.
+        end = max(s.end for s in result.statements if s.payee == payee)
+        own = -dict(reconcile(result, payee, window).terms).get("awaiting collection", ZERO)
+        branch.add(f"still awaiting collection on {end}, from the earnings of every period "
+                   f"so far: {fmt(waiting, cur)} ({fmt(own, cur)} of it earned in "
+                   f"{window.label})")
 
 
 def _reconciliation(result: RunResult, payee: str, window: Period, root: Node) -> None:
