@@ -237,3 +237,57 @@ def test_payouts_awaiting_collection_says_it_holds_earlier_periods_earnings(tmp_
     assert ("still awaiting collection on 2027-02-28, from the earnings of every period so "
             "far: 1,500.00 USD (1,000.00 USD of it earned in 2027-02)") in text
     assert "− awaiting collection 1,000.00 USD" in text
+
+
+POOL_PLAN = '''\
+plan "Team pool"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles MGR, AE
+  applies to role MGR, AE
+  rounding half even per line
+
+quota bookings "Bookings quota"
+  100,000 USD per quarter for role AE
+
+credit bookings "Bookings"
+  on deal booked
+  roll up to managers
+
+measure attainment = bookings / quota bookings
+
+spiff big "Big product"
+  on deal booked where deal.amount >= 50,000 USD
+  during 2027-01-01 to 2027-12-31
+  pay 500 USD
+
+pool team_pool "Team pool"
+  for role AE
+  fund if team attainment >= 100% then 1% of team bookings else 0 USD per quarter
+  share by bookings
+'''
+
+
+def test_a_member_whose_pool_paid_nothing_and_a_spiff_turned_away_are_told_why(tmp_path):
+    # ana's team books 30,000 against 100,000: the pool's fund is 0, and ana earned nothing.
+    # The skip is the team's ("team of mia"), and was left out of ana's explanation; the
+    # SPIFF's skip said a 'where' condition does not hold without saying which.
+    (tmp_path / "p.plan").write_text(POOL_PLAN)
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,amount,currency,owner\n"
+        'E1,D1,2027-02-10,booked,"30,000",USD,ana\n')
+    (tmp_path / "roster.csv").write_text("payee_id,role,start,manager\nmia,MGR,2026-01-01,\n"
+                                         "ana,AE,2026-01-01,mia\n")
+    plan = api.load_plan(str(tmp_path / "p.plan")).plan
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    q1 = plan.calendar.parse("2027-Q1")
+    result = api.run(plan, dataset)
+    text = "\n".join(api.explain(result, "ana", q1).lines())
+    assert "ana, 2027-Q1: earned 0.00 USD" in text
+    assert ("team_pool: team of mia 2027-Q1 — nothing to share: its fund, 'if team attainment "
+            ">= 100% then 1% of team bookings else 0 USD', came to 0") in text
+    assert ("big: E1 — the SPIFF's 'where' condition does not hold "
+            "(where deal.amount >= 50,000 USD)") in text
+    # the manager is no member of her own team's pool
+    assert "team_pool" not in "\n".join(api.explain(result, "mia", q1).lines())

@@ -33,12 +33,11 @@ from incentive_dsl.data.values import (BadValue, parse_amount, parse_count, pars
                                        parse_date, parse_field, parse_splits, split_text_pairs,
                                        suggest)
 from incentive_dsl.diagnostics import Diagnostic
-from incentive_dsl.audit.explain import Node, no_statement
+from incentive_dsl.audit.explain import Node, no_statement, skip_reason
 from incentive_dsl.eval.money import ZERO, fmt
 from incentive_dsl.eval.records import EarningLine, Skips
 from incentive_dsl.eval.run import RunResult, evaluate_versions
 from incentive_dsl.periods import FREQUENCY_UNIT
-from incentive_dsl.syntax.format import expr as show
 
 # The keys of `--deal key=value` besides the plan's custom deal fields.
 DEAL_KEYS = ("amount", "date", "id", "currency", "splits", "term_months")
@@ -344,20 +343,10 @@ def _not_paid(result: RunResult, closings: Sequence[Closing],
              if c.payee == payee and c.deal in deals.values() and c.amount}
     gives.update((e.component, e.deal) for e in result.earnings
                  if e.payee == payee and e.deal in deals.values() and e.amount)
-    rules = (*result.plan.credits, *result.plan.components)
-    labels = {r.name: r.label for r in rules}
-    # The skip says a 'where' condition does not hold, not which: the deal's keys are chosen
-    # by hand, and the condition tells the one missing (`type=new_business`).
-    conditions = {r.name: show(r.trigger.where) for r in rules
-                  if getattr(r, "trigger", None) is not None and r.trigger.where is not None}
-
-    def reason_of(rule: str, reason: str) -> str:
-        if "'where' condition" in reason and rule in conditions:
-            return f"{reason} (where {conditions[rule]})"
-        return reason
-
+    labels = {r.name: r.label for r in (*result.plan.credits, *result.plan.components)}
     return tuple(dict.fromkeys(
-        NotPaid(rule, labels.get(rule, rule), deals[subject], reason_of(rule, reason))
+        NotPaid(rule, labels.get(rule, rule), deals[subject],
+                skip_reason(result.plan, rule, reason))
         for rule, subject, reason, _ in _rows(result.skips)
         if subject in deals and (rule, deals[subject]) not in gives))
 

@@ -21,10 +21,13 @@ from decimal import Decimal
 import attrs
 
 from incentive_dsl.audit.reconcile import reconcile
+from incentive_dsl.check.model import PoolSpec
+from incentive_dsl.eval.credits import eligible
 from incentive_dsl.eval.money import CONTEXT, ZERO, div, fmt, fmt_pct
 from incentive_dsl.eval.records import EarningLine
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import FREQUENCY_UNIT, Period, month_number
+from incentive_dsl.syntax.format import expr as show
 
 
 @attrs.define
@@ -123,15 +126,50 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
         or s.subject.startswith(payee + " ")) and (s.date is None or window.contains(s.date))
         and (deal is None or (s.subject in events and events[s.subject].deal == deal))
         and (s.rule, s.subject) not in gave]
+    if deal is None:
+        skipped += _team_skips(result, payee, window)
     if skipped:
         branch = root.add("not paid")
         for s in skipped:
-            branch.add(f"{s.rule}: {s.subject} — {s.reason}")
+            branch.add(f"{s.rule}: {s.subject} — {skip_reason(plan, s.rule, s.reason)}")
     elif deal and absent is None and not earnings:
         reason = _not_theirs(result, payee, window, deal, events.values())
         if reason:
             root.add(reason)
     return root
+
+
+def _team_skips(result: RunResult, payee: str, window: Period) -> list:
+    """The skips of a team rule (a pool: subject 'team of MANAGER PERIOD') of a team the payee
+    belonged to and could share in: a member's pool that paid nothing is theirs to be told."""
+    engine = result.engine
+    if engine is None:
+        return []
+    out = []
+    for s in result.skips:
+        comp = result.plan.component(s.rule)
+        if (not s.subject.startswith("team of ") or comp is None or s.date is None
+                or not window.contains(s.date)):
+            continue
+        manager = s.subject[len("team of "):].rsplit(" ", 1)[0]
+        period = result.plan.calendar.period_of(s.date, comp.period)
+        if payee in engine.team_ids(manager, period) and eligible(
+                result.plan, comp.roles, engine.roster, payee,
+                min(period.end, engine.roster.employment(payee)[1] or period.end)) is None:
+            out.append(s)
+    return out
+
+
+def skip_reason(plan, rule: str, reason: str) -> str:
+    """A skip's reason as the run recorded it, with what the record leaves out: the 'where'
+    condition that does not hold, the fund of a pool that had nothing to share."""
+    spec = next((r for r in (*plan.credits, *plan.components) if r.name == rule), None)
+    trigger = getattr(spec, "trigger", None)
+    if "'where' condition" in reason and trigger is not None and trigger.where is not None:
+        return f"{reason} (where {show(trigger.where)})"
+    if reason == "nothing to share" and isinstance(spec, PoolSpec):
+        return f"nothing to share: its fund, '{show(spec.fund)}', came to 0"
+    return reason
 
 
 def _not_theirs(result: RunResult, payee: str, window: Period, deal: str,
