@@ -323,3 +323,28 @@ def test_cli_estimate_pairs_in_the_wrong_place(data, capsys, args, message):
 def test_the_docs_name_the_deal_values_refused():
     text = (Path(__file__).resolve().parents[1] / "docs" / "estimate.md").read_text("utf-8")
     assert "a split payee the roster does not know" in " ".join(text.split())
+
+
+def test_the_part_awaiting_collection_is_shown_beside_the_pay_periods(data, capsys):
+    # Half of a deal's 10% is paid when booked, half when collected; a hypothetical deal is
+    # never collected. 100,000 earns 10,000: 5,000 in 2027-02 and 5,000 awaiting collection,
+    # which no pay period showed, so "paid" added up to half of what was earned.
+    plan, dataset = load("payout_schedule", data)
+    deal = api.hypothetical_deal(plan, dataset, "ana", {"amount": "100,000",
+                                                        "date": "2027-02-10"})
+    est = api.estimate(plan, dataset, "ana", [deal])
+    assert est.difference == D("10000")
+    assert [(p.pay_period, p.after - p.before) for p in est.paid] == [("2027-02", D("5000"))]
+    # D1 (200,000, January, never collected) waits for 10,000 already
+    assert (est.awaiting_before, est.awaiting_after) == (D("10000"), D("15000"))
+    code = main(["estimate", str(MECHANICS / "payout_schedule.plan"), "--data", str(data),
+                 "--payee", "ana", "--deal", "amount=100,000", "date=2027-02-10"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert ("    └── awaiting collection, paid when the customer pays: +5,000.00 USD "
+            "(10,000.00 USD -> 15,000.00 USD)") in out
+    code = main(["estimate", str(MECHANICS / "payout_schedule.plan"), "--data", str(data),
+                 "--payee", "ana", "--deal", "amount=100,000", "date=2027-02-10",
+                 "--format", "json"])
+    (report,) = json.loads(capsys.readouterr().out)["estimates"]
+    assert report["awaiting_collection"] == {"before": "10000.00", "after": "15000.00"}

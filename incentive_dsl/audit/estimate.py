@@ -130,6 +130,10 @@ class Estimate:
     # and why: what a deal that earns nothing (or less than the payee expects: no SPIFF)
     # needs to be told.
     not_paid: tuple[NotPaid, ...] = ()
+    # What waits for the customer's payment at the end of the plan range, without and with the
+    # closings: the part of the change that no pay period pays yet.
+    awaiting_before: Decimal = ZERO
+    awaiting_after: Decimal = ZERO
 
     @property
     def difference(self) -> Decimal:
@@ -292,7 +296,8 @@ def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str,
                    for p in sorted({*totals_b, *totals_a})
                    if p != payee and totals_a.get(p, ZERO) != totals_b.get(p, ZERO))
     return Estimate(payee, last.currency, tuple(closings), earned_b, earned_a, tuple(rules),
-                    paid, others, notes, (), _not_paid(after, closings, payee))
+                    paid, others, notes, (), _not_paid(after, closings, payee),
+                    _awaiting(before, payee), _awaiting(after, payee))
 
 
 def scenarios(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str,
@@ -324,6 +329,11 @@ def _paid(result: RunResult, payee: str) -> dict[str, Decimal]:
         if s.payee == payee:
             out[s.pay_period] += s.paid
     return out
+
+
+def _awaiting(result: RunResult, payee: str) -> Decimal:
+    return sum((p.amount for p in result.payouts
+                if p.payee == payee and p.kind == "awaiting collection"), ZERO)
 
 
 def _totals(result: RunResult) -> dict[str, Decimal]:
@@ -408,11 +418,15 @@ def tree(est: Estimate, title: str) -> Node:
             subject = f"deal {ln.deal}, {ln.period}" if ln.deal else ln.period
             branch.add(f"{ln.kind} {subject}: {_signed(ln.difference, cur)} "
                        f"({fmt(ln.before, cur)} -> {fmt(ln.after, cur)}) — {ln.because}")
-    if est.paid:
+    if est.paid or est.awaiting_after != est.awaiting_before:
         pay = root.add("paid")
         for p in est.paid:
             pay.add(f"{p.pay_period}: {_signed(p.after - p.before, cur)} "
                     f"({fmt(p.before, cur)} -> {fmt(p.after, cur)})")
+        if est.awaiting_after != est.awaiting_before:
+            pay.add(f"awaiting collection, paid when the customer pays: "
+                    f"{_signed(est.awaiting_after - est.awaiting_before, cur)} "
+                    f"({fmt(est.awaiting_before, cur)} -> {fmt(est.awaiting_after, cur)})")
     if est.others:
         others = root.add("also changes the earnings of")
         for payee, delta in est.others:
@@ -470,6 +484,8 @@ def to_json(estimates: Sequence[tuple[str, Estimate]]) -> str:
                                  for ln in r.lines]} for r in est.rules],
             "paid": [{"pay_period": p.pay_period, "before": money(p.before),
                       "after": money(p.after)} for p in est.paid],
+            "awaiting_collection": {"before": money(est.awaiting_before),
+                                    "after": money(est.awaiting_after)},
             "others": [{"payee": p, "difference": money(d)} for p, d in est.others],
             "not_paid": [{"rule": n.rule, "label": n.label, "deal": n.deal,
                           "reason": n.reason} for n in est.not_paid],
