@@ -123,8 +123,10 @@ def test_custom_fields_and_bad_values(data):
     with pytest.raises(DealError) as bad:
         api.hypothetical_deal(plan, dataset, "ana", {"amount": "1 EUR", "currency": "GBP"})
     assert bad.value.message == "currency: the amount is in EUR, but currency= says GBP"
-    assert api.hypothetical_deal(plan, dataset, "ana", {"amount": "1 EUR", "currency": "EUR"}
-                                 ).event.currency == "EUR"
+    # Given once or twice alike, the currency needs a rate to the plan's (the data has none).
+    with pytest.raises(DealError) as bad:
+        api.hypothetical_deal(plan, dataset, "ana", {"amount": "1 EUR", "currency": "EUR"})
+    assert bad.value.message.startswith("amount: no EUR->USD rate on or before ")
     # An open deal may be closed at another amount than its pipeline's.
     assert api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "id": "D2"}).event.deal \
         == "D2"
@@ -348,3 +350,20 @@ def test_the_part_awaiting_collection_is_shown_beside_the_pay_periods(data, caps
                  "--format", "json"])
     (report,) = json.loads(capsys.readouterr().out)["estimates"]
     assert report["awaiting_collection"] == {"before": "10000.00", "after": "15000.00"}
+
+
+def test_an_amount_in_a_currency_without_a_rate_is_the_deals_usage_error(data, capsys):
+    # The run stopped with "no JPY->USD rate" at the plan's first line (exit 1), as if the plan
+    # were wrong; it is the --deal amount that needs the rate.
+    (data / "fx.csv").write_text("currency,target,date,rate\nEUR,USD,2027-01-01,1.10\n")
+    plan = str(MECHANICS / "fx.plan")
+    base = ["estimate", plan, "--data", str(data), "--payee", "ana", "--deal"]
+    code = main([*base, "amount=1,000 JPY", "date=2027-02-10"])
+    assert code == 2
+    assert capsys.readouterr().err.endswith(  # after the data's warning: mia is a MGR
+        "incentive estimate: --deal: amount: no JPY->USD rate on or before 2027-02-10 in the "
+        "FX table, to convert the deal into the plan currency\n"
+        "   = hint: give the amount in USD or in a currency with rates: EUR, or add a "
+        "JPY->USD rate to the FX table\n")
+    assert main([*base, "amount=1,000 EUR", "date=2027-02-10"]) == 0
+    assert "+110.00 USD earned by ana" in capsys.readouterr().out  # 1,100 USD at 10%

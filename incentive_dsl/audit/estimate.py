@@ -34,10 +34,11 @@ from incentive_dsl.data.values import (BadValue, parse_amount, parse_count, pars
                                        suggest)
 from incentive_dsl.diagnostics import Diagnostic
 from incentive_dsl.audit.explain import Node, no_statement, skip_reason
+from incentive_dsl.eval.context import Fx
 from incentive_dsl.eval.money import ZERO, fmt
 from incentive_dsl.eval.records import EarningLine, Skips
 from incentive_dsl.eval.run import RunResult, evaluate_versions
-from incentive_dsl.periods import FREQUENCY_UNIT
+from incentive_dsl.periods import FREQUENCY_UNIT, month_end
 
 # The keys of `--deal key=value` besides the plan's custom deal fields.
 DEAL_KEYS = ("amount", "date", "id", "currency", "splits", "term_months")
@@ -184,6 +185,19 @@ def hypothetical_deal(plan: Plan, dataset: Dataset, payee: str, values: Mapping[
                         f"{values['currency'].strip()}", "give the currency once")
     day = read("date", parse_date) if "date" in values else (
         default_date or today_in_data(dataset, plan))
+    # The run would stop on the missing rate with an error at the plan's first line: the
+    # amount given here is what needs it.
+    fx = Fx(dataset.fx, plan.currency, plan.fx_basis)
+    on = month_end(day.year, day.month) if fx.basis == "period end" else day
+    if currency != plan.currency and fx.rate(currency, on) is None:
+        have = sorted(c for c in {r.currency for r in dataset.fx if r.target == plan.currency}
+                      if fx.rate(c, on) is not None)
+        raise DealError(
+            f"amount: no {currency}->{plan.currency} rate on or before {on} in "
+            "the FX table, to convert the deal into the plan currency",
+            f"give the amount in {plan.currency}"
+            + (f" or in a currency with rates: {', '.join(have)}" if have else "")
+            + f", or add a {currency}->{plan.currency} rate to the FX table")
     splits = read("splits", lambda t: parse_splits(split_text_pairs(t))) \
         if "splits" in values else ()
     # As the data's D-PAYEE: a share to no payee of the roster would be paid to nobody.
