@@ -367,3 +367,19 @@ def test_an_amount_in_a_currency_without_a_rate_is_the_deals_usage_error(data, c
         "JPY->USD rate to the FX table\n")
     assert main([*base, "amount=1,000 EUR", "date=2027-02-10"]) == 0
     assert "+110.00 USD earned by ana" in capsys.readouterr().out  # 1,100 USD at 10%
+
+
+def test_a_converted_or_split_deal_shows_the_payees_credit_with_its_rate(data, capsys):
+    # "at 1,000.00 EUR" in the title and "10% of 660.00 USD" in the line: the rate and the
+    # share between them were not shown.
+    (data / "fx.csv").write_text("currency,target,date,rate\nEUR,USD,2027-01-01,1.10\n")
+    code = main(["estimate", str(MECHANICS / "fx.plan"), "--data", str(data), "--payee", "ana",
+                 "--deal", "amount=1,000 EUR", "date=2027-02-10", "splits=ana:60;bob:40"])
+    assert code == 0
+    assert (f"├── credit bookings of deal HYPOTHETICAL: 660.00 USD — deal HYPOTHETICAL booked "
+            f"at 1,100.00 USD (1,000.00 EUR × 1.10, the EUR→USD rate of 2027-01-01, "
+            f"{data / 'fx.csv'}:2)") in capsys.readouterr().out
+    code = main(["estimate", str(MECHANICS / "fx.plan"), "--data", str(data), "--payee", "ana",
+                 "--deal", "amount=1,000", "date=2027-02-10", "--format", "json"])
+    (report,) = json.loads(capsys.readouterr().out)["estimates"]
+    assert report["credits"] == []  # in the plan currency, all to ana: the amount itself

@@ -135,6 +135,9 @@ class Estimate:
     # closings: the part of the change that no pay period pays yet.
     awaiting_before: Decimal = ZERO
     awaiting_after: Decimal = ZERO
+    # The payee's credit from a closing booked in another currency or split: (rule, deal,
+    # amount, why), the why with the rate and its row, or the split.
+    credits: tuple[tuple[str, str, Decimal, str], ...] = ()
 
     @property
     def difference(self) -> Decimal:
@@ -311,7 +314,8 @@ def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str,
                    if p != payee and totals_a.get(p, ZERO) != totals_b.get(p, ZERO))
     return Estimate(payee, last.currency, tuple(closings), earned_b, earned_a, tuple(rules),
                     paid, others, notes, (), _not_paid(after, closings, payee),
-                    _awaiting(before, payee), _awaiting(after, payee))
+                    _awaiting(before, payee), _awaiting(after, payee),
+                    _credits(after, closings, payee))
 
 
 def scenarios(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str,
@@ -343,6 +347,15 @@ def _paid(result: RunResult, payee: str) -> dict[str, Decimal]:
         if s.payee == payee:
             out[s.pay_period] += s.paid
     return out
+
+
+def _credits(result: RunResult, closings: Sequence[Closing], payee: str) -> tuple:
+    # A credit equal to the amount as given needs no word; a converted or split one does:
+    # the earnings are on it, not on the amount the deal was given at.
+    events = {c.event.id: c.event for c in closings
+              if c.event.currency != result.plan.currency or c.event.splits}
+    return tuple((c.credit, c.deal, c.amount, c.trace.because) for c in result.credits
+                 if c.payee == payee and c.event in events)
 
 
 def _awaiting(result: RunResult, payee: str) -> Decimal:
@@ -432,6 +445,8 @@ def tree(est: Estimate, title: str) -> Node:
             subject = f"deal {ln.deal}, {ln.period}" if ln.deal else ln.period
             branch.add(f"{ln.kind} {subject}: {_signed(ln.difference, cur)} "
                        f"({fmt(ln.before, cur)} -> {fmt(ln.after, cur)}) — {ln.because}")
+    for rule, deal, amount, because in est.credits:
+        root.add(f"credit {rule} of deal {deal}: {fmt(amount, cur)} — {because}")
     if est.paid or est.awaiting_after != est.awaiting_before:
         pay = root.add("paid")
         for p in est.paid:
@@ -498,6 +513,8 @@ def to_json(estimates: Sequence[tuple[str, Estimate]]) -> str:
                                  for ln in r.lines]} for r in est.rules],
             "paid": [{"pay_period": p.pay_period, "before": money(p.before),
                       "after": money(p.after)} for p in est.paid],
+            "credits": [{"rule": rule, "deal": deal, "amount": money(amount), "because": why}
+                        for rule, deal, amount, why in est.credits],
             "awaiting_collection": {"before": money(est.awaiting_before),
                                     "after": money(est.awaiting_after)},
             "others": [{"payee": p, "difference": money(d)} for p, d in est.others],
