@@ -3,6 +3,7 @@ commission line shows its rule, source line, input row and arithmetic."""
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 from incentive_dsl import api
 from incentive_dsl.check import check_trees
@@ -291,3 +292,25 @@ def test_a_member_whose_pool_paid_nothing_and_a_spiff_turned_away_are_told_why(t
             "(where deal.amount >= 50,000 USD)") in text
     # the manager is no member of her own team's pool
     assert "team_pool" not in "\n".join(api.explain(result, "mia", q1).lines())
+
+
+def test_a_clawback_shows_the_line_it_reverses_with_its_arithmetic(tmp_path):
+    # The clawback's own arithmetic is "-X = -X"; what it reverses (which tiers, which
+    # attainment, in another quarter) was not shown, so its amount could not be checked.
+    plan = api.load_plan(str(Path(__file__).parent / "mechanics" / "clawback.plan")).plan
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,amount,currency,owner\n"
+        'E1,D1,2027-03-20,booked,"300,000",USD,ana\n'
+        "E2,D1,2027-04-10,cancelled,,,ana\n")
+    (tmp_path / "roster.csv").write_text("payee_id,role,start\nana,AE,2026-01-01\n")
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    result = api.run(plan, dataset)
+    lines = api.explain(result, "ana", plan.calendar.parse("2027-Q2"), "D1").lines()
+    # 250,000 at 8% + 50,000 at 12% = 20,000 + 6,000
+    assert lines[-2:] == [
+        "        └── reverses the commission line of deal D1 on 2027-03-20: 26,000.00 USD — "
+        "8% of 250,000.00 USD (tier '0% to 100%') + 12% of 50,000.00 USD (tier '100% and "
+        "above') for deal D1 because your 2027-Q1 attainment went from 0% to 120% (marginal "
+        "tiers)",
+        "            └── 250,000.00 USD × 8% + 50,000.00 USD × 12% = 26,000.00 USD"]

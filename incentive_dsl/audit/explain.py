@@ -66,6 +66,7 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
     if result.engine is not None:
         events = {e.id: e for e in result.engine.dataset.events}
     credits = {c.id: c for c in result.credits}
+    own = {e.id: e for e in result.earnings if e.payee == payee}
     earnings = [e for e in result.earnings if e.payee == payee and window.contains(e.date)
                 and (deal is None or e.deal == deal)]
     statements = [s for s in result.statements if s.payee == payee
@@ -100,6 +101,12 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
                     item.add(f"{name_}: {value}")
             for ref in ln.trace.inputs:
                 c = credits.get(ref)
+                if c is None and ref in own:  # a clawback's input: the line it reverses
+                    was = own[ref]
+                    node = item.add(f"reverses the {was.kind} line of deal {was.deal} on "
+                                    f"{was.date}: {fmt(was.amount, cur)} — {was.trace.because}")
+                    if was.trace.arithmetic:
+                        node.add(was.trace.arithmetic)
                 if c is not None:
                     src = events.get(c.event)
                     where = f" ({src.source})" if src is not None and src.source else ""
