@@ -314,3 +314,26 @@ def test_a_clawback_shows_the_line_it_reverses_with_its_arithmetic(tmp_path):
         "above') for deal D1 because your 2027-Q1 attainment went from 0% to 120% (marginal "
         "tiers)",
         "            └── 250,000.00 USD × 8% + 50,000.00 USD × 12% = 26,000.00 USD"]
+
+
+def test_an_override_says_which_condition_held_and_the_team_figures_it_read(tmp_path):
+    # "2% of team bookings = 9,000.00 USD" named neither the team's bookings nor the
+    # attainment that let the override pay.
+    plan = api.load_plan(str(Path(__file__).parent / "mechanics" / "override.plan")).plan
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,amount,currency,owner\n"
+        'E1,D1,2027-02-01,booked,"300,000",USD,ana\n'
+        'E2,D2,2027-03-01,booked,"150,000",USD,bob\n')
+    (tmp_path / "roster.csv").write_text(
+        "payee_id,role,start,manager\nmia,MGR,2027-01-01,\nana,AE,2027-01-01,mia\n"
+        "bob,AE,2027-01-01,mia\n")
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    lines = api.explain(api.run(plan, dataset), "mia", plan.calendar.parse("2027-Q1")).lines()
+    # 450,000 against two quotas of 250,000: 90%; 2% of 450,000 = 9,000
+    assert lines[2:6] == [
+        "│   └── override 2027-Q1 on 2027-03-31: 9,000.00 USD — override on the 2027-Q1 "
+        "results of mia's team (ana, bob), because 'team attainment reaches 80%' holds",
+        "│       ├── 2% of team bookings = 9,000.00 USD",
+        "│       ├── team attainment: 90%",
+        "│       └── team bookings: 450,000.00 USD"]
