@@ -337,3 +337,34 @@ def test_an_override_says_which_condition_held_and_the_team_figures_it_read(tmp_
         "│       ├── 2% of team bookings = 9,000.00 USD",
         "│       ├── team attainment: 90%",
         "│       └── team bookings: 450,000.00 USD"]
+
+
+ACTIVITY_PLAN = '''\
+plan "Activities"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles SDR
+  rounding half even per line
+  activities "qualified_demo", "meeting"
+
+activity reward demos "Qualified demos"
+  on activity "qualified_demo" pay 75 USD
+  on activity "meeting" where payee.territory is "east" pay 30 USD
+'''
+
+
+def test_an_activity_turned_away_names_the_where_of_its_own_activity(tmp_path):
+    # The condition is per activity (the meeting's, not the demo's): the skip named none.
+    (tmp_path / "a.plan").write_text(ACTIVITY_PLAN)
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,owner,activity\n"
+        "E1,,2027-02-10,activity,sam,meeting\n")
+    (tmp_path / "roster.csv").write_text("payee_id,role,start,territory\nsam,SDR,2026-01-01,west\n")
+    plan = api.load_plan(str(tmp_path / "a.plan")).plan
+    dataset, problems = api.load_data(str(tmp_path / "events.csv"),
+                                      str(tmp_path / "roster.csv"), plan=plan)
+    assert not problems
+    text = "\n".join(api.explain(api.run(plan, dataset), "sam",
+                                 plan.calendar.parse("2027-02")).lines())
+    assert ("demos: E1 — the reward's 'where' condition does not hold "
+            "(where payee.territory is \"east\")") in text

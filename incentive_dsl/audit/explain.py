@@ -138,7 +138,7 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
     if skipped:
         branch = root.add("not paid")
         for s in skipped:
-            branch.add(f"{s.rule}: {s.subject} — {skip_reason(plan, s.rule, s.reason)}")
+            branch.add(f"{s.rule}: {s.subject} — {skip_reason(plan, s.rule, s.reason, events.get(s.subject))}")
     elif deal and absent is None and not earnings:
         reason = _not_theirs(result, payee, window, deal, events.values())
         if reason:
@@ -167,13 +167,16 @@ def _team_skips(result: RunResult, payee: str, window: Period) -> list:
     return out
 
 
-def skip_reason(plan, rule: str, reason: str) -> str:
+def skip_reason(plan, rule: str, reason: str, event=None) -> str:
     """A skip's reason as the run recorded it, with what the record leaves out: the 'where'
-    condition that does not hold, the fund of a pool that had nothing to share."""
+    condition that does not hold (a stage or activity reward's: the one of the event's
+    stage or activity), the fund of a pool that had nothing to share."""
     spec = next((r for r in (*plan.credits, *plan.components) if r.name == rule), None)
-    trigger = getattr(spec, "trigger", None)
-    if "'where' condition" in reason and trigger is not None and trigger.where is not None:
-        return f"{reason} (where {show(trigger.where)})"
+    where = getattr(getattr(spec, "trigger", None), "where", None)
+    if event is not None and getattr(spec, "pays", None):
+        where = next((p.where for p in spec.pays if p.subject == event.subject), None)
+    if "'where' condition" in reason and where is not None:
+        return f"{reason} (where {show(where)})"
     if reason == "nothing to share" and isinstance(spec, PoolSpec):
         return f"nothing to share: its fund, '{show(spec.fund)}', came to 0"
     return reason
