@@ -124,6 +124,29 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
             root.add(absent)
         if absent is None or earnings:
             _reconciliation(result, payee, window, root)
+    skipped = _skipped(result, payee, window, deal, events, earnings)
+    if skipped:
+        branch = root.add("not paid")
+        for line in skipped:
+            branch.add(line)
+    elif deal and absent is None and not earnings:
+        reason = _not_theirs(result, payee, window, deal, events.values())
+        if reason:
+            root.add(reason)
+    return root
+
+
+def not_paid(result: RunResult, payee: str, window: Period) -> list[str]:
+    """Why events of the payee's in `window` earned them nothing, one line a skip: `explain`'s
+    "not paid"."""
+    events = {e.id: e for e in result.engine.dataset.events} if result.engine is not None \
+        else {}
+    earnings = [e for e in result.earnings if e.payee == payee and window.contains(e.date)]
+    return _skipped(result, payee, window, None, events, earnings)
+
+
+def _skipped(result: RunResult, payee: str, window: Period, deal: str | None, events,
+             earnings) -> list[str]:
     # A rule may skip a split partner's share of an event and still credit the payee theirs:
     # that skip is the partner's, not a reason the payee was not paid.
     gave = {(c.credit, c.event) for c in result.credits if c.payee == payee and c.amount}
@@ -135,15 +158,9 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
         and (s.rule, s.subject) not in gave]
     if deal is None:
         skipped += _team_skips(result, payee, window)
-    if skipped:
-        branch = root.add("not paid")
-        for s in skipped:
-            branch.add(f"{s.rule}: {s.subject} — {skip_reason(plan, s.rule, s.reason, events.get(s.subject))}")
-    elif deal and absent is None and not earnings:
-        reason = _not_theirs(result, payee, window, deal, events.values())
-        if reason:
-            root.add(reason)
-    return root
+    return [f"{s.rule}: {s.subject} — "
+            f"{skip_reason(result.plan, s.rule, s.reason, events.get(s.subject))}"
+            for s in skipped]
 
 
 def _team_skips(result: RunResult, payee: str, window: Period) -> list:
