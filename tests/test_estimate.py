@@ -383,3 +383,19 @@ def test_a_converted_or_split_deal_shows_the_payees_credit_with_its_rate(data, c
                  "--deal", "amount=1,000", "date=2027-02-10", "--format", "json"])
     (report,) = json.loads(capsys.readouterr().out)["estimates"]
     assert report["credits"] == []  # in the plan currency, all to ana: the amount itself
+
+
+def test_another_payees_open_deal_is_not_closed_as_the_payees_own(data):
+    # D5 is bob's open deal: estimating it for ana booked it to her, silently.
+    plan, dataset = load("marginal_tiers", data)
+    with pytest.raises(DealError) as bad:
+        api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "id": "D5"})
+    assert (bad.value.message, bad.value.hint) == (
+        "id: deal D5 is bob's open deal, not ana's",
+        "estimate it for bob (--payee bob), give ana a share of it (splits=bob:50;ana:50), or "
+        "use a new id")
+    shared = api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "id": "D5",
+                                                          "splits": "bob:50;ana:50"})
+    assert shared.event.deal == "D5"
+    assert api.hypothetical_deal(plan, dataset, "bob", {"amount": "1", "id": "D5"}).event.owner \
+        == "bob"

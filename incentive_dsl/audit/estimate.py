@@ -220,6 +220,14 @@ def hypothetical_deal(plan: Plan, dataset: Dataset, payee: str, values: Mapping[
     if any(e.deal == deal_id and e.kind == "booked" for e in dataset.events):
         raise DealError(f"id: deal {deal_id} is booked in the data already",
                         "name a deal that is not booked yet (an open one, or a new id)")
+    # An open deal of someone else's closed as the payee's would move it to them unasked.
+    owners = [e.owner for e in sorted((e for e in dataset.events if e.deal == deal_id
+                                       and e.kind == "stage" and e.owner),
+                                      key=lambda e: e.sort_key())]
+    if owners and owners[-1] != payee and payee not in dict(splits):
+        raise DealError(f"id: deal {deal_id} is {owners[-1]}'s open deal, not {payee}'s",
+                        f"estimate it for {owners[-1]} (--payee {owners[-1]}), give {payee} "
+                        f"a share of it (splits={owners[-1]}:50;{payee}:50), or use a new id")
     event = Event(id=f"{deal_id}-estimate", deal=deal_id, date=day, kind="booked",
                   amount=amount, currency=currency, owner=payee, splits=splits,
                   term_months=term, fields=custom)
