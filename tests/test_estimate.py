@@ -123,8 +123,10 @@ def test_custom_fields_and_bad_values(data):
     with pytest.raises(DealError) as bad:
         api.hypothetical_deal(plan, dataset, "ana", {"amount": "1 EUR", "currency": "GBP"})
     assert bad.value.message == "currency: the amount is in EUR, but currency= says GBP"
-    assert api.hypothetical_deal(plan, dataset, "ana", {"amount": "1 EUR", "currency": "EUR"}
-                                 ).event.currency == "EUR"
+    # Given once or twice alike, the currency needs a rate to the plan's (the data has none).
+    with pytest.raises(DealError) as bad:
+        api.hypothetical_deal(plan, dataset, "ana", {"amount": "1 EUR", "currency": "EUR"})
+    assert bad.value.message.startswith("amount: no EUR->USD rate on or before ")
     # An open deal may be closed at another amount than its pipeline's.
     assert api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "id": "D2"}).event.deal \
         == "D2"
@@ -323,3 +325,77 @@ def test_cli_estimate_pairs_in_the_wrong_place(data, capsys, args, message):
 def test_the_docs_name_the_deal_values_refused():
     text = (Path(__file__).resolve().parents[1] / "docs" / "estimate.md").read_text("utf-8")
     assert "a split payee the roster does not know" in " ".join(text.split())
+
+
+def test_the_part_awaiting_collection_is_shown_beside_the_pay_periods(data, capsys):
+    # Half of a deal's 10% is paid when booked, half when collected; a hypothetical deal is
+    # never collected. 100,000 earns 10,000: 5,000 in 2027-02 and 5,000 awaiting collection,
+    # which no pay period showed, so "paid" added up to half of what was earned.
+    plan, dataset = load("payout_schedule", data)
+    deal = api.hypothetical_deal(plan, dataset, "ana", {"amount": "100,000",
+                                                        "date": "2027-02-10"})
+    est = api.estimate(plan, dataset, "ana", [deal])
+    assert est.difference == D("10000")
+    assert [(p.pay_period, p.after - p.before) for p in est.paid] == [("2027-02", D("5000"))]
+    # D1 (200,000, January, never collected) waits for 10,000 already
+    assert (est.awaiting_before, est.awaiting_after) == (D("10000"), D("15000"))
+    code = main(["estimate", str(MECHANICS / "payout_schedule.plan"), "--data", str(data),
+                 "--payee", "ana", "--deal", "amount=100,000", "date=2027-02-10"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert ("    └── awaiting collection, paid when the customer pays: +5,000.00 USD "
+            "(10,000.00 USD -> 15,000.00 USD)") in out
+    code = main(["estimate", str(MECHANICS / "payout_schedule.plan"), "--data", str(data),
+                 "--payee", "ana", "--deal", "amount=100,000", "date=2027-02-10",
+                 "--format", "json"])
+    (report,) = json.loads(capsys.readouterr().out)["estimates"]
+    assert report["awaiting_collection"] == {"before": "10000.00", "after": "15000.00"}
+
+
+def test_an_amount_in_a_currency_without_a_rate_is_the_deals_usage_error(data, capsys):
+    # The run stopped with "no JPY->USD rate" at the plan's first line (exit 1), as if the plan
+    # were wrong; it is the --deal amount that needs the rate.
+    (data / "fx.csv").write_text("currency,target,date,rate\nEUR,USD,2027-01-01,1.10\n")
+    plan = str(MECHANICS / "fx.plan")
+    base = ["estimate", plan, "--data", str(data), "--payee", "ana", "--deal"]
+    code = main([*base, "amount=1,000 JPY", "date=2027-02-10"])
+    assert code == 2
+    assert capsys.readouterr().err.endswith(  # after the data's warning: mia is a MGR
+        "incentive estimate: --deal: amount: no JPY->USD rate on or before 2027-02-10 in the "
+        "FX table, to convert the deal into the plan currency\n"
+        "   = hint: give the amount in USD or in a currency with rates: EUR, or add a "
+        "JPY->USD rate to the FX table\n")
+    assert main([*base, "amount=1,000 EUR", "date=2027-02-10"]) == 0
+    assert "+110.00 USD earned by ana" in capsys.readouterr().out  # 1,100 USD at 10%
+
+
+def test_a_converted_or_split_deal_shows_the_payees_credit_with_its_rate(data, capsys):
+    # "at 1,000.00 EUR" in the title and "10% of 660.00 USD" in the line: the rate and the
+    # share between them were not shown.
+    (data / "fx.csv").write_text("currency,target,date,rate\nEUR,USD,2027-01-01,1.10\n")
+    code = main(["estimate", str(MECHANICS / "fx.plan"), "--data", str(data), "--payee", "ana",
+                 "--deal", "amount=1,000 EUR", "date=2027-02-10", "splits=ana:60;bob:40"])
+    assert code == 0
+    assert (f"├── credit bookings of deal HYPOTHETICAL: 660.00 USD — deal HYPOTHETICAL booked "
+            f"at 1,100.00 USD (1,000.00 EUR × 1.10, the EUR→USD rate of 2027-01-01, "
+            f"{data / 'fx.csv'}:2)") in capsys.readouterr().out
+    code = main(["estimate", str(MECHANICS / "fx.plan"), "--data", str(data), "--payee", "ana",
+                 "--deal", "amount=1,000", "date=2027-02-10", "--format", "json"])
+    (report,) = json.loads(capsys.readouterr().out)["estimates"]
+    assert report["credits"] == []  # in the plan currency, all to ana: the amount itself
+
+
+def test_another_payees_open_deal_is_not_closed_as_the_payees_own(data):
+    # D5 is bob's open deal: estimating it for ana booked it to her, silently.
+    plan, dataset = load("marginal_tiers", data)
+    with pytest.raises(DealError) as bad:
+        api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "id": "D5"})
+    assert (bad.value.message, bad.value.hint) == (
+        "id: deal D5 is bob's open deal, not ana's",
+        "estimate it for bob (--payee bob), give ana a share of it (splits=bob:50;ana:50), or "
+        "use a new id")
+    shared = api.hypothetical_deal(plan, dataset, "ana", {"amount": "1", "id": "D5",
+                                                          "splits": "bob:50;ana:50"})
+    assert shared.event.deal == "D5"
+    assert api.hypothetical_deal(plan, dataset, "bob", {"amount": "1", "id": "D5"}).event.owner \
+        == "bob"

@@ -3,6 +3,7 @@ commission line shows its rule, source line, input row and arithmetic."""
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 from incentive_dsl import api
 from incentive_dsl.check import check_trees
@@ -196,3 +197,174 @@ def test_not_paid_leaves_out_a_split_partners_skip_under_a_rule_that_paid(tmp_pa
         "\n".join(api.explain(result, "sam", q1).lines())
     assert "bookings: E2 — bea's role SDR is not covered by the plan" in \
         "\n".join(api.explain(result, "bea", q1).lines())
+
+
+COLLECT_PLAN = '''\
+plan "Paid on collection"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+  rounding half even per line
+
+credit bookings "Bookings"
+  on deal booked
+
+commission core "Core commission"
+  on bookings
+  rate 10%
+
+payout
+  paid monthly
+  50% when booked, 50% when collected
+'''
+
+
+def test_payouts_awaiting_collection_says_it_holds_earlier_periods_earnings(tmp_path):
+    # D1 (January) and D2 (February) are never collected: at the end of February 500 + 1,000
+    # wait for the customer, 1,000 of it earned in February. A bare "awaiting collection:
+    # 1,500.00" beside the reconciliation's "− awaiting collection 1,000.00" read as two
+    # answers to one question.
+    (tmp_path / "c.plan").write_text(COLLECT_PLAN)
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,amount,currency,owner\n"
+        'E1,D1,2027-01-10,booked,"10,000",USD,ana\n'
+        'E2,D2,2027-02-10,booked,"20,000",USD,ana\n')
+    (tmp_path / "roster.csv").write_text("payee_id,role,start\nana,AE,2026-01-01\n")
+    plan = api.load_plan(str(tmp_path / "c.plan")).plan
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    feb = plan.calendar.parse("2027-02")
+    text = "\n".join(api.explain(api.run(plan, dataset, feb.end), "ana", feb).lines())
+    assert ("still awaiting collection on 2027-02-28, from the earnings of every period so "
+            "far: 1,500.00 USD (1,000.00 USD of it earned in 2027-02)") in text
+    assert "− awaiting collection 1,000.00 USD" in text
+
+
+POOL_PLAN = '''\
+plan "Team pool"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles MGR, AE
+  applies to role MGR, AE
+  rounding half even per line
+
+quota bookings "Bookings quota"
+  100,000 USD per quarter for role AE
+
+credit bookings "Bookings"
+  on deal booked
+  roll up to managers
+
+measure attainment = bookings / quota bookings
+
+spiff big "Big product"
+  on deal booked where deal.amount >= 50,000 USD
+  during 2027-01-01 to 2027-12-31
+  pay 500 USD
+
+pool team_pool "Team pool"
+  for role AE
+  fund if team attainment >= 100% then 1% of team bookings else 0 USD per quarter
+  share by bookings
+'''
+
+
+def test_a_member_whose_pool_paid_nothing_and_a_spiff_turned_away_are_told_why(tmp_path):
+    # ana's team books 30,000 against 100,000: the pool's fund is 0, and ana earned nothing.
+    # The skip is the team's ("team of mia"), and was left out of ana's explanation; the
+    # SPIFF's skip said a 'where' condition does not hold without saying which.
+    (tmp_path / "p.plan").write_text(POOL_PLAN)
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,amount,currency,owner\n"
+        'E1,D1,2027-02-10,booked,"30,000",USD,ana\n')
+    (tmp_path / "roster.csv").write_text("payee_id,role,start,manager\nmia,MGR,2026-01-01,\n"
+                                         "ana,AE,2026-01-01,mia\n")
+    plan = api.load_plan(str(tmp_path / "p.plan")).plan
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    q1 = plan.calendar.parse("2027-Q1")
+    result = api.run(plan, dataset)
+    text = "\n".join(api.explain(result, "ana", q1).lines())
+    assert "ana, 2027-Q1: earned 0.00 USD" in text
+    assert ("team_pool: team of mia 2027-Q1 — nothing to share: its fund, 'if team attainment "
+            ">= 100% then 1% of team bookings else 0 USD', came to 0") in text
+    assert ("big: E1 — the SPIFF's 'where' condition does not hold "
+            "(where deal.amount >= 50,000 USD)") in text
+    # the manager is no member of her own team's pool
+    assert "team_pool" not in "\n".join(api.explain(result, "mia", q1).lines())
+
+
+def test_a_clawback_shows_the_line_it_reverses_with_its_arithmetic(tmp_path):
+    # The clawback's own arithmetic is "-X = -X"; what it reverses (which tiers, which
+    # attainment, in another quarter) was not shown, so its amount could not be checked.
+    plan = api.load_plan(str(Path(__file__).parent / "mechanics" / "clawback.plan")).plan
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,amount,currency,owner\n"
+        'E1,D1,2027-03-20,booked,"300,000",USD,ana\n'
+        "E2,D1,2027-04-10,cancelled,,,ana\n")
+    (tmp_path / "roster.csv").write_text("payee_id,role,start\nana,AE,2026-01-01\n")
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    result = api.run(plan, dataset)
+    lines = api.explain(result, "ana", plan.calendar.parse("2027-Q2"), "D1").lines()
+    # 250,000 at 8% + 50,000 at 12% = 20,000 + 6,000
+    assert lines[-2:] == [
+        "        └── reverses the commission line of deal D1 on 2027-03-20: 26,000.00 USD — "
+        "8% of 250,000.00 USD (tier '0% to 100%') + 12% of 50,000.00 USD (tier '100% and "
+        "above') for deal D1 because your 2027-Q1 attainment went from 0% to 120% (marginal "
+        "tiers)",
+        "            └── 250,000.00 USD × 8% + 50,000.00 USD × 12% = 26,000.00 USD"]
+
+
+def test_an_override_says_which_condition_held_and_the_team_figures_it_read(tmp_path):
+    # "2% of team bookings = 9,000.00 USD" named neither the team's bookings nor the
+    # attainment that let the override pay.
+    plan = api.load_plan(str(Path(__file__).parent / "mechanics" / "override.plan")).plan
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,amount,currency,owner\n"
+        'E1,D1,2027-02-01,booked,"300,000",USD,ana\n'
+        'E2,D2,2027-03-01,booked,"150,000",USD,bob\n')
+    (tmp_path / "roster.csv").write_text(
+        "payee_id,role,start,manager\nmia,MGR,2027-01-01,\nana,AE,2027-01-01,mia\n"
+        "bob,AE,2027-01-01,mia\n")
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    lines = api.explain(api.run(plan, dataset), "mia", plan.calendar.parse("2027-Q1")).lines()
+    # 450,000 against two quotas of 250,000: 90%; 2% of 450,000 = 9,000
+    assert lines[2:6] == [
+        "│   └── override 2027-Q1 on 2027-03-31: 9,000.00 USD — override on the 2027-Q1 "
+        "results of mia's team (ana, bob), because 'team attainment reaches 80%' holds",
+        "│       ├── 2% of team bookings = 9,000.00 USD",
+        "│       ├── team attainment: 90%",
+        "│       └── team bookings: 450,000.00 USD"]
+
+
+ACTIVITY_PLAN = '''\
+plan "Activities"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles SDR
+  rounding half even per line
+  activities "qualified_demo", "meeting"
+
+activity reward demos "Qualified demos"
+  on activity "qualified_demo" pay 75 USD
+  on activity "meeting" where payee.territory is "east" pay 30 USD
+'''
+
+
+def test_an_activity_turned_away_names_the_where_of_its_own_activity(tmp_path):
+    # The condition is per activity (the meeting's, not the demo's): the skip named none.
+    (tmp_path / "a.plan").write_text(ACTIVITY_PLAN)
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,owner,activity\n"
+        "E1,,2027-02-10,activity,sam,meeting\n")
+    (tmp_path / "roster.csv").write_text("payee_id,role,start,territory\nsam,SDR,2026-01-01,west\n")
+    plan = api.load_plan(str(tmp_path / "a.plan")).plan
+    dataset, problems = api.load_data(str(tmp_path / "events.csv"),
+                                      str(tmp_path / "roster.csv"), plan=plan)
+    assert not problems
+    text = "\n".join(api.explain(api.run(plan, dataset), "sam",
+                                 plan.calendar.parse("2027-02")).lines())
+    assert ("demos: E1 — the reward's 'where' condition does not hold "
+            "(where payee.territory is \"east\")") in text

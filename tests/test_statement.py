@@ -331,3 +331,36 @@ def test_a_closed_period_corrected_later_says_so(tmp_path):
     assert "recomputation agrees" not in page
     assert ("None paid in this period. Later pay periods corrected the earnings it paid by "
             "+100.00 USD") in page
+
+
+SPIFF_ONLY = '''\
+plan "SPIFF only"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+  rounding half even per line
+
+spiff big "Big deals"
+  on deal booked where deal.amount >= 50,000 USD
+  during 2027-01-01 to 2027-12-31
+  pay 500 USD
+'''
+
+
+def test_a_statement_with_nothing_earned_says_why(tmp_path):
+    # ana's one deal is under the SPIFF's 50,000: the page said only "Nothing was earned in
+    # this period", where explain lists the rule that turned the deal away and why.
+    (tmp_path / "s.plan").write_text(SPIFF_ONLY)
+    (tmp_path / "events.csv").write_text("event_id,deal_id,date,kind,amount,currency,owner\n"
+                                         'E1,D1,2027-02-10,booked,"10,000",USD,ana\n')
+    (tmp_path / "roster.csv").write_text("payee_id,role,start\nana,AE,2026-01-01\n")
+    plan = api.load_plan(str(tmp_path / "s.plan")).plan
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    st = api.statement(api.run(plan, dataset), "ana", plan.calendar.parse("2027-Q1"))
+    reason = ("big: E1 — the SPIFF's 'where' condition does not hold "
+              "(where deal.amount >= 50,000 USD)")
+    assert st.not_paid == (reason,)
+    page = api.statement_html(st)
+    assert ('<ul id="not-paid"><li>' + reason.replace("'", "&#x27;").replace(">", "&gt;")
+            + "</li></ul>") in page

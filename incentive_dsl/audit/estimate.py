@@ -33,12 +33,12 @@ from incentive_dsl.data.values import (BadValue, parse_amount, parse_count, pars
                                        parse_date, parse_field, parse_splits, split_text_pairs,
                                        suggest)
 from incentive_dsl.diagnostics import Diagnostic
-from incentive_dsl.audit.explain import Node, no_statement
+from incentive_dsl.audit.explain import Node, no_statement, skip_reason
+from incentive_dsl.eval.context import Fx
 from incentive_dsl.eval.money import ZERO, fmt
 from incentive_dsl.eval.records import EarningLine, Skips
 from incentive_dsl.eval.run import RunResult, evaluate_versions
-from incentive_dsl.periods import FREQUENCY_UNIT
-from incentive_dsl.syntax.format import expr as show
+from incentive_dsl.periods import FREQUENCY_UNIT, month_end
 
 # The keys of `--deal key=value` besides the plan's custom deal fields.
 DEAL_KEYS = ("amount", "date", "id", "currency", "splits", "term_months")
@@ -131,6 +131,13 @@ class Estimate:
     # and why: what a deal that earns nothing (or less than the payee expects: no SPIFF)
     # needs to be told.
     not_paid: tuple[NotPaid, ...] = ()
+    # What waits for the customer's payment at the end of the plan range, without and with the
+    # closings: the part of the change that no pay period pays yet.
+    awaiting_before: Decimal = ZERO
+    awaiting_after: Decimal = ZERO
+    # The payee's credit from a closing booked in another currency or split: (rule, deal,
+    # amount, why), the why with the rate and its row, or the split.
+    credits: tuple[tuple[str, str, Decimal, str], ...] = ()
 
     @property
     def difference(self) -> Decimal:
@@ -181,6 +188,19 @@ def hypothetical_deal(plan: Plan, dataset: Dataset, payee: str, values: Mapping[
                         f"{values['currency'].strip()}", "give the currency once")
     day = read("date", parse_date) if "date" in values else (
         default_date or today_in_data(dataset, plan))
+    # The run would stop on the missing rate with an error at the plan's first line: the
+    # amount given here is what needs it.
+    fx = Fx(dataset.fx, plan.currency, plan.fx_basis)
+    on = month_end(day.year, day.month) if fx.basis == "period end" else day
+    if currency != plan.currency and fx.rate(currency, on) is None:
+        have = sorted(c for c in {r.currency for r in dataset.fx if r.target == plan.currency}
+                      if fx.rate(c, on) is not None)
+        raise DealError(
+            f"amount: no {currency}->{plan.currency} rate on or before {on} in "
+            "the FX table, to convert the deal into the plan currency",
+            f"give the amount in {plan.currency}"
+            + (f" or in a currency with rates: {', '.join(have)}" if have else "")
+            + f", or add a {currency}->{plan.currency} rate to the FX table")
     splits = read("splits", lambda t: parse_splits(split_text_pairs(t))) \
         if "splits" in values else ()
     # As the data's D-PAYEE: a share to no payee of the roster would be paid to nobody.
@@ -200,6 +220,14 @@ def hypothetical_deal(plan: Plan, dataset: Dataset, payee: str, values: Mapping[
     if any(e.deal == deal_id and e.kind == "booked" for e in dataset.events):
         raise DealError(f"id: deal {deal_id} is booked in the data already",
                         "name a deal that is not booked yet (an open one, or a new id)")
+    # An open deal of someone else's closed as the payee's would move it to them unasked.
+    owners = [e.owner for e in sorted((e for e in dataset.events if e.deal == deal_id
+                                       and e.kind == "stage" and e.owner),
+                                      key=lambda e: e.sort_key())]
+    if owners and owners[-1] != payee and payee not in dict(splits):
+        raise DealError(f"id: deal {deal_id} is {owners[-1]}'s open deal, not {payee}'s",
+                        f"estimate it for {owners[-1]} (--payee {owners[-1]}), give {payee} "
+                        f"a share of it (splits={owners[-1]}:50;{payee}:50), or use a new id")
     event = Event(id=f"{deal_id}-estimate", deal=deal_id, date=day, kind="booked",
                   amount=amount, currency=currency, owner=payee, splits=splits,
                   term_months=term, fields=custom)
@@ -293,7 +321,9 @@ def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str,
                    for p in sorted({*totals_b, *totals_a})
                    if p != payee and totals_a.get(p, ZERO) != totals_b.get(p, ZERO))
     return Estimate(payee, last.currency, tuple(closings), earned_b, earned_a, tuple(rules),
-                    paid, others, notes, (), _not_paid(after, closings, payee))
+                    paid, others, notes, (), _not_paid(after, closings, payee),
+                    _awaiting(before, payee), _awaiting(after, payee),
+                    _credits(after, closings, payee))
 
 
 def scenarios(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str,
@@ -327,6 +357,20 @@ def _paid(result: RunResult, payee: str) -> dict[str, Decimal]:
     return out
 
 
+def _credits(result: RunResult, closings: Sequence[Closing], payee: str) -> tuple:
+    # A credit equal to the amount as given needs no word; a converted or split one does:
+    # the earnings are on it, not on the amount the deal was given at.
+    events = {c.event.id: c.event for c in closings
+              if c.event.currency != result.plan.currency or c.event.splits}
+    return tuple((c.credit, c.deal, c.amount, c.trace.because) for c in result.credits
+                 if c.payee == payee and c.event in events)
+
+
+def _awaiting(result: RunResult, payee: str) -> Decimal:
+    return sum((p.amount for p in result.payouts
+                if p.payee == payee and p.kind == "awaiting collection"), ZERO)
+
+
 def _totals(result: RunResult) -> dict[str, Decimal]:
     out: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for e in result.earnings:
@@ -344,20 +388,10 @@ def _not_paid(result: RunResult, closings: Sequence[Closing],
              if c.payee == payee and c.deal in deals.values() and c.amount}
     gives.update((e.component, e.deal) for e in result.earnings
                  if e.payee == payee and e.deal in deals.values() and e.amount)
-    rules = (*result.plan.credits, *result.plan.components)
-    labels = {r.name: r.label for r in rules}
-    # The skip says a 'where' condition does not hold, not which: the deal's keys are chosen
-    # by hand, and the condition tells the one missing (`type=new_business`).
-    conditions = {r.name: show(r.trigger.where) for r in rules
-                  if getattr(r, "trigger", None) is not None and r.trigger.where is not None}
-
-    def reason_of(rule: str, reason: str) -> str:
-        if "'where' condition" in reason and rule in conditions:
-            return f"{reason} (where {conditions[rule]})"
-        return reason
-
+    labels = {r.name: r.label for r in (*result.plan.credits, *result.plan.components)}
     return tuple(dict.fromkeys(
-        NotPaid(rule, labels.get(rule, rule), deals[subject], reason_of(rule, reason))
+        NotPaid(rule, labels.get(rule, rule), deals[subject],
+                skip_reason(result.plan, rule, reason))
         for rule, subject, reason, _ in _rows(result.skips)
         if subject in deals and (rule, deals[subject]) not in gives))
 
@@ -419,11 +453,17 @@ def tree(est: Estimate, title: str) -> Node:
             subject = f"deal {ln.deal}, {ln.period}" if ln.deal else ln.period
             branch.add(f"{ln.kind} {subject}: {_signed(ln.difference, cur)} "
                        f"({fmt(ln.before, cur)} -> {fmt(ln.after, cur)}) — {ln.because}")
-    if est.paid:
+    for rule, deal, amount, because in est.credits:
+        root.add(f"credit {rule} of deal {deal}: {fmt(amount, cur)} — {because}")
+    if est.paid or est.awaiting_after != est.awaiting_before:
         pay = root.add("paid")
         for p in est.paid:
             pay.add(f"{p.pay_period}: {_signed(p.after - p.before, cur)} "
                     f"({fmt(p.before, cur)} -> {fmt(p.after, cur)})")
+        if est.awaiting_after != est.awaiting_before:
+            pay.add(f"awaiting collection, paid when the customer pays: "
+                    f"{_signed(est.awaiting_after - est.awaiting_before, cur)} "
+                    f"({fmt(est.awaiting_before, cur)} -> {fmt(est.awaiting_after, cur)})")
     if est.others:
         others = root.add("also changes the earnings of")
         for payee, delta in est.others:
@@ -481,6 +521,10 @@ def to_json(estimates: Sequence[tuple[str, Estimate]]) -> str:
                                  for ln in r.lines]} for r in est.rules],
             "paid": [{"pay_period": p.pay_period, "before": money(p.before),
                       "after": money(p.after)} for p in est.paid],
+            "credits": [{"rule": rule, "deal": deal, "amount": money(amount), "because": why}
+                        for rule, deal, amount, why in est.credits],
+            "awaiting_collection": {"before": money(est.awaiting_before),
+                                    "after": money(est.awaiting_after)},
             "others": [{"payee": p, "difference": money(d)} for p, d in est.others],
             "not_paid": [{"rule": n.rule, "label": n.label, "deal": n.deal,
                           "reason": n.reason} for n in est.not_paid],

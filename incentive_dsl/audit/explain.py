@@ -21,10 +21,13 @@ from decimal import Decimal
 import attrs
 
 from incentive_dsl.audit.reconcile import reconcile
+from incentive_dsl.check.model import PoolSpec
+from incentive_dsl.eval.credits import eligible
 from incentive_dsl.eval.money import CONTEXT, ZERO, div, fmt, fmt_pct
 from incentive_dsl.eval.records import EarningLine
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import FREQUENCY_UNIT, Period, month_number
+from incentive_dsl.syntax.format import expr as show
 
 
 @attrs.define
@@ -63,6 +66,7 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
     if result.engine is not None:
         events = {e.id: e for e in result.engine.dataset.events}
     credits = {c.id: c for c in result.credits}
+    own = {e.id: e for e in result.earnings if e.payee == payee}
     earnings = [e for e in result.earnings if e.payee == payee and window.contains(e.date)
                 and (deal is None or e.deal == deal)]
     statements = [s for s in result.statements if s.payee == payee
@@ -97,6 +101,12 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
                     item.add(f"{name_}: {value}")
             for ref in ln.trace.inputs:
                 c = credits.get(ref)
+                if c is None and ref in own:  # a clawback's input: the line it reverses
+                    was = own[ref]
+                    node = item.add(f"reverses the {was.kind} line of deal {was.deal} on "
+                                    f"{was.date}: {fmt(was.amount, cur)} — {was.trace.because}")
+                    if was.trace.arithmetic:
+                        node.add(was.trace.arithmetic)
                 if c is not None:
                     src = events.get(c.event)
                     where = f" ({src.source})" if src is not None and src.source else ""
@@ -109,11 +119,34 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
         if absent is None:
             _quotas(result, payee, window, root)
             _compensation(result, payee, window, root)
-            _payouts(result, payee, statements, root)
+            _payouts(result, payee, window, statements, root)
         else:  # the plan's quotas and targets are not theirs: only why it pays them nothing
             root.add(absent)
         if absent is None or earnings:
             _reconciliation(result, payee, window, root)
+    skipped = _skipped(result, payee, window, deal, events, earnings)
+    if skipped:
+        branch = root.add("not paid")
+        for line in skipped:
+            branch.add(line)
+    elif deal and absent is None and not earnings:
+        reason = _not_theirs(result, payee, window, deal, events.values())
+        if reason:
+            root.add(reason)
+    return root
+
+
+def not_paid(result: RunResult, payee: str, window: Period) -> list[str]:
+    """Why events of the payee's in `window` earned them nothing, one line a skip: `explain`'s
+    "not paid"."""
+    events = {e.id: e for e in result.engine.dataset.events} if result.engine is not None \
+        else {}
+    earnings = [e for e in result.earnings if e.payee == payee and window.contains(e.date)]
+    return _skipped(result, payee, window, None, events, earnings)
+
+
+def _skipped(result: RunResult, payee: str, window: Period, deal: str | None, events,
+             earnings) -> list[str]:
     # A rule may skip a split partner's share of an event and still credit the payee theirs:
     # that skip is the partner's, not a reason the payee was not paid.
     gave = {(c.credit, c.event) for c in result.credits if c.payee == payee and c.amount}
@@ -123,15 +156,47 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
         or s.subject.startswith(payee + " ")) and (s.date is None or window.contains(s.date))
         and (deal is None or (s.subject in events and events[s.subject].deal == deal))
         and (s.rule, s.subject) not in gave]
-    if skipped:
-        branch = root.add("not paid")
-        for s in skipped:
-            branch.add(f"{s.rule}: {s.subject} — {s.reason}")
-    elif deal and absent is None and not earnings:
-        reason = _not_theirs(result, payee, window, deal, events.values())
-        if reason:
-            root.add(reason)
-    return root
+    if deal is None:
+        skipped += _team_skips(result, payee, window)
+    return [f"{s.rule}: {s.subject} — "
+            f"{skip_reason(result.plan, s.rule, s.reason, events.get(s.subject))}"
+            for s in skipped]
+
+
+def _team_skips(result: RunResult, payee: str, window: Period) -> list:
+    """The skips of a team rule (a pool: subject 'team of MANAGER PERIOD') of a team the payee
+    belonged to and could share in: a member's pool that paid nothing is theirs to be told."""
+    engine = result.engine
+    if engine is None:
+        return []
+    out = []
+    for s in result.skips:
+        comp = result.plan.component(s.rule)
+        if (not s.subject.startswith("team of ") or comp is None or s.date is None
+                or not window.contains(s.date)):
+            continue
+        manager = s.subject[len("team of "):].rsplit(" ", 1)[0]
+        period = result.plan.calendar.period_of(s.date, comp.period)
+        if payee in engine.team_ids(manager, period) and eligible(
+                result.plan, comp.roles, engine.roster, payee,
+                min(period.end, engine.roster.employment(payee)[1] or period.end)) is None:
+            out.append(s)
+    return out
+
+
+def skip_reason(plan, rule: str, reason: str, event=None) -> str:
+    """A skip's reason as the run recorded it, with what the record leaves out: the 'where'
+    condition that does not hold (a stage or activity reward's: the one of the event's
+    stage or activity), the fund of a pool that had nothing to share."""
+    spec = next((r for r in (*plan.credits, *plan.components) if r.name == rule), None)
+    where = getattr(getattr(spec, "trigger", None), "where", None)
+    if event is not None and getattr(spec, "pays", None):
+        where = next((p.where for p in spec.pays if p.subject == event.subject), None)
+    if "'where' condition" in reason and where is not None:
+        return f"{reason} (where {show(where)})"
+    if reason == "nothing to share" and isinstance(spec, PoolSpec):
+        return f"nothing to share: its fund, '{show(spec.fund)}', came to 0"
+    return reason
 
 
 def _not_theirs(result: RunResult, payee: str, window: Period, deal: str,
@@ -258,7 +323,7 @@ def _quotas(result: RunResult, payee: str, window: Period, root: Node) -> None:
             node.add(text)
 
 
-def _payouts(result: RunResult, payee: str, statements, root: Node) -> None:
+def _payouts(result: RunResult, payee: str, window: Period, statements, root: Node) -> None:
     if not statements:
         return
     cur = result.plan.currency
@@ -272,7 +337,13 @@ def _payouts(result: RunResult, payee: str, statements, root: Node) -> None:
     waiting = sum((p.amount for p in result.payouts if p.payee == payee
                    and p.kind == "awaiting collection"), Decimal(0))
     if waiting and periods:
-        branch.add(f"awaiting collection: {fmt(waiting, cur)}")
+        # The run's awaiting lines hold every period's earnings still unpaid at its last day,
+        # not only the window's (reconcile's term): said so, with the window's own part.
+        end = max(s.end for s in result.statements if s.payee == payee)
+        own = -dict(reconcile(result, payee, window).terms).get("awaiting collection", ZERO)
+        branch.add(f"still awaiting collection on {end}, from the earnings of every period "
+                   f"so far: {fmt(waiting, cur)} ({fmt(own, cur)} of it earned in "
+                   f"{window.label})")
 
 
 def _reconciliation(result: RunResult, payee: str, window: Period, root: Node) -> None:

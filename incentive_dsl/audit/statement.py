@@ -28,6 +28,7 @@ from pathlib import Path
 
 import attrs
 
+from incentive_dsl.audit.explain import not_paid
 from incentive_dsl.audit.reconcile import CORRECTED, reconcile
 from incentive_dsl.audit.render import HEADERS
 from incentive_dsl.eval.money import CONTEXT, ZERO, fmt, fmt_pct, round_money
@@ -144,6 +145,8 @@ class PayeeStatement:
     ledger: str | None  # the ledger read, if any
     closed: tuple[str, ...]  # closed pay periods of the window (shown as recorded)
     compensation: TargetCompensation | None = None  # a plan with a compensation block
+    # Why nothing was earned (explain's "not paid"), when nothing was.
+    not_paid: tuple[str, ...] = ()
 
     def term(self, name: str) -> Decimal:
         """A reconciliation term by its name (zero when the period has none)."""
@@ -199,7 +202,8 @@ def build(result: RunResult, payee: str, window: Period, ledger_view=None) -> Pa
         paid=money.paid, terms=money.terms, owed=money.owed, rows=rows, deals=tuple(deals),
         attainment=_attainment(result, payee, window), adjustments=adjustments,
         ledger=ledger_view.path if ledger_view is not None else None, closed=closed,
-        compensation=_target_compensation(result, payee, window, rows))
+        compensation=_target_compensation(result, payee, window, rows),
+        not_paid=() if deals else tuple(not_paid(result, payee, window)))
 
 
 def _target_compensation(result: RunResult, payee: str, window: Period,
@@ -457,7 +461,9 @@ def _pay_table(st: PayeeStatement) -> str:
 def _deals_table(st: PayeeStatement) -> str:
     cur = st.currency
     if not st.deals:
-        return "<h2>Earnings</h2><p class=\"note\">Nothing was earned in this period.</p>"
+        why = "".join(f"<li>{_e(line)}</li>" for line in st.not_paid)
+        return ("<h2>Earnings</h2><p class=\"note\">Nothing was earned in this period"
+                + (f".</p><p>Why:</p><ul id=\"not-paid\">{why}</ul>" if why else ".</p>"))
     rows = []
     for d in st.deals:
         credit = _num(d.credit, cur) if d.credit is not None else '<td class="num"></td>'

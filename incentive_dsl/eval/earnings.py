@@ -1073,12 +1073,29 @@ class EarningStage:
                     self._skip(o.name, subject, f"'{show(o.pay)}' is zero", period.end)
                     continue
                 team = self.engine.team_ids(payee, period)
+                held = f", because '{show(o.when)}' holds" if o.when is not None else ""
                 out.append(self._line(
                     o, "override", payee, period.end, period.label, amount, None, self._trace(
                         o, f"override on the {period.label} results of {payee}'s team "
-                        f"({', '.join(team) or 'no reports'})",
-                        f"{show(o.pay)} = {fmt(amount, self.cur)}"), period.label))
+                        f"({', '.join(team) or 'no reports'}){held}",
+                        f"{show(o.pay)} = {fmt(amount, self.cur)}",
+                        self._inputs_of(env, o.when, o.pay)), period.label))
         return out
+
+    def _inputs_of(self, env: Env, *exprs) -> list[tuple[str, str]]:
+        """The value of each measure or credit an expression reads (`team attainment:
+        92.5%`), so that a line computed from them can be checked."""
+        out: dict[str, str] = {}
+        todo = [e for e in exprs if e is not None]
+        while todo:
+            e = todo.pop(0)
+            if isinstance(e, n.Binary):
+                todo += [e.left, e.right]
+            elif isinstance(e, (n.Ref, n.TeamRef)) and show(e) not in out:
+                value = self.evaluator.eval(e, env)
+                if value is not None:
+                    out[show(e)] = _show(self.plan, e.name.text, value)
+        return list(out.items())
 
     # ------------------------------------------------------------------ limits
 
