@@ -147,8 +147,9 @@ _ENTRIES = [
         """),
     _entry("E-INDENT", "indentation is wrong", SYNTAX, """
         Indentation says which block a line belongs to: two spaces per level, no tabs. A tab,
-        an indented line before any block, or a line indented to no level above would attach a
-        line to the wrong rule.""", """
+        an indented line before any block, a line indented to no level above, a line indented
+        under one that takes no indented lines, or the rows of a tier table written at the level
+        of its header would attach a line to the wrong rule.""", """
         commission core "Core commission"
           on bookings
         \trate 8%
