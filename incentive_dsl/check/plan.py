@@ -570,8 +570,13 @@ class PlanChecker:
                              f"the measure '{where.name.text}'",
                              "a rule's condition or rate cannot use what the rule itself pays")
                     continue
-                self.err("E-ORDER", where, f"'{own}' reads what '{name}' pays, but '{name}' is "
-                         "computed after it",
+                via = f" through the measure '{where.name.text}'" \
+                    if where.name.text != name else ""
+                same_kind = rank[name][0] == rank[own][0]
+                self.err("E-ORDER", where, f"'{own}' reads what '{name}' pays{via}, but "
+                         f"'{name}' is computed after it",
+                         f"move '{name}' above '{own}' in the file: rules of one kind are "
+                         "computed in file order" if same_kind else
                          "rules are computed in this order: stage and activity rewards, SPIFFs, "
                          "commissions, then bonuses, pools and overrides (each kind in file "
                          "order); a rule can read only the rules before it")
@@ -1626,7 +1631,7 @@ class PlanChecker:
             for a in p.attrs:
                 if a.key == "manager":
                     known(a.value)
-        booked: set[str] = set()
+        booked: dict[str, dt.date | None] = {}  # deal -> its booking date
         for item in b.items:
             if isinstance(item, n.ExampleEvent):
                 self.check_example_event(item, known, booked)
@@ -1743,7 +1748,8 @@ class PlanChecker:
                              f"date the fx line on or before {day}: a rate is used from its "
                              "date on")
 
-    def check_example_event(self, e: n.ExampleEvent, known, booked: set[str]) -> None:
+    def check_example_event(self, e: n.ExampleEvent, known,
+                            booked: dict[str, dt.date | None]) -> None:
         deal = e.deal.text if isinstance(e.deal, n.Ident) else e.deal.value
         check_date(e.date, self.diags)
         keys = [a.key for a in e.attrs]
@@ -1755,7 +1761,7 @@ class PlanChecker:
                      sc.suggest_text(e.subject.value, self.scope.channels) or
                      "declare it in the plan header: channels ...")
         if e.kind == "booked":
-            booked.add(deal)
+            booked.setdefault(deal, _date(e.date))
             for needed in ("by", "amount"):
                 if needed not in keys:
                     self.err("E-EXAMPLE", e, f"the booking of {deal} needs '{needed}'",
@@ -1763,6 +1769,12 @@ class PlanChecker:
         elif e.kind in ("cancelled", "collected", "invoiced", "amended") and deal not in booked:
             self.err("E-EXAMPLE", e, f"deal {deal} is {e.kind} before it is booked",
                      "list the booking first")
+        elif e.kind in ("cancelled", "collected", "invoiced", "amended") and \
+                None not in (booked[deal], _date(e.date)) and _date(e.date) < booked[deal]:
+            # Events run in date order (language §5.2): this one would meet no booking.
+            self.err("E-EXAMPLE", e.date, f"deal {deal} is {e.kind} on {e.date.raw}, before "
+                     f"its booking on {booked[deal]}",
+                     f"date it on or after {booked[deal]}, or correct the booking's date")
         if e.kind in ("collected", "invoiced", "amended") and "amount" not in keys:
             self.err("E-EXAMPLE", e, f"'{e.kind}' needs an amount")
         for a in e.attrs:
