@@ -1655,6 +1655,12 @@ class PlanChecker:
                              f"write it the other way round: fx {show(item.target)} is "
                              f"{show(item.source)} from {item.date.raw}"
                              if item.source.currency == self.currency else None)
+                for side in (item.source, item.target):
+                    if side.amount.value <= 0:  # the rate is target / source
+                        self.err("E-RANGE", side, "an fx line converts a positive amount into "
+                                 f"a positive amount, not {show(side)}",
+                                 f"e.g. fx 1 {item.source.currency} is 1.08 "
+                                 f"{item.target.currency} from {item.date.raw}")
                 check_date(item.date, self.diags)
             elif isinstance(item, n.Expectation):
                 self.check_expectation(item, known)
