@@ -147,8 +147,9 @@ _ENTRIES = [
         """),
     _entry("E-INDENT", "indentation is wrong", SYNTAX, """
         Indentation says which block a line belongs to: two spaces per level, no tabs. A tab,
-        an indented line before any block, or a line indented to no level above would attach a
-        line to the wrong rule.""", """
+        an indented line before any block, a line indented to no level above, a line indented
+        under one that takes no indented lines, or the rows of a tier table written at the level
+        of its header would attach a line to the wrong rule.""", """
         commission core "Core commission"
           on bookings
         \trate 8%
@@ -898,6 +899,46 @@ _ENTRIES = [
           payee ana role AE from 2027-01-01
           deal D1 booked 2027-02-10 by ana amount 100,000 USD
           expect core for ana in 2027-Q1 is 8,000 USD
+        """),
+    _entry("E-EXAMPLE-DATE", "an example event outside the plan's dates", CHECK, """
+        An example is run over the plan's effective range, so an event dated outside it (often
+        the wrong year) is never used and the expectations fail, or pass with 0. An event
+        before the plan is allowed where it is read as history: by a forecast quota, as the
+        booking of a deal with later events, or in an expected period reaching back to it; an
+        event after the plan only in an expected period reaching forward to it.""", """
+        plan "Enterprise AE 2027"
+          currency USD
+          effective 2027-01-01 to 2027-12-31
+
+        example "One deal in the first quarter"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2026-02-10 by ana amount 100,000 USD
+          expect core for ana in 2027-Q1 is 8,000 USD
+        """, """
+        plan "Enterprise AE 2027"
+          currency USD
+          effective 2027-01-01 to 2027-12-31
+
+        example "One deal in the first quarter"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 USD
+          expect core for ana in 2027-Q1 is 8,000 USD
+        """),
+    _entry("E-EXAMPLE-FX", "an example amount in a currency it has no rate for", CHECK, """
+        Every amount is converted to the plan currency with a rate in force on the day it is
+        converted (language §5.3). An example's rates are its own `fx` lines: an amount in
+        another currency with no such line dated on or before that day would stop the
+        example's run.""", """
+        example "A deal in euros"
+          payee ana role AE from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 EUR
+          expect core for ana in 2027-Q1 is 8,640 USD
+        """, """
+        example "A deal in euros"
+          payee ana role AE from 2027-01-01
+          fx 1 EUR is 1.08 USD from 2027-01-01
+          deal D1 booked 2027-02-10 by ana amount 100,000 EUR
+          expect core for ana in 2027-Q1 is 8,640 USD
         """),
     _entry("E-EXAMPLE-UNIT", "an expected value of the wrong unit", CHECK, """
         An expected payout or credit is money in the plan currency; an expected measure has

@@ -41,7 +41,7 @@ def test_sample_plan_tree_shape():
 
 @pytest.mark.parametrize("text, expected", [
     ("", []), ("\n\n\n", []),  # empty: nothing to parse (the checker says there is no plan)
-    ("   indented", [("E-INDENT", 1, 4)]), ("((((", [("E-BLOCK", 1, 1)]),
+    ("   indented", [("E-INDENT", 1, 1)]), ("((((", [("E-BLOCK", 1, 1)]),
     ("plan", [("E-SYNTAX", 1, 5)]), ("\x00\x01", [("E-SYNTAX", 1, 1)]),
     ("plan \"x\n", [("E-SYNTAX", 1, 6)]),
     ("measure m = " + "(" * 1000 + "1" + ")" * 1000, [("E-DEPTH", 1, 113)]),

@@ -49,21 +49,22 @@ def test_a_failed_expectation_says_where_the_money_went(tmp_path, capsys):
 """
 
 
-EUROS = '''plan "Omnichannel"
+TOO_LARGE = '''plan "Omnichannel"
   currency EUR
   effective 2027-01-01 to 2027-12-31
   roles AE
 
 credit bookings "Bookings"
   on deal booked
+  value deal.amount * 1,000,000,000,000
 
 commission core "Core"
   on bookings
   rate 8%
 
-example "A deal in dollars without a rate"
+example "A deal too large to compute with"
   payee ana role AE from 2027-01-01
-  deal D1 booked 2027-01-20 by ana amount 10,000 USD
+  deal D1 booked 2027-01-20 by ana amount 10,000,000,000,000 EUR
   expect core for ana in 2027-01 is 800 EUR
   expect paid for ana in 2027-01 is 800 EUR
 '''
@@ -71,18 +72,19 @@ example "A deal in dollars without a rate"
 
 def test_a_run_stopped_by_missing_data_says_so(tmp_path, capsys):
     """The run's error is shown with its code and hint, and the expectations say nothing was
-    computed, not that nothing was earned or paid."""
-    path = tmp_path / "euros.plan"
-    path.write_text(EUROS, encoding="utf-8")
+    computed, not that nothing was earned or paid. (A missing FX rate no longer gets this far:
+    the checker reports it, E-EXAMPLE-FX; a value beyond the computing limit still does.)"""
+    path = tmp_path / "too_large.plan"
+    path.write_text(TOO_LARGE, encoding="utf-8")
     assert cli.main(["test", str(path)]) == cli.EXIT_PROBLEMS
     out = capsys.readouterr().out
-    assert out == f"""FAILED {path}:13 Omnichannel / A deal in dollars without a rate
-       {path}:15:1: error[E-DATA]: no USD->EUR rate on or before 2027-01-20
-         = hint: add the missing rate to the FX table
-       {path}:16:3: expect core for ana in 2027-01 is 800 EUR
+    assert out == f"""FAILED {path}:14 Omnichannel / A deal too large to compute with
+       {path}:8:9: error[E-DATA]: 'deal.amount * 1,000,000,000,000' comes to 1.000E+25, beyond the largest value a plan may compute (10^24) (on {path}:16)
+         = hint: check the data this expression reads (amounts, quotas, FX rates), or divide it down
+       {path}:17:3: expect core for ana in 2027-01 is 800 EUR
          expected 800.00 EUR, got 0.00 EUR (difference -800.00 EUR)
          nothing was computed: the run stopped at the error above
-       {path}:17:3: expect paid for ana in 2027-01 is 800 EUR
+       {path}:18:3: expect paid for ana in 2027-01 is 800 EUR
          expected 800.00 EUR, got 0.00 EUR (difference -800.00 EUR)
          nothing was computed: the run stopped at the error above
 

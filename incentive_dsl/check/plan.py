@@ -28,7 +28,7 @@ from incentive_dsl.limits import (
     MAX_CHAIN, date_problem, duration_problem, find_bidi, number_problem)
 from incentive_dsl.minor_units import minor_digits
 from incentive_dsl.periods import (
-    DAYS_PER_UNIT, FREQUENCY_UNIT, MONTH_NAMES, MONTHS_PER_UNIT, UNIT_DAYS, Calendar)
+    DAYS_PER_UNIT, FREQUENCY_UNIT, MONTH_NAMES, MONTHS_PER_UNIT, UNIT_DAYS, Calendar, month_end)
 from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
@@ -86,6 +86,7 @@ class PlanChecker:
         self.currency = "XXX"
         self.calendar = Calendar()
         self.effective: tuple[dt.date, dt.date | None] | None = None
+        self.fx_basis = "event date"
         self.applies_to: tuple[str, ...] = ()
         # An `applies to` role that is not declared is reported once; since the role meant is
         # unknown, no role is then reported as one the plan does not apply to.
@@ -432,6 +433,7 @@ class PlanChecker:
             setattr(self.scope, v.kind, tuple(dict.fromkeys(values)))
         rounding = next((i for i in items if isinstance(i, n.RoundingDecl)), None)
         fx = next((i for i in items if isinstance(i, n.FxDecl)), None)
+        self.fx_basis = fx.basis if fx else "event date"
         version = next((i for i in items if isinstance(i, n.VersionDecl)), None)
         if not ok:
             return None
@@ -444,7 +446,7 @@ class PlanChecker:
             roles=tuple(self.scope.roles), applies_to=self.applies_to,
             rounding=m.Rounding(mode=rounding.mode, point=rounding.point)
             if rounding else m.Rounding(),
-            fx_basis=fx.basis if fx else "event date")
+            fx_basis=self.fx_basis)
 
     def declare(self, blocks: tuple[n.Block, ...], compensation: bool = False) -> None:
         for block in blocks:
@@ -568,8 +570,13 @@ class PlanChecker:
                              f"the measure '{where.name.text}'",
                              "a rule's condition or rate cannot use what the rule itself pays")
                     continue
-                self.err("E-ORDER", where, f"'{own}' reads what '{name}' pays, but '{name}' is "
-                         "computed after it",
+                via = f" through the measure '{where.name.text}'" \
+                    if where.name.text != name else ""
+                same_kind = rank[name][0] == rank[own][0]
+                self.err("E-ORDER", where, f"'{own}' reads what '{name}' pays{via}, but "
+                         f"'{name}' is computed after it",
+                         f"move '{name}' above '{own}' in the file: rules of one kind are "
+                         "computed in file order" if same_kind else
                          "rules are computed in this order: stage and activity rewards, SPIFFs, "
                          "commissions, then bonuses, pools and overrides (each kind in file "
                          "order); a rule can read only the rules before it")
@@ -1624,7 +1631,7 @@ class PlanChecker:
             for a in p.attrs:
                 if a.key == "manager":
                     known(a.value)
-        booked: set[str] = set()
+        booked: dict[str, dt.date | None] = {}  # deal -> its booking date
         for item in b.items:
             if isinstance(item, n.ExampleEvent):
                 self.check_example_event(item, known, booked)
@@ -1644,16 +1651,111 @@ class PlanChecker:
             elif isinstance(item, n.ExampleFx):
                 if item.target.currency != self.currency:
                     self.err("E-CURRENCY-MIX", item.target, f"rates convert to the plan "
-                             f"currency {self.currency}, not {item.target.currency}")
+                             f"currency {self.currency}, not {item.target.currency}",
+                             f"write it the other way round: fx {show(item.target)} is "
+                             f"{show(item.source)} from {item.date.raw}"
+                             if item.source.currency == self.currency else None)
+                for side in (item.source, item.target):
+                    if side.amount.value <= 0:  # the rate is target / source
+                        self.err("E-RANGE", side, "an fx line converts a positive amount into "
+                                 f"a positive amount, not {show(side)}",
+                                 f"e.g. fx 1 {item.source.currency} is 1.08 "
+                                 f"{item.target.currency} from {item.date.raw}")
                 check_date(item.date, self.diags)
             elif isinstance(item, n.Expectation):
                 self.check_expectation(item, known)
         if not any(isinstance(i, n.Expectation) for i in b.items):
             self.err("E-EXAMPLE", b, f"example {b.name.raw} expects nothing",
                      f"add a line such as: {self.sample_expectation(payees)}")
+        self.check_example_dates(b)
+        self.check_example_fx(b)
         return m.ExampleSpec(name=b.name.value, span=b.span, block=b)
 
-    def check_example_event(self, e: n.ExampleEvent, known, booked: set[str]) -> None:
+    def check_example_dates(self, b: n.ExampleBlock) -> None:
+        """An event the example's run can never see: dated outside the plan's effective range
+        where nothing reads it. Before the plan, events are still read as history by a forecast
+        quota, as the start of a deal with later events, or by an expected period reaching back
+        to them; after it, only by an expected period reaching forward to them."""
+        if self.effective is None:
+            return
+        start, end = self.effective
+        events = [i for i in b.items if isinstance(i, (n.ExampleEvent, n.ExampleActivity))
+                  and _date(i.date) is not None]
+        periods = [p for p in (self.calendar.parse(x.period.raw) for x in b.items
+                               if isinstance(x, n.Expectation)) if p is not None]
+        history = any(isinstance(i, n.QuotaForecast) for q in self.tree.blocks
+                      if isinstance(q, n.QuotaBlock) for i in q.items)
+        deals_in_range = {_deal(e) for e in events if isinstance(e, n.ExampleEvent)
+                          and _date(e.date) >= start}
+        for e in events:
+            day = _date(e.date)
+            if day < start:
+                if history or any(p.start <= day for p in periods) or (
+                        isinstance(e, n.ExampleEvent) and _deal(e) in deals_in_range):
+                    continue
+                side = "before"
+            elif end is not None and day > end:
+                if any(p.end >= day for p in periods):
+                    continue
+                side = "after"
+            else:
+                continue
+            if isinstance(e, n.ExampleActivity):
+                what = f"activity {e.activity.raw}"
+            elif e.kind in ("stage", "touch"):
+                what = f"deal {_deal(e)} {e.kind} {e.subject.raw}"
+            else:
+                what = f"deal {_deal(e)} {e.kind}"
+            moved = _same_day_in(day, start, end)
+            self.err("E-EXAMPLE-DATE", e.date, f"{what} on {day} is {side} the plan's "
+                     f"effective range ({start} to {end or 'open'}): the example's run never "
+                     "uses it", (f"did you mean {moved}? " if moved else "") +
+                     f"date the example's events from {start}" +
+                     (f" to {end}" if end is not None else ""))
+
+    def check_example_fx(self, b: n.ExampleBlock) -> None:
+        """Every amount in another currency needs an `fx` line of the example in force on the
+        day it is converted, or the example's run stops on it."""
+        rates: dict[str, list[dt.date]] = {}
+        for f in b.items:
+            if isinstance(f, n.ExampleFx) and _date(f.date) is not None:
+                # A rate written the wrong way round is reported as such (E-CURRENCY-MIX), not
+                # again on every amount it was meant for.
+                meant = f.source if f.target.currency == self.currency else f.target
+                rates.setdefault(meant.currency, []).append(_date(f.date))
+        for item in b.items:
+            amounts: list[tuple[n.Money, dt.date]] = []
+            if isinstance(item, (n.ExampleEvent, n.ExampleActivity)):
+                day = _date(item.date)
+                if day is not None and self.fx_basis == "period end":
+                    day = month_end(day.year, day.month)
+                amounts = [(a.value, day) for a in item.attrs
+                           if a.key == "amount" and isinstance(a.value, n.Money)]
+            elif isinstance(item, n.ExampleQuota) and isinstance(item.amount, n.Money):
+                # A quota row is converted at the rate of its period's last day (language §5.3).
+                period = self.calendar.parse(item.period.raw)
+                amounts = [(item.amount, period.end if period else None)]
+            for money, day in amounts:
+                if money.currency == self.currency or day is None:
+                    continue
+                at = Span(money.span.path, money.span.end_line,
+                          money.span.end_column - len(money.currency),
+                          money.span.end_line, money.span.end_column)
+                known = rates.get(money.currency)
+                if not known:
+                    self.err("E-EXAMPLE-FX", at, f"no fx line of this example converts "
+                             f"{money.currency} to the plan currency {self.currency}",
+                             f"add a line such as: fx 1 {money.currency} is 1.08 "
+                             f"{self.currency} from {min(day, self.effective[0]) if self.effective else day}")
+                elif min(known) > day:
+                    self.err("E-EXAMPLE-FX", at, f"no {money.currency} rate is in force on "
+                             f"{day}: this example's first {money.currency}->{self.currency} "
+                             f"rate is from {min(known)}",
+                             f"date the fx line on or before {day}: a rate is used from its "
+                             "date on")
+
+    def check_example_event(self, e: n.ExampleEvent, known,
+                            booked: dict[str, dt.date | None]) -> None:
         deal = e.deal.text if isinstance(e.deal, n.Ident) else e.deal.value
         check_date(e.date, self.diags)
         keys = [a.key for a in e.attrs]
@@ -1665,7 +1767,7 @@ class PlanChecker:
                      sc.suggest_text(e.subject.value, self.scope.channels) or
                      "declare it in the plan header: channels ...")
         if e.kind == "booked":
-            booked.add(deal)
+            booked.setdefault(deal, _date(e.date))
             for needed in ("by", "amount"):
                 if needed not in keys:
                     self.err("E-EXAMPLE", e, f"the booking of {deal} needs '{needed}'",
@@ -1673,6 +1775,12 @@ class PlanChecker:
         elif e.kind in ("cancelled", "collected", "invoiced", "amended") and deal not in booked:
             self.err("E-EXAMPLE", e, f"deal {deal} is {e.kind} before it is booked",
                      "list the booking first")
+        elif e.kind in ("cancelled", "collected", "invoiced", "amended") and \
+                None not in (booked[deal], _date(e.date)) and _date(e.date) < booked[deal]:
+            # Events run in date order (language §5.2): this one would meet no booking.
+            self.err("E-EXAMPLE", e.date, f"deal {deal} is {e.kind} on {e.date.raw}, before "
+                     f"its booking on {booked[deal]}",
+                     f"date it on or after {booked[deal]}, or correct the booking's date")
         if e.kind in ("collected", "invoiced", "amended") and "amount" not in keys:
             self.err("E-EXAMPLE", e, f"'{e.kind}' needs an amount")
         for a in e.attrs:
@@ -1842,6 +1950,31 @@ def _windows_overlap(a: m.Window | None, b: m.Window | None) -> bool:
 
 def fmt_pct(value: Decimal) -> str:
     return f"{(value * 100).normalize():f}%"
+
+
+def _date(d: n.DateLit) -> dt.date | None:
+    """The date of a literal, or None for one that is not a calendar date (E-DATE)."""
+    try:
+        return d.value
+    except ValueError:
+        return None
+
+
+def _deal(e: n.ExampleEvent) -> str:
+    return e.deal.text if isinstance(e.deal, n.Ident) else e.deal.value
+
+
+def _same_day_in(day: dt.date, start: dt.date, end: dt.date | None) -> dt.date | None:
+    """`day` moved to a year of the plan's range (2026-02-10 -> 2027-02-10): the usual slip
+    is the year."""
+    for year in range(start.year, (end or start).year + 1):
+        try:
+            moved = day.replace(year=year)
+        except ValueError:  # 29 February
+            continue
+        if start <= moved and (end is None or moved <= end):
+            return moved
+    return None
 
 
 def _later_from(line: n.ExamplePayee, before: n.ExamplePayee) -> bool:

@@ -377,6 +377,12 @@ def _taken_as_unit(before: list[Token], tok: Token) -> str | None:
     return None
 
 
+def _quoted(line: str, width: int = 40) -> str:
+    """A code line named in a message, shortened to its start."""
+    text = line.strip()
+    return f"'{text if len(text) <= width else text[:width - 1].rstrip() + '…'}'"
+
+
 def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Where, off: int,
                 keyword_text: dict[str, str]) -> Diagnostic:
     path = where.path
@@ -411,18 +417,33 @@ def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Wh
         return error("E-SYNTAX", span, f"'{where.first_word(prev.line + off)}' needs indented "
                      "lines below it", _example_hint(where.block, where.first_word(prev.line + off)))
     if tok.type == "_INDENT":
-        # A line indented a little too far is as common as a statement wrapped onto the next.
-        above = where.text(prev.line + off)
+        # A line indented a little too far is as common as a statement wrapped onto the next;
+        # the parser read it as an indented line belonging to the line above.
+        line = tok.end_line + off
+        above_line = prev.line + off
+        above = where.text(above_line)
         spaces = len(above) - len(above.lstrip(" "))
-        return error("E-SYNTAX", span, "unexpected indentation: this line is indented deeper "
-                     "than the line above, which takes no indented lines",
-                     f"line it up with the line above ({spaces} spaces), or join it to that "
-                     "line: a statement must fit on one line; only block headers, tier tables "
-                     "and step/linear schedules take indented lines")
+        indent = tok.end_column - 1
+        # Lining up with a header at the margin (a one-line `measure`) would start a block.
+        fix = "join it to that line: a measure is a block of one line" if spaces == 0 else (
+            f"line it up with that line ({spaces} spaces), or join it to that line: a statement "
+            "must fit on one line; only block headers, tier tables and step/linear schedules "
+            "take indented lines")
+        return error("E-INDENT", Span(path, line, 1, line, indent + 1),
+                     f"this line is indented {indent} spaces, deeper than line {above_line} "
+                     f"above ({spaces} spaces), which takes no indented lines",
+                     f"it was read as continuing line {above_line} ({_quoted(above)}): {fix}")
     if expected == {"_INDENT"}:
-        return error("E-SYNTAX", span, f"expected indented lines below the line ending in "
-                     f"'{prev}', found {found}",
-                     "indent the lines that belong to the line above by two more spaces")
+        # The rows are there but written at the level of the line that owns them.
+        line = span.line
+        text = where.text(line)
+        indent = len(text) - len(text.lstrip(" "))
+        owner = prev.line + off
+        return error("E-INDENT", Span(path, line, 1, line, indent + 1),
+                     f"line {owner} ({_quoted(where.text(owner))}) takes indented lines, but "
+                     f"this line is indented like it ({indent} spaces)",
+                     f"indent the lines that belong to line {owner} by two more spaces "
+                     f"({indent + 2} spaces)")
 
     context = f" at the start of this line in the '{where.block}' block" if starts_line else \
         f" after '{prev}'"

@@ -26,7 +26,7 @@ from incentive_dsl.diagnostics import Diagnostic, error
 from incentive_dsl.limits import MAX_EXPRESSION_DEPTH
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.build import VALUE_TERMINALS, Builder, CommentTable
-from incentive_dsl.syntax.messages import GluedWord, describe
+from incentive_dsl.syntax.messages import BLOCK_KEYWORDS, GluedWord, describe
 from incentive_dsl.syntax.table import load_parser
 from incentive_dsl.span import Span
 
@@ -210,6 +210,7 @@ class _Chunk:
 
 def _chunks(path: str, code_lines: list[str], diags: list[Diagnostic]) -> list[_Chunk]:
     chunks: list[tuple[int, list[str]]] = []
+    orphans = 0  # indented lines before the first block
     for number, line in enumerate(code_lines, start=1):
         if not line.strip():
             if chunks:
@@ -223,9 +224,16 @@ def _chunks(path: str, code_lines: list[str], diags: list[Diagnostic]) -> list[_
         if indent == 0:
             chunks.append((number, [line]))
         elif not chunks:
-            diags.append(error("E-INDENT", Span(path, number, indent + 1, number, len(line) + 1),
-                               "this line is indented but belongs to no block",
-                               "start the file with a block such as: plan \"Name\""))
+            # Only the first: the lines after it are mended by the same fix.
+            if not orphans and line.split()[0] in BLOCK_KEYWORDS:
+                diags.append(error("E-INDENT", Span(path, number, 1, number, indent + 1),
+                                   f"'{line.split()[0]}' starts a block, but this line is "
+                                   "indented", "write block headers at the left margin"))
+            elif not orphans:
+                diags.append(error("E-INDENT", Span(path, number, 1, number, indent + 1),
+                                   "this line is indented but belongs to no block",
+                                   "start the file with a block such as: plan \"Name\""))
+            orphans += 1
         else:
             chunks[-1][1].append(line)
     return [_Chunk(first, tuple(lines), any("\t" in ln[:len(ln) - len(ln.lstrip(" \t"))]
