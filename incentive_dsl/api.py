@@ -436,13 +436,17 @@ def statement_html(statement) -> str:
     return to_html(statement)
 
 
-def accruals(result: RunResult, period: Period):
+def accruals(result: RunResult, period: Period, ledger_view=None):
     """Per payee, commissions earned and not yet paid at the end of `period`
-    (audit.finance.Accrual); `result` is a run up to `period.end`. Raises ValueError for a
-    run that goes on past it."""
+    (audit.finance.Accrual); `result` is a run up to `period.end`. With `ledger_view`
+    (`with_ledger(result, dataset, ledger_path, period)`), closed pay periods count as
+    recorded and the prior-period adjustments, with the pay they carry forward, as the ledger
+    pays them. Raises ValueError for a run that goes on past it."""
     from incentive_dsl.audit.finance import accruals as compute
 
     period = _period_of(period)
+    if ledger_view is not None:
+        result = ledger_view.result
     # A longer run would give what awaits collection at its end, not the period's: wrong
     # figures with nothing to say so.
     if any(s.start > period.end for s in result.statements):

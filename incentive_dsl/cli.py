@@ -612,7 +612,12 @@ def cmd_finance(args: argparse.Namespace) -> int:
     if not result.ok:
         return EXIT_PROBLEMS
     if args.finance_command == "accruals":
-        text = finance.accruals_csv(api.accruals(result, window))
+        view = None
+        if args.ledger:  # closed pay periods as paid, adjustments and their carry (ledger.md)
+            view, code = _run_with_ledger(args, dataset, result, window)
+            if code is not None:
+                return code
+        text = finance.accruals_csv(api.accruals(result, window, view))
     else:
         text = finance.amortisation_csv(api.amortisation(result, args.benefit_months, rules,
                                                          window))
@@ -633,7 +638,7 @@ def _add_finance_commands(sub) -> None:
         description="Per payee, what is earned and not yet paid at the end of the period: "
                     "unpaid payable + held back + awaiting collection - carried forward, with "
                     "the period's earned and paid and the draw receivable (docs/finance.md).",
-        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=LEDGER_RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     amo = fsub.add_parser(
         "amortisation", help="straight-line amortisation of capitalised commissions",
         description="The amortisation schedule of capitalised commissions (ASC 340-40): each "
@@ -650,6 +655,9 @@ def _add_finance_commands(sub) -> None:
                                "a fiscal year), taken as asked (not with --from or --to)")
         p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
         p.set_defaults(run=cmd_finance)
+    acc.add_argument("--ledger", metavar="FILE",
+                     help="read this ledger: closed pay periods as paid, and the prior-period "
+                          "adjustments and the negative pay they carry forward")
     amo.add_argument("--benefit-months", type=int, required=True, metavar="N",
                      help="the benefit period in months over which each capitalised line is "
                           "amortised (the expected life of the customer contract)")
@@ -939,8 +947,8 @@ RUN_EXIT_CODES = """exit codes:
   1  the plan or the data has errors (all are listed)
   2  usage error, missing or unreadable file
   3  internal error (a bug: please report it)"""
-# run, explain and statement read a ledger with --ledger, which may be broken or refuse the
-# plan: the codes of close for those cases.
+# run, explain, statement and finance accruals read a ledger with --ledger, which may be broken
+# or refuse the plan: the codes of close for those cases.
 LEDGER_RUN_EXIT_CODES = """exit codes:
   0  evaluated
   1  the plan or the data has errors (all are listed), or the ledger (--ledger) fails
@@ -1588,12 +1596,13 @@ def _run_with_ledger(args: argparse.Namespace, dataset, result, window):
     code."""
     from incentive_dsl.audit import ledger
 
+    command = _prog(args).removeprefix("incentive ")
     try:
         view = api.with_ledger(result, dataset, args.ledger, window)
     except ledger.LedgerError as exc:
-        return None, _ledger_error(args.command, exc)
+        return None, _ledger_error(command, exc)
     for note in view.notes:
-        print(f"incentive {args.command}: {note}", file=sys.stderr)
+        print(f"incentive {command}: {note}", file=sys.stderr)
     return view, None
 
 

@@ -7,6 +7,8 @@ changes the data or the plan and checks the prior-period adjustments line by lin
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 from decimal import Decimal
@@ -640,3 +642,46 @@ def test_close_refuses_a_tampered_head(ws):
     assert code == cli.EXIT_PROBLEMS
     assert f"{ws.ledger}: error[E-LEDGER-BROKEN]: the ledger is broken: periods #1" in err
     assert Path(ws.ledger).read_bytes() == before  # nothing was written
+
+
+def _accruals_csv(ws, period: str, *extra: str) -> dict[str, dict[str, str]]:
+    code, out, err = ws.cli("finance", "accruals", str(ws.plan), *ws.data(), "--period",
+                            period, *extra)
+    assert code == 0, err
+    return {r["payee"]: r for r in csv.DictReader(io.StringIO(out))}
+
+
+@pytest.mark.parametrize("close_april", [False, True])
+def test_accruals_with_the_ledger_net_the_carried_adjustment(ws, close_april):
+    """A clawback that arrives after its month is closed is an adjustment in April larger than
+    April's pay: 1,000 is carried forward. The accrual at 2027-04-30 is what is earned to date
+    less what the ledger paid: the carried 1,000 is to recover, not a liability of zero."""
+    ws.edit_plan("  draw 1,000 USD per month recoverable from all earnings\n", "")
+    assert ws.close("2027-Q1")[0] == 0  # ana paid 2,000 (D1) + 6,000 (D3)
+    ws.write_events([*EVENTS, ("E5", "D1", "2027-03-20", "cancelled", "", "")])
+    if close_april:
+        code, out, err = ws.close("2027-04")
+        assert code == 0, err
+    ana = _accruals_csv(ws, "2027-04", "--ledger", ws.ledger)["ana"]
+    # Earned to date 6,000 + 1,000 (D4); paid 8,000 in Q1 and nothing in April.
+    assert (ana["paid_in_period"], ana["unpaid_payable"], ana["carried_forward"],
+            ana["accrued"]) == ("0.00", "0.00", "1000.00", "-1000.00")
+    # Without the ledger the recomputation is taken as paid: nothing is carried.
+    assert _accruals_csv(ws, "2027-04")["ana"]["accrued"] == "0.00"
+    # The API takes the same view.
+    loaded = api.load_plan(str(ws.plan))
+    dataset, _ = api.load_data(str(ws.root / "events.csv"), str(ws.root / "roster.csv"),
+                               plan=loaded.plan)
+    window = api.window(loaded.plan, "2027-04", whole_pay_periods=False)
+    result = api.run(loaded.versions, dataset, window.end)
+    view = api.with_ledger(result, dataset, ws.ledger, window)
+    (row,) = [r for r in api.accruals(result, window, view) if r.payee == "ana"]
+    assert row.accrued == Decimal("-1000.00")
+
+
+def test_accruals_with_a_ledger_path_that_is_no_ledger(ws):
+    assert ws.close("2027-01")[0] == 0
+    code, out, err = ws.cli("finance", "accruals", str(ws.plan), *ws.data(), "--period",
+                            "2027-02", "--ledger", ws.ledger + "x")
+    assert code == cli.EXIT_USAGE and not out
+    assert err.startswith("incentive finance accruals: ") and "E-LEDGER-FILE" in err

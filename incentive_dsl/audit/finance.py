@@ -75,7 +75,10 @@ def _amount(value: Decimal) -> str:
 def accruals(result: RunResult, window: Period) -> list[Accrual]:
     """Per payee, what is earned and not paid at the end of `window`. `result` must be a run
     up to `window.end` (api.run(..., until=window.end)): what is awaiting collection is as of
-    the run's end."""
+    the run's end. A run seen through the ledger (audit.ledger.with_ledger) counts closed pay
+    periods as paid and adds the prior-period adjustments and the pay they carry forward."""
+    from incentive_dsl.audit.ledger import CARRY
+
     plan = result.plan
     cur, mode = plan.currency, plan.rounding.mode
     as_of = window.end
@@ -85,6 +88,13 @@ def accruals(result: RunResult, window: Period) -> list[Accrual]:
         totals = by_payee[p.payee]
         if p.kind == "awaiting collection":
             totals["awaiting"] += p.amount
+            continue
+        if p.kind == CARRY:
+            # The ledger's carried adjustments: what a paid pay period carried out (its
+            # carry line, less what later paid ones recovered) is still to recover. In a pay
+            # period still running, the carry is not made yet: its adjustments count in full.
+            if p.pay_period in settled:
+                totals["ledger_carry"] += p.amount
             continue
         if p.kind in HOLD_KINDS:
             totals["held"] -= p.amount  # holdback lines are negative, releases positive
@@ -114,7 +124,8 @@ def accruals(result: RunResult, window: Period) -> list[Accrual]:
             earned_in_period=cents(t["earned"]), paid_in_period=cents(t["paid"]),
             unpaid_payable=cents(t["unpaid"]), held_back=cents(t["held"]),
             awaiting_collection=cents(t["awaiting"]),
-            carried_forward=cents(st.carried) if st is not None else cents(ZERO),
+            carried_forward=cents((st.carried if st is not None else ZERO)
+                                  + t["ledger_carry"]),
             draw_receivable=cents(st.draw_balance) if st is not None else cents(ZERO),
             advance_receivable=cents(st.advance_balance) if st is not None else cents(ZERO),
             currency=cur))
