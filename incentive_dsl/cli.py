@@ -1482,7 +1482,8 @@ def cmd_close(args: argparse.Namespace) -> int:
                          "end": p.end.isoformat(), "lines": p.line_count,
                          "statements": p.statement_count, "paid": str(p.paid)}
                         for p in done.periods],
-            "adjustments": [a.to_json() for a in done.adjustments]},
+            "adjustments": [a.to_json() for a in done.adjustments],
+            "carried": [c.to_json() for c in done.carried]},
             indent=2, sort_keys=True, ensure_ascii=False))
         return EXIT_OK
     print(f"closed {', '.join(p.label for p in done.periods)} of \"{done.plan}\" "
@@ -1490,14 +1491,37 @@ def cmd_close(args: argparse.Namespace) -> int:
     for p in done.periods:
         print(f"  {p.label}  paid {_fmt_money(p.paid, cur)} on {p.statement_count} statement(s), "
               f"{p.line_count} line(s)")
-    if done.adjustments:
-        net = sum((a.amount for a in done.adjustments), Decimal(0))
-        print(f"prior-period adjustments paid in {done.periods[0].label}: "
-              f"{len(done.adjustments)} line(s), net {_money(net, cur)}")
-        for a in done.adjustments:
-            what = f"{a.kind} {a.earning}" if a.earning else a.kind
-            print(f"  {a.payee}  {_money(a.amount, cur)}  for {a.closed_period} {what}: "
-                  f"{_fmt_money(a.old)} -> {_fmt_money(a.new)} ({a.cause})")
+    net = sum((a.amount for a in done.adjustments), Decimal(0))
+    first = done.periods[0].label
+    if done.adjustments and not done.carried:
+        print(f"prior-period adjustments paid in {first}: {len(done.adjustments)} line(s), "
+              f"net {_money(net, cur)}")
+    elif done.carried:
+        # Part of the adjustments (or of those carried from earlier closes) would make pay
+        # negative: say what reached pay and what is carried forward, not "paid".
+        before = sum((c.before for c in done.carried), Decimal(0))
+        after = sum((c.after for c in done.carried), Decimal(0))
+        in_pay = net - before + after
+        closed = ledger._range_of([p.label for p in done.periods])
+        if done.adjustments:
+            said = (f"prior-period adjustments in {first}: {len(done.adjustments)} line(s), "
+                    f"net {_money(net, cur)}")
+            if before:
+                said += f", and {_fmt_money(before, cur)} carried from earlier pay periods"
+        else:
+            said = (f"{_fmt_money(before, cur)} of prior-period adjustments carried from "
+                    "earlier pay periods")
+        reached = (f"{_fmt_money(-in_pay, cur)} recovered from the pay of {closed}"
+                   if in_pay <= 0 else f"{_fmt_money(in_pay, cur)} paid in {closed}")
+        print(f"{said}: {reached}, {_fmt_money(after, cur)} carried forward (nothing is taken "
+              "back from pay: it is recovered from later pay)")
+    for a in done.adjustments:
+        what = f"{a.kind} {a.earning}" if a.earning else a.kind
+        print(f"  {a.payee}  {_money(a.amount, cur)}  for {a.closed_period} {what}: "
+              f"{_fmt_money(a.old)} -> {_fmt_money(a.new)} ({a.cause})")
+    for c in done.carried:
+        print(f"  {c.payee}  carried forward {_fmt_money(c.after, cur)}"
+              + (f" (carried in: {_fmt_money(c.before, cur)})" if c.before else ""))
     print(f"ledger {done.path}, head {done.head}")
     print(f"keep the head: `incentive ledger verify --ledger {done.path} --head "
           f"{done.head[:16]}` later proves that no record up to it was deleted")

@@ -685,3 +685,26 @@ def test_accruals_with_a_ledger_path_that_is_no_ledger(ws):
                             "2027-02", "--ledger", ws.ledger + "x")
     assert code == cli.EXIT_USAGE and not out
     assert err.startswith("incentive finance accruals: ") and "E-LEDGER-FILE" in err
+
+
+def test_the_close_summary_says_what_was_paid_and_what_carried(ws):
+    """An adjustment that would make pay negative is partly paid (taken from April's pay) and
+    partly carried: the summary does not call it paid."""
+    ws.edit_plan("  draw 1,000 USD per month recoverable from all earnings\n", "")
+    assert ws.close("2027-Q1")[0] == 0
+    ws.write_events([*EVENTS, ("E5", "D1", "2027-03-20", "cancelled", "", "")])
+    code, out, err = ws.close("2027-04")
+    assert code == 0, err
+    # ana: -2,000 (D1 clawed back) against April's 1,000 (D4).
+    assert ("prior-period adjustments in 2027-04: 1 line(s), net -2,000.00 USD: 1,000.00 USD "
+            "recovered from the pay of 2027-04, 1,000.00 USD carried forward") in out
+    assert "paid in 2027-04" not in out
+    assert "  ana  carried forward 1,000.00 USD\n" in out
+    code, out, err = ws.close("2027-05", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["carried"] == [{"payee": "ana", "before": "1000.00",
+                                           "after": "1000.00"}]
+    code, out, err = ws.close("2027-06")
+    assert ("1,000.00 USD of prior-period adjustments carried from earlier pay periods: 0.00 "
+            "USD recovered from the pay of 2027-06, 1,000.00 USD carried forward") in out
+    assert "  ana  carried forward 1,000.00 USD (carried in: 1,000.00 USD)\n" in out

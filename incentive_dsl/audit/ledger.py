@@ -280,6 +280,19 @@ class CloseResult:
     lines: int
     statements: int
     head: str
+    # Per payee with prior-period adjustments carried (nothing is taken back from pay): what
+    # was carried into the close and what is carried forward after it.
+    carried: tuple[Carried, ...] = ()
+
+
+@attrs.frozen
+class Carried:
+    payee: str
+    before: Decimal  # carried into the first closed pay period, from earlier closes
+    after: Decimal  # carried forward after the last one, to recover from later pay
+
+    def to_json(self) -> dict:
+        return {"payee": self.payee, "before": str(self.before), "after": str(self.after)}
 
 
 @attrs.frozen
@@ -1443,9 +1456,16 @@ def _write(con, state: _State, plan, pays: list[Period], result, sources, adjust
         n_statements += len(statements_by[pp.label])
     written[0] += w.flush()
     step(f"recorded {written[0]}/{total_records} records")
+    after = defaultdict(lambda: ZERO, state.carry)
+    with decimal.localcontext(CONTEXT):
+        for ln in new.payouts:
+            if ln.kind == CARRY and ln.pay_period in wanted:
+                after[ln.payee] += ln.amount
+    carried = tuple(Carried(payee, state.carry.get(payee, ZERO), after[payee])
+                    for payee in sorted(after) if after[payee] or state.carry.get(payee))
     return CloseResult(path="", plan=plan.name, periods=tuple(periods), run=_run_info(run_row),
                        adjustments=tuple(adjustments), lines=n_lines, statements=n_statements,
-                       head=w.head)
+                       head=w.head, carried=carried)
 
 
 # ------------------------------------------------------------------------------ verify
