@@ -1516,9 +1516,7 @@ def cmd_close(args: argparse.Namespace) -> int:
         print(f"{said}: {reached}, {_fmt_money(after, cur)} carried forward (nothing is taken "
               "back from pay: it is recovered from later pay)")
     for a in done.adjustments:
-        what = f"{a.kind} {a.earning}" if a.earning else a.kind
-        print(f"  {a.payee}  {_money(a.amount, cur)}  for {a.closed_period} {what}: "
-              f"{_fmt_money(a.old)} -> {_fmt_money(a.new)} ({a.cause})")
+        print(f"  {a.payee}  {_money(a.amount, cur)}  for {a.describe()}")
     for c in done.carried:
         print(f"  {c.payee}  carried forward {_fmt_money(c.after, cur)}"
               + (f" (carried in: {_fmt_money(c.before, cur)})" if c.before else ""))
@@ -1646,9 +1644,7 @@ def _print_ledger(console, view, currency: str) -> None:
         console.print(f"prior-period adjustments paid in {view.open_period}:", markup=False,
                       highlight=False)
         for a in view.adjustments:
-            what = f"{a.kind} {a.earning}" if a.earning else a.kind
-            console.print(f"  {a.payee}  {_money(a.amount, currency)}  for {a.closed_period} "
-                          f"{what}: {_fmt_money(a.old)} -> {_fmt_money(a.new)} ({a.cause})",
+            console.print(f"  {a.payee}  {_money(a.amount, currency)}  for {a.describe()}",
                           markup=False, highlight=False)
 
 

@@ -272,7 +272,10 @@ def test_a_data_change_in_a_closed_period_pays_an_adjustment_in_the_next(ws):
     line = [p for p in doc["payouts"] if p["kind"] == "prior-period adjustment"]
     assert len(line) == 1 and line[0]["pay_period"] == "2027-04"
     assert line[0]["earning"] == "core:commission:bob:E2"
-    assert "for 2027-02 (closed)" in line[0]["trace"]["because"]
+    assert line[0]["trace"]["because"] == (
+        "prior-period adjustment for 2027-02 (closed), deal D2, rule core (earning line): "
+        "3,000.00 USD -> 5,000.00 USD (data change) [earning core:commission:bob:E2; original "
+        f"lines #{original}]")
     assert dict(map(tuple, line[0]["trace"]["values"]))["closed period"] == "2027-02"
     # April pays bob his draw (1,000, recomputed) and the 2,000 correction.
     assert paid(doc, "bob", "2027-04") == Decimal("3000.00")
@@ -334,7 +337,8 @@ def test_adjustments_are_recorded_when_the_next_period_closes_and_settle(ws):
     assert recorded[0].adjusts == {"period": "2027-02", "kind": "earning",
                                    "earning": "core:commission:bob:E2", "old": "3000.00",
                                    "new": "5000.00", "cause": "data change",
-                                   "lines": [f"lines #{original}"]}
+                                   "lines": [f"lines #{original}"], "deal": "D2",
+                                   "change": "changed"}
     # Paid: nothing more to correct.
     assert adjustments(ws.run_json("2027-05")) == []
     # A second correction of the same line starts from what was paid: 3,000 + 2,000.
@@ -445,7 +449,8 @@ def test_ledger_show_filters_by_payee_and_period(ws):
     code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", "2027-02")
     # the period, and the correction paid for it in 2027-04
     assert "2027-02 (2027-02-01 to 2027-02-28)" in out and "2027-01 (" not in out
-    assert "for 2027-02 earning core:commission:bob:E2: 3,000.00 -> 5,000.00 (data change" in out
+    assert ("for 2027-02, deal D2, rule core (earning line): 3,000.00 -> 5,000.00 (data change) "
+            "[earning core:commission:bob:E2; original lines #") in out
     code, out, _ = ws.cli("ledger", "show", "--plan", str(ws.plan), "--period", "2027-Q1",
                           "--format", "json")
     doc = json.loads(out)
@@ -708,3 +713,41 @@ def test_the_close_summary_says_what_was_paid_and_what_carried(ws):
     assert ("1,000.00 USD of prior-period adjustments carried from earlier pay periods: 0.00 "
             "USD recovered from the pay of 2027-06, 1,000.00 USD carried forward") in out
     assert "  ana  carried forward 1,000.00 USD (carried in: 1,000.00 USD)\n" in out
+
+
+def test_adjustment_lines_name_the_deal_rule_and_what_changed(ws):
+    """A reviewer reads the deal, the rule and the change (amounts, a new line, a line
+    removed), with the earning and original line ids kept for audit; in the close, `ledger
+    show` and statements alike."""
+    assert ws.close("2027-Q1")[0] == 0
+    feb = ws.line_id("bob", "2027-02", "earning")
+    # D2 moves to April (February's line is removed); bob's late D6 is a new January line.
+    ws.write_events([e if e[0] != "E2" else ("E2", "D2", "2027-04-15", "booked", "30000", "bob")
+                     for e in EVENTS] + [("E6", "D6", "2027-01-20", "booked", "15000", "bob")])
+    code, out, err = ws.close("2027-04")
+    assert code == 0, err
+    assert ("  bob  +1,500.00 USD  for 2027-01, deal D6, rule core (earning line): new line, "
+            "1,500.00 (data change) [earning core:commission:bob:E6; no original line]\n") in out
+    removed = ("for 2027-02, deal D2, rule core (earning line): line removed, was 3,000.00 "
+               f"(data change) [earning core:commission:bob:E2; original lines #{feb}]")
+    assert f"  bob  -3,000.00 USD  {removed}\n" in out
+    code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--payee", "bob",
+                          "--period", "2027-04")
+    assert code == 0 and removed in out
+    loaded = api.load_plan(str(ws.plan))
+    dataset, _ = api.load_data(str(ws.root / "events.csv"), str(ws.root / "roster.csv"),
+                               plan=loaded.plan)
+    window = api.window(loaded.plan, "2027-05")
+    ws.write_events(EVENTS)  # D6 was never booked after all: its paid line is removed
+    dataset, _ = api.load_data(str(ws.root / "events.csv"), str(ws.root / "roster.csv"),
+                               plan=loaded.plan)
+    result = api.run(loaded.versions, dataset, window.end)
+    view = api.with_ledger(result, dataset, ws.ledger, window)
+    st = api.statement(result, "bob", window, view)
+    whats = [a.what for a in st.adjustments]
+    # D2 is back in February: a line again, of which nothing is paid after its removal.
+    assert any(w.startswith("deal D2, rule core (earning line) [earning core:commission:bob:"
+                            f"E2; original lines #{feb}, lines #") for w in whats), whats
+    # D6's events are gone: the deal cannot be named, the earning id still is.
+    assert any(w.startswith("rule core (earning line), line removed [earning "
+                            "core:commission:bob:E6; original lines #") for w in whats), whats

@@ -215,17 +215,73 @@ class Adjustment:
     original: tuple[str, ...]  # ledger references of the original lines ("lines #12")
     rule: str
     span: Span | None = attrs.field(default=None, eq=False)
+    deal: str | None = None  # the deal of the earning, when the data names it
+    removed: bool = False  # the recomputation has no such line any more
 
     @property
     def amount(self) -> Decimal:
         return CONTEXT.subtract(self.new, self.old)
+
+    @property
+    def change(self) -> str:
+        return _change_of(self.old, self.original, self.removed)
+
+    def subject(self) -> str:
+        return _subject(self.kind, self.rule, self.deal)
+
+    def describe(self, currency: str | None = None) -> str:
+        """The correction for a reviewer: the deal, rule and line, what changed and why,
+        then the ids an audit follows."""
+        return describe(self.closed_period, self.kind, self.rule, self.deal, self.earning,
+                        self.old, self.new, self.cause, self.original, self.change, currency)
 
     def to_json(self) -> dict:
         return {"payee": self.payee, "pay_period": self.pay_period,
                 "closed_period": self.closed_period, "kind": self.kind,
                 "earning": self.earning, "old": str(self.old), "new": str(self.new),
                 "amount": str(self.amount), "cause": self.cause,
-                "original": list(self.original), "rule": self.rule}
+                "original": list(self.original), "rule": self.rule, "deal": self.deal,
+                "change": self.change}
+
+
+NEW_LINE, LINE_REMOVED, CHANGED = "new line", "line removed", "changed"
+
+
+def _change_of(old: Decimal, original: Sequence[str], removed: bool) -> str:
+    if not original and not old:
+        return NEW_LINE
+    return LINE_REMOVED if removed else CHANGED
+
+
+def _subject(kind: str, rule: str | None, deal: str | None) -> str:
+    named = [f"deal {deal}"] if deal else []
+    if rule:
+        named.append(f"rule {rule}")
+    return ", ".join(named) + f" ({kind} line)" if named else f"{kind} line"
+
+
+def change_text(old: Decimal, new: Decimal, change: str, currency: str | None = None) -> str:
+    if change == NEW_LINE:
+        return f"new line, {fmt(new, currency)}"
+    if change == LINE_REMOVED:
+        return f"line removed, was {fmt(old, currency)}"
+    return f"{fmt(old, currency)} -> {fmt(new, currency)}"
+
+
+def references(earning: str | None, original: Sequence[str]) -> str:
+    refs = [f"earning {earning}"] if earning else []
+    refs.append(f"original {', '.join(original)}" if original else "no original line")
+    return "; ".join(refs)
+
+
+def describe(closed_period: str, kind: str, rule: str | None, deal: str | None,
+             earning: str | None, old: Decimal, new: Decimal, cause: str,
+             original: Sequence[str], change: str, currency: str | None = None) -> str:
+    """`2027-02, deal D2, rule core (earning line): 3,000.00 -> 5,000.00 (data change)
+    [earning core:commission:bob:E2; original lines #4]`."""
+    return (f"{closed_period}, {_subject(kind, rule, deal)}: "
+            f"{change_text(old, new, change, currency)} ({cause}) "
+            f"[{references(earning, original)}]")
 
 
 @attrs.frozen
@@ -359,7 +415,9 @@ class LedgerLine:
     earning: str | None
     rule: str | None
     because: str
-    adjusts: dict | None  # for adjustments: period, kind, earning, old, new, cause, lines
+    # for adjustments: period, kind, earning, old, new, cause, lines; and deal and change
+    # (new line, line removed, changed) as the line's trace recorded them (None before)
+    adjusts: dict | None
 
     def to_json(self) -> dict:
         d = attrs.asdict(self)
@@ -930,6 +988,8 @@ def compute_adjustments(state: _State, result, dataset, pay_in: str) -> list[Adj
     if plan_changed and data_changed:
         mid = _counterfactual(ref, dataset, labels, state.closed[-1].end)
     order = {c.label: i for i, c in enumerate(state.closed)}
+    deals = {e.id: e.deal for e in result.earnings}
+    events = {e.id: e.deal for e in dataset.events} if dataset is not None else {}
     out = []
     for key in sorted(set(new) | set(state.paid),
                       key=lambda k: (k[1], order.get(k[0], len(order)), k[3], k[2])):
@@ -965,19 +1025,32 @@ def compute_adjustments(state: _State, result, dataset, pay_in: str) -> list[Adj
             rule, span = new_entry[1].trace.rule, new_entry[1].trace.span
         else:
             rule, span = old_entry[2] or "payout", _span(old_entry[3])
-        for a, b, cause in steps:
+        for i, (a, b, cause) in enumerate(steps):
             out.append(Adjustment(
                 payee=payee, pay_period=pay_in, closed_period=period, kind=kind,
                 earning=earning or None, old=a, new=b, cause=cause,
-                original=tuple(old_entry[1]) if old_entry else (), rule=rule, span=span))
+                original=tuple(old_entry[1]) if old_entry else (), rule=rule, span=span,
+                deal=_deal_of(earning, deals, events),
+                removed=new_entry is None and i == len(steps) - 1))
     return out
 
 
+def _deal_of(earning: str, deals: dict[str, str | None], events: dict[str, str]) -> str | None:
+    """The deal an earning line is for: today's earning line names it; a line gone from the
+    recomputation is found by the event its id ends with (`core:commission:ana:E12#2`), when
+    the data still has that event."""
+    if not earning:
+        return None
+    if earning in deals:
+        return deals[earning]
+    return events.get(earning.rsplit(":", 1)[-1].split("#", 1)[0])
+
+
 def _adjustment_line(adj: Adjustment, plan_span: Span, cur: str) -> PayoutLine:
-    what = f"{adj.kind} line for {adj.earning}" if adj.earning else f"{adj.kind} line"
     refs = ", ".join(adj.original) if adj.original else "none (a line the period did not have)"
-    because = (f"prior-period adjustment for {adj.closed_period} (closed): {what} from "
-               f"{fmt(adj.old, cur)} to {fmt(adj.new, cur)} ({adj.cause}); original: {refs}")
+    because = "prior-period adjustment for " + describe(
+        f"{adj.closed_period} (closed)", adj.kind, adj.rule, adj.deal, adj.earning, adj.old,
+        adj.new, adj.cause, adj.original, adj.change, cur)
     return PayoutLine(
         payee=adj.payee, pay_period=adj.pay_period, kind=ADJUSTMENT, amount=adj.amount,
         earning=adj.earning,
@@ -987,6 +1060,7 @@ def _adjustment_line(adj: Adjustment, plan_span: Span, cur: str) -> PayoutLine:
                                f"{fmt(adj.amount, cur)}",
                     values=(("closed period", adj.closed_period), ("original kind", adj.kind),
                             ("original earning", adj.earning or ""),
+                            ("deal", adj.deal or ""), ("change", adj.change),
                             ("original lines", refs), ("old", str(adj.old)),
                             ("new", str(adj.new)), ("cause", adj.cause)),
                     inputs=(adj.earning,) if adj.earning else ()))
@@ -1707,9 +1781,14 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
             continue
         adj = None
         if r["kind"] == ADJUSTMENT:
+            lines_of = json.loads(r["adj_lines"] or "[]")
+            told = dict(trace.values)
             adj = {"period": r["adj_period"], "kind": r["adj_kind"],
                    "earning": r["adj_earning"], "old": r["adj_old"], "new": r["adj_new"],
-                   "cause": r["adj_cause"], "lines": json.loads(r["adj_lines"] or "[]")}
+                   "cause": r["adj_cause"], "lines": lines_of,
+                   "deal": told.get("deal") or None,
+                   "change": told.get("change") or _change_of(
+                       _amount(r["adj_old"]), lines_of, removed=False)}
         lines.append(LedgerLine(id=r["id"], run_id=r["run_id"], plan=r["plan"],
                                 pay_period=r["pay_period"], payee=r["payee"], kind=r["kind"],
                                 amount=_amount(r["amount"]), earning=r["earning"],
@@ -1809,10 +1888,10 @@ def render_history(h: History) -> str:
                 what = ln.earning or ln.rule or ""
                 if ln.adjusts:
                     a = ln.adjusts
-                    ref = f"{a['kind']} {a['earning']}" if a["earning"] else a["kind"]
-                    what = (f"for {a['period']} {ref}: {fmt(Decimal(a['old']))} -> "
-                            f"{fmt(Decimal(a['new']))} ({a['cause']}; "
-                            f"{', '.join(a['lines']) or 'new line'})")
+                    what = "for " + describe(a["period"], a["kind"], ln.rule, a["deal"],
+                                             a["earning"], Decimal(a["old"]),
+                                             Decimal(a["new"]), a["cause"], a["lines"],
+                                             a["change"])
                 out.append(f"    #{ln.id:<6} {ln.payee:<{width}}  {ln.kind:<{kw}}  "
                            f"{fmt(ln.amount):>14}  {what}")
     adjusted_elsewhere = [ln for ln in h.lines if not any(
