@@ -692,7 +692,9 @@ def close_period(plan: Plan | Sequence[Plan], dataset: Dataset, period: str,
     """Close the pay period(s) named by `period` (`2027-03`, or `2027-Q1` for three monthly
     pay periods) in the ledger, in one transaction (audit.ledger.CloseResult). Raises
     audit.ledger.Refused when it is closed already, an earlier pay period is open or another
-    close holds the ledger; audit.ledger.PeriodError when `period` is not whole pay periods;
+    close holds the ledger; audit.ledger.PeriodError when `period` is not whole pay periods
+    or lies wholly outside the plan's effective range (of a period reaching past it, the pay
+    periods inside it are closed and CloseResult.after_plan names the rest);
     audit.ledger.Broken when the ledger fails verification. `new_plan` allows the first close
     of a plan in a ledger that holds other plans (it is not one of them renamed)."""
     from incentive_dsl.audit import ledger

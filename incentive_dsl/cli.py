@@ -1483,7 +1483,8 @@ def cmd_close(args: argparse.Namespace) -> int:
                          "statements": p.statement_count, "paid": str(p.paid)}
                         for p in done.periods],
             "adjustments": [a.to_json() for a in done.adjustments],
-            "carried": [c.to_json() for c in done.carried]},
+            "carried": [c.to_json() for c in done.carried],
+            "after_plan": list(done.after_plan)},
             indent=2, sort_keys=True, ensure_ascii=False))
         return EXIT_OK
     print(f"closed {', '.join(p.label for p in done.periods)} of \"{done.plan}\" "
@@ -1491,6 +1492,12 @@ def cmd_close(args: argparse.Namespace) -> int:
     for p in done.periods:
         print(f"  {p.label}  paid {_fmt_money(p.paid, cur)} on {p.statement_count} statement(s), "
               f"{p.line_count} line(s)")
+    if done.after_plan:
+        left = done.after_plan
+        print(f"not closed: {ledger._range_of(list(left))} of {args.close_period} "
+              f"{'starts' if len(left) == 1 else 'start'} after \"{done.plan}\" ends "
+              f"({versions[-1].effective_end}); close {'it' if len(left) == 1 else 'them'} "
+              "under the plan (or the new version of it) that pays them")
     net = sum((a.amount for a in done.adjustments), Decimal(0))
     first = done.periods[0].label
     if done.adjustments and not done.carried:

@@ -204,9 +204,10 @@ def test_a_quarterly_plan_closes_quarters_only(ws):
 
 
 def test_a_period_after_the_plans_effective_range_is_not_closed(ws):
-    """Closing is for good: a pay period that starts after the plan ends is refused (exit 2,
-    the plan's range named, nothing recorded), whether the period lies wholly after the range
-    or reaches past it; `run` still reports a range reaching past it."""
+    """Closing is for good: a pay period that starts after the plan ends is never closed. A
+    period wholly after the range is refused (exit 2, the plan's range named, nothing
+    recorded); of one reaching past it, the pay periods in the plan are closed and the later
+    ones named as left open. `run` still reports a range reaching past it."""
     ws.edit_plan("effective 2027-01-01 to 2027-12-31", "effective 2027-01-01 to 2027-06-30")
     code, out, err = ws.close("2027-07")
     assert code == cli.EXIT_USAGE and not out
@@ -215,14 +216,18 @@ def test_a_period_after_the_plans_effective_range_is_not_closed(ws):
         "\"Ledger test AE\" (2027-01-01 to 2027-06-30): no pay period of the plan ends in it, "
         "and a close is for good\n   = hint: the plan's last pay period is 2027-06; later pay "
         "periods are closed under the plan (or the new version of it) that pays them\n")
-    code, _, err = ws.close("2027")
-    assert code == cli.EXIT_USAGE
-    assert ("'2027' reaches past the effective range of \"Ledger test AE\" (2027-01-01 to "
-            "2027-06-30): its pay periods 2027-07 to 2027-12 start after the plan ends") in err
     assert not Path(ws.ledger).exists()
-    assert ws.close("2027-H1")[0] == 0
+    code, out, err = ws.close("2027")
+    assert code == 0, err
+    assert out.startswith('closed 2027-01, 2027-02, 2027-03, 2027-04, 2027-05, 2027-06 of '
+                          '"Ledger test AE"')
+    assert ("not closed: 2027-07 to 2027-12 of 2027 start after \"Ledger test AE\" ends "
+            "(2027-06-30); close them under the plan (or the new version of it) that pays "
+            "them\n") in out
+    assert [p.label for p in api.ledger_history(ws.ledger).periods][-1] == "2027-06"
     code, _, err = ws.close("2027-Q3")
     assert code == cli.EXIT_USAGE and "is outside the effective range" in err
+    assert ws.close("2027-H1")[0] == ledger_exit_refused()  # closed already
     with pytest.raises(ledger.PeriodError, match="outside the effective range"):
         ledger.pay_periods([api.load_plan(str(ws.plan)).plan], "2028-01")
     # A report of a range reaching past the plan is still made; one wholly after it is not.

@@ -339,6 +339,8 @@ class CloseResult:
     # Per payee with prior-period adjustments carried (nothing is taken back from pay): what
     # was carried into the close and what is carried forward after it.
     carried: tuple[Carried, ...] = ()
+    # The pay periods of the period asked for that start after the plan ends: left open.
+    after_plan: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -653,7 +655,19 @@ def pay_periods(versions: Sequence, label: str) -> list[Period]:
     """The pay periods the period named `label` closes: those that end in it, as a report's
     window holds them (api.window): `2027-Q1` of a plan paid monthly is 2027-01 to 2027-03, of
     a plan paid bi-weekly the fortnights that end in the quarter (the one across the new year
-    included). A period inside one pay period is refused, with that pay period named."""
+    included). A period inside one pay period is refused, with that pay period named. Of a
+    period reaching past the plan's effective range, the pay periods inside the range
+    (`after_plan` names those left open)."""
+    return _pay_periods(versions, label)[0]
+
+
+def after_plan(versions: Sequence, label: str) -> list[Period]:
+    """The pay periods of the period named `label` that start after the plan ends: a close
+    of it leaves them open, for the plan (or its new version) that pays them."""
+    return _pay_periods(versions, label)[1]
+
+
+def _pay_periods(versions: Sequence, label: str) -> tuple[list[Period], list[Period]]:
     plan = versions[-1]
     unit = pay_unit(plan)
     period = plan.calendar.parse(label)
@@ -673,21 +687,19 @@ def pay_periods(versions: Sequence, label: str) -> list[Period]:
         raise PeriodError(f"'{label}' is before \"{plan.name}\" starts paying ({first.label})")
     # A pay period that starts after the plan's last day is closed with the version in effect
     # then (run with the earlier ones, it also pays what they still owe): closed under this
-    # plan, it would stay so for good. `run` may still report it.
+    # plan, it would stay so for good. `run` may still report it. Of a period reaching past
+    # the plan (`2027` of a plan ending 2027-06-30), the pay periods in the plan are closed,
+    # as payroll closing its year expects, and the later ones left open (said by the close).
     start, end = versions[0].effective_start, plan.effective_end
     after = [p for p in pays if end is not None and p.start > end]
-    if after:
+    if after and len(after) == len(pays):
         last = plan.calendar.period_of(end, unit)
-        range_ = f"the effective range of \"{plan.name}\" ({start} to {end})"
-        what = (f"is outside {range_}: no pay period of the plan ends in it"
-                if len(after) == len(pays) else
-                f"reaches past {range_}: its pay periods {_range_of([p.label for p in after])} "
-                "start after the plan ends")
         raise PeriodError(
-            f"'{label}' {what}, and a close is for good",
+            f"'{label}' is outside the effective range of \"{plan.name}\" ({start} to {end}): "
+            "no pay period of the plan ends in it, and a close is for good",
             hint=f"the plan's last pay period is {last.label}; later pay periods are closed "
                  "under the plan (or the new version of it) that pays them")
-    return pays
+    return [p for p in pays if p not in after], after
 
 
 def plan_hash(result) -> str:
@@ -1325,7 +1337,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
                 con.execute("ROLLBACK")
             raise
         step("committed")
-        return attrs.evolve(out, path=path)
+        return attrs.evolve(out, path=path,
+                            after_plan=tuple(p.label for p in after_plan(versions, period)))
     except sqlite3.IntegrityError as exc:  # the unique index, should the check be bypassed
         raise Refused(f"the ledger refused the close: {exc}", path=path) from None
     except sqlite3.DatabaseError as exc:
