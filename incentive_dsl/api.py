@@ -441,17 +441,23 @@ def accruals(result: RunResult, period: Period, ledger_view=None):
     (audit.finance.Accrual); `result` is a run up to `period.end`. With `ledger_view`
     (`with_ledger(result, dataset, ledger_path, period)`), closed pay periods count as
     recorded and the prior-period adjustments, with the pay they carry forward, as the ledger
-    pays them. Raises ValueError for a run that goes on past it."""
+    pays them. Raises ValueError for a run that goes on past it, and for a ledger with pay
+    periods closed after `period` ends (finance.closed_after)."""
     from incentive_dsl.audit.finance import accruals as compute
 
+    from incentive_dsl.audit.finance import closed_after
+
     period = _period_of(period)
-    if ledger_view is not None:
-        result = ledger_view.result
     # A longer run would give what awaits collection at its end, not the period's: wrong
     # figures with nothing to say so.
     if any(s.start > period.end for s in result.statements):
         raise ValueError(f"accruals are as of {period.end}, and this run goes on past it: "
                          "run up to it, api.run(plan, dataset, until=period.end)")
+    if ledger_view is not None:
+        later = closed_after(ledger_view, period)
+        if later:
+            raise ValueError(later)
+        result = ledger_view.result
     return compute(result, period)
 
 

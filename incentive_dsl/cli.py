@@ -614,7 +614,8 @@ def cmd_finance(args: argparse.Namespace) -> int:
     if args.finance_command == "accruals":
         view = None
         if args.ledger:  # closed pay periods as paid, adjustments and their carry (ledger.md)
-            view, code = _run_with_ledger(args, dataset, result, window)
+            view, code = _run_with_ledger(args, dataset, result, window,
+                                          refuse=lambda view: finance.closed_after(view, window))
             if code is not None:
                 return code
         text = finance.accruals_csv(api.accruals(result, window, view))
@@ -1620,9 +1621,9 @@ def cmd_ledger_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_with_ledger(args: argparse.Namespace, dataset, result, window):
+def _run_with_ledger(args: argparse.Namespace, dataset, result, window, refuse=None):
     """`incentive run --ledger` (and explain): the run as the ledger sees it, or an exit
-    code."""
+    code. `refuse(view)` says why the command cannot use the view (a usage error), or None."""
     from incentive_dsl.audit import ledger
 
     command = _prog(args).removeprefix("incentive ")
@@ -1630,6 +1631,10 @@ def _run_with_ledger(args: argparse.Namespace, dataset, result, window):
         view = api.with_ledger(result, dataset, args.ledger, window)
     except ledger.LedgerError as exc:
         return None, _ledger_error(command, exc)
+    why = refuse(view) if refuse is not None else None
+    if why:
+        print(f"incentive {command}: {why}", file=sys.stderr)
+        return None, EXIT_USAGE
     for note in view.notes:
         print(f"incentive {command}: {note}", file=sys.stderr)
     return view, None

@@ -756,3 +756,27 @@ def test_adjustment_lines_name_the_deal_rule_and_what_changed(ws):
     # D6's events are gone: the deal cannot be named, the earning id still is.
     assert any(w.startswith("rule core (earning line), line removed [earning "
                             "core:commission:bob:E6; original lines #") for w in whats), whats
+
+
+def test_accruals_before_the_last_close_are_not_read_from_the_ledger(ws):
+    """The ledger keeps what was paid, not what had been paid by a date: accruals as of a day
+    before the end of the last closed pay period are refused with the ledger (exit 2, the
+    period to give named), not an internal error nor figures counting later pay as unpaid."""
+    assert ws.close("2027-Q1")[0] == 0
+    code, out, err = ws.cli("finance", "accruals", str(ws.plan), *ws.data(), "--period",
+                            "2027-02", "--ledger", ws.ledger)
+    assert code == cli.EXIT_USAGE and not out
+    assert err == (f"incentive finance accruals: accruals as of 2027-02-28 cannot be read from "
+                   f"the ledger {ws.ledger}: 2027-03 is closed there and ends after that date. "
+                   "Give a period that ends on or after 2027-03-31 (the end of the last closed "
+                   "pay period), or leave out --ledger for today's recomputation\n")
+    # As of the end of the last closed pay period, it is read.
+    assert _accruals_csv(ws, "2027-03", "--ledger", ws.ledger)["ana"]["as_of"] == "2027-03-31"
+    loaded = api.load_plan(str(ws.plan))
+    dataset, _ = api.load_data(str(ws.root / "events.csv"), str(ws.root / "roster.csv"),
+                               plan=loaded.plan)
+    window = api.window(loaded.plan, "2027-02", whole_pay_periods=False)
+    result = api.run(loaded.versions, dataset, window.end)
+    view = api.with_ledger(result, dataset, ws.ledger, window)
+    with pytest.raises(ValueError, match="2027-03 is closed there"):
+        api.accruals(result, window, view)

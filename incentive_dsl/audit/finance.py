@@ -132,6 +132,22 @@ def accruals(result: RunResult, window: Period) -> list[Accrual]:
     return out
 
 
+def closed_after(view, window: Period) -> str | None:
+    """Why accruals as of `window.end` cannot be read through the ledger `view`
+    (audit.ledger.LedgerRun), or None: pay periods closed that end after it were recorded
+    later, and the ledger keeps what was paid, not what had been paid by a date."""
+    later = sorted({(s.end, s.pay_period) for s in view.result.statements
+                    if s.pay_period in view.closed and s.end > window.end})
+    if not later:
+        return None
+    labels = [label for _, label in later]
+    shown = (f"{labels[0]} is closed there and ends" if len(labels) == 1 else
+             f"{labels[0]} to {labels[-1]} are closed there and end")
+    return (f"accruals as of {window.end} cannot be read from the ledger {view.path}: {shown} "
+            f"after that date. Give a period that ends on or after {later[-1][0]} (the end of "
+            "the last closed pay period), or leave out --ledger for today's recomputation")
+
+
 def accruals_csv(rows: Sequence[Accrual]) -> str:
     return _csv(ACCRUAL_COLUMNS, rows)
 
