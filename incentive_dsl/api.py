@@ -457,8 +457,7 @@ def accruals(result: RunResult, period: Period, ledger_view=None):
         later = closed_after(ledger_view, period)
         if later:
             raise ValueError(later)
-        result = ledger_view.result
-    return compute(result, period)
+    return compute(result, period, ledger_view)
 
 
 def amortisation(result: RunResult, benefit_months: int, rules: Sequence[str] = (),

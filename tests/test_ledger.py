@@ -780,3 +780,19 @@ def test_accruals_before_the_last_close_are_not_read_from_the_ledger(ws):
     view = api.with_ledger(result, dataset, ws.ledger, window)
     with pytest.raises(ValueError, match="2027-03 is closed there"):
         api.accruals(result, window, view)
+
+
+def test_accruals_at_the_last_close_count_the_corrections_still_to_pay(ws):
+    """As of the end of the last closed pay period the corrections are not paid yet (the
+    first open pay period pays them) but owed already: bob was paid 3,000 for D2, which is
+    now 10,000 (1,000 earned), so 2,000 is to recover, whether read at the close or after."""
+    ws.edit_plan("  draw 1,000 USD per month recoverable from all earnings\n", "")
+    assert ws.close("2027-Q1")[0] == 0
+    ws.write_events([e if e[0] != "E2" else ("E2", "D2", "2027-02-15", "booked", "10000", "bob")
+                     for e in EVENTS])
+    march = _accruals_csv(ws, "2027-03", "--ledger", ws.ledger)["bob"]
+    assert (march["paid_in_period"], march["unpaid_payable"], march["carried_forward"],
+            march["accrued"]) == ("0.00", "-2000.00", "0.00", "-2000.00")
+    april = _accruals_csv(ws, "2027-04", "--ledger", ws.ledger)["bob"]
+    assert (april["unpaid_payable"], april["carried_forward"], april["accrued"]) == (
+        "0.00", "2000.00", "-2000.00")

@@ -72,18 +72,32 @@ def _amount(value: Decimal) -> str:
     return format(value, "f")
 
 
-def accruals(result: RunResult, window: Period) -> list[Accrual]:
+def accruals(result: RunResult, window: Period, ledger_view=None) -> list[Accrual]:
     """Per payee, what is earned and not paid at the end of `window`. `result` must be a run
     up to `window.end` (api.run(..., until=window.end)): what is awaiting collection is as of
-    the run's end. A run seen through the ledger (audit.ledger.with_ledger) counts closed pay
-    periods as paid and adds the prior-period adjustments and the pay they carry forward."""
+    the run's end. With `ledger_view` (audit.ledger.with_ledger of `result`), closed pay
+    periods count as recorded, with the prior-period adjustments and the pay they carry
+    forward (`closed_after` says when the ledger cannot be read as of `window.end`)."""
     from incentive_dsl.audit.ledger import CARRY
 
     plan = result.plan
     cur, mode = plan.currency, plan.rounding.mode
     as_of = window.end
-    settled = {s.pay_period for s in result.statements if s.end <= as_of}
     by_payee: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    if ledger_view is not None:
+        if not ledger_view.adjustments:
+            # The run ends with the last closed pay period: the corrections the first open one
+            # will pay are owed (or to recover) already. They are what the recomputation of
+            # the closed pay periods differs by from what was paid for them.
+            closed = set(ledger_view.closed)
+            for p in result.payouts:
+                if p.pay_period in closed:
+                    by_payee[p.payee]["unpaid"] += p.amount
+            for p in ledger_view.result.payouts:
+                if p.pay_period in closed and p.kind != CARRY:
+                    by_payee[p.payee]["unpaid"] -= p.amount
+        result = ledger_view.result
+    settled = {s.pay_period for s in result.statements if s.end <= as_of}
     for p in result.payouts:
         totals = by_payee[p.payee]
         if p.kind == "awaiting collection":
