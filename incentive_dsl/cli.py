@@ -1609,6 +1609,14 @@ def cmd_ledger_show(args: argparse.Namespace) -> int:
         found = api.ledger_history(path, name, args.payee, args.period)
     except ledger.LedgerError as exc:
         return _ledger_error("ledger show", exc)
+    if name is not None and found.plans and name not in found.plans:
+        # A renamed plan, or another plan's file: "0 close(s) shown" would read as nothing paid.
+        held = ", ".join(f'"{p}"' for p in sorted(found.plans))
+        near = closest(name, found.plans, ignore_case=True)
+        print(f"incentive ledger show: {path}: no close of plan \"{name}\" (of {args.plan}) in "
+              f"the ledger, which holds {held}"
+              + (f'; was the plan "{near}" renamed?' if near else ""), file=sys.stderr)
+        return EXIT_USAGE
     if args.payee is not None and args.payee not in found.payees:
         place = f'the ledger for "{name}"' if name else "the ledger"
         print(f"incentive ledger show: {path}: "

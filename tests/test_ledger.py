@@ -796,3 +796,18 @@ def test_accruals_at_the_last_close_count_the_corrections_still_to_pay(ws):
     april = _accruals_csv(ws, "2027-04", "--ledger", ws.ledger)["bob"]
     assert (april["unpaid_payable"], april["carried_forward"], april["accrued"]) == (
         "0.00", "2000.00", "-2000.00")
+
+
+def test_ledger_show_of_a_plan_the_ledger_does_not_hold_is_refused(ws):
+    """`ledger show --plan` of a renamed plan showed "0 close(s) shown" (and "nothing is
+    closed in this ledger" with --period), as if nothing had been paid: it is refused (exit
+    2), naming the plans the ledger holds."""
+    assert ws.close("2027-01")[0] == 0
+    ws.edit_plan('plan "Ledger test AE"', 'plan "Ledger test AE 2"')
+    for extra in ((), ("--period", "2027-01")):
+        code, out, err = ws.cli("ledger", "show", "--plan", str(ws.plan), *extra)
+        assert code == cli.EXIT_USAGE and not out
+        assert err == (f"incentive ledger show: {ws.ledger}: no close of plan \"Ledger test AE "
+                       f"2\" (of {ws.plan}) in the ledger, which holds \"Ledger test AE\"; was "
+                       "the plan \"Ledger test AE\" renamed?\n")
+    assert ws.cli("ledger", "show", "--ledger", ws.ledger)[0] == 0

@@ -441,6 +441,9 @@ class History:
     # the plan asked for): said, as an empty history would look like a period that paid nothing.
     not_closed: str | None = None
     closed: tuple[ClosedPeriod, ...] = ()
+    # Every plan with a close in the ledger, whichever was asked for: a plan asked for that is
+    # not among them was renamed or is another plan, not a plan with nothing closed yet.
+    plans: frozenset[str] = frozenset()
 
     def to_json(self) -> dict:
         return {"path": self.path, "head": self.head, "runs": [r.to_json() for r in self.runs],
@@ -1762,6 +1765,7 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
         stated = {(r[0], r[1], r[2]) for r in con.execute(
             f"SELECT DISTINCT plan, pay_period, payee FROM statements {where}", args)}
         payees = frozenset(r[2] for r in stated) | {r["payee"] for r in rows}
+        plans = frozenset(r[0] for r in con.execute("SELECT DISTINCT plan FROM runs"))
         con.execute("ROLLBACK")
     except sqlite3.DatabaseError as exc:
         raise _db_error(path, exc) from None
@@ -1816,7 +1820,7 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
     run_ids = {p.run_id for p in keep}
     return History(path, head, tuple(r for r in runs if r.id in run_ids or (
         payee is None and period is None)), tuple(keep), tuple(lines), payees,
-        period if selected == set() else None, tuple(periods))
+        period if selected == set() else None, tuple(periods), plans)
 
 
 def _require_a_pay_period(period: str, spans: dict[str | None, Period | None],
