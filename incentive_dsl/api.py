@@ -470,11 +470,16 @@ def statement_html(statement) -> str:
     return to_html(statement)
 
 
-def accruals(result: RunResult, period: Period):
+def accruals(result: RunResult, period: Period, ledger_view=None):
     """Per payee, commissions earned and not yet paid at the end of `period`
-    (audit.finance.Accrual); `result` is a run up to `period.end`. Raises ValueError for a
-    run that goes on past it."""
+    (audit.finance.Accrual); `result` is a run up to `period.end`. With `ledger_view`
+    (`with_ledger(result, dataset, ledger_path, period)`), closed pay periods count as
+    recorded and the prior-period adjustments, with the pay they carry forward, as the ledger
+    pays them. Raises ValueError for a run that goes on past it, and for a ledger with pay
+    periods closed after `period` ends (finance.closed_after)."""
     from incentive_dsl.audit.finance import accruals as compute
+
+    from incentive_dsl.audit.finance import closed_after
 
     period = _period_of(period)
     # A longer run would give what awaits collection at its end, not the period's: wrong
@@ -482,7 +487,11 @@ def accruals(result: RunResult, period: Period):
     if any(s.start > period.end for s in result.statements):
         raise ValueError(f"accruals are as of {period.end}, and this run goes on past it: "
                          "run up to it, api.run(plan, dataset, until=period.end)")
-    return compute(result, period)
+    if ledger_view is not None:
+        later = closed_after(ledger_view, period)
+        if later:
+            raise ValueError(later)
+    return compute(result, period, ledger_view)
 
 
 def amortisation(result: RunResult, benefit_months: int, rules: Sequence[str] = (),
@@ -723,7 +732,9 @@ def close_period(plan: Plan | Sequence[Plan], dataset: Dataset, period: str,
     """Close the pay period(s) named by `period` (`2027-03`, or `2027-Q1` for three monthly
     pay periods) in the ledger, in one transaction (audit.ledger.CloseResult). Raises
     audit.ledger.Refused when it is closed already, an earlier pay period is open or another
-    close holds the ledger; audit.ledger.PeriodError when `period` is not whole pay periods;
+    close holds the ledger; audit.ledger.PeriodError when `period` is not whole pay periods
+    or lies wholly outside the plan's effective range (of a period reaching past it, the pay
+    periods inside it are closed and CloseResult.after_plan names the rest);
     audit.ledger.Broken when the ledger fails verification. `new_plan` allows the first close
     of a plan in a ledger that holds other plans (it is not one of them renamed)."""
     from incentive_dsl.audit import ledger

@@ -616,7 +616,13 @@ def cmd_finance(args: argparse.Namespace) -> int:
     if not result.ok:
         return EXIT_PROBLEMS
     if args.finance_command == "accruals":
-        text = finance.accruals_csv(api.accruals(result, window))
+        view = None
+        if args.ledger:  # closed pay periods as paid, adjustments and their carry (ledger.md)
+            view, code = _run_with_ledger(args, dataset, result, window,
+                                          refuse=lambda view: finance.closed_after(view, window))
+            if code is not None:
+                return code
+        text = finance.accruals_csv(api.accruals(result, window, view))
     else:
         text = finance.amortisation_csv(api.amortisation(result, args.benefit_months, rules,
                                                          window))
@@ -637,7 +643,7 @@ def _add_finance_commands(sub) -> None:
         description="Per payee, what is earned and not yet paid at the end of the period: "
                     "unpaid payable + held back + awaiting collection - carried forward, with "
                     "the period's earned and paid and the draw receivable (docs/finance.md).",
-        epilog=RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=LEDGER_RUN_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     amo = fsub.add_parser(
         "amortisation", help="straight-line amortisation of capitalised commissions",
         description="The amortisation schedule of capitalised commissions (ASC 340-40): each "
@@ -654,6 +660,9 @@ def _add_finance_commands(sub) -> None:
                                "a fiscal year), taken as asked (not with --from or --to)")
         p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
         p.set_defaults(run=cmd_finance)
+    acc.add_argument("--ledger", metavar="FILE",
+                     help="read this ledger: closed pay periods as paid, and the prior-period "
+                          "adjustments and the negative pay they carry forward")
     amo.add_argument("--benefit-months", type=int, required=True, metavar="N",
                      help="the benefit period in months over which each capitalised line is "
                           "amortised (the expected life of the customer contract)")
@@ -946,8 +955,8 @@ RUN_EXIT_CODES = """exit codes:
   1  the plan or the data has errors (all are listed)
   2  usage error, missing or unreadable file
   3  internal error (a bug: please report it)"""
-# run, explain and statement read a ledger with --ledger, which may be broken or refuse the
-# plan: the codes of close for those cases.
+# run, explain, statement and finance accruals read a ledger with --ledger, which may be broken
+# or refuse the plan: the codes of close for those cases.
 LEDGER_RUN_EXIT_CODES = """exit codes:
   0  evaluated
   1  the plan or the data has errors (all are listed), or the ledger (--ledger) fails
@@ -1501,7 +1510,9 @@ def cmd_close(args: argparse.Namespace) -> int:
                          "end": p.end.isoformat(), "lines": p.line_count,
                          "statements": p.statement_count, "paid": str(p.paid)}
                         for p in done.periods],
-            "adjustments": [a.to_json() for a in done.adjustments]},
+            "adjustments": [a.to_json() for a in done.adjustments],
+            "carried": [c.to_json() for c in done.carried],
+            "after_plan": list(done.after_plan)},
             indent=2, sort_keys=True, ensure_ascii=False))
         return EXIT_OK
     print(f"closed {', '.join(p.label for p in done.periods)} of \"{done.plan}\" "
@@ -1509,14 +1520,41 @@ def cmd_close(args: argparse.Namespace) -> int:
     for p in done.periods:
         print(f"  {p.label}  paid {_fmt_money(p.paid, cur)} on {p.statement_count} statement(s), "
               f"{p.line_count} line(s)")
-    if done.adjustments:
-        net = sum((a.amount for a in done.adjustments), Decimal(0))
-        print(f"prior-period adjustments paid in {done.periods[0].label}: "
-              f"{len(done.adjustments)} line(s), net {_money(net, cur)}")
-        for a in done.adjustments:
-            what = f"{a.kind} {a.earning}" if a.earning else a.kind
-            print(f"  {a.payee}  {_money(a.amount, cur)}  for {a.closed_period} {what}: "
-                  f"{_fmt_money(a.old)} -> {_fmt_money(a.new)} ({a.cause})")
+    if done.after_plan:
+        left = done.after_plan
+        print(f"not closed: {ledger._range_of(list(left))} of {args.close_period} "
+              f"{'starts' if len(left) == 1 else 'start'} after \"{done.plan}\" ends "
+              f"({versions[-1].effective_end}); close {'it' if len(left) == 1 else 'them'} "
+              "under the plan (or the new version of it) that pays them")
+    net = sum((a.amount for a in done.adjustments), Decimal(0))
+    first = done.periods[0].label
+    if done.adjustments and not done.carried:
+        print(f"prior-period adjustments paid in {first}: {len(done.adjustments)} line(s), "
+              f"net {_money(net, cur)}")
+    elif done.carried:
+        # Part of the adjustments (or of those carried from earlier closes) would make pay
+        # negative: say what reached pay and what is carried forward, not "paid".
+        before = sum((c.before for c in done.carried), Decimal(0))
+        after = sum((c.after for c in done.carried), Decimal(0))
+        in_pay = net - before + after
+        closed = ledger._range_of([p.label for p in done.periods])
+        if done.adjustments:
+            said = (f"prior-period adjustments in {first}: {len(done.adjustments)} line(s), "
+                    f"net {_money(net, cur)}")
+            if before:
+                said += f", and {_fmt_money(before, cur)} carried from earlier pay periods"
+        else:
+            said = (f"{_fmt_money(before, cur)} of prior-period adjustments carried from "
+                    "earlier pay periods")
+        reached = (f"{_fmt_money(-in_pay, cur)} recovered from the pay of {closed}"
+                   if in_pay <= 0 else f"{_fmt_money(in_pay, cur)} paid in {closed}")
+        print(f"{said}: {reached}, {_fmt_money(after, cur)} carried forward (nothing is taken "
+              "back from pay: it is recovered from later pay)")
+    for a in done.adjustments:
+        print(f"  {a.payee}  {_money(a.amount, cur)}  for {a.describe()}")
+    for c in done.carried:
+        print(f"  {c.payee}  carried forward {_fmt_money(c.after, cur)}"
+              + (f" (carried in: {_fmt_money(c.before, cur)})" if c.before else ""))
     print(f"ledger {done.path}, head {done.head}")
     print(f"keep the head: `incentive ledger verify --ledger {done.path} --head "
           f"{done.head[:16]}` later proves that no record up to it was deleted")
@@ -1598,6 +1636,14 @@ def cmd_ledger_show(args: argparse.Namespace) -> int:
         found = api.ledger_history(path, name, args.payee, args.period)
     except ledger.LedgerError as exc:
         return _ledger_error("ledger show", exc)
+    if name is not None and found.plans and name not in found.plans:
+        # A renamed plan, or another plan's file: "0 close(s) shown" would read as nothing paid.
+        held = ", ".join(f'"{p}"' for p in sorted(found.plans))
+        near = closest(name, found.plans, ignore_case=True)
+        print(f"incentive ledger show: {path}: no close of plan \"{name}\" (of {args.plan}) in "
+              f"the ledger, which holds {held}"
+              + (f'; was the plan "{near}" renamed?' if near else ""), file=sys.stderr)
+        return EXIT_USAGE
     if args.payee is not None and args.payee not in found.payees:
         place = f'the ledger for "{name}"' if name else "the ledger"
         print(f"incentive ledger show: {path}: "
@@ -1610,17 +1656,22 @@ def cmd_ledger_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_with_ledger(args: argparse.Namespace, dataset, result, window):
+def _run_with_ledger(args: argparse.Namespace, dataset, result, window, refuse=None):
     """`incentive run --ledger` (and explain): the run as the ledger sees it, or an exit
-    code."""
+    code. `refuse(view)` says why the command cannot use the view (a usage error), or None."""
     from incentive_dsl.audit import ledger
 
+    command = _prog(args).removeprefix("incentive ")
     try:
         view = api.with_ledger(result, dataset, args.ledger, window)
     except ledger.LedgerError as exc:
-        return None, _ledger_error(args.command, exc)
+        return None, _ledger_error(command, exc)
+    why = refuse(view) if refuse is not None else None
+    if why:
+        print(f"incentive {command}: {why}", file=sys.stderr)
+        return None, EXIT_USAGE
     for note in view.notes:
-        print(f"incentive {args.command}: {note}", file=sys.stderr)
+        print(f"incentive {command}: {note}", file=sys.stderr)
     return view, None
 
 
@@ -1640,9 +1691,7 @@ def _print_ledger(console, view, currency: str) -> None:
         console.print(f"prior-period adjustments paid in {view.open_period}:", markup=False,
                       highlight=False)
         for a in view.adjustments:
-            what = f"{a.kind} {a.earning}" if a.earning else a.kind
-            console.print(f"  {a.payee}  {_money(a.amount, currency)}  for {a.closed_period} "
-                          f"{what}: {_fmt_money(a.old)} -> {_fmt_money(a.new)} ({a.cause})",
+            console.print(f"  {a.payee}  {_money(a.amount, currency)}  for {a.describe()}",
                           markup=False, highlight=False)
 
 

@@ -1577,9 +1577,11 @@ _ENTRIES = [
         `close PERIOD` closes the pay periods that end in the period: a month of a plan paid
         monthly, a quarter's three months, the fortnights that end in a quarter of a plan paid
         bi-weekly; a quarter of a plan paid quarterly, not a month of it, which is part of one
-        pay period (the error names it). A pay period that starts after the plan's effective
-        range (`2028-Q1` of a plan in effect in 2027) is refused too: closing is for good, and
-        the plan (or its new version) that pays it closes it. Nothing is recorded (exit 2).
+        pay period (the error names it). A period whose pay periods all start after the plan's
+        effective range (`2028-Q1` of a plan in effect in 2027) is refused too: closing is for
+        good, and the plan (or its new version) that pays them closes them; of a period
+        reaching past the range, the pay periods in it are closed and the rest left open.
+        Nothing is recorded (exit 2).
         `ledger show --period` gives the same error for a name that is no period (`2027-Q5`,
         or `2027-q1`, to be written in capitals) and for a period in which no closed plan's
         pay period ends (`2027-02` of a plan paid quarterly).""", """

@@ -7,6 +7,8 @@ changes the data or the plan and checks the prior-period adjustments line by lin
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 from decimal import Decimal
@@ -202,9 +204,10 @@ def test_a_quarterly_plan_closes_quarters_only(ws):
 
 
 def test_a_period_after_the_plans_effective_range_is_not_closed(ws):
-    """Closing is for good: a pay period that starts after the plan ends is refused (exit 2,
-    the plan's range named, nothing recorded), whether the period lies wholly after the range
-    or reaches past it; `run` still reports a range reaching past it."""
+    """Closing is for good: a pay period that starts after the plan ends is never closed. A
+    period wholly after the range is refused (exit 2, the plan's range named, nothing
+    recorded); of one reaching past it, the pay periods in the plan are closed and the later
+    ones named as left open. `run` still reports a range reaching past it."""
     ws.edit_plan("effective 2027-01-01 to 2027-12-31", "effective 2027-01-01 to 2027-06-30")
     code, out, err = ws.close("2027-07")
     assert code == cli.EXIT_USAGE and not out
@@ -213,14 +216,18 @@ def test_a_period_after_the_plans_effective_range_is_not_closed(ws):
         "\"Ledger test AE\" (2027-01-01 to 2027-06-30): no pay period of the plan ends in it, "
         "and a close is for good\n   = hint: the plan's last pay period is 2027-06; later pay "
         "periods are closed under the plan (or the new version of it) that pays them\n")
-    code, _, err = ws.close("2027")
-    assert code == cli.EXIT_USAGE
-    assert ("'2027' reaches past the effective range of \"Ledger test AE\" (2027-01-01 to "
-            "2027-06-30): its pay periods 2027-07 to 2027-12 start after the plan ends") in err
     assert not Path(ws.ledger).exists()
-    assert ws.close("2027-H1")[0] == 0
+    code, out, err = ws.close("2027")
+    assert code == 0, err
+    assert out.startswith('closed 2027-01, 2027-02, 2027-03, 2027-04, 2027-05, 2027-06 of '
+                          '"Ledger test AE"')
+    assert ("not closed: 2027-07 to 2027-12 of 2027 start after \"Ledger test AE\" ends "
+            "(2027-06-30); close them under the plan (or the new version of it) that pays "
+            "them\n") in out
+    assert [p.label for p in api.ledger_history(ws.ledger).periods][-1] == "2027-06"
     code, _, err = ws.close("2027-Q3")
     assert code == cli.EXIT_USAGE and "is outside the effective range" in err
+    assert ws.close("2027-H1")[0] == ledger_exit_refused()  # closed already
     with pytest.raises(ledger.PeriodError, match="outside the effective range"):
         ledger.pay_periods([api.load_plan(str(ws.plan)).plan], "2028-01")
     # A report of a range reaching past the plan is still made; one wholly after it is not.
@@ -270,7 +277,10 @@ def test_a_data_change_in_a_closed_period_pays_an_adjustment_in_the_next(ws):
     line = [p for p in doc["payouts"] if p["kind"] == "prior-period adjustment"]
     assert len(line) == 1 and line[0]["pay_period"] == "2027-04"
     assert line[0]["earning"] == "core:commission:bob:E2"
-    assert "for 2027-02 (closed)" in line[0]["trace"]["because"]
+    assert line[0]["trace"]["because"] == (
+        "prior-period adjustment for 2027-02 (closed), deal D2, rule core (earning line): "
+        "3,000.00 USD -> 5,000.00 USD (data change) [earning core:commission:bob:E2; original "
+        f"lines #{original}]")
     assert dict(map(tuple, line[0]["trace"]["values"]))["closed period"] == "2027-02"
     # April pays bob his draw (1,000, recomputed) and the 2,000 correction.
     assert paid(doc, "bob", "2027-04") == Decimal("3000.00")
@@ -332,7 +342,8 @@ def test_adjustments_are_recorded_when_the_next_period_closes_and_settle(ws):
     assert recorded[0].adjusts == {"period": "2027-02", "kind": "earning",
                                    "earning": "core:commission:bob:E2", "old": "3000.00",
                                    "new": "5000.00", "cause": "data change",
-                                   "lines": [f"lines #{original}"]}
+                                   "lines": [f"lines #{original}"], "deal": "D2",
+                                   "change": "changed"}
     # Paid: nothing more to correct.
     assert adjustments(ws.run_json("2027-05")) == []
     # A second correction of the same line starts from what was paid: 3,000 + 2,000.
@@ -443,7 +454,8 @@ def test_ledger_show_filters_by_payee_and_period(ws):
     code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", "2027-02")
     # the period, and the correction paid for it in 2027-04
     assert "2027-02 (2027-02-01 to 2027-02-28)" in out and "2027-01 (" not in out
-    assert "for 2027-02 earning core:commission:bob:E2: 3,000.00 -> 5,000.00 (data change" in out
+    assert ("for 2027-02, deal D2, rule core (earning line): 3,000.00 -> 5,000.00 (data change) "
+            "[earning core:commission:bob:E2; original lines #") in out
     code, out, _ = ws.cli("ledger", "show", "--plan", str(ws.plan), "--period", "2027-Q1",
                           "--format", "json")
     doc = json.loads(out)
@@ -640,3 +652,162 @@ def test_close_refuses_a_tampered_head(ws):
     assert code == cli.EXIT_PROBLEMS
     assert f"{ws.ledger}: error[E-LEDGER-BROKEN]: the ledger is broken: periods #1" in err
     assert Path(ws.ledger).read_bytes() == before  # nothing was written
+
+
+def _accruals_csv(ws, period: str, *extra: str) -> dict[str, dict[str, str]]:
+    code, out, err = ws.cli("finance", "accruals", str(ws.plan), *ws.data(), "--period",
+                            period, *extra)
+    assert code == 0, err
+    return {r["payee"]: r for r in csv.DictReader(io.StringIO(out))}
+
+
+@pytest.mark.parametrize("close_april", [False, True])
+def test_accruals_with_the_ledger_net_the_carried_adjustment(ws, close_april):
+    """A clawback that arrives after its month is closed is an adjustment in April larger than
+    April's pay: 1,000 is carried forward. The accrual at 2027-04-30 is what is earned to date
+    less what the ledger paid: the carried 1,000 is to recover, not a liability of zero."""
+    ws.edit_plan("  draw 1,000 USD per month recoverable from all earnings\n", "")
+    assert ws.close("2027-Q1")[0] == 0  # ana paid 2,000 (D1) + 6,000 (D3)
+    ws.write_events([*EVENTS, ("E5", "D1", "2027-03-20", "cancelled", "", "")])
+    if close_april:
+        code, out, err = ws.close("2027-04")
+        assert code == 0, err
+    ana = _accruals_csv(ws, "2027-04", "--ledger", ws.ledger)["ana"]
+    # Earned to date 6,000 + 1,000 (D4); paid 8,000 in Q1 and nothing in April.
+    assert (ana["paid_in_period"], ana["unpaid_payable"], ana["carried_forward"],
+            ana["accrued"]) == ("0.00", "0.00", "1000.00", "-1000.00")
+    # Without the ledger the recomputation is taken as paid: nothing is carried.
+    assert _accruals_csv(ws, "2027-04")["ana"]["accrued"] == "0.00"
+    # The API takes the same view.
+    loaded = api.load_plan(str(ws.plan))
+    dataset, _ = api.load_data(str(ws.root / "events.csv"), str(ws.root / "roster.csv"),
+                               plan=loaded.plan)
+    window = api.window(loaded.plan, "2027-04", whole_pay_periods=False)
+    result = api.run(loaded.versions, dataset, window.end)
+    view = api.with_ledger(result, dataset, ws.ledger, window)
+    (row,) = [r for r in api.accruals(result, window, view) if r.payee == "ana"]
+    assert row.accrued == Decimal("-1000.00")
+
+
+def test_accruals_with_a_ledger_path_that_is_no_ledger(ws):
+    assert ws.close("2027-01")[0] == 0
+    code, out, err = ws.cli("finance", "accruals", str(ws.plan), *ws.data(), "--period",
+                            "2027-02", "--ledger", ws.ledger + "x")
+    assert code == cli.EXIT_USAGE and not out
+    assert err.startswith("incentive finance accruals: ") and "E-LEDGER-FILE" in err
+
+
+def test_the_close_summary_says_what_was_paid_and_what_carried(ws):
+    """An adjustment that would make pay negative is partly paid (taken from April's pay) and
+    partly carried: the summary does not call it paid."""
+    ws.edit_plan("  draw 1,000 USD per month recoverable from all earnings\n", "")
+    assert ws.close("2027-Q1")[0] == 0
+    ws.write_events([*EVENTS, ("E5", "D1", "2027-03-20", "cancelled", "", "")])
+    code, out, err = ws.close("2027-04")
+    assert code == 0, err
+    # ana: -2,000 (D1 clawed back) against April's 1,000 (D4).
+    assert ("prior-period adjustments in 2027-04: 1 line(s), net -2,000.00 USD: 1,000.00 USD "
+            "recovered from the pay of 2027-04, 1,000.00 USD carried forward") in out
+    assert "paid in 2027-04" not in out
+    assert "  ana  carried forward 1,000.00 USD\n" in out
+    code, out, err = ws.close("2027-05", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["carried"] == [{"payee": "ana", "before": "1000.00",
+                                           "after": "1000.00"}]
+    code, out, err = ws.close("2027-06")
+    assert ("1,000.00 USD of prior-period adjustments carried from earlier pay periods: 0.00 "
+            "USD recovered from the pay of 2027-06, 1,000.00 USD carried forward") in out
+    assert "  ana  carried forward 1,000.00 USD (carried in: 1,000.00 USD)\n" in out
+
+
+def test_adjustment_lines_name_the_deal_rule_and_what_changed(ws):
+    """A reviewer reads the deal, the rule and the change (amounts, a new line, a line
+    removed), with the earning and original line ids kept for audit; in the close, `ledger
+    show` and statements alike."""
+    assert ws.close("2027-Q1")[0] == 0
+    feb = ws.line_id("bob", "2027-02", "earning")
+    # D2 moves to April (February's line is removed); bob's late D6 is a new January line.
+    ws.write_events([e if e[0] != "E2" else ("E2", "D2", "2027-04-15", "booked", "30000", "bob")
+                     for e in EVENTS] + [("E6", "D6", "2027-01-20", "booked", "15000", "bob")])
+    code, out, err = ws.close("2027-04")
+    assert code == 0, err
+    assert ("  bob  +1,500.00 USD  for 2027-01, deal D6, rule core (earning line): new line, "
+            "1,500.00 (data change) [earning core:commission:bob:E6; no original line]\n") in out
+    removed = ("for 2027-02, deal D2, rule core (earning line): line removed, was 3,000.00 "
+               f"(data change) [earning core:commission:bob:E2; original lines #{feb}]")
+    assert f"  bob  -3,000.00 USD  {removed}\n" in out
+    code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--payee", "bob",
+                          "--period", "2027-04")
+    assert code == 0 and removed in out
+    loaded = api.load_plan(str(ws.plan))
+    dataset, _ = api.load_data(str(ws.root / "events.csv"), str(ws.root / "roster.csv"),
+                               plan=loaded.plan)
+    window = api.window(loaded.plan, "2027-05")
+    ws.write_events(EVENTS)  # D6 was never booked after all: its paid line is removed
+    dataset, _ = api.load_data(str(ws.root / "events.csv"), str(ws.root / "roster.csv"),
+                               plan=loaded.plan)
+    result = api.run(loaded.versions, dataset, window.end)
+    view = api.with_ledger(result, dataset, ws.ledger, window)
+    st = api.statement(result, "bob", window, view)
+    whats = [a.what for a in st.adjustments]
+    # D2 is back in February: a line again, of which nothing is paid after its removal.
+    assert any(w.startswith("deal D2, rule core (earning line) [earning core:commission:bob:"
+                            f"E2; original lines #{feb}, lines #") for w in whats), whats
+    # D6's events are gone: the deal cannot be named, the earning id still is.
+    assert any(w.startswith("rule core (earning line), line removed [earning "
+                            "core:commission:bob:E6; original lines #") for w in whats), whats
+
+
+def test_accruals_before_the_last_close_are_not_read_from_the_ledger(ws):
+    """The ledger keeps what was paid, not what had been paid by a date: accruals as of a day
+    before the end of the last closed pay period are refused with the ledger (exit 2, the
+    period to give named), not an internal error nor figures counting later pay as unpaid."""
+    assert ws.close("2027-Q1")[0] == 0
+    code, out, err = ws.cli("finance", "accruals", str(ws.plan), *ws.data(), "--period",
+                            "2027-02", "--ledger", ws.ledger)
+    assert code == cli.EXIT_USAGE and not out
+    assert err == (f"incentive finance accruals: accruals as of 2027-02-28 cannot be read from "
+                   f"the ledger {ws.ledger}: 2027-03 is closed there and ends after that date. "
+                   "Give a period that ends on or after 2027-03-31 (the end of the last closed "
+                   "pay period), or leave out --ledger for today's recomputation\n")
+    # As of the end of the last closed pay period, it is read.
+    assert _accruals_csv(ws, "2027-03", "--ledger", ws.ledger)["ana"]["as_of"] == "2027-03-31"
+    loaded = api.load_plan(str(ws.plan))
+    dataset, _ = api.load_data(str(ws.root / "events.csv"), str(ws.root / "roster.csv"),
+                               plan=loaded.plan)
+    window = api.window(loaded.plan, "2027-02", whole_pay_periods=False)
+    result = api.run(loaded.versions, dataset, window.end)
+    view = api.with_ledger(result, dataset, ws.ledger, window)
+    with pytest.raises(ValueError, match="2027-03 is closed there"):
+        api.accruals(result, window, view)
+
+
+def test_accruals_at_the_last_close_count_the_corrections_still_to_pay(ws):
+    """As of the end of the last closed pay period the corrections are not paid yet (the
+    first open pay period pays them) but owed already: bob was paid 3,000 for D2, which is
+    now 10,000 (1,000 earned), so 2,000 is to recover, whether read at the close or after."""
+    ws.edit_plan("  draw 1,000 USD per month recoverable from all earnings\n", "")
+    assert ws.close("2027-Q1")[0] == 0
+    ws.write_events([e if e[0] != "E2" else ("E2", "D2", "2027-02-15", "booked", "10000", "bob")
+                     for e in EVENTS])
+    march = _accruals_csv(ws, "2027-03", "--ledger", ws.ledger)["bob"]
+    assert (march["paid_in_period"], march["unpaid_payable"], march["carried_forward"],
+            march["accrued"]) == ("0.00", "-2000.00", "0.00", "-2000.00")
+    april = _accruals_csv(ws, "2027-04", "--ledger", ws.ledger)["bob"]
+    assert (april["unpaid_payable"], april["carried_forward"], april["accrued"]) == (
+        "0.00", "2000.00", "-2000.00")
+
+
+def test_ledger_show_of_a_plan_the_ledger_does_not_hold_is_refused(ws):
+    """`ledger show --plan` of a renamed plan showed "0 close(s) shown" (and "nothing is
+    closed in this ledger" with --period), as if nothing had been paid: it is refused (exit
+    2), naming the plans the ledger holds."""
+    assert ws.close("2027-01")[0] == 0
+    ws.edit_plan('plan "Ledger test AE"', 'plan "Ledger test AE 2"')
+    for extra in ((), ("--period", "2027-01")):
+        code, out, err = ws.cli("ledger", "show", "--plan", str(ws.plan), *extra)
+        assert code == cli.EXIT_USAGE and not out
+        assert err == (f"incentive ledger show: {ws.ledger}: no close of plan \"Ledger test AE "
+                       f"2\" (of {ws.plan}) in the ledger, which holds \"Ledger test AE\"; was "
+                       "the plan \"Ledger test AE\" renamed?\n")
+    assert ws.cli("ledger", "show", "--ledger", ws.ledger)[0] == 0

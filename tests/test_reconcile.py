@@ -212,8 +212,9 @@ def test_explain_with_a_ledger_shows_prior_period_adjustments(ws):
     code, out, err = ws.cli("explain", str(ws.plan), *ws.data(), "--payee", "bob", "--period",
                             "2027-04", "--ledger", ws.ledger)
     assert code == 0, err
-    assert ("prior-period adjustment 2,000.00 USD — prior-period adjustment for 2027-02 (closed): "
-            "earning line for core:commission:bob:E2 from 3,000.00 USD to 5,000.00 USD") in out
+    assert ("prior-period adjustment 2,000.00 USD — prior-period adjustment for 2027-02 (closed), "
+            "deal D2, rule core (earning line): 3,000.00 USD -> 5,000.00 USD (data change) "
+            "[earning core:commission:bob:E2; original lines #") in out
     # April: bob earns nothing, draws 1,000, and is paid the 2,000 correction.
     assert "earned 0.00 USD" in out
     assert "+ drawn 1,000.00 USD" in out

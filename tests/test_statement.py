@@ -274,10 +274,12 @@ def test_prior_period_adjustments_from_the_ledger(tmp_path):
     rerun = api.run(loaded.versions, data, window.end)
     view = api.with_ledger(rerun, data, ledger_path, window)
     st = api.statement(rerun, ANA, window, view)
-    got = sorted((a.closed_period, a.what.split()[0], a.old, a.new, a.amount)
+    got = sorted((a.closed_period, a.what.split(" [")[0], a.old, a.new, a.amount)
                  for a in st.adjustments)
-    assert got == [("2027-01", "earning", D("500.00"), D("600.00"), D("100.00")),
-                   ("2027-01", "holdback", D("-150.00"), D("-160.00"), D("-10.00"))]
+    assert got == [("2027-01", "deal D1, rule core (earning line)", D("500.00"), D("600.00"),
+                    D("100.00")),
+                   ("2027-01", "rule payout (holdback line)", D("-150.00"), D("-160.00"),
+                    D("-10.00"))]
     (row,) = st.rows
     assert row.adjusted == D("90.00")
     assert sum(getattr(row, c) for c, _ in rep.COLUMNS if c != "paid") == row.paid

@@ -72,19 +72,43 @@ def _amount(value: Decimal) -> str:
     return format(value, "f")
 
 
-def accruals(result: RunResult, window: Period) -> list[Accrual]:
+def accruals(result: RunResult, window: Period, ledger_view=None) -> list[Accrual]:
     """Per payee, what is earned and not paid at the end of `window`. `result` must be a run
     up to `window.end` (api.run(..., until=window.end)): what is awaiting collection is as of
-    the run's end."""
+    the run's end. With `ledger_view` (audit.ledger.with_ledger of `result`), closed pay
+    periods count as recorded, with the prior-period adjustments and the pay they carry
+    forward (`closed_after` says when the ledger cannot be read as of `window.end`)."""
+    from incentive_dsl.audit.ledger import CARRY
+
     plan = result.plan
     cur, mode = plan.currency, plan.rounding.mode
     as_of = window.end
-    settled = {s.pay_period for s in result.statements if s.end <= as_of}
     by_payee: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    if ledger_view is not None:
+        if not ledger_view.adjustments:
+            # The run ends with the last closed pay period: the corrections the first open one
+            # will pay are owed (or to recover) already. They are what the recomputation of
+            # the closed pay periods differs by from what was paid for them.
+            closed = set(ledger_view.closed)
+            for p in result.payouts:
+                if p.pay_period in closed:
+                    by_payee[p.payee]["unpaid"] += p.amount
+            for p in ledger_view.result.payouts:
+                if p.pay_period in closed and p.kind != CARRY:
+                    by_payee[p.payee]["unpaid"] -= p.amount
+        result = ledger_view.result
+    settled = {s.pay_period for s in result.statements if s.end <= as_of}
     for p in result.payouts:
         totals = by_payee[p.payee]
         if p.kind == "awaiting collection":
             totals["awaiting"] += p.amount
+            continue
+        if p.kind == CARRY:
+            # The ledger's carried adjustments: what a paid pay period carried out (its
+            # carry line, less what later paid ones recovered) is still to recover. In a pay
+            # period still running, the carry is not made yet: its adjustments count in full.
+            if p.pay_period in settled:
+                totals["ledger_carry"] += p.amount
             continue
         if p.kind in HOLD_KINDS:
             totals["held"] -= p.amount  # holdback lines are negative, releases positive
@@ -114,11 +138,28 @@ def accruals(result: RunResult, window: Period) -> list[Accrual]:
             earned_in_period=cents(t["earned"]), paid_in_period=cents(t["paid"]),
             unpaid_payable=cents(t["unpaid"]), held_back=cents(t["held"]),
             awaiting_collection=cents(t["awaiting"]),
-            carried_forward=cents(st.carried) if st is not None else cents(ZERO),
+            carried_forward=cents((st.carried if st is not None else ZERO)
+                                  + t["ledger_carry"]),
             draw_receivable=cents(st.draw_balance) if st is not None else cents(ZERO),
             advance_receivable=cents(st.advance_balance) if st is not None else cents(ZERO),
             currency=cur))
     return out
+
+
+def closed_after(view, window: Period) -> str | None:
+    """Why accruals as of `window.end` cannot be read through the ledger `view`
+    (audit.ledger.LedgerRun), or None: pay periods closed that end after it were recorded
+    later, and the ledger keeps what was paid, not what had been paid by a date."""
+    later = sorted({(s.end, s.pay_period) for s in view.result.statements
+                    if s.pay_period in view.closed and s.end > window.end})
+    if not later:
+        return None
+    labels = [label for _, label in later]
+    shown = (f"{labels[0]} is closed there and ends" if len(labels) == 1 else
+             f"{labels[0]} to {labels[-1]} are closed there and end")
+    return (f"accruals as of {window.end} cannot be read from the ledger {view.path}: {shown} "
+            f"after that date. Give a period that ends on or after {later[-1][0]} (the end of "
+            "the last closed pay period), or leave out --ledger for today's recomputation")
 
 
 def accruals_csv(rows: Sequence[Accrual]) -> str:

@@ -215,17 +215,73 @@ class Adjustment:
     original: tuple[str, ...]  # ledger references of the original lines ("lines #12")
     rule: str
     span: Span | None = attrs.field(default=None, eq=False)
+    deal: str | None = None  # the deal of the earning, when the data names it
+    removed: bool = False  # the recomputation has no such line any more
 
     @property
     def amount(self) -> Decimal:
         return CONTEXT.subtract(self.new, self.old)
+
+    @property
+    def change(self) -> str:
+        return _change_of(self.old, self.original, self.removed)
+
+    def subject(self) -> str:
+        return _subject(self.kind, self.rule, self.deal)
+
+    def describe(self, currency: str | None = None) -> str:
+        """The correction for a reviewer: the deal, rule and line, what changed and why,
+        then the ids an audit follows."""
+        return describe(self.closed_period, self.kind, self.rule, self.deal, self.earning,
+                        self.old, self.new, self.cause, self.original, self.change, currency)
 
     def to_json(self) -> dict:
         return {"payee": self.payee, "pay_period": self.pay_period,
                 "closed_period": self.closed_period, "kind": self.kind,
                 "earning": self.earning, "old": str(self.old), "new": str(self.new),
                 "amount": str(self.amount), "cause": self.cause,
-                "original": list(self.original), "rule": self.rule}
+                "original": list(self.original), "rule": self.rule, "deal": self.deal,
+                "change": self.change}
+
+
+NEW_LINE, LINE_REMOVED, CHANGED = "new line", "line removed", "changed"
+
+
+def _change_of(old: Decimal, original: Sequence[str], removed: bool) -> str:
+    if not original and not old:
+        return NEW_LINE
+    return LINE_REMOVED if removed else CHANGED
+
+
+def _subject(kind: str, rule: str | None, deal: str | None) -> str:
+    named = [f"deal {deal}"] if deal else []
+    if rule:
+        named.append(f"rule {rule}")
+    return ", ".join(named) + f" ({kind} line)" if named else f"{kind} line"
+
+
+def change_text(old: Decimal, new: Decimal, change: str, currency: str | None = None) -> str:
+    if change == NEW_LINE:
+        return f"new line, {fmt(new, currency)}"
+    if change == LINE_REMOVED:
+        return f"line removed, was {fmt(old, currency)}"
+    return f"{fmt(old, currency)} -> {fmt(new, currency)}"
+
+
+def references(earning: str | None, original: Sequence[str]) -> str:
+    refs = [f"earning {earning}"] if earning else []
+    refs.append(f"original {', '.join(original)}" if original else "no original line")
+    return "; ".join(refs)
+
+
+def describe(closed_period: str, kind: str, rule: str | None, deal: str | None,
+             earning: str | None, old: Decimal, new: Decimal, cause: str,
+             original: Sequence[str], change: str, currency: str | None = None) -> str:
+    """`2027-02, deal D2, rule core (earning line): 3,000.00 -> 5,000.00 (data change)
+    [earning core:commission:bob:E2; original lines #4]`."""
+    return (f"{closed_period}, {_subject(kind, rule, deal)}: "
+            f"{change_text(old, new, change, currency)} ({cause}) "
+            f"[{references(earning, original)}]")
 
 
 @attrs.frozen
@@ -280,6 +336,21 @@ class CloseResult:
     lines: int
     statements: int
     head: str
+    # Per payee with prior-period adjustments carried (nothing is taken back from pay): what
+    # was carried into the close and what is carried forward after it.
+    carried: tuple[Carried, ...] = ()
+    # The pay periods of the period asked for that start after the plan ends: left open.
+    after_plan: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Carried:
+    payee: str
+    before: Decimal  # carried into the first closed pay period, from earlier closes
+    after: Decimal  # carried forward after the last one, to recover from later pay
+
+    def to_json(self) -> dict:
+        return {"payee": self.payee, "before": str(self.before), "after": str(self.after)}
 
 
 @attrs.frozen
@@ -346,7 +417,9 @@ class LedgerLine:
     earning: str | None
     rule: str | None
     because: str
-    adjusts: dict | None  # for adjustments: period, kind, earning, old, new, cause, lines
+    # for adjustments: period, kind, earning, old, new, cause, lines; and deal and change
+    # (new line, line removed, changed) as the line's trace recorded them (None before)
+    adjusts: dict | None
 
     def to_json(self) -> dict:
         d = attrs.asdict(self)
@@ -368,6 +441,9 @@ class History:
     # the plan asked for): said, as an empty history would look like a period that paid nothing.
     not_closed: str | None = None
     closed: tuple[ClosedPeriod, ...] = ()
+    # Every plan with a close in the ledger, whichever was asked for: a plan asked for that is
+    # not among them was renamed or is another plan, not a plan with nothing closed yet.
+    plans: frozenset[str] = frozenset()
 
     def to_json(self) -> dict:
         return {"path": self.path, "head": self.head, "runs": [r.to_json() for r in self.runs],
@@ -582,7 +658,19 @@ def pay_periods(versions: Sequence, label: str) -> list[Period]:
     """The pay periods the period named `label` closes: those that end in it, as a report's
     window holds them (api.window): `2027-Q1` of a plan paid monthly is 2027-01 to 2027-03, of
     a plan paid bi-weekly the fortnights that end in the quarter (the one across the new year
-    included). A period inside one pay period is refused, with that pay period named."""
+    included). A period inside one pay period is refused, with that pay period named. Of a
+    period reaching past the plan's effective range, the pay periods inside the range
+    (`after_plan` names those left open)."""
+    return _pay_periods(versions, label)[0]
+
+
+def after_plan(versions: Sequence, label: str) -> list[Period]:
+    """The pay periods of the period named `label` that start after the plan ends: a close
+    of it leaves them open, for the plan (or its new version) that pays them."""
+    return _pay_periods(versions, label)[1]
+
+
+def _pay_periods(versions: Sequence, label: str) -> tuple[list[Period], list[Period]]:
     plan = versions[-1]
     unit = pay_unit(plan)
     period = plan.calendar.parse(label)
@@ -602,21 +690,19 @@ def pay_periods(versions: Sequence, label: str) -> list[Period]:
         raise PeriodError(f"'{label}' is before \"{plan.name}\" starts paying ({first.label})")
     # A pay period that starts after the plan's last day is closed with the version in effect
     # then (run with the earlier ones, it also pays what they still owe): closed under this
-    # plan, it would stay so for good. `run` may still report it.
+    # plan, it would stay so for good. `run` may still report it. Of a period reaching past
+    # the plan (`2027` of a plan ending 2027-06-30), the pay periods in the plan are closed,
+    # as payroll closing its year expects, and the later ones left open (said by the close).
     start, end = versions[0].effective_start, plan.effective_end
     after = [p for p in pays if end is not None and p.start > end]
-    if after:
+    if after and len(after) == len(pays):
         last = plan.calendar.period_of(end, unit)
-        range_ = f"the effective range of \"{plan.name}\" ({start} to {end})"
-        what = (f"is outside {range_}: no pay period of the plan ends in it"
-                if len(after) == len(pays) else
-                f"reaches past {range_}: its pay periods {_range_of([p.label for p in after])} "
-                "start after the plan ends")
         raise PeriodError(
-            f"'{label}' {what}, and a close is for good",
+            f"'{label}' is outside the effective range of \"{plan.name}\" ({start} to {end}): "
+            "no pay period of the plan ends in it, and a close is for good",
             hint=f"the plan's last pay period is {last.label}; later pay periods are closed "
                  "under the plan (or the new version of it) that pays them")
-    return pays
+    return [p for p in pays if p not in after], after
 
 
 def plan_hash(result) -> str:
@@ -917,6 +1003,8 @@ def compute_adjustments(state: _State, result, dataset, pay_in: str) -> list[Adj
     if plan_changed and data_changed:
         mid = _counterfactual(ref, dataset, labels, state.closed[-1].end)
     order = {c.label: i for i, c in enumerate(state.closed)}
+    deals = {e.id: e.deal for e in result.earnings}
+    events = {e.id: e.deal for e in dataset.events} if dataset is not None else {}
     out = []
     for key in sorted(set(new) | set(state.paid),
                       key=lambda k: (k[1], order.get(k[0], len(order)), k[3], k[2])):
@@ -952,19 +1040,32 @@ def compute_adjustments(state: _State, result, dataset, pay_in: str) -> list[Adj
             rule, span = new_entry[1].trace.rule, new_entry[1].trace.span
         else:
             rule, span = old_entry[2] or "payout", _span(old_entry[3])
-        for a, b, cause in steps:
+        for i, (a, b, cause) in enumerate(steps):
             out.append(Adjustment(
                 payee=payee, pay_period=pay_in, closed_period=period, kind=kind,
                 earning=earning or None, old=a, new=b, cause=cause,
-                original=tuple(old_entry[1]) if old_entry else (), rule=rule, span=span))
+                original=tuple(old_entry[1]) if old_entry else (), rule=rule, span=span,
+                deal=_deal_of(earning, deals, events),
+                removed=new_entry is None and i == len(steps) - 1))
     return out
 
 
+def _deal_of(earning: str, deals: dict[str, str | None], events: dict[str, str]) -> str | None:
+    """The deal an earning line is for: today's earning line names it; a line gone from the
+    recomputation is found by the event its id ends with (`core:commission:ana:E12#2`), when
+    the data still has that event."""
+    if not earning:
+        return None
+    if earning in deals:
+        return deals[earning]
+    return events.get(earning.rsplit(":", 1)[-1].split("#", 1)[0])
+
+
 def _adjustment_line(adj: Adjustment, plan_span: Span, cur: str) -> PayoutLine:
-    what = f"{adj.kind} line for {adj.earning}" if adj.earning else f"{adj.kind} line"
     refs = ", ".join(adj.original) if adj.original else "none (a line the period did not have)"
-    because = (f"prior-period adjustment for {adj.closed_period} (closed): {what} from "
-               f"{fmt(adj.old, cur)} to {fmt(adj.new, cur)} ({adj.cause}); original: {refs}")
+    because = "prior-period adjustment for " + describe(
+        f"{adj.closed_period} (closed)", adj.kind, adj.rule, adj.deal, adj.earning, adj.old,
+        adj.new, adj.cause, adj.original, adj.change, cur)
     return PayoutLine(
         payee=adj.payee, pay_period=adj.pay_period, kind=ADJUSTMENT, amount=adj.amount,
         earning=adj.earning,
@@ -974,6 +1075,7 @@ def _adjustment_line(adj: Adjustment, plan_span: Span, cur: str) -> PayoutLine:
                                f"{fmt(adj.amount, cur)}",
                     values=(("closed period", adj.closed_period), ("original kind", adj.kind),
                             ("original earning", adj.earning or ""),
+                            ("deal", adj.deal or ""), ("change", adj.change),
                             ("original lines", refs), ("old", str(adj.old)),
                             ("new", str(adj.new)), ("cause", adj.cause)),
                     inputs=(adj.earning,) if adj.earning else ()))
@@ -1238,7 +1340,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
                 con.execute("ROLLBACK")
             raise
         step("committed")
-        return attrs.evolve(out, path=path)
+        return attrs.evolve(out, path=path,
+                            after_plan=tuple(p.label for p in after_plan(versions, period)))
     except sqlite3.IntegrityError as exc:  # the unique index, should the check be bypassed
         raise Refused(f"the ledger refused the close: {exc}", path=path) from None
     except sqlite3.DatabaseError as exc:
@@ -1443,9 +1546,16 @@ def _write(con, state: _State, plan, pays: list[Period], result, sources, adjust
         n_statements += len(statements_by[pp.label])
     written[0] += w.flush()
     step(f"recorded {written[0]}/{total_records} records")
+    after = defaultdict(lambda: ZERO, state.carry)
+    with decimal.localcontext(CONTEXT):
+        for ln in new.payouts:
+            if ln.kind == CARRY and ln.pay_period in wanted:
+                after[ln.payee] += ln.amount
+    carried = tuple(Carried(payee, state.carry.get(payee, ZERO), after[payee])
+                    for payee in sorted(after) if after[payee] or state.carry.get(payee))
     return CloseResult(path="", plan=plan.name, periods=tuple(periods), run=_run_info(run_row),
                        adjustments=tuple(adjustments), lines=n_lines, statements=n_statements,
-                       head=w.head)
+                       head=w.head, carried=carried)
 
 
 # ------------------------------------------------------------------------------ verify
@@ -1655,6 +1765,7 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
         stated = {(r[0], r[1], r[2]) for r in con.execute(
             f"SELECT DISTINCT plan, pay_period, payee FROM statements {where}", args)}
         payees = frozenset(r[2] for r in stated) | {r["payee"] for r in rows}
+        plans = frozenset(r[0] for r in con.execute("SELECT DISTINCT plan FROM runs"))
         con.execute("ROLLBACK")
     except sqlite3.DatabaseError as exc:
         raise _db_error(path, exc) from None
@@ -1687,9 +1798,14 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
             continue
         adj = None
         if r["kind"] == ADJUSTMENT:
+            lines_of = json.loads(r["adj_lines"] or "[]")
+            told = dict(trace.values)
             adj = {"period": r["adj_period"], "kind": r["adj_kind"],
                    "earning": r["adj_earning"], "old": r["adj_old"], "new": r["adj_new"],
-                   "cause": r["adj_cause"], "lines": json.loads(r["adj_lines"] or "[]")}
+                   "cause": r["adj_cause"], "lines": lines_of,
+                   "deal": told.get("deal") or None,
+                   "change": told.get("change") or _change_of(
+                       _amount(r["adj_old"]), lines_of, removed=False)}
         lines.append(LedgerLine(id=r["id"], run_id=r["run_id"], plan=r["plan"],
                                 pay_period=r["pay_period"], payee=r["payee"], kind=r["kind"],
                                 amount=_amount(r["amount"]), earning=r["earning"],
@@ -1704,7 +1820,7 @@ def history(path: str, plan: str | None = None, payee: str | None = None,
     run_ids = {p.run_id for p in keep}
     return History(path, head, tuple(r for r in runs if r.id in run_ids or (
         payee is None and period is None)), tuple(keep), tuple(lines), payees,
-        period if selected == set() else None, tuple(periods))
+        period if selected == set() else None, tuple(periods), plans)
 
 
 def _require_a_pay_period(period: str, spans: dict[str | None, Period | None],
@@ -1789,10 +1905,10 @@ def render_history(h: History) -> str:
                 what = ln.earning or ln.rule or ""
                 if ln.adjusts:
                     a = ln.adjusts
-                    ref = f"{a['kind']} {a['earning']}" if a["earning"] else a["kind"]
-                    what = (f"for {a['period']} {ref}: {fmt(Decimal(a['old']))} -> "
-                            f"{fmt(Decimal(a['new']))} ({a['cause']}; "
-                            f"{', '.join(a['lines']) or 'new line'})")
+                    what = "for " + describe(a["period"], a["kind"], ln.rule, a["deal"],
+                                             a["earning"], Decimal(a["old"]),
+                                             Decimal(a["new"]), a["cause"], a["lines"],
+                                             a["change"])
                 out.append(f"    #{ln.id:<6} {ln.payee:<{width}}  {ln.kind:<{kw}}  "
                            f"{fmt(ln.amount):>14}  {what}")
     adjusted_elsewhere = [ln for ln in h.lines if not any(

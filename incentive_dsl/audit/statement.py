@@ -29,6 +29,7 @@ from pathlib import Path
 import attrs
 
 from incentive_dsl.audit.explain import not_paid
+from incentive_dsl.audit.ledger import CHANGED, references
 from incentive_dsl.audit.reconcile import CORRECTED, reconcile
 from incentive_dsl.audit.render import HEADERS
 from incentive_dsl.eval.money import CONTEXT, ZERO, fmt, fmt_pct, round_money
@@ -183,8 +184,11 @@ def build(result: RunResult, payee: str, window: Period, ledger_view=None) -> Pa
         closed = tuple(c for c in ledger_view.closed if c in periods)
         adjustments = tuple(
             Adjustment(a.pay_period, a.closed_period,
-                       f"{a.kind} {a.earning}" if a.earning else a.kind, a.old, a.new,
-                       a.amount, a.cause)
+                       # old and new have columns of their own: a change of amount is
+                       # not repeated here, a line that is new or removed is said
+                       a.subject() + ("" if a.change == CHANGED else f", {a.change}")
+                       + f" [{references(a.earning, a.original)}]", a.old, a.new, a.amount,
+                       a.cause)
             for a in ledger_view.adjustments if a.payee == payee and a.pay_period in periods)
     record = None
     engine = result.engine
