@@ -27,7 +27,9 @@ from incentive_dsl.eval.run import RunResult, evaluate_versions
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 from incentive_dsl.progress import QUIET, Meter
 from incentive_dsl.diagnostics import Diagnostic, error, not_found, render, render_all
+from incentive_dsl.files import read_regular
 from incentive_dsl.syntax import format_file, parse_path, parse_text
+from incentive_dsl.syntax.parser import MAX_FILE_BYTES, read_source
 from incentive_dsl.syntax.nodes import PlanFile
 from incentive_dsl.span import Span
 
@@ -200,7 +202,9 @@ def _check_paths(paths: Iterable[str]) -> CheckResult:
 class FormatResult:
     path: str
     original: str
-    formatted: str | None  # None when the file has syntax errors and cannot be formatted
+    # None when the file has syntax errors and cannot be formatted; `original` is then the
+    # text as parsed (line endings normalised), for showing the errors.
+    formatted: str | None
     diagnostics: tuple[Diagnostic, ...]
 
     @property
@@ -213,23 +217,31 @@ class FormatterBug(Exception):
 
 
 def format_text(path: str, text: str) -> FormatResult:
-    parsed = parse_text(path, text)
+    """The canonical layout of `text`. A byte-order mark and CRLF line endings (as the first
+    line ends) are kept: fmt changes layout, not a Windows checkout's encoding of it."""
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    first_end = text.find("\n")
+    newline = "\r\n" if first_end > 0 and text[first_end - 1] == "\r" else "\n"
+    body = text[len(bom):].replace("\r\n", "\n").replace("\r", "\n")
+    parsed = parse_text(path, body)
     if any(d.is_error for d in parsed.diagnostics):
-        return FormatResult(path, text, None, parsed.diagnostics)
+        return FormatResult(path, body, None, parsed.diagnostics)
     formatted = format_file(parsed.tree)
     # Guard: formatting must never change meaning; refuse to write rather than lose anything.
     again = parse_text(path, formatted)
     if again.diagnostics or again.tree != parsed.tree:
         raise FormatterBug(f"formatting {path} would change its meaning")
-    return FormatResult(path, text, formatted, ())
+    return FormatResult(path, text, bom + formatted.replace("\n", newline), ())
 
 
 def format_path(path: str) -> FormatResult:
     path = os.fspath(path)
-    parsed = parse_path(path)
-    if any(d.is_error for d in parsed.diagnostics):
+    text, _ = read_source(path)
+    if text is None:
+        parsed = parse_path(path)  # its diagnostics, and the file as best it can be shown
         return FormatResult(path, parsed.source, None, parsed.diagnostics)
-    return format_text(path, parsed.source)
+    # The file as written (its byte-order mark and line endings), which reading normalised.
+    return format_text(path, read_regular(path, MAX_FILE_BYTES).decode("utf-8"))
 
 
 # ------------------------------------------------------------------------------ running plans

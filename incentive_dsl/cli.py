@@ -97,14 +97,21 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             continue
         if not result.changed:
             continue
-        changed.append(path)
         if args.diff:
             sys.stdout.writelines(difflib.unified_diff(
                 result.original.splitlines(keepends=True),
                 result.formatted.splitlines(keepends=True),
                 fromfile=f"{path} (original)", tofile=f"{path} (formatted)"))
-        if not args.check and not args.diff:
-            Path(path).write_text(result.formatted, encoding="utf-8")
+        if args.check or args.diff:
+            changed.append(path)
+            continue
+        # Replaced whole or not at all (an interrupted write never truncates a plan); a file
+        # that cannot be written is said so, and the others are still formatted.
+        text = result.formatted
+        if _write_with(args, path, lambda out: out.write(text), newline="") == EXIT_OK:
+            changed.append(path)
+        else:
+            status = EXIT_USAGE
     if args.check or args.diff:
         for path in changed:
             print(f"would reformat {path}", file=sys.stderr)
@@ -325,9 +332,10 @@ def _write(args: argparse.Namespace, path: str, text: str) -> int:
     return _write_with(args, path, lambda out: out.write(text))
 
 
-def _write_with(args: argparse.Namespace, path: str | None, write) -> int:
+def _write_with(args: argparse.Namespace, path: str | None, write,
+                newline: str | None = None) -> int:
     """Let `write` write to the file at `path` (stdout when None); a failure is reported as
-    the command's (`_prog`)."""
+    the command's (`_prog`). `newline=""` writes line endings as given, untranslated."""
     if path is None:
         write(sys.stdout)
         return EXIT_OK
@@ -349,7 +357,7 @@ def _write_with(args: argparse.Namespace, path: str | None, write) -> int:
         print(f"{_prog(args)}: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        with open(fd, "w", encoding="utf-8") as out:
+        with open(fd, "w", encoding="utf-8", newline=newline) as out:
             write(out)
         os.chmod(partial, mode)
         os.replace(partial, target)

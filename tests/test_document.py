@@ -109,3 +109,16 @@ def test_cli_document(tmp_path, capsys):
     assert cli.main(["document", "plans/split_deals.plan"]) == 0
     assert capsys.readouterr().out.startswith("# Split deals 2027\n")
     assert cli.main(["document", "plans/nope.plan"]) == 2
+
+
+def test_an_example_that_could_not_be_run_shows_why_not_zeros(tmp_path):
+    # A deal in a currency the example gives no rate for stops the example's run.
+    text = (GOLDEN / "commission.plan").read_text(encoding="utf-8").replace(
+        "amount 120,000 EUR", "amount 120,000 USD")
+    path = tmp_path / "norate.plan"
+    path.write_text(text, encoding="utf-8")
+    md = api.plan_document(_load(str(path)))
+    assert ("This example could not be computed: no USD-\\>EUR rate on or before 2027-02-10."
+            in md)
+    assert "| core for ana in 2027-Q1 is 8,400 EUR | 8,400.00 EUR | — | not computed |" in md
+    assert "DIFFERS" not in md and "| 0.00 EUR |" not in md

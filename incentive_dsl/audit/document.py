@@ -409,8 +409,14 @@ def _examples(plan: m.Plan, results: Sequence[ExampleResult]) -> list[Block]:
     for r in results:
         out.append(Heading(3, r.example.name))
         out.append(Code(tuple(statement_lines(r.example.block))))
+        # A run stopped by an error (a missing exchange rate) computed nothing: its zeros are
+        # not results to set against the stated ones.
+        errors = [d.message for d in r.run.diagnostics if d.is_error]
+        if errors:
+            out.append(Para("This example could not be computed: " + "; ".join(errors) + "."))
         rows = tuple((o.text.removeprefix("expect "), o.show(o.expected, plan.currency),
-                      o.show(o.actual, plan.currency), "agrees" if o.passed else "DIFFERS")
+                      *(("—", "not computed") if errors else
+                        (o.show(o.actual, plan.currency), "agrees" if o.passed else "DIFFERS")))
                      for o in r.outcomes)
         out.append(Table(("Expectation", "Stated", "Computed", ""), rows, (1, 2)))
     return out
