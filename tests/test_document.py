@@ -21,6 +21,26 @@ SHIPPED = [*(f"plans/{p.name}" for p in sorted((ROOT / "plans").glob("*.plan")))
 REGENERATE = "incentive document {plan} --output {doc}"
 
 
+TOO_LARGE = """plan "Omnichannel"
+  currency EUR
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+
+credit bookings "Bookings"
+  on deal booked
+  value deal.amount * 1,000,000,000,000
+
+commission core "Core"
+  on bookings
+  rate 8%
+
+example "A deal too large to compute with"
+  payee ana role AE from 2027-01-01
+  deal D1 booked 2027-01-20 by ana amount 10,000,000,000,000 EUR
+  expect core for ana in 2027-01 is 800 EUR
+"""
+
+
 def _load(path: str):
     loaded = api.load_plan(path)
     assert loaded.plan is not None, path
@@ -112,13 +132,12 @@ def test_cli_document(tmp_path, capsys):
 
 
 def test_an_example_that_could_not_be_run_shows_why_not_zeros(tmp_path):
-    # A deal in a currency the example gives no rate for stops the example's run.
-    text = (GOLDEN / "commission.plan").read_text(encoding="utf-8").replace(
-        "amount 120,000 EUR", "amount 120,000 USD")
-    path = tmp_path / "norate.plan"
-    path.write_text(text, encoding="utf-8")
+    # A value beyond the computing limit stops the example's run (a missing FX rate would be
+    # caught by the checker first: E-EXAMPLE-FX).
+    path = tmp_path / "too_large.plan"
+    path.write_text(TOO_LARGE, encoding="utf-8")
     md = api.plan_document(_load(str(path)))
-    assert ("This example could not be computed: no USD-\\>EUR rate on or before 2027-02-10."
-            in md)
-    assert "| core for ana in 2027-Q1 is 8,400 EUR | 8,400.00 EUR | — | not computed |" in md
+    assert "This example could not be computed: 'deal.amount \\* 1,000,000,000,000' comes to " \
+        "1.000E+25, beyond the largest value a plan may compute" in md, md
+    assert "| core for ana in 2027-01 is 800 EUR | 800.00 EUR | — | not computed |" in md
     assert "DIFFERS" not in md and "| 0.00 EUR |" not in md
