@@ -368,3 +368,31 @@ def test_an_activity_turned_away_names_the_where_of_its_own_activity(tmp_path):
                                  plan.calendar.parse("2027-02")).lines())
     assert ("demos: E1 — the reward's 'where' condition does not hold "
             "(where payee.territory is \"east\")") in text
+
+
+def test_a_split_credit_names_the_payees_share():
+    # "split as recorded in the CRM" alone does not say which part of the deal a line is.
+    text = '''plan "Split"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+
+credit bookings "Bookings"
+  on deal booked
+  value deal.amount
+  split as recorded
+'''
+    tree = parse_text("split.plan", text).tree
+    (plan,), diags = check_trees([(tree, text)])
+    assert not [d for d in diags if d.is_error]
+    data = Dataset(
+        events=(Event(id="E1", deal="D1", date=dt.date(2027, 2, 1), kind="booked",
+                      amount=Decimal("1000.00"), currency="USD", owner="ana",
+                      splits=(("ana", Decimal("0.75")), ("bob", Decimal("0.25")))),),
+        payees=(PayeeRecord(id="ana", role="AE", start=dt.date(2026, 1, 1)),
+                PayeeRecord(id="bob", role="AE", start=dt.date(2026, 1, 1))))
+    result = api.run(plan, data)
+    because = {c.payee: c.trace.because for c in result.credits}
+    assert because == {
+        "ana": "the rule's value; split as recorded in the CRM (75% to this payee)",
+        "bob": "the rule's value; split as recorded in the CRM (25% to this payee)"}

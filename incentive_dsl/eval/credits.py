@@ -401,5 +401,8 @@ def _credit_texts(cur: str, value: Decimal, weight: Decimal | None, amount: Deci
         fmt(amount, cur)
     phrase = how.format(*[shown if v is value else fmt(v, cur) if isinstance(v, Decimal) else v
                           for v in how_args])  # (the value is usually one of them)
-    return (f"{phrase}; {detail}", f"{shown}{share} = {credited}",
+    # The reason names the payee's share: "split as recorded in the CRM" alone does not say
+    # which part of the deal this line is.
+    portion = f" ({fmt_pct(weight)} to this payee)" if share else ""
+    return (f"{phrase}; {detail}{portion}", f"{shown}{share} = {credited}",
             (("value", shown), ("credited", credited)), (event,), (), ())
