@@ -111,7 +111,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         if _write_with(args, path, lambda out: out.write(text), newline="") == EXIT_OK:
             changed.append(path)
         else:
-            status = EXIT_USAGE
+            status = max(status, EXIT_USAGE)
     if args.check or args.diff:
         for path in changed:
             print(f"would reformat {path}", file=sys.stderr)

@@ -394,5 +394,5 @@ credit bookings "Bookings"
     result = api.run(plan, data)
     because = {c.payee: c.trace.because for c in result.credits}
     assert because == {
-        "ana": "the rule's value; split as recorded in the CRM (75% to this payee)",
-        "bob": "the rule's value; split as recorded in the CRM (25% to this payee)"}
+        "ana": "the rule's value; split as recorded on the deal (75% to this payee)",
+        "bob": "the rule's value; split as recorded on the deal (25% to this payee)"}

@@ -748,6 +748,18 @@ def test_a_malformed_written_split_is_an_error_at_its_cell(tmp_path, cell, code,
     assert "D1" not in {e.deal for e in dataset.events}  # the deal gives no record
 
 
+def test_a_written_split_naming_two_payees_says_so(tmp_path):
+    """A display name two payees share is in the roster, but names neither of them."""
+    team = TEAM + "ana2,Ana Ames,AE,2023-01-01,true,\n"
+    dataset, diags = load_mapping(str(export(tmp_path, WRITTEN, _with_team(
+        "Ana Ames 60% / Bob Burr 40%"), team=team)))
+    [d] = [d for d in diags if d.is_error]
+    assert (d.code, d.message, d.hint, place(d)) == (
+        "D-PAYEE", "split payee 'Ana Ames' names 2 payees of the roster (ana, ana2)",
+        "write the payee's id instead of the name", ("deals.csv", 2, 32))
+    assert "D1" not in {e.deal for e in dataset.events}
+
+
 def test_a_written_split_needs_its_separator(tmp_path):
     mapping = WRITTEN.replace(', separator = "/"', "")
     _, diags = load_mapping(str(export(tmp_path, mapping, _with_team("ana 100%"))))

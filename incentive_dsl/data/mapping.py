@@ -290,6 +290,7 @@ class Mapping:
         self.files: list[str] = []
         self.rejected: set[str] = set()
         self.payee_names: dict[str, str] = {}  # a display name two payees share is not here
+        self.shared_names: dict[str, list[str]] = {}  # ... but here, with the ids it names
 
     # ------------------------------------------------------------------ reporting
 
@@ -1804,6 +1805,12 @@ def _split_column(m: Mapping, row: Row, spec: _SplitCell, payees: set[str]
                              e.hint))
         return None
     for payee, _ in shares:
+        if payee in m.shared_names:  # in the roster, but not as one payee
+            ids = m.shared_names[payee]
+            m.diags.append(error("D-PAYEE", _span(cell), f"split payee '{payee}' names "
+                                 f"{len(ids)} payees of the roster ({', '.join(ids)})",
+                                 "write the payee's id instead of the name"))
+            return None
         if payee not in payees and f"payee:{payee}" not in m.rejected:
             m.diags.append(error("D-PAYEE", _span(cell), f"split payee '{payee}' is not in the "
                                  "roster", suggest(payee, payees | set(m.payee_names))
@@ -2321,6 +2328,8 @@ def _load_mapping(path: str | os.PathLike, plan: Plan | None) -> tuple[Dataset, 
     payees = _roster(m)
     named = Counter(p.name for p in payees if p.name)
     m.payee_names = {p.name: p.id for p in payees if p.name and named[p.name] == 1}
+    m.shared_names = {name: sorted(p.id for p in payees if p.name == name)
+                      for name, n in named.items() if n > 1}
     events = _deals(m, {p.id for p in payees})
     territories = _territories(m)
     quotas = _standard(m, ("quotas",), m.doc["quotas"]) if "quotas" in m.doc else []

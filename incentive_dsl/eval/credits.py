@@ -302,7 +302,7 @@ class CreditStage:
         if spec.split == "recorded":
             if deal is not None and deal.booked is not None and deal.booked.splits:
                 return ([(p, w, "split") for p, w in deal.booked.splits],
-                        "split as recorded in the CRM")
+                        "split as recorded on the deal")
             return [(actor, ONE, "owner")], "no split recorded: all to the owner"
         if spec.split == "evenly":
             people = self._participants(deal, actor)
@@ -401,7 +401,7 @@ def _credit_texts(cur: str, value: Decimal, weight: Decimal | None, amount: Deci
         fmt(amount, cur)
     phrase = how.format(*[shown if v is value else fmt(v, cur) if isinstance(v, Decimal) else v
                           for v in how_args])  # (the value is usually one of them)
-    # The reason names the payee's share: "split as recorded in the CRM" alone does not say
+    # The reason names the payee's share: "split as recorded on the deal" alone does not say
     # which part of the deal this line is.
     portion = f" ({fmt_pct(weight)} to this payee)" if share else ""
     return (f"{phrase}; {detail}{portion}", f"{shown}{share} = {credited}",
