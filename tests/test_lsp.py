@@ -369,6 +369,15 @@ def test_completion_offers_what_the_grammar_accepts_at_the_cursor(client):
     found = complete(client, uri, position_of(text, "for ana in 2027-Q1", offset=11))
     assert {"2027-Q1", "2027-Q4", "2027-H2", "2027", "2027-01", "2027-12"} <= set(found)
     assert not {"2026-Q4", "2028-Q1", "bookings"} & set(found)
+    half = text.replace("2027-01-01 to 2027-12-31", "2027-01-01 to 2027-06-30", 1)
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                             "contentChanges": [{"text": half}]})
+    client.diagnostics(uri)
+    found = complete(client, uri, position_of(half, "for ana in 2027-Q1", offset=11))
+    assert {"2027-Q2", "2027-H1", "2027-06"} <= set(found) and "2027-Q3" not in found
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 3},
+                                             "contentChanges": [{"text": text}]})
+    client.diagnostics(uri)
     # A name a header declares, a comment and a text offer nothing.
     assert complete(client, uri, position_of(text, "measure attainment", offset=8)) == {}
     assert complete(client, uri, position_of(text, "# Role", offset=3)) == {}
@@ -417,6 +426,14 @@ def test_completion_and_formatting_never_fail(client):
     client.diagnostics(empty)
     assert "plan" in complete(client, empty, {"line": 0, "character": 0})
     assert format_request(client, empty) == []
+    # An open range, or one running past the years a plan may use (the checker's error):
+    # a few years of periods at most, never thousands.
+    for effective in ("2999-01-01 to 2999-12-31", "2027-01-01 to 3000-01-01", "from 2999-06-01"):
+        text = PLAN.read_text("utf-8").replace("2027-01-01 to 2027-12-31", effective, 1)
+        far = open_doc(client, "far.plan", text)
+        client.diagnostics(far)
+        found = complete(client, far, position_of(text, "for ana in 2027-Q1", offset=11))
+        assert len(found) < 100 and ("2999-Q4" in found or "2027-Q1" in found), sorted(found)
     # A byte-order mark the editor kept counts in its positions, not in the code.
     text = "\ufeff" + PLAN.read_text("utf-8")
     bom = open_doc(client, "bom.plan", text)

@@ -23,6 +23,7 @@ from lark.exceptions import LarkError
 
 from incentive_dsl.check import plan as checking
 from incentive_dsl.editor.symbols import BUILTIN_NAMES, FIELD, QUOTA, ROLE, RULE, Analysis
+from incentive_dsl.limits import FIRST_YEAR, LAST_YEAR
 from incentive_dsl.periods import MONTH_NAMES, Calendar
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.messages import GluedWord
@@ -45,6 +46,7 @@ _RULE_SLOTS = {"on": _MEASURES_OR_CREDITS, "by": _MEASURES_OR_CREDITS,
                "reverse": _COMPONENTS, "against": _COMPONENTS, "expect": _COMPONENTS}
 _PAYEE_SLOTS = frozenset({"for", "by", "manager", "split"})  # in an example
 _PAYEE_LINE = re.compile(r"\s+payee\s+([A-Za-z_][A-Za-z0-9_]*)")
+_YEARS = 4  # the most years of periods offered
 _SKIPPED = frozenset({"NAME", "COMMA", "PERCENT"})  # inside a list of names (or shares)
 
 
@@ -208,10 +210,15 @@ def _periods(result: Analysis) -> list[str]:
         return []
     try:
         start = effective.range.start.value
-        end = effective.range.end.value if effective.range.end is not None else \
-            start + dt.timedelta(days=364)
+        end = effective.range.end.value if effective.range.end is not None else None
     except ValueError:  # a date that does not exist: the checker says so
         return []
+    if not FIRST_YEAR <= start.year <= LAST_YEAR:
+        return []  # the checker's error; its periods have no names
+    # An open range offers its first year; a long one its first years, enough to choose from
+    # (and none past the years a plan may use).
+    last = dt.date(min(start.year + _YEARS, LAST_YEAR), 12, 31)
+    end = min(end, last) if end is not None else dt.date(start.year, 12, 31)
     calendar = Calendar(MONTH_NAMES.index(fiscal.month.text) + 1) if fiscal else Calendar()
     return [p.label for unit in ("quarter", "half", "year", "month")
             for p in calendar.periods(start, end, unit)]
