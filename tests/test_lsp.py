@@ -1,5 +1,5 @@
 """The language server, driven over stdio by real JSON-RPC messages as an editor sends them:
-initialize, didOpen, didChange, hover, definition, shutdown, exit. Needs pygls (the `[lsp]`
+initialize, didOpen, didChange, hover, definition, completion, formatting, shutdown, exit. Needs pygls (the `[lsp]`
 extra, part of the test extras)."""
 
 import json
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from incentive_dsl.api import format_text
 from incentive_dsl.cli import main
 
 pytest.importorskip("pygls", reason="the [lsp] extra is not installed")
@@ -88,6 +89,8 @@ def client():
     capabilities = c.request("initialize", {"processId": None, "rootUri": ROOT.as_uri(),
                                             "capabilities": {}})["capabilities"]
     assert capabilities["hoverProvider"] and capabilities["definitionProvider"]
+    assert capabilities["documentFormattingProvider"]
+    assert "." in capabilities["completionProvider"]["triggerCharacters"]
     c.notify("initialized", {})
     yield c
     assert c.close() == 0
@@ -238,6 +241,205 @@ def test_positions_count_utf16_units(client):
     assert name_hover["contents"]["value"].startswith("credit `bookings`")
     assert client.request("textDocument/hover",
                           {"textDocument": {"uri": uri}, "position": at}) is None
+
+
+def apply_edits(text: str, edits: list[dict]) -> str:
+    """`text` with LSP edits applied (positions in UTF-16 units, as the server was asked)."""
+    lines = text.split("\n")
+
+    def offset(p: dict) -> int:
+        before = sum(len(line) + 1 for line in lines[:p["line"]])
+        units = lines[p["line"]].encode("utf-16-le")[:2 * p["character"]] \
+            if p["line"] < len(lines) else b""
+        return before + len(units.decode("utf-16-le"))
+    for e in sorted(edits, key=lambda e: (e["range"]["start"]["line"],
+                                          e["range"]["start"]["character"]), reverse=True):
+        text = text[:offset(e["range"]["start"])] + e["newText"] + text[offset(e["range"]["end"]):]
+    return text
+
+
+def format_request(client, uri: str):
+    return client.request("textDocument/formatting", {
+        "textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": True}})
+
+
+def test_formatting_gives_fmts_text_as_one_edit(client):
+    canonical = PLAN.read_text("utf-8")
+    messy = canonical.replace("  on bookings\n", "  on    bookings   \n").replace(
+        "measure attainment = bookings / quota bookings",
+        "measure attainment=bookings/quota bookings")
+    uri = open_doc(client, "fmt.plan", messy)
+    client.diagnostics(uri)
+    (edit,) = format_request(client, uri)
+    assert edit["range"]["start"] == {"line": 0, "character": 0}
+    assert edit["newText"] == canonical
+    assert apply_edits(messy, [edit]) == canonical
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                             "contentChanges": [{"text": canonical}]})
+    client.diagnostics(uri)
+    assert format_request(client, uri) == []
+
+
+def test_formatting_keeps_crlf_and_counts_utf16_units(client):
+    canonical = PLAN.read_text("utf-8").replace('"Core commission"', '"Core 📈 commission"')
+    messy = canonical.replace("  cap 150,000 USD per year", "  cap   150,000 USD per year")
+    messy += "# last 📈"  # the edit ends after the emoji, two UTF-16 units
+    uri = open_doc(client, "crlf.plan", messy.replace("\n", "\r\n"))
+    client.diagnostics(uri)
+    (edit,) = format_request(client, uri)
+    lf = format_text("crlf.plan", messy).formatted  # as fmt lays out the file with LF endings
+    assert "cap 150,000 USD" in lf and "\r" not in lf
+    assert edit["newText"] == lf.replace("\n", "\r\n")
+    assert edit["range"]["end"] == {"line": messy.count("\n"), "character": len("# last ") + 2}
+
+
+def test_formatting_a_file_that_does_not_parse_changes_nothing(client):
+    text = BROKEN.replace("  rate 8%", "  rate at 8%")
+    uri = open_doc(client, "fmt-broken.plan", text)
+    (d,) = client.diagnostics(uri)
+    assert d["code"] == "E-SYNTAX"
+    assert format_request(client, uri) == []
+    # The unchanged document's diagnostics are not withdrawn by the request.
+    with pytest.raises(queue.Empty):
+        client.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics"
+                    and m["params"]["uri"] == uri, timeout=0.5)
+
+
+def complete(client, uri: str, position: dict) -> dict[str, dict]:
+    items = client.request("textDocument/completion",
+                           {"textDocument": {"uri": uri}, "position": position})
+    if isinstance(items, dict):
+        items = items["items"]
+    labels = [i["label"] for i in items]
+    assert len(labels) == len(set(labels)), labels
+    return {i["label"]: i for i in items}
+
+
+def test_completion_offers_what_the_grammar_accepts_at_the_cursor(client):
+    text = PLAN.read_text("utf-8")
+    uri = open_doc(client, "complete.plan", text)
+    client.diagnostics(uri)
+    keyword = 14  # CompletionItemKind.Keyword
+    # At the left margin: the words that start a block, and nothing else.
+    at = position_of(text, "\ncommission core", offset=1)
+    found = complete(client, uri, at)
+    assert {"plan", "fields", "quota", "credit", "measure", "commission", "bonus", "spiff",
+            "stage", "payout", "example"} <= set(found)
+    assert all(i["kind"] == keyword for i in found.values())
+    assert not {"rate", "on", "bookings", "core"} & set(found)
+    # At the start of a commission's line (the word typed so far does not matter): its lines.
+    for offset in (2, 3):
+        found = complete(client, uri, position_of(text, "  on bookings", offset=offset))
+        assert {"on", "rate", "rates", "marginal", "cap", "floor", "for", "during"} <= set(found)
+        assert not {"commission", "plan", "step", "pay", "split"} & set(found)
+    # A bonus's lines are not a commission's.
+    found = complete(client, uri, position_of(text, "  step on attainment per quarter",
+                                              offset=2))
+    assert {"step", "linear", "when", "cap"} <= set(found) and "rate" not in found
+    # Under a tier table, indented further: its rows.
+    found = complete(client, uri, position_of(text, "    from 100% to 150%", offset=4))
+    assert set(found) == {"from", "each"}
+    # The commission's base is a credit: not the measure, nor the commission itself.
+    found = complete(client, uri, position_of(text, "  on bookings", offset=len("  on ")))
+    assert set(found) == {"bookings"} and found["bookings"]["detail"] == "credit"
+    # A tier key is a measure or a credit, or the deal's amount.
+    found = complete(client, uri, position_of(text, "rates by attainment", offset=9))
+    assert set(found) == {"attainment", "bookings", "deal"}
+    # Roles after `for role`, in a list too.
+    found = complete(client, uri, position_of(text, "for role AE\n", offset=9))
+    assert set(found) == {"VP", "MGR", "AE", "SE", "SDR"}
+    found = complete(client, uri, position_of(text, "applies to role AE, SE", offset=20))
+    assert set(found) == {"VP", "MGR", "AE", "SE", "SDR"}
+    # A clawback reverses components: not credits, measures or quotas.
+    found = complete(client, uri, position_of(text, "reverse core", offset=8))
+    assert {"core", "milestones", "club", "p3", "presale"} == set(found)
+    # An expression: rules and the built-in names, and the words an expression starts with.
+    found = complete(client, uri, position_of(text, "attainment = ", offset=13))
+    assert {"bookings", "attainment", "base_salary", "if", "not", "quota"} <= set(found)
+    assert not {"AE", "churn", "on"} & set(found)
+    # After `quota` in an expression: the quotas.
+    found = complete(client, uri, position_of(text, "/ quota bookings", offset=8))
+    assert set(found) == {"bookings"} and found["bookings"]["detail"] == "quota"
+    # A period unit.
+    found = complete(client, uri, position_of(text, "cap 150,000 USD per year", offset=20))
+    assert {"month", "quarter", "half", "year"} <= set(found) and "bookings" not in found
+    # In an example: the example's payees, and the plan's periods.
+    found = complete(client, uri, position_of(text, "expect core for ana", offset=16))
+    assert set(found) == {"ana"}
+    found = complete(client, uri, position_of(text, "for ana in 2027-Q1", offset=11))
+    assert {"2027-Q1", "2027-Q4", "2027-H2", "2027", "2027-01", "2027-12"} <= set(found)
+    assert not {"2026-Q4", "2028-Q1", "bookings"} & set(found)
+    half = text.replace("2027-01-01 to 2027-12-31", "2027-01-01 to 2027-06-30", 1)
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                             "contentChanges": [{"text": half}]})
+    client.diagnostics(uri)
+    found = complete(client, uri, position_of(half, "for ana in 2027-Q1", offset=11))
+    assert {"2027-Q2", "2027-H1", "2027-06"} <= set(found) and "2027-Q3" not in found
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 3},
+                                             "contentChanges": [{"text": text}]})
+    client.diagnostics(uri)
+    # A name a header declares, a comment and a text offer nothing.
+    assert complete(client, uri, position_of(text, "measure attainment", offset=8)) == {}
+    assert complete(client, uri, position_of(text, "# Role", offset=3)) == {}
+    assert complete(client, uri, position_of(text, '"discovery"', offset=3)) == {}
+
+
+def test_completion_of_fields_and_while_typing(client):
+    text = PLAN.read_text("utf-8")
+    uri = open_doc(client, "typing.plan", text)
+    client.diagnostics(uri)
+    # After `deal.`: the built-in fields and the plan's, even mid-word.
+    for needle in ("deal.type is", "deal.product is"):
+        found = complete(client, uri, position_of(text, needle, offset=len("deal.t")))
+        assert {"amount", "id", "owner", "stage", "type", "product"} <= set(found)
+        assert found["type"]["kind"] == 5 and "attainment" not in found  # Field
+    # As an author types: a line left unfinished, in a block that no longer parses.
+    split = "  split as recorded  # CRM splits; must total 100%"
+    typed = text.replace(split, "  on deal booked where deal.")
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                             "contentChanges": [{"text": typed}]})
+    assert any(d["code"] == "E-SYNTAX" for d in client.diagnostics(uri))
+    found = complete(client, uri, position_of(typed, "where deal.\n", offset=11))
+    assert {"amount", "type", "product"} <= set(found)
+    typed = text.replace(split, "  ")
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 3},
+                                             "contentChanges": [{"text": typed}]})
+    client.diagnostics(uri)
+    line = typed.split("\n").index("  ")
+    found = complete(client, uri, {"line": line, "character": 2})
+    assert {"split", "overlay", "value", "attribute", "cancelled", "for"} <= set(found)
+    assert "rate" not in found
+
+
+def test_completion_and_formatting_never_fail(client):
+    # Every line of a broken file, at its start, middle, end and past it, and lines past the
+    # end: completion answers (maybe nothing), never with an error response.
+    text = BROKEN.replace("  rate 8%", "  rate at 8%\n    \tfrom\n  \"open") + "\n  # x"
+    uri = open_doc(client, "robust.plan", text)
+    client.diagnostics(uri)
+    lines = text.split("\n")
+    for line, body in enumerate(lines + ["", ""]):
+        for character in sorted({0, len(body) // 2, len(body), len(body) + 5, 10_000}):
+            complete(client, uri, {"line": line, "character": character})
+    assert format_request(client, uri) == []
+    empty = open_doc(client, "empty.plan", "")
+    client.diagnostics(empty)
+    assert "plan" in complete(client, empty, {"line": 0, "character": 0})
+    assert format_request(client, empty) == []
+    # An open range, or one running past the years a plan may use (the checker's error):
+    # a few years of periods at most, never thousands.
+    for effective in ("2999-01-01 to 2999-12-31", "2027-01-01 to 3000-01-01", "from 2999-06-01"):
+        text = PLAN.read_text("utf-8").replace("2027-01-01 to 2027-12-31", effective, 1)
+        far = open_doc(client, "far.plan", text)
+        client.diagnostics(far)
+        found = complete(client, far, position_of(text, "for ana in 2027-Q1", offset=11))
+        assert len(found) < 100 and ("2999-Q4" in found or "2027-Q1" in found), sorted(found)
+    # A byte-order mark the editor kept counts in its positions, not in the code.
+    text = "\ufeff" + PLAN.read_text("utf-8")
+    bom = open_doc(client, "bom.plan", text)
+    client.diagnostics(bom)
+    assert set(complete(client, bom, position_of(text, "  on bookings", offset=5))) == \
+        {"bookings"}
 
 
 def test_without_pygls_the_command_says_how_to_install(monkeypatch, capsys):

@@ -4,7 +4,8 @@ On every open and change it checks the document as `incentive check` does and pu
 of its diagnostics (syntax errors, check errors, warnings) with their ranges, codes, hints and
 related places; hover shows what a name is (its kind, its type or unit, the line defining
 it); go-to-definition jumps to where a rule, quota, field, role or example payee is declared,
-find-references lists its uses, and the outline lists every declaration.
+find-references lists its uses, and the outline lists every declaration. Completion offers
+what the grammar accepts at the cursor (editor/complete.py); formatting is `incentive fmt`'s.
 Each document is checked on its own: the checks across the versions of one plan are
 `incentive check DIR`'s.
 """
@@ -19,6 +20,8 @@ from pygls.lsp.server import LanguageServer
 from pygls.workspace.position_codec import PositionCodec, ServerTextPosition
 
 from incentive_dsl import __version__
+from incentive_dsl.api import FormatterBug, format_text
+from incentive_dsl.editor import complete as completion
 from incentive_dsl.diagnostics import Diagnostic, Severity
 from incentive_dsl.editor.symbols import Analysis, analyze
 from incentive_dsl.span import Span
@@ -163,6 +166,57 @@ def outline(ls: PlanServer, params: T.DocumentSymbolParams) -> list[T.SymbolInfo
         kind=SYMBOL_KINDS.get(d.what, T.SymbolKind.Function), container_name=d.what,
         location=T.Location(uri=uri, range=ls.range(d.span, lines)))
         for d in sorted(result.definitions.values(), key=lambda d: (d.span.line, d.span.column))]
+
+
+COMPLETION_KINDS = {"role": T.CompletionItemKind.EnumMember, "quota": T.CompletionItemKind.Constant,
+                    "credit": T.CompletionItemKind.Variable,
+                    "measure": T.CompletionItemKind.Variable,
+                    "built-in": T.CompletionItemKind.Variable,
+                    "example payee": T.CompletionItemKind.Value}
+
+
+def _completion_kind(item: completion.Item) -> T.CompletionItemKind:
+    if item.kind == completion.KEYWORD:
+        return T.CompletionItemKind.Keyword
+    if item.kind == completion.FIELD_NAME:
+        return T.CompletionItemKind.Field
+    if item.kind == completion.PERIOD:
+        return T.CompletionItemKind.Value
+    return COMPLETION_KINDS.get(item.detail, T.CompletionItemKind.Function)  # a component
+
+
+@server.feature(T.TEXT_DOCUMENT_COMPLETION, T.CompletionOptions(trigger_characters=["."]))
+def complete(ls: PlanServer, params: T.CompletionParams) -> list[T.CompletionItem]:
+    """The keywords, names, fields and periods that may be written at the cursor."""
+    result = ls.analyses.get(params.text_document.uri)
+    if result is None:
+        return []
+    lines = result.source.split("\n")
+    if not 0 <= params.position.line < len(lines):
+        return []
+    at = ls.codec().position_from_client_units(lines, params.position)
+    return [T.CompletionItem(label=i.label, kind=_completion_kind(i), detail=i.detail)
+            for i in completion.complete(result, at.line, at.character)]
+
+
+@server.feature(T.TEXT_DOCUMENT_FORMATTING)
+def format_document(ls: PlanServer, params: T.DocumentFormattingParams) -> list[T.TextEdit]:
+    """The whole document in `incentive fmt`'s layout, as one edit; none when it is already
+    canonical or does not parse (its syntax errors are published as diagnostics)."""
+    uri = params.text_document.uri
+    source = ls.workspace.get_text_document(uri).source
+    try:
+        result = format_text(document_path(uri), source)
+    except FormatterBug as bug:  # fmt refuses to write such a file, and so does the editor
+        ls.window_show_message(T.ShowMessageParams(type=T.MessageType.Error, message=str(bug)))
+        return []
+    if not result.changed:
+        return []
+    lines = source.split("\n")
+    end = ls.codec().position_to_client_units(
+        lines, ServerTextPosition(len(lines) - 1, len(lines[-1])))
+    return [T.TextEdit(range=T.Range(start=T.Position(line=0, character=0), end=end),
+                       new_text=result.formatted)]
 
 
 def main() -> int:

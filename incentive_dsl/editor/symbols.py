@@ -70,6 +70,7 @@ class Analysis:
     definitions: dict[tuple, Definition]
     occurrences: tuple[Occurrence, ...]
     builtin_fields: dict[tuple[str, str], Type]
+    tree: n.PlanFile  # the blocks that parse (a block with a syntax error is left out)
 
     def at(self, line: int, column: int) -> Occurrence | None:
         """The name at a 1-based line and column, if any."""
@@ -120,7 +121,7 @@ def analyze(path: str, text: str) -> Analysis:
     occurrences.extend(Occurrence(ident.span, key, False) for key, ident in _uses(parsed.tree))
     return Analysis(path, text, tuple(sorted(diags, key=Diagnostic.sort_key)), definitions,
                     tuple(sorted(occurrences, key=lambda o: (o.span.line, o.span.column))),
-                    types.builtin)
+                    types.builtin, parsed.tree)
 
 
 class _Types:
