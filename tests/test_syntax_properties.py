@@ -30,7 +30,7 @@ from incentive_dsl.diagnostics import render_all
 from incentive_dsl.span import NO_SPAN
 from incentive_dsl.syntax import format_file, parse_text
 from incentive_dsl.syntax import nodes as n
-from incentive_dsl.syntax.parser import _split_comment, decode_source
+from incentive_dsl.syntax.parser import comment_start, decode_source
 
 PLANS = sorted(Path(__file__).parents[1].joinpath("plans").rglob("*.plan"))
 ABSTRACT = {n.Node, n.Statement, n.Expr, n.Block, n.RuleBlock}
@@ -293,7 +293,7 @@ _INTRA_SPACE = re.compile(r"[A-Za-z0-9_]")
 
 def _split_code_comment(line: str) -> tuple[str, str]:
     """(code, comment) of a canonical line; a '#' inside a "text" is not a comment."""
-    at = _split_comment(line)
+    at = comment_start(line)
     return (line, "") if at is None else (line[:at].rstrip(" "), line[at:])
 
 

@@ -1,8 +1,8 @@
 """Completion: what may be written at a position of a plan file.
 
-The words come from the parser's own tables: the text of the cursor's block up to the cursor
-is fed to the LALR parser (the grammar's, with its indentation post-lexer), which says which
-tokens it accepts next. Its keywords are offered as they are; where it accepts a name, the
+The words come from the parser's own tables: the syntax layer (`syntax.accepts`) feeds the text
+of the cursor's block up to the cursor to the grammar's parser and says which tokens it
+accepts next. Its keywords are offered as they are; where it accepts a name, the
 line's last keyword says which names fit (`on` in a commission takes a credit, `for role` a
 role, `quota` a quota, an expression a measure, a credit or a component) and the plan's
 definitions supply them; where it accepts a period, the periods of the plan's effective
@@ -15,20 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from functools import cache
 
 import attrs
-from lark.exceptions import LarkError
 
 from incentive_dsl.check import plan as checking
 from incentive_dsl.editor.symbols import BUILTIN_NAMES, FIELD, QUOTA, ROLE, RULE, Analysis
 from incentive_dsl.limits import FIRST_YEAR, LAST_YEAR
 from incentive_dsl.periods import MONTH_NAMES, Calendar
 from incentive_dsl.syntax import nodes as n
-from incentive_dsl.syntax.messages import GluedWord
-from incentive_dsl.syntax.parser import _Indenter, _split_comment, grammar_text, strip_comments
-from incentive_dsl.syntax.table import load_parser
+from incentive_dsl.syntax.accepts import accepted, keywords
+from incentive_dsl.syntax.parser import comment_start, strip_comments
 
 KEYWORD, NAME, FIELD_NAME, PERIOD = "keyword", "name", "field", "period"
 
@@ -57,44 +53,6 @@ class Item:
     detail: str
 
 
-class _Watched(_Indenter):
-    """The indentation post-lexer, saying when the text has run out: the dedents it adds then
-    close the blocks, which the cursor is still inside."""
-
-    def process(self, stream: Iterator) -> Iterator:
-        self.exhausted = False
-
-        def watch() -> Iterator:
-            yield from stream
-            self.exhausted = True
-        return super().process(watch())
-
-
-@cache
-def _parser():
-    indenter = _Watched()
-    lark = load_parser(grammar_text(), postlex=indenter)
-    words = {t.name: t.pattern.value for t in lark.terminals if t.pattern.type == "str"}
-    return lark, indenter, words
-
-
-def _accepted(text: str) -> tuple[list, set[str]] | None:
-    """The tokens of `text` and the terminals the parser accepts after them, or None when
-    `text` is not the start of a block."""
-    lark, indenter, _ = _parser()
-    indenter.text = text
-    tokens = []
-    try:
-        ip = lark.parse_interactive(text, start="block")
-        for token in ip.iter_parse():
-            if indenter.exhausted:
-                break
-            tokens.append(token)
-        return tokens, set(ip.accepts())
-    except (LarkError, GluedWord):
-        return None
-
-
 def complete(result: Analysis, line: int, column: int) -> list[Item]:
     """What may be written at 0-based `line` and `column` (characters) of the analysed text."""
     source = result.source
@@ -105,7 +63,7 @@ def complete(result: Analysis, line: int, column: int) -> list[Item]:
     if not 0 <= line < len(lines):
         return []
     before = lines[line].rstrip("\r")[:max(column, 0)]
-    if _split_comment(before) is not None or before.count('"') % 2:
+    if comment_start(before) is not None or before.count('"') % 2:
         return []  # in a comment or a text
     code_lines, _ = strip_comments(result.path, source)
     header = _header(code_lines, line, before)
@@ -121,11 +79,11 @@ def complete(result: Analysis, line: int, column: int) -> list[Item]:
         return []  # indented above the first block: nothing can be written there
     else:
         text = "\n".join(code_lines[header:line] + [start])
-    found = _accepted(text)
+    found = accepted(text)
     if found is None:
         return []
     tokens, accepts = found
-    _, _, words = _parser()
+    words = keywords()
     items = [Item(w, KEYWORD, "keyword") for w in sorted({words[t] for t in accepts
                                                          if t in words})
              if _WORD.fullmatch(w)]

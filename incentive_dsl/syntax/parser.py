@@ -153,7 +153,7 @@ def decode_source(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]
 # ------------------------------------------------------------------------------ comments
 
 
-def _split_comment(line: str) -> int | None:
+def comment_start(line: str) -> int | None:
     """Column index of a `#` that starts a comment (outside a quoted text), or None."""
     if "#" not in line:
         return None
@@ -181,7 +181,7 @@ def strip_comments(path: str, text: str) -> tuple[list[str], CommentTable]:
     trailing: dict[int, n.Comment] = {}
     pending: list[n.Comment] = []
     for number, line in enumerate(text.split("\n"), start=1):
-        at = _split_comment(line)
+        at = comment_start(line)
         code = line if at is None else line[:at]
         if at is not None:
             body = line[at:].rstrip()
