@@ -189,12 +189,15 @@ class PlanChecker:
             out.append(r.text)
         return tuple(out)
 
-    def window(self, r: n.DateRange) -> m.Window | None:
+    def window(self, r: n.DateRange, keyword: str) -> m.Window | None:
+        """`keyword` is the word the range follows on its line, to show the fix in full."""
         if not check_date(r.start, self.diags) or (r.end and not check_date(r.end, self.diags)):
             return None
         start, end = r.start.value, r.end.value if r.end else None
         if end is not None and end < start:
-            self.err("E-RANGE", r, f"the range ends ({end}) before it starts ({start})")
+            self.err("E-RANGE", r, f"the range ends ({end}) before it starts ({start})",
+                     f"a range runs from its first day to its last, both included: write "
+                     f"{keyword} {r.end.raw} to {r.start.raw}")
             return None
         return m.Window(start=start, end=end)
 
@@ -395,7 +398,7 @@ class PlanChecker:
         if effective is None:
             ok = self.require(block, [], "effective line", "effective 2027-01-01 to 2027-12-31")
         else:
-            window = self.window(effective.range)
+            window = self.window(effective.range, "effective")
             if window is None:
                 ok = False
             else:
@@ -661,7 +664,7 @@ class PlanChecker:
         values, kinds = [], set()
         for v in (i for i in b.items if isinstance(i, n.QuotaValue)):
             amount = self.const(v.amount, "money-or-count", "a quota")
-            window = self.window(v.valid) if v.valid else None
+            window = self.window(v.valid, "from") if v.valid else None
             c = constant(v.amount)
             if c is not None:
                 kinds.add(ty.MONEY if c[1].kind == ty.MONEY else ty.COUNT)
@@ -812,7 +815,7 @@ class PlanChecker:
                          "a rule's condition cannot use what the rule itself pays")
         return dict(name=b.name.text, label=b.label.value if b.label else b.name.text, span=b.span,
                     roles=self.roles(roles[0].roles) if roles else (),
-                    during=self.window(during[0].range) if during else None,
+                    during=self.window(during[0].range, "during") if during else None,
                     limits=tuple(limits), when=when)
 
     def check_credit(self, b: n.CreditBlock) -> m.CreditSpec:
@@ -981,7 +984,7 @@ class PlanChecker:
                          f"this is {t}",
                          number_as_percent(r) if t.numeric else
                          f"a rate applies to the credit itself: write rate {show(r.left)}"
-                         if of else None)
+                         if of else self.money_rate_hint(r) if t.kind == ty.MONEY else None)
         table_spec = self.check_tiers(b, table) if table else None
         accel_specs = [a for a in (self.check_accel(a) for a in accels) if a is not None]
         if table_spec and common["limits"]:
@@ -991,6 +994,16 @@ class PlanChecker:
         return m.CommissionSpec(**common, base=base, rate=rates[0].rate if rates else None,
                                 table=table_spec, accelerators=tuple(accel_specs),
                                 period=period or "month")
+
+    @staticmethod
+    def money_rate_hint(r: n.Expr) -> str:
+        """`rate 8 USD`: a percentage was meant, or a fixed amount per deal, which is a SPIFF."""
+        if isinstance(r, n.Money):
+            return (f"a rate is a percentage of the credit: write rate {r.amount.raw}%; to pay "
+                    f"a fixed {show(r)} per deal, use a SPIFF: spiff NAME, on deal booked, "
+                    f"pay {show(r)}")
+        return ("a rate is a percentage of the credit, e.g. rate 8%; an amount of money per "
+                "deal is paid by a SPIFF: spiff NAME, on deal booked, pay AMOUNT")
 
     def check_tiers(self, b: n.CommissionBlock, t: n.TierTable) -> m.TierTableSpec | None:
         ok = rows_ok = True
@@ -1052,8 +1065,9 @@ class PlanChecker:
             ok = False
         for i, (row, node) in enumerate(zip(rows, nodes)):
             if row.high is not None and row.high <= row.low:
-                self.err("E-TIER-ORDER", node, "a tier must end above where it starts",
-                         "bounds increase from one row to the next")
+                self.err("E-TIER-ORDER", node.high, "a tier must end above where it starts",
+                         f"bounds increase from one row to the next: end this tier above "
+                         f"{show(node.low)}")
                 ok = False
             if row.high is None and i != len(rows) - 1:
                 self.err("E-TIER-OPEN", node, "only the last tier may be open-ended",
@@ -1167,6 +1181,7 @@ class PlanChecker:
         self.period_fits(schedule.period, schedule)
         key = self.key_kind(schedule.key.text, schedule.key)
         rows: list[m.StepRowSpec] = []
+        nodes: list[n.StepRow | n.LinearPoint] = []
         points = schedule.rows if isinstance(schedule, n.StepSchedule) else \
             (schedule.low, schedule.high)
         for row in points:
@@ -1175,10 +1190,21 @@ class PlanChecker:
             self.x.expect(row.pay, PERIOD, ty.MONEY, "a bonus amount")
             if threshold is not None:
                 rows.append(m.StepRowSpec(threshold=threshold, pay=row.pay, span=row.span))
-        for a, c in zip(rows, rows[1:]):
+                nodes.append(row)
+        for (a, an), (c, cn) in zip(zip(rows, nodes), zip(rows[1:], nodes[1:])):
             if c.threshold <= a.threshold:
-                self.err("E-TIER-ORDER", c.span, "thresholds must increase from row to row",
-                         related=[Related(a.span, "the row before")])
+                low, high = show(an.threshold), show(cn.threshold)
+                if isinstance(cn, n.LinearPoint):
+                    hint = (f"a linear schedule runs from the lower threshold to the higher: "
+                            f"swap them, from {high} ... then to {low} ..."
+                            if c.threshold < a.threshold
+                            else f"end the schedule above where it starts ({low})")
+                else:
+                    hint = (f"put the rows in increasing order of threshold: the row at {high} "
+                            f"goes before the row at {low}" if c.threshold < a.threshold else
+                            f"each threshold appears once: keep one row at {high}")
+                self.err("E-TIER-ORDER", cn.threshold, "thresholds must increase from row to row",
+                         hint, [Related(an.threshold.span, "the threshold of the row before")])
         return m.BonusSpec(**common, schedule="step" if isinstance(schedule, n.StepSchedule)
                            else "linear", key=schedule.key.text, period=schedule.period,
                            steps=tuple(rows))
@@ -1341,7 +1367,7 @@ class PlanChecker:
                     self.err("E-RANGE", r.share, "the reversed share must be above 0% and at "
                              "most 100%")
         role_list = self.roles(roles[0].roles) if roles else ()
-        window = self.window(during[0].range) if during else None
+        window = self.window(during[0].range, "during") if during else None
         if reverses:
             self.check_reversed_once(b.name.text, reverses[0], role_list, window, wrong)
         return m.ClawbackSpec(name=b.name.text, label=b.label.value if b.label else b.name.text,
@@ -1393,7 +1419,12 @@ class PlanChecker:
         if holdbacks:
             h = holdbacks[0]
             if not 0 < h.share.value < 1:
-                self.err("E-RANGE", h.share, "a holdback must be above 0% and below 100%")
+                release = (f"for {h.duration.count.raw} {h.duration.unit}" if h.duration else
+                           f"until {h.date.raw}" if h.date else "until year end")
+                self.err("E-RANGE", h.share, "a holdback must be above 0% and below 100%",
+                         f"it is the part of each payout kept back, e.g. hold back 10% {release}"
+                         + ("; to keep nothing back, remove the line" if h.share.value == 0
+                            else ""))
             months = days = None
             if h.duration is not None and h.duration.count.value != int(h.duration.count.value):
                 self.err("E-RANGE", h.duration, "a holdback lasts a whole number of days, weeks "
@@ -1544,7 +1575,7 @@ class PlanChecker:
                          f"year, not per {self.frequency} pay period",
                          "state it per month or longer: a pay period's amount is the days of "
                          "each month it covers")
-            window = self.window(line.valid) if line.valid else None
+            window = self.window(line.valid, "from") if line.valid else None
             spec = m.CompensationSpec(
                 kind=line.kind, amount=line.amount, per=line.period,
                 roles=self.roles(line.roles), start=window.start if window else None,
@@ -1787,8 +1818,22 @@ class PlanChecker:
             if a.key == "by":
                 known(a.value)
             elif a.key == "split":
+                first: dict[str, n.Share] = {}
+                merged: dict[str, Decimal] = {}
                 for s in a.value:
                     known(s.name)
+                    merged[s.name.text] = merged.get(s.name.text, ZERO) + s.share.value
+                for s in a.value:
+                    if s.name.text not in first:
+                        first[s.name.text] = s
+                        continue
+                    # Each participant is one row of the recorded split: a second share for
+                    # the same payee is a typo for another payee, or one share written in two.
+                    shares = ", ".join(f"{who} {fmt_pct(v)}" for who, v in merged.items())
+                    self.err("E-DUPLICATE", s.name, f"{s.name.text} appears twice in the split",
+                             f"name each payee once: split {shares}, or name the other "
+                             "participant here",
+                             [Related(first[s.name.text].name.span, "first here")])
                 total = sum(s.share.value for s in a.value)
                 if total != 1:
                     self.err("E-SHARES", a, f"the recorded split totals {fmt_pct(total)}, "
