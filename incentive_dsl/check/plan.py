@@ -21,7 +21,7 @@ from incentive_dsl.check import scope as sc
 from incentive_dsl.check import types as ty
 from incentive_dsl.check.exprs import (
     COMPENSATION, COMPENSATION_NAMES, EVENT_ACTIVITY, EVENT_DEAL, PERIOD, RATE, ExprChecker,
-    check_date, constant, number_as_percent)
+    check_date, constant, number_as_percent, ratio_as_percent)
 from incentive_dsl.check.types import Type
 from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
 from incentive_dsl.limits import (
@@ -34,6 +34,10 @@ from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
 ONE, ZERO = Decimal(1), Decimal(0)
+
+# The field type a literal value of an example line suggests, to declare an unknown field.
+FIELD_TYPE_OF = {n.Text: "text", n.Money: "money", n.Number: "number", n.Percent: "percent",
+                 n.DateLit: "date", n.Duration: "duration", n.Bool: "yes or no"}
 
 COMPONENT_BLOCKS = {
     n.CommissionBlock: "commission", n.BonusBlock: "bonus", n.SpiffBlock: "SPIFF",
@@ -170,9 +174,12 @@ class PlanChecker:
             (t.numeric and key.numeric)
         if not ok:
             example = {ty.PERCENT: "100%", ty.MONEY: f"250,000 {self.currency}"}.get(key.kind, "10")
+            hint = (ratio_as_percent(value_node) if t.numeric and key.kind == ty.PERCENT else
+                    f"write {show(value_node)} {key.currency}"
+                    if t.numeric and key.kind == ty.MONEY else
+                    f"write bounds in the key's unit, e.g. {example}")
             self.err("E-TIER-KEY-UNIT", value_node,
-                     f"{what} is {t}, but {key_name} is {key}",
-                     f"write bounds in the key's unit, e.g. {example}")
+                     f"{what} is {t}, but {key_name} is {key}", hint)
             return None
         return amount
 
@@ -1025,6 +1032,7 @@ class PlanChecker:
         for extra in bounds[1:]:
             self.err("E-REPEATED", extra, "the boundary rule is given twice")
         rows: list[m.TierRowSpec] = []
+        shapes: list[m.TierRowSpec | None] = []  # per row, None where a bound is in error
         tier_rows = [i for i in t.items if isinstance(i, n.TierRow)]
         if not tier_rows:
             self.err("E-TIER-EMPTY", t, "the tier table has no rows",
@@ -1039,12 +1047,15 @@ class PlanChecker:
                 ok = False  # the bounds can still be checked for gaps and overlaps
             if low is None or (row.high is not None and high is None):
                 rows_ok = False
+                shapes.append(None)
                 continue
             rows.append(m.TierRowSpec(low=low, high=high, rate=rate or ZERO, span=row.span,
                                       text=f"{show(row.low)}" + (f" to {show(row.high)}"
                                                                  if row.high else " and above")))
-        if rows_ok and rows:
-            rows_ok = self.tier_shape(rows, tier_rows)
+            shapes.append(rows[-1])
+        # The rows with good bounds are still checked against each other, so a gap between
+        # them is reported with the unit error of another row.
+        rows_ok = self.tier_shape(shapes, tier_rows) and rows_ok
         if not (ok and rows_ok):
             return None
         return m.TierTableSpec(mode=t.mode, key=t.key.text if t.key else None,
@@ -1052,10 +1063,11 @@ class PlanChecker:
                                bound=bounds[0].side if bounds else "above",
                                rate_kind=ty.PERCENT, rows=tuple(rows), span=t.span)
 
-    def tier_shape(self, rows: list[m.TierRowSpec], nodes: list[n.TierRow]) -> bool:
-        """Bounds increase, start at zero, no gap, no overlap, only the last row is open."""
+    def tier_shape(self, rows: list[m.TierRowSpec | None], nodes: list[n.TierRow]) -> bool:
+        """Bounds increase, start at zero, no gap, no overlap, only the last row is open. A row
+        given as None (a bound in error) is not compared with its neighbours."""
         ok = True
-        if rows[0].low != 0:
+        if rows[0] is not None and rows[0].low != 0:
             c = constant(nodes[0].low)
             kind = c[1] if c is not None else ty.UNKNOWN
             zero = "0%" if kind.kind == ty.PERCENT else \
@@ -1064,6 +1076,8 @@ class PlanChecker:
                      f"start it at {zero}: values below the first bound would have no rate")
             ok = False
         for i, (row, node) in enumerate(zip(rows, nodes)):
+            if row is None:
+                continue
             if row.high is not None and row.high <= row.low:
                 self.err("E-TIER-ORDER", node.high, "a tier must end above where it starts",
                          f"bounds increase from one row to the next: end this tier above "
@@ -1073,10 +1087,11 @@ class PlanChecker:
                 self.err("E-TIER-OPEN", node, "only the last tier may be open-ended",
                          related=[Related(nodes[i + 1].span, "this tier follows it")])
                 ok = False
+            before = rows[i - 1] if i > 0 else None
             reversed_rows = (row.high is not None and row.high <= row.low) or (
-                i > 0 and rows[i - 1].high is not None and rows[i - 1].high <= rows[i - 1].low)
-            if i > 0 and rows[i - 1].high is not None and not reversed_rows:
-                prev = rows[i - 1].high
+                before is not None and before.high is not None and before.high <= before.low)
+            if before is not None and before.high is not None and not reversed_rows:
+                prev = before.high
                 if row.low > prev:
                     self.err("E-TIER-GAP", node.low, f"gap between tiers: nothing covers "
                              f"{show(nodes[i - 1].high)} to {show(node.low)}",
@@ -1089,7 +1104,7 @@ class PlanChecker:
                              f"start this tier at {show(nodes[i - 1].high)}",
                              [Related(nodes[i - 1].span, "the tier before ends here")])
                     ok = False
-        if rows[-1].high is not None:
+        if rows[-1] is not None and rows[-1].high is not None:
             self.err("E-TIER-OPEN", nodes[-1], f"the last tier ends at {show(nodes[-1].high)}: "
                      "values above it would have no rate",
                      f"make it open-ended: from {show(nodes[-1].low)} at {show(nodes[-1].rate)}")
@@ -1652,11 +1667,15 @@ class PlanChecker:
                 elif a.key in ("from", "to"):
                     check_date(a.value, self.diags)
 
+        role = (self.applies_to or tuple(self.scope.roles) or ("AE",))[0]
+        start = self.effective[0] if self.effective else None
+        example_payee = f"role {role}" + (f" from {start}" if start else "")
+
         def known(ident: n.Ident) -> None:
             if ident.text not in payees:
                 self.err("E-EXAMPLE-PAYEE", ident, f"payee '{ident.text}' is not described in "
                          "this example", sc.suggest(ident.text, payees) or
-                         f"add a line: payee {ident.text} role ... from ...")
+                         f"add a line: payee {ident.text} {example_payee}")
 
         for p in (p for lines in payees.values() for p in lines):
             for a in p.attrs:
@@ -1857,7 +1876,8 @@ class PlanChecker:
                     self.err("E-FIELD", a, f"unknown deal field '{a.key}'",
                              sc.suggest(a.key, [k for k in self.x.deal_fields
                                                 if k not in BUILTIN_DEAL]) or
-                             (f"declare it: fields / deal.{a.key} text" if named else
+                             (f"declare it in the fields block: deal.{a.key} "
+                              f"{FIELD_TYPE_OF.get(type(a.value), 'text')}" if named else
                               "a field's name is one word of letters, digits and _, e.g. "
                               + ("_".join(re.findall(r"[A-Za-z0-9]+", a.key)) or "size")))
                     continue
@@ -1935,7 +1955,7 @@ class PlanChecker:
             if got.numeric and want.kind == ty.MONEY:
                 hint = f"write {show(x.value)} {want.currency}"
             elif got.numeric and want.kind == ty.PERCENT:
-                hint = number_as_percent(x.value)
+                hint = ratio_as_percent(x.value)
             else:
                 hint = f"write the value as {want}" + (f", e.g. {such}" if such else "")
             self.err("E-EXAMPLE-UNIT", x.value, f"the expected value is {got}, but "
