@@ -215,8 +215,9 @@ _ENTRIES = [
     _entry("E-DUPLICATE", "a name or value is declared twice", CHECK, """
         Two rules, credits or measures share a name, a role or field is declared twice, a
         built-in field is redeclared, a payee is described twice from one date in an example, a
-        stage is rewarded twice in one block, or a clawback's `reverse` line names a component
-        twice (it would be reversed twice). Statements, diffs and clawbacks cite rules by name,
+        payee is named twice in an example's recorded split, a stage is rewarded twice in one
+        block, or a clawback's `reverse` line names a component twice (it would be reversed
+        twice). Statements, diffs and clawbacks cite rules by name,
         so a name must mean one thing; the note points at the first declaration.""", """
         commission core "Core commission (AE)"
           for role AE

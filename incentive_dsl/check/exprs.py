@@ -297,8 +297,11 @@ class ExprChecker:
             # "attainment" would be money, and every tier and bonus on it reported instead.
             return self._err("E-UNIT", e.right, f"{show(e.left)} is {a}, but "
                              f"{show(e.right)} is {b}, so this is no attainment",
-                             f"write the quota in {a.currency}, e.g. 250,000 {a.currency} per "
-                             "quarter")
+                             f"write the quota in {a.currency} (e.g. 250,000 {a.currency} per "
+                             "quarter), or count what the quota counts: " + (
+                                 f"count({show(e.left)}) for deals, "
+                                 if isinstance(e.left, n.Ref) else "") +
+                             "count(activities where activity.kind is \"...\") for activities")
         if e.op in ("+", "-", "*", "/", "of"):
             try:
                 return ty.arithmetic(e.op, a, b)
@@ -380,12 +383,7 @@ def _unit_hint(side: n.Expr, other: Type) -> str | None:
     if not isinstance(side, n.Number):
         return None
     if other.kind == ty.PERCENT:
-        value = Decimal(side.raw.replace(",", ""))
-        if 1 <= value < 10 and value != value.to_integral_value():
-            # `attainment >= 1.2` is a ratio: 120%, as 0.8 is 80% (percent_hint).
-            return (f"write percentages with a % sign: {value.scaleb(2).normalize():f}% "
-                    f"(not {side.raw}%, which is a hundredth of it)")
-        return number_as_percent(side)
+        return ratio_as_percent(side)
     if other.kind == ty.MONEY:
         return f"write {show(side)} {other.currency}"
     return None
@@ -405,6 +403,22 @@ def number_as_percent(e: n.Expr) -> str:
     if isinstance(e, n.Number):
         return percent_hint(e.raw)
     return f"write it with a % sign, e.g. {show(e)}%"
+
+
+def ratio_as_percent(e: n.Expr) -> str:
+    """The hint for a number where a percentage such as an attainment belongs, which authors
+    also write as a ratio: `1.2` is 120% (as 0.8 is 80%, percent_hint); a small whole number
+    (`1`) may be either."""
+    if not isinstance(e, n.Number):
+        return number_as_percent(e)
+    value = e.value
+    shown = f"{value.scaleb(2).normalize():f}%"
+    if 1 <= value < 10 and value != value.to_integral_value():
+        return (f"write percentages with a % sign: {shown} (not {e.raw}%, which is a "
+                "hundredth of it)")
+    if 1 <= value <= 5:
+        return f"write percentages with a % sign: {shown} if {e.raw} is a ratio, or {e.raw}%"
+    return percent_hint(e.raw)
 
 
 def check_date(e: n.DateLit, diags: list[Diagnostic]) -> bool:

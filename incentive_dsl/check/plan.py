@@ -21,7 +21,7 @@ from incentive_dsl.check import scope as sc
 from incentive_dsl.check import types as ty
 from incentive_dsl.check.exprs import (
     COMPENSATION, COMPENSATION_NAMES, EVENT_ACTIVITY, EVENT_DEAL, PERIOD, RATE, ExprChecker,
-    check_date, constant, number_as_percent)
+    check_date, constant, number_as_percent, ratio_as_percent)
 from incentive_dsl.check.types import Type
 from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
 from incentive_dsl.limits import (
@@ -34,6 +34,10 @@ from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
 ONE, ZERO = Decimal(1), Decimal(0)
+
+# The field type a literal value of an example line suggests, to declare an unknown field.
+FIELD_TYPE_OF = {n.Text: "text", n.Money: "money", n.Number: "number", n.Percent: "percent",
+                 n.DateLit: "date", n.Duration: "duration", n.Bool: "yes or no"}
 
 COMPONENT_BLOCKS = {
     n.CommissionBlock: "commission", n.BonusBlock: "bonus", n.SpiffBlock: "SPIFF",
@@ -170,9 +174,12 @@ class PlanChecker:
             (t.numeric and key.numeric)
         if not ok:
             example = {ty.PERCENT: "100%", ty.MONEY: f"250,000 {self.currency}"}.get(key.kind, "10")
+            hint = (ratio_as_percent(value_node) if t.numeric and key.kind == ty.PERCENT else
+                    f"write {show(value_node)} {key.currency}"
+                    if t.numeric and key.kind == ty.MONEY else
+                    f"write bounds in the key's unit, e.g. {example}")
             self.err("E-TIER-KEY-UNIT", value_node,
-                     f"{what} is {t}, but {key_name} is {key}",
-                     f"write bounds in the key's unit, e.g. {example}")
+                     f"{what} is {t}, but {key_name} is {key}", hint)
             return None
         return amount
 
@@ -189,12 +196,15 @@ class PlanChecker:
             out.append(r.text)
         return tuple(out)
 
-    def window(self, r: n.DateRange) -> m.Window | None:
+    def window(self, r: n.DateRange, keyword: str) -> m.Window | None:
+        """`keyword` is the word the range follows on its line, to show the fix in full."""
         if not check_date(r.start, self.diags) or (r.end and not check_date(r.end, self.diags)):
             return None
         start, end = r.start.value, r.end.value if r.end else None
         if end is not None and end < start:
-            self.err("E-RANGE", r, f"the range ends ({end}) before it starts ({start})")
+            self.err("E-RANGE", r, f"the range ends ({end}) before it starts ({start})",
+                     f"a range runs from its first day to its last, both included: write "
+                     f"{keyword} {r.end.raw} to {r.start.raw}")
             return None
         return m.Window(start=start, end=end)
 
@@ -395,7 +405,7 @@ class PlanChecker:
         if effective is None:
             ok = self.require(block, [], "effective line", "effective 2027-01-01 to 2027-12-31")
         else:
-            window = self.window(effective.range)
+            window = self.window(effective.range, "effective")
             if window is None:
                 ok = False
             else:
@@ -661,7 +671,7 @@ class PlanChecker:
         values, kinds = [], set()
         for v in (i for i in b.items if isinstance(i, n.QuotaValue)):
             amount = self.const(v.amount, "money-or-count", "a quota")
-            window = self.window(v.valid) if v.valid else None
+            window = self.window(v.valid, "from") if v.valid else None
             c = constant(v.amount)
             if c is not None:
                 kinds.add(ty.MONEY if c[1].kind == ty.MONEY else ty.COUNT)
@@ -812,7 +822,7 @@ class PlanChecker:
                          "a rule's condition cannot use what the rule itself pays")
         return dict(name=b.name.text, label=b.label.value if b.label else b.name.text, span=b.span,
                     roles=self.roles(roles[0].roles) if roles else (),
-                    during=self.window(during[0].range) if during else None,
+                    during=self.window(during[0].range, "during") if during else None,
                     limits=tuple(limits), when=when)
 
     def check_credit(self, b: n.CreditBlock) -> m.CreditSpec:
@@ -981,7 +991,7 @@ class PlanChecker:
                          f"this is {t}",
                          number_as_percent(r) if t.numeric else
                          f"a rate applies to the credit itself: write rate {show(r.left)}"
-                         if of else None)
+                         if of else self.money_rate_hint(r) if t.kind == ty.MONEY else None)
         table_spec = self.check_tiers(b, table) if table else None
         accel_specs = [a for a in (self.check_accel(a) for a in accels) if a is not None]
         if table_spec and common["limits"]:
@@ -991,6 +1001,16 @@ class PlanChecker:
         return m.CommissionSpec(**common, base=base, rate=rates[0].rate if rates else None,
                                 table=table_spec, accelerators=tuple(accel_specs),
                                 period=period or "month")
+
+    @staticmethod
+    def money_rate_hint(r: n.Expr) -> str:
+        """`rate 8 USD`: a percentage was meant, or a fixed amount per deal, which is a SPIFF."""
+        if isinstance(r, n.Money):
+            return (f"a rate is a percentage of the credit: write rate {r.amount.raw}%; to pay "
+                    f"a fixed {show(r)} per deal, use a SPIFF: spiff NAME, on deal booked, "
+                    f"pay {show(r)}")
+        return ("a rate is a percentage of the credit, e.g. rate 8%; an amount of money per "
+                "deal is paid by a SPIFF: spiff NAME, on deal booked, pay AMOUNT")
 
     def check_tiers(self, b: n.CommissionBlock, t: n.TierTable) -> m.TierTableSpec | None:
         ok = rows_ok = True
@@ -1012,6 +1032,7 @@ class PlanChecker:
         for extra in bounds[1:]:
             self.err("E-REPEATED", extra, "the boundary rule is given twice")
         rows: list[m.TierRowSpec] = []
+        shapes: list[m.TierRowSpec | None] = []  # per row, None where a bound is in error
         tier_rows = [i for i in t.items if isinstance(i, n.TierRow)]
         if not tier_rows:
             self.err("E-TIER-EMPTY", t, "the tier table has no rows",
@@ -1026,12 +1047,15 @@ class PlanChecker:
                 ok = False  # the bounds can still be checked for gaps and overlaps
             if low is None or (row.high is not None and high is None):
                 rows_ok = False
+                shapes.append(None)
                 continue
             rows.append(m.TierRowSpec(low=low, high=high, rate=rate or ZERO, span=row.span,
                                       text=f"{show(row.low)}" + (f" to {show(row.high)}"
                                                                  if row.high else " and above")))
-        if rows_ok and rows:
-            rows_ok = self.tier_shape(rows, tier_rows)
+            shapes.append(rows[-1])
+        # The rows with good bounds are still checked against each other, so a gap between
+        # them is reported with the unit error of another row.
+        rows_ok = self.tier_shape(shapes, tier_rows) and rows_ok
         if not (ok and rows_ok):
             return None
         return m.TierTableSpec(mode=t.mode, key=t.key.text if t.key else None,
@@ -1039,10 +1063,11 @@ class PlanChecker:
                                bound=bounds[0].side if bounds else "above",
                                rate_kind=ty.PERCENT, rows=tuple(rows), span=t.span)
 
-    def tier_shape(self, rows: list[m.TierRowSpec], nodes: list[n.TierRow]) -> bool:
-        """Bounds increase, start at zero, no gap, no overlap, only the last row is open."""
+    def tier_shape(self, rows: list[m.TierRowSpec | None], nodes: list[n.TierRow]) -> bool:
+        """Bounds increase, start at zero, no gap, no overlap, only the last row is open. A row
+        given as None (a bound in error) is not compared with its neighbours."""
         ok = True
-        if rows[0].low != 0:
+        if rows[0] is not None and rows[0].low != 0:
             c = constant(nodes[0].low)
             kind = c[1] if c is not None else ty.UNKNOWN
             zero = "0%" if kind.kind == ty.PERCENT else \
@@ -1051,18 +1076,22 @@ class PlanChecker:
                      f"start it at {zero}: values below the first bound would have no rate")
             ok = False
         for i, (row, node) in enumerate(zip(rows, nodes)):
+            if row is None:
+                continue
             if row.high is not None and row.high <= row.low:
-                self.err("E-TIER-ORDER", node, "a tier must end above where it starts",
-                         "bounds increase from one row to the next")
+                self.err("E-TIER-ORDER", node.high, "a tier must end above where it starts",
+                         f"bounds increase from one row to the next: end this tier above "
+                         f"{show(node.low)}")
                 ok = False
             if row.high is None and i != len(rows) - 1:
                 self.err("E-TIER-OPEN", node, "only the last tier may be open-ended",
                          related=[Related(nodes[i + 1].span, "this tier follows it")])
                 ok = False
+            before = rows[i - 1] if i > 0 else None
             reversed_rows = (row.high is not None and row.high <= row.low) or (
-                i > 0 and rows[i - 1].high is not None and rows[i - 1].high <= rows[i - 1].low)
-            if i > 0 and rows[i - 1].high is not None and not reversed_rows:
-                prev = rows[i - 1].high
+                before is not None and before.high is not None and before.high <= before.low)
+            if before is not None and before.high is not None and not reversed_rows:
+                prev = before.high
                 if row.low > prev:
                     self.err("E-TIER-GAP", node.low, f"gap between tiers: nothing covers "
                              f"{show(nodes[i - 1].high)} to {show(node.low)}",
@@ -1075,7 +1104,7 @@ class PlanChecker:
                              f"start this tier at {show(nodes[i - 1].high)}",
                              [Related(nodes[i - 1].span, "the tier before ends here")])
                     ok = False
-        if rows[-1].high is not None:
+        if rows[-1] is not None and rows[-1].high is not None:
             self.err("E-TIER-OPEN", nodes[-1], f"the last tier ends at {show(nodes[-1].high)}: "
                      "values above it would have no rate",
                      f"make it open-ended: from {show(nodes[-1].low)} at {show(nodes[-1].rate)}")
@@ -1167,6 +1196,7 @@ class PlanChecker:
         self.period_fits(schedule.period, schedule)
         key = self.key_kind(schedule.key.text, schedule.key)
         rows: list[m.StepRowSpec] = []
+        nodes: list[n.StepRow | n.LinearPoint] = []
         points = schedule.rows if isinstance(schedule, n.StepSchedule) else \
             (schedule.low, schedule.high)
         for row in points:
@@ -1175,10 +1205,21 @@ class PlanChecker:
             self.x.expect(row.pay, PERIOD, ty.MONEY, "a bonus amount")
             if threshold is not None:
                 rows.append(m.StepRowSpec(threshold=threshold, pay=row.pay, span=row.span))
-        for a, c in zip(rows, rows[1:]):
+                nodes.append(row)
+        for (a, an), (c, cn) in zip(zip(rows, nodes), zip(rows[1:], nodes[1:])):
             if c.threshold <= a.threshold:
-                self.err("E-TIER-ORDER", c.span, "thresholds must increase from row to row",
-                         related=[Related(a.span, "the row before")])
+                low, high = show(an.threshold), show(cn.threshold)
+                if isinstance(cn, n.LinearPoint):
+                    hint = (f"a linear schedule runs from the lower threshold to the higher: "
+                            f"swap them, from {high} ... then to {low} ..."
+                            if c.threshold < a.threshold
+                            else f"end the schedule above where it starts ({low})")
+                else:
+                    hint = (f"put the rows in increasing order of threshold: the row at {high} "
+                            f"goes before the row at {low}" if c.threshold < a.threshold else
+                            f"each threshold appears once: keep one row at {high}")
+                self.err("E-TIER-ORDER", cn.threshold, "thresholds must increase from row to row",
+                         hint, [Related(an.threshold.span, "the threshold of the row before")])
         return m.BonusSpec(**common, schedule="step" if isinstance(schedule, n.StepSchedule)
                            else "linear", key=schedule.key.text, period=schedule.period,
                            steps=tuple(rows))
@@ -1341,7 +1382,7 @@ class PlanChecker:
                     self.err("E-RANGE", r.share, "the reversed share must be above 0% and at "
                              "most 100%")
         role_list = self.roles(roles[0].roles) if roles else ()
-        window = self.window(during[0].range) if during else None
+        window = self.window(during[0].range, "during") if during else None
         if reverses:
             self.check_reversed_once(b.name.text, reverses[0], role_list, window, wrong)
         return m.ClawbackSpec(name=b.name.text, label=b.label.value if b.label else b.name.text,
@@ -1393,7 +1434,12 @@ class PlanChecker:
         if holdbacks:
             h = holdbacks[0]
             if not 0 < h.share.value < 1:
-                self.err("E-RANGE", h.share, "a holdback must be above 0% and below 100%")
+                release = (f"for {h.duration.count.raw} {h.duration.unit}" if h.duration else
+                           f"until {h.date.raw}" if h.date else "until year end")
+                self.err("E-RANGE", h.share, "a holdback must be above 0% and below 100%",
+                         f"it is the part of each payout kept back, e.g. hold back 10% {release}"
+                         + ("; to keep nothing back, remove the line" if h.share.value == 0
+                            else ""))
             months = days = None
             if h.duration is not None and h.duration.count.value != int(h.duration.count.value):
                 self.err("E-RANGE", h.duration, "a holdback lasts a whole number of days, weeks "
@@ -1544,7 +1590,7 @@ class PlanChecker:
                          f"year, not per {self.frequency} pay period",
                          "state it per month or longer: a pay period's amount is the days of "
                          "each month it covers")
-            window = self.window(line.valid) if line.valid else None
+            window = self.window(line.valid, "from") if line.valid else None
             spec = m.CompensationSpec(
                 kind=line.kind, amount=line.amount, per=line.period,
                 roles=self.roles(line.roles), start=window.start if window else None,
@@ -1621,11 +1667,15 @@ class PlanChecker:
                 elif a.key in ("from", "to"):
                     check_date(a.value, self.diags)
 
+        role = (self.applies_to or tuple(self.scope.roles) or ("AE",))[0]
+        start = self.effective[0] if self.effective else None
+        example_payee = f"role {role}" + (f" from {start}" if start else "")
+
         def known(ident: n.Ident) -> None:
             if ident.text not in payees:
                 self.err("E-EXAMPLE-PAYEE", ident, f"payee '{ident.text}' is not described in "
                          "this example", sc.suggest(ident.text, payees) or
-                         f"add a line: payee {ident.text} role ... from ...")
+                         f"add a line: payee {ident.text} {example_payee}")
 
         for p in (p for lines in payees.values() for p in lines):
             for a in p.attrs:
@@ -1787,8 +1837,22 @@ class PlanChecker:
             if a.key == "by":
                 known(a.value)
             elif a.key == "split":
+                first: dict[str, n.Share] = {}
+                merged: dict[str, Decimal] = {}
                 for s in a.value:
                     known(s.name)
+                    merged[s.name.text] = merged.get(s.name.text, ZERO) + s.share.value
+                for s in a.value:
+                    if s.name.text not in first:
+                        first[s.name.text] = s
+                        continue
+                    # Each participant is one row of the recorded split: a second share for
+                    # the same payee is a typo for another payee, or one share written in two.
+                    shares = ", ".join(f"{who} {fmt_pct(v)}" for who, v in merged.items())
+                    self.err("E-DUPLICATE", s.name, f"{s.name.text} appears twice in the split",
+                             f"name each payee once: split {shares}, or name the other "
+                             "participant here",
+                             [Related(first[s.name.text].name.span, "first here")])
                 total = sum(s.share.value for s in a.value)
                 if total != 1:
                     self.err("E-SHARES", a, f"the recorded split totals {fmt_pct(total)}, "
@@ -1812,7 +1876,8 @@ class PlanChecker:
                     self.err("E-FIELD", a, f"unknown deal field '{a.key}'",
                              sc.suggest(a.key, [k for k in self.x.deal_fields
                                                 if k not in BUILTIN_DEAL]) or
-                             (f"declare it: fields / deal.{a.key} text" if named else
+                             (f"declare it in the fields block: deal.{a.key} "
+                              f"{FIELD_TYPE_OF.get(type(a.value), 'text')}" if named else
                               "a field's name is one word of letters, digits and _, e.g. "
                               + ("_".join(re.findall(r"[A-Za-z0-9]+", a.key)) or "size")))
                     continue
@@ -1890,7 +1955,7 @@ class PlanChecker:
             if got.numeric and want.kind == ty.MONEY:
                 hint = f"write {show(x.value)} {want.currency}"
             elif got.numeric and want.kind == ty.PERCENT:
-                hint = number_as_percent(x.value)
+                hint = ratio_as_percent(x.value)
             else:
                 hint = f"write the value as {want}" + (f", e.g. {such}" if such else "")
             self.err("E-EXAMPLE-UNIT", x.value, f"the expected value is {got}, but "

@@ -10,13 +10,14 @@ from __future__ import annotations
 import difflib
 import re
 from decimal import Decimal
+from typing import NamedTuple
 
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from lark.indenter import DedentError
 
 from incentive_dsl.diagnostics import Diagnostic, closest, error
-from incentive_dsl.periods import DURATION_WORDS
+from incentive_dsl.periods import DURATION_WORDS, MONTH_NAMES
 from incentive_dsl.span import Span
 
 BLOCK_KEYWORDS = (
@@ -112,7 +113,7 @@ LINE_EXAMPLES = {
     "deal": 'deal D1 booked 2027-02-10 by ana amount 300,000 USD type "new_business"',
     "fx": "fx 1 EUR is 1.08 USD from 2027-01-01",
     "territory": 'territory "east" index 110%',
-    "quota ": "quota bookings for ana in 2027-Q1 is 250,000 USD",
+    ("example", "quota"): "quota bookings for ana in 2027-Q1 is 250,000 USD",
     "expect": "expect core for ana in 2027-Q1 is 26,000 USD",
 }
 
@@ -196,6 +197,71 @@ def percent_hint(raw: str) -> str:
     return f"write percentages with a % sign, e.g. {raw}%"
 
 
+class PlanStart(NamedTuple):
+    """Where the file's plan starts, for hints that complete a period or a date (`Q1` ->
+    `2027-Q1`, `febuary` -> `2027-02`)."""
+
+    year: int  # the calendar year and month of its first day
+    month: int
+    fiscal_year: int  # the (fiscal) year that holds its first day
+
+    def year_of_month(self, month: int) -> int:
+        """The calendar year of the first month numbered `month` on or after the start."""
+        return self.year if month >= self.month else self.year + 1
+
+
+def plan_start(lines: list[str]) -> PlanStart | None:
+    """The PlanStart of a file, from its `effective` and `fiscal` lines as written; None if
+    it has no effective line."""
+    start = fiscal = None
+    for line in lines:
+        words = line.split()
+        if start is None and words[:1] == ["effective"] and len(words) > 1:
+            start = re.match(r"(\d{4})-(\d{2})-", words[1])
+        elif fiscal is None and words[:4] == ["fiscal", "year", "starts", "in"] and \
+                len(words) > 4 and words[4] in MONTH_NAMES:
+            fiscal = MONTH_NAMES.index(words[4]) + 1
+    if start is None:
+        return None
+    year, month = int(start[1]), int(start[2])
+    # A fiscal year is named by the calendar year it ends in (docs/language.md §5.1).
+    return PlanStart(year, month, year + 1 if fiscal and fiscal > 1 and month >= fiscal
+                     else year)
+
+
+def _month(word: str) -> str | None:
+    """The month name `word` stands for: itself in any case, a misspelling or an abbreviation."""
+    lower = word.lower()
+    if len(lower) < 3:
+        return None
+    if lower in MONTH_NAMES:
+        return lower
+    prefixed = [m for m in MONTH_NAMES if m.startswith(lower)]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    return closest(lower, MONTH_NAMES)
+
+
+def _period_hint(value: str, rest: str, start: PlanStart | None) -> str | None:
+    """The hint for a period written without its year (`Q1`, `q1 2027`) or as a month name
+    (`febuary`), where a period such as 2027-Q1 is expected. `rest` is the line after it."""
+    after = re.match(r"\s+(\d{4})\b", rest)
+    month = _month(value)
+    if re.fullmatch(r"[QqHh][1-4]", value):
+        year = after[1] if after else start.fiscal_year if start else None
+        period = value.upper()
+    elif month is not None:
+        # Months are calendar months in every calendar (docs/language.md §4.7).
+        number = MONTH_NAMES.index(month) + 1
+        year = after[1] if after else start.year_of_month(number) if start else None
+        period = f"{number:02d}"
+    else:
+        return None
+    fix = (f"a period is written with its year: {year}-{period}" if year else
+           f"a period is written with its year, e.g. 2027-{period}")
+    return fix if month is None or month == value.lower() else f"did you mean '{month}'? {fix}"
+
+
 def _a(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
@@ -260,7 +326,9 @@ class _Where:
 
 
 def describe(exc: Exception, path: str, first_line: int, lines: tuple[str, ...],
-             history: list[Token], keyword_text: dict[str, str]) -> Diagnostic:
+             history: list[Token], keyword_text: dict[str, str],
+             start: PlanStart | None = None) -> Diagnostic:
+    """`start` is where the file's plan starts (plan_start), to complete periods in hints."""
     where = _Where(path, first_line, lines)
     off = first_line - 1
     if isinstance(exc, GluedWord):
@@ -273,7 +341,7 @@ def describe(exc: Exception, path: str, first_line: int, lines: tuple[str, ...],
     # The lexer's idea of what was expected can lag one token behind; the parser's is exact.
     interactive = getattr(exc, "interactive_parser", None)
     expected = set(interactive.accepts()) if interactive is not None else set(exc.expected or ())
-    return _unexpected(tok, expected, history, where, off, keyword_text)
+    return _unexpected(tok, expected, history, where, off, keyword_text, start)
 
 
 def _glued(exc: GluedWord, where: _Where, off: int, keyword_text: dict[str, str]) -> Diagnostic:
@@ -377,6 +445,48 @@ def _taken_as_unit(before: list[Token], tok: Token) -> str | None:
     return None
 
 
+def _calendar_slip(tok: Token, expected: set[str], rest: str, span: Span,
+                   start: PlanStart | None) -> tuple[Span, str, str] | None:
+    """(span, found, hint) for a month name or a period without its year where a date, a
+    period or a month is expected (`2027-febuary-10`, `booked febuary 10`, `in Q1`,
+    `starts in Febuary`); `rest` is the line after the token."""
+    value, found = str(tok), f"'{tok}'"
+    spelt = re.match(r"-([A-Za-z]+)(?:-(\d{1,2}))?", rest) if tok.type == "NUMBER" and \
+        "DATE" in expected and re.fullmatch(r"\d{4}", value) else None
+    month = _month(spelt[1]) if spelt is not None else None
+    if spelt is not None and month is not None:
+        # `2027-febuary-10`: the month is the mistake, so the caret goes under it.
+        start = span.end_column + 1
+        span = Span(span.path, span.line, start, span.line, start + len(spelt[1]))
+        return span, f"'{value}{spelt[0]}'", _month_fix(
+            spelt[1], month, f"dates are written in numbers: {value}-{{month}}-"
+            f"{int(spelt[2] or 1):02d}")
+    month = _month(value)
+    if tok.type not in ("NAME", "MONTH"):
+        return None
+    if "DATE" in expected and month is not None:
+        day = re.match(r"\s+(\d{1,2})\b", rest)
+        number = MONTH_NAMES.index(month) + 1
+        example = f"{start.year_of_month(number)}-{{month}}" if start else "e.g. 2027-{month}"
+        return span, found, _month_fix(
+            value, month, f"dates are written in numbers, year first: {example}-"
+            f"{int(day[1] if day else 1):02d}")
+    if "MONTH" in expected and month is not None:
+        return span, found, (f"month names are written in lower case: {month}"
+                             if month == value.lower() else f"did you mean '{month}'?")
+    if "PERIOD" in expected:
+        hint = _period_hint(value, rest, start)
+        return (span, found, hint) if hint is not None else None
+    return None
+
+
+def _month_fix(word: str, month: str, fix: str) -> str:
+    """`fix` with {month} filled in by the number of `month`, which `word` was written for;
+    "did you mean" first when `word` is not that month's name."""
+    text = fix.format(month=f"{MONTH_NAMES.index(month) + 1:02d}")
+    return text if month == word.lower() else f"did you mean '{month}'? {text}"
+
+
 def _quoted(line: str, width: int = 40) -> str:
     """A code line named in a message, shortened to its start."""
     text = line.strip()
@@ -384,7 +494,7 @@ def _quoted(line: str, width: int = 40) -> str:
 
 
 def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Where, off: int,
-                keyword_text: dict[str, str]) -> Diagnostic:
+                keyword_text: dict[str, str], start: PlanStart | None) -> Diagnostic:
     path = where.path
     before = [h for h in history if h is not tok]
     prev = next((h for h in reversed(before) if h.type != "_NL"), None)
@@ -447,16 +557,23 @@ def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Wh
 
     context = f" at the start of this line in the '{where.block}' block" if starts_line else \
         f" after '{prev}'"
-    message = f"expected {_join(words)}{context}, found {found}"
     value = str(tok)
     hint: str | None = None
+    rest = where.text(span.line)[span.end_column - 1:] if tok.type not in (
+        "$END", "_DEDENT", "_NL") else ""
+    slip = _calendar_slip(tok, expected, rest, span, start)
+    if slip is not None:
+        span, found, hint = slip
+    message = f"expected {_join(words)}{context}, found {found}"
     keywords = [keyword_text[e] for e in expected if e in keyword_text]
     # A word that is itself a keyword is in the wrong place, not misspelt: no "did you mean".
     close = difflib.get_close_matches(value, keywords, n=1, cutoff=0.75) \
         if tok.type == "NAME" and value not in keyword_text.values() else []
     after_block_keyword = prev is not None and str(prev) in BLOCK_KEYWORDS + ("reward",) and \
         prev.line + off == where.first_line
-    if value in KNOWN_SLIPS:
+    if hint is not None:  # a calendar slip, found above
+        pass
+    elif value in KNOWN_SLIPS:
         hint = KNOWN_SLIPS[value]
     elif prev is not None and _spaced_name(str(prev), value):
         hint = _spaced_name(str(prev), value)

@@ -26,7 +26,7 @@ from incentive_dsl.diagnostics import Diagnostic, error
 from incentive_dsl.limits import MAX_EXPRESSION_DEPTH
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.build import VALUE_TERMINALS, Builder, CommentTable
-from incentive_dsl.syntax.messages import BLOCK_KEYWORDS, GluedWord, describe
+from incentive_dsl.syntax.messages import BLOCK_KEYWORDS, GluedWord, describe, plan_start
 from incentive_dsl.syntax.table import load_parser
 from incentive_dsl.span import Span
 
@@ -279,7 +279,7 @@ def parse_text(path: str, text: str) -> ParseResult:
                 problem = None
             except (UnexpectedInput, DedentError, GluedWord) as exc:
                 problem = describe(exc, path, chunk.first_line, chunk.lines,
-                                   g.indenter.history, g.keyword_text)
+                                   g.indenter.history, g.keyword_text, plan_start(code_lines))
         if problem is not None:
             syntax_errors += 1
             if syntax_errors <= MAX_SYNTAX_ERRORS:
