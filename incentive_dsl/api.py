@@ -742,8 +742,10 @@ def close_period(plan: Plan | Sequence[Plan], dataset: Dataset, period: str,
                  ledger_path: str | None = None, result: RunResult | None = None,
                  progress: Callable[[str], None] | None = None, new_plan: bool = False):
     """Close the pay period(s) named by `period` (`2027-03`, or `2027-Q1` for three monthly
-    pay periods) in the ledger, in one transaction (audit.ledger.CloseResult). Raises
-    audit.ledger.Refused when it is closed already, an earlier pay period is open or another
+    pay periods) in the ledger, in one transaction (audit.ledger.CloseResult; of a period
+    whose first pay periods are closed, the rest, with CloseResult.already_closed naming
+    those). Raises audit.ledger.Refused when it is closed already, an earlier pay period is
+    open or another
     close holds the ledger; audit.ledger.PeriodError when `period` is not whole pay periods
     or lies wholly outside the plan's effective range (of a period reaching past it, the pay
     periods inside it are closed and CloseResult.after_plan names the rest);

@@ -1520,7 +1520,7 @@ def cmd_close(args: argparse.Namespace) -> int:
                         for p in done.periods],
             "adjustments": [a.to_json() for a in done.adjustments],
             "carried": [c.to_json() for c in done.carried],
-            "after_plan": list(done.after_plan)},
+            "after_plan": list(done.after_plan), "already_closed": list(done.already_closed)},
             indent=2, sort_keys=True, ensure_ascii=False))
         return EXIT_OK
     print(f"closed {', '.join(p.label for p in done.periods)} of \"{done.plan}\" "
@@ -1528,6 +1528,9 @@ def cmd_close(args: argparse.Namespace) -> int:
     for p in done.periods:
         print(f"  {p.label}  paid {_fmt_money(p.paid, cur)} on {p.statement_count} statement(s), "
               f"{p.line_count} line(s)")
+    if done.already_closed:
+        print(f"already closed: {ledger._range_of(list(done.already_closed))} of "
+              f"{args.close_period}, closed before (unchanged)")
     if done.after_plan:
         left = done.after_plan
         print(f"not closed: {ledger._range_of(list(left))} of {args.close_period} "

@@ -161,8 +161,7 @@ def test_closing_a_closed_period_is_refused_and_changes_nothing(ws):
     assert code == ledger_exit_refused()
     assert "2027-01 of \"Ledger test AE\" is already closed (ledger run #1" in err
     assert "cannot be reopened" in err and "2027-02" in err
-    code, _, err = ws.close("2027-Q1")  # a range that includes it
-    assert code == ledger_exit_refused() and "already closed" in err
+    assert ws.close("2027-Q2")[0] == ledger_exit_refused()  # February is open
     assert api.verify_ledger(ws.ledger).head == before
 
 
@@ -811,3 +810,24 @@ def test_ledger_show_of_a_plan_the_ledger_does_not_hold_is_refused(ws):
                        f"2\" (of {ws.plan}) in the ledger, which holds \"Ledger test AE\"; was "
                        "the plan \"Ledger test AE\" renamed?\n")
     assert ws.cli("ledger", "show", "--ledger", ws.ledger)[0] == 0
+
+
+def test_a_quarter_whose_first_months_are_closed_closes_the_rest(ws):
+    """Closing 2027-Q2 after April was closed on its own closes May and June, saying April
+    was closed already; the quarter closed whole is refused, as is one with earlier months
+    open."""
+    code, _, err = ws.close("2027-Q2")
+    assert code == ledger_exit_refused() and "while 2027-01 is open" in err
+    assert ws.close("2027-Q1")[0] == 0 and ws.close("2027-04")[0] == 0
+    code, out, err = ws.close("2027-Q2")
+    assert code == 0, err
+    assert out.startswith('closed 2027-05, 2027-06 of "Ledger test AE" (ledger run #3')
+    assert "already closed: 2027-04 of 2027-Q2, closed before (unchanged)\n" in out
+    assert [p.label for p in api.ledger_history(ws.ledger).periods] == [
+        "2027-01", "2027-02", "2027-03", "2027-04", "2027-05", "2027-06"]
+    before = api.verify_ledger(ws.ledger).head
+    code, _, err = ws.close("2027-H1")
+    assert code == ledger_exit_refused()
+    assert ('2027-01 to 2027-06 of "Ledger test AE" are already closed (ledger runs #1, #2, '
+            "#3)") in err and "close the next pay period (2027-07)" in err
+    assert api.verify_ledger(ws.ledger).head == before

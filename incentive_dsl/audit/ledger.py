@@ -35,6 +35,7 @@ import decimal
 import getpass
 import hashlib
 import heapq
+import itertools
 import json
 import os
 import socket
@@ -341,6 +342,8 @@ class CloseResult:
     carried: tuple[Carried, ...] = ()
     # The pay periods of the period asked for that start after the plan ends: left open.
     after_plan: tuple[str, ...] = ()
+    # Its first pay periods, closed by earlier closes: the close took the open rest.
+    already_closed: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -1310,11 +1313,12 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
 
         def prepare(state: _State):
             _check_plan(con, state, plan, result, new_plan)
-            _check_order(state, plan, pays, versions)
+            todo = _still_open(state, pays)
+            _check_order(state, plan, todo, versions)
             key = (state.head_hash, plan_hash(result))
             if key not in cache:
-                cache[key] = compute_adjustments(state, result, dataset, pays[0].label)
-            return cache[key]
+                cache[key] = compute_adjustments(state, result, dataset, todo[0].label)
+            return todo, cache[key]
 
         step("verifying the ledger")
         con.execute("BEGIN")
@@ -1330,8 +1334,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
             if (seq, head) != verified:  # another close wrote meanwhile: verify again
                 _require_intact(con, path)
             state = _read_state(con, plan.name)
-            adjustments = prepare(state)
-            out = _write(con, state, plan, pays, result, sources, adjustments,
+            todo, adjustments = prepare(state)
+            out = _write(con, state, plan, todo, result, sources, adjustments,
                          by or who(), now or dt.datetime.now(dt.timezone.utc), step, chunk)
             step("committing")
             con.execute("COMMIT")
@@ -1341,7 +1345,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
             raise
         step("committed")
         return attrs.evolve(out, path=path,
-                            after_plan=tuple(p.label for p in after_plan(versions, period)))
+                            after_plan=tuple(p.label for p in after_plan(versions, period)),
+                            already_closed=tuple(p.label for p in pays[:len(pays) - len(todo)]))
     except sqlite3.IntegrityError as exc:  # the unique index, should the check be bypassed
         raise Refused(f"the ledger refused the close: {exc}", path=path) from None
     except sqlite3.DatabaseError as exc:
@@ -1443,17 +1448,32 @@ def _renamed_from(others: list[RunInfo], plan, result, by_text: bool) -> RunInfo
     return None
 
 
+def _still_open(state: _State, pays: list[Period]) -> list[Period]:
+    """The pay periods of a longer period left to close: a quarter whose first months are
+    closed closes the rest, as payroll closing the quarter expects. Every one closed, or
+    one pay period, is left whole for `_check_order` to refuse."""
+    done = state.closed_by_label()
+    closed = len(list(itertools.takewhile(lambda pp: pp.label in done, pays)))
+    return pays[closed:] if closed < len(pays) else pays
+
+
 def _check_order(state: _State, plan, pays: list[Period], versions: Sequence) -> None:
     done = state.closed_by_label()
     for pp in pays:
         if pp.label in done:
             c = done[pp.label]
             run = state.runs.get(c.run_id)
-            when = f" on {run.created_at} by {run.created_by}" if run else ""
+            by = f"ledger run #{c.run_id}" + (f" on {run.created_at} by {run.created_by}"
+                                              if run else "")
+            what = f"{pp.label} of \"{plan.name}\" is"
+            if len(pays) > 1:  # reached only when every one is closed (_still_open)
+                what = f"{_range_of([p.label for p in pays])} of \"{plan.name}\" are"
+                ids = sorted({done[p.label].run_id for p in pays})
+                by = f"ledger run{'s' if len(ids) > 1 else ''} " + ", ".join(f"#{n}" for n in ids)
             nxt = next_pay_period(plan, state.closed[-1].end).label
             raise Refused(
-                f"{pp.label} of \"{plan.name}\" is already closed (ledger run #{c.run_id}"
-                f"{when}). A closed pay period never changes and cannot be reopened: correct "
+                f"{what} already closed ({by}). A closed pay period never changes and "
+                f"cannot be reopened: correct "
                 f"the plan or the data and close the next pay period ({nxt}); the differences "
                 "are paid there as prior-period adjustments")
     expected = (next_pay_period(plan, state.closed[-1].end) if state.closed
