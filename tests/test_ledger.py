@@ -717,6 +717,13 @@ def test_the_close_summary_says_what_was_paid_and_what_carried(ws):
     assert ("1,000.00 USD of prior-period adjustments carried from earlier pay periods: 0.00 "
             "USD recovered from the pay of 2027-06, 1,000.00 USD carried forward") in out
     assert "  ana  carried forward 1,000.00 USD (carried in: 1,000.00 USD)\n" in out
+    # `ledger show` says what each carried-adjustment line does, not just "ledger".
+    code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", "2027-06")
+    assert code == 0 and "  ledger\n" not in out
+    assert ("carried adjustment       -1,000.00  recovered from pay: prior-period adjustments "
+            "carried from earlier pay periods\n") in out
+    assert ("carried adjustment        1,000.00  carried forward: nothing is taken back from "
+            "pay\n") in out
 
 
 def test_adjustment_lines_name_the_deal_rule_and_what_changed(ws):

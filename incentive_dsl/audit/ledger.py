@@ -1923,6 +1923,10 @@ def render_history(h: History) -> str:
             kw = max((len(ln.kind) for ln in lns), default=0)
             for ln in lns:
                 what = ln.earning or ln.rule or ""
+                if ln.kind == CARRY:  # its rule is "ledger": say what it does, as statements do
+                    what = ("carried forward: nothing is taken back from pay" if ln.amount > 0
+                            else "recovered from pay: prior-period adjustments carried from "
+                                 "earlier pay periods")
                 if ln.adjusts:
                     a = ln.adjusts
                     what = "for " + describe(a["period"], a["kind"], ln.rule, a["deal"],
