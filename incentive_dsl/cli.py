@@ -980,6 +980,8 @@ LEDGER_RUN_EXIT_CODES = """exit codes:
 
 
 def cmd_data_check(args: argparse.Namespace) -> int:
+    from incentive_dsl.data.mapping import blocks_rows
+
     plan = None
     if args.plan is not None:
         loaded = api.load_plan(args.plan)
@@ -998,11 +1000,17 @@ def cmd_data_check(args: argparse.Namespace) -> int:
             print(api.render_all(diags, _file_sources(diags)) + "\n")
         warnings = sum(d.severity.value == "warning" for d in diags)
         notes = len(diags) - errors - warnings
-        print(f"{len(dataset.events):,} events, {len(dataset.payees):,} payees, "
-              f"{len(dataset.quotas):,} quotas, {len(dataset.fx):,} FX rates, "
-              f"{len(dataset.territories):,} territory indexes read from "
-              f"{len(dataset.sources)} file(s): {errors} error(s), {warnings} warning(s), "
-              f"{notes} note(s)")
+        counts = f"{errors} error(s), {warnings} warning(s), {notes} note(s)"
+        if args.map is not None and any(blocks_rows(os.fspath(args.map), d) for d in diags):
+            # The rows are read once the mapping is right: "0 events read from 5 file(s)"
+            # would say the files were read and held nothing.
+            print(f"nothing was read: the rows are read once the mapping {args.map} and the "
+                  f"files it names are without error: {counts}")
+        else:
+            print(f"{len(dataset.events):,} events, {len(dataset.payees):,} payees, "
+                  f"{len(dataset.quotas):,} quotas, {len(dataset.fx):,} FX rates, "
+                  f"{len(dataset.territories):,} territory indexes read from "
+                  f"{len(dataset.sources)} file(s): {counts}")
     if errors:
         missing = all(d.code == "D-FILE" for d in diags if d.is_error)
         return EXIT_USAGE if missing else EXIT_PROBLEMS
