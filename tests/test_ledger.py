@@ -238,17 +238,20 @@ def test_a_period_after_the_plans_effective_range_is_not_closed(ws):
 
 def test_a_biweekly_plan_closes_the_fortnights_that_end_in_a_quarter(ws):
     """As a run's window: `close 2027-Q1` closes the fortnights that end in the quarter, the
-    one across the new year included; once the first is closed, closing the quarter again is
-    refused with the next fortnight to close named, not the closed one."""
+    one across the new year included; once the first is closed, closing the quarter closes
+    the rest, and closing it again is refused with the next fortnight to close named."""
     ws.edit_plan("  paid monthly\n  draw 1,000 USD per month",
                  "  paid biweekly from 2027-01-04\n  draw 500 USD per pay period")
     assert ws.close("2026-12-21/2027-01-03")[0] == 0
-    code, _, err = ws.close("2027-Q1")
-    assert code == cli.EXIT_REFUSED and "2026-12-21/2027-01-03" in err and "already closed" in err
-    assert "close the next pay period (2027-01-04/17)" in err
-    assert ws.close("2027-01-04/17")[0] == 0
+    code, out, err = ws.close("2027-Q1")
+    assert code == 0, err
+    assert "already closed: 2026-12-21/2027-01-03 of 2027-Q1, closed before (unchanged)" in out
     closed = [p.label for p in api.ledger_history(ws.ledger).periods]
-    assert closed == ["2026-12-21/2027-01-03", "2027-01-04/17"]
+    assert closed[:2] == ["2026-12-21/2027-01-03", "2027-01-04/17"]
+    assert closed[-1] == "2027-03-15/28" and len(closed) == 7
+    code, _, err = ws.close("2027-Q1")
+    assert code == cli.EXIT_REFUSED and "already closed" in err
+    assert "close the next pay period (2027-03-29/04-11)" in err
 
 
 def test_a_biweekly_quarter_is_closed_whole(ws):
