@@ -28,6 +28,7 @@ from incentive_dsl import __version__, api
 from incentive_dsl.diagnostics import closest, not_found, to_json
 from incentive_dsl.files import read_regular
 from incentive_dsl.limits import date_problem
+from incentive_dsl.periods import Calendar
 from incentive_dsl.progress import QUIET
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -144,7 +145,12 @@ def _date(text: str) -> dt.date:
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2027-03-31") from None
+        # A period given as a date (2027-05, or 2027-5): name the period and its days.
+        cal = Calendar()
+        period = cal.parse(text) or cal.parse(cal.respelt(text) or "")
+        told = (f" (the period {period.label} runs from {period.start} to {period.end})"
+                if period is not None else "")
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2027-03-31{told}") from None
     # The years data and plans may use (docs/data.md): periods are worked out around a date,
     # and a pay period past the year 9999 has no end.
     problem = date_problem(day)
