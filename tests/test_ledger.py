@@ -762,8 +762,9 @@ def test_adjustment_lines_name_the_deal_rule_and_what_changed(ws):
     # D2 is back in February: a line again, of which nothing is paid after its removal.
     assert any(w.startswith("deal D2, rule core (earning line) [earning core:commission:bob:"
                             f"E2; original lines #{feb}, lines #") for w in whats), whats
-    # D6's events are gone: the deal cannot be named, the earning id still is.
-    assert any(w.startswith("rule core (earning line), line removed [earning "
+    # D6's events are gone from the data: the deal is named from the ledger's record of the
+    # adjustment that paid its line.
+    assert any(w.startswith("deal D6, rule core (earning line), line removed [earning "
                             "core:commission:bob:E6; original lines #") for w in whats), whats
 
 

@@ -910,6 +910,9 @@ class _State:
     carry: dict[str, Decimal]  # payee -> carried adjustment still owed
     line_rows: list[dict]
     statement_rows: list[dict]
+    # earning id -> the deal an adjustment of it named when it was recorded: a deal whose
+    # events left the data since is still named.
+    deals: dict[str, str] = attrs.Factory(dict)
 
     @property
     def last_run(self) -> RunInfo | None:
@@ -927,6 +930,7 @@ def _read_state(con: sqlite3.Connection, plan: str) -> _State:
         "SELECT * FROM periods WHERE plan = ? ORDER BY start_date", (plan,))]
     paid: dict[tuple[str, str, str, str], list] = {}
     carry: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    deals: dict[str, str] = {}
     rows = [_row(r) for r in con.execute("SELECT * FROM lines WHERE plan = ? ORDER BY seq",
                                          (plan,))]
     with decimal.localcontext(CONTEXT):
@@ -938,6 +942,9 @@ def _read_state(con: sqlite3.Connection, plan: str) -> _State:
                 continue
             if r["kind"] == ADJUSTMENT:
                 key = (r["adj_period"], r["payee"], r["adj_earning"] or "", r["adj_kind"])
+                deal = dict(trace.values).get("deal")
+                if deal and r["adj_earning"]:
+                    deals[r["adj_earning"]] = deal
             else:
                 key = (r["pay_period"], r["payee"], r["earning"] or "", r["kind"])
             entry = paid.setdefault(key, [ZERO, [], r["rule"], None])
@@ -949,7 +956,7 @@ def _read_state(con: sqlite3.Connection, plan: str) -> _State:
         "SELECT * FROM statements WHERE plan = ? ORDER BY seq", (plan,))]
     for r in statements:
         _read("statements", r, _statement_row)
-    return _State(seq, head, runs, closed, paid, dict(carry), rows, statements)
+    return _State(seq, head, runs, closed, paid, dict(carry), rows, statements, deals)
 
 
 # ------------------------------------------------------------------------------ adjustments
@@ -1048,7 +1055,7 @@ def compute_adjustments(state: _State, result, dataset, pay_in: str) -> list[Adj
                 payee=payee, pay_period=pay_in, closed_period=period, kind=kind,
                 earning=earning or None, old=a, new=b, cause=cause,
                 original=tuple(old_entry[1]) if old_entry else (), rule=rule, span=span,
-                deal=_deal_of(earning, deals, events),
+                deal=_deal_of(earning, deals, events) or state.deals.get(earning),
                 removed=new_entry is None and i == len(steps) - 1))
     return out
 
@@ -1056,7 +1063,7 @@ def compute_adjustments(state: _State, result, dataset, pay_in: str) -> list[Adj
 def _deal_of(earning: str, deals: dict[str, str | None], events: dict[str, str]) -> str | None:
     """The deal an earning line is for: today's earning line names it; a line gone from the
     recomputation is found by the event its id ends with (`core:commission:ana:E12#2`), when
-    the data still has that event."""
+    the data still has that event (else the caller asks the ledger's adjustments)."""
     if not earning:
         return None
     if earning in deals:
