@@ -842,3 +842,17 @@ def test_a_quarter_whose_first_months_are_closed_closes_the_rest(ws):
     assert ('2027-01 to 2027-06 of "Ledger test AE" are already closed (ledger runs #1, #2, '
             "#3)") in err and "close the next pay period (2027-07)" in err
     assert api.verify_ledger(ws.ledger).head == before
+
+
+def test_a_line_whose_deal_left_the_data_is_named_from_the_ledger(ws):
+    """D2 is deleted from the data after February was closed: its line is removed, and the
+    adjustment names deal D2 from the ledger's record of the line, not the earning id alone."""
+    assert ws.close("2027-Q1")[0] == 0
+    feb = ws.line_id("bob", "2027-02", "earning")
+    ws.write_events([e for e in EVENTS if e[1] != "D2"])
+    code, out, err = ws.close("2027-04")
+    assert code == 0, err
+    assert ("  bob  -3,000.00 USD  for 2027-02, deal D2, rule core (earning line): line removed, "
+            f"was 3,000.00 (data change) [earning core:commission:bob:E2; original lines #{feb}]"
+            "\n") in out
+    assert api.verify_ledger(ws.ledger).ok

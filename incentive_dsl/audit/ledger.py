@@ -910,8 +910,8 @@ class _State:
     carry: dict[str, Decimal]  # payee -> carried adjustment still owed
     line_rows: list[dict]
     statement_rows: list[dict]
-    # earning id -> the deal an adjustment of it named when it was recorded: a deal whose
-    # events left the data since is still named.
+    # earning id -> its deal as the ledger recorded it (with the line, or with an
+    # adjustment of it): a deal whose events left the data since is still named.
     deals: dict[str, str] = attrs.Factory(dict)
 
     @property
@@ -947,6 +947,9 @@ def _read_state(con: sqlite3.Connection, plan: str) -> _State:
                     deals[r["adj_earning"]] = deal
             else:
                 key = (r["pay_period"], r["payee"], r["earning"] or "", r["kind"])
+                deal = json.loads(r["record"]).get("deal") if r["earning"] else None
+                if isinstance(deal, str) and deal:  # recorded since closes keep it
+                    deals[r["earning"]] = deal
             entry = paid.setdefault(key, [ZERO, [], r["rule"], None])
             entry[0] += amount
             entry[1].append(f"lines #{r['id']}")
@@ -1512,6 +1515,9 @@ def _write(con, state: _State, plan, pays: list[Period], result, sources, adjust
         "created_by": by})
     run_id = run_row["id"]
     wanted = set(labels)
+    # A line's record keeps its deal, so a correction of it names the deal after its events
+    # have left the data (compute_adjustments).
+    deal_of = {e.id: e.deal for e in result.earnings if e.deal}
     lines_by = defaultdict(list)
     for ln in new.payouts:
         if ln.pay_period in wanted:
@@ -1537,11 +1543,14 @@ def _write(con, state: _State, plan, pays: list[Period], result, sources, adjust
         with decimal.localcontext(CONTEXT):
             for ln in lines_by[pp.label]:
                 adj = made.get(id(ln)) if ln.kind == ADJUSTMENT else None
+                record = _to_json(ln, cur)
+                if adj is None and ln.earning in deal_of:
+                    record["deal"] = deal_of[ln.earning]
                 row = w.add("lines", {
                     "run_id": run_id, "plan": plan.name, "pay_period": pp.label,
                     "payee": ln.payee, "kind": ln.kind, "amount": _money(ln.amount, cur),
                     "earning": ln.earning, "rule": ln.trace.rule,
-                    "record": _dumps(_to_json(ln, cur)),
+                    "record": _dumps(record),
                     "adj_period": adj.closed_period if adj else None,
                     "adj_kind": adj.kind if adj else None,
                     "adj_earning": adj.earning if adj else None,
