@@ -275,9 +275,17 @@ def _versions(path: str, result: CheckResult) -> PlanLoad:
         return PlanLoad(None, result.diagnostics, result.sources)
     names = sorted({p.name for p in result.plans})
     if len(names) > 1:
-        problem = error("E-PLAN", result.plans[1].span,
-                        f"{path} holds different plans ({', '.join(names)}); run one plan "
-                        "(or the versions of one plan) at a time")
+        # A directory is read as the versions of one plan: given a directory of several
+        # plans, the path is the mistake (exit 2, as for one without plans), not a plan.
+        files = sorted(sorted(p.path for p in result.plans if p.name == name) for name in names)
+        named = {p.path: p.name for p in result.plans}
+        found = "; ".join(f'{" and ".join(paths)} ("{named[paths[0]]}")' for paths in files)
+        example = min((paths[0] for paths in files), key=lambda f: (f.count(os.sep), f))
+        problem = error("E-FILE", Span.point(path, 1, 1),
+                        f"{path} holds {len(names)} different plans, and a directory is read "
+                        f"as the versions of one plan; the plan files found: {found}",
+                        f"name one plan's file (such as {example}), or a directory holding "
+                        "only the versions of one plan")
         return PlanLoad(None, (*result.diagnostics, problem), result.sources)
     versions = tuple(sorted(result.plans, key=lambda p: p.effective_start))
     return PlanLoad(versions[-1], result.diagnostics, result.sources, versions)
@@ -742,8 +750,10 @@ def close_period(plan: Plan | Sequence[Plan], dataset: Dataset, period: str,
                  ledger_path: str | None = None, result: RunResult | None = None,
                  progress: Callable[[str], None] | None = None, new_plan: bool = False):
     """Close the pay period(s) named by `period` (`2027-03`, or `2027-Q1` for three monthly
-    pay periods) in the ledger, in one transaction (audit.ledger.CloseResult). Raises
-    audit.ledger.Refused when it is closed already, an earlier pay period is open or another
+    pay periods) in the ledger, in one transaction (audit.ledger.CloseResult; of a period
+    whose first pay periods are closed, the rest, with CloseResult.already_closed naming
+    those). Raises audit.ledger.Refused when it is closed already, an earlier pay period is
+    open or another
     close holds the ledger; audit.ledger.PeriodError when `period` is not whole pay periods
     or lies wholly outside the plan's effective range (of a period reaching past it, the pay
     periods inside it are closed and CloseResult.after_plan names the rest);

@@ -28,6 +28,7 @@ from incentive_dsl import __version__, api
 from incentive_dsl.diagnostics import closest, not_found, to_json
 from incentive_dsl.files import read_regular
 from incentive_dsl.limits import date_problem
+from incentive_dsl.periods import Calendar
 from incentive_dsl.progress import QUIET
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -144,7 +145,12 @@ def _date(text: str) -> dt.date:
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2027-03-31") from None
+        # A period given as a date (2027-05, or 2027-5): name the period and its days.
+        cal = Calendar()
+        period = cal.parse(text) or cal.parse(cal.respelt(text) or "")
+        told = (f" (the period {period.label} runs from {period.start} to {period.end})"
+                if period is not None else "")
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2027-03-31{told}") from None
     # The years data and plans may use (docs/data.md): periods are worked out around a date,
     # and a pay period past the year 9999 has no end.
     problem = date_problem(day)
@@ -980,6 +986,8 @@ LEDGER_RUN_EXIT_CODES = """exit codes:
 
 
 def cmd_data_check(args: argparse.Namespace) -> int:
+    from incentive_dsl.data.mapping import blocks_rows
+
     plan = None
     if args.plan is not None:
         loaded = api.load_plan(args.plan)
@@ -998,11 +1006,17 @@ def cmd_data_check(args: argparse.Namespace) -> int:
             print(api.render_all(diags, _file_sources(diags)) + "\n")
         warnings = sum(d.severity.value == "warning" for d in diags)
         notes = len(diags) - errors - warnings
-        print(f"{len(dataset.events):,} events, {len(dataset.payees):,} payees, "
-              f"{len(dataset.quotas):,} quotas, {len(dataset.fx):,} FX rates, "
-              f"{len(dataset.territories):,} territory indexes read from "
-              f"{len(dataset.sources)} file(s): {errors} error(s), {warnings} warning(s), "
-              f"{notes} note(s)")
+        counts = f"{errors} error(s), {warnings} warning(s), {notes} note(s)"
+        if args.map is not None and any(blocks_rows(os.fspath(args.map), d) for d in diags):
+            # The rows are read once the mapping is right: "0 events read from 5 file(s)"
+            # would say the files were read and held nothing.
+            print(f"nothing was read: the rows are read once the mapping {args.map} and the "
+                  f"files it names are without error: {counts}")
+        else:
+            print(f"{len(dataset.events):,} events, {len(dataset.payees):,} payees, "
+                  f"{len(dataset.quotas):,} quotas, {len(dataset.fx):,} FX rates, "
+                  f"{len(dataset.territories):,} territory indexes read from "
+                  f"{len(dataset.sources)} file(s): {counts}")
     if errors:
         missing = all(d.code == "D-FILE" for d in diags if d.is_error)
         return EXIT_USAGE if missing else EXIT_PROBLEMS
@@ -1520,7 +1534,7 @@ def cmd_close(args: argparse.Namespace) -> int:
                         for p in done.periods],
             "adjustments": [a.to_json() for a in done.adjustments],
             "carried": [c.to_json() for c in done.carried],
-            "after_plan": list(done.after_plan)},
+            "after_plan": list(done.after_plan), "already_closed": list(done.already_closed)},
             indent=2, sort_keys=True, ensure_ascii=False))
         return EXIT_OK
     print(f"closed {', '.join(p.label for p in done.periods)} of \"{done.plan}\" "
@@ -1528,6 +1542,9 @@ def cmd_close(args: argparse.Namespace) -> int:
     for p in done.periods:
         print(f"  {p.label}  paid {_fmt_money(p.paid, cur)} on {p.statement_count} statement(s), "
               f"{p.line_count} line(s)")
+    if done.already_closed:
+        print(f"already closed: {ledger._range_of(list(done.already_closed))} of "
+              f"{args.close_period}, closed before (unchanged)")
     if done.after_plan:
         left = done.after_plan
         print(f"not closed: {ledger._range_of(list(left))} of {args.close_period} "

@@ -104,7 +104,8 @@ _ENTRIES = [
     _entry("E-FILE", "the file cannot be read", FILE, """
         The path names no file, names a directory or a data file (`.csv`, `.tsv`, `.jsonl`,
         `.json`, `.toml`: the plan and the data swapped), or a file that is unreadable or
-        larger than 50 MB. Nothing in it is checked, so none of its rules could be paid or
+        larger than 50 MB; or, where one plan is run, a directory without plan files or one
+        holding different plans (a directory is read as the versions of one plan). Nothing in it is checked, so none of its rules could be paid or
         reviewed. The command exits with 2 when every error is of this kind.""", """
         $ incentive check plans/enterprise_ae_2026.plan   # renamed last week
         """, """

@@ -176,7 +176,7 @@ class Calendar:
         use, or not a period's name at all."""
         if self.parse(wrong.upper()) is not None:  # 2027-q1, fy2027
             return f"'{wrong}' is not a period: write it in capitals, {wrong.upper()}"
-        meant = self._respelt(wrong)
+        meant = self.respelt(wrong)
         if meant is not None:
             return f"'{wrong}' is not a period: did you mean {meant}?"
         forms = self.examples(wrong, day)
@@ -186,7 +186,7 @@ class Calendar:
                     f"{FIRST_YEAR} to {LAST_YEAR} (e.g. {forms})")
         return f"'{wrong}' is not a period (e.g. {forms})"
 
-    def _respelt(self, wrong: str) -> str | None:
+    def respelt(self, wrong: str) -> str | None:
         """The period `wrong` names in another common spelling (2027Q1, Q1-2027, Q1 2027,
         2027/03, 2027-3, 03/2027), written as `parse` reads it; None if it names none."""
         part = r"(Q[1-4]|H[12]|[0-9]{1,2})"

@@ -35,6 +35,25 @@ def test_commands_on_a_directory_without_plans_say_so(ws):
     assert not (empty / ".incentive").exists()
 
 
+def test_a_directory_of_different_plans_is_a_usage_error_naming_its_plan_files(ws):
+    """A directory is read as the versions of one plan: one holding several plans is the
+    wrong path (exit 2, as a directory without plans is), and the message lists the plan
+    files found with their plans and names one to run, for every command."""
+    other = ws.root / "other.plan"
+    other.write_text((ROOT / "plans/sales_manager.plan").read_text(encoding="utf-8"),
+                     encoding="utf-8")
+    for args in (("run", str(ws.root), *ws.data()),
+                 ("explain", str(ws.root), *ws.data(), "--payee", "ana"),
+                 ("close", "2027-01", str(ws.root), *ws.data())):
+        code, out, err = ws.cli(*args)
+        assert code == cli.EXIT_USAGE, (args, err)
+        assert (f"{ws.root}:1:1: error[E-FILE]: {ws.root} holds 2 different plans, and a "
+                f"directory is read as the versions of one plan; the plan files found: {other} "
+                f'("Sales managers 2027"); {ws.plan} ("Ledger test AE")') in err
+        assert "= hint: name one plan's file (such as " in err and not out
+    assert not (ws.root / ".incentive").exists()
+
+
 def _piped(args: list[str], cwd: Path) -> tuple[int, str]:
     """Run the command line with its output read by a reader that stops after one line,
     like `| head -1`: (exit code, stderr)."""

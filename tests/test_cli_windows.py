@@ -229,6 +229,7 @@ def test_a_date_outside_the_supported_years_is_a_usage_error(capsys, option):
     ("Q1-2027", "'Q1-2027' is not a period: did you mean 2027-Q1?"),
     ("Q2 2027", "'Q2 2027' is not a period: did you mean 2027-Q2?"),
     ("2027/3", "'2027/3' is not a period: did you mean 2027-03?"),
+    ("2027-5", "'2027-5' is not a period: did you mean 2027-05?"),
     ("03/2027", "'03/2027' is not a period: did you mean 2027-03?"),
     ("h1-2027", "'h1-2027' is not a period: did you mean 2027-H1?"),
     # nothing guessed where no period is near
@@ -240,6 +241,14 @@ def test_a_wrong_period_says_what_is_wrong_with_it(capsys, period, says):
         code, out, err = _cli(capsys, *command, "--period", period)
         assert code == cli.EXIT_USAGE and not out
         assert says in err, err
+
+
+@pytest.mark.parametrize("option", ["--from", "--to"])
+def test_a_period_given_as_a_date_names_its_days(capsys, option):
+    code, out, err = _cli(capsys, "run", MONTHLY, *DATA, option, "2027-5")
+    assert code == cli.EXIT_USAGE and not out
+    assert (f"argument {option}: '2027-5' is not a date like 2027-03-31 (the period 2027-05 "
+            "runs from 2027-05-01 to 2027-05-31)") in err
 
 
 def test_a_whole_run_names_the_pay_periods_it_reports_beyond_the_plan():

@@ -515,6 +515,10 @@ def test_quota_fx_and_territory_values(tmp_path):
                              ("D-PERIOD", 4, 14)]
     assert diags[0].hint == "write 2027-Q1"
     assert diags[3].hint.startswith("a quota is given per month or longer")
+    # Another spelling of a period: the one meant, as --period says it.
+    _, diags = load_quotas(write(tmp_path, "q.csv", "payee_id,quota,period,amount,currency\n"
+                                 "ana,bookings,2027-5,100,USD\nana,bookings,2027q2,100,USD\n"))
+    assert [d.hint for d in diags] == ["did you mean 2027-05?", "did you mean 2027-Q2?"]
     _, diags = load_fx(write(tmp_path, "fx.csv", "currency,target,date,rate\n"
                              "EUR,USD,2027-01-01,0\nUSD,USD,2027-01-01,1\n"))
     assert places(diags) == [("D-NUMBER", 2, 20), ("D-CURRENCY", 3, 5)]

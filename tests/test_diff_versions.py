@@ -149,4 +149,4 @@ def test_a_directory_at_a_git_revision(changed, tmp_path, monkeypatch, capsys):
     git("add", ".")
     git("commit", "-qm", "another plan")
     code, _, err = _cli(capsys, "diff", "HEAD:plans", str(changed))
-    assert code == cli.EXIT_PROBLEMS and "HEAD:plans holds different plans" in err
+    assert code == cli.EXIT_USAGE and "HEAD:plans holds 2 different plans" in err

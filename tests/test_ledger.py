@@ -161,8 +161,7 @@ def test_closing_a_closed_period_is_refused_and_changes_nothing(ws):
     assert code == ledger_exit_refused()
     assert "2027-01 of \"Ledger test AE\" is already closed (ledger run #1" in err
     assert "cannot be reopened" in err and "2027-02" in err
-    code, _, err = ws.close("2027-Q1")  # a range that includes it
-    assert code == ledger_exit_refused() and "already closed" in err
+    assert ws.close("2027-Q2")[0] == ledger_exit_refused()  # February is open
     assert api.verify_ledger(ws.ledger).head == before
 
 
@@ -239,17 +238,20 @@ def test_a_period_after_the_plans_effective_range_is_not_closed(ws):
 
 def test_a_biweekly_plan_closes_the_fortnights_that_end_in_a_quarter(ws):
     """As a run's window: `close 2027-Q1` closes the fortnights that end in the quarter, the
-    one across the new year included; once the first is closed, closing the quarter again is
-    refused with the next fortnight to close named, not the closed one."""
+    one across the new year included; once the first is closed, closing the quarter closes
+    the rest, and closing it again is refused with the next fortnight to close named."""
     ws.edit_plan("  paid monthly\n  draw 1,000 USD per month",
                  "  paid biweekly from 2027-01-04\n  draw 500 USD per pay period")
     assert ws.close("2026-12-21/2027-01-03")[0] == 0
-    code, _, err = ws.close("2027-Q1")
-    assert code == cli.EXIT_REFUSED and "2026-12-21/2027-01-03" in err and "already closed" in err
-    assert "close the next pay period (2027-01-04/17)" in err
-    assert ws.close("2027-01-04/17")[0] == 0
+    code, out, err = ws.close("2027-Q1")
+    assert code == 0, err
+    assert "already closed: 2026-12-21/2027-01-03 of 2027-Q1, closed before (unchanged)" in out
     closed = [p.label for p in api.ledger_history(ws.ledger).periods]
-    assert closed == ["2026-12-21/2027-01-03", "2027-01-04/17"]
+    assert closed[:2] == ["2026-12-21/2027-01-03", "2027-01-04/17"]
+    assert closed[-1] == "2027-03-15/28" and len(closed) == 7
+    code, _, err = ws.close("2027-Q1")
+    assert code == cli.EXIT_REFUSED and "already closed" in err
+    assert "close the next pay period (2027-03-29/04-11)" in err
 
 
 def test_a_biweekly_quarter_is_closed_whole(ws):
@@ -718,6 +720,13 @@ def test_the_close_summary_says_what_was_paid_and_what_carried(ws):
     assert ("1,000.00 USD of prior-period adjustments carried from earlier pay periods: 0.00 "
             "USD recovered from the pay of 2027-06, 1,000.00 USD carried forward") in out
     assert "  ana  carried forward 1,000.00 USD (carried in: 1,000.00 USD)\n" in out
+    # `ledger show` says what each carried-adjustment line does, not just "ledger".
+    code, out, _ = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", "2027-06")
+    assert code == 0 and "  ledger\n" not in out
+    assert ("carried adjustment       -1,000.00  recovered from pay: prior-period adjustments "
+            "carried from earlier pay periods\n") in out
+    assert ("carried adjustment        1,000.00  carried forward: nothing is taken back from "
+            "pay\n") in out
 
 
 def test_adjustment_lines_name_the_deal_rule_and_what_changed(ws):
@@ -753,8 +762,9 @@ def test_adjustment_lines_name_the_deal_rule_and_what_changed(ws):
     # D2 is back in February: a line again, of which nothing is paid after its removal.
     assert any(w.startswith("deal D2, rule core (earning line) [earning core:commission:bob:"
                             f"E2; original lines #{feb}, lines #") for w in whats), whats
-    # D6's events are gone: the deal cannot be named, the earning id still is.
-    assert any(w.startswith("rule core (earning line), line removed [earning "
+    # D6's events are gone from the data: the deal is named from the ledger's record of the
+    # adjustment that paid its line.
+    assert any(w.startswith("deal D6, rule core (earning line), line removed [earning "
                             "core:commission:bob:E6; original lines #") for w in whats), whats
 
 
@@ -811,3 +821,38 @@ def test_ledger_show_of_a_plan_the_ledger_does_not_hold_is_refused(ws):
                        f"2\" (of {ws.plan}) in the ledger, which holds \"Ledger test AE\"; was "
                        "the plan \"Ledger test AE\" renamed?\n")
     assert ws.cli("ledger", "show", "--ledger", ws.ledger)[0] == 0
+
+
+def test_a_quarter_whose_first_months_are_closed_closes_the_rest(ws):
+    """Closing 2027-Q2 after April was closed on its own closes May and June, saying April
+    was closed already; the quarter closed whole is refused, as is one with earlier months
+    open."""
+    code, _, err = ws.close("2027-Q2")
+    assert code == ledger_exit_refused() and "while 2027-01 is open" in err
+    assert ws.close("2027-Q1")[0] == 0 and ws.close("2027-04")[0] == 0
+    code, out, err = ws.close("2027-Q2")
+    assert code == 0, err
+    assert out.startswith('closed 2027-05, 2027-06 of "Ledger test AE" (ledger run #3')
+    assert "already closed: 2027-04 of 2027-Q2, closed before (unchanged)\n" in out
+    assert [p.label for p in api.ledger_history(ws.ledger).periods] == [
+        "2027-01", "2027-02", "2027-03", "2027-04", "2027-05", "2027-06"]
+    before = api.verify_ledger(ws.ledger).head
+    code, _, err = ws.close("2027-H1")
+    assert code == ledger_exit_refused()
+    assert ('2027-01 to 2027-06 of "Ledger test AE" are already closed (ledger runs #1, #2, '
+            "#3)") in err and "close the next pay period (2027-07)" in err
+    assert api.verify_ledger(ws.ledger).head == before
+
+
+def test_a_line_whose_deal_left_the_data_is_named_from_the_ledger(ws):
+    """D2 is deleted from the data after February was closed: its line is removed, and the
+    adjustment names deal D2 from the ledger's record of the line, not the earning id alone."""
+    assert ws.close("2027-Q1")[0] == 0
+    feb = ws.line_id("bob", "2027-02", "earning")
+    ws.write_events([e for e in EVENTS if e[1] != "D2"])
+    code, out, err = ws.close("2027-04")
+    assert code == 0, err
+    assert ("  bob  -3,000.00 USD  for 2027-02, deal D2, rule core (earning line): line removed, "
+            f"was 3,000.00 (data change) [earning core:commission:bob:E2; original lines #{feb}]"
+            "\n") in out
+    assert api.verify_ledger(ws.ledger).ok

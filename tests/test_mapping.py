@@ -502,7 +502,21 @@ def test_data_check_exit_codes(tmp_path, capsys):
     assert cli.main(["data", "check", "--map", str(bad)]) == 1
     out = capsys.readouterr().out
     assert f"{tmp_path / 'x' / 'pipeline.csv'}:7:41: error[D-DATE]" in out
+    # A mapping in error: no row is read, and the summary says so rather than "read from
+    # 5 file(s)".
+    wrong = export(tmp_path / "x", mapping=MAPPING.replace("owner = ", "ownr = "))
+    assert cli.main(["data", "check", "--map", str(wrong)]) == 1
+    out = capsys.readouterr().out
+    assert "error[D-MAP]" in out and "read from" not in out
+    assert out.rstrip().endswith(f"nothing was read: the rows are read once the mapping {wrong} "
+                                 "and the files it names are without error: 2 error(s), 0 "
+                                 "warning(s), 0 note(s)")
     assert cli.main(["data", "check", "--map", str(tmp_path / "missing.toml")]) == 2
+    assert capsys.readouterr().out.rstrip().endswith("nothing was read: the rows are read once "
+                                                     f"the mapping {tmp_path / 'missing.toml'} "
+                                                     "and the files it names are without "
+                                                     "error: 1 error(s), 0 warning(s), 0 "
+                                                     "note(s)")
     assert cli.main(["data", "check"]) == 2  # neither --map nor the data files
     assert cli.main(["data", "check", "--map", str(path), "--deals", "x.csv"]) == 2
 

@@ -35,6 +35,7 @@ import decimal
 import getpass
 import hashlib
 import heapq
+import itertools
 import json
 import os
 import socket
@@ -341,6 +342,8 @@ class CloseResult:
     carried: tuple[Carried, ...] = ()
     # The pay periods of the period asked for that start after the plan ends: left open.
     after_plan: tuple[str, ...] = ()
+    # Its first pay periods, closed by earlier closes: the close took the open rest.
+    already_closed: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -907,6 +910,9 @@ class _State:
     carry: dict[str, Decimal]  # payee -> carried adjustment still owed
     line_rows: list[dict]
     statement_rows: list[dict]
+    # earning id -> its deal as the ledger recorded it (with the line, or with an
+    # adjustment of it): a deal whose events left the data since is still named.
+    deals: dict[str, str] = attrs.Factory(dict)
 
     @property
     def last_run(self) -> RunInfo | None:
@@ -924,6 +930,7 @@ def _read_state(con: sqlite3.Connection, plan: str) -> _State:
         "SELECT * FROM periods WHERE plan = ? ORDER BY start_date", (plan,))]
     paid: dict[tuple[str, str, str, str], list] = {}
     carry: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    deals: dict[str, str] = {}
     rows = [_row(r) for r in con.execute("SELECT * FROM lines WHERE plan = ? ORDER BY seq",
                                          (plan,))]
     with decimal.localcontext(CONTEXT):
@@ -935,8 +942,14 @@ def _read_state(con: sqlite3.Connection, plan: str) -> _State:
                 continue
             if r["kind"] == ADJUSTMENT:
                 key = (r["adj_period"], r["payee"], r["adj_earning"] or "", r["adj_kind"])
+                deal = dict(trace.values).get("deal")
+                if deal and r["adj_earning"]:
+                    deals[r["adj_earning"]] = deal
             else:
                 key = (r["pay_period"], r["payee"], r["earning"] or "", r["kind"])
+                deal = json.loads(r["record"]).get("deal") if r["earning"] else None
+                if isinstance(deal, str) and deal:  # recorded since closes keep it
+                    deals[r["earning"]] = deal
             entry = paid.setdefault(key, [ZERO, [], r["rule"], None])
             entry[0] += amount
             entry[1].append(f"lines #{r['id']}")
@@ -946,7 +959,7 @@ def _read_state(con: sqlite3.Connection, plan: str) -> _State:
         "SELECT * FROM statements WHERE plan = ? ORDER BY seq", (plan,))]
     for r in statements:
         _read("statements", r, _statement_row)
-    return _State(seq, head, runs, closed, paid, dict(carry), rows, statements)
+    return _State(seq, head, runs, closed, paid, dict(carry), rows, statements, deals)
 
 
 # ------------------------------------------------------------------------------ adjustments
@@ -1045,7 +1058,7 @@ def compute_adjustments(state: _State, result, dataset, pay_in: str) -> list[Adj
                 payee=payee, pay_period=pay_in, closed_period=period, kind=kind,
                 earning=earning or None, old=a, new=b, cause=cause,
                 original=tuple(old_entry[1]) if old_entry else (), rule=rule, span=span,
-                deal=_deal_of(earning, deals, events),
+                deal=_deal_of(earning, deals, events) or state.deals.get(earning),
                 removed=new_entry is None and i == len(steps) - 1))
     return out
 
@@ -1053,7 +1066,7 @@ def compute_adjustments(state: _State, result, dataset, pay_in: str) -> list[Adj
 def _deal_of(earning: str, deals: dict[str, str | None], events: dict[str, str]) -> str | None:
     """The deal an earning line is for: today's earning line names it; a line gone from the
     recomputation is found by the event its id ends with (`core:commission:ana:E12#2`), when
-    the data still has that event."""
+    the data still has that event (else the caller asks the ledger's adjustments)."""
     if not earning:
         return None
     if earning in deals:
@@ -1310,11 +1323,12 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
 
         def prepare(state: _State):
             _check_plan(con, state, plan, result, new_plan)
-            _check_order(state, plan, pays, versions)
+            todo = _still_open(state, pays)
+            _check_order(state, plan, todo, versions)
             key = (state.head_hash, plan_hash(result))
             if key not in cache:
-                cache[key] = compute_adjustments(state, result, dataset, pays[0].label)
-            return cache[key]
+                cache[key] = compute_adjustments(state, result, dataset, todo[0].label)
+            return todo, cache[key]
 
         step("verifying the ledger")
         con.execute("BEGIN")
@@ -1330,8 +1344,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
             if (seq, head) != verified:  # another close wrote meanwhile: verify again
                 _require_intact(con, path)
             state = _read_state(con, plan.name)
-            adjustments = prepare(state)
-            out = _write(con, state, plan, pays, result, sources, adjustments,
+            todo, adjustments = prepare(state)
+            out = _write(con, state, plan, todo, result, sources, adjustments,
                          by or who(), now or dt.datetime.now(dt.timezone.utc), step, chunk)
             step("committing")
             con.execute("COMMIT")
@@ -1341,7 +1355,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
             raise
         step("committed")
         return attrs.evolve(out, path=path,
-                            after_plan=tuple(p.label for p in after_plan(versions, period)))
+                            after_plan=tuple(p.label for p in after_plan(versions, period)),
+                            already_closed=tuple(p.label for p in pays[:len(pays) - len(todo)]))
     except sqlite3.IntegrityError as exc:  # the unique index, should the check be bypassed
         raise Refused(f"the ledger refused the close: {exc}", path=path) from None
     except sqlite3.DatabaseError as exc:
@@ -1443,17 +1458,32 @@ def _renamed_from(others: list[RunInfo], plan, result, by_text: bool) -> RunInfo
     return None
 
 
+def _still_open(state: _State, pays: list[Period]) -> list[Period]:
+    """The pay periods of a longer period left to close: a quarter whose first months are
+    closed closes the rest, as payroll closing the quarter expects. Every one closed, or
+    one pay period, is left whole for `_check_order` to refuse."""
+    done = state.closed_by_label()
+    closed = len(list(itertools.takewhile(lambda pp: pp.label in done, pays)))
+    return pays[closed:] if closed < len(pays) else pays
+
+
 def _check_order(state: _State, plan, pays: list[Period], versions: Sequence) -> None:
     done = state.closed_by_label()
     for pp in pays:
         if pp.label in done:
             c = done[pp.label]
             run = state.runs.get(c.run_id)
-            when = f" on {run.created_at} by {run.created_by}" if run else ""
+            by = f"ledger run #{c.run_id}" + (f" on {run.created_at} by {run.created_by}"
+                                              if run else "")
+            what = f"{pp.label} of \"{plan.name}\" is"
+            if len(pays) > 1:  # reached only when every one is closed (_still_open)
+                what = f"{_range_of([p.label for p in pays])} of \"{plan.name}\" are"
+                ids = sorted({done[p.label].run_id for p in pays})
+                by = f"ledger run{'s' if len(ids) > 1 else ''} " + ", ".join(f"#{n}" for n in ids)
             nxt = next_pay_period(plan, state.closed[-1].end).label
             raise Refused(
-                f"{pp.label} of \"{plan.name}\" is already closed (ledger run #{c.run_id}"
-                f"{when}). A closed pay period never changes and cannot be reopened: correct "
+                f"{what} already closed ({by}). A closed pay period never changes and "
+                f"cannot be reopened: correct "
                 f"the plan or the data and close the next pay period ({nxt}); the differences "
                 "are paid there as prior-period adjustments")
     expected = (next_pay_period(plan, state.closed[-1].end) if state.closed
@@ -1485,6 +1515,9 @@ def _write(con, state: _State, plan, pays: list[Period], result, sources, adjust
         "created_by": by})
     run_id = run_row["id"]
     wanted = set(labels)
+    # A line's record keeps its deal, so a correction of it names the deal after its events
+    # have left the data (compute_adjustments).
+    deal_of = {e.id: e.deal for e in result.earnings if e.deal}
     lines_by = defaultdict(list)
     for ln in new.payouts:
         if ln.pay_period in wanted:
@@ -1510,11 +1543,14 @@ def _write(con, state: _State, plan, pays: list[Period], result, sources, adjust
         with decimal.localcontext(CONTEXT):
             for ln in lines_by[pp.label]:
                 adj = made.get(id(ln)) if ln.kind == ADJUSTMENT else None
+                record = _to_json(ln, cur)
+                if adj is None and ln.earning in deal_of:
+                    record["deal"] = deal_of[ln.earning]
                 row = w.add("lines", {
                     "run_id": run_id, "plan": plan.name, "pay_period": pp.label,
                     "payee": ln.payee, "kind": ln.kind, "amount": _money(ln.amount, cur),
                     "earning": ln.earning, "rule": ln.trace.rule,
-                    "record": _dumps(_to_json(ln, cur)),
+                    "record": _dumps(record),
                     "adj_period": adj.closed_period if adj else None,
                     "adj_kind": adj.kind if adj else None,
                     "adj_earning": adj.earning if adj else None,
@@ -1903,6 +1939,10 @@ def render_history(h: History) -> str:
             kw = max((len(ln.kind) for ln in lns), default=0)
             for ln in lns:
                 what = ln.earning or ln.rule or ""
+                if ln.kind == CARRY:  # its rule is "ledger": say what it does, as statements do
+                    what = ("carried forward: nothing is taken back from pay" if ln.amount > 0
+                            else "recovered from pay: prior-period adjustments carried from "
+                                 "earlier pay periods")
                 if ln.adjusts:
                     a = ln.adjusts
                     what = "for " + describe(a["period"], a["kind"], ln.rule, a["deal"],

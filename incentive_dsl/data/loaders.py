@@ -111,8 +111,11 @@ def parse_period(text: str) -> str:
     if _CALENDAR.parse(text) is not None:
         return text
     hint = "periods look like 2027-Q1, 2027-03, 2027-H1, 2027 or FY2027"
+    meant = _CALENDAR.respelt(text)
     if _CALENDAR.parse(text.upper()) is not None:
         hint = f"write {text.upper()}"
+    elif meant is not None:  # 2027-3, 2027Q1: as --period says it
+        hint = f"did you mean {meant}?"
     elif "/" in text:
         hint = ("a quota is given per month or longer (2027-03, 2027-Q1); a semi-monthly or "
                 "bi-weekly pay period takes its quota from the days of the months it covers")

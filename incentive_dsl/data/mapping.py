@@ -303,7 +303,7 @@ class Mapping:
         return any(self.blocks(d) for d in self.diags)
 
     def blocks(self, d: Diagnostic) -> bool:
-        return d.is_error and (d.span.path == self.path or d.code in ("D-FILE", "D-ENCODING"))
+        return blocks_rows(self.path, d)
 
     def map_error(self, key: tuple[str, ...], message: str, hint: str | None = None,
                   related: Iterable[Related] = ()) -> None:
@@ -2307,6 +2307,14 @@ def _fx(m: Mapping) -> list[FxRate]:
 
 
 # ------------------------------------------------------------------------------ public API
+
+
+def blocks_rows(mapping_path: str, d: Diagnostic) -> bool:
+    """Whether `d`, found reading through the mapping at `mapping_path`, keeps the export's
+    rows from being read: an error in the mapping itself, or a file it names that cannot
+    be read."""
+    return d.is_error and (d.span.path == mapping_path or d.code in ("D-FILE", "D-ENCODING"))
+
 
 
 def load_mapping(path: str | os.PathLike, plan: Plan | None = None, pause_gc: bool = True
