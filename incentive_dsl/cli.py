@@ -1543,11 +1543,11 @@ def cmd_close(args: argparse.Namespace) -> int:
         print(f"  {p.label}  paid {_fmt_money(p.paid, cur)} on {p.statement_count} statement(s), "
               f"{p.line_count} line(s)")
     if done.already_closed:
-        print(f"already closed: {ledger._range_of(list(done.already_closed))} of "
+        print(f"already closed: {ledger.range_of(list(done.already_closed))} of "
               f"{args.close_period}, closed before (unchanged)")
     if done.after_plan:
         left = done.after_plan
-        print(f"not closed: {ledger._range_of(list(left))} of {args.close_period} "
+        print(f"not closed: {ledger.range_of(list(left))} of {args.close_period} "
               f"{'starts' if len(left) == 1 else 'start'} after \"{done.plan}\" ends "
               f"({versions[-1].effective_end}); close {'it' if len(left) == 1 else 'them'} "
               "under the plan (or the new version of it) that pays them")
@@ -1562,7 +1562,7 @@ def cmd_close(args: argparse.Namespace) -> int:
         before = sum((c.before for c in done.carried), Decimal(0))
         after = sum((c.after for c in done.carried), Decimal(0))
         in_pay = net - before + after
-        closed = ledger._range_of([p.label for p in done.periods])
+        closed = ledger.range_of([p.label for p in done.periods])
         if done.adjustments:
             said = (f"prior-period adjustments in {first}: {len(done.adjustments)} line(s), "
                     f"net {_money(net, cur)}")

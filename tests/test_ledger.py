@@ -856,3 +856,17 @@ def test_a_line_whose_deal_left_the_data_is_named_from_the_ledger(ws):
             f"was 3,000.00 (data change) [earning core:commission:bob:E2; original lines #{feb}]"
             "\n") in out
     assert api.verify_ledger(ws.ledger).ok
+
+
+@pytest.mark.parametrize("earning, deal", [
+    ("core:commission:ana:E12", "D12"),
+    ("core:commission:ana:E12#2", "D12"),  # the second line of one kind from one event
+    ("core:commission:ana:D1:booked", "D1"),  # a mapping's event id holds colons
+    ("core:commission:ana:D1:amended:2#3", "D1b"),
+    ("kicker:bonus:ana:2027-Q1", None),  # a period's line: no event, no deal
+    ("odd", None),
+])
+def test_a_removed_line_finds_its_deal_by_the_event_its_id_ends_with(earning, deal):
+    events = {"E12": "D12", "D1:booked": "D1", "booked": "D9", "D1:amended:2": "D1b",
+              "2": "D2"}
+    assert ledger._deal_of(earning, {}, events) == deal

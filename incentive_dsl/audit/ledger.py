@@ -1071,7 +1071,13 @@ def _deal_of(earning: str, deals: dict[str, str | None], events: dict[str, str])
         return None
     if earning in deals:
         return deals[earning]
-    return events.get(earning.rsplit(":", 1)[-1].split("#", 1)[0])
+    # The id is `rule:kind:payee:key` and a repeat's `#n`; the key is all that follows the
+    # payee, since an event id may hold colons itself (a mapping's `D1:booked`).
+    parts = earning.split(":", 3)
+    if len(parts) < 4:
+        return None
+    key, hash_, n = parts[3].rpartition("#")
+    return events.get(key if hash_ and n.isdigit() else parts[3])
 
 
 def _adjustment_line(adj: Adjustment, plan_span: Span, cur: str) -> PayoutLine:
@@ -1231,7 +1237,7 @@ def with_ledger(path: str, result, dataset, window: Period | None = None) -> Led
             notes.append(f"{len(adjustments)} prior-period adjustment(s) are paid in "
                          f"{first_open.label}, the first open pay period, outside the window")
     else:
-        notes.append(f"{_range_of(closed)} {'is' if len(closed) == 1 else 'are'} closed: closed "
+        notes.append(f"{range_of(closed)} {'is' if len(closed) == 1 else 'are'} closed: closed "
                      f"pay periods show what was paid; corrections would be paid in "
                      f"{first_open.label}, which this run does not reach")
     new, _, _ = _apply(result, state, adjustments, open_periods, replace_closed=True)
@@ -1394,7 +1400,7 @@ def _check_plan(con: sqlite3.Connection, state: _State, plan, result,
         if changed:
             raise PlanMismatch(
                 f"\"{plan.name}\" no longer pays on the pay periods the ledger closed "
-                f"({_range_of([c.label for c in state.closed])}): {'; '.join(changed)}. "
+                f"({range_of([c.label for c in state.closed])}): {'; '.join(changed)}. "
                 "Its recomputation would not line up with what was paid and would reverse "
                 "every closed pay period",
                 hint="keep the pay frequency, fiscal year and currency of the closed pay "
@@ -1411,7 +1417,7 @@ def _check_plan(con: sqlite3.Connection, state: _State, plan, result,
     if old is not None:
         closed = [r[0] for r in con.execute(
             "SELECT pay_period FROM periods WHERE plan = ? ORDER BY start_date", (old.plan,))]
-        span = f" ({_range_of(closed)})" if closed else ""
+        span = f" ({range_of(closed)})" if closed else ""
         raise PlanMismatch(
             f"\"{plan.name}\" is \"{old.plan}\" renamed (the same plan file as its close "
             f"#{old.id}, {old.plan_sources[0]['path']}): the ledger records closes under the "
@@ -1477,7 +1483,7 @@ def _check_order(state: _State, plan, pays: list[Period], versions: Sequence) ->
                                               if run else "")
             what = f"{pp.label} of \"{plan.name}\" is"
             if len(pays) > 1:  # reached only when every one is closed (_still_open)
-                what = f"{_range_of([p.label for p in pays])} of \"{plan.name}\" are"
+                what = f"{range_of([p.label for p in pays])} of \"{plan.name}\" are"
                 ids = sorted({done[p.label].run_id for p in pays})
                 by = f"ledger run{'s' if len(ids) > 1 else ''} " + ", ".join(f"#{n}" for n in ids)
             nxt = next_pay_period(plan, state.closed[-1].end).label
@@ -1898,7 +1904,7 @@ def _calendars(runs: Sequence[RunInfo], periods: Sequence[ClosedPeriod]) -> dict
                              if r.pay_unit == "biweek" else None) for r in runs}
 
 
-def _range_of(labels: Sequence[str]) -> str:
+def range_of(labels: Sequence[str]) -> str:
     """Consecutive pay periods by their first and last labels ("2027-01", "2027-01 to 2027-03")."""
     return labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
 
@@ -1915,7 +1921,7 @@ def render_history(h: History) -> str:
         for p in h.closed:
             closed[p.plan].append(p.label)
         out.append(f"{h.not_closed} is not closed; " + ("closed: " + "; ".join(
-            f"{_range_of(labels)} of \"{plan}\"" for plan, labels in closed.items())
+            f"{range_of(labels)} of \"{plan}\"" for plan, labels in closed.items())
             if closed else "nothing is closed in this ledger"))
     periods_by_run = defaultdict(list)
     for p in h.periods:
