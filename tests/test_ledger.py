@@ -870,3 +870,43 @@ def test_a_removed_line_finds_its_deal_by_the_event_its_id_ends_with(earning, de
     events = {"E12": "D12", "D1:booked": "D1", "booked": "D9", "D1:amended:2": "D1b",
               "2": "D2"}
     assert ledger._deal_of(earning, {}, events) == deal
+
+
+HOLDBACK_PLAN = """\
+plan "Holdback accruals"
+  currency USD
+  effective 2027-01-01 to 2027-12-31
+  roles AE
+  rounding half even per line
+
+credit bookings "Bookings"
+  on deal booked
+
+commission core "Core commission"
+  on bookings
+  rate 10%
+
+payout
+  paid monthly
+  50% when booked, 50% when collected
+  hold back 10% for 1 month
+"""
+
+
+def test_accruals_with_the_ledger_keep_a_corrected_holdback_as_held(ws):
+    """A collection recorded after January is closed makes January pay 500 more, 50 of it held
+    back: the correction pays 450 and holds 50. Earned to date (3,000) is always what was paid
+    plus what is accrued; the 50 is held back, not gone."""
+    ws.plan.write_text(HOLDBACK_PLAN, encoding="utf-8")
+    ws.write_events([("E1", "D1", "2027-01-10", "booked", "10000", "ana"),
+                     ("E2", "D2", "2027-01-20", "booked", "20000", "ana")])
+    assert ws.close("2027-01")[0] == 0  # paid 1,500 less 150 held: 1,350
+    ws.write_events([("E1", "D1", "2027-01-10", "booked", "10000", "ana"),
+                     ("E2", "D2", "2027-01-20", "booked", "20000", "ana"),
+                     ("E3", "D1", "2027-01-25", "collected", "10000", "")])
+    jan = _accruals_csv(ws, "2027-01", "--ledger", ws.ledger)["ana"]
+    assert (jan["unpaid_payable"], jan["held_back"], jan["awaiting_collection"],
+            jan["accrued"]) == ("450.00", "200.00", "1000.00", "1650.00")  # 3,000 - 1,350
+    # February pays the correction (450) and releases January's 200: 1,350 + 650 paid.
+    feb = _accruals_csv(ws, "2027-02", "--ledger", ws.ledger)["ana"]
+    assert (feb["held_back"], feb["accrued"]) == ("0.00", "1000.00")  # D2's uncollected half

@@ -89,13 +89,22 @@ def accruals(result: RunResult, window: Period, ledger_view=None) -> list[Accrua
             # The run ends with the last closed pay period: the corrections the first open one
             # will pay are owed (or to recover) already. They are what the recomputation of
             # the closed pay periods differs by from what was paid for them.
+            # A correction of a holdback pays net of it and is held back as well, as the
+            # holdback lines of the pay periods are below.
             closed = set(ledger_view.closed)
             for p in result.payouts:
                 if p.pay_period in closed:
                     by_payee[p.payee]["unpaid"] += p.amount
+                    if p.kind in HOLD_KINDS:
+                        by_payee[p.payee]["held"] -= p.amount
             for p in ledger_view.result.payouts:
                 if p.pay_period in closed and p.kind != CARRY:
                     by_payee[p.payee]["unpaid"] -= p.amount
+                    if p.kind in HOLD_KINDS:
+                        by_payee[p.payee]["held"] += p.amount
+        for adj in ledger_view.adjustments:
+            if adj.kind in HOLD_KINDS:  # its line is counted in pay below, like the others
+                by_payee[adj.payee]["held"] -= adj.amount
         result = ledger_view.result
     settled = {s.pay_period for s in result.statements if s.end <= as_of}
     for p in result.payouts:
