@@ -368,3 +368,40 @@ def test_an_activity_turned_away_names_the_where_of_its_own_activity(tmp_path):
                                  plan.calendar.parse("2027-02")).lines())
     assert ("demos: E1 — the reward's 'where' condition does not hold "
             "(where payee.territory is \"east\")") in text
+
+
+class _Counted(tuple):
+    """A run's lines, counting the passes over them."""
+
+    passes = 0
+
+    def __iter__(self):
+        type(self).passes += 1
+        return super().__iter__()
+
+
+def test_explaining_many_payees_and_deals_passes_over_the_run_once():
+    import attrs
+
+    from shipped import ROOT, load_shipped_data
+
+    loaded = api.load_plan(str(ROOT / "plans" / "sales_manager.plan"))
+    dataset, _ = load_shipped_data(loaded.plan)
+    result = api.run(loaded.versions, attrs.evolve(dataset, events=_Counted(dataset.events)))
+    window = loaded.plan.calendar.parse("2027-Q1")
+    payees = sorted({s.payee for s in result.statements})[:12]
+    deals = sorted({c.deal for c in result.credits if c.payee == payees[0]})[:6]
+    assert len(payees) == 12 and len(deals) == 6
+    asked = [(p, None) for p in payees] + [(payees[0], d) for d in deals]
+
+    def explained(run):
+        return ["\n".join(api.explain(run, p, window, d).lines()) for p, d in asked]
+
+    # Each explanation on a run of its own, whose index is built for it alone.
+    fresh = [explained(attrs.evolve(result))[i] for i in range(len(asked))]
+    counted = attrs.evolve(result, **{name: _Counted(getattr(result, name)) for name in (
+        "credits", "earnings", "payouts", "statements", "skips")})
+    _Counted.passes = 0
+    assert explained(counted) == fresh
+    # One pass over each of the five kinds of line and over the events, for all 18 calls.
+    assert _Counted.passes <= 6

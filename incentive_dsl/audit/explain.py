@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import attrs
 
+from incentive_dsl.audit.index import index
 from incentive_dsl.audit.reconcile import reconcile
 from incentive_dsl.check.model import PoolSpec
 from incentive_dsl.eval.credits import eligible
@@ -62,21 +63,18 @@ def explain(result: RunResult, payee: str, window: Period, deal: str | None = No
 def _explain(result: RunResult, payee: str, window: Period, deal: str | None) -> Node:
     plan = result.plan
     cur = plan.currency
-    events = {}
-    if result.engine is not None:
-        events = {e.id: e for e in result.engine.dataset.events}
-    credits = {c.id: c for c in result.credits}
-    own = {e.id: e for e in result.earnings if e.payee == payee}
-    earnings = [e for e in result.earnings if e.payee == payee and window.contains(e.date)
+    ix = index(result)
+    events = ix.events
+    credits = ix.credits
+    own = {e.id: e for e in ix.earnings_of.get(payee, ())}
+    earnings = [e for e in own.values() if window.contains(e.date)
                 and (deal is None or e.deal == deal)]
-    statements = [s for s in result.statements if s.payee == payee
-                  and window.start <= s.start and s.end <= window.end]
+    statements = [s for s in ix.statements_of.get(payee, ())
+                  if window.start <= s.start and s.end <= window.end]
     earned = sum((e.amount for e in earnings), ZERO)
     paid = sum((s.paid for s in statements), ZERO)
     what = f" on deal {deal}" if deal else ""
-    names = {r.id: r.name for r in result.engine.dataset.payees if r.name} \
-        if result.engine is not None else {}
-    shown = f"{names[payee]} ({payee})" if payee in names else payee
+    shown = f"{ix.names[payee]} ({payee})" if payee in ix.names else payee
     root = Node(f"{shown}, {window.label}{what}: earned {fmt(earned, cur)}"
                 + ("" if deal else f", paid {fmt(paid, cur)}"))
     by_component: dict[str, list[EarningLine]] = defaultdict(list)
@@ -130,7 +128,7 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
         for line in skipped:
             branch.add(line)
     elif deal and absent is None and not earnings:
-        reason = _not_theirs(result, payee, window, deal, events.values())
+        reason = _not_theirs(result, payee, window, deal, ix.deal_events.get(deal, ()))
         if reason:
             root.add(reason)
     return root
@@ -139,23 +137,22 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
 def not_paid(result: RunResult, payee: str, window: Period) -> list[str]:
     """Why events of the payee's in `window` earned them nothing, one line a skip: `explain`'s
     "not paid"."""
-    events = {e.id: e for e in result.engine.dataset.events} if result.engine is not None \
-        else {}
-    earnings = [e for e in result.earnings if e.payee == payee and window.contains(e.date)]
-    return _skipped(result, payee, window, None, events, earnings)
+    ix = index(result)
+    earnings = [e for e in ix.earnings_of.get(payee, ()) if window.contains(e.date)]
+    return _skipped(result, payee, window, None, ix.events, earnings)
 
 
 def _skipped(result: RunResult, payee: str, window: Period, deal: str | None, events,
              earnings) -> list[str]:
     # A rule may skip a split partner's share of an event and still credit the payee theirs:
     # that skip is the partner's, not a reason the payee was not paid.
-    gave = {(c.credit, c.event) for c in result.credits if c.payee == payee and c.amount}
+    ix = index(result)
+    gave = {(c.credit, c.event) for c in ix.credits_of.get(payee, ()) if c.amount}
     gave.update((e.component, event) for e in earnings if e.amount for event in e.trace.events)
-    skipped = [s for s in result.skips if (s.subject in events and (
-        events[s.subject].owner == payee or any(p == payee for p, _ in events[s.subject].splits))
-        or s.subject.startswith(payee + " ")) and (s.date is None or window.contains(s.date))
-        and (deal is None or (s.subject in events and events[s.subject].deal == deal))
-        and (s.rule, s.subject) not in gave]
+    skipped = [s for s in ix.skips_of.get(payee, ())
+               if (s.date is None or window.contains(s.date))
+               and (deal is None or (s.subject in events and events[s.subject].deal == deal))
+               and (s.rule, s.subject) not in gave]
     if deal is None:
         skipped += _team_skips(result, payee, window)
     return [f"{s.rule}: {s.subject} — "
@@ -170,7 +167,7 @@ def _team_skips(result: RunResult, payee: str, window: Period) -> list:
     if engine is None:
         return []
     out = []
-    for s in result.skips:
+    for s in index(result).team_skips:
         comp = result.plan.component(s.rule)
         if (not s.subject.startswith("team of ") or comp is None or s.date is None
                 or not window.contains(s.date)):
@@ -209,7 +206,7 @@ def _not_theirs(result: RunResult, payee: str, window: Period, deal: str,
     if mine and not any(window.contains(e.date) for e in mine):
         return head + (f"none of its events is dated in it (they are dated {mine[0].date}"
                        + (f" to {mine[-1].date})" if mine[-1].date != mine[0].date else ")"))
-    if any(c.payee == payee and c.deal == deal for c in result.credits):
+    if any(c.deal == deal for c in index(result).credits_of.get(payee, ())):
         return None
     booked = [e for e in mine if e.kind == "booked"]
     if booked and all(e.owner != payee and payee not in dict(e.splits) for e in booked):
@@ -237,7 +234,7 @@ def no_statement(result: RunResult, payee: str, window: Period) -> str | None:
     so)."""
     if not _holds_pay_period(result.plan, window) or any(
             s.payee == payee and window.start <= s.start and s.end <= window.end
-            for s in result.statements):
+            for s in index(result).statements_of.get(payee, ())):
         return None
     head = f"no statement in {window.label}: "
     covered = result.plan.applies_to
@@ -276,8 +273,8 @@ def _compensation(result: RunResult, payee: str, window: Period, root: Node) -> 
               for name in ("base_salary", "target_incentive", "target_total_compensation")}
     for name, value in values.items():
         branch.add(f"{name.replace('_', ' ')} for {window.label}: {fmt(value, cur)}")
-    earned = sum((ln.amount for ln in result.earnings
-                  if ln.payee == payee and window.contains(ln.date)), ZERO)
+    earned = sum((ln.amount for ln in index(result).earnings_of.get(payee, ())
+                  if window.contains(ln.date)), ZERO)
     if values["target_incentive"]:
         branch.add(f"earned {fmt(earned, cur)} = "
                    f"{fmt_pct(div(earned, values['target_incentive']))} of the target incentive")
@@ -329,17 +326,18 @@ def _payouts(result: RunResult, payee: str, window: Period, statements, root: No
     cur = result.plan.currency
     branch = root.add("payouts")
     periods = {s.pay_period for s in statements}
+    ix = index(result)
+    payouts = ix.payouts_of.get(payee, ())
     for s in statements:
         node = branch.add(f"{s.pay_period}: paid {fmt(s.paid, cur)}")
-        for p in result.payouts:
-            if p.payee == payee and p.pay_period == s.pay_period and p.kind != "earning":
+        for p in payouts:
+            if p.pay_period == s.pay_period and p.kind != "earning":
                 node.add(f"{p.kind} {fmt(p.amount, cur)} — {p.trace.because}")
-    waiting = sum((p.amount for p in result.payouts if p.payee == payee
-                   and p.kind == "awaiting collection"), Decimal(0))
+    waiting = sum((p.amount for p in payouts if p.kind == "awaiting collection"), Decimal(0))
     if waiting and periods:
         # The run's awaiting lines hold every period's earnings still unpaid at its last day,
         # not only the window's (reconcile's term): said so, with the window's own part.
-        end = max(s.end for s in result.statements if s.payee == payee)
+        end = max(s.end for s in ix.statements_of[payee])
         own = -dict(reconcile(result, payee, window).terms).get("awaiting collection", ZERO)
         branch.add(f"still awaiting collection on {end}, from the earnings of every period "
                    f"so far: {fmt(waiting, cur)} ({fmt(own, cur)} of it earned in "
