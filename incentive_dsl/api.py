@@ -26,7 +26,8 @@ from incentive_dsl.data.records import Dataset
 from incentive_dsl.eval.run import RunResult, evaluate_versions
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 from incentive_dsl.progress import QUIET, Meter
-from incentive_dsl.diagnostics import Diagnostic, error, not_found, render, render_all
+from incentive_dsl.diagnostics import (Diagnostic, error, not_found, payee_not_found, render,
+                                       render_all)
 from incentive_dsl.files import read_regular
 from incentive_dsl.syntax import format_file, parse_path, parse_text
 from incentive_dsl.syntax.parser import MAX_FILE_BYTES, read_source
@@ -102,9 +103,9 @@ def _data_of(dataset: Dataset) -> Dataset:
 def _in_roster(payee: str, roster: Iterable) -> str:
     """`payee`, refused when not in `roster` (the roster's rows): a mistyped id would get an
     answer of all zeros."""
-    known = {r.id for r in roster}
-    if payee not in known:
-        raise ValueError(not_found("payee", payee, "the roster", known))
+    roster = tuple(roster)
+    if payee not in {r.id for r in roster}:
+        raise ValueError(payee_not_found(payee, roster))
     return payee
 
 

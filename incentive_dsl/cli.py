@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from incentive_dsl import __version__, api
-from incentive_dsl.diagnostics import closest, not_found, to_json
+from incentive_dsl.diagnostics import closest, not_found, payee_not_found, to_json
 from incentive_dsl.files import read_regular
 from incentive_dsl.limits import date_problem
 from incentive_dsl.progress import QUIET
@@ -483,17 +483,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _known_payee(args: argparse.Namespace, dataset) -> bool:
+    """Whether --payee names a payee of the roster, by id or by display name (--map [roster]
+    name), which it is then read as; else says so, with the payees meant."""
+    ids = {p.id for p in dataset.payees}
+    named = {p.id for p in dataset.payees if p.name == args.payee}
+    if args.payee not in ids and len(named) == 1:
+        args.payee = named.pop()
+    if args.payee in ids:
+        return True
+    print(f"{_prog(args)}: {payee_not_found(args.payee, dataset.payees)}", file=sys.stderr)
+    return False
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     plan, dataset, window, code = _load(args)
     if code is not None:
         return code
-    named = {p.id for p in dataset.payees if p.name == args.payee}
-    if args.payee not in {p.id for p in dataset.payees} and len(named) == 1:
-        args.payee = named.pop()  # a display name from the roster (--map [roster] name)
-    if args.payee not in {p.id for p in dataset.payees}:
-        ids = sorted({p.id for p in dataset.payees})
-        print(f"incentive explain: {not_found('payee', args.payee, 'the roster', ids)}",
-              file=sys.stderr)
+    if not _known_payee(args, dataset):
         return EXIT_USAGE
     deals = {e.deal for e in dataset.events if e.kind != "activity"}
     if args.deal is not None and args.deal not in deals:
@@ -532,7 +539,7 @@ def cmd_statement(args: argparse.Namespace) -> int:
     known = {p.id for p in dataset.payees}
     for payee in args.payee or ():
         if payee not in known:
-            print(f"incentive statement: {not_found('payee', payee, 'the roster', known)}",
+            print(f"incentive statement: {payee_not_found(payee, dataset.payees)}",
                   file=sys.stderr)
             return EXIT_USAGE
     if window is None:
@@ -1294,10 +1301,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     plans, dataset, _, code = _load(args)
     if code is not None:
         return code
-    ids = sorted({p.id for p in dataset.payees})
-    if args.payee not in ids:
-        print(f"incentive estimate: {not_found('payee', args.payee, 'the roster', ids)}",
-              file=sys.stderr)
+    if not _known_payee(args, dataset):
         return EXIT_USAGE
     notes: list[str] = []
     heading: list[str] = []

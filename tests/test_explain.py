@@ -405,3 +405,30 @@ def test_explaining_many_payees_and_deals_passes_over_the_run_once():
     assert explained(counted) == fresh
     # One pass over each of the five kinds of line and over the events, for all 18 calls.
     assert _Counted.passes <= 6
+
+
+def test_a_payee_given_by_part_of_their_display_name_is_suggested():
+    from incentive_dsl.diagnostics import payee_not_found
+
+    start = dt.date(2027, 1, 1)
+    roster = [PayeeRecord(id="darcel.s", role="AE", start=start, name="Darcel Schlecht"),
+              PayeeRecord(id="bea.l", role="AE", start=start),
+              PayeeRecord(id="bea.v", role="MGR", start=start)]
+    meant = "; did you mean 'darcel.s' (Darcel Schlecht)?"
+    for typed in ("Darcel", "schlecht", "Darcel Schlect"):
+        assert payee_not_found(typed, roster) == f"no payee '{typed}' in the roster{meant}"
+    assert payee_not_found("bea", roster).endswith("did you mean one of 'bea.l', 'bea.v'?")
+    assert payee_not_found("zed", roster) == "no payee 'zed' in the roster"
+
+
+def test_explain_suggests_the_crm_payee_whose_name_holds_the_word_typed(capsys):
+    from incentive_dsl.cli import main
+
+    from shipped import ROOT
+
+    crm = ROOT / "plans" / "crm"
+    code = main(["explain", str(crm / "field_sales.plan"), "--map", str(crm / "crm.toml"),
+                 "--payee", "Darcel", "--period", "2017-Q1"])
+    assert code == 2
+    assert capsys.readouterr().err.endswith(
+        "incentive explain: no payee 'Darcel' in the roster; did you mean 'Darcel Schlecht'?\n")
