@@ -566,13 +566,14 @@ def open_deals(plan: Plan, dataset: Dataset, payee: str, date: dt.date | None = 
     """The payee's open pipeline deals (reached a stage, neither booked nor cancelled), each
     as a closing on `date` (default: the day the data runs up to) at its last recorded
     amount; and notes on those left out. Returns (closings, notes). Raises ValueError for a
-    payee not in the roster."""
+    payee not in the roster, and audit.estimate.DealError (a ValueError) for a deal whose
+    amount is in a currency with no rate to the plan's."""
     from incentive_dsl.audit import estimate
 
     _plan_of(plan)
     _in_roster(payee, _data_of(dataset).payees)
     date = _date_of(date, "date") or estimate.today_in_data(dataset, plan)
-    return estimate.open_deals(dataset, payee, date)
+    return estimate.open_deals(plan, dataset, payee, date)
 
 
 def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closings: Sequence):

@@ -1306,7 +1306,12 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     notes: list[str] = []
     heading: list[str] = []
     if args.pipeline:
-        closings, notes = api.open_deals(plans[-1], dataset, args.payee, args.date)
+        try:
+            closings, notes = api.open_deals(plans[-1], dataset, args.payee, args.date)
+        except estimate.DealError as exc:
+            print(f"incentive estimate: --pipeline: {exc.message}"
+                  + (f"\n   = hint: {exc.hint}" if exc.hint else ""), file=sys.stderr)
+            return EXIT_USAGE
         if not closings:
             print(f"{args.payee} has no open pipeline deal with an amount in the data",
                   *(f"note: {n}" for n in notes), sep="\n")
