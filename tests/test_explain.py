@@ -337,6 +337,15 @@ def test_an_override_says_which_condition_held_and_the_team_figures_it_read(tmp_
         "│       ├── 2% of team bookings = 9,000.00 USD",
         "│       ├── team attainment: 90%",
         "│       └── team bookings: 450,000.00 USD"]
+    # mia has no quota of her own: the one the override measured is her team's.
+    assert "├── quotas" in lines
+    quotas = lines[lines.index("├── quotas") + 1:]
+    assert quotas[0] == ("│   └── quota bookings of mia's team for 2027-Q1: 500,000.00 USD — "
+                         "what rule 'mgr' measured the team against")
+    assert not any("quota bookings for" in line for line in lines)
+    # An AE's own quota, unchanged.
+    ana = api.explain(api.run(plan, dataset), "ana", plan.calendar.parse("2027-Q1")).lines()
+    assert "│   └── quota bookings for 2027-Q1: 250,000.00 USD" in ana
 
 
 ACTIVITY_PLAN = '''\

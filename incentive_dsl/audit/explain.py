@@ -17,6 +17,7 @@ import datetime as dt
 import decimal
 from collections import defaultdict
 from decimal import Decimal
+from fractions import Fraction
 
 import attrs
 
@@ -24,10 +25,11 @@ from incentive_dsl.audit.index import index
 from incentive_dsl.audit.reconcile import reconcile
 from incentive_dsl.check.model import PoolSpec
 from incentive_dsl.eval.credits import eligible
-from incentive_dsl.eval.money import CONTEXT, ZERO, div, fmt, fmt_pct
+from incentive_dsl.eval.money import CONTEXT, ZERO, div, exact, fmt, fmt_pct
 from incentive_dsl.eval.records import EarningLine
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import FREQUENCY_UNIT, Period, month_number
+from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
 
@@ -280,16 +282,64 @@ def _compensation(result: RunResult, payee: str, window: Period, root: Node) -> 
                    f"{fmt_pct(div(earned, values['target_incentive']))} of the target incentive")
 
 
+def _team_quota_rules(plan, quota: str) -> list:
+    """The rules that measure a team against `quota` (`team attainment`, where attainment
+    reads it): a manager's override is paid on the team's quota, not on their own. Not a
+    pool: it pays the members of a team, measured as their manager's."""
+    measures = {m.name: m for m in plan.measures}
+
+    def reads(name: str, seen: set[str]) -> bool:
+        if name in seen or name not in measures:
+            return False
+        seen.add(name)
+        return any(isinstance(x, n.QuotaRef) and x.name.text == quota
+                   or isinstance(x, (n.Ref, n.TeamRef)) and reads(x.name.text, seen)
+                   for x in n.walk(measures[name].expr))
+    return [c for c in plan.components if not isinstance(c, PoolSpec)
+            and getattr(c, "period", None) and any(
+        isinstance(x, n.TeamRef) and reads(x.name.text, set())
+        for f in attrs.fields(type(c)) if isinstance(getattr(c, f.name), n.Node)
+        for x in n.walk(getattr(c, f.name)))]
+
+
+def _team_quota(result: RunResult, payee: str, window: Period, quota: str):
+    """(the rules, the payee's team's quota over the window) when a rule measured the
+    payee's team against `quota` in the window (it paid them, or said why not); else None."""
+    engine, ix = result.engine, index(result)
+    ran = {ln.component for ln in ix.earnings_of.get(payee, ()) if window.contains(ln.date)}
+    ran.update(s.rule for s in ix.skips_of.get(payee, ()) if s.subject.startswith(payee + " ")
+               and s.date is not None and window.contains(s.date))
+    rules = [c for c in _team_quota_rules(result.plan, quota) if c.name in ran]
+    if not rules:
+        return None
+    periods = [p for p in result.plan.calendar.periods(window.start, window.end,
+                                                       rules[0].period)
+               if window.start <= p.start and p.end <= window.end]
+    # Added exactly: a prorated quota may have no finite decimal form.
+    total = sum((Fraction(engine.quota_total(quota, tuple(engine.team(payee, p)), p))
+                 for p in periods), Fraction(0))
+    return rules, exact(total)
+
+
 def _quotas(result: RunResult, payee: str, window: Period, root: Node) -> None:
     engine = result.engine
     if engine is None or not result.plan.quotas or payee not in engine.roster:
         return
     branch = root.add("quotas")
     for q in result.plan.quotas:
+        def show_value(value):
+            return fmt(value, result.plan.currency) if q.kind == "money" else \
+                f"{value.normalize():f}"
         value = engine.quota_total(q.name, (payee,), window)
-        shown = fmt(value, result.plan.currency) if q.kind == "money" else \
-            f"{value.normalize():f}"
-        node = branch.add(f"quota {q.name} for {window.label}: {shown}")
+        team = _team_quota(result, payee, window, q.name)
+        if team is not None:
+            rules, total = team
+            branch.add(f"quota {q.name} of {payee}'s team for {window.label}: "
+                       f"{show_value(total)} — what rule "
+                       f"{', '.join(repr(c.name) for c in rules)} measured the team against")
+            if not value:  # the payee has no quota of their own: the team's is the one used
+                continue
+        node = branch.add(f"quota {q.name} for {window.label}: {show_value(value)}")
         if q.forecast is not None:
             f = q.forecast
             for p in result.plan.calendar.periods(window.start, window.end, f.unit):
