@@ -432,9 +432,12 @@ def prepare_columnar(plan: Plan | Sequence[Plan], dataset: Dataset,
     return (None, ready.fallback) if isinstance(ready, ColumnarRun) else (ready, None)
 
 
-def explain(result: RunResult, payee: str, period: Period, deal: str | None = None):
+def explain(result: RunResult, payee: str, period: Period, deal: str | None = None,
+            grouped: bool = False):
     """The explanation tree (audit.explain.Node) of a payee's pay in a period (a payee the
-    plan does not pay: why), or of one deal's part of it. Raises ValueError for a `deal` not
+    plan does not pay: why), or of one deal's part of it. `grouped`: under "not paid", one
+    line for the skips a rule turned away for one reason (when there are several), as
+    `incentive explain` prints it; else one line a skip. Raises ValueError for a `deal` not
     in the run's data."""
     from incentive_dsl.audit.explain import explain as build
 
@@ -442,7 +445,7 @@ def explain(result: RunResult, payee: str, period: Period, deal: str | None = No
         deals = _deal_ids(result.engine.dataset)
         if deal not in deals:  # told as `incentive explain --deal` tells it
             raise ValueError(not_found("deal", deal, "the data", deals))
-    return build(result, payee, _period_of(period), deal)
+    return build(result, payee, _period_of(period), deal, grouped)
 
 
 # A dataset's deal ids, by the dataset's identity: explaining many deals of a large run must

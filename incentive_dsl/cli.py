@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import difflib
 import io
+import json
 import math
 import os
 import re
@@ -520,7 +521,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if code is not None:
             return code
         result = view.result
-    tree = api.explain(result, args.payee, window, args.deal)
+    tree = api.explain(result, args.payee, window, args.deal, grouped=args.format == "text")
+    if args.format == "json":  # every line, for programs
+        print(json.dumps({"format_version": 1, "payee": args.payee, "period": window.label,
+                          "deal": args.deal, "explanation": tree.to_dict()},
+                         ensure_ascii=False, indent=2))
+        return EXIT_OK
     print("\n".join(tree.lines()))
     return EXIT_OK
 
@@ -1189,6 +1195,10 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(explain)
     explain.add_argument("--payee", required=True, help="the payee id")
     explain.add_argument("--deal", help="only this deal")
+    explain.add_argument("--format", choices=("text", "json"), default="text",
+                         help="text for people (default: the events a rule turned away for "
+                              "one reason on one line), json for programs (the tree, every "
+                              "line)")
     explain.set_defaults(run=cmd_explain)
 
     test = sub.add_parser(

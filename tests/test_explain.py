@@ -441,3 +441,52 @@ def test_explain_suggests_the_crm_payee_whose_name_holds_the_word_typed(capsys):
     assert code == 2
     assert capsys.readouterr().err.endswith(
         "incentive explain: no payee 'Darcel' in the roster; did you mean 'Darcel Schlecht'?\n")
+
+
+def test_many_skips_for_one_reason_are_one_line_in_text_and_every_line_in_json(capsys):
+    # bob.b's 26 meetings were 26 lines of the same reason under "not paid".
+    import json
+
+    from incentive_dsl.cli import main
+
+    from shipped import ROOT
+
+    base = ["explain", str(ROOT / "plans" / "sdr_activity.plan"), "--data",
+            str(ROOT / "plans" / "data"), "--payee", "bob.b"]
+    assert main(base) == 0
+    text = capsys.readouterr().out.splitlines()
+    where = "the reward's 'where' condition does not hold (where payee.territory is \"east\")"
+    assert text[text.index("└── not paid") + 1:] == [
+        f"    └── demos: 26 'meeting' activities not paid — {where}: E00015074, E00015075, "
+        "E00015076 and 23 more"]
+    assert main([*base, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["format_version"] == 1 and doc["payee"] == "bob.b"
+    (not_paid,) = [c for c in doc["explanation"]["children"] if c["text"] == "not paid"]
+    lines = [c["text"] for c in not_paid["children"]]
+    assert len(lines) == 26 and lines[0] == f"demos: E00015074 — {where}"
+    assert all(line.endswith(where) for line in lines)
+
+
+def test_skipped_periods_are_grouped_and_a_lone_skip_is_left_as_it_is(tmp_path):
+    plan = api.load_plan(str(Path(__file__).parent / "mechanics" / "override.plan")).plan
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,amount,currency,owner\n"
+        'E1,D1,2027-02-01,booked,"30,000",USD,ana\n')
+    (tmp_path / "roster.csv").write_text(
+        "payee_id,role,start,manager\nmia,MGR,2027-01-01,\nana,AE,2027-01-01,mia\n")
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    result = api.run(plan, dataset)
+    year = plan.calendar.parse("2027")
+    # One skip a quarter for mia (the override's condition does not hold): four, one reason.
+    full = api.explain(result, "mia", year).lines()
+    grouped = api.explain(result, "mia", year, grouped=True).lines()
+    skipped = full[full.index("└── not paid") + 1:]
+    assert len(skipped) == 4
+    assert grouped[grouped.index("└── not paid") + 1:] == [
+        "    └── mgr: 4 periods not paid — " + skipped[0].split(" — ", 1)[1]
+        + ": mia 2027-Q1, mia 2027-Q2, mia 2027-Q3 and 1 more"]
+    q1 = plan.calendar.parse("2027-Q1")
+    assert api.explain(result, "mia", q1, grouped=True).lines() == \
+        api.explain(result, "mia", q1).lines()

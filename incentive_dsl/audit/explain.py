@@ -43,6 +43,9 @@ class Node:
         self.children.append(child)
         return child
 
+    def to_dict(self) -> dict:
+        return {"text": self.text, "children": [c.to_dict() for c in self.children]}
+
     def lines(self, indent: str = "") -> list[str]:
         out = [indent + self.text] if indent or self.text else []
         for i, c in enumerate(self.children):
@@ -56,13 +59,17 @@ def _where(span) -> str:
     return f"{span.path}:{span.line}"
 
 
-def explain(result: RunResult, payee: str, window: Period, deal: str | None = None) -> Node:
+def explain(result: RunResult, payee: str, window: Period, deal: str | None = None,
+            grouped: bool = False) -> Node:
+    """`grouped`: "not paid" says once the reason many skips share (text for people); else
+    every skip has its line."""
     # Totals are added in the run's decimal context, so they are the statements' numbers.
     with decimal.localcontext(CONTEXT):
-        return _explain(result, payee, window, deal)
+        return _explain(result, payee, window, deal, grouped)
 
 
-def _explain(result: RunResult, payee: str, window: Period, deal: str | None) -> Node:
+def _explain(result: RunResult, payee: str, window: Period, deal: str | None,
+             grouped: bool) -> Node:
     plan = result.plan
     cur = plan.currency
     ix = index(result)
@@ -124,10 +131,11 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
             root.add(absent)
         if absent is None or earnings:
             _reconciliation(result, payee, window, root)
-    skipped = _skipped(result, payee, window, deal, events, earnings)
+    skipped = _skips(result, payee, window, deal, events, earnings)
     if skipped:
         branch = root.add("not paid")
-        for line in skipped:
+        for line in _grouped(result, skipped, events) if grouped else [
+                _skip_line(result, s, events) for s in skipped]:
             branch.add(line)
     elif deal and absent is None and not earnings:
         reason = _not_theirs(result, payee, window, deal, ix.deal_events.get(deal, ()))
@@ -146,6 +154,50 @@ def not_paid(result: RunResult, payee: str, window: Period) -> list[str]:
 
 def _skipped(result: RunResult, payee: str, window: Period, deal: str | None, events,
              earnings) -> list[str]:
+    return [_skip_line(result, s, events)
+            for s in _skips(result, payee, window, deal, events, earnings)]
+
+
+def _skip_line(result: RunResult, s, events) -> str:
+    return f"{s.rule}: {s.subject} — " \
+        f"{skip_reason(result.plan, s.rule, s.reason, events.get(s.subject))}"
+
+
+# Fewer skips with one reason than this are listed one by one in grouped text.
+_GROUP = 3
+
+
+def _grouped(result: RunResult, skips, events) -> list[str]:
+    """The skips one line a rule and reason, in order of first appearance: "demos: 26 'meeting'
+    activities not paid — <reason>: E1, E2, E3 and 23 more" (few are listed one by one)."""
+    groups: dict[tuple[str, str], list] = defaultdict(list)
+    for s in skips:
+        groups[s.rule, skip_reason(result.plan, s.rule, s.reason, events.get(s.subject))] \
+            .append(s)
+    out = []
+    for (rule, reason), members in groups.items():
+        if len(members) < _GROUP:
+            out += [f"{rule}: {s.subject} — {reason}" for s in members]
+            continue
+        ids = ", ".join(s.subject for s in members[:_GROUP])
+        more = f" and {len(members) - _GROUP} more" if len(members) > _GROUP else ""
+        out.append(f"{rule}: {len(members)} {_noun([events.get(s.subject) for s in members])} "
+                   f"not paid — {reason}: {ids}{more}")
+    return out
+
+
+def _noun(events) -> str:
+    """What a group of skipped subjects are: "'meeting' activities", "events", "periods"."""
+    if all(e is not None for e in events):
+        kinds = {(e.kind, e.subject) for e in events}
+        if len(kinds) == 1 and next(iter(kinds))[0] == "activity":
+            return f"'{next(iter(kinds))[1]}' activities"
+        return "events"
+    return "periods" if not any(events) else "events and periods"
+
+
+def _skips(result: RunResult, payee: str, window: Period, deal: str | None, events,
+           earnings) -> list:
     # A rule may skip a split partner's share of an event and still credit the payee theirs:
     # that skip is the partner's, not a reason the payee was not paid.
     ix = index(result)
@@ -157,9 +209,7 @@ def _skipped(result: RunResult, payee: str, window: Period, deal: str | None, ev
                and (s.rule, s.subject) not in gave]
     if deal is None:
         skipped += _team_skips(result, payee, window)
-    return [f"{s.rule}: {s.subject} — "
-            f"{skip_reason(result.plan, s.rule, s.reason, events.get(s.subject))}"
-            for s in skipped]
+    return skipped
 
 
 def _team_skips(result: RunResult, payee: str, window: Period) -> list:
