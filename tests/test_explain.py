@@ -490,3 +490,25 @@ def test_skipped_periods_are_grouped_and_a_lone_skip_is_left_as_it_is(tmp_path):
     q1 = plan.calendar.parse("2027-Q1")
     assert api.explain(result, "mia", q1, grouped=True).lines() == \
         api.explain(result, "mia", q1).lines()
+
+
+def test_a_deal_rolled_up_to_a_manager_says_it_counts_in_her_figures(tmp_path):
+    # A deal of her team said nothing but "earned 0.00 USD" to the manager.
+    from shipped import ROOT
+
+    plan = api.load_plan(str(ROOT / "plans" / "sales_manager.plan")).plan
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,amount,currency,owner\n"
+        'E1,D1,2027-02-01,booked,"300,000",USD,ana\n')
+    (tmp_path / "roster.csv").write_text(
+        "payee_id,role,start,manager\nmia,MGR,2027-01-01,\nana,AE,2027-01-01,mia\n")
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    lines = api.explain(api.run(plan, dataset), "mia", plan.calendar.parse("2027-Q1"),
+                        "D1").lines()
+    assert lines[0] == "mia, 2027-Q1 on deal D1: earned 0.00 USD"
+    assert lines[1].startswith("└── no earning on deal D1 for mia in 2027-Q1: it credits them "
+                               "300,000.00 USD of bookings (")
+    assert lines[1].endswith(
+        "rolled up from ana), which counts in their figures for the period but earns nothing "
+        "on the deal itself: see explain without --deal for what those figures earned")

@@ -258,6 +258,17 @@ def _not_theirs(result: RunResult, payee: str, window: Period, deal: str,
     if mine and not any(window.contains(e.date) for e in mine):
         return head + (f"none of its events is dated in it (they are dated {mine[0].date}"
                        + (f" to {mine[-1].date})" if mine[-1].date != mine[0].date else ")"))
+    credited = [c for c in index(result).credits_of.get(payee, ()) if c.deal == deal
+                and window.contains(c.date)]
+    if credited:
+        # A manager's credit rolled up from a report: paid through the team's figures for
+        # the period (an override), which no line of this deal's carries.
+        cur = result.plan.currency
+        return head + ("; ".join(f"it credits them {fmt(c.amount, cur)} of {c.credit} "
+                                 f"({c.trace.because})" for c in credited)
+                       + f", which counts in their figures for the period but earns nothing "
+                         f"on the deal itself: see explain without --deal for what those "
+                         f"figures earned")
     if any(c.deal == deal for c in index(result).credits_of.get(payee, ())):
         return None
     booked = [e for e in mine if e.kind == "booked"]
