@@ -26,7 +26,8 @@ from incentive_dsl.data.records import Dataset
 from incentive_dsl.eval.run import RunResult, evaluate_versions
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 from incentive_dsl.progress import QUIET, Meter
-from incentive_dsl.diagnostics import Diagnostic, error, not_found, render, render_all
+from incentive_dsl.diagnostics import (Diagnostic, error, not_found, payee_not_found, render,
+                                       render_all)
 from incentive_dsl.files import read_regular
 from incentive_dsl.syntax import format_file, parse_path, parse_text
 from incentive_dsl.syntax.parser import MAX_FILE_BYTES, read_source
@@ -102,9 +103,9 @@ def _data_of(dataset: Dataset) -> Dataset:
 def _in_roster(payee: str, roster: Iterable) -> str:
     """`payee`, refused when not in `roster` (the roster's rows): a mistyped id would get an
     answer of all zeros."""
-    known = {r.id for r in roster}
-    if payee not in known:
-        raise ValueError(not_found("payee", payee, "the roster", known))
+    roster = tuple(roster)
+    if payee not in {r.id for r in roster}:
+        raise ValueError(payee_not_found(payee, roster))
     return payee
 
 
@@ -439,9 +440,12 @@ def prepare_columnar(plan: Plan | Sequence[Plan], dataset: Dataset,
     return (None, ready.fallback) if isinstance(ready, ColumnarRun) else (ready, None)
 
 
-def explain(result: RunResult, payee: str, period: Period, deal: str | None = None):
+def explain(result: RunResult, payee: str, period: Period, deal: str | None = None,
+            grouped: bool = False):
     """The explanation tree (audit.explain.Node) of a payee's pay in a period (a payee the
-    plan does not pay: why), or of one deal's part of it. Raises ValueError for a `deal` not
+    plan does not pay: why), or of one deal's part of it. `grouped`: under "not paid", one
+    line for the skips a rule turned away for one reason (when there are several), as
+    `incentive explain` prints it; else one line a skip. Raises ValueError for a `deal` not
     in the run's data."""
     from incentive_dsl.audit.explain import explain as build
 
@@ -449,7 +453,7 @@ def explain(result: RunResult, payee: str, period: Period, deal: str | None = No
         deals = _deal_ids(result.engine.dataset)
         if deal not in deals:  # told as `incentive explain --deal` tells it
             raise ValueError(not_found("deal", deal, "the data", deals))
-    return build(result, payee, _period_of(period), deal)
+    return build(result, payee, _period_of(period), deal, grouped)
 
 
 # A dataset's deal ids, by the dataset's identity: explaining many deals of a large run must
@@ -573,13 +577,14 @@ def open_deals(plan: Plan, dataset: Dataset, payee: str, date: dt.date | None = 
     """The payee's open pipeline deals (reached a stage, neither booked nor cancelled), each
     as a closing on `date` (default: the day the data runs up to) at its last recorded
     amount; and notes on those left out. Returns (closings, notes). Raises ValueError for a
-    payee not in the roster."""
+    payee not in the roster, and audit.estimate.DealError (a ValueError) for a deal whose
+    amount is in a currency with no rate to the plan's."""
     from incentive_dsl.audit import estimate
 
     _plan_of(plan)
     _in_roster(payee, _data_of(dataset).payees)
     date = _date_of(date, "date") or estimate.today_in_data(dataset, plan)
-    return estimate.open_deals(dataset, payee, date)
+    return estimate.open_deals(plan, dataset, payee, date)
 
 
 def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str, closings: Sequence):

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import difflib
 import io
+import json
 import math
 import os
 import re
@@ -25,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from incentive_dsl import __version__, api
-from incentive_dsl.diagnostics import closest, not_found, to_json
+from incentive_dsl.diagnostics import closest, not_found, payee_not_found, to_json
 from incentive_dsl.files import read_regular
 from incentive_dsl.limits import date_problem
 from incentive_dsl.periods import Calendar
@@ -489,17 +490,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _known_payee(args: argparse.Namespace, dataset) -> bool:
+    """Whether --payee names a payee of the roster, by id or by display name (--map [roster]
+    name), which it is then read as; else says so, with the payees meant."""
+    ids = {p.id for p in dataset.payees}
+    named = {p.id for p in dataset.payees if p.name == args.payee}
+    if args.payee not in ids and len(named) == 1:
+        args.payee = named.pop()
+    if args.payee in ids:
+        return True
+    print(f"{_prog(args)}: {payee_not_found(args.payee, dataset.payees)}", file=sys.stderr)
+    return False
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     plan, dataset, window, code = _load(args)
     if code is not None:
         return code
-    named = {p.id for p in dataset.payees if p.name == args.payee}
-    if args.payee not in {p.id for p in dataset.payees} and len(named) == 1:
-        args.payee = named.pop()  # a display name from the roster (--map [roster] name)
-    if args.payee not in {p.id for p in dataset.payees}:
-        ids = sorted({p.id for p in dataset.payees})
-        print(f"incentive explain: {not_found('payee', args.payee, 'the roster', ids)}",
-              file=sys.stderr)
+    if not _known_payee(args, dataset):
         return EXIT_USAGE
     deals = {e.deal for e in dataset.events if e.kind != "activity"}
     if args.deal is not None and args.deal not in deals:
@@ -519,7 +527,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if code is not None:
             return code
         result = view.result
-    tree = api.explain(result, args.payee, window, args.deal)
+    tree = api.explain(result, args.payee, window, args.deal, grouped=args.format == "text")
+    if args.format == "json":  # every line, for programs
+        print(json.dumps({"format_version": 1, "payee": args.payee, "period": window.label,
+                          "deal": args.deal, "explanation": tree.to_dict()},
+                         ensure_ascii=False, indent=2))
+        return EXIT_OK
     print("\n".join(tree.lines()))
     return EXIT_OK
 
@@ -538,7 +551,7 @@ def cmd_statement(args: argparse.Namespace) -> int:
     known = {p.id for p in dataset.payees}
     for payee in args.payee or ():
         if payee not in known:
-            print(f"incentive statement: {not_found('payee', payee, 'the roster', known)}",
+            print(f"incentive statement: {payee_not_found(payee, dataset.payees)}",
                   file=sys.stderr)
             return EXIT_USAGE
     if window is None:
@@ -1196,6 +1209,10 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(explain)
     explain.add_argument("--payee", required=True, help="the payee id")
     explain.add_argument("--deal", help="only this deal")
+    explain.add_argument("--format", choices=("text", "json"), default="text",
+                         help="text for people (default: the events a rule turned away for "
+                              "one reason on one line), json for programs (the tree, every "
+                              "line)")
     explain.set_defaults(run=cmd_explain)
 
     test = sub.add_parser(
@@ -1308,15 +1325,17 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     plans, dataset, _, code = _load(args)
     if code is not None:
         return code
-    ids = sorted({p.id for p in dataset.payees})
-    if args.payee not in ids:
-        print(f"incentive estimate: {not_found('payee', args.payee, 'the roster', ids)}",
-              file=sys.stderr)
+    if not _known_payee(args, dataset):
         return EXIT_USAGE
     notes: list[str] = []
     heading: list[str] = []
     if args.pipeline:
-        closings, notes = api.open_deals(plans[-1], dataset, args.payee, args.date)
+        try:
+            closings, notes = api.open_deals(plans[-1], dataset, args.payee, args.date)
+        except estimate.DealError as exc:
+            print(f"incentive estimate: --pipeline: {exc.message}"
+                  + (f"\n   = hint: {exc.hint}" if exc.hint else ""), file=sys.stderr)
+            return EXIT_USAGE
         if not closings:
             print(f"{args.payee} has no open pipeline deal with an amount in the data",
                   *(f"note: {n}" for n in notes), sep="\n")

@@ -150,6 +150,31 @@ def not_found(what: str, name: str, place: str, known) -> str:
     return f"no {what} '{name}' in {place}" + (f"; did you mean '{near}'?" if near else "")
 
 
+def payee_not_found(word: str, payees: Iterable, place: str = "the roster") -> str:
+    """"no payee 'x' in the roster" for a payee given by id or display name (`payees`: the
+    roster's rows): with the payees whose id or display name contains `word` (ignoring case,
+    `Darcel` for Darcel Schlecht), else the one whose id or name is closest to it."""
+    rows = {r.id: getattr(r, "name", None) for r in payees}
+
+    def shown(i: str) -> str:
+        return f"'{i}'" + (f" ({rows[i]})" if rows[i] and rows[i] != i else "")
+
+    folded = word.casefold()
+    found = sorted(i for i, name in rows.items()
+                   if folded and (folded in i.casefold() or folded in (name or "").casefold()))
+    if not found:
+        names = {name: i for i, name in rows.items() if name}
+        near = closest(word, [*rows, *names], ignore_case=True)
+        found = [names.get(near, near)] if near else []
+    head = f"no payee '{word}' in {place}"
+    if len(found) == 1:
+        return f"{head}; did you mean {shown(found[0])}?"
+    if found:
+        more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+        return f"{head}; did you mean one of {', '.join(shown(i) for i in found[:5])}{more}?"
+    return head
+
+
 def _one_letter_apart(a: str, b: str) -> bool:
     """Whether one letter replaced, added or dropped turns `a` into `b`."""
     if a == b or abs(len(a) - len(b)) > 1:

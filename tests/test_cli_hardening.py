@@ -225,9 +225,10 @@ def test_a_word_close_to_no_command_gets_no_hint(capsys):
     err = capsys.readouterr().err
     assert "invalid choice: 'frobnicate'" in err and "did you mean" not in err
     assert "comes first" not in err
-    # explain has no --format: --from, its nearest option, is not what was meant.
+    # statement has no --format: --from, its nearest option, is not what was meant.
     with pytest.raises(SystemExit):
-        cli.main(["explain", "plans/enterprise_ae.plan", "--payee", "abe.d", "--format", "json"])
+        cli.main(["statement", "plans/enterprise_ae.plan", "--payee", "abe.d", "--format",
+                  "json"])
     err = capsys.readouterr().err
     assert "unrecognized arguments: --format json" in err and "did you mean" not in err
 

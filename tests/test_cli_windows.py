@@ -172,10 +172,10 @@ def test_period_and_from_to_are_alternatives(capsys, command):
 
 def test_a_subcommand_reports_an_unknown_option_with_its_own_usage(capsys):
     code, _, err = _cli(capsys, "explain", MONTHLY, *DATA, "--payee", "abe.d",
-                        "--format", "json")
+                        "--colour", "red")
     assert code == cli.EXIT_USAGE
     assert err.startswith("usage: incentive explain ")
-    assert "incentive explain: error: unrecognized arguments: --format json" in err
+    assert "incentive explain: error: unrecognized arguments: --colour red" in err
     code, _, err = _cli(capsys, "finance", "accruals", MONTHLY, "--bogus")
     assert code == cli.EXIT_USAGE and err.startswith("usage: incentive finance accruals ")
     code, _, err = _cli(capsys, "--bogus", "check", "plans")

@@ -399,3 +399,21 @@ def test_another_payees_open_deal_is_not_closed_as_the_payees_own(data):
     assert shared.event.deal == "D5"
     assert api.hypothetical_deal(plan, dataset, "bob", {"amount": "1", "id": "D5"}).event.owner \
         == "bob"
+
+
+def test_an_open_deal_in_a_currency_without_a_rate_is_a_usage_error_naming_its_row(data, capsys):
+    # It stopped with "no JPY->USD rate" at the plan's first line (exit 1), as --deal did: the
+    # data has a rate for the stage event's day, none for the day the deal is closed on.
+    (data / "events.csv").write_text(EVENTS.replace('E3,D3,2027-01-25,stage,"60,000",USD',
+                                                    'E3,D3,2027-01-25,stage,"60,000",JPY'))
+    (data / "fx.csv").write_text("currency,target,date,rate\nEUR,USD,2027-01-01,1.10\n"
+                                 "JPY,USD,2027-01-20,0.0065\n")
+    code = main(["estimate", str(MECHANICS / "fx.plan"), "--data", str(data), "--payee", "ana",
+                 "--pipeline", "--date", "2027-01-10"])
+    assert code == 2
+    assert capsys.readouterr().err.endswith(
+        f"incentive estimate: --pipeline: open deal D3: its amount as of 2027-01-25 "
+        f"({data / 'events.csv'}:4), 60,000 JPY: no JPY->USD rate on or before 2027-01-10 "
+        "in the FX table, to convert the deal into the plan currency\n"
+        "   = hint: add a JPY->USD rate to the FX table; the currencies with a rate on "
+        "2027-01-10: EUR\n")

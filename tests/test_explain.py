@@ -337,6 +337,15 @@ def test_an_override_says_which_condition_held_and_the_team_figures_it_read(tmp_
         "│       ├── 2% of team bookings = 9,000.00 USD",
         "│       ├── team attainment: 90%",
         "│       └── team bookings: 450,000.00 USD"]
+    # mia has no quota of her own: the one the override measured is her team's.
+    assert "├── quotas" in lines
+    quotas = lines[lines.index("├── quotas") + 1:]
+    assert quotas[0] == ("│   └── quota bookings of mia's team for 2027-Q1: 500,000.00 USD — "
+                         "what rule 'mgr' measured the team against")
+    assert not any("quota bookings for" in line for line in lines)
+    # An AE's own quota, unchanged.
+    ana = api.explain(api.run(plan, dataset), "ana", plan.calendar.parse("2027-Q1")).lines()
+    assert "│   └── quota bookings for 2027-Q1: 250,000.00 USD" in ana
 
 
 ACTIVITY_PLAN = '''\
@@ -396,3 +405,138 @@ credit bookings "Bookings"
     assert because == {
         "ana": "the rule's value; split as recorded on the deal (75% to this payee)",
         "bob": "the rule's value; split as recorded on the deal (25% to this payee)"}
+
+
+class _Counted(tuple):
+    """A run's lines, counting the passes over them."""
+
+    passes = 0
+
+    def __iter__(self):
+        type(self).passes += 1
+        return super().__iter__()
+
+
+def test_explaining_many_payees_and_deals_passes_over_the_run_once():
+    import attrs
+
+    from shipped import ROOT, load_shipped_data
+
+    loaded = api.load_plan(str(ROOT / "plans" / "sales_manager.plan"))
+    dataset, _ = load_shipped_data(loaded.plan)
+    result = api.run(loaded.versions, attrs.evolve(dataset, events=_Counted(dataset.events)))
+    window = loaded.plan.calendar.parse("2027-Q1")
+    payees = sorted({s.payee for s in result.statements})[:12]
+    deals = sorted({c.deal for c in result.credits if c.payee == payees[0]})[:6]
+    assert len(payees) == 12 and len(deals) == 6
+    asked = [(p, None) for p in payees] + [(payees[0], d) for d in deals]
+
+    def explained(run):
+        return ["\n".join(api.explain(run, p, window, d).lines()) for p, d in asked]
+
+    # Each explanation on a run of its own, whose index is built for it alone.
+    fresh = [explained(attrs.evolve(result))[i] for i in range(len(asked))]
+    counted = attrs.evolve(result, **{name: _Counted(getattr(result, name)) for name in (
+        "credits", "earnings", "payouts", "statements", "skips")})
+    _Counted.passes = 0
+    assert explained(counted) == fresh
+    # One pass over each of the five kinds of line and over the events, for all 18 calls.
+    assert _Counted.passes <= 6
+
+
+def test_a_payee_given_by_part_of_their_display_name_is_suggested():
+    from incentive_dsl.diagnostics import payee_not_found
+
+    start = dt.date(2027, 1, 1)
+    roster = [PayeeRecord(id="darcel.s", role="AE", start=start, name="Darcel Schlecht"),
+              PayeeRecord(id="bea.l", role="AE", start=start),
+              PayeeRecord(id="bea.v", role="MGR", start=start)]
+    meant = "; did you mean 'darcel.s' (Darcel Schlecht)?"
+    for typed in ("Darcel", "schlecht", "Darcel Schlect"):
+        assert payee_not_found(typed, roster) == f"no payee '{typed}' in the roster{meant}"
+    assert payee_not_found("bea", roster).endswith("did you mean one of 'bea.l', 'bea.v'?")
+    assert payee_not_found("zed", roster) == "no payee 'zed' in the roster"
+
+
+def test_explain_suggests_the_crm_payee_whose_name_holds_the_word_typed(capsys):
+    from incentive_dsl.cli import main
+
+    from shipped import ROOT
+
+    crm = ROOT / "plans" / "crm"
+    code = main(["explain", str(crm / "field_sales.plan"), "--map", str(crm / "crm.toml"),
+                 "--payee", "Darcel", "--period", "2017-Q1"])
+    assert code == 2
+    assert capsys.readouterr().err.endswith(
+        "incentive explain: no payee 'Darcel' in the roster; did you mean 'Darcel Schlecht'?\n")
+
+
+def test_many_skips_for_one_reason_are_one_line_in_text_and_every_line_in_json(capsys):
+    # bob.b's 26 meetings were 26 lines of the same reason under "not paid".
+    import json
+
+    from incentive_dsl.cli import main
+
+    from shipped import ROOT
+
+    base = ["explain", str(ROOT / "plans" / "sdr_activity.plan"), "--data",
+            str(ROOT / "plans" / "data"), "--payee", "bob.b"]
+    assert main(base) == 0
+    text = capsys.readouterr().out.splitlines()
+    where = "the reward's 'where' condition does not hold (where payee.territory is \"east\")"
+    assert text[text.index("└── not paid") + 1:] == [
+        f"    └── demos: 26 'meeting' activities not paid — {where}: E00015074, E00015075, "
+        "E00015076 and 23 more"]
+    assert main([*base, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["format_version"] == 1 and doc["payee"] == "bob.b"
+    (not_paid,) = [c for c in doc["explanation"]["children"] if c["text"] == "not paid"]
+    lines = [c["text"] for c in not_paid["children"]]
+    assert len(lines) == 26 and lines[0] == f"demos: E00015074 — {where}"
+    assert all(line.endswith(where) for line in lines)
+
+
+def test_skipped_periods_are_grouped_and_a_lone_skip_is_left_as_it_is(tmp_path):
+    plan = api.load_plan(str(Path(__file__).parent / "mechanics" / "override.plan")).plan
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,amount,currency,owner\n"
+        'E1,D1,2027-02-01,booked,"30,000",USD,ana\n')
+    (tmp_path / "roster.csv").write_text(
+        "payee_id,role,start,manager\nmia,MGR,2027-01-01,\nana,AE,2027-01-01,mia\n")
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    result = api.run(plan, dataset)
+    year = plan.calendar.parse("2027")
+    # One skip a quarter for mia (the override's condition does not hold): four, one reason.
+    full = api.explain(result, "mia", year).lines()
+    grouped = api.explain(result, "mia", year, grouped=True).lines()
+    skipped = full[full.index("└── not paid") + 1:]
+    assert len(skipped) == 4
+    assert grouped[grouped.index("└── not paid") + 1:] == [
+        "    └── mgr: 4 periods not paid — " + skipped[0].split(" — ", 1)[1]
+        + ": mia 2027-Q1, mia 2027-Q2, mia 2027-Q3 and 1 more"]
+    q1 = plan.calendar.parse("2027-Q1")
+    assert api.explain(result, "mia", q1, grouped=True).lines() == \
+        api.explain(result, "mia", q1).lines()
+
+
+def test_a_deal_rolled_up_to_a_manager_says_it_counts_in_her_figures(tmp_path):
+    # A deal of her team said nothing but "earned 0.00 USD" to the manager.
+    from shipped import ROOT
+
+    plan = api.load_plan(str(ROOT / "plans" / "sales_manager.plan")).plan
+    (tmp_path / "events.csv").write_text(
+        "event_id,deal_id,date,kind,amount,currency,owner\n"
+        'E1,D1,2027-02-01,booked,"300,000",USD,ana\n')
+    (tmp_path / "roster.csv").write_text(
+        "payee_id,role,start,manager\nmia,MGR,2027-01-01,\nana,AE,2027-01-01,mia\n")
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    lines = api.explain(api.run(plan, dataset), "mia", plan.calendar.parse("2027-Q1"),
+                        "D1").lines()
+    assert lines[0] == "mia, 2027-Q1 on deal D1: earned 0.00 USD"
+    assert lines[1].startswith("└── no earning on deal D1 for mia in 2027-Q1: it credits them "
+                               "300,000.00 USD of bookings (")
+    assert lines[1].endswith(
+        "rolled up from ana), which counts in their figures for the period but earns nothing "
+        "on the deal itself: see explain without --deal for what those figures earned")

@@ -258,3 +258,40 @@ def test_run_table_with_a_ledger_adds_up(ws):
     for line in lines[1:]:
         cells = [_amount(c.strip()) for c in line.strip("│").split("│")[2:]]
         assert sum(cells[:-1], ZERO) == cells[-1], line
+
+
+# explain's terms and run's columns of the same name (rounding is read as the rest in both).
+_COLUMN_TERMS = {"Earned": None, "Paid later": "paid in later pay periods",
+                 "Awaiting": "awaiting collection", "Earned before": "earned before, paid now",
+                 "Held": "held back", "Released": "released", "Drawn": "drawn",
+                 "Recovered": "draw recovered", "Advanced": "advanced",
+                 "Advance recovered": "advances recovered", "Paid": None}
+
+
+def test_explain_terms_of_a_quarter_are_the_run_columns(shipped):
+    """A quarter of several pay periods reads the same in `explain` (and the rep statement)
+    as in `run`: each term is the sum of its pay periods' columns."""
+    labels = render.payee_labels(shipped)
+    ids = {labels.get(s.payee, s.payee): s.payee for s in shipped.statements}
+    year = shipped.plan.calendar.parse("2027")
+    compared = shifted = 0
+    for q in shipped.plan.calendar.periods(year.start, year.end, "quarter"):
+        quarter = api.window(shipped.plan, q.label)  # as the command line reads --period
+        header, rows = _table_rows(shipped, quarter)
+        for row in rows[:-1]:  # the last row is the total of all payees
+            r = reconcile(shipped, ids[row[0]], quarter)
+            terms = dict(r.terms)
+            for name, cell in zip(header[1:], row[1:]):
+                if name not in _COLUMN_TERMS:
+                    continue
+                term = _COLUMN_TERMS[name]
+                value = r.earned if name == "Earned" else r.paid if name == "Paid" else \
+                    terms.get(term, ZERO)
+                with decimal.localcontext(CONTEXT):
+                    assert render._cell(value) == cell, (row[0], quarter.label, name)
+                compared += 1
+            shifted += bool(terms.get("paid in later pay periods"))
+    assert compared
+    # A plan paying on collection defers pay between the months of a quarter.
+    if shipped.plan.payout.schedule[0][0] != "booked":
+        assert shifted

@@ -190,17 +190,14 @@ def hypothetical_deal(plan: Plan, dataset: Dataset, payee: str, values: Mapping[
         default_date or today_in_data(dataset, plan))
     # The run would stop on the missing rate with an error at the plan's first line: the
     # amount given here is what needs it.
-    fx = Fx(dataset.fx, plan.currency, plan.fx_basis)
-    on = month_end(day.year, day.month) if fx.basis == "period end" else day
-    if currency != plan.currency and fx.rate(currency, on) is None:
-        have = sorted(c for c in {r.currency for r in dataset.fx if r.target == plan.currency}
-                      if fx.rate(c, on) is not None)
-        raise DealError(
-            f"amount: no {currency}->{plan.currency} rate on or before {on} in "
-            "the FX table, to convert the deal into the plan currency",
-            f"give the amount in {plan.currency}"
-            + (f" or in a currency with rates: {', '.join(have)}" if have else "")
-            + f", or add a {currency}->{plan.currency} rate to the FX table")
+    missing = _missing_rate(plan, dataset, currency, day)
+    if missing is not None:
+        have = _rated(plan, dataset, day)
+        raise DealError(f"amount: {missing}",
+                        f"give the amount in {plan.currency}"
+                        + (f" or in a currency with rates: {', '.join(have)}" if have else "")
+                        +
+                        f", or add a {currency}->{plan.currency} rate to the FX table")
     splits = read("splits", lambda t: parse_splits(split_text_pairs(t))) \
         if "splits" in values else ()
     # As the data's D-PAYEE: a share to no payee of the roster would be paid to nobody.
@@ -234,11 +231,35 @@ def hypothetical_deal(plan: Plan, dataset: Dataset, payee: str, values: Mapping[
     return Closing(event, "hypothetical")
 
 
-def open_deals(dataset: Dataset, payee: str, day: dt.date) -> tuple[list[Closing], list[str]]:
+def _rate_day(plan: Plan, day: dt.date) -> dt.date:
+    return month_end(day.year, day.month) if plan.fx_basis == "period end" else day
+
+
+def _missing_rate(plan: Plan, dataset: Dataset, currency: str, day: dt.date) -> str | None:
+    """Why an amount in `currency` booked on `day` cannot be converted into the plan currency,
+    or None when it can."""
+    on = _rate_day(plan, day)
+    if currency == plan.currency or \
+            Fx(dataset.fx, plan.currency, plan.fx_basis).rate(currency, on) is not None:
+        return None
+    return (f"no {currency}->{plan.currency} rate on or before {on} in the FX table, to "
+            "convert the deal into the plan currency")
+
+
+def _rated(plan: Plan, dataset: Dataset, day: dt.date) -> list[str]:
+    """The currencies with a rate to the plan currency for an amount booked on `day`."""
+    fx, on = Fx(dataset.fx, plan.currency, plan.fx_basis), _rate_day(plan, day)
+    return sorted(c for c in {r.currency for r in dataset.fx if r.target == plan.currency}
+                  if fx.rate(c, on) is not None)
+
+
+def open_deals(plan: Plan, dataset: Dataset, payee: str,
+               day: dt.date) -> tuple[list[Closing], list[str]]:
     """The payee's open pipeline deals, each as a booking on `day` at the amount of its last
     stage event that has one; and notes on the open deals that cannot be closed so (no
     amount). A deal is open when it reached a stage and has no booked or cancelled event; it
-    is the payee's when its last stage event's owner is the payee."""
+    is the payee's when its last stage event's owner is the payee. Raises DealError for a
+    deal whose amount is in a currency with no rate to the plan's on `day`."""
     stages: dict[str, list[Event]] = defaultdict(list)
     closed: set[str] = set()
     for e in dataset.events:
@@ -257,6 +278,16 @@ def open_deals(dataset: Dataset, payee: str, day: dt.date) -> tuple[list[Closing
                          "its stage events: left out")
             continue
         last = priced[-1]
+        # As for --deal: the run would stop at the plan's first line, not at the deal's row.
+        missing = _missing_rate(plan, dataset, last.currency or plan.currency, day)
+        if missing is not None:
+            where = f" ({last.source})" if last.source else ""
+            raise DealError(
+                f"open deal {deal}: its amount as of {last.date}{where}, "
+                f"{fmt(last.amount, last.currency)}: {missing}",
+                f"add a {last.currency}->{plan.currency} rate to the FX table; the "
+                f"currencies with a rate on {_rate_day(plan, day)}: "
+                f"{', '.join(_rated(plan, dataset, day)) or 'none'}")
         fields = next((e.fields for e in reversed(events) if e.fields), ())
         event = Event(id=f"{deal}-estimate", deal=deal, date=day, kind="booked",
                       amount=last.amount, currency=last.currency, owner=payee, fields=fields)

@@ -17,16 +17,19 @@ import datetime as dt
 import decimal
 from collections import defaultdict
 from decimal import Decimal
+from fractions import Fraction
 
 import attrs
 
+from incentive_dsl.audit.index import index
 from incentive_dsl.audit.reconcile import reconcile
 from incentive_dsl.check.model import PoolSpec
 from incentive_dsl.eval.credits import eligible
-from incentive_dsl.eval.money import CONTEXT, ZERO, div, fmt, fmt_pct
+from incentive_dsl.eval.money import CONTEXT, ZERO, div, exact, fmt, fmt_pct
 from incentive_dsl.eval.records import EarningLine
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import FREQUENCY_UNIT, Period, month_number
+from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
 
@@ -39,6 +42,9 @@ class Node:
         child = Node(text)
         self.children.append(child)
         return child
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "children": [c.to_dict() for c in self.children]}
 
     def lines(self, indent: str = "") -> list[str]:
         out = [indent + self.text] if indent or self.text else []
@@ -53,30 +59,31 @@ def _where(span) -> str:
     return f"{span.path}:{span.line}"
 
 
-def explain(result: RunResult, payee: str, window: Period, deal: str | None = None) -> Node:
+def explain(result: RunResult, payee: str, window: Period, deal: str | None = None,
+            grouped: bool = False) -> Node:
+    """`grouped`: "not paid" says once the reason many skips share (text for people); else
+    every skip has its line."""
     # Totals are added in the run's decimal context, so they are the statements' numbers.
     with decimal.localcontext(CONTEXT):
-        return _explain(result, payee, window, deal)
+        return _explain(result, payee, window, deal, grouped)
 
 
-def _explain(result: RunResult, payee: str, window: Period, deal: str | None) -> Node:
+def _explain(result: RunResult, payee: str, window: Period, deal: str | None,
+             grouped: bool) -> Node:
     plan = result.plan
     cur = plan.currency
-    events = {}
-    if result.engine is not None:
-        events = {e.id: e for e in result.engine.dataset.events}
-    credits = {c.id: c for c in result.credits}
-    own = {e.id: e for e in result.earnings if e.payee == payee}
-    earnings = [e for e in result.earnings if e.payee == payee and window.contains(e.date)
+    ix = index(result)
+    events = ix.events
+    credits = ix.credits
+    own = {e.id: e for e in ix.earnings_of.get(payee, ())}
+    earnings = [e for e in own.values() if window.contains(e.date)
                 and (deal is None or e.deal == deal)]
-    statements = [s for s in result.statements if s.payee == payee
-                  and window.start <= s.start and s.end <= window.end]
+    statements = [s for s in ix.statements_of.get(payee, ())
+                  if window.start <= s.start and s.end <= window.end]
     earned = sum((e.amount for e in earnings), ZERO)
     paid = sum((s.paid for s in statements), ZERO)
     what = f" on deal {deal}" if deal else ""
-    names = {r.id: r.name for r in result.engine.dataset.payees if r.name} \
-        if result.engine is not None else {}
-    shown = f"{names[payee]} ({payee})" if payee in names else payee
+    shown = f"{ix.names[payee]} ({payee})" if payee in ix.names else payee
     root = Node(f"{shown}, {window.label}{what}: earned {fmt(earned, cur)}"
                 + ("" if deal else f", paid {fmt(paid, cur)}"))
     by_component: dict[str, list[EarningLine]] = defaultdict(list)
@@ -124,13 +131,14 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
             root.add(absent)
         if absent is None or earnings:
             _reconciliation(result, payee, window, root)
-    skipped = _skipped(result, payee, window, deal, events, earnings)
+    skipped = _skips(result, payee, window, deal, events, earnings)
     if skipped:
         branch = root.add("not paid")
-        for line in skipped:
+        for line in _grouped(result, skipped, events) if grouped else [
+                _skip_line(result, s, events) for s in skipped]:
             branch.add(line)
     elif deal and absent is None and not earnings:
-        reason = _not_theirs(result, payee, window, deal, events.values())
+        reason = _not_theirs(result, payee, window, deal, ix.deal_events.get(deal, ()))
         if reason:
             root.add(reason)
     return root
@@ -139,28 +147,69 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None) ->
 def not_paid(result: RunResult, payee: str, window: Period) -> list[str]:
     """Why events of the payee's in `window` earned them nothing, one line a skip: `explain`'s
     "not paid"."""
-    events = {e.id: e for e in result.engine.dataset.events} if result.engine is not None \
-        else {}
-    earnings = [e for e in result.earnings if e.payee == payee and window.contains(e.date)]
-    return _skipped(result, payee, window, None, events, earnings)
+    ix = index(result)
+    earnings = [e for e in ix.earnings_of.get(payee, ()) if window.contains(e.date)]
+    return _skipped(result, payee, window, None, ix.events, earnings)
 
 
 def _skipped(result: RunResult, payee: str, window: Period, deal: str | None, events,
              earnings) -> list[str]:
+    return [_skip_line(result, s, events)
+            for s in _skips(result, payee, window, deal, events, earnings)]
+
+
+def _skip_line(result: RunResult, s, events) -> str:
+    return f"{s.rule}: {s.subject} — " \
+        f"{skip_reason(result.plan, s.rule, s.reason, events.get(s.subject))}"
+
+
+# Fewer skips with one reason than this are listed one by one in grouped text.
+_GROUP = 3
+
+
+def _grouped(result: RunResult, skips, events) -> list[str]:
+    """The skips one line a rule and reason, in order of first appearance: "demos: 26 'meeting'
+    activities not paid — <reason>: E1, E2, E3 and 23 more" (few are listed one by one)."""
+    groups: dict[tuple[str, str], list] = defaultdict(list)
+    for s in skips:
+        groups[s.rule, skip_reason(result.plan, s.rule, s.reason, events.get(s.subject))] \
+            .append(s)
+    out = []
+    for (rule, reason), members in groups.items():
+        if len(members) < _GROUP:
+            out += [f"{rule}: {s.subject} — {reason}" for s in members]
+            continue
+        ids = ", ".join(s.subject for s in members[:_GROUP])
+        more = f" and {len(members) - _GROUP} more" if len(members) > _GROUP else ""
+        out.append(f"{rule}: {len(members)} {_noun([events.get(s.subject) for s in members])} "
+                   f"not paid — {reason}: {ids}{more}")
+    return out
+
+
+def _noun(events) -> str:
+    """What a group of skipped subjects are: "'meeting' activities", "events", "periods"."""
+    if all(e is not None for e in events):
+        kinds = {(e.kind, e.subject) for e in events}
+        if len(kinds) == 1 and next(iter(kinds))[0] == "activity":
+            return f"'{next(iter(kinds))[1]}' activities"
+        return "events"
+    return "periods" if not any(events) else "events and periods"
+
+
+def _skips(result: RunResult, payee: str, window: Period, deal: str | None, events,
+           earnings) -> list:
     # A rule may skip a split partner's share of an event and still credit the payee theirs:
     # that skip is the partner's, not a reason the payee was not paid.
-    gave = {(c.credit, c.event) for c in result.credits if c.payee == payee and c.amount}
+    ix = index(result)
+    gave = {(c.credit, c.event) for c in ix.credits_of.get(payee, ()) if c.amount}
     gave.update((e.component, event) for e in earnings if e.amount for event in e.trace.events)
-    skipped = [s for s in result.skips if (s.subject in events and (
-        events[s.subject].owner == payee or any(p == payee for p, _ in events[s.subject].splits))
-        or s.subject.startswith(payee + " ")) and (s.date is None or window.contains(s.date))
-        and (deal is None or (s.subject in events and events[s.subject].deal == deal))
-        and (s.rule, s.subject) not in gave]
+    skipped = [s for s in ix.skips_of.get(payee, ())
+               if (s.date is None or window.contains(s.date))
+               and (deal is None or (s.subject in events and events[s.subject].deal == deal))
+               and (s.rule, s.subject) not in gave]
     if deal is None:
         skipped += _team_skips(result, payee, window)
-    return [f"{s.rule}: {s.subject} — "
-            f"{skip_reason(result.plan, s.rule, s.reason, events.get(s.subject))}"
-            for s in skipped]
+    return skipped
 
 
 def _team_skips(result: RunResult, payee: str, window: Period) -> list:
@@ -170,7 +219,7 @@ def _team_skips(result: RunResult, payee: str, window: Period) -> list:
     if engine is None:
         return []
     out = []
-    for s in result.skips:
+    for s in index(result).team_skips:
         comp = result.plan.component(s.rule)
         if (not s.subject.startswith("team of ") or comp is None or s.date is None
                 or not window.contains(s.date)):
@@ -209,7 +258,18 @@ def _not_theirs(result: RunResult, payee: str, window: Period, deal: str,
     if mine and not any(window.contains(e.date) for e in mine):
         return head + (f"none of its events is dated in it (they are dated {mine[0].date}"
                        + (f" to {mine[-1].date})" if mine[-1].date != mine[0].date else ")"))
-    if any(c.payee == payee and c.deal == deal for c in result.credits):
+    credited = [c for c in index(result).credits_of.get(payee, ()) if c.deal == deal
+                and window.contains(c.date)]
+    if credited:
+        # A manager's credit rolled up from a report: paid through the team's figures for
+        # the period (an override), which no line of this deal's carries.
+        cur = result.plan.currency
+        return head + ("; ".join(f"it credits them {fmt(c.amount, cur)} of {c.credit} "
+                                 f"({c.trace.because})" for c in credited)
+                       + f", which counts in their figures for the period but earns nothing "
+                         f"on the deal itself: see explain without --deal for what those "
+                         f"figures earned")
+    if any(c.deal == deal for c in index(result).credits_of.get(payee, ())):
         return None
     booked = [e for e in mine if e.kind == "booked"]
     if booked and all(e.owner != payee and payee not in dict(e.splits) for e in booked):
@@ -237,7 +297,7 @@ def no_statement(result: RunResult, payee: str, window: Period) -> str | None:
     so)."""
     if not _holds_pay_period(result.plan, window) or any(
             s.payee == payee and window.start <= s.start and s.end <= window.end
-            for s in result.statements):
+            for s in index(result).statements_of.get(payee, ())):
         return None
     head = f"no statement in {window.label}: "
     covered = result.plan.applies_to
@@ -276,11 +336,50 @@ def _compensation(result: RunResult, payee: str, window: Period, root: Node) -> 
               for name in ("base_salary", "target_incentive", "target_total_compensation")}
     for name, value in values.items():
         branch.add(f"{name.replace('_', ' ')} for {window.label}: {fmt(value, cur)}")
-    earned = sum((ln.amount for ln in result.earnings
-                  if ln.payee == payee and window.contains(ln.date)), ZERO)
+    earned = sum((ln.amount for ln in index(result).earnings_of.get(payee, ())
+                  if window.contains(ln.date)), ZERO)
     if values["target_incentive"]:
         branch.add(f"earned {fmt(earned, cur)} = "
                    f"{fmt_pct(div(earned, values['target_incentive']))} of the target incentive")
+
+
+def _team_quota_rules(plan, quota: str) -> list:
+    """The rules that measure a team against `quota` (`team attainment`, where attainment
+    reads it): a manager's override is paid on the team's quota, not on their own. Not a
+    pool: it pays the members of a team, measured as their manager's."""
+    measures = {m.name: m for m in plan.measures}
+
+    def reads(name: str, seen: set[str]) -> bool:
+        if name in seen or name not in measures:
+            return False
+        seen.add(name)
+        return any(isinstance(x, n.QuotaRef) and x.name.text == quota
+                   or isinstance(x, (n.Ref, n.TeamRef)) and reads(x.name.text, seen)
+                   for x in n.walk(measures[name].expr))
+    return [c for c in plan.components if not isinstance(c, PoolSpec)
+            and getattr(c, "period", None) and any(
+        isinstance(x, n.TeamRef) and reads(x.name.text, set())
+        for f in attrs.fields(type(c)) if isinstance(getattr(c, f.name), n.Node)
+        for x in n.walk(getattr(c, f.name)))]
+
+
+def _team_quota(result: RunResult, payee: str, window: Period, quota: str):
+    """(the rules, the payee's team's quota over the window) when a rule measured the
+    payee's team against `quota` in the window (it paid them, or said why not); else None."""
+    engine, ix = result.engine, index(result)
+    ran = {ln.component for ln in ix.earnings_of.get(payee, ()) if window.contains(ln.date)}
+    ran.update(s.rule for s in ix.skips_of.get(payee, ()) if s.subject.startswith(payee + " ")
+               and s.date is not None and window.contains(s.date))
+    rules = [c for c in _team_quota_rules(result.plan, quota) if c.name in ran]
+    if not rules:
+        return None
+    periods = [p for p in result.plan.calendar.periods(window.start, window.end,
+                                                       rules[0].period)
+               if window.start <= p.start and p.end <= window.end]
+    # Added exactly: a prorated quota may have no finite decimal form.
+    total = sum((Fraction(engine.quota_total(quota, tuple(engine.team(payee, p)), p))
+                 for p in periods), Fraction(0))
+    return rules, exact(total)
 
 
 def _quotas(result: RunResult, payee: str, window: Period, root: Node) -> None:
@@ -289,10 +388,19 @@ def _quotas(result: RunResult, payee: str, window: Period, root: Node) -> None:
         return
     branch = root.add("quotas")
     for q in result.plan.quotas:
+        def show_value(value):
+            return fmt(value, result.plan.currency) if q.kind == "money" else \
+                f"{value.normalize():f}"
         value = engine.quota_total(q.name, (payee,), window)
-        shown = fmt(value, result.plan.currency) if q.kind == "money" else \
-            f"{value.normalize():f}"
-        node = branch.add(f"quota {q.name} for {window.label}: {shown}")
+        team = _team_quota(result, payee, window, q.name)
+        if team is not None:
+            rules, total = team
+            branch.add(f"quota {q.name} of {payee}'s team for {window.label}: "
+                       f"{show_value(total)} — what rule "
+                       f"{', '.join(repr(c.name) for c in rules)} measured the team against")
+            if not value:  # the payee has no quota of their own: the team's is the one used
+                continue
+        node = branch.add(f"quota {q.name} for {window.label}: {show_value(value)}")
         if q.forecast is not None:
             f = q.forecast
             for p in result.plan.calendar.periods(window.start, window.end, f.unit):
@@ -329,17 +437,18 @@ def _payouts(result: RunResult, payee: str, window: Period, statements, root: No
     cur = result.plan.currency
     branch = root.add("payouts")
     periods = {s.pay_period for s in statements}
+    ix = index(result)
+    payouts = ix.payouts_of.get(payee, ())
     for s in statements:
         node = branch.add(f"{s.pay_period}: paid {fmt(s.paid, cur)}")
-        for p in result.payouts:
-            if p.payee == payee and p.pay_period == s.pay_period and p.kind != "earning":
+        for p in payouts:
+            if p.pay_period == s.pay_period and p.kind != "earning":
                 node.add(f"{p.kind} {fmt(p.amount, cur)} — {p.trace.because}")
-    waiting = sum((p.amount for p in result.payouts if p.payee == payee
-                   and p.kind == "awaiting collection"), Decimal(0))
+    waiting = sum((p.amount for p in payouts if p.kind == "awaiting collection"), Decimal(0))
     if waiting and periods:
         # The run's awaiting lines hold every period's earnings still unpaid at its last day,
         # not only the window's (reconcile's term): said so, with the window's own part.
-        end = max(s.end for s in result.statements if s.payee == payee)
+        end = max(s.end for s in ix.statements_of[payee])
         own = -dict(reconcile(result, payee, window).terms).get("awaiting collection", ZERO)
         branch.add(f"still awaiting collection on {end}, from the earnings of every period "
                    f"so far: {fmt(waiting, cur)} ({fmt(own, cur)} of it earned in "

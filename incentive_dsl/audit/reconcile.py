@@ -6,7 +6,7 @@ the pay periods lying wholly inside the period pay. The terms between them, each
 on pay, add up exactly:
 
     earned
-    − paid in later pay periods       (money earned here, payable after the period)
+    − paid in later pay periods       (money earned here, payable in a later pay period)
     − awaiting collection             (earned here, still waiting for the customer's money)
     + earned before, paid now         (earlier earnings that became payable in the period)
     − held back / + released
@@ -20,17 +20,23 @@ on pay, add up exactly:
 
 Nothing is recomputed: the terms are read from the run's earning and payout lines (a leg of
 an earning line names its line and its pay period). For one pay period the terms are the
-statement's own flows (`eval.records.Statement`), which a test holds them to.
+statement's own flows (`eval.records.Statement`), which a test holds them to. For a period
+of several pay periods they are the sums of those statements' flows, as `run` adds them up: money
+earned in January and paid in February is "paid in later pay periods" for January and "earned
+before, paid now" for February, and so for the quarter too (the two cancel out in it), so that
+each figure can be found on the pay periods' statements.
 """
 
 from __future__ import annotations
 
+import bisect
 import decimal
 from collections import defaultdict
 from decimal import Decimal
 
 import attrs
 
+from incentive_dsl.audit.index import index
 from incentive_dsl.audit.ledger import ADJUSTMENT, CARRY
 from incentive_dsl.eval.money import CONTEXT, ZERO
 from incentive_dsl.eval.payouts import payable_amount
@@ -79,17 +85,19 @@ def reconcile(result: RunResult, payee: str, window: Period) -> Reconciliation:
 
 def _reconcile(result: RunResult, payee: str, window: Period) -> Reconciliation:
     plan = result.plan
-    statements = [s for s in result.statements if s.payee == payee
-                  and window.start <= s.start and s.end <= window.end]
+    ix = index(result)
+    own_statements = ix.statements_of.get(payee, ())
+    statements = [s for s in own_statements
+                  if window.start <= s.start and s.end <= window.end]
     inside = {s.pay_period for s in statements}
-    starts = {s.pay_period: s.start for s in result.statements if s.payee == payee}
-    lines = {ln.id: ln for ln in result.earnings if ln.payee == payee}
-    mine = {i: ln for i, ln in lines.items() if window.contains(ln.date)}
+    starts = {s.pay_period: s.start for s in own_statements}
+    mine = {ln.id: ln for ln in ix.earnings_of.get(payee, ()) if window.contains(ln.date)}
+    dated_in = _pay_period_of(statements)
     earned = sum((ln.amount for ln in mine.values()), ZERO)
     settled: dict[str, Decimal] = defaultdict(lambda: ZERO)  # earning line -> legs so far
     terms: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for p in result.payouts:
-        if p.payee != payee or p.kind == "awaiting collection":
+    for p in ix.payouts_of.get(payee, ()):
+        if p.kind == "awaiting collection":
             continue
         here = p.pay_period in inside
         if p.kind in ("earning", ADJUSTMENT) and p.earning is not None:
@@ -107,6 +115,11 @@ def _reconcile(result: RunResult, payee: str, window: Period) -> Reconciliation:
                 terms["later" if after else "around"] -= p.amount
             elif here and not ours:
                 terms["earlier"] += p.amount
+            elif here and dated_in(mine[p.earning].date) not in (None, p.pay_period):
+                # Earned in one pay period of the window, paid in a later one: as the
+                # statements of those pay periods show it (and run's columns, their sums).
+                terms["later"] -= p.amount
+                terms["earlier"] += p.amount
             continue
         if not here:
             continue
@@ -119,8 +132,8 @@ def _reconcile(result: RunResult, payee: str, window: Period) -> Reconciliation:
             terms[p.kind] += p.amount
     awaiting = sum((payable_amount(plan, ln) for ln in mine.values()), ZERO) - sum(
         settled.values(), ZERO)
-    around = ", ".join(sorted({s.pay_period for s in result.statements if s.payee == payee
-                               and s.pay_period not in inside and s.start <= window.end
+    around = ", ".join(sorted({s.pay_period for s in own_statements
+                               if s.pay_period not in inside and s.start <= window.end
                                and s.end >= window.start}))
     ordered = [
         ("paid in later pay periods", terms.pop("later", ZERO)),
@@ -156,9 +169,20 @@ def _reconcile(result: RunResult, payee: str, window: Period) -> Reconciliation:
             owed.append(("draw balance", last.draw_balance))
         if last.advance_balance:
             owed.append(("advance balance", last.advance_balance))
-    ledger_carry = sum((p.amount for p in result.payouts if p.payee == payee and p.kind == CARRY
+    ledger_carry = sum((p.amount for p in ix.payouts_of.get(payee, ()) if p.kind == CARRY
                         and starts.get(p.pay_period, window.end) <= window.end), ZERO)
     if ledger_carry:
         owed.append(("prior-period adjustments carried forward", ledger_carry))
     return Reconciliation(earned, paid, shown, tuple(sorted(inside, key=starts.get)),
                           tuple(owed))
+
+
+def _pay_period_of(statements):
+    """The pay period (of `statements`, sorted by start) a day falls in, or None."""
+    ordered = sorted(statements, key=lambda s: s.start)
+    starts = [s.start for s in ordered]
+
+    def of(day):
+        i = bisect.bisect_right(starts, day) - 1
+        return ordered[i].pay_period if i >= 0 and day <= ordered[i].end else None
+    return of

@@ -353,7 +353,8 @@ def to_html(st: PayeeStatement) -> str:
     later = -st.term("paid in later pay periods")
     out.append(_card("Awaiting collection", _money(-st.term("awaiting collection"), cur),
                      "of this period's earnings, paid when the customer pays"
-                     + (f"; {_money(later, cur)} more is paid in later pay periods"
+                     + (f"; {_money(later, cur)} more is paid in a pay period after the one "
+                          "it was earned in"
                         if later else "")))
     held, released = st.term("held back"), st.term("released")
     out.append(_card("Held back", _money(held, cur, True),
