@@ -18,6 +18,7 @@ import pytest
 
 from incentive_dsl import api, cli
 from incentive_dsl.audit import ledger
+from test_explain import COLLECT_PLAN  # 10%, half paid when booked, half when collected
 
 PLAN = """\
 plan "Ledger test AE"
@@ -872,25 +873,7 @@ def test_a_removed_line_finds_its_deal_by_the_event_its_id_ends_with(earning, de
     assert ledger._deal_of(earning, {}, events) == deal
 
 
-HOLDBACK_PLAN = """\
-plan "Holdback accruals"
-  currency USD
-  effective 2027-01-01 to 2027-12-31
-  roles AE
-  rounding half even per line
-
-credit bookings "Bookings"
-  on deal booked
-
-commission core "Core commission"
-  on bookings
-  rate 10%
-
-payout
-  paid monthly
-  50% when booked, 50% when collected
-  hold back 10% for 1 month
-"""
+HOLDBACK_PLAN = COLLECT_PLAN + "  hold back 10% for 1 month\n"
 
 
 def test_accruals_with_the_ledger_keep_a_corrected_holdback_as_held(ws):
