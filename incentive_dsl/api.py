@@ -178,22 +178,24 @@ class CheckResult:
 
 def check_paths(paths: Iterable[str]) -> CheckResult:
     """Parse and check every plan file named by `paths`, reporting all problems at once.
-    Files with syntax errors are not type-checked (their trees are incomplete). The garbage
-    collector is paused meanwhile (see `incentive_dsl.collector`)."""
+    A file with syntax errors yields no plan; the blocks of it that parsed are still checked,
+    as far as the blocks with errors leave the rest checkable (docs/language.md §24). The
+    garbage collector is paused meanwhile (see `incentive_dsl.collector`)."""
     with collector_paused(promote=False):
         return _check_paths(paths)
 
 
 def _check_paths(paths: Iterable[str]) -> CheckResult:
-    files, diags, sources, clean = [], [], {}, []
+    files, diags, sources, checked = [], [], {}, []
     for path in discover(paths):
         result = parse_path(path)
         sources[path] = result.source
         diags.extend(result.diagnostics)
         files.append(result.tree)
-        if not any(d.is_error for d in result.diagnostics):
-            clean.append((result.tree, result.source))
-    plans, found = check_trees(clean)
+        # A file that could not be read has errors and no broken blocks: nothing to check.
+        if result.broken or not any(d.is_error for d in result.diagnostics):
+            checked.append((result.tree, result.source, result.broken))
+    plans, found = check_trees(checked)
     diags.extend(found)
     diags.sort(key=Diagnostic.sort_key)
     return CheckResult(tuple(files), tuple(plans), tuple(diags), sources)

@@ -14,16 +14,20 @@ from incentive_dsl.check.plan import PlanChecker
 from incentive_dsl.check.versions import check_versions
 from incentive_dsl.diagnostics import Diagnostic
 from incentive_dsl.syntax.nodes import PlanFile
+from incentive_dsl.syntax.parser import BrokenBlock
 
 __all__ = ["Plan", "check_trees"]
 
 
-def check_trees(trees: Sequence[tuple[PlanFile, str]]) -> tuple[list[Plan], list[Diagnostic]]:
-    """Check parsed files (tree, source text). Plans are returned only for error-free files."""
+def check_trees(trees: Sequence[tuple[PlanFile, str]
+                                | tuple[PlanFile, str, tuple[BrokenBlock, ...]]]
+                ) -> tuple[list[Plan], list[Diagnostic]]:
+    """Check parsed files (tree, source text, and for a file with syntax errors the blocks
+    its parse left out: `ParseResult.broken`). Plans are returned only for error-free files."""
     plans: list[Plan] = []
     diags: list[Diagnostic] = []
-    for tree, source in trees:
-        plan, found = PlanChecker(tree, source).run()
+    for tree, source, *broken in trees:
+        plan, found = PlanChecker(tree, source, *broken).run()
         diags.extend(found)
         if plan is not None:
             plans.append(plan)

@@ -32,6 +32,7 @@ from incentive_dsl.periods import (
 from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
+from incentive_dsl.syntax.parser import BrokenBlock
 
 ONE, ZERO = Decimal(1), Decimal(0)
 
@@ -47,6 +48,18 @@ COMPONENT_BLOCKS = {
 RULE_BLOCKS = {n.QuotaBlock: (sc.QUOTA, "quota"), n.CreditBlock: (sc.CREDIT, "credit"),
                n.MeasureBlock: (sc.MEASURE, "measure"), n.ClawbackBlock: (sc.CLAWBACK, "clawback"),
                **{k: (sc.COMPONENT, v) for k, v in COMPONENT_BLOCKS.items()}}
+
+# A block with syntax errors the rest of a plan can be checked without: a rule block by its
+# keyword (whose name is then known), a payout (the plan is checked as if paid monthly) or an
+# example. The plan header, fields and compensation blocks declare what every rule reads.
+RULE_KEYWORDS = {"quota": RULE_BLOCKS[n.QuotaBlock], "credit": RULE_BLOCKS[n.CreditBlock],
+                 "measure": RULE_BLOCKS[n.MeasureBlock], "clawback": RULE_BLOCKS[n.ClawbackBlock],
+                 "commission": RULE_BLOCKS[n.CommissionBlock], "bonus": RULE_BLOCKS[n.BonusBlock],
+                 "spiff": RULE_BLOCKS[n.SpiffBlock], "pool": RULE_BLOCKS[n.PoolBlock],
+                 "override": RULE_BLOCKS[n.OverrideBlock],
+                 "stage reward": RULE_BLOCKS[n.StageRewardBlock],
+                 "activity reward": RULE_BLOCKS[n.ActivityRewardBlock]}
+CHECKED_WITHOUT = ("payout", "example")
 
 FIELD_KINDS = {"text": ty.T_TEXT, "number": ty.T_NUMBER, "count": ty.T_COUNT,
                "percent": ty.T_PERCENT, "date": ty.T_DATE, "duration": ty.T_DURATION,
@@ -82,9 +95,11 @@ def source_hash(source: str) -> str:
 class PlanChecker:
     """Checks one file. `run()` returns the Plan (None if any error) and all diagnostics."""
 
-    def __init__(self, tree: n.PlanFile, source: str) -> None:
+    def __init__(self, tree: n.PlanFile, source: str,
+                 broken: tuple[BrokenBlock, ...] = ()) -> None:
         self.tree = tree
         self.source = source
+        self.broken = broken
         self.diags: list[Diagnostic] = []
         self.scope = sc.Scope()
         self.currency = "XXX"
@@ -270,6 +285,9 @@ class PlanChecker:
     # ------------------------------------------------------------------ run
 
     def run(self) -> tuple[m.Plan | None, list[Diagnostic]]:
+        if not all(b.keyword in CHECKED_WITHOUT or RULE_KEYWORDS.get(b.keyword) and b.name
+                   for b in self.broken):
+            return None, self.diags  # the rest could not be checked without false errors
         self.check_bidi()
         if not self.check_limits():
             return None, self.diags  # nothing beyond the limits reaches the other checks
@@ -294,6 +312,7 @@ class PlanChecker:
         payouts = [b for b in blocks if isinstance(b, n.PayoutBlock)]
         comp_blocks = [b for b in blocks if isinstance(b, n.CompensationBlock)]
         self.declare(blocks, compensation=bool(comp_blocks))
+        self.declare_broken()
         fields = self.check_fields([b for b in blocks if isinstance(b, n.FieldsBlock)])
         quota_kinds = {b.name.text: self.quota_kind(b) for b in blocks
                        if isinstance(b, n.QuotaBlock)}
@@ -338,11 +357,12 @@ class PlanChecker:
         self.check_unused(blocks)
         if clawbacks:
             self.check_cancelled_credit(blocks, credits)
-        if not examples:
+        if not examples and not any(b.keyword == "example" for b in self.broken):
             self.warn("W-NO-EXAMPLE", plans[0], f"plan {plans[0].name.raw} has no worked example",
                       "add an example block with a payee, a deal and an expected payout; "
                       "`incentive test` runs it")
-        if any(d.severity is Severity.ERROR for d in self.diags) or header is None:
+        if any(d.severity is Severity.ERROR for d in self.diags) or header is None or \
+                self.broken:
             return None, self.diags
         plan = m.Plan(
             **header, quotas=tuple(quotas), credits=tuple(credits), measures=tuple(measures),
@@ -480,6 +500,18 @@ class PlanChecker:
                          [Related(previous.span, f"'{name.text}' is first declared here")])
                 continue
             table[name.text] = sc.Symbol(kind[0], name.text, name.span, kind[1])
+
+    def declare_broken(self) -> None:
+        """The names the blocks with syntax errors define are known, and the names their
+        text may use count as used: their absence is no error of the rest of the plan."""
+        for b in self.broken:
+            kind = RULE_KEYWORDS.get(b.keyword)
+            if kind is not None and b.name not in self.scope.table(kind[0]):
+                self.scope.table(kind[0])[b.name] = sc.Symbol(
+                    kind[0], b.name, Span.point(self.tree.path, b.line, 1), kind[1], used=True)
+        words = frozenset().union(*(b.words for b in self.broken))
+        for sym in [*self.scope.rules.values(), *self.scope.quotas.values()]:
+            sym.used = sym.used or sym.name in words
 
     def check_fields(self, blocks: list[n.FieldsBlock]) -> dict[tuple[str, str], m.FieldSpec]:
         out: dict[tuple[str, str], m.FieldSpec] = {}
@@ -1733,8 +1765,10 @@ class PlanChecker:
                   and _date(i.date) is not None]
         periods = [p for p in (self.calendar.parse(x.period.raw) for x in b.items
                                if isinstance(x, n.Expectation)) if p is not None]
+        # A quota with syntax errors may be a forecast, reading events before the plan.
         history = any(isinstance(i, n.QuotaForecast) for q in self.tree.blocks
-                      if isinstance(q, n.QuotaBlock) for i in q.items)
+                      if isinstance(q, n.QuotaBlock) for i in q.items) or \
+            any(b.keyword == "quota" for b in self.broken)
         deals_in_range = {_deal(e) for e in events if isinstance(e, n.ExampleEvent)
                           and _date(e.date) >= start}
         for e in events:

@@ -10,6 +10,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from functools import cache
@@ -37,10 +38,41 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 DATA_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".toml")
 
 @attrs.frozen
+class BrokenBlock:
+    """A block left out of the tree for its errors, as far as its header line can be read, so
+    the checker can check the rest without blaming its absence. `keyword` is None when the
+    line does not plainly start a block (or for lines belonging to no block); `name` is the
+    name a rule block defines, None when there is none or it cannot be read; `words` are the
+    names the block's text may use."""
+
+    line: int
+    keyword: str | None
+    name: str | None
+    words: frozenset[str]
+
+
+# Conservative: the keyword and the name as the grammar spells them, the name ending where a
+# NAME token ends (a label, `=`, or the end of the line follows).
+_BROKEN_HEADER = re.compile(
+    r"(?P<keyword>plan|fields|payout|example|compensation|quota|credit|measure|commission"
+    r"|bonus|spiff|pool|override|clawback|stage reward|activity reward)(?![A-Za-z0-9_])"
+    r"(?:[ ]+(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?=[ \"=]|$))?")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _broken(first_line: int, lines: tuple[str, ...]) -> BrokenBlock:
+    found = _BROKEN_HEADER.match(lines[0])
+    return BrokenBlock(first_line, found["keyword"] if found else None,
+                       found["name"] if found else None,
+                       frozenset(w for line in lines for w in _WORD.findall(line)))
+
+
+@attrs.frozen
 class ParseResult:
     tree: n.PlanFile
     diagnostics: tuple[Diagnostic, ...]
     source: str
+    broken: tuple[BrokenBlock, ...] = ()  # the blocks with errors, left out of `tree`
 
 
 class _Indenter(Indenter):
@@ -261,12 +293,17 @@ def parse_text(path: str, text: str) -> ParseResult:
     g = _grammar()
     syntax_errors = 0
     chunks = _chunks(path, code_lines, diags)
+    first = chunks[0].first_line if chunks else len(code_lines) + 1
+    orphans = [line for line in code_lines[:first - 1] if line.strip()]
+    # Lines before the first block: what they were meant to be is not known.
+    broken = [BrokenBlock(1, None, None, frozenset())] if orphans else []
     whole = _parse_whole(path, code_lines, chunks, comments, g) if not diags else None
     if whole is not None:
         chunks = []  # parsed in one go: nothing to report block by block
         blocks = list(whole)
     for chunk in chunks:
         if chunk.tabbed:
+            broken.append(_broken(chunk.first_line, chunk.lines))
             continue
         block_text = "\n".join(chunk.lines).rstrip() + "\n"
         with g.lock:
@@ -281,6 +318,7 @@ def parse_text(path: str, text: str) -> ParseResult:
                 problem = describe(exc, path, chunk.first_line, chunk.lines,
                                    g.indenter.history, g.keyword_text, plan_start(code_lines))
         if problem is not None:
+            broken.append(_broken(chunk.first_line, chunk.lines))
             syntax_errors += 1
             if syntax_errors <= MAX_SYNTAX_ERRORS:
                 diags.append(problem)
@@ -292,6 +330,7 @@ def parse_text(path: str, text: str) -> ParseResult:
             diags.append(error("E-DEPTH", deep.span,
                                f"this expression is nested more than {MAX_DEPTH} levels deep",
                                "split it into named measures"))
+            broken.append(_broken(chunk.first_line, chunk.lines))
             continue
         blocks.append(block)
     if syntax_errors > MAX_SYNTAX_ERRORS:
@@ -301,7 +340,7 @@ def parse_text(path: str, text: str) -> ParseResult:
                            "errors not shown", "fix the errors above and check again"))
     tree = n.PlanFile(path=path, blocks=tuple(blocks), trailing_comments=comments.after_last,
                       span=Span(path, 1, 1, max(1, len(code_lines)), 1))
-    return ParseResult(tree, tuple(sorted(diags, key=Diagnostic.sort_key)), text)
+    return ParseResult(tree, tuple(sorted(diags, key=Diagnostic.sort_key)), text, tuple(broken))
 
 
 def _parse_whole(path: str, code_lines: list[str], chunks: list[_Chunk],

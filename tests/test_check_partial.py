@@ -1,0 +1,98 @@
+"""Checking a file with syntax errors: the blocks that parsed are checked, and nothing is
+reported merely because a block with errors is absent (docs/language.md §24). The golden
+cases tests/golden/check/syntax_error_in_*.plan show single situations; this module breaks
+every block of every shipped plan in turn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from incentive_dsl import api
+from incentive_dsl.syntax.parser import comment_start, parse_text
+
+ROOT = Path(__file__).resolve().parents[1]
+PLANS = sorted((ROOT / "plans").rglob("*.plan"))
+# A mistake the checker finds in any plan, added as a block of its own: it shows that the
+# rest of a file with a broken block is checked.
+PLANTED = "measure planted = 5% + 3 days"
+# Blocks every other block is read with: when one is broken, the rest is not checked.
+UNCHECKED_WITHOUT = ("plan", "fields", "compensation")
+
+
+def _headers(text: str) -> list[int]:
+    """Indexes of the block header lines of `text`."""
+    return [i for i, line in enumerate(text.split("\n")) if line[:1] not in ("", " ", "#")]
+
+
+def _broken_at(text: str, index: int) -> str:
+    """`text` with a stray token at the end of the code of line `index`."""
+    lines = text.split("\n")
+    line = lines[index]
+    at = comment_start(line)
+    at = len(line) if at is None else at
+    lines[index] = f"{line[:at].rstrip()} @ {line[at:]}".rstrip()
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.relative_to(ROOT / "plans").as_posix())
+def test_breaking_one_block_of_a_shipped_plan_reports_that_block_only(plan, tmp_path):
+    text = plan.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{PLANTED}\n"
+    planted_line = text.count("\n")
+    intact = api.check_paths([_write(tmp_path, text)])
+    assert [(d.code, d.span.line) for d in intact.diagnostics] == [("E-UNIT", planted_line)]
+    for index in _headers(text)[:-1]:  # not the planted block itself
+        broken = _broken_at(text, index)
+        result = api.check_paths([_write(tmp_path, broken)])
+        keyword = broken.split("\n")[index].split()[0]
+        want = [("E-SYNTAX", index + 1)]
+        if keyword not in UNCHECKED_WITHOUT:
+            want.append(("E-UNIT", planted_line))
+        got = [(d.code, d.span.line) for d in result.diagnostics]
+        assert got == want, f"{plan.name}: line {index + 1} broken: {result.diagnostics}"
+        assert result.plans == ()
+
+
+def _write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "plan.plan"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("header, keyword, name", [
+    ("commission core", "commission", "core"),
+    ('commission core "Core commission" @', "commission", "core"),
+    ("measure attainment = bookings // quota bookings", "measure", "attainment"),
+    ('quota bookings "Bookings quota"', "quota", "bookings"),
+    ("stage reward demo_done", "stage reward", "demo_done"),
+    ("payout @", "payout", None),
+    ("commission 3x", "commission", None),
+    ("commission core-x", "commission", None),
+    ("comission core", None, None),
+])
+def test_a_broken_block_is_known_by_its_header_line(header, keyword, name):
+    result = parse_text("p.plan", f"{header}\n  on bookings )\n")
+    assert [(b.line, b.keyword, b.name) for b in result.broken] == [(1, keyword, name)]
+    assert "bookings" in result.broken[0].words
+
+
+def test_a_broken_block_of_unknown_kind_leaves_the_rest_unchecked(tmp_path):
+    """`comission core` may define the `core` the example expects: no E-NAME, no E-EXAMPLE-RULE
+    can be trusted, so only the syntax error is reported."""
+    path = tmp_path / "ae.plan"
+    path.write_text('plan "AE"\n  currency USD\n  effective 2027-01-01 to 2027-12-31\n'
+                    '  roles AE\n\ncredit bookings\n  on deal booked\n\n'
+                    'comission core\n  on bookings\n  rate 8%\n\n'
+                    'example "One deal"\n  payee ana role AE from 2027-01-01\n'
+                    '  deal D1 booked 2027-02-10 by ana amount 100 USD\n'
+                    '  expect core for ana in 2027-Q1 is 8 USD\n', encoding="utf-8")
+    loaded = api.load_plan(str(path))
+    assert [d.code for d in loaded.diagnostics] == ["E-BLOCK"]
+    assert loaded.plan is None
+
+
+def test_load_plan_reports_both_and_gives_no_plan():
+    loaded = api.load_plan(str(ROOT / "tests" / "golden" / "check" / "syntax_error_in_payout.plan"))
+    assert [d.code for d in loaded.diagnostics] == ["E-UNIT", "E-SYNTAX"]
+    assert loaded.plan is None and loaded.versions == ()
