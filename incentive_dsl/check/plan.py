@@ -508,7 +508,7 @@ class PlanChecker:
             kind = RULE_KEYWORDS.get(b.keyword)
             if kind is not None and b.name not in self.scope.table(kind[0]):
                 self.scope.table(kind[0])[b.name] = sc.Symbol(
-                    kind[0], b.name, Span.point(self.tree.path, b.line, 1), kind[1], used=True)
+                    kind[0], b.name, Span.point(self.tree.path, b.line, 1), kind[1])
         words = frozenset().union(*(b.words for b in self.broken))
         for sym in [*self.scope.rules.values(), *self.scope.quotas.values()]:
             sym.used = sym.used or sym.name in words
