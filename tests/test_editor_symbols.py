@@ -30,17 +30,17 @@ def test_the_index_sees_every_kind_of_use():
     assert kinds == {"rule", "quota", "field", "role", "payee"}
 
 
-def test_a_file_with_syntax_errors_still_indexes_its_other_blocks():
+def test_a_file_with_syntax_errors_still_indexes_and_checks_its_other_blocks():
     text = ('plan "P"\n  currency USD\n  effective 2027-01-01 to 2027-12-31\n\n'
             "credit bookings\n  on deal booked\n\ncommission core\n  on bookings\n  rate at 8%\n"
-            "\nmeasure m = bookings\n")
+            "\nmeasure m = bookings + 1 day\n")
     result = analyze("p.plan", text)
-    assert [d.code for d in result.diagnostics] == ["E-SYNTAX"]
+    assert [d.code for d in result.diagnostics] == ["W-NO-EXAMPLE", "E-SYNTAX", "E-UNIT"]
     use = result.at(12, 13)
     assert use is not None and use.key == ("rule", "bookings")
     assert result.definition(use).span.line == 5
-    # Not type-checked: kind without a type.
-    assert result.describe(use).startswith("credit `bookings`\n")
+    # Checked as `incentive check` checks it: the credit has its type.
+    assert result.describe(use).startswith("credit `bookings`: money in USD\n")
 
 
 def test_builtin_fields_have_their_type():

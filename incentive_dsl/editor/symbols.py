@@ -108,8 +108,8 @@ def analyze(path: str, text: str) -> Analysis:
     parsed = parse_text(path, text)
     diags = list(parsed.diagnostics)
     checker = None
-    if not any(d.is_error for d in parsed.diagnostics):
-        checker = checking.PlanChecker(parsed.tree, text)
+    if parsed.broken or not any(d.is_error for d in parsed.diagnostics):  # as api.check_paths
+        checker = checking.PlanChecker(parsed.tree, text, parsed.broken)
         diags.extend(checker.run()[1])
     types = _Types(checker)
     definitions: dict[tuple, Definition] = {}
