@@ -136,8 +136,8 @@ _ENTRIES = [
     _entry("E-BLOCK", "a line at the left margin starts no known block", SYNTAX, """
         Every line at the left margin starts a block (plan, fields, quota, credit, measure,
         commission, bonus, spiff, stage reward, activity reward, pool, override, clawback,
-        payout, example). A misspelt block keyword, or a block line that lost its indentation,
-        would otherwise silently drop a rule from the plan.""", """
+        compensation, payout, example). A misspelt block keyword, or a block line that lost its
+        indentation, would otherwise silently drop a rule from the plan.""", """
         comission core "Core commission"
           on bookings
           rate 8%

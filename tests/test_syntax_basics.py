@@ -73,3 +73,15 @@ def test_files_that_are_not_plans(tmp_path):
         assert d.code == code
     (d,) = parse_path(str(latin)).diagnostics
     assert (d.span.line, d.span.column) == (1, 10)
+
+
+def test_the_block_keywords_are_the_grammars():
+    """The list the messages suggest from (and a broken block's header is read with) is the
+    grammar's own: a block missing from it is never suggested (`compensaton`)."""
+    import re
+
+    from incentive_dsl.syntax.messages import BLOCK_KEYWORDS
+    from incentive_dsl.syntax.parser import grammar_text
+
+    starts = re.findall(r'^[a-z_]+_block: "([a-z]+)"', grammar_text(), flags=re.M)
+    assert len(starts) > 10 and sorted(BLOCK_KEYWORDS) == sorted(starts)

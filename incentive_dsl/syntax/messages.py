@@ -20,10 +20,13 @@ from incentive_dsl.diagnostics import Diagnostic, closest, error
 from incentive_dsl.periods import DURATION_WORDS, MONTH_NAMES
 from incentive_dsl.span import Span
 
+# The first word of each block, as the grammar's `*_block` rules begin
+# (tests/test_syntax_basics.py checks them against the grammar).
 BLOCK_KEYWORDS = (
     "plan", "fields", "quota", "credit", "measure", "commission", "bonus", "spiff", "stage",
-    "activity", "pool", "override", "clawback", "payout", "example",
+    "activity", "pool", "override", "clawback", "compensation", "payout", "example",
 )
+TWO_WORD_BLOCKS = {"stage": "stage reward", "activity": "activity reward"}
 
 # An example of each kind of line, shown as the hint when that line does not parse. Keys are
 # (block keyword, first word of the line) or just the first word.

@@ -27,7 +27,8 @@ from incentive_dsl.diagnostics import Diagnostic, error
 from incentive_dsl.limits import MAX_EXPRESSION_DEPTH
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.build import VALUE_TERMINALS, Builder, CommentTable
-from incentive_dsl.syntax.messages import BLOCK_KEYWORDS, GluedWord, describe, plan_start
+from incentive_dsl.syntax.messages import (
+    BLOCK_KEYWORDS, TWO_WORD_BLOCKS, GluedWord, describe, plan_start)
 from incentive_dsl.syntax.table import load_parser
 from incentive_dsl.span import Span
 
@@ -36,6 +37,7 @@ MAX_SYNTAX_ERRORS = 50  # per file; the rest are counted in one closing diagnost
 MAX_FILE_BYTES = 50 * 1024 * 1024
 # Input files that are never plans (docs/data.md, docs/mapping.md).
 DATA_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".toml")
+
 
 @attrs.frozen
 class BrokenBlock:
@@ -54,9 +56,8 @@ class BrokenBlock:
 # Conservative: the keyword and the name as the grammar spells them, the name ending where a
 # NAME token ends (a label, `=`, or the end of the line follows).
 _BROKEN_HEADER = re.compile(
-    r"(?P<keyword>plan|fields|payout|example|compensation|quota|credit|measure|commission"
-    r"|bonus|spiff|pool|override|clawback|stage reward|activity reward)(?![A-Za-z0-9_])"
-    r"(?:[ ]+(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?=[ \"=]|$))?")
+    "(?P<keyword>" + "|".join(re.escape(TWO_WORD_BLOCKS.get(k, k)) for k in BLOCK_KEYWORDS)
+    + r")(?![A-Za-z0-9_])(?:[ ]+(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?=[ \"=]|$))?")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
