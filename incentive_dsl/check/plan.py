@@ -28,7 +28,8 @@ from incentive_dsl.limits import (
     MAX_CHAIN, date_problem, duration_problem, find_bidi, number_problem)
 from incentive_dsl.minor_units import minor_digits
 from incentive_dsl.periods import (
-    DAYS_PER_UNIT, FREQUENCY_UNIT, MONTH_NAMES, MONTHS_PER_UNIT, UNIT_DAYS, Calendar, month_end)
+    DAYS_PER_UNIT, FREQUENCY_UNIT, MONTH_NAMES, MONTHS_PER_UNIT, UNIT_DAYS, Calendar, month_end,
+    not_a_period_message)
 from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
@@ -1925,7 +1926,7 @@ class PlanChecker:
     def example_period(self, p: n.PeriodLit | n.YearLit):
         period = self.calendar.parse(p.raw)
         if period is None:
-            self.err("E-PERIOD", p, f"'{p.raw}' is not a period",
+            self.err("E-PERIOD", p, not_a_period_message(p.raw),
                      "periods look like 2027-Q1, 2027-03, 2027-H2 or 2027")
             return None
         if self.effective is not None:
