@@ -893,3 +893,18 @@ def test_accruals_with_the_ledger_keep_a_corrected_holdback_as_held(ws):
     # February pays the correction (450) and releases January's 200: 1,350 + 650 paid.
     feb = _accruals_csv(ws, "2027-02", "--ledger", ws.ledger)["ana"]
     assert (feb["held_back"], feb["accrued"]) == ("0.00", "1000.00")  # D2's uncollected half
+
+
+def test_verify_refuses_a_directory_of_several_plans_as_run_does(ws):
+    # The ledger in ws.root is t.plan's; with a second plan beside it, `--plan DIR` does not say
+    # which plan's ledger is meant: verify used to check that ledger quietly.
+    assert ws.close("2027-Q1")[0] == 0
+    other = PLAN.replace('plan "', 'plan "Other ', 1)
+    assert other != PLAN
+    (ws.root / "other.plan").write_text(other, encoding="utf-8")
+    code, out, err = ws.cli("ledger", "verify", "--plan", str(ws.root))
+    assert code == cli.EXIT_USAGE
+    assert "holds 2 different plans" in out + err and "intact" not in out
+    # A plan file names its ledger: it is verified.
+    code, out, _ = ws.cli("ledger", "verify", "--plan", str(ws.plan))
+    assert code == 0 and f"ledger {ws.ledger}: intact" in out
