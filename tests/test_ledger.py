@@ -496,10 +496,11 @@ def test_ledger_show_refuses_a_payee_it_has_never_recorded(ws):
 
 def test_ledger_show_refuses_a_period_that_is_not_one(ws):
     assert ws.close("2027-01")[0] == 0
-    for bad in ("garbage", "2027-Q5"):
+    for bad, why in (("garbage", " (e.g. 2027-Q1, 2027-03"),
+                     ("2027-Q5", ": a year has quarters Q1 to Q4, not Q5")):
         code, out, err = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", bad)
         assert code == cli.EXIT_USAGE and not out
-        assert f"error[E-LEDGER-PERIOD]: '{bad}' is not a period (e.g. 2027-Q1, 2027-03" in err
+        assert f"error[E-LEDGER-PERIOD]: '{bad}' is not a period{why}" in err
 
 
 def test_ledger_show_says_a_period_in_lower_case_is_written_in_capitals(ws):
