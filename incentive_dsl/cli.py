@@ -1632,6 +1632,14 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
     path = _ledger_file(args, "verify")
     if path is None:
         return EXIT_USAGE
+    if not args.ledger and os.path.isdir(args.plan):
+        # The ledger in a directory is that of the one plan whose versions it holds: given a
+        # directory of several plans (or of none), which plan's ledger is meant is unknown, as
+        # for `run`. Errors inside the plan do not stop the ledger being verified.
+        loaded = api.load_plan(args.plan)
+        if loaded.plan is None and _file_errors_only(loaded.diagnostics):
+            _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
+            return EXIT_USAGE
     try:
         report = api.verify_ledger(path, args.head)
     except ledger.LedgerError as exc:

@@ -37,6 +37,28 @@ DAYS_PER_UNIT = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}
 DURATION_WORDS = frozenset(w for unit in DAYS_PER_UNIT for w in (unit, unit + "s"))
 
 
+def part_problem(raw: str) -> str | None:
+    """What is wrong with a period written as one but naming a quarter, half or month no year
+    has (2027-Q5, 2027-H3, 2027-13), or None."""
+    m = re.fullmatch(r"(?:FY)?[0-9]{4}-(?:Q([0-9]+)|H([0-9]+)|([0-9]{2}))", raw.strip().upper())
+    if m is None:
+        return None
+    quarter, half, month = m.groups()
+    if quarter is not None and not 1 <= int(quarter) <= 4:
+        return f"a year has quarters Q1 to Q4, not Q{quarter}"
+    if half is not None and not 1 <= int(half) <= 2:
+        return f"a year has halves H1 and H2, not H{half}"
+    if month is not None and not 1 <= int(month) <= 12:
+        return f"a year has months 01 to 12, not {month}"
+    return None
+
+
+def not_a_period_message(raw: str) -> str:
+    """`'raw' is not a period`, saying what is wrong when it names a part no year has."""
+    problem = part_problem(raw)
+    return f"'{raw}' is not a period" + (f": {problem}" if problem else "")
+
+
 def unit_text(unit: str) -> str:
     """A period unit as plan text writes it: units shorter than a month are only reached as
     `per pay period`."""
@@ -179,6 +201,9 @@ class Calendar:
         meant = self.respelt(wrong)
         if meant is not None:
             return f"'{wrong}' is not a period: did you mean {meant}?"
+        problem = part_problem(wrong)
+        if problem is not None:
+            return f"'{wrong}' is not a period: {problem}"
         forms = self.examples(wrong, day)
         year = re.match(r"(?:FY)?([0-9]{4})(?![0-9])", wrong.upper())
         if year and not FIRST_YEAR <= int(year[1]) <= LAST_YEAR:

@@ -232,8 +232,11 @@ def test_a_date_outside_the_supported_years_is_a_usage_error(capsys, option):
     ("2027-5", "'2027-5' is not a period: did you mean 2027-05?"),
     ("03/2027", "'03/2027' is not a period: did you mean 2027-03?"),
     ("h1-2027", "'h1-2027' is not a period: did you mean 2027-H1?"),
+    # a quarter, half or month no year has: which ones a year has
+    ("2027-13", "'2027-13' is not a period: a year has months 01 to 12, not 13"),
+    ("2027-Q5", "'2027-Q5' is not a period: a year has quarters Q1 to Q4, not Q5"),
+    ("2027-H3", "'2027-H3' is not a period: a year has halves H1 and H2, not H3"),
     # nothing guessed where no period is near
-    ("2027-13", "'2027-13' is not a period (e.g. 2027-Q1"),
     ("202703", "'202703' is not a period (e.g. 2027-Q1"),
 ])
 def test_a_wrong_period_says_what_is_wrong_with_it(capsys, period, says):

@@ -17,10 +17,12 @@ from hypothesis import strategies as st
 
 from incentive_dsl.check.model import FieldSpec, Plan, QuotaSpec
 from incentive_dsl.data.loaders import (
-    load_dataset, load_events, load_fx, load_quotas, load_roster, load_territories, validate,
+    load_dataset, load_events, load_fx, load_quotas, load_roster, load_territories, parse_period,
+    validate,
 )
 from incentive_dsl.data.records import Dataset, Event, PayeeRecord, Source
 from incentive_dsl.data.tables import field_offsets
+from incentive_dsl.data.values import BadValue
 from incentive_dsl.diagnostics import Severity, render_all
 from incentive_dsl.periods import Calendar
 from incentive_dsl.span import Span
@@ -1007,3 +1009,13 @@ def test_a_quote_left_open_far_from_the_end_is_reported_where_it_opens(tmp_path)
     d = one(diags, "D-SYNTAX")
     assert (d.span.line, d.span.column) == (12, 40)
     assert "never closed" in d.message and "limit" not in d.message
+
+
+@pytest.mark.parametrize("text, says", [
+    ("2027-Q5", "a year has quarters Q1 to Q4, not Q5"),
+    ("2027-H3", "a year has halves H1 and H2, not H3"),
+    ("2027-13", "a year has months 01 to 12, not 13"),
+])
+def test_a_quota_period_no_year_has_says_which_a_year_has(text, says):
+    with pytest.raises(BadValue, match=f"'{text}' is not a period: {says}"):
+        parse_period(text)

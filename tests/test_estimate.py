@@ -417,3 +417,27 @@ def test_an_open_deal_in_a_currency_without_a_rate_is_a_usage_error_naming_its_r
         "in the FX table, to convert the deal into the plan currency\n"
         "   = hint: add a JPY->USD rate to the FX table; the currencies with a rate on "
         "2027-01-10: EUR\n")
+
+
+def test_a_managers_own_deal_says_why_the_override_does_not_pay_for_it(data, capsys):
+    # The override pays on the team's bookings (mia's direct reports'): her own deal is not in
+    # them, so it earns her nothing, and the report says why instead of a bare 0.00 earned.
+    plan, dataset = load("override", data)
+    deal = api.hypothetical_deal(plan, dataset, "mia", {"amount": "50,000",
+                                                        "date": "2027-05-01"})
+    est = api.estimate(plan, dataset, "mia", [deal])
+    assert est.difference == 0
+    reason = ("it pays on team bookings, the figures of mia's direct reports, which leave out "
+              "mia's own deal")
+    assert [(n.rule, n.deal, n.reason) for n in est.not_paid] == [
+        ("mgr", "HYPOTHETICAL", reason)]
+    assert main(["estimate", str(MECHANICS / "override.plan"), "--data", str(data),
+                 "--payee", "mia", "--deal", "amount=50,000", "date=2027-05-01"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "└── rules that give mia nothing for deal HYPOTHETICAL",
+        f"    └── Manager override (mgr): {reason}"]
+    # A rule for another role is not one that could pay the payee: ana (AE) is not told about
+    # the override (MGR).
+    rep = api.estimate(plan, dataset, "ana", [api.hypothetical_deal(
+        plan, dataset, "ana", {"amount": "1,000", "date": "2027-05-01"})])
+    assert rep.not_paid == ()

@@ -496,10 +496,11 @@ def test_ledger_show_refuses_a_payee_it_has_never_recorded(ws):
 
 def test_ledger_show_refuses_a_period_that_is_not_one(ws):
     assert ws.close("2027-01")[0] == 0
-    for bad in ("garbage", "2027-Q5"):
+    for bad, why in (("garbage", " (e.g. 2027-Q1, 2027-03"),
+                     ("2027-Q5", ": a year has quarters Q1 to Q4, not Q5")):
         code, out, err = ws.cli("ledger", "show", "--ledger", ws.ledger, "--period", bad)
         assert code == cli.EXIT_USAGE and not out
-        assert f"error[E-LEDGER-PERIOD]: '{bad}' is not a period (e.g. 2027-Q1, 2027-03" in err
+        assert f"error[E-LEDGER-PERIOD]: '{bad}' is not a period{why}" in err
 
 
 def test_ledger_show_says_a_period_in_lower_case_is_written_in_capitals(ws):
@@ -893,3 +894,18 @@ def test_accruals_with_the_ledger_keep_a_corrected_holdback_as_held(ws):
     # February pays the correction (450) and releases January's 200: 1,350 + 650 paid.
     feb = _accruals_csv(ws, "2027-02", "--ledger", ws.ledger)["ana"]
     assert (feb["held_back"], feb["accrued"]) == ("0.00", "1000.00")  # D2's uncollected half
+
+
+def test_verify_refuses_a_directory_of_several_plans_as_run_does(ws):
+    # The ledger in ws.root is t.plan's; with a second plan beside it, `--plan DIR` does not say
+    # which plan's ledger is meant: verify used to check that ledger quietly.
+    assert ws.close("2027-Q1")[0] == 0
+    other = PLAN.replace('plan "', 'plan "Other ', 1)
+    assert other != PLAN
+    (ws.root / "other.plan").write_text(other, encoding="utf-8")
+    code, out, err = ws.cli("ledger", "verify", "--plan", str(ws.root))
+    assert code == cli.EXIT_USAGE
+    assert "holds 2 different plans" in out + err and "intact" not in out
+    # A plan file names its ledger: it is verified.
+    code, out, _ = ws.cli("ledger", "verify", "--plan", str(ws.plan))
+    assert code == 0 and f"ledger {ws.ledger}: intact" in out

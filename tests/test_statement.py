@@ -366,3 +366,22 @@ def test_a_statement_with_nothing_earned_says_why(tmp_path):
     page = api.statement_html(st)
     assert ('<ul id="not-paid"><li>' + reason.replace("'", "&#x27;").replace(">", "&gt;")
             + "</li></ul>") in page
+
+
+def test_a_statement_groups_many_skips_of_one_rule_for_one_reason_as_explain_does(tmp_path):
+    # Five deals under the SPIFF's 50,000: one line for the rule and reason, the first three
+    # deals named, as `explain` says it, not five lines with the same reason.
+    (tmp_path / "s.plan").write_text(SPIFF_ONLY)
+    rows = "".join(f'E{i},D{i},2027-02-1{i},booked,"10,000",USD,ana\n' for i in range(1, 6))
+    (tmp_path / "events.csv").write_text("event_id,deal_id,date,kind,amount,currency,owner\n"
+                                         + rows)
+    (tmp_path / "roster.csv").write_text("payee_id,role,start\nana,AE,2026-01-01\n")
+    plan = api.load_plan(str(tmp_path / "s.plan")).plan
+    dataset, _ = api.load_data(str(tmp_path / "events.csv"), str(tmp_path / "roster.csv"),
+                               plan=plan)
+    result = api.run(plan, dataset)
+    st = api.statement(result, "ana", plan.calendar.parse("2027-Q1"))
+    assert st.not_paid == ("big: 5 events not paid — the SPIFF's 'where' condition does not "
+                           "hold (where deal.amount >= 50,000 USD): E1, E2, E3 and 2 more",)
+    explained = api.explain(result, "ana", plan.calendar.parse("2027-Q1"), grouped=True)
+    assert any(line.endswith(st.not_paid[0]) for line in explained.lines())

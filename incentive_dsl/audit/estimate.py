@@ -27,7 +27,7 @@ from decimal import Decimal
 
 import attrs
 
-from incentive_dsl.check.model import Plan
+from incentive_dsl.check.model import BonusSpec, OverrideSpec, Plan, PoolSpec
 from incentive_dsl.data.records import Dataset, Event, Roster
 from incentive_dsl.data.values import (BadValue, parse_amount, parse_count, parse_currency,
                                        parse_date, parse_field, parse_splits, split_text_pairs,
@@ -39,6 +39,8 @@ from incentive_dsl.eval.money import ZERO, fmt
 from incentive_dsl.eval.records import EarningLine, Skips
 from incentive_dsl.eval.run import RunResult, evaluate_versions
 from incentive_dsl.periods import FREQUENCY_UNIT, month_end
+from incentive_dsl.syntax import nodes
+from incentive_dsl.syntax.format import expr as show
 
 # The keys of `--deal key=value` besides the plan's custom deal fields.
 DEAL_KEYS = ("amount", "date", "id", "currency", "splits", "term_months")
@@ -352,7 +354,9 @@ def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str,
                    for p in sorted({*totals_b, *totals_a})
                    if p != payee and totals_a.get(p, ZERO) != totals_b.get(p, ZERO))
     return Estimate(payee, last.currency, tuple(closings), earned_b, earned_a, tuple(rules),
-                    paid, others, notes, (), _not_paid(after, closings, payee),
+                    paid, others, notes, (),
+                    _not_paid(after, closings, payee) +
+                    _period_rules(after, dataset, closings, payee, {r.component for r in rules}),
                     _awaiting(before, payee), _awaiting(after, payee),
                     _credits(after, closings, payee))
 
@@ -425,6 +429,43 @@ def _not_paid(result: RunResult, closings: Sequence[Closing],
                 skip_reason(result.plan, rule, reason))
         for rule, subject, reason, _ in _rows(result.skips)
         if subject in deals and (rule, deals[subject]) not in gives))
+
+
+def _period_rules(result: RunResult, dataset: Dataset, closings: Sequence[Closing], payee: str,
+                  changed: set[str]) -> tuple[NotPaid, ...]:
+    """The rules paid per period (bonuses, pools, overrides) that cover the payee and whose pay
+    the deal leaves unchanged, and why: they never look at a deal, so no skip records them,
+    and a manager's deal that the override leaves out would read as a bare 0.00 earned."""
+    plan = result.plan
+    roster = Roster(list(dataset.payees))
+    out = []
+    for c in closings:
+        day = c.event.date
+        role = roster.role_on(payee, day)
+        if role is None or not plan.effective_start <= day <= (plan.effective_end or day):
+            continue  # a note says so (not employed, outside the plan's range)
+        for spec in plan.components:
+            if not isinstance(spec, (BonusSpec, PoolSpec, OverrideSpec)) or \
+                    spec.name in changed or (spec.roles and role not in spec.roles):
+                continue
+            out.append(NotPaid(spec.name, spec.label, c.event.deal,
+                               _unchanged_because(spec, payee, plan.calendar.period_of(
+                                   day, spec.period).label)))
+    return tuple(out)
+
+
+def _unchanged_because(spec: BonusSpec | PoolSpec | OverrideSpec, payee: str,
+                       period: str) -> str:
+    expr = spec.fund if isinstance(spec, PoolSpec) else \
+        spec.pay if isinstance(spec, OverrideSpec) else None
+    if expr is not None:
+        refs = [x for x in nodes.walk(expr) if isinstance(x, (nodes.Ref, nodes.TeamRef))]
+        if refs and all(isinstance(x, nodes.TeamRef) for x in refs):
+            names = ", ".join(dict.fromkeys(f"team {x.name.text}" for x in refs))
+            return (f"it pays on {names}, the figures of {payee}'s direct reports, which leave "
+                    f"out {payee}'s own deal")
+    what = f"'{spec.key}'" if isinstance(spec, BonusSpec) else f"'{show(expr)}'"
+    return f"it pays per {spec.period} on {what}, and with the deal it pays the same for {period}"
 
 
 def _rows(skips) -> Sequence[tuple]:

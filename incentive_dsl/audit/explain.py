@@ -145,17 +145,12 @@ def _explain(result: RunResult, payee: str, window: Period, deal: str | None,
 
 
 def not_paid(result: RunResult, payee: str, window: Period) -> list[str]:
-    """Why events of the payee's in `window` earned them nothing, one line a skip: `explain`'s
-    "not paid"."""
+    """Why events of the payee's in `window` earned them nothing: `explain`'s "not paid", as
+    text for people (many skips of one rule for one reason on one line)."""
     ix = index(result)
     earnings = [e for e in ix.earnings_of.get(payee, ()) if window.contains(e.date)]
-    return _skipped(result, payee, window, None, ix.events, earnings)
-
-
-def _skipped(result: RunResult, payee: str, window: Period, deal: str | None, events,
-             earnings) -> list[str]:
-    return [_skip_line(result, s, events)
-            for s in _skips(result, payee, window, deal, events, earnings)]
+    return _grouped(result, _skips(result, payee, window, None, ix.events, earnings),
+                    ix.events)
 
 
 def _skip_line(result: RunResult, s, events) -> str:

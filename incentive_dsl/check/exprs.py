@@ -18,7 +18,7 @@ from incentive_dsl.check import scope as sc
 from incentive_dsl.check import types as ty
 from incentive_dsl.check.types import Type
 from incentive_dsl.diagnostics import Diagnostic, Related, error, warning
-from incentive_dsl.periods import Calendar
+from incentive_dsl.periods import Calendar, not_a_period_message
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.messages import percent_hint
 from incentive_dsl.syntax.format import expr as show
@@ -112,7 +112,7 @@ class ExprChecker:
 
     def _PeriodLit(self, e: n.PeriodLit, ctx: str) -> Type:
         if self.calendar.parse(e.raw) is None:
-            return self._err("E-PERIOD", e, f"'{e.raw}' is not a period",
+            return self._err("E-PERIOD", e, not_a_period_message(e.raw),
                              "periods look like 2027-Q1, 2027-03, 2027-H2 or FY2027")
         return ty.T_PERIOD
 

@@ -28,7 +28,8 @@ from incentive_dsl.limits import (
     MAX_CHAIN, date_problem, duration_problem, find_bidi, number_problem)
 from incentive_dsl.minor_units import minor_digits
 from incentive_dsl.periods import (
-    DAYS_PER_UNIT, FREQUENCY_UNIT, MONTH_NAMES, MONTHS_PER_UNIT, UNIT_DAYS, Calendar, month_end)
+    DAYS_PER_UNIT, FREQUENCY_UNIT, MONTH_NAMES, MONTHS_PER_UNIT, UNIT_DAYS, Calendar, month_end,
+    not_a_period_message)
 from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
@@ -66,6 +67,8 @@ FIELD_KINDS = {"text": ty.T_TEXT, "number": ty.T_NUMBER, "count": ty.T_COUNT,
                "yes or no": ty.T_BOOL}
 BUILTIN_DEAL = ("amount", "annual_value", "term", "id", "owner", "date", "booked_on", "stage")
 BUILTIN_PAYEE = ("id", "role", "team", "territory", "manager", "start", "end")
+# An unknown stage or activity is reported once; this many of its other uses are shown as notes.
+MAX_USES_SHOWN = 2
 
 
 def with_pay_unit(tree: n.PlanFile, unit: str) -> n.PlanFile:
@@ -115,6 +118,8 @@ class PlanChecker:
         self.reversed: dict[str, list[tuple[n.Ident, tuple[str, ...], m.Window | None, str]]] = \
             defaultdict(list)
         self.frequency = "monthly"
+        # Uses of each stage or activity the header does not declare, keyed by (kind, name).
+        self.unknown_subjects: dict[tuple[str, str], list[n.Text]] = defaultdict(list)
 
     # ------------------------------------------------------------------ helpers
 
@@ -353,6 +358,7 @@ class PlanChecker:
                              "give each example its own name: test results cite it",
                              [Related(twin.span, "the first one")])
                 examples.append(self.check_example(block))
+        self.report_unknown_subjects()
         self.check_component_order(blocks)
         self.check_unused(blocks)
         if clawbacks:
@@ -830,12 +836,26 @@ class PlanChecker:
         if text is None:
             return
         declared = self.scope.stages if kind == "stage" else self.scope.activities
-        noun = "stage" if kind == "stage" else "activity"
         if text.value not in declared:
-            self.err("E-NAME", text, f"unknown {noun} {text.raw}",
-                     sc.suggest_text(text.value, declared) or
-                     f"declare it in the plan header: {noun if kind == 'activity' else 'stage'}s "
-                     f"{text.raw}".replace("activitys", "activities"))
+            self.unknown_subjects[(kind, text.value)].append(text)
+
+    def report_unknown_subjects(self) -> None:
+        """One error per unknown stage or activity, at its first use, noting the others: a
+        misspelt name in the header would otherwise be reported at every event that uses it."""
+        for (kind, _), uses in self.unknown_subjects.items():
+            uses = sorted(uses, key=lambda t: (t.span.path, t.span.line, t.span.column))
+            first, others = uses[0], uses[1:]
+            declared = self.scope.stages if kind == "stage" else self.scope.activities
+            plural = "activities" if kind == "activity" else "stages"
+            shown = others[:MAX_USES_SHOWN]
+            related = [Related(t.span, "also used here") for t in shown]
+            rest = others[MAX_USES_SHOWN:]
+            if rest:
+                related[-1] = Related(shown[-1].span, f"also used here, and {len(rest)} more "
+                                      f"use{'s' if len(rest) > 1 else ''}")
+            self.err("E-NAME", first, f"unknown {kind} {first.raw}",
+                     sc.suggest_text(first.value, declared) or
+                     f"declare it in the plan header: {plural} {first.raw}", related)
 
     def common(self, b: n.RuleBlock, period: str | None = None) -> dict:
         roles = self.single(b.items, n.RolesFilter, "the roles")
@@ -1940,7 +1960,7 @@ class PlanChecker:
     def example_period(self, p: n.PeriodLit | n.YearLit):
         period = self.calendar.parse(p.raw)
         if period is None:
-            self.err("E-PERIOD", p, f"'{p.raw}' is not a period",
+            self.err("E-PERIOD", p, not_a_period_message(p.raw),
                      "periods look like 2027-Q1, 2027-03, 2027-H2 or 2027")
             return None
         if self.effective is not None:

@@ -36,7 +36,7 @@ from incentive_dsl.data.values import (
 )
 from incentive_dsl.diagnostics import Diagnostic, Related, Severity
 from incentive_dsl.files import read_regular
-from incentive_dsl.periods import Calendar
+from incentive_dsl.periods import Calendar, not_a_period_message
 from incentive_dsl.progress import EVERY, QUIET, Meter
 
 __all__ = ["load_dataset", "load_events", "load_fx", "load_quotas", "load_roster",
@@ -119,7 +119,7 @@ def parse_period(text: str) -> str:
     elif "/" in text:
         hint = ("a quota is given per month or longer (2027-03, 2027-Q1); a semi-monthly or "
                 "bi-weekly pay period takes its quota from the days of the months it covers")
-    raise BadValue(f"'{text}' is not a period", hint)
+    raise BadValue(not_a_period_message(text), hint)
 
 
 def split_pairs(cell_text: str, data: object) -> list[tuple[str, str]]:
