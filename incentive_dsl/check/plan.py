@@ -1927,7 +1927,11 @@ class PlanChecker:
                 spec = self.x.deal_fields.get(a.key)
                 if spec is None or a.key in BUILTIN_DEAL:
                     named = n.NAME_PATTERN.fullmatch(a.key)
-                    self.err("E-FIELD", a, f"unknown deal field '{a.key}'",
+                    # The caret under the key (the pair is written key first), not its value;
+                    # a key that is not a name is written in quotes.
+                    key = attrs.evolve(a.span, end_line=a.span.line,
+                                       end_column=a.span.column + len(a.key) + 2 * (not named))
+                    self.err("E-FIELD", key, f"unknown deal field '{a.key}'",
                              sc.suggest(a.key, [k for k in self.x.deal_fields
                                                 if k not in BUILTIN_DEAL]) or
                              (f"declare it in the fields block: deal.{a.key} "
