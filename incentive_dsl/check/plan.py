@@ -23,7 +23,7 @@ from incentive_dsl.check.exprs import (
     COMPENSATION, COMPENSATION_NAMES, EVENT_ACTIVITY, EVENT_DEAL, PERIOD, RATE, ExprChecker,
     check_date, constant, number_as_percent, ratio_as_percent)
 from incentive_dsl.check.types import Type
-from incentive_dsl.diagnostics import Diagnostic, Related, Severity, error, warning
+from incentive_dsl.diagnostics import Diagnostic, Related, Severity, closest, error, warning
 from incentive_dsl.limits import (
     MAX_CHAIN, date_problem, duration_problem, find_bidi, number_problem)
 from incentive_dsl.minor_units import minor_digits
@@ -120,6 +120,7 @@ class PlanChecker:
         self.frequency = "monthly"
         # Uses of each stage or activity the header does not declare, keyed by (kind, name).
         self.unknown_subjects: dict[tuple[str, str], list[n.Text]] = defaultdict(list)
+        self.used_subjects: set[tuple[str, str]] = set()  # the declared ones something uses
 
     # ------------------------------------------------------------------ helpers
 
@@ -838,6 +839,8 @@ class PlanChecker:
         declared = self.scope.stages if kind == "stage" else self.scope.activities
         if text.value not in declared:
             self.unknown_subjects[(kind, text.value)].append(text)
+        else:
+            self.used_subjects.add((kind, text.value))
 
     def report_unknown_subjects(self) -> None:
         """One error per unknown stage or activity, at its first use, noting the others: a
@@ -853,9 +856,15 @@ class PlanChecker:
             if rest:
                 related[-1] = Related(shown[-1].span, f"also used here, and {len(rest)} more "
                                       f"use{'s' if len(rest) > 1 else ''}")
-            self.err("E-NAME", first, f"unknown {kind} {first.raw}",
-                     sc.suggest_text(first.value, declared) or
-                     f"declare it in the plan header: {plural} {first.raw}", related)
+            close = closest(first.value, declared)
+            if close is None:
+                hint = f"declare it in the plan header: {plural} {first.raw}"
+            elif (kind, close) in self.used_subjects:
+                hint = f'did you mean "{close}"?'
+            else:  # the declared spelling is used nowhere: the header is the likely slip
+                hint = (f'the plan header declares "{close}", which nothing uses: if that is '
+                        f'the misspelling, write "{first.value}" there instead')
+            self.err("E-NAME", first, f"unknown {kind} {first.raw}", hint, related)
 
     def common(self, b: n.RuleBlock, period: str | None = None) -> dict:
         roles = self.single(b.items, n.RolesFilter, "the roles")
