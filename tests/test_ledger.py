@@ -105,6 +105,16 @@ class Workspace:
         assert code == 0, err
         return json.loads(out)
 
+    def api_ledger_view(self, period: str):
+        """The run up to the end of `period` through the API, its window and its ledger view
+        (what `finance accruals --ledger` reads)."""
+        loaded = api.load_plan(str(self.plan))
+        dataset, _ = api.load_data(str(self.root / "events.csv"), str(self.root / "roster.csv"),
+                                   plan=loaded.plan)
+        window = api.window(loaded.plan, period, whole_pay_periods=False)
+        result = api.run(loaded.versions, dataset, window.end)
+        return result, window, api.with_ledger(result, dataset, self.ledger, window)
+
     def line_id(self, payee: str, period: str, kind: str, earning: str | None = None) -> int:
         found = [ln.id for ln in api.ledger_history(self.ledger).lines
                  if (ln.payee, ln.pay_period, ln.kind) == (payee, period, kind)
@@ -683,12 +693,7 @@ def test_accruals_with_the_ledger_net_the_carried_adjustment(ws, close_april):
     # Without the ledger the recomputation is taken as paid: nothing is carried.
     assert _accruals_csv(ws, "2027-04")["ana"]["accrued"] == "0.00"
     # The API takes the same view.
-    loaded = api.load_plan(str(ws.plan))
-    dataset, _ = api.load_data(str(ws.root / "events.csv"), str(ws.root / "roster.csv"),
-                               plan=loaded.plan)
-    window = api.window(loaded.plan, "2027-04", whole_pay_periods=False)
-    result = api.run(loaded.versions, dataset, window.end)
-    view = api.with_ledger(result, dataset, ws.ledger, window)
+    result, window, view = ws.api_ledger_view("2027-04")
     (row,) = [r for r in api.accruals(result, window, view) if r.payee == "ana"]
     assert row.accrued == Decimal("-1000.00")
 
@@ -784,12 +789,7 @@ def test_accruals_before_the_last_close_are_not_read_from_the_ledger(ws):
                    "pay period), or leave out --ledger for today's recomputation\n")
     # As of the end of the last closed pay period, it is read.
     assert _accruals_csv(ws, "2027-03", "--ledger", ws.ledger)["ana"]["as_of"] == "2027-03-31"
-    loaded = api.load_plan(str(ws.plan))
-    dataset, _ = api.load_data(str(ws.root / "events.csv"), str(ws.root / "roster.csv"),
-                               plan=loaded.plan)
-    window = api.window(loaded.plan, "2027-02", whole_pay_periods=False)
-    result = api.run(loaded.versions, dataset, window.end)
-    view = api.with_ledger(result, dataset, ws.ledger, window)
+    result, window, view = ws.api_ledger_view("2027-02")
     with pytest.raises(ValueError, match="2027-03 is closed there"):
         api.accruals(result, window, view)
 
