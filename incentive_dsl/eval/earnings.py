@@ -1086,12 +1086,8 @@ class EarningStage:
         """The value of each measure or credit an expression reads (`team attainment:
         92.5%`), so that a line computed from them can be checked."""
         out: dict[str, str] = {}
-        todo = [e for e in exprs if e is not None]
-        while todo:
-            e = todo.pop(0)
-            if isinstance(e, n.Binary):
-                todo += [e.left, e.right]
-            elif isinstance(e, (n.Ref, n.TeamRef)) and show(e) not in out:
+        for e in (x for expr in exprs if expr is not None for x in n.walk(expr)):
+            if isinstance(e, (n.Ref, n.TeamRef)) and show(e) not in out:
                 value = self.evaluator.eval(e, env)
                 if value is not None:
                     out[show(e)] = _show(self.plan, e.name.text, value)
