@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -450,31 +449,13 @@ def explain(result: RunResult, payee: str, period: Period, deal: str | None = No
     `incentive explain` prints it; else one line a skip. Raises ValueError for a `deal` not
     in the run's data."""
     from incentive_dsl.audit.explain import explain as build
+    from incentive_dsl.audit.index import index
 
     if deal is not None and result.engine is not None:  # else an empty tree, saying nothing
-        deals = _deal_ids(result.engine.dataset)
+        deals = index(result).deals  # built once per run: explain reads the same index
         if deal not in deals:  # told as `incentive explain --deal` tells it
             raise ValueError(not_found("deal", deal, "the data", deals))
     return build(result, payee, _period_of(period), deal, grouped)
-
-
-# A dataset's deal ids, by the dataset's identity: explaining many deals of a large run must
-# not pass over every event each time. Not a WeakKeyDictionary: a Dataset hashes its records.
-_DEALS: dict[int, frozenset[str]] = {}
-
-
-def _deal_ids(dataset: Dataset) -> frozenset[str]:
-    deals = _DEALS.get(id(dataset))
-    if deals is None:
-        deals = _collect_deal_ids(dataset)
-        _DEALS[id(dataset)] = deals
-        # The id may be reused once the dataset is gone: the entry goes with it.
-        weakref.finalize(dataset, _DEALS.pop, id(dataset), None)
-    return deals
-
-
-def _collect_deal_ids(dataset: Dataset) -> frozenset[str]:
-    return frozenset(e.deal for e in dataset.events if e.kind != "activity")
 
 
 def statement(result: RunResult, payee: str, period: Period, ledger_view=None):

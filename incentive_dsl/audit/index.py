@@ -19,6 +19,7 @@ from incentive_dsl.eval.run import RunResult
 class RunIndex:
     events: dict  # event id -> event
     deal_events: dict  # deal id -> its events, in the data's order
+    deals: frozenset  # the ids of the data's deals (of every event but activities)
     credits: dict  # credit line id -> line
     credits_of: dict  # payee -> their credit lines
     earnings_of: dict  # payee -> their earning lines, in the run's order
@@ -75,5 +76,6 @@ def build(result: RunResult) -> RunIndex:
             team.append(s)
     names = {r.id: r.name for r in engine.dataset.payees if r.name} if engine is not None \
         else {}
-    return RunIndex(events, dict(deal_events), credits, dict(credits_of), dict(earnings_of),
+    deals = frozenset(e.deal for e in events.values() if e.kind != "activity")
+    return RunIndex(events, dict(deal_events), deals, credits, dict(credits_of), dict(earnings_of),
                     dict(payouts_of), dict(statements_of), dict(skips_of), tuple(team), names)
