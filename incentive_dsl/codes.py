@@ -470,8 +470,9 @@ _ENTRIES = [
         """),
     _entry("E-PERIOD", "not a period", CHECK, """
         Periods are written 2027-03 (a month), 2027-Q1, 2027-H2, 2027 or FY2027 (with a fiscal
-        year). `2027-Q5` or `2027-13` name no period, so an expectation or a condition on them
-        could never be met.""", """
+        year). `2027-Q5`, `2027-Q12` or `2027-13` name no period, so an expectation or a
+        condition on them could never be met; `2027-3` and `2027-q1` are not how periods are
+        spelt (the message says which period was meant).""", """
         example "One deal in the first quarter"
           payee ana role AE from 2027-01-01
           deal D1 booked 2027-02-10 by ana amount 100,000 USD

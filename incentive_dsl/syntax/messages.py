@@ -17,7 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from lark.indenter import DedentError
 
 from incentive_dsl.diagnostics import Diagnostic, closest, error
-from incentive_dsl.periods import DURATION_WORDS, MONTH_NAMES
+from incentive_dsl.periods import DURATION_WORDS, MONTH_NAMES, Calendar, part_problem
 from incentive_dsl.span import Span
 
 # The first word of each block, as the grammar's `*_block` rules begin
@@ -496,6 +496,33 @@ def _quoted(line: str, width: int = 40) -> str:
     return f"'{text if len(text) <= width else text[:width - 1].rstrip() + '…'}'"
 
 
+def _glued_period(tok: Token, prev: Token | None, where: _Where, off: int) -> Diagnostic | None:
+    """E-PERIOD for a period naming a part no year has, or in a spelling periods do not take
+    (`2027-Q12`, `2027-3`, `FY2027-13`): the lexer reads no period there but a year, a minus
+    and a word, so the parse fails at the minus; the mistake is the period, and it is said as
+    the checker says it of `2027-Q5`."""
+    if str(tok) != "-" or prev is None or prev.type not in ("NUMBER", "PERIOD") or \
+            prev.line != tok.line or prev.end_column != tok.column:
+        return None
+    line = tok.line + off
+    # The word must end there: `2027-04-01/15` is a pay period's label, not a month.
+    after = re.match(r"[A-Za-z0-9]+(?![-/.\w])", where.text(line)[tok.end_column - 1:])
+    word = f"{prev}-{after[0]}" if after else ""
+    if not re.fullmatch(r"(?:FY)?[0-9]{4}-(?:[QH][0-9]+|[0-9]+)", word, re.IGNORECASE) or \
+            Calendar().parse(word) is not None and not word.upper().startswith("FY"):
+        return None
+    meant = Calendar().respelt(word)
+    if re.fullmatch(r"FY[0-9]{4}-[0-9]+", word, re.IGNORECASE):
+        problem = "months are named by their calendar year and number (2027-03), in a " \
+                  "fiscal calendar too"
+    else:
+        problem = part_problem(word) or (f"did you mean {meant}?" if meant else None)
+    return error("E-PERIOD", Span(where.path, line, prev.column, line,
+                                  prev.column + len(word)),
+                 f"'{word}' is not a period" + (f": {problem}" if problem else ""),
+                 "periods look like 2027-Q1, 2027-03, 2027-H2, 2027 or FY2027")
+
+
 def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Where, off: int,
                 keyword_text: dict[str, str], start: PlanStart | None) -> Diagnostic:
     path = where.path
@@ -518,6 +545,9 @@ def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Wh
     first = where.first_word(span.line)
     words = _expected_words(expected, keyword_text)
 
+    glued = _glued_period(tok, prev, where, off)
+    if glued is not None:
+        return glued
     if prev is None:
         close = difflib.get_close_matches(str(tok).lower(), BLOCK_KEYWORDS, n=1, cutoff=0.6)
         hint = (f"did you mean '{close[0]}'? " if close else "") + \
