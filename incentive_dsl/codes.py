@@ -26,8 +26,10 @@ LAYERS = {
     FILE: ("Reading files", "Found before parsing: the file cannot be read as a plan file. "
            "Nothing else in it is checked."),
     SYNTAX: ("Syntax", "Found while parsing. Each block is parsed on its own, so an error in "
-             "one block never hides the errors of the next; a file with syntax errors is not "
-             "checked further."),
+             "one block never hides the errors of the next; within a block, the lines after an "
+             "error are parsed again without the line it is on, so a second mistake in the "
+             "same block is reported too. The blocks that parse are checked; a block with "
+             "syntax errors is left out."),
     CHECK: ("Checking a plan", "Found by `incentive check` in a file that parses: names, units, "
             "tier tables, shares, periods, quotas, payout and worked examples. Warnings (`W-`) "
             "do not fail the check."),
@@ -1637,7 +1639,7 @@ def anchor(code: str) -> str:
 _FORMAT = """\
 ## How a diagnostic looks
 
-`incentive check` reports every problem of every file at once (a file with syntax errors is not checked further), sorted by file, line and column.
+`incentive check` reports every problem of every file at once (in a file with syntax errors, the blocks that parse are checked), sorted by file, line and column.
 Each diagnostic reads:
 
 ```text

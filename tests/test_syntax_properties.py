@@ -486,3 +486,25 @@ def test_rendered_excerpt_is_the_line_of_the_span(odd):
     (d,) = result.diagnostics
     assert d.span.line == 2
     assert " 2 |   currency usd" in render_all([d], {"t.plan": text})
+
+
+# Damage that makes a line of a shipped plan fail to parse, most of the time.
+_DAMAGE = (lambda line: line.replace("%", "", 1), lambda line: line + " )",
+           lambda line: line.replace(" ", "  ,", 1), lambda line: line.rstrip() + " per")
+
+
+@given(st.sampled_from(PLANS), st.data())
+@settings(deadline=None)
+def test_every_syntax_error_is_on_a_damaged_line(path, data):
+    """(e) After an error, a block is parsed again without the broken line, to find a second
+    mistake further down: what it finds must be a real mistake, never an effect of the line
+    taken out (a schedule's `to` row left without its `from` row, rows without their table)."""
+    lines = path.read_text().split("\n")
+    body = [i for i, line in enumerate(lines)
+            if line.startswith("  ") and line.strip() and not line.lstrip().startswith("#")]
+    picks = data.draw(st.lists(st.sampled_from(body), min_size=2, max_size=3, unique=True))
+    for i in picks:
+        lines[i] = data.draw(st.sampled_from(_DAMAGE))(lines[i])
+    diags = parse_text(str(path), "\n".join(lines)).diagnostics
+    note(render_all(diags, {str(path): "\n".join(lines)}))
+    assert {d.span.line for d in diags} <= {i + 1 for i in picks}

@@ -306,23 +306,13 @@ def parse_text(path: str, text: str) -> ParseResult:
         if chunk.tabbed:
             broken.append(_broken(chunk.first_line, chunk.lines))
             continue
-        block_text = "\n".join(chunk.lines).rstrip() + "\n"
-        with g.lock:
-            g.builder.path = path
-            g.builder.line_offset = chunk.first_line - 1
-            g.builder.comments = comments
-            g.indenter.text = block_text
-            try:
-                block = g.lark.parse(block_text, start="block")
-                problem = None
-            except (UnexpectedInput, DedentError, GluedWord) as exc:
-                problem = describe(exc, path, chunk.first_line, chunk.lines,
-                                   g.indenter.history, g.keyword_text, plan_start(code_lines))
-        if problem is not None:
+        block, problems = _parse_block(path, chunk, comments, g, code_lines)
+        if problems:
             broken.append(_broken(chunk.first_line, chunk.lines))
-            syntax_errors += 1
-            if syntax_errors <= MAX_SYNTAX_ERRORS:
-                diags.append(problem)
+            for problem in problems:
+                syntax_errors += 1
+                if syntax_errors <= MAX_SYNTAX_ERRORS:
+                    diags.append(problem)
             continue
         # Each level of nesting takes at least two characters of one line, so only a long line
         # can nest past the limit: short blocks skip the walk.
@@ -342,6 +332,60 @@ def parse_text(path: str, text: str) -> ParseResult:
     tree = n.PlanFile(path=path, blocks=tuple(blocks), trailing_comments=comments.after_last,
                       span=Span(path, 1, 1, max(1, len(code_lines)), 1))
     return ParseResult(tree, tuple(sorted(diags, key=Diagnostic.sort_key)), text, tuple(broken))
+
+
+MAX_ERRORS_PER_BLOCK = 10
+
+
+def _parse_block(path: str, chunk: _Chunk, comments: CommentTable, g: _Grammar,
+                 code_lines: list[str]) -> tuple[n.Block | None, list[Diagnostic]]:
+    """One block parsed: its tree, or the syntax errors found in it. After an error, the
+    block is parsed again without the line it is on (and the lines indented under that line),
+    so that a second mistake further down is reported in the same check, not after the first
+    is fixed. Only errors on later lines are kept: one on the header, an indentation error, or
+    one that is not after the line taken out may come from taking it out."""
+    lines = list(chunk.lines)
+    problems: list[Diagnostic] = []
+    start = plan_start(code_lines)
+    body = min((len(line) - len(line.lstrip(" ")) for line in lines[1:] if line.strip()),
+               default=0)  # the indentation of the block's own lines
+    while True:
+        block_text = "\n".join(lines).rstrip() + "\n"
+        with g.lock:
+            g.builder.path = path
+            g.builder.line_offset = chunk.first_line - 1
+            g.builder.comments = comments
+            g.indenter.text = block_text
+            try:
+                block = g.lark.parse(block_text, start="block")
+                problem = None
+            except (UnexpectedInput, DedentError, GluedWord) as exc:
+                problem = describe(exc, path, chunk.first_line, tuple(lines),
+                                   g.indenter.history, g.keyword_text, start)
+        if problem is None:
+            return (block, problems) if not problems else (None, problems)
+        at = problem.span.line - chunk.first_line  # the line's index in the block
+        if problems and (problem.code == "E-INDENT" or at <= last or not lines[at].strip()):
+            return None, problems
+        problems.append(problem)
+        if at <= 0 or at >= len(lines) or problem.code == "E-INDENT" or \
+                len(problems) == MAX_ERRORS_PER_BLOCK:
+            return None, problems
+        last = at
+        depth = len(lines[at]) - len(lines[at].lstrip(" "))
+        # A row of a table or schedule goes with the line that owns it and its other rows (a
+        # schedule's `to` row needs its `from` row).
+        while at > 1 and depth > body and lines[at - 1].strip() != "" and \
+                len(lines[at - 1]) - len(lines[at - 1].lstrip(" ")) >= depth:
+            at -= 1
+        if depth > body and at > 1:
+            at -= 1
+            depth = len(lines[at]) - len(lines[at].lstrip(" "))
+        lines[at] = ""
+        for i in range(at + 1, len(lines)):
+            if lines[i].strip() and len(lines[i]) - len(lines[i].lstrip(" ")) <= depth:
+                break
+            lines[i] = ""
 
 
 def _parse_whole(path: str, code_lines: list[str], chunks: list[_Chunk],
