@@ -61,6 +61,10 @@ RULE_KEYWORDS = {"quota": RULE_BLOCKS[n.QuotaBlock], "credit": RULE_BLOCKS[n.Cre
                  "stage reward": RULE_BLOCKS[n.StageRewardBlock],
                  "activity reward": RULE_BLOCKS[n.ActivityRewardBlock]}
 CHECKED_WITHOUT = ("payout", "example")
+# A broken block whose lines, but for these, parsed (`BrokenBlock.salvage`) stands in for it in
+# checking the rest: the lines left out declare nothing the rest is read with (a rounding
+# mode, the roles paid, the FX basis have defaults and name nothing).
+SALVAGED_WITHOUT = {"plan": ("applies", "rounding", "convert")}
 
 FIELD_KINDS = {"text": ty.T_TEXT, "number": ty.T_NUMBER, "count": ty.T_COUNT,
                "percent": ty.T_PERCENT, "date": ty.T_DATE, "duration": ty.T_DURATION,
@@ -291,9 +295,14 @@ class PlanChecker:
     # ------------------------------------------------------------------ run
 
     def run(self) -> tuple[m.Plan | None, list[Diagnostic]]:
+        salvaged = [b.salvage for b in self.broken if b.salvage is not None and all(
+            word in SALVAGED_WITHOUT.get(b.keyword, ()) for word in b.lost)]
         if not all(b.keyword in CHECKED_WITHOUT or RULE_KEYWORDS.get(b.keyword) and b.name
-                   for b in self.broken):
+                   or b.salvage in salvaged for b in self.broken):
             return None, self.diags  # the rest could not be checked without false errors
+        if salvaged:
+            self.tree = attrs.evolve(self.tree, blocks=tuple(sorted(
+                (*self.tree.blocks, *salvaged), key=lambda b: b.span.line)))
         self.check_bidi()
         if not self.check_limits():
             return None, self.diags  # nothing beyond the limits reaches the other checks

@@ -51,6 +51,11 @@ class BrokenBlock:
     keyword: str | None
     name: str | None
     words: frozenset[str]
+    # The block parsed without its broken lines (each error's line, and the lines indented
+    # under it), when that parses, and the first words of the lines left out: the checker
+    # may read the rest of the file with it when no line it needs was left out.
+    salvage: n.Block | None = attrs.field(default=None, eq=False)
+    lost: tuple[str, ...] = ()
 
 
 # Conservative: the keyword and the name as the grammar spells them, the name ending where a
@@ -61,11 +66,12 @@ _BROKEN_HEADER = re.compile(
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _broken(first_line: int, lines: tuple[str, ...]) -> BrokenBlock:
+def _broken(first_line: int, lines: tuple[str, ...], salvage: n.Block | None = None,
+            lost: tuple[str, ...] = ()) -> BrokenBlock:
     found = _BROKEN_HEADER.match(lines[0])
     return BrokenBlock(first_line, found["keyword"] if found else None,
                        found["name"] if found else None,
-                       frozenset(w for line in lines for w in _WORD.findall(line)))
+                       frozenset(w for line in lines for w in _WORD.findall(line)), salvage, lost)
 
 
 @attrs.frozen
@@ -306,9 +312,9 @@ def parse_text(path: str, text: str) -> ParseResult:
         if chunk.tabbed:
             broken.append(_broken(chunk.first_line, chunk.lines))
             continue
-        block, problems = _parse_block(path, chunk, comments, g, code_lines)
+        block, problems, lost = _parse_block(path, chunk, comments, g, code_lines)
         if problems:
-            broken.append(_broken(chunk.first_line, chunk.lines))
+            broken.append(_broken(chunk.first_line, chunk.lines, block, lost))
             for problem in problems:
                 syntax_errors += 1
                 if syntax_errors <= MAX_SYNTAX_ERRORS:
@@ -338,14 +344,18 @@ MAX_ERRORS_PER_BLOCK = 10
 
 
 def _parse_block(path: str, chunk: _Chunk, comments: CommentTable, g: _Grammar,
-                 code_lines: list[str]) -> tuple[n.Block | None, list[Diagnostic]]:
-    """One block parsed: its tree, or the syntax errors found in it. After an error, the
-    block is parsed again without the line it is on (and the lines indented under that line),
-    so that a second mistake further down is reported in the same check, not after the first
-    is fixed. Only errors on later lines are kept: one on the header, an indentation error, or
-    one that is not after the line taken out may come from taking it out."""
+                 code_lines: list[str]
+                 ) -> tuple[n.Block | None, list[Diagnostic], tuple[str, ...]]:
+    """One block parsed: its tree and no errors, or the syntax errors found in it with the
+    tree of the block without the lines they are on when that parses (see
+    `BrokenBlock.salvage`) and those lines' first words. After an error, the block is parsed
+    again without the line it is on (and the lines indented under that line), so that a second
+    mistake further down is reported in the same check, not after the first is fixed. Only
+    errors on later lines are kept: one on the header, an indentation error, or one that is
+    not after the line taken out may come from taking it out."""
     lines = list(chunk.lines)
     problems: list[Diagnostic] = []
+    lost: list[str] = []
     start = plan_start(code_lines)
     body = min((len(line) - len(line.lstrip(" ")) for line in lines[1:] if line.strip()),
                default=0)  # the indentation of the block's own lines
@@ -363,14 +373,14 @@ def _parse_block(path: str, chunk: _Chunk, comments: CommentTable, g: _Grammar,
                 problem = describe(exc, path, chunk.first_line, tuple(lines),
                                    g.indenter.history, g.keyword_text, start)
         if problem is None:
-            return (block, problems) if not problems else (None, problems)
+            return block, problems, tuple(lost)
         at = problem.span.line - chunk.first_line  # the line's index in the block
         if problems and (problem.code == "E-INDENT" or at <= last or not lines[at].strip()):
-            return None, problems
+            return None, problems, ()
         problems.append(problem)
         if at <= 0 or at >= len(lines) or problem.code == "E-INDENT" or \
                 len(problems) == MAX_ERRORS_PER_BLOCK:
-            return None, problems
+            return None, problems, ()
         last = at
         depth = len(lines[at]) - len(lines[at].lstrip(" "))
         # A row of a table or schedule goes with the line that owns it and its other rows (a
@@ -381,6 +391,7 @@ def _parse_block(path: str, chunk: _Chunk, comments: CommentTable, g: _Grammar,
         if depth > body and at > 1:
             at -= 1
             depth = len(lines[at]) - len(lines[at].lstrip(" "))
+        lost.append(lines[at].split()[0])
         lines[at] = ""
         for i in range(at + 1, len(lines)):
             if lines[i].strip() and len(lines[i]) - len(lines[i].lstrip(" ")) <= depth:
