@@ -85,3 +85,25 @@ def test_the_block_keywords_are_the_grammars():
 
     starts = re.findall(r'^[a-z_]+_block: "([a-z]+)"', grammar_text(), flags=re.M)
     assert len(starts) > 10 and sorted(BLOCK_KEYWORDS) == sorted(starts)
+
+
+def test_a_second_mistake_in_a_block_is_reported_after_a_broken_table_row():
+    """The row's table is taken out (past a comment line between the header and its rows)
+    before the block is parsed again for a second mistake."""
+    text = ('commission core "C"\n  on bookings\n  marginal rates by attainment per quarter\n'
+            '    # the tiers\n    from 0% to 100% at 8% x\n    from 100% at 12%\n'
+            '  cap 1,000 USD per yr\n')
+    diags = parse_text("p.plan", text).diagnostics
+    assert [(d.code, d.span.line, d.span.column) for d in diags] == [
+        ("E-SYNTAX", 5, 27), ("E-SYNTAX", 7, 21)]
+
+
+def test_lines_that_do_not_belong_in_a_block_are_one_error():
+    """A header line that cut a block in two leaves every later line of the other block out
+    of place: the first one's error says it, not one per line."""
+    text = ('example "One deal"\n  payee ana role AE from 2027-01-01\n'
+            'commission core "C"\n  on bookings\n  rate 8%\n'
+            '  expect core for ana in 2027-Q1 is 8,000 USD\n'
+            '  expect core for ana in 2027-Q2 is 8,000 USD\n')
+    diags = parse_text("p.plan", text).diagnostics
+    assert [(d.code, d.span.line) for d in diags] == [("E-SYNTAX", 6)]

@@ -375,28 +375,39 @@ def _parse_block(path: str, chunk: _Chunk, comments: CommentTable, g: _Grammar,
         if problem is None:
             return block, problems, tuple(lost)
         at = problem.span.line - chunk.first_line  # the line's index in the block
-        if problems and (problem.code == "E-INDENT" or at <= last or not lines[at].strip()):
+        # On a line of the block's body with code, and not an indentation error.
+        takeable = 0 < at < len(lines) and lines[at].strip() != "" and \
+            problem.code != "E-INDENT"
+        if problems and (not takeable or at <= last or _same_misplaced(problem, problems[-1],
+                                                                        lines[at])):
             return None, problems, ()
         problems.append(problem)
-        if at <= 0 or at >= len(lines) or problem.code == "E-INDENT" or \
-                len(problems) == MAX_ERRORS_PER_BLOCK:
+        if not takeable or len(problems) == MAX_ERRORS_PER_BLOCK:
             return None, problems, ()
         last = at
         depth = len(lines[at]) - len(lines[at].lstrip(" "))
         # A row of a table or schedule goes with the line that owns it and its other rows (a
         # schedule's `to` row needs its `from` row).
-        while at > 1 and depth > body and lines[at - 1].strip() != "" and \
-                len(lines[at - 1]) - len(lines[at - 1].lstrip(" ")) >= depth:
-            at -= 1
-        if depth > body and at > 1:
-            at -= 1
-            depth = len(lines[at]) - len(lines[at].lstrip(" "))
+        if depth > body:
+            # The nearest line above with code indented less: the one that owns the row.
+            owner = next((i for i in range(at - 1, 0, -1) if lines[i].strip() and
+                          len(lines[i]) - len(lines[i].lstrip(" ")) < depth), None)
+            if owner is not None:
+                at, depth = owner, len(lines[owner]) - len(lines[owner].lstrip(" "))
         lost.append(lines[at].split()[0])
         lines[at] = ""
         for i in range(at + 1, len(lines)):
             if lines[i].strip() and len(lines[i]) - len(lines[i].lstrip(" ")) <= depth:
                 break
             lines[i] = ""
+
+
+def _same_misplaced(problem: Diagnostic, before: Diagnostic, line: str) -> bool:
+    """Whether `problem` refuses its line's first word as `before` refused another's: lines
+    of one kind that do not belong in the block (after a header line that cut a block in two,
+    all of the rest); the first error says it for all of them."""
+    return problem.message == before.message and \
+        problem.span.column == len(line) - len(line.lstrip(" ")) + 1
 
 
 def _parse_whole(path: str, code_lines: list[str], chunks: list[_Chunk],
