@@ -671,8 +671,9 @@ def review(old_ref: str, new_ref: str, old: Plan | Sequence[Plan], new: Plan | S
     (audit.plandiff.diff_versions). `window` (a Period) limits the impact to its days;
     `by_period` also compares per month, quarter, half or year, or "pay" (the new plan's pay
     periods). Returns the review and the runs' diagnostics; with errors among them the review
-    has no impact. Raises ValueError for another `by_period`."""
-    from incentive_dsl.audit.impact import impact
+    has no impact. Raises ValueError for another `by_period`, and with a dataset for plans
+    that pay in different currencies (their payouts are not comparable)."""
+    from incentive_dsl.audit.impact import currency_problem, impact
     from incentive_dsl.audit.plandiff import diff_versions
     from incentive_dsl.audit.review import Review
 
@@ -683,6 +684,9 @@ def review(old_ref: str, new_ref: str, old: Plan | Sequence[Plan], new: Plan | S
     changes = diff_versions(olds, news)
     if dataset is None:
         return Review(old_ref, new_ref, changes, None), ()
+    problem = currency_problem(olds, news)
+    if problem is not None:
+        raise ValueError(problem)
     until = window.end if window is not None else None
     step = progress or (lambda stage: None)
     results = []

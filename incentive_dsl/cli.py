@@ -855,13 +855,14 @@ def _percentage(text: str) -> float:
 def cmd_diff(args: argparse.Namespace) -> int:
     # Under --exit-code, 2 means "payouts change", so every error exits 1.
     unreadable = EXIT_PROBLEMS if args.exit_code else EXIT_USAGE
-    plans = []
+    plans, sources = [], {}
     for ref in (args.old, args.new):
         loaded = api.read_plan(ref)
         if loaded.plan is None:
             _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
             return unreadable if _file_errors_only(loaded.diagnostics) else EXIT_PROBLEMS
         plans.append(loaded.versions)
+        sources.update(loaded.sources)
     old, new = plans  # each a plan's versions, oldest first (one for a plan file)
     dataset, notes = None, ()
     empty = None
@@ -885,6 +886,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return unreadable
     if any(getattr(args, o) is not None for o in ("data", "map", "deals", "roster", "quotas",
                                                   "fx", "territories")):
+        from incentive_dsl.audit.impact import currency_problem
+
+        problem = currency_problem(old, new, sources)
+        if problem is not None:
+            print(f"incentive diff: {problem}\n  hint: review the change of currency without "
+                  "--data (the plan changes only), and see each plan's payouts in its own "
+                  "currency with `incentive run`", file=sys.stderr)
+            return unreadable
         # Read once, as the new plan reads it, knowing the names of both plans.
         view, notes = api.data_view(old, new)
         dataset, diags, code = _load_dataset(args, view)
