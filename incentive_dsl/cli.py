@@ -1471,7 +1471,8 @@ CLOSE_EXIT_CODES = """exit codes:
   2  usage error, missing or unreadable file, a period that is not whole pay periods
   3  internal error (a bug: please report it)
   4  refused by the ledger (nothing was recorded): the period is already closed, an earlier
-     pay period is still open, the plan was renamed or pays on other pay periods than those
+     pay period is still open, a pay period has not ended (after today or after the data's
+     last event; --early closes it), the plan was renamed or pays on other pay periods than those
      closed, or another process held the ledger past the timeout (30 s)"""
 
 LEDGER_EXIT_CODES = """exit codes:
@@ -1527,11 +1528,13 @@ def cmd_close(args: argparse.Namespace) -> int:
     versions, dataset, _, code = _load(args)
     if code is not None:
         return code
+    path = args.ledger or api.default_ledger(args.plan)
     try:
         pays = ledger.pay_periods(versions, args.close_period)
-    except ledger.PeriodError as exc:
+        if not args.early:  # before the plan is evaluated for nothing
+            ledger.check_ended(args.close_period, pays, dataset, path)
+    except ledger.LedgerError as exc:
         return _ledger_error("close", exc)
-    path = args.ledger or api.default_ledger(args.plan)
 
     def say(message: str) -> None:
         if args.verbose:
@@ -1548,7 +1551,7 @@ def cmd_close(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     try:
         done = api.close_period(versions, dataset, args.close_period, path, result, progress=say,
-                                new_plan=args.new_plan)
+                                new_plan=args.new_plan, early=args.early)
     except ledger.LedgerError as exc:
         return _ledger_error("close", exc)
     cur = result.plan.currency
@@ -1782,6 +1785,10 @@ def _add_ledger_commands(sub) -> None:
     close.add_argument("--new-plan", action="store_true",
                        help="the first close of a plan in a ledger that holds other plans: "
                             "it is a new plan, not one of them renamed")
+    close.add_argument("--early", action="store_true",
+                       help="close pay periods that have not ended (ending after today or "
+                            "after the data's last event), for good: only when the data is "
+                            "known to be complete")
     close.set_defaults(run=cmd_close)
 
     led = sub.add_parser(

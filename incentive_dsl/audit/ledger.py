@@ -708,6 +708,38 @@ def _pay_periods(versions: Sequence, label: str) -> tuple[list[Period], list[Per
     return [p for p in pays if p not in after], after
 
 
+def check_ended(period: str, pays: Sequence[Period], dataset, path: str,
+                now: dt.datetime | None = None) -> None:
+    """Refuse (Refused) to close pay periods that have not ended: by the calendar (ending
+    after today, UTC) or by the data (ending after its last event, so their last days may
+    still be missing). A close is for good: a period closed early would pay what its missing
+    days earn as adjustments in a later period instead of in it."""
+    today = (now or dt.datetime.now(dt.timezone.utc)).date()
+    data_end = max((e.date for e in dataset.events), default=None)
+    late = [p for p in pays if p.end > today or (data_end is not None and p.end > data_end)]
+    if not late:
+        return
+    reasons = []
+    if any(p.end > today for p in late):
+        reasons.append(f"today is {today}")
+    if data_end is not None and any(p.end > data_end for p in late):
+        reasons.append(f"the data's last event is on {data_end}")
+    one = len(late) == 1
+    what = (f"'{period}' has not ended" if one and late[0].label == period else
+            f"{range_of([p.label for p in late])} of '{period}' {'has' if one else 'have'} "
+            "not ended")
+    ends = "it ends" if one else "the first ends"
+    ended = [p.label for p in pays if p not in late]  # pays end in order: those before
+    hint = (f"close {'it' if one else 'them'} once {'it has' if one else 'they have'} ended "
+            "and the data is in" if not ended else
+            f"close the pay periods that have ended ({range_of(ended)}) now, and the rest once "
+            "they end and their data is in")
+    raise Refused(f"{what}: {ends} on {late[0].end}, and {' and '.join(reasons)}; a close is "
+                  "for good, so nothing was closed",
+                  hint=f"{hint}; --early closes pay periods before they end, when the data is "
+                       "known to be complete", path=path)
+
+
 def plan_hash(result) -> str:
     """The content hash of the plan a run used: the file's sha256, or for several versions
     run together a sha256 over theirs, oldest first."""
@@ -1290,21 +1322,24 @@ class _Writer:
 def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
           by: str | None = None, now: dt.datetime | None = None,
           progress: Callable[[str], None] | None = None,
-          timeout: float | None = None, chunk: int = 500, new_plan: bool = False
-          ) -> CloseResult:
+          timeout: float | None = None, chunk: int = 500, new_plan: bool = False,
+          early: bool = False) -> CloseResult:
     """Close the pay period(s) named by `period`: compute them with the plan (its versions,
     oldest first) and the data, and record them, with the prior-period adjustments they pay,
     in one transaction. Raises Refused (nothing recorded) when the period is closed already,
-    an earlier one is still open, the plan does not continue the ledger's history of it
-    (PlanMismatch: renamed, other pay periods; `new_plan` says a plan new to a ledger that
-    holds other plans is no renamed one) or another close holds the ledger (Busy); Broken
-    when the ledger fails verification."""
+    an earlier one is still open, a pay period of it has not ended (after today, `now`, or
+    after the data's last event; `early` closes it anyway), the plan does not continue the
+    ledger's history of it (PlanMismatch: renamed, other pay periods; `new_plan` says a plan
+    new to a ledger that holds other plans is no renamed one) or another close holds the
+    ledger (Busy); Broken when the ledger fails verification."""
     from incentive_dsl import api
 
     step = progress or (lambda message: None)
     versions = list(versions)
     plan = versions[-1]
     pays = pay_periods(versions, period)
+    if not early:
+        check_ended(period, pays, dataset, path, now)
     if result is None:
         step("evaluating")
         result = api.run(versions, dataset, pays[-1].end)
