@@ -1532,7 +1532,8 @@ def cmd_close(args: argparse.Namespace) -> int:
     try:
         pays = ledger.pay_periods(versions, args.close_period)
         if not args.early:  # before the plan is evaluated for nothing
-            ledger.check_ended(args.close_period, pays, dataset, path)
+            ledger.check_ended(args.close_period, pays, dataset, path,
+                               closed=ledger.closed_labels(path, versions[-1].name))
     except ledger.LedgerError as exc:
         return _ledger_error("close", exc)
 

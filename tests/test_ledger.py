@@ -947,8 +947,21 @@ def test_pay_periods_after_the_data_are_not_closed(ws):
     assert refused.value.hint.startswith(
         "close the pay periods that have ended (2027-01 to 2027-03) now, and the rest once "
         "they end and their data is in; --early")
-    with pytest.raises(ledger.Refused, match="'2027-04' has not ended: it ends on 2027-04-30"):
-        ledger.close(ws.ledger, loaded.versions, dataset, "2027-04", now=later)
     assert not Path(ws.ledger).exists()
     done = ledger.close(ws.ledger, loaded.versions, dataset, "2027-Q1", now=later)
     assert [p.label for p in done.periods] == ["2027-01", "2027-02", "2027-03"]
+    with pytest.raises(ledger.Refused, match="'2027-04' has not ended: it ends on 2027-04-30"):
+        ledger.close(ws.ledger, loaded.versions, dataset, "2027-04", now=later)
+
+
+def test_a_closed_period_not_ended_is_said_to_be_closed(ws, capsys):
+    # Closed early, then asked again without --early: the answer is that it is closed, not
+    # that it has not ended.
+    assert cli.main(["close", "2027-01", str(ws.plan), *ws.data(), "--early"]) == 0
+    capsys.readouterr()
+    assert cli.main(["close", "2027-01", str(ws.plan), *ws.data()]) == cli.EXIT_REFUSED
+    err = capsys.readouterr().err
+    assert "2027-01 of \"Ledger test AE\" is already closed" in err and "not ended" not in err
+    # A quarter whose first month is closed: the rest has not ended.
+    assert cli.main(["close", "2027-Q1", str(ws.plan), *ws.data()]) == cli.EXIT_REFUSED
+    assert "2027-02 to 2027-03 of '2027-Q1' have not ended" in capsys.readouterr().err

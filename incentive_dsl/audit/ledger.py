@@ -42,7 +42,7 @@ import socket
 import sqlite3
 import stat
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
@@ -709,11 +709,13 @@ def _pay_periods(versions: Sequence, label: str) -> tuple[list[Period], list[Per
 
 
 def check_ended(period: str, pays: Sequence[Period], dataset, path: str,
-                now: dt.datetime | None = None) -> None:
+                now: dt.datetime | None = None, closed: Collection[str] = ()) -> None:
     """Refuse (Refused) to close pay periods that have not ended: by the calendar (ending
     after today, UTC) or by the data (ending after its last event, so their last days may
     still be missing). A close is for good: a period closed early would pay what its missing
-    days earn as adjustments in a later period instead of in it."""
+    days earn as adjustments in a later period instead of in it. Pay periods labelled in
+    `closed` are left to the ledger, which says they are closed."""
+    pays = [p for p in pays if p.label not in closed]
     today = (now or dt.datetime.now(dt.timezone.utc)).date()
     data_end = max((e.date for e in dataset.events), default=None)
     late = [p for p in pays if p.end > today or (data_end is not None and p.end > data_end)]
@@ -738,6 +740,22 @@ def check_ended(period: str, pays: Sequence[Period], dataset, path: str,
                   "for good, so nothing was closed",
                   hint=f"{hint}; --early closes pay periods before they end, when the data is "
                        "known to be complete", path=path)
+
+
+def closed_labels(path: str, plan: str) -> set[str]:
+    """The pay periods of `plan` closed in the ledger at `path`, read without verifying it
+    (for a check before a close, which verifies it); none when it cannot be read."""
+    if not os.path.isfile(path):
+        return set()
+    try:
+        con = _connect(path, create=False)
+        try:
+            return {r[0] for r in con.execute(
+                "SELECT pay_period FROM periods WHERE plan = ?", (plan,))}
+        finally:
+            con.close()
+    except (LedgerError, sqlite3.DatabaseError):
+        return set()
 
 
 def plan_hash(result) -> str:
@@ -1338,8 +1356,6 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
     versions = list(versions)
     plan = versions[-1]
     pays = pay_periods(versions, period)
-    if not early:
-        check_ended(period, pays, dataset, path, now)
     if result is None:
         step("evaluating")
         result = api.run(versions, dataset, pays[-1].end)
@@ -1355,6 +1371,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
             exc.hint = ("there is no ledger at this path yet; if earlier pay periods were "
                         "closed in another ledger, give it with --ledger")
             raise
+        if not early:
+            check_ended(period, pays, dataset, path, now)
     con = _connect(path, create=True, timeout=timeout)
     try:
         if existed:
@@ -1366,6 +1384,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
             _check_plan(con, state, plan, result, new_plan)
             todo = _still_open(state, pays)
             _check_order(state, plan, todo, versions)
+            if not early:  # after the order: a closed period is said to be closed
+                check_ended(period, todo, dataset, path, now)
             key = (state.head_hash, plan_hash(result))
             if key not in cache:
                 cache[key] = compute_adjustments(state, result, dataset, todo[0].label)
