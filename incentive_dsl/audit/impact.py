@@ -333,33 +333,38 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
 def rounding_note(payees: Iterable[PayeeImpact], plans: Iterable[m.Plan], currency: str
                   ) -> str | None:
     """Why the paid difference of some payees is not their earnings difference: rounding
-    per statement, alone or as part of the gap (then with how much of it). None when
-    rounding explains no gap."""
-    parts = []
+    per statement, the whole gap or a part of it (then how much). None when rounding makes
+    no gap."""
+    parts, alone = [], True
     gap_total, rounding_total = ZERO, ZERO
     for p in payees:
         gap_total += p.rounding_gap
         rounding_total = add(rounding_total, p.rounding)
         if p.rounding_gap and p.rounding:
             parts.append(_gap_text(p.payee, p.rounding_gap, p.rounding, currency))
+            alone = alone and p.rounding_gap == p.rounding
     if not parts:
         return None
+    if len(parts) > 1 or gap_total != sum((p.rounding_gap for p in payees
+                                           if p.rounding_gap and p.rounding), ZERO):
+        parts.append(_gap_text("in total", gap_total, rounding_total, currency))
     rounds = " and ".join(dict.fromkeys(
         f"{plan.rounding.mode} per {plan.rounding.point}" for plan in plans))
-    return (f"Paid difference and Difference differ by rounding: {'; '.join(parts)}; in "
-            f"total {_gap_text(None, gap_total, rounding_total, currency)}. The plans round "
+    why = ("by rounding" if alone else "partly by rounding (the rest is pay held back, or "
+           "paid before or after the window)")
+    return (f"Paid difference is not Difference {why}: {'; '.join(parts)}. The plans round "
             f"{rounds}: a statement's pay is rounded to the cent in each pay period, while "
             "Old, New and Difference are the window's earnings added exactly and rounded once")
 
 
-def _gap_text(payee: str | None, gap: Decimal, rounding: Number, currency: str) -> str:
-    who = f"{payee} " if payee is not None else ""
-    amount = fmt(gap, currency)
-    amount = amount if gap < 0 else "+" + amount
+def _gap_text(who: str, gap: Decimal, rounding: Number, currency: str) -> str:
     if gap == rounding:
-        return f"{who}{amount}, all of it rounding"
-    part = fmt(rounding, currency)
-    return f"{who}{amount}, of which {part if rounding < 0 else '+' + part} rounding"
+        return f"{who} {_signed(gap, currency)}"
+    return f"{who} {_signed(gap, currency)}, of which {_signed(rounding, currency)} rounding"
+
+
+def _signed(amount: Number, currency: str) -> str:
+    return ("+" if amount > 0 else "") + fmt(amount, currency)
 
 
 def reconciled(parts: dict[tuple[str, str], Decimal], totals: dict[str, Decimal]
