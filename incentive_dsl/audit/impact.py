@@ -82,7 +82,7 @@ class PayeeImpact:
         return self.new - self.old
 
     @property
-    def rounding_gap(self) -> Decimal:
+    def paid_gap(self) -> Decimal:
         """What the paid difference differs from the earnings difference by."""
         return self.paid_difference - self.difference
 
@@ -338,15 +338,15 @@ def rounding_note(payees: Iterable[PayeeImpact], plans: Iterable[m.Plan], curren
     parts, alone = [], True
     gap_total, rounding_total = ZERO, ZERO
     for p in payees:
-        gap_total += p.rounding_gap
+        gap_total += p.paid_gap
         rounding_total = add(rounding_total, p.rounding)
-        if p.rounding_gap and p.rounding:
-            parts.append(_gap_text(p.payee, p.rounding_gap, p.rounding, currency))
-            alone = alone and p.rounding_gap == p.rounding
+        if p.paid_gap and p.rounding:
+            parts.append(_gap_text(p.payee, p.paid_gap, p.rounding, currency))
+            alone = alone and p.paid_gap == p.rounding
     if not parts:
         return None
-    if len(parts) > 1 or gap_total != sum((p.rounding_gap for p in payees
-                                           if p.rounding_gap and p.rounding), ZERO):
+    if len(parts) > 1 or gap_total != sum((p.paid_gap for p in payees
+                                           if p.paid_gap and p.rounding), ZERO):
         parts.append(_gap_text("in total", gap_total, rounding_total, currency))
     rounds = " and ".join(dict.fromkeys(
         f"{plan.rounding.mode} per {plan.rounding.point}" for plan in plans))
