@@ -671,8 +671,9 @@ def review(old_ref: str, new_ref: str, old: Plan | Sequence[Plan], new: Plan | S
     (audit.plandiff.diff_versions). `window` (a Period) limits the impact to its days;
     `by_period` also compares per month, quarter, half or year, or "pay" (the new plan's pay
     periods). Returns the review and the runs' diagnostics; with errors among them the review
-    has no impact. Raises ValueError for another `by_period`."""
-    from incentive_dsl.audit.impact import impact
+    has no impact. Raises ValueError for another `by_period`, and with a dataset for plans
+    that pay in different currencies (their payouts are not comparable)."""
+    from incentive_dsl.audit.impact import currency_problem, impact
     from incentive_dsl.audit.plandiff import diff_versions
     from incentive_dsl.audit.review import Review
 
@@ -683,6 +684,9 @@ def review(old_ref: str, new_ref: str, old: Plan | Sequence[Plan], new: Plan | S
     changes = diff_versions(olds, news)
     if dataset is None:
         return Review(old_ref, new_ref, changes, None), ()
+    problem = currency_problem(olds, news)
+    if problem is not None:
+        raise ValueError(problem)
     until = window.end if window is not None else None
     step = progress or (lambda stage: None)
     results = []
@@ -736,7 +740,8 @@ def default_ledger(plan_path: str) -> str:
 
 def close_period(plan: Plan | Sequence[Plan], dataset: Dataset, period: str,
                  ledger_path: str | None = None, result: RunResult | None = None,
-                 progress: Callable[[str], None] | None = None, new_plan: bool = False):
+                 progress: Callable[[str], None] | None = None, new_plan: bool = False,
+                 early: bool = False):
     """Close the pay period(s) named by `period` (`2027-03`, or `2027-Q1` for three monthly
     pay periods) in the ledger, in one transaction (audit.ledger.CloseResult; of a period
     whose first pay periods are closed, the rest, with CloseResult.already_closed naming
@@ -746,13 +751,15 @@ def close_period(plan: Plan | Sequence[Plan], dataset: Dataset, period: str,
     or lies wholly outside the plan's effective range (of a period reaching past it, the pay
     periods inside it are closed and CloseResult.after_plan names the rest);
     audit.ledger.Broken when the ledger fails verification. `new_plan` allows the first close
-    of a plan in a ledger that holds other plans (it is not one of them renamed)."""
+    of a plan in a ledger that holds other plans (it is not one of them renamed). A pay
+    period that has not ended (it ends after today, or after the data's last event) is
+    refused (audit.ledger.Refused) unless `early`."""
     from incentive_dsl.audit import ledger
 
     plans = _versions_of(plan)
     path = ledger_path or ledger.default_path(plans[-1].path)
     return ledger.close(path, plans, _data_of(dataset), _name_of(period), result,
-                        progress=progress, new_plan=new_plan)
+                        progress=progress, new_plan=new_plan, early=early)
 
 
 def with_ledger(result: RunResult, dataset: Dataset, ledger_path: str,

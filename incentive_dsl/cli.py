@@ -855,13 +855,14 @@ def _percentage(text: str) -> float:
 def cmd_diff(args: argparse.Namespace) -> int:
     # Under --exit-code, 2 means "payouts change", so every error exits 1.
     unreadable = EXIT_PROBLEMS if args.exit_code else EXIT_USAGE
-    plans = []
+    plans, sources = [], {}
     for ref in (args.old, args.new):
         loaded = api.read_plan(ref)
         if loaded.plan is None:
             _print_diagnostics(loaded.diagnostics, loaded.sources, "text")
             return unreadable if _file_errors_only(loaded.diagnostics) else EXIT_PROBLEMS
         plans.append(loaded.versions)
+        sources.update(loaded.sources)
     old, new = plans  # each a plan's versions, oldest first (one for a plan file)
     dataset, notes = None, ()
     empty = None
@@ -885,6 +886,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return unreadable
     if any(getattr(args, o) is not None for o in ("data", "map", "deals", "roster", "quotas",
                                                   "fx", "territories")):
+        from incentive_dsl.audit.impact import currency_problem
+
+        problem = currency_problem(old, new, sources)
+        if problem is not None:
+            print(f"incentive diff: {problem}\n  hint: review the change of currency without "
+                  "--data (the plan changes only), and see each plan's payouts in its own "
+                  "currency with `incentive run`", file=sys.stderr)
+            return unreadable
         # Read once, as the new plan reads it, knowing the names of both plans.
         view, notes = api.data_view(old, new)
         dataset, diags, code = _load_dataset(args, view)
@@ -1462,7 +1471,8 @@ CLOSE_EXIT_CODES = """exit codes:
   2  usage error, missing or unreadable file, a period that is not whole pay periods
   3  internal error (a bug: please report it)
   4  refused by the ledger (nothing was recorded): the period is already closed, an earlier
-     pay period is still open, the plan was renamed or pays on other pay periods than those
+     pay period is still open, a pay period has not ended (after today or after the data's
+     last event; --early closes it), the plan was renamed or pays on other pay periods than those
      closed, or another process held the ledger past the timeout (30 s)"""
 
 LEDGER_EXIT_CODES = """exit codes:
@@ -1518,11 +1528,14 @@ def cmd_close(args: argparse.Namespace) -> int:
     versions, dataset, _, code = _load(args)
     if code is not None:
         return code
+    path = args.ledger or api.default_ledger(args.plan)
     try:
         pays = ledger.pay_periods(versions, args.close_period)
-    except ledger.PeriodError as exc:
+        if not args.early:  # before the plan is evaluated for nothing
+            ledger.check_ended(args.close_period, pays, dataset, path,
+                               closed=ledger.closed_labels(path, versions[-1].name))
+    except ledger.LedgerError as exc:
         return _ledger_error("close", exc)
-    path = args.ledger or api.default_ledger(args.plan)
 
     def say(message: str) -> None:
         if args.verbose:
@@ -1539,7 +1552,7 @@ def cmd_close(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     try:
         done = api.close_period(versions, dataset, args.close_period, path, result, progress=say,
-                                new_plan=args.new_plan)
+                                new_plan=args.new_plan, early=args.early)
     except ledger.LedgerError as exc:
         return _ledger_error("close", exc)
     cur = result.plan.currency
@@ -1773,6 +1786,10 @@ def _add_ledger_commands(sub) -> None:
     close.add_argument("--new-plan", action="store_true",
                        help="the first close of a plan in a ledger that holds other plans: "
                             "it is a new plan, not one of them renamed")
+    close.add_argument("--early", action="store_true",
+                       help="close pay periods that have not ended (ending after today or "
+                            "after the data's last event), for good: only when the data is "
+                            "known to be complete")
     close.set_defaults(run=cmd_close)
 
     led = sub.add_parser(

@@ -1550,8 +1550,11 @@ _ENTRIES = [
         """),
     _ledger("E-LEDGER-REFUSED", "the ledger refuses to close the period", """
         Pay periods are closed once, in order, and never reopened: the period is already
-        closed, or an earlier one is still open. Nothing is recorded (exit 4). Corrections to
-        a closed period are paid as prior-period adjustments when the next one closes.""", """
+        closed, an earlier one is still open, or a pay period of it has not ended (it ends
+        after today, or after the data's last event, so what its last days earn could still
+        be missing; `--early` closes it when the data is known to be complete). Nothing is
+        recorded (exit 4). Corrections to a closed period are paid as prior-period
+        adjustments when the next one closes.""", """
         $ incentive close 2027-03 plans/ae.plan --data data    # 2027-02 is still open
         """, """
         $ incentive close 2027-02 plans/ae.plan --data data

@@ -441,3 +441,53 @@ def test_a_managers_own_deal_says_why_the_override_does_not_pay_for_it(data, cap
     rep = api.estimate(plan, dataset, "ana", [api.hypothetical_deal(
         plan, dataset, "ana", {"amount": "1,000", "date": "2027-05-01"})])
     assert rep.not_paid == ()
+
+
+def test_a_bonus_the_deal_does_not_move_says_which_step_it_misses(data, capsys):
+    # bonus_step pays 5,000 USD from 100% of a quarter's 100,000 USD quota and 10,000 USD from
+    # 120%. ana has 200,000 booked in Q1 and 105,000 in Q2; bob nothing in Q3.
+    events = EVENTS + "E8,D8,2027-04-10,booked,\"105,000\",USD,ana,\n"
+    plan, dataset = load("bonus_step", data, events)
+
+    def why(payee: str, amount: str, date: str) -> str:
+        deal = api.hypothetical_deal(plan, dataset, payee, {"amount": amount, "date": date})
+        est = api.estimate(plan, dataset, payee, [deal])
+        [club] = [n for n in est.not_paid if n.rule == "club"]
+        return club.reason
+
+    assert why("bob", "10,000", "2027-08-01") == (
+        "2027-Q3 attainment 10% with the deal (0% without) is below the first step, 100% "
+        "(5,000 USD)")
+    assert why("ana", "5,000", "2027-05-01") == (
+        "2027-Q2 attainment 110% with the deal (105% without): still the step at 100% "
+        "(5,000 USD); the next step is 120% (10,000 USD)")
+    assert why("ana", "5,000", "2027-02-01") == (
+        "2027-Q1 attainment 205% with the deal (200% without): the top step, 120% "
+        "(10,000 USD), is reached without the deal")
+    assert main(["estimate", str(MECHANICS / "bonus_step.plan"), "--data", str(data),
+                 "--payee", "bob", "--deal", "amount=10,000", "date=2027-08-01"]) == 0
+    assert ("    └── Club kicker (club): 2027-Q3 attainment 10% with the deal (0% without) is "
+            "below the first step, 100% (5,000 USD)") in capsys.readouterr().out.splitlines()
+
+
+def test_a_linear_bonus_or_its_condition_the_deal_does_not_reach(data, tmp_path):
+    plan, dataset = load("bonus_linear", data)
+    deal = api.hypothetical_deal(plan, dataset, "bob", {"amount": "10,000",
+                                                        "date": "2027-08-01"})
+    reasons = {n.rule: n.reason for n in api.estimate(plan, dataset, "bob", [deal]).not_paid}
+    assert reasons == {
+        "ramp": "2027-Q3 attainment 10% with the deal (0% without) is below the start of its "
+                "linear scale, 50% (0 USD)",
+        "base": "2027-Q3 attainment 10% with the deal (0% without) is below the start of its "
+                "linear scale, 50% (200 USD)"}
+    text = (MECHANICS / "bonus_step.plan").read_text().split("\nexample")[0].replace(
+        "  step on attainment per quarter\n",
+        "  when bookings >= 50,000 USD\n  step on attainment per quarter\n")
+    (tmp_path / "when.plan").write_text(text)
+    plan = api.load_plan(str(tmp_path / "when.plan")).plan
+    assert plan is not None
+    deal = api.hypothetical_deal(plan, dataset, "bob", {"amount": "10,000",
+                                                        "date": "2027-08-01"})
+    [club] = api.estimate(plan, dataset, "bob", [deal]).not_paid
+    assert club.reason == ("the condition 'bookings >= 50,000 USD' does not hold in 2027-Q3, "
+                           "with the deal as without it")

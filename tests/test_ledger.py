@@ -8,6 +8,7 @@ changes the data or the plan and checks the prior-period adjustments line by lin
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import sqlite3
@@ -91,6 +92,8 @@ class Workspace:
                 str(self.root / "roster.csv")]
 
     def cli(self, *args: str) -> tuple[int, str, str]:
+        if args[:1] == ("close",):  # the history is in 2027, after today and its last event
+            args = (*args, "--early")
         self.capsys.readouterr()
         code = cli.main(list(args))
         out, err = self.capsys.readouterr()
@@ -443,13 +446,15 @@ def test_api_close_and_view(ws):
     loaded = api.load_plan(str(ws.plan))
     dataset, _ = api.load_data(str(ws.root / "events.csv"), str(ws.root / "roster.csv"),
                                plan=loaded.plan)
-    done = api.close_period(loaded.versions, dataset, "2027-01")
+    with pytest.raises(ledger.Refused, match="'2027-01' has not ended"):
+        api.close_period(loaded.versions, dataset, "2027-01")  # after today
+    done = api.close_period(loaded.versions, dataset, "2027-01", early=True)
     assert done.path == api.default_ledger(str(ws.plan)) == ws.ledger
     assert [p.label for p in done.periods] == ["2027-01"] and done.lines == 2
     with pytest.raises(ledger.Refused, match="already closed"):
-        api.close_period(loaded.versions, dataset, "2027-01")
+        api.close_period(loaded.versions, dataset, "2027-01", early=True)
     with pytest.raises(ledger.PeriodError):
-        api.close_period(loaded.versions, dataset, "2026-12")
+        api.close_period(loaded.versions, dataset, "2026-12", early=True)
     result = api.run(loaded.versions, dataset, None)
     view = api.with_ledger(result, dataset, ws.ledger)
     assert view.closed == ("2027-01",) and view.open_period == "2027-02"
@@ -552,7 +557,7 @@ def test_ledger_show_selects_the_pay_periods_that_end_in_the_period(tmp_path, ca
     path = str(tmp_path / "ledger.sqlite")
     plan = str(root / "plans/inside_sales_biweekly.plan")
     assert cli.main(["close", "2026-12-21/2027-01-03", plan, "--data", str(root / "plans/data"),
-                     "--ledger", path]) == 0
+                     "--ledger", path, "--early"]) == 0
     shown = "2026-12-21/2027-01-03 (2026-12-21 to 2027-01-03): paid"
     for period, held in (("2027-01", True), ("2027-Q1", True), ("2027", True),
                          ("2026-12-21/2027-01-03", True), ("2026-12", False), ("2026", False)):
@@ -909,3 +914,54 @@ def test_verify_refuses_a_directory_of_several_plans_as_run_does(ws):
     # A plan file names its ledger: it is verified.
     code, out, _ = ws.cli("ledger", "verify", "--plan", str(ws.plan))
     assert code == 0 and f"ledger {ws.ledger}: intact" in out
+
+
+def test_a_period_that_has_not_ended_is_not_closed(ws, capsys):
+    # The history is in 2027, after today: `close 2027` would close months nobody has
+    # worked yet, for good. Refused (exit 4), nothing recorded, no ledger created; --early
+    # says the data is complete and closes them.
+    args = ["close", "2027", str(ws.plan), *ws.data()]
+    assert cli.main(args) == cli.EXIT_REFUSED
+    err = capsys.readouterr().err
+    today = dt.datetime.now(dt.timezone.utc).date()
+    assert (f"error[E-LEDGER-REFUSED]: 2027-01 to 2027-12 of '2027' have not ended: the first "
+            f"ends on 2027-01-31, and today is {today} and the data's last event is on "
+            "2027-04-10; a close is for good, so nothing was closed") in err
+    assert "= hint: close them once they have ended and the data is in; --early closes" in err
+    assert not Path(ws.ledger).exists()
+    assert cli.main(["close", "2027-01", str(ws.plan), *ws.data(), "--early"]) == 0
+
+
+def test_pay_periods_after_the_data_are_not_closed(ws):
+    # A year later the calendar has ended, but the data stops on 2027-04-10: April and what
+    # follows may still miss events. The months that ended in the data are named.
+    loaded = api.load_plan(str(ws.plan))
+    dataset, _ = api.load_data(str(ws.root / "events.csv"), str(ws.root / "roster.csv"),
+                               plan=loaded.plan)
+    later = dt.datetime(2028, 2, 1, tzinfo=dt.timezone.utc)
+    with pytest.raises(ledger.Refused) as refused:
+        ledger.close(ws.ledger, loaded.versions, dataset, "2027", now=later)
+    assert refused.value.message == (
+        "2027-04 to 2027-12 of '2027' have not ended: the first ends on 2027-04-30, and the "
+        "data's last event is on 2027-04-10; a close is for good, so nothing was closed")
+    assert refused.value.hint.startswith(
+        "close the pay periods that have ended (2027-01 to 2027-03) now, and the rest once "
+        "they end and their data is in; --early")
+    assert not Path(ws.ledger).exists()
+    done = ledger.close(ws.ledger, loaded.versions, dataset, "2027-Q1", now=later)
+    assert [p.label for p in done.periods] == ["2027-01", "2027-02", "2027-03"]
+    with pytest.raises(ledger.Refused, match="'2027-04' has not ended: it ends on 2027-04-30"):
+        ledger.close(ws.ledger, loaded.versions, dataset, "2027-04", now=later)
+
+
+def test_a_closed_period_not_ended_is_said_to_be_closed(ws, capsys):
+    # Closed early, then asked again without --early: the answer is that it is closed, not
+    # that it has not ended.
+    assert cli.main(["close", "2027-01", str(ws.plan), *ws.data(), "--early"]) == 0
+    capsys.readouterr()
+    assert cli.main(["close", "2027-01", str(ws.plan), *ws.data()]) == cli.EXIT_REFUSED
+    err = capsys.readouterr().err
+    assert "2027-01 of \"Ledger test AE\" is already closed" in err and "not ended" not in err
+    # A quarter whose first month is closed: the rest has not ended.
+    assert cli.main(["close", "2027-Q1", str(ws.plan), *ws.data()]) == cli.EXIT_REFUSED
+    assert "2027-02 to 2027-03 of '2027-Q1' have not ended" in capsys.readouterr().err

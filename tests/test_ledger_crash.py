@@ -71,17 +71,18 @@ def workspace(tmp_path_factory):
                                    plan=loaded.plan)
     assert not any(d.is_error for d in diags)
     base = str(root / "base.sqlite")
-    api.close_period(loaded.versions, dataset, "2027-01", base)  # history before the trials
+    # The history is in 2027, after today: its closes are early.
+    api.close_period(loaded.versions, dataset, "2027-01", base, early=True)
     reference = str(root / "reference.sqlite")
     shutil.copy(base, reference)
-    done = api.close_period(loaded.versions, dataset, "2027-02", reference)
+    done = api.close_period(loaded.versions, dataset, "2027-02", reference, early=True)
     return root, loaded, dataset, base, done
 
 
 def _close(root: Path, path: str, verbose: bool = True) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "incentive_dsl.cli", "close", "2027-02", str(root / "k.plan"),
            "--deals", str(root / "events.csv"), "--roster", str(root / "roster.csv"),
-           "--ledger", path]
+           "--ledger", path, "--early"]
     if verbose:
         cmd.append("--verbose")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -142,7 +143,7 @@ def test_a_close_killed_at_random_points_leaves_the_ledger_as_it_was(workspace):
     # The last ledger is still usable: the next close goes through.
     path = str(root / f"trial{trial - 1}.sqlite")
     nxt = "2027-02" if _state(path) == ("2027-01",) else "2027-03"
-    done = api.close_period(loaded.versions, dataset, nxt, path)
+    done = api.close_period(loaded.versions, dataset, nxt, path, early=True)
     assert [p.label for p in done.periods] == [nxt]
     assert api.verify_ledger(path).ok
 
@@ -179,7 +180,7 @@ def test_a_busy_ledger_is_refused_cleanly(workspace, tmp_path):
     holder.execute("BEGIN IMMEDIATE")  # another writer holds the ledger
     try:
         with pytest.raises(ledger.Refused, match="busy"):
-            ledger.close(path, loaded.versions, dataset, "2027-02", timeout=0.2)
+            ledger.close(path, loaded.versions, dataset, "2027-02", timeout=0.2, early=True)
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -354,9 +354,10 @@ def test_completion_offers_what_the_grammar_accepts_at_the_cursor(client):
     found = complete(client, uri, position_of(text, "reverse core", offset=8))
     assert {"core", "milestones", "club", "p3", "presale"} == set(found)
     # An expression: rules and the built-in names, and the words an expression starts with.
+    # A measure's own name is not offered in its expression: that would be a cycle.
     found = complete(client, uri, position_of(text, "attainment = ", offset=13))
-    assert {"bookings", "attainment", "base_salary", "if", "not", "quota"} <= set(found)
-    assert not {"AE", "churn", "on"} & set(found)
+    assert {"bookings", "base_salary", "if", "not", "quota", "core"} <= set(found)
+    assert not {"attainment", "AE", "churn", "on"} & set(found)
     # After `quota` in an expression: the quotas.
     found = complete(client, uri, position_of(text, "/ quota bookings", offset=8))
     assert set(found) == {"bookings"} and found["bookings"]["detail"] == "quota"
@@ -409,6 +410,78 @@ def test_completion_of_fields_and_while_typing(client):
     found = complete(client, uri, {"line": line, "character": 2})
     assert {"split", "overlay", "value", "attribute", "cancelled", "for"} <= set(found)
     assert "rate" not in found
+
+
+def test_completion_never_offers_a_measure_a_cycle_through_itself(client):
+    # pace reads attainment: in attainment's expression neither is offered (both would be a
+    # cycle, E-CYCLE); in pace's, attainment is and pace is not.
+    text = PLAN.read_text("utf-8").replace(
+        "measure attainment = bookings / quota bookings\n",
+        "measure attainment = bookings / quota bookings\n\nmeasure pace = attainment * 2\n")
+    uri = open_doc(client, "cycle.plan", text)
+    client.diagnostics(uri)
+    found = complete(client, uri, position_of(text, "attainment = ", offset=13))
+    assert "bookings" in found and not {"attainment", "pace"} & set(found)
+    found = complete(client, uri, position_of(text, "pace = ", offset=7))
+    assert {"bookings", "attainment"} <= set(found) and "pace" not in found
+    assert found["attainment"]["kind"] == 6  # CompletionItemKind.Variable
+    # As it is typed (the block no longer parses): the same.
+    typed = text.replace("measure pace = attainment * 2", "measure pace = bookings + pa")
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                             "contentChanges": [{"text": typed}]})
+    client.diagnostics(uri)
+    found = complete(client, uri, position_of(typed, "+ pa", offset=4))
+    assert "attainment" in found and "pace" not in found
+
+
+def _edit(item: dict) -> tuple:
+    edit = item["textEdit"]
+    if "range" in edit:
+        r = edit["range"]
+        return (edit["newText"], r["start"]["line"], r["start"]["character"],
+                r["end"]["character"])
+    return (edit["newText"], edit["insert"]["start"]["character"],
+            edit["insert"]["end"]["character"], edit["replace"]["end"]["character"])
+
+
+def test_completion_items_replace_the_word_being_typed(client):
+    # Each item carries a kind and an edit over the word typed so far: accepting `bookings`
+    # after `on boo` gives `on bookings`, not `on boobookings`.
+    text = PLAN.read_text("utf-8")
+    uri = open_doc(client, "edits.plan", text)
+    client.diagnostics(uri)
+    at = position_of(text, "  on bookings", offset=len("  on boo"))
+    found = complete(client, uri, at)
+    assert _edit(found["bookings"]) == ("bookings", at["line"], 5, 8)
+    assert found["bookings"]["kind"] == 6  # Variable
+    # Nothing typed yet: an empty range at the cursor.
+    at = position_of(text, "  on bookings", offset=len("  on "))
+    assert _edit(complete(client, uri, at)["bookings"]) == ("bookings", at["line"], 5, 5)
+    # A keyword at a line's start, half typed.
+    at = position_of(text, "  on bookings", offset=3)
+    item = complete(client, uri, at)["rate"]
+    assert _edit(item) == ("rate", at["line"], 2, 3) and item["kind"] == 14  # Keyword
+    # A field: the part after the dot.
+    at = position_of(text, "deal.type is", offset=len("deal.ty"))
+    item = complete(client, uri, at)["type"]
+    assert _edit(item)[2:] == (at["character"] - 2, at["character"]) and item["kind"] == 5
+
+
+def test_completion_edits_insert_or_replace_for_clients_that_choose():
+    # A client that supports insert-and-replace edits gets both ranges: up to the cursor, and
+    # over the whole word under it.
+    c = Client()
+    c.request("initialize", {"processId": None, "rootUri": ROOT.as_uri(), "capabilities": {
+        "textDocument": {"completion": {"completionItem": {"insertReplaceSupport": True}}}}})
+    c.notify("initialized", {})
+    try:
+        text = PLAN.read_text("utf-8")
+        uri = open_doc(c, "replace.plan", text)
+        c.diagnostics(uri)
+        found = complete(c, uri, position_of(text, "  on bookings", offset=len("  on boo")))
+        assert _edit(found["bookings"]) == ("bookings", 5, 8, 13)
+    finally:
+        assert c.close() == 0
 
 
 def test_completion_and_formatting_never_fail(client):

@@ -228,10 +228,11 @@ def test_the_ledger_refuses_fortnights_counted_from_another_day(tmp_path, capsys
     ledger = str(tmp_path / "ledger.db")
     data = str(ROOT / "plans/data")
     first = _cli(capsys, "close", "2026-12-21/2027-01-03", plan, "--data", data,
-                 "--ledger", ledger)
+                 "--ledger", ledger, "--early")  # the data's 2027 is after today
     assert first.returncode == 0, first.stderr
     plan.write_text(plan.read_text().replace("from 2027-01-04", "from 2027-01-11"))
-    moved = _cli(capsys, "close", "2027-01-11/24", plan, "--data", data, "--ledger", ledger)
+    moved = _cli(capsys, "close", "2027-01-11/24", plan, "--data", data, "--ledger", ledger,
+                 "--early")
     assert moved.returncode == 4  # the ledger refuses: docs/ledger.md, exit codes
     assert "error[E-LEDGER-PLAN]" in moved.stderr
     assert "are now counted from 2027-01-11" in moved.stderr

@@ -259,7 +259,7 @@ def _january_closed(tmp_path):
     result, _ = _run()
     data = result.engine.dataset
     ledger_path = str(tmp_path / "ledger.sqlite")
-    api.close_period(loaded.versions, data, "2027-01", ledger_path)
+    api.close_period(loaded.versions, data, "2027-01", ledger_path, early=True)  # after today
     return loaded, data, ledger_path
 
 
@@ -320,7 +320,7 @@ def test_a_closed_period_corrected_later_says_so(tmp_path):
     data = attrs.evolve(data, events=tuple(
         e if e.id != "E1" else attrs.evolve(e, amount=D(12_000)) for e in data.events))
     rerun = api.run(loaded.versions, data, api.window(loaded.plan, "2027-02").end)
-    api.close_period(loaded.versions, data, "2027-02", ledger_path, result=rerun)
+    api.close_period(loaded.versions, data, "2027-02", ledger_path, result=rerun, early=True)
     window = api.window(loaded.plan, "2027-01")
     st = api.statement(rerun, ANA, window, api.with_ledger(rerun, data, ledger_path, window))
     # January paid 1,350; today it earns 3,200, 1,600 payable, 160 held: 1,440.

@@ -35,7 +35,7 @@ from incentive_dsl.data.values import (BadValue, parse_amount, parse_count, pars
 from incentive_dsl.diagnostics import Diagnostic
 from incentive_dsl.audit.explain import Node, no_statement, skip_reason
 from incentive_dsl.eval.context import Fx
-from incentive_dsl.eval.money import ZERO, fmt
+from incentive_dsl.eval.money import ZERO, fmt, fmt_number, fmt_pct
 from incentive_dsl.eval.records import EarningLine, Skips
 from incentive_dsl.eval.run import RunResult, evaluate_versions
 from incentive_dsl.periods import FREQUENCY_UNIT, month_end
@@ -356,7 +356,8 @@ def estimate(plan: Plan | Sequence[Plan], dataset: Dataset, payee: str,
     return Estimate(payee, last.currency, tuple(closings), earned_b, earned_a, tuple(rules),
                     paid, others, notes, (),
                     _not_paid(after, closings, payee) +
-                    _period_rules(after, dataset, closings, payee, {r.component for r in rules}),
+                    _period_rules(before, after, dataset, closings, payee,
+                                  {r.component for r in rules}),
                     _awaiting(before, payee), _awaiting(after, payee),
                     _credits(after, closings, payee))
 
@@ -431,11 +432,13 @@ def _not_paid(result: RunResult, closings: Sequence[Closing],
         if subject in deals and (rule, deals[subject]) not in gives))
 
 
-def _period_rules(result: RunResult, dataset: Dataset, closings: Sequence[Closing], payee: str,
-                  changed: set[str]) -> tuple[NotPaid, ...]:
+def _period_rules(before: RunResult, result: RunResult, dataset: Dataset,
+                  closings: Sequence[Closing], payee: str, changed: set[str]
+                  ) -> tuple[NotPaid, ...]:
     """The rules paid per period (bonuses, pools, overrides) that cover the payee and whose pay
     the deal leaves unchanged, and why: they never look at a deal, so no skip records them,
-    and a manager's deal that the override leaves out would read as a bare 0.00 earned."""
+    and a manager's deal that the override leaves out would read as a bare 0.00 earned. A
+    bonus says which condition or step its figure, without and with the deal, misses."""
     plan = result.plan
     roster = Roster(list(dataset.payees))
     out = []
@@ -448,10 +451,67 @@ def _period_rules(result: RunResult, dataset: Dataset, closings: Sequence[Closin
             if not isinstance(spec, (BonusSpec, PoolSpec, OverrideSpec)) or \
                     spec.name in changed or (spec.roles and role not in spec.roles):
                 continue
+            period = plan.calendar.period_of(day, spec.period)
+            reason = None
+            if isinstance(spec, BonusSpec):
+                reason = _bonus_because(spec, plan, payee, period, before, result)
             out.append(NotPaid(spec.name, spec.label, c.event.deal,
-                               _unchanged_because(spec, payee, plan.calendar.period_of(
-                                   day, spec.period).label)))
+                               reason or _unchanged_because(spec, payee, period.label)))
     return tuple(out)
+
+
+def _bonus_because(spec: BonusSpec, plan: Plan, payee: str, period, before: RunResult,
+                   after: RunResult) -> str | None:
+    """Why a bonus pays the same with the deal: its condition does not hold, or its figure
+    (before -> after) stays below the first step (or the scale), on the step it reached, or
+    at the top. None when the runs keep no measures (a run of several versions may not)."""
+    subject = f"{payee} {period.label}"
+    if spec.when is not None:
+        for rule, who, reason, _ in _rows(after.skips):
+            if rule == spec.name and who == subject and "does not hold" in reason:
+                return f"{reason} in {period.label}, with the deal as without it"
+    if before.engine is None or after.engine is None:
+        return None
+    b = before.engine.measure(spec.key, payee, period)
+    a = after.engine.measure(spec.key, payee, period)
+    key = spec.key
+
+    def value(v) -> str:
+        return _measure_text(plan, key, v)
+
+    moved = (f"{period.label} {key} {value(a)} with the deal ({value(b)} without)" if a != b
+             else f"{period.label} {key} {value(a)}, the same with the deal")
+    steps = sorted(spec.steps, key=lambda r: r.threshold)
+    if spec.schedule != "step":
+        low, high = steps
+        if a < low.threshold:
+            return (f"{moved} is below the start of its linear scale, "
+                    f"{value(low.threshold)} ({show(low.pay)})")
+        if b >= high.threshold:
+            return (f"{moved}: the top of its linear scale, {value(high.threshold)} "
+                    f"({show(high.pay)}, the most it pays), is reached without the deal")
+        return None
+    reached = [r for r in steps if a >= r.threshold]
+    if not reached:
+        return (f"{moved} is below the first step, {value(steps[0].threshold)} "
+                f"({show(steps[0].pay)})")
+    higher = [r for r in steps if r.threshold > a]
+    if not higher:
+        return (f"{moved}: the top step, {value(reached[-1].threshold)} "
+                f"({show(reached[-1].pay)}), is reached without the deal")
+    return (f"{moved}: still the step at {value(reached[-1].threshold)} "
+            f"({show(reached[-1].pay)}); the next step is {value(higher[0].threshold)} "
+            f"({show(higher[0].pay)})")
+
+
+def _measure_text(plan: Plan, key: str, value) -> str:
+    """A bonus key's value as its measure reads: a percentage, a number, or money."""
+    spec = plan.measure(key)
+    if spec is not None and spec.kind == "percent":
+        return fmt_pct(value)
+    if spec is not None and spec.kind in ("count", "number"):
+        return fmt_number(value)
+    return fmt(value, plan.currency)
 
 
 def _unchanged_because(spec: BonusSpec | PoolSpec | OverrideSpec, payee: str,

@@ -11,10 +11,16 @@ when compared and shown, so a payee is changed only by at least a cent. A payee'
 rounded once; each rule and each period is rounded on its own, and where those figures do not
 add up to the rounded total (lines kept exact, `rounding ... per statement`), a `rounding` row
 holds the difference, so every breakdown adds up to the total shown, to the cent.
+
+Earnings rounded once over the window and statements rounded per pay period (`rounding ...
+per statement`) can differ by a cent or so: each payee's `rounding` is how much of the gap
+between the paid difference and the earnings difference that alone makes, and a note names the
+payees whose gap it explains, so no cent of it goes unexplained.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -23,7 +29,7 @@ import attrs
 
 from incentive_dsl.audit.plandiff import title_of
 from incentive_dsl.check import model as m
-from incentive_dsl.eval.money import ZERO, add, round_money
+from incentive_dsl.eval.money import ZERO, Number, add, fmt, round_money, sub
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 
@@ -67,10 +73,18 @@ class PayeeImpact:
     new_paid: Decimal
     rules: tuple[RuleDelta, ...]  # the rules whose earnings differ, largest difference first
     periods: tuple[PeriodDelta, ...] = ()  # with by-period: the periods whose earnings differ
+    # Of paid_difference - difference, what rounding makes: the statements' own rounding to
+    # the cent (per statement: each pay period's) less the window's earnings rounded once.
+    rounding: Number = ZERO
 
     @property
     def difference(self) -> Decimal:
         return self.new - self.old
+
+    @property
+    def paid_gap(self) -> Decimal:
+        """What the paid difference differs from the earnings difference by."""
+        return self.paid_difference - self.difference
 
     @property
     def paid_difference(self) -> Decimal:
@@ -160,16 +174,37 @@ def change_percent(old: Decimal, new: Decimal) -> Decimal | None:
     return ((new - old) * 100 / abs(old)).quantize(Decimal("0.1"))
 
 
+def currency_problem(old: Iterable[m.Plan], new: Iterable[m.Plan],
+                     sources: dict[str, str] | None = None) -> str | None:
+    """Why payouts of `old` and `new` (each a plan's versions) cannot be compared, or None:
+    they pay in different currencies. A difference of dollars and euros is no amount of
+    money, and a conversion would hang the review on one exchange rate no plan states, so
+    the comparison is refused. `sources` (path to text) place each `currency` line."""
+    seen: dict[str, str] = {}
+    for plan in (*old, *new):
+        if plan.currency not in seen:
+            seen[plan.currency] = f"{plan.path}{_currency_line(plan, sources or {})}"
+    if len(seen) < 2:
+        return None
+    which = ", ".join(f"{cur} ({where})" for cur, where in seen.items())
+    return (f"the plans pay in different currencies, {which}: their payouts cannot be "
+            "compared as amounts of money, so no payout impact is computed")
+
+
+def _currency_line(plan: m.Plan, sources: dict[str, str]) -> str:
+    """`:4` for the plan's `currency` line, or nothing when its text is not at hand."""
+    text = sources.get(plan.path)
+    found = None if text is None else re.search(
+        rf"^[ \t]+currency[ \t]+{re.escape(plan.currency)}\b", text, re.MULTILINE)
+    return "" if found is None else f":{text.count(chr(10), 0, found.start()) + 1}"
+
+
 def data_plan(old: m.Plan, new: m.Plan) -> tuple[m.Plan, tuple[str, ...]]:
     """The plan the shared dataset is read with: the new plan, knowing the names of both
     (custom fields, roles, stages, activities, channels, quotas), so that each plan finds
     what it reads and neither plan's names are rejected as unknown columns. Notes say where
     the two plans disagree on how the data is read."""
     notes = []
-    if old.currency != new.currency:
-        notes.append(f"the plans are in different currencies ({old.currency} → "
-                     f"{new.currency}): amounts are compared as numbers, and data without a "
-                     f"currency is read as {new.currency}")
     fields = {(f.owner, f.name): f for f in old.fields}
     for f in new.fields:
         before = fields.get((f.owner, f.name))
@@ -216,19 +251,23 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
                 key = (ln.payee, calendar.period_of(ln.date, unit).label)
                 by_payee_period[key] = add(by_payee_period[key], ln.amount)
         paid: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        statement_rounding: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for s in result.statements:
             if window is None or (window.start <= s.start and s.end <= window.end):
                 paid[s.payee] += s.paid
+                statement_rounding[s.payee] = add(statement_rounding[s.payee], s.rounding)
 
         def rounded(table: dict, mode: str = mode) -> dict:
             return {k: round_money(v, cur, mode) for k, v in table.items()}
         totals = rounded(by_payee)
         per_period = rounded(by_payee_period)
+        rounding = {p: sub(statement_rounding[p], sub(totals.get(p, ZERO), by_payee[p]))
+                    for p in set(statement_rounding) | set(by_payee)}
         sides.append((totals, reconciled(rounded(by_rule), totals),
                       per_period if unit is None else reconciled(per_period, totals),
-                      rounded(paid), result.plan))
-    (old_payee, old_rule, old_period, old_paid, old_plan), \
-        (new_payee, new_rule, new_period, new_paid, new_plan) = sides
+                      rounded(paid), result.plan, rounding))
+    (old_payee, old_rule, old_period, old_paid, old_plan, old_rounding), \
+        (new_payee, new_rule, new_period, new_paid, new_plan, new_rounding) = sides
 
     titles = {}
     for plan in (*plans, old_plan, new_plan):
@@ -264,7 +303,12 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
                         != new_period.get((payee, label), zero))
         out.append(PayeeImpact(payee=payee, old=old_payee.get(payee, zero),
                                new=new_payee.get(payee, zero), old_paid=old_paid.get(payee, zero),
-                               new_paid=new_paid.get(payee, zero), rules=rules, periods=periods))
+                               new_paid=new_paid.get(payee, zero), rules=rules, periods=periods,
+                               rounding=sub(new_rounding.get(payee, ZERO),
+                                            old_rounding.get(payee, ZERO))))
+    note = rounding_note(out, (old_plan, new_plan), cur)
+    if note is not None:
+        notes = (*notes, note)
     totals = ()
     if unit is not None:
         per: dict[str, list[Decimal]] = defaultdict(lambda: [zero, zero])
@@ -284,6 +328,43 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
     return Impact(currency=cur, window=window, range=days, payees=tuple(out), period_unit=unit,
                   periods=totals, notes=tuple(notes),
                   old_currency=None if old.plan.currency == cur else old.plan.currency)
+
+
+def rounding_note(payees: Iterable[PayeeImpact], plans: Iterable[m.Plan], currency: str
+                  ) -> str | None:
+    """Why the paid difference of some payees is not their earnings difference: rounding
+    per statement, the whole gap or a part of it (then how much). None when rounding makes
+    no gap."""
+    parts, alone = [], True
+    gap_total, rounding_total = ZERO, ZERO
+    for p in payees:
+        gap_total += p.paid_gap
+        rounding_total = add(rounding_total, p.rounding)
+        if p.paid_gap and p.rounding:
+            parts.append(_gap_text(p.payee, p.paid_gap, p.rounding, currency))
+            alone = alone and p.paid_gap == p.rounding
+    if not parts:
+        return None
+    if len(parts) > 1 or gap_total != sum((p.paid_gap for p in payees
+                                           if p.paid_gap and p.rounding), ZERO):
+        parts.append(_gap_text("in total", gap_total, rounding_total, currency))
+    rounds = " and ".join(dict.fromkeys(
+        f"{plan.rounding.mode} per {plan.rounding.point}" for plan in plans))
+    why = ("by rounding" if alone else "partly by rounding (the rest is pay held back, or "
+           "paid before or after the window)")
+    return (f"Paid difference is not Difference {why}: {'; '.join(parts)}. The plans round "
+            f"{rounds}: a statement's pay is rounded to the cent in each pay period, while "
+            "Old, New and Difference are the window's earnings added exactly and rounded once")
+
+
+def _gap_text(who: str, gap: Decimal, rounding: Number, currency: str) -> str:
+    if gap == rounding:
+        return f"{who} {_signed(gap, currency)}"
+    return f"{who} {_signed(gap, currency)}, of which {_signed(rounding, currency)} rounding"
+
+
+def _signed(amount: Number, currency: str) -> str:
+    return ("+" if amount > 0 else "") + fmt(amount, currency)
 
 
 def reconciled(parts: dict[tuple[str, str], Decimal], totals: dict[str, Decimal]

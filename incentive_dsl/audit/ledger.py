@@ -42,7 +42,7 @@ import socket
 import sqlite3
 import stat
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
@@ -708,6 +708,56 @@ def _pay_periods(versions: Sequence, label: str) -> tuple[list[Period], list[Per
     return [p for p in pays if p not in after], after
 
 
+def check_ended(period: str, pays: Sequence[Period], dataset, path: str,
+                now: dt.datetime | None = None, closed: Collection[str] = ()) -> None:
+    """Refuse (Refused) to close pay periods that have not ended: by the calendar (ending
+    after today, UTC) or by the data (ending after its last event, so their last days may
+    still be missing). A close is for good: a period closed early would pay what its missing
+    days earn as adjustments in a later period instead of in it. Pay periods labelled in
+    `closed` are left to the ledger, which says they are closed."""
+    pays = [p for p in pays if p.label not in closed]
+    today = (now or dt.datetime.now(dt.timezone.utc)).date()
+    data_end = max((e.date for e in dataset.events), default=None)
+    late = [p for p in pays if p.end > today or (data_end is not None and p.end > data_end)]
+    if not late:
+        return
+    reasons = []
+    if any(p.end > today for p in late):
+        reasons.append(f"today is {today}")
+    if data_end is not None and any(p.end > data_end for p in late):
+        reasons.append(f"the data's last event is on {data_end}")
+    one = len(late) == 1
+    what = (f"'{period}' has not ended" if one and late[0].label == period else
+            f"{range_of([p.label for p in late])} of '{period}' {'has' if one else 'have'} "
+            "not ended")
+    ends = "it ends" if one else "the first ends"
+    ended = [p.label for p in pays if p not in late]  # pays end in order: those before
+    hint = (f"close {'it' if one else 'them'} once {'it has' if one else 'they have'} ended "
+            "and the data is in" if not ended else
+            f"close the pay periods that have ended ({range_of(ended)}) now, and the rest once "
+            "they end and their data is in")
+    raise Refused(f"{what}: {ends} on {late[0].end}, and {' and '.join(reasons)}; a close is "
+                  "for good, so nothing was closed",
+                  hint=f"{hint}; --early closes pay periods before they end, when the data is "
+                       "known to be complete", path=path)
+
+
+def closed_labels(path: str, plan: str) -> set[str]:
+    """The pay periods of `plan` closed in the ledger at `path`, read without verifying it
+    (for a check before a close, which verifies it); none when it cannot be read."""
+    if not os.path.isfile(path):
+        return set()
+    try:
+        con = _connect(path, create=False)
+        try:
+            return {r[0] for r in con.execute(
+                "SELECT pay_period FROM periods WHERE plan = ?", (plan,))}
+        finally:
+            con.close()
+    except (LedgerError, sqlite3.DatabaseError):
+        return set()
+
+
 def plan_hash(result) -> str:
     """The content hash of the plan a run used: the file's sha256, or for several versions
     run together a sha256 over theirs, oldest first."""
@@ -1290,15 +1340,16 @@ class _Writer:
 def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
           by: str | None = None, now: dt.datetime | None = None,
           progress: Callable[[str], None] | None = None,
-          timeout: float | None = None, chunk: int = 500, new_plan: bool = False
-          ) -> CloseResult:
+          timeout: float | None = None, chunk: int = 500, new_plan: bool = False,
+          early: bool = False) -> CloseResult:
     """Close the pay period(s) named by `period`: compute them with the plan (its versions,
     oldest first) and the data, and record them, with the prior-period adjustments they pay,
     in one transaction. Raises Refused (nothing recorded) when the period is closed already,
-    an earlier one is still open, the plan does not continue the ledger's history of it
-    (PlanMismatch: renamed, other pay periods; `new_plan` says a plan new to a ledger that
-    holds other plans is no renamed one) or another close holds the ledger (Busy); Broken
-    when the ledger fails verification."""
+    an earlier one is still open, a pay period of it has not ended (after today, `now`, or
+    after the data's last event; `early` closes it anyway), the plan does not continue the
+    ledger's history of it (PlanMismatch: renamed, other pay periods; `new_plan` says a plan
+    new to a ledger that holds other plans is no renamed one) or another close holds the
+    ledger (Busy); Broken when the ledger fails verification."""
     from incentive_dsl import api
 
     step = progress or (lambda message: None)
@@ -1320,6 +1371,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
             exc.hint = ("there is no ledger at this path yet; if earlier pay periods were "
                         "closed in another ledger, give it with --ledger")
             raise
+        if not early:
+            check_ended(period, pays, dataset, path, now)
     con = _connect(path, create=True, timeout=timeout)
     try:
         if existed:
@@ -1331,6 +1384,8 @@ def close(path: str, versions: Sequence, dataset, period: str, result=None, *,
             _check_plan(con, state, plan, result, new_plan)
             todo = _still_open(state, pays)
             _check_order(state, plan, todo, versions)
+            if not early:  # after the order: a closed period is said to be closed
+                check_ended(period, todo, dataset, path, now)
             key = (state.head_hash, plan_hash(result))
             if key not in cache:
                 cache[key] = compute_adjustments(state, result, dataset, todo[0].label)

@@ -5,8 +5,10 @@ of the cursor's block up to the cursor to the grammar's parser and says which to
 accepts next. Its keywords are offered as they are; where it accepts a name, the
 line's last keyword says which names fit (`on` in a commission takes a credit, `for role` a
 role, `quota` a quota, an expression a measure, a credit or a component) and the plan's
-definitions supply them; where it accepts a period, the periods of the plan's effective
-dates. After `deal.` or `payee.` come the built-in fields and the plan's declared ones.
+definitions supply them (in a measure's expression, not the measure itself nor the measures
+that read it: either would be a cycle); where it accepts a period, the periods of the plan's
+effective dates. After `deal.` or `payee.` come the built-in fields and the plan's declared
+ones. `word_at` says which columns the word being typed takes: what a completion replaces.
 A position the parser cannot reach (inside a comment or text, after a syntax error) offers
 nothing.
 """
@@ -44,6 +46,7 @@ _PAYEE_SLOTS = frozenset({"for", "by", "manager", "split"})  # in an example
 _PAYEE_LINE = re.compile(r"\s+payee\s+([A-Za-z_][A-Za-z0-9_]*)")
 _YEARS = 4  # the most years of periods offered
 _SKIPPED = frozenset({"NAME", "COMMA", "PERCENT"})  # inside a list of names (or shares)
+_WORD_REST = re.compile(r"[A-Za-z0-9_-]*")
 
 
 @attrs.frozen
@@ -94,6 +97,23 @@ def complete(result: Analysis, line: int, column: int) -> list[Item]:
     return items
 
 
+def word_at(source: str, line: int, column: int) -> tuple[int, int]:
+    """The columns of the word being typed at 0-based `line` and `column` of `source`: where
+    it starts (the cursor, when nothing is typed yet) and where it ends, past the cursor when
+    the cursor is inside a word. A field after `deal.` is the part after the dot."""
+    lines = source.split("\n")
+    if not 0 <= line < len(lines):
+        return column, column
+    text = lines[line].rstrip("\r")
+    column = min(max(column, 0), len(text))
+    partial = _PARTIAL.search(text[:column])
+    start = partial.start() if partial else column
+    field = _FIELD_PREFIX.search(text[:column])
+    if field is not None:
+        start = max(start, text.rfind(".", 0, column) + 1)
+    return start, column + _WORD_REST.match(text, column).end() - column
+
+
 def _header(code_lines: list[str], line: int, before: str) -> int | None:
     """The 0-based line of the block header the cursor is under (its own line when the
     cursor is on a header), None above the first block or at the left margin."""
@@ -137,10 +157,32 @@ def _names(result: Analysis, tokens: list, accepts: set[str], block_lines: list[
         kinds = _EXPRESSION
     else:
         kinds = _RULE_SLOTS.get(word, _EXPRESSION)
-    items = _defined(result, lambda key, d: key[0] == RULE and d.what in kinds)
+    cyclic = _reading(result, tokens[1].value) if block == "measure" and len(tokens) > 1 \
+        and tokens[1].type == "NAME" else frozenset()
+    items = _defined(result, lambda key, d: key[0] == RULE and d.what in kinds
+                     and not (d.what == "measure" and key[-1] in cyclic))
     if kinds is _EXPRESSION:
         items += [Item(key[1], NAME, "built-in") for key in sorted(BUILTIN_NAMES)]
     return items
+
+
+def _reading(result: Analysis, measure: str) -> frozenset[str]:
+    """`measure` and the measures that read it, directly or through others: in its own
+    expression each of them would be a cycle (E-CYCLE)."""
+    reads: dict[str, set[str]] = {}
+    for block in result.tree.blocks:
+        if isinstance(block, n.MeasureBlock):
+            reads[block.name.text] = {x.name.text for x in n.walk(block.expr)
+                                      if isinstance(x, n.Ref)}
+    found = {measure}
+    grew = True
+    while grew:
+        grew = False
+        for name, names in reads.items():
+            if name not in found and names & found:
+                found.add(name)
+                grew = True
+    return frozenset(found)
 
 
 def _defined(result: Analysis, wanted) -> list[Item]:

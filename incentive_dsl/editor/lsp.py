@@ -194,9 +194,32 @@ def complete(ls: PlanServer, params: T.CompletionParams) -> list[T.CompletionIte
     lines = result.source.split("\n")
     if not 0 <= params.position.line < len(lines):
         return []
-    at = ls.codec().position_from_client_units(lines, params.position)
-    return [T.CompletionItem(label=i.label, kind=_completion_kind(i), detail=i.detail)
-            for i in completion.complete(result, at.line, at.character)]
+    codec = ls.codec()
+    at = codec.position_from_client_units(lines, params.position)
+    items = completion.complete(result, at.line, at.character)
+    if not items:
+        return []
+    # Each item replaces the word being typed (not only inserts at the cursor): an edit from
+    # the word's start to the cursor, or, for clients that can choose, to the word's end too.
+    start, end = completion.word_at(result.source, at.line, at.character)
+
+    def point(character: int) -> T.Position:
+        return codec.position_to_client_units(lines, T.Position(at.line, character))
+
+    typed = T.Range(point(start), point(min(at.character, end)))
+    whole = T.Range(typed.start, point(end))
+    caps = ls.client_capabilities.text_document
+    item_caps = caps and caps.completion and caps.completion.completion_item
+    both = bool(item_caps and item_caps.insert_replace_support)
+
+    def edit(label: str) -> T.TextEdit | T.InsertReplaceEdit:
+        if both:
+            return T.InsertReplaceEdit(new_text=label, insert=typed, replace=whole)
+        return T.TextEdit(range=typed, new_text=label)
+
+    return [T.CompletionItem(label=i.label, kind=_completion_kind(i), detail=i.detail,
+                             text_edit=edit(i.label))
+            for i in items]
 
 
 @server.feature(T.TEXT_DOCUMENT_FORMATTING)
