@@ -600,6 +600,10 @@ def test_a_change_of_currency_is_refused_on_a_history(repo, capsys):
     dataset, _ = api.load_data("events.csv", "roster.csv", fx="fx.csv", plan=new)
     with pytest.raises(ValueError, match="different currencies, USD"):
         api.review("old", "new", old, new, dataset)
+    from incentive_dsl.audit.impact import impact
+
+    with pytest.raises(ValueError, match="different currencies, USD"):  # the function itself
+        impact(api.run(old, dataset), api.run(new, dataset))
 
 
 def test_a_paid_difference_off_by_rounding_per_statement_is_explained(tmp_path, capsys):

@@ -118,14 +118,6 @@ class Impact:
     period_unit: str | None = None
     periods: tuple[PeriodDelta, ...] = ()  # with by-period: all payees' totals per period
     notes: tuple[str, ...] = ()
-    old_currency: str | None = None  # the old plan's, when it is not `currency`
-
-    @property
-    def currencies(self) -> str:
-        """The currency of the amounts, or of the old and the new ones ("USD → EUR")."""
-        if self.old_currency is None:
-            return self.currency
-        return f"{self.old_currency} → {self.currency}"
 
     @property
     def old(self) -> Decimal:
@@ -156,10 +148,8 @@ class Impact:
 
     @property
     def changed(self) -> bool:
-        """Whether any payee earns or is paid a different amount (by at least a cent), or is
-        paid in another currency."""
-        return (self.old_currency is not None
-                or any(p.difference or p.paid_difference for p in self.payees))
+        """Whether any payee earns or is paid a different amount (by at least a cent)."""
+        return any(p.difference or p.paid_difference for p in self.payees)
 
     def changed_payees(self) -> list[PayeeImpact]:
         """Payees whose pay changes, the largest changes first (then by id)."""
@@ -231,7 +221,11 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
     """Compare two runs on one dataset. `payees`: the roster's ids (payees who earn nothing
     under either plan count as unchanged); `by_period`: month, quarter, half or year, or
     "pay" for the new plan's pay periods; `plans`: every version the runs ran, whose rules
-    name the lines (a run keeps its last version only)."""
+    name the lines (a run keeps its last version only). Raises ValueError for runs of plans
+    that pay in different currencies (`currency_problem`)."""
+    problem = currency_problem((old.plan,), (new.plan,))
+    if problem is not None:
+        raise ValueError(problem)
     cur = new.plan.currency
     unit = FREQUENCY_UNIT[new.plan.payout.frequency] if by_period == "pay" else by_period
     calendar = new.plan.calendar
@@ -326,8 +320,7 @@ def impact(old: RunResult, new: RunResult, payees: Iterable[str] = (),
         stamps = [s for r in (old, new) for s in (r.versions or (r.stamp,))]
         days = f"{min(s.start for s in stamps)} to {max(s.end for s in stamps)}"
     return Impact(currency=cur, window=window, range=days, payees=tuple(out), period_unit=unit,
-                  periods=totals, notes=tuple(notes),
-                  old_currency=None if old.plan.currency == cur else old.plan.currency)
+                  periods=totals, notes=tuple(notes))
 
 
 def rounding_note(payees: Iterable[PayeeImpact], plans: Iterable[m.Plan], currency: str

@@ -112,21 +112,11 @@ def summary(review: Review) -> str:
             text += (f" {net_zero} payee(s) changed with no net difference: the changes of "
                      "their rules offset.")
         return text
-    if impact.old_currency is not None:
-        # Amounts in two currencies: their difference is one of numbers, not of money.
-        old_cur = impact.old_currency
-        text = (f"Payouts change on the history ({_window(impact)}), and their currency: "
-                f"total earnings {money(impact.old)} {old_cur} → {money(impact.new)} {cur} "
-                f"({signed(impact.difference)} as numbers"
-                f"{', ' + pct(impact) if pct(impact) else ''}); {counts}.")
-    else:
-        old_cur = cur
-        text = (f"Payouts change on the history ({_window(impact)}): total earnings "
-                f"{money(impact.old)} → {money(impact.new)} {cur} ({signed(impact.difference)} "
-                f"{cur}{', ' + pct(impact) if pct(impact) else ''}); {counts}.")
+    text = (f"Payouts change on the history ({_window(impact)}): total earnings "
+            f"{money(impact.old)} → {money(impact.new)} {cur} ({signed(impact.difference)} "
+            f"{cur}{', ' + pct(impact) if pct(impact) else ''}); {counts}.")
     if impact.new_paid != impact.old_paid and _paid_differs(impact):
-        text += (f" Paid in that time: {money(impact.old_paid)}"
-                 f"{' ' + old_cur if old_cur != cur else ''} → {money(impact.new_paid)} {cur}.")
+        text += f" Paid in that time: {money(impact.old_paid)} → {money(impact.new_paid)} {cur}."
     return text
 
 
@@ -184,7 +174,7 @@ def print_text(review: Review, console, all_payees: bool = False) -> None:
     if impact is not None:
         rows = impact.payees if all_payees else impact.changed_payees()
         paid = _paid_differs(impact)
-        table = Table(title=f"Payout impact, {_window(impact)} ({impact.currencies})",
+        table = Table(title=f"Payout impact, {_window(impact)} ({impact.currency})",
                       show_lines=False)
         table.add_column("Payee")
         for col in ("Old", "New", "Difference", "%"):
@@ -205,7 +195,7 @@ def print_text(review: Review, console, all_payees: bool = False) -> None:
         console.print()
         console.print(table)
         if impact.period_unit is not None and impact.periods:
-            per = Table(title=f"By {unit_text(impact.period_unit)} ({impact.currencies})")
+            per = Table(title=f"By {unit_text(impact.period_unit)} ({impact.currency})")
             per.add_column("Period")
             for col in ("Old", "New", "Difference"):
                 per.add_column(col, justify="right")
@@ -214,7 +204,7 @@ def print_text(review: Review, console, all_payees: bool = False) -> None:
             console.print(per)
             # Who changes in which period, as the markdown and JSON have it.
             each = Table(
-                title=f"By {unit_text(impact.period_unit)} and payee ({impact.currencies})")
+                title=f"By {unit_text(impact.period_unit)} and payee ({impact.currency})")
             each.add_column("Payee")
             each.add_column("Period")
             for col in ("Old", "New", "Difference"):
@@ -267,7 +257,7 @@ def to_markdown(review: Review, command: str = "incentive diff",
         paid = _paid_differs(impact)
         changed = impact.changed_payees()
         if changed:
-            out += [f"### Largest changes ({md(impact.currencies)})", ""]
+            out += [f"### Largest changes ({md(impact.currency)})", ""]
             out += _payee_head(paid) + [_payee_row(p, paid) for p in changed[:TOP]]
             out.append("")
         out += [f"> {md(note)}" for note in impact.notes]
@@ -387,7 +377,6 @@ def _impact_json(impact: Impact) -> dict:
     w = impact.window
     return {
         "currency": impact.currency,
-        "old_currency": impact.old_currency,  # null when both plans pay in `currency`
         "range": impact.range,
         "window": None if w is None else {"label": w.label, "start": w.start.isoformat(),
                                           "end": w.end.isoformat()},
