@@ -55,27 +55,33 @@ def test_breaking_one_block_of_a_shipped_plan_reports_that_block_only(plan, tmp_
 
 
 @pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.relative_to(ROOT / "plans").as_posix())
-def test_a_broken_line_of_the_plan_block_hides_the_rest_only_when_it_declares(plan, tmp_path):
+def test_a_broken_line_of_the_plan_or_fields_block_hides_the_rest_only_when_it_declares(
+        plan, tmp_path):
     """A broken `rounding`, `applies to` or `convert` line declares nothing the rest is read
-    with: the plan block without it stands in, and the rest is checked. A broken line that
-    declares (currency, period, roles, stages, fiscal year, version) still stops the rest."""
+    with, and a broken field line only its field (read without its type): the block without
+    the line stands in, and the rest is checked. A broken line that declares what the rest is
+    read with (currency, period, roles, stages, fiscal year, version) still stops the rest."""
     text = plan.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{PLANTED}\n"
     planted_line = text.count("\n")
     lines = text.split("\n")
-    header = next(i for i, line in enumerate(lines) if line.startswith("plan "))
-    for index in range(header + 1, len(lines)):
-        word = lines[index].split()[0] if lines[index].strip() else None
-        if word is None or not lines[index].startswith("  "):
-            break
-        if word.startswith("#"):
+    for keyword in ("plan", "fields"):
+        header = next((i for i, line in enumerate(lines)
+                       if line.split(" ")[0] == keyword), None)
+        if header is None:
             continue
-        result = api.check_paths([_write(tmp_path, _broken_at(text, index))])
-        want = [("E-SYNTAX", index + 1)]
-        if word in ("applies", "rounding", "convert"):
-            want.append(("E-UNIT", planted_line))
-        got = [(d.code, d.span.line) for d in result.diagnostics]
-        assert got == want, f"{plan.name}: line {index + 1} broken: {result.diagnostics}"
-        assert result.plans == ()
+        for index in range(header + 1, len(lines)):
+            word = lines[index].split()[0] if lines[index].strip() else None
+            if word is None or not lines[index].startswith("  "):
+                break
+            if word.startswith("#"):
+                continue
+            result = api.check_paths([_write(tmp_path, _broken_at(text, index))])
+            want = [("E-SYNTAX", index + 1)]
+            if word in ("applies", "rounding", "convert") or keyword == "fields":
+                want.append(("E-UNIT", planted_line))
+            got = [(d.code, d.span.line) for d in result.diagnostics]
+            assert got == want, f"{plan.name}: line {index + 1} broken: {result.diagnostics}"
+            assert result.plans == ()
 
 
 def _write(tmp_path: Path, text: str) -> str:

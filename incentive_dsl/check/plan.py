@@ -62,9 +62,11 @@ RULE_KEYWORDS = {"quota": RULE_BLOCKS[n.QuotaBlock], "credit": RULE_BLOCKS[n.Cre
                  "activity reward": RULE_BLOCKS[n.ActivityRewardBlock]}
 CHECKED_WITHOUT = ("payout", "example")
 # A broken block whose lines, but for these, parsed (`BrokenBlock.salvage`) stands in for it in
-# checking the rest: the lines left out declare nothing the rest is read with (a rounding
-# mode, the roles paid, the FX basis have defaults and name nothing).
-SALVAGED_WITHOUT = {"plan": ("applies", "rounding", "convert")}
+# checking the rest: the lines left out, by their first word, declare nothing the rest is read
+# with (a rounding mode, the roles paid, the FX basis have defaults and name nothing), or a
+# field, which the rest then reads without knowing its type.
+SALVAGED_WITHOUT = {"plan": re.compile("applies|rounding|convert"),
+                    "fields": re.compile(r"(?:deal|payee)\.[A-Za-z_][A-Za-z0-9_]*")}
 
 FIELD_KINDS = {"text": ty.T_TEXT, "number": ty.T_NUMBER, "count": ty.T_COUNT,
                "percent": ty.T_PERCENT, "date": ty.T_DATE, "duration": ty.T_DURATION,
@@ -107,6 +109,7 @@ class PlanChecker:
         self.tree = tree
         self.source = source
         self.broken = broken
+        self.lost_fields: list[tuple[str, ...]] = []  # (owner, name) of broken field lines
         self.diags: list[Diagnostic] = []
         self.scope = sc.Scope()
         self.currency = "XXX"
@@ -295,8 +298,13 @@ class PlanChecker:
     # ------------------------------------------------------------------ run
 
     def run(self) -> tuple[m.Plan | None, list[Diagnostic]]:
-        salvaged = [b.salvage for b in self.broken if b.salvage is not None and all(
-            word in SALVAGED_WITHOUT.get(b.keyword, ()) for word in b.lost)]
+        salvaged = [b.salvage for b in self.broken if b.salvage is not None and
+                    b.keyword in SALVAGED_WITHOUT and
+                    all(SALVAGED_WITHOUT[b.keyword].fullmatch(word) for word in b.lost)]
+        # Fields declared on broken lines: known, of no known type (no error where read).
+        self.lost_fields = [tuple(word.split(".")) for b in self.broken
+                            if b.salvage in salvaged and b.keyword == "fields"
+                            for word in b.lost]
         if not all(b.keyword in CHECKED_WITHOUT or RULE_KEYWORDS.get(b.keyword) and b.name
                    or b.salvage in salvaged for b in self.broken):
             return None, self.diags  # the rest could not be checked without false errors
@@ -564,6 +572,8 @@ class PlanChecker:
                "term": ty.T_DURATION, "id": ty.T_TEXT, "owner": ty.T_TEXT, "date": ty.T_DATE,
                "booked_on": ty.T_DATE, "stage": stage}
         out.update({f.name: self.field_type(f) for f in fields.values() if f.owner == "deal"})
+        out.update({name: ty.UNKNOWN for owner, name in self.lost_fields
+                    if owner == "deal" and name not in out})
         return out
 
     def payee_fields(self, fields) -> dict[str, Type]:
@@ -571,6 +581,8 @@ class PlanChecker:
                "team": ty.T_TEXT, "territory": ty.T_TEXT, "manager": ty.T_TEXT,
                "start": ty.T_DATE, "end": ty.T_DATE}
         out.update({f.name: self.field_type(f) for f in fields.values() if f.owner == "payee"})
+        out.update({name: ty.UNKNOWN for owner, name in self.lost_fields
+                    if owner == "payee" and name not in out})
         return out
 
     def check_unused(self, blocks: tuple[n.Block, ...]) -> None:
@@ -1958,7 +1970,7 @@ class PlanChecker:
                               + ("_".join(re.findall(r"[A-Za-z0-9]+", a.key)) or "size")))
                     continue
                 got = self.x.infer(a.value, PERIOD)
-                if got.unknown:
+                if got.unknown or spec.unknown:  # a field declared on a broken line
                     continue
                 if spec.kind == ty.ENUM:
                     if got.kind != ty.TEXT or a.value.value not in spec.values:
