@@ -281,6 +281,14 @@ def trace_contents(line) -> tuple:
     kind = type(made)
     if kind is tuple:
         head = made[0]
+        if decimal.getcontext() is _TEXTS:  # (the JSON output's) `_texts`, written out
+            because, arithmetic, values, events, inputs, touched = \
+                head[0](*head[4:], *made[1:])
+            if type(values) is not tuple or type(events) is not tuple or \
+                    type(inputs) is not tuple or type(touched) is not tuple:
+                values, events, inputs, touched = (tuple(values), tuple(events), tuple(inputs),
+                                                   tuple(touched))
+            return head[1], head[2], head[3], because, arithmetic, values, events, inputs, touched
         return (head[1], head[2], head[3], *_texts(head[0], (*head[4:], *made[1:])))
     if kind is DeferredTrace:
         return made.contents()
