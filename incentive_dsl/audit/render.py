@@ -481,7 +481,26 @@ def _trace_writer(indent: str):
                     marks = f"{one}{_span(touched[0], item)}{one_end}"
                 else:
                     marks = _spans_list(touched, inner)
-                if values:
+                count = len(values)
+                if count == 2:  # (as most lines have: two pairs of strings, or three)
+                    pair0, pair1 = values
+                    if type(pair0) is not tuple or type(pair1) is not tuple:
+                        raise TypeError("not a pair")
+                    (name0, value0), (name1, value1) = pair0, pair1  # (a ValueError if not)
+                    pairs = (f"{first_heads.get(name0) or head(name0, first_heads)}"
+                             f"{_string(value0)}{next_heads.get(name1) or head(name1, next_heads)}"
+                             f"{_string(value1)}{values_end}")
+                elif count == 3:
+                    pair0, pair1, pair2 = values
+                    if type(pair0) is not tuple or type(pair1) is not tuple or \
+                            type(pair2) is not tuple:
+                        raise TypeError("not a pair")
+                    (name0, value0), (name1, value1), (name2, value2) = pair0, pair1, pair2
+                    pairs = (f"{first_heads.get(name0) or head(name0, first_heads)}"
+                             f"{_string(value0)}{next_heads.get(name1) or head(name1, next_heads)}"
+                             f"{_string(value1)}{next_heads.get(name2) or head(name2, next_heads)}"
+                             f"{_string(value2)}{values_end}")
+                elif values:
                     heads, out = first_heads, []
                     for pair in values:
                         if type(pair) is not tuple or len(pair) != 2:
@@ -495,7 +514,8 @@ def _trace_writer(indent: str):
                     pairs = "[]"
                 return (f"{opening}{_string(arithmetic)}{before_because}{_string(because)}"
                         f"{lists}{known[1]}{marks}{before_values}{pairs}{close}")
-            except TypeError:  # a text or a list item that is not a string
+            except (TypeError, ValueError):  # a text or a list item that is not a string, a
+                # value that is not a pair
                 pass
         return _encode(dict(zip(_TRACE_FIELDS, fields)), indent)
 
