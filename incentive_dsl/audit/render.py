@@ -32,7 +32,7 @@ from incentive_dsl.collector import collector_paused
 from incentive_dsl.eval.money import MINOR_DIGITS, ZERO, fmt
 from incentive_dsl.eval.records import (STATEMENT_FLOWS, TWINS, CreditLine, DeferredTrace,
                                         EarningLine, PayoutLine, Skip, Skips, Statement, Trace,
-                                        texts_context, trace_contents)
+                                        keep_texts, texts_context, trace_contents)
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import Period
 from incentive_dsl.progress import EVERY, QUIET, Meter
@@ -183,9 +183,7 @@ def iter_json(result: RunResult, window: Period | None = None,
         while batch := list(itertools.islice(rest, 256)):
             if keep:
                 for rec in batch:
-                    trace = rec.trace
-                    if type(trace) is DeferredTrace:
-                        trace.texts()
+                    keep_texts(rec)
             yield sep
             yield ",\n    ".join([write(rec) for rec in batch])
             sep = ",\n    "

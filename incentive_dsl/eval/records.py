@@ -297,6 +297,20 @@ def trace_contents(line) -> tuple:
     raise TypeError(f"not a trace: {kind.__name__}")
 
 
+def keep_texts(line) -> None:
+    """Make a line's trace texts and keep them, as reading its trace does: for a reader that
+    reads them again (the JSON output's earning lines, which their payouts' traces read). A
+    trace still a tuple is made with its texts, not made and then read."""
+    raw = _RAW_TRACE.get(type(line))
+    made = line.trace if raw is None else raw(line)
+    if type(made) is tuple:
+        head = made[0]
+        _PUT_TRACE[type(line)](line, DeferredTrace(
+            None, (), head[1], head[2], head[3], *_texts(head[0], (*head[4:], *made[1:]))))
+    elif type(made) is DeferredTrace:
+        made.texts()
+
+
 def raw_trace(line) -> Trace | Later:
     """A line's trace as it holds it: the trace, or the tuple it is made from when first read
     (for a stage that makes another line's trace from it without reading it)."""
@@ -386,6 +400,7 @@ _PAYOUT_LATER = _traced_later(PayoutLine)
 TWINS = {CreditLine: _CREDIT_LATER, EarningLine: _EARNING_LATER, PayoutLine: _PAYOUT_LATER}
 # The slot a twin's trace is kept in, read as it is (the made trace or its tuple).
 _RAW_TRACE = {twin: cls.__dict__["trace"].__get__ for cls, twin in TWINS.items()}
+_PUT_TRACE = {twin: cls.__dict__["trace"].__set__ for cls, twin in TWINS.items()}
 
 
 @record
