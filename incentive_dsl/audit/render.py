@@ -32,7 +32,7 @@ from incentive_dsl.collector import collector_paused
 from incentive_dsl.eval.money import MINOR_DIGITS, ZERO, fmt
 from incentive_dsl.eval.records import (STATEMENT_FLOWS, TWINS, CreditLine, DeferredTrace,
                                         EarningLine, PayoutLine, Skip, Skips, Statement, Trace,
-                                        texts_context, trace_contents)
+                                        keep_texts, texts_context, trace_contents)
 from incentive_dsl.eval.run import RunResult
 from incentive_dsl.periods import Period
 from incentive_dsl.progress import EVERY, QUIET, Meter
@@ -183,9 +183,7 @@ def iter_json(result: RunResult, window: Period | None = None,
         while batch := list(itertools.islice(rest, 256)):
             if keep:
                 for rec in batch:
-                    trace = rec.trace
-                    if type(trace) is DeferredTrace:
-                        trace.texts()
+                    keep_texts(rec)
             yield sep
             yield ",\n    ".join([write(rec) for rec in batch])
             sep = ",\n    "
@@ -422,7 +420,14 @@ def _trace_writer(indent: str):
         for i, key in enumerate(("arithmetic", "because", "events", "inputs", "values")))
     close = f"\n{indent}}}"
     one, one_end = f"[\n{item}", f"\n{inner}]"
-    pair_end, values_end = f"\n{item}]", f"\n{inner}]"
+    # The text between the values' lists (and the fields around them) for the usual shape: a
+    # list of one or none.
+    after_because_one = f"{before_events}{one}"
+    after_event_one = f"{one_end}{before_inputs}{one}"
+    after_event_none = f"{one_end}{before_inputs}[]"
+    none_before_inputs_one = f"{before_events}[]{before_inputs}{one}"
+    pair_end = f"\n{item}]"
+    values_end = f"{pair_end}\n{inner}]"  # after the last value's pair
     middles: dict[tuple, tuple[Span, str]] = {}  # by (rule, label, the span's identity)
     first_heads: dict[str, str] = {}
     next_heads: dict[str, str] = {}
@@ -438,8 +443,9 @@ def _trace_writer(indent: str):
         return known
 
     def head(name: str, heads: dict[str, str]) -> str:
-        text = (f'{"[" if heads is first_heads else ","}\n{item}[\n{item}  {_string(name)},\n'
-                f'{item}  ')
+        # Each value's head holds the end of the value before it (`pair_end`), but the first's.
+        text = (f'{"[" if heads is first_heads else pair_end + ","}\n{item}[\n{item}  '
+                f'{_string(name)},\n{item}  ')
         if len(heads) < 4096:
             heads[name] = text
         return text
@@ -452,31 +458,62 @@ def _trace_writer(indent: str):
                 known = middles.get((rule, label, id(span)))
                 if known is None or known[0] is not span:
                     known = middle(rule, label, span)
-                out = [opening, _string(arithmetic), before_because, _string(because),
-                       before_events,
-                       one + _string(events[0]) + one_end if len(events) == 1 else
-                       _strings(events, inner), before_inputs,
-                       one + _string(inputs[0]) + one_end if len(inputs) == 1 else
-                       _strings(inputs, inner), known[1],
-                       "[]" if not touched else
-                       one + _span(touched[0], item) + one_end
-                       if len(touched) == 1 and type(touched[0]) is Span else
-                       _spans_list(touched, inner), before_values]
-                if values:
-                    heads = first_heads
+                # One text of the fields in order, the usual shapes without a text of each list
+                if len(events) == 1:
+                    if len(inputs) == 1:
+                        lists = (f"{after_because_one}{_string(events[0])}{after_event_one}"
+                                 f"{_string(inputs[0])}{one_end}")
+                    elif not inputs:
+                        lists = f"{after_because_one}{_string(events[0])}{after_event_none}"
+                    else:
+                        lists = (f"{after_because_one}{_string(events[0])}{one_end}"
+                                 f"{before_inputs}{_strings(inputs, inner)}")
+                elif not events and len(inputs) == 1:
+                    lists = f"{none_before_inputs_one}{_string(inputs[0])}{one_end}"
+                else:
+                    lists = (f"{before_events}{_strings(events, inner)}{before_inputs}"
+                             f"{_strings(inputs, inner)}")
+                if not touched:
+                    marks = "[]"
+                elif len(touched) == 1 and type(touched[0]) is Span:
+                    marks = f"{one}{_span(touched[0], item)}{one_end}"
+                else:
+                    marks = _spans_list(touched, inner)
+                count = len(values)
+                if count == 2:  # (as most lines have: two pairs of strings, or three)
+                    pair0, pair1 = values
+                    if type(pair0) is not tuple or type(pair1) is not tuple:
+                        raise TypeError("not a pair")
+                    (name0, value0), (name1, value1) = pair0, pair1  # (a ValueError if not)
+                    pairs = (f"{first_heads.get(name0) or head(name0, first_heads)}"
+                             f"{_string(value0)}{next_heads.get(name1) or head(name1, next_heads)}"
+                             f"{_string(value1)}{values_end}")
+                elif count == 3:
+                    pair0, pair1, pair2 = values
+                    if type(pair0) is not tuple or type(pair1) is not tuple or \
+                            type(pair2) is not tuple:
+                        raise TypeError("not a pair")
+                    (name0, value0), (name1, value1), (name2, value2) = pair0, pair1, pair2
+                    pairs = (f"{first_heads.get(name0) or head(name0, first_heads)}"
+                             f"{_string(value0)}{next_heads.get(name1) or head(name1, next_heads)}"
+                             f"{_string(value1)}{next_heads.get(name2) or head(name2, next_heads)}"
+                             f"{_string(value2)}{values_end}")
+                elif values:
+                    heads, out = first_heads, []
                     for pair in values:
                         if type(pair) is not tuple or len(pair) != 2:
                             raise TypeError("not a pair")  # written the general way
                         name, value = pair
-                        text = heads.get(name)
-                        out += (text or head(name, heads), _string(value), pair_end)
+                        out += (heads.get(name) or head(name, heads), _string(value))
                         heads = next_heads
                     out.append(values_end)
+                    pairs = "".join(out)
                 else:
-                    out.append("[]")
-                out.append(close)
-                return "".join(out)
-            except TypeError:  # a text or a list item that is not a string
+                    pairs = "[]"
+                return (f"{opening}{_string(arithmetic)}{before_because}{_string(because)}"
+                        f"{lists}{known[1]}{marks}{before_values}{pairs}{close}")
+            except (TypeError, ValueError):  # a text or a list item that is not a string, a
+                # value that is not a pair
                 pass
         return _encode(dict(zip(_TRACE_FIELDS, fields)), indent)
 

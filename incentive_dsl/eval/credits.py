@@ -394,7 +394,8 @@ def _converted(e: Event, r) -> str:
 def _credit_texts(cur: str, value: Decimal, weight: Decimal | None, amount: Decimal,
                   detail: str, event: str, how: str, *how_args) -> tuple:
     """A credit line's trace (see `DeferredTrace`); `how` is `_value`'s phrase."""
-    share = f" × {fmt_rate(weight)}" if weight is not None and weight != ONE else ""
+    rate = fmt_rate(weight) if weight is not None and weight != ONE else ""
+    share = f" × {rate}" if rate else ""
     shown = fmt(value, cur)
     # All of the value (no split): equal nonzero amounts of one type are shown alike.
     credited = shown if amount == value and amount and type(amount) is type(value) else \
@@ -403,6 +404,6 @@ def _credit_texts(cur: str, value: Decimal, weight: Decimal | None, amount: Deci
                           for v in how_args])  # (the value is usually one of them)
     # The reason names the payee's share: "split as recorded on the deal" alone does not say
     # which part of the deal this line is.
-    portion = f" ({fmt_pct(weight)} to this payee)" if share else ""
+    portion = f" ({rate} to this payee)" if rate else ""  # (`fmt_rate` is `fmt_pct`, kept)
     return (f"{phrase}; {detail}{portion}", f"{shown}{share} = {credited}",
             (("value", shown), ("credited", credited)), (event,), (), ())

@@ -17,7 +17,7 @@ import datetime as dt
 import functools
 import operator
 from collections import defaultdict
-from decimal import Decimal
+from decimal import Decimal, Inexact
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -28,9 +28,9 @@ from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator
 from incentive_dsl.eval.credits import Eligibility, eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine, CreditSeries
-from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, ZERO, Number, add, allocate, div, fmt,
-                                      fmt_pct, fmt_rate, mul, fmt_number, round_money, sub,
-                                      to_money)
+from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, EXACT, ZERO, Number, add, allocate,
+                                      div, fmt, fmt_pct, fmt_rate, mul, fmt_number, round_money,
+                                      sub, to_money)
 from incentive_dsl.eval.records import (CreditLine, EarningLine, Later, Skips, Trace,
                                         earning_line, outside_window, raw_trace,
                                         rounded_unread)
@@ -1356,8 +1356,12 @@ def _one_tier_texts(plan: m.Plan, table: m.TierTableSpec, line: CreditLine, peri
     """Most lines: one tier, on an attainment. What `_commission_texts` writes of them, with
     less work (JSON output reads every trace)."""
     cur = plan.currency
-    # What the line's one piece earned (`_cut_in_money`, `_earned`)
-    earned = add(ZERO, mul(sub(line.amount, ZERO), row.rate))
+    # What the line's one piece earned (`_cut_in_money`, `_earned`): in the exact context's
+    # own operations while they are exact and on decimals (as `add`, `mul` and `sub` are).
+    try:
+        earned = _ADD(ZERO, _MUL(_SUB(line.amount, ZERO), row.rate))
+    except (Inexact, TypeError):
+        earned = add(ZERO, mul(sub(line.amount, ZERO), row.rate))
     shown, rate = fmt(line.amount, cur), fmt_rate(row.rate)
     # The key before the line is the key after the payee's previous line of the period, whose
     # trace is usually read before (the same text for an equal quotient, but a zero's sign).
@@ -1377,6 +1381,8 @@ def _one_tier_texts(plan: m.Plan, table: m.TierTableSpec, line: CreditLine, peri
             (("credit", shown), (names[0], before), (names[1], after)),
             (line.event,), (line.id,), (row.span,))
 
+
+_ADD, _MUL, _SUB = EXACT.add, EXACT.multiply, EXACT.subtract
 
 # By quota (by identity: a payee's period has its own): (quota, its integer ratio's numerator
 # and denominator, the credit after the line of the last one-tier trace read with it, the key
@@ -1407,8 +1413,15 @@ def _rounded_texts(trace: Trace, exact: Decimal | None, rounded: Decimal, mode: 
 def _then_rounded(head: tuple, mode: str, currency: str, exact: Decimal | None,
                   rounded: Decimal, whole: Decimal | None, *args) -> tuple:
     """`_rounded_texts` of the trace that the trace head `head` and `args` stand for (see
-    `Later`), without making that trace."""
-    return _with_rounding(head[0](*head[4:], *args), exact, rounded, mode, currency, whole)
+    `Later`), without making that trace. (`_with_rounding` written out: JSON output reads every
+    line's trace, most of them rounded.)"""
+    because, arithmetic, values, events, inputs, touched = head[0](*head[4:], *args)
+    how = f"rounded {mode} per line: {fmt(rounded, currency)}"
+    if whole is not None:
+        how = (f"{how} (this share of the split deal's {fmt(whole, currency)}, rounded as a "
+               "whole)")
+    arithmetic = f"{arithmetic}; {how}" if arithmetic else f"{fmt(exact, currency)} {how}"
+    return because, arithmetic, values, events, inputs, touched
 
 
 def _with_rounding(texts: tuple, exact: Decimal | None, rounded: Decimal, mode: str,

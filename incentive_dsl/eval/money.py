@@ -206,6 +206,8 @@ def fmt(amount: Number, currency: str | None = None) -> str:
     # not end with a zero (an exact share). Their plain text with grouping, the text `str`
     # writes, tells (traces show several amounts per line, and JSON output reads them all).
     text = format(amount, ",")
+    if text[-digits - 1:-digits] == "." and len(text) <= _PREC:  # the minor unit's decimals
+        return f"{text} {currency}" if currency else text  # (no exponent: digits end it)
     if len(text) <= _PREC and "E" not in text:
         point = text.find(".")
         have = 0 if point < 0 else len(text) - point - 1  # the decimals it has

@@ -281,12 +281,34 @@ def trace_contents(line) -> tuple:
     kind = type(made)
     if kind is tuple:
         head = made[0]
+        if decimal.getcontext() is _TEXTS:  # (the JSON output's) `_texts`, written out
+            because, arithmetic, values, events, inputs, touched = \
+                head[0](*head[4:], *made[1:])
+            if type(values) is not tuple or type(events) is not tuple or \
+                    type(inputs) is not tuple or type(touched) is not tuple:
+                values, events, inputs, touched = (tuple(values), tuple(events), tuple(inputs),
+                                                   tuple(touched))
+            return head[1], head[2], head[3], because, arithmetic, values, events, inputs, touched
         return (head[1], head[2], head[3], *_texts(head[0], (*head[4:], *made[1:])))
     if kind is DeferredTrace:
         return made.contents()
     if kind is Trace:
         return _trace_fields(made)
     raise TypeError(f"not a trace: {kind.__name__}")
+
+
+def keep_texts(line) -> None:
+    """Make a line's trace texts and keep them, as reading its trace does: for a reader that
+    reads them again (the JSON output's earning lines, which their payouts' traces read). A
+    trace still a tuple is made with its texts, not made and then read."""
+    raw = _RAW_TRACE.get(type(line))
+    made = line.trace if raw is None else raw(line)
+    if type(made) is tuple:
+        head = made[0]
+        _PUT_TRACE[type(line)](line, DeferredTrace(
+            None, (), head[1], head[2], head[3], *_texts(head[0], (*head[4:], *made[1:]))))
+    elif type(made) is DeferredTrace:
+        made.texts()
 
 
 def raw_trace(line) -> Trace | Later:
@@ -378,6 +400,7 @@ _PAYOUT_LATER = _traced_later(PayoutLine)
 TWINS = {CreditLine: _CREDIT_LATER, EarningLine: _EARNING_LATER, PayoutLine: _PAYOUT_LATER}
 # The slot a twin's trace is kept in, read as it is (the made trace or its tuple).
 _RAW_TRACE = {twin: cls.__dict__["trace"].__get__ for cls, twin in TWINS.items()}
+_PUT_TRACE = {twin: cls.__dict__["trace"].__set__ for cls, twin in TWINS.items()}
 
 
 @record
