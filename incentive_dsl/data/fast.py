@@ -89,12 +89,28 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
     """Each CSV record of `text` with its line, as csv.reader in strict mode reads them; a
     blank record over several lines is skipped, and any other gives up."""
     if '"' not in text and "\r" not in text:
-        lines = text.split("\n")
-        if max(map(len, lines)) <= csv.field_size_limit():
-            # Then a record is one line and its cells what lies between commas: str.split
-            # reads them as csv.reader would, in half its time.
-            return enumerate(map(str.split, lines, repeat(",")), 1)
+        return _plain_records(text)
     return _csv_records(text)
+
+
+_BLOCK = 1 << 20  # characters split into lines at a time
+
+
+def _plain_records(text: str) -> Iterator[tuple[int, list[str]]]:
+    # Then a record is one line and its cells what lies between commas: str.split reads them
+    # as csv.reader would, in half its time. The lines are split a block at a time: a list of
+    # all of them would take more memory than the text (a million events: 120 MB).
+    limit = csv.field_size_limit()
+    line, start = 1, 0
+    while True:
+        stop = text.find("\n", start + _BLOCK)
+        lines = text[start:stop].split("\n") if stop >= 0 else text[start:].split("\n")
+        if max(map(len, lines)) > limit:
+            raise _GiveUp  # a cell csv.reader may refuse: the general loader says
+        yield from enumerate(map(str.split, lines, repeat(",")), line)
+        if stop < 0:
+            return
+        line, start = line + len(lines), stop + 1
 
 
 def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
