@@ -13,6 +13,8 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from decimal import Decimal
+from itertools import groupby
+from operator import attrgetter
 
 import attrs
 
@@ -244,8 +246,21 @@ class Roster:
 
 
 def in_processing_order(events) -> tuple[Event, ...]:
-    """Events sorted by `Event.sort_key` (a stable sort: already ordered input costs one pass)."""
-    return tuple(sorted(events, key=Event.sort_key))
+    """Events sorted by `Event.sort_key` (a stable sort: already ordered input costs one pass).
+    Sorted by date first, then each day by the whole key: the same order (the key starts with
+    the date, and both sorts are stable), without a key tuple for every event alive at once
+    (a million events: 100 MB)."""
+    ordered = sorted(events, key=_DAY)
+    days = [sum(1 for _ in same_day) for _, same_day in groupby(ordered, _DAY)]
+    start = 0
+    for n in days:
+        if n > 1:
+            ordered[start:start + n] = sorted(ordered[start:start + n], key=Event.sort_key)
+        start += n
+    return tuple(ordered)
+
+
+_DAY = attrgetter("date")
 
 
 @attrs.frozen
