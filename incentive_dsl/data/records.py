@@ -62,45 +62,6 @@ class Event:
         return None
 
 
-def event(*, id: str, deal: str, date: dt.date, kind: str, amount: Decimal | None,
-          currency: str | None, owner: str | None, splits: tuple[tuple[str, Decimal], ...],
-          subject: str | None, term_months: int | None, fields: tuple[tuple[str, object], ...],
-          source: Source | None) -> Event:
-    """`Event(...)` with every field given, made as the CSV fast path makes one per row: the
-    slots set through their descriptors, in half the time of attrs' __init__ for a frozen
-    class (which sets each through `object.__setattr__`)."""
-    e = object.__new__(Event)
-    (s_id, s_deal, s_date, s_kind, s_amount, s_currency, s_owner, s_splits, s_subject, s_term,
-     s_fields, s_source) = _EVENT_SLOTS
-    s_id(e, id)
-    s_deal(e, deal)
-    s_date(e, date)
-    s_kind(e, kind)
-    s_amount(e, amount)
-    s_currency(e, currency)
-    s_owner(e, owner)
-    s_splits(e, splits)
-    s_subject(e, subject)
-    s_term(e, term_months)
-    s_fields(e, fields)
-    s_source(e, source)
-    return e
-
-
-_EVENT_SLOTS = tuple(getattr(Event, f.name).__set__ for f in attrs.fields(Event))
-
-
-def source(path: str, row: int) -> Source:
-    """`Source(path, row)`, made as `event` makes an Event, for the same reason."""
-    s = object.__new__(Source)
-    _SOURCE_PATH(s, path)
-    _SOURCE_ROW(s, row)
-    return s
-
-
-_SOURCE_PATH, _SOURCE_ROW = (getattr(Source, f.name).__set__ for f in attrs.fields(Source))
-
-
 @attrs.frozen(kw_only=True)
 class PayeeRecord:
     """One payee as of `effective_from`: a later row for the same id records a change (a new
