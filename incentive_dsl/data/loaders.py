@@ -451,22 +451,27 @@ def _load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
         if path is not None:
             parts.append((name, read(path, load)))
     meter.stage("checking the files together", 0)
-    groups: dict[str, list] = {"events": [], "payees": [], "quotas": [], "fx": [],
-                               "territories": []}
+    groups: dict[str, list] = {name: [] for name in _GROUPS}
     diags: list[Diagnostic] = []
     tables: dict[str, Table] = {}
     rejected: set[str] = set()
     for name, loaded in parts:
         groups[name].extend(loaded.records)
+        loaded.records = []  # held by the group
         diags.extend(loaded.diags)
         rejected |= loaded.rejected
-        if loaded.table is not None:
+        # A table serves only the positions of the checks' diagnostics: kept for a file that
+        # has problems already (more are likely), let go otherwise (the quotas of a million
+        # deals: 58 MB); `validate.Places` reads a file again if a check reports its rows.
+        if loaded.table is not None and loaded.diags:
             tables[loaded.table.path] = loaded.table
+        loaded.table = None
     paths = [*deal_paths, roster, *(p for p in (quotas, fx, territories) if p is not None)]
     sources = tuple(dict.fromkeys(os.fspath(p) for p in paths))
     # The fingerprint is given when the dataset is made: attrs.evolve would sort the events again.
     digest = fingerprint(sources)
     dataset = make_dataset(sources=sources, fingerprint=digest, **groups)
+    del groups  # the dataset holds the records (a list of a million events: 8 MB)
     # A loader reports a key repeated within its file (`_unique`, or the fast path gives up), so
     # only records read from several files can repeat one.
     files = Counter(name for name, _ in parts)
@@ -476,8 +481,11 @@ def _load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
     if bad:
         dataset = make_dataset(
             sources=sources, fingerprint=digest,
-            **{name: [r for r in getattr(dataset, name) if id(r) not in bad] for name in groups})
+            **{name: [r for r in getattr(dataset, name) if id(r) not in bad] for name in _GROUPS})
     return dataset, sorted(diags, key=Diagnostic.sort_key)
+
+
+_GROUPS = ("events", "payees", "quotas", "fx", "territories")  # make_dataset's records
 
 
 def _lines(path: PathLike) -> int:
