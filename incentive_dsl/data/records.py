@@ -26,7 +26,7 @@ KIND_ORDER = {k: i for i, k in enumerate(
     ("touch", "stage", "activity", "booked", "amended", "invoiced", "collected", "cancelled"))}
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)  # one per record, never weakly referred to: 8 bytes less
 class Source:
     """Where a record came from: a file and a 1-based row (line) number."""
 
