@@ -8,11 +8,14 @@ import csv
 import os
 from decimal import Decimal
 
+import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from incentive_dsl import api
 from incentive_dsl.data import fast, loaders
+from incentive_dsl.data.records import Event
 
 PLAN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench",
                     "credit_heavy.plan")
@@ -115,7 +118,14 @@ def test_clean_file_takes_the_fast_path(tmp_path):
     events = fast.clean_events(str(path), loaders.EVENT_COLUMNS, _plan)
     assert events is not None and [e.source.row for e in events] == [2, 4]
     assert events[0].splits and events[0].fields == (("product", "P3"),)
-    assert events == loaders.load_events(str(path), _plan)[0]
+    general = loaders._load(str(path), loaders.EVENT_COLUMNS, loaders._event, _plan).records
+    assert events == loaders.load_events(str(path), _plan)[0] == general
+    # its records are made slot by slot: every field set, as attrs' __init__ sets them
+    for quick, made in zip(events, general):
+        assert type(quick) is Event and attrs.asdict(quick) == attrs.asdict(made)
+        assert hash(quick) == hash(made) and str(quick.source) == str(made.source)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        events[0].amount = Decimal(2)
     path.write_text(path.read_text() + "E2,D2,2027-02-01,booked,5,USD,ana,,P1\n")
     assert fast.clean_events(str(path), loaders.EVENT_COLUMNS, _plan) is None  # a repeated id
 

@@ -20,7 +20,6 @@ import pytest
 from incentive_dsl import api
 from incentive_dsl.check import check_trees
 from incentive_dsl.data.mapping import load_mapping  # imported before the collector is watched
-from incentive_dsl.data import records as data_records
 from incentive_dsl.data.records import Dataset, Event, PayeeRecord
 from incentive_dsl.eval.context import Deals, EventIndex, Fx
 from incentive_dsl.eval.measures import MeasureEngine
@@ -363,19 +362,15 @@ def test_a_rounded_earning_line_keeps_every_other_field():
 
 @pytest.mark.parametrize("cls, maker", [(records.CreditLine, records.credit_line),
                                         (records.EarningLine, records.earning_line),
-                                        (records.PayoutLine, records.payout_line),
-                                        (data_records.Event, data_records.event)])
+                                        (records.PayoutLine, records.payout_line)])
 def test_record_makers_make_what_the_classes_make(cls, maker):
-    """The makers of records made once per row or per line (events read by the CSV fast path,
-    the stages' lines) take exactly the record's fields, and make a record equal to the
+    """The makers of records made once per line (the stages' lines) take exactly the record's fields, and make a record equal to the
     class's, frozen like it."""
     names = [f.name for f in attrs.fields(cls)]
     assert list(inspect.signature(maker).parameters) == names
     trace = Trace(rule="r", label="R", span=Span("p", 1, 1, 1, 2), because="b")
     values = {name: f"{name}-value" for name in names} | {
-        "date": dt.date(2027, 1, 2), "amount": Decimal("1.50"), "trace": trace,
-        "splits": (("ana", Decimal("0.6")),), "fields": (("product", "P1"),),
-        "source": data_records.Source("events.csv", 7)}
+        "date": dt.date(2027, 1, 2), "amount": Decimal("1.50"), "trace": trace}
     values = {name: values[name] for name in names}
     made = maker(**values)
     assert type(made) is cls and made == cls(**values) and hash(made) == hash(cls(**values))

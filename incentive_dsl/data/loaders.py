@@ -12,8 +12,10 @@ in processing order. The file formats are described in docs/data.md.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
+import stat
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -35,7 +37,6 @@ from incentive_dsl.data.values import (
     parse_positive, parse_splits, split_text_pairs, suggest,
 )
 from incentive_dsl.diagnostics import Diagnostic, Related, Severity
-from incentive_dsl.files import read_regular
 from incentive_dsl.periods import Calendar, not_a_period_message
 from incentive_dsl.progress import EVERY, QUIET, Meter
 
@@ -450,22 +451,27 @@ def _load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
         if path is not None:
             parts.append((name, read(path, load)))
     meter.stage("checking the files together", 0)
-    groups: dict[str, list] = {"events": [], "payees": [], "quotas": [], "fx": [],
-                               "territories": []}
+    groups: dict[str, list] = {name: [] for name in _GROUPS}
     diags: list[Diagnostic] = []
     tables: dict[str, Table] = {}
     rejected: set[str] = set()
     for name, loaded in parts:
         groups[name].extend(loaded.records)
+        loaded.records = []  # held by the group
         diags.extend(loaded.diags)
         rejected |= loaded.rejected
-        if loaded.table is not None:
+        # A table serves only the positions of the checks' diagnostics: kept for a file that
+        # has problems already (more are likely), let go otherwise (the quotas of a million
+        # deals: 58 MB); `validate.Places` reads a file again if a check reports its rows.
+        if loaded.table is not None and loaded.diags:
             tables[loaded.table.path] = loaded.table
+        loaded.table = None
     paths = [*deal_paths, roster, *(p for p in (quotas, fx, territories) if p is not None)]
     sources = tuple(dict.fromkeys(os.fspath(p) for p in paths))
     # The fingerprint is given when the dataset is made: attrs.evolve would sort the events again.
     digest = fingerprint(sources)
     dataset = make_dataset(sources=sources, fingerprint=digest, **groups)
+    del groups  # the dataset holds the records (a list of a million events: 8 MB)
     # A loader reports a key repeated within its file (`_unique`, or the fast path gives up), so
     # only records read from several files can repeat one.
     files = Counter(name for name, _ in parts)
@@ -475,8 +481,11 @@ def _load_dataset(deals: PathLike | Sequence[PathLike], roster: PathLike,
     if bad:
         dataset = make_dataset(
             sources=sources, fingerprint=digest,
-            **{name: [r for r in getattr(dataset, name) if id(r) not in bad] for name in groups})
+            **{name: [r for r in getattr(dataset, name) if id(r) not in bad] for name in _GROUPS})
     return dataset, sorted(diags, key=Diagnostic.sort_key)
+
+
+_GROUPS = ("events", "payees", "quotas", "fx", "territories")  # make_dataset's records
 
 
 def _lines(path: PathLike) -> int:
@@ -502,9 +511,24 @@ def fingerprint(paths: Iterable[str]) -> str | None:
     try:
         for path in sorted(paths):
             h.update(os.path.basename(path).encode() + b"\0")
-            h.update(read_regular(path))  # never a pipe or device: they would never end
+            _hash_file(h, path)
             h.update(b"\0")
     except OSError:
         return None
     return h.hexdigest()
+
+
+def _hash_file(h: hashlib._Hash, path: str) -> None:
+    """Feed the bytes of the regular file at `path` to `h` a block at a time: a copy of a large
+    events file would add its size to the peak of loading it, with every record already made.
+    Never a pipe or device (they would never end): opened without blocking and checked on the
+    descriptor, as `files.read_regular` does."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        for block in iter(lambda: os.read(fd, 1 << 20), b""):
+            h.update(block)
+    finally:
+        os.close(fd)
 

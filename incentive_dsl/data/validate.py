@@ -132,7 +132,7 @@ def check_bookings(c: Checks) -> None:
     """One booking per deal; cancelled, amended, invoiced and collected events need the deal's
     booking dated on or before them."""
     booked = [e for e in c.data.events if e.kind == "booked"]
-    bookings: dict[str, Event] = dict(zip([e.deal for e in booked], booked))
+    bookings: dict[str, Event] = {e.deal: e for e in booked}  # (no list of every deal id)
     if len(bookings) == len(booked):
         booked = []  # no deal twice (the common case): nothing to report
     else:  # some deal twice: the first is reported

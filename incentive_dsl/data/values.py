@@ -81,7 +81,7 @@ def _in_range(day: dt.date, text: str) -> dt.date:
 # [0-9], not \d: only ASCII digits are digits (limits.py says why)
 _NUMBER = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
 # Digits with an optional decimal part, within the limits (limits.py): read as they are.
-_PLAIN_AMOUNT = re.compile(
+PLAIN_AMOUNT = re.compile(
     rf"[0-9]{{1,{MAX_INTEGER_DIGITS}}}(?:\.[0-9]{{1,{MAX_FRACTION_DIGITS}}})?")
 _INTEGER = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -117,7 +117,7 @@ def _short(text: str) -> str:
 
 def parse_amount(text: str) -> Decimal:
     """A non-negative exact amount: `250000`, `250,000.50`."""
-    if _PLAIN_AMOUNT.fullmatch(text):  # most amounts: no separators, within the digit limits
+    if PLAIN_AMOUNT.fullmatch(text):  # most amounts: no separators, within the digit limits
         return Decimal(text)
     if _NUMBER.fullmatch(text):
         return _exact(text)
