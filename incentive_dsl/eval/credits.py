@@ -9,6 +9,7 @@ effective range limits earnings, not credit.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections import defaultdict
 from decimal import Decimal
@@ -95,6 +96,20 @@ class Eligibility:
         if day < start or (end is not None and day > end):
             return f"{payee} is not employed on {day}"
         return reason
+
+    def window(self, roles: tuple[str, ...], payee: str) -> tuple:
+        """(first day, last day, answer): the days on which this answers `answer` for the
+        payee without looking further (its employment, when it has a single roster row; else
+        no days), for a caller that asks about many days of one payee."""
+        key = (roles, payee)
+        try:
+            fixed = self._fixed[key]
+        except KeyError:
+            fixed = self._fixed[key] = self._fix(roles, payee)
+        if fixed is None or fixed[0] is None:
+            return dt.date.max, dt.date.min, None
+        start, end, reason = fixed
+        return start, dt.date.max if end is None else end, reason
 
     def _fix(self, roles: tuple[str, ...], payee: str) -> tuple | None:
         if payee not in self.roster:

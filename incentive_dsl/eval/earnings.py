@@ -345,6 +345,8 @@ class EarningStage:
             state: dict[str, tuple[Decimal, Decimal]] = {}  # period -> (credit so far, paid)
             keys_after.clear()
             self._quota_cuts.clear()
+            # The payee's eligibility on the days it is known without asking (most lines).
+            known_from, known_to, known = eligible.window(roles, payee)
             for i, line in enumerate(series.lines):
                 day = line.date
                 if not start <= day <= end:
@@ -361,7 +363,8 @@ class EarningStage:
                     self._cancelled(c, line, period, state)
                     keys_after.clear()
                     continue
-                reason = eligible(roles, payee, day)
+                reason = known if known_from <= day <= known_to else \
+                    eligible(roles, payee, day)
                 if reason is not None:
                     self._skip(c.name, line.event, reason, day)
                     keys_after.clear()

@@ -27,6 +27,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import itertools
+import operator
 from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
@@ -42,6 +44,8 @@ from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 
 ONE = Decimal(1)
+_DATE, _AMOUNT = operator.attrgetter("date"), operator.attrgetter("amount")
+_CREDIT_PAYEE = operator.attrgetter("credit", "payee")
 # What each name of the compensation block adds up.
 COMPENSATION_KINDS = {"base_salary": ("base salary",),
                       "target_incentive": ("target incentive",),
@@ -75,11 +79,16 @@ class CreditSeries:
         self.totals: list[Decimal] = []
         self.lines: list[CreditLine] = []
 
-    def add(self, seq: int, line: CreditLine) -> None:
-        self.seqs.append(seq)
-        self.dates.append(line.date)
-        self.totals.append((self.totals[-1] if self.totals else ZERO) + line.amount)
-        self.lines.append(line)
+    def extend(self, seqs: list[int], lines: list[CreditLine]) -> None:
+        """Lines `lines`, numbered `seqs`, after the ones it has: their dates and running
+        totals made in C (a run adds every credit line)."""
+        self.seqs += seqs
+        self.lines += lines
+        self.dates += map(_DATE, lines)
+        # Each total is the one before plus the line's amount, the first added to 0.
+        self.totals += itertools.islice(itertools.accumulate(
+            map(_AMOUNT, lines), operator.add,
+            initial=self.totals[-1] if self.totals else ZERO), 1, None)
 
     def _upto(self, day: dt.date, until: int | None) -> int:
         """How many lines are dated on or before `day` (and not after sequence `until`)."""
@@ -130,8 +139,16 @@ class MeasureEngine:
     # ------------------------------------------------------------------ credits
 
     def add_credits(self, lines: list[CreditLine]) -> None:
-        for seq, line in enumerate(lines):
-            self.series[(line.credit, line.payee)].add(seq, line)
+        # Each series' numbers, grouped first: a series is then filled in one go.
+        groups: dict[tuple[str, str], list[int]] = {}
+        for seq, key in enumerate(map(_CREDIT_PAYEE, lines)):
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [seq]
+            else:
+                group.append(seq)
+        for key, seqs in groups.items():
+            self.series[key].extend(seqs, [lines[i] for i in seqs])
 
     def credit_total(self, credit: str, payees: tuple[str, ...], period: Period,
                      until: int | None) -> Decimal:
