@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import decimal
 import functools
 import operator
 from collections import defaultdict
@@ -28,9 +29,9 @@ from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator
 from incentive_dsl.eval.credits import Eligibility, eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine, CreditSeries
-from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, ZERO, Number, add, allocate, div, fmt,
-                                      fmt_pct, fmt_rate, mul, fmt_number, round_money, sub,
-                                      to_money)
+from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, CONTEXT, EXACT, ROUNDING_MODES, ZERO,
+                                      Number, add, allocate, div, fmt, fmt_pct, fmt_rate, mul,
+                                      fmt_number, quantum, round_money, sub, to_money)
 from incentive_dsl.eval.records import (CreditLine, EarningLine, Later, Skips, Trace,
                                         earning_line, outside_window, raw_trace,
                                         rounded_unread)
@@ -62,6 +63,7 @@ class _Piece(NamedTuple):
 
 
 _COMPUTED_BOUND = Decimal(10) ** MAX_COMPUTED_DIGITS
+_EXACT_ADD, _EXACT_SUB, _EXACT_MUL = EXACT.add, EXACT.subtract, EXACT.multiply
 
 
 class _Quotient(NamedTuple):
@@ -199,6 +201,8 @@ class EarningStage:
         self._ids: set[str] = set()  # line ids made, and how many lines repeat one (`_id`)
         self._repeats: dict[str, int] = {}
         self.eligible = Eligibility(plan, roster)
+        # The minor unit and rounding mode lines are rounded to (`round_money`'s).
+        self._minor, self._mode = quantum(self.cur), ROUNDING_MODES[plan.rounding.mode]
         # One payee's tier periods (labels) -> what `_money_pieces` reads for each (see
         # `_quota_cut`).
         self._quota_cuts: dict[str, tuple] = {}
@@ -577,7 +581,15 @@ class EarningStage:
         amount = line.amount
         row = _one_tier(bounds, c0, c1) if amount > 0 else _one_tier(bounds, c1, c0)
         if row is not None:  # most lines: `_earned` of the one piece `_cut_in_money` cuts
-            earned = add(ZERO, mul(sub(amount, ZERO), row.rate))
+            rate = row.rate
+            earned = None
+            if type(rate) is Decimal and type(amount) is Decimal:
+                try:  # `add`, `mul` and `sub` themselves while they are exact (as ever here)
+                    earned = _EXACT_ADD(ZERO, _EXACT_MUL(_EXACT_SUB(amount, ZERO), rate))
+                except decimal.Inexact:
+                    pass
+            if earned is None:
+                earned = add(ZERO, mul(sub(amount, ZERO), rate))
         else:
             pieces = _cut_in_money(bounds, c0, c1, amount)
             earned = _earned(pieces)
@@ -595,18 +607,27 @@ class EarningStage:
         if head is None:
             head = heads[id(span)] = (render, c.name, c.label, span, self.plan, c)
         paid, trace = earned, None
-        rounding = self.plan.rounding
-        if rounding.point == "line" and line.kind not in SHARE_KINDS:
+        per_line = self.plan.rounding.point == "line"
+        if per_line and line.kind not in SHARE_KINDS:
             # Rounded now, as `_round_rated` would (only shares of a split wait for it), with
             # one trace saying both: a run makes one per line.
-            paid = round_money(earned, self.cur, rounding.mode)
-            if paid == earned and type(earned) is Decimal:
+            if type(earned) is Decimal:  # `round_money`, inline
+                paid = earned.quantize(self._minor, rounding=self._mode, context=CONTEXT)
+                rounded = paid != earned
+            else:
+                paid, rounded = round_money(earned, self.cur, self.plan.rounding.mode), True
+            if not rounded:
                 paid = earned if paid.same_quantum(earned) else paid
             else:
                 trace = (self._heads.get(id(head)) or self._then_head(head), None, paid, None,
                          *args)
-        return self._line(c, "commission", line.payee, line.date, period.label, paid,
-                          line.deal, trace or (head, *args), line.event)
+        elif not per_line:
+            paid = self._money(earned)
+        # (`_line`, inline)
+        return earning_line(id=self._id(c.name, "commission", line.payee, line.event),
+                            component=c.name, kind="commission", payee=line.payee,
+                            date=line.date, period=period.label, amount=paid, deal=line.deal,
+                            trace=trace or (head, *args))
 
     def _reads_deal_credit(self, c: m.CommissionSpec) -> bool:
         """Whether a tier key of `c` is the deal's own amount (read from `_deal_credit`): only
@@ -725,14 +746,19 @@ class EarningStage:
         if not q:
             return None
         totals = series.totals
-        kept = (totals[first - 1] if first else None,
-                None if index == first else totals[index - 1], totals[index])
-        c0, c1 = _period_credit(*kept)
+        kept = before, total0, total1 = (totals[first - 1] if first else None,
+                                         None if index == first else totals[index - 1],
+                                         totals[index])
+        # `_period_credit(*kept)`, inline (a run reads it for every line)
+        if before is None:
+            c0, c1 = (ZERO if total0 is None else total0), total1
+        else:
+            c0, c1 = (ZERO if total0 is None else total0 - before), total1 - before
         amount = line.amount
         if c1 - c0 != amount or not amount or max(abs(c0), abs(c1)) >= limit:
             return None
-        # The key path's memory of the last line's key would now be stale.
-        self._keys_after.pop((table.key, table.period), None)
+        if self._keys_after:  # the key path's memory of the last line's key is now stale
+            self._keys_after.pop((table.key, table.period), None)
         return bounds, c0, c1, q, kept
 
     def _quota_cut(self, c: m.CommissionSpec, table: m.TierTableSpec, payee: str,
