@@ -54,7 +54,11 @@ def event_actor(e: Event, deal: Deal | None) -> str | None:
     owner (the booking's), else whoever the event row names."""
     if e.kind in ("activity", "stage") and e.owner:
         return e.owner
-    return deal.owner if deal is not None and deal.owner else e.owner
+    if deal is not None:  # `deal.owner`, read once
+        booked = deal.booked
+        if booked is not None and booked.owner:
+            return booked.owner
+    return e.owner
 
 
 def eligible(plan: Plan, roles: tuple[str, ...], roster: Roster, payee: str, day) -> str | None:
@@ -291,7 +295,7 @@ class CreditStage:
                 else self.fx.convert(booked.amount or ZERO, booked.currency, booked.date,
                                      booked)[1]
             return deal.amount, ("deal {} booked at {}{}", deal.id, deal.amount,
-                                 _converted(booked, rate))
+                                 "" if rate is None else _converted(booked, rate))
         if e.kind == "amended" and deal is not None:
             new, rate = self.fx.convert(e.amount or ZERO, e.currency, e.date, e)
             old = self._previous_amount.get((spec.name, deal.id), deal.amount)

@@ -459,7 +459,7 @@ class EarningStage:
                         shares[line.event].append((made, j))
                     else:
                         made[j] = round_line(ln)
-            else:  # true-ups (the commission line is rounded)
+            elif len(made) > 1:  # true-ups (the commission line is rounded)
                 for j in range(1, len(made)):
                     made[j] = round_line(made[j])
         for places in shares.values():
