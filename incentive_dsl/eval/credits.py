@@ -153,9 +153,17 @@ class CreditStage:
     def run(self, meter: Meter = QUIET) -> tuple[list[CreditLine], Skips]:
         order = {c.name: i for i, c in enumerate(self.plan.credits)}
         specs_for: dict[str, list[CreditSpec]] = {}
+        # Whether a rule matches every event of a kind (a deal trigger: `_matches` reads the
+        # kind alone), or `_matches` must look at the event (None).
+        always: dict[tuple[str, str], bool | None] = {}
         for spec in self.plan.credits:
             for kind in _kinds(spec):
                 specs_for.setdefault(kind, []).append(spec)
+                t = spec.trigger
+                always[(spec.name, kind)] = None if t.kind != "deal" else \
+                    kind == t.event or (t.event == "booked" and kind == "amended")
+        checks = {kind: [(spec, always[(spec.name, kind)]) for spec in specs]
+                  for kind, specs in specs_for.items()}
         lines = self.lines
 
         def rank(ln: CreditLine) -> tuple:
@@ -174,8 +182,8 @@ class CreditStage:
             specs = specs_for[e.kind]
             first = len(lines)
             self._event_ids.clear()
-            for spec in specs:
-                if _matches(spec, e):
+            for spec, matched in checks[e.kind]:
+                if matched or (matched is None and _matches(spec, e)):
                     self._credit(spec, e)
                 elif e.kind == "cancelled":  # a credit on bookings whose deals lose it
                     self._take_back(spec, e)
@@ -212,7 +220,11 @@ class CreditStage:
             return
         # Payee order, not recorded order, decides who gets a leftover cent: the result must not
         # depend on how the CRM happened to list the split.
-        if len(shares) > 1:
+        if len(shares) == 2:  # (a two-way split, the usual one: compared, not sorted)
+            a, b = shares
+            if (b[0] is None, b[0] or "", b[2]) < (a[0] is None, a[0] or "", a[2]):
+                shares = [b, a]
+        elif len(shares) > 1:
             shares = sorted(shares, key=lambda s: (s[0] is None, s[0] or "", s[2]))
         if shares[0][1] is ONE and len(shares) == 1 and value.same_quantum(self._minor):
             amounts = (value,)  # all to one payee, in minor units already: `allocate`'s answer

@@ -898,17 +898,23 @@ class EarningStage:
         left = s.budget  # what the shared budget still has, events taken in processing order
         t = s.trigger
         kind = {"deal": t.event, "stage": "stage", "activity": "activity"}[t.kind]
+        # Looked up once: a SPIFF looks at every event of its kind.
+        where = self.evaluator.function(t.where) if t.where is not None else None
+        start, end, during, deals = self.start, self.end, s.during, self.deals
         for e in self.by_kind.get(kind, ()):
             hit = (t.kind == "deal" and e.kind == t.event) or \
                 (t.kind == "stage" and e.kind == "stage" and e.subject == t.subject) or \
                 (t.kind == "activity" and e.kind == "activity" and e.subject == t.subject)
-            if not hit or not self._event_window(s, e):
+            day = e.date
+            if not hit or not start <= day <= end:  # (`_event_window`, inline)
                 continue
-            deal = self.deals.get(e.deal) if e.kind != "activity" else None
+            if during is not None and not during.contains(day):
+                self._skip(s.name, e.id, outside_window(day), day)
+                continue
+            deal = deals.get(e.deal) if e.kind != "activity" else None
             payee = event_actor(e, deal)
-            env = Env(payee=payee, day=e.date, deal=deal, event=e)
-            if t.where is not None and not self.evaluator.eval(t.where, env):
-                self._skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", e.date)
+            if where is not None and not where(Env(payee=payee, day=day, deal=deal, event=e)):
+                self._skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", day)
                 continue
             if left is not None and left <= 0:
                 self._skip(s.name, e.id, f"the SPIFF's budget of {fmt(s.budget, self.cur)} is "
