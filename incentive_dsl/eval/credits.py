@@ -171,9 +171,9 @@ class CreditStage:
 
         # Events come in processing order (date, kind, deal, id), and credit follows it: it
         # decides which deal crosses a tier. An event's own lines go by rule, kind and payee.
-        groups = [self.index.by_kind[kind] for kind in specs_for]
+        groups = [self.index.by_kind[kind] for kind in specs_for if self.index.by_kind[kind]]
         # Each group is in processing order: sorting them together merges the runs.
-        events = groups[0] if len(groups) == 1 else sorted(
+        events = groups[0] if len(groups) == 1 else [] if not groups else sorted(
             itertools.chain.from_iterable(groups), key=Event.sort_key)
         skipped = len(self.index.events) - len(events)  # events no credit rule looks at
         for i, e in enumerate(events):

@@ -623,8 +623,13 @@ class EarningStage:
                          *args)
         elif not per_line:
             paid = self._money(earned)
-        # (`_line`, inline)
-        return earning_line(id=self._id(c.name, "commission", line.payee, line.event),
+        # (`_line` and `_id`, inline)
+        line_id = f"{c.name}:commission:{line.payee}:{line.event}"
+        if line_id in self._ids:  # a repeat: numbered
+            line_id = self._id(c.name, "commission", line.payee, line.event)
+        else:
+            self._ids.add(line_id)
+        return earning_line(id=line_id,
                             component=c.name, kind="commission", payee=line.payee,
                             date=line.date, period=period.label, amount=paid, deal=line.deal,
                             trace=trace or (head, *args))
@@ -901,6 +906,7 @@ class EarningStage:
         # Looked up once: a SPIFF looks at every event of its kind.
         where = self.evaluator.function(t.where) if t.where is not None else None
         start, end, during, deals = self.start, self.end, s.during, self.deals
+        skip = self.skips.add  # (`_skip`, without its call: half the bookings are outside)
         for e in self.by_kind.get(kind, ()):
             hit = (t.kind == "deal" and e.kind == t.event) or \
                 (t.kind == "stage" and e.kind == "stage" and e.subject == t.subject) or \
@@ -909,7 +915,7 @@ class EarningStage:
             if not hit or not start <= day <= end:  # (`_event_window`, inline)
                 continue
             if during is not None and not during.contains(day):
-                self._skip(s.name, e.id, outside_window(day), day)
+                skip(s.name, e.id, outside_window(day), day)
                 continue
             deal = deals.get(e.deal) if e.kind != "activity" else None
             payee = event_actor(e, deal)
