@@ -310,8 +310,9 @@ class EarningStage:
 
     def _publish(self, name: str, lines: list[EarningLine]) -> None:
         self.lines.extend(lines)
+        by_payee = self.engine.component_lines
         for ln in lines:
-            self.engine.component_lines[(name, ln.payee)].append(ln)
+            by_payee[(name, ln.payee)].append(ln)
 
     # ------------------------------------------------------------------ commission
 
@@ -426,7 +427,8 @@ class EarningStage:
         if type(trace) is tuple:  # the texts of the trace it would have been, then rounding
             head = trace[0]
             exact = None if head[0] in _SHOWS_EARNED else amount
-            return rounded, (self._then_head(head), exact, rounded, whole, *trace[1:])
+            return rounded, (self._heads.get(id(head)) or self._then_head(head), exact, rounded,
+                             whole, *trace[1:])
         key = (trace.rule, trace.label, id(trace.span))
         head = self._heads.get(key)
         if head is None:
@@ -905,7 +907,10 @@ class EarningStage:
         kind = {"deal": t.event, "stage": "stage", "activity": "activity"}[t.kind]
         # Looked up once: a SPIFF looks at every event of its kind.
         where = self.evaluator.function(t.where) if t.where is not None else None
-        start, end, during, deals = self.start, self.end, s.during, self.deals
+        start, end, deals = self.start, self.end, self.deals
+        # The window's first and last day (`Window.contains`, inline)
+        w_start, w_end = (dt.date.min, dt.date.max) if s.during is None else \
+            (s.during.start, s.during.end or dt.date.max)
         skip = self.skips.add  # (`_skip`, without its call: half the bookings are outside)
         for e in self.by_kind.get(kind, ()):
             hit = (t.kind == "deal" and e.kind == t.event) or \
@@ -914,7 +919,7 @@ class EarningStage:
             day = e.date
             if not hit or not start <= day <= end:  # (`_event_window`, inline)
                 continue
-            if during is not None and not during.contains(day):
+            if not w_start <= day <= w_end:
                 skip(s.name, e.id, outside_window(day), day)
                 continue
             deal = deals.get(e.deal) if e.kind != "activity" else None
