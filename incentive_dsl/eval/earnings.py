@@ -310,9 +310,7 @@ class EarningStage:
 
     def _publish(self, name: str, lines: list[EarningLine]) -> None:
         self.lines.extend(lines)
-        by_payee = self.engine.component_lines
-        for ln in lines:
-            by_payee[(name, ln.payee)].append(ln)
+        self.engine.publish(name, lines)
 
     # ------------------------------------------------------------------ commission
 

@@ -114,7 +114,9 @@ class MeasureEngine:
         self.plan, self.dataset, self.roster, self.fx, self.deals = plan, dataset, roster, fx, deals
         self.notes = notes  # warnings about the data found while evaluating (run diagnostics)
         self.series: dict[tuple[str, str], CreditSeries] = defaultdict(CreditSeries)
-        self.component_lines: dict[tuple[str, str], list] = defaultdict(list)
+        self._component_lines: dict[tuple[str, str], list] = defaultdict(list)
+        # (component, its lines) published and not yet put in `component_lines`
+        self._published: list[tuple[str, list]] = []
         # Names looked up on every evaluation: dictionaries, not scans of the plan's lists.
         self.credit_names = frozenset(c.name for c in plan.credits)
         self.measures = {ms.name: ms for ms in plan.measures}
@@ -149,6 +151,23 @@ class MeasureEngine:
                 group.append(seq)
         for key, seqs in groups.items():
             self.series[key].extend(seqs, [lines[i] for i in seqs])
+
+    def publish(self, component: str, lines: list) -> None:
+        """A component's earning lines (a list nobody changes afterwards), put in
+        `component_lines` when that is first read: most plans read no component's earnings,
+        and a run would otherwise file every line by payee."""
+        self._published.append((component, lines))
+
+    @property
+    def component_lines(self) -> dict[tuple[str, str], list]:
+        """Each (component, payee)'s earning lines, in the order they were published."""
+        if self._published:
+            table = self._component_lines
+            for name, lines in self._published:
+                for ln in lines:
+                    table[(name, ln.payee)].append(ln)
+            self._published.clear()
+        return self._component_lines
 
     def credit_total(self, credit: str, payees: tuple[str, ...], period: Period,
                      until: int | None) -> Decimal:
