@@ -454,6 +454,9 @@ class EarningStage:
         shares: dict[str, list[tuple[list[EarningLine], int]]] = defaultdict(list)
         for line, made, _ in rated:
             if line.kind in SHARE_KINDS:
+                if len(made) == 1 and made[0].kind == "commission":  # (most: no enumerate)
+                    shares[line.event].append((made, 0))
+                    continue
                 for j, ln in enumerate(made):
                     if ln.kind == "commission":
                         shares[line.event].append((made, j))
@@ -471,8 +474,18 @@ class EarningStage:
                 for made, j in places:
                     made[j] = round_line(made[j])
                 continue
-            whole = round_money(functools.reduce(add, amounts), self.cur,
-                                self.plan.rounding.mode)
+            exact = None
+            if len(amounts) == 2 and type(amounts[0]) is Decimal and \
+                    type(amounts[1]) is Decimal:  # (a two-way split: `add` without its call)
+                try:
+                    exact = _EXACT_ADD(*amounts)
+                except decimal.Inexact:
+                    pass
+            if exact is None:
+                exact = functools.reduce(add, amounts)
+            whole = exact.quantize(self._minor, rounding=self._mode, context=CONTEXT) \
+                if type(exact) is Decimal else round_money(exact, self.cur,
+                                                           self.plan.rounding.mode)
             for (made, j), part in zip(places, allocate(whole, amounts, self.cur)):
                 ln = made[j]  # made by `commission`, which has not handed it on yet
                 made[j] = rounded_unread(ln, *self._rounding(ln.amount, raw_trace(ln), part,
