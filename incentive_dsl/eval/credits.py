@@ -9,6 +9,7 @@ effective range limits earnings, not credit.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections import defaultdict
 from decimal import Decimal
@@ -53,7 +54,11 @@ def event_actor(e: Event, deal: Deal | None) -> str | None:
     owner (the booking's), else whoever the event row names."""
     if e.kind in ("activity", "stage") and e.owner:
         return e.owner
-    return deal.owner if deal is not None and deal.owner else e.owner
+    if deal is not None:  # `deal.owner`, read once
+        booked = deal.booked
+        if booked is not None and booked.owner:
+            return booked.owner
+    return e.owner
 
 
 def eligible(plan: Plan, roles: tuple[str, ...], roster: Roster, payee: str, day) -> str | None:
@@ -96,6 +101,20 @@ class Eligibility:
             return f"{payee} is not employed on {day}"
         return reason
 
+    def window(self, roles: tuple[str, ...], payee: str) -> tuple:
+        """(first day, last day, answer): the days on which this answers `answer` for the
+        payee without looking further (its employment, when it has a single roster row; else
+        no days), for a caller that asks about many days of one payee."""
+        key = (roles, payee)
+        try:
+            fixed = self._fixed[key]
+        except KeyError:
+            fixed = self._fixed[key] = self._fix(roles, payee)
+        if fixed is None or fixed[0] is None:
+            return dt.date.max, dt.date.min, None
+        start, end, reason = fixed
+        return start, dt.date.max if end is None else end, reason
+
     def _fix(self, roles: tuple[str, ...], payee: str) -> tuple | None:
         if payee not in self.roster:
             return None, None, f"{payee} is not in the roster"
@@ -134,9 +153,17 @@ class CreditStage:
     def run(self, meter: Meter = QUIET) -> tuple[list[CreditLine], Skips]:
         order = {c.name: i for i, c in enumerate(self.plan.credits)}
         specs_for: dict[str, list[CreditSpec]] = {}
+        # Whether a rule matches every event of a kind (a deal trigger: `_matches` reads the
+        # kind alone), or `_matches` must look at the event (None).
+        always: dict[tuple[str, str], bool | None] = {}
         for spec in self.plan.credits:
             for kind in _kinds(spec):
                 specs_for.setdefault(kind, []).append(spec)
+                t = spec.trigger
+                always[(spec.name, kind)] = None if t.kind != "deal" else \
+                    kind == t.event or (t.event == "booked" and kind == "amended")
+        checks = {kind: [(spec, always[(spec.name, kind)]) for spec in specs]
+                  for kind, specs in specs_for.items()}
         lines = self.lines
 
         def rank(ln: CreditLine) -> tuple:
@@ -144,9 +171,9 @@ class CreditStage:
 
         # Events come in processing order (date, kind, deal, id), and credit follows it: it
         # decides which deal crosses a tier. An event's own lines go by rule, kind and payee.
-        groups = [self.index.by_kind[kind] for kind in specs_for]
+        groups = [self.index.by_kind[kind] for kind in specs_for if self.index.by_kind[kind]]
         # Each group is in processing order: sorting them together merges the runs.
-        events = groups[0] if len(groups) == 1 else sorted(
+        events = groups[0] if len(groups) == 1 else [] if not groups else sorted(
             itertools.chain.from_iterable(groups), key=Event.sort_key)
         skipped = len(self.index.events) - len(events)  # events no credit rule looks at
         for i, e in enumerate(events):
@@ -155,8 +182,8 @@ class CreditStage:
             specs = specs_for[e.kind]
             first = len(lines)
             self._event_ids.clear()
-            for spec in specs:
-                if _matches(spec, e):
+            for spec, matched in checks[e.kind]:
+                if matched or (matched is None and _matches(spec, e)):
                     self._credit(spec, e)
                 elif e.kind == "cancelled":  # a credit on bookings whose deals lose it
                     self._take_back(spec, e)
@@ -193,7 +220,11 @@ class CreditStage:
             return
         # Payee order, not recorded order, decides who gets a leftover cent: the result must not
         # depend on how the CRM happened to list the split.
-        if len(shares) > 1:
+        if len(shares) == 2:  # (a two-way split, the usual one: compared, not sorted)
+            a, b = shares
+            if (b[0] is None, b[0] or "", b[2]) < (a[0] is None, a[0] or "", a[2]):
+                shares = [b, a]
+        elif len(shares) > 1:
             shares = sorted(shares, key=lambda s: (s[0] is None, s[0] or "", s[2]))
         if shares[0][1] is ONE and len(shares) == 1 and value.same_quantum(self._minor):
             amounts = (value,)  # all to one payee, in minor units already: `allocate`'s answer
@@ -276,7 +307,7 @@ class CreditStage:
                 else self.fx.convert(booked.amount or ZERO, booked.currency, booked.date,
                                      booked)[1]
             return deal.amount, ("deal {} booked at {}{}", deal.id, deal.amount,
-                                 _converted(booked, rate))
+                                 "" if rate is None else _converted(booked, rate))
         if e.kind == "amended" and deal is not None:
             new, rate = self.fx.convert(e.amount or ZERO, e.currency, e.date, e)
             old = self._previous_amount.get((spec.name, deal.id), deal.amount)

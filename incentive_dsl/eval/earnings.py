@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import decimal
 import functools
 import operator
 from collections import defaultdict
@@ -28,9 +29,9 @@ from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator
 from incentive_dsl.eval.credits import Eligibility, eligible, event_actor
 from incentive_dsl.eval.measures import MeasureEngine, CreditSeries
-from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, EXACT, ZERO, Number, add, allocate,
-                                      div, fmt, fmt_pct, fmt_rate, mul, fmt_number, round_money,
-                                      sub, to_money)
+from incentive_dsl.eval.money import (_PCT_EXPONENT_FROM, CONTEXT, EXACT, ROUNDING_MODES, ZERO,
+                                      Number, add, allocate, div, fmt, fmt_pct, fmt_rate, mul,
+                                      fmt_number, quantum, round_money, sub, to_money)
 from incentive_dsl.eval.records import (CreditLine, EarningLine, Later, Skips, Trace,
                                         earning_line, outside_window, raw_trace,
                                         rounded_unread)
@@ -62,6 +63,7 @@ class _Piece(NamedTuple):
 
 
 _COMPUTED_BOUND = Decimal(10) ** MAX_COMPUTED_DIGITS
+_EXACT_ADD, _EXACT_SUB, _EXACT_MUL = EXACT.add, EXACT.subtract, EXACT.multiply
 
 
 class _Quotient(NamedTuple):
@@ -199,6 +201,8 @@ class EarningStage:
         self._ids: set[str] = set()  # line ids made, and how many lines repeat one (`_id`)
         self._repeats: dict[str, int] = {}
         self.eligible = Eligibility(plan, roster)
+        # The minor unit and rounding mode lines are rounded to (`round_money`'s).
+        self._minor, self._mode = quantum(self.cur), ROUNDING_MODES[plan.rounding.mode]
         # One payee's tier periods (labels) -> what `_money_pieces` reads for each (see
         # `_quota_cut`).
         self._quota_cuts: dict[str, tuple] = {}
@@ -306,8 +310,7 @@ class EarningStage:
 
     def _publish(self, name: str, lines: list[EarningLine]) -> None:
         self.lines.extend(lines)
-        for ln in lines:
-            self.engine.component_lines[(name, ln.payee)].append(ln)
+        self.engine.publish(name, lines)
 
     # ------------------------------------------------------------------ commission
 
@@ -345,6 +348,8 @@ class EarningStage:
             state: dict[str, tuple[Decimal, Decimal]] = {}  # period -> (credit so far, paid)
             keys_after.clear()
             self._quota_cuts.clear()
+            # The payee's eligibility on the days it is known without asking (most lines).
+            known_from, known_to, known = eligible.window(roles, payee)
             for i, line in enumerate(series.lines):
                 day = line.date
                 if not start <= day <= end:
@@ -361,7 +366,8 @@ class EarningStage:
                     self._cancelled(c, line, period, state)
                     keys_after.clear()
                     continue
-                reason = eligible(roles, payee, day)
+                reason = known if known_from <= day <= known_to else \
+                    eligible(roles, payee, day)
                 if reason is not None:
                     self._skip(c.name, line.event, reason, day)
                     keys_after.clear()
@@ -419,7 +425,8 @@ class EarningStage:
         if type(trace) is tuple:  # the texts of the trace it would have been, then rounding
             head = trace[0]
             exact = None if head[0] in _SHOWS_EARNED else amount
-            return rounded, (self._then_head(head), exact, rounded, whole, *trace[1:])
+            return rounded, (self._heads.get(id(head)) or self._then_head(head), exact, rounded,
+                             whole, *trace[1:])
         key = (trace.rule, trace.label, id(trace.span))
         head = self._heads.get(key)
         if head is None:
@@ -447,12 +454,15 @@ class EarningStage:
         shares: dict[str, list[tuple[list[EarningLine], int]]] = defaultdict(list)
         for line, made, _ in rated:
             if line.kind in SHARE_KINDS:
+                if len(made) == 1 and made[0].kind == "commission":  # (most: no enumerate)
+                    shares[line.event].append((made, 0))
+                    continue
                 for j, ln in enumerate(made):
                     if ln.kind == "commission":
                         shares[line.event].append((made, j))
                     else:
                         made[j] = round_line(ln)
-            else:  # true-ups (the commission line is rounded)
+            elif len(made) > 1:  # true-ups (the commission line is rounded)
                 for j in range(1, len(made)):
                     made[j] = round_line(made[j])
         for places in shares.values():
@@ -464,8 +474,18 @@ class EarningStage:
                 for made, j in places:
                     made[j] = round_line(made[j])
                 continue
-            whole = round_money(functools.reduce(add, amounts), self.cur,
-                                self.plan.rounding.mode)
+            exact = None
+            if len(amounts) == 2 and type(amounts[0]) is Decimal and \
+                    type(amounts[1]) is Decimal:  # (a two-way split: `add` without its call)
+                try:
+                    exact = _EXACT_ADD(*amounts)
+                except decimal.Inexact:
+                    pass
+            if exact is None:
+                exact = functools.reduce(add, amounts)
+            whole = exact.quantize(self._minor, rounding=self._mode, context=CONTEXT) \
+                if type(exact) is Decimal else round_money(exact, self.cur,
+                                                           self.plan.rounding.mode)
             for (made, j), part in zip(places, allocate(whole, amounts, self.cur)):
                 ln = made[j]  # made by `commission`, which has not handed it on yet
                 made[j] = rounded_unread(ln, *self._rounding(ln.amount, raw_trace(ln), part,
@@ -567,14 +587,35 @@ class EarningStage:
         """`_commission_line` for a commission on `_money_path`, with what it does not need
         left out (a run rates every credit line; most take this way). A line whose pieces
         `_money_pieces` cannot cut goes the general way."""
-        cut = self._money_pieces(c, c.table, line, period, series, index)
+        # `_money_pieces`, inline (the same checks, in the same order)
+        cut = self._quota_cuts.get(period.label)
         if cut is None:
-            return self._commission_line(c, line, period, state, series, index)
-        bounds, c0, c1, q, kept = cut
+            cut = self._quota_cut(c, c.table, line.payee, period, series)
+        q, limit, bounds, first = cut
+        totals = series.totals
+        kept = before, total0, total1 = (totals[first - 1] if first else None,
+                                         None if index == first else totals[index - 1],
+                                         totals[index])
+        if before is None:
+            c0, c1 = (ZERO if total0 is None else total0), total1
+        else:
+            c0, c1 = (ZERO if total0 is None else total0 - before), total1 - before
         amount = line.amount
+        if not q or c1 - c0 != amount or not amount or max(abs(c0), abs(c1)) >= limit:
+            return self._commission_line(c, line, period, state, series, index)
+        if self._keys_after:
+            self._keys_after.pop((c.table.key, c.table.period), None)
         row = _one_tier(bounds, c0, c1) if amount > 0 else _one_tier(bounds, c1, c0)
         if row is not None:  # most lines: `_earned` of the one piece `_cut_in_money` cuts
-            earned = add(ZERO, mul(sub(amount, ZERO), row.rate))
+            rate = row.rate
+            earned = None
+            if type(rate) is Decimal and type(amount) is Decimal:
+                try:  # `add`, `mul` and `sub` themselves while they are exact (as ever here)
+                    earned = _EXACT_ADD(ZERO, _EXACT_MUL(_EXACT_SUB(amount, ZERO), rate))
+                except decimal.Inexact:
+                    pass
+            if earned is None:
+                earned = add(ZERO, mul(sub(amount, ZERO), rate))
         else:
             pieces = _cut_in_money(bounds, c0, c1, amount)
             earned = _earned(pieces)
@@ -592,18 +633,32 @@ class EarningStage:
         if head is None:
             head = heads[id(span)] = (render, c.name, c.label, span, self.plan, c)
         paid, trace = earned, None
-        rounding = self.plan.rounding
-        if rounding.point == "line" and line.kind not in SHARE_KINDS:
+        per_line = self.plan.rounding.point == "line"
+        if per_line and line.kind not in SHARE_KINDS:
             # Rounded now, as `_round_rated` would (only shares of a split wait for it), with
             # one trace saying both: a run makes one per line.
-            paid = round_money(earned, self.cur, rounding.mode)
-            if paid == earned and type(earned) is Decimal:
+            if type(earned) is Decimal:  # `round_money`, inline
+                paid = earned.quantize(self._minor, rounding=self._mode, context=CONTEXT)
+                rounded = paid != earned
+            else:
+                paid, rounded = round_money(earned, self.cur, self.plan.rounding.mode), True
+            if not rounded:
                 paid = earned if paid.same_quantum(earned) else paid
             else:
                 trace = (self._heads.get(id(head)) or self._then_head(head), None, paid, None,
                          *args)
-        return self._line(c, "commission", line.payee, line.date, period.label, paid,
-                          line.deal, trace or (head, *args), line.event)
+        elif not per_line:
+            paid = self._money(earned)
+        # (`_line` and `_id`, inline)
+        line_id = f"{c.name}:commission:{line.payee}:{line.event}"
+        if line_id in self._ids:  # a repeat: numbered
+            line_id = self._id(c.name, "commission", line.payee, line.event)
+        else:
+            self._ids.add(line_id)
+        return earning_line(id=line_id,
+                            component=c.name, kind="commission", payee=line.payee,
+                            date=line.date, period=period.label, amount=paid, deal=line.deal,
+                            trace=trace or (head, *args))
 
     def _reads_deal_credit(self, c: m.CommissionSpec) -> bool:
         """Whether a tier key of `c` is the deal's own amount (read from `_deal_credit`): only
@@ -722,14 +777,19 @@ class EarningStage:
         if not q:
             return None
         totals = series.totals
-        kept = (totals[first - 1] if first else None,
-                None if index == first else totals[index - 1], totals[index])
-        c0, c1 = _period_credit(*kept)
+        kept = before, total0, total1 = (totals[first - 1] if first else None,
+                                         None if index == first else totals[index - 1],
+                                         totals[index])
+        # `_period_credit(*kept)`, inline (a run reads it for every line)
+        if before is None:
+            c0, c1 = (ZERO if total0 is None else total0), total1
+        else:
+            c0, c1 = (ZERO if total0 is None else total0 - before), total1 - before
         amount = line.amount
         if c1 - c0 != amount or not amount or max(abs(c0), abs(c1)) >= limit:
             return None
-        # The key path's memory of the last line's key would now be stale.
-        self._keys_after.pop((table.key, table.period), None)
+        if self._keys_after:  # the key path's memory of the last line's key is now stale
+            self._keys_after.pop((table.key, table.period), None)
         return bounds, c0, c1, q, kept
 
     def _quota_cut(self, c: m.CommissionSpec, table: m.TierTableSpec, payee: str,
@@ -869,17 +929,27 @@ class EarningStage:
         left = s.budget  # what the shared budget still has, events taken in processing order
         t = s.trigger
         kind = {"deal": t.event, "stage": "stage", "activity": "activity"}[t.kind]
+        # Looked up once: a SPIFF looks at every event of its kind.
+        where = self.evaluator.function(t.where) if t.where is not None else None
+        start, end, deals = self.start, self.end, self.deals
+        # The window's first and last day (`Window.contains`, inline)
+        w_start, w_end = (dt.date.min, dt.date.max) if s.during is None else \
+            (s.during.start, s.during.end or dt.date.max)
+        skip = self.skips.add  # (`_skip`, without its call: half the bookings are outside)
         for e in self.by_kind.get(kind, ()):
             hit = (t.kind == "deal" and e.kind == t.event) or \
                 (t.kind == "stage" and e.kind == "stage" and e.subject == t.subject) or \
                 (t.kind == "activity" and e.kind == "activity" and e.subject == t.subject)
-            if not hit or not self._event_window(s, e):
+            day = e.date
+            if not hit or not start <= day <= end:  # (`_event_window`, inline)
                 continue
-            deal = self.deals.get(e.deal) if e.kind != "activity" else None
+            if not w_start <= day <= w_end:
+                skip(s.name, e.id, outside_window(day), day)
+                continue
+            deal = deals.get(e.deal) if e.kind != "activity" else None
             payee = event_actor(e, deal)
-            env = Env(payee=payee, day=e.date, deal=deal, event=e)
-            if t.where is not None and not self.evaluator.eval(t.where, env):
-                self._skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", e.date)
+            if where is not None and not where(Env(payee=payee, day=day, deal=deal, event=e)):
+                self._skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", day)
                 continue
             if left is not None and left <= 0:
                 self._skip(s.name, e.id, f"the SPIFF's budget of {fmt(s.budget, self.cur)} is "

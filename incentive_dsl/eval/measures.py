@@ -27,6 +27,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import itertools
+import operator
 from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
@@ -42,6 +44,8 @@ from incentive_dsl.span import Span
 from incentive_dsl.syntax import nodes as n
 
 ONE = Decimal(1)
+_DATE, _AMOUNT = operator.attrgetter("date"), operator.attrgetter("amount")
+_CREDIT_PAYEE = operator.attrgetter("credit", "payee")
 # What each name of the compensation block adds up.
 COMPENSATION_KINDS = {"base_salary": ("base salary",),
                       "target_incentive": ("target incentive",),
@@ -75,11 +79,16 @@ class CreditSeries:
         self.totals: list[Decimal] = []
         self.lines: list[CreditLine] = []
 
-    def add(self, seq: int, line: CreditLine) -> None:
-        self.seqs.append(seq)
-        self.dates.append(line.date)
-        self.totals.append((self.totals[-1] if self.totals else ZERO) + line.amount)
-        self.lines.append(line)
+    def extend(self, seqs: list[int], lines: list[CreditLine]) -> None:
+        """Lines `lines`, numbered `seqs`, after the ones it has: their dates and running
+        totals made in C (a run adds every credit line)."""
+        self.seqs += seqs
+        self.lines += lines
+        self.dates += map(_DATE, lines)
+        # Each total is the one before plus the line's amount, the first added to 0.
+        self.totals += itertools.islice(itertools.accumulate(
+            map(_AMOUNT, lines), operator.add,
+            initial=self.totals[-1] if self.totals else ZERO), 1, None)
 
     def _upto(self, day: dt.date, until: int | None) -> int:
         """How many lines are dated on or before `day` (and not after sequence `until`)."""
@@ -105,7 +114,9 @@ class MeasureEngine:
         self.plan, self.dataset, self.roster, self.fx, self.deals = plan, dataset, roster, fx, deals
         self.notes = notes  # warnings about the data found while evaluating (run diagnostics)
         self.series: dict[tuple[str, str], CreditSeries] = defaultdict(CreditSeries)
-        self.component_lines: dict[tuple[str, str], list] = defaultdict(list)
+        self._component_lines: dict[tuple[str, str], list] = defaultdict(list)
+        # (component, its lines) published and not yet put in `component_lines`
+        self._published: list[tuple[str, list]] = []
         # Names looked up on every evaluation: dictionaries, not scans of the plan's lists.
         self.credit_names = frozenset(c.name for c in plan.credits)
         self.measures = {ms.name: ms for ms in plan.measures}
@@ -130,8 +141,33 @@ class MeasureEngine:
     # ------------------------------------------------------------------ credits
 
     def add_credits(self, lines: list[CreditLine]) -> None:
-        for seq, line in enumerate(lines):
-            self.series[(line.credit, line.payee)].add(seq, line)
+        # Each series' numbers, grouped first: a series is then filled in one go.
+        groups: dict[tuple[str, str], list[int]] = {}
+        for seq, key in enumerate(map(_CREDIT_PAYEE, lines)):
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [seq]
+            else:
+                group.append(seq)
+        for key, seqs in groups.items():
+            self.series[key].extend(seqs, [lines[i] for i in seqs])
+
+    def publish(self, component: str, lines: list) -> None:
+        """A component's earning lines (a list nobody changes afterwards), put in
+        `component_lines` when that is first read: most plans read no component's earnings,
+        and a run would otherwise file every line by payee."""
+        self._published.append((component, lines))
+
+    @property
+    def component_lines(self) -> dict[tuple[str, str], list]:
+        """Each (component, payee)'s earning lines, in the order they were published."""
+        if self._published:
+            table = self._component_lines
+            for name, lines in self._published:
+                for ln in lines:
+                    table[(name, ln.payee)].append(ln)
+            self._published.clear()
+        return self._component_lines
 
     def credit_total(self, credit: str, payees: tuple[str, ...], period: Period,
                      until: int | None) -> Decimal:

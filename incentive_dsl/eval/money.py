@@ -146,36 +146,44 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
         part = total.quantize(quantum(currency), rounding=decimal.ROUND_HALF_EVEN, context=CONTEXT)
         # The total itself when it is whole minor units already (a run keeps one per line).
         return [total if part == total and part.same_quantum(total) else part]
-    ints, weight_sum = _integer_weights(weights)
+    if len(weights) == 2:  # a two-way split, the usual one: the product is a common denominator
+        (n0, d0), (n1, d1) = weights[0].as_integer_ratio(), weights[1].as_integer_ratio()
+        w0, w1 = n0 * d1, n1 * d0
+        weight_sum = w0 + w1
+        if weight_sum < 0:
+            w0, w1, weight_sum = -w0, -w1, -weight_sum
+        ints = None
+    else:
+        ints, weight_sum = _integer_weights(weights)
     if weight_sum == 0:
         return [ZERO for _ in weights]
     # Minor units by moving the decimal point (exact, and cheaper than dividing by `q`).
     digits = MINOR_DIGITS.get(currency, 2)
-    units = CONTEXT.scaleb(total, digits).to_integral_value(rounding=decimal.ROUND_HALF_EVEN,
-                                                           context=CONTEXT)
+    units = int(CONTEXT.scaleb(total, digits).to_integral_value(rounding=decimal.ROUND_HALF_EVEN,
+                                                               context=CONTEXT))
     negative = units < 0
-    units = int(abs(units))
-    if len(ints) == 2:  # a two-way split (the usual one), which leaves at most one unit over
-        (f0, r0), (f1, r1) = divmod(units * ints[0], weight_sum), divmod(units * ints[1],
-                                                                          weight_sum)
+    units = abs(units)
+    if ints is None:  # two parts, which leave at most one unit over
+        (f0, r0), (f1, r1) = divmod(units * w0, weight_sum), divmod(units * w1, weight_sum)
         if units - f0 - f1:
             if r0 >= r1:
                 f0 += 1
             else:
                 f1 += 1
-        floors = [f0, f1]
-    else:
-        floors, remainders = [], []
-        for w in ints:
-            floor, remainder = divmod(units * w, weight_sum)
-            floors.append(floor)
-            remainders.append(remainder)
-        left = units - sum(floors)
-        if left:
-            for i in sorted(range(len(ints)), key=lambda i: (-remainders[i], i))[:left]:
-                floors[i] += 1
+        p0, p1 = CONTEXT.scaleb(Decimal(f0), -digits), CONTEXT.scaleb(Decimal(f1), -digits)
+        # A part of a negative total is negative, zero included (-0.00), as the total's sign
+        # says.
+        return [p0.copy_negate(), p1.copy_negate()] if negative else [p0, p1]
+    floors, remainders = [], []
+    for w in ints:
+        floor, remainder = divmod(units * w, weight_sum)
+        floors.append(floor)
+        remainders.append(remainder)
+    left = units - sum(floors)
+    if left:
+        for i in sorted(range(len(ints)), key=lambda i: (-remainders[i], i))[:left]:
+            floors[i] += 1
     parts = [CONTEXT.scaleb(Decimal(f), -digits) for f in floors]
-    # A part of a negative total is negative, zero included (-0.00), as the total's sign says.
     return [p.copy_negate() for p in parts] if negative else parts
 
 
@@ -184,13 +192,9 @@ def _integer_weights(weights: Sequence[Decimal]) -> tuple[list[int], int]:
     then works in exact integer quotients and remainders. (Not cached: the split shares of a
     rounded deal are its lines' exact amounts, different every time, and a cache's misses cost
     more than working the few weights out again.)"""
-    if len(weights) == 2:  # a two-way split, the usual one: the product is a common denominator
-        (n0, d0), (n1, d1) = weights[0].as_integer_ratio(), weights[1].as_integer_ratio()
-        ints = [n0 * d1, n1 * d0]
-    else:
-        ratios = [w.as_integer_ratio() for w in weights]
-        common = math.lcm(*(d for _, d in ratios))
-        ints = [n * (common // d) for n, d in ratios]
+    ratios = [w.as_integer_ratio() for w in weights]
+    common = math.lcm(*(d for _, d in ratios))
+    ints = [n * (common // d) for n, d in ratios]
     total = sum(ints)
     return ([-w for w in ints], -total) if total < 0 else (ints, total)
 

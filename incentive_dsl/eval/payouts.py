@@ -15,6 +15,7 @@ the pay period, with the plan's rounding mode.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
 from decimal import Decimal
 
@@ -33,6 +34,7 @@ from incentive_dsl.progress import EVERY, QUIET, Meter
 # A true-up re-rates earlier deals' money, so it is paid at once, not on the crossing deal's
 # schedule.
 ONE = Decimal(1)
+_AMOUNT = operator.attrgetter("amount")
 DEAL_KINDS = ("commission", "capped", "netting", "spiff", "stage", "condition", "clawback")
 
 
@@ -250,7 +252,7 @@ class PayoutStage:
             carried = ZERO  # a negative pay period (clawbacks beyond earnings) carried forward
             for pp in self.periods:
                 period_lines = list(payable.get((payee, pp.label), ()))
-                earned = sum((ln.amount for ln in period_lines), ZERO)
+                earned = sum(map(_AMOUNT, period_lines), ZERO)
                 extra: list[PayoutLine] = []
                 if carried:
                     extra.append(self._pl(payee, pp, "carried", -carried,
@@ -270,7 +272,7 @@ class PayoutStage:
                         held_queue.remove((due, amount, origin))
                         extra.append(self._pl(payee, pp, "release", amount,
                                               f"release of the holdback from {origin}"))
-                subtotal = earned + sum((x.amount for x in extra), ZERO)
+                subtotal = earned + sum(map(_AMOUNT, extra), ZERO)
                 carried = ZERO
                 if subtotal < 0:
                     # Nothing is taken back from pay: the amount is carried forward (before any
@@ -288,7 +290,7 @@ class PayoutStage:
                 extra += advance_lines
                 period_lines += extra
                 if self.plan.rounding.point == "statement":
-                    exact = sum((ln.amount for ln in period_lines), ZERO)
+                    exact = sum(map(_AMOUNT, period_lines), ZERO)
                     diff = self._round(exact) - exact
                     if diff:
                         period_lines.append(self._pl(payee, pp, "rounding", diff,
@@ -480,9 +482,8 @@ class PayoutStage:
                    carried: Decimal, advance_balance: Decimal) -> Statement:
         totals = dict.fromkeys(("holdback", "release", "draw", "recovery", "carried", "advance",
                                 "advance recovery"), ZERO)
-        paid = ZERO
-        for ln in lines:  # one pass, each total added up in line order
-            paid += ln.amount
+        paid = sum(map(_AMOUNT, lines), ZERO)
+        for ln in lines:  # each total added up in line order
             if ln.kind in totals:
                 totals[ln.kind] += ln.amount
         if self.plan.rounding.point == "statement":  # a whole number of cents already:
