@@ -587,24 +587,11 @@ class EarningStage:
         """`_commission_line` for a commission on `_money_path`, with what it does not need
         left out (a run rates every credit line; most take this way). A line whose pieces
         `_money_pieces` cannot cut goes the general way."""
-        # `_money_pieces`, inline (the same checks, in the same order)
-        cut = self._quota_cuts.get(period.label)
+        cut = self._money_pieces(c, c.table, line, period, series, index)
         if cut is None:
-            cut = self._quota_cut(c, c.table, line.payee, period, series)
-        q, limit, bounds, first = cut
-        totals = series.totals
-        kept = before, total0, total1 = (totals[first - 1] if first else None,
-                                         None if index == first else totals[index - 1],
-                                         totals[index])
-        if before is None:
-            c0, c1 = (ZERO if total0 is None else total0), total1
-        else:
-            c0, c1 = (ZERO if total0 is None else total0 - before), total1 - before
-        amount = line.amount
-        if not q or c1 - c0 != amount or not amount or max(abs(c0), abs(c1)) >= limit:
             return self._commission_line(c, line, period, state, series, index)
-        if self._keys_after:
-            self._keys_after.pop((c.table.key, c.table.period), None)
+        bounds, c0, c1, q, kept = cut
+        amount = line.amount
         row = _one_tier(bounds, c0, c1) if amount > 0 else _one_tier(bounds, c1, c0)
         if row is not None:  # most lines: `_earned` of the one piece `_cut_in_money` cuts
             rate = row.rate
