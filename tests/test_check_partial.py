@@ -54,34 +54,40 @@ def test_breaking_one_block_of_a_shipped_plan_reports_that_block_only(plan, tmp_
         assert result.plans == ()
 
 
+# A block broken only on these lines (by their first word) is checked without them, and so is
+# the rest of the file: they declare nothing the rest is read with.
+LEFT_OUT = {"plan": ("applies", "rounding", "convert"),
+            **{k: ("cap", "floor", "when", "accelerate", "decelerate")
+               for k in ("commission", "bonus", "spiff", "pool", "override", "stage",
+                         "activity", "credit", "measure", "quota")},
+            "clawback": ("cap", "floor")}
+
+
 @pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.relative_to(ROOT / "plans").as_posix())
-def test_a_broken_line_of_the_plan_or_fields_block_hides_the_rest_only_when_it_declares(
-        plan, tmp_path):
-    """A broken `rounding`, `applies to` or `convert` line declares nothing the rest is read
-    with, and a broken field line only its field (read without its type): the block without
-    the line stands in, and the rest is checked. A broken line that declares what the rest is
-    read with (currency, period, roles, stages, fiscal year, version) still stops the rest."""
+def test_a_broken_line_that_declares_nothing_leaves_the_rest_checked(plan, tmp_path):
+    """A broken `rounding`, `applies to` or `convert` line of the plan header, a broken field
+    line (its field then read without its type), and a broken limit, condition or
+    accelerator of a rule declare nothing the rest is read with: the block without the line
+    stands in, and the rest of the file (and of the block) is checked. A broken line that
+    declares what the rest is read with (currency, period, roles, stages, fiscal year)
+    still stops the rest."""
     text = plan.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{PLANTED}\n"
     planted_line = text.count("\n")
     lines = text.split("\n")
-    for keyword in ("plan", "fields"):
-        header = next((i for i, line in enumerate(lines)
-                       if line.split(" ")[0] == keyword), None)
-        if header is None:
+    keyword = None
+    for index, line in enumerate(lines[:-2]):
+        if line[:1] not in ("", " ", "#"):
+            keyword = line.split()[0]
             continue
-        for index in range(header + 1, len(lines)):
-            word = lines[index].split()[0] if lines[index].strip() else None
-            if word is None or not lines[index].startswith("  "):
-                break
-            if word.startswith("#"):
-                continue
-            result = api.check_paths([_write(tmp_path, _broken_at(text, index))])
-            want = [("E-SYNTAX", index + 1)]
-            if word in ("applies", "rounding", "convert") or keyword == "fields":
-                want.append(("E-UNIT", planted_line))
-            got = [(d.code, d.span.line) for d in result.diagnostics]
-            assert got == want, f"{plan.name}: line {index + 1} broken: {result.diagnostics}"
-            assert result.plans == ()
+        word = line.split()[0] if line.strip() else "#"
+        leaves_rest = word in LEFT_OUT.get(keyword, ()) or keyword == "fields"
+        if word.startswith("#") or not (keyword in ("plan", "fields") or leaves_rest):
+            continue
+        result = api.check_paths([_write(tmp_path, _broken_at(text, index))])
+        want = [("E-SYNTAX", index + 1)] + ([("E-UNIT", planted_line)] if leaves_rest else [])
+        got = [(d.code, d.span.line) for d in result.diagnostics]
+        assert got == want, f"{plan.name}: line {index + 1} broken: {result.diagnostics}"
+        assert result.plans == ()
 
 
 def _write(tmp_path: Path, text: str) -> str:

@@ -65,8 +65,13 @@ CHECKED_WITHOUT = ("payout", "example")
 # checking the rest: the lines left out, by their first word, declare nothing the rest is read
 # with (a rounding mode, the roles paid, the FX basis have defaults and name nothing), or a
 # field, which the rest then reads without knowing its type.
+# In a rule, a limit, a condition or an accelerator only changes what it pays: the
+# rest of the rule is checked without it (a clawback's `when` is its window, which it needs).
 SALVAGED_WITHOUT = {"plan": re.compile("applies|rounding|convert"),
-                    "fields": re.compile(r"(?:deal|payee)\.[A-Za-z_][A-Za-z0-9_]*")}
+                    "fields": re.compile(r"(?:deal|payee)\.[A-Za-z_][A-Za-z0-9_]*"),
+                    **{keyword: re.compile("cap|floor|when|accelerate|decelerate")
+                       for keyword in RULE_KEYWORDS},
+                    "clawback": re.compile("cap|floor")}
 
 FIELD_KINDS = {"text": ty.T_TEXT, "number": ty.T_NUMBER, "count": ty.T_COUNT,
                "percent": ty.T_PERCENT, "date": ty.T_DATE, "duration": ty.T_DURATION,
@@ -299,8 +304,8 @@ class PlanChecker:
 
     def run(self) -> tuple[m.Plan | None, list[Diagnostic]]:
         salvaged = [b.salvage for b in self.broken if b.salvage is not None and
-                    b.keyword in SALVAGED_WITHOUT and
-                    all(SALVAGED_WITHOUT[b.keyword].fullmatch(word) for word in b.lost)]
+                    b.keyword in SALVAGED_WITHOUT and (b.name or b.keyword not in RULE_KEYWORDS)
+                    and all(SALVAGED_WITHOUT[b.keyword].fullmatch(word) for word in b.lost)]
         # Fields declared on broken lines: known, of no known type (no error where read).
         self.lost_fields = [tuple(word.split(".")) for b in self.broken
                             if b.salvage in salvaged and b.keyword == "fields"
