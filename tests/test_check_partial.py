@@ -132,3 +132,17 @@ def test_load_plan_reports_both_and_gives_no_plan():
     loaded = api.load_plan(str(ROOT / "tests" / "golden" / "check" / "syntax_error_in_payout.plan"))
     assert [d.code for d in loaded.diagnostics] == ["E-UNIT", "E-SYNTAX"]
     assert loaded.plan is None and loaded.versions == ()
+
+
+def test_a_rule_broken_on_its_cap_is_checked_without_it(tmp_path):
+    """The rest of the rule is checked: the tier rate written without its % sign is reported
+    in the same check as the typo in the cap (the first check of a plan shows both)."""
+    text = (ROOT / "plans" / "enterprise_ae.plan").read_text(encoding="utf-8")
+    text = text.replace("    from 0% to 100% at 8%", "    from 0% to 100% at 8", 1)
+    text = text.replace("  cap 150,000 USD per year", "  cap 150,000 USD per yr", 1)
+    lines = text.split("\n")
+    rate = next(i for i, line in enumerate(lines) if line == "    from 0% to 100% at 8") + 1
+    cap = next(i for i, line in enumerate(lines) if line == "  cap 150,000 USD per yr") + 1
+    result = api.check_paths([_write(tmp_path, text)])
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [
+        ("E-UNIT", rate), ("E-SYNTAX", cap)]
