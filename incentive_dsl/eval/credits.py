@@ -150,6 +150,8 @@ class CreditStage:
         # Each rule's trace head (see `Later`): what the traces of its lines share.
         self._heads = {c.name: CreditHead((_credit_texts, c.name, c.label, c.span,
                                            plan.currency)) for c in plan.credits}
+        # (rule, detail) -> the trace tuple its plain bookings' lines share (`CreditHead`)
+        self._plains: dict[tuple[str, str], tuple] = {}
 
     def run(self, meter: Meter = QUIET) -> tuple[list[CreditLine], Skips]:
         order = {c.name: i for i, c in enumerate(self.plan.credits)}
@@ -389,6 +391,13 @@ class CreditStage:
             kv[0] is None, kv[0] or "")) if w]
         return shares, f"{spec.attribution} attribution over {count} touches"
 
+    def _plain(self, rule: str, detail: str) -> tuple:
+        """The trace tuple of a line of `rule` that credits all of a booking in the plan
+        currency to one payee, made once (`_plains`): shared by all such lines with the same
+        detail."""
+        made = self._plains[(rule, detail)] = (self._heads[rule], ONE, detail)
+        return made
+
     def _line(self, spec: CreditSpec, e: Event, payee: str, kind: str, amount: Decimal,
               value: Decimal, weight: Decimal | None, how: tuple, detail: str,
               source: str | None = None) -> CreditLine | None:
@@ -405,7 +414,9 @@ class CreditStage:
             id=None if n == 1 and not suffix else base if n == 1 else f"{base}#{n}",
             credit=spec.name, payee=payee, deal=e.deal if e.kind != "activity" else None,
             event=e.id, date=e.date, amount=amount, kind=kind,
-            trace=(self._heads[spec.name], value, weight, detail, *how))
+            trace=(self._heads[spec.name], value, weight, detail, *how) if how or
+            weight is not ONE or amount is not value else
+            self._plains.get((spec.name, detail)) or self._plain(spec.name, detail))
         self.lines.append(line)
         if spec.cancelled == "lose" and line.deal is not None and kind != "cancelled":
             self._of_deal[(spec.name, line.deal)].append(line)

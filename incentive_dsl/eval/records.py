@@ -396,8 +396,10 @@ class CreditHead(tuple):
     """The head of the credit stage's lines of one rule (see `Later`), marking the shorter
     tuples it heads: (head, value, weight, detail, *how), without what the line holds
     already (its amount and event) and, for a booking in the plan currency (`how` empty),
-    without the booking's phrase, whose deal is the line's and whose amount is the value. A
-    run keeps one per credit line; the full tuple is made when the trace is read. Lines made
+    without the booking's phrase, whose deal is the line's and whose amount is the value;
+    (head, weight, detail) when the value is the line's amount too (all of such a booking to
+    one payee), a tuple the rule's lines with that detail share. The full tuple is made when
+    the trace is read. Lines made
     with such a tuple leave their ids to be made when read, from the fields they are made of
     ("credit:event:payee:kind"), unless given one (an id with a suffix): the id of every
     credit line would be a string kept per line that few outputs read."""
@@ -412,6 +414,11 @@ def _credit_trace(line: CreditLine) -> Trace | Later:
     """A credit line's trace as it holds it, a short tuple made the full one (`CreditHead`)."""
     made = _GET_CREDIT_TRACE(line)
     if type(made) is tuple and type(made[0]) is CreditHead:
+        if len(made) == 3:
+            head, weight, detail = made
+            value = line.amount
+            return (head, value, weight, value, detail, line.event, "deal {} booked at {}{}",
+                    line.deal, value, "")
         head, value, weight, detail, *how = made
         return (head, value, weight, line.amount, detail, line.event,
                 *(how or ("deal {} booked at {}{}", line.deal, value, "")))
