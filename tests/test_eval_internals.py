@@ -453,3 +453,33 @@ def test_a_booking_credited_whole_to_its_owner_is_allocate_s_answer(amount):
     [line] = result.credits
     [expected] = allocate(Decimal(amount), [Decimal(1)], "USD")
     assert str(line.amount) == str(expected)
+
+
+def test_a_credit_line_under_a_credit_head_reads_as_the_line_with_its_id_and_full_trace():
+    """A credit line given no id and a short trace tuple under a `CreditHead` (what the credit
+    stage keeps per line) reads its id from its fields and its trace from the full tuple:
+    equal to, hashed, copied and evolved as the line made with both."""
+    def render(cur, value, weight, amount, detail, event, how, *args):
+        return (f"{how.format(*args)}; {detail}", f"{value} × {weight} = {amount} {cur}",
+                (), (event,), (), ())
+
+    head = records.CreditHead((render, "core", "Core", SPAN, "USD"))
+    fields = dict(credit="bookings", payee="ana", deal="D1", event="E1",
+                  date=dt.date(2027, 1, 2), amount=Decimal("5.00"), kind="owner")
+    value = Decimal("5.00")
+    full = (head, value, Decimal(1), value, "all to the owner", "E1", "deal {} booked at {}{}",
+            "D1", value, "")
+    plain = records.CreditLine(id="bookings:E1:ana:owner", **fields,
+                               trace=records._later_trace(full))
+    for short in ((head, value, Decimal(1), "all to the owner"),  # a booking's phrase left out
+                  (head, Decimal(1), "all to the owner")):  # the value the line's amount too
+        line = records.credit_line(id=None, **fields, trace=short)
+        assert records.raw_trace(line) == full and records.trace_contents(line) == \
+            records.trace_contents(plain)
+        assert line.id == "bookings:E1:ana:owner" and line == plain and hash(line) == hash(plain)
+        assert line.trace.because == "deal D1 booked at 5.00; all to the owner"
+        assert copy.copy(line) == plain and pickle.loads(pickle.dumps(line)) == plain
+        assert attrs.evolve(line, amount=Decimal(6)) == attrs.evolve(plain, amount=Decimal(6))
+    given = records.credit_line(id="bookings:E1:ana:roll-up:bo", **fields,
+                                trace=(head, value, None, "rolled up"))
+    assert given.id == "bookings:E1:ana:roll-up:bo"

@@ -21,7 +21,8 @@ from incentive_dsl.data.records import Event, Roster
 from incentive_dsl.eval.context import Deal, Deals, Env, Evaluator, EventIndex, Fx
 from incentive_dsl.eval.money import (ZERO, add, allocate, div, fmt, fmt_pct, fmt_rate, mul,
                                       quantum, round_money, sub)
-from incentive_dsl.eval.records import CreditLine, Skips, credit_line, outside_window
+from incentive_dsl.eval.records import (CreditHead, CreditLine, Skips, credit_line,
+                                        outside_window)
 from incentive_dsl.progress import EVERY, QUIET, Meter
 
 ONE = Decimal(1)
@@ -147,8 +148,10 @@ class CreditStage:
         self._event_ids: dict[str, int] = {}  # the current event's line ids, and how many
         self._minor = quantum(plan.currency)
         # Each rule's trace head (see `Later`): what the traces of its lines share.
-        self._heads = {c.name: (_credit_texts, c.name, c.label, c.span, plan.currency)
-                       for c in plan.credits}
+        self._heads = {c.name: CreditHead((_credit_texts, c.name, c.label, c.span,
+                                           plan.currency)) for c in plan.credits}
+        # (rule, detail) -> the trace tuple its plain bookings' lines share (`CreditHead`)
+        self._plains: dict[tuple[str, str], tuple] = {}
 
     def run(self, meter: Meter = QUIET) -> tuple[list[CreditLine], Skips]:
         order = {c.name: i for i, c in enumerate(self.plan.credits)}
@@ -306,8 +309,9 @@ class CreditStage:
             rate = None if booked.currency is None or booked.currency == self.fx.currency \
                 else self.fx.convert(booked.amount or ZERO, booked.currency, booked.date,
                                      booked)[1]
-            return deal.amount, ("deal {} booked at {}{}", deal.id, deal.amount,
-                                 "" if rate is None else _converted(booked, rate))
+            # (Without a rate, the trace makes this phrase from the line: `CreditHead`.)
+            return deal.amount, () if rate is None else (
+                "deal {} booked at {}{}", deal.id, deal.amount, _converted(booked, rate))
         if e.kind == "amended" and deal is not None:
             new, rate = self.fx.convert(e.amount or ZERO, e.currency, e.date, e)
             old = self._previous_amount.get((spec.name, deal.id), deal.amount)
@@ -387,6 +391,13 @@ class CreditStage:
             kv[0] is None, kv[0] or "")) if w]
         return shares, f"{spec.attribution} attribution over {count} touches"
 
+    def _plain(self, rule: str, detail: str) -> tuple:
+        """The trace tuple of a line of `rule` that credits all of a booking in the plan
+        currency to one payee, made once (`_plains`): shared by all such lines with the same
+        detail."""
+        made = self._plains[(rule, detail)] = (self._heads[rule], ONE, detail)
+        return made
+
     def _line(self, spec: CreditSpec, e: Event, payee: str, kind: str, amount: Decimal,
               value: Decimal, weight: Decimal | None, how: tuple, detail: str,
               source: str | None = None) -> CreditLine | None:
@@ -399,11 +410,13 @@ class CreditStage:
         # A payee can get two lines of one kind from one event (the actor standing in for
         # two roles nobody holds): the second is `#2`, so that every line has its own id.
         n = self._event_ids[base] = self._event_ids.get(base, 0) + 1
-        line = credit_line(
-            id=base if n == 1 else f"{base}#{n}", credit=spec.name, payee=payee,
-            deal=e.deal if e.kind != "activity" else None, event=e.id, date=e.date,
-            amount=amount, kind=kind,
-            trace=(self._heads[spec.name], value, weight, amount, detail, e.id, *how))
+        line = credit_line(  # (the id made when read, when it is the plain one: `CreditHead`)
+            id=None if n == 1 and not suffix else base if n == 1 else f"{base}#{n}",
+            credit=spec.name, payee=payee, deal=e.deal if e.kind != "activity" else None,
+            event=e.id, date=e.date, amount=amount, kind=kind,
+            trace=(self._heads[spec.name], value, weight, detail, *how) if how or
+            weight is not ONE or amount is not value else
+            self._plains.get((spec.name, detail)) or self._plain(spec.name, detail))
         self.lines.append(line)
         if spec.cancelled == "lose" and line.deal is not None and kind != "cancelled":
             self._of_deal[(spec.name, line.deal)].append(line)

@@ -24,6 +24,7 @@ nothing changes (a roster row, a line's dates, employment), each read once.
 
 from __future__ import annotations
 
+import array
 import bisect
 import datetime as dt
 import functools
@@ -74,7 +75,8 @@ class CreditSeries:
     __slots__ = ("seqs", "dates", "totals", "lines")
 
     def __init__(self) -> None:
-        self.seqs: list[int] = []
+        # (machine integers, not int objects: a run numbers every credit line past 256)
+        self.seqs = array.array("q")
         self.dates: list[dt.date] = []
         self.totals: list[Decimal] = []
         self.lines: list[CreditLine] = []
@@ -82,7 +84,7 @@ class CreditSeries:
     def extend(self, seqs: list[int], lines: list[CreditLine]) -> None:
         """Lines `lines`, numbered `seqs`, after the ones it has: their dates and running
         totals made in C (a run adds every credit line)."""
-        self.seqs += seqs
+        self.seqs.extend(seqs)
         self.lines += lines
         self.dates += map(_DATE, lines)
         # Each total is the one before plus the line's amount, the first added to 0.

@@ -237,13 +237,14 @@ def _later_trace(later: Later) -> DeferredTrace:
     return DeferredTrace(head[0], (*head[4:], *later[1:]), head[1], head[2], head[3])
 
 
-def _traced_later(cls: type) -> type:
+def _traced_later(cls: type, raw=None, more: dict | None = None) -> type:
     """A subclass of the line record `cls` whose `trace` field is read through a property
-    that makes the trace from the tuple its slot holds (see above). To every reader it is
-    a `cls`: equal to and hashed as the `cls` with the same fields, shown and copied as one (a
-    copy or pickle is a `cls`); `attrs.evolve` and `attrs.asdict` read its trace."""
+    that makes the trace from the tuple its slot holds (see above), or from the tuple `raw`
+    reads from the line. To every reader it is a `cls`: equal to and hashed as the `cls` with
+    the same fields, shown and copied as one (a copy or pickle is a `cls`); `attrs.evolve` and
+    `attrs.asdict` read its trace. `more`: other attributes of the class."""
     slot = cls.__dict__["trace"]
-    get, put = slot.__get__, slot.__set__
+    get, put = raw or slot.__get__, slot.__set__
     names = tuple(f.name for f in attrs.fields(cls))
     fields = operator.attrgetter(*names)
 
@@ -265,7 +266,7 @@ def _traced_later(cls: type) -> type:
     return type(cls.__name__, (cls,), {
         "__slots__": (), "__qualname__": cls.__qualname__, "__module__": cls.__module__,
         "__doc__": cls.__doc__, "trace": property(trace, put), "__eq__": __eq__,
-        "__hash__": cls.__hash__, "__reduce__": __reduce__})
+        "__hash__": cls.__hash__, "__reduce__": __reduce__, **(more or {})})
 
 
 def _remade(cls: type, fields: dict):
@@ -330,8 +331,10 @@ def _slot_setters(cls: type) -> tuple:
     return tuple(getattr(cls, f.name).__set__ for f in attrs.fields(cls))
 
 
-def credit_line(*, id: str, credit: str, payee: str, deal: str | None, event: str,
+def credit_line(*, id: str | None, credit: str, payee: str, deal: str | None, event: str,
                 date: dt.date, amount: Decimal, kind: str, trace: Trace | Later) -> CreditLine:
+    """The credit line with these fields. With a trace given as a tuple, `id` None stands for
+    "credit:event:payee:kind", made when read (see `CreditHead`)."""
     line = _new(_CREDIT_LATER if type(trace) is tuple else CreditLine)
     s_id, s_credit, s_payee, s_deal, s_event, s_date, s_amount, s_kind, s_trace = _CREDIT_SLOTS
     s_id(line, id)
@@ -389,17 +392,57 @@ def rounded_unread(line: EarningLine, amount: Decimal, trace: Later) -> EarningL
     return line
 
 
+class CreditHead(tuple):
+    """The head of the credit stage's lines of one rule (see `Later`), marking the shorter
+    tuples it heads: (head, value, weight, detail, *how), without what the line holds
+    already (its amount and event) and, for a booking in the plan currency (`how` empty),
+    without the booking's phrase, whose deal is the line's and whose amount is the value;
+    (head, weight, detail) when the value is the line's amount too (all of such a booking to
+    one payee), a tuple the rule's lines with that detail share. The full tuple is made when
+    the trace is read. Lines made
+    with such a tuple leave their ids to be made when read, from the fields they are made of
+    ("credit:event:payee:kind"), unless given one (an id with a suffix): the id of every
+    credit line would be a string kept per line that few outputs read."""
+
+    __slots__ = ()
+
+
+_GET_CREDIT_TRACE, _GET_CREDIT_ID = CreditLine.trace.__get__, CreditLine.id.__get__
+
+
+def _credit_trace(line: CreditLine) -> Trace | Later:
+    """A credit line's trace as it holds it, a short tuple made the full one (`CreditHead`)."""
+    made = _GET_CREDIT_TRACE(line)
+    if type(made) is tuple and type(made[0]) is CreditHead:
+        if len(made) == 3:
+            head, weight, detail = made
+            value = line.amount
+            return (head, value, weight, value, detail, line.event, "deal {} booked at {}{}",
+                    line.deal, value, "")
+        head, value, weight, detail, *how = made
+        return (head, value, weight, line.amount, detail, line.event,
+                *(how or ("deal {} booked at {}{}", line.deal, value, "")))
+    return made
+
+
+def _credit_id(line: CreditLine) -> str:
+    made = _GET_CREDIT_ID(line)
+    return f"{line.credit}:{line.event}:{line.payee}:{line.kind}" if made is None else made
+
+
 _CREDIT_SLOTS = _slot_setters(CreditLine)
 _EARNING_SLOTS = _slot_setters(EarningLine)
 _PAYOUT_SLOTS = _slot_setters(PayoutLine)
 _SET_EARNING_AMOUNT, _SET_EARNING_TRACE = EarningLine.amount.__set__, EarningLine.trace.__set__
-_CREDIT_LATER = _traced_later(CreditLine)
+_CREDIT_LATER = _traced_later(CreditLine, _credit_trace, {
+    "id": property(_credit_id, CreditLine.__dict__["id"].__set__)})
 _EARNING_LATER = _traced_later(EarningLine)
 _PAYOUT_LATER = _traced_later(PayoutLine)
 # Each line record's twin whose trace is made when read (for readers that go by exact type).
 TWINS = {CreditLine: _CREDIT_LATER, EarningLine: _EARNING_LATER, PayoutLine: _PAYOUT_LATER}
 # The slot a twin's trace is kept in, read as it is (the made trace or its tuple).
-_RAW_TRACE = {twin: cls.__dict__["trace"].__get__ for cls, twin in TWINS.items()}
+_RAW_TRACE = {twin: cls.__dict__["trace"].__get__ for cls, twin in TWINS.items()} | {
+    _CREDIT_LATER: _credit_trace}
 _PUT_TRACE = {twin: cls.__dict__["trace"].__set__ for cls, twin in TWINS.items()}
 
 
