@@ -203,6 +203,7 @@ class EarningStage:
         self.eligible = Eligibility(plan, roster)
         # The minor unit and rounding mode lines are rounded to (`round_money`'s).
         self._minor, self._mode = quantum(self.cur), ROUNDING_MODES[plan.rounding.mode]
+        self._per_line = plan.rounding.point == "line"  # (read for every commission line)
         # One payee's tier periods (labels) -> what `_money_pieces` reads for each (see
         # `_quota_cut`).
         self._quota_cuts: dict[str, tuple] = {}
@@ -620,7 +621,7 @@ class EarningStage:
         if head is None:
             head = heads[id(span)] = (render, c.name, c.label, span, self.plan, c)
         paid, trace = earned, None
-        per_line = self.plan.rounding.point == "line"
+        per_line = self._per_line
         if per_line and line.kind not in SHARE_KINDS:
             # Rounded now, as `_round_rated` would (only shares of a split wait for it), with
             # one trace saying both: a run makes one per line.
@@ -760,7 +761,7 @@ class EarningStage:
         cut = self._quota_cuts.get(period.label)
         if cut is None:
             cut = self._quota_cut(c, table, line.payee, period, series)
-        q, limit, bounds, first = cut
+        q, low, limit, bounds, first = cut
         if not q:
             return None
         totals = series.totals
@@ -773,7 +774,8 @@ class EarningStage:
         else:
             c0, c1 = (ZERO if total0 is None else total0 - before), total1 - before
         amount = line.amount
-        if c1 - c0 != amount or not amount or max(abs(c0), abs(c1)) >= limit:
+        # (`max(abs(c0), abs(c1)) >= limit` without three calls: `low` is -limit)
+        if c1 - c0 != amount or not amount or not (low < c0 < limit and low < c1 < limit):
             return None
         if self._keys_after:  # the key path's memory of the last line's key is now stale
             self._keys_after.pop((table.key, table.period), None)
@@ -782,12 +784,14 @@ class EarningStage:
     def _quota_cut(self, c: m.CommissionSpec, table: m.TierTableSpec, payee: str,
                    period: Period, series: CreditSeries) -> tuple:
         """What `_money_pieces` reads for every line of one payee and tier period: the quota,
-        the largest credit it cuts exactly, the tier rows' bounds in money (quota × bound;
+        the largest credit it cuts exactly (and its negative), the tier rows' bounds in money (quota × bound;
         None for the first row's low and the last row's open high) and where the period's
         lines start in `series`. Kept while the commission rates that payee."""
         q = self.engine.quota_total(self._money_key(c)[1], (payee,), period)
         bounds = _money_bounds(table.rows, q)
-        cut = self._quota_cuts[period.label] = (q, mul(q, _COMPUTED_BOUND), bounds,
+        limit = mul(q, _COMPUTED_BOUND)
+        low = limit.copy_negate() if type(limit) is Decimal else -limit  # (not rounded)
+        cut = self._quota_cuts[period.label] = (q, low, limit, bounds,
                                           bisect.bisect_left(series.dates, period.start))
         return cut
 
