@@ -1237,6 +1237,7 @@ class EarningStage:
         out = []
         # The lines of cancelled deals only (a few in a hundred): one look each at the others.
         cancelled = {e.deal for e in self.by_kind.get("cancelled", ()) if e.deal is not None}
+        share = "" if c.share == ONE else f" × {fmt_pct(c.share)}"  # (in every line's trace)
         by_deal: dict[str, list[EarningLine]] = defaultdict(list)
         for ln in self.lines:
             if ln.deal in cancelled and ln.component in c.components and ln.kind in REVERSIBLE:
@@ -1260,23 +1261,25 @@ class EarningStage:
             # too, whenever it was written, so the deal nets to zero and not below.
             originals = [ln for ln in by_deal.get(e.deal, ())
                          if ln.date <= e.date or ln.kind == "condition"]
+            if not originals:
+                continue
+            # What the cancellation's lines share, made once per cancellation.
+            period = self.plan.calendar.period_of(e.date, "month").label
+            why = f"deal {e.deal} was cancelled on {e.date}, {(e.date - booked).days} days " \
+                f"after booking on {booked} (within {c.within_count} {c.within_unit}): the"
             for ln in originals:
                 if c.roles and self.roster.role_on(ln.payee, ln.date) not in c.roles:
                     continue
                 amount = -mul(ln.amount, c.share)
                 if not amount:
                     continue
-                share = "" if c.share == ONE else f" × {fmt_pct(c.share)}"
-                period = self.plan.calendar.period_of(e.date, "month").label
-                out.append(EarningLine(
+                out.append(earning_line(
                     id=self._id(c.name, "clawback", ln.payee, ln.id), component=ln.component,
                     kind="clawback", payee=ln.payee, date=e.date, period=period, amount=amount,
                     deal=e.deal, trace=Trace(
                         rule=c.name, label=c.label, span=c.span,
-                        because=f"deal {e.deal} was cancelled on {e.date}, "
-                        f"{(e.date - booked).days} days after booking on {booked} (within "
-                        f"{c.within_count} {c.within_unit}): the {ln.kind} line of "
-                        f"{ln.date} is reversed at its original amount",
+                        because=f"{why} {ln.kind} line of {ln.date} is reversed at its "
+                        "original amount",
                         arithmetic=f"-{fmt(ln.amount, self.cur)}{share} = {fmt(amount, self.cur)}",
                         events=(e.id,), inputs=(ln.id,))))
         return out
