@@ -940,7 +940,7 @@ class EarningStage:
             deal = deals.get(e.deal) if e.kind != "activity" else None
             payee = event_actor(e, deal)
             if where is not None and not where(Env(payee=payee, day=day, deal=deal, event=e)):
-                self._skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", day)
+                skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", day)
                 continue
             if left is not None and left <= 0:
                 self._skip(s.name, e.id, f"the SPIFF's budget of {fmt(s.budget, self.cur)} is "
