@@ -204,6 +204,7 @@ class EarningStage:
         # The minor unit and rounding mode lines are rounded to (`round_money`'s).
         self._minor, self._mode = quantum(self.cur), ROUNDING_MODES[plan.rounding.mode]
         self._per_line = plan.rounding.point == "line"  # (read for every commission line)
+        self._plain_rates: set[int] = set()  # (see `commission`)
         # One payee's tier periods (labels) -> what `_money_pieces` reads for each (see
         # `_quota_cut`).
         self._quota_cuts: dict[str, tuple] = {}
@@ -337,6 +338,10 @@ class EarningStage:
         period_of, unit, during = self.plan.calendar.period_of, c.period, c.during
         eligible, roles = self.eligible, c.roles
         rate = self._money_line if self._money_path(c) else self._commission_line
+        # The tier rows whose rate is a nonzero decimal without a positive exponent, by id.
+        self._plain_rates = set() if c.table is None else {
+            id(row) for row in c.table.rows if type(row.rate) is Decimal and row.rate
+            and row.rate.is_finite() and row.rate.as_tuple().exponent <= 0}
         start, end, keys_after = self.start, self.end, self._keys_after
         spans: list[tuple[str, int, int]] = []  # each payee's stretch of `rated`
         for payee in self.roster.ids():
@@ -598,8 +603,12 @@ class EarningStage:
             rate = row.rate
             earned = None
             if type(rate) is Decimal and type(amount) is Decimal:
-                try:  # `add`, `mul` and `sub` themselves while they are exact (as ever here)
-                    earned = _EXACT_ADD(ZERO, _EXACT_MUL(_EXACT_SUB(amount, ZERO), rate))
+                try:  # `add`, `mul` and `sub` themselves while they are exact (as ever here);
+                    # adding and taking 0 changes nothing of an amount in minor units times a
+                    # rate of `_plain_rates` (nonzero, no positive exponent)
+                    earned = _EXACT_MUL(amount, rate) if id(row) in self._plain_rates and \
+                        amount.same_quantum(self._minor) else \
+                        _EXACT_ADD(ZERO, _EXACT_MUL(_EXACT_SUB(amount, ZERO), rate))
                 except decimal.Inexact:
                     pass
             if earned is None:
