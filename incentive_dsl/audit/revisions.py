@@ -108,15 +108,38 @@ def git(*args: str, cwd: str | None = None, binary: bool = False,
         timeout: float = GIT_TIMEOUT) -> subprocess.CompletedProcess | str:
     """Run git (in `cwd`, default the current directory) with the repository's command
     settings turned off; a string says why it could not run."""
+    return git_all(args, cwd=cwd, binary=binary, timeout=timeout)[0]
+
+
+def git_all(*commands: tuple[str, ...], cwd: str | None = None, binary: bool = False,
+            timeout: float = GIT_TIMEOUT) -> list[subprocess.CompletedProcess | str]:
+    """`git` of each of `commands` (argument tuples), all started at once: a few questions
+    take about the time of one (a run's stamp asks three)."""
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0")
-    try:
-        return subprocess.run(["git", *SAFE_CONFIG, *args], cwd=cwd, capture_output=True,
-                              text=not binary, timeout=timeout, check=False, env=env,
-                              stdin=subprocess.DEVNULL)
-    except FileNotFoundError:
-        return "git is not installed (or not on PATH)"
-    except (OSError, subprocess.SubprocessError) as exc:
-        return f"git failed: {exc}"
+    started: list[subprocess.Popen | str] = []
+    for args in commands:
+        try:
+            started.append(subprocess.Popen(
+                ["git", *SAFE_CONFIG, *args], cwd=cwd, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=not binary, env=env, stdin=subprocess.DEVNULL))
+        except FileNotFoundError:
+            started.append("git is not installed (or not on PATH)")
+        except (OSError, subprocess.SubprocessError) as exc:
+            started.append(f"git failed: {exc}")
+    done: list[subprocess.CompletedProcess | str] = []
+    for proc in started:
+        if isinstance(proc, str):
+            done.append(proc)
+            continue
+        try:  # (as `subprocess.run` waits: a process past its time is killed)
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.SubprocessError as exc:
+            proc.kill()
+            proc.communicate()
+            done.append(f"git failed: {exc}")
+            continue
+        done.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    return done
 
 
 def _git(*args: str, binary: bool = False) -> subprocess.CompletedProcess | str:

@@ -39,18 +39,19 @@ def git_revision(path: str) -> str | None:
     --no-filters` against `rev-parse HEAD:file`) instead of `git diff`, which would refresh the
     index (core.fsmonitor) and run clean filters. A file stored through a filter or line-end
     conversion therefore reads as modified."""
-    from incentive_dsl.audit.revisions import git
+    from incentive_dsl.audit.revisions import git_all
 
     try:
         p = Path(path).resolve()
     except (OSError, RuntimeError):
         return None
     where = str(p.parent)
-    rev = git("log", "-1", "--format=%H", "--", p.name, cwd=where, timeout=10)
+    rev, stored, current = git_all(("log", "-1", "--format=%H", "--", p.name),
+                                   ("rev-parse", "--verify", "--quiet", f"HEAD:./{p.name}"),
+                                   ("hash-object", "--no-filters", "--", p.name),
+                                   cwd=where, timeout=10)
     if isinstance(rev, str) or rev.returncode != 0 or not rev.stdout.strip():
         return None
-    stored = git("rev-parse", "--verify", "--quiet", f"HEAD:./{p.name}", cwd=where, timeout=10)
-    current = git("hash-object", "--no-filters", "--", p.name, cwd=where, timeout=10)
     same = not isinstance(stored, str) and not isinstance(current, str) and \
         stored.returncode == 0 and current.returncode == 0 and \
         stored.stdout.strip() == current.stdout.strip()

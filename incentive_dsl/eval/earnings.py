@@ -203,6 +203,8 @@ class EarningStage:
         self.eligible = Eligibility(plan, roster)
         # The minor unit and rounding mode lines are rounded to (`round_money`'s).
         self._minor, self._mode = quantum(self.cur), ROUNDING_MODES[plan.rounding.mode]
+        self._per_line = plan.rounding.point == "line"  # (read for every commission line)
+        self._plain_rates: set[int] = set()  # (see `commission`)
         # One payee's tier periods (labels) -> what `_money_pieces` reads for each (see
         # `_quota_cut`).
         self._quota_cuts: dict[str, tuple] = {}
@@ -336,6 +338,10 @@ class EarningStage:
         period_of, unit, during = self.plan.calendar.period_of, c.period, c.during
         eligible, roles = self.eligible, c.roles
         rate = self._money_line if self._money_path(c) else self._commission_line
+        # The tier rows whose rate is a nonzero decimal without a positive exponent, by id.
+        self._plain_rates = set() if c.table is None else {
+            id(row) for row in c.table.rows if type(row.rate) is Decimal and row.rate
+            and row.rate.is_finite() and row.rate.as_tuple().exponent <= 0}
         start, end, keys_after = self.start, self.end, self._keys_after
         spans: list[tuple[str, int, int]] = []  # each payee's stretch of `rated`
         for payee in self.roster.ids():
@@ -597,8 +603,12 @@ class EarningStage:
             rate = row.rate
             earned = None
             if type(rate) is Decimal and type(amount) is Decimal:
-                try:  # `add`, `mul` and `sub` themselves while they are exact (as ever here)
-                    earned = _EXACT_ADD(ZERO, _EXACT_MUL(_EXACT_SUB(amount, ZERO), rate))
+                try:  # `add`, `mul` and `sub` themselves while they are exact (as ever here);
+                    # adding and taking 0 changes nothing of an amount in minor units times a
+                    # rate of `_plain_rates` (nonzero, no positive exponent)
+                    earned = _EXACT_MUL(amount, rate) if id(row) in self._plain_rates and \
+                        amount.same_quantum(self._minor) else \
+                        _EXACT_ADD(ZERO, _EXACT_MUL(_EXACT_SUB(amount, ZERO), rate))
                 except decimal.Inexact:
                     pass
             if earned is None:
@@ -620,7 +630,7 @@ class EarningStage:
         if head is None:
             head = heads[id(span)] = (render, c.name, c.label, span, self.plan, c)
         paid, trace = earned, None
-        per_line = self.plan.rounding.point == "line"
+        per_line = self._per_line
         if per_line and line.kind not in SHARE_KINDS:
             # Rounded now, as `_round_rated` would (only shares of a split wait for it), with
             # one trace saying both: a run makes one per line.
@@ -760,7 +770,7 @@ class EarningStage:
         cut = self._quota_cuts.get(period.label)
         if cut is None:
             cut = self._quota_cut(c, table, line.payee, period, series)
-        q, limit, bounds, first = cut
+        q, low, limit, bounds, first = cut
         if not q:
             return None
         totals = series.totals
@@ -773,7 +783,8 @@ class EarningStage:
         else:
             c0, c1 = (ZERO if total0 is None else total0 - before), total1 - before
         amount = line.amount
-        if c1 - c0 != amount or not amount or max(abs(c0), abs(c1)) >= limit:
+        # (`max(abs(c0), abs(c1)) >= limit` without three calls: `low` is -limit)
+        if c1 - c0 != amount or not amount or not (low < c0 < limit and low < c1 < limit):
             return None
         if self._keys_after:  # the key path's memory of the last line's key is now stale
             self._keys_after.pop((table.key, table.period), None)
@@ -782,12 +793,14 @@ class EarningStage:
     def _quota_cut(self, c: m.CommissionSpec, table: m.TierTableSpec, payee: str,
                    period: Period, series: CreditSeries) -> tuple:
         """What `_money_pieces` reads for every line of one payee and tier period: the quota,
-        the largest credit it cuts exactly, the tier rows' bounds in money (quota × bound;
+        the largest credit it cuts exactly (and its negative), the tier rows' bounds in money (quota × bound;
         None for the first row's low and the last row's open high) and where the period's
         lines start in `series`. Kept while the commission rates that payee."""
         q = self.engine.quota_total(self._money_key(c)[1], (payee,), period)
         bounds = _money_bounds(table.rows, q)
-        cut = self._quota_cuts[period.label] = (q, mul(q, _COMPUTED_BOUND), bounds,
+        limit = mul(q, _COMPUTED_BOUND)
+        low = limit.copy_negate() if type(limit) is Decimal else -limit  # (not rounded)
+        cut = self._quota_cuts[period.label] = (q, low, limit, bounds,
                                           bisect.bisect_left(series.dates, period.start))
         return cut
 
@@ -936,7 +949,7 @@ class EarningStage:
             deal = deals.get(e.deal) if e.kind != "activity" else None
             payee = event_actor(e, deal)
             if where is not None and not where(Env(payee=payee, day=day, deal=deal, event=e)):
-                self._skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", day)
+                skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", day)
                 continue
             if left is not None and left <= 0:
                 self._skip(s.name, e.id, f"the SPIFF's budget of {fmt(s.budget, self.cur)} is "
@@ -1233,6 +1246,7 @@ class EarningStage:
         out = []
         # The lines of cancelled deals only (a few in a hundred): one look each at the others.
         cancelled = {e.deal for e in self.by_kind.get("cancelled", ()) if e.deal is not None}
+        share = "" if c.share == ONE else f" × {fmt_pct(c.share)}"  # (in every line's trace)
         by_deal: dict[str, list[EarningLine]] = defaultdict(list)
         for ln in self.lines:
             if ln.deal in cancelled and ln.component in c.components and ln.kind in REVERSIBLE:
@@ -1256,23 +1270,25 @@ class EarningStage:
             # too, whenever it was written, so the deal nets to zero and not below.
             originals = [ln for ln in by_deal.get(e.deal, ())
                          if ln.date <= e.date or ln.kind == "condition"]
+            if not originals:
+                continue
+            # What the cancellation's lines share, made once per cancellation.
+            period = self.plan.calendar.period_of(e.date, "month").label
+            why = f"deal {e.deal} was cancelled on {e.date}, {(e.date - booked).days} days " \
+                f"after booking on {booked} (within {c.within_count} {c.within_unit}): the"
             for ln in originals:
                 if c.roles and self.roster.role_on(ln.payee, ln.date) not in c.roles:
                     continue
                 amount = -mul(ln.amount, c.share)
                 if not amount:
                     continue
-                share = "" if c.share == ONE else f" × {fmt_pct(c.share)}"
-                period = self.plan.calendar.period_of(e.date, "month").label
-                out.append(EarningLine(
+                out.append(earning_line(
                     id=self._id(c.name, "clawback", ln.payee, ln.id), component=ln.component,
                     kind="clawback", payee=ln.payee, date=e.date, period=period, amount=amount,
                     deal=e.deal, trace=Trace(
                         rule=c.name, label=c.label, span=c.span,
-                        because=f"deal {e.deal} was cancelled on {e.date}, "
-                        f"{(e.date - booked).days} days after booking on {booked} (within "
-                        f"{c.within_count} {c.within_unit}): the {ln.kind} line of "
-                        f"{ln.date} is reversed at its original amount",
+                        because=f"{why} {ln.kind} line of {ln.date} is reversed at its "
+                        "original amount",
                         arithmetic=f"-{fmt(ln.amount, self.cur)}{share} = {fmt(amount, self.cur)}",
                         events=(e.id,), inputs=(ln.id,))))
         return out

@@ -300,8 +300,8 @@ class PayoutStage:
                 if not period_lines and earned is None and not self._active_in(payee, pp):
                     continue
                 lines += period_lines
-                statements.append(self._statement(payee, pp, period_lines, earned, balance,
-                                                  carried, advance_balance))
+                statements.append(self._statement(payee, pp, period_lines, extra, earned,
+                                                  balance, carried, advance_balance))
             lines += self._net_awaiting(awaiting.get(payee, []))
         return lines, statements
 
@@ -478,12 +478,15 @@ class PayoutStage:
         return subtotal, balance, out
 
     def _statement(self, payee: str, pp: Period, lines: list[PayoutLine],
-                   earned: dict[str, Decimal] | None, balance: Decimal,
-                   carried: Decimal, advance_balance: Decimal) -> Statement:
+                   extra: list[PayoutLine], earned: dict[str, Decimal] | None,
+                   balance: Decimal, carried: Decimal,
+                   advance_balance: Decimal) -> Statement:
+        """The statement of `lines`; `extra` are those of them that are not earnings (nor
+        rounding), the only ones of the kinds it totals."""
         totals = dict.fromkeys(("holdback", "release", "draw", "recovery", "carried", "advance",
                                 "advance recovery"), ZERO)
         paid = sum(map(_AMOUNT, lines), ZERO)
-        for ln in lines:  # each total added up in line order
+        for ln in extra:  # each total added up in line order
             if ln.kind in totals:
                 totals[ln.kind] += ln.amount
         if self.plan.rounding.point == "statement":  # a whole number of cents already:
