@@ -107,3 +107,13 @@ def test_lines_that_do_not_belong_in_a_block_are_one_error():
             '  expect core for ana in 2027-Q2 is 8,000 USD\n')
     diags = parse_text("p.plan", text).diagnostics
     assert [(d.code, d.span.line) for d in diags] == [("E-SYNTAX", 6)]
+
+
+def test_an_indented_header_is_one_error_not_one_per_line_of_its_block():
+    """An indented `payout` header glues the payout block to the bonus above it: its lines are
+    read in the bonus block and refused there; the header's error says it for all of them."""
+    text = ('bonus target "Target bonus"\n  linear on attainment per quarter\n'
+            '    from 50% pay 0 USD\n    to 100% pay 800 USD\n\n'
+            '  payout\n  paid monthly\n  hold back 10% until 2027-12-31\n')
+    diags = parse_text("p.plan", text).diagnostics
+    assert [(d.code, d.span.line, d.span.column) for d in diags] == [("E-SYNTAX", 6, 3)]

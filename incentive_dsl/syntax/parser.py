@@ -378,11 +378,17 @@ def _parse_block(path: str, chunk: _Chunk, comments: CommentTable, g: _Grammar,
         # On a line of the block's body with code, and not an indentation error.
         takeable = 0 < at < len(lines) and lines[at].strip() != "" and \
             problem.code != "E-INDENT"
-        if problems and (not takeable or at <= last or _same_misplaced(problem, problems[-1],
-                                                                        lines[at])):
+        starts = takeable and _at_first_word(problem, lines[at])
+        # Lines refused at their first word one after the other: lines that do not belong in
+        # the block (a header line cut it in two); the first error says it for all of them.
+        if problems and (not takeable or at <= last or starts and refused_first):
             return None, problems, ()
         problems.append(problem)
-        if not takeable or len(problems) == MAX_ERRORS_PER_BLOCK:
+        refused_first = starts
+        # A block's keyword refused: an indented header, which glued the next block to this
+        # one; what follows it is that block's, read in the wrong one.
+        if not takeable or len(problems) == MAX_ERRORS_PER_BLOCK or \
+                starts and lines[at].split()[0] in BLOCK_KEYWORDS:
             return None, problems, ()
         last = at
         depth = len(lines[at]) - len(lines[at].lstrip(" "))
@@ -402,12 +408,9 @@ def _parse_block(path: str, chunk: _Chunk, comments: CommentTable, g: _Grammar,
             lines[i] = ""
 
 
-def _same_misplaced(problem: Diagnostic, before: Diagnostic, line: str) -> bool:
-    """Whether `problem` refuses its line's first word as `before` refused another's: lines
-    of one kind that do not belong in the block (after a header line that cut a block in two,
-    all of the rest); the first error says it for all of them."""
-    return problem.message == before.message and \
-        problem.span.column == len(line) - len(line.lstrip(" ")) + 1
+def _at_first_word(problem: Diagnostic, line: str) -> bool:
+    """Whether `problem` refuses the first word of its line."""
+    return problem.span.column == len(line) - len(line.lstrip(" ")) + 1
 
 
 def _parse_whole(path: str, code_lines: list[str], chunks: list[_Chunk],
