@@ -167,30 +167,31 @@ class Deals:
 
     def __init__(self, index: EventIndex, fx: Fx) -> None:
         self.index = index
-        self._deals: dict[str, Deal] = {}
+        # The deals made so far, by id (the credit stage looks a booked deal up here itself)
+        self.made: dict[str, Deal] = {}
         self._ids: set[str] | None = None
         plan_currency = fx.currency
         for e in index.by_kind["booked"]:
-            d = self._deals.get(e.deal)
+            d = self.made.get(e.deal)
             if d is None:
-                d = self._deals[e.deal] = Deal(e.deal, index)
+                d = self.made[e.deal] = Deal(e.deal, index)
             d.booked = e
             if e.amount is not None:  # (in the plan currency, as most are: no conversion)
                 d.amount = e.amount if e.currency is None or e.currency == plan_currency else \
                     fx.convert(e.amount, e.currency, e.date, e)[0]
         for e in index.by_kind["cancelled"]:
-            d = self._deals.get(e.deal)
+            d = self.made.get(e.deal)
             if d is None:
-                d = self._deals[e.deal] = Deal(e.deal, index)
+                d = self.made[e.deal] = Deal(e.deal, index)
             d.cancelled = d.cancelled or e
 
     def get(self, deal_id: str | None) -> Deal | None:
-        d = self._deals.get(deal_id)
+        d = self.made.get(deal_id)
         if d is None and deal_id is not None:
             if self._ids is None:
                 self._ids = {e.deal for e in self.index.events if e.kind != "activity"}
             if deal_id in self._ids:
-                d = self._deals[deal_id] = Deal(deal_id, self.index)
+                d = self.made[deal_id] = Deal(deal_id, self.index)
         return d
 
 

@@ -146,6 +146,9 @@ class CreditStage:
                        if c.trigger.where is not None else None for c in plan.credits}
         self.eligible = Eligibility(plan, roster)
         self._event_ids: dict[str, int] = {}  # the current event's line ids, and how many
+        self._made = deals.made
+        # Each rule's `Eligibility.window` by payee, for `_line`
+        self._windows: dict[str, dict[str, tuple]] = {c.name: {} for c in plan.credits}
         self._minor = quantum(plan.currency)
         # Each rule's trace head (see `Later`): what the traces of its lines share.
         self._heads = {c.name: CreditHead((_credit_texts, c.name, c.label, c.span,
@@ -165,7 +168,11 @@ class CreditStage:
                 t = spec.trigger
                 always[(spec.name, kind)] = None if t.kind != "deal" else \
                     kind == t.event or (t.event == "booked" and kind == "amended")
-        checks = {kind: [(spec, always[(spec.name, kind)]) for spec in specs]
+        # Per kind: the rules to check, and whether an event's lines are sorted (one rule's
+        # own shares are made in payee order already, see `_credit`; the lines of several
+        # rules, overlays and roll-ups are not).
+        checks = {kind: ([(spec, always[(spec.name, kind)]) for spec in specs],
+                         len(specs) > 1 or bool(specs[0].overlays) or specs[0].rollup is not None)
                   for kind, specs in specs_for.items()}
         lines = self.lines
 
@@ -179,21 +186,20 @@ class CreditStage:
         events = groups[0] if len(groups) == 1 else [] if not groups else sorted(
             itertools.chain.from_iterable(groups), key=Event.sort_key)
         skipped = len(self.index.events) - len(events)  # events no credit rule looks at
+        event_ids = self._event_ids
         for i, e in enumerate(events):
             if not i % EVERY:
                 meter.update(skipped + i)
-            specs = specs_for[e.kind]
+            rules, mixed = checks[e.kind]
             first = len(lines)
-            self._event_ids.clear()
-            for spec, matched in checks[e.kind]:
+            if event_ids:
+                event_ids.clear()
+            for spec, matched in rules:
                 if matched or (matched is None and _matches(spec, e)):
                     self._credit(spec, e)
                 elif e.kind == "cancelled":  # a credit on bookings whose deals lose it
                     self._take_back(spec, e)
-            # One rule's own shares are made in payee order already (see `_credit`); the lines
-            # of several rules, overlays and roll-ups are sorted.
-            if len(lines) - first > 1 and (len(specs) > 1 or specs[0].overlays or
-                                           specs[0].rollup is not None):
+            if mixed and len(lines) - first > 1:
                 lines[first:] = sorted(lines[first:], key=rank)
         return lines, self.skips
 
@@ -201,21 +207,23 @@ class CreditStage:
         self.skips.add(spec.name, e.id, reason, e.date)
 
     def _credit(self, spec: CreditSpec, e: Event) -> None:
-        deal = self.deals.get(e.deal) if e.kind != "activity" else None
-        if e.kind in ("amended",) and (deal is None or deal.booked is None):
+        kind = e.kind
+        # (a booked or cancelled deal is made up front: looked up without a call)
+        deal = None if kind == "activity" else self._made.get(e.deal) or self.deals.get(e.deal)
+        if kind == "amended" and (deal is None or deal.booked is None):
             return
         if spec.during is not None and not spec.during.contains(e.date):
             self._skip(spec, e, outside_window(e.date))
             return
         actor = event_actor(e, deal)
-        env = Env(payee=actor, day=e.date, deal=deal, event=e) \
-            if spec.value is not None or self._where[spec.name] is not None else None
         where = self._where[spec.name]
+        env = Env(payee=actor, day=e.date, deal=deal, event=e) \
+            if spec.value is not None or where is not None else None
         if where is not None and not where(env):
             self._skip(spec, e, "the rule's 'where' condition does not hold")
             return
         value, how = self._value(spec, e, deal, env)
-        if value == 0 and e.kind == "amended":
+        if kind == "amended" and value == 0:
             return
         shares, detail = self._shares(spec, e, deal, actor)
         if not shares:
@@ -223,10 +231,13 @@ class CreditStage:
             return
         # Payee order, not recorded order, decides who gets a leftover cent: the result must not
         # depend on how the CRM happened to list the split.
+        # Two lines of one payee and kind need numbering (`_line`): not when the payees differ.
+        distinct = len(shares) == 1
         if len(shares) == 2:  # (a two-way split, the usual one: compared, not sorted)
             a, b = shares
             if (b[0] is None, b[0] or "", b[2]) < (a[0] is None, a[0] or "", a[2]):
                 shares = [b, a]
+            distinct = a[0] != b[0]
         elif len(shares) > 1:
             shares = sorted(shares, key=lambda s: (s[0] is None, s[0] or "", s[2]))
         if shares[0][1] is ONE and len(shares) == 1 and value.same_quantum(self._minor):
@@ -239,7 +250,8 @@ class CreditStage:
                 self._skip(spec, e, f"{fmt(amount, self.plan.currency)} of credit went to "
                            "digital touches")
                 continue
-            line = self._line(spec, e, payee, kind, amount, value, weight, how, detail)
+            line = self._line(spec, e, payee, kind, amount, value, weight, how, detail,
+                              counted=not distinct)
             if line is not None:
                 direct.append(line)
         for roles, share in spec.overlays:
@@ -400,20 +412,31 @@ class CreditStage:
 
     def _line(self, spec: CreditSpec, e: Event, payee: str, kind: str, amount: Decimal,
               value: Decimal, weight: Decimal | None, how: tuple, detail: str,
-              source: str | None = None) -> CreditLine | None:
-        reason = self.eligible(spec.roles, payee, e.date)
+              source: str | None = None, counted: bool = True) -> CreditLine | None:
+        day = e.date
+        windows = self._windows[spec.name]
+        window = windows.get(payee)
+        if window is None:
+            window = windows[payee] = self.eligible.window(spec.roles, payee)
+        start, end, reason = window
+        if not start <= day <= end:
+            reason = self.eligible(spec.roles, payee, day)
         if reason is not None:
             self._skip(spec, e, reason)
             return None
-        suffix = f":{source}" if source else ""
-        base = f"{spec.name}:{e.id}:{payee}:{kind}{suffix}"
-        # A payee can get two lines of one kind from one event (the actor standing in for
-        # two roles nobody holds): the second is `#2`, so that every line has its own id.
-        n = self._event_ids[base] = self._event_ids.get(base, 0) + 1
+        if counted or source:
+            # A payee can get two lines of one kind from one event (the actor standing in for
+            # two roles nobody holds): the second is `#2`, so that every line has its own id.
+            suffix = f":{source}" if source else ""
+            base = f"{spec.name}:{e.id}:{payee}:{kind}{suffix}"
+            n = self._event_ids[base] = self._event_ids.get(base, 0) + 1
+            line_id = None if n == 1 and not suffix else base if n == 1 else f"{base}#{n}"
+        else:  # (not `counted`: the caller's lines are one per payee)
+            line_id = None
         line = credit_line(  # (the id made when read, when it is the plain one: `CreditHead`)
-            id=None if n == 1 and not suffix else base if n == 1 else f"{base}#{n}",
+            id=line_id,
             credit=spec.name, payee=payee, deal=e.deal if e.kind != "activity" else None,
-            event=e.id, date=e.date, amount=amount, kind=kind,
+            event=e.id, date=day, amount=amount, kind=kind,
             trace=(self._heads[spec.name], value, weight, detail, *how) if how or
             weight is not ONE or amount is not value else
             self._plains.get((spec.name, detail)) or self._plain(spec.name, detail))
