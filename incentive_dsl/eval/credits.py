@@ -207,10 +207,11 @@ class CreditStage:
         self.skips.add(spec.name, e.id, reason, e.date)
 
     def _credit(self, spec: CreditSpec, e: Event) -> None:
-        kind = e.kind
+        event_kind = e.kind
         # (a booked or cancelled deal is made up front: looked up without a call)
-        deal = None if kind == "activity" else self._made.get(e.deal) or self.deals.get(e.deal)
-        if kind == "amended" and (deal is None or deal.booked is None):
+        deal = None if event_kind == "activity" else \
+            self._made.get(e.deal) or self.deals.get(e.deal)
+        if event_kind == "amended" and (deal is None or deal.booked is None):
             return
         if spec.during is not None and not spec.during.contains(e.date):
             self._skip(spec, e, outside_window(e.date))
@@ -223,7 +224,7 @@ class CreditStage:
             self._skip(spec, e, "the rule's 'where' condition does not hold")
             return
         value, how = self._value(spec, e, deal, env)
-        if kind == "amended" and value == 0:
+        if event_kind == "amended" and value == 0:
             return
         shares, detail = self._shares(spec, e, deal, actor)
         if not shares:
@@ -232,19 +233,20 @@ class CreditStage:
         # Payee order, not recorded order, decides who gets a leftover cent: the result must not
         # depend on how the CRM happened to list the split.
         # Two lines of one payee and kind need numbering (`_line`): not when the payees differ.
-        distinct = len(shares) == 1
-        if len(shares) == 2:  # (a two-way split, the usual one: compared, not sorted)
+        count = len(shares)
+        distinct = count == 1
+        if count == 2:  # (a two-way split, the usual one: compared, not sorted)
             a, b = shares
             if (b[0] is None, b[0] or "", b[2]) < (a[0] is None, a[0] or "", a[2]):
                 shares = [b, a]
             distinct = a[0] != b[0]
-        elif len(shares) > 1:
+        elif count > 1:
             shares = sorted(shares, key=lambda s: (s[0] is None, s[0] or "", s[2]))
-        if shares[0][1] is ONE and len(shares) == 1 and value.same_quantum(self._minor):
+        if count == 1 and shares[0][1] is ONE and value.same_quantum(self._minor):
             amounts = (value,)  # all to one payee, in minor units already: `allocate`'s answer
         else:
             amounts = allocate(value, [w for _, w, _ in shares], self.plan.currency)
-        direct = []
+        direct = [] if spec.rollup is not None else None  # (read by a roll-up only)
         for (payee, weight, kind), amount in zip(shares, amounts):
             if payee is None:
                 self._skip(spec, e, f"{fmt(amount, self.plan.currency)} of credit went to "
@@ -252,7 +254,7 @@ class CreditStage:
                 continue
             line = self._line(spec, e, payee, kind, amount, value, weight, how, detail,
                               counted=not distinct)
-            if line is not None:
+            if line is not None and direct is not None:
                 direct.append(line)
         for roles, share in spec.overlays:
             for payee in self._participants(deal, actor):
@@ -260,7 +262,7 @@ class CreditStage:
                     amount = round_money(mul(value, share), self.plan.currency)
                     self._line(spec, e, payee, "overlay", amount, value, share, how,
                                f"overlay credit for role {', '.join(roles)}")
-        if spec.rollup is not None:
+        if direct:
             for line in direct:
                 chain = self.roster.managers_of(line.payee, e.date)
                 if spec.rollup == "direct manager":

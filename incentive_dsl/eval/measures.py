@@ -152,7 +152,7 @@ class MeasureEngine:
             else:
                 group.append(seq)
         for key, seqs in groups.items():
-            self.series[key].extend(seqs, [lines[i] for i in seqs])
+            self.series[key].extend(seqs, list(map(lines.__getitem__, seqs)))
 
     def publish(self, component: str, lines: list) -> None:
         """A component's earning lines (a list nobody changes afterwards), put in

@@ -164,12 +164,13 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
     negative = units < 0
     units = abs(units)
     if ints is None:  # two parts, which leave at most one unit over
-        (f0, r0), (f1, r1) = divmod(units * w0, weight_sum), divmod(units * w1, weight_sum)
-        if units - f0 - f1:
-            if r0 >= r1:
-                f0 += 1
-            else:
-                f1 += 1
+        # The two remainders add up to 0 or `weight_sum` (one unit over): the second is
+        # `weight_sum - r0` when the first is not 0, and the unit goes to the larger (the first
+        # on a tie). The second part is what the first leaves.
+        f0, r0 = divmod(units * w0, weight_sum)
+        if 2 * r0 >= weight_sum:
+            f0 += 1
+        f1 = units - f0
         p0, p1 = CONTEXT.scaleb(Decimal(f0), -digits), CONTEXT.scaleb(Decimal(f1), -digits)
         # A part of a negative total is negative, zero included (-0.00), as the total's sign
         # says.
