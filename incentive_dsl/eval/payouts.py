@@ -24,8 +24,8 @@ from incentive_dsl.data.records import Roster
 from incentive_dsl.eval.context import Deals, Fx
 from incentive_dsl.eval.money import (
     ZERO, allocate, div, exact, fmt, fmt_pct, mul, quantum, round_money, to_money)
-from incentive_dsl.eval.records import (DeferredTrace, EarningLine, PayoutLine, Statement, Trace,
-                                        payout_line)
+from incentive_dsl.eval.records import (DeferredTrace, EarningLine, PaidHead, PayoutLine,
+                                        Statement, Trace, payout_line)
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 from incentive_dsl.progress import EVERY, QUIET, Meter
 
@@ -192,8 +192,9 @@ class PayoutStage:
             if head is None:
                 head = heads[(component, phrase)] = (_leg_texts, component, "Payout", span,
                                                      cur, phrase)
-                if phrase is _when_earned:
-                    earned_heads[component] = head
+                if phrase is _when_earned:  # (its lines' trace is the head alone: `PaidHead`)
+                    head = earned_heads[component] = heads[(component, phrase)] = \
+                        PaidHead(head)
             return head
         for i, line in enumerate(earnings):
             if not i % EVERY:
@@ -215,8 +216,8 @@ class PayoutStage:
                     amount = round_money(amount, cur, mode)
                 payable[own].append(payout_line(
                     payee=line.payee, pay_period=label, kind="earning", amount=amount,
-                    earning=line.id, trace=(earned_heads.get(line.component) or
-                                            head_of(line.component, _when_earned), line)))
+                    earning=line, trace=(earned_heads.get(line.component) or
+                                         head_of(line.component, _when_earned))))
                 continue
             # Another schedule's legs, or a line paid when earned after the run's last day.
             for day, amount, why in ((line.date, payable_amount(self.plan, line), _EARNED),) \
@@ -235,7 +236,7 @@ class PayoutStage:
                     flow((line.payee, label))["earlier"] += amount
                 payable[(line.payee, label)].append(payout_line(
                     payee=line.payee, pay_period=label, kind="earning", amount=amount,
-                    earning=line.id,
+                    earning=line,
                     trace=(head_of(line.component, why[0]), line, *why[1:])))
         meter.update(len(earnings))
         # Everyone the plan covers gets a statement, including those who earned nothing.

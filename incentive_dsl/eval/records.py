@@ -368,8 +368,11 @@ def earning_line(*, id: str, component: str, kind: str, payee: str, date: dt.dat
 
 
 def payout_line(*, payee: str, pay_period: str, kind: str, amount: Decimal,
-                earning: str | None, trace: Trace | Later) -> PayoutLine:
-    line = _new(_PAYOUT_LATER if type(trace) is tuple else PayoutLine)
+                earning: str | EarningLine | None, trace: Trace | Later) -> PayoutLine:
+    """The payout line with these fields. `earning` an earning line stands for its id, read
+    when read (see `_payout_earning`); `trace` then may be a `PaidHead`."""
+    line = _new(_PAYOUT_LATER if type(trace) is tuple or earning is not None and
+                type(earning) is not str else PayoutLine)
     s_payee, s_pay_period, s_kind, s_amount, s_earning, s_trace = _PAYOUT_SLOTS
     s_payee(line, payee)
     s_pay_period(line, pay_period)
@@ -430,6 +433,30 @@ def _credit_id(line: CreditLine) -> str:
     return f"{line.credit}:{line.event}:{line.payee}:{line.kind}" if made is None else made
 
 
+class PaidHead(tuple):
+    """The head of the trace of the payout lines that pay their earning line when it is earned
+    (see `Later`): such a line's trace is the head alone, standing for the tuple (head,
+    earning line), its earning line being the one it keeps for its `earning` field."""
+
+    __slots__ = ()
+
+
+_GET_PAYOUT_TRACE, _GET_PAYOUT_EARNING = PayoutLine.trace.__get__, PayoutLine.earning.__get__
+
+
+def _payout_trace(line: PayoutLine) -> Trace | Later:
+    """A payout line's trace as it holds it, a `PaidHead` made the tuple it stands for."""
+    made = _GET_PAYOUT_TRACE(line)
+    return (made, _GET_PAYOUT_EARNING(line)) if type(made) is PaidHead else made
+
+
+def _payout_earning(line: PayoutLine) -> str | None:
+    # The id of the earning line it pays, read from that line, which it keeps instead: its
+    # trace is then the head alone (`PaidHead`), not a tuple kept per line.
+    made = _GET_PAYOUT_EARNING(line)
+    return made if made is None or type(made) is str else made.id
+
+
 _CREDIT_SLOTS = _slot_setters(CreditLine)
 _EARNING_SLOTS = _slot_setters(EarningLine)
 _PAYOUT_SLOTS = _slot_setters(PayoutLine)
@@ -437,12 +464,13 @@ _SET_EARNING_AMOUNT, _SET_EARNING_TRACE = EarningLine.amount.__set__, EarningLin
 _CREDIT_LATER = _traced_later(CreditLine, _credit_trace, {
     "id": property(_credit_id, CreditLine.__dict__["id"].__set__)})
 _EARNING_LATER = _traced_later(EarningLine)
-_PAYOUT_LATER = _traced_later(PayoutLine)
+_PAYOUT_LATER = _traced_later(PayoutLine, _payout_trace, {
+    "earning": property(_payout_earning, PayoutLine.__dict__["earning"].__set__)})
 # Each line record's twin whose trace is made when read (for readers that go by exact type).
 TWINS = {CreditLine: _CREDIT_LATER, EarningLine: _EARNING_LATER, PayoutLine: _PAYOUT_LATER}
 # The slot a twin's trace is kept in, read as it is (the made trace or its tuple).
 _RAW_TRACE = {twin: cls.__dict__["trace"].__get__ for cls, twin in TWINS.items()} | {
-    _CREDIT_LATER: _credit_trace}
+    _CREDIT_LATER: _credit_trace, _PAYOUT_LATER: _payout_trace}
 _PUT_TRACE = {twin: cls.__dict__["trace"].__set__ for cls, twin in TWINS.items()}
 
 
