@@ -177,3 +177,13 @@ def test_lines_are_split_as_the_csv_module_reads_them(text):
         assert _filled(fast._records(text)) == expected
     except (fast._GiveUp, csv.Error):
         assert expected is None
+
+
+def test_a_carriage_return_in_a_quoted_cell_is_stripped_as_the_general_loader_strips_it(tmp_path):
+    """A quoted cell ending with \\r is read without it by both loaders (str.strip)."""
+    path = tmp_path / "events.csv"
+    path.write_bytes(b'event_id,deal_id,date,kind,amount,currency,owner\n'
+                     b'E1,"D1\r",2027-01-05,booked,100,USD,ana\n')
+    general = loaders._load(str(path), loaders.EVENT_COLUMNS, loaders._event, None)
+    assert not general.diags and general.records[0].deal == "D1"
+    assert fast.clean_events(str(path), loaders.EVENT_COLUMNS, None) == general.records

@@ -39,9 +39,9 @@ from incentive_dsl.data.values import (
 from incentive_dsl.limits import find_bidi
 from incentive_dsl.progress import EVERY, QUIET, Meter
 
-# ASCII whitespace that str.strip() removes inside a line; a file without any (and ASCII only)
-# needs no cell stripped.
-_SPACE = " \t\x0b\x0c\x1c\x1d\x1e\x1f"
+# ASCII whitespace that str.strip() removes inside a line (a carriage return: in a quoted cell,
+# or ending a CRLF line); a file without any (and ASCII only) needs no cell stripped.
+_SPACE = " \t\x0b\x0c\x1c\x1d\x1e\x1f\r"
 
 
 _EVENT_SLOTS = tuple(getattr(Event, f.name).__set__ for f in attrs.fields(Event))
