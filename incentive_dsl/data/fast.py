@@ -81,13 +81,21 @@ def _split_piece(piece: str, share_of) -> tuple[str, Decimal] | None:
     return payee, share_of(share)
 
 
-def _splits(text: str, piece_of) -> tuple | None:
+def _splits(text: str, pieces: dict, piece_of) -> tuple | None:
     """`ana:60;bob:40` as `parse_splits` reads it, when each piece is written plainly (see
     `_split_piece`); None otherwise, and for anything `parse_splits` would reject. `piece_of`
-    caches `_split_piece`: a file repeats its pieces, and equal pairs are then one tuple."""
-    pairs = list(map(piece_of, text.split(";")))
+    caches `_split_piece` in `pieces`: a file repeats its pieces (a history of splits between
+    a thousand payees, rarely its split texts), and equal pairs are then one tuple."""
+    pairs = list(map(pieces.get, text.split(";")))  # looked up in C; a call for a new piece
     if None in pairs:
-        return None
+        pairs = list(map(piece_of, text.split(";")))
+        if None in pairs:
+            return None
+    if len(pairs) == 2:  # most splits: without the zip, set and sum
+        a, b = pairs
+        if a[0] == b[0] or a[1] + b[1] != 1:
+            return None
+        return (a, b) if a < b else (b, a)
     payees, shares = zip(*pairs)
     if len(set(payees)) != len(pairs) or sum(shares) != 1:
         return None
@@ -289,7 +297,8 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
     currency_of = _cached(parse_currency, currencies)
     splits_of = _cached(lambda t: parse_splits(split_text_pairs(t)))
     share_of = _cached(lambda t: parse_split_share("", t).normalize())
-    piece_of = _cached(lambda t: _split_piece(t, share_of))
+    pieces: dict = {}
+    piece_of = _cached(lambda t: _split_piece(t, share_of), pieces)
     term_of = _cached(parse_term)
     intern = sys.intern
     plain_amount = PLAIN_AMOUNT.fullmatch
@@ -353,7 +362,7 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
         if kind == "booked":
             text = record[i_splits]
             if text:
-                splits = _splits(text, piece_of) or splits_of(text)
+                splits = _splits(text, pieces, piece_of) or splits_of(text)
             text = record[i_term]
             if text:
                 term = term_of(text)
