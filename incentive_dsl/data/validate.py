@@ -14,8 +14,7 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from itertools import chain, compress
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Dataset, Event, Roster
@@ -26,8 +25,6 @@ from incentive_dsl.span import NO_SPAN, Span
 
 OWNER_ACTS = ("booked", "stage", "activity", "touch")  # the owner is the one who acted
 NEEDS_BOOKING = ("cancelled", "amended", "invoiced", "collected")
-_KIND, _DEAL, _OWNER, _SPLITS = (attrgetter(a) for a in ("kind", "deal", "owner", "splits"))
-_PAYEE = itemgetter(0)  # of a split's (payee, share)
 
 
 class Places:
@@ -134,11 +131,8 @@ def check_duplicates(c: Checks) -> None:
 def check_bookings(c: Checks) -> None:
     """One booking per deal; cancelled, amended, invoiced and collected events need the deal's
     booking dated on or before them."""
-    events = c.data.events
-    # each pass over the events made in C (a history of a million events: a Python loop
-    # iteration per event and pass costs more than the checks of the few events they find)
-    booked = list(compress(events, map("booked".__eq__, map(_KIND, events))))
-    bookings: dict[str, Event] = dict(zip(map(_DEAL, booked), booked))  # (no list of deal ids)
+    booked = [e for e in c.data.events if e.kind == "booked"]
+    bookings: dict[str, Event] = {e.deal: e for e in booked}  # (no list of every deal id)
     if len(bookings) == len(booked):
         booked = []  # no deal twice (the common case): nothing to report
     else:  # some deal twice: the first is reported
@@ -152,8 +146,8 @@ def check_bookings(c: Checks) -> None:
         c.err("D-DUPLICATE", e, "deal_id", f"deal '{e.deal}' is booked twice (first on "
               f"{first.date})", "book a deal once; record later changes as 'amended' events",
               [c.first_seen(first, "deal_id")])
-    for e in compress(events, map(NEEDS_BOOKING.__contains__, map(_KIND, events))):
-        if f"deal:{e.deal}" in c.rejected:
+    for e in c.data.events:
+        if e.kind not in NEEDS_BOOKING or f"deal:{e.deal}" in c.rejected:
             continue
         booking = bookings.get(e.deal)
         if booking is None:
@@ -175,8 +169,8 @@ def check_payees(c: Checks) -> None:
     ids = {p.id for p in c.data.payees}
     events = c.data.events
     # The names no roster row has, in one pass: usually none, and the events need no more look.
-    named = set(map(_OWNER, events))
-    named.update(map(_PAYEE, chain.from_iterable(map(_SPLITS, events))))
+    named = {e.owner for e in events}
+    named.update(p for e in events if e.splits for p, _ in e.splits)
     if not named - ids - {None}:
         events = ()
 
