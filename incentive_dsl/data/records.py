@@ -13,8 +13,8 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from decimal import Decimal
-from itertools import count, groupby
-from operator import attrgetter, itemgetter
+from itertools import groupby
+from operator import attrgetter
 
 import attrs
 
@@ -216,23 +216,12 @@ def in_processing_order(events) -> tuple[Event, ...]:
     start = 0
     for n in days:
         if n > 1:
-            ordered[start:start + n] = _in_day_order(ordered[start:start + n])
+            ordered[start:start + n] = sorted(ordered[start:start + n], key=Event.sort_key)
         start += n
     return tuple(ordered)
 
 
 _DAY = attrgetter("date")
-_KIND = attrgetter("kind")
-_DEAL_ID = attrgetter("deal", "id")
-_EVENT = itemgetter(3)
-
-
-def _in_day_order(events: list[Event]) -> list[Event]:
-    """One day's events sorted by the rest of `Event.sort_key`, stably: their keys made in C
-    (a call of `sort_key` per event took a sixth of sorting a history), each ending with the
-    event's place, so that two events are never compared."""
-    kinds = map(KIND_ORDER.__getitem__, map(_KIND, events))
-    return list(map(_EVENT, sorted(zip(kinds, map(_DEAL_ID, events), count(), events))))
 
 
 @attrs.frozen
