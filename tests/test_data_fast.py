@@ -37,7 +37,8 @@ CELLS = {
     "amount": ["1000", "250,000.50", "-5", "12,50", "", "1e5"],
     "currency": ["USD", "EUR", "usd", ""],
     "owner": ["ana", "bob", "", " ana"],
-    "splits": ["", "ana:60;bob:40", "ana:60;bob:30", "ana:100%", "ana;bob", "ana\t:60;bob:40"],
+    "splits": ["", "ana:60;bob:40", "ana:60;bob:30", "ana:100%", "ana;bob", "ana\t:60;bob:40",
+               "ana:50;ana:50", "bob:40;ana:60", "ana:50;bob:25;cy:25"],
     "product": ["P1", "P3", "", "P9"],
     "stage": ["lost", "", "demo"],
     "term_months": ["12", "", "0", "x"],
@@ -56,7 +57,8 @@ TIDY = {
     "amount": ["1000", "250,000.50"],
     "currency": ["USD", "EUR", ""],
     "owner": ["ana", "bob", " ana"],
-    "splits": ["", "ana:60;bob:40", "ana:100%", "ana\t:60;bob:40"],
+    "splits": ["", "ana:60;bob:40", "ana:100%", "ana\t:60;bob:40", "bob:40;ana:60",
+               "ana:50;bob:25;cy:25"],
     "product": ["P1", "P3", ""],
     "stage": ["lost", "", "demo"],
     "term_months": ["12", ""],
@@ -177,3 +179,83 @@ def test_lines_are_split_as_the_csv_module_reads_them(text):
         assert _filled(fast._records(text)) == expected
     except (fast._GiveUp, csv.Error):
         assert expected is None
+
+
+def test_a_carriage_return_in_a_quoted_cell_is_stripped_as_the_general_loader_strips_it(tmp_path):
+    """A quoted cell ending with \\r is read without it by both loaders (str.strip)."""
+    path = tmp_path / "events.csv"
+    path.write_bytes(b'event_id,deal_id,date,kind,amount,currency,owner\n'
+                     b'E1,"D1\r",2027-01-05,booked,100,USD,ana\n')
+    general = loaders._load(str(path), loaders.EVENT_COLUMNS, loaders._event, None)
+    assert not general.diags and general.records[0].deal == "D1"
+    assert fast.clean_events(str(path), loaders.EVENT_COLUMNS, None) == general.records
+
+
+QUOTA_HEADERS = [
+    ["payee_id", "quota", "period", "amount", "currency"],
+    ["period", "amount", "payee_id", "quota"],
+    ["payee_id", "quota", "period", "amount", "bogus"],
+    ["payee_id", "quota", "period", "amount", "period"],
+    ["payee_id", "quota", "amount"],
+]
+QUOTA_CELLS = {
+    "payee_id": ["ana", "bob", "", " ana"],
+    "quota": ["bookings", "calls", "", "bookings "],
+    "period": ["2027-Q1", "2027-03", "2027", "FY2027", "2027-q1", "2027-3", "", " 2027-Q2"],
+    "amount": ["1000", "250,000.50", "-5", "12,50", "", "1e5", "0"],
+    "currency": ["USD", "EUR", "usd", ""],
+    "bogus": ["", "x"],
+}
+QUOTA_TIDY = {"payee_id": ["ana", "bob", " ana"], "quota": ["bookings", "calls"],
+              "period": ["2027-Q1", "2027-03", "2027", "FY2027", " 2027-Q2"],
+              "amount": ["1000", "250,000.50", "0"], "currency": ["USD", "EUR", ""]}
+
+
+@st.composite
+def quotas_file(draw):
+    tidy = draw(st.booleans())
+    header = draw(st.sampled_from(QUOTA_HEADERS[:2] if tidy else QUOTA_HEADERS))
+    cells_of = QUOTA_TIDY if tidy else QUOTA_CELLS
+    lines = [",".join(header)]
+    for _ in range(draw(st.integers(1 if tidy else 0, 6))):
+        shape = draw(st.sampled_from(["row", "row", "row", "blank"] if tidy else
+                                     ["row", "row", "row", "blank", "commas", "short"]))
+        if shape == "blank":
+            lines.append("")
+        elif shape == "commas":
+            lines.append("," * (len(header) - 1))
+        else:
+            cells = [_quote(draw(st.sampled_from(cells_of[c]))) for c in header]
+            lines.append(",".join(cells[:-1] if shape == "short" else cells))
+    end = draw(st.sampled_from(["\n", "\r\n", "\r\r\n"]))
+    return end.join(lines) + draw(st.sampled_from([end, "", end * 2]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=quotas_file())
+def test_quotas_fast_path_reads_what_the_general_loader_reads(tmp_path_factory, text):
+    path = str(tmp_path_factory.mktemp("fast") / "quotas.csv")
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    quick = fast.clean_quotas(path, loaders.QUOTA_COLUMNS)
+    general = loaders._load(path, loaders.QUOTA_COLUMNS, loaders._quota, None)
+    if quick is not None:
+        assert not general.diags and not general.rejected
+        assert quick == general.records
+        assert [q.source for q in quick] == [q.source for q in general.records]
+        for made, read in zip(quick, general.records):
+            assert attrs.asdict(made) == attrs.asdict(read) and hash(made) == hash(read)
+    records, diags = loaders.load_quotas(path)
+    assert records == general.records and diags == general.diags
+
+
+def test_clean_quotas_take_the_fast_path(tmp_path):
+    path = tmp_path / "quotas.csv"
+    path.write_text("payee_id,quota,period,amount,currency\nana,bookings,2027-Q1,\"1,000\",USD\n"
+                    "\nana,bookings,2027-Q2,500,\n", encoding="utf-8")
+    quotas = fast.clean_quotas(str(path), loaders.QUOTA_COLUMNS)
+    assert quotas is not None and [q.source.row for q in quotas] == [2, 4]
+    assert quotas == loaders._load(str(path), loaders.QUOTA_COLUMNS, loaders._quota,
+                                   None).records
+    path.write_text(path.read_text() + "ana,bookings,2027-Q2,700,USD\n")
+    assert fast.clean_quotas(str(path), loaders.QUOTA_COLUMNS) is None  # a second Q2 row

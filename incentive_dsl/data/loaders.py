@@ -25,7 +25,7 @@ import attrs
 
 from incentive_dsl.check.model import Plan
 from incentive_dsl.collector import collector_paused
-from incentive_dsl.data.fast import clean_events
+from incentive_dsl.data.fast import clean_events, clean_quotas
 from incentive_dsl.data.records import (
     EVENT_KINDS, Dataset, Event, FxRate, PayeeRecord, QuotaRecord, Source, TerritoryIndex,
 )
@@ -355,6 +355,9 @@ def _roster(path: PathLike, plan: Plan | None) -> Loaded:
 
 
 def _quotas(path: PathLike) -> Loaded:
+    records = clean_quotas(os.fspath(path), QUOTA_COLUMNS)
+    if records is not None:  # a clean CSV file, read in one pass (see data/fast.py)
+        return Loaded(records, [])
     return _load(path, QUOTA_COLUMNS, _quota, None)
 
 
