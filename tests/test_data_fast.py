@@ -69,10 +69,13 @@ def _quote(text: str) -> str:
     return f'"{text}"' if "," in text or '"' in text else text
 
 
-@st.composite
-def events_file(draw):
+def _csv_file(draw, headers, tidy_cell, any_cell) -> str:
+    """A CSV text with a header from `headers` and up to six lines: tidy (rows the fast path
+    reads, a cell drawn by `tidy_cell(draw, column, row)`) or not (blank lines, lines of
+    commas, short rows, any cells from `any_cell(column)`), with LF, CRLF, and CRLF saved once
+    more as text (\r\r\n) endings: one line each, in both loaders."""
     tidy = draw(st.booleans())
-    header = draw(st.sampled_from(HEADERS[:2] if tidy else HEADERS))
+    header = draw(st.sampled_from(headers[:2] if tidy else headers))
     lines = [",".join(header)]
     for i in range(draw(st.integers(1 if tidy else 0, 6))):
         shape = draw(st.sampled_from(["row", "row", "row", "blank"] if tidy else
@@ -82,15 +85,22 @@ def events_file(draw):
         elif shape == "commas":
             lines.append("," * (len(header) - 1))
         elif tidy:
-            cells = [draw(st.sampled_from([f"E{i}", f" E{i} "])) if c == "event_id"
-                     else _quote(draw(st.sampled_from(TIDY[c]))) for c in header]
-            lines.append(",".join(cells))
+            lines.append(",".join(tidy_cell(draw, c, i) for c in header))
         else:
-            cells = [_quote(draw(st.sampled_from(CELLS[c]))) for c in header]
+            cells = [_quote(draw(st.sampled_from(any_cell(c)))) for c in header]
             lines.append(",".join(cells[:-1] if shape == "short" else cells))
-    # LF, CRLF, and CRLF saved once more as text (\r\r\n): one line each, in both loaders
     end = draw(st.sampled_from(["\n", "\r\n", "\r\r\n"]))
     return end.join(lines) + draw(st.sampled_from([end, "", end * 2]))
+
+
+@st.composite
+def events_file(draw):
+    def tidy_cell(draw, column, row):
+        if column == "event_id":
+            return draw(st.sampled_from([f"E{row}", f" E{row} "]))
+        return _quote(draw(st.sampled_from(TIDY[column])))
+
+    return _csv_file(draw, HEADERS, tidy_cell, CELLS.__getitem__)
 
 
 @settings(max_examples=150, deadline=None)
@@ -213,22 +223,9 @@ QUOTA_TIDY = {"payee_id": ["ana", "bob", " ana"], "quota": ["bookings", "calls"]
 
 @st.composite
 def quotas_file(draw):
-    tidy = draw(st.booleans())
-    header = draw(st.sampled_from(QUOTA_HEADERS[:2] if tidy else QUOTA_HEADERS))
-    cells_of = QUOTA_TIDY if tidy else QUOTA_CELLS
-    lines = [",".join(header)]
-    for _ in range(draw(st.integers(1 if tidy else 0, 6))):
-        shape = draw(st.sampled_from(["row", "row", "row", "blank"] if tidy else
-                                     ["row", "row", "row", "blank", "commas", "short"]))
-        if shape == "blank":
-            lines.append("")
-        elif shape == "commas":
-            lines.append("," * (len(header) - 1))
-        else:
-            cells = [_quote(draw(st.sampled_from(cells_of[c]))) for c in header]
-            lines.append(",".join(cells[:-1] if shape == "short" else cells))
-    end = draw(st.sampled_from(["\n", "\r\n", "\r\r\n"]))
-    return end.join(lines) + draw(st.sampled_from([end, "", end * 2]))
+    return _csv_file(draw, QUOTA_HEADERS,
+                     lambda draw, column, row: _quote(draw(st.sampled_from(QUOTA_TIDY[column]))),
+                     QUOTA_CELLS.__getitem__)
 
 
 @settings(max_examples=150, deadline=None)
