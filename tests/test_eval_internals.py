@@ -63,6 +63,29 @@ def test_skips_keep_order_and_read_as_records():
     assert Skips(records) == skips
 
 
+def test_payout_lines_paid_when_earned_are_kept_as_their_earning_lines():
+    plan = api.load_plan(str(ROOT / "plans" / "sdr_activity.plan")).plan
+    result = api.run(plan, load_shipped_data(plan)[0])
+    payouts = result.payouts
+    assert isinstance(payouts, records.PayoutLines)
+    kept = payouts._items
+    earned = [i for i, item in enumerate(kept) if isinstance(item, records.EarningLine)]
+    assert earned and len(earned) < len(kept)  # and lines of other kinds kept as they are
+    lines = list(payouts)
+    assert all(type(ln) in (records.PayoutLine, records.TWINS[records.PayoutLine])
+               for ln in lines)
+    assert [payouts[i] for i in range(len(payouts))] == lines == payouts[:]
+    assert payouts == tuple(lines) and hash(payouts) == hash(tuple(lines))
+    assert payouts + () == tuple(lines) and () + payouts == tuple(lines)
+    for i in earned:
+        line, earning = lines[i], kept[i]
+        period = result.plan.calendar.period_of(earning.date, "month").label
+        assert (line.payee, line.pay_period, line.kind, line.amount, line.earning) == \
+            (earning.payee, period, "earning", earning.amount, earning.id)
+        assert line.trace.because.startswith("payable when earned: ")
+        assert line.trace.inputs == (earning.id,)
+
+
 def _event(eid, deal, day, kind, **kw):
     return Event(id=eid, deal=deal, date=dt.date(2027, 1, day), kind=kind, **kw)
 
@@ -341,7 +364,7 @@ def test_checking_plans_pauses_the_collector(monkeypatch):
     real = api.check_trees
     monkeypatch.setattr(api, "check_trees",
                         lambda trees: (seen.append(gc.isenabled()), real(trees))[1])
-    result = api.check_paths([str(ROOT / "plans" / "enterprise_ae.plan")])
+    result = api.check_paths([str(ROOT / "plans" / "sdr_activity.plan")])
     assert result.plans and seen == [False] and gc.isenabled()
 
 

@@ -25,7 +25,7 @@ from incentive_dsl.eval.context import Deals, Fx
 from incentive_dsl.eval.money import (
     ZERO, allocate, div, exact, fmt, fmt_pct, mul, quantum, round_money, to_money)
 from incentive_dsl.eval.records import (DeferredTrace, EarningLine, PaidHead, PayoutLine,
-                                        Statement, Trace, payout_line)
+                                        PayoutLines, Statement, Trace, payout_line)
 from incentive_dsl.periods import FREQUENCY_UNIT, Period
 from incentive_dsl.progress import EVERY, QUIET, Meter
 
@@ -160,8 +160,9 @@ class PayoutStage:
     # ------------------------------------------------------------------ run
 
     def run(self, earnings: list[EarningLine],
-            meter: Meter = QUIET) -> tuple[list[PayoutLine], list[Statement]]:
-        payable: dict[tuple[str, str], list[PayoutLine]] = defaultdict(list)
+            meter: Meter = QUIET) -> tuple[PayoutLines, list[Statement]]:
+        # Each (payee, pay period)'s lines; an earning line paid whole stands for its own.
+        payable: dict[tuple[str, str], list[PayoutLine | EarningLine]] = defaultdict(list)
         # Parts waiting for money: (earning line, amount, why), netted per deal below.
         awaiting: dict[str, list[tuple[EarningLine, Decimal, tuple]]] = defaultdict(list)
         span = self.spec.span or self.plan.span
@@ -212,12 +213,14 @@ class PayoutStage:
                 mine["clawed_back"] += line.amount
             if at_once and day <= end:  # the usual schedule, paid in the line's pay period
                 amount = line.amount
+                head = earned_heads.get(line.component) or head_of(line.component,
+                                                                   _when_earned)
                 if per_line and not (type(amount) is Decimal and amount.same_quantum(minor)):
-                    amount = round_money(amount, cur, mode)
-                payable[own].append(payout_line(
-                    payee=line.payee, pay_period=label, kind="earning", amount=amount,
-                    earning=line, trace=(earned_heads.get(line.component) or
-                                         head_of(line.component, _when_earned))))
+                    payable[own].append(payout_line(
+                        payee=line.payee, pay_period=label, kind="earning",
+                        amount=round_money(amount, cur, mode), earning=line, trace=head))
+                else:  # paid whole: the earning line stands for its payout line (`PayoutLines`)
+                    payable[own].append(line)
                 continue
             # Another schedule's legs, or a line paid when earned after the run's last day.
             for day, amount, why in ((line.date, payable_amount(self.plan, line), _EARNED),) \
@@ -242,7 +245,7 @@ class PayoutStage:
         # Everyone the plan covers gets a statement, including those who earned nothing.
         payees = sorted({p for p, _ in flows} | set(self.roster.ids()))
         meter.stage("evaluating: statements", len(payees))
-        lines: list[PayoutLine] = []
+        lines = PayoutLines(earned_heads)
         statements: list[Statement] = []
         for n, payee in enumerate(payees):
             if not n % 256:  # a payee's pay periods are much more work than a line
@@ -252,7 +255,7 @@ class PayoutStage:
             advance_balance = ZERO
             carried = ZERO  # a negative pay period (clawbacks beyond earnings) carried forward
             for pp in self.periods:
-                period_lines = list(payable.get((payee, pp.label), ()))
+                period_lines = payable.pop((payee, pp.label), None) or []
                 earned = sum(map(_AMOUNT, period_lines), ZERO)
                 extra: list[PayoutLine] = []
                 if carried:
@@ -300,10 +303,10 @@ class PayoutStage:
                 earned = flows.get((payee, pp.label))
                 if not period_lines and earned is None and not self._active_in(payee, pp):
                     continue
-                lines += period_lines
+                lines.add(period_lines, pp.label)
                 statements.append(self._statement(payee, pp, period_lines, extra, earned,
                                                   balance, carried, advance_balance))
-            lines += self._net_awaiting(awaiting.get(payee, []))
+            lines.add(self._net_awaiting(awaiting.get(payee, [])), None)
         return lines, statements
 
     def _net_awaiting(self, waiting: list[tuple[EarningLine, Decimal, tuple]]
@@ -478,7 +481,7 @@ class PayoutStage:
             balance = ZERO
         return subtotal, balance, out
 
-    def _statement(self, payee: str, pp: Period, lines: list[PayoutLine],
+    def _statement(self, payee: str, pp: Period, lines: list[PayoutLine | EarningLine],
                    extra: list[PayoutLine], earned: dict[str, Decimal] | None,
                    balance: Decimal, carried: Decimal,
                    advance_balance: Decimal) -> Statement:

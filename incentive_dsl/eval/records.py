@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import decimal
 import functools
+import itertools
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
@@ -548,6 +549,62 @@ class Skips(Sequence[Skip]):
 
     def __repr__(self) -> str:
         return f"Skips({list(self)!r})"
+
+
+class PayoutLines(Sequence[PayoutLine]):
+    """A run's payout lines, in order. A line that pays its earning line whole, when earned,
+    is kept as that earning line and its pay period (the usual schedule makes one per
+    earning line, so a record each would be a third more lines to keep); reading it makes
+    its `PayoutLine` (an equal one each time). The others are kept as they are."""
+
+    __slots__ = ("_items", "_periods", "_heads")
+
+    def __init__(self, heads: dict[str, PaidHead] | None = None) -> None:
+        self._items: list[PayoutLine | EarningLine] = []
+        self._periods: list[str | None] = []  # an earning line's pay period; None for a line
+        self._heads = heads if heads is not None else {}  # the trace head by component
+
+    def add(self, lines: Iterable[PayoutLine | EarningLine], period: str | None) -> None:
+        """`lines`, an earning line among them standing for the line that pays it whole in
+        pay period `period`, with the trace head `PaidHead` of its component (in `heads`)."""
+        before = len(self._items)
+        self._items += lines
+        self._periods += itertools.repeat(period, len(self._items) - before)
+
+    def _line(self, item: PayoutLine | EarningLine, period: str | None) -> PayoutLine:
+        if period is None or isinstance(item, PayoutLine):
+            return item
+        return payout_line(payee=item.payee, pay_period=period, kind="earning",
+                           amount=item.amount, earning=item, trace=self._heads[item.component])
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self._line(self._items[i], self._periods[i])
+
+    def __iter__(self) -> Iterator[PayoutLine]:
+        return itertools.starmap(self._line, zip(self._items, self._periods))
+
+    # Equal to the same lines as a tuple or a list, hashed and added like the tuple.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, (PayoutLines, tuple, list)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __add__(self, other) -> tuple[PayoutLine, ...]:
+        return (*self, *other)
+
+    def __radd__(self, other) -> tuple[PayoutLine, ...]:
+        return (*other, *self)
+
+    def __repr__(self) -> str:
+        return f"PayoutLines({list(self)!r})"
 
 
 # A statement's flows, in the order they take `earned` to `paid`: their sum is `paid`.

@@ -37,7 +37,7 @@ class RunResult:
     stamp: RunStamp
     credits: tuple[CreditLine, ...]
     earnings: tuple[EarningLine, ...]
-    payouts: tuple[PayoutLine, ...]
+    payouts: Sequence[PayoutLine]  # PayoutLines from a run
     statements: tuple[Statement, ...]
     skips: Sequence[Skip]  # Skips from a run
     diagnostics: tuple[Diagnostic, ...]
@@ -116,7 +116,7 @@ def evaluate(plan: Plan, dataset: Dataset, start: dt.date | None = None,
                                     f"large for exact arithmetic ({type(exc).__name__})",
                                     "check the data for huge amounts or tiny quotas"),))
     diags = tuple(warning("W-DATA", span or plan.span, note) for note, span in notes)
-    return RunResult(plan, stamp, tuple(credits), tuple(earnings), tuple(payouts),
+    return RunResult(plan, stamp, tuple(credits), tuple(earnings), payouts,
                      tuple(statements), skips, diags, engine)
 
 
