@@ -181,15 +181,19 @@ class Deals:
         # The deals made so far, by id (the credit stage looks a booked deal up here itself)
         self.made: dict[str, Deal] = {}
         self._ids: set[str] | None = None
-        plan_currency = fx.currency
+        plan_currency, made = fx.currency, self.made
+        new = object.__new__  # (`Deal(...)`'s fields set here, once each: a run makes a deal
+        # per booking)
         for e in index.by_kind["booked"]:
-            d = self.made.get(e.deal)
+            deal_id, amount = e.deal, e.amount
+            d = made.get(deal_id)
             if d is None:
-                d = self.made[e.deal] = Deal(e.deal, index)
+                d = made[deal_id] = new(Deal)
+                d.id, d._index, d.amount = deal_id, index, ZERO
             d.booked = e
-            if e.amount is not None:  # (in the plan currency, as most are: no conversion)
-                d.amount = e.amount if e.currency is None or e.currency == plan_currency else \
-                    fx.convert(e.amount, e.currency, e.date, e)[0]
+            if amount is not None:  # (in the plan currency, as most are: no conversion)
+                d.amount = amount if e.currency is None or e.currency == plan_currency else \
+                    fx.convert(amount, e.currency, e.date, e)[0]
         for deal_id in index.cancellations:
             if deal_id not in self.made:
                 self.made[deal_id] = Deal(deal_id, index)
