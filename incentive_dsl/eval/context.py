@@ -98,6 +98,11 @@ class EventIndex:
             add[e.kind](e)
         self._by_deal: dict[str, dict[str, list[Event]]] = {}
         self._activities: dict[str, list[Event]] | None = None
+        # Each cancelled deal's first cancellation (`Deal.cancelled`: few deals have one)
+        self.cancellations: dict[str | None, Event] = {}
+        for e in self.by_kind["cancelled"]:
+            if e.deal not in self.cancellations:
+                self.cancellations[e.deal] = e
 
     def of_deal(self, kind: str, deal: str) -> list[Event]:
         """A deal's events of one kind, in processing order (the kind is grouped by deal on
@@ -128,19 +133,25 @@ class Deal:
     the plan currency, its first cancellation, and its other events by kind, read from the
     run's `EventIndex` when asked."""
 
-    __slots__ = ("id", "booked", "cancelled", "amount", "_index")
+    # Four slots, not five: a run keeps a deal per booking, and the fifth slot would cost
+    # 16 bytes each (the allocator's size classes). The cancellation, which few deals have and
+    # few readers ask for, is the index's.
+    __slots__ = ("id", "booked", "amount", "_index")
 
     def __init__(self, deal_id: str, index: EventIndex) -> None:
         self.id = deal_id
         self.booked: Event | None = None
-        self.cancelled: Event | None = None
         self.amount = ZERO  # the booked amount in the plan currency
         self._index = index
+
+    @property
+    def cancelled(self) -> Event | None:
+        return self._index.cancellations.get(self.id)
 
     def copy(self, amount: Decimal) -> Deal:
         """The deal as it reads with another amount (to price an amendment)."""
         other = Deal(self.id, self._index)
-        other.booked, other.cancelled, other.amount = self.booked, self.cancelled, amount
+        other.booked, other.amount = self.booked, amount
         return other
 
     def _events(self, kind: str) -> list[Event]:
@@ -170,20 +181,22 @@ class Deals:
         # The deals made so far, by id (the credit stage looks a booked deal up here itself)
         self.made: dict[str, Deal] = {}
         self._ids: set[str] | None = None
-        plan_currency = fx.currency
+        plan_currency, made = fx.currency, self.made
+        new = object.__new__  # (`Deal(...)`'s fields set here, once each: a run makes a deal
+        # per booking)
         for e in index.by_kind["booked"]:
-            d = self.made.get(e.deal)
+            deal_id, amount = e.deal, e.amount
+            d = made.get(deal_id)
             if d is None:
-                d = self.made[e.deal] = Deal(e.deal, index)
+                d = made[deal_id] = new(Deal)
+                d.id, d._index, d.amount = deal_id, index, ZERO
             d.booked = e
-            if e.amount is not None:  # (in the plan currency, as most are: no conversion)
-                d.amount = e.amount if e.currency is None or e.currency == plan_currency else \
-                    fx.convert(e.amount, e.currency, e.date, e)[0]
-        for e in index.by_kind["cancelled"]:
-            d = self.made.get(e.deal)
-            if d is None:
-                d = self.made[e.deal] = Deal(e.deal, index)
-            d.cancelled = d.cancelled or e
+            if amount is not None:  # (in the plan currency, as most are: no conversion)
+                d.amount = amount if e.currency is None or e.currency == plan_currency else \
+                    fx.convert(amount, e.currency, e.date, e)[0]
+        for deal_id in index.cancellations:
+            if deal_id not in self.made:
+                self.made[deal_id] = Deal(deal_id, index)
 
     def get(self, deal_id: str | None) -> Deal | None:
         d = self.made.get(deal_id)

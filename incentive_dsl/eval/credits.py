@@ -237,15 +237,21 @@ class CreditStage:
         distinct = count == 1
         if count == 2:  # (a two-way split, the usual one: compared, not sorted)
             a, b = shares
-            if (b[0] is None, b[0] or "", b[2]) < (a[0] is None, a[0] or "", a[2]):
+            pa, pb = a[0], b[0]
+            distinct = pa != pb
+            if pa is not None and pb is not None and distinct:  # (two payees: their order)
+                if pb < pa:
+                    shares = [b, a]
+            elif (pb is None, pb or "", b[2]) < (pa is None, pa or "", a[2]):
                 shares = [b, a]
-            distinct = a[0] != b[0]
+            amounts = allocate(value, [shares[0][1], shares[1][1]], self.plan.currency)
         elif count > 1:
             shares = sorted(shares, key=lambda s: (s[0] is None, s[0] or "", s[2]))
-        if count == 1 and shares[0][1] is ONE and value.same_quantum(self._minor):
+            amounts = allocate(value, [w for _, w, _ in shares], self.plan.currency)
+        elif shares[0][1] is ONE and value.same_quantum(self._minor):
             amounts = (value,)  # all to one payee, in minor units already: `allocate`'s answer
         else:
-            amounts = allocate(value, [w for _, w, _ in shares], self.plan.currency)
+            amounts = allocate(value, [shares[0][1]], self.plan.currency)
         direct = [] if spec.rollup is not None else None  # (read by a roll-up only)
         for (payee, weight, kind), amount in zip(shares, amounts):
             if payee is None:

@@ -47,6 +47,7 @@ from incentive_dsl.syntax import nodes as n
 ONE = Decimal(1)
 _DATE, _AMOUNT = operator.attrgetter("date"), operator.attrgetter("amount")
 _CREDIT_PAYEE = operator.attrgetter("credit", "payee")
+_INT32_MAX = 2 ** 31 - 1
 # What each name of the compensation block adds up.
 COMPENSATION_KINDS = {"base_salary": ("base salary",),
                       "target_incentive": ("target incentive",),
@@ -75,8 +76,9 @@ class CreditSeries:
     __slots__ = ("seqs", "dates", "totals", "lines")
 
     def __init__(self) -> None:
-        # (machine integers, not int objects: a run numbers every credit line past 256)
-        self.seqs = array.array("q")
+        # (machine integers, not int objects: a run numbers every credit line past 256; four
+        # bytes each while they fit, as any run's numbers do, else eight)
+        self.seqs = array.array("i")
         self.dates: list[dt.date] = []
         self.totals: list[Decimal] = []
         self.lines: list[CreditLine] = []
@@ -84,6 +86,8 @@ class CreditSeries:
     def extend(self, seqs: list[int], lines: list[CreditLine]) -> None:
         """Lines `lines`, numbered `seqs`, after the ones it has: their dates and running
         totals made in C (a run adds every credit line)."""
+        if seqs and seqs[-1] > _INT32_MAX and self.seqs.typecode == "i":
+            self.seqs = array.array("q", self.seqs)
         self.seqs.extend(seqs)
         self.lines += lines
         self.dates += map(_DATE, lines)

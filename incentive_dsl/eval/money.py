@@ -121,6 +121,7 @@ def round_to(value: Fraction, places: int, mode: str = "half even") -> Decimal:
 
 
 _QUANTA: dict[str, Decimal] = {}
+_SCALES = {d: 10 ** d for d in range(5)}  # a minor unit's ten-power, by its digits
 
 
 def quantum(currency: str) -> Decimal:
@@ -160,9 +161,15 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
         ints, weight_sum = _integer_weights(weights)
     if weight_sum == 0:
         return [ZERO for _ in weights]
-    # Minor units by moving the decimal point (exact, and cheaper than dividing by `q`).
     digits = MINOR_DIGITS.get(currency, 2)
-    units = int(CONTEXT.scaleb(total, digits).to_integral_value(_HALF_EVEN, CONTEXT))
+    # Minor units from the total's exact ratio when it is whole minor units (as a credited
+    # value is: half the cost), else by moving the decimal point and rounding.
+    num, den = total.as_integer_ratio()
+    scale = _SCALES.get(digits) or 10 ** digits
+    if scale % den:
+        units = int(CONTEXT.scaleb(total, digits).to_integral_value(_HALF_EVEN, CONTEXT))
+    else:
+        units = num * (scale // den)
     negative = units < 0
     units = abs(units)
     if ints is None:  # two parts, which leave at most one unit over
@@ -173,7 +180,8 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
         if 2 * r0 >= weight_sum:
             f0 += 1
         f1 = units - f0
-        p0, p1 = CONTEXT.scaleb(Decimal(f0), -digits), CONTEXT.scaleb(Decimal(f1), -digits)
+        # (the Decimal's method: the context's converts its arguments, at more cost)
+        p0, p1 = Decimal(f0).scaleb(-digits, CONTEXT), Decimal(f1).scaleb(-digits, CONTEXT)
         # A part of a negative total is negative, zero included (-0.00), as the total's sign
         # says.
         return [p0.copy_negate(), p1.copy_negate()] if negative else [p0, p1]
@@ -186,7 +194,7 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
     if left:
         for i in sorted(range(len(ints)), key=lambda i: (-remainders[i], i))[:left]:
             floors[i] += 1
-    parts = [CONTEXT.scaleb(Decimal(f), -digits) for f in floors]
+    parts = [Decimal(f).scaleb(-digits, CONTEXT) for f in floors]
     return [p.copy_negate() for p in parts] if negative else parts
 
 
