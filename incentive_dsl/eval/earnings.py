@@ -216,6 +216,9 @@ class EarningStage:
         # rule and span.
         self._span_heads: tuple[dict[int, tuple], dict[int, tuple]] = ({}, {})
         self._heads: dict[object, tuple] = {}
+        # Rounding per line, the commission lines of split shares waiting to be rounded with
+        # their deal's other shares, by event: (line, rounded trace head, trace arguments).
+        self._shares: dict[str, list[tuple[EarningLine, tuple, tuple]]] = defaultdict(list)
         self.meter: Meter = QUIET  # told how many credit lines the commissions have rated
 
     # ------------------------------------------------------------------ helpers
@@ -383,7 +386,7 @@ class EarningStage:
                 spans.append((payee, first, len(rated)))
         self.meter.update(done)
         if self.plan.rounding.point == "line":
-            self._round_rated(rated)
+            self._round_rated(rated, c.table is not None and c.table.mode == "retroactive")
         if not nets and c.when is None:  # the usual commission: its lines, as they were made
             return [ln for _, made, _ in rated for ln in made]
         for payee, first, last in spans:
@@ -448,54 +451,54 @@ class EarningStage:
                                             self.plan.rounding.mode, self.cur)
         return then
 
-    def _round_rated(self, rated: list[tuple[CreditLine, list[EarningLine], Period]]) -> None:
+    def _round_rated(self, rated: list[tuple[CreditLine, list[EarningLine], Period]],
+                     true_ups: bool) -> None:
         """Rounding per line, in place. The commission lines of one deal's split shares are
         rounded as a whole: the sum of their exact amounts is rounded, then shared out to the
         minor unit in proportion to them (largest remainder), so the shares never pay more or
         less than the rounded whole (a 3-way split at 0.5% of 100 pays 0.17 + 0.17 + 0.16, not
         0.17 × 3). Every other line is rounded on its own; the commission line of a credit
-        line that is not a share, first of what it made, was rounded where it was made."""
-        round_line = self._round_line
-        # A split deal's commission lines, by its event: (the lines made from one share, where)
-        shares: dict[str, list[tuple[list[EarningLine], int]]] = defaultdict(list)
-        for line, made, _ in rated:
-            if line.kind in SHARE_KINDS:
-                if len(made) == 1 and made[0].kind == "commission":  # (most: no enumerate)
-                    shares[line.event].append((made, 0))
-                    continue
-                for j, ln in enumerate(made):
-                    if ln.kind == "commission":
-                        shares[line.event].append((made, j))
-                    else:
-                        made[j] = round_line(ln)
-            elif len(made) > 1:  # true-ups (the commission line is rounded)
+        line that is not a share, first of what it made, was rounded where it was made, and
+        the shares' were kept aside (`_shares`) by `_commission_made`, which made them.
+        `true_ups`: whether lines may have made more than their commission line (a
+        retroactive table's true-ups), rounded here on their own."""
+        if true_ups:
+            round_line = self._round_line
+            for _, made, _ in rated:
                 for j in range(1, len(made)):
                     made[j] = round_line(made[j])
+        shares, self._shares = self._shares, defaultdict(list)
+        minor, mode = self._minor, self._mode
         for places in shares.values():
-            amounts = [made[j].amount for made, j in places]
+            if len(places) == 2:  # a two-way split, the usual one: both shares earned
+                (ln0, then0, args0), (ln1, then1, args1) = places
+                a0, a1 = ln0.amount, ln1.amount
+                exact = None
+                if type(a0) is Decimal and type(a1) is Decimal and (
+                        a0 > 0 and a1 > 0 or a0 < 0 and a1 < 0):
+                    try:  # (`add`, without its call)
+                        exact = _EXACT_ADD(a0, a1)
+                    except decimal.Inexact:
+                        pass
+                if exact is not None:
+                    whole = exact.quantize(minor, mode, CONTEXT)
+                    part0, part1 = allocate(whole, (a0, a1), self.cur)
+                    _share_rounded(ln0, a0, then0, args0, part0, whole)
+                    _share_rounded(ln1, a1, then1, args1, part1, whole)
+                    continue
+            amounts = [ln.amount for ln, _, _ in places]
             if len(places) < 2 or not any(amounts) or not (min(amounts) >= 0
                                                            or max(amounts) <= 0):
                 # A single share, nothing to share, or shares of both signs: each rounded on
                 # its own.
-                for made, j in places:
-                    made[j] = round_line(made[j])
+                for ln, _, _ in places:
+                    rounded_unread(ln, *self._rounding(ln.amount, raw_trace(ln)))
                 continue
-            exact = None
-            if len(amounts) == 2 and type(amounts[0]) is Decimal and \
-                    type(amounts[1]) is Decimal:  # (a two-way split: `add` without its call)
-                try:
-                    exact = _EXACT_ADD(*amounts)
-                except decimal.Inexact:
-                    pass
-            if exact is None:
-                exact = functools.reduce(add, amounts)
-            whole = exact.quantize(self._minor, rounding=self._mode, context=CONTEXT) \
-                if type(exact) is Decimal else round_money(exact, self.cur,
-                                                           self.plan.rounding.mode)
-            for (made, j), part in zip(places, allocate(whole, amounts, self.cur)):
-                ln = made[j]  # made by `commission`, which has not handed it on yet
-                made[j] = rounded_unread(ln, *self._rounding(ln.amount, raw_trace(ln), part,
-                                                             whole))
+            exact = functools.reduce(add, amounts)
+            whole = exact.quantize(minor, mode, CONTEXT) if type(exact) is Decimal else \
+                round_money(exact, self.cur, self.plan.rounding.mode)
+            for (ln, _, _), part in zip(places, allocate(whole, amounts, self.cur)):
+                rounded_unread(ln, *self._rounding(ln.amount, raw_trace(ln), part, whole))
 
     def _key(self, c: m.CommissionSpec, key: str | None, period_unit: str, line: CreditLine,
              payee: str, seq: int) -> tuple[Decimal, Decimal]:
@@ -625,37 +628,44 @@ class EarningStage:
                          earned: Number, render, heads: dict, span, args: tuple) -> EarningLine:
         """The commission line that `line` earns `earned` by, its trace made when read
         (`Later`) by `render` from `args`, under the head of the component's lines that point
-        at `span` (kept in `heads`)."""
-        head = heads.get(id(span))
-        if head is None:
-            head = heads[id(span)] = (render, c.name, c.label, span, self.plan, c)
-        paid, trace = earned, None
-        per_line = self._per_line
-        if per_line and line.kind not in SHARE_KINDS:
-            # Rounded now, as `_round_rated` would (only shares of a split wait for it), with
-            # one trace saying both: a run makes one per line.
-            if type(earned) is Decimal:  # `round_money`, inline
-                paid = earned.quantize(self._minor, rounding=self._mode, context=CONTEXT)
-                rounded = paid != earned
-            else:
-                paid, rounded = round_money(earned, self.cur, self.plan.rounding.mode), True
-            if not rounded:
-                paid = earned if paid.same_quantum(earned) else paid
-            else:
-                trace = (self._heads.get(id(head)) or self._then_head(head), None, paid, None,
-                         *args)
-        elif not per_line:
+        at `span` (kept in `heads`, with the heads of those lines once rounded)."""
+        known = heads.get(id(span))
+        if known is None:
+            head = (render, c.name, c.label, span, self.plan, c)
+            mode, cur = self.plan.rounding.mode, self.cur
+            known = heads[id(span)] = (head, (_then_rounded_line, c.name, c.label, span, head,
+                                              mode, cur),
+                                       (_then_rounded_share, c.name, c.label, span, head,
+                                        mode, cur))
+        paid, trace, shares = earned, None, None
+        if not self._per_line:
             paid = self._money(earned)
+        elif line.kind in SHARE_KINDS:  # rounded with the deal's other shares (`_round_rated`)
+            shares = self._shares[line.event]
+        elif type(earned) is Decimal:
+            # Rounded now, as `_round_rated` would (only shares of a split wait for it), with
+            # one trace saying both: a run makes one per line. (`round_money`, inline)
+            paid = earned.quantize(self._minor, self._mode, CONTEXT)
+            if paid != earned:
+                trace = (known[1], paid, *args)
+            elif paid.same_quantum(earned):
+                paid = earned
+        else:
+            paid = round_money(earned, self.cur, self.plan.rounding.mode)
+            trace = (known[1], paid, *args)
         # (`_line` and `_id`, inline)
         line_id = f"{c.name}:commission:{line.payee}:{line.event}"
         if line_id in self._ids:  # a repeat: numbered
             line_id = self._id(c.name, "commission", line.payee, line.event)
         else:
             self._ids.add(line_id)
-        return earning_line(id=line_id,
+        made = earning_line(id=line_id,
                             component=c.name, kind="commission", payee=line.payee,
                             date=line.date, period=period.label, amount=paid, deal=line.deal,
-                            trace=trace or (head, *args))
+                            trace=trace or (known[0], *args))
+        if shares is not None:
+            shares.append((made, known[2], args))
+        return made
 
     def _reads_deal_credit(self, c: m.CommissionSpec) -> bool:
         """Whether a tier key of `c` is the deal's own amount (read from `_deal_credit`): only
@@ -1481,6 +1491,31 @@ def _rounded_texts(trace: Trace, exact: Decimal | None, rounded: Decimal, mode: 
                    whole: Decimal | None) -> tuple:
     """A line's trace once rounded per line: its own texts, and the rounding."""
     return _with_rounding(trace.texts(), exact, rounded, mode, currency, whole)
+
+
+def _then_rounded_line(head: tuple, mode: str, currency: str, rounded: Decimal,
+                       *args) -> tuple:
+    """`_then_rounded` of a commission line rounded where it was made (`_commission_made`),
+    whose trace keeps only the rounded amount (the exact one is in its texts)."""
+    return _then_rounded(head, mode, currency, None, rounded, None, *args)
+
+
+def _then_rounded_share(head: tuple, mode: str, currency: str, rounded: Decimal,
+                        whole: Decimal, *args) -> tuple:
+    """`_then_rounded` of a split share's commission line, rounded with the deal's other
+    shares to its part of their rounded `whole` (`_round_rated`)."""
+    return _then_rounded(head, mode, currency, None, rounded, whole, *args)
+
+
+def _share_rounded(line: EarningLine, exact: Decimal, then: tuple, args: tuple,
+                   part: Decimal, whole: Decimal) -> None:
+    """A split share's commission line of the exact amount `exact`, its trace made by its
+    head from `args`, given its `part` of the deal's rounded `whole`, in place (`_rounding`
+    of that trace, written out: `then` is its head once rounded, `_then_rounded_share`)."""
+    if part != exact:
+        rounded_unread(line, part, (then, part, whole, *args))
+    elif not part.same_quantum(exact):
+        rounded_unread(line, part, raw_trace(line))
 
 
 def _then_rounded(head: tuple, mode: str, currency: str, exact: Decimal | None,
