@@ -43,7 +43,7 @@ from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
 ONE = Decimal(1)
-SHARE_KINDS = ("split", "role split", "touch")  # credit lines that are shares of one amount
+SHARE_KINDS = frozenset(("split", "role split", "touch"))  # credit lines that are shares
 REVERSIBLE = ("commission", "true-up", "capped", "netting", "condition", "spiff", "stage")
 # Orders of earning lines (key functions in C: a run sorts every line twice).
 _BY_DAY = operator.attrgetter("date", "id")
@@ -334,6 +334,11 @@ class EarningStage:
         # First every payee's lines are rated; then, rounding per line, the shares of one split
         # deal are rounded together; then netting and conditions read the rounded lines.
         rated: list[tuple[CreditLine, list[EarningLine], Period]] = []
+        # The usual commission (nothing to net, no condition, no true-ups to round) keeps only
+        # its lines, in the order they are made (a run rates every credit line).
+        retroactive = c.table is not None and c.table.mode == "retroactive"
+        usual = not nets and c.when is None and not retroactive
+        made_lines: list[EarningLine] = []
         done = 0  # credit lines looked at, for the progress meter
         # Looked up once, not per line: the periods of the days lines are dated, and what
         # each line is checked against.
@@ -381,13 +386,18 @@ class EarningStage:
                     self._skip(c.name, line.event, reason, day)
                     keys_after.clear()
                     continue
-                rated.append((line, rate(c, line, period, state, series, i), period))
+                if usual:
+                    made_lines += rate(c, line, period, state, series, i)
+                else:
+                    rated.append((line, rate(c, line, period, state, series, i), period))
             if len(rated) > first:
                 spans.append((payee, first, len(rated)))
         self.meter.update(done)
         if self.plan.rounding.point == "line":
-            self._round_rated(rated, c.table is not None and c.table.mode == "retroactive")
-        if not nets and c.when is None:  # the usual commission: its lines, as they were made
+            self._round_rated(rated, retroactive)
+        if usual:
+            return made_lines
+        if not nets and c.when is None:  # its lines, as they were made
             return [ln for _, made, _ in rated for ln in made]
         for payee, first, last in spans:
             group = rated[first:last]
@@ -462,11 +472,13 @@ class EarningStage:
         the shares' were kept aside (`_shares`) by `_commission_made`, which made them.
         `true_ups`: whether lines may have made more than their commission line (a
         retroactive table's true-ups), rounded here on their own."""
-        if true_ups:
+        if true_ups:  # (`rated` holds the lines of a commission that can make them)
             round_line = self._round_line
             for _, made, _ in rated:
                 for j in range(1, len(made)):
                     made[j] = round_line(made[j])
+        # The shares' traces are tuples (`_commission_made`): `rounded_unread` rounds them in
+        # place, in the lists they were made into.
         shares, self._shares = self._shares, defaultdict(list)
         minor, mode = self._minor, self._mode
         for places in shares.values():
@@ -946,13 +958,13 @@ class EarningStage:
         w_start, w_end = (dt.date.min, dt.date.max) if s.during is None else \
             (s.during.start, s.during.end or dt.date.max)
         skip = self.skips.add  # (`_skip`, without its call: half the bookings are outside)
+        # The events of the trigger's kind are all looked at: a deal event is a hit, a stage
+        # or activity one when it is the trigger's.
+        any_subject, subject = t.kind == "deal", t.subject
         for e in self.by_kind.get(kind, ()):
-            hit = (t.kind == "deal" and e.kind == t.event) or \
-                (t.kind == "stage" and e.kind == "stage" and e.subject == t.subject) or \
-                (t.kind == "activity" and e.kind == "activity" and e.subject == t.subject)
             day = e.date
-            if not hit or not start <= day <= end:  # (`_event_window`, inline)
-                continue
+            if not (any_subject or e.subject == subject) or not start <= day <= end:
+                continue  # (`_event_window`, inline)
             if not w_start <= day <= w_end:
                 skip(s.name, e.id, outside_window(day), day)
                 continue
@@ -1257,6 +1269,8 @@ class EarningStage:
         # The lines of cancelled deals only (a few in a hundred): one look each at the others.
         cancelled = {e.deal for e in self.by_kind.get("cancelled", ()) if e.deal is not None}
         share = "" if c.share == ONE else f" × {fmt_pct(c.share)}"  # (in every line's trace)
+        # The head of the lines' traces (see `Later`): each keeps the line it reverses.
+        head = (_clawback_texts, c.name, c.label, c.span, self.cur, share)
         by_deal: dict[str, list[EarningLine]] = defaultdict(list)
         for ln in self.lines:
             if ln.deal in cancelled and ln.component in c.components and ln.kind in REVERSIBLE:
@@ -1295,13 +1309,17 @@ class EarningStage:
                 out.append(earning_line(
                     id=self._id(c.name, "clawback", ln.payee, ln.id), component=ln.component,
                     kind="clawback", payee=ln.payee, date=e.date, period=period, amount=amount,
-                    deal=e.deal, trace=Trace(
-                        rule=c.name, label=c.label, span=c.span,
-                        because=f"{why} {ln.kind} line of {ln.date} is reversed at its "
-                        "original amount",
-                        arithmetic=f"-{fmt(ln.amount, self.cur)}{share} = {fmt(amount, self.cur)}",
-                        events=(e.id,), inputs=(ln.id,))))
+                    deal=e.deal, trace=(head, why, ln, amount, e.id)))
         return out
+
+
+def _clawback_texts(currency: str, share: str, why: str, ln: EarningLine, amount: Decimal,
+                    event: str) -> tuple:
+    """The texts of a clawback line's trace: `amount` reverses the earning line `ln`, as the
+    cancellation `event` says (`why`)."""
+    return (f"{why} {ln.kind} line of {ln.date} is reversed at its original amount",
+            f"-{fmt(ln.amount, currency)}{share} = {fmt(amount, currency)}", (), (event,),
+            (ln.id,), ())
 
 
 def _arithmetic(pay, amount: Decimal, currency: str) -> str:
