@@ -487,7 +487,7 @@ class EarningStage:
                 a0, a1 = ln0.amount, ln1.amount
                 exact = None
                 if type(a0) is Decimal and type(a1) is Decimal and (
-                        a0 > 0 and a1 > 0 or a0 < 0 and a1 < 0):
+                        a0 > ZERO and a1 > ZERO or a0 < ZERO and a1 < ZERO):
                     try:  # (`add`, without its call)
                         exact = _EXACT_ADD(a0, a1)
                     except decimal.Inexact:
@@ -613,7 +613,7 @@ class EarningStage:
             return self._commission_line(c, line, period, state, series, index)
         bounds, c0, c1, q, kept = cut
         amount = line.amount
-        row = _one_tier(bounds, c0, c1) if amount > 0 else _one_tier(bounds, c1, c0)
+        row = _one_tier(bounds, c0, c1) if amount > ZERO else _one_tier(bounds, c1, c0)
         if row is not None:  # most lines: `_earned` of the one piece `_cut_in_money` cuts
             rate = row.rate
             earned = None
@@ -919,7 +919,10 @@ class EarningStage:
     # ------------------------------------------------------------------ event rewards
 
     def _event_reward(self, comp, e: Event, payee: str | None, pay, deal: Deal | None,
-                      kind: str, because: str, span) -> EarningLine | None:
+                      kind: str, because: str, span, env: Env | None = None
+                      ) -> EarningLine | None:
+        """The line an event earns `payee` by `pay`, read in `env` (made when not given: the
+        payee, the event, its day and its deal)."""
         if payee is None:
             self._skip(comp.name, e.id, "the event names no payee", e.date)
             return None
@@ -927,7 +930,8 @@ class EarningStage:
         if reason is not None:
             self._skip(comp.name, e.id, reason, e.date)
             return None
-        env = Env(payee=payee, day=e.date, deal=deal, event=e)
+        if env is None:
+            env = Env(payee=payee, day=e.date, deal=deal, event=e)
         amount = self.evaluator.amount(pay, env)
         if not amount:
             self._skip(comp.name, e.id, f"'{show(pay)}' is zero for this event", e.date)
@@ -970,16 +974,19 @@ class EarningStage:
                 continue
             deal = deals.get(e.deal) if e.kind != "activity" else None
             payee = event_actor(e, deal)
-            if where is not None and not where(Env(payee=payee, day=day, deal=deal, event=e)):
-                skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", day)
-                continue
+            env = None
+            if where is not None:
+                env = Env(payee=payee, day=day, deal=deal, event=e)  # (the pay is read in it too)
+                if not where(env):
+                    skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", day)
+                    continue
             if left is not None and left <= 0:
                 self._skip(s.name, e.id, f"the SPIFF's budget of {fmt(s.budget, self.cur)} is "
                            "spent (first come, first served)", e.date)
                 continue
             line = self._event_reward(s, e, payee, s.pay, deal, "spiff",
                                       f"SPIFF for {e.kind} event {e.id}"
-                                      + (f" on deal {e.deal}" if deal else ""), s.span)
+                                      + (f" on deal {e.deal}" if deal else ""), s.span, env)
             if line is None:
                 continue
             if left is not None:
