@@ -608,11 +608,24 @@ class EarningStage:
         """`_commission_line` for a commission on `_money_path`, with what it does not need
         left out (a run rates every credit line; most take this way). A line whose pieces
         `_money_pieces` cannot cut goes the general way."""
-        cut = self._money_pieces(c, c.table, line, period, series, index)
+        # (`_money_pieces`, inline)
+        cut = self._quota_cuts.get(period.label)
         if cut is None:
-            return self._commission_line(c, line, period, state, series, index)
-        bounds, c0, c1, q, kept = cut
+            cut = self._quota_cut(c, c.table, line.payee, period, series)
+        q, low, limit, bounds, first = cut
+        totals = series.totals
+        before, total0, total1 = (totals[first - 1] if first else None,
+                                  None if index == first else totals[index - 1], totals[index])
+        if before is None:
+            c0, c1 = (ZERO if total0 is None else total0), total1
+        else:
+            c0, c1 = (ZERO if total0 is None else total0 - before), total1 - before
         amount = line.amount
+        if not q or c1 - c0 != amount or not amount or not (low < c0 < limit and
+                                                            low < c1 < limit):
+            return self._commission_line(c, line, period, state, series, index)
+        if self._keys_after:
+            self._keys_after.pop((c.table.key, c.table.period), None)
         row = _one_tier(bounds, c0, c1) if amount > ZERO else _one_tier(bounds, c1, c0)
         if row is not None:  # most lines: `_earned` of the one piece `_cut_in_money` cuts
             rate = row.rate
@@ -634,7 +647,7 @@ class EarningStage:
             row = pieces[0].row if len(pieces) == 1 else None
         return [self._commission_made(c, line, period, earned, _money_commission_texts,
                                       self._span_heads[0], c.span if row is None else row.span,
-                                      (line, period.label, *kept, q, row))]
+                                      (line, period.label, before, total0, total1, q, row))]
 
     def _commission_made(self, c: m.CommissionSpec, line: CreditLine, period: Period,
                          earned: Number, render, heads: dict, span, args: tuple) -> EarningLine:
