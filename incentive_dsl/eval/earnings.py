@@ -43,7 +43,7 @@ from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.format import expr as show
 
 ONE = Decimal(1)
-SHARE_KINDS = ("split", "role split", "touch")  # credit lines that are shares of one amount
+SHARE_KINDS = frozenset(("split", "role split", "touch"))  # credit lines that are shares
 REVERSIBLE = ("commission", "true-up", "capped", "netting", "condition", "spiff", "stage")
 # Orders of earning lines (key functions in C: a run sorts every line twice).
 _BY_DAY = operator.attrgetter("date", "id")
@@ -216,6 +216,9 @@ class EarningStage:
         # rule and span.
         self._span_heads: tuple[dict[int, tuple], dict[int, tuple]] = ({}, {})
         self._heads: dict[object, tuple] = {}
+        # Rounding per line, the commission lines of split shares waiting to be rounded with
+        # their deal's other shares, by event: (line, rounded trace head, trace arguments).
+        self._shares: dict[str, list[tuple[EarningLine, tuple, tuple]]] = defaultdict(list)
         self.meter: Meter = QUIET  # told how many credit lines the commissions have rated
 
     # ------------------------------------------------------------------ helpers
@@ -331,6 +334,11 @@ class EarningStage:
         # First every payee's lines are rated; then, rounding per line, the shares of one split
         # deal are rounded together; then netting and conditions read the rounded lines.
         rated: list[tuple[CreditLine, list[EarningLine], Period]] = []
+        # The usual commission (nothing to net, no condition, no true-ups to round) keeps only
+        # its lines, in the order they are made (a run rates every credit line).
+        retroactive = c.table is not None and c.table.mode == "retroactive"
+        usual = not nets and c.when is None and not retroactive
+        made_lines: list[EarningLine] = []
         done = 0  # credit lines looked at, for the progress meter
         # Looked up once, not per line: the periods of the days lines are dated, and what
         # each line is checked against.
@@ -378,13 +386,18 @@ class EarningStage:
                     self._skip(c.name, line.event, reason, day)
                     keys_after.clear()
                     continue
-                rated.append((line, rate(c, line, period, state, series, i), period))
+                if usual:
+                    made_lines += rate(c, line, period, state, series, i)
+                else:
+                    rated.append((line, rate(c, line, period, state, series, i), period))
             if len(rated) > first:
                 spans.append((payee, first, len(rated)))
         self.meter.update(done)
         if self.plan.rounding.point == "line":
-            self._round_rated(rated)
-        if not nets and c.when is None:  # the usual commission: its lines, as they were made
+            self._round_rated(rated, retroactive)
+        if usual:
+            return made_lines
+        if not nets and c.when is None:  # its lines, as they were made
             return [ln for _, made, _ in rated for ln in made]
         for payee, first, last in spans:
             group = rated[first:last]
@@ -448,54 +461,56 @@ class EarningStage:
                                             self.plan.rounding.mode, self.cur)
         return then
 
-    def _round_rated(self, rated: list[tuple[CreditLine, list[EarningLine], Period]]) -> None:
+    def _round_rated(self, rated: list[tuple[CreditLine, list[EarningLine], Period]],
+                     true_ups: bool) -> None:
         """Rounding per line, in place. The commission lines of one deal's split shares are
         rounded as a whole: the sum of their exact amounts is rounded, then shared out to the
         minor unit in proportion to them (largest remainder), so the shares never pay more or
         less than the rounded whole (a 3-way split at 0.5% of 100 pays 0.17 + 0.17 + 0.16, not
         0.17 × 3). Every other line is rounded on its own; the commission line of a credit
-        line that is not a share, first of what it made, was rounded where it was made."""
-        round_line = self._round_line
-        # A split deal's commission lines, by its event: (the lines made from one share, where)
-        shares: dict[str, list[tuple[list[EarningLine], int]]] = defaultdict(list)
-        for line, made, _ in rated:
-            if line.kind in SHARE_KINDS:
-                if len(made) == 1 and made[0].kind == "commission":  # (most: no enumerate)
-                    shares[line.event].append((made, 0))
-                    continue
-                for j, ln in enumerate(made):
-                    if ln.kind == "commission":
-                        shares[line.event].append((made, j))
-                    else:
-                        made[j] = round_line(ln)
-            elif len(made) > 1:  # true-ups (the commission line is rounded)
+        line that is not a share, first of what it made, was rounded where it was made, and
+        the shares' were kept aside (`_shares`) by `_commission_made`, which made them.
+        `true_ups`: whether lines may have made more than their commission line (a
+        retroactive table's true-ups), rounded here on their own."""
+        if true_ups:  # (`rated` holds the lines of a commission that can make them)
+            round_line = self._round_line
+            for _, made, _ in rated:
                 for j in range(1, len(made)):
                     made[j] = round_line(made[j])
+        # The shares' traces are tuples (`_commission_made`): `rounded_unread` rounds them in
+        # place, in the lists they were made into.
+        shares, self._shares = self._shares, defaultdict(list)
+        minor, mode = self._minor, self._mode
         for places in shares.values():
-            amounts = [made[j].amount for made, j in places]
+            if len(places) == 2:  # a two-way split, the usual one: both shares earned
+                (ln0, then0, args0), (ln1, then1, args1) = places
+                a0, a1 = ln0.amount, ln1.amount
+                exact = None
+                if type(a0) is Decimal and type(a1) is Decimal and (
+                        a0 > ZERO and a1 > ZERO or a0 < ZERO and a1 < ZERO):
+                    try:  # (`add`, without its call)
+                        exact = _EXACT_ADD(a0, a1)
+                    except decimal.Inexact:
+                        pass
+                if exact is not None:
+                    whole = exact.quantize(minor, mode, CONTEXT)
+                    part0, part1 = allocate(whole, (a0, a1), self.cur)
+                    _share_rounded(ln0, a0, then0, args0, part0, whole)
+                    _share_rounded(ln1, a1, then1, args1, part1, whole)
+                    continue
+            amounts = [ln.amount for ln, _, _ in places]
             if len(places) < 2 or not any(amounts) or not (min(amounts) >= 0
                                                            or max(amounts) <= 0):
                 # A single share, nothing to share, or shares of both signs: each rounded on
                 # its own.
-                for made, j in places:
-                    made[j] = round_line(made[j])
+                for ln, _, _ in places:
+                    rounded_unread(ln, *self._rounding(ln.amount, raw_trace(ln)))
                 continue
-            exact = None
-            if len(amounts) == 2 and type(amounts[0]) is Decimal and \
-                    type(amounts[1]) is Decimal:  # (a two-way split: `add` without its call)
-                try:
-                    exact = _EXACT_ADD(*amounts)
-                except decimal.Inexact:
-                    pass
-            if exact is None:
-                exact = functools.reduce(add, amounts)
-            whole = exact.quantize(self._minor, rounding=self._mode, context=CONTEXT) \
-                if type(exact) is Decimal else round_money(exact, self.cur,
-                                                           self.plan.rounding.mode)
-            for (made, j), part in zip(places, allocate(whole, amounts, self.cur)):
-                ln = made[j]  # made by `commission`, which has not handed it on yet
-                made[j] = rounded_unread(ln, *self._rounding(ln.amount, raw_trace(ln), part,
-                                                             whole))
+            exact = functools.reduce(add, amounts)
+            whole = exact.quantize(minor, mode, CONTEXT) if type(exact) is Decimal else \
+                round_money(exact, self.cur, self.plan.rounding.mode)
+            for (ln, _, _), part in zip(places, allocate(whole, amounts, self.cur)):
+                rounded_unread(ln, *self._rounding(ln.amount, raw_trace(ln), part, whole))
 
     def _key(self, c: m.CommissionSpec, key: str | None, period_unit: str, line: CreditLine,
              payee: str, seq: int) -> tuple[Decimal, Decimal]:
@@ -593,12 +608,25 @@ class EarningStage:
         """`_commission_line` for a commission on `_money_path`, with what it does not need
         left out (a run rates every credit line; most take this way). A line whose pieces
         `_money_pieces` cannot cut goes the general way."""
-        cut = self._money_pieces(c, c.table, line, period, series, index)
+        # (`_money_pieces`, inline)
+        cut = self._quota_cuts.get(period.label)
         if cut is None:
-            return self._commission_line(c, line, period, state, series, index)
-        bounds, c0, c1, q, kept = cut
+            cut = self._quota_cut(c, c.table, line.payee, period, series)
+        q, low, limit, bounds, first = cut
+        totals = series.totals
+        before, total0, total1 = (totals[first - 1] if first else None,
+                                  None if index == first else totals[index - 1], totals[index])
+        if before is None:
+            c0, c1 = (ZERO if total0 is None else total0), total1
+        else:
+            c0, c1 = (ZERO if total0 is None else total0 - before), total1 - before
         amount = line.amount
-        row = _one_tier(bounds, c0, c1) if amount > 0 else _one_tier(bounds, c1, c0)
+        if not q or c1 - c0 != amount or not amount or not (low < c0 < limit and
+                                                            low < c1 < limit):
+            return self._commission_line(c, line, period, state, series, index)
+        if self._keys_after:
+            self._keys_after.pop((c.table.key, c.table.period), None)
+        row = _one_tier(bounds, c0, c1) if amount > ZERO else _one_tier(bounds, c1, c0)
         if row is not None:  # most lines: `_earned` of the one piece `_cut_in_money` cuts
             rate = row.rate
             earned = None
@@ -619,43 +647,50 @@ class EarningStage:
             row = pieces[0].row if len(pieces) == 1 else None
         return [self._commission_made(c, line, period, earned, _money_commission_texts,
                                       self._span_heads[0], c.span if row is None else row.span,
-                                      (line, period.label, *kept, q, row))]
+                                      (line, period.label, before, total0, total1, q, row))]
 
     def _commission_made(self, c: m.CommissionSpec, line: CreditLine, period: Period,
                          earned: Number, render, heads: dict, span, args: tuple) -> EarningLine:
         """The commission line that `line` earns `earned` by, its trace made when read
         (`Later`) by `render` from `args`, under the head of the component's lines that point
-        at `span` (kept in `heads`)."""
-        head = heads.get(id(span))
-        if head is None:
-            head = heads[id(span)] = (render, c.name, c.label, span, self.plan, c)
-        paid, trace = earned, None
-        per_line = self._per_line
-        if per_line and line.kind not in SHARE_KINDS:
-            # Rounded now, as `_round_rated` would (only shares of a split wait for it), with
-            # one trace saying both: a run makes one per line.
-            if type(earned) is Decimal:  # `round_money`, inline
-                paid = earned.quantize(self._minor, rounding=self._mode, context=CONTEXT)
-                rounded = paid != earned
-            else:
-                paid, rounded = round_money(earned, self.cur, self.plan.rounding.mode), True
-            if not rounded:
-                paid = earned if paid.same_quantum(earned) else paid
-            else:
-                trace = (self._heads.get(id(head)) or self._then_head(head), None, paid, None,
-                         *args)
-        elif not per_line:
+        at `span` (kept in `heads`, with the heads of those lines once rounded)."""
+        known = heads.get(id(span))
+        if known is None:
+            head = (render, c.name, c.label, span, self.plan, c)
+            mode, cur = self.plan.rounding.mode, self.cur
+            known = heads[id(span)] = (head, (_then_rounded_line, c.name, c.label, span, head,
+                                              mode, cur),
+                                       (_then_rounded_share, c.name, c.label, span, head,
+                                        mode, cur))
+        paid, trace, shares = earned, None, None
+        if not self._per_line:
             paid = self._money(earned)
+        elif line.kind in SHARE_KINDS:  # rounded with the deal's other shares (`_round_rated`)
+            shares = self._shares[line.event]
+        elif type(earned) is Decimal:
+            # Rounded now, as `_round_rated` would (only shares of a split wait for it), with
+            # one trace saying both: a run makes one per line. (`round_money`, inline)
+            paid = earned.quantize(self._minor, self._mode, CONTEXT)
+            if paid != earned:
+                trace = (known[1], paid, *args)
+            elif paid.same_quantum(earned):
+                paid = earned
+        else:
+            paid = round_money(earned, self.cur, self.plan.rounding.mode)
+            trace = (known[1], paid, *args)
         # (`_line` and `_id`, inline)
         line_id = f"{c.name}:commission:{line.payee}:{line.event}"
         if line_id in self._ids:  # a repeat: numbered
             line_id = self._id(c.name, "commission", line.payee, line.event)
         else:
             self._ids.add(line_id)
-        return earning_line(id=line_id,
+        made = earning_line(id=line_id,
                             component=c.name, kind="commission", payee=line.payee,
                             date=line.date, period=period.label, amount=paid, deal=line.deal,
-                            trace=trace or (head, *args))
+                            trace=trace or (known[0], *args))
+        if shares is not None:
+            shares.append((made, known[2], args))
+        return made
 
     def _reads_deal_credit(self, c: m.CommissionSpec) -> bool:
         """Whether a tier key of `c` is the deal's own amount (read from `_deal_credit`): only
@@ -897,7 +932,10 @@ class EarningStage:
     # ------------------------------------------------------------------ event rewards
 
     def _event_reward(self, comp, e: Event, payee: str | None, pay, deal: Deal | None,
-                      kind: str, because: str, span) -> EarningLine | None:
+                      kind: str, because: str, span, env: Env | None = None
+                      ) -> EarningLine | None:
+        """The line an event earns `payee` by `pay`, read in `env` (made when not given: the
+        payee, the event, its day and its deal)."""
         if payee is None:
             self._skip(comp.name, e.id, "the event names no payee", e.date)
             return None
@@ -905,7 +943,8 @@ class EarningStage:
         if reason is not None:
             self._skip(comp.name, e.id, reason, e.date)
             return None
-        env = Env(payee=payee, day=e.date, deal=deal, event=e)
+        if env is None:
+            env = Env(payee=payee, day=e.date, deal=deal, event=e)
         amount = self.evaluator.amount(pay, env)
         if not amount:
             self._skip(comp.name, e.id, f"'{show(pay)}' is zero for this event", e.date)
@@ -936,28 +975,31 @@ class EarningStage:
         w_start, w_end = (dt.date.min, dt.date.max) if s.during is None else \
             (s.during.start, s.during.end or dt.date.max)
         skip = self.skips.add  # (`_skip`, without its call: half the bookings are outside)
+        # The events of the trigger's kind are all looked at: a deal event is a hit, a stage
+        # or activity one when it is the trigger's.
+        any_subject, subject = t.kind == "deal", t.subject
         for e in self.by_kind.get(kind, ()):
-            hit = (t.kind == "deal" and e.kind == t.event) or \
-                (t.kind == "stage" and e.kind == "stage" and e.subject == t.subject) or \
-                (t.kind == "activity" and e.kind == "activity" and e.subject == t.subject)
             day = e.date
-            if not hit or not start <= day <= end:  # (`_event_window`, inline)
-                continue
+            if not (any_subject or e.subject == subject) or not start <= day <= end:
+                continue  # (`_event_window`, inline)
             if not w_start <= day <= w_end:
                 skip(s.name, e.id, outside_window(day), day)
                 continue
             deal = deals.get(e.deal) if e.kind != "activity" else None
             payee = event_actor(e, deal)
-            if where is not None and not where(Env(payee=payee, day=day, deal=deal, event=e)):
-                skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", day)
-                continue
+            env = None
+            if where is not None:
+                env = Env(payee=payee, day=day, deal=deal, event=e)  # (the pay is read in it too)
+                if not where(env):
+                    skip(s.name, e.id, "the SPIFF's 'where' condition does not hold", day)
+                    continue
             if left is not None and left <= 0:
                 self._skip(s.name, e.id, f"the SPIFF's budget of {fmt(s.budget, self.cur)} is "
                            "spent (first come, first served)", e.date)
                 continue
             line = self._event_reward(s, e, payee, s.pay, deal, "spiff",
                                       f"SPIFF for {e.kind} event {e.id}"
-                                      + (f" on deal {e.deal}" if deal else ""), s.span)
+                                      + (f" on deal {e.deal}" if deal else ""), s.span, env)
             if line is None:
                 continue
             if left is not None:
@@ -1247,6 +1289,8 @@ class EarningStage:
         # The lines of cancelled deals only (a few in a hundred): one look each at the others.
         cancelled = {e.deal for e in self.by_kind.get("cancelled", ()) if e.deal is not None}
         share = "" if c.share == ONE else f" × {fmt_pct(c.share)}"  # (in every line's trace)
+        # The head of the lines' traces (see `Later`): each keeps the line it reverses.
+        head = (_clawback_texts, c.name, c.label, c.span, self.cur, share)
         by_deal: dict[str, list[EarningLine]] = defaultdict(list)
         for ln in self.lines:
             if ln.deal in cancelled and ln.component in c.components and ln.kind in REVERSIBLE:
@@ -1285,13 +1329,17 @@ class EarningStage:
                 out.append(earning_line(
                     id=self._id(c.name, "clawback", ln.payee, ln.id), component=ln.component,
                     kind="clawback", payee=ln.payee, date=e.date, period=period, amount=amount,
-                    deal=e.deal, trace=Trace(
-                        rule=c.name, label=c.label, span=c.span,
-                        because=f"{why} {ln.kind} line of {ln.date} is reversed at its "
-                        "original amount",
-                        arithmetic=f"-{fmt(ln.amount, self.cur)}{share} = {fmt(amount, self.cur)}",
-                        events=(e.id,), inputs=(ln.id,))))
+                    deal=e.deal, trace=(head, why, ln, amount, e.id)))
         return out
+
+
+def _clawback_texts(currency: str, share: str, why: str, ln: EarningLine, amount: Decimal,
+                    event: str) -> tuple:
+    """The texts of a clawback line's trace: `amount` reverses the earning line `ln`, as the
+    cancellation `event` says (`why`)."""
+    return (f"{why} {ln.kind} line of {ln.date} is reversed at its original amount",
+            f"-{fmt(ln.amount, currency)}{share} = {fmt(amount, currency)}", (), (event,),
+            (ln.id,), ())
 
 
 def _arithmetic(pay, amount: Decimal, currency: str) -> str:
@@ -1481,6 +1529,31 @@ def _rounded_texts(trace: Trace, exact: Decimal | None, rounded: Decimal, mode: 
                    whole: Decimal | None) -> tuple:
     """A line's trace once rounded per line: its own texts, and the rounding."""
     return _with_rounding(trace.texts(), exact, rounded, mode, currency, whole)
+
+
+def _then_rounded_line(head: tuple, mode: str, currency: str, rounded: Decimal,
+                       *args) -> tuple:
+    """`_then_rounded` of a commission line rounded where it was made (`_commission_made`),
+    whose trace keeps only the rounded amount (the exact one is in its texts)."""
+    return _then_rounded(head, mode, currency, None, rounded, None, *args)
+
+
+def _then_rounded_share(head: tuple, mode: str, currency: str, rounded: Decimal,
+                        whole: Decimal, *args) -> tuple:
+    """`_then_rounded` of a split share's commission line, rounded with the deal's other
+    shares to its part of their rounded `whole` (`_round_rated`)."""
+    return _then_rounded(head, mode, currency, None, rounded, whole, *args)
+
+
+def _share_rounded(line: EarningLine, exact: Decimal, then: tuple, args: tuple,
+                   part: Decimal, whole: Decimal) -> None:
+    """A split share's commission line of the exact amount `exact`, its trace made by its
+    head from `args`, given its `part` of the deal's rounded `whole`, in place (`_rounding`
+    of that trace, written out: `then` is its head once rounded, `_then_rounded_share`)."""
+    if part != exact:
+        rounded_unread(line, part, (then, part, whole, *args))
+    elif not part.same_quantum(exact):
+        rounded_unread(line, part, raw_trace(line))
 
 
 def _then_rounded(head: tuple, mode: str, currency: str, exact: Decimal | None,
