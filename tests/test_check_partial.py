@@ -60,7 +60,7 @@ LEFT_OUT = {"plan": ("applies", "rounding", "convert", "roles"),
             **{k: ("cap", "floor", "when", "accelerate", "decelerate")
                for k in ("commission", "bonus", "spiff", "pool", "override", "stage",
                          "activity", "credit", "measure", "quota")},
-            "clawback": ("cap", "floor")}
+            "clawback": ("cap", "floor"), "compensation": ("base", "target")}
 
 
 @pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.relative_to(ROOT / "plans").as_posix())

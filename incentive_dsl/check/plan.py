@@ -65,11 +65,13 @@ CHECKED_WITHOUT = ("payout", "example")
 # checking the rest: the lines left out, by their first word, declare nothing the rest is read
 # with (a rounding mode, the roles paid, the FX basis have defaults and name nothing), or a
 # field, which the rest then reads without knowing its type, or the roles, which the rest then
-# reads as the roles it names (`roles_lost`).
+# reads as the roles it names (`roles_lost`), or a compensation line (the rest reads the
+# payee's base salary and target incentive by name, whatever the lines say).
 # In a rule, a limit, a condition or an accelerator only changes what it pays: the
 # rest of the rule is checked without it (a clawback's `when` is its window, which it needs).
 SALVAGED_WITHOUT = {"plan": re.compile("applies|rounding|convert|roles"),
                     "fields": re.compile(r"(?:deal|payee)\.[A-Za-z_][A-Za-z0-9_]*"),
+                    "compensation": re.compile("base|target"),
                     **{keyword: re.compile("cap|floor|when|accelerate|decelerate")
                        for keyword in RULE_KEYWORDS},
                     "clawback": re.compile("cap|floor")}
@@ -117,6 +119,7 @@ class PlanChecker:
         self.broken = broken
         self.lost_fields: list[tuple[str, ...]] = []  # (owner, name) of broken field lines
         self.roles_lost = False  # the header's roles line is broken (see `named_roles`)
+        self.compensation_lost = False  # lines of the compensation block are broken
         self.diags: list[Diagnostic] = []
         self.scope = sc.Scope()
         self.currency = "XXX"
@@ -314,6 +317,8 @@ class PlanChecker:
                             for word in b.lost]
         self.roles_lost = any(b.salvage in salvaged and b.keyword == "plan" and "roles" in b.lost
                               for b in self.broken)
+        self.compensation_lost = any(b.salvage in salvaged and b.keyword == "compensation"
+                                     for b in self.broken)
         if not all(b.keyword in CHECKED_WITHOUT or RULE_KEYWORDS.get(b.keyword) and b.name
                    or b.salvage in salvaged for b in self.broken):
             return None, self.diags  # the rest could not be checked without false errors
@@ -1713,8 +1718,9 @@ class PlanChecker:
         for kind, lines in specs.items():
             self.check_overlaps(lines, "E-COMPENSATION-OVERLAP", f"two {kind} lines", "line")
         # A base salary line of an unknown role is reported as such (E-ROLE), not as a role
-        # without a salary too.
-        if not any(r not in self.scope.roles for s in specs["base salary"] for r in s.roles):
+        # without a salary too; nor is a role whose salary line is broken.
+        if not self.compensation_lost and not any(
+                r not in self.scope.roles for s in specs["base salary"] for r in s.roles):
             for ref, spec in reads_base:
                 self.check_base_read(ref, spec, specs["base salary"])
         return tuple(s for lines in specs.values() for s in lines)
