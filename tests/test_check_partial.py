@@ -56,11 +56,11 @@ def test_breaking_one_block_of_a_shipped_plan_reports_that_block_only(plan, tmp_
 
 # A block broken only on these lines (by their first word) is checked without them, and so is
 # the rest of the file: they declare nothing the rest is read with.
-LEFT_OUT = {"plan": ("applies", "rounding", "convert"),
+LEFT_OUT = {"plan": ("applies", "rounding", "convert", "roles"),
             **{k: ("cap", "floor", "when", "accelerate", "decelerate")
                for k in ("commission", "bonus", "spiff", "pool", "override", "stage",
                          "activity", "credit", "measure", "quota")},
-            "clawback": ("cap", "floor")}
+            "clawback": ("cap", "floor"), "compensation": ("base", "target")}
 
 
 @pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.relative_to(ROOT / "plans").as_posix())
@@ -68,9 +68,9 @@ def test_a_broken_line_that_declares_nothing_leaves_the_rest_checked(plan, tmp_p
     """A broken `rounding`, `applies to` or `convert` line of the plan header, a broken field
     line (its field then read without its type), and a broken limit, condition or
     accelerator of a rule declare nothing the rest is read with: the block without the line
-    stands in, and the rest of the file (and of the block) is checked. A broken line that
-    declares what the rest is read with (currency, period, roles, stages, fiscal year)
-    still stops the rest."""
+    stands in, and the rest of the file (and of the block) is checked. So does a broken
+    `roles` line: the rest is read with the roles it names. A broken line that declares what
+    the rest is read with (currency, period, stages, fiscal year) still stops the rest."""
     text = plan.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{PLANTED}\n"
     planted_line = text.count("\n")
     lines = text.split("\n")
@@ -146,3 +146,20 @@ def test_a_rule_broken_on_its_cap_is_checked_without_it(tmp_path):
     result = api.check_paths([_write(tmp_path, text)])
     assert [(d.code, d.span.line) for d in result.diagnostics] == [
         ("E-UNIT", rate), ("E-SYNTAX", cap)]
+
+
+def test_a_broken_roles_line_leaves_the_rest_read_with_the_roles_it_names(tmp_path):
+    """The typo in the roles line and the tier rate without its % sign are reported in one
+    check; a role compared in an expression, named nowhere else, is no error of its own."""
+    text = (ROOT / "plans" / "target_bonus.plan").read_text(encoding="utf-8")
+    text = text.replace("  roles VP, MGR, AE, SE, SDR\n", "  roles VP, MGR, AE, SE, SDR,\n")
+    text = text.replace("    from 100% at 10%\n", "    from 100% at 10\n")
+    text = text.replace('  on deal booked where deal.type is "new_business"\n',
+                        '  on deal booked where deal.type is "new_business" and '
+                        'payee.role is "VP"\n')
+    result = api.check_paths([_write(tmp_path, text)])
+    got = [(d.code, d.span.line, d.message) for d in result.diagnostics]
+    assert [(code, line) for code, line, _ in got] == [("E-SYNTAX", 9), ("E-UNIT", 45)], got
+    # Fixed, the same file checks clean but for the rate: the roles it names were declared.
+    fixed = api.check_paths([_write(tmp_path, text.replace("SE, SDR,\n", "SE, SDR\n"))])
+    assert [(d.code, d.span.line) for d in fixed.diagnostics] == [("E-UNIT", 45)]

@@ -465,6 +465,18 @@ def test_completion_items_replace_the_word_being_typed(client):
     at = position_of(text, "deal.type is", offset=len("deal.ty"))
     item = complete(client, uri, at)["type"]
     assert _edit(item)[2:] == (at["character"] - 2, at["character"]) and item["kind"] == 5
+    # Right after a word that is not a name (a year, a date), nothing typed: the next word is
+    # written after a space, not glued to it (`2027is`).
+    text = text.replace("for ana in 2027-Q1 is 21,000", "for ana in 2027 is 21,000")
+    uri = open_doc(client, "glued.plan", text)
+    client.diagnostics(uri)
+    for line, word in (("for ana in 2027 is", "is"), ("effective 2027-01-01 to", "to")):
+        at = position_of(text, line, offset=len(line) - len(word) - 1)
+        assert _edit(complete(client, uri, at)[word]) == (
+            f" {word}", at["line"], at["character"], at["character"])
+        # After the space, the word alone.
+        at = position_of(text, line, offset=len(line) - len(word))
+        assert _edit(complete(client, uri, at)[word])[0] == word
 
 
 def test_completion_edits_insert_or_replace_for_clients_that_choose():

@@ -64,11 +64,14 @@ CHECKED_WITHOUT = ("payout", "example")
 # A broken block whose lines, but for these, parsed (`BrokenBlock.salvage`) stands in for it in
 # checking the rest: the lines left out, by their first word, declare nothing the rest is read
 # with (a rounding mode, the roles paid, the FX basis have defaults and name nothing), or a
-# field, which the rest then reads without knowing its type.
+# field, which the rest then reads without knowing its type, or the roles, which the rest then
+# reads as the roles it names (`roles_lost`), or a compensation line (the rest reads the
+# payee's base salary and target incentive by name, whatever the lines say).
 # In a rule, a limit, a condition or an accelerator only changes what it pays: the
 # rest of the rule is checked without it (a clawback's `when` is its window, which it needs).
-SALVAGED_WITHOUT = {"plan": re.compile("applies|rounding|convert"),
+SALVAGED_WITHOUT = {"plan": re.compile("applies|rounding|convert|roles"),
                     "fields": re.compile(r"(?:deal|payee)\.[A-Za-z_][A-Za-z0-9_]*"),
+                    "compensation": re.compile("base|target"),
                     **{keyword: re.compile("cap|floor|when|accelerate|decelerate")
                        for keyword in RULE_KEYWORDS},
                     "clawback": re.compile("cap|floor")}
@@ -115,6 +118,8 @@ class PlanChecker:
         self.source = source
         self.broken = broken
         self.lost_fields: list[tuple[str, ...]] = []  # (owner, name) of broken field lines
+        self.roles_lost = False  # the header's roles line is broken (see `named_roles`)
+        self.compensation_lost = False  # lines of the compensation block are broken
         self.diags: list[Diagnostic] = []
         self.scope = sc.Scope()
         self.currency = "XXX"
@@ -310,6 +315,10 @@ class PlanChecker:
         self.lost_fields = [tuple(word.split(".")) for b in self.broken
                             if b.salvage in salvaged and b.keyword == "fields"
                             for word in b.lost]
+        self.roles_lost = any(b.salvage in salvaged and b.keyword == "plan" and "roles" in b.lost
+                              for b in self.broken)
+        self.compensation_lost = any(b.salvage in salvaged and b.keyword == "compensation"
+                                     for b in self.broken)
         if not all(b.keyword in CHECKED_WITHOUT or RULE_KEYWORDS.get(b.keyword) and b.name
                    or b.salvage in salvaged for b in self.broken):
             return None, self.diags  # the rest could not be checked without false errors
@@ -481,6 +490,9 @@ class PlanChecker:
                     self.err("E-ROLE", r, f"role '{r.text}' is not among the plan's roles",
                              sc.suggest(r.text, [d.text for d in declared.roles]) or
                              f"add it to: roles {', '.join(d.text for d in declared.roles)}")
+        if self.roles_lost:
+            for r in self.named_roles():
+                self.scope.roles.setdefault(r.text, r.span)
         self.applies_to = tuple(r.text for r in applies.roles) if applies else ()
         for v in (i for i in items if isinstance(i, n.VocabularyDecl)):
             values = tuple(t.value for t in v.values)
@@ -581,8 +593,26 @@ class PlanChecker:
                     if owner == "deal" and name not in out})
         return out
 
+    def named_roles(self) -> list[n.Ident]:
+        """The roles the file names outside the plan header (rules, compensation, examples):
+        with the header's roles line broken, the roles the rest is checked with, so that none
+        of them is reported unknown for the broken line's sake."""
+        out = []
+        for node in n.walk(self.tree):
+            if isinstance(getattr(node, "roles", None), tuple):
+                out += node.roles
+            elif isinstance(node, n.SplitRule) and node.mode == "by role":
+                out += (s.name for s in node.shares)
+            elif isinstance(node, n.ExamplePayee):
+                out += (a.value for a in node.attrs if a.key == "role")
+        return out
+
     def payee_fields(self, fields) -> dict[str, Type]:
-        out = {"id": ty.T_TEXT, "role": Type(ty.ENUM, values=tuple(self.scope.roles), name="role"),
+        # With the roles line broken, a role compared in an expression may be one the file
+        # names nowhere else: read as text, not as one of the roles found.
+        role = ty.T_TEXT if self.roles_lost else Type(ty.ENUM, values=tuple(self.scope.roles),
+                                                      name="role")
+        out = {"id": ty.T_TEXT, "role": role,
                "team": ty.T_TEXT, "territory": ty.T_TEXT, "manager": ty.T_TEXT,
                "start": ty.T_DATE, "end": ty.T_DATE}
         out.update({f.name: self.field_type(f) for f in fields.values() if f.owner == "payee"})
@@ -1688,8 +1718,9 @@ class PlanChecker:
         for kind, lines in specs.items():
             self.check_overlaps(lines, "E-COMPENSATION-OVERLAP", f"two {kind} lines", "line")
         # A base salary line of an unknown role is reported as such (E-ROLE), not as a role
-        # without a salary too.
-        if not any(r not in self.scope.roles for s in specs["base salary"] for r in s.roles):
+        # without a salary too; nor is a role whose salary line is broken.
+        if not self.compensation_lost and not any(
+                r not in self.scope.roles for s in specs["base salary"] for r in s.roles):
             for ref, spec in reads_base:
                 self.check_base_read(ref, spec, specs["base salary"])
         return tuple(s for lines in specs.values() for s in lines)

@@ -12,6 +12,7 @@ Each document is checked on its own: the checks across the versions of one plan 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from urllib.parse import unquote, urlparse
 
@@ -175,6 +176,9 @@ COMPLETION_KINDS = {"role": T.CompletionItemKind.EnumMember, "quota": T.Completi
                     "example payee": T.CompletionItemKind.Value}
 
 
+_GLUES = re.compile(r"[\w%)\]\"]")  # what a word written next to it would be read with
+
+
 def _completion_kind(item: completion.Item) -> T.CompletionItemKind:
     if item.kind == completion.KEYWORD:
         return T.CompletionItemKind.Keyword
@@ -212,7 +216,13 @@ def complete(ls: PlanServer, params: T.CompletionParams) -> list[T.CompletionIte
     item_caps = caps and caps.completion and caps.completion.completion_item
     both = bool(item_caps and item_caps.insert_replace_support)
 
+    # Nothing typed, right after a word the grammar reads as whole (a year, a date, an
+    # amount): the next word goes after a space, not glued to it (`2027is`).
+    text = lines[at.line]
+    space = " " if start == at.character > 0 and _GLUES.match(text, at.character - 1) else ""
+
     def edit(label: str) -> T.TextEdit | T.InsertReplaceEdit:
+        label = space + label
         if both:
             return T.InsertReplaceEdit(new_text=label, insert=typed, replace=whole)
         return T.TextEdit(range=typed, new_text=label)
