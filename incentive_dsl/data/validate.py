@@ -15,7 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from functools import cached_property
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from incentive_dsl.check.model import Plan
 from incentive_dsl.data.records import Dataset, Event, Roster
@@ -26,6 +26,7 @@ from incentive_dsl.span import NO_SPAN, Span
 
 OWNER_ACTS = ("booked", "stage", "activity", "touch")  # the owner is the one who acted
 NEEDS_BOOKING = ("cancelled", "amended", "invoiced", "collected")
+_PAYEE = itemgetter(0)  # of a split's (payee, share)
 
 
 class Places:
@@ -112,29 +113,34 @@ class EventFacts:
                     if not (roster.active_on(p, events[0].date)
                             and roster.active_on(p, events[-1].date))} if events else set()
         self.booked: list[Event] = []  # in processing order, as each list here
-        self.bookings: dict[str, Event] = {}  # deal -> its last booking in that order
+        # the deals booked: a set, not a dict of their bookings, which at a million deals
+        # takes twice the time to fill (check_bookings looks up only the few it needs)
+        self.deals: set[str] = set()
         self.needing: list[Event] = []  # events that need their deal's booking
         self.unsteady: list[Event] = []  # acts naming an unsteady payee (owner or split)
-        self.named: set[str | None] = set()  # owners (None for none) and split payees
         self.currencies: set[str | None] = set()
-        booked, bookings, needing, acts = self.booked, self.bookings, self.needing, self.unsteady
-        named, currencies = self.named, self.currencies
+        booked, deals, needing, acts = self.booked, self.deals, self.needing, self.unsteady
+        owners: set[str | None] = set()
+        pairs: set[tuple] = set()  # the (payee, share) pairs of splits: a loader shares them
+        currencies = self.currencies
         for e in events:
             kind, owner, splits = e.kind, e.owner, e.splits
             if kind == "booked":
                 booked.append(e)
-                bookings[e.deal] = e
+                deals.add(e.deal)
             elif kind in NEEDS_BOOKING:
                 needing.append(e)
-            named.add(owner)
+            owners.add(owner)
             currencies.add(e.currency)
             if splits:
-                payees = [p for p, _ in splits]
-                named.update(payees)
-                if kind in OWNER_ACTS and (owner in unsteady or not unsteady.isdisjoint(payees)):
+                pairs.update(splits)
+                if kind in OWNER_ACTS and unsteady and (
+                        owner in unsteady or not unsteady.isdisjoint(map(_PAYEE, splits))):
                     acts.append(e)
             elif owner in unsteady and kind in OWNER_ACTS:
                 acts.append(e)
+        # owners (None for none) and split payees
+        self.named: set[str | None] = owners.union(map(_PAYEE, pairs))
 
 
 # ------------------------------------------------------------------------------ the checks
@@ -178,9 +184,12 @@ def check_duplicates(c: Checks) -> None:
 def check_bookings(c: Checks) -> None:
     """One booking per deal; cancelled, amended, invoiced and collected events need the deal's
     booking dated on or before them."""
-    booked, bookings = c.events.booked, c.events.bookings
-    if len(bookings) == len(booked):
-        booked = []  # no deal twice (the common case): nothing to report
+    booked = c.events.booked
+    if len(c.events.deals) == len(booked):  # no deal twice (the common case): nothing to
+        # report, and only the bookings of deals with later events are looked up
+        wanted = {e.deal for e in c.events.needing}
+        bookings: dict[str, Event] = {e.deal: e for e in booked if e.deal in wanted}
+        booked = []
     else:  # some deal twice: the first is reported
         bookings = {}
         booked = sorted(booked, key=lambda e: (e.date, c.file_order(e)))
@@ -197,7 +206,7 @@ def check_bookings(c: Checks) -> None:
             continue
         booking = bookings.get(e.deal)
         if booking is None:
-            near = closest_id(e.deal, bookings)
+            near = closest_id(e.deal, c.events.deals)
             c.err("D-ORPHAN", e, "deal_id", f"deal '{e.deal}' is {e.kind} but never "
                   "booked", f"did you mean '{near}'?" if near else
                   "add the deal's booked event, or check the deal id")
