@@ -332,9 +332,7 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
             kind = kinds[record[i_kind]]
         except KeyError:
             raise _GiveUp from None
-        if eid in seen:
-            raise _GiveUp
-        seen.add(eid)
+        seen.add(eid)  # a repeated id is found at the end, by the count
         try:
             day = dates[record[i_date]]
         except KeyError:
@@ -389,8 +387,9 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
         values = ()
         if fields:
             key = (currency, field_cells(record))
-            values = field_values.get(key)
-            if values is None:
+            try:
+                values = field_values[key]
+            except KeyError:
                 try:
                     values = field_values[key] = tuple(
                         (name, parse_field(spec, record[i], currency, plan_currency))
@@ -417,6 +416,6 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
         set_row(where, first)
         set_source(e, where)
         append(e)
-    if not out:
-        raise _GiveUp  # the general loader warns about a file without rows
+    if not out or len(seen) != len(out):
+        raise _GiveUp  # a file without rows (the general loader warns), or an id twice
     return out
