@@ -307,6 +307,7 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
      set_subject, set_term, set_fields, set_source) = _EVENT_SLOTS
     set_path, set_row = _SOURCE_SLOTS
     field_values: dict = {}
+    owners: dict = {}  # each owner's text: the one interned string, None for an empty cell
     seen: set[str] = set()
     out: list[Event] = []
     append = out.append
@@ -325,12 +326,17 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
             if not any(record):
                 continue
             raise _GiveUp
-        kind = kinds.get(record[i_kind])
-        if kind is None or eid in seen:
-            raise _GiveUp
-        seen.add(eid)
-        # looked up here, a call only for a new text (an empty one gives up there)
-        day = dates.get(record[i_date]) or date(record[i_date])
+        # Shared values are looked up by subscript, which costs no call (a KeyError only
+        # for a new text): a call per cell is much of the time of a row.
+        try:
+            kind = kinds[record[i_kind]]
+        except KeyError:
+            raise _GiveUp from None
+        seen.add(eid)  # a repeated id is found at the end, by the count
+        try:
+            day = dates[record[i_date]]
+        except KeyError:
+            day = date(record[i_date])  # an empty or bad date gives up there
         deal = record[i_deal]
         if not deal and kind != "activity":
             raise _GiveUp
@@ -349,12 +355,19 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
                 raise _GiveUp
             text = record[i_cur]
             if text:
-                currency = currencies.get(text) or currency_of(text)
+                try:
+                    currency = currencies[text]
+                except KeyError:
+                    currency = currency_of(text)
             elif amount is not None:
                 if plan_currency is None:
                     raise _GiveUp
                 currency = plan_currency
-        owner = record[i_owner] or None
+        text = record[i_owner]
+        try:
+            owner = owners[text]
+        except KeyError:
+            owner = owners[text] = intern(text) or None
         if owner is None and (kind == "booked" or kind == "activity"):
             raise _GiveUp
         splits = ()
@@ -374,8 +387,9 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
         values = ()
         if fields:
             key = (currency, field_cells(record))
-            values = field_values.get(key)
-            if values is None:
+            try:
+                values = field_values[key]
+            except KeyError:
                 try:
                     values = field_values[key] = tuple(
                         (name, parse_field(spec, record[i], currency, plan_currency))
@@ -392,7 +406,7 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
         set_kind(e, kind)
         set_amount(e, amount)
         set_currency(e, currency if amount is not None else None)
-        set_owner(e, intern(owner) if owner else None)
+        set_owner(e, owner)
         set_splits(e, splits)
         set_subject(e, subject)
         set_term(e, term)
@@ -402,6 +416,6 @@ def _read(path: str, text: str, columns, plan: Plan | None, meter: Meter) -> lis
         set_row(where, first)
         set_source(e, where)
         append(e)
-    if not out:
-        raise _GiveUp  # the general loader warns about a file without rows
+    if not out or len(seen) != len(out):
+        raise _GiveUp  # a file without rows (the general loader warns), or an id twice
     return out
