@@ -37,7 +37,8 @@ class Source:
         return f"{self.path}:{self.row}"
 
 
-@attrs.frozen(kw_only=True)
+# Never weakly referred to either: a run's largest table, 16 bytes less per event.
+@attrs.frozen(kw_only=True, weakref_slot=False)
 class Event:
     id: str
     deal: str
