@@ -65,6 +65,16 @@ def test_streamed_json_is_the_whole_document(run, period):
     assert out.getvalue() == expected
     assert render.to_json(result, window, lines=False) == _whole_document(result, window, False)
     assert "×" in expected and len(json.loads(expected)["credits"]) > 10
+    binary = io.BytesIO()  # a binary stream gets the document's UTF-8
+    render.write_json(binary, result, window)
+    assert binary.getvalue() == expected.encode()
+
+
+@given(st.text(st.characters(max_codepoint=0x2FF) | st.sampled_from("×é\u2014\U0001F600")))
+@example("\u00c3\u00d7\u0083\u00c2")  # the UTF-8 of one is not taken for another
+def test_the_binary_document_is_the_utf8_of_its_text(text):
+    assert render._utf8(text) == text.encode()
+    assert render._utf8(f"×{text}é") == f"×{text}é".encode()
 
 
 def test_writing_every_trace_keeps_none_of_their_texts():
