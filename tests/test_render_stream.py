@@ -65,6 +65,16 @@ def test_streamed_json_is_the_whole_document(run, period):
     assert out.getvalue() == expected
     assert render.to_json(result, window, lines=False) == _whole_document(result, window, False)
     assert "×" in expected and len(json.loads(expected)["credits"]) > 10
+    binary = io.BytesIO()  # a binary stream gets the document's UTF-8
+    render.write_json(binary, result, window)
+    assert binary.getvalue() == expected.encode()
+
+
+@given(st.text(st.characters(max_codepoint=0x2FF) | st.sampled_from("×é\u2014\U0001F600")))
+@example("\u00c3\u00d7\u0083\u00c2")  # the UTF-8 of one is not taken for another
+def test_the_binary_document_is_the_utf8_of_its_text(text):
+    assert render._utf8(text) == text.encode()
+    assert render._utf8(f"×{text}é") == f"×{text}é".encode()
 
 
 def test_writing_every_trace_keeps_none_of_their_texts():
@@ -215,3 +225,19 @@ def test_a_statement_is_written_as_json_dumps_writes_its_record(changes, currenc
     assert render._statement_text(statement, currency) == json.dumps(
         render.statement_record(statement, currency), indent=2, sort_keys=True,
         ensure_ascii=False).replace("\n", "\n    ")
+
+
+@pytest.mark.parametrize("kind", ["owner", ["owner"], ("owner",), 7])
+def test_lines_written_together_reuse_no_text_of_another_field(kind):
+    """The batch writer keeps the texts of repeated fields and of a trace's one touched span:
+    a field of another type after them (unhashable, or equal to none as text), and a span of
+    other fields, are still written as json.dumps writes them."""
+    def line(kind, span):
+        return CreditLine(id="i", credit="c", payee='p"é', deal=None, event="E1",
+                          date=dt.date(2027, 1, 2), amount=Decimal("1.50"), kind=kind,
+                          trace=Trace(rule="r", label="l", span=span, because="b",
+                                      values=(("credit", "1 USD"),), touched=(span,)))
+    other = attrs.evolve(_SPAN, line=9)
+    lines = [line("owner", _SPAN), line(kind, _SPAN), line("owner", other), line(kind, other)]
+    for rec, text in zip(lines, render._records_text(lines), strict=True):
+        _assert_written_as_json_dumps_writes(rec, text)

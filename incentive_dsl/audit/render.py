@@ -24,7 +24,7 @@ import json
 import operator
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 import attrs
 
@@ -107,30 +107,66 @@ def to_json(result: RunResult, window: Period | None = None, lines: bool = True)
     return "".join(iter_json(result, window, lines))
 
 
-def write_json(out: TextIO, result: RunResult, window: Period | None = None,
+def write_json(out: TextIO | BinaryIO, result: RunResult, window: Period | None = None,
                lines: bool = True, meter: Meter = QUIET) -> None:
-    """Write the JSON document of the run to `out` piece by piece (see the module docstring).
-    The garbage collector is paused meanwhile: the texts of a million traces make as many
-    short-lived tuples, none in a cycle, and its scans of them and of the run's records cost
-    more than a third of the writing (see `incentive_dsl.collector`); and the traces' decimal
-    context is entered once, not once per trace. `meter` is told how many records are written
-    (a progress bar: at a million lines this takes a while)."""
+    """Write the JSON document of the run to `out` piece by piece (see the module docstring):
+    a text stream, or a binary one, which gets the document's UTF-8 (`_utf8`: faster than a
+    text stream's encoder). The garbage collector is paused meanwhile: the texts of a million
+    traces make as many short-lived tuples, none in a cycle, and its scans of them and of the
+    run's records cost more than a third of the writing (see `incentive_dsl.collector`); and
+    the traces' decimal context is entered once, not once per trace. `meter` is told how many
+    records are written (a progress bar: at a million lines this takes a while)."""
+    write = out.write
+    if isinstance(out, (io.RawIOBase, io.BufferedIOBase)):
+        def write(text: str, put=out.write) -> None:
+            put(_utf8(text))
     chunk: list[str] = []  # small pieces, written together
     size = 0
     with collector_paused(), texts_context():
         for piece in iter_json(result, window, lines, meter):
             if len(piece) > 1 << 16:  # a batch of records: written as it is, not copied again
                 if chunk:
-                    out.write("".join(chunk))
+                    write("".join(chunk))
                     chunk, size = [], 0
-                out.write(piece)
+                write(piece)
                 continue
             chunk.append(piece)
             size += len(piece)
             if size > 1 << 16:
-                out.write("".join(chunk))
+                write("".join(chunk))
                 chunk, size = [], 0
-        out.write("".join(chunk))
+        write("".join(chunk))
+
+
+# The non-ASCII Latin-1 characters met in the document (a trace's "×"), as (Latin-1, UTF-8):
+# from U+00C4 on, whose Latin-1 byte is no byte of another's UTF-8 (C2, C3, 80 to BF), so
+# that replacing them one after another cannot replace the UTF-8 of one made before.
+_LATIN: list[tuple[bytes, bytes]] = []
+
+
+def _utf8(text: str) -> bytes:
+    """`text.encode()`. The document's text is ASCII but for a few kinds of Latin-1 characters
+    (the arithmetic's "×"): its Latin-1 bytes are a copy, and its UTF-8 those with each such
+    character replaced, several times faster than the encoder, which looks at every character
+    of a text that is not all ASCII."""
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError:  # (beyond Latin-1)
+        return text.encode()
+    rest = data
+    for latin, _ in _LATIN:
+        rest = rest.replace(latin, b"")
+    if not rest.isascii():  # another character: made known for the next texts
+        for code in sorted(set(rest.translate(None, _ASCII))):
+            if code >= 0xC4 and len(_LATIN) < 8:
+                _LATIN.append((bytes((code,)), chr(code).encode()))
+        return text.encode()
+    for latin, utf8 in _LATIN:
+        data = data.replace(latin, utf8)
+    return data
+
+
+_ASCII = bytes(range(128))
 
 
 def iter_json(result: RunResult, window: Period | None = None,
@@ -178,14 +214,15 @@ def iter_json(result: RunResult, window: Period | None = None,
         keep = key == "earnings"
         write = _skip_text if key == "skipped" else functools.partial(
             _statement_text, currency=result.plan.currency) if key == "statements" \
-            else _record_text
+            else None  # (`_records_text`)
         rest, sep = iter(records[key]), "[\n    "  # records are attrs classes (skips: fields)
         while batch := list(itertools.islice(rest, 256)):
             if keep:
                 for rec in batch:
                     keep_texts(rec)
             yield sep
-            yield ",\n    ".join([write(rec) for rec in batch])
+            yield ",\n    ".join(_records_text(batch) if write is None
+                                   else [write(rec) for rec in batch])
             sep = ",\n    "
             for done in range(written // EVERY + 1, (written + len(batch)) // EVERY + 1):
                 meter.update(done * EVERY)
@@ -239,18 +276,28 @@ def _encode(value, indent: str) -> str:
 
 
 def _record_text(rec) -> str:
-    """A record of the document's lists, at their indent: credit, earning and payout lines (its
+    """A record of the document's lists, at their indent (`_records_text`)."""
+    return _records_text((rec,))[0]
+
+
+def _records_text(records: Iterable) -> list[str]:
+    """Records of the document's lists, at their indent: credit, earning and payout lines (its
     bulk) by templates of their fields, anything else (or a line with a field of another type
-    than its usual one) by the general layout."""
-    template = _LINE_TEMPLATES.get(type(rec))
-    if template is not None and type(rec.amount) is Decimal:
-        amount = str(rec.amount)  # what `format(amount, "f")` writes, unless in exponent form
-        try:
-            return template(rec, amount if "E" not in amount else format(rec.amount, "f"))
-        except TypeError:  # a field of another type (the C string encoder's, a date's, or
-            # `trace_contents`')
-            pass
-    return _attrs(rec, "    ")
+    than its usual one) by the general layout. (One loop for all: a call per line costs.)"""
+    texts = []
+    templates = _LINE_TEMPLATES
+    for rec in records:
+        template = templates.get(type(rec))
+        if template is not None and type(amount := rec.amount) is Decimal:
+            text = str(amount)  # what `format(amount, "f")` writes, unless in exponent form
+            try:
+                texts.append(template(rec, text if "E" not in text else format(amount, "f")))
+                continue
+            except TypeError:  # a field of another type (the C string encoder's, an
+                # unhashable one's in a dict of texts, a date's, or `trace_contents`')
+                pass
+        texts.append(_attrs(rec, "    "))
+    return texts
 
 
 def _statement_text(statement: Statement, currency: str) -> str:
@@ -308,29 +355,49 @@ def _date(day: dt.date) -> str:
 
 
 _F = ",\n      "  # between a line's fields
+# The texts of the fields that a run's lines repeat (payees, kinds, rules, periods), made once.
+_QUOTED: dict[str, str] = {}
+
+
+def _quoted(text: str) -> str:
+    quoted = _string(text)  # (a TypeError for a non-string, as the templates expect)
+    if len(_QUOTED) < 65536:
+        _QUOTED[text] = quoted
+    return quoted
 
 
 def _credit_line(c: CreditLine, amount: str) -> str:
-    return (f'{{\n      "amount": "{amount}"{_F}"credit": {_string(c.credit)}{_F}"date": '
+    known = _QUOTED.get
+    return (f'{{\n      "amount": "{amount}"{_F}"credit": '
+            f'{known(c.credit) or _quoted(c.credit)}{_F}"date": '
             f'{_DATES.get(c.date) or _date(c.date)}{_F}"deal": '
             f'{"null" if c.deal is None else _string(c.deal)}{_F}"event": '
-            f'{_string(c.event)}{_F}"id": {_string(c.id)}{_F}"kind": {_string(c.kind)}{_F}'
-            f'"payee": {_string(c.payee)}{_F}"trace": {_line_trace(trace_contents(c))}\n    }}')
+            f'{_string(c.event)}{_F}"id": {_string(c.id)}{_F}"kind": '
+            f'{known(c.kind) or _quoted(c.kind)}{_F}"payee": '
+            f'{known(c.payee) or _quoted(c.payee)}{_F}"trace": '
+            f'{_line_trace(trace_contents(c))}\n    }}')
 
 
 def _earning_line(e: EarningLine, amount: str) -> str:
-    return (f'{{\n      "amount": "{amount}"{_F}"component": {_string(e.component)}{_F}'
+    known = _QUOTED.get
+    return (f'{{\n      "amount": "{amount}"{_F}"component": '
+            f'{known(e.component) or _quoted(e.component)}{_F}'
             f'"date": {_DATES.get(e.date) or _date(e.date)}{_F}"deal": '
             f'{"null" if e.deal is None else _string(e.deal)}{_F}"id": '
-            f'{_string(e.id)}{_F}"kind": {_string(e.kind)}{_F}"payee": {_string(e.payee)}{_F}'
-            f'"period": {_string(e.period)}{_F}"trace": {_line_trace(trace_contents(e))}\n    }}')
+            f'{_string(e.id)}{_F}"kind": {known(e.kind) or _quoted(e.kind)}{_F}"payee": '
+            f'{known(e.payee) or _quoted(e.payee)}{_F}"period": '
+            f'{known(e.period) or _quoted(e.period)}{_F}"trace": '
+            f'{_line_trace(trace_contents(e))}\n    }}')
 
 
 def _payout_line(p: PayoutLine, amount: str) -> str:
+    known = _QUOTED.get
     return (f'{{\n      "amount": "{amount}"{_F}"earning": '
             f'{"null" if p.earning is None else _string(p.earning)}{_F}"kind": '
-            f'{_string(p.kind)}{_F}"pay_period": {_string(p.pay_period)}{_F}"payee": '
-            f'{_string(p.payee)}{_F}"trace": {_line_trace(trace_contents(p))}\n    }}')
+            f'{known(p.kind) or _quoted(p.kind)}{_F}"pay_period": '
+            f'{known(p.pay_period) or _quoted(p.pay_period)}{_F}"payee": '
+            f'{known(p.payee) or _quoted(p.payee)}{_F}"trace": '
+            f'{_line_trace(trace_contents(p))}\n    }}')
 
 
 _LINE_TEMPLATES = {CreditLine: _credit_line, EarningLine: _earning_line, PayoutLine: _payout_line}
@@ -429,6 +496,7 @@ def _trace_writer(indent: str):
     pair_end = f"\n{item}]"
     values_end = f"{pair_end}\n{inner}]"  # after the last value's pair
     middles: dict[tuple, tuple[Span, str]] = {}  # by (rule, label, the span's identity)
+    marks_of: dict[int, tuple[Span, str]] = {}  # a list of one touched span, by its identity
     first_heads: dict[str, str] = {}
     next_heads: dict[str, str] = {}
 
@@ -441,6 +509,12 @@ def _trace_writer(indent: str):
         if type(span) is Span and len(middles) < 4096:
             middles[(rule, label, id(span))] = known
         return known
+
+    def touched_one(span: Span) -> str:
+        text = f"{one}{_span(span, item)}{one_end}"
+        if len(marks_of) < 4096:
+            marks_of[id(span)] = (span, text)  # kept with its span (see `_spans`)
+        return text
 
     def head(name: str, heads: dict[str, str]) -> str:
         # Each value's head holds the end of the value before it (`pair_end`), but the first's.
@@ -475,8 +549,10 @@ def _trace_writer(indent: str):
                              f"{_strings(inputs, inner)}")
                 if not touched:
                     marks = "[]"
-                elif len(touched) == 1 and type(touched[0]) is Span:
-                    marks = f"{one}{_span(touched[0], item)}{one_end}"
+                elif len(touched) == 1 and type(mark := touched[0]) is Span:
+                    known_marks = marks_of.get(id(mark))
+                    marks = known_marks[1] if known_marks is not None and \
+                        known_marks[0] is mark else touched_one(mark)
                 else:
                     marks = _spans_list(touched, inner)
                 count = len(values)
