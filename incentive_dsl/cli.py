@@ -340,9 +340,11 @@ def _write(args: argparse.Namespace, path: str, text: str) -> int:
 
 
 def _write_with(args: argparse.Namespace, path: str | None, write,
-                newline: str | None = None) -> int:
+                newline: str | None = None, binary: bool = False) -> int:
     """Let `write` write to the file at `path` (stdout when None); a failure is reported as
-    the command's (`_prog`). `newline=""` writes line endings as given, untranslated."""
+    the command's (`_prog`). `newline=""` writes line endings as given, untranslated.
+    `binary`: a file is opened in binary mode, for a writer that encodes its own UTF-8 (the
+    streamed JSON), where that changes no byte (line endings are "\n" here)."""
     if path is None:
         write(sys.stdout)
         return EXIT_OK
@@ -364,7 +366,8 @@ def _write_with(args: argparse.Namespace, path: str | None, write,
         print(f"{_prog(args)}: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        with open(fd, "w", encoding="utf-8", newline=newline) as out:
+        with open(fd, "wb") if binary and os.linesep == "\n" else \
+                open(fd, "w", encoding="utf-8", newline=newline) as out:
             write(out)
         os.chmod(partial, mode)
         os.replace(partial, target)
@@ -452,7 +455,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         quiet = args.output is None and sys.stdout.isatty()
         with contextlib.nullcontext() if quiet else _meter() as meter:
             return _write_with(args, args.output, lambda out: render.write_json(
-                out, result, window, meter=meter or QUIET))
+                out, result, window, meter=meter or QUIET), binary=True)
     if args.format == "json":
         text = _ledger_json(render.to_json(result, window, lines=True), view)
     elif args.format == "csv":

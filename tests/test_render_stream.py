@@ -241,3 +241,26 @@ def test_lines_written_together_reuse_no_text_of_another_field(kind):
     lines = [line("owner", _SPAN), line(kind, _SPAN), line("owner", other), line(kind, other)]
     for rec, text in zip(lines, render._records_text(lines), strict=True):
         _assert_written_as_json_dumps_writes(rec, text)
+
+
+def test_the_json_written_to_a_file_is_the_json_written_to_stdout(tmp_path, capsys):
+    """`--output` gets the document's UTF-8 from the binary writer (`_utf8`), stdout its text:
+    the same bytes, a payee named beyond ASCII included."""
+    import shutil
+
+    from incentive_dsl import cli
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "plans" / "data", data)
+    for csv in data.glob("*.csv"):  # a payee whose id is not ASCII (é, and a CJK one)
+        csv.write_text(csv.read_text("utf-8").replace("ana.b", "anaé.b").replace(
+            "abe.d", "阿部.d"), "utf-8")
+    args = ["run", str(ROOT / "plans" / "enterprise_ae.plan"), "--data", str(data),
+            "--format", "json"]
+    capsys.readouterr()
+    assert cli.main(args) == cli.EXIT_OK
+    printed = capsys.readouterr().out
+    assert "anaé.b" in printed and "阿部.d" in printed and "×" in printed
+    out = tmp_path / "run.json"
+    assert cli.main([*args, "--output", str(out)]) == cli.EXIT_OK
+    assert out.read_bytes() == printed.encode("utf-8")
