@@ -163,3 +163,16 @@ def test_a_broken_roles_line_leaves_the_rest_read_with_the_roles_it_names(tmp_pa
     # Fixed, the same file checks clean but for the rate: the roles it names were declared.
     fixed = api.check_paths([_write(tmp_path, text.replace("SE, SDR,\n", "SE, SDR\n"))])
     assert [(d.code, d.span.line) for d in fixed.diagnostics] == [("E-UNIT", 45)]
+
+
+def test_a_header_indented_into_the_block_above_defines_its_name(tmp_path):
+    """`  measure attainment = …` written under a credit is read as a line of the credit, which
+    it breaks: it is said to be an indented header, and the rules that read `attainment` are
+    not told it is unknown."""
+    text = (ROOT / "plans" / "enterprise_ae.plan").read_text(encoding="utf-8")
+    assert "\nmeasure attainment = " in text
+    text = text.replace("\nmeasure attainment = ", "\n  measure attainment = ")
+    line = text[:text.index("  measure attainment")].count("\n") + 1
+    result = api.check_paths([_write(tmp_path, text)])
+    assert [(d.code, d.span.line, d.message) for d in result.diagnostics] == [
+        ("E-INDENT", line, "'measure' starts a block, but this line is indented")]

@@ -546,10 +546,11 @@ class PlanChecker:
         """The names the blocks with syntax errors define are known, and the names their
         text may use count as used: their absence is no error of the rest of the plan."""
         for b in self.broken:
-            kind = RULE_KEYWORDS.get(b.keyword)
-            if kind is not None and b.name not in self.scope.table(kind[0]):
-                self.scope.table(kind[0])[b.name] = sc.Symbol(
-                    kind[0], b.name, Span.point(self.tree.path, b.line, 1), kind[1])
+            for keyword, name in ((b.keyword, b.name), *b.nested):
+                kind = RULE_KEYWORDS.get(keyword)
+                if kind is not None and name not in self.scope.table(kind[0]):
+                    self.scope.table(kind[0])[name] = sc.Symbol(
+                        kind[0], name, Span.point(self.tree.path, b.line, 1), kind[1])
         words = frozenset().union(*(b.words for b in self.broken))
         for sym in [*self.scope.rules.values(), *self.scope.quotas.values()]:
             sym.used = sym.used or sym.name in words

@@ -56,6 +56,9 @@ class BrokenBlock:
     # may read the rest of the file with it when no line it needs was left out.
     salvage: n.Block | None = attrs.field(default=None, eq=False)
     lost: tuple[str, ...] = ()
+    # (keyword, name) of the block headers indented into it (read as its lines): they define
+    # their names as well.
+    nested: tuple[tuple[str, str], ...] = ()
 
 
 # Conservative: the keyword and the name as the grammar spells them, the name ending where a
@@ -67,11 +70,18 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _broken(first_line: int, lines: tuple[str, ...], salvage: n.Block | None = None,
-            lost: tuple[str, ...] = ()) -> BrokenBlock:
+            lost: tuple[str, ...] = (), problems: tuple[Diagnostic, ...] = ()) -> BrokenBlock:
+    """The broken block of `lines`; `problems`, its syntax errors, say which of its lines are
+    block headers written indented (E-INDENT at the start of a line of its body)."""
     found = _BROKEN_HEADER.match(lines[0])
+    indented = (lines[p.span.line - first_line].lstrip(" ") for p in problems
+                if p.code == "E-INDENT" and p.span.line > first_line)
+    nested = tuple((h["keyword"], h["name"]) for h in map(_BROKEN_HEADER.match, indented)
+                   if h is not None and h["name"])
     return BrokenBlock(first_line, found["keyword"] if found else None,
                        found["name"] if found else None,
-                       frozenset(w for line in lines for w in _WORD.findall(line)), salvage, lost)
+                       frozenset(w for line in lines for w in _WORD.findall(line)), salvage, lost,
+                       nested)
 
 
 @attrs.frozen
@@ -314,7 +324,7 @@ def parse_text(path: str, text: str) -> ParseResult:
             continue
         block, problems, lost = _parse_block(path, chunk, comments, g, code_lines)
         if problems:
-            broken.append(_broken(chunk.first_line, chunk.lines, block, lost))
+            broken.append(_broken(chunk.first_line, chunk.lines, block, lost, tuple(problems)))
             for problem in problems:
                 syntax_errors += 1
                 if syntax_errors <= MAX_SYNTAX_ERRORS:
@@ -387,6 +397,14 @@ def _parse_block(path: str, chunk: _Chunk, comments: CommentTable, g: _Grammar,
         refused_first = starts
         # A block's keyword refused: an indented header, which glued the next block to this
         # one; what follows it is that block's, read in the wrong one.
+        header = _BROKEN_HEADER.match(lines[at].lstrip(" ")) if starts else None
+        if header is not None and header["name"]:
+            # Said as an indented header is said where its indentation matches no level.
+            indent = len(lines[at]) - len(lines[at].lstrip(" "))
+            problems[-1] = error(
+                "E-INDENT", Span(path, problem.span.line, 1, problem.span.line, indent + 1),
+                f"'{header['keyword']}' starts a block, but this line is indented",
+                "write block headers at the left margin")
         if not takeable or len(problems) == MAX_ERRORS_PER_BLOCK or \
                 starts and lines[at].split()[0] in BLOCK_KEYWORDS:
             return None, problems, ()
