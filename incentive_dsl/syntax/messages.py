@@ -364,6 +364,10 @@ def _glued(exc: GluedWord, where: _Where, off: int, keyword_text: dict[str, str]
     return error("E-SYNTAX", span, f"unknown word '{exc.word}'", hint)
 
 
+def _spaces(count: int) -> str:
+    return f"{count} space{'' if count == 1 else 's'}"
+
+
 def _dedent(where: _Where, history: list[Token], off: int) -> Diagnostic:
     nl = next((t for t in reversed(history) if t.type == "_NL"), None)
     line = (nl.end_line + off) if nl is not None else where.first_line
@@ -378,7 +382,7 @@ def _dedent(where: _Where, history: list[Token], off: int) -> Diagnostic:
                      if t.strip()})
     above = ", ".join(str(x) for x in levels)
     return error("E-INDENT", span,
-                 f"this line is indented {indent} spaces, which matches no line above it "
+                 f"this line is indented {_spaces(indent)}, which matches no line above it "
                  f"(those are indented {above})",
                  "line it up with the lines of its level" + _too_far(where, line, indent))
 
@@ -404,7 +408,7 @@ def _too_far(where: _Where, line: int, indent: int) -> str:
         return ""
     over = level - indent
     far = f"{over} space{'s' if over > 1 else ''} too far"
-    shown = f"indented {level} spaces"
+    shown = f"indented {_spaces(level)}"
     if len(lines) == 1:
         return f"; if line {lines[0]} above, {shown}, is {far}, fix that one"
     joined = "and" if len(lines) == 2 else "to"
@@ -567,14 +571,19 @@ def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Wh
         above = where.text(above_line)
         spaces = len(above) - len(above.lstrip(" "))
         indent = tok.end_column - 1
+        first = where.first_word(line)
+        if first in BLOCK_KEYWORDS and spaces == 0:  # a header indented under a one-line block
+            return error("E-INDENT", Span(path, line, 1, line, indent + 1),
+                         f"'{first}' starts a block, but this line is indented",
+                         "write block headers at the left margin")
         # Lining up with a header at the margin (a one-line `measure`) would start a block.
         fix = "join it to that line: a measure is a block of one line" if spaces == 0 else (
-            f"line it up with that line ({spaces} spaces), or join it to that line: a statement "
-            "must fit on one line; only block headers, tier tables and step/linear schedules "
-            "take indented lines")
+            f"line it up with that line ({_spaces(spaces)}), or join it to that line: a "
+            "statement must fit on one line; only block headers, tier tables and step/linear "
+            "schedules take indented lines")
         return error("E-INDENT", Span(path, line, 1, line, indent + 1),
-                     f"this line is indented {indent} spaces, deeper than line {above_line} "
-                     f"above ({spaces} spaces), which takes no indented lines",
+                     f"this line is indented {_spaces(indent)}, deeper than line {above_line} "
+                     f"above ({_spaces(spaces)}), which takes no indented lines",
                      f"it was read as continuing line {above_line} ({_quoted(above)}): {fix}")
     if expected == {"_INDENT"}:
         # The rows are there but written at the level of the line that owns them.
