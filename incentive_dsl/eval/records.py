@@ -8,6 +8,7 @@ stage rounds as the plan says.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import datetime as dt
 import decimal
@@ -492,7 +493,41 @@ def outside_window(day: dt.date) -> str:
     return f"dated {day}, outside the rule's window"
 
 
-class Skips(Sequence[Skip]):
+class _Records(Sequence):
+    """A sequence of records kept in another form, each made when read (`_one`): equal to the
+    same records as a tuple or a list, hashed and added like the tuple (a run adds to it while
+    it runs, and nothing changes it afterwards)."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def _one(self, i: int):
+        """The record at index `i`, made."""
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._one(j) for j in range(*i.indices(len(self)))]
+        return self._one(i)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, (_Records, tuple, list)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __add__(self, other) -> tuple:
+        return (*self, *other)
+
+    def __radd__(self, other) -> tuple:
+        return (*other, *self)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self)!r})"
+
+
+class Skips(_Records):
     """A run's skips, in the order they were found, stored by column: a large run skips tens
     of thousands of events (every booking a rule's condition turns away), and a record each
     would be as many objects to keep and to scan for the garbage collector. Reading one makes
@@ -517,9 +552,7 @@ class Skips(Sequence[Skip]):
     def __len__(self) -> int:
         return len(self._rules)
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
+    def _one(self, i: int) -> Skip:
         return Skip(rule=self._rules[i], subject=self._subjects[i], reason=self._reasons[i],
                     date=self._dates[i])
 
@@ -531,27 +564,8 @@ class Skips(Sequence[Skip]):
         """The skips' fields (rule, subject, reason, date), without making their records."""
         return zip(self._rules, self._subjects, self._reasons, self._dates)
 
-    # Equal to the same skips as a tuple or a list, hashed and added like the tuple (a run
-    # adds to it while it runs, and nothing changes it afterwards).
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, (Skips, tuple, list)):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
 
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __add__(self, other) -> tuple[Skip, ...]:
-        return (*self, *other)
-
-    def __radd__(self, other) -> tuple[Skip, ...]:
-        return (*other, *self)
-
-    def __repr__(self) -> str:
-        return f"Skips({list(self)!r})"
-
-
-class PayoutLines(Sequence[PayoutLine]):
+class PayoutLines(_Records):
     """A run's payout lines, in order. A line that pays its earning line whole, when earned,
     is kept as that earning line and its pay period (the usual schedule makes one per
     earning line, so a record each would be a third more lines to keep); reading it makes
@@ -580,31 +594,11 @@ class PayoutLines(Sequence[PayoutLine]):
     def __len__(self) -> int:
         return len(self._items)
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
+    def _one(self, i: int) -> PayoutLine:
         return self._line(self._items[i], self._periods[i])
 
     def __iter__(self) -> Iterator[PayoutLine]:
         return itertools.starmap(self._line, zip(self._items, self._periods))
-
-    # Equal to the same lines as a tuple or a list, hashed and added like the tuple.
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, (PayoutLines, tuple, list)):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __add__(self, other) -> tuple[PayoutLine, ...]:
-        return (*self, *other)
-
-    def __radd__(self, other) -> tuple[PayoutLine, ...]:
-        return (*other, *self)
-
-    def __repr__(self) -> str:
-        return f"PayoutLines({list(self)!r})"
 
 
 # A statement's flows, in the order they take `earned` to `paid`: their sum is `paid`.
