@@ -213,6 +213,7 @@ class PayoutStage:
                 mine["clawed_back"] += line.amount
             if at_once and day <= end:  # the usual schedule, paid in the line's pay period
                 amount = line.amount
+                # (made for every component, since `PayoutLines` makes its lines with it)
                 head = earned_heads.get(line.component) or head_of(line.component,
                                                                    _when_earned)
                 if per_line and not (type(amount) is Decimal and amount.same_quantum(minor)):
