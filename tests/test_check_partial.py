@@ -56,7 +56,8 @@ def test_breaking_one_block_of_a_shipped_plan_reports_that_block_only(plan, tmp_
 
 # A block broken only on these lines (by their first word) is checked without them, and so is
 # the rest of the file: they declare nothing the rest is read with.
-LEFT_OUT = {"plan": ("applies", "rounding", "convert", "roles"),
+LEFT_OUT = {"plan": ("applies", "rounding", "convert", "roles", "stages", "channels",
+                     "activities"),
             **{k: ("cap", "floor", "when", "accelerate", "decelerate")
                for k in ("commission", "bonus", "spiff", "pool", "override", "stage",
                          "activity", "credit", "measure", "quota")},
@@ -69,8 +70,9 @@ def test_a_broken_line_that_declares_nothing_leaves_the_rest_checked(plan, tmp_p
     line (its field then read without its type), and a broken limit, condition or
     accelerator of a rule declare nothing the rest is read with: the block without the line
     stands in, and the rest of the file (and of the block) is checked. So does a broken
-    `roles` line: the rest is read with the roles it names. A broken line that declares what
-    the rest is read with (currency, period, stages, fiscal year) still stops the rest."""
+    `roles` line: the rest is read with the roles it names; and a broken list of stages,
+    channels or activities: the rest may name any. A broken line that declares what the rest
+    is read with (currency, period, fiscal year) still stops the rest."""
     text = plan.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{PLANTED}\n"
     planted_line = text.count("\n")
     lines = text.split("\n")

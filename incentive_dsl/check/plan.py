@@ -65,11 +65,13 @@ CHECKED_WITHOUT = ("payout", "example")
 # checking the rest: the lines left out, by their first word, declare nothing the rest is read
 # with (a rounding mode, the roles paid, the FX basis have defaults and name nothing), or a
 # field, which the rest then reads without knowing its type, or the roles, which the rest then
-# reads as the roles it names (`roles_lost`), or a compensation line (the rest reads the
-# payee's base salary and target incentive by name, whatever the lines say).
+# reads as the roles it names (`roles_lost`), or a list of stages, channels or activities (the
+# rest then names any: `vocabulary_lost`), or a compensation line (the rest reads the payee's
+# base salary and target incentive by name, whatever the lines say).
 # In a rule, a limit, a condition or an accelerator only changes what it pays: the
 # rest of the rule is checked without it (a clawback's `when` is its window, which it needs).
-SALVAGED_WITHOUT = {"plan": re.compile("applies|rounding|convert|roles"),
+SALVAGED_WITHOUT = {"plan": re.compile(
+                        "applies|rounding|convert|roles|stages|channels|activities"),
                     "fields": re.compile(r"(?:deal|payee)\.[A-Za-z_][A-Za-z0-9_]*"),
                     "compensation": re.compile("base|target"),
                     **{keyword: re.compile("cap|floor|when|accelerate|decelerate")
@@ -120,6 +122,7 @@ class PlanChecker:
         self.lost_fields: list[tuple[str, ...]] = []  # (owner, name) of broken field lines
         self.roles_lost = False  # the header's roles line is broken (see `named_roles`)
         self.compensation_lost = False  # lines of the compensation block are broken
+        self.vocabulary_lost: set[str] = set()  # "stages", ...: the header's broken lists
         self.diags: list[Diagnostic] = []
         self.scope = sc.Scope()
         self.currency = "XXX"
@@ -319,6 +322,9 @@ class PlanChecker:
                               for b in self.broken)
         self.compensation_lost = any(b.salvage in salvaged and b.keyword == "compensation"
                                      for b in self.broken)
+        self.vocabulary_lost = {word for b in self.broken if b.salvage in salvaged and
+                                b.keyword == "plan" for word in b.lost
+                                if word in ("stages", "channels", "activities")}
         if not all(b.keyword in CHECKED_WITHOUT or RULE_KEYWORDS.get(b.keyword) and b.name
                    or b.salvage in salvaged for b in self.broken):
             return None, self.diags  # the rest could not be checked without false errors
@@ -894,6 +900,8 @@ class PlanChecker:
         if text is None:
             return
         declared = self.scope.stages if kind == "stage" else self.scope.activities
+        if ("stages" if kind == "stage" else "activities") in self.vocabulary_lost:
+            return  # its list is on a broken line: any name may be in it
         if text.value not in declared:
             self.unknown_subjects[(kind, text.value)].append(text)
         else:
