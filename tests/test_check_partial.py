@@ -57,7 +57,7 @@ def test_breaking_one_block_of_a_shipped_plan_reports_that_block_only(plan, tmp_
 # A block broken only on these lines (by their first word) is checked without them, and so is
 # the rest of the file: they declare nothing the rest is read with.
 LEFT_OUT = {"plan": ("applies", "rounding", "convert", "roles", "stages", "channels",
-                     "activities"),
+                     "activities", "effective", "version"),
             **{k: ("cap", "floor", "when", "accelerate", "decelerate")
                for k in ("commission", "bonus", "spiff", "pool", "override", "stage",
                          "activity", "credit", "measure", "quota")},
@@ -70,9 +70,10 @@ def test_a_broken_line_that_declares_nothing_leaves_the_rest_checked(plan, tmp_p
     line (its field then read without its type), and a broken limit, condition or
     accelerator of a rule declare nothing the rest is read with: the block without the line
     stands in, and the rest of the file (and of the block) is checked. So does a broken
-    `roles` line: the rest is read with the roles it names; and a broken list of stages,
-    channels or activities: the rest may name any. A broken line that declares what the rest
-    is read with (currency, period, fiscal year) still stops the rest."""
+    `roles` line: the rest is read with the roles it names; a broken list of stages,
+    channels or activities: the rest may name any; and a broken effective range or version.
+    A broken line that declares what the rest is read with (currency, fiscal year) still
+    stops the rest."""
     text = plan.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{PLANTED}\n"
     planted_line = text.count("\n")
     lines = text.split("\n")
@@ -178,3 +179,12 @@ def test_a_header_indented_into_the_block_above_defines_its_name(tmp_path):
     result = api.check_paths([_write(tmp_path, text)])
     assert [(d.code, d.span.line, d.message) for d in result.diagnostics] == [
         ("E-INDENT", line, "'measure' starts a block, but this line is indented")]
+
+
+def test_a_broken_roles_line_leaves_applies_to_unchecked(tmp_path):
+    """Without the roles, a typo in `applies to` (SEE for SE) cannot be told from a role the
+    plan leaves out: the lines for role SE are not said to be outside the plan."""
+    text = (ROOT / "tests" / "golden" / "check" / "applies_to_misspelt_role.plan").read_text(
+        encoding="utf-8").replace("  roles AE, SE, SDR\n", "  roles AE, SE, SDR,\n")
+    result = api.check_paths([_write(tmp_path, text)])
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [("E-SYNTAX", 6)]

@@ -66,12 +66,14 @@ CHECKED_WITHOUT = ("payout", "example")
 # with (a rounding mode, the roles paid, the FX basis have defaults and name nothing), or a
 # field, which the rest then reads without knowing its type, or the roles, which the rest then
 # reads as the roles it names (`roles_lost`), or a list of stages, channels or activities (the
-# rest then names any: `vocabulary_lost`), or a compensation line (the rest reads the payee's
-# base salary and target incentive by name, whatever the lines say).
+# rest then names any), or the effective range or the version (checked where they are read:
+# a file of a plan with syntax errors gives no plan), or a compensation line (the rest reads
+# the payee's base salary and target incentive by name, whatever the lines say). Not the
+# currency (the plan's amounts may be in several) nor the fiscal year (periods move with it).
 # In a rule, a limit, a condition or an accelerator only changes what it pays: the
 # rest of the rule is checked without it (a clawback's `when` is its window, which it needs).
-SALVAGED_WITHOUT = {"plan": re.compile(
-                        "applies|rounding|convert|roles|stages|channels|activities"),
+SALVAGED_WITHOUT = {"plan": re.compile("applies|rounding|convert|roles|stages|channels|"
+                                       "activities|effective|version"),
                     "fields": re.compile(r"(?:deal|payee)\.[A-Za-z_][A-Za-z0-9_]*"),
                     "compensation": re.compile("base|target"),
                     **{keyword: re.compile("cap|floor|when|accelerate|decelerate")
@@ -122,7 +124,7 @@ class PlanChecker:
         self.lost_fields: list[tuple[str, ...]] = []  # (owner, name) of broken field lines
         self.roles_lost = False  # the header's roles line is broken (see `named_roles`)
         self.compensation_lost = False  # lines of the compensation block are broken
-        self.vocabulary_lost: set[str] = set()  # "stages", ...: the header's broken lists
+        self.header_lost: set[str] = set()  # the first words of the header's broken lines
         self.diags: list[Diagnostic] = []
         self.scope = sc.Scope()
         self.currency = "XXX"
@@ -231,7 +233,8 @@ class PlanChecker:
                 self.err("E-ROLE", r, f"unknown role '{r.text}'",
                          sc.suggest(r.text, self.scope.roles) or
                          f"declare it in the plan header: roles ..., {r.text}")
-            elif self.applies_to and not self.applies_in_error and r.text not in self.applies_to:
+            elif self.applies_to and not (self.applies_in_error or self.roles_lost) and \
+                    r.text not in self.applies_to:  # (without the roles, `applies` is unchecked)
                 self.err("E-ROLE", r, f"the plan does not apply to role '{r.text}'",
                          f"add it to 'applies to role {', '.join(self.applies_to)}'")
             out.append(r.text)
@@ -258,6 +261,8 @@ class PlanChecker:
         return found
 
     def require(self, block: n.Block, found: list, what: str, example: str) -> bool:
+        if not found and isinstance(block, n.PlanBlock) and what.split()[0] in self.header_lost:
+            return False  # written, on a broken line: its syntax error says so
         if not found:
             self.err("E-MISSING", head(block), f"{self.block_title(block)} has no {what}",
                      f"add a line such as: {example}")
@@ -322,9 +327,8 @@ class PlanChecker:
                               for b in self.broken)
         self.compensation_lost = any(b.salvage in salvaged and b.keyword == "compensation"
                                      for b in self.broken)
-        self.vocabulary_lost = {word for b in self.broken if b.salvage in salvaged and
-                                b.keyword == "plan" for word in b.lost
-                                if word in ("stages", "channels", "activities")}
+        self.header_lost = {word for b in self.broken if b.salvage in salvaged and
+                            b.keyword == "plan" for word in b.lost}
         if not all(b.keyword in CHECKED_WITHOUT or RULE_KEYWORDS.get(b.keyword) and b.name
                    or b.salvage in salvaged for b in self.broken):
             return None, self.diags  # the rest could not be checked without false errors
@@ -900,7 +904,7 @@ class PlanChecker:
         if text is None:
             return
         declared = self.scope.stages if kind == "stage" else self.scope.activities
-        if ("stages" if kind == "stage" else "activities") in self.vocabulary_lost:
+        if ("stages" if kind == "stage" else "activities") in self.header_lost:
             return  # its list is on a broken line: any name may be in it
         if text.value not in declared:
             self.unknown_subjects[(kind, text.value)].append(text)
