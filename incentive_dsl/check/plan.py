@@ -122,7 +122,6 @@ class PlanChecker:
         self.source = source
         self.broken = broken
         self.lost_fields: list[tuple[str, ...]] = []  # (owner, name) of broken field lines
-        self.roles_lost = False  # the header's roles line is broken (see `named_roles`)
         self.compensation_lost = False  # lines of the compensation block are broken
         self.header_lost: set[str] = set()  # the first words of the header's broken lines
         self.diags: list[Diagnostic] = []
@@ -260,6 +259,11 @@ class PlanChecker:
                      hint="keep one line")
         return found
 
+    @property
+    def roles_lost(self) -> bool:
+        """The header's roles line is broken (see `named_roles`)."""
+        return "roles" in self.header_lost
+
     def require(self, block: n.Block, found: list, what: str, example: str) -> bool:
         if not found and isinstance(block, n.PlanBlock) and what.split()[0] in self.header_lost:
             return False  # written, on a broken line: its syntax error says so
@@ -323,8 +327,6 @@ class PlanChecker:
         self.lost_fields = [tuple(word.split(".")) for b in self.broken
                             if b.salvage in salvaged and b.keyword == "fields"
                             for word in b.lost]
-        self.roles_lost = any(b.salvage in salvaged and b.keyword == "plan" and "roles" in b.lost
-                              for b in self.broken)
         self.compensation_lost = any(b.salvage in salvaged and b.keyword == "compensation"
                                      for b in self.broken)
         self.header_lost = {word for b in self.broken if b.salvage in salvaged and

@@ -368,6 +368,14 @@ def _spaces(count: int) -> str:
     return f"{count} space{'' if count == 1 else 's'}"
 
 
+def indented_header(path: str, line: int, indent: int, keyword: str) -> Diagnostic:
+    """A block header written indented, at any indentation (one a block's lines have too, or
+    none's)."""
+    return error("E-INDENT", Span(path, line, 1, line, indent + 1),
+                 f"'{keyword}' starts a block, but this line is indented",
+                 "write block headers at the left margin")
+
+
 def _dedent(where: _Where, history: list[Token], off: int) -> Diagnostic:
     nl = next((t for t in reversed(history) if t.type == "_NL"), None)
     line = (nl.end_line + off) if nl is not None else where.first_line
@@ -376,8 +384,7 @@ def _dedent(where: _Where, history: list[Token], off: int) -> Diagnostic:
     span = Span(where.path, line, 1, line, indent + 1)
     first = where.first_word(line)
     if first in BLOCK_KEYWORDS:
-        return error("E-INDENT", span, f"'{first}' starts a block, but this line is indented",
-                     "write block headers at the left margin")
+        return indented_header(where.path, line, indent, first)
     levels = sorted({len(t) - len(t.lstrip(" \t")) for t in where.lines[:line - where.first_line]
                      if t.strip()})
     above = ", ".join(str(x) for x in levels)
@@ -573,9 +580,7 @@ def _unexpected(tok: Token, expected: set[str], history: list[Token], where: _Wh
         indent = tok.end_column - 1
         first = where.first_word(line)
         if first in BLOCK_KEYWORDS and spaces == 0:  # a header indented under a one-line block
-            return error("E-INDENT", Span(path, line, 1, line, indent + 1),
-                         f"'{first}' starts a block, but this line is indented",
-                         "write block headers at the left margin")
+            return indented_header(path, line, indent, first)
         # Lining up with a header at the margin (a one-line `measure`) would start a block.
         fix = "join it to that line: a measure is a block of one line" if spaces == 0 else (
             f"line it up with that line ({_spaces(spaces)}), or join it to that line: a "

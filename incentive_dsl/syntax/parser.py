@@ -28,7 +28,7 @@ from incentive_dsl.limits import MAX_EXPRESSION_DEPTH
 from incentive_dsl.syntax import nodes as n
 from incentive_dsl.syntax.build import VALUE_TERMINALS, Builder, CommentTable
 from incentive_dsl.syntax.messages import (
-    BLOCK_KEYWORDS, TWO_WORD_BLOCKS, GluedWord, describe, plan_start)
+    BLOCK_KEYWORDS, TWO_WORD_BLOCKS, GluedWord, describe, indented_header, plan_start)
 from incentive_dsl.syntax.table import load_parser
 from incentive_dsl.span import Span
 
@@ -395,16 +395,13 @@ def _parse_block(path: str, chunk: _Chunk, comments: CommentTable, g: _Grammar,
             return None, problems, ()
         problems.append(problem)
         refused_first = starts
+        header = _BROKEN_HEADER.match(lines[at].lstrip(" ")) if starts else None
+        if header is not None and header["name"]:  # said as where its indentation is no level
+            problems[-1] = indented_header(path, problem.span.line,
+                                           len(lines[at]) - len(lines[at].lstrip(" ")),
+                                           header["keyword"])
         # A block's keyword refused: an indented header, which glued the next block to this
         # one; what follows it is that block's, read in the wrong one.
-        header = _BROKEN_HEADER.match(lines[at].lstrip(" ")) if starts else None
-        if header is not None and header["name"]:
-            # Said as an indented header is said where its indentation matches no level.
-            indent = len(lines[at]) - len(lines[at].lstrip(" "))
-            problems[-1] = error(
-                "E-INDENT", Span(path, problem.span.line, 1, problem.span.line, indent + 1),
-                f"'{header['keyword']}' starts a block, but this line is indented",
-                "write block headers at the left margin")
         if not takeable or len(problems) == MAX_ERRORS_PER_BLOCK or \
                 starts and lines[at].split()[0] in BLOCK_KEYWORDS:
             return None, problems, ()
